@@ -1,0 +1,1 @@
+namespace ClusterTwin; internal static class Placeholder {}
