@@ -1,1 +1,3 @@
-return 0;
+using ClusterTwin.Cli;
+
+return CommandLine.Run(args, Spectre.Console.AnsiConsole.Console);

@@ -1,0 +1,58 @@
+using ClusterTwin.Catalog;
+using ClusterTwin.Cli.Commands;
+using Spectre.Console;
+using Spectre.Console.Cli;
+
+namespace ClusterTwin.Cli;
+
+/// <summary>The command tree, and the boundary where input errors become messages and exit codes.</summary>
+public static class CommandLine
+{
+    /// <summary>Exit code for input that cannot be used (a bad file, an unknown id, a value without a unit).</summary>
+    public const int InputError = 2;
+
+    /// <summary>Runs the command line against <paramref name="console"/> and returns the exit code.</summary>
+    public static int Run(string[] args, IAnsiConsole console, TextWriter? errors = null)
+    {
+        var app = new CommandApp();
+        app.Configure(config =>
+        {
+            config.SetApplicationName("clustertwin");
+            config.ConfigureConsole(console);
+            config.AddCommand<SimulateCommand>("simulate")
+                .WithDescription("Predict one training step of a scenario: time, breakdown, memory, throughput.")
+                .WithExample("simulate", "examples/llama3-405b-trainium3-1m.yaml");
+            config.AddCommand<ValidateCommand>("validate")
+                .WithDescription("Compare predictions with published measured runs (validation/cases).");
+            config.AddBranch("catalog", catalog =>
+            {
+                catalog.SetDescription("List and show the chips, systems, fabrics and models the catalogue holds.");
+                catalog.AddCommand<CatalogListCommand>("list").WithDescription("List every entry, by kind.");
+                catalog.AddCommand<CatalogShowCommand>("show").WithDescription("Show one entry with the source of every figure.");
+            });
+            config.SetExceptionHandler((exception, _) => Report(errors ?? Console.Error, exception));
+        });
+        return app.Run(args);
+    }
+
+    private static int Report(TextWriter errors, Exception exception)
+    {
+        switch (exception)
+        {
+            case InputException input:
+                foreach (var diagnostic in input.Diagnostics)
+                {
+                    errors.WriteLine($"error: {diagnostic}");
+                }
+
+                return InputError;
+            case CommandAppException command:
+                errors.WriteLine($"error: {command.Message}");
+                return InputError;
+            default:
+                errors.WriteLine($"internal error: {exception.GetType().Name}: {exception.Message}");
+                errors.WriteLine("Please report this with the input that caused it.");
+                return 70;
+        }
+    }
+}

@@ -1,0 +1,44 @@
+using System.ComponentModel;
+using ClusterTwin.Catalog;
+using ClusterTwin.Cli.Reports;
+using ClusterTwin.Engines.Analytical;
+using Spectre.Console;
+using Spectre.Console.Cli;
+
+namespace ClusterTwin.Cli.Commands;
+
+/// <summary><c>clustertwin simulate SCENARIO [--json]</c>.</summary>
+public sealed class SimulateCommand(IAnsiConsole console) : Command<SimulateCommand.Settings>
+{
+    /// <summary>Arguments of <c>simulate</c>.</summary>
+    public sealed class Settings : CatalogSettings
+    {
+        /// <summary>The scenario file.</summary>
+        [CommandArgument(0, "<SCENARIO>")]
+        [Description("Scenario file (YAML): cluster, model, training job and plan.")]
+        public string Scenario { get; init; } = string.Empty;
+
+        /// <summary>Print JSON instead of tables.</summary>
+        [CommandOption("--json")]
+        [Description("Print the result as JSON (fields documented in docs/json-output.md).")]
+        public bool Json { get; init; }
+    }
+
+    /// <inheritdoc />
+    public override int Execute(CommandContext context, Settings settings, CancellationToken cancellationToken)
+    {
+        var catalog = CatalogLoader.Load(CatalogLoader.Locate(settings.Catalog));
+        var scenario = ScenarioLoader.Load(settings.Scenario, catalog);
+        var result = AnalyticalEngine.Simulate(scenario);
+        if (settings.Json)
+        {
+            console.Profile.Out.Writer.WriteLine(SimulationJson.Serialize(scenario, result));
+        }
+        else
+        {
+            SimulationReport.Write(console, scenario, result);
+        }
+
+        return result.Valid ? 0 : 1;
+    }
+}

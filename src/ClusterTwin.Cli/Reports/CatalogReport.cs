@@ -1,0 +1,156 @@
+using ClusterTwin.Catalog;
+using ClusterTwin.Hardware;
+using ClusterTwin.Units;
+using Spectre.Console;
+
+namespace ClusterTwin.Cli.Reports;
+
+/// <summary>Tables of the catalogue for <c>catalog list</c> and <c>catalog show</c>.</summary>
+public static class CatalogReport
+{
+    /// <summary>Every id in the catalogue.</summary>
+    public static IEnumerable<string> AllIds(HardwareCatalog catalog) =>
+        catalog.Chips.Keys.Concat(catalog.Systems.Keys).Concat(catalog.Fabrics.Keys).Concat(catalog.Models.Keys);
+
+    /// <summary>Writes one table per kind of entry.</summary>
+    public static void WriteList(IAnsiConsole console, HardwareCatalog catalog)
+    {
+        var chips = new Table().Border(TableBorder.Rounded).Title("Chips");
+        chips.AddColumns("id", "name", "status", "BF16 peak", "FP8 peak", "HBM", "HBM bandwidth");
+        foreach (var chip in catalog.Chips.Values)
+        {
+            chips.AddRow(chip.Id, Markup.Escape(chip.Name), chip.Status.ToString().ToLowerInvariant(),
+                chip.PeakRate(Precision.Bf16)?.ToString() ?? "-", chip.PeakRate(Precision.Fp8)?.ToString() ?? "-",
+                chip.MemoryCapacity.Value.ToString(), chip.MemoryBandwidth.Value.ToString());
+        }
+
+        console.Write(chips);
+        var systems = new Table().Border(TableBorder.Rounded).Title("Systems");
+        systems.AddColumns("id", "name", "chips", "scale-up", "per chip", "scale-out per chip");
+        foreach (var system in catalog.Systems.Values)
+        {
+            systems.AddRow(system.Id, Markup.Escape(system.Name), system.Chips.Value.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                $"{system.Topology.Kind.ToString().ToLowerInvariant()} [[{string.Join("x", system.Topology.Shape)}]]",
+                system.ScaleUpBandwidth.Value.Stated.ToString(), system.ScaleOutBandwidth?.Value.ToString() ?? "-");
+        }
+
+        console.Write(systems);
+        var fabrics = new Table().Border(TableBorder.Rounded).Title("Fabrics");
+        fabrics.AddColumns("id", "name", "tiers", "reaches chips");
+        foreach (var fabric in catalog.Fabrics.Values)
+        {
+            fabrics.AddRow(fabric.Id, Markup.Escape(fabric.Name), fabric.Tiers.Length.ToString(System.Globalization.CultureInfo.InvariantCulture), Format.Count(fabric.MaximumEndpoints));
+        }
+
+        console.Write(fabrics);
+        var models = new Table().Border(TableBorder.Rounded).Title("Models");
+        models.AddColumns("id", "name", "parameters", "layers", "hidden", "heads (kv)");
+        foreach (var model in catalog.Models.Values)
+        {
+            models.AddRow(model.Id, Markup.Escape(model.Name), Format.Number(model.Parameters), model.Layers.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                model.HiddenSize.ToString(System.Globalization.CultureInfo.InvariantCulture), $"{model.AttentionHeads} ({model.KeyValueHeads})");
+        }
+
+        console.Write(models);
+    }
+
+    /// <summary>Writes one entry with the source of each figure; false when no entry has that id.</summary>
+    public static bool WriteEntry(IAnsiConsole console, HardwareCatalog catalog, string id)
+    {
+        if (catalog.Chips.TryGetValue(id, out var chip))
+        {
+            var table = FigureTable($"{chip.Name} ({chip.Vendor}, {chip.Status.ToString().ToLowerInvariant()}, family {chip.Family})");
+            foreach (var (precision, rate) in chip.PeakRates)
+            {
+                AddFigure(table, catalog, $"peak {precision.Key()} (dense)", rate, rate.Value.ToString());
+            }
+
+            AddFigure(table, catalog, "HBM capacity", chip.MemoryCapacity, chip.MemoryCapacity.Value.ToString());
+            AddFigure(table, catalog, "HBM bandwidth", chip.MemoryBandwidth, chip.MemoryBandwidth.Value.ToString());
+            AddOptional(table, catalog, "on-chip memory", chip.OnChipMemory);
+            if (chip.ScaleUpBandwidth is { } link)
+            {
+                AddFigure(table, catalog, $"scale-up ({chip.ScaleUpName})", link, $"{link.Value.Stated} ({link.Value.Direction.ToString().ToLowerInvariant()})");
+            }
+
+            AddOptional(table, catalog, "scale-out per chip", chip.ScaleOutBandwidth);
+            AddOptional(table, catalog, "thermal design power", chip.ThermalDesignPower);
+            console.Write(table);
+            return true;
+        }
+
+        if (catalog.Systems.TryGetValue(id, out var system))
+        {
+            var table = FigureTable($"{system.Name}: {system.Chips.Value} x {system.Chip.Name}");
+            AddFigure(table, catalog, "chips", system.Chips, system.Chips.Value.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            table.AddRow("scale-up topology", Markup.Escape($"{system.Topology.Kind.ToString().ToLowerInvariant()} [{string.Join(" x ", system.Topology.Shape)}] ({system.ScaleUpName})"), string.Empty, string.Empty);
+            AddFigure(table, catalog, "scale-up per chip", system.ScaleUpBandwidth, $"{system.ScaleUpBandwidth.Value.Stated} ({system.ScaleUpBandwidth.Value.Direction.ToString().ToLowerInvariant()})");
+            AddFigure(table, catalog, "scale-up latency", system.ScaleUpLatency, system.ScaleUpLatency.Value.ToString());
+            AddOptional(table, catalog, "scale-out per chip", system.ScaleOutBandwidth);
+            AddOptional(table, catalog, "system power", system.SystemPower);
+            console.Write(table);
+            return true;
+        }
+
+        if (catalog.Fabrics.TryGetValue(id, out var fabric))
+        {
+            var table = FigureTable($"{fabric.Name} ({fabric.Technology}), reaches {Format.Count(fabric.MaximumEndpoints)} chips");
+            for (var index = 0; index < fabric.Tiers.Length; index++)
+            {
+                var tier = fabric.Tiers[index];
+                AddFigure(table, catalog, $"tier {index + 1} ({tier.Name}) radix", tier.Radix, $"{tier.Radix.Value} ports, oversubscription {tier.Oversubscription}:1");
+                AddFigure(table, catalog, $"tier {index + 1} ({tier.Name}) latency", tier.Latency, tier.Latency.Value.ToString());
+            }
+
+            AddFigure(table, catalog, "collective efficiency", fabric.Efficiency, Format.Percent(fabric.Efficiency.Value));
+            console.Write(table);
+            return true;
+        }
+
+        if (catalog.Models.TryGetValue(id, out var model))
+        {
+            var table = new Table().Border(TableBorder.Rounded).Title(Markup.Escape(model.Name));
+            table.AddColumns("field", "value");
+            table.AddRow("parameters (computed)", Format.Number(model.Parameters) + (model.PublishedParameters is { } published ? $" (published {Format.Number(published)})" : string.Empty));
+            table.AddRow("layers", model.Layers.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            table.AddRow("hidden size", model.HiddenSize.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            table.AddRow("attention heads (key-value)", $"{model.AttentionHeads} ({model.KeyValueHeads}), head size {model.HeadSize}");
+            table.AddRow("feed-forward", $"{model.FeedForwardSize} ({model.Activation})");
+            table.AddRow("vocabulary", model.VocabularySize.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            table.AddRow("positions, norm", $"{model.PositionEmbedding}, {model.Normalization}");
+            foreach (var source in model.Sources)
+            {
+                table.AddRow("source", Markup.Escape($"{source.Title} {source.Url}"));
+            }
+
+            console.Write(table);
+            return true;
+        }
+
+        return false;
+    }
+
+    private static Table FigureTable(string title)
+    {
+        var table = new Table().Border(TableBorder.Rounded).Title(Markup.Escape(title));
+        table.AddColumns("figure", "value", "status", "source");
+        return table;
+    }
+
+    private static void AddOptional<T>(Table table, HardwareCatalog catalog, string name, Figure<T>? figure)
+        where T : struct
+    {
+        if (figure is not null)
+        {
+            AddFigure(table, catalog, name, figure, figure.Value is IFormattable formattable ? formattable.ToString(null, System.Globalization.CultureInfo.InvariantCulture) : figure.Value.ToString() ?? string.Empty);
+        }
+    }
+
+    private static void AddFigure<T>(Table table, HardwareCatalog catalog, string name, Figure<T> figure, string value)
+    {
+        var citation = catalog.Sources.TryGetValue(figure.Source, out var source) ? $"{figure.Source}: {source.Title}" : figure.Source;
+        var detail = figure.Derivation ?? figure.Note;
+        table.AddRow(Markup.Escape(name), Markup.Escape(value), figure.Status.ToString().ToLowerInvariant(),
+            Markup.Escape(citation + (detail is null ? string.Empty : $" ({detail})")));
+    }
+}

@@ -1,0 +1,21 @@
+using System.Globalization;
+
+namespace ClusterTwin.Cli.Reports;
+
+/// <summary>Number formats shared by the reports.</summary>
+internal static class Format
+{
+    public static string Percent(double fraction) => (fraction * 100).ToString("0.0", CultureInfo.InvariantCulture) + "%";
+
+    public static string Number(double value) => value switch
+    {
+        >= 1e15 => (value / 1e15).ToString("0.##", CultureInfo.InvariantCulture) + " quadrillion",
+        >= 1e12 => (value / 1e12).ToString("0.##", CultureInfo.InvariantCulture) + "T",
+        >= 1e9 => (value / 1e9).ToString("0.##", CultureInfo.InvariantCulture) + "B",
+        >= 1e6 => (value / 1e6).ToString("0.##", CultureInfo.InvariantCulture) + "M",
+        >= 1e4 => (value / 1e3).ToString("0.#", CultureInfo.InvariantCulture) + "k",
+        _ => value.ToString("0.##", CultureInfo.InvariantCulture),
+    };
+
+    public static string Count(long value) => value.ToString("N0", CultureInfo.InvariantCulture);
+}

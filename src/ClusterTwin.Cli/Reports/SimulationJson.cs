@@ -1,0 +1,78 @@
+using ClusterTwin.Engines;
+using ClusterTwin.Scenarios;
+
+namespace ClusterTwin.Cli.Reports;
+
+/// <summary>The JSON document of <c>simulate --json</c>; every field is documented in <c>docs/json-output.md</c>.</summary>
+public static class SimulationJson
+{
+    /// <summary>Serializes a result.</summary>
+    public static string Serialize(Scenario scenario, TrainingStepResult result) => Json.Serialize(Document(scenario, result));
+
+    /// <summary>The document as an object tree (for tests and other writers).</summary>
+    public static object Document(Scenario scenario, TrainingStepResult result)
+    {
+        var cluster = scenario.Cluster;
+        var plan = scenario.Plan;
+        var breakdown = result.Breakdown;
+        var memory = result.Memory;
+        return new
+        {
+            scenario = scenario.Name,
+            valid = result.Valid,
+            fits = result.Fits,
+            problems = result.Problems,
+            cluster = new
+            {
+                system = cluster.System.Id,
+                systems = cluster.SystemCount,
+                chip = cluster.Chip.Id,
+                chips = cluster.ChipCount,
+                fabric = cluster.Fabric.Id,
+            },
+            model = new { id = scenario.Model.Id, parameters = scenario.Model.Parameters },
+            plan = new
+            {
+                tensor = plan.TensorParallelism,
+                pipeline = plan.PipelineParallelism,
+                data = plan.DataParallelism,
+                virtualStages = plan.VirtualStages,
+                microBatch = plan.MicroBatchSize,
+                sequenceParallel = plan.SequenceParallelism,
+                recompute = plan.Recompute.ToString().ToLowerInvariant(),
+                zero = plan.ZeroStage,
+            },
+            stepTimeSeconds = breakdown is null ? (double?)null : result.StepTime.Seconds,
+            tokensPerSecond = breakdown is null ? (double?)null : result.TokensPerSecond,
+            tokensPerSecondPerChip = breakdown is null ? (double?)null : result.TokensPerSecond / result.Chips,
+            mfu = breakdown is null ? (double?)null : result.ModelFlopsUtilization,
+            hfu = breakdown is null ? (double?)null : result.HardwareFlopsUtilization,
+            microBatches = breakdown is null ? (double?)null : result.MicroBatches,
+            modelFlopsPerStep = breakdown is null ? (double?)null : result.ModelFlopsPerStep.Operations,
+            breakdown = breakdown is null ? null : new
+            {
+                computeSeconds = breakdown.Compute.Seconds,
+                recomputeSeconds = breakdown.Recompute.Seconds,
+                tensorParallelCommunicationSeconds = breakdown.TensorParallelCommunication.Seconds,
+                pipelineCommunicationSeconds = breakdown.PipelineCommunication.Seconds,
+                pipelineBubbleSeconds = breakdown.PipelineBubble.Seconds,
+                dataParallelCommunicationSeconds = breakdown.DataParallelCommunication.Seconds,
+                optimizerSeconds = breakdown.Optimizer.Seconds,
+            },
+            memoryPerChipBytes = memory?.Total.Count,
+            memoryCapacityBytes = memory is null ? (double?)null : result.MemoryCapacity.Count,
+            memory = memory is null ? null : new
+            {
+                weightsBytes = memory.Weights.Count,
+                gradientsBytes = memory.Gradients.Count,
+                optimizerStateBytes = memory.OptimizerState.Count,
+                activationsBytes = memory.Activations.Count,
+                communicationBuffersBytes = memory.CommunicationBuffers.Count,
+            },
+            tokensToTrain = result.TokensToTrain,
+            timeToTrainSeconds = result.TimeToTrain?.Seconds,
+            chipHours = result.ChipHours,
+            calibration = new { family = scenario.Efficiency.Family, provenance = scenario.Efficiency.Provenance },
+        };
+    }
+}

@@ -1,0 +1,81 @@
+using ClusterTwin.Engines;
+using ClusterTwin.Scenarios;
+using ClusterTwin.Units;
+using Spectre.Console;
+
+namespace ClusterTwin.Cli.Reports;
+
+/// <summary>The human-readable report of <c>simulate</c>.</summary>
+public static class SimulationReport
+{
+    /// <summary>Writes the report of <paramref name="result"/>.</summary>
+    public static void Write(IAnsiConsole console, Scenario scenario, TrainingStepResult result)
+    {
+        var cluster = scenario.Cluster;
+        var plan = scenario.Plan;
+        console.Write(new Rule($"[bold]{Markup.Escape(scenario.Name)}[/]").LeftJustified());
+        console.MarkupLineInterpolated($"Cluster: {cluster.SystemCount:N0} x {cluster.System.Name} = [bold]{cluster.ChipCount:N0}[/] {cluster.Chip.Name} on {cluster.Fabric.Name}");
+        console.MarkupLineInterpolated($"Model:   {scenario.Model.Name} ({Format.Number(scenario.Model.Parameters)} parameters), sequence {scenario.Job.SequenceLength:N0}, global batch {scenario.Job.GlobalBatchSize:N0}, {scenario.Job.Precision.ToString().ToUpperInvariant()}");
+        console.MarkupLineInterpolated($"Plan:    TP {plan.TensorParallelism} x PP {plan.PipelineParallelism} (virtual {plan.VirtualStages}) x DP {plan.DataParallelism:N0}, micro-batch {plan.MicroBatchSize}, sequence parallel {(plan.SequenceParallelism ? "on" : "off")}, recompute {plan.Recompute.ToString().ToLowerInvariant()}, ZeRO {plan.ZeroStage}");
+        console.WriteLine();
+
+        if (!result.Valid)
+        {
+            console.MarkupLine("[red bold]The plan does not divide:[/]");
+            foreach (var problem in result.Problems)
+            {
+                console.MarkupLineInterpolated($"  [red]-[/] {problem}");
+            }
+
+            return;
+        }
+
+        var breakdown = result.Breakdown!;
+        var step = breakdown.Total;
+        var table = new Table().Border(TableBorder.Rounded).Title("Step time breakdown");
+        table.AddColumn("Part").AddColumn(new TableColumn("Time").RightAligned()).AddColumn(new TableColumn("Share").RightAligned());
+        foreach (var (name, part) in breakdown.Parts())
+        {
+            table.AddRow(name, part.ToString(), Format.Percent(part / step));
+        }
+
+        table.AddRow("[bold]step[/]", $"[bold]{step}[/]", "100.0%");
+        console.Write(table);
+
+        var throughput = new Table().Border(TableBorder.Rounded).Title("Throughput");
+        throughput.AddColumn("Measure").AddColumn(new TableColumn("Value").RightAligned());
+        throughput.AddRow("tokens per second", Format.Number(result.TokensPerSecond));
+        throughput.AddRow("tokens per second per chip", Format.Number(result.TokensPerSecond / result.Chips));
+        throughput.AddRow("MFU (model FLOPs utilization)", Format.Percent(result.ModelFlopsUtilization));
+        throughput.AddRow("HFU (hardware FLOPs utilization)", Format.Percent(result.HardwareFlopsUtilization));
+        throughput.AddRow("micro-batches per step", Format.Number(result.MicroBatches));
+        if (result.TimeToTrain is { } time && result.ChipHours is { } chipHours)
+        {
+            throughput.AddRow($"time to train {Format.Number(result.TokensToTrain!.Value)} tokens", $"{time.Seconds / 86400:0.0} days");
+            throughput.AddRow("chip-hours", Format.Number(chipHours));
+        }
+
+        console.Write(throughput);
+
+        var memory = result.Memory!;
+        var memoryTable = new Table().Border(TableBorder.Rounded).Title("Memory per chip (most loaded stage)");
+        memoryTable.AddColumn("Part").AddColumn(new TableColumn("Size").RightAligned());
+        memoryTable.AddRow("weights", memory.Weights.ToString());
+        memoryTable.AddRow("gradients", memory.Gradients.ToString());
+        memoryTable.AddRow("optimizer state", memory.OptimizerState.ToString());
+        memoryTable.AddRow("activations", memory.Activations.ToString());
+        memoryTable.AddRow("communication buffers", memory.CommunicationBuffers.ToString());
+        var verdict = result.Fits ? "[green]fits[/]" : "[red]does not fit[/]";
+        memoryTable.AddRow("[bold]total[/]", $"[bold]{memory.Total}[/] of {result.MemoryCapacity} ({Format.Percent(memory.Total / result.MemoryCapacity)}) {verdict}");
+        console.Write(memoryTable);
+
+        foreach (var problem in result.Problems)
+        {
+            console.MarkupLineInterpolated($"[red]![/] {problem}");
+        }
+
+        console.MarkupLineInterpolated($"[grey]Efficiency curves: {scenario.Efficiency.Family} ({Truncate(scenario.Efficiency.Provenance)})[/]");
+    }
+
+    private static string Truncate(string text) => text.Length <= 110 ? text : text[..107] + "...";
+}

@@ -1,0 +1,127 @@
+using System.Collections.Immutable;
+using ClusterTwin.Hardware;
+
+namespace ClusterTwin.Catalog;
+
+/// <summary>
+/// Loads <c>catalog/</c>: sources first, then chips, systems (which name chips), fabrics, models and efficiency
+/// curves. Every problem in every file is gathered; loading fails once, with all of them.
+/// </summary>
+public static class CatalogLoader
+{
+    /// <summary>Loads the catalogue in <paramref name="directory"/>, or throws <see cref="InputException"/> listing every problem.</summary>
+    public static HardwareCatalog Load(string directory)
+    {
+        if (!System.IO.Directory.Exists(directory))
+        {
+            throw new InputException(directory, "catalogue folder not found (expected a folder with chips/, systems/, fabrics/, models/, efficiency/ and sources/)");
+        }
+
+        var diagnostics = new List<Diagnostic>();
+        var sources = new SortedDictionary<string, SourceCitation>(StringComparer.Ordinal);
+        foreach (var reader in Files(directory, "sources", diagnostics))
+        {
+            foreach (var citation in SourceReader.Read(reader))
+            {
+                if (!sources.TryAdd(citation.Id, citation))
+                {
+                    diagnostics.Add(new Diagnostic(reader.File, 0, citation.Id, "source id defined twice (each id must be unique across catalog/sources/)"));
+                }
+            }
+
+            diagnostics.AddRange(reader.Diagnostics);
+        }
+
+        var sourceIds = sources.Keys.ToHashSet(StringComparer.Ordinal);
+        var chips = Entities(directory, "chips", diagnostics, reader => ChipReader.Read(reader, sourceIds), chip => chip.Id);
+        var systems = Entities(directory, "systems", diagnostics, reader => SystemReader.Read(reader, sourceIds, chips), system => system.Id);
+        var fabrics = Entities(directory, "fabrics", diagnostics, reader => FabricReader.Read(reader, sourceIds), fabric => fabric.Id);
+        var models = Entities(directory, "models", diagnostics, reader => ModelReader.Read(reader, reader.Root, string.Empty), model => model.Id);
+        var efficiencies = Entities(directory, "efficiency", diagnostics, EfficiencyReader.Read, efficiency => efficiency.Family);
+        if (!efficiencies.ContainsKey(HardwareCatalog.DefaultFamily))
+        {
+            diagnostics.Add(new Diagnostic(Path.Combine(directory, "efficiency"), 0, string.Empty, $"missing {HardwareCatalog.DefaultFamily}.yaml (the curves for chip families without their own)"));
+        }
+
+        if (diagnostics.Count > 0)
+        {
+            throw new InputException(diagnostics);
+        }
+
+        return new HardwareCatalog
+        {
+            Directory = directory,
+            Chips = chips.ToImmutableSortedDictionary(StringComparer.Ordinal),
+            Systems = systems.ToImmutableSortedDictionary(StringComparer.Ordinal),
+            Fabrics = fabrics.ToImmutableSortedDictionary(StringComparer.Ordinal),
+            Models = models.ToImmutableSortedDictionary(StringComparer.Ordinal),
+            Efficiencies = efficiencies.ToImmutableSortedDictionary(StringComparer.Ordinal),
+            Sources = sources.ToImmutableSortedDictionary(StringComparer.Ordinal),
+        };
+    }
+
+    /// <summary>Finds the catalogue: the given folder, else a <c>catalog/</c> beside or above the working folder or the program.</summary>
+    public static string Locate(string? explicitDirectory)
+    {
+        if (explicitDirectory is not null)
+        {
+            return explicitDirectory;
+        }
+
+        foreach (var start in new[] { System.IO.Directory.GetCurrentDirectory(), AppContext.BaseDirectory })
+        {
+            for (var folder = new DirectoryInfo(start); folder is not null; folder = folder.Parent)
+            {
+                var candidate = Path.Combine(folder.FullName, "catalog");
+                if (System.IO.Directory.Exists(Path.Combine(candidate, "chips")))
+                {
+                    return candidate;
+                }
+            }
+        }
+
+        return Path.Combine(System.IO.Directory.GetCurrentDirectory(), "catalog");
+    }
+
+    private static Dictionary<string, T> Entities<T>(string directory, string folder, List<Diagnostic> diagnostics, Func<YamlReader, T?> read, Func<T, string> idOf)
+        where T : class
+    {
+        var entities = new Dictionary<string, T>(StringComparer.Ordinal);
+        foreach (var reader in Files(directory, folder, diagnostics))
+        {
+            var entity = reader.Root is null ? null : read(reader);
+            diagnostics.AddRange(reader.Diagnostics);
+            if (entity is null)
+            {
+                continue;
+            }
+
+            var expected = Path.GetFileNameWithoutExtension(reader.File);
+            if (idOf(entity) != expected)
+            {
+                diagnostics.Add(new Diagnostic(reader.File, 0, "id", $"'{idOf(entity)}' differs from the file name (expected '{expected}')"));
+            }
+            else
+            {
+                entities[expected] = entity;
+            }
+        }
+
+        return entities;
+    }
+
+    private static IEnumerable<YamlReader> Files(string directory, string folder, List<Diagnostic> diagnostics)
+    {
+        var path = Path.Combine(directory, folder);
+        if (!System.IO.Directory.Exists(path))
+        {
+            diagnostics.Add(new Diagnostic(path, 0, string.Empty, "folder missing from the catalogue"));
+            yield break;
+        }
+
+        foreach (var file in System.IO.Directory.GetFiles(path, "*.yaml").Order(StringComparer.Ordinal))
+        {
+            yield return YamlReader.Open(file, Path.GetRelativePath(System.IO.Directory.GetCurrentDirectory(), file));
+        }
+    }
+}

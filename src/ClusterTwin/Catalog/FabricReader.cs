@@ -1,0 +1,66 @@
+using ClusterTwin.Hardware;
+using ClusterTwin.Units;
+using YamlDotNet.RepresentationModel;
+
+namespace ClusterTwin.Catalog;
+
+/// <summary>Reads a fabric file of <c>catalog/fabrics/</c>.</summary>
+internal static class FabricReader
+{
+    public static Fabric? Read(YamlReader reader, ISet<string> sources)
+    {
+        var root = reader.Root;
+        reader.CheckKeys(root!, string.Empty, "id", "name", "technology", "tiers", "efficiency", "note");
+        var id = reader.String(root, "id", string.Empty);
+        var name = reader.String(root, "name", string.Empty);
+        var technology = reader.String(root, "technology", string.Empty);
+        var efficiency = reader.Figure(root, "efficiency", string.Empty, Fraction(reader), sources, required: true);
+        var tiers = new List<FabricTier>();
+        if (YamlReader.Child(root, "tiers") is YamlSequenceNode list && list.Children.Count > 0)
+        {
+            var index = 0;
+            foreach (var item in list)
+            {
+                var path = $"tiers[{index++}]";
+                if (item is not YamlMappingNode tier)
+                {
+                    reader.Error(item, path, "expected {name, radix, oversubscription, latency}");
+                    continue;
+                }
+
+                reader.CheckKeys(tier, path, "name", "radix", "oversubscription", "latency", "note");
+                var tierName = reader.String(tier, "name", path);
+                var radix = reader.Figure(tier, "radix", path, ChipReader.Count(reader, 2, 4096), sources, required: true);
+                var oversubscription = reader.Number(tier, "oversubscription", path, 1, 64);
+                var latency = reader.Figure(tier, "latency", path, ChipReader.Quantity<Duration>(reader), sources, required: true);
+                if (tierName is not null && radix is not null && oversubscription is not null && latency is not null)
+                {
+                    tiers.Add(new FabricTier(tierName, radix, oversubscription.Value, latency));
+                }
+            }
+        }
+        else
+        {
+            reader.Error(root, "tiers", "missing (expected a list of switch tiers from the leaf up)");
+        }
+
+        if (id is null || name is null || technology is null || efficiency is null || tiers.Count == 0)
+        {
+            return null;
+        }
+
+        return new Fabric { Id = id, Name = name, Technology = technology, Tiers = [.. tiers], Efficiency = efficiency };
+    }
+
+    public static Func<YamlNode, string, double?> Fraction(YamlReader reader) => (node, field) =>
+    {
+        var text = YamlReader.Scalar(node) ?? string.Empty;
+        if (YamlReader.TryParseCount(text, out var value) && value > 0 && value <= 1)
+        {
+            return value;
+        }
+
+        reader.Error(node, field, $"'{text}' is not a fraction (expected a number above 0 and at most 1)");
+        return null;
+    };
+}

@@ -1,0 +1,37 @@
+using System.Collections.Immutable;
+using ClusterTwin.Hardware;
+using ClusterTwin.Workloads;
+
+namespace ClusterTwin.Catalog;
+
+/// <summary>Everything loaded from <c>catalog/</c>, by id.</summary>
+public sealed record HardwareCatalog
+{
+    /// <summary>The folder it was loaded from.</summary>
+    public required string Directory { get; init; }
+
+    /// <summary>Chips by id.</summary>
+    public required ImmutableSortedDictionary<string, Chip> Chips { get; init; }
+
+    /// <summary>Systems by id.</summary>
+    public required ImmutableSortedDictionary<string, AcceleratorSystem> Systems { get; init; }
+
+    /// <summary>Scale-out fabrics by id.</summary>
+    public required ImmutableSortedDictionary<string, Fabric> Fabrics { get; init; }
+
+    /// <summary>Model architectures by id.</summary>
+    public required ImmutableSortedDictionary<string, ModelArchitecture> Models { get; init; }
+
+    /// <summary>Efficiency curves by chip family; the <c>default</c> entry serves families without their own.</summary>
+    public required ImmutableSortedDictionary<string, ChipEfficiency> Efficiencies { get; init; }
+
+    /// <summary>Citations by source id.</summary>
+    public required ImmutableSortedDictionary<string, SourceCitation> Sources { get; init; }
+
+    /// <summary>The family key of the curves used when a family has none of its own.</summary>
+    public const string DefaultFamily = "default";
+
+    /// <summary>The efficiency curves for a chip: its family's, or the default ones.</summary>
+    public ChipEfficiency EfficiencyFor(Chip chip) =>
+        Efficiencies.TryGetValue(chip.Family, out var own) ? own : Efficiencies[DefaultFamily];
+}

@@ -1,0 +1,88 @@
+using ClusterTwin.Workloads;
+using YamlDotNet.RepresentationModel;
+
+namespace ClusterTwin.Catalog;
+
+/// <summary>Reads a model architecture: a file of <c>catalog/models/</c> or a model written inline in a scenario.</summary>
+internal static class ModelReader
+{
+    private static readonly Dictionary<string, FeedForwardActivation> Activations = new() { ["gelu"] = FeedForwardActivation.Gelu, ["swiglu"] = FeedForwardActivation.SwiGlu };
+    private static readonly Dictionary<string, PositionEmbedding> Positions = new() { ["learned"] = PositionEmbedding.Learned, ["rotary"] = PositionEmbedding.Rotary, ["alibi"] = PositionEmbedding.Alibi };
+    private static readonly Dictionary<string, Normalization> Normalizations = new() { ["layernorm"] = Normalization.LayerNorm, ["rmsnorm"] = Normalization.RmsNorm };
+
+    public static ModelArchitecture? Read(YamlReader reader, YamlMappingNode? map, string path)
+    {
+        if (map is null)
+        {
+            return null;
+        }
+
+        reader.CheckKeys(map, path, "id", "name", "sources", "layers", "hidden_size", "attention_heads", "key_value_heads", "head_size",
+            "feed_forward_size", "feed_forward_activation", "vocabulary_size", "position_embedding", "normalization", "tied_embeddings",
+            "max_sequence_length", "parameters", "note", "mixture_of_experts");
+        if (YamlReader.Child(map, "mixture_of_experts") is { } experts && YamlReader.Scalar(experts) is not ("null" or "" or "~"))
+        {
+            reader.Error(experts, YamlReader.Join(path, "mixture_of_experts"), "mixture-of-experts models are not supported yet (dense models only)");
+        }
+
+        var id = reader.String(map, "id", path);
+        var name = reader.String(map, "name", path, required: false) ?? id;
+        var layers = reader.Integer(map, "layers", path, 1, 100_000);
+        var hidden = reader.Integer(map, "hidden_size", path, 1, 1_000_000);
+        var heads = reader.Integer(map, "attention_heads", path, 1, 100_000);
+        var keyValueHeads = reader.Integer(map, "key_value_heads", path, 1, 100_000, required: false) ?? heads;
+        var headSize = reader.Integer(map, "head_size", path, 1, 100_000, required: false) ?? (hidden is { } h && heads is { } a && a > 0 ? h / a : null);
+        var feedForward = reader.Integer(map, "feed_forward_size", path, 1, 10_000_000);
+        var activation = reader.Enumeration(map, "feed_forward_activation", path, Activations);
+        var vocabulary = reader.Integer(map, "vocabulary_size", path, 1, 100_000_000);
+        var position = reader.Enumeration(map, "position_embedding", path, Positions, required: false) ?? PositionEmbedding.Rotary;
+        var normalization = reader.Enumeration(map, "normalization", path, Normalizations, required: false) ?? Normalization.LayerNorm;
+        var tied = reader.Boolean(map, "tied_embeddings", path) ?? false;
+        var maximumSequence = reader.Integer(map, "max_sequence_length", path, 1, 100_000_000, required: false);
+        var parameters = reader.Number(map, "parameters", path, 1, 1e16, required: false);
+        if (heads is { } queryHeads && keyValueHeads is { } groups && queryHeads % groups != 0)
+        {
+            reader.Error(YamlReader.Child(map, "key_value_heads"), YamlReader.Join(path, "key_value_heads"), $"{groups} key-value heads do not divide the {queryHeads} attention heads");
+            return null;
+        }
+
+        var sources = new List<ModelSource>();
+        if (YamlReader.Child(map, "sources") is YamlSequenceNode list)
+        {
+            foreach (var item in list.OfType<YamlMappingNode>())
+            {
+                var title = reader.String(item, "title", YamlReader.Join(path, "sources"));
+                if (title is not null)
+                {
+                    sources.Add(new ModelSource(title, reader.String(item, "url", path, required: false), reader.String(item, "date", path, required: false)));
+                }
+            }
+        }
+
+        if (id is null || name is null || layers is null || hidden is null || heads is null || keyValueHeads is null || headSize is null ||
+            feedForward is null || activation is null || vocabulary is null)
+        {
+            return null;
+        }
+
+        return new ModelArchitecture
+        {
+            Id = id,
+            Name = name,
+            Layers = layers.Value,
+            HiddenSize = hidden.Value,
+            AttentionHeads = heads.Value,
+            KeyValueHeads = keyValueHeads.Value,
+            HeadSize = headSize.Value,
+            FeedForwardSize = feedForward.Value,
+            Activation = activation.Value,
+            VocabularySize = vocabulary.Value,
+            PositionEmbedding = position,
+            Normalization = normalization,
+            TiedEmbeddings = tied,
+            MaximumSequenceLength = maximumSequence,
+            PublishedParameters = parameters,
+            Sources = [.. sources],
+        };
+    }
+}

@@ -1,0 +1,206 @@
+using ClusterTwin.Hardware;
+using ClusterTwin.Parallelism;
+using ClusterTwin.Scenarios;
+using ClusterTwin.Units;
+using ClusterTwin.Workloads;
+using YamlDotNet.RepresentationModel;
+
+namespace ClusterTwin.Catalog;
+
+/// <summary>
+/// Reads a scenario file: a cluster (system, count, fabric), a model (a catalogue id or written inline), a training
+/// job and a parallel plan. See <c>docs/scenario-format.md</c>.
+/// </summary>
+public static class ScenarioLoader
+{
+    private static readonly Dictionary<string, Precision> TrainingPrecisions = new()
+    {
+        ["bf16"] = Precision.Bf16,
+        ["fp16"] = Precision.Bf16,
+        ["fp8"] = Precision.Fp8,
+    };
+
+    private static readonly Dictionary<string, AttentionKernel> Kernels = new() { ["flash"] = AttentionKernel.Flash, ["standard"] = AttentionKernel.Standard };
+
+    private static readonly Dictionary<string, RecomputePolicy> Policies = new()
+    {
+        ["none"] = RecomputePolicy.None,
+        ["selective"] = RecomputePolicy.Selective,
+        ["full"] = RecomputePolicy.Full,
+    };
+
+    /// <summary>Loads <paramref name="path"/> against <paramref name="catalog"/>, or throws <see cref="InputException"/> with every problem.</summary>
+    public static Scenario Load(string path, HardwareCatalog catalog)
+    {
+        if (!File.Exists(path))
+        {
+            throw new InputException(path, "scenario file not found");
+        }
+
+        var reader = YamlReader.Open(path, path);
+        var scenario = reader.Root is null ? null : Read(reader, reader.Root, string.Empty, catalog, Path.GetFileNameWithoutExtension(path));
+        if (reader.Diagnostics.Count > 0 || scenario is null)
+        {
+            throw new InputException(reader.Diagnostics.Count > 0 ? reader.Diagnostics : [new Diagnostic(path, 0, string.Empty, "scenario could not be read")]);
+        }
+
+        return scenario;
+    }
+
+    /// <summary>Reads the scenario fields of <paramref name="root"/>; a validation case embeds them under its own key.</summary>
+    internal static Scenario? Read(YamlReader reader, YamlMappingNode root, string path, HardwareCatalog catalog, string fallbackName)
+    {
+        reader.CheckKeys(root, path, "name", "description", "cluster", "model", "training", "plan");
+        var name = reader.String(root, "name", path, required: false) ?? fallbackName;
+        var cluster = ReadCluster(reader, reader.Mapping(root, "cluster", path, required: true), YamlReader.Join(path, "cluster"), catalog);
+        var model = ReadModel(reader, root, YamlReader.Join(path, "model"), catalog);
+        var job = ReadJob(reader, reader.Mapping(root, "training", path, required: true), YamlReader.Join(path, "training"));
+        var plan = ReadPlan(reader, reader.Mapping(root, "plan", path, required: true), YamlReader.Join(path, "plan"), cluster);
+        if (cluster is null || model is null || job is null || plan is null)
+        {
+            return null;
+        }
+
+        return new Scenario(name, cluster, catalog.EfficiencyFor(cluster.Chip), model, job, plan);
+    }
+
+    private static Cluster? ReadCluster(YamlReader reader, YamlMappingNode? map, string path, HardwareCatalog catalog)
+    {
+        if (map is null)
+        {
+            return null;
+        }
+
+        reader.CheckKeys(map, path, "system", "count", "chips", "fabric");
+        var systemId = reader.String(map, "system", path);
+        AcceleratorSystem? system = null;
+        if (systemId is not null && !catalog.Systems.TryGetValue(systemId, out system))
+        {
+            reader.Error(YamlReader.Child(map, "system"), YamlReader.Join(path, "system"), $"unknown system '{systemId}' (expected one of: {string.Join(", ", catalog.Systems.Keys)})");
+        }
+
+        int? count = null;
+        if (YamlReader.Child(map, "chips") is not null)
+        {
+            var chips = reader.Number(map, "chips", path, 1, 1e9);
+            if (chips is { } total && system is not null)
+            {
+                var perSystem = system.Chips.Value;
+                if (total % perSystem != 0)
+                {
+                    reader.Error(YamlReader.Child(map, "chips"), YamlReader.Join(path, "chips"), $"{total} chips is not a whole number of {system.Name} ({perSystem} chips each); use count: {Math.Round(total / perSystem)} systems instead");
+                }
+                else
+                {
+                    count = (int)(total / perSystem);
+                }
+            }
+        }
+        else
+        {
+            count = reader.Integer(map, "count", path, 1, 100_000_000);
+        }
+
+        var fabricId = reader.String(map, "fabric", path, required: count is > 1);
+        Fabric? fabric = null;
+        if (fabricId is not null && !catalog.Fabrics.TryGetValue(fabricId, out fabric))
+        {
+            reader.Error(YamlReader.Child(map, "fabric"), YamlReader.Join(path, "fabric"), $"unknown fabric '{fabricId}' (expected one of: {string.Join(", ", catalog.Fabrics.Keys)})");
+        }
+
+        if (system is null || count is null)
+        {
+            return null;
+        }
+
+        if (count > 1 && system.ScaleOutBandwidth is null)
+        {
+            reader.Error(map, YamlReader.Join(path, "count"), $"{system.Name} has no published scale-out bandwidth, so {count} of them cannot be joined (expected count: 1, or add scale_out to catalog/systems/{system.Id}.yaml)");
+            return null;
+        }
+
+        return new Cluster(system, count.Value, fabric ?? SingleSystemFabric);
+    }
+
+    /// <summary>A cluster of one system never uses the scale-out fabric; this stands in when the scenario names none.</summary>
+    private static readonly Fabric SingleSystemFabric = new()
+    {
+        Id = "none",
+        Name = "none (a single system)",
+        Technology = "none",
+        Tiers = [new FabricTier("none", Figure<int>.Assumed(2, "a single system uses no fabric"), 1, Figure<Duration>.Assumed(Duration.Zero, "unused"))],
+        Efficiency = Figure<double>.Assumed(1, "unused"),
+    };
+
+    private static ModelArchitecture? ReadModel(YamlReader reader, YamlMappingNode root, string path, HardwareCatalog catalog)
+    {
+        var node = YamlReader.Child(root, "model");
+        switch (node)
+        {
+            case null:
+                reader.Error(root, path, $"missing (expected a model id such as {string.Join(", ", catalog.Models.Keys.Take(3))}, or an inline model)");
+                return null;
+            case YamlMappingNode inline:
+                return ModelReader.Read(reader, inline, path);
+            default:
+                var id = YamlReader.Scalar(node) ?? string.Empty;
+                if (catalog.Models.TryGetValue(id, out var model))
+                {
+                    return model;
+                }
+
+                reader.Error(node, path, $"unknown model '{id}' (expected one of: {string.Join(", ", catalog.Models.Keys)})");
+                return null;
+        }
+    }
+
+    private static TrainingJob? ReadJob(YamlReader reader, YamlMappingNode? map, string path)
+    {
+        if (map is null)
+        {
+            return null;
+        }
+
+        reader.CheckKeys(map, path, "sequence_length", "global_batch", "tokens", "precision", "attention", "dropout");
+        var sequence = reader.Integer(map, "sequence_length", path, 1, 100_000_000);
+        var batch = reader.Integer(map, "global_batch", path, 1, int.MaxValue);
+        var tokens = reader.Number(map, "tokens", path, 1, 1e18, required: false);
+        var precision = reader.Enumeration(map, "precision", path, TrainingPrecisions, required: false) ?? Precision.Bf16;
+        var attention = reader.Enumeration(map, "attention", path, Kernels, required: false) ?? AttentionKernel.Flash;
+        var dropout = reader.Boolean(map, "dropout", path) ?? false;
+        return sequence is null || batch is null ? null : new TrainingJob(sequence.Value, batch.Value, tokens, precision, attention, dropout);
+    }
+
+    private static ParallelPlan? ReadPlan(YamlReader reader, YamlMappingNode? map, string path, Cluster? cluster)
+    {
+        if (map is null)
+        {
+            return null;
+        }
+
+        reader.CheckKeys(map, path, "tensor", "pipeline", "data", "virtual_stages", "micro_batch", "sequence_parallel", "recompute", "zero", "overlap_gradient_reduction");
+        var tensor = reader.Integer(map, "tensor", path, 1, 1_000_000, required: false) ?? 1;
+        var pipeline = reader.Integer(map, "pipeline", path, 1, 1_000_000, required: false) ?? 1;
+        var data = reader.Integer(map, "data", path, 1, 100_000_000, required: false);
+        if (data is null && cluster is not null)
+        {
+            var modelParallel = (long)tensor * pipeline;
+            if (cluster.ChipCount % modelParallel != 0)
+            {
+                reader.Error(map, YamlReader.Join(path, "data"), $"tensor {tensor} x pipeline {pipeline} = {modelParallel} does not divide the cluster's {cluster.ChipCount} chips, so the data-parallel degree cannot be derived");
+            }
+            else
+            {
+                data = (int)(cluster.ChipCount / modelParallel);
+            }
+        }
+
+        var microBatch = reader.Integer(map, "micro_batch", path, 1, 1_000_000, required: false) ?? 1;
+        var virtualStages = reader.Integer(map, "virtual_stages", path, 1, 10_000, required: false) ?? 1;
+        var sequenceParallel = reader.Boolean(map, "sequence_parallel", path) ?? tensor > 1;
+        var recompute = reader.Enumeration(map, "recompute", path, Policies, required: false) ?? RecomputePolicy.None;
+        var zero = reader.Integer(map, "zero", path, 0, 3, required: false) ?? 1;
+        var overlap = reader.Boolean(map, "overlap_gradient_reduction", path) ?? true;
+        return data is null ? null : new ParallelPlan(tensor, pipeline, data.Value, microBatch, virtualStages, sequenceParallel, recompute, zero, overlap);
+    }
+}

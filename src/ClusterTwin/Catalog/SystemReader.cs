@@ -1,0 +1,110 @@
+using ClusterTwin.Hardware;
+using ClusterTwin.Units;
+using YamlDotNet.RepresentationModel;
+
+namespace ClusterTwin.Catalog;
+
+/// <summary>Reads a system file of <c>catalog/systems/</c>.</summary>
+internal static class SystemReader
+{
+    private static readonly Dictionary<string, ScaleUpTopologyKind> Topologies = new()
+    {
+        ["switched"] = ScaleUpTopologyKind.Switched,
+        ["torus"] = ScaleUpTopologyKind.Torus,
+        ["full-mesh"] = ScaleUpTopologyKind.FullMesh,
+    };
+
+    public static AcceleratorSystem? Read(YamlReader reader, ISet<string> sources, IReadOnlyDictionary<string, Chip> chips)
+    {
+        var root = reader.Root;
+        reader.CheckKeys(root!, string.Empty, "id", "name", "vendor", "chip", "chips", "scale_up", "scale_out", "power", "note");
+        var id = reader.String(root, "id", string.Empty);
+        var name = reader.String(root, "name", string.Empty);
+        var vendor = reader.String(root, "vendor", string.Empty);
+        var chipId = reader.String(root, "chip", string.Empty);
+        Chip? chip = null;
+        if (chipId is not null && !chips.TryGetValue(chipId, out chip))
+        {
+            reader.Error(YamlReader.Child(root, "chip"), "chip", $"unknown chip '{chipId}' (expected an id from catalog/chips/)");
+        }
+
+        var count = reader.Figure(root, "chips", string.Empty, ChipReader.Count(reader, 1, 1_000_000), sources, required: true);
+        var scaleUp = reader.Mapping(root, "scale_up", string.Empty, required: true);
+        var topology = ReadTopology(reader, scaleUp, count?.Value);
+        var bandwidth = reader.Figure<LinkBandwidth>(scaleUp, "bandwidth", "scale_up", (_, _) => null, sources, required: true, ChipReader.LinkBandwidthFrom(reader));
+        var latency = reader.Figure(scaleUp, "latency", "scale_up", ChipReader.Quantity<Duration>(reader), sources, required: true);
+        var scaleOut = reader.Mapping(root, "scale_out", string.Empty, required: false);
+        reader.CheckKeys(scaleOut ?? new YamlMappingNode(), "scale_out", "name", "bandwidth", "note");
+        var scaleOutBandwidth = reader.Figure(scaleOut, "bandwidth", "scale_out", ChipReader.Quantity<Bandwidth>(reader), sources, required: scaleOut is not null);
+        var power = reader.Mapping(root, "power", string.Empty, required: false);
+        reader.CheckKeys(power ?? new YamlMappingNode(), "power", "system_maximum", "note");
+        var systemPower = reader.Figure(power, "system_maximum", "power", ChipReader.Quantity<Power>(reader), sources, required: false);
+
+        if (id is null || name is null || vendor is null || chip is null || count is null || topology is null || bandwidth is null || latency is null)
+        {
+            return null;
+        }
+
+        return new AcceleratorSystem
+        {
+            Id = id,
+            Name = name,
+            Vendor = vendor,
+            Chip = chip,
+            Chips = count,
+            ScaleUpName = reader.String(scaleUp, "name", "scale_up", required: false) ?? chip.ScaleUpName ?? "scale-up links",
+            Topology = topology,
+            ScaleUpBandwidth = bandwidth,
+            ScaleUpLatency = latency,
+            ScaleOutName = reader.String(scaleOut, "name", "scale_out", required: false),
+            ScaleOutBandwidth = scaleOutBandwidth,
+            SystemPower = systemPower,
+        };
+    }
+
+    private static ScaleUpTopology? ReadTopology(YamlReader reader, YamlMappingNode? scaleUp, int? chips)
+    {
+        if (scaleUp is null)
+        {
+            return null;
+        }
+
+        reader.CheckKeys(scaleUp, "scale_up", "name", "topology", "levels", "dimensions", "bandwidth", "latency", "note");
+        var kind = reader.Enumeration(scaleUp, "topology", "scale_up", Topologies);
+        if (kind is null)
+        {
+            return null;
+        }
+
+        var shapeKey = kind == ScaleUpTopologyKind.Torus ? "dimensions" : "levels";
+        var shapeNode = YamlReader.Child(scaleUp, shapeKey);
+        int[] shape;
+        if (kind == ScaleUpTopologyKind.FullMesh && shapeNode is null)
+        {
+            shape = [chips ?? 1];
+        }
+        else if (shapeNode is YamlSequenceNode sequence)
+        {
+            shape = sequence.Select(item => YamlReader.TryParseCount(YamlReader.Scalar(item) ?? string.Empty, out var value) && value >= 1 ? (int)value : 0).ToArray();
+            if (shape.Length == 0 || shape.Any(size => size < 1))
+            {
+                reader.Error(shapeNode, $"scale_up.{shapeKey}", "expected a list of positive whole numbers, such as [4, 4, 4]");
+                return null;
+            }
+        }
+        else
+        {
+            reader.Error(shapeNode ?? scaleUp, $"scale_up.{shapeKey}", $"missing (a {kind.Value.ToString().ToLowerInvariant()} domain needs its {shapeKey}, a list such as [4, 4, 4])");
+            return null;
+        }
+
+        var topology = new ScaleUpTopology(kind.Value, [.. shape]);
+        if (chips is { } count && topology.Chips != count)
+        {
+            reader.Error(shapeNode, $"scale_up.{shapeKey}", $"the {shapeKey} [{string.Join(", ", shape)}] hold {topology.Chips} chips, but the system has {count}");
+            return null;
+        }
+
+        return topology;
+    }
+}

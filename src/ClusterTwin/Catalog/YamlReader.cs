@@ -1,0 +1,364 @@
+using System.Globalization;
+using ClusterTwin.Hardware;
+using ClusterTwin.Units;
+using YamlDotNet.Core;
+using YamlDotNet.RepresentationModel;
+
+namespace ClusterTwin.Catalog;
+
+/// <summary>
+/// Reads fields out of one YAML file, gathering every problem as a <see cref="Diagnostic"/> instead of stopping at
+/// the first, so that a user fixes a file in one pass.
+/// </summary>
+internal sealed class YamlReader
+{
+    private readonly List<Diagnostic> diagnostics;
+
+    private YamlReader(string file, YamlMappingNode? root, List<Diagnostic> diagnostics)
+    {
+        File = file;
+        Root = root;
+        this.diagnostics = diagnostics;
+    }
+
+    public string File { get; }
+
+    public YamlMappingNode? Root { get; }
+
+    public IReadOnlyList<Diagnostic> Diagnostics => diagnostics;
+
+    /// <summary>Opens a file whose top level must be a mapping.</summary>
+    public static YamlReader Open(string path, string displayName)
+    {
+        var diagnostics = new List<Diagnostic>();
+        YamlMappingNode? root = null;
+        try
+        {
+            using var reader = new StreamReader(path);
+            var stream = new YamlStream();
+            stream.Load(reader);
+            if (stream.Documents.Count == 0 || stream.Documents[0].RootNode is not YamlMappingNode mapping)
+            {
+                diagnostics.Add(new Diagnostic(displayName, 1, string.Empty, "expected a YAML mapping of fields at the top level"));
+            }
+            else
+            {
+                root = mapping;
+            }
+        }
+        catch (YamlException exception)
+        {
+            diagnostics.Add(new Diagnostic(displayName, (int)exception.Start.Line, string.Empty, $"not valid YAML: {exception.InnerException?.Message ?? exception.Message}"));
+        }
+        catch (IOException exception)
+        {
+            diagnostics.Add(new Diagnostic(displayName, 0, string.Empty, $"cannot be read: {exception.Message}"));
+        }
+
+        return new YamlReader(displayName, root, diagnostics);
+    }
+
+    public void Error(YamlNode? node, string field, string message) =>
+        diagnostics.Add(new Diagnostic(File, node is null ? 0 : (int)node.Start.Line, field, message));
+
+    public static string Join(string parent, string key) => parent.Length == 0 ? key : $"{parent}.{key}";
+
+    /// <summary>Reports keys the schema does not know, which are usually typos.</summary>
+    public void CheckKeys(YamlMappingNode map, string path, params string[] allowed)
+    {
+        foreach (var key in map.Children.Keys)
+        {
+            var name = Scalar(key);
+            if (name is not null && !allowed.Contains(name, StringComparer.Ordinal))
+            {
+                Error(key, Join(path, name), $"unknown field (expected one of: {string.Join(", ", allowed)})");
+            }
+        }
+    }
+
+    public static YamlNode? Child(YamlMappingNode? map, string key) =>
+        map is not null && map.Children.TryGetValue(new YamlScalarNode(key), out var node) ? node : null;
+
+    public YamlMappingNode? Mapping(YamlMappingNode? map, string key, string path, bool required)
+    {
+        var node = Child(map, key);
+        if (node is null)
+        {
+            if (required)
+            {
+                Error(map, Join(path, key), "missing (expected a mapping of fields)");
+            }
+
+            return null;
+        }
+
+        if (node is YamlMappingNode mapping)
+        {
+            return mapping;
+        }
+
+        Error(node, Join(path, key), "expected a mapping of fields");
+        return null;
+    }
+
+    public string? String(YamlMappingNode? map, string key, string path, bool required = true)
+    {
+        var node = Child(map, key);
+        if (node is null)
+        {
+            if (required)
+            {
+                Error(map, Join(path, key), "missing (expected text)");
+            }
+
+            return null;
+        }
+
+        var text = Scalar(node);
+        if (text is null || (required && text.Trim().Length == 0))
+        {
+            Error(node, Join(path, key), "expected text");
+            return null;
+        }
+
+        return text;
+    }
+
+    public int? Integer(YamlMappingNode? map, string key, string path, int minimum, int maximum, bool required = true)
+    {
+        var text = String(map, key, path, required);
+        if (text is null)
+        {
+            return null;
+        }
+
+        var node = Child(map, key);
+        if (!double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var number) || number != Math.Floor(number) || !double.IsFinite(number))
+        {
+            Error(node, Join(path, key), $"'{text}' is not a whole number (expected an integer from {minimum} to {maximum})");
+            return null;
+        }
+
+        if (number < minimum || number > maximum)
+        {
+            Error(node, Join(path, key), $"{text} is out of range (expected {minimum} to {maximum})");
+            return null;
+        }
+
+        return (int)number;
+    }
+
+    public double? Number(YamlMappingNode? map, string key, string path, double minimum, double maximum, bool required = true)
+    {
+        var text = String(map, key, path, required);
+        if (text is null)
+        {
+            return null;
+        }
+
+        var node = Child(map, key);
+        if (!TryParseCount(text, out var number))
+        {
+            Error(node, Join(path, key), $"'{text}' is not a number (expected a plain number, optionally with k, M, B or T)");
+            return null;
+        }
+
+        if (number < minimum || number > maximum)
+        {
+            Error(node, Join(path, key), $"{text} is out of range (expected {minimum.ToString(CultureInfo.InvariantCulture)} to {maximum.ToString("G4", CultureInfo.InvariantCulture)})");
+            return null;
+        }
+
+        return number;
+    }
+
+    public bool? Boolean(YamlMappingNode? map, string key, string path)
+    {
+        var text = String(map, key, path, required: false);
+        return text switch
+        {
+            null => null,
+            "true" or "yes" or "on" => true,
+            "false" or "no" or "off" => false,
+            _ => Fail<bool>(Child(map, key), Join(path, key), $"'{text}' is not true or false"),
+        };
+    }
+
+    public TEnum? Enumeration<TEnum>(YamlMappingNode? map, string key, string path, IReadOnlyDictionary<string, TEnum> names, bool required = true)
+        where TEnum : struct
+    {
+        var text = String(map, key, path, required);
+        if (text is null)
+        {
+            return null;
+        }
+
+        if (names.TryGetValue(text.Trim(), out var value))
+        {
+            return value;
+        }
+
+        Error(Child(map, key), Join(path, key), $"'{text}' is not one of: {string.Join(", ", names.Keys)}");
+        return null;
+    }
+
+    public T? Quantity<T>(YamlNode? node, string field)
+        where T : struct, IQuantity<T>
+    {
+        var text = Scalar(node);
+        if (!Units.Quantity.TryParse<T>(text, out var value, out var error))
+        {
+            Error(node, field, error);
+            return null;
+        }
+
+        if (value.BaseValue < 0)
+        {
+            Error(node, field, $"'{text}' is negative (expected a positive {T.Units.Name})");
+            return null;
+        }
+
+        return value;
+    }
+
+    public T? Quantity<T>(YamlMappingNode? map, string key, string path, bool required = true)
+        where T : struct, IQuantity<T>
+    {
+        var node = Child(map, key);
+        if (node is null)
+        {
+            if (required)
+            {
+                Error(map, Join(path, key), $"missing (expected a {T.Units.Name} such as '1 {T.Units.DisplayUnitFor(1).Symbol}')");
+            }
+
+            return null;
+        }
+
+        return Quantity<T>(node, Join(path, key));
+    }
+
+    /// <summary>Reads a sourced figure: <c>{value, source, status, derivation, note, alternatives}</c>.</summary>
+    public Figure<TValue>? Figure<TValue>(YamlMappingNode? map, string key, string path, Func<YamlNode, string, TValue?> parse, ISet<string> sources, bool required, Func<YamlMappingNode, string, TValue?>? parseMapping = null)
+        where TValue : struct
+    {
+        var node = Child(map, key);
+        var field = Join(path, key);
+        if (node is null)
+        {
+            if (required)
+            {
+                Error(map, field, "missing (expected {value: ..., source: ...})");
+            }
+
+            return null;
+        }
+
+        if (node is not YamlMappingNode figure)
+        {
+            Error(node, field, "expected a sourced figure {value: ..., source: ...}; every hardware figure needs a source");
+            return null;
+        }
+
+        CheckKeys(figure, field, "value", "source", "status", "derivation", "note", "alternatives", "direction");
+        var valueNode = Child(figure, "value");
+        TValue? value = null;
+        if (valueNode is null)
+        {
+            Error(figure, Join(field, "value"), "missing");
+        }
+        else
+        {
+            value = parseMapping is not null ? parseMapping(figure, field) : parse(valueNode, Join(field, "value"));
+        }
+
+        var source = SourceReference(figure, field, sources);
+        var status = Enumeration(figure, "status", field, FigureStatuses, required: false) ?? FigureStatus.Official;
+        var derivation = String(figure, "derivation", field, required: false);
+        if (status is FigureStatus.Estimate or FigureStatus.Projection && string.IsNullOrWhiteSpace(derivation))
+        {
+            Error(figure, Join(field, "derivation"), $"missing: a figure marked '{status.ToString().ToLowerInvariant()}' must say how it was derived");
+        }
+
+        var alternatives = new List<TValue>();
+        if (Child(figure, "alternatives") is YamlSequenceNode list)
+        {
+            var index = 0;
+            foreach (var item in list)
+            {
+                var itemField = $"{field}.alternatives[{index++}]";
+                if (item is YamlMappingNode alternative && Child(alternative, "value") is { } alternativeValue)
+                {
+                    _ = SourceReference(alternative, itemField, sources);
+                    var parsed = parseMapping is not null ? parseMapping(alternative, itemField) : parse(alternativeValue, Join(itemField, "value"));
+                    if (parsed is { } some)
+                    {
+                        alternatives.Add(some);
+                    }
+                }
+                else
+                {
+                    Error(item, itemField, "expected {value: ..., source: ...}");
+                }
+            }
+        }
+
+        if (value is null || source is null)
+        {
+            return null;
+        }
+
+        return new Figure<TValue>(value.Value, source, status, derivation, String(figure, "note", field, required: false)) { Alternatives = [.. alternatives] };
+    }
+
+    public T? Fail<T>(YamlNode? node, string field, string message)
+        where T : struct
+    {
+        Error(node, field, message);
+        return null;
+    }
+
+    public static string? Scalar(YamlNode? node) => node is YamlScalarNode scalar ? scalar.Value : null;
+
+    public static bool TryParseCount(string text, out double value)
+    {
+        var trimmed = text.Trim().Replace("_", string.Empty, StringComparison.Ordinal);
+        var multiplier = 1.0;
+        if (trimmed.Length > 1 && char.IsLetter(trimmed[^1]))
+        {
+            multiplier = trimmed[^1] switch
+            {
+                'k' or 'K' => 1e3,
+                'M' => 1e6,
+                'B' or 'G' => 1e9,
+                'T' => 1e12,
+                _ => double.NaN,
+            };
+            trimmed = trimmed[..^1];
+        }
+
+        var parsed = double.TryParse(trimmed, NumberStyles.Float, CultureInfo.InvariantCulture, out value);
+        value *= multiplier;
+        return parsed && double.IsFinite(value);
+    }
+
+    private string? SourceReference(YamlMappingNode figure, string field, ISet<string> sources)
+    {
+        var source = String(figure, "source", field);
+        if (source is not null && !sources.Contains(source))
+        {
+            Error(Child(figure, "source"), Join(field, "source"), $"unknown source '{source}' (define it in catalog/sources/)");
+            return null;
+        }
+
+        return source;
+    }
+
+    private static readonly Dictionary<string, FigureStatus> FigureStatuses = new()
+    {
+        ["official"] = FigureStatus.Official,
+        ["reported"] = FigureStatus.Reported,
+        ["estimate"] = FigureStatus.Estimate,
+        ["projection"] = FigureStatus.Projection,
+    };
+}

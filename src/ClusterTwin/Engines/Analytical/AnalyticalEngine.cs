@@ -1,0 +1,203 @@
+using System.Collections.Immutable;
+using ClusterTwin.Hardware;
+using ClusterTwin.Parallelism;
+using ClusterTwin.Performance.Collectives;
+using ClusterTwin.Performance.Memory;
+using ClusterTwin.Performance.Operators;
+using ClusterTwin.Scenarios;
+using ClusterTwin.Units;
+using ClusterTwin.Workloads;
+
+namespace ClusterTwin.Engines.Analytical;
+
+/// <summary>
+/// Predicts a training step in closed form: each operator by roofline, each collective by an algorithm fitted to
+/// the fabric, the pipeline by its schedule. Groups of a parallel dimension are symmetric, so the cost does not
+/// depend on the number of chips.
+/// </summary>
+/// <remarks>
+/// The step is <c>(m + (p-1)/v) t</c> on the slowest stage (Narayanan et al. 2021, section 2.2), where <c>m</c> is
+/// micro-batches per step, <c>p</c> pipeline stages, <c>v</c> virtual stages and <c>t</c> the stage's time per
+/// micro-batch (compute, recompute, exposed tensor-parallel and pipeline communication), plus data-parallel
+/// communication that the backward pass cannot hide and the optimizer step.
+/// </remarks>
+public static class AnalyticalEngine
+{
+    /// <summary>Bytes per parameter an Adam step reads and writes: gradient, master weight and two moments read; master, moments and the low-precision copy written.</summary>
+    private const double OptimizerTrafficPerParameter = 30;
+
+    /// <summary>Simulates one step of <paramref name="scenario"/>.</summary>
+    public static TrainingStepResult Simulate(Scenario scenario)
+    {
+        var (cluster, efficiency, model, job, plan) = (scenario.Cluster, scenario.Efficiency, scenario.Model, scenario.Job, scenario.Plan);
+        var problems = PlanChecks.Problems(plan, cluster, model, job);
+        if (problems.Count > 0)
+        {
+            return new TrainingStepResult { Scenario = scenario.Name, Valid = false, Problems = [.. problems], Chips = cluster.ChipCount };
+        }
+
+        var peak = cluster.Chip.PeakRate(job.Precision)!.Value;
+        var kernels = new KernelCost(peak, cluster.Chip.MemoryBandwidth.Value, efficiency);
+        var collectives = new CollectiveCost(cluster, efficiency);
+        var tensorGroup = GroupPlacement.Place(cluster, plan.TensorParallelism, 1);
+        var dataGroup = GroupPlacement.Place(cluster, plan.DataParallelism, plan.TensorParallelism);
+        var pipelineGroup = GroupPlacement.Place(cluster, Math.Min(2, plan.PipelineParallelism), (long)plan.TensorParallelism * plan.DataParallelism);
+
+        var pipeline = plan.PipelineParallelism;
+        var microBatches = job.GlobalBatchSize / (double)(plan.DataParallelism * plan.MicroBatchSize);
+        var layersPerStage = model.Layers / (double)pipeline;
+        var activation = Bytes.FromCount((double)job.SequenceLength * plan.MicroBatchSize * model.HiddenSize * Math.Max(2, job.Precision.BytesPerElement()));
+
+        var layer = LayerCost(LayerOperators.Forward(model, job, plan), kernels, plan, collectives, tensorGroup, activation);
+        var embedding = BoundaryCost(LayerOperators.Embedding(model, job, plan), kernels, plan, collectives, tensorGroup, activation);
+        var head = BoundaryCost(LayerOperators.OutputHead(model, job, plan), kernels, plan, collectives, tensorGroup, activation);
+        var middle = layer * layersPerStage;
+        var first = middle + embedding;
+        var last = middle + head;
+        var slowest = pipeline == 1 ? first + head : (first.Total >= last.Total ? first : last);
+
+        // Pipeline: each micro-batch crosses every chunk boundary forward and backward; Megatron's scatter-gather
+        // sends one tensor-parallel shard per chip.
+        var pipelineSends = pipeline > 1 ? 2.0 * plan.VirtualStages : 0;
+        var pipelineMessage = activation / plan.TensorParallelism;
+        var pipelinePerMicroBatch = collectives.Time(CollectiveKind.PointToPoint, pipelineGroup, pipelineMessage) * pipelineSends;
+
+        var perMicroBatch = slowest.Total + pipelinePerMicroBatch;
+        var bubbleFraction = (pipeline - 1) / (double)plan.VirtualStages;
+
+        var stageParameters = (layersPerStage * model.ParametersPerLayer) + (Math.Max(model.EmbeddingParameters, model.OutputHeadParameters) / pipeline);
+        var parametersPerChip = stageParameters / plan.TensorParallelism;
+        var dataParallel = DataParallelExposed(plan, job, collectives, dataGroup, parametersPerChip, slowest, microBatches);
+        var optimizerParameters = parametersPerChip / (plan.ZeroStage >= 1 ? plan.DataParallelism : 1);
+        var optimizerTraffic = Bytes.FromCount(optimizerParameters * OptimizerTrafficPerParameter);
+        var optimizer = kernels.Time(OperatorKind.Memory, Flops.Zero, optimizerTraffic);
+
+        var breakdown = new StepBreakdown(
+            Compute: slowest.Compute * microBatches,
+            Recompute: slowest.Recompute * microBatches,
+            TensorParallelCommunication: slowest.TensorCommunication * microBatches,
+            PipelineCommunication: pipelinePerMicroBatch * microBatches,
+            PipelineBubble: perMicroBatch * bubbleFraction,
+            DataParallelCommunication: dataParallel,
+            Optimizer: optimizer);
+
+        var hardwareWork = ((layer.HardwareWork * model.Layers) + (embedding.HardwareWork + head.HardwareWork)) * (microBatches * plan.DataParallelism * plan.TensorParallelism);
+        var memory = MemoryModel.PerChip(model, job, plan);
+        var capacity = cluster.Chip.MemoryCapacity.Value;
+        var result = new TrainingStepResult
+        {
+            Scenario = scenario.Name,
+            Valid = true,
+            Problems = memory.Total <= capacity ? [] : [$"needs {memory.Total} per chip, the {cluster.Chip.Name} has {capacity}"],
+            Chips = cluster.ChipCount,
+            MicroBatches = microBatches,
+            Breakdown = breakdown,
+            TokensPerStep = job.TokensPerStep,
+            ModelFlopsPerStep = ModelFlops(model, job),
+            HardwareFlopsPerStep = hardwareWork,
+            PeakRatePerChip = peak,
+            Memory = memory,
+            MemoryCapacity = capacity,
+            TokensToTrain = job.TokensToTrain,
+        };
+        return result;
+    }
+
+    /// <summary>
+    /// Model FLOPs of one step in the Megatron convention (Narayanan et al. 2021, eq. 3, generalized to grouped-query
+    /// attention and SwiGLU): forward plus backward is three forward passes, attention is counted over the full
+    /// sequence, and recompute is not counted.
+    /// </summary>
+    public static Flops ModelFlops(ModelArchitecture model, TrainingJob job)
+    {
+        var matrixParameters = model.ParametersPerLayer - (4.0 * model.HiddenSize);
+        var perTokenForward = (model.Layers * ((2 * matrixParameters) + (4.0 * job.SequenceLength * model.QueryWidth))) +
+                              (2.0 * model.HiddenSize * model.VocabularySize);
+        return Flops.FromOperations(3 * perTokenForward * job.TokensPerStep);
+    }
+
+    private static StageCost LayerCost(Operator[] forward, KernelCost kernels, ParallelPlan plan, CollectiveCost collectives, CommunicationGroup tensorGroup, Bytes activation)
+    {
+        var forwardTime = Duration.Zero;
+        var backwardTime = Duration.Zero;
+        var coreForward = Duration.Zero;
+        var forwardWork = Flops.Zero;
+        var coreWork = Flops.Zero;
+        var backwardWork = Flops.Zero;
+        foreach (var kernel in forward)
+        {
+            var time = kernels.Forward(kernel);
+            forwardTime += time;
+            backwardTime += kernels.Backward(kernel);
+            forwardWork += kernel.Work;
+            backwardWork += kernel.Work * kernel.BackwardFactor;
+            if (kernel.Region == OperatorRegion.AttentionCore)
+            {
+                coreForward += time;
+                coreWork += kernel.Work;
+            }
+        }
+
+        // Two collectives per layer in each pass (after attention and after the feed-forward block): all-reduce,
+        // or all-gather plus reduce-scatter under sequence parallelism (Korthikanti et al. 2022, figure 5).
+        var tensorPass = TensorCollectivesPerPass(plan, collectives, tensorGroup, activation);
+        var (recompute, recomputeWork, recomputeCommunication) = plan.Recompute switch
+        {
+            RecomputePolicy.Full => (forwardTime, forwardWork, tensorPass),
+            RecomputePolicy.Selective => (coreForward, coreWork, Duration.Zero),
+            _ => (Duration.Zero, Flops.Zero, Duration.Zero),
+        };
+
+        return new StageCost(forwardTime + backwardTime, recompute, (tensorPass * 2) + recomputeCommunication, forwardWork + backwardWork + recomputeWork);
+    }
+
+    private static StageCost BoundaryCost(Operator[] forward, KernelCost kernels, ParallelPlan plan, CollectiveCost collectives, CommunicationGroup tensorGroup, Bytes activation)
+    {
+        var time = Duration.Zero;
+        var work = Flops.Zero;
+        foreach (var kernel in forward)
+        {
+            time += kernels.Forward(kernel) + kernels.Backward(kernel);
+            work += kernel.Work * (1 + kernel.BackwardFactor);
+        }
+
+        // The vocabulary-parallel embedding and head each need one tensor-parallel collective per pass: two per micro-batch.
+        var communication = TensorCollectivesPerPass(plan, collectives, tensorGroup, activation);
+        return new StageCost(time, Duration.Zero, communication, work);
+    }
+
+    private static Duration TensorCollectivesPerPass(ParallelPlan plan, CollectiveCost collectives, CommunicationGroup tensorGroup, Bytes activation)
+    {
+        if (plan.TensorParallelism == 1)
+        {
+            return Duration.Zero;
+        }
+
+        return plan.SequenceParallelism
+            ? (collectives.Time(CollectiveKind.AllGather, tensorGroup, activation) + collectives.Time(CollectiveKind.ReduceScatter, tensorGroup, activation)) * 2
+            : collectives.Time(CollectiveKind.AllReduce, tensorGroup, activation) * 2;
+    }
+
+    private static Duration DataParallelExposed(ParallelPlan plan, TrainingJob job, CollectiveCost collectives, CommunicationGroup dataGroup, double parametersPerChip, StageCost slowest, double microBatches)
+    {
+        if (plan.DataParallelism == 1)
+        {
+            return Duration.Zero;
+        }
+
+        var gradientBytes = Bytes.FromCount(parametersPerChip * 2);
+        var weightBytes = Bytes.FromCount(parametersPerChip * Math.Min(2, job.Precision.BytesPerElement()));
+        var backwardWindow = plan.OverlapGradientReduction ? (slowest.Compute * (2.0 / 3)) + slowest.Recompute : Duration.Zero;
+        var forwardWindow = plan.OverlapGradientReduction ? slowest.Compute / 3 : Duration.Zero;
+        return plan.ZeroStage switch
+        {
+            0 => Exposed(collectives.Time(CollectiveKind.AllReduce, dataGroup, gradientBytes), backwardWindow),
+            1 or 2 => Exposed(collectives.Time(CollectiveKind.ReduceScatter, dataGroup, gradientBytes), backwardWindow) +
+                      Exposed(collectives.Time(CollectiveKind.AllGather, dataGroup, weightBytes), forwardWindow),
+            _ => (Exposed(collectives.Time(CollectiveKind.AllGather, dataGroup, weightBytes) * 2, slowest.Compute) * microBatches) +
+                 Exposed(collectives.Time(CollectiveKind.ReduceScatter, dataGroup, gradientBytes), backwardWindow),
+        };
+    }
+
+    private static Duration Exposed(Duration communication, Duration window) => Duration.Max(Duration.Zero, communication - window);
+}

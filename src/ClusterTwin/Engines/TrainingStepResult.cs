@@ -1,0 +1,75 @@
+using System.Collections.Immutable;
+using ClusterTwin.Performance.Memory;
+using ClusterTwin.Units;
+
+namespace ClusterTwin.Engines;
+
+/// <summary>
+/// The prediction for one training step. A plan that does not divide has <see cref="Valid"/> false, its reasons in
+/// <see cref="Problems"/> and no times; a plan that does not fit in memory is still timed and has <see cref="Fits"/> false.
+/// </summary>
+public sealed record TrainingStepResult
+{
+    /// <summary>The scenario's name.</summary>
+    public required string Scenario { get; init; }
+
+    /// <summary>Whether every degree divides what it splits.</summary>
+    public required bool Valid { get; init; }
+
+    /// <summary>Why the plan is invalid or does not fit; empty for a plan that runs.</summary>
+    public required ImmutableArray<string> Problems { get; init; }
+
+    /// <summary>Chips used.</summary>
+    public required long Chips { get; init; }
+
+    /// <summary>Micro-batches per step on each data-parallel replica.</summary>
+    public double MicroBatches { get; init; }
+
+    /// <summary>Where the step's time goes.</summary>
+    public StepBreakdown? Breakdown { get; init; }
+
+    /// <summary>The step time.</summary>
+    public Duration StepTime => Breakdown?.Total ?? Duration.Zero;
+
+    /// <summary>Tokens per step.</summary>
+    public double TokensPerStep { get; init; }
+
+    /// <summary>Tokens trained per second, over the whole cluster.</summary>
+    public double TokensPerSecond => StepTime.Seconds > 0 ? TokensPerStep / StepTime.Seconds : 0;
+
+    /// <summary>Model FLOPs per step (Megatron convention: forward and backward, attention counted without causal masking, no recompute).</summary>
+    public Flops ModelFlopsPerStep { get; init; }
+
+    /// <summary>FLOPs the hardware executes per step, including recompute.</summary>
+    public Flops HardwareFlopsPerStep { get; init; }
+
+    /// <summary>The peak rate MFU and HFU are measured against (dense, at the job's precision).</summary>
+    public FlopRate PeakRatePerChip { get; init; }
+
+    /// <summary>Model FLOPs utilization.</summary>
+    public double ModelFlopsUtilization => Utilization(ModelFlopsPerStep);
+
+    /// <summary>Hardware FLOPs utilization.</summary>
+    public double HardwareFlopsUtilization => Utilization(HardwareFlopsPerStep);
+
+    /// <summary>Memory per chip on the most loaded stage.</summary>
+    public MemoryBreakdown? Memory { get; init; }
+
+    /// <summary>The chip's memory capacity.</summary>
+    public Bytes MemoryCapacity { get; init; }
+
+    /// <summary>Whether the memory per chip is within capacity.</summary>
+    public bool Fits => Valid && Memory is not null && Memory.Total <= MemoryCapacity;
+
+    /// <summary>Tokens of the whole run, when the job names them.</summary>
+    public double? TokensToTrain { get; init; }
+
+    /// <summary>Wall time of the whole run, at this step time and no failures.</summary>
+    public Duration? TimeToTrain => TokensToTrain is { } tokens && TokensPerStep > 0 ? StepTime * Math.Ceiling(tokens / TokensPerStep) : null;
+
+    /// <summary>Chip-hours of the whole run.</summary>
+    public double? ChipHours => TimeToTrain is { } time ? time.Seconds / 3600 * Chips : null;
+
+    private double Utilization(Flops work) =>
+        StepTime.Seconds > 0 && PeakRatePerChip.OperationsPerSecond > 0 ? work / (PeakRatePerChip * StepTime) / Chips : 0;
+}

@@ -1,0 +1,45 @@
+using ClusterTwin.Units;
+
+namespace ClusterTwin.Hardware;
+
+/// <summary>
+/// A scale-up domain of chips that is replicated to build a cluster: a server, an UltraServer, an NVL72 rack, a TPU slice.
+/// </summary>
+public sealed record AcceleratorSystem
+{
+    /// <summary>Catalogue id, such as <c>aws-trn3-gen2-ultraserver</c>.</summary>
+    public required string Id { get; init; }
+
+    /// <summary>Display name.</summary>
+    public required string Name { get; init; }
+
+    /// <summary>Maker.</summary>
+    public required string Vendor { get; init; }
+
+    /// <summary>The chip, resolved from the catalogue.</summary>
+    public required Chip Chip { get; init; }
+
+    /// <summary>Chips in one system.</summary>
+    public required Figure<int> Chips { get; init; }
+
+    /// <summary>Name of the scale-up fabric.</summary>
+    public required string ScaleUpName { get; init; }
+
+    /// <summary>Topology of the scale-up domain.</summary>
+    public required ScaleUpTopology Topology { get; init; }
+
+    /// <summary>Total scale-up bandwidth per chip, across all its links.</summary>
+    public required Figure<LinkBandwidth> ScaleUpBandwidth { get; init; }
+
+    /// <summary>Latency of one transfer across the scale-up domain (a collective step).</summary>
+    public required Figure<Duration> ScaleUpLatency { get; init; }
+
+    /// <summary>Name of the scale-out network adapter.</summary>
+    public string? ScaleOutName { get; init; }
+
+    /// <summary>Scale-out bandwidth per chip (the system's NIC bandwidth divided by its chips); null where none is published, and then the system cannot be replicated.</summary>
+    public Figure<Bandwidth>? ScaleOutBandwidth { get; init; }
+
+    /// <summary>Maximum power of the whole system, where published.</summary>
+    public Figure<Power>? SystemPower { get; init; }
+}

@@ -1,0 +1,14 @@
+namespace ClusterTwin.Hardware;
+
+/// <summary>A system replicated <see cref="SystemCount"/> times on a scale-out fabric.</summary>
+/// <param name="System">The replicated scale-up domain.</param>
+/// <param name="SystemCount">How many systems.</param>
+/// <param name="Fabric">The network joining them.</param>
+public sealed record Cluster(AcceleratorSystem System, int SystemCount, Fabric Fabric)
+{
+    /// <summary>Chips in the cluster.</summary>
+    public long ChipCount => (long)System.Chips.Value * SystemCount;
+
+    /// <summary>The chip every position holds.</summary>
+    public Chip Chip => System.Chip;
+}

@@ -1,0 +1,41 @@
+namespace ClusterTwin.Parallelism;
+
+/// <summary>Which activations are recomputed in the backward pass (Korthikanti et al. 2022).</summary>
+public enum RecomputePolicy
+{
+    /// <summary>Keep every activation.</summary>
+    None,
+
+    /// <summary>Recompute only the attention core (scores, softmax, dropout, attention over values).</summary>
+    Selective,
+
+    /// <summary>Keep only each layer's input and recompute the whole layer.</summary>
+    Full,
+}
+
+/// <summary>
+/// How a training job is laid out over chips: the degrees of each parallel dimension and the options that go with them.
+/// </summary>
+/// <param name="TensorParallelism">Chips that split each layer's matrices (Megatron tensor parallelism).</param>
+/// <param name="PipelineParallelism">Pipeline stages.</param>
+/// <param name="DataParallelism">Model replicas.</param>
+/// <param name="MicroBatchSize">Sequences per micro-batch.</param>
+/// <param name="VirtualStages">Model chunks per pipeline stage (interleaved 1F1B); 1 is plain 1F1B.</param>
+/// <param name="SequenceParallelism">Split the norm and dropout activations across the tensor-parallel group.</param>
+/// <param name="Recompute">Activation recompute policy.</param>
+/// <param name="ZeroStage">0: none; 1: optimizer state sharded; 2: and gradients; 3: and weights (FSDP).</param>
+/// <param name="OverlapGradientReduction">Overlap the data-parallel gradient reduction with the backward pass.</param>
+public sealed record ParallelPlan(
+    int TensorParallelism,
+    int PipelineParallelism,
+    int DataParallelism,
+    int MicroBatchSize,
+    int VirtualStages = 1,
+    bool SequenceParallelism = false,
+    RecomputePolicy Recompute = RecomputePolicy.None,
+    int ZeroStage = 1,
+    bool OverlapGradientReduction = true)
+{
+    /// <summary>Chips the plan occupies.</summary>
+    public long Chips => (long)TensorParallelism * PipelineParallelism * DataParallelism;
+}

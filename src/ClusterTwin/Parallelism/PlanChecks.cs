@@ -1,0 +1,78 @@
+using ClusterTwin.Hardware;
+using ClusterTwin.Workloads;
+
+namespace ClusterTwin.Parallelism;
+
+/// <summary>Why a plan cannot run on a cluster: degrees that do not divide what they split.</summary>
+public static class PlanChecks
+{
+    /// <summary>Every reason the plan is invalid; empty when it is valid.</summary>
+    public static IReadOnlyList<string> Problems(ParallelPlan plan, Cluster cluster, ModelArchitecture model, TrainingJob job)
+    {
+        var problems = new List<string>();
+        var tensor = plan.TensorParallelism;
+        var pipeline = plan.PipelineParallelism;
+        if (tensor < 1 || pipeline < 1 || plan.DataParallelism < 1 || plan.MicroBatchSize < 1 || plan.VirtualStages < 1)
+        {
+            problems.Add("every parallel degree and the micro-batch size must be at least 1");
+            return problems;
+        }
+
+        if (plan.Chips != cluster.ChipCount)
+        {
+            problems.Add($"tensor x pipeline x data = {tensor} x {pipeline} x {plan.DataParallelism} = {plan.Chips} chips, but the cluster has {cluster.ChipCount}");
+        }
+
+        if (model.AttentionHeads % tensor != 0)
+        {
+            problems.Add($"tensor parallelism {tensor} does not divide the {model.AttentionHeads} attention heads");
+        }
+
+        if (model.KeyValueHeads % tensor != 0 && tensor % model.KeyValueHeads != 0)
+        {
+            problems.Add($"tensor parallelism {tensor} neither divides nor is a multiple of the {model.KeyValueHeads} key-value heads");
+        }
+
+        if (model.FeedForwardSize % tensor != 0)
+        {
+            problems.Add($"tensor parallelism {tensor} does not divide the feed-forward size {model.FeedForwardSize}");
+        }
+
+        if (model.Layers % (pipeline * plan.VirtualStages) != 0)
+        {
+            problems.Add($"pipeline {pipeline} x virtual stages {plan.VirtualStages} does not divide the {model.Layers} layers");
+        }
+
+        var sequencesPerReplica = (long)plan.DataParallelism * plan.MicroBatchSize;
+        if (job.GlobalBatchSize % sequencesPerReplica != 0)
+        {
+            problems.Add($"the global batch of {job.GlobalBatchSize} sequences is not a multiple of data parallelism {plan.DataParallelism} x micro-batch {plan.MicroBatchSize}");
+        }
+        else if (plan.VirtualStages > 1 && job.GlobalBatchSize / sequencesPerReplica % pipeline != 0)
+        {
+            problems.Add($"the interleaved schedule needs the {job.GlobalBatchSize / sequencesPerReplica} micro-batches per step to be a multiple of the pipeline size {pipeline}");
+        }
+
+        if (plan.VirtualStages > 1 && pipeline == 1)
+        {
+            problems.Add("virtual pipeline stages need pipeline parallelism above 1");
+        }
+
+        if (plan.ZeroStage is < 0 or > 3)
+        {
+            problems.Add($"ZeRO stage {plan.ZeroStage} does not exist (expected 0, 1, 2 or 3)");
+        }
+
+        if (cluster.Chip.PeakRate(job.Precision) is null)
+        {
+            problems.Add($"{cluster.Chip.Name} has no published {job.Precision.Key()} rate (it supports {string.Join(", ", cluster.Chip.PeakRates.Keys.Select(p => p.Key()))})");
+        }
+
+        if (cluster.ChipCount > cluster.Fabric.MaximumEndpoints && cluster.SystemCount > 1)
+        {
+            problems.Add($"the fabric {cluster.Fabric.Id} reaches at most {cluster.Fabric.MaximumEndpoints} chips, the cluster has {cluster.ChipCount}");
+        }
+
+        return problems;
+    }
+}

@@ -1,0 +1,180 @@
+using ClusterTwin.Hardware;
+using ClusterTwin.Units;
+
+namespace ClusterTwin.Performance.Collectives;
+
+/// <summary>
+/// Time of a collective on a cluster, by an algorithm that fits each level of the hardware: ring or tree on the
+/// scale-out fabric, bandwidth-optimal direct or ring exchange on a switched scale-up domain, bidirectional rings per
+/// dimension on a torus, direct links on a full mesh. A group that spans systems runs hierarchically: reduce-scatter
+/// inside each system, the collective across systems on every member's own network adapter in parallel, then
+/// all-gather inside each system.
+/// </summary>
+/// <remarks>
+/// Each algorithm is an alpha-beta cost (Thakur, Rabenseifner and Gropp 2005): steps times a per-step latency plus
+/// bytes over the bandwidth one chip can send. Where two algorithms apply, the faster is taken, as NCCL's tuner does.
+/// </remarks>
+public sealed class CollectiveCost
+{
+    private readonly Cluster cluster;
+    private readonly EfficiencyCurve scaleUpEfficiency;
+    private readonly Bandwidth scaleUpPerDirection;
+
+    /// <summary>Creates the cost model of one cluster.</summary>
+    public CollectiveCost(Cluster cluster, ChipEfficiency efficiency)
+    {
+        this.cluster = cluster;
+        scaleUpEfficiency = efficiency.ScaleUpCollective;
+        scaleUpPerDirection = cluster.System.ScaleUpBandwidth.Value.PerDirection;
+    }
+
+    /// <summary>Time of <paramref name="kind"/> over <paramref name="group"/> on a buffer of <paramref name="size"/> per member.</summary>
+    /// <param name="kind">The collective.</param>
+    /// <param name="group">The placed group.</param>
+    /// <param name="size">Full buffer per member: the reduced buffer for all-reduce, the unsharded buffer for reduce-scatter and all-gather, the message for point-to-point.</param>
+    public Duration Time(CollectiveKind kind, CommunicationGroup group, Bytes size)
+    {
+        if (group.Size <= 1 || size.Count <= 0)
+        {
+            return Duration.Zero;
+        }
+
+        if (kind == CollectiveKind.PointToPoint)
+        {
+            return group.CrossesFabric ? ScaleOut(kind, 2, size, group.FabricTier) : ScaleUp(kind, 2, 1, size);
+        }
+
+        var local = group.MembersPerSystem;
+        var remote = group.SystemsSpanned;
+        if (remote <= 1)
+        {
+            return ScaleUp(kind, local, group.Stride, size);
+        }
+
+        if (local <= 1)
+        {
+            return ScaleOut(kind, remote, size, group.FabricTier);
+        }
+
+        var shard = size / local;
+        return kind switch
+        {
+            CollectiveKind.AllReduce => ScaleUp(CollectiveKind.ReduceScatter, local, group.Stride, size) +
+                                        ScaleOut(CollectiveKind.AllReduce, remote, shard, group.FabricTier) +
+                                        ScaleUp(CollectiveKind.AllGather, local, group.Stride, size),
+            _ => ScaleUp(kind, local, group.Stride, size) + ScaleOut(kind, remote, shard, group.FabricTier),
+        };
+    }
+
+    /// <summary>Bandwidth one chip sends at inside the scale-up domain for a group of <paramref name="members"/>, <paramref name="stride"/> apart.</summary>
+    public Bandwidth ScaleUpAlgorithmBandwidth(int members, long stride)
+    {
+        var topology = cluster.System.Topology;
+        return topology.Kind switch
+        {
+            ScaleUpTopologyKind.Switched => scaleUpPerDirection,
+            ScaleUpTopologyKind.FullMesh => scaleUpPerDirection / Math.Max(1, topology.Chips - 1) * (members - 1),
+            ScaleUpTopologyKind.Torus => scaleUpPerDirection / Math.Max(1, topology.TorusLinkDirections) * (2 * TorusDimensionsTouched(topology, members, stride)),
+            _ => throw new InvalidOperationException($"unknown topology {topology.Kind}"),
+        };
+    }
+
+    private Duration ScaleUp(CollectiveKind kind, int members, long stride, Bytes size)
+    {
+        if (members <= 1)
+        {
+            return Duration.Zero;
+        }
+
+        var bandwidth = ScaleUpAlgorithmBandwidth(members, stride) * scaleUpEfficiency.At(size.Count);
+        var latency = cluster.System.ScaleUpLatency.Value * ScaleUpHops(members, stride);
+        return Ring(kind, members, size, bandwidth, latency);
+    }
+
+    private Duration ScaleOut(CollectiveKind kind, int members, Bytes size, int tier)
+    {
+        var fabric = cluster.Fabric;
+        var oversubscription = 1.0;
+        var latency = Duration.Zero;
+        for (var index = 0; index <= tier; index++)
+        {
+            var fabricTier = fabric.Tiers[index];
+            latency += fabricTier.Latency.Value * (index == tier ? 1 : 2);
+            if (index < tier)
+            {
+                oversubscription = Math.Max(oversubscription, fabricTier.Oversubscription);
+            }
+        }
+
+        var nic = cluster.System.ScaleOutBandwidth?.Value ?? throw new InvalidOperationException($"{cluster.System.Id} has no scale-out bandwidth; the scenario loader rejects replicating it");
+        var bandwidth = nic * fabric.Efficiency.Value / oversubscription;
+        if (kind == CollectiveKind.PointToPoint)
+        {
+            return latency + (size / bandwidth);
+        }
+
+        var ring = Ring(kind, members, size, bandwidth, latency);
+        var logSteps = Math.Ceiling(Math.Log2(members));
+        var tree = kind == CollectiveKind.AllReduce
+            ? (latency * (2 * logSteps)) + (size * 2 / bandwidth)
+            : (latency * logSteps) + (size / bandwidth);
+        return Duration.Min(ring, tree);
+    }
+
+    private static Duration Ring(CollectiveKind kind, int members, Bytes size, Bandwidth bandwidth, Duration latency)
+    {
+        var fraction = (members - 1) / (double)members;
+        return kind switch
+        {
+            CollectiveKind.AllReduce => (latency * (2 * (members - 1))) + (size * (2 * fraction) / bandwidth),
+            CollectiveKind.ReduceScatter or CollectiveKind.AllGather => (latency * (members - 1)) + (size * fraction / bandwidth),
+            CollectiveKind.PointToPoint => latency + (size / bandwidth),
+            _ => throw new InvalidOperationException($"unknown collective {kind}"),
+        };
+    }
+
+    /// <summary>Switch levels crossed: a group that leaves the innermost switch level pays one more hop per level.</summary>
+    private double ScaleUpHops(int members, long stride)
+    {
+        var topology = cluster.System.Topology;
+        if (topology.Kind != ScaleUpTopologyKind.Switched)
+        {
+            return 1;
+        }
+
+        var span = members * stride;
+        long levelSize = 1;
+        var hops = 0;
+        foreach (var size in topology.Shape)
+        {
+            hops++;
+            levelSize *= size;
+            if (levelSize >= span)
+            {
+                break;
+            }
+        }
+
+        return hops;
+    }
+
+    /// <summary>Torus dimensions along which the group's members differ (ranks fill dimension 0 first).</summary>
+    private static int TorusDimensionsTouched(ScaleUpTopology topology, int members, long stride)
+    {
+        var touched = 0;
+        long place = 1;
+        foreach (var dimension in topology.Shape)
+        {
+            // Members differ along this dimension if their positions' digits here are not all the same.
+            var span = (members - 1) * stride;
+            if (dimension > 1 && (span >= place) && (stride < place * dimension))
+            {
+                touched++;
+            }
+
+            place *= dimension;
+        }
+
+        return Math.Max(1, touched);
+    }
+}

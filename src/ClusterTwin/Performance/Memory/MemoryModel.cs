@@ -1,0 +1,123 @@
+using ClusterTwin.Hardware;
+using ClusterTwin.Parallelism;
+using ClusterTwin.Units;
+using ClusterTwin.Workloads;
+
+namespace ClusterTwin.Performance.Memory;
+
+/// <summary>
+/// Memory per chip: weights, gradients, optimizer state by ZeRO stage, activations by recompute policy and pipeline
+/// schedule, and communication buffers.
+/// </summary>
+/// <remarks>
+/// Activations follow Korthikanti et al. 2022 (section 4, eq. 1-5), generalized from their GPT layer
+/// (<c>sbh(34 + 5as/h)</c> bytes) to grouped-query attention, SwiGLU, optional dropout and fused attention.
+/// The 1F1B schedule keeps <c>p</c> micro-batches in flight on the first stage; interleaving adds a factor
+/// <c>1 + (p-1)/(pv)</c> (their section 4.2.3).
+/// </remarks>
+public static class MemoryModel
+{
+    /// <summary>Bytes per parameter of mixed-precision Adam state: FP32 master weights and two FP32 moments.</summary>
+    public const double OptimizerBytesPerParameter = 12;
+
+    /// <summary>Bytes per parameter of the gradient buffer: Megatron accumulates gradients in FP32.</summary>
+    public const double GradientBytesPerParameter = 4;
+
+    /// <summary>Parameters in one data-parallel gradient bucket (Megatron-LM's default bucket size).</summary>
+    public const double GradientBucketParameters = 40e6;
+
+    /// <summary>Activation bytes kept per element (BF16, also under FP8 matrix multiplies).</summary>
+    private const double ActivationBytes = 2;
+
+    /// <summary>The memory of the most loaded stage: the first (embedding, most micro-batches in flight) or the last (output head, logits).</summary>
+    public static MemoryBreakdown PerChip(ModelArchitecture model, TrainingJob job, ParallelPlan plan)
+    {
+        var pipeline = plan.PipelineParallelism;
+        var layersPerStage = model.Layers / (double)pipeline;
+        var microBatches = job.GlobalBatchSize / ((double)plan.DataParallelism * plan.MicroBatchSize);
+        var inFlight = Math.Min(pipeline, microBatches);
+        var interleave = plan.VirtualStages > 1 ? 1 + ((pipeline - 1) / (double)(pipeline * plan.VirtualStages)) : 1;
+
+        var layerWeights = layersPerStage * model.ParametersPerLayer / plan.TensorParallelism;
+        var firstWeights = layerWeights + (model.EmbeddingParameters / plan.TensorParallelism);
+        var headWeights = pipeline == 1 && model.TiedEmbeddings ? 0 : model.VocabularySize * (double)model.HiddenSize;
+        var lastWeights = (pipeline == 1 ? firstWeights : layerWeights) + (headWeights / plan.TensorParallelism);
+
+        var layer = ActivationsPerLayer(model, job, plan);
+        var firstActivations = (layersPerStage * layer.Stored * inFlight * interleave) + layer.Working;
+        var logits = 2.0 * 4 * job.SequenceLength * plan.MicroBatchSize * (model.VocabularySize / (double)plan.TensorParallelism);
+        var lastActivations = (pipeline == 1 ? firstActivations : (layersPerStage * layer.Stored * interleave) + layer.Working) + logits;
+
+        var first = Breakdown(firstWeights, firstActivations, model, job, plan);
+        var last = Breakdown(lastWeights, lastActivations, model, job, plan);
+        return first.Total >= last.Total ? first : last;
+    }
+
+    /// <summary>Activation bytes one layer keeps for one micro-batch (<c>Stored</c>), and the extra working set of the layer being recomputed (<c>Working</c>).</summary>
+    public static (double Stored, double Working) ActivationsPerLayer(ModelArchitecture model, TrainingJob job, ParallelPlan plan)
+    {
+        double tokens = (double)job.SequenceLength * plan.MicroBatchSize;
+        double tensor = plan.TensorParallelism;
+        double hidden = model.HiddenSize;
+        var masks = job.Dropout ? 1.0 : 0.0;
+
+        // Replicated across the tensor-parallel group unless sequence parallelism splits them: two norm inputs,
+        // the inputs of the QKV and first feed-forward multiplies, and the two dropout masks.
+        var replicated = tokens * hidden * ((4 * ActivationBytes) + (2 * ActivationBytes) + (2 * masks));
+        if (plan.SequenceParallelism)
+        {
+            replicated /= tensor;
+        }
+
+        // Split by tensor parallelism: queries, keys, values, the output-projection input, and the feed-forward
+        // intermediates (GeLU input and output; SwiGLU's gate, up and product).
+        var feedForwardIntermediates = model.Activation == FeedForwardActivation.SwiGlu ? 3 : 2;
+        var split = tokens * ActivationBytes * ((2.0 * (model.QueryWidth + model.KeyValueWidth)) + (feedForwardIntermediates * (double)model.FeedForwardSize)) / tensor;
+        var core = job.Attention == AttentionKernel.Standard
+            ? (double)model.AttentionHeads * job.SequenceLength * job.SequenceLength * plan.MicroBatchSize * ((2 * ActivationBytes) + masks) / tensor
+            : tokens * model.AttentionHeads * 4.0 / tensor;
+
+        var full = replicated + split + core;
+        return plan.Recompute switch
+        {
+            RecomputePolicy.Full => (tokens * hidden * ActivationBytes / (plan.SequenceParallelism ? tensor : 1), full),
+            RecomputePolicy.Selective => (replicated + split, core),
+            _ => (full, 0),
+        };
+    }
+
+    private static MemoryBreakdown Breakdown(double parameters, double activations, ModelArchitecture model, TrainingJob job, ParallelPlan plan)
+    {
+        double data = plan.DataParallelism;
+        var weightBytes = job.Precision.BytesPerElement() < 2 ? job.Precision.BytesPerElement() : 2;
+        var weights = parameters * weightBytes / (plan.ZeroStage >= 3 ? data : 1);
+        var gradients = parameters * GradientBytesPerParameter / (plan.ZeroStage >= 2 ? data : 1);
+        var optimizer = parameters * OptimizerBytesPerParameter / (plan.ZeroStage >= 1 ? data : 1);
+
+        var layerActivation = (double)job.SequenceLength * plan.MicroBatchSize * model.HiddenSize * ActivationBytes;
+        var buffers = 0.0;
+        if (plan.TensorParallelism > 1)
+        {
+            buffers += 2 * layerActivation;
+        }
+
+        if (plan.PipelineParallelism > 1)
+        {
+            buffers += 2 * layerActivation * plan.VirtualStages / (plan.SequenceParallelism ? plan.TensorParallelism : 1);
+        }
+
+        if (plan.DataParallelism > 1)
+        {
+            buffers += 2 * GradientBucketParameters * GradientBytesPerParameter;
+        }
+
+        if (plan.ZeroStage >= 3)
+        {
+            // Two layers' weights gathered at once: the one computing and the one being prefetched.
+            buffers += 2 * model.ParametersPerLayer / plan.TensorParallelism * weightBytes;
+        }
+
+        return new MemoryBreakdown(Bytes.FromCount(weights), Bytes.FromCount(gradients), Bytes.FromCount(optimizer),
+            Bytes.FromCount(activations), Bytes.FromCount(buffers));
+    }
+}

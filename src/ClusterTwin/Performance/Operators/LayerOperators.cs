@@ -1,0 +1,110 @@
+using ClusterTwin.Hardware;
+using ClusterTwin.Parallelism;
+using ClusterTwin.Units;
+using ClusterTwin.Workloads;
+
+namespace ClusterTwin.Performance.Operators;
+
+/// <summary>
+/// The kernels of one transformer layer's forward pass on one chip of a tensor-parallel group, for one micro-batch.
+/// </summary>
+/// <remarks>
+/// FLOP counts follow Narayanan et al. 2021 (eq. 3) generalized to grouped-query attention and SwiGLU: a matrix
+/// multiply of an (m x k) by a (k x n) matrix is 2mkn operations. Memory-bound kernels are counted by the bytes they
+/// read and write. Tensor parallelism splits heads and the feed-forward width; sequence parallelism also splits the
+/// norms and dropouts that tensor parallelism alone replicates (Korthikanti et al. 2022, section 4.2.2).
+/// </remarks>
+public static class LayerOperators
+{
+    /// <summary>Builds the forward kernels of one layer.</summary>
+    public static Operator[] Forward(ModelArchitecture model, TrainingJob job, ParallelPlan plan)
+    {
+        double tensor = plan.TensorParallelism;
+        double tokens = (double)plan.MicroBatchSize * job.SequenceLength;
+        double hidden = model.HiddenSize;
+        var bytes = job.Precision.BytesPerElement() < 2 ? 2.0 : job.Precision.BytesPerElement();
+        var matrixBytes = job.Precision.BytesPerElement();
+        double queryWidth = model.QueryWidth / tensor;
+        double keyValueWidth = model.KeyValueWidth / tensor;
+        double feedForward = model.FeedForwardSize / tensor;
+        double heads = model.AttentionHeads / tensor;
+        double sequence = job.SequenceLength;
+        double sequences = plan.MicroBatchSize;
+        var replicated = plan.SequenceParallelism ? tokens / tensor : tokens;
+        var dropoutMasks = job.Dropout ? 1.0 : 0.0;
+
+        var operators = new List<Operator>(12)
+        {
+            Elementwise("attention norm", replicated * hidden * bytes * 2),
+            Matmul("query-key-value projection", tokens, hidden, queryWidth + (2 * keyValueWidth), matrixBytes),
+        };
+
+        if (job.Attention == AttentionKernel.Flash)
+        {
+            // Causal masking lets the tiled kernel skip the upper triangle: half the score and value work.
+            var work = 2.0 * 2.0 * sequences * heads * sequence * sequence * model.HeadSize * 0.5;
+            var traffic = tokens * ((2 * queryWidth) + (2 * keyValueWidth)) * bytes;
+            operators.Add(new Operator("attention (fused)", OperatorKind.FusedAttention, OperatorRegion.AttentionCore,
+                Flops.FromOperations(work), Bytes.FromCount(traffic), 2.5));
+        }
+        else
+        {
+            var scores = sequences * heads * sequence * sequence;
+            operators.Add(Batched("attention scores", sequences * heads, sequence, model.HeadSize, sequence, bytes, OperatorRegion.AttentionCore));
+            operators.Add(Elementwise("softmax", scores * bytes * 2, OperatorRegion.AttentionCore));
+            if (job.Dropout)
+            {
+                operators.Add(Elementwise("attention dropout", scores * ((bytes * 2) + dropoutMasks), OperatorRegion.AttentionCore));
+            }
+
+            operators.Add(Batched("attention over values", sequences * heads, sequence, sequence, model.HeadSize, bytes, OperatorRegion.AttentionCore));
+        }
+
+        operators.Add(Matmul("output projection", tokens, queryWidth, hidden, matrixBytes));
+        operators.Add(Elementwise("residual and dropout", replicated * hidden * ((bytes * 3) + dropoutMasks)));
+        operators.Add(Elementwise("feed-forward norm", replicated * hidden * bytes * 2));
+        var upProjections = model.Activation == FeedForwardActivation.SwiGlu ? 2 : 1;
+        operators.Add(Matmul("feed-forward up projection", tokens, hidden, feedForward * upProjections, matrixBytes));
+        operators.Add(Elementwise(model.Activation == FeedForwardActivation.SwiGlu ? "SwiGLU" : "GeLU", tokens * feedForward * bytes * (upProjections + 1)));
+        operators.Add(Matmul("feed-forward down projection", tokens, feedForward, hidden, matrixBytes));
+        operators.Add(Elementwise("residual and dropout", replicated * hidden * ((bytes * 3) + dropoutMasks)));
+        return [.. operators];
+    }
+
+    /// <summary>The output head and loss, run once per micro-batch on the last pipeline stage.</summary>
+    public static Operator[] OutputHead(ModelArchitecture model, TrainingJob job, ParallelPlan plan)
+    {
+        double tokens = (double)plan.MicroBatchSize * job.SequenceLength;
+        double vocabulary = model.VocabularySize / (double)plan.TensorParallelism;
+        var bytes = Math.Max(2.0, job.Precision.BytesPerElement());
+        return
+        [
+            Elementwise("final norm", tokens * model.HiddenSize * bytes * 2 / (plan.SequenceParallelism ? plan.TensorParallelism : 1)),
+            Matmul("output head", tokens, model.HiddenSize, vocabulary, job.Precision.BytesPerElement()),
+            Elementwise("cross-entropy loss", tokens * vocabulary * (bytes + 4) * 2),
+        ];
+    }
+
+    /// <summary>The embedding lookup, run once per micro-batch on the first pipeline stage.</summary>
+    public static Operator[] Embedding(ModelArchitecture model, TrainingJob job, ParallelPlan plan)
+    {
+        double tokens = (double)plan.MicroBatchSize * job.SequenceLength;
+        var bytes = Math.Max(2.0, job.Precision.BytesPerElement());
+        return [Elementwise("embedding lookup", tokens * model.HiddenSize * bytes * 2 / (plan.SequenceParallelism ? plan.TensorParallelism : 1))];
+    }
+
+    private static Operator Matmul(string name, double rows, double inner, double columns, double elementBytes) =>
+        new(name, OperatorKind.Matrix, OperatorRegion.Layer,
+            Flops.FromOperations(2 * rows * inner * columns),
+            Bytes.FromCount(((rows * inner) + (inner * columns) + (rows * columns)) * elementBytes),
+            2);
+
+    private static Operator Batched(string name, double batch, double rows, double inner, double columns, double elementBytes, OperatorRegion region) =>
+        new(name, OperatorKind.Matrix, region,
+            Flops.FromOperations(2 * batch * rows * inner * columns),
+            Bytes.FromCount(batch * ((rows * inner) + (inner * columns) + (rows * columns)) * elementBytes),
+            2);
+
+    private static Operator Elementwise(string name, double traffic, OperatorRegion region = OperatorRegion.Layer) =>
+        new(name, OperatorKind.Memory, region, Flops.Zero, Bytes.FromCount(traffic), 2);
+}

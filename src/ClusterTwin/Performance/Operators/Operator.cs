@@ -1,0 +1,35 @@
+using ClusterTwin.Units;
+
+namespace ClusterTwin.Performance.Operators;
+
+/// <summary>What limits an operator, and so which efficiency curve applies.</summary>
+public enum OperatorKind
+{
+    /// <summary>A matrix multiply on the matrix units.</summary>
+    Matrix,
+
+    /// <summary>A fused attention kernel (FlashAttention-style).</summary>
+    FusedAttention,
+
+    /// <summary>An elementwise or reduction kernel bound by memory traffic (norms, activations, softmax, dropout).</summary>
+    Memory,
+}
+
+/// <summary>Which part of the layer an operator belongs to; selective recompute replays only the attention core.</summary>
+public enum OperatorRegion
+{
+    /// <summary>Projections, feed-forward, norms and residuals.</summary>
+    Layer,
+
+    /// <summary>Scores, softmax, dropout and attention over values.</summary>
+    AttentionCore,
+}
+
+/// <summary>One kernel of a forward pass on one chip, for one micro-batch.</summary>
+/// <param name="Name">What it computes ("query-key-value projection").</param>
+/// <param name="Kind">Matrix, fused attention or memory-bound.</param>
+/// <param name="Region">Attention core or the rest of the layer.</param>
+/// <param name="Work">Floating-point operations.</param>
+/// <param name="Traffic">Bytes read and written in high-bandwidth memory.</param>
+/// <param name="BackwardFactor">Backward work relative to forward: 2 for a matrix multiply (input and weight gradients).</param>
+public readonly record struct Operator(string Name, OperatorKind Kind, OperatorRegion Region, Flops Work, Bytes Traffic, double BackwardFactor);

@@ -1,1 +1,0 @@
-namespace ClusterTwin; internal static class Placeholder {}

@@ -1,0 +1,14 @@
+using ClusterTwin.Hardware;
+using ClusterTwin.Parallelism;
+using ClusterTwin.Workloads;
+
+namespace ClusterTwin.Scenarios;
+
+/// <summary>Everything one simulation needs: where, what, and how it is laid out.</summary>
+/// <param name="Name">A label for reports.</param>
+/// <param name="Cluster">The hardware.</param>
+/// <param name="Efficiency">The calibration data of the cluster's chip family.</param>
+/// <param name="Model">The model.</param>
+/// <param name="Job">The training job.</param>
+/// <param name="Plan">The parallel layout.</param>
+public sealed record Scenario(string Name, Cluster Cluster, ChipEfficiency Efficiency, ModelArchitecture Model, TrainingJob Job, ParallelPlan Plan);

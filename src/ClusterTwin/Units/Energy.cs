@@ -1,0 +1,56 @@
+namespace ClusterTwin.Units;
+
+/// <summary>An energy in joules.</summary>
+public readonly record struct Energy(double Joules) : IQuantity<Energy>
+{
+    /// <summary>Zero.</summary>
+    public static Energy Zero => default;
+
+    /// <inheritdoc />
+    public static UnitTable Units { get; } = new("energy", UnitTable.Decimal("J").Concat(UnitTable.Decimal("Wh", 3600)), ["GWh", "MWh", "kWh", "kJ", "J"]);
+
+    /// <inheritdoc />
+    public double BaseValue => Joules;
+
+    /// <summary>Creates the quantity from J.</summary>
+    public static Energy FromJoules(double value) => new(value);
+
+    /// <inheritdoc />
+    public static Energy FromBaseValue(double value) => new(value);
+
+    /// <summary>Parses text such as "1 J".</summary>
+    public static Energy Parse(string text) => Quantity.Parse<Energy>(text);
+
+    public static Energy operator +(Energy left, Energy right) => new(left.Joules + right.Joules);
+
+    public static Energy operator -(Energy left, Energy right) => new(left.Joules - right.Joules);
+
+    public static Energy operator *(Energy value, double factor) => new(value.Joules * factor);
+
+    public static Energy operator *(double factor, Energy value) => new(value.Joules * factor);
+
+    public static Energy operator /(Energy value, double divisor) => new(value.Joules / divisor);
+
+    /// <summary>The dimensionless ratio of two amounts.</summary>
+    public static double operator /(Energy left, Energy right) => left.Joules / right.Joules;
+
+    public static bool operator <(Energy left, Energy right) => left.Joules < right.Joules;
+
+    public static bool operator >(Energy left, Energy right) => left.Joules > right.Joules;
+
+    public static bool operator <=(Energy left, Energy right) => left.Joules <= right.Joules;
+
+    public static bool operator >=(Energy left, Energy right) => left.Joules >= right.Joules;
+
+    /// <summary>The larger of two amounts.</summary>
+    public static Energy Max(Energy left, Energy right) => left.Joules >= right.Joules ? left : right;
+
+    /// <summary>The smaller of two amounts.</summary>
+    public static Energy Min(Energy left, Energy right) => left.Joules <= right.Joules ? left : right;
+
+    /// <inheritdoc />
+    public int CompareTo(Energy other) => Joules.CompareTo(other.Joules);
+
+    /// <summary>Prints with the unit that fits the magnitude ("4.9 TB/s").</summary>
+    public override string ToString() => Quantity.Format(this);
+}

@@ -1,0 +1,56 @@
+namespace ClusterTwin.Units;
+
+/// <summary>A count of floating-point operations.</summary>
+public readonly record struct Flops(double Operations) : IQuantity<Flops>
+{
+    /// <summary>Zero.</summary>
+    public static Flops Zero => default;
+
+    /// <inheritdoc />
+    public static UnitTable Units { get; } = new("floating-point operation count", UnitTable.Decimal("FLOP"), ["PFLOP", "TFLOP", "GFLOP", "MFLOP", "kFLOP", "FLOP"]);
+
+    /// <inheritdoc />
+    public double BaseValue => Operations;
+
+    /// <summary>Creates the quantity from FLOP.</summary>
+    public static Flops FromOperations(double value) => new(value);
+
+    /// <inheritdoc />
+    public static Flops FromBaseValue(double value) => new(value);
+
+    /// <summary>Parses text such as "1 FLOP".</summary>
+    public static Flops Parse(string text) => Quantity.Parse<Flops>(text);
+
+    public static Flops operator +(Flops left, Flops right) => new(left.Operations + right.Operations);
+
+    public static Flops operator -(Flops left, Flops right) => new(left.Operations - right.Operations);
+
+    public static Flops operator *(Flops value, double factor) => new(value.Operations * factor);
+
+    public static Flops operator *(double factor, Flops value) => new(value.Operations * factor);
+
+    public static Flops operator /(Flops value, double divisor) => new(value.Operations / divisor);
+
+    /// <summary>The dimensionless ratio of two amounts.</summary>
+    public static double operator /(Flops left, Flops right) => left.Operations / right.Operations;
+
+    public static bool operator <(Flops left, Flops right) => left.Operations < right.Operations;
+
+    public static bool operator >(Flops left, Flops right) => left.Operations > right.Operations;
+
+    public static bool operator <=(Flops left, Flops right) => left.Operations <= right.Operations;
+
+    public static bool operator >=(Flops left, Flops right) => left.Operations >= right.Operations;
+
+    /// <summary>The larger of two amounts.</summary>
+    public static Flops Max(Flops left, Flops right) => left.Operations >= right.Operations ? left : right;
+
+    /// <summary>The smaller of two amounts.</summary>
+    public static Flops Min(Flops left, Flops right) => left.Operations <= right.Operations ? left : right;
+
+    /// <inheritdoc />
+    public int CompareTo(Flops other) => Operations.CompareTo(other.Operations);
+
+    /// <summary>Prints with the unit that fits the magnitude ("4.9 TB/s").</summary>
+    public override string ToString() => Quantity.Format(this);
+}

@@ -1,0 +1,31 @@
+using System.Collections.Immutable;
+using ClusterTwin.Catalog;
+using ClusterTwin.Engines.Analytical;
+
+namespace ClusterTwin.Validation;
+
+/// <summary>One case's prediction against its measurement.</summary>
+/// <param name="Case">The case.</param>
+/// <param name="PredictedSeconds">Predicted step time.</param>
+/// <param name="MeasuredSeconds">Measured step time.</param>
+public sealed record ValidationOutcome(ValidationCase Case, double PredictedSeconds, double MeasuredSeconds)
+{
+    /// <summary>Signed error of the prediction, in percent of the measurement.</summary>
+    public double ErrorPercent => (PredictedSeconds - MeasuredSeconds) / MeasuredSeconds * 100;
+}
+
+/// <summary>Runs validation cases and summarizes the error.</summary>
+public static class ValidationRun
+{
+    /// <summary>Simulates every case.</summary>
+    public static ImmutableArray<ValidationOutcome> Run(IEnumerable<ValidationCase> cases) =>
+        [.. cases.Select(item => new ValidationOutcome(item, AnalyticalEngine.Simulate(item.Scenario).StepTime.Seconds, item.MeasuredStepTime.Seconds))];
+
+    /// <summary>Mean absolute error in percent.</summary>
+    public static double MeanAbsoluteErrorPercent(IReadOnlyCollection<ValidationOutcome> outcomes) =>
+        outcomes.Count == 0 ? 0 : outcomes.Average(outcome => Math.Abs(outcome.ErrorPercent));
+
+    /// <summary>Worst absolute error in percent.</summary>
+    public static double MaximumAbsoluteErrorPercent(IReadOnlyCollection<ValidationOutcome> outcomes) =>
+        outcomes.Count == 0 ? 0 : outcomes.Max(outcome => Math.Abs(outcome.ErrorPercent));
+}

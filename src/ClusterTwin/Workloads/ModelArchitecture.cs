@@ -1,0 +1,124 @@
+using System.Collections.Immutable;
+
+namespace ClusterTwin.Workloads;
+
+/// <summary>The feed-forward block's activation.</summary>
+public enum FeedForwardActivation
+{
+    /// <summary>Two matrices with a GeLU between them (GPT-3, BLOOM, Megatron).</summary>
+    Gelu,
+
+    /// <summary>Three matrices: a SiLU-gated linear unit (Llama).</summary>
+    SwiGlu,
+}
+
+/// <summary>How positions enter the model.</summary>
+public enum PositionEmbedding
+{
+    /// <summary>A learned table added to the token embeddings.</summary>
+    Learned,
+
+    /// <summary>Rotary embeddings applied to queries and keys.</summary>
+    Rotary,
+
+    /// <summary>ALiBi attention biases.</summary>
+    Alibi,
+}
+
+/// <summary>The normalization layer.</summary>
+public enum Normalization
+{
+    /// <summary>LayerNorm with mean and variance.</summary>
+    LayerNorm,
+
+    /// <summary>RMSNorm.</summary>
+    RmsNorm,
+}
+
+/// <summary>A citation for a model's shape.</summary>
+public sealed record ModelSource(string Title, string? Url, string? Date);
+
+/// <summary>A dense decoder-only transformer, described by its shape.</summary>
+public sealed record ModelArchitecture
+{
+    /// <summary>Catalogue id, such as <c>llama3-405b</c>.</summary>
+    public required string Id { get; init; }
+
+    /// <summary>Display name.</summary>
+    public required string Name { get; init; }
+
+    /// <summary>Transformer layers.</summary>
+    public required int Layers { get; init; }
+
+    /// <summary>Model (embedding) width.</summary>
+    public required int HiddenSize { get; init; }
+
+    /// <summary>Query heads.</summary>
+    public required int AttentionHeads { get; init; }
+
+    /// <summary>Key and value heads: equal to the query heads for multi-head attention, fewer for grouped-query.</summary>
+    public required int KeyValueHeads { get; init; }
+
+    /// <summary>Width of one head.</summary>
+    public required int HeadSize { get; init; }
+
+    /// <summary>Inner width of the feed-forward block.</summary>
+    public required int FeedForwardSize { get; init; }
+
+    /// <summary>GeLU or SwiGLU.</summary>
+    public required FeedForwardActivation Activation { get; init; }
+
+    /// <summary>Vocabulary entries (padded size where the framework pads).</summary>
+    public required int VocabularySize { get; init; }
+
+    /// <summary>Learned, rotary or ALiBi.</summary>
+    public PositionEmbedding PositionEmbedding { get; init; } = PositionEmbedding.Rotary;
+
+    /// <summary>LayerNorm or RMSNorm.</summary>
+    public Normalization Normalization { get; init; } = Normalization.LayerNorm;
+
+    /// <summary>Whether the output head shares the input embedding's weights.</summary>
+    public bool TiedEmbeddings { get; init; }
+
+    /// <summary>The context length the model was pre-trained with, where known.</summary>
+    public int? MaximumSequenceLength { get; init; }
+
+    /// <summary>The headline parameter count the authors publish, to check the shape against.</summary>
+    public double? PublishedParameters { get; init; }
+
+    /// <summary>Where the shape comes from.</summary>
+    public ImmutableArray<ModelSource> Sources { get; init; } = [];
+
+    /// <summary>Width of all query heads together.</summary>
+    public long QueryWidth => (long)AttentionHeads * HeadSize;
+
+    /// <summary>Width of the keys (and of the values).</summary>
+    public long KeyValueWidth => (long)KeyValueHeads * HeadSize;
+
+    /// <summary>Feed-forward weight matrices: two for GeLU, three for SwiGLU.</summary>
+    public int FeedForwardMatrices => Activation == FeedForwardActivation.SwiGlu ? 3 : 2;
+
+    /// <summary>Weights of one transformer layer (attention, feed-forward, norms; biases ignored).</summary>
+    public double ParametersPerLayer =>
+        ((double)HiddenSize * (QueryWidth + (2 * KeyValueWidth))) + ((double)QueryWidth * HiddenSize) +
+        ((double)FeedForwardMatrices * HiddenSize * FeedForwardSize) + (4.0 * HiddenSize);
+
+    /// <summary>Weights of the input embedding (and the position table when learned).</summary>
+    public double EmbeddingParameters =>
+        ((double)VocabularySize * HiddenSize) + (PositionEmbedding == PositionEmbedding.Learned ? (double)(MaximumSequenceLength ?? 2048) * HiddenSize : 0);
+
+    /// <summary>Weights of the output head, zero when tied to the embedding.</summary>
+    public double OutputHeadParameters => TiedEmbeddings ? 0 : (double)VocabularySize * HiddenSize;
+
+    /// <summary>All weights.</summary>
+    public double Parameters => (Layers * ParametersPerLayer) + EmbeddingParameters + OutputHeadParameters + (2.0 * HiddenSize);
+
+    /// <inheritdoc />
+    public bool Equals(ModelArchitecture? other) => other is not null && Id == other.Id && Layers == other.Layers &&
+        HiddenSize == other.HiddenSize && AttentionHeads == other.AttentionHeads && KeyValueHeads == other.KeyValueHeads &&
+        HeadSize == other.HeadSize && FeedForwardSize == other.FeedForwardSize && Activation == other.Activation &&
+        VocabularySize == other.VocabularySize && TiedEmbeddings == other.TiedEmbeddings;
+
+    /// <inheritdoc />
+    public override int GetHashCode() => HashCode.Combine(Id, Layers, HiddenSize);
+}
