@@ -24,6 +24,8 @@ public static class CommandLine
                 .WithExample("simulate", "examples/llama3-405b-trainium3-1m.yaml");
             config.AddCommand<ValidateCommand>("validate")
                 .WithDescription("Compare predictions with published measured runs (validation/cases).");
+            config.AddCommand<CalibrateCommand>("calibrate")
+                .WithDescription("Fit a chip family's efficiency levels to the validation cases, holding sources out.");
             config.AddBranch("catalog", catalog =>
             {
                 catalog.SetDescription("List and show the chips, systems, fabrics and models the catalogue holds.");

@@ -46,9 +46,9 @@ public sealed class ValidateCommand(IAnsiConsole console) : Command<ValidateComm
                 {
                     id = outcome.Case.Id,
                     source = outcome.Case.Source,
-                    metric = "stepTimeSeconds",
-                    predicted = outcome.PredictedSeconds,
-                    measured = outcome.MeasuredSeconds,
+                    metric = outcome.Case.MetricName,
+                    predicted = outcome.Predicted,
+                    measured = outcome.Measured,
                     errorPercent = outcome.ErrorPercent,
                 }),
                 summary = new
@@ -62,11 +62,11 @@ public sealed class ValidateCommand(IAnsiConsole console) : Command<ValidateComm
             return 0;
         }
 
-        var table = new Table().Border(TableBorder.Rounded).Title("Predicted vs measured step time");
-        table.AddColumns("case", "measured", "predicted", "error");
+        var table = new Table().Border(TableBorder.Rounded).Title("Predicted vs measured");
+        table.AddColumns("case", "metric", "measured", "predicted", "error");
         foreach (var outcome in outcomes)
         {
-            table.AddRow(outcome.Case.Id, Seconds(outcome.MeasuredSeconds), Seconds(outcome.PredictedSeconds),
+            table.AddRow(outcome.Case.Id, outcome.Case.MetricName, Value(outcome.Measured), Value(outcome.Predicted),
                 outcome.ErrorPercent.ToString("+0.0;-0.0", CultureInfo.InvariantCulture) + "%");
         }
 
@@ -76,5 +76,5 @@ public sealed class ValidateCommand(IAnsiConsole console) : Command<ValidateComm
         return 0;
     }
 
-    private static string Seconds(double seconds) => seconds.ToString("0.000", CultureInfo.InvariantCulture) + " s";
+    private static string Value(double value) => value.ToString(value >= 100 ? "0" : "0.000", CultureInfo.InvariantCulture);
 }

@@ -1,11 +1,35 @@
+using ClusterTwin.Engines;
 using ClusterTwin.Scenarios;
-using ClusterTwin.Units;
 
 namespace ClusterTwin.Catalog;
+
+/// <summary>The figure a source measured, compared under the source's own definition.</summary>
+public enum MeasuredMetric
+{
+    /// <summary>Seconds per optimizer step.</summary>
+    StepTime,
+
+    /// <summary>Tokens trained per second per chip.</summary>
+    TokensPerSecondPerChip,
+}
 
 /// <summary>A published, measured run and the scenario that reproduces it.</summary>
 /// <param name="Id">The id the run has in the published set.</param>
 /// <param name="Source">Where the measurement comes from (paper, table).</param>
+/// <param name="SourceKey">A short key grouping cases of one source, for per-source summaries and held-out calibration.</param>
 /// <param name="Scenario">The scenario, in the same form <c>simulate</c> reads.</param>
-/// <param name="MeasuredStepTime">The measured time of one training step.</param>
-public sealed record ValidationCase(string Id, string Source, Scenario Scenario, Duration MeasuredStepTime);
+/// <param name="Metric">Which figure was measured.</param>
+/// <param name="Measured">The measured value, in the metric's unit (seconds, or tokens per second per chip).</param>
+public sealed record ValidationCase(string Id, string Source, string SourceKey, Scenario Scenario, MeasuredMetric Metric, double Measured)
+{
+    /// <summary>The same metric read off a prediction.</summary>
+    public double Predicted(TrainingStepResult result) => Metric switch
+    {
+        MeasuredMetric.StepTime => result.StepTime.Seconds,
+        MeasuredMetric.TokensPerSecondPerChip => result.TokensPerSecond / result.Chips,
+        _ => throw new InvalidOperationException($"unknown metric {Metric}"),
+    };
+
+    /// <summary>The metric's name in reports and JSON.</summary>
+    public string MetricName => Metric == MeasuredMetric.StepTime ? "stepTimeSeconds" : "tokensPerSecondPerChip";
+}

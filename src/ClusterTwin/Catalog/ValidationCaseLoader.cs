@@ -17,17 +17,17 @@ public static class ValidationCaseLoader
         ValidationCase? result = null;
         if (reader.Root is { } root)
         {
-            reader.CheckKeys(root, string.Empty, "id", "source", "measured", "scenario", "note");
+            reader.CheckKeys(root, string.Empty, "id", "source", "source_key", "measured", "scenario", "note");
             var id = reader.String(root, "id", string.Empty);
             var source = reader.String(root, "source", string.Empty);
+            var sourceKey = reader.String(root, "source_key", string.Empty);
             var measured = reader.Mapping(root, "measured", string.Empty, required: true);
-            reader.CheckKeys(measured ?? new(), "measured", "step_time");
-            var stepTime = reader.Quantity<Units.Duration>(measured, "step_time", "measured");
+            var (metric, value) = ReadMeasurement(reader, measured);
             var scenarioMap = reader.Mapping(root, "scenario", string.Empty, required: true);
             var scenario = scenarioMap is null ? null : ScenarioLoader.Read(reader, scenarioMap, "scenario", catalog, id ?? Path.GetFileNameWithoutExtension(path));
-            if (id is not null && source is not null && stepTime is { } time && scenario is not null)
+            if (id is not null && source is not null && sourceKey is not null && value is { } figure && scenario is not null)
             {
-                result = new ValidationCase(id, source, scenario, time);
+                result = new ValidationCase(id, source, sourceKey, scenario, metric, figure);
             }
         }
 
@@ -37,5 +37,27 @@ public static class ValidationCaseLoader
         }
 
         return result;
+    }
+
+    private static (MeasuredMetric Metric, double? Value) ReadMeasurement(YamlReader reader, YamlDotNet.RepresentationModel.YamlMappingNode? measured)
+    {
+        if (measured is null)
+        {
+            return (MeasuredMetric.StepTime, null);
+        }
+
+        reader.CheckKeys(measured, "measured", "step_time", "tokens_per_second_per_chip");
+        if (YamlReader.Child(measured, "step_time") is not null)
+        {
+            return (MeasuredMetric.StepTime, reader.Quantity<Units.Duration>(measured, "step_time", "measured")?.Seconds);
+        }
+
+        if (YamlReader.Child(measured, "tokens_per_second_per_chip") is not null)
+        {
+            return (MeasuredMetric.TokensPerSecondPerChip, reader.Number(measured, "tokens_per_second_per_chip", "measured", 1e-9, 1e12));
+        }
+
+        reader.Error(measured, "measured", "expected step_time or tokens_per_second_per_chip");
+        return (MeasuredMetric.StepTime, null);
     }
 }

@@ -1,18 +1,85 @@
+using System.Collections.Immutable;
+
 namespace ClusterTwin.Hardware;
 
 /// <summary>
-/// How close one chip family comes to its peaks, as curves over operation size: the calibration data of a family.
+/// The levels fitted to measured runs for one chip family: multipliers on the shapes of its matrix and attention
+/// curves, with the record of how they were fitted.
 /// </summary>
-/// <param name="Family">The family key chips name in their <c>family</c> field.</param>
-/// <param name="Matrix">Matrix-multiply efficiency by FLOPs per kernel.</param>
-/// <param name="Attention">Fused (flash) attention efficiency by FLOPs per kernel.</param>
-/// <param name="Memory">Memory-bound kernel efficiency by bytes moved per kernel.</param>
-/// <param name="ScaleUpCollective">Collective bus-bandwidth efficiency on the scale-up domain by bytes per rank.</param>
-/// <param name="Provenance">Where the curves come from.</param>
-public sealed record ChipEfficiency(
-    string Family,
-    EfficiencyCurve Matrix,
-    EfficiencyCurve Attention,
-    EfficiencyCurve Memory,
-    EfficiencyCurve ScaleUpCollective,
-    string Provenance);
+/// <param name="MatrixScale">Multiplier on the matrix-multiply curve.</param>
+/// <param name="AttentionScale">Multiplier on the fused-attention curve.</param>
+/// <param name="Procedure">The command that produced the fit.</param>
+/// <param name="FittedOn">Source keys of the cases fitted.</param>
+/// <param name="HeldOut">Source keys of the cases kept out of the fit.</param>
+/// <param name="Cases">How many cases were fitted.</param>
+/// <param name="MeanAbsoluteErrorPercent">Mean absolute error over the fitted cases.</param>
+public sealed record EfficiencyFit(double MatrixScale, double AttentionScale, string Procedure, ImmutableArray<string> FittedOn, ImmutableArray<string> HeldOut, int Cases, double MeanAbsoluteErrorPercent)
+{
+    /// <summary>No fit: the curves as written.</summary>
+    public static EfficiencyFit None { get; } = new(1, 1, "none", [], [], 0, 0);
+
+    /// <inheritdoc />
+    public bool Equals(EfficiencyFit? other) => other is not null && MatrixScale == other.MatrixScale && AttentionScale == other.AttentionScale &&
+        Procedure == other.Procedure && FittedOn.SequenceEqual(other.FittedOn) && HeldOut.SequenceEqual(other.HeldOut);
+
+    /// <inheritdoc />
+    public override int GetHashCode() => HashCode.Combine(MatrixScale, AttentionScale);
+}
+
+/// <summary>
+/// How close one chip family comes to its peaks, as curves over operation size: the calibration data of a family.
+/// The matrix and attention curves are the written shapes times the fitted levels.
+/// </summary>
+public sealed record ChipEfficiency
+{
+    /// <summary>Creates the efficiency of a family from its written curves and its fit.</summary>
+    /// <param name="family">The family key chips name in their <c>family</c> field.</param>
+    /// <param name="matrixShape">Matrix-multiply efficiency by FLOPs per kernel, before the fitted level.</param>
+    /// <param name="attentionShape">Fused (flash) attention efficiency by FLOPs per kernel, before the fitted level.</param>
+    /// <param name="memory">Memory-bound kernel efficiency by bytes moved per kernel.</param>
+    /// <param name="scaleUpCollective">Collective bus-bandwidth efficiency on the scale-up domain by bytes per rank.</param>
+    /// <param name="provenance">Where the curves come from.</param>
+    /// <param name="fit">The fitted levels.</param>
+    public ChipEfficiency(string family, EfficiencyCurve matrixShape, EfficiencyCurve attentionShape, EfficiencyCurve memory, EfficiencyCurve scaleUpCollective, string provenance, EfficiencyFit? fit = null)
+    {
+        Family = family;
+        MatrixShape = matrixShape;
+        AttentionShape = attentionShape;
+        Memory = memory;
+        ScaleUpCollective = scaleUpCollective;
+        Provenance = provenance;
+        Fit = fit ?? EfficiencyFit.None;
+        Matrix = matrixShape.Scaled(Fit.MatrixScale);
+        Attention = attentionShape.Scaled(Fit.AttentionScale);
+    }
+
+    /// <summary>The family key.</summary>
+    public string Family { get; }
+
+    /// <summary>The matrix curve as written.</summary>
+    public EfficiencyCurve MatrixShape { get; }
+
+    /// <summary>The attention curve as written.</summary>
+    public EfficiencyCurve AttentionShape { get; }
+
+    /// <summary>Matrix-multiply efficiency by FLOPs per kernel (shape times fitted level).</summary>
+    public EfficiencyCurve Matrix { get; }
+
+    /// <summary>Fused attention efficiency by FLOPs per kernel (shape times fitted level).</summary>
+    public EfficiencyCurve Attention { get; }
+
+    /// <summary>Memory-bound kernel efficiency by bytes per kernel.</summary>
+    public EfficiencyCurve Memory { get; }
+
+    /// <summary>Scale-up collective efficiency by bytes per rank.</summary>
+    public EfficiencyCurve ScaleUpCollective { get; }
+
+    /// <summary>Where the curves come from.</summary>
+    public string Provenance { get; }
+
+    /// <summary>The fitted levels.</summary>
+    public EfficiencyFit Fit { get; }
+
+    /// <summary>The same curves with another fit.</summary>
+    public ChipEfficiency WithFit(EfficiencyFit fit) => new(Family, MatrixShape, AttentionShape, Memory, ScaleUpCollective, Provenance, fit);
+}

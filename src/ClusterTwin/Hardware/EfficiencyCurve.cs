@@ -36,6 +36,10 @@ public sealed record EfficiencyCurve
     /// <summary>A curve with one efficiency at every size.</summary>
     public static EfficiencyCurve Constant(double efficiency) => new([(1, efficiency)]);
 
+    /// <summary>The curve with every efficiency multiplied by <paramref name="factor"/>, capped at 1.</summary>
+    public EfficiencyCurve Scaled(double factor) =>
+        factor == 1 ? this : new(Points.Select(point => (point.Size, Math.Min(1, point.Efficiency * factor))));
+
     /// <summary>The efficiency at <paramref name="size"/> (base units).</summary>
     public double At(double size)
     {

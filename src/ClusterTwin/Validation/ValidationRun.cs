@@ -6,12 +6,12 @@ namespace ClusterTwin.Validation;
 
 /// <summary>One case's prediction against its measurement.</summary>
 /// <param name="Case">The case.</param>
-/// <param name="PredictedSeconds">Predicted step time.</param>
-/// <param name="MeasuredSeconds">Measured step time.</param>
-public sealed record ValidationOutcome(ValidationCase Case, double PredictedSeconds, double MeasuredSeconds)
+/// <param name="Predicted">The predicted value of the case's metric.</param>
+/// <param name="Measured">The measured value.</param>
+public sealed record ValidationOutcome(ValidationCase Case, double Predicted, double Measured)
 {
     /// <summary>Signed error of the prediction, in percent of the measurement.</summary>
-    public double ErrorPercent => (PredictedSeconds - MeasuredSeconds) / MeasuredSeconds * 100;
+    public double ErrorPercent => (Predicted - Measured) / Measured * 100;
 }
 
 /// <summary>Runs validation cases and summarizes the error.</summary>
@@ -19,7 +19,7 @@ public static class ValidationRun
 {
     /// <summary>Simulates every case.</summary>
     public static ImmutableArray<ValidationOutcome> Run(IEnumerable<ValidationCase> cases) =>
-        [.. cases.Select(item => new ValidationOutcome(item, AnalyticalEngine.Simulate(item.Scenario).StepTime.Seconds, item.MeasuredStepTime.Seconds))];
+        [.. cases.Select(item => new ValidationOutcome(item, item.Predicted(AnalyticalEngine.Simulate(item.Scenario)), item.Measured))];
 
     /// <summary>Mean absolute error in percent.</summary>
     public static double MeanAbsoluteErrorPercent(IReadOnlyCollection<ValidationOutcome> outcomes) =>
