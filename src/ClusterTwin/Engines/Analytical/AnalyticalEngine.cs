@@ -23,8 +23,13 @@ namespace ClusterTwin.Engines.Analytical;
 /// </remarks>
 public static class AnalyticalEngine
 {
-    /// <summary>Bytes per parameter an Adam step reads and writes: gradient, master weight and two moments read; master, moments and the low-precision copy written.</summary>
-    private const double OptimizerTrafficPerParameter = 30;
+    /// <summary>
+    /// Bytes per parameter a mixed-precision Adam step moves through memory, pass by pass as Megatron-LM runs it:
+    /// cast the gradient to the FP32 main gradient (2 read + 4 written), unscale it and check for overflow (4 + 4),
+    /// take its norm for clipping (4), update (gradient, master weight and two moments read: 16; master weight
+    /// and moments written: 12), and copy the master weight back to the 16-bit model weight (4 + 2).
+    /// </summary>
+    private const double OptimizerTrafficPerParameter = 2 + 4 + 4 + 4 + 4 + 16 + 12 + 4 + 2;
 
     /// <summary>Simulates one step of <paramref name="scenario"/>.</summary>
     public static TrainingStepResult Simulate(Scenario scenario)
