@@ -34,10 +34,13 @@ public static class CatalogLoader
 
         var sourceIds = sources.Keys.ToHashSet(StringComparer.Ordinal);
         var chips = Entities(directory, "chips", diagnostics, reader => ChipReader.Read(reader, sourceIds), chip => chip.Id);
-        var systems = Entities(directory, "systems", diagnostics, reader => SystemReader.Read(reader, sourceIds, chips), system => system.Id);
+        var chipFiles = System.IO.Directory.Exists(Path.Combine(directory, "chips"))
+            ? System.IO.Directory.GetFiles(Path.Combine(directory, "chips"), "*.yaml").Select(Path.GetFileNameWithoutExtension).OfType<string>().ToHashSet(StringComparer.Ordinal)
+            : [];
+        var systems = Entities(directory, "systems", diagnostics, reader => SystemReader.Read(reader, sourceIds, chips, chipFiles), system => system.Id);
         var fabrics = Entities(directory, "fabrics", diagnostics, reader => FabricReader.Read(reader, sourceIds), fabric => fabric.Id);
         var models = Entities(directory, "models", diagnostics, reader => ModelReader.Read(reader, reader.Root, string.Empty), model => model.Id);
-        var efficiencies = Entities(directory, "efficiency", diagnostics, EfficiencyReader.Read, efficiency => efficiency.Family);
+        var efficiencies = EfficiencyReader.CarryOver(Entities(directory, "efficiency", diagnostics, EfficiencyReader.Read, efficiency => efficiency.Family), diagnostics, directory);
         if (!efficiencies.ContainsKey(HardwareCatalog.DefaultFamily))
         {
             diagnostics.Add(new Diagnostic(Path.Combine(directory, "efficiency"), 0, string.Empty, $"missing {HardwareCatalog.DefaultFamily}.yaml (the curves for chip families without their own)"));
@@ -121,7 +124,8 @@ public static class CatalogLoader
 
         foreach (var file in System.IO.Directory.GetFiles(path, "*.yaml").Order(StringComparer.Ordinal))
         {
-            yield return YamlReader.Open(file, Path.GetRelativePath(System.IO.Directory.GetCurrentDirectory(), file));
+            var relative = Path.GetRelativePath(System.IO.Directory.GetCurrentDirectory(), file);
+            yield return YamlReader.Open(file, relative.StartsWith("..", StringComparison.Ordinal) ? Path.GetFullPath(file) : relative);
         }
     }
 }

@@ -51,13 +51,18 @@ internal static class ChipReader
         var power = reader.Mapping(root, "power", string.Empty, required: false);
         reader.CheckKeys(power ?? new YamlMappingNode(), "power", "thermal_design", "note");
 
+        // Every figure is read before deciding, so that one file's problems are all reported together.
+        var scaleUpName = reader.String(scaleUp, "name", "scale_up", required: false);
+        var scaleUpBandwidth = reader.Figure<LinkBandwidth>(scaleUp, "bandwidth", "scale_up", (_, _) => null, sources, required: false, LinkBandwidthFrom(reader));
+        var scaleOutBandwidth = reader.Figure(scaleOut, "bandwidth", "scale_out", Quantity<Bandwidth>(reader), sources, required: false);
+        var thermalDesign = reader.Figure(power, "thermal_design", "power", Quantity<Power>(reader), sources, required: false);
+        if (peakRates is not null && rates.Count == 0)
+        {
+            reader.Error(peakRates, "peak_rates", "no usable peak rate (expected at least one of fp32, tf32, bf16, fp8, fp4)");
+        }
+
         if (id is null || name is null || vendor is null || family is null || status is null || capacity is null || bandwidth is null || rates.Count == 0)
         {
-            if (peakRates is not null && rates.Count == 0)
-            {
-                reader.Error(peakRates, "peak_rates", "no usable peak rate (expected at least one of fp32, tf32, bf16, fp8, fp4)");
-            }
-
             return null;
         }
 
@@ -72,10 +77,10 @@ internal static class ChipReader
             MemoryCapacity = capacity,
             MemoryBandwidth = bandwidth,
             OnChipMemory = onChip,
-            ScaleUpName = reader.String(scaleUp, "name", "scale_up", required: false),
-            ScaleUpBandwidth = reader.Figure<LinkBandwidth>(scaleUp, "bandwidth", "scale_up", (_, _) => null, sources, required: false, LinkBandwidthFrom(reader)),
-            ScaleOutBandwidth = reader.Figure(scaleOut, "bandwidth", "scale_out", Quantity<Bandwidth>(reader), sources, required: false),
-            ThermalDesignPower = reader.Figure(power, "thermal_design", "power", Quantity<Power>(reader), sources, required: false),
+            ScaleUpName = scaleUpName,
+            ScaleUpBandwidth = scaleUpBandwidth,
+            ScaleOutBandwidth = scaleOutBandwidth,
+            ThermalDesignPower = thermalDesign,
         };
     }
 

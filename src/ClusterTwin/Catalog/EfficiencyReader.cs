@@ -10,9 +10,16 @@ internal static class EfficiencyReader
     public static ChipEfficiency? Read(YamlReader reader)
     {
         var root = reader.Root;
-        reader.CheckKeys(root!, string.Empty, "family", "provenance", "matrix", "attention", "memory", "scale_up_collective", "fit", "note");
+        reader.CheckKeys(root!, string.Empty, "family", "provenance", "carried_over_from", "matrix", "attention", "memory", "scale_up_collective", "fit", "note");
         var family = reader.String(root, "family", string.Empty);
         var provenance = reader.String(root, "provenance", string.Empty);
+        if (YamlReader.Child(root, "carried_over_from") is not null)
+        {
+            // Resolved once every family is read: see CarryOver.
+            var from = reader.String(root, "carried_over_from", string.Empty);
+            return family is null || provenance is null || from is null ? null : new ChipEfficiency(family, Placeholder, Placeholder, Placeholder, Placeholder, provenance) { CarriedOverFrom = from };
+        }
+
         var matrix = Curve<Flops>(reader, root, "matrix");
         var attention = Curve<Flops>(reader, root, "attention");
         var memory = Curve<Bytes>(reader, root, "memory");
@@ -21,6 +28,31 @@ internal static class EfficiencyReader
         return family is null || provenance is null || matrix is null || attention is null || memory is null || collective is null
             ? null
             : new ChipEfficiency(family, matrix, attention, memory, collective, provenance, fit);
+    }
+
+    private static readonly EfficiencyCurve Placeholder = EfficiencyCurve.Constant(1);
+
+    /// <summary>Replaces each family that carries another's curves over with a copy of that family's curves and fit.</summary>
+    public static Dictionary<string, ChipEfficiency> CarryOver(Dictionary<string, ChipEfficiency> families, List<Diagnostic> diagnostics, string directory)
+    {
+        var resolved = new Dictionary<string, ChipEfficiency>(StringComparer.Ordinal);
+        foreach (var (family, efficiency) in families)
+        {
+            if (efficiency.CarriedOverFrom is not { } from)
+            {
+                resolved[family] = efficiency;
+            }
+            else if (families.TryGetValue(from, out var source) && source.CarriedOverFrom is null)
+            {
+                resolved[family] = new ChipEfficiency(family, source.MatrixShape, source.AttentionShape, source.Memory, source.ScaleUpCollective, efficiency.Provenance, source.Fit) { CarriedOverFrom = from };
+            }
+            else
+            {
+                diagnostics.Add(new Diagnostic(Path.Combine(directory, "efficiency", family + ".yaml"), 0, "carried_over_from", $"'{from}' is not a family with curves of its own (expected one of: {string.Join(", ", families.Where(pair => pair.Value.CarriedOverFrom is null).Select(pair => pair.Key))})"));
+            }
+        }
+
+        return resolved;
     }
 
     /// <summary>The block <c>clustertwin calibrate</c> writes: the fitted levels and how they were obtained.</summary>

@@ -14,7 +14,7 @@ internal static class SystemReader
         ["full-mesh"] = ScaleUpTopologyKind.FullMesh,
     };
 
-    public static AcceleratorSystem? Read(YamlReader reader, ISet<string> sources, IReadOnlyDictionary<string, Chip> chips)
+    public static AcceleratorSystem? Read(YamlReader reader, ISet<string> sources, IReadOnlyDictionary<string, Chip> chips, ISet<string> chipFiles)
     {
         var root = reader.Root;
         reader.CheckKeys(root!, string.Empty, "id", "name", "vendor", "chip", "chips", "scale_up", "scale_out", "power", "note");
@@ -25,7 +25,9 @@ internal static class SystemReader
         Chip? chip = null;
         if (chipId is not null && !chips.TryGetValue(chipId, out chip))
         {
-            reader.Error(YamlReader.Child(root, "chip"), "chip", $"unknown chip '{chipId}' (expected an id from catalog/chips/)");
+            reader.Error(YamlReader.Child(root, "chip"), "chip", chipFiles.Contains(chipId)
+                ? $"chip '{chipId}' could not be loaded (see the problems in its own file)"
+                : $"unknown chip '{chipId}' (expected an id from catalog/chips/)");
         }
 
         var count = reader.Figure(root, "chips", string.Empty, ChipReader.Count(reader, 1, 1_000_000), sources, required: true);

@@ -80,6 +80,9 @@ public sealed record ChipEfficiency
     /// <summary>The fitted levels.</summary>
     public EfficiencyFit Fit { get; }
 
+    /// <summary>The family whose curves and fit this one carries over, until it has measured runs of its own.</summary>
+    public string? CarriedOverFrom { get; init; }
+
     /// <summary>The same curves with another fit.</summary>
-    public ChipEfficiency WithFit(EfficiencyFit fit) => new(Family, MatrixShape, AttentionShape, Memory, ScaleUpCollective, Provenance, fit);
+    public ChipEfficiency WithFit(EfficiencyFit fit) => new(Family, MatrixShape, AttentionShape, Memory, ScaleUpCollective, Provenance, fit) { CarriedOverFrom = CarriedOverFrom };
 }

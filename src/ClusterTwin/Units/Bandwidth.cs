@@ -7,7 +7,7 @@ public readonly record struct Bandwidth(double BytesPerSecond) : IQuantity<Bandw
     public static Bandwidth Zero => default;
 
     /// <inheritdoc />
-    public static UnitTable Units { get; } = new("bandwidth", UnitTable.Decimal("B/s").Concat(UnitTable.Binary("B/s")).Concat(UnitTable.Decimal("b/s", 0.125)).Concat(UnitTable.Decimal("bps", 0.125)), ["PB/s", "TB/s", "GB/s", "MB/s", "kB/s", "TiB/s", "GiB/s", "MiB/s", "B/s"]);
+    public static UnitTable Units { get; } = new("bandwidth", UnitTable.Decimal("B/s").Concat(UnitTable.Binary("B/s")).Concat(UnitTable.Decimal("b/s", 0.125)).Concat(UnitTable.Decimal("bps", 0.125)), ["PB/s", "TB/s", "GB/s", "MB/s", "kB/s", "TiB/s", "GiB/s", "MiB/s", "B/s"], "TB/s, GB/s, GiB/s, Gb/s");
 
     /// <inheritdoc />
     public double BaseValue => BytesPerSecond;

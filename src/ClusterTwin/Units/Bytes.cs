@@ -7,7 +7,7 @@ public readonly record struct Bytes(double Count) : IQuantity<Bytes>
     public static Bytes Zero => default;
 
     /// <inheritdoc />
-    public static UnitTable Units { get; } = new("byte count", UnitTable.Decimal("B").Concat(UnitTable.Binary("B")), ["PB", "TB", "GB", "MB", "kB", "PiB", "TiB", "GiB", "MiB", "KiB", "B"]);
+    public static UnitTable Units { get; } = new("byte count", UnitTable.Decimal("B").Concat(UnitTable.Binary("B")), ["PB", "TB", "GB", "MB", "kB", "PiB", "TiB", "GiB", "MiB", "KiB", "B"], "GB, GiB, MB, TB");
 
     /// <inheritdoc />
     public double BaseValue => Count;

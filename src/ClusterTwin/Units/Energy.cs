@@ -7,7 +7,7 @@ public readonly record struct Energy(double Joules) : IQuantity<Energy>
     public static Energy Zero => default;
 
     /// <inheritdoc />
-    public static UnitTable Units { get; } = new("energy", UnitTable.Decimal("J").Concat(UnitTable.Decimal("Wh", 3600)), ["GWh", "MWh", "kWh", "kJ", "J"]);
+    public static UnitTable Units { get; } = new("energy", UnitTable.Decimal("J").Concat(UnitTable.Decimal("Wh", 3600)), ["GWh", "MWh", "kWh", "kJ", "J"], "J, kWh, MWh");
 
     /// <inheritdoc />
     public double BaseValue => Joules;

@@ -7,7 +7,7 @@ public readonly record struct FlopRate(double OperationsPerSecond) : IQuantity<F
     public static FlopRate Zero => default;
 
     /// <inheritdoc />
-    public static UnitTable Units { get; } = new("FLOP rate", UnitTable.Decimal("FLOPS").Concat(UnitTable.Decimal("FLOP/s")), ["EFLOPS", "PFLOPS", "TFLOPS", "GFLOPS", "MFLOPS", "FLOPS"]);
+    public static UnitTable Units { get; } = new("FLOP rate", UnitTable.Decimal("FLOPS").Concat(UnitTable.Decimal("FLOP/s")), ["EFLOPS", "PFLOPS", "TFLOPS", "GFLOPS", "MFLOPS", "FLOPS"], "TFLOPS, PFLOPS, GFLOPS");
 
     /// <inheritdoc />
     public double BaseValue => OperationsPerSecond;

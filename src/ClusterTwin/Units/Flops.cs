@@ -7,7 +7,7 @@ public readonly record struct Flops(double Operations) : IQuantity<Flops>
     public static Flops Zero => default;
 
     /// <inheritdoc />
-    public static UnitTable Units { get; } = new("floating-point operation count", UnitTable.Decimal("FLOP"), ["PFLOP", "TFLOP", "GFLOP", "MFLOP", "kFLOP", "FLOP"]);
+    public static UnitTable Units { get; } = new("floating-point operation count", UnitTable.Decimal("FLOP"), ["PFLOP", "TFLOP", "GFLOP", "MFLOP", "kFLOP", "FLOP"], "GFLOP, TFLOP, PFLOP");
 
     /// <inheritdoc />
     public double BaseValue => Operations;

@@ -7,7 +7,7 @@ public readonly record struct Power(double Watts) : IQuantity<Power>
     public static Power Zero => default;
 
     /// <inheritdoc />
-    public static UnitTable Units { get; } = new("power", UnitTable.Decimal("W"), ["GW", "MW", "kW", "W"]);
+    public static UnitTable Units { get; } = new("power", UnitTable.Decimal("W"), ["GW", "MW", "kW", "W"], "W, kW, MW");
 
     /// <inheritdoc />
     public double BaseValue => Watts;

@@ -19,6 +19,12 @@ public static class Quantity
         }
 
         var trimmed = text.Trim();
+        if (trimmed.Contains(','))
+        {
+            error = $"'{trimmed}' has a comma: write numbers without thousands separators, with '.' for decimals (such as '{trimmed.Replace(",", string.Empty, StringComparison.Ordinal)}')";
+            return false;
+        }
+
         var (numberText, unitText) = Split(trimmed);
         if (numberText.Length == 0 || !double.TryParse(numberText, NumberStyles.Float, CultureInfo.InvariantCulture, out var number))
         {
@@ -28,13 +34,13 @@ public static class Quantity
 
         if (unitText.Length == 0)
         {
-            error = $"'{trimmed}' has no unit (expected a {table.Name} in {table.Examples}, ...)";
+            error = $"'{trimmed}' has no unit (expected a {table.Name} in {table.Examples})";
             return false;
         }
 
         if (!table.TryGetFactor(unitText, out var factor))
         {
-            error = $"'{unitText}' is not a unit of {table.Name} (expected one of {table.Examples}, ...)";
+            error = $"'{unitText}' is not a unit of {table.Name} (expected {table.Examples})";
             return false;
         }
 

@@ -14,13 +14,14 @@ public sealed class UnitTable
     /// <param name="name">What the quantity is called in messages ("bandwidth").</param>
     /// <param name="units">Accepted unit symbols and their factors to the base unit.</param>
     /// <param name="display">Units used for printing, from the largest down.</param>
-    public UnitTable(string name, IEnumerable<(string Symbol, double Factor)> units, IEnumerable<string> display)
+    /// <param name="examples">Units to name in error messages, the ones people write most.</param>
+    public UnitTable(string name, IEnumerable<(string Symbol, double Factor)> units, IEnumerable<string> display, string examples)
     {
         Name = name;
         var all = units.ToArray();
         factors = all.ToFrozenDictionary(u => u.Symbol, u => u.Factor, StringComparer.Ordinal);
         this.display = display.Select(symbol => (symbol, factors[symbol])).OrderByDescending(u => u.Item2).ToArray();
-        Examples = string.Join(", ", this.display.Take(3).Select(u => u.Symbol));
+        Examples = examples;
     }
 
     /// <summary>What the quantity is called in messages.</summary>
@@ -40,6 +41,11 @@ public sealed class UnitTable
     public (string Symbol, double Factor) DisplayUnitFor(double baseValue)
     {
         var magnitude = Math.Abs(baseValue);
+        if (magnitude == 0)
+        {
+            return display.FirstOrDefault(unit => unit.Factor == 1, display[^1]);
+        }
+
         (string Symbol, double Factor)? best = null;
         var bestLength = int.MaxValue;
         foreach (var unit in display)

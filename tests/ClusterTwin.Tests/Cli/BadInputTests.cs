@@ -1,0 +1,123 @@
+using ClusterTwin.Tests.Support;
+
+namespace ClusterTwin.Tests.Cli;
+
+/// <summary>Every kind of bad input gets a clear message naming file, line and field, a non-zero exit, and no stack trace.</summary>
+public class BadInputTests
+{
+    private const string Valid = """
+        name: small
+        cluster:
+          system: nvidia-dgx-h100
+          count: 2
+          fabric: infiniband-ndr-fat-tree
+        model: llama3-8b
+        training:
+          sequence_length: 4096
+          global_batch: 64
+          precision: bf16
+        plan:
+          tensor: 8
+          pipeline: 1
+          micro_batch: 1
+        """;
+
+    [Fact]
+    public void ValidScenario_Runs()
+    {
+        using var folder = new TemporaryFolder();
+        var outcome = CliRunner.Run("simulate", folder.Write("ok.yaml", Valid));
+        Assert.Equal(0, outcome.ExitCode);
+        Assert.Contains("Step time breakdown", outcome.Output, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("system: nvidia-dgx-h100", "system: nvidia-dgx-h1000", "cluster.system", "unknown system 'nvidia-dgx-h1000'")]
+    [InlineData("fabric: infiniband-ndr-fat-tree", "fabric: infiniband", "cluster.fabric", "unknown fabric 'infiniband'")]
+    [InlineData("model: llama3-8b", "model: llama9", "model", "unknown model 'llama9'")]
+    [InlineData("  sequence_length: 4096\n", "", "training.sequence_length", "missing")]
+    [InlineData("sequence_length: 4096", "sequence_length: 4k tokens", "training.sequence_length", "not a whole number")]
+    [InlineData("global_batch: 64", "global_batch: -64", "training.global_batch", "out of range")]
+    [InlineData("count: 2", "count: 0", "cluster.count", "out of range")]
+    [InlineData("count: 2", "count: 1000000000000", "cluster.count", "out of range")]
+    [InlineData("precision: bf16", "precision: int3", "training.precision", "is not one of")]
+    [InlineData("tensor: 8", "tensr: 8", "plan.tensr", "unknown field")]
+    [InlineData("pipeline: 1", "pipeline: 3", "plan.data", "does not divide the cluster's 16 chips")]
+    public void BadScenario_IsReportedWithFieldAndReason(string find, string replace, string field, string reason)
+    {
+        using var folder = new TemporaryFolder();
+        var file = folder.Write("bad.yaml", Valid.Replace(find, replace, StringComparison.Ordinal));
+        var outcome = CliRunner.Run("simulate", file);
+        Assert.NotEqual(0, outcome.ExitCode);
+        Assert.Contains($"bad.yaml:", outcome.Errors, StringComparison.Ordinal);
+        Assert.Contains($": {field}: ", outcome.Errors, StringComparison.Ordinal);
+        Assert.Contains(reason, outcome.Errors, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", outcome.Errors, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void PlanThatDoesNotDivide_IsAResult_WithEveryReason_AndExitsNonZero()
+    {
+        using var folder = new TemporaryFolder();
+        var file = folder.Write("indivisible.yaml", Valid
+            .Replace("pipeline: 1", "pipeline: 2\n  virtual_stages: 3", StringComparison.Ordinal)
+            .Replace("micro_batch: 1", "micro_batch: 2", StringComparison.Ordinal)
+            .Replace("global_batch: 64", "global_batch: 3", StringComparison.Ordinal));
+        var outcome = CliRunner.Run("simulate", file);
+        Assert.Equal(1, outcome.ExitCode);
+        Assert.Contains("does not divide", outcome.Output, StringComparison.Ordinal);
+        Assert.Contains("global batch of 3 sequences", outcome.Output, StringComparison.Ordinal);
+        Assert.Contains("pipeline 2 x virtual stages 3 does not divide the 32 layers", outcome.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void ValueWithoutUnit_InTheCatalogue_IsReported()
+    {
+        using var catalog = new TemporaryFolder();
+        foreach (var source in Directory.GetFiles(Repository.Path("catalog"), "*.yaml", SearchOption.AllDirectories))
+        {
+            catalog.Write(Path.GetRelativePath(Repository.Path("catalog"), source), File.ReadAllText(source));
+        }
+
+        var chip = Path.Combine(catalog.Path, "chips", "nvidia-h100-sxm.yaml");
+        File.WriteAllText(chip, File.ReadAllText(chip).Replace("3.35 TB/s", "3.35", StringComparison.Ordinal).Replace("700 W", "700 TB/s", StringComparison.Ordinal));
+        var outcome = CliRunner.Run("catalog", "list", "--catalog", catalog.Path);
+        Assert.Equal(2, outcome.ExitCode);
+        Assert.Contains("memory.bandwidth.value: '3.35' has no unit", outcome.Errors, StringComparison.Ordinal);
+        Assert.Contains("power.thermal_design.value: 'TB/s' is not a unit of power", outcome.Errors, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void MissingScenarioFile_IsReported()
+    {
+        var outcome = CliRunner.Run("simulate", "no/such/file.yaml");
+        Assert.Equal(2, outcome.ExitCode);
+        Assert.Contains("no/such/file.yaml: scenario file not found", outcome.Errors, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void UnknownCatalogId_SuggestsCloseOnes()
+    {
+        var outcome = CliRunner.Run("catalog", "show", "trainium");
+        Assert.Equal(2, outcome.ExitCode);
+        Assert.Contains("did you mean aws-trainium1", outcome.Errors, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void UnknownCommand_IsReported_NotThrown()
+    {
+        var outcome = CliRunner.Run("simulat", "x.yaml");
+        Assert.NotEqual(0, outcome.ExitCode);
+        Assert.DoesNotContain("   at ", outcome.Errors + outcome.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void InvalidYaml_IsReportedWithItsLine()
+    {
+        using var folder = new TemporaryFolder();
+        var outcome = CliRunner.Run("simulate", folder.Write("broken.yaml", "name: x\ncluster: [unclosed\n"));
+        Assert.Equal(2, outcome.ExitCode);
+        Assert.Contains("broken.yaml:", outcome.Errors, StringComparison.Ordinal);
+        Assert.Contains("not valid YAML", outcome.Errors, StringComparison.Ordinal);
+    }
+}

@@ -1,0 +1,53 @@
+using ClusterTwin.Cli;
+using Spectre.Console;
+
+namespace ClusterTwin.Tests.Support;
+
+/// <summary>Runs the command line in-process with captured output, as a user would see it.</summary>
+internal static class CliRunner
+{
+    public sealed record Outcome(int ExitCode, string Output, string Errors);
+
+    public static Outcome Run(params string[] args)
+    {
+        var output = new StringWriter();
+        var errors = new StringWriter();
+        var console = AnsiConsole.Create(new AnsiConsoleSettings
+        {
+            Ansi = AnsiSupport.No,
+            ColorSystem = ColorSystemSupport.NoColors,
+            Out = new AnsiConsoleOutput(output),
+            Interactive = InteractionSupport.No,
+        });
+        console.Profile.Width = 200;
+        var previous = Directory.GetCurrentDirectory();
+        try
+        {
+            Directory.SetCurrentDirectory(Repository.Root);
+            var code = CommandLine.Run(args, console, errors);
+            return new Outcome(code, output.ToString(), errors.ToString());
+        }
+        finally
+        {
+            Directory.SetCurrentDirectory(previous);
+        }
+    }
+}
+
+/// <summary>Temporary files that are removed after the test.</summary>
+internal sealed class TemporaryFolder : IDisposable
+{
+    public TemporaryFolder() => System.IO.Directory.CreateDirectory(Path);
+
+    public string Path { get; } = System.IO.Path.Combine(System.IO.Path.GetTempPath(), "clustertwin-tests-" + Guid.NewGuid().ToString("N"));
+
+    public string Write(string name, string text)
+    {
+        var file = System.IO.Path.Combine(Path, name);
+        System.IO.Directory.CreateDirectory(System.IO.Path.GetDirectoryName(file)!);
+        File.WriteAllText(file, text);
+        return file;
+    }
+
+    public void Dispose() => System.IO.Directory.Delete(Path, recursive: true);
+}

@@ -1,0 +1,31 @@
+using ClusterTwin.Catalog;
+using ClusterTwin.Scenarios;
+
+namespace ClusterTwin.Tests.Support;
+
+/// <summary>Paths into the repository and the catalogue, loaded once for the whole test run.</summary>
+internal static class Repository
+{
+    private static readonly Lazy<string> RootPath = new(() =>
+    {
+        for (var folder = new DirectoryInfo(AppContext.BaseDirectory); folder is not null; folder = folder.Parent)
+        {
+            if (File.Exists(System.IO.Path.Combine(folder.FullName, "ClusterTwin.slnx")))
+            {
+                return folder.FullName;
+            }
+        }
+
+        throw new InvalidOperationException("repository root not found above " + AppContext.BaseDirectory);
+    });
+
+    private static readonly Lazy<HardwareCatalog> LoadedCatalog = new(() => CatalogLoader.Load(System.IO.Path.Combine(Root, "catalog")));
+
+    public static string Root => RootPath.Value;
+
+    public static HardwareCatalog Catalog => LoadedCatalog.Value;
+
+    public static string Path(params string[] parts) => System.IO.Path.Combine([Root, .. parts]);
+
+    public static Scenario Example(string name) => ScenarioLoader.Load(Path("examples", name + ".yaml"), Catalog);
+}
