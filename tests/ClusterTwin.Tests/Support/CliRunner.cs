@@ -20,17 +20,11 @@ internal static class CliRunner
             Interactive = InteractionSupport.No,
         });
         console.Profile.Width = 200;
-        var previous = Directory.GetCurrentDirectory();
-        try
-        {
-            Directory.SetCurrentDirectory(Repository.Root);
-            var code = CommandLine.Run(args, console, errors);
-            return new Outcome(code, output.ToString(), errors.ToString());
-        }
-        finally
-        {
-            Directory.SetCurrentDirectory(previous);
-        }
+
+        // Tests run in parallel, so the working folder is never changed: paths are absolute, and the catalogue
+        // is found above the test assembly.
+        var code = CommandLine.Run(args, console, errors);
+        return new Outcome(code, output.ToString(), errors.ToString());
     }
 }
 

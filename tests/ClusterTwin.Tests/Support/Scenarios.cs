@@ -42,5 +42,5 @@ internal static class Scenarios
     public static Scenario WithPlan(this Scenario scenario, Func<ParallelPlan, ParallelPlan> change) =>
         scenario with { Plan = change(scenario.Plan) };
 
-    public static Duration StepTime(this Scenario scenario) => Engines.Analytical.AnalyticalEngine.Simulate(scenario).StepTime;
+    public static Duration StepTime(this Scenario scenario) => ClusterTwin.Engines.Analytical.AnalyticalEngine.Simulate(scenario).StepTime;
 }

@@ -63,7 +63,7 @@ public static class MemoryModel
 
         // Replicated across the tensor-parallel group unless sequence parallelism splits them: two norm inputs,
         // the inputs of the QKV and first feed-forward multiplies, and the two dropout masks.
-        var replicated = tokens * hidden * ((4 * ActivationBytes) + (2 * ActivationBytes) + (2 * masks));
+        var replicated = tokens * hidden * ((2 * ActivationBytes) + (2 * ActivationBytes) + (2 * masks));
         if (plan.SequenceParallelism)
         {
             replicated /= tensor;
@@ -73,8 +73,9 @@ public static class MemoryModel
         // intermediates (GeLU input and output; SwiGLU's gate, up and product).
         var feedForwardIntermediates = model.Activation == FeedForwardActivation.SwiGlu ? 3 : 2;
         var split = tokens * ActivationBytes * ((2.0 * (model.QueryWidth + model.KeyValueWidth)) + (feedForwardIntermediates * (double)model.FeedForwardSize)) / tensor;
+        // The standard kernel keeps the softmax output and, with dropout, the mask and the dropped-out scores.
         var core = job.Attention == AttentionKernel.Standard
-            ? (double)model.AttentionHeads * job.SequenceLength * job.SequenceLength * plan.MicroBatchSize * ((2 * ActivationBytes) + masks) / tensor
+            ? (double)model.AttentionHeads * job.SequenceLength * job.SequenceLength * plan.MicroBatchSize * (ActivationBytes + (masks * (ActivationBytes + 1))) / tensor
             : tokens * model.AttentionHeads * 4.0 / tensor;
 
         var full = replicated + split + core;

@@ -1,0 +1,81 @@
+using System.Text.Json;
+using ClusterTwin.Tests.Support;
+
+namespace ClusterTwin.Tests.Cli;
+
+public class CommandTests
+{
+    [Theory]
+    [InlineData("examples/gpt3-175b-h100-1024.yaml")]
+    [InlineData("examples/llama3-70b-trn2-ultraserver.yaml")]
+    [InlineData("examples/llama3-405b-trainium3-1m.yaml")]
+    public void Simulate_Example_PrintsTheReport(string example)
+    {
+        var outcome = CliRunner.Run("simulate", Repository.Path(example));
+        Assert.Equal(0, outcome.ExitCode);
+        Assert.Equal(string.Empty, outcome.Errors);
+        Assert.Contains("Step time breakdown", outcome.Output, StringComparison.Ordinal);
+        Assert.Contains("MFU (model FLOPs utilization)", outcome.Output, StringComparison.Ordinal);
+        Assert.Contains("fits", outcome.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void SimulateJson_HasTheDocumentedFields_AndTheyAgree()
+    {
+        var outcome = CliRunner.Run("simulate", Repository.Path("examples", "gpt3-175b-h100-1024.yaml"), "--json");
+        Assert.Equal(0, outcome.ExitCode);
+        using var document = JsonDocument.Parse(outcome.Output);
+        var root = document.RootElement;
+        var step = root.GetProperty("stepTimeSeconds").GetDouble();
+        var breakdown = root.GetProperty("breakdown").EnumerateObject().Sum(part => part.Value.GetDouble());
+        Within.Relative(step, breakdown, 1e-9);
+        Within.Relative(1536 * 2048 / step, root.GetProperty("tokensPerSecond").GetDouble(), 1e-9);
+        Assert.InRange(root.GetProperty("mfu").GetDouble(), 0.01, 1);
+        Assert.True(root.GetProperty("fits").GetBoolean());
+        Assert.True(root.GetProperty("memoryPerChipBytes").GetDouble() < root.GetProperty("memoryCapacityBytes").GetDouble());
+        Assert.Equal(1024, root.GetProperty("cluster").GetProperty("chips").GetInt64());
+        Assert.True(root.GetProperty("timeToTrainSeconds").GetDouble() > 0);
+    }
+
+    [Fact]
+    public void SimulateJson_IsIdenticalAcrossRuns()
+    {
+        var first = CliRunner.Run("simulate", Repository.Path("examples", "llama3-405b-trainium3-1m.yaml"), "--json").Output;
+        var second = CliRunner.Run("simulate", Repository.Path("examples", "llama3-405b-trainium3-1m.yaml"), "--json").Output;
+        Assert.Equal(first, second);
+    }
+
+    [Fact]
+    public void CatalogList_NamesEveryKind()
+    {
+        var outcome = CliRunner.Run("catalog", "list");
+        Assert.Equal(0, outcome.ExitCode);
+        foreach (var id in new[] { "aws-trainium3", "aws-trn3-gen2-ultraserver", "aws-efa-ultracluster", "llama3-405b" })
+        {
+            Assert.Contains(id, outcome.Output, StringComparison.Ordinal);
+        }
+    }
+
+    [Theory]
+    [InlineData("aws-trainium4", "projection")]
+    [InlineData("aws-trn3-gen2-ultraserver", "2 TiB/s (unstated)")]
+    [InlineData("aws-efa-ultracluster", "estimate")]
+    [InlineData("llama3-405b", "405.86B")]
+    public void CatalogShow_ShowsTheFigureAndItsProvenance(string id, string expected)
+    {
+        var outcome = CliRunner.Run("catalog", "show", id);
+        Assert.Equal(0, outcome.ExitCode);
+        Assert.Contains(expected, outcome.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void ValidateJson_ReportsEveryCase()
+    {
+        var outcome = CliRunner.Run("validate", "--json");
+        Assert.Equal(0, outcome.ExitCode);
+        using var document = JsonDocument.Parse(outcome.Output);
+        var cases = document.RootElement.GetProperty("cases").GetArrayLength();
+        Assert.Equal(Directory.GetFiles(Repository.Path("validation", "cases"), "*.yaml").Length, cases);
+        Assert.Equal(cases, document.RootElement.GetProperty("summary").GetProperty("count").GetInt32());
+    }
+}

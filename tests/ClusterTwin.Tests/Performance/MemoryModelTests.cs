@@ -1,0 +1,91 @@
+using ClusterTwin.Parallelism;
+using ClusterTwin.Performance.Memory;
+using ClusterTwin.Tests.Support;
+using ClusterTwin.Workloads;
+
+namespace ClusterTwin.Tests.Performance;
+
+public class MemoryModelTests
+{
+    private static readonly ModelArchitecture Gpt175 = Repository.Catalog.Models["megatron-175b"];
+
+    private static TrainingJob Job(bool dropout = true) => new(2048, 64, null, ClusterTwin.Hardware.Precision.Bf16, AttentionKernel.Standard, dropout);
+
+    [Fact]
+    public void ActivationsPerLayer_NoParallelism_IsKorthikantiEquation1()
+    {
+        // Korthikanti et al. 2022, eq. 1: sbh (34 + 5 a s / h) bytes per layer.
+        var plan = new ParallelPlan(1, 1, 1, 1);
+        var (stored, _) = MemoryModel.ActivationsPerLayer(Gpt175, Job(), plan);
+        double s = 2048, b = 1, h = 12288, a = 96;
+        Within.Relative(s * b * h * (34 + (5 * a * s / h)), stored, 1e-12);
+    }
+
+    [Fact]
+    public void ActivationsPerLayer_TensorParallel_IsKorthikantiEquation2()
+    {
+        // eq. 2: sbh (10 + 24/t + 5 a s / (h t)).
+        var plan = new ParallelPlan(8, 1, 1, 1);
+        var (stored, _) = MemoryModel.ActivationsPerLayer(Gpt175, Job(), plan);
+        double s = 2048, b = 1, h = 12288, a = 96, t = 8;
+        Within.Relative(s * b * h * (10 + (24 / t) + (5 * a * s / (h * t))), stored, 1e-12);
+    }
+
+    [Fact]
+    public void ActivationsPerLayer_SequenceParallelSelective_IsKorthikantiEquation5()
+    {
+        // eq. 5 with selective recompute: sbh (34 / t).
+        var plan = new ParallelPlan(8, 1, 1, 1, SequenceParallelism: true, Recompute: RecomputePolicy.Selective);
+        var (stored, _) = MemoryModel.ActivationsPerLayer(Gpt175, Job(), plan);
+        Within.Relative(2048.0 * 12288 * 34 / 8, stored, 1e-12);
+    }
+
+    [Fact]
+    public void ActivationsPerLayer_FullRecompute_KeepsOnlyTheLayerInput()
+    {
+        var plan = new ParallelPlan(8, 1, 1, 1, Recompute: RecomputePolicy.Full);
+        var (stored, _) = MemoryModel.ActivationsPerLayer(Gpt175, Job(), plan);
+        Within.Relative(2 * 2048.0 * 12288, stored, 1e-12);
+    }
+
+    [Theory]
+    [InlineData(RecomputePolicy.None)]
+    [InlineData(RecomputePolicy.Selective)]
+    [InlineData(RecomputePolicy.Full)]
+    public void Memory_GrowsWithMicroBatch(RecomputePolicy recompute)
+    {
+        var job = Job() with { GlobalBatchSize = 512 };
+        var totals = new[] { 1, 2, 4, 8 }
+            .Select(microBatch => MemoryModel.PerChip(Gpt175, job, new ParallelPlan(8, 8, 1, microBatch, Recompute: recompute)).Total.Count)
+            .ToArray();
+        Assert.True(totals.Zip(totals.Skip(1)).All(pair => pair.Second > pair.First), string.Join(", ", totals));
+    }
+
+    [Fact]
+    public void Memory_FallsWithRecompute()
+    {
+        MemoryBreakdown With(RecomputePolicy recompute) => MemoryModel.PerChip(Gpt175, Job(), new ParallelPlan(8, 8, 1, 1, Recompute: recompute));
+        Assert.True(With(RecomputePolicy.Selective).Total < With(RecomputePolicy.None).Total);
+        Assert.True(With(RecomputePolicy.Full).Total < With(RecomputePolicy.Selective).Total);
+    }
+
+    [Fact]
+    public void ZeroStages_ShardStateInOrder()
+    {
+        MemoryBreakdown With(int stage) => MemoryModel.PerChip(Gpt175, Job(), new ParallelPlan(8, 8, 8, 1, ZeroStage: stage));
+        var (none, one, two, three) = (With(0), With(1), With(2), With(3));
+        Within.Relative(none.OptimizerState.Count / 8, one.OptimizerState.Count, 1e-12);
+        Within.Relative(one.Gradients.Count / 8, two.Gradients.Count, 1e-12);
+        Within.Relative(two.Weights.Count / 8, three.Weights.Count, 1e-12);
+        Assert.True(none.Total > one.Total && one.Total > two.Total && two.Total > three.Total);
+    }
+
+    [Fact]
+    public void Interleaving_AddsKorthikantisFactor()
+    {
+        var plain = MemoryModel.PerChip(Gpt175, Job(), new ParallelPlan(8, 8, 1, 1));
+        var interleaved = MemoryModel.PerChip(Gpt175, Job(), new ParallelPlan(8, 8, 1, 1, VirtualStages: 3));
+        Assert.True(interleaved.Activations.Count > plain.Activations.Count * 1.2);
+        Assert.True(interleaved.Activations.Count < plain.Activations.Count * (1 + (7.0 / 24) + 0.05));
+    }
+}
