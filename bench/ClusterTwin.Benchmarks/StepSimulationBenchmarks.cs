@@ -1,0 +1,39 @@
+using BenchmarkDotNet.Attributes;
+using ClusterTwin.Catalog;
+using ClusterTwin.Engines;
+using ClusterTwin.Engines.Analytical;
+using ClusterTwin.Scenarios;
+
+namespace ClusterTwin.Benchmarks;
+
+/// <summary>
+/// One analytical training step of Llama 3 405B on Trn3 Gen2 UltraServers, at 1K, 100K and 1M chips: the time and
+/// the allocations must not grow with the chip count.
+/// </summary>
+[MemoryDiagnoser]
+[ShortRunJob]
+public class StepSimulationBenchmarks
+{
+    private Scenario scenario = null!;
+
+    /// <summary>Approximate chip count (rounded to whole 144-chip UltraServers).</summary>
+    [Params(1_000, 100_000, 1_000_000)]
+    public int Chips { get; set; }
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        var catalog = CatalogLoader.Load(CatalogLoader.Locate(null));
+        var million = ScenarioLoader.Load(Path.Combine(Path.GetDirectoryName(catalog.Directory)!, "examples", "llama3-405b-trainium3-1m.yaml"), catalog);
+        var systems = Math.Max(1, (int)Math.Round(Chips / 144.0));
+        scenario = million with
+        {
+            Cluster = million.Cluster with { SystemCount = systems },
+            Plan = million.Plan with { DataParallelism = systems },
+            Job = million.Job with { GlobalBatchSize = systems * 18 },
+        };
+    }
+
+    [Benchmark]
+    public TrainingStepResult SimulateStep() => AnalyticalEngine.Simulate(scenario);
+}
