@@ -212,9 +212,10 @@ internal sealed class YamlReader
             return null;
         }
 
-        if (value.BaseValue < 0)
+        // A rate, size or power of zero would make a time infinite; only a latency may be zero.
+        if (value.BaseValue < 0 || (value.BaseValue == 0 && typeof(T) != typeof(Duration)))
         {
-            Error(node, field, $"'{text}' is negative (expected a positive {T.Units.Name})");
+            Error(node, field, $"'{text}' is not positive (expected a {T.Units.Name} above zero)");
             return null;
         }
 
