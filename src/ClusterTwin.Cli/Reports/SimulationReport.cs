@@ -66,7 +66,7 @@ public static class SimulationReport
         memoryTable.AddRow("activations", memory.Activations.ToString());
         memoryTable.AddRow("communication buffers", memory.CommunicationBuffers.ToString());
         var verdict = result.Fits ? "[green]fits[/]" : "[red]does not fit[/]";
-        memoryTable.AddRow("[bold]total[/]", $"[bold]{memory.Total}[/] of {result.MemoryCapacity} ({Format.Percent(memory.Total / result.MemoryCapacity)}) {verdict}");
+        memoryTable.AddRow("[bold]total[/]", $"[bold]{Quantity.FormatLike(memory.Total, result.MemoryCapacity)}[/] of {result.MemoryCapacity} ({Format.Percent(memory.Total / result.MemoryCapacity)}) {verdict}");
         console.Write(memoryTable);
 
         foreach (var problem in result.Problems)

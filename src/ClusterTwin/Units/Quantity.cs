@@ -70,6 +70,15 @@ public static class Quantity
         return symbol.StartsWith('$') ? "$" + number : $"{number} {symbol}";
     }
 
+    /// <summary>Prints <paramref name="value"/> in the same unit as <paramref name="reference"/> prints in, so two figures compare at a glance ("83.01 GB of 80 GB").</summary>
+    public static string FormatLike<T>(T value, T reference)
+        where T : struct, IQuantity<T>
+    {
+        var (symbol, factor) = T.Units.DisplayUnitFor(reference.BaseValue);
+        var number = (value.BaseValue / factor).ToString("G4", CultureInfo.InvariantCulture);
+        return symbol.StartsWith('$') ? "$" + number : $"{number} {symbol}";
+    }
+
     private static (string Number, string Unit) Split(string text)
     {
         if (text.StartsWith('$'))

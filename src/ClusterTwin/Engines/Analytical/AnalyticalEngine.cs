@@ -93,7 +93,7 @@ public static class AnalyticalEngine
         {
             Scenario = scenario.Name,
             Valid = true,
-            Problems = memory.Total <= capacity ? [] : [$"needs {memory.Total} per chip, the {cluster.Chip.Name} has {capacity}"],
+            Problems = memory.Total <= capacity ? [] : [$"needs {Quantity.FormatLike(memory.Total, capacity)} per chip, the {cluster.Chip.Name} has {capacity}"],
             Chips = cluster.ChipCount,
             MicroBatches = microBatches,
             Breakdown = breakdown,
