@@ -22,6 +22,7 @@ public static class SimulationJson
             valid = result.Valid,
             fits = result.Fits,
             problems = result.Problems,
+            warnings = result.Warnings,
             cluster = new
             {
                 system = cluster.System.Id,
@@ -41,6 +42,7 @@ public static class SimulationJson
                 sequenceParallel = plan.SequenceParallelism,
                 recompute = plan.Recompute.ToString().ToLowerInvariant(),
                 zero = plan.ZeroStage,
+                order = ClusterTwin.Parallelism.RankOrderKeys.Key(plan.Order),
             },
             stepTimeSeconds = breakdown is null ? (double?)null : result.StepTime.Seconds,
             tokensPerSecond = breakdown is null ? (double?)null : result.TokensPerSecond,

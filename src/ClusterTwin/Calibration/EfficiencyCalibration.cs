@@ -2,6 +2,7 @@ using System.Collections.Immutable;
 using ClusterTwin.Catalog;
 using ClusterTwin.Engines.Analytical;
 using ClusterTwin.Hardware;
+using ClusterTwin.Validation;
 
 namespace ClusterTwin.Calibration;
 
@@ -28,6 +29,9 @@ public static class EfficiencyCalibration
     public static Result Fit(ChipEfficiency efficiency, IEnumerable<ValidationCase> cases, IReadOnlyCollection<string> heldOutSources, string procedure)
     {
         var family = cases.Where(item => item.Scenario.Cluster.Chip.Family == efficiency.Family).ToArray();
+
+        // Invalid plans stop the fit with their reasons instead of feeding it a prediction of zero.
+        _ = ValidationRun.Run(family);
         var fitted = family.Where(item => !heldOutSources.Contains(item.SourceKey)).ToImmutableArray();
         var heldOut = family.Where(item => heldOutSources.Contains(item.SourceKey)).ToImmutableArray();
         if (fitted.Length == 0)

@@ -20,7 +20,7 @@ internal static class ModelReader
         reader.CheckKeys(map, path, "id", "name", "sources", "layers", "hidden_size", "attention_heads", "key_value_heads", "head_size",
             "feed_forward_size", "feed_forward_activation", "vocabulary_size", "position_embedding", "normalization", "tied_embeddings",
             "max_sequence_length", "parameters", "note", "mixture_of_experts");
-        if (YamlReader.Child(map, "mixture_of_experts") is { } experts && YamlReader.Scalar(experts) is not ("null" or "" or "~"))
+        if (YamlReader.Child(map, "mixture_of_experts") is { } experts && YamlReader.Scalar(experts) is not ("null" or "" or "~" or "false" or "no"))
         {
             reader.Error(experts, YamlReader.Join(path, "mixture_of_experts"), "mixture-of-experts models are not supported yet (dense models only)");
         }
@@ -31,7 +31,19 @@ internal static class ModelReader
         var hidden = reader.Integer(map, "hidden_size", path, 1, 1_000_000);
         var heads = reader.Integer(map, "attention_heads", path, 1, 100_000);
         var keyValueHeads = reader.Integer(map, "key_value_heads", path, 1, 100_000, required: false) ?? heads;
-        var headSize = reader.Integer(map, "head_size", path, 1, 100_000, required: false) ?? (hidden is { } h && heads is { } a && a > 0 ? h / a : null);
+        var headSize = reader.Integer(map, "head_size", path, 1, 100_000, required: false);
+        if (headSize is null && hidden is { } h && heads is { } a)
+        {
+            if (h % a == 0)
+            {
+                headSize = h / a;
+            }
+            else
+            {
+                reader.Error(YamlReader.Child(map, "attention_heads"), YamlReader.Join(path, "attention_heads"), $"{a} heads do not divide the hidden size {h} (expected a divisor, or an explicit head_size)");
+            }
+        }
+
         var feedForward = reader.Integer(map, "feed_forward_size", path, 1, 10_000_000);
         var activation = reader.Enumeration(map, "feed_forward_activation", path, Activations);
         var vocabulary = reader.Integer(map, "vocabulary_size", path, 1, 100_000_000);
@@ -46,18 +58,12 @@ internal static class ModelReader
             return null;
         }
 
-        var sources = new List<ModelSource>();
-        if (YamlReader.Child(map, "sources") is YamlSequenceNode list)
+        if (position == PositionEmbedding.Learned && maximumSequence is null)
         {
-            foreach (var item in list.OfType<YamlMappingNode>())
-            {
-                var title = reader.String(item, "title", YamlReader.Join(path, "sources"));
-                if (title is not null)
-                {
-                    sources.Add(new ModelSource(title, reader.String(item, "url", path, required: false), reader.String(item, "date", path, required: false)));
-                }
-            }
+            reader.Error(map, YamlReader.Join(path, "max_sequence_length"), "missing: learned positions need the table's length");
         }
+
+        var sources = ReadSources(reader, map, path);
 
         if (id is null || name is null || layers is null || hidden is null || heads is null || keyValueHeads is null || headSize is null ||
             feedForward is null || activation is null || vocabulary is null)
@@ -65,7 +71,7 @@ internal static class ModelReader
             return null;
         }
 
-        return new ModelArchitecture
+        var model = new ModelArchitecture
         {
             Id = id,
             Name = name,
@@ -84,5 +90,50 @@ internal static class ModelReader
             PublishedParameters = parameters,
             Sources = [.. sources],
         };
+
+        // The published headline count guards against a mistyped shape: 10% allows for biases and rounding.
+        if (parameters is { } published && Math.Abs(model.Parameters / published - 1) > 0.10)
+        {
+            reader.Error(YamlReader.Child(map, "parameters"), YamlReader.Join(path, "parameters"),
+                $"the shape gives {model.Parameters / 1e9:0.##}B parameters, more than 10% from the published {published / 1e9:0.##}B (check layers, widths and vocabulary)");
+            return null;
+        }
+
+        return model;
+    }
+
+    private static List<ModelSource> ReadSources(YamlReader reader, YamlMappingNode map, string path)
+    {
+        var sources = new List<ModelSource>();
+        var node = YamlReader.Child(map, "sources");
+        if (node is null)
+        {
+            return sources;
+        }
+
+        if (node is not YamlSequenceNode list)
+        {
+            reader.Error(node, YamlReader.Join(path, "sources"), "expected a list of {title, url, date}");
+            return sources;
+        }
+
+        var index = 0;
+        foreach (var item in list)
+        {
+            var field = $"{YamlReader.Join(path, "sources")}[{index++}]";
+            if (item is not YamlMappingNode entry)
+            {
+                reader.Error(item, field, "expected {title, url, date}");
+                continue;
+            }
+
+            var title = reader.String(entry, "title", field);
+            if (title is not null)
+            {
+                sources.Add(new ModelSource(title, reader.String(entry, "url", field, required: false), reader.String(entry, "date", field, required: false)));
+            }
+        }
+
+        return sources;
     }
 }

@@ -29,9 +29,16 @@ public static class ScenarioLoader
         ["full"] = RecomputePolicy.Full,
     };
 
+    private static readonly Dictionary<string, RankOrder> Orders = Enum.GetValues<RankOrder>().ToDictionary(order => order.Key(), StringComparer.Ordinal);
+
     /// <summary>Loads <paramref name="path"/> against <paramref name="catalog"/>, or throws <see cref="InputException"/> with every problem.</summary>
     public static Scenario Load(string path, HardwareCatalog catalog)
     {
+        if (Directory.Exists(path))
+        {
+            throw new InputException(path, "is a folder (expected a scenario file, such as examples/gpt3-175b-h100-1024.yaml)");
+        }
+
         if (!File.Exists(path))
         {
             throw new InputException(path, "scenario file not found");
@@ -142,6 +149,9 @@ public static class ScenarioLoader
                 return null;
             case YamlMappingNode inline:
                 return ModelReader.Read(reader, inline, path);
+            case YamlSequenceNode:
+                reader.Error(node, path, "expected one model: a catalogue id or an inline model (a mapping of fields), not a list");
+                return null;
             default:
                 var id = YamlReader.Scalar(node) ?? string.Empty;
                 if (catalog.Models.TryGetValue(id, out var model))
@@ -178,7 +188,7 @@ public static class ScenarioLoader
             return null;
         }
 
-        reader.CheckKeys(map, path, "tensor", "pipeline", "data", "virtual_stages", "micro_batch", "sequence_parallel", "recompute", "zero", "overlap_gradient_reduction");
+        reader.CheckKeys(map, path, "tensor", "pipeline", "data", "virtual_stages", "micro_batch", "sequence_parallel", "recompute", "zero", "overlap_gradient_reduction", "order");
         var tensor = reader.Integer(map, "tensor", path, 1, 1_000_000, required: false) ?? 1;
         var pipeline = reader.Integer(map, "pipeline", path, 1, 1_000_000, required: false) ?? 1;
         var data = reader.Integer(map, "data", path, 1, 100_000_000, required: false);
@@ -188,6 +198,10 @@ public static class ScenarioLoader
             if (cluster.ChipCount % modelParallel != 0)
             {
                 reader.Error(map, YamlReader.Join(path, "data"), $"tensor {tensor} x pipeline {pipeline} = {modelParallel} does not divide the cluster's {cluster.ChipCount} chips, so the data-parallel degree cannot be derived");
+            }
+            else if (cluster.ChipCount / modelParallel > 100_000_000)
+            {
+                reader.Error(map, YamlReader.Join(path, "data"), $"the derived data-parallel degree {cluster.ChipCount / modelParallel} is out of range (expected at most 100000000)");
             }
             else
             {
@@ -201,6 +215,7 @@ public static class ScenarioLoader
         var recompute = reader.Enumeration(map, "recompute", path, Policies, required: false) ?? RecomputePolicy.None;
         var zero = reader.Integer(map, "zero", path, 0, 3, required: false) ?? 1;
         var overlap = reader.Boolean(map, "overlap_gradient_reduction", path) ?? true;
-        return data is null ? null : new ParallelPlan(tensor, pipeline, data.Value, microBatch, virtualStages, sequenceParallel, recompute, zero, overlap);
+        var order = reader.Enumeration(map, "order", path, Orders, required: false) ?? RankOrder.TensorDataPipeline;
+        return data is null ? null : new ParallelPlan(tensor, pipeline, data.Value, microBatch, virtualStages, sequenceParallel, recompute, zero, overlap, order);
     }
 }

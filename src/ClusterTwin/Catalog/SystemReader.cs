@@ -87,7 +87,7 @@ internal static class SystemReader
         }
         else if (shapeNode is YamlSequenceNode sequence)
         {
-            shape = sequence.Select(item => YamlReader.TryParseCount(YamlReader.Scalar(item) ?? string.Empty, out var value) && value >= 1 ? (int)value : 0).ToArray();
+            shape = sequence.Select(item => YamlReader.TryParseCount(YamlReader.Scalar(item) ?? string.Empty, out var value) && value >= 1 && value <= 1_000_000 && value == Math.Floor(value) ? (int)value : 0).ToArray();
             if (shape.Length == 0 || shape.Any(size => size < 1))
             {
                 reader.Error(shapeNode, $"scale_up.{shapeKey}", "expected a list of positive whole numbers, such as [4, 4, 4]");

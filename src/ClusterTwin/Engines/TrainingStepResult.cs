@@ -19,6 +19,9 @@ public sealed record TrainingStepResult
     /// <summary>Why the plan is invalid or does not fit; empty for a plan that runs.</summary>
     public required ImmutableArray<string> Problems { get; init; }
 
+    /// <summary>What the reader should know about how the result was obtained (an upper-bound costing, say).</summary>
+    public ImmutableArray<string> Warnings { get; init; } = [];
+
     /// <summary>Chips used.</summary>
     public required long Chips { get; init; }
 

@@ -59,9 +59,11 @@ public sealed record Chip
     public FlopRate? PeakRate(Precision precision) => PeakRates.TryGetValue(precision, out var figure) ? figure.Value : null;
 
     /// <inheritdoc />
-    public bool Equals(Chip? other) => other is not null && Id == other.Id && PeakRates.SequenceEqual(other.PeakRates) &&
-        MemoryCapacity == other.MemoryCapacity && MemoryBandwidth == other.MemoryBandwidth &&
-        ScaleUpBandwidth == other.ScaleUpBandwidth && ScaleOutBandwidth == other.ScaleOutBandwidth;
+    public bool Equals(Chip? other) => other is not null && Id == other.Id && Name == other.Name && Vendor == other.Vendor &&
+        Family == other.Family && Status == other.Status && PeakRates.SequenceEqual(other.PeakRates) &&
+        MemoryCapacity == other.MemoryCapacity && MemoryBandwidth == other.MemoryBandwidth && OnChipMemory == other.OnChipMemory &&
+        ScaleUpName == other.ScaleUpName && ScaleUpBandwidth == other.ScaleUpBandwidth && ScaleOutBandwidth == other.ScaleOutBandwidth &&
+        ThermalDesignPower == other.ThermalDesignPower;
 
     /// <inheritdoc />
     public override int GetHashCode() => Id.GetHashCode(StringComparison.Ordinal);

@@ -25,6 +25,7 @@ public enum RecomputePolicy
 /// <param name="Recompute">Activation recompute policy.</param>
 /// <param name="ZeroStage">0: none; 1: optimizer state sharded; 2: and gradients; 3: and weights (FSDP).</param>
 /// <param name="OverlapGradientReduction">Overlap the data-parallel gradient reduction with the backward pass.</param>
+/// <param name="Order">How ranks are numbered across the dimensions, which decides what shares a scale-up domain.</param>
 public sealed record ParallelPlan(
     int TensorParallelism,
     int PipelineParallelism,
@@ -34,7 +35,8 @@ public sealed record ParallelPlan(
     bool SequenceParallelism = false,
     RecomputePolicy Recompute = RecomputePolicy.None,
     int ZeroStage = 1,
-    bool OverlapGradientReduction = true)
+    bool OverlapGradientReduction = true,
+    RankOrder Order = RankOrder.TensorDataPipeline)
 {
     /// <summary>Chips the plan occupies.</summary>
     public long Chips => (long)TensorParallelism * PipelineParallelism * DataParallelism;

@@ -44,9 +44,9 @@ public static class Quantity
             return false;
         }
 
-        if (!double.IsFinite(number))
+        if (!double.IsFinite(number * factor))
         {
-            error = $"'{trimmed}' is not a finite number";
+            error = $"'{trimmed}' is too large to be a {table.Name}";
             return false;
         }
 
@@ -65,9 +65,7 @@ public static class Quantity
         where T : struct, IQuantity<T>
     {
         var (symbol, factor) = T.Units.DisplayUnitFor(value.BaseValue);
-        var scaled = value.BaseValue / factor;
-        var number = scaled.ToString("G4", CultureInfo.InvariantCulture);
-        return symbol.StartsWith('$') ? "$" + number : $"{number} {symbol}";
+        return WithSymbol(value.BaseValue / factor, symbol);
     }
 
     /// <summary>Prints <paramref name="value"/> in the same unit as <paramref name="reference"/> prints in, so two figures compare at a glance ("83.01 GB of 80 GB").</summary>
@@ -75,7 +73,15 @@ public static class Quantity
         where T : struct, IQuantity<T>
     {
         var (symbol, factor) = T.Units.DisplayUnitFor(reference.BaseValue);
-        var number = (value.BaseValue / factor).ToString("G4", CultureInfo.InvariantCulture);
+        return WithSymbol(value.BaseValue / factor, symbol);
+    }
+
+    /// <summary>Four significant digits, without an exponent below a million ("70230 GB", not "7.023E+04 GB").</summary>
+    private static string WithSymbol(double scaled, string symbol)
+    {
+        var number = Math.Abs(scaled) >= 1e4 && Math.Abs(scaled) < 1e6
+            ? scaled.ToString("0", CultureInfo.InvariantCulture)
+            : scaled.ToString("G4", CultureInfo.InvariantCulture);
         return symbol.StartsWith('$') ? "$" + number : $"{number} {symbol}";
     }
 

@@ -17,9 +17,26 @@ public sealed record ValidationOutcome(ValidationCase Case, double Predicted, do
 /// <summary>Runs validation cases and summarizes the error.</summary>
 public static class ValidationRun
 {
-    /// <summary>Simulates every case.</summary>
-    public static ImmutableArray<ValidationOutcome> Run(IEnumerable<ValidationCase> cases) =>
-        [.. cases.Select(item => new ValidationOutcome(item, item.Predicted(AnalyticalEngine.Simulate(item.Scenario)), item.Measured))];
+    /// <summary>Simulates every case; a case whose plan does not divide is an input error, reported with its reasons.</summary>
+    public static ImmutableArray<ValidationOutcome> Run(IEnumerable<ValidationCase> cases)
+    {
+        var outcomes = ImmutableArray.CreateBuilder<ValidationOutcome>();
+        var problems = new List<Diagnostic>();
+        foreach (var item in cases)
+        {
+            var result = AnalyticalEngine.Simulate(item.Scenario);
+            if (result.Valid)
+            {
+                outcomes.Add(new ValidationOutcome(item, item.Predicted(result), item.Measured));
+            }
+            else
+            {
+                problems.AddRange(result.Problems.Select(problem => new Diagnostic(item.Id, 0, "scenario.plan", problem)));
+            }
+        }
+
+        return problems.Count > 0 ? throw new InputException(problems) : outcomes.ToImmutable();
+    }
 
     /// <summary>Mean absolute error in percent.</summary>
     public static double MeanAbsoluteErrorPercent(IReadOnlyCollection<ValidationOutcome> outcomes) =>

@@ -99,13 +99,23 @@ public sealed record ModelArchitecture
     public int FeedForwardMatrices => Activation == FeedForwardActivation.SwiGlu ? 3 : 2;
 
     /// <summary>Weights of one transformer layer (attention, feed-forward, norms; biases ignored).</summary>
-    public double ParametersPerLayer =>
-        ((double)HiddenSize * (QueryWidth + (2 * KeyValueWidth))) + ((double)QueryWidth * HiddenSize) +
-        ((double)FeedForwardMatrices * HiddenSize * FeedForwardSize) + (4.0 * HiddenSize);
+    public double ParametersPerLayer => ParametersPerLayerPerRank(1);
+
+    /// <summary>
+    /// Width of the keys (and of the values) one rank of a tensor-parallel group of <paramref name="tensorParallelism"/>
+    /// holds. Past the number of key-value heads, heads are replicated: every rank keeps at least one (Megatron-LM).
+    /// </summary>
+    public double KeyValueWidthPerRank(int tensorParallelism) => Math.Max((double)KeyValueHeads / tensorParallelism, 1) * HeadSize;
+
+    /// <summary>Weights of one layer held by one rank of a tensor-parallel group (norms replicated).</summary>
+    public double ParametersPerLayerPerRank(int tensorParallelism) =>
+        ((double)HiddenSize * (((double)QueryWidth / tensorParallelism) + (2 * KeyValueWidthPerRank(tensorParallelism)))) +
+        ((double)QueryWidth / tensorParallelism * HiddenSize) +
+        ((double)FeedForwardMatrices * HiddenSize * FeedForwardSize / tensorParallelism) + (4.0 * HiddenSize);
 
     /// <summary>Weights of the input embedding (and the position table when learned).</summary>
     public double EmbeddingParameters =>
-        ((double)VocabularySize * HiddenSize) + (PositionEmbedding == PositionEmbedding.Learned ? (double)(MaximumSequenceLength ?? 2048) * HiddenSize : 0);
+        ((double)VocabularySize * HiddenSize) + (PositionEmbedding == PositionEmbedding.Learned ? (double)(MaximumSequenceLength ?? 0) * HiddenSize : 0);
 
     /// <summary>Weights of the output head, zero when tied to the embedding.</summary>
     public double OutputHeadParameters => TiedEmbeddings ? 0 : (double)VocabularySize * HiddenSize;
@@ -114,10 +124,12 @@ public sealed record ModelArchitecture
     public double Parameters => (Layers * ParametersPerLayer) + EmbeddingParameters + OutputHeadParameters + (2.0 * HiddenSize);
 
     /// <inheritdoc />
-    public bool Equals(ModelArchitecture? other) => other is not null && Id == other.Id && Layers == other.Layers &&
+    public bool Equals(ModelArchitecture? other) => other is not null && Id == other.Id && Name == other.Name && Layers == other.Layers &&
         HiddenSize == other.HiddenSize && AttentionHeads == other.AttentionHeads && KeyValueHeads == other.KeyValueHeads &&
         HeadSize == other.HeadSize && FeedForwardSize == other.FeedForwardSize && Activation == other.Activation &&
-        VocabularySize == other.VocabularySize && TiedEmbeddings == other.TiedEmbeddings;
+        VocabularySize == other.VocabularySize && PositionEmbedding == other.PositionEmbedding && Normalization == other.Normalization &&
+        TiedEmbeddings == other.TiedEmbeddings && MaximumSequenceLength == other.MaximumSequenceLength &&
+        PublishedParameters == other.PublishedParameters && Sources.SequenceEqual(other.Sources);
 
     /// <inheritdoc />
     public override int GetHashCode() => HashCode.Combine(Id, Layers, HiddenSize);

@@ -34,6 +34,7 @@ public static class AnalyticalEngine
     /// <summary>Simulates one step of <paramref name="scenario"/>.</summary>
     public static TrainingStepResult Simulate(Scenario scenario)
     {
+        ArgumentNullException.ThrowIfNull(scenario);
         var (cluster, efficiency, model, job, plan) = (scenario.Cluster, scenario.Efficiency, scenario.Model, scenario.Job, scenario.Plan);
         var problems = PlanChecks.Problems(plan, cluster, model, job);
         if (problems.Count > 0)
@@ -44,9 +45,10 @@ public static class AnalyticalEngine
         var peak = cluster.Chip.PeakRate(job.Precision)!.Value;
         var kernels = new KernelCost(peak, cluster.Chip.MemoryBandwidth.Value, efficiency);
         var collectives = new CollectiveCost(cluster, efficiency);
-        var tensorGroup = GroupPlacement.Place(cluster, plan.TensorParallelism, 1);
-        var dataGroup = GroupPlacement.Place(cluster, plan.DataParallelism, plan.TensorParallelism);
-        var pipelineGroup = GroupPlacement.Place(cluster, Math.Min(2, plan.PipelineParallelism), (long)plan.TensorParallelism * plan.DataParallelism);
+        var strides = RankStrides.Of(plan);
+        var tensorGroup = GroupPlacement.Place(cluster, plan.TensorParallelism, strides.Tensor);
+        var dataGroup = GroupPlacement.Place(cluster, plan.DataParallelism, strides.Data);
+        var pipelineGroup = GroupPlacement.PlaceNeighbours(cluster, plan.PipelineParallelism, strides.Pipeline);
 
         var pipeline = plan.PipelineParallelism;
         var microBatches = job.GlobalBatchSize / (double)(plan.DataParallelism * plan.MicroBatchSize);
@@ -70,8 +72,7 @@ public static class AnalyticalEngine
         var perMicroBatch = slowest.Total + pipelinePerMicroBatch;
         var bubbleFraction = (pipeline - 1) / (double)plan.VirtualStages;
 
-        var stageParameters = (layersPerStage * model.ParametersPerLayer) + (Math.Max(model.EmbeddingParameters, model.OutputHeadParameters) / pipeline);
-        var parametersPerChip = stageParameters / plan.TensorParallelism;
+        var parametersPerChip = StageParameters.Of(model, plan).Heaviest;
         var dataParallel = DataParallelExposed(plan, job, collectives, dataGroup, parametersPerChip, slowest, microBatches);
         var optimizerParameters = parametersPerChip / (plan.ZeroStage >= 1 ? plan.DataParallelism : 1);
         var optimizerTraffic = Bytes.FromCount(optimizerParameters * OptimizerTrafficPerParameter);
@@ -89,10 +90,31 @@ public static class AnalyticalEngine
         var hardwareWork = ((layer.HardwareWork * model.Layers) + (embedding.HardwareWork + head.HardwareWork)) * (microBatches * plan.DataParallelism * plan.TensorParallelism);
         var memory = MemoryModel.PerChip(model, job, plan);
         var capacity = cluster.Chip.MemoryCapacity.Value;
+        var warnings = new List<string>();
+        foreach (var (name, group) in new[] { ("tensor", tensorGroup), ("data", dataGroup), ("pipeline", pipelineGroup) })
+        {
+            if (!group.Aligned)
+            {
+                warnings.Add($"the {name}-parallel groups do not line up with the {cluster.System.Chips.Value}-chip systems (some straddle two); they are costed as a flat collective over the network, an upper bound. Degrees whose blocks divide the system size, or another rank order, avoid it.");
+            }
+        }
+
+        if (!double.IsFinite(breakdown.Total.Seconds) || !double.IsFinite(memory.Total.Count))
+        {
+            return new TrainingStepResult
+            {
+                Scenario = scenario.Name,
+                Valid = false,
+                Problems = ["the inputs give a step time or memory that is not a finite number: look for an absurd figure in the catalogue or the scenario"],
+                Chips = cluster.ChipCount,
+            };
+        }
+
         var result = new TrainingStepResult
         {
             Scenario = scenario.Name,
             Valid = true,
+            Warnings = [.. warnings],
             Problems = memory.Total <= capacity ? [] : [$"needs {Quantity.FormatLike(memory.Total, capacity)} per chip, the {cluster.Chip.Name} has {capacity}"],
             Chips = cluster.ChipCount,
             MicroBatches = microBatches,
@@ -166,8 +188,9 @@ public static class AnalyticalEngine
             work += kernel.Work * (1 + kernel.BackwardFactor);
         }
 
-        // The vocabulary-parallel embedding and head each need one tensor-parallel collective per pass: two per micro-batch.
-        var communication = TensorCollectivesPerPass(plan, collectives, tensorGroup, activation);
+        // The vocabulary-parallel embedding and the head each need one tensor-parallel collective per micro-batch
+        // (an all-reduce), or under sequence parallelism a reduce-scatter one way and an all-gather the other.
+        var communication = TensorCollectivesPerPass(plan, collectives, tensorGroup, activation) / 2;
         return new StageCost(time, Duration.Zero, communication, work);
     }
 
@@ -183,6 +206,13 @@ public static class AnalyticalEngine
             : collectives.Time(CollectiveKind.AllReduce, tensorGroup, activation) * 2;
     }
 
+    /// <summary>
+    /// Data-parallel communication the compute does not hide. Gradients are reduced in the precision they are kept in
+    /// (FP32, as <see cref="MemoryModel.GradientBytesPerParameter"/>). ZeRO-0 all-reduces them once per step, ZeRO-1
+    /// reduce-scatters them once and all-gathers the updated weights; ZeRO-2 and 3 keep only a gradient shard, so they
+    /// reduce-scatter after every micro-batch, and ZeRO-3 also gathers the weights for every forward and backward.
+    /// With overlap, a reduction hides behind the backward pass it follows and a gather behind the forward it precedes.
+    /// </summary>
     private static Duration DataParallelExposed(ParallelPlan plan, TrainingJob job, CollectiveCost collectives, CommunicationGroup dataGroup, double parametersPerChip, StageCost slowest, double microBatches)
     {
         if (plan.DataParallelism == 1)
@@ -190,17 +220,19 @@ public static class AnalyticalEngine
             return Duration.Zero;
         }
 
-        var gradientBytes = Bytes.FromCount(parametersPerChip * 2);
+        var gradientBytes = Bytes.FromCount(parametersPerChip * MemoryModel.GradientBytesPerParameter);
         var weightBytes = Bytes.FromCount(parametersPerChip * Math.Min(2, job.Precision.BytesPerElement()));
-        var backwardWindow = plan.OverlapGradientReduction ? (slowest.Compute * (2.0 / 3)) + slowest.Recompute : Duration.Zero;
-        var forwardWindow = plan.OverlapGradientReduction ? slowest.Compute / 3 : Duration.Zero;
+        var overlap = plan.OverlapGradientReduction;
+        var backwardWindow = overlap ? (slowest.Compute * (2.0 / 3)) + slowest.Recompute : Duration.Zero;
+        var forwardWindow = overlap ? slowest.Compute / 3 : Duration.Zero;
+        var reduceScatter = collectives.Time(CollectiveKind.ReduceScatter, dataGroup, gradientBytes);
+        var allGather = collectives.Time(CollectiveKind.AllGather, dataGroup, weightBytes);
         return plan.ZeroStage switch
         {
             0 => Exposed(collectives.Time(CollectiveKind.AllReduce, dataGroup, gradientBytes), backwardWindow),
-            1 or 2 => Exposed(collectives.Time(CollectiveKind.ReduceScatter, dataGroup, gradientBytes), backwardWindow) +
-                      Exposed(collectives.Time(CollectiveKind.AllGather, dataGroup, weightBytes), forwardWindow),
-            _ => (Exposed(collectives.Time(CollectiveKind.AllGather, dataGroup, weightBytes) * 2, slowest.Compute) * microBatches) +
-                 Exposed(collectives.Time(CollectiveKind.ReduceScatter, dataGroup, gradientBytes), backwardWindow),
+            1 => Exposed(reduceScatter, backwardWindow) + Exposed(allGather, forwardWindow),
+            2 => (Exposed(reduceScatter, backwardWindow) * microBatches) + Exposed(allGather, forwardWindow),
+            _ => (Exposed(reduceScatter + allGather, backwardWindow) + Exposed(allGather, forwardWindow)) * microBatches,
         };
     }
 

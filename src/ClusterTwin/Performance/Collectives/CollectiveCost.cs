@@ -5,10 +5,11 @@ namespace ClusterTwin.Performance.Collectives;
 
 /// <summary>
 /// Time of a collective on a cluster, by an algorithm that fits each level of the hardware: ring or tree on the
-/// scale-out fabric, bandwidth-optimal direct or ring exchange on a switched scale-up domain, bidirectional rings per
-/// dimension on a torus, direct links on a full mesh. A group that spans systems runs hierarchically: reduce-scatter
-/// inside each system, the collective across systems on every member's own network adapter in parallel, then
-/// all-gather inside each system.
+/// scale-out fabric, a ring at the full per-chip bandwidth on a switched scale-up domain, dimension-ordered
+/// bidirectional rings on a torus, direct links on a full mesh. A group that spans systems runs hierarchically:
+/// reduce-scatter inside each system, the collective across systems on every member's own network adapter in
+/// parallel, then all-gather inside each system. A group that straddles systems unevenly runs as one flat
+/// collective over the network (an upper bound).
 /// </summary>
 /// <remarks>
 /// Each algorithm is an alpha-beta cost (Thakur, Rabenseifner and Gropp 2005): steps times a per-step latency plus
@@ -44,6 +45,11 @@ public sealed class CollectiveCost
             return group.CrossesFabric ? ScaleOut(kind, 2, size, group.FabricTier) : ScaleUp(kind, 2, 1, size);
         }
 
+        if (!group.Aligned)
+        {
+            return ScaleOut(kind, group.Size, size, group.FabricTier);
+        }
+
         var local = group.MembersPerSystem;
         var remote = group.SystemsSpanned;
         if (remote <= 1)
@@ -74,7 +80,7 @@ public sealed class CollectiveCost
         {
             ScaleUpTopologyKind.Switched => scaleUpPerDirection,
             ScaleUpTopologyKind.FullMesh => scaleUpPerDirection / Math.Max(1, topology.Chips - 1) * (members - 1),
-            ScaleUpTopologyKind.Torus => scaleUpPerDirection / Math.Max(1, topology.TorusLinkDirections) * (2 * TorusDimensionsTouched(topology, members, stride)),
+            ScaleUpTopologyKind.Torus => scaleUpPerDirection / Math.Max(1, topology.TorusLinkDirections) * (2 * Math.Max(1, TorusExtent(topology, members, stride).Dimensions)),
             _ => throw new InvalidOperationException($"unknown topology {topology.Kind}"),
         };
     }
@@ -88,7 +94,11 @@ public sealed class CollectiveCost
 
         var bandwidth = ScaleUpAlgorithmBandwidth(members, stride) * scaleUpEfficiency.At(size.Count);
         var latency = cluster.System.ScaleUpLatency.Value * ScaleUpHops(members, stride);
-        return Ring(kind, members, size, bandwidth, latency);
+        // On a torus the phases run dimension by dimension: a ring of n_i members takes n_i - 1 steps, not n - 1.
+        var phaseSteps = cluster.System.Topology.Kind == ScaleUpTopologyKind.Torus
+            ? TorusExtent(cluster.System.Topology, members, stride).Steps
+            : members - 1;
+        return Ring(kind, members, size, bandwidth, latency, phaseSteps);
     }
 
     private Duration ScaleOut(CollectiveKind kind, int members, Bytes size, int tier)
@@ -113,7 +123,7 @@ public sealed class CollectiveCost
             return latency + (size / bandwidth);
         }
 
-        var ring = Ring(kind, members, size, bandwidth, latency);
+        var ring = Ring(kind, members, size, bandwidth, latency, members - 1);
         var logSteps = Math.Ceiling(Math.Log2(members));
         var tree = kind == CollectiveKind.AllReduce
             ? (latency * (2 * logSteps)) + (size * 2 / bandwidth)
@@ -121,13 +131,14 @@ public sealed class CollectiveCost
         return Duration.Min(ring, tree);
     }
 
-    private static Duration Ring(CollectiveKind kind, int members, Bytes size, Bandwidth bandwidth, Duration latency)
+    /// <summary>Bandwidth-optimal ring phases: reduce-scatter and all-gather move (n-1)/n of the buffer in <paramref name="phaseSteps"/> steps; all-reduce is both.</summary>
+    private static Duration Ring(CollectiveKind kind, int members, Bytes size, Bandwidth bandwidth, Duration latency, int phaseSteps)
     {
         var fraction = (members - 1) / (double)members;
         return kind switch
         {
-            CollectiveKind.AllReduce => (latency * (2 * (members - 1))) + (size * (2 * fraction) / bandwidth),
-            CollectiveKind.ReduceScatter or CollectiveKind.AllGather => (latency * (members - 1)) + (size * fraction / bandwidth),
+            CollectiveKind.AllReduce => (latency * (2 * phaseSteps)) + (size * (2 * fraction) / bandwidth),
+            CollectiveKind.ReduceScatter or CollectiveKind.AllGather => (latency * phaseSteps) + (size * fraction / bandwidth),
             CollectiveKind.PointToPoint => latency + (size / bandwidth),
             _ => throw new InvalidOperationException($"unknown collective {kind}"),
         };
@@ -158,23 +169,39 @@ public sealed class CollectiveCost
         return hops;
     }
 
-    /// <summary>Torus dimensions along which the group's members differ (ranks fill dimension 0 first).</summary>
-    private static int TorusDimensionsTouched(ScaleUpTopology topology, int members, long stride)
+    /// <summary>
+    /// The torus dimensions along which the group's members differ (ranks fill dimension 0 first), and the ring
+    /// steps of one dimension-ordered phase: the sum over those dimensions of (members along it - 1).
+    /// </summary>
+    private static (int Dimensions, int Steps) TorusExtent(ScaleUpTopology topology, int members, long stride)
     {
-        var touched = 0;
+        var dimensions = 0;
+        var steps = 0;
         long place = 1;
-        foreach (var dimension in topology.Shape)
+        Span<bool> seen = stackalloc bool[topology.Shape.Max()];
+        foreach (var size in topology.Shape)
         {
-            // Members differ along this dimension if their positions' digits here are not all the same.
-            var span = (members - 1) * stride;
-            if (dimension > 1 && (span >= place) && (stride < place * dimension))
+            seen[..size].Clear();
+            var distinct = 0;
+            for (var member = 0; member < members && distinct < size; member++)
             {
-                touched++;
+                var digit = (int)(member * stride / place % size);
+                if (!seen[digit])
+                {
+                    seen[digit] = true;
+                    distinct++;
+                }
             }
 
-            place *= dimension;
+            if (distinct > 1)
+            {
+                dimensions++;
+                steps += distinct - 1;
+            }
+
+            place *= size;
         }
 
-        return Math.Max(1, touched);
+        return (dimensions, steps);
     }
 }

@@ -10,7 +10,8 @@ namespace ClusterTwin.Performance.Collectives;
 /// <param name="MembersPerSystem">Members that share one scale-up domain.</param>
 /// <param name="SystemsSpanned">Scale-up domains the group touches.</param>
 /// <param name="FabricTier">Highest scale-out tier its traffic crosses; -1 when it stays inside one system.</param>
-public readonly record struct CommunicationGroup(int Size, long Stride, int MembersPerSystem, int SystemsSpanned, int FabricTier)
+/// <param name="Aligned">Whether every group of the dimension sits alike; when not, this describes the worst one.</param>
+public readonly record struct CommunicationGroup(int Size, long Stride, int MembersPerSystem, int SystemsSpanned, int FabricTier, bool Aligned)
 {
     /// <summary>Whether the group spans more than one system.</summary>
     public bool CrossesFabric => SystemsSpanned > 1;

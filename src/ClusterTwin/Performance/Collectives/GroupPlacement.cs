@@ -3,46 +3,79 @@ using ClusterTwin.Hardware;
 namespace ClusterTwin.Performance.Collectives;
 
 /// <summary>Places a group of ranks, <c>Stride</c> apart in rank order, onto systems and fabric tiers.</summary>
+/// <remarks>
+/// Every group of a dimension sits alike when the group lies inside one system with a size that divides it, or
+/// spans whole systems with the same number of members in each, or has one member per system. Otherwise some
+/// groups straddle systems unevenly; those are costed as a flat collective over the network, an upper bound that
+/// the result flags (<see cref="CommunicationGroup.Aligned"/> is false).
+/// </remarks>
 public static class GroupPlacement
 {
-    /// <summary>
-    /// Describes the group of <paramref name="size"/> members spaced <paramref name="stride"/> ranks apart.
-    /// Ranks fill a system before the next one, so a stride below the system size keeps members together.
-    /// </summary>
+    /// <summary>Describes the groups of <paramref name="size"/> members spaced <paramref name="stride"/> ranks apart.</summary>
     public static CommunicationGroup Place(Cluster cluster, int size, long stride)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(size, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(stride, 1);
         long chipsPerSystem = cluster.System.Chips.Value;
-        int membersPerSystem;
-        long systemStride;
-        if (stride >= chipsPerSystem)
+        var span = stride * size;
+        if (size == 1)
         {
-            membersPerSystem = 1;
-            systemStride = (stride + chipsPerSystem - 1) / chipsPerSystem;
-        }
-        else
-        {
-            membersPerSystem = (int)Math.Max(1, Math.Min(size, chipsPerSystem / stride));
-            systemStride = 1;
+            return new CommunicationGroup(1, stride, 1, 1, -1, Aligned: true);
         }
 
-        var systems = (size + membersPerSystem - 1) / membersPerSystem;
-        var tier = -1;
-        if (systems > 1)
+        if (stride >= chipsPerSystem)
         {
-            var spanChips = (((systems - 1) * systemStride) + 1) * chipsPerSystem;
-            tier = cluster.Fabric.Tiers.Length - 1;
-            for (var index = 0; index < cluster.Fabric.Tiers.Length; index++)
+            var systemStride = stride / chipsPerSystem;
+            var aligned = stride % chipsPerSystem == 0;
+            return Across(cluster, size, stride, membersPerSystem: 1, systems: size, systemStride: aligned ? systemStride : systemStride + 1, aligned);
+        }
+
+        if (span <= chipsPerSystem && chipsPerSystem % span == 0)
+        {
+            return new CommunicationGroup(size, stride, size, 1, -1, Aligned: true);
+        }
+
+        if (chipsPerSystem % stride == 0 && span % chipsPerSystem == 0)
+        {
+            var membersPerSystem = (int)(chipsPerSystem / stride);
+            return Across(cluster, size, stride, membersPerSystem, size / membersPerSystem, systemStride: 1, aligned: true);
+        }
+
+        // Uneven: some groups straddle a system boundary with few members on one side.
+        var touched = (int)Math.Min(size, ((span - 1) / chipsPerSystem) + 2);
+        return Across(cluster, size, stride, membersPerSystem: 1, systems: touched, systemStride: 1, aligned: false);
+    }
+
+    /// <summary>
+    /// The pair of neighbouring stages that is hardest to connect, for point-to-point sends along a pipeline group:
+    /// inside one system when the whole group is, across the nearest system boundary otherwise.
+    /// </summary>
+    public static CommunicationGroup PlaceNeighbours(Cluster cluster, int size, long stride)
+    {
+        var whole = Place(cluster, size, stride);
+        if (size == 1 || !whole.CrossesFabric)
+        {
+            return whole with { Size = Math.Min(size, 2) };
+        }
+
+        long chipsPerSystem = cluster.System.Chips.Value;
+        return Place(cluster, 2, Math.Max(stride, chipsPerSystem)) with { Aligned = whole.Aligned };
+    }
+
+    private static CommunicationGroup Across(Cluster cluster, int size, long stride, int membersPerSystem, int systems, long systemStride, bool aligned)
+    {
+        long chipsPerSystem = cluster.System.Chips.Value;
+        var spanChips = (((systems - 1) * systemStride) + 1) * chipsPerSystem;
+        var tier = cluster.Fabric.Tiers.Length - 1;
+        for (var index = 0; index < cluster.Fabric.Tiers.Length; index++)
+        {
+            if (cluster.Fabric.EndpointsUnderTier(index) >= spanChips)
             {
-                if (cluster.Fabric.EndpointsUnderTier(index) >= spanChips)
-                {
-                    tier = index;
-                    break;
-                }
+                tier = index;
+                break;
             }
         }
 
-        return new CommunicationGroup(size, stride, membersPerSystem, systems, tier);
+        return new CommunicationGroup(size, stride, membersPerSystem, systems, tier, aligned);
     }
 }

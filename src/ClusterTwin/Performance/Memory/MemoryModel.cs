@@ -32,30 +32,29 @@ public static class MemoryModel
     /// <summary>The memory of the most loaded stage: the first (embedding, most micro-batches in flight) or the last (output head, logits).</summary>
     public static MemoryBreakdown PerChip(ModelArchitecture model, TrainingJob job, ParallelPlan plan)
     {
+        CheckDegrees(plan);
         var pipeline = plan.PipelineParallelism;
         var layersPerStage = model.Layers / (double)pipeline;
         var microBatches = job.GlobalBatchSize / ((double)plan.DataParallelism * plan.MicroBatchSize);
         var inFlight = Math.Min(pipeline, microBatches);
         var interleave = plan.VirtualStages > 1 ? 1 + ((pipeline - 1) / (double)(pipeline * plan.VirtualStages)) : 1;
 
-        var layerWeights = layersPerStage * model.ParametersPerLayer / plan.TensorParallelism;
-        var firstWeights = layerWeights + (model.EmbeddingParameters / plan.TensorParallelism);
-        var headWeights = pipeline == 1 && model.TiedEmbeddings ? 0 : model.VocabularySize * (double)model.HiddenSize;
-        var lastWeights = (pipeline == 1 ? firstWeights : layerWeights) + (headWeights / plan.TensorParallelism);
+        var weights = StageParameters.Of(model, plan);
 
         var layer = ActivationsPerLayer(model, job, plan);
         var firstActivations = (layersPerStage * layer.Stored * inFlight * interleave) + layer.Working;
         var logits = 2.0 * 4 * job.SequenceLength * plan.MicroBatchSize * (model.VocabularySize / (double)plan.TensorParallelism);
         var lastActivations = (pipeline == 1 ? firstActivations : (layersPerStage * layer.Stored * interleave) + layer.Working) + logits;
 
-        var first = Breakdown(firstWeights, firstActivations, model, job, plan);
-        var last = Breakdown(lastWeights, lastActivations, model, job, plan);
+        var first = Breakdown(weights.First, firstActivations, model, job, plan);
+        var last = Breakdown(weights.Last, lastActivations, model, job, plan);
         return first.Total >= last.Total ? first : last;
     }
 
     /// <summary>Activation bytes one layer keeps for one micro-batch (<c>Stored</c>), and the extra working set of the layer being recomputed (<c>Working</c>).</summary>
     public static (double Stored, double Working) ActivationsPerLayer(ModelArchitecture model, TrainingJob job, ParallelPlan plan)
     {
+        CheckDegrees(plan);
         double tokens = (double)job.SequenceLength * plan.MicroBatchSize;
         double tensor = plan.TensorParallelism;
         double hidden = model.HiddenSize;
@@ -72,7 +71,8 @@ public static class MemoryModel
         // Split by tensor parallelism: queries, keys, values, the output-projection input, and the feed-forward
         // intermediates (GeLU input and output; SwiGLU's gate, up and product).
         var feedForwardIntermediates = model.Activation == FeedForwardActivation.SwiGlu ? 3 : 2;
-        var split = tokens * ActivationBytes * ((2.0 * (model.QueryWidth + model.KeyValueWidth)) + (feedForwardIntermediates * (double)model.FeedForwardSize)) / tensor;
+        var split = tokens * ActivationBytes * ((2.0 * ((model.QueryWidth / tensor) + model.KeyValueWidthPerRank(plan.TensorParallelism))) +
+                                                (feedForwardIntermediates * (double)model.FeedForwardSize / tensor));
         // The standard kernel keeps the softmax output and, with dropout, the mask and the dropped-out scores.
         var core = job.Attention == AttentionKernel.Standard
             ? (double)model.AttentionHeads * job.SequenceLength * job.SequenceLength * plan.MicroBatchSize * (ActivationBytes + (masks * (ActivationBytes + 1))) / tensor
@@ -85,6 +85,15 @@ public static class MemoryModel
             RecomputePolicy.Selective => (replicated + split, core),
             _ => (full, 0),
         };
+    }
+
+    private static void CheckDegrees(ParallelPlan plan)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(plan.TensorParallelism, 1, nameof(plan));
+        ArgumentOutOfRangeException.ThrowIfLessThan(plan.PipelineParallelism, 1, nameof(plan));
+        ArgumentOutOfRangeException.ThrowIfLessThan(plan.DataParallelism, 1, nameof(plan));
+        ArgumentOutOfRangeException.ThrowIfLessThan(plan.MicroBatchSize, 1, nameof(plan));
+        ArgumentOutOfRangeException.ThrowIfLessThan(plan.VirtualStages, 1, nameof(plan));
     }
 
     private static MemoryBreakdown Breakdown(double parameters, double activations, ModelArchitecture model, TrainingJob job, ParallelPlan plan)
@@ -115,7 +124,7 @@ public static class MemoryModel
         if (plan.ZeroStage >= 3)
         {
             // Two layers' weights gathered at once: the one computing and the one being prefetched.
-            buffers += 2 * model.ParametersPerLayer / plan.TensorParallelism * weightBytes;
+            buffers += 2 * model.ParametersPerLayerPerRank(plan.TensorParallelism) * weightBytes;
         }
 
         return new MemoryBreakdown(Bytes.FromCount(weights), Bytes.FromCount(gradients), Bytes.FromCount(optimizer),

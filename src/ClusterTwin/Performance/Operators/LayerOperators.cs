@@ -25,7 +25,7 @@ public static class LayerOperators
         var bytes = job.Precision.BytesPerElement() < 2 ? 2.0 : job.Precision.BytesPerElement();
         var matrixBytes = job.Precision.BytesPerElement();
         double queryWidth = model.QueryWidth / tensor;
-        double keyValueWidth = model.KeyValueWidth / tensor;
+        var keyValueWidth = model.KeyValueWidthPerRank(plan.TensorParallelism);
         double feedForward = model.FeedForwardSize / tensor;
         double heads = model.AttentionHeads / tensor;
         double sequence = job.SequenceLength;

@@ -1,7 +1,7 @@
 using ClusterTwin.Engines;
 using ClusterTwin.Scenarios;
 
-namespace ClusterTwin.Catalog;
+namespace ClusterTwin.Validation;
 
 /// <summary>The figure a source measured, compared under the source's own definition.</summary>
 public enum MeasuredMetric

@@ -1,14 +1,32 @@
-namespace ClusterTwin.Catalog;
+using ClusterTwin.Catalog;
+
+namespace ClusterTwin.Validation;
 
 /// <summary>
 /// Reads a validation case: <c>id</c>, <c>source</c>, <c>measured</c> (the figure the source measured) and
-/// <c>scenario</c> (the same fields as a scenario file). See <c>docs/validation-cases.md</c>.
+/// <c>scenario</c> (the same fields as a scenario file). See <c>validation/README.md</c>.
 /// </summary>
 public static class ValidationCaseLoader
 {
-    /// <summary>Loads every <c>*.yaml</c> case in <paramref name="directory"/>, sorted by file name.</summary>
-    public static IReadOnlyList<ValidationCase> LoadAll(string directory, HardwareCatalog catalog) =>
-        [.. Directory.GetFiles(directory, "*.yaml").Order(StringComparer.Ordinal).Select(file => Load(file, catalog))];
+    /// <summary>Loads every <c>*.yaml</c> case in <paramref name="directory"/>, sorted by file name, reporting the problems of every file at once.</summary>
+    public static IReadOnlyList<ValidationCase> LoadAll(string directory, HardwareCatalog catalog)
+    {
+        var cases = new List<ValidationCase>();
+        var problems = new List<Diagnostic>();
+        foreach (var file in Directory.GetFiles(directory, "*.yaml").Order(StringComparer.Ordinal))
+        {
+            try
+            {
+                cases.Add(Load(file, catalog));
+            }
+            catch (InputException exception)
+            {
+                problems.AddRange(exception.Diagnostics);
+            }
+        }
+
+        return problems.Count > 0 ? throw new InputException(problems) : cases;
+    }
 
     /// <summary>Loads one case, or throws <see cref="InputException"/> with every problem.</summary>
     public static ValidationCase Load(string path, HardwareCatalog catalog)
