@@ -60,11 +60,11 @@ public static class SimulationReport
         var memory = result.Memory!;
         var memoryTable = new Table().Border(TableBorder.Rounded).Title("Memory per chip (most loaded stage)");
         memoryTable.AddColumn("Part").AddColumn(new TableColumn("Size").RightAligned());
-        memoryTable.AddRow("weights", memory.Weights.ToString());
-        memoryTable.AddRow("gradients", memory.Gradients.ToString());
-        memoryTable.AddRow("optimizer state", memory.OptimizerState.ToString());
-        memoryTable.AddRow("activations", memory.Activations.ToString());
-        memoryTable.AddRow("communication buffers", memory.CommunicationBuffers.ToString());
+        memoryTable.AddRow("weights", Quantity.FormatLike(memory.Weights, result.MemoryCapacity));
+        memoryTable.AddRow("gradients", Quantity.FormatLike(memory.Gradients, result.MemoryCapacity));
+        memoryTable.AddRow("optimizer state", Quantity.FormatLike(memory.OptimizerState, result.MemoryCapacity));
+        memoryTable.AddRow("activations", Quantity.FormatLike(memory.Activations, result.MemoryCapacity));
+        memoryTable.AddRow("communication buffers", Quantity.FormatLike(memory.CommunicationBuffers, result.MemoryCapacity));
         var verdict = result.Fits ? "[green]fits[/]" : "[red]does not fit[/]";
         memoryTable.AddRow("[bold]total[/]", $"[bold]{Quantity.FormatLike(memory.Total, result.MemoryCapacity)}[/] of {result.MemoryCapacity} ({Format.Percent(memory.Total / result.MemoryCapacity)}) {verdict}");
         console.Write(memoryTable);

@@ -25,7 +25,7 @@ public sealed record StepBreakdown(
     /// <summary>The step time: the sum of the parts.</summary>
     public Duration Total => Compute + Recompute + TensorParallelCommunication + PipelineCommunication + PipelineBubble + DataParallelCommunication + Optimizer;
 
-    /// <summary>The parts with their names, largest first, for reports.</summary>
+    /// <summary>The parts with their names, in the order reports print them.</summary>
     public IEnumerable<(string Name, Duration Time)> Parts() =>
         new (string, Duration)[]
         {

@@ -23,7 +23,7 @@ public sealed record ScaleUpTopology(ScaleUpTopologyKind Kind, ImmutableArray<in
     /// <summary>Chips in the domain.</summary>
     public int Chips => Shape.Aggregate(1, (product, size) => product * size);
 
-    /// <summary>Link directions per chip that carry traffic: two per torus dimension of size above two.</summary>
+    /// <summary>Link directions per chip that carry traffic: two per torus dimension longer than one.</summary>
     public int TorusLinkDirections => Kind == ScaleUpTopologyKind.Torus ? Shape.Count(size => size > 1) * 2 : 0;
 
     /// <inheritdoc />

@@ -87,6 +87,40 @@ public class BadInputTests
         Assert.Contains("power.thermal_design.value: 'TB/s' is not a unit of power", outcome.Errors, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("attention_heads: 7", "attention_heads: 7 heads do not divide the hidden size 1000")]
+    [InlineData("parameters: 70B", "parameters: the shape gives")]
+    [InlineData("position_embedding: learned", "max_sequence_length: missing")]
+    public void InlineModel_WithAnInconsistentShape_IsReported(string line, string expected)
+    {
+        var model = """
+              id: custom
+              layers: 8
+              hidden_size: 1000
+              attention_heads: 8
+              feed_forward_size: 4000
+              feed_forward_activation: gelu
+              vocabulary_size: 32000
+            """;
+        var broken = line.StartsWith("attention_heads", StringComparison.Ordinal)
+            ? model.Replace("attention_heads: 8", line, StringComparison.Ordinal)
+            : model + "\n  " + line;
+        using var folder = new TemporaryFolder();
+        var scenario = Valid.Replace("model: llama3-8b", "model:\n" + broken.Replace("\\n", "\n", StringComparison.Ordinal), StringComparison.Ordinal)
+            .Replace("tensor: 8", "tensor: 1", StringComparison.Ordinal);
+        var outcome = CliRunner.Run("simulate", folder.Write("inline.yaml", scenario));
+        Assert.Equal(2, outcome.ExitCode);
+        Assert.Contains(expected, outcome.Errors, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void FolderGivenAsScenario_IsReported()
+    {
+        var outcome = CliRunner.Run("simulate", Repository.Path("examples"));
+        Assert.Equal(2, outcome.ExitCode);
+        Assert.Contains("is a folder", outcome.Errors, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void MissingScenarioFile_IsReported()
     {

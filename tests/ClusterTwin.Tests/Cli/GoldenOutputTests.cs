@@ -1,0 +1,31 @@
+using ClusterTwin.Tests.Support;
+
+namespace ClusterTwin.Tests.Cli;
+
+/// <summary>
+/// What users read, pinned to files under <c>Golden/</c>. A change to a report or to a prediction shows up here as
+/// a diff to review. After an intended change, refresh with
+/// <c>CLUSTERTWIN_UPDATE_GOLDEN=1 dotnet test --filter GoldenOutputTests</c> and commit the files.
+/// </summary>
+public class GoldenOutputTests
+{
+    [Theory]
+    [InlineData("simulate-gpt3-175b-h100-1024.txt", "simulate", "examples/gpt3-175b-h100-1024.yaml")]
+    [InlineData("simulate-llama3-405b-trainium3-1m.json", "simulate", "examples/llama3-405b-trainium3-1m.yaml", "--json")]
+    [InlineData("catalog-show-aws-trainium3.txt", "catalog", "show", "aws-trainium3")]
+    public void Output_MatchesTheGoldenFile(string golden, params string[] args)
+    {
+        var arguments = args.Select(argument => argument.StartsWith("examples/", StringComparison.Ordinal) ? Repository.Path(argument) : argument).ToArray();
+        var outcome = CliRunner.Run(arguments);
+        Assert.Equal(0, outcome.ExitCode);
+        var actual = outcome.Output.Replace(Repository.Root, "<repository>", StringComparison.Ordinal).ReplaceLineEndings("\n");
+        var path = Path.Combine(Repository.Root, "tests", "ClusterTwin.Tests", "Golden", golden);
+        if (Environment.GetEnvironmentVariable("CLUSTERTWIN_UPDATE_GOLDEN") == "1")
+        {
+            File.WriteAllText(path, actual);
+        }
+
+        Assert.True(File.Exists(path), $"no golden file {path}; create it with CLUSTERTWIN_UPDATE_GOLDEN=1");
+        Assert.Equal(File.ReadAllText(path).ReplaceLineEndings("\n"), actual);
+    }
+}

@@ -1,0 +1,54 @@
+using ClusterTwin.Engines.Analytical;
+using ClusterTwin.Parallelism;
+using ClusterTwin.Performance.Collectives;
+using ClusterTwin.Tests.Support;
+
+namespace ClusterTwin.Tests.Engines;
+
+public class PlacementTests
+{
+    [Fact]
+    public void TensorPipelineData_PutsAReplicaInsideEachUltraServer()
+    {
+        var scenario = Repository.Example("llama3-405b-trainium3-1m");
+        Assert.Equal(RankOrder.TensorPipelineData, scenario.Plan.Order);
+        var strides = RankStrides.Of(scenario.Plan);
+        var pipeline = GroupPlacement.Place(scenario.Cluster, scenario.Plan.PipelineParallelism, strides.Pipeline);
+        var data = GroupPlacement.Place(scenario.Cluster, scenario.Plan.DataParallelism, strides.Data);
+        Assert.False(pipeline.CrossesFabric);
+        Assert.Equal(1, data.MembersPerSystem);
+        Assert.Equal(6944, data.SystemsSpanned);
+        Assert.True(pipeline.Aligned && data.Aligned);
+        Assert.Empty(AnalyticalEngine.Simulate(scenario).Warnings);
+    }
+
+    [Fact]
+    public void TensorDataPipeline_SendsPipelineTrafficOverTheFabric()
+    {
+        var scenario = Repository.Example("llama3-405b-trainium3-1m").WithPlan(plan => plan with { Order = RankOrder.TensorDataPipeline });
+        var strides = RankStrides.Of(scenario.Plan);
+        Assert.True(GroupPlacement.PlaceNeighbours(scenario.Cluster, scenario.Plan.PipelineParallelism, strides.Pipeline).CrossesFabric);
+        var inside = AnalyticalEngine.Simulate(Repository.Example("llama3-405b-trainium3-1m"));
+        var across = AnalyticalEngine.Simulate(scenario);
+        Assert.True(across.Breakdown!.PipelineCommunication > inside.Breakdown!.PipelineCommunication);
+    }
+
+    [Fact]
+    public void MisalignedGroups_AreCostedAsAnUpperBound_AndFlagged()
+    {
+        // Data-parallel blocks of 8 x 16 = 128 ranks on 144-chip systems: some blocks straddle two UltraServers.
+        var scenario = Repository.Example("llama3-405b-trainium3-1m").WithPlan(plan => plan with { Order = RankOrder.TensorDataPipeline });
+        var result = AnalyticalEngine.Simulate(scenario);
+        Assert.Contains(result.Warnings, warning => warning.Contains("do not line up with the 144-chip systems", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void GroupedQueryHeads_BeyondTheKeyValueHeads_AreReplicated()
+    {
+        var model = Repository.Catalog.Models["llama3-70b"];
+        Assert.Equal(model.HeadSize, model.KeyValueWidthPerRank(16));
+        Assert.Equal(model.HeadSize, model.KeyValueWidthPerRank(8));
+        Assert.Equal(2 * model.HeadSize, model.KeyValueWidthPerRank(4));
+        Assert.True(model.ParametersPerLayerPerRank(16) > model.ParametersPerLayer / 16);
+    }
+}
