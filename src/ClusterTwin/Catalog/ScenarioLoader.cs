@@ -135,8 +135,8 @@ public static class ScenarioLoader
         Id = "none",
         Name = "none (a single system)",
         Technology = "none",
-        Tiers = [new FabricTier("none", Figure<int>.Assumed(2, "a single system uses no fabric"), 1, Figure<Duration>.Assumed(Duration.Zero, "unused"))],
-        Efficiency = Figure<double>.Assumed(1, "unused"),
+        Tiers = [new FabricTier("none", Figure.Assumed<int>(2, "a single system uses no fabric"), 1, Figure.Assumed<Duration>(Duration.Zero, "unused"))],
+        Efficiency = Figure.Assumed<double>(1, "unused"),
     };
 
     private static ModelArchitecture? ReadModel(YamlReader reader, YamlMappingNode root, string path, HardwareCatalog catalog)

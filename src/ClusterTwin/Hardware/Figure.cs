@@ -33,9 +33,6 @@ public sealed record Figure<T>(T Value, string Source, FigureStatus Status = Fig
     /// <summary>Replaces the value, keeping the provenance (used by sweeps and sensitivity tests).</summary>
     public Figure<T> WithValue(T value) => this with { Value = value };
 
-    /// <summary>Makes a figure that ClusterTwin itself asserts, for tests and inline scenarios.</summary>
-    public static Figure<T> Assumed(T value, string why) => new(value, "scenario", FigureStatus.Estimate, why);
-
     /// <inheritdoc />
     public bool Equals(Figure<T>? other) =>
         other is not null && EqualityComparer<T>.Default.Equals(Value, other.Value) && Source == other.Source &&
@@ -43,4 +40,11 @@ public sealed record Figure<T>(T Value, string Source, FigureStatus Status = Fig
 
     /// <inheritdoc />
     public override int GetHashCode() => HashCode.Combine(Value, Source, Status);
+}
+
+/// <summary>Figures made in code rather than read from the catalogue.</summary>
+public static class Figure
+{
+    /// <summary>A figure ClusterTwin itself asserts (tests, stand-ins), marked as an estimate with the reason.</summary>
+    public static Figure<T> Assumed<T>(T value, string why) => new(value, "scenario", FigureStatus.Estimate, why);
 }

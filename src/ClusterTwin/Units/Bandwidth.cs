@@ -7,7 +7,7 @@ public readonly record struct Bandwidth(double BytesPerSecond) : IQuantity<Bandw
     public static Bandwidth Zero => default;
 
     /// <inheritdoc />
-    public static UnitTable Units { get; } = new("bandwidth", UnitTable.Decimal("B/s").Concat(UnitTable.Binary("B/s")).Concat(UnitTable.Decimal("b/s", 0.125)).Concat(UnitTable.Decimal("bps", 0.125)), ["PB/s", "TB/s", "GB/s", "MB/s", "kB/s", "TiB/s", "GiB/s", "MiB/s", "B/s"], "TB/s, GB/s, GiB/s, Gb/s");
+    public static UnitTable Units { get; } = new("bandwidth", UnitTable.DecimalPrefixes("B/s").Concat(UnitTable.BinaryPrefixes("B/s")).Concat(UnitTable.DecimalPrefixes("b/s", 0.125)).Concat(UnitTable.DecimalPrefixes("bps", 0.125)), ["PB/s", "TB/s", "GB/s", "MB/s", "kB/s", "TiB/s", "GiB/s", "MiB/s", "B/s"], "TB/s, GB/s, GiB/s, Gb/s");
 
     /// <inheritdoc />
     public double BaseValue => BytesPerSecond;
@@ -21,25 +21,34 @@ public readonly record struct Bandwidth(double BytesPerSecond) : IQuantity<Bandw
     /// <summary>Parses text such as "4.9 TB/s".</summary>
     public static Bandwidth Parse(string text) => Quantity.Parse<Bandwidth>(text);
 
+    /// <summary>The sum of two amounts.</summary>
     public static Bandwidth operator +(Bandwidth left, Bandwidth right) => new(left.BytesPerSecond + right.BytesPerSecond);
 
+    /// <summary>The difference of two amounts.</summary>
     public static Bandwidth operator -(Bandwidth left, Bandwidth right) => new(left.BytesPerSecond - right.BytesPerSecond);
 
+    /// <summary>The amount scaled by a factor.</summary>
     public static Bandwidth operator *(Bandwidth value, double factor) => new(value.BytesPerSecond * factor);
 
+    /// <summary>The amount scaled by a factor.</summary>
     public static Bandwidth operator *(double factor, Bandwidth value) => new(value.BytesPerSecond * factor);
 
+    /// <summary>The amount divided by a number.</summary>
     public static Bandwidth operator /(Bandwidth value, double divisor) => new(value.BytesPerSecond / divisor);
 
     /// <summary>The dimensionless ratio of two amounts.</summary>
     public static double operator /(Bandwidth left, Bandwidth right) => left.BytesPerSecond / right.BytesPerSecond;
 
+    /// <summary>Whether the left amount is smaller.</summary>
     public static bool operator <(Bandwidth left, Bandwidth right) => left.BytesPerSecond < right.BytesPerSecond;
 
+    /// <summary>Whether the left amount is larger.</summary>
     public static bool operator >(Bandwidth left, Bandwidth right) => left.BytesPerSecond > right.BytesPerSecond;
 
+    /// <summary>Whether the left amount is at most the right.</summary>
     public static bool operator <=(Bandwidth left, Bandwidth right) => left.BytesPerSecond <= right.BytesPerSecond;
 
+    /// <summary>Whether the left amount is at least the right.</summary>
     public static bool operator >=(Bandwidth left, Bandwidth right) => left.BytesPerSecond >= right.BytesPerSecond;
 
     /// <summary>The larger of two amounts.</summary>

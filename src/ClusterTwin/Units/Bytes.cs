@@ -7,7 +7,7 @@ public readonly record struct Bytes(double Count) : IQuantity<Bytes>
     public static Bytes Zero => default;
 
     /// <inheritdoc />
-    public static UnitTable Units { get; } = new("byte count", UnitTable.Decimal("B").Concat(UnitTable.Binary("B")), ["PB", "TB", "GB", "MB", "kB", "PiB", "TiB", "GiB", "MiB", "KiB", "B"], "GB, GiB, MB, TB");
+    public static UnitTable Units { get; } = new("byte count", UnitTable.DecimalPrefixes("B").Concat(UnitTable.BinaryPrefixes("B")), ["PB", "TB", "GB", "MB", "kB", "PiB", "TiB", "GiB", "MiB", "KiB", "B"], "GB, GiB, MB, TB");
 
     /// <inheritdoc />
     public double BaseValue => Count;
@@ -21,25 +21,34 @@ public readonly record struct Bytes(double Count) : IQuantity<Bytes>
     /// <summary>Parses text such as "1 B".</summary>
     public static Bytes Parse(string text) => Quantity.Parse<Bytes>(text);
 
+    /// <summary>The sum of two amounts.</summary>
     public static Bytes operator +(Bytes left, Bytes right) => new(left.Count + right.Count);
 
+    /// <summary>The difference of two amounts.</summary>
     public static Bytes operator -(Bytes left, Bytes right) => new(left.Count - right.Count);
 
+    /// <summary>The amount scaled by a factor.</summary>
     public static Bytes operator *(Bytes value, double factor) => new(value.Count * factor);
 
+    /// <summary>The amount scaled by a factor.</summary>
     public static Bytes operator *(double factor, Bytes value) => new(value.Count * factor);
 
+    /// <summary>The amount divided by a number.</summary>
     public static Bytes operator /(Bytes value, double divisor) => new(value.Count / divisor);
 
     /// <summary>The dimensionless ratio of two amounts.</summary>
     public static double operator /(Bytes left, Bytes right) => left.Count / right.Count;
 
+    /// <summary>Whether the left amount is smaller.</summary>
     public static bool operator <(Bytes left, Bytes right) => left.Count < right.Count;
 
+    /// <summary>Whether the left amount is larger.</summary>
     public static bool operator >(Bytes left, Bytes right) => left.Count > right.Count;
 
+    /// <summary>Whether the left amount is at most the right.</summary>
     public static bool operator <=(Bytes left, Bytes right) => left.Count <= right.Count;
 
+    /// <summary>Whether the left amount is at least the right.</summary>
     public static bool operator >=(Bytes left, Bytes right) => left.Count >= right.Count;
 
     /// <summary>The larger of two amounts.</summary>

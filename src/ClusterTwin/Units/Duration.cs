@@ -21,25 +21,34 @@ public readonly record struct Duration(double Seconds) : IQuantity<Duration>
     /// <summary>Parses text such as "1 s".</summary>
     public static Duration Parse(string text) => Quantity.Parse<Duration>(text);
 
+    /// <summary>The sum of two amounts.</summary>
     public static Duration operator +(Duration left, Duration right) => new(left.Seconds + right.Seconds);
 
+    /// <summary>The difference of two amounts.</summary>
     public static Duration operator -(Duration left, Duration right) => new(left.Seconds - right.Seconds);
 
+    /// <summary>The amount scaled by a factor.</summary>
     public static Duration operator *(Duration value, double factor) => new(value.Seconds * factor);
 
+    /// <summary>The amount scaled by a factor.</summary>
     public static Duration operator *(double factor, Duration value) => new(value.Seconds * factor);
 
+    /// <summary>The amount divided by a number.</summary>
     public static Duration operator /(Duration value, double divisor) => new(value.Seconds / divisor);
 
     /// <summary>The dimensionless ratio of two amounts.</summary>
     public static double operator /(Duration left, Duration right) => left.Seconds / right.Seconds;
 
+    /// <summary>Whether the left amount is smaller.</summary>
     public static bool operator <(Duration left, Duration right) => left.Seconds < right.Seconds;
 
+    /// <summary>Whether the left amount is larger.</summary>
     public static bool operator >(Duration left, Duration right) => left.Seconds > right.Seconds;
 
+    /// <summary>Whether the left amount is at most the right.</summary>
     public static bool operator <=(Duration left, Duration right) => left.Seconds <= right.Seconds;
 
+    /// <summary>Whether the left amount is at least the right.</summary>
     public static bool operator >=(Duration left, Duration right) => left.Seconds >= right.Seconds;
 
     /// <summary>The larger of two amounts.</summary>

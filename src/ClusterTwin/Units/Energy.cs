@@ -7,7 +7,7 @@ public readonly record struct Energy(double Joules) : IQuantity<Energy>
     public static Energy Zero => default;
 
     /// <inheritdoc />
-    public static UnitTable Units { get; } = new("energy", UnitTable.Decimal("J").Concat(UnitTable.Decimal("Wh", 3600)), ["GWh", "MWh", "kWh", "kJ", "J"], "J, kWh, MWh");
+    public static UnitTable Units { get; } = new("energy", UnitTable.DecimalPrefixes("J").Concat(UnitTable.DecimalPrefixes("Wh", 3600)), ["GWh", "MWh", "kWh", "kJ", "J"], "J, kWh, MWh");
 
     /// <inheritdoc />
     public double BaseValue => Joules;
@@ -21,25 +21,34 @@ public readonly record struct Energy(double Joules) : IQuantity<Energy>
     /// <summary>Parses text such as "1 J".</summary>
     public static Energy Parse(string text) => Quantity.Parse<Energy>(text);
 
+    /// <summary>The sum of two amounts.</summary>
     public static Energy operator +(Energy left, Energy right) => new(left.Joules + right.Joules);
 
+    /// <summary>The difference of two amounts.</summary>
     public static Energy operator -(Energy left, Energy right) => new(left.Joules - right.Joules);
 
+    /// <summary>The amount scaled by a factor.</summary>
     public static Energy operator *(Energy value, double factor) => new(value.Joules * factor);
 
+    /// <summary>The amount scaled by a factor.</summary>
     public static Energy operator *(double factor, Energy value) => new(value.Joules * factor);
 
+    /// <summary>The amount divided by a number.</summary>
     public static Energy operator /(Energy value, double divisor) => new(value.Joules / divisor);
 
     /// <summary>The dimensionless ratio of two amounts.</summary>
     public static double operator /(Energy left, Energy right) => left.Joules / right.Joules;
 
+    /// <summary>Whether the left amount is smaller.</summary>
     public static bool operator <(Energy left, Energy right) => left.Joules < right.Joules;
 
+    /// <summary>Whether the left amount is larger.</summary>
     public static bool operator >(Energy left, Energy right) => left.Joules > right.Joules;
 
+    /// <summary>Whether the left amount is at most the right.</summary>
     public static bool operator <=(Energy left, Energy right) => left.Joules <= right.Joules;
 
+    /// <summary>Whether the left amount is at least the right.</summary>
     public static bool operator >=(Energy left, Energy right) => left.Joules >= right.Joules;
 
     /// <summary>The larger of two amounts.</summary>

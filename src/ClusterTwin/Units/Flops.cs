@@ -7,7 +7,7 @@ public readonly record struct Flops(double Operations) : IQuantity<Flops>
     public static Flops Zero => default;
 
     /// <inheritdoc />
-    public static UnitTable Units { get; } = new("floating-point operation count", UnitTable.Decimal("FLOP"), ["PFLOP", "TFLOP", "GFLOP", "MFLOP", "kFLOP", "FLOP"], "GFLOP, TFLOP, PFLOP");
+    public static UnitTable Units { get; } = new("floating-point operation count", UnitTable.DecimalPrefixes("FLOP"), ["PFLOP", "TFLOP", "GFLOP", "MFLOP", "kFLOP", "FLOP"], "GFLOP, TFLOP, PFLOP");
 
     /// <inheritdoc />
     public double BaseValue => Operations;
@@ -21,25 +21,34 @@ public readonly record struct Flops(double Operations) : IQuantity<Flops>
     /// <summary>Parses text such as "1 FLOP".</summary>
     public static Flops Parse(string text) => Quantity.Parse<Flops>(text);
 
+    /// <summary>The sum of two amounts.</summary>
     public static Flops operator +(Flops left, Flops right) => new(left.Operations + right.Operations);
 
+    /// <summary>The difference of two amounts.</summary>
     public static Flops operator -(Flops left, Flops right) => new(left.Operations - right.Operations);
 
+    /// <summary>The amount scaled by a factor.</summary>
     public static Flops operator *(Flops value, double factor) => new(value.Operations * factor);
 
+    /// <summary>The amount scaled by a factor.</summary>
     public static Flops operator *(double factor, Flops value) => new(value.Operations * factor);
 
+    /// <summary>The amount divided by a number.</summary>
     public static Flops operator /(Flops value, double divisor) => new(value.Operations / divisor);
 
     /// <summary>The dimensionless ratio of two amounts.</summary>
     public static double operator /(Flops left, Flops right) => left.Operations / right.Operations;
 
+    /// <summary>Whether the left amount is smaller.</summary>
     public static bool operator <(Flops left, Flops right) => left.Operations < right.Operations;
 
+    /// <summary>Whether the left amount is larger.</summary>
     public static bool operator >(Flops left, Flops right) => left.Operations > right.Operations;
 
+    /// <summary>Whether the left amount is at most the right.</summary>
     public static bool operator <=(Flops left, Flops right) => left.Operations <= right.Operations;
 
+    /// <summary>Whether the left amount is at least the right.</summary>
     public static bool operator >=(Flops left, Flops right) => left.Operations >= right.Operations;
 
     /// <summary>The larger of two amounts.</summary>

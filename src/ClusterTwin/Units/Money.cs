@@ -21,25 +21,34 @@ public readonly record struct Money(double Dollars) : IQuantity<Money>
     /// <summary>Parses text such as "1 USD".</summary>
     public static Money Parse(string text) => Quantity.Parse<Money>(text);
 
+    /// <summary>The sum of two amounts.</summary>
     public static Money operator +(Money left, Money right) => new(left.Dollars + right.Dollars);
 
+    /// <summary>The difference of two amounts.</summary>
     public static Money operator -(Money left, Money right) => new(left.Dollars - right.Dollars);
 
+    /// <summary>The amount scaled by a factor.</summary>
     public static Money operator *(Money value, double factor) => new(value.Dollars * factor);
 
+    /// <summary>The amount scaled by a factor.</summary>
     public static Money operator *(double factor, Money value) => new(value.Dollars * factor);
 
+    /// <summary>The amount divided by a number.</summary>
     public static Money operator /(Money value, double divisor) => new(value.Dollars / divisor);
 
     /// <summary>The dimensionless ratio of two amounts.</summary>
     public static double operator /(Money left, Money right) => left.Dollars / right.Dollars;
 
+    /// <summary>Whether the left amount is smaller.</summary>
     public static bool operator <(Money left, Money right) => left.Dollars < right.Dollars;
 
+    /// <summary>Whether the left amount is larger.</summary>
     public static bool operator >(Money left, Money right) => left.Dollars > right.Dollars;
 
+    /// <summary>Whether the left amount is at most the right.</summary>
     public static bool operator <=(Money left, Money right) => left.Dollars <= right.Dollars;
 
+    /// <summary>Whether the left amount is at least the right.</summary>
     public static bool operator >=(Money left, Money right) => left.Dollars >= right.Dollars;
 
     /// <summary>The larger of two amounts.</summary>

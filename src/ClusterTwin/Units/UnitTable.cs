@@ -68,7 +68,7 @@ public sealed class UnitTable
     }
 
     /// <summary>Builds units with SI prefixes (k, M, G, T, P, E) on a symbol.</summary>
-    public static IEnumerable<(string Symbol, double Factor)> Decimal(string symbol, double baseFactor = 1)
+    public static IEnumerable<(string Symbol, double Factor)> DecimalPrefixes(string symbol, double baseFactor = 1)
     {
         yield return (symbol, baseFactor);
         var prefixes = new[] { "k", "M", "G", "T", "P", "E" };
@@ -79,7 +79,7 @@ public sealed class UnitTable
     }
 
     /// <summary>Builds units with binary prefixes (Ki, Mi, Gi, Ti, Pi) on a symbol.</summary>
-    public static IEnumerable<(string Symbol, double Factor)> Binary(string symbol, double baseFactor = 1)
+    public static IEnumerable<(string Symbol, double Factor)> BinaryPrefixes(string symbol, double baseFactor = 1)
     {
         var prefixes = new[] { "Ki", "Mi", "Gi", "Ti", "Pi" };
         for (var index = 0; index < prefixes.Length; index++)

@@ -164,21 +164,21 @@ public class CollectiveCostTests
             Name = "test",
             Vendor = "test",
             Chip = chip,
-            Chips = Figure<int>.Assumed(chips, "test"),
+            Chips = Figure.Assumed<int>(chips, "test"),
             ScaleUpName = "test",
             Topology = new ScaleUpTopology(kind, [.. shape]),
-            ScaleUpBandwidth = Figure<LinkBandwidth>.Assumed(new LinkBandwidth(Bandwidth.Parse(bandwidth), direction), "test"),
-            ScaleUpLatency = Figure<Duration>.Assumed(Duration.Parse(latency), "test"),
-            ScaleOutBandwidth = Figure<Bandwidth>.Assumed(Bandwidth.Parse("50 GB/s"), "test"),
+            ScaleUpBandwidth = Figure.Assumed<LinkBandwidth>(new LinkBandwidth(Bandwidth.Parse(bandwidth), direction), "test"),
+            ScaleUpLatency = Figure.Assumed<Duration>(Duration.Parse(latency), "test"),
+            ScaleOutBandwidth = Figure.Assumed<Bandwidth>(Bandwidth.Parse("50 GB/s"), "test"),
         };
-        var tier = new FabricTier("leaf", Figure<int>.Assumed(16, "test"), 1, Figure<Duration>.Assumed(Duration.Zero, "test"));
+        var tier = new FabricTier("leaf", Figure.Assumed<int>(16, "test"), 1, Figure.Assumed<Duration>(Duration.Zero, "test"));
         var fabric = new Fabric
         {
             Id = "test",
             Name = "test",
             Technology = "test",
-            Tiers = ImmutableArray.Create(tier, tier with { Name = "spine" }, tier with { Name = "core", Radix = Figure<int>.Assumed(1024, "test") }),
-            Efficiency = Figure<double>.Assumed(1, "test"),
+            Tiers = ImmutableArray.Create(tier, tier with { Name = "spine" }, tier with { Name = "core", Radix = Figure.Assumed<int>(1024, "test") }),
+            Efficiency = Figure.Assumed<double>(1, "test"),
         };
         return new Cluster(system, systems, fabric);
     }

@@ -9,6 +9,8 @@ public class MemoryModelTests
 {
     private static readonly ModelArchitecture Gpt175 = Repository.Catalog.Models["megatron-175b"];
 
+    private static readonly int[] MicroBatchSizes = [1, 2, 4, 8];
+
     private static TrainingJob Job(bool dropout = true) => new(2048, 64, null, ClusterTwin.Hardware.Precision.Bf16, AttentionKernel.Standard, dropout);
 
     [Fact]
@@ -55,7 +57,7 @@ public class MemoryModelTests
     public void Memory_GrowsWithMicroBatch(RecomputePolicy recompute)
     {
         var job = Job() with { GlobalBatchSize = 512 };
-        var totals = new[] { 1, 2, 4, 8 }
+        var totals = MicroBatchSizes
             .Select(microBatch => MemoryModel.PerChip(Gpt175, job, new ParallelPlan(8, 8, 1, microBatch, Recompute: recompute)).Total.Count)
             .ToArray();
         Assert.True(totals.Zip(totals.Skip(1)).All(pair => pair.Second > pair.First), string.Join(", ", totals));

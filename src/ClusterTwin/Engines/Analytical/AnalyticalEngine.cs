@@ -3,7 +3,7 @@ using ClusterTwin.Hardware;
 using ClusterTwin.Parallelism;
 using ClusterTwin.Performance.Collectives;
 using ClusterTwin.Performance.Memory;
-using ClusterTwin.Performance.Operators;
+using ClusterTwin.Performance.Kernels;
 using ClusterTwin.Scenarios;
 using ClusterTwin.Units;
 using ClusterTwin.Workloads;
@@ -55,9 +55,9 @@ public static class AnalyticalEngine
         var layersPerStage = model.Layers / (double)pipeline;
         var activation = Bytes.FromCount((double)job.SequenceLength * plan.MicroBatchSize * model.HiddenSize * Math.Max(2, job.Precision.BytesPerElement()));
 
-        var layer = LayerCost(LayerOperators.Forward(model, job, plan), kernels, plan, collectives, tensorGroup, activation);
-        var embedding = BoundaryCost(LayerOperators.Embedding(model, job, plan), kernels, plan, collectives, tensorGroup, activation);
-        var head = BoundaryCost(LayerOperators.OutputHead(model, job, plan), kernels, plan, collectives, tensorGroup, activation);
+        var layer = LayerCost(LayerKernels.Forward(model, job, plan), kernels, plan, collectives, tensorGroup, activation);
+        var embedding = BoundaryCost(LayerKernels.Embedding(model, job, plan), kernels, plan, collectives, tensorGroup, activation);
+        var head = BoundaryCost(LayerKernels.OutputHead(model, job, plan), kernels, plan, collectives, tensorGroup, activation);
         var middle = layer * layersPerStage;
         var first = middle + embedding;
         var last = middle + head;
@@ -76,7 +76,7 @@ public static class AnalyticalEngine
         var dataParallel = DataParallelExposed(plan, job, collectives, dataGroup, parametersPerChip, slowest, microBatches);
         var optimizerParameters = parametersPerChip / (plan.ZeroStage >= 1 ? plan.DataParallelism : 1);
         var optimizerTraffic = Bytes.FromCount(optimizerParameters * OptimizerTrafficPerParameter);
-        var optimizer = kernels.Time(OperatorKind.Memory, Flops.Zero, optimizerTraffic);
+        var optimizer = kernels.Time(KernelKind.Memory, Flops.Zero, optimizerTraffic);
 
         var breakdown = new StepBreakdown(
             Compute: slowest.Compute * microBatches,
@@ -143,7 +143,7 @@ public static class AnalyticalEngine
         return Flops.FromOperations(3 * perTokenForward * job.TokensPerStep);
     }
 
-    private static StageCost LayerCost(Operator[] forward, KernelCost kernels, ParallelPlan plan, CollectiveCost collectives, CommunicationGroup tensorGroup, Bytes activation)
+    private static StageCost LayerCost(Kernel[] forward, KernelCost kernels, ParallelPlan plan, CollectiveCost collectives, CommunicationGroup tensorGroup, Bytes activation)
     {
         var forwardTime = Duration.Zero;
         var backwardTime = Duration.Zero;
@@ -158,7 +158,7 @@ public static class AnalyticalEngine
             backwardTime += kernels.Backward(kernel);
             forwardWork += kernel.Work;
             backwardWork += kernel.Work * kernel.BackwardFactor;
-            if (kernel.Region == OperatorRegion.AttentionCore)
+            if (kernel.Region == KernelRegion.AttentionCore)
             {
                 coreForward += time;
                 coreWork += kernel.Work;
@@ -178,7 +178,7 @@ public static class AnalyticalEngine
         return new StageCost(forwardTime + backwardTime, recompute, (tensorPass * 2) + recomputeCommunication, forwardWork + backwardWork + recomputeWork);
     }
 
-    private static StageCost BoundaryCost(Operator[] forward, KernelCost kernels, ParallelPlan plan, CollectiveCost collectives, CommunicationGroup tensorGroup, Bytes activation)
+    private static StageCost BoundaryCost(Kernel[] forward, KernelCost kernels, ParallelPlan plan, CollectiveCost collectives, CommunicationGroup tensorGroup, Bytes activation)
     {
         var time = Duration.Zero;
         var work = Flops.Zero;

@@ -3,7 +3,7 @@ using ClusterTwin.Parallelism;
 using ClusterTwin.Units;
 using ClusterTwin.Workloads;
 
-namespace ClusterTwin.Performance.Operators;
+namespace ClusterTwin.Performance.Kernels;
 
 /// <summary>
 /// The kernels of one transformer layer's forward pass on one chip of a tensor-parallel group, for one micro-batch.
@@ -14,10 +14,10 @@ namespace ClusterTwin.Performance.Operators;
 /// read and write. Tensor parallelism splits heads and the feed-forward width; sequence parallelism also splits the
 /// norms and dropouts that tensor parallelism alone replicates (Korthikanti et al. 2022, section 4.2.2).
 /// </remarks>
-public static class LayerOperators
+public static class LayerKernels
 {
     /// <summary>Builds the forward kernels of one layer.</summary>
-    public static Operator[] Forward(ModelArchitecture model, TrainingJob job, ParallelPlan plan)
+    public static Kernel[] Forward(ModelArchitecture model, TrainingJob job, ParallelPlan plan)
     {
         double tensor = plan.TensorParallelism;
         double tokens = (double)plan.MicroBatchSize * job.SequenceLength;
@@ -33,7 +33,7 @@ public static class LayerOperators
         var replicated = plan.SequenceParallelism ? tokens / tensor : tokens;
         var dropoutMasks = job.Dropout ? 1.0 : 0.0;
 
-        var operators = new List<Operator>(12)
+        var operators = new List<Kernel>(12)
         {
             Elementwise("attention norm", replicated * hidden * bytes * 2),
             Matmul("query-key-value projection", tokens, hidden, queryWidth + (2 * keyValueWidth), matrixBytes),
@@ -44,20 +44,20 @@ public static class LayerOperators
             // Causal masking lets the tiled kernel skip the upper triangle: half the score and value work.
             var work = 2.0 * 2.0 * sequences * heads * sequence * sequence * model.HeadSize * 0.5;
             var traffic = tokens * ((2 * queryWidth) + (2 * keyValueWidth)) * bytes;
-            operators.Add(new Operator("attention (fused)", OperatorKind.FusedAttention, OperatorRegion.AttentionCore,
+            operators.Add(new Kernel("attention (fused)", KernelKind.FusedAttention, KernelRegion.AttentionCore,
                 Flops.FromOperations(work), Bytes.FromCount(traffic), 2.5));
         }
         else
         {
             var scores = sequences * heads * sequence * sequence;
-            operators.Add(Batched("attention scores", sequences * heads, sequence, model.HeadSize, sequence, bytes, OperatorRegion.AttentionCore));
-            operators.Add(Elementwise("softmax", scores * bytes * 2, OperatorRegion.AttentionCore));
+            operators.Add(Batched("attention scores", sequences * heads, sequence, model.HeadSize, sequence, bytes, KernelRegion.AttentionCore));
+            operators.Add(Elementwise("softmax", scores * bytes * 2, KernelRegion.AttentionCore));
             if (job.Dropout)
             {
-                operators.Add(Elementwise("attention dropout", scores * ((bytes * 2) + dropoutMasks), OperatorRegion.AttentionCore));
+                operators.Add(Elementwise("attention dropout", scores * ((bytes * 2) + dropoutMasks), KernelRegion.AttentionCore));
             }
 
-            operators.Add(Batched("attention over values", sequences * heads, sequence, sequence, model.HeadSize, bytes, OperatorRegion.AttentionCore));
+            operators.Add(Batched("attention over values", sequences * heads, sequence, sequence, model.HeadSize, bytes, KernelRegion.AttentionCore));
         }
 
         operators.Add(Matmul("output projection", tokens, queryWidth, hidden, matrixBytes));
@@ -72,7 +72,7 @@ public static class LayerOperators
     }
 
     /// <summary>The output head and loss, run once per micro-batch on the last pipeline stage.</summary>
-    public static Operator[] OutputHead(ModelArchitecture model, TrainingJob job, ParallelPlan plan)
+    public static Kernel[] OutputHead(ModelArchitecture model, TrainingJob job, ParallelPlan plan)
     {
         double tokens = (double)plan.MicroBatchSize * job.SequenceLength;
         double vocabulary = model.VocabularySize / (double)plan.TensorParallelism;
@@ -86,25 +86,25 @@ public static class LayerOperators
     }
 
     /// <summary>The embedding lookup, run once per micro-batch on the first pipeline stage.</summary>
-    public static Operator[] Embedding(ModelArchitecture model, TrainingJob job, ParallelPlan plan)
+    public static Kernel[] Embedding(ModelArchitecture model, TrainingJob job, ParallelPlan plan)
     {
         double tokens = (double)plan.MicroBatchSize * job.SequenceLength;
         var bytes = Math.Max(2.0, job.Precision.BytesPerElement());
         return [Elementwise("embedding lookup", tokens * model.HiddenSize * bytes * 2 / (plan.SequenceParallelism ? plan.TensorParallelism : 1))];
     }
 
-    private static Operator Matmul(string name, double rows, double inner, double columns, double elementBytes) =>
-        new(name, OperatorKind.Matrix, OperatorRegion.Layer,
+    private static Kernel Matmul(string name, double rows, double inner, double columns, double elementBytes) =>
+        new(name, KernelKind.Matrix, KernelRegion.Layer,
             Flops.FromOperations(2 * rows * inner * columns),
             Bytes.FromCount(((rows * inner) + (inner * columns) + (rows * columns)) * elementBytes),
             2);
 
-    private static Operator Batched(string name, double batch, double rows, double inner, double columns, double elementBytes, OperatorRegion region) =>
-        new(name, OperatorKind.Matrix, region,
+    private static Kernel Batched(string name, double batch, double rows, double inner, double columns, double elementBytes, KernelRegion region) =>
+        new(name, KernelKind.Matrix, region,
             Flops.FromOperations(2 * batch * rows * inner * columns),
             Bytes.FromCount(batch * ((rows * inner) + (inner * columns) + (rows * columns)) * elementBytes),
             2);
 
-    private static Operator Elementwise(string name, double traffic, OperatorRegion region = OperatorRegion.Layer) =>
-        new(name, OperatorKind.Memory, region, Flops.Zero, Bytes.FromCount(traffic), 2);
+    private static Kernel Elementwise(string name, double traffic, KernelRegion region = KernelRegion.Layer) =>
+        new(name, KernelKind.Memory, region, Flops.Zero, Bytes.FromCount(traffic), 2);
 }

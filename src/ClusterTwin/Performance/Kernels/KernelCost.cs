@@ -1,7 +1,7 @@
 using ClusterTwin.Hardware;
 using ClusterTwin.Units;
 
-namespace ClusterTwin.Performance.Operators;
+namespace ClusterTwin.Performance.Kernels;
 
 /// <summary>Roofline cost of one kernel on one chip: the slower of its compute and its memory traffic.</summary>
 /// <param name="PeakRate">The chip's dense peak matrix rate at the job's precision.</param>
@@ -10,28 +10,28 @@ namespace ClusterTwin.Performance.Operators;
 public sealed record KernelCost(FlopRate PeakRate, Bandwidth MemoryBandwidth, ChipEfficiency Efficiency)
 {
     /// <summary>Time of a kernel doing <paramref name="work"/> and moving <paramref name="traffic"/>.</summary>
-    public Duration Time(OperatorKind kind, Flops work, Bytes traffic)
+    public Duration Time(KernelKind kind, Flops work, Bytes traffic)
     {
         var memoryTime = traffic / (MemoryBandwidth * Efficiency.Memory.At(traffic.Count));
-        if (kind == OperatorKind.Memory || work.Operations <= 0)
+        if (kind == KernelKind.Memory || work.Operations <= 0)
         {
             return memoryTime;
         }
 
-        var curve = kind == OperatorKind.FusedAttention ? Efficiency.Attention : Efficiency.Matrix;
+        var curve = kind == KernelKind.FusedAttention ? Efficiency.Attention : Efficiency.Matrix;
         var computeTime = work / (PeakRate * curve.At(work.Operations));
         return Duration.Max(computeTime, memoryTime);
     }
 
     /// <summary>Forward time of an operator.</summary>
-    public Duration Forward(in Operator kernel) => Time(kernel.Kind, kernel.Work, kernel.Traffic);
+    public Duration Forward(in Kernel kernel) => Time(kernel.Kind, kernel.Work, kernel.Traffic);
 
     /// <summary>
     /// Backward time of an operator. A matrix multiply's backward is two multiplies of the forward's size
     /// (input gradient and weight gradient), each costed as its own kernel.
     /// </summary>
-    public Duration Backward(in Operator kernel) =>
-        kernel.Kind == OperatorKind.Matrix
+    public Duration Backward(in Kernel kernel) =>
+        kernel.Kind == KernelKind.Matrix
             ? Time(kernel.Kind, kernel.Work, kernel.Traffic) * kernel.BackwardFactor
             : Time(kernel.Kind, kernel.Work * kernel.BackwardFactor, kernel.Traffic * kernel.BackwardFactor);
 }

@@ -1,9 +1,9 @@
 using ClusterTwin.Units;
 
-namespace ClusterTwin.Performance.Operators;
+namespace ClusterTwin.Performance.Kernels;
 
 /// <summary>What limits an operator, and so which efficiency curve applies.</summary>
-public enum OperatorKind
+public enum KernelKind
 {
     /// <summary>A matrix multiply on the matrix units.</summary>
     Matrix,
@@ -16,7 +16,7 @@ public enum OperatorKind
 }
 
 /// <summary>Which part of the layer an operator belongs to; selective recompute replays only the attention core.</summary>
-public enum OperatorRegion
+public enum KernelRegion
 {
     /// <summary>Projections, feed-forward, norms and residuals.</summary>
     Layer,
@@ -32,4 +32,4 @@ public enum OperatorRegion
 /// <param name="Work">Floating-point operations.</param>
 /// <param name="Traffic">Bytes read and written in high-bandwidth memory.</param>
 /// <param name="BackwardFactor">Backward work relative to forward: 2 for a matrix multiply (input and weight gradients).</param>
-public readonly record struct Operator(string Name, OperatorKind Kind, OperatorRegion Region, Flops Work, Bytes Traffic, double BackwardFactor);
+public readonly record struct Kernel(string Name, KernelKind Kind, KernelRegion Region, Flops Work, Bytes Traffic, double BackwardFactor);
