@@ -115,7 +115,7 @@ public class CatalogTests
     [Fact]
     public void Figure_WithoutSource_IsReportedWithFileAndLine()
     {
-        using var folder = CopyOfCatalog();
+        using var folder = TemporaryFolder.WithCatalogCopy();
         var chip = Path.Combine(folder.Path, "chips", "nvidia-h100-sxm.yaml");
         File.WriteAllText(chip, File.ReadAllText(chip).Replace("bf16: {value: 989 TFLOPS, source: S25,", "bf16: {value: 989 TFLOPS,", StringComparison.Ordinal));
         var error = Assert.Throws<InputException>(() => CatalogLoader.Load(folder.Path));
@@ -128,7 +128,7 @@ public class CatalogTests
     [Fact]
     public void Estimate_WithoutDerivation_IsRejected()
     {
-        using var folder = CopyOfCatalog();
+        using var folder = TemporaryFolder.WithCatalogCopy();
         var system = Path.Combine(folder.Path, "systems", "nvidia-dgx-h100.yaml");
         var text = File.ReadAllText(system);
         var start = text.IndexOf("    derivation:", StringComparison.Ordinal);
@@ -141,22 +141,11 @@ public class CatalogTests
     [Fact]
     public void Catalog_GathersEveryProblem_BeforeFailing()
     {
-        using var folder = CopyOfCatalog();
+        using var folder = TemporaryFolder.WithCatalogCopy();
         File.WriteAllText(Path.Combine(folder.Path, "chips", "broken-one.yaml"), "id: broken-one\nname: x\n");
         File.WriteAllText(Path.Combine(folder.Path, "fabrics", "broken-two.yaml"), "id: [not, text\n");
         var error = Assert.Throws<InputException>(() => CatalogLoader.Load(folder.Path));
         Assert.Contains(error.Diagnostics, diagnostic => diagnostic.File.EndsWith("broken-one.yaml", StringComparison.Ordinal));
         Assert.Contains(error.Diagnostics, diagnostic => diagnostic.File.EndsWith("broken-two.yaml", StringComparison.Ordinal) && diagnostic.Message.Contains("not valid YAML", StringComparison.Ordinal));
-    }
-
-    private static TemporaryFolder CopyOfCatalog()
-    {
-        var folder = new TemporaryFolder();
-        foreach (var file in Directory.GetFiles(Repository.Path("catalog"), "*.yaml", SearchOption.AllDirectories))
-        {
-            folder.Write(Path.GetRelativePath(Repository.Path("catalog"), file), File.ReadAllText(file));
-        }
-
-        return folder;
     }
 }

@@ -43,5 +43,18 @@ internal sealed class TemporaryFolder : IDisposable
         return file;
     }
 
+    /// <summary>A folder holding a copy of the repository's catalogue, to break on purpose.</summary>
+    public static TemporaryFolder WithCatalogCopy()
+    {
+        var folder = new TemporaryFolder();
+        var catalog = Repository.Path("catalog");
+        foreach (var file in System.IO.Directory.GetFiles(catalog, "*.yaml", SearchOption.AllDirectories))
+        {
+            folder.Write(System.IO.Path.GetRelativePath(catalog, file), File.ReadAllText(file));
+        }
+
+        return folder;
+    }
+
     public void Dispose() => System.IO.Directory.Delete(Path, recursive: true);
 }
