@@ -1,5 +1,4 @@
 using System.ComponentModel;
-using System.Globalization;
 using ClusterTwin.Catalog;
 using ClusterTwin.Cli.Reports;
 using ClusterTwin.Validation;
@@ -19,6 +18,11 @@ public sealed class ValidateCommand(IAnsiConsole console) : Command<ValidateComm
         [Description("Folder of validation case files (default: validation/cases beside the catalogue). Repeatable.")]
         public string[] Cases { get; init; } = [];
 
+        /// <summary>Write the markdown page.</summary>
+        [CommandOption("--markdown <FILE>")]
+        [Description("Also write the results as a markdown page (docs/validation.md is made this way).")]
+        public string? Markdown { get; init; }
+
         /// <summary>Print JSON.</summary>
         [CommandOption("--json")]
         [Description("Print the outcome as JSON.")]
@@ -37,44 +41,21 @@ public sealed class ValidateCommand(IAnsiConsole console) : Command<ValidateComm
             throw new InputException(missing, "validation case folder not found");
         }
 
-        var outcomes = ValidationRun.Run(folders.SelectMany(folder => ValidationCaseLoader.LoadAll(folder, catalog)));
+        var summary = ValidationSummary.Of(ValidationRun.Run(folders.SelectMany(folder => ValidationCaseLoader.LoadAll(folder, catalog))));
+        if (settings.Markdown is not null)
+        {
+            File.WriteAllText(settings.Markdown, ValidationReport.Markdown(summary));
+        }
+
         if (settings.Json)
         {
-            var document = new
-            {
-                cases = outcomes.Select(outcome => new
-                {
-                    id = outcome.Case.Id,
-                    source = outcome.Case.Source,
-                    metric = outcome.Case.MetricName,
-                    predicted = outcome.Predicted,
-                    measured = outcome.Measured,
-                    errorPercent = outcome.ErrorPercent,
-                }),
-                summary = new
-                {
-                    count = outcomes.Length,
-                    meanAbsErrorPercent = ValidationRun.MeanAbsoluteErrorPercent(outcomes),
-                    maxAbsErrorPercent = ValidationRun.MaximumAbsoluteErrorPercent(outcomes),
-                },
-            };
-            console.Profile.Out.Writer.WriteLine(Json.Serialize(document));
-            return 0;
+            console.Profile.Out.Writer.WriteLine(Json.Serialize(ValidationReport.Document(summary)));
         }
-
-        var table = new Table().Border(TableBorder.Rounded).Title("Predicted vs measured");
-        table.AddColumns("case", "metric", "measured", "predicted", "error");
-        foreach (var outcome in outcomes)
+        else
         {
-            table.AddRow(outcome.Case.Id, outcome.Case.MetricName, Value(outcome.Measured), Value(outcome.Predicted),
-                outcome.ErrorPercent.ToString("+0.0;-0.0", CultureInfo.InvariantCulture) + "%");
+            ValidationReport.Write(console, summary);
         }
 
-        console.Write(table);
-        console.MarkupLineInterpolated(
-            $"{outcomes.Length} cases: mean absolute error {ValidationRun.MeanAbsoluteErrorPercent(outcomes):0.00}%, worst {ValidationRun.MaximumAbsoluteErrorPercent(outcomes):0.00}%");
         return 0;
     }
-
-    private static string Value(double value) => value.ToString(value >= 100 ? "0" : "0.000", CultureInfo.InvariantCulture);
 }

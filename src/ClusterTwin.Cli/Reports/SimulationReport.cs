@@ -40,11 +40,12 @@ public static class SimulationReport
         }
 
         table.AddRow("[bold]step[/]", $"[bold]{step}[/]", "100.0%");
+        table.AddRow("[grey]expected range (P10-P90)[/]", $"[grey]{result.StepTimeLow} - {result.StepTimeHigh}[/]", string.Empty);
         console.Write(table);
 
         var throughput = new Table().Border(TableBorder.Rounded).Title("Throughput");
         throughput.AddColumn("Measure").AddColumn(new TableColumn("Value").RightAligned());
-        throughput.AddRow("tokens per second", Format.Number(result.TokensPerSecond));
+        throughput.AddRow("tokens per second", $"{Format.Number(result.TokensPerSecond)} ({Format.Number(result.TokensPerStep / result.StepTimeHigh.Seconds)} - {Format.Number(result.TokensPerStep / result.StepTimeLow.Seconds)})");
         throughput.AddRow("tokens per second per chip", Format.Number(result.TokensPerSecond / result.Chips));
         throughput.AddRow("MFU (model FLOPs utilization)", Format.Percent(result.ModelFlopsUtilization));
         throughput.AddRow("HFU (hardware FLOPs utilization)", Format.Percent(result.HardwareFlopsUtilization));
@@ -80,6 +81,7 @@ public static class SimulationReport
         }
 
         console.MarkupLineInterpolated($"[grey]Efficiency curves: {scenario.Efficiency.Family} ({Truncate(scenario.Efficiency.Provenance)})[/]");
+        console.MarkupLineInterpolated($"[grey]Range from: {string.Join("; ", result.BandSources)}[/]");
     }
 
     private static string Truncate(string text) => text.Length <= 110 ? text : text[..107] + "...";

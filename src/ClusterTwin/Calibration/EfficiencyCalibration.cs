@@ -55,7 +55,31 @@ public static class EfficiencyCalibration
         var fit = new EfficiencyFit(matrix, attention, procedure,
             [.. fitted.Select(item => item.SourceKey).Distinct().Order(StringComparer.Ordinal)],
             [.. heldOutSources.Order(StringComparer.Ordinal)], fitted.Length, MeanAbsoluteErrorPercent(efficiency, fitted, matrix, attention));
+        var residuals = StepTimeResiduals(efficiency.WithFit(fit), fitted);
+        fit = fit with { ResidualLow = Percentile(residuals, 0.10), ResidualHigh = Percentile(residuals, 0.90) };
         return new Result(fit, fitted, heldOut);
+    }
+
+    /// <summary>ln(measured / predicted) step time of every case, sorted; a throughput metric's ratio is inverted.</summary>
+    public static double[] StepTimeResiduals(ChipEfficiency efficiency, IEnumerable<ValidationCase> cases) =>
+        [.. cases.Select(item =>
+        {
+            var ratio = item.Measured / item.Predicted(AnalyticalEngine.SimulateStep(item.Scenario with { Efficiency = efficiency }));
+            return item.Metric == MeasuredMetric.StepTime ? Math.Log(ratio) : -Math.Log(ratio);
+        }).Order()];
+
+    /// <summary>The <paramref name="fraction"/> quantile of sorted values, interpolated linearly between ranks.</summary>
+    public static double Percentile(IReadOnlyList<double> sorted, double fraction)
+    {
+        if (sorted.Count == 0)
+        {
+            return 0;
+        }
+
+        var position = fraction * (sorted.Count - 1);
+        var below = (int)Math.Floor(position);
+        var above = Math.Min(below + 1, sorted.Count - 1);
+        return sorted[below] + ((position - below) * (sorted[above] - sorted[below]));
     }
 
     /// <summary>The cases with their scenario's efficiency replaced by <paramref name="efficiency"/>.</summary>
@@ -93,7 +117,7 @@ public static class EfficiencyCalibration
         var candidate = efficiency.WithFit(EfficiencyFit.None with { MatrixScale = matrix, AttentionScale = attention });
         foreach (var item in cases)
         {
-            yield return item.Predicted(AnalyticalEngine.Simulate(item.Scenario with { Efficiency = candidate })) / item.Measured;
+            yield return item.Predicted(AnalyticalEngine.SimulateStep(item.Scenario with { Efficiency = candidate })) / item.Measured;
         }
     }
 }

@@ -44,5 +44,7 @@ public static class EfficiencyFitWriter
         yield return $"  held_out: [{string.Join(", ", fit.HeldOut)}]";
         yield return $"  cases: {fit.Cases}";
         yield return $"  mean_absolute_error_percent: {Number(fit.MeanAbsoluteErrorPercent)}";
+        yield return $"  residual_p10: {Number(fit.ResidualLow)}           # ln(measured / predicted step time), 10th percentile of the fitted cases";
+        yield return $"  residual_p90: {Number(fit.ResidualHigh)}";
     }
 }

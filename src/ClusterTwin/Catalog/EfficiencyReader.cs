@@ -10,14 +10,17 @@ internal static class EfficiencyReader
     public static ChipEfficiency? Read(YamlReader reader)
     {
         var root = reader.Root;
-        reader.CheckKeys(root!, string.Empty, "family", "provenance", "carried_over_from", "matrix", "attention", "memory", "scale_up_collective", "fit", "note");
+        reader.CheckKeys(root!, string.Empty, "family", "provenance", "carried_over_from", "matrix", "attention", "memory", "scale_up_collective", "fit", "band_widening", "note");
         var family = reader.String(root, "family", string.Empty);
         var provenance = reader.String(root, "provenance", string.Empty);
         if (YamlReader.Child(root, "carried_over_from") is not null)
         {
             // Resolved once every family is read: see CarryOver.
             var from = reader.String(root, "carried_over_from", string.Empty);
-            return family is null || provenance is null || from is null ? null : new ChipEfficiency(family, Placeholder, Placeholder, Placeholder, Placeholder, provenance) { CarriedOverFrom = from };
+            var widening = reader.Number(root, "band_widening", string.Empty, 1, 10);
+            return family is null || provenance is null || from is null || widening is null
+                ? null
+                : new ChipEfficiency(family, Placeholder, Placeholder, Placeholder, Placeholder, provenance) { CarriedOverFrom = from, BandWidening = widening.Value };
         }
 
         var matrix = Curve<Flops>(reader, root, "matrix");
@@ -44,7 +47,11 @@ internal static class EfficiencyReader
             }
             else if (families.TryGetValue(from, out var source) && source.CarriedOverFrom is null)
             {
-                resolved[family] = new ChipEfficiency(family, source.MatrixShape, source.AttentionShape, source.Memory, source.ScaleUpCollective, efficiency.Provenance, source.Fit) { CarriedOverFrom = from };
+                resolved[family] = new ChipEfficiency(family, source.MatrixShape, source.AttentionShape, source.Memory, source.ScaleUpCollective, efficiency.Provenance, source.Fit)
+                {
+                    CarriedOverFrom = from,
+                    BandWidening = efficiency.BandWidening,
+                };
             }
             else
             {
@@ -63,15 +70,22 @@ internal static class EfficiencyReader
             return null;
         }
 
-        reader.CheckKeys(fit, "fit", "matrix_scale", "attention_scale", "procedure", "fitted_on", "held_out", "cases", "mean_absolute_error_percent");
+        reader.CheckKeys(fit, "fit", "matrix_scale", "attention_scale", "procedure", "fitted_on", "held_out", "cases", "mean_absolute_error_percent", "residual_p10", "residual_p90");
         var matrix = reader.Number(fit, "matrix_scale", "fit", 0.01, 10);
         var attention = reader.Number(fit, "attention_scale", "fit", 0.01, 10);
         var procedure = reader.String(fit, "procedure", "fit");
         var cases = reader.Integer(fit, "cases", "fit", 0, 1_000_000);
         var error = reader.Number(fit, "mean_absolute_error_percent", "fit", 0, 1e6);
+        var low = reader.Number(fit, "residual_p10", "fit", -5, 5, required: false) ?? EfficiencyFit.None.ResidualLow;
+        var high = reader.Number(fit, "residual_p90", "fit", -5, 5, required: false) ?? EfficiencyFit.None.ResidualHigh;
+        if (low > high)
+        {
+            reader.Error(YamlReader.Child(fit, "residual_p10"), "fit.residual_p10", $"{low} is above residual_p90 {high}");
+        }
+
         return matrix is null || attention is null || procedure is null || cases is null || error is null
             ? null
-            : new EfficiencyFit(matrix.Value, attention.Value, procedure, Keys(fit, "fitted_on"), Keys(fit, "held_out"), cases.Value, error.Value);
+            : new EfficiencyFit(matrix.Value, attention.Value, procedure, Keys(fit, "fitted_on"), Keys(fit, "held_out"), cases.Value, error.Value, low, high);
     }
 
     private static System.Collections.Immutable.ImmutableArray<string> Keys(YamlMappingNode fit, string key) =>

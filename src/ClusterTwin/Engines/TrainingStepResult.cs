@@ -34,6 +34,15 @@ public sealed record TrainingStepResult
     /// <summary>The step time.</summary>
     public Duration StepTime => Breakdown?.Total ?? Duration.Zero;
 
+    /// <summary>Low end of the band the measured step time is expected to fall in (10th percentile).</summary>
+    public Duration StepTimeLow { get; init; }
+
+    /// <summary>High end of the band (90th percentile).</summary>
+    public Duration StepTimeHigh { get; init; }
+
+    /// <summary>What the band is made of: the calibration residuals and each uncertain hardware figure's effect.</summary>
+    public ImmutableArray<string> BandSources { get; init; } = [];
+
     /// <summary>Tokens per step.</summary>
     public double TokensPerStep { get; init; }
 

@@ -13,9 +13,11 @@ namespace ClusterTwin.Hardware;
 /// <param name="HeldOut">Source keys of the cases kept out of the fit.</param>
 /// <param name="Cases">How many cases were fitted.</param>
 /// <param name="MeanAbsoluteErrorPercent">Mean absolute error over the fitted cases.</param>
-public sealed record EfficiencyFit(double MatrixScale, double AttentionScale, string Procedure, ImmutableArray<string> FittedOn, ImmutableArray<string> HeldOut, int Cases, double MeanAbsoluteErrorPercent)
+/// <param name="ResidualLow">10th percentile of ln(measured / predicted) step time over the fitted cases.</param>
+/// <param name="ResidualHigh">90th percentile of the same. Unfitted, both default to ln 1.3: a step 30% either way.</param>
+public sealed record EfficiencyFit(double MatrixScale, double AttentionScale, string Procedure, ImmutableArray<string> FittedOn, ImmutableArray<string> HeldOut, int Cases, double MeanAbsoluteErrorPercent, double ResidualLow = -0.26236, double ResidualHigh = 0.26236)
 {
-    /// <summary>No fit: the curves as written.</summary>
+    /// <summary>No fit: the curves as written, with the wide band of an unfitted family.</summary>
     public static EfficiencyFit None { get; } = new(1, 1, "none", [], [], 0, 0);
 
     /// <inheritdoc />
@@ -83,6 +85,9 @@ public sealed record ChipEfficiency
     /// <summary>The family whose curves and fit this one carries over, until it has measured runs of its own.</summary>
     public string? CarriedOverFrom { get; init; }
 
+    /// <summary>How much wider than the fitted residuals the band is: 1 for a fitted family, more for one that carries another's fit over.</summary>
+    public double BandWidening { get; init; } = 1;
+
     /// <summary>The same curves with another fit.</summary>
-    public ChipEfficiency WithFit(EfficiencyFit fit) => new(Family, MatrixShape, AttentionShape, Memory, ScaleUpCollective, Provenance, fit) { CarriedOverFrom = CarriedOverFrom };
+    public ChipEfficiency WithFit(EfficiencyFit fit) => new(Family, MatrixShape, AttentionShape, Memory, ScaleUpCollective, Provenance, fit) { CarriedOverFrom = CarriedOverFrom, BandWidening = BandWidening };
 }

@@ -1,5 +1,6 @@
 using System.Collections.Immutable;
 using ClusterTwin.Catalog;
+using ClusterTwin.Engines;
 using ClusterTwin.Engines.Analytical;
 
 namespace ClusterTwin.Validation;
@@ -7,11 +8,19 @@ namespace ClusterTwin.Validation;
 /// <summary>One case's prediction against its measurement.</summary>
 /// <param name="Case">The case.</param>
 /// <param name="Predicted">The predicted value of the case's metric.</param>
+/// <param name="PredictedLow">Low end of the predicted band, in the metric's units.</param>
+/// <param name="PredictedHigh">High end of the predicted band.</param>
 /// <param name="Measured">The measured value.</param>
-public sealed record ValidationOutcome(ValidationCase Case, double Predicted, double Measured)
+public sealed record ValidationOutcome(ValidationCase Case, double Predicted, double PredictedLow, double PredictedHigh, double Measured)
 {
     /// <summary>Signed error of the prediction, in percent of the measurement.</summary>
     public double ErrorPercent => (Predicted - Measured) / Measured * 100;
+
+    /// <summary>Whether the measurement fell inside the predicted band.</summary>
+    public bool WithinBand => Measured >= PredictedLow && Measured <= PredictedHigh;
+
+    /// <summary>The chip family of the case's hardware.</summary>
+    public string Family => Case.Scenario.Cluster.Chip.Family;
 }
 
 /// <summary>Runs validation cases and summarizes the error.</summary>
@@ -27,7 +36,8 @@ public static class ValidationRun
             var result = AnalyticalEngine.Simulate(item.Scenario);
             if (result.Valid)
             {
-                outcomes.Add(new ValidationOutcome(item, item.Predicted(result), item.Measured));
+                var (low, high) = Band(item, result);
+                outcomes.Add(new ValidationOutcome(item, item.Predicted(result), low, high, item.Measured));
             }
             else
             {
@@ -45,4 +55,15 @@ public static class ValidationRun
     /// <summary>Worst absolute error in percent.</summary>
     public static double MaximumAbsoluteErrorPercent(IReadOnlyCollection<ValidationOutcome> outcomes) =>
         outcomes.Count == 0 ? 0 : outcomes.Max(outcome => Math.Abs(outcome.ErrorPercent));
+
+    /// <summary>The fraction of measurements that fell inside their predicted band.</summary>
+    public static double BandCoverage(IReadOnlyCollection<ValidationOutcome> outcomes) =>
+        outcomes.Count == 0 ? 0 : outcomes.Count(outcome => outcome.WithinBand) / (double)outcomes.Count;
+
+    /// <summary>The step-time band in the case's metric: a throughput's band is the inverse of the time's.</summary>
+    private static (double Low, double High) Band(ValidationCase item, TrainingStepResult result) => item.Metric switch
+    {
+        MeasuredMetric.StepTime => (result.StepTimeLow.Seconds, result.StepTimeHigh.Seconds),
+        _ => (item.Predicted(result) * result.StepTime.Seconds / result.StepTimeHigh.Seconds, item.Predicted(result) * result.StepTime.Seconds / result.StepTimeLow.Seconds),
+    };
 }

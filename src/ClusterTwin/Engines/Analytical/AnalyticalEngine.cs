@@ -31,8 +31,21 @@ public static class AnalyticalEngine
     /// </summary>
     private const double OptimizerTrafficPerParameter = 2 + 4 + 4 + 4 + 4 + 16 + 12 + 4 + 2;
 
-    /// <summary>Simulates one step of <paramref name="scenario"/>.</summary>
+    /// <summary>Simulates one step of <paramref name="scenario"/>, with the band its measurement is expected to fall in.</summary>
     public static TrainingStepResult Simulate(Scenario scenario)
+    {
+        var result = SimulateStep(scenario);
+        if (!result.Valid)
+        {
+            return result;
+        }
+
+        var (low, high, sources) = UncertaintyBand.Of(scenario, result.StepTime);
+        return result with { StepTimeLow = low, StepTimeHigh = high, BandSources = sources };
+    }
+
+    /// <summary>Simulates one step without its uncertainty band: the cheap path for searches and sweeps.</summary>
+    public static TrainingStepResult SimulateStep(Scenario scenario)
     {
         ArgumentNullException.ThrowIfNull(scenario);
         var (cluster, efficiency, model, job, plan) = (scenario.Cluster, scenario.Efficiency, scenario.Model, scenario.Job, scenario.Plan);

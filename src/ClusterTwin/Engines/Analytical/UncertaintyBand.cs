@@ -1,0 +1,88 @@
+using System.Collections.Immutable;
+using ClusterTwin.Hardware;
+using ClusterTwin.Scenarios;
+using ClusterTwin.Units;
+
+namespace ClusterTwin.Engines.Analytical;
+
+/// <summary>
+/// The range a measured step time is expected to fall in, from two sources: how far measured runs of the chip
+/// family fell from the calibrated model (the 10th and 90th percentiles of ln(measured / predicted), widened for a
+/// family that borrows another's calibration), and the spread of uncertain hardware figures (each published
+/// alternative value, and the other reading of a link bandwidth whose direction the vendor left unstated).
+/// </summary>
+/// <remarks>
+/// Each hardware alternative is applied alone and the step recomputed; the band takes the fastest and slowest of
+/// them on top of the residual percentiles. The percentiles come from the fitted cases, so a held-out measurement
+/// should fall inside about 80% of the time; <c>clustertwin validate</c> reports how often it does.
+/// </remarks>
+internal static class UncertaintyBand
+{
+    public static (Duration Low, Duration High, ImmutableArray<string> Sources) Of(Scenario scenario, Duration step)
+    {
+        var efficiency = scenario.Efficiency;
+        var widening = efficiency.BandWidening;
+        var sources = ImmutableArray.CreateBuilder<string>();
+        sources.Add(efficiency.Fit.Cases > 0
+            ? $"residuals of {efficiency.Fit.Cases} measured runs fitted for {efficiency.CarriedOverFrom ?? efficiency.Family}" +
+              (widening > 1 ? $", widened {widening:0.#}x because {scenario.Cluster.Chip.Family} has no measured runs of its own" : string.Empty)
+            : "no calibration: a step 30% either way");
+
+        var (fastest, slowest) = (1.0, 1.0);
+        foreach (var (name, variant) in HardwareAlternatives(scenario))
+        {
+            var ratio = AnalyticalEngine.SimulateStep(variant).StepTime / step;
+            if (double.IsFinite(ratio) && ratio > 0)
+            {
+                (fastest, slowest) = (Math.Min(fastest, ratio), Math.Max(slowest, ratio));
+                sources.Add($"{name}: {ratio - 1:+0.0%;-0.0%;0.0%}");
+            }
+        }
+
+        var low = step * Math.Exp(efficiency.Fit.ResidualLow * widening) * fastest;
+        var high = step * Math.Exp(efficiency.Fit.ResidualHigh * widening) * slowest;
+        return (low, high, sources.ToImmutable());
+    }
+
+    private static IEnumerable<(string Name, Scenario Variant)> HardwareAlternatives(Scenario scenario)
+    {
+        var system = scenario.Cluster.System;
+        var chip = system.Chip;
+        var link = system.ScaleUpBandwidth;
+        foreach (var alternative in link.Alternatives)
+        {
+            yield return ($"scale-up bandwidth {alternative.Stated} instead of {link.Value.Stated}", WithSystem(scenario, system with { ScaleUpBandwidth = link.WithValue(alternative) }));
+        }
+
+        if (link.Value.Direction == LinkDirection.Unstated)
+        {
+            var oneWay = link.Value with { Direction = LinkDirection.Unidirectional };
+            yield return ($"scale-up {link.Value.Stated} read as per direction", WithSystem(scenario, system with { ScaleUpBandwidth = link.WithValue(oneWay) }));
+        }
+
+        if (system.ScaleOutBandwidth is { } scaleOut)
+        {
+            foreach (var alternative in scaleOut.Alternatives)
+            {
+                yield return ($"scale-out {alternative} per chip", WithSystem(scenario, system with { ScaleOutBandwidth = scaleOut.WithValue(alternative) }));
+            }
+        }
+
+        foreach (var alternative in chip.MemoryBandwidth.Alternatives)
+        {
+            yield return ($"memory bandwidth {alternative}", WithSystem(scenario, system with { Chip = chip with { MemoryBandwidth = chip.MemoryBandwidth.WithValue(alternative) } }));
+        }
+
+        if (chip.PeakRates.TryGetValue(scenario.Job.Precision, out var peak))
+        {
+            foreach (var alternative in peak.Alternatives)
+            {
+                var rates = chip.PeakRates.SetItem(scenario.Job.Precision, peak.WithValue(alternative));
+                yield return ($"peak {alternative}", WithSystem(scenario, system with { Chip = chip with { PeakRates = rates } }));
+            }
+        }
+    }
+
+    private static Scenario WithSystem(Scenario scenario, AcceleratorSystem system) =>
+        scenario with { Cluster = scenario.Cluster with { System = system } };
+}

@@ -1,0 +1,31 @@
+using System.Collections.Immutable;
+
+namespace ClusterTwin.Validation;
+
+/// <summary>Error and band coverage over a set of outcomes.</summary>
+/// <param name="Name">What the set is: "all", a chip family, a source.</param>
+/// <param name="Count">Cases.</param>
+/// <param name="MeanAbsoluteErrorPercent">Mean absolute error.</param>
+/// <param name="MaximumAbsoluteErrorPercent">Worst absolute error.</param>
+/// <param name="BandCoverage">Fraction of measurements inside their band.</param>
+public sealed record ValidationGroup(string Name, int Count, double MeanAbsoluteErrorPercent, double MaximumAbsoluteErrorPercent, double BandCoverage)
+{
+    /// <summary>Summarizes a set of outcomes.</summary>
+    public static ValidationGroup Of(string name, IReadOnlyCollection<ValidationOutcome> outcomes) =>
+        new(name, outcomes.Count, ValidationRun.MeanAbsoluteErrorPercent(outcomes), ValidationRun.MaximumAbsoluteErrorPercent(outcomes), ValidationRun.BandCoverage(outcomes));
+}
+
+/// <summary>The whole validation: every outcome, and the summary overall, by chip family and by source.</summary>
+/// <param name="Outcomes">Every case's outcome.</param>
+/// <param name="Overall">All cases together.</param>
+/// <param name="ByFamily">One group per chip family, by name.</param>
+/// <param name="BySource">One group per source, by key.</param>
+public sealed record ValidationSummary(ImmutableArray<ValidationOutcome> Outcomes, ValidationGroup Overall, ImmutableArray<ValidationGroup> ByFamily, ImmutableArray<ValidationGroup> BySource)
+{
+    /// <summary>Summarizes <paramref name="outcomes"/>.</summary>
+    public static ValidationSummary Of(ImmutableArray<ValidationOutcome> outcomes) => new(
+        outcomes,
+        ValidationGroup.Of("all", outcomes),
+        [.. outcomes.GroupBy(outcome => outcome.Family).OrderBy(group => group.Key, StringComparer.Ordinal).Select(group => ValidationGroup.Of(group.Key, [.. group]))],
+        [.. outcomes.GroupBy(outcome => outcome.Case.SourceKey).OrderBy(group => group.Key, StringComparer.Ordinal).Select(group => ValidationGroup.Of(group.Key, [.. group]))]);
+}
