@@ -28,4 +28,15 @@ public class GoldenOutputTests
         Assert.True(File.Exists(path), $"no golden file {path}; create it with CLUSTERTWIN_UPDATE_GOLDEN=1");
         Assert.Equal(File.ReadAllText(path).ReplaceLineEndings("\n"), actual);
     }
+
+    [Fact]
+    public void ValidationPage_IsCurrent()
+    {
+        using var folder = new TemporaryFolder();
+        var page = Path.Combine(folder.Path, "validation.md");
+        Assert.Equal(0, CliRunner.Run("validate", "--markdown", page).ExitCode);
+        var committed = Repository.Path("docs", "validation.md");
+        Assert.True(File.ReadAllText(committed).ReplaceLineEndings("\n") == File.ReadAllText(page).ReplaceLineEndings("\n"),
+            "docs/validation.md is stale: regenerate it with ./clustertwin validate --markdown docs/validation.md");
+    }
 }
