@@ -19,7 +19,16 @@ DEFAULT = os.path.join(ROOT, "..", "shared", "reference", "validation", "publish
 A100_SELENE = ("nvidia-dgx-a100", "infiniband-hdr-fat-tree")
 A100_MOSAIC = ("nvidia-dgx-a100", "ethernet-spectrum-x-clos")  # 8 x 200 Gb/s RoCE per node (1600 Gbps)
 
+H100_EOS = ("nvidia-dgx-h100", "infiniband-ndr-fat-tree")
+B200_DGX = ("nvidia-dgx-b200", "infiniband-ndr-fat-tree")
+GB200_RACK = ("nvidia-gb200-nvl72", "infiniband-ndr-fat-tree")   # the table does not name the scale-out network
+GB300_RACK = ("nvidia-gb300-nvl72", "infiniband-xdr-fat-tree")
+TRN1 = ("aws-trn1-32xlarge", "aws-efa-ultracluster")
+
 MODELS = {
+    "GPT3-175B (NeMo)": "gpt3-175b", "GPT-3 175B": "gpt3-175b",
+    "Llama 2 7B": "llama2-7b", "Llama 2 13B": "llama2-13b", "Llama 2 70B": "llama2-70b",
+    "Llama 3 8B": "llama3-8b", "Llama 3 70B": "llama3-70b", "Llama 3.1 8B": "llama3-8b", "Llama 3.1 405B": "llama3-405b",
     "GPT 22B (Megatron)": "megatron-22b", "GPT-3 175B (Megatron)": "megatron-175b", "GPT 175B (Megatron)": "megatron-175b",
     "GPT 530B (Megatron)": "megatron-530b", "GPT 1T (Megatron)": "megatron-1t",
     "MPT-7b": "mpt-7b", "MPT-13b": "mpt-13b", "MPT-30b": "mpt-30b", "MPT-70b": "mpt-70b",
@@ -56,6 +65,84 @@ def mosaic(run):
     }
 
 
+def nvidia(run, source_key):
+    """NeMo 24.07 and Megatron-Bridge performance tables: FP8 Transformer Engine, the recipes' defaults."""
+    training, model, hardware = run["training"], run["model"], run["hardware"]
+    key = hardware["chip_key"]
+    system = {"H100": H100_EOS, "B200": B200_DGX, "GB200": GB200_RACK, "GB300": GB300_RACK}[key]
+    count = hardware["count"]
+    cluster = {"systems": count // 8} if key in ("H100", "B200") else ({"chips": count} if count <= 72 else {"systems": count // 64, "chips_per_system": 64})
+    fsdp = training["fsdp"]
+    tensor = training["tp"] or 1
+    return {
+        "source_key": source_key,
+        "measured": f"tokens_per_second_per_chip: {run['result']['tokens_per_s_per_device']}",
+        "system": system, **cluster,
+        "model": MODELS[model["name"]], "sequence": model["seq_len"], "batch": training["global_batch_seqs"],
+        "precision": "fp8", "attention": "flash         # cuDNN fused attention", "dropout": "false",
+        "plan": {"tensor": tensor, "pipeline": training["pp"] or 1, "data": training["dp"], "virtual_stages": training["vp"] or 1,
+                 "micro_batch": training["micro_batch"], "sequence_parallel": "true" if tensor > 1 else "false",
+                 "recompute": "none", "zero": 3 if fsdp else 1},
+        "assumptions": [
+            "recompute none, sequence parallelism with tensor parallelism, distributed optimizer: the recipes' defaults (the table does not list them)",
+        ] + (["the table does not say how the GPUs sit in 72-GPU racks: taken as racks of 64 (16 trays of 4)"] if key in ("GB200", "GB300") and count > 72 else []),
+    }
+
+
+def maxtext(run):
+    """MaxText on one TPU slice: FSDP over the slice's ICI (optionally with tensor parallelism), head_dim 128 and
+    SwiGLU from MaxText's base.yml, the per-device batch as one micro-batch."""
+    training, model, hardware = run["training"], run["model"], run["hardware"]
+    tensor = training["tp"] or 1
+    notes = training["notes"] or ""
+    per_device = float(notes.split("per_device_batch_size=")[1].split(";")[0])
+    remat = training["activation_recompute"]
+    system = {"TPUv5e": ("google-tpu-v5e-pod", None), "TPUv4": ("google-tpu-v4-cube", None)}[hardware["chip_key"]]
+    return {
+        "source_key": "maxtext",
+        "measured": f"model_tflops_per_chip: {run['result']['tflops_per_device']}",
+        "system": system, "systems": 1,
+        "model_inline": {
+            "id": "maxtext-" + run["id"].split("-")[2], "name": model["name"], "layers": model["layers"], "hidden_size": model["hidden"],
+            "attention_heads": model["heads"], "key_value_heads": model["kv_heads"], "head_size": 128, "feed_forward_size": model["ffn"],
+            "feed_forward_activation": "swiglu", "vocabulary_size": model["vocab"], "position_embedding": "rotary",
+            "normalization": "rmsnorm", "tied_embeddings": "false",
+        },
+        "sequence": model["seq_len"], "batch": training["global_batch_seqs"],
+        "precision": "bf16", "attention": "flash         # Pallas flash attention (MaxText 'autoselected')", "dropout": "false",
+        "plan": {"tensor": tensor, "pipeline": 1, "data": hardware["count"] // tensor, "virtual_stages": 1,
+                 "micro_batch": int(per_device * tensor), "sequence_parallel": "false",
+                 "recompute": "full", "zero": 3},
+        "assumptions": [f"{remat}: counted as full recompute" if remat != "remat_policy=full" else "remat_policy=full: full recompute",
+                        "model shape: MaxText base.yml head_dim 128 and silu-linear (SwiGLU) feed-forward; untied output head"],
+    }
+
+
+def neuron(run):
+    """NeuronX Distributed on trn1.32xlarge: the table counts NeuronCores (2 per chip); degrees here are in chips."""
+    training, model, hardware = run["training"], run["model"], run["hardware"]
+    tensor_cores, pipeline, data_cores = training["tp"], training["pp"] or 1, training["dp"]
+    tensor = max(1, tensor_cores // 2)
+    chips = hardware["count"]
+    data = chips // (tensor * pipeline)
+    return {
+        "source_key": "aws-neuron-trn1",
+        "measured": f"tokens_per_second_per_chip: {run['result']['tokens_per_s_per_device']}",
+        "system": TRN1, "systems": chips // 16,
+        "model": MODELS[model["name"]], "sequence": model["seq_len"], "batch": training["global_batch_seqs"],
+        "precision": "bf16", "attention": "flash         # NKI flash attention", "dropout": "false",
+        "plan": {"tensor": tensor, "pipeline": pipeline, "data": data, "virtual_stages": 1,
+                 "micro_batch": training["micro_batch"], "sequence_parallel": "true" if tensor > 1 else "false",
+                 "recompute": "full", "zero": 1},
+        "assumptions": [f"the table's degrees count NeuronCores: tensor {tensor_cores} cores = {tensor} chips, data {data_cores} cores = {data} replicas of chips",
+                        "activation checkpointing is not stated in the table: taken as full recompute, as in the NxD tutorials"],
+    }
+
+
+NEMO_2407 = {"nemo2407-h100-gpt3-175b-128gpu", "nemo2407-h100-gpt3-175b-512gpu", "nemo2407-h100-llama2-7b-8gpu",
+             "nemo2407-h100-llama2-13b-16gpu", "nemo2407-h100-llama2-70b-64gpu"}
+
+
 def convert(run):
     """Returns (case, None) or (None, reason)."""
     if run["kind"] != "training":
@@ -67,11 +154,50 @@ def convert(run):
         return korthikanti(run), None
     if run["id"].startswith("mpt-") and key == "A100":
         return mosaic(run), None
+    training, model = run["training"], run["model"]
+    if model["moe_experts"]:
+        return None, "mixture of experts (issue: MoE, context parallelism and low precision)"
+    if (training["cp"] or 1) > 1:
+        return None, "context parallelism (issue: MoE, context parallelism and low precision)"
+    if "NVFP4" in (training["precision"] or ""):
+        return None, "NVFP4 training (issue: MoE, context parallelism and low precision)"
+    chunks = (training["pp"] or 1) * (training["vp"] or 1)
+    if model["layers"] and model["layers"] % chunks != 0:
+        return None, f"uneven pipeline split: {model['layers']} layers over {chunks} chunks (the recipe counts embedding and loss as layers)"
+    if run["id"] in NEMO_2407:
+        return nvidia(run, "nemo-24.07"), None
+    if run["id"].startswith("mbridge2511-"):
+        return nvidia(run, "megatron-bridge-25.11"), None
+    if run["id"].startswith("mbridge2606-"):
+        return nvidia(run, "megatron-bridge-26.06"), None
+    if run["id"].startswith("maxtext-") and (training["dp"] or 1) == 1 and key in ("TPUv5e",) or run["id"] == "maxtext-v4-22b-64chips":
+        return maxtext(run), None
+    if run["id"].startswith("maxtext-"):
+        return None, "several slices: FSDP inside each slice with data parallelism across them (hybrid sharding) is not expressible yet"
+    if run["id"].startswith("neuron-trn1-train-"):
+        return neuron(run), None
+    if run["id"].startswith("nemo2407-") and ("lora" in run["id"] or "sft" in run["id"]):
+        return None, "fine-tuning (LoRA or packed SFT sequences): not a pre-training step"
+    if run["id"].startswith("nemo2407-"):
+        return None, "vocabulary not in the published set (GPT3-5B/20B, Nemotron-3): the model cannot be written without guessing it"
     return None, f"{key}: not yet mapped to a catalogue system and framework settings"
 
 
 def write(run, case):
     system, fabric = case["system"]
+    cluster = [f"    system: {system}"]
+    if "chips" in case and "systems" not in case:
+        cluster.append(f"    chips: {case['chips']}")
+    else:
+        cluster.append(f"    count: {case['systems']}")
+    if "chips_per_system" in case:
+        cluster.append(f"    chips_per_system: {case['chips_per_system']}")
+    if fabric:
+        cluster.append(f"    fabric: {fabric}")
+    if "model_inline" in case:
+        model = ["  model:"] + [f"    {name}: {value}" for name, value in case["model_inline"].items()]
+    else:
+        model = [f"  model: {case['model']}"]
     lines = [
         f"# {run['id']}: {run['source']['name'].split(';')[0]}",
         "# Generated by tools/import-published-runs.py from shared/reference/validation/published-runs.json.",
@@ -83,10 +209,7 @@ def write(run, case):
         "scenario:",
         f"  name: {run['model']['name']} on {run['hardware']['count']} {run['hardware']['chip_key']}",
         "  cluster:",
-        f"    system: {system}",
-        f"    count: {case['systems']}",
-        f"    fabric: {fabric}",
-        f"  model: {case['model']}",
+    ] + cluster + model + [
         "  training:",
         f"    sequence_length: {case['sequence']}",
         f"    global_batch: {case['batch']}",
@@ -95,6 +218,8 @@ def write(run, case):
         f"    dropout: {case['dropout']}",
         "  plan:",
     ] + [f"    {name}: {value}" for name, value in case["plan"].items()]
+    if case.get("assumptions"):
+        lines[2:2] = ["# Assumed where the source is silent:"] + [f"#  - {item}" for item in case["assumptions"]]
     with open(os.path.join(ROOT, "validation", "cases", run["id"] + ".yaml"), "w") as handle:
         handle.write("\n".join(lines) + "\n")
 

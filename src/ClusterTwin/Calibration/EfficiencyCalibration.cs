@@ -22,6 +22,9 @@ public static class EfficiencyCalibration
     private const double GridHigh = 1.50;
     private const double GridStep = 0.005;
 
+    /// <summary>Below this many fitted runs, one factor scales both levels (two free levels would fit noise).</summary>
+    public const int JointFitBelow = 6;
+
     /// <summary>The fit and the cases it used.</summary>
     public sealed record Result(EfficiencyFit Fit, ImmutableArray<ValidationCase> Fitted, ImmutableArray<ValidationCase> HeldOut);
 
@@ -39,6 +42,15 @@ public static class EfficiencyCalibration
             throw new InputException("calibrate", $"no validation case of the {efficiency.Family} family is left to fit (held out: {string.Join(", ", heldOutSources)})");
         }
 
+        if (fitted.Length < JointFitBelow)
+        {
+            // Too few runs to tell the two levels apart: one factor scales both, keeping the ratio of the family the
+            // curves come from.
+            var origin = efficiency.CarriedFit ?? EfficiencyFit.None;
+            var (factor, _) = BestAlong(value => Objective(efficiency, fitted, value * origin.MatrixScale, value * origin.AttentionScale), 1.0, Objective(efficiency, fitted, origin.MatrixScale, origin.AttentionScale));
+            return Finish(efficiency, fitted, heldOut, heldOutSources, procedure, Math.Round(factor * origin.MatrixScale, 4), Math.Round(factor * origin.AttentionScale, 4));
+        }
+
         var (matrix, attention) = (1.0, 1.0);
         var best = Objective(efficiency, fitted, matrix, attention);
         for (var round = 0; round < 20; round++)
@@ -52,6 +64,11 @@ public static class EfficiencyCalibration
             }
         }
 
+        return Finish(efficiency, fitted, heldOut, heldOutSources, procedure, matrix, attention);
+    }
+
+    private static Result Finish(ChipEfficiency efficiency, ImmutableArray<ValidationCase> fitted, ImmutableArray<ValidationCase> heldOut, IReadOnlyCollection<string> heldOutSources, string procedure, double matrix, double attention)
+    {
         var fit = new EfficiencyFit(matrix, attention, procedure,
             [.. fitted.Select(item => item.SourceKey).Distinct().Order(StringComparer.Ordinal)],
             [.. heldOutSources.Order(StringComparer.Ordinal)], fitted.Length, MeanAbsoluteErrorPercent(efficiency, fitted, matrix, attention));
@@ -65,7 +82,7 @@ public static class EfficiencyCalibration
         [.. cases.Select(item =>
         {
             var ratio = item.Measured / item.Predicted(AnalyticalEngine.SimulateStep(item.Scenario with { Efficiency = efficiency }));
-            return item.Metric == MeasuredMetric.StepTime ? Math.Log(ratio) : -Math.Log(ratio);
+            return item.IsThroughput ? -Math.Log(ratio) : Math.Log(ratio);
         }).Order()];
 
     /// <summary>The <paramref name="fraction"/> quantile of sorted values, interpolated linearly between ranks.</summary>

@@ -17,10 +17,11 @@ internal static class EfficiencyReader
         {
             // Resolved once every family is read: see CarryOver.
             var from = reader.String(root, "carried_over_from", string.Empty);
-            var widening = reader.Number(root, "band_widening", string.Empty, 1, 10);
-            return family is null || provenance is null || from is null || widening is null
+            var ownFit = ReadFit(reader, reader.Mapping(root, "fit", string.Empty, required: false));
+            var widening = reader.Number(root, "band_widening", string.Empty, 1, 10, required: ownFit is null) ?? 1;
+            return family is null || provenance is null || from is null
                 ? null
-                : new ChipEfficiency(family, Placeholder, Placeholder, Placeholder, Placeholder, provenance) { CarriedOverFrom = from, BandWidening = widening.Value };
+                : new ChipEfficiency(family, Placeholder, Placeholder, Placeholder, Placeholder, provenance, ownFit) { CarriedOverFrom = from, BandWidening = widening, HasOwnFit = ownFit is not null };
         }
 
         var matrix = Curve<Flops>(reader, root, "matrix");
@@ -47,10 +48,14 @@ internal static class EfficiencyReader
             }
             else if (families.TryGetValue(from, out var source) && source.CarriedOverFrom is null)
             {
-                resolved[family] = new ChipEfficiency(family, source.MatrixShape, source.AttentionShape, source.Memory, source.ScaleUpCollective, efficiency.Provenance, source.Fit)
+                // The curves' shapes come over; the fitted levels are the family's own where it has measured runs.
+                resolved[family] = new ChipEfficiency(family, source.MatrixShape, source.AttentionShape, source.Memory, source.ScaleUpCollective, efficiency.Provenance,
+                    efficiency.HasOwnFit ? efficiency.Fit : source.Fit)
                 {
                     CarriedOverFrom = from,
                     BandWidening = efficiency.BandWidening,
+                    HasOwnFit = efficiency.HasOwnFit,
+                    CarriedFit = source.Fit,
                 };
             }
             else

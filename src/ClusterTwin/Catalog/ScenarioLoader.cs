@@ -78,12 +78,18 @@ public static class ScenarioLoader
             return null;
         }
 
-        reader.CheckKeys(map, path, "system", "count", "chips", "fabric");
+        reader.CheckKeys(map, path, "system", "count", "chips", "chips_per_system", "fabric");
         var systemId = reader.String(map, "system", path);
         AcceleratorSystem? system = null;
         if (systemId is not null && !catalog.Systems.TryGetValue(systemId, out system))
         {
             reader.Error(YamlReader.Child(map, "system"), YamlReader.Join(path, "system"), $"unknown system '{systemId}' (expected one of: {string.Join(", ", catalog.Systems.Keys)})");
+        }
+
+        var used = reader.Integer(map, "chips_per_system", path, 1, 1_000_000, required: false);
+        if (system is not null && used is { } part)
+        {
+            system = PartOf(reader, map, path, system, part);
         }
 
         int? count = null;
@@ -93,7 +99,12 @@ public static class ScenarioLoader
             if (chips is { } total && system is not null)
             {
                 var perSystem = system.Chips.Value;
-                if (total % perSystem != 0)
+                if (total < perSystem && used is null)
+                {
+                    system = PartOf(reader, map, path, system, (int)total);
+                    count = system is null ? null : 1;
+                }
+                else if (total % perSystem != 0)
                 {
                     reader.Error(YamlReader.Child(map, "chips"), YamlReader.Join(path, "chips"), $"{total} chips is not a whole number of {system.Name} ({perSystem} chips each); use count: {Math.Round(total / perSystem)} systems instead");
                 }
@@ -127,6 +138,50 @@ public static class ScenarioLoader
         }
 
         return new Cluster(system, count.Value, fabric ?? SingleSystemFabric);
+    }
+
+    /// <summary>
+    /// The first <paramref name="chips"/> chips of a switched or fully meshed system, as a run that uses part of a
+    /// rack does (8 GPUs of a GB200 NVL72). A torus has no such part: its slices are systems of their own.
+    /// </summary>
+    private static AcceleratorSystem? PartOf(YamlReader reader, YamlMappingNode map, string path, AcceleratorSystem system, int chips)
+    {
+        var topology = system.Topology;
+        var field = YamlReader.Join(path, YamlReader.Child(map, "chips_per_system") is null ? "chips" : "chips_per_system");
+        if (chips > system.Chips.Value)
+        {
+            reader.Error(map, field, $"{chips} chips is more than the {system.Chips.Value} of a {system.Name}");
+            return null;
+        }
+
+        if (chips == system.Chips.Value)
+        {
+            return system;
+        }
+
+        if (topology.Kind == ScaleUpTopologyKind.Torus)
+        {
+            reader.Error(map, field, $"part of a torus ({system.Name}) is not a system: use a catalogue system for the slice");
+            return null;
+        }
+
+        var inner = topology.Shape[0];
+        if (topology.Kind == ScaleUpTopologyKind.Switched && topology.Shape.Length > 1 && chips > inner && chips % inner != 0)
+        {
+            reader.Error(map, field, $"{chips} chips is not a whole number of the {inner}-chip first switch level of a {system.Name}");
+            return null;
+        }
+
+        System.Collections.Immutable.ImmutableArray<int> shape = topology.Kind == ScaleUpTopologyKind.Switched && topology.Shape.Length > 1 && chips > inner
+            ? [inner, chips / inner]
+            : [chips];
+        return system with
+        {
+            Id = $"{system.Id}[{chips}]",
+            Name = $"{chips} of the {system.Chips.Value} chips of a {system.Name}",
+            Chips = system.Chips with { Value = chips, Note = $"{chips} of the system's {system.Chips.Value} chips used" },
+            Topology = topology with { Shape = shape },
+        };
     }
 
     /// <summary>A cluster of one system never uses the scale-out fabric; this stands in when the scenario names none.</summary>

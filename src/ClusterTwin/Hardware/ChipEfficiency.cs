@@ -85,9 +85,15 @@ public sealed record ChipEfficiency
     /// <summary>The family whose curves and fit this one carries over, until it has measured runs of its own.</summary>
     public string? CarriedOverFrom { get; init; }
 
+    /// <summary>The fitted levels of the family the curves come from, for a family that carries another's curves over.</summary>
+    public EfficiencyFit? CarriedFit { get; init; }
+
+    /// <summary>Whether the levels were fitted to this family's own measured runs (false: borrowed with the curves).</summary>
+    public bool HasOwnFit { get; init; } = true;
+
     /// <summary>How much wider than the fitted residuals the band is: 1 for a fitted family, more for one that carries another's fit over.</summary>
     public double BandWidening { get; init; } = 1;
 
     /// <summary>The same curves with another fit.</summary>
-    public ChipEfficiency WithFit(EfficiencyFit fit) => new(Family, MatrixShape, AttentionShape, Memory, ScaleUpCollective, Provenance, fit) { CarriedOverFrom = CarriedOverFrom, BandWidening = BandWidening };
+    public ChipEfficiency WithFit(EfficiencyFit fit) => new(Family, MatrixShape, AttentionShape, Memory, ScaleUpCollective, Provenance, fit) { CarriedOverFrom = CarriedOverFrom, BandWidening = BandWidening, HasOwnFit = HasOwnFit, CarriedFit = CarriedFit };
 }

@@ -11,6 +11,12 @@ public enum MeasuredMetric
 
     /// <summary>Tokens trained per second per chip.</summary>
     TokensPerSecondPerChip,
+
+    /// <summary>
+    /// Model TFLOPS per chip in the convention of Megatron-LM, NeMo and MaxText before July 2025: forward and
+    /// backward as three forward passes, attention over the full sequence, no recompute.
+    /// </summary>
+    ModelTflopsPerChip,
 }
 
 /// <summary>A published, measured run and the scenario that reproduces it.</summary>
@@ -27,9 +33,18 @@ public sealed record ValidationCase(string Id, string Source, string SourceKey, 
     {
         MeasuredMetric.StepTime => result.StepTime.Seconds,
         MeasuredMetric.TokensPerSecondPerChip => result.TokensPerSecond / result.Chips,
+        MeasuredMetric.ModelTflopsPerChip => result.ModelFlopsPerStep.Operations / result.StepTime.Seconds / result.Chips / 1e12,
         _ => throw new InvalidOperationException($"unknown metric {Metric}"),
     };
 
+    /// <summary>Whether the metric grows as the step gets faster (a throughput) rather than slower (a time).</summary>
+    public bool IsThroughput => Metric != MeasuredMetric.StepTime;
+
     /// <summary>The metric's name in reports and JSON.</summary>
-    public string MetricName => Metric == MeasuredMetric.StepTime ? "stepTimeSeconds" : "tokensPerSecondPerChip";
+    public string MetricName => Metric switch
+    {
+        MeasuredMetric.StepTime => "stepTimeSeconds",
+        MeasuredMetric.TokensPerSecondPerChip => "tokensPerSecondPerChip",
+        _ => "modelTflopsPerChip",
+    };
 }

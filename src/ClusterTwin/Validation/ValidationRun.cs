@@ -61,9 +61,7 @@ public static class ValidationRun
         outcomes.Count == 0 ? 0 : outcomes.Count(outcome => outcome.WithinBand) / (double)outcomes.Count;
 
     /// <summary>The step-time band in the case's metric: a throughput's band is the inverse of the time's.</summary>
-    private static (double Low, double High) Band(ValidationCase item, TrainingStepResult result) => item.Metric switch
-    {
-        MeasuredMetric.StepTime => (result.StepTimeLow.Seconds, result.StepTimeHigh.Seconds),
-        _ => (item.Predicted(result) * result.StepTime.Seconds / result.StepTimeHigh.Seconds, item.Predicted(result) * result.StepTime.Seconds / result.StepTimeLow.Seconds),
-    };
+    private static (double Low, double High) Band(ValidationCase item, TrainingStepResult result) => item.IsThroughput
+        ? (item.Predicted(result) * result.StepTime.Seconds / result.StepTimeHigh.Seconds, item.Predicted(result) * result.StepTime.Seconds / result.StepTimeLow.Seconds)
+        : (result.StepTimeLow.Seconds, result.StepTimeHigh.Seconds);
 }

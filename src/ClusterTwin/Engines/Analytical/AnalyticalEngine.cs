@@ -56,7 +56,8 @@ public static class AnalyticalEngine
         }
 
         var peak = cluster.Chip.PeakRate(job.Precision)!.Value;
-        var kernels = new KernelCost(peak, cluster.Chip.MemoryBandwidth.Value, efficiency);
+        var attentionPeak = cluster.Chip.PeakRate(Precision.Bf16) is { } bf16 && bf16 < peak ? bf16 : peak;
+        var kernels = new KernelCost(peak, attentionPeak, cluster.Chip.MemoryBandwidth.Value, efficiency);
         var collectives = new CollectiveCost(cluster, efficiency);
         var strides = RankStrides.Of(plan);
         var tensorGroup = GroupPlacement.Place(cluster, plan.TensorParallelism, strides.Tensor);

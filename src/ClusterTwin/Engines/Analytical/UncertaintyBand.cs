@@ -24,7 +24,7 @@ internal static class UncertaintyBand
         var widening = efficiency.BandWidening;
         var sources = ImmutableArray.CreateBuilder<string>();
         sources.Add(efficiency.Fit.Cases > 0
-            ? $"residuals of {efficiency.Fit.Cases} measured runs fitted for {efficiency.CarriedOverFrom ?? efficiency.Family}" +
+            ? $"residuals of {efficiency.Fit.Cases} measured runs fitted for {(efficiency.HasOwnFit ? efficiency.Family : efficiency.CarriedOverFrom)}" +
               (widening > 1 ? $", widened {widening:0.#}x because {scenario.Cluster.Chip.Family} has no measured runs of its own" : string.Empty)
             : "no calibration: a step 30% either way");
 

@@ -5,9 +5,10 @@ namespace ClusterTwin.Performance.Kernels;
 
 /// <summary>Roofline cost of one kernel on one chip: the slower of its compute and its memory traffic.</summary>
 /// <param name="PeakRate">The chip's dense peak matrix rate at the job's precision.</param>
+/// <param name="AttentionPeakRate">The peak rate fused attention runs at: BF16 even in FP8 training (Transformer Engine's default).</param>
 /// <param name="MemoryBandwidth">The chip's high-bandwidth memory bandwidth.</param>
 /// <param name="Efficiency">The chip family's efficiency curves.</param>
-public sealed record KernelCost(FlopRate PeakRate, Bandwidth MemoryBandwidth, ChipEfficiency Efficiency)
+public sealed record KernelCost(FlopRate PeakRate, FlopRate AttentionPeakRate, Bandwidth MemoryBandwidth, ChipEfficiency Efficiency)
 {
     /// <summary>Time of a kernel doing <paramref name="work"/> and moving <paramref name="traffic"/>.</summary>
     public Duration Time(KernelKind kind, Flops work, Bytes traffic)
@@ -18,8 +19,8 @@ public sealed record KernelCost(FlopRate PeakRate, Bandwidth MemoryBandwidth, Ch
             return memoryTime;
         }
 
-        var curve = kind == KernelKind.FusedAttention ? Efficiency.Attention : Efficiency.Matrix;
-        var computeTime = work / (PeakRate * curve.At(work.Operations));
+        var (curve, peak) = kind == KernelKind.FusedAttention ? (Efficiency.Attention, AttentionPeakRate) : (Efficiency.Matrix, PeakRate);
+        var computeTime = work / (peak * curve.At(work.Operations));
         return Duration.Max(computeTime, memoryTime);
     }
 

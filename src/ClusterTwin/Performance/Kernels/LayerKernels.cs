@@ -23,7 +23,6 @@ public static class LayerKernels
         double tokens = (double)plan.MicroBatchSize * job.SequenceLength;
         double hidden = model.HiddenSize;
         var bytes = job.Precision.BytesPerElement() < 2 ? 2.0 : job.Precision.BytesPerElement();
-        var matrixBytes = job.Precision.BytesPerElement();
         double queryWidth = model.QueryWidth / tensor;
         var keyValueWidth = model.KeyValueWidthPerRank(plan.TensorParallelism);
         double feedForward = model.FeedForwardSize / tensor;
@@ -33,11 +32,8 @@ public static class LayerKernels
         var replicated = plan.SequenceParallelism ? tokens / tensor : tokens;
         var dropoutMasks = job.Dropout ? 1.0 : 0.0;
 
-        var operators = new List<Kernel>(12)
-        {
-            Elementwise("attention norm", replicated * hidden * bytes * 2),
-            Matmul("query-key-value projection", tokens, hidden, queryWidth + (2 * keyValueWidth), matrixBytes),
-        };
+        var operators = new List<Kernel>(16) { Elementwise("attention norm", replicated * hidden * bytes * 2) };
+        AddMatmul(operators, "query-key-value projection", tokens, hidden, queryWidth + (2 * keyValueWidth), job);
 
         if (job.Attention == AttentionKernel.Flash)
         {
@@ -60,13 +56,13 @@ public static class LayerKernels
             operators.Add(Batched("attention over values", sequences * heads, sequence, sequence, model.HeadSize, bytes, KernelRegion.AttentionCore));
         }
 
-        operators.Add(Matmul("output projection", tokens, queryWidth, hidden, matrixBytes));
+        AddMatmul(operators, "output projection", tokens, queryWidth, hidden, job);
         operators.Add(Elementwise("residual and dropout", replicated * hidden * ((bytes * 3) + dropoutMasks)));
         operators.Add(Elementwise("feed-forward norm", replicated * hidden * bytes * 2));
         var upProjections = model.Activation == FeedForwardActivation.SwiGlu ? 2 : 1;
-        operators.Add(Matmul("feed-forward up projection", tokens, hidden, feedForward * upProjections, matrixBytes));
+        AddMatmul(operators, "feed-forward up projection", tokens, hidden, feedForward * upProjections, job);
         operators.Add(Elementwise(model.Activation == FeedForwardActivation.SwiGlu ? "SwiGLU" : "GeLU", tokens * feedForward * bytes * (upProjections + 1)));
-        operators.Add(Matmul("feed-forward down projection", tokens, feedForward, hidden, matrixBytes));
+        AddMatmul(operators, "feed-forward down projection", tokens, feedForward, hidden, job);
         operators.Add(Elementwise("residual and dropout", replicated * hidden * ((bytes * 3) + dropoutMasks)));
         return [.. operators];
     }
@@ -93,10 +89,25 @@ public static class LayerKernels
         return [Elementwise("embedding lookup", tokens * model.HiddenSize * bytes * 2 / (plan.SequenceParallelism ? plan.TensorParallelism : 1))];
     }
 
+    /// <summary>
+    /// A projection; under FP8 preceded by the cast of its input (read BF16, write FP8, with the scale's amax), which
+    /// Transformer Engine runs as a memory-bound kernel, and whose backward casts the incoming gradient the same way.
+    /// </summary>
+    private static void AddMatmul(List<Kernel> kernels, string name, double rows, double inner, double columns, TrainingJob job)
+    {
+        var elementBytes = job.Precision.BytesPerElement();
+        if (elementBytes < 2)
+        {
+            kernels.Add(Elementwise($"{name}: FP8 cast", rows * inner * (2 + elementBytes)));
+        }
+
+        kernels.Add(Matmul(name, rows, inner, columns, elementBytes));
+    }
+
     private static Kernel Matmul(string name, double rows, double inner, double columns, double elementBytes) =>
         new(name, KernelKind.Matrix, KernelRegion.Layer,
             Flops.FromOperations(2 * rows * inner * columns),
-            Bytes.FromCount(((rows * inner) + (inner * columns) + (rows * columns)) * elementBytes),
+            Bytes.FromCount((((rows * inner) + (inner * columns)) * elementBytes) + (rows * columns * Math.Max(2, elementBytes))),
             2);
 
     private static Kernel Batched(string name, double batch, double rows, double inner, double columns, double elementBytes, KernelRegion region) =>
