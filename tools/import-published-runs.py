@@ -97,11 +97,13 @@ def maxtext(run):
     notes = training["notes"] or ""
     per_device = float(notes.split("per_device_batch_size=")[1].split(";")[0])
     remat = training["activation_recompute"]
-    system = {"TPUv5e": ("google-tpu-v5e-pod", None), "TPUv4": ("google-tpu-v4-cube", None)}[hardware["chip_key"]]
+    slices = training["dp"] or 1
+    system = {"TPUv5e": ("google-tpu-v5e-pod", "google-datacenter-network" if slices > 1 else None), "TPUv4": ("google-tpu-v4-cube", None)}[hardware["chip_key"]]
+    chips_per_slice = hardware["count"] // slices
     return {
         "source_key": "maxtext",
         "measured": f"model_tflops_per_chip: {run['result']['tflops_per_device']}",
-        "system": system, "systems": 1,
+        "system": system, "systems": slices,
         "model_inline": {
             "id": "maxtext-" + run["id"].split("-")[2], "name": model["name"], "layers": model["layers"], "hidden_size": model["hidden"],
             "attention_heads": model["heads"], "key_value_heads": model["kv_heads"], "head_size": 128, "feed_forward_size": model["ffn"],
@@ -112,7 +114,7 @@ def maxtext(run):
         "precision": "bf16", "attention": "flash         # Pallas flash attention (MaxText 'autoselected')", "dropout": "false",
         "plan": {"tensor": tensor, "pipeline": 1, "data": hardware["count"] // tensor, "virtual_stages": 1,
                  "micro_batch": int(per_device * tensor), "sequence_parallel": "false",
-                 "recompute": "full", "zero": 3},
+                 "recompute": "full", "zero": 3, **({"sharding": chips_per_slice // tensor} if slices > 1 else {})},
         "assumptions": [f"{remat}: counted as full recompute" if remat != "remat_policy=full" else "remat_policy=full: full recompute",
                         "model shape: MaxText base.yml head_dim 128 and silu-linear (SwiGLU) feed-forward; untied output head"],
     }
@@ -170,10 +172,10 @@ def convert(run):
         return nvidia(run, "megatron-bridge-25.11"), None
     if run["id"].startswith("mbridge2606-"):
         return nvidia(run, "megatron-bridge-26.06"), None
-    if run["id"].startswith("maxtext-") and (training["dp"] or 1) == 1 and key in ("TPUv5e",) or run["id"] == "maxtext-v4-22b-64chips":
+    if run["id"].startswith("maxtext-") and key == "TPUv5e" or run["id"] == "maxtext-v4-22b-64chips":
         return maxtext(run), None
     if run["id"].startswith("maxtext-"):
-        return None, "several slices: FSDP inside each slice with data parallelism across them (hybrid sharding) is not expressible yet"
+        return None, "TPU v4 slice of 192, 384 or 512 chips: its ICI shape (and whether it wraps around) is not in the catalogue yet"
     if run["id"].startswith("neuron-trn1-train-"):
         return neuron(run), None
     if run["id"].startswith("nemo2407-") and ("lora" in run["id"] or "sft" in run["id"]):

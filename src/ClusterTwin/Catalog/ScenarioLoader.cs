@@ -243,7 +243,7 @@ public static class ScenarioLoader
             return null;
         }
 
-        reader.CheckKeys(map, path, "tensor", "pipeline", "data", "virtual_stages", "micro_batch", "sequence_parallel", "recompute", "zero", "overlap_gradient_reduction", "order");
+        reader.CheckKeys(map, path, "tensor", "pipeline", "data", "virtual_stages", "micro_batch", "sequence_parallel", "recompute", "zero", "overlap_gradient_reduction", "order", "sharding");
         var tensor = reader.Integer(map, "tensor", path, 1, 1_000_000, required: false) ?? 1;
         var pipeline = reader.Integer(map, "pipeline", path, 1, 1_000_000, required: false) ?? 1;
         var data = reader.Integer(map, "data", path, 1, 100_000_000, required: false);
@@ -271,6 +271,7 @@ public static class ScenarioLoader
         var zero = reader.Integer(map, "zero", path, 0, 3, required: false) ?? 1;
         var overlap = reader.Boolean(map, "overlap_gradient_reduction", path) ?? true;
         var order = reader.Enumeration(map, "order", path, Orders, required: false) ?? RankOrder.TensorDataPipeline;
-        return data is null ? null : new ParallelPlan(tensor, pipeline, data.Value, microBatch, virtualStages, sequenceParallel, recompute, zero, overlap, order);
+        var sharding = reader.Integer(map, "sharding", path, 1, 100_000_000, required: false) ?? 0;
+        return data is null ? null : new ParallelPlan(tensor, pipeline, data.Value, microBatch, virtualStages, sequenceParallel, recompute, zero, overlap, order, sharding);
     }
 }

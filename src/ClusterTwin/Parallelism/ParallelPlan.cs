@@ -26,6 +26,10 @@ public enum RecomputePolicy
 /// <param name="ZeroStage">0: none; 1: optimizer state sharded; 2: and gradients; 3: and weights (FSDP).</param>
 /// <param name="OverlapGradientReduction">Overlap the data-parallel gradient reduction with the backward pass.</param>
 /// <param name="Order">How ranks are numbered across the dimensions, which decides what shares a scale-up domain.</param>
+/// <param name="ShardingGroup">
+/// Data-parallel ranks that share one copy of the sharded state (hybrid sharding: FSDP inside a group, replicas across
+/// groups, as MaxText does across TPU slices); 0 means the whole data-parallel dimension.
+/// </param>
 public sealed record ParallelPlan(
     int TensorParallelism,
     int PipelineParallelism,
@@ -36,8 +40,15 @@ public sealed record ParallelPlan(
     RecomputePolicy Recompute = RecomputePolicy.None,
     int ZeroStage = 1,
     bool OverlapGradientReduction = true,
-    RankOrder Order = RankOrder.TensorDataPipeline)
+    RankOrder Order = RankOrder.TensorDataPipeline,
+    int ShardingGroup = 0)
 {
+    /// <summary>Data-parallel ranks the ZeRO state is sharded over.</summary>
+    public int ShardingDegree => ShardingGroup > 0 ? ShardingGroup : DataParallelism;
+
+    /// <summary>Replicas of the sharded state: data-parallel groups that all-reduce their gradient shards.</summary>
+    public int ReplicaGroups => DataParallelism / ShardingDegree;
+
     /// <summary>Chips the plan occupies.</summary>
     public long Chips => (long)TensorParallelism * PipelineParallelism * DataParallelism;
 }

@@ -58,6 +58,11 @@ public static class PlanChecks
             problems.Add("virtual pipeline stages need pipeline parallelism above 1");
         }
 
+        if (plan.ShardingGroup < 0 || (plan.ShardingGroup > 0 && plan.DataParallelism % plan.ShardingGroup != 0))
+        {
+            problems.Add($"the sharding group of {plan.ShardingGroup} does not divide data parallelism {plan.DataParallelism}");
+        }
+
         if (plan.ZeroStage is < 0 or > 3)
         {
             problems.Add($"ZeRO stage {plan.ZeroStage} does not exist (expected 0, 1, 2 or 3)");

@@ -90,4 +90,13 @@ public class MemoryModelTests
         Assert.True(interleaved.Activations.Count > plain.Activations.Count * 1.2);
         Assert.True(interleaved.Activations.Count < plain.Activations.Count * (1 + (7.0 / 24) + 0.05));
     }
+
+    [Fact]
+    public void HybridSharding_ShardsOverTheGroupOnly()
+    {
+        var whole = MemoryModel.PerChip(Gpt175, Job(), new ParallelPlan(8, 8, 8, 1, ZeroStage: 3));
+        var hybrid = MemoryModel.PerChip(Gpt175, Job(), new ParallelPlan(8, 8, 8, 1, ZeroStage: 3, ShardingGroup: 2));
+        Within.Relative(whole.OptimizerState.Count * 4, hybrid.OptimizerState.Count, 1e-12);
+        Within.Relative(whole.Weights.Count * 4, hybrid.Weights.Count, 1e-12);
+    }
 }

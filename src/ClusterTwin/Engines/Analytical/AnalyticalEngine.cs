@@ -61,7 +61,8 @@ public static class AnalyticalEngine
         var collectives = new CollectiveCost(cluster, efficiency);
         var strides = RankStrides.Of(plan);
         var tensorGroup = GroupPlacement.Place(cluster, plan.TensorParallelism, strides.Tensor);
-        var dataGroup = GroupPlacement.Place(cluster, plan.DataParallelism, strides.Data);
+        var dataGroup = GroupPlacement.Place(cluster, plan.ShardingDegree, strides.Data);
+        var replicaGroup = GroupPlacement.Place(cluster, plan.ReplicaGroups, strides.Data * plan.ShardingDegree);
         var pipelineGroup = GroupPlacement.PlaceNeighbours(cluster, plan.PipelineParallelism, strides.Pipeline);
 
         var pipeline = plan.PipelineParallelism;
@@ -87,8 +88,9 @@ public static class AnalyticalEngine
         var bubbleFraction = (pipeline - 1) / (double)plan.VirtualStages;
 
         var parametersPerChip = StageParameters.Of(model, plan).Heaviest;
-        var dataParallel = DataParallelExposed(plan, job, collectives, dataGroup, parametersPerChip, slowest, microBatches);
-        var optimizerParameters = parametersPerChip / (plan.ZeroStage >= 1 ? plan.DataParallelism : 1);
+        var dataParallel = DataParallelExposed(plan, job, collectives, dataGroup, parametersPerChip, slowest, microBatches) +
+                           ReplicaReduction(plan, collectives, replicaGroup, parametersPerChip, slowest);
+        var optimizerParameters = parametersPerChip / (plan.ZeroStage >= 1 ? plan.ShardingDegree : 1);
         var optimizerTraffic = Bytes.FromCount(optimizerParameters * OptimizerTrafficPerParameter);
         var optimizer = kernels.Time(KernelKind.Memory, Flops.Zero, optimizerTraffic);
 
@@ -105,7 +107,7 @@ public static class AnalyticalEngine
         var memory = MemoryModel.PerChip(model, job, plan);
         var capacity = cluster.Chip.MemoryCapacity.Value;
         var warnings = new List<string>();
-        foreach (var (name, group) in new[] { ("tensor", tensorGroup), ("data", dataGroup), ("pipeline", pipelineGroup) })
+        foreach (var (name, group) in new[] { ("tensor", tensorGroup), ("data", dataGroup), ("replica", replicaGroup), ("pipeline", pipelineGroup) })
         {
             if (!group.Aligned)
             {
@@ -229,7 +231,7 @@ public static class AnalyticalEngine
     /// </summary>
     private static Duration DataParallelExposed(ParallelPlan plan, TrainingJob job, CollectiveCost collectives, CommunicationGroup dataGroup, double parametersPerChip, StageCost slowest, double microBatches)
     {
-        if (plan.DataParallelism == 1)
+        if (plan.ShardingDegree == 1)
         {
             return Duration.Zero;
         }
@@ -248,6 +250,22 @@ public static class AnalyticalEngine
             2 => (Exposed(reduceScatter, backwardWindow) * microBatches) + Exposed(allGather, forwardWindow),
             _ => (Exposed(reduceScatter + allGather, backwardWindow) + Exposed(allGather, forwardWindow)) * microBatches,
         };
+    }
+
+    /// <summary>
+    /// Under hybrid sharding, each sharding group's gradient shard is all-reduced across the replica groups once per
+    /// step, after the last backward pass (hidden behind it where overlap is on).
+    /// </summary>
+    private static Duration ReplicaReduction(ParallelPlan plan, CollectiveCost collectives, CommunicationGroup replicaGroup, double parametersPerChip, StageCost slowest)
+    {
+        if (plan.ReplicaGroups == 1)
+        {
+            return Duration.Zero;
+        }
+
+        var shard = Bytes.FromCount(parametersPerChip * MemoryModel.GradientBytesPerParameter / (plan.ZeroStage >= 1 ? plan.ShardingDegree : 1));
+        var window = plan.OverlapGradientReduction ? (slowest.Compute * (2.0 / 3)) + slowest.Recompute : Duration.Zero;
+        return Exposed(collectives.Time(CollectiveKind.AllReduce, replicaGroup, shard), window);
     }
 
     private static Duration Exposed(Duration communication, Duration window) => Duration.Max(Duration.Zero, communication - window);

@@ -98,7 +98,7 @@ public static class MemoryModel
 
     private static MemoryBreakdown Breakdown(double parameters, double activations, ModelArchitecture model, TrainingJob job, ParallelPlan plan)
     {
-        double data = plan.DataParallelism;
+        double data = plan.ShardingDegree;
         var weightBytes = job.Precision.BytesPerElement() < 2 ? job.Precision.BytesPerElement() : 2;
         var weights = parameters * weightBytes / (plan.ZeroStage >= 3 ? data : 1);
         var gradients = parameters * GradientBytesPerParameter / (plan.ZeroStage >= 2 ? data : 1);
