@@ -41,7 +41,8 @@ public sealed class ValidateCommand(IAnsiConsole console) : Command<ValidateComm
             throw new InputException(missing, "validation case folder not found");
         }
 
-        var summary = ValidationSummary.Of(ValidationRun.Run(folders.SelectMany(folder => ValidationCaseLoader.LoadAll(folder, catalog))));
+        var cases = folders.SelectMany(folder => ValidationCaseLoader.LoadAll(folder, catalog)).ToArray();
+        var summary = ValidationSummary.Of(ValidationRun.Run(cases, CrossValidation.HeldOutPredictions(catalog, cases)));
         if (settings.Markdown is not null)
         {
             File.WriteAllText(settings.Markdown, ValidationReport.Markdown(summary));

@@ -12,11 +12,11 @@ public static class ValidationReport
     public static void Write(IAnsiConsole console, ValidationSummary summary)
     {
         var table = new Table().Border(TableBorder.Rounded).Title("Predicted vs measured");
-        table.AddColumns("case", "metric", "measured", "predicted", "band (P10-P90)", "error", "in band");
+        table.AddColumns("case", "metric", "measured", "predicted", "band (P10-P90)", "error", "held-out error", "in band");
         foreach (var outcome in summary.Outcomes)
         {
-            table.AddRow(outcome.Case.Id, outcome.Case.MetricName, Value(outcome.Measured), Value(outcome.Predicted),
-                $"{Value(outcome.PredictedLow)} - {Value(outcome.PredictedHigh)}", Signed(outcome.ErrorPercent), outcome.WithinBand ? "yes" : "[red]no[/]");
+            table.AddRow(outcome.Case.Id + (outcome.Fits ? string.Empty : " [yellow](over memory)[/]"), outcome.Case.MetricName, Value(outcome.Measured), Value(outcome.Predicted),
+                $"{Value(outcome.PredictedLow)} - {Value(outcome.PredictedHigh)}", Signed(outcome.ErrorPercent), HeldOut(outcome), outcome.WithinBand ? "yes" : "[red]no[/]");
         }
 
         console.Write(table);
@@ -24,7 +24,7 @@ public static class ValidationReport
         console.Write(GroupTable("By source", summary.BySource));
         var overall = summary.Overall;
         console.MarkupLineInterpolated(
-            $"{overall.Count} cases: mean absolute error {overall.MeanAbsoluteErrorPercent:0.00}%, worst {overall.MaximumAbsoluteErrorPercent:0.00}%, band coverage {overall.BandCoverage:0%}");
+            $"{overall.Count} cases: mean absolute error {overall.MeanAbsoluteErrorPercent:0.00}%, worst {overall.MaximumAbsoluteErrorPercent:0.00}%, band coverage {overall.BandCoverage:0%}; held out ({overall.HeldOutCount} cases): mean {overall.HeldOutMeanAbsoluteErrorPercent:0.00}%, worst {overall.HeldOutMaximumAbsoluteErrorPercent:0.00}%");
     }
 
     /// <summary>The JSON document: <c>cases[]</c> and <c>summary</c> with its groups.</summary>
@@ -42,7 +42,10 @@ public static class ValidationReport
             predictedHigh = outcome.PredictedHigh,
             measured = outcome.Measured,
             errorPercent = outcome.ErrorPercent,
+            heldOutPredicted = outcome.HeldOutPredicted,
+            heldOutErrorPercent = outcome.HeldOutErrorPercent,
             withinBand = outcome.WithinBand,
+            fits = outcome.Fits,
         }),
         summary = new
         {
@@ -50,6 +53,9 @@ public static class ValidationReport
             meanAbsErrorPercent = summary.Overall.MeanAbsoluteErrorPercent,
             maxAbsErrorPercent = summary.Overall.MaximumAbsoluteErrorPercent,
             bandCoverage = summary.Overall.BandCoverage,
+            heldOutCount = summary.Overall.HeldOutCount,
+            heldOutMeanAbsErrorPercent = summary.Overall.HeldOutMeanAbsoluteErrorPercent,
+            heldOutMaxAbsErrorPercent = summary.Overall.HeldOutMaximumAbsoluteErrorPercent,
             byFamily = summary.ByFamily.Select(Group),
             bySource = summary.BySource.Select(Group),
         },
@@ -67,17 +73,22 @@ public static class ValidationReport
         page.AppendLine("prediction gives for the measurement ([calibration.md](calibration.md)).");
         page.AppendLine();
         page.AppendLine(CultureInfo.InvariantCulture, $"**{overall.Count} cases: mean absolute error {overall.MeanAbsoluteErrorPercent:0.0}%, worst {overall.MaximumAbsoluteErrorPercent:0.0}%, band coverage {overall.BandCoverage:0%}.**");
+        page.AppendLine(CultureInfo.InvariantCulture, $"**Held out ({overall.HeldOutCount} cases predicted by a calibration that never saw them): mean absolute error {overall.HeldOutMeanAbsoluteErrorPercent:0.0}%, worst {overall.HeldOutMaximumAbsoluteErrorPercent:0.0}%.**");
+        page.AppendLine();
+        page.AppendLine("The held-out prediction refits the chip family's levels without the case's source (families with two sources or");
+        page.AppendLine("more) or without the case itself (families with one source); a family with one case has none. A case marked");
+        page.AppendLine("*over memory* is one the model predicts does not fit: runs at the edge of memory often slow down.");
         page.AppendLine();
         AppendGroups(page, "By chip family", "family", summary.ByFamily);
         AppendGroups(page, "By source", "source", summary.BySource);
         page.AppendLine("## Every case");
         page.AppendLine();
-        page.AppendLine("| case | source | metric | measured | predicted | band | error | in band |");
-        page.AppendLine("|---|---|---|---|---|---|---|---|");
+        page.AppendLine("| case | source | metric | measured | predicted | band | error | held-out error | in band |");
+        page.AppendLine("|---|---|---|---|---|---|---|---|---|");
         foreach (var outcome in summary.Outcomes)
         {
             page.AppendLine(CultureInfo.InvariantCulture,
-                $"| {outcome.Case.Id} | {outcome.Case.SourceKey} | {outcome.Case.MetricName} | {Value(outcome.Measured)} | {Value(outcome.Predicted)} | {Value(outcome.PredictedLow)} - {Value(outcome.PredictedHigh)} | {Signed(outcome.ErrorPercent)} | {(outcome.WithinBand ? "yes" : "no")} |");
+                $"| {outcome.Case.Id}{(outcome.Fits ? string.Empty : " (over memory)")} | {outcome.Case.SourceKey} | {outcome.Case.MetricName} | {Value(outcome.Measured)} | {Value(outcome.Predicted)} | {Value(outcome.PredictedLow)} - {Value(outcome.PredictedHigh)} | {Signed(outcome.ErrorPercent)} | {HeldOut(outcome)} | {(outcome.WithinBand ? "yes" : "no")} |");
         }
 
         return page.ToString();
@@ -90,17 +101,21 @@ public static class ValidationReport
         meanAbsErrorPercent = group.MeanAbsoluteErrorPercent,
         maxAbsErrorPercent = group.MaximumAbsoluteErrorPercent,
         bandCoverage = group.BandCoverage,
+        heldOutCount = group.HeldOutCount,
+        heldOutMeanAbsErrorPercent = group.HeldOutMeanAbsoluteErrorPercent,
+        heldOutMaxAbsErrorPercent = group.HeldOutMaximumAbsoluteErrorPercent,
     };
 
     private static void AppendGroups(StringBuilder page, string title, string column, IEnumerable<ValidationGroup> groups)
     {
         page.AppendLine(CultureInfo.InvariantCulture, $"## {title}");
         page.AppendLine();
-        page.AppendLine(CultureInfo.InvariantCulture, $"| {column} | cases | mean absolute error | worst | band coverage |");
-        page.AppendLine("|---|---|---|---|---|");
+        page.AppendLine(CultureInfo.InvariantCulture, $"| {column} | cases | mean absolute error | worst | band coverage | held out: cases | mean | worst |");
+        page.AppendLine("|---|---|---|---|---|---|---|---|");
         foreach (var group in groups)
         {
-            page.AppendLine(CultureInfo.InvariantCulture, $"| {group.Name} | {group.Count} | {group.MeanAbsoluteErrorPercent:0.0}% | {group.MaximumAbsoluteErrorPercent:0.0}% | {group.BandCoverage:0%} |");
+            page.AppendLine(CultureInfo.InvariantCulture,
+                $"| {group.Name} | {group.Count} | {group.MeanAbsoluteErrorPercent:0.0}% | {group.MaximumAbsoluteErrorPercent:0.0}% | {group.BandCoverage:0%} | {group.HeldOutCount} | {group.HeldOutMeanAbsoluteErrorPercent:0.0}% | {group.HeldOutMaximumAbsoluteErrorPercent:0.0}% |");
         }
 
         page.AppendLine();
@@ -109,17 +124,22 @@ public static class ValidationReport
     private static Table GroupTable(string title, IEnumerable<ValidationGroup> groups)
     {
         var table = new Table().Border(TableBorder.Rounded).Title(title);
-        table.AddColumns("group", "cases", "mean abs. error", "worst", "band coverage");
+        table.AddColumns("group", "cases", "mean abs. error", "worst", "band coverage", "held-out mean", "held-out worst");
         foreach (var group in groups)
         {
-            table.AddRow(group.Name, group.Count.ToString(CultureInfo.InvariantCulture), $"{group.MeanAbsoluteErrorPercent.ToString("0.0", CultureInfo.InvariantCulture)}%",
-                $"{group.MaximumAbsoluteErrorPercent.ToString("0.0", CultureInfo.InvariantCulture)}%", group.BandCoverage.ToString("0%", CultureInfo.InvariantCulture));
+            table.AddRow(group.Name, group.Count.ToString(CultureInfo.InvariantCulture), Percent(group.MeanAbsoluteErrorPercent), Percent(group.MaximumAbsoluteErrorPercent),
+                group.BandCoverage.ToString("0%", CultureInfo.InvariantCulture),
+                group.HeldOutCount > 0 ? Percent(group.HeldOutMeanAbsoluteErrorPercent) : "-", group.HeldOutCount > 0 ? Percent(group.HeldOutMaximumAbsoluteErrorPercent) : "-");
         }
 
         return table;
     }
 
+    private static string Percent(double percent) => percent.ToString("0.0", CultureInfo.InvariantCulture) + "%";
+
     private static string Value(double value) => value.ToString(value >= 100 ? "0" : "0.000", CultureInfo.InvariantCulture);
+
+    private static string HeldOut(ValidationOutcome outcome) => outcome.HeldOutErrorPercent is { } error ? Signed(error) : "-";
 
     private static string Signed(double percent) => percent.ToString("+0.0;-0.0", CultureInfo.InvariantCulture) + "%";
 }

@@ -31,12 +31,17 @@ public static class EfficiencyCalibration
     /// <summary>Fits <paramref name="efficiency"/>'s levels on the cases of its family, keeping out <paramref name="heldOutSources"/>.</summary>
     public static Result Fit(ChipEfficiency efficiency, IEnumerable<ValidationCase> cases, IReadOnlyCollection<string> heldOutSources, string procedure)
     {
-        var family = cases.Where(item => item.Scenario.Cluster.Chip.Family == efficiency.Family).ToArray();
-
         // Invalid plans stop the fit with their reasons instead of feeding it a prediction of zero.
+        var family = cases.Where(item => item.Scenario.Cluster.Chip.Family == efficiency.Family).ToArray();
         _ = ValidationRun.Run(family);
-        var fitted = family.Where(item => !heldOutSources.Contains(item.SourceKey)).ToImmutableArray();
-        var heldOut = family.Where(item => heldOutSources.Contains(item.SourceKey)).ToImmutableArray();
+        return Fit(efficiency, family, item => heldOutSources.Contains(item.SourceKey), heldOutSources, procedure);
+    }
+
+    /// <summary>Fits on the family's cases that <paramref name="isHeldOut"/> leaves in (cross-validation calls this once per fold).</summary>
+    public static Result Fit(ChipEfficiency efficiency, IReadOnlyCollection<ValidationCase> family, Func<ValidationCase, bool> isHeldOut, IReadOnlyCollection<string> heldOutSources, string procedure)
+    {
+        var fitted = family.Where(item => !isHeldOut(item)).ToImmutableArray();
+        var heldOut = family.Where(isHeldOut).ToImmutableArray();
         if (fitted.Length == 0)
         {
             throw new InputException("calibrate", $"no validation case of the {efficiency.Family} family is left to fit (held out: {string.Join(", ", heldOutSources)})");

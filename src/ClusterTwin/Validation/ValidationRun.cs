@@ -11,8 +11,15 @@ namespace ClusterTwin.Validation;
 /// <param name="PredictedLow">Low end of the predicted band, in the metric's units.</param>
 /// <param name="PredictedHigh">High end of the predicted band.</param>
 /// <param name="Measured">The measured value.</param>
-public sealed record ValidationOutcome(ValidationCase Case, double Predicted, double PredictedLow, double PredictedHigh, double Measured)
+/// <param name="Fits">Whether the model predicts that the run fits in memory (a run at the edge of memory often slows down).</param>
+public sealed record ValidationOutcome(ValidationCase Case, double Predicted, double PredictedLow, double PredictedHigh, double Measured, bool Fits)
 {
+    /// <summary>The prediction by a calibration that never saw this case (see <see cref="CrossValidation"/>), where there is one.</summary>
+    public double? HeldOutPredicted { get; init; }
+
+    /// <summary>Signed error of the held-out prediction, in percent of the measurement.</summary>
+    public double? HeldOutErrorPercent => HeldOutPredicted is { } predicted ? (predicted - Measured) / Measured * 100 : null;
+
     /// <summary>Signed error of the prediction, in percent of the measurement.</summary>
     public double ErrorPercent => (Predicted - Measured) / Measured * 100;
 
@@ -27,7 +34,10 @@ public sealed record ValidationOutcome(ValidationCase Case, double Predicted, do
 public static class ValidationRun
 {
     /// <summary>Simulates every case; a case whose plan does not divide is an input error, reported with its reasons.</summary>
-    public static ImmutableArray<ValidationOutcome> Run(IEnumerable<ValidationCase> cases)
+    public static ImmutableArray<ValidationOutcome> Run(IEnumerable<ValidationCase> cases) => Run(cases, ImmutableDictionary<string, double>.Empty);
+
+    /// <summary>Simulates every case and attaches its held-out prediction, where <paramref name="heldOut"/> has one.</summary>
+    public static ImmutableArray<ValidationOutcome> Run(IEnumerable<ValidationCase> cases, IReadOnlyDictionary<string, double> heldOut)
     {
         var outcomes = ImmutableArray.CreateBuilder<ValidationOutcome>();
         var problems = new List<Diagnostic>();
@@ -37,7 +47,10 @@ public static class ValidationRun
             if (result.Valid)
             {
                 var (low, high) = Band(item, result);
-                outcomes.Add(new ValidationOutcome(item, item.Predicted(result), low, high, item.Measured));
+                outcomes.Add(new ValidationOutcome(item, item.Predicted(result), low, high, item.Measured, result.Fits)
+                {
+                    HeldOutPredicted = heldOut.TryGetValue(item.Id, out var prediction) ? prediction : null,
+                });
             }
             else
             {
