@@ -97,9 +97,12 @@ def maxtext(run):
     notes = training["notes"] or ""
     per_device = float(notes.split("per_device_batch_size=")[1].split(";")[0])
     remat = training["activation_recompute"]
-    slices = training["dp"] or 1
-    system = {"TPUv5e": ("google-tpu-v5e-pod", "google-datacenter-network" if slices > 1 else None), "TPUv4": ("google-tpu-v4-cube", None)}[hardware["chip_key"]]
-    chips_per_slice = hardware["count"] // slices
+    slices = data_axis = training["dp"] or 1
+    v4 = {64: "google-tpu-v4-cube", 192: "google-tpu-v4-slice-192", 384: "google-tpu-v4-slice-384", 512: "google-tpu-v4-slice-512"}
+    system = ("google-tpu-v5e-pod", "google-datacenter-network" if slices > 1 else None) if hardware["chip_key"] == "TPUv5e" else (v4[hardware["count"]], None)
+    if hardware["chip_key"] == "TPUv4":
+        slices = 1  # the v4 rows' data axis runs over ICI inside one slice: the whole slice is one system
+    chips_per_slice = hardware["count"] // data_axis
     return {
         "source_key": "maxtext",
         "measured": f"model_tflops_per_chip: {run['result']['tflops_per_device']}",
@@ -114,7 +117,7 @@ def maxtext(run):
         "precision": "bf16", "attention": "flash         # Pallas flash attention (MaxText 'autoselected')", "dropout": "false",
         "plan": {"tensor": tensor, "pipeline": 1, "data": hardware["count"] // tensor, "virtual_stages": 1,
                  "micro_batch": int(per_device * tensor), "sequence_parallel": "false",
-                 "recompute": "full", "zero": 3, **({"sharding": chips_per_slice // tensor} if slices > 1 else {})},
+                 "recompute": "full", "zero": 3, **({"sharding": chips_per_slice // tensor} if data_axis > 1 else {})},
         "assumptions": [f"{remat}: counted as full recompute" if remat != "remat_policy=full" else "remat_policy=full: full recompute",
                         "model shape: MaxText base.yml head_dim 128 and silu-linear (SwiGLU) feed-forward; untied output head"],
     }
@@ -172,10 +175,8 @@ def convert(run):
         return nvidia(run, "megatron-bridge-25.11"), None
     if run["id"].startswith("mbridge2606-"):
         return nvidia(run, "megatron-bridge-26.06"), None
-    if run["id"].startswith("maxtext-") and key == "TPUv5e" or run["id"] == "maxtext-v4-22b-64chips":
-        return maxtext(run), None
     if run["id"].startswith("maxtext-"):
-        return None, "TPU v4 slice of 192, 384 or 512 chips: its ICI shape (and whether it wraps around) is not in the catalogue yet"
+        return maxtext(run), None
     if run["id"].startswith("neuron-trn1-train-"):
         return neuron(run), None
     if run["id"].startswith("nemo2407-") and ("lora" in run["id"] or "sft" in run["id"]):
