@@ -82,9 +82,9 @@ def nvidia(run, source_key):
         "precision": "fp8", "attention": "flash         # cuDNN fused attention", "dropout": "false",
         "plan": {"tensor": tensor, "pipeline": training["pp"] or 1, "data": training["dp"], "virtual_stages": training["vp"] or 1,
                  "micro_batch": training["micro_batch"], "sequence_parallel": "true" if tensor > 1 else "false",
-                 "recompute": "none", "zero": 3 if fsdp else 1},
+                 "recompute": "none", "zero": 3 if fsdp else 1, **({"overlap_tensor_communication": "true"} if tensor > 1 else {})},
         "assumptions": [
-            "recompute none, sequence parallelism with tensor parallelism, distributed optimizer: the recipes' defaults (the table does not list them)",
+            "recompute none, sequence parallelism with tensor parallelism, distributed optimizer, tensor-parallel communication overlap: the performance recipes' defaults (the table does not list them)",
         ] + (["the table does not say how the GPUs sit in 72-GPU racks: taken as racks of 64 (16 trays of 4)"] if key in ("GB200", "GB300") and count > 72 else []),
     }
 

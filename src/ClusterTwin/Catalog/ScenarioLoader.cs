@@ -243,7 +243,7 @@ public static class ScenarioLoader
             return null;
         }
 
-        reader.CheckKeys(map, path, "tensor", "pipeline", "data", "virtual_stages", "micro_batch", "sequence_parallel", "recompute", "zero", "overlap_gradient_reduction", "order", "sharding");
+        reader.CheckKeys(map, path, "tensor", "pipeline", "data", "virtual_stages", "micro_batch", "sequence_parallel", "recompute", "zero", "overlap_gradient_reduction", "overlap_tensor_communication", "order", "sharding");
         var tensor = reader.Integer(map, "tensor", path, 1, 1_000_000, required: false) ?? 1;
         var pipeline = reader.Integer(map, "pipeline", path, 1, 1_000_000, required: false) ?? 1;
         var data = reader.Integer(map, "data", path, 1, 100_000_000, required: false);
@@ -272,6 +272,7 @@ public static class ScenarioLoader
         var overlap = reader.Boolean(map, "overlap_gradient_reduction", path) ?? true;
         var order = reader.Enumeration(map, "order", path, Orders, required: false) ?? RankOrder.TensorDataPipeline;
         var sharding = reader.Integer(map, "sharding", path, 1, 100_000_000, required: false) ?? 0;
-        return data is null ? null : new ParallelPlan(tensor, pipeline, data.Value, microBatch, virtualStages, sequenceParallel, recompute, zero, overlap, order, sharding);
+        var overlapTensor = reader.Boolean(map, "overlap_tensor_communication", path) ?? false;
+        return data is null ? null : new ParallelPlan(tensor, pipeline, data.Value, microBatch, virtualStages, sequenceParallel, recompute, zero, overlap, order, sharding, overlapTensor);
     }
 }

@@ -26,6 +26,10 @@ public enum RecomputePolicy
 /// <param name="ZeroStage">0: none; 1: optimizer state sharded; 2: and gradients; 3: and weights (FSDP).</param>
 /// <param name="OverlapGradientReduction">Overlap the data-parallel gradient reduction with the backward pass.</param>
 /// <param name="Order">How ranks are numbered across the dimensions, which decides what shares a scale-up domain.</param>
+/// <param name="OverlapTensorCommunication">
+/// Overlap tensor-parallel collectives with the projections next to them (Transformer Engine's userbuffers, XLA's
+/// collective matmuls); off by default, as in Megatron-LM 2022.
+/// </param>
 /// <param name="ShardingGroup">
 /// Data-parallel ranks that share one copy of the sharded state (hybrid sharding: FSDP inside a group, replicas across
 /// groups, as MaxText does across TPU slices); 0 means the whole data-parallel dimension.
@@ -41,7 +45,8 @@ public sealed record ParallelPlan(
     int ZeroStage = 1,
     bool OverlapGradientReduction = true,
     RankOrder Order = RankOrder.TensorDataPipeline,
-    int ShardingGroup = 0)
+    int ShardingGroup = 0,
+    bool OverlapTensorCommunication = false)
 {
     /// <summary>Data-parallel ranks the ZeRO state is sharded over.</summary>
     public int ShardingDegree => ShardingGroup > 0 ? ShardingGroup : DataParallelism;

@@ -74,6 +74,16 @@ public class AnalyticalEngineTests
     }
 
     [Fact]
+    public void TensorCommunicationOverlap_HidesItBehindTheProjections()
+    {
+        var scenario = Repository.Example("gpt3-175b-h100-1024");
+        var exposed = AnalyticalEngine.Simulate(scenario);
+        var overlapped = AnalyticalEngine.Simulate(scenario.WithPlan(plan => plan with { OverlapTensorCommunication = true }));
+        Assert.True(overlapped.Breakdown!.TensorParallelCommunication < exposed.Breakdown!.TensorParallelCommunication * 0.5);
+        Assert.Equal(exposed.Breakdown.Compute, overlapped.Breakdown.Compute);
+    }
+
+    [Fact]
     public void Simulation_IsDeterministic_BitForBit()
     {
         var first = AnalyticalEngine.Simulate(Repository.Example("llama3-405b-trainium3-1m"));

@@ -163,6 +163,8 @@ public static class AnalyticalEngine
     {
         var forwardTime = Duration.Zero;
         var backwardTime = Duration.Zero;
+        var projectionForward = Duration.Zero;
+        var projectionBackward = Duration.Zero;
         var coreForward = Duration.Zero;
         var forwardWork = Flops.Zero;
         var coreWork = Flops.Zero;
@@ -170,8 +172,15 @@ public static class AnalyticalEngine
         foreach (var kernel in forward)
         {
             var time = kernels.Forward(kernel);
+            var backward = kernels.Backward(kernel);
             forwardTime += time;
-            backwardTime += kernels.Backward(kernel);
+            backwardTime += backward;
+            if (kernel.Kind == KernelKind.Matrix && kernel.Region == KernelRegion.Layer)
+            {
+                projectionForward += time;
+                projectionBackward += backward;
+            }
+
             forwardWork += kernel.Work;
             backwardWork += kernel.Work * kernel.BackwardFactor;
             if (kernel.Region == KernelRegion.AttentionCore)
@@ -183,15 +192,20 @@ public static class AnalyticalEngine
 
         // Two collectives per layer in each pass (after attention and after the feed-forward block): all-reduce,
         // or all-gather plus reduce-scatter under sequence parallelism (Korthikanti et al. 2022, figure 5).
+        // With overlap (Transformer Engine's userbuffers, XLA's collective matmuls), each collective is split into
+        // chunks pipelined with the projection it feeds or follows: only what the projections cannot cover shows.
         var tensorPass = TensorCollectivesPerPass(plan, collectives, tensorGroup, activation);
+        var (forwardExposed, backwardExposed) = plan.OverlapTensorCommunication
+            ? (Duration.Max(Duration.Zero, tensorPass - projectionForward), Duration.Max(Duration.Zero, tensorPass - projectionBackward))
+            : (tensorPass, tensorPass);
         var (recompute, recomputeWork, recomputeCommunication) = plan.Recompute switch
         {
-            RecomputePolicy.Full => (forwardTime, forwardWork, tensorPass),
+            RecomputePolicy.Full => (forwardTime, forwardWork, forwardExposed),
             RecomputePolicy.Selective => (coreForward, coreWork, Duration.Zero),
             _ => (Duration.Zero, Flops.Zero, Duration.Zero),
         };
 
-        return new StageCost(forwardTime + backwardTime, recompute, (tensorPass * 2) + recomputeCommunication, forwardWork + backwardWork + recomputeWork);
+        return new StageCost(forwardTime + backwardTime, recompute, forwardExposed + backwardExposed + recomputeCommunication, forwardWork + backwardWork + recomputeWork);
     }
 
     private static StageCost BoundaryCost(Kernel[] forward, KernelCost kernels, ParallelPlan plan, CollectiveCost collectives, CommunicationGroup tensorGroup, Bytes activation)
