@@ -259,10 +259,10 @@ public static class AnalyticalEngine
         var allGather = collectives.Time(CollectiveKind.AllGather, dataGroup, weightBytes);
         return plan.ZeroStage switch
         {
-            0 => Exposed(collectives.Time(CollectiveKind.AllReduce, dataGroup, gradientBytes), backwardWindow),
-            1 => Exposed(reduceScatter, backwardWindow) + Exposed(allGather, forwardWindow),
-            2 => (Exposed(reduceScatter, backwardWindow) * microBatches) + Exposed(allGather, forwardWindow),
-            _ => (Exposed(reduceScatter + allGather, backwardWindow) + Exposed(allGather, forwardWindow)) * microBatches,
+            0 => Exposed(collectives.Time(CollectiveKind.AllReduce, dataGroup, gradientBytes), backwardWindow, parametersPerChip),
+            1 => Exposed(reduceScatter, backwardWindow, parametersPerChip) + Exposed(allGather, forwardWindow, parametersPerChip),
+            2 => (Exposed(reduceScatter, backwardWindow, parametersPerChip) * microBatches) + Exposed(allGather, forwardWindow, parametersPerChip),
+            _ => (Exposed(reduceScatter + allGather, backwardWindow, parametersPerChip) + Exposed(allGather, forwardWindow, parametersPerChip)) * microBatches,
         };
     }
 
@@ -279,8 +279,14 @@ public static class AnalyticalEngine
 
         var shard = Bytes.FromCount(parametersPerChip * MemoryModel.GradientBytesPerParameter / (plan.ZeroStage >= 1 ? plan.ShardingDegree : 1));
         var window = plan.OverlapGradientReduction ? (slowest.Compute * (2.0 / 3)) + slowest.Recompute : Duration.Zero;
-        return Exposed(collectives.Time(CollectiveKind.AllReduce, replicaGroup, shard), window);
+        return Exposed(collectives.Time(CollectiveKind.AllReduce, replicaGroup, shard), window, parametersPerChip);
     }
 
-    private static Duration Exposed(Duration communication, Duration window) => Duration.Max(Duration.Zero, communication - window);
+    /// <summary>
+    /// What of a data-parallel collective the compute window does not hide. Gradients are reduced in buckets as the
+    /// backward pass produces them (Megatron-LM's 40M-parameter buckets, FSDP's per-layer units), so the last bucket
+    /// always waits for the end of the pass: at least that share of the collective shows, however long the window.
+    /// </summary>
+    private static Duration Exposed(Duration communication, Duration window, double parametersPerChip) =>
+        Duration.Max(communication - window, communication * Math.Min(1, MemoryModel.GradientBucketParameters / Math.Max(parametersPerChip, 1)));
 }
