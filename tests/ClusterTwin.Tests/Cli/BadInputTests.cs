@@ -109,6 +109,26 @@ public class BadInputTests
     }
 
     [Fact]
+    public void PartOfARack_IsASmallerSwitchedSystem()
+    {
+        using var folder = new TemporaryFolder();
+        var scenario = Valid.Replace("system: nvidia-dgx-h100\n  count: 2\n  fabric: infiniband-ndr-fat-tree", "system: nvidia-gb200-nvl72\n  chips: 8", StringComparison.Ordinal);
+        var loaded = ClusterTwin.Catalog.ScenarioLoader.Load(folder.Write("part.yaml", scenario), Repository.Catalog);
+        Assert.Equal(8, loaded.Cluster.ChipCount);
+        Assert.Equal([8], loaded.Cluster.System.Topology.Shape.ToArray());
+    }
+
+    [Fact]
+    public void PartOfATorus_IsRejected()
+    {
+        using var folder = new TemporaryFolder();
+        var scenario = Valid.Replace("system: nvidia-dgx-h100\n  count: 2\n  fabric: infiniband-ndr-fat-tree", "system: aws-trn2-ultraserver\n  chips: 16", StringComparison.Ordinal);
+        var outcome = CliRunner.Run("simulate", folder.Write("torus.yaml", scenario));
+        Assert.Equal(2, outcome.ExitCode);
+        Assert.Contains("part of a torus", outcome.Errors, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void FolderGivenAsScenario_IsReported()
     {
         var outcome = CliRunner.Run("simulate", Repository.Path("examples"));
