@@ -33,14 +33,13 @@ public sealed class CalibrateCommand(IAnsiConsole console) : Command<CalibrateCo
     /// <inheritdoc />
     public override int Execute(CommandContext context, Settings settings, CancellationToken cancellationToken)
     {
-        var directory = CatalogLoader.Locate(settings.Catalog);
-        var catalog = CatalogLoader.Load(directory);
+        var catalog = settings.LoadCatalog();
         if (!catalog.Efficiencies.TryGetValue(settings.Family, out var efficiency) || settings.Family == HardwareCatalog.DefaultFamily)
         {
             throw new InputException("--family", $"'{settings.Family}' is not a calibratable family (expected one of: {string.Join(", ", catalog.Efficiencies.Keys.Where(key => key != HardwareCatalog.DefaultFamily))})");
         }
 
-        var cases = ValidationCaseLoader.LoadAll(Path.Combine(Path.GetDirectoryName(Path.GetFullPath(directory))!, "validation", "cases"), catalog);
+        var cases = ValidationCaseLoader.LoadAll(CatalogSettings.DefaultCasesFolder(catalog), catalog);
         var procedure = $"clustertwin calibrate --family {settings.Family}" + string.Concat(settings.HoldOut.Order(StringComparer.Ordinal).Select(key => $" --hold-out {key}"));
         var result = EfficiencyCalibration.Fit(efficiency, cases, settings.HoldOut, procedure);
         var fitted = efficiency.WithFit(result.Fit);
@@ -54,7 +53,7 @@ public sealed class CalibrateCommand(IAnsiConsole console) : Command<CalibrateCo
 
         if (!settings.DryRun)
         {
-            var path = Path.Combine(directory, "efficiency", settings.Family + ".yaml");
+            var path = Path.Combine(catalog.Directory, "efficiency", settings.Family + ".yaml");
             EfficiencyFitWriter.Write(path, result.Fit);
             console.MarkupLineInterpolated($"Written to {path}");
         }

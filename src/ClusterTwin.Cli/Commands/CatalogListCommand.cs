@@ -11,7 +11,7 @@ public sealed class CatalogListCommand(IAnsiConsole console) : Command<CatalogSe
     /// <inheritdoc />
     public override int Execute(CommandContext context, CatalogSettings settings, CancellationToken cancellationToken)
     {
-        var catalog = CatalogLoader.Load(CatalogLoader.Locate(settings.Catalog));
+        var catalog = settings.LoadCatalog();
         CatalogReport.WriteList(console, catalog);
         return 0;
     }

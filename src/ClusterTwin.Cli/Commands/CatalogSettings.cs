@@ -1,4 +1,5 @@
 using System.ComponentModel;
+using ClusterTwin.Catalog;
 using Spectre.Console.Cli;
 
 namespace ClusterTwin.Cli.Commands;
@@ -10,4 +11,11 @@ public class CatalogSettings : CommandSettings
     [CommandOption("--catalog <DIR>")]
     [Description("Catalogue folder (default: the catalog/ of this repository).")]
     public string? Catalog { get; init; }
+
+    /// <summary>Loads the catalogue these settings name, or throws <see cref="InputException"/> with every problem.</summary>
+    public HardwareCatalog LoadCatalog() => CatalogLoader.Load(CatalogLoader.Locate(Catalog));
+
+    /// <summary>The repository's validation cases, beside the catalogue.</summary>
+    public static string DefaultCasesFolder(HardwareCatalog catalog) =>
+        Path.Combine(Path.GetDirectoryName(Path.GetFullPath(catalog.Directory))!, "validation", "cases");
 }

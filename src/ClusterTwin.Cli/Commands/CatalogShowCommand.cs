@@ -21,7 +21,7 @@ public sealed class CatalogShowCommand(IAnsiConsole console) : Command<CatalogSh
     /// <inheritdoc />
     public override int Execute(CommandContext context, Settings settings, CancellationToken cancellationToken)
     {
-        var catalog = CatalogLoader.Load(CatalogLoader.Locate(settings.Catalog));
+        var catalog = settings.LoadCatalog();
         if (!CatalogReport.WriteEntry(console, catalog, settings.Id))
         {
             var close = CatalogReport.AllIds(catalog).Where(id => id.Contains(settings.Id, StringComparison.OrdinalIgnoreCase)).Take(5).ToArray();

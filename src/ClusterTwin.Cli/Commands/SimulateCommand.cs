@@ -27,7 +27,7 @@ public sealed class SimulateCommand(IAnsiConsole console) : Command<SimulateComm
     /// <inheritdoc />
     public override int Execute(CommandContext context, Settings settings, CancellationToken cancellationToken)
     {
-        var catalog = CatalogLoader.Load(CatalogLoader.Locate(settings.Catalog));
+        var catalog = settings.LoadCatalog();
         var scenario = ScenarioLoader.Load(settings.Scenario, catalog);
         var result = AnalyticalEngine.Simulate(scenario);
         if (settings.Json)

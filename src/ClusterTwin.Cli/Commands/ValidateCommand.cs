@@ -32,9 +32,8 @@ public sealed class ValidateCommand(IAnsiConsole console) : Command<ValidateComm
     /// <inheritdoc />
     public override int Execute(CommandContext context, Settings settings, CancellationToken cancellationToken)
     {
-        var catalogDirectory = CatalogLoader.Locate(settings.Catalog);
-        var catalog = CatalogLoader.Load(catalogDirectory);
-        var folders = settings.Cases.Length > 0 ? settings.Cases : [Path.Combine(Path.GetDirectoryName(Path.GetFullPath(catalogDirectory))!, "validation", "cases")];
+        var catalog = settings.LoadCatalog();
+        var folders = settings.Cases.Length > 0 ? settings.Cases : [CatalogSettings.DefaultCasesFolder(catalog)];
         var missing = folders.FirstOrDefault(folder => !Directory.Exists(folder));
         if (missing is not null)
         {
