@@ -70,7 +70,7 @@ public static class CatalogReport
             AddOptional(table, catalog, "on-chip memory", chip.OnChipMemory);
             if (chip.ScaleUpBandwidth is { } link)
             {
-                AddFigure(table, catalog, $"scale-up ({chip.ScaleUpName})", link, $"{link.Value.Stated} ({link.Value.Direction.ToString().ToLowerInvariant()})");
+                AddFigure(table, catalog, $"scale-up ({chip.ScaleUpName})", link, link.Value.ToString());
             }
 
             AddOptional(table, catalog, "scale-out per chip", chip.ScaleOutBandwidth);
@@ -84,7 +84,7 @@ public static class CatalogReport
             var table = FigureTable($"{system.Name}: {system.Chips.Value} x {system.Chip.Name}");
             AddFigure(table, catalog, "chips", system.Chips, system.Chips.Value.ToString(System.Globalization.CultureInfo.InvariantCulture));
             table.AddRow("scale-up topology", Markup.Escape($"{system.Topology.Kind.ToString().ToLowerInvariant()} [{string.Join(" x ", system.Topology.Shape)}] ({system.ScaleUpName})"), string.Empty, string.Empty);
-            AddFigure(table, catalog, "scale-up per chip", system.ScaleUpBandwidth, $"{system.ScaleUpBandwidth.Value.Stated} ({system.ScaleUpBandwidth.Value.Direction.ToString().ToLowerInvariant()})");
+            AddFigure(table, catalog, "scale-up per chip", system.ScaleUpBandwidth, system.ScaleUpBandwidth.Value.ToString());
             AddFigure(table, catalog, "scale-up latency", system.ScaleUpLatency, system.ScaleUpLatency.Value.ToString());
             AddOptional(table, catalog, "scale-out per chip", system.ScaleOutBandwidth);
             AddOptional(table, catalog, "system power", system.SystemPower);

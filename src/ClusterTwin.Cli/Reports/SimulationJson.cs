@@ -46,7 +46,7 @@ public static class SimulationJson
             },
             stepTimeSeconds = breakdown is null ? (double?)null : result.StepTime.Seconds,
             stepTimeBandSeconds = breakdown is null ? null : new { low = result.StepTimeLow.Seconds, high = result.StepTimeHigh.Seconds },
-            tokensPerSecondBand = breakdown is null ? null : new { low = result.TokensPerStep / result.StepTimeHigh.Seconds, high = result.TokensPerStep / result.StepTimeLow.Seconds },
+            tokensPerSecondBand = breakdown is null ? null : new { low = result.TokensPerSecondLow, high = result.TokensPerSecondHigh },
             bandSources = breakdown is null ? (IEnumerable<string>?)null : result.BandSources,
             tokensPerSecond = breakdown is null ? (double?)null : result.TokensPerSecond,
             tokensPerSecondPerChip = breakdown is null ? (double?)null : result.TokensPerSecond / result.Chips,

@@ -45,7 +45,7 @@ public static class SimulationReport
 
         var throughput = new Table().Border(TableBorder.Rounded).Title("Throughput");
         throughput.AddColumn("Measure").AddColumn(new TableColumn("Value").RightAligned());
-        throughput.AddRow("tokens per second", $"{Format.Number(result.TokensPerSecond)} ({Format.Number(result.TokensPerStep / result.StepTimeHigh.Seconds)} - {Format.Number(result.TokensPerStep / result.StepTimeLow.Seconds)})");
+        throughput.AddRow("tokens per second", $"{Format.Number(result.TokensPerSecond)} ({Format.Number(result.TokensPerSecondLow)} - {Format.Number(result.TokensPerSecondHigh)})");
         throughput.AddRow("tokens per second per chip", Format.Number(result.TokensPerSecond / result.Chips));
         throughput.AddRow("MFU (model FLOPs utilization)", Format.Percent(result.ModelFlopsUtilization));
         throughput.AddRow("HFU (hardware FLOPs utilization)", Format.Percent(result.HardwareFlopsUtilization));

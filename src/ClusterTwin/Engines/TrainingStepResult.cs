@@ -49,6 +49,12 @@ public sealed record TrainingStepResult
     /// <summary>Tokens trained per second, over the whole cluster.</summary>
     public double TokensPerSecond => StepTime.Seconds > 0 ? TokensPerStep / StepTime.Seconds : 0;
 
+    /// <summary>Throughput at the slow end of the band.</summary>
+    public double TokensPerSecondLow => StepTimeHigh.Seconds > 0 ? TokensPerStep / StepTimeHigh.Seconds : 0;
+
+    /// <summary>Throughput at the fast end of the band.</summary>
+    public double TokensPerSecondHigh => StepTimeLow.Seconds > 0 ? TokensPerStep / StepTimeLow.Seconds : 0;
+
     /// <summary>Model FLOPs per step (Megatron convention: forward and backward, attention counted without causal masking, no recompute).</summary>
     public Flops ModelFlopsPerStep { get; init; }
 

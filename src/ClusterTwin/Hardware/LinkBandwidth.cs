@@ -26,4 +26,7 @@ public readonly record struct LinkBandwidth(Bandwidth Stated, LinkDirection Dire
     /// part of the uncertainty band.
     /// </summary>
     public Bandwidth PerDirection => Direction == LinkDirection.Unidirectional ? Stated : Stated / 2;
+
+    /// <summary>Prints the figure with how it was stated ("900 GB/s (bidirectional)").</summary>
+    public override string ToString() => $"{Stated} ({Direction.ToString().ToLowerInvariant()})";
 }

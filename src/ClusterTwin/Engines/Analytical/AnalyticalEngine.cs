@@ -70,9 +70,10 @@ public static class AnalyticalEngine
         var layersPerStage = model.Layers / (double)pipeline;
         var activation = Bytes.FromCount((double)job.SequenceLength * plan.MicroBatchSize * model.HiddenSize * Math.Max(2, job.Precision.BytesPerElement()));
 
-        var layer = LayerCost(LayerKernels.Forward(model, job, plan), kernels, plan, collectives, tensorGroup, activation);
-        var embedding = BoundaryCost(LayerKernels.Embedding(model, job, plan), kernels, plan, collectives, tensorGroup, activation);
-        var head = BoundaryCost(LayerKernels.OutputHead(model, job, plan), kernels, plan, collectives, tensorGroup, activation);
+        var tensorPass = TensorCollectivesPerPass(plan, collectives, tensorGroup, activation);
+        var layer = LayerCost(LayerKernels.Forward(model, job, plan), kernels, plan, tensorPass);
+        var embedding = BoundaryCost(LayerKernels.Embedding(model, job, plan), kernels, tensorPass);
+        var head = BoundaryCost(LayerKernels.OutputHead(model, job, plan), kernels, tensorPass);
         var middle = layer * layersPerStage;
         var first = middle + embedding;
         var last = middle + head;
@@ -106,14 +107,11 @@ public static class AnalyticalEngine
         var hardwareWork = ((layer.HardwareWork * model.Layers) + (embedding.HardwareWork + head.HardwareWork)) * (microBatches * plan.DataParallelism * plan.TensorParallelism);
         var memory = MemoryModel.PerChip(model, job, plan);
         var capacity = cluster.Chip.MemoryCapacity.Value;
-        var warnings = new List<string>();
-        foreach (var (name, group) in new[] { ("tensor", tensorGroup), ("data", dataGroup), ("replica", replicaGroup), ("pipeline", pipelineGroup) })
-        {
-            if (!group.Aligned)
-            {
-                warnings.Add($"the {name}-parallel groups do not line up with the {cluster.System.Chips.Value}-chip systems (some straddle two); they are costed as a flat collective over the network, an upper bound. Degrees whose blocks divide the system size, or another rank order, avoid it.");
-            }
-        }
+        var warnings = tensorGroup.Aligned && dataGroup.Aligned && replicaGroup.Aligned && pipelineGroup.Aligned
+            ? ImmutableArray<string>.Empty
+            : [.. new[] { ("tensor", tensorGroup), ("data", dataGroup), ("replica", replicaGroup), ("pipeline", pipelineGroup) }
+                .Where(pair => !pair.Item2.Aligned)
+                .Select(pair => $"the {pair.Item1}-parallel groups do not line up with the {cluster.System.Chips.Value}-chip systems (some straddle two); they are costed as a flat collective over the network, an upper bound. Degrees whose blocks divide the system size, or another rank order, avoid it.")];
 
         if (!double.IsFinite(breakdown.Total.Seconds) || !double.IsFinite(memory.Total.Count))
         {
@@ -130,7 +128,7 @@ public static class AnalyticalEngine
         {
             Scenario = scenario.Name,
             Valid = true,
-            Warnings = [.. warnings],
+            Warnings = warnings,
             Problems = memory.Total <= capacity ? [] : [$"needs {Quantity.FormatLike(memory.Total, capacity)} per chip, the {cluster.Chip.Name} has {capacity}"],
             Chips = cluster.ChipCount,
             MicroBatches = microBatches,
@@ -159,7 +157,11 @@ public static class AnalyticalEngine
         return Flops.FromOperations(3 * perTokenForward * job.TokensPerStep);
     }
 
-    private static StageCost LayerCost(Kernel[] forward, KernelCost kernels, ParallelPlan plan, CollectiveCost collectives, CommunicationGroup tensorGroup, Bytes activation)
+    /// <param name="forward">The layer's forward kernels.</param>
+    /// <param name="kernels">Their cost model.</param>
+    /// <param name="plan">The plan (recompute policy, tensor overlap).</param>
+    /// <param name="tensorPass">The tensor-parallel collectives of one pass through one layer.</param>
+    private static StageCost LayerCost(Kernel[] forward, KernelCost kernels, ParallelPlan plan, Duration tensorPass)
     {
         var forwardTime = Duration.Zero;
         var backwardTime = Duration.Zero;
@@ -194,7 +196,6 @@ public static class AnalyticalEngine
         // or all-gather plus reduce-scatter under sequence parallelism (Korthikanti et al. 2022, figure 5).
         // With overlap (Transformer Engine's userbuffers, XLA's collective matmuls), each collective is split into
         // chunks pipelined with the projection it feeds or follows: only what the projections cannot cover shows.
-        var tensorPass = TensorCollectivesPerPass(plan, collectives, tensorGroup, activation);
         var (forwardExposed, backwardExposed) = plan.OverlapTensorCommunication
             ? (Duration.Max(Duration.Zero, tensorPass - projectionForward), Duration.Max(Duration.Zero, tensorPass - projectionBackward))
             : (tensorPass, tensorPass);
@@ -208,7 +209,7 @@ public static class AnalyticalEngine
         return new StageCost(forwardTime + backwardTime, recompute, forwardExposed + backwardExposed + recomputeCommunication, forwardWork + backwardWork + recomputeWork);
     }
 
-    private static StageCost BoundaryCost(Kernel[] forward, KernelCost kernels, ParallelPlan plan, CollectiveCost collectives, CommunicationGroup tensorGroup, Bytes activation)
+    private static StageCost BoundaryCost(Kernel[] forward, KernelCost kernels, Duration tensorPass)
     {
         var time = Duration.Zero;
         var work = Flops.Zero;
@@ -220,7 +221,7 @@ public static class AnalyticalEngine
 
         // The vocabulary-parallel embedding and the head each need one tensor-parallel collective per micro-batch
         // (an all-reduce), or under sequence parallelism a reduce-scatter one way and an all-gather the other.
-        var communication = TensorCollectivesPerPass(plan, collectives, tensorGroup, activation) / 2;
+        var communication = tensorPass / 2;
         return new StageCost(time, Duration.Zero, communication, work);
     }
 
@@ -251,15 +252,16 @@ public static class AnalyticalEngine
         }
 
         var gradientBytes = Bytes.FromCount(parametersPerChip * MemoryModel.GradientBytesPerParameter);
-        var weightBytes = Bytes.FromCount(parametersPerChip * Math.Min(2, job.Precision.BytesPerElement()));
-        var overlap = plan.OverlapGradientReduction;
-        var backwardWindow = overlap ? (slowest.Compute * (2.0 / 3)) + slowest.Recompute : Duration.Zero;
-        var forwardWindow = overlap ? slowest.Compute / 3 : Duration.Zero;
+        var (forwardWindow, backwardWindow) = OverlapWindows(plan, slowest);
+        if (plan.ZeroStage == 0)
+        {
+            return Exposed(collectives.Time(CollectiveKind.AllReduce, dataGroup, gradientBytes), backwardWindow, parametersPerChip);
+        }
+
         var reduceScatter = collectives.Time(CollectiveKind.ReduceScatter, dataGroup, gradientBytes);
-        var allGather = collectives.Time(CollectiveKind.AllGather, dataGroup, weightBytes);
+        var allGather = collectives.Time(CollectiveKind.AllGather, dataGroup, Bytes.FromCount(parametersPerChip * Math.Min(2, job.Precision.BytesPerElement())));
         return plan.ZeroStage switch
         {
-            0 => Exposed(collectives.Time(CollectiveKind.AllReduce, dataGroup, gradientBytes), backwardWindow, parametersPerChip),
             1 => Exposed(reduceScatter, backwardWindow, parametersPerChip) + Exposed(allGather, forwardWindow, parametersPerChip),
             2 => (Exposed(reduceScatter, backwardWindow, parametersPerChip) * microBatches) + Exposed(allGather, forwardWindow, parametersPerChip),
             _ => (Exposed(reduceScatter + allGather, backwardWindow, parametersPerChip) + Exposed(allGather, forwardWindow, parametersPerChip)) * microBatches,
@@ -278,9 +280,16 @@ public static class AnalyticalEngine
         }
 
         var shard = Bytes.FromCount(parametersPerChip * MemoryModel.GradientBytesPerParameter / (plan.ZeroStage >= 1 ? plan.ShardingDegree : 1));
-        var window = plan.OverlapGradientReduction ? (slowest.Compute * (2.0 / 3)) + slowest.Recompute : Duration.Zero;
-        return Exposed(collectives.Time(CollectiveKind.AllReduce, replicaGroup, shard), window, parametersPerChip);
+        return Exposed(collectives.Time(CollectiveKind.AllReduce, replicaGroup, shard), OverlapWindows(plan, slowest).Backward, parametersPerChip);
     }
+
+    /// <summary>
+    /// The compute a data-parallel collective can hide behind on the slowest stage, per micro-batch: the forward pass
+    /// (a third of the forward-and-backward kernels) for a weight gather, the backward pass and its recompute for a
+    /// gradient reduction; nothing when overlap is off.
+    /// </summary>
+    private static (Duration Forward, Duration Backward) OverlapWindows(ParallelPlan plan, StageCost slowest) =>
+        plan.OverlapGradientReduction ? (slowest.Compute / 3, (slowest.Compute * (2.0 / 3)) + slowest.Recompute) : (Duration.Zero, Duration.Zero);
 
     /// <summary>
     /// What of a data-parallel collective the compute window does not hide. Gradients are reduced in buckets as the

@@ -20,6 +20,7 @@ public sealed class CollectiveCost
     private readonly Cluster cluster;
     private readonly EfficiencyCurve scaleUpEfficiency;
     private readonly Bandwidth scaleUpPerDirection;
+    private readonly (Duration Latency, Bandwidth Bandwidth)[] scaleOutPaths;
 
     /// <summary>Creates the cost model of one cluster.</summary>
     public CollectiveCost(Cluster cluster, ChipEfficiency efficiency)
@@ -27,6 +28,40 @@ public sealed class CollectiveCost
         this.cluster = cluster;
         scaleUpEfficiency = efficiency.ScaleUpCollective;
         scaleUpPerDirection = cluster.System.ScaleUpBandwidth.Value.PerDirection;
+        scaleOutPaths = ScaleOutPaths(cluster);
+    }
+
+    /// <summary>
+    /// For each highest tier a transfer may cross: the path latency (up through every tier below it and down again)
+    /// and the bandwidth a chip gets, its share of the adapters times the fabric's efficiency over the worst
+    /// oversubscription below that tier. Computed once per cluster: collectives are costed many times.
+    /// </summary>
+    private static (Duration Latency, Bandwidth Bandwidth)[] ScaleOutPaths(Cluster cluster)
+    {
+        var fabric = cluster.Fabric;
+        var paths = new (Duration, Bandwidth)[fabric.Tiers.Length];
+        if (cluster.System.ScaleOutBandwidth?.Value is not { } adapter)
+        {
+            return paths;
+        }
+
+        for (var tier = 0; tier < fabric.Tiers.Length; tier++)
+        {
+            var oversubscription = 1.0;
+            var latency = Duration.Zero;
+            for (var index = 0; index <= tier; index++)
+            {
+                latency += fabric.Tiers[index].Latency.Value * (index == tier ? 1 : 2);
+                if (index < tier)
+                {
+                    oversubscription = Math.Max(oversubscription, fabric.Tiers[index].Oversubscription);
+                }
+            }
+
+            paths[tier] = (latency, adapter * fabric.Efficiency.Value / oversubscription);
+        }
+
+        return paths;
     }
 
     /// <summary>Time of <paramref name="kind"/> over <paramref name="group"/> on a buffer of <paramref name="size"/> per member.</summary>
@@ -80,10 +115,14 @@ public sealed class CollectiveCost
         {
             ScaleUpTopologyKind.Switched => scaleUpPerDirection,
             ScaleUpTopologyKind.FullMesh => scaleUpPerDirection / Math.Max(1, topology.Chips - 1) * (members - 1),
-            ScaleUpTopologyKind.Torus => scaleUpPerDirection / Math.Max(1, topology.TorusLinkDirections) * (2 * Math.Max(1, TorusExtent(topology, members, stride).Dimensions)),
+            ScaleUpTopologyKind.Torus => TorusBandwidth(topology, TorusExtent(topology, members, stride).Dimensions),
             _ => throw new InvalidOperationException($"unknown topology {topology.Kind}"),
         };
     }
+
+    /// <summary>Two link directions per torus dimension the group spans, of the chip's evenly split links.</summary>
+    private Bandwidth TorusBandwidth(ScaleUpTopology topology, int dimensions) =>
+        scaleUpPerDirection / Math.Max(1, topology.TorusLinkDirections) * (2 * Math.Max(1, dimensions));
 
     private Duration ScaleUp(CollectiveKind kind, int members, long stride, Bytes size)
     {
@@ -92,32 +131,26 @@ public sealed class CollectiveCost
             return Duration.Zero;
         }
 
-        var bandwidth = ScaleUpAlgorithmBandwidth(members, stride) * scaleUpEfficiency.At(size.Count);
+        var topology = cluster.System.Topology;
         var latency = cluster.System.ScaleUpLatency.Value * ScaleUpHops(members, stride);
+        if (topology.Kind != ScaleUpTopologyKind.Torus)
+        {
+            return Ring(kind, members, size, ScaleUpAlgorithmBandwidth(members, stride) * scaleUpEfficiency.At(size.Count), latency, members - 1);
+        }
+
         // On a torus the phases run dimension by dimension: a ring of n_i members takes n_i - 1 steps, not n - 1.
-        var phaseSteps = cluster.System.Topology.Kind == ScaleUpTopologyKind.Torus
-            ? TorusExtent(cluster.System.Topology, members, stride).Steps
-            : members - 1;
-        return Ring(kind, members, size, bandwidth, latency, phaseSteps);
+        var extent = TorusExtent(topology, members, stride);
+        return Ring(kind, members, size, TorusBandwidth(topology, extent.Dimensions) * scaleUpEfficiency.At(size.Count), latency, extent.Steps);
     }
 
     private Duration ScaleOut(CollectiveKind kind, int members, Bytes size, int tier)
     {
-        var fabric = cluster.Fabric;
-        var oversubscription = 1.0;
-        var latency = Duration.Zero;
-        for (var index = 0; index <= tier; index++)
+        if (cluster.System.ScaleOutBandwidth is null)
         {
-            var fabricTier = fabric.Tiers[index];
-            latency += fabricTier.Latency.Value * (index == tier ? 1 : 2);
-            if (index < tier)
-            {
-                oversubscription = Math.Max(oversubscription, fabricTier.Oversubscription);
-            }
+            throw new InvalidOperationException($"{cluster.System.Id} has no scale-out bandwidth; the scenario loader rejects replicating it");
         }
 
-        var nic = cluster.System.ScaleOutBandwidth?.Value ?? throw new InvalidOperationException($"{cluster.System.Id} has no scale-out bandwidth; the scenario loader rejects replicating it");
-        var bandwidth = nic * fabric.Efficiency.Value / oversubscription;
+        var (latency, bandwidth) = scaleOutPaths[tier];
         if (kind == CollectiveKind.PointToPoint)
         {
             return latency + (size / bandwidth);
