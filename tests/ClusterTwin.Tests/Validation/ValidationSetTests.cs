@@ -1,0 +1,58 @@
+using ClusterTwin.Tests.Support;
+using ClusterTwin.Validation;
+
+namespace ClusterTwin.Tests.Validation;
+
+/// <summary>
+/// The whole validation set, run as <c>clustertwin validate</c> runs it (catalogue calibration and cross-validated
+/// held-out predictions). The breadth and the band coverage are held to the validation issue's bar. The errors are
+/// held to the level reached so far, a ratchet, since the bar (mean 5%, worst 15%) is not met yet: docs/validation.md
+/// names the cases that miss it and why. Lower the ratchet as the model improves; never raise it to let a change through.
+/// </summary>
+public class ValidationSetTests
+{
+    private const double MeanErrorRatchetPercent = 6.0;
+    private const double WorstErrorRatchetPercent = 39.0;
+    private const double HeldOutMeanErrorRatchetPercent = 11.5;
+
+    private static readonly Lazy<ValidationSummary> Summary = new(() =>
+    {
+        var cases = ValidationCaseLoader.LoadAll(Repository.Path("validation", "cases"), Repository.Catalog);
+        return ValidationSummary.Of(ValidationRun.Run(cases, CrossValidation.HeldOutPredictions(Repository.Catalog, cases)));
+    });
+
+    [Fact]
+    public void Set_HasAtLeastSixtyCases_InTheFourRequiredFamiliesAtLeast()
+    {
+        var summary = Summary.Value;
+        Assert.True(summary.Overall.Count >= 60, $"{summary.Overall.Count} cases");
+        var families = summary.ByFamily.Select(group => group.Name).ToHashSet();
+        Assert.Superset(new HashSet<string> { "nvidia-ampere", "nvidia-hopper", "aws-neuroncore-v2" }, families);
+        Assert.Contains(families, family => family.StartsWith("google-tpu", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void BandCoverage_IsBetweenSeventyAndNinetyFivePercent()
+    {
+        var coverage = Summary.Value.Overall.BandCoverage;
+        Assert.InRange(coverage, 0.70, 0.95);
+    }
+
+    [Fact]
+    public void EveryCase_HasAHeldOutPrediction()
+    {
+        var summary = Summary.Value;
+        Assert.Equal(summary.Overall.Count, summary.Overall.HeldOutCount);
+        Assert.True(summary.Overall.HeldOutMeanAbsoluteErrorPercent >= summary.Overall.MeanAbsoluteErrorPercent - 1e-9,
+            "a calibration that never saw a case should not predict it better, on average, than one fitted to it");
+    }
+
+    [Fact]
+    public void Errors_DoNotGrowPastTheRatchet()
+    {
+        var overall = Summary.Value.Overall;
+        Assert.True(overall.MeanAbsoluteErrorPercent <= MeanErrorRatchetPercent, $"mean {overall.MeanAbsoluteErrorPercent:0.00}%");
+        Assert.True(overall.MaximumAbsoluteErrorPercent <= WorstErrorRatchetPercent, $"worst {overall.MaximumAbsoluteErrorPercent:0.00}%");
+        Assert.True(overall.HeldOutMeanAbsoluteErrorPercent <= HeldOutMeanErrorRatchetPercent, $"held-out mean {overall.HeldOutMeanAbsoluteErrorPercent:0.00}%");
+    }
+}
