@@ -22,6 +22,11 @@ public static class CommandLine
             config.AddCommand<SimulateCommand>("simulate")
                 .WithDescription("Predict one training step of a scenario: time, breakdown, memory, throughput.")
                 .WithExample("simulate", "examples/llama3-405b-trainium3-1m.yaml");
+            config.AddCommand<PlanCommand>("plan")
+                .WithDescription("Search every parallel layout of a scenario's job on its cluster and rank the fastest.")
+                .WithExample("plan", "examples/plan-gpt3-175b-h100-1024.yaml");
+            config.AddCommand<CompareLayoutsCommand>("compare-layouts")
+                .WithDescription("Search the best layout for every validation case and compare it with the published one.");
             config.AddCommand<ValidateCommand>("validate")
                 .WithDescription("Compare predictions with published measured runs (validation/cases).");
             config.AddCommand<CalibrateCommand>("calibrate")

@@ -1,5 +1,6 @@
 using System.ComponentModel;
 using ClusterTwin.Catalog;
+using ClusterTwin.Validation;
 using Spectre.Console.Cli;
 
 namespace ClusterTwin.Cli.Commands;
@@ -18,4 +19,18 @@ public class CatalogSettings : CommandSettings
     /// <summary>The repository's validation cases, beside the catalogue.</summary>
     public static string DefaultCasesFolder(HardwareCatalog catalog) =>
         Path.Combine(Path.GetDirectoryName(Path.GetFullPath(catalog.Directory))!, "validation", "cases");
+
+    /// <summary>The cases of <paramref name="folders"/> (the repository's when none is named), or throws <see cref="InputException"/>.</summary>
+    public static ValidationCase[] LoadCases(IReadOnlyList<string> folders, HardwareCatalog catalog)
+    {
+        ArgumentNullException.ThrowIfNull(folders);
+        var named = folders.Count > 0 ? folders : [DefaultCasesFolder(catalog)];
+        var missing = named.FirstOrDefault(folder => !Directory.Exists(folder));
+        if (missing is not null)
+        {
+            throw new InputException(missing, "validation case folder not found");
+        }
+
+        return [.. named.SelectMany(folder => ValidationCaseLoader.LoadAll(folder, catalog))];
+    }
 }

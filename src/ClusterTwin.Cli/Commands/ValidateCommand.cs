@@ -33,14 +33,7 @@ public sealed class ValidateCommand(IAnsiConsole console) : Command<ValidateComm
     public override int Execute(CommandContext context, Settings settings, CancellationToken cancellationToken)
     {
         var catalog = settings.LoadCatalog();
-        var folders = settings.Cases.Length > 0 ? settings.Cases : [CatalogSettings.DefaultCasesFolder(catalog)];
-        var missing = folders.FirstOrDefault(folder => !Directory.Exists(folder));
-        if (missing is not null)
-        {
-            throw new InputException(missing, "validation case folder not found");
-        }
-
-        var cases = folders.SelectMany(folder => ValidationCaseLoader.LoadAll(folder, catalog)).ToArray();
+        var cases = CatalogSettings.LoadCases(settings.Cases, catalog);
         var summary = ValidationSummary.Of(ValidationRun.Run(cases, CrossValidation.HeldOutPredictions(catalog, cases)));
         if (settings.Markdown is not null)
         {

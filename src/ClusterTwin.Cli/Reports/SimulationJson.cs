@@ -32,18 +32,7 @@ public static class SimulationJson
                 fabric = cluster.Fabric.Id,
             },
             model = new { id = scenario.Model.Id, parameters = scenario.Model.Parameters },
-            plan = new
-            {
-                tensor = plan.TensorParallelism,
-                pipeline = plan.PipelineParallelism,
-                data = plan.DataParallelism,
-                virtualStages = plan.VirtualStages,
-                microBatch = plan.MicroBatchSize,
-                sequenceParallel = plan.SequenceParallelism,
-                recompute = plan.Recompute.ToString().ToLowerInvariant(),
-                zero = plan.ZeroStage,
-                order = ClusterTwin.Parallelism.RankOrderKeys.Key(plan.Order),
-            },
+            plan = Plan(plan),
             stepTimeSeconds = breakdown is null ? (double?)null : result.StepTime.Seconds,
             stepTimeBandSeconds = breakdown is null ? null : new { low = result.StepTimeLow.Seconds, high = result.StepTimeHigh.Seconds },
             tokensPerSecondBand = breakdown is null ? null : new { low = result.TokensPerSecondLow, high = result.TokensPerSecondHigh },
@@ -54,16 +43,7 @@ public static class SimulationJson
             hfu = breakdown is null ? (double?)null : result.HardwareFlopsUtilization,
             microBatches = breakdown is null ? (double?)null : result.MicroBatches,
             modelFlopsPerStep = breakdown is null ? (double?)null : result.ModelFlopsPerStep.Operations,
-            breakdown = breakdown is null ? null : new
-            {
-                computeSeconds = breakdown.Compute.Seconds,
-                recomputeSeconds = breakdown.Recompute.Seconds,
-                tensorParallelCommunicationSeconds = breakdown.TensorParallelCommunication.Seconds,
-                pipelineCommunicationSeconds = breakdown.PipelineCommunication.Seconds,
-                pipelineBubbleSeconds = breakdown.PipelineBubble.Seconds,
-                dataParallelCommunicationSeconds = breakdown.DataParallelCommunication.Seconds,
-                optimizerSeconds = breakdown.Optimizer.Seconds,
-            },
+            breakdown = breakdown is null ? null : Breakdown(breakdown),
             memoryPerChipBytes = memory?.Total.Count,
             memoryCapacityBytes = memory is null ? (double?)null : result.MemoryCapacity.Count,
             memory = memory is null ? null : new
@@ -78,6 +58,40 @@ public static class SimulationJson
             timeToTrainSeconds = result.TimeToTrain?.Seconds,
             chipHours = result.ChipHours,
             calibration = new { family = scenario.Efficiency.Family, provenance = scenario.Efficiency.Provenance },
+        };
+    }
+
+    /// <summary>The <c>plan</c> object: the layout's parameters.</summary>
+    public static object Plan(ClusterTwin.Parallelism.ParallelPlan plan)
+    {
+        ArgumentNullException.ThrowIfNull(plan);
+        return new
+        {
+            tensor = plan.TensorParallelism,
+            pipeline = plan.PipelineParallelism,
+            data = plan.DataParallelism,
+            virtualStages = plan.VirtualStages,
+            microBatch = plan.MicroBatchSize,
+            sequenceParallel = plan.SequenceParallelism,
+            recompute = plan.Recompute.ToString().ToLowerInvariant(),
+            zero = plan.ZeroStage,
+            order = ClusterTwin.Parallelism.RankOrderKeys.Key(plan.Order),
+        };
+    }
+
+    /// <summary>The <c>breakdown</c> object: the step's parts in seconds.</summary>
+    public static object Breakdown(StepBreakdown breakdown)
+    {
+        ArgumentNullException.ThrowIfNull(breakdown);
+        return new
+        {
+            computeSeconds = breakdown.Compute.Seconds,
+            recomputeSeconds = breakdown.Recompute.Seconds,
+            tensorParallelCommunicationSeconds = breakdown.TensorParallelCommunication.Seconds,
+            pipelineCommunicationSeconds = breakdown.PipelineCommunication.Seconds,
+            pipelineBubbleSeconds = breakdown.PipelineBubble.Seconds,
+            dataParallelCommunicationSeconds = breakdown.DataParallelCommunication.Seconds,
+            optimizerSeconds = breakdown.Optimizer.Seconds,
         };
     }
 }

@@ -11,7 +11,7 @@ namespace ClusterTwin.Catalog;
 /// Reads a scenario file: a cluster (system, count, fabric), a model (a catalogue id or written inline), a training
 /// job and a parallel plan. See <c>docs/scenario-format.md</c>.
 /// </summary>
-public static class ScenarioLoader
+public static partial class ScenarioLoader
 {
     private static readonly Dictionary<string, Precision> TrainingPrecisions = new()
     {
@@ -34,6 +34,19 @@ public static class ScenarioLoader
     /// <summary>Loads <paramref name="path"/> against <paramref name="catalog"/>, or throws <see cref="InputException"/> with every problem.</summary>
     public static Scenario Load(string path, HardwareCatalog catalog)
     {
+        var reader = OpenScenario(path);
+        var scenario = Read(reader, reader.Root!, string.Empty, catalog, Path.GetFileNameWithoutExtension(path));
+        if (reader.Diagnostics.Count > 0 || scenario is null)
+        {
+            throw new InputException(reader.Diagnostics.Count > 0 ? reader.Diagnostics : [new Diagnostic(path, 0, string.Empty, "scenario could not be read")]);
+        }
+
+        return scenario;
+    }
+
+    /// <summary>Opens a scenario file, or throws <see cref="InputException"/> if it is missing, a folder or not a YAML mapping.</summary>
+    private static YamlReader OpenScenario(string path)
+    {
         if (Directory.Exists(path))
         {
             throw new InputException(path, "is a folder (expected a scenario file, such as examples/gpt3-175b-h100-1024.yaml)");
@@ -45,13 +58,12 @@ public static class ScenarioLoader
         }
 
         var reader = YamlReader.Open(path, path);
-        var scenario = reader.Root is null ? null : Read(reader, reader.Root, string.Empty, catalog, Path.GetFileNameWithoutExtension(path));
-        if (reader.Diagnostics.Count > 0 || scenario is null)
+        if (reader.Root is null)
         {
             throw new InputException(reader.Diagnostics.Count > 0 ? reader.Diagnostics : [new Diagnostic(path, 0, string.Empty, "scenario could not be read")]);
         }
 
-        return scenario;
+        return reader;
     }
 
     /// <summary>Reads the scenario fields of <paramref name="root"/>; a validation case embeds them under its own key.</summary>

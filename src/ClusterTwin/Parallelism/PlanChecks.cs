@@ -38,9 +38,10 @@ public static class PlanChecks
             problems.Add($"tensor parallelism {tensor} does not divide the feed-forward size {model.FeedForwardSize}");
         }
 
-        if (model.Layers % (pipeline * plan.VirtualStages) != 0)
+        var stages = PipelineLayers.Of(model.Layers, pipeline);
+        if (!stages.Holds(plan.VirtualStages))
         {
-            problems.Add($"pipeline {pipeline} x virtual stages {plan.VirtualStages} does not divide the {model.Layers} layers");
+            problems.Add($"virtual stages {plan.VirtualStages} do not split pipeline {pipeline}'s ranks into whole chunks: the {model.Layers} layers fall {stages.First}, {stages.Middle}, ..., {stages.Last} per rank, and the chunks must divide the most loaded rank's {stages.Heaviest} and leave every rank a layer per chunk");
         }
 
         var sequencesPerReplica = (long)plan.DataParallelism * plan.MicroBatchSize;

@@ -67,7 +67,7 @@ public class BadInputTests
         Assert.Equal(1, outcome.ExitCode);
         Assert.Contains("does not divide", outcome.Output, StringComparison.Ordinal);
         Assert.Contains("global batch of 3 sequences", outcome.Output, StringComparison.Ordinal);
-        Assert.Contains("pipeline 2 x virtual stages 3 does not divide the 32 layers", outcome.Output, StringComparison.Ordinal);
+        Assert.Contains("virtual stages 3 do not split pipeline 2", outcome.Output, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -13,12 +13,16 @@ public class GoldenOutputTests
     [InlineData("simulate-gpt3-175b-h100-1024.txt", "simulate", "examples/gpt3-175b-h100-1024.yaml")]
     [InlineData("simulate-llama3-405b-trainium3-1m.json", "simulate", "examples/llama3-405b-trainium3-1m.yaml", "--json")]
     [InlineData("catalog-show-aws-trainium3.txt", "catalog", "show", "aws-trainium3")]
+    [InlineData("plan-gpt3-175b-h100-1024.txt", "plan", "examples/plan-gpt3-175b-h100-1024.yaml")]
     public void Output_MatchesTheGoldenFile(string golden, params string[] args)
     {
         var arguments = args.Select(argument => argument.StartsWith("examples/", StringComparison.Ordinal) ? Repository.Path(argument) : argument).ToArray();
         var outcome = CliRunner.Run(arguments);
         Assert.Equal(0, outcome.ExitCode);
         var actual = outcome.Output.Replace(Repository.Root, "<repository>", StringComparison.Ordinal).ReplaceLineEndings("\n");
+
+        // A search's wall-clock time is the one figure that changes from run to run.
+        actual = System.Text.RegularExpressions.Regex.Replace(actual, "combinations in [0-9.]+ s", "combinations in <elapsed> s");
         var path = Path.Combine(Repository.Root, "tests", "ClusterTwin.Tests", "Golden", golden);
         if (Environment.GetEnvironmentVariable("CLUSTERTWIN_UPDATE_GOLDEN") == "1")
         {
@@ -38,5 +42,16 @@ public class GoldenOutputTests
         var committed = Repository.Path("docs", "validation.md");
         Assert.True(File.ReadAllText(committed).ReplaceLineEndings("\n") == File.ReadAllText(page).ReplaceLineEndings("\n"),
             "docs/validation.md is stale: regenerate it with ./clustertwin validate --markdown docs/validation.md");
+    }
+
+    [Fact]
+    public void LayoutComparisonPage_IsCurrent()
+    {
+        using var folder = new TemporaryFolder();
+        var page = Path.Combine(folder.Path, "layouts-vs-published.md");
+        Assert.Equal(0, CliRunner.Run("compare-layouts", "--markdown", page).ExitCode);
+        var committed = Repository.Path("docs", "layouts-vs-published.md");
+        Assert.True(File.ReadAllText(committed).ReplaceLineEndings("\n") == File.ReadAllText(page).ReplaceLineEndings("\n"),
+            "docs/layouts-vs-published.md is stale: regenerate it with ./clustertwin compare-layouts --markdown docs/layouts-vs-published.md");
     }
 }

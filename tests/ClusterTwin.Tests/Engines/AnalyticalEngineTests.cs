@@ -101,7 +101,7 @@ public class AnalyticalEngineTests
         Assert.False(result.Valid);
         Assert.False(result.Fits);
         Assert.Contains(result.Problems, problem => problem.Contains("does not divide the 64 attention heads", StringComparison.Ordinal));
-        Assert.Contains(result.Problems, problem => problem.Contains("virtual stages 3 does not divide the 80 layers", StringComparison.Ordinal));
+        Assert.Contains(result.Problems, problem => problem.Contains("virtual stages 3 do not split pipeline", StringComparison.Ordinal) && problem.Contains("most loaded rank", StringComparison.Ordinal));
         Assert.Contains(result.Problems, problem => problem.Contains("chips, but the cluster has 1024", StringComparison.Ordinal));
     }
 

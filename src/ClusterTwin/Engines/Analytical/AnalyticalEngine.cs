@@ -67,17 +67,17 @@ public static class AnalyticalEngine
 
         var pipeline = plan.PipelineParallelism;
         var microBatches = job.GlobalBatchSize / (double)(plan.DataParallelism * plan.MicroBatchSize);
-        var layersPerStage = model.Layers / (double)pipeline;
+        var stages = PipelineLayers.Of(model.Layers, pipeline);
         var activation = Bytes.FromCount((double)job.SequenceLength * plan.MicroBatchSize * model.HiddenSize * Math.Max(2, job.Precision.BytesPerElement()));
 
         var tensorPass = TensorCollectivesPerPass(plan, collectives, tensorGroup, activation);
         var layer = LayerCost(LayerKernels.Forward(model, job, plan), kernels, plan, tensorPass);
         var embedding = BoundaryCost(LayerKernels.Embedding(model, job, plan), kernels, tensorPass);
         var head = BoundaryCost(LayerKernels.OutputHead(model, job, plan), kernels, tensorPass);
-        var middle = layer * layersPerStage;
-        var first = middle + embedding;
-        var last = middle + head;
-        var slowest = pipeline == 1 ? first + head : (first.Total >= last.Total ? first : last);
+        var first = (layer * stages.First) + embedding;
+        var last = (layer * stages.Last) + head;
+        var middle = layer * stages.Middle;
+        var slowest = pipeline == 1 ? first + head : Slowest(first, pipeline > 2 ? middle : first, last);
 
         // Pipeline: each micro-batch crosses every chunk boundary forward and backward; Megatron's scatter-gather
         // sends one tensor-parallel shard per chip.
@@ -155,6 +155,12 @@ public static class AnalyticalEngine
         var perTokenForward = (model.Layers * ((2 * matrixParameters) + (4.0 * job.SequenceLength * model.QueryWidth))) +
                               (2.0 * model.HiddenSize * model.VocabularySize);
         return Flops.FromOperations(3 * perTokenForward * job.TokensPerStep);
+    }
+
+    private static StageCost Slowest(StageCost first, StageCost middle, StageCost last)
+    {
+        var slowest = first.Total >= last.Total ? first : last;
+        return middle.Total > slowest.Total ? middle : slowest;
     }
 
     /// <param name="forward">The layer's forward kernels.</param>

@@ -29,26 +29,37 @@ public static class MemoryModel
     /// <summary>Activation bytes kept per element (BF16, also under FP8 matrix multiplies).</summary>
     private const double ActivationBytes = 2;
 
-    /// <summary>The memory of the most loaded stage: the first (embedding, most micro-batches in flight) or the last (output head, logits).</summary>
+    /// <summary>
+    /// The memory of the most loaded stage: the first (embedding, most micro-batches in flight), the second (a middle
+    /// stage, one micro-batch fewer in flight but possibly a layer more when the layers do not divide) or the last
+    /// (output head, logits).
+    /// </summary>
     public static MemoryBreakdown PerChip(ModelArchitecture model, TrainingJob job, ParallelPlan plan)
     {
         CheckDegrees(plan);
         var pipeline = plan.PipelineParallelism;
-        var layersPerStage = model.Layers / (double)pipeline;
+        var stages = PipelineLayers.Of(model.Layers, pipeline);
         var microBatches = job.GlobalBatchSize / ((double)plan.DataParallelism * plan.MicroBatchSize);
-        var inFlight = Math.Min(pipeline, microBatches);
         var interleave = plan.VirtualStages > 1 ? 1 + ((pipeline - 1) / (double)(pipeline * plan.VirtualStages)) : 1;
 
         var weights = StageParameters.Of(model, plan);
 
         var layer = ActivationsPerLayer(model, job, plan);
-        var firstActivations = (layersPerStage * layer.Stored * inFlight * interleave) + layer.Working;
+        double Activations(int layers, double inFlight) => (layers * layer.Stored * Math.Min(inFlight, microBatches) * interleave) + layer.Working;
+        var firstActivations = Activations(stages.First, pipeline);
         var logits = 2.0 * 4 * job.SequenceLength * plan.MicroBatchSize * (model.VocabularySize / (double)plan.TensorParallelism);
-        var lastActivations = (pipeline == 1 ? firstActivations : (layersPerStage * layer.Stored * interleave) + layer.Working) + logits;
+        var lastActivations = (pipeline == 1 ? firstActivations : Activations(stages.Last, 1)) + logits;
 
         var first = Breakdown(weights.First, firstActivations, model, job, plan);
         var last = Breakdown(weights.Last, lastActivations, model, job, plan);
-        return first.Total >= last.Total ? first : last;
+        var heaviest = first.Total >= last.Total ? first : last;
+        if (pipeline > 2)
+        {
+            var second = Breakdown(weights.Middle, Activations(stages.Middle, pipeline - 1), model, job, plan);
+            heaviest = second.Total > heaviest.Total ? second : heaviest;
+        }
+
+        return heaviest;
     }
 
     /// <summary>Activation bytes one layer keeps for one micro-batch (<c>Stored</c>), and the extra working set of the layer being recomputed (<c>Working</c>).</summary>

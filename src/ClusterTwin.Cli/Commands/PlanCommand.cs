@@ -1,0 +1,109 @@
+using System.ComponentModel;
+using System.Diagnostics;
+using ClusterTwin.Catalog;
+using ClusterTwin.Cli.Reports;
+using ClusterTwin.Engines.Analytical;
+using ClusterTwin.Planning;
+using Spectre.Console;
+using Spectre.Console.Cli;
+
+namespace ClusterTwin.Cli.Commands;
+
+/// <summary><c>clustertwin plan SCENARIO [--objective time] [--top N] [--compare] [--json]</c>.</summary>
+public sealed class PlanCommand(IAnsiConsole console) : Command<PlanCommand.Settings>
+{
+    /// <summary>Arguments of <c>plan</c>.</summary>
+    public sealed class Settings : CatalogSettings
+    {
+        /// <summary>The scenario file.</summary>
+        [CommandArgument(0, "<SCENARIO>")]
+        [Description("Scenario file (YAML): cluster, model and training job; the plan block is optional and each field it names is pinned.")]
+        public string Scenario { get; init; } = string.Empty;
+
+        /// <summary>What to minimize.</summary>
+        [CommandOption("--objective <OBJECTIVE>")]
+        [Description("What to minimize: time (step time). cost and energy arrive with the energy and cost model.")]
+        public string Objective { get; init; } = "time";
+
+        /// <summary>How many layouts to print.</summary>
+        [CommandOption("--top <N>")]
+        [Description("How many of the best layouts to show (default 5).")]
+        public int Top { get; init; } = 5;
+
+        /// <summary>Percent of each chip's memory to keep free.</summary>
+        [CommandOption("--memory-headroom <PERCENT>")]
+        [Description("Percent of each chip's memory a layout must leave free, for framework buffers and fragmentation the memory model does not count (default 0).")]
+        public double MemoryHeadroom { get; init; }
+
+        /// <summary>Search every field and compare with the scenario's plan instead of pinning it.</summary>
+        [CommandOption("--compare")]
+        [Description("Search every field, and compare the best layout with the plan the scenario gives instead of pinning its fields.")]
+        public bool Compare { get; init; }
+
+        /// <summary>Print JSON instead of tables.</summary>
+        [CommandOption("--json")]
+        [Description("Print the result as JSON (fields documented in docs/json-output.md).")]
+        public bool Json { get; init; }
+
+        /// <inheritdoc />
+        public override ValidationResult Validate()
+        {
+            if (Objective is "cost" or "energy")
+            {
+                return ValidationResult.Error($"--objective {Objective} needs the energy and cost model, which ClusterTwin does not have yet; use --objective time");
+            }
+
+            if (Objective != "time")
+            {
+                return ValidationResult.Error($"--objective '{Objective}' is not an objective (expected time)");
+            }
+
+            if (MemoryHeadroom is < 0 or >= 100 || double.IsNaN(MemoryHeadroom))
+            {
+                return ValidationResult.Error($"--memory-headroom {MemoryHeadroom} is out of range (expected a percentage from 0 up to, not including, 100)");
+            }
+
+            return Top is < 1 or > 1000 ? ValidationResult.Error($"--top {Top} is out of range (expected 1 to 1000)") : ValidationResult.Success();
+        }
+    }
+
+    /// <inheritdoc />
+    public override int Execute(CommandContext context, Settings settings, CancellationToken cancellationToken)
+    {
+        var catalog = settings.LoadCatalog();
+        var planning = ScenarioLoader.LoadForPlanning(settings.Scenario, catalog);
+        if (settings.Compare && planning.Given is null)
+        {
+            throw new InputException(settings.Scenario, "--compare needs a plan block to compare with");
+        }
+
+        var pins = settings.Compare ? PlanPins.SettingsOf(planning.Given!) : planning.Pins;
+        var clock = Stopwatch.StartNew();
+        var search = settings.Json || !console.Profile.Capabilities.Interactive
+            ? PlanSearch.Run(planning.Scenario, pins, settings.Top, memoryHeadroom: settings.MemoryHeadroom / 100)
+            : WithProgress(planning, pins, settings);
+        var elapsed = clock.Elapsed;
+        var given = planning.Given is { } plan ? AnalyticalEngine.Simulate(planning.Scenario with { Plan = plan }) : null;
+        if (settings.Json)
+        {
+            console.Profile.Out.Writer.WriteLine(PlanJson.Serialize(planning.Scenario, search, elapsed, settings.Compare ? given : null));
+        }
+        else
+        {
+            PlanReport.Write(console, planning.Scenario, search, elapsed, settings.Compare ? given : null);
+        }
+
+        return search.Plans.IsEmpty ? 1 : 0;
+    }
+
+    private PlanSearchResult WithProgress(PlanningScenario planning, PlanPins pins, Settings settings)
+    {
+        PlanSearchResult? result = null;
+        console.Progress().AutoClear(true).Start(progress =>
+        {
+            var task = progress.AddTask("searching layouts", maxValue: 1);
+            result = PlanSearch.Run(planning.Scenario, pins, settings.Top, new Progress<double>(fraction => task.Value = fraction), settings.MemoryHeadroom / 100);
+        });
+        return result!;
+    }
+}

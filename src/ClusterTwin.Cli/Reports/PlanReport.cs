@@ -1,0 +1,70 @@
+using ClusterTwin.Engines;
+using ClusterTwin.Planning;
+using ClusterTwin.Scenarios;
+using Spectre.Console;
+
+namespace ClusterTwin.Cli.Reports;
+
+/// <summary>The human-readable report of <c>plan</c>.</summary>
+public static class PlanReport
+{
+    /// <summary>Writes the ranked layouts, the search's counts and the explanation.</summary>
+    public static void Write(IAnsiConsole console, Scenario scenario, PlanSearchResult search, TimeSpan elapsed, TrainingStepResult? given)
+    {
+        var cluster = scenario.Cluster;
+        console.Write(new Rule($"[bold]Plan search: {Markup.Escape(scenario.Name)}[/]").LeftJustified());
+        console.MarkupLineInterpolated($"Cluster: {cluster.SystemCount:N0} x {cluster.System.Name} = [bold]{cluster.ChipCount:N0}[/] {cluster.Chip.Name} on {cluster.Fabric.Name}");
+        console.MarkupLineInterpolated($"Model:   {scenario.Model.Name}, sequence {scenario.Job.SequenceLength:N0}, global batch {scenario.Job.GlobalBatchSize:N0}, {scenario.Job.Precision.ToString().ToUpperInvariant()}");
+        console.MarkupLineInterpolated($"Searched {Format.Count(search.Considered)} combinations in {elapsed.TotalSeconds:0.00} s: {Format.Count(search.PrunedLayout)} are not layouts, {Format.Count(search.PrunedMemory)} do not fit in memory, {Format.Count(search.PrunedOther)} rejected otherwise, [bold]{Format.Count(search.Evaluated)} evaluated[/].");
+        console.WriteLine();
+        if (search.Plans.IsEmpty)
+        {
+            console.MarkupLine("[red bold]No layout fits.[/] Pin fewer fields, add chips, or lower the micro-batch or sequence length.");
+            foreach (var reason in search.Rejections)
+            {
+                console.MarkupLineInterpolated($"  [red]-[/] {reason}");
+            }
+
+            return;
+        }
+
+        var table = new Table().Border(TableBorder.Rounded).Title("Best layouts by step time");
+        table.AddColumn("#");
+        foreach (var (name, _) in PlanDescription.Fields(search.Plans[0].Plan))
+        {
+            table.AddColumn(new TableColumn(name).RightAligned());
+        }
+
+        table.AddColumn(new TableColumn("step").RightAligned()).AddColumn(new TableColumn("tokens/s").RightAligned())
+            .AddColumn(new TableColumn("MFU").RightAligned()).AddColumn(new TableColumn("memory/chip").RightAligned())
+            .AddColumn("largest part");
+        var rank = 0;
+        foreach (var ranked in search.Plans)
+        {
+            var result = ranked.Result;
+            var cells = new List<string> { (++rank).ToString(System.Globalization.CultureInfo.InvariantCulture) };
+            cells.AddRange(PlanDescription.Fields(ranked.Plan).Select(field => field.Value));
+            cells.Add(result.StepTime.ToString());
+            cells.Add(Format.Number(result.TokensPerSecond));
+            cells.Add(Format.Percent(result.ModelFlopsUtilization));
+            cells.Add(Format.Percent(result.Memory!.Total.Count / result.MemoryCapacity.Count));
+            var largest = result.Breakdown!.Parts().MaxBy(part => part.Time.Seconds);
+            cells.Add($"{largest.Name} {Format.Percent(largest.Time / result.StepTime)}");
+            table.AddRow(cells.Select(Markup.Escape).ToArray());
+        }
+
+        console.Write(table);
+        var explanation = search.Explanation!;
+        console.MarkupLineInterpolated($"[bold]Why:[/] the best layout is {explanation.Summary}.");
+        if (explanation.RunnerUp is { } runnerUp)
+        {
+            console.MarkupLineInterpolated($"[bold]Trade:[/] {runnerUp}.");
+        }
+
+        if (given is { Valid: true } && given.Breakdown is not null)
+        {
+            var best = search.Plans[0].Result.StepTime;
+            console.MarkupLineInterpolated($"[bold]Against the scenario's plan[/] ({PlanDescription.Of(scenario.Plan)}): {given.StepTime} per step, the best is {Format.Percent(1 - (best / given.StepTime))} faster.");
+        }
+    }
+}

@@ -1,0 +1,67 @@
+using ClusterTwin.Parallelism;
+using ClusterTwin.Planning;
+using ClusterTwin.Scenarios;
+using YamlDotNet.RepresentationModel;
+
+namespace ClusterTwin.Catalog;
+
+/// <summary>A scenario read for a plan search: its cluster, model and job, what its plan block pins, and that plan if it gave one.</summary>
+/// <param name="Scenario">The scenario; its plan is the given one, or a placeholder of pure data parallelism.</param>
+/// <param name="Pins">The values the plan block fixes (every searched field it names).</param>
+/// <param name="Given">The plan as <c>simulate</c> would read it, where the file has a plan block.</param>
+public sealed record PlanningScenario(Scenario Scenario, PlanPins Pins, ParallelPlan? Given);
+
+public static partial class ScenarioLoader
+{
+    /// <summary>
+    /// Loads <paramref name="path"/> for <c>clustertwin plan</c>: the plan block is optional, and each field it names
+    /// pins that dimension of the search; or throws <see cref="InputException"/> with every problem.
+    /// </summary>
+    public static PlanningScenario LoadForPlanning(string path, HardwareCatalog catalog)
+    {
+        var reader = OpenScenario(path);
+        var root = reader.Root!;
+        reader.CheckKeys(root, string.Empty, "name", "description", "cluster", "model", "training", "plan");
+        var name = reader.String(root, "name", string.Empty, required: false) ?? Path.GetFileNameWithoutExtension(path);
+        var cluster = ReadCluster(reader, reader.Mapping(root, "cluster", string.Empty, required: true), "cluster", catalog);
+        var model = ReadModel(reader, root, "model", catalog);
+        var job = ReadJob(reader, reader.Mapping(root, "training", string.Empty, required: true), "training");
+        var map = reader.Mapping(root, "plan", string.Empty, required: false);
+        var given = map is null ? null : ReadPlan(reader, map, "plan", cluster);
+        var pins = map is null ? PlanPins.None : ReadPins(reader, map, given);
+        if (reader.Diagnostics.Count > 0 || cluster is null || model is null || job is null || (map is not null && given is null))
+        {
+            throw new InputException(reader.Diagnostics.Count > 0 ? reader.Diagnostics : [new Diagnostic(path, 0, string.Empty, "scenario could not be read")]);
+        }
+
+        var placeholder = given ?? new ParallelPlan(1, 1, (int)Math.Min(cluster.ChipCount, int.MaxValue), 1);
+        return new PlanningScenario(new Scenario(name, cluster, catalog.EfficiencyFor(cluster.Chip), model, job, placeholder), pins, given);
+    }
+
+    /// <summary>The fields the plan block names, pinned to the values <paramref name="given"/> read them as.</summary>
+    private static PlanPins ReadPins(YamlReader reader, YamlMappingNode map, ParallelPlan? given)
+    {
+        if (YamlReader.Child(map, "sharding") is { } sharding)
+        {
+            reader.Error(sharding, "plan.sharding", "hybrid sharding is not searched yet: remove it to plan, or simulate the plan as written");
+        }
+
+        if (given is null)
+        {
+            return PlanPins.None;
+        }
+
+        bool Names(string key) => YamlReader.Child(map, key) is not null;
+        return PlanPins.SettingsOf(given) with
+        {
+            TensorParallelism = Names("tensor") ? given.TensorParallelism : null,
+            PipelineParallelism = Names("pipeline") ? given.PipelineParallelism : null,
+            VirtualStages = Names("virtual_stages") ? given.VirtualStages : null,
+            DataParallelism = Names("data") ? given.DataParallelism : null,
+            MicroBatchSize = Names("micro_batch") ? given.MicroBatchSize : null,
+            SequenceParallelism = Names("sequence_parallel") ? given.SequenceParallelism : null,
+            Recompute = Names("recompute") ? given.Recompute : null,
+            ZeroStage = Names("zero") ? given.ZeroStage : null,
+        };
+    }
+}

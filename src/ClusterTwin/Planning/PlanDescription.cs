@@ -1,0 +1,37 @@
+using System.Globalization;
+using ClusterTwin.Parallelism;
+
+namespace ClusterTwin.Planning;
+
+/// <summary>Short, stable descriptions of a layout, for tables and explanations.</summary>
+public static class PlanDescription
+{
+    /// <summary>The searched dimensions of <paramref name="plan"/> as name-value pairs, in a fixed order.</summary>
+    public static IEnumerable<(string Name, string Value)> Fields(ParallelPlan plan)
+    {
+        ArgumentNullException.ThrowIfNull(plan);
+        yield return ("TP", Number(plan.TensorParallelism));
+        yield return ("PP", Number(plan.PipelineParallelism));
+        yield return ("VP", Number(plan.VirtualStages));
+        yield return ("DP", Number(plan.DataParallelism));
+        yield return ("micro-batch", Number(plan.MicroBatchSize));
+        yield return ("SP", plan.SequenceParallelism ? "on" : "off");
+        yield return ("recompute", plan.Recompute.ToString().ToLowerInvariant());
+        yield return ("ZeRO", Number(plan.ZeroStage));
+    }
+
+    /// <summary>The searched dimensions of <paramref name="plan"/> on one line.</summary>
+    public static string Of(ParallelPlan plan) => string.Join(" ", Fields(plan).Select(field => field.Name + " " + field.Value));
+
+    /// <summary>What <paramref name="other"/> changes against <paramref name="plan"/>: "TP 8 -> 4, micro-batch 1 -> 2".</summary>
+    public static string Differences(ParallelPlan plan, ParallelPlan other)
+    {
+        var changes = Fields(plan).Zip(Fields(other), (mine, theirs) => (mine.Name, From: mine.Value, To: theirs.Value))
+            .Where(item => item.From != item.To)
+            .Select(item => $"{item.Name} {item.From} -> {item.To}")
+            .ToArray();
+        return changes.Length == 0 ? "the same layout" : string.Join(", ", changes);
+    }
+
+    private static string Number(int value) => value.ToString(CultureInfo.InvariantCulture);
+}

@@ -1,0 +1,36 @@
+using System.Collections.Immutable;
+using ClusterTwin.Engines;
+using ClusterTwin.Parallelism;
+
+namespace ClusterTwin.Planning;
+
+/// <summary>One layout the search ranked, with its full prediction (band included).</summary>
+/// <param name="Plan">The layout.</param>
+/// <param name="Result">Its predicted step.</param>
+public sealed record RankedPlan(ParallelPlan Plan, TrainingStepResult Result);
+
+/// <summary>What a plan search found, and how much it looked at.</summary>
+/// <param name="Plans">The best layouts, fastest first (ties broken by enumeration order, so the ranking is stable).</param>
+/// <param name="Considered">Combinations of the searched dimensions.</param>
+/// <param name="PrunedLayout">Combinations that are not layouts: degrees that do not divide the chips, the layers, the heads or the batch.</param>
+/// <param name="PrunedMemory">Layouts that do not fit in the chip's memory.</param>
+/// <param name="PrunedOther">Layouts the engine rejected for another reason (a precision the chip lacks, a fabric too small).</param>
+/// <param name="Evaluated">Layouts simulated and ranked.</param>
+/// <param name="Explanation">What bounds the best layout and what the runner-up traded; null when nothing was evaluated.</param>
+/// <param name="Rejections">Why the engine rejected layouts, where it did (distinct reasons, first few).</param>
+public sealed record PlanSearchResult(
+    ImmutableArray<RankedPlan> Plans,
+    long Considered,
+    long PrunedLayout,
+    long PrunedMemory,
+    long PrunedOther,
+    long Evaluated,
+    PlanExplanation? Explanation,
+    ImmutableArray<string> Rejections)
+{
+    /// <summary>The fastest layout pruned for memory alone, where it is faster than the best that fits: memory binds.</summary>
+    public RankedPlan? FasterOverMemory { get; init; }
+
+    /// <summary>Everything the search removed before ranking.</summary>
+    public long Pruned => PrunedLayout + PrunedMemory + PrunedOther;
+}

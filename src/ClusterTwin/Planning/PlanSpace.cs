@@ -1,0 +1,151 @@
+using ClusterTwin.Hardware;
+using ClusterTwin.Parallelism;
+using ClusterTwin.Workloads;
+
+namespace ClusterTwin.Planning;
+
+/// <summary>
+/// The layouts a search considers for one cluster, model and job: every combination of tensor, pipeline and virtual
+/// stages, micro-batch, sequence parallelism, recompute policy and ZeRO stage, with data parallelism taking the chips
+/// that remain. Tensor parallelism stays inside one system (its scale-up domain); any pipeline depth up to the layer
+/// count, with uneven first and last stages where the layers do not divide (<see cref="PipelineLayers"/>); virtual
+/// stages that divide the most loaded rank's layers; micro-batches that divide the global batch.
+/// </summary>
+public sealed class PlanSpace
+{
+    private static readonly RecomputePolicy[] Policies = [RecomputePolicy.None, RecomputePolicy.Selective, RecomputePolicy.Full];
+    private static readonly int[] ZeroStages = [0, 1, 2, 3];
+
+    private readonly int[] tensorChoices;
+    private readonly int[] pipelineChoices;
+    private readonly int[] virtualChoices;
+    private readonly int[] microBatchChoices;
+    private readonly bool[] sequenceChoices;
+    private readonly RecomputePolicy[] recomputeChoices;
+    private readonly int[] zeroChoices;
+    private readonly Cluster cluster;
+    private readonly ModelArchitecture model;
+    private readonly TrainingJob job;
+    private readonly PlanPins pins;
+
+    /// <summary>The space for <paramref name="cluster"/>, <paramref name="model"/> and <paramref name="job"/> under <paramref name="pins"/>.</summary>
+    public PlanSpace(Cluster cluster, ModelArchitecture model, TrainingJob job, PlanPins pins)
+    {
+        ArgumentNullException.ThrowIfNull(cluster);
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(job);
+        ArgumentNullException.ThrowIfNull(pins);
+        (this.cluster, this.model, this.job, this.pins) = (cluster, model, job, pins);
+        tensorChoices = Pinned(pins.TensorParallelism) ?? Divisors(cluster.System.Chips.Value);
+        pipelineChoices = Pinned(pins.PipelineParallelism) ?? [.. Enumerable.Range(1, model.Layers)];
+        virtualChoices = Pinned(pins.VirtualStages) ?? [.. Enumerable.Range(1, model.Layers)];
+        microBatchChoices = Pinned(pins.MicroBatchSize) ?? Divisors(job.GlobalBatchSize);
+        sequenceChoices = pins.SequenceParallelism is { } sequence ? [sequence] : [false, true];
+        recomputeChoices = pins.Recompute is { } recompute ? [recompute] : Policies;
+        zeroChoices = Pinned(pins.ZeroStage) ?? ZeroStages;
+    }
+
+    /// <summary>How many combinations the space spans before any is pruned.</summary>
+    public long Size => (long)tensorChoices.Length * pipelineChoices.Length * virtualChoices.Length * microBatchChoices.Length *
+                        sequenceChoices.Length * recomputeChoices.Length * zeroChoices.Length;
+
+    /// <summary>
+    /// The combinations that are layouts at all: degrees that divide the chips, the layers and the batch, as
+    /// <see cref="PlanChecks"/> requires, and no sequence parallelism without tensor parallelism (the same layout twice).
+    /// </summary>
+    public List<ParallelPlan> ValidLayouts()
+    {
+        var layouts = new List<ParallelPlan>();
+        var chips = cluster.ChipCount;
+        foreach (var tensor in tensorChoices)
+        {
+            if (!TensorFits(tensor))
+            {
+                continue;
+            }
+
+            foreach (var pipeline in pipelineChoices)
+            {
+                var modelParallel = (long)tensor * pipeline;
+                if (chips % modelParallel != 0 || chips / modelParallel > int.MaxValue)
+                {
+                    continue;
+                }
+
+                var data = (int)(chips / modelParallel);
+                if (pins.DataParallelism is { } pinned && pinned != data)
+                {
+                    continue;
+                }
+
+                AddStages(layouts, tensor, pipeline, data);
+            }
+        }
+
+        return layouts;
+    }
+
+    private void AddStages(List<ParallelPlan> layouts, int tensor, int pipeline, int data)
+    {
+        foreach (var stages in virtualChoices)
+        {
+            if ((stages > 1 && pipeline == 1) || !PipelineLayers.Of(model.Layers, pipeline).Holds(stages))
+            {
+                continue;
+            }
+
+            foreach (var microBatch in microBatchChoices)
+            {
+                var replicaBatch = (long)data * microBatch;
+                if (job.GlobalBatchSize % replicaBatch != 0 || (stages > 1 && job.GlobalBatchSize / replicaBatch % pipeline != 0))
+                {
+                    continue;
+                }
+
+                foreach (var sequence in sequenceChoices)
+                {
+                    if (sequence && tensor == 1)
+                    {
+                        continue;
+                    }
+
+                    foreach (var recompute in recomputeChoices)
+                    {
+                        foreach (var zero in zeroChoices)
+                        {
+                            layouts.Add(new ParallelPlan(tensor, pipeline, data, microBatch, stages, sequence, recompute, zero,
+                                pins.OverlapGradientReduction, pins.Order, 0, pins.OverlapTensorCommunication));
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    private bool TensorFits(int tensor) =>
+        model.AttentionHeads % tensor == 0 && model.FeedForwardSize % tensor == 0 &&
+        (model.KeyValueHeads % tensor == 0 || tensor % model.KeyValueHeads == 0);
+
+    private static int[]? Pinned(int? value) => value is { } pinned ? [pinned] : null;
+
+    /// <summary>The divisors of <paramref name="value"/>, ascending.</summary>
+    public static int[] Divisors(int value)
+    {
+        var low = new List<int>();
+        var high = new List<int>();
+        for (var candidate = 1; (long)candidate * candidate <= value; candidate++)
+        {
+            if (value % candidate == 0)
+            {
+                low.Add(candidate);
+                if (candidate != value / candidate)
+                {
+                    high.Add(value / candidate);
+                }
+            }
+        }
+
+        high.Reverse();
+        return [.. low, .. high];
+    }
+}

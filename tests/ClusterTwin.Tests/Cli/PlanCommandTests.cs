@@ -1,0 +1,112 @@
+using System.Text.Json;
+using ClusterTwin.Tests.Support;
+
+namespace ClusterTwin.Tests.Cli;
+
+public class PlanCommandTests
+{
+    private static readonly string[] Parts = ["compute", "tensor-parallel communication", "pipeline communication", "pipeline bubble", "data-parallel communication", "optimizer"];
+
+    [Theory]
+    [InlineData("examples/plan-gpt3-175b-h100-1024.yaml")]
+    [InlineData("examples/plan-llama3-405b-h100-16k.yaml")]
+    [InlineData("examples/plan-llama3-405b-trainium3-1m.yaml")]
+    public void Plan_Example_RanksLayouts_AndExplainsTheBest(string example)
+    {
+        var outcome = CliRunner.Run("plan", Repository.Path(example));
+        Assert.Equal(0, outcome.ExitCode);
+        Assert.Equal(string.Empty, outcome.Errors);
+        Assert.Contains("Best layouts by step time", outcome.Output, StringComparison.Ordinal);
+        Assert.Contains("Why:", outcome.Output, StringComparison.Ordinal);
+        Assert.Contains("Trade:", outcome.Output, StringComparison.Ordinal);
+        Assert.Contains("evaluated", outcome.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void PlanJson_HasTheDocumentedFields_AndTheyAgree()
+    {
+        var outcome = CliRunner.Run("plan", Repository.Path("examples", "plan-gpt3-175b-h100-1024.yaml"), "--json", "--top", "3");
+        Assert.Equal(0, outcome.ExitCode);
+        using var document = JsonDocument.Parse(outcome.Output);
+        var root = document.RootElement;
+        var plans = root.GetProperty("plans").EnumerateArray().ToArray();
+        Assert.Equal(3, plans.Length);
+        var steps = plans.Select(plan => plan.GetProperty("stepTimeSeconds").GetDouble()).ToArray();
+        Assert.Equal(steps.Order(), steps);
+        foreach (var plan in plans)
+        {
+            var layout = plan.GetProperty("plan");
+            Assert.Equal(1024, layout.GetProperty("tensor").GetInt32() * layout.GetProperty("pipeline").GetInt32() * layout.GetProperty("data").GetInt32());
+            Within.Relative(plan.GetProperty("stepTimeSeconds").GetDouble(), plan.GetProperty("breakdown").EnumerateObject().Sum(part => part.Value.GetDouble()), 1e-9);
+            Assert.True(plan.GetProperty("memoryPerChipBytes").GetDouble() <= plan.GetProperty("memoryCapacityBytes").GetDouble());
+        }
+
+        var evaluated = root.GetProperty("evaluated").GetInt64();
+        Assert.True(evaluated >= 3);
+        Assert.Equal(root.GetProperty("considered").GetInt64(), root.GetProperty("pruned").GetInt64() + evaluated);
+        Assert.True(root.GetProperty("elapsedSeconds").GetDouble() > 0);
+        Assert.Contains(root.GetProperty("explanation").GetProperty("boundBy").GetString(), Parts);
+    }
+
+    [Fact]
+    public void Compare_ReportsHowMuchFasterTheBestIsThanTheGivenPlan()
+    {
+        var outcome = CliRunner.Run("plan", Repository.Path("examples", "gpt3-175b-h100-1024.yaml"), "--compare", "--json");
+        Assert.Equal(0, outcome.ExitCode);
+        using var document = JsonDocument.Parse(outcome.Output);
+        var given = document.RootElement.GetProperty("given");
+        var best = document.RootElement.GetProperty("plans")[0].GetProperty("stepTimeSeconds").GetDouble();
+        var published = given.GetProperty("stepTimeSeconds").GetDouble();
+        Assert.True(best <= published);
+        Within.Relative((1 - (best / published)) * 100, given.GetProperty("bestFasterByPercent").GetDouble(), 1e-9);
+    }
+
+    [Fact]
+    public void MemoryHeadroom_KeepsEveryRankedLayoutBelowTheReducedCapacity()
+    {
+        var outcome = CliRunner.Run("plan", Repository.Path("examples", "plan-gpt3-175b-h100-1024.yaml"), "--json", "--memory-headroom", "20", "--top", "10");
+        Assert.Equal(0, outcome.ExitCode);
+        using var document = JsonDocument.Parse(outcome.Output);
+        Assert.All(document.RootElement.GetProperty("plans").EnumerateArray(), plan =>
+            Assert.True(plan.GetProperty("memoryPerChipBytes").GetDouble() <= 0.8 * plan.GetProperty("memoryCapacityBytes").GetDouble()));
+    }
+
+    [Theory]
+    [InlineData("--objective", "cost", "needs the energy and cost model")]
+    [InlineData("--objective", "speed", "is not an objective")]
+    [InlineData("--top", "0", "out of range")]
+    [InlineData("--memory-headroom", "100", "out of range")]
+    public void BadOption_IsAClearError(string option, string value, string expected)
+    {
+        var outcome = CliRunner.Run("plan", Repository.Path("examples", "plan-gpt3-175b-h100-1024.yaml"), option, value);
+        Assert.NotEqual(0, outcome.ExitCode);
+        Assert.Contains(expected, outcome.Output + outcome.Errors, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", outcome.Output + outcome.Errors, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Compare_WithoutAPlanBlock_IsAClearError()
+    {
+        var outcome = CliRunner.Run("plan", Repository.Path("examples", "plan-gpt3-175b-h100-1024.yaml"), "--compare");
+        Assert.Equal(2, outcome.ExitCode);
+        Assert.Contains("--compare needs a plan block", outcome.Errors, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void HybridSharding_InThePlanBlock_IsAClearError()
+    {
+        using var folder = new TemporaryFolder();
+        var text = File.ReadAllText(Repository.Path("examples", "gpt3-175b-h100-1024.yaml")).Replace("zero: 1 ", "zero: 1\n  sharding: 4 ", StringComparison.Ordinal);
+        var outcome = CliRunner.Run("plan", folder.Write("sharded.yaml", text));
+        Assert.Equal(2, outcome.ExitCode);
+        Assert.Contains("plan.sharding", outcome.Errors, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void PlanJson_IsIdenticalAcrossRuns_ApartFromTheElapsedTime()
+    {
+        string Run() => System.Text.RegularExpressions.Regex.Replace(
+            CliRunner.Run("plan", Repository.Path("examples", "plan-llama3-405b-trainium3-1m.yaml"), "--json").Output, "\"elapsedSeconds\": [0-9.eE+-]+", "\"elapsedSeconds\": 0");
+        Assert.Equal(Run(), Run());
+    }
+}

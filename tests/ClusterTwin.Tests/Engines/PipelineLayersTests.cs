@@ -1,0 +1,52 @@
+using ClusterTwin.Engines.Analytical;
+using ClusterTwin.Parallelism;
+using ClusterTwin.Performance.Memory;
+using ClusterTwin.Tests.Support;
+
+namespace ClusterTwin.Tests.Engines;
+
+public class PipelineLayersTests
+{
+    [Theory]
+    [InlineData(96, 8, 12, 12, 12)]
+    [InlineData(126, 16, 7, 8, 7)]     // Llama 3 405B as Meta ran it: one layer fewer on the first and the last stage
+    [InlineData(80, 3, 27, 27, 26)]
+    [InlineData(10, 1, 10, 10, 10)]
+    public void Layers_FallEvenly_WithTheShortfallOnTheEnds(int layers, int pipeline, int first, int middle, int last)
+    {
+        var stages = PipelineLayers.Of(layers, pipeline);
+        Assert.Equal((first, middle, last), (stages.First, stages.Middle, stages.Last));
+        if (pipeline > 2)
+        {
+            Assert.Equal(layers, first + last + ((pipeline - 2) * middle));
+        }
+    }
+
+    [Theory]
+    [InlineData(126, 16, 2, true)]
+    [InlineData(126, 16, 8, false)]    // the first rank's 7 layers cannot make 8 chunks
+    [InlineData(96, 8, 5, false)]      // 5 does not divide 12
+    [InlineData(96, 8, 4, true)]
+    public void VirtualStages_MustDivideTheHeaviestRank_AndLeaveALayerPerChunk(int layers, int pipeline, int virtualStages, bool holds) =>
+        Assert.Equal(holds, PipelineLayers.Of(layers, pipeline).Holds(virtualStages));
+
+    [Fact]
+    public void UnevenPipeline_IsTimedBetweenTheEvenSplitsAroundIt()
+    {
+        // Llama 3 405B (126 layers) on 16 stages: its middle ranks hold 8 layers, so its step sits between the same
+        // model cut to 112 layers (7 on every rank) and grown to 128 (8 on every rank, the head on top of 8).
+        var scenario = Repository.Example("llama3-405b-trainium3-1m");
+        var sixteen = scenario with
+        {
+            Cluster = scenario.Cluster with { SystemCount = 16 },
+            Plan = scenario.Plan with { PipelineParallelism = 16, VirtualStages = 2, DataParallelism = 18 },
+            Job = scenario.Job with { GlobalBatchSize = 18 * 32 },
+        };
+        double Step(int layers) => AnalyticalEngine.SimulateStep(sixteen with { Model = sixteen.Model with { Layers = layers } }).StepTime.Seconds;
+        var uneven = AnalyticalEngine.SimulateStep(sixteen);
+        Assert.True(uneven.Valid, string.Join("; ", uneven.Problems));
+        Assert.InRange(uneven.StepTime.Seconds, Step(112), Step(128));
+        var parameters = StageParameters.Of(sixteen.Model, sixteen.Plan);
+        Assert.Equal(parameters.Middle, parameters.Heaviest);
+    }
+}

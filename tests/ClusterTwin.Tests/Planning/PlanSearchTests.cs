@@ -1,0 +1,187 @@
+using ClusterTwin.Catalog;
+using ClusterTwin.Engines.Analytical;
+using ClusterTwin.Parallelism;
+using ClusterTwin.Planning;
+using ClusterTwin.Scenarios;
+using ClusterTwin.Tests.Support;
+
+namespace ClusterTwin.Tests.Planning;
+
+public class PlanSearchTests
+{
+    /// <summary>A small model on two 8-GPU systems: a space brute force can walk in well under a second.</summary>
+    private const string SmallScenario = """
+        name: small model on 16 A100
+        cluster: {system: nvidia-dgx-a100, count: 2, fabric: infiniband-hdr-fat-tree}
+        model:
+          id: tiny-8-layer
+          name: an 8-layer, 1B-parameter decoder
+          layers: 8
+          hidden_size: 2048
+          attention_heads: 16
+          key_value_heads: 8
+          feed_forward_size: 8192
+          feed_forward_activation: swiglu
+          vocabulary_size: 32000
+          position_embedding: rotary
+          normalization: rmsnorm
+          tied_embeddings: false
+        training: {sequence_length: 4096, global_batch: 32, precision: bf16, attention: flash}
+        """;
+
+    private static PlanningScenario Load(string text)
+    {
+        using var folder = new TemporaryFolder();
+        return ScenarioLoader.LoadForPlanning(folder.Write("scenario.yaml", text), Repository.Catalog);
+    }
+
+    [Fact]
+    public void Search_FindsTheSameBestStepAsBruteForce()
+    {
+        var scenario = Load(SmallScenario).Scenario;
+        var search = PlanSearch.Run(scenario, PlanPins.None, top: 1);
+
+        // Every integer degree up to generous limits, checked only by the engine's own rules: no divisor lists.
+        var (bestSeconds, bestPlans, fitting) = (double.MaxValue, new List<ParallelPlan>(), 0);
+        var chips = (int)scenario.Cluster.ChipCount;
+        for (var tensor = 1; tensor <= 8; tensor++)
+        {
+            for (var pipeline = 1; pipeline <= 8; pipeline++)
+            {
+                if (chips % (tensor * pipeline) != 0)
+                {
+                    continue;
+                }
+
+                for (var stages = 1; stages <= 8; stages++)
+                {
+                    for (var microBatch = 1; microBatch <= 32; microBatch++)
+                    {
+                        foreach (var sequence in new[] { false, true })
+                        {
+                            foreach (var recompute in Enum.GetValues<RecomputePolicy>())
+                            {
+                                for (var zero = 0; zero <= 3; zero++)
+                                {
+                                    var plan = new ParallelPlan(tensor, pipeline, chips / (tensor * pipeline), microBatch, stages, sequence, recompute, zero);
+                                    if (PlanChecks.Problems(plan, scenario.Cluster, scenario.Model, scenario.Job).Count > 0)
+                                    {
+                                        continue;
+                                    }
+
+                                    var result = AnalyticalEngine.SimulateStep(scenario with { Plan = plan });
+                                    if (!result.Fits)
+                                    {
+                                        continue;
+                                    }
+
+                                    fitting++;
+                                    var seconds = result.StepTime.Seconds;
+                                    if (seconds < bestSeconds)
+                                    {
+                                        (bestSeconds, bestPlans) = (seconds, [plan]);
+                                    }
+                                    else if (seconds == bestSeconds)
+                                    {
+                                        bestPlans.Add(plan);
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+
+        Assert.True(fitting > 100, $"the brute force found only {fitting} fitting layouts: the test space is too small to mean anything");
+        var best = Assert.Single(search.Plans);
+        Assert.Equal(bestSeconds, best.Result.StepTime.Seconds);
+        Assert.Contains(best.Plan, bestPlans);
+
+        // Sequence parallelism without tensor parallelism is the same layout twice; the search counts it once.
+        Assert.Equal(fitting, search.Evaluated + CountSequenceParallelWithoutTensor(scenario));
+    }
+
+    private static int CountSequenceParallelWithoutTensor(Scenario scenario)
+    {
+        var noTensor = PlanSearch.Run(scenario, PlanPins.None with { TensorParallelism = 1 }, top: 1);
+        return (int)noTensor.Evaluated;
+    }
+
+    [Fact]
+    public void PinnedFields_AreKeptInEveryRankedPlan()
+    {
+        var planning = Load(SmallScenario + "\nplan: {tensor: 2, recompute: full}\n");
+        Assert.Equal(2, planning.Pins.TensorParallelism);
+        Assert.Equal(RecomputePolicy.Full, planning.Pins.Recompute);
+        Assert.Null(planning.Pins.PipelineParallelism);
+
+        var search = PlanSearch.Run(planning.Scenario, planning.Pins, top: 10);
+        Assert.NotEmpty(search.Plans);
+        Assert.All(search.Plans, ranked => Assert.Equal((2, RecomputePolicy.Full), (ranked.Plan.TensorParallelism, ranked.Plan.Recompute)));
+    }
+
+    [Fact]
+    public void Ranking_IsSortedAndIdenticalFromRunToRun()
+    {
+        var scenario = Repository.Example("gpt3-175b-h100-1024");
+        var first = PlanSearch.Run(scenario, PlanPins.None, top: 20);
+        var second = PlanSearch.Run(scenario, PlanPins.None, top: 20);
+        Assert.Equal(first.Plans.Select(ranked => (ranked.Plan, ranked.Result.StepTime)), second.Plans.Select(ranked => (ranked.Plan, ranked.Result.StepTime)));
+        Assert.Equal((first.Evaluated, first.PrunedMemory, first.PrunedLayout), (second.Evaluated, second.PrunedMemory, second.PrunedLayout));
+        Assert.True(first.Plans.Zip(first.Plans.Skip(1)).All(pair => pair.First.Result.StepTime <= pair.Second.Result.StepTime));
+        Assert.Equal(first.Considered, first.Pruned + first.Evaluated);
+    }
+
+    [Fact]
+    public void BestPlan_IsAtLeastAsFastAsTheExampleLayout_AndFits()
+    {
+        var scenario = Repository.Example("gpt3-175b-h100-1024");
+        var search = PlanSearch.Run(scenario, PlanPins.SettingsOf(scenario.Plan), top: 1);
+        var best = Assert.Single(search.Plans).Result;
+        Assert.True(best.Fits);
+        Assert.True(best.StepTime <= AnalyticalEngine.SimulateStep(scenario).StepTime);
+    }
+
+    [Fact]
+    public void NothingFits_GivesNoPlans_AndSaysHowMuchWasPruned()
+    {
+        var planning = Load(SmallScenario.Replace("sequence_length: 4096", "sequence_length: 4194304", StringComparison.Ordinal).Replace("global_batch: 32", "global_batch: 16", StringComparison.Ordinal));
+        var search = PlanSearch.Run(planning.Scenario, planning.Pins, top: 5);
+        Assert.Empty(search.Plans);
+        Assert.Null(search.Explanation);
+        Assert.True(search.PrunedMemory > 0);
+        Assert.Equal(0, search.Evaluated);
+    }
+
+    [Fact]
+    public void Explanation_NamesTheBoundingPart_AndTheRunnerUpTrade()
+    {
+        var scenario = Repository.Example("gpt3-175b-h100-1024");
+        var search = PlanSearch.Run(scenario, PlanPins.None, top: 2);
+        var explanation = search.Explanation!;
+        var breakdown = search.Plans[0].Result.Breakdown!;
+        var largest = Math.Max(breakdown.Compute.Seconds + breakdown.Recompute.Seconds, breakdown.Parts().Where(part => part.Name is not ("compute" or "recompute")).Max(part => part.Time.Seconds));
+        Assert.Equal(largest / breakdown.Total.Seconds, explanation.BoundShare, 12);
+        Assert.Contains(PlanDescription.Differences(search.Plans[0].Plan, search.Plans[1].Plan), explanation.RunnerUp!, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Divisors_AreAscendingAndComplete()
+    {
+        Assert.Equal([1, 2, 3, 4, 6, 8, 9, 12, 16, 18, 24, 36, 48, 72, 144], PlanSpace.Divisors(144));
+        Assert.Equal([1], PlanSpace.Divisors(1));
+        Assert.Equal([1, 7, 49], PlanSpace.Divisors(49));
+    }
+
+    [Fact]
+    public void MemoryBinding_IsReportedOnlyWhenALayoutOverMemoryIsFaster()
+    {
+        var search = PlanSearch.Run(Repository.Example("gpt3-175b-h100-1024"), PlanPins.None, top: 1);
+        var best = search.Plans[0].Result;
+        var over = search.FasterOverMemory!;
+        Assert.False(over.Result.Fits);
+        Assert.True(over.Result.StepTime.Seconds <= best.StepTime.Seconds * (1 - PlanSearch.MemoryBindsAbove));
+        Assert.Contains("memory binds", search.Explanation!.Summary, StringComparison.Ordinal);
+    }
+}

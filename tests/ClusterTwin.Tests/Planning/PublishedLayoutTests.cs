@@ -1,0 +1,45 @@
+using ClusterTwin.Planning;
+using ClusterTwin.Tests.Support;
+using ClusterTwin.Validation;
+
+namespace ClusterTwin.Tests.Planning;
+
+/// <summary>
+/// The layouts NVIDIA's NeMo and Megatron performance tables and Korthikanti et al. publish: the search, run over the
+/// same job and cluster, finds a layout the engine predicts at least as fast wherever the published one is inside
+/// the search space.
+/// </summary>
+public class PublishedLayoutTests
+{
+    private static readonly string[] MegatronSources = ["nemo-24.07", "megatron-bridge-25.11", "korthikanti-2022"];
+
+    private static IEnumerable<ValidationCase> Cases() =>
+        ValidationCaseLoader.LoadAll(Repository.Path("validation", "cases"), Repository.Catalog).Where(item => MegatronSources.Contains(item.SourceKey));
+
+    public static TheoryData<string> Ids() => [.. Cases().Select(item => item.Id)];
+
+    [Theory]
+    [MemberData(nameof(Ids))]
+    public void BestLayoutFound_IsAtLeastAsFastAsThePublishedOne(string id)
+    {
+        var item = ValidationCaseLoader.Load(Repository.Path("validation", "cases", id + ".yaml"), Repository.Catalog);
+        var comparison = Assert.Single(PublishedLayoutComparison.Of([item]));
+        Assert.NotNull(comparison.Best);
+        if (comparison.OutsideSpace is null)
+        {
+            Assert.True(comparison.FasterByPercent >= -1e-9, $"{id}: best {comparison.Best.Result.StepTime} against published {comparison.Published} s");
+        }
+        else
+        {
+            // Outside the space (over memory in the model, or hybrid sharding): reported, not asserted.
+            Assert.False(string.IsNullOrWhiteSpace(comparison.OutsideSpace));
+        }
+    }
+
+    [Fact]
+    public void TheMegatronTables_HaveLayoutsInsideTheSearchSpace()
+    {
+        var inside = PublishedLayoutComparison.Of(Cases()).Count(comparison => comparison.OutsideSpace is null);
+        Assert.True(inside >= 15, $"only {inside} published Megatron-family layouts are inside the search space");
+    }
+}
