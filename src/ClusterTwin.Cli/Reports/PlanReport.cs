@@ -54,6 +54,20 @@ public static class PlanReport
         }
 
         console.Write(table);
+        var parts = new Table().Border(TableBorder.Rounded).Title("Where each step goes");
+        parts.AddColumn("#");
+        foreach (var (name, _) in search.Plans[0].Result.Breakdown!.Parts())
+        {
+            parts.AddColumn(new TableColumn(name).RightAligned());
+        }
+
+        rank = 0;
+        foreach (var ranked in search.Plans)
+        {
+            parts.AddRow([(++rank).ToString(System.Globalization.CultureInfo.InvariantCulture), .. ranked.Result.Breakdown!.Parts().Select(part => part.Time.ToString())]);
+        }
+
+        console.Write(parts);
         var explanation = search.Explanation!;
         console.MarkupLineInterpolated($"[bold]Why:[/] the best layout is {explanation.Summary}.");
         if (explanation.RunnerUp is { } runnerUp)

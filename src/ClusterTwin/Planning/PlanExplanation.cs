@@ -20,7 +20,12 @@ public sealed record PlanExplanation(string BoundBy, double BoundShare, string? 
     /// Explains <paramref name="best"/> against <paramref name="runnerUp"/> on <paramref name="scenario"/>'s cluster;
     /// <paramref name="fasterOverMemory"/> is the fastest layout that was pruned for memory alone, where it beats the best.
     /// </summary>
-    public static PlanExplanation Of(Scenario scenario, RankedPlan best, RankedPlan? runnerUp, RankedPlan? fasterOverMemory = null)
+    /// <param name="scenario">The scenario searched.</param>
+    /// <param name="best">The best layout.</param>
+    /// <param name="runnerUp">The second best, if any.</param>
+    /// <param name="fasterOverMemory">The fastest layout pruned for memory alone, where it beats the best.</param>
+    /// <param name="memoryLimit">The memory per chip a layout could use (capacity less headroom); the capacity when null.</param>
+    public static PlanExplanation Of(Scenario scenario, RankedPlan best, RankedPlan? runnerUp, RankedPlan? fasterOverMemory = null, Bytes? memoryLimit = null)
     {
         ArgumentNullException.ThrowIfNull(scenario);
         ArgumentNullException.ThrowIfNull(best);
@@ -46,7 +51,7 @@ public sealed record PlanExplanation(string BoundBy, double BoundShare, string? 
         {
             var faster = 1 - (fasterOverMemory.Result.StepTime.Seconds / step);
             summary += string.Create(CultureInfo.InvariantCulture,
-                $"; memory binds too: the fastest layout that does not fit ({PlanDescription.Differences(best.Plan, fasterOverMemory.Plan)}) would be {faster * 100:0.0}% faster but needs {Quantity.FormatLike(needed.Total, best.Result.MemoryCapacity)} of {best.Result.MemoryCapacity} (this layout uses {memoryShare * 100:0}%)");
+                $"; memory binds too: the fastest layout that does not fit ({PlanDescription.Differences(best.Plan, fasterOverMemory.Plan)}) would be {faster * 100:0.0}% faster but needs {Quantity.FormatLike(needed.Total, best.Result.MemoryCapacity)} against a limit of {Quantity.FormatLike(memoryLimit ?? best.Result.MemoryCapacity, best.Result.MemoryCapacity)} per chip (this layout uses {memoryShare * 100:0}% of {best.Result.MemoryCapacity})");
         }
 
         return new PlanExplanation(name, share, where, memoryShare, summary, runnerUp is null ? null : Trade(best, runnerUp));
@@ -66,6 +71,8 @@ public sealed record PlanExplanation(string BoundBy, double BoundShare, string? 
         return group switch
         {
             null => null,
+            { CrossesFabric: true, FabricTier: >= 0 } placed when placed.FabricTier < cluster.Fabric.Tiers.Length =>
+                $"{cluster.Fabric.Name}, up to its {cluster.Fabric.Tiers[placed.FabricTier].Name} tier",
             { CrossesFabric: true } => cluster.Fabric.Name,
             _ => cluster.System.ScaleUpName,
         };

@@ -65,7 +65,7 @@ public static class PlanSearch
         var overMemory = tally.FastestOverMemory is { } fastest && (ranked.Length == 0 || fastest.Seconds < ranked[0].Result.StepTime.Seconds * (1 - MemoryBindsAbove))
             ? new RankedPlan(layouts[fastest.Index], AnalyticalEngine.SimulateStep(scenario with { Plan = layouts[fastest.Index] }))
             : null;
-        var explanation = ranked.Length == 0 ? null : PlanExplanation.Of(scenario, ranked[0], ranked.Length > 1 ? ranked[1] : null, overMemory);
+        var explanation = ranked.Length == 0 ? null : PlanExplanation.Of(scenario, ranked[0], ranked.Length > 1 ? ranked[1] : null, overMemory, capacity);
         return new PlanSearchResult(ranked, space.Size, space.Size - layouts.Count, tally.PrunedMemory, tally.PrunedOther, tally.Evaluated, explanation,
             [.. tally.Rejections.Order(StringComparer.Ordinal).Take(MaximumRejectionReasons)]) { FasterOverMemory = overMemory };
     }
