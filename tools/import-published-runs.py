@@ -155,6 +155,15 @@ NEMO_2407 = {"nemo2407-h100-gpt3-175b-128gpu", "nemo2407-h100-gpt3-175b-512gpu",
              "nemo2407-h100-llama2-13b-16gpu", "nemo2407-h100-llama2-70b-64gpu"}
 
 
+def pipeline_holds(layers, pipeline, virtual):
+    """ClusterTwin's PipelineLayers: as even as possible, the first and last stages one layer fewer where the layers do
+    not divide (Megatron recipes that count the embedding and the loss as layers); the chunks divide the heaviest rank."""
+    heaviest = -(-layers // pipeline)
+    shortfall = heaviest * pipeline - layers
+    first, last = heaviest - shortfall // 2, heaviest - (shortfall - shortfall // 2)
+    return shortfall <= 2 and heaviest % virtual == 0 and min(first, last) >= virtual
+
+
 def convert(run):
     """Returns (case, None) or (None, reason)."""
     if run["kind"] != "training":
@@ -173,9 +182,9 @@ def convert(run):
         return None, "context parallelism (issue: MoE, context parallelism and low precision)"
     if "NVFP4" in (training["precision"] or ""):
         return None, "NVFP4 training (issue: MoE, context parallelism and low precision)"
-    chunks = (training["pp"] or 1) * (training["vp"] or 1)
-    if model["layers"] and model["layers"] % chunks != 0:
-        return None, f"uneven pipeline split: {model['layers']} layers over {chunks} chunks (the recipe counts embedding and loss as layers)"
+    pipeline, virtual = training["pp"] or 1, training["vp"] or 1
+    if model["layers"] and not pipeline_holds(model["layers"], pipeline, virtual):
+        return None, f"uneven pipeline split: {model['layers']} layers over {pipeline} stages of {virtual} chunks, beyond one layer fewer on the first and last stage"
     if run["id"] in NEMO_2407:
         return nvidia(run, "nemo-24.07"), None
     if run["id"].startswith("mbridge2511-"):
