@@ -160,7 +160,7 @@ def pipeline_holds(layers, pipeline, virtual):
     not divide (Megatron recipes that count the embedding and the loss as layers); the chunks divide the heaviest rank."""
     heaviest = -(-layers // pipeline)
     shortfall = heaviest * pipeline - layers
-    first, last = heaviest - shortfall // 2, heaviest - (shortfall - shortfall // 2)
+    first, last = heaviest - (shortfall + 1) // 2, heaviest - shortfall // 2
     return shortfall <= 2 and heaviest % virtual == 0 and min(first, last) >= virtual
 
 

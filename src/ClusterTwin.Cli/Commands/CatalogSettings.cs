@@ -33,4 +33,17 @@ public class CatalogSettings : CommandSettings
 
         return [.. named.SelectMany(folder => ValidationCaseLoader.LoadAll(folder, catalog))];
     }
+
+    /// <summary>Writes a report file the user named, or throws <see cref="InputException"/> saying why it cannot be written.</summary>
+    public static void WriteReport(string path, string text)
+    {
+        try
+        {
+            File.WriteAllText(path, text);
+        }
+        catch (Exception error) when (error is IOException or UnauthorizedAccessException or NotSupportedException or ArgumentException)
+        {
+            throw new InputException(path, $"cannot write the report: {error.Message}");
+        }
+    }
 }

@@ -35,7 +35,7 @@ public sealed class CompareLayoutsCommand(IAnsiConsole console) : Command<Compar
         var comparisons = PublishedLayoutComparison.Of(CatalogSettings.LoadCases(settings.Cases, catalog));
         if (settings.Markdown is not null)
         {
-            File.WriteAllText(settings.Markdown, LayoutComparisonReport.Markdown(comparisons));
+            CatalogSettings.WriteReport(settings.Markdown, LayoutComparisonReport.Markdown(comparisons));
         }
 
         if (settings.Json)

@@ -2,6 +2,7 @@ using System.ComponentModel;
 using System.Diagnostics;
 using ClusterTwin.Catalog;
 using ClusterTwin.Cli.Reports;
+using ClusterTwin.Engines;
 using ClusterTwin.Engines.Analytical;
 using ClusterTwin.Planning;
 using Spectre.Console;
@@ -72,38 +73,61 @@ public sealed class PlanCommand(IAnsiConsole console) : Command<PlanCommand.Sett
     {
         var catalog = settings.LoadCatalog();
         var planning = ScenarioLoader.LoadForPlanning(settings.Scenario, catalog);
-        if (settings.Compare && planning.Given is null)
-        {
-            throw new InputException(settings.Scenario, "--compare needs a plan block to compare with");
-        }
-
+        var given = settings.Compare ? GivenPlan(settings.Scenario, planning) : null;
         var pins = settings.Compare ? PlanPins.SettingsOf(planning.Given!) : planning.Pins;
         var clock = Stopwatch.StartNew();
         var search = settings.Json || !console.Profile.Capabilities.Interactive
             ? PlanSearch.Run(planning.Scenario, pins, settings.Top, memoryHeadroom: settings.MemoryHeadroom / 100)
             : WithProgress(planning, pins, settings);
         var elapsed = clock.Elapsed;
-        var given = planning.Given is { } plan ? AnalyticalEngine.Simulate(planning.Scenario with { Plan = plan }) : null;
         if (settings.Json)
         {
-            console.Profile.Out.Writer.WriteLine(PlanJson.Serialize(planning.Scenario, search, elapsed, settings.Compare ? given : null));
+            console.Profile.Out.Writer.WriteLine(PlanJson.Serialize(planning.Scenario, search, elapsed, given));
         }
         else
         {
-            PlanReport.Write(console, planning.Scenario, search, elapsed, settings.Compare ? given : null);
+            PlanReport.Write(console, planning.Scenario, search, elapsed, given);
         }
 
         return search.Plans.IsEmpty ? 1 : 0;
     }
 
+    /// <summary>The scenario's own plan, simulated, for <c>--compare</c>; it must be a valid layout to compare with.</summary>
+    private static TrainingStepResult GivenPlan(string path, PlanningScenario planning)
+    {
+        if (planning.Given is not { } plan)
+        {
+            throw new InputException(path, "--compare needs a plan block to compare with");
+        }
+
+        var result = AnalyticalEngine.Simulate(planning.Scenario with { Plan = plan });
+        return result.Valid
+            ? result
+            : throw new InputException(path, $"--compare needs the plan block to be a valid layout: {string.Join("; ", result.Problems)}");
+    }
+
     private PlanSearchResult WithProgress(PlanningScenario planning, PlanPins pins, Settings settings)
     {
         PlanSearchResult? result = null;
-        console.Progress().AutoClear(true).Start(progress =>
+        console.Progress().AutoClear(true).Start(context =>
         {
-            var task = progress.AddTask("searching layouts", maxValue: 1);
-            result = PlanSearch.Run(planning.Scenario, pins, settings.Top, new Progress<double>(fraction => task.Value = fraction), settings.MemoryHeadroom / 100);
+            var task = context.AddTask("searching layouts", maxValue: 1);
+            result = PlanSearch.Run(planning.Scenario, pins, settings.Top, new MonotonicProgress(task), settings.MemoryHeadroom / 100);
         });
         return result!;
+    }
+
+    /// <summary>Moves a progress bar forward as reports arrive, on the reporting thread; a late, smaller report is ignored.</summary>
+    private sealed class MonotonicProgress(ProgressTask task) : IProgress<double>
+    {
+        private readonly Lock gate = new();
+
+        public void Report(double value)
+        {
+            lock (gate)
+            {
+                task.Value = Math.Max(task.Value, value);
+            }
+        }
     }
 }

@@ -37,7 +37,7 @@ public sealed class ValidateCommand(IAnsiConsole console) : Command<ValidateComm
         var summary = ValidationSummary.Of(ValidationRun.Run(cases, CrossValidation.HeldOutPredictions(catalog, cases)));
         if (settings.Markdown is not null)
         {
-            File.WriteAllText(settings.Markdown, ValidationReport.Markdown(summary));
+            CatalogSettings.WriteReport(settings.Markdown, ValidationReport.Markdown(summary));
         }
 
         if (settings.Json)

@@ -47,10 +47,9 @@ public static class LayoutComparisonReport
         text.AppendLine("|---|---|---|---|---|");
         foreach (var source in comparisons.GroupBy(comparison => comparison.Case.SourceKey).OrderBy(group => group.Key, StringComparer.Ordinal))
         {
-            var inside = source.Where(comparison => comparison.OutsideSpace is null && comparison.Best is not null).ToArray();
-            var faster = inside.Select(comparison => comparison.FasterByPercent!.Value).Order().ToArray();
+            var faster = Inside(source).Select(comparison => comparison.FasterByPercent!.Value).ToArray();
             text.AppendLine(string.Create(CultureInfo.InvariantCulture,
-                $"| {source.Key} | {source.Count()} | {inside.Length} | {faster.Count(value => value >= -1e-9)} | {(faster.Length == 0 ? "-" : faster[faster.Length / 2].ToString("0.0", CultureInfo.InvariantCulture) + "%")} |"));
+                $"| {source.Key} | {source.Count()} | {faster.Length} | {faster.Count(value => value >= -1e-9)} | {(faster.Length == 0 ? "-" : Median(faster).ToString("0.0", CultureInfo.InvariantCulture) + "%")} |"));
         }
 
         text.AppendLine();
@@ -84,11 +83,27 @@ public static class LayoutComparisonReport
 
     private static string Summary(ImmutableArray<PublishedLayoutComparison> comparisons)
     {
-        var inside = comparisons.Where(comparison => comparison.OutsideSpace is null && comparison.Best is not null).ToArray();
+        var inside = Inside(comparisons).ToArray();
         var atLeastAsFast = inside.Count(comparison => comparison.FasterByPercent >= -1e-9);
-        var median = inside.Length == 0 ? 0 : inside.Select(comparison => comparison.FasterByPercent!.Value).Order().ElementAt(inside.Length / 2);
+        var median = Median([.. inside.Select(comparison => comparison.FasterByPercent!.Value)]);
         return string.Create(CultureInfo.InvariantCulture,
             $"{comparisons.Length} published layouts; {inside.Length} inside the search space, of which the best layout found is at least as fast for {atLeastAsFast} (median {median:0.0}% faster); {comparisons.Length - inside.Length} outside it (see notes).");
+    }
+
+    private static IEnumerable<PublishedLayoutComparison> Inside(IEnumerable<PublishedLayoutComparison> comparisons) =>
+        comparisons.Where(comparison => comparison.OutsideSpace is null && comparison.FasterByPercent is not null);
+
+    /// <summary>The median (the mean of the two middle values for an even count); 0 for none.</summary>
+    private static double Median(double[] values)
+    {
+        if (values.Length == 0)
+        {
+            return 0;
+        }
+
+        var sorted = values.Order().ToArray();
+        var middle = sorted.Length / 2;
+        return sorted.Length % 2 == 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
     }
 
     private static IEnumerable<string[]> Rows(ImmutableArray<PublishedLayoutComparison> comparisons) =>

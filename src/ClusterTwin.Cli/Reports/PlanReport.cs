@@ -19,7 +19,7 @@ public static class PlanReport
         console.WriteLine();
         if (search.Plans.IsEmpty)
         {
-            console.MarkupLine("[red bold]No layout fits.[/] Pin fewer fields, add chips, or lower the micro-batch or sequence length.");
+            console.MarkupLine("[red bold]No layout both divides and fits.[/] Pin fewer fields, add chips or headroom, or lower the micro-batch or sequence length.");
             foreach (var reason in search.Rejections)
             {
                 console.MarkupLineInterpolated($"  [red]-[/] {reason}");
@@ -48,7 +48,7 @@ public static class PlanReport
             cells.Add(Format.Number(result.TokensPerSecond));
             cells.Add(Format.Percent(result.ModelFlopsUtilization));
             cells.Add(Format.Percent(result.Memory!.Total.Count / result.MemoryCapacity.Count));
-            var largest = result.Breakdown!.Parts().MaxBy(part => part.Time.Seconds);
+            var largest = result.Breakdown!.Largest;
             cells.Add($"{largest.Name} {Format.Percent(largest.Time / result.StepTime)}");
             table.AddRow(cells.Select(Markup.Escape).ToArray());
         }

@@ -25,12 +25,40 @@ public sealed record StepBreakdown(
     /// <summary>The step time: the sum of the parts.</summary>
     public Duration Total => Compute + Recompute + TensorParallelCommunication + PipelineCommunication + PipelineBubble + DataParallelCommunication + Optimizer;
 
+    /// <summary>Name of the compute part.</summary>
+    public const string ComputeName = "compute";
+
+    /// <summary>Name of the recompute part.</summary>
+    public const string RecomputeName = "recompute";
+
+    /// <summary>Name of the tensor-parallel communication part.</summary>
+    public const string TensorParallelName = "tensor-parallel communication";
+
+    /// <summary>Name of the pipeline communication part.</summary>
+    public const string PipelineName = "pipeline communication";
+
+    /// <summary>Name of the pipeline bubble part.</summary>
+    public const string BubbleName = "pipeline bubble";
+
+    /// <summary>Name of the data-parallel communication part.</summary>
+    public const string DataParallelName = "data-parallel communication";
+
+    /// <summary>Name of the optimizer part.</summary>
+    public const string OptimizerName = "optimizer";
+
     /// <summary>The parts with their names, in the order reports print them.</summary>
     public IEnumerable<(string Name, Duration Time)> Parts() =>
         new (string, Duration)[]
         {
-            ("compute", Compute), ("recompute", Recompute), ("tensor-parallel communication", TensorParallelCommunication),
-            ("pipeline communication", PipelineCommunication), ("pipeline bubble", PipelineBubble),
-            ("data-parallel communication", DataParallelCommunication), ("optimizer", Optimizer),
+            (ComputeName, Compute), (RecomputeName, Recompute), (TensorParallelName, TensorParallelCommunication),
+            (PipelineName, PipelineCommunication), (BubbleName, PipelineBubble),
+            (DataParallelName, DataParallelCommunication), (OptimizerName, Optimizer),
         };
+
+    /// <summary>The parts as a layout's bottleneck is judged: compute together with its recompute, then the others.</summary>
+    public IEnumerable<(string Name, Duration Time)> Bottlenecks() =>
+        Parts().Where(part => part.Name != RecomputeName).Select(part => part.Name == ComputeName ? (part.Name, Compute + Recompute) : part);
+
+    /// <summary>The largest of <see cref="Bottlenecks"/>.</summary>
+    public (string Name, Duration Time) Largest => Bottlenecks().MaxBy(part => part.Time.Seconds);
 }

@@ -39,9 +39,17 @@ public static class PlanChecks
         }
 
         var stages = PipelineLayers.Of(model.Layers, pipeline);
-        if (!stages.Holds(plan.VirtualStages))
+        if (pipeline > model.Layers)
         {
-            problems.Add($"virtual stages {plan.VirtualStages} do not split pipeline {pipeline}'s ranks into whole chunks: the {model.Layers} layers fall {stages.First}, {stages.Middle}, ..., {stages.Last} per rank, and the chunks must divide the most loaded rank's {stages.Heaviest} and leave every rank a layer per chunk");
+            problems.Add($"pipeline {pipeline} is deeper than the {model.Layers} layers");
+        }
+        else if (!stages.Places)
+        {
+            problems.Add($"pipeline {pipeline} cannot place the {model.Layers} layers with at most one layer fewer on the first and the last rank (it would need {stages.Describe(pipeline)})");
+        }
+        else if (!stages.Holds(plan.VirtualStages))
+        {
+            problems.Add($"virtual stages {plan.VirtualStages} do not split pipeline {pipeline}'s ranks into whole chunks: the {model.Layers} layers fall {stages.Describe(pipeline)}, and the chunks must divide the most loaded rank's {stages.Heaviest} and leave every rank a layer per chunk");
         }
 
         var sequencesPerReplica = (long)plan.DataParallelism * plan.MicroBatchSize;

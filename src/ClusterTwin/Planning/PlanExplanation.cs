@@ -31,20 +31,11 @@ public sealed record PlanExplanation(string BoundBy, double BoundShare, string? 
         ArgumentNullException.ThrowIfNull(best);
         var breakdown = best.Result.Breakdown!;
         var step = breakdown.Total.Seconds;
-        var parts = new (string Name, Duration Time)[]
-        {
-            ("compute", breakdown.Compute + breakdown.Recompute),
-            ("tensor-parallel communication", breakdown.TensorParallelCommunication),
-            ("pipeline communication", breakdown.PipelineCommunication),
-            ("pipeline bubble", breakdown.PipelineBubble),
-            ("data-parallel communication", breakdown.DataParallelCommunication),
-            ("optimizer", breakdown.Optimizer),
-        };
-        var (name, time) = parts.MaxBy(part => part.Time.Seconds);
+        var (name, time) = breakdown.Largest;
         var share = step > 0 ? time.Seconds / step : 0;
         var where = Location(scenario, best.Plan, name);
         var memoryShare = best.Result.Memory!.Total.Count / best.Result.MemoryCapacity.Count;
-        var summary = name == "compute"
+        var summary = name == StepBreakdown.ComputeName
             ? string.Create(CultureInfo.InvariantCulture, $"compute-bound: compute and recompute are {share * 100:0}% of the step")
             : string.Create(CultureInfo.InvariantCulture, $"bound by {name}{(where is null ? string.Empty : " on the " + where)} ({share * 100:0}% of the step)");
         if (fasterOverMemory is { Result.Memory: { } needed })
@@ -63,9 +54,9 @@ public sealed record PlanExplanation(string BoundBy, double BoundShare, string? 
         var strides = RankStrides.Of(plan);
         var group = part switch
         {
-            "tensor-parallel communication" => GroupPlacement.Place(cluster, plan.TensorParallelism, strides.Tensor),
-            "data-parallel communication" => GroupPlacement.Place(cluster, plan.ShardingDegree, strides.Data),
-            "pipeline communication" => GroupPlacement.PlaceNeighbours(cluster, plan.PipelineParallelism, strides.Pipeline),
+            StepBreakdown.TensorParallelName => GroupPlacement.Place(cluster, plan.TensorParallelism, strides.Tensor),
+            StepBreakdown.DataParallelName => GroupPlacement.Place(cluster, plan.ShardingDegree, strides.Data),
+            StepBreakdown.PipelineName => GroupPlacement.PlaceNeighbours(cluster, plan.PipelineParallelism, strides.Pipeline),
             _ => (CommunicationGroup?)null,
         };
         return group switch
@@ -90,6 +81,6 @@ public sealed record PlanExplanation(string BoundBy, double BoundShare, string? 
             .ToArray();
         var memory = runnerUp.Result.Memory!.Total - best.Result.Memory!.Total;
         return string.Create(CultureInfo.InvariantCulture,
-            $"the runner-up ({changes}) is {slower * 100:0.0}% slower: {(deltas.Length == 0 ? "the same parts" : string.Join(", ", deltas))}; it needs {Bytes.FromCount(Math.Abs(memory.Count))} {(memory.Count >= 0 ? "more" : "less")} memory per chip");
+            $"the runner-up ({changes}) is {slower * 100:0.0}% slower: {(deltas.Length == 0 ? "the same parts" : string.Join(", ", deltas))}; it needs {Quantity.FormatLike(Bytes.FromCount(Math.Abs(memory.Count)), best.Result.MemoryCapacity)} {(memory.Count >= 0 ? "more" : "less")} memory per chip");
     }
 }

@@ -1,8 +1,9 @@
+using System.Collections.Concurrent;
 using System.Collections.Immutable;
 using ClusterTwin.Engines.Analytical;
 using ClusterTwin.Parallelism;
-using ClusterTwin.Performance.Memory;
 using ClusterTwin.Scenarios;
+using ClusterTwin.Units;
 
 namespace ClusterTwin.Planning;
 
@@ -10,7 +11,7 @@ namespace ClusterTwin.Planning;
 /// Finds the fastest layouts of a scenario's job on its cluster: enumerates the <see cref="PlanSpace"/>, prunes what is
 /// not a layout and what does not fit in memory, and ranks the rest by the analytical engine's step time. The search
 /// is exhaustive, so the best plan is the best of the space, and its result does not depend on how the work was
-/// split across threads: ties are broken by enumeration order.
+/// split across threads: ties are broken by enumeration order, and every tally is merged in an order-free way.
 /// </summary>
 public static class PlanSearch
 {
@@ -24,40 +25,46 @@ public static class PlanSearch
     /// <param name="scenario">The cluster, model and job; its plan is ignored (pins carry what the user fixed).</param>
     /// <param name="pins">What the user fixed.</param>
     /// <param name="top">How many layouts to return.</param>
-    /// <param name="progress">Receives the fraction of layouts done, from any thread.</param>
+    /// <param name="progress">Receives the fraction of layouts done, from any thread, possibly out of order.</param>
     /// <param name="memoryHeadroom">
     /// The share of each chip's memory kept free (for the framework's own buffers and the allocator's fragmentation,
     /// which the memory model does not count): 0 lets a layout use all of it.
     /// </param>
-    public static PlanSearchResult Run(Scenario scenario, PlanPins pins, int top, IProgress<double>? progress = null, double memoryHeadroom = 0)
+    /// <param name="threads">How many threads evaluate layouts; null for every core.</param>
+    public static PlanSearchResult Run(Scenario scenario, PlanPins pins, int top, IProgress<double>? progress = null, double memoryHeadroom = 0, int? threads = null)
     {
         ArgumentNullException.ThrowIfNull(scenario);
         ArgumentOutOfRangeException.ThrowIfLessThan(top, 1);
-        ArgumentOutOfRangeException.ThrowIfNegative(memoryHeadroom);
-        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(memoryHeadroom, 1);
+        if (!(memoryHeadroom is >= 0 and < 1))
+        {
+            throw new ArgumentOutOfRangeException(nameof(memoryHeadroom), memoryHeadroom, "the memory headroom is a share from 0 up to, not including, 1");
+        }
+
         var space = new PlanSpace(scenario.Cluster, scenario.Model, scenario.Job, pins);
         var layouts = space.ValidLayouts();
-        var capacity = scenario.Cluster.Chip.MemoryCapacity.Value * (1 - memoryHeadroom);
+        var limit = scenario.Cluster.Chip.MemoryCapacity.Value * (1 - memoryHeadroom);
         var tally = new Tally(top);
-        var done = 0L;
-
-        Parallel.ForEach(System.Collections.Concurrent.Partitioner.Create(0, layouts.Count, ChunkSize), () => new Tally(top), (range, _, local) =>
+        if (layouts.Count > 0)
         {
-            for (var index = range.Item1; index < range.Item2; index++)
+            var done = 0L;
+            var options = new ParallelOptions { MaxDegreeOfParallelism = threads ?? -1 };
+            Parallel.ForEach(Partitioner.Create(0, layouts.Count, ChunkSize), options, () => new Tally(top), (range, _, local) =>
             {
-                local.Consider(scenario, layouts[index], index, capacity);
-            }
+                for (var index = range.Item1; index < range.Item2; index++)
+                {
+                    local.Consider(scenario, layouts[index], index, limit);
+                }
 
-            var finished = Interlocked.Add(ref done, range.Item2 - range.Item1);
-            progress?.Report(finished / (double)layouts.Count);
-            return local;
-        }, local =>
-        {
-            lock (tally)
+                progress?.Report(Interlocked.Add(ref done, range.Item2 - range.Item1) / (double)layouts.Count);
+                return local;
+            }, local =>
             {
-                tally.Absorb(local);
-            }
-        });
+                lock (tally)
+                {
+                    tally.Absorb(local);
+                }
+            });
+        }
 
         var ranked = tally.Best()
             .Select(entry => new RankedPlan(layouts[entry.Index], AnalyticalEngine.Simulate(scenario with { Plan = layouts[entry.Index] })))
@@ -65,9 +72,13 @@ public static class PlanSearch
         var overMemory = tally.FastestOverMemory is { } fastest && (ranked.Length == 0 || fastest.Seconds < ranked[0].Result.StepTime.Seconds * (1 - MemoryBindsAbove))
             ? new RankedPlan(layouts[fastest.Index], AnalyticalEngine.SimulateStep(scenario with { Plan = layouts[fastest.Index] }))
             : null;
-        var explanation = ranked.Length == 0 ? null : PlanExplanation.Of(scenario, ranked[0], ranked.Length > 1 ? ranked[1] : null, overMemory, capacity);
-        return new PlanSearchResult(ranked, space.Size, space.Size - layouts.Count, tally.PrunedMemory, tally.PrunedOther, tally.Evaluated, explanation,
-            [.. tally.Rejections.Order(StringComparer.Ordinal).Take(MaximumRejectionReasons)]) { FasterOverMemory = overMemory };
+        var explanation = ranked.Length == 0 ? null : PlanExplanation.Of(scenario, ranked[0], ranked.Length > 1 ? ranked[1] : null, overMemory, limit);
+        var rejections = tally.Rejections.OrderBy(pair => pair.Value).Take(MaximumRejectionReasons).Select(pair => pair.Key);
+        ImmutableArray<string> reasons = layouts.Count == 0 ? [space.EmptyReason()] : [.. rejections];
+        return new PlanSearchResult(ranked, space.Size, space.Size - layouts.Count, tally.PrunedMemory, tally.PrunedOther, tally.Evaluated, explanation, reasons)
+        {
+            FasterOverMemory = overMemory,
+        };
     }
 
     /// <summary>Counts and the best entries seen by one thread (or, merged, by all).</summary>
@@ -81,34 +92,31 @@ public static class PlanSearch
 
         public long Evaluated { get; private set; }
 
+        /// <summary>The fastest layout over memory, by (step time, enumeration index).</summary>
         public (double Seconds, int Index)? FastestOverMemory { get; private set; }
 
-        public HashSet<string> Rejections { get; } = new(StringComparer.Ordinal);
+        /// <summary>Each distinct rejection reason with the first layout (by enumeration index) that gave it.</summary>
+        public Dictionary<string, int> Rejections { get; } = new(StringComparer.Ordinal);
 
-        public void Consider(Scenario scenario, ParallelPlan plan, int index, Units.Bytes capacity)
+        public void Consider(Scenario scenario, ParallelPlan plan, int index, Bytes limit)
         {
-            var overMemory = MemoryModel.PerChip(scenario.Model, scenario.Job, plan).Total > capacity;
             var result = AnalyticalEngine.SimulateStep(scenario with { Plan = plan });
-            if (overMemory)
+            if (!result.Valid)
             {
-                // Pruned, but timed: whether a faster layout failed only for memory is what says memory binds.
-                PrunedMemory++;
-                if (result.Valid && (FastestOverMemory is not { } fastest || Compare((result.StepTime.Seconds, index), fastest) < 0))
+                PrunedOther++;
+                foreach (var problem in result.Problems)
                 {
-                    FastestOverMemory = (result.StepTime.Seconds, index);
+                    Reject(problem, index);
                 }
 
                 return;
             }
 
-            if (!result.Valid)
+            if (result.Memory!.Total > limit)
             {
-                PrunedOther++;
-                if (Rejections.Count < MaximumRejectionReasons)
-                {
-                    Rejections.UnionWith(result.Problems);
-                }
-
+                // Pruned, but timed: whether a faster layout failed only for memory is what says memory binds.
+                PrunedMemory++;
+                FastestOverMemory = Earlier(FastestOverMemory, (result.StepTime.Seconds, index));
                 return;
             }
 
@@ -121,11 +129,16 @@ public static class PlanSearch
             PrunedMemory += other.PrunedMemory;
             PrunedOther += other.PrunedOther;
             Evaluated += other.Evaluated;
-            Rejections.UnionWith(other.Rejections);
-            if (other.FastestOverMemory is { } theirs && (FastestOverMemory is not { } mine || Compare(theirs, mine) < 0))
+            foreach (var (reason, index) in other.Rejections)
             {
-                FastestOverMemory = theirs;
+                Reject(reason, index);
             }
+
+            if (other.FastestOverMemory is { } theirs)
+            {
+                FastestOverMemory = Earlier(FastestOverMemory, theirs);
+            }
+
             foreach (var entry in other.best)
             {
                 Offer(entry);
@@ -133,6 +146,9 @@ public static class PlanSearch
         }
 
         public (double Seconds, int Index)[] Best() => [.. best];
+
+        private void Reject(string reason, int index) =>
+            Rejections[reason] = Rejections.TryGetValue(reason, out var first) ? Math.Min(first, index) : index;
 
         /// <summary>Keeps the <c>top</c> smallest by (step time, enumeration index): a total order, so merging is order-free.</summary>
         private void Offer((double Seconds, int Index) entry)
@@ -149,6 +165,9 @@ public static class PlanSearch
                 best.RemoveAt(best.Count - 1);
             }
         }
+
+        private static (double Seconds, int Index) Earlier((double Seconds, int Index)? current, (double Seconds, int Index) candidate) =>
+            current is { } existing && Compare(existing, candidate) <= 0 ? existing : candidate;
 
         private static int Compare((double Seconds, int Index) left, (double Seconds, int Index) right)
         {

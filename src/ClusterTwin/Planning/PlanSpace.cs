@@ -122,6 +122,18 @@ public sealed class PlanSpace
         }
     }
 
+    /// <summary>Why the space holds no layout at all: what the pins and the shapes leave.</summary>
+    public string EmptyReason()
+    {
+        var tensors = tensorChoices.Where(TensorFits).ToArray();
+        if (tensors.Length == 0)
+        {
+            return $"no tensor-parallel degree among {string.Join(", ", tensorChoices)} divides the {model.AttentionHeads} heads, the feed-forward size {model.FeedForwardSize} and the {model.KeyValueHeads} key-value heads";
+        }
+
+        return $"no combination of tensor parallelism ({string.Join(", ", tensors)}), a pipeline depth that places the {model.Layers} layers, and a micro-batch that divides the global batch of {job.GlobalBatchSize} per data-parallel replica fills the {cluster.ChipCount} chips{(pins == PlanPins.None ? string.Empty : " under the pinned values")}";
+    }
+
     private bool TensorFits(int tensor) =>
         model.AttentionHeads % tensor == 0 && model.FeedForwardSize % tensor == 0 &&
         (model.KeyValueHeads % tensor == 0 || tensor % model.KeyValueHeads == 0);

@@ -13,7 +13,7 @@ namespace ClusterTwin.Planning;
 public sealed record PublishedLayoutComparison(ValidationCase Case, double Published, bool PublishedFits, RankedPlan? Best, string? OutsideSpace)
 {
     /// <summary>How much faster the best layout is than the published one, in percent of the published step (negative: slower).</summary>
-    public double? FasterByPercent => Best is null ? null : (1 - (Best.Result.StepTime.Seconds / Published)) * 100;
+    public double? FasterByPercent => Best is null || Published <= 0 ? null : (1 - (Best.Result.StepTime.Seconds / Published)) * 100;
 
     /// <summary>Compares every case: the search keeps each case's framework settings (overlap, rank order) and frees every searched field.</summary>
     public static ImmutableArray<PublishedLayoutComparison> Of(IEnumerable<ValidationCase> cases)
@@ -27,8 +27,8 @@ public sealed record PublishedLayoutComparison(ValidationCase Case, double Publi
         var scenario = item.Scenario;
         var published = AnalyticalEngine.SimulateStep(scenario);
         var search = PlanSearch.Run(scenario, PlanPins.SettingsOf(scenario.Plan), top: 1);
-        var outside = scenario.Plan.ShardingGroup > 0
-            ? "hybrid sharding (a sharding group smaller than data parallelism) is not searched"
+        var outside = !published.Valid ? "the published layout is not valid in the model: " + string.Join("; ", published.Problems)
+            : scenario.Plan.ShardingGroup > 0 ? "hybrid sharding (a sharding group smaller than data parallelism) is not searched"
             : !published.Fits ? "the model puts the published layout over memory" : null;
         return new PublishedLayoutComparison(item, published.StepTime.Seconds, published.Fits, search.Plans.IsEmpty ? null : search.Plans[0], outside);
     }

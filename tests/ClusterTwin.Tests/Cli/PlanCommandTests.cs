@@ -109,4 +109,32 @@ public class PlanCommandTests
             CliRunner.Run("plan", Repository.Path("examples", "plan-llama3-405b-trainium3-1m.yaml"), "--json").Output, "\"elapsedSeconds\": [0-9.eE+-]+", "\"elapsedSeconds\": 0");
         Assert.Equal(Run(), Run());
     }
+
+    [Fact]
+    public void Compare_WithAnInvalidPlanBlock_IsAClearError()
+    {
+        var outcome = CliRunner.Run("plan", Repository.Path("examples", "plan-llama3-405b-h100-16k.yaml"), "--compare");
+        Assert.Equal(2, outcome.ExitCode);
+        Assert.Contains("--compare needs the plan block to be a valid layout", outcome.Errors, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void NoLayout_PrintsWhy_AndExitsNonZero()
+    {
+        using var folder = new TemporaryFolder();
+        var text = File.ReadAllText(Repository.Path("examples", "plan-gpt3-175b-h100-1024.yaml")) + "plan: {micro_batch: 7}\n";
+        var outcome = CliRunner.Run("plan", folder.Write("seven.yaml", text));
+        Assert.Equal(1, outcome.ExitCode);
+        Assert.Contains("No layout both divides and fits", outcome.Output, StringComparison.Ordinal);
+        Assert.Contains("under the pinned values", outcome.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void MarkdownThatCannotBeWritten_IsAnInputError()
+    {
+        using var folder = new TemporaryFolder();
+        var outcome = CliRunner.Run("compare-layouts", "--markdown", folder.Path);
+        Assert.Equal(2, outcome.ExitCode);
+        Assert.Contains("cannot write the report", outcome.Errors, StringComparison.Ordinal);
+    }
 }

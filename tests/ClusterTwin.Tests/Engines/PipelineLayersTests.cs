@@ -10,16 +10,35 @@ public class PipelineLayersTests
     [Theory]
     [InlineData(96, 8, 12, 12, 12)]
     [InlineData(126, 16, 7, 8, 7)]     // Llama 3 405B as Meta ran it: one layer fewer on the first and the last stage
-    [InlineData(80, 3, 27, 27, 26)]
+    [InlineData(80, 3, 26, 27, 27)]     // a shortfall of one falls on the first rank, which has the most in flight
+    [InlineData(10, 2, 5, 5, 5)]
+    [InlineData(9, 2, 4, 5, 5)]
     [InlineData(10, 1, 10, 10, 10)]
     public void Layers_FallEvenly_WithTheShortfallOnTheEnds(int layers, int pipeline, int first, int middle, int last)
     {
         var stages = PipelineLayers.Of(layers, pipeline);
         Assert.Equal((first, middle, last), (stages.First, stages.Middle, stages.Last));
-        if (pipeline > 2)
-        {
-            Assert.Equal(layers, first + last + ((pipeline - 2) * middle));
-        }
+        Assert.True(stages.Places);
+        Assert.Equal(layers, pipeline == 1 ? first : first + last + ((pipeline - 2) * middle));
+    }
+
+    [Theory]
+    [InlineData(96, 10)]    // 10 layers per rank would leave the ends 4 short between them
+    [InlineData(96, 64)]
+    [InlineData(96, 128)]
+    public void DepthsNeedingMoreThanOneLayerFewerPerEnd_DoNotPlace(int layers, int pipeline)
+    {
+        var stages = PipelineLayers.Of(layers, pipeline);
+        Assert.False(stages.Places);
+        Assert.False(stages.Holds(1));
+    }
+
+    [Fact]
+    public void PipelineDeeperThanTheLayers_IsRejectedWithItsOwnReason()
+    {
+        var scenario = Repository.Example("llama3-70b-trn2-ultraserver");
+        var result = AnalyticalEngine.SimulateStep(scenario.WithPlan(plan => plan with { PipelineParallelism = 128, VirtualStages = 1, DataParallelism = 1, TensorParallelism = 8 }));
+        Assert.Contains(result.Problems, problem => problem.Contains("pipeline 128 is deeper than the 80 layers", StringComparison.Ordinal));
     }
 
     [Theory]

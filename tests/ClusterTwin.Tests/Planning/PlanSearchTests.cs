@@ -9,14 +9,17 @@ namespace ClusterTwin.Tests.Planning;
 
 public class PlanSearchTests
 {
-    /// <summary>A small model on two 8-GPU systems: a space brute force can walk in well under a second.</summary>
+    /// <summary>
+    /// A small model on two 8-GPU systems: a space brute force can walk in well under a second. Ten layers do not
+    /// divide by four, so uneven pipelines (2, 3, 3, 2) are in the space.
+    /// </summary>
     private const string SmallScenario = """
         name: small model on 16 A100
         cluster: {system: nvidia-dgx-a100, count: 2, fabric: infiniband-hdr-fat-tree}
         model:
           id: tiny-8-layer
-          name: an 8-layer, 1B-parameter decoder
-          layers: 8
+          name: a 10-layer, 1B-parameter decoder
+          layers: 10
           hidden_size: 2048
           attention_heads: 16
           key_value_heads: 8
@@ -41,19 +44,20 @@ public class PlanSearchTests
         var scenario = Load(SmallScenario).Scenario;
         var search = PlanSearch.Run(scenario, PlanPins.None, top: 1);
 
-        // Every integer degree up to generous limits, checked only by the engine's own rules: no divisor lists.
+        // Every integer degree up to generous limits, checked by the engine's rules, which must agree with an
+        // independent statement of the pipeline placement rule.
         var (bestSeconds, bestPlans, fitting) = (double.MaxValue, new List<ParallelPlan>(), 0);
         var chips = (int)scenario.Cluster.ChipCount;
         for (var tensor = 1; tensor <= 8; tensor++)
         {
-            for (var pipeline = 1; pipeline <= 8; pipeline++)
+            for (var pipeline = 1; pipeline <= 12; pipeline++)
             {
                 if (chips % (tensor * pipeline) != 0)
                 {
                     continue;
                 }
 
-                for (var stages = 1; stages <= 8; stages++)
+                for (var stages = 1; stages <= 10; stages++)
                 {
                     for (var microBatch = 1; microBatch <= 32; microBatch++)
                     {
@@ -64,7 +68,9 @@ public class PlanSearchTests
                                 for (var zero = 0; zero <= 3; zero++)
                                 {
                                     var plan = new ParallelPlan(tensor, pipeline, chips / (tensor * pipeline), microBatch, stages, sequence, recompute, zero);
-                                    if (PlanChecks.Problems(plan, scenario.Cluster, scenario.Model, scenario.Job).Count > 0)
+                                    var problems = PlanChecks.Problems(plan, scenario.Cluster, scenario.Model, scenario.Job);
+                                    Assert.False(problems.Count == 0 && !Placeable(scenario.Model.Layers, pipeline, stages), $"PP {pipeline} VP {stages} accepted");
+                                    if (problems.Count > 0)
                                     {
                                         continue;
                                     }
@@ -100,6 +106,46 @@ public class PlanSearchTests
 
         // Sequence parallelism without tensor parallelism is the same layout twice; the search counts it once.
         Assert.Equal(fitting, search.Evaluated + CountSequenceParallelWithoutTensor(scenario));
+    }
+
+    /// <summary>
+    /// The placement rule stated directly: ranks of <c>h = ceil(L / p)</c> layers, the first and last at most one
+    /// short; chunks divide <c>h</c> and each end rank holds at least one layer per chunk.
+    /// </summary>
+    private static bool Placeable(int layers, int pipeline, int stages)
+    {
+        if (pipeline == 1)
+        {
+            return stages == 1;
+        }
+
+        var heaviest = (int)Math.Ceiling(layers / (double)pipeline);
+        var shortfall = (heaviest * pipeline) - layers;
+        var shortestEnd = heaviest - (shortfall > 0 ? 1 : 0);
+        return pipeline <= layers && shortfall <= 2 && heaviest % stages == 0 && shortestEnd >= stages;
+    }
+
+    [Fact]
+    public void Search_IsTheSameOnOneThreadAsOnAll()
+    {
+        var scenario = Repository.Example("gpt3-175b-h100-1024");
+        var all = PlanSearch.Run(scenario, PlanPins.None, top: 10);
+        var one = PlanSearch.Run(scenario, PlanPins.None, top: 10, threads: 1);
+        Assert.Equal(one.Plans.Select(ranked => (ranked.Plan, ranked.Result.StepTime)), all.Plans.Select(ranked => (ranked.Plan, ranked.Result.StepTime)));
+        Assert.Equal((one.Evaluated, one.PrunedMemory, one.PrunedLayout, one.PrunedOther), (all.Evaluated, all.PrunedMemory, all.PrunedLayout, all.PrunedOther));
+        Assert.Equal(one.Rejections, all.Rejections);
+        Assert.Equal(one.FasterOverMemory?.Plan, all.FasterOverMemory?.Plan);
+    }
+
+    [Fact]
+    public void PinsThatLeaveNoLayout_GiveAnEmptyResultWithTheReason_NotAnException()
+    {
+        var planning = Load(SmallScenario + "\nplan: {micro_batch: 7}\n");
+        var search = PlanSearch.Run(planning.Scenario, planning.Pins, top: 3);
+        Assert.Empty(search.Plans);
+        Assert.Equal(0, search.Evaluated);
+        Assert.Equal(search.Considered, search.PrunedLayout);
+        Assert.Contains("under the pinned values", Assert.Single(search.Rejections), StringComparison.Ordinal);
     }
 
     private static int CountSequenceParallelWithoutTensor(Scenario scenario)
