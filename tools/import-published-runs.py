@@ -80,12 +80,35 @@ def nvidia(run, source_key):
         "system": system, **cluster,
         "model": MODELS[model["name"]], "sequence": model["seq_len"], "batch": training["global_batch_seqs"],
         "precision": "fp8", "attention": "flash         # cuDNN fused attention", "dropout": "false",
-        "plan": {"tensor": tensor, "pipeline": training["pp"] or 1, "data": training["dp"], "virtual_stages": training["vp"] or 1,
+        "plan": {"tensor": tensor, **({"context": training["cp"]} if (training["cp"] or 1) > 1 else {}),
+                 "pipeline": training["pp"] or 1, "data": training["dp"], "virtual_stages": training["vp"] or 1,
                  "micro_batch": training["micro_batch"], "sequence_parallel": "true" if tensor > 1 else "false",
                  "recompute": "none", "zero": 3 if fsdp else 1, **({"overlap_tensor_communication": "true"} if tensor > 1 else {})},
         "assumptions": [
             "recompute none, sequence parallelism with tensor parallelism, distributed optimizer, tensor-parallel communication overlap: the performance recipes' defaults (the table does not list them)",
         ] + (["the table does not say how the GPUs sit in 72-GPU racks: taken as racks of 64 (16 trays of 4)"] if key in ("GB200", "GB300") and count > 72 else []),
+    }
+
+
+def nemo_long_sequence(run):
+    """NeMo 24.03.01 'Long Sequence Performance' (Llama 2 7B, FP8, DGX H100): one row per sequence length, with the
+    tensor, pipeline, data and context degrees of its with-CP configuration."""
+    training, model, hardware = run["training"], run["model"], run["hardware"]
+    count, tensor = hardware["count"], training["tp"] or 1
+    return {
+        "source_key": "nemo-long-sequence-24.03",
+        "measured": f"model_tflops_per_chip_causal: {run['result']['tflops_per_device']}",
+        "system": H100_EOS, **({"systems": count // 8} if count >= 8 else {"chips": count}),
+        "model": MODELS[model["name"]], "sequence": model["seq_len"], "batch": training["global_batch_seqs"],
+        "precision": "fp8", "attention": "flash         # cuDNN fused attention (Transformer Engine)", "dropout": "false",
+        "plan": {"tensor": tensor, **({"context": training["cp"]} if (training["cp"] or 1) > 1 else {}),
+                 "pipeline": training["pp"] or 1, "data": training["dp"], "virtual_stages": 1, "micro_batch": 1,
+                 "sequence_parallel": "true" if tensor > 1 else "false", "recompute": "none", "zero": 1,
+                 **({"overlap_tensor_communication": "true"} if tensor > 1 else {})},
+        "assumptions": [
+            "micro-batch 1, recompute none, sequence parallelism with tensor parallelism, distributed optimizer, tensor-parallel communication overlap: NeMo's performance defaults (the table gives only the parallel degrees)",
+            "TFLOPS per GPU with attention counted over its causal half (NeMo's flops_formulas.py since 2025; the page does not say): at 1M tokens the full-sequence count would put cuDNN's attention at 27% of the H100's BF16 peak, against about 50-60% for fused causal attention on H100, while the causal count gives 54%",
+        ],
     }
 
 
@@ -152,7 +175,8 @@ def neuron(run):
 
 
 NEMO_2407 = {"nemo2407-h100-gpt3-175b-128gpu", "nemo2407-h100-gpt3-175b-512gpu", "nemo2407-h100-llama2-7b-8gpu",
-             "nemo2407-h100-llama2-13b-16gpu", "nemo2407-h100-llama2-70b-64gpu"}
+             "nemo2407-h100-llama2-13b-16gpu", "nemo2407-h100-llama2-70b-64gpu",
+             "nemo2407-h100-llama3-8b-8gpu", "nemo2407-h100-llama3-70b-64gpu"}
 
 
 def pipeline_holds(layers, pipeline, virtual):
@@ -178,8 +202,6 @@ def convert(run):
     training, model = run["training"], run["model"]
     if model["moe_experts"]:
         return None, "mixture of experts (issue: MoE, context parallelism and low precision)"
-    if (training["cp"] or 1) > 1:
-        return None, "context parallelism (issue: MoE, context parallelism and low precision)"
     if "NVFP4" in (training["precision"] or ""):
         return None, "NVFP4 training (issue: MoE, context parallelism and low precision)"
     pipeline, virtual = training["pp"] or 1, training["vp"] or 1
@@ -191,6 +213,8 @@ def convert(run):
         return nvidia(run, "megatron-bridge-25.11"), None
     if run["id"].startswith("mbridge2606-"):
         return nvidia(run, "megatron-bridge-26.06"), None
+    if run["id"].startswith("nemo-longseq-h100-"):
+        return nemo_long_sequence(run), None
     if run["id"].startswith("maxtext-"):
         return maxtext(run), None
     if run["id"].startswith("neuron-trn1-train-"):

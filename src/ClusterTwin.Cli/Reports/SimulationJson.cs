@@ -68,6 +68,7 @@ public static class SimulationJson
         return new
         {
             tensor = plan.TensorParallelism,
+            context = plan.ContextParallelism,
             pipeline = plan.PipelineParallelism,
             data = plan.DataParallelism,
             virtualStages = plan.VirtualStages,
@@ -88,6 +89,7 @@ public static class SimulationJson
             computeSeconds = breakdown.Compute.Seconds,
             recomputeSeconds = breakdown.Recompute.Seconds,
             tensorParallelCommunicationSeconds = breakdown.TensorParallelCommunication.Seconds,
+            contextParallelCommunicationSeconds = breakdown.ContextParallelCommunication.Seconds,
             pipelineCommunicationSeconds = breakdown.PipelineCommunication.Seconds,
             pipelineBubbleSeconds = breakdown.PipelineBubble.Seconds,
             dataParallelCommunicationSeconds = breakdown.DataParallelCommunication.Seconds,

@@ -141,5 +141,5 @@ public static class ValidationReport
 
     private static string HeldOut(ValidationOutcome outcome) => outcome.HeldOutErrorPercent is { } error ? Signed(error) : "-";
 
-    private static string Signed(double percent) => percent.ToString("+0.0;-0.0", CultureInfo.InvariantCulture) + "%";
+    private static string Signed(double percent) => Math.Round(percent, 1).ToString("+0.0;-0.0;0.0", CultureInfo.InvariantCulture) + "%";
 }

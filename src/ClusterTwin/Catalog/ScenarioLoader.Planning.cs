@@ -55,6 +55,7 @@ public static partial class ScenarioLoader
         return PlanPins.SettingsOf(given) with
         {
             TensorParallelism = Names("tensor") ? given.TensorParallelism : null,
+            ContextParallelism = Names("context") ? given.ContextParallelism : null,
             PipelineParallelism = Names("pipeline") ? given.PipelineParallelism : null,
             VirtualStages = Names("virtual_stages") ? given.VirtualStages : null,
             DataParallelism = Names("data") ? given.DataParallelism : null,

@@ -255,16 +255,18 @@ public static partial class ScenarioLoader
             return null;
         }
 
-        reader.CheckKeys(map, path, "tensor", "pipeline", "data", "virtual_stages", "micro_batch", "sequence_parallel", "recompute", "zero", "overlap_gradient_reduction", "overlap_tensor_communication", "order", "sharding");
+        reader.CheckKeys(map, path, "tensor", "pipeline", "data", "virtual_stages", "micro_batch", "sequence_parallel", "recompute", "zero", "overlap_gradient_reduction", "overlap_tensor_communication", "order", "sharding", "context");
         var tensor = reader.Integer(map, "tensor", path, 1, 1_000_000, required: false) ?? 1;
         var pipeline = reader.Integer(map, "pipeline", path, 1, 1_000_000, required: false) ?? 1;
+        var context = reader.Integer(map, "context", path, 1, 1_000_000, required: false) ?? 1;
         var data = reader.Integer(map, "data", path, 1, 100_000_000, required: false);
         if (data is null && cluster is not null)
         {
-            var modelParallel = (long)tensor * pipeline;
+            var modelParallel = (long)tensor * pipeline * context;
             if (cluster.ChipCount % modelParallel != 0)
             {
-                reader.Error(map, YamlReader.Join(path, "data"), $"tensor {tensor} x pipeline {pipeline} = {modelParallel} does not divide the cluster's {cluster.ChipCount} chips, so the data-parallel degree cannot be derived");
+                var degrees = context > 1 ? $"tensor {tensor} x context {context} x pipeline {pipeline}" : $"tensor {tensor} x pipeline {pipeline}";
+                reader.Error(map, YamlReader.Join(path, "data"), $"{degrees} = {modelParallel} does not divide the cluster's {cluster.ChipCount} chips, so the data-parallel degree cannot be derived");
             }
             else if (cluster.ChipCount / modelParallel > 100_000_000)
             {
@@ -285,6 +287,6 @@ public static partial class ScenarioLoader
         var order = reader.Enumeration(map, "order", path, Orders, required: false) ?? RankOrder.TensorDataPipeline;
         var sharding = reader.Integer(map, "sharding", path, 1, 100_000_000, required: false) ?? 0;
         var overlapTensor = reader.Boolean(map, "overlap_tensor_communication", path) ?? false;
-        return data is null ? null : new ParallelPlan(tensor, pipeline, data.Value, microBatch, virtualStages, sequenceParallel, recompute, zero, overlap, order, sharding, overlapTensor);
+        return data is null ? null : new ParallelPlan(tensor, pipeline, data.Value, microBatch, virtualStages, sequenceParallel, recompute, zero, overlap, order, sharding, overlapTensor, context);
     }
 }

@@ -13,6 +13,7 @@ namespace ClusterTwin.Engines;
 /// <param name="PipelineBubble">Time the slowest stage waits while the pipeline fills and drains.</param>
 /// <param name="DataParallelCommunication">Gradient reduction and weight gathering not hidden behind the backward pass.</param>
 /// <param name="Optimizer">The optimizer step.</param>
+/// <param name="ContextParallelCommunication">Ring-attention key-value blocks (and their gradients) not hidden behind the attention steps.</param>
 public sealed record StepBreakdown(
     Duration Compute,
     Duration Recompute,
@@ -20,10 +21,11 @@ public sealed record StepBreakdown(
     Duration PipelineCommunication,
     Duration PipelineBubble,
     Duration DataParallelCommunication,
-    Duration Optimizer)
+    Duration Optimizer,
+    Duration ContextParallelCommunication = default)
 {
     /// <summary>The step time: the sum of the parts.</summary>
-    public Duration Total => Compute + Recompute + TensorParallelCommunication + PipelineCommunication + PipelineBubble + DataParallelCommunication + Optimizer;
+    public Duration Total => Compute + Recompute + TensorParallelCommunication + ContextParallelCommunication + PipelineCommunication + PipelineBubble + DataParallelCommunication + Optimizer;
 
     /// <summary>Name of the compute part.</summary>
     public const string ComputeName = "compute";
@@ -33,6 +35,9 @@ public sealed record StepBreakdown(
 
     /// <summary>Name of the tensor-parallel communication part.</summary>
     public const string TensorParallelName = "tensor-parallel communication";
+
+    /// <summary>Name of the context-parallel communication part.</summary>
+    public const string ContextParallelName = "context-parallel communication";
 
     /// <summary>Name of the pipeline communication part.</summary>
     public const string PipelineName = "pipeline communication";
@@ -51,7 +56,7 @@ public sealed record StepBreakdown(
         new (string, Duration)[]
         {
             (ComputeName, Compute), (RecomputeName, Recompute), (TensorParallelName, TensorParallelCommunication),
-            (PipelineName, PipelineCommunication), (BubbleName, PipelineBubble),
+            (ContextParallelName, ContextParallelCommunication), (PipelineName, PipelineCommunication), (BubbleName, PipelineBubble),
             (DataParallelName, DataParallelCommunication), (OptimizerName, Optimizer),
         };
 

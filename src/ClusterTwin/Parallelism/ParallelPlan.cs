@@ -32,7 +32,12 @@ public enum RecomputePolicy
 /// </param>
 /// <param name="ShardingGroup">
 /// Data-parallel ranks that share one copy of the sharded state (hybrid sharding: FSDP inside a group, replicas across
-/// groups, as MaxText does across TPU slices); 0 means the whole data-parallel dimension.
+/// groups, as MaxText does across TPU slices); 0 means the whole data-parallel dimension (with context parallelism,
+/// data times context ranks, all of which hold the same parameters).
+/// </param>
+/// <param name="ContextParallelism">
+/// Chips that split each sequence (ring attention: Megatron-Core's context parallelism); they hold the same
+/// parameters, so their gradients are reduced with the data-parallel ones.
 /// </param>
 public sealed record ParallelPlan(
     int TensorParallelism,
@@ -46,14 +51,18 @@ public sealed record ParallelPlan(
     bool OverlapGradientReduction = true,
     RankOrder Order = RankOrder.TensorDataPipeline,
     int ShardingGroup = 0,
-    bool OverlapTensorCommunication = false)
+    bool OverlapTensorCommunication = false,
+    int ContextParallelism = 1)
 {
-    /// <summary>Data-parallel ranks the ZeRO state is sharded over.</summary>
-    public int ShardingDegree => ShardingGroup > 0 ? ShardingGroup : DataParallelism;
+    /// <summary>Ranks that hold the same parameters and reduce their gradients together: data times context parallelism.</summary>
+    public int GradientReplicas => DataParallelism * ContextParallelism;
 
-    /// <summary>Replicas of the sharded state: data-parallel groups that all-reduce their gradient shards.</summary>
-    public int ReplicaGroups => DataParallelism / ShardingDegree;
+    /// <summary>Gradient-replica ranks the ZeRO state is sharded over.</summary>
+    public int ShardingDegree => ShardingGroup > 0 ? ShardingGroup : GradientReplicas;
+
+    /// <summary>Replicas of the sharded state: groups that all-reduce their gradient shards.</summary>
+    public int ReplicaGroups => GradientReplicas / ShardingDegree;
 
     /// <summary>Chips the plan occupies.</summary>
-    public long Chips => (long)TensorParallelism * PipelineParallelism * DataParallelism;
+    public long Chips => (long)TensorParallelism * ContextParallelism * PipelineParallelism * DataParallelism;
 }

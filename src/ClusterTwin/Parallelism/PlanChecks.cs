@@ -18,9 +18,27 @@ public static class PlanChecks
             return problems;
         }
 
+        if (plan.ContextParallelism < 1)
+        {
+            problems.Add("context parallelism must be at least 1");
+            return problems;
+        }
+
         if (plan.Chips != cluster.ChipCount)
         {
-            problems.Add($"tensor x pipeline x data = {tensor} x {pipeline} x {plan.DataParallelism} = {plan.Chips} chips, but the cluster has {cluster.ChipCount}");
+            var context = plan.ContextParallelism > 1 ? $" x context {plan.ContextParallelism}" : string.Empty;
+            var contextDegree = plan.ContextParallelism > 1 ? $" x {plan.ContextParallelism}" : string.Empty;
+            problems.Add($"tensor{context} x pipeline x data = {tensor}{contextDegree} x {pipeline} x {plan.DataParallelism} = {plan.Chips} chips, but the cluster has {cluster.ChipCount}");
+        }
+
+        if (plan.ContextParallelism > 1 && job.Attention != AttentionKernel.Flash)
+        {
+            problems.Add("context parallelism runs ring attention over a fused (flash) attention kernel: set training.attention to flash");
+        }
+
+        if (plan.ContextParallelism > 1 && job.SequenceLength % (2 * plan.ContextParallelism) != 0)
+        {
+            problems.Add($"context parallelism {plan.ContextParallelism} splits each sequence into {2 * plan.ContextParallelism} chunks (two per rank, to balance the causal mask), which must divide the sequence length {job.SequenceLength}");
         }
 
         if (model.AttentionHeads % tensor != 0)
@@ -67,9 +85,9 @@ public static class PlanChecks
             problems.Add("virtual pipeline stages need pipeline parallelism above 1");
         }
 
-        if (plan.ShardingGroup < 0 || (plan.ShardingGroup > 0 && plan.DataParallelism % plan.ShardingGroup != 0))
+        if (plan.ShardingGroup < 0 || (plan.ShardingGroup > 0 && plan.GradientReplicas % plan.ShardingGroup != 0))
         {
-            problems.Add($"the sharding group of {plan.ShardingGroup} does not divide data parallelism {plan.DataParallelism}");
+            problems.Add($"the sharding group of {plan.ShardingGroup} does not divide data parallelism {plan.DataParallelism}{(plan.ContextParallelism > 1 ? $" x context parallelism {plan.ContextParallelism}" : string.Empty)}");
         }
 
         if (plan.ZeroStage is < 0 or > 3)

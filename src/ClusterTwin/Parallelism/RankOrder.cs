@@ -2,14 +2,15 @@ namespace ClusterTwin.Parallelism;
 
 /// <summary>
 /// How ranks are numbered across the parallel dimensions, innermost first. Ranks fill a system before the next one,
-/// so the innermost dimensions stay inside a scale-up domain and the outermost cross the fabric.
+/// so the innermost dimensions stay inside a scale-up domain and the outermost cross the fabric. Context parallelism
+/// always sits next to tensor parallelism, as in Megatron-Core's tp-cp-dp-pp order.
 /// </summary>
 public enum RankOrder
 {
-    /// <summary>Tensor, then data, then pipeline (Megatron-LM's default): pipeline stages are farthest apart.</summary>
+    /// <summary>Tensor, (context,) then data, then pipeline (Megatron-LM's default): pipeline stages are farthest apart.</summary>
     TensorDataPipeline,
 
-    /// <summary>Tensor, then pipeline, then data: a whole model replica inside a domain, data parallelism across the fabric.</summary>
+    /// <summary>Tensor, (context,) then pipeline, then data: a whole model replica inside a domain, data parallelism across the fabric.</summary>
     TensorPipelineData,
 }
 
@@ -17,15 +18,28 @@ public enum RankOrder
 /// <param name="Tensor">Always 1: tensor parallelism is innermost.</param>
 /// <param name="Data">Stride of data-parallel groups.</param>
 /// <param name="Pipeline">Stride of pipeline groups.</param>
-public readonly record struct RankStrides(long Tensor, long Data, long Pipeline)
+/// <param name="Context">Stride of context-parallel groups: the tensor-parallel degree.</param>
+public readonly record struct RankStrides(long Tensor, long Data, long Pipeline, long Context)
 {
+    /// <summary>
+    /// The stride that places a gradient-reduction group (data times context ranks) like the real one: with the
+    /// context ranks next to the tensor ranks, the group holds as many members per system as a strided group of
+    /// <c>Data / context</c> does. Exact in tensor-data-pipeline order, where the two dimensions are adjacent.
+    /// </summary>
+    public long Gradient(ParallelPlan plan) => Data / plan.ContextParallelism;
+
     /// <summary>The strides a plan's order gives.</summary>
-    public static RankStrides Of(ParallelPlan plan) => plan.Order switch
+    public static RankStrides Of(ParallelPlan plan)
     {
-        RankOrder.TensorDataPipeline => new(1, plan.TensorParallelism, (long)plan.TensorParallelism * plan.DataParallelism),
-        RankOrder.TensorPipelineData => new(1, (long)plan.TensorParallelism * plan.PipelineParallelism, plan.TensorParallelism),
-        _ => throw new ArgumentOutOfRangeException(nameof(plan), plan.Order, "unknown rank order"),
-    };
+        ArgumentNullException.ThrowIfNull(plan);
+        var inner = (long)plan.TensorParallelism * plan.ContextParallelism;
+        return plan.Order switch
+        {
+            RankOrder.TensorDataPipeline => new(1, inner, inner * plan.DataParallelism, plan.TensorParallelism),
+            RankOrder.TensorPipelineData => new(1, inner * plan.PipelineParallelism, inner, plan.TensorParallelism),
+            _ => throw new ArgumentOutOfRangeException(nameof(plan), plan.Order, "unknown rank order"),
+        };
+    }
 }
 
 /// <summary>The names rank orders have in scenario files and reports.</summary>

@@ -11,6 +11,7 @@ public static class PlanDescription
     {
         ArgumentNullException.ThrowIfNull(plan);
         yield return ("TP", Number(plan.TensorParallelism));
+        yield return ("CP", Number(plan.ContextParallelism));
         yield return ("PP", Number(plan.PipelineParallelism));
         yield return ("VP", Number(plan.VirtualStages));
         yield return ("DP", Number(plan.DataParallelism));

@@ -11,6 +11,9 @@ public sealed record PlanPins
     /// <summary>Tensor-parallel degree, or null to search it.</summary>
     public int? TensorParallelism { get; init; }
 
+    /// <summary>Context-parallel degree, or null to search it.</summary>
+    public int? ContextParallelism { get; init; }
+
     /// <summary>Pipeline-parallel degree, or null to search it.</summary>
     public int? PipelineParallelism { get; init; }
 
@@ -51,6 +54,7 @@ public sealed record PlanPins
         return new PlanPins
         {
             TensorParallelism = plan.TensorParallelism,
+            ContextParallelism = plan.ContextParallelism,
             PipelineParallelism = plan.PipelineParallelism,
             VirtualStages = plan.VirtualStages,
             DataParallelism = plan.DataParallelism,

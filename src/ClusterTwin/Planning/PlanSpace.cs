@@ -5,18 +5,23 @@ using ClusterTwin.Workloads;
 namespace ClusterTwin.Planning;
 
 /// <summary>
-/// The layouts a search considers for one cluster, model and job: every combination of tensor, pipeline and virtual
+/// The layouts a search considers for one cluster, model and job: every combination of tensor, context, pipeline and virtual
 /// stages, micro-batch, sequence parallelism, recompute policy and ZeRO stage, with data parallelism taking the chips
 /// that remain. Tensor parallelism stays inside one system (its scale-up domain); any pipeline depth up to the layer
 /// count, with uneven first and last stages where the layers do not divide (<see cref="PipelineLayers"/>); virtual
-/// stages that divide the most loaded rank's layers; micro-batches that divide the global batch.
+/// stages that divide the most loaded rank's layers; context parallelism in powers of two whose chunks divide the
+/// sequence (flash attention only); micro-batches that divide the global batch.
 /// </summary>
 public sealed class PlanSpace
 {
     private static readonly RecomputePolicy[] Policies = [RecomputePolicy.None, RecomputePolicy.Selective, RecomputePolicy.Full];
     private static readonly int[] ZeroStages = [0, 1, 2, 3];
 
+    /// <summary>The largest context-parallel degree searched (Megatron-Core's published long-sequence runs reach 32).</summary>
+    public const int MaximumContextParallelism = 64;
+
     private readonly int[] tensorChoices;
+    private readonly int[] contextChoices;
     private readonly int[] pipelineChoices;
     private readonly int[] virtualChoices;
     private readonly int[] microBatchChoices;
@@ -37,6 +42,7 @@ public sealed class PlanSpace
         ArgumentNullException.ThrowIfNull(pins);
         (this.cluster, this.model, this.job, this.pins) = (cluster, model, job, pins);
         tensorChoices = Pinned(pins.TensorParallelism) ?? Divisors(cluster.System.Chips.Value);
+        contextChoices = Pinned(pins.ContextParallelism) ?? ContextDegrees(job);
         pipelineChoices = Pinned(pins.PipelineParallelism) ?? [.. Enumerable.Range(1, model.Layers)];
         virtualChoices = Pinned(pins.VirtualStages) ?? [.. Enumerable.Range(1, model.Layers)];
         microBatchChoices = Pinned(pins.MicroBatchSize) ?? Divisors(job.GlobalBatchSize);
@@ -46,7 +52,7 @@ public sealed class PlanSpace
     }
 
     /// <summary>How many combinations the space spans before any is pruned.</summary>
-    public long Size => (long)tensorChoices.Length * pipelineChoices.Length * virtualChoices.Length * microBatchChoices.Length *
+    public long Size => (long)tensorChoices.Length * contextChoices.Length * pipelineChoices.Length * virtualChoices.Length * microBatchChoices.Length *
                         sequenceChoices.Length * recomputeChoices.Length * zeroChoices.Length;
 
     /// <summary>
@@ -64,28 +70,31 @@ public sealed class PlanSpace
                 continue;
             }
 
-            foreach (var pipeline in pipelineChoices)
+            foreach (var context in contextChoices)
             {
-                var modelParallel = (long)tensor * pipeline;
-                if (chips % modelParallel != 0 || chips / modelParallel > int.MaxValue)
+                foreach (var pipeline in pipelineChoices)
                 {
-                    continue;
-                }
+                    var modelParallel = (long)tensor * context * pipeline;
+                    if (chips % modelParallel != 0 || chips / modelParallel > int.MaxValue)
+                    {
+                        continue;
+                    }
 
-                var data = (int)(chips / modelParallel);
-                if (pins.DataParallelism is { } pinned && pinned != data)
-                {
-                    continue;
-                }
+                    var data = (int)(chips / modelParallel);
+                    if (pins.DataParallelism is { } pinned && pinned != data)
+                    {
+                        continue;
+                    }
 
-                AddStages(layouts, tensor, pipeline, data);
+                    AddStages(layouts, tensor, context, pipeline, data);
+                }
             }
         }
 
         return layouts;
     }
 
-    private void AddStages(List<ParallelPlan> layouts, int tensor, int pipeline, int data)
+    private void AddStages(List<ParallelPlan> layouts, int tensor, int context, int pipeline, int data)
     {
         foreach (var stages in virtualChoices)
         {
@@ -114,7 +123,7 @@ public sealed class PlanSpace
                         foreach (var zero in zeroChoices)
                         {
                             layouts.Add(new ParallelPlan(tensor, pipeline, data, microBatch, stages, sequence, recompute, zero,
-                                pins.OverlapGradientReduction, pins.Order, 0, pins.OverlapTensorCommunication));
+                                pins.OverlapGradientReduction, pins.Order, 0, pins.OverlapTensorCommunication, context));
                         }
                     }
                 }
@@ -139,6 +148,24 @@ public sealed class PlanSpace
         (model.KeyValueHeads % tensor == 0 || tensor % model.KeyValueHeads == 0);
 
     private static int[]? Pinned(int? value) => value is { } pinned ? [pinned] : null;
+
+    /// <summary>
+    /// Context-parallel degrees worth trying: 1, and under flash attention every power of two up to
+    /// <see cref="MaximumContextParallelism"/> whose two chunks per rank divide the sequence.
+    /// </summary>
+    private static int[] ContextDegrees(TrainingJob job)
+    {
+        var degrees = new List<int> { 1 };
+        for (var degree = 2; degree <= MaximumContextParallelism && job.Attention == AttentionKernel.Flash; degree *= 2)
+        {
+            if (job.SequenceLength % (2 * degree) == 0)
+            {
+                degrees.Add(degree);
+            }
+        }
+
+        return [.. degrees];
+    }
 
     /// <summary>The divisors of <paramref name="value"/>, ascending.</summary>
     public static int[] Divisors(int value)

@@ -1,4 +1,5 @@
 using ClusterTwin.Engines;
+using ClusterTwin.Engines.Analytical;
 using ClusterTwin.Scenarios;
 
 namespace ClusterTwin.Validation;
@@ -17,6 +18,9 @@ public enum MeasuredMetric
     /// backward as three forward passes, attention over the full sequence, no recompute.
     /// </summary>
     ModelTflopsPerChip,
+
+    /// <summary>Model TFLOPS per chip with attention counted over its causal half only (NeMo's formulas since 2025).</summary>
+    ModelTflopsPerChipCausal,
 }
 
 /// <summary>A published, measured run and the scenario that reproduces it.</summary>
@@ -34,6 +38,7 @@ public sealed record ValidationCase(string Id, string Source, string SourceKey, 
         MeasuredMetric.StepTime => result.StepTime.Seconds,
         MeasuredMetric.TokensPerSecondPerChip => result.TokensPerSecond / result.Chips,
         MeasuredMetric.ModelTflopsPerChip => result.ModelFlopsPerStep.Operations / result.StepTime.Seconds / result.Chips / 1e12,
+        MeasuredMetric.ModelTflopsPerChipCausal => AnalyticalEngine.ModelFlops(Scenario.Model, Scenario.Job, causalAttention: true).Operations / result.StepTime.Seconds / result.Chips / 1e12,
         _ => throw new InvalidOperationException($"unknown metric {Metric}"),
     };
 
@@ -45,6 +50,7 @@ public sealed record ValidationCase(string Id, string Source, string SourceKey, 
     {
         MeasuredMetric.StepTime => "stepTimeSeconds",
         MeasuredMetric.TokensPerSecondPerChip => "tokensPerSecondPerChip",
-        _ => "modelTflopsPerChip",
+        MeasuredMetric.ModelTflopsPerChip => "modelTflopsPerChip",
+        _ => "modelTflopsPerChipCausal",
     };
 }

@@ -64,7 +64,7 @@ public static class ValidationCaseLoader
             return (MeasuredMetric.StepTime, null);
         }
 
-        reader.CheckKeys(measured, "measured", "step_time", "tokens_per_second_per_chip", "model_tflops_per_chip");
+        reader.CheckKeys(measured, "measured", "step_time", "tokens_per_second_per_chip", "model_tflops_per_chip", "model_tflops_per_chip_causal");
         if (YamlReader.Child(measured, "step_time") is not null)
         {
             return (MeasuredMetric.StepTime, reader.Quantity<Units.Duration>(measured, "step_time", "measured")?.Seconds);
@@ -80,7 +80,12 @@ public static class ValidationCaseLoader
             return (MeasuredMetric.ModelTflopsPerChip, reader.Number(measured, "model_tflops_per_chip", "measured", 1e-9, 1e9));
         }
 
-        reader.Error(measured, "measured", "expected step_time, tokens_per_second_per_chip or model_tflops_per_chip");
+        if (YamlReader.Child(measured, "model_tflops_per_chip_causal") is not null)
+        {
+            return (MeasuredMetric.ModelTflopsPerChipCausal, reader.Number(measured, "model_tflops_per_chip_causal", "measured", 1e-9, 1e9));
+        }
+
+        reader.Error(measured, "measured", "expected step_time, tokens_per_second_per_chip, model_tflops_per_chip or model_tflops_per_chip_causal");
         return (MeasuredMetric.StepTime, null);
     }
 }

@@ -50,9 +50,11 @@ public class PlanSearchTests
         var chips = (int)scenario.Cluster.ChipCount;
         for (var tensor = 1; tensor <= 8; tensor++)
         {
+            for (var context = 1; context <= 16; context++)
+            {
             for (var pipeline = 1; pipeline <= 12; pipeline++)
             {
-                if (chips % (tensor * pipeline) != 0)
+                if (chips % (tensor * context * pipeline) != 0)
                 {
                     continue;
                 }
@@ -67,7 +69,7 @@ public class PlanSearchTests
                             {
                                 for (var zero = 0; zero <= 3; zero++)
                                 {
-                                    var plan = new ParallelPlan(tensor, pipeline, chips / (tensor * pipeline), microBatch, stages, sequence, recompute, zero);
+                                    var plan = new ParallelPlan(tensor, pipeline, chips / (tensor * context * pipeline), microBatch, stages, sequence, recompute, zero, ContextParallelism: context);
                                     var problems = PlanChecks.Problems(plan, scenario.Cluster, scenario.Model, scenario.Job);
                                     Assert.False(problems.Count == 0 && !Placeable(scenario.Model.Layers, pipeline, stages), $"PP {pipeline} VP {stages} accepted");
                                     if (problems.Count > 0)
@@ -96,6 +98,7 @@ public class PlanSearchTests
                         }
                     }
                 }
+            }
             }
         }
 

@@ -61,17 +61,23 @@ public static class AnalyticalEngine
         var collectives = new CollectiveCost(cluster, efficiency);
         var strides = RankStrides.Of(plan);
         var tensorGroup = GroupPlacement.Place(cluster, plan.TensorParallelism, strides.Tensor);
-        var dataGroup = GroupPlacement.Place(cluster, plan.ShardingDegree, strides.Data);
-        var replicaGroup = GroupPlacement.Place(cluster, plan.ReplicaGroups, strides.Data * plan.ShardingDegree);
+        var dataGroup = GroupPlacement.Place(cluster, plan.ShardingDegree, strides.Gradient(plan));
+        var replicaGroup = GroupPlacement.Place(cluster, plan.ReplicaGroups, strides.Gradient(plan) * plan.ShardingDegree);
         var pipelineGroup = GroupPlacement.PlaceNeighbours(cluster, plan.PipelineParallelism, strides.Pipeline);
+        var contextGroup = GroupPlacement.PlaceNeighbours(cluster, plan.ContextParallelism, strides.Context);
 
         var pipeline = plan.PipelineParallelism;
         var microBatches = job.GlobalBatchSize / (double)(plan.DataParallelism * plan.MicroBatchSize);
         var stages = PipelineLayers.Of(model.Layers, pipeline);
-        var activation = Bytes.FromCount((double)job.SequenceLength * plan.MicroBatchSize * model.HiddenSize * Math.Max(2, job.Precision.BytesPerElement()));
+        var tokens = LayerKernels.Tokens(job, plan);
+        var activation = Bytes.FromCount(tokens * model.HiddenSize * Math.Max(2, job.Precision.BytesPerElement()));
+
+        // Ring attention passes each chip's key-value block (BF16) to its neighbour once per ring step.
+        var keyValueBlock = Bytes.FromCount(tokens * 2 * model.KeyValueWidthPerRank(plan.TensorParallelism) * 2);
+        var contextSend = plan.ContextParallelism > 1 ? collectives.Time(CollectiveKind.PointToPoint, contextGroup, keyValueBlock) : Duration.Zero;
 
         var tensorPass = TensorCollectivesPerPass(plan, collectives, tensorGroup, activation);
-        var layer = LayerCost(LayerKernels.Forward(model, job, plan), kernels, plan, tensorPass);
+        var layer = LayerCost(LayerKernels.Forward(model, job, plan), kernels, plan, tensorPass, contextSend);
         var embedding = BoundaryCost(LayerKernels.Embedding(model, job, plan), kernels, tensorPass);
         var head = BoundaryCost(LayerKernels.OutputHead(model, job, plan), kernels, tensorPass);
         var first = (layer * stages.First) + embedding;
@@ -102,14 +108,15 @@ public static class AnalyticalEngine
             PipelineCommunication: pipelinePerMicroBatch * microBatches,
             PipelineBubble: perMicroBatch * bubbleFraction,
             DataParallelCommunication: dataParallel,
-            Optimizer: optimizer);
+            Optimizer: optimizer,
+            ContextParallelCommunication: slowest.ContextCommunication * microBatches);
 
-        var hardwareWork = ((layer.HardwareWork * model.Layers) + (embedding.HardwareWork + head.HardwareWork)) * (microBatches * plan.DataParallelism * plan.TensorParallelism);
+        var hardwareWork = ((layer.HardwareWork * model.Layers) + (embedding.HardwareWork + head.HardwareWork)) * (microBatches * plan.DataParallelism * plan.TensorParallelism * plan.ContextParallelism);
         var memory = MemoryModel.PerChip(model, job, plan);
         var capacity = cluster.Chip.MemoryCapacity.Value;
-        var warnings = tensorGroup.Aligned && dataGroup.Aligned && replicaGroup.Aligned && pipelineGroup.Aligned
+        var warnings = tensorGroup.Aligned && dataGroup.Aligned && replicaGroup.Aligned && pipelineGroup.Aligned && contextGroup.Aligned
             ? ImmutableArray<string>.Empty
-            : [.. new[] { ("tensor", tensorGroup), ("data", dataGroup), ("replica", replicaGroup), ("pipeline", pipelineGroup) }
+            : [.. new[] { ("tensor", tensorGroup), ("context", contextGroup), ("data", dataGroup), ("replica", replicaGroup), ("pipeline", pipelineGroup) }
                 .Where(pair => !pair.Item2.Aligned)
                 .Select(pair => $"the {pair.Item1}-parallel groups do not line up with the {cluster.System.Chips.Value}-chip systems (some straddle two); they are costed as a flat collective over the network, an upper bound. Degrees whose blocks divide the system size, or another rank order, avoid it.")];
 
@@ -147,12 +154,16 @@ public static class AnalyticalEngine
     /// <summary>
     /// Model FLOPs of one step in the Megatron convention (Narayanan et al. 2021, eq. 3, generalized to grouped-query
     /// attention and SwiGLU): forward plus backward is three forward passes, attention is counted over the full
-    /// sequence, and recompute is not counted.
+    /// sequence, and recompute is not counted. With <paramref name="causalAttention"/>, attention counts only the causal
+    /// half of the score and value products, as NeMo's and Megatron-Bridge's formulas do since 2025.
     /// </summary>
-    public static Flops ModelFlops(ModelArchitecture model, TrainingJob job)
+    public static Flops ModelFlops(ModelArchitecture model, TrainingJob job, bool causalAttention = false)
     {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(job);
         var matrixParameters = model.ParametersPerLayer - (4.0 * model.HiddenSize);
-        var perTokenForward = (model.Layers * ((2 * matrixParameters) + (4.0 * job.SequenceLength * model.QueryWidth))) +
+        var attention = 4.0 * job.SequenceLength * model.QueryWidth * (causalAttention ? 0.5 : 1);
+        var perTokenForward = (model.Layers * ((2 * matrixParameters) + attention)) +
                               (2.0 * model.HiddenSize * model.VocabularySize);
         return Flops.FromOperations(3 * perTokenForward * job.TokensPerStep);
     }
@@ -167,13 +178,15 @@ public static class AnalyticalEngine
     /// <param name="kernels">Their cost model.</param>
     /// <param name="plan">The plan (recompute policy, tensor overlap).</param>
     /// <param name="tensorPass">The tensor-parallel collectives of one pass through one layer.</param>
-    private static StageCost LayerCost(Kernel[] forward, KernelCost kernels, ParallelPlan plan, Duration tensorPass)
+    /// <param name="contextSend">One ring step's key-value send under context parallelism; zero without.</param>
+    private static StageCost LayerCost(Kernel[] forward, KernelCost kernels, ParallelPlan plan, Duration tensorPass, Duration contextSend)
     {
         var forwardTime = Duration.Zero;
         var backwardTime = Duration.Zero;
         var projectionForward = Duration.Zero;
         var projectionBackward = Duration.Zero;
         var coreForward = Duration.Zero;
+        var coreBackward = Duration.Zero;
         var forwardWork = Flops.Zero;
         var coreWork = Flops.Zero;
         var backwardWork = Flops.Zero;
@@ -194,9 +207,18 @@ public static class AnalyticalEngine
             if (kernel.Region == KernelRegion.AttentionCore)
             {
                 coreForward += time;
+                coreBackward += backward;
                 coreWork += kernel.Work;
             }
         }
+
+        // Ring attention: while a chip computes attention against one key-value block, it sends that block on and
+        // receives the next (Megatron-Core overlaps the two); what the block's attention cannot cover shows, at each
+        // of the ring's c - 1 sends. The backward pass also sends the blocks' gradients: twice the bytes.
+        var ring = plan.ContextParallelism;
+        var (contextForward, contextBackward) = ring > 1
+            ? (Duration.Max(Duration.Zero, contextSend - (coreForward / ring)) * (ring - 1), Duration.Max(Duration.Zero, (contextSend * 2) - (coreBackward / ring)) * (ring - 1))
+            : (Duration.Zero, Duration.Zero);
 
         // Two collectives per layer in each pass (after attention and after the feed-forward block): all-reduce,
         // or all-gather plus reduce-scatter under sequence parallelism (Korthikanti et al. 2022, figure 5).
@@ -212,7 +234,9 @@ public static class AnalyticalEngine
             _ => (Duration.Zero, Flops.Zero, Duration.Zero),
         };
 
-        return new StageCost(forwardTime + backwardTime, recompute, forwardExposed + backwardExposed + recomputeCommunication, forwardWork + backwardWork + recomputeWork);
+        var contextRecompute = plan.Recompute == RecomputePolicy.Full ? contextForward : Duration.Zero;
+        return new StageCost(forwardTime + backwardTime, recompute, forwardExposed + backwardExposed + recomputeCommunication, forwardWork + backwardWork + recomputeWork,
+            contextForward + contextBackward + contextRecompute);
     }
 
     private static StageCost BoundaryCost(Kernel[] forward, KernelCost kernels, Duration tensorPass)

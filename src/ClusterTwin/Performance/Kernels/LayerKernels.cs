@@ -12,7 +12,10 @@ namespace ClusterTwin.Performance.Kernels;
 /// FLOP counts follow Narayanan et al. 2021 (eq. 3) generalized to grouped-query attention and SwiGLU: a matrix
 /// multiply of an (m x k) by a (k x n) matrix is 2mkn operations. Memory-bound kernels are counted by the bytes they
 /// read and write. Tensor parallelism splits heads and the feed-forward width; sequence parallelism also splits the
-/// norms and dropouts that tensor parallelism alone replicates (Korthikanti et al. 2022, section 4.2.2).
+/// norms and dropouts that tensor parallelism alone replicates (Korthikanti et al. 2022, section 4.2.2). Context
+/// parallelism splits each sequence: every kernel sees the chip's share of the tokens, and attention runs as a ring
+/// (Liu et al. 2023, "Ring Attention"; Megatron-Core's context parallelism): one fused kernel per key-value block
+/// that passes round the ring, each chip holding two chunks of the sequence so the causal work is balanced.
 /// </remarks>
 public static class LayerKernels
 {
@@ -20,7 +23,8 @@ public static class LayerKernels
     public static Kernel[] Forward(ModelArchitecture model, TrainingJob job, ParallelPlan plan)
     {
         double tensor = plan.TensorParallelism;
-        double tokens = (double)plan.MicroBatchSize * job.SequenceLength;
+        double context = plan.ContextParallelism;
+        var tokens = Tokens(job, plan);
         double hidden = model.HiddenSize;
         var bytes = job.Precision.BytesPerElement() < 2 ? 2.0 : job.Precision.BytesPerElement();
         double queryWidth = model.QueryWidth / tensor;
@@ -37,11 +41,16 @@ public static class LayerKernels
 
         if (job.Attention == AttentionKernel.Flash)
         {
-            // Causal masking lets the tiled kernel skip the upper triangle: half the score and value work.
-            var work = 2.0 * 2.0 * sequences * heads * sequence * sequence * model.HeadSize * 0.5;
+            // Causal masking lets the tiled kernel skip the upper triangle: half the score and value work. Under
+            // context parallelism each chip does its share of it, one key-value block per ring step, re-reading its
+            // queries at every step.
+            var work = 2.0 * 2.0 * sequences * heads * sequence * sequence * model.HeadSize * 0.5 / context / context;
             var traffic = tokens * ((2 * queryWidth) + (2 * keyValueWidth)) * bytes;
-            operators.Add(new Kernel("attention (fused)", KernelKind.FusedAttention, KernelRegion.AttentionCore,
-                Flops.FromOperations(work), Bytes.FromCount(traffic), 2.5));
+            for (var step = 0; step < plan.ContextParallelism; step++)
+            {
+                operators.Add(new Kernel(plan.ContextParallelism == 1 ? "attention (fused)" : "attention (fused), one ring step", KernelKind.FusedAttention,
+                    KernelRegion.AttentionCore, Flops.FromOperations(work), Bytes.FromCount(traffic), 2.5));
+            }
         }
         else
         {
@@ -70,7 +79,7 @@ public static class LayerKernels
     /// <summary>The output head and loss, run once per micro-batch on the last pipeline stage.</summary>
     public static Kernel[] OutputHead(ModelArchitecture model, TrainingJob job, ParallelPlan plan)
     {
-        double tokens = (double)plan.MicroBatchSize * job.SequenceLength;
+        var tokens = Tokens(job, plan);
         double vocabulary = model.VocabularySize / (double)plan.TensorParallelism;
         var bytes = Math.Max(2.0, job.Precision.BytesPerElement());
         return
@@ -84,9 +93,17 @@ public static class LayerKernels
     /// <summary>The embedding lookup, run once per micro-batch on the first pipeline stage.</summary>
     public static Kernel[] Embedding(ModelArchitecture model, TrainingJob job, ParallelPlan plan)
     {
-        double tokens = (double)plan.MicroBatchSize * job.SequenceLength;
+        var tokens = Tokens(job, plan);
         var bytes = Math.Max(2.0, job.Precision.BytesPerElement());
         return [Elementwise("embedding lookup", tokens * model.HiddenSize * bytes * 2 / (plan.SequenceParallelism ? plan.TensorParallelism : 1))];
+    }
+
+    /// <summary>Tokens of one micro-batch on one chip: context parallelism splits each sequence.</summary>
+    public static double Tokens(TrainingJob job, ParallelPlan plan)
+    {
+        ArgumentNullException.ThrowIfNull(job);
+        ArgumentNullException.ThrowIfNull(plan);
+        return (double)plan.MicroBatchSize * job.SequenceLength / plan.ContextParallelism;
     }
 
     /// <summary>

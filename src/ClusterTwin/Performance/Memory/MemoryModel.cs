@@ -1,5 +1,6 @@
 using ClusterTwin.Hardware;
 using ClusterTwin.Parallelism;
+using ClusterTwin.Performance.Kernels;
 using ClusterTwin.Units;
 using ClusterTwin.Workloads;
 
@@ -47,7 +48,7 @@ public static class MemoryModel
         var layer = ActivationsPerLayer(model, job, plan);
         double Activations(int layers, double inFlight) => (layers * layer.Stored * Math.Min(inFlight, microBatches) * interleave) + layer.Working;
         var firstActivations = Activations(stages.First, pipeline);
-        var logits = 2.0 * 4 * job.SequenceLength * plan.MicroBatchSize * (model.VocabularySize / (double)plan.TensorParallelism);
+        var logits = 2.0 * 4 * LayerKernels.Tokens(job, plan) * (model.VocabularySize / (double)plan.TensorParallelism);
         var lastActivations = (pipeline == 1 ? firstActivations : Activations(stages.Last, 1)) + logits;
 
         var first = Breakdown(weights.First, firstActivations, model, job, plan);
@@ -66,7 +67,7 @@ public static class MemoryModel
     public static (double Stored, double Working) ActivationsPerLayer(ModelArchitecture model, TrainingJob job, ParallelPlan plan)
     {
         CheckDegrees(plan);
-        double tokens = (double)job.SequenceLength * plan.MicroBatchSize;
+        var tokens = LayerKernels.Tokens(job, plan);
         double tensor = plan.TensorParallelism;
         double hidden = model.HiddenSize;
         var masks = job.Dropout ? 1.0 : 0.0;
@@ -105,6 +106,7 @@ public static class MemoryModel
         ArgumentOutOfRangeException.ThrowIfLessThan(plan.DataParallelism, 1, nameof(plan));
         ArgumentOutOfRangeException.ThrowIfLessThan(plan.MicroBatchSize, 1, nameof(plan));
         ArgumentOutOfRangeException.ThrowIfLessThan(plan.VirtualStages, 1, nameof(plan));
+        ArgumentOutOfRangeException.ThrowIfLessThan(plan.ContextParallelism, 1, nameof(plan));
     }
 
     private static MemoryBreakdown Breakdown(double parameters, double activations, ModelArchitecture model, TrainingJob job, ParallelPlan plan)
@@ -115,7 +117,7 @@ public static class MemoryModel
         var gradients = parameters * GradientBytesPerParameter / (plan.ZeroStage >= 2 ? data : 1);
         var optimizer = parameters * OptimizerBytesPerParameter / (plan.ZeroStage >= 1 ? data : 1);
 
-        var layerActivation = (double)job.SequenceLength * plan.MicroBatchSize * model.HiddenSize * ActivationBytes;
+        var layerActivation = LayerKernels.Tokens(job, plan) * model.HiddenSize * ActivationBytes;
         var buffers = 0.0;
         if (plan.TensorParallelism > 1)
         {
@@ -127,9 +129,16 @@ public static class MemoryModel
             buffers += 2 * layerActivation * plan.VirtualStages / (plan.SequenceParallelism ? plan.TensorParallelism : 1);
         }
 
-        if (plan.DataParallelism > 1)
+        if (plan.GradientReplicas > 1)
         {
             buffers += 2 * GradientBucketParameters * GradientBytesPerParameter;
+        }
+
+        if (plan.ContextParallelism > 1)
+        {
+            // Ring attention keeps the key-value block it computes with and the one arriving, and in the backward
+            // pass their gradients too.
+            buffers += 4 * LayerKernels.Tokens(job, plan) * 2 * model.KeyValueWidthPerRank(plan.TensorParallelism) * ActivationBytes;
         }
 
         if (plan.ZeroStage >= 3)
