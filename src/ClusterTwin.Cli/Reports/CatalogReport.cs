@@ -116,6 +116,11 @@ public static class CatalogReport
             table.AddRow("hidden size", model.HiddenSize.ToString(System.Globalization.CultureInfo.InvariantCulture));
             table.AddRow("attention heads (key-value)", $"{model.AttentionHeads} ({model.KeyValueHeads}), head size {model.HeadSize}");
             table.AddRow("feed-forward", $"{model.FeedForwardSize} ({model.Activation})");
+            if (model.MixtureOfExperts is { } experts)
+            {
+                table.AddRow("mixture of experts", $"{experts.Routed} routed experts of width {experts.FeedForwardSize}, {experts.PerToken} per token, {experts.Shared} shared; {model.ExpertLayerCount} expert layers after {model.DenseLayerCount} dense");
+                table.AddRow("active parameters", Format.Number(model.ActiveParameters));
+            }
             table.AddRow("vocabulary", model.VocabularySize.ToString(System.Globalization.CultureInfo.InvariantCulture));
             table.AddRow("positions, norm", $"{model.PositionEmbedding}, {model.Normalization}");
             foreach (var source in model.Sources)

@@ -69,6 +69,7 @@ public static class SimulationJson
         {
             tensor = plan.TensorParallelism,
             context = plan.ContextParallelism,
+            expert = plan.ExpertParallelism,
             pipeline = plan.PipelineParallelism,
             data = plan.DataParallelism,
             virtualStages = plan.VirtualStages,
@@ -90,6 +91,7 @@ public static class SimulationJson
             recomputeSeconds = breakdown.Recompute.Seconds,
             tensorParallelCommunicationSeconds = breakdown.TensorParallelCommunication.Seconds,
             contextParallelCommunicationSeconds = breakdown.ContextParallelCommunication.Seconds,
+            expertParallelCommunicationSeconds = breakdown.ExpertParallelCommunication.Seconds,
             pipelineCommunicationSeconds = breakdown.PipelineCommunication.Seconds,
             pipelineBubbleSeconds = breakdown.PipelineBubble.Seconds,
             dataParallelCommunicationSeconds = breakdown.DataParallelCommunication.Seconds,

@@ -15,7 +15,7 @@ public static class ValidationReport
         table.AddColumns("case", "metric", "measured", "predicted", "band (P10-P90)", "error", "held-out error", "in band");
         foreach (var outcome in summary.Outcomes)
         {
-            table.AddRow(outcome.Case.Id + (outcome.Fits ? string.Empty : " [yellow](over memory)[/]"), outcome.Case.MetricName, Value(outcome.Measured), Value(outcome.Predicted),
+            table.AddRow(outcome.Case.Id + (outcome.Fits ? string.Empty : " [yellow](over memory)[/]") + (outcome.Case.Fitted ? string.Empty : " [grey](not fitted)[/]"), outcome.Case.MetricName, Value(outcome.Measured), Value(outcome.Predicted),
                 $"{Value(outcome.PredictedLow)} - {Value(outcome.PredictedHigh)}", Signed(outcome.ErrorPercent), HeldOut(outcome), outcome.WithinBand ? "yes" : "[red]no[/]");
         }
 
@@ -74,10 +74,18 @@ public static class ValidationReport
         page.AppendLine();
         page.AppendLine(CultureInfo.InvariantCulture, $"**{overall.Count} cases: mean absolute error {overall.MeanAbsoluteErrorPercent:0.0}%, worst {overall.MaximumAbsoluteErrorPercent:0.0}%, band coverage {overall.BandCoverage:0%}.**");
         page.AppendLine(CultureInfo.InvariantCulture, $"**Held out ({overall.HeldOutCount} cases predicted by a calibration that never saw them): mean absolute error {overall.HeldOutMeanAbsoluteErrorPercent:0.0}%, worst {overall.HeldOutMaximumAbsoluteErrorPercent:0.0}%.**");
+        var fitted = ValidationGroup.Of("fitted", [.. summary.Outcomes.Where(outcome => outcome.Case.Fitted)]);
+        if (fitted.Count < overall.Count)
+        {
+            page.AppendLine(CultureInfo.InvariantCulture, $"**The {fitted.Count} cases calibration may fit (all but the mixture-of-experts runs): mean absolute error {fitted.MeanAbsoluteErrorPercent:0.0}%, worst {fitted.MaximumAbsoluteErrorPercent:0.0}%; held out: mean {fitted.HeldOutMeanAbsoluteErrorPercent:0.0}%, worst {fitted.HeldOutMaximumAbsoluteErrorPercent:0.0}%.**");
+        }
+
         page.AppendLine();
         page.AppendLine("The held-out prediction refits the chip family's levels without the case's source (families with two sources or");
         page.AppendLine("more) or without the case itself (families with one source); a family with one case has none. A case marked");
-        page.AppendLine("*over memory* is one the model predicts does not fit: runs at the edge of memory often slow down.");
+        page.AppendLine("*over memory* is one the model predicts does not fit: runs at the edge of memory often slow down. A case marked");
+        page.AppendLine("*not fitted* is validated but kept out of calibration, with the reason in its file (mixture-of-experts runs, until the");
+        page.AppendLine("model covers their expert layers' overheads); its held-out error is its error.");
         page.AppendLine();
         AppendGroups(page, "By chip family", "family", summary.ByFamily);
         AppendGroups(page, "By source", "source", summary.BySource);
@@ -88,7 +96,7 @@ public static class ValidationReport
         foreach (var outcome in summary.Outcomes)
         {
             page.AppendLine(CultureInfo.InvariantCulture,
-                $"| {outcome.Case.Id}{(outcome.Fits ? string.Empty : " (over memory)")} | {outcome.Case.SourceKey} | {outcome.Case.MetricName} | {Value(outcome.Measured)} | {Value(outcome.Predicted)} | {Value(outcome.PredictedLow)} - {Value(outcome.PredictedHigh)} | {Signed(outcome.ErrorPercent)} | {HeldOut(outcome)} | {(outcome.WithinBand ? "yes" : "no")} |");
+                $"| {outcome.Case.Id}{(outcome.Fits ? string.Empty : " (over memory)")}{(outcome.Case.Fitted ? string.Empty : " (not fitted)")} | {outcome.Case.SourceKey} | {outcome.Case.MetricName} | {Value(outcome.Measured)} | {Value(outcome.Predicted)} | {Value(outcome.PredictedLow)} - {Value(outcome.PredictedHigh)} | {Signed(outcome.ErrorPercent)} | {HeldOut(outcome)} | {(outcome.WithinBand ? "yes" : "no")} |");
         }
 
         return page.ToString();

@@ -40,7 +40,8 @@ public static class EfficiencyCalibration
     /// <summary>Fits on the family's cases that <paramref name="isHeldOut"/> leaves in (cross-validation calls this once per fold).</summary>
     public static Result Fit(ChipEfficiency efficiency, IReadOnlyCollection<ValidationCase> family, Func<ValidationCase, bool> isHeldOut, IReadOnlyCollection<string> heldOutSources, string procedure)
     {
-        var fitted = family.Where(item => !isHeldOut(item)).ToImmutableArray();
+        // Cases marked not to be fitted are only ever predicted.
+        var fitted = family.Where(item => item.Fitted && !isHeldOut(item)).ToImmutableArray();
         var heldOut = family.Where(isHeldOut).ToImmutableArray();
         if (fitted.Length == 0)
         {

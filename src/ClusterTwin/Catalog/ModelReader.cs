@@ -20,10 +20,6 @@ internal static class ModelReader
         reader.CheckKeys(map, path, "id", "name", "sources", "layers", "hidden_size", "attention_heads", "key_value_heads", "head_size",
             "feed_forward_size", "feed_forward_activation", "vocabulary_size", "position_embedding", "normalization", "tied_embeddings",
             "max_sequence_length", "parameters", "note", "mixture_of_experts");
-        if (YamlReader.Child(map, "mixture_of_experts") is { } experts && YamlReader.Scalar(experts) is not ("null" or "" or "~" or "false" or "no"))
-        {
-            reader.Error(experts, YamlReader.Join(path, "mixture_of_experts"), "mixture-of-experts models are not supported yet (dense models only)");
-        }
 
         var id = reader.String(map, "id", path);
         var name = reader.String(map, "name", path, required: false) ?? id;
@@ -64,6 +60,7 @@ internal static class ModelReader
         }
 
         var sources = ReadSources(reader, map, path);
+        var experts = ReadExperts(reader, reader.Mapping(map, "mixture_of_experts", path, required: false), YamlReader.Join(path, "mixture_of_experts"), layers);
 
         if (id is null || name is null || layers is null || hidden is null || heads is null || keyValueHeads is null || headSize is null ||
             feedForward is null || activation is null || vocabulary is null)
@@ -89,6 +86,7 @@ internal static class ModelReader
             MaximumSequenceLength = maximumSequence,
             PublishedParameters = parameters,
             Sources = [.. sources],
+            MixtureOfExperts = experts,
         };
 
         // The published headline count guards against a mistyped shape: 10% allows for biases and rounding.
@@ -100,6 +98,36 @@ internal static class ModelReader
         }
 
         return model;
+    }
+
+    /// <summary>The <c>mixture_of_experts</c> block: routed experts, top-k, expert width, shared experts, leading dense layers.</summary>
+    private static ExpertLayers? ReadExperts(YamlReader reader, YamlMappingNode? map, string path, int? layers)
+    {
+        if (map is null)
+        {
+            return null;
+        }
+
+        reader.CheckKeys(map, path, "experts", "experts_per_token", "expert_feed_forward_size", "shared_experts", "dense_layers", "routing_skew");
+        var routed = reader.Integer(map, "experts", path, 1, 1_000_000);
+        var perToken = reader.Integer(map, "experts_per_token", path, 1, 1_000_000);
+        var width = reader.Integer(map, "expert_feed_forward_size", path, 1, 10_000_000);
+        var shared = reader.Integer(map, "shared_experts", path, 0, 1_000, required: false) ?? 0;
+        var dense = reader.Integer(map, "dense_layers", path, 0, 100_000, required: false) ?? 0;
+        var skew = reader.Number(map, "routing_skew", path, 1, 100, required: false) ?? 1;
+        if (routed is { } all && perToken is { } k && k > all)
+        {
+            reader.Error(YamlReader.Child(map, "experts_per_token"), YamlReader.Join(path, "experts_per_token"), $"{k} experts per token is more than the {all} experts");
+            return null;
+        }
+
+        if (layers is { } count && dense >= count)
+        {
+            reader.Error(YamlReader.Child(map, "dense_layers"), YamlReader.Join(path, "dense_layers"), $"{dense} dense layers leave none of the {count} layers for experts (expected fewer than {count})");
+            return null;
+        }
+
+        return routed is null || perToken is null || width is null ? null : new ExpertLayers(routed.Value, perToken.Value, width.Value, shared, dense, skew);
     }
 
     private static List<ModelSource> ReadSources(YamlReader reader, YamlMappingNode map, string path)

@@ -56,6 +56,7 @@ public static partial class ScenarioLoader
         {
             TensorParallelism = Names("tensor") ? given.TensorParallelism : null,
             ContextParallelism = Names("context") ? given.ContextParallelism : null,
+            ExpertParallelism = Names("expert") ? given.ExpertParallelism : null,
             PipelineParallelism = Names("pipeline") ? given.PipelineParallelism : null,
             VirtualStages = Names("virtual_stages") ? given.VirtualStages : null,
             DataParallelism = Names("data") ? given.DataParallelism : null,

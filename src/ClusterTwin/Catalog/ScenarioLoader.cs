@@ -255,10 +255,11 @@ public static partial class ScenarioLoader
             return null;
         }
 
-        reader.CheckKeys(map, path, "tensor", "pipeline", "data", "virtual_stages", "micro_batch", "sequence_parallel", "recompute", "zero", "overlap_gradient_reduction", "overlap_tensor_communication", "order", "sharding", "context");
+        reader.CheckKeys(map, path, "tensor", "pipeline", "data", "virtual_stages", "micro_batch", "sequence_parallel", "recompute", "zero", "overlap_gradient_reduction", "overlap_tensor_communication", "order", "sharding", "context", "expert");
         var tensor = reader.Integer(map, "tensor", path, 1, 1_000_000, required: false) ?? 1;
         var pipeline = reader.Integer(map, "pipeline", path, 1, 1_000_000, required: false) ?? 1;
         var context = reader.Integer(map, "context", path, 1, 1_000_000, required: false) ?? 1;
+        var expert = reader.Integer(map, "expert", path, 1, 1_000_000, required: false) ?? 1;
         var data = reader.Integer(map, "data", path, 1, 100_000_000, required: false);
         if (data is null && cluster is not null)
         {
@@ -287,6 +288,6 @@ public static partial class ScenarioLoader
         var order = reader.Enumeration(map, "order", path, Orders, required: false) ?? RankOrder.TensorDataPipeline;
         var sharding = reader.Integer(map, "sharding", path, 1, 100_000_000, required: false) ?? 0;
         var overlapTensor = reader.Boolean(map, "overlap_tensor_communication", path) ?? false;
-        return data is null ? null : new ParallelPlan(tensor, pipeline, data.Value, microBatch, virtualStages, sequenceParallel, recompute, zero, overlap, order, sharding, overlapTensor, context);
+        return data is null ? null : new ParallelPlan(tensor, pipeline, data.Value, microBatch, virtualStages, sequenceParallel, recompute, zero, overlap, order, sharding, overlapTensor, context, expert);
     }
 }

@@ -14,6 +14,7 @@ namespace ClusterTwin.Engines;
 /// <param name="DataParallelCommunication">Gradient reduction and weight gathering not hidden behind the backward pass.</param>
 /// <param name="Optimizer">The optimizer step.</param>
 /// <param name="ContextParallelCommunication">Ring-attention key-value blocks (and their gradients) not hidden behind the attention steps.</param>
+/// <param name="ExpertParallelCommunication">Mixture-of-experts token dispatch and combine (all-to-all) in every pass.</param>
 public sealed record StepBreakdown(
     Duration Compute,
     Duration Recompute,
@@ -22,10 +23,11 @@ public sealed record StepBreakdown(
     Duration PipelineBubble,
     Duration DataParallelCommunication,
     Duration Optimizer,
-    Duration ContextParallelCommunication = default)
+    Duration ContextParallelCommunication = default,
+    Duration ExpertParallelCommunication = default)
 {
     /// <summary>The step time: the sum of the parts.</summary>
-    public Duration Total => Compute + Recompute + TensorParallelCommunication + ContextParallelCommunication + PipelineCommunication + PipelineBubble + DataParallelCommunication + Optimizer;
+    public Duration Total => Compute + Recompute + TensorParallelCommunication + ContextParallelCommunication + ExpertParallelCommunication + PipelineCommunication + PipelineBubble + DataParallelCommunication + Optimizer;
 
     /// <summary>Name of the compute part.</summary>
     public const string ComputeName = "compute";
@@ -38,6 +40,9 @@ public sealed record StepBreakdown(
 
     /// <summary>Name of the context-parallel communication part.</summary>
     public const string ContextParallelName = "context-parallel communication";
+
+    /// <summary>Name of the expert-parallel communication part.</summary>
+    public const string ExpertParallelName = "expert-parallel communication";
 
     /// <summary>Name of the pipeline communication part.</summary>
     public const string PipelineName = "pipeline communication";
@@ -56,7 +61,7 @@ public sealed record StepBreakdown(
         new (string, Duration)[]
         {
             (ComputeName, Compute), (RecomputeName, Recompute), (TensorParallelName, TensorParallelCommunication),
-            (ContextParallelName, ContextParallelCommunication), (PipelineName, PipelineCommunication), (BubbleName, PipelineBubble),
+            (ContextParallelName, ContextParallelCommunication), (ExpertParallelName, ExpertParallelCommunication), (PipelineName, PipelineCommunication), (BubbleName, PipelineBubble),
             (DataParallelName, DataParallelCommunication), (OptimizerName, Optimizer),
         };
 

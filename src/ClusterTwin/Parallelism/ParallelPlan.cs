@@ -39,6 +39,11 @@ public enum RecomputePolicy
 /// Chips that split each sequence (ring attention: Megatron-Core's context parallelism); they hold the same
 /// parameters, so their gradients are reduced with the data-parallel ones.
 /// </param>
+/// <param name="ExpertParallelism">
+/// Chips that share a mixture-of-experts layer's routed experts, each holding its share of them whole (expert tensor
+/// parallelism 1, as Megatron-Core runs the published recipes): consecutive ranks of a pipeline stage, so it divides
+/// tensor x context x data parallelism. Tokens reach their experts by all-to-all.
+/// </param>
 public sealed record ParallelPlan(
     int TensorParallelism,
     int PipelineParallelism,
@@ -52,8 +57,15 @@ public sealed record ParallelPlan(
     RankOrder Order = RankOrder.TensorDataPipeline,
     int ShardingGroup = 0,
     bool OverlapTensorCommunication = false,
-    int ContextParallelism = 1)
+    int ContextParallelism = 1,
+    int ExpertParallelism = 1)
 {
+    /// <summary>Ranks of one pipeline stage: tensor x context x data parallelism.</summary>
+    public long StageRanks => (long)TensorParallelism * ContextParallelism * DataParallelism;
+
+    /// <summary>Ranks that hold the same routed experts (expert data parallelism): the stage's ranks over the expert-parallel degree.</summary>
+    public long ExpertReplicas => StageRanks / Math.Max(1, ExpertParallelism);
+
     /// <summary>Ranks that hold the same parameters and reduce their gradients together: data times context parallelism.</summary>
     public int GradientReplicas => DataParallelism * ContextParallelism;
 

@@ -41,6 +41,35 @@ public static class PlanChecks
             problems.Add($"context parallelism {plan.ContextParallelism} splits each sequence into {2 * plan.ContextParallelism} chunks (two per rank, to balance the causal mask), which must divide the sequence length {job.SequenceLength}");
         }
 
+        if (plan.ExpertParallelism < 1)
+        {
+            problems.Add("expert parallelism must be at least 1");
+        }
+        else if (model.MixtureOfExperts is not { } experts)
+        {
+            if (plan.ExpertParallelism > 1)
+            {
+                problems.Add($"expert parallelism {plan.ExpertParallelism} needs a mixture-of-experts model; {model.Name} is dense");
+            }
+        }
+        else
+        {
+            if (experts.Routed % plan.ExpertParallelism != 0)
+            {
+                problems.Add($"expert parallelism {plan.ExpertParallelism} does not divide the {experts.Routed} routed experts");
+            }
+
+            if (plan.StageRanks % plan.ExpertParallelism != 0)
+            {
+                problems.Add($"expert parallelism {plan.ExpertParallelism} does not divide the {plan.StageRanks} ranks of a pipeline stage (tensor x context x data)");
+            }
+
+            if (tensor > 1 && !plan.SequenceParallelism)
+            {
+                problems.Add("a mixture of experts with tensor parallelism needs sequence parallelism (Megatron-Core splits the tokens across the tensor group before routing them)");
+            }
+        }
+
         if (model.AttentionHeads % tensor != 0)
         {
             problems.Add($"tensor parallelism {tensor} does not divide the {model.AttentionHeads} attention heads");

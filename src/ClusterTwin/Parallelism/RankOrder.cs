@@ -28,6 +28,12 @@ public readonly record struct RankStrides(long Tensor, long Data, long Pipeline,
     /// </summary>
     public long Gradient(ParallelPlan plan) => Data / plan.ContextParallelism;
 
+    /// <summary>
+    /// The stride that places an expert-parallel group (consecutive ranks of a pipeline stage, tensor first) like the
+    /// real one, by the same reasoning: <c>Data / (tensor x context)</c>; 1 in tensor-data-pipeline order.
+    /// </summary>
+    public long Expert(ParallelPlan plan) => Data / ((long)plan.TensorParallelism * plan.ContextParallelism);
+
     /// <summary>The strides a plan's order gives.</summary>
     public static RankStrides Of(ParallelPlan plan)
     {

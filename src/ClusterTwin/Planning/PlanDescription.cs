@@ -12,6 +12,7 @@ public static class PlanDescription
         ArgumentNullException.ThrowIfNull(plan);
         yield return ("TP", Number(plan.TensorParallelism));
         yield return ("CP", Number(plan.ContextParallelism));
+        yield return ("EP", Number(plan.ExpertParallelism));
         yield return ("PP", Number(plan.PipelineParallelism));
         yield return ("VP", Number(plan.VirtualStages));
         yield return ("DP", Number(plan.DataParallelism));

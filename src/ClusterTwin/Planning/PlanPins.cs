@@ -14,6 +14,9 @@ public sealed record PlanPins
     /// <summary>Context-parallel degree, or null to search it.</summary>
     public int? ContextParallelism { get; init; }
 
+    /// <summary>Expert-parallel degree, or null to search it (mixture-of-experts models only).</summary>
+    public int? ExpertParallelism { get; init; }
+
     /// <summary>Pipeline-parallel degree, or null to search it.</summary>
     public int? PipelineParallelism { get; init; }
 
@@ -55,6 +58,7 @@ public sealed record PlanPins
         {
             TensorParallelism = plan.TensorParallelism,
             ContextParallelism = plan.ContextParallelism,
+            ExpertParallelism = plan.ExpertParallelism,
             PipelineParallelism = plan.PipelineParallelism,
             VirtualStages = plan.VirtualStages,
             DataParallelism = plan.DataParallelism,

@@ -22,6 +22,7 @@ public sealed class PlanSpace
 
     private readonly int[] tensorChoices;
     private readonly int[] contextChoices;
+    private readonly int[] expertChoices;
     private readonly int[] pipelineChoices;
     private readonly int[] virtualChoices;
     private readonly int[] microBatchChoices;
@@ -43,6 +44,7 @@ public sealed class PlanSpace
         (this.cluster, this.model, this.job, this.pins) = (cluster, model, job, pins);
         tensorChoices = Pinned(pins.TensorParallelism) ?? Divisors(cluster.System.Chips.Value);
         contextChoices = Pinned(pins.ContextParallelism) ?? ContextDegrees(job);
+        expertChoices = Pinned(pins.ExpertParallelism) ?? (model.MixtureOfExperts is { } experts ? Divisors(experts.Routed) : [1]);
         pipelineChoices = Pinned(pins.PipelineParallelism) ?? [.. Enumerable.Range(1, model.Layers)];
         virtualChoices = Pinned(pins.VirtualStages) ?? [.. Enumerable.Range(1, model.Layers)];
         microBatchChoices = Pinned(pins.MicroBatchSize) ?? Divisors(job.GlobalBatchSize);
@@ -52,7 +54,7 @@ public sealed class PlanSpace
     }
 
     /// <summary>How many combinations the space spans before any is pruned.</summary>
-    public long Size => (long)tensorChoices.Length * contextChoices.Length * pipelineChoices.Length * virtualChoices.Length * microBatchChoices.Length *
+    public long Size => (long)tensorChoices.Length * contextChoices.Length * expertChoices.Length * pipelineChoices.Length * virtualChoices.Length * microBatchChoices.Length *
                         sequenceChoices.Length * recomputeChoices.Length * zeroChoices.Length;
 
     /// <summary>
@@ -86,7 +88,13 @@ public sealed class PlanSpace
                         continue;
                     }
 
-                    AddStages(layouts, tensor, context, pipeline, data);
+                    foreach (var expert in expertChoices)
+                    {
+                        if ((long)tensor * context * data % expert == 0)
+                        {
+                            AddStages(layouts, tensor, context, expert, pipeline, data);
+                        }
+                    }
                 }
             }
         }
@@ -94,7 +102,7 @@ public sealed class PlanSpace
         return layouts;
     }
 
-    private void AddStages(List<ParallelPlan> layouts, int tensor, int context, int pipeline, int data)
+    private void AddStages(List<ParallelPlan> layouts, int tensor, int context, int expert, int pipeline, int data)
     {
         foreach (var stages in virtualChoices)
         {
@@ -113,7 +121,7 @@ public sealed class PlanSpace
 
                 foreach (var sequence in sequenceChoices)
                 {
-                    if (sequence && tensor == 1)
+                    if ((sequence && tensor == 1) || (!sequence && tensor > 1 && model.MixtureOfExperts is not null))
                     {
                         continue;
                     }
@@ -123,7 +131,7 @@ public sealed class PlanSpace
                         foreach (var zero in zeroChoices)
                         {
                             layouts.Add(new ParallelPlan(tensor, pipeline, data, microBatch, stages, sequence, recompute, zero,
-                                pins.OverlapGradientReduction, pins.Order, 0, pins.OverlapTensorCommunication, context));
+                                pins.OverlapGradientReduction, pins.Order, 0, pins.OverlapTensorCommunication, context, expert));
                         }
                     }
                 }

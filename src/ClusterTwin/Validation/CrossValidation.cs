@@ -27,7 +27,13 @@ public static class CrossValidation
                 continue;
             }
 
-            var members = family.ToArray();
+            // A case calibration never fits is held out by construction: the catalogue's own prediction of it.
+            foreach (var item in family.Where(item => !item.Fitted))
+            {
+                predictions[item.Id] = item.Predicted(AnalyticalEngine.SimulateStep(item.Scenario with { Efficiency = efficiency }));
+            }
+
+            var members = family.Where(item => item.Fitted).ToArray();
             var bySource = members.Select(item => item.SourceKey).Distinct().Count() >= 2;
             foreach (var fold in members.GroupBy(item => bySource ? item.SourceKey : item.Id))
             {

@@ -32,6 +32,15 @@ public enum MeasuredMetric
 /// <param name="Measured">The measured value, in the metric's unit (seconds, or tokens per second per chip).</param>
 public sealed record ValidationCase(string Id, string Source, string SourceKey, Scenario Scenario, MeasuredMetric Metric, double Measured)
 {
+    /// <summary>
+    /// Why the case is validated but kept out of calibration, or null when it is fitted: a case whose workload the
+    /// model does not yet cover well would bend every other prediction of its family toward its own error.
+    /// </summary>
+    public string? NotFitted { get; init; }
+
+    /// <summary>Whether calibration may fit the case.</summary>
+    public bool Fitted => NotFitted is null;
+
     /// <summary>The same metric read off a prediction.</summary>
     public double Predicted(TrainingStepResult result) => Metric switch
     {

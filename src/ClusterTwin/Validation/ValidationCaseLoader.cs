@@ -35,7 +35,7 @@ public static class ValidationCaseLoader
         ValidationCase? result = null;
         if (reader.Root is { } root)
         {
-            reader.CheckKeys(root, string.Empty, "id", "source", "source_key", "measured", "scenario", "note");
+            reader.CheckKeys(root, string.Empty, "id", "source", "source_key", "measured", "scenario", "note", "not_fitted");
             var id = reader.String(root, "id", string.Empty);
             var source = reader.String(root, "source", string.Empty);
             var sourceKey = reader.String(root, "source_key", string.Empty);
@@ -45,7 +45,7 @@ public static class ValidationCaseLoader
             var scenario = scenarioMap is null ? null : ScenarioLoader.Read(reader, scenarioMap, "scenario", catalog, id ?? Path.GetFileNameWithoutExtension(path));
             if (id is not null && source is not null && sourceKey is not null && value is { } figure && scenario is not null)
             {
-                result = new ValidationCase(id, source, sourceKey, scenario, metric, figure);
+                result = new ValidationCase(id, source, sourceKey, scenario, metric, figure) { NotFitted = reader.String(root, "not_fitted", string.Empty, required: false) };
             }
         }
 

@@ -35,10 +35,25 @@ public enum Normalization
     RmsNorm,
 }
 
+/// <summary>
+/// The mixture-of-experts part of a model: feed-forward blocks made of routed experts, of which each token uses a
+/// few, beside shared experts every token uses, after a number of leading dense layers.
+/// </summary>
+/// <param name="Routed">Routed experts per mixture-of-experts layer.</param>
+/// <param name="PerToken">Routed experts each token is sent to (top-k).</param>
+/// <param name="FeedForwardSize">Inner width of one expert (routed or shared).</param>
+/// <param name="Shared">Shared experts every token passes through (DeepSeek); 0 for none.</param>
+/// <param name="DenseLayers">Leading layers with the model's dense feed-forward block instead of experts.</param>
+/// <param name="RoutingSkew">
+/// How much more work the busiest chip's experts get than the statistical balance of random routing gives them,
+/// from the model's measured routing; 1 when unknown (balanced routing, what the auxiliary loss aims at).
+/// </param>
+public sealed record ExpertLayers(int Routed, int PerToken, int FeedForwardSize, int Shared = 0, int DenseLayers = 0, double RoutingSkew = 1);
+
 /// <summary>A citation for a model's shape.</summary>
 public sealed record ModelSource(string Title, string? Url, string? Date);
 
-/// <summary>A dense decoder-only transformer, described by its shape.</summary>
+/// <summary>A decoder-only transformer, dense or a mixture of experts, described by its shape.</summary>
 public sealed record ModelArchitecture
 {
     /// <summary>Catalogue id, such as <c>llama3-405b</c>.</summary>
@@ -80,6 +95,9 @@ public sealed record ModelArchitecture
     /// <summary>Whether the output head shares the input embedding's weights.</summary>
     public bool TiedEmbeddings { get; init; }
 
+    /// <summary>The mixture-of-experts part, or null for a dense model.</summary>
+    public ExpertLayers? MixtureOfExperts { get; init; }
+
     /// <summary>The context length the model was pre-trained with, where known.</summary>
     public int? MaximumSequenceLength { get; init; }
 
@@ -98,8 +116,39 @@ public sealed record ModelArchitecture
     /// <summary>Feed-forward weight matrices: two for GeLU, three for SwiGLU.</summary>
     public int FeedForwardMatrices => Activation == FeedForwardActivation.SwiGlu ? 3 : 2;
 
-    /// <summary>Weights of one transformer layer (attention, feed-forward, norms; biases ignored).</summary>
+    /// <summary>Weights of one dense transformer layer (attention, feed-forward, norms; biases ignored).</summary>
     public double ParametersPerLayer => ParametersPerLayerPerRank(1);
+
+    /// <summary>Layers with the dense feed-forward block: all of them in a dense model.</summary>
+    public int DenseLayerCount => MixtureOfExperts is { } experts ? Math.Min(experts.DenseLayers, Layers) : Layers;
+
+    /// <summary>Layers whose feed-forward block is a mixture of experts.</summary>
+    public int ExpertLayerCount => Layers - DenseLayerCount;
+
+    /// <summary>Weights of one expert (routed or shared): the feed-forward matrices at the expert's width.</summary>
+    public double ExpertParameters => MixtureOfExperts is { } experts ? (double)FeedForwardMatrices * HiddenSize * experts.FeedForwardSize : 0;
+
+    /// <summary>
+    /// Weights of one mixture-of-experts layer that one rank holds apart from its routed experts: attention split by
+    /// tensor parallelism, the router (replicated), the shared experts split by tensor parallelism, and the norms.
+    /// </summary>
+    public double ExpertLayerSharedParametersPerRank(int tensorParallelism) => MixtureOfExperts is { } experts
+        ? AttentionParametersPerRank(tensorParallelism) + ((double)HiddenSize * experts.Routed) + (experts.Shared * ExpertParameters / tensorParallelism)
+        : 0;
+
+    /// <summary>Routed-expert weights of one layer one rank holds when <paramref name="expertParallelism"/> ranks share the experts.</summary>
+    public double ExpertLayerRoutedParametersPerRank(int expertParallelism) => MixtureOfExperts is { } experts
+        ? (double)experts.Routed / expertParallelism * ExpertParameters
+        : 0;
+
+    /// <summary>
+    /// Matrix weights one token passes through in one layer's forward pass (what its multiplies cost, two operations
+    /// per weight): every weight of a dense layer; attention, router, shared and the token's routed experts of a
+    /// mixture-of-experts layer. Norms excluded.
+    /// </summary>
+    public double ActiveMatrixParameters(bool expertLayer) => expertLayer && MixtureOfExperts is { } experts
+        ? AttentionParametersPerRank(1) - (4.0 * HiddenSize) + ((double)HiddenSize * experts.Routed) + ((experts.Shared + experts.PerToken) * ExpertParameters)
+        : ParametersPerLayer - (4.0 * HiddenSize);
 
     /// <summary>
     /// Width of the keys (and of the values) one rank of a tensor-parallel group of <paramref name="tensorParallelism"/>
@@ -107,11 +156,14 @@ public sealed record ModelArchitecture
     /// </summary>
     public double KeyValueWidthPerRank(int tensorParallelism) => Math.Max((double)KeyValueHeads / tensorParallelism, 1) * HeadSize;
 
-    /// <summary>Weights of one layer held by one rank of a tensor-parallel group (norms replicated).</summary>
+    /// <summary>Weights of one dense layer held by one rank of a tensor-parallel group (norms replicated).</summary>
     public double ParametersPerLayerPerRank(int tensorParallelism) =>
+        AttentionParametersPerRank(tensorParallelism) + ((double)FeedForwardMatrices * HiddenSize * FeedForwardSize / tensorParallelism);
+
+    /// <summary>Attention weights and the two norms of one layer held by one rank of a tensor-parallel group.</summary>
+    public double AttentionParametersPerRank(int tensorParallelism) =>
         ((double)HiddenSize * (((double)QueryWidth / tensorParallelism) + (2 * KeyValueWidthPerRank(tensorParallelism)))) +
-        ((double)QueryWidth / tensorParallelism * HiddenSize) +
-        ((double)FeedForwardMatrices * HiddenSize * FeedForwardSize / tensorParallelism) + (4.0 * HiddenSize);
+        ((double)QueryWidth / tensorParallelism * HiddenSize) + (4.0 * HiddenSize);
 
     /// <summary>Weights of the input embedding (and the position table when learned).</summary>
     public double EmbeddingParameters =>
@@ -121,14 +173,21 @@ public sealed record ModelArchitecture
     public double OutputHeadParameters => TiedEmbeddings ? 0 : (double)VocabularySize * HiddenSize;
 
     /// <summary>All weights.</summary>
-    public double Parameters => (Layers * ParametersPerLayer) + EmbeddingParameters + OutputHeadParameters + (2.0 * HiddenSize);
+    public double Parameters => (DenseLayerCount * ParametersPerLayer) +
+        (ExpertLayerCount * (ExpertLayerSharedParametersPerRank(1) + ExpertLayerRoutedParametersPerRank(1))) +
+        EmbeddingParameters + OutputHeadParameters + (2.0 * HiddenSize);
+
+    /// <summary>Weights one token passes through (the activated parameters a mixture of experts is named by).</summary>
+    public double ActiveParameters => (DenseLayerCount * ParametersPerLayer) +
+        (ExpertLayerCount * (ActiveMatrixParameters(expertLayer: true) + (4.0 * HiddenSize))) +
+        EmbeddingParameters + OutputHeadParameters + (2.0 * HiddenSize);
 
     /// <inheritdoc />
     public bool Equals(ModelArchitecture? other) => other is not null && Id == other.Id && Name == other.Name && Layers == other.Layers &&
         HiddenSize == other.HiddenSize && AttentionHeads == other.AttentionHeads && KeyValueHeads == other.KeyValueHeads &&
         HeadSize == other.HeadSize && FeedForwardSize == other.FeedForwardSize && Activation == other.Activation &&
         VocabularySize == other.VocabularySize && PositionEmbedding == other.PositionEmbedding && Normalization == other.Normalization &&
-        TiedEmbeddings == other.TiedEmbeddings && MaximumSequenceLength == other.MaximumSequenceLength &&
+        TiedEmbeddings == other.TiedEmbeddings && MaximumSequenceLength == other.MaximumSequenceLength && MixtureOfExperts == other.MixtureOfExperts &&
         PublishedParameters == other.PublishedParameters && Sources.SequenceEqual(other.Sources);
 
     /// <inheritdoc />

@@ -154,6 +154,39 @@ public class CollectiveCostTests
         Assert.True(onTapered > onFlat * 1.5);
     }
 
+    [Fact]
+    public void AllToAll_SwitchedDomain_MatchesThePairwiseClosedForm()
+    {
+        var cluster = Cluster(ScaleUpTopologyKind.Switched, [8], "900 GB/s", latency: "1 us");
+        var time = new CollectiveCost(cluster, Perfect).Time(CollectiveKind.AllToAll, GroupPlacement.Place(cluster, 8, 1), Buffer);
+
+        // Each member keeps 1/n and sends (n-1)/n of its buffer at the per-direction bandwidth, one switch hop.
+        Within.Relative((7.0 / 8 * 1e9 / 450e9) + 1e-6, time.Seconds, 1e-12);
+    }
+
+    [Fact]
+    public void AllToAll_OnATorus_IsBoundedByTheBisection()
+    {
+        // 4x4x4 torus at 1.2 TB/s per chip over 6 link directions (100 GB/s each): the 64-member all-to-all cannot beat
+        // V D / (8 B) = 1 GB x 4 / (8 x 100 GB/s) = 5 ms, against 1.6 ms for the injection bound alone.
+        var torus = Cluster(ScaleUpTopologyKind.Torus, [4, 4, 4], "1200 GB/s", latency: "0 s");
+        var time = new CollectiveCost(torus, Perfect).Time(CollectiveKind.AllToAll, GroupPlacement.Place(torus, 64, 1), Buffer);
+        Within.Relative(1e9 * 4 / 8 / 100e9, time.Seconds, 1e-12);
+
+        var switched = Cluster(ScaleUpTopologyKind.Switched, [64], "1200 GB/s", latency: "0 s");
+        var onSwitch = new CollectiveCost(switched, Perfect).Time(CollectiveKind.AllToAll, GroupPlacement.Place(switched, 64, 1), Buffer);
+        Assert.True(time > onSwitch * 2, $"torus {time} against switch {onSwitch}");
+    }
+
+    [Fact]
+    public void AllToAll_AcrossSystems_IsSetByTheSlowerOfTheLocalAndNetworkParts()
+    {
+        // 32 members on 4 systems of 8: 7/32 of the buffer stays in the system (900 GB/s), 24/32 leaves on a 50 GB/s adapter.
+        var cluster = Cluster(ScaleUpTopologyKind.Switched, [8], "900 GB/s", latency: "0 s", systems: 4);
+        var time = new CollectiveCost(cluster, Perfect).Time(CollectiveKind.AllToAll, GroupPlacement.Place(cluster, 32, 1), Buffer);
+        Within.Relative(24.0 / 32 * 1e9 / 50e9, time.Seconds, 1e-12);
+    }
+
     private static Cluster Cluster(ScaleUpTopologyKind kind, int[] shape, string bandwidth, string latency, int systems = 1, LinkDirection direction = LinkDirection.Bidirectional)
     {
         var chip = Repository.Catalog.Chips["nvidia-h100-sxm"];

@@ -6,14 +6,17 @@ namespace ClusterTwin.Tests.Validation;
 /// <summary>
 /// The whole validation set, run as <c>clustertwin validate</c> runs it (catalogue calibration and cross-validated
 /// held-out predictions). The breadth and the band coverage are held to the validation issue's bar. The errors are
-/// held to the level reached so far, a ratchet, since the bar (mean 5%, worst 15%) is not met yet: docs/validation.md
-/// names the cases that miss it and why. Lower the ratchet as the model improves; never raise it to let a change through.
+/// held to the level reached so far, a ratchet, since the bar (mean 5%, worst 15%) is not met yet: docs/calibration.md
+/// names the cases that miss it and why. The cases calibration fits (dense models) and the mixture-of-experts cases it
+/// does not fit yet have a ratchet each. Lower them as the model improves; never raise one to let a change through.
 /// </summary>
 public class ValidationSetTests
 {
-    private const double MeanErrorRatchetPercent = 5.9;
+    private const double MeanErrorRatchetPercent = 5.75;
     private const double WorstErrorRatchetPercent = 39.0;
     private const double HeldOutMeanErrorRatchetPercent = 9.6;
+    private const double MixtureOfExpertsMeanErrorRatchetPercent = 50.5;
+    private const double MixtureOfExpertsWorstErrorRatchetPercent = 157;
 
     private static readonly Lazy<ValidationSummary> Summary = new(() =>
     {
@@ -48,9 +51,18 @@ public class ValidationSetTests
     }
 
     [Fact]
+    public void MixtureOfExpertsErrors_DoNotGrowPastTheirRatchet()
+    {
+        var experts = ValidationGroup.Of("mixture of experts", [.. Summary.Value.Outcomes.Where(outcome => outcome.Case.Scenario.Model.MixtureOfExperts is not null)]);
+        Assert.True(experts.Count >= 5, $"{experts.Count} mixture-of-experts cases");
+        Assert.True(experts.MeanAbsoluteErrorPercent <= MixtureOfExpertsMeanErrorRatchetPercent, $"mean {experts.MeanAbsoluteErrorPercent:0.00}%");
+        Assert.True(experts.MaximumAbsoluteErrorPercent <= MixtureOfExpertsWorstErrorRatchetPercent, $"worst {experts.MaximumAbsoluteErrorPercent:0.00}%");
+    }
+
+    [Fact]
     public void Errors_DoNotGrowPastTheRatchet()
     {
-        var overall = Summary.Value.Overall;
+        var overall = ValidationGroup.Of("fitted", [.. Summary.Value.Outcomes.Where(outcome => outcome.Case.Fitted)]);
         Assert.True(overall.MeanAbsoluteErrorPercent <= MeanErrorRatchetPercent, $"mean {overall.MeanAbsoluteErrorPercent:0.00}%");
         Assert.True(overall.MaximumAbsoluteErrorPercent <= WorstErrorRatchetPercent, $"worst {overall.MaximumAbsoluteErrorPercent:0.00}%");
         Assert.True(overall.HeldOutMeanAbsoluteErrorPercent <= HeldOutMeanErrorRatchetPercent, $"held-out mean {overall.HeldOutMeanAbsoluteErrorPercent:0.00}%");

@@ -65,6 +65,9 @@ public static class AnalyticalEngine
         var replicaGroup = GroupPlacement.Place(cluster, plan.ReplicaGroups, strides.Gradient(plan) * plan.ShardingDegree);
         var pipelineGroup = GroupPlacement.PlaceNeighbours(cluster, plan.PipelineParallelism, strides.Pipeline);
         var contextGroup = GroupPlacement.PlaceNeighbours(cluster, plan.ContextParallelism, strides.Context);
+        var expertGroup = GroupPlacement.Place(cluster, plan.ExpertParallelism, strides.Expert(plan));
+        var expertSharding = plan.ZeroStage >= 1 && plan.ShardingGroup == 0 ? (int)plan.ExpertReplicas : 1;
+        var expertDataGroup = GroupPlacement.Place(cluster, (int)plan.ExpertReplicas, strides.Expert(plan) * plan.ExpertParallelism);
 
         var pipeline = plan.PipelineParallelism;
         var microBatches = job.GlobalBatchSize / (double)(plan.DataParallelism * plan.MicroBatchSize);
@@ -76,13 +79,28 @@ public static class AnalyticalEngine
         var keyValueBlock = Bytes.FromCount(tokens * 2 * model.KeyValueWidthPerRank(plan.TensorParallelism) * 2);
         var contextSend = plan.ContextParallelism > 1 ? collectives.Time(CollectiveKind.PointToPoint, contextGroup, keyValueBlock) : Duration.Zero;
 
+        // Mixture of experts: each chip's routed tokens go to their experts and come back (dispatch and combine),
+        // one all-to-all each way in every pass, in BF16.
+        var dispatch = model.MixtureOfExperts is { } experts
+            ? collectives.Time(CollectiveKind.AllToAll, expertGroup, Bytes.FromCount(LayerKernels.RoutedTokens(job, plan) * experts.PerToken * model.HiddenSize * 2)) * 2
+            : Duration.Zero;
+
         var tensorPass = TensorCollectivesPerPass(plan, collectives, tensorGroup, activation);
-        var layer = LayerCost(LayerKernels.Forward(model, job, plan), kernels, plan, tensorPass, contextSend);
+        var layer = LayerCost(LayerKernels.Forward(model, job, plan), kernels, plan, tensorPass, contextSend, Duration.Zero);
+        var expertLayer = model.ExpertLayerCount > 0
+            ? LayerCost(LayerKernels.Forward(model, job, plan, expertLayer: true), kernels, plan, tensorPass, contextSend, dispatch)
+            : layer;
         var embedding = BoundaryCost(LayerKernels.Embedding(model, job, plan), kernels, tensorPass);
         var head = BoundaryCost(LayerKernels.OutputHead(model, job, plan), kernels, tensorPass);
-        var first = (layer * stages.First) + embedding;
-        var last = (layer * stages.Last) + head;
-        var middle = layer * stages.Middle;
+        StageCost Layers(int start, int count)
+        {
+            var dense = Math.Clamp(model.DenseLayerCount - start, 0, count);
+            return (layer * dense) + (expertLayer * (count - dense));
+        }
+
+        var first = Layers(0, stages.First) + embedding;
+        var last = Layers(model.Layers - stages.Last, stages.Last) + head;
+        var middle = Layers(stages.First, stages.Middle);
         var slowest = pipeline == 1 ? first + head : Slowest(first, pipeline > 2 ? middle : first, last);
 
         // Pipeline: each micro-batch crosses every chunk boundary forward and backward; Megatron's scatter-gather
@@ -94,10 +112,13 @@ public static class AnalyticalEngine
         var perMicroBatch = slowest.Total + pipelinePerMicroBatch;
         var bubbleFraction = (pipeline - 1) / (double)plan.VirtualStages;
 
-        var parametersPerChip = StageParameters.Of(model, plan).Heaviest;
-        var dataParallel = DataParallelExposed(plan, job, collectives, dataGroup, parametersPerChip, slowest, microBatches) +
-                           ReplicaReduction(plan, collectives, replicaGroup, parametersPerChip, slowest);
-        var optimizerParameters = parametersPerChip / (plan.ZeroStage >= 1 ? plan.ShardingDegree : 1);
+        var stageParameters = StageParameters.Of(model, plan);
+        var parametersPerChip = stageParameters.Heaviest;
+        var expertParametersPerChip = stageParameters.HeaviestExperts;
+        var dataParallel = DataParallelExposed(plan, job, collectives, dataGroup, parametersPerChip, plan.ShardingDegree, slowest, microBatches) +
+                           ReplicaReduction(plan, collectives, replicaGroup, parametersPerChip, slowest) +
+                           DataParallelExposed(plan, job, collectives, expertDataGroup, expertParametersPerChip, (int)plan.ExpertReplicas, slowest, microBatches);
+        var optimizerParameters = (parametersPerChip / (plan.ZeroStage >= 1 ? plan.ShardingDegree : 1)) + (expertParametersPerChip / expertSharding);
         var optimizerTraffic = Bytes.FromCount(optimizerParameters * OptimizerTrafficPerParameter);
         var optimizer = kernels.Time(KernelKind.Memory, Flops.Zero, optimizerTraffic);
 
@@ -109,14 +130,15 @@ public static class AnalyticalEngine
             PipelineBubble: perMicroBatch * bubbleFraction,
             DataParallelCommunication: dataParallel,
             Optimizer: optimizer,
-            ContextParallelCommunication: slowest.ContextCommunication * microBatches);
+            ContextParallelCommunication: slowest.ContextCommunication * microBatches,
+            ExpertParallelCommunication: slowest.ExpertCommunication * microBatches);
 
-        var hardwareWork = ((layer.HardwareWork * model.Layers) + (embedding.HardwareWork + head.HardwareWork)) * (microBatches * plan.DataParallelism * plan.TensorParallelism * plan.ContextParallelism);
+        var hardwareWork = (Layers(0, model.Layers).HardwareWork + embedding.HardwareWork + head.HardwareWork) * (microBatches * plan.DataParallelism * plan.TensorParallelism * plan.ContextParallelism);
         var memory = MemoryModel.PerChip(model, job, plan);
         var capacity = cluster.Chip.MemoryCapacity.Value;
-        var warnings = tensorGroup.Aligned && dataGroup.Aligned && replicaGroup.Aligned && pipelineGroup.Aligned && contextGroup.Aligned
+        var warnings = tensorGroup.Aligned && dataGroup.Aligned && replicaGroup.Aligned && pipelineGroup.Aligned && contextGroup.Aligned && expertGroup.Aligned
             ? ImmutableArray<string>.Empty
-            : [.. new[] { ("tensor", tensorGroup), ("context", contextGroup), ("data", dataGroup), ("replica", replicaGroup), ("pipeline", pipelineGroup) }
+            : [.. new[] { ("tensor", tensorGroup), ("context", contextGroup), ("expert", expertGroup), ("data", dataGroup), ("replica", replicaGroup), ("pipeline", pipelineGroup) }
                 .Where(pair => !pair.Item2.Aligned)
                 .Select(pair => $"the {pair.Item1}-parallel groups do not line up with the {cluster.System.Chips.Value}-chip systems (some straddle two); they are costed as a flat collective over the network, an upper bound. Degrees whose blocks divide the system size, or another rank order, avoid it.")];
 
@@ -161,9 +183,9 @@ public static class AnalyticalEngine
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(job);
-        var matrixParameters = model.ParametersPerLayer - (4.0 * model.HiddenSize);
         var attention = 4.0 * job.SequenceLength * model.QueryWidth * (causalAttention ? 0.5 : 1);
-        var perTokenForward = (model.Layers * ((2 * matrixParameters) + attention)) +
+        var perTokenForward = (model.DenseLayerCount * ((2 * model.ActiveMatrixParameters(expertLayer: false)) + attention)) +
+                              (model.ExpertLayerCount * ((2 * model.ActiveMatrixParameters(expertLayer: true)) + attention)) +
                               (2.0 * model.HiddenSize * model.VocabularySize);
         return Flops.FromOperations(3 * perTokenForward * job.TokensPerStep);
     }
@@ -179,7 +201,8 @@ public static class AnalyticalEngine
     /// <param name="plan">The plan (recompute policy, tensor overlap).</param>
     /// <param name="tensorPass">The tensor-parallel collectives of one pass through one layer.</param>
     /// <param name="contextSend">One ring step's key-value send under context parallelism; zero without.</param>
-    private static StageCost LayerCost(Kernel[] forward, KernelCost kernels, ParallelPlan plan, Duration tensorPass, Duration contextSend)
+    /// <param name="expertPass">The expert all-to-alls of one pass (dispatch and combine); zero for a dense layer.</param>
+    private static StageCost LayerCost(Kernel[] forward, KernelCost kernels, ParallelPlan plan, Duration tensorPass, Duration contextSend, Duration expertPass)
     {
         var forwardTime = Duration.Zero;
         var backwardTime = Duration.Zero;
@@ -202,13 +225,13 @@ public static class AnalyticalEngine
                 projectionBackward += backward;
             }
 
-            forwardWork += kernel.Work;
-            backwardWork += kernel.Work * kernel.BackwardFactor;
+            forwardWork += kernel.TotalWork;
+            backwardWork += kernel.TotalWork * kernel.BackwardFactor;
             if (kernel.Region == KernelRegion.AttentionCore)
             {
                 coreForward += time;
                 coreBackward += backward;
-                coreWork += kernel.Work;
+                coreWork += kernel.TotalWork;
             }
         }
 
@@ -235,8 +258,12 @@ public static class AnalyticalEngine
         };
 
         var contextRecompute = plan.Recompute == RecomputePolicy.Full ? contextForward : Duration.Zero;
+
+        // The expert all-to-alls run between the router and the experts and after them: nothing in the layer is left
+        // to hide them behind (Megatron-Core's default, without its shared-expert or batch-level overlap).
+        var expertPasses = plan.Recompute == RecomputePolicy.Full ? 3 : 2;
         return new StageCost(forwardTime + backwardTime, recompute, forwardExposed + backwardExposed + recomputeCommunication, forwardWork + backwardWork + recomputeWork,
-            contextForward + contextBackward + contextRecompute);
+            contextForward + contextBackward + contextRecompute, expertPass * expertPasses);
     }
 
     private static StageCost BoundaryCost(Kernel[] forward, KernelCost kernels, Duration tensorPass)
@@ -246,7 +273,7 @@ public static class AnalyticalEngine
         foreach (var kernel in forward)
         {
             time += kernels.Forward(kernel) + kernels.Backward(kernel);
-            work += kernel.Work * (1 + kernel.BackwardFactor);
+            work += kernel.TotalWork * (1 + kernel.BackwardFactor);
         }
 
         // The vocabulary-parallel embedding and the head each need one tensor-parallel collective per micro-batch
@@ -274,9 +301,9 @@ public static class AnalyticalEngine
     /// reduce-scatter after every micro-batch, and ZeRO-3 also gathers the weights for every forward and backward.
     /// With overlap, a reduction hides behind the backward pass it follows and a gather behind the forward it precedes.
     /// </summary>
-    private static Duration DataParallelExposed(ParallelPlan plan, TrainingJob job, CollectiveCost collectives, CommunicationGroup dataGroup, double parametersPerChip, StageCost slowest, double microBatches)
+    private static Duration DataParallelExposed(ParallelPlan plan, TrainingJob job, CollectiveCost collectives, CommunicationGroup dataGroup, double parametersPerChip, int shardingDegree, StageCost slowest, double microBatches)
     {
-        if (plan.ShardingDegree == 1)
+        if (shardingDegree <= 1 || parametersPerChip <= 0)
         {
             return Duration.Zero;
         }

@@ -3,14 +3,14 @@ using ClusterTwin.Units;
 namespace ClusterTwin.Engines.Analytical;
 
 /// <summary>Time one pipeline stage spends on one micro-batch, by kind of work.</summary>
-internal readonly record struct StageCost(Duration Compute, Duration Recompute, Duration TensorCommunication, Flops HardwareWork, Duration ContextCommunication = default)
+internal readonly record struct StageCost(Duration Compute, Duration Recompute, Duration TensorCommunication, Flops HardwareWork, Duration ContextCommunication = default, Duration ExpertCommunication = default)
 {
-    public Duration Total => Compute + Recompute + TensorCommunication + ContextCommunication;
+    public Duration Total => Compute + Recompute + TensorCommunication + ContextCommunication + ExpertCommunication;
 
     public static StageCost operator +(StageCost left, StageCost right) =>
         new(left.Compute + right.Compute, left.Recompute + right.Recompute, left.TensorCommunication + right.TensorCommunication,
-            left.HardwareWork + right.HardwareWork, left.ContextCommunication + right.ContextCommunication);
+            left.HardwareWork + right.HardwareWork, left.ContextCommunication + right.ContextCommunication, left.ExpertCommunication + right.ExpertCommunication);
 
     public static StageCost operator *(StageCost cost, double times) =>
-        new(cost.Compute * times, cost.Recompute * times, cost.TensorCommunication * times, cost.HardwareWork * times, cost.ContextCommunication * times);
+        new(cost.Compute * times, cost.Recompute * times, cost.TensorCommunication * times, cost.HardwareWork * times, cost.ContextCommunication * times, cost.ExpertCommunication * times);
 }

@@ -80,6 +80,11 @@ public sealed class CollectiveCost
             return group.CrossesFabric ? ScaleOut(kind, 2, size, group.FabricTier) : ScaleUp(kind, 2, 1, size);
         }
 
+        if (kind == CollectiveKind.AllToAll)
+        {
+            return AllToAll(group, size);
+        }
+
         if (!group.Aligned)
         {
             return ScaleOut(kind, group.Size, size, group.FabricTier);
@@ -118,6 +123,64 @@ public sealed class CollectiveCost
             ScaleUpTopologyKind.Torus => TorusBandwidth(topology, TorusExtent(topology, members, stride).Dimensions),
             _ => throw new InvalidOperationException($"unknown topology {topology.Kind}"),
         };
+    }
+
+    /// <summary>
+    /// An all-to-all in which each member sends <c>1/n</c> of <paramref name="size"/> to every member. Inside a system
+    /// it runs on the scale-up topology; across systems the slices for other systems leave on each member's own
+    /// network adapter while the local ones cross the scale-up domain, both at once (NCCL's and DeepEP's
+    /// hierarchical all-to-all), so the slower of the two sets the time. A group that straddles systems unevenly runs
+    /// flat over the network.
+    /// </summary>
+    private Duration AllToAll(CommunicationGroup group, Bytes size)
+    {
+        var members = group.Size;
+        if (!group.Aligned || (group.CrossesFabric && group.MembersPerSystem <= 1))
+        {
+            var (latency, bandwidth) = scaleOutPaths[group.FabricTier];
+            return latency + (size * ((members - 1) / (double)members) / bandwidth);
+        }
+
+        if (!group.CrossesFabric)
+        {
+            return ScaleUpAllToAll(members, group.Stride, size);
+        }
+
+        var local = group.MembersPerSystem;
+        var (pathLatency, pathBandwidth) = scaleOutPaths[group.FabricTier];
+        var inside = ScaleUpAllToAll(local, group.Stride, size * (local / (double)members));
+        var across = pathLatency + (size * ((members - local) / (double)members) / pathBandwidth);
+        return Duration.Max(inside, across);
+    }
+
+    /// <summary>
+    /// An all-to-all inside the scale-up domain. On a switch or a full mesh every slice goes straight to its
+    /// destination at the algorithm bandwidth (Thakur et al. 2005, the pairwise-exchange bound). On a torus it is also
+    /// bounded by the bisection: with wraparound, a cut across the largest dimension (extent <c>D</c>) of a group of
+    /// <c>n</c> members crosses <c>2n/D</c> links, and a quarter of all the data, <c>n V / 4</c> each way, must cross it,
+    /// so the time is at least <c>V D / (8 B)</c> for one link direction's bandwidth <c>B</c>.
+    /// </summary>
+    private Duration ScaleUpAllToAll(int members, long stride, Bytes size)
+    {
+        if (members <= 1)
+        {
+            return Duration.Zero;
+        }
+
+        var topology = cluster.System.Topology;
+        var efficiency = scaleUpEfficiency.At(size.Count);
+        var outgoing = size * ((members - 1) / (double)members);
+        var latency = cluster.System.ScaleUpLatency.Value * ScaleUpHops(members, stride);
+        if (topology.Kind != ScaleUpTopologyKind.Torus)
+        {
+            return latency + (outgoing / (ScaleUpAlgorithmBandwidth(members, stride) * efficiency));
+        }
+
+        var extent = TorusExtent(topology, members, stride);
+        var injection = outgoing / (TorusBandwidth(topology, extent.Dimensions) * efficiency);
+        var link = scaleUpPerDirection / Math.Max(1, topology.TorusLinkDirections);
+        var bisection = size * (extent.Largest / 8.0) / (link * efficiency);
+        return (cluster.System.ScaleUpLatency.Value * extent.Steps) + Duration.Max(injection, bisection);
     }
 
     /// <summary>Two link directions per torus dimension the group spans, of the chip's evenly split links.</summary>
@@ -206,10 +269,11 @@ public sealed class CollectiveCost
     /// The torus dimensions along which the group's members differ (ranks fill dimension 0 first), and the ring
     /// steps of one dimension-ordered phase: the sum over those dimensions of (members along it - 1).
     /// </summary>
-    private static (int Dimensions, int Steps) TorusExtent(ScaleUpTopology topology, int members, long stride)
+    private static (int Dimensions, int Steps, int Largest) TorusExtent(ScaleUpTopology topology, int members, long stride)
     {
         var dimensions = 0;
         var steps = 0;
+        var largest = 1;
         long place = 1;
         Span<bool> seen = stackalloc bool[topology.Shape.Max()];
         foreach (var size in topology.Shape)
@@ -230,11 +294,12 @@ public sealed class CollectiveCost
             {
                 dimensions++;
                 steps += distinct - 1;
+                largest = Math.Max(largest, distinct);
             }
 
             place *= size;
         }
 
-        return (dimensions, steps);
+        return (dimensions, steps, largest);
     }
 }

@@ -14,4 +14,7 @@ public enum CollectiveKind
 
     /// <summary>One member sends its buffer to one other (pipeline activations and gradients).</summary>
     PointToPoint,
+
+    /// <summary>Every member sends a different slice of its buffer to every other (mixture-of-experts token dispatch).</summary>
+    AllToAll,
 }

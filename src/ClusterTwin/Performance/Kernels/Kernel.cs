@@ -32,4 +32,12 @@ public enum KernelRegion
 /// <param name="Work">Floating-point operations.</param>
 /// <param name="Traffic">Bytes read and written in high-bandwidth memory.</param>
 /// <param name="BackwardFactor">Backward work relative to forward: 2 for a matrix multiply (input and weight gradients).</param>
-public readonly record struct Kernel(string Name, KernelKind Kind, KernelRegion Region, Flops Work, Bytes Traffic, double BackwardFactor);
+/// <param name="Repeats">
+/// How many times the kernel runs, each with this work and traffic (a ring step, one expert of a grouped multiply):
+/// the efficiency is that of one run.
+/// </param>
+public readonly record struct Kernel(string Name, KernelKind Kind, KernelRegion Region, Flops Work, Bytes Traffic, double BackwardFactor, int Repeats = 1)
+{
+    /// <summary>Work of all the runs together.</summary>
+    public Flops TotalWork => Work * Repeats;
+}

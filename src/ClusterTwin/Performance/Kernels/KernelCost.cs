@@ -25,14 +25,14 @@ public sealed record KernelCost(FlopRate PeakRate, FlopRate AttentionPeakRate, B
     }
 
     /// <summary>Forward time of an operator.</summary>
-    public Duration Forward(in Kernel kernel) => Time(kernel.Kind, kernel.Work, kernel.Traffic);
+    public Duration Forward(in Kernel kernel) => Time(kernel.Kind, kernel.Work, kernel.Traffic) * kernel.Repeats;
 
     /// <summary>
     /// Backward time of an operator. A matrix multiply's backward is two multiplies of the forward's size
     /// (input gradient and weight gradient), each costed as its own kernel.
     /// </summary>
     public Duration Backward(in Kernel kernel) =>
-        kernel.Kind == KernelKind.Matrix
+        (kernel.Kind == KernelKind.Matrix
             ? Time(kernel.Kind, kernel.Work, kernel.Traffic) * kernel.BackwardFactor
-            : Time(kernel.Kind, kernel.Work * kernel.BackwardFactor, kernel.Traffic * kernel.BackwardFactor);
+            : Time(kernel.Kind, kernel.Work * kernel.BackwardFactor, kernel.Traffic * kernel.BackwardFactor)) * kernel.Repeats;
 }

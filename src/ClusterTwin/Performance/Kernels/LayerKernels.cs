@@ -19,8 +19,8 @@ namespace ClusterTwin.Performance.Kernels;
 /// </remarks>
 public static class LayerKernels
 {
-    /// <summary>Builds the forward kernels of one layer.</summary>
-    public static Kernel[] Forward(ModelArchitecture model, TrainingJob job, ParallelPlan plan)
+    /// <summary>Builds the forward kernels of one layer: a dense one, or with <paramref name="expertLayer"/> a mixture of experts.</summary>
+    public static Kernel[] Forward(ModelArchitecture model, TrainingJob job, ParallelPlan plan, bool expertLayer = false)
     {
         double tensor = plan.TensorParallelism;
         double context = plan.ContextParallelism;
@@ -46,11 +46,8 @@ public static class LayerKernels
             // queries at every step.
             var work = 2.0 * 2.0 * sequences * heads * sequence * sequence * model.HeadSize * 0.5 / context / context;
             var traffic = tokens * ((2 * queryWidth) + (2 * keyValueWidth)) * bytes;
-            for (var step = 0; step < plan.ContextParallelism; step++)
-            {
-                operators.Add(new Kernel(plan.ContextParallelism == 1 ? "attention (fused)" : "attention (fused), one ring step", KernelKind.FusedAttention,
-                    KernelRegion.AttentionCore, Flops.FromOperations(work), Bytes.FromCount(traffic), 2.5));
-            }
+            operators.Add(new Kernel(plan.ContextParallelism == 1 ? "attention (fused)" : "attention (fused), one per ring step", KernelKind.FusedAttention,
+                KernelRegion.AttentionCore, Flops.FromOperations(work), Bytes.FromCount(traffic), 2.5, plan.ContextParallelism));
         }
         else
         {
@@ -68,12 +65,70 @@ public static class LayerKernels
         AddMatmul(operators, "output projection", tokens, queryWidth, hidden, job);
         operators.Add(Elementwise("residual and dropout", replicated * hidden * ((bytes * 3) + dropoutMasks)));
         operators.Add(Elementwise("feed-forward norm", replicated * hidden * bytes * 2));
-        var upProjections = model.Activation == FeedForwardActivation.SwiGlu ? 2 : 1;
-        AddMatmul(operators, "feed-forward up projection", tokens, hidden, feedForward * upProjections, job);
-        operators.Add(Elementwise(model.Activation == FeedForwardActivation.SwiGlu ? "SwiGLU" : "GeLU", tokens * feedForward * bytes * (upProjections + 1)));
-        AddMatmul(operators, "feed-forward down projection", tokens, feedForward, hidden, job);
+        if (expertLayer && model.MixtureOfExperts is { } experts)
+        {
+            AddExperts(operators, model, experts, job, plan, tokens, bytes);
+        }
+        else
+        {
+            AddFeedForward(operators, model, job, "feed-forward", tokens, feedForward);
+        }
+
         operators.Add(Elementwise("residual and dropout", replicated * hidden * ((bytes * 3) + dropoutMasks)));
         return [.. operators];
+    }
+
+    /// <summary>
+    /// Tokens one chip routes in a mixture-of-experts layer: its share of the micro-batch, split across the tensor
+    /// group (Megatron-Core routes each tensor rank's sequence-parallel share).
+    /// </summary>
+    public static double RoutedTokens(TrainingJob job, ParallelPlan plan) =>
+        Tokens(job, plan) / (plan.SequenceParallelism ? plan.TensorParallelism : 1);
+
+    /// <summary>
+    /// How much more than the average the busiest chip's experts receive: the model's routing skew times the spread of
+    /// balanced random routing, whose token-expert assignments on a chip are binomial with mean <c>n = tokens x k</c>;
+    /// the largest of <c>e</c> chips' loads lies about <c>sqrt(2 ln e / n)</c> above the mean (the Gaussian maximum).
+    /// </summary>
+    public static double LoadImbalance(ExpertLayers experts, TrainingJob job, ParallelPlan plan)
+    {
+        ArgumentNullException.ThrowIfNull(experts);
+        var assignments = RoutedTokens(job, plan) * experts.PerToken;
+        var spread = plan.ExpertParallelism > 1 ? Math.Sqrt(2 * Math.Log(plan.ExpertParallelism) / Math.Max(assignments, 1)) : 0;
+        return experts.RoutingSkew * (1 + spread);
+    }
+
+    private static void AddFeedForward(List<Kernel> operators, ModelArchitecture model, TrainingJob job, string name, double rows, double width, int repeats = 1)
+    {
+        var bytes = Math.Max(2.0, job.Precision.BytesPerElement());
+        var upProjections = model.Activation == FeedForwardActivation.SwiGlu ? 2 : 1;
+        AddMatmul(operators, $"{name} up projection", rows, model.HiddenSize, width * upProjections, job, repeats);
+        operators.Add(Elementwise(model.Activation == FeedForwardActivation.SwiGlu ? $"{name} SwiGLU" : $"{name} GeLU", rows * width * bytes * (upProjections + 1) * repeats));
+        AddMatmul(operators, $"{name} down projection", rows, width, model.HiddenSize, job, repeats);
+    }
+
+    /// <summary>
+    /// A mixture-of-experts feed-forward block on one chip (Megatron-Core's dropless token dispatcher): the router
+    /// and its top-k on the chip's routed tokens, the permutation that groups tokens by expert, each local expert's
+    /// multiplies on the tokens it receives (the busiest chip's share), the reverse permutation, and the shared
+    /// experts, split by tensor parallelism like a dense block. The all-to-all that moves the tokens is a collective,
+    /// costed by the engine.
+    /// </summary>
+    private static void AddExperts(List<Kernel> operators, ModelArchitecture model, ExpertLayers experts, TrainingJob job, ParallelPlan plan, double tokens, double bytes)
+    {
+        double hidden = model.HiddenSize;
+        var routed = RoutedTokens(job, plan);
+        operators.Add(Matmul("router", routed, hidden, experts.Routed, Math.Max(2, job.Precision.BytesPerElement())));
+        operators.Add(Elementwise("router softmax and top-k", routed * experts.Routed * 4 * 2));
+        operators.Add(Elementwise("token permutation", routed * experts.PerToken * hidden * bytes * 2));
+        var localExperts = experts.Routed / plan.ExpertParallelism;
+        var received = routed * experts.PerToken * LoadImbalance(experts, job, plan);
+        AddFeedForward(operators, model, job, "expert", received / localExperts, experts.FeedForwardSize, localExperts);
+        operators.Add(Elementwise("token unpermutation", routed * experts.PerToken * hidden * bytes * 2));
+        if (experts.Shared > 0)
+        {
+            AddFeedForward(operators, model, job, "shared expert", tokens, (double)experts.Shared * experts.FeedForwardSize / plan.TensorParallelism);
+        }
     }
 
     /// <summary>The output head and loss, run once per micro-batch on the last pipeline stage.</summary>
@@ -110,15 +165,15 @@ public static class LayerKernels
     /// A projection; under FP8 preceded by the cast of its input (read BF16, write FP8, with the scale's amax), which
     /// Transformer Engine runs as a memory-bound kernel, and whose backward casts the incoming gradient the same way.
     /// </summary>
-    private static void AddMatmul(List<Kernel> kernels, string name, double rows, double inner, double columns, TrainingJob job)
+    private static void AddMatmul(List<Kernel> kernels, string name, double rows, double inner, double columns, TrainingJob job, int repeats = 1)
     {
         var elementBytes = job.Precision.BytesPerElement();
         if (elementBytes < 2)
         {
-            kernels.Add(Elementwise($"{name}: FP8 cast", rows * inner * (2 + elementBytes)));
+            kernels.Add(Elementwise($"{name}: FP8 cast", rows * inner * (2 + elementBytes) * repeats));
         }
 
-        kernels.Add(Matmul(name, rows, inner, columns, elementBytes));
+        kernels.Add(Matmul(name, rows, inner, columns, elementBytes) with { Repeats = repeats });
     }
 
     private static Kernel Matmul(string name, double rows, double inner, double columns, double elementBytes) =>

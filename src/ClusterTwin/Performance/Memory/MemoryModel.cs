@@ -45,18 +45,27 @@ public static class MemoryModel
 
         var weights = StageParameters.Of(model, plan);
 
-        var layer = ActivationsPerLayer(model, job, plan);
-        double Activations(int layers, double inFlight) => (layers * layer.Stored * Math.Min(inFlight, microBatches) * interleave) + layer.Working;
-        var firstActivations = Activations(stages.First, pipeline);
-        var logits = 2.0 * 4 * LayerKernels.Tokens(job, plan) * (model.VocabularySize / (double)plan.TensorParallelism);
-        var lastActivations = (pipeline == 1 ? firstActivations : Activations(stages.Last, 1)) + logits;
+        var dense = ActivationsPerLayer(model, job, plan);
+        var expert = model.ExpertLayerCount > 0 ? ActivationsPerLayer(model, job, plan, expertLayer: true) : dense;
 
-        var first = Breakdown(weights.First, firstActivations, model, job, plan);
-        var last = Breakdown(weights.Last, lastActivations, model, job, plan);
+        // Layers [start, start + count), the leading ones dense, with inFlight micro-batches' worth kept.
+        double Activations(int start, int count, double inFlight)
+        {
+            var denseLayers = Math.Clamp(model.DenseLayerCount - start, 0, count);
+            var stored = (denseLayers * dense.Stored) + ((count - denseLayers) * expert.Stored);
+            return (stored * Math.Min(inFlight, microBatches) * interleave) + Math.Max(dense.Working, expert.Working);
+        }
+
+        var firstActivations = Activations(0, stages.First, pipeline);
+        var logits = 2.0 * 4 * LayerKernels.Tokens(job, plan) * (model.VocabularySize / (double)plan.TensorParallelism);
+        var lastActivations = (pipeline == 1 ? firstActivations : Activations(model.Layers - stages.Last, stages.Last, 1)) + logits;
+
+        var first = Breakdown(weights.First, weights.FirstExperts, firstActivations, model, job, plan);
+        var last = Breakdown(weights.Last, weights.LastExperts, lastActivations, model, job, plan);
         var heaviest = first.Total >= last.Total ? first : last;
         if (pipeline > 2)
         {
-            var second = Breakdown(weights.Middle, Activations(stages.Middle, pipeline - 1), model, job, plan);
+            var second = Breakdown(weights.Middle, weights.MiddleExperts, Activations(stages.First, stages.Middle, pipeline - 1), model, job, plan);
             heaviest = second.Total > heaviest.Total ? second : heaviest;
         }
 
@@ -64,7 +73,7 @@ public static class MemoryModel
     }
 
     /// <summary>Activation bytes one layer keeps for one micro-batch (<c>Stored</c>), and the extra working set of the layer being recomputed (<c>Working</c>).</summary>
-    public static (double Stored, double Working) ActivationsPerLayer(ModelArchitecture model, TrainingJob job, ParallelPlan plan)
+    public static (double Stored, double Working) ActivationsPerLayer(ModelArchitecture model, TrainingJob job, ParallelPlan plan, bool expertLayer = false)
     {
         CheckDegrees(plan);
         var tokens = LayerKernels.Tokens(job, plan);
@@ -83,8 +92,10 @@ public static class MemoryModel
         // Split by tensor parallelism: queries, keys, values, the output-projection input, and the feed-forward
         // intermediates (GeLU input and output; SwiGLU's gate, up and product).
         var feedForwardIntermediates = model.Activation == FeedForwardActivation.SwiGlu ? 3 : 2;
-        var split = tokens * ActivationBytes * ((2.0 * ((model.QueryWidth / tensor) + model.KeyValueWidthPerRank(plan.TensorParallelism))) +
-                                                (feedForwardIntermediates * (double)model.FeedForwardSize / tensor));
+        var attentionSplit = tokens * ActivationBytes * 2.0 * ((model.QueryWidth / tensor) + model.KeyValueWidthPerRank(plan.TensorParallelism));
+        var split = attentionSplit + (expertLayer && model.MixtureOfExperts is { } experts
+            ? ExpertActivations(model, experts, job, plan, feedForwardIntermediates)
+            : tokens * ActivationBytes * feedForwardIntermediates * (double)model.FeedForwardSize / tensor);
         // The standard kernel keeps the softmax output and, with dropout, the mask and the dropped-out scores.
         var core = job.Attention == AttentionKernel.Standard
             ? (double)model.AttentionHeads * job.SequenceLength * job.SequenceLength * plan.MicroBatchSize * (ActivationBytes + (masks * (ActivationBytes + 1))) / tensor
@@ -99,6 +110,21 @@ public static class MemoryModel
         };
     }
 
+    /// <summary>
+    /// What a mixture-of-experts block keeps for the backward pass on one chip: router scores (FP32), the permuted
+    /// tokens and each expert's intermediates for the tokens the busiest chip receives, and the shared experts'
+    /// intermediates, split by tensor parallelism.
+    /// </summary>
+    private static double ExpertActivations(ModelArchitecture model, ExpertLayers experts, TrainingJob job, ParallelPlan plan, int intermediates)
+    {
+        var routed = LayerKernels.RoutedTokens(job, plan);
+        var received = routed * experts.PerToken * LayerKernels.LoadImbalance(experts, job, plan);
+        var router = routed * experts.Routed * 4.0;
+        var routedExperts = received * ActivationBytes * (model.HiddenSize + (intermediates * (double)experts.FeedForwardSize));
+        var shared = LayerKernels.Tokens(job, plan) * ActivationBytes * intermediates * (double)experts.Shared * experts.FeedForwardSize / plan.TensorParallelism;
+        return router + routedExperts + shared;
+    }
+
     private static void CheckDegrees(ParallelPlan plan)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(plan.TensorParallelism, 1, nameof(plan));
@@ -109,13 +135,22 @@ public static class MemoryModel
         ArgumentOutOfRangeException.ThrowIfLessThan(plan.ContextParallelism, 1, nameof(plan));
     }
 
-    private static MemoryBreakdown Breakdown(double parameters, double activations, ModelArchitecture model, TrainingJob job, ParallelPlan plan)
+    /// <param name="parameters">Parameters per chip apart from routed experts, sharded over the gradient replicas.</param>
+    /// <param name="expertParameters">Routed-expert parameters per chip, sharded over the expert replicas.</param>
+    /// <param name="activations">Activation bytes.</param>
+    /// <param name="model">The model.</param>
+    /// <param name="job">The job.</param>
+    /// <param name="plan">The plan.</param>
+    private static MemoryBreakdown Breakdown(double parameters, double expertParameters, double activations, ModelArchitecture model, TrainingJob job, ParallelPlan plan)
     {
         double data = plan.ShardingDegree;
+        double expertData = plan.ShardingGroup > 0 ? 1 : plan.ExpertReplicas;
         var weightBytes = job.Precision.BytesPerElement() < 2 ? job.Precision.BytesPerElement() : 2;
-        var weights = parameters * weightBytes / (plan.ZeroStage >= 3 ? data : 1);
-        var gradients = parameters * GradientBytesPerParameter / (plan.ZeroStage >= 2 ? data : 1);
-        var optimizer = parameters * OptimizerBytesPerParameter / (plan.ZeroStage >= 1 ? data : 1);
+        double Sharded(double bytesPerParameter, int fromStage) =>
+            (parameters * bytesPerParameter / (plan.ZeroStage >= fromStage ? data : 1)) + (expertParameters * bytesPerParameter / (plan.ZeroStage >= fromStage ? expertData : 1));
+        var weights = Sharded(weightBytes, 3);
+        var gradients = Sharded(GradientBytesPerParameter, 2);
+        var optimizer = Sharded(OptimizerBytesPerParameter, 1);
 
         var layerActivation = LayerKernels.Tokens(job, plan) * model.HiddenSize * ActivationBytes;
         var buffers = 0.0;

@@ -9,30 +9,51 @@ namespace ClusterTwin.Performance.Memory;
 /// last. With tied embeddings and more than one stage, the last stage keeps its own copy of the embedding for the head
 /// (Megatron-LM).
 /// </summary>
-/// <param name="First">Parameters per chip on the first stage.</param>
+/// <param name="First">Parameters per chip on the first stage, routed experts apart.</param>
 /// <param name="Middle">Parameters per chip on a middle stage (the first stage's figure when there is no middle).</param>
 /// <param name="Last">Parameters per chip on the last stage.</param>
-public readonly record struct StageParameters(double First, double Middle, double Last)
+/// <param name="FirstExperts">Routed-expert parameters per chip on the first stage (sharded and reduced over the expert replicas).</param>
+/// <param name="MiddleExperts">The same on a middle stage.</param>
+/// <param name="LastExperts">The same on the last stage.</param>
+public readonly record struct StageParameters(double First, double Middle, double Last, double FirstExperts = 0, double MiddleExperts = 0, double LastExperts = 0)
 {
-    /// <summary>The largest of the three: what gradient reduction and the optimizer wait for.</summary>
+    /// <summary>The largest of the three, routed experts apart: what gradient reduction and the optimizer wait for.</summary>
     public double Heaviest => Math.Max(Middle, Math.Max(First, Last));
+
+    /// <summary>The most routed-expert parameters a stage's chip holds.</summary>
+    public double HeaviestExperts => Math.Max(MiddleExperts, Math.Max(FirstExperts, LastExperts));
 
     /// <summary>The parameters of <paramref name="model"/> laid out by <paramref name="plan"/>.</summary>
     public static StageParameters Of(ModelArchitecture model, ParallelPlan plan)
     {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(plan);
         var tensor = plan.TensorParallelism;
         var pipeline = plan.PipelineParallelism;
-        var perLayer = model.ParametersPerLayerPerRank(tensor);
         var stages = PipelineLayers.Of(model.Layers, pipeline);
         var embedding = model.EmbeddingParameters / tensor;
         var head = (pipeline == 1 && model.TiedEmbeddings ? 0 : (double)model.VocabularySize * model.HiddenSize) / tensor;
-        if (pipeline == 1)
+        var dense = model.ParametersPerLayerPerRank(tensor);
+        var shared = model.ExpertLayerSharedParametersPerRank(tensor);
+        var routed = model.ExpertLayerRoutedParametersPerRank(plan.ExpertParallelism);
+
+        // Layers [start, start + count): the leading ones dense, the rest mixtures of experts.
+        (double Shared, double Routed) Layers(int start, int count)
         {
-            var all = (model.Layers * perLayer) + embedding + head;
-            return new StageParameters(all, all, all);
+            var denseLayers = Math.Clamp(model.DenseLayerCount - start, 0, count);
+            return ((denseLayers * dense) + ((count - denseLayers) * shared), (count - denseLayers) * routed);
         }
 
-        var first = (stages.First * perLayer) + embedding;
-        return new StageParameters(first, pipeline > 2 ? stages.Middle * perLayer : first, (stages.Last * perLayer) + head);
+        if (pipeline == 1)
+        {
+            var (all, experts) = Layers(0, model.Layers);
+            return new StageParameters(all + embedding + head, all + embedding + head, all + embedding + head, experts, experts, experts);
+        }
+
+        var first = Layers(0, stages.First);
+        var middle = pipeline > 2 ? Layers(stages.First, stages.Middle) : first;
+        var last = Layers(model.Layers - stages.Last, stages.Last);
+        return new StageParameters(first.Shared + embedding, pipeline > 2 ? middle.Shared : first.Shared + embedding, last.Shared + head,
+            first.Routed, middle.Routed, last.Routed);
     }
 }
