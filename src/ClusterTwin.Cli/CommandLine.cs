@@ -25,6 +25,9 @@ public static class CommandLine
             config.AddCommand<PlanCommand>("plan")
                 .WithDescription("Search every parallel layout of a scenario's job on its cluster and rank the fastest.")
                 .WithExample("plan", "examples/plan-gpt3-175b-h100-1024.yaml");
+            config.AddCommand<CompareCommand>("compare")
+                .WithDescription("Simulate several scenarios side by side (with --search, each at its best layout).")
+                .WithExample("compare", "--search", "examples/compare-moe/qwen3-235b-trn2-ultraserver.yaml", "examples/compare-moe/qwen3-235b-trn3-ultraserver.yaml");
             config.AddCommand<CompareLayoutsCommand>("compare-layouts")
                 .WithDescription("Search the best layout for every validation case and compare it with the published one.");
             config.AddCommand<ValidateCommand>("validate")

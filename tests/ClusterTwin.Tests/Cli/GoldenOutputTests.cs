@@ -54,4 +54,17 @@ public class GoldenOutputTests
         Assert.True(File.ReadAllText(committed).ReplaceLineEndings("\n") == File.ReadAllText(page).ReplaceLineEndings("\n"),
             "docs/layouts-vs-published.md is stale: regenerate it with ./clustertwin compare-layouts --markdown docs/layouts-vs-published.md");
     }
+
+    [Fact]
+    public void MixtureOfExpertsFabricPage_IsCurrent()
+    {
+        using var folder = new TemporaryFolder();
+        var page = Path.Combine(folder.Path, "moe-fabrics.md");
+        string[] scenarios = ["qwen3-235b-trn2-ultraserver", "qwen3-235b-trn3-ultraserver", "qwen3-235b-gb200-nvl72"];
+        var outcome = CliRunner.Run(["compare", "--search", .. scenarios.Select(name => Repository.Path("examples", "compare-moe", name + ".yaml")),
+            "--title", "Qwen3-235B-A22B on three scale-up fabrics at 64 chips", "--markdown", page]);
+        Assert.Equal(0, outcome.ExitCode);
+        Assert.True(File.ReadAllText(Repository.Path("docs", "moe-fabrics.md")).ReplaceLineEndings("\n") == File.ReadAllText(page).ReplaceLineEndings("\n"),
+            "docs/moe-fabrics.md is stale: regenerate it with the command at its top");
+    }
 }

@@ -137,4 +137,19 @@ public class PlanCommandTests
         Assert.Equal(2, outcome.ExitCode);
         Assert.Contains("cannot write the report", outcome.Errors, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void Compare_NeedsTwoScenarios_AndReportsEachSideBySide()
+    {
+        var one = CliRunner.Run("compare", Repository.Path("examples", "gpt3-175b-h100-1024.yaml"));
+        Assert.NotEqual(0, one.ExitCode);
+        Assert.Contains("two scenario files or more", one.Output + one.Errors, StringComparison.Ordinal);
+
+        var two = CliRunner.Run("compare", Repository.Path("examples", "gpt3-175b-h100-1024.yaml"), Repository.Path("examples", "llama3-70b-trn2-ultraserver.yaml"), "--json");
+        Assert.Equal(0, two.ExitCode);
+        using var document = JsonDocument.Parse(two.Output);
+        var rows = document.RootElement.GetProperty("scenarios").EnumerateArray().ToArray();
+        Assert.Equal(2, rows.Length);
+        Assert.All(rows, row => Assert.True(row.GetProperty("stepTimeSeconds").GetDouble() > 0));
+    }
 }

@@ -1,0 +1,82 @@
+using System.ComponentModel;
+using ClusterTwin.Catalog;
+using ClusterTwin.Cli.Reports;
+using ClusterTwin.Engines.Analytical;
+using ClusterTwin.Planning;
+using Spectre.Console;
+using Spectre.Console.Cli;
+
+namespace ClusterTwin.Cli.Commands;
+
+/// <summary><c>clustertwin compare SCENARIO... [--search] [--markdown FILE] [--json]</c>: scenarios side by side.</summary>
+public sealed class CompareCommand(IAnsiConsole console) : Command<CompareCommand.Settings>
+{
+    /// <summary>Arguments of <c>compare</c>.</summary>
+    public sealed class Settings : CatalogSettings
+    {
+        /// <summary>The scenario files.</summary>
+        [CommandArgument(0, "<SCENARIO>")]
+        [Description("Scenario files to compare (two or more), each simulated with its own plan or, with --search, its best layout.")]
+        public string[] Scenarios { get; init; } = [];
+
+        /// <summary>Search each scenario's best layout instead of simulating its plan.</summary>
+        [CommandOption("--search")]
+        [Description("Compare each scenario's best layout (as clustertwin plan finds it, the plan block's fields pinned) instead of its plan.")]
+        public bool Search { get; init; }
+
+        /// <summary>The page's title.</summary>
+        [CommandOption("--title <TITLE>")]
+        [Description("Title of the markdown page (default: Scenarios side by side).")]
+        public string Title { get; init; } = "Scenarios side by side";
+
+        /// <summary>Write the markdown page.</summary>
+        [CommandOption("--markdown <FILE>")]
+        [Description("Also write the comparison as a markdown page.")]
+        public string? Markdown { get; init; }
+
+        /// <summary>Print JSON.</summary>
+        [CommandOption("--json")]
+        [Description("Print the comparison as JSON.")]
+        public bool Json { get; init; }
+
+        /// <inheritdoc />
+        public override ValidationResult Validate() =>
+            Scenarios.Length >= 2 ? ValidationResult.Success() : ValidationResult.Error("compare needs two scenario files or more");
+    }
+
+    /// <inheritdoc />
+    public override int Execute(CommandContext context, Settings settings, CancellationToken cancellationToken)
+    {
+        var catalog = settings.LoadCatalog();
+        var rows = settings.Scenarios.Select(path =>
+        {
+            var planning = ScenarioLoader.LoadForPlanning(path, catalog);
+            if (settings.Search)
+            {
+                var search = PlanSearch.Run(planning.Scenario, planning.Pins, top: 1);
+                return search.Plans.IsEmpty
+                    ? throw new InputException(path, $"no layout both divides and fits: {string.Join("; ", search.Rejections)}")
+                    : new ComparisonRow(path, planning.Scenario with { Plan = search.Plans[0].Plan }, search.Plans[0].Result);
+            }
+
+            var scenario = ScenarioLoader.Load(path, catalog);
+            return new ComparisonRow(path, scenario, AnalyticalEngine.Simulate(scenario));
+        }).ToArray();
+
+        if (settings.Markdown is not null)
+        {
+            CatalogSettings.WriteReport(settings.Markdown, ComparisonReport.Markdown(rows, settings.Search, settings.Title));
+        }
+
+        if (settings.Json)
+        {
+            console.Profile.Out.Writer.WriteLine(Json.Serialize(ComparisonReport.Document(rows)));
+        }
+        else
+        {
+            ComparisonReport.Write(console, rows);
+        }
+
+        return rows.All(row => row.Result.Valid) ? 0 : 1;
+    }
+}
