@@ -80,7 +80,7 @@ def nvidia(run, source_key):
         "measured": f"tokens_per_second_per_chip: {run['result']['tokens_per_s_per_device']}",
         "system": system, **cluster,
         "model": MODELS[model["name"]], "sequence": model["seq_len"], "batch": training["global_batch_seqs"],
-        "precision": "bf16" if (training["precision"] or "").upper() == "BF16" else "fp8", "attention": "flash         # cuDNN fused attention", "dropout": "false",
+        "precision": precision_key(training["precision"]), "attention": "flash         # cuDNN fused attention", "dropout": "false",
         "plan": {"tensor": tensor, **({"context": training["cp"]} if (training["cp"] or 1) > 1 else {}),
                  **({"expert": training["ep"]} if (training["ep"] or 1) > 1 else {}),
                  "pipeline": training["pp"] or 1, "data": training["dp"], "virtual_stages": training["vp"] or 1,
@@ -89,7 +89,7 @@ def nvidia(run, source_key):
         "assumptions": [
             "recompute none, sequence parallelism with tensor parallelism, distributed optimizer, tensor-parallel communication overlap: the performance recipes' defaults (the table does not list them)",
         ] + (["the table does not say how the GPUs sit in 72-GPU racks: taken as racks of 64 (16 trays of 4)"] if key in ("GB200", "GB300") and count > 72 else [])
-          + (["MXFP8 (block-scaled FP8) taken as FP8 at the FP8 rate, with the same casts"] if "MX" in (training["precision"] or "") else [])
+          + (["FP8 with current (per-tensor) scaling: ClusterTwin's fp8"] if "CS" in (training["precision"] or "") else [])
           + (["the table's forced-balanced routing: the model's routing skew 1 (the statistical spread of balanced routing remains, 1-3% here)"] if (training["ep"] or 1) > 1 else []),
     }
 
@@ -205,6 +205,16 @@ NEMO_2407 = {"nemo2407-h100-gpt3-175b-128gpu", "nemo2407-h100-gpt3-175b-512gpu",
              "nemo2407-h100-llama3-8b-8gpu", "nemo2407-h100-llama3-70b-64gpu"}
 
 
+def precision_key(published):
+    """The scenario precision of a published one: BF16, FP8 with per-tensor scaling (delayed or current), MXFP8, NVFP4."""
+    text = (published or "").upper()
+    if "NVFP4" in text:
+        return "nvfp4"
+    if "MX" in text:
+        return "mxfp8"
+    return "bf16" if text.startswith("BF16") else "fp8"
+
+
 def pipeline_holds(layers, pipeline, virtual):
     """ClusterTwin's PipelineLayers: as even as possible, the first and last stages one layer fewer where the layers do
     not divide (Megatron recipes that count the embedding and the loss as layers); the chunks divide the heaviest rank."""
@@ -230,8 +240,6 @@ def convert(run):
         return None, "multi-head latent attention and multi-token prediction (DeepSeek-V3): not modelled yet"
     if model["moe_experts"] and model["name"] not in MODELS:
         return None, f"mixture-of-experts model {model['name']} not in the catalogue yet"
-    if "NVFP4" in (training["precision"] or ""):
-        return None, "NVFP4 training (issue: MoE, context parallelism and low precision)"
     pipeline, virtual = training["pp"] or 1, training["vp"] or 1
     if model["layers"] and not pipeline_holds(model["layers"], pipeline, virtual):
         return None, f"uneven pipeline split: {model['layers']} layers over {pipeline} stages of {virtual} chunks, beyond one layer fewer on the first and last stage"
@@ -261,9 +269,16 @@ MOE_NOT_FITTED = ("mixture of experts: validated, not fitted, until the model co
                   "recipes use; fitted now, it would pull the family's dense levels toward its error")
 
 
+NVFP4_NOT_FITTED = ("NVFP4 training: validated, not fitted, until the model follows the NVFP4 recipe, which keeps part of the "
+                    "multiplies (the last layers, weight gradients) at higher precision and adds random Hadamard transforms; costed "
+                    "as every multiply at the FP4 rate it would pull the family's levels toward its error")
+
+
 def write(run, case):
     if run["model"].get("moe_experts"):
         case = {**case, "not_fitted": MOE_NOT_FITTED}
+    elif "NVFP4" in (run["training"]["precision"] or "").upper():
+        case = {**case, "not_fitted": NVFP4_NOT_FITTED}
     system, fabric = case["system"]
     cluster = [f"    system: {system}"]
     if "chips" in case and "systems" not in case:

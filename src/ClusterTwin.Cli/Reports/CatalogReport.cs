@@ -65,6 +65,11 @@ public static class CatalogReport
                 AddFigure(table, catalog, $"peak {precision.Key()} (dense)", rate, rate.Value.ToString());
             }
 
+            if (!chip.ScaledFormats.IsEmpty)
+            {
+                table.AddRow("hardware-scaled formats", Markup.Escape(string.Join(", ", chip.ScaledFormats)), "published", Markup.Escape(chip.ScaledFormatsSource ?? string.Empty));
+            }
+
             AddFigure(table, catalog, "HBM capacity", chip.MemoryCapacity, chip.MemoryCapacity.Value.ToString());
             AddFigure(table, catalog, "HBM bandwidth", chip.MemoryBandwidth, chip.MemoryBandwidth.Value.ToString());
             AddOptional(table, catalog, "on-chip memory", chip.OnChipMemory);

@@ -77,15 +77,15 @@ public static class ValidationReport
         var fitted = ValidationGroup.Of("fitted", [.. summary.Outcomes.Where(outcome => outcome.Case.Fitted)]);
         if (fitted.Count < overall.Count)
         {
-            page.AppendLine(CultureInfo.InvariantCulture, $"**The {fitted.Count} cases calibration may fit (all but the mixture-of-experts runs): mean absolute error {fitted.MeanAbsoluteErrorPercent:0.0}%, worst {fitted.MaximumAbsoluteErrorPercent:0.0}%; held out: mean {fitted.HeldOutMeanAbsoluteErrorPercent:0.0}%, worst {fitted.HeldOutMaximumAbsoluteErrorPercent:0.0}%.**");
+            page.AppendLine(CultureInfo.InvariantCulture, $"**The {fitted.Count} cases calibration may fit (the others are marked not fitted): mean absolute error {fitted.MeanAbsoluteErrorPercent:0.0}%, worst {fitted.MaximumAbsoluteErrorPercent:0.0}%; held out: mean {fitted.HeldOutMeanAbsoluteErrorPercent:0.0}%, worst {fitted.HeldOutMaximumAbsoluteErrorPercent:0.0}%.**");
         }
 
         page.AppendLine();
         page.AppendLine("The held-out prediction refits the chip family's levels without the case's source (families with two sources or");
         page.AppendLine("more) or without the case itself (families with one source); a family with one case has none. A case marked");
         page.AppendLine("*over memory* is one the model predicts does not fit: runs at the edge of memory often slow down. A case marked");
-        page.AppendLine("*not fitted* is validated but kept out of calibration, with the reason in its file (mixture-of-experts runs, until the");
-        page.AppendLine("model covers their expert layers' overheads); its held-out error is its error.");
+        page.AppendLine("*not fitted* is validated but kept out of calibration, with the reason in its file (mixture-of-experts and NVFP4");
+        page.AppendLine("runs, until the model covers their overheads); its held-out error is its error.");
         page.AppendLine();
         AppendGroups(page, "By chip family", "family", summary.ByFamily);
         AppendGroups(page, "By source", "source", summary.BySource);

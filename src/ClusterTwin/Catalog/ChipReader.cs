@@ -13,7 +13,7 @@ internal static class ChipReader
     public static Chip? Read(YamlReader reader, ISet<string> sources)
     {
         var root = reader.Root;
-        reader.CheckKeys(root!, string.Empty, "id", "name", "vendor", "family", "status", "peak_rates", "memory", "on_chip_memory", "scale_up", "scale_out", "power", "note");
+        reader.CheckKeys(root!, string.Empty, "id", "name", "vendor", "family", "status", "peak_rates", "memory", "on_chip_memory", "scale_up", "scale_out", "power", "note", "scaled_formats");
         var id = reader.String(root, "id", string.Empty);
         var name = reader.String(root, "name", string.Empty);
         var vendor = reader.String(root, "vendor", string.Empty);
@@ -66,6 +66,7 @@ internal static class ChipReader
             return null;
         }
 
+        var (scaledFormats, scaledSource) = ReadScaledFormats(reader, reader.Mapping(root, "scaled_formats", string.Empty, required: false), sources);
         return new Chip
         {
             Id = id,
@@ -74,6 +75,8 @@ internal static class ChipReader
             Family = family,
             Status = status.Value,
             PeakRates = rates.ToImmutable(),
+            ScaledFormats = scaledFormats,
+            ScaledFormatsSource = scaledSource,
             MemoryCapacity = capacity,
             MemoryBandwidth = bandwidth,
             OnChipMemory = onChip,
@@ -116,4 +119,43 @@ internal static class ChipReader
         var direction = reader.Enumeration(figure, "direction", field, Directions, required: !isAlternative) ?? (isAlternative ? LinkDirection.Unstated : null);
         return value is { } stated && direction is { } way ? new LinkBandwidth(stated, way) : null;
     };
+
+    /// <summary>The <c>scaled_formats</c> block: <c>{formats: [mxfp8, mxfp4, nvfp4], source: S1}</c>.</summary>
+    private static (System.Collections.Immutable.ImmutableArray<string> Formats, string? Source) ReadScaledFormats(YamlReader reader, YamlMappingNode? map, ISet<string> sources)
+    {
+        if (map is null)
+        {
+            return ([], null);
+        }
+
+        reader.CheckKeys(map, "scaled_formats", "formats", "source", "note");
+        var source = reader.String(map, "source", "scaled_formats");
+        if (source is not null && !sources.Contains(source))
+        {
+            reader.Error(YamlReader.Child(map, "source"), "scaled_formats.source", $"unknown source '{source}' (expected an id from catalog/sources/)");
+        }
+
+        var formats = new List<string>();
+        if (YamlReader.Child(map, "formats") is YamlSequenceNode list)
+        {
+            foreach (var item in list)
+            {
+                var key = YamlReader.Scalar(item) ?? string.Empty;
+                if (NumberFormat.All.TryGetValue(key, out var format) && format.NeedsHardwareScaling)
+                {
+                    formats.Add(key);
+                }
+                else
+                {
+                    reader.Error(item, "scaled_formats.formats", $"'{key}' is not a hardware-scaled format (expected one of: {string.Join(", ", NumberFormat.All.Values.Where(value => value.NeedsHardwareScaling).Select(value => value.Key))})");
+                }
+            }
+        }
+        else
+        {
+            reader.Error(map, "scaled_formats.formats", "missing (expected a list such as [mxfp8, mxfp4])");
+        }
+
+        return ([.. formats], source);
+    }
 }

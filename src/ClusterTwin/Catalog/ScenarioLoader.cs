@@ -13,12 +13,6 @@ namespace ClusterTwin.Catalog;
 /// </summary>
 public static partial class ScenarioLoader
 {
-    private static readonly Dictionary<string, Precision> TrainingPrecisions = new()
-    {
-        ["bf16"] = Precision.Bf16,
-        ["fp16"] = Precision.Bf16,
-        ["fp8"] = Precision.Fp8,
-    };
 
     private static readonly Dictionary<string, AttentionKernel> Kernels = new() { ["flash"] = AttentionKernel.Flash, ["standard"] = AttentionKernel.Standard };
 
@@ -242,10 +236,10 @@ public static partial class ScenarioLoader
         var sequence = reader.Integer(map, "sequence_length", path, 1, 100_000_000);
         var batch = reader.Integer(map, "global_batch", path, 1, int.MaxValue);
         var tokens = reader.Number(map, "tokens", path, 1, 1e18, required: false);
-        var precision = reader.Enumeration(map, "precision", path, TrainingPrecisions, required: false) ?? Precision.Bf16;
+        var format = reader.Choice(map, "precision", path, NumberFormat.All, required: false) ?? NumberFormat.Bf16;
         var attention = reader.Enumeration(map, "attention", path, Kernels, required: false) ?? AttentionKernel.Flash;
         var dropout = reader.Boolean(map, "dropout", path) ?? false;
-        return sequence is null || batch is null ? null : new TrainingJob(sequence.Value, batch.Value, tokens, precision, attention, dropout);
+        return sequence is null || batch is null ? null : new TrainingJob(sequence.Value, batch.Value, tokens, format.Precision, attention, dropout) { Format = format };
     }
 
     private static ParallelPlan? ReadPlan(YamlReader reader, YamlMappingNode? map, string path, Cluster? cluster)

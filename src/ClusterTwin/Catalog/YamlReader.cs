@@ -185,21 +185,31 @@ internal sealed class YamlReader
     }
 
     public TEnum? Enumeration<TEnum>(YamlMappingNode? map, string key, string path, IReadOnlyDictionary<string, TEnum> names, bool required = true)
-        where TEnum : struct
+        where TEnum : struct =>
+        Named(map, key, path, names, required, out var value) ? value : null;
+
+    /// <summary>A value chosen by name from <paramref name="names"/> (records as well as enums), or null with a diagnostic naming the choices.</summary>
+    public TValue? Choice<TValue>(YamlMappingNode? map, string key, string path, IReadOnlyDictionary<string, TValue> names, bool required = true)
+        where TValue : class =>
+        Named(map, key, path, names, required, out var value) ? value : null;
+
+    private bool Named<TValue>(YamlMappingNode? map, string key, string path, IReadOnlyDictionary<string, TValue> names, bool required, out TValue value)
     {
+        value = default!;
         var text = String(map, key, path, required);
         if (text is null)
         {
-            return null;
+            return false;
         }
 
-        if (names.TryGetValue(text.Trim(), out var value))
+        if (names.TryGetValue(text.Trim(), out var found))
         {
-            return value;
+            value = found;
+            return true;
         }
 
         Error(Child(map, key), Join(path, key), $"'{text}' is not one of: {string.Join(", ", names.Keys)}");
-        return null;
+        return false;
     }
 
     public T? Quantity<T>(YamlNode? node, string field)

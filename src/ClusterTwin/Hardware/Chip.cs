@@ -55,6 +55,19 @@ public sealed record Chip
     /// <summary>Thermal design power.</summary>
     public Figure<Power>? ThermalDesignPower { get; init; }
 
+    /// <summary>The hardware-scaled formats the tensor cores run (<c>mxfp8</c>, <c>mxfp4</c>, <c>nvfp4</c>), with their source.</summary>
+    public ImmutableArray<string> ScaledFormats { get; init; } = [];
+
+    /// <summary>The source of <see cref="ScaledFormats"/>.</summary>
+    public string? ScaledFormatsSource { get; init; }
+
+    /// <summary>Whether the chip can train in <paramref name="format"/>: it has the rate, and the scaling where the hardware must do it.</summary>
+    public bool Supports(NumberFormat format)
+    {
+        ArgumentNullException.ThrowIfNull(format);
+        return PeakRate(format.Precision) is not null && (!format.NeedsHardwareScaling || ScaledFormats.Contains(format.Key));
+    }
+
     /// <summary>The peak rate for a precision, if the chip supports it and it is published.</summary>
     public FlopRate? PeakRate(Precision precision) => PeakRates.TryGetValue(precision, out var figure) ? figure.Value : null;
 

@@ -128,6 +128,11 @@ public static class PlanChecks
         {
             problems.Add($"{cluster.Chip.Name} has no published {job.Precision.Key()} rate (it supports {string.Join(", ", cluster.Chip.PeakRates.Keys.Select(p => p.Key()))})");
         }
+        else if (!cluster.Chip.Supports(job.Format))
+        {
+            var scaled = cluster.Chip.ScaledFormats.IsEmpty ? "none" : string.Join(", ", cluster.Chip.ScaledFormats);
+            problems.Add($"{cluster.Chip.Name} does not run {job.Format.Key} in hardware (its tensor cores scale: {scaled}); per-tensor fp8 or block-wise fp8-block run on any chip with an FP8 rate");
+        }
 
         if (cluster.ChipCount > cluster.Fabric.MaximumEndpoints && cluster.SystemCount > 1)
         {

@@ -21,6 +21,32 @@ public enum AttentionKernel
 /// <param name="Dropout">Whether dropout layers run (their masks cost memory and traffic).</param>
 public sealed record TrainingJob(int SequenceLength, int GlobalBatchSize, double? TokensToTrain, Precision Precision, AttentionKernel Attention, bool Dropout = false)
 {
+    private readonly NumberFormat? format;
+
+    /// <summary>
+    /// The matrix multiplies' number format, scales included: by default BF16, or per-tensor-scaled FP8 for
+    /// <see cref="Precision.Fp8"/> and NVFP4 for <see cref="Precision.Fp4"/>. Setting it sets <see cref="Precision"/> too;
+    /// a format whose precision a later <c>with { Precision = ... }</c> changed gives way to that precision's default.
+    /// </summary>
+    public NumberFormat Format
+    {
+        get => format is { } set && set.Precision == Precision ? set : Precision switch
+        {
+            Precision.Fp8 => NumberFormat.All["fp8"],
+            Precision.Fp4 => NumberFormat.All["nvfp4"],
+            _ => NumberFormat.Bf16,
+        };
+        init
+        {
+            ArgumentNullException.ThrowIfNull(value);
+            format = value;
+            Precision = value.Precision;
+        }
+    }
+
+    /// <summary>Bytes per element of a matrix operand in the job's format, scales included.</summary>
+    public double MatrixBytesPerElement => Format.BytesPerElement;
+
     /// <summary>Tokens per optimizer step.</summary>
     public double TokensPerStep => (double)SequenceLength * GlobalBatchSize;
 }

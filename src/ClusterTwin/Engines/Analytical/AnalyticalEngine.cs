@@ -316,7 +316,7 @@ public static class AnalyticalEngine
         }
 
         var reduceScatter = collectives.Time(CollectiveKind.ReduceScatter, dataGroup, gradientBytes);
-        var allGather = collectives.Time(CollectiveKind.AllGather, dataGroup, Bytes.FromCount(parametersPerChip * Math.Min(2, job.Precision.BytesPerElement())));
+        var allGather = collectives.Time(CollectiveKind.AllGather, dataGroup, Bytes.FromCount(parametersPerChip * Math.Min(2, job.MatrixBytesPerElement)));
         return plan.ZeroStage switch
         {
             1 => Exposed(reduceScatter, backwardWindow, parametersPerChip) + Exposed(allGather, forwardWindow, parametersPerChip),

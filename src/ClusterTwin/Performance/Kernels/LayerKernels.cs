@@ -140,7 +140,7 @@ public static class LayerKernels
         return
         [
             Elementwise("final norm", tokens * model.HiddenSize * bytes * 2 / (plan.SequenceParallelism ? plan.TensorParallelism : 1)),
-            Matmul("output head", tokens, model.HiddenSize, vocabulary, job.Precision.BytesPerElement()),
+            Matmul("output head", tokens, model.HiddenSize, vocabulary, job.MatrixBytesPerElement),
             Elementwise("cross-entropy loss", tokens * vocabulary * (bytes + 4) * 2),
         ];
     }
@@ -167,10 +167,10 @@ public static class LayerKernels
     /// </summary>
     private static void AddMatmul(List<Kernel> kernels, string name, double rows, double inner, double columns, TrainingJob job, int repeats = 1)
     {
-        var elementBytes = job.Precision.BytesPerElement();
+        var elementBytes = job.MatrixBytesPerElement;
         if (elementBytes < 2)
         {
-            kernels.Add(Elementwise($"{name}: FP8 cast", rows * inner * (2 + elementBytes) * repeats));
+            kernels.Add(Elementwise($"{name}: {job.Format.Key} cast", rows * inner * (2 + elementBytes) * repeats));
         }
 
         kernels.Add(Matmul(name, rows, inner, columns, elementBytes) with { Repeats = repeats });

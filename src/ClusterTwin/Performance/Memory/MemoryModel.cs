@@ -145,7 +145,7 @@ public static class MemoryModel
     {
         double data = plan.ShardingDegree;
         double expertData = plan.ShardingGroup > 0 ? 1 : plan.ExpertReplicas;
-        var weightBytes = job.Precision.BytesPerElement() < 2 ? job.Precision.BytesPerElement() : 2;
+        var weightBytes = Math.Min(2, job.MatrixBytesPerElement);
         double Sharded(double bytesPerParameter, int fromStage) =>
             (parameters * bytesPerParameter / (plan.ZeroStage >= fromStage ? data : 1)) + (expertParameters * bytesPerParameter / (plan.ZeroStage >= fromStage ? expertData : 1));
         var weights = Sharded(weightBytes, 3);
