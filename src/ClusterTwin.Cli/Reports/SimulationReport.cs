@@ -15,7 +15,7 @@ public static class SimulationReport
         var plan = scenario.Plan;
         console.Write(new Rule($"[bold]{Markup.Escape(scenario.Name)}[/]").LeftJustified());
         console.MarkupLineInterpolated($"Cluster: {cluster.SystemCount:N0} x {cluster.System.Name} = [bold]{cluster.ChipCount:N0}[/] {cluster.Chip.Name} on {cluster.Fabric.Name}");
-        console.MarkupLineInterpolated($"Model:   {scenario.Model.Name} ({Format.Number(scenario.Model.Parameters)} parameters), sequence {scenario.Job.SequenceLength:N0}, global batch {scenario.Job.GlobalBatchSize:N0}, {scenario.Job.Precision.ToString().ToUpperInvariant()}");
+        console.MarkupLineInterpolated($"Model:   {scenario.Model.Name} ({Format.Number(scenario.Model.Parameters)} parameters), sequence {scenario.Job.SequenceLength:N0}, global batch {scenario.Job.GlobalBatchSize:N0}, {scenario.Job.Format.Key.ToUpperInvariant()}");
         console.MarkupLineInterpolated($"Plan:    TP {plan.TensorParallelism}{(plan.ContextParallelism > 1 ? $" x CP {plan.ContextParallelism}" : string.Empty)}{(plan.ExpertParallelism > 1 ? $" (EP {plan.ExpertParallelism})" : string.Empty)} x PP {plan.PipelineParallelism} (virtual {plan.VirtualStages}) x DP {plan.DataParallelism:N0}, micro-batch {plan.MicroBatchSize}, sequence parallel {(plan.SequenceParallelism ? "on" : "off")}, recompute {plan.Recompute.ToString().ToLowerInvariant()}, ZeRO {plan.ZeroStage}, ranks ordered {ClusterTwin.Parallelism.RankOrderKeys.Key(plan.Order)}");
         console.WriteLine();
 

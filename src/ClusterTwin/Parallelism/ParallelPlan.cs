@@ -66,6 +66,12 @@ public sealed record ParallelPlan(
     /// <summary>Ranks that hold the same routed experts (expert data parallelism): the stage's ranks over the expert-parallel degree.</summary>
     public long ExpertReplicas => StageRanks / Math.Max(1, ExpertParallelism);
 
+    /// <summary>
+    /// Expert replicas the routed experts' ZeRO state is sharded over: all of them, or under hybrid sharding the same
+    /// share of them as the sharding group is of the gradient replicas.
+    /// </summary>
+    public int ExpertShardingDegree => (int)Math.Max(1, ShardingGroup > 0 ? ExpertReplicas * ShardingGroup / GradientReplicas : ExpertReplicas);
+
     /// <summary>Ranks that hold the same parameters and reduce their gradients together: data times context parallelism.</summary>
     public int GradientReplicas => DataParallelism * ContextParallelism;
 

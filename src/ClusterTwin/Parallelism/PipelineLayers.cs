@@ -40,6 +40,13 @@ public readonly record struct PipelineLayers(int First, int Middle, int Last)
     /// </summary>
     public bool Holds(int virtualStages) => Places && virtualStages >= 1 && Heaviest % virtualStages == 0 && Math.Min(First, Last) >= virtualStages;
 
+    /// <summary>
+    /// The first layer of the middle rank <paramref name="rank"/> (1 to <paramref name="pipeline"/> - 2), in model order
+    /// (without interleaving: with virtual stages a rank's chunks are spread over the model, and the leading layers
+    /// still fall on the first ranks).
+    /// </summary>
+    public int MiddleStart(int rank, int pipeline) => First + ((Math.Clamp(rank, 1, Math.Max(1, pipeline - 2)) - 1) * Middle);
+
     /// <summary>The placement in words: "7, 8, ..., 8, 7 layers per rank".</summary>
     public string Describe(int pipeline) => pipeline switch
     {

@@ -22,17 +22,29 @@ public enum RankOrder
 public readonly record struct RankStrides(long Tensor, long Data, long Pipeline, long Context)
 {
     /// <summary>
-    /// The stride that places a gradient-reduction group (data times context ranks) like the real one: with the
-    /// context ranks next to the tensor ranks, the group holds as many members per system as a strided group of
-    /// <c>Data / context</c> does. Exact in tensor-data-pipeline order, where the two dimensions are adjacent.
+    /// The stride that places a gradient-reduction group (data times context ranks) like the real one. Without data
+    /// parallelism it is the context group itself. Otherwise the context ranks sit next to the tensor ranks and the
+    /// data ranks <see cref="Data"/> apart, and a strided group of <c>Data / context</c> holds as many members per
+    /// system as the real one: exact in tensor-data-pipeline order, where the two dimensions are adjacent, and in the
+    /// other order wherever a system holds whole blocks of tensor x context x pipeline ranks.
     /// </summary>
-    public long Gradient(ParallelPlan plan) => Data / plan.ContextParallelism;
+    public long Gradient(ParallelPlan plan)
+    {
+        ArgumentNullException.ThrowIfNull(plan);
+        return plan.DataParallelism == 1 ? Context : Data / plan.ContextParallelism;
+    }
 
     /// <summary>
-    /// The stride that places an expert-parallel group (consecutive ranks of a pipeline stage, tensor first) like the
-    /// real one, by the same reasoning: <c>Data / (tensor x context)</c>; 1 in tensor-data-pipeline order.
+    /// The stride that places an expert-parallel group (consecutive ranks of a pipeline stage, tensor first): 1 while it
+    /// fits in a block of tensor x context ranks, which are adjacent in either order; beyond, by the reasoning of
+    /// <see cref="Gradient"/>, <c>Data / (tensor x context)</c> (1 in tensor-data-pipeline order).
     /// </summary>
-    public long Expert(ParallelPlan plan) => Data / ((long)plan.TensorParallelism * plan.ContextParallelism);
+    public long Expert(ParallelPlan plan)
+    {
+        ArgumentNullException.ThrowIfNull(plan);
+        var block = (long)plan.TensorParallelism * plan.ContextParallelism;
+        return plan.ExpertParallelism <= block ? 1 : Data / block;
+    }
 
     /// <summary>The strides a plan's order gives.</summary>
     public static RankStrides Of(ParallelPlan plan)

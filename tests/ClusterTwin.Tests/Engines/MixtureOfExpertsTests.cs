@@ -73,4 +73,50 @@ public class MixtureOfExpertsTests
         var fp8 = AnalyticalEngine.SimulateStep(scenario with { Job = scenario.Job with { Precision = ClusterTwin.Hardware.Precision.Fp8 } });
         Within.Relative(bf16.Memory!.Weights.Count / 2, fp8.Memory!.Weights.Count, 1e-12);
     }
+
+    [Fact]
+    public void RoutingSkew_WithoutExpertParallelism_ChangesNothing()
+    {
+        var scenario = Qwen(1);
+        var skewed = scenario with { Model = scenario.Model with { MixtureOfExperts = scenario.Model.MixtureOfExperts! with { RoutingSkew = 2 } } };
+        Assert.Equal(AnalyticalEngine.SimulateStep(scenario).StepTime, AnalyticalEngine.SimulateStep(skewed).StepTime);
+    }
+
+    [Fact]
+    public void RoutingSkew_SlowsTheStep_ButNotTheWorkExecuted()
+    {
+        var scenario = Qwen(8);
+        var skewed = scenario with { Model = scenario.Model with { MixtureOfExperts = scenario.Model.MixtureOfExperts! with { RoutingSkew = 2 } } };
+        var (even, uneven) = (AnalyticalEngine.SimulateStep(scenario), AnalyticalEngine.SimulateStep(skewed));
+        Assert.True(uneven.StepTime > even.StepTime);
+        Assert.Equal(even.HardwareFlopsPerStep, uneven.HardwareFlopsPerStep);
+    }
+
+    [Fact]
+    public void ExpertGroupInsideTheTensorGroup_CostsTheSameInEitherRankOrder()
+    {
+        // TP 8 and EP 8 on one stage: the expert group is the tensor group, inside one system, whatever the order.
+        var scenario = Qwen(8) with { Plan = Qwen(8).Plan with { TensorParallelism = 8, DataParallelism = 4, PipelineParallelism = 8, ExpertParallelism = 8 } };
+        var pipelineInside = scenario with { Plan = scenario.Plan with { Order = ClusterTwin.Parallelism.RankOrder.TensorPipelineData } };
+        Assert.Equal(AnalyticalEngine.SimulateStep(scenario).Breakdown!.ExpertParallelCommunication, AnalyticalEngine.SimulateStep(pipelineInside).Breakdown!.ExpertParallelCommunication);
+    }
+
+    [Fact]
+    public void LeadingDenseLayers_ThatReachTheSecondStage_DoNotHideTheHeavierLaterStages()
+    {
+        // More leading dense layers (cheaper than expert layers here) can only lower the slowest stage if every stage
+        // gains them; the last middle stage keeps its expert layers, so the step does not drop below it.
+        var scenario = Qwen(8) with { Plan = Qwen(8).Plan with { PipelineParallelism = 8, VirtualStages = 1 } };
+        double Step(int dense) => AnalyticalEngine.SimulateStep(scenario with { Model = scenario.Model with { FeedForwardSize = 1024, MixtureOfExperts = scenario.Model.MixtureOfExperts! with { DenseLayers = dense } } }).StepTime.Seconds;
+        Assert.Equal(Step(13), Step(20), 9);
+    }
+
+    [Fact]
+    public void HybridSharding_StillShardsTheExperts()
+    {
+        var scenario = Qwen(8);
+        var full = AnalyticalEngine.SimulateStep(scenario);
+        var hybrid = AnalyticalEngine.SimulateStep(scenario with { Plan = scenario.Plan with { ShardingGroup = scenario.Plan.GradientReplicas } });
+        Assert.Equal(full.Memory!.OptimizerState, hybrid.Memory!.OptimizerState);
+    }
 }

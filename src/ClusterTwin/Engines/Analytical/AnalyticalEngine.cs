@@ -66,8 +66,8 @@ public static class AnalyticalEngine
         var pipelineGroup = GroupPlacement.PlaceNeighbours(cluster, plan.PipelineParallelism, strides.Pipeline);
         var contextGroup = GroupPlacement.PlaceNeighbours(cluster, plan.ContextParallelism, strides.Context);
         var expertGroup = GroupPlacement.Place(cluster, plan.ExpertParallelism, strides.Expert(plan));
-        var expertSharding = plan.ZeroStage >= 1 && plan.ShardingGroup == 0 ? (int)plan.ExpertReplicas : 1;
-        var expertDataGroup = GroupPlacement.Place(cluster, (int)plan.ExpertReplicas, strides.Expert(plan) * plan.ExpertParallelism);
+        var expertSharding = plan.ZeroStage >= 1 ? plan.ExpertShardingDegree : 1;
+        var expertDataGroup = GroupPlacement.Place(cluster, plan.ExpertShardingDegree, strides.Expert(plan) * plan.ExpertParallelism);
 
         var pipeline = plan.PipelineParallelism;
         var microBatches = job.GlobalBatchSize / (double)(plan.DataParallelism * plan.MicroBatchSize);
@@ -98,9 +98,16 @@ public static class AnalyticalEngine
             return (layer * dense) + (expertLayer * (count - dense));
         }
 
+        // The work the cluster executes: the busiest chip sets the time, but the average chip's experts do the work.
+        var averageExpertWork = model.ExpertLayerCount > 0
+            ? LayerCost(LayerKernels.Forward(model, job, plan, expertLayer: true, averageLoad: true), kernels, plan, tensorPass, contextSend, dispatch).HardwareWork
+            : layer.HardwareWork;
+
         var first = Layers(0, stages.First) + embedding;
         var last = Layers(model.Layers - stages.Last, stages.Last) + head;
-        var middle = Layers(stages.First, stages.Middle);
+        // Middle ranks differ only in how many of the leading dense layers reach them: the second rank has the most,
+        // the last middle rank the fewest; the cost is linear in that count, so one of the two is the slowest.
+        var middle = Slowest(Layers(stages.First, stages.Middle), Layers(stages.MiddleStart(pipeline - 2, pipeline), stages.Middle), default);
         var slowest = pipeline == 1 ? first + head : Slowest(first, pipeline > 2 ? middle : first, last);
 
         // Pipeline: each micro-batch crosses every chunk boundary forward and backward; Megatron's scatter-gather
@@ -117,7 +124,7 @@ public static class AnalyticalEngine
         var expertParametersPerChip = stageParameters.HeaviestExperts;
         var dataParallel = DataParallelExposed(plan, job, collectives, dataGroup, parametersPerChip, plan.ShardingDegree, slowest, microBatches) +
                            ReplicaReduction(plan, collectives, replicaGroup, parametersPerChip, slowest) +
-                           DataParallelExposed(plan, job, collectives, expertDataGroup, expertParametersPerChip, (int)plan.ExpertReplicas, slowest, microBatches);
+                           DataParallelExposed(plan, job, collectives, expertDataGroup, expertParametersPerChip, plan.ExpertShardingDegree, slowest, microBatches);
         var optimizerParameters = (parametersPerChip / (plan.ZeroStage >= 1 ? plan.ShardingDegree : 1)) + (expertParametersPerChip / expertSharding);
         var optimizerTraffic = Bytes.FromCount(optimizerParameters * OptimizerTrafficPerParameter);
         var optimizer = kernels.Time(KernelKind.Memory, Flops.Zero, optimizerTraffic);
@@ -133,7 +140,8 @@ public static class AnalyticalEngine
             ContextParallelCommunication: slowest.ContextCommunication * microBatches,
             ExpertParallelCommunication: slowest.ExpertCommunication * microBatches);
 
-        var hardwareWork = (Layers(0, model.Layers).HardwareWork + embedding.HardwareWork + head.HardwareWork) * (microBatches * plan.DataParallelism * plan.TensorParallelism * plan.ContextParallelism);
+        var layersWork = (layer.HardwareWork * model.DenseLayerCount) + (averageExpertWork * model.ExpertLayerCount);
+        var hardwareWork = (layersWork + embedding.HardwareWork + head.HardwareWork) * (microBatches * plan.DataParallelism * plan.TensorParallelism * plan.ContextParallelism);
         var memory = MemoryModel.PerChip(model, job, plan);
         var capacity = cluster.Chip.MemoryCapacity.Value;
         var warnings = tensorGroup.Aligned && dataGroup.Aligned && replicaGroup.Aligned && pipelineGroup.Aligned && contextGroup.Aligned && expertGroup.Aligned

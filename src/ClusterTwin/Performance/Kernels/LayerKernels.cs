@@ -19,8 +19,12 @@ namespace ClusterTwin.Performance.Kernels;
 /// </remarks>
 public static class LayerKernels
 {
-    /// <summary>Builds the forward kernels of one layer: a dense one, or with <paramref name="expertLayer"/> a mixture of experts.</summary>
-    public static Kernel[] Forward(ModelArchitecture model, TrainingJob job, ParallelPlan plan, bool expertLayer = false)
+    /// <summary>
+    /// Builds the forward kernels of one layer: a dense one, or with <paramref name="expertLayer"/> a mixture of experts,
+    /// on the busiest chip (the one the step waits for), or with <paramref name="averageLoad"/> on an average chip (for
+    /// the work the cluster executes).
+    /// </summary>
+    public static Kernel[] Forward(ModelArchitecture model, TrainingJob job, ParallelPlan plan, bool expertLayer = false, bool averageLoad = false)
     {
         double tensor = plan.TensorParallelism;
         double context = plan.ContextParallelism;
@@ -67,7 +71,7 @@ public static class LayerKernels
         operators.Add(Elementwise("feed-forward norm", replicated * hidden * bytes * 2));
         if (expertLayer && model.MixtureOfExperts is { } experts)
         {
-            AddExperts(operators, model, experts, job, plan, tokens, bytes);
+            AddExperts(operators, model, experts, job, plan, tokens, bytes, averageLoad ? 1 : LoadImbalance(experts, job, plan));
         }
         else
         {
@@ -89,10 +93,17 @@ public static class LayerKernels
     /// How much more than the average the busiest chip's experts receive: the model's routing skew times the spread of
     /// balanced random routing, whose token-expert assignments on a chip are binomial with mean <c>n = tokens x k</c>;
     /// the largest of <c>e</c> chips' loads lies about <c>sqrt(2 ln e / n)</c> above the mean (the Gaussian maximum).
+    /// Without expert parallelism every chip holds every expert: no chip is busier than another.
     /// </summary>
     public static double LoadImbalance(ExpertLayers experts, TrainingJob job, ParallelPlan plan)
     {
         ArgumentNullException.ThrowIfNull(experts);
+        ArgumentNullException.ThrowIfNull(plan);
+        if (plan.ExpertParallelism <= 1)
+        {
+            return 1;
+        }
+
         var assignments = RoutedTokens(job, plan) * experts.PerToken;
         var spread = plan.ExpertParallelism > 1 ? Math.Sqrt(2 * Math.Log(plan.ExpertParallelism) / Math.Max(assignments, 1)) : 0;
         return experts.RoutingSkew * (1 + spread);
@@ -114,7 +125,7 @@ public static class LayerKernels
     /// experts, split by tensor parallelism like a dense block. The all-to-all that moves the tokens is a collective,
     /// costed by the engine.
     /// </summary>
-    private static void AddExperts(List<Kernel> operators, ModelArchitecture model, ExpertLayers experts, TrainingJob job, ParallelPlan plan, double tokens, double bytes)
+    private static void AddExperts(List<Kernel> operators, ModelArchitecture model, ExpertLayers experts, TrainingJob job, ParallelPlan plan, double tokens, double bytes, double imbalance)
     {
         double hidden = model.HiddenSize;
         var routed = RoutedTokens(job, plan);
@@ -122,7 +133,7 @@ public static class LayerKernels
         operators.Add(Elementwise("router softmax and top-k", routed * experts.Routed * 4 * 2));
         operators.Add(Elementwise("token permutation", routed * experts.PerToken * hidden * bytes * 2));
         var localExperts = experts.Routed / plan.ExpertParallelism;
-        var received = routed * experts.PerToken * LoadImbalance(experts, job, plan);
+        var received = routed * experts.PerToken * imbalance;
         AddFeedForward(operators, model, job, "expert", received / localExperts, experts.FeedForwardSize, localExperts);
         operators.Add(Elementwise("token unpermutation", routed * experts.PerToken * hidden * bytes * 2));
         if (experts.Shared > 0)

@@ -65,8 +65,11 @@ public static class MemoryModel
         var heaviest = first.Total >= last.Total ? first : last;
         if (pipeline > 2)
         {
+            // The second rank (most micro-batches in flight of the middle ones) and the last middle rank (fewest leading dense layers).
             var second = Breakdown(weights.Middle, weights.MiddleExperts, Activations(stages.First, stages.Middle, pipeline - 1), model, job, plan);
+            var lastMiddle = Breakdown(weights.Middle, weights.MiddleExperts, Activations(stages.MiddleStart(pipeline - 2, pipeline), stages.Middle, 2), model, job, plan);
             heaviest = second.Total > heaviest.Total ? second : heaviest;
+            heaviest = lastMiddle.Total > heaviest.Total ? lastMiddle : heaviest;
         }
 
         return heaviest;
@@ -144,7 +147,7 @@ public static class MemoryModel
     private static MemoryBreakdown Breakdown(double parameters, double expertParameters, double activations, ModelArchitecture model, TrainingJob job, ParallelPlan plan)
     {
         double data = plan.ShardingDegree;
-        double expertData = plan.ShardingGroup > 0 ? 1 : plan.ExpertReplicas;
+        double expertData = plan.ExpertShardingDegree;
         var weightBytes = Math.Min(2, job.MatrixBytesPerElement);
         double Sharded(double bytesPerParameter, int fromStage) =>
             (parameters * bytesPerParameter / (plan.ZeroStage >= fromStage ? data : 1)) + (expertParameters * bytesPerParameter / (plan.ZeroStage >= fromStage ? expertData : 1));
@@ -178,8 +181,11 @@ public static class MemoryModel
 
         if (plan.ZeroStage >= 3)
         {
-            // Two layers' weights gathered at once: the one computing and the one being prefetched.
-            buffers += 2 * model.ParametersPerLayerPerRank(plan.TensorParallelism) * weightBytes;
+            // Two layers' weights gathered at once: the one computing and the one being prefetched (an expert layer's
+            // attention, router, shared and local routed experts where it is the larger).
+            var gathered = Math.Max(model.DenseLayerCount > 0 ? model.ParametersPerLayerPerRank(plan.TensorParallelism) : 0,
+                model.ExpertLayerCount > 0 ? model.ExpertLayerSharedParametersPerRank(plan.TensorParallelism) + model.ExpertLayerRoutedParametersPerRank(plan.ExpertParallelism) : 0);
+            buffers += 2 * gathered * weightBytes;
         }
 
         return new MemoryBreakdown(Bytes.FromCount(weights), Bytes.FromCount(gradients), Bytes.FromCount(optimizer),

@@ -51,7 +51,14 @@ public readonly record struct StageParameters(double First, double Middle, doubl
         }
 
         var first = Layers(0, stages.First);
-        var middle = pipeline > 2 ? Layers(stages.First, stages.Middle) : first;
+        var middle = first;
+        if (pipeline > 2)
+        {
+            // The second rank holds the most leading dense layers, the last middle rank the fewest: one of the two is the heaviest.
+            var (second, lastMiddle) = (Layers(stages.First, stages.Middle), Layers(stages.MiddleStart(pipeline - 2, pipeline), stages.Middle));
+            middle = second.Shared + second.Routed >= lastMiddle.Shared + lastMiddle.Routed ? second : lastMiddle;
+        }
+
         var last = Layers(model.Layers - stages.Last, stages.Last);
         return new StageParameters(first.Shared + embedding, pipeline > 2 ? middle.Shared : first.Shared + embedding, last.Shared + head,
             first.Routed, middle.Routed, last.Routed);
