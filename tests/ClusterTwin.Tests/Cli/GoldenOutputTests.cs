@@ -34,37 +34,29 @@ public class GoldenOutputTests
     }
 
     [Fact]
-    public void ValidationPage_IsCurrent()
-    {
-        using var folder = new TemporaryFolder();
-        var page = Path.Combine(folder.Path, "validation.md");
-        Assert.Equal(0, CliRunner.Run("validate", "--markdown", page).ExitCode);
-        var committed = Repository.Path("docs", "validation.md");
-        Assert.True(File.ReadAllText(committed).ReplaceLineEndings("\n") == File.ReadAllText(page).ReplaceLineEndings("\n"),
-            "docs/validation.md is stale: regenerate it with ./clustertwin validate --markdown docs/validation.md");
-    }
+    public void ValidationPage_IsCurrent() =>
+        AssertPageIsCurrent("validation.md", "./clustertwin validate --markdown docs/validation.md", "validate", "--markdown");
 
     [Fact]
-    public void LayoutComparisonPage_IsCurrent()
-    {
-        using var folder = new TemporaryFolder();
-        var page = Path.Combine(folder.Path, "layouts-vs-published.md");
-        Assert.Equal(0, CliRunner.Run("compare-layouts", "--markdown", page).ExitCode);
-        var committed = Repository.Path("docs", "layouts-vs-published.md");
-        Assert.True(File.ReadAllText(committed).ReplaceLineEndings("\n") == File.ReadAllText(page).ReplaceLineEndings("\n"),
-            "docs/layouts-vs-published.md is stale: regenerate it with ./clustertwin compare-layouts --markdown docs/layouts-vs-published.md");
-    }
+    public void LayoutComparisonPage_IsCurrent() =>
+        AssertPageIsCurrent("layouts-vs-published.md", "./clustertwin compare-layouts --markdown docs/layouts-vs-published.md", "compare-layouts", "--markdown");
 
     [Fact]
     public void MixtureOfExpertsFabricPage_IsCurrent()
     {
-        using var folder = new TemporaryFolder();
-        var page = Path.Combine(folder.Path, "moe-fabrics.md");
         string[] scenarios = ["qwen3-235b-trn2-ultraserver", "qwen3-235b-trn3-ultraserver", "qwen3-235b-gb200-nvl72"];
-        var outcome = CliRunner.Run(["compare", "--search", .. scenarios.Select(name => Repository.Path("examples", "compare-moe", name + ".yaml")),
-            "--title", "Qwen3-235B-A22B on three scale-up fabrics at 64 chips", "--markdown", page]);
+        AssertPageIsCurrent("moe-fabrics.md", "the command at the top of docs/moe-fabrics.md",
+            ["compare", "--search", .. scenarios.Select(name => Repository.Path("examples", "compare-moe", name + ".yaml")), "--title", "Qwen3-235B-A22B on three scale-up fabrics at 64 chips", "--markdown"]);
+    }
+
+    /// <summary>Runs the command that generates docs/<paramref name="name"/> (its arguments end with the output option) and compares.</summary>
+    private static void AssertPageIsCurrent(string name, string regenerate, params string[] arguments)
+    {
+        using var folder = new TemporaryFolder();
+        var page = Path.Combine(folder.Path, name);
+        var outcome = CliRunner.Run([.. arguments, page]);
         Assert.Equal(0, outcome.ExitCode);
-        Assert.True(File.ReadAllText(Repository.Path("docs", "moe-fabrics.md")).ReplaceLineEndings("\n") == File.ReadAllText(page).ReplaceLineEndings("\n"),
-            "docs/moe-fabrics.md is stale: regenerate it with the command at its top");
+        Assert.True(File.ReadAllText(Repository.Path("docs", name)).ReplaceLineEndings("\n") == File.ReadAllText(page).ReplaceLineEndings("\n"),
+            $"docs/{name} is stale: regenerate it with {regenerate}");
     }
 }
