@@ -50,9 +50,9 @@ public sealed class CompareCommand(IAnsiConsole console) : Command<CompareComman
         var catalog = settings.LoadCatalog();
         var rows = settings.Scenarios.Select(path =>
         {
-            var planning = ScenarioLoader.LoadForPlanning(path, catalog);
             if (settings.Search)
             {
+                var planning = ScenarioLoader.LoadForPlanning(path, catalog);
                 var search = PlanSearch.Run(planning.Scenario, planning.Pins, top: 1);
                 return search.Plans.IsEmpty
                     ? throw new InputException(path, $"no layout both divides and fits: {string.Join("; ", search.Rejections)}")

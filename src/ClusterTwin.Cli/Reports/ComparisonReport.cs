@@ -23,18 +23,7 @@ public static class ComparisonReport
     /// <summary>Writes the comparison as a table.</summary>
     public static void Write(IAnsiConsole console, IReadOnlyList<ComparisonRow> rows)
     {
-        var table = new Table().Border(TableBorder.Rounded).Title("Scenarios side by side");
-        foreach (var header in Headers)
-        {
-            table.AddColumn(header);
-        }
-
-        foreach (var cells in rows.Select(Cells))
-        {
-            table.AddRow(cells.Select(Markup.Escape).ToArray());
-        }
-
-        console.Write(table);
+        console.Write(Tables.Console("Scenarios side by side", Headers, rows.Select(Cells)));
     }
 
     /// <summary>The comparison as a markdown page.</summary>
@@ -48,12 +37,7 @@ public static class ComparisonReport
             ? "Each scenario runs the best layout `clustertwin plan` finds for it (the fields its plan block names pinned)."
             : "Each scenario runs the plan it gives.");
         text.AppendLine();
-        text.AppendLine("| " + string.Join(" | ", Headers) + " |");
-        text.AppendLine("|" + string.Concat(Enumerable.Repeat("---|", Headers.Length)));
-        foreach (var cells in rows.Select(Cells))
-        {
-            text.AppendLine("| " + string.Join(" | ", cells) + " |");
-        }
+        Tables.AppendMarkdown(text, Headers, rows.Select(Cells));
 
         text.AppendLine();
         foreach (var row in rows.Where(row => row.Result.Valid))

@@ -14,18 +14,7 @@ public static class LayoutComparisonReport
     /// <summary>Writes the comparison as a table.</summary>
     public static void Write(IAnsiConsole console, ImmutableArray<PublishedLayoutComparison> comparisons)
     {
-        var table = new Table().Border(TableBorder.Rounded).Title("Best layout found against the published layout");
-        foreach (var header in Headers)
-        {
-            table.AddColumn(header);
-        }
-
-        foreach (var row in Rows(comparisons))
-        {
-            table.AddRow(row.Select(Markup.Escape).ToArray());
-        }
-
-        console.Write(table);
+        console.Write(Tables.Console("Best layout found against the published layout", Headers, Rows(comparisons)));
         console.MarkupLine(Markup.Escape(Summary(comparisons)));
     }
 
@@ -43,22 +32,18 @@ public static class LayoutComparisonReport
         text.AppendLine();
         text.AppendLine("**" + Summary(comparisons) + "**");
         text.AppendLine();
-        text.AppendLine("| source | layouts | inside the search space | best found at least as fast | median faster by |");
-        text.AppendLine("|---|---|---|---|---|");
-        foreach (var source in comparisons.GroupBy(comparison => comparison.Case.SourceKey).OrderBy(group => group.Key, StringComparer.Ordinal))
-        {
-            var faster = Inside(source).Select(comparison => comparison.FasterByPercent!.Value).ToArray();
-            text.AppendLine(string.Create(CultureInfo.InvariantCulture,
-                $"| {source.Key} | {source.Count()} | {faster.Length} | {faster.Count(value => value >= -1e-9)} | {(faster.Length == 0 ? "-" : Median(faster).ToString("0.0", CultureInfo.InvariantCulture) + "%")} |"));
-        }
-
+        Tables.AppendMarkdown(text, ["source", "layouts", "inside the search space", "best found at least as fast", "median faster by"],
+            comparisons.GroupBy(comparison => comparison.Case.SourceKey).OrderBy(group => group.Key, StringComparer.Ordinal).Select(source =>
+            {
+                var faster = Inside(source).Select(comparison => comparison.FasterByPercent!.Value).ToArray();
+                return new[]
+                {
+                    source.Key, Format.Count(source.Count()), Format.Count(faster.Length), Format.Count(faster.Count(value => value >= -1e-9)),
+                    faster.Length == 0 ? "-" : Median(faster).ToString("0.0", CultureInfo.InvariantCulture) + "%",
+                };
+            }));
         text.AppendLine();
-        text.AppendLine("| " + string.Join(" | ", Headers) + " |");
-        text.AppendLine("|" + string.Concat(Enumerable.Repeat("---|", Headers.Length)));
-        foreach (var row in Rows(comparisons))
-        {
-            text.AppendLine("| " + string.Join(" | ", row) + " |");
-        }
+        Tables.AppendMarkdown(text, Headers, Rows(comparisons));
 
         return text.ToString();
     }

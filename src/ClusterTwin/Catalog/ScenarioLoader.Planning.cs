@@ -20,22 +20,11 @@ public static partial class ScenarioLoader
     public static PlanningScenario LoadForPlanning(string path, HardwareCatalog catalog)
     {
         var reader = OpenScenario(path);
-        var root = reader.Root!;
-        reader.CheckKeys(root, string.Empty, "name", "description", "cluster", "model", "training", "plan");
-        var name = reader.String(root, "name", string.Empty, required: false) ?? Path.GetFileNameWithoutExtension(path);
-        var cluster = ReadCluster(reader, reader.Mapping(root, "cluster", string.Empty, required: true), "cluster", catalog);
-        var model = ReadModel(reader, root, "model", catalog);
-        var job = ReadJob(reader, reader.Mapping(root, "training", string.Empty, required: true), "training");
-        var map = reader.Mapping(root, "plan", string.Empty, required: false);
-        var given = map is null ? null : ReadPlan(reader, map, "plan", cluster);
-        var pins = map is null ? PlanPins.None : ReadPins(reader, map, given);
-        if (reader.Diagnostics.Count > 0 || cluster is null || model is null || job is null || (map is not null && given is null))
-        {
-            throw new InputException(reader.Diagnostics.Count > 0 ? reader.Diagnostics : [new Diagnostic(path, 0, string.Empty, "scenario could not be read")]);
-        }
-
-        var placeholder = given ?? new ParallelPlan(1, 1, (int)Math.Min(cluster.ChipCount, int.MaxValue), 1);
-        return new PlanningScenario(new Scenario(name, cluster, catalog.EfficiencyFor(cluster.Chip), model, job, placeholder), pins, given);
+        var parts = ReadParts(reader, reader.Root!, string.Empty, catalog, Path.GetFileNameWithoutExtension(path), planRequired: false);
+        var pins = parts.PlanBlock is null ? PlanPins.None : ReadPins(reader, parts.PlanBlock, parts.Plan);
+        ThrowIfUnread(reader, path, parts.Complete);
+        var placeholder = parts.Plan ?? new ParallelPlan(1, 1, (int)Math.Min(parts.Cluster!.ChipCount, int.MaxValue), 1);
+        return new PlanningScenario(parts.With(placeholder), pins, parts.Plan);
     }
 
     /// <summary>The fields the plan block names, pinned to the values <paramref name="given"/> read them as.</summary>

@@ -30,12 +30,8 @@ public static partial class ScenarioLoader
     {
         var reader = OpenScenario(path);
         var scenario = Read(reader, reader.Root!, string.Empty, catalog, Path.GetFileNameWithoutExtension(path));
-        if (reader.Diagnostics.Count > 0 || scenario is null)
-        {
-            throw new InputException(reader.Diagnostics.Count > 0 ? reader.Diagnostics : [new Diagnostic(path, 0, string.Empty, "scenario could not be read")]);
-        }
-
-        return scenario;
+        ThrowIfUnread(reader, path, scenario is not null);
+        return scenario!;
     }
 
     /// <summary>Opens a scenario file, or throws <see cref="InputException"/> if it is missing, a folder or not a YAML mapping.</summary>
@@ -63,18 +59,37 @@ public static partial class ScenarioLoader
     /// <summary>Reads the scenario fields of <paramref name="root"/>; a validation case embeds them under its own key.</summary>
     internal static Scenario? Read(YamlReader reader, YamlMappingNode root, string path, HardwareCatalog catalog, string fallbackName)
     {
+        var parts = ReadParts(reader, root, path, catalog, fallbackName, planRequired: true);
+        return parts.Plan is { } plan ? parts.With(plan) : null;
+    }
+
+    /// <summary>What a scenario file holds: its cluster, model and job, and its plan block (read as a plan) where it has one.</summary>
+    private sealed record ScenarioParts(string Name, Cluster? Cluster, ModelArchitecture? Model, TrainingJob? Job, ChipEfficiency? Efficiency, YamlMappingNode? PlanBlock, ParallelPlan? Plan)
+    {
+        public bool Complete => Cluster is not null && Model is not null && Job is not null && (PlanBlock is null || Plan is not null);
+
+        public Scenario With(ParallelPlan plan) => new(Name, Cluster!, Efficiency!, Model!, Job!, plan);
+    }
+
+    private static ScenarioParts ReadParts(YamlReader reader, YamlMappingNode root, string path, HardwareCatalog catalog, string fallbackName, bool planRequired)
+    {
         reader.CheckKeys(root, path, "name", "description", "cluster", "model", "training", "plan");
         var name = reader.String(root, "name", path, required: false) ?? fallbackName;
         var cluster = ReadCluster(reader, reader.Mapping(root, "cluster", path, required: true), YamlReader.Join(path, "cluster"), catalog);
         var model = ReadModel(reader, root, YamlReader.Join(path, "model"), catalog);
         var job = ReadJob(reader, reader.Mapping(root, "training", path, required: true), YamlReader.Join(path, "training"));
-        var plan = ReadPlan(reader, reader.Mapping(root, "plan", path, required: true), YamlReader.Join(path, "plan"), cluster);
-        if (cluster is null || model is null || job is null || plan is null)
-        {
-            return null;
-        }
+        var planBlock = reader.Mapping(root, "plan", path, required: planRequired);
+        var plan = planBlock is null ? null : ReadPlan(reader, planBlock, YamlReader.Join(path, "plan"), cluster);
+        return new ScenarioParts(name, cluster, model, job, cluster is null ? null : catalog.EfficiencyFor(cluster.Chip), planBlock, plan);
+    }
 
-        return new Scenario(name, cluster, catalog.EfficiencyFor(cluster.Chip), model, job, plan);
+    /// <summary>Throws <see cref="InputException"/> with the reader's diagnostics, or a generic one, when reading failed.</summary>
+    private static void ThrowIfUnread(YamlReader reader, string path, bool read)
+    {
+        if (reader.Diagnostics.Count > 0 || !read)
+        {
+            throw new InputException(reader.Diagnostics.Count > 0 ? reader.Diagnostics : [new Diagnostic(path, 0, string.Empty, "scenario could not be read")]);
+        }
     }
 
     private static Cluster? ReadCluster(YamlReader reader, YamlMappingNode? map, string path, HardwareCatalog catalog)

@@ -41,11 +41,12 @@ public readonly record struct PipelineLayers(int First, int Middle, int Last)
     public bool Holds(int virtualStages) => Places && virtualStages >= 1 && Heaviest % virtualStages == 0 && Math.Min(First, Last) >= virtualStages;
 
     /// <summary>
-    /// The first layer of the middle rank <paramref name="rank"/> (1 to <paramref name="pipeline"/> - 2), in model order
-    /// (without interleaving: with virtual stages a rank's chunks are spread over the model, and the leading layers
-    /// still fall on the first ranks).
+    /// The first layer of the last middle rank (rank <paramref name="pipeline"/> - 2) in model order: with the second
+    /// rank (starting at <see cref="First"/>), the middle rank holding the fewest of a model's leading layers. Placed as
+    /// without interleaving: with virtual stages a rank's chunks spread over the model, and the leading layers still
+    /// fall on the first ranks.
     /// </summary>
-    public int MiddleStart(int rank, int pipeline) => First + ((Math.Clamp(rank, 1, Math.Max(1, pipeline - 2)) - 1) * Middle);
+    public int LastMiddleStart(int pipeline) => First + ((Math.Max(1, pipeline - 2) - 1) * Middle);
 
     /// <summary>The placement in words: "7, 8, ..., 8, 7 layers per rank".</summary>
     public string Describe(int pipeline) => pipeline switch

@@ -50,28 +50,6 @@ public sealed record PlanPins
     /// <summary>Nothing pinned: every dimension searched.</summary>
     public static PlanPins None { get; } = new();
 
-    /// <summary>Everything pinned to <paramref name="plan"/>: a search of one candidate.</summary>
-    public static PlanPins All(ParallelPlan plan)
-    {
-        ArgumentNullException.ThrowIfNull(plan);
-        return new PlanPins
-        {
-            TensorParallelism = plan.TensorParallelism,
-            ContextParallelism = plan.ContextParallelism,
-            ExpertParallelism = plan.ExpertParallelism,
-            PipelineParallelism = plan.PipelineParallelism,
-            VirtualStages = plan.VirtualStages,
-            DataParallelism = plan.DataParallelism,
-            MicroBatchSize = plan.MicroBatchSize,
-            SequenceParallelism = plan.SequenceParallelism,
-            Recompute = plan.Recompute,
-            ZeroStage = plan.ZeroStage,
-            OverlapGradientReduction = plan.OverlapGradientReduction,
-            OverlapTensorCommunication = plan.OverlapTensorCommunication,
-            Order = plan.Order,
-        };
-    }
-
     /// <summary>The settings a search does not explore, carried over from <paramref name="plan"/>, with every searched dimension free.</summary>
     public static PlanPins SettingsOf(ParallelPlan plan)
     {

@@ -77,7 +77,8 @@ public sealed class PlanSpace
                 foreach (var pipeline in pipelineChoices)
                 {
                     var modelParallel = (long)tensor * context * pipeline;
-                    if (chips % modelParallel != 0 || chips / modelParallel > int.MaxValue)
+                    var placement = PipelineLayers.Of(model.Layers, pipeline);
+                    if (chips % modelParallel != 0 || chips / modelParallel > int.MaxValue || !placement.Places)
                     {
                         continue;
                     }
@@ -92,7 +93,7 @@ public sealed class PlanSpace
                     {
                         if ((long)tensor * context * data % expert == 0)
                         {
-                            AddStages(layouts, tensor, context, expert, pipeline, data);
+                            AddStages(layouts, placement, tensor, context, expert, pipeline, data);
                         }
                     }
                 }
@@ -102,11 +103,11 @@ public sealed class PlanSpace
         return layouts;
     }
 
-    private void AddStages(List<ParallelPlan> layouts, int tensor, int context, int expert, int pipeline, int data)
+    private void AddStages(List<ParallelPlan> layouts, PipelineLayers placement, int tensor, int context, int expert, int pipeline, int data)
     {
         foreach (var stages in virtualChoices)
         {
-            if ((stages > 1 && pipeline == 1) || !PipelineLayers.Of(model.Layers, pipeline).Holds(stages))
+            if ((stages > 1 && pipeline == 1) || !placement.Holds(stages))
             {
                 continue;
             }

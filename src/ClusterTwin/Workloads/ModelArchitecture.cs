@@ -125,6 +125,9 @@ public sealed record ModelArchitecture
     /// <summary>Layers whose feed-forward block is a mixture of experts.</summary>
     public int ExpertLayerCount => Layers - DenseLayerCount;
 
+    /// <summary>How many of the layers <c>[start, start + count)</c> are dense: the dense ones lead the model.</summary>
+    public int DenseLayersIn(int start, int count) => Math.Clamp(DenseLayerCount - start, 0, count);
+
     /// <summary>Weights of one expert (routed or shared): the feed-forward matrices at the expert's width.</summary>
     public double ExpertParameters => MixtureOfExperts is { } experts ? (double)FeedForwardMatrices * HiddenSize * experts.FeedForwardSize : 0;
 

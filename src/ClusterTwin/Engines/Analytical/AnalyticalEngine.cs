@@ -94,20 +94,21 @@ public static class AnalyticalEngine
         var head = BoundaryCost(LayerKernels.OutputHead(model, job, plan), kernels, tensorPass);
         StageCost Layers(int start, int count)
         {
-            var dense = Math.Clamp(model.DenseLayerCount - start, 0, count);
+            var dense = model.DenseLayersIn(start, count);
             return (layer * dense) + (expertLayer * (count - dense));
         }
 
-        // The work the cluster executes: the busiest chip sets the time, but the average chip's experts do the work.
-        var averageExpertWork = model.ExpertLayerCount > 0
+        // The work the cluster executes: the busiest chip sets the time, but the average chip's experts do the work
+        // (the same kernels where no chip is busier than another).
+        var averageExpertWork = model.MixtureOfExperts is { } routing && model.ExpertLayerCount > 0 && LayerKernels.LoadImbalance(routing, job, plan) > 1
             ? LayerCost(LayerKernels.Forward(model, job, plan, expertLayer: true, averageLoad: true), kernels, plan, tensorPass, contextSend, dispatch).HardwareWork
-            : layer.HardwareWork;
+            : expertLayer.HardwareWork;
 
         var first = Layers(0, stages.First) + embedding;
         var last = Layers(model.Layers - stages.Last, stages.Last) + head;
         // Middle ranks differ only in how many of the leading dense layers reach them: the second rank has the most,
         // the last middle rank the fewest; the cost is linear in that count, so one of the two is the slowest.
-        var middle = Slowest(Layers(stages.First, stages.Middle), Layers(stages.MiddleStart(pipeline - 2, pipeline), stages.Middle), default);
+        var middle = Slowest(Layers(stages.First, stages.Middle), Layers(stages.LastMiddleStart(pipeline), stages.Middle), default);
         var slowest = pipeline == 1 ? first + head : Slowest(first, pipeline > 2 ? middle : first, last);
 
         // Pipeline: each micro-batch crosses every chunk boundary forward and backward; Megatron's scatter-gather

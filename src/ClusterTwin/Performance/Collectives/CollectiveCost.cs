@@ -135,22 +135,15 @@ public sealed class CollectiveCost
     private Duration AllToAll(CommunicationGroup group, Bytes size)
     {
         var members = group.Size;
-        if (!group.Aligned || (group.CrossesFabric && group.MembersPerSystem <= 1))
-        {
-            var (latency, bandwidth) = scaleOutPaths[group.FabricTier];
-            return latency + (size * ((members - 1) / (double)members) / bandwidth);
-        }
-
         if (!group.CrossesFabric)
         {
             return ScaleUpAllToAll(members, group.Stride, size);
         }
 
-        var local = group.MembersPerSystem;
-        var (pathLatency, pathBandwidth) = scaleOutPaths[group.FabricTier];
-        var inside = ScaleUpAllToAll(local, group.Stride, size * (local / (double)members));
-        var across = pathLatency + (size * ((members - local) / (double)members) / pathBandwidth);
-        return Duration.Max(inside, across);
+        // The slices for members in other systems leave on the network adapter, as one send each way per step.
+        var local = group.Aligned ? group.MembersPerSystem : 1;
+        var across = ScaleOut(CollectiveKind.PointToPoint, 2, size * ((members - local) / (double)members), group.FabricTier);
+        return local <= 1 ? across : Duration.Max(ScaleUpAllToAll(local, group.Stride, size * (local / (double)members)), across);
     }
 
     /// <summary>

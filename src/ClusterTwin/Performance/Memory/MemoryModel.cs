@@ -51,7 +51,7 @@ public static class MemoryModel
         // Layers [start, start + count), the leading ones dense, with inFlight micro-batches' worth kept.
         double Activations(int start, int count, double inFlight)
         {
-            var denseLayers = Math.Clamp(model.DenseLayerCount - start, 0, count);
+            var denseLayers = model.DenseLayersIn(start, count);
             var stored = (denseLayers * dense.Stored) + ((count - denseLayers) * expert.Stored);
             return (stored * Math.Min(inFlight, microBatches) * interleave) + Math.Max(dense.Working, expert.Working);
         }
@@ -67,7 +67,7 @@ public static class MemoryModel
         {
             // The second rank (most micro-batches in flight of the middle ones) and the last middle rank (fewest leading dense layers).
             var second = Breakdown(weights.Middle, weights.MiddleExperts, Activations(stages.First, stages.Middle, pipeline - 1), model, job, plan);
-            var lastMiddle = Breakdown(weights.Middle, weights.MiddleExperts, Activations(stages.MiddleStart(pipeline - 2, pipeline), stages.Middle, 2), model, job, plan);
+            var lastMiddle = Breakdown(weights.Middle, weights.MiddleExperts, Activations(stages.LastMiddleStart(pipeline), stages.Middle, 2), model, job, plan);
             heaviest = second.Total > heaviest.Total ? second : heaviest;
             heaviest = lastMiddle.Total > heaviest.Total ? lastMiddle : heaviest;
         }

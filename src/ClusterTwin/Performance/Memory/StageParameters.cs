@@ -40,7 +40,7 @@ public readonly record struct StageParameters(double First, double Middle, doubl
         // Layers [start, start + count): the leading ones dense, the rest mixtures of experts.
         (double Shared, double Routed) Layers(int start, int count)
         {
-            var denseLayers = Math.Clamp(model.DenseLayerCount - start, 0, count);
+            var denseLayers = model.DenseLayersIn(start, count);
             return ((denseLayers * dense) + ((count - denseLayers) * shared), (count - denseLayers) * routed);
         }
 
@@ -55,7 +55,7 @@ public readonly record struct StageParameters(double First, double Middle, doubl
         if (pipeline > 2)
         {
             // The second rank holds the most leading dense layers, the last middle rank the fewest: one of the two is the heaviest.
-            var (second, lastMiddle) = (Layers(stages.First, stages.Middle), Layers(stages.MiddleStart(pipeline - 2, pipeline), stages.Middle));
+            var (second, lastMiddle) = (Layers(stages.First, stages.Middle), Layers(stages.LastMiddleStart(pipeline), stages.Middle));
             middle = second.Shared + second.Routed >= lastMiddle.Shared + lastMiddle.Routed ? second : lastMiddle;
         }
 
