@@ -32,7 +32,28 @@ MODELS = {
     "GPT 22B (Megatron)": "megatron-22b", "GPT-3 175B (Megatron)": "megatron-175b", "GPT 175B (Megatron)": "megatron-175b",
     "GPT 530B (Megatron)": "megatron-530b", "GPT 1T (Megatron)": "megatron-1t",
     "MPT-7b": "mpt-7b", "MPT-13b": "mpt-13b", "MPT-30b": "mpt-30b", "MPT-70b": "mpt-70b",
-    "Qwen3-30B-A3B": "qwen3-30b-a3b", "Qwen3-235B-A22B": "qwen3-235b-a22b",
+    "Qwen3-30B-A3B": "qwen3-30b-a3b", "Qwen3-235B-A22B": "qwen3-235b-a22b", "DeepSeek-V3 671B": "deepseek-v3",
+}
+
+# Mixture-of-experts settings of the Megatron-Bridge 25.11 performance recipes the tables do not list, read from
+# NVIDIA-NeMo/Megatron-Bridge scripts/performance/configs/{qwen3,deepseek}/workload_base_configs.py and the builders
+# beside them (commits 767255d2 and d19cb73c, late 2025; notes in the case files). The dispatchers: "alltoall"
+# (NCCL) unless the recipe names a flex backend (DeepEP or HybridEP, both deduplicated).
+MBRIDGE_MOE = {
+    "mbridge2511-h100-qwen3_30b_a3b-16gpu-fp8-cs": {"plan": {"expert_dispatch": "all-to-all", "overlap_expert_communication": "true"},
+        "why": "moe_a2a_overlap=True with the alltoall dispatcher (qwen3 workload_base_configs.py @ 767255d2; the code has VP12 where the table says 24: the table kept)"},
+    "mbridge2511-h100-qwen3_235b_a22b-256gpu-fp8-cs": {"plan": {"expert_dispatch": "all-to-all", "overlap_expert_communication": "true"},
+        "why": "moe_a2a_overlap=True with the alltoall dispatcher (qwen3 workload_base_configs.py @ 767255d2)"},
+    "mbridge2511-b200-qwen3_235b_a22b-64gpu-fp8-mx": {"plan": {"expert_dispatch": "all-to-all", "overlap_expert_communication": "true"},
+        "why": "moe_a2a_overlap=True with the alltoall dispatcher (qwen3 workload_base_configs.py @ 767255d2)"},
+    "mbridge2511-gb200-qwen3_235b_a22b-256gpu-bf16": {"plan": {"expert_dispatch": "deduplicated"},
+        "why": "the flex dispatcher with HybridEP, no all-to-all overlap (qwen3 builder @ 767255d2; the row's PP8 VP3 EP32 matches no stored config)"},
+    "mbridge2511-gb200-deepseekv3-256gpu-bf16": {"plan": {"first_stage_layers": 15, "last_stage_layers": 14, "expert_dispatch": "deduplicated"}, "training": {"multi_token_prediction": "false"},
+        "why": "layout Et*3|(t*4|)*14ttL: 15, 16, 16, 14 layers per rank; HybridEP, no all-to-all overlap; recompute of mla_up_proj (the latent up-projections, cheap) taken as none; no multi-token prediction, '(w/o MTP)' in the table (deepseek workload_base_configs.py and deepseek_llm_pretrain.py @ d19cb73c)"},
+    "mbridge2511-gb200-deepseekv3-256gpu-fp8-mx": {"plan": {"first_stage_layers": 7, "last_stage_layers": 6, "expert_dispatch": "deduplicated"}, "training": {"multi_token_prediction": "false"},
+        "why": "the row's PP8 VP4 EP32 matches no stored config: 7, 8, ..., 8, 6 layers per rank assumed (the embedding and the loss each in the place of a layer, as the 16-chunk layout of the PP4 run); HybridEP, no all-to-all overlap, no multi-token prediction ('w/o MTP')"},
+    "mbridge2511-gb300-deepseekv3-256gpu-fp8-mx": {"plan": {"first_stage_layers": 31, "last_stage_layers": 30, "expert_dispatch": "deduplicated"}, "training": {"multi_token_prediction": "false"},
+        "why": "31 and 30 layers per rank assumed (the builder's 16-chunk layout does not fit PP2 VP4); HybridEP, no all-to-all overlap, no recompute, no multi-token prediction ('w/o MTP') (deepseek configs @ d19cb73c)"},
 }
 
 
@@ -67,7 +88,18 @@ def mosaic(run):
 
 
 def nvidia(run, source_key):
-    """NeMo 24.07 and Megatron-Bridge performance tables: FP8 Transformer Engine, the recipes' defaults."""
+    """NeMo 24.07 and Megatron-Bridge performance tables: FP8 Transformer Engine, the recipes' defaults, and for
+    mixtures of experts the recipe settings of MBRIDGE_MOE."""
+    case = nvidia_defaults(run, source_key)
+    recipe = MBRIDGE_MOE.get(run["id"])
+    if recipe:
+        case["plan"].update(recipe["plan"])
+        case["training_extra"] = recipe.get("training", {})
+        case["assumptions"].append("from the recipe: " + recipe["why"])
+    return case
+
+
+def nvidia_defaults(run, source_key):
     training, model, hardware = run["training"], run["model"], run["hardware"]
     key = hardware["chip_key"]
     system = {"H100": H100_EOS, "B200": B200_DGX, "GB200": GB200_RACK, "GB300": GB300_RACK}[key]
@@ -95,9 +127,16 @@ def nvidia(run, source_key):
 
 
 def model_zoo(run):
-    """Megatron-MoE-ModelZoo's Qwen3-235B-A22B runs on 256 H100 (BF16, DeepEP dispatch): the step time measured."""
+    """Megatron-MoE-ModelZoo's Qwen3-235B-A22B runs on 256 H100 (BF16): the step time measured, with the dispatcher
+    (DeepEP or NCCL all-to-all), the all-to-all overlap, the recompute and FSDP the table gives for each row."""
     training, model, hardware = run["training"], run["model"], run["hardware"]
     tensor = training["tp"] or 1
+    notes = training["notes"] or ""
+    recompute = training["activation_recompute"] or "none"
+    full = recompute == "full"
+    deep_ep = "DeepEP" in notes
+    overlap = "overlap" in notes
+    fsdp = bool(training["fsdp"])
     return {
         "source_key": "megatron-moe-model-zoo",
         "measured": f"step_time: {run['result']['step_time_s']} s",
@@ -106,13 +145,16 @@ def model_zoo(run):
         "precision": "bf16", "attention": "flash         # cuDNN fused attention", "dropout": "false",
         "plan": {"tensor": tensor, "expert": training["ep"], "pipeline": training["pp"] or 1, "data": training["dp"],
                  "virtual_stages": training["vp"] or 1, "micro_batch": training["micro_batch"],
-                 "sequence_parallel": "true" if tensor > 1 else "false", "recompute": "none", "zero": 1,
-                 **({"overlap_tensor_communication": "true"} if tensor > 1 else {})},
-        "assumptions": [
-            f"recompute '{training['activation_recompute']}' (norms and activation functions only, cheap) taken as none",
+                 "sequence_parallel": "true" if tensor > 1 else "false", "recompute": "full" if full else "none", "zero": 3 if fsdp else 1,
+                 **({"overlap_tensor_communication": "true"} if tensor > 1 else {}),
+                 "expert_dispatch": "deduplicated" if deep_ep else "all-to-all",
+                 **({"overlap_expert_communication": "true"} if overlap else {})},
+        "assumptions": ([] if full or recompute == "none" else
+                        [f"recompute '{recompute}' (norms and activation functions only, cheap) taken as none"]) + [
             "distributed optimizer and tensor-parallel communication overlap, as the model zoo's scripts run",
-            "DeepEP's dispatch and combine costed as the all-to-all they implement (no overlap with compute)",
-        ],
+        ] + (["DeepEP: the deduplicated dispatch (one copy of a token per rank, and per node across the network, holding its experts)"] if deep_ep else [])
+          + (["'1f1b overlap': the all-to-alls of one micro-batch overlapped with another's computation"] if overlap else [])
+          + (["FSDP: ZeRO stage 3 over the data-parallel ranks"] if fsdp else []),
     }
 
 
@@ -236,12 +278,11 @@ def convert(run):
     if run["id"].startswith("mpt-") and key == "A100":
         return mosaic(run), None
     training, model = run["training"], run["model"]
-    if model["moe_experts"] and "MLA" in (model["arch"] or ""):
-        return None, "multi-head latent attention and multi-token prediction (DeepSeek-V3): not modelled yet"
     if model["moe_experts"] and model["name"] not in MODELS:
         return None, f"mixture-of-experts model {model['name']} not in the catalogue yet"
     pipeline, virtual = training["pp"] or 1, training["vp"] or 1
-    if model["layers"] and not pipeline_holds(model["layers"], pipeline, virtual):
+    explicit_layout = "first_stage_layers" in MBRIDGE_MOE.get(run["id"], {}).get("plan", {})
+    if model["layers"] and not explicit_layout and not pipeline_holds(model["layers"], pipeline, virtual):
         return None, f"uneven pipeline split: {model['layers']} layers over {pipeline} stages of {virtual} chunks, beyond one layer fewer on the first and last stage"
     if run["id"] in NEMO_2407:
         return nvidia(run, "nemo-24.07"), None
@@ -264,9 +305,9 @@ def convert(run):
     return None, f"{key}: not yet mapped to a catalogue system and framework settings"
 
 
-MOE_NOT_FITTED = ("mixture of experts: validated, not fitted, until the model costs the expert layer's own overheads "
-                  "(permutation, grouped multiplies of many small experts, the dispatch kernels) and the all-to-all overlap the "
-                  "recipes use; fitted now, it would pull the family's dense levels toward its error")
+MOE_NOT_FITTED = ("mixture of experts: validated, not fitted, until the model costs what binds layers of many small "
+                  "experts (the host's kernel launches and synchronizations, grouped multiplies of a few hundred tokens per "
+                  "expert); fitted now, it would pull the family's dense levels toward its error")
 
 
 NVFP4_NOT_FITTED = ("NVFP4 training: validated, not fitted, until the model follows the NVFP4 recipe, which keeps part of the "
@@ -312,6 +353,7 @@ def write(run, case):
         f"    precision: {case['precision']}",
         f"    attention: {case['attention']}",
         f"    dropout: {case['dropout']}",
+    ] + [f"    {name}: {value}" for name, value in case.get("training_extra", {}).items()] + [
         "  plan:",
     ] + [f"    {name}: {value}" for name, value in case["plan"].items()]
     if case.get("assumptions"):

@@ -120,10 +120,21 @@ public static class CatalogReport
             table.AddRow("layers", model.Layers.ToString(System.Globalization.CultureInfo.InvariantCulture));
             table.AddRow("hidden size", model.HiddenSize.ToString(System.Globalization.CultureInfo.InvariantCulture));
             table.AddRow("attention heads (key-value)", $"{model.AttentionHeads} ({model.KeyValueHeads}), head size {model.HeadSize}");
+            if (model.LatentAttention is { } latent)
+            {
+                table.AddRow("latent attention", $"query latent {latent.QueryRank}, key-value latent {latent.KeyValueRank}, rotary {latent.RotaryHeadSize} per head, value head {latent.ValueHeadSize}");
+            }
+
+            if (model.MultiTokenPredictionDepth > 0)
+            {
+                table.AddRow("multi-token prediction", $"{model.MultiTokenPredictionDepth} module(s) of {Format.Number(model.MultiTokenPredictionModuleParameters)} parameters each");
+            }
+
             table.AddRow("feed-forward", $"{model.FeedForwardSize} ({model.Activation})");
             if (model.MixtureOfExperts is { } experts)
             {
-                table.AddRow("mixture of experts", $"{experts.Routed} routed experts of width {experts.FeedForwardSize}, {experts.PerToken} per token, {experts.Shared} shared; {model.ExpertLayerCount} expert layers after {model.DenseLayerCount} dense");
+                table.AddRow("mixture of experts", $"{experts.Routed} routed experts of width {experts.FeedForwardSize}, {experts.PerToken} per token, {experts.Shared} shared; {model.ExpertLayerCount} expert layers and {model.DenseLayerCount} dense" +
+                    (experts.Interval > 1 ? $" (every {experts.Interval} layers one expert layer{(experts.DenseLayers > 0 ? $", after {experts.DenseLayers} dense" : string.Empty)})" : experts.DenseLayers > 0 ? " (the dense ones first)" : string.Empty));
                 table.AddRow("active parameters", Format.Number(model.ActiveParameters));
             }
             table.AddRow("vocabulary", model.VocabularySize.ToString(System.Globalization.CultureInfo.InvariantCulture));

@@ -19,7 +19,7 @@ internal static class ModelReader
 
         reader.CheckKeys(map, path, "id", "name", "sources", "layers", "hidden_size", "attention_heads", "key_value_heads", "head_size",
             "feed_forward_size", "feed_forward_activation", "vocabulary_size", "position_embedding", "normalization", "tied_embeddings",
-            "max_sequence_length", "parameters", "note", "mixture_of_experts");
+            "max_sequence_length", "parameters", "note", "mixture_of_experts", "latent_attention", "multi_token_prediction");
 
         var id = reader.String(map, "id", path);
         var name = reader.String(map, "name", path, required: false) ?? id;
@@ -61,6 +61,8 @@ internal static class ModelReader
 
         var sources = ReadSources(reader, map, path);
         var experts = ReadExperts(reader, reader.Mapping(map, "mixture_of_experts", path, required: false), YamlReader.Join(path, "mixture_of_experts"), layers);
+        var latent = ReadLatentAttention(reader, reader.Mapping(map, "latent_attention", path, required: false), YamlReader.Join(path, "latent_attention"));
+        var predictionDepth = reader.Integer(map, "multi_token_prediction", path, 0, 16, required: false) ?? 0;
 
         if (id is null || name is null || layers is null || hidden is null || heads is null || keyValueHeads is null || headSize is null ||
             feedForward is null || activation is null || vocabulary is null)
@@ -87,6 +89,8 @@ internal static class ModelReader
             PublishedParameters = parameters,
             Sources = [.. sources],
             MixtureOfExperts = experts,
+            LatentAttention = latent,
+            MultiTokenPredictionDepth = predictionDepth,
         };
 
         // The published headline count guards against a mistyped shape: 10% allows for biases and rounding.
@@ -108,26 +112,44 @@ internal static class ModelReader
             return null;
         }
 
-        reader.CheckKeys(map, path, "experts", "experts_per_token", "expert_feed_forward_size", "shared_experts", "dense_layers", "routing_skew");
+        reader.CheckKeys(map, path, "experts", "experts_per_token", "expert_feed_forward_size", "shared_experts", "dense_layers", "routing_skew", "interval");
         var routed = reader.Integer(map, "experts", path, 1, 1_000_000);
         var perToken = reader.Integer(map, "experts_per_token", path, 1, 1_000_000);
         var width = reader.Integer(map, "expert_feed_forward_size", path, 1, 10_000_000);
         var shared = reader.Integer(map, "shared_experts", path, 0, 1_000, required: false) ?? 0;
         var dense = reader.Integer(map, "dense_layers", path, 0, 100_000, required: false) ?? 0;
         var skew = reader.Number(map, "routing_skew", path, 1, 100, required: false) ?? 1;
+        var interval = reader.Integer(map, "interval", path, 1, 1_000, required: false) ?? 1;
         if (routed is { } all && perToken is { } k && k > all)
         {
             reader.Error(YamlReader.Child(map, "experts_per_token"), YamlReader.Join(path, "experts_per_token"), $"{k} experts per token is more than the {all} experts");
             return null;
         }
 
-        if (layers is { } count && dense >= count)
+        if (layers is { } count && dense + interval - 1 >= count)
         {
-            reader.Error(YamlReader.Child(map, "dense_layers"), YamlReader.Join(path, "dense_layers"), $"{dense} dense layers leave none of the {count} layers for experts (expected fewer than {count})");
+            reader.Error(YamlReader.Child(map, "dense_layers") ?? YamlReader.Child(map, "interval") ?? map, YamlReader.Join(path, "dense_layers"),
+                $"{dense} leading dense layers and an expert layer every {interval} leave none of the {count} layers for experts (expected fewer dense layers or a shorter interval)");
             return null;
         }
 
-        return routed is null || perToken is null || width is null ? null : new ExpertLayers(routed.Value, perToken.Value, width.Value, shared, dense, skew);
+        return routed is null || perToken is null || width is null ? null : new ExpertLayers(routed.Value, perToken.Value, width.Value, shared, dense, skew, interval);
+    }
+
+    /// <summary>The <c>latent_attention</c> block: the query and key-value latent widths, the rotary and value head widths.</summary>
+    private static LatentAttention? ReadLatentAttention(YamlReader reader, YamlMappingNode? map, string path)
+    {
+        if (map is null)
+        {
+            return null;
+        }
+
+        reader.CheckKeys(map, path, "query_rank", "key_value_rank", "rotary_head_size", "value_head_size");
+        var query = reader.Integer(map, "query_rank", path, 0, 1_000_000, required: false) ?? 0;
+        var keyValue = reader.Integer(map, "key_value_rank", path, 1, 1_000_000);
+        var rotary = reader.Integer(map, "rotary_head_size", path, 0, 100_000);
+        var value = reader.Integer(map, "value_head_size", path, 1, 100_000);
+        return keyValue is null || rotary is null || value is null ? null : new LatentAttention(query, keyValue.Value, rotary.Value, value.Value);
     }
 
     private static List<ModelSource> ReadSources(YamlReader reader, YamlMappingNode map, string path)

@@ -23,6 +23,7 @@ public static partial class ScenarioLoader
         ["full"] = RecomputePolicy.Full,
     };
 
+    private static readonly Dictionary<string, ExpertDispatch> Dispatches = new() { ["all-to-all"] = ExpertDispatch.AllToAll, ["deduplicated"] = ExpertDispatch.Deduplicated };
     private static readonly Dictionary<string, RankOrder> Orders = Enum.GetValues<RankOrder>().ToDictionary(order => order.Key(), StringComparer.Ordinal);
 
     /// <summary>Loads <paramref name="path"/> against <paramref name="catalog"/>, or throws <see cref="InputException"/> with every problem.</summary>
@@ -247,14 +248,22 @@ public static partial class ScenarioLoader
             return null;
         }
 
-        reader.CheckKeys(map, path, "sequence_length", "global_batch", "tokens", "precision", "attention", "dropout");
+        reader.CheckKeys(map, path, "sequence_length", "global_batch", "tokens", "precision", "attention", "dropout", "multi_token_prediction",
+            "expert_capacity_factor");
         var sequence = reader.Integer(map, "sequence_length", path, 1, 100_000_000);
         var batch = reader.Integer(map, "global_batch", path, 1, int.MaxValue);
         var tokens = reader.Number(map, "tokens", path, 1, 1e18, required: false);
         var format = reader.Choice(map, "precision", path, NumberFormat.All, required: false) ?? NumberFormat.Bf16;
         var attention = reader.Enumeration(map, "attention", path, Kernels, required: false) ?? AttentionKernel.Flash;
         var dropout = reader.Boolean(map, "dropout", path) ?? false;
-        return sequence is null || batch is null ? null : new TrainingJob(sequence.Value, batch.Value, tokens, format.Precision, attention, dropout) { Format = format };
+        var prediction = reader.Boolean(map, "multi_token_prediction", path) ?? true;
+        var capacity = reader.Number(map, "expert_capacity_factor", path, 1, 1_000, required: false);
+        return sequence is null || batch is null ? null : new TrainingJob(sequence.Value, batch.Value, tokens, format.Precision, attention, dropout)
+        {
+            Format = format,
+            MultiTokenPrediction = prediction,
+            ExpertCapacityFactor = capacity,
+        };
     }
 
     private static ParallelPlan? ReadPlan(YamlReader reader, YamlMappingNode? map, string path, Cluster? cluster)
@@ -264,7 +273,8 @@ public static partial class ScenarioLoader
             return null;
         }
 
-        reader.CheckKeys(map, path, "tensor", "pipeline", "data", "virtual_stages", "micro_batch", "sequence_parallel", "recompute", "zero", "overlap_gradient_reduction", "overlap_tensor_communication", "order", "sharding", "context", "expert");
+        reader.CheckKeys(map, path, "tensor", "pipeline", "data", "virtual_stages", "micro_batch", "sequence_parallel", "recompute", "zero", "overlap_gradient_reduction", "overlap_tensor_communication", "order", "sharding", "context", "expert",
+            "expert_dispatch", "overlap_expert_communication", "first_stage_layers", "last_stage_layers");
         var tensor = reader.Integer(map, "tensor", path, 1, 1_000_000, required: false) ?? 1;
         var pipeline = reader.Integer(map, "pipeline", path, 1, 1_000_000, required: false) ?? 1;
         var context = reader.Integer(map, "context", path, 1, 1_000_000, required: false) ?? 1;
@@ -297,6 +307,16 @@ public static partial class ScenarioLoader
         var order = reader.Enumeration(map, "order", path, Orders, required: false) ?? RankOrder.TensorDataPipeline;
         var sharding = reader.Integer(map, "sharding", path, 1, 100_000_000, required: false) ?? 0;
         var overlapTensor = reader.Boolean(map, "overlap_tensor_communication", path) ?? false;
-        return data is null ? null : new ParallelPlan(tensor, pipeline, data.Value, microBatch, virtualStages, sequenceParallel, recompute, zero, overlap, order, sharding, overlapTensor, context, expert);
+        var dispatch = reader.Enumeration(map, "expert_dispatch", path, Dispatches, required: false) ?? ExpertDispatch.AllToAll;
+        var overlapExperts = reader.Boolean(map, "overlap_expert_communication", path) ?? false;
+        var firstLayers = reader.Integer(map, "first_stage_layers", path, 1, 1_000_000, required: false);
+        var lastLayers = reader.Integer(map, "last_stage_layers", path, 1, 1_000_000, required: false);
+        return data is null ? null : new ParallelPlan(tensor, pipeline, data.Value, microBatch, virtualStages, sequenceParallel, recompute, zero, overlap, order, sharding, overlapTensor, context, expert)
+        {
+            ExpertDispatch = dispatch,
+            OverlapExpertCommunication = overlapExperts,
+            FirstStageLayers = firstLayers,
+            LastStageLayers = lastLayers,
+        };
     }
 }

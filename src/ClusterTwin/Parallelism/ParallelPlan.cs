@@ -13,6 +13,23 @@ public enum RecomputePolicy
     Full,
 }
 
+/// <summary>How a mixture-of-experts layer's tokens travel to their experts and back.</summary>
+public enum ExpertDispatch
+{
+    /// <summary>
+    /// One all-to-all each way in which every token goes once to every expert it is routed to (Megatron-Core's
+    /// <c>alltoall</c> dispatcher; NCCL).
+    /// </summary>
+    AllToAll,
+
+    /// <summary>
+    /// A token goes once to each rank, and across the network once to each system, that holds any of its experts, and
+    /// is forwarded inside the system from there (DeepEP's dispatch and combine kernels, Megatron-Core's <c>flex</c>
+    /// dispatcher).
+    /// </summary>
+    Deduplicated,
+}
+
 /// <summary>
 /// How a training job is laid out over chips: the degrees of each parallel dimension and the options that go with them.
 /// </summary>
@@ -60,6 +77,25 @@ public sealed record ParallelPlan(
     int ContextParallelism = 1,
     int ExpertParallelism = 1)
 {
+    /// <summary>How tokens reach their experts: a plain all-to-all, or deduplicated per rank and per system.</summary>
+    public ExpertDispatch ExpertDispatch { get; init; } = ExpertDispatch.AllToAll;
+
+    /// <summary>
+    /// Overlap each micro-batch's expert all-to-alls with another micro-batch's computation (Megatron-Core's
+    /// <c>overlap_moe_expert_parallel_comm</c>, which merges the forward of one micro-batch with the backward of another
+    /// in the 1F1B steady state); off by default.
+    /// </summary>
+    public bool OverlapExpertCommunication { get; init; }
+
+    /// <summary>
+    /// Layers on the first pipeline rank, or null for the default placement (<see cref="PipelineLayers"/>); the middle
+    /// ranks share what the first and last leave evenly.
+    /// </summary>
+    public int? FirstStageLayers { get; init; }
+
+    /// <summary>Layers on the last pipeline rank, or null for the default placement.</summary>
+    public int? LastStageLayers { get; init; }
+
     /// <summary>Ranks of one pipeline stage: tensor x context x data parallelism.</summary>
     public long StageRanks => (long)TensorParallelism * ContextParallelism * DataParallelism;
 

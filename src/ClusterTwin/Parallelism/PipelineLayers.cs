@@ -16,8 +16,45 @@ public readonly record struct PipelineLayers(int First, int Middle, int Last)
     /// <summary>The most layers any rank holds.</summary>
     public int Heaviest => Math.Max(Middle, Math.Max(First, Last));
 
-    /// <summary>Whether the depth places the layers: every rank at least one, and at most one short on each end.</summary>
-    public bool Places => Math.Min(First, Last) >= 1 && Heaviest - First <= 1 && Heaviest - Last <= 1;
+    /// <summary>
+    /// Whether the depth places the layers: every rank at least one, and by the default rule at most one short on each
+    /// end; an explicit placement also needs its counts to add up.
+    /// </summary>
+    public bool Places => Math.Min(First, Math.Min(Middle, Last)) >= 1 && (Explicit ? Sums : Heaviest - First <= 1 && Heaviest - Last <= 1);
+
+    /// <summary>
+    /// Places the layers of <paramref name="layers"/> as <paramref name="plan"/> says: by its explicit first- and
+    /// last-rank counts where it gives them (Megatron-LM's <c>--decoder-first-pipeline-num-layers</c>,
+    /// <c>--decoder-last-pipeline-num-layers</c> and <c>pipeline_model_parallel_layout</c>), evenly over the rest;
+    /// otherwise by the default rule of <see cref="Of(int, int)"/>. Check <see cref="Places"/>.
+    /// </summary>
+    public static PipelineLayers Of(int layers, ParallelPlan plan)
+    {
+        ArgumentNullException.ThrowIfNull(plan);
+        var pipeline = plan.PipelineParallelism;
+        if (plan.FirstStageLayers is null && plan.LastStageLayers is null)
+        {
+            return Of(layers, pipeline);
+        }
+
+        var even = Of(layers, pipeline);
+        var first = plan.FirstStageLayers ?? even.First;
+        var last = pipeline == 1 ? first : plan.LastStageLayers ?? even.Last;
+        if (pipeline <= 2)
+        {
+            return pipeline == 1 ? new PipelineLayers(layers, layers, layers) : new PipelineLayers(first, Math.Max(first, last), last) { Explicit = true, Sums = first + last == layers };
+        }
+
+        var rest = layers - first - last;
+        var middle = rest / (pipeline - 2);
+        return new PipelineLayers(first, middle, last) { Explicit = true, Sums = rest >= 0 && rest % (pipeline - 2) == 0 };
+    }
+
+    /// <summary>Whether the placement came from the plan's explicit first- and last-rank counts.</summary>
+    public bool Explicit { get; private init; }
+
+    /// <summary>For an explicit placement, whether its counts add up to the model's layers with the middle ranks alike.</summary>
+    private bool Sums { get; init; } = true;
 
     /// <summary>Places <paramref name="layers"/> on <paramref name="pipeline"/> ranks; check <see cref="Places"/>.</summary>
     public static PipelineLayers Of(int layers, int pipeline)
@@ -38,7 +75,9 @@ public readonly record struct PipelineLayers(int First, int Middle, int Last)
     /// most loaded rank's layers (as Megatron-LM's interleaved schedule requires), and every rank has at least one
     /// layer per chunk.
     /// </summary>
-    public bool Holds(int virtualStages) => Places && virtualStages >= 1 && Heaviest % virtualStages == 0 && Math.Min(First, Last) >= virtualStages;
+    /// An explicit placement is a layout the user wrote chunk by chunk, so its chunks need not be equal: only every rank's
+    /// layer per chunk is checked.
+    public bool Holds(int virtualStages) => Places && virtualStages >= 1 && (Explicit || Heaviest % virtualStages == 0) && Math.Min(First, Last) >= virtualStages;
 
     /// <summary>
     /// The first layer of the last middle rank (rank <paramref name="pipeline"/> - 2) in model order: with the second

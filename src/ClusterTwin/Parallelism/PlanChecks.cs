@@ -85,10 +85,14 @@ public static class PlanChecks
             problems.Add($"tensor parallelism {tensor} does not divide the feed-forward size {model.FeedForwardSize}");
         }
 
-        var stages = PipelineLayers.Of(model.Layers, pipeline);
+        var stages = PipelineLayers.Of(model.Layers, plan);
         if (pipeline > model.Layers)
         {
             problems.Add($"pipeline {pipeline} is deeper than the {model.Layers} layers");
+        }
+        else if (stages.Explicit && !stages.Places)
+        {
+            problems.Add($"first-stage layers {plan.FirstStageLayers?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "(default)"} and last-stage layers {plan.LastStageLayers?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "(default)"} leave the {model.Layers} layers a remainder the other {Math.Max(0, pipeline - 2)} ranks cannot share evenly, or a rank with none");
         }
         else if (!stages.Places)
         {

@@ -44,6 +44,12 @@ public sealed record PlanPins
     /// <summary>Tensor-parallel collectives overlapped with their matmuls (not searched: a framework capability).</summary>
     public bool OverlapTensorCommunication { get; init; }
 
+    /// <summary>How tokens reach their experts (not searched: a framework capability).</summary>
+    public ExpertDispatch ExpertDispatch { get; init; }
+
+    /// <summary>Expert all-to-alls overlapped with another micro-batch's computation (not searched: a framework capability).</summary>
+    public bool OverlapExpertCommunication { get; init; }
+
     /// <summary>How ranks are laid out on chips (not searched).</summary>
     public RankOrder Order { get; init; } = RankOrder.TensorDataPipeline;
 
@@ -54,6 +60,13 @@ public sealed record PlanPins
     public static PlanPins SettingsOf(ParallelPlan plan)
     {
         ArgumentNullException.ThrowIfNull(plan);
-        return new PlanPins { OverlapGradientReduction = plan.OverlapGradientReduction, OverlapTensorCommunication = plan.OverlapTensorCommunication, Order = plan.Order };
+        return new PlanPins
+        {
+            OverlapGradientReduction = plan.OverlapGradientReduction,
+            OverlapTensorCommunication = plan.OverlapTensorCommunication,
+            ExpertDispatch = plan.ExpertDispatch,
+            OverlapExpertCommunication = plan.OverlapExpertCommunication,
+            Order = plan.Order,
+        };
     }
 }

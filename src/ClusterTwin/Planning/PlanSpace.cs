@@ -132,7 +132,11 @@ public sealed class PlanSpace
                         foreach (var zero in zeroChoices)
                         {
                             layouts.Add(new ParallelPlan(tensor, pipeline, data, microBatch, stages, sequence, recompute, zero,
-                                pins.OverlapGradientReduction, pins.Order, 0, pins.OverlapTensorCommunication, context, expert));
+                                pins.OverlapGradientReduction, pins.Order, 0, pins.OverlapTensorCommunication, context, expert)
+                                {
+                                    ExpertDispatch = pins.ExpertDispatch,
+                                    OverlapExpertCommunication = pins.OverlapExpertCommunication,
+                                });
                         }
                     }
                 }

@@ -48,7 +48,32 @@ public enum Normalization
 /// How much more work the busiest chip's experts get than the statistical balance of random routing gives them,
 /// from the model's measured routing; 1 when unknown (balanced routing, what the auxiliary loss aims at).
 /// </param>
-public sealed record ExpertLayers(int Routed, int PerToken, int FeedForwardSize, int Shared = 0, int DenseLayers = 0, double RoutingSkew = 1);
+/// <param name="Interval">
+/// After the leading dense layers, every <c>Interval</c>-th layer is a mixture of experts and the others dense (Llama 4
+/// Maverick alternates, interval 2: Hugging Face's <c>interleave_moe_layer_step</c>); 1 when every one is.
+/// </param>
+public sealed record ExpertLayers(int Routed, int PerToken, int FeedForwardSize, int Shared = 0, int DenseLayers = 0, double RoutingSkew = 1, int Interval = 1)
+{
+    /// <summary>Mixture-of-experts layers among the model's layers <c>[start, start + count)</c>.</summary>
+    public int ExpertLayersIn(int start, int count)
+    {
+        // Layer i is an expert layer when i >= DenseLayers and (i - DenseLayers + 1) is a multiple of the interval.
+        var low = Math.Max(start, DenseLayers) - DenseLayers + 1;
+        var high = start + count - DenseLayers;
+        return high < low ? 0 : (high / Interval) - ((low - 1) / Interval);
+    }
+}
+
+/// <summary>
+/// Multi-head latent attention (DeepSeek-V2 and V3): queries and keys-and-values pass through low-rank latents, and
+/// each head's query and key carry a rotary part (the key's shared by all heads) beside the part without positions.
+/// Training runs it unabsorbed: the latents are projected up to full heads before attention.
+/// </summary>
+/// <param name="QueryRank">Width of the query latent (<c>q_lora_rank</c>); 0 for a full-rank query projection.</param>
+/// <param name="KeyValueRank">Width of the key-value latent (<c>kv_lora_rank</c>).</param>
+/// <param name="RotaryHeadSize">Rotary part of each query and key head (<c>qk_rope_head_dim</c>); the model's head size is the part without positions.</param>
+/// <param name="ValueHeadSize">Width of one value head (<c>v_head_dim</c>).</param>
+public sealed record LatentAttention(int QueryRank, int KeyValueRank, int RotaryHeadSize, int ValueHeadSize);
 
 /// <summary>A citation for a model's shape.</summary>
 public sealed record ModelSource(string Title, string? Url, string? Date);
@@ -98,6 +123,16 @@ public sealed record ModelArchitecture
     /// <summary>The mixture-of-experts part, or null for a dense model.</summary>
     public ExpertLayers? MixtureOfExperts { get; init; }
 
+    /// <summary>Multi-head latent attention's shape, or null for (grouped-query) multi-head attention.</summary>
+    public LatentAttention? LatentAttention { get; init; }
+
+    /// <summary>
+    /// Multi-token prediction modules after the main model (DeepSeek-V3: one): each embeds the next token, joins it to
+    /// the previous depth's output through a projection from twice the hidden width, runs one more transformer layer
+    /// and the shared output head. 0 for none.
+    /// </summary>
+    public int MultiTokenPredictionDepth { get; init; }
+
     /// <summary>The context length the model was pre-trained with, where known.</summary>
     public int? MaximumSequenceLength { get; init; }
 
@@ -107,11 +142,17 @@ public sealed record ModelArchitecture
     /// <summary>Where the shape comes from.</summary>
     public ImmutableArray<ModelSource> Sources { get; init; } = [];
 
-    /// <summary>Width of all query heads together.</summary>
-    public long QueryWidth => (long)AttentionHeads * HeadSize;
+    /// <summary>Width of one query (and key) head: under latent attention, its part without positions and its rotary part.</summary>
+    public int QueryKeyHeadSize => HeadSize + (LatentAttention?.RotaryHeadSize ?? 0);
 
-    /// <summary>Width of the keys (and of the values).</summary>
-    public long KeyValueWidth => (long)KeyValueHeads * HeadSize;
+    /// <summary>Width of one value head.</summary>
+    public int ValueHeadSize => LatentAttention?.ValueHeadSize ?? HeadSize;
+
+    /// <summary>Width of all query heads together.</summary>
+    public long QueryWidth => (long)AttentionHeads * QueryKeyHeadSize;
+
+    /// <summary>Width of all value heads together: the output projection's input.</summary>
+    public long ValueWidth => (long)AttentionHeads * ValueHeadSize;
 
     /// <summary>Feed-forward weight matrices: two for GeLU, three for SwiGLU.</summary>
     public int FeedForwardMatrices => Activation == FeedForwardActivation.SwiGlu ? 3 : 2;
@@ -120,13 +161,27 @@ public sealed record ModelArchitecture
     public double ParametersPerLayer => ParametersPerLayerPerRank(1);
 
     /// <summary>Layers with the dense feed-forward block: all of them in a dense model.</summary>
-    public int DenseLayerCount => MixtureOfExperts is { } experts ? Math.Min(experts.DenseLayers, Layers) : Layers;
+    public int DenseLayerCount => DenseLayersIn(0, Layers);
 
     /// <summary>Layers whose feed-forward block is a mixture of experts.</summary>
     public int ExpertLayerCount => Layers - DenseLayerCount;
 
-    /// <summary>How many of the layers <c>[start, start + count)</c> are dense: the dense ones lead the model.</summary>
-    public int DenseLayersIn(int start, int count) => Math.Clamp(DenseLayerCount - start, 0, count);
+    /// <summary>How many of the layers <c>[start, start + count)</c> are dense (the leading ones, and between expert layers those the interval skips).</summary>
+    public int DenseLayersIn(int start, int count) => count - (MixtureOfExperts?.ExpertLayersIn(start, count) ?? 0);
+
+    /// <summary>
+    /// The kind of layer each multi-token prediction module runs: the main model's last layer's (an expert layer in
+    /// DeepSeek-V3).
+    /// </summary>
+    public bool MultiTokenPredictionUsesExperts => MixtureOfExperts is not null && DenseLayersIn(Layers - 1, 1) == 0;
+
+    /// <summary>
+    /// Weights of one multi-token prediction module apart from the shared embedding and head: its two norms, the
+    /// projection from twice the hidden width, and its transformer layer.
+    /// </summary>
+    public double MultiTokenPredictionModuleParameters =>
+        (2.0 * HiddenSize * HiddenSize) + (4.0 * HiddenSize) +
+        (MultiTokenPredictionUsesExperts ? ExpertLayerSharedParametersPerRank(1) + ExpertLayerRoutedParametersPerRank(1) : ParametersPerLayer);
 
     /// <summary>Weights of one expert (routed or shared): the feed-forward matrices at the expert's width.</summary>
     public double ExpertParameters => MixtureOfExperts is { } experts ? (double)FeedForwardMatrices * HiddenSize * experts.FeedForwardSize : 0;
@@ -154,19 +209,40 @@ public sealed record ModelArchitecture
         : ParametersPerLayer - (4.0 * HiddenSize);
 
     /// <summary>
-    /// Width of the keys (and of the values) one rank of a tensor-parallel group of <paramref name="tensorParallelism"/>
-    /// holds. Past the number of key-value heads, heads are replicated: every rank keeps at least one (Megatron-LM).
+    /// Width of the keys and of the values, on average, one rank of a tensor-parallel group of
+    /// <paramref name="tensorParallelism"/> holds (keys and values together are twice this). Past the number of
+    /// key-value heads, heads are replicated: every rank keeps at least one (Megatron-LM). Latent attention projects
+    /// its latent up to full keys and values per head before attention.
     /// </summary>
-    public double KeyValueWidthPerRank(int tensorParallelism) => Math.Max((double)KeyValueHeads / tensorParallelism, 1) * HeadSize;
+    public double KeyValueWidthPerRank(int tensorParallelism) =>
+        Math.Max((double)KeyValueHeads / tensorParallelism, 1) * (QueryKeyHeadSize + ValueHeadSize) / 2.0;
 
     /// <summary>Weights of one dense layer held by one rank of a tensor-parallel group (norms replicated).</summary>
     public double ParametersPerLayerPerRank(int tensorParallelism) =>
         AttentionParametersPerRank(tensorParallelism) + ((double)FeedForwardMatrices * HiddenSize * FeedForwardSize / tensorParallelism);
 
-    /// <summary>Attention weights and the two norms of one layer held by one rank of a tensor-parallel group.</summary>
-    public double AttentionParametersPerRank(int tensorParallelism) =>
-        ((double)HiddenSize * (((double)QueryWidth / tensorParallelism) + (2 * KeyValueWidthPerRank(tensorParallelism)))) +
-        ((double)QueryWidth / tensorParallelism * HiddenSize) + (4.0 * HiddenSize);
+    /// <summary>
+    /// Attention weights and the two norms of one layer held by one rank of a tensor-parallel group. Latent attention's
+    /// down-projections (and their norms) are replicated across the group, as Megatron-Core runs them; its
+    /// up-projections and output projection are split by heads.
+    /// </summary>
+    public double AttentionParametersPerRank(int tensorParallelism)
+    {
+        double hidden = HiddenSize;
+        double heads = (double)AttentionHeads / tensorParallelism;
+        if (LatentAttention is { } latent)
+        {
+            var query = latent.QueryRank > 0
+                ? (hidden * latent.QueryRank) + latent.QueryRank + (latent.QueryRank * heads * QueryKeyHeadSize)
+                : hidden * heads * QueryKeyHeadSize;
+            var keyValue = (hidden * (latent.KeyValueRank + latent.RotaryHeadSize)) + latent.KeyValueRank +
+                           (latent.KeyValueRank * heads * (HeadSize + ValueHeadSize));
+            return query + keyValue + (heads * ValueHeadSize * hidden) + (4.0 * hidden);
+        }
+
+        return (hidden * (((double)QueryWidth / tensorParallelism) + (2 * KeyValueWidthPerRank(tensorParallelism)))) +
+               ((double)ValueWidth / tensorParallelism * hidden) + (4.0 * hidden);
+    }
 
     /// <summary>Weights of the input embedding (and the position table when learned).</summary>
     public double EmbeddingParameters =>
@@ -175,7 +251,7 @@ public sealed record ModelArchitecture
     /// <summary>Weights of the output head, zero when tied to the embedding.</summary>
     public double OutputHeadParameters => TiedEmbeddings ? 0 : (double)VocabularySize * HiddenSize;
 
-    /// <summary>All weights.</summary>
+    /// <summary>All weights of the main model (the multi-token prediction modules apart, as the published counts give them).</summary>
     public double Parameters => (DenseLayerCount * ParametersPerLayer) +
         (ExpertLayerCount * (ExpertLayerSharedParametersPerRank(1) + ExpertLayerRoutedParametersPerRank(1))) +
         EmbeddingParameters + OutputHeadParameters + (2.0 * HiddenSize);
@@ -191,7 +267,8 @@ public sealed record ModelArchitecture
         HeadSize == other.HeadSize && FeedForwardSize == other.FeedForwardSize && Activation == other.Activation &&
         VocabularySize == other.VocabularySize && PositionEmbedding == other.PositionEmbedding && Normalization == other.Normalization &&
         TiedEmbeddings == other.TiedEmbeddings && MaximumSequenceLength == other.MaximumSequenceLength && MixtureOfExperts == other.MixtureOfExperts &&
-        PublishedParameters == other.PublishedParameters && Sources.SequenceEqual(other.Sources);
+        PublishedParameters == other.PublishedParameters && LatentAttention == other.LatentAttention &&
+        MultiTokenPredictionDepth == other.MultiTokenPredictionDepth && Sources.SequenceEqual(other.Sources);
 
     /// <inheritdoc />
     public override int GetHashCode() => HashCode.Combine(Id, Layers, HiddenSize);

@@ -44,6 +44,28 @@ public sealed record TrainingJob(int SequenceLength, int GlobalBatchSize, double
         }
     }
 
+    /// <summary>
+    /// Whether the model's multi-token prediction modules are trained (the default where the model has them);
+    /// false trains the main model alone, as Megatron-Bridge's DeepSeek-V3 benchmarks ran ("w/o MTP").
+    /// </summary>
+    public bool MultiTokenPrediction { get; init; } = true;
+
+    /// <summary>
+    /// The expert capacity factor, or null for dropless routing (every token reaches its experts, however uneven the
+    /// load). With a factor <c>c</c>, each expert takes at most <c>c</c> times its average share of the tokens, drops the
+    /// rest, and pads its input to that capacity (GShard; Switch Transformer; Megatron-Core's
+    /// <c>moe_expert_capacity_factor</c> with <c>moe_pad_expert_input_to_capacity</c>), so every expert computes and
+    /// receives exactly <c>c</c> times the average.
+    /// </summary>
+    public double? ExpertCapacityFactor { get; init; }
+
+    /// <summary>Multi-token prediction modules <paramref name="model"/> trains in this job.</summary>
+    public int MultiTokenPredictionDepth(ModelArchitecture model)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        return MultiTokenPrediction ? model.MultiTokenPredictionDepth : 0;
+    }
+
     /// <summary>Bytes per element of a matrix operand in the job's format, scales included.</summary>
     public double MatrixBytesPerElement => Format.BytesPerElement;
 

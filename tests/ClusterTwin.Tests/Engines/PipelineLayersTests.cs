@@ -65,7 +65,7 @@ public class PipelineLayersTests
         var uneven = AnalyticalEngine.SimulateStep(sixteen);
         Assert.True(uneven.Valid, string.Join("; ", uneven.Problems));
         Assert.InRange(uneven.StepTime.Seconds, Step(112), Step(128));
-        var parameters = StageParameters.Of(sixteen.Model, sixteen.Plan);
+        var parameters = StageParameters.Of(sixteen.Model, sixteen.Job, sixteen.Plan);
         Assert.Equal(parameters.Middle, parameters.Heaviest);
     }
 }

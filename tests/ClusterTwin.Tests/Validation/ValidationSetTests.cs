@@ -15,8 +15,12 @@ public class ValidationSetTests
     private const double MeanErrorRatchetPercent = 5.75;
     private const double WorstErrorRatchetPercent = 39.0;
     private const double HeldOutMeanErrorRatchetPercent = 9.6;
-    private const double MixtureOfExpertsMeanErrorRatchetPercent = 50.5;
-    private const double MixtureOfExpertsWorstErrorRatchetPercent = 157;
+    private const double MixtureOfExpertsMeanErrorRatchetPercent = 37.5;
+
+    // Raised once, from 157: the Megatron-Bridge recipes' all-to-all overlap, read from their configuration files,
+    // replaced an assumed "no overlap" in the Qwen3-30B-A3B case, whose error (from layers of many small experts the
+    // model does not cost yet) grew from +156% to +178% while the mean over the set fell from 50% to 37%.
+    private const double MixtureOfExpertsWorstErrorRatchetPercent = 178;
 
     private static readonly Lazy<ValidationSummary> Summary = new(() =>
     {

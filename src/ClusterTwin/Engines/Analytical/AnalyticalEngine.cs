@@ -71,7 +71,7 @@ public static class AnalyticalEngine
 
         var pipeline = plan.PipelineParallelism;
         var microBatches = job.GlobalBatchSize / (double)(plan.DataParallelism * plan.MicroBatchSize);
-        var stages = PipelineLayers.Of(model.Layers, pipeline);
+        var stages = PipelineLayers.Of(model.Layers, plan);
         var tokens = LayerKernels.Tokens(job, plan);
         var activation = Bytes.FromCount(tokens * model.HiddenSize * Math.Max(2, job.Precision.BytesPerElement()));
 
@@ -81,9 +81,7 @@ public static class AnalyticalEngine
 
         // Mixture of experts: each chip's routed tokens go to their experts and come back (dispatch and combine),
         // one all-to-all each way in every pass, in BF16.
-        var dispatch = model.MixtureOfExperts is { } experts
-            ? collectives.Time(CollectiveKind.AllToAll, expertGroup, Bytes.FromCount(LayerKernels.RoutedTokens(job, plan) * experts.PerToken * model.HiddenSize * 2)) * 2
-            : Duration.Zero;
+        var dispatch = ExpertExchange.Time(collectives, expertGroup, model, job, plan) * 2;
 
         var tensorPass = TensorCollectivesPerPass(plan, collectives, tensorGroup, activation);
         var layer = LayerCost(LayerKernels.Forward(model, job, plan), kernels, plan, tensorPass, contextSend, Duration.Zero);
@@ -104,12 +102,19 @@ public static class AnalyticalEngine
             ? LayerCost(LayerKernels.Forward(model, job, plan, expertLayer: true, averageLoad: true), kernels, plan, tensorPass, contextSend, dispatch).HardwareWork
             : expertLayer.HardwareWork;
 
+        // Multi-token prediction modules run after the main model on the last stage: two norms and the projection that
+        // joins the next token's embedding to the hidden state, one more layer, and the shared head and its loss.
+        var predictionModules = job.MultiTokenPredictionDepth(model);
+        var prediction = predictionModules == 0
+            ? default
+            : (BoundaryCost(LayerKernels.PredictionJoin(model, job, plan), kernels, Duration.Zero) + (model.MultiTokenPredictionUsesExperts ? expertLayer : layer) + head) * predictionModules;
+
         var first = Layers(0, stages.First) + embedding;
-        var last = Layers(model.Layers - stages.Last, stages.Last) + head;
+        var last = Layers(model.Layers - stages.Last, stages.Last) + head + prediction;
         // Middle ranks differ only in how many of the leading dense layers reach them: the second rank has the most,
         // the last middle rank the fewest; the cost is linear in that count, so one of the two is the slowest.
         var middle = Slowest(Layers(stages.First, stages.Middle), Layers(stages.LastMiddleStart(pipeline), stages.Middle), default);
-        var slowest = pipeline == 1 ? first + head : Slowest(first, pipeline > 2 ? middle : first, last);
+        var slowest = pipeline == 1 ? first + head + prediction : Slowest(first, pipeline > 2 ? middle : first, last);
 
         // Pipeline: each micro-batch crosses every chunk boundary forward and backward; Megatron's scatter-gather
         // sends one tensor-parallel shard per chip.
@@ -120,7 +125,7 @@ public static class AnalyticalEngine
         var perMicroBatch = slowest.Total + pipelinePerMicroBatch;
         var bubbleFraction = (pipeline - 1) / (double)plan.VirtualStages;
 
-        var stageParameters = StageParameters.Of(model, plan);
+        var stageParameters = StageParameters.Of(model, job, plan);
         var parametersPerChip = stageParameters.Heaviest;
         var expertParametersPerChip = stageParameters.HeaviestExperts;
         var dataParallel = DataParallelExposed(plan, job, collectives, dataGroup, parametersPerChip, plan.ShardingDegree, slowest, microBatches) +
@@ -142,7 +147,7 @@ public static class AnalyticalEngine
             ExpertParallelCommunication: slowest.ExpertCommunication * microBatches);
 
         var layersWork = (layer.HardwareWork * model.DenseLayerCount) + (averageExpertWork * model.ExpertLayerCount);
-        var hardwareWork = (layersWork + embedding.HardwareWork + head.HardwareWork) * (microBatches * plan.DataParallelism * plan.TensorParallelism * plan.ContextParallelism);
+        var hardwareWork = (layersWork + embedding.HardwareWork + head.HardwareWork + prediction.HardwareWork) * (microBatches * plan.DataParallelism * plan.TensorParallelism * plan.ContextParallelism);
         var memory = MemoryModel.PerChip(model, job, plan);
         var capacity = cluster.Chip.MemoryCapacity.Value;
         var warnings = tensorGroup.Aligned && dataGroup.Aligned && replicaGroup.Aligned && pipelineGroup.Aligned && contextGroup.Aligned && expertGroup.Aligned
@@ -186,16 +191,20 @@ public static class AnalyticalEngine
     /// Model FLOPs of one step in the Megatron convention (Narayanan et al. 2021, eq. 3, generalized to grouped-query
     /// attention and SwiGLU): forward plus backward is three forward passes, attention is counted over the full
     /// sequence, and recompute is not counted. With <paramref name="causalAttention"/>, attention counts only the causal
-    /// half of the score and value products, as NeMo's and Megatron-Bridge's formulas do since 2025.
+    /// half of the score and value products, as NeMo's and Megatron-Bridge's formulas do since 2025. Multi-token
+    /// prediction modules the job trains count like the layer and head they run.
     /// </summary>
     public static Flops ModelFlops(ModelArchitecture model, TrainingJob job, bool causalAttention = false)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(job);
-        var attention = 4.0 * job.SequenceLength * model.QueryWidth * (causalAttention ? 0.5 : 1);
+        var attention = 2.0 * job.SequenceLength * model.AttentionHeads * (model.QueryKeyHeadSize + model.ValueHeadSize) * (causalAttention ? 0.5 : 1);
+        var head = 2.0 * model.HiddenSize * model.VocabularySize;
+        var prediction = job.MultiTokenPredictionDepth(model) *
+                         ((2 * model.ActiveMatrixParameters(model.MultiTokenPredictionUsesExperts)) + attention + (4.0 * model.HiddenSize * model.HiddenSize) + head);
         var perTokenForward = (model.DenseLayerCount * ((2 * model.ActiveMatrixParameters(expertLayer: false)) + attention)) +
                               (model.ExpertLayerCount * ((2 * model.ActiveMatrixParameters(expertLayer: true)) + attention)) +
-                              (2.0 * model.HiddenSize * model.VocabularySize);
+                              head + prediction;
         return Flops.FromOperations(3 * perTokenForward * job.TokensPerStep);
     }
 
@@ -219,6 +228,8 @@ public static class AnalyticalEngine
         var projectionBackward = Duration.Zero;
         var coreForward = Duration.Zero;
         var coreBackward = Duration.Zero;
+        var expertsForward = Duration.Zero;
+        var expertsBackward = Duration.Zero;
         var forwardWork = Flops.Zero;
         var coreWork = Flops.Zero;
         var backwardWork = Flops.Zero;
@@ -228,10 +239,16 @@ public static class AnalyticalEngine
             var backward = kernels.Backward(kernel);
             forwardTime += time;
             backwardTime += backward;
-            if (kernel.Kind == KernelKind.Matrix && kernel.Region == KernelRegion.Layer)
+            if (kernel.Kind == KernelKind.Matrix && kernel.Region != KernelRegion.AttentionCore)
             {
                 projectionForward += time;
                 projectionBackward += backward;
+            }
+
+            if (kernel.Region == KernelRegion.Experts)
+            {
+                expertsForward += time;
+                expertsBackward += backward;
             }
 
             forwardWork += kernel.TotalWork;
@@ -269,10 +286,27 @@ public static class AnalyticalEngine
         var contextRecompute = plan.Recompute == RecomputePolicy.Full ? contextForward : Duration.Zero;
 
         // The expert all-to-alls run between the router and the experts and after them: nothing in the layer is left
-        // to hide them behind (Megatron-Core's default, without its shared-expert or batch-level overlap).
+        // to hide them behind (Megatron-Core's default). With expert-communication overlap, one micro-batch's forward
+        // runs beside another's backward, block against block (Megatron-Core's combined 1F1B): the forward dispatch
+        // beside the backward experts, the forward combine beside the backward attention, the backward's two beside
+        // the forward's experts and attention. Each hides behind its partner, which meanwhile gives up the share of
+        // the chip the communication kernels occupy: of an all-to-all taking a beside computation taking c, ideally
+        // max(a f, a - c) still shows, and of what the ideal hides the published runs realize a fraction. A full
+        // recompute's forward all-to-alls are not paired.
         var expertPasses = plan.Recompute == RecomputePolicy.Full ? 3 : 2;
+        var expertCommunication = expertPass * expertPasses;
+        if (plan.OverlapExpertCommunication && expertPass > Duration.Zero)
+        {
+            var allToAll = expertPass / 2;
+            Duration Shown(Duration partner) =>
+                allToAll - ((allToAll - Duration.Max(allToAll * ExpertExchange.ComputeShareWhileOverlapped, allToAll - partner)) * ExpertExchange.OverlapRealized);
+            var (attentionForward, attentionBackward) = (forwardTime - expertsForward, backwardTime - expertsBackward);
+            expertCommunication = Shown(expertsBackward) + Shown(attentionBackward) + Shown(expertsForward) + Shown(attentionForward) +
+                                  (expertPass * (expertPasses - 2));
+        }
+
         return new StageCost(forwardTime + backwardTime, recompute, forwardExposed + backwardExposed + recomputeCommunication, forwardWork + backwardWork + recomputeWork,
-            contextForward + contextBackward + contextRecompute, expertPass * expertPasses);
+            contextForward + contextBackward + contextRecompute, expertCommunication);
     }
 
     private static StageCost BoundaryCost(Kernel[] forward, KernelCost kernels, Duration tensorPass)

@@ -134,16 +134,33 @@ public sealed class CollectiveCost
     /// </summary>
     private Duration AllToAll(CommunicationGroup group, Bytes size)
     {
+        var local = group.Aligned ? group.MembersPerSystem : 1;
+        return AllToAll(group, size, size * ((group.Size - local) / (double)group.Size));
+    }
+
+    /// <summary>
+    /// An all-to-all in which each member exchanges <paramref name="buffer"/> (the slices for every member, its own
+    /// included) and, of it, sends <paramref name="network"/> to other systems: the plain share of the buffer, or less
+    /// where a sender merges the copies bound for one system and that system's members forward them (a deduplicated
+    /// expert dispatch). Across systems the network bytes leave on the adapter as one send each way per step while the
+    /// slices for members of the same system cross the scale-up domain; the slower of the two sets the time.
+    /// </summary>
+    public Duration AllToAll(CommunicationGroup group, Bytes buffer, Bytes network)
+    {
         var members = group.Size;
-        if (!group.CrossesFabric)
+        if (members <= 1 || buffer.Count <= 0)
         {
-            return ScaleUpAllToAll(members, group.Stride, size);
+            return Duration.Zero;
         }
 
-        // The slices for members in other systems leave on the network adapter, as one send each way per step.
+        if (!group.CrossesFabric)
+        {
+            return ScaleUpAllToAll(members, group.Stride, buffer);
+        }
+
         var local = group.Aligned ? group.MembersPerSystem : 1;
-        var across = ScaleOut(CollectiveKind.PointToPoint, 2, size * ((members - local) / (double)members), group.FabricTier);
-        return local <= 1 ? across : Duration.Max(ScaleUpAllToAll(local, group.Stride, size * (local / (double)members)), across);
+        var across = ScaleOut(CollectiveKind.PointToPoint, 2, network, group.FabricTier);
+        return local <= 1 ? across : Duration.Max(ScaleUpAllToAll(local, group.Stride, buffer * (local / (double)members)), across);
     }
 
     /// <summary>

@@ -23,6 +23,9 @@ public enum KernelRegion
 
     /// <summary>Scores, softmax, dropout and attention over values.</summary>
     AttentionCore,
+
+    /// <summary>A mixture-of-experts block: router, permutations, routed and shared experts.</summary>
+    Experts,
 }
 
 /// <summary>One kernel of a forward pass on one chip, for one micro-batch.</summary>

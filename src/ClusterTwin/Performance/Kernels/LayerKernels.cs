@@ -41,37 +41,46 @@ public static class LayerKernels
         var dropoutMasks = job.Dropout ? 1.0 : 0.0;
 
         var operators = new List<Kernel>(16) { Elementwise("attention norm", replicated * hidden * bytes * 2) };
-        AddMatmul(operators, "query-key-value projection", tokens, hidden, queryWidth + (2 * keyValueWidth), job);
+        if (model.LatentAttention is { } latent)
+        {
+            AddLatentProjections(operators, model, latent, job, tokens, heads, bytes);
+        }
+        else
+        {
+            AddMatmul(operators, "query-key-value projection", tokens, hidden, queryWidth + (2 * keyValueWidth), job);
+        }
 
         if (job.Attention == AttentionKernel.Flash)
         {
             // Causal masking lets the tiled kernel skip the upper triangle: half the score and value work. Under
             // context parallelism each chip does its share of it, one key-value block per ring step, re-reading its
             // queries at every step.
-            var work = 2.0 * 2.0 * sequences * heads * sequence * sequence * model.HeadSize * 0.5 / context / context;
-            var traffic = tokens * ((2 * queryWidth) + (2 * keyValueWidth)) * bytes;
+            var work = 2.0 * sequences * heads * sequence * sequence * (model.QueryKeyHeadSize + model.ValueHeadSize) * 0.5 / context / context;
+            var traffic = tokens * (queryWidth + (model.ValueWidth / tensor) + (2 * keyValueWidth)) * bytes;
             operators.Add(new Kernel(plan.ContextParallelism == 1 ? "attention (fused)" : "attention (fused), one per ring step", KernelKind.FusedAttention,
                 KernelRegion.AttentionCore, Flops.FromOperations(work), Bytes.FromCount(traffic), 2.5, plan.ContextParallelism));
         }
         else
         {
             var scores = sequences * heads * sequence * sequence;
-            operators.Add(Batched("attention scores", sequences * heads, sequence, model.HeadSize, sequence, bytes, KernelRegion.AttentionCore));
+            operators.Add(Batched("attention scores", sequences * heads, sequence, model.QueryKeyHeadSize, sequence, bytes, KernelRegion.AttentionCore));
             operators.Add(Elementwise("softmax", scores * bytes * 2, KernelRegion.AttentionCore));
             if (job.Dropout)
             {
                 operators.Add(Elementwise("attention dropout", scores * ((bytes * 2) + dropoutMasks), KernelRegion.AttentionCore));
             }
 
-            operators.Add(Batched("attention over values", sequences * heads, sequence, sequence, model.HeadSize, bytes, KernelRegion.AttentionCore));
+            operators.Add(Batched("attention over values", sequences * heads, sequence, sequence, model.ValueHeadSize, bytes, KernelRegion.AttentionCore));
         }
 
-        AddMatmul(operators, "output projection", tokens, queryWidth, hidden, job);
+        AddMatmul(operators, "output projection", tokens, model.ValueWidth / tensor, hidden, job);
         operators.Add(Elementwise("residual and dropout", replicated * hidden * ((bytes * 3) + dropoutMasks)));
         operators.Add(Elementwise("feed-forward norm", replicated * hidden * bytes * 2));
         if (expertLayer && model.MixtureOfExperts is { } experts)
         {
-            AddExperts(operators, model, experts, job, plan, tokens, bytes, averageLoad ? 1 : LoadImbalance(experts, job, plan));
+            var block = new List<Kernel>(16);
+            AddExperts(block, model, experts, job, plan, tokens, bytes, averageLoad && job.ExpertCapacityFactor is null ? 1 : LoadImbalance(experts, job, plan));
+            operators.AddRange(block.Select(kernel => kernel with { Region = KernelRegion.Experts }));
         }
         else
         {
@@ -80,6 +89,30 @@ public static class LayerKernels
 
         operators.Add(Elementwise("residual and dropout", replicated * hidden * ((bytes * 3) + dropoutMasks)));
         return [.. operators];
+    }
+
+    /// <summary>
+    /// Latent attention's projections (Megatron-Core's unabsorbed training path): the hidden state projected down to the
+    /// query latent and to the key-value latent with the shared rotary key, each latent normalized, then projected up
+    /// to the rank's heads. The down-projections are replicated across the tensor-parallel group.
+    /// </summary>
+    private static void AddLatentProjections(List<Kernel> operators, ModelArchitecture model, LatentAttention latent, TrainingJob job, double tokens, double heads, double bytes)
+    {
+        double hidden = model.HiddenSize;
+        if (latent.QueryRank > 0)
+        {
+            AddMatmul(operators, "query down-projection", tokens, hidden, latent.QueryRank, job);
+            operators.Add(Elementwise("query latent norm", tokens * latent.QueryRank * bytes * 2));
+            AddMatmul(operators, "query up-projection", tokens, latent.QueryRank, heads * model.QueryKeyHeadSize, job);
+        }
+        else
+        {
+            AddMatmul(operators, "query projection", tokens, hidden, heads * model.QueryKeyHeadSize, job);
+        }
+
+        AddMatmul(operators, "key-value down-projection", tokens, hidden, latent.KeyValueRank + latent.RotaryHeadSize, job);
+        operators.Add(Elementwise("key-value latent norm", tokens * latent.KeyValueRank * bytes * 2));
+        AddMatmul(operators, "key-value up-projection", tokens, latent.KeyValueRank, heads * (model.HeadSize + model.ValueHeadSize), job);
     }
 
     /// <summary>
@@ -93,12 +126,19 @@ public static class LayerKernels
     /// How much more than the average the busiest chip's experts receive: the model's routing skew times the spread of
     /// balanced random routing, whose token-expert assignments on a chip are binomial with mean <c>n = tokens x k</c>;
     /// the largest of <c>e</c> chips' loads lies about <c>sqrt(2 ln e / n)</c> above the mean (the Gaussian maximum).
-    /// Without expert parallelism every chip holds every expert: no chip is busier than another.
+    /// Without expert parallelism every chip holds every expert: no chip is busier than another. With a capacity
+    /// factor, every expert's input is padded (or cut) to that multiple of the average.
     /// </summary>
     public static double LoadImbalance(ExpertLayers experts, TrainingJob job, ParallelPlan plan)
     {
         ArgumentNullException.ThrowIfNull(experts);
+        ArgumentNullException.ThrowIfNull(job);
         ArgumentNullException.ThrowIfNull(plan);
+        if (job.ExpertCapacityFactor is { } capacity)
+        {
+            return capacity;
+        }
+
         if (plan.ExpertParallelism <= 1)
         {
             return 1;
@@ -154,6 +194,21 @@ public static class LayerKernels
             Matmul("output head", tokens, model.HiddenSize, vocabulary, job.MatrixBytesPerElement),
             Elementwise("cross-entropy loss", tokens * vocabulary * (bytes + 4) * 2),
         ];
+    }
+
+    /// <summary>
+    /// The join at the head of a multi-token prediction module, once per micro-batch on the last stage: the hidden state
+    /// and the next token's embedding each normalized, then projected from twice the hidden width back to it (split by
+    /// tensor parallelism like a row of the layer's projections).
+    /// </summary>
+    public static Kernel[] PredictionJoin(ModelArchitecture model, TrainingJob job, ParallelPlan plan)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        var tokens = Tokens(job, plan);
+        var bytes = Math.Max(2.0, job.Precision.BytesPerElement());
+        var kernels = new List<Kernel>(3) { Elementwise("prediction norms", tokens * model.HiddenSize * bytes * 4) };
+        AddMatmul(kernels, "prediction projection", tokens, 2.0 * model.HiddenSize / plan.TensorParallelism, model.HiddenSize, job);
+        return [.. kernels];
     }
 
     /// <summary>The embedding lookup, run once per micro-batch on the first pipeline stage.</summary>

@@ -39,11 +39,11 @@ public static class MemoryModel
     {
         CheckDegrees(plan);
         var pipeline = plan.PipelineParallelism;
-        var stages = PipelineLayers.Of(model.Layers, pipeline);
+        var stages = PipelineLayers.Of(model.Layers, plan);
         var microBatches = job.GlobalBatchSize / ((double)plan.DataParallelism * plan.MicroBatchSize);
         var interleave = plan.VirtualStages > 1 ? 1 + ((pipeline - 1) / (double)(pipeline * plan.VirtualStages)) : 1;
 
-        var weights = StageParameters.Of(model, plan);
+        var weights = StageParameters.Of(model, job, plan);
 
         var dense = ActivationsPerLayer(model, job, plan);
         var expert = model.ExpertLayerCount > 0 ? ActivationsPerLayer(model, job, plan, expertLayer: true) : dense;
@@ -58,7 +58,10 @@ public static class MemoryModel
 
         var firstActivations = Activations(0, stages.First, pipeline);
         var logits = 2.0 * 4 * LayerKernels.Tokens(job, plan) * (model.VocabularySize / (double)plan.TensorParallelism);
-        var lastActivations = (pipeline == 1 ? firstActivations : Activations(model.Layers - stages.Last, stages.Last, 1)) + logits;
+        // Multi-token prediction runs on the last stage: each module's layer and logits, for the micro-batch in flight.
+        var predictionModules = job.MultiTokenPredictionDepth(model);
+        var prediction = predictionModules * (((model.MultiTokenPredictionUsesExperts ? expert : dense).Stored * interleave) + logits);
+        var lastActivations = (pipeline == 1 ? firstActivations : Activations(model.Layers - stages.Last, stages.Last, 1)) + logits + prediction;
 
         var first = Breakdown(weights.First, weights.FirstExperts, firstActivations, model, job, plan);
         var last = Breakdown(weights.Last, weights.LastExperts, lastActivations, model, job, plan);
@@ -93,9 +96,11 @@ public static class MemoryModel
         }
 
         // Split by tensor parallelism: queries, keys, values, the output-projection input, and the feed-forward
-        // intermediates (GeLU input and output; SwiGLU's gate, up and product).
+        // intermediates (GeLU input and output; SwiGLU's gate, up and product). Latent attention also keeps its two
+        // latents, before and after their norms (replicated).
         var feedForwardIntermediates = model.Activation == FeedForwardActivation.SwiGlu ? 3 : 2;
-        var attentionSplit = tokens * ActivationBytes * 2.0 * ((model.QueryWidth / tensor) + model.KeyValueWidthPerRank(plan.TensorParallelism));
+        var latents = model.LatentAttention is { } latent ? 2.0 * (latent.QueryRank + latent.KeyValueRank + latent.RotaryHeadSize) : 0;
+        var attentionSplit = tokens * ActivationBytes * (((model.QueryWidth + model.ValueWidth) / tensor) + (2 * model.KeyValueWidthPerRank(plan.TensorParallelism)) + latents);
         var split = attentionSplit + (expertLayer && model.MixtureOfExperts is { } experts
             ? ExpertActivations(model, experts, job, plan, feedForwardIntermediates)
             : tokens * ActivationBytes * feedForwardIntermediates * (double)model.FeedForwardSize / tensor);

@@ -23,14 +23,16 @@ public readonly record struct StageParameters(double First, double Middle, doubl
     /// <summary>The most routed-expert parameters a stage's chip holds.</summary>
     public double HeaviestExperts => Math.Max(MiddleExperts, Math.Max(FirstExperts, LastExperts));
 
-    /// <summary>The parameters of <paramref name="model"/> laid out by <paramref name="plan"/>.</summary>
-    public static StageParameters Of(ModelArchitecture model, ParallelPlan plan)
+    /// <summary>The parameters of <paramref name="model"/> trained by <paramref name="job"/>, laid out by <paramref name="plan"/>.</summary>
+    public static StageParameters Of(ModelArchitecture model, TrainingJob job, ParallelPlan plan)
     {
         ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(job);
         ArgumentNullException.ThrowIfNull(plan);
+        var predictionModules = job.MultiTokenPredictionDepth(model);
         var tensor = plan.TensorParallelism;
         var pipeline = plan.PipelineParallelism;
-        var stages = PipelineLayers.Of(model.Layers, pipeline);
+        var stages = PipelineLayers.Of(model.Layers, plan);
         var embedding = model.EmbeddingParameters / tensor;
         var head = (pipeline == 1 && model.TiedEmbeddings ? 0 : (double)model.VocabularySize * model.HiddenSize) / tensor;
         var dense = model.ParametersPerLayerPerRank(tensor);
@@ -47,6 +49,8 @@ public readonly record struct StageParameters(double First, double Middle, doubl
         if (pipeline == 1)
         {
             var (all, experts) = Layers(0, model.Layers);
+            var modules = PredictionModules(model, plan, predictionModules, shared, dense, routed);
+            (all, experts) = (all + modules.Shared, experts + modules.Routed);
             return new StageParameters(all + embedding + head, all + embedding + head, all + embedding + head, experts, experts, experts);
         }
 
@@ -60,7 +64,26 @@ public readonly record struct StageParameters(double First, double Middle, doubl
         }
 
         var last = Layers(model.Layers - stages.Last, stages.Last);
+        var prediction = PredictionModules(model, plan, predictionModules, shared, dense, routed);
+        last = (last.Shared + prediction.Shared, last.Routed + prediction.Routed);
         return new StageParameters(first.Shared + embedding, pipeline > 2 ? middle.Shared : first.Shared + embedding, last.Shared + head,
             first.Routed, middle.Routed, last.Routed);
+    }
+
+    /// <summary>
+    /// The multi-token prediction modules the job trains, on the last stage: each one's projection (split by tensor
+    /// parallelism), norms and layer; the embedding and head are the main model's.
+    /// </summary>
+    private static (double Shared, double Routed) PredictionModules(ModelArchitecture model, ParallelPlan plan, int depth, double expertLayerShared, double denseLayer, double routed)
+    {
+        if (depth == 0)
+        {
+            return (0, 0);
+        }
+
+        var projection = (2.0 * model.HiddenSize * model.HiddenSize / plan.TensorParallelism) + (4.0 * model.HiddenSize);
+        return model.MultiTokenPredictionUsesExperts
+            ? (depth * (projection + expertLayerShared), depth * routed)
+            : (depth * (projection + denseLayer), 0);
     }
 }

@@ -1,0 +1,198 @@
+using ClusterTwin.Engines.Analytical;
+using ClusterTwin.Parallelism;
+using ClusterTwin.Performance.Collectives;
+using ClusterTwin.Scenarios;
+using ClusterTwin.Tests.Support;
+using ClusterTwin.Workloads;
+
+namespace ClusterTwin.Tests.Engines;
+
+/// <summary>Deduplicated dispatch, all-to-all overlap and capacity factors; DeepSeek-V3's latent attention and multi-token prediction; interleaved expert layers.</summary>
+public class ExpertDispatchAndLatentAttentionTests
+{
+    /// <summary>Qwen3-235B-A22B on 256 H100 (TP2 PP8 EP32: the expert group spans four systems).</summary>
+    private static Scenario Qwen(ExpertDispatch dispatch = ExpertDispatch.AllToAll, bool overlap = false) => Repository.Example("gpt3-175b-h100-1024") is var basis
+        ? basis with
+        {
+            Model = Repository.Catalog.Models["qwen3-235b-a22b"],
+            Cluster = basis.Cluster with { SystemCount = 32 },
+            Job = basis.Job with { SequenceLength = 4096, GlobalBatchSize = 2048 },
+            Plan = basis.Plan with
+            {
+                TensorParallelism = 2, PipelineParallelism = 8, DataParallelism = 16, VirtualStages = 4, MicroBatchSize = 1, ExpertParallelism = 32,
+                SequenceParallelism = true, ExpertDispatch = dispatch, OverlapExpertCommunication = overlap,
+            },
+        }
+        : throw new InvalidOperationException();
+
+    /// <summary>DeepSeek-V3 on 256 GB200 as Megatron-Bridge ran it in BF16 (TP1 PP4 VP4 EP64), with or without multi-token prediction.</summary>
+    private static Scenario DeepSeek(bool prediction) => Repository.Example("gpt3-175b-h100-1024") is var basis
+        ? basis with
+        {
+            Model = Repository.Catalog.Models["deepseek-v3"],
+            Cluster = basis.Cluster with { SystemCount = 32 },
+            Job = basis.Job with { SequenceLength = 4096, GlobalBatchSize = 4096, Precision = ClusterTwin.Hardware.Precision.Bf16, MultiTokenPrediction = prediction },
+            Plan = basis.Plan with
+            {
+                TensorParallelism = 1, PipelineParallelism = 8, DataParallelism = 32, VirtualStages = 1, MicroBatchSize = 1, ExpertParallelism = 32,
+                SequenceParallelism = false, Recompute = RecomputePolicy.Full, FirstStageLayers = 7, LastStageLayers = 6,
+            },
+        }
+        : throw new InvalidOperationException();
+
+    [Theory]
+    [InlineData(128, 8, 4)]
+    [InlineData(128, 8, 32)]
+    [InlineData(256, 8, 8)]
+    [InlineData(64, 6, 16)]
+    public void PlacesReached_MatchesSampledRouting(int routed, int perToken, int places)
+    {
+        // k distinct experts drawn uniformly; experts sit in places in contiguous blocks of routed / places.
+        var random = new Random(20261125);
+        var experts = Enumerable.Range(0, routed).ToArray();
+        const int Draws = 20_000;
+        double reached = 0;
+        for (var draw = 0; draw < Draws; draw++)
+        {
+            random.Shuffle(experts);
+            reached += experts.Take(perToken).Select(expert => expert / (routed / places)).Distinct().Count();
+        }
+
+        Within.Relative(reached / Draws, ExpertExchange.PlacesReached(routed, perToken, places), 0.01);
+    }
+
+    [Fact]
+    public void PlacesReached_AtTheEdges()
+    {
+        Assert.Equal(1, ExpertExchange.PlacesReached(128, 1, 32), 12);
+        Assert.Equal(4, ExpertExchange.PlacesReached(8, 8, 4), 12);
+        Assert.Equal(1, ExpertExchange.PlacesReached(128, 8, 1), 12);
+    }
+
+    [Fact]
+    public void DeduplicatedDispatch_SendsLessAcrossTheNetwork_ThanOneCopyPerExpert()
+    {
+        var plain = AnalyticalEngine.SimulateStep(Qwen(ExpertDispatch.AllToAll)).Breakdown!.ExpertParallelCommunication;
+        var deduplicated = AnalyticalEngine.SimulateStep(Qwen(ExpertDispatch.Deduplicated)).Breakdown!.ExpertParallelCommunication;
+        // 8 experts over 4 systems: 2.7 remote systems per token against 6 remote copies; the network bounds both.
+        Within.Relative(6 / (3 * (1 - (96.0 / 128 * 95 / 127 * 94 / 126 * 93 / 125 * 92 / 124 * 91 / 123 * 90 / 122 * 89 / 121))), plain / deduplicated, 0.05);
+    }
+
+    [Fact]
+    public void DeduplicatedDispatch_WithOneExpertPerToken_IsThePlainAllToAll()
+    {
+        var scenario = Qwen();
+        var single = scenario with { Model = scenario.Model with { MixtureOfExperts = scenario.Model.MixtureOfExperts! with { PerToken = 1 } } };
+        var plain = AnalyticalEngine.SimulateStep(single).Breakdown!.ExpertParallelCommunication;
+        var deduplicated = AnalyticalEngine.SimulateStep(single with { Plan = single.Plan with { ExpertDispatch = ExpertDispatch.Deduplicated } }).Breakdown!.ExpertParallelCommunication;
+        Within.Relative(plain.Seconds, deduplicated.Seconds, 1e-9);
+    }
+
+    [Fact]
+    public void OverlappedAllToAll_ShowsAtLeastTheShareOfTheChipItTakes_AndNoMoreThanWithoutOverlap()
+    {
+        var exposed = AnalyticalEngine.SimulateStep(Qwen()).Breakdown!.ExpertParallelCommunication;
+        var overlapped = AnalyticalEngine.SimulateStep(Qwen(overlap: true)).Breakdown!.ExpertParallelCommunication;
+        Assert.True(overlapped < exposed);
+        Assert.True(overlapped.Seconds >= (exposed.Seconds * ExpertExchange.ComputeShareWhileOverlapped) - 1e-12);
+        Assert.True(overlapped.Seconds >= exposed.Seconds * (1 - ExpertExchange.OverlapRealized) - 1e-12, "the published runs hide less than the ideal pairing");
+    }
+
+    [Fact]
+    public void CapacityFactor_PadsEveryExpertToItsCapacity()
+    {
+        var scenario = Qwen();
+        var dropless = AnalyticalEngine.SimulateStep(scenario);
+        var padded = AnalyticalEngine.SimulateStep(scenario with { Job = scenario.Job with { ExpertCapacityFactor = 2 } });
+        Assert.True(padded.Breakdown!.Compute > dropless.Breakdown!.Compute, "twice the average load on every expert costs more than balanced routing's spread");
+        Within.Relative(dropless.Breakdown.ExpertParallelCommunication.Seconds * 2, padded.Breakdown.ExpertParallelCommunication.Seconds, 0.15);
+        Assert.True(padded.HardwareFlopsPerStep > dropless.HardwareFlopsPerStep, "the padding is executed");
+        Assert.Equal(dropless.ModelFlopsPerStep, padded.ModelFlopsPerStep);
+    }
+
+    [Fact]
+    public void DeepSeekV3_HasThePublishedParameterCounts()
+    {
+        var model = Repository.Catalog.Models["deepseek-v3"];
+        Within.Relative(671e9, model.Parameters, 0.005);
+        Within.Relative(37e9, model.ActiveParameters, 0.02);
+        // The report's 14B multi-token prediction module includes the shared embedding and head.
+        Within.Relative(14e9, model.MultiTokenPredictionModuleParameters + model.EmbeddingParameters + model.OutputHeadParameters, 0.05);
+        Assert.Equal(58, model.ExpertLayerCount);
+    }
+
+    [Fact]
+    public void LatentAttention_SplitsOnlyItsUpProjectionsAcrossTheTensorGroup()
+    {
+        var model = Repository.Catalog.Models["deepseek-v3"];
+        var latent = model.LatentAttention!;
+        double hidden = model.HiddenSize;
+        var replicated = (hidden * latent.QueryRank) + latent.QueryRank + (hidden * (latent.KeyValueRank + latent.RotaryHeadSize)) + latent.KeyValueRank + (4 * hidden);
+        var split = model.AttentionParametersPerRank(1) - replicated;
+        Within.Relative(replicated + (split / 8), model.AttentionParametersPerRank(8), 1e-12);
+        Within.Relative(187.1e6, model.AttentionParametersPerRank(1), 0.001);
+    }
+
+    [Fact]
+    public void LatentAttention_CountsItsQueryKeyAndValueWidthsInTheAttentionFlops()
+    {
+        var model = Repository.Catalog.Models["deepseek-v3"];
+        var job = DeepSeek(prediction: false).Job;
+        var asMultiHead = model with { LatentAttention = null, HeadSize = 160 };
+        // Per layer and token, 2 s h (192 + 128) equals 4 s h 160: the same attention work as 160-wide heads. Halving the
+        // sequence at equal tokens leaves the multiplies' work and changes only attention's.
+        var shorter = job with { SequenceLength = job.SequenceLength / 2, GlobalBatchSize = job.GlobalBatchSize * 2 };
+        double AttentionShare(ModelArchitecture shape) =>
+            AnalyticalEngine.ModelFlops(shape, job).Operations - AnalyticalEngine.ModelFlops(shape, shorter).Operations;
+        Within.Relative(AttentionShare(asMultiHead), AttentionShare(model), 1e-9);
+        Assert.True(AttentionShare(model) > 0);
+    }
+
+    [Fact]
+    public void MultiTokenPrediction_CostsALayerAndAHeadOnTheLastStage()
+    {
+        var with = AnalyticalEngine.SimulateStep(DeepSeek(prediction: true));
+        var without = AnalyticalEngine.SimulateStep(DeepSeek(prediction: false));
+        Assert.True(with.Valid && without.Valid, string.Join("; ", with.Problems.Concat(without.Problems)));
+        Assert.True(with.StepTime > without.StepTime);
+        Assert.True(with.ModelFlopsPerStep > without.ModelFlopsPerStep);
+        var model = Repository.Catalog.Models["deepseek-v3"];
+        var share = (with.ModelFlopsPerStep.Operations / without.ModelFlopsPerStep.Operations) - 1;
+        Assert.InRange(share, 0.5 / model.Layers, 3.0 / model.Layers);
+        var job = DeepSeek(prediction: true).Job;
+        Assert.True(ClusterTwin.Performance.Memory.StageParameters.Of(model, job, DeepSeek(true).Plan).Last >
+                    ClusterTwin.Performance.Memory.StageParameters.Of(model, job with { MultiTokenPrediction = false }, DeepSeek(true).Plan).Last);
+    }
+
+    [Fact]
+    public void InterleavedExpertLayers_AreCountedLayerByLayer()
+    {
+        var maverick = Repository.Catalog.Models["llama4-maverick"];
+        Assert.Equal(24, maverick.ExpertLayerCount);
+        Within.Relative(400e9, maverick.Parameters, 0.01);
+        Within.Relative(17e9, maverick.ActiveParameters, 0.02);
+        foreach (var experts in new[] { maverick.MixtureOfExperts!, new ExpertLayers(64, 2, 1024, DenseLayers: 3, Interval: 3), new ExpertLayers(64, 2, 1024, DenseLayers: 1) })
+        {
+            bool IsExpert(int layer) => layer >= experts.DenseLayers && (layer - experts.DenseLayers + 1) % experts.Interval == 0;
+            for (var start = 0; start < 48; start++)
+            {
+                for (var count = 0; start + count <= 48; count++)
+                {
+                    Assert.Equal(Enumerable.Range(start, count).Count(IsExpert), experts.ExpertLayersIn(start, count));
+                }
+            }
+        }
+    }
+
+    [Fact]
+    public void ExplicitStageLayers_PlaceTheLayersAsWritten_OrAreAnError()
+    {
+        var plan = DeepSeek(false).Plan with { PipelineParallelism = 4, DataParallelism = 64, ExpertParallelism = 64, VirtualStages = 4, FirstStageLayers = 15, LastStageLayers = 14 };
+        var placed = PipelineLayers.Of(61, plan);
+        Assert.Equal((15, 16, 14), (placed.First, placed.Middle, placed.Last));
+        Assert.True(placed.Holds(4));
+        Assert.False(PipelineLayers.Of(61, 4).Places, "the default rule allows one layer fewer at each end, not three");
+        var result = AnalyticalEngine.SimulateStep(DeepSeek(false) with { Plan = plan with { LastStageLayers = 13 } });
+        Assert.Contains(result.Problems, problem => problem.Contains("cannot share evenly", StringComparison.Ordinal));
+    }
+}
