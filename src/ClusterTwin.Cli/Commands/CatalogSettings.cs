@@ -18,7 +18,7 @@ public class CatalogSettings : CommandSettings
 
     /// <summary>The repository's validation cases, beside the catalogue.</summary>
     public static string DefaultCasesFolder(HardwareCatalog catalog) =>
-        Path.Combine(Path.GetDirectoryName(Path.GetFullPath(catalog.Directory))!, "validation", "cases");
+        Path.Combine(Path.GetDirectoryName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(catalog.Directory)))!, "validation", "cases");
 
     /// <summary>The cases of <paramref name="folders"/> (the repository's when none is named), or throws <see cref="InputException"/>.</summary>
     public static ValidationCase[] LoadCases(IReadOnlyList<string> folders, HardwareCatalog catalog)
@@ -35,15 +35,19 @@ public class CatalogSettings : CommandSettings
     }
 
     /// <summary>Writes a report file the user named, or throws <see cref="InputException"/> saying why it cannot be written.</summary>
-    public static void WriteReport(string path, string text)
+    public static void WriteReport(string path, string text) => WriteFile(path, "the report", () => File.WriteAllText(path, text));
+
+    /// <summary>Runs <paramref name="write"/>, which writes <paramref name="path"/>; an I/O failure becomes an <see cref="InputException"/> naming <paramref name="what"/>.</summary>
+    public static void WriteFile(string path, string what, Action write)
     {
+        ArgumentNullException.ThrowIfNull(write);
         try
         {
-            File.WriteAllText(path, text);
+            write();
         }
         catch (Exception error) when (error is IOException or UnauthorizedAccessException or NotSupportedException or ArgumentException)
         {
-            throw new InputException(path, $"cannot write the report: {error.Message}");
+            throw new InputException(path, $"cannot write {what}: {error.Message}");
         }
     }
 }

@@ -12,7 +12,7 @@ namespace ClusterTwin.Cli.Commands;
 public sealed class CompareCommand(IAnsiConsole console) : Command<CompareCommand.Settings>
 {
     /// <summary>Arguments of <c>compare</c>.</summary>
-    public sealed class Settings : CatalogSettings
+    public sealed class Settings : ReportSettings
     {
         /// <summary>The scenario files.</summary>
         [CommandArgument(0, "<SCENARIO>")]
@@ -28,16 +28,6 @@ public sealed class CompareCommand(IAnsiConsole console) : Command<CompareComman
         [CommandOption("--title <TITLE>")]
         [Description("Title of the markdown page (default: Scenarios side by side).")]
         public string Title { get; init; } = "Scenarios side by side";
-
-        /// <summary>Write the markdown page.</summary>
-        [CommandOption("--markdown <FILE>")]
-        [Description("Also write the comparison as a markdown page.")]
-        public string? Markdown { get; init; }
-
-        /// <summary>Print JSON.</summary>
-        [CommandOption("--json")]
-        [Description("Print the comparison as JSON.")]
-        public bool Json { get; init; }
 
         /// <inheritdoc />
         public override ValidationResult Validate() =>
@@ -63,20 +53,7 @@ public sealed class CompareCommand(IAnsiConsole console) : Command<CompareComman
             return new ComparisonRow(path, scenario, AnalyticalEngine.Simulate(scenario));
         }).ToArray();
 
-        if (settings.Markdown is not null)
-        {
-            CatalogSettings.WriteReport(settings.Markdown, ComparisonReport.Markdown(rows, settings.Search, settings.Title));
-        }
-
-        if (settings.Json)
-        {
-            console.Profile.Out.Writer.WriteLine(Json.Serialize(ComparisonReport.Document(rows)));
-        }
-        else
-        {
-            ComparisonReport.Write(console, rows);
-        }
-
+        settings.Emit(console, () => ComparisonReport.Markdown(rows, settings.Search, settings.Title), () => ComparisonReport.Document(rows), output => ComparisonReport.Write(output, rows));
         return rows.All(row => row.Result.Valid) ? 0 : 1;
     }
 }

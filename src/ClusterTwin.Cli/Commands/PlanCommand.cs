@@ -76,9 +76,8 @@ public sealed class PlanCommand(IAnsiConsole console) : Command<PlanCommand.Sett
         var given = settings.Compare ? GivenPlan(settings.Scenario, planning) : null;
         var pins = settings.Compare ? PlanPins.SettingsOf(planning.Given!) : planning.Pins;
         var clock = Stopwatch.StartNew();
-        var search = settings.Json || !console.Profile.Capabilities.Interactive
-            ? PlanSearch.Run(planning.Scenario, pins, settings.Top, memoryHeadroom: settings.MemoryHeadroom / 100)
-            : WithProgress(planning, pins, settings);
+        PlanSearchResult Search(IProgress<double>? progress) => PlanSearch.Run(planning.Scenario, pins, settings.Top, progress, settings.MemoryHeadroom / 100);
+        var search = settings.Json || !console.Profile.Capabilities.Interactive ? Search(null) : WithProgress(Search);
         var elapsed = clock.Elapsed;
         if (settings.Json)
         {
@@ -106,14 +105,11 @@ public sealed class PlanCommand(IAnsiConsole console) : Command<PlanCommand.Sett
             : throw new InputException(path, $"--compare needs the plan block to be a valid layout: {string.Join("; ", result.Problems)}");
     }
 
-    private PlanSearchResult WithProgress(PlanningScenario planning, PlanPins pins, Settings settings)
+    /// <summary>Runs <paramref name="search"/> behind a progress bar.</summary>
+    private PlanSearchResult WithProgress(Func<IProgress<double>, PlanSearchResult> search)
     {
         PlanSearchResult? result = null;
-        console.Progress().AutoClear(true).Start(context =>
-        {
-            var task = context.AddTask("searching layouts", maxValue: 1);
-            result = PlanSearch.Run(planning.Scenario, pins, settings.Top, new MonotonicProgress(task), settings.MemoryHeadroom / 100);
-        });
+        console.Progress().AutoClear(true).Start(context => result = search(new MonotonicProgress(context.AddTask("searching layouts", maxValue: 1))));
         return result!;
     }
 

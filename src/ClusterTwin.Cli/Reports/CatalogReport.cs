@@ -19,7 +19,7 @@ public static class CatalogReport
         chips.AddColumns("id", "name", "status", "BF16 peak", "FP8 peak", "HBM", "HBM bandwidth");
         foreach (var chip in catalog.Chips.Values)
         {
-            chips.AddRow(chip.Id, Markup.Escape(chip.Name), chip.Status.ToString().ToLowerInvariant(),
+            chips.AddRow(Markup.Escape(chip.Id), Markup.Escape(chip.Name), chip.Status.ToString().ToLowerInvariant(),
                 chip.PeakRate(Precision.Bf16)?.ToString() ?? "-", chip.PeakRate(Precision.Fp8)?.ToString() ?? "-",
                 chip.MemoryCapacity.Value.ToString(), chip.MemoryBandwidth.Value.ToString());
         }
@@ -29,7 +29,7 @@ public static class CatalogReport
         systems.AddColumns("id", "name", "chips", "scale-up", "per chip", "scale-out per chip");
         foreach (var system in catalog.Systems.Values)
         {
-            systems.AddRow(system.Id, Markup.Escape(system.Name), system.Chips.Value.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            systems.AddRow(Markup.Escape(system.Id), Markup.Escape(system.Name), system.Chips.Value.ToString(System.Globalization.CultureInfo.InvariantCulture),
                 $"{system.Topology.Kind.ToString().ToLowerInvariant()} [[{string.Join("x", system.Topology.Shape)}]]",
                 system.ScaleUpBandwidth.Value.Stated.ToString(), system.ScaleOutBandwidth?.Value.ToString() ?? "-");
         }
@@ -39,7 +39,7 @@ public static class CatalogReport
         fabrics.AddColumns("id", "name", "tiers", "reaches chips");
         foreach (var fabric in catalog.Fabrics.Values)
         {
-            fabrics.AddRow(fabric.Id, Markup.Escape(fabric.Name), fabric.Tiers.Length.ToString(System.Globalization.CultureInfo.InvariantCulture), Format.Count(fabric.MaximumEndpoints));
+            fabrics.AddRow(Markup.Escape(fabric.Id), Markup.Escape(fabric.Name), fabric.Tiers.Length.ToString(System.Globalization.CultureInfo.InvariantCulture), Format.Count(fabric.MaximumEndpoints));
         }
 
         console.Write(fabrics);
@@ -47,7 +47,7 @@ public static class CatalogReport
         models.AddColumns("id", "name", "parameters", "layers", "hidden", "heads (kv)");
         foreach (var model in catalog.Models.Values)
         {
-            models.AddRow(model.Id, Markup.Escape(model.Name), Format.Number(model.Parameters), model.Layers.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            models.AddRow(Markup.Escape(model.Id), Markup.Escape(model.Name), Format.Number(model.Parameters), model.Layers.ToString(System.Globalization.CultureInfo.InvariantCulture),
                 model.HiddenSize.ToString(System.Globalization.CultureInfo.InvariantCulture), $"{model.AttentionHeads} ({model.KeyValueHeads})");
         }
 
@@ -91,7 +91,7 @@ public static class CatalogReport
             table.AddRow("scale-up topology", Markup.Escape($"{system.Topology.Kind.ToString().ToLowerInvariant()} [{string.Join(" x ", system.Topology.Shape)}] ({system.ScaleUpName})"), string.Empty, string.Empty);
             AddFigure(table, catalog, "scale-up per chip", system.ScaleUpBandwidth, system.ScaleUpBandwidth.Value.ToString());
             AddFigure(table, catalog, "scale-up latency", system.ScaleUpLatency, system.ScaleUpLatency.Value.ToString());
-            AddOptional(table, catalog, "scale-out per chip", system.ScaleOutBandwidth);
+            AddOptional(table, catalog, system.ScaleOutName is { } network ? $"scale-out per chip ({network})" : "scale-out per chip", system.ScaleOutBandwidth);
             AddOptional(table, catalog, "system power", system.SystemPower);
             console.Write(table);
             return true;

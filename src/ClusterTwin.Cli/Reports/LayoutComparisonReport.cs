@@ -2,6 +2,7 @@ using System.Collections.Immutable;
 using System.Globalization;
 using System.Text;
 using ClusterTwin.Planning;
+using ClusterTwin.Validation;
 using Spectre.Console;
 
 namespace ClusterTwin.Cli.Reports;
@@ -39,7 +40,7 @@ public static class LayoutComparisonReport
                 return new[]
                 {
                     source.Key, Format.Count(source.Count()), Format.Count(faster.Length), Format.Count(faster.Count(value => value >= -1e-9)),
-                    faster.Length == 0 ? "-" : Median(faster).ToString("0.0", CultureInfo.InvariantCulture) + "%",
+                    faster.Length == 0 ? "-" : Statistics.Median(faster).ToString("0.0", CultureInfo.InvariantCulture) + "%",
                 };
             }));
         text.AppendLine();
@@ -70,26 +71,13 @@ public static class LayoutComparisonReport
     {
         var inside = Inside(comparisons).ToArray();
         var atLeastAsFast = inside.Count(comparison => comparison.FasterByPercent >= -1e-9);
-        var median = Median([.. inside.Select(comparison => comparison.FasterByPercent!.Value)]);
+        var median = Statistics.Median([.. inside.Select(comparison => comparison.FasterByPercent!.Value)]);
         return string.Create(CultureInfo.InvariantCulture,
             $"{comparisons.Length} published layouts; {inside.Length} inside the search space, of which the best layout found is at least as fast for {atLeastAsFast} (median {median:0.0}% faster); {comparisons.Length - inside.Length} outside it (see notes).");
     }
 
     private static IEnumerable<PublishedLayoutComparison> Inside(IEnumerable<PublishedLayoutComparison> comparisons) =>
         comparisons.Where(comparison => comparison.OutsideSpace is null && comparison.FasterByPercent is not null);
-
-    /// <summary>The median (the mean of the two middle values for an even count); 0 for none.</summary>
-    private static double Median(double[] values)
-    {
-        if (values.Length == 0)
-        {
-            return 0;
-        }
-
-        var sorted = values.Order().ToArray();
-        var middle = sorted.Length / 2;
-        return sorted.Length % 2 == 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
-    }
 
     private static IEnumerable<string[]> Rows(ImmutableArray<PublishedLayoutComparison> comparisons) =>
         comparisons.Select(comparison => new[]

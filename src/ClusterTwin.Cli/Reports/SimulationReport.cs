@@ -1,6 +1,9 @@
 using ClusterTwin.Engines;
+using ClusterTwin.Hardware;
+using ClusterTwin.Parallelism;
 using ClusterTwin.Scenarios;
 using ClusterTwin.Units;
+using ClusterTwin.Workloads;
 using Spectre.Console;
 
 namespace ClusterTwin.Cli.Reports;
@@ -14,9 +17,9 @@ public static class SimulationReport
         var cluster = scenario.Cluster;
         var plan = scenario.Plan;
         console.Write(new Rule($"[bold]{Markup.Escape(scenario.Name)}[/]").LeftJustified());
-        console.MarkupLineInterpolated($"Cluster: {cluster.SystemCount:N0} x {cluster.System.Name} = [bold]{cluster.ChipCount:N0}[/] {cluster.Chip.Name} on {cluster.Fabric.Name}");
+        WriteCluster(console, cluster);
         console.MarkupLineInterpolated($"Model:   {scenario.Model.Name} ({Format.Number(scenario.Model.Parameters)} parameters), sequence {scenario.Job.SequenceLength:N0}, global batch {scenario.Job.GlobalBatchSize:N0}, {scenario.Job.Format.Key.ToUpperInvariant()}");
-        console.MarkupLineInterpolated($"Plan:    TP {plan.TensorParallelism}{(plan.ContextParallelism > 1 ? $" x CP {plan.ContextParallelism}" : string.Empty)}{(plan.ExpertParallelism > 1 ? $" (EP {plan.ExpertParallelism}, {(plan.ExpertDispatch == ClusterTwin.Parallelism.ExpertDispatch.Deduplicated ? "deduplicated dispatch" : "all-to-all dispatch")}{(plan.OverlapExpertCommunication ? ", overlapped" : string.Empty)})" : string.Empty)} x PP {plan.PipelineParallelism} (virtual {plan.VirtualStages}{(plan.FirstStageLayers is not null || plan.LastStageLayers is not null ? $"; {ClusterTwin.Parallelism.PipelineLayers.Of(scenario.Model.Layers, plan).Describe(plan.PipelineParallelism)}" : string.Empty)}) x DP {plan.DataParallelism:N0}, micro-batch {plan.MicroBatchSize}, sequence parallel {(plan.SequenceParallelism ? "on" : "off")}, recompute {plan.Recompute.ToString().ToLowerInvariant()}, ZeRO {plan.ZeroStage}, ranks ordered {ClusterTwin.Parallelism.RankOrderKeys.Key(plan.Order)}");
+        console.MarkupLineInterpolated($"Plan:    {PlanLine(scenario.Model, plan)}");
         console.WriteLine();
 
         if (!result.Valid)
@@ -85,4 +88,26 @@ public static class SimulationReport
     }
 
     private static string Truncate(string text) => text.Length <= 110 ? text : text[..107] + "...";
+    /// <summary>The line naming the cluster: systems, chips and fabric.</summary>
+    public static void WriteCluster(IAnsiConsole console, Cluster cluster)
+    {
+        ArgumentNullException.ThrowIfNull(console);
+        ArgumentNullException.ThrowIfNull(cluster);
+        console.MarkupLineInterpolated($"Cluster: {cluster.SystemCount:N0} x {cluster.System.Name} = [bold]{cluster.ChipCount:N0}[/] {cluster.Chip.Name} on {cluster.Fabric.Name}");
+    }
+
+    /// <summary>The plan in words: degrees, expert dispatch, pipeline placement where written, and the options.</summary>
+    private static string PlanLine(ModelArchitecture model, ParallelPlan plan)
+    {
+        var context = plan.ContextParallelism > 1 ? $" x CP {plan.ContextParallelism}" : string.Empty;
+        var expert = plan.ExpertParallelism > 1
+            ? $" (EP {plan.ExpertParallelism}, {(plan.ExpertDispatch == ExpertDispatch.Deduplicated ? "deduplicated" : "all-to-all")} dispatch{(plan.OverlapExpertCommunication ? ", overlapped" : string.Empty)})"
+            : string.Empty;
+        var placement = plan.FirstStageLayers is not null || plan.LastStageLayers is not null
+            ? $"; {PipelineLayers.Of(model.Layers, plan).Describe(plan.PipelineParallelism)}"
+            : string.Empty;
+        return $"TP {plan.TensorParallelism}{context}{expert} x PP {plan.PipelineParallelism} (virtual {plan.VirtualStages}{placement}) x DP {plan.DataParallelism:N0}, " +
+               $"micro-batch {plan.MicroBatchSize}, sequence parallel {(plan.SequenceParallelism ? "on" : "off")}, recompute {plan.Recompute.ToString().ToLowerInvariant()}, " +
+               $"ZeRO {plan.ZeroStage}, ranks ordered {RankOrderKeys.Key(plan.Order)}";
+    }
 }

@@ -8,23 +8,24 @@ namespace ClusterTwin.Cli.Reports;
 /// <summary>The outputs of <c>validate</c>: tables, JSON, and the markdown page <c>docs/validation.md</c>.</summary>
 public static class ValidationReport
 {
+    private static readonly string[] CaseHeaders = ["case", "source", "metric", "measured", "predicted", "band (P10-P90)", "error", "held-out error", "in band"];
+
     /// <summary>Writes the per-case table and the summaries.</summary>
     public static void Write(IAnsiConsole console, ValidationSummary summary)
     {
         var table = new Table().Border(TableBorder.Rounded).Title("Predicted vs measured");
-        table.AddColumns("case", "metric", "measured", "predicted", "band (P10-P90)", "error", "held-out error", "in band");
+        table.AddColumns(CaseHeaders);
         foreach (var outcome in summary.Outcomes)
         {
-            table.AddRow(outcome.Case.Id + (outcome.Fits ? string.Empty : " [yellow](over memory)[/]") + (outcome.Case.Fitted ? string.Empty : " [grey](not fitted)[/]"), outcome.Case.MetricName, Value(outcome.Measured), Value(outcome.Predicted),
-                $"{Value(outcome.PredictedLow)} - {Value(outcome.PredictedHigh)}", Signed(outcome.ErrorPercent), HeldOut(outcome), outcome.WithinBand ? "yes" : "[red]no[/]");
+            table.AddRow(CaseCells(outcome, console: true));
         }
 
         console.Write(table);
-        console.Write(GroupTable("By chip family", summary.ByFamily));
-        console.Write(GroupTable("By source", summary.BySource));
+        console.Write(GroupTable("By chip family", "family", summary.ByFamily));
+        console.Write(GroupTable("By source", "source", summary.BySource));
         var overall = summary.Overall;
-        console.MarkupLineInterpolated(
-            $"{overall.Count} cases: mean absolute error {overall.MeanAbsoluteErrorPercent:0.00}%, worst {overall.MaximumAbsoluteErrorPercent:0.00}%, band coverage {overall.BandCoverage:0%}; held out ({overall.HeldOutCount} cases): mean {overall.HeldOutMeanAbsoluteErrorPercent:0.00}%, worst {overall.HeldOutMaximumAbsoluteErrorPercent:0.00}%");
+        console.MarkupLine(Markup.Escape(
+            $"{overall.Count} cases: mean absolute error {Percent(overall.MeanAbsoluteErrorPercent, "0.00")}, worst {Percent(overall.MaximumAbsoluteErrorPercent, "0.00")}, band coverage {Coverage(overall)}; held out ({overall.HeldOutCount} cases): mean {Percent(overall.HeldOutMeanAbsoluteErrorPercent, "0.00")}, worst {Percent(overall.HeldOutMaximumAbsoluteErrorPercent, "0.00")}"));
     }
 
     /// <summary>The JSON document: <c>cases[]</c> and <c>summary</c> with its groups.</summary>
@@ -72,12 +73,12 @@ public static class ValidationReport
         page.AppendLine("measured run (`validation/cases/`), compared under the source's own metric. The band is the P10-P90 range the");
         page.AppendLine("prediction gives for the measurement ([calibration.md](calibration.md)).");
         page.AppendLine();
-        page.AppendLine(CultureInfo.InvariantCulture, $"**{overall.Count} cases: mean absolute error {overall.MeanAbsoluteErrorPercent:0.0}%, worst {overall.MaximumAbsoluteErrorPercent:0.0}%, band coverage {overall.BandCoverage:0%}.**");
-        page.AppendLine(CultureInfo.InvariantCulture, $"**Held out ({overall.HeldOutCount} cases predicted by a calibration that never saw them): mean absolute error {overall.HeldOutMeanAbsoluteErrorPercent:0.0}%, worst {overall.HeldOutMaximumAbsoluteErrorPercent:0.0}%.**");
+        page.AppendLine(CultureInfo.InvariantCulture, $"**{overall.Count} cases: mean absolute error {Percent(overall.MeanAbsoluteErrorPercent)}, worst {Percent(overall.MaximumAbsoluteErrorPercent)}, band coverage {Coverage(overall)}.**");
+        page.AppendLine(CultureInfo.InvariantCulture, $"**Held out ({overall.HeldOutCount} cases predicted by a calibration that never saw them): mean absolute error {Percent(overall.HeldOutMeanAbsoluteErrorPercent)}, worst {Percent(overall.HeldOutMaximumAbsoluteErrorPercent)}.**");
         var fitted = ValidationGroup.Of("fitted", [.. summary.Outcomes.Where(outcome => outcome.Case.Fitted)]);
         if (fitted.Count < overall.Count)
         {
-            page.AppendLine(CultureInfo.InvariantCulture, $"**The {fitted.Count} cases calibration may fit (the others are marked not fitted): mean absolute error {fitted.MeanAbsoluteErrorPercent:0.0}%, worst {fitted.MaximumAbsoluteErrorPercent:0.0}%; held out: mean {fitted.HeldOutMeanAbsoluteErrorPercent:0.0}%, worst {fitted.HeldOutMaximumAbsoluteErrorPercent:0.0}%.**");
+            page.AppendLine(CultureInfo.InvariantCulture, $"**The {fitted.Count} cases calibration may fit (the others are marked not fitted): mean absolute error {Percent(fitted.MeanAbsoluteErrorPercent)}, worst {Percent(fitted.MaximumAbsoluteErrorPercent)}; held out: mean {Percent(fitted.HeldOutMeanAbsoluteErrorPercent)}, worst {Percent(fitted.HeldOutMaximumAbsoluteErrorPercent)}.**");
         }
 
         page.AppendLine();
@@ -91,14 +92,7 @@ public static class ValidationReport
         AppendGroups(page, "By source", "source", summary.BySource);
         page.AppendLine("## Every case");
         page.AppendLine();
-        page.AppendLine("| case | source | metric | measured | predicted | band | error | held-out error | in band |");
-        page.AppendLine("|---|---|---|---|---|---|---|---|---|");
-        foreach (var outcome in summary.Outcomes)
-        {
-            page.AppendLine(CultureInfo.InvariantCulture,
-                $"| {outcome.Case.Id}{(outcome.Fits ? string.Empty : " (over memory)")}{(outcome.Case.Fitted ? string.Empty : " (not fitted)")} | {outcome.Case.SourceKey} | {outcome.Case.MetricName} | {Value(outcome.Measured)} | {Value(outcome.Predicted)} | {Value(outcome.PredictedLow)} - {Value(outcome.PredictedHigh)} | {Signed(outcome.ErrorPercent)} | {HeldOut(outcome)} | {(outcome.WithinBand ? "yes" : "no")} |");
-        }
-
+        Tables.AppendMarkdown(page, [.. CaseHeaders.Select(header => header == "band (P10-P90)" ? "band" : header)], summary.Outcomes.Select(outcome => CaseCells(outcome, console: false)));
         return page.ToString();
     }
 
@@ -118,32 +112,38 @@ public static class ValidationReport
     {
         page.AppendLine(CultureInfo.InvariantCulture, $"## {title}");
         page.AppendLine();
-        page.AppendLine(CultureInfo.InvariantCulture, $"| {column} | cases | mean absolute error | worst | band coverage | held out: cases | mean | worst |");
-        page.AppendLine("|---|---|---|---|---|---|---|---|");
-        foreach (var group in groups)
-        {
-            page.AppendLine(CultureInfo.InvariantCulture,
-                $"| {group.Name} | {group.Count} | {group.MeanAbsoluteErrorPercent:0.0}% | {group.MaximumAbsoluteErrorPercent:0.0}% | {group.BandCoverage:0%} | {group.HeldOutCount} | {group.HeldOutMeanAbsoluteErrorPercent:0.0}% | {group.HeldOutMaximumAbsoluteErrorPercent:0.0}% |");
-        }
-
+        Tables.AppendMarkdown(page, GroupHeaders(column), groups.Select(GroupCells));
         page.AppendLine();
     }
 
-    private static Table GroupTable(string title, IEnumerable<ValidationGroup> groups)
-    {
-        var table = new Table().Border(TableBorder.Rounded).Title(title);
-        table.AddColumns("group", "cases", "mean abs. error", "worst", "band coverage", "held-out mean", "held-out worst");
-        foreach (var group in groups)
-        {
-            table.AddRow(group.Name, group.Count.ToString(CultureInfo.InvariantCulture), Percent(group.MeanAbsoluteErrorPercent), Percent(group.MaximumAbsoluteErrorPercent),
-                group.BandCoverage.ToString("0%", CultureInfo.InvariantCulture),
-                group.HeldOutCount > 0 ? Percent(group.HeldOutMeanAbsoluteErrorPercent) : "-", group.HeldOutCount > 0 ? Percent(group.HeldOutMaximumAbsoluteErrorPercent) : "-");
-        }
+    private static Table GroupTable(string title, string column, IEnumerable<ValidationGroup> groups) =>
+        Tables.Console(title, GroupHeaders(column), groups.Select(GroupCells));
 
-        return table;
+    private static string[] GroupHeaders(string column) => [column, "cases", "mean absolute error", "worst", "band coverage", "held out: cases", "mean", "worst"];
+
+    private static string[] GroupCells(ValidationGroup group) =>
+    [
+        group.Name, group.Count.ToString(CultureInfo.InvariantCulture), Percent(group.MeanAbsoluteErrorPercent), Percent(group.MaximumAbsoluteErrorPercent),
+        Coverage(group), group.HeldOutCount.ToString(CultureInfo.InvariantCulture), Percent(group.HeldOutMeanAbsoluteErrorPercent), Percent(group.HeldOutMaximumAbsoluteErrorPercent),
+    ];
+
+    /// <summary>One case's row: plain text for markdown, or escaped with colour markup for the console.</summary>
+    private static string[] CaseCells(ValidationOutcome outcome, bool console)
+    {
+        string Text(string text) => console ? Markup.Escape(text) : text;
+        string Marked(string text, string colour) => console ? $"[{colour}]{Markup.Escape(text)}[/]" : text;
+        return
+        [
+            Text(outcome.Case.Id) + (outcome.Fits ? string.Empty : " " + Marked("(over memory)", "yellow")) + (outcome.Case.Fitted ? string.Empty : " " + Marked("(not fitted)", "grey")),
+            Text(outcome.Case.SourceKey), outcome.Case.MetricName, Value(outcome.Measured), Value(outcome.Predicted),
+            $"{Value(outcome.PredictedLow)} - {Value(outcome.PredictedHigh)}", Signed(outcome.ErrorPercent), HeldOut(outcome),
+            outcome.WithinBand ? "yes" : Marked("no", "red"),
+        ];
     }
 
-    private static string Percent(double percent) => percent.ToString("0.0", CultureInfo.InvariantCulture) + "%";
+    private static string Percent(double? percent, string format = "0.0") => percent is { } value ? value.ToString(format, CultureInfo.InvariantCulture) + "%" : "-";
+
+    private static string Coverage(ValidationGroup group) => group.BandCoverage.ToString("0%", CultureInfo.InvariantCulture);
 
     private static string Value(double value) => value.ToString(value >= 100 ? "0" : "0.000", CultureInfo.InvariantCulture);
 

@@ -32,8 +32,17 @@ public static class EfficiencyCalibration
     public static Result Fit(ChipEfficiency efficiency, IEnumerable<ValidationCase> cases, IReadOnlyCollection<string> heldOutSources, string procedure)
     {
         // Invalid plans stop the fit with their reasons instead of feeding it a prediction of zero.
+        ArgumentNullException.ThrowIfNull(efficiency);
+        ArgumentNullException.ThrowIfNull(heldOutSources);
         var family = cases.Where(item => item.Scenario.Cluster.Chip.Family == efficiency.Family).ToArray();
-        _ = ValidationRun.Run(family);
+        var sources = family.Select(item => item.SourceKey).ToHashSet(StringComparer.Ordinal);
+        if (heldOutSources.FirstOrDefault(source => !sources.Contains(source)) is { } unknown)
+        {
+            // A mistyped key would otherwise hold nothing out and be written into the catalogue's provenance.
+            throw new InputException("--hold-out", $"'{unknown}' is not a source of the {efficiency.Family} family's cases (expected one of: {string.Join(", ", sources.Order(StringComparer.Ordinal))})");
+        }
+
+        ValidationRun.ThrowIfInvalid(family);
         return Fit(efficiency, family, item => heldOutSources.Contains(item.SourceKey), heldOutSources, procedure);
     }
 
@@ -79,7 +88,7 @@ public static class EfficiencyCalibration
             [.. fitted.Select(item => item.SourceKey).Distinct().Order(StringComparer.Ordinal)],
             [.. heldOutSources.Order(StringComparer.Ordinal)], fitted.Length, MeanAbsoluteErrorPercent(efficiency, fitted, matrix, attention));
         var residuals = StepTimeResiduals(efficiency.WithFit(fit), fitted);
-        fit = fit with { ResidualLow = Percentile(residuals, 0.10), ResidualHigh = Percentile(residuals, 0.90) };
+        fit = fit with { ResidualLow = Statistics.Percentile(residuals, 0.10), ResidualHigh = Statistics.Percentile(residuals, 0.90) };
         return new Result(fit, fitted, heldOut);
     }
 
@@ -90,20 +99,6 @@ public static class EfficiencyCalibration
             var ratio = item.Measured / item.Predicted(AnalyticalEngine.SimulateStep(item.Scenario with { Efficiency = efficiency }));
             return item.IsThroughput ? -Math.Log(ratio) : Math.Log(ratio);
         }).Order()];
-
-    /// <summary>The <paramref name="fraction"/> quantile of sorted values, interpolated linearly between ranks.</summary>
-    public static double Percentile(IReadOnlyList<double> sorted, double fraction)
-    {
-        if (sorted.Count == 0)
-        {
-            return 0;
-        }
-
-        var position = fraction * (sorted.Count - 1);
-        var below = (int)Math.Floor(position);
-        var above = Math.Min(below + 1, sorted.Count - 1);
-        return sorted[below] + ((position - below) * (sorted[above] - sorted[below]));
-    }
 
     /// <summary>The cases with their scenario's efficiency replaced by <paramref name="efficiency"/>.</summary>
     public static IEnumerable<ValidationCase> Using(IEnumerable<ValidationCase> cases, ChipEfficiency efficiency) =>

@@ -33,7 +33,7 @@ internal static class ChipReader
                     continue;
                 }
 
-                if (reader.Figure(peakRates, precision.Key(), "peak_rates", Quantity<FlopRate>(reader), sources, required: true) is { } rate)
+                if (reader.Figure(peakRates, precision.Key(), "peak_rates", reader.QuantityValue<FlopRate>(), sources, required: true) is { } rate)
                 {
                     rates[precision] = rate;
                 }
@@ -41,9 +41,9 @@ internal static class ChipReader
         }
 
         var memory = reader.Mapping(root, "memory", string.Empty, required: true);
-        var capacity = reader.Figure(memory, "capacity", "memory", Quantity<Bytes>(reader), sources, required: true);
-        var bandwidth = reader.Figure(memory, "bandwidth", "memory", Quantity<Bandwidth>(reader), sources, required: true);
-        var onChip = reader.Figure(root, "on_chip_memory", string.Empty, Quantity<Bytes>(reader), sources, required: false);
+        var capacity = reader.Figure(memory, "capacity", "memory", reader.QuantityValue<Bytes>(), sources, required: true);
+        var bandwidth = reader.Figure(memory, "bandwidth", "memory", reader.QuantityValue<Bandwidth>(), sources, required: true);
+        var onChip = reader.Figure(root, "on_chip_memory", string.Empty, reader.QuantityValue<Bytes>(), sources, required: false);
         var scaleUp = reader.Mapping(root, "scale_up", string.Empty, required: false);
         reader.CheckKeys(scaleUp ?? new YamlMappingNode(), "scale_up", "name", "bandwidth", "note");
         var scaleOut = reader.Mapping(root, "scale_out", string.Empty, required: false);
@@ -54,19 +54,19 @@ internal static class ChipReader
         // Every figure is read before deciding, so that one file's problems are all reported together.
         var scaleUpName = reader.String(scaleUp, "name", "scale_up", required: false);
         var scaleUpBandwidth = reader.Figure<LinkBandwidth>(scaleUp, "bandwidth", "scale_up", (_, _) => null, sources, required: false, LinkBandwidthFrom(reader));
-        var scaleOutBandwidth = reader.Figure(scaleOut, "bandwidth", "scale_out", Quantity<Bandwidth>(reader), sources, required: false);
-        var thermalDesign = reader.Figure(power, "thermal_design", "power", Quantity<Power>(reader), sources, required: false);
+        var scaleOutBandwidth = reader.Figure(scaleOut, "bandwidth", "scale_out", reader.QuantityValue<Bandwidth>(), sources, required: false);
+        var thermalDesign = reader.Figure(power, "thermal_design", "power", reader.QuantityValue<Power>(), sources, required: false);
         if (peakRates is not null && rates.Count == 0)
         {
             reader.Error(peakRates, "peak_rates", "no usable peak rate (expected at least one of fp32, tf32, bf16, fp8, fp4)");
         }
 
+        var (scaledFormats, scaledSource) = ReadScaledFormats(reader, reader.Mapping(root, "scaled_formats", string.Empty, required: false), sources);
         if (id is null || name is null || vendor is null || family is null || status is null || capacity is null || bandwidth is null || rates.Count == 0)
         {
             return null;
         }
 
-        var (scaledFormats, scaledSource) = ReadScaledFormats(reader, reader.Mapping(root, "scaled_formats", string.Empty, required: false), sources);
         return new Chip
         {
             Id = id,
@@ -86,22 +86,6 @@ internal static class ChipReader
             ThermalDesignPower = thermalDesign,
         };
     }
-
-    public static Func<YamlNode, string, T?> Quantity<T>(YamlReader reader)
-        where T : struct, IQuantity<T>
-        => (node, field) => reader.Quantity<T>(node, field);
-
-    public static Func<YamlNode, string, int?> Count(YamlReader reader, int minimum, int maximum) => (node, field) =>
-    {
-        var text = YamlReader.Scalar(node) ?? string.Empty;
-        if (YamlReader.TryParseCount(text, out var value) && value == Math.Floor(value) && value >= minimum && value <= maximum)
-        {
-            return (int)value;
-        }
-
-        reader.Error(node, field, $"'{text}' is not a whole number from {minimum} to {maximum}");
-        return null;
-    };
 
     private static readonly Dictionary<string, LinkDirection> Directions = new()
     {
@@ -129,11 +113,7 @@ internal static class ChipReader
         }
 
         reader.CheckKeys(map, "scaled_formats", "formats", "source", "note");
-        var source = reader.String(map, "source", "scaled_formats");
-        if (source is not null && !sources.Contains(source))
-        {
-            reader.Error(YamlReader.Child(map, "source"), "scaled_formats.source", $"unknown source '{source}' (expected an id from catalog/sources/)");
-        }
+        var source = reader.SourceReference(map, "scaled_formats", sources);
 
         var formats = new List<string>();
         if (YamlReader.Child(map, "formats") is YamlSequenceNode list)

@@ -15,6 +15,12 @@ internal static class EfficiencyReader
         var provenance = reader.String(root, "provenance", string.Empty);
         if (YamlReader.Child(root, "carried_over_from") is not null)
         {
+            // A family that carries another's curves over cannot also write its own: they would be dropped unread.
+            foreach (var curve in CurveKeys.Where(key => YamlReader.Child(root, key) is not null))
+            {
+                reader.Error(YamlReader.Child(root, curve)!, curve, "a family with carried_over_from takes its curves from that family (remove this curve, or carried_over_from)");
+            }
+
             // Resolved once every family is read: see CarryOver.
             var from = reader.String(root, "carried_over_from", string.Empty);
             var ownFit = ReadFit(reader, reader.Mapping(root, "fit", string.Empty, required: false));
@@ -22,6 +28,11 @@ internal static class EfficiencyReader
             return family is null || provenance is null || from is null
                 ? null
                 : new ChipEfficiency(family, Placeholder, Placeholder, Placeholder, Placeholder, provenance, ownFit) { CarriedOverFrom = from, BandWidening = widening, HasOwnFit = ownFit is not null };
+        }
+
+        if (YamlReader.Child(root, "band_widening") is { } wideningNode)
+        {
+            reader.Error(wideningNode, "band_widening", "only a family with carried_over_from widens its band (its own measured runs set a fitted family's band)");
         }
 
         var matrix = Curve<Flops>(reader, root, "matrix");
@@ -35,6 +46,8 @@ internal static class EfficiencyReader
     }
 
     private static readonly EfficiencyCurve Placeholder = EfficiencyCurve.Constant(1);
+
+    private static readonly string[] CurveKeys = ["matrix", "attention", "memory", "scale_up_collective"];
 
     /// <summary>Replaces each family that carries another's curves over with a copy of that family's curves and fit.</summary>
     public static Dictionary<string, ChipEfficiency> CarryOver(Dictionary<string, ChipEfficiency> families, List<Diagnostic> diagnostics, string directory)
@@ -110,7 +123,7 @@ internal static class EfficiencyReader
         foreach (var (sizeNode, efficiencyNode) in map.Children)
         {
             var size = reader.Quantity<T>(sizeNode, key);
-            var efficiency = FabricReader.Fraction(reader)(efficiencyNode, $"{key}.{YamlReader.Scalar(sizeNode)}");
+            var efficiency = reader.FractionValue()(efficiencyNode, $"{key}.{YamlReader.Scalar(sizeNode)}");
             if (size is { } known && efficiency is { } fraction)
             {
                 points.Add((known.BaseValue, fraction));

@@ -14,7 +14,7 @@ internal static class FabricReader
         var id = reader.String(root, "id", string.Empty);
         var name = reader.String(root, "name", string.Empty);
         var technology = reader.String(root, "technology", string.Empty);
-        var efficiency = reader.Figure(root, "efficiency", string.Empty, Fraction(reader), sources, required: true);
+        var efficiency = reader.Figure(root, "efficiency", string.Empty, reader.FractionValue(), sources, required: true);
         var tiers = new List<FabricTier>();
         if (YamlReader.Child(root, "tiers") is YamlSequenceNode list && list.Children.Count > 0)
         {
@@ -30,9 +30,9 @@ internal static class FabricReader
 
                 reader.CheckKeys(tier, path, "name", "radix", "oversubscription", "latency", "note");
                 var tierName = reader.String(tier, "name", path);
-                var radix = reader.Figure(tier, "radix", path, ChipReader.Count(reader, 2, 4096), sources, required: true);
+                var radix = reader.Figure(tier, "radix", path, reader.CountValue(2, 4096), sources, required: true);
                 var oversubscription = reader.Number(tier, "oversubscription", path, 1, 64);
-                var latency = reader.Figure(tier, "latency", path, ChipReader.Quantity<Duration>(reader), sources, required: true);
+                var latency = reader.Figure(tier, "latency", path, reader.QuantityValue<Duration>(), sources, required: true);
                 if (tierName is not null && radix is not null && oversubscription is not null && latency is not null)
                 {
                     tiers.Add(new FabricTier(tierName, radix, oversubscription.Value, latency));
@@ -51,16 +51,4 @@ internal static class FabricReader
 
         return new Fabric { Id = id, Name = name, Technology = technology, Tiers = [.. tiers], Efficiency = efficiency };
     }
-
-    public static Func<YamlNode, string, double?> Fraction(YamlReader reader) => (node, field) =>
-    {
-        var text = YamlReader.Scalar(node) ?? string.Empty;
-        if (YamlReader.TryParseCount(text, out var value) && value > 0 && value <= 1)
-        {
-            return value;
-        }
-
-        reader.Error(node, field, $"'{text}' is not a fraction (expected a number above 0 and at most 1)");
-        return null;
-    };
 }

@@ -48,10 +48,10 @@ internal static class ModelReader
         var tied = reader.Boolean(map, "tied_embeddings", path) ?? false;
         var maximumSequence = reader.Integer(map, "max_sequence_length", path, 1, 100_000_000, required: false);
         var parameters = reader.Number(map, "parameters", path, 1, 1e16, required: false);
-        if (heads is { } queryHeads && keyValueHeads is { } groups && queryHeads % groups != 0)
+        var headsDivide = !(heads is { } queryHeads && keyValueHeads is { } groups && queryHeads % groups != 0);
+        if (!headsDivide)
         {
-            reader.Error(YamlReader.Child(map, "key_value_heads"), YamlReader.Join(path, "key_value_heads"), $"{groups} key-value heads do not divide the {queryHeads} attention heads");
-            return null;
+            reader.Error(YamlReader.Child(map, "key_value_heads"), YamlReader.Join(path, "key_value_heads"), $"{keyValueHeads} key-value heads do not divide the {heads} attention heads");
         }
 
         if (position == PositionEmbedding.Learned && maximumSequence is null)
@@ -65,7 +65,7 @@ internal static class ModelReader
         var predictionDepth = reader.Integer(map, "multi_token_prediction", path, 0, 16, required: false) ?? 0;
 
         if (id is null || name is null || layers is null || hidden is null || heads is null || keyValueHeads is null || headSize is null ||
-            feedForward is null || activation is null || vocabulary is null)
+            feedForward is null || activation is null || vocabulary is null || !headsDivide)
         {
             return null;
         }

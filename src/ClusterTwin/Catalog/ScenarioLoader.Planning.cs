@@ -41,8 +41,17 @@ public static partial class ScenarioLoader
         }
 
         bool Names(string key) => YamlReader.Child(map, key) is not null;
-        return PlanPins.SettingsOf(given) with
+        var explicitLayers = Names("first_stage_layers") || Names("last_stage_layers");
+        if (explicitLayers && !Names("pipeline"))
         {
+            reader.Error(map, "plan.pipeline", "first_stage_layers and last_stage_layers place one pipeline depth: pin it with plan.pipeline, or remove them to search the depth");
+        }
+
+        // Explicit stage layers are kept only with the depth they place pinned.
+        var settings = PlanPins.SettingsOf(given);
+        return settings with
+        {
+            Settings = explicitLayers ? given : settings.Settings,
             TensorParallelism = Names("tensor") ? given.TensorParallelism : null,
             ContextParallelism = Names("context") ? given.ContextParallelism : null,
             ExpertParallelism = Names("expert") ? given.ExpertParallelism : null,

@@ -117,22 +117,27 @@ public static partial class ScenarioLoader
         int? count = null;
         if (YamlReader.Child(map, "chips") is not null)
         {
-            var chips = reader.Number(map, "chips", path, 1, 1e9);
+            if (YamlReader.Child(map, "count") is { } both)
+            {
+                reader.Error(both, YamlReader.Join(path, "count"), "give either count (systems) or chips, not both");
+            }
+
+            var chips = reader.Integer(map, "chips", path, 1, 1_000_000_000);
             if (chips is { } total && system is not null)
             {
                 var perSystem = system.Chips.Value;
                 if (total < perSystem && used is null)
                 {
-                    system = PartOf(reader, map, path, system, (int)total);
+                    system = PartOf(reader, map, path, system, total);
                     count = system is null ? null : 1;
                 }
                 else if (total % perSystem != 0)
                 {
-                    reader.Error(YamlReader.Child(map, "chips"), YamlReader.Join(path, "chips"), $"{total} chips is not a whole number of {system.Name} ({perSystem} chips each); use count: {Math.Round(total / perSystem)} systems instead");
+                    reader.Error(YamlReader.Child(map, "chips"), YamlReader.Join(path, "chips"), $"{total} chips is not a whole number of {system.Name} ({perSystem} chips each); use count: {Math.Max(1, (int)Math.Round(total / (double)perSystem))} systems instead");
                 }
                 else
                 {
-                    count = (int)(total / perSystem);
+                    count = total / perSystem;
                 }
             }
         }

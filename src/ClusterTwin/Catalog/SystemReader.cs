@@ -30,17 +30,17 @@ internal static class SystemReader
                 : $"unknown chip '{chipId}' (expected an id from catalog/chips/)");
         }
 
-        var count = reader.Figure(root, "chips", string.Empty, ChipReader.Count(reader, 1, 1_000_000), sources, required: true);
+        var count = reader.Figure(root, "chips", string.Empty, reader.CountValue(1, 1_000_000), sources, required: true);
         var scaleUp = reader.Mapping(root, "scale_up", string.Empty, required: true);
         var topology = ReadTopology(reader, scaleUp, count?.Value);
         var bandwidth = reader.Figure<LinkBandwidth>(scaleUp, "bandwidth", "scale_up", (_, _) => null, sources, required: true, ChipReader.LinkBandwidthFrom(reader));
-        var latency = reader.Figure(scaleUp, "latency", "scale_up", ChipReader.Quantity<Duration>(reader), sources, required: true);
+        var latency = reader.Figure(scaleUp, "latency", "scale_up", reader.QuantityValue<Duration>(), sources, required: true);
         var scaleOut = reader.Mapping(root, "scale_out", string.Empty, required: false);
         reader.CheckKeys(scaleOut ?? new YamlMappingNode(), "scale_out", "name", "bandwidth", "note");
-        var scaleOutBandwidth = reader.Figure(scaleOut, "bandwidth", "scale_out", ChipReader.Quantity<Bandwidth>(reader), sources, required: scaleOut is not null);
+        var scaleOutBandwidth = reader.Figure(scaleOut, "bandwidth", "scale_out", reader.QuantityValue<Bandwidth>(), sources, required: scaleOut is not null);
         var power = reader.Mapping(root, "power", string.Empty, required: false);
         reader.CheckKeys(power ?? new YamlMappingNode(), "power", "system_maximum", "note");
-        var systemPower = reader.Figure(power, "system_maximum", "power", ChipReader.Quantity<Power>(reader), sources, required: false);
+        var systemPower = reader.Figure(power, "system_maximum", "power", reader.QuantityValue<Power>(), sources, required: false);
 
         if (id is null || name is null || vendor is null || chip is null || count is null || topology is null || bandwidth is null || latency is null)
         {

@@ -353,7 +353,39 @@ internal sealed class YamlReader
         return parsed && double.IsFinite(value);
     }
 
-    private string? SourceReference(YamlMappingNode figure, string field, ISet<string> sources)
+    /// <summary>A figure parser reading its value as a quantity with its unit.</summary>
+    public Func<YamlNode, string, T?> QuantityValue<T>()
+        where T : struct, IQuantity<T>
+        => (node, field) => Quantity<T>(node, field);
+
+    /// <summary>A figure parser reading its value as a whole number from <paramref name="minimum"/> to <paramref name="maximum"/>.</summary>
+    public Func<YamlNode, string, int?> CountValue(int minimum, int maximum) => (node, field) =>
+    {
+        var text = Scalar(node) ?? string.Empty;
+        if (TryParseCount(text, out var value) && value == Math.Floor(value) && value >= minimum && value <= maximum)
+        {
+            return (int)value;
+        }
+
+        Error(node, field, $"'{text}' is not a whole number from {minimum} to {maximum}");
+        return null;
+    };
+
+    /// <summary>A figure parser reading its value as a fraction above 0 and at most 1.</summary>
+    public Func<YamlNode, string, double?> FractionValue() => (node, field) =>
+    {
+        var text = Scalar(node) ?? string.Empty;
+        if (TryParseCount(text, out var value) && value > 0 && value <= 1)
+        {
+            return value;
+        }
+
+        Error(node, field, $"'{text}' is not a fraction (expected a number above 0 and at most 1)");
+        return null;
+    };
+
+    /// <summary>The <c>source</c> id of <paramref name="figure"/>, reported when it names no source of the catalogue.</summary>
+    public string? SourceReference(YamlMappingNode figure, string field, ISet<string> sources)
     {
         var source = String(figure, "source", field);
         if (source is not null && !sources.Contains(source))

@@ -16,8 +16,22 @@ public sealed record TrainingStepResult
     /// <summary>Whether every degree divides what it splits.</summary>
     public required bool Valid { get; init; }
 
-    /// <summary>Why the plan is invalid or does not fit; empty for a plan that runs.</summary>
-    public required ImmutableArray<string> Problems { get; init; }
+    private readonly ImmutableArray<string> problems;
+
+    /// <summary>
+    /// Why the plan is invalid or does not fit; empty for a plan that runs. The memory shortfall is worded when read:
+    /// a search times many layouts over memory and reads the words of few.
+    /// </summary>
+    public required ImmutableArray<string> Problems
+    {
+        get => Valid && Memory is { } memory && memory.Total > MemoryCapacity
+            ? problems.Add($"needs {Quantity.FormatLike(memory.Total, MemoryCapacity)} per chip, the {ChipName} has {MemoryCapacity}")
+            : problems;
+        init => problems = value;
+    }
+
+    /// <summary>The chip's name, for the memory shortfall's words.</summary>
+    public string ChipName { get; init; } = string.Empty;
 
     /// <summary>What the reader should know about how the result was obtained (an upper-bound costing, say).</summary>
     public ImmutableArray<string> Warnings { get; init; } = [];

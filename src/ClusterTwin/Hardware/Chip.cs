@@ -76,7 +76,7 @@ public sealed record Chip
         Family == other.Family && Status == other.Status && PeakRates.SequenceEqual(other.PeakRates) &&
         MemoryCapacity == other.MemoryCapacity && MemoryBandwidth == other.MemoryBandwidth && OnChipMemory == other.OnChipMemory &&
         ScaleUpName == other.ScaleUpName && ScaleUpBandwidth == other.ScaleUpBandwidth && ScaleOutBandwidth == other.ScaleOutBandwidth &&
-        ThermalDesignPower == other.ThermalDesignPower;
+        ThermalDesignPower == other.ThermalDesignPower && ScaledFormats.SequenceEqual(other.ScaledFormats);
 
     /// <inheritdoc />
     public override int GetHashCode() => Id.GetHashCode(StringComparison.Ordinal);

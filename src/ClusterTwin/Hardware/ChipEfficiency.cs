@@ -22,7 +22,8 @@ public sealed record EfficiencyFit(double MatrixScale, double AttentionScale, st
 
     /// <inheritdoc />
     public bool Equals(EfficiencyFit? other) => other is not null && MatrixScale == other.MatrixScale && AttentionScale == other.AttentionScale &&
-        Procedure == other.Procedure && FittedOn.SequenceEqual(other.FittedOn) && HeldOut.SequenceEqual(other.HeldOut);
+        Procedure == other.Procedure && FittedOn.SequenceEqual(other.FittedOn) && HeldOut.SequenceEqual(other.HeldOut) &&
+        Cases == other.Cases && MeanAbsoluteErrorPercent == other.MeanAbsoluteErrorPercent && ResidualLow == other.ResidualLow && ResidualHigh == other.ResidualHigh;
 
     /// <inheritdoc />
     public override int GetHashCode() => HashCode.Combine(MatrixScale, AttentionScale);

@@ -1,3 +1,5 @@
+using ClusterTwin.Workloads;
+
 namespace ClusterTwin.Parallelism;
 
 /// <summary>
@@ -18,43 +20,42 @@ public readonly record struct PipelineLayers(int First, int Middle, int Last)
 
     /// <summary>
     /// Whether the depth places the layers: every rank at least one, and by the default rule at most one short on each
-    /// end; an explicit placement also needs its counts to add up.
+    /// end; an explicit placement's counts must add up to the model's layers.
     /// </summary>
-    public bool Places => Math.Min(First, Math.Min(Middle, Last)) >= 1 && (Explicit ? Sums : Heaviest - First <= 1 && Heaviest - Last <= 1);
+    public bool Places => Math.Min(First, Math.Min(Middle, Last)) >= 1 &&
+        (Explicit ? First + Last + (Middle * Math.Max(0, Pipeline - 2)) == Layers : Heaviest - First <= 1 && Heaviest - Last <= 1);
+
+    /// <summary>Whether the placement came from the plan's explicit first- and last-rank counts.</summary>
+    public bool Explicit { get; private init; }
+
+    /// <summary>For an explicit placement, the model's layers (0 otherwise).</summary>
+    private int Layers { get; init; }
+
+    /// <summary>For an explicit placement, the pipeline depth (0 otherwise).</summary>
+    private int Pipeline { get; init; }
 
     /// <summary>
     /// Places the layers of <paramref name="layers"/> as <paramref name="plan"/> says: by its explicit first- and
     /// last-rank counts where it gives them (Megatron-LM's <c>--decoder-first-pipeline-num-layers</c>,
-    /// <c>--decoder-last-pipeline-num-layers</c> and <c>pipeline_model_parallel_layout</c>), evenly over the rest;
-    /// otherwise by the default rule of <see cref="Of(int, int)"/>. Check <see cref="Places"/>.
+    /// <c>--decoder-last-pipeline-num-layers</c> and <c>pipeline_model_parallel_layout</c>), the ranks without a count
+    /// sharing the rest evenly, as Megatron-LM does; otherwise by the default rule of <see cref="Of(int, int)"/>. Check
+    /// <see cref="Places"/>.
     /// </summary>
     public static PipelineLayers Of(int layers, ParallelPlan plan)
     {
         ArgumentNullException.ThrowIfNull(plan);
         var pipeline = plan.PipelineParallelism;
-        if (plan.FirstStageLayers is null && plan.LastStageLayers is null)
+        if ((plan.FirstStageLayers is null && plan.LastStageLayers is null) || pipeline == 1)
         {
             return Of(layers, pipeline);
         }
 
-        var even = Of(layers, pipeline);
-        var first = plan.FirstStageLayers ?? even.First;
-        var last = pipeline == 1 ? first : plan.LastStageLayers ?? even.Last;
-        if (pipeline <= 2)
-        {
-            return pipeline == 1 ? new PipelineLayers(layers, layers, layers) : new PipelineLayers(first, Math.Max(first, last), last) { Explicit = true, Sums = first + last == layers };
-        }
-
-        var rest = layers - first - last;
-        var middle = rest / (pipeline - 2);
-        return new PipelineLayers(first, middle, last) { Explicit = true, Sums = rest >= 0 && rest % (pipeline - 2) == 0 };
+        var counted = (plan.FirstStageLayers is null ? 0 : 1) + (plan.LastStageLayers is null ? 0 : 1);
+        var sharing = pipeline - counted;
+        var middle = sharing > 0 ? (layers - (plan.FirstStageLayers ?? 0) - (plan.LastStageLayers ?? 0)) / sharing : 0;
+        var (first, last) = (plan.FirstStageLayers ?? middle, plan.LastStageLayers ?? middle);
+        return new PipelineLayers(first, pipeline == 2 ? Math.Max(first, last) : middle, last) { Explicit = true, Layers = layers, Pipeline = pipeline };
     }
-
-    /// <summary>Whether the placement came from the plan's explicit first- and last-rank counts.</summary>
-    public bool Explicit { get; private init; }
-
-    /// <summary>For an explicit placement, whether its counts add up to the model's layers with the middle ranks alike.</summary>
-    private bool Sums { get; init; } = true;
 
     /// <summary>Places <paramref name="layers"/> on <paramref name="pipeline"/> ranks; check <see cref="Places"/>.</summary>
     public static PipelineLayers Of(int layers, int pipeline)
@@ -73,11 +74,10 @@ public readonly record struct PipelineLayers(int First, int Middle, int Last)
     /// <summary>
     /// Whether <paramref name="virtualStages"/> chunks per rank work: the depth places the layers, the chunks divide the
     /// most loaded rank's layers (as Megatron-LM's interleaved schedule requires), and every rank has at least one
-    /// layer per chunk.
+    /// layer per chunk. An explicit placement is a layout the user wrote chunk by chunk, so its chunks need not be
+    /// equal: only every rank's layer per chunk is checked.
     /// </summary>
-    /// An explicit placement is a layout the user wrote chunk by chunk, so its chunks need not be equal: only every rank's
-    /// layer per chunk is checked.
-    public bool Holds(int virtualStages) => Places && virtualStages >= 1 && (Explicit || Heaviest % virtualStages == 0) && Math.Min(First, Last) >= virtualStages;
+    public bool Holds(int virtualStages) => Places && virtualStages >= 1 && (Explicit || Heaviest % virtualStages == 0) && Math.Min(First, Math.Min(Middle, Last)) >= virtualStages;
 
     /// <summary>
     /// The first layer of the last middle rank (rank <paramref name="pipeline"/> - 2) in model order: with the second
@@ -86,6 +86,30 @@ public readonly record struct PipelineLayers(int First, int Middle, int Last)
     /// fall on the first ranks.
     /// </summary>
     public int LastMiddleStart(int pipeline) => First + ((Math.Max(1, pipeline - 2) - 1) * Middle);
+
+    /// <summary>
+    /// The fewest and the most dense layers a middle rank (ranks 1 to <paramref name="pipeline"/> - 2) holds of
+    /// <paramref name="model"/>'s: a stage's cost is linear in that count, so the slowest and the heaviest middle rank
+    /// is one of the two. With the dense layers leading, the second rank has the most and the last middle rank the
+    /// fewest; with expert layers interleaved the counts alternate, so every middle rank is counted.
+    /// </summary>
+    public (int Fewest, int Most) MiddleDenseLayers(ModelArchitecture model, int pipeline)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        if (model.MixtureOfExperts is not { Interval: > 1 })
+        {
+            return (model.DenseLayersIn(LastMiddleStart(pipeline), Middle), model.DenseLayersIn(First, Middle));
+        }
+
+        var (fewest, most) = (int.MaxValue, int.MinValue);
+        for (var rank = 1; rank <= Math.Max(1, pipeline - 2); rank++)
+        {
+            var dense = model.DenseLayersIn(First + ((rank - 1) * Middle), Middle);
+            (fewest, most) = (Math.Min(fewest, dense), Math.Max(most, dense));
+        }
+
+        return (fewest, most);
+    }
 
     /// <summary>The placement in words: "7, 8, ..., 8, 7 layers per rank".</summary>
     public string Describe(int pipeline) => pipeline switch

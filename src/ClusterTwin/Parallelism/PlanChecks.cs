@@ -90,9 +90,13 @@ public static class PlanChecks
         {
             problems.Add($"pipeline {pipeline} is deeper than the {model.Layers} layers");
         }
+        else if (pipeline == 1 && (plan.FirstStageLayers is not null || plan.LastStageLayers is not null))
+        {
+            problems.Add("first-stage and last-stage layers need pipeline parallelism above 1 (one rank holds every layer)");
+        }
         else if (stages.Explicit && !stages.Places)
         {
-            problems.Add($"first-stage layers {plan.FirstStageLayers?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "(default)"} and last-stage layers {plan.LastStageLayers?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "(default)"} leave the {model.Layers} layers a remainder the other {Math.Max(0, pipeline - 2)} ranks cannot share evenly, or a rank with none");
+            problems.Add($"first-stage layers {plan.FirstStageLayers?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "(default)"} and last-stage layers {plan.LastStageLayers?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "(default)"} leave the {model.Layers} layers a remainder the other ranks cannot share evenly, or a rank with none (placed {stages.Describe(pipeline)})");
         }
         else if (!stages.Places)
         {

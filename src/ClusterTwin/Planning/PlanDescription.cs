@@ -22,8 +22,10 @@ public static class PlanDescription
         yield return ("ZeRO", Number(plan.ZeroStage));
     }
 
-    /// <summary>The searched dimensions of <paramref name="plan"/> on one line.</summary>
-    public static string Of(ParallelPlan plan) => string.Join(" ", Fields(plan).Select(field => field.Name + " " + field.Value));
+    /// <summary>The searched dimensions of <paramref name="plan"/> on one line, with its explicit stage layers where it gives them.</summary>
+    public static string Of(ParallelPlan plan) => string.Join(" ", Fields(plan).Select(field => field.Name + " " + field.Value)) +
+        (plan.FirstStageLayers is null && plan.LastStageLayers is null ? string.Empty
+            : $" (layers on the first rank {plan.FirstStageLayers?.ToString(CultureInfo.InvariantCulture) ?? "even"}, on the last {plan.LastStageLayers?.ToString(CultureInfo.InvariantCulture) ?? "even"})");
 
     /// <summary>What <paramref name="other"/> changes against <paramref name="plan"/>: "TP 8 -> 4, micro-batch 1 -> 2".</summary>
     public static string Differences(ParallelPlan plan, ParallelPlan other)

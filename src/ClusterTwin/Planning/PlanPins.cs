@@ -4,7 +4,8 @@ namespace ClusterTwin.Planning;
 
 /// <summary>
 /// What the user fixed of a plan before the search: each searched dimension is either pinned to a value or left
-/// free (null). The settings the search does not explore (rank order, overlap, hybrid sharding) are taken as given.
+/// free (null). The settings the search does not explore (rank order, overlaps, expert dispatch, and explicit stage
+/// layers where the pipeline depth is pinned) are taken as given.
 /// </summary>
 public sealed record PlanPins
 {
@@ -38,35 +39,28 @@ public sealed record PlanPins
     /// <summary>ZeRO stage (3 is FSDP), or null to search it.</summary>
     public int? ZeroStage { get; init; }
 
-    /// <summary>Gradient reduction overlapped with the backward pass (not searched).</summary>
-    public bool OverlapGradientReduction { get; init; } = true;
-
-    /// <summary>Tensor-parallel collectives overlapped with their matmuls (not searched: a framework capability).</summary>
-    public bool OverlapTensorCommunication { get; init; }
-
-    /// <summary>How tokens reach their experts (not searched: a framework capability).</summary>
-    public ExpertDispatch ExpertDispatch { get; init; }
-
-    /// <summary>Expert all-to-alls overlapped with another micro-batch's computation (not searched: a framework capability).</summary>
-    public bool OverlapExpertCommunication { get; init; }
-
-    /// <summary>How ranks are laid out on chips (not searched).</summary>
-    public RankOrder Order { get; init; } = RankOrder.TensorDataPipeline;
+    /// <summary>
+    /// The plan whose settings the search does not explore (overlaps, rank order, expert dispatch, explicit stage
+    /// layers) every layout takes: its searched fields are ignored. By default the defaults of <see cref="ParallelPlan"/>.
+    /// </summary>
+    public ParallelPlan Settings { get; init; } = new(1, 1, 1, 1);
 
     /// <summary>Nothing pinned: every dimension searched.</summary>
     public static PlanPins None { get; } = new();
 
-    /// <summary>The settings a search does not explore, carried over from <paramref name="plan"/>, with every searched dimension free.</summary>
+    /// <summary>
+    /// The settings a search does not explore, carried over from <paramref name="plan"/>, with every searched dimension
+    /// free. Explicit stage layers are not carried (they place one pipeline depth, and the depth is searched), nor
+    /// hybrid sharding (a sharding group sized for one data-parallel degree; the search shards over all replicas).
+    /// </summary>
     public static PlanPins SettingsOf(ParallelPlan plan)
     {
         ArgumentNullException.ThrowIfNull(plan);
-        return new PlanPins
-        {
-            OverlapGradientReduction = plan.OverlapGradientReduction,
-            OverlapTensorCommunication = plan.OverlapTensorCommunication,
-            ExpertDispatch = plan.ExpertDispatch,
-            OverlapExpertCommunication = plan.OverlapExpertCommunication,
-            Order = plan.Order,
-        };
+        return new PlanPins { Settings = plan with { FirstStageLayers = null, LastStageLayers = null, ShardingGroup = 0 } };
     }
+
+    /// <summary>Whether any searched dimension is pinned.</summary>
+    public bool PinsAny => TensorParallelism is not null || ContextParallelism is not null || ExpertParallelism is not null ||
+        PipelineParallelism is not null || VirtualStages is not null || DataParallelism is not null || MicroBatchSize is not null ||
+        SequenceParallelism is not null || Recompute is not null || ZeroStage is not null;
 }

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Collections.Immutable;
 using ClusterTwin.Engines.Analytical;
 using ClusterTwin.Parallelism;
+using ClusterTwin.Performance.Collectives;
 using ClusterTwin.Scenarios;
 using ClusterTwin.Units;
 
@@ -44,6 +45,9 @@ public static class PlanSearch
         var layouts = space.ValidLayouts();
         var limit = scenario.Cluster.Chip.MemoryCapacity.Value * (1 - memoryHeadroom);
         var tally = new Tally(top);
+
+        // Every layout runs on the same cluster: its collective cost model (immutable) is built once.
+        var collectives = new CollectiveCost(scenario.Cluster, scenario.Efficiency);
         if (layouts.Count > 0)
         {
             var done = 0L;
@@ -52,7 +56,7 @@ public static class PlanSearch
             {
                 for (var index = range.Item1; index < range.Item2; index++)
                 {
-                    local.Consider(scenario, layouts[index], index, limit);
+                    local.Consider(scenario, collectives, layouts[index], index, limit);
                 }
 
                 progress?.Report(Interlocked.Add(ref done, range.Item2 - range.Item1) / (double)layouts.Count);
@@ -98,9 +102,9 @@ public static class PlanSearch
         /// <summary>Each distinct rejection reason with the first layout (by enumeration index) that gave it.</summary>
         public Dictionary<string, int> Rejections { get; } = new(StringComparer.Ordinal);
 
-        public void Consider(Scenario scenario, ParallelPlan plan, int index, Bytes limit)
+        public void Consider(Scenario scenario, CollectiveCost collectives, ParallelPlan plan, int index, Bytes limit)
         {
-            var result = AnalyticalEngine.SimulateStep(scenario with { Plan = plan });
+            var result = AnalyticalEngine.SimulateStep(scenario with { Plan = plan }, collectives);
             if (!result.Valid)
             {
                 PrunedOther++;

@@ -77,7 +77,7 @@ public sealed class PlanSpace
                 foreach (var pipeline in pipelineChoices)
                 {
                     var modelParallel = (long)tensor * context * pipeline;
-                    var placement = PipelineLayers.Of(model.Layers, pipeline);
+                    var placement = PipelineLayers.Of(model.Layers, pins.Settings with { PipelineParallelism = pipeline });
                     if (chips % modelParallel != 0 || chips / modelParallel > int.MaxValue || !placement.Places)
                     {
                         continue;
@@ -131,12 +131,12 @@ public sealed class PlanSpace
                     {
                         foreach (var zero in zeroChoices)
                         {
-                            layouts.Add(new ParallelPlan(tensor, pipeline, data, microBatch, stages, sequence, recompute, zero,
-                                pins.OverlapGradientReduction, pins.Order, 0, pins.OverlapTensorCommunication, context, expert)
-                                {
-                                    ExpertDispatch = pins.ExpertDispatch,
-                                    OverlapExpertCommunication = pins.OverlapExpertCommunication,
-                                });
+                            layouts.Add(pins.Settings with
+                            {
+                                TensorParallelism = tensor, PipelineParallelism = pipeline, DataParallelism = data, MicroBatchSize = microBatch,
+                                VirtualStages = stages, SequenceParallelism = sequence, Recompute = recompute, ZeroStage = zero,
+                                ContextParallelism = context, ExpertParallelism = expert,
+                            });
                         }
                     }
                 }
@@ -153,7 +153,7 @@ public sealed class PlanSpace
             return $"no tensor-parallel degree among {string.Join(", ", tensorChoices)} divides the {model.AttentionHeads} heads, the feed-forward size {model.FeedForwardSize} and the {model.KeyValueHeads} key-value heads";
         }
 
-        return $"no combination of tensor parallelism ({string.Join(", ", tensors)}), a pipeline depth that places the {model.Layers} layers, and a micro-batch that divides the global batch of {job.GlobalBatchSize} per data-parallel replica fills the {cluster.ChipCount} chips{(pins == PlanPins.None ? string.Empty : " under the pinned values")}";
+        return $"no combination of tensor parallelism ({string.Join(", ", tensors)}), a pipeline depth that places the {model.Layers} layers, and a micro-batch that divides the global batch of {job.GlobalBatchSize} per data-parallel replica fills the {cluster.ChipCount} chips{(pins.PinsAny ? " under the pinned values" : string.Empty)}";
     }
 
     private bool TensorFits(int tensor) =>

@@ -16,11 +16,14 @@ namespace ClusterTwin.Validation;
 /// </remarks>
 public static class CrossValidation
 {
-    /// <summary>The held-out prediction of each case's metric, by case id; cases without one are absent.</summary>
-    public static ImmutableDictionary<string, double> HeldOutPredictions(HardwareCatalog catalog, IReadOnlyCollection<ValidationCase> cases)
+    /// <summary>
+    /// The outcomes of <see cref="ValidationRun.Run"/> with each case's held-out prediction attached, where it has one.
+    /// </summary>
+    public static ImmutableArray<ValidationOutcome> WithHeldOut(HardwareCatalog catalog, ImmutableArray<ValidationOutcome> outcomes)
     {
-        var predictions = ImmutableDictionary.CreateBuilder<string, double>(StringComparer.Ordinal);
-        foreach (var family in cases.GroupBy(item => item.Scenario.Cluster.Chip.Family))
+        ArgumentNullException.ThrowIfNull(catalog);
+        var predictions = new Dictionary<string, double>(StringComparer.Ordinal);
+        foreach (var family in outcomes.GroupBy(outcome => outcome.Family))
         {
             if (!catalog.Efficiencies.TryGetValue(family.Key, out var efficiency) || !efficiency.HasOwnFit)
             {
@@ -28,12 +31,12 @@ public static class CrossValidation
             }
 
             // A case calibration never fits is held out by construction: the catalogue's own prediction of it.
-            foreach (var item in family.Where(item => !item.Fitted))
+            foreach (var outcome in family.Where(outcome => !outcome.Case.Fitted))
             {
-                predictions[item.Id] = item.Predicted(AnalyticalEngine.SimulateStep(item.Scenario with { Efficiency = efficiency }));
+                predictions[outcome.Case.Id] = outcome.Predicted;
             }
 
-            var members = family.Where(item => item.Fitted).ToArray();
+            var members = family.Select(outcome => outcome.Case).Where(item => item.Fitted).ToArray();
             var bySource = members.Select(item => item.SourceKey).Distinct().Count() >= 2;
             foreach (var fold in members.GroupBy(item => bySource ? item.SourceKey : item.Id))
             {
@@ -52,6 +55,6 @@ public static class CrossValidation
             }
         }
 
-        return predictions.ToImmutable();
+        return [.. outcomes.Select(outcome => predictions.TryGetValue(outcome.Case.Id, out var prediction) ? outcome with { HeldOutPredicted = prediction } : outcome)];
     }
 }

@@ -67,7 +67,15 @@ public static class ValidationCaseLoader
         reader.CheckKeys(measured, "measured", "step_time", "tokens_per_second_per_chip", "model_tflops_per_chip", "model_tflops_per_chip_causal");
         if (YamlReader.Child(measured, "step_time") is not null)
         {
-            return (MeasuredMetric.StepTime, reader.Quantity<Units.Duration>(measured, "step_time", "measured")?.Seconds);
+            var seconds = reader.Quantity<Units.Duration>(measured, "step_time", "measured")?.Seconds;
+            if (seconds <= 0)
+            {
+                // Errors are relative to the measurement: a zero step time has none.
+                reader.Error(YamlReader.Child(measured, "step_time")!, "measured.step_time", $"{seconds} s is not a measured step time (expected a positive duration, such as 12.4 s)");
+                return (MeasuredMetric.StepTime, null);
+            }
+
+            return (MeasuredMetric.StepTime, seconds);
         }
 
         if (YamlReader.Child(measured, "tokens_per_second_per_chip") is not null)

@@ -10,10 +10,12 @@ namespace ClusterTwin.Validation;
 /// <param name="Predicted">The predicted value of the case's metric.</param>
 /// <param name="PredictedLow">Low end of the predicted band, in the metric's units.</param>
 /// <param name="PredictedHigh">High end of the predicted band.</param>
-/// <param name="Measured">The measured value.</param>
 /// <param name="Fits">Whether the model predicts that the run fits in memory (a run at the edge of memory often slows down).</param>
-public sealed record ValidationOutcome(ValidationCase Case, double Predicted, double PredictedLow, double PredictedHigh, double Measured, bool Fits)
+public sealed record ValidationOutcome(ValidationCase Case, double Predicted, double PredictedLow, double PredictedHigh, bool Fits)
 {
+    /// <summary>The measured value.</summary>
+    public double Measured => Case.Measured;
+
     /// <summary>The prediction by a calibration that never saw this case (see <see cref="CrossValidation"/>), where there is one.</summary>
     public double? HeldOutPredicted { get; init; }
 
@@ -34,10 +36,7 @@ public sealed record ValidationOutcome(ValidationCase Case, double Predicted, do
 public static class ValidationRun
 {
     /// <summary>Simulates every case; a case whose plan does not divide is an input error, reported with its reasons.</summary>
-    public static ImmutableArray<ValidationOutcome> Run(IEnumerable<ValidationCase> cases) => Run(cases, ImmutableDictionary<string, double>.Empty);
-
-    /// <summary>Simulates every case and attaches its held-out prediction, where <paramref name="heldOut"/> has one.</summary>
-    public static ImmutableArray<ValidationOutcome> Run(IEnumerable<ValidationCase> cases, IReadOnlyDictionary<string, double> heldOut)
+    public static ImmutableArray<ValidationOutcome> Run(IEnumerable<ValidationCase> cases)
     {
         var outcomes = ImmutableArray.CreateBuilder<ValidationOutcome>();
         var problems = new List<Diagnostic>();
@@ -47,19 +46,29 @@ public static class ValidationRun
             if (result.Valid)
             {
                 var (low, high) = Band(item, result);
-                outcomes.Add(new ValidationOutcome(item, item.Predicted(result), low, high, item.Measured, result.Fits)
-                {
-                    HeldOutPredicted = heldOut.TryGetValue(item.Id, out var prediction) ? prediction : null,
-                });
+                outcomes.Add(new ValidationOutcome(item, item.Predicted(result), low, high, result.Fits));
             }
             else
             {
-                problems.AddRange(result.Problems.Select(problem => new Diagnostic(item.Id, 0, "scenario.plan", problem)));
+                problems.AddRange(Diagnostics(item, result));
             }
         }
 
         return problems.Count > 0 ? throw new InputException(problems) : outcomes.ToImmutable();
     }
+
+    /// <summary>Throws, as <see cref="Run"/> would, if a case's plan does not divide; the cheap check before a fit.</summary>
+    public static void ThrowIfInvalid(IEnumerable<ValidationCase> cases)
+    {
+        var problems = cases.SelectMany(item => Diagnostics(item, AnalyticalEngine.SimulateStep(item.Scenario))).ToList();
+        if (problems.Count > 0)
+        {
+            throw new InputException(problems);
+        }
+    }
+
+    private static IEnumerable<Diagnostic> Diagnostics(ValidationCase item, TrainingStepResult result) =>
+        result.Valid ? [] : result.Problems.Select(problem => new Diagnostic(item.Id, 0, "scenario.plan", problem));
 
     /// <summary>Mean absolute error in percent.</summary>
     public static double MeanAbsoluteErrorPercent(IReadOnlyCollection<ValidationOutcome> outcomes) =>

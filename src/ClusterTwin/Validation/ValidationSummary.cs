@@ -9,17 +9,17 @@ namespace ClusterTwin.Validation;
 /// <param name="MaximumAbsoluteErrorPercent">Worst absolute error.</param>
 /// <param name="BandCoverage">Fraction of measurements inside their band.</param>
 /// <param name="HeldOutCount">Cases with a held-out prediction.</param>
-/// <param name="HeldOutMeanAbsoluteErrorPercent">Mean absolute error of the held-out predictions.</param>
-/// <param name="HeldOutMaximumAbsoluteErrorPercent">Worst absolute error of the held-out predictions.</param>
+/// <param name="HeldOutMeanAbsoluteErrorPercent">Mean absolute error of the held-out predictions; null when there are none.</param>
+/// <param name="HeldOutMaximumAbsoluteErrorPercent">Worst absolute error of the held-out predictions; null when there are none.</param>
 public sealed record ValidationGroup(string Name, int Count, double MeanAbsoluteErrorPercent, double MaximumAbsoluteErrorPercent, double BandCoverage,
-    int HeldOutCount, double HeldOutMeanAbsoluteErrorPercent, double HeldOutMaximumAbsoluteErrorPercent)
+    int HeldOutCount, double? HeldOutMeanAbsoluteErrorPercent, double? HeldOutMaximumAbsoluteErrorPercent)
 {
     /// <summary>Summarizes a set of outcomes.</summary>
     public static ValidationGroup Of(string name, IReadOnlyCollection<ValidationOutcome> outcomes)
     {
         var heldOut = outcomes.Where(outcome => outcome.HeldOutErrorPercent is not null).Select(outcome => Math.Abs(outcome.HeldOutErrorPercent!.Value)).ToArray();
         return new(name, outcomes.Count, ValidationRun.MeanAbsoluteErrorPercent(outcomes), ValidationRun.MaximumAbsoluteErrorPercent(outcomes), ValidationRun.BandCoverage(outcomes),
-            heldOut.Length, heldOut.Length == 0 ? 0 : heldOut.Average(), heldOut.Length == 0 ? 0 : heldOut.Max());
+            heldOut.Length, heldOut.Length == 0 ? null : heldOut.Average(), heldOut.Length == 0 ? null : heldOut.Max());
     }
 }
 

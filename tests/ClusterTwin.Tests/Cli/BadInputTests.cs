@@ -43,6 +43,8 @@ public class BadInputTests
     [InlineData("precision: bf16", "precision: int3", "training.precision", "is not one of")]
     [InlineData("tensor: 8", "tensr: 8", "plan.tensr", "unknown field")]
     [InlineData("pipeline: 1", "pipeline: 3", "plan.data", "does not divide the cluster's 16 chips")]
+    [InlineData("count: 2", "chips: 4.5", "cluster.chips", "not a whole number")]
+    [InlineData("count: 2", "count: 2\n  chips: 16", "cluster.count", "either count (systems) or chips, not both")]
     public void BadScenario_IsReportedWithFieldAndReason(string find, string replace, string field, string reason)
     {
         using var folder = new TemporaryFolder();
@@ -80,6 +82,23 @@ public class BadInputTests
         Assert.Equal(2, outcome.ExitCode);
         Assert.Contains("memory.bandwidth.value: '3.35' has no unit", outcome.Errors, StringComparison.Ordinal);
         Assert.Contains("power.thermal_design.value: 'TB/s' is not a unit of power", outcome.Errors, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void EveryProblemOfACatalogueFile_IsReportedTogether()
+    {
+        using var catalog = TemporaryFolder.WithCatalogCopy();
+        var hopper = Path.Combine(catalog.Path, "efficiency", "nvidia-hopper.yaml");
+        File.AppendAllText(hopper, "matrix: {1 GFLOP: 0.5}\n");
+        var model = Path.Combine(catalog.Path, "models", "qwen3-235b-a22b.yaml");
+        File.WriteAllText(model, File.ReadAllText(model)
+            .Replace("key_value_heads: 4", "key_value_heads: 5", StringComparison.Ordinal)
+            .Replace("experts_per_token: 8", "experts_per_token: 800", StringComparison.Ordinal));
+        var outcome = CliRunner.Run("catalog", "list", "--catalog", catalog.Path);
+        Assert.Equal(2, outcome.ExitCode);
+        Assert.Contains("matrix: a family with carried_over_from takes its curves from that family", outcome.Errors, StringComparison.Ordinal);
+        Assert.Contains("key_value_heads: 5 key-value heads do not divide the 64 attention heads", outcome.Errors, StringComparison.Ordinal);
+        Assert.Contains("800 experts per token is more than the 128 experts", outcome.Errors, StringComparison.Ordinal);
     }
 
     [Theory]
@@ -168,5 +187,51 @@ public class BadInputTests
         Assert.Equal(2, outcome.ExitCode);
         Assert.Contains("broken.yaml:", outcome.Errors, StringComparison.Ordinal);
         Assert.Contains("not valid YAML", outcome.Errors, StringComparison.Ordinal);
+    }
+
+    /// <summary>A validation case of the repository, rewritten by <paramref name="edit"/>, alone in a folder.</summary>
+    private static string CaseFolder(TemporaryFolder folder, Func<string, string> edit)
+    {
+        var text = File.ReadAllText(Repository.Path("validation", "cases", "korthikanti-a100-22B-full.yaml"));
+        return Path.GetDirectoryName(folder.Write("case.yaml", edit(text)))!;
+    }
+
+    [Fact]
+    public void ZeroMeasuredStepTime_IsReported_NotDividedBy()
+    {
+        using var folder = new TemporaryFolder();
+        var cases = CaseFolder(folder, text => System.Text.RegularExpressions.Regex.Replace(text, "step_time: [0-9.]+ s", "step_time: 0 s"));
+        var outcome = CliRunner.Run("validate", "--cases", cases, "--json");
+        Assert.NotEqual(0, outcome.ExitCode);
+        Assert.Contains("measured.step_time", outcome.Errors, StringComparison.Ordinal);
+        Assert.Contains("expected a positive duration", outcome.Errors, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", outcome.Errors, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void BracketsInASourceKey_AreShownAsWritten()
+    {
+        using var folder = new TemporaryFolder();
+        var cases = CaseFolder(folder, text => text.Replace("source_key: korthikanti-2022", "source_key: korthikanti[2022]", StringComparison.Ordinal));
+        var outcome = CliRunner.Run("validate", "--cases", cases);
+        Assert.Equal(0, outcome.ExitCode);
+        Assert.Contains("korthikanti[2022]", outcome.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void MistypedHoldOut_IsRefused_BeforeAnythingIsFitted()
+    {
+        var outcome = CliRunner.Run("calibrate", "--family", "nvidia-ampere", "--hold-out", "korthikanti-2O22", "--dry-run");
+        Assert.NotEqual(0, outcome.ExitCode);
+        Assert.Contains("'korthikanti-2O22' is not a source of the nvidia-ampere family's cases", outcome.Errors, StringComparison.Ordinal);
+        Assert.Contains("korthikanti-2022", outcome.Errors, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void CatalogueGivenWithATrailingSlash_FindsTheSameCases()
+    {
+        var catalog = Repository.Catalog;
+        Assert.Equal(ClusterTwin.Cli.Commands.CatalogSettings.DefaultCasesFolder(catalog),
+            ClusterTwin.Cli.Commands.CatalogSettings.DefaultCasesFolder(catalog with { Directory = catalog.Directory.TrimEnd('/') + "/" }));
     }
 }

@@ -194,5 +194,18 @@ public class ExpertDispatchAndLatentAttentionTests
         Assert.False(PipelineLayers.Of(61, 4).Places, "the default rule allows one layer fewer at each end, not three");
         var result = AnalyticalEngine.SimulateStep(DeepSeek(false) with { Plan = plan with { LastStageLayers = 13 } });
         Assert.Contains(result.Problems, problem => problem.Contains("cannot share evenly", StringComparison.Ordinal));
+
+        // A count on one end only: the other ranks share the rest evenly, as Megatron-LM places them.
+        var oneSided = PipelineLayers.Of(61, plan with { PipelineParallelism = 8, FirstStageLayers = 5, LastStageLayers = null });
+        Assert.Equal((5, 8, 8), (oneSided.First, oneSided.Middle, oneSided.Last));
+        Assert.True(oneSided.Places);
+        var two = PipelineLayers.Of(61, plan with { PipelineParallelism = 2, FirstStageLayers = null, LastStageLayers = 29 });
+        Assert.Equal((32, 29), (two.First, two.Last));
+        Assert.True(two.Places);
+
+        // Every rank, the middle ones included, needs a layer per chunk.
+        Assert.False(PipelineLayers.Of(61, plan with { FirstStageLayers = 29, LastStageLayers = 28 }).Holds(4));
+        var single = AnalyticalEngine.SimulateStep(DeepSeek(false) with { Plan = plan with { PipelineParallelism = 1, VirtualStages = 1, DataParallelism = 256 } });
+        Assert.Contains(single.Problems, problem => problem.Contains("need pipeline parallelism above 1", StringComparison.Ordinal));
     }
 }

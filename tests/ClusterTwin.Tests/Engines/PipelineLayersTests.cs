@@ -68,4 +68,19 @@ public class PipelineLayersTests
         var parameters = StageParameters.Of(sixteen.Model, sixteen.Job, sixteen.Plan);
         Assert.Equal(parameters.Middle, parameters.Heaviest);
     }
+
+    [Theory]
+    [InlineData(48, 8, 2, 0)]   // 6 layers per rank: every middle rank alike
+    [InlineData(45, 5, 2, 0)]   // 9 per rank: the middle ranks alternate 5 and 4 dense layers
+    [InlineData(61, 7, 3, 3)]   // leading dense layers, then one expert layer in three
+    [InlineData(61, 8, 1, 3)]   // DeepSeek-V3's shape: the dense layers lead
+    public void MiddleDenseLayers_AreTheFewestAndMostOfAnyMiddleRank(int layers, int pipeline, int interval, int denseLayers)
+    {
+        var model = Repository.Catalog.Models["qwen3-235b-a22b"] is var basis
+            ? basis with { Layers = layers, MixtureOfExperts = basis.MixtureOfExperts! with { Interval = interval, DenseLayers = denseLayers } }
+            : throw new InvalidOperationException();
+        var stages = PipelineLayers.Of(layers, pipeline);
+        var counts = Enumerable.Range(1, pipeline - 2).Select(rank => model.DenseLayersIn(stages.First + ((rank - 1) * stages.Middle), stages.Middle)).ToArray();
+        Assert.Equal((counts.Min(), counts.Max()), stages.MiddleDenseLayers(model, pipeline));
+    }
 }

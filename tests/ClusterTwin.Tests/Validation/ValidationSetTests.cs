@@ -25,7 +25,7 @@ public class ValidationSetTests
     private static readonly Lazy<ValidationSummary> Summary = new(() =>
     {
         var cases = ValidationCaseLoader.LoadAll(Repository.Path("validation", "cases"), Repository.Catalog);
-        return ValidationSummary.Of(ValidationRun.Run(cases, CrossValidation.HeldOutPredictions(Repository.Catalog, cases)));
+        return ValidationSummary.Of(CrossValidation.WithHeldOut(Repository.Catalog, ValidationRun.Run(cases)));
     });
 
     [Fact]

@@ -45,7 +45,13 @@ public static class AnalyticalEngine
     }
 
     /// <summary>Simulates one step without its uncertainty band: the cheap path for searches and sweeps.</summary>
-    public static TrainingStepResult SimulateStep(Scenario scenario)
+    public static TrainingStepResult SimulateStep(Scenario scenario) => SimulateStep(scenario, null);
+
+    /// <summary>
+    /// Simulates one step with <paramref name="collectives"/>, the cost model of the scenario's cluster built once for
+    /// many layouts of it (a plan search), or a new one when null.
+    /// </summary>
+    internal static TrainingStepResult SimulateStep(Scenario scenario, CollectiveCost? collectives)
     {
         ArgumentNullException.ThrowIfNull(scenario);
         var (cluster, efficiency, model, job, plan) = (scenario.Cluster, scenario.Efficiency, scenario.Model, scenario.Job, scenario.Plan);
@@ -58,7 +64,7 @@ public static class AnalyticalEngine
         var peak = cluster.Chip.PeakRate(job.Precision)!.Value;
         var attentionPeak = cluster.Chip.PeakRate(Precision.Bf16) is { } bf16 && bf16 < peak ? bf16 : peak;
         var kernels = new KernelCost(peak, attentionPeak, cluster.Chip.MemoryBandwidth.Value, efficiency);
-        var collectives = new CollectiveCost(cluster, efficiency);
+        collectives ??= new CollectiveCost(cluster, efficiency);
         var strides = RankStrides.Of(plan);
         var tensorGroup = GroupPlacement.Place(cluster, plan.TensorParallelism, strides.Tensor);
         var dataGroup = GroupPlacement.Place(cluster, plan.ShardingDegree, strides.Gradient(plan));
@@ -90,11 +96,7 @@ public static class AnalyticalEngine
             : layer;
         var embedding = BoundaryCost(LayerKernels.Embedding(model, job, plan), kernels, tensorPass);
         var head = BoundaryCost(LayerKernels.OutputHead(model, job, plan), kernels, tensorPass);
-        StageCost Layers(int start, int count)
-        {
-            var dense = model.DenseLayersIn(start, count);
-            return (layer * dense) + (expertLayer * (count - dense));
-        }
+        StageCost Layers(int dense, int count) => (layer * dense) + (expertLayer * (count - dense));
 
         // The work the cluster executes: the busiest chip sets the time, but the average chip's experts do the work
         // (the same kernels where no chip is busier than another).
@@ -109,11 +111,11 @@ public static class AnalyticalEngine
             ? default
             : (BoundaryCost(LayerKernels.PredictionJoin(model, job, plan), kernels, Duration.Zero) + (model.MultiTokenPredictionUsesExperts ? expertLayer : layer) + head) * predictionModules;
 
-        var first = Layers(0, stages.First) + embedding;
-        var last = Layers(model.Layers - stages.Last, stages.Last) + head + prediction;
-        // Middle ranks differ only in how many of the leading dense layers reach them: the second rank has the most,
-        // the last middle rank the fewest; the cost is linear in that count, so one of the two is the slowest.
-        var middle = Slowest(Layers(stages.First, stages.Middle), Layers(stages.LastMiddleStart(pipeline), stages.Middle), default);
+        var first = Layers(model.DenseLayersIn(0, stages.First), stages.First) + embedding;
+        var last = Layers(model.DenseLayersIn(model.Layers - stages.Last, stages.Last), stages.Last) + head + prediction;
+        // Middle ranks differ only in how many dense layers they hold; the cost is linear in that count.
+        var (fewestDense, mostDense) = stages.MiddleDenseLayers(model, pipeline);
+        var middle = Slowest(Layers(mostDense, stages.Middle), Layers(fewestDense, stages.Middle), default);
         var slowest = pipeline == 1 ? first + head + prediction : Slowest(first, pipeline > 2 ? middle : first, last);
 
         // Pipeline: each micro-batch crosses every chunk boundary forward and backward; Megatron's scatter-gather
@@ -172,7 +174,8 @@ public static class AnalyticalEngine
             Scenario = scenario.Name,
             Valid = true,
             Warnings = warnings,
-            Problems = memory.Total <= capacity ? [] : [$"needs {Quantity.FormatLike(memory.Total, capacity)} per chip, the {cluster.Chip.Name} has {capacity}"],
+            Problems = [],
+            ChipName = cluster.Chip.Name,
             Chips = cluster.ChipCount,
             MicroBatches = microBatches,
             Breakdown = breakdown,
@@ -286,24 +289,12 @@ public static class AnalyticalEngine
         var contextRecompute = plan.Recompute == RecomputePolicy.Full ? contextForward : Duration.Zero;
 
         // The expert all-to-alls run between the router and the experts and after them: nothing in the layer is left
-        // to hide them behind (Megatron-Core's default). With expert-communication overlap, one micro-batch's forward
-        // runs beside another's backward, block against block (Megatron-Core's combined 1F1B): the forward dispatch
-        // beside the backward experts, the forward combine beside the backward attention, the backward's two beside
-        // the forward's experts and attention. Each hides behind its partner, which meanwhile gives up the share of
-        // the chip the communication kernels occupy: of an all-to-all taking a beside computation taking c, ideally
-        // max(a f, a - c) still shows, and of what the ideal hides the published runs realize a fraction. A full
+        // to hide them behind (Megatron-Core's default), unless they overlap another micro-batch's blocks. A full
         // recompute's forward all-to-alls are not paired.
         var expertPasses = plan.Recompute == RecomputePolicy.Full ? 3 : 2;
-        var expertCommunication = expertPass * expertPasses;
-        if (plan.OverlapExpertCommunication && expertPass > Duration.Zero)
-        {
-            var allToAll = expertPass / 2;
-            Duration Shown(Duration partner) =>
-                allToAll - ((allToAll - Duration.Max(allToAll * ExpertExchange.ComputeShareWhileOverlapped, allToAll - partner)) * ExpertExchange.OverlapRealized);
-            var (attentionForward, attentionBackward) = (forwardTime - expertsForward, backwardTime - expertsBackward);
-            expertCommunication = Shown(expertsBackward) + Shown(attentionBackward) + Shown(expertsForward) + Shown(attentionForward) +
-                                  (expertPass * (expertPasses - 2));
-        }
+        var expertCommunication = plan.OverlapExpertCommunication
+            ? ExpertExchange.Overlapped(expertPass, expertsForward, expertsBackward, forwardTime - expertsForward, backwardTime - expertsBackward) + (expertPass * (expertPasses - 2))
+            : expertPass * expertPasses;
 
         return new StageCost(forwardTime + backwardTime, recompute, forwardExposed + backwardExposed + recomputeCommunication, forwardWork + backwardWork + recomputeWork,
             contextForward + contextBackward + contextRecompute, expertCommunication);

@@ -66,6 +66,23 @@ public static class ExpertExchange
     }
 
     /// <summary>
+    /// What shows of one layer's forward and backward all-to-alls (<paramref name="pass"/> each: dispatch and combine)
+    /// under Megatron-Core's expert-communication overlap, where one micro-batch's forward runs beside another's
+    /// backward block against block (its combined 1F1B): the forward dispatch beside the backward experts, the forward
+    /// combine beside the backward attention, the backward's two beside the forward's experts and attention. Each hides
+    /// behind its partner, which meanwhile gives up the share of the chip the communication kernels occupy: of an
+    /// all-to-all taking <c>a</c> beside computation taking <c>c</c>, ideally <c>max(a f, a - c)</c> still shows, and
+    /// of what the ideal hides the published runs realize <see cref="OverlapRealized"/>.
+    /// </summary>
+    public static Duration Overlapped(Duration pass, Duration expertsForward, Duration expertsBackward, Duration attentionForward, Duration attentionBackward)
+    {
+        var allToAll = pass / 2;
+        Duration Shown(Duration partner) =>
+            allToAll - ((allToAll - Duration.Max(allToAll * ComputeShareWhileOverlapped, allToAll - partner)) * OverlapRealized);
+        return allToAll <= Duration.Zero ? Duration.Zero : Shown(expertsBackward) + Shown(attentionBackward) + Shown(expertsForward) + Shown(attentionForward);
+    }
+
+    /// <summary>
     /// Of <paramref name="places"/> places holding <paramref name="routed"/> experts evenly, how many a token's
     /// <paramref name="perToken"/> distinct experts reach on average when routing is spread evenly.
     /// </summary>

@@ -68,9 +68,16 @@ public static class MemoryModel
         var heaviest = first.Total >= last.Total ? first : last;
         if (pipeline > 2)
         {
-            // The second rank (most micro-batches in flight of the middle ones) and the last middle rank (fewest leading dense layers).
-            var second = Breakdown(weights.Middle, weights.MiddleExperts, Activations(stages.First, stages.Middle, pipeline - 1), model, job, plan);
-            var lastMiddle = Breakdown(weights.Middle, weights.MiddleExperts, Activations(stages.LastMiddleStart(pipeline), stages.Middle, 2), model, job, plan);
+            // The second rank (most micro-batches in flight of the middle ones) and the last middle rank (fewest leading
+            // dense layers), each with its own layers' weights.
+            MemoryBreakdown Middle(int start, double inFlight)
+            {
+                var (shared, routed) = StageParameters.Rank(model, plan, model.DenseLayersIn(start, stages.Middle), stages.Middle);
+                return Breakdown(shared, routed, Activations(start, stages.Middle, inFlight), model, job, plan);
+            }
+
+            var second = Middle(stages.First, pipeline - 1);
+            var lastMiddle = Middle(stages.LastMiddleStart(pipeline), 2);
             heaviest = second.Total > heaviest.Total ? second : heaviest;
             heaviest = lastMiddle.Total > heaviest.Total ? lastMiddle : heaviest;
         }

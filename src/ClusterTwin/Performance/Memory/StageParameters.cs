@@ -38,36 +38,44 @@ public readonly record struct StageParameters(double First, double Middle, doubl
         var dense = model.ParametersPerLayerPerRank(tensor);
         var shared = model.ExpertLayerSharedParametersPerRank(tensor);
         var routed = model.ExpertLayerRoutedParametersPerRank(plan.ExpertParallelism);
-
-        // Layers [start, start + count): the leading ones dense, the rest mixtures of experts.
-        (double Shared, double Routed) Layers(int start, int count)
-        {
-            var denseLayers = model.DenseLayersIn(start, count);
-            return ((denseLayers * dense) + ((count - denseLayers) * shared), (count - denseLayers) * routed);
-        }
+        (double Shared, double Routed) Layers(int denseLayers, int count) => Rank(model, plan, denseLayers, count);
 
         if (pipeline == 1)
         {
-            var (all, experts) = Layers(0, model.Layers);
+            var (all, experts) = Layers(model.DenseLayerCount, model.Layers);
             var modules = PredictionModules(model, plan, predictionModules, shared, dense, routed);
             (all, experts) = (all + modules.Shared, experts + modules.Routed);
             return new StageParameters(all + embedding + head, all + embedding + head, all + embedding + head, experts, experts, experts);
         }
 
-        var first = Layers(0, stages.First);
+        var first = Layers(model.DenseLayersIn(0, stages.First), stages.First);
         var middle = first;
         if (pipeline > 2)
         {
-            // The second rank holds the most leading dense layers, the last middle rank the fewest: one of the two is the heaviest.
-            var (second, lastMiddle) = (Layers(stages.First, stages.Middle), Layers(stages.LastMiddleStart(pipeline), stages.Middle));
-            middle = second.Shared + second.Routed >= lastMiddle.Shared + lastMiddle.Routed ? second : lastMiddle;
+            // The middle rank with the most dense layers or the one with the fewest is the heaviest.
+            var (fewest, most) = stages.MiddleDenseLayers(model, pipeline);
+            var (mostDense, fewestDense) = (Layers(most, stages.Middle), Layers(fewest, stages.Middle));
+            middle = mostDense.Shared + mostDense.Routed >= fewestDense.Shared + fewestDense.Routed ? mostDense : fewestDense;
         }
 
-        var last = Layers(model.Layers - stages.Last, stages.Last);
+        var last = Layers(model.DenseLayersIn(model.Layers - stages.Last, stages.Last), stages.Last);
         var prediction = PredictionModules(model, plan, predictionModules, shared, dense, routed);
         last = (last.Shared + prediction.Shared, last.Routed + prediction.Routed);
         return new StageParameters(first.Shared + embedding, pipeline > 2 ? middle.Shared : first.Shared + embedding, last.Shared + head,
             first.Routed, middle.Routed, last.Routed);
+    }
+
+    /// <summary>
+    /// Parameters per chip of <paramref name="count"/> layers, <paramref name="denseLayers"/> of them dense and the rest
+    /// mixtures of experts: all but the routed experts, and the routed experts.
+    /// </summary>
+    public static (double Shared, double Routed) Rank(ModelArchitecture model, ParallelPlan plan, int denseLayers, int count)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(plan);
+        var experts = count - denseLayers;
+        return ((denseLayers * model.ParametersPerLayerPerRank(plan.TensorParallelism)) + (experts * model.ExpertLayerSharedParametersPerRank(plan.TensorParallelism)),
+            experts * model.ExpertLayerRoutedParametersPerRank(plan.ExpertParallelism));
     }
 
     /// <summary>

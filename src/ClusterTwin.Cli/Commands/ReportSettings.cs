@@ -1,0 +1,54 @@
+using System.ComponentModel;
+using ClusterTwin.Cli.Reports;
+using Spectre.Console;
+using Spectre.Console.Cli;
+
+namespace ClusterTwin.Cli.Commands;
+
+/// <summary>Options of the commands whose report can also be written as a markdown page, or printed as JSON.</summary>
+public class ReportSettings : CatalogSettings
+{
+    /// <summary>Write the markdown page.</summary>
+    [CommandOption("--markdown <FILE>")]
+    [Description("Also write the report as a markdown page (the generated pages under docs/ are made this way).")]
+    public string? Markdown { get; init; }
+
+    /// <summary>Print JSON.</summary>
+    [CommandOption("--json")]
+    [Description("Print the report as JSON (fields documented in docs/json-output.md).")]
+    public bool Json { get; init; }
+
+    /// <summary>
+    /// Writes the markdown page where asked, then prints the JSON document or the console report: the three forms of one
+    /// report, each built only when it is shown.
+    /// </summary>
+    public void Emit(IAnsiConsole console, Func<string> markdown, Func<object> document, Action<IAnsiConsole> write)
+    {
+        ArgumentNullException.ThrowIfNull(console);
+        ArgumentNullException.ThrowIfNull(markdown);
+        ArgumentNullException.ThrowIfNull(document);
+        ArgumentNullException.ThrowIfNull(write);
+        if (Markdown is not null)
+        {
+            WriteReport(Markdown, markdown());
+        }
+
+        if (Json)
+        {
+            console.Profile.Out.Writer.WriteLine(Reports.Json.Serialize(document()));
+        }
+        else
+        {
+            write(console);
+        }
+    }
+}
+
+/// <summary>Options of the commands that read validation cases.</summary>
+public class CasesSettings : ReportSettings
+{
+    /// <summary>Folders of case files.</summary>
+    [CommandOption("--cases <DIR>")]
+    [Description("Folder of validation case files (default: validation/cases beside the catalogue). Repeatable.")]
+    public string[] Cases { get; init; } = [];
+}
