@@ -30,6 +30,9 @@ public static class CommandLine
                 .WithExample("compare", "--search", "examples/compare-moe/qwen3-235b-trn2-ultraserver.yaml", "examples/compare-moe/qwen3-235b-trn3-ultraserver.yaml");
             config.AddCommand<CompareLayoutsCommand>("compare-layouts")
                 .WithDescription("Search the best layout for every validation case and compare it with the published one.");
+            config.AddCommand<ClaimsCommand>("claims")
+                .WithDescription("Check vendor claims against the catalogue's specifications and against workloads run on each system.")
+                .WithExample("claims", "--plot", "docs/claims");
             config.AddCommand<ValidateCommand>("validate")
                 .WithDescription("Compare predictions with published measured runs (validation/cases).");
             config.AddCommand<CalibrateCommand>("calibrate")

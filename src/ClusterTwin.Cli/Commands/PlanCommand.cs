@@ -1,6 +1,7 @@
 using System.ComponentModel;
 using System.Diagnostics;
 using ClusterTwin.Catalog;
+using ClusterTwin.Economics;
 using ClusterTwin.Cli.Reports;
 using ClusterTwin.Engines;
 using ClusterTwin.Engines.Analytical;
@@ -23,7 +24,7 @@ public sealed class PlanCommand(IAnsiConsole console) : Command<PlanCommand.Sett
 
         /// <summary>What to minimize.</summary>
         [CommandOption("--objective <OBJECTIVE>")]
-        [Description("What to minimize: time (step time). cost and energy arrive with the energy and cost model.")]
+        [Description("What to minimize: time (step time), energy (IT energy per step) or cost (cost per step at the scenario's prices).")]
         public string Objective { get; init; } = "time";
 
         /// <summary>How many layouts to print.</summary>
@@ -49,14 +50,9 @@ public sealed class PlanCommand(IAnsiConsole console) : Command<PlanCommand.Sett
         /// <inheritdoc />
         public override ValidationResult Validate()
         {
-            if (Objective is "cost" or "energy")
+            if (Objective is not ("time" or "energy" or "cost"))
             {
-                return ValidationResult.Error($"--objective {Objective} needs the energy and cost model, which ClusterTwin does not have yet; use --objective time");
-            }
-
-            if (Objective != "time")
-            {
-                return ValidationResult.Error($"--objective '{Objective}' is not an objective (expected time)");
+                return ValidationResult.Error($"--objective '{Objective}' is not an objective (expected time, energy or cost)");
             }
 
             if (MemoryHeadroom is < 0 or >= 100 || double.IsNaN(MemoryHeadroom))
@@ -75,8 +71,22 @@ public sealed class PlanCommand(IAnsiConsole console) : Command<PlanCommand.Sett
         var planning = ScenarioLoader.LoadForPlanning(settings.Scenario, catalog);
         var given = settings.Compare ? GivenPlan(settings.Scenario, planning) : null;
         var pins = settings.Compare ? PlanPins.SettingsOf(planning.Given!) : planning.Pins;
+        var objective = Enum.Parse<PlanObjective>(settings.Objective, ignoreCase: true);
+        var cluster = planning.Scenario.Cluster;
+        var costMissing = planning.Scenario.Cost?.Missing ?? (planning.Scenario.Cost?.Basis == CostBasis.Owner ? EnergyModel.Missing(cluster) : null);
+        var missing = objective switch
+        {
+            PlanObjective.Energy => EnergyModel.Missing(cluster),
+            PlanObjective.Cost => costMissing,
+            _ => null,
+        };
+        if (missing is not null)
+        {
+            throw new InputException(settings.Scenario, $"--objective {settings.Objective}: {missing}");
+        }
+
         var clock = Stopwatch.StartNew();
-        PlanSearchResult Search(IProgress<double>? progress) => PlanSearch.Run(planning.Scenario, pins, settings.Top, progress, settings.MemoryHeadroom / 100);
+        PlanSearchResult Search(IProgress<double>? progress) => PlanSearch.Run(planning.Scenario, pins, settings.Top, progress, settings.MemoryHeadroom / 100, objective: objective);
         var search = settings.Json || !console.Profile.Capabilities.Interactive ? Search(null) : WithProgress(Search);
         var elapsed = clock.Elapsed;
         if (settings.Json)

@@ -80,6 +80,17 @@ public static class CatalogReport
 
             AddOptional(table, catalog, "scale-out per chip", chip.ScaleOutBandwidth);
             AddOptional(table, catalog, "thermal design power", chip.ThermalDesignPower);
+            if (chip.Power is { } power)
+            {
+                AddRanged(table, catalog, "idle power (in a job)", power.Idle);
+                foreach (var (precision, energy) in power.MatrixEnergy)
+                {
+                    AddRanged(table, catalog, $"matrix energy ({precision.Key()})", energy);
+                }
+
+                AddRanged(table, catalog, "memory energy", power.MemoryEnergy);
+                AddRanged(table, catalog, "link energy", power.LinkEnergy);
+            }
             console.Write(table);
             return true;
         }
@@ -93,6 +104,13 @@ public static class CatalogReport
             AddFigure(table, catalog, "scale-up latency", system.ScaleUpLatency, system.ScaleUpLatency.Value.ToString());
             AddOptional(table, catalog, system.ScaleOutName is { } network ? $"scale-out per chip ({network})" : "scale-out per chip", system.ScaleOutBandwidth);
             AddOptional(table, catalog, "system power", system.SystemPower);
+            if (system.Overheads is { } overheads)
+            {
+                AddRanged(table, catalog, "host power (in a job)", overheads.Host);
+                AddRanged(table, catalog, "scale-up switches", overheads.ScaleUpSwitches);
+                AddOptional(table, catalog, "power conversion efficiency", overheads.ConversionEfficiency);
+                AddOptional(table, catalog, "facility PUE", overheads.PowerUsageEffectiveness);
+            }
             console.Write(table);
             return true;
         }
@@ -166,6 +184,11 @@ public static class CatalogReport
             AddFigure(table, catalog, name, figure, figure.Value is IFormattable formattable ? formattable.ToString(null, System.Globalization.CultureInfo.InvariantCulture) : figure.Value.ToString() ?? string.Empty);
         }
     }
+
+    /// <summary>A figure with its range, where it has one ("115 W (100 W - 145 W)").</summary>
+    private static void AddRanged<T>(Table table, HardwareCatalog catalog, string name, Figure<T> figure)
+        where T : struct =>
+        AddFigure(table, catalog, name, figure, figure.Range is { } range ? $"{figure.Value} ({range.Low} - {range.High})" : figure.Value.ToString() ?? string.Empty);
 
     private static void AddFigure<T>(Table table, HardwareCatalog catalog, string name, Figure<T> figure, string value)
     {

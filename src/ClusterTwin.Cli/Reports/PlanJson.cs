@@ -16,7 +16,7 @@ public static class PlanJson
         return Json.Serialize(new
         {
             scenario = scenario.Name,
-            objective = "time",
+            objective = search.Objective.ToString().ToLowerInvariant(),
             chips = scenario.Cluster.ChipCount,
             considered = search.Considered,
             pruned = search.Pruned,
@@ -37,6 +37,9 @@ public static class PlanJson
                 memoryPerChipBytes = ranked.Result.Memory!.Total.Count,
                 memoryCapacityBytes = ranked.Result.MemoryCapacity.Count,
                 breakdown = SimulationJson.Breakdown(ranked.Result.Breakdown!),
+                energyPerStepJoules = ranked.Result.Energy?.ItPerStep.Joules,
+                joulesPerToken = ranked.Result.Energy?.ItPerToken.Joules,
+                costPerMillionTokens = ranked.Result.Cost?.PerMillionTokens.Dollars,
                 warnings = ranked.Result.Warnings,
             }),
             explanation = search.Explanation is not { } explanation ? null : new

@@ -28,16 +28,27 @@ public static class PlanReport
             return;
         }
 
-        var table = new Table().Border(TableBorder.Rounded).Title("Best layouts by step time");
+        var objective = search.Objective switch { PlanObjective.Energy => "energy per step", PlanObjective.Cost => "cost per step", _ => "step time" };
+        var priced = search.Objective != PlanObjective.Time;
+        var table = new Table().Border(TableBorder.Rounded).Title($"Best layouts by {objective}");
         table.AddColumn("#");
         foreach (var (name, _) in PlanDescription.Fields(search.Plans[0].Plan))
         {
             table.AddColumn(new TableColumn(name).RightAligned());
         }
 
-        table.AddColumn(new TableColumn("step").RightAligned()).AddColumn(new TableColumn("tokens/s").RightAligned())
-            .AddColumn(new TableColumn("MFU").RightAligned()).AddColumn(new TableColumn("memory/chip").RightAligned())
-            .AddColumn("largest part");
+        // Ranked by energy or cost, those figures replace throughput and the largest part (the table keeps its width).
+        string[] measures = priced ? ["step", "J/token", "$/M tokens", "memory/chip"] : ["step", "tokens/s", "MFU", "memory/chip"];
+        foreach (var measure in measures)
+        {
+            table.AddColumn(new TableColumn(measure).RightAligned());
+        }
+
+        if (!priced)
+        {
+            table.AddColumn("largest part");
+        }
+
         var rank = 0;
         foreach (var ranked in search.Plans)
         {
@@ -45,11 +56,15 @@ public static class PlanReport
             var cells = new List<string> { (++rank).ToString(System.Globalization.CultureInfo.InvariantCulture) };
             cells.AddRange(PlanDescription.Fields(ranked.Plan).Select(field => field.Value));
             cells.Add(result.StepTime.ToString());
-            cells.Add(Format.Number(result.TokensPerSecond));
-            cells.Add(Format.Percent(result.ModelFlopsUtilization));
+            cells.Add(priced ? result.Energy?.ItPerToken.ToString() ?? "n/a" : Format.Number(result.TokensPerSecond));
+            cells.Add(priced ? result.Cost?.PerMillionTokens.ToString() ?? "n/a" : Format.Percent(result.ModelFlopsUtilization));
             cells.Add(Format.Percent(result.Memory!.Total.Count / result.MemoryCapacity.Count));
-            var largest = result.Breakdown!.Largest;
-            cells.Add($"{largest.Name} {Format.Percent(largest.Time / result.StepTime)}");
+            if (!priced)
+            {
+                var largest = result.Breakdown!.Largest;
+                cells.Add($"{largest.Name} {Format.Percent(largest.Time / result.StepTime)}");
+            }
+
             table.AddRow(cells.Select(Markup.Escape).ToArray());
         }
 

@@ -58,7 +58,69 @@ public static class SimulationJson
             tokensToTrain = result.TokensToTrain,
             timeToTrainSeconds = result.TimeToTrain?.Seconds,
             chipHours = result.ChipHours,
+            energyPerStepJoules = result.Energy?.ItPerStep.Joules,
+            joulesPerToken = result.Energy?.ItPerToken.Joules,
+            averagePowerPerChipWatts = result.Energy?.AveragePowerPerChip.Watts,
+            costPerMillionTokens = result.Cost?.PerMillionTokens.Dollars,
+            energy = result.Energy is { } energy ? Energy(energy, result.StepsToTrain) : null,
+            energyMissing = result.EnergyMissing,
+            cost = result.Cost is { } cost ? Cost(cost, result.StepsToTrain) : null,
+            costMissing = result.Cost is null ? result.CostMissing ?? "no energy for the owner's electricity" : null,
             calibration = new { family = scenario.Efficiency.Family, provenance = scenario.Efficiency.Provenance },
+        };
+    }
+
+    /// <summary>The <c>energy</c> object: power and energy from the chips to the facility, in watts and joules.</summary>
+    public static object Energy(ClusterTwin.Economics.StepEnergy energy, double? steps)
+    {
+        ArgumentNullException.ThrowIfNull(energy);
+        return new
+        {
+            averagePowerPerChipWatts = energy.AveragePowerPerChip.Watts,
+            powerLimitWatts = energy.PowerLimit.Watts,
+            powerLimited = energy.PowerLimited,
+            throttledStepTimeSeconds = energy.PowerLimited ? energy.StepTime.Seconds : (double?)null,
+            clusterItPowerWatts = energy.ClusterItPower.Watts,
+            clusterFacilityPowerWatts = energy.ClusterFacilityPower.Watts,
+            powerUsageEffectiveness = energy.PowerUsageEffectiveness,
+            energyPerStepJoules = energy.ItPerStep.Joules,
+            energyPerStepBandJoules = new { low = energy.ItPerStepLow.Joules, high = energy.ItPerStepHigh.Joules },
+            facilityEnergyPerStepJoules = energy.FacilityPerStep.Joules,
+            chipsJoules = new
+            {
+                idle = energy.Chips.Idle.Joules,
+                matrix = energy.Chips.Matrix.Joules,
+                memory = energy.Chips.Memory.Joules,
+                links = energy.Chips.Links.Joules,
+            },
+            systemsJoules = energy.Systems.Joules,
+            networkJoules = energy.Network.Joules,
+            joulesPerToken = energy.ItPerToken.Joules,
+            joulesPerTokenBand = new { low = energy.ItPerTokenLow.Joules, high = energy.ItPerTokenHigh.Joules },
+            facilityJoulesPerToken = energy.FacilityPerToken.Joules,
+            modelFlopsPerJoule = energy.ModelFlopsPerJoule,
+            runItMegawattHours = steps is { } count ? energy.ItPerStep.Joules * count / 3.6e9 : (double?)null,
+            runFacilityMegawattHours = steps is { } all ? energy.FacilityPerStep.Joules * all / 3.6e9 : (double?)null,
+        };
+    }
+
+    /// <summary>The <c>cost</c> object: the price used and the cost per step, per million tokens and per run, in US dollars.</summary>
+    public static object Cost(ClusterTwin.Economics.StepCost cost, double? steps)
+    {
+        ArgumentNullException.ThrowIfNull(cost);
+        return new
+        {
+            basis = cost.Basis.ToString().ToLowerInvariant(),
+            price = cost.Description,
+            priceIds = cost.PriceIds,
+            priceStatus = cost.PriceStatus.ToString().ToLowerInvariant(),
+            perChipHourDollars = cost.PerChipHour.DollarsPerSecond * 3600,
+            perStepDollars = cost.PerStep.Dollars,
+            perStepBandDollars = new { low = cost.PerStepLow.Dollars, high = cost.PerStepHigh.Dollars },
+            electricityPerStepDollars = cost.Electricity.Dollars,
+            costPerMillionTokens = cost.PerMillionTokens.Dollars,
+            costPerMillionTokensBand = new { low = cost.PerMillionTokensLow.Dollars, high = cost.PerMillionTokensHigh.Dollars },
+            runDollars = steps is { } count ? cost.PerStep.Dollars * count : (double?)null,
         };
     }
 

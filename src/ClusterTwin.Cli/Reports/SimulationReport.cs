@@ -72,6 +72,7 @@ public static class SimulationReport
         var verdict = result.Fits ? "[green]fits[/]" : "[red]does not fit[/]";
         memoryTable.AddRow("[bold]total[/]", $"[bold]{Quantity.FormatLike(memory.Total, result.MemoryCapacity)}[/] of {result.MemoryCapacity} ({Format.Percent(memory.Total / result.MemoryCapacity)}) {verdict}");
         console.Write(memoryTable);
+        WriteEnergyAndCost(console, result);
 
         foreach (var problem in result.Problems)
         {
@@ -85,6 +86,51 @@ public static class SimulationReport
 
         console.MarkupLineInterpolated($"[grey]Efficiency curves: {scenario.Efficiency.Family} ({Truncate(scenario.Efficiency.Provenance)})[/]");
         console.MarkupLineInterpolated($"[grey]Range from: {string.Join("; ", result.BandSources)}[/]");
+    }
+
+    /// <summary>The energy and cost table, or the reason each is missing.</summary>
+    private static void WriteEnergyAndCost(IAnsiConsole console, TrainingStepResult result)
+    {
+        var table = new Table().Border(TableBorder.Rounded).Title("Energy and cost");
+        table.AddColumn("Measure").AddColumn(new TableColumn("Value").RightAligned());
+        if (result.Energy is { } energy)
+        {
+            var limited = energy.PowerLimited ? $" [red](at its limit: throttled, a step takes about {energy.StepTime})[/]" : string.Empty;
+            table.AddRow("average power per chip", $"{energy.AveragePowerPerChip} of {energy.PowerLimit}{limited}");
+            table.AddRow("cluster power (IT / facility)", $"{energy.ClusterItPower} / {energy.ClusterFacilityPower} (PUE {energy.PowerUsageEffectiveness:0.00})");
+            table.AddRow("energy per step (IT)", $"{energy.ItPerStep} ({energy.ItPerStepLow} - {energy.ItPerStepHigh})");
+            table.AddRow("  chips: idle / matrix / memory / links", $"{energy.Chips.Idle} / {energy.Chips.Matrix} / {energy.Chips.Memory} / {energy.Chips.Links}");
+            table.AddRow("  hosts and switches / network", $"{energy.Systems} / {energy.Network}");
+            table.AddRow("energy per token (IT / facility)", $"{energy.ItPerToken} ({energy.ItPerTokenLow} - {energy.ItPerTokenHigh}) / {energy.FacilityPerToken}");
+            table.AddRow("performance per watt (model FLOPs, IT)", $"{Format.Number(energy.ModelFlopsPerJoule / 1e9)} GFLOPS/W");
+            if (result.StepsToTrain is { } steps)
+            {
+                table.AddRow("whole run (IT / facility)", $"{energy.ItPerStep * steps} / {energy.FacilityPerStep * steps}");
+            }
+        }
+        else
+        {
+            table.AddRow("energy", $"[grey]not modelled: {Markup.Escape(result.EnergyMissing ?? "unknown")}[/]");
+        }
+
+        if (result.Cost is { } cost)
+        {
+            var status = cost.PriceStatus is Hardware.FigureStatus.Official ? string.Empty : $" [yellow]({cost.PriceStatus.ToString().ToLowerInvariant()})[/]";
+            table.AddRow("price", $"{Markup.Escape(cost.Description)}{status}");
+            table.AddRow("per chip-hour", cost.PerChipHour.ToString());
+            table.AddRow("cost per step", $"{cost.PerStep} ({cost.PerStepLow} - {cost.PerStepHigh})");
+            table.AddRow("cost per million tokens", $"{cost.PerMillionTokens} ({cost.PerMillionTokensLow} - {cost.PerMillionTokensHigh})");
+            if (result.StepsToTrain is { } steps)
+            {
+                table.AddRow("whole run", $"{cost.PerStep * steps} ({cost.PerStepLow * steps} - {cost.PerStepHigh * steps})");
+            }
+        }
+        else
+        {
+            table.AddRow("cost", $"[grey]not worked out: {Markup.Escape(result.CostMissing ?? "no energy for the owner's electricity")}[/]");
+        }
+
+        console.Write(table);
     }
 
     private static string Truncate(string text) => text.Length <= 110 ? text : text[..107] + "...";

@@ -1,11 +1,12 @@
 using System.Collections.Immutable;
+using ClusterTwin.Economics;
 using ClusterTwin.Hardware;
 
 namespace ClusterTwin.Catalog;
 
 /// <summary>
-/// Loads <c>catalog/</c>: sources first, then chips, systems (which name chips), fabrics, models and efficiency
-/// curves. Every problem in every file is gathered; loading fails once, with all of them.
+/// Loads <c>catalog/</c>: sources first, then chips, systems (which name chips), fabrics, models, efficiency
+/// curves and prices (which name systems). Every problem in every file is gathered; loading fails once, with all of them.
 /// </summary>
 public static class CatalogLoader
 {
@@ -41,6 +42,18 @@ public static class CatalogLoader
         var fabrics = Entities(directory, "fabrics", diagnostics, reader => FabricReader.Read(reader, sourceIds), fabric => fabric.Id);
         var models = Entities(directory, "models", diagnostics, reader => ModelReader.Read(reader, reader.Root, string.Empty), model => model.Id);
         var efficiencies = EfficiencyReader.CarryOver(Entities(directory, "efficiency", diagnostics, EfficiencyReader.Read, efficiency => efficiency.Family), diagnostics, directory);
+        var prices = PriceCatalog.Empty;
+        if (System.IO.Directory.Exists(Path.Combine(directory, "prices")))
+        {
+            foreach (var reader in Files(directory, "prices", diagnostics))
+            {
+                prices = reader.Root is null ? prices : PriceReader.Read(reader, sourceIds, systems, prices);
+                diagnostics.AddRange(reader.Diagnostics);
+            }
+
+            diagnostics.AddRange(PriceReader.Problems(prices, Path.Combine(directory, "prices")));
+        }
+
         if (!efficiencies.ContainsKey(HardwareCatalog.DefaultFamily))
         {
             diagnostics.Add(new Diagnostic(Path.Combine(directory, "efficiency"), 0, string.Empty, $"missing {HardwareCatalog.DefaultFamily}.yaml (the curves for chip families without their own)"));
@@ -60,6 +73,7 @@ public static class CatalogLoader
             Models = models.ToImmutableSortedDictionary(StringComparer.Ordinal),
             Efficiencies = efficiencies.ToImmutableSortedDictionary(StringComparer.Ordinal),
             Sources = sources.ToImmutableSortedDictionary(StringComparer.Ordinal),
+            Prices = prices,
         };
     }
 

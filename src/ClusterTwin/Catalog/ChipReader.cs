@@ -49,13 +49,14 @@ internal static class ChipReader
         var scaleOut = reader.Mapping(root, "scale_out", string.Empty, required: false);
         reader.CheckKeys(scaleOut ?? new YamlMappingNode(), "scale_out", "name", "bandwidth", "note");
         var power = reader.Mapping(root, "power", string.Empty, required: false);
-        reader.CheckKeys(power ?? new YamlMappingNode(), "power", "thermal_design", "note");
+        reader.CheckKeys(power ?? new YamlMappingNode(), "power", "thermal_design", "idle", "matrix_energy", "memory_energy", "link_energy", "note");
 
         // Every figure is read before deciding, so that one file's problems are all reported together.
         var scaleUpName = reader.String(scaleUp, "name", "scale_up", required: false);
         var scaleUpBandwidth = reader.Figure<LinkBandwidth>(scaleUp, "bandwidth", "scale_up", (_, _) => null, sources, required: false, LinkBandwidthFrom(reader));
         var scaleOutBandwidth = reader.Figure(scaleOut, "bandwidth", "scale_out", reader.QuantityValue<Bandwidth>(), sources, required: false);
         var thermalDesign = reader.Figure(power, "thermal_design", "power", reader.QuantityValue<Power>(), sources, required: false);
+        var chipPower = ReadPowerModel(reader, power, thermalDesign, rates.Keys, sources);
         if (peakRates is not null && rates.Count == 0)
         {
             reader.Error(peakRates, "peak_rates", "no usable peak rate (expected at least one of fp32, tf32, bf16, fp8, fp4)");
@@ -84,7 +85,55 @@ internal static class ChipReader
             ScaleUpBandwidth = scaleUpBandwidth,
             ScaleOutBandwidth = scaleOutBandwidth,
             ThermalDesignPower = thermalDesign,
+            Power = chipPower,
         };
+    }
+
+    /// <summary>
+    /// The power model's coefficients beside <c>thermal_design</c>: all four or none, and matrix energies only for
+    /// precisions the chip has a peak rate for.
+    /// </summary>
+    private static ChipPower? ReadPowerModel(YamlReader reader, YamlMappingNode? power, Figure<Power>? limit, IEnumerable<Precision> precisions, ISet<string> sources)
+    {
+        string[] keys = ["idle", "matrix_energy", "memory_energy", "link_energy"];
+        if (power is null || !keys.Any(key => YamlReader.Child(power, key) is not null))
+        {
+            return null;
+        }
+
+        // One coefficient given makes all four required.
+        var idle = reader.Figure(power, "idle", "power", reader.QuantityValue<Power>(), sources, required: true);
+        var memory = reader.Figure(power, "memory_energy", "power", reader.QuantityValue<EnergyPerByte>(), sources, required: true);
+        var link = reader.Figure(power, "link_energy", "power", reader.QuantityValue<EnergyPerByte>(), sources, required: true);
+        var matrix = ImmutableSortedDictionary.CreateBuilder<Precision, Figure<EnergyPerFlop>>();
+        var energies = reader.Mapping(power, "matrix_energy", "power", required: true);
+        if (energies is not null)
+        {
+            // Every precision's key is accepted; only those the chip has a peak rate for are read (a rate that failed
+            // to read is reported once, at the rate).
+            reader.CheckKeys(energies, "power.matrix_energy", Enum.GetValues<Precision>().Select(precision => precision.Key()).ToArray());
+            foreach (var precision in precisions)
+            {
+                if (reader.Figure(energies, precision.Key(), "power.matrix_energy", reader.QuantityValue<EnergyPerFlop>(), sources, required: false) is { } energy)
+                {
+                    matrix[precision] = energy;
+                }
+            }
+
+            if (matrix.Count == 0)
+            {
+                reader.Error(energies, "power.matrix_energy", "no energy per FLOP (expected one per precision of peak_rates, such as bf16: {value: 1.07 pJ/FLOP, ...})");
+            }
+        }
+
+        if (limit is null)
+        {
+            reader.Error(power, "power.thermal_design", "missing: the power model caps the chip at its power limit");
+        }
+
+        return limit is null || idle is null || memory is null || link is null || matrix.Count == 0
+            ? null
+            : new ChipPower { Limit = limit, Idle = idle, MatrixEnergy = matrix.ToImmutable(), MemoryEnergy = memory, LinkEnergy = link };
     }
 
     private static readonly Dictionary<string, LinkDirection> Directions = new()

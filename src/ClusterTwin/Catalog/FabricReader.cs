@@ -10,11 +10,14 @@ internal static class FabricReader
     public static Fabric? Read(YamlReader reader, ISet<string> sources)
     {
         var root = reader.Root;
-        reader.CheckKeys(root!, string.Empty, "id", "name", "technology", "tiers", "efficiency", "note");
+        reader.CheckKeys(root!, string.Empty, "id", "name", "technology", "tiers", "efficiency", "power", "note");
         var id = reader.String(root, "id", string.Empty);
         var name = reader.String(root, "name", string.Empty);
         var technology = reader.String(root, "technology", string.Empty);
         var efficiency = reader.Figure(root, "efficiency", string.Empty, reader.FractionValue(), sources, required: true);
+        var power = reader.Mapping(root, "power", string.Empty, required: false);
+        reader.CheckKeys(power ?? new YamlMappingNode(), "power", "per_port", "note");
+        var portPower = reader.Figure(power, "per_port", "power", reader.QuantityValue<Power>(), sources, required: power is not null);
         var tiers = new List<FabricTier>();
         if (YamlReader.Child(root, "tiers") is YamlSequenceNode list && list.Children.Count > 0)
         {
@@ -49,6 +52,6 @@ internal static class FabricReader
             return null;
         }
 
-        return new Fabric { Id = id, Name = name, Technology = technology, Tiers = [.. tiers], Efficiency = efficiency };
+        return new Fabric { Id = id, Name = name, Technology = technology, Tiers = [.. tiers], Efficiency = efficiency, PortPower = portPower };
     }
 }

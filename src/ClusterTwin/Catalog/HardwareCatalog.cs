@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using ClusterTwin.Economics;
 using ClusterTwin.Hardware;
 using ClusterTwin.Workloads;
 
@@ -27,6 +28,9 @@ public sealed record HardwareCatalog
 
     /// <summary>Citations by source id.</summary>
     public required ImmutableSortedDictionary<string, SourceCitation> Sources { get; init; }
+
+    /// <summary>Rental, purchase and electricity prices; empty in a catalogue without <c>prices/</c>.</summary>
+    public PriceCatalog Prices { get; init; } = PriceCatalog.Empty;
 
     /// <summary>The family key of the curves used when a family has none of its own.</summary>
     public const string DefaultFamily = "default";

@@ -1,3 +1,4 @@
+using ClusterTwin.Economics;
 using ClusterTwin.Hardware;
 using ClusterTwin.Parallelism;
 using ClusterTwin.Scenarios;
@@ -65,23 +66,24 @@ public static partial class ScenarioLoader
     }
 
     /// <summary>What a scenario file holds: its cluster, model and job, and its plan block (read as a plan) where it has one.</summary>
-    private sealed record ScenarioParts(string Name, Cluster? Cluster, ModelArchitecture? Model, TrainingJob? Job, ChipEfficiency? Efficiency, YamlMappingNode? PlanBlock, ParallelPlan? Plan)
+    private sealed record ScenarioParts(string Name, Cluster? Cluster, ModelArchitecture? Model, TrainingJob? Job, ChipEfficiency? Efficiency, YamlMappingNode? PlanBlock, ParallelPlan? Plan, CostSettings? Cost)
     {
-        public bool Complete => Cluster is not null && Model is not null && Job is not null && (PlanBlock is null || Plan is not null);
+        public bool Complete => Cluster is not null && Model is not null && Job is not null && Cost is not null && (PlanBlock is null || Plan is not null);
 
-        public Scenario With(ParallelPlan plan) => new(Name, Cluster!, Efficiency!, Model!, Job!, plan);
+        public Scenario With(ParallelPlan plan) => new(Name, Cluster!, Efficiency!, Model!, Job!, plan, Cost);
     }
 
     private static ScenarioParts ReadParts(YamlReader reader, YamlMappingNode root, string path, HardwareCatalog catalog, string fallbackName, bool planRequired)
     {
-        reader.CheckKeys(root, path, "name", "description", "cluster", "model", "training", "plan");
+        reader.CheckKeys(root, path, "name", "description", "cluster", "model", "training", "plan", "cost", "facility");
         var name = reader.String(root, "name", path, required: false) ?? fallbackName;
         var cluster = ReadCluster(reader, reader.Mapping(root, "cluster", path, required: true), YamlReader.Join(path, "cluster"), catalog);
         var model = ReadModel(reader, root, YamlReader.Join(path, "model"), catalog);
         var job = ReadJob(reader, reader.Mapping(root, "training", path, required: true), YamlReader.Join(path, "training"));
         var planBlock = reader.Mapping(root, "plan", path, required: planRequired);
         var plan = planBlock is null ? null : ReadPlan(reader, planBlock, YamlReader.Join(path, "plan"), cluster);
-        return new ScenarioParts(name, cluster, model, job, cluster is null ? null : catalog.EfficiencyFor(cluster.Chip), planBlock, plan);
+        var cost = ScenarioCost.Read(reader, root, path, cluster, catalog.Prices);
+        return new ScenarioParts(name, cluster, model, job, cluster is null ? null : catalog.EfficiencyFor(cluster.Chip), planBlock, plan, cost);
     }
 
     /// <summary>Throws <see cref="InputException"/> with the reader's diagnostics, or a generic one, when reading failed.</summary>
@@ -208,6 +210,7 @@ public static partial class ScenarioLoader
             Name = $"{chips} of the {system.Chips.Value} chips of a {system.Name}",
             Chips = system.Chips with { Value = chips, Note = $"{chips} of the system's {system.Chips.Value} chips used" },
             Topology = topology with { Shape = shape },
+            Overheads = system.Overheads is { } overheads ? ScenarioCost.PartOf(overheads, chips / (double)system.Chips.Value) : null,
         };
     }
 

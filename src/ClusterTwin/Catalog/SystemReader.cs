@@ -39,8 +39,9 @@ internal static class SystemReader
         reader.CheckKeys(scaleOut ?? new YamlMappingNode(), "scale_out", "name", "bandwidth", "note");
         var scaleOutBandwidth = reader.Figure(scaleOut, "bandwidth", "scale_out", reader.QuantityValue<Bandwidth>(), sources, required: scaleOut is not null);
         var power = reader.Mapping(root, "power", string.Empty, required: false);
-        reader.CheckKeys(power ?? new YamlMappingNode(), "power", "system_maximum", "note");
+        reader.CheckKeys(power ?? new YamlMappingNode(), "power", "system_maximum", "host", "host_idle", "scale_up_switches", "conversion_efficiency", "pue", "note");
         var systemPower = reader.Figure(power, "system_maximum", "power", reader.QuantityValue<Power>(), sources, required: false);
+        var overheads = ReadOverheads(reader, power, sources);
 
         if (id is null || name is null || vendor is null || chip is null || count is null || topology is null || bandwidth is null || latency is null)
         {
@@ -61,7 +62,28 @@ internal static class SystemReader
             ScaleOutName = reader.String(scaleOut, "name", "scale_out", required: false),
             ScaleOutBandwidth = scaleOutBandwidth,
             SystemPower = systemPower,
+            Overheads = overheads,
         };
+    }
+
+    /// <summary>The system's power besides its chips: host, switches, conversion and facility, all four or none.</summary>
+    private static SystemPower? ReadOverheads(YamlReader reader, YamlMappingNode? power, ISet<string> sources)
+    {
+        string[] keys = ["host", "scale_up_switches", "conversion_efficiency", "pue"];
+        if (power is null || !keys.Any(key => YamlReader.Child(power, key) is not null))
+        {
+            return null;
+        }
+
+        var host = reader.Figure(power, "host", "power", reader.QuantityValue<Power>(), sources, required: true);
+        // Checked like every figure, though no model uses it yet: the power of capacity that holds no job.
+        _ = reader.Figure(power, "host_idle", "power", reader.QuantityValue<Power>(), sources, required: false);
+        var switches = reader.Figure(power, "scale_up_switches", "power", reader.QuantityOrZeroValue<Power>(), sources, required: true);
+        var conversion = reader.Figure(power, "conversion_efficiency", "power", reader.FractionValue(), sources, required: true);
+        var effectiveness = reader.Figure(power, "pue", "power", reader.RatioValue(3), sources, required: true);
+        return host is null || switches is null || conversion is null || effectiveness is null
+            ? null
+            : new SystemPower { Host = host, ScaleUpSwitches = switches, ConversionEfficiency = conversion, PowerUsageEffectiveness = effectiveness };
     }
 
     private static ScaleUpTopology? ReadTopology(YamlReader reader, YamlMappingNode? scaleUp, int? chips)

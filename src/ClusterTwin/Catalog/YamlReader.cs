@@ -212,7 +212,7 @@ internal sealed class YamlReader
         return false;
     }
 
-    public T? Quantity<T>(YamlNode? node, string field)
+    public T? Quantity<T>(YamlNode? node, string field, bool allowZero = false)
         where T : struct, IQuantity<T>
     {
         var text = Scalar(node);
@@ -223,7 +223,7 @@ internal sealed class YamlReader
         }
 
         // A rate, size or power of zero would make a time infinite; only a latency may be zero.
-        if (value.BaseValue < 0 || (value.BaseValue == 0 && typeof(T) != typeof(Duration)))
+        if (value.BaseValue < 0 || (value.BaseValue == 0 && typeof(T) != typeof(Duration) && !allowZero))
         {
             Error(node, field, $"'{text}' is not positive (expected a {T.Units.Name} above zero)");
             return null;
@@ -249,7 +249,7 @@ internal sealed class YamlReader
         return Quantity<T>(node, Join(path, key));
     }
 
-    /// <summary>Reads a sourced figure: <c>{value, source, status, derivation, note, alternatives}</c>.</summary>
+    /// <summary>Reads a sourced figure: <c>{value, source, status, derivation, note, alternatives, range}</c>.</summary>
     public Figure<TValue>? Figure<TValue>(YamlMappingNode? map, string key, string path, Func<YamlNode, string, TValue?> parse, ISet<string> sources, bool required, Func<YamlMappingNode, string, TValue?>? parseMapping = null)
         where TValue : struct
     {
@@ -271,7 +271,7 @@ internal sealed class YamlReader
             return null;
         }
 
-        CheckKeys(figure, field, "value", "source", "status", "derivation", "note", "alternatives", "direction");
+        CheckKeys(figure, field, "value", "source", "status", "derivation", "note", "alternatives", "direction", "range");
         var valueNode = Child(figure, "value");
         TValue? value = null;
         if (valueNode is null)
@@ -314,12 +314,47 @@ internal sealed class YamlReader
             }
         }
 
+        var range = FigureRange(figure, field, value, parse);
         if (value is null || source is null)
         {
             return null;
         }
 
-        return new Figure<TValue>(value.Value, source, status, derivation, String(figure, "note", field, required: false)) { Alternatives = [.. alternatives] };
+        return new Figure<TValue>(value.Value, source, status, derivation, String(figure, "note", field, required: false)) { Alternatives = [.. alternatives], Range = range };
+    }
+
+    /// <summary>A figure's <c>range: [low, high]</c>, which must hold its value.</summary>
+    private (TValue Low, TValue High)? FigureRange<TValue>(YamlMappingNode figure, string field, TValue? value, Func<YamlNode, string, TValue?> parse)
+        where TValue : struct
+    {
+        var node = Child(figure, "range");
+        var rangeField = Join(field, "range");
+        if (node is null)
+        {
+            return null;
+        }
+
+        if (node is not YamlSequenceNode { Children.Count: 2 } pair)
+        {
+            Error(node, rangeField, "expected [low, high], two values in the figure's unit");
+            return null;
+        }
+
+        var low = parse(pair.Children[0], rangeField + "[0]");
+        var high = parse(pair.Children[1], rangeField + "[1]");
+        if (low is not { } lowest || high is not { } highest)
+        {
+            return null;
+        }
+
+        var comparer = Comparer<TValue>.Default;
+        if (comparer.Compare(lowest, highest) > 0 || (value is { } stated && (comparer.Compare(stated, lowest) < 0 || comparer.Compare(stated, highest) > 0)))
+        {
+            Error(node, rangeField, $"[{YamlReader.Scalar(pair.Children[0])}, {YamlReader.Scalar(pair.Children[1])}] must be [low, high] with the value between them");
+            return null;
+        }
+
+        return (lowest, highest);
     }
 
     public T? Fail<T>(YamlNode? node, string field, string message)
@@ -358,6 +393,11 @@ internal sealed class YamlReader
         where T : struct, IQuantity<T>
         => (node, field) => Quantity<T>(node, field);
 
+    /// <summary>A figure parser reading a quantity that may be zero (a power a system does not draw).</summary>
+    public Func<YamlNode, string, T?> QuantityOrZeroValue<T>()
+        where T : struct, IQuantity<T>
+        => (node, field) => Quantity<T>(node, field, allowZero: true);
+
     /// <summary>A figure parser reading its value as a whole number from <paramref name="minimum"/> to <paramref name="maximum"/>.</summary>
     public Func<YamlNode, string, int?> CountValue(int minimum, int maximum) => (node, field) =>
     {
@@ -384,6 +424,19 @@ internal sealed class YamlReader
         return null;
     };
 
+    /// <summary>A figure parser reading its value as a ratio from 1 to <paramref name="maximum"/> (a facility's power usage effectiveness).</summary>
+    public Func<YamlNode, string, double?> RatioValue(double maximum) => (node, field) =>
+    {
+        var text = Scalar(node) ?? string.Empty;
+        if (TryParseCount(text, out var value) && value >= 1 && value <= maximum)
+        {
+            return value;
+        }
+
+        Error(node, field, $"'{text}' is not a ratio from 1 to {maximum.ToString(CultureInfo.InvariantCulture)}");
+        return null;
+    };
+
     /// <summary>The <c>source</c> id of <paramref name="figure"/>, reported when it names no source of the catalogue.</summary>
     public string? SourceReference(YamlMappingNode figure, string field, ISet<string> sources)
     {
@@ -397,7 +450,7 @@ internal sealed class YamlReader
         return source;
     }
 
-    private static readonly Dictionary<string, FigureStatus> FigureStatuses = new()
+    internal static readonly Dictionary<string, FigureStatus> FigureStatuses = new()
     {
         ["official"] = FigureStatus.Official,
         ["reported"] = FigureStatus.Reported,

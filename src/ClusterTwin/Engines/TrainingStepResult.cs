@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using ClusterTwin.Economics;
 using ClusterTwin.Performance.Memory;
 using ClusterTwin.Units;
 
@@ -75,6 +76,12 @@ public sealed record TrainingStepResult
     /// <summary>FLOPs the hardware executes per step, including recompute.</summary>
     public Flops HardwareFlopsPerStep { get; init; }
 
+    /// <summary>Bytes the cluster's chips read and write in high-bandwidth memory per step, recompute and optimizer included.</summary>
+    public Bytes MemoryTrafficPerStep { get; init; }
+
+    /// <summary>Bytes the cluster's chips send on their links per step (collectives' algorithmic volumes).</summary>
+    public Bytes LinkTrafficPerStep { get; init; }
+
     /// <summary>The peak rate MFU and HFU are measured against (dense, at the job's precision).</summary>
     public FlopRate PeakRatePerChip { get; init; }
 
@@ -93,11 +100,26 @@ public sealed record TrainingStepResult
     /// <summary>Whether the memory per chip is within capacity.</summary>
     public bool Fits => Valid && Memory is not null && Memory.Total <= MemoryCapacity;
 
+    /// <summary>The step's energy, chips to facility; null where <see cref="EnergyMissing"/> says why.</summary>
+    public StepEnergy? Energy { get; init; }
+
+    /// <summary>Why the catalogue cannot price the step's energy; null when it can.</summary>
+    public string? EnergyMissing { get; init; }
+
+    /// <summary>The step's cost; null where <see cref="CostMissing"/> says why.</summary>
+    public StepCost? Cost { get; init; }
+
+    /// <summary>Why no cost is worked out; null when one is (or energy is missing for an owner's electricity).</summary>
+    public string? CostMissing { get; init; }
+
+    /// <summary>Steps of the whole run, when the job names its tokens.</summary>
+    public double? StepsToTrain => TokensToTrain is { } tokens && TokensPerStep > 0 ? Math.Ceiling(tokens / TokensPerStep) : null;
+
     /// <summary>Tokens of the whole run, when the job names them.</summary>
     public double? TokensToTrain { get; init; }
 
     /// <summary>Wall time of the whole run, at this step time and no failures.</summary>
-    public Duration? TimeToTrain => TokensToTrain is { } tokens && TokensPerStep > 0 ? StepTime * Math.Ceiling(tokens / TokensPerStep) : null;
+    public Duration? TimeToTrain => StepsToTrain is { } steps ? StepTime * steps : null;
 
     /// <summary>Chip-hours of the whole run.</summary>
     public double? ChipHours => TimeToTrain is { } time ? time.Seconds / 3600 * Chips : null;

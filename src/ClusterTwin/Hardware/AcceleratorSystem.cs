@@ -42,4 +42,7 @@ public sealed record AcceleratorSystem
 
     /// <summary>Maximum power of the whole system, where published.</summary>
     public Figure<Power>? SystemPower { get; init; }
+
+    /// <summary>What the system draws besides its chips, and its facility's overhead; null where the catalogue has none.</summary>
+    public SystemPower? Overheads { get; init; }
 }

@@ -55,6 +55,9 @@ public sealed record Chip
     /// <summary>Thermal design power.</summary>
     public Figure<Power>? ThermalDesignPower { get; init; }
 
+    /// <summary>The power model's coefficients; null where the catalogue has none for this chip.</summary>
+    public ChipPower? Power { get; init; }
+
     /// <summary>The hardware-scaled formats the tensor cores run (<c>mxfp8</c>, <c>mxfp4</c>, <c>nvfp4</c>), with their source.</summary>
     public ImmutableArray<string> ScaledFormats { get; init; } = [];
 
@@ -76,7 +79,7 @@ public sealed record Chip
         Family == other.Family && Status == other.Status && PeakRates.SequenceEqual(other.PeakRates) &&
         MemoryCapacity == other.MemoryCapacity && MemoryBandwidth == other.MemoryBandwidth && OnChipMemory == other.OnChipMemory &&
         ScaleUpName == other.ScaleUpName && ScaleUpBandwidth == other.ScaleUpBandwidth && ScaleOutBandwidth == other.ScaleOutBandwidth &&
-        ThermalDesignPower == other.ThermalDesignPower && ScaledFormats.SequenceEqual(other.ScaledFormats);
+        ThermalDesignPower == other.ThermalDesignPower && Power == other.Power && ScaledFormats.SequenceEqual(other.ScaledFormats);
 
     /// <inheritdoc />
     public override int GetHashCode() => Id.GetHashCode(StringComparison.Ordinal);

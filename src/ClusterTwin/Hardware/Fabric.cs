@@ -28,6 +28,9 @@ public sealed record Fabric
     /// <summary>Achieved fraction of the NIC bandwidth on large collectives.</summary>
     public required Figure<double> Efficiency { get; init; }
 
+    /// <summary>Power of one switch port at the fabric's port speed, its optics and its share of the switch included; null where unknown.</summary>
+    public Figure<Power>? PortPower { get; init; }
+
     /// <summary>
     /// Endpoints under one switch group of each tier: a tier below the top sends half its ports up,
     /// so tier <c>i</c> reaches <c>(r/2)^(i+1)</c> endpoints and the top tier twice that.
@@ -48,7 +51,7 @@ public sealed record Fabric
     public long MaximumEndpoints => EndpointsUnderTier(Tiers.Length - 1);
 
     /// <inheritdoc />
-    public bool Equals(Fabric? other) => other is not null && Id == other.Id && Tiers.SequenceEqual(other.Tiers) && Efficiency == other.Efficiency;
+    public bool Equals(Fabric? other) => other is not null && Id == other.Id && Tiers.SequenceEqual(other.Tiers) && Efficiency == other.Efficiency && PortPower == other.PortPower;
 
     /// <inheritdoc />
     public override int GetHashCode() => Id.GetHashCode(StringComparison.Ordinal);

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Collections.Immutable;
+using ClusterTwin.Engines;
 using ClusterTwin.Engines.Analytical;
 using ClusterTwin.Parallelism;
 using ClusterTwin.Performance.Collectives;
@@ -32,7 +33,8 @@ public static class PlanSearch
     /// which the memory model does not count): 0 lets a layout use all of it.
     /// </param>
     /// <param name="threads">How many threads evaluate layouts; null for every core.</param>
-    public static PlanSearchResult Run(Scenario scenario, PlanPins pins, int top, IProgress<double>? progress = null, double memoryHeadroom = 0, int? threads = null)
+    /// <param name="objective">What the ranking minimises: step time, energy per step or cost per step.</param>
+    public static PlanSearchResult Run(Scenario scenario, PlanPins pins, int top, IProgress<double>? progress = null, double memoryHeadroom = 0, int? threads = null, PlanObjective objective = PlanObjective.Time)
     {
         ArgumentNullException.ThrowIfNull(scenario);
         ArgumentOutOfRangeException.ThrowIfLessThan(top, 1);
@@ -44,7 +46,7 @@ public static class PlanSearch
         var space = new PlanSpace(scenario.Cluster, scenario.Model, scenario.Job, pins);
         var layouts = space.ValidLayouts();
         var limit = scenario.Cluster.Chip.MemoryCapacity.Value * (1 - memoryHeadroom);
-        var tally = new Tally(top);
+        var tally = new Tally(top, objective);
 
         // Every layout runs on the same cluster: its collective cost model (immutable) is built once.
         var collectives = new CollectiveCost(scenario.Cluster, scenario.Efficiency);
@@ -52,7 +54,7 @@ public static class PlanSearch
         {
             var done = 0L;
             var options = new ParallelOptions { MaxDegreeOfParallelism = threads ?? -1 };
-            Parallel.ForEach(Partitioner.Create(0, layouts.Count, ChunkSize), options, () => new Tally(top), (range, _, local) =>
+            Parallel.ForEach(Partitioner.Create(0, layouts.Count, ChunkSize), options, () => new Tally(top, objective), (range, _, local) =>
             {
                 for (var index = range.Item1; index < range.Item2; index++)
                 {
@@ -73,7 +75,7 @@ public static class PlanSearch
         var ranked = tally.Best()
             .Select(entry => new RankedPlan(layouts[entry.Index], AnalyticalEngine.Simulate(scenario with { Plan = layouts[entry.Index] })))
             .ToImmutableArray();
-        var overMemory = tally.FastestOverMemory is { } fastest && (ranked.Length == 0 || fastest.Seconds < ranked[0].Result.StepTime.Seconds * (1 - MemoryBindsAbove))
+        var overMemory = tally.FastestOverMemory is { } fastest && (ranked.Length == 0 || fastest.Score < Score(ranked[0].Result, objective) * (1 - MemoryBindsAbove))
             ? new RankedPlan(layouts[fastest.Index], AnalyticalEngine.SimulateStep(scenario with { Plan = layouts[fastest.Index] }))
             : null;
         var explanation = ranked.Length == 0 ? null : PlanExplanation.Of(scenario, ranked[0], ranked.Length > 1 ? ranked[1] : null, overMemory, limit);
@@ -82,13 +84,29 @@ public static class PlanSearch
         return new PlanSearchResult(ranked, space.Size, space.Size - layouts.Count, tally.PrunedMemory, tally.PrunedOther, tally.Evaluated, explanation, reasons)
         {
             FasterOverMemory = overMemory,
+            Objective = objective,
         };
     }
 
-    /// <summary>Counts and the best entries seen by one thread (or, merged, by all).</summary>
-    private sealed class Tally(int top)
+    /// <summary>
+    /// What <paramref name="objective"/> ranks <paramref name="result"/> by, lower being better: seconds, joules or
+    /// dollars per step; a layout the catalogue cannot price ranks last.
+    /// </summary>
+    public static double Score(TrainingStepResult result, PlanObjective objective)
     {
-        private readonly List<(double Seconds, int Index)> best = new(top + 1);
+        ArgumentNullException.ThrowIfNull(result);
+        return objective switch
+        {
+            PlanObjective.Energy => result.Energy?.ItPerStep.Joules ?? double.PositiveInfinity,
+            PlanObjective.Cost => result.Cost?.PerStep.Dollars ?? double.PositiveInfinity,
+            _ => result.StepTime.Seconds,
+        };
+    }
+
+    /// <summary>Counts and the best entries seen by one thread (or, merged, by all), by the objective's score.</summary>
+    private sealed class Tally(int top, PlanObjective objective)
+    {
+        private readonly List<(double Score, int Index)> best = new(top + 1);
 
         public long PrunedMemory { get; private set; }
 
@@ -97,7 +115,7 @@ public static class PlanSearch
         public long Evaluated { get; private set; }
 
         /// <summary>The fastest layout over memory, by (step time, enumeration index).</summary>
-        public (double Seconds, int Index)? FastestOverMemory { get; private set; }
+        public (double Score, int Index)? FastestOverMemory { get; private set; }
 
         /// <summary>Each distinct rejection reason with the first layout (by enumeration index) that gave it.</summary>
         public Dictionary<string, int> Rejections { get; } = new(StringComparer.Ordinal);
@@ -120,12 +138,12 @@ public static class PlanSearch
             {
                 // Pruned, but timed: whether a faster layout failed only for memory is what says memory binds.
                 PrunedMemory++;
-                FastestOverMemory = Earlier(FastestOverMemory, (result.StepTime.Seconds, index));
+                FastestOverMemory = Earlier(FastestOverMemory, (Score(result, objective), index));
                 return;
             }
 
             Evaluated++;
-            Offer((result.StepTime.Seconds, index));
+            Offer((Score(result, objective), index));
         }
 
         public void Absorb(Tally other)
@@ -149,13 +167,13 @@ public static class PlanSearch
             }
         }
 
-        public (double Seconds, int Index)[] Best() => [.. best];
+        public (double Score, int Index)[] Best() => [.. best];
 
         private void Reject(string reason, int index) =>
             Rejections[reason] = Rejections.TryGetValue(reason, out var first) ? Math.Min(first, index) : index;
 
         /// <summary>Keeps the <c>top</c> smallest by (step time, enumeration index): a total order, so merging is order-free.</summary>
-        private void Offer((double Seconds, int Index) entry)
+        private void Offer((double Score, int Index) entry)
         {
             if (best.Count == top && Compare(entry, best[^1]) >= 0)
             {
@@ -170,13 +188,13 @@ public static class PlanSearch
             }
         }
 
-        private static (double Seconds, int Index) Earlier((double Seconds, int Index)? current, (double Seconds, int Index) candidate) =>
+        private static (double Score, int Index) Earlier((double Score, int Index)? current, (double Score, int Index) candidate) =>
             current is { } existing && Compare(existing, candidate) <= 0 ? existing : candidate;
 
-        private static int Compare((double Seconds, int Index) left, (double Seconds, int Index) right)
+        private static int Compare((double Score, int Index) left, (double Score, int Index) right)
         {
-            var bySeconds = left.Seconds.CompareTo(right.Seconds);
-            return bySeconds != 0 ? bySeconds : left.Index.CompareTo(right.Index);
+            var byScore = left.Score.CompareTo(right.Score);
+            return byScore != 0 ? byScore : left.Index.CompareTo(right.Index);
         }
     }
 }

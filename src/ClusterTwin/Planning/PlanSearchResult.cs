@@ -28,6 +28,9 @@ public sealed record PlanSearchResult(
     PlanExplanation? Explanation,
     ImmutableArray<string> Rejections)
 {
+    /// <summary>What the ranking minimised.</summary>
+    public PlanObjective Objective { get; init; } = PlanObjective.Time;
+
     /// <summary>The fastest layout pruned for memory alone, where it is faster than the best that fits: memory binds.</summary>
     public RankedPlan? FasterOverMemory { get; init; }
 

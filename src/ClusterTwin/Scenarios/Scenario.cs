@@ -1,3 +1,4 @@
+using ClusterTwin.Economics;
 using ClusterTwin.Hardware;
 using ClusterTwin.Parallelism;
 using ClusterTwin.Workloads;
@@ -11,4 +12,5 @@ namespace ClusterTwin.Scenarios;
 /// <param name="Model">The model.</param>
 /// <param name="Job">The training job.</param>
 /// <param name="Plan">The parallel layout.</param>
-public sealed record Scenario(string Name, Cluster Cluster, ChipEfficiency Efficiency, ModelArchitecture Model, TrainingJob Job, ParallelPlan Plan);
+/// <param name="Cost">The prices and facility the energy and cost are worked out with; null prices nothing.</param>
+public sealed record Scenario(string Name, Cluster Cluster, ChipEfficiency Efficiency, ModelArchitecture Model, TrainingJob Job, ParallelPlan Plan, CostSettings? Cost = null);

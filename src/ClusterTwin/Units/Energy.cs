@@ -7,7 +7,7 @@ public readonly record struct Energy(double Joules) : IQuantity<Energy>
     public static Energy Zero => default;
 
     /// <inheritdoc />
-    public static UnitTable Units { get; } = new("energy", UnitTable.DecimalPrefixes("J").Concat(UnitTable.DecimalPrefixes("Wh", 3600)), ["GWh", "MWh", "kWh", "kJ", "J"], "J, kWh, MWh");
+    public static UnitTable Units { get; } = new("energy", UnitTable.DecimalPrefixes("J").Concat(UnitTable.DecimalPrefixes("Wh", 3600)), ["GWh", "MWh", "kWh", "Wh", "kJ", "J"], "J, kWh, MWh");
 
     /// <inheritdoc />
     public double BaseValue => Joules;

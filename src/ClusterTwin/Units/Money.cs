@@ -7,7 +7,7 @@ public readonly record struct Money(double Dollars) : IQuantity<Money>
     public static Money Zero => default;
 
     /// <inheritdoc />
-    public static UnitTable Units { get; } = new("money amount", [("USD", 1.0), ("$", 1.0)], ["$"], "USD or a leading $");
+    public static UnitTable Units { get; } = new("money amount", [("USD", 1.0), ("$", 1.0), ("$k", 1e3), ("$M", 1e6), ("$B", 1e9)], ["$B", "$M", "$k", "$"], "USD or a leading $");
 
     /// <inheritdoc />
     public double BaseValue => Dollars;

@@ -82,7 +82,7 @@ public static class Quantity
         var number = Math.Abs(scaled) >= 1e4 && Math.Abs(scaled) < 1e6
             ? scaled.ToString("0", CultureInfo.InvariantCulture)
             : scaled.ToString("G4", CultureInfo.InvariantCulture);
-        return symbol.StartsWith('$') ? "$" + number : $"{number} {symbol}";
+        return symbol.StartsWith('$') ? "$" + number + symbol[1..] : $"{number} {symbol}";
     }
 
     private static (string Number, string Unit) Split(string text)

@@ -46,9 +46,42 @@ public static class UnitAlgebra
         public static Energy operator *(Power power, Duration time) => Energy.FromJoules(power.Watts * time.Seconds);
     }
 
+    extension(EnergyPerFlop)
+    {
+        /// <summary>The energy of doing <paramref name="work"/> at <paramref name="cost"/> per operation.</summary>
+        public static Energy operator *(EnergyPerFlop cost, Flops work) => Energy.FromJoules(cost.JoulesPerOperation * work.Operations);
+    }
+
+    extension(EnergyPerByte)
+    {
+        /// <summary>The energy of moving <paramref name="size"/> at <paramref name="cost"/> per byte.</summary>
+        public static Energy operator *(EnergyPerByte cost, Bytes size) => Energy.FromJoules(cost.JoulesPerByte * size.Count);
+    }
+
+    extension(MoneyRate)
+    {
+        /// <summary>What <paramref name="price"/> costs over <paramref name="time"/>.</summary>
+        public static Money operator *(MoneyRate price, Duration time) => Money.FromDollars(price.DollarsPerSecond * time.Seconds);
+    }
+
+    extension(EnergyPrice)
+    {
+        /// <summary>What <paramref name="energy"/> costs at <paramref name="price"/>.</summary>
+        public static Money operator *(EnergyPrice price, Energy energy) => Money.FromDollars(price.DollarsPerJoule * energy.Joules);
+    }
+
+    extension(Money)
+    {
+        /// <summary>The rate that spends <paramref name="amount"/> in <paramref name="time"/>.</summary>
+        public static MoneyRate operator /(Money amount, Duration time) => MoneyRate.FromDollarsPerSecond(amount.Dollars / time.Seconds);
+    }
+
     extension(Energy)
     {
         /// <summary>The average power that uses <paramref name="energy"/> in <paramref name="time"/>.</summary>
         public static Power operator /(Energy energy, Duration time) => Power.FromWatts(energy.Joules / time.Seconds);
+
+        /// <summary>The time <paramref name="power"/> takes to deliver <paramref name="energy"/>.</summary>
+        public static Duration operator /(Energy energy, Power power) => Duration.FromSeconds(energy.Joules / power.Watts);
     }
 }

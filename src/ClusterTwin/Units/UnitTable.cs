@@ -87,4 +87,17 @@ public sealed class UnitTable
             yield return (prefixes[index] + symbol, baseFactor * Math.Pow(1024, index + 1));
         }
     }
+
+    /// <summary>Builds units with small SI prefixes (m, µ and u, n, p, f) on a symbol, for energies per operation.</summary>
+    public static IEnumerable<(string Symbol, double Factor)> SmallPrefixes(string symbol, double baseFactor = 1)
+    {
+        yield return (symbol, baseFactor);
+        var prefixes = new[] { "m", "u", "n", "p", "f" };
+        for (var index = 0; index < prefixes.Length; index++)
+        {
+            yield return (prefixes[index] + symbol, baseFactor * Math.Pow(1000, -(index + 1)));
+        }
+
+        yield return ("µ" + symbol, baseFactor * 1e-6);
+    }
 }

@@ -72,7 +72,6 @@ public class PlanCommandTests
     }
 
     [Theory]
-    [InlineData("--objective", "cost", "needs the energy and cost model")]
     [InlineData("--objective", "speed", "is not an objective")]
     [InlineData("--top", "0", "out of range")]
     [InlineData("--memory-headroom", "100", "out of range")]

@@ -12,8 +12,8 @@ public class QuantityShapeTests
         .ToArray();
 
     [Fact]
-    public void TheEightQuantities_AreAllThere() =>
-        Assert.Equal(["Bandwidth", "Bytes", "Duration", "Energy", "FlopRate", "Flops", "Money", "Power"], Quantities.Select(type => type.Name));
+    public void TheTwelveQuantities_AreAllThere() =>
+        Assert.Equal(["Bandwidth", "Bytes", "Duration", "Energy", "EnergyPerByte", "EnergyPerFlop", "EnergyPrice", "FlopRate", "Flops", "Money", "MoneyRate", "Power"], Quantities.Select(type => type.Name));
 
     [Theory]
     [InlineData("op_Addition")]

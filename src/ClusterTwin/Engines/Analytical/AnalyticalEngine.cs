@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using ClusterTwin.Economics;
 using ClusterTwin.Hardware;
 using ClusterTwin.Parallelism;
 using ClusterTwin.Performance.Collectives;
@@ -41,7 +42,8 @@ public static class AnalyticalEngine
         }
 
         var (low, high, sources) = UncertaintyBand.Of(scenario, result.StepTime);
-        return result with { StepTimeLow = low, StepTimeHigh = high, BandSources = sources };
+        var (energy, cost) = EnergyAndCost(scenario, Activity(result), result.Chips, low, high);
+        return result with { StepTimeLow = low, StepTimeHigh = high, BandSources = sources, Energy = energy, Cost = cost };
     }
 
     /// <summary>Simulates one step without its uncertainty band: the cheap path for searches and sweeps.</summary>
@@ -100,9 +102,9 @@ public static class AnalyticalEngine
 
         // The work the cluster executes: the busiest chip sets the time, but the average chip's experts do the work
         // (the same kernels where no chip is busier than another).
-        var averageExpertWork = model.MixtureOfExperts is { } routing && model.ExpertLayerCount > 0 && LayerKernels.LoadImbalance(routing, job, plan) > 1
-            ? LayerCost(LayerKernels.Forward(model, job, plan, expertLayer: true, averageLoad: true), kernels, plan, tensorPass, contextSend, dispatch).HardwareWork
-            : expertLayer.HardwareWork;
+        var averageExpertLayer = model.MixtureOfExperts is { } routing && model.ExpertLayerCount > 0 && LayerKernels.LoadImbalance(routing, job, plan) > 1
+            ? LayerCost(LayerKernels.Forward(model, job, plan, expertLayer: true, averageLoad: true), kernels, plan, tensorPass, contextSend, dispatch)
+            : expertLayer;
 
         // Multi-token prediction modules run after the main model on the last stage: two norms and the projection that
         // joins the next token's embedding to the hidden state, one more layer, and the shared head and its loss.
@@ -148,8 +150,14 @@ public static class AnalyticalEngine
             ContextParallelCommunication: slowest.ContextCommunication * microBatches,
             ExpertParallelCommunication: slowest.ExpertCommunication * microBatches);
 
-        var layersWork = (layer.HardwareWork * model.DenseLayerCount) + (averageExpertWork * model.ExpertLayerCount);
-        var hardwareWork = (layersWork + embedding.HardwareWork + head.HardwareWork + prediction.HardwareWork) * (microBatches * plan.DataParallelism * plan.TensorParallelism * plan.ContextParallelism);
+        var modelWork = (layer * model.DenseLayerCount) + (averageExpertLayer * model.ExpertLayerCount) + embedding + head + prediction;
+        var modelCopies = microBatches * plan.DataParallelism * plan.TensorParallelism * plan.ContextParallelism;
+        var hardwareWork = modelWork.HardwareWork * modelCopies;
+        // The average chip's optimizer and gradient traffic: its rank's parameters, divided by the sharding as for the slowest.
+        var averageParameters = stageParameters.Average(pipeline);
+        var averageOptimizerTraffic = optimizerTraffic * (averageParameters / Math.Max(parametersPerChip + expertParametersPerChip, 1));
+        var memoryTraffic = (modelWork.MemoryTraffic * modelCopies) + (averageOptimizerTraffic * cluster.ChipCount);
+        var linkTraffic = LinkTrafficPerChip(model, job, plan, activation, keyValueBlock, pipelineMessage * pipelineSends, averageParameters) * microBatches * cluster.ChipCount;
         var memory = MemoryModel.PerChip(model, job, plan);
         var capacity = cluster.Chip.MemoryCapacity.Value;
         var warnings = tensorGroup.Aligned && dataGroup.Aligned && replicaGroup.Aligned && pipelineGroup.Aligned && contextGroup.Aligned && expertGroup.Aligned
@@ -169,6 +177,9 @@ public static class AnalyticalEngine
             };
         }
 
+        var modelFlops = ModelFlops(model, job);
+        var step = breakdown.Total;
+        var (energy, cost) = EnergyAndCost(scenario, new StepActivity(step, hardwareWork, memoryTraffic, linkTraffic, job.TokensPerStep, modelFlops), cluster.ChipCount, step, step);
         var result = new TrainingStepResult
         {
             Scenario = scenario.Name,
@@ -180,14 +191,34 @@ public static class AnalyticalEngine
             MicroBatches = microBatches,
             Breakdown = breakdown,
             TokensPerStep = job.TokensPerStep,
-            ModelFlopsPerStep = ModelFlops(model, job),
+            ModelFlopsPerStep = modelFlops,
             HardwareFlopsPerStep = hardwareWork,
+            MemoryTrafficPerStep = memoryTraffic,
+            LinkTrafficPerStep = linkTraffic,
             PeakRatePerChip = peak,
             Memory = memory,
             MemoryCapacity = capacity,
             TokensToTrain = job.TokensToTrain,
+            EnergyMissing = EnergyModel.Missing(cluster),
+            CostMissing = scenario.Cost is null ? "the scenario names no prices" : scenario.Cost.Missing,
+            Energy = energy,
+            Cost = cost,
         };
         return result;
+    }
+
+    private static StepActivity Activity(TrainingStepResult result) =>
+        new(result.StepTime, result.HardwareFlopsPerStep, result.MemoryTrafficPerStep, result.LinkTrafficPerStep, result.TokensPerStep, result.ModelFlopsPerStep);
+
+    /// <summary>The step's energy and cost, their ranges taken with the step time from <paramref name="fastest"/> to <paramref name="slowest"/>.</summary>
+    private static (StepEnergy? Energy, StepCost? Cost) EnergyAndCost(Scenario scenario, StepActivity activity, long chips, Duration fastest, Duration slowest)
+    {
+        var energy = EnergyModel.Of(scenario.Cluster, scenario.Job.Precision, activity, fastest, slowest, scenario.Cost?.PowerUsageEffectiveness);
+        // The chips are held (and paid for) for the throttled step where they run at their power limit.
+        var held = energy?.StepTime ?? activity.StepTime;
+        var stretch = held / activity.StepTime;
+        var cost = scenario.Cost is { } settings ? CostModel.Of(settings, chips, held, fastest * stretch, slowest * stretch, activity.Tokens, energy) : null;
+        return (energy, cost);
     }
 
     /// <summary>
@@ -209,6 +240,28 @@ public static class AnalyticalEngine
                               (model.ExpertLayerCount * ((2 * model.ActiveMatrixParameters(expertLayer: true)) + attention)) +
                               head + prediction;
         return Flops.FromOperations(3 * perTokenForward * job.TokensPerStep);
+    }
+
+    /// <summary>
+    /// Bytes the average chip sends on its links per micro-batch, by the collectives' algorithmic volumes (a ring
+    /// all-reduce sends <c>2(n-1)/n</c> of its buffer, an all-gather, reduce-scatter or all-to-all <c>(n-1)/n</c>): the
+    /// tensor-parallel collectives of every pass through its layers, the ring's key-value blocks, the expert dispatch
+    /// and combine, the pipeline sends, and the gradient reduction spread over the micro-batches. It prices the links'
+    /// energy, not their time, so a deduplicated dispatch is charged as a plain one, an upper bound.
+    /// </summary>
+    private static Bytes LinkTrafficPerChip(ModelArchitecture model, TrainingJob job, ParallelPlan plan, Bytes activation, Bytes keyValueBlock, Bytes pipelineSends, double parametersPerChip)
+    {
+        static double Share(int members) => (members - 1) / (double)members;
+        var passes = plan.Recompute == RecomputePolicy.Full ? 3 : 2;
+        var layersPerChip = model.Layers / (double)plan.PipelineParallelism;
+        var expertLayersPerChip = model.ExpertLayerCount / (double)plan.PipelineParallelism;
+        var tensor = activation * (4 * Share(plan.TensorParallelism) * passes * layersPerChip);
+        var context = keyValueBlock * ((plan.ContextParallelism - 1) * (passes + 1) * layersPerChip);
+        var expertTokens = model.MixtureOfExperts is { } experts ? LayerKernels.RoutedTokens(job, plan) * experts.PerToken : 0;
+        var expert = Bytes.FromCount(expertTokens * model.HiddenSize * 2.0 * 2 * Share(plan.ExpertParallelism) * passes * expertLayersPerChip);
+        var microBatches = job.GlobalBatchSize / (double)(plan.DataParallelism * plan.MicroBatchSize);
+        var gradients = Bytes.FromCount(parametersPerChip * MemoryModel.GradientBytesPerParameter * 2 * Share(plan.DataParallelism) / microBatches);
+        return tensor + context + expert + pipelineSends + gradients;
     }
 
     private static StageCost Slowest(StageCost first, StageCost middle, StageCost last)
@@ -236,6 +289,7 @@ public static class AnalyticalEngine
         var forwardWork = Flops.Zero;
         var coreWork = Flops.Zero;
         var backwardWork = Flops.Zero;
+        var (forwardTraffic, coreTraffic, backwardTraffic) = (Bytes.Zero, Bytes.Zero, Bytes.Zero);
         foreach (var kernel in forward)
         {
             var time = kernels.Forward(kernel);
@@ -256,11 +310,14 @@ public static class AnalyticalEngine
 
             forwardWork += kernel.TotalWork;
             backwardWork += kernel.TotalWork * kernel.BackwardFactor;
+            forwardTraffic += kernel.TotalTraffic;
+            backwardTraffic += kernel.TotalTraffic * kernel.BackwardFactor;
             if (kernel.Region == KernelRegion.AttentionCore)
             {
                 coreForward += time;
                 coreBackward += backward;
                 coreWork += kernel.TotalWork;
+                coreTraffic += kernel.TotalTraffic;
             }
         }
 
@@ -279,11 +336,11 @@ public static class AnalyticalEngine
         var (forwardExposed, backwardExposed) = plan.OverlapTensorCommunication
             ? (Duration.Max(Duration.Zero, tensorPass - projectionForward), Duration.Max(Duration.Zero, tensorPass - projectionBackward))
             : (tensorPass, tensorPass);
-        var (recompute, recomputeWork, recomputeCommunication) = plan.Recompute switch
+        var (recompute, recomputeWork, recomputeTraffic, recomputeCommunication) = plan.Recompute switch
         {
-            RecomputePolicy.Full => (forwardTime, forwardWork, forwardExposed),
-            RecomputePolicy.Selective => (coreForward, coreWork, Duration.Zero),
-            _ => (Duration.Zero, Flops.Zero, Duration.Zero),
+            RecomputePolicy.Full => (forwardTime, forwardWork, forwardTraffic, forwardExposed),
+            RecomputePolicy.Selective => (coreForward, coreWork, coreTraffic, Duration.Zero),
+            _ => (Duration.Zero, Flops.Zero, Bytes.Zero, Duration.Zero),
         };
 
         var contextRecompute = plan.Recompute == RecomputePolicy.Full ? contextForward : Duration.Zero;
@@ -297,23 +354,25 @@ public static class AnalyticalEngine
             : expertPass * expertPasses;
 
         return new StageCost(forwardTime + backwardTime, recompute, forwardExposed + backwardExposed + recomputeCommunication, forwardWork + backwardWork + recomputeWork,
-            contextForward + contextBackward + contextRecompute, expertCommunication);
+            contextForward + contextBackward + contextRecompute, expertCommunication, forwardTraffic + backwardTraffic + recomputeTraffic);
     }
 
     private static StageCost BoundaryCost(Kernel[] forward, KernelCost kernels, Duration tensorPass)
     {
         var time = Duration.Zero;
         var work = Flops.Zero;
+        var traffic = Bytes.Zero;
         foreach (var kernel in forward)
         {
             time += kernels.Forward(kernel) + kernels.Backward(kernel);
             work += kernel.TotalWork * (1 + kernel.BackwardFactor);
+            traffic += kernel.TotalTraffic * (1 + kernel.BackwardFactor);
         }
 
         // The vocabulary-parallel embedding and the head each need one tensor-parallel collective per micro-batch
         // (an all-reduce), or under sequence parallelism a reduce-scatter one way and an all-gather the other.
         var communication = tensorPass / 2;
-        return new StageCost(time, Duration.Zero, communication, work);
+        return new StageCost(time, Duration.Zero, communication, work, MemoryTraffic: traffic);
     }
 
     private static Duration TensorCollectivesPerPass(ParallelPlan plan, CollectiveCost collectives, CommunicationGroup tensorGroup, Bytes activation)

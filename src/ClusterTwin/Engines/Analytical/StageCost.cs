@@ -2,15 +2,16 @@ using ClusterTwin.Units;
 
 namespace ClusterTwin.Engines.Analytical;
 
-/// <summary>Time one pipeline stage spends on one micro-batch, by kind of work.</summary>
-internal readonly record struct StageCost(Duration Compute, Duration Recompute, Duration TensorCommunication, Flops HardwareWork, Duration ContextCommunication = default, Duration ExpertCommunication = default)
+/// <summary>Time one pipeline stage spends on one micro-batch, by kind of work, with the work and memory traffic it executes.</summary>
+internal readonly record struct StageCost(Duration Compute, Duration Recompute, Duration TensorCommunication, Flops HardwareWork, Duration ContextCommunication = default, Duration ExpertCommunication = default, Bytes MemoryTraffic = default)
 {
     public Duration Total => Compute + Recompute + TensorCommunication + ContextCommunication + ExpertCommunication;
 
     public static StageCost operator +(StageCost left, StageCost right) =>
         new(left.Compute + right.Compute, left.Recompute + right.Recompute, left.TensorCommunication + right.TensorCommunication,
-            left.HardwareWork + right.HardwareWork, left.ContextCommunication + right.ContextCommunication, left.ExpertCommunication + right.ExpertCommunication);
+            left.HardwareWork + right.HardwareWork, left.ContextCommunication + right.ContextCommunication, left.ExpertCommunication + right.ExpertCommunication,
+            left.MemoryTraffic + right.MemoryTraffic);
 
     public static StageCost operator *(StageCost cost, double times) =>
-        new(cost.Compute * times, cost.Recompute * times, cost.TensorCommunication * times, cost.HardwareWork * times, cost.ContextCommunication * times, cost.ExpertCommunication * times);
+        new(cost.Compute * times, cost.Recompute * times, cost.TensorCommunication * times, cost.HardwareWork * times, cost.ContextCommunication * times, cost.ExpertCommunication * times, cost.MemoryTraffic * times);
 }

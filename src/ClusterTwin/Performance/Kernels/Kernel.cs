@@ -43,4 +43,7 @@ public readonly record struct Kernel(string Name, KernelKind Kind, KernelRegion 
 {
     /// <summary>Work of all the runs together.</summary>
     public Flops TotalWork => Work * Repeats;
+
+    /// <summary>Memory traffic of all the runs together.</summary>
+    public Bytes TotalTraffic => Traffic * Repeats;
 }

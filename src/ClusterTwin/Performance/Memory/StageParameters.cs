@@ -23,6 +23,11 @@ public readonly record struct StageParameters(double First, double Middle, doubl
     /// <summary>The most routed-expert parameters a stage's chip holds.</summary>
     public double HeaviestExperts => Math.Max(MiddleExperts, Math.Max(FirstExperts, LastExperts));
 
+    /// <summary>Parameters of the average pipeline rank over <paramref name="pipeline"/> ranks, shared and experts together.</summary>
+    public double Average(int pipeline) => pipeline <= 1
+        ? First + FirstExperts
+        : (First + FirstExperts + Last + LastExperts + ((Middle + MiddleExperts) * (pipeline - 2))) / pipeline;
+
     /// <summary>The parameters of <paramref name="model"/> trained by <paramref name="job"/>, laid out by <paramref name="plan"/>.</summary>
     public static StageParameters Of(ModelArchitecture model, TrainingJob job, ParallelPlan plan)
     {

@@ -1,0 +1,131 @@
+using ClusterTwin.Economics;
+using ClusterTwin.Hardware;
+using YamlDotNet.RepresentationModel;
+
+namespace ClusterTwin.Catalog;
+
+/// <summary>
+/// Reads a scenario's <c>cost</c> and <c>facility</c> blocks and resolves the prices they name, or the catalogue's
+/// defaults for the cluster's system: the most recent on-demand rental (else a capacity block, a market figure, a
+/// reservation, spot), the most recent purchase price, and the default electricity price.
+/// </summary>
+public static class ScenarioCost
+{
+    private static readonly Dictionary<string, CostBasis> Bases = new() { ["rental"] = CostBasis.Rental, ["owner"] = CostBasis.Owner };
+
+    private static readonly PriceOffering[] Preference = [PriceOffering.OnDemand, PriceOffering.CapacityBlock, PriceOffering.Market, PriceOffering.Reserved, PriceOffering.Spot];
+
+    internal static CostSettings Read(YamlReader reader, YamlMappingNode root, string path, Cluster? cluster, PriceCatalog prices)
+    {
+        var field = YamlReader.Join(path, "cost");
+        var map = reader.Mapping(root, "cost", path, required: false);
+        reader.CheckKeys(map ?? new YamlMappingNode(), field, "basis", "offering", "price", "electricity", "lifetime_years", "utilization", "note");
+        var facilityField = YamlReader.Join(path, "facility");
+        var facility = reader.Mapping(root, "facility", path, required: false);
+        reader.CheckKeys(facility ?? new YamlMappingNode(), facilityField, "pue", "note");
+        var effectiveness = reader.Number(facility, "pue", facilityField, 1, 3, required: false);
+        var basis = reader.Enumeration(map, "basis", field, Bases, required: false);
+        var offering = reader.Enumeration(map, "offering", field, PriceReader.Offerings, required: false);
+        var priceId = reader.String(map, "price", field, required: false);
+        var electricityId = reader.String(map, "electricity", field, required: false);
+        var settings = new CostSettings
+        {
+            LifetimeYears = reader.Number(map, "lifetime_years", field, 0.5, 30, required: false) ?? 4,
+            Utilization = reader.Number(map, "utilization", field, 0.01, 1, required: false) ?? 1,
+            PowerUsageEffectiveness = effectiveness,
+        };
+
+        if (cluster is null)
+        {
+            return settings with { Missing = "no cluster" };
+        }
+
+        var system = BaseId(cluster.System.Id);
+        RentalPrice? rental;
+        CapitalPrice? capital;
+        if (priceId is not null)
+        {
+            rental = prices.Rentals.FirstOrDefault(price => price.Id == priceId);
+            capital = prices.Capital.FirstOrDefault(price => price.Id == priceId);
+            var named = (string?)rental?.System ?? capital?.System;
+            if (named is null)
+            {
+                var known = prices.Rentals.Where(price => price.System == system).Select(price => price.Id)
+                    .Concat(prices.Capital.Where(price => price.System == system).Select(price => price.Id)).ToArray();
+                reader.Error(YamlReader.Child(map, "price"), YamlReader.Join(field, "price"),
+                    $"unknown price '{priceId}' ({(known.Length > 0 ? "the catalogue's prices for " + system + ": " + string.Join(", ", known) : "the catalogue has no price for " + system)})");
+            }
+            else if (named != system)
+            {
+                reader.Error(YamlReader.Child(map, "price"), YamlReader.Join(field, "price"), $"'{priceId}' prices {named}, but the cluster is built of {system}");
+            }
+            else if ((basis == CostBasis.Owner && rental is not null) || (basis == CostBasis.Rental && capital is not null))
+            {
+                reader.Error(YamlReader.Child(map, "price"), YamlReader.Join(field, "price"), $"'{priceId}' is a {(rental is not null ? "rental" : "purchase")} price, but basis is {(basis == CostBasis.Owner ? "owner" : "rental")}");
+            }
+        }
+        else
+        {
+            (rental, capital) = Defaults(system, offering, prices);
+        }
+
+        var electricity = prices.DefaultElectricity;
+        if (electricityId is not null)
+        {
+            electricity = prices.Electricity.FirstOrDefault(price => price.Id == electricityId);
+            if (electricity is null)
+            {
+                reader.Error(YamlReader.Child(map, "electricity"), YamlReader.Join(field, "electricity"),
+                    $"unknown electricity price '{electricityId}' (expected one of: {string.Join(", ", prices.Electricity.Select(price => price.Id))})");
+            }
+        }
+
+        return Resolved(settings with { Electricity = electricity }, basis, rental, capital, offering, cluster.System.Name);
+    }
+
+    /// <summary>
+    /// <paramref name="settings"/> moved to <paramref name="system"/>: its default prices (the basis kept where the
+    /// settings chose it), for comparing one workload across systems.
+    /// </summary>
+    public static CostSettings ForSystem(CostSettings settings, AcceleratorSystem system, PriceCatalog prices)
+    {
+        var (rental, capital) = Defaults(BaseId(system.Id), null, prices);
+        return Resolved(settings, settings.Basis == CostBasis.Owner ? CostBasis.Owner : null, rental, capital, null, system.Name);
+    }
+
+    private static (RentalPrice? Rental, CapitalPrice? Capital) Defaults(string system, PriceOffering? offering, PriceCatalog prices)
+    {
+        var rental = (offering is { } wanted ? [wanted] : Preference)
+            .Select(choice => prices.Rentals.Where(price => price.System == system && price.Offering == choice).OrderByDescending(price => price.Date, StringComparer.Ordinal).FirstOrDefault())
+            .FirstOrDefault(price => price is not null);
+        var capital = prices.Capital.Where(price => price.System == system).OrderByDescending(price => price.Date, StringComparer.Ordinal).FirstOrDefault();
+        return (rental, capital);
+    }
+
+    private static CostSettings Resolved(CostSettings settings, CostBasis? basis, RentalPrice? rental, CapitalPrice? capital, PriceOffering? offering, string systemName)
+    {
+        var resolved = basis ?? (rental is not null ? CostBasis.Rental : capital is not null ? CostBasis.Owner : CostBasis.Rental);
+        var offered = offering is { } only ? CostModel.Words(only) + " " : string.Empty;
+        var missing = resolved switch
+        {
+            CostBasis.Rental when rental is null => $"the catalogue has no {offered}rental price for the {systemName} (catalog/prices/; name one with cost.price, or use cost.basis: owner)",
+            CostBasis.Owner when capital is null => $"the catalogue has no purchase price for the {systemName} (catalog/prices/capital.yaml)",
+            CostBasis.Owner when settings.Electricity is null => "the catalogue has no electricity price (catalog/prices/electricity.yaml)",
+            _ => null,
+        };
+        return settings with { Basis = resolved, Rental = rental, Capital = capital, Missing = missing };
+    }
+
+    /// <summary>The overheads of <paramref name="share"/> of a system: its host and switches in proportion.</summary>
+    internal static SystemPower PartOf(SystemPower overheads, double share) => overheads with
+    {
+        Host = Scaled(overheads.Host, share),
+        ScaleUpSwitches = Scaled(overheads.ScaleUpSwitches, share),
+    };
+
+    /// <summary>The catalogue id of a system, without the chip count a part of it carries (<c>nvidia-dgx-h100[4]</c>).</summary>
+    private static string BaseId(string id) => id.IndexOf('[', StringComparison.Ordinal) is var bracket and > 0 ? id[..bracket] : id;
+
+    private static Figure<Units.Power> Scaled(Figure<Units.Power> figure, double share) =>
+        figure.Scaled(power => power * share, $"{share:P0} of the whole system's figure, in proportion to the chips used" + (figure.Derivation is { } whole ? $"; the whole: {whole}" : string.Empty));
+}

@@ -1,0 +1,55 @@
+using System.Collections.Immutable;
+using ClusterTwin.Catalog;
+using ClusterTwin.Engines;
+using ClusterTwin.Hardware;
+using ClusterTwin.Parallelism;
+using ClusterTwin.Planning;
+
+namespace ClusterTwin.Claims;
+
+/// <summary>One workload's best layout on one system, at the comparison's chip count.</summary>
+/// <param name="System">The system.</param>
+/// <param name="Plan">The best layout; null where none divides and fits.</param>
+/// <param name="Result">The best layout's step, with its band, energy and cost.</param>
+public sealed record SystemRun(AcceleratorSystem System, ParallelPlan? Plan, TrainingStepResult Result);
+
+/// <summary>One workload run on each system at equal chip count, each with the best layout the plan search finds.</summary>
+/// <param name="Workload">The workload's name.</param>
+/// <param name="Chips">Chips in every cluster.</param>
+/// <param name="Runs">One run per system, in the order given.</param>
+/// <param name="Precision">The matrix multiplies' precision.</param>
+public sealed record WorkloadComparison(string Workload, long Chips, ImmutableArray<SystemRun> Runs, Precision Precision)
+{
+    /// <summary>
+    /// Runs <paramref name="planning"/>'s model and job on <paramref name="systems"/>, each with as many systems as
+    /// make <paramref name="chips"/> chips and the scenario's fabric, its plan searched under the scenario's pins.
+    /// </summary>
+    public static WorkloadComparison Run(PlanningScenario planning, IEnumerable<AcceleratorSystem> systems, long chips, HardwareCatalog catalog)
+    {
+        ArgumentNullException.ThrowIfNull(planning);
+        ArgumentNullException.ThrowIfNull(systems);
+        ArgumentNullException.ThrowIfNull(catalog);
+        var runs = ImmutableArray.CreateBuilder<SystemRun>();
+        foreach (var system in systems)
+        {
+            if (chips % system.Chips.Value != 0)
+            {
+                throw new InputException(system.Id, $"{chips} chips is not a whole number of {system.Chips.Value}-chip systems");
+            }
+
+            var cluster = new Cluster(system, (int)(chips / system.Chips.Value), planning.Scenario.Cluster.Fabric);
+            var scenario = planning.Scenario with
+            {
+                Cluster = cluster,
+                Efficiency = catalog.EfficiencyFor(system.Chip),
+                Cost = ScenarioCost.ForSystem(planning.Scenario.Cost ?? new Economics.CostSettings(), system, catalog.Prices),
+            };
+            var search = PlanSearch.Run(scenario, planning.Pins, top: 1, threads: 1);
+            runs.Add(search.Plans.IsEmpty
+                ? new SystemRun(system, null, new TrainingStepResult { Scenario = scenario.Name, Valid = false, Problems = [.. search.Rejections.DefaultIfEmpty("no layout both divides and fits")], Chips = chips })
+                : new SystemRun(system, search.Plans[0].Plan, search.Plans[0].Result));
+        }
+
+        return new WorkloadComparison(planning.Scenario.Name, chips, runs.ToImmutable(), planning.Scenario.Job.Precision);
+    }
+}
