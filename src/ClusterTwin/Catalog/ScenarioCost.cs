@@ -6,8 +6,8 @@ namespace ClusterTwin.Catalog;
 
 /// <summary>
 /// Reads a scenario's <c>cost</c> and <c>facility</c> blocks and resolves the prices they name, or the catalogue's
-/// defaults for the cluster's system: the most recent on-demand rental (else a capacity block, a market figure, a
-/// reservation, spot), the most recent purchase price, and the default electricity price.
+/// defaults for the cluster's system: the most recent on-demand rental, the cheapest of equally recent ones (else a
+/// capacity block, a market figure, a reservation, spot), the most recent purchase price, and the default electricity price.
 /// </summary>
 public static class ScenarioCost
 {
@@ -96,7 +96,8 @@ public static class ScenarioCost
     private static (RentalPrice? Rental, CapitalPrice? Capital) Defaults(string system, PriceOffering? offering, PriceCatalog prices)
     {
         var rental = (offering is { } wanted ? [wanted] : Preference)
-            .Select(choice => prices.Rentals.Where(price => price.System == system && price.Offering == choice).OrderByDescending(price => price.Date, StringComparer.Ordinal).FirstOrDefault())
+            .Select(choice => prices.Rentals.Where(price => price.System == system && price.Offering == choice)
+                .OrderByDescending(price => price.Date, StringComparer.Ordinal).ThenBy(price => price.PerChip.DollarsPerSecond).FirstOrDefault())
             .FirstOrDefault(price => price is not null);
         var capital = prices.Capital.Where(price => price.System == system).OrderByDescending(price => price.Date, StringComparer.Ordinal).FirstOrDefault();
         return (rental, capital);

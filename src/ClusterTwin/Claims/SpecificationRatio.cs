@@ -40,15 +40,16 @@ public sealed record SpecificationRatio(Claim Claim, double? PerChip, double? Pe
         var perChip = subject.Value.Value / baseline.Value.Value;
         var systems = catalog.Systems.ContainsKey(claim.Subject);
         var chipsRatio = subjectChips / (double)baselineChips;
-        // A rate or a capacity adds up over a system's chips; a rate per watt does not.
+        // A rate or a capacity adds up over a system's chips; a rate per watt does not, and a system's watts include
+        // its hosts, switches and power supplies' losses.
         var additive = claim.Metric != ClaimMetric.PeakFp8PerWatt;
-        var perSystem = systems ? perChip * (additive ? chipsRatio : 1) : (double?)null;
-        var scale = systems && additive ? chipsRatio : 1;
+        var scale = !systems ? 1 : additive ? chipsRatio : SystemPowerShare(catalog.Systems[claim.Baseline]) / SystemPowerShare(catalog.Systems[claim.Subject]);
+        var perSystem = systems ? perChip * scale : (double?)null;
         var (mine, theirs) = (subject.Value, baseline.Value);
         var status = mine.Status > theirs.Status ? mine.Status : theirs.Status;
         var reading = systems && additive
             ? $"{subjectChips} x {Format(mine.Value, claim.Metric)} over {baselineChips} x {Format(theirs.Value, claim.Metric)}; per chip {perChip:0.00}x"
-            : $"{Format(mine.Value, claim.Metric)} over {Format(theirs.Value, claim.Metric)}" + (systems ? " per chip, and so per system" : string.Empty);
+            : $"{Format(mine.Value, claim.Metric)} over {Format(theirs.Value, claim.Metric)} per chip" + (systems ? $"; per system, with hosts, switches and conversion losses, {perChip * scale:0.00}x" : string.Empty);
         return new SpecificationRatio(claim, perChip, perSystem, mine.Low / theirs.High * scale, mine.High / theirs.Low * scale, status, reading);
     }
 
@@ -74,6 +75,18 @@ public sealed record SpecificationRatio(Claim Claim, double? PerChip, double? Pe
                     rate.Status > limit.Status ? rate.Status : limit.Status),
             _ => null,
         };
+    }
+
+    /// <summary>A system's power at its chips' limits over its chips' power alone: what its hosts, switches and conversion add.</summary>
+    private static double SystemPowerShare(AcceleratorSystem system)
+    {
+        var chips = (system.Chip.ThermalDesignPower?.Value ?? Units.Power.Zero) * system.Chips.Value;
+        if (system.Overheads is not { } overheads || chips <= Units.Power.Zero)
+        {
+            return 1;
+        }
+
+        return (chips + overheads.Host.Value + overheads.ScaleUpSwitches.Value) / overheads.ConversionEfficiency.Value / chips;
     }
 
     /// <summary>The metric as words in a sentence.</summary>

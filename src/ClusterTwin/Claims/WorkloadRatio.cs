@@ -11,17 +11,24 @@ namespace ClusterTwin.Claims;
 /// <param name="High">The high end.</param>
 public readonly record struct WorkloadRatio(double Value, double Low, double High)
 {
-    /// <summary>The baseline's step time over the subject's (at equal chips, also the tokens per second per chip ratio); null where either does not run.</summary>
+    /// <summary>
+    /// The baseline's step time over the subject's (at equal chips, also the tokens per second per chip ratio), each
+    /// throttled where its chips run at their power limit; null where either does not run.
+    /// </summary>
     public static WorkloadRatio? SpeedUp(TrainingStepResult subject, TrainingStepResult baseline)
     {
         ArgumentNullException.ThrowIfNull(subject);
         ArgumentNullException.ThrowIfNull(baseline);
-        return Runs(subject) && Runs(baseline)
-            ? new WorkloadRatio(baseline.StepTime / subject.StepTime, baseline.StepTimeLow / subject.StepTimeHigh, baseline.StepTimeHigh / subject.StepTimeLow)
-            : null;
+        if (!Runs(subject) || !Runs(baseline))
+        {
+            return null;
+        }
+
+        var (mine, theirs) = (subject.HeldStepTime / subject.StepTime, baseline.HeldStepTime / baseline.StepTime);
+        return new WorkloadRatio(baseline.HeldStepTime / subject.HeldStepTime, baseline.StepTimeLow * theirs / (subject.StepTimeHigh * mine), baseline.StepTimeHigh * theirs / (subject.StepTimeLow * mine));
     }
 
-    /// <summary>The baseline's energy per token over the subject's.</summary>
+    /// <summary>The baseline's energy per token over the subject's: the subject's tokens per joule relative to the baseline's.</summary>
     public static WorkloadRatio? EnergyGain(TrainingStepResult subject, TrainingStepResult baseline)
     {
         ArgumentNullException.ThrowIfNull(subject);
@@ -31,7 +38,7 @@ public readonly record struct WorkloadRatio(double Value, double Low, double Hig
             : null;
     }
 
-    /// <summary>The baseline's cost per token over the subject's.</summary>
+    /// <summary>The baseline's cost per token over the subject's: the subject's tokens per dollar relative to the baseline's.</summary>
     public static WorkloadRatio? CostGain(TrainingStepResult subject, TrainingStepResult baseline)
     {
         ArgumentNullException.ThrowIfNull(subject);

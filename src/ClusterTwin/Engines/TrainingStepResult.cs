@@ -112,6 +112,12 @@ public sealed record TrainingStepResult
     /// <summary>Why no cost is worked out; null when one is (or energy is missing for an owner's electricity).</summary>
     public string? CostMissing { get; init; }
 
+    /// <summary>
+    /// The time the chips are held for a step: the step time, or the longer throttled step where the chips would
+    /// draw more than their power limit (the energy model's, <see cref="StepEnergy.StepTime"/>).
+    /// </summary>
+    public Duration HeldStepTime => Energy?.StepTime ?? StepTime;
+
     /// <summary>Steps of the whole run, when the job names its tokens.</summary>
     public double? StepsToTrain => TokensToTrain is { } tokens && TokensPerStep > 0 ? Math.Ceiling(tokens / TokensPerStep) : null;
 

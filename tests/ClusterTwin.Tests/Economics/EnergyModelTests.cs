@@ -56,7 +56,8 @@ public class EnergyModelTests
     public void H100Node_TrainingAtFullLoad_MatchesPublishedNodePower(string id)
     {
         // Newkirk et al. 2025 measured 8-GPU H100 nodes in compute-intensive training at 76% of their 10.2 kW rating
-        // (7.75 kW); Latif et al. 2024 saw at most about 8.4 kW. Neither figure set a coefficient (docs/energy.md).
+        // (7.75 kW); Latif et al. 2024 saw at most about 8.4 kW. The calibration read its 90% reference load from them
+        // (docs/energy.md): this checks that the model's own work and traffic on real layouts land there.
         var item = ClusterTwin.Validation.ValidationCaseLoader.Load(Repository.Path("validation", "cases", id + ".yaml"), Repository.Catalog);
         var result = AnalyticalEngine.Simulate(item.Scenario);
         var nodeWatts = result.Energy!.ClusterItPower.Watts / item.Scenario.Cluster.SystemCount;
