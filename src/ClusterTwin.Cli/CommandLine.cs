@@ -30,6 +30,9 @@ public static class CommandLine
                 .WithExample("compare", "--search", "examples/compare-moe/qwen3-235b-trn2-ultraserver.yaml", "examples/compare-moe/qwen3-235b-trn3-ultraserver.yaml");
             config.AddCommand<CompareLayoutsCommand>("compare-layouts")
                 .WithDescription("Search the best layout for every validation case and compare it with the published one.");
+            config.AddCommand<ServeCommand>("serve")
+                .WithDescription("Simulate serving a model, request by request: latency percentiles, throughput, goodput, energy and cost.")
+                .WithExample("serve", "examples/serve-llama3-70b-h100.yaml");
             config.AddCommand<ClaimsCommand>("claims")
                 .WithDescription("Check vendor claims against the catalogue's specifications and against workloads run on each system.")
                 .WithExample("claims", "--plot", "docs/claims");

@@ -1,0 +1,53 @@
+using System.ComponentModel;
+using ClusterTwin.Catalog;
+using ClusterTwin.Cli.Reports;
+using ClusterTwin.Serving;
+using Spectre.Console;
+using Spectre.Console.Cli;
+
+namespace ClusterTwin.Cli.Commands;
+
+/// <summary><c>clustertwin serve SCENARIO [--json]</c>: an event-level simulation of serving a model.</summary>
+public sealed class ServeCommand(IAnsiConsole console) : Command<ServeCommand.Settings>
+{
+    /// <summary>Arguments of <c>serve</c>.</summary>
+    public sealed class Settings : CatalogSettings
+    {
+        /// <summary>The serving scenario file.</summary>
+        [CommandArgument(0, "<SCENARIO>")]
+        [Description("Serving scenario file (YAML): cluster, model, serving limits, requests, objectives (docs/serving.md).")]
+        public string Scenario { get; init; } = string.Empty;
+
+        /// <summary>Print JSON.</summary>
+        [CommandOption("--json")]
+        [Description("Print the result as JSON (fields documented in docs/json-output.md).")]
+        public bool Json { get; init; }
+    }
+
+    /// <inheritdoc />
+    public override int Execute(CommandContext context, Settings settings, CancellationToken cancellationToken)
+    {
+        var catalog = settings.LoadCatalog();
+        var scenario = ScenarioLoader.LoadServing(settings.Scenario, catalog);
+        ServingResult result;
+        try
+        {
+            result = ServingSimulator.Run(scenario.Deployment, scenario.Workload, scenario.Objectives, scenario.Cost);
+        }
+        catch (InvalidDataException error)
+        {
+            throw new InputException(settings.Scenario, error.Message);
+        }
+
+        if (settings.Json)
+        {
+            console.Profile.Out.Writer.WriteLine(Json.Serialize(ServingReport.Document(scenario, result)));
+        }
+        else
+        {
+            ServingReport.Write(console, scenario, result);
+        }
+
+        return 0;
+    }
+}

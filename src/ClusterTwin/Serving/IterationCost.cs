@@ -1,0 +1,107 @@
+using ClusterTwin.Hardware;
+using ClusterTwin.Performance.Collectives;
+using ClusterTwin.Performance.Kernels;
+using ClusterTwin.Units;
+
+namespace ClusterTwin.Serving;
+
+/// <summary>What one serving iteration of a replica does: decode one token for some requests, prefill chunks of others.</summary>
+/// <param name="DecodeTokens">Requests decoding one token each.</param>
+/// <param name="DecodeContext">Tokens of key-value cache the decoding requests read, together.</param>
+/// <param name="PrefillTokens">Prompt tokens prefilled in this iteration.</param>
+/// <param name="PrefillPairs">Query-key pairs the prefill's causal attention scores (each chunk token against its context).</param>
+/// <param name="SampledTokens">Tokens whose logits are computed: every decode, and each prompt whose last chunk this is.</param>
+public readonly record struct Iteration(int DecodeTokens, double DecodeContext, int PrefillTokens, double PrefillPairs, int SampledTokens)
+{
+    /// <summary>Tokens through the layers' multiplies.</summary>
+    public int Tokens => DecodeTokens + PrefillTokens;
+}
+
+/// <summary>The time and work of one iteration on one replica.</summary>
+/// <param name="Time">The iteration's time.</param>
+/// <param name="Work">FLOPs the replica's chips execute together.</param>
+/// <param name="MemoryTraffic">HBM bytes the replica's chips move together.</param>
+/// <param name="LinkTraffic">Bytes the replica's chips send together.</param>
+public readonly record struct IterationWork(Duration Time, Flops Work, Bytes MemoryTraffic, Bytes LinkTraffic);
+
+/// <summary>
+/// Costs a serving iteration on one replica by roofline, as the training step is costed: each layer's multiplies read
+/// their weights once for every token of the batch (memory-bound at small batches, compute-bound at large), decode
+/// attention reads each request's key-value cache, prefill attention scores its causal pairs, and a tensor-parallel
+/// replica all-reduces each layer's output twice (docs/serving.md).
+/// </summary>
+public sealed class IterationCost
+{
+    private readonly ServingDeployment deployment;
+    private readonly KernelCost kernels;
+    private readonly CollectiveCost collectives;
+    private readonly CommunicationGroup tensorGroup;
+    private readonly int layers;
+    private readonly double matrixParametersPerLayer;
+    private readonly Bytes weightsPerLayer;
+    private readonly double attentionFlopsPerPair;
+    private readonly Bytes keyValuePerToken;
+    private readonly double headParameters;
+
+    /// <summary>Prepares the costs of <paramref name="deployment"/>'s replicas.</summary>
+    public IterationCost(ServingDeployment deployment)
+    {
+        ArgumentNullException.ThrowIfNull(deployment);
+        this.deployment = deployment;
+        var chip = deployment.Cluster.Chip;
+        var precision = deployment.WeightFormat.Precision;
+        var peak = chip.PeakRate(precision) ?? throw new ArgumentException($"the {chip.Name} has no {precision.Key()} rate", nameof(deployment));
+        var attentionPeak = chip.PeakRate(Precision.Bf16) is { } bf16 && bf16 < peak ? bf16 : peak;
+        kernels = new KernelCost(peak, attentionPeak, chip.MemoryBandwidth.Value, deployment.Efficiency);
+        collectives = new CollectiveCost(deployment.Cluster, deployment.Efficiency);
+        tensorGroup = GroupPlacement.Place(deployment.Cluster, deployment.TensorParallelism, 1);
+        var model = deployment.Model;
+        var tensor = deployment.TensorParallelism;
+        layers = model.Layers;
+        var active = (model.DenseLayerCount * model.ActiveMatrixParameters(expertLayer: false)) + (model.ExpertLayerCount * model.ActiveMatrixParameters(expertLayer: true));
+        matrixParametersPerLayer = active / layers / tensor;
+        // Weights read per layer: every weight the chip holds in it (a mixture of experts reads the experts its batch reaches; all of them, an upper bound at large batches).
+        weightsPerLayer = Bytes.FromCount((model.Parameters - model.EmbeddingParameters - model.OutputHeadParameters) / layers / tensor * deployment.WeightFormat.BytesPerElement);
+        attentionFlopsPerPair = 2.0 * model.AttentionHeads * (model.QueryKeyHeadSize + model.ValueHeadSize) / tensor;
+        keyValuePerToken = deployment.KeyValuePerTokenPerChip / layers;
+        headParameters = (double)model.VocabularySize * model.HiddenSize / tensor;
+    }
+
+    /// <summary>The time and work of <paramref name="iteration"/>.</summary>
+    public IterationWork Of(Iteration iteration)
+    {
+        var tokens = iteration.Tokens;
+        if (tokens == 0)
+        {
+            return default;
+        }
+
+        var model = deployment.Model;
+        var bytes = deployment.WeightFormat.BytesPerElement;
+        var activations = Bytes.FromCount(tokens * model.HiddenSize * 2.0 * 4);
+        var matrixWork = Flops.FromOperations(2 * matrixParametersPerLayer * tokens);
+        var matrixTraffic = weightsPerLayer + activations;
+        var matrix = kernels.Time(KernelKind.Matrix, matrixWork, matrixTraffic);
+
+        var decodeWork = Flops.FromOperations(attentionFlopsPerPair * iteration.DecodeContext);
+        var decodeTraffic = keyValuePerToken * iteration.DecodeContext;
+        var decode = iteration.DecodeTokens > 0 ? kernels.Time(KernelKind.FusedAttention, decodeWork, decodeTraffic) : Duration.Zero;
+        var prefillWork = Flops.FromOperations(attentionFlopsPerPair * iteration.PrefillPairs);
+        var prefillTraffic = keyValuePerToken * iteration.PrefillTokens * 2;
+        var prefill = iteration.PrefillTokens > 0 ? kernels.Time(KernelKind.FusedAttention, prefillWork, prefillTraffic) : Duration.Zero;
+
+        var message = Bytes.FromCount(tokens * model.HiddenSize * 2.0);
+        var allReduce = deployment.TensorParallelism > 1 ? collectives.Time(CollectiveKind.AllReduce, tensorGroup, message) * 2 : Duration.Zero;
+
+        var headWork = Flops.FromOperations(2 * headParameters * iteration.SampledTokens);
+        var headTraffic = Bytes.FromCount(headParameters * bytes);
+        var head = iteration.SampledTokens > 0 ? kernels.Time(KernelKind.Matrix, headWork, headTraffic) : Duration.Zero;
+
+        var perLayer = matrix + decode + prefill + allReduce;
+        var chips = deployment.TensorParallelism;
+        var work = ((matrixWork + decodeWork + prefillWork) * layers + headWork) * chips;
+        var traffic = ((matrixTraffic + decodeTraffic + prefillTraffic) * layers + headTraffic) * chips;
+        var sent = deployment.TensorParallelism > 1 ? message * (4.0 * (chips - 1) / chips * layers * chips) : Bytes.Zero;
+        return new IterationWork((perLayer * layers) + head, work, traffic, sent);
+    }
+}

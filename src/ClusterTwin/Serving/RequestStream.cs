@@ -1,0 +1,117 @@
+using System.Globalization;
+
+namespace ClusterTwin.Serving;
+
+/// <summary>One request: when it arrives, its prompt and how many tokens it generates.</summary>
+/// <param name="Arrival">Arrival time, in seconds from the start.</param>
+/// <param name="InputTokens">Prompt tokens.</param>
+/// <param name="OutputTokens">Tokens generated (at least one).</param>
+public readonly record struct Request(double Arrival, int InputTokens, int OutputTokens);
+
+/// <summary>How requests arrive.</summary>
+public enum ArrivalKind
+{
+    /// <summary>A Poisson process at a fixed rate.</summary>
+    Poisson,
+
+    /// <summary>All at time zero (an offline throughput benchmark).</summary>
+    AllAtOnce,
+
+    /// <summary>Read from a trace file.</summary>
+    Trace,
+}
+
+/// <summary>A token count: fixed, or uniform between two bounds.</summary>
+/// <param name="Low">The least.</param>
+/// <param name="High">The most (equal to <paramref name="Low"/> for a fixed count).</param>
+public readonly record struct TokenCount(int Low, int High)
+{
+    /// <summary>A fixed count.</summary>
+    public static TokenCount Fixed(int count) => new(count, count);
+
+    /// <summary>Draws a count.</summary>
+    public int Draw(Random random) => Low == High ? Low : random.Next(Low, High + 1);
+
+    /// <summary>The mean.</summary>
+    public double Mean => (Low + High) / 2.0;
+}
+
+/// <summary>The requests a serving scenario sends: generated from a seeded stream, or read from a trace file one line at a time.</summary>
+public sealed record RequestWorkload
+{
+    /// <summary>How requests arrive.</summary>
+    public required ArrivalKind Arrivals { get; init; }
+
+    /// <summary>Requests per second, for Poisson arrivals.</summary>
+    public double Rate { get; init; }
+
+    /// <summary>How many requests (generated arrivals).</summary>
+    public long Requests { get; init; }
+
+    /// <summary>Prompt lengths.</summary>
+    public TokenCount InputTokens { get; init; }
+
+    /// <summary>Output lengths.</summary>
+    public TokenCount OutputTokens { get; init; }
+
+    /// <summary>The seed of the arrival and length streams.</summary>
+    public int Seed { get; init; } = 1;
+
+    /// <summary>A CSV trace (<c>arrival_seconds,input_tokens,output_tokens</c>, a header line allowed), for <see cref="ArrivalKind.Trace"/>.</summary>
+    public string? TraceFile { get; init; }
+
+    /// <summary>The requests, in arrival order, generated lazily: memory does not grow with their number.</summary>
+    public IEnumerable<Request> Stream()
+    {
+        if (Arrivals == ArrivalKind.Trace)
+        {
+            foreach (var request in ReadTrace(TraceFile!))
+            {
+                yield return request;
+            }
+
+            yield break;
+        }
+
+        var random = new Random(Seed);
+        var time = 0.0;
+        for (long index = 0; index < Requests; index++)
+        {
+            if (Arrivals == ArrivalKind.Poisson)
+            {
+                time += -Math.Log(1 - random.NextDouble()) / Rate;
+            }
+
+            yield return new Request(time, InputTokens.Draw(random), Math.Max(1, OutputTokens.Draw(random)));
+        }
+    }
+
+    private static IEnumerable<Request> ReadTrace(string path)
+    {
+        using var reader = new StreamReader(path);
+        var line = 0;
+        var last = 0.0;
+        while (reader.ReadLine() is { } text)
+        {
+            line++;
+            var fields = text.Split(',');
+            if (fields.Length != 3 || !double.TryParse(fields[0], NumberStyles.Float, CultureInfo.InvariantCulture, out var arrival))
+            {
+                if (line == 1)
+                {
+                    continue;
+                }
+
+                throw new InvalidDataException($"{path}: line {line}: expected arrival_seconds,input_tokens,output_tokens (such as 0.25,512,128)");
+            }
+
+            if (!int.TryParse(fields[1], CultureInfo.InvariantCulture, out var input) || !int.TryParse(fields[2], CultureInfo.InvariantCulture, out var output) || input < 1 || output < 1 || arrival < last || !double.IsFinite(arrival))
+            {
+                throw new InvalidDataException($"{path}: line {line}: arrival times must not go back, and token counts must be whole numbers of at least 1");
+            }
+
+            last = arrival;
+            yield return new Request(arrival, input, output);
+        }
+    }
+}

@@ -1,0 +1,109 @@
+using ClusterTwin.Economics;
+using ClusterTwin.Units;
+
+namespace ClusterTwin.Serving;
+
+/// <summary>The service-level objectives goodput counts against.</summary>
+/// <param name="TimeToFirstToken">The most a request may wait for its first token.</param>
+/// <param name="TimePerOutputToken">The most a request's later tokens may take each, on average.</param>
+public sealed record ServingObjectives(Duration TimeToFirstToken, Duration TimePerOutputToken)
+{
+    /// <summary>No objectives: every request counts.</summary>
+    public ServingObjectives()
+        : this(Duration.FromSeconds(double.MaxValue), Duration.FromSeconds(double.MaxValue))
+    {
+    }
+}
+
+/// <summary>A latency distribution: mean and percentiles, in seconds.</summary>
+public readonly record struct Summary(double Mean, double P50, double P90, double P99)
+{
+    /// <summary>The summary of <paramref name="histogram"/>.</summary>
+    public static Summary Of(LatencyHistogram histogram)
+    {
+        ArgumentNullException.ThrowIfNull(histogram);
+        return new(histogram.Mean, histogram.Percentile(0.5), histogram.Percentile(0.9), histogram.Percentile(0.99));
+    }
+}
+
+/// <summary>What a serving simulation measured.</summary>
+public sealed record ServingResult
+{
+    /// <summary>Requests served.</summary>
+    public required long Completed { get; init; }
+
+    /// <summary>Requests whose prompt cannot fit a replica's key-value cache at all.</summary>
+    public required long Refused { get; init; }
+
+    /// <summary>Times a request was preempted for cache space and recomputed.</summary>
+    public required long Preemptions { get; init; }
+
+    /// <summary>Iterations run, over all replicas.</summary>
+    public required long Iterations { get; init; }
+
+    /// <summary>From the first arrival to the last completion.</summary>
+    public required Duration Makespan { get; init; }
+
+    /// <summary>Prompt tokens of the requests served.</summary>
+    public required long InputTokens { get; init; }
+
+    /// <summary>Tokens generated.</summary>
+    public required long OutputTokens { get; init; }
+
+    /// <summary>Requests that met both objectives.</summary>
+    public required long WithinObjectives { get; init; }
+
+    /// <summary>The objectives.</summary>
+    public required ServingObjectives Objectives { get; init; }
+
+    /// <summary>Time to first token.</summary>
+    public required Summary TimeToFirstToken { get; init; }
+
+    /// <summary>Time per output token after the first, per request.</summary>
+    public required Summary TimePerOutputToken { get; init; }
+
+    /// <summary>The gaps between a request's successive tokens.</summary>
+    public required Summary InterTokenLatency { get; init; }
+
+    /// <summary>From arrival to the last token.</summary>
+    public required Summary EndToEnd { get; init; }
+
+    /// <summary>FLOPs the chips executed.</summary>
+    public required Flops Work { get; init; }
+
+    /// <summary>HBM bytes the chips moved.</summary>
+    public required Bytes MemoryTraffic { get; init; }
+
+    /// <summary>Bytes the chips sent.</summary>
+    public required Bytes LinkTraffic { get; init; }
+
+    /// <summary>Iteration time summed over replicas: their busy time.</summary>
+    public required Duration ReplicaBusyTime { get; init; }
+
+    /// <summary>Replicas.</summary>
+    public required long Replicas { get; init; }
+
+    /// <summary>Chips.</summary>
+    public required long Chips { get; init; }
+
+    /// <summary>Tokens of key-value cache per replica.</summary>
+    public required long KeyValueCapacityTokens { get; init; }
+
+    /// <summary>The energy of the run (chips idle when not iterating), where the catalogue can price it.</summary>
+    public StepEnergy? Energy { get; init; }
+
+    /// <summary>The cost of the run, where the catalogue has a price.</summary>
+    public StepCost? Cost { get; init; }
+
+    /// <summary>Output tokens per second over the run.</summary>
+    public double OutputTokensPerSecond => Makespan.Seconds > 0 ? OutputTokens / Makespan.Seconds : 0;
+
+    /// <summary>Requests completed per second.</summary>
+    public double RequestsPerSecond => Makespan.Seconds > 0 ? Completed / Makespan.Seconds : 0;
+
+    /// <summary>Requests per second that met both objectives.</summary>
+    public double Goodput => Makespan.Seconds > 0 ? WithinObjectives / Makespan.Seconds : 0;
+
+    /// <summary>The share of the run the replicas spent iterating.</summary>
+    public double Utilization => Makespan.Seconds > 0 && Replicas > 0 ? ReplicaBusyTime.Seconds / (Makespan.Seconds * Replicas) : 0;
+}

@@ -1,0 +1,139 @@
+using ClusterTwin.Catalog;
+using ClusterTwin.Serving;
+using ClusterTwin.Tests.Support;
+using ClusterTwin.Units;
+
+namespace ClusterTwin.Tests.Serving;
+
+public class ServingSimulatorTests
+{
+    private static ServingScenario Example => ScenarioLoader.LoadServing(Repository.Path("examples", "serve-llama3-70b-h100.yaml"), Repository.Catalog);
+
+    [Fact]
+    public void KeyValueCache_IsTheMemoryLeftAfterTheWeights()
+    {
+        // Llama 3 70B at tensor 4 in BF16: each chip holds a quarter of the weights and 2 of the 8 key-value heads.
+        var deployment = Example.Deployment;
+        var model = deployment.Model;
+        var perToken = model.Layers * 2.0 * (8 / 4) * model.HeadSize * 2;
+        Assert.Equal(perToken, deployment.KeyValuePerTokenPerChip.Count, 1e-6);
+        var free = (80e9 * 0.9) - (model.Parameters / 4 * 2);
+        Assert.Equal(Math.Floor(free / perToken), deployment.KeyValueCapacityTokens);
+    }
+
+    [Fact]
+    public void ASingleDecode_IsBoundByReadingTheWeights()
+    {
+        // One request decoding: the step reads every weight once, so it takes at least the weights over the HBM bandwidth.
+        var deployment = Example.Deployment;
+        var cost = new IterationCost(deployment);
+        var step = cost.Of(new Iteration(1, 1000, 0, 0, 1)).Time;
+        var floor = deployment.WeightsPerChip / deployment.Cluster.Chip.MemoryBandwidth.Value;
+        Assert.True(step >= floor * 0.95, $"{step} against a floor of {floor}");
+        Assert.True(step < floor * 3, $"{step} is far above the weight-reading floor {floor}");
+    }
+
+    [Fact]
+    public void DecodeTime_GrowsSlowlyWithTheBatch_UntilComputeBinds()
+    {
+        var cost = new IterationCost(Example.Deployment);
+        var one = cost.Of(new Iteration(1, 1000, 0, 0, 1)).Time;
+        var sixtyFour = cost.Of(new Iteration(64, 64_000, 0, 0, 64)).Time;
+        Assert.True(sixtyFour < one * 3, "batching decodes shares the weight reads");
+        Assert.True(sixtyFour > one);
+    }
+
+    [Fact]
+    public void OneRequestAlone_HasTtftOfItsPrefillAndTpotOfADecode()
+    {
+        var scenario = Example;
+        var workload = new RequestWorkload { Arrivals = ArrivalKind.AllAtOnce, Requests = 1, InputTokens = TokenCount.Fixed(1000), OutputTokens = TokenCount.Fixed(101) };
+        var deployment = scenario.Deployment with { Cluster = scenario.Deployment.Cluster with { System = scenario.Deployment.Cluster.System } };
+        var result = ServingSimulator.Run(deployment, workload);
+        var cost = new IterationCost(deployment);
+        var prefill = cost.Of(new Iteration(0, 0, 1000, 1000 * 1001 / 2.0, 1)).Time.Seconds;
+        Assert.Equal(1, result.Completed);
+        Assert.Equal(prefill, result.TimeToFirstToken.P50, prefill * 0.02);
+        Assert.Equal(100, result.OutputTokens - 1);
+        var decode = cost.Of(new Iteration(1, 1050, 0, 0, 1)).Time.Seconds;
+        Assert.Equal(decode, result.TimePerOutputToken.Mean, decode * 0.02);
+    }
+
+    [Fact]
+    public void TheSameSeed_GivesTheSameResult_AndAnotherSeedAnother()
+    {
+        var scenario = Example;
+        var workload = scenario.Workload with { Requests = 300 };
+        var first = ServingSimulator.Run(scenario.Deployment, workload, scenario.Objectives);
+        var again = ServingSimulator.Run(scenario.Deployment, workload, scenario.Objectives);
+        var other = ServingSimulator.Run(scenario.Deployment, workload with { Seed = 2 }, scenario.Objectives);
+        Assert.Equal(first.EndToEnd, again.EndToEnd);
+        Assert.Equal(first.OutputTokens, again.OutputTokens);
+        Assert.NotEqual(first.OutputTokens, other.OutputTokens);
+    }
+
+    [Fact]
+    public void MoreLoad_RaisesLatencyAndThroughput_UntilSaturation()
+    {
+        var scenario = Example;
+        var light = ServingSimulator.Run(scenario.Deployment, scenario.Workload with { Requests = 400, Rate = 1 });
+        var heavy = ServingSimulator.Run(scenario.Deployment, scenario.Workload with { Requests = 400, Rate = 40 });
+        Assert.True(heavy.OutputTokensPerSecond > light.OutputTokensPerSecond);
+        Assert.True(heavy.TimePerOutputToken.P50 > light.TimePerOutputToken.P50);
+        Assert.True(heavy.TimeToFirstToken.P90 > light.TimeToFirstToken.P90);
+    }
+
+    [Fact]
+    public void ASmallCache_PreemptsAndStillServesEveryRequest()
+    {
+        var scenario = Example;
+        var tight = scenario.Deployment with { MemoryUtilization = 0.45 };
+        Assert.InRange(tight.KeyValueCapacityTokens, 1, 20_000);
+        var workload = new RequestWorkload { Arrivals = ArrivalKind.AllAtOnce, Requests = 200, InputTokens = TokenCount.Fixed(500), OutputTokens = TokenCount.Fixed(400) };
+        var result = ServingSimulator.Run(tight, workload);
+        Assert.Equal(200, result.Completed);
+        Assert.True(result.Preemptions > 0, "a cache of a few thousand tokens cannot hold 200 requests of 900");
+        Assert.Equal(200 * 400, result.OutputTokens);
+    }
+
+    [Fact]
+    public void Histogram_PercentilesAreWithinOnePercent()
+    {
+        var histogram = new LatencyHistogram();
+        for (var index = 1; index <= 10_000; index++)
+        {
+            histogram.Add(index / 1000.0);
+        }
+
+        Assert.Equal(5.0, histogram.Percentile(0.5), 0.05);
+        Assert.Equal(9.9, histogram.Percentile(0.99), 0.099);
+        Assert.Equal(5.0005, histogram.Mean, 1e-9);
+    }
+
+    [Fact]
+    public void ATraceFile_IsReadAndItsErrorsNamed()
+    {
+        using var folder = new TemporaryFolder();
+        var trace = folder.Write("trace.csv", "arrival_seconds,input_tokens,output_tokens\n0,100,10\n0.5,200,20\n");
+        var workload = new RequestWorkload { Arrivals = ArrivalKind.Trace, TraceFile = trace };
+        var result = ServingSimulator.Run(Example.Deployment, workload);
+        Assert.Equal(2, result.Completed);
+        Assert.Equal(30, result.OutputTokens);
+        var bad = folder.Write("bad.csv", "0,100,10\n0.5,two hundred,20\n");
+        var error = Assert.Throws<InvalidDataException>(() => ServingSimulator.Run(Example.Deployment, new RequestWorkload { Arrivals = ArrivalKind.Trace, TraceFile = bad }));
+        Assert.Contains("line 2", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void ServeCommand_GivesJson_AndRefusesAModelThatLeavesNoCache()
+    {
+        var outcome = CliRunner.Run("serve", Repository.Path("examples", "serve-llama3-70b-h100.yaml"), "--json");
+        Assert.Equal(0, outcome.ExitCode);
+        Assert.Contains("\"timeToFirstTokenSeconds\"", outcome.Output, StringComparison.Ordinal);
+        using var folder = new TemporaryFolder();
+        var path = folder.Write("tight.yaml", File.ReadAllText(Repository.Path("examples", "serve-llama3-70b-h100.yaml")).Replace("tensor: 4", "tensor: 1", StringComparison.Ordinal));
+        var refused = CliRunner.Run("serve", path);
+        Assert.Equal(2, refused.ExitCode);
+        Assert.Contains("no room is left for the key-value cache", refused.Errors, StringComparison.Ordinal);
+    }
+}
