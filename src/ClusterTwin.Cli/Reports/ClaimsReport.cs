@@ -214,8 +214,8 @@ public static class ClaimsReport
                     return $"n/a ({Hardware.PrecisionSizes.Key(workload.Precision).ToUpperInvariant()} workload)";
                 }
 
-                var subject = workload.Runs.First(run => run.System.Id == file.Subject.Id).Result;
-                var baseline = workload.Runs.First(run => run.System.Id == file.Baseline.Id).Result;
+                var subject = workload.RunOn(file.Subject).Result;
+                var baseline = workload.RunOn(file.Baseline).Result;
                 var value = energy ? WorkloadRatio.EnergyGain(subject, baseline) : WorkloadRatio.SpeedUp(subject, baseline);
                 return Range(value is { } found ? Scaled(found, scale) : null);
             });
@@ -259,14 +259,10 @@ public static class ClaimsReport
     /// <summary>The subject against the baseline, then each of the two against every other system.</summary>
     private static IEnumerable<(SystemRun Subject, SystemRun Baseline)> Pairs(ClaimsFile file, WorkloadComparison workload)
     {
-        var subject = workload.Runs.FirstOrDefault(run => run.System.Id == file.Subject.Id);
-        var baseline = workload.Runs.FirstOrDefault(run => run.System.Id == file.Baseline.Id);
-        if (subject is not null && baseline is not null)
-        {
-            yield return (subject, baseline);
-        }
-
-        foreach (var mine in new[] { subject, baseline }.OfType<SystemRun>())
+        var subject = workload.RunOn(file.Subject);
+        var baseline = workload.RunOn(file.Baseline);
+        yield return (subject, baseline);
+        foreach (var mine in new[] { subject, baseline })
         {
             foreach (var other in workload.Runs.Where(run => run.System.Id != file.Subject.Id && run.System.Id != file.Baseline.Id))
             {

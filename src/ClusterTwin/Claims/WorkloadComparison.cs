@@ -20,6 +20,13 @@ public sealed record SystemRun(AcceleratorSystem System, ParallelPlan? Plan, Tra
 /// <param name="Precision">The matrix multiplies' precision.</param>
 public sealed record WorkloadComparison(string Workload, long Chips, ImmutableArray<SystemRun> Runs, Precision Precision)
 {
+    /// <summary>The run on <paramref name="system"/>; the claims file guarantees the subject and baseline are among the systems.</summary>
+    public SystemRun RunOn(AcceleratorSystem system)
+    {
+        ArgumentNullException.ThrowIfNull(system);
+        return Runs.First(run => run.System.Id == system.Id);
+    }
+
     /// <summary>
     /// Runs <paramref name="planning"/>'s model and job on <paramref name="systems"/>, each with as many systems as
     /// make <paramref name="chips"/> chips and the scenario's fabric, its plan searched under the scenario's pins.

@@ -68,7 +68,7 @@ public static class CostModel
             ElectricityPrice = electricity,
             Ownership = (settings.LifetimeYears, settings.Utilization),
             PriceStatus = status,
-            PerChipHour = (ownership * chips * stepTime + power) / stepTime / chips,
+            PerChipHour = ownership + (power / stepTime / chips),
             PerStep = (ownership * stepTime * chips) + power,
             PerStepLow = (capital.Price.Lowest / capital.Chips / hours * fastest * chips) + powerLow,
             PerStepHigh = (capital.Price.Highest / capital.Chips / hours * slowest * chips) + powerHigh,

@@ -33,17 +33,17 @@ public static class EnergyModel
     }
 
     /// <summary>
-    /// The energy of <paramref name="step"/> on <paramref name="cluster"/> at <paramref name="precision"/>, its range
-    /// taken with the step time at <paramref name="fastest"/> and <paramref name="slowest"/>; null where
-    /// <see cref="Missing"/> says why.
+    /// The energy of <paramref name="step"/> on <paramref name="cluster"/> at <paramref name="precision"/>; null where
+    /// <see cref="Missing"/> says why. With a <paramref name="band"/>, the range takes every coefficient at its low end
+    /// with the band's fast end and at its high end with its slow end; without one (a search, which ranks by the
+    /// central figure) the range is the central figure and costs nothing.
     /// </summary>
     /// <param name="cluster">The cluster.</param>
     /// <param name="precision">The matrix multiplies' precision.</param>
     /// <param name="step">What the step does.</param>
-    /// <param name="fastest">The step time's low end (the step time itself where there is no band).</param>
-    /// <param name="slowest">The step time's high end.</param>
+    /// <param name="band">The step time's low and high ends, or null for no range.</param>
     /// <param name="powerUsageEffectiveness">The facility's, overriding the system's typical one.</param>
-    public static StepEnergy? Of(Cluster cluster, Precision precision, StepActivity step, Duration fastest, Duration slowest, double? powerUsageEffectiveness = null)
+    public static StepEnergy? Of(Cluster cluster, Precision precision, StepActivity step, (Duration Fastest, Duration Slowest)? band = null, double? powerUsageEffectiveness = null)
     {
         ArgumentNullException.ThrowIfNull(cluster);
         if (Missing(cluster) is not null || step.StepTime.Seconds <= 0 || step.Tokens <= 0)
@@ -51,27 +51,28 @@ public static class EnergyModel
             return null;
         }
 
-        var (chips, held) = ChipEnergy(cluster, precision, step, step.StepTime, Estimate.Central);
+        var central = Parts(cluster, precision, step, step.StepTime, Estimate.Central);
         var overheads = cluster.System.Overheads!;
-        var systems = (overheads.Host.Value + overheads.ScaleUpSwitches.Value) * cluster.SystemCount * held;
-        var network = NetworkPower(cluster, Estimate.Central) * held;
+        var (low, high) = band is { } given
+            ? (Parts(cluster, precision, step, Duration.Min(given.Fastest, step.StepTime), Estimate.Low).It, Parts(cluster, precision, step, Duration.Max(given.Slowest, step.StepTime), Estimate.High).It)
+            : (central.It, central.It);
         return new StepEnergy
         {
-            AveragePowerPerChip = chips.Total / held / cluster.ChipCount,
+            AveragePowerPerChip = central.Chips.Total / central.Held / cluster.ChipCount,
             PowerLimit = cluster.Chip.Power!.Limit.Value,
-            PowerLimited = held > step.StepTime,
-            Chips = chips,
-            Systems = systems,
-            Network = network,
-            ItPerStep = ((chips.Total + systems) / overheads.ConversionEfficiency.Value) + network,
-            ItPerStepLow = ItEnergy(cluster, precision, step, Duration.Min(fastest, step.StepTime), Estimate.Low),
-            ItPerStepHigh = ItEnergy(cluster, precision, step, Duration.Max(slowest, step.StepTime), Estimate.High),
+            PowerLimited = central.Held > step.StepTime,
+            Chips = central.Chips,
+            Systems = central.Systems,
+            Network = central.Network,
+            ItPerStep = central.It,
+            ItPerStepLow = low,
+            ItPerStepHigh = high,
             PowerUsageEffectiveness = powerUsageEffectiveness ?? overheads.PowerUsageEffectiveness.Value,
             PowerUsageEffectivenessLow = powerUsageEffectiveness ?? overheads.PowerUsageEffectiveness.Lowest,
             PowerUsageEffectivenessHigh = powerUsageEffectiveness ?? overheads.PowerUsageEffectiveness.Highest,
             Tokens = step.Tokens,
             ModelWork = step.ModelWork,
-            StepTime = held,
+            StepTime = central.Held,
             ChipCount = cluster.ChipCount,
         };
     }
@@ -103,14 +104,16 @@ public static class EnergyModel
         return figure.Scaled(energy => energy * scale, $"the {nearest.Key()} figure times the ratio of peak rates ({nearest.Key()} over {precision.Key()})");
     }
 
-    private static Energy ItEnergy(Cluster cluster, Precision precision, StepActivity step, Duration time, Estimate estimate)
+    /// <summary>The step's energy at one estimate of the coefficients: chips, hosts and switches, network, and the IT total.</summary>
+    private static (EnergyBreakdown Chips, Duration Held, Energy Systems, Energy Network, Energy It) Parts(Cluster cluster, Precision precision, StepActivity step, Duration time, Estimate estimate)
     {
         var overheads = cluster.System.Overheads!;
         var (chips, held) = ChipEnergy(cluster, precision, step, time, estimate);
         var systems = (At(overheads.Host, estimate) + At(overheads.ScaleUpSwitches, estimate)) * cluster.SystemCount * held;
+        var network = NetworkPower(cluster, estimate) * held;
         // The more efficient the power supplies, the less energy: the low estimate takes the high efficiency.
         var conversion = estimate == Estimate.Low ? overheads.ConversionEfficiency.Highest : estimate == Estimate.High ? overheads.ConversionEfficiency.Lowest : overheads.ConversionEfficiency.Value;
-        return ((chips.Total + systems) / conversion) + (NetworkPower(cluster, estimate) * held);
+        return (chips, held, systems, network, ((chips.Total + systems) / conversion) + network);
     }
 
     /// <summary>

@@ -70,7 +70,7 @@ public static class ServingSimulator
 
         // The run as one long step: every chip idles when its replica does not iterate; energy and cost per output token.
         var activity = new Economics.StepActivity(result.Makespan, result.Work, result.MemoryTraffic, result.LinkTraffic, result.OutputTokens, result.Work);
-        var energy = Economics.EnergyModel.Of(deployment.Cluster, deployment.WeightFormat.Precision, activity, result.Makespan, result.Makespan, cost?.PowerUsageEffectiveness);
+        var energy = Economics.EnergyModel.Of(deployment.Cluster, deployment.WeightFormat.Precision, activity, (result.Makespan, result.Makespan), cost?.PowerUsageEffectiveness);
         var held = energy?.StepTime ?? result.Makespan;
         var price = cost is null ? null : Economics.CostModel.Of(cost, result.Chips, held, held, held, result.OutputTokens, energy);
         return result with { Energy = energy, Cost = price };
@@ -81,50 +81,51 @@ public static class ServingSimulator
     {
         replica.Busy = false;
         // Decodes first: each needs one more token of cache; preempt the latest admitted until they fit.
-        while (true)
+        var decodes = 0;
+        foreach (var active in replica.Running)
         {
-            var decodes = replica.Running.Count(active => active.Decoding);
-            if (replica.CacheUsed + decodes <= capacity || replica.Running.Count <= 1)
-            {
-                break;
-            }
+            decodes += active.Decoding ? 1 : 0;
+        }
 
+        while (replica.CacheUsed + decodes > capacity && replica.Running.Count > 1)
+        {
             var victim = replica.Running[^1];
             replica.Running.RemoveAt(replica.Running.Count - 1);
+            decodes -= victim.Decoding ? 1 : 0;
             replica.CacheUsed -= victim.Cache;
             victim.Preempt();
             replica.Waiting.PushFront(victim);
             metrics.Preempted();
         }
 
-        var budget = deployment.MaximumBatchTokens;
-        var (decodeTokens, decodeContext, prefillTokens, prefillPairs, sampled) = (0, 0.0, 0, 0.0, 0);
+        var batch = new Batch(deployment.MaximumBatchTokens);
         foreach (var active in replica.Running)
         {
             active.Chunk = 0;
             if (active.Decoding)
             {
-                decodeTokens++;
-                decodeContext += active.Context;
-                budget--;
+                batch.Decode(active);
             }
         }
 
-        foreach (var active in replica.Running.Where(active => !active.Decoding))
+        foreach (var active in replica.Running)
         {
-            Chunk(active, ref budget, ref prefillTokens, ref prefillPairs, ref sampled);
+            if (!active.Decoding)
+            {
+                batch.Prefill(active);
+            }
         }
 
-        while (budget > 0 && replica.Running.Count < deployment.MaximumBatch && replica.Waiting.Count > 0 && replica.CacheUsed + replica.Waiting.Peek().Prompt + 1 <= capacity)
+        while (batch.Budget > 0 && replica.Running.Count < deployment.MaximumBatch && replica.Waiting.Count > 0 && replica.CacheUsed + replica.Waiting.Peek().Prompt + 1 <= capacity)
         {
             var admitted = replica.Waiting.Dequeue();
             admitted.Cache = admitted.Prompt;
             replica.CacheUsed += admitted.Cache;
             replica.Running.Add(admitted);
-            Chunk(admitted, ref budget, ref prefillTokens, ref prefillPairs, ref sampled);
+            batch.Prefill(admitted);
         }
 
-        var iteration = new Iteration(decodeTokens, decodeContext, prefillTokens, prefillPairs, sampled + decodeTokens);
+        var iteration = batch.Iteration;
         if (iteration.Tokens == 0)
         {
             return;
@@ -136,21 +137,39 @@ public static class ServingSimulator
         busy.Enqueue(replica, (now + work.Time.Seconds, replica.Index));
     }
 
-    private static void Chunk(Active active, ref int budget, ref int tokens, ref double pairs, ref int sampled)
+    /// <summary>One iteration's batch as it is built: decodes, then prefill chunks within the token budget.</summary>
+    private struct Batch(int budget)
     {
-        var chunk = Math.Min(budget, active.Prompt - active.Prefilled);
-        if (chunk <= 0)
+        public int Budget = budget;
+        private int decodeTokens;
+        private double decodeContext;
+        private int prefillTokens;
+        private double prefillPairs;
+        private int sampled;
+
+        public readonly Iteration Iteration => new(decodeTokens, decodeContext, prefillTokens, prefillPairs, sampled + decodeTokens);
+
+        public void Decode(Active active)
         {
-            return;
+            decodeTokens++;
+            decodeContext += active.Context;
+            Budget--;
         }
 
-        active.Chunk = chunk;
-        budget -= chunk;
-        tokens += chunk;
-        pairs += (chunk * (double)active.Prefilled) + (chunk * (chunk + 1) / 2.0);
-        if (active.Prefilled + chunk == active.Prompt)
+        /// <summary>Takes the next chunk of <paramref name="active"/>'s prompt that the budget allows; its last chunk samples a token.</summary>
+        public void Prefill(Active active)
         {
-            sampled++;
+            var chunk = Math.Min(Budget, active.Prompt - active.Prefilled);
+            if (chunk <= 0)
+            {
+                return;
+            }
+
+            active.Chunk = chunk;
+            Budget -= chunk;
+            prefillTokens += chunk;
+            prefillPairs += (chunk * (double)active.Prefilled) + (chunk * (chunk + 1) / 2.0);
+            sampled += active.Prefilled + chunk == active.Prompt ? 1 : 0;
         }
     }
 

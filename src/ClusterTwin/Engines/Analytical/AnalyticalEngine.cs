@@ -42,7 +42,7 @@ public static class AnalyticalEngine
         }
 
         var (low, high, sources) = UncertaintyBand.Of(scenario, result.StepTime);
-        var (energy, cost) = EnergyAndCost(scenario, Activity(result), result.Chips, low, high);
+        var (energy, cost) = EnergyAndCost(scenario, Activity(result), result.Chips, (low, high));
         return result with { StepTimeLow = low, StepTimeHigh = high, BandSources = sources, Energy = energy, Cost = cost };
     }
 
@@ -157,7 +157,7 @@ public static class AnalyticalEngine
         var averageParameters = stageParameters.Average(pipeline);
         var averageOptimizerTraffic = optimizerTraffic * (averageParameters / Math.Max(parametersPerChip + expertParametersPerChip, 1));
         var memoryTraffic = (modelWork.MemoryTraffic * modelCopies) + (averageOptimizerTraffic * cluster.ChipCount);
-        var linkTraffic = LinkTrafficPerChip(model, job, plan, activation, keyValueBlock, pipelineMessage * pipelineSends, averageParameters) * microBatches * cluster.ChipCount;
+        var linkTraffic = LinkTrafficPerChip(model, job, plan, activation, keyValueBlock, pipelineMessage * pipelineSends, averageParameters, microBatches) * microBatches * cluster.ChipCount;
         var memory = MemoryModel.PerChip(model, job, plan);
         var capacity = cluster.Chip.MemoryCapacity.Value;
         var warnings = tensorGroup.Aligned && dataGroup.Aligned && replicaGroup.Aligned && pipelineGroup.Aligned && contextGroup.Aligned && expertGroup.Aligned
@@ -179,7 +179,7 @@ public static class AnalyticalEngine
 
         var modelFlops = ModelFlops(model, job);
         var step = breakdown.Total;
-        var (energy, cost) = EnergyAndCost(scenario, new StepActivity(step, hardwareWork, memoryTraffic, linkTraffic, job.TokensPerStep, modelFlops), cluster.ChipCount, step, step);
+        var (energy, cost) = EnergyAndCost(scenario, new StepActivity(step, hardwareWork, memoryTraffic, linkTraffic, job.TokensPerStep, modelFlops), cluster.ChipCount, band: null);
         var result = new TrainingStepResult
         {
             Scenario = scenario.Name,
@@ -210,13 +210,17 @@ public static class AnalyticalEngine
     private static StepActivity Activity(TrainingStepResult result) =>
         new(result.StepTime, result.HardwareFlopsPerStep, result.MemoryTrafficPerStep, result.LinkTrafficPerStep, result.TokensPerStep, result.ModelFlopsPerStep);
 
-    /// <summary>The step's energy and cost, their ranges taken with the step time from <paramref name="fastest"/> to <paramref name="slowest"/>.</summary>
-    private static (StepEnergy? Energy, StepCost? Cost) EnergyAndCost(Scenario scenario, StepActivity activity, long chips, Duration fastest, Duration slowest)
+    /// <summary>
+    /// The step's energy and cost, their ranges taken with the step time across <paramref name="band"/>; without a band
+    /// (the search's cheap path) the ranges are the central figures.
+    /// </summary>
+    private static (StepEnergy? Energy, StepCost? Cost) EnergyAndCost(Scenario scenario, StepActivity activity, long chips, (Duration Fastest, Duration Slowest)? band)
     {
-        var energy = EnergyModel.Of(scenario.Cluster, scenario.Job.Precision, activity, fastest, slowest, scenario.Cost?.PowerUsageEffectiveness);
+        var energy = EnergyModel.Of(scenario.Cluster, scenario.Job.Precision, activity, band, scenario.Cost?.PowerUsageEffectiveness);
         // The chips are held (and paid for) for the throttled step where they run at their power limit.
         var held = energy?.StepTime ?? activity.StepTime;
         var stretch = held / activity.StepTime;
+        var (fastest, slowest) = band ?? (activity.StepTime, activity.StepTime);
         var cost = scenario.Cost is { } settings ? CostModel.Of(settings, chips, held, fastest * stretch, slowest * stretch, activity.Tokens, energy) : null;
         return (energy, cost);
     }
@@ -249,7 +253,7 @@ public static class AnalyticalEngine
     /// and combine, the pipeline sends, and the gradient reduction spread over the micro-batches. It prices the links'
     /// energy, not their time, so a deduplicated dispatch is charged as a plain one, an upper bound.
     /// </summary>
-    private static Bytes LinkTrafficPerChip(ModelArchitecture model, TrainingJob job, ParallelPlan plan, Bytes activation, Bytes keyValueBlock, Bytes pipelineSends, double parametersPerChip)
+    private static Bytes LinkTrafficPerChip(ModelArchitecture model, TrainingJob job, ParallelPlan plan, Bytes activation, Bytes keyValueBlock, Bytes pipelineSends, double parametersPerChip, double microBatches)
     {
         static double Share(int members) => (members - 1) / (double)members;
         var passes = plan.Recompute == RecomputePolicy.Full ? 3 : 2;
@@ -259,7 +263,6 @@ public static class AnalyticalEngine
         var context = keyValueBlock * ((plan.ContextParallelism - 1) * (passes + 1) * layersPerChip);
         var expertTokens = model.MixtureOfExperts is { } experts ? LayerKernels.RoutedTokens(job, plan) * experts.PerToken : 0;
         var expert = Bytes.FromCount(expertTokens * model.HiddenSize * 2.0 * 2 * Share(plan.ExpertParallelism) * passes * expertLayersPerChip);
-        var microBatches = job.GlobalBatchSize / (double)(plan.DataParallelism * plan.MicroBatchSize);
         var gradients = Bytes.FromCount(parametersPerChip * MemoryModel.GradientBytesPerParameter * 2 * Share(plan.DataParallelism) / microBatches);
         return tensor + context + expert + pipelineSends + gradients;
     }
