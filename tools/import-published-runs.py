@@ -268,8 +268,8 @@ def pipeline_holds(layers, pipeline, virtual):
 
 def convert(run):
     """Returns (case, None) or (None, reason)."""
-    if run["kind"] != "training":
-        return None, "inference (a later issue)"
+    if run["kind"] == "inference":
+        return serving(run)
     if run["completeness"] != "complete":
         return None, f"{run['completeness']}: configuration or result incomplete"
     key = run["hardware"]["chip_key"]
@@ -362,6 +362,134 @@ def write(run, case):
         handle.write("\n".join(lines) + "\n")
 
 
+# ---- Serving benchmarks ------------------------------------------------------------------------------------------
+# Each framework's server settings as the benchmark ran them (docs/serving.md#validation gives the sources): the
+# batch limits, the memory share, chunked prefill and multi-step scheduling. Iteration overheads are not set here:
+# they come from the framework entries in catalog/frameworks/ (fitted by the procedure in docs/serving.md).
+
+# TensorRT-LLM's trtllm-bench derives max_batch_size and max_num_tokens from the lengths and the cache
+# (tensorrt_llm/bench/build/tuning.py; computed for each row of perf-overview.md, H100, FP8 weights and cache).
+TRTLLM_LIMITS = {  # (model key, input, output) -> (max batch, max tokens)
+    ("llama3-8b", 128, 2048): (512, 2048), ("llama3-8b", 1000, 1000): (640, 2048), ("llama3-8b", 2048, 128): (512, 9216),
+    ("llama3-8b", 2048, 2048): (384, 2432), ("llama3-8b", 20000, 2000): (64, 20064),
+    ("llama3-70b", 128, 2048): (256, 2048), ("llama3-70b", 1000, 1000): (384, 2048), ("llama3-70b", 2048, 128): (256, 4608),
+    ("llama3-70b", 2048, 2048): (160, 2208), ("llama3-70b", 20000, 2000): (64, 20064),
+    ("llama3-405b", 128, 2048): (512, 2048), ("llama3-405b", 1000, 1000): (512, 2048), ("llama3-405b", 2048, 128): (512, 7680),
+    ("llama3-405b", 2048, 2048): (256, 2304), ("llama3-405b", 20000, 2000): (64, 20064),
+}
+SERVING_MODELS = {"Llama 3 8B": "llama3-8b", "Llama 3.1 8B": "llama3-8b", "Llama 3 70B": "llama3-70b", "Llama 3.3 70B": "llama3-70b",
+                  "Llama 3.1 70B Instruct": "llama3-70b", "Llama 3.1 405B": "llama3-405b"}
+# ShareGPT as sglang.bench_serving samples it (seed 1, Llama 3.1 tokenizer): 1,130,466 input and 971,613 output tokens
+# over 5,000 prompts (sgl-project/sglang issue 1505), prompts of 4-1024 tokens, completions of at least 4 and prompt
+# plus completion at most 2048. Log-normal lengths with a spread of 1 (assumed: the sample spans about two orders of
+# magnitude); each median is solved so that the truncated draw has the sample's mean.
+SHAREGPT = {"input": (226.1, 4, 1024), "output": (194.3, 4, 2044)}
+
+
+def truncated_lognormal_median(mean, low, high, spread=1.0):
+    """The median whose log-normal draw, redrawn outside [low, high], has the given mean (bisection, seeded)."""
+    import math, random
+    def draw_mean(median):
+        generator, total, count = random.Random(7), 0.0, 0
+        while count < 40000:
+            value = round(median * math.exp(spread * generator.gauss(0, 1)))
+            if low <= value <= high:
+                total, count = total + value, count + 1
+        return total / count
+    lower, upper = low, high
+    for _ in range(30):
+        middle = (lower + upper) / 2
+        lower, upper = (middle, upper) if draw_mean(middle) < mean else (lower, middle)
+    return round((lower + upper) / 2, 1)
+
+
+def serving(run):
+    """(case, None) for an inference run, or (None, reason)."""
+    hardware, model, inference, result = run["hardware"], run["model"], run["inference"], run["result"]
+    model_key = SERVING_MODELS.get(model["name"])
+    if model_key is None:
+        return None, f"inference model {model['name']} not in the catalogue"
+    measured = {}
+    for key, name in (("output_tokens_per_s", "output_tokens_per_second"), ("requests_per_s", "requests_per_second")):
+        if result.get(key):
+            measured[name] = f"{result[key]}"
+    for key, name in (("ttft_p50_ms", "ttft_p50"), ("ttft_p99_ms", "ttft_p99"), ("tpot_p50_ms", "tpot_p50"), ("tpot_p99_ms", "tpot_p99"),
+                      ("itl_ms", "itl_p50"), ("e2e_latency_ms", "e2e_p50")):
+        if result.get(key):
+            measured[name] = f"{result[key]} ms"
+    framework = inference["framework"]
+    assumptions = []
+    if run["id"].startswith("neuron-"):
+        inf2 = hardware["chip_key"] == "Inf2"
+        chips = hardware["count"]
+        batch = inference["max_batch"]
+        weights = "int8" if "int8" in inference["precision"] else None
+        if "tpot_p99_ms" in result and result["tpot_p99_ms"] < result["tpot_p50_ms"]:
+            measured.pop("tpot_p99")
+            assumptions.append("the table's TPOT P99 is below its P50: the P99 is left out")
+        serving_block = {"framework": "transformers-neuronx", "tensor": chips, "precision": "bf16", **({"weight_precision": weights} if weights else {}),
+                         "kv_cache_precision": "bf16", "max_batch": batch, "max_batch_tokens": batch * inference["input_len"]}
+        requests = {"arrival": "all-at-once", "count": batch, "input_tokens": inference["input_len"], "output_tokens": inference["output_len"]}
+        cluster = {"system": "aws-inf2-48xlarge" if inf2 else "aws-trn1-32xlarge", "count": 1}
+        source_key = "aws-neuron-inference"
+        assumptions += [f"TP degree {inference['tp']} counts NeuronCores: tensor {chips} chips",
+                        "static batching (transformers-neuronx sample(): the batch starts together and runs to the fixed length): all requests at once, the batch's prompts prefilled in one iteration",
+                        "model FP16 with BF16 multiplies: costed as BF16" + (", weights stored as INT8 and dequantized" if weights else "")]
+    elif run["id"].startswith("trtllm-"):
+        tensor = inference["tp"]
+        batch, tokens = TRTLLM_LIMITS[(model_key, inference["input_len"], inference["output_len"])]
+        serving_block = {"framework": "tensorrt-llm", "tensor": tensor, "precision": "fp8", "kv_cache_precision": "fp8",
+                         "max_batch": batch, "max_batch_tokens": tokens, "memory_utilization": 0.9}
+        requests = {"arrival": "all-at-once", "count": inference["num_requests"], "input_tokens": inference["input_len"], "output_tokens": inference["output_len"]}
+        cluster = {"system": "nvidia-dgx-h100", "chips": tensor}
+        source_key = "tensorrt-llm-perf-overview"
+        assumptions += ["max batch and max tokens as trtllm-bench computes them for the row (tensorrt_llm/bench/build/tuning.py); chunked prefill off, so a prompt is never split",
+                        "FP8 weights and FP8 key-value cache (trtllm-bench's default for an FP8 checkpoint); kv_cache_free_gpu_mem_fraction 0.90, taken as 0.9 of the memory"]
+    else:
+        vllm = "vLLM" in framework
+        offline = inference["concurrency"] == "all requests at once"
+        rate = None if offline else float(inference["concurrency"].split(" at ")[1].split(" ")[0])
+        serving_block = ({"framework": "vllm-0.6", "tensor": 4, "precision": "bf16", "kv_cache_precision": "bf16", "max_batch": 256, "max_batch_tokens": 4096,
+                          "memory_utilization": 0.88 if offline else 0.9, "scheduler_steps": 10} if vllm else
+                         {"framework": "sglang-0.3", "tensor": 4, "precision": "bf16", "kv_cache_precision": "bf16", "max_batch": 2048, "max_batch_tokens": 8192,
+                          "memory_utilization": 0.88 if offline else 0.85})
+        lengths = {name: truncated_lognormal_median(*SHAREGPT[name]) for name in ("input", "output")}
+        requests = {"arrival": "all-at-once" if offline else "poisson", **({} if offline else {"rate": rate}), "count": inference["num_requests"],
+                    "input_tokens": f"{{median: {lengths['input']}, spread: 1, range: [{SHAREGPT['input'][1]}, {SHAREGPT['input'][2]}]}}",
+                    "output_tokens": f"{{median: {lengths['output']}, spread: 1, range: [{SHAREGPT['output'][1]}, {SHAREGPT['output'][2]}]}}", "seed": 1}
+        cluster = {"system": "nvidia-dgx-h100", "chips": 4}
+        source_key = "sglang-vllm-benchmark"
+        assumptions += ["ShareGPT lengths as log-normal draws with the sample's means (226.1 prompt, 194.3 completion tokens; spread assumed)",
+                        ("vLLM 0.6.0: max_num_seqs 256, 4096 tokens per step (--max_model_len 4096, no chunked prefill), 10 scheduler steps; memory 0.9 (0.88 offline)" if vllm else
+                         "SGLang 0.3.0: chunked prefill 8192 tokens, memory fraction 0.85 (the default; 0.88 offline), running requests bounded by the cache")]
+    return {"source_key": source_key, "measured": measured, "cluster": cluster, "model": model_key, "serving": serving_block,
+            "requests": requests, "assumptions": assumptions}, None
+
+
+def write_serving(run, case):
+    source = run["source"]
+    lines = [
+        f"# {run['id']}: {source['name'].split(';')[0]}",
+        "# Generated by tools/import-published-runs.py from shared/reference/validation/published-runs.json.",
+        "# Assumed where the source is silent:",
+    ] + [f"#  - {item}" for item in case["assumptions"]] + [
+        f"id: {run['id']}",
+        f"source: \"{source['name'].split(' (')[0]}, {source['table']}\"",
+        f"source_key: {case['source_key']}",
+        "measured:",
+    ] + [f"  {name}: {value}" for name, value in case["measured"].items()] + [
+        "scenario:",
+        f"  name: {run['model']['name']} on {run['hardware']['count']} {run['hardware']['chip_key']}, {run['inference']['framework'].split(' (')[0]}",
+        "  cluster: {" + ", ".join(f"{name}: {value}" for name, value in case["cluster"].items()) + "}",
+        f"  model: {case['model']}",
+        "  serving:",
+    ] + [f"    {name}: {value}" for name, value in case["serving"].items()] + [
+        "  requests:",
+    ] + [f"    {name}: {value}" for name, value in case["requests"].items()]
+    with open(os.path.join(ROOT, "validation", "cases", run["id"] + ".yaml"), "w") as handle:
+        handle.write("\n".join(lines) + "\n")
+
+
 def main():
     runs = json.load(open(sys.argv[1] if len(sys.argv) > 1 else DEFAULT))
     skipped = []
@@ -369,6 +497,8 @@ def main():
         case, reason = convert(run)
         if case is None:
             skipped.append((run["id"], reason))
+        elif run["kind"] == "inference":
+            write_serving(run, case)
         else:
             write(run, case)
     with open(os.path.join(ROOT, "validation", "not-yet-expressible.md"), "w") as handle:

@@ -40,6 +40,8 @@ public static class CommandLine
                 .WithDescription("Compare predictions with published measured runs (validation/cases).");
             config.AddCommand<CalibrateCommand>("calibrate")
                 .WithDescription("Fit a chip family's efficiency levels to the validation cases, holding sources out.");
+            config.AddCommand<CalibrateServingCommand>("calibrate-serving")
+                .WithDescription("Fit serving frameworks' layer overheads to the serving validation cases.");
             config.AddBranch("catalog", catalog =>
             {
                 catalog.SetDescription("List and show the chips, systems, fabrics and models the catalogue holds.");

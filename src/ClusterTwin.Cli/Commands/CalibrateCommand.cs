@@ -39,7 +39,7 @@ public sealed class CalibrateCommand(IAnsiConsole console) : Command<CalibrateCo
             throw new InputException("--family", $"'{settings.Family}' is not a calibratable family (expected one of: {string.Join(", ", catalog.Efficiencies.Keys.Where(key => key != HardwareCatalog.DefaultFamily))})");
         }
 
-        var cases = CatalogSettings.LoadCases([], catalog);
+        var cases = CatalogSettings.LoadCases([], catalog).Training;
         var procedure = $"clustertwin calibrate --family {settings.Family}" + string.Concat(settings.HoldOut.Order(StringComparer.Ordinal).Select(key => $" --hold-out {key}"));
         var result = EfficiencyCalibration.Fit(efficiency, cases, settings.HoldOut, procedure);
         var fitted = efficiency.WithFit(result.Fit);

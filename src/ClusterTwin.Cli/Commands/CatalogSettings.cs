@@ -21,7 +21,7 @@ public class CatalogSettings : CommandSettings
         Path.Combine(Path.GetDirectoryName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(catalog.Directory)))!, "validation", "cases");
 
     /// <summary>The cases of <paramref name="folders"/> (the repository's when none is named), or throws <see cref="InputException"/>.</summary>
-    public static ValidationCase[] LoadCases(IReadOnlyList<string> folders, HardwareCatalog catalog)
+    public static ValidationSet LoadCases(IReadOnlyList<string> folders, HardwareCatalog catalog)
     {
         ArgumentNullException.ThrowIfNull(folders);
         var named = folders.Count > 0 ? folders : [DefaultCasesFolder(catalog)];
@@ -31,7 +31,7 @@ public class CatalogSettings : CommandSettings
             throw new InputException(missing, "validation case folder not found");
         }
 
-        return [.. named.SelectMany(folder => ValidationCaseLoader.LoadAll(folder, catalog))];
+        return ValidationSet.Concat(named.Select(folder => ValidationCaseLoader.LoadAll(folder, catalog)));
     }
 
     /// <summary>Writes a report file the user named, or throws <see cref="InputException"/> saying why it cannot be written.</summary>

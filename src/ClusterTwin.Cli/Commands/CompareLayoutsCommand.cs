@@ -15,7 +15,7 @@ public sealed class CompareLayoutsCommand(IAnsiConsole console) : Command<Compar
     public override int Execute(CommandContext context, Settings settings, CancellationToken cancellationToken)
     {
         var catalog = settings.LoadCatalog();
-        var comparisons = PublishedLayoutComparison.Of(CatalogSettings.LoadCases(settings.Cases, catalog));
+        var comparisons = PublishedLayoutComparison.Of(CatalogSettings.LoadCases(settings.Cases, catalog).Training);
         settings.Emit(console, () => LayoutComparisonReport.Markdown(comparisons), () => LayoutComparisonReport.Document(comparisons), output => LayoutComparisonReport.Write(output, comparisons));
         return 0;
     }

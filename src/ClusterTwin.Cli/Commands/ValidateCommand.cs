@@ -16,7 +16,8 @@ public sealed class ValidateCommand(IAnsiConsole console) : Command<ValidateComm
     {
         var catalog = settings.LoadCatalog();
         var cases = CatalogSettings.LoadCases(settings.Cases, catalog);
-        var summary = ValidationSummary.Of(CrossValidation.WithHeldOut(catalog, ValidationRun.Run(cases)));
+        var summary = ValidationSummary.Of(CrossValidation.WithHeldOut(catalog, ValidationRun.Run(cases.Training)))
+            with { Serving = ServingValidationSummary.Of(ServingValidationRun.Run(cases.Serving)) };
         settings.Emit(console, () => ValidationReport.Markdown(summary), () => ValidationReport.Document(summary), output => ValidationReport.Write(output, summary));
         return 0;
     }

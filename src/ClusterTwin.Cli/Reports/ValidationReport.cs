@@ -10,6 +10,8 @@ public static class ValidationReport
 {
     private static readonly string[] CaseHeaders = ["case", "source", "metric", "measured", "predicted", "band (P10-P90)", "error", "held-out error", "in band"];
 
+    private static readonly string[] ServingHeaders = ["case", "source", "figure", "measured", "predicted", "band (P10-P90)", "error", "in band"];
+
     /// <summary>Writes the per-case table and the summaries.</summary>
     public static void Write(IAnsiConsole console, ValidationSummary summary)
     {
@@ -26,7 +28,25 @@ public static class ValidationReport
         var overall = summary.Overall;
         console.MarkupLine(Markup.Escape(
             $"{overall.Count} cases: mean absolute error {Percent(overall.MeanAbsoluteErrorPercent, "0.00")}, worst {Percent(overall.MaximumAbsoluteErrorPercent, "0.00")}, band coverage {Coverage(overall)}; held out ({overall.HeldOutCount} cases): mean {Percent(overall.HeldOutMeanAbsoluteErrorPercent, "0.00")}, worst {Percent(overall.HeldOutMaximumAbsoluteErrorPercent, "0.00")}"));
+        if (summary.Serving is { Outcomes.Length: > 0 } serving)
+        {
+            var cases = new Table().Border(TableBorder.Rounded).Title("Serving: predicted vs measured");
+            cases.AddColumns(ServingHeaders);
+            foreach (var outcome in serving.Outcomes)
+            {
+                cases.AddRow(ServingCells(outcome, console: true));
+            }
+
+            console.Write(cases);
+            console.Write(GroupTable("Serving by figure", "figure", serving.ByKind, heldOut: false));
+            console.Write(GroupTable("Serving by source", "source", serving.BySource, heldOut: false));
+            console.MarkupLine(Markup.Escape(ServingLine(serving)));
+        }
     }
+
+    private static string ServingLine(ServingValidationSummary serving) =>
+        $"{serving.Overall.Count} serving figures of {serving.Outcomes.Select(outcome => outcome.Case.Id).Distinct().Count()} cases: mean absolute error {Percent(serving.Overall.MeanAbsoluteErrorPercent)}, worst {Percent(serving.Overall.MaximumAbsoluteErrorPercent)}, band coverage {Coverage(serving.Overall)}" +
+        string.Concat(serving.ByKind.Select(group => $"; {group.Name} ({group.Count}): mean {Percent(group.MeanAbsoluteErrorPercent)}, worst {Percent(group.MaximumAbsoluteErrorPercent)}"));
 
     /// <summary>The JSON document: <c>cases[]</c> and <c>summary</c> with its groups.</summary>
     public static object Document(ValidationSummary summary) => new
@@ -59,6 +79,34 @@ public static class ValidationReport
             heldOutMaxAbsErrorPercent = summary.Overall.HeldOutMaximumAbsoluteErrorPercent,
             byFamily = summary.ByFamily.Select(Group),
             bySource = summary.BySource.Select(Group),
+        },
+        serving = summary.Serving is not { } serving ? null : new
+        {
+            cases = serving.Outcomes.Select(outcome => new
+            {
+                id = outcome.Case.Id,
+                source = outcome.Case.Source,
+                sourceKey = outcome.Case.SourceKey,
+                family = outcome.Family,
+                metric = outcome.Measure.Key(),
+                unit = outcome.Measure.IsThroughput() ? "per second" : "seconds",
+                predicted = outcome.Predicted,
+                predictedLow = outcome.PredictedLow,
+                predictedHigh = outcome.PredictedHigh,
+                measured = outcome.Measured,
+                errorPercent = outcome.ErrorPercent,
+                withinBand = outcome.WithinBand,
+            }),
+            summary = new
+            {
+                count = serving.Overall.Count,
+                meanAbsErrorPercent = serving.Overall.MeanAbsoluteErrorPercent,
+                maxAbsErrorPercent = serving.Overall.MaximumAbsoluteErrorPercent,
+                bandCoverage = serving.Overall.BandCoverage,
+                byKind = serving.ByKind.Select(Group),
+                byFamily = serving.ByFamily.Select(Group),
+                bySource = serving.BySource.Select(Group),
+            },
         },
     };
 
@@ -93,7 +141,52 @@ public static class ValidationReport
         page.AppendLine("## Every case");
         page.AppendLine();
         Tables.AppendMarkdown(page, [.. CaseHeaders.Select(header => header == "band (P10-P90)" ? "band" : header)], summary.Outcomes.Select(outcome => CaseCells(outcome, console: false)));
+        if (summary.Serving is { Outcomes.Length: > 0 } serving)
+        {
+            AppendServing(page, serving);
+        }
+
         return page.ToString();
+    }
+
+    private static void AppendServing(StringBuilder page, ServingValidationSummary serving)
+    {
+        page.AppendLine();
+        page.AppendLine("# Serving");
+        page.AppendLine();
+        page.AppendLine("Each serving case is a published inference benchmark (`validation/cases/`, a `serving` scenario), simulated request by");
+        page.AppendLine("request by `clustertwin serve` ([serving.md](serving.md)) and compared on every figure the source measured: throughput");
+        page.AppendLine("(output tokens or requests per second) and latency (time to first token, time per output token, inter-token and");
+        page.AppendLine("end-to-end latency, in milliseconds). The band reruns the case with every iteration at the ends of the chip family's");
+        page.AppendLine("calibration band. Serving fits nothing per case: each framework's iteration overhead is data, with its derivation, in");
+        page.AppendLine("the case files ([serving.md](serving.md#validation)).");
+        page.AppendLine();
+        page.AppendLine(CultureInfo.InvariantCulture, $"**{ServingLine(serving)}.**");
+        page.AppendLine();
+        page.AppendLine("## Serving by figure");
+        page.AppendLine();
+        Tables.AppendMarkdown(page, GroupHeaders("figure", heldOut: false), serving.ByKind.Select(group => GroupCells(group, heldOut: false)));
+        page.AppendLine();
+        page.AppendLine("## Serving by source");
+        page.AppendLine();
+        Tables.AppendMarkdown(page, GroupHeaders("source", heldOut: false), serving.BySource.Select(group => GroupCells(group, heldOut: false)));
+        page.AppendLine();
+        page.AppendLine("## Every serving figure");
+        page.AppendLine();
+        Tables.AppendMarkdown(page, [.. ServingHeaders.Select(header => header == "band (P10-P90)" ? "band" : header)], serving.Outcomes.Select(outcome => ServingCells(outcome, console: false)));
+    }
+
+    /// <summary>One serving figure's row.</summary>
+    private static string[] ServingCells(ServingOutcome outcome, bool console)
+    {
+        string Text(string text) => console ? Markup.Escape(text) : text;
+        string Figure(double value) => outcome.Measure.IsThroughput() ? Value(value) : (value * 1000).ToString(value * 1000 >= 100 ? "0" : "0.0", CultureInfo.InvariantCulture) + " ms";
+        return
+        [
+            Text(outcome.Case.Id), Text(outcome.Case.SourceKey), outcome.Measure.Key(), Figure(outcome.Measured), Figure(outcome.Predicted),
+            $"{Figure(outcome.PredictedLow)} - {Figure(outcome.PredictedHigh)}", Signed(outcome.ErrorPercent),
+            outcome.WithinBand ? "yes" : console ? "[red]no[/]" : "no",
+        ];
     }
 
     private static object Group(ValidationGroup group) => new
@@ -112,20 +205,24 @@ public static class ValidationReport
     {
         page.AppendLine(CultureInfo.InvariantCulture, $"## {title}");
         page.AppendLine();
-        Tables.AppendMarkdown(page, GroupHeaders(column), groups.Select(GroupCells));
+        Tables.AppendMarkdown(page, GroupHeaders(column, heldOut: true), groups.Select(group => GroupCells(group, heldOut: true)));
         page.AppendLine();
     }
 
-    private static Table GroupTable(string title, string column, IEnumerable<ValidationGroup> groups) =>
-        Tables.Console(title, GroupHeaders(column), groups.Select(GroupCells));
+    private static Table GroupTable(string title, string column, IEnumerable<ValidationGroup> groups, bool heldOut = true) =>
+        Tables.Console(title, GroupHeaders(column, heldOut), groups.Select(group => GroupCells(group, heldOut)));
 
-    private static string[] GroupHeaders(string column) => [column, "cases", "mean absolute error", "worst", "band coverage", "held out: cases", "mean", "worst"];
+    private static string[] GroupHeaders(string column, bool heldOut) => heldOut
+        ? [column, "cases", "mean absolute error", "worst", "band coverage", "held out: cases", "mean", "worst"]
+        : [column, "figures", "mean absolute error", "worst", "band coverage"];
 
-    private static string[] GroupCells(ValidationGroup group) =>
-    [
-        group.Name, group.Count.ToString(CultureInfo.InvariantCulture), Percent(group.MeanAbsoluteErrorPercent), Percent(group.MaximumAbsoluteErrorPercent),
-        Coverage(group), group.HeldOutCount.ToString(CultureInfo.InvariantCulture), Percent(group.HeldOutMeanAbsoluteErrorPercent), Percent(group.HeldOutMaximumAbsoluteErrorPercent),
-    ];
+    private static string[] GroupCells(ValidationGroup group, bool heldOut) => heldOut
+        ?
+        [
+            group.Name, group.Count.ToString(CultureInfo.InvariantCulture), Percent(group.MeanAbsoluteErrorPercent), Percent(group.MaximumAbsoluteErrorPercent),
+            Coverage(group), group.HeldOutCount.ToString(CultureInfo.InvariantCulture), Percent(group.HeldOutMeanAbsoluteErrorPercent), Percent(group.HeldOutMaximumAbsoluteErrorPercent),
+        ]
+        : [group.Name, group.Count.ToString(CultureInfo.InvariantCulture), Percent(group.MeanAbsoluteErrorPercent), Percent(group.MaximumAbsoluteErrorPercent), Coverage(group)];
 
     /// <summary>One case's row: plain text for markdown, or escaped with colour markup for the console.</summary>
     private static string[] CaseCells(ValidationOutcome outcome, bool console)

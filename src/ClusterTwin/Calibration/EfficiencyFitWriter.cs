@@ -8,28 +8,36 @@ namespace ClusterTwin.Calibration;
 public static class EfficiencyFitWriter
 {
     /// <summary>Replaces the <c>fit:</c> block of <paramref name="path"/> with <paramref name="fit"/>.</summary>
-    public static void Write(string path, EfficiencyFit fit)
+    public static void Write(string path, EfficiencyFit fit) => ReplaceBlocks(path, ["fit"], Block(fit));
+
+    /// <summary>
+    /// Removes the top-level blocks <paramref name="keys"/> of the YAML file <paramref name="path"/> (each runs to the
+    /// next top-level key) and writes <paramref name="lines"/> where the first of them was, or at the end.
+    /// </summary>
+    public static void ReplaceBlocks(string path, IReadOnlyCollection<string> keys, IEnumerable<string> lines)
     {
-        var lines = File.ReadAllLines(path).ToList();
-        var start = lines.FindIndex(line => line.StartsWith("fit:", StringComparison.Ordinal));
-        if (start >= 0)
+        var text = File.ReadAllLines(path).ToList();
+        var at = -1;
+        for (var start = 0; start < text.Count; start++)
         {
-            // The fit block runs to the next top-level key or the end of the file.
+            if (!keys.Any(key => text[start].StartsWith(key + ":", StringComparison.Ordinal)))
+            {
+                continue;
+            }
+
             var end = start + 1;
-            while (end < lines.Count && (lines[end].StartsWith(' ') || lines[end].Length == 0))
+            while (end < text.Count && (text[end].StartsWith(' ') || text[end].Length == 0))
             {
                 end++;
             }
 
-            lines.RemoveRange(start, end - start);
-        }
-        else
-        {
-            start = lines.Count;
+            text.RemoveRange(start, end - start);
+            at = at < 0 ? start : at;
+            start--;
         }
 
-        lines.InsertRange(start, Block(fit));
-        File.WriteAllText(path, string.Join('\n', lines) + "\n");
+        text.InsertRange(at < 0 ? text.Count : at, lines);
+        File.WriteAllText(path, string.Join('\n', text) + "\n");
     }
 
     /// <summary>The YAML lines of a fit.</summary>

@@ -41,6 +41,7 @@ public static class CatalogLoader
         var systems = Entities(directory, "systems", diagnostics, reader => SystemReader.Read(reader, sourceIds, chips, chipFiles), system => system.Id);
         var fabrics = Entities(directory, "fabrics", diagnostics, reader => FabricReader.Read(reader, sourceIds), fabric => fabric.Id);
         var models = Entities(directory, "models", diagnostics, reader => ModelReader.Read(reader, reader.Root, string.Empty), model => model.Id);
+        var frameworks = Entities(directory, "frameworks", diagnostics, FrameworkReader.Read, framework => framework.Id);
         var efficiencies = EfficiencyReader.CarryOver(Entities(directory, "efficiency", diagnostics, EfficiencyReader.Read, efficiency => efficiency.Family), diagnostics, directory);
         var prices = PriceCatalog.Empty;
         if (System.IO.Directory.Exists(Path.Combine(directory, "prices")))
@@ -74,6 +75,7 @@ public static class CatalogLoader
             Efficiencies = efficiencies.ToImmutableSortedDictionary(StringComparer.Ordinal),
             Sources = sources.ToImmutableSortedDictionary(StringComparer.Ordinal),
             Prices = prices,
+            Frameworks = frameworks.ToImmutableSortedDictionary(StringComparer.Ordinal),
         };
     }
 

@@ -32,6 +32,9 @@ public sealed record HardwareCatalog
     /// <summary>Rental, purchase and electricity prices; empty in a catalogue without <c>prices/</c>.</summary>
     public PriceCatalog Prices { get; init; } = PriceCatalog.Empty;
 
+    /// <summary>Serving frameworks by id: their default settings and fitted overheads.</summary>
+    public ImmutableSortedDictionary<string, Serving.ServingFramework> Frameworks { get; init; } = ImmutableSortedDictionary<string, Serving.ServingFramework>.Empty;
+
     /// <summary>The family key of the curves used when a family has none of its own.</summary>
     public const string DefaultFamily = "default";
 

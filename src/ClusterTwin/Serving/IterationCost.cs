@@ -61,7 +61,7 @@ public sealed class IterationCost
         var active = (model.DenseLayerCount * model.ActiveMatrixParameters(expertLayer: false)) + (model.ExpertLayerCount * model.ActiveMatrixParameters(expertLayer: true));
         matrixParametersPerLayer = active / layers / tensor;
         // Weights read per layer: every weight the chip holds in it (a mixture of experts reads the experts its batch reaches; all of them, an upper bound at large batches).
-        weightsPerLayer = Bytes.FromCount((model.Parameters - model.EmbeddingParameters - model.OutputHeadParameters) / layers / tensor * deployment.WeightFormat.BytesPerElement);
+        weightsPerLayer = Bytes.FromCount((model.Parameters - model.EmbeddingParameters - model.OutputHeadParameters) / layers / tensor * deployment.WeightBytesPerElement);
         attentionFlopsPerPair = 2.0 * model.AttentionHeads * (model.QueryKeyHeadSize + model.ValueHeadSize) / tensor;
         keyValuePerToken = deployment.KeyValuePerTokenPerChip / layers;
         headParameters = (double)model.VocabularySize * model.HiddenSize / tensor;
@@ -77,7 +77,7 @@ public sealed class IterationCost
         }
 
         var model = deployment.Model;
-        var bytes = deployment.WeightFormat.BytesPerElement;
+        var bytes = deployment.WeightBytesPerElement;
         var activations = Bytes.FromCount(tokens * model.HiddenSize * 2.0 * 4);
         var matrixWork = Flops.FromOperations(2 * matrixParametersPerLayer * tokens);
         var matrixTraffic = weightsPerLayer + activations;
@@ -97,11 +97,11 @@ public sealed class IterationCost
         var headTraffic = Bytes.FromCount(headParameters * bytes);
         var head = iteration.SampledTokens > 0 ? kernels.Time(KernelKind.Matrix, headWork, headTraffic) : Duration.Zero;
 
-        var perLayer = matrix + decode + prefill + allReduce;
+        var perLayer = matrix + decode + prefill + allReduce + deployment.LayerOverhead;
         var chips = deployment.TensorParallelism;
         var work = ((matrixWork + decodeWork + prefillWork) * layers + headWork) * chips;
         var traffic = ((matrixTraffic + decodeTraffic + prefillTraffic) * layers + headTraffic) * chips;
         var sent = deployment.TensorParallelism > 1 ? message * (4.0 * (chips - 1) / chips * layers * chips) : Bytes.Zero;
-        return new IterationWork((perLayer * layers) + head, work, traffic, sent);
+        return new IterationWork((((perLayer * layers) + head) * deployment.IterationScale) + deployment.IterationOverhead, work, traffic, sent);
     }
 }

@@ -21,19 +21,49 @@ public enum ArrivalKind
     Trace,
 }
 
-/// <summary>A token count: fixed, or uniform between two bounds.</summary>
+/// <summary>
+/// A token count: fixed, uniform between two bounds, or log-normal (the shape of chat datasets such as ShareGPT)
+/// with a median and a spread, drawn again when it falls outside the bounds (as benchmark scripts drop such samples).
+/// </summary>
 /// <param name="Low">The least.</param>
 /// <param name="High">The most (equal to <paramref name="Low"/> for a fixed count).</param>
 public readonly record struct TokenCount(int Low, int High)
 {
+    /// <summary>The median of a log-normal count; zero for a uniform one.</summary>
+    public double Median { get; init; }
+
+    /// <summary>The standard deviation of the count's natural logarithm; zero for a uniform count.</summary>
+    public double Spread { get; init; }
+
     /// <summary>A fixed count.</summary>
     public static TokenCount Fixed(int count) => new(count, count);
 
-    /// <summary>Draws a count.</summary>
-    public int Draw(Random random) => Low == High ? Low : random.Next(Low, High + 1);
+    /// <summary>A log-normal count within <paramref name="low"/> and <paramref name="high"/>.</summary>
+    public static TokenCount LogNormal(double median, double spread, int low, int high) => new(low, high) { Median = median, Spread = spread };
 
-    /// <summary>The mean.</summary>
-    public double Mean => (Low + High) / 2.0;
+    /// <summary>Draws a count.</summary>
+    public int Draw(Random random)
+    {
+        ArgumentNullException.ThrowIfNull(random);
+        if (Spread <= 0)
+        {
+            return Low == High ? Low : random.Next(Low, High + 1);
+        }
+
+        // Box-Muller; redrawn while outside the bounds (bounded tries, then the nearest bound).
+        var draw = Median;
+        for (var attempt = 0; attempt < 64; attempt++)
+        {
+            var normal = Math.Sqrt(-2 * Math.Log(1 - random.NextDouble())) * Math.Cos(2 * Math.PI * random.NextDouble());
+            draw = Math.Round(Median * Math.Exp(Spread * normal));
+            if (draw >= Low && draw <= High)
+            {
+                return (int)draw;
+            }
+        }
+
+        return (int)Math.Clamp(draw, Low, High);
+    }
 }
 
 /// <summary>The requests a serving scenario sends: generated from a seeded stream, or read from a trace file one line at a time.</summary>

@@ -22,8 +22,17 @@ public sealed record ServingDeployment
     /// <summary>Chips of one replica's tensor-parallel group.</summary>
     public required int TensorParallelism { get; init; }
 
-    /// <summary>The format of the weights and of the matrix multiplies.</summary>
+    /// <summary>The format of the matrix multiplies (and of the weights, unless <see cref="WeightBytesPerElement"/> says otherwise).</summary>
     public required NumberFormat WeightFormat { get; init; }
+
+    /// <summary>
+    /// Bytes per stored weight: the multiply format's by default, fewer for weights stored narrower than they are
+    /// multiplied (INT8 weights dequantized to BF16, as AWS Neuron's weight-only quantization does).
+    /// </summary>
+    public double? StoredWeightBytesPerElement { get; init; }
+
+    /// <summary>Bytes per stored weight.</summary>
+    public double WeightBytesPerElement => StoredWeightBytesPerElement ?? WeightFormat.BytesPerElement;
 
     /// <summary>Bytes per element of the key-value cache (2 for BF16, 1 for FP8).</summary>
     public required double KeyValueBytesPerElement { get; init; }
@@ -37,11 +46,50 @@ public sealed record ServingDeployment
     /// <summary>The share of each chip's memory the server may use for weights and the cache (vLLM's gpu_memory_utilization).</summary>
     public required double MemoryUtilization { get; init; }
 
+    /// <summary>
+    /// The server's own time per iteration, on top of the chips' (scheduling, sampling, launching the step): the
+    /// serving framework's, fitted to published runs (docs/serving.md).
+    /// </summary>
+    public Duration IterationOverhead { get; init; }
+
+    /// <summary>
+    /// Time each layer adds to every iteration beyond its roofline: the kernel launches, synchronizations and
+    /// small-message collective latencies that bind decoding at small batches; the framework's, fitted to published
+    /// runs (docs/serving.md).
+    /// </summary>
+    public Duration LayerOverhead { get; init; }
+
+    /// <summary>
+    /// Decode iterations a replica runs per scheduling decision (vLLM's --num-scheduler-steps): new requests wait
+    /// for the block to end, and its tokens reach the client together at its end.
+    /// </summary>
+    public int SchedulerSteps { get; init; } = 1;
+
+    /// <summary>
+    /// The share of each request's output whose cache the scheduler sets aside when it admits the request: 0 admits
+    /// on the prompt alone and preempts when the cache runs out (vLLM), 1 reserves the whole output and never
+    /// preempts (TensorRT-LLM's guaranteed-no-evict), between them an expected share (SGLang's new-token ratio).
+    /// </summary>
+    public double OutputReservation { get; init; }
+
+    /// <summary>The serving framework whose settings and overhead the deployment took, where it names one.</summary>
+    public ServingFramework? Framework { get; init; }
+
+    /// <summary>
+    /// Whether one iteration decodes the running requests and prefills new ones together (TensorRT-LLM's in-flight
+    /// batching, vLLM's chunked prefill), or a prefill iteration runs alone and the running requests wait for it
+    /// (vLLM without chunked prefill, SGLang 0.3).
+    /// </summary>
+    public bool MixedBatches { get; init; } = true;
+
+    /// <summary>A factor on every iteration's time: 1 for the prediction, the band's ends for its range.</summary>
+    public double IterationScale { get; init; } = 1;
+
     /// <summary>Replicas: the cluster's chips over the tensor-parallel degree.</summary>
     public long Replicas => Cluster.ChipCount / TensorParallelism;
 
     /// <summary>Weights one chip of a replica holds: every layer and the vocabulary split across the tensor group.</summary>
-    public Bytes WeightsPerChip => Bytes.FromCount(Model.Parameters / TensorParallelism * WeightFormat.BytesPerElement);
+    public Bytes WeightsPerChip => Bytes.FromCount(Model.Parameters / TensorParallelism * WeightBytesPerElement);
 
     /// <summary>
     /// Key-value cache one token occupies on one chip: keys and values of every layer for the chip's share of the
@@ -49,6 +97,10 @@ public sealed record ServingDeployment
     /// </summary>
     public Bytes KeyValuePerTokenPerChip => Bytes.FromCount(Model.Layers * KeyValueBytesPerElement *
         (Model.LatentAttention is { } latent ? latent.KeyValueRank + latent.RotaryHeadSize : 2 * Model.KeyValueWidthPerRank(TensorParallelism)));
+
+    /// <summary>Key-value cache one token occupies in the whole replica, once (what moves when a request changes replica).</summary>
+    public Bytes KeyValuePerToken => Bytes.FromCount(Model.Layers * KeyValueBytesPerElement *
+        (Model.LatentAttention is { } latent ? latent.KeyValueRank + latent.RotaryHeadSize : 2.0 * Model.KeyValueHeads * Model.HeadSize));
 
     /// <summary>Tokens of key-value cache a replica holds: the memory left after the weights, within the utilization.</summary>
     public long KeyValueCapacityTokens

@@ -1,3 +1,4 @@
+using System.Collections.Immutable;
 using ClusterTwin.Economics;
 using ClusterTwin.Units;
 
@@ -24,6 +25,21 @@ public readonly record struct Summary(double Mean, double P50, double P90, doubl
         ArgumentNullException.ThrowIfNull(histogram);
         return new(histogram.Mean, histogram.Percentile(0.5), histogram.Percentile(0.9), histogram.Percentile(0.99));
     }
+}
+
+/// <summary>One pool of a serving run: its replicas, how busy they were, and their energy and cost over the run.</summary>
+/// <param name="Name">"unified", "prefill" or "decode".</param>
+/// <param name="Deployment">The pool's deployment.</param>
+/// <param name="Replicas">Replicas.</param>
+/// <param name="BusyTime">Iteration time summed over its replicas.</param>
+/// <param name="Iterations">Iterations run.</param>
+/// <param name="KeyValueCapacityTokens">Tokens of cache per replica.</param>
+/// <param name="Energy">The pool's energy over the run, where the catalogue can price it.</param>
+/// <param name="Cost">The pool's cost over the run, where the catalogue has a price.</param>
+public sealed record PoolUsage(string Name, ServingDeployment Deployment, long Replicas, Duration BusyTime, long Iterations, long KeyValueCapacityTokens, StepEnergy? Energy, StepCost? Cost)
+{
+    /// <summary>The share of the run the pool's replicas spent iterating.</summary>
+    public double Utilization(Duration makespan) => makespan.Seconds > 0 && Replicas > 0 ? BusyTime.Seconds / (makespan.Seconds * Replicas) : 0;
 }
 
 /// <summary>What a serving simulation measured.</summary>
@@ -89,10 +105,26 @@ public sealed record ServingResult
     /// <summary>Tokens of key-value cache per replica.</summary>
     public required long KeyValueCapacityTokens { get; init; }
 
-    /// <summary>The energy of the run (chips idle when not iterating), where the catalogue can price it.</summary>
+    /// <summary>Time from a request's first token to its cache reaching the decode pool, queueing on the link included; null when not disaggregated.</summary>
+    public Summary? KeyValueTransfer { get; init; }
+
+    /// <summary>The pools: one unified pool, or the prefill and the decode pool.</summary>
+    public ImmutableArray<PoolUsage> Pools { get; init; } = [];
+
+    /// <summary>IT energy per output token over every pool; null where a pool cannot be priced.</summary>
+    public Energy? EnergyPerOutputToken => Pools.IsEmpty || Pools.Any(pool => pool.Energy is null) || OutputTokens == 0
+        ? null
+        : Pools.Aggregate(Units.Energy.Zero, (sum, pool) => sum + pool.Energy!.ItPerStep) / OutputTokens;
+
+    /// <summary>Cost per million output tokens over every pool; null where a pool has no price.</summary>
+    public Money? CostPerMillionOutputTokens => Pools.IsEmpty || Pools.Any(pool => pool.Cost is null)
+        ? null
+        : Pools.Aggregate(Money.Zero, (sum, pool) => sum + pool.Cost!.PerMillionTokens);
+
+    /// <summary>The energy of the run (chips idle when not iterating), where the catalogue can price it; a single pool's.</summary>
     public StepEnergy? Energy { get; init; }
 
-    /// <summary>The cost of the run, where the catalogue has a price.</summary>
+    /// <summary>The cost of the run, where the catalogue has a price; a single pool's.</summary>
     public StepCost? Cost { get; init; }
 
     /// <summary>Output tokens per second over the run.</summary>

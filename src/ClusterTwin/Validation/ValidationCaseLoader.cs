@@ -1,23 +1,34 @@
+using System.Collections.Immutable;
 using ClusterTwin.Catalog;
+using YamlDotNet.RepresentationModel;
 
 namespace ClusterTwin.Validation;
 
 /// <summary>
-/// Reads a validation case: <c>id</c>, <c>source</c>, <c>measured</c> (the figure the source measured) and
-/// <c>scenario</c> (the same fields as a scenario file). See <c>validation/README.md</c>.
+/// Reads a validation case: <c>id</c>, <c>source</c>, <c>measured</c> (the figures the source measured) and
+/// <c>scenario</c> (the same fields as a scenario file: a training scenario, or a serving one). See <c>validation/README.md</c>.
 /// </summary>
 public static class ValidationCaseLoader
 {
     /// <summary>Loads every <c>*.yaml</c> case in <paramref name="directory"/>, sorted by file name, reporting the problems of every file at once.</summary>
-    public static IReadOnlyList<ValidationCase> LoadAll(string directory, HardwareCatalog catalog)
+    public static ValidationSet LoadAll(string directory, HardwareCatalog catalog)
     {
-        var cases = new List<ValidationCase>();
+        var training = ImmutableArray.CreateBuilder<ValidationCase>();
+        var serving = ImmutableArray.CreateBuilder<ServingValidationCase>();
         var problems = new List<Diagnostic>();
         foreach (var file in Directory.GetFiles(directory, "*.yaml").Order(StringComparer.Ordinal))
         {
             try
             {
-                cases.Add(Load(file, catalog));
+                switch (LoadAny(file, catalog))
+                {
+                    case ValidationCase item:
+                        training.Add(item);
+                        break;
+                    case ServingValidationCase item:
+                        serving.Add(item);
+                        break;
+                }
             }
             catch (InputException exception)
             {
@@ -25,14 +36,22 @@ public static class ValidationCaseLoader
             }
         }
 
-        return problems.Count > 0 ? throw new InputException(problems) : cases;
+        return problems.Count > 0 ? throw new InputException(problems) : new ValidationSet(training.ToImmutable(), serving.ToImmutable());
     }
 
-    /// <summary>Loads one case, or throws <see cref="InputException"/> with every problem.</summary>
-    public static ValidationCase Load(string path, HardwareCatalog catalog)
+    /// <summary>Loads one training case, or throws <see cref="InputException"/> with every problem (a serving case is one).</summary>
+    public static ValidationCase Load(string path, HardwareCatalog catalog) =>
+        LoadAny(path, catalog) as ValidationCase ?? throw new InputException(path, "is a serving case (its scenario has a serving block); expected a training case");
+
+    /// <summary>
+    /// Loads one case: a training case, or a serving case when its scenario has a <c>serving</c> block; throws
+    /// <see cref="InputException"/> with every problem.
+    /// </summary>
+    public static object LoadAny(string path, HardwareCatalog catalog)
     {
+        ArgumentNullException.ThrowIfNull(catalog);
         var reader = YamlReader.Open(path, path);
-        ValidationCase? result = null;
+        object? result = null;
         if (reader.Root is { } root)
         {
             reader.CheckKeys(root, string.Empty, "id", "source", "source_key", "measured", "scenario", "note", "not_fitted");
@@ -40,12 +59,25 @@ public static class ValidationCaseLoader
             var source = reader.String(root, "source", string.Empty);
             var sourceKey = reader.String(root, "source_key", string.Empty);
             var measured = reader.Mapping(root, "measured", string.Empty, required: true);
-            var (metric, value) = ReadMeasurement(reader, measured);
             var scenarioMap = reader.Mapping(root, "scenario", string.Empty, required: true);
-            var scenario = scenarioMap is null ? null : ScenarioLoader.Read(reader, scenarioMap, "scenario", catalog, id ?? Path.GetFileNameWithoutExtension(path));
-            if (id is not null && source is not null && sourceKey is not null && value is { } figure && scenario is not null)
+            var name = id ?? Path.GetFileNameWithoutExtension(path);
+            if (scenarioMap is not null && YamlReader.Child(scenarioMap, "serving") is not null)
             {
-                result = new ValidationCase(id, source, sourceKey, scenario, metric, figure) { NotFitted = reader.String(root, "not_fitted", string.Empty, required: false) };
+                var measurements = ReadServingMeasurements(reader, measured);
+                var scenario = ScenarioLoader.ReadServing(reader, scenarioMap, "scenario", catalog, name, path);
+                if (id is not null && source is not null && sourceKey is not null && measurements is { } figures && scenario is not null)
+                {
+                    result = new ServingValidationCase(id, source, sourceKey, scenario, figures);
+                }
+            }
+            else
+            {
+                var (metric, value) = ReadMeasurement(reader, measured);
+                var scenario = scenarioMap is null ? null : ScenarioLoader.Read(reader, scenarioMap, "scenario", catalog, name);
+                if (id is not null && source is not null && sourceKey is not null && value is { } figure && scenario is not null)
+                {
+                    result = new ValidationCase(id, source, sourceKey, scenario, metric, figure) { NotFitted = reader.String(root, "not_fitted", string.Empty, required: false) };
+                }
             }
         }
 
@@ -57,7 +89,46 @@ public static class ValidationCaseLoader
         return result;
     }
 
-    private static (MeasuredMetric Metric, double? Value) ReadMeasurement(YamlReader reader, YamlDotNet.RepresentationModel.YamlMappingNode? measured)
+    /// <summary>A serving case's figures: throughputs per second, latencies as durations.</summary>
+    private static ImmutableArray<ServingMeasurement>? ReadServingMeasurements(YamlReader reader, YamlMappingNode? measured)
+    {
+        if (measured is null)
+        {
+            return null;
+        }
+
+        reader.CheckKeys(measured, "measured", [.. ServingMeasures.ByKey.Keys]);
+        var figures = ImmutableArray.CreateBuilder<ServingMeasurement>();
+        foreach (var (key, measure) in ServingMeasures.ByKey)
+        {
+            if (YamlReader.Child(measured, key) is null)
+            {
+                continue;
+            }
+
+            var value = measure.IsThroughput()
+                ? reader.Number(measured, key, "measured", 1e-9, 1e12)
+                : reader.Quantity<Units.Duration>(measured, key, "measured")?.Seconds;
+            if (value is { } positive && positive > 0 && double.IsFinite(positive))
+            {
+                figures.Add(new ServingMeasurement(measure, positive));
+            }
+            else if (value is not null)
+            {
+                reader.Error(YamlReader.Child(measured, key), $"measured.{key}", $"{value} is not a measurement (expected a positive figure, such as 25 ms or 3850)");
+            }
+        }
+
+        if (figures.Count == 0)
+        {
+            reader.Error(measured, "measured", $"expected at least one of {string.Join(", ", ServingMeasures.ByKey.Keys)}");
+            return null;
+        }
+
+        return figures.ToImmutable();
+    }
+
+    private static (MeasuredMetric Metric, double? Value) ReadMeasurement(YamlReader reader, YamlMappingNode? measured)
     {
         if (measured is null)
         {

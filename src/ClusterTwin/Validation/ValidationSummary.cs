@@ -30,10 +30,38 @@ public sealed record ValidationGroup(string Name, int Count, double MeanAbsolute
 /// <param name="BySource">One group per source, by key.</param>
 public sealed record ValidationSummary(ImmutableArray<ValidationOutcome> Outcomes, ValidationGroup Overall, ImmutableArray<ValidationGroup> ByFamily, ImmutableArray<ValidationGroup> BySource)
 {
+    /// <summary>The serving cases' validation, where there are serving cases.</summary>
+    public ServingValidationSummary? Serving { get; init; }
+
     /// <summary>Summarizes <paramref name="outcomes"/>.</summary>
     public static ValidationSummary Of(ImmutableArray<ValidationOutcome> outcomes) => new(
         outcomes,
         ValidationGroup.Of("all", outcomes),
         [.. outcomes.GroupBy(outcome => outcome.Family).OrderBy(group => group.Key, StringComparer.Ordinal).Select(group => ValidationGroup.Of(group.Key, [.. group]))],
         [.. outcomes.GroupBy(outcome => outcome.Case.SourceKey).OrderBy(group => group.Key, StringComparer.Ordinal).Select(group => ValidationGroup.Of(group.Key, [.. group]))]);
+}
+
+/// <summary>The serving validation: every measured figure, and the error overall, by kind of figure, by family and by source.</summary>
+/// <param name="Outcomes">Every figure's outcome.</param>
+/// <param name="Overall">Every figure together.</param>
+/// <param name="ByKind">Throughputs, then latencies.</param>
+/// <param name="ByFamily">One group per chip family.</param>
+/// <param name="BySource">One group per source.</param>
+public sealed record ServingValidationSummary(ImmutableArray<ServingOutcome> Outcomes, ValidationGroup Overall, ImmutableArray<ValidationGroup> ByKind, ImmutableArray<ValidationGroup> ByFamily, ImmutableArray<ValidationGroup> BySource)
+{
+    /// <summary>Summarizes <paramref name="outcomes"/>.</summary>
+    public static ServingValidationSummary Of(ImmutableArray<ServingOutcome> outcomes) => new(
+        outcomes,
+        Group("all", outcomes),
+        [Group("throughput", [.. outcomes.Where(outcome => outcome.Measure.IsThroughput())]), Group("latency", [.. outcomes.Where(outcome => !outcome.Measure.IsThroughput())])],
+        [.. outcomes.GroupBy(outcome => outcome.Family).OrderBy(group => group.Key, StringComparer.Ordinal).Select(group => Group(group.Key, [.. group]))],
+        [.. outcomes.GroupBy(outcome => outcome.Case.SourceKey).OrderBy(group => group.Key, StringComparer.Ordinal).Select(group => Group(group.Key, [.. group]))]);
+
+    /// <summary>A group of serving figures (no held-out predictions: serving fits nothing per case).</summary>
+    private static ValidationGroup Group(string name, IReadOnlyCollection<ServingOutcome> outcomes) => new(
+        name, outcomes.Count,
+        outcomes.Count == 0 ? 0 : outcomes.Average(outcome => Math.Abs(outcome.ErrorPercent)),
+        outcomes.Count == 0 ? 0 : outcomes.Max(outcome => Math.Abs(outcome.ErrorPercent)),
+        outcomes.Count == 0 ? 0 : outcomes.Count(outcome => outcome.WithinBand) / (double)outcomes.Count,
+        0, null, null);
 }

@@ -75,7 +75,10 @@ public class CommandTests
         Assert.Equal(0, outcome.ExitCode);
         using var document = JsonDocument.Parse(outcome.Output);
         var cases = document.RootElement.GetProperty("cases").GetArrayLength();
-        Assert.Equal(Directory.GetFiles(Repository.Path("validation", "cases"), "*.yaml").Length, cases);
+        var serving = document.RootElement.GetProperty("serving");
+        var servingIds = serving.GetProperty("cases").EnumerateArray().Select(item => item.GetProperty("id").GetString()).Distinct().Count();
+        Assert.Equal(Directory.GetFiles(Repository.Path("validation", "cases"), "*.yaml").Length, cases + servingIds);
         Assert.Equal(cases, document.RootElement.GetProperty("summary").GetProperty("count").GetInt32());
+        Assert.Equal(serving.GetProperty("cases").GetArrayLength(), serving.GetProperty("summary").GetProperty("count").GetInt32());
     }
 }

@@ -11,7 +11,7 @@ namespace ClusterTwin.Tests.Validation;
 public class KorthikantiTable5Tests
 {
     private static readonly IReadOnlyList<ValidationCase> Cases =
-        ValidationCaseLoader.LoadAll(Repository.Path("validation", "cases"), Repository.Catalog);
+        ValidationCaseLoader.LoadAll(Repository.Path("validation", "cases"), Repository.Catalog).Training;
 
     public static TheoryData<string> Ids() => [.. Cases.Where(item => item.SourceKey == "korthikanti-2022").Select(item => item.Id)];
 

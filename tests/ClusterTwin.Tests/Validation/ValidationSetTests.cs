@@ -24,7 +24,7 @@ public class ValidationSetTests
 
     private static readonly Lazy<ValidationSummary> Summary = new(() =>
     {
-        var cases = ValidationCaseLoader.LoadAll(Repository.Path("validation", "cases"), Repository.Catalog);
+        var cases = ValidationCaseLoader.LoadAll(Repository.Path("validation", "cases"), Repository.Catalog).Training;
         return ValidationSummary.Of(CrossValidation.WithHeldOut(Repository.Catalog, ValidationRun.Run(cases)));
     });
 

@@ -1,0 +1,53 @@
+using System.Collections.Immutable;
+using ClusterTwin.Units;
+
+namespace ClusterTwin.Serving;
+
+/// <summary>
+/// A serving framework (vLLM, SGLang, TensorRT-LLM, AWS Transformers NeuronX) as data: the settings its servers
+/// run with unless a scenario says otherwise, and the time it adds to every layer of every iteration beyond the
+/// roofline, fitted to the published runs that used it (<c>clustertwin calibrate --serving</c>).
+/// </summary>
+public sealed record ServingFramework
+{
+    /// <summary>The id scenarios name it by.</summary>
+    public required string Id { get; init; }
+
+    /// <summary>Its name in reports.</summary>
+    public required string Name { get; init; }
+
+    /// <summary>Where its settings come from.</summary>
+    public required string Provenance { get; init; }
+
+    /// <summary>Most requests a replica runs at once.</summary>
+    public int? MaximumBatch { get; init; }
+
+    /// <summary>Most tokens per iteration.</summary>
+    public int? MaximumBatchTokens { get; init; }
+
+    /// <summary>The share of memory for weights and cache.</summary>
+    public double? MemoryUtilization { get; init; }
+
+    /// <summary>Decode iterations per scheduling decision.</summary>
+    public int? SchedulerSteps { get; init; }
+
+    /// <summary>The share of each request's output the scheduler reserves cache for at admission.</summary>
+    public double? OutputReservation { get; init; }
+
+    /// <summary>Whether an iteration decodes and prefills together.</summary>
+    public bool? MixedBatches { get; init; }
+
+    /// <summary>Time added to each layer of each iteration (fitted).</summary>
+    public Duration LayerOverhead { get; init; }
+
+    /// <summary>How <see cref="LayerOverhead"/> was fitted; null when it was not.</summary>
+    public FrameworkFit? Fit { get; init; }
+}
+
+/// <summary>The fit of a framework's layer overhead.</summary>
+/// <param name="Procedure">The command that wrote it.</param>
+/// <param name="FittedOn">The cases it was fitted on.</param>
+/// <param name="Figures">Measured figures of those cases.</param>
+/// <param name="MeanAbsoluteErrorPercent">Mean absolute error of those figures at the fitted value.</param>
+/// <param name="HeldOutMeanAbsoluteErrorPercent">Mean absolute error of each case's figures predicted by a fit without that case; null with one case.</param>
+public sealed record FrameworkFit(string Procedure, ImmutableArray<string> FittedOn, int Figures, double MeanAbsoluteErrorPercent, double? HeldOutMeanAbsoluteErrorPercent);

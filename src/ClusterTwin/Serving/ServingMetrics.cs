@@ -1,0 +1,69 @@
+using ClusterTwin.Units;
+
+namespace ClusterTwin.Serving;
+
+/// <summary>Streaming metrics of a serving run: histograms and sums, nothing per request.</summary>
+internal sealed class ServingMetrics(ServingObjectives objectives)
+{
+    private readonly LatencyHistogram timeToFirstToken = new();
+    private readonly LatencyHistogram timePerOutputToken = new();
+    private readonly LatencyHistogram interTokenLatency = new();
+    private readonly LatencyHistogram endToEnd = new();
+    private readonly LatencyHistogram transfer = new();
+    private double first = double.NaN;
+    private double last;
+    private long outputTokens;
+    private long inputTokens;
+    private long withinObjectives;
+
+    public ServingObjectives Objectives => objectives;
+
+    public void Arrived(double time) => first = double.IsNaN(first) ? time : Math.Min(first, time);
+
+    public void Token(double gap) => interTokenLatency.Add(gap);
+
+    public void Transferred(double seconds) => transfer.Add(seconds);
+
+    public void Completed(Active active, double now)
+    {
+        var ttft = active.FirstToken - active.Request.Arrival;
+        var output = active.Request.OutputTokens;
+        var tpot = output > 1 ? (now - active.FirstToken) / (output - 1) : 0;
+        timeToFirstToken.Add(ttft);
+        timePerOutputToken.Add(tpot);
+        endToEnd.Add(now - active.Request.Arrival);
+        outputTokens += output;
+        inputTokens += active.Request.InputTokens;
+        last = Math.Max(last, now);
+        if (ttft <= objectives.TimeToFirstToken.Seconds && tpot <= objectives.TimePerOutputToken.Seconds)
+        {
+            withinObjectives++;
+        }
+    }
+
+    /// <summary>The run's result over its pools (before energy and cost).</summary>
+    public ServingResult Result(IReadOnlyList<ServingPool> pools, long refused) => new()
+    {
+        Completed = endToEnd.Count,
+        Refused = refused,
+        Preemptions = pools.Sum(pool => pool.Preemptions),
+        Iterations = pools.Sum(pool => pool.Iterations),
+        Makespan = Duration.FromSeconds(double.IsNaN(first) ? 0 : last - first),
+        InputTokens = inputTokens,
+        OutputTokens = outputTokens,
+        WithinObjectives = withinObjectives,
+        Objectives = objectives,
+        TimeToFirstToken = Summary.Of(timeToFirstToken),
+        TimePerOutputToken = Summary.Of(timePerOutputToken),
+        InterTokenLatency = Summary.Of(interTokenLatency),
+        EndToEnd = Summary.Of(endToEnd),
+        KeyValueTransfer = transfer.Count > 0 ? Summary.Of(transfer) : null,
+        Work = pools.Aggregate(Flops.Zero, (sum, pool) => sum + pool.Work),
+        MemoryTraffic = pools.Aggregate(Bytes.Zero, (sum, pool) => sum + pool.MemoryTraffic),
+        LinkTraffic = pools.Aggregate(Bytes.Zero, (sum, pool) => sum + pool.LinkTraffic),
+        ReplicaBusyTime = pools.Aggregate(Duration.Zero, (sum, pool) => sum + pool.BusyTime),
+        Replicas = pools.Sum(pool => pool.Deployment.Replicas),
+        Chips = pools.Sum(pool => pool.Deployment.Cluster.ChipCount),
+        KeyValueCapacityTokens = pools[^1].Capacity,
+    };
+}

@@ -1,0 +1,285 @@
+using ClusterTwin.Units;
+
+namespace ClusterTwin.Serving;
+
+/// <summary>What a pool of replicas does with a request.</summary>
+internal enum PoolRole
+{
+    /// <summary>Prefill and decode on the same replicas.</summary>
+    Unified,
+
+    /// <summary>Prefill only: after its first token a request's cache moves to the decode pool.</summary>
+    Prefill,
+
+    /// <summary>Decode only: requests arrive with their prompt's cache.</summary>
+    Decode,
+}
+
+/// <summary>
+/// Replicas of one deployment and the scheduler each runs, as continuous-batching servers do (vLLM, SGLang,
+/// TensorRT-LLM): running requests decode a token each, prompts are prefilled in chunks within a token budget, new
+/// requests are admitted while the batch, the cache and its reservation allow, and when the cache is full the most
+/// recently admitted request is preempted and recomputed later. A router sends each request to the replica with the
+/// fewest outstanding, found in a sorted index (logarithmic in the replicas).
+/// </summary>
+internal sealed class ServingPool
+{
+    private readonly SortedSet<(int Outstanding, int Index)> byLoad = [];
+    private readonly Action<ServingPool, Replica, Active, double>? handOff;
+
+    public ServingPool(int index, PoolRole role, ServingDeployment deployment, Action<ServingPool, Replica, Active, double>? handOff = null)
+    {
+        Index = index;
+        Role = role;
+        Deployment = deployment;
+        Cost = new IterationCost(deployment);
+        Capacity = deployment.KeyValueCapacityTokens;
+        Replicas = [.. Enumerable.Range(0, (int)Math.Min(deployment.Replicas, int.MaxValue)).Select(replica => new Replica(replica))];
+        foreach (var replica in Replicas)
+        {
+            byLoad.Add((0, replica.Index));
+        }
+
+        this.handOff = handOff;
+    }
+
+    public int Index { get; }
+
+    public PoolRole Role { get; }
+
+    public ServingDeployment Deployment { get; }
+
+    public IterationCost Cost { get; }
+
+    public long Capacity { get; }
+
+    public Replica[] Replicas { get; }
+
+    public Flops Work { get; private set; }
+
+    public Bytes MemoryTraffic { get; private set; }
+
+    public Bytes LinkTraffic { get; private set; }
+
+    public Duration BusyTime { get; private set; }
+
+    public long Iterations { get; private set; }
+
+    public long Preemptions { get; private set; }
+
+    /// <summary>Queues <paramref name="active"/> at the least loaded replica, which is returned.</summary>
+    public Replica Route(Active active)
+    {
+        var (load, index) = byLoad.Min;
+        var replica = Replicas[index];
+        byLoad.Remove((load, index));
+        replica.Waiting.Enqueue(active);
+        byLoad.Add((replica.Outstanding, index));
+        return replica;
+    }
+
+    /// <summary>Builds and starts a replica's next iteration at <paramref name="now"/>, if it has work; its end joins <paramref name="busy"/>.</summary>
+    public void Start(Replica replica, double now, PriorityQueue<(ServingPool Pool, Replica Replica), (double End, int Pool, int Index)> busy, ServingMetrics metrics)
+    {
+        replica.Busy = false;
+        var decodes = 0;
+        foreach (var active in replica.Running)
+        {
+            decodes += active.Decoding ? 1 : 0;
+        }
+
+        if (replica.BlockLeft > 0)
+        {
+            // Within a multi-step block: the same requests decode again, nothing is admitted (the server reserved
+            // the block's cache when it scheduled it); the block ends early when every request has finished.
+            if (decodes > 0)
+            {
+                replica.BlockLeft--;
+                var block = new Batch(int.MaxValue);
+                foreach (var active in replica.Running)
+                {
+                    active.Chunk = 0;
+                    if (active.Decoding)
+                    {
+                        block.Decode(active);
+                    }
+                }
+
+                Launch(replica, now, block.Iteration, busy);
+                return;
+            }
+
+            replica.BlockLeft = 0;
+            Deliver(replica, now, metrics);
+        }
+
+        // Decodes need one more token of cache each; preempt the latest admitted until they fit.
+        while (replica.CacheUsed + decodes > Capacity && replica.Running.Count > 1)
+        {
+            var victim = replica.Running[^1];
+            replica.Running.RemoveAt(replica.Running.Count - 1);
+            decodes -= victim.Decoding ? 1 : 0;
+            replica.CacheUsed -= victim.Cache;
+            replica.Reserved -= victim.Reservation(Deployment.OutputReservation);
+            victim.Preempt();
+            replica.Waiting.PushFront(victim);
+            Preemptions++;
+        }
+
+        var iteration = Build(replica);
+        if (Deployment.SchedulerSteps > 1 && iteration.PrefillTokens == 0 && iteration.DecodeTokens > 0)
+        {
+            // A decode-only batch runs as a block of iterations; a batch with prefill runs alone.
+            replica.BlockLeft = Deployment.SchedulerSteps - 1;
+        }
+
+        Launch(replica, now, iteration, busy);
+    }
+
+    /// <summary>
+    /// Applies a finished iteration at <paramref name="now"/>: prefill progress and new tokens; unless a multi-step
+    /// block goes on, the tokens reach the client and finished requests leave.
+    /// </summary>
+    public void Finish(Replica replica, double now, ServingMetrics metrics)
+    {
+        foreach (var active in replica.Running)
+        {
+            if (active.DecodeScheduled)
+            {
+                active.DecodeScheduled = false;
+                active.Generated++;
+                active.Cache++;
+                replica.CacheUsed++;
+                active.Undelivered++;
+            }
+            else if (active.Chunk > 0)
+            {
+                active.Prefilled += active.Chunk;
+                if (active.Prefilled == active.Prompt)
+                {
+                    // The prefill's last chunk samples the next token: the first, or the next after a recompute.
+                    if (active.Generated == 0)
+                    {
+                        active.FirstToken = now;
+                        active.LastToken = now;
+                    }
+                    else
+                    {
+                        active.Undelivered++;
+                    }
+
+                    active.Generated++;
+                }
+            }
+        }
+
+        if (replica.BlockLeft == 0)
+        {
+            Deliver(replica, now, metrics);
+        }
+    }
+
+    /// <summary>
+    /// Mixed batches (TensorRT-LLM, vLLM with chunked prefill): decodes first, then prefill chunks in the budget
+    /// left. Separate batches (vLLM without chunked prefill, SGLang 0.3): prefill first, alone; decode otherwise.
+    /// </summary>
+    private Iteration Build(Replica replica)
+    {
+        var batch = new Batch(Deployment.MaximumBatchTokens);
+        foreach (var active in replica.Running)
+        {
+            active.Chunk = 0;
+            if (Deployment.MixedBatches && active.Decoding)
+            {
+                batch.Decode(active);
+            }
+        }
+
+        foreach (var active in replica.Running)
+        {
+            if (!active.Decoding)
+            {
+                batch.Prefill(active);
+            }
+        }
+
+        var share = Deployment.OutputReservation;
+        while (batch.Budget > 0 && replica.Running.Count < Deployment.MaximumBatch && replica.Waiting.Count > 0 && replica.CacheUsed + replica.Waiting.Peek().Prompt + 1 <= Capacity &&
+               (replica.Running.Count == 0 || replica.Reserved + replica.Waiting.Peek().Reservation(share) <= Capacity))
+        {
+            var admitted = replica.Waiting.Dequeue();
+            admitted.Cache = admitted.Prompt;
+            replica.CacheUsed += admitted.Cache;
+            replica.Reserved += admitted.Reservation(share);
+            replica.Running.Add(admitted);
+            batch.Prefill(admitted);
+        }
+
+        if (!Deployment.MixedBatches && batch.Iteration.PrefillTokens == 0)
+        {
+            foreach (var active in replica.Running)
+            {
+                if (active.Decoding)
+                {
+                    batch.Decode(active);
+                }
+            }
+        }
+
+        return batch.Iteration;
+    }
+
+    private void Launch(Replica replica, double now, Iteration iteration, PriorityQueue<(ServingPool, Replica), (double, int, int)> busy)
+    {
+        if (iteration.Tokens == 0)
+        {
+            return;
+        }
+
+        var work = Cost.Of(iteration);
+        Iterations++;
+        Work += work.Work;
+        MemoryTraffic += work.MemoryTraffic;
+        LinkTraffic += work.LinkTraffic;
+        BusyTime += work.Time;
+        replica.Busy = true;
+        busy.Enqueue((this, replica), (now + work.Time.Seconds, Index, replica.Index));
+    }
+
+    /// <summary>
+    /// Sends the tokens generated since the last delivery (one gap each), retires finished requests and, in a prefill
+    /// pool, hands each request on after its first token.
+    /// </summary>
+    private void Deliver(Replica replica, double now, ServingMetrics metrics)
+    {
+        for (var index = replica.Running.Count - 1; index >= 0; index--)
+        {
+            var active = replica.Running[index];
+            if (active.Undelivered > 0)
+            {
+                metrics.Token(now - active.LastToken);
+                active.LastToken = now;
+                active.Undelivered = 0;
+            }
+
+            var finished = active.Generated >= active.Request.OutputTokens;
+            var handedOn = !finished && Role == PoolRole.Prefill && active.Generated > 0 && active.Prefilled >= active.Prompt;
+            if (finished || handedOn)
+            {
+                byLoad.Remove((replica.Outstanding, replica.Index));
+                replica.Running.RemoveAt(index);
+                byLoad.Add((replica.Outstanding, replica.Index));
+                replica.CacheUsed -= active.Cache;
+                replica.Reserved -= active.Reservation(Deployment.OutputReservation);
+                if (finished)
+                {
+                    metrics.Completed(active, now);
+                }
+                else
+                {
+                    handOff!(this, replica, active, now);
+                }
+            }
+        }
+    }
+}

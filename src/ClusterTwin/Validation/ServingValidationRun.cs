@@ -1,0 +1,57 @@
+using System.Collections.Immutable;
+using ClusterTwin.Serving;
+
+namespace ClusterTwin.Validation;
+
+/// <summary>One measured figure of a serving case against its prediction.</summary>
+/// <param name="Case">The case.</param>
+/// <param name="Measure">The figure.</param>
+/// <param name="Measured">The measured value (per second, or seconds).</param>
+/// <param name="Predicted">The predicted value.</param>
+/// <param name="PredictedLow">Low end of the predicted band.</param>
+/// <param name="PredictedHigh">High end of the predicted band.</param>
+public sealed record ServingOutcome(ServingValidationCase Case, ServingMeasure Measure, double Measured, double Predicted, double PredictedLow, double PredictedHigh)
+{
+    /// <summary>Signed error of the prediction, in percent of the measurement.</summary>
+    public double ErrorPercent => (Predicted - Measured) / Measured * 100;
+
+    /// <summary>Whether the measurement fell inside the predicted band.</summary>
+    public bool WithinBand => Measured >= PredictedLow && Measured <= PredictedHigh;
+
+    /// <summary>The chip family of the case's hardware.</summary>
+    public string Family => Case.Scenario.Deployment.Cluster.Chip.Family;
+}
+
+/// <summary>
+/// Runs serving cases: each is simulated request by request, then again with every iteration at the ends of the
+/// chip family's band (the P10-P90 residuals of its calibration), which gives each figure's band.
+/// </summary>
+public static class ServingValidationRun
+{
+    /// <summary>Simulates every case; the outcomes come in case order, one per measured figure.</summary>
+    public static ImmutableArray<ServingOutcome> Run(IReadOnlyList<ServingValidationCase> cases)
+    {
+        ArgumentNullException.ThrowIfNull(cases);
+        var perCase = new ServingOutcome[cases.Count][];
+        Parallel.For(0, cases.Count, index => perCase[index] = Outcomes(cases[index]));
+        return [.. perCase.SelectMany(outcomes => outcomes)];
+    }
+
+    private static ServingOutcome[] Outcomes(ServingValidationCase item)
+    {
+        var scenario = item.Scenario;
+        var deployment = scenario.Deployment;
+        var fit = deployment.Efficiency.Fit;
+        var widening = deployment.Efficiency.BandWidening;
+        var central = ServingSimulator.Run(deployment, scenario.Workload, scenario.Objectives);
+        var fast = ServingSimulator.Run(deployment with { IterationScale = Math.Exp(fit.ResidualLow * widening) }, scenario.Workload, scenario.Objectives);
+        var slow = ServingSimulator.Run(deployment with { IterationScale = Math.Exp(fit.ResidualHigh * widening) }, scenario.Workload, scenario.Objectives);
+        return [.. item.Measurements.Select(measurement =>
+        {
+            var predicted = measurement.Measure.Of(central);
+            var (one, other) = (measurement.Measure.Of(fast), measurement.Measure.Of(slow));
+            return new ServingOutcome(item, measurement.Measure, measurement.Value, predicted,
+                Math.Min(predicted, Math.Min(one, other)), Math.Max(predicted, Math.Max(one, other)));
+        })];
+    }
+}

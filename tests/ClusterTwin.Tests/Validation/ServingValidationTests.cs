@@ -1,0 +1,54 @@
+using System.Collections.Immutable;
+using ClusterTwin.Calibration;
+using ClusterTwin.Serving;
+using ClusterTwin.Tests.Support;
+using ClusterTwin.Units;
+using ClusterTwin.Validation;
+
+namespace ClusterTwin.Tests.Validation;
+
+public class ServingValidationTests
+{
+    private static readonly Lazy<ImmutableArray<ServingValidationCase>> Cases = new(() =>
+        ValidationCaseLoader.LoadAll(Repository.Path("validation", "cases"), Repository.Catalog).Serving);
+
+    [Fact]
+    public void EveryPublishedInferenceRun_IsACase_AndItsThroughputIsPredictedWithinItsBar()
+    {
+        Assert.Equal(26, Cases.Value.Length);
+        var summary = ServingValidationSummary.Of(ServingValidationRun.Run(Cases.Value));
+        var throughput = summary.ByKind.Single(group => group.Name == "throughput");
+        Assert.True(throughput.Count >= 20);
+        Assert.True(throughput.MeanAbsoluteErrorPercent <= 8, $"throughput mean absolute error {throughput.MeanAbsoluteErrorPercent:0.0}%");
+        Assert.True(throughput.MaximumAbsoluteErrorPercent <= 20, $"throughput worst error {throughput.MaximumAbsoluteErrorPercent:0.0}%");
+        Assert.All(summary.Outcomes, outcome => Assert.True(double.IsFinite(outcome.Predicted) && outcome.PredictedLow <= outcome.Predicted && outcome.Predicted <= outcome.PredictedHigh));
+    }
+
+    [Fact]
+    public void EachFrameworksFit_NamesExactlyTheCasesThatUseIt()
+    {
+        foreach (var framework in Repository.Catalog.Frameworks.Values)
+        {
+            var users = Cases.Value.Where(item => item.Scenario.Deployment.Framework?.Id == framework.Id).Select(item => item.Id).Order(StringComparer.Ordinal);
+            Assert.Equal(users, framework.Fit?.FittedOn ?? []);
+        }
+    }
+
+    [Fact]
+    public void Calibration_RecoversAKnownOverhead()
+    {
+        // Two Neuron cases whose "measurements" are the simulation at 60 us per layer: the fit finds 60 us.
+        var truth = Duration.FromSeconds(60e-6);
+        var synthetic = Cases.Value.Where(item => item.Id.StartsWith("neuron-trn1-infer-llama-3-70b", StringComparison.Ordinal)).Select(item =>
+        {
+            var result = ServingSimulator.Run(item.Scenario.Deployment with { LayerOverhead = truth }, item.Scenario.Workload);
+            return item with { Measurements = [.. item.Measurements.Select(measurement => measurement with { Value = measurement.Measure.Of(result) })] };
+        }).ToArray();
+        Assert.Equal(2, synthetic.Length);
+        var fit = FrameworkCalibration.Fit(Repository.Catalog.Frameworks["transformers-neuronx"], synthetic, "test");
+        Assert.NotNull(fit);
+        Assert.Equal(truth.Seconds, fit.LayerOverhead.Seconds, 1e-9);
+        Assert.True(fit.Fit.MeanAbsoluteErrorPercent < 0.01);
+        Assert.True(fit.Fit.HeldOutMeanAbsoluteErrorPercent < 0.01);
+    }
+}
