@@ -33,6 +33,9 @@ public static class CommandLine
             config.AddCommand<ServeCommand>("serve")
                 .WithDescription("Simulate serving a model, request by request: latency percentiles, throughput, goodput, energy and cost.")
                 .WithExample("serve", "examples/serve-llama3-70b-h100.yaml");
+            config.AddCommand<ServeSearchCommand>("serve-search")
+                .WithDescription("Find the cheapest deployment (system, replicas, tensor degree, precision, batch limit) that serves a workload within its latency objectives.")
+                .WithExample("serve-search", "examples/serve-search-llama3-70b.yaml");
             config.AddCommand<ClaimsCommand>("claims")
                 .WithDescription("Check vendor claims against the catalogue's specifications and against workloads run on each system.")
                 .WithExample("claims", "--plot", "docs/claims");

@@ -32,7 +32,7 @@ public sealed class ServeCommand(IAnsiConsole console) : Command<ServeCommand.Se
         ServingResult result;
         try
         {
-            result = ServingSimulator.Run(scenario.Deployment, scenario.Workload, scenario.Objectives, scenario.Cost);
+            result = scenario.Run();
         }
         catch (InvalidDataException error)
         {

@@ -14,10 +14,25 @@ public static class ServingReport
         ArgumentNullException.ThrowIfNull(console);
         ArgumentNullException.ThrowIfNull(scenario);
         ArgumentNullException.ThrowIfNull(result);
-        var deployment = scenario.Deployment;
         console.Write(new Rule($"[bold]{Markup.Escape(scenario.Name)}[/]").LeftJustified());
-        SimulationReport.WriteCluster(console, deployment.Cluster);
-        console.MarkupLineInterpolated($"Model:   {deployment.Model.Name}, {deployment.WeightFormat.Key.ToUpperInvariant()} weights; {result.Replicas:N0} replicas of tensor {deployment.TensorParallelism}, batch up to {deployment.MaximumBatch} requests and {deployment.MaximumBatchTokens:N0} tokens; key-value cache {result.KeyValueCapacityTokens:N0} tokens per replica");
+        foreach (var pool in result.Pools.IsEmpty ? [new PoolUsage("unified", scenario.Deployment, result.Replicas, result.ReplicaBusyTime, result.Iterations, result.KeyValueCapacityTokens, null, null)] : result.Pools)
+        {
+            var deployment = pool.Deployment;
+            var role = pool.Name == "unified" ? string.Empty : $"{char.ToUpperInvariant(pool.Name[0])}{pool.Name[1..]} pool. ";
+            if (role.Length > 0)
+            {
+                console.MarkupLineInterpolated($"[bold]{role}[/]");
+            }
+
+            SimulationReport.WriteCluster(console, deployment.Cluster);
+            console.MarkupLineInterpolated($"Model:   {deployment.Model.Name}, {deployment.WeightFormat.Key.ToUpperInvariant()} weights{(deployment.Framework is { } framework ? $", {framework.Name}" : string.Empty)}; {pool.Replicas:N0} replicas of tensor {deployment.TensorParallelism}, batch up to {deployment.MaximumBatch} requests and {deployment.MaximumBatchTokens:N0} tokens; key-value cache {pool.KeyValueCapacityTokens:N0} tokens per replica; busy {Format.Percent(pool.Utilization(result.Makespan))}");
+        }
+
+        if (scenario.Split is { } split)
+        {
+            console.MarkupLineInterpolated($"Transfer: key-value cache over {(split.Tier == TransferTier.ScaleUp ? "the shared scale-up domain" : "the scale-out network")} at {split.TransferBandwidth} per request ({split.Prefill.KeyValuePerToken} per token)");
+        }
+
         console.WriteLine();
         var latency = new Table().Border(TableBorder.Rounded).Title("Latency");
         latency.AddColumn("Measure");
@@ -39,8 +54,17 @@ public static class ServingReport
         throughput.AddRow("requests per second (within the objectives)", $"{Format.Number(result.RequestsPerSecond)} ({Format.Number(result.Goodput)})");
         throughput.AddRow("replicas busy", Format.Percent(result.Utilization));
         throughput.AddRow("preemptions", result.Preemptions.ToString("N0", System.Globalization.CultureInfo.InvariantCulture));
-        throughput.AddRow("energy per output token (IT / facility)", result.Energy is { } energy ? $"{energy.ItPerToken} ({energy.ItPerTokenLow} - {energy.ItPerTokenHigh}) / {energy.FacilityPerToken}" : "n/a");
-        throughput.AddRow("cost per million output tokens", result.Cost is { } cost ? $"{cost.PerMillionTokens} ({Markup.Escape(cost.Description)})" : $"n/a: {Markup.Escape(scenario.Cost.Missing ?? "no energy")}");
+        if (result.KeyValueTransfer is { } transfer)
+        {
+            throughput.AddRow("key-value transfer, queueing included (mean / P99)", $"{Seconds(transfer.Mean)} / {Seconds(transfer.P99)}");
+        }
+
+        throughput.AddRow("energy per output token (IT / facility)", result.Energy is { } energy
+            ? $"{energy.ItPerToken} ({energy.ItPerTokenLow} - {energy.ItPerTokenHigh}) / {energy.FacilityPerToken}"
+            : result.EnergyPerOutputToken is { } total ? $"{total} (IT, every pool)" : "n/a");
+        throughput.AddRow("cost per million output tokens", result.Cost is { } cost
+            ? $"{cost.PerMillionTokens} ({Markup.Escape(cost.Description)})"
+            : result.CostPerMillionOutputTokens is { } money ? $"{money} (every pool: {Markup.Escape(string.Join("; ", result.Pools.Select(pool => $"{pool.Name} {pool.Cost!.Description}")))})" : $"n/a: {Markup.Escape(scenario.Cost.Missing ?? scenario.PrefillCost?.Missing ?? "no energy")}");
         console.Write(throughput);
     }
 
@@ -70,9 +94,23 @@ public static class ServingReport
             timePerOutputTokenSeconds = Summary(result.TimePerOutputToken),
             interTokenLatencySeconds = Summary(result.InterTokenLatency),
             endToEndSeconds = Summary(result.EndToEnd),
-            joulesPerOutputToken = result.Energy?.ItPerToken.Joules,
+            joulesPerOutputToken = result.EnergyPerOutputToken?.Joules,
             averagePowerPerChipWatts = result.Energy?.AveragePowerPerChip.Watts,
-            costPerMillionOutputTokens = result.Cost?.PerMillionTokens.Dollars,
+            costPerMillionOutputTokens = result.CostPerMillionOutputTokens?.Dollars,
+            keyValueTransferSeconds = result.KeyValueTransfer is { } transfer ? Summary(transfer) : null,
+            pools = result.Pools.Select(pool => new
+            {
+                name = pool.Name,
+                system = pool.Deployment.Cluster.System.Id,
+                chips = pool.Deployment.Cluster.ChipCount,
+                replicas = pool.Replicas,
+                tensor = pool.Deployment.TensorParallelism,
+                utilization = pool.Utilization(result.Makespan),
+                keyValueCapacityTokens = pool.KeyValueCapacityTokens,
+                joulesPerOutputToken = pool.Energy?.ItPerToken.Joules,
+                averagePowerPerChipWatts = pool.Energy?.AveragePowerPerChip.Watts,
+                costPerMillionOutputTokens = pool.Cost?.PerMillionTokens.Dollars,
+            }),
         };
     }
 

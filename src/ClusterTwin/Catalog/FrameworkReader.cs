@@ -10,16 +10,20 @@ internal static class FrameworkReader
     public static ServingFramework? Read(YamlReader reader)
     {
         var root = reader.Root!;
-        reader.CheckKeys(root, string.Empty, "id", "name", "provenance", "settings", "layer_overhead", "fit", "note");
+        reader.CheckKeys(root, string.Empty, "id", "name", "provenance", "settings", "layer_overhead", "request_overhead", "fit", "note");
         var id = reader.String(root, "id", string.Empty);
         var name = reader.String(root, "name", string.Empty);
         var provenance = reader.String(root, "provenance", string.Empty);
         var settings = reader.Mapping(root, "settings", string.Empty, required: false);
         reader.CheckKeys(settings ?? new YamlDotNet.RepresentationModel.YamlMappingNode(), "settings", "max_batch", "max_batch_tokens", "memory_utilization", "scheduler_steps", "reserve_output", "mixed_batches");
         var overhead = reader.Quantity<Duration>(root, "layer_overhead", string.Empty, required: false) ?? Duration.Zero;
-        if (overhead.Seconds < 0 || !double.IsFinite(overhead.Seconds))
+        var requestOverhead = reader.Quantity<Duration>(root, "request_overhead", string.Empty, required: false) ?? Duration.Zero;
+        foreach (var (key, value) in new[] { ("layer_overhead", overhead), ("request_overhead", requestOverhead) })
         {
-            reader.Error(YamlReader.Child(root, "layer_overhead"), "layer_overhead", $"{overhead} is not an overhead (expected zero or a positive duration, such as 120 us)");
+            if (value.Seconds < 0 || !double.IsFinite(value.Seconds))
+            {
+                reader.Error(YamlReader.Child(root, key), key, $"{value} is not an overhead (expected zero or a positive duration, such as 120 us)");
+            }
         }
 
         var fit = ReadFit(reader, reader.Mapping(root, "fit", string.Empty, required: false));
@@ -35,6 +39,7 @@ internal static class FrameworkReader
             OutputReservation = reader.Number(settings, "reserve_output", "settings", 0, 1, required: false),
             MixedBatches = reader.Boolean(settings, "mixed_batches", "settings"),
             LayerOverhead = overhead,
+            RequestOverhead = requestOverhead,
             Fit = fit,
         };
     }

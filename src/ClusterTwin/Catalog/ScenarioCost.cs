@@ -19,7 +19,7 @@ public static class ScenarioCost
     {
         var field = YamlReader.Join(path, "cost");
         var map = reader.Mapping(root, "cost", path, required: false);
-        reader.CheckKeys(map ?? new YamlMappingNode(), field, "basis", "offering", "price", "electricity", "lifetime_years", "utilization", "note");
+        reader.CheckKeys(map ?? new YamlMappingNode(), field, "basis", "offering", "price", "electricity", "lifetime_years", "utilization", "whole_instances", "note");
         var facilityField = YamlReader.Join(path, "facility");
         var facility = reader.Mapping(root, "facility", path, required: false);
         reader.CheckKeys(facility ?? new YamlMappingNode(), facilityField, "pue", "note");
@@ -32,6 +32,7 @@ public static class ScenarioCost
         {
             LifetimeYears = reader.Number(map, "lifetime_years", field, 0.5, 30, required: false) ?? 4,
             Utilization = reader.Number(map, "utilization", field, 0.01, 1, required: false) ?? 1,
+            WholeInstances = reader.Boolean(map, "whole_instances", field) ?? true,
             PowerUsageEffectiveness = effectiveness,
         };
 

@@ -1,3 +1,4 @@
+using System.Collections.Immutable;
 using ClusterTwin.Economics;
 using ClusterTwin.Hardware;
 using ClusterTwin.Serving;
@@ -5,14 +6,6 @@ using ClusterTwin.Units;
 using YamlDotNet.RepresentationModel;
 
 namespace ClusterTwin.Catalog;
-
-/// <summary>A serving scenario: the deployment, the requests, the objectives and the prices.</summary>
-/// <param name="Name">A label for reports.</param>
-/// <param name="Deployment">The model on its replicas.</param>
-/// <param name="Workload">The requests.</param>
-/// <param name="Objectives">The latency objectives goodput counts against.</param>
-/// <param name="Cost">The prices.</param>
-public sealed record ServingScenario(string Name, ServingDeployment Deployment, RequestWorkload Workload, ServingObjectives Objectives, CostSettings Cost);
 
 public static partial class ScenarioLoader
 {
@@ -22,6 +15,12 @@ public static partial class ScenarioLoader
         ["all-at-once"] = ArrivalKind.AllAtOnce,
         ["trace"] = ArrivalKind.Trace,
     };
+
+    private static readonly Dictionary<string, TransferTier> TransferTiers = new() { ["scale-up"] = TransferTier.ScaleUp, ["scale-out"] = TransferTier.ScaleOut };
+
+    private static readonly string[] PoolKeys = ["cluster", "serving", "cost"];
+
+    private static readonly string[] PoolNames = ["prefill", "decode"];
 
     /// <summary>Stored weight formats narrower than any multiply format: weight-only quantization.</summary>
     private static readonly Dictionary<string, double> WeightOnlyFormats = new(StringComparer.Ordinal) { ["int8"] = 1, ["int4"] = 0.5 };
@@ -45,14 +44,66 @@ public static partial class ScenarioLoader
         ArgumentNullException.ThrowIfNull(reader);
         ArgumentNullException.ThrowIfNull(catalog);
         string At(string key) => YamlReader.Join(path, key);
-        reader.CheckKeys(root, path, "name", "description", "cluster", "model", "serving", "requests", "objectives", "cost", "facility");
+        reader.CheckKeys(root, path, "name", "description", "cluster", "model", "serving", "disaggregated", "requests", "objectives", "cost", "facility");
         var name = reader.String(root, "name", path, required: false) ?? fallbackName;
-        var cluster = ReadCluster(reader, reader.Mapping(root, "cluster", path, required: true), At("cluster"), catalog);
         var model = ReadModel(reader, root, At("model"), catalog);
-        var serving = reader.Mapping(root, "serving", path, required: true);
+        var workload = ReadRequests(reader, reader.Mapping(root, "requests", path, required: true), file);
+        var objectives = ReadObjectives(reader, reader.Mapping(root, "objectives", path, required: false));
+        var split = reader.Mapping(root, "disaggregated", path, required: false);
+        if (split is null)
+        {
+            var (deployment, cost) = ReadPool(reader, root, path, catalog, model);
+            return deployment is null || workload is null || reader.Diagnostics.Count > 0 ? null : new ServingScenario(name, deployment, workload, objectives, cost);
+        }
+
+        foreach (var key in PoolKeys)
+        {
+            if (YamlReader.Child(root, key) is { } misplaced)
+            {
+                reader.Error(misplaced, At(key), "a disaggregated scenario gives cluster, serving and cost in each pool (disaggregated.prefill and disaggregated.decode)");
+            }
+        }
+
+        var splitPath = At("disaggregated");
+        reader.CheckKeys(split, splitPath, "transfer", "prefill", "decode");
+        var tier = reader.Enumeration(split, "transfer", splitPath, TransferTiers, required: false) ?? TransferTier.ScaleOut;
+        var pools = PoolNames.Select(pool =>
+        {
+            var poolPath = YamlReader.Join(splitPath, pool);
+            var map = reader.Mapping(split, pool, splitPath, required: true);
+            reader.CheckKeys(map ?? new YamlMappingNode(), poolPath, "cluster", "serving", "cost", "facility");
+            return map is null ? (null, new CostSettings()) : ReadPool(reader, map, poolPath, catalog, model);
+        }).ToArray();
+        if (pools[0].Deployment is not { } prefill || pools[1].Deployment is not { } decode || workload is null || reader.Diagnostics.Count > 0)
+        {
+            return null;
+        }
+
+        if (tier == TransferTier.ScaleUp && (prefill.Cluster.System.Topology.Kind != ScaleUpTopologyKind.Switched || decode.Cluster.System.Topology.Kind != ScaleUpTopologyKind.Switched))
+        {
+            reader.Error(YamlReader.Child(split, "transfer"), YamlReader.Join(splitPath, "transfer"), "transfer over scale-up needs both pools on switched scale-up domains (a torus holds no other system's chips); use scale-out");
+            return null;
+        }
+
+        var disaggregated = new DisaggregatedDeployment { Prefill = prefill, Decode = decode, Tier = tier };
+        return new ServingScenario(name, decode, workload, objectives, pools[1].Cost) { Split = disaggregated, PrefillCost = pools[0].Cost };
+    }
+
+    /// <summary>
+    /// Reads one pool's <c>cluster</c>, <c>serving</c> and <c>cost</c> in <paramref name="map"/>: a whole scenario's,
+    /// or a disaggregated scenario's prefill or decode pool. Given a <paramref name="placeholder"/> cluster, it reads a
+    /// search's shared settings instead, unchecked against that cluster (each candidate replaces it).
+    /// </summary>
+    private static (ServingDeployment? Deployment, CostSettings Cost) ReadPool(YamlReader reader, YamlMappingNode map, string path, HardwareCatalog catalog, Workloads.ModelArchitecture? model, Cluster? placeholder = null)
+    {
+        string At(string key) => YamlReader.Join(path, key);
+        var template = placeholder is not null;
+        var given = placeholder;
+        var cluster = given ?? ReadCluster(reader, reader.Mapping(map, "cluster", path, required: true), At("cluster"), catalog);
+        var serving = reader.Mapping(map, "serving", path, required: true);
         var servingPath = At("serving");
         reader.CheckKeys(serving ?? new YamlMappingNode(), servingPath, "framework", "tensor", "precision", "weight_precision", "kv_cache_precision", "max_batch", "max_batch_tokens",
-            "memory_utilization", "iteration_overhead", "layer_overhead", "scheduler_steps", "reserve_output", "mixed_batches");
+            "memory_utilization", "iteration_overhead", "layer_overhead", "request_overhead", "scheduler_steps", "reserve_output", "mixed_batches");
         var frameworkId = reader.String(serving, "framework", servingPath, required: false);
         ServingFramework? framework = null;
         if (frameworkId is not null && !catalog.Frameworks.TryGetValue(frameworkId, out framework))
@@ -64,30 +115,30 @@ public static partial class ScenarioLoader
         var format = reader.Choice(serving, "precision", servingPath, NumberFormat.All, required: false) ?? NumberFormat.Bf16;
         var storedWeights = ReadWeightPrecision(reader, serving, servingPath);
         var cacheFormat = reader.Choice(serving, "kv_cache_precision", servingPath, NumberFormat.All, required: false) ?? NumberFormat.Bf16;
+
         // The framework's settings where the scenario gives none, then the defaults of a vLLM-like server.
         var batch = reader.Integer(serving, "max_batch", servingPath, 1, 1_000_000, required: false) ?? framework?.MaximumBatch ?? 256;
         var batchTokens = reader.Integer(serving, "max_batch_tokens", servingPath, 1, 100_000_000, required: false) ?? framework?.MaximumBatchTokens ?? 8192;
         var utilization = reader.Number(serving, "memory_utilization", servingPath, 0.05, 1, required: false) ?? framework?.MemoryUtilization ?? 0.9;
         var overhead = reader.Quantity<Duration>(serving, "iteration_overhead", servingPath, required: false) ?? Duration.Zero;
         var layerOverhead = reader.Quantity<Duration>(serving, "layer_overhead", servingPath, required: false) ?? framework?.LayerOverhead ?? Duration.Zero;
+        var requestOverhead = reader.Quantity<Duration>(serving, "request_overhead", servingPath, required: false) ?? framework?.RequestOverhead ?? Duration.Zero;
         var steps = reader.Integer(serving, "scheduler_steps", servingPath, 1, 1000, required: false) ?? framework?.SchedulerSteps ?? 1;
         var reserve = reader.Number(serving, "reserve_output", servingPath, 0, 1, required: false) ?? framework?.OutputReservation ?? 0;
         var mixed = reader.Boolean(serving, "mixed_batches", servingPath) ?? framework?.MixedBatches ?? true;
-        var workload = ReadRequests(reader, reader.Mapping(root, "requests", path, required: true), file);
-        var objectives = ReadObjectives(reader, reader.Mapping(root, "objectives", path, required: false));
-        var cost = ScenarioCost.Read(reader, root, path, cluster, catalog.Prices);
+        var cost = ScenarioCost.Read(reader, map, path, cluster, catalog.Prices);
 
-        if (cluster is not null && cluster.ChipCount % tensor != 0)
+        if (!template && cluster is not null && cluster.ChipCount % tensor != 0)
         {
             reader.Error(serving, At("serving.tensor"), $"{tensor} does not divide the cluster's {cluster.ChipCount} chips (each replica is one tensor-parallel group)");
         }
 
-        if (cluster is not null && !cluster.Chip.Supports(format))
+        if (!template && cluster is not null && !cluster.Chip.Supports(format))
         {
             reader.Error(serving, At("serving.precision"), $"the {cluster.Chip.Name} does not run {format.Key}");
         }
 
-        foreach (var (key, value) in new[] { ("iteration_overhead", overhead), ("layer_overhead", layerOverhead) })
+        foreach (var (key, value) in new[] { ("iteration_overhead", overhead), ("layer_overhead", layerOverhead), ("request_overhead", requestOverhead) })
         {
             if (value.Seconds < 0 || !double.IsFinite(value.Seconds))
             {
@@ -95,9 +146,9 @@ public static partial class ScenarioLoader
             }
         }
 
-        if (reader.Diagnostics.Count > 0 || cluster is null || model is null || workload is null)
+        if (cluster is null || model is null || serving is null)
         {
-            return null;
+            return (null, cost);
         }
 
         var deployment = new ServingDeployment
@@ -114,19 +165,163 @@ public static partial class ScenarioLoader
             MemoryUtilization = utilization,
             IterationOverhead = overhead,
             LayerOverhead = layerOverhead,
+            RequestOverhead = requestOverhead,
             SchedulerSteps = steps,
             OutputReservation = reserve,
             MixedBatches = mixed,
             Framework = framework,
         };
 
-        if (deployment.KeyValueCapacityTokens < 1)
+        if (!template && deployment.KeyValueCapacityTokens < 1)
         {
-            reader.Error(serving!, servingPath, $"the weights take {Quantity.FormatLike(deployment.WeightsPerChip, cluster.Chip.MemoryCapacity.Value)} of the {cluster.Chip.Name}'s {cluster.Chip.MemoryCapacity.Value} per chip at tensor {tensor}: no room is left for the key-value cache (raise serving.tensor or memory_utilization, or use a narrower precision)");
-            return null;
+            reader.Error(serving, servingPath, $"the weights take {Quantity.FormatLike(deployment.WeightsPerChip, cluster.Chip.MemoryCapacity.Value)} of the {cluster.Chip.Name}'s {cluster.Chip.MemoryCapacity.Value} per chip at tensor {tensor}: no room is left for the key-value cache (raise serving.tensor or memory_utilization, or use a narrower precision)");
+            return (null, cost);
         }
 
-        return new ServingScenario(name, deployment, workload, objectives, cost);
+        return (deployment, cost);
+    }
+
+    /// <summary>
+    /// Loads a deployment search for <c>clustertwin serve-search</c> (docs/serving.md#search): the model, the requests
+    /// and the objectives of a serving scenario, and a <c>search</c> block of systems, tensor degrees, formats and batch
+    /// limits to try, with the settings every candidate shares; or throws <see cref="InputException"/>.
+    /// </summary>
+    public static ServingSearchScenario LoadServingSearch(string path, HardwareCatalog catalog)
+    {
+        ArgumentNullException.ThrowIfNull(catalog);
+        var reader = OpenScenario(path);
+        var root = reader.Root!;
+        reader.CheckKeys(root, string.Empty, "name", "description", "model", "requests", "objectives", "search");
+        var name = reader.String(root, "name", string.Empty, required: false) ?? Path.GetFileNameWithoutExtension(path);
+        var description = reader.String(root, "description", string.Empty, required: false);
+        var model = ReadModel(reader, root, "model", catalog);
+        var workload = ReadRequests(reader, reader.Mapping(root, "requests", string.Empty, required: true), path);
+        var objectives = ReadObjectives(reader, reader.Mapping(root, "objectives", string.Empty, required: false));
+        var search = reader.Mapping(root, "search", string.Empty, required: true) ?? new YamlMappingNode();
+        reader.CheckKeys(search, "search", "systems", "tensor", "precision", "max_batch", "attainment", "max_chips", "serving", "cost", "facility", "disaggregated");
+        var systems = ReadList(reader, search, "systems", "search", catalog.Systems, "system");
+        var tensors = ReadIntegers(reader, search, "tensor", "search", "tensor degree");
+        var formats = ReadList(reader, search, "precision", "search", NumberFormat.All, "precision");
+        var batches = ReadIntegers(reader, search, "max_batch", "search", "batch limit");
+        var attainment = reader.Number(search, "attainment", "search", 0.01, 1, required: false) ?? 0.9;
+        var maximumChips = reader.Integer(search, "max_chips", "search", 1, 10_000_000, required: false) ?? 1024;
+        var disaggregated = ReadSplitCandidates(reader, search, catalog);
+        if (YamlReader.Child(search, "serving") is null)
+        {
+            search.Children[new YamlScalarNode("serving")] = new YamlMappingNode();
+        }
+
+        // The shared settings, read once on the first system; each candidate replaces the cluster, degree, format and batch.
+        var placeholder = systems.IsDefaultOrEmpty ? null : ServingCluster(systems[0], systems[0].Chips.Value);
+        var (template, cost) = placeholder is null ? (null, new CostSettings()) : ReadPool(reader, search, "search", catalog, model, placeholder);
+        ThrowIfUnread(reader, path, template is not null && workload is not null && !tensors.IsDefaultOrEmpty && !formats.IsDefaultOrEmpty && !batches.IsDefaultOrEmpty);
+        var settings = new DeploymentSearchSettings
+        {
+            Systems = systems,
+            TensorDegrees = tensors,
+            Formats = formats,
+            MaximumBatches = batches,
+            Attainment = attainment,
+            MaximumChips = maximumChips,
+            Disaggregated = disaggregated,
+        };
+        return new ServingSearchScenario(name, settings, template!, workload!, objectives, cost) { Description = description };
+    }
+
+    /// <summary>The search's disaggregated candidates: <c>[{prefill: {system, tensor, precision, max_batch}, decode: {...}, transfer}]</c>.</summary>
+    private static ImmutableArray<DisaggregatedCandidate> ReadSplitCandidates(YamlReader reader, YamlMappingNode search, HardwareCatalog catalog)
+    {
+        if (YamlReader.Child(search, "disaggregated") is not { } node)
+        {
+            return [];
+        }
+
+        const string path = "search.disaggregated";
+        if (node is not YamlSequenceNode list)
+        {
+            reader.Error(node, path, "expected a list of {prefill, decode, transfer}");
+            return [];
+        }
+
+        var candidates = ImmutableArray.CreateBuilder<DisaggregatedCandidate>();
+        foreach (var item in list.Children.OfType<YamlMappingNode>())
+        {
+            reader.CheckKeys(item, path, "prefill", "decode", "transfer");
+            var tier = reader.Enumeration(item, "transfer", path, TransferTiers, required: false) ?? TransferTier.ScaleOut;
+            var pools = PoolNames.Select(name =>
+            {
+                var poolPath = YamlReader.Join(path, name);
+                var map = reader.Mapping(item, name, path, required: true);
+                reader.CheckKeys(map ?? new YamlMappingNode(), poolPath, "system", "tensor", "precision", "max_batch");
+                var id = reader.String(map, "system", poolPath);
+                AcceleratorSystem? system = null;
+                if (id is not null && !catalog.Systems.TryGetValue(id, out system))
+                {
+                    reader.Error(YamlReader.Child(map!, "system"), YamlReader.Join(poolPath, "system"), $"unknown system '{id}' (expected one of: {string.Join(", ", catalog.Systems.Keys)})");
+                }
+
+                var tensor = reader.Integer(map, "tensor", poolPath, 1, 1_000_000, required: false) ?? 1;
+                var format = reader.Choice(map, "precision", poolPath, NumberFormat.All, required: false) ?? NumberFormat.Bf16;
+                var batch = reader.Integer(map, "max_batch", poolPath, 1, 1_000_000, required: false) ?? 256;
+                return system is null ? null : new SearchCandidate(system, tensor, format, batch);
+            }).ToArray();
+            if (pools[0] is { } prefill && pools[1] is { } decode)
+            {
+                candidates.Add(new DisaggregatedCandidate(prefill, decode, tier));
+            }
+        }
+
+        return candidates.ToImmutable();
+    }
+
+    /// <summary>A list of names, each known to <paramref name="known"/>.</summary>
+    private static ImmutableArray<T> ReadList<T>(YamlReader reader, YamlMappingNode map, string key, string path, IReadOnlyDictionary<string, T> known, string what)
+    {
+        var items = ImmutableArray.CreateBuilder<T>();
+        foreach (var (item, text) in ListItems(reader, map, key, path, what, string.Join(", ", known.Keys.Take(2))))
+        {
+            if (known.TryGetValue(text, out var value))
+            {
+                items.Add(value);
+            }
+            else
+            {
+                reader.Error(item, YamlReader.Join(path, key), $"unknown {what} '{text}' (expected one of: {string.Join(", ", known.Keys)})");
+            }
+        }
+
+        return items.ToImmutable();
+    }
+
+    /// <summary>A list of whole numbers of at least 1.</summary>
+    private static ImmutableArray<int> ReadIntegers(YamlReader reader, YamlMappingNode map, string key, string path, string what)
+    {
+        var items = ImmutableArray.CreateBuilder<int>();
+        foreach (var (item, text) in ListItems(reader, map, key, path, what, "1, 2"))
+        {
+            if (int.TryParse(text, System.Globalization.CultureInfo.InvariantCulture, out var value) && value >= 1)
+            {
+                items.Add(value);
+            }
+            else
+            {
+                reader.Error(item, YamlReader.Join(path, key), $"'{text}' is not a {what} (expected a whole number of at least 1)");
+            }
+        }
+
+        return items.ToImmutable();
+    }
+
+    private static IEnumerable<(YamlNode Item, string Text)> ListItems(YamlReader reader, YamlMappingNode map, string key, string path, string what, string example)
+    {
+        var node = YamlReader.Child(map, key);
+        if (node is not YamlSequenceNode { Children.Count: > 0 } list)
+        {
+            reader.Error(node ?? map, YamlReader.Join(path, key), $"expected a list of at least one {what}, such as [{example}]");
+            return [];
+        }
+
+        return list.Children.Select(item => (item, YamlReader.Scalar(item) ?? string.Empty));
     }
 
     /// <summary>Bytes per stored weight where <c>weight_precision</c> names one: a multiply format, or int8/int4 (weight-only quantization).</summary>

@@ -175,11 +175,27 @@ public static partial class ScenarioLoader
     /// </summary>
     private static AcceleratorSystem? PartOf(YamlReader reader, YamlMappingNode map, string path, AcceleratorSystem system, int chips)
     {
+        var part = Part(system, chips, out var problem);
+        if (problem is not null)
+        {
+            reader.Error(map, YamlReader.Join(path, YamlReader.Child(map, "chips_per_system") is null ? "chips" : "chips_per_system"), problem);
+        }
+
+        return part;
+    }
+
+    /// <summary>
+    /// The first <paramref name="chips"/> chips of a switched or fully meshed system, or null with the reason
+    /// (<paramref name="problem"/>) where the system has no such part.
+    /// </summary>
+    public static AcceleratorSystem? Part(AcceleratorSystem system, int chips, out string? problem)
+    {
+        ArgumentNullException.ThrowIfNull(system);
         var topology = system.Topology;
-        var field = YamlReader.Join(path, YamlReader.Child(map, "chips_per_system") is null ? "chips" : "chips_per_system");
+        problem = null;
         if (chips > system.Chips.Value)
         {
-            reader.Error(map, field, $"{chips} chips is more than the {system.Chips.Value} of a {system.Name}");
+            problem = $"{chips} chips is more than the {system.Chips.Value} of a {system.Name}";
             return null;
         }
 
@@ -190,14 +206,14 @@ public static partial class ScenarioLoader
 
         if (topology.Kind == ScaleUpTopologyKind.Torus)
         {
-            reader.Error(map, field, $"part of a torus ({system.Name}) is not a system: use a catalogue system for the slice");
+            problem = $"part of a torus ({system.Name}) is not a system: use a catalogue system for the slice";
             return null;
         }
 
         var inner = topology.Shape[0];
         if (topology.Kind == ScaleUpTopologyKind.Switched && topology.Shape.Length > 1 && chips > inner && chips % inner != 0)
         {
-            reader.Error(map, field, $"{chips} chips is not a whole number of the {inner}-chip first switch level of a {system.Name}");
+            problem = $"{chips} chips is not a whole number of the {inner}-chip first switch level of a {system.Name}";
             return null;
         }
 
@@ -212,6 +228,22 @@ public static partial class ScenarioLoader
             Topology = topology with { Shape = shape },
             Overheads = system.Overheads is { } overheads ? ScenarioCost.PartOf(overheads, chips / (double)system.Chips.Value) : null,
         };
+    }
+
+    /// <summary>
+    /// Independent serving replicas on <paramref name="chips"/> chips of <paramref name="system"/>: part of one system,
+    /// or whole systems that never talk to each other (no fabric); null where the system has no such part.
+    /// </summary>
+    public static Cluster? ServingCluster(AcceleratorSystem system, long chips)
+    {
+        ArgumentNullException.ThrowIfNull(system);
+        var perSystem = system.Chips.Value;
+        if (chips <= perSystem)
+        {
+            return Part(system, (int)chips, out _) is { } part ? new Cluster(part, 1, SingleSystemFabric) : null;
+        }
+
+        return chips % perSystem == 0 ? new Cluster(system, (int)(chips / perSystem), SingleSystemFabric) : null;
     }
 
     /// <summary>A cluster of one system never uses the scale-out fabric; this stands in when the scenario names none.</summary>

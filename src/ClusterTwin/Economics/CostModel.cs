@@ -34,8 +34,9 @@ public static class CostModel
         slowest = Duration.Max(slowest, stepTime);
         if (settings.Basis == CostBasis.Rental && settings.Rental is { } rental)
         {
-            // A rental is by the instance: a cluster of part of one pays for the whole instance.
-            var rented = Math.Ceiling(chips / (double)rental.Chips) * rental.Chips;
+            // A rental is by the instance: a cluster of part of one pays for the whole instance, unless the settings
+            // charge by the chip (the rest of the instance assumed to run other work).
+            var rented = settings.WholeInstances ? Math.Ceiling(chips / (double)rental.Chips) * rental.Chips : chips;
             var perChip = rental.PerChip;
             return new StepCost
             {

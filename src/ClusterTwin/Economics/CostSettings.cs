@@ -31,6 +31,9 @@ public sealed record CostSettings
     /// <summary>The share of owned hours that run jobs; idle hours are paid for by the hours that run.</summary>
     public double Utilization { get; init; } = 1;
 
+    /// <summary>Whether a rental of part of an instance pays for the whole instance (true), or for the chips used, the rest assumed to run other work.</summary>
+    public bool WholeInstances { get; init; } = true;
+
     /// <summary>The facility's power usage effectiveness, overriding the system's typical one.</summary>
     public double? PowerUsageEffectiveness { get; init; }
 

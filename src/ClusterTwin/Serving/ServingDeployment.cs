@@ -53,6 +53,12 @@ public sealed record ServingDeployment
     public Duration IterationOverhead { get; init; }
 
     /// <summary>
+    /// Time each request spends in the server's front end (HTTP, tokenization, the scheduler's first look) outside the
+    /// chips: added to its time to first token and end-to-end latency; the framework's, fitted to published runs.
+    /// </summary>
+    public Duration RequestOverhead { get; init; }
+
+    /// <summary>
     /// Time each layer adds to every iteration beyond its roofline: the kernel launches, synchronizations and
     /// small-message collective latencies that bind decoding at small batches; the framework's, fitted to published
     /// runs (docs/serving.md).

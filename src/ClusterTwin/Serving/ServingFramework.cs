@@ -40,6 +40,9 @@ public sealed record ServingFramework
     /// <summary>Time added to each layer of each iteration (fitted).</summary>
     public Duration LayerOverhead { get; init; }
 
+    /// <summary>Time each request spends in the front end before its first token (fitted).</summary>
+    public Duration RequestOverhead { get; init; }
+
     /// <summary>How <see cref="LayerOverhead"/> was fitted; null when it was not.</summary>
     public FrameworkFit? Fit { get; init; }
 }

@@ -3,7 +3,7 @@ using ClusterTwin.Units;
 namespace ClusterTwin.Serving;
 
 /// <summary>Streaming metrics of a serving run: histograms and sums, nothing per request.</summary>
-internal sealed class ServingMetrics(ServingObjectives objectives)
+internal sealed class ServingMetrics(ServingObjectives objectives, Duration requestOverhead)
 {
     private readonly LatencyHistogram timeToFirstToken = new();
     private readonly LatencyHistogram timePerOutputToken = new();
@@ -26,12 +26,14 @@ internal sealed class ServingMetrics(ServingObjectives objectives)
 
     public void Completed(Active active, double now)
     {
-        var ttft = active.FirstToken - active.Request.Arrival;
+        // The front end's time comes before the chips see the request: it delays the first token and the last alike.
+        var front = requestOverhead.Seconds;
+        var ttft = active.FirstToken - active.Request.Arrival + front;
         var output = active.Request.OutputTokens;
         var tpot = output > 1 ? (now - active.FirstToken) / (output - 1) : 0;
         timeToFirstToken.Add(ttft);
         timePerOutputToken.Add(tpot);
-        endToEnd.Add(now - active.Request.Arrival);
+        endToEnd.Add(now - active.Request.Arrival + front);
         outputTokens += output;
         inputTokens += active.Request.InputTokens;
         last = Math.Max(last, now);

@@ -212,7 +212,15 @@ internal sealed class ServingPool
             replica.CacheUsed += admitted.Cache;
             replica.Reserved += admitted.Reservation(share);
             replica.Running.Add(admitted);
-            batch.Prefill(admitted);
+            if (admitted.Decoding && Deployment.MixedBatches)
+            {
+                // Arrived from a prefill pool with its cache: it decodes at once.
+                batch.Decode(admitted);
+            }
+            else
+            {
+                batch.Prefill(admitted);
+            }
         }
 
         if (!Deployment.MixedBatches && batch.Iteration.PrefillTokens == 0)

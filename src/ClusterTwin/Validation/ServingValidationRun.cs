@@ -39,13 +39,15 @@ public static class ServingValidationRun
 
     private static ServingOutcome[] Outcomes(ServingValidationCase item)
     {
+        // Each pool at the ends of its own chip family's band.
         var scenario = item.Scenario;
-        var deployment = scenario.Deployment;
-        var fit = deployment.Efficiency.Fit;
-        var widening = deployment.Efficiency.BandWidening;
-        var central = ServingSimulator.Run(deployment, scenario.Workload, scenario.Objectives);
-        var fast = ServingSimulator.Run(deployment with { IterationScale = Math.Exp(fit.ResidualLow * widening) }, scenario.Workload, scenario.Objectives);
-        var slow = ServingSimulator.Run(deployment with { IterationScale = Math.Exp(fit.ResidualHigh * widening) }, scenario.Workload, scenario.Objectives);
+        ServingDeployment Scaled(ServingDeployment deployment, bool fastEnd) => deployment with
+        {
+            IterationScale = Math.Exp((fastEnd ? deployment.Efficiency.Fit.ResidualLow : deployment.Efficiency.Fit.ResidualHigh) * deployment.Efficiency.BandWidening),
+        };
+        var central = scenario.Run();
+        var fast = scenario.Run(deployment => Scaled(deployment, fastEnd: true));
+        var slow = scenario.Run(deployment => Scaled(deployment, fastEnd: false));
         return [.. item.Measurements.Select(measurement =>
         {
             var predicted = measurement.Measure.Of(central);

@@ -42,6 +42,11 @@ public class GoldenOutputTests
         AssertPageIsCurrent("layouts-vs-published.md", "./clustertwin compare-layouts --markdown docs/layouts-vs-published.md", "compare-layouts", "--markdown");
 
     [Fact]
+    public void ServingComparisonPage_IsCurrent() =>
+        AssertPageIsCurrent("serving-comparison.md", "./clustertwin serve-search examples/serve-search-llama3-70b.yaml --markdown docs/serving-comparison.md",
+            "serve-search", Repository.Path("examples", "serve-search-llama3-70b.yaml"), "--markdown");
+
+    [Fact]
     public void MixtureOfExpertsFabricPage_IsCurrent()
     {
         string[] scenarios = ["qwen3-235b-trn2-ultraserver", "qwen3-235b-trn3-ultraserver", "qwen3-235b-gb200-nvl72"];

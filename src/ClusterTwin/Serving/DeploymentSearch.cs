@@ -1,0 +1,245 @@
+using System.Collections.Immutable;
+using ClusterTwin.Economics;
+using ClusterTwin.Hardware;
+using ClusterTwin.Units;
+
+namespace ClusterTwin.Serving;
+
+/// <summary>One kind of replica the search may deploy: a system, a tensor degree, a format and a batch limit.</summary>
+/// <param name="System">The system whose chips serve.</param>
+/// <param name="TensorParallelism">Chips per replica.</param>
+/// <param name="Format">The multiply format (and the weights', unless the template stores them narrower).</param>
+/// <param name="MaximumBatch">Most requests a replica runs at once.</param>
+public sealed record SearchCandidate(AcceleratorSystem System, int TensorParallelism, NumberFormat Format, int MaximumBatch);
+
+/// <summary>A disaggregated candidate: prefill replicas of one kind, decode replicas of another, and the network between.</summary>
+/// <param name="Prefill">The prefill replica.</param>
+/// <param name="Decode">The decode replica.</param>
+/// <param name="Tier">The network the caches cross.</param>
+public sealed record DisaggregatedCandidate(SearchCandidate Prefill, SearchCandidate Decode, TransferTier Tier);
+
+/// <summary>The least deployment of one candidate that meets the objectives, or why none does within the chips allowed.</summary>
+/// <param name="Label">The candidate in words: system, degree, format and batch (each pool's when disaggregated).</param>
+/// <param name="System">The system of the candidate's (decode) replicas.</param>
+/// <param name="Pools">The deployment's pools at the least replica counts that meet the objectives (or the largest tried); empty when there is none.</param>
+/// <param name="Result">Its simulation, priced.</param>
+/// <param name="Attainment">The share of requests that met both objectives.</param>
+/// <param name="Meets">Whether it meets the objectives at the required attainment.</param>
+/// <param name="Why">Why the candidate has no deployment at all (unsupported format, weights that do not fit); null otherwise.</param>
+public sealed record SearchOutcome(string Label, AcceleratorSystem System, ImmutableArray<ServingDeployment> Pools, ServingResult? Result, double Attainment, bool Meets, string? Why)
+{
+    /// <summary>Chips of the deployment.</summary>
+    public long Chips => Pools.Sum(pool => pool.Cluster.ChipCount);
+
+    /// <summary>Cost per million output tokens at the offered load, idle capacity included; null without a price.</summary>
+    public Money? CostPerMillionOutputTokens => Result?.CostPerMillionOutputTokens;
+}
+
+/// <summary>What the search varies and what it must meet.</summary>
+public sealed record DeploymentSearchSettings
+{
+    /// <summary>The systems to try.</summary>
+    public required ImmutableArray<AcceleratorSystem> Systems { get; init; }
+
+    /// <summary>Tensor degrees to try (each within one system's scale-up domain).</summary>
+    public required ImmutableArray<int> TensorDegrees { get; init; }
+
+    /// <summary>Formats to try.</summary>
+    public required ImmutableArray<NumberFormat> Formats { get; init; }
+
+    /// <summary>Batch limits to try.</summary>
+    public required ImmutableArray<int> MaximumBatches { get; init; }
+
+    /// <summary>The share of requests that must meet both objectives (0.9: SLO attainment as DistServe defines it).</summary>
+    public double Attainment { get; init; } = 0.9;
+
+    /// <summary>The most chips a deployment may use.</summary>
+    public long MaximumChips { get; init; } = 1024;
+
+    /// <summary>Disaggregated candidates, searched beside the others.</summary>
+    public ImmutableArray<DisaggregatedCandidate> Disaggregated { get; init; } = [];
+}
+
+/// <summary>
+/// Finds, for each candidate replica, the fewest replicas that serve a workload within its latency objectives, and
+/// ranks the candidates by cost per million output tokens (docs/serving.md#search). Each candidate's replica count is
+/// found by doubling and then bisection over the counts the system can hold (part of one system, or whole systems),
+/// as attainment grows with replicas; each step is a full request-level simulation.
+/// </summary>
+public static class DeploymentSearch
+{
+    /// <summary>Searches every candidate of <paramref name="settings"/>; the outcomes come cheapest first, those that meet the objectives before the rest.</summary>
+    /// <param name="settings">What to vary.</param>
+    /// <param name="template">Every setting the candidates share (framework, cache format, memory share...); its cluster, degree, format and batch are replaced.</param>
+    /// <param name="workload">The requests.</param>
+    /// <param name="objectives">The latency objectives.</param>
+    /// <param name="clusterOf">Replicas on a number of chips of a system, or null where the system has no such part.</param>
+    /// <param name="costOf">The prices of a system.</param>
+    /// <param name="efficiencyOf">A chip's efficiency curves.</param>
+    public static ImmutableArray<SearchOutcome> Run(DeploymentSearchSettings settings, ServingDeployment template, RequestWorkload workload, ServingObjectives objectives,
+        Func<AcceleratorSystem, long, Cluster?> clusterOf, Func<AcceleratorSystem, CostSettings> costOf, Func<Chip, ChipEfficiency> efficiencyOf)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        ArgumentNullException.ThrowIfNull(template);
+        ArgumentNullException.ThrowIfNull(clusterOf);
+        ArgumentNullException.ThrowIfNull(costOf);
+        ArgumentNullException.ThrowIfNull(efficiencyOf);
+        var candidates = (from system in settings.Systems
+                          from tensor in settings.TensorDegrees
+                          from format in settings.Formats
+                          from batch in settings.MaximumBatches
+                          select new SearchCandidate(system, tensor, format, batch)).ToArray();
+        var outcomes = new SearchOutcome[candidates.Length + settings.Disaggregated.Length];
+        Parallel.For(0, outcomes.Length, index => outcomes[index] = index < candidates.Length
+            ? Search(candidates[index], settings, template, workload, objectives, clusterOf, costOf(candidates[index].System), efficiencyOf)
+            : SearchSplit(settings.Disaggregated[index - candidates.Length], settings, template, workload, objectives, clusterOf, costOf, efficiencyOf));
+        return [.. outcomes
+            .OrderByDescending(outcome => outcome.Meets)
+            .ThenBy(outcome => outcome.CostPerMillionOutputTokens?.Dollars ?? double.MaxValue)
+            .ThenBy(outcome => outcome.Chips)
+            .ThenBy(outcome => outcome.Label, StringComparer.Ordinal)];
+    }
+
+    private static SearchOutcome Search(SearchCandidate candidate, DeploymentSearchSettings settings, ServingDeployment template, RequestWorkload workload, ServingObjectives objectives,
+        Func<AcceleratorSystem, long, Cluster?> clusterOf, CostSettings cost, Func<Chip, ChipEfficiency> efficiencyOf)
+    {
+        var label = Label(candidate);
+        var (deployments, why) = Deployments(candidate, settings.MaximumChips, template, clusterOf, efficiencyOf);
+        if (why is not null)
+        {
+            return new SearchOutcome(label, candidate.System, [], null, 0, false, why);
+        }
+
+        return Least(deployments.Length, index =>
+        {
+            var result = ServingSimulator.Run(deployments[index], workload, objectives, cost);
+            return Outcome(label, candidate.System, [deployments[index]], result, settings);
+        });
+    }
+
+    /// <summary>
+    /// A disaggregated candidate: the fewest prefill replicas with a generous decode pool (half the chips allowed),
+    /// then the fewest decode replicas beside them.
+    /// </summary>
+    private static SearchOutcome SearchSplit(DisaggregatedCandidate candidate, DeploymentSearchSettings settings, ServingDeployment template, RequestWorkload workload, ServingObjectives objectives,
+        Func<AcceleratorSystem, long, Cluster?> clusterOf, Func<AcceleratorSystem, CostSettings> costOf, Func<Chip, ChipEfficiency> efficiencyOf)
+    {
+        var label = $"prefill {Label(candidate.Prefill)}; decode {Label(candidate.Decode)}; {(candidate.Tier == TransferTier.ScaleUp ? "scale-up" : "scale-out")} transfer";
+        var (prefill, prefillWhy) = Deployments(candidate.Prefill, settings.MaximumChips / 2, template, clusterOf, efficiencyOf);
+        var (decode, decodeWhy) = Deployments(candidate.Decode, settings.MaximumChips / 2, template, clusterOf, efficiencyOf);
+        if ((prefillWhy ?? decodeWhy) is { } why)
+        {
+            return new SearchOutcome(label, candidate.Decode.System, [], null, 0, false, why);
+        }
+
+        SearchOutcome Run(int prefillIndex, int decodeIndex)
+        {
+            var split = new DisaggregatedDeployment { Prefill = prefill[prefillIndex], Decode = decode[decodeIndex], Tier = candidate.Tier };
+            var result = ServingSimulator.Run(split, workload, objectives, costOf(candidate.Prefill.System), costOf(candidate.Decode.System));
+            return Outcome(label, candidate.Decode.System, [split.Prefill, split.Decode], result, settings);
+        }
+
+        var prefillIndex = Array.IndexOf(prefill, Least(prefill.Length, index => Run(index, decode.Length - 1)).Pools.FirstOrDefault());
+        return Least(decode.Length, index => Run(Math.Max(0, prefillIndex), index));
+    }
+
+    private static SearchOutcome Outcome(string label, AcceleratorSystem system, ImmutableArray<ServingDeployment> pools, ServingResult result, DeploymentSearchSettings settings)
+    {
+        var attainment = result.Completed + result.Refused == 0 ? 0 : result.WithinObjectives / (double)(result.Completed + result.Refused);
+        return new SearchOutcome(label, system, pools, result, attainment, attainment >= settings.Attainment && result.Refused == 0, null);
+    }
+
+    /// <summary>
+    /// The outcome at the least index whose outcome meets the objectives (attainment grows with replicas): doubling
+    /// until one does, then bisection between the last miss and the first hit; the largest when none does.
+    /// </summary>
+    private static SearchOutcome Least(int count, Func<int, SearchOutcome> run)
+    {
+        var tried = new Dictionary<int, SearchOutcome>();
+        SearchOutcome Try(int index)
+        {
+            if (!tried.TryGetValue(index, out var outcome))
+            {
+                outcome = run(index);
+                tried[index] = outcome;
+            }
+
+            return outcome;
+        }
+
+        var (low, high) = (-1, 0);
+        while (!Try(high).Meets)
+        {
+            if (high == count - 1)
+            {
+                return Try(high);
+            }
+
+            low = high;
+            high = Math.Min(count - 1, (high * 2) + 1);
+        }
+
+        while (high - low > 1)
+        {
+            var middle = (low + high) / 2;
+            (low, high) = Try(middle).Meets ? (low, middle) : (middle, high);
+        }
+
+        return Try(high);
+    }
+
+    private static string Label(SearchCandidate candidate) =>
+        $"{candidate.System.Name}, tensor {candidate.TensorParallelism}, {candidate.Format.Key.ToUpperInvariant()}, batch {candidate.MaximumBatch}";
+
+    /// <summary>The candidate's deployments at every replica count the system can hold within the chips allowed, or why there are none.</summary>
+    private static (ServingDeployment[] Deployments, string? Why) Deployments(SearchCandidate candidate, long maximumChips, ServingDeployment template,
+        Func<AcceleratorSystem, long, Cluster?> clusterOf, Func<Chip, ChipEfficiency> efficiencyOf)
+    {
+        var system = candidate.System;
+        if (!system.Chip.Supports(candidate.Format))
+        {
+            return ([], $"the {system.Chip.Name} does not run {candidate.Format.Key}");
+        }
+
+        if (candidate.TensorParallelism > system.Chips.Value)
+        {
+            return ([], $"tensor {candidate.TensorParallelism} is more than the {system.Chips.Value} chips of one {system.Name}");
+        }
+
+        var deployments = Counts(candidate, maximumChips, clusterOf).Select(count => template with
+        {
+            Cluster = count.Cluster,
+            Efficiency = efficiencyOf(system.Chip),
+            TensorParallelism = candidate.TensorParallelism,
+            WeightFormat = candidate.Format,
+            StoredWeightBytesPerElement = template.StoredWeightBytesPerElement is null ? null : Math.Min(template.StoredWeightBytesPerElement.Value, candidate.Format.BytesPerElement),
+            MaximumBatch = candidate.MaximumBatch,
+        }).ToArray();
+        if (deployments.Length == 0)
+        {
+            return ([], $"no part of a {system.Name} holds replicas of tensor {candidate.TensorParallelism} within {maximumChips} chips");
+        }
+
+        return deployments[0].KeyValueCapacityTokens < 1 ? ([], $"the weights leave no room for the cache at tensor {candidate.TensorParallelism}") : (deployments, null);
+    }
+
+    /// <summary>Replica counts in increasing order, each with its cluster: 1, 2, 3... within one system, then whole systems.</summary>
+    private static IEnumerable<(int Replicas, Cluster Cluster)> Counts(SearchCandidate candidate, long maximumChips, Func<AcceleratorSystem, long, Cluster?> clusterOf)
+    {
+        var tensor = candidate.TensorParallelism;
+        var perSystem = candidate.System.Chips.Value;
+        for (var replicas = 1; (long)replicas * tensor <= maximumChips; replicas++)
+        {
+            var chips = (long)replicas * tensor;
+            if (chips > perSystem && chips % perSystem != 0)
+            {
+                continue;
+            }
+
+            if (clusterOf(candidate.System, chips) is { } cluster)
+            {
+                yield return (replicas, cluster);
+            }
+        }
+    }
+}
