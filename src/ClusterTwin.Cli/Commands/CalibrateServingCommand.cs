@@ -6,7 +6,7 @@ using Spectre.Console.Cli;
 
 namespace ClusterTwin.Cli.Commands;
 
-/// <summary><c>clustertwin calibrate-serving [--framework F] [--dry-run]</c>: fit serving frameworks' layer overheads to published runs.</summary>
+/// <summary><c>clustertwin calibrate-serving [--framework F] [--dry-run]</c>: fit serving frameworks' layer and request overheads to published runs.</summary>
 public sealed class CalibrateServingCommand(IAnsiConsole console) : Command<CalibrateServingCommand.Settings>
 {
     /// <summary>Arguments of <c>calibrate-serving</c>.</summary>

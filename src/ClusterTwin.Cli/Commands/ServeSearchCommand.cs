@@ -34,6 +34,11 @@ public sealed class ServeSearchCommand(IAnsiConsole console) : Command<ServeSear
         {
             throw new InputException(settings.Scenario, error.Message);
         }
+        catch (AggregateException error) when (error.InnerExceptions.All(inner => inner is InvalidDataException))
+        {
+            // A trace file's error, raised inside the search's parallel candidates.
+            throw new InputException(settings.Scenario, error.InnerExceptions[0].Message);
+        }
 
         // The page names the scenario as the repository sees it, wherever the command ran from.
         var repository = Path.GetDirectoryName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(catalog.Directory)))!;

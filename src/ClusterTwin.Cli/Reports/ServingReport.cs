@@ -15,10 +15,10 @@ public static class ServingReport
         ArgumentNullException.ThrowIfNull(scenario);
         ArgumentNullException.ThrowIfNull(result);
         console.Write(new Rule($"[bold]{Markup.Escape(scenario.Name)}[/]").LeftJustified());
-        foreach (var pool in result.Pools.IsEmpty ? [new PoolUsage("unified", scenario.Deployment, result.Replicas, result.ReplicaBusyTime, result.Iterations, result.KeyValueCapacityTokens, null, null)] : result.Pools)
+        foreach (var pool in result.Pools)
         {
             var deployment = pool.Deployment;
-            var role = pool.Name == "unified" ? string.Empty : $"{char.ToUpperInvariant(pool.Name[0])}{pool.Name[1..]} pool. ";
+            var role = pool.Role == PoolRole.Unified ? string.Empty : $"{char.ToUpperInvariant(pool.Name[0])}{pool.Name[1..]} pool. ";
             if (role.Length > 0)
             {
                 console.MarkupLineInterpolated($"[bold]{role}[/]");
@@ -49,7 +49,11 @@ public static class ServingReport
         console.Write(latency);
         var throughput = new Table().Border(TableBorder.Rounded).Title("Throughput, energy and cost");
         throughput.AddColumn("Measure").AddColumn(new TableColumn("Value").RightAligned());
-        throughput.AddRow("requests served (refused: prompt larger than the cache)", $"{result.Completed:N0} ({result.Refused:N0})");
+        throughput.AddRow("requests served (refused: larger than the cache)", $"{result.Completed:N0} ({result.Refused:N0})");
+        if (result.Unfinished > 0)
+        {
+            throughput.AddRow("[red]requests admitted but never finished[/]", $"{result.Unfinished:N0}");
+        }
         throughput.AddRow("output tokens per second", Format.Number(result.OutputTokensPerSecond));
         throughput.AddRow("requests per second (within the objectives)", $"{Format.Number(result.RequestsPerSecond)} ({Format.Number(result.Goodput)})");
         throughput.AddRow("replicas busy", Format.Percent(result.Utilization));
@@ -81,6 +85,8 @@ public static class ServingReport
             keyValueCapacityTokens = result.KeyValueCapacityTokens,
             completed = result.Completed,
             refused = result.Refused,
+            unfinished = result.Unfinished,
+            attainment = result.Attainment,
             preemptions = result.Preemptions,
             iterations = result.Iterations,
             makespanSeconds = result.Makespan.Seconds,

@@ -77,7 +77,7 @@ public static class ServingSearchReport
     }
 
     private static string Objective(ServingSearchScenario scenario) =>
-        $"Each candidate is the fewest replicas for which at least {scenario.Settings.Attainment:0%} of the requests get their first token within {scenario.Objectives.TimeToFirstToken} and later tokens within {scenario.Objectives.TimePerOutputToken} each on average, every request simulated; candidates are ranked by rental cost per million output tokens at this load, idle capacity included.";
+        $"Each candidate is the fewest replicas for which at least {scenario.Settings.Attainment:0%} of the requests get their first token within {scenario.Objectives.TimeToFirstToken} and later tokens within {scenario.Objectives.TimePerOutputToken} each on average, every request simulated; candidates are ranked by cost per million output tokens at this load, idle capacity included.";
 
     /// <summary>Each system's cheapest candidate that meets the objectives (disaggregated candidates under their decode system, as their own rows).</summary>
     private static IEnumerable<SearchOutcome> BestPerSystem(IReadOnlyList<SearchOutcome> outcomes) =>

@@ -12,15 +12,18 @@ public static partial class ScenarioLoader
     private static readonly Dictionary<string, ArrivalKind> ArrivalKinds = new()
     {
         ["poisson"] = ArrivalKind.Poisson,
+        ["bursty"] = ArrivalKind.Bursty,
         ["all-at-once"] = ArrivalKind.AllAtOnce,
         ["trace"] = ArrivalKind.Trace,
     };
 
     private static readonly Dictionary<string, TransferTier> TransferTiers = new() { ["scale-up"] = TransferTier.ScaleUp, ["scale-out"] = TransferTier.ScaleOut };
 
-    private static readonly string[] PoolKeys = ["cluster", "serving", "cost"];
+    private static readonly string[] PoolKeys = ["cluster", "serving", "cost", "facility"];
 
     private static readonly string[] PoolNames = ["prefill", "decode"];
+
+    private static readonly string[] SearchVaried = ["tensor", "precision", "max_batch"];
 
     /// <summary>Stored weight formats narrower than any multiply format: weight-only quantization.</summary>
     private static readonly Dictionary<string, double> WeightOnlyFormats = new(StringComparer.Ordinal) { ["int8"] = 1, ["int4"] = 0.5 };
@@ -60,7 +63,7 @@ public static partial class ScenarioLoader
         {
             if (YamlReader.Child(root, key) is { } misplaced)
             {
-                reader.Error(misplaced, At(key), "a disaggregated scenario gives cluster, serving and cost in each pool (disaggregated.prefill and disaggregated.decode)");
+                reader.Error(misplaced, At(key), "a disaggregated scenario gives cluster, serving, cost and facility in each pool (disaggregated.prefill and disaggregated.decode)");
             }
         }
 
@@ -79,13 +82,13 @@ public static partial class ScenarioLoader
             return null;
         }
 
-        if (tier == TransferTier.ScaleUp && (prefill.Cluster.System.Topology.Kind != ScaleUpTopologyKind.Switched || decode.Cluster.System.Topology.Kind != ScaleUpTopologyKind.Switched))
+        var disaggregated = new DisaggregatedDeployment { Prefill = prefill, Decode = decode, Tier = tier };
+        if (disaggregated.Problem is { } problem)
         {
-            reader.Error(YamlReader.Child(split, "transfer"), YamlReader.Join(splitPath, "transfer"), "transfer over scale-up needs both pools on switched scale-up domains (a torus holds no other system's chips); use scale-out");
+            reader.Error(YamlReader.Child(split, "transfer") ?? split, YamlReader.Join(splitPath, "transfer"), problem);
             return null;
         }
 
-        var disaggregated = new DisaggregatedDeployment { Prefill = prefill, Decode = decode, Tier = tier };
         return new ServingScenario(name, decode, workload, objectives, pools[1].Cost) { Split = disaggregated, PrefillCost = pools[0].Cost };
     }
 
@@ -103,7 +106,7 @@ public static partial class ScenarioLoader
         var serving = reader.Mapping(map, "serving", path, required: true);
         var servingPath = At("serving");
         reader.CheckKeys(serving ?? new YamlMappingNode(), servingPath, "framework", "tensor", "precision", "weight_precision", "kv_cache_precision", "max_batch", "max_batch_tokens",
-            "memory_utilization", "iteration_overhead", "layer_overhead", "request_overhead", "scheduler_steps", "reserve_output", "mixed_batches");
+            "memory_utilization", "layer_overhead", "request_overhead", "scheduler_steps", "reserve_output", "mixed_batches", "speculative");
         var frameworkId = reader.String(serving, "framework", servingPath, required: false);
         ServingFramework? framework = null;
         if (frameworkId is not null && !catalog.Frameworks.TryGetValue(frameworkId, out framework))
@@ -120,13 +123,13 @@ public static partial class ScenarioLoader
         var batch = reader.Integer(serving, "max_batch", servingPath, 1, 1_000_000, required: false) ?? framework?.MaximumBatch ?? 256;
         var batchTokens = reader.Integer(serving, "max_batch_tokens", servingPath, 1, 100_000_000, required: false) ?? framework?.MaximumBatchTokens ?? 8192;
         var utilization = reader.Number(serving, "memory_utilization", servingPath, 0.05, 1, required: false) ?? framework?.MemoryUtilization ?? 0.9;
-        var overhead = reader.Quantity<Duration>(serving, "iteration_overhead", servingPath, required: false) ?? Duration.Zero;
         var layerOverhead = reader.Quantity<Duration>(serving, "layer_overhead", servingPath, required: false) ?? framework?.LayerOverhead ?? Duration.Zero;
         var requestOverhead = reader.Quantity<Duration>(serving, "request_overhead", servingPath, required: false) ?? framework?.RequestOverhead ?? Duration.Zero;
         var steps = reader.Integer(serving, "scheduler_steps", servingPath, 1, 1000, required: false) ?? framework?.SchedulerSteps ?? 1;
         var reserve = reader.Number(serving, "reserve_output", servingPath, 0, 1, required: false) ?? framework?.OutputReservation ?? 0;
         var mixed = reader.Boolean(serving, "mixed_batches", servingPath) ?? framework?.MixedBatches ?? true;
         var cost = ScenarioCost.Read(reader, map, path, cluster, catalog.Prices);
+        var speculation = ReadSpeculation(reader, serving, servingPath, catalog, model);
 
         if (!template && cluster is not null && cluster.ChipCount % tensor != 0)
         {
@@ -138,7 +141,7 @@ public static partial class ScenarioLoader
             reader.Error(serving, At("serving.precision"), $"the {cluster.Chip.Name} does not run {format.Key}");
         }
 
-        foreach (var (key, value) in new[] { ("iteration_overhead", overhead), ("layer_overhead", layerOverhead), ("request_overhead", requestOverhead) })
+        foreach (var (key, value) in new[] { ("layer_overhead", layerOverhead), ("request_overhead", requestOverhead) })
         {
             if (value.Seconds < 0 || !double.IsFinite(value.Seconds))
             {
@@ -163,13 +166,13 @@ public static partial class ScenarioLoader
             MaximumBatch = batch,
             MaximumBatchTokens = batchTokens,
             MemoryUtilization = utilization,
-            IterationOverhead = overhead,
             LayerOverhead = layerOverhead,
             RequestOverhead = requestOverhead,
             SchedulerSteps = steps,
             OutputReservation = reserve,
             MixedBatches = mixed,
             Framework = framework,
+            Speculation = speculation,
         };
 
         if (!template && deployment.KeyValueCapacityTokens < 1)
@@ -212,6 +215,14 @@ public static partial class ScenarioLoader
         }
 
         // The shared settings, read once on the first system; each candidate replaces the cluster, degree, format and batch.
+        foreach (var varied in SearchVaried)
+        {
+            if (YamlReader.Child(search, "serving") is YamlMappingNode shared && YamlReader.Child(shared, varied) is { } node)
+            {
+                reader.Error(node, $"search.serving.{varied}", $"the search varies {varied}: list the values to try in search.{varied} instead");
+            }
+        }
+
         var placeholder = systems.IsDefaultOrEmpty ? null : ServingCluster(systems[0], systems[0].Chips.Value);
         var (template, cost) = placeholder is null ? (null, new CostSettings()) : ReadPool(reader, search, "search", catalog, model, placeholder);
         ThrowIfUnread(reader, path, template is not null && workload is not null && !tensors.IsDefaultOrEmpty && !formats.IsDefaultOrEmpty && !batches.IsDefaultOrEmpty);
@@ -244,8 +255,14 @@ public static partial class ScenarioLoader
         }
 
         var candidates = ImmutableArray.CreateBuilder<DisaggregatedCandidate>();
-        foreach (var item in list.Children.OfType<YamlMappingNode>())
+        foreach (var entry in list.Children)
         {
+            if (entry is not YamlMappingNode item)
+            {
+                reader.Error(entry, path, "expected {prefill: {system, tensor, precision, max_batch}, decode: {...}, transfer: scale-up | scale-out}");
+                continue;
+            }
+
             reader.CheckKeys(item, path, "prefill", "decode", "transfer");
             var tier = reader.Enumeration(item, "transfer", path, TransferTiers, required: false) ?? TransferTier.ScaleOut;
             var pools = PoolNames.Select(name =>
@@ -267,6 +284,12 @@ public static partial class ScenarioLoader
             }).ToArray();
             if (pools[0] is { } prefill && pools[1] is { } decode)
             {
+                if (DisaggregatedDeployment.Incompatibility(prefill.System, decode.System, tier) is { } problem)
+                {
+                    reader.Error(YamlReader.Child(item, "transfer") ?? item, YamlReader.Join(path, "transfer"), problem);
+                    continue;
+                }
+
                 candidates.Add(new DisaggregatedCandidate(prefill, decode, tier));
             }
         }
@@ -324,6 +347,28 @@ public static partial class ScenarioLoader
         return list.Children.Select(item => (item, YamlReader.Scalar(item) ?? string.Empty));
     }
 
+    /// <summary><c>speculative: {draft: MODEL, draft_tokens: K, acceptance: A}</c>: speculative decoding with a draft model of the catalogue.</summary>
+    private static Speculation? ReadSpeculation(YamlReader reader, YamlMappingNode? serving, string path, HardwareCatalog catalog, Workloads.ModelArchitecture? model)
+    {
+        var map = reader.Mapping(serving, "speculative", path, required: false);
+        if (map is null)
+        {
+            return null;
+        }
+
+        var field = YamlReader.Join(path, "speculative");
+        reader.CheckKeys(map, field, "draft", "draft_tokens", "acceptance");
+        var draft = ReadModel(reader, map, YamlReader.Join(field, "draft"), catalog, "draft");
+        var tokens = reader.Integer(map, "draft_tokens", field, 1, 64);
+        var acceptance = reader.Number(map, "acceptance", field, 0, 1);
+        if (draft is not null && model is not null && draft.VocabularySize != model.VocabularySize)
+        {
+            reader.Error(map, YamlReader.Join(field, "draft"), $"the draft {draft.Name} has a vocabulary of {draft.VocabularySize:N0} tokens, the model {model.VocabularySize:N0}: a draft must share the model's tokenizer");
+        }
+
+        return draft is null || tokens is null || acceptance is null ? null : new Speculation(draft, tokens.Value, acceptance.Value);
+    }
+
     /// <summary>Bytes per stored weight where <c>weight_precision</c> names one: a multiply format, or int8/int4 (weight-only quantization).</summary>
     private static double? ReadWeightPrecision(YamlReader reader, YamlMappingNode? serving, string path)
     {
@@ -355,11 +400,12 @@ public static partial class ScenarioLoader
             return null;
         }
 
-        reader.CheckKeys(map, "requests", "arrival", "rate", "count", "input_tokens", "output_tokens", "seed", "trace");
+        reader.CheckKeys(map, "requests", "arrival", "rate", "burstiness", "count", "input_tokens", "output_tokens", "seed", "trace");
         var arrivals = reader.Enumeration(map, "arrival", "requests", ArrivalKinds);
         var trace = reader.String(map, "trace", "requests", required: arrivals == ArrivalKind.Trace);
-        var rate = reader.Number(map, "rate", "requests", 1e-9, 1e12, required: arrivals == ArrivalKind.Poisson);
-        var count = reader.Number(map, "count", "requests", 1, 1e12, required: arrivals is ArrivalKind.Poisson or ArrivalKind.AllAtOnce);
+        var rate = reader.Number(map, "rate", "requests", 1e-9, 1e12, required: arrivals is ArrivalKind.Poisson or ArrivalKind.Bursty);
+        var burstiness = reader.Number(map, "burstiness", "requests", 0.01, 100, required: arrivals == ArrivalKind.Bursty);
+        var count = reader.Number(map, "count", "requests", 1, 1e12, required: arrivals is ArrivalKind.Poisson or ArrivalKind.Bursty or ArrivalKind.AllAtOnce);
         var input = ReadTokens(reader, map, "input_tokens", arrivals != ArrivalKind.Trace);
         var output = ReadTokens(reader, map, "output_tokens", arrivals != ArrivalKind.Trace);
         var seed = reader.Integer(map, "seed", "requests", 0, int.MaxValue, required: false) ?? 1;
@@ -373,6 +419,7 @@ public static partial class ScenarioLoader
         {
             Arrivals = arrivals.Value,
             Rate = rate ?? 0,
+            Burstiness = burstiness ?? 1,
             Requests = (long)(count ?? 0),
             InputTokens = input ?? default,
             OutputTokens = output ?? default,

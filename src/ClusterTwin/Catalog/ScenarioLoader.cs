@@ -256,9 +256,9 @@ public static partial class ScenarioLoader
         Efficiency = Figure.Assumed<double>(1, "unused"),
     };
 
-    private static ModelArchitecture? ReadModel(YamlReader reader, YamlMappingNode root, string path, HardwareCatalog catalog)
+    private static ModelArchitecture? ReadModel(YamlReader reader, YamlMappingNode root, string path, HardwareCatalog catalog, string key = "model")
     {
-        var node = YamlReader.Child(root, "model");
+        var node = YamlReader.Child(root, key);
         switch (node)
         {
             case null:

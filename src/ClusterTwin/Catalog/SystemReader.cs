@@ -59,6 +59,7 @@ internal static class SystemReader
             Topology = topology,
             ScaleUpBandwidth = bandwidth,
             ScaleUpLatency = latency,
+            SharesDomainWith = YamlReader.Child(scaleUp, "shares_domain_with") is YamlSequenceNode shared ? [.. shared.Children.Select(item => YamlReader.Scalar(item) ?? string.Empty)] : [],
             ScaleOutName = reader.String(scaleOut, "name", "scale_out", required: false),
             ScaleOutBandwidth = scaleOutBandwidth,
             SystemPower = systemPower,
@@ -93,7 +94,7 @@ internal static class SystemReader
             return null;
         }
 
-        reader.CheckKeys(scaleUp, "scale_up", "name", "topology", "levels", "dimensions", "bandwidth", "latency", "note");
+        reader.CheckKeys(scaleUp, "scale_up", "name", "topology", "levels", "dimensions", "bandwidth", "latency", "shares_domain_with", "note");
         var kind = reader.Enumeration(scaleUp, "topology", "scale_up", Topologies);
         if (kind is null)
         {

@@ -37,6 +37,12 @@ public sealed record AcceleratorSystem
     /// <summary>Name of the scale-out network adapter.</summary>
     public string? ScaleOutName { get; init; }
 
+    /// <summary>
+    /// Systems whose chips can join this system's scale-up domain (NVLink Fusion: Trainium4 beside NVIDIA GPUs on one
+    /// NVLink switch fabric); a disaggregated deployment may move caches between them over scale-up.
+    /// </summary>
+    public System.Collections.Immutable.ImmutableArray<string> SharesDomainWith { get; init; } = [];
+
     /// <summary>Scale-out bandwidth per chip (the system's NIC bandwidth divided by its chips); null where none is published, and then the system cannot be replicated.</summary>
     public Figure<Bandwidth>? ScaleOutBandwidth { get; init; }
 

@@ -104,17 +104,17 @@ public static class DeploymentSearch
         Func<AcceleratorSystem, long, Cluster?> clusterOf, CostSettings cost, Func<Chip, ChipEfficiency> efficiencyOf)
     {
         var label = Label(candidate);
-        var (deployments, why) = Deployments(candidate, settings.MaximumChips, template, clusterOf, efficiencyOf);
-        if (why is not null)
+        var counts = new ReplicaCounts(candidate, settings.MaximumChips, template, clusterOf, efficiencyOf);
+        if (counts.Why is { } why)
         {
             return new SearchOutcome(label, candidate.System, [], null, 0, false, why);
         }
 
-        return Least(deployments.Length, index =>
+        return Least(counts.Count, index =>
         {
-            var result = ServingSimulator.Run(deployments[index], workload, objectives, cost);
-            return Outcome(label, candidate.System, [deployments[index]], result, settings);
-        });
+            var deployment = counts.At(index);
+            return Outcome(label, candidate.System, [deployment], ServingSimulator.Run(deployment, workload, objectives, cost), settings);
+        }).Outcome;
     }
 
     /// <summary>
@@ -125,35 +125,37 @@ public static class DeploymentSearch
         Func<AcceleratorSystem, long, Cluster?> clusterOf, Func<AcceleratorSystem, CostSettings> costOf, Func<Chip, ChipEfficiency> efficiencyOf)
     {
         var label = $"prefill {Label(candidate.Prefill)}; decode {Label(candidate.Decode)}; {(candidate.Tier == TransferTier.ScaleUp ? "scale-up" : "scale-out")} transfer";
-        var (prefill, prefillWhy) = Deployments(candidate.Prefill, settings.MaximumChips / 2, template, clusterOf, efficiencyOf);
-        var (decode, decodeWhy) = Deployments(candidate.Decode, settings.MaximumChips / 2, template, clusterOf, efficiencyOf);
-        if ((prefillWhy ?? decodeWhy) is { } why)
+        var prefill = new ReplicaCounts(candidate.Prefill, settings.MaximumChips / 2, template, clusterOf, efficiencyOf);
+        var decode = new ReplicaCounts(candidate.Decode, settings.MaximumChips / 2, template, clusterOf, efficiencyOf);
+        if ((prefill.Why ?? decode.Why) is { } why)
         {
             return new SearchOutcome(label, candidate.Decode.System, [], null, 0, false, why);
         }
 
         SearchOutcome Run(int prefillIndex, int decodeIndex)
         {
-            var split = new DisaggregatedDeployment { Prefill = prefill[prefillIndex], Decode = decode[decodeIndex], Tier = candidate.Tier };
+            var split = new DisaggregatedDeployment { Prefill = prefill.At(prefillIndex), Decode = decode.At(decodeIndex), Tier = candidate.Tier };
             var result = ServingSimulator.Run(split, workload, objectives, costOf(candidate.Prefill.System), costOf(candidate.Decode.System));
             return Outcome(label, candidate.Decode.System, [split.Prefill, split.Decode], result, settings);
         }
 
-        var prefillIndex = Array.IndexOf(prefill, Least(prefill.Length, index => Run(index, decode.Length - 1)).Pools.FirstOrDefault());
-        return Least(decode.Length, index => Run(Math.Max(0, prefillIndex), index));
+        var prefillIndex = Least(prefill.Count, index => Run(index, decode.Count - 1)).Index;
+        return Least(decode.Count, index => Run(prefillIndex, index)).Outcome;
     }
 
     private static SearchOutcome Outcome(string label, AcceleratorSystem system, ImmutableArray<ServingDeployment> pools, ServingResult result, DeploymentSearchSettings settings)
     {
-        var attainment = result.Completed + result.Refused == 0 ? 0 : result.WithinObjectives / (double)(result.Completed + result.Refused);
-        return new SearchOutcome(label, system, pools, result, attainment, attainment >= settings.Attainment && result.Refused == 0, null);
+        // Refusals do not depend on the replica count: a candidate that refuses requests has no deployment.
+        var why = result.Refused > 0 ? $"{result.Refused:N0} requests do not fit a replica's cache (prompt, or prompt and output where it decodes)" : null;
+        return new SearchOutcome(label, system, pools, result, result.Attainment, result.Attainment >= settings.Attainment && why is null, why);
     }
 
     /// <summary>
-    /// The outcome at the least index whose outcome meets the objectives (attainment grows with replicas): doubling
-    /// until one does, then bisection between the last miss and the first hit; the largest when none does.
+    /// The least index whose outcome meets the objectives (attainment grows with replicas) and that outcome: doubling
+    /// until one does, then bisection between the last miss and the first hit; the largest when none does, and the
+    /// first outcome that says why the candidate has none at all.
     /// </summary>
-    private static SearchOutcome Least(int count, Func<int, SearchOutcome> run)
+    private static (int Index, SearchOutcome Outcome) Least(int count, Func<int, SearchOutcome> run)
     {
         var tried = new Dictionary<int, SearchOutcome>();
         SearchOutcome Try(int index)
@@ -170,76 +172,89 @@ public static class DeploymentSearch
         var (low, high) = (-1, 0);
         while (!Try(high).Meets)
         {
-            if (high == count - 1)
+            if (high == count - 1 || Try(high).Why is not null)
             {
-                return Try(high);
+                return (high, Try(high));
             }
 
             low = high;
-            high = Math.Min(count - 1, (high * 2) + 1);
+            high = (int)Math.Min(count - 1, (high * 2L) + 1);
         }
 
         while (high - low > 1)
         {
-            var middle = (low + high) / 2;
+            var middle = low + ((high - low) / 2);
             (low, high) = Try(middle).Meets ? (low, middle) : (middle, high);
         }
 
-        return Try(high);
+        return (high, Try(high));
     }
 
     private static string Label(SearchCandidate candidate) =>
         $"{candidate.System.Name}, tensor {candidate.TensorParallelism}, {candidate.Format.Key.ToUpperInvariant()}, batch {candidate.MaximumBatch}";
 
-    /// <summary>The candidate's deployments at every replica count the system can hold within the chips allowed, or why there are none.</summary>
-    private static (ServingDeployment[] Deployments, string? Why) Deployments(SearchCandidate candidate, long maximumChips, ServingDeployment template,
-        Func<AcceleratorSystem, long, Cluster?> clusterOf, Func<Chip, ChipEfficiency> efficiencyOf)
+    /// <summary>
+    /// A candidate's deployments at every replica count the system can hold within the chips allowed, built when
+    /// asked for: part of one system (each count its switches allow), then whole systems, each holding whole replicas.
+    /// </summary>
+    private sealed class ReplicaCounts
     {
-        var system = candidate.System;
-        if (!system.Chip.Supports(candidate.Format))
-        {
-            return ([], $"the {system.Chip.Name} does not run {candidate.Format.Key}");
-        }
+        private readonly SearchCandidate candidate;
+        private readonly ServingDeployment template;
+        private readonly Func<AcceleratorSystem, long, Cluster?> clusterOf;
+        private readonly ChipEfficiency efficiency;
+        private readonly long[] withinOneSystem;
+        private readonly long wholeSystems;
 
-        if (candidate.TensorParallelism > system.Chips.Value)
+        public ReplicaCounts(SearchCandidate candidate, long maximumChips, ServingDeployment template, Func<AcceleratorSystem, long, Cluster?> clusterOf, Func<Chip, ChipEfficiency> efficiencyOf)
         {
-            return ([], $"tensor {candidate.TensorParallelism} is more than the {system.Chips.Value} chips of one {system.Name}");
-        }
-
-        var deployments = Counts(candidate, maximumChips, clusterOf).Select(count => template with
-        {
-            Cluster = count.Cluster,
-            Efficiency = efficiencyOf(system.Chip),
-            TensorParallelism = candidate.TensorParallelism,
-            WeightFormat = candidate.Format,
-            StoredWeightBytesPerElement = template.StoredWeightBytesPerElement is null ? null : Math.Min(template.StoredWeightBytesPerElement.Value, candidate.Format.BytesPerElement),
-            MaximumBatch = candidate.MaximumBatch,
-        }).ToArray();
-        if (deployments.Length == 0)
-        {
-            return ([], $"no part of a {system.Name} holds replicas of tensor {candidate.TensorParallelism} within {maximumChips} chips");
-        }
-
-        return deployments[0].KeyValueCapacityTokens < 1 ? ([], $"the weights leave no room for the cache at tensor {candidate.TensorParallelism}") : (deployments, null);
-    }
-
-    /// <summary>Replica counts in increasing order, each with its cluster: 1, 2, 3... within one system, then whole systems.</summary>
-    private static IEnumerable<(int Replicas, Cluster Cluster)> Counts(SearchCandidate candidate, long maximumChips, Func<AcceleratorSystem, long, Cluster?> clusterOf)
-    {
-        var tensor = candidate.TensorParallelism;
-        var perSystem = candidate.System.Chips.Value;
-        for (var replicas = 1; (long)replicas * tensor <= maximumChips; replicas++)
-        {
-            var chips = (long)replicas * tensor;
-            if (chips > perSystem && chips % perSystem != 0)
+            this.candidate = candidate;
+            this.template = template;
+            this.clusterOf = clusterOf;
+            var system = candidate.System;
+            var tensor = candidate.TensorParallelism;
+            var perSystem = system.Chips.Value;
+            efficiency = efficiencyOf(system.Chip);
+            withinOneSystem = [.. Enumerable.Range(1, Math.Max(0, perSystem / tensor)).Select(replicas => (long)replicas * tensor)
+                .Where(chips => chips <= maximumChips && clusterOf(system, chips) is not null)];
+            wholeSystems = perSystem % tensor == 0 ? Math.Max(0, (maximumChips / perSystem) - 1) : 0;
+            if (!system.Chip.Supports(candidate.Format))
             {
-                continue;
+                Why = $"the {system.Chip.Name} does not run {candidate.Format.Key}";
             }
-
-            if (clusterOf(candidate.System, chips) is { } cluster)
+            else if (tensor > perSystem)
             {
-                yield return (replicas, cluster);
+                Why = $"tensor {tensor} is more than the {perSystem} chips of one {system.Name}";
             }
+            else if (Count == 0)
+            {
+                Why = $"no part of a {system.Name} holds replicas of tensor {tensor} within {maximumChips} chips";
+            }
+            else if (At(0).KeyValueCapacityTokens < 1)
+            {
+                Why = $"the weights leave no room for the cache at tensor {tensor}";
+            }
+        }
+
+        /// <summary>Why the candidate has no deployment at all; null when it has.</summary>
+        public string? Why { get; }
+
+        /// <summary>How many replica counts there are.</summary>
+        public int Count => (int)Math.Min(int.MaxValue, withinOneSystem.Length + wholeSystems);
+
+        /// <summary>The deployment at the <paramref name="index"/>-th smallest replica count.</summary>
+        public ServingDeployment At(int index)
+        {
+            var chips = index < withinOneSystem.Length ? withinOneSystem[index] : (index - withinOneSystem.Length + 2L) * candidate.System.Chips.Value;
+            return template with
+            {
+                Cluster = clusterOf(candidate.System, chips)!,
+                Efficiency = efficiency,
+                TensorParallelism = candidate.TensorParallelism,
+                WeightFormat = candidate.Format,
+                StoredWeightBytesPerElement = template.StoredWeightBytesPerElement is null ? null : Math.Min(template.StoredWeightBytesPerElement.Value, candidate.Format.BytesPerElement),
+                MaximumBatch = candidate.MaximumBatch,
+            };
         }
     }
 }

@@ -1,3 +1,4 @@
+using ClusterTwin.Hardware;
 using ClusterTwin.Units;
 
 namespace ClusterTwin.Serving;
@@ -53,11 +54,40 @@ public sealed record DisaggregatedDeployment
         {
             Duration Side(ServingDeployment pool) => Tier == TransferTier.ScaleUp || pool.Cluster.Fabric.Tiers.IsEmpty
                 ? pool.Cluster.System.ScaleUpLatency.Value
-                : pool.Cluster.Fabric.Tiers[0].Latency.Value;
+                : Duration.Max(pool.Cluster.System.ScaleUpLatency.Value, pool.Cluster.Fabric.Tiers[0].Latency.Value);
             return Duration.Max(Side(Prefill), Side(Decode));
         }
     }
 
-    /// <summary>The time to move <paramref name="tokens"/> tokens of cache, at the wider of the two caches' formats.</summary>
+    /// <summary>
+    /// Why the two pools cannot exchange caches this way, or null: over scale-up both must sit in one switched domain
+    /// (the same system, or systems the catalogue says share one); over scale-out both need a scale-out port.
+    /// </summary>
+    public string? Problem => Incompatibility(Prefill.Cluster.System, Decode.Cluster.System, Tier);
+
+    /// <summary>Why caches cannot move between chips of <paramref name="prefill"/> and <paramref name="decode"/> over <paramref name="tier"/>, or null.</summary>
+    public static string? Incompatibility(AcceleratorSystem prefill, AcceleratorSystem decode, TransferTier tier)
+    {
+        ArgumentNullException.ThrowIfNull(prefill);
+        ArgumentNullException.ThrowIfNull(decode);
+        static string Base(string id) => id.IndexOf('[', StringComparison.Ordinal) is var bracket and > 0 ? id[..bracket] : id;
+        if (tier == TransferTier.ScaleOut)
+        {
+            var missing = new[] { prefill, decode }.FirstOrDefault(system => system.ScaleOutBandwidth is not { Value.BytesPerSecond: > 0 });
+            return missing is null ? null : $"the {missing.Name} has no scale-out bandwidth to send caches over";
+        }
+
+        if (prefill.Topology.Kind != ScaleUpTopologyKind.Switched || decode.Topology.Kind != ScaleUpTopologyKind.Switched)
+        {
+            return "transfer over scale-up needs both pools on switched scale-up domains (a torus holds no other system's chips); use scale-out";
+        }
+
+        var (one, other) = (Base(prefill.Id), Base(decode.Id));
+        return one == other || prefill.SharesDomainWith.Contains(other) || decode.SharesDomainWith.Contains(one)
+            ? null
+            : $"the {prefill.Name} and the {decode.Name} share no scale-up domain (a system's scale_up.shares_domain_with says which do); use scale-out";
+    }
+
+    /// <summary>The time to move <paramref name="tokens"/> tokens of cache in the prefill pool's cache format.</summary>
     public Duration TransferTime(long tokens) => TransferLatency + (Prefill.KeyValuePerToken * tokens / TransferBandwidth);
 }

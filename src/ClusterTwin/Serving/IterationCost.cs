@@ -42,6 +42,8 @@ public sealed class IterationCost
     private readonly double attentionFlopsPerPair;
     private readonly Bytes keyValuePerToken;
     private readonly double headParameters;
+    private readonly IterationCost? draft;
+    private readonly int verified;
 
     /// <summary>Prepares the costs of <paramref name="deployment"/>'s replicas.</summary>
     public IterationCost(ServingDeployment deployment)
@@ -65,10 +67,46 @@ public sealed class IterationCost
         attentionFlopsPerPair = 2.0 * model.AttentionHeads * (model.QueryKeyHeadSize + model.ValueHeadSize) / tensor;
         keyValuePerToken = deployment.KeyValuePerTokenPerChip / layers;
         headParameters = (double)model.VocabularySize * model.HiddenSize / tensor;
+        if (deployment.Speculation is { } speculation)
+        {
+            draft = new IterationCost(deployment with { Model = speculation.Draft, Speculation = null });
+            verified = speculation.DraftTokens + 1;
+        }
+        else
+        {
+            verified = 1;
+        }
     }
 
     /// <summary>The time and work of <paramref name="iteration"/>.</summary>
     public IterationWork Of(Iteration iteration)
+    {
+        if (iteration.Tokens == 0)
+        {
+            return default;
+        }
+
+        // Speculating, each decoding request verifies the draft's tokens and one of its own in a single pass: more
+        // tokens through the multiplies and the head, more queries against the same cache; the draft proposes them
+        // one after another beforehand, and prefills the prompts beside the target.
+        var target = Target(iteration with { DecodeTokens = iteration.DecodeTokens * verified, SampledTokens = iteration.SampledTokens + (iteration.DecodeTokens * (verified - 1)) }, iteration.DecodeTokens);
+        if (draft is null)
+        {
+            return target;
+        }
+
+        var proposals = iteration.DecodeTokens > 0 ? draft.Target(new Iteration(iteration.DecodeTokens, iteration.DecodeContext, 0, 0, iteration.DecodeTokens), iteration.DecodeTokens) : default;
+        var prompts = iteration.PrefillTokens > 0 ? draft.Target(iteration with { DecodeTokens = 0, DecodeContext = 0, SampledTokens = 0 }, 0) : default;
+        var drafts = verified - 1;
+        return new IterationWork(
+            target.Time + (proposals.Time * drafts) + prompts.Time,
+            target.Work + (proposals.Work * drafts) + prompts.Work,
+            target.MemoryTraffic + (proposals.MemoryTraffic * drafts) + prompts.MemoryTraffic,
+            target.LinkTraffic + (proposals.LinkTraffic * drafts) + prompts.LinkTraffic);
+    }
+
+    /// <summary>One pass of this cost's model over <paramref name="iteration"/>; <paramref name="requests"/> decoding requests read their caches once each.</summary>
+    private IterationWork Target(Iteration iteration, int requests)
     {
         var tokens = iteration.Tokens;
         if (tokens == 0)
@@ -83,7 +121,7 @@ public sealed class IterationCost
         var matrixTraffic = weightsPerLayer + activations;
         var matrix = kernels.Time(KernelKind.Matrix, matrixWork, matrixTraffic);
 
-        var decodeWork = Flops.FromOperations(attentionFlopsPerPair * iteration.DecodeContext);
+        var decodeWork = Flops.FromOperations(attentionFlopsPerPair * iteration.DecodeContext * (requests > 0 ? iteration.DecodeTokens / (double)requests : 0));
         var decodeTraffic = keyValuePerToken * iteration.DecodeContext;
         var decode = iteration.DecodeTokens > 0 ? kernels.Time(KernelKind.FusedAttention, decodeWork, decodeTraffic) : Duration.Zero;
         var prefillWork = Flops.FromOperations(attentionFlopsPerPair * iteration.PrefillPairs);
@@ -102,6 +140,6 @@ public sealed class IterationCost
         var work = ((matrixWork + decodeWork + prefillWork) * layers + headWork) * chips;
         var traffic = ((matrixTraffic + decodeTraffic + prefillTraffic) * layers + headTraffic) * chips;
         var sent = deployment.TensorParallelism > 1 ? message * (4.0 * (chips - 1) / chips * layers * chips) : Bytes.Zero;
-        return new IterationWork((((perLayer * layers) + head) * deployment.IterationScale) + deployment.IterationOverhead, work, traffic, sent);
+        return new IterationWork(((perLayer * layers) + head) * deployment.IterationScale, work, traffic, sent);
     }
 }

@@ -14,6 +14,12 @@ public enum ArrivalKind
     /// <summary>A Poisson process at a fixed rate.</summary>
     Poisson,
 
+    /// <summary>
+    /// Gamma-distributed gaps at a fixed mean rate (vLLM's benchmark <c>--burstiness</c>): a burstiness of 1 is
+    /// Poisson, below 1 requests come in bursts, above 1 more evenly.
+    /// </summary>
+    Bursty,
+
     /// <summary>All at time zero (an offline throughput benchmark).</summary>
     AllAtOnce,
 
@@ -50,9 +56,9 @@ public readonly record struct TokenCount(int Low, int High)
             return Low == High ? Low : random.Next(Low, High + 1);
         }
 
-        // Box-Muller; redrawn while outside the bounds (bounded tries, then the nearest bound).
+        // Box-Muller; redrawn while outside the bounds (bounded tries for bounds that hold almost nothing, then the nearest bound).
         var draw = Median;
-        for (var attempt = 0; attempt < 64; attempt++)
+        for (var attempt = 0; attempt < 10_000; attempt++)
         {
             var normal = Math.Sqrt(-2 * Math.Log(1 - random.NextDouble())) * Math.Cos(2 * Math.PI * random.NextDouble());
             draw = Math.Round(Median * Math.Exp(Spread * normal));
@@ -72,8 +78,11 @@ public sealed record RequestWorkload
     /// <summary>How requests arrive.</summary>
     public required ArrivalKind Arrivals { get; init; }
 
-    /// <summary>Requests per second, for Poisson arrivals.</summary>
+    /// <summary>Requests per second, for Poisson and bursty arrivals.</summary>
     public double Rate { get; init; }
+
+    /// <summary>The gamma distribution's shape for bursty arrivals: 1 is Poisson, smaller is burstier.</summary>
+    public double Burstiness { get; init; } = 1;
 
     /// <summary>How many requests (generated arrivals).</summary>
     public long Requests { get; init; }
@@ -111,8 +120,41 @@ public sealed record RequestWorkload
             {
                 time += -Math.Log(1 - random.NextDouble()) / Rate;
             }
+            else if (Arrivals == ArrivalKind.Bursty)
+            {
+                time += Gamma(random, Burstiness) / (Burstiness * Rate);
+            }
 
             yield return new Request(time, InputTokens.Draw(random), Math.Max(1, OutputTokens.Draw(random)));
+        }
+    }
+
+    /// <summary>A draw of the gamma distribution of shape <paramref name="shape"/> and scale 1 (Marsaglia and Tsang, 2000; boosted below shape 1).</summary>
+    internal static double Gamma(Random random, double shape)
+    {
+        if (shape < 1)
+        {
+            return Gamma(random, shape + 1) * Math.Pow(1 - random.NextDouble(), 1 / shape);
+        }
+
+        var d = shape - (1.0 / 3);
+        var c = 1 / Math.Sqrt(9 * d);
+        while (true)
+        {
+            double normal, v;
+            do
+            {
+                normal = Math.Sqrt(-2 * Math.Log(1 - random.NextDouble())) * Math.Cos(2 * Math.PI * random.NextDouble());
+                v = 1 + (c * normal);
+            }
+            while (v <= 0);
+
+            v = v * v * v;
+            var u = 1 - random.NextDouble();
+            if (Math.Log(u) < (0.5 * normal * normal) + d - (d * v) + (d * Math.Log(v)))
+            {
+                return d * v;
+            }
         }
     }
 

@@ -47,12 +47,6 @@ public sealed record ServingDeployment
     public required double MemoryUtilization { get; init; }
 
     /// <summary>
-    /// The server's own time per iteration, on top of the chips' (scheduling, sampling, launching the step): the
-    /// serving framework's, fitted to published runs (docs/serving.md).
-    /// </summary>
-    public Duration IterationOverhead { get; init; }
-
-    /// <summary>
     /// Time each request spends in the server's front end (HTTP, tokenization, the scheduler's first look) outside the
     /// chips: added to its time to first token and end-to-end latency; the framework's, fitted to published runs.
     /// </summary>
@@ -88,33 +82,57 @@ public sealed record ServingDeployment
     /// </summary>
     public bool MixedBatches { get; init; } = true;
 
+    /// <summary>Speculative decoding, where the deployment drafts and verifies; null for one token per iteration.</summary>
+    public Speculation? Speculation { get; init; }
+
     /// <summary>A factor on every iteration's time: 1 for the prediction, the band's ends for its range.</summary>
     public double IterationScale { get; init; } = 1;
 
     /// <summary>Replicas: the cluster's chips over the tensor-parallel degree.</summary>
     public long Replicas => Cluster.ChipCount / TensorParallelism;
 
-    /// <summary>Weights one chip of a replica holds: every layer and the vocabulary split across the tensor group.</summary>
-    public Bytes WeightsPerChip => Bytes.FromCount(Model.Parameters / TensorParallelism * WeightBytesPerElement);
+    /// <summary>
+    /// Weights one chip of a replica holds: every layer and the vocabulary split across the tensor group, and the
+    /// draft model's where the deployment speculates.
+    /// </summary>
+    public Bytes WeightsPerChip => Bytes.FromCount((Model.Parameters + (Speculation?.Draft.Parameters ?? 0)) / TensorParallelism * WeightBytesPerElement);
 
     /// <summary>
     /// Key-value cache one token occupies on one chip: keys and values of every layer for the chip's share of the
     /// key-value heads (at least one head; latent attention keeps its compressed latent, replicated on every chip).
     /// </summary>
-    public Bytes KeyValuePerTokenPerChip => Bytes.FromCount(Model.Layers * KeyValueBytesPerElement *
-        (Model.LatentAttention is { } latent ? latent.KeyValueRank + latent.RotaryHeadSize : 2 * Model.KeyValueWidthPerRank(TensorParallelism)));
+    public Bytes KeyValuePerTokenPerChip => CachePerToken(Model, TensorParallelism);
 
     /// <summary>Key-value cache one token occupies in the whole replica, once (what moves when a request changes replica).</summary>
     public Bytes KeyValuePerToken => Bytes.FromCount(Model.Layers * KeyValueBytesPerElement *
         (Model.LatentAttention is { } latent ? latent.KeyValueRank + latent.RotaryHeadSize : 2.0 * Model.KeyValueHeads * Model.HeadSize));
 
-    /// <summary>Tokens of key-value cache a replica holds: the memory left after the weights, within the utilization.</summary>
+    /// <summary>Tokens of key-value cache a replica holds: the memory left after the weights, within the utilization (the draft's cache beside the target's).</summary>
     public long KeyValueCapacityTokens
     {
         get
         {
             var free = (Cluster.Chip.MemoryCapacity.Value * MemoryUtilization) - WeightsPerChip;
-            return free.Count <= 0 ? 0 : (long)Math.Floor(free / KeyValuePerTokenPerChip);
+            var perToken = KeyValuePerTokenPerChip + (Speculation is { } speculation ? CachePerToken(speculation.Draft, TensorParallelism) : Bytes.Zero);
+            return free.Count <= 0 ? 0 : (long)Math.Floor(free / perToken);
         }
     }
+
+    private Bytes CachePerToken(ModelArchitecture model, int tensor) => Bytes.FromCount(model.Layers * KeyValueBytesPerElement *
+        (model.LatentAttention is { } latent ? latent.KeyValueRank + latent.RotaryHeadSize : 2 * model.KeyValueWidthPerRank(tensor)));
+}
+
+/// <summary>
+/// Speculative decoding with a draft model (Leviathan et al. 2023): each decode iteration the draft proposes
+/// <paramref name="DraftTokens"/> tokens one after another, and the target verifies them in one pass over
+/// <paramref name="DraftTokens"/> + 1 positions; each proposed token is accepted with probability
+/// <paramref name="Acceptance"/>, independently, up to the first rejection, and the target adds one token of its own.
+/// </summary>
+/// <param name="Draft">The draft model, served on the same chips and tensor degree.</param>
+/// <param name="DraftTokens">Tokens proposed per iteration.</param>
+/// <param name="Acceptance">The chance each proposed token is accepted.</param>
+public sealed record Speculation(ModelArchitecture Draft, int DraftTokens, double Acceptance)
+{
+    /// <summary>Tokens one iteration yields on average: (1 - a^(k+1)) / (1 - a), between 1 and k + 1.</summary>
+    public double ExpectedTokens => Acceptance >= 1 ? DraftTokens + 1 : (1 - Math.Pow(Acceptance, DraftTokens + 1)) / (1 - Acceptance);
 }

@@ -5,8 +5,9 @@ namespace ClusterTwin.Serving;
 
 /// <summary>
 /// A serving framework (vLLM, SGLang, TensorRT-LLM, AWS Transformers NeuronX) as data: the settings its servers
-/// run with unless a scenario says otherwise, and the time it adds to every layer of every iteration beyond the
-/// roofline, fitted to the published runs that used it (<c>clustertwin calibrate --serving</c>).
+/// run with unless a scenario says otherwise, and two overheads fitted to the published runs that used it
+/// (<c>clustertwin calibrate-serving</c>): the time it adds to every layer of every iteration beyond the roofline, and
+/// the time each request spends in its front end before the chips see it.
 /// </summary>
 public sealed record ServingFramework
 {
@@ -47,7 +48,7 @@ public sealed record ServingFramework
     public FrameworkFit? Fit { get; init; }
 }
 
-/// <summary>The fit of a framework's layer overhead.</summary>
+/// <summary>The fit of a framework's overheads.</summary>
 /// <param name="Procedure">The command that wrote it.</param>
 /// <param name="FittedOn">The cases it was fitted on.</param>
 /// <param name="Figures">Measured figures of those cases.</param>

@@ -15,16 +15,21 @@ internal sealed class ServingMetrics(ServingObjectives objectives, Duration requ
     private long outputTokens;
     private long inputTokens;
     private long withinObjectives;
+    private long admitted;
 
     public ServingObjectives Objectives => objectives;
 
-    public void Arrived(double time) => first = double.IsNaN(first) ? time : Math.Min(first, time);
+    public void Arrived(double time)
+    {
+        first = double.IsNaN(first) ? time : Math.Min(first, time);
+        admitted++;
+    }
 
     public void Token(double gap) => interTokenLatency.Add(gap);
 
     public void Transferred(double seconds) => transfer.Add(seconds);
 
-    public void Completed(Active active, double now)
+    public void Completed(ActiveRequest active, double now)
     {
         // The front end's time comes before the chips see the request: it delays the first token and the last alike.
         var front = requestOverhead.Seconds;
@@ -48,6 +53,7 @@ internal sealed class ServingMetrics(ServingObjectives objectives, Duration requ
     {
         Completed = endToEnd.Count,
         Refused = refused,
+        Unfinished = admitted - endToEnd.Count,
         Preemptions = pools.Sum(pool => pool.Preemptions),
         Iterations = pools.Sum(pool => pool.Iterations),
         Makespan = Duration.FromSeconds(double.IsNaN(first) ? 0 : last - first),

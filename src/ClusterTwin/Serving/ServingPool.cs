@@ -3,7 +3,7 @@ using ClusterTwin.Units;
 namespace ClusterTwin.Serving;
 
 /// <summary>What a pool of replicas does with a request.</summary>
-internal enum PoolRole
+public enum PoolRole
 {
     /// <summary>Prefill and decode on the same replicas.</summary>
     Unified,
@@ -25,9 +25,9 @@ internal enum PoolRole
 internal sealed class ServingPool
 {
     private readonly SortedSet<(int Outstanding, int Index)> byLoad = [];
-    private readonly Action<ServingPool, Replica, Active, double>? handOff;
+    private readonly Action<Replica, ActiveRequest, double>? handOff;
 
-    public ServingPool(int index, PoolRole role, ServingDeployment deployment, Action<ServingPool, Replica, Active, double>? handOff = null)
+    public ServingPool(int index, PoolRole role, ServingDeployment deployment, Action<Replica, ActiveRequest, double>? handOff = null)
     {
         Index = index;
         Role = role;
@@ -67,8 +67,14 @@ internal sealed class ServingPool
 
     public long Preemptions { get; private set; }
 
+    /// <summary>The share of each output reserved at admission: none in a prefill pool, which decodes no output.</summary>
+    private double ReservationShare => Role == PoolRole.Prefill ? 0 : Deployment.OutputReservation;
+
+    /// <summary>Cache each decoding request needs per iteration: one token, or every position speculation verifies.</summary>
+    private int PerDecode => Deployment.Speculation is { } speculation ? speculation.DraftTokens + 1 : 1;
+
     /// <summary>Queues <paramref name="active"/> at the least loaded replica, which is returned.</summary>
-    public Replica Route(Active active)
+    public Replica Route(ActiveRequest active)
     {
         var (load, index) = byLoad.Min;
         var replica = Replicas[index];
@@ -113,14 +119,16 @@ internal sealed class ServingPool
             Deliver(replica, now, metrics);
         }
 
-        // Decodes need one more token of cache each; preempt the latest admitted until they fit.
-        while (replica.CacheUsed + decodes > Capacity && replica.Running.Count > 1)
+        // Decodes need one more token of cache each (speculating, room for every verified token); preempt the
+        // latest admitted until they fit.
+        var perDecode = PerDecode;
+        while (replica.CacheUsed + ((long)decodes * perDecode) > Capacity && replica.Running.Count > 1)
         {
             var victim = replica.Running[^1];
             replica.Running.RemoveAt(replica.Running.Count - 1);
             decodes -= victim.Decoding ? 1 : 0;
             replica.CacheUsed -= victim.Cache;
-            replica.Reserved -= victim.Reservation(Deployment.OutputReservation);
+            replica.Reserved -= victim.Reservation(ReservationShare);
             victim.Preempt();
             replica.Waiting.PushFront(victim);
             Preemptions++;
@@ -129,8 +137,10 @@ internal sealed class ServingPool
         var iteration = Build(replica);
         if (Deployment.SchedulerSteps > 1 && iteration.PrefillTokens == 0 && iteration.DecodeTokens > 0)
         {
-            // A decode-only batch runs as a block of iterations; a batch with prefill runs alone.
-            replica.BlockLeft = Deployment.SchedulerSteps - 1;
+            // A decode-only batch runs as a block of iterations, as long as the cache holds every step's tokens
+            // (the server reserves the block's slots when it schedules it); a batch with prefill runs alone.
+            var steps = Math.Min(Deployment.SchedulerSteps, (Capacity - replica.CacheUsed) / ((long)iteration.DecodeTokens * perDecode));
+            replica.BlockLeft = (int)Math.Max(0, steps - 1);
         }
 
         Launch(replica, now, iteration, busy);
@@ -146,11 +156,20 @@ internal sealed class ServingPool
         {
             if (active.DecodeScheduled)
             {
+                // One token, or with speculation the expected accepted run, carried over as a fraction.
                 active.DecodeScheduled = false;
-                active.Generated++;
-                active.Cache++;
-                replica.CacheUsed++;
-                active.Undelivered++;
+                var produced = 1;
+                if (Deployment.Speculation is { } speculation)
+                {
+                    active.Credit += speculation.ExpectedTokens;
+                    produced = Math.Min((int)Math.Floor(active.Credit), active.Request.OutputTokens - active.Generated);
+                    active.Credit -= Math.Floor(active.Credit);
+                }
+
+                active.Generated += produced;
+                active.Cache += produced;
+                replica.CacheUsed += produced;
+                active.Undelivered += produced;
             }
             else if (active.Chunk > 0)
             {
@@ -203,8 +222,11 @@ internal sealed class ServingPool
             }
         }
 
-        var share = Deployment.OutputReservation;
-        while (batch.Budget > 0 && replica.Running.Count < Deployment.MaximumBatch && replica.Waiting.Count > 0 && replica.CacheUsed + replica.Waiting.Peek().Prompt + 1 <= Capacity &&
+        // Admission leaves room for this iteration's decodes and the newcomer's prompt and first token.
+        var share = ReservationShare;
+        var perDecode = PerDecode;
+        while (batch.Budget > 0 && replica.Running.Count < Deployment.MaximumBatch && replica.Waiting.Count > 0 &&
+               replica.CacheUsed + ((long)batch.DecodeTokens * perDecode) + replica.Waiting.Peek().Prompt + 1 <= Capacity &&
                (replica.Running.Count == 0 || replica.Reserved + replica.Waiting.Peek().Reservation(share) <= Capacity))
         {
             var admitted = replica.Waiting.Dequeue();
@@ -278,14 +300,14 @@ internal sealed class ServingPool
                 replica.Running.RemoveAt(index);
                 byLoad.Add((replica.Outstanding, replica.Index));
                 replica.CacheUsed -= active.Cache;
-                replica.Reserved -= active.Reservation(Deployment.OutputReservation);
+                replica.Reserved -= active.Reservation(ReservationShare);
                 if (finished)
                 {
                     metrics.Completed(active, now);
                 }
                 else
                 {
-                    handOff!(this, replica, active, now);
+                    handOff!(replica, active, now);
                 }
             }
         }

@@ -28,7 +28,7 @@ public readonly record struct Summary(double Mean, double P50, double P90, doubl
 }
 
 /// <summary>One pool of a serving run: its replicas, how busy they were, and their energy and cost over the run.</summary>
-/// <param name="Name">"unified", "prefill" or "decode".</param>
+/// <param name="Role">Unified, prefill or decode.</param>
 /// <param name="Deployment">The pool's deployment.</param>
 /// <param name="Replicas">Replicas.</param>
 /// <param name="BusyTime">Iteration time summed over its replicas.</param>
@@ -36,8 +36,11 @@ public readonly record struct Summary(double Mean, double P50, double P90, doubl
 /// <param name="KeyValueCapacityTokens">Tokens of cache per replica.</param>
 /// <param name="Energy">The pool's energy over the run, where the catalogue can price it.</param>
 /// <param name="Cost">The pool's cost over the run, where the catalogue has a price.</param>
-public sealed record PoolUsage(string Name, ServingDeployment Deployment, long Replicas, Duration BusyTime, long Iterations, long KeyValueCapacityTokens, StepEnergy? Energy, StepCost? Cost)
+public sealed record PoolUsage(PoolRole Role, ServingDeployment Deployment, long Replicas, Duration BusyTime, long Iterations, long KeyValueCapacityTokens, StepEnergy? Energy, StepCost? Cost)
 {
+    /// <summary>The role's name in reports: unified, prefill or decode.</summary>
+    public string Name => Role.ToString().ToLowerInvariant();
+
     /// <summary>The share of the run the pool's replicas spent iterating.</summary>
     public double Utilization(Duration makespan) => makespan.Seconds > 0 && Replicas > 0 ? BusyTime.Seconds / (makespan.Seconds * Replicas) : 0;
 }
@@ -48,8 +51,14 @@ public sealed record ServingResult
     /// <summary>Requests served.</summary>
     public required long Completed { get; init; }
 
-    /// <summary>Requests whose prompt cannot fit a replica's key-value cache at all.</summary>
+    /// <summary>Requests refused: a prompt that cannot be prefilled, or a whole context that cannot be held where it decodes.</summary>
     public required long Refused { get; init; }
+
+    /// <summary>Requests admitted but never completed (zero unless the scheduler is stuck: a check, reported).</summary>
+    public long Unfinished { get; init; }
+
+    /// <summary>The share of the requests sent that met both objectives: refused and unfinished ones count as misses.</summary>
+    public double Attainment => Completed + Refused + Unfinished == 0 ? 0 : WithinObjectives / (double)(Completed + Refused + Unfinished);
 
     /// <summary>Times a request was preempted for cache space and recomputed.</summary>
     public required long Preemptions { get; init; }

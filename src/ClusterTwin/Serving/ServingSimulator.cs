@@ -36,12 +36,12 @@ public static class ServingSimulator
     {
         ArgumentNullException.ThrowIfNull(workload);
         var metrics = new ServingMetrics(objectives ?? new ServingObjectives(), specifications[0].Deployment.RequestOverhead);
-        var transfers = new PriorityQueue<Active, (double Ready, long Order)>();
+        var transfers = new PriorityQueue<ActiveRequest, (double Ready, long Order)>();
         var order = 0L;
         var pools = new ServingPool[specifications.Length];
         for (var index = 0; index < pools.Length; index++)
         {
-            pools[index] = new ServingPool(index, specifications[index].Role, specifications[index].Deployment, (_, replica, active, now) =>
+            pools[index] = new ServingPool(index, specifications[index].Role, specifications[index].Deployment, (replica, active, now) =>
             {
                 // The cache leaves once the first token is out; transfers from one replica queue on its link.
                 var start = Math.Max(now, replica.LinkFree);
@@ -57,7 +57,11 @@ public static class ServingSimulator
         using var arrivals = workload.Stream().GetEnumerator();
         var pending = arrivals.MoveNext() ? arrivals.Current : (Request?)null;
         var refused = 0L;
-        var fits = pools.Min(pool => pool.Capacity);
+
+        // A request whose prompt cannot be prefilled, or whose whole context cannot be held where it decodes, is
+        // refused (as a server refuses one beyond its context limit) rather than left waiting forever.
+        var prefillLimit = pools[0].Capacity;
+        var decodeLimit = pools[^1].Capacity;
         while (true)
         {
             var hasEnd = busy.TryPeek(out var next, out var end);
@@ -65,14 +69,14 @@ public static class ServingSimulator
             var nextEvent = Math.Min(hasEnd ? end.End : double.PositiveInfinity, hasTransfer ? ready.Ready : double.PositiveInfinity);
             if (pending is { } request && request.Arrival <= nextEvent)
             {
-                if (request.InputTokens + 1 > fits)
+                if (request.InputTokens + 1 > prefillLimit || (long)request.InputTokens + request.OutputTokens + 1 > decodeLimit)
                 {
                     refused++;
                 }
                 else
                 {
                     metrics.Arrived(request.Arrival);
-                    Admit(entry, new Active(request), request.Arrival, busy, metrics);
+                    Admit(entry, new ActiveRequest(request), request.Arrival, busy, metrics);
                 }
 
                 pending = arrivals.MoveNext() ? arrivals.Current : null;
@@ -96,11 +100,10 @@ public static class ServingSimulator
             next.Pool.Start(next.Replica, end.End, busy, metrics);
         }
 
-        var result = metrics.Result(pools, refused);
-        return result.Makespan.Seconds <= 0 || result.OutputTokens == 0 ? result : Priced(result, pools, specifications);
+        return Priced(metrics.Result(pools, refused), pools, specifications);
     }
 
-    private static void Admit(ServingPool pool, Active active, double now, PriorityQueue<(ServingPool, Replica), (double, int, int)> busy, ServingMetrics metrics)
+    private static void Admit(ServingPool pool, ActiveRequest active, double now, PriorityQueue<(ServingPool, Replica), (double, int, int)> busy, ServingMetrics metrics)
     {
         var target = pool.Route(active);
         if (!target.Busy)
@@ -111,19 +114,27 @@ public static class ServingSimulator
 
     /// <summary>
     /// Each pool's energy and cost over the run, as one long step in which its chips idle when their replica does
-    /// not iterate; the run's energy per output token and cost per million add the pools.
+    /// not iterate (none for a run without time or output); the run's energy per output token and cost per million
+    /// add the pools.
     /// </summary>
     private static ServingResult Priced(ServingResult result, ServingPool[] pools, (PoolRole Role, ServingDeployment Deployment, CostSettings? Cost)[] specifications)
     {
         var usages = ImmutableArray.CreateBuilder<PoolUsage>();
+        var priced = result.Makespan.Seconds > 0 && result.OutputTokens > 0;
         foreach (var pool in pools)
         {
             var deployment = pool.Deployment;
+            if (!priced)
+            {
+                usages.Add(new PoolUsage(pool.Role, deployment, pool.Replicas.Length, pool.BusyTime, pool.Iterations, pool.Capacity, null, null));
+                continue;
+            }
+
             var activity = new StepActivity(result.Makespan, pool.Work, pool.MemoryTraffic, pool.LinkTraffic, result.OutputTokens, pool.Work);
             var energy = EnergyModel.Of(deployment.Cluster, deployment.WeightFormat.Precision, activity, (result.Makespan, result.Makespan), specifications[pool.Index].Cost?.PowerUsageEffectiveness);
             var held = energy?.StepTime ?? result.Makespan;
             var cost = specifications[pool.Index].Cost is { } settings ? CostModel.Of(settings, deployment.Cluster.ChipCount, held, held, held, result.OutputTokens, energy) : null;
-            usages.Add(new PoolUsage(pool.Role.ToString().ToLowerInvariant(), deployment, pool.Replicas.Length, pool.BusyTime, pool.Iterations, pool.Capacity, energy, cost));
+            usages.Add(new PoolUsage(pool.Role, deployment, pool.Replicas.Length, pool.BusyTime, pool.Iterations, pool.Capacity, energy, cost));
         }
 
         var all = usages.ToImmutable();

@@ -13,22 +13,13 @@ public static class ValidationCaseLoader
     /// <summary>Loads every <c>*.yaml</c> case in <paramref name="directory"/>, sorted by file name, reporting the problems of every file at once.</summary>
     public static ValidationSet LoadAll(string directory, HardwareCatalog catalog)
     {
-        var training = ImmutableArray.CreateBuilder<ValidationCase>();
-        var serving = ImmutableArray.CreateBuilder<ServingValidationCase>();
+        var sets = new List<ValidationSet>();
         var problems = new List<Diagnostic>();
         foreach (var file in Directory.GetFiles(directory, "*.yaml").Order(StringComparer.Ordinal))
         {
             try
             {
-                switch (LoadAny(file, catalog))
-                {
-                    case ValidationCase item:
-                        training.Add(item);
-                        break;
-                    case ServingValidationCase item:
-                        serving.Add(item);
-                        break;
-                }
+                sets.Add(LoadFile(file, catalog));
             }
             catch (InputException exception)
             {
@@ -36,22 +27,22 @@ public static class ValidationCaseLoader
             }
         }
 
-        return problems.Count > 0 ? throw new InputException(problems) : new ValidationSet(training.ToImmutable(), serving.ToImmutable());
+        return problems.Count > 0 ? throw new InputException(problems) : ValidationSet.Concat(sets);
     }
 
     /// <summary>Loads one training case, or throws <see cref="InputException"/> with every problem (a serving case is one).</summary>
     public static ValidationCase Load(string path, HardwareCatalog catalog) =>
-        LoadAny(path, catalog) as ValidationCase ?? throw new InputException(path, "is a serving case (its scenario has a serving block); expected a training case");
+        LoadFile(path, catalog).Training.FirstOrDefault() ?? throw new InputException(path, "is a serving case (its scenario has a serving block); expected a training case");
 
     /// <summary>
-    /// Loads one case: a training case, or a serving case when its scenario has a <c>serving</c> block; throws
-    /// <see cref="InputException"/> with every problem.
+    /// Loads one case file as a set of one case: a training case, or a serving case when its scenario has a
+    /// <c>serving</c> or <c>disaggregated</c> block; throws <see cref="InputException"/> with every problem.
     /// </summary>
-    public static object LoadAny(string path, HardwareCatalog catalog)
+    public static ValidationSet LoadFile(string path, HardwareCatalog catalog)
     {
         ArgumentNullException.ThrowIfNull(catalog);
         var reader = YamlReader.Open(path, path);
-        object? result = null;
+        ValidationSet? result = null;
         if (reader.Root is { } root)
         {
             reader.CheckKeys(root, string.Empty, "id", "source", "source_key", "measured", "scenario", "note", "not_fitted");
@@ -61,13 +52,13 @@ public static class ValidationCaseLoader
             var measured = reader.Mapping(root, "measured", string.Empty, required: true);
             var scenarioMap = reader.Mapping(root, "scenario", string.Empty, required: true);
             var name = id ?? Path.GetFileNameWithoutExtension(path);
-            if (scenarioMap is not null && YamlReader.Child(scenarioMap, "serving") is not null)
+            if (scenarioMap is not null && (YamlReader.Child(scenarioMap, "serving") ?? YamlReader.Child(scenarioMap, "disaggregated")) is not null)
             {
                 var measurements = ReadServingMeasurements(reader, measured);
                 var scenario = ScenarioLoader.ReadServing(reader, scenarioMap, "scenario", catalog, name, path);
                 if (id is not null && source is not null && sourceKey is not null && measurements is { } figures && scenario is not null)
                 {
-                    result = new ServingValidationCase(id, source, sourceKey, scenario, figures);
+                    result = new ValidationSet([], [new ServingValidationCase(id, source, sourceKey, scenario, figures)]);
                 }
             }
             else
@@ -76,7 +67,7 @@ public static class ValidationCaseLoader
                 var scenario = scenarioMap is null ? null : ScenarioLoader.Read(reader, scenarioMap, "scenario", catalog, name);
                 if (id is not null && source is not null && sourceKey is not null && value is { } figure && scenario is not null)
                 {
-                    result = new ValidationCase(id, source, sourceKey, scenario, metric, figure) { NotFitted = reader.String(root, "not_fitted", string.Empty, required: false) };
+                    result = new ValidationSet([new ValidationCase(id, source, sourceKey, scenario, metric, figure) { NotFitted = reader.String(root, "not_fitted", string.Empty, required: false) }], []);
                 }
             }
         }

@@ -65,6 +65,31 @@ public class ServingSchedulingTests
     }
 
     [Fact]
+    public void BurstyArrivals_KeepTheRate_WithTheGapsSpreadTheBurstinessSets()
+    {
+        foreach (var burstiness in new[] { 0.25, 1.0, 4.0 })
+        {
+            var workload = new RequestWorkload { Arrivals = ArrivalKind.Bursty, Rate = 10, Burstiness = burstiness, Requests = 40_000, InputTokens = TokenCount.Fixed(1), OutputTokens = TokenCount.Fixed(1), Seed = 9 };
+            var arrivals = workload.Stream().Select(request => request.Arrival).ToArray();
+            var gaps = arrivals.Zip(arrivals.Skip(1), (earlier, later) => later - earlier).ToArray();
+            var mean = gaps.Average();
+            var variance = gaps.Average(gap => (gap - mean) * (gap - mean));
+            Assert.Equal(0.1, mean, 0.1 * 0.03);
+            Assert.Equal(1 / burstiness, variance / (mean * mean), 0.08 / burstiness); // a gamma gap's squared coefficient of variation is 1 / shape
+        }
+    }
+
+    [Fact]
+    public void Bursts_RaiseTheTailLatency_AtTheSameRate()
+    {
+        var deployment = Deployment;
+        RequestWorkload At(double burstiness) => new() { Arrivals = ArrivalKind.Bursty, Rate = 6, Burstiness = burstiness, Requests = 600, InputTokens = TokenCount.Fixed(1000), OutputTokens = TokenCount.Fixed(100), Seed = 4 };
+        var even = ServingSimulator.Run(deployment, At(1));
+        var bursty = ServingSimulator.Run(deployment, At(0.1));
+        Assert.True(bursty.TimeToFirstToken.P99 > even.TimeToFirstToken.P99 * 1.5, $"{bursty.TimeToFirstToken.P99} against {even.TimeToFirstToken.P99}");
+    }
+
+    [Fact]
     public void LogNormalLengths_StayInTheirRange_AroundTheirMedian()
     {
         var count = TokenCount.LogNormal(150, 1, 4, 1024);

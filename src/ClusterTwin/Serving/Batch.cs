@@ -1,0 +1,42 @@
+namespace ClusterTwin.Serving;
+
+/// <summary>One iteration's batch as it is built: decodes, then prefill chunks within the token budget.</summary>
+internal struct Batch(int budget)
+{
+    public int Budget = budget;
+    private int decodeTokens;
+    private double decodeContext;
+    private int prefillTokens;
+    private double prefillPairs;
+    private int sampled;
+
+    /// <summary>Requests decoding in the batch so far.</summary>
+    public readonly int DecodeTokens => decodeTokens;
+
+    public readonly Iteration Iteration => new(decodeTokens, decodeContext, prefillTokens, prefillPairs, sampled + decodeTokens);
+
+    public void Decode(ActiveRequest active)
+    {
+        active.DecodeScheduled = true;
+        decodeTokens++;
+        decodeContext += active.Context;
+        Budget--;
+    }
+
+    /// <summary>Takes the next chunk of <paramref name="active"/>'s prompt that the budget allows; its last chunk samples a token.</summary>
+    public void Prefill(ActiveRequest active)
+    {
+        var chunk = Math.Min(Budget, active.Prompt - active.Prefilled);
+        if (chunk <= 0)
+        {
+            active.Chunk = 0;
+            return;
+        }
+
+        active.Chunk = chunk;
+        Budget -= chunk;
+        prefillTokens += chunk;
+        prefillPairs += (chunk * (double)active.Prefilled) + (chunk * (chunk + 1) / 2.0);
+        sampled += active.Prefilled + chunk == active.Prompt ? 1 : 0;
+    }
+}
