@@ -23,7 +23,7 @@ public static partial class ScenarioLoader
 
     private static readonly string[] PoolNames = ["prefill", "decode"];
 
-    private static readonly string[] SearchVaried = ["tensor", "precision", "max_batch"];
+    private static readonly string[] SearchVaried = ["tensor", "pipeline", "precision", "max_batch"];
 
     /// <summary>Stored weight formats narrower than any multiply format: weight-only quantization.</summary>
     private static readonly Dictionary<string, double> WeightOnlyFormats = new(StringComparer.Ordinal) { ["int8"] = 1, ["int4"] = 0.5 };
@@ -105,7 +105,7 @@ public static partial class ScenarioLoader
         var cluster = given ?? ReadCluster(reader, reader.Mapping(map, "cluster", path, required: true), At("cluster"), catalog);
         var serving = reader.Mapping(map, "serving", path, required: true);
         var servingPath = At("serving");
-        reader.CheckKeys(serving ?? new YamlMappingNode(), servingPath, "framework", "tensor", "precision", "weight_precision", "kv_cache_precision", "max_batch", "max_batch_tokens",
+        reader.CheckKeys(serving ?? new YamlMappingNode(), servingPath, "framework", "tensor", "pipeline", "precision", "weight_precision", "kv_cache_precision", "max_batch", "max_batch_tokens",
             "memory_utilization", "layer_overhead", "request_overhead", "scheduler_steps", "reserve_output", "mixed_batches", "speculative");
         var frameworkId = reader.String(serving, "framework", servingPath, required: false);
         ServingFramework? framework = null;
@@ -115,6 +115,7 @@ public static partial class ScenarioLoader
         }
 
         var tensor = reader.Integer(serving, "tensor", servingPath, 1, 1_000_000, required: false) ?? 1;
+        var pipeline = reader.Integer(serving, "pipeline", servingPath, 1, 1_000, required: false) ?? 1;
         var format = reader.Choice(serving, "precision", servingPath, NumberFormat.All, required: false) ?? NumberFormat.Bf16;
         var storedWeights = ReadWeightPrecision(reader, serving, servingPath);
         var cacheFormat = reader.Choice(serving, "kv_cache_precision", servingPath, NumberFormat.All, required: false) ?? NumberFormat.Bf16;
@@ -131,9 +132,14 @@ public static partial class ScenarioLoader
         var cost = ScenarioCost.Read(reader, map, path, cluster, catalog.Prices);
         var speculation = ReadSpeculation(reader, serving, servingPath, catalog, model);
 
-        if (!template && cluster is not null && cluster.ChipCount % tensor != 0)
+        if (!template && cluster is not null && cluster.ChipCount % ((long)tensor * pipeline) != 0)
         {
-            reader.Error(serving, At("serving.tensor"), $"{tensor} does not divide the cluster's {cluster.ChipCount} chips (each replica is one tensor-parallel group)");
+            reader.Error(serving, At(pipeline > 1 ? "serving.pipeline" : "serving.tensor"), $"tensor {tensor} x pipeline {pipeline} does not divide the cluster's {cluster.ChipCount} chips (each replica is one tensor-parallel group per stage)");
+        }
+
+        if (model is not null && pipeline > model.Layers)
+        {
+            reader.Error(serving, At("serving.pipeline"), $"{pipeline} stages are more than the {model.Name}'s {model.Layers} layers");
         }
 
         if (!template && cluster is not null && !cluster.Chip.Supports(format))
@@ -160,6 +166,7 @@ public static partial class ScenarioLoader
             Efficiency = catalog.EfficiencyFor(cluster.Chip),
             Model = model,
             TensorParallelism = tensor,
+            PipelineParallelism = pipeline,
             WeightFormat = format,
             StoredWeightBytesPerElement = storedWeights,
             KeyValueBytesPerElement = cacheFormat.BytesPerElement,

@@ -38,7 +38,7 @@ public sealed record DisaggregatedDeployment
         {
             Bandwidth Side(ServingDeployment pool) => (Tier == TransferTier.ScaleUp
                 ? pool.Cluster.System.ScaleUpBandwidth.Value.PerDirection
-                : pool.Cluster.System.ScaleOutBandwidth?.Value ?? Bandwidth.Zero) * pool.TensorParallelism;
+                : pool.Cluster.System.ScaleOutBandwidth?.Value ?? Bandwidth.Zero) * pool.ChipsPerReplica;
             var (prefill, decode) = (Side(Prefill), Side(Decode));
             return prefill < decode ? prefill : decode;
         }

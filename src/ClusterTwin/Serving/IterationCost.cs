@@ -39,10 +39,13 @@ public sealed class IterationCost
     private readonly int layers;
     private readonly double matrixParametersPerLayer;
     private readonly Bytes weightsPerLayer;
+    private readonly double routedExpertBytesPerLayer;
     private readonly double attentionFlopsPerPair;
     private readonly Bytes keyValuePerToken;
     private readonly double headParameters;
     private readonly IterationCost? draft;
+    private readonly Duration stageLatency;
+    private readonly Bandwidth stageBandwidth;
     private readonly int verified;
 
     /// <summary>Prepares the costs of <paramref name="deployment"/>'s replicas.</summary>
@@ -62,11 +65,21 @@ public sealed class IterationCost
         layers = model.Layers;
         var active = (model.DenseLayerCount * model.ActiveMatrixParameters(expertLayer: false)) + (model.ExpertLayerCount * model.ActiveMatrixParameters(expertLayer: true));
         matrixParametersPerLayer = active / layers / tensor;
-        // Weights read per layer: every weight the chip holds in it (a mixture of experts reads the experts its batch reaches; all of them, an upper bound at large batches).
-        weightsPerLayer = Bytes.FromCount((model.Parameters - model.EmbeddingParameters - model.OutputHeadParameters) / layers / tensor * deployment.WeightBytesPerElement);
+        // Weights read per layer: every weight the chip holds in it; a mixture of experts' routed experts apart, read
+        // only where the batch reaches them (see WeightsRead).
+        var routed = model.ExpertLayerCount * model.ExpertLayerRoutedParametersPerRank(1);
+        weightsPerLayer = Bytes.FromCount((model.Parameters - model.EmbeddingParameters - model.OutputHeadParameters - routed) / layers / tensor * deployment.WeightBytesPerElement);
+        routedExpertBytesPerLayer = model.ExpertLayerCount * model.ExpertParameters / layers / tensor * deployment.WeightBytesPerElement;
         attentionFlopsPerPair = 2.0 * model.AttentionHeads * (model.QueryKeyHeadSize + model.ValueHeadSize) / tensor;
         keyValuePerToken = deployment.KeyValuePerTokenPerChip / layers;
         headParameters = (double)model.VocabularySize * model.HiddenSize / tensor;
+
+        // A pipelined replica hands each batch's activations from stage to stage: over scale-up within a system,
+        // over scale-out when the replica spans systems.
+        var system = deployment.Cluster.System;
+        var withinSystem = deployment.ChipsPerReplica <= system.Chips.Value;
+        stageLatency = system.ScaleUpLatency.Value;
+        stageBandwidth = withinSystem ? system.ScaleUpBandwidth.Value.PerDirection : system.ScaleOutBandwidth?.Value ?? system.ScaleUpBandwidth.Value.PerDirection;
         if (deployment.Speculation is { } speculation)
         {
             draft = new IterationCost(deployment with { Model = speculation.Draft, Speculation = null });
@@ -105,6 +118,23 @@ public sealed class IterationCost
             target.LinkTraffic + (proposals.LinkTraffic * drafts) + prompts.LinkTraffic);
     }
 
+    /// <summary>
+    /// Weights one chip reads per layer for a batch of <paramref name="tokens"/>: the dense weights, and of a mixture
+    /// of experts only the routed experts some token reaches. With E experts and k per token routed uniformly, a batch
+    /// reaches E (1 - (1 - k/E)^tokens) of them on average: a few at decode's small batches, all at prefill's. The
+    /// group's chips share the reached experts' reads, whether they split experts by tensor or by expert parallelism.
+    /// </summary>
+    private Bytes WeightsRead(int tokens)
+    {
+        if (deployment.Model.MixtureOfExperts is not { } experts)
+        {
+            return weightsPerLayer;
+        }
+
+        var reached = experts.Routed * (1 - Math.Pow(1 - ((double)experts.PerToken / experts.Routed), tokens));
+        return weightsPerLayer + Bytes.FromCount(routedExpertBytesPerLayer * reached);
+    }
+
     /// <summary>One pass of this cost's model over <paramref name="iteration"/>; <paramref name="requests"/> decoding requests read their caches once each.</summary>
     private IterationWork Target(Iteration iteration, int requests)
     {
@@ -118,7 +148,7 @@ public sealed class IterationCost
         var bytes = deployment.WeightBytesPerElement;
         var activations = Bytes.FromCount(tokens * model.HiddenSize * 2.0 * 4);
         var matrixWork = Flops.FromOperations(2 * matrixParametersPerLayer * tokens);
-        var matrixTraffic = weightsPerLayer + activations;
+        var matrixTraffic = WeightsRead(tokens) + activations;
         var matrix = kernels.Time(KernelKind.Matrix, matrixWork, matrixTraffic);
 
         var decodeWork = Flops.FromOperations(attentionFlopsPerPair * iteration.DecodeContext * (requests > 0 ? iteration.DecodeTokens / (double)requests : 0));
@@ -140,6 +170,8 @@ public sealed class IterationCost
         var work = ((matrixWork + decodeWork + prefillWork) * layers + headWork) * chips;
         var traffic = ((matrixTraffic + decodeTraffic + prefillTraffic) * layers + headTraffic) * chips;
         var sent = deployment.TensorParallelism > 1 ? message * (4.0 * (chips - 1) / chips * layers * chips) : Bytes.Zero;
-        return new IterationWork(((perLayer * layers) + head) * deployment.IterationScale, work, traffic, sent);
+        var stages = deployment.PipelineParallelism - 1;
+        var handOffs = stages > 0 ? (stageLatency + (message / stageBandwidth)) * stages : Duration.Zero;
+        return new IterationWork((((perLayer * layers) + head) * deployment.IterationScale) + handOffs, work, traffic, sent + (message * stages));
     }
 }

@@ -22,6 +22,16 @@ public sealed record ServingDeployment
     /// <summary>Chips of one replica's tensor-parallel group.</summary>
     public required int TensorParallelism { get; init; }
 
+    /// <summary>
+    /// Pipeline stages of one replica, each holding its share of the layers on a tensor-parallel group. A replica of
+    /// <c>p</c> stages keeps <c>p</c> batches in flight, one per stage (vLLM's virtual engines): the simulation runs
+    /// them as <c>p</c> replicas, each iterating through every stage in turn.
+    /// </summary>
+    public int PipelineParallelism { get; init; } = 1;
+
+    /// <summary>Chips of one replica: the tensor group times the stages.</summary>
+    public int ChipsPerReplica => TensorParallelism * PipelineParallelism;
+
     /// <summary>The format of the matrix multiplies (and of the weights, unless <see cref="WeightBytesPerElement"/> says otherwise).</summary>
     public required NumberFormat WeightFormat { get; init; }
 
@@ -88,14 +98,17 @@ public sealed record ServingDeployment
     /// <summary>A factor on every iteration's time: 1 for the prediction, the band's ends for its range.</summary>
     public double IterationScale { get; init; } = 1;
 
-    /// <summary>Replicas: the cluster's chips over the tensor-parallel degree.</summary>
+    /// <summary>
+    /// Replicas as the scheduler sees them: the cluster's chips over the tensor-parallel degree (a pipelined replica
+    /// counts once per stage, one batch in flight each).
+    /// </summary>
     public long Replicas => Cluster.ChipCount / TensorParallelism;
 
     /// <summary>
     /// Weights one chip of a replica holds: every layer and the vocabulary split across the tensor group, and the
     /// draft model's where the deployment speculates.
     /// </summary>
-    public Bytes WeightsPerChip => Bytes.FromCount((Model.Parameters + (Speculation?.Draft.Parameters ?? 0)) / TensorParallelism * WeightBytesPerElement);
+    public Bytes WeightsPerChip => Bytes.FromCount((Model.Parameters + (Speculation?.Draft.Parameters ?? 0)) / ChipsPerReplica * WeightBytesPerElement);
 
     /// <summary>
     /// Key-value cache one token occupies on one chip: keys and values of every layer for the chip's share of the
@@ -107,7 +120,11 @@ public sealed record ServingDeployment
     public Bytes KeyValuePerToken => Bytes.FromCount(Model.Layers * KeyValueBytesPerElement *
         (Model.LatentAttention is { } latent ? latent.KeyValueRank + latent.RotaryHeadSize : 2.0 * Model.KeyValueHeads * Model.HeadSize));
 
-    /// <summary>Tokens of key-value cache a replica holds: the memory left after the weights, within the utilization (the draft's cache beside the target's).</summary>
+    /// <summary>
+    /// Tokens of key-value cache a replica holds: the memory left after the weights, within the utilization (the
+    /// draft's cache beside the target's). A stage's chips hold their layers' share of every token of the stage's
+    /// batches in flight, so each of a pipelined replica's batches gets the memory over the whole model's cache per chip.
+    /// </summary>
     public long KeyValueCapacityTokens
     {
         get

@@ -1,0 +1,29 @@
+using BenchmarkDotNet.Attributes;
+using ClusterTwin.Catalog;
+using ClusterTwin.Serving;
+
+namespace ClusterTwin.Benchmarks;
+
+/// <summary>
+/// The deployment search of <c>examples/serve-search-llama3-70b.yaml</c> (7 systems, 3 tensor degrees, 2 formats, 2
+/// batch limits and 2 disaggregated candidates; 5,000 requests per simulation): what <c>serve-search</c> costs.
+/// </summary>
+[MemoryDiagnoser]
+[ShortRunJob]
+public class ServingSearchBenchmarks
+{
+    private ServingSearchScenario scenario = null!;
+    private HardwareCatalog catalog = null!;
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        catalog = CatalogLoader.Load(CatalogLoader.Locate(null));
+        scenario = ScenarioLoader.LoadServingSearch(Path.Combine(Path.GetDirectoryName(catalog.Directory)!, "examples", "serve-search-llama3-70b.yaml"), catalog);
+    }
+
+    /// <summary>Every candidate's fewest replicas, each a full request-level simulation.</summary>
+    [Benchmark]
+    public int Search() => DeploymentSearch.Run(scenario.Settings, scenario.Template, scenario.Workload, scenario.Objectives,
+        ScenarioLoader.ServingCluster, system => ScenarioCost.ForSystem(scenario.Cost, system, catalog.Prices), catalog.EfficiencyFor).Length;
+}
