@@ -158,6 +158,25 @@ public sealed record RequestWorkload
         }
     }
 
+    /// <summary>Splits a trace line into its three fields without allocating: the arrival parsed, the counts' places.</summary>
+    private static bool Fields(string text, out double arrival, out (int Start, int Length) input, out (int Start, int Length) output)
+    {
+        var line = text.AsSpan();
+        var first = line.IndexOf(',');
+        var second = first < 0 ? -1 : line[(first + 1)..].IndexOf(',') + first + 1;
+        (input, output) = (default, default);
+        arrival = 0;
+        if (first < 0 || second <= first || line[(second + 1)..].Contains(',') ||
+            !double.TryParse(line[..first], NumberStyles.Float, CultureInfo.InvariantCulture, out arrival))
+        {
+            return false;
+        }
+
+        input = (first + 1, second - first - 1);
+        output = (second + 1, line.Length - second - 1);
+        return true;
+    }
+
     private static IEnumerable<Request> ReadTrace(string path)
     {
         using var reader = new StreamReader(path);
@@ -166,8 +185,7 @@ public sealed record RequestWorkload
         while (reader.ReadLine() is { } text)
         {
             line++;
-            var fields = text.Split(',');
-            if (fields.Length != 3 || !double.TryParse(fields[0], NumberStyles.Float, CultureInfo.InvariantCulture, out var arrival))
+            if (!Fields(text, out var arrival, out var inputText, out var outputText))
             {
                 if (line == 1)
                 {
@@ -177,7 +195,9 @@ public sealed record RequestWorkload
                 throw new InvalidDataException($"{path}: line {line}: expected arrival_seconds,input_tokens,output_tokens (such as 0.25,512,128)");
             }
 
-            if (!int.TryParse(fields[1], CultureInfo.InvariantCulture, out var input) || !int.TryParse(fields[2], CultureInfo.InvariantCulture, out var output) || input < 1 || output < 1 || arrival < last || !double.IsFinite(arrival))
+            if (!int.TryParse(text.AsSpan(inputText.Start, inputText.Length), CultureInfo.InvariantCulture, out var input) ||
+                !int.TryParse(text.AsSpan(outputText.Start, outputText.Length), CultureInfo.InvariantCulture, out var output) ||
+                input < 1 || output < 1 || arrival < last || !double.IsFinite(arrival))
             {
                 throw new InvalidDataException($"{path}: line {line}: arrival times must not go back, and token counts must be whole numbers of at least 1");
             }
