@@ -5,8 +5,8 @@ using ClusterTwin.Serving;
 namespace ClusterTwin.Benchmarks;
 
 /// <summary>
-/// The deployment search of <c>examples/serve-search-llama3-70b.yaml</c> (7 systems, 3 tensor degrees, 2 formats, 2
-/// batch limits and 2 disaggregated candidates; 5,000 requests per simulation): what <c>serve-search</c> costs.
+/// The deployment search of <c>examples/serve-search-llama3-70b.yaml</c> (7 systems, 3 tensor degrees, FP8, 2 batch
+/// limits and 2 disaggregated candidates; 5,000 requests per simulation): what <c>serve-search</c> costs.
 /// </summary>
 [MemoryDiagnoser]
 [ShortRunJob]
