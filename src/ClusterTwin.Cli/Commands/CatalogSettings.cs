@@ -13,8 +13,20 @@ public class CatalogSettings : CommandSettings
     [Description("Catalogue folder (default: the catalog/ of this repository).")]
     public string? Catalog { get; init; }
 
-    /// <summary>Loads the catalogue these settings name, or throws <see cref="InputException"/> with every problem.</summary>
-    public HardwareCatalog LoadCatalog() => CatalogLoader.Load(CatalogLoader.Locate(Catalog));
+    /// <summary>
+    /// Loads the catalogue these settings name, or throws <see cref="InputException"/> with every problem; first checks
+    /// the settings' own files (<see cref="CheckOutputs"/>), so a long run does not end on an output it cannot write.
+    /// </summary>
+    public HardwareCatalog LoadCatalog()
+    {
+        CheckOutputs();
+        return CatalogLoader.Load(CatalogLoader.Locate(Catalog));
+    }
+
+    /// <summary>Throws <see cref="InputException"/> where a file the command will write cannot be written; nothing to check by default.</summary>
+    protected virtual void CheckOutputs()
+    {
+    }
 
     /// <summary>The repository's validation cases, beside the catalogue.</summary>
     public static string DefaultCasesFolder(HardwareCatalog catalog) =>

@@ -1,4 +1,5 @@
 using System.ComponentModel;
+using ClusterTwin.Catalog;
 using ClusterTwin.Cli.Reports;
 using Spectre.Console;
 using Spectre.Console.Cli;
@@ -17,6 +18,26 @@ public class ReportSettings : CatalogSettings
     [CommandOption("--json")]
     [Description("Print the report as JSON (fields documented in docs/json-output.md).")]
     public bool Json { get; init; }
+
+    /// <inheritdoc />
+    protected override void CheckOutputs()
+    {
+        if (Markdown is null)
+        {
+            return;
+        }
+
+        var folder = Path.GetDirectoryName(Path.GetFullPath(Markdown));
+        if (Directory.Exists(Markdown))
+        {
+            throw new InputException(Markdown, "cannot write the report: it is a folder (expected a file name, such as docs/report.md)");
+        }
+
+        if (folder is not null && !Directory.Exists(folder))
+        {
+            throw new InputException(Markdown, $"cannot write the report: the folder {folder} does not exist");
+        }
+    }
 
     /// <summary>
     /// Writes the markdown page where asked, then prints the JSON document or the console report: the three forms of one
