@@ -6,7 +6,7 @@ using Spectre.Console.Cli;
 
 namespace ClusterTwin.Cli.Commands;
 
-/// <summary><c>clustertwin calibrate-serving [--framework F] [--dry-run]</c>: fit serving frameworks' layer and request overheads to published runs.</summary>
+/// <summary><c>clustertwin calibrate-serving [--framework F] [--dry-run]</c>: fit serving frameworks' overheads and matrix factor to published runs.</summary>
 public sealed class CalibrateServingCommand(IAnsiConsole console) : Command<CalibrateServingCommand.Settings>
 {
     /// <summary>Arguments of <c>calibrate-serving</c>.</summary>
@@ -43,11 +43,11 @@ public sealed class CalibrateServingCommand(IAnsiConsole console) : Command<Cali
             }
 
             var fit = result.Fit;
-            console.MarkupLineInterpolated($"{framework.Id}: layer overhead {result.LayerOverhead}, request overhead {result.RequestOverhead}; {fit.FittedOn.Length} cases, {fit.Figures} figures: mean absolute error {fit.MeanAbsoluteErrorPercent:0.0}%, held out {(fit.HeldOutMeanAbsoluteErrorPercent is { } heldOut ? $"{heldOut:0.0}%" : "-")}");
+            console.MarkupLineInterpolated($"{framework.Id}: layer overhead {result.LayerOverhead}, request overhead {result.RequestOverhead}, matrix factor {result.MatrixScale:0.##}; {fit.FittedOn.Length} cases, {fit.Figures} figures: mean absolute error {fit.MeanAbsoluteErrorPercent:0.0}%, held out {(fit.HeldOutMeanAbsoluteErrorPercent is { } heldOut ? $"{heldOut:0.0}%" : "-")}");
             if (!settings.DryRun)
             {
                 var path = Path.Combine(catalog.Directory, "frameworks", framework.Id + ".yaml");
-                CatalogSettings.WriteFile(path, "the fit", () => EfficiencyFitWriter.ReplaceBlocks(path, ["layer_overhead", "request_overhead", "fit"], FrameworkCalibration.Block(result)));
+                CatalogSettings.WriteFile(path, "the fit", () => EfficiencyFitWriter.ReplaceBlocks(path, ["layer_overhead", "request_overhead", "matrix_scale", "fit"], FrameworkCalibration.Block(result)));
             }
         }
 

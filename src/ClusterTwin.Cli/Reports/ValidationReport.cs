@@ -158,8 +158,9 @@ public static class ValidationReport
         page.AppendLine("request by `clustertwin serve` ([serving.md](serving.md)) and compared on every figure the source measured: throughput");
         page.AppendLine("(output tokens or requests per second) and latency (time to first token, time per output token, inter-token and");
         page.AppendLine("end-to-end latency, in milliseconds). The band reruns the case with every iteration at the ends of the chip family's");
-        page.AppendLine("calibration band. Each framework's two overheads (per layer of an iteration, and per request in its front end) are");
-        page.AppendLine("data in `catalog/frameworks/`, fitted to these cases with held-out errors ([serving.md](serving.md#calibration)).");
+        page.AppendLine("calibration band. Each framework's constants (overheads per layer of an iteration and per request in its front end,");
+        page.AppendLine("and a factor on its multiplies' rate) are data in `catalog/frameworks/`, fitted to these cases with held-out errors");
+        page.AppendLine("([serving.md](serving.md#calibration)).");
         page.AppendLine();
         page.AppendLine(CultureInfo.InvariantCulture, $"**{ServingLine(serving)}.**");
         page.AppendLine();

@@ -6,36 +6,60 @@ using ClusterTwin.Validation;
 
 namespace ClusterTwin.Calibration;
 
-/// <summary>A framework's fitted overheads, with their errors.</summary>
+/// <summary>A framework's fitted constants, with their errors.</summary>
 /// <param name="LayerOverhead">The fitted time per layer per iteration.</param>
 /// <param name="RequestOverhead">The fitted time each request spends outside the chips before its first token (zero where no case measured a latency it shows in).</param>
+/// <param name="MatrixScale">The fitted factor on the multiplies' compute rate.</param>
 /// <param name="Fit">How they were fitted: the cases, the figures and the errors.</param>
-public sealed record FrameworkCalibrationResult(Duration LayerOverhead, Duration RequestOverhead, FrameworkFit Fit);
+public sealed record FrameworkCalibrationResult(Duration LayerOverhead, Duration RequestOverhead, double MatrixScale, FrameworkFit Fit);
 
 /// <summary>
-/// Fits a serving framework's two free constants to every figure of the published runs that used it
-/// (docs/serving.md#calibration): the time it adds to each layer of each iteration beyond the roofline (launches,
-/// synchronizations, small-message collective latency), and the time each request spends in the server's front end
-/// (the HTTP server, tokenization, the scheduler's first look) before the chips see it, which adds to the time to first
-/// token and the end-to-end latency and to nothing else:
+/// Fits a serving framework's three free constants to every figure of the published runs that used it
+/// (docs/serving.md#calibration):
+/// <list type="bullet">
+/// <item>the time it adds to each layer of each iteration beyond the roofline (launches, synchronizations,
+/// small-message collective latency), which binds decoding at small batches;</item>
+/// <item>a factor on its multiplies' compute rate against the chip family's training-calibrated curves (its own
+/// kernels), which binds prefill;</item>
+/// <item>the time each request spends in its front end (the HTTP server, tokenization, the scheduler's first look)
+/// before the chips see it, which adds to the time to first token and the end-to-end latency and to nothing else.</item>
+/// </list>
+/// The procedure:
 /// <list type="number">
-/// <item>simulate each case at every layer overhead on a grid of 0 to 400 us in 5 us steps;</item>
-/// <item>shift its first-token and end-to-end figures by every request overhead on a grid of 0 to 100 ms in 0.5 ms steps (no simulation needed: the front end does not occupy the chips);</item>
-/// <item>take the pair with the least mean absolute error over all the cases' figures (throughputs and latencies alike);</item>
+/// <item>simulate each case at every layer overhead on a grid of 0 to 400 us in 10 us steps, at every matrix factor
+/// from 0.3 to 1.5 in steps of 0.1; a framework with fewer than <see cref="CasesForMatrixScale"/> cases keeps the
+/// factor at 1, too few to hold a third constant out, and gets 5 us steps;</item>
+/// <item>shift its first-token and end-to-end figures by every request overhead on a grid of 0 to 100 ms in 0.5 ms
+/// steps (no simulation needed: the front end does not occupy the chips);</item>
+/// <item>take the triple with the least mean absolute error over all the cases' figures (throughputs and latencies
+/// alike; on a tie, the least overheads and the factor nearest 1);</item>
 /// <item>for each case, refit without it and predict it: the held-out error.</item>
 /// </list>
 /// Everything else (batch limits, memory share, scheduling) is the framework's published settings, not fitted.
 /// </summary>
 public static class FrameworkCalibration
 {
-    /// <summary>The layer overheads tried, in microseconds.</summary>
-    public static ImmutableArray<double> Grid { get; } = [.. Enumerable.Range(0, 81).Select(step => step * 5.0)];
+    /// <summary>The fewest cases a framework needs for its matrix factor to be fitted rather than left at 1.</summary>
+    public const int CasesForMatrixScale = 5;
+
+    /// <summary>The layer overheads tried with the matrix factor, in microseconds.</summary>
+    public static ImmutableArray<double> LayerGrid { get; } = [.. Enumerable.Range(0, 41).Select(step => step * 10.0)];
+
+    /// <summary>The layer overheads tried with the matrix factor at 1, in microseconds.</summary>
+    public static ImmutableArray<double> FineLayerGrid { get; } = [.. Enumerable.Range(0, 81).Select(step => step * 5.0)];
+
+    /// <summary>The matrix factors tried, nearest 1 first (the tie-break).</summary>
+    public static ImmutableArray<double> MatrixGrid { get; } = [1.0, 0.9, 1.1, 0.8, 1.2, 0.7, 1.3, 0.6, 1.4, 0.5, 1.5, 0.4, 0.3];
 
     /// <summary>The request overheads tried, in milliseconds.</summary>
     public static ImmutableArray<double> RequestGrid { get; } = [.. Enumerable.Range(0, 201).Select(step => step * 0.5)];
 
-    /// <summary>Fits <paramref name="framework"/> to the serving cases that name it; null when none does.</summary>
-    public static FrameworkCalibrationResult? Fit(ServingFramework framework, IEnumerable<ServingValidationCase> cases, string procedure)
+    /// <summary>
+    /// Fits <paramref name="framework"/> to the serving cases that name it, on the standard grids or those given; null
+    /// when no case names it.
+    /// </summary>
+    public static FrameworkCalibrationResult? Fit(ServingFramework framework, IEnumerable<ServingValidationCase> cases, string procedure,
+        ImmutableArray<double>? layerGrid = null, ImmutableArray<double>? matrixGrid = null)
     {
         ArgumentNullException.ThrowIfNull(framework);
         var own = cases.Where(item => item.Scenario.Pools.Any(pool => pool.Framework?.Id == framework.Id)).ToArray();
@@ -44,25 +68,48 @@ public static class FrameworkCalibration
             return null;
         }
 
-        // predicted[case][layer grid point] = the case's figures at that layer overhead and no request overhead.
+        var enough = own.Length >= CasesForMatrixScale;
+        var layers = layerGrid ?? (enough ? LayerGrid : FineLayerGrid);
+        var matrices = matrixGrid ?? (enough ? MatrixGrid : [1.0]);
+        var points = (from matrix in matrices from layer in layers select (Layer: layer, Matrix: matrix)).ToArray();
+
+        // predicted[case][point][figure]: the case's figures at that layer overhead and matrix factor, no request overhead.
         var predicted = new double[own.Length][][];
-        Parallel.For(0, own.Length, index => predicted[index] = [.. Grid.Select(overhead => Figures(own[index], framework, overhead))]);
+        Parallel.For(0, own.Length, index => predicted[index] = [.. points.Select(point => Figures(own[index], framework, point.Layer, point.Matrix))]);
         var shifts = own.Any(item => item.Measurements.Any(measurement => Shifted(measurement.Measure))) ? RequestGrid.Length : 1;
-        double[] Errors(int item, int layer, int request) => [.. own[item].Measurements.Select((measurement, figure) =>
-            Math.Abs((predicted[item][layer][figure] + (Shifted(measurement.Measure) ? RequestGrid[request] / 1000 : 0) - measurement.Value) / measurement.Value * 100))];
-        (int Layer, int Request) Best(IEnumerable<int> included)
+
+        double Error(int item, int point, int request, int figure)
         {
-            var items = included.ToArray();
+            var measurement = own[item].Measurements[figure];
+            var shift = Shifted(measurement.Measure) ? RequestGrid[request] / 1000 : 0;
+            return Math.Abs((predicted[item][point][figure] + shift - measurement.Value) / measurement.Value * 100);
+        }
+
+        IEnumerable<double> Errors(int item, (int Point, int Request) at) =>
+            Enumerable.Range(0, own[item].Measurements.Length).Select(figure => Error(item, at.Point, at.Request, figure));
+
+        (int Point, int Request) Best(int[] items)
+        {
             var (best, least) = ((0, 0), double.MaxValue);
-            for (var layer = 0; layer < Grid.Length; layer++)
+            for (var point = 0; point < points.Length; point++)
             {
                 for (var request = 0; request < shifts; request++)
                 {
-                    var all = items.SelectMany(item => Errors(item, layer, request)).ToArray();
-                    var mean = all.Length == 0 ? 0 : all.Average();
-                    if (mean < least)
+                    double sum = 0;
+                    var count = 0;
+                    foreach (var item in items)
                     {
-                        (best, least) = ((layer, request), mean);
+                        for (var figure = 0; figure < own[item].Measurements.Length; figure++)
+                        {
+                            sum += Error(item, point, request, figure);
+                            count++;
+                        }
+                    }
+
+                    var mean = count == 0 ? 0 : sum / count;
+                    if (mean < least - 1e-12)
+                    {
+                        (best, least) = ((point, request), mean);
                     }
                 }
             }
@@ -70,27 +117,25 @@ public static class FrameworkCalibration
             return best;
         }
 
-        var (layerBest, requestBest) = Best(Enumerable.Range(0, own.Length));
-        var fitted = Enumerable.Range(0, own.Length).SelectMany(item => Errors(item, layerBest, requestBest)).ToArray();
+        var all = Enumerable.Range(0, own.Length).ToArray();
+        var fittedAt = Best(all);
+        var fitted = all.SelectMany(item => Errors(item, fittedAt)).ToArray();
         double? heldOut = null;
         if (own.Length > 1)
         {
             // Each case predicted by the fit of the others.
-            heldOut = Enumerable.Range(0, own.Length).SelectMany(item =>
-            {
-                var (layer, request) = Best(Enumerable.Range(0, own.Length).Where(other => other != item));
-                return Errors(item, layer, request);
-            }).Average();
+            heldOut = all.SelectMany(item => Errors(item, Best([.. all.Where(other => other != item)]))).Average();
         }
 
         var fit = new FrameworkFit(procedure, [.. own.Select(item => item.Id).Order(StringComparer.Ordinal)], fitted.Length, fitted.Average(), heldOut);
-        return new FrameworkCalibrationResult(Duration.FromSeconds(Grid[layerBest] * 1e-6), Duration.FromSeconds(RequestGrid[requestBest] / 1000), fit);
+        var (layerBest, matrixBest) = points[fittedAt.Point];
+        return new FrameworkCalibrationResult(Duration.FromSeconds(layerBest * 1e-6), Duration.FromSeconds(RequestGrid[fittedAt.Request] / 1000), matrixBest, fit);
     }
 
     /// <summary>Whether a request overhead shifts the figure: the time to first token and the end-to-end latency.</summary>
     public static bool Shifted(ServingMeasure measure) => measure is ServingMeasure.TimeToFirstTokenMedian or ServingMeasure.TimeToFirstTokenP99 or ServingMeasure.EndToEndMedian;
 
-    /// <summary>The YAML lines of fitted overheads and their fit, which replace the file's <c>layer_overhead</c>, <c>request_overhead</c> and <c>fit</c>.</summary>
+    /// <summary>The YAML lines of the fitted constants and their fit, which replace the file's <c>layer_overhead</c>, <c>request_overhead</c>, <c>matrix_scale</c> and <c>fit</c>.</summary>
     public static IEnumerable<string> Block(FrameworkCalibrationResult result)
     {
         ArgumentNullException.ThrowIfNull(result);
@@ -98,6 +143,7 @@ public static class FrameworkCalibration
         var fit = result.Fit;
         yield return $"layer_overhead: {Number(result.LayerOverhead.Seconds * 1e6)} us   # written by clustertwin calibrate-serving; do not edit by hand";
         yield return $"request_overhead: {Number(result.RequestOverhead.Seconds * 1e3)} ms";
+        yield return $"matrix_scale: {Number(result.MatrixScale)}";
         yield return "fit:";
         yield return $"  procedure: \"{fit.Procedure}\"";
         yield return $"  fitted_on: [{string.Join(", ", fit.FittedOn)}]";
@@ -109,10 +155,12 @@ public static class FrameworkCalibration
         }
     }
 
-    private static double[] Figures(ServingValidationCase item, ServingFramework framework, double overheadMicroseconds)
+    private static double[] Figures(ServingValidationCase item, ServingFramework framework, double overheadMicroseconds, double matrix)
     {
         var overhead = Duration.FromSeconds(overheadMicroseconds * 1e-6);
-        var result = item.Scenario.Run(deployment => deployment.Framework?.Id == framework.Id ? deployment with { LayerOverhead = overhead, RequestOverhead = Duration.Zero } : deployment);
+        var result = item.Scenario.Run(deployment => deployment.Framework?.Id == framework.Id
+            ? deployment with { LayerOverhead = overhead, RequestOverhead = Duration.Zero, MatrixScale = matrix }
+            : deployment);
         return [.. item.Measurements.Select(measurement => measurement.Measure.Of(result))];
     }
 }

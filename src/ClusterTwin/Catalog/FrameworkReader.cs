@@ -10,7 +10,7 @@ internal static class FrameworkReader
     public static ServingFramework? Read(YamlReader reader)
     {
         var root = reader.Root!;
-        reader.CheckKeys(root, string.Empty, "id", "name", "provenance", "settings", "layer_overhead", "request_overhead", "fit", "note");
+        reader.CheckKeys(root, string.Empty, "id", "name", "provenance", "settings", "layer_overhead", "request_overhead", "matrix_scale", "fit", "note");
         var id = reader.String(root, "id", string.Empty);
         var name = reader.String(root, "name", string.Empty);
         var provenance = reader.String(root, "provenance", string.Empty);
@@ -40,6 +40,7 @@ internal static class FrameworkReader
             MixedBatches = reader.Boolean(settings, "mixed_batches", "settings"),
             LayerOverhead = overhead,
             RequestOverhead = requestOverhead,
+            MatrixScale = reader.Number(root, "matrix_scale", string.Empty, 0.05, 5, required: false) ?? 1,
             Fit = fit,
         };
     }

@@ -106,7 +106,7 @@ public static partial class ScenarioLoader
         var serving = reader.Mapping(map, "serving", path, required: true);
         var servingPath = At("serving");
         reader.CheckKeys(serving ?? new YamlMappingNode(), servingPath, "framework", "tensor", "pipeline", "precision", "weight_precision", "kv_cache_precision", "max_batch", "max_batch_tokens",
-            "memory_utilization", "layer_overhead", "request_overhead", "scheduler_steps", "reserve_output", "mixed_batches", "speculative");
+            "memory_utilization", "layer_overhead", "request_overhead", "matrix_scale", "scheduler_steps", "reserve_output", "mixed_batches", "speculative");
         var frameworkId = reader.String(serving, "framework", servingPath, required: false);
         ServingFramework? framework = null;
         if (frameworkId is not null && !catalog.Frameworks.TryGetValue(frameworkId, out framework))
@@ -126,6 +126,7 @@ public static partial class ScenarioLoader
         var utilization = reader.Number(serving, "memory_utilization", servingPath, 0.05, 1, required: false) ?? framework?.MemoryUtilization ?? 0.9;
         var layerOverhead = reader.Quantity<Duration>(serving, "layer_overhead", servingPath, required: false) ?? framework?.LayerOverhead ?? Duration.Zero;
         var requestOverhead = reader.Quantity<Duration>(serving, "request_overhead", servingPath, required: false) ?? framework?.RequestOverhead ?? Duration.Zero;
+        var matrixScale = reader.Number(serving, "matrix_scale", servingPath, 0.05, 5, required: false) ?? framework?.MatrixScale ?? 1;
         var steps = reader.Integer(serving, "scheduler_steps", servingPath, 1, 1000, required: false) ?? framework?.SchedulerSteps ?? 1;
         var reserve = reader.Number(serving, "reserve_output", servingPath, 0, 1, required: false) ?? framework?.OutputReservation ?? 0;
         var mixed = reader.Boolean(serving, "mixed_batches", servingPath) ?? framework?.MixedBatches ?? true;
@@ -175,6 +176,7 @@ public static partial class ScenarioLoader
             MemoryUtilization = utilization,
             LayerOverhead = layerOverhead,
             RequestOverhead = requestOverhead,
+            MatrixScale = matrixScale,
             SchedulerSteps = steps,
             OutputReservation = reserve,
             MixedBatches = mixed,

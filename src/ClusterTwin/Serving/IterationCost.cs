@@ -57,7 +57,8 @@ public sealed class IterationCost
         var precision = deployment.WeightFormat.Precision;
         var peak = chip.PeakRate(precision) ?? throw new ArgumentException($"the {chip.Name} has no {precision.Key()} rate", nameof(deployment));
         var attentionPeak = chip.PeakRate(Precision.Bf16) is { } bf16 && bf16 < peak ? bf16 : peak;
-        kernels = new KernelCost(peak, attentionPeak, chip.MemoryBandwidth.Value, deployment.Efficiency);
+        // The framework's multiplies against the training-calibrated curves: its own kernels may run faster or slower.
+        kernels = new KernelCost(peak * deployment.MatrixScale, attentionPeak, chip.MemoryBandwidth.Value, deployment.Efficiency);
         collectives = new CollectiveCost(deployment.Cluster, deployment.Efficiency);
         tensorGroup = GroupPlacement.Place(deployment.Cluster, deployment.TensorParallelism, 1);
         var model = deployment.Model;

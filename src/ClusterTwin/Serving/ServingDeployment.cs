@@ -95,6 +95,13 @@ public sealed record ServingDeployment
     /// <summary>Speculative decoding, where the deployment drafts and verifies; null for one token per iteration.</summary>
     public Speculation? Speculation { get; init; }
 
+    /// <summary>
+    /// A factor on the multiplies' compute rate against the chip family's training-calibrated curves: a serving
+    /// framework's own matrix kernels (TensorRT-LLM's FP8 GEMMs, Neuron's context encoding) may run faster or slower
+    /// than the training frameworks' the curves were fitted to. The framework's, fitted to published runs.
+    /// </summary>
+    public double MatrixScale { get; init; } = 1;
+
     /// <summary>A factor on every iteration's time: 1 for the prediction, the band's ends for its range.</summary>
     public double IterationScale { get; init; } = 1;
 

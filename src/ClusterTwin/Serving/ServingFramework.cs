@@ -5,9 +5,9 @@ namespace ClusterTwin.Serving;
 
 /// <summary>
 /// A serving framework (vLLM, SGLang, TensorRT-LLM, AWS Transformers NeuronX) as data: the settings its servers
-/// run with unless a scenario says otherwise, and two overheads fitted to the published runs that used it
-/// (<c>clustertwin calibrate-serving</c>): the time it adds to every layer of every iteration beyond the roofline, and
-/// the time each request spends in its front end before the chips see it.
+/// run with unless a scenario says otherwise, and the constants fitted to the published runs that used it
+/// (<c>clustertwin calibrate-serving</c>): the time it adds to every layer of every iteration beyond the roofline, the
+/// time each request spends in its front end before the chips see it, and a factor on its multiplies' rate.
 /// </summary>
 public sealed record ServingFramework
 {
@@ -43,6 +43,9 @@ public sealed record ServingFramework
 
     /// <summary>Time each request spends in the front end before its first token (fitted).</summary>
     public Duration RequestOverhead { get; init; }
+
+    /// <summary>A factor on the multiplies' compute rate against the training-calibrated curves (fitted; 1 where not).</summary>
+    public double MatrixScale { get; init; } = 1;
 
     /// <summary>How <see cref="LayerOverhead"/> was fitted; null when it was not.</summary>
     public FrameworkFit? Fit { get; init; }

@@ -37,19 +37,21 @@ public class ServingValidationTests
     [Fact]
     public void Calibration_RecoversAKnownOverhead()
     {
-        // Two Neuron cases whose "measurements" are the simulation at 60 us per layer and 7 ms per request: the fit finds both.
+        // Two Neuron cases whose "measurements" are the simulation at 60 us per layer, 7 ms per request and multiplies at
+        // 0.8 of the curves' rate: the fit finds all three.
         var truth = Duration.FromSeconds(60e-6);
         var front = Duration.FromSeconds(7e-3);
         var synthetic = Cases.Value.Where(item => item.Id.StartsWith("neuron-trn1-infer-llama-3-70b", StringComparison.Ordinal)).Select(item =>
         {
-            var result = ServingSimulator.Run(item.Scenario.Deployment with { LayerOverhead = truth, RequestOverhead = front }, item.Scenario.Workload);
+            var result = ServingSimulator.Run(item.Scenario.Deployment with { LayerOverhead = truth, RequestOverhead = front, MatrixScale = 0.8 }, item.Scenario.Workload);
             return item with { Measurements = [.. item.Measurements.Select(measurement => measurement with { Value = measurement.Measure.Of(result) })] };
         }).ToArray();
         Assert.Equal(2, synthetic.Length);
-        var fit = FrameworkCalibration.Fit(Repository.Catalog.Frameworks["transformers-neuronx"], synthetic, "test");
+        var fit = FrameworkCalibration.Fit(Repository.Catalog.Frameworks["transformers-neuronx"], synthetic, "test", [0, 30, 60, 90, 120], [0.8, 1.0, 1.2]);
         Assert.NotNull(fit);
         Assert.Equal(truth.Seconds, fit.LayerOverhead.Seconds, 1e-9);
         Assert.Equal(front.Seconds, fit.RequestOverhead.Seconds, 1e-3);
+        Assert.Equal(0.8, fit.MatrixScale, 1e-9);
 
         // The fit shifts percentiles read from 1% histograms by the request overhead: exact to about a percent.
         Assert.True(fit.Fit.MeanAbsoluteErrorPercent < 1, $"{fit.Fit.MeanAbsoluteErrorPercent}%");
