@@ -27,6 +27,11 @@ public class ReportSettings : CatalogSettings
             return;
         }
 
+        if (string.IsNullOrWhiteSpace(Markdown))
+        {
+            throw new InputException("--markdown", "expected a file name for the report, such as docs/report.md");
+        }
+
         var folder = Path.GetDirectoryName(Path.GetFullPath(Markdown));
         if (Directory.Exists(Markdown))
         {

@@ -32,8 +32,9 @@ public sealed record FrameworkCalibrationResult(Duration LayerOverhead, Duration
 /// <item>shift its first-token and end-to-end figures by every request overhead on a grid of 0 to 100 ms in 0.5 ms
 /// steps (no simulation needed: the front end does not occupy the chips);</item>
 /// <item>take the triple with the least mean absolute error over all the cases' figures (throughputs and latencies
-/// alike; on a tie, the least overheads and the factor nearest 1);</item>
-/// <item>for each case, refit without it and predict it: the held-out error.</item>
+/// alike; on a tie, the factor nearest 1, then the least layer overhead, then the least request overhead);</item>
+/// <item>for each case, refit without it and predict it: the held-out error (on the same grids: whether the factor is
+/// fitted is decided once, on all the framework's cases).</item>
 /// </list>
 /// Everything else (batch limits, memory share, scheduling) is the framework's published settings, not fitted.
 /// </summary>

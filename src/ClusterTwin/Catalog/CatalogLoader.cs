@@ -39,6 +39,14 @@ public static class CatalogLoader
             ? System.IO.Directory.GetFiles(Path.Combine(directory, "chips"), "*.yaml").Select(Path.GetFileNameWithoutExtension).OfType<string>().ToHashSet(StringComparer.Ordinal)
             : [];
         var systems = Entities(directory, "systems", diagnostics, reader => SystemReader.Read(reader, sourceIds, chips, chipFiles), system => system.Id);
+        foreach (var system in systems.Values)
+        {
+            foreach (var other in system.SharesDomainWith.Where(other => !systems.ContainsKey(other)))
+            {
+                diagnostics.Add(new Diagnostic(Path.Combine(directory, "systems", system.Id + ".yaml"), 0, "scale_up.shares_domain_with", $"unknown system '{other}' (expected one of: {string.Join(", ", systems.Keys.Order(StringComparer.Ordinal))})"));
+            }
+        }
+
         var fabrics = Entities(directory, "fabrics", diagnostics, reader => FabricReader.Read(reader, sourceIds), fabric => fabric.Id);
         var models = Entities(directory, "models", diagnostics, reader => ModelReader.Read(reader, reader.Root, string.Empty), model => model.Id);
         var frameworks = Entities(directory, "frameworks", diagnostics, FrameworkReader.Read, framework => framework.Id);

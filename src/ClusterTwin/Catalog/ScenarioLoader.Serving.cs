@@ -82,6 +82,12 @@ public static partial class ScenarioLoader
             return null;
         }
 
+        if (prefill.Speculation is not null || decode.Speculation is not null)
+        {
+            reader.Error(split, splitPath, "speculative decoding is not modelled in disaggregated serving yet (the draft's prefill and cache would have to move with the request): serve it in one pool");
+            return null;
+        }
+
         var disaggregated = new DisaggregatedDeployment { Prefill = prefill, Decode = decode, Tier = tier };
         if (disaggregated.Problem is { } problem)
         {
@@ -138,6 +144,12 @@ public static partial class ScenarioLoader
             reader.Error(serving, At(pipeline > 1 ? "serving.pipeline" : "serving.tensor"), $"tensor {tensor} x pipeline {pipeline} does not divide the cluster's {cluster.ChipCount} chips (each replica is one tensor-parallel group per stage)");
         }
 
+        if (!template && cluster is not null && (long)tensor * pipeline is var perReplica && perReplica > 1 &&
+            cluster.System.Chips.Value % perReplica != 0 && perReplica % cluster.System.Chips.Value != 0)
+        {
+            reader.Error(serving, At("serving.pipeline"), $"a replica of tensor {tensor} x pipeline {pipeline} = {perReplica} chips would straddle {cluster.System.Name} systems of {cluster.System.Chips.Value} chips (choose degrees that divide the system, or whole systems)");
+        }
+
         if (model is not null && pipeline > model.Layers)
         {
             reader.Error(serving, At("serving.pipeline"), $"{pipeline} stages are more than the {model.Name}'s {model.Layers} layers");
@@ -186,7 +198,7 @@ public static partial class ScenarioLoader
 
         if (!template && deployment.KeyValueCapacityTokens < 1)
         {
-            reader.Error(serving, servingPath, $"the weights take {Quantity.FormatLike(deployment.WeightsPerChip, cluster.Chip.MemoryCapacity.Value)} of the {cluster.Chip.Name}'s {cluster.Chip.MemoryCapacity.Value} per chip at tensor {tensor}: no room is left for the key-value cache (raise serving.tensor or memory_utilization, or use a narrower precision)");
+            reader.Error(serving, servingPath, $"the weights take {Quantity.FormatLike(deployment.WeightsPerChip, cluster.Chip.MemoryCapacity.Value)} of the {cluster.Chip.Name}'s {cluster.Chip.MemoryCapacity.Value} per chip at tensor {tensor}{(pipeline > 1 ? $" x pipeline {pipeline}" : string.Empty)}: no room is left for the key-value cache (raise serving.tensor, serving.pipeline or memory_utilization, or use a narrower precision)");
             return (null, cost);
         }
 
@@ -228,7 +240,9 @@ public static partial class ScenarioLoader
         {
             if (YamlReader.Child(search, "serving") is YamlMappingNode shared && YamlReader.Child(shared, varied) is { } node)
             {
-                reader.Error(node, $"search.serving.{varied}", $"the search varies {varied}: list the values to try in search.{varied} instead");
+                reader.Error(node, $"search.serving.{varied}", varied == "pipeline"
+                    ? "the search keeps every replica one tensor group (pipeline 1): pipelined replicas are not searched yet"
+                    : $"the search varies {varied}: list the values to try in search.{varied} instead");
             }
         }
 

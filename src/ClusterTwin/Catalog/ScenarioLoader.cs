@@ -225,6 +225,7 @@ public static partial class ScenarioLoader
             Id = $"{system.Id}[{chips}]",
             Name = $"{chips} of the {system.Chips.Value} chips of a {system.Name}",
             Chips = system.Chips with { Value = chips, Note = $"{chips} of the system's {system.Chips.Value} chips used" },
+            WholeSystemChips = system.DomainChips,
             Topology = topology with { Shape = shape },
             Overheads = system.Overheads is { } overheads ? ScenarioCost.PartOf(overheads, chips / (double)system.Chips.Value) : null,
         };

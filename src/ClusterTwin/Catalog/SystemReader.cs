@@ -59,12 +59,27 @@ internal static class SystemReader
             Topology = topology,
             ScaleUpBandwidth = bandwidth,
             ScaleUpLatency = latency,
-            SharesDomainWith = YamlReader.Child(scaleUp, "shares_domain_with") is YamlSequenceNode shared ? [.. shared.Children.Select(item => YamlReader.Scalar(item) ?? string.Empty)] : [],
+            SharesDomainWith = SharedDomains(reader, scaleUp),
             ScaleOutName = reader.String(scaleOut, "name", "scale_out", required: false),
             ScaleOutBandwidth = scaleOutBandwidth,
             SystemPower = systemPower,
             Overheads = overheads,
         };
+    }
+
+    /// <summary><c>scale_up.shares_domain_with</c>: a list of system ids (checked against the catalogue once every system is read).</summary>
+    private static System.Collections.Immutable.ImmutableArray<string> SharedDomains(YamlReader reader, YamlMappingNode? scaleUp)
+    {
+        switch (YamlReader.Child(scaleUp, "shares_domain_with"))
+        {
+            case null:
+                return [];
+            case YamlSequenceNode shared:
+                return [.. shared.Children.Select(item => YamlReader.Scalar(item) ?? string.Empty)];
+            case var other:
+                reader.Error(other, "scale_up.shares_domain_with", "expected a list of system ids, such as [nvidia-vera-rubin-nvl72]");
+                return [];
+        }
     }
 
     /// <summary>The system's power besides its chips: host, switches, conversion and facility, all four or none.</summary>

@@ -43,6 +43,12 @@ public sealed record AcceleratorSystem
     /// </summary>
     public System.Collections.Immutable.ImmutableArray<string> SharesDomainWith { get; init; } = [];
 
+    /// <summary>Chips of the whole scale-up domain: the system's, or for part of a system the whole one's.</summary>
+    public int DomainChips => WholeSystemChips ?? Chips.Value;
+
+    /// <summary>For part of a system (8 GPUs of a GB200 NVL72), the whole system's chips; null for a whole system.</summary>
+    public int? WholeSystemChips { get; init; }
+
     /// <summary>Scale-out bandwidth per chip (the system's NIC bandwidth divided by its chips); null where none is published, and then the system cannot be replicated.</summary>
     public Figure<Bandwidth>? ScaleOutBandwidth { get; init; }
 

@@ -1,7 +1,10 @@
 namespace ClusterTwin.Serving;
 
-/// <summary>One iteration's batch as it is built: decodes, then prefill chunks within the token budget.</summary>
-internal struct Batch(int budget)
+/// <summary>
+/// One iteration's batch as it is built: decodes, then prefill chunks within the token budget; each decode takes
+/// <paramref name="tokensPerDecode"/> of the budget (one, or every position speculation verifies).
+/// </summary>
+internal struct Batch(int budget, int tokensPerDecode = 1)
 {
     public int Budget = budget;
     private int decodeTokens;
@@ -20,7 +23,7 @@ internal struct Batch(int budget)
         active.DecodeScheduled = true;
         decodeTokens++;
         decodeContext += active.Context;
-        Budget--;
+        Budget -= tokensPerDecode;
     }
 
     /// <summary>Takes the next chunk of <paramref name="active"/>'s prompt that the budget allows; its last chunk samples a token.</summary>

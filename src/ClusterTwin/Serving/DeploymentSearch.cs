@@ -125,21 +125,38 @@ public static class DeploymentSearch
         Func<AcceleratorSystem, long, Cluster?> clusterOf, Func<AcceleratorSystem, CostSettings> costOf, Func<Chip, ChipEfficiency> efficiencyOf)
     {
         var label = $"prefill {Label(candidate.Prefill)}; decode {Label(candidate.Decode)}; {(candidate.Tier == TransferTier.ScaleUp ? "scale-up" : "scale-out")} transfer";
-        var prefill = new ReplicaCounts(candidate.Prefill, settings.MaximumChips / 2, template, clusterOf, efficiencyOf);
-        var decode = new ReplicaCounts(candidate.Decode, settings.MaximumChips / 2, template, clusterOf, efficiencyOf);
+        // Over scale-up both pools live in one domain, which bounds their chips together.
+        var perPool = candidate.Tier == TransferTier.ScaleUp
+            ? Math.Min(settings.MaximumChips, Math.Max(candidate.Prefill.System.DomainChips, candidate.Decode.System.DomainChips))
+            : settings.MaximumChips / 2;
+        var prefill = new ReplicaCounts(candidate.Prefill, perPool, template, clusterOf, efficiencyOf);
+        var decode = new ReplicaCounts(candidate.Decode, perPool, template, clusterOf, efficiencyOf);
         if ((prefill.Why ?? decode.Why) is { } why)
         {
             return new SearchOutcome(label, candidate.Decode.System, [], null, 0, false, why);
         }
 
+        DisaggregatedDeployment Split(int prefillIndex, int decodeIndex) => new() { Prefill = prefill.At(prefillIndex), Decode = decode.At(decodeIndex), Tier = candidate.Tier };
         SearchOutcome Run(int prefillIndex, int decodeIndex)
         {
-            var split = new DisaggregatedDeployment { Prefill = prefill.At(prefillIndex), Decode = decode.At(decodeIndex), Tier = candidate.Tier };
+            var split = Split(prefillIndex, decodeIndex);
+            if (split.Problem is { } problem)
+            {
+                return new SearchOutcome(label, candidate.Decode.System, [split.Prefill, split.Decode], null, 0, false, problem);
+            }
+
             var result = ServingSimulator.Run(split, workload, objectives, costOf(candidate.Prefill.System), costOf(candidate.Decode.System));
             return Outcome(label, candidate.Decode.System, [split.Prefill, split.Decode], result, settings);
         }
 
-        var prefillIndex = Least(prefill.Count, index => Run(index, decode.Count - 1)).Index;
+        // The generous decode pool: the largest that fits beside the smallest prefill pool.
+        var generous = decode.Count - 1;
+        while (generous > 0 && Split(0, generous).Problem is not null)
+        {
+            generous--;
+        }
+
+        var prefillIndex = Least(prefill.Count, index => Run(index, generous)).Index;
         return Least(decode.Count, index => Run(prefillIndex, index)).Outcome;
     }
 

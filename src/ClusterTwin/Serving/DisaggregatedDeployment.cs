@@ -63,7 +63,23 @@ public sealed record DisaggregatedDeployment
     /// Why the two pools cannot exchange caches this way, or null: over scale-up both must sit in one switched domain
     /// (the same system, or systems the catalogue says share one); over scale-out both need a scale-out port.
     /// </summary>
-    public string? Problem => Incompatibility(Prefill.Cluster.System, Decode.Cluster.System, Tier);
+    public string? Problem
+    {
+        get
+        {
+            if (Incompatibility(Prefill.Cluster.System, Decode.Cluster.System, Tier) is { } problem)
+            {
+                return problem;
+            }
+
+            // One scale-up domain holds both pools: its size bounds their chips together.
+            var domain = Math.Max(Prefill.Cluster.System.DomainChips, Decode.Cluster.System.DomainChips);
+            var chips = Prefill.Cluster.ChipCount + Decode.Cluster.ChipCount;
+            return Tier == TransferTier.ScaleUp && (chips > domain || Prefill.Cluster.SystemCount > 1 || Decode.Cluster.SystemCount > 1)
+                ? $"the pools' {chips} chips do not fit one {domain}-chip scale-up domain, which transfer over scale-up needs (use scale-out between domains)"
+                : null;
+        }
+    }
 
     /// <summary>Why caches cannot move between chips of <paramref name="prefill"/> and <paramref name="decode"/> over <paramref name="tier"/>, or null.</summary>
     public static string? Incompatibility(AcceleratorSystem prefill, AcceleratorSystem decode, TransferTier tier)
@@ -90,4 +106,10 @@ public sealed record DisaggregatedDeployment
 
     /// <summary>The time to move <paramref name="tokens"/> tokens of cache in the prefill pool's cache format.</summary>
     public Duration TransferTime(long tokens) => TransferLatency + (Prefill.KeyValuePerToken * tokens / TransferBandwidth);
+
+    /// <summary>
+    /// The index of the replica whose links a prefill replica's transfers queue on: a pipelined replica's stages (the
+    /// scheduler's replicas) share one set of links.
+    /// </summary>
+    public int LinkOwner(int replica) => replica / Prefill.PipelineParallelism * Prefill.PipelineParallelism;
 }

@@ -79,7 +79,9 @@ public sealed class IterationCost
         // over scale-out when the replica spans systems.
         var system = deployment.Cluster.System;
         var withinSystem = deployment.ChipsPerReplica <= system.Chips.Value;
-        stageLatency = system.ScaleUpLatency.Value;
+        stageLatency = withinSystem || deployment.Cluster.Fabric.Tiers.IsEmpty
+            ? system.ScaleUpLatency.Value
+            : Duration.Max(system.ScaleUpLatency.Value, deployment.Cluster.Fabric.Tiers[0].Latency.Value);
         stageBandwidth = withinSystem ? system.ScaleUpBandwidth.Value.PerDirection : system.ScaleOutBandwidth?.Value ?? system.ScaleUpBandwidth.Value.PerDirection;
         if (deployment.Speculation is { } speculation)
         {
@@ -172,7 +174,8 @@ public sealed class IterationCost
         var traffic = ((matrixTraffic + decodeTraffic + prefillTraffic) * layers + headTraffic) * chips;
         var sent = deployment.TensorParallelism > 1 ? message * (4.0 * (chips - 1) / chips * layers * chips) : Bytes.Zero;
         var stages = deployment.PipelineParallelism - 1;
-        var handOffs = stages > 0 ? (stageLatency + (message / stageBandwidth)) * stages : Duration.Zero;
+        // Each of the tensor group's chips hands its slice of the activations to its counterpart in the next stage.
+        var handOffs = stages > 0 ? (stageLatency + (message / deployment.TensorParallelism / stageBandwidth)) * stages : Duration.Zero;
         return new IterationWork((((perLayer * layers) + head) * deployment.IterationScale) + handOffs, work, traffic, sent + (message * stages));
     }
 }

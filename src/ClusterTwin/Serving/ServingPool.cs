@@ -70,6 +70,9 @@ internal sealed class ServingPool
     /// <summary>The share of each output reserved at admission: none in a prefill pool, which decodes no output.</summary>
     private double ReservationShare => Role == PoolRole.Prefill ? 0 : Deployment.OutputReservation;
 
+    /// <summary>Cache set aside for a request at admission: its share of output, and speculation's look-ahead slots.</summary>
+    private long Reserve(ActiveRequest active) => active.Reservation(ReservationShare) + PerDecode - 1;
+
     /// <summary>Cache each decoding request needs per iteration: one token, or every position speculation verifies.</summary>
     private int PerDecode => Deployment.Speculation is { } speculation ? speculation.DraftTokens + 1 : 1;
 
@@ -128,13 +131,13 @@ internal sealed class ServingPool
             replica.Running.RemoveAt(replica.Running.Count - 1);
             decodes -= victim.Decoding ? 1 : 0;
             replica.CacheUsed -= victim.Cache;
-            replica.Reserved -= victim.Reservation(ReservationShare);
+            replica.Reserved -= Reserve(victim);
             victim.Preempt();
             replica.Waiting.PushFront(victim);
             Preemptions++;
         }
 
-        var iteration = Build(replica);
+        var iteration = Build(replica, decodes);
         if (Deployment.SchedulerSteps > 1 && iteration.PrefillTokens == 0 && iteration.DecodeTokens > 0)
         {
             // A decode-only batch runs as a block of iterations, as long as the cache holds every step's tokens
@@ -202,9 +205,9 @@ internal sealed class ServingPool
     /// Mixed batches (TensorRT-LLM, vLLM with chunked prefill): decodes first, then prefill chunks in the budget
     /// left. Separate batches (vLLM without chunked prefill, SGLang 0.3): prefill first, alone; decode otherwise.
     /// </summary>
-    private Iteration Build(Replica replica)
+    private Iteration Build(Replica replica, int decodes)
     {
-        var batch = new Batch(Deployment.MaximumBatchTokens);
+        var batch = new Batch(Deployment.MaximumBatchTokens, PerDecode);
         foreach (var active in replica.Running)
         {
             active.Chunk = 0;
@@ -222,17 +225,17 @@ internal sealed class ServingPool
             }
         }
 
-        // Admission leaves room for this iteration's decodes and the newcomer's prompt and first token.
-        var share = ReservationShare;
-        var perDecode = PerDecode;
+        // Admission leaves room for the running requests' next decodes (in this iteration, or the next when a prefill
+        // runs alone) and the newcomer's prompt and first token.
+        var decodeRoom = (long)(Deployment.MixedBatches ? batch.DecodeTokens : decodes) * PerDecode;
         while (batch.Budget > 0 && replica.Running.Count < Deployment.MaximumBatch && replica.Waiting.Count > 0 &&
-               replica.CacheUsed + ((long)batch.DecodeTokens * perDecode) + replica.Waiting.Peek().Prompt + 1 <= Capacity &&
-               (replica.Running.Count == 0 || replica.Reserved + replica.Waiting.Peek().Reservation(share) <= Capacity))
+               replica.CacheUsed + decodeRoom + replica.Waiting.Peek().Prompt + 1 <= Capacity &&
+               (replica.Running.Count == 0 || replica.Reserved + Reserve(replica.Waiting.Peek()) <= Capacity))
         {
             var admitted = replica.Waiting.Dequeue();
             admitted.Cache = admitted.Prompt;
             replica.CacheUsed += admitted.Cache;
-            replica.Reserved += admitted.Reservation(share);
+            replica.Reserved += Reserve(admitted);
             replica.Running.Add(admitted);
             if (admitted.Decoding && Deployment.MixedBatches)
             {
@@ -300,7 +303,7 @@ internal sealed class ServingPool
                 replica.Running.RemoveAt(index);
                 byLoad.Add((replica.Outstanding, replica.Index));
                 replica.CacheUsed -= active.Cache;
-                replica.Reserved -= active.Reservation(ReservationShare);
+                replica.Reserved -= Reserve(active);
                 if (finished)
                 {
                     metrics.Completed(active, now);

@@ -41,12 +41,15 @@ public static class ServingSimulator
         var pools = new ServingPool[specifications.Length];
         for (var index = 0; index < pools.Length; index++)
         {
+            var owner = index;
             pools[index] = new ServingPool(index, specifications[index].Role, specifications[index].Deployment, (replica, active, now) =>
             {
-                // The cache leaves once the first token is out; transfers from one replica queue on its link.
-                var start = Math.Max(now, replica.LinkFree);
-                var ready = start + split!.TransferTime(active.Request.InputTokens).Seconds;
-                replica.LinkFree = ready;
+                // The cache leaves once the first token is out; transfers from one replica queue on its links (a
+                // pipelined replica's stages share them).
+                var links = pools[owner].Replicas[split!.LinkOwner(replica.Index)];
+                var start = Math.Max(now, links.LinkFree);
+                var ready = start + split.TransferTime(active.Request.InputTokens).Seconds;
+                links.LinkFree = ready;
                 metrics.Transferred(ready - now);
                 transfers.Enqueue(active, (ready, order++));
             });

@@ -27,10 +27,11 @@ public class PipelineServingTests
         Assert.Equal(flat.Replicas, staged.Replicas);
         Assert.True(staged.KeyValueCapacityTokens > flat.KeyValueCapacityTokens, "half the weights leave more room for the cache");
 
-        // A batch crosses every layer on tensor 4 either way; the stages add one hand-off of its activations.
+        // A batch crosses every layer on tensor 4 either way; the stages add one hand-off of its activations, each chip
+        // sending its quarter.
         var iteration = new Iteration(8, 8 * 1000, 0, 0, 8);
         var system = flat.Cluster.System;
-        var handOff = system.ScaleUpLatency.Value.Seconds + (8 * flat.Model.HiddenSize * 2.0 / system.ScaleUpBandwidth.Value.PerDirection.BytesPerSecond);
+        var handOff = system.ScaleUpLatency.Value.Seconds + (8 * flat.Model.HiddenSize * 2.0 / 4 / system.ScaleUpBandwidth.Value.PerDirection.BytesPerSecond);
         Assert.Equal(new IterationCost(flat).Of(iteration).Time.Seconds + handOff, new IterationCost(staged).Of(iteration).Time.Seconds, 1e-9);
     }
 

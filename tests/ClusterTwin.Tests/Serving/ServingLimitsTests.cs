@@ -1,0 +1,90 @@
+using ClusterTwin.Catalog;
+using ClusterTwin.Serving;
+using ClusterTwin.Tests.Support;
+
+namespace ClusterTwin.Tests.Serving;
+
+public class ServingLimitsTests
+{
+    private static ServingDeployment Deployment => ScenarioLoader.LoadServing(Repository.Path("examples", "serve-llama3-70b-h100.yaml"), Repository.Catalog).Deployment;
+
+    [Fact]
+    public void ARequestLargerThanTheCache_IsRefused_AndNoneIsLeftUnfinished()
+    {
+        var deployment = Deployment;
+        var capacity = deployment.KeyValueCapacityTokens;
+        var trace = new TemporaryFolder();
+        using (trace)
+        {
+            // One request fits; one's prompt fits but not its prompt and output together.
+            var file = trace.Write("t.csv", $"0,1000,100\n0.1,{capacity - 100},200\n");
+            var result = ServingSimulator.Run(deployment, new RequestWorkload { Arrivals = ArrivalKind.Trace, TraceFile = file });
+            Assert.Equal(1, result.Completed);
+            Assert.Equal(1, result.Refused);
+            Assert.Equal(0, result.Unfinished);
+            Assert.Equal(0.5, result.Attainment, 1e-12);
+        }
+    }
+
+    [Fact]
+    public void MultiStepBlocks_AreShortened_ToWhatTheCacheHolds()
+    {
+        // Many requests on a cache a little larger than their prompts: blocks of ten steps would overfill it.
+        var deployment = Deployment with { SchedulerSteps = 10, MemoryUtilization = 0.56 };
+        var workload = new RequestWorkload { Arrivals = ArrivalKind.AllAtOnce, Requests = 64, InputTokens = TokenCount.Fixed(2000), OutputTokens = TokenCount.Fixed(300) };
+        var result = ServingSimulator.Run(deployment, workload);
+        Assert.Equal(64, result.Completed);
+        Assert.Equal(0, result.Unfinished);
+        Assert.Equal(64 * 300, result.OutputTokens);
+    }
+
+    [Fact]
+    public void ScaleUpTransfer_NeedsOneDomain()
+    {
+        var systems = Repository.Catalog.Systems;
+        Assert.Null(DisaggregatedDeployment.Incompatibility(systems["nvidia-vera-rubin-nvl72"], systems["aws-trn4-nvlink-fusion-rack"], TransferTier.ScaleUp));
+        Assert.Null(DisaggregatedDeployment.Incompatibility(systems["aws-trn4-nvlink-fusion-rack"], systems["nvidia-vera-rubin-nvl72"], TransferTier.ScaleUp));
+        Assert.Contains("share no scale-up domain", DisaggregatedDeployment.Incompatibility(systems["nvidia-dgx-h100"], systems["nvidia-dgx-b200"], TransferTier.ScaleUp), StringComparison.Ordinal);
+        Assert.Null(DisaggregatedDeployment.Incompatibility(systems["nvidia-dgx-h100"], systems["nvidia-dgx-b200"], TransferTier.ScaleOut));
+
+        // Two whole DGX H100 per pool cannot share one 8-GPU NVLink domain.
+        using var folder = new TemporaryFolder();
+        var text = """
+            model: llama3-70b
+            disaggregated:
+              transfer: scale-up
+              prefill: {cluster: {system: nvidia-dgx-h100, count: 2, fabric: infiniband-ndr-fat-tree}, serving: {tensor: 8, precision: fp8}}
+              decode: {cluster: {system: nvidia-dgx-h100, count: 2, fabric: infiniband-ndr-fat-tree}, serving: {tensor: 8, precision: fp8}}
+            requests: {arrival: all-at-once, count: 1, input_tokens: 10, output_tokens: 10}
+            """;
+        var error = Assert.Throws<InputException>(() => ScenarioLoader.LoadServing(folder.Write("big.yaml", text), Repository.Catalog));
+        Assert.Contains(error.Diagnostics, diagnostic => diagnostic.Field == "disaggregated.transfer" && diagnostic.Message.Contains("one 8-chip scale-up domain", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void TraceLines_OfTheWrongShape_AreNamedByLine()
+    {
+        using var folder = new TemporaryFolder();
+        foreach (var (body, line) in new[] { ("arrival,input,output\n0,10,10\n0.5,10,10,7\n", 3), ("0,10,10\n\n1,10,10\n", 2), ("0,10,10\n1,x,10\n", 2) })
+        {
+            var file = folder.Write("bad.csv", body);
+            var error = Assert.Throws<InvalidDataException>(() => new RequestWorkload { Arrivals = ArrivalKind.Trace, TraceFile = file }.Stream().ToList());
+            Assert.Contains($"line {line}", error.Message, StringComparison.Ordinal);
+        }
+
+        var good = folder.Write("good.csv", "arrival_seconds,input_tokens,output_tokens\n0,10,10\n0.5,20,30\n");
+        Assert.Equal([new Request(0, 10, 10), new Request(0.5, 20, 30)], new RequestWorkload { Arrivals = ArrivalKind.Trace, TraceFile = good }.Stream().ToList());
+    }
+
+    [Fact]
+    public void AReportThatCannotBeWritten_IsRefusedBeforeTheWork()
+    {
+        using var folder = new TemporaryFolder();
+        var blank = CliRunner.Run("validate", "--markdown", " ");
+        Assert.Equal(2, blank.ExitCode);
+        Assert.Contains("expected a file name", blank.Errors, StringComparison.Ordinal);
+        var missing = CliRunner.Run("validate", "--markdown", Path.Combine(folder.Path, "no-such-folder", "page.md"));
+        Assert.Equal(2, missing.ExitCode);
+        Assert.Contains("does not exist", missing.Errors, StringComparison.Ordinal);
+    }
+}
