@@ -30,7 +30,7 @@ public class ServingLimitsTests
     public void MultiStepBlocks_AreShortened_ToWhatTheCacheHolds()
     {
         // Many requests on a cache a little larger than their prompts: blocks of ten steps would overfill it.
-        var deployment = Deployment with { SchedulerSteps = 10, MemoryUtilization = 0.56 };
+        var deployment = Deployment.WithCache(130_000) with { SchedulerSteps = 10 };
         var workload = new RequestWorkload { Arrivals = ArrivalKind.AllAtOnce, Requests = 64, InputTokens = TokenCount.Fixed(2000), OutputTokens = TokenCount.Fixed(300) };
         var result = ServingSimulator.Run(deployment, workload);
         Assert.Equal(64, result.Completed);

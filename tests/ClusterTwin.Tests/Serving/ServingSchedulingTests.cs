@@ -37,7 +37,7 @@ public class ServingSchedulingTests
     public void ReservingTheWholeOutput_NeverPreempts_WhereAdmittingOnThePromptDoes()
     {
         // A cache of ~12 requests' full length, 200 requests: admitting on the prompt overfills it.
-        var deployment = Deployment with { MemoryUtilization = 0.53 };
+        var deployment = Deployment.WithCache(11_000);
         var workload = new RequestWorkload { Arrivals = ArrivalKind.AllAtOnce, Requests = 200, InputTokens = TokenCount.Fixed(500), OutputTokens = TokenCount.Fixed(400) };
         var greedy = ServingSimulator.Run(deployment, workload);
         var reserved = ServingSimulator.Run(deployment with { OutputReservation = 1 }, workload);

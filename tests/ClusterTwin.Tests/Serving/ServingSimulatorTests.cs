@@ -17,7 +17,7 @@ public class ServingSimulatorTests
         var model = deployment.Model;
         var perToken = model.Layers * 2.0 * (8 / 4) * model.HeadSize * 2;
         Assert.Equal(perToken, deployment.KeyValuePerTokenPerChip.Count, 1e-6);
-        var free = (80e9 * 0.9) - (model.Parameters / 4 * 2);
+        var free = (deployment.Cluster.Chip.MemoryCapacity.Value.Count * 0.9) - (model.Parameters / 4 * 2);
         Assert.Equal(Math.Floor(free / perToken), deployment.KeyValueCapacityTokens);
     }
 
@@ -87,8 +87,8 @@ public class ServingSimulatorTests
     public void ASmallCache_PreemptsAndStillServesEveryRequest()
     {
         var scenario = Example;
-        var tight = scenario.Deployment with { MemoryUtilization = 0.45 };
-        Assert.InRange(tight.KeyValueCapacityTokens, 1, 20_000);
+        var tight = scenario.Deployment.WithCache(8_000);
+        Assert.Equal(8_000, tight.KeyValueCapacityTokens);
         var workload = new RequestWorkload { Arrivals = ArrivalKind.AllAtOnce, Requests = 200, InputTokens = TokenCount.Fixed(500), OutputTokens = TokenCount.Fixed(400) };
         var result = ServingSimulator.Run(tight, workload);
         Assert.Equal(200, result.Completed);
