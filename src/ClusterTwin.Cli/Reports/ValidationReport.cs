@@ -157,8 +157,8 @@ public static class ValidationReport
         page.AppendLine("Each serving case is a published inference benchmark (`validation/cases/`, a `serving` scenario), simulated request by");
         page.AppendLine("request by `clustertwin serve` ([serving.md](serving.md)) and compared on every figure the source measured: throughput");
         page.AppendLine("(output tokens or requests per second) and latency (time to first token, time per output token, inter-token and");
-        page.AppendLine("end-to-end latency, in milliseconds). The band reruns the case with every iteration at the ends of the chip family's");
-        page.AppendLine("calibration band. Each framework's constants (overheads per layer of an iteration and per request in its front end,");
+        page.AppendLine("end-to-end latency, in milliseconds). The band reruns the case with every iteration at the ends of its framework's");
+        page.AppendLine("fitted residuals (P10-P90). Each framework's constants (overheads per layer of an iteration and per request in its front end,");
         page.AppendLine("and a factor on its multiplies' rate) are data in `catalog/frameworks/`, fitted to these cases with held-out errors");
         page.AppendLine("([serving.md](serving.md#calibration)).");
         page.AppendLine();

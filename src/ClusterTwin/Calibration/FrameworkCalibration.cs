@@ -128,7 +128,15 @@ public static class FrameworkCalibration
             heldOut = all.SelectMany(item => Errors(item, Best([.. all.Where(other => other != item)]))).Average();
         }
 
-        var fit = new FrameworkFit(procedure, [.. own.Select(item => item.Id).Order(StringComparer.Ordinal)], fitted.Length, fitted.Average(), heldOut);
+        // The band: the spread of the fitted figures' errors, in time (a throughput's inverse).
+        var residuals = all.SelectMany(item => own[item].Measurements.Select((measurement, figure) =>
+        {
+            var shift = Shifted(measurement.Measure) ? RequestGrid[fittedAt.Request] / 1000 : 0;
+            var ratio = measurement.Value / (predicted[item][fittedAt.Point][figure] + shift);
+            return measurement.Measure.IsThroughput() ? -Math.Log(ratio) : Math.Log(ratio);
+        })).Order().ToArray();
+        var fit = new FrameworkFit(procedure, [.. own.Select(item => item.Id).Order(StringComparer.Ordinal)], fitted.Length, fitted.Average(), heldOut,
+            Statistics.Percentile(residuals, 0.1), Statistics.Percentile(residuals, 0.9));
         var (layerBest, matrixBest) = points[fittedAt.Point];
         return new FrameworkCalibrationResult(Duration.FromSeconds(layerBest * 1e-6), Duration.FromSeconds(RequestGrid[fittedAt.Request] / 1000), matrixBest, fit);
     }
@@ -153,6 +161,12 @@ public static class FrameworkCalibration
         if (fit.HeldOutMeanAbsoluteErrorPercent is { } heldOut)
         {
             yield return $"  held_out_mean_absolute_error_percent: {Number(heldOut)}   # each case predicted by the fit of the others";
+        }
+
+        if (fit.ResidualLow is { } low && fit.ResidualHigh is { } high)
+        {
+            yield return $"  residual_p10: {Number(low)}   # ln(measured / predicted) in time over the fitted figures: the band";
+            yield return $"  residual_p90: {Number(high)}";
         }
     }
 

@@ -52,12 +52,14 @@ internal static class FrameworkReader
             return null;
         }
 
-        reader.CheckKeys(map, "fit", "procedure", "fitted_on", "figures", "mean_absolute_error_percent", "held_out_mean_absolute_error_percent");
+        reader.CheckKeys(map, "fit", "procedure", "fitted_on", "figures", "mean_absolute_error_percent", "held_out_mean_absolute_error_percent", "residual_p10", "residual_p90");
         var procedure = reader.String(map, "procedure", "fit");
         ImmutableArray<string> fittedOn = YamlReader.Child(map, "fitted_on") is YamlDotNet.RepresentationModel.YamlSequenceNode list ? [.. list.Select(item => YamlReader.Scalar(item) ?? string.Empty)] : [];
         var figures = reader.Integer(map, "figures", "fit", 0, 1_000_000);
         var error = reader.Number(map, "mean_absolute_error_percent", "fit", 0, 1e6);
         var heldOut = reader.Number(map, "held_out_mean_absolute_error_percent", "fit", 0, 1e6, required: false);
-        return procedure is null || figures is null || error is null ? null : new FrameworkFit(procedure, fittedOn, figures.Value, error.Value, heldOut);
+        var low = reader.Number(map, "residual_p10", "fit", -5, 5, required: false);
+        var high = reader.Number(map, "residual_p90", "fit", -5, 5, required: false);
+        return procedure is null || figures is null || error is null ? null : new FrameworkFit(procedure, fittedOn, figures.Value, error.Value, heldOut, low, high);
     }
 }

@@ -23,8 +23,9 @@ public sealed record ServingOutcome(ServingValidationCase Case, ServingMeasure M
 }
 
 /// <summary>
-/// Runs serving cases: each is simulated request by request, then again with every iteration at the ends of the
-/// chip family's band (the P10-P90 residuals of its calibration), which gives each figure's band.
+/// Runs serving cases: each is simulated request by request, then again with every iteration at the ends of its band
+/// (the P10-P90 residuals of its framework's fit, or of its chip family's training calibration where the framework
+/// has none), which gives each figure's band.
 /// </summary>
 public static class ServingValidationRun
 {
@@ -39,12 +40,17 @@ public static class ServingValidationRun
 
     private static ServingOutcome[] Outcomes(ServingValidationCase item)
     {
-        // Each pool at the ends of its own chip family's band.
+        // Each pool at the ends of its band: its framework's fitted residuals where it has them, else its chip
+        // family's training residuals (widened where the family borrows its calibration).
         var scenario = item.Scenario;
-        ServingDeployment Scaled(ServingDeployment deployment, bool fastEnd) => deployment with
+        static ServingDeployment Scaled(ServingDeployment deployment, bool fastEnd)
         {
-            IterationScale = Math.Exp((fastEnd ? deployment.Efficiency.Fit.ResidualLow : deployment.Efficiency.Fit.ResidualHigh) * deployment.Efficiency.BandWidening),
-        };
+            var residual = deployment.Framework?.Fit is { ResidualLow: { } low, ResidualHigh: { } high }
+                ? (fastEnd ? low : high)
+                : (fastEnd ? deployment.Efficiency.Fit.ResidualLow : deployment.Efficiency.Fit.ResidualHigh) * deployment.Efficiency.BandWidening;
+            return deployment with { IterationScale = Math.Exp(residual) };
+        }
+
         var central = scenario.Run();
         var fast = scenario.Run(deployment => Scaled(deployment, fastEnd: true));
         var slow = scenario.Run(deployment => Scaled(deployment, fastEnd: false));

@@ -22,6 +22,9 @@ public class ServingValidationTests
         Assert.True(throughput.MeanAbsoluteErrorPercent <= 8, $"throughput mean absolute error {throughput.MeanAbsoluteErrorPercent:0.0}%");
         Assert.True(throughput.MaximumAbsoluteErrorPercent <= 20, $"throughput worst error {throughput.MaximumAbsoluteErrorPercent:0.0}%");
         Assert.All(summary.Outcomes, outcome => Assert.True(double.IsFinite(outcome.Predicted) && outcome.PredictedLow <= outcome.Predicted && outcome.Predicted <= outcome.PredictedHigh));
+
+        // The bands come from each framework's fitted residuals: they should cover most measurements, not all.
+        Assert.InRange(summary.Overall.BandCoverage, 0.7, 0.95);
     }
 
     [Fact]
@@ -56,5 +59,7 @@ public class ServingValidationTests
         // The fit shifts percentiles read from 1% histograms by the request overhead: exact to about a percent.
         Assert.True(fit.Fit.MeanAbsoluteErrorPercent < 1, $"{fit.Fit.MeanAbsoluteErrorPercent}%");
         Assert.True(fit.Fit.HeldOutMeanAbsoluteErrorPercent < 1, $"{fit.Fit.HeldOutMeanAbsoluteErrorPercent}%");
+        Assert.InRange(fit.Fit.ResidualLow!.Value, -0.01, 0.01);
+        Assert.InRange(fit.Fit.ResidualHigh!.Value, -0.01, 0.01);
     }
 }
