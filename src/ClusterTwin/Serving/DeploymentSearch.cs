@@ -118,8 +118,9 @@ public static class DeploymentSearch
     }
 
     /// <summary>
-    /// A disaggregated candidate: the fewest prefill replicas with a generous decode pool (half the chips allowed),
-    /// then the fewest decode replicas beside them.
+    /// A disaggregated candidate: the fewest prefill replicas beside a generous decode pool (half the chips allowed,
+    /// or over scale-up the most that fits one domain beside the smallest prefill pool), then the fewest decode
+    /// replicas beside them.
     /// </summary>
     private static SearchOutcome SearchSplit(DisaggregatedCandidate candidate, DeploymentSearchSettings settings, ServingDeployment template, RequestWorkload workload, ServingObjectives objectives,
         Func<AcceleratorSystem, long, Cluster?> clusterOf, Func<AcceleratorSystem, CostSettings> costOf, Func<Chip, ChipEfficiency> efficiencyOf)
