@@ -70,6 +70,13 @@ public static class CommandLine
             case CommandAppException command:
                 errors.WriteLine($"error: {command.Message}");
                 return InputError;
+            case InvalidDataException data:
+                // A data file read as the run goes (a serving trace): its message names the file and the line.
+                errors.WriteLine($"error: {data.Message}");
+                return InputError;
+            case AggregateException { InnerExceptions.Count: > 0 } aggregate:
+                // Raised inside parallel work (the search's candidates, validation's cases): report the first cause.
+                return Report(errors, aggregate.InnerExceptions[0]);
             default:
                 errors.WriteLine($"internal error: {exception.GetType().Name}: {exception.Message}");
                 errors.WriteLine("Please report this with the input that caused it.");

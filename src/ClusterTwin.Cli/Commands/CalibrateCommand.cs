@@ -48,7 +48,8 @@ public sealed class CalibrateCommand(IAnsiConsole console) : Command<CalibrateCo
         console.MarkupLineInterpolated($"Fitted on {result.Fit.Cases} cases ({string.Join(", ", result.Fit.FittedOn)}): mean absolute error {result.Fit.MeanAbsoluteErrorPercent:0.00}%");
         if (heldOut.Length > 0)
         {
-            console.MarkupLineInterpolated($"Held out {heldOut.Length} cases ({string.Join(", ", settings.HoldOut)}): mean absolute error {ValidationRun.MeanAbsoluteErrorPercent(heldOut):0.00}%, worst {ValidationRun.MaximumAbsoluteErrorPercent(heldOut):0.00}%");
+            var group = ValidationGroup.Of("held out", heldOut);
+            console.MarkupLineInterpolated($"Held out {heldOut.Length} cases ({string.Join(", ", settings.HoldOut)}): mean absolute error {group.MeanAbsoluteErrorPercent:0.00}%, worst {group.MaximumAbsoluteErrorPercent:0.00}%");
         }
 
         if (!settings.DryRun)

@@ -15,7 +15,7 @@ namespace ClusterTwin.Cli.Commands;
 public sealed class PlanCommand(IAnsiConsole console) : Command<PlanCommand.Settings>
 {
     /// <summary>Arguments of <c>plan</c>.</summary>
-    public sealed class Settings : CatalogSettings
+    public sealed class Settings : JsonSettings
     {
         /// <summary>The scenario file.</summary>
         [CommandArgument(0, "<SCENARIO>")]
@@ -41,11 +41,6 @@ public sealed class PlanCommand(IAnsiConsole console) : Command<PlanCommand.Sett
         [CommandOption("--compare")]
         [Description("Search every field, and compare the best layout with the plan the scenario gives instead of pinning its fields.")]
         public bool Compare { get; init; }
-
-        /// <summary>Print JSON instead of tables.</summary>
-        [CommandOption("--json")]
-        [Description("Print the result as JSON (fields documented in docs/json-output.md).")]
-        public bool Json { get; init; }
 
         /// <inheritdoc />
         public override ValidationResult Validate()

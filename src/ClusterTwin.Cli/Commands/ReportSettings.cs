@@ -6,18 +6,22 @@ using Spectre.Console.Cli;
 
 namespace ClusterTwin.Cli.Commands;
 
+/// <summary>Options of the commands whose result can be printed as JSON instead of tables.</summary>
+public class JsonSettings : CatalogSettings
+{
+    /// <summary>Print JSON.</summary>
+    [CommandOption("--json")]
+    [Description("Print the result as JSON (fields documented in docs/json-output.md).")]
+    public bool Json { get; init; }
+}
+
 /// <summary>Options of the commands whose report can also be written as a markdown page, or printed as JSON.</summary>
-public class ReportSettings : CatalogSettings
+public class ReportSettings : JsonSettings
 {
     /// <summary>Write the markdown page.</summary>
     [CommandOption("--markdown <FILE>")]
     [Description("Also write the report as a markdown page (the generated pages under docs/ are made this way).")]
     public string? Markdown { get; init; }
-
-    /// <summary>Print JSON.</summary>
-    [CommandOption("--json")]
-    [Description("Print the report as JSON (fields documented in docs/json-output.md).")]
-    public bool Json { get; init; }
 
     /// <inheritdoc />
     protected override void CheckOutputs()

@@ -11,17 +11,12 @@ namespace ClusterTwin.Cli.Commands;
 public sealed class ServeCommand(IAnsiConsole console) : Command<ServeCommand.Settings>
 {
     /// <summary>Arguments of <c>serve</c>.</summary>
-    public sealed class Settings : CatalogSettings
+    public sealed class Settings : JsonSettings
     {
         /// <summary>The serving scenario file.</summary>
         [CommandArgument(0, "<SCENARIO>")]
         [Description("Serving scenario file (YAML): cluster, model, serving limits, requests, objectives (docs/serving.md).")]
         public string Scenario { get; init; } = string.Empty;
-
-        /// <summary>Print JSON.</summary>
-        [CommandOption("--json")]
-        [Description("Print the result as JSON (fields documented in docs/json-output.md).")]
-        public bool Json { get; init; }
     }
 
     /// <inheritdoc />
@@ -29,15 +24,7 @@ public sealed class ServeCommand(IAnsiConsole console) : Command<ServeCommand.Se
     {
         var catalog = settings.LoadCatalog();
         var scenario = ScenarioLoader.LoadServing(settings.Scenario, catalog);
-        ServingResult result;
-        try
-        {
-            result = scenario.Run();
-        }
-        catch (InvalidDataException error)
-        {
-            throw new InputException(settings.Scenario, error.Message);
-        }
+        var result = scenario.Run();
 
         if (settings.Json)
         {

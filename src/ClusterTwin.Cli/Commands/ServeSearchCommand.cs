@@ -24,21 +24,8 @@ public sealed class ServeSearchCommand(IAnsiConsole console) : Command<ServeSear
     {
         var catalog = settings.LoadCatalog();
         var scenario = ScenarioLoader.LoadServingSearch(settings.Scenario, catalog);
-        IReadOnlyList<SearchOutcome> outcomes;
-        try
-        {
-            outcomes = DeploymentSearch.Run(scenario.Settings, scenario.Template, scenario.Workload, scenario.Objectives,
-                ScenarioLoader.ServingCluster, system => ScenarioCost.ForSystem(scenario.Cost, system, catalog.Prices), catalog.EfficiencyFor);
-        }
-        catch (InvalidDataException error)
-        {
-            throw new InputException(settings.Scenario, error.Message);
-        }
-        catch (AggregateException error) when (error.InnerExceptions.All(inner => inner is InvalidDataException))
-        {
-            // A trace file's error, raised inside the search's parallel candidates.
-            throw new InputException(settings.Scenario, error.InnerExceptions[0].Message);
-        }
+        var outcomes = DeploymentSearch.Run(scenario.Settings, scenario.Template, scenario.Workload, scenario.Objectives,
+            ScenarioLoader.ServingCluster, system => ScenarioCost.ForSystem(scenario.Cost, system, catalog.Prices), catalog.EfficiencyFor);
 
         // The page names the scenario as the repository sees it, wherever the command ran from.
         var repository = Path.GetDirectoryName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(catalog.Directory)))!;

@@ -11,17 +11,12 @@ namespace ClusterTwin.Cli.Commands;
 public sealed class SimulateCommand(IAnsiConsole console) : Command<SimulateCommand.Settings>
 {
     /// <summary>Arguments of <c>simulate</c>.</summary>
-    public sealed class Settings : CatalogSettings
+    public sealed class Settings : JsonSettings
     {
         /// <summary>The scenario file.</summary>
         [CommandArgument(0, "<SCENARIO>")]
         [Description("Scenario file (YAML): cluster, model, training job and plan.")]
         public string Scenario { get; init; } = string.Empty;
-
-        /// <summary>Print JSON instead of tables.</summary>
-        [CommandOption("--json")]
-        [Description("Print the result as JSON (fields documented in docs/json-output.md).")]
-        public bool Json { get; init; }
     }
 
     /// <inheritdoc />

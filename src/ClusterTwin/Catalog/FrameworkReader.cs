@@ -18,13 +18,6 @@ internal static class FrameworkReader
         reader.CheckKeys(settings ?? new YamlDotNet.RepresentationModel.YamlMappingNode(), "settings", "max_batch", "max_batch_tokens", "memory_utilization", "scheduler_steps", "reserve_output", "mixed_batches");
         var overhead = reader.Quantity<Duration>(root, "layer_overhead", string.Empty, required: false) ?? Duration.Zero;
         var requestOverhead = reader.Quantity<Duration>(root, "request_overhead", string.Empty, required: false) ?? Duration.Zero;
-        foreach (var (key, value) in new[] { ("layer_overhead", overhead), ("request_overhead", requestOverhead) })
-        {
-            if (value.Seconds < 0 || !double.IsFinite(value.Seconds))
-            {
-                reader.Error(YamlReader.Child(root, key), key, $"{value} is not an overhead (expected zero or a positive duration, such as 120 us)");
-            }
-        }
 
         var fit = ReadFit(reader, reader.Mapping(root, "fit", string.Empty, required: false));
         return id is null || name is null || provenance is null ? null : new ServingFramework

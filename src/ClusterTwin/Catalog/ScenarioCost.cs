@@ -41,7 +41,7 @@ public static class ScenarioCost
             return settings with { Missing = "no cluster" };
         }
 
-        var system = BaseId(cluster.System.Id);
+        var system = cluster.System.WholeId;
         RentalPrice? rental;
         CapitalPrice? capital;
         if (priceId is not null)
@@ -90,7 +90,7 @@ public static class ScenarioCost
     /// </summary>
     public static CostSettings ForSystem(CostSettings settings, AcceleratorSystem system, PriceCatalog prices)
     {
-        var (rental, capital) = Defaults(BaseId(system.Id), null, prices);
+        var (rental, capital) = Defaults(system.WholeId, null, prices);
         return Resolved(settings, settings.Basis == CostBasis.Owner ? CostBasis.Owner : null, rental, capital, null, system.Name);
     }
 
@@ -124,9 +124,6 @@ public static class ScenarioCost
         Host = Scaled(overheads.Host, share),
         ScaleUpSwitches = Scaled(overheads.ScaleUpSwitches, share),
     };
-
-    /// <summary>The catalogue id of a system, without the chip count a part of it carries (<c>nvidia-dgx-h100[4]</c>).</summary>
-    private static string BaseId(string id) => id.IndexOf('[', StringComparison.Ordinal) is var bracket and > 0 ? id[..bracket] : id;
 
     private static Figure<Units.Power> Scaled(Figure<Units.Power> figure, double share) =>
         figure.Scaled(power => power * share, $"{share:P0} of the whole system's figure, in proportion to the chips used" + (figure.Derivation is { } whole ? $"; the whole: {whole}" : string.Empty));

@@ -105,8 +105,7 @@ public static partial class ScenarioLoader
     {
         string At(string key) => YamlReader.Join(path, key);
         var template = placeholder is not null;
-        var given = placeholder;
-        var cluster = given ?? ReadCluster(reader, reader.Mapping(map, "cluster", path, required: true), At("cluster"), catalog);
+        var cluster = placeholder ?? ReadCluster(reader, reader.Mapping(map, "cluster", path, required: true), At("cluster"), catalog);
         var serving = reader.Mapping(map, "serving", path, required: true);
         var servingPath = At("serving");
         reader.CheckKeys(serving ?? new YamlMappingNode(), servingPath, "framework", "tensor", "pipeline", "precision", "weight_precision", "kv_cache_precision", "max_batch", "max_batch_tokens",
@@ -156,14 +155,6 @@ public static partial class ScenarioLoader
         if (!template && cluster is not null && !cluster.Chip.Supports(format))
         {
             reader.Error(serving, At("serving.precision"), $"the {cluster.Chip.Name} does not run {format.Key}");
-        }
-
-        foreach (var (key, value) in new[] { ("layer_overhead", layerOverhead), ("request_overhead", requestOverhead) })
-        {
-            if (value.Seconds < 0 || !double.IsFinite(value.Seconds))
-            {
-                reader.Error(serving, At($"serving.{key}"), $"{value} is not an overhead (expected zero or a positive duration, such as 2 ms)");
-            }
         }
 
         if (cluster is null || model is null || serving is null)

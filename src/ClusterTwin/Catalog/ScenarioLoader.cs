@@ -226,6 +226,7 @@ public static partial class ScenarioLoader
             Name = $"{chips} of the {system.Chips.Value} chips of a {system.Name}",
             Chips = system.Chips with { Value = chips, Note = $"{chips} of the system's {system.Chips.Value} chips used" },
             WholeSystemChips = system.DomainChips,
+            WholeSystemId = system.WholeId,
             Topology = topology with { Shape = shape },
             Overheads = system.Overheads is { } overheads ? ScenarioCost.PartOf(overheads, chips / (double)system.Chips.Value) : null,
         };

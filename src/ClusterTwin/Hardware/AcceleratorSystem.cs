@@ -46,8 +46,14 @@ public sealed record AcceleratorSystem
     /// <summary>Chips of the whole scale-up domain: the system's, or for part of a system the whole one's.</summary>
     public int DomainChips => WholeSystemChips ?? Chips.Value;
 
+    /// <summary>The catalogue id of the whole system: its own, or for part of a system the whole one's.</summary>
+    public string WholeId => WholeSystemId ?? Id;
+
     /// <summary>For part of a system (8 GPUs of a GB200 NVL72), the whole system's chips; null for a whole system.</summary>
     public int? WholeSystemChips { get; init; }
+
+    /// <summary>For part of a system, the whole system's catalogue id; null for a whole system.</summary>
+    public string? WholeSystemId { get; init; }
 
     /// <summary>Scale-out bandwidth per chip (the system's NIC bandwidth divided by its chips); null where none is published, and then the system cannot be replicated.</summary>
     public Figure<Bandwidth>? ScaleOutBandwidth { get; init; }

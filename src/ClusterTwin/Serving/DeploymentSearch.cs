@@ -221,7 +221,7 @@ public static class DeploymentSearch
         private readonly ServingDeployment template;
         private readonly Func<AcceleratorSystem, long, Cluster?> clusterOf;
         private readonly ChipEfficiency efficiency;
-        private readonly long[] withinOneSystem;
+        private readonly Cluster[] withinOneSystem;
         private readonly long wholeSystems;
 
         public ReplicaCounts(SearchCandidate candidate, long maximumChips, ServingDeployment template, Func<AcceleratorSystem, long, Cluster?> clusterOf, Func<Chip, ChipEfficiency> efficiencyOf)
@@ -234,7 +234,7 @@ public static class DeploymentSearch
             var perSystem = system.Chips.Value;
             efficiency = efficiencyOf(system.Chip);
             withinOneSystem = [.. Enumerable.Range(1, Math.Max(0, perSystem / tensor)).Select(replicas => (long)replicas * tensor)
-                .Where(chips => chips <= maximumChips && clusterOf(system, chips) is not null)];
+                .Where(chips => chips <= maximumChips).Select(chips => clusterOf(system, chips)).OfType<Cluster>()];
             wholeSystems = perSystem % tensor == 0 ? Math.Max(0, (maximumChips / perSystem) - 1) : 0;
             if (!system.Chip.Supports(candidate.Format))
             {
@@ -263,10 +263,12 @@ public static class DeploymentSearch
         /// <summary>The deployment at the <paramref name="index"/>-th smallest replica count.</summary>
         public ServingDeployment At(int index)
         {
-            var chips = index < withinOneSystem.Length ? withinOneSystem[index] : (index - withinOneSystem.Length + 2L) * candidate.System.Chips.Value;
+            var cluster = index < withinOneSystem.Length
+                ? withinOneSystem[index]
+                : clusterOf(candidate.System, (index - withinOneSystem.Length + 2L) * candidate.System.Chips.Value)!;
             return template with
             {
-                Cluster = clusterOf(candidate.System, chips)!,
+                Cluster = cluster,
                 Efficiency = efficiency,
                 TensorParallelism = candidate.TensorParallelism,
                 WeightFormat = candidate.Format,

@@ -86,7 +86,6 @@ public sealed record DisaggregatedDeployment
     {
         ArgumentNullException.ThrowIfNull(prefill);
         ArgumentNullException.ThrowIfNull(decode);
-        static string Base(string id) => id.IndexOf('[', StringComparison.Ordinal) is var bracket and > 0 ? id[..bracket] : id;
         if (tier == TransferTier.ScaleOut)
         {
             var missing = new[] { prefill, decode }.FirstOrDefault(system => system.ScaleOutBandwidth is not { Value.BytesPerSecond: > 0 });
@@ -98,7 +97,7 @@ public sealed record DisaggregatedDeployment
             return "transfer over scale-up needs both pools on switched scale-up domains (a torus holds no other system's chips); use scale-out";
         }
 
-        var (one, other) = (Base(prefill.Id), Base(decode.Id));
+        var (one, other) = (prefill.WholeId, decode.WholeId);
         return one == other || prefill.SharesDomainWith.Contains(other) || decode.SharesDomainWith.Contains(one)
             ? null
             : $"the {prefill.Name} and the {decode.Name} share no scale-up domain (a system's scale_up.shares_domain_with says which do); use scale-out";

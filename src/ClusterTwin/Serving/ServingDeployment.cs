@@ -124,8 +124,7 @@ public sealed record ServingDeployment
     public Bytes KeyValuePerTokenPerChip => CachePerToken(Model, TensorParallelism);
 
     /// <summary>Key-value cache one token occupies in the whole replica, once (what moves when a request changes replica).</summary>
-    public Bytes KeyValuePerToken => Bytes.FromCount(Model.Layers * KeyValueBytesPerElement *
-        (Model.LatentAttention is { } latent ? latent.KeyValueRank + latent.RotaryHeadSize : 2.0 * Model.KeyValueHeads * Model.HeadSize));
+    public Bytes KeyValuePerToken => CachePerToken(Model, 1);
 
     /// <summary>
     /// Tokens of key-value cache a replica holds: the memory left after the weights, within the utilization (the

@@ -70,18 +70,6 @@ public static class ValidationRun
     private static IEnumerable<Diagnostic> Diagnostics(ValidationCase item, TrainingStepResult result) =>
         result.Valid ? [] : result.Problems.Select(problem => new Diagnostic(item.Id, 0, "scenario.plan", problem));
 
-    /// <summary>Mean absolute error in percent.</summary>
-    public static double MeanAbsoluteErrorPercent(IReadOnlyCollection<ValidationOutcome> outcomes) =>
-        outcomes.Count == 0 ? 0 : outcomes.Average(outcome => Math.Abs(outcome.ErrorPercent));
-
-    /// <summary>Worst absolute error in percent.</summary>
-    public static double MaximumAbsoluteErrorPercent(IReadOnlyCollection<ValidationOutcome> outcomes) =>
-        outcomes.Count == 0 ? 0 : outcomes.Max(outcome => Math.Abs(outcome.ErrorPercent));
-
-    /// <summary>The fraction of measurements that fell inside their predicted band.</summary>
-    public static double BandCoverage(IReadOnlyCollection<ValidationOutcome> outcomes) =>
-        outcomes.Count == 0 ? 0 : outcomes.Count(outcome => outcome.WithinBand) / (double)outcomes.Count;
-
     /// <summary>The step-time band in the case's metric: a throughput's band is the inverse of the time's.</summary>
     private static (double Low, double High) Band(ValidationCase item, TrainingStepResult result) => item.IsThroughput
         ? (item.Predicted(result) * result.StepTime.Seconds / result.StepTimeHigh.Seconds, item.Predicted(result) * result.StepTime.Seconds / result.StepTimeLow.Seconds)

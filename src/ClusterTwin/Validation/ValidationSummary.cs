@@ -15,10 +15,20 @@ public sealed record ValidationGroup(string Name, int Count, double MeanAbsolute
     int HeldOutCount, double? HeldOutMeanAbsoluteErrorPercent, double? HeldOutMaximumAbsoluteErrorPercent)
 {
     /// <summary>Summarizes a set of outcomes.</summary>
-    public static ValidationGroup Of(string name, IReadOnlyCollection<ValidationOutcome> outcomes)
+    public static ValidationGroup Of(string name, IReadOnlyCollection<ValidationOutcome> outcomes) => From(
+        name,
+        [.. outcomes.Select(outcome => (outcome.ErrorPercent, outcome.WithinBand))],
+        [.. outcomes.Where(outcome => outcome.HeldOutErrorPercent is not null).Select(outcome => outcome.HeldOutErrorPercent!.Value)]);
+
+    /// <summary>Summarizes signed errors in percent, whether each measurement fell in its band, and any held-out errors.</summary>
+    public static ValidationGroup From(string name, IReadOnlyList<(double ErrorPercent, bool WithinBand)> figures, IReadOnlyList<double> heldOutErrors)
     {
-        var heldOut = outcomes.Where(outcome => outcome.HeldOutErrorPercent is not null).Select(outcome => Math.Abs(outcome.HeldOutErrorPercent!.Value)).ToArray();
-        return new(name, outcomes.Count, ValidationRun.MeanAbsoluteErrorPercent(outcomes), ValidationRun.MaximumAbsoluteErrorPercent(outcomes), ValidationRun.BandCoverage(outcomes),
+        ArgumentNullException.ThrowIfNull(figures);
+        ArgumentNullException.ThrowIfNull(heldOutErrors);
+        var errors = figures.Select(figure => Math.Abs(figure.ErrorPercent)).ToArray();
+        var heldOut = heldOutErrors.Select(Math.Abs).ToArray();
+        return new(name, errors.Length, errors.Length == 0 ? 0 : errors.Average(), errors.Length == 0 ? 0 : errors.Max(),
+            errors.Length == 0 ? 0 : figures.Count(figure => figure.WithinBand) / (double)errors.Length,
             heldOut.Length, heldOut.Length == 0 ? null : heldOut.Average(), heldOut.Length == 0 ? null : heldOut.Max());
     }
 }
@@ -57,11 +67,7 @@ public sealed record ServingValidationSummary(ImmutableArray<ServingOutcome> Out
         [.. outcomes.GroupBy(outcome => outcome.Family).OrderBy(group => group.Key, StringComparer.Ordinal).Select(group => Group(group.Key, [.. group]))],
         [.. outcomes.GroupBy(outcome => outcome.Case.SourceKey).OrderBy(group => group.Key, StringComparer.Ordinal).Select(group => Group(group.Key, [.. group]))]);
 
-    /// <summary>A group of serving figures (no held-out predictions: serving fits nothing per case).</summary>
-    private static ValidationGroup Group(string name, IReadOnlyCollection<ServingOutcome> outcomes) => new(
-        name, outcomes.Count,
-        outcomes.Count == 0 ? 0 : outcomes.Average(outcome => Math.Abs(outcome.ErrorPercent)),
-        outcomes.Count == 0 ? 0 : outcomes.Max(outcome => Math.Abs(outcome.ErrorPercent)),
-        outcomes.Count == 0 ? 0 : outcomes.Count(outcome => outcome.WithinBand) / (double)outcomes.Count,
-        0, null, null);
+    /// <summary>A group of serving figures (their held-out errors are per framework, in its fit: none here).</summary>
+    private static ValidationGroup Group(string name, IReadOnlyCollection<ServingOutcome> outcomes) =>
+        ValidationGroup.From(name, [.. outcomes.Select(outcome => (outcome.ErrorPercent, outcome.WithinBand))], []);
 }

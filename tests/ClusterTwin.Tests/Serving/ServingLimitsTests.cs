@@ -77,6 +77,23 @@ public class ServingLimitsTests
     }
 
     [Fact]
+    public void ABadTraceLine_IsAnInputError_InServeAndInTheSearch()
+    {
+        using var folder = new TemporaryFolder();
+        folder.Write("trace.csv", "0,10,10\n1,x,10\n");
+        var requests = "requests: {arrival: trace, trace: trace.csv}\n";
+        var serve = CliRunner.Run("serve", folder.Write("serve.yaml", "cluster: {system: nvidia-dgx-h100, chips: 4}\nmodel: llama3-70b\nserving: {tensor: 4}\n" + requests));
+        var search = CliRunner.Run("serve-search", folder.Write("search.yaml", "model: llama3-70b\n" + requests +
+            "search: {systems: [nvidia-dgx-h100, nvidia-dgx-b200], tensor: [4], precision: [fp8], max_batch: [64], max_chips: 8}\n"));
+        foreach (var outcome in new[] { serve, search })
+        {
+            Assert.Equal(2, outcome.ExitCode);
+            Assert.Contains("trace.csv: line 2", outcome.Errors, StringComparison.Ordinal);
+            Assert.DoesNotContain("internal error", outcome.Errors, StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
     public void AReportThatCannotBeWritten_IsRefusedBeforeTheWork()
     {
         using var folder = new TemporaryFolder();
