@@ -305,9 +305,8 @@ def convert(run):
     return None, f"{key}: not yet mapped to a catalogue system and framework settings"
 
 
-MOE_NOT_FITTED = ("mixture of experts: validated, not fitted, until the model costs what binds layers of many small "
-                  "experts (the host's kernel launches and synchronizations, grouped multiplies of a few hundred tokens per "
-                  "expert); fitted now, it would pull the family's dense levels toward its error")
+MOE_NOT_FITTED = ("mixture of experts: kept out of the family's levels, which dense runs fit; the expert layers' host "
+                  "launch times are fitted to these runs instead (clustertwin calibrate --framework megatron-core)")
 
 
 NVFP4_NOT_FITTED = ("NVFP4 training: validated, not fitted, until the model follows the NVFP4 recipe, which keeps part of the "

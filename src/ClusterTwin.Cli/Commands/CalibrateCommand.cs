@@ -8,7 +8,10 @@ using Spectre.Console.Cli;
 
 namespace ClusterTwin.Cli.Commands;
 
-/// <summary><c>clustertwin calibrate --family F [--hold-out SOURCE ...]</c>: fit a family's efficiency levels to measured runs.</summary>
+/// <summary>
+/// <c>clustertwin calibrate --family F [--hold-out SOURCE ...]</c>: fit a family's efficiency levels to measured runs;
+/// <c>clustertwin calibrate --framework F</c>: fit a training framework's expert launch times to its mixture-of-experts runs.
+/// </summary>
 public sealed class CalibrateCommand(IAnsiConsole console) : Command<CalibrateCommand.Settings>
 {
     /// <summary>Arguments of <c>calibrate</c>.</summary>
@@ -18,6 +21,11 @@ public sealed class CalibrateCommand(IAnsiConsole console) : Command<CalibrateCo
         [CommandOption("--family <FAMILY>")]
         [Description("Chip family to fit (a file in catalog/efficiency/).")]
         public string Family { get; init; } = string.Empty;
+
+        /// <summary>The training framework to fit, instead of a family.</summary>
+        [CommandOption("--framework <FRAMEWORK>")]
+        [Description("Training framework to fit instead (a file in catalog/training-frameworks/): its expert launch times, on its mixture-of-experts runs.")]
+        public string? Framework { get; init; }
 
         /// <summary>Sources kept out of the fit.</summary>
         [CommandOption("--hold-out <SOURCE>")]
@@ -34,6 +42,11 @@ public sealed class CalibrateCommand(IAnsiConsole console) : Command<CalibrateCo
     public override int Execute(CommandContext context, Settings settings, CancellationToken cancellationToken)
     {
         var catalog = settings.LoadCatalog();
+        if (settings.Framework is { } framework)
+        {
+            return CalibrateFramework(catalog, framework, settings);
+        }
+
         if (!catalog.Efficiencies.TryGetValue(settings.Family, out var efficiency) || settings.Family == HardwareCatalog.DefaultFamily)
         {
             throw new InputException("--family", $"'{settings.Family}' is not a calibratable family (expected one of: {string.Join(", ", catalog.Efficiencies.Keys.Where(key => key != HardwareCatalog.DefaultFamily))})");
@@ -56,6 +69,33 @@ public sealed class CalibrateCommand(IAnsiConsole console) : Command<CalibrateCo
         {
             var path = Path.Combine(catalog.Directory, "efficiency", settings.Family + ".yaml");
             CatalogSettings.WriteFile(path, "the fit", () => EfficiencyFitWriter.Write(path, result.Fit));
+            console.MarkupLineInterpolated($"Written to {path}");
+        }
+
+        return 0;
+    }
+
+    private int CalibrateFramework(HardwareCatalog catalog, string id, Settings settings)
+    {
+        if (settings.Family.Length > 0 || settings.HoldOut.Length > 0)
+        {
+            throw new InputException("--framework", "fits a training framework on its own cases: give it without --family and --hold-out (each case is held out in turn)");
+        }
+
+        if (!catalog.TrainingFrameworks.TryGetValue(id, out var framework))
+        {
+            throw new InputException("--framework", $"unknown training framework '{id}' (expected one of: {string.Join(", ", catalog.TrainingFrameworks.Keys)})");
+        }
+
+        var procedure = $"clustertwin calibrate --framework {id}";
+        var result = TrainingFrameworkCalibration.Fit(framework, CatalogSettings.LoadCases([], catalog).Training, procedure)
+            ?? throw new InputException("--framework", $"no mixture-of-experts validation case runs on {id}: nothing to fit");
+        var fit = result.Fit;
+        console.MarkupLineInterpolated($"{id}: expert launch {result.ExpertLaunch}, plus {result.ExpertQuantizeLaunch} under scaled formats; {fit.Figures} cases: mean absolute error {fit.MeanAbsoluteErrorPercent:0.0}%, held out {(fit.HeldOutMeanAbsoluteErrorPercent is { } heldOut ? $"{heldOut:0.0}%" : "-")}");
+        if (!settings.DryRun)
+        {
+            var path = Path.Combine(catalog.Directory, CatalogLoader.TrainingFrameworksFolder, id + ".yaml");
+            CatalogSettings.WriteFile(path, "the fit", () => EfficiencyFitWriter.ReplaceBlocks(path, ["expert_launch", "expert_quantize_launch", "fit"], TrainingFrameworkCalibration.Block(result, procedure)));
             console.MarkupLineInterpolated($"Written to {path}");
         }
 

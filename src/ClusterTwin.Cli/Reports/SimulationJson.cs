@@ -67,6 +67,7 @@ public static class SimulationJson
             cost = result.Cost is { } cost ? Cost(cost, result.StepsToTrain) : null,
             costMissing = result.Cost is null ? result.CostMissing ?? "no energy for the owner's electricity" : null,
             calibration = new { family = scenario.Efficiency.Family, provenance = scenario.Efficiency.Provenance },
+            framework = new { id = scenario.Framework.Id, name = scenario.Framework.Name, expertLaunchSeconds = scenario.Framework.ExpertLaunchFor(scenario.Job).Seconds },
         };
     }
 

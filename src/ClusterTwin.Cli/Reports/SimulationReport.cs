@@ -11,6 +11,15 @@ namespace ClusterTwin.Cli.Reports;
 /// <summary>The human-readable report of <c>simulate</c>.</summary>
 public static class SimulationReport
 {
+    /// <summary>The training framework, and under a mixture of experts the least time of each expert multiply it launches.</summary>
+    private static string FrameworkLine(Scenario scenario)
+    {
+        var launch = scenario.Framework.ExpertLaunchFor(scenario.Job);
+        return scenario.Model.MixtureOfExperts is not null && launch > ClusterTwin.Units.Duration.Zero
+            ? $"{scenario.Framework.Name}; each expert multiply takes at least {launch} (the host launches it)"
+            : scenario.Framework.Name;
+    }
+
     /// <summary>Writes the report of <paramref name="result"/>.</summary>
     public static void Write(IAnsiConsole console, Scenario scenario, TrainingStepResult result)
     {
@@ -20,6 +29,7 @@ public static class SimulationReport
         WriteCluster(console, cluster);
         console.MarkupLineInterpolated($"Model:   {scenario.Model.Name} ({Format.Number(scenario.Model.Parameters)} parameters), sequence {scenario.Job.SequenceLength:N0}, global batch {scenario.Job.GlobalBatchSize:N0}, {scenario.Job.Format.Key.ToUpperInvariant()}");
         console.MarkupLineInterpolated($"Plan:    {PlanLine(scenario.Model, plan)}");
+        console.MarkupLineInterpolated($"Framework: {FrameworkLine(scenario)}");
         console.WriteLine();
 
         if (!result.Valid)

@@ -126,15 +126,17 @@ public static class ValidationReport
         var fitted = ValidationGroup.Of("fitted", [.. summary.Outcomes.Where(outcome => outcome.Case.Fitted)]);
         if (fitted.Count < overall.Count)
         {
-            page.AppendLine(CultureInfo.InvariantCulture, $"**The {fitted.Count} cases calibration may fit (the others are marked not fitted): mean absolute error {Percent(fitted.MeanAbsoluteErrorPercent)}, worst {Percent(fitted.MaximumAbsoluteErrorPercent)}; held out: mean {Percent(fitted.HeldOutMeanAbsoluteErrorPercent)}, worst {Percent(fitted.HeldOutMaximumAbsoluteErrorPercent)}.**");
+            page.AppendLine(CultureInfo.InvariantCulture, $"**The {fitted.Count} cases the family levels may fit (the others are marked not fitted): mean absolute error {Percent(fitted.MeanAbsoluteErrorPercent)}, worst {Percent(fitted.MaximumAbsoluteErrorPercent)}; held out: mean {Percent(fitted.HeldOutMeanAbsoluteErrorPercent)}, worst {Percent(fitted.HeldOutMaximumAbsoluteErrorPercent)}.**");
         }
 
         page.AppendLine();
         page.AppendLine("The held-out prediction refits the chip family's levels without the case's source (families with two sources or");
         page.AppendLine("more) or without the case itself (families with one source); a family with one case has none. A case marked");
         page.AppendLine("*over memory* is one the model predicts does not fit: runs at the edge of memory often slow down. A case marked");
-        page.AppendLine("*not fitted* is validated but kept out of calibration, with the reason in its file (mixture-of-experts and NVFP4");
-        page.AppendLine("runs, until the model covers their overheads); its held-out error is its error.");
+        page.AppendLine("*not fitted* is validated but kept out of the family's levels, with the reason in its file. For the NVFP4 runs");
+        page.AppendLine("(until the model follows their recipe) the held-out error is the error. The mixture-of-experts runs fit their");
+        page.AppendLine("training framework's expert launch times instead, and each one's held-out prediction refits those times without");
+        page.AppendLine("it ([calibration.md](calibration.md)).");
         page.AppendLine();
         AppendGroups(page, "By chip family", "family", summary.ByFamily);
         AppendGroups(page, "By source", "source", summary.BySource);

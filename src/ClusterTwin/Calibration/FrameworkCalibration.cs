@@ -3,6 +3,7 @@ using System.Globalization;
 using ClusterTwin.Serving;
 using ClusterTwin.Units;
 using ClusterTwin.Validation;
+using ClusterTwin.Workloads;
 
 namespace ClusterTwin.Calibration;
 
@@ -149,10 +150,20 @@ public static class FrameworkCalibration
     {
         ArgumentNullException.ThrowIfNull(result);
         string Number(double value) => value.ToString("0.###", CultureInfo.InvariantCulture);
-        var fit = result.Fit;
         yield return $"layer_overhead: {Number(result.LayerOverhead.Seconds * 1e6)} us   # written by clustertwin calibrate-serving; do not edit by hand";
         yield return $"request_overhead: {Number(result.RequestOverhead.Seconds * 1e3)} ms";
         yield return $"matrix_scale: {Number(result.MatrixScale)}";
+        foreach (var line in FitBlock(result.Fit))
+        {
+            yield return line;
+        }
+    }
+
+    /// <summary>The YAML lines of a framework's <c>fit</c> block.</summary>
+    public static IEnumerable<string> FitBlock(FrameworkFit fit)
+    {
+        ArgumentNullException.ThrowIfNull(fit);
+        string Number(double value) => value.ToString("0.###", CultureInfo.InvariantCulture);
         yield return "fit:";
         yield return $"  procedure: \"{fit.Procedure}\"";
         yield return $"  fitted_on: [{string.Join(", ", fit.FittedOn)}]";

@@ -50,6 +50,15 @@ public static class CatalogLoader
         var fabrics = Entities(directory, "fabrics", diagnostics, reader => FabricReader.Read(reader, sourceIds), fabric => fabric.Id);
         var models = Entities(directory, "models", diagnostics, reader => ModelReader.Read(reader, reader.Root, string.Empty), model => model.Id);
         var frameworks = Entities(directory, "frameworks", diagnostics, FrameworkReader.Read, framework => framework.Id);
+        var trainingFrameworks = System.IO.Directory.Exists(Path.Combine(directory, TrainingFrameworksFolder))
+            ? Entities(directory, TrainingFrameworksFolder, diagnostics, TrainingFrameworkReader.Read, framework => framework.Id)
+            : [];
+        foreach (var vendor in trainingFrameworks.Values.SelectMany(framework => framework.DefaultForVendors.Select(vendor => (vendor, framework.Id))).GroupBy(pair => pair.vendor).Where(group => group.Count() > 1))
+        {
+            diagnostics.Add(new Diagnostic(Path.Combine(directory, TrainingFrameworksFolder), 0, "default_for_vendors",
+                $"vendor '{vendor.Key}' is the default of several frameworks ({string.Join(", ", vendor.Select(pair => pair.Id).Order(StringComparer.Ordinal))}); expected one"));
+        }
+
         var efficiencies = EfficiencyReader.CarryOver(Entities(directory, "efficiency", diagnostics, EfficiencyReader.Read, efficiency => efficiency.Family), diagnostics, directory);
         var prices = PriceCatalog.Empty;
         if (System.IO.Directory.Exists(Path.Combine(directory, "prices")))
@@ -84,8 +93,12 @@ public static class CatalogLoader
             Sources = sources.ToImmutableSortedDictionary(StringComparer.Ordinal),
             Prices = prices,
             Frameworks = frameworks.ToImmutableSortedDictionary(StringComparer.Ordinal),
+            TrainingFrameworks = trainingFrameworks.ToImmutableSortedDictionary(StringComparer.Ordinal),
         };
     }
+
+    /// <summary>The optional folder of training frameworks.</summary>
+    public const string TrainingFrameworksFolder = "training-frameworks";
 
     /// <summary>Finds the catalogue: the given folder, else a <c>catalog/</c> beside or above the working folder or the program.</summary>
     public static string Locate(string? explicitDirectory)

@@ -1,6 +1,7 @@
 using System.Collections.Immutable;
 using ClusterTwin.Serving;
 using ClusterTwin.Units;
+using ClusterTwin.Workloads;
 
 namespace ClusterTwin.Catalog;
 
@@ -38,7 +39,7 @@ internal static class FrameworkReader
         };
     }
 
-    private static FrameworkFit? ReadFit(YamlReader reader, YamlDotNet.RepresentationModel.YamlMappingNode? map)
+    internal static FrameworkFit? ReadFit(YamlReader reader, YamlDotNet.RepresentationModel.YamlMappingNode? map)
     {
         if (map is null)
         {

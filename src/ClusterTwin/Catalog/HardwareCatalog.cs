@@ -35,10 +35,20 @@ public sealed record HardwareCatalog
     /// <summary>Serving frameworks by id: their default settings and fitted overheads.</summary>
     public ImmutableSortedDictionary<string, Serving.ServingFramework> Frameworks { get; init; } = ImmutableSortedDictionary<string, Serving.ServingFramework>.Empty;
 
+    /// <summary>Training frameworks by id: what their software adds to the kernels' roofline.</summary>
+    public ImmutableSortedDictionary<string, TrainingFramework> TrainingFrameworks { get; init; } = ImmutableSortedDictionary<string, TrainingFramework>.Empty;
+
     /// <summary>The family key of the curves used when a family has none of its own.</summary>
     public const string DefaultFamily = "default";
 
     /// <summary>The efficiency curves for a chip: its family's, or the default ones.</summary>
     public ChipEfficiency EfficiencyFor(Chip chip) =>
         Efficiencies.TryGetValue(chip.Family, out var own) ? own : Efficiencies[DefaultFamily];
+
+    /// <summary>The training framework a scenario on <paramref name="chip"/> runs on when it names none: its vendor's default, or none.</summary>
+    public TrainingFramework TrainingFrameworkFor(Chip chip)
+    {
+        ArgumentNullException.ThrowIfNull(chip);
+        return TrainingFrameworks.Values.FirstOrDefault(framework => framework.DefaultForVendors.Contains(chip.Vendor)) ?? TrainingFramework.None;
+    }
 }

@@ -66,11 +66,12 @@ public static partial class ScenarioLoader
     }
 
     /// <summary>What a scenario file holds: its cluster, model and job, and its plan block (read as a plan) where it has one.</summary>
-    private sealed record ScenarioParts(string Name, Cluster? Cluster, ModelArchitecture? Model, TrainingJob? Job, ChipEfficiency? Efficiency, YamlMappingNode? PlanBlock, ParallelPlan? Plan, CostSettings? Cost)
+    private sealed record ScenarioParts(string Name, Cluster? Cluster, ModelArchitecture? Model, TrainingJob? Job, ChipEfficiency? Efficiency, YamlMappingNode? PlanBlock, ParallelPlan? Plan, CostSettings? Cost,
+        TrainingFramework? Framework)
     {
-        public bool Complete => Cluster is not null && Model is not null && Job is not null && Cost is not null && (PlanBlock is null || Plan is not null);
+        public bool Complete => Cluster is not null && Model is not null && Job is not null && Cost is not null && Framework is not null && (PlanBlock is null || Plan is not null);
 
-        public Scenario With(ParallelPlan plan) => new(Name, Cluster!, Efficiency!, Model!, Job!, plan, Cost);
+        public Scenario With(ParallelPlan plan) => new(Name, Cluster!, Efficiency!, Model!, Job!, plan, Cost) { Framework = Framework ?? TrainingFramework.None };
     }
 
     private static ScenarioParts ReadParts(YamlReader reader, YamlMappingNode root, string path, HardwareCatalog catalog, string fallbackName, bool planRequired)
@@ -79,11 +80,32 @@ public static partial class ScenarioLoader
         var name = reader.String(root, "name", path, required: false) ?? fallbackName;
         var cluster = ReadCluster(reader, reader.Mapping(root, "cluster", path, required: true), YamlReader.Join(path, "cluster"), catalog);
         var model = ReadModel(reader, root, YamlReader.Join(path, "model"), catalog);
-        var job = ReadJob(reader, reader.Mapping(root, "training", path, required: true), YamlReader.Join(path, "training"));
+        var training = reader.Mapping(root, "training", path, required: true);
+        var job = ReadJob(reader, training, YamlReader.Join(path, "training"));
+        var framework = ReadFramework(reader, training, YamlReader.Join(path, "training"), catalog, cluster);
         var planBlock = reader.Mapping(root, "plan", path, required: planRequired);
         var plan = planBlock is null ? null : ReadPlan(reader, planBlock, YamlReader.Join(path, "plan"), cluster);
         var cost = ScenarioCost.Read(reader, root, path, cluster, catalog.Prices);
-        return new ScenarioParts(name, cluster, model, job, cluster is null ? null : catalog.EfficiencyFor(cluster.Chip), planBlock, plan, cost);
+        return new ScenarioParts(name, cluster, model, job, cluster is null ? null : catalog.EfficiencyFor(cluster.Chip), planBlock, plan, cost, framework);
+    }
+
+    /// <summary>The training framework the training block names, or the default of the cluster's chip vendor.</summary>
+    private static TrainingFramework? ReadFramework(YamlReader reader, YamlMappingNode? map, string path, HardwareCatalog catalog, Cluster? cluster)
+    {
+        var id = reader.String(map, "framework", path, required: false);
+        if (id is null)
+        {
+            return YamlReader.Child(map, "framework") is null && cluster is not null ? catalog.TrainingFrameworkFor(cluster.Chip) : null;
+        }
+
+        if (catalog.TrainingFrameworks.TryGetValue(id, out var framework))
+        {
+            return framework;
+        }
+
+        reader.Error(YamlReader.Child(map, "framework"), YamlReader.Join(path, "framework"),
+            $"unknown training framework '{id}' (expected one of: {string.Join(", ", catalog.TrainingFrameworks.Keys.DefaultIfEmpty($"none in {CatalogLoader.TrainingFrameworksFolder}/"))})");
+        return null;
     }
 
     /// <summary>Throws <see cref="InputException"/> with the reader's diagnostics, or a generic one, when reading failed.</summary>
@@ -291,7 +313,7 @@ public static partial class ScenarioLoader
         }
 
         reader.CheckKeys(map, path, "sequence_length", "global_batch", "tokens", "precision", "attention", "dropout", "multi_token_prediction",
-            "expert_capacity_factor");
+            "expert_capacity_factor", "framework");
         var sequence = reader.Integer(map, "sequence_length", path, 1, 100_000_000);
         var batch = reader.Integer(map, "global_batch", path, 1, int.MaxValue);
         var tokens = reader.Number(map, "tokens", path, 1, 1e18, required: false);

@@ -49,6 +49,7 @@ public sealed record WorkloadComparison(string Workload, long Chips, ImmutableAr
             {
                 Cluster = cluster,
                 Efficiency = catalog.EfficiencyFor(system.Chip),
+                Framework = planning.Scenario.Framework == catalog.TrainingFrameworkFor(planning.Scenario.Cluster.Chip) ? catalog.TrainingFrameworkFor(system.Chip) : planning.Scenario.Framework,
                 Cost = ScenarioCost.ForSystem(planning.Scenario.Cost ?? new Economics.CostSettings(), system, catalog.Prices),
             };
             var search = PlanSearch.Run(scenario, planning.Pins, top: 1, threads: 1);

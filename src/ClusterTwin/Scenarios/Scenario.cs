@@ -13,4 +13,8 @@ namespace ClusterTwin.Scenarios;
 /// <param name="Job">The training job.</param>
 /// <param name="Plan">The parallel layout.</param>
 /// <param name="Cost">The prices and facility the energy and cost are worked out with; null prices nothing.</param>
-public sealed record Scenario(string Name, Cluster Cluster, ChipEfficiency Efficiency, ModelArchitecture Model, TrainingJob Job, ParallelPlan Plan, CostSettings? Cost = null);
+public sealed record Scenario(string Name, Cluster Cluster, ChipEfficiency Efficiency, ModelArchitecture Model, TrainingJob Job, ParallelPlan Plan, CostSettings? Cost = null)
+{
+    /// <summary>The training framework the job runs on: what its software adds to the kernels' roofline.</summary>
+    public TrainingFramework Framework { get; init; } = TrainingFramework.None;
+}

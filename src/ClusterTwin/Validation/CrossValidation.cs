@@ -8,7 +8,8 @@ namespace ClusterTwin.Validation;
 /// <summary>
 /// Predictions of every case by a calibration that never saw it: for a family with runs from two sources or more,
 /// the levels are refitted without the case's whole source (leave one source out); for a family with one source,
-/// without the case alone (leave one case out). A family with a single case has no held-out prediction.
+/// without the case alone (leave one case out). A family with a single case has no held-out prediction. A case a
+/// training framework's launch times were fitted on is predicted by that framework's fit without it.
 /// </summary>
 /// <remarks>
 /// This is the error a user should expect on a new measurement, as opposed to the error on the runs the levels were
@@ -51,6 +52,18 @@ public static class CrossValidation
                 foreach (var item in fold)
                 {
                     predictions[item.Id] = item.Predicted(AnalyticalEngine.SimulateStep(item.Scenario with { Efficiency = refitted }));
+                }
+            }
+        }
+
+        var cases = outcomes.Select(outcome => outcome.Case).ToArray();
+        foreach (var framework in catalog.TrainingFrameworks.Values.Where(framework => framework.Fit is not null))
+        {
+            if (TrainingFrameworkCalibration.Fit(framework, cases, "cross-validation") is { } result)
+            {
+                foreach (var (id, prediction) in result.HeldOutPredicted)
+                {
+                    predictions[id] = prediction;
                 }
             }
         }

@@ -7,20 +7,22 @@ namespace ClusterTwin.Tests.Validation;
 /// The whole validation set, run as <c>clustertwin validate</c> runs it (catalogue calibration and cross-validated
 /// held-out predictions). The breadth and the band coverage are held to the validation issue's bar. The errors are
 /// held to the level reached so far, a ratchet, since the bar (mean 5%, worst 15%) is not met yet: docs/calibration.md
-/// names the cases that miss it and why. The cases calibration fits (dense models) and the mixture-of-experts cases it
-/// does not fit yet have a ratchet each. Lower them as the model improves; never raise one to let a change through.
+/// names the cases that miss it and why. The cases the family levels fit (dense models) and the mixture-of-experts cases
+/// (which fit their framework's expert launch times instead) have a ratchet each. Lower them as the model improves; never raise one to let a change through.
 /// </summary>
 public class ValidationSetTests
 {
     private const double MeanErrorRatchetPercent = 5.75;
     private const double WorstErrorRatchetPercent = 39.0;
     private const double HeldOutMeanErrorRatchetPercent = 9.6;
-    private const double MixtureOfExpertsMeanErrorRatchetPercent = 37.5;
 
-    // Raised once, from 157: the Megatron-Bridge recipes' all-to-all overlap, read from their configuration files,
-    // replaced an assumed "no overlap" in the Qwen3-30B-A3B case, whose error (from layers of many small experts the
-    // model does not cost yet) grew from +156% to +178% while the mean over the set fell from 50% to 37%.
-    private const double MixtureOfExpertsWorstErrorRatchetPercent = 178;
+    // From 37.5% and 178% before the training framework's expert launch times (docs/calibration.md). The worst case is
+    // Qwen3-30B-A3B, whose whole small layer is host-bound, not only its expert multiplies.
+    private const double MixtureOfExpertsMeanErrorRatchetPercent = 10.0;
+    private const double MixtureOfExpertsWorstErrorRatchetPercent = 54;
+
+    // Each mixture-of-experts case predicted by the launch times fitted without it.
+    private const double MixtureOfExpertsHeldOutMeanErrorRatchetPercent = 13.8;
 
     private static readonly Lazy<ValidationSummary> Summary = new(() =>
     {
@@ -61,6 +63,7 @@ public class ValidationSetTests
         Assert.True(experts.Count >= 5, $"{experts.Count} mixture-of-experts cases");
         Assert.True(experts.MeanAbsoluteErrorPercent <= MixtureOfExpertsMeanErrorRatchetPercent, $"mean {experts.MeanAbsoluteErrorPercent:0.00}%");
         Assert.True(experts.MaximumAbsoluteErrorPercent <= MixtureOfExpertsWorstErrorRatchetPercent, $"worst {experts.MaximumAbsoluteErrorPercent:0.00}%");
+        Assert.True(experts.HeldOutMeanAbsoluteErrorPercent <= MixtureOfExpertsHeldOutMeanErrorRatchetPercent, $"held out {experts.HeldOutMeanAbsoluteErrorPercent:0.00}%");
     }
 
     [Fact]

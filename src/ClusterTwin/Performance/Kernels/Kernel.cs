@@ -36,11 +36,17 @@ public enum KernelRegion
 /// <param name="Traffic">Bytes read and written in high-bandwidth memory.</param>
 /// <param name="BackwardFactor">Backward work relative to forward: 2 for a matrix multiply (input and weight gradients).</param>
 /// <param name="Repeats">
-/// How many times the kernel runs, each with this work and traffic (a ring step, one expert of a grouped multiply):
-/// the efficiency is that of one run.
+/// How many times the kernel runs, each with this work and traffic (one expert of a grouped multiply): the efficiency
+/// is that of one run.
 /// </param>
 public readonly record struct Kernel(string Name, KernelKind Kind, KernelRegion Region, Flops Work, Bytes Traffic, double BackwardFactor, int Repeats = 1)
 {
+    /// <summary>
+    /// Whether each run is one expert's multiply of a grouped expert layer, launched by the host one expert at a time:
+    /// it then takes at least the framework's launch time (<see cref="KernelCost.ExpertLaunch"/>).
+    /// </summary>
+    public bool PerExpertLaunch { get; init; }
+
     /// <summary>Work of all the runs together.</summary>
     public Flops TotalWork => Work * Repeats;
 

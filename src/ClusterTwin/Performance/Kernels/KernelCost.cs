@@ -10,6 +10,12 @@ namespace ClusterTwin.Performance.Kernels;
 /// <param name="Efficiency">The chip family's efficiency curves.</param>
 public sealed record KernelCost(FlopRate PeakRate, FlopRate AttentionPeakRate, Bandwidth MemoryBandwidth, ChipEfficiency Efficiency)
 {
+    /// <summary>
+    /// The least time of one launch of a kernel that runs per expert (<see cref="Kernel.PerExpertLaunch"/>): the
+    /// training framework's host time to issue it (<see cref="Workloads.TrainingFramework.ExpertLaunch"/>).
+    /// </summary>
+    public Duration ExpertLaunch { get; init; }
+
     /// <summary>Time of a kernel doing <paramref name="work"/> and moving <paramref name="traffic"/>.</summary>
     public Duration Time(KernelKind kind, Flops work, Bytes traffic)
     {
@@ -25,14 +31,17 @@ public sealed record KernelCost(FlopRate PeakRate, FlopRate AttentionPeakRate, B
     }
 
     /// <summary>Forward time of an operator.</summary>
-    public Duration Forward(in Kernel kernel) => Time(kernel.Kind, kernel.Work, kernel.Traffic) * kernel.Repeats;
+    public Duration Forward(in Kernel kernel) => Launched(kernel, Time(kernel.Kind, kernel.Work, kernel.Traffic)) * kernel.Repeats;
 
     /// <summary>
     /// Backward time of an operator. A matrix multiply's backward is two multiplies of the forward's size
-    /// (input gradient and weight gradient), each costed as its own kernel.
+    /// (input gradient and weight gradient), each costed as its own kernel, each its own launch.
     /// </summary>
     public Duration Backward(in Kernel kernel) =>
         (kernel.Kind == KernelKind.Matrix
-            ? Time(kernel.Kind, kernel.Work, kernel.Traffic) * kernel.BackwardFactor
+            ? Launched(kernel, Time(kernel.Kind, kernel.Work, kernel.Traffic)) * kernel.BackwardFactor
             : Time(kernel.Kind, kernel.Work * kernel.BackwardFactor, kernel.Traffic * kernel.BackwardFactor)) * kernel.Repeats;
+
+    /// <summary>One launch of <paramref name="kernel"/> that the device would finish in <paramref name="time"/>: no sooner than the host issues it.</summary>
+    private Duration Launched(in Kernel kernel, Duration time) => kernel.PerExpertLaunch ? Duration.Max(time, ExpertLaunch) : time;
 }

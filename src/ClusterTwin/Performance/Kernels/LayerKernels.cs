@@ -149,13 +149,13 @@ public static class LayerKernels
         return experts.RoutingSkew * (1 + spread);
     }
 
-    private static void AddFeedForward(List<Kernel> operators, ModelArchitecture model, TrainingJob job, string name, double rows, double width, int repeats = 1)
+    private static void AddFeedForward(List<Kernel> operators, ModelArchitecture model, TrainingJob job, string name, double rows, double width, int repeats = 1, bool perExpert = false)
     {
         var bytes = Math.Max(2.0, job.Precision.BytesPerElement());
         var upProjections = model.Activation == FeedForwardActivation.SwiGlu ? 2 : 1;
-        AddMatmul(operators, $"{name} up projection", rows, model.HiddenSize, width * upProjections, job, repeats);
+        AddMatmul(operators, $"{name} up projection", rows, model.HiddenSize, width * upProjections, job, repeats, perExpert);
         operators.Add(Elementwise(model.Activation == FeedForwardActivation.SwiGlu ? $"{name} SwiGLU" : $"{name} GeLU", rows * width * bytes * (upProjections + 1) * repeats));
-        AddMatmul(operators, $"{name} down projection", rows, width, model.HiddenSize, job, repeats);
+        AddMatmul(operators, $"{name} down projection", rows, width, model.HiddenSize, job, repeats, perExpert);
     }
 
     /// <summary>
@@ -174,7 +174,7 @@ public static class LayerKernels
         operators.Add(Elementwise("token permutation", routed * experts.PerToken * hidden * bytes * 2));
         var localExperts = experts.Routed / plan.ExpertParallelism;
         var received = routed * experts.PerToken * imbalance;
-        AddFeedForward(operators, model, job, "expert", received / localExperts, experts.FeedForwardSize, localExperts);
+        AddFeedForward(operators, model, job, "expert", received / localExperts, experts.FeedForwardSize, localExperts, perExpert: true);
         operators.Add(Elementwise("token unpermutation", routed * experts.PerToken * hidden * bytes * 2));
         if (experts.Shared > 0)
         {
@@ -231,7 +231,7 @@ public static class LayerKernels
     /// A projection; under FP8 preceded by the cast of its input (read BF16, write FP8, with the scale's amax), which
     /// Transformer Engine runs as a memory-bound kernel, and whose backward casts the incoming gradient the same way.
     /// </summary>
-    private static void AddMatmul(List<Kernel> kernels, string name, double rows, double inner, double columns, TrainingJob job, int repeats = 1)
+    private static void AddMatmul(List<Kernel> kernels, string name, double rows, double inner, double columns, TrainingJob job, int repeats = 1, bool perExpert = false)
     {
         var elementBytes = job.MatrixBytesPerElement;
         if (elementBytes < 2)
@@ -239,7 +239,7 @@ public static class LayerKernels
             kernels.Add(Elementwise($"{name}: {job.Format.Key} cast", rows * inner * (2 + elementBytes) * repeats));
         }
 
-        kernels.Add(Matmul(name, rows, inner, columns, elementBytes) with { Repeats = repeats });
+        kernels.Add(Matmul(name, rows, inner, columns, elementBytes) with { Repeats = repeats, PerExpertLaunch = perExpert });
     }
 
     private static Kernel Matmul(string name, double rows, double inner, double columns, double elementBytes) =>

@@ -1,0 +1,140 @@
+using System.Collections.Immutable;
+using ClusterTwin.Engines.Analytical;
+using ClusterTwin.Units;
+using ClusterTwin.Validation;
+using ClusterTwin.Workloads;
+
+namespace ClusterTwin.Calibration;
+
+/// <summary>A training framework's fitted launch times, their fit, and each case's prediction by the fit of the others.</summary>
+/// <param name="ExpertLaunch">The least time of one expert multiply.</param>
+/// <param name="ExpertQuantizeLaunch">The time added to it under a scaled format.</param>
+/// <param name="Fit">How they were fitted.</param>
+/// <param name="HeldOutPredicted">Each case's prediction, in its own metric, by the fit without it.</param>
+public sealed record TrainingFrameworkCalibrationResult(Duration ExpertLaunch, Duration ExpertQuantizeLaunch, FrameworkFit Fit, ImmutableDictionary<string, double> HeldOutPredicted);
+
+/// <summary>
+/// Fits a training framework's expert launch times to the published mixture-of-experts runs that used it: the pair
+/// (launch, quantize launch) that minimizes the mean absolute log error of their predictions.
+/// </summary>
+/// <remarks>
+/// An exhaustive search of a 5 us grid (launch 0-200 us, quantize 0-100 us; every case simulated once per point):
+/// deterministic, with no starting point, and where the cases cannot tell the two apart (no run in a scaled format, or
+/// none without one) the least quantize time wins the tie, so the time goes to the plain launch every format pays.
+/// Dense runs are left out: nothing in them launches per expert. Each case's held-out prediction comes from the same
+/// search over the other cases.
+/// </remarks>
+public static class TrainingFrameworkCalibration
+{
+    private const int StepMicroseconds = 5;
+    private const int LaunchHighMicroseconds = 200;
+    private const int QuantizeHighMicroseconds = 100;
+
+    /// <summary>The validation cases <paramref name="framework"/>'s constants bear on: its mixture-of-experts runs, by id.</summary>
+    public static ImmutableArray<ValidationCase> CasesOf(TrainingFramework framework, IEnumerable<ValidationCase> cases)
+    {
+        ArgumentNullException.ThrowIfNull(framework);
+        return [.. cases.Where(item => item.Scenario.Framework.Id == framework.Id && item.Scenario.Model.MixtureOfExperts is not null).OrderBy(item => item.Id, StringComparer.Ordinal)];
+    }
+
+    /// <summary>Fits <paramref name="framework"/> on its cases among <paramref name="cases"/>; null when it has none.</summary>
+    public static TrainingFrameworkCalibrationResult? Fit(TrainingFramework framework, IEnumerable<ValidationCase> cases, string procedure)
+    {
+        var own = CasesOf(framework, cases);
+        if (own.IsEmpty)
+        {
+            return null;
+        }
+
+        ValidationRun.ThrowIfInvalid(own);
+        var table = new PredictionTable(own);
+        var all = Enumerable.Range(0, own.Length).ToArray();
+        var (launch, quantize) = table.Best(all);
+        var heldOut = ImmutableDictionary.CreateBuilder<string, double>(StringComparer.Ordinal);
+        if (own.Length > 1)
+        {
+            foreach (var index in all)
+            {
+                var (otherLaunch, otherQuantize) = table.Best([.. all.Where(other => other != index)]);
+                heldOut[own[index].Id] = table.Predicted(index, otherLaunch, otherQuantize);
+            }
+        }
+
+        var ratios = all.Select(index => table.Predicted(index, launch, quantize) / own[index].Measured).ToArray();
+        var residuals = own.Zip(ratios, (item, ratio) => item.IsThroughput ? Math.Log(ratio) : -Math.Log(ratio)).Order().ToArray();
+        var fit = new FrameworkFit(procedure, [.. own.Select(item => item.Id)], own.Length, ratios.Average(ratio => Math.Abs(ratio - 1) * 100),
+            heldOut.Count == 0 ? null : own.Average(item => Math.Abs((heldOut[item.Id] / item.Measured) - 1) * 100),
+            Statistics.Percentile(residuals, 0.1), Statistics.Percentile(residuals, 0.9));
+        return new TrainingFrameworkCalibrationResult(Microseconds(launch * StepMicroseconds), Microseconds(quantize * StepMicroseconds), fit, heldOut.ToImmutable());
+    }
+
+    /// <summary>The YAML lines that replace a training framework file's <c>expert_launch</c>, <c>expert_quantize_launch</c> and <c>fit</c>.</summary>
+    public static IEnumerable<string> Block(TrainingFrameworkCalibrationResult result, string procedure)
+    {
+        ArgumentNullException.ThrowIfNull(result);
+        yield return $"expert_launch: {result.ExpertLaunch.Seconds * 1e6:0} us   # written by {procedure}; do not edit by hand";
+        yield return $"expert_quantize_launch: {result.ExpertQuantizeLaunch.Seconds * 1e6:0} us   # added under FP8, MXFP8 and NVFP4";
+        foreach (var line in FrameworkCalibration.FitBlock(result.Fit))
+        {
+            yield return line;
+        }
+    }
+
+    /// <summary>Every case's prediction at every grid point, simulated once; a run in BF16 once per launch time.</summary>
+    private sealed class PredictionTable
+    {
+        private readonly ImmutableArray<ValidationCase> cases;
+        private readonly double[][,] predicted;
+
+        public PredictionTable(ImmutableArray<ValidationCase> cases)
+        {
+            this.cases = cases;
+            predicted = [.. cases.Select(item =>
+            {
+                var scaled = item.Scenario.Job.MatrixBytesPerElement < 2;
+                var values = new double[(LaunchHighMicroseconds / StepMicroseconds) + 1, scaled ? (QuantizeHighMicroseconds / StepMicroseconds) + 1 : 1];
+                for (var launch = 0; launch < values.GetLength(0); launch++)
+                {
+                    for (var quantize = 0; quantize < values.GetLength(1); quantize++)
+                    {
+                        var framework = item.Scenario.Framework with { ExpertLaunch = Microseconds(launch * StepMicroseconds), ExpertQuantizeLaunch = Microseconds(quantize * StepMicroseconds) };
+                        values[launch, quantize] = item.Predicted(AnalyticalEngine.SimulateStep(item.Scenario with { Framework = framework }));
+                    }
+                }
+
+                return values;
+            })];
+        }
+
+        /// <summary>Case <paramref name="index"/>'s prediction at grid point (<paramref name="launch"/>, <paramref name="quantize"/>).</summary>
+        public double Predicted(int index, int launch, int quantize)
+        {
+            var values = predicted[index];
+            return values[launch, Math.Min(quantize, values.GetLength(1) - 1)];
+        }
+
+        /// <summary>
+        /// The grid point with the least mean absolute log error over <paramref name="indices"/>: searched quantize
+        /// first, then launch, each from low to high, moved only by a strict improvement.
+        /// </summary>
+        public (int Launch, int Quantize) Best(int[] indices)
+        {
+            var (best, bestObjective) = ((0, 0), double.PositiveInfinity);
+            for (var quantize = 0; quantize <= QuantizeHighMicroseconds / StepMicroseconds; quantize++)
+            {
+                for (var launch = 0; launch <= LaunchHighMicroseconds / StepMicroseconds; launch++)
+                {
+                    var objective = indices.Average(index => Math.Abs(Math.Log(Predicted(index, launch, quantize) / cases[index].Measured)));
+                    if (objective < bestObjective - 1e-12)
+                    {
+                        (best, bestObjective) = ((launch, quantize), objective);
+                    }
+                }
+            }
+
+            return best;
+        }
+    }
+
+    private static Duration Microseconds(int value) => Duration.FromSeconds(value * 1e-6);
+}

@@ -1,0 +1,45 @@
+using System.Collections.Immutable;
+using ClusterTwin.Units;
+using ClusterTwin.Workloads;
+using YamlDotNet.RepresentationModel;
+
+namespace ClusterTwin.Catalog;
+
+/// <summary>Reads a training framework from <c>catalog/training-frameworks/</c>.</summary>
+internal static class TrainingFrameworkReader
+{
+    public static TrainingFramework? Read(YamlReader reader)
+    {
+        var root = reader.Root!;
+        reader.CheckKeys(root, string.Empty, "id", "name", "provenance", "default_for_vendors", "expert_launch", "expert_quantize_launch", "fit", "note");
+        var id = reader.String(root, "id", string.Empty);
+        var name = reader.String(root, "name", string.Empty);
+        var provenance = reader.String(root, "provenance", string.Empty);
+        var launch = reader.Quantity<Duration>(root, "expert_launch", string.Empty);
+        var quantize = reader.Quantity<Duration>(root, "expert_quantize_launch", string.Empty, required: false) ?? Duration.Zero;
+        ImmutableArray<string> vendors = [];
+        if (YamlReader.Child(root, "default_for_vendors") is { } node)
+        {
+            if (node is YamlSequenceNode list && list.All(item => !string.IsNullOrWhiteSpace(YamlReader.Scalar(item))))
+            {
+                vendors = [.. list.Select(item => YamlReader.Scalar(item)!)];
+            }
+            else
+            {
+                reader.Error(node, "default_for_vendors", "expected a list of chip vendors as the chip files write them, such as [NVIDIA, AMD]");
+            }
+        }
+
+        var fit = FrameworkReader.ReadFit(reader, reader.Mapping(root, "fit", string.Empty, required: false));
+        return id is null || name is null || provenance is null || launch is null ? null : new TrainingFramework
+        {
+            Id = id,
+            Name = name,
+            Provenance = provenance,
+            ExpertLaunch = launch.Value,
+            ExpertQuantizeLaunch = quantize,
+            DefaultForVendors = vendors,
+            Fit = fit,
+        };
+    }
+}

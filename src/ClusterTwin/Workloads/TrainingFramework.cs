@@ -1,0 +1,56 @@
+using System.Collections.Immutable;
+using ClusterTwin.Units;
+
+namespace ClusterTwin.Workloads;
+
+/// <summary>
+/// A training framework as data (Megatron-Core, NeuronX Distributed, MaxText): what its software adds to the
+/// roofline of the kernels it runs. Today that is the host's time per launch of one expert's multiply in a grouped
+/// expert layer, which an eager framework pays for every local expert and a compiled one does not.
+/// </summary>
+/// <remarks>
+/// An eager PyTorch framework runs a mixture-of-experts layer's grouped multiply as one multiply per local expert,
+/// each with its own host calls (Transformer Engine's grouped linear splits the input, allocates the output and
+/// quantizes per expert before each cuBLAS call), after the token dispatcher has synchronized with the device to read
+/// how many tokens each expert received. The host then cannot run ahead of the device, so each expert multiply takes
+/// at least the host's time to issue it: <c>max(roofline, launch)</c>.
+/// </remarks>
+public sealed record TrainingFramework
+{
+    /// <summary>The framework a scenario gets when neither it nor the catalogue names one: kernels cost their roofline alone.</summary>
+    public static TrainingFramework None { get; } = new() { Id = "none", Name = "none (kernels at their roofline)", Provenance = "no framework named: no host cost is charged" };
+
+    /// <summary>The id scenarios name it by.</summary>
+    public required string Id { get; init; }
+
+    /// <summary>Its name in reports.</summary>
+    public required string Name { get; init; }
+
+    /// <summary>Where its figures come from.</summary>
+    public required string Provenance { get; init; }
+
+    /// <summary>
+    /// The host's time to launch one expert's multiply of a grouped expert layer: each such multiply (forward, and
+    /// each of the backward's two) takes at least this long. Zero for a framework that compiles the step into one graph.
+    /// </summary>
+    public Duration ExpertLaunch { get; init; }
+
+    /// <summary>
+    /// The host's added time per expert multiply whose operands are in a scaled format (FP8, MXFP8, NVFP4): the
+    /// per-expert quantization calls before each multiply.
+    /// </summary>
+    public Duration ExpertQuantizeLaunch { get; init; }
+
+    /// <summary>The least time of one expert multiply of <paramref name="job"/>: the launch, and the quantization where its format is scaled.</summary>
+    public Duration ExpertLaunchFor(TrainingJob job)
+    {
+        ArgumentNullException.ThrowIfNull(job);
+        return job.MatrixBytesPerElement < 2 ? ExpertLaunch + ExpertQuantizeLaunch : ExpertLaunch;
+    }
+
+    /// <summary>Chip vendors (as the chip files write them) whose scenarios run on this framework unless they name another.</summary>
+    public ImmutableArray<string> DefaultForVendors { get; init; } = [];
+
+    /// <summary>How <see cref="ExpertLaunch"/> and <see cref="ExpertQuantizeLaunch"/> were fitted; null when they were not.</summary>
+    public FrameworkFit? Fit { get; init; }
+}

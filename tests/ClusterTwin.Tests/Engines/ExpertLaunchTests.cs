@@ -1,0 +1,131 @@
+using ClusterTwin.Calibration;
+using ClusterTwin.Catalog;
+using ClusterTwin.Engines.Analytical;
+using ClusterTwin.Hardware;
+using ClusterTwin.Performance.Kernels;
+using ClusterTwin.Tests.Support;
+using ClusterTwin.Units;
+using ClusterTwin.Validation;
+using ClusterTwin.Workloads;
+
+namespace ClusterTwin.Tests.Engines;
+
+/// <summary>The training framework's host launch time of expert multiplies: the floor, where it applies, its defaults and its fit.</summary>
+public class ExpertLaunchTests
+{
+    private static readonly Duration Launch = Duration.FromSeconds(80e-6);
+    private static readonly string[] FitCases = ["moezoo-h100-qwen3-235b-5", "mbridge2511-b200-qwen3_235b_a22b-64gpu-fp8-mx", "mbridge2511-gb200-deepseekv3-256gpu-fp8-mx"];
+
+    private static KernelCost Cost(Duration launch)
+    {
+        var chip = Repository.Catalog.Chips["nvidia-h100-sxm"];
+        var peak = chip.PeakRate(Precision.Bf16)!.Value;
+        return new KernelCost(peak, peak, chip.MemoryBandwidth.Value, Repository.Catalog.EfficiencyFor(chip)) { ExpertLaunch = launch };
+    }
+
+    private static Kernel Multiply(double operations, int repeats, bool perExpert) =>
+        new("expert up projection", KernelKind.Matrix, KernelRegion.Experts, Flops.FromOperations(operations), Bytes.FromCount(operations / 100), 2, repeats) { PerExpertLaunch = perExpert };
+
+    private static ValidationCase Case(string id) => ValidationCaseLoader.Load(Repository.Path("validation", "cases", id + ".yaml"), Repository.Catalog);
+
+    [Fact]
+    public void ShortExpertMultiplies_TakeTheLaunchTime_EachRunForwardAndBackward()
+    {
+        var small = Multiply(1e8, repeats: 16, perExpert: true);
+        var cost = Cost(Launch);
+        Assert.True(Cost(Duration.Zero).Forward(small) < Launch * 16, "the case needs multiplies shorter than the launch");
+        Assert.Equal((Launch * 16).Seconds, cost.Forward(small).Seconds, 12);
+        Assert.Equal((Launch * 32).Seconds, cost.Backward(small).Seconds, 12);
+    }
+
+    [Fact]
+    public void LongMultiplies_AndKernelsNotLaunchedPerExpert_KeepTheirRoofline()
+    {
+        var large = Multiply(1e13, repeats: 4, perExpert: true);
+        var shared = Multiply(1e8, repeats: 1, perExpert: false);
+        Assert.Equal(Cost(Duration.Zero).Forward(large), Cost(Launch).Forward(large));
+        Assert.Equal(Cost(Duration.Zero).Backward(shared), Cost(Launch).Backward(shared));
+    }
+
+    [Fact]
+    public void OnlyTheRoutedExperts_AreLaunchedPerExpert()
+    {
+        var scenario = Case("moezoo-h100-qwen3-235b-5").Scenario;
+        var kernels = LayerKernels.Forward(scenario.Model, scenario.Job, scenario.Plan, expertLayer: true);
+        var perExpert = kernels.Where(kernel => kernel.PerExpertLaunch).ToArray();
+        Assert.Equal(2, perExpert.Length);
+        Assert.All(perExpert, kernel => Assert.Equal(KernelKind.Matrix, kernel.Kind));
+        Assert.All(perExpert, kernel => Assert.StartsWith("expert ", kernel.Name, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void ScaledFormats_AddTheQuantizeLaunch()
+    {
+        var framework = new TrainingFramework { Id = "f", Name = "f", Provenance = "test", ExpertLaunch = Launch, ExpertQuantizeLaunch = Duration.FromSeconds(30e-6) };
+        var job = new TrainingJob(4096, 1024, null, Precision.Bf16, AttentionKernel.Flash);
+        Assert.Equal(Launch, framework.ExpertLaunchFor(job));
+        Assert.Equal(110e-6, framework.ExpertLaunchFor(job with { Format = NumberFormat.All["mxfp8"] }).Seconds, 12);
+    }
+
+    [Fact]
+    public void ManySmallExperts_SlowTheStep_AndAFrameworkWithoutLaunchesDoesNot()
+    {
+        var scenario = Case("moezoo-h100-qwen3-235b-5").Scenario;
+        Assert.Equal("megatron-core", scenario.Framework.Id);
+        var eager = AnalyticalEngine.SimulateStep(scenario).StepTime;
+        var compiled = AnalyticalEngine.SimulateStep(scenario with { Framework = TrainingFramework.None }).StepTime;
+        Assert.True(eager > compiled * 1.2, $"{eager} against {compiled}");
+
+        var dense = Repository.Example("gpt3-175b-h100-1024");
+        Assert.Equal(AnalyticalEngine.SimulateStep(dense with { Framework = TrainingFramework.None }).StepTime, AnalyticalEngine.SimulateStep(dense).StepTime);
+    }
+
+    [Theory]
+    [InlineData("gpt3-175b-h100-1024", "megatron-core")]
+    [InlineData("llama3-405b-trainium3-1m", "neuronx-distributed")]
+    public void AScenarioNamingNoFramework_RunsOnItsVendorsDefault(string example, string framework) =>
+        Assert.Equal(framework, Repository.Example(example).Framework.Id);
+
+    [Fact]
+    public void AScenario_MayNameItsFramework_AndAnUnknownOneIsAClearError()
+    {
+        using var folder = new TemporaryFolder();
+        var text = File.ReadAllText(Repository.Path("examples", "gpt3-175b-h100-1024.yaml"));
+        var named = ScenarioLoader.Load(folder.Write("named.yaml", text.Replace("training:\n", "training:\n  framework: maxtext\n", StringComparison.Ordinal)), Repository.Catalog);
+        Assert.Equal("maxtext", named.Framework.Id);
+
+        var error = Assert.Throws<InputException>(() => ScenarioLoader.Load(folder.Write("unknown.yaml", text.Replace("training:\n", "training:\n  framework: deepspeed\n", StringComparison.Ordinal)), Repository.Catalog));
+        var diagnostic = Assert.Single(error.Diagnostics);
+        Assert.Equal("training.framework", diagnostic.Field);
+        Assert.Contains("unknown training framework 'deepspeed'", diagnostic.Message, StringComparison.Ordinal);
+        Assert.Contains("megatron-core", diagnostic.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void TwoFrameworks_DefaultForOneVendor_AreACatalogueError()
+    {
+        using var folder = TemporaryFolder.WithCatalogCopy();
+        var path = System.IO.Path.Combine(folder.Path, "training-frameworks", "maxtext.yaml");
+        File.WriteAllText(path, File.ReadAllText(path).Replace("default_for_vendors: [Google]", "default_for_vendors: [Google, NVIDIA]", StringComparison.Ordinal));
+        var error = Assert.Throws<InputException>(() => CatalogLoader.Load(folder.Path));
+        Assert.Contains(error.Diagnostics, diagnostic => diagnostic.Message.Contains("vendor 'NVIDIA' is the default of several frameworks", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void TheFit_RecoversTheLaunchTimes_ThatMadeTheMeasurements()
+    {
+        // Cases whose measurements are the model's own predictions at known launch times: one in BF16 and two in
+        // scaled formats, so that both times are identifiable.
+        var truth = Repository.Catalog.TrainingFrameworks["megatron-core"] with { ExpertLaunch = Duration.FromSeconds(55e-6), ExpertQuantizeLaunch = Duration.FromSeconds(25e-6) };
+        var cases = FitCases
+            .Select(Case)
+            .Select(item => item with { Measured = item.Predicted(AnalyticalEngine.SimulateStep(item.Scenario with { Framework = truth })) })
+            .ToArray();
+
+        var result = TrainingFrameworkCalibration.Fit(truth with { ExpertLaunch = Duration.Zero, ExpertQuantizeLaunch = Duration.Zero }, cases, "test")!;
+        Assert.Equal(55e-6, result.ExpertLaunch.Seconds, 9);
+        Assert.Equal(25e-6, result.ExpertQuantizeLaunch.Seconds, 9);
+        Assert.True(result.Fit.MeanAbsoluteErrorPercent < 1e-6, $"{result.Fit.MeanAbsoluteErrorPercent}%");
+        Assert.Equal(3, result.HeldOutPredicted.Count);
+    }
+}
