@@ -53,7 +53,17 @@ public static class CatalogLoader
         var trainingFrameworks = System.IO.Directory.Exists(Path.Combine(directory, TrainingFrameworksFolder))
             ? Entities(directory, TrainingFrameworksFolder, diagnostics, TrainingFrameworkReader.Read, framework => framework.Id)
             : [];
-        foreach (var vendor in trainingFrameworks.Values.SelectMany(framework => framework.DefaultForVendors.Select(vendor => (vendor, framework.Id))).GroupBy(pair => pair.vendor).Where(group => group.Count() > 1))
+        var vendors = chips.Values.Select(chip => chip.Vendor).ToHashSet(StringComparer.Ordinal);
+        foreach (var framework in trainingFrameworks.Values)
+        {
+            foreach (var unknown in framework.DefaultForVendors.Where(vendor => !vendors.Contains(vendor)))
+            {
+                diagnostics.Add(new Diagnostic(Path.Combine(directory, TrainingFrameworksFolder, framework.Id + ".yaml"), 0, "default_for_vendors",
+                    $"'{unknown}' is no chip's vendor (expected one of: {string.Join(", ", vendors.Order(StringComparer.Ordinal))}, as the chip files write them)"));
+            }
+        }
+
+        foreach (var vendor in trainingFrameworks.Values.SelectMany(framework => framework.DefaultForVendors.Distinct().Select(vendor => (vendor, framework.Id))).GroupBy(pair => pair.vendor).Where(group => group.Count() > 1))
         {
             diagnostics.Add(new Diagnostic(Path.Combine(directory, TrainingFrameworksFolder), 0, "default_for_vendors",
                 $"vendor '{vendor.Key}' is the default of several frameworks ({string.Join(", ", vendor.Select(pair => pair.Id).Order(StringComparer.Ordinal))}); expected one"));

@@ -67,11 +67,11 @@ public static partial class ScenarioLoader
 
     /// <summary>What a scenario file holds: its cluster, model and job, and its plan block (read as a plan) where it has one.</summary>
     private sealed record ScenarioParts(string Name, Cluster? Cluster, ModelArchitecture? Model, TrainingJob? Job, ChipEfficiency? Efficiency, YamlMappingNode? PlanBlock, ParallelPlan? Plan, CostSettings? Cost,
-        TrainingFramework? Framework)
+        TrainingFramework? Framework, bool FrameworkNamed)
     {
         public bool Complete => Cluster is not null && Model is not null && Job is not null && Cost is not null && Framework is not null && (PlanBlock is null || Plan is not null);
 
-        public Scenario With(ParallelPlan plan) => new(Name, Cluster!, Efficiency!, Model!, Job!, plan, Cost) { Framework = Framework ?? TrainingFramework.None };
+        public Scenario With(ParallelPlan plan) => new(Name, Cluster!, Efficiency!, Model!, Job!, plan, Cost) { Framework = Framework ?? TrainingFramework.None, FrameworkNamed = FrameworkNamed };
     }
 
     private static ScenarioParts ReadParts(YamlReader reader, YamlMappingNode root, string path, HardwareCatalog catalog, string fallbackName, bool planRequired)
@@ -86,7 +86,7 @@ public static partial class ScenarioLoader
         var planBlock = reader.Mapping(root, "plan", path, required: planRequired);
         var plan = planBlock is null ? null : ReadPlan(reader, planBlock, YamlReader.Join(path, "plan"), cluster);
         var cost = ScenarioCost.Read(reader, root, path, cluster, catalog.Prices);
-        return new ScenarioParts(name, cluster, model, job, cluster is null ? null : catalog.EfficiencyFor(cluster.Chip), planBlock, plan, cost, framework);
+        return new ScenarioParts(name, cluster, model, job, cluster is null ? null : catalog.EfficiencyFor(cluster.Chip), planBlock, plan, cost, framework, YamlReader.Child(training, "framework") is not null);
     }
 
     /// <summary>The training framework the training block names, or the default of the cluster's chip vendor.</summary>
@@ -103,8 +103,13 @@ public static partial class ScenarioLoader
             return framework;
         }
 
+        if (id == TrainingFramework.None.Id)
+        {
+            return TrainingFramework.None;
+        }
+
         reader.Error(YamlReader.Child(map, "framework"), YamlReader.Join(path, "framework"),
-            $"unknown training framework '{id}' (expected one of: {string.Join(", ", catalog.TrainingFrameworks.Keys.DefaultIfEmpty($"none in {CatalogLoader.TrainingFrameworksFolder}/"))})");
+            $"unknown training framework '{id}' (expected one of: {string.Join(", ", [.. catalog.TrainingFrameworks.Keys, TrainingFramework.None.Id])}, none meaning kernels at their roofline)");
         return null;
     }
 

@@ -29,7 +29,8 @@ public sealed record WorkloadComparison(string Workload, long Chips, ImmutableAr
 
     /// <summary>
     /// Runs <paramref name="planning"/>'s model and job on <paramref name="systems"/>, each with as many systems as
-    /// make <paramref name="chips"/> chips and the scenario's fabric, its plan searched under the scenario's pins.
+    /// make <paramref name="chips"/> chips and the scenario's fabric, its plan searched under the scenario's pins, on the
+    /// framework the scenario named or else the system's vendor default.
     /// </summary>
     public static WorkloadComparison Run(PlanningScenario planning, IEnumerable<AcceleratorSystem> systems, long chips, HardwareCatalog catalog)
     {
@@ -49,7 +50,7 @@ public sealed record WorkloadComparison(string Workload, long Chips, ImmutableAr
             {
                 Cluster = cluster,
                 Efficiency = catalog.EfficiencyFor(system.Chip),
-                Framework = planning.Scenario.Framework == catalog.TrainingFrameworkFor(planning.Scenario.Cluster.Chip) ? catalog.TrainingFrameworkFor(system.Chip) : planning.Scenario.Framework,
+                Framework = planning.Scenario.FrameworkNamed ? planning.Scenario.Framework : catalog.TrainingFrameworkFor(system.Chip),
                 Cost = ScenarioCost.ForSystem(planning.Scenario.Cost ?? new Economics.CostSettings(), system, catalog.Prices),
             };
             var search = PlanSearch.Run(scenario, planning.Pins, top: 1, threads: 1);

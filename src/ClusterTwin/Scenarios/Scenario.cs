@@ -17,4 +17,7 @@ public sealed record Scenario(string Name, Cluster Cluster, ChipEfficiency Effic
 {
     /// <summary>The training framework the job runs on: what its software adds to the kernels' roofline.</summary>
     public TrainingFramework Framework { get; init; } = TrainingFramework.None;
+
+    /// <summary>Whether the scenario named its framework; one it did not name is its chip vendor's default, which follows the chip.</summary>
+    public bool FrameworkNamed { get; init; }
 }

@@ -31,7 +31,8 @@ public static class CrossValidation
                 continue;
             }
 
-            // A case calibration never fits is held out by construction: the catalogue's own prediction of it.
+            // A case the family levels never fit is held out of them by construction: the catalogue's own prediction of
+            // it (unless a training framework's constants were fitted to it, below).
             foreach (var outcome in family.Where(outcome => !outcome.Case.Fitted))
             {
                 predictions[outcome.Case.Id] = outcome.Predicted;
@@ -59,6 +60,12 @@ public static class CrossValidation
         var cases = outcomes.Select(outcome => outcome.Case).ToArray();
         foreach (var framework in catalog.TrainingFrameworks.Values.Where(framework => framework.Fit is not null))
         {
+            // The catalogue's constants saw every case they were fitted on: only a refit without the case holds it out.
+            foreach (var id in framework.Fit!.FittedOn)
+            {
+                predictions.Remove(id);
+            }
+
             if (TrainingFrameworkCalibration.Fit(framework, cases, "cross-validation") is { } result)
             {
                 foreach (var (id, prediction) in result.HeldOutPredicted)

@@ -93,6 +93,10 @@ public class ExpertLaunchTests
         var text = File.ReadAllText(Repository.Path("examples", "gpt3-175b-h100-1024.yaml"));
         var named = ScenarioLoader.Load(folder.Write("named.yaml", text.Replace("training:\n", "training:\n  framework: maxtext\n", StringComparison.Ordinal)), Repository.Catalog);
         Assert.Equal("maxtext", named.Framework.Id);
+        Assert.True(named.FrameworkNamed);
+        Assert.False(Repository.Example("gpt3-175b-h100-1024").FrameworkNamed);
+        var roofline = ScenarioLoader.Load(folder.Write("none.yaml", text.Replace("training:\n", "training:\n  framework: none\n", StringComparison.Ordinal)), Repository.Catalog);
+        Assert.Same(TrainingFramework.None, roofline.Framework);
 
         var error = Assert.Throws<InputException>(() => ScenarioLoader.Load(folder.Write("unknown.yaml", text.Replace("training:\n", "training:\n  framework: deepspeed\n", StringComparison.Ordinal)), Repository.Catalog));
         var diagnostic = Assert.Single(error.Diagnostics);
@@ -109,6 +113,19 @@ public class ExpertLaunchTests
         File.WriteAllText(path, File.ReadAllText(path).Replace("default_for_vendors: [Google]", "default_for_vendors: [Google, NVIDIA]", StringComparison.Ordinal));
         var error = Assert.Throws<InputException>(() => CatalogLoader.Load(folder.Path));
         Assert.Contains(error.Diagnostics, diagnostic => diagnostic.Message.Contains("vendor 'NVIDIA' is the default of several frameworks", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void AVendorNoChipHas_IsACatalogueError()
+    {
+        using var folder = TemporaryFolder.WithCatalogCopy();
+        var path = System.IO.Path.Combine(folder.Path, "training-frameworks", "megatron-core.yaml");
+        File.WriteAllText(path, File.ReadAllText(path).Replace("default_for_vendors: [NVIDIA, AMD]", "default_for_vendors: [Nvidia, AMD]", StringComparison.Ordinal));
+        var error = Assert.Throws<InputException>(() => CatalogLoader.Load(folder.Path));
+        var diagnostic = Assert.Single(error.Diagnostics);
+        Assert.Equal("default_for_vendors", diagnostic.Field);
+        Assert.Contains("'Nvidia' is no chip's vendor", diagnostic.Message, StringComparison.Ordinal);
+        Assert.Contains("NVIDIA", diagnostic.Message, StringComparison.Ordinal);
     }
 
     [Fact]
