@@ -153,6 +153,7 @@ public static class SimulationJson
         {
             computeSeconds = breakdown.Compute.Seconds,
             recomputeSeconds = breakdown.Recompute.Seconds,
+            hostLaunchWaitSeconds = breakdown.HostLaunchWait.Seconds,
             tensorParallelCommunicationSeconds = breakdown.TensorParallelCommunication.Seconds,
             contextParallelCommunicationSeconds = breakdown.ContextParallelCommunication.Seconds,
             expertParallelCommunicationSeconds = breakdown.ExpertParallelCommunication.Seconds,

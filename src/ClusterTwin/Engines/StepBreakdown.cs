@@ -15,6 +15,10 @@ namespace ClusterTwin.Engines;
 /// <param name="Optimizer">The optimizer step.</param>
 /// <param name="ContextParallelCommunication">Ring-attention key-value blocks (and their gradients) not hidden behind the attention steps.</param>
 /// <param name="ExpertParallelCommunication">Mixture-of-experts token dispatch and combine (all-to-all) in every pass.</param>
+/// <param name="HostLaunchWait">
+/// Time the chips wait for the host to launch expert multiplies shorter than the training framework's launch time
+/// (recompute included): host-bound, not compute-bound.
+/// </param>
 public sealed record StepBreakdown(
     Duration Compute,
     Duration Recompute,
@@ -24,16 +28,20 @@ public sealed record StepBreakdown(
     Duration DataParallelCommunication,
     Duration Optimizer,
     Duration ContextParallelCommunication = default,
-    Duration ExpertParallelCommunication = default)
+    Duration ExpertParallelCommunication = default,
+    Duration HostLaunchWait = default)
 {
     /// <summary>The step time: the sum of the parts.</summary>
-    public Duration Total => Compute + Recompute + TensorParallelCommunication + ContextParallelCommunication + ExpertParallelCommunication + PipelineCommunication + PipelineBubble + DataParallelCommunication + Optimizer;
+    public Duration Total => Compute + Recompute + HostLaunchWait + TensorParallelCommunication + ContextParallelCommunication + ExpertParallelCommunication + PipelineCommunication + PipelineBubble + DataParallelCommunication + Optimizer;
 
     /// <summary>Name of the compute part.</summary>
     public const string ComputeName = "compute";
 
     /// <summary>Name of the recompute part.</summary>
     public const string RecomputeName = "recompute";
+
+    /// <summary>Name of the host launch wait part.</summary>
+    public const string HostLaunchName = "host launches of expert multiplies";
 
     /// <summary>Name of the tensor-parallel communication part.</summary>
     public const string TensorParallelName = "tensor-parallel communication";
@@ -60,7 +68,7 @@ public sealed record StepBreakdown(
     public IEnumerable<(string Name, Duration Time)> Parts() =>
         new (string, Duration)[]
         {
-            (ComputeName, Compute), (RecomputeName, Recompute), (TensorParallelName, TensorParallelCommunication),
+            (ComputeName, Compute), (RecomputeName, Recompute), (HostLaunchName, HostLaunchWait), (TensorParallelName, TensorParallelCommunication),
             (ContextParallelName, ContextParallelCommunication), (ExpertParallelName, ExpertParallelCommunication), (PipelineName, PipelineCommunication), (BubbleName, PipelineBubble),
             (DataParallelName, DataParallelCommunication), (OptimizerName, Optimizer),
         };

@@ -80,6 +80,18 @@ public class ExpertLaunchTests
         Assert.Equal(AnalyticalEngine.SimulateStep(dense with { Framework = TrainingFramework.None }).StepTime, AnalyticalEngine.SimulateStep(dense).StepTime);
     }
 
+    [Fact]
+    public void TheWaitForLaunches_IsShownApartFromCompute()
+    {
+        var scenario = Case("moezoo-h100-qwen3-235b-5").Scenario;
+        var eager = AnalyticalEngine.SimulateStep(scenario).Breakdown!;
+        var compiled = AnalyticalEngine.SimulateStep(scenario with { Framework = TrainingFramework.None }).Breakdown!;
+        Assert.Equal(compiled.Compute.Seconds, eager.Compute.Seconds, 9);
+        Assert.Equal(Duration.Zero, compiled.HostLaunchWait);
+        Assert.True(eager.HostLaunchWait > compiled.Total * 0.2, $"{eager.HostLaunchWait}");
+        Assert.Equal(Duration.Zero, AnalyticalEngine.SimulateStep(Repository.Example("gpt3-175b-h100-1024")).Breakdown!.HostLaunchWait);
+    }
+
     [Theory]
     [InlineData("gpt3-175b-h100-1024", "megatron-core")]
     [InlineData("llama3-405b-trainium3-1m", "neuronx-distributed")]

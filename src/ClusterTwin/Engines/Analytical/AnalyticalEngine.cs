@@ -148,7 +148,8 @@ public static class AnalyticalEngine
             DataParallelCommunication: dataParallel,
             Optimizer: optimizer,
             ContextParallelCommunication: slowest.ContextCommunication * microBatches,
-            ExpertParallelCommunication: slowest.ExpertCommunication * microBatches);
+            ExpertParallelCommunication: slowest.ExpertCommunication * microBatches,
+            HostLaunchWait: (slowest.HostWait + slowest.RecomputeHostWait) * microBatches);
 
         var modelWork = (layer * model.DenseLayerCount) + (averageExpertLayer * model.ExpertLayerCount) + embedding + head + prediction;
         var modelCopies = microBatches * plan.DataParallelism * plan.TensorParallelism * plan.ContextParallelism;
@@ -289,6 +290,7 @@ public static class AnalyticalEngine
         var coreBackward = Duration.Zero;
         var expertsForward = Duration.Zero;
         var expertsBackward = Duration.Zero;
+        var (forwardWait, backwardWait) = (Duration.Zero, Duration.Zero);
         var forwardWork = Flops.Zero;
         var coreWork = Flops.Zero;
         var backwardWork = Flops.Zero;
@@ -299,6 +301,9 @@ public static class AnalyticalEngine
             var backward = kernels.Backward(kernel);
             forwardTime += time;
             backwardTime += backward;
+            var (forwardLaunch, backwardLaunch) = kernels.LaunchWait(kernel);
+            forwardWait += forwardLaunch;
+            backwardWait += backwardLaunch;
             if (kernel.Kind == KernelKind.Matrix && kernel.Region != KernelRegion.AttentionCore)
             {
                 projectionForward += time;
@@ -356,8 +361,10 @@ public static class AnalyticalEngine
             ? ExpertExchange.Overlapped(expertPass, expertsForward, expertsBackward, forwardTime - expertsForward, backwardTime - expertsBackward) + (expertPass * (expertPasses - 2))
             : expertPass * expertPasses;
 
-        return new StageCost(forwardTime + backwardTime, recompute, forwardExposed + backwardExposed + recomputeCommunication, forwardWork + backwardWork + recomputeWork,
-            contextForward + contextBackward + contextRecompute, expertCommunication, forwardTraffic + backwardTraffic + recomputeTraffic);
+        // The chip's waits for the host's expert launches are shown apart from its compute.
+        var recomputeWait = plan.Recompute == RecomputePolicy.Full ? forwardWait : Duration.Zero;
+        return new StageCost(forwardTime + backwardTime - forwardWait - backwardWait, recompute - recomputeWait, forwardExposed + backwardExposed + recomputeCommunication, forwardWork + backwardWork + recomputeWork,
+            contextForward + contextBackward + contextRecompute, expertCommunication, forwardTraffic + backwardTraffic + recomputeTraffic, forwardWait + backwardWait, recomputeWait);
     }
 
     private static StageCost BoundaryCost(Kernel[] forward, KernelCost kernels, Duration tensorPass)
@@ -442,7 +449,9 @@ public static class AnalyticalEngine
     /// gradient reduction; nothing when overlap is off.
     /// </summary>
     private static (Duration Forward, Duration Backward) OverlapWindows(ParallelPlan plan, StageCost slowest) =>
-        plan.OverlapGradientReduction ? (slowest.Compute / 3, (slowest.Compute * (2.0 / 3)) + slowest.Recompute) : (Duration.Zero, Duration.Zero);
+        plan.OverlapGradientReduction
+            ? ((slowest.Compute + slowest.HostWait) / 3, ((slowest.Compute + slowest.HostWait) * (2.0 / 3)) + slowest.Recompute + slowest.RecomputeHostWait)
+            : (Duration.Zero, Duration.Zero);
 
     /// <summary>
     /// What of a data-parallel collective the compute window does not hide. Gradients are reduced in buckets as the

@@ -42,6 +42,21 @@ public sealed record KernelCost(FlopRate PeakRate, FlopRate AttentionPeakRate, B
             ? Launched(kernel, Time(kernel.Kind, kernel.Work, kernel.Traffic)) * kernel.BackwardFactor
             : Time(kernel.Kind, kernel.Work * kernel.BackwardFactor, kernel.Traffic * kernel.BackwardFactor)) * kernel.Repeats;
 
+    /// <summary>
+    /// Of <see cref="Forward"/> and <see cref="Backward"/>, the time the chip waits for the host to launch
+    /// <paramref name="kernel"/>'s runs: zero unless it is launched per expert and shorter than the launch.
+    /// </summary>
+    public (Duration Forward, Duration Backward) LaunchWait(in Kernel kernel)
+    {
+        if (!kernel.PerExpertLaunch || kernel.Kind != KernelKind.Matrix)
+        {
+            return (Duration.Zero, Duration.Zero);
+        }
+
+        var wait = Duration.Max(Duration.Zero, ExpertLaunch - Time(kernel.Kind, kernel.Work, kernel.Traffic)) * kernel.Repeats;
+        return (wait, wait * kernel.BackwardFactor);
+    }
+
     /// <summary>One launch of <paramref name="kernel"/> that the device would finish in <paramref name="time"/>: no sooner than the host issues it.</summary>
     private Duration Launched(in Kernel kernel, Duration time) => kernel.PerExpertLaunch ? Duration.Max(time, ExpertLaunch) : time;
 }
