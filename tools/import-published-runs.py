@@ -145,12 +145,13 @@ def model_zoo(run):
         "precision": "bf16", "attention": "flash         # cuDNN fused attention", "dropout": "false",
         "plan": {"tensor": tensor, "expert": training["ep"], "pipeline": training["pp"] or 1, "data": training["dp"],
                  "virtual_stages": training["vp"] or 1, "micro_batch": training["micro_batch"],
-                 "sequence_parallel": "true" if tensor > 1 else "false", "recompute": "full" if full else "none", "zero": 3 if fsdp else 1,
+                 "sequence_parallel": "true" if tensor > 1 else "false",
+                 "recompute": "full" if full else "[layernorm, moe_act]" if recompute == "norm, act" else "none", "zero": 3 if fsdp else 1,
                  **({"overlap_tensor_communication": "true"} if tensor > 1 else {}),
                  "expert_dispatch": "deduplicated" if deep_ep else "all-to-all",
                  **({"overlap_expert_communication": "true"} if overlap else {})},
         "assumptions": ([] if full or recompute == "none" else
-                        [f"recompute '{recompute}' (norms and activation functions only, cheap) taken as none"]) + [
+                        [f"recompute '{recompute}': Megatron-Core's layernorm and moe_act recompute modules"]) + [
             "distributed optimizer and tensor-parallel communication overlap, as the model zoo's scripts run",
         ] + (["DeepEP: the deduplicated dispatch (one copy of a token per rank, and per node across the network, holding its experts)"] if deep_ep else [])
           + (["'1f1b overlap': the all-to-alls of one micro-batch overlapped with another's computation"] if overlap else [])

@@ -163,7 +163,7 @@ public static class SimulationReport
             ? $"; {PipelineLayers.Of(model.Layers, plan).Describe(plan.PipelineParallelism)}"
             : string.Empty;
         return $"TP {plan.TensorParallelism}{context}{expert} x PP {plan.PipelineParallelism} (virtual {plan.VirtualStages}{placement}) x DP {plan.DataParallelism:N0}, " +
-               $"micro-batch {plan.MicroBatchSize}, sequence parallel {(plan.SequenceParallelism ? "on" : "off")}, recompute {plan.Recompute.ToString().ToLowerInvariant()}, " +
+               $"micro-batch {plan.MicroBatchSize}, sequence parallel {(plan.SequenceParallelism ? "on" : "off")}, recompute {RecomputeModuleNames.Describe(plan)}, " +
                $"ZeRO {plan.ZeroStage}, ranks ordered {RankOrderKeys.Key(plan.Order)}";
     }
 }

@@ -370,7 +370,7 @@ public static partial class ScenarioLoader
         var microBatch = reader.Integer(map, "micro_batch", path, 1, 1_000_000, required: false) ?? 1;
         var virtualStages = reader.Integer(map, "virtual_stages", path, 1, 10_000, required: false) ?? 1;
         var sequenceParallel = reader.Boolean(map, "sequence_parallel", path) ?? tensor > 1;
-        var recompute = reader.Enumeration(map, "recompute", path, Policies, required: false) ?? RecomputePolicy.None;
+        var (recompute, modules) = ReadRecompute(reader, map, path);
         var zero = reader.Integer(map, "zero", path, 0, 3, required: false) ?? 1;
         var overlap = reader.Boolean(map, "overlap_gradient_reduction", path) ?? true;
         var order = reader.Enumeration(map, "order", path, Orders, required: false) ?? RankOrder.TensorDataPipeline;
@@ -386,6 +386,39 @@ public static partial class ScenarioLoader
             OverlapExpertCommunication = overlapExperts,
             FirstStageLayers = firstLayers,
             LastStageLayers = lastLayers,
+            RecomputeModules = modules,
         };
+    }
+
+    /// <summary>
+    /// <c>recompute</c>: a policy (none, selective: the attention core, full), or a list of the modules selective
+    /// recompute replays, named as Megatron-Core's <c>--recompute-modules</c>.
+    /// </summary>
+    private static (RecomputePolicy Policy, RecomputeModules Modules) ReadRecompute(YamlReader reader, YamlMappingNode map, string path)
+    {
+        if (YamlReader.Child(map, "recompute") is not YamlSequenceNode list)
+        {
+            return (reader.Enumeration(map, "recompute", path, Policies, required: false) ?? RecomputePolicy.None, RecomputeModules.CoreAttention);
+        }
+
+        var modules = RecomputeModules.None;
+        foreach (var item in list)
+        {
+            if (YamlReader.Scalar(item) is { } name && RecomputeModuleNames.All.TryGetValue(name, out var module))
+            {
+                modules |= module;
+            }
+            else
+            {
+                reader.Error(item, YamlReader.Join(path, "recompute"), $"'{YamlReader.Scalar(item)}' is not a recompute module (expected some of: {string.Join(", ", RecomputeModuleNames.All.Keys)}; or none, selective or full alone)");
+            }
+        }
+
+        if (modules == RecomputeModules.None)
+        {
+            reader.Error(list, YamlReader.Join(path, "recompute"), "lists no module (expected some of: " + string.Join(", ", RecomputeModuleNames.All.Keys) + "; or none alone)");
+        }
+
+        return (RecomputePolicy.Selective, modules);
     }
 }

@@ -6,11 +6,68 @@ public enum RecomputePolicy
     /// <summary>Keep every activation.</summary>
     None,
 
-    /// <summary>Recompute only the attention core (scores, softmax, dropout, attention over values).</summary>
+    /// <summary>
+    /// Recompute only some modules of each layer (<see cref="ParallelPlan.RecomputeModules"/>): by default the
+    /// attention core (scores, softmax, dropout, attention over values), as Korthikanti et al. 2022.
+    /// </summary>
     Selective,
 
     /// <summary>Keep only each layer's input and recompute the whole layer.</summary>
     Full,
+}
+
+/// <summary>
+/// The modules of a layer selective recompute replays, as Megatron-Core's <c>--recompute-modules</c> names them: each
+/// keeps its input and drops what it computes from it, to compute it again in the backward pass.
+/// </summary>
+[Flags]
+public enum RecomputeModules
+{
+    /// <summary>Nothing.</summary>
+    None = 0,
+
+    /// <summary><c>core_attn</c>: the attention core (scores, softmax, dropout, attention over values).</summary>
+    CoreAttention = 1,
+
+    /// <summary><c>layernorm</c>: the norms before attention and the feed-forward block (and latent attention's).</summary>
+    Norms = 2,
+
+    /// <summary><c>mlp</c>: a dense layer's feed-forward block.</summary>
+    FeedForward = 4,
+
+    /// <summary><c>moe_act</c>: the routed experts' activation function.</summary>
+    ExpertActivation = 8,
+
+    /// <summary><c>moe</c>: the whole mixture-of-experts block (router, dispatch and combine, experts).</summary>
+    Experts = 16,
+
+    /// <summary><c>shared_experts</c>: a mixture-of-experts block's shared experts.</summary>
+    SharedExperts = 32,
+}
+
+/// <summary>Selective recompute's modules by Megatron-Core's names, and a plan's recompute in words.</summary>
+public static class RecomputeModuleNames
+{
+    /// <summary>Each module by its Megatron-Core name.</summary>
+    public static IReadOnlyDictionary<string, RecomputeModules> All { get; } = new Dictionary<string, RecomputeModules>(StringComparer.Ordinal)
+    {
+        ["core_attn"] = RecomputeModules.CoreAttention,
+        ["layernorm"] = RecomputeModules.Norms,
+        ["mlp"] = RecomputeModules.FeedForward,
+        ["moe_act"] = RecomputeModules.ExpertActivation,
+        ["moe"] = RecomputeModules.Experts,
+        ["shared_experts"] = RecomputeModules.SharedExperts,
+    };
+
+    /// <summary>"none", "full", "selective" (the attention core), or "selective (layernorm, moe)".</summary>
+    public static string Describe(ParallelPlan plan)
+    {
+        ArgumentNullException.ThrowIfNull(plan);
+        var policy = plan.Recompute.ToString().ToLowerInvariant();
+        return plan.Recompute != RecomputePolicy.Selective || plan.RecomputeModules == RecomputeModules.CoreAttention
+            ? policy
+            : $"{policy} ({string.Join(", ", All.Where(pair => plan.RecomputeModules.HasFlag(pair.Value)).Select(pair => pair.Key))})";
+    }
 }
 
 /// <summary>How a mixture-of-experts layer's tokens travel to their experts and back.</summary>
@@ -77,6 +134,12 @@ public sealed record ParallelPlan(
     int ContextParallelism = 1,
     int ExpertParallelism = 1)
 {
+    /// <summary>The modules selective recompute replays; by default the attention core.</summary>
+    public RecomputeModules RecomputeModules { get; init; } = RecomputeModules.CoreAttention;
+
+    /// <summary>What <see cref="Recompute"/> replays: nothing, the selected modules, or the whole layer.</summary>
+    public RecomputeModules Recomputed => Recompute == RecomputePolicy.Selective ? RecomputeModules : RecomputeModules.None;
+
     /// <summary>How tokens reach their experts: a plain all-to-all, or deduplicated per rank and per system.</summary>
     public ExpertDispatch ExpertDispatch { get; init; } = ExpertDispatch.AllToAll;
 

@@ -18,7 +18,7 @@ public static class PlanDescription
         yield return ("DP", Number(plan.DataParallelism));
         yield return ("micro-batch", Number(plan.MicroBatchSize));
         yield return ("SP", plan.SequenceParallelism ? "on" : "off");
-        yield return ("recompute", plan.Recompute.ToString().ToLowerInvariant());
+        yield return ("recompute", RecomputeModuleNames.Describe(plan));
         yield return ("ZeRO", Number(plan.ZeroStage));
     }
 

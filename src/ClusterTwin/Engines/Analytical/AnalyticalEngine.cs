@@ -291,10 +291,10 @@ public static class AnalyticalEngine
         var expertsForward = Duration.Zero;
         var expertsBackward = Duration.Zero;
         var (forwardWait, backwardWait) = (Duration.Zero, Duration.Zero);
+        var (replayed, replayedWait, replayedWork, replayedTraffic) = (Duration.Zero, Duration.Zero, Flops.Zero, Bytes.Zero);
         var forwardWork = Flops.Zero;
-        var coreWork = Flops.Zero;
         var backwardWork = Flops.Zero;
-        var (forwardTraffic, coreTraffic, backwardTraffic) = (Bytes.Zero, Bytes.Zero, Bytes.Zero);
+        var (forwardTraffic, backwardTraffic) = (Bytes.Zero, Bytes.Zero);
         foreach (var kernel in forward)
         {
             var time = kernels.Forward(kernel);
@@ -304,6 +304,13 @@ public static class AnalyticalEngine
             var (forwardLaunch, backwardLaunch) = kernels.LaunchWait(kernel);
             forwardWait += forwardLaunch;
             backwardWait += backwardLaunch;
+            if ((kernel.Modules & plan.Recomputed) != RecomputeModules.None)
+            {
+                replayed += time;
+                replayedWait += forwardLaunch;
+                replayedWork += kernel.TotalWork;
+                replayedTraffic += kernel.TotalTraffic;
+            }
             if (kernel.Kind == KernelKind.Matrix && kernel.Region != KernelRegion.AttentionCore)
             {
                 projectionForward += time;
@@ -324,8 +331,6 @@ public static class AnalyticalEngine
             {
                 coreForward += time;
                 coreBackward += backward;
-                coreWork += kernel.TotalWork;
-                coreTraffic += kernel.TotalTraffic;
             }
         }
 
@@ -347,22 +352,22 @@ public static class AnalyticalEngine
         var (recompute, recomputeWork, recomputeTraffic, recomputeCommunication) = plan.Recompute switch
         {
             RecomputePolicy.Full => (forwardTime, forwardWork, forwardTraffic, forwardExposed),
-            RecomputePolicy.Selective => (coreForward, coreWork, coreTraffic, Duration.Zero),
+            RecomputePolicy.Selective => (replayed, replayedWork, replayedTraffic, Duration.Zero),
             _ => (Duration.Zero, Flops.Zero, Bytes.Zero, Duration.Zero),
         };
 
         var contextRecompute = plan.Recompute == RecomputePolicy.Full ? contextForward : Duration.Zero;
 
         // The expert all-to-alls run between the router and the experts and after them: nothing in the layer is left
-        // to hide them behind (Megatron-Core's default), unless they overlap another micro-batch's blocks. A full
-        // recompute's forward all-to-alls are not paired.
-        var expertPasses = plan.Recompute == RecomputePolicy.Full ? 3 : 2;
+        // to hide them behind (Megatron-Core's default), unless they overlap another micro-batch's blocks. A recompute
+        // of the whole layer or of the expert block replays them, unpaired.
+        var expertPasses = plan.Recompute == RecomputePolicy.Full || plan.Recomputed.HasFlag(RecomputeModules.Experts) ? 3 : 2;
         var expertCommunication = plan.OverlapExpertCommunication
             ? ExpertExchange.Overlapped(expertPass, expertsForward, expertsBackward, forwardTime - expertsForward, backwardTime - expertsBackward) + (expertPass * (expertPasses - 2))
             : expertPass * expertPasses;
 
         // The chip's waits for the host's expert launches are shown apart from its compute.
-        var recomputeWait = plan.Recompute == RecomputePolicy.Full ? forwardWait : Duration.Zero;
+        var recomputeWait = plan.Recompute == RecomputePolicy.Full ? forwardWait : replayedWait;
         return new StageCost(forwardTime + backwardTime - forwardWait - backwardWait, recompute - recomputeWait, forwardExposed + backwardExposed + recomputeCommunication, forwardWork + backwardWork + recomputeWork,
             contextForward + contextBackward + contextRecompute, expertCommunication, forwardTraffic + backwardTraffic + recomputeTraffic, forwardWait + backwardWait, recomputeWait);
     }

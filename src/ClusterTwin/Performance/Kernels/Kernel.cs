@@ -47,6 +47,9 @@ public readonly record struct Kernel(string Name, KernelKind Kind, KernelRegion 
     /// </summary>
     public bool PerExpertLaunch { get; init; }
 
+    /// <summary>The recompute modules the kernel belongs to (<see cref="Parallelism.RecomputeModules"/>): selective recompute replays it if it names one.</summary>
+    public Parallelism.RecomputeModules Modules { get; init; }
+
     /// <summary>Work of all the runs together.</summary>
     public Flops TotalWork => Work * Repeats;
 

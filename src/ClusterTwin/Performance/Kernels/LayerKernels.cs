@@ -40,7 +40,7 @@ public static class LayerKernels
         var replicated = plan.SequenceParallelism ? tokens / tensor : tokens;
         var dropoutMasks = job.Dropout ? 1.0 : 0.0;
 
-        var operators = new List<Kernel>(16) { Elementwise("attention norm", replicated * hidden * bytes * 2) };
+        var operators = new List<Kernel>(16) { Norm("attention norm", replicated * hidden * bytes * 2) };
         if (model.LatentAttention is { } latent)
         {
             AddLatentProjections(operators, model, latent, job, tokens, heads, bytes);
@@ -75,20 +75,22 @@ public static class LayerKernels
 
         AddMatmul(operators, "output projection", tokens, model.ValueWidth / tensor, hidden, job);
         operators.Add(Elementwise("residual and dropout", replicated * hidden * ((bytes * 3) + dropoutMasks)));
-        operators.Add(Elementwise("feed-forward norm", replicated * hidden * bytes * 2));
+        operators.Add(Norm("feed-forward norm", replicated * hidden * bytes * 2));
         if (expertLayer && model.MixtureOfExperts is { } experts)
         {
             var block = new List<Kernel>(16);
             AddExperts(block, model, experts, job, plan, tokens, bytes, averageLoad && job.ExpertCapacityFactor is null ? 1 : LoadImbalance(experts, job, plan));
-            operators.AddRange(block.Select(kernel => kernel with { Region = KernelRegion.Experts }));
+            operators.AddRange(block.Select(kernel => kernel with { Region = KernelRegion.Experts, Modules = kernel.Modules | RecomputeModules.Experts }));
         }
         else
         {
-            AddFeedForward(operators, model, job, "feed-forward", tokens, feedForward);
+            var block = new List<Kernel>(4);
+            AddFeedForward(block, model, job, "feed-forward", tokens, feedForward);
+            operators.AddRange(block.Select(kernel => kernel with { Modules = RecomputeModules.FeedForward }));
         }
 
         operators.Add(Elementwise("residual and dropout", replicated * hidden * ((bytes * 3) + dropoutMasks)));
-        return [.. operators];
+        return [.. operators.Select(kernel => kernel.Region == KernelRegion.AttentionCore ? kernel with { Modules = kernel.Modules | RecomputeModules.CoreAttention } : kernel)];
     }
 
     /// <summary>
@@ -102,7 +104,7 @@ public static class LayerKernels
         if (latent.QueryRank > 0)
         {
             AddMatmul(operators, "query down-projection", tokens, hidden, latent.QueryRank, job);
-            operators.Add(Elementwise("query latent norm", tokens * latent.QueryRank * bytes * 2));
+            operators.Add(Norm("query latent norm", tokens * latent.QueryRank * bytes * 2));
             AddMatmul(operators, "query up-projection", tokens, latent.QueryRank, heads * model.QueryKeyHeadSize, job);
         }
         else
@@ -111,7 +113,7 @@ public static class LayerKernels
         }
 
         AddMatmul(operators, "key-value down-projection", tokens, hidden, latent.KeyValueRank + latent.RotaryHeadSize, job);
-        operators.Add(Elementwise("key-value latent norm", tokens * latent.KeyValueRank * bytes * 2));
+        operators.Add(Norm("key-value latent norm", tokens * latent.KeyValueRank * bytes * 2));
         AddMatmul(operators, "key-value up-projection", tokens, latent.KeyValueRank, heads * (model.HeadSize + model.ValueHeadSize), job);
     }
 
@@ -154,7 +156,9 @@ public static class LayerKernels
         var bytes = Math.Max(2.0, job.Precision.BytesPerElement());
         var upProjections = model.Activation == FeedForwardActivation.SwiGlu ? 2 : 1;
         AddMatmul(operators, $"{name} up projection", rows, model.HiddenSize, width * upProjections, job, repeats, perExpert);
-        operators.Add(Elementwise(model.Activation == FeedForwardActivation.SwiGlu ? $"{name} SwiGLU" : $"{name} GeLU", rows * width * bytes * (upProjections + 1) * repeats));
+        // The routed experts' activation is its own recompute module (moe_act).
+        operators.Add(Elementwise(model.Activation == FeedForwardActivation.SwiGlu ? $"{name} SwiGLU" : $"{name} GeLU", rows * width * bytes * (upProjections + 1) * repeats)
+            with { Modules = perExpert ? RecomputeModules.ExpertActivation : RecomputeModules.None });
         AddMatmul(operators, $"{name} down projection", rows, width, model.HiddenSize, job, repeats, perExpert);
     }
 
@@ -178,7 +182,9 @@ public static class LayerKernels
         operators.Add(Elementwise("token unpermutation", routed * experts.PerToken * hidden * bytes * 2));
         if (experts.Shared > 0)
         {
-            AddFeedForward(operators, model, job, "shared expert", tokens, (double)experts.Shared * experts.FeedForwardSize / plan.TensorParallelism);
+            var shared = new List<Kernel>(4);
+            AddFeedForward(shared, model, job, "shared expert", tokens, (double)experts.Shared * experts.FeedForwardSize / plan.TensorParallelism);
+            operators.AddRange(shared.Select(kernel => kernel with { Modules = RecomputeModules.SharedExperts }));
         }
     }
 
@@ -253,6 +259,8 @@ public static class LayerKernels
             Flops.FromOperations(2 * batch * rows * inner * columns),
             Bytes.FromCount(batch * ((rows * inner) + (inner * columns) + (rows * columns)) * elementBytes),
             2);
+
+    private static Kernel Norm(string name, double traffic) => Elementwise(name, traffic) with { Modules = RecomputeModules.Norms };
 
     private static Kernel Elementwise(string name, double traffic, KernelRegion region = KernelRegion.Layer) =>
         new(name, KernelKind.Memory, region, Flops.Zero, Bytes.FromCount(traffic), 2);

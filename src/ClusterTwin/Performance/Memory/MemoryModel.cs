@@ -97,9 +97,11 @@ public static class MemoryModel
         // Replicated across the tensor-parallel group unless sequence parallelism splits them: two norm inputs,
         // the inputs of the QKV and first feed-forward multiplies, and the two dropout masks.
         var replicated = tokens * hidden * ((2 * ActivationBytes) + (2 * ActivationBytes) + (2 * masks));
+        var normOutputs = tokens * hidden * 2 * ActivationBytes;
         if (plan.SequenceParallelism)
         {
             replicated /= tensor;
+            normOutputs /= tensor;
         }
 
         // Split by tensor parallelism: queries, keys, values, the output-projection input, and the feed-forward
@@ -108,21 +110,28 @@ public static class MemoryModel
         var feedForwardIntermediates = model.Activation == FeedForwardActivation.SwiGlu ? 3 : 2;
         var latents = model.LatentAttention is { } latent ? 2.0 * (latent.QueryRank + latent.KeyValueRank + latent.RotaryHeadSize) : 0;
         var attentionSplit = tokens * ActivationBytes * (((model.QueryWidth + model.ValueWidth) / tensor) + (2 * model.KeyValueWidthPerRank(plan.TensorParallelism)) + latents);
-        var split = attentionSplit + (expertLayer && model.MixtureOfExperts is { } experts
-            ? ExpertActivations(model, experts, job, plan, feedForwardIntermediates)
-            : tokens * ActivationBytes * feedForwardIntermediates * (double)model.FeedForwardSize / tensor);
+        var modules = plan.Recomputed;
+        double FeedForward(RecomputeModules replayed) => expertLayer && model.MixtureOfExperts is { } experts
+            ? ExpertActivations(model, experts, job, plan, feedForwardIntermediates, replayed)
+            : replayed.HasFlag(RecomputeModules.FeedForward) ? 0 : tokens * ActivationBytes * feedForwardIntermediates * (double)model.FeedForwardSize / tensor;
+        var feedForward = FeedForward(RecomputeModules.None);
+        var split = attentionSplit + feedForward;
         // The standard kernel keeps the softmax output and, with dropout, the mask and the dropped-out scores.
         var core = job.Attention == AttentionKernel.Standard
             ? (double)model.AttentionHeads * job.SequenceLength * job.SequenceLength * plan.MicroBatchSize * (ActivationBytes + (masks * (ActivationBytes + 1))) / tensor
             : tokens * model.AttentionHeads * 4.0 / tensor;
 
-        var full = replicated + split + core;
-        return plan.Recompute switch
+        if (plan.Recompute == RecomputePolicy.Full)
         {
-            RecomputePolicy.Full => (tokens * hidden * ActivationBytes / (plan.SequenceParallelism ? tensor : 1), full),
-            RecomputePolicy.Selective => (replicated + split, core),
-            _ => (full, 0),
-        };
+            return (tokens * hidden * ActivationBytes / (plan.SequenceParallelism ? tensor : 1), replicated + split + core);
+        }
+
+        // Selective recompute keeps each module's input and drops what it computes: the norms' outputs (the inputs of
+        // the first multiplies), the attention core's scores, and the feed-forward or expert intermediates (above).
+        // The working set of the layer being replayed is what it drops.
+        var dropped = (modules.HasFlag(RecomputeModules.Norms) ? normOutputs : 0) + (modules.HasFlag(RecomputeModules.CoreAttention) ? core : 0) +
+                      feedForward - FeedForward(modules);
+        return (replicated + split + core - dropped, dropped);
     }
 
     /// <summary>
@@ -130,13 +139,23 @@ public static class MemoryModel
     /// tokens and each expert's intermediates for the tokens the busiest chip receives, and the shared experts'
     /// intermediates, split by tensor parallelism.
     /// </summary>
-    private static double ExpertActivations(ModelArchitecture model, ExpertLayers experts, TrainingJob job, ParallelPlan plan, int intermediates)
+    /// <remarks>
+    /// Recomputing the whole block (<c>moe</c>) keeps none of it; the routed experts' activation (<c>moe_act</c>) drops
+    /// its output, one intermediate; the shared experts (<c>shared_experts</c>) drop theirs.
+    /// </remarks>
+    private static double ExpertActivations(ModelArchitecture model, ExpertLayers experts, TrainingJob job, ParallelPlan plan, int intermediates, RecomputeModules modules)
     {
+        if (modules.HasFlag(RecomputeModules.Experts))
+        {
+            return 0;
+        }
+
         var routed = LayerKernels.RoutedTokens(job, plan);
         var received = routed * experts.PerToken * LayerKernels.LoadImbalance(experts, job, plan);
         var router = routed * experts.Routed * 4.0;
-        var routedExperts = received * ActivationBytes * (model.HiddenSize + (intermediates * (double)experts.FeedForwardSize));
-        var shared = LayerKernels.Tokens(job, plan) * ActivationBytes * intermediates * (double)experts.Shared * experts.FeedForwardSize / plan.TensorParallelism;
+        var routedIntermediates = intermediates - (modules.HasFlag(RecomputeModules.ExpertActivation) ? 1 : 0);
+        var routedExperts = received * ActivationBytes * (model.HiddenSize + (routedIntermediates * (double)experts.FeedForwardSize));
+        var shared = modules.HasFlag(RecomputeModules.SharedExperts) ? 0 : LayerKernels.Tokens(job, plan) * ActivationBytes * intermediates * (double)experts.Shared * experts.FeedForwardSize / plan.TensorParallelism;
         return router + routedExperts + shared;
     }
 

@@ -1,0 +1,71 @@
+using ClusterTwin.Catalog;
+using ClusterTwin.Engines.Analytical;
+using ClusterTwin.Parallelism;
+using ClusterTwin.Performance.Memory;
+using ClusterTwin.Scenarios;
+using ClusterTwin.Tests.Support;
+using ClusterTwin.Validation;
+
+namespace ClusterTwin.Tests.Engines;
+
+/// <summary>Selective recompute of named modules (Megatron-Core's <c>--recompute-modules</c>): what it replays and what it frees.</summary>
+public class RecomputeModulesTests
+{
+    private static Scenario Qwen(RecomputePolicy policy, RecomputeModules modules = RecomputeModules.CoreAttention)
+    {
+        var scenario = ValidationCaseLoader.Load(Repository.Path("validation", "cases", "moezoo-h100-qwen3-235b-1.yaml"), Repository.Catalog).Scenario;
+        return scenario with { Plan = scenario.Plan with { Recompute = policy, RecomputeModules = modules } };
+    }
+
+    private static double Stored(Scenario scenario) =>
+        MemoryModel.ActivationsPerLayer(scenario.Model, scenario.Job, scenario.Plan, expertLayer: true).Stored;
+
+    [Fact]
+    public void TheAttentionCoreAlone_IsPlainSelectiveRecompute()
+    {
+        var plain = AnalyticalEngine.SimulateStep(Qwen(RecomputePolicy.Selective));
+        var named = AnalyticalEngine.SimulateStep(Qwen(RecomputePolicy.Selective, RecomputeModules.CoreAttention));
+        Assert.Equal(plain.StepTime, named.StepTime);
+        Assert.Equal(plain.Memory!.Total, named.Memory!.Total);
+    }
+
+    [Fact]
+    public void RecomputingTheExpertBlock_ReplaysItsKernelsAndAllToAlls_AndFreesItsActivations()
+    {
+        var none = Qwen(RecomputePolicy.None);
+        var experts = Qwen(RecomputePolicy.Selective, RecomputeModules.Experts);
+        var noneStep = AnalyticalEngine.SimulateStep(none).Breakdown!;
+        var expertsStep = AnalyticalEngine.SimulateStep(experts).Breakdown!;
+        Assert.True(expertsStep.Recompute > noneStep.Recompute, $"{expertsStep.Recompute}");
+        Assert.True(expertsStep.ExpertParallelCommunication > noneStep.ExpertParallelCommunication * 1.2, "the dispatch and combine run again");
+        Assert.True(Stored(experts) < Stored(none) * 0.8, $"{Stored(experts)} against {Stored(none)}");
+    }
+
+    [Fact]
+    public void CheapModules_FreeMemory_AndCostLittle()
+    {
+        var none = Qwen(RecomputePolicy.None);
+        var cheap = Qwen(RecomputePolicy.Selective, RecomputeModules.Norms | RecomputeModules.ExpertActivation);
+        Assert.True(Stored(cheap) < Stored(none));
+        var added = AnalyticalEngine.SimulateStep(cheap).StepTime / AnalyticalEngine.SimulateStep(none).StepTime;
+        Assert.InRange(added, 1.0, 1.03);
+        Assert.Equal("selective (layernorm, moe_act)", RecomputeModuleNames.Describe(cheap.Plan));
+        Assert.Equal("selective", RecomputeModuleNames.Describe(Qwen(RecomputePolicy.Selective).Plan));
+    }
+
+    [Fact]
+    public void AScenario_ListsItsModules_AndAnUnknownOneIsAClearError()
+    {
+        using var folder = new TemporaryFolder();
+        var text = File.ReadAllText(Repository.Path("examples", "gpt3-175b-h100-1024.yaml"));
+        var listed = ScenarioLoader.Load(folder.Write("listed.yaml", System.Text.RegularExpressions.Regex.Replace(text, "recompute: [a-z]+", "recompute: [layernorm, mlp]")), Repository.Catalog);
+        Assert.Equal(RecomputePolicy.Selective, listed.Plan.Recompute);
+        Assert.Equal(RecomputeModules.Norms | RecomputeModules.FeedForward, listed.Plan.RecomputeModules);
+
+        var error = Assert.Throws<InputException>(() => ScenarioLoader.Load(folder.Write("unknown.yaml", System.Text.RegularExpressions.Regex.Replace(text, "recompute: [a-z]+", "recompute: [layernorm, attention]")), Repository.Catalog));
+        var diagnostic = Assert.Single(error.Diagnostics);
+        Assert.Equal("plan.recompute", diagnostic.Field);
+        Assert.Contains("'attention' is not a recompute module", diagnostic.Message, StringComparison.Ordinal);
+        Assert.Contains("core_attn", diagnostic.Message, StringComparison.Ordinal);
+    }
+}
