@@ -151,7 +151,8 @@ def model_zoo(run):
                  "expert_dispatch": "deduplicated" if deep_ep else "all-to-all",
                  **({"overlap_expert_communication": "true"} if overlap else {})},
         "assumptions": ([] if full or recompute == "none" else
-                        [f"recompute '{recompute}': Megatron-Core's layernorm and moe_act recompute modules"]) + [
+                        [f"recompute '{recompute}': Megatron-Core's layernorm and moe_act recompute modules"] if recompute == "norm, act" else
+                        [f"recompute '{recompute}': not a module set the importer knows, taken as none"]) + [
             "distributed optimizer and tensor-parallel communication overlap, as the model zoo's scripts run",
         ] + (["DeepEP: the deduplicated dispatch (one copy of a token per rank, and per node across the network, holding its experts)"] if deep_ep else [])
           + (["'1f1b overlap': the all-to-alls of one micro-batch overlapped with another's computation"] if overlap else [])

@@ -18,7 +18,7 @@ public sealed record TrainingFrameworkCalibrationResult(Duration ExpertLaunch, D
 /// (launch, quantize launch) that minimizes the mean absolute log error of their predictions.
 /// </summary>
 /// <remarks>
-/// An exhaustive search of a 5 us grid (launch 0-200 us, quantize 0-100 us; every case simulated once per point):
+/// An exhaustive search of a 5 us grid (launch 0-200 us, quantize 0-100 us; every case simulated once per least time):
 /// deterministic, with no starting point, and where the cases cannot tell the two apart (no run in a scaled format, or
 /// none without one) the least quantize time wins the tie, so the time goes to the plain launch every format pays.
 /// Dense runs are left out: nothing in them launches per expert. Each case's held-out prediction comes from the same
@@ -80,26 +80,29 @@ public static class TrainingFrameworkCalibration
         }
     }
 
-    /// <summary>Every case's prediction at every grid point, simulated once; a run in BF16 once per launch time.</summary>
+    /// <summary>
+    /// Every case's prediction at every grid point, simulated once. A case depends on the two times only through the
+    /// least time of its expert multiplies: the launch in BF16, the launch plus the quantize time in a scaled format.
+    /// </summary>
     private sealed class PredictionTable
     {
         private readonly ImmutableArray<ValidationCase> cases;
-        private readonly double[][,] predicted;
+        private readonly bool[] scaled;
+        private readonly double[][] predicted;
 
         public PredictionTable(ImmutableArray<ValidationCase> cases)
         {
             this.cases = cases;
-            predicted = [.. cases.Select(item =>
+            scaled = [.. cases.Select(item => item.Scenario.Job.MatrixBytesPerElement < 2)];
+            predicted = [.. cases.Select((item, index) =>
             {
-                var scaled = item.Scenario.Job.MatrixBytesPerElement < 2;
-                var values = new double[(LaunchHighMicroseconds / StepMicroseconds) + 1, scaled ? (QuantizeHighMicroseconds / StepMicroseconds) + 1 : 1];
-                for (var launch = 0; launch < values.GetLength(0); launch++)
+                var steps = (LaunchHighMicroseconds + (scaled[index] ? QuantizeHighMicroseconds : 0)) / StepMicroseconds;
+                var values = new double[steps + 1];
+                for (var least = 0; least <= steps; least++)
                 {
-                    for (var quantize = 0; quantize < values.GetLength(1); quantize++)
-                    {
-                        var framework = item.Scenario.Framework with { ExpertLaunch = Microseconds(launch * StepMicroseconds), ExpertQuantizeLaunch = Microseconds(quantize * StepMicroseconds) };
-                        values[launch, quantize] = item.Predicted(AnalyticalEngine.SimulateStep(item.Scenario with { Framework = framework }));
-                    }
+                    // The whole least time as the launch: ExpertLaunchFor adds nothing in BF16 and the quantize time is zero.
+                    var framework = item.Scenario.Framework with { ExpertLaunch = Microseconds(least * StepMicroseconds), ExpertQuantizeLaunch = Duration.Zero };
+                    values[least] = item.Predicted(AnalyticalEngine.SimulateStep(item.Scenario with { Framework = framework }));
                 }
 
                 return values;
@@ -107,11 +110,7 @@ public static class TrainingFrameworkCalibration
         }
 
         /// <summary>Case <paramref name="index"/>'s prediction at grid point (<paramref name="launch"/>, <paramref name="quantize"/>).</summary>
-        public double Predicted(int index, int launch, int quantize)
-        {
-            var values = predicted[index];
-            return values[launch, Math.Min(quantize, values.GetLength(1) - 1)];
-        }
+        public double Predicted(int index, int launch, int quantize) => predicted[index][launch + (scaled[index] ? quantize : 0)];
 
         /// <summary>
         /// The grid point with the least mean absolute log error over <paramref name="indices"/>: searched quantize

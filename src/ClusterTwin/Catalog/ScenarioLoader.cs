@@ -396,9 +396,23 @@ public static partial class ScenarioLoader
     /// </summary>
     private static (RecomputePolicy Policy, RecomputeModules Modules) ReadRecompute(YamlReader reader, YamlMappingNode map, string path)
     {
-        if (YamlReader.Child(map, "recompute") is not YamlSequenceNode list)
+        var field = YamlReader.Join(path, "recompute");
+        var expected = $"none, selective, full, or a list of recompute modules such as [layernorm, moe] (modules: {string.Join(", ", RecomputeModuleNames.All.Keys)})";
+        var node = YamlReader.Child(map, "recompute");
+        if (node is not YamlSequenceNode list)
         {
+            if (YamlReader.Scalar(node) is { } text && RecomputeModuleNames.All.ContainsKey(text))
+            {
+                reader.Error(node, field, $"'{text}' is a recompute module: write it as a list, [{text}] (expected {expected})");
+                return (RecomputePolicy.None, RecomputeModules.None);
+            }
+
             return (reader.Enumeration(map, "recompute", path, Policies, required: false) ?? RecomputePolicy.None, RecomputeModules.CoreAttention);
+        }
+
+        if (list.Children.Count == 0)
+        {
+            reader.Error(list, field, $"lists no module (expected {expected})");
         }
 
         var modules = RecomputeModules.None;
@@ -410,13 +424,9 @@ public static partial class ScenarioLoader
             }
             else
             {
-                reader.Error(item, YamlReader.Join(path, "recompute"), $"'{YamlReader.Scalar(item)}' is not a recompute module (expected some of: {string.Join(", ", RecomputeModuleNames.All.Keys)}; or none, selective or full alone)");
+                var shown = item is YamlScalarNode scalar ? $"'{scalar.Value}'" : "a nested list or mapping";
+                reader.Error(item, field, $"{shown} is not a recompute module (expected one of: {string.Join(", ", RecomputeModuleNames.All.Keys)})");
             }
-        }
-
-        if (modules == RecomputeModules.None)
-        {
-            reader.Error(list, YamlReader.Join(path, "recompute"), "lists no module (expected some of: " + string.Join(", ", RecomputeModuleNames.All.Keys) + "; or none alone)");
         }
 
         return (RecomputePolicy.Selective, modules);

@@ -51,6 +51,11 @@ public static class PlanChecks
             {
                 problems.Add($"expert parallelism {plan.ExpertParallelism} needs a mixture-of-experts model; {model.Name} is dense");
             }
+
+            if ((plan.Recomputed & (RecomputeModules.Experts | RecomputeModules.ExpertActivation | RecomputeModules.SharedExperts)) != RecomputeModules.None)
+            {
+                problems.Add($"the recompute modules moe, moe_act and shared_experts need a mixture-of-experts model; {model.Name} is dense");
+            }
         }
         else
         {

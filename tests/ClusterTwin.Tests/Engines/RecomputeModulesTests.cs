@@ -68,4 +68,28 @@ public class RecomputeModulesTests
         Assert.Contains("'attention' is not a recompute module", diagnostic.Message, StringComparison.Ordinal);
         Assert.Contains("core_attn", diagnostic.Message, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void ExpertModules_OnADenseModel_AreAnInvalidPlan_AndAModuleWithoutBrackets_IsAClearError()
+    {
+        var dense = Repository.Example("gpt3-175b-h100-1024");
+        var result = AnalyticalEngine.SimulateStep(dense with { Plan = dense.Plan with { Recompute = RecomputePolicy.Selective, RecomputeModules = RecomputeModules.Experts } });
+        Assert.False(result.Valid);
+        Assert.Contains(result.Problems, problem => problem.Contains("need a mixture-of-experts model", StringComparison.Ordinal));
+
+        using var folder = new TemporaryFolder();
+        var text = File.ReadAllText(Repository.Path("examples", "gpt3-175b-h100-1024.yaml"));
+        var error = Assert.Throws<InputException>(() => ScenarioLoader.Load(folder.Write("bare.yaml", System.Text.RegularExpressions.Regex.Replace(text, "recompute: [a-z]+", "recompute: mlp")), Repository.Catalog));
+        Assert.Contains("write it as a list, [mlp]", Assert.Single(error.Diagnostics).Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void ReplayingTheFeedForwardBlock_ReplaysItsTensorParallelCollective()
+    {
+        var dense = Repository.Example("gpt3-175b-h100-1024");
+        var none = AnalyticalEngine.SimulateStep(dense with { Plan = dense.Plan with { Recompute = RecomputePolicy.None } }).Breakdown!;
+        var mlp = AnalyticalEngine.SimulateStep(dense with { Plan = dense.Plan with { Recompute = RecomputePolicy.Selective, RecomputeModules = RecomputeModules.FeedForward } }).Breakdown!;
+        Assert.True(mlp.TensorParallelCommunication > none.TensorParallelCommunication, $"{mlp.TensorParallelCommunication} against {none.TensorParallelCommunication}");
+        Assert.True(mlp.Recompute > none.Recompute);
+    }
 }

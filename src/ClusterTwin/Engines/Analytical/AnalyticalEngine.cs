@@ -257,13 +257,14 @@ public static class AnalyticalEngine
     private static Bytes LinkTrafficPerChip(ModelArchitecture model, TrainingJob job, ParallelPlan plan, Bytes activation, Bytes keyValueBlock, Bytes pipelineSends, double parametersPerChip, double microBatches)
     {
         static double Share(int members) => (members - 1) / (double)members;
-        var passes = plan.Recompute == RecomputePolicy.Full ? 3 : 2;
+        var passes = plan.Recompute == RecomputePolicy.Full ? 3 : ReplaysFeedForwardHalf(plan) ? 2.5 : 2;
+        var expertPasses = plan.Recompute == RecomputePolicy.Full || plan.Recomputed.HasFlag(RecomputeModules.Experts) ? 3 : 2;
         var layersPerChip = model.Layers / (double)plan.PipelineParallelism;
         var expertLayersPerChip = model.ExpertLayerCount / (double)plan.PipelineParallelism;
         var tensor = activation * (4 * Share(plan.TensorParallelism) * passes * layersPerChip);
-        var context = keyValueBlock * ((plan.ContextParallelism - 1) * (passes + 1) * layersPerChip);
+        var context = keyValueBlock * ((plan.ContextParallelism - 1) * ((plan.Recompute == RecomputePolicy.Full ? 3 : 2) + 1) * layersPerChip);
         var expertTokens = model.MixtureOfExperts is { } experts ? LayerKernels.RoutedTokens(job, plan) * experts.PerToken : 0;
-        var expert = Bytes.FromCount(expertTokens * model.HiddenSize * 2.0 * 2 * Share(plan.ExpertParallelism) * passes * expertLayersPerChip);
+        var expert = Bytes.FromCount(expertTokens * model.HiddenSize * 2.0 * 2 * Share(plan.ExpertParallelism) * expertPasses * expertLayersPerChip);
         var gradients = Bytes.FromCount(parametersPerChip * MemoryModel.GradientBytesPerParameter * 2 * Share(plan.DataParallelism) / microBatches);
         return tensor + context + expert + pipelineSends + gradients;
     }
@@ -352,7 +353,8 @@ public static class AnalyticalEngine
         var (recompute, recomputeWork, recomputeTraffic, recomputeCommunication) = plan.Recompute switch
         {
             RecomputePolicy.Full => (forwardTime, forwardWork, forwardTraffic, forwardExposed),
-            RecomputePolicy.Selective => (replayed, replayedWork, replayedTraffic, Duration.Zero),
+            // Replaying the feed-forward or expert block replays its tensor-parallel collective, one of the layer's two.
+            RecomputePolicy.Selective => (replayed, replayedWork, replayedTraffic, ReplaysFeedForwardHalf(plan) ? forwardExposed / 2 : Duration.Zero),
             _ => (Duration.Zero, Flops.Zero, Bytes.Zero, Duration.Zero),
         };
 
@@ -371,6 +373,10 @@ public static class AnalyticalEngine
         return new StageCost(forwardTime + backwardTime - forwardWait - backwardWait, recompute - recomputeWait, forwardExposed + backwardExposed + recomputeCommunication, forwardWork + backwardWork + recomputeWork,
             contextForward + contextBackward + contextRecompute, expertCommunication, forwardTraffic + backwardTraffic + recomputeTraffic, forwardWait + backwardWait, recomputeWait);
     }
+
+    /// <summary>Whether selective recompute replays a layer's feed-forward or expert block, and with it its tensor-parallel collective.</summary>
+    private static bool ReplaysFeedForwardHalf(ParallelPlan plan) =>
+        (plan.Recomputed & (RecomputeModules.FeedForward | RecomputeModules.Experts | RecomputeModules.SharedExperts)) != RecomputeModules.None;
 
     private static StageCost BoundaryCost(Kernel[] forward, KernelCost kernels, Duration tensorPass)
     {

@@ -40,7 +40,7 @@ public static class LayerKernels
         var replicated = plan.SequenceParallelism ? tokens / tensor : tokens;
         var dropoutMasks = job.Dropout ? 1.0 : 0.0;
 
-        var operators = new List<Kernel>(16) { Norm("attention norm", replicated * hidden * bytes * 2) };
+        var operators = new List<Kernel>(16) { Elementwise("attention norm", replicated * hidden * bytes * 2) };
         if (model.LatentAttention is { } latent)
         {
             AddLatentProjections(operators, model, latent, job, tokens, heads, bytes);
@@ -75,7 +75,11 @@ public static class LayerKernels
 
         AddMatmul(operators, "output projection", tokens, model.ValueWidth / tensor, hidden, job);
         operators.Add(Elementwise("residual and dropout", replicated * hidden * ((bytes * 3) + dropoutMasks)));
-        operators.Add(Norm("feed-forward norm", replicated * hidden * bytes * 2));
+        // Megatron-Core's Transformer Engine layers fuse the attention norm, and a dense layer's feed-forward norm, into
+        // the projection after it; only a mixture-of-experts layer keeps its feed-forward norm apart, before the router,
+        // and so only that norm is the layernorm recompute module.
+        var expertBlock = expertLayer && model.MixtureOfExperts is not null;
+        operators.Add(Elementwise("feed-forward norm", replicated * hidden * bytes * 2) with { Modules = expertBlock ? RecomputeModules.Norms : RecomputeModules.None });
         if (expertLayer && model.MixtureOfExperts is { } experts)
         {
             var block = new List<Kernel>(16);
@@ -104,7 +108,7 @@ public static class LayerKernels
         if (latent.QueryRank > 0)
         {
             AddMatmul(operators, "query down-projection", tokens, hidden, latent.QueryRank, job);
-            operators.Add(Norm("query latent norm", tokens * latent.QueryRank * bytes * 2));
+            operators.Add(Elementwise("query latent norm", tokens * latent.QueryRank * bytes * 2));
             AddMatmul(operators, "query up-projection", tokens, latent.QueryRank, heads * model.QueryKeyHeadSize, job);
         }
         else
@@ -113,7 +117,7 @@ public static class LayerKernels
         }
 
         AddMatmul(operators, "key-value down-projection", tokens, hidden, latent.KeyValueRank + latent.RotaryHeadSize, job);
-        operators.Add(Norm("key-value latent norm", tokens * latent.KeyValueRank * bytes * 2));
+        operators.Add(Elementwise("key-value latent norm", tokens * latent.KeyValueRank * bytes * 2));
         AddMatmul(operators, "key-value up-projection", tokens, latent.KeyValueRank, heads * (model.HeadSize + model.ValueHeadSize), job);
     }
 
@@ -160,6 +164,11 @@ public static class LayerKernels
         operators.Add(Elementwise(model.Activation == FeedForwardActivation.SwiGlu ? $"{name} SwiGLU" : $"{name} GeLU", rows * width * bytes * (upProjections + 1) * repeats)
             with { Modules = perExpert ? RecomputeModules.ExpertActivation : RecomputeModules.None });
         AddMatmul(operators, $"{name} down projection", rows, width, model.HiddenSize, job, repeats, perExpert);
+        if (perExpert && job.MatrixBytesPerElement < 2)
+        {
+            // Recomputing the activation (moe_act) also quantizes its output for the down projection again.
+            operators[^2] = operators[^2] with { Modules = RecomputeModules.ExpertActivation };
+        }
     }
 
     /// <summary>
@@ -259,8 +268,6 @@ public static class LayerKernels
             Flops.FromOperations(2 * batch * rows * inner * columns),
             Bytes.FromCount(batch * ((rows * inner) + (inner * columns) + (rows * columns)) * elementBytes),
             2);
-
-    private static Kernel Norm(string name, double traffic) => Elementwise(name, traffic) with { Modules = RecomputeModules.Norms };
 
     private static Kernel Elementwise(string name, double traffic, KernelRegion region = KernelRegion.Layer) =>
         new(name, KernelKind.Memory, region, Flops.Zero, Bytes.FromCount(traffic), 2);

@@ -53,7 +53,7 @@ public static class MemoryModel
         {
             var denseLayers = model.DenseLayersIn(start, count);
             var stored = (denseLayers * dense.Stored) + ((count - denseLayers) * expert.Stored);
-            return (stored * Math.Min(inFlight, microBatches) * interleave) + Math.Max(dense.Working, expert.Working);
+            return (stored * Math.Min(inFlight, microBatches) * interleave) + Math.Max(model.DenseLayerCount > 0 ? dense.Working : 0, expert.Working);
         }
 
         var firstActivations = Activations(0, stages.First, pipeline);
@@ -97,7 +97,7 @@ public static class MemoryModel
         // Replicated across the tensor-parallel group unless sequence parallelism splits them: two norm inputs,
         // the inputs of the QKV and first feed-forward multiplies, and the two dropout masks.
         var replicated = tokens * hidden * ((2 * ActivationBytes) + (2 * ActivationBytes) + (2 * masks));
-        var normOutputs = tokens * hidden * 2 * ActivationBytes;
+        var normOutputs = tokens * hidden * ActivationBytes;
         if (plan.SequenceParallelism)
         {
             replicated /= tensor;
@@ -126,10 +126,11 @@ public static class MemoryModel
             return (tokens * hidden * ActivationBytes / (plan.SequenceParallelism ? tensor : 1), replicated + split + core);
         }
 
-        // Selective recompute keeps each module's input and drops what it computes: the norms' outputs (the inputs of
-        // the first multiplies), the attention core's scores, and the feed-forward or expert intermediates (above).
-        // The working set of the layer being replayed is what it drops.
-        var dropped = (modules.HasFlag(RecomputeModules.Norms) ? normOutputs : 0) + (modules.HasFlag(RecomputeModules.CoreAttention) ? core : 0) +
+        // Selective recompute keeps each module's input and drops what it computes: the expert layer's feed-forward norm
+        // output (the router's input; the other norms are fused into the projections after them), the attention core's
+        // scores, and the feed-forward or expert intermediates (above). The working set of the layer being replayed is
+        // what it drops.
+        var dropped = (modules.HasFlag(RecomputeModules.Norms) && expertLayer && model.MixtureOfExperts is not null ? normOutputs : 0) + (modules.HasFlag(RecomputeModules.CoreAttention) ? core : 0) +
                       feedForward - FeedForward(modules);
         return (replicated + split + core - dropped, dropped);
     }
