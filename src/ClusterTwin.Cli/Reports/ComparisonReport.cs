@@ -42,7 +42,7 @@ public static class ComparisonReport
         text.AppendLine();
         foreach (var row in rows.Where(row => row.Result.Valid))
         {
-            text.AppendLine(CultureInfo.InvariantCulture, $"- **{row.Scenario.Name}**: {string.Join(", ", row.Result.Breakdown!.Parts().Where(part => part.Time.Seconds > 0).Select(part => $"{part.Name} {Format.Percent(part.Time / row.Result.StepTime)}"))}.");
+            text.AppendLine(CultureInfo.InvariantCulture, $"- **{row.Scenario.Name}**, on {row.Scenario.Framework.Name}: {string.Join(", ", row.Result.Breakdown!.Parts().Where(part => part.Time.Seconds > 0).Select(part => $"{part.Name} {Format.Percent(part.Time / row.Result.StepTime)}"))}.");
         }
 
         return text.ToString();
@@ -56,6 +56,7 @@ public static class ComparisonReport
             scenario = row.Scenario.Name,
             chips = row.Scenario.Cluster.ChipCount,
             system = row.Scenario.Cluster.System.Id,
+            framework = row.Scenario.Framework.Id,
             plan = SimulationJson.Plan(row.Scenario.Plan),
             valid = row.Result.Valid,
             problems = row.Result.Problems,
