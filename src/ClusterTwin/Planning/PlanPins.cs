@@ -53,6 +53,10 @@ public sealed record PlanPins
     /// free. Explicit stage layers are not carried (they place one pipeline depth, and the depth is searched), nor
     /// hybrid sharding (a sharding group sized for one data-parallel degree; the search shards over all replicas).
     /// </summary>
+    /// <remarks>
+    /// The plan's settings ride along into every layout the search builds: overlaps, rank order, dispatch, and the
+    /// modules selective recompute replays, so "selective" in the search means the modules the scenario names.
+    /// </remarks>
     public static PlanPins SettingsOf(ParallelPlan plan)
     {
         ArgumentNullException.ThrowIfNull(plan);
