@@ -157,4 +157,17 @@ public class ExpertLaunchTests
         Assert.True(result.Fit.MeanAbsoluteErrorPercent < 1e-6, $"{result.Fit.MeanAbsoluteErrorPercent}%");
         Assert.Equal(3, result.HeldOutPredicted.Count);
     }
+
+    [Fact]
+    public void AMixtureOfExperts_Band_IsNoNarrowerThanItsFrameworksFittedRuns()
+    {
+        var scenario = Case("moezoo-h100-qwen3-235b-5").Scenario;
+        var fit = scenario.Framework.Fit!;
+        var withFit = AnalyticalEngine.Simulate(scenario);
+        var withoutFit = AnalyticalEngine.Simulate(scenario with { Framework = scenario.Framework with { Fit = null } });
+        Assert.Equal(withoutFit.StepTime, withFit.StepTime);
+        Assert.True(withFit.StepTimeLow <= withoutFit.StepTimeLow && withFit.StepTimeHigh >= withoutFit.StepTimeHigh);
+        Assert.True(withFit.StepTimeLow <= withFit.StepTime * Math.Exp(fit.ResidualLow!.Value) * (1 + 1e-12), $"{withFit.StepTimeLow}");
+        Assert.Contains(withFit.BandSources, source => source.Contains("mixture-of-experts runs", StringComparison.Ordinal));
+    }
 }

@@ -8,7 +8,8 @@ namespace ClusterTwin.Engines.Analytical;
 /// <summary>
 /// The range a measured step time is expected to fall in, from two sources: how far measured runs of the chip
 /// family fell from the calibrated model (the 10th and 90th percentiles of ln(measured / predicted), widened for a
-/// family that borrows another's calibration), and the spread of uncertain hardware figures (each published
+/// family that borrows another's calibration, and for a mixture of experts no narrower than its training framework's
+/// fitted runs), and the spread of uncertain hardware figures (each published
 /// alternative value, and the other reading of a link bandwidth whose direction the vendor left unstated).
 /// </summary>
 /// <remarks>
@@ -39,8 +40,17 @@ internal static class UncertaintyBand
             }
         }
 
-        var low = step * Math.Exp(efficiency.Fit.ResidualLow * widening) * fastest;
-        var high = step * Math.Exp(efficiency.Fit.ResidualHigh * widening) * slowest;
+        // A mixture of experts also carries the spread of the runs its framework's launch times were fitted on, where
+        // that is wider: the expert layer's host costs are less certain than the dense kernels the family levels fit.
+        var (residualLow, residualHigh) = (efficiency.Fit.ResidualLow * widening, efficiency.Fit.ResidualHigh * widening);
+        if (scenario.Model.MixtureOfExperts is not null && scenario.Framework.Fit is { ResidualLow: { } frameworkLow, ResidualHigh: { } frameworkHigh } fit)
+        {
+            (residualLow, residualHigh) = (Math.Min(residualLow, frameworkLow), Math.Max(residualHigh, frameworkHigh));
+            sources.Add($"residuals of {fit.Figures} mixture-of-experts runs fitted for {scenario.Framework.Name}'s launch times");
+        }
+
+        var low = step * Math.Exp(residualLow) * fastest;
+        var high = step * Math.Exp(residualHigh) * slowest;
         return (low, high, sources.ToImmutable());
     }
 
