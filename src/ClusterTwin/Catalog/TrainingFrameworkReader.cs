@@ -15,8 +15,8 @@ internal static class TrainingFrameworkReader
         var id = reader.String(root, "id", string.Empty);
         var name = reader.String(root, "name", string.Empty);
         var provenance = reader.String(root, "provenance", string.Empty);
-        var launch = reader.Quantity<Duration>(root, "expert_launch", string.Empty);
-        var quantize = reader.Quantity<Duration>(root, "expert_quantize_launch", string.Empty, required: false) ?? Duration.Zero;
+        var launch = Bounded(reader, root, "expert_launch", reader.Quantity<Duration>(root, "expert_launch", string.Empty));
+        var quantize = Bounded(reader, root, "expert_quantize_launch", reader.Quantity<Duration>(root, "expert_quantize_launch", string.Empty, required: false)) ?? Duration.Zero;
         ImmutableArray<string> vendors = [];
         if (YamlReader.Child(root, "default_for_vendors") is { } node)
         {
@@ -41,5 +41,17 @@ internal static class TrainingFrameworkReader
             DefaultForVendors = vendors,
             Fit = fit,
         };
+    }
+
+    /// <summary>A host time per launch above 10 ms is a typo (hosts issue kernels in microseconds): refused, so it cannot stretch a step silently.</summary>
+    private static Duration? Bounded(YamlReader reader, YamlMappingNode root, string key, Duration? value)
+    {
+        if (value is { } time && time > Duration.FromSeconds(0.01))
+        {
+            reader.Error(YamlReader.Child(root, key), key, $"{time} per launch is not a host's time to issue a kernel (expected at most 10 ms; the fitted times are tens of microseconds, such as '70 us')");
+            return null;
+        }
+
+        return value;
     }
 }

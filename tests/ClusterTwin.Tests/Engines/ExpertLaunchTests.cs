@@ -128,6 +128,18 @@ public class ExpertLaunchTests
     }
 
     [Fact]
+    public void AnAbsurdLaunchTime_IsACatalogueError()
+    {
+        using var folder = TemporaryFolder.WithCatalogCopy();
+        var path = System.IO.Path.Combine(folder.Path, "training-frameworks", "maxtext.yaml");
+        File.WriteAllText(path, File.ReadAllText(path).Replace("expert_launch: 0 us", "expert_launch: 70 s", StringComparison.Ordinal));
+        var error = Assert.Throws<InputException>(() => CatalogLoader.Load(folder.Path));
+        var diagnostic = Assert.Single(error.Diagnostics);
+        Assert.Equal("expert_launch", diagnostic.Field);
+        Assert.Contains("expected at most 10 ms", diagnostic.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void AVendorNoChipHas_IsACatalogueError()
     {
         using var folder = TemporaryFolder.WithCatalogCopy();
