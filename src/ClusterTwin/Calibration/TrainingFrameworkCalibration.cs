@@ -93,7 +93,7 @@ public static class TrainingFrameworkCalibration
         public PredictionTable(ImmutableArray<ValidationCase> cases)
         {
             this.cases = cases;
-            scaled = [.. cases.Select(item => item.Scenario.Job.MatrixBytesPerElement < 2)];
+            scaled = [.. cases.Select(item => item.Scenario.Job.CastsMultiplyInputs)];
             predicted = [.. cases.Select((item, index) =>
             {
                 var steps = (LaunchHighMicroseconds + (scaled[index] ? QuantizeHighMicroseconds : 0)) / StepMicroseconds;

@@ -45,7 +45,7 @@ public sealed record TrainingFramework
     public Duration ExpertLaunchFor(TrainingJob job)
     {
         ArgumentNullException.ThrowIfNull(job);
-        return job.MatrixBytesPerElement < 2 ? ExpertLaunch + ExpertQuantizeLaunch : ExpertLaunch;
+        return job.CastsMultiplyInputs ? ExpertLaunch + ExpertQuantizeLaunch : ExpertLaunch;
     }
 
     /// <summary>Chip vendors (as the chip files write them) whose scenarios run on this framework unless they name another.</summary>

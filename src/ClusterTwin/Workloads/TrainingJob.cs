@@ -69,6 +69,9 @@ public sealed record TrainingJob(int SequenceLength, int GlobalBatchSize, double
     /// <summary>Bytes per element of a matrix operand in the job's format, scales included.</summary>
     public double MatrixBytesPerElement => Format.BytesPerElement;
 
+    /// <summary>Whether each multiply's inputs are cast to a narrower format first (FP8 and narrower, with their scales).</summary>
+    public bool CastsMultiplyInputs => MatrixBytesPerElement < 2;
+
     /// <summary>Tokens per optimizer step.</summary>
     public double TokensPerStep => (double)SequenceLength * GlobalBatchSize;
 }

@@ -298,11 +298,9 @@ public static class AnalyticalEngine
         var (forwardTraffic, backwardTraffic) = (Bytes.Zero, Bytes.Zero);
         foreach (var kernel in forward)
         {
-            var time = kernels.Forward(kernel);
-            var backward = kernels.Backward(kernel);
+            var (time, backward, forwardLaunch, backwardLaunch) = kernels.Times(kernel);
             forwardTime += time;
             backwardTime += backward;
-            var (forwardLaunch, backwardLaunch) = kernels.LaunchWait(kernel);
             forwardWait += forwardLaunch;
             backwardWait += backwardLaunch;
             if ((kernel.Modules & plan.Recomputed) != RecomputeModules.None)

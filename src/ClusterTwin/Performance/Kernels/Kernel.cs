@@ -47,8 +47,23 @@ public readonly record struct Kernel(string Name, KernelKind Kind, KernelRegion 
     /// </summary>
     public bool PerExpertLaunch { get; init; }
 
-    /// <summary>The recompute modules the kernel belongs to (<see cref="Parallelism.RecomputeModules"/>): selective recompute replays it if it names one.</summary>
-    public Parallelism.RecomputeModules Modules { get; init; }
+    private readonly Parallelism.RecomputeModules modules;
+
+    /// <summary>
+    /// The recompute modules the kernel belongs to (<see cref="Parallelism.RecomputeModules"/>): selective recompute
+    /// replays it if it names one. The attention core and the expert block follow from <see cref="Region"/>; a
+    /// kernel's own modules are set on top.
+    /// </summary>
+    public Parallelism.RecomputeModules Modules
+    {
+        get => modules | Region switch
+        {
+            KernelRegion.AttentionCore => Parallelism.RecomputeModules.CoreAttention,
+            KernelRegion.Experts => Parallelism.RecomputeModules.Experts,
+            _ => Parallelism.RecomputeModules.None,
+        };
+        init => modules = value;
+    }
 
     /// <summary>Work of all the runs together.</summary>
     public Flops TotalWork => Work * Repeats;

@@ -31,32 +31,33 @@ public sealed record KernelCost(FlopRate PeakRate, FlopRate AttentionPeakRate, B
     }
 
     /// <summary>Forward time of an operator.</summary>
-    public Duration Forward(in Kernel kernel) => Launched(kernel, Time(kernel.Kind, kernel.Work, kernel.Traffic)) * kernel.Repeats;
+    public Duration Forward(in Kernel kernel) => Times(kernel).Forward;
 
     /// <summary>
     /// Backward time of an operator. A matrix multiply's backward is two multiplies of the forward's size
     /// (input gradient and weight gradient), each costed as its own kernel, each its own launch.
     /// </summary>
-    public Duration Backward(in Kernel kernel) =>
-        (kernel.Kind == KernelKind.Matrix
-            ? Launched(kernel, Time(kernel.Kind, kernel.Work, kernel.Traffic)) * kernel.BackwardFactor
-            : Time(kernel.Kind, kernel.Work * kernel.BackwardFactor, kernel.Traffic * kernel.BackwardFactor)) * kernel.Repeats;
+    public Duration Backward(in Kernel kernel) => Times(kernel).Backward;
 
     /// <summary>
-    /// Of <see cref="Forward"/> and <see cref="Backward"/>, the time the chip waits for the host to launch
-    /// <paramref name="kernel"/>'s runs: zero unless it is launched per expert and shorter than the launch.
+    /// Forward and backward times of an operator, with the part of each the chip waits for the host to launch its runs:
+    /// zero unless it is launched per expert (<see cref="Kernel.PerExpertLaunch"/>) and shorter than the launch, when
+    /// each run takes <see cref="ExpertLaunch"/>. The roofline of one run is worked out once.
     /// </summary>
-    public (Duration Forward, Duration Backward) LaunchWait(in Kernel kernel)
+    public KernelTimes Times(in Kernel kernel)
     {
-        if (!kernel.PerExpertLaunch || kernel.Kind != KernelKind.Matrix)
+        if (kernel.Kind != KernelKind.Matrix)
         {
-            return (Duration.Zero, Duration.Zero);
+            return new(Time(kernel.Kind, kernel.Work, kernel.Traffic) * kernel.Repeats,
+                Time(kernel.Kind, kernel.Work * kernel.BackwardFactor, kernel.Traffic * kernel.BackwardFactor) * kernel.Repeats, Duration.Zero, Duration.Zero);
         }
 
-        var wait = Duration.Max(Duration.Zero, ExpertLaunch - Time(kernel.Kind, kernel.Work, kernel.Traffic)) * kernel.Repeats;
-        return (wait, wait * kernel.BackwardFactor);
+        var run = Time(kernel.Kind, kernel.Work, kernel.Traffic);
+        var launched = kernel.PerExpertLaunch ? Duration.Max(run, ExpertLaunch) : run;
+        var wait = launched - run;
+        return new(launched * kernel.Repeats, launched * kernel.BackwardFactor * kernel.Repeats, wait * kernel.Repeats, wait * kernel.Repeats * kernel.BackwardFactor);
     }
-
-    /// <summary>One launch of <paramref name="kernel"/> that the device would finish in <paramref name="time"/>: no sooner than the host issues it.</summary>
-    private Duration Launched(in Kernel kernel, Duration time) => kernel.PerExpertLaunch ? Duration.Max(time, ExpertLaunch) : time;
 }
+
+/// <summary>An operator's forward and backward times, and the part of each spent waiting for the host to launch it.</summary>
+public readonly record struct KernelTimes(Duration Forward, Duration Backward, Duration ForwardWait, Duration BackwardWait);

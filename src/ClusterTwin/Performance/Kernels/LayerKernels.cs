@@ -84,17 +84,15 @@ public static class LayerKernels
         {
             var block = new List<Kernel>(16);
             AddExperts(block, model, experts, job, plan, tokens, bytes, averageLoad && job.ExpertCapacityFactor is null ? 1 : LoadImbalance(experts, job, plan));
-            operators.AddRange(block.Select(kernel => kernel with { Region = KernelRegion.Experts, Modules = kernel.Modules | RecomputeModules.Experts }));
+            operators.AddRange(block.Select(kernel => kernel with { Region = KernelRegion.Experts }));
         }
         else
         {
-            var block = new List<Kernel>(4);
-            AddFeedForward(block, model, job, "feed-forward", tokens, feedForward);
-            operators.AddRange(block.Select(kernel => kernel with { Modules = RecomputeModules.FeedForward }));
+            AddFeedForward(operators, model, job, "feed-forward", tokens, feedForward, module: RecomputeModules.FeedForward);
         }
 
         operators.Add(Elementwise("residual and dropout", replicated * hidden * ((bytes * 3) + dropoutMasks)));
-        return [.. operators.Select(kernel => kernel.Region == KernelRegion.AttentionCore ? kernel with { Modules = kernel.Modules | RecomputeModules.CoreAttention } : kernel)];
+        return [.. operators];
     }
 
     /// <summary>
@@ -155,20 +153,20 @@ public static class LayerKernels
         return experts.RoutingSkew * (1 + spread);
     }
 
-    private static void AddFeedForward(List<Kernel> operators, ModelArchitecture model, TrainingJob job, string name, double rows, double width, int repeats = 1, bool perExpert = false)
+    // A feed-forward block: up projection, activation, down projection. perExpert marks the routed experts' block,
+    // each multiply launched once per local expert; module is the recompute module its kernels belong to.
+    private static void AddFeedForward(List<Kernel> operators, ModelArchitecture model, TrainingJob job, string name, double rows, double width, int repeats = 1, bool perExpert = false,
+        RecomputeModules module = RecomputeModules.None)
     {
         var bytes = Math.Max(2.0, job.Precision.BytesPerElement());
         var upProjections = model.Activation == FeedForwardActivation.SwiGlu ? 2 : 1;
-        AddMatmul(operators, $"{name} up projection", rows, model.HiddenSize, width * upProjections, job, repeats, perExpert);
-        // The routed experts' activation is its own recompute module (moe_act).
+        // The routed experts' activation is its own recompute module (moe_act), and replaying it casts its output for
+        // the down projection again.
+        var activation = perExpert ? RecomputeModules.ExpertActivation : module;
+        AddMatmul(operators, $"{name} up projection", rows, model.HiddenSize, width * upProjections, job, repeats, perExpert, module, module);
         operators.Add(Elementwise(model.Activation == FeedForwardActivation.SwiGlu ? $"{name} SwiGLU" : $"{name} GeLU", rows * width * bytes * (upProjections + 1) * repeats)
-            with { Modules = perExpert ? RecomputeModules.ExpertActivation : RecomputeModules.None });
-        AddMatmul(operators, $"{name} down projection", rows, width, model.HiddenSize, job, repeats, perExpert);
-        if (perExpert && job.MatrixBytesPerElement < 2)
-        {
-            // Recomputing the activation (moe_act) also quantizes its output for the down projection again.
-            operators[^2] = operators[^2] with { Modules = RecomputeModules.ExpertActivation };
-        }
+            with { Modules = activation });
+        AddMatmul(operators, $"{name} down projection", rows, width, model.HiddenSize, job, repeats, perExpert, module, activation);
     }
 
     /// <summary>
@@ -191,9 +189,7 @@ public static class LayerKernels
         operators.Add(Elementwise("token unpermutation", routed * experts.PerToken * hidden * bytes * 2));
         if (experts.Shared > 0)
         {
-            var shared = new List<Kernel>(4);
-            AddFeedForward(shared, model, job, "shared expert", tokens, (double)experts.Shared * experts.FeedForwardSize / plan.TensorParallelism);
-            operators.AddRange(shared.Select(kernel => kernel with { Modules = RecomputeModules.SharedExperts }));
+            AddFeedForward(operators, model, job, "shared expert", tokens, (double)experts.Shared * experts.FeedForwardSize / plan.TensorParallelism, module: RecomputeModules.SharedExperts);
         }
     }
 
@@ -246,15 +242,16 @@ public static class LayerKernels
     /// A projection; under FP8 preceded by the cast of its input (read BF16, write FP8, with the scale's amax), which
     /// Transformer Engine runs as a memory-bound kernel, and whose backward casts the incoming gradient the same way.
     /// </summary>
-    private static void AddMatmul(List<Kernel> kernels, string name, double rows, double inner, double columns, TrainingJob job, int repeats = 1, bool perExpert = false)
+    private static void AddMatmul(List<Kernel> kernels, string name, double rows, double inner, double columns, TrainingJob job, int repeats = 1, bool perExpert = false,
+        RecomputeModules module = RecomputeModules.None, RecomputeModules castModule = RecomputeModules.None)
     {
         var elementBytes = job.MatrixBytesPerElement;
-        if (elementBytes < 2)
+        if (job.CastsMultiplyInputs)
         {
-            kernels.Add(Elementwise($"{name}: {job.Format.Key} cast", rows * inner * (2 + elementBytes) * repeats));
+            kernels.Add(Elementwise($"{name}: {job.Format.Key} cast", rows * inner * (2 + elementBytes) * repeats) with { Modules = castModule });
         }
 
-        kernels.Add(Matmul(name, rows, inner, columns, elementBytes) with { Repeats = repeats, PerExpertLaunch = perExpert });
+        kernels.Add(Matmul(name, rows, inner, columns, elementBytes) with { Repeats = repeats, PerExpertLaunch = perExpert, Modules = module });
     }
 
     private static Kernel Matmul(string name, double rows, double inner, double columns, double elementBytes) =>
