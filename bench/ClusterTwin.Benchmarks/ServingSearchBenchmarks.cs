@@ -1,6 +1,5 @@
 using BenchmarkDotNet.Attributes;
 using ClusterTwin.Catalog;
-using ClusterTwin.Serving;
 
 namespace ClusterTwin.Benchmarks;
 
@@ -24,6 +23,5 @@ public class ServingSearchBenchmarks
 
     /// <summary>Every candidate's fewest replicas, each a full request-level simulation.</summary>
     [Benchmark]
-    public int Search() => DeploymentSearch.Run(scenario.Settings, scenario.Template, scenario.Workload, scenario.Objectives,
-        ScenarioLoader.ServingCluster, system => ScenarioCost.ForSystem(scenario.Cost, system, catalog.Prices), catalog.EfficiencyFor).Length;
+    public int Search() => scenario.Run(catalog).Length;
 }

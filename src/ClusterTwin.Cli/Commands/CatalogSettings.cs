@@ -28,9 +28,12 @@ public class CatalogSettings : CommandSettings
     {
     }
 
+    /// <summary>The repository the catalogue sits in: the folder above it.</summary>
+    public static string RepositoryFolder(HardwareCatalog catalog) =>
+        Path.GetDirectoryName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(catalog.Directory)))!;
+
     /// <summary>The repository's validation cases, beside the catalogue.</summary>
-    public static string DefaultCasesFolder(HardwareCatalog catalog) =>
-        Path.Combine(Path.GetDirectoryName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(catalog.Directory)))!, "validation", "cases");
+    public static string DefaultCasesFolder(HardwareCatalog catalog) => Path.Combine(RepositoryFolder(catalog), "validation", "cases");
 
     /// <summary>The cases of <paramref name="folders"/> (the repository's when none is named), or throws <see cref="InputException"/>.</summary>
     public static ValidationSet LoadCases(IReadOnlyList<string> folders, HardwareCatalog catalog)

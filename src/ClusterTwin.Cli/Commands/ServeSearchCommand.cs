@@ -1,7 +1,6 @@
 using System.ComponentModel;
 using ClusterTwin.Catalog;
 using ClusterTwin.Cli.Reports;
-using ClusterTwin.Serving;
 using Spectre.Console;
 using Spectre.Console.Cli;
 
@@ -24,12 +23,10 @@ public sealed class ServeSearchCommand(IAnsiConsole console) : Command<ServeSear
     {
         var catalog = settings.LoadCatalog();
         var scenario = ScenarioLoader.LoadServingSearch(settings.Scenario, catalog);
-        var outcomes = DeploymentSearch.Run(scenario.Settings, scenario.Template, scenario.Workload, scenario.Objectives,
-            ScenarioLoader.ServingCluster, system => ScenarioCost.ForSystem(scenario.Cost, system, catalog.Prices), catalog.EfficiencyFor);
+        var outcomes = scenario.Run(catalog);
 
         // The page names the scenario as the repository sees it, wherever the command ran from.
-        var repository = Path.GetDirectoryName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(catalog.Directory)))!;
-        var named = Path.GetRelativePath(repository, Path.GetFullPath(settings.Scenario));
+        var named = Path.GetRelativePath(CatalogSettings.RepositoryFolder(catalog), Path.GetFullPath(settings.Scenario));
         settings.Emit(console, () => ServingSearchReport.Markdown(scenario, outcomes, named), () => ServingSearchReport.Document(scenario, outcomes), output => ServingSearchReport.Write(output, scenario, outcomes));
         return 0;
     }

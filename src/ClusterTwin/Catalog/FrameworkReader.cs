@@ -20,24 +20,41 @@ internal static class FrameworkReader
         var overhead = reader.Quantity<Duration>(root, "layer_overhead", string.Empty, required: false) ?? Duration.Zero;
         var requestOverhead = reader.Quantity<Duration>(root, "request_overhead", string.Empty, required: false) ?? Duration.Zero;
 
+        var scheduler = ReadScheduler(reader, settings, "settings");
         var fit = ReadFit(reader, reader.Mapping(root, "fit", string.Empty, required: false));
         return id is null || name is null || provenance is null ? null : new ServingFramework
         {
             Id = id,
             Name = name,
             Provenance = provenance,
-            MaximumBatch = reader.Integer(settings, "max_batch", "settings", 1, 1_000_000, required: false),
-            MaximumBatchTokens = reader.Integer(settings, "max_batch_tokens", "settings", 1, 100_000_000, required: false),
-            MemoryUtilization = reader.Number(settings, "memory_utilization", "settings", 0.05, 1, required: false),
-            SchedulerSteps = reader.Integer(settings, "scheduler_steps", "settings", 1, 1000, required: false),
-            OutputReservation = reader.Number(settings, "reserve_output", "settings", 0, 1, required: false),
-            MixedBatches = reader.Boolean(settings, "mixed_batches", "settings"),
+            MaximumBatch = scheduler.MaximumBatch,
+            MaximumBatchTokens = scheduler.MaximumBatchTokens,
+            MemoryUtilization = scheduler.MemoryUtilization,
+            SchedulerSteps = scheduler.SchedulerSteps,
+            OutputReservation = scheduler.OutputReservation,
+            MixedBatches = scheduler.MixedBatches,
             LayerOverhead = overhead,
             RequestOverhead = requestOverhead,
-            MatrixScale = reader.Number(root, "matrix_scale", string.Empty, 0.05, 5, required: false) ?? 1,
+            MatrixScale = ReadMatrixScale(reader, root, string.Empty) ?? 1,
             Fit = fit,
         };
     }
+
+    /// <summary>
+    /// The scheduler settings a framework file's <c>settings</c> and a serving scenario's <c>serving</c> block share,
+    /// with their bounds; each null where not given.
+    /// </summary>
+    internal static SchedulerSettings ReadScheduler(YamlReader reader, YamlDotNet.RepresentationModel.YamlMappingNode? map, string path) => new(
+        reader.Integer(map, "max_batch", path, 1, 1_000_000, required: false),
+        reader.Integer(map, "max_batch_tokens", path, 1, 100_000_000, required: false),
+        reader.Number(map, "memory_utilization", path, 0.05, 1, required: false),
+        reader.Integer(map, "scheduler_steps", path, 1, 1000, required: false),
+        reader.Number(map, "reserve_output", path, 0, 1, required: false),
+        reader.Boolean(map, "mixed_batches", path));
+
+    /// <summary>A factor on the multiplies' rate, with its bounds; null where not given.</summary>
+    internal static double? ReadMatrixScale(YamlReader reader, YamlDotNet.RepresentationModel.YamlMappingNode? map, string path) =>
+        reader.Number(map, "matrix_scale", path, 0.05, 5, required: false);
 
     internal static FrameworkFit? ReadFit(YamlReader reader, YamlDotNet.RepresentationModel.YamlMappingNode? map)
     {
@@ -57,3 +74,6 @@ internal static class FrameworkReader
         return procedure is null || figures is null || error is null ? null : new FrameworkFit(procedure, fittedOn, figures.Value, error.Value, heldOut, low, high);
     }
 }
+
+/// <summary>Scheduler settings as a file gives them: each null where it gives none.</summary>
+internal readonly record struct SchedulerSettings(int? MaximumBatch, int? MaximumBatchTokens, double? MemoryUtilization, int? SchedulerSteps, double? OutputReservation, bool? MixedBatches);

@@ -124,15 +124,16 @@ public static partial class ScenarioLoader
         var cacheFormat = reader.Choice(serving, "kv_cache_precision", servingPath, NumberFormat.All, required: false) ?? NumberFormat.Bf16;
 
         // The framework's settings where the scenario gives none, then the defaults of a vLLM-like server.
-        var batch = reader.Integer(serving, "max_batch", servingPath, 1, 1_000_000, required: false) ?? framework?.MaximumBatch ?? 256;
-        var batchTokens = reader.Integer(serving, "max_batch_tokens", servingPath, 1, 100_000_000, required: false) ?? framework?.MaximumBatchTokens ?? 8192;
-        var utilization = reader.Number(serving, "memory_utilization", servingPath, 0.05, 1, required: false) ?? framework?.MemoryUtilization ?? 0.9;
+        var scheduler = FrameworkReader.ReadScheduler(reader, serving, servingPath);
+        var batch = scheduler.MaximumBatch ?? framework?.MaximumBatch ?? 256;
+        var batchTokens = scheduler.MaximumBatchTokens ?? framework?.MaximumBatchTokens ?? 8192;
+        var utilization = scheduler.MemoryUtilization ?? framework?.MemoryUtilization ?? 0.9;
         var layerOverhead = reader.Quantity<Duration>(serving, "layer_overhead", servingPath, required: false) ?? framework?.LayerOverhead ?? Duration.Zero;
         var requestOverhead = reader.Quantity<Duration>(serving, "request_overhead", servingPath, required: false) ?? framework?.RequestOverhead ?? Duration.Zero;
-        var matrixScale = reader.Number(serving, "matrix_scale", servingPath, 0.05, 5, required: false) ?? framework?.MatrixScale ?? 1;
-        var steps = reader.Integer(serving, "scheduler_steps", servingPath, 1, 1000, required: false) ?? framework?.SchedulerSteps ?? 1;
-        var reserve = reader.Number(serving, "reserve_output", servingPath, 0, 1, required: false) ?? framework?.OutputReservation ?? 0;
-        var mixed = reader.Boolean(serving, "mixed_batches", servingPath) ?? framework?.MixedBatches ?? true;
+        var matrixScale = FrameworkReader.ReadMatrixScale(reader, serving, servingPath) ?? framework?.MatrixScale ?? 1;
+        var steps = scheduler.SchedulerSteps ?? framework?.SchedulerSteps ?? 1;
+        var reserve = scheduler.OutputReservation ?? framework?.OutputReservation ?? 0;
+        var mixed = scheduler.MixedBatches ?? framework?.MixedBatches ?? true;
         var cost = ScenarioCost.Read(reader, map, path, cluster, catalog.Prices);
         var speculation = ReadSpeculation(reader, serving, servingPath, catalog, model);
 

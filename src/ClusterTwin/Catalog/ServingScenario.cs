@@ -41,4 +41,12 @@ public sealed record ServingSearchScenario(string Name, DeploymentSearchSettings
 {
     /// <summary>What the search asks and how to read it, for its report; null when the file gives none.</summary>
     public string? Description { get; init; }
+
+    /// <summary>Runs the search on <paramref name="catalog"/>'s systems, prices and efficiency curves, best first.</summary>
+    public System.Collections.Immutable.ImmutableArray<SearchOutcome> Run(HardwareCatalog catalog)
+    {
+        ArgumentNullException.ThrowIfNull(catalog);
+        return DeploymentSearch.Run(Settings, Template, Workload, Objectives, ScenarioLoader.ServingCluster,
+            system => ScenarioCost.ForSystem(Cost, system, catalog.Prices), catalog.EfficiencyFor);
+    }
 }

@@ -1,3 +1,5 @@
+using ClusterTwin.Units;
+
 namespace ClusterTwin.Hardware;
 
 /// <summary>A system replicated <see cref="SystemCount"/> times on a scale-out fabric.</summary>
@@ -11,4 +13,12 @@ public sealed record Cluster(AcceleratorSystem System, int SystemCount, Fabric F
 
     /// <summary>The chip every position holds.</summary>
     public Chip Chip => System.Chip;
+
+    /// <summary>
+    /// Latency of one send between chips: the scale-up link's, or across systems no less than the scale-out fabric's
+    /// first tier (a send between systems crosses at least one switch).
+    /// </summary>
+    public Duration SendLatency(bool acrossSystems) => !acrossSystems || Fabric.Tiers.IsEmpty
+        ? System.ScaleUpLatency.Value
+        : Duration.Max(System.ScaleUpLatency.Value, Fabric.Tiers[0].Latency.Value);
 }

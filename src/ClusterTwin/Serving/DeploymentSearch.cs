@@ -138,6 +138,7 @@ public static class DeploymentSearch
         }
 
         DisaggregatedDeployment Split(int prefillIndex, int decodeIndex) => new() { Prefill = prefill.At(prefillIndex), Decode = decode.At(decodeIndex), Tier = candidate.Tier };
+        var (prefillCost, decodeCost) = (costOf(candidate.Prefill.System), costOf(candidate.Decode.System));
         SearchOutcome Run(int prefillIndex, int decodeIndex)
         {
             var split = Split(prefillIndex, decodeIndex);
@@ -146,7 +147,7 @@ public static class DeploymentSearch
                 return new SearchOutcome(label, candidate.Decode.System, [split.Prefill, split.Decode], null, 0, false, problem);
             }
 
-            var result = ServingSimulator.Run(split, workload, objectives, costOf(candidate.Prefill.System), costOf(candidate.Decode.System));
+            var result = ServingSimulator.Run(split, workload, objectives, prefillCost, decodeCost);
             return Outcome(label, candidate.Decode.System, [split.Prefill, split.Decode], result, settings);
         }
 

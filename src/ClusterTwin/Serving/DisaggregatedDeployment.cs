@@ -52,9 +52,7 @@ public sealed record DisaggregatedDeployment
     {
         get
         {
-            Duration Side(ServingDeployment pool) => Tier == TransferTier.ScaleUp || pool.Cluster.Fabric.Tiers.IsEmpty
-                ? pool.Cluster.System.ScaleUpLatency.Value
-                : Duration.Max(pool.Cluster.System.ScaleUpLatency.Value, pool.Cluster.Fabric.Tiers[0].Latency.Value);
+            Duration Side(ServingDeployment pool) => pool.Cluster.SendLatency(acrossSystems: Tier == TransferTier.ScaleOut);
             return Duration.Max(Side(Prefill), Side(Decode));
         }
     }
@@ -104,11 +102,24 @@ public sealed record DisaggregatedDeployment
     }
 
     /// <summary>The time to move <paramref name="tokens"/> tokens of cache in the prefill pool's cache format.</summary>
-    public Duration TransferTime(long tokens) => TransferLatency + (Prefill.KeyValuePerToken * tokens / TransferBandwidth);
+    public Duration TransferTime(long tokens) => Transfer.Time(tokens);
+
+    /// <summary>The figures of one transfer, worked out once for a run of many.</summary>
+    public CacheTransfer Transfer => new(TransferLatency, Prefill.KeyValuePerToken, TransferBandwidth);
 
     /// <summary>
     /// The index of the replica whose links a prefill replica's transfers queue on: a pipelined replica's stages (the
     /// scheduler's replicas) share one set of links.
     /// </summary>
     public int LinkOwner(int replica) => replica / Prefill.PipelineParallelism * Prefill.PipelineParallelism;
+}
+
+/// <summary>One key-value cache transfer between pools: a latency, then the cache's bytes over the bandwidth.</summary>
+/// <param name="Latency">Latency of the transfer.</param>
+/// <param name="PerToken">Cache bytes per token.</param>
+/// <param name="Bandwidth">Bandwidth of the transfer.</param>
+public readonly record struct CacheTransfer(Duration Latency, Bytes PerToken, Bandwidth Bandwidth)
+{
+    /// <summary>The time to move <paramref name="tokens"/> tokens of cache.</summary>
+    public Duration Time(long tokens) => Latency + (PerToken * tokens / Bandwidth);
 }

@@ -79,9 +79,7 @@ public sealed class IterationCost
         // over scale-out when the replica spans systems.
         var system = deployment.Cluster.System;
         var withinSystem = deployment.ChipsPerReplica <= system.Chips.Value;
-        stageLatency = withinSystem || deployment.Cluster.Fabric.Tiers.IsEmpty
-            ? system.ScaleUpLatency.Value
-            : Duration.Max(system.ScaleUpLatency.Value, deployment.Cluster.Fabric.Tiers[0].Latency.Value);
+        stageLatency = deployment.Cluster.SendLatency(acrossSystems: !withinSystem);
         stageBandwidth = withinSystem ? system.ScaleUpBandwidth.Value.PerDirection : system.ScaleOutBandwidth?.Value ?? system.ScaleUpBandwidth.Value.PerDirection;
         if (deployment.Speculation is { } speculation)
         {

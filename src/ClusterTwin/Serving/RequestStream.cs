@@ -56,11 +56,11 @@ public readonly record struct TokenCount(int Low, int High)
             return Low == High ? Low : random.Next(Low, High + 1);
         }
 
-        // Box-Muller; redrawn while outside the bounds (bounded tries for bounds that hold almost nothing, then the nearest bound).
+        // Log-normal; redrawn while outside the bounds (bounded tries for bounds that hold almost nothing, then the nearest bound).
         var draw = Median;
         for (var attempt = 0; attempt < 10_000; attempt++)
         {
-            var normal = Math.Sqrt(-2 * Math.Log(1 - random.NextDouble())) * Math.Cos(2 * Math.PI * random.NextDouble());
+            var normal = StandardNormal.Draw(random);
             draw = Math.Round(Median * Math.Exp(Spread * normal));
             if (draw >= Low && draw <= High)
             {
@@ -144,7 +144,7 @@ public sealed record RequestWorkload
             double normal, v;
             do
             {
-                normal = Math.Sqrt(-2 * Math.Log(1 - random.NextDouble())) * Math.Cos(2 * Math.PI * random.NextDouble());
+                normal = StandardNormal.Draw(random);
                 v = 1 + (c * normal);
             }
             while (v <= 0);
@@ -206,4 +206,11 @@ public sealed record RequestWorkload
             yield return new Request(arrival, input, output);
         }
     }
+}
+
+/// <summary>Draws of the standard normal distribution.</summary>
+internal static class StandardNormal
+{
+    /// <summary>One draw by Box-Muller, from two uniform draws of <paramref name="random"/>.</summary>
+    public static double Draw(Random random) => Math.Sqrt(-2 * Math.Log(1 - random.NextDouble())) * Math.Cos(2 * Math.PI * random.NextDouble());
 }

@@ -17,8 +17,6 @@ internal sealed class ServingMetrics(ServingObjectives objectives, Duration requ
     private long withinObjectives;
     private long admitted;
 
-    public ServingObjectives Objectives => objectives;
-
     public void Arrived(double time)
     {
         first = double.IsNaN(first) ? time : Math.Min(first, time);

@@ -131,10 +131,10 @@ public sealed record ServingResult
         : Pools.Aggregate(Money.Zero, (sum, pool) => sum + pool.Cost!.PerMillionTokens);
 
     /// <summary>The energy of the run (chips idle when not iterating), where the catalogue can price it; a single pool's.</summary>
-    public StepEnergy? Energy { get; init; }
+    public StepEnergy? Energy => Pools.Length == 1 ? Pools[0].Energy : null;
 
     /// <summary>The cost of the run, where the catalogue has a price; a single pool's.</summary>
-    public StepCost? Cost { get; init; }
+    public StepCost? Cost => Pools.Length == 1 ? Pools[0].Cost : null;
 
     /// <summary>Output tokens per second over the run.</summary>
     public double OutputTokensPerSecond => Makespan.Seconds > 0 ? OutputTokens / Makespan.Seconds : 0;

@@ -39,6 +39,7 @@ public static class ServingSimulator
         var transfers = new PriorityQueue<ActiveRequest, (double Ready, long Order)>();
         var order = 0L;
         var pools = new ServingPool[specifications.Length];
+        var transfer = split?.Transfer;
         for (var index = 0; index < pools.Length; index++)
         {
             var owner = index;
@@ -48,7 +49,7 @@ public static class ServingSimulator
                 // pipelined replica's stages share them).
                 var links = pools[owner].Replicas[split!.LinkOwner(replica.Index)];
                 var start = Math.Max(now, links.LinkFree);
-                var ready = start + split.TransferTime(active.Request.InputTokens).Seconds;
+                var ready = start + transfer!.Value.Time(active.Request.InputTokens).Seconds;
                 links.LinkFree = ready;
                 metrics.Transferred(ready - now);
                 transfers.Enqueue(active, (ready, order++));
@@ -141,6 +142,6 @@ public static class ServingSimulator
         }
 
         var all = usages.ToImmutable();
-        return result with { Pools = all, Energy = all.Length == 1 ? all[0].Energy : null, Cost = all.Length == 1 ? all[0].Cost : null };
+        return result with { Pools = all };
     }
 }

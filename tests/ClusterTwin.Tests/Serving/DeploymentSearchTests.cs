@@ -21,9 +21,7 @@ public class DeploymentSearchTests
           serving: {framework: tensorrt-llm, kv_cache_precision: fp8}
         """;
 
-    private static System.Collections.Immutable.ImmutableArray<SearchOutcome> Search(ServingSearchScenario scenario) =>
-        DeploymentSearch.Run(scenario.Settings, scenario.Template, scenario.Workload, scenario.Objectives, ScenarioLoader.ServingCluster,
-            system => ScenarioCost.ForSystem(scenario.Cost, system, Repository.Catalog.Prices), Repository.Catalog.EfficiencyFor);
+    private static System.Collections.Immutable.ImmutableArray<SearchOutcome> Search(ServingSearchScenario scenario) => scenario.Run(Repository.Catalog);
 
     [Fact]
     public void EachCandidate_IsTheFewestReplicasThatMeetTheObjectives()
