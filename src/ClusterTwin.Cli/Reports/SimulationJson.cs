@@ -67,7 +67,13 @@ public static class SimulationJson
             cost = result.Cost is { } cost ? Cost(cost, result.StepsToTrain) : null,
             costMissing = result.Cost is null ? result.CostMissing ?? "no energy for the owner's electricity" : null,
             calibration = new { family = scenario.Efficiency.Family, provenance = scenario.Efficiency.Provenance },
-            framework = new { id = scenario.Framework.Id, name = scenario.Framework.Name, expertLaunchSeconds = scenario.Framework.ExpertLaunchFor(scenario.Job).Seconds },
+            framework = new
+            {
+                id = scenario.Framework.Id,
+                name = scenario.Framework.Name,
+                expertLaunchSeconds = scenario.Framework.ExpertLaunchFor(scenario.Job).Seconds,
+                expertOverlap = scenario.Framework.ExpertOverlap is { } overlap ? new { realized = overlap.Realized, communicationComputeShare = overlap.CommunicationComputeShare } : null,
+            },
         };
     }
 

@@ -11,7 +11,7 @@ internal static class TrainingFrameworkReader
     public static TrainingFramework? Read(YamlReader reader)
     {
         var root = reader.Root!;
-        reader.CheckKeys(root, string.Empty, "id", "name", "provenance", "default_for_vendors", "expert_launch", "expert_quantize_launch", "fit", "note");
+        reader.CheckKeys(root, string.Empty, "id", "name", "provenance", "default_for_vendors", "expert_launch", "expert_quantize_launch", "expert_overlap", "fit", "note");
         var id = reader.String(root, "id", string.Empty);
         var name = reader.String(root, "name", string.Empty);
         var provenance = reader.String(root, "provenance", string.Empty);
@@ -30,6 +30,7 @@ internal static class TrainingFrameworkReader
             }
         }
 
+        var overlap = ReadOverlap(reader, reader.Mapping(root, "expert_overlap", string.Empty, required: false));
         var fit = FrameworkReader.ReadFit(reader, reader.Mapping(root, "fit", string.Empty, required: false));
         return id is null || name is null || provenance is null || launch is null ? null : new TrainingFramework
         {
@@ -39,8 +40,25 @@ internal static class TrainingFrameworkReader
             ExpertLaunch = launch.Value,
             ExpertQuantizeLaunch = quantize,
             DefaultForVendors = vendors,
+            ExpertOverlap = overlap,
             Fit = fit,
         };
+    }
+
+    /// <summary>The framework's expert-communication overlap: both fractions are required, each 0 to 1.</summary>
+    private static ExpertOverlap? ReadOverlap(YamlReader reader, YamlMappingNode? map)
+    {
+        if (map is null)
+        {
+            return null;
+        }
+
+        const string path = "expert_overlap";
+        reader.CheckKeys(map, path, "realized", "communication_compute_share", "provenance");
+        var realized = reader.Number(map, "realized", path, 0, 1);
+        var share = reader.Number(map, "communication_compute_share", path, 0, 1);
+        reader.String(map, "provenance", path);
+        return realized is null || share is null ? null : new ExpertOverlap(realized.Value, share.Value);
     }
 
     /// <summary>A host time per launch above 10 ms is a typo (hosts issue kernels in microseconds): refused, so it cannot stretch a step silently.</summary>

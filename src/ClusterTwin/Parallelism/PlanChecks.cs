@@ -6,6 +6,20 @@ namespace ClusterTwin.Parallelism;
 /// <summary>Why a plan cannot run on a cluster: degrees that do not divide what they split.</summary>
 public static class PlanChecks
 {
+    /// <summary>Every reason the plan is invalid under <paramref name="framework"/>; empty when it is valid.</summary>
+    public static IReadOnlyList<string> Problems(ParallelPlan plan, Cluster cluster, ModelArchitecture model, TrainingJob job, TrainingFramework framework)
+    {
+        ArgumentNullException.ThrowIfNull(plan);
+        ArgumentNullException.ThrowIfNull(framework);
+        var problems = Problems(plan, cluster, model, job);
+        if (plan.OverlapExpertCommunication && model.MixtureOfExperts is not null && framework.ExpertOverlap is null)
+        {
+            return [.. problems, $"the training framework {framework.Id} does not overlap expert communication with another micro-batch's computation (its file has no expert_overlap): drop plan.overlap_expert_communication, or name a framework that does (training.framework)"];
+        }
+
+        return problems;
+    }
+
     /// <summary>Every reason the plan is invalid; empty when it is valid.</summary>
     public static IReadOnlyList<string> Problems(ParallelPlan plan, Cluster cluster, ModelArchitecture model, TrainingJob job)
     {

@@ -5,8 +5,9 @@ namespace ClusterTwin.Workloads;
 
 /// <summary>
 /// A training framework as data (Megatron-Core, NeuronX Distributed, MaxText): what its software adds to the
-/// roofline of the kernels it runs. Today that is the host's time per launch of one expert's multiply in a grouped
-/// expert layer, which an eager framework pays for every local expert and a compiled one does not.
+/// roofline of the kernels it runs: the host's time per launch of one expert's multiply in a grouped expert layer,
+/// which an eager framework pays for every local expert and a compiled one does not, and how much of its expert
+/// all-to-alls it hides behind another micro-batch's computation where the plan asks for that overlap.
 /// </summary>
 /// <remarks>
 /// An eager PyTorch framework runs a mixture-of-experts layer's grouped multiply as one multiply per local expert,
@@ -18,7 +19,13 @@ namespace ClusterTwin.Workloads;
 public sealed record TrainingFramework
 {
     /// <summary>The framework a scenario gets when neither it nor the catalogue names one: kernels cost their roofline alone.</summary>
-    public static TrainingFramework None { get; } = new() { Id = "none", Name = "none (kernels at their roofline)", Provenance = "no framework named: no host cost is charged" };
+    public static TrainingFramework None { get; } = new()
+    {
+        Id = "none",
+        Name = "none (kernels at their roofline)",
+        Provenance = "no framework named: no host cost is charged, and an overlap the plan asks for is the ideal one",
+        ExpertOverlap = ExpertOverlap.Ideal,
+    };
 
     /// <summary>The id scenarios name it by.</summary>
     public required string Id { get; init; }
@@ -47,6 +54,12 @@ public sealed record TrainingFramework
         ArgumentNullException.ThrowIfNull(job);
         return job.CastsMultiplyInputs ? ExpertLaunch + ExpertQuantizeLaunch : ExpertLaunch;
     }
+
+    /// <summary>
+    /// How the framework overlaps expert all-to-alls with another micro-batch's computation; null when it does not,
+    /// and a plan that asks for the overlap (<c>overlap_expert_communication</c>) is then invalid under it.
+    /// </summary>
+    public ExpertOverlap? ExpertOverlap { get; init; }
 
     /// <summary>Chip vendors (as the chip files write them) whose scenarios run on this framework unless they name another.</summary>
     public ImmutableArray<string> DefaultForVendors { get; init; } = [];

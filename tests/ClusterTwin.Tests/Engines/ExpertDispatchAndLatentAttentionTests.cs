@@ -93,9 +93,28 @@ public class ExpertDispatchAndLatentAttentionTests
     {
         var exposed = AnalyticalEngine.SimulateStep(Qwen()).Breakdown!.ExpertParallelCommunication;
         var overlapped = AnalyticalEngine.SimulateStep(Qwen(overlap: true)).Breakdown!.ExpertParallelCommunication;
+        var overlap = Qwen().Framework.ExpertOverlap!;
         Assert.True(overlapped < exposed);
-        Assert.True(overlapped.Seconds >= (exposed.Seconds * ExpertExchange.ComputeShareWhileOverlapped) - 1e-12);
-        Assert.True(overlapped.Seconds >= exposed.Seconds * (1 - ExpertExchange.OverlapRealized) - 1e-12, "the published runs hide less than the ideal pairing");
+        Assert.True(overlapped.Seconds >= (exposed.Seconds * overlap.CommunicationComputeShare) - 1e-12);
+        Assert.True(overlapped.Seconds >= exposed.Seconds * (1 - overlap.Realized) - 1e-12, "the published runs hide less than the ideal pairing");
+    }
+
+    [Fact]
+    public void TheOverlap_IsTheFrameworksData_IdealWithoutOne_AndRefusedByAFrameworkThatDoesNotOverlap()
+    {
+        var scenario = Qwen(overlap: true);
+        var megatron = AnalyticalEngine.SimulateStep(scenario).Breakdown!.ExpertParallelCommunication;
+        var ideal = AnalyticalEngine.SimulateStep(scenario with { Framework = scenario.Framework with { ExpertOverlap = ExpertOverlap.Ideal } }).Breakdown!.ExpertParallelCommunication;
+        var none = AnalyticalEngine.SimulateStep(scenario with { Framework = TrainingFramework.None }).Breakdown!.ExpertParallelCommunication;
+        Assert.True(ideal < megatron, $"{ideal} against {megatron}");
+        Assert.Equal(ideal, none);
+        var halfAsGood = AnalyticalEngine.SimulateStep(scenario with { Framework = scenario.Framework with { ExpertOverlap = scenario.Framework.ExpertOverlap! with { Realized = 0.2 } } }).Breakdown!.ExpertParallelCommunication;
+        Assert.True(halfAsGood > megatron, $"{halfAsGood} against {megatron}");
+
+        var compiled = AnalyticalEngine.SimulateStep(scenario with { Framework = Repository.Catalog.TrainingFrameworks["neuronx-distributed"] });
+        Assert.False(compiled.Valid);
+        Assert.Contains(compiled.Problems, problem => problem.Contains("neuronx-distributed does not overlap expert communication", StringComparison.Ordinal));
+        Assert.True(AnalyticalEngine.SimulateStep(Qwen() with { Framework = Repository.Catalog.TrainingFrameworks["neuronx-distributed"] }).Valid, "without the overlap the plan is valid");
     }
 
     [Fact]

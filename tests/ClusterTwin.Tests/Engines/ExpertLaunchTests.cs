@@ -139,6 +139,22 @@ public class ExpertLaunchTests
         Assert.Contains("expected at most 10 ms", diagnostic.Message, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("realized: 0.43", "realized: 1.4", "expert_overlap.realized", "expected 0 to 1")]
+    [InlineData("  communication_compute_share: 0.152\n", "", "expert_overlap.communication_compute_share", "missing")]
+    public void AnOverlapOutsideZeroToOne_OrIncomplete_IsACatalogueError(string from, string to, string field, string message)
+    {
+        using var folder = TemporaryFolder.WithCatalogCopy();
+        var path = System.IO.Path.Combine(folder.Path, "training-frameworks", "megatron-core.yaml");
+        var text = File.ReadAllText(path);
+        Assert.Contains(from, text, StringComparison.Ordinal);
+        File.WriteAllText(path, text.Replace(from, to, StringComparison.Ordinal));
+        var error = Assert.Throws<InputException>(() => CatalogLoader.Load(folder.Path));
+        var diagnostic = Assert.Single(error.Diagnostics);
+        Assert.Equal(field, diagnostic.Field);
+        Assert.Contains(message, diagnostic.Message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void AVendorNoChipHas_IsACatalogueError()
     {

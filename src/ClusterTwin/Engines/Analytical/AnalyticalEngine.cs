@@ -57,7 +57,7 @@ public static class AnalyticalEngine
     {
         ArgumentNullException.ThrowIfNull(scenario);
         var (cluster, efficiency, model, job, plan) = (scenario.Cluster, scenario.Efficiency, scenario.Model, scenario.Job, scenario.Plan);
-        var problems = PlanChecks.Problems(plan, cluster, model, job);
+        var problems = PlanChecks.Problems(plan, cluster, model, job, scenario.Framework);
         if (problems.Count > 0)
         {
             return new TrainingStepResult { Scenario = scenario.Name, Valid = false, Problems = [.. problems], Chips = cluster.ChipCount };
@@ -92,9 +92,9 @@ public static class AnalyticalEngine
         var dispatch = ExpertExchange.Time(collectives, expertGroup, model, job, plan) * 2;
 
         var tensorPass = TensorCollectivesPerPass(plan, collectives, tensorGroup, activation);
-        var layer = LayerCost(LayerKernels.Forward(model, job, plan), kernels, plan, tensorPass, contextSend, Duration.Zero);
+        var layer = LayerCost(LayerKernels.Forward(model, job, plan), kernels, plan, tensorPass, contextSend, Duration.Zero, expertOverlap: null);
         var expertLayer = model.ExpertLayerCount > 0
-            ? LayerCost(LayerKernels.Forward(model, job, plan, expertLayer: true), kernels, plan, tensorPass, contextSend, dispatch)
+            ? LayerCost(LayerKernels.Forward(model, job, plan, expertLayer: true), kernels, plan, tensorPass, contextSend, dispatch, scenario.Framework.ExpertOverlap)
             : layer;
         var embedding = BoundaryCost(LayerKernels.Embedding(model, job, plan), kernels, tensorPass);
         var head = BoundaryCost(LayerKernels.OutputHead(model, job, plan), kernels, tensorPass);
@@ -103,7 +103,7 @@ public static class AnalyticalEngine
         // The work the cluster executes: the busiest chip sets the time, but the average chip's experts do the work
         // (the same kernels where no chip is busier than another).
         var averageExpertLayer = model.MixtureOfExperts is { } routing && model.ExpertLayerCount > 0 && LayerKernels.LoadImbalance(routing, job, plan) > 1
-            ? LayerCost(LayerKernels.Forward(model, job, plan, expertLayer: true, averageLoad: true), kernels, plan, tensorPass, contextSend, dispatch)
+            ? LayerCost(LayerKernels.Forward(model, job, plan, expertLayer: true, averageLoad: true), kernels, plan, tensorPass, contextSend, dispatch, scenario.Framework.ExpertOverlap)
             : expertLayer;
 
         // Multi-token prediction modules run after the main model on the last stage: two norms and the projection that
@@ -281,7 +281,8 @@ public static class AnalyticalEngine
     /// <param name="tensorPass">The tensor-parallel collectives of one pass through one layer.</param>
     /// <param name="contextSend">One ring step's key-value send under context parallelism; zero without.</param>
     /// <param name="expertPass">The expert all-to-alls of one pass (dispatch and combine); zero for a dense layer.</param>
-    private static StageCost LayerCost(Kernel[] forward, KernelCost kernels, ParallelPlan plan, Duration tensorPass, Duration contextSend, Duration expertPass)
+    /// <param name="expertOverlap">The framework's overlap of the expert all-to-alls where the plan asks for it; null for a dense layer.</param>
+    private static StageCost LayerCost(Kernel[] forward, KernelCost kernels, ParallelPlan plan, Duration tensorPass, Duration contextSend, Duration expertPass, ExpertOverlap? expertOverlap)
     {
         var forwardTime = Duration.Zero;
         var backwardTime = Duration.Zero;
@@ -362,8 +363,8 @@ public static class AnalyticalEngine
         // to hide them behind (Megatron-Core's default), unless they overlap another micro-batch's blocks. A recompute
         // of the whole layer or of the expert block replays them, unpaired.
         var expertPasses = plan.Recompute == RecomputePolicy.Full || plan.Recomputed.HasFlag(RecomputeModules.Experts) ? 3 : 2;
-        var expertCommunication = plan.OverlapExpertCommunication
-            ? ExpertExchange.Overlapped(expertPass, expertsForward, expertsBackward, forwardTime - expertsForward, backwardTime - expertsBackward) + (expertPass * (expertPasses - 2))
+        var expertCommunication = plan.OverlapExpertCommunication && expertOverlap is { } overlap
+            ? ExpertExchange.Overlapped(overlap, expertPass, expertsForward, expertsBackward, forwardTime - expertsForward, backwardTime - expertsBackward) + (expertPass * (expertPasses - 2))
             : expertPass * expertPasses;
 
         // The chip's waits for the host's expert launches are shown apart from its compute.

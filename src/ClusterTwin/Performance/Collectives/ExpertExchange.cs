@@ -19,23 +19,6 @@ namespace ClusterTwin.Performance.Collectives;
 /// </remarks>
 public static class ExpertExchange
 {
-    /// <summary>
-    /// The share of a chip's compute the dispatch and combine kernels occupy while they overlap computation: DeepEP
-    /// runs them on 20 of an H100's 132 streaming multiprocessors by default (DeepEP README, <c>Buffer.num_sms = 20</c>;
-    /// DeepSeek-V3 technical report, section 3.2.2, gives 20 of the H800's 132 for its own kernels). Taken for every
-    /// chip until others publish theirs.
-    /// </summary>
-    public const double ComputeShareWhileOverlapped = 20.0 / 132;
-
-    /// <summary>
-    /// The fraction of the time the block-by-block overlap could hide that it does hide. Fitted to the one published
-    /// pair of runs that differ only in the overlap: Megatron-MoE-ModelZoo's Qwen3-235B-A22B on 256 H100, 19.7 s per
-    /// step without and 17.6 s with ("1f1b overlap"), where the ideal pairing predicts 19.5 s and 14.7 s; 0.43 of the
-    /// ideal 4.8 s gives the measured 2.1 s. Megatron-Core's pairing leaves gaps the ideal does not (the host issues
-    /// both streams, the warm-up and cool-down micro-batches run unpaired). Refit as more such pairs are published.
-    /// </summary>
-    public const double OverlapRealized = 0.43;
-
     /// <summary>Time of one dispatch (or combine) all-to-all of a mixture-of-experts layer on the expert group.</summary>
     public static Duration Time(CollectiveCost collectives, CommunicationGroup expertGroup, ModelArchitecture model, TrainingJob job, ParallelPlan plan)
     {
@@ -72,13 +55,14 @@ public static class ExpertExchange
     /// combine beside the backward attention, the backward's two beside the forward's experts and attention. Each hides
     /// behind its partner, which meanwhile gives up the share of the chip the communication kernels occupy: of an
     /// all-to-all taking <c>a</c> beside computation taking <c>c</c>, ideally <c>max(a f, a - c)</c> still shows, and
-    /// of what the ideal hides the published runs realize <see cref="OverlapRealized"/>.
+    /// of what the ideal hides the framework realizes its <see cref="ExpertOverlap.Realized"/>.
     /// </summary>
-    public static Duration Overlapped(Duration pass, Duration expertsForward, Duration expertsBackward, Duration attentionForward, Duration attentionBackward)
+    public static Duration Overlapped(ExpertOverlap overlap, Duration pass, Duration expertsForward, Duration expertsBackward, Duration attentionForward, Duration attentionBackward)
     {
+        ArgumentNullException.ThrowIfNull(overlap);
         var allToAll = pass / 2;
         Duration Shown(Duration partner) =>
-            allToAll - ((allToAll - Duration.Max(allToAll * ComputeShareWhileOverlapped, allToAll - partner)) * OverlapRealized);
+            allToAll - ((allToAll - Duration.Max(allToAll * overlap.CommunicationComputeShare, allToAll - partner)) * overlap.Realized);
         return allToAll <= Duration.Zero ? Duration.Zero : Shown(expertsBackward) + Shown(attentionBackward) + Shown(expertsForward) + Shown(attentionForward);
     }
 
