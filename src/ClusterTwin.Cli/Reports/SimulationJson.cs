@@ -139,6 +139,7 @@ public static class SimulationJson
         {
             tensor = plan.TensorParallelism,
             context = plan.ContextParallelism,
+            contextCommunication = ClusterTwin.Parallelism.ContextCommunicationKeys.Key(plan.ContextCommunication),
             expert = plan.ExpertParallelism,
             pipeline = plan.PipelineParallelism,
             data = plan.DataParallelism,

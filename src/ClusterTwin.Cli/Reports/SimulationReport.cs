@@ -155,7 +155,9 @@ public static class SimulationReport
     /// <summary>The plan in words: degrees, expert dispatch, pipeline placement where written, and the options.</summary>
     private static string PlanLine(ModelArchitecture model, ParallelPlan plan)
     {
-        var context = plan.ContextParallelism > 1 ? $" x CP {plan.ContextParallelism}" : string.Empty;
+        var context = plan.ContextParallelism > 1
+            ? $" x CP {plan.ContextParallelism}{(plan.ContextCommunication == ContextCommunication.Ring ? string.Empty : $" ({ContextCommunicationKeys.Key(plan.ContextCommunication)})")}"
+            : string.Empty;
         var expert = plan.ExpertParallelism > 1
             ? $" (EP {plan.ExpertParallelism}, {(plan.ExpertDispatch == ExpertDispatch.Deduplicated ? "deduplicated" : "all-to-all")} dispatch{(plan.OverlapExpertCommunication ? ", overlapped" : string.Empty)})"
             : string.Empty;

@@ -110,8 +110,9 @@ public enum ExpertDispatch
 /// data times context ranks, all of which hold the same parameters).
 /// </param>
 /// <param name="ContextParallelism">
-/// Chips that split each sequence (ring attention: Megatron-Core's context parallelism); they hold the same
-/// parameters, so their gradients are reduced with the data-parallel ones.
+/// Chips that split each sequence (Megatron-Core's context parallelism, by default ring attention: see
+/// <see cref="ParallelPlan.ContextCommunication"/>); they hold the same parameters, so their gradients are reduced
+/// with the data-parallel ones.
 /// </param>
 /// <param name="ExpertParallelism">
 /// Chips that share a mixture-of-experts layer's routed experts, each holding its share of them whole (expert tensor
@@ -139,6 +140,9 @@ public sealed record ParallelPlan(
 
     /// <summary>What <see cref="Recompute"/> replays: nothing, the selected modules, or the whole layer.</summary>
     public RecomputeModules Recomputed => Recompute == RecomputePolicy.Selective ? RecomputeModules : RecomputeModules.None;
+
+    /// <summary>How the context-parallel ranks exchange keys and values: ring attention (the default), all-gather or all-to-all.</summary>
+    public ContextCommunication ContextCommunication { get; init; } = ContextCommunication.Ring;
 
     /// <summary>How tokens reach their experts: a plain all-to-all, or deduplicated per rank and per system.</summary>
     public ExpertDispatch ExpertDispatch { get; init; } = ExpertDispatch.AllToAll;

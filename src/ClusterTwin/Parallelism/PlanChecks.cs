@@ -55,6 +55,16 @@ public static class PlanChecks
             problems.Add($"context parallelism {plan.ContextParallelism} splits each sequence into {2 * plan.ContextParallelism} chunks (two per rank, to balance the causal mask), which must divide the sequence length {job.SequenceLength}");
         }
 
+        if (plan.ContextParallelism > 1 && plan.ContextCommunication == ContextCommunication.AllToAll)
+        {
+            // The all-to-all hands each context-parallel rank whole heads of the tensor-parallel rank's share.
+            var groups = (long)tensor * plan.ContextParallelism;
+            if (model.AttentionHeads % groups != 0 || model.KeyValueHeads % groups != 0)
+            {
+                problems.Add($"all-to-all context parallelism splits each tensor-parallel rank's heads over the {plan.ContextParallelism} context-parallel ranks: tensor x context = {groups} must divide the {model.AttentionHeads} attention heads and the {model.KeyValueHeads} key-value heads (use context_communication: ring or all-gather)");
+            }
+        }
+
         if (plan.ExpertParallelism < 1)
         {
             problems.Add("expert parallelism must be at least 1");

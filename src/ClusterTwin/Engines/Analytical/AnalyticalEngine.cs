@@ -83,18 +83,17 @@ public static class AnalyticalEngine
         var tokens = LayerKernels.Tokens(job, plan);
         var activation = Bytes.FromCount(tokens * model.HiddenSize * Math.Max(2, job.Precision.BytesPerElement()));
 
-        // Ring attention passes each chip's key-value block (BF16) to its neighbour once per ring step.
-        var keyValueBlock = Bytes.FromCount(tokens * 2 * model.KeyValueWidthPerRank(plan.TensorParallelism) * 2);
-        var contextSend = plan.ContextParallelism > 1 ? collectives.Time(CollectiveKind.PointToPoint, contextGroup, keyValueBlock) : Duration.Zero;
+        // Context parallelism exchanges keys and values around each layer's attention: ring steps, or collectives.
+        var contextPass = ContextPass.Of(collectives, contextGroup, model, job, plan);
 
         // Mixture of experts: each chip's routed tokens go to their experts and come back (dispatch and combine),
         // one all-to-all each way in every pass, in BF16.
         var dispatch = ExpertExchange.Time(collectives, expertGroup, model, job, plan) * 2;
 
         var tensorPass = TensorCollectivesPerPass(plan, collectives, tensorGroup, activation);
-        var layer = LayerCost(LayerKernels.Forward(model, job, plan), kernels, plan, tensorPass, contextSend, Duration.Zero, expertOverlap: null);
+        var layer = LayerCost(LayerKernels.Forward(model, job, plan), kernels, plan, tensorPass, contextPass, Duration.Zero, expertOverlap: null);
         var expertLayer = model.ExpertLayerCount > 0
-            ? LayerCost(LayerKernels.Forward(model, job, plan, expertLayer: true), kernels, plan, tensorPass, contextSend, dispatch, scenario.Framework.ExpertOverlap)
+            ? LayerCost(LayerKernels.Forward(model, job, plan, expertLayer: true), kernels, plan, tensorPass, contextPass, dispatch, scenario.Framework.ExpertOverlap)
             : layer;
         var embedding = BoundaryCost(LayerKernels.Embedding(model, job, plan), kernels, tensorPass);
         var head = BoundaryCost(LayerKernels.OutputHead(model, job, plan), kernels, tensorPass);
@@ -103,7 +102,7 @@ public static class AnalyticalEngine
         // The work the cluster executes: the busiest chip sets the time, but the average chip's experts do the work
         // (the same kernels where no chip is busier than another).
         var averageExpertLayer = model.MixtureOfExperts is { } routing && model.ExpertLayerCount > 0 && LayerKernels.LoadImbalance(routing, job, plan) > 1
-            ? LayerCost(LayerKernels.Forward(model, job, plan, expertLayer: true, averageLoad: true), kernels, plan, tensorPass, contextSend, dispatch, scenario.Framework.ExpertOverlap)
+            ? LayerCost(LayerKernels.Forward(model, job, plan, expertLayer: true, averageLoad: true), kernels, plan, tensorPass, contextPass, dispatch, scenario.Framework.ExpertOverlap)
             : expertLayer;
 
         // Multi-token prediction modules run after the main model on the last stage: two norms and the projection that
@@ -158,7 +157,7 @@ public static class AnalyticalEngine
         var averageParameters = stageParameters.Average(pipeline);
         var averageOptimizerTraffic = optimizerTraffic * (averageParameters / Math.Max(parametersPerChip + expertParametersPerChip, 1));
         var memoryTraffic = (modelWork.MemoryTraffic * modelCopies) + (averageOptimizerTraffic * cluster.ChipCount);
-        var linkTraffic = LinkTrafficPerChip(model, job, plan, activation, keyValueBlock, pipelineMessage * pipelineSends, averageParameters, microBatches) * microBatches * cluster.ChipCount;
+        var linkTraffic = LinkTrafficPerChip(model, job, plan, activation, pipelineMessage * pipelineSends, averageParameters, microBatches) * microBatches * cluster.ChipCount;
         var memory = MemoryModel.PerChip(model, job, plan);
         var capacity = cluster.Chip.MemoryCapacity.Value;
         var warnings = tensorGroup.Aligned && dataGroup.Aligned && replicaGroup.Aligned && pipelineGroup.Aligned && contextGroup.Aligned && expertGroup.Aligned
@@ -250,11 +249,11 @@ public static class AnalyticalEngine
     /// <summary>
     /// Bytes the average chip sends on its links per micro-batch, by the collectives' algorithmic volumes (a ring
     /// all-reduce sends <c>2(n-1)/n</c> of its buffer, an all-gather, reduce-scatter or all-to-all <c>(n-1)/n</c>): the
-    /// tensor-parallel collectives of every pass through its layers, the ring's key-value blocks, the expert dispatch
+    /// tensor-parallel collectives of every pass through its layers, the context-parallel exchange, the expert dispatch
     /// and combine, the pipeline sends, and the gradient reduction spread over the micro-batches. It prices the links'
     /// energy, not their time, so a deduplicated dispatch is charged as a plain one, an upper bound.
     /// </summary>
-    private static Bytes LinkTrafficPerChip(ModelArchitecture model, TrainingJob job, ParallelPlan plan, Bytes activation, Bytes keyValueBlock, Bytes pipelineSends, double parametersPerChip, double microBatches)
+    private static Bytes LinkTrafficPerChip(ModelArchitecture model, TrainingJob job, ParallelPlan plan, Bytes activation, Bytes pipelineSends, double parametersPerChip, double microBatches)
     {
         static double Share(int members) => (members - 1) / (double)members;
         var passes = plan.Recompute == RecomputePolicy.Full ? 3 : ReplaysFeedForwardHalf(plan) ? 2.5 : 2;
@@ -262,7 +261,7 @@ public static class AnalyticalEngine
         var layersPerChip = model.Layers / (double)plan.PipelineParallelism;
         var expertLayersPerChip = model.ExpertLayerCount / (double)plan.PipelineParallelism;
         var tensor = activation * (4 * Share(plan.TensorParallelism) * passes * layersPerChip);
-        var context = keyValueBlock * ((plan.ContextParallelism - 1) * ((plan.Recompute == RecomputePolicy.Full ? 3 : 2) + 1) * layersPerChip);
+        var context = ContextPass.SentPerLayer(model, job, plan) * layersPerChip;
         var expertTokens = model.MixtureOfExperts is { } experts ? LayerKernels.RoutedTokens(job, plan) * experts.PerToken : 0;
         var expert = Bytes.FromCount(expertTokens * model.HiddenSize * 2.0 * 2 * Share(plan.ExpertParallelism) * expertPasses * expertLayersPerChip);
         var gradients = Bytes.FromCount(parametersPerChip * MemoryModel.GradientBytesPerParameter * 2 * Share(plan.DataParallelism) / microBatches);
@@ -279,10 +278,10 @@ public static class AnalyticalEngine
     /// <param name="kernels">Their cost model.</param>
     /// <param name="plan">The plan (recompute policy, tensor overlap).</param>
     /// <param name="tensorPass">The tensor-parallel collectives of one pass through one layer.</param>
-    /// <param name="contextSend">One ring step's key-value send under context parallelism; zero without.</param>
+    /// <param name="context">The context-parallel exchange of one layer; nothing without context parallelism.</param>
     /// <param name="expertPass">The expert all-to-alls of one pass (dispatch and combine); zero for a dense layer.</param>
     /// <param name="expertOverlap">The framework's overlap of the expert all-to-alls where the plan asks for it; null for a dense layer.</param>
-    private static StageCost LayerCost(Kernel[] forward, KernelCost kernels, ParallelPlan plan, Duration tensorPass, Duration contextSend, Duration expertPass, ExpertOverlap? expertOverlap)
+    private static StageCost LayerCost(Kernel[] forward, KernelCost kernels, ParallelPlan plan, Duration tensorPass, ContextPass context, Duration expertPass, ExpertOverlap? expertOverlap)
     {
         var forwardTime = Duration.Zero;
         var backwardTime = Duration.Zero;
@@ -336,11 +335,12 @@ public static class AnalyticalEngine
 
         // Ring attention: while a chip computes attention against one key-value block, it sends that block on and
         // receives the next (Megatron-Core overlaps the two); what the block's attention cannot cover shows, at each
-        // of the ring's c - 1 sends. The backward pass also sends the blocks' gradients: twice the bytes.
+        // of the ring's c - 1 sends. The backward pass also sends the blocks' gradients: twice the bytes. The
+        // all-gather and all-to-all variants' collectives run before and after attention, exposed.
         var ring = plan.ContextParallelism;
-        var (contextForward, contextBackward) = ring > 1
-            ? (Duration.Max(Duration.Zero, contextSend - (coreForward / ring)) * (ring - 1), Duration.Max(Duration.Zero, (contextSend * 2) - (coreBackward / ring)) * (ring - 1))
-            : (Duration.Zero, Duration.Zero);
+        var (contextForward, contextBackward) = ring > 1 && plan.ContextCommunication == ContextCommunication.Ring
+            ? (Duration.Max(Duration.Zero, context.RingStep - (coreForward / ring)) * (ring - 1), Duration.Max(Duration.Zero, (context.RingStep * 2) - (coreBackward / ring)) * (ring - 1))
+            : (context.Forward, context.Backward);
 
         // Two collectives per layer in each pass (after attention and after the feed-forward block): all-reduce,
         // or all-gather plus reduce-scatter under sequence parallelism (Korthikanti et al. 2022, figure 5).

@@ -1,5 +1,6 @@
 using ClusterTwin.Hardware;
 using ClusterTwin.Parallelism;
+using ClusterTwin.Performance.Collectives;
 using ClusterTwin.Performance.Kernels;
 using ClusterTwin.Units;
 using ClusterTwin.Workloads;
@@ -206,9 +207,16 @@ public static class MemoryModel
 
         if (plan.ContextParallelism > 1)
         {
-            // Ring attention keeps the key-value block it computes with and the one arriving, and in the backward
-            // pass their gradients too.
-            buffers += 4 * LayerKernels.Tokens(job, plan) * 2 * model.KeyValueWidthPerRank(plan.TensorParallelism) * ActivationBytes;
+            buffers += plan.ContextCommunication switch
+            {
+                // The whole sequence's keys and values, gathered, and in the backward pass their gradients.
+                ContextCommunication.AllGather => 2 * plan.ContextParallelism * ContextPass.KeyValueBlock(model, job, plan).Count,
+                // The head-split queries, keys, values and output of the whole sequence beside the layer's own.
+                ContextCommunication.AllToAll => ContextPass.HeadExchange(model, job, plan) is var (inputs, output) ? (inputs + output).Count : 0,
+                // Ring attention keeps the key-value block it computes with and the one arriving, and in the backward
+                // pass their gradients too.
+                _ => 4 * ContextPass.KeyValueBlock(model, job, plan).Count,
+            };
         }
 
         if (plan.ZeroStage >= 3)
