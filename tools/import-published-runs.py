@@ -82,6 +82,7 @@ def mosaic(run):
         "system": A100_MOSAIC, "systems": run["hardware"]["count"] // 8,
         "model": MODELS[model["name"]], "sequence": model["seq_len"], "batch": training["global_batch_seqs"],
         "precision": "bf16", "attention": "flash         # llm-foundry's Triton/FlashAttention kernel", "dropout": "false",
+        "training_extra": {"framework": "pytorch-fsdp    # Composer over PyTorch FSDP (catalog/training-frameworks)"},
         "plan": {"tensor": 1, "pipeline": 1, "data": training["dp"], "virtual_stages": 1, "micro_batch": training["micro_batch"],
                  "sequence_parallel": "false", "recompute": "full" if full else "none", "zero": 3},
     }

@@ -8,10 +8,16 @@ namespace ClusterTwin.Catalog;
 /// <summary>Reads a training framework from <c>catalog/training-frameworks/</c>.</summary>
 internal static class TrainingFrameworkReader
 {
+    private static readonly Dictionary<string, FullyShardedWeights> ShardedWeights = new(StringComparer.Ordinal)
+    {
+        ["compute-and-master"] = FullyShardedWeights.ComputeAndMaster,
+        ["master-only"] = FullyShardedWeights.MasterOnly,
+    };
+
     public static TrainingFramework? Read(YamlReader reader)
     {
         var root = reader.Root!;
-        reader.CheckKeys(root, string.Empty, "id", "name", "provenance", "default_for_vendors", "expert_launch", "expert_quantize_launch", "expert_overlap", "fit", "note");
+        reader.CheckKeys(root, string.Empty, "id", "name", "provenance", "default_for_vendors", "expert_launch", "expert_quantize_launch", "expert_overlap", "fully_sharded_weights", "fit", "note");
         var id = reader.String(root, "id", string.Empty);
         var name = reader.String(root, "name", string.Empty);
         var provenance = reader.String(root, "provenance", string.Empty);
@@ -30,6 +36,7 @@ internal static class TrainingFrameworkReader
             }
         }
 
+        var sharded = reader.Enumeration(root, "fully_sharded_weights", string.Empty, ShardedWeights, required: false) ?? FullyShardedWeights.ComputeAndMaster;
         var overlap = ReadOverlap(reader, reader.Mapping(root, "expert_overlap", string.Empty, required: false));
         var fit = FrameworkReader.ReadFit(reader, reader.Mapping(root, "fit", string.Empty, required: false));
         return id is null || name is null || provenance is null || launch is null ? null : new TrainingFramework
@@ -41,6 +48,7 @@ internal static class TrainingFrameworkReader
             ExpertQuantizeLaunch = quantize,
             DefaultForVendors = vendors,
             ExpertOverlap = overlap,
+            FullyShardedWeights = sharded,
             Fit = fit,
         };
     }

@@ -61,6 +61,9 @@ public sealed record TrainingFramework
     /// </summary>
     public ExpertOverlap? ExpertOverlap { get; init; }
 
+    /// <summary>What it keeps of the weights under full sharding (ZeRO-3); by default a compute-precision shard beside the FP32 master.</summary>
+    public FullyShardedWeights FullyShardedWeights { get; init; } = FullyShardedWeights.ComputeAndMaster;
+
     /// <summary>Chip vendors (as the chip files write them) whose scenarios run on this framework unless they name another.</summary>
     public ImmutableArray<string> DefaultForVendors { get; init; } = [];
 

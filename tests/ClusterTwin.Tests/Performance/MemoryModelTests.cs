@@ -99,4 +99,35 @@ public class MemoryModelTests
         Within.Relative(whole.OptimizerState.Count * 4, hybrid.OptimizerState.Count, 1e-12);
         Within.Relative(whole.Weights.Count * 4, hybrid.Weights.Count, 1e-12);
     }
+
+    [Fact]
+    public void AFrameworkKeepingOnlyTheFp32Shard_Holds16BytesPerParameter_Not18_AndOnlyUnderFullSharding()
+    {
+        MemoryBreakdown With(int stage, FullyShardedWeights weights) => MemoryModel.PerChip(Gpt175, Job(), new ParallelPlan(8, 8, 8, 1, ZeroStage: stage), weights);
+        var megatron = With(3, FullyShardedWeights.ComputeAndMaster);
+        var fsdp = With(3, FullyShardedWeights.MasterOnly);
+        // The same parameters per chip: 2 + 12 bytes against 4 + 8, gradients and the rest unchanged.
+        Within.Relative(megatron.Weights.Count * 2, fsdp.Weights.Count, 1e-12);
+        Within.Relative(megatron.OptimizerState.Count * 8 / 12, fsdp.OptimizerState.Count, 1e-12);
+        Assert.Equal(megatron.Gradients, fsdp.Gradients);
+        Assert.Equal(megatron.Activations, fsdp.Activations);
+        Within.Relative((megatron.Weights + megatron.Gradients + megatron.OptimizerState).Count * 16 / 18, (fsdp.Weights + fsdp.Gradients + fsdp.OptimizerState).Count, 1e-12);
+        Assert.Equal(With(1, FullyShardedWeights.ComputeAndMaster), With(1, FullyShardedWeights.MasterOnly));
+    }
+
+    [Fact]
+    public void TheFrameworksFullyShardedWeights_AreCatalogueData_AndAnUnknownKindIsAnError()
+    {
+        Assert.Equal(FullyShardedWeights.MasterOnly, Repository.Catalog.TrainingFrameworks["pytorch-fsdp"].FullyShardedWeights);
+        Assert.Equal(FullyShardedWeights.MasterOnly, Repository.Catalog.TrainingFrameworks["maxtext"].FullyShardedWeights);
+        Assert.Equal(FullyShardedWeights.ComputeAndMaster, Repository.Catalog.TrainingFrameworks["megatron-core"].FullyShardedWeights);
+
+        using var folder = TemporaryFolder.WithCatalogCopy();
+        var path = System.IO.Path.Combine(folder.Path, "training-frameworks", "pytorch-fsdp.yaml");
+        File.WriteAllText(path, File.ReadAllText(path).Replace("fully_sharded_weights: master-only", "fully_sharded_weights: fp32", StringComparison.Ordinal));
+        var error = Assert.Throws<ClusterTwin.Catalog.InputException>(() => ClusterTwin.Catalog.CatalogLoader.Load(folder.Path));
+        var diagnostic = Assert.Single(error.Diagnostics);
+        Assert.Equal("fully_sharded_weights", diagnostic.Field);
+        Assert.Contains("master-only", diagnostic.Message, StringComparison.Ordinal);
+    }
 }

@@ -22,6 +22,9 @@ public static class MemoryModel
     /// <summary>Bytes per parameter of mixed-precision Adam state: FP32 master weights and two FP32 moments.</summary>
     public const double OptimizerBytesPerParameter = 12;
 
+    /// <summary>Bytes per parameter of the FP32 master weights, part of <see cref="OptimizerBytesPerParameter"/>.</summary>
+    public const double MasterBytesPerParameter = 4;
+
     /// <summary>Bytes per parameter of the gradient buffer: Megatron accumulates gradients in FP32.</summary>
     public const double GradientBytesPerParameter = 4;
 
@@ -36,7 +39,7 @@ public static class MemoryModel
     /// stage, one micro-batch fewer in flight but possibly a layer more when the layers do not divide) or the last
     /// (output head, logits).
     /// </summary>
-    public static MemoryBreakdown PerChip(ModelArchitecture model, TrainingJob job, ParallelPlan plan)
+    public static MemoryBreakdown PerChip(ModelArchitecture model, TrainingJob job, ParallelPlan plan, FullyShardedWeights shardedWeights = FullyShardedWeights.ComputeAndMaster)
     {
         CheckDegrees(plan);
         var pipeline = plan.PipelineParallelism;
@@ -64,8 +67,8 @@ public static class MemoryModel
         var prediction = predictionModules * (((model.MultiTokenPredictionUsesExperts ? expert : dense).Stored * interleave) + logits);
         var lastActivations = (pipeline == 1 ? firstActivations : Activations(model.Layers - stages.Last, stages.Last, 1)) + logits + prediction;
 
-        var first = Breakdown(weights.First, weights.FirstExperts, firstActivations, model, job, plan);
-        var last = Breakdown(weights.Last, weights.LastExperts, lastActivations, model, job, plan);
+        var first = Breakdown(weights.First, weights.FirstExperts, firstActivations, model, job, plan, shardedWeights);
+        var last = Breakdown(weights.Last, weights.LastExperts, lastActivations, model, job, plan, shardedWeights);
         var heaviest = first.Total >= last.Total ? first : last;
         if (pipeline > 2)
         {
@@ -74,7 +77,7 @@ public static class MemoryModel
             MemoryBreakdown Middle(int start, double inFlight)
             {
                 var (shared, routed) = StageParameters.Rank(model, plan, model.DenseLayersIn(start, stages.Middle), stages.Middle);
-                return Breakdown(shared, routed, Activations(start, stages.Middle, inFlight), model, job, plan);
+                return Breakdown(shared, routed, Activations(start, stages.Middle, inFlight), model, job, plan, shardedWeights);
             }
 
             var second = Middle(stages.First, pipeline - 1);
@@ -177,16 +180,20 @@ public static class MemoryModel
     /// <param name="model">The model.</param>
     /// <param name="job">The job.</param>
     /// <param name="plan">The plan.</param>
-    private static MemoryBreakdown Breakdown(double parameters, double expertParameters, double activations, ModelArchitecture model, TrainingJob job, ParallelPlan plan)
+    /// <param name="shardedWeights">What the framework keeps of the weights under ZeRO-3.</param>
+    private static MemoryBreakdown Breakdown(double parameters, double expertParameters, double activations, ModelArchitecture model, TrainingJob job, ParallelPlan plan,
+        FullyShardedWeights shardedWeights)
     {
         double data = plan.ShardingDegree;
         double expertData = plan.ExpertShardingDegree;
         var weightBytes = Math.Min(2, job.MatrixBytesPerElement);
         double Sharded(double bytesPerParameter, int fromStage) =>
             (parameters * bytesPerParameter / (plan.ZeroStage >= fromStage ? data : 1)) + (expertParameters * bytesPerParameter / (plan.ZeroStage >= fromStage ? expertData : 1));
-        var weights = Sharded(weightBytes, 3);
+        // Fully sharded with the FP32 shard alone, the weights are that master copy and the optimizer keeps the moments.
+        var masterOnly = plan.ZeroStage >= 3 && shardedWeights == FullyShardedWeights.MasterOnly;
+        var weights = Sharded(masterOnly ? MasterBytesPerParameter : weightBytes, 3);
         var gradients = Sharded(GradientBytesPerParameter, 2);
-        var optimizer = Sharded(OptimizerBytesPerParameter, 1);
+        var optimizer = Sharded(OptimizerBytesPerParameter - (masterOnly ? MasterBytesPerParameter : 0), 1);
 
         var layerActivation = LayerKernels.Tokens(job, plan) * model.HiddenSize * ActivationBytes;
         var buffers = 0.0;
