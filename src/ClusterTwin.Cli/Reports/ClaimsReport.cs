@@ -276,7 +276,7 @@ public static class ClaimsReport
     {
         var text = $"TP{plan.TensorParallelism} PP{plan.PipelineParallelism} DP{plan.DataParallelism}";
         text += plan.ExpertParallelism > 1 ? $" EP{plan.ExpertParallelism}" : string.Empty;
-        text += plan.ContextParallelism > 1 ? $" CP{plan.ContextParallelism}" : string.Empty;
+        text += plan.ContextParallelism > 1 ? $" CP{Planning.PlanDescription.Context(plan)}" : string.Empty;
         return text + (plan.VirtualStages > 1 ? $" VP{plan.VirtualStages}" : string.Empty);
     }
 

@@ -1,6 +1,7 @@
 using ClusterTwin.Engines;
 using ClusterTwin.Hardware;
 using ClusterTwin.Parallelism;
+using ClusterTwin.Planning;
 using ClusterTwin.Scenarios;
 using ClusterTwin.Units;
 using ClusterTwin.Workloads;
@@ -155,9 +156,7 @@ public static class SimulationReport
     /// <summary>The plan in words: degrees, expert dispatch, pipeline placement where written, and the options.</summary>
     private static string PlanLine(ModelArchitecture model, ParallelPlan plan)
     {
-        var context = plan.ContextParallelism > 1
-            ? $" x CP {plan.ContextParallelism}{(plan.ContextCommunication == ContextCommunication.Ring ? string.Empty : $" ({ContextCommunicationKeys.Key(plan.ContextCommunication)})")}"
-            : string.Empty;
+        var context = plan.ContextParallelism > 1 ? $" x CP {PlanDescription.Context(plan)}" : string.Empty;
         var expert = plan.ExpertParallelism > 1
             ? $" (EP {plan.ExpertParallelism}, {(plan.ExpertDispatch == ExpertDispatch.Deduplicated ? "deduplicated" : "all-to-all")} dispatch{(plan.OverlapExpertCommunication ? ", overlapped" : string.Empty)})"
             : string.Empty;

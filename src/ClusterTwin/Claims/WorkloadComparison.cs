@@ -30,7 +30,8 @@ public sealed record WorkloadComparison(string Workload, long Chips, ImmutableAr
     /// <summary>
     /// Runs <paramref name="planning"/>'s model and job on <paramref name="systems"/>, each with as many systems as
     /// make <paramref name="chips"/> chips and the scenario's fabric, its plan searched under the scenario's pins, on the
-    /// framework the scenario named or else the system's vendor default.
+    /// framework the scenario named or else the system's vendor default (without the expert-communication overlap where
+    /// that framework does not do it).
     /// </summary>
     public static WorkloadComparison Run(PlanningScenario planning, IEnumerable<AcceleratorSystem> systems, long chips, HardwareCatalog catalog)
     {
@@ -46,14 +47,20 @@ public sealed record WorkloadComparison(string Workload, long Chips, ImmutableAr
             }
 
             var cluster = new Cluster(system, (int)(chips / system.Chips.Value), planning.Scenario.Cluster.Fabric);
+            var framework = planning.Scenario.FrameworkNamed ? planning.Scenario.Framework : catalog.TrainingFrameworkFor(system.Chip);
             var scenario = planning.Scenario with
             {
                 Cluster = cluster,
                 Efficiency = catalog.EfficiencyFor(system.Chip),
-                Framework = planning.Scenario.FrameworkNamed ? planning.Scenario.Framework : catalog.TrainingFrameworkFor(system.Chip),
+                Framework = framework,
                 Cost = ScenarioCost.ForSystem(planning.Scenario.Cost ?? new Economics.CostSettings(), system, catalog.Prices),
             };
-            var search = PlanSearch.Run(scenario, planning.Pins, top: 1, threads: 1);
+
+            // A system whose own framework does not overlap expert communication runs without the overlap.
+            var pins = framework.ExpertOverlap is null && planning.Pins.Settings.OverlapExpertCommunication
+                ? planning.Pins with { Settings = planning.Pins.Settings with { OverlapExpertCommunication = false } }
+                : planning.Pins;
+            var search = PlanSearch.Run(scenario, pins, top: 1, threads: 1);
             runs.Add(search.Plans.IsEmpty
                 ? new SystemRun(system, null, new TrainingStepResult { Scenario = scenario.Name, Valid = false, Problems = [.. search.Rejections.DefaultIfEmpty("no layout both divides and fits")], Chips = chips })
                 : new SystemRun(system, search.Plans[0].Plan, search.Plans[0].Result));

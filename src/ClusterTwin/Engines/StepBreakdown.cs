@@ -13,7 +13,7 @@ namespace ClusterTwin.Engines;
 /// <param name="PipelineBubble">Time the slowest stage waits while the pipeline fills and drains.</param>
 /// <param name="DataParallelCommunication">Gradient reduction and weight gathering not hidden behind the backward pass.</param>
 /// <param name="Optimizer">The optimizer step.</param>
-/// <param name="ContextParallelCommunication">Ring-attention key-value blocks (and their gradients) not hidden behind the attention steps.</param>
+/// <param name="ContextParallelCommunication">The context-parallel exchange not hidden behind attention: ring attention's key-value blocks (and their gradients) beyond the attention steps, or the all-gather's and all-to-all's collectives.</param>
 /// <param name="ExpertParallelCommunication">Mixture-of-experts token dispatch and combine (all-to-all) in every pass.</param>
 /// <param name="HostLaunchWait">
 /// Time the chips wait for the host to launch expert multiplies shorter than the training framework's launch time

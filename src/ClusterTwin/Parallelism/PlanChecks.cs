@@ -47,7 +47,7 @@ public static class PlanChecks
 
         if (plan.ContextParallelism > 1 && job.Attention != AttentionKernel.Flash)
         {
-            problems.Add("context parallelism runs ring attention over a fused (flash) attention kernel: set training.attention to flash");
+            problems.Add("context parallelism splits attention over a fused (flash) attention kernel: set training.attention to flash");
         }
 
         if (plan.ContextParallelism > 1 && job.SequenceLength % (2 * plan.ContextParallelism) != 0)

@@ -11,7 +11,7 @@ public static class PlanDescription
     {
         ArgumentNullException.ThrowIfNull(plan);
         yield return ("TP", Number(plan.TensorParallelism));
-        yield return ("CP", Number(plan.ContextParallelism));
+        yield return ("CP", Context(plan));
         yield return ("EP", Number(plan.ExpertParallelism));
         yield return ("PP", Number(plan.PipelineParallelism));
         yield return ("VP", Number(plan.VirtualStages));
@@ -35,6 +35,15 @@ public static class PlanDescription
             .Select(item => $"{item.Name} {item.From} -> {item.To}")
             .ToArray();
         return changes.Length == 0 ? "the same layout" : string.Join(", ", changes);
+    }
+
+    /// <summary>The context-parallel degree, with its exchange where it is not ring attention: "4" or "4 (all-gather)".</summary>
+    public static string Context(ParallelPlan plan)
+    {
+        ArgumentNullException.ThrowIfNull(plan);
+        return plan.ContextParallelism > 1 && plan.ContextCommunication != ContextCommunication.Ring
+            ? $"{Number(plan.ContextParallelism)} ({ContextCommunicationKeys.Key(plan.ContextCommunication)})"
+            : Number(plan.ContextParallelism);
     }
 
     private static string Number(int value) => value.ToString(CultureInfo.InvariantCulture);

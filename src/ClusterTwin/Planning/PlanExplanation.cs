@@ -56,7 +56,7 @@ public sealed record PlanExplanation(string BoundBy, double BoundShare, string? 
         {
             StepBreakdown.TensorParallelName => GroupPlacement.Place(cluster, plan.TensorParallelism, strides.Tensor),
             StepBreakdown.DataParallelName => GroupPlacement.Place(cluster, plan.ShardingDegree, strides.Gradient(plan)),
-            StepBreakdown.ContextParallelName => GroupPlacement.PlaceNeighbours(cluster, plan.ContextParallelism, strides.Context),
+            StepBreakdown.ContextParallelName => ContextPass.Group(cluster, plan),
             StepBreakdown.ExpertParallelName => GroupPlacement.Place(cluster, plan.ExpertParallelism, strides.Expert(plan)),
             StepBreakdown.PipelineName => GroupPlacement.PlaceNeighbours(cluster, plan.PipelineParallelism, strides.Pipeline),
             _ => (CommunicationGroup?)null,

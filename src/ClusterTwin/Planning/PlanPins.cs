@@ -40,7 +40,7 @@ public sealed record PlanPins
     public int? ZeroStage { get; init; }
 
     /// <summary>
-    /// The plan whose settings the search does not explore (overlaps, rank order, expert dispatch, explicit stage
+    /// The plan whose settings the search does not explore (overlaps, rank order, expert dispatch, context exchange, explicit stage
     /// layers) every layout takes: its searched fields are ignored. By default the defaults of <see cref="ParallelPlan"/>.
     /// </summary>
     public ParallelPlan Settings { get; init; } = new(1, 1, 1, 1);
@@ -54,7 +54,7 @@ public sealed record PlanPins
     /// hybrid sharding (a sharding group sized for one data-parallel degree; the search shards over all replicas).
     /// </summary>
     /// <remarks>
-    /// The plan's settings ride along into every layout the search builds: overlaps, rank order, dispatch, and the
+    /// The plan's settings ride along into every layout the search builds: overlaps, rank order, dispatch, the context exchange, and the
     /// modules selective recompute replays, so "selective" in the search means the modules the scenario names.
     /// </remarks>
     public static PlanPins SettingsOf(ParallelPlan plan)

@@ -3,6 +3,8 @@ using ClusterTwin.Engines.Analytical;
 using ClusterTwin.Hardware;
 using ClusterTwin.Parallelism;
 using ClusterTwin.Performance.Collectives;
+using ClusterTwin.Performance.Memory;
+using ClusterTwin.Planning;
 using ClusterTwin.Tests.Support;
 using ClusterTwin.Units;
 using ClusterTwin.Workloads;
@@ -76,23 +78,80 @@ public class ContextParallelismTests
         Assert.Equal(plain.Memory, variant.Memory);
     }
 
-    [Fact]
-    public void TheAllGather_ShowsItsGatherForward_AndGatherAndReduceScatterBackward_OnEveryLayer()
+    /// <summary>GPT-3 175B at 32K tokens on 128 DGX H100, tensor 8 x context 4: the context group spans four systems.</summary>
+    private static ClusterTwin.Scenarios.Scenario AcrossSystems(ContextCommunication communication, RecomputePolicy recompute = RecomputePolicy.None) =>
+        Repository.Example("gpt3-175b-h100-1024") is var basis
+            ? basis with
+            {
+                Job = basis.Job with { SequenceLength = 32768, GlobalBatchSize = 64, Attention = AttentionKernel.Flash },
+                Plan = new ParallelPlan(8, 8, 4, 1, SequenceParallelism: true, Recompute: recompute, ContextParallelism: 4) { ContextCommunication = communication },
+            }
+            : throw new InvalidOperationException();
+
+    [Theory]
+    [InlineData(ContextCommunication.AllGather)]
+    [InlineData(ContextCommunication.AllToAll)]
+    public void TheCollectiveVariants_RunOverTheWholeContextGroup_InTheirClosedForm(ContextCommunication communication)
     {
-        var scenario = LongSequence(4);
-        var plan = scenario.Plan with { ContextCommunication = ContextCommunication.AllGather, Recompute = RecomputePolicy.None };
-        scenario = scenario with { Plan = plan };
+        var scenario = AcrossSystems(communication);
+        var (plan, model, job, cluster) = (scenario.Plan, scenario.Model, scenario.Job, scenario.Cluster);
         var result = AnalyticalEngine.SimulateStep(scenario);
         Assert.True(result.Valid, string.Join("; ", result.Problems));
 
-        // Closed form: the collectives over the placed context group, once per layer of the busiest stage and per micro-batch.
-        var collectives = new CollectiveCost(scenario.Cluster, scenario.Efficiency);
-        var group = GroupPlacement.PlaceNeighbours(scenario.Cluster, plan.ContextParallelism, RankStrides.Of(plan).Context);
-        var gathered = ContextPass.KeyValueBlock(scenario.Model, scenario.Job, plan) * plan.ContextParallelism;
-        var perLayer = (collectives.Time(CollectiveKind.AllGather, group, gathered) * 2) + collectives.Time(CollectiveKind.ReduceScatter, group, gathered);
-        var layers = PipelineLayers.Of(scenario.Model.Layers, plan).Heaviest;
-        var microBatches = scenario.Job.GlobalBatchSize / (double)(plan.DataParallelism * plan.MicroBatchSize);
+        // The whole group of 4 ranks, 8 apart: one per system, so the collectives cross the network.
+        var group = GroupPlacement.Place(cluster, 4, 8);
+        Assert.Equal(4, group.Size);
+        Assert.True(group.CrossesFabric);
+        var collectives = new CollectiveCost(cluster, scenario.Efficiency);
+        double tokens = 32768 / 4.0;
+        var keyValueBlock = Bytes.FromCount(tokens * 2 * (model.KeyValueHeads / 8.0) * (model.QueryKeyHeadSize + model.ValueHeadSize) / 2 * 2);
+        var inputs = Bytes.FromCount(tokens * ((model.QueryWidth / 8.0) + (model.KeyValueHeads / 8.0 * (model.QueryKeyHeadSize + model.ValueHeadSize))) * 2);
+        var output = Bytes.FromCount(tokens * model.ValueWidth / 8.0 * 2);
+        var perLayer = communication == ContextCommunication.AllGather
+            ? (collectives.Time(CollectiveKind.AllGather, group, keyValueBlock * 4) * 2) + collectives.Time(CollectiveKind.ReduceScatter, group, keyValueBlock * 4)
+            : (collectives.Time(CollectiveKind.AllToAll, group, inputs) + collectives.Time(CollectiveKind.AllToAll, group, output)) * 2;
+        var layers = PipelineLayers.Of(model.Layers, plan).Heaviest;
+        var microBatches = job.GlobalBatchSize / (double)(plan.DataParallelism * plan.MicroBatchSize);
         Within.Relative((perLayer * layers * microBatches).Seconds, result.Breakdown!.ContextParallelCommunication.Seconds, 1e-9);
+    }
+
+    [Theory]
+    [InlineData(ContextCommunication.AllGather)]
+    [InlineData(ContextCommunication.AllToAll)]
+    public void ReplayingTheAttentionCore_ReplaysTheExchange_WhetherFullOrSelective(ContextCommunication communication)
+    {
+        Duration Context(RecomputePolicy recompute) => AnalyticalEngine.SimulateStep(AcrossSystems(communication, recompute)).Breakdown!.ContextParallelCommunication;
+        var (none, selective, full) = (Context(RecomputePolicy.None), Context(RecomputePolicy.Selective), Context(RecomputePolicy.Full));
+        Assert.True(none > Duration.Zero);
+        Within.Relative(full.Seconds, selective.Seconds, 1e-12);
+        // Forward f and backward b against f + b + f: the all-gather's backward is a gather and a reduce-scatter (b = 2f
+        // on a ring-like bus), the all-to-all's the forward's pair again (b = f).
+        var replayShare = communication == ContextCommunication.AllToAll ? 1.5 : 4.0 / 3;
+        Within.Relative(none.Seconds * replayShare, full.Seconds, 0.02);
+        var dropped = AcrossSystems(communication, RecomputePolicy.Selective);
+        Assert.Equal(none, AnalyticalEngine.SimulateStep(dropped with { Plan = dropped.Plan with { RecomputeModules = RecomputeModules.FeedForward } }).Breakdown!.ContextParallelCommunication);
+    }
+
+    [Fact]
+    public void ThePlanSearch_KeepsTheScenariosContextExchange()
+    {
+        var scenario = AcrossSystems(ContextCommunication.AllGather);
+        var pins = PlanPins.SettingsOf(scenario.Plan) with { TensorParallelism = 8, ContextParallelism = 4, PipelineParallelism = 8 };
+        var search = PlanSearch.Run(scenario, pins, top: 3, threads: 1);
+        Assert.NotEmpty(search.Plans);
+        Assert.All(search.Plans, ranked => Assert.Equal(ContextCommunication.AllGather, ranked.Plan.ContextCommunication));
+        Assert.Contains("CP 4 (all-gather)", PlanDescription.Of(search.Plans[0].Plan), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void TheReportAndJson_NameTheExchange()
+    {
+        using var folder = new TemporaryFolder();
+        var text = File.ReadAllText(Repository.Path("examples", "gpt3-175b-h100-1024.yaml"));
+        var path = folder.Write("all-to-all.yaml", text.Replace("plan:\n", "plan:\n  context_communication: all-to-all\n", StringComparison.Ordinal));
+        var json = CliRunner.Run("simulate", path, "--json");
+        Assert.Equal(0, json.ExitCode);
+        Assert.Contains("\"contextCommunication\": \"all-to-all\"", json.Output, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -110,20 +169,26 @@ public class ContextParallelismTests
     }
 
     [Fact]
-    public void TheAllToAll_SendsItsBuffersShareBoundElsewhere_AndTheGatheredKeysCostMemoryTheRingDoesNot()
+    public void EachVariant_SendsItsAlgorithmicBytes_AndHoldsItsBuffers()
     {
-        var scenario = LongSequence(4);
-        var ring = scenario.Plan;
-        var allToAll = ring with { ContextCommunication = ContextCommunication.AllToAll };
-        var (inputs, output) = ContextPass.HeadExchange(scenario.Model, scenario.Job, allToAll);
-        var forwardPasses = ring.Recompute == RecomputePolicy.Full ? 2 : 1;
-        Within.Relative(((inputs + output) * (3 / 4.0 * (forwardPasses + 1))).Count, ContextPass.SentPerLayer(scenario.Model, scenario.Job, allToAll).Count, 1e-12);
-        Within.Relative((ContextPass.KeyValueBlock(scenario.Model, scenario.Job, ring) * (3.0 * (forwardPasses + 2))).Count, ContextPass.SentPerLayer(scenario.Model, scenario.Job, ring).Count, 1e-12);
+        var scenario = AcrossSystems(ContextCommunication.Ring);
+        var (model, job) = (scenario.Model, scenario.Job);
+        double Sent(ContextCommunication communication, int context) =>
+            ContextPass.SentPerLayer(model, job, scenario.Plan with { ContextCommunication = communication, ContextParallelism = context }).Count;
 
-        var ringMemory = AnalyticalEngine.SimulateStep(scenario).Memory!;
-        var gatherMemory = AnalyticalEngine.SimulateStep(scenario with { Plan = ring with { ContextCommunication = ContextCommunication.AllGather } }).Memory!;
-        var block = ContextPass.KeyValueBlock(scenario.Model, scenario.Job, ring);
-        Within.Relative((block * ((2 * 4) - 4)).Count, (gatherMemory.CommunicationBuffers - ringMemory.CommunicationBuffers).Count, 1e-9);
+        // Per chip s/c tokens of BF16: keys and values (2 x 12,288 wide per 8 tensor ranks) for the ring and the
+        // all-gather, (c - 1) blocks per pass, forward + two backward; queries, keys, values and output (4 x 12,288 / 8)
+        // for the all-to-all, (c - 1)/c of them per pass.
+        double Block(int context) => 32768.0 / context * 2 * (12288 / 8.0) * 2;
+        Within.Relative(Block(4) * 3 * 3, Sent(ContextCommunication.Ring, 4), 1e-12);
+        Within.Relative(Block(4) * 3 * 3, Sent(ContextCommunication.AllGather, 4), 1e-12);
+        Within.Relative(32768.0 / 4 * 4 * (12288 / 8.0) * 2 * (3 / 4.0) * 2, Sent(ContextCommunication.AllToAll, 4), 1e-12);
+        Within.Relative(32768.0 / 2 * 4 * (12288 / 8.0) * 2 * (1 / 2.0) * 2, Sent(ContextCommunication.AllToAll, 2), 1e-12);
+
+        MemoryBreakdown Memory(ContextCommunication communication) => AnalyticalEngine.SimulateStep(AcrossSystems(communication)).Memory!;
+        var ring = Memory(ContextCommunication.Ring);
+        Within.Relative(Block(4) * ((2 * 4) - 4), (Memory(ContextCommunication.AllGather).CommunicationBuffers - ring.CommunicationBuffers).Count, 1e-9);
+        Within.Relative((32768.0 / 4 * 4 * (12288 / 8.0) * 2) - (Block(4) * 4), (Memory(ContextCommunication.AllToAll).CommunicationBuffers - ring.CommunicationBuffers).Count, 1e-9);
     }
 
     [Fact]

@@ -72,7 +72,7 @@ public static class AnalyticalEngine
         var dataGroup = GroupPlacement.Place(cluster, plan.ShardingDegree, strides.Gradient(plan));
         var replicaGroup = GroupPlacement.Place(cluster, plan.ReplicaGroups, strides.Gradient(plan) * plan.ShardingDegree);
         var pipelineGroup = GroupPlacement.PlaceNeighbours(cluster, plan.PipelineParallelism, strides.Pipeline);
-        var contextGroup = GroupPlacement.PlaceNeighbours(cluster, plan.ContextParallelism, strides.Context);
+        var contextGroup = ContextPass.Group(cluster, plan);
         var expertGroup = GroupPlacement.Place(cluster, plan.ExpertParallelism, strides.Expert(plan));
         var expertSharding = plan.ZeroStage >= 1 ? plan.ExpertShardingDegree : 1;
         var expertDataGroup = GroupPlacement.Place(cluster, plan.ExpertShardingDegree, strides.Expert(plan) * plan.ExpertParallelism);
@@ -84,7 +84,7 @@ public static class AnalyticalEngine
         var activation = Bytes.FromCount(tokens * model.HiddenSize * Math.Max(2, job.Precision.BytesPerElement()));
 
         // Context parallelism exchanges keys and values around each layer's attention: ring steps, or collectives.
-        var contextPass = ContextPass.Of(collectives, contextGroup, model, job, plan);
+        var contextPass = ContextPass.Of(collectives, cluster, model, job, plan);
 
         // Mixture of experts: each chip's routed tokens go to their experts and come back (dispatch and combine),
         // one all-to-all each way in every pass, in BF16.
@@ -357,7 +357,9 @@ public static class AnalyticalEngine
             _ => (Duration.Zero, Flops.Zero, Bytes.Zero, Duration.Zero),
         };
 
-        var contextRecompute = plan.Recompute == RecomputePolicy.Full ? contextForward : Duration.Zero;
+        // The exchange sits inside the attention core: replaying it (full recompute, or selective of core_attn)
+        // replays the exchange.
+        var contextRecompute = ContextPass.ReplaysExchange(plan) ? contextForward : Duration.Zero;
 
         // The expert all-to-alls run between the router and the experts and after them: nothing in the layer is left
         // to hide them behind (Megatron-Core's default), unless they overlap another micro-batch's blocks. A recompute

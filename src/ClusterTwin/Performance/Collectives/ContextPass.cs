@@ -1,3 +1,4 @@
+using ClusterTwin.Hardware;
 using ClusterTwin.Parallelism;
 using ClusterTwin.Performance.Kernels;
 using ClusterTwin.Units;
@@ -14,10 +15,20 @@ namespace ClusterTwin.Performance.Collectives;
 public readonly record struct ContextPass(Duration RingStep, Duration Forward, Duration Backward)
 {
     /// <summary>
-    /// The pass of <paramref name="plan"/>'s context-parallel group, placed as <paramref name="group"/>: nothing
-    /// without context parallelism.
+    /// Where the context-parallel exchange runs on <paramref name="cluster"/>: for ring attention the pair of
+    /// neighbouring ranks whose sends are slowest, for the all-gather and all-to-all the whole group.
     /// </summary>
-    public static ContextPass Of(CollectiveCost collectives, CommunicationGroup group, ModelArchitecture model, TrainingJob job, ParallelPlan plan)
+    public static CommunicationGroup Group(Cluster cluster, ParallelPlan plan)
+    {
+        ArgumentNullException.ThrowIfNull(plan);
+        var stride = RankStrides.Of(plan).Context;
+        return plan.ContextCommunication == ContextCommunication.Ring
+            ? GroupPlacement.PlaceNeighbours(cluster, plan.ContextParallelism, stride)
+            : GroupPlacement.Place(cluster, plan.ContextParallelism, stride);
+    }
+
+    /// <summary>The pass of <paramref name="plan"/>'s context-parallel group on <paramref name="cluster"/>: nothing without context parallelism.</summary>
+    public static ContextPass Of(CollectiveCost collectives, Cluster cluster, ModelArchitecture model, TrainingJob job, ParallelPlan plan)
     {
         ArgumentNullException.ThrowIfNull(collectives);
         ArgumentNullException.ThrowIfNull(plan);
@@ -26,6 +37,7 @@ public readonly record struct ContextPass(Duration RingStep, Duration Forward, D
             return default;
         }
 
+        var group = Group(cluster, plan);
         var block = KeyValueBlock(model, job, plan);
         var ranks = (double)plan.ContextParallelism;
         switch (plan.ContextCommunication)
@@ -50,7 +62,8 @@ public readonly record struct ContextPass(Duration RingStep, Duration Forward, D
     /// Bytes one chip sends per layer and micro-batch: ring attention sends its block <c>c - 1</c> times in a forward
     /// pass and block and gradient in the backward; the all-gather sends the block to <c>c - 1</c> ranks in the
     /// forward, and again with the gradients' reduce-scatter in the backward; the all-to-all sends the share of its
-    /// buffers bound elsewhere once per pass. A full recompute replays the forward's.
+    /// buffers bound elsewhere once per pass. A recompute of the attention core (full, or selective with it) replays
+    /// the forward's.
     /// </summary>
     public static Bytes SentPerLayer(ModelArchitecture model, TrainingJob job, ParallelPlan plan)
     {
@@ -61,7 +74,7 @@ public readonly record struct ContextPass(Duration RingStep, Duration Forward, D
             return Bytes.Zero;
         }
 
-        var forwardPasses = plan.Recompute == RecomputePolicy.Full ? 2 : 1;
+        var forwardPasses = ReplaysExchange(plan) ? 2 : 1;
         if (plan.ContextCommunication == ContextCommunication.AllToAll)
         {
             var (inputs, output) = HeadExchange(model, job, plan);
@@ -69,6 +82,16 @@ public readonly record struct ContextPass(Duration RingStep, Duration Forward, D
         }
 
         return KeyValueBlock(model, job, plan) * ((ranks - 1) * (forwardPasses + 2.0));
+    }
+
+    /// <summary>
+    /// Whether the backward pass replays the exchange: it sits inside the attention core, which a full recompute and a
+    /// selective one of <c>core_attn</c> run again.
+    /// </summary>
+    public static bool ReplaysExchange(ParallelPlan plan)
+    {
+        ArgumentNullException.ThrowIfNull(plan);
+        return plan.Recompute == RecomputePolicy.Full || plan.Recomputed.HasFlag(RecomputeModules.CoreAttention);
     }
 
     /// <summary>The keys and values one chip holds for its slice of a micro-batch's sequences (BF16).</summary>

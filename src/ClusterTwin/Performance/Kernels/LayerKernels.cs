@@ -52,13 +52,25 @@ public static class LayerKernels
 
         if (job.Attention == AttentionKernel.Flash)
         {
-            // Causal masking lets the tiled kernel skip the upper triangle: half the score and value work. Under
-            // context parallelism each chip does its share of it, one key-value block per ring step, re-reading its
-            // queries at every step.
-            var work = 2.0 * sequences * heads * sequence * sequence * (model.QueryKeyHeadSize + model.ValueHeadSize) * 0.5 / context / context;
-            var traffic = tokens * (queryWidth + (model.ValueWidth / tensor) + (2 * keyValueWidth)) * bytes;
-            operators.Add(new Kernel(plan.ContextParallelism == 1 ? "attention (fused)" : "attention (fused), one per ring step", KernelKind.FusedAttention,
-                KernelRegion.AttentionCore, Flops.FromOperations(work), Bytes.FromCount(traffic), 2.5, plan.ContextParallelism));
+            // Causal masking lets the tiled kernel skip the upper triangle: half the score and value work, of which each
+            // context-parallel chip does its 1/c share (load-balanced chunks).
+            var work = 2.0 * sequences * heads * sequence * sequence * (model.QueryKeyHeadSize + model.ValueHeadSize) * 0.5 / context;
+            var ownTraffic = tokens * (queryWidth + (model.ValueWidth / tensor) + (2 * keyValueWidth)) * bytes;
+            operators.Add(plan.ContextParallelism == 1
+                ? new Kernel("attention (fused)", KernelKind.FusedAttention, KernelRegion.AttentionCore, Flops.FromOperations(work), Bytes.FromCount(ownTraffic), 2.5)
+                : plan.ContextCommunication switch
+                {
+                    // One kernel over the whole sequence for the chip's 1/c of the heads: the same bytes as its own slice.
+                    ContextCommunication.AllToAll => new Kernel("attention (fused), whole sequence for its heads", KernelKind.FusedAttention, KernelRegion.AttentionCore,
+                        Flops.FromOperations(work), Bytes.FromCount(ownTraffic), 2.5),
+                    // One kernel per local chunk against the gathered keys and values before it; the two chunks'
+                    // prefixes add up to about the whole gathered sequence.
+                    ContextCommunication.AllGather => new Kernel("attention (fused), one per local chunk", KernelKind.FusedAttention, KernelRegion.AttentionCore,
+                        Flops.FromOperations(work / 2), Bytes.FromCount(((tokens / 2) * (queryWidth + (model.ValueWidth / tensor)) * bytes) + (context * tokens * keyValueWidth * bytes)), 2.5, 2),
+                    // One kernel per ring step against the key-value block it holds, re-reading the queries each time.
+                    _ => new Kernel("attention (fused), one per ring step", KernelKind.FusedAttention, KernelRegion.AttentionCore,
+                        Flops.FromOperations(work / context), Bytes.FromCount(ownTraffic), 2.5, plan.ContextParallelism),
+                });
         }
         else
         {
