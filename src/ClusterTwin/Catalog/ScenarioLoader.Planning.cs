@@ -54,6 +54,7 @@ public static partial class ScenarioLoader
             Settings = explicitLayers ? given : settings.Settings,
             TensorParallelism = Names("tensor") ? given.TensorParallelism : null,
             ContextParallelism = Names("context") ? given.ContextParallelism : null,
+            ContextCommunication = Names("context_communication") ? given.ContextCommunication : null,
             ExpertParallelism = Names("expert") ? given.ExpertParallelism : null,
             PipelineParallelism = Names("pipeline") ? given.PipelineParallelism : null,
             VirtualStages = Names("virtual_stages") ? given.VirtualStages : null,

@@ -20,6 +20,14 @@ public static class PlanChecks
         return problems;
     }
 
+    /// <summary>Whether the all-to-all context exchange can hand each context-parallel rank whole heads, keys and values included, of each tensor-parallel rank's share.</summary>
+    public static bool AllToAllSplitsHeads(ModelArchitecture model, int tensor, int context)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        var groups = (long)tensor * context;
+        return model.AttentionHeads % groups == 0 && model.KeyValueHeads % groups == 0;
+    }
+
     /// <summary>Every reason the plan is invalid; empty when it is valid.</summary>
     public static IReadOnlyList<string> Problems(ParallelPlan plan, Cluster cluster, ModelArchitecture model, TrainingJob job)
     {
@@ -57,11 +65,9 @@ public static class PlanChecks
 
         if (plan.ContextParallelism > 1 && plan.ContextCommunication == ContextCommunication.AllToAll)
         {
-            // The all-to-all hands each context-parallel rank whole heads of the tensor-parallel rank's share.
-            var groups = (long)tensor * plan.ContextParallelism;
-            if (model.AttentionHeads % groups != 0 || model.KeyValueHeads % groups != 0)
+            if (!AllToAllSplitsHeads(model, tensor, plan.ContextParallelism))
             {
-                problems.Add($"all-to-all context parallelism splits each tensor-parallel rank's heads over the {plan.ContextParallelism} context-parallel ranks: tensor x context = {groups} must divide the {model.AttentionHeads} attention heads and the {model.KeyValueHeads} key-value heads (use context_communication: ring or all-gather)");
+                problems.Add($"all-to-all context parallelism splits each tensor-parallel rank's heads over the {plan.ContextParallelism} context-parallel ranks: tensor x context = {(long)tensor * plan.ContextParallelism} must divide the {model.AttentionHeads} attention heads and the {model.KeyValueHeads} key-value heads (use context_communication: ring or all-gather)");
             }
         }
 

@@ -15,6 +15,9 @@ public sealed record PlanPins
     /// <summary>Context-parallel degree, or null to search it.</summary>
     public int? ContextParallelism { get; init; }
 
+    /// <summary>How the context-parallel ranks exchange keys and values, or null to search it (where context parallelism is above 1).</summary>
+    public ContextCommunication? ContextCommunication { get; init; }
+
     /// <summary>Expert-parallel degree, or null to search it (mixture-of-experts models only).</summary>
     public int? ExpertParallelism { get; init; }
 
@@ -40,7 +43,7 @@ public sealed record PlanPins
     public int? ZeroStage { get; init; }
 
     /// <summary>
-    /// The plan whose settings the search does not explore (overlaps, rank order, expert dispatch, context exchange, explicit stage
+    /// The plan whose settings the search does not explore (overlaps, rank order, expert dispatch, explicit stage
     /// layers) every layout takes: its searched fields are ignored. By default the defaults of <see cref="ParallelPlan"/>.
     /// </summary>
     public ParallelPlan Settings { get; init; } = new(1, 1, 1, 1);
@@ -54,7 +57,7 @@ public sealed record PlanPins
     /// hybrid sharding (a sharding group sized for one data-parallel degree; the search shards over all replicas).
     /// </summary>
     /// <remarks>
-    /// The plan's settings ride along into every layout the search builds: overlaps, rank order, dispatch, the context exchange, and the
+    /// The plan's settings ride along into every layout the search builds: overlaps, rank order, dispatch, and the
     /// modules selective recompute replays, so "selective" in the search means the modules the scenario names.
     /// </remarks>
     public static PlanPins SettingsOf(ParallelPlan plan)
@@ -64,7 +67,7 @@ public sealed record PlanPins
     }
 
     /// <summary>Whether any searched dimension is pinned.</summary>
-    public bool PinsAny => TensorParallelism is not null || ContextParallelism is not null || ExpertParallelism is not null ||
+    public bool PinsAny => TensorParallelism is not null || ContextParallelism is not null || ContextCommunication is not null || ExpertParallelism is not null ||
         PipelineParallelism is not null || VirtualStages is not null || DataParallelism is not null || MicroBatchSize is not null ||
         SequenceParallelism is not null || Recompute is not null || ZeroStage is not null;
 }

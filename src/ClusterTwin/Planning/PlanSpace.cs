@@ -16,12 +16,14 @@ public sealed class PlanSpace
 {
     private static readonly RecomputePolicy[] Policies = [RecomputePolicy.None, RecomputePolicy.Selective, RecomputePolicy.Full];
     private static readonly int[] ZeroStages = [0, 1, 2, 3];
+    private static readonly ContextCommunication[] Exchanges = [ContextCommunication.Ring, ContextCommunication.AllGather, ContextCommunication.AllToAll];
 
     /// <summary>The largest context-parallel degree searched (Megatron-Core's published long-sequence runs reach 32).</summary>
     public const int MaximumContextParallelism = 64;
 
     private readonly int[] tensorChoices;
     private readonly int[] contextChoices;
+    private readonly ContextCommunication[] exchangeChoices;
     private readonly int[] expertChoices;
     private readonly int[] pipelineChoices;
     private readonly int[] virtualChoices;
@@ -44,6 +46,7 @@ public sealed class PlanSpace
         (this.cluster, this.model, this.job, this.pins) = (cluster, model, job, pins);
         tensorChoices = Pinned(pins.TensorParallelism) ?? Divisors(cluster.System.Chips.Value);
         contextChoices = Pinned(pins.ContextParallelism) ?? ContextDegrees(job);
+        exchangeChoices = pins.ContextCommunication is { } exchange ? [exchange] : Exchanges;
         expertChoices = Pinned(pins.ExpertParallelism) ?? (model.MixtureOfExperts is { } experts ? Divisors(experts.Routed) : [1]);
         pipelineChoices = Pinned(pins.PipelineParallelism) ?? [.. Enumerable.Range(1, model.Layers)];
         virtualChoices = Pinned(pins.VirtualStages) ?? [.. Enumerable.Range(1, model.Layers)];
@@ -54,7 +57,7 @@ public sealed class PlanSpace
     }
 
     /// <summary>How many combinations the space spans before any is pruned.</summary>
-    public long Size => (long)tensorChoices.Length * contextChoices.Length * expertChoices.Length * pipelineChoices.Length * virtualChoices.Length * microBatchChoices.Length *
+    public long Size => (long)tensorChoices.Length * ((contextChoices.Count(context => context == 1) + (contextChoices.Count(context => context > 1) * exchangeChoices.Length))) * expertChoices.Length * pipelineChoices.Length * virtualChoices.Length * microBatchChoices.Length *
                         sequenceChoices.Length * recomputeChoices.Length * zeroChoices.Length;
 
     /// <summary>
@@ -89,11 +92,19 @@ public sealed class PlanSpace
                         continue;
                     }
 
-                    foreach (var expert in expertChoices)
+                    foreach (var exchange in context > 1 ? exchangeChoices : [pins.Settings.ContextCommunication])
                     {
-                        if ((long)tensor * context * data % expert == 0)
+                        if (exchange == ContextCommunication.AllToAll && !PlanChecks.AllToAllSplitsHeads(model, tensor, context))
                         {
-                            AddStages(layouts, placement, tensor, context, expert, pipeline, data);
+                            continue;
+                        }
+
+                        foreach (var expert in expertChoices)
+                        {
+                            if ((long)tensor * context * data % expert == 0)
+                            {
+                                AddStages(layouts, placement, tensor, context, exchange, expert, pipeline, data);
+                            }
                         }
                     }
                 }
@@ -103,7 +114,7 @@ public sealed class PlanSpace
         return layouts;
     }
 
-    private void AddStages(List<ParallelPlan> layouts, PipelineLayers placement, int tensor, int context, int expert, int pipeline, int data)
+    private void AddStages(List<ParallelPlan> layouts, PipelineLayers placement, int tensor, int context, ContextCommunication exchange, int expert, int pipeline, int data)
     {
         foreach (var stages in virtualChoices)
         {
@@ -135,7 +146,7 @@ public sealed class PlanSpace
                             {
                                 TensorParallelism = tensor, PipelineParallelism = pipeline, DataParallelism = data, MicroBatchSize = microBatch,
                                 VirtualStages = stages, SequenceParallelism = sequence, Recompute = recompute, ZeroStage = zero,
-                                ContextParallelism = context, ExpertParallelism = expert,
+                                ContextParallelism = context, ContextCommunication = exchange, ExpertParallelism = expert,
                             });
                         }
                     }

@@ -15,7 +15,10 @@ public sealed record PublishedLayoutComparison(ValidationCase Case, double Publi
     /// <summary>How much faster the best layout is than the published one, in percent of the published step (negative: slower).</summary>
     public double? FasterByPercent => Best is null || Published <= 0 ? null : (1 - (Best.Result.StepTime.Seconds / Published)) * 100;
 
-    /// <summary>Compares every case: the search keeps each case's framework settings (overlap, rank order) and frees every searched field.</summary>
+    /// <summary>
+    /// Compares every case: the search keeps each case's framework settings (overlap, rank order, and its context
+    /// exchange, which the published runs name as a framework option) and frees every other searched field.
+    /// </summary>
     public static ImmutableArray<PublishedLayoutComparison> Of(IEnumerable<ValidationCase> cases)
     {
         ArgumentNullException.ThrowIfNull(cases);
@@ -26,7 +29,7 @@ public sealed record PublishedLayoutComparison(ValidationCase Case, double Publi
     {
         var scenario = item.Scenario;
         var published = AnalyticalEngine.SimulateStep(scenario);
-        var search = PlanSearch.Run(scenario, PlanPins.SettingsOf(scenario.Plan), top: 1);
+        var search = PlanSearch.Run(scenario, PlanPins.SettingsOf(scenario.Plan) with { ContextCommunication = scenario.Plan.ContextCommunication }, top: 1);
         var outside = !published.Valid ? "the published layout is not valid in the model: " + string.Join("; ", published.Problems)
             : scenario.Plan.ShardingGroup > 0 ? "hybrid sharding (a sharding group smaller than data parallelism) is not searched"
             : scenario.Plan.FirstStageLayers is not null || scenario.Plan.LastStageLayers is not null ? "explicit first- and last-stage layers are not searched (the search places layers by the default rule)"

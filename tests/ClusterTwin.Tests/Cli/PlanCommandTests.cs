@@ -36,7 +36,7 @@ public class PlanCommandTests
         foreach (var plan in plans)
         {
             var layout = plan.GetProperty("plan");
-            Assert.Equal(1024, layout.GetProperty("tensor").GetInt32() * layout.GetProperty("pipeline").GetInt32() * layout.GetProperty("data").GetInt32());
+            Assert.Equal(1024, layout.GetProperty("tensor").GetInt32() * layout.GetProperty("context").GetInt32() * layout.GetProperty("pipeline").GetInt32() * layout.GetProperty("data").GetInt32());
             Within.Relative(plan.GetProperty("stepTimeSeconds").GetDouble(), plan.GetProperty("breakdown").EnumerateObject().Sum(part => part.Value.GetDouble()), 1e-9);
             Assert.True(plan.GetProperty("memoryPerChipBytes").GetDouble() <= plan.GetProperty("memoryCapacityBytes").GetDouble());
         }

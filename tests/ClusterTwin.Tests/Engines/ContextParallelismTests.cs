@@ -133,14 +133,25 @@ public class ContextParallelismTests
     }
 
     [Fact]
-    public void ThePlanSearch_KeepsTheScenariosContextExchange()
+    public void ThePlanSearch_ExploresTheExchange_UnlessTheScenarioNamesIt()
     {
         var scenario = AcrossSystems(ContextCommunication.AllGather);
-        var pins = PlanPins.SettingsOf(scenario.Plan) with { TensorParallelism = 8, ContextParallelism = 4, PipelineParallelism = 8 };
-        var search = PlanSearch.Run(scenario, pins, top: 3, threads: 1);
-        Assert.NotEmpty(search.Plans);
-        Assert.All(search.Plans, ranked => Assert.Equal(ContextCommunication.AllGather, ranked.Plan.ContextCommunication));
-        Assert.Contains("CP 4 (all-gather)", PlanDescription.Of(search.Plans[0].Plan), StringComparison.Ordinal);
+        var free = PlanPins.SettingsOf(scenario.Plan) with { TensorParallelism = 8, ContextParallelism = 4, PipelineParallelism = 8, Recompute = RecomputePolicy.None, SequenceParallelism = true };
+        var all = new PlanSpace(scenario.Cluster, scenario.Model, scenario.Job, free).ValidLayouts();
+        Assert.Equal([ContextCommunication.Ring, ContextCommunication.AllGather, ContextCommunication.AllToAll], all.Select(plan => plan.ContextCommunication).Distinct().Order());
+
+        var pinned = PlanSearch.Run(scenario, free with { ContextCommunication = ContextCommunication.AllGather }, top: 3, threads: 1);
+        Assert.NotEmpty(pinned.Plans);
+        Assert.All(pinned.Plans, ranked => Assert.Equal(ContextCommunication.AllGather, ranked.Plan.ContextCommunication));
+        Assert.Contains("CP 4 (all-gather)", PlanDescription.Of(pinned.Plans[0].Plan), StringComparison.Ordinal);
+
+        // A plan block that names the exchange pins it.
+        using var folder = new TemporaryFolder();
+        var text = File.ReadAllText(Repository.Path("examples", "gpt3-175b-h100-1024.yaml"));
+        Assert.Contains("plan:\n", text, StringComparison.Ordinal);
+        var planning = ScenarioLoader.LoadForPlanning(folder.Write("pinned.yaml", text.Replace("plan:\n", "plan:\n  context_communication: all-to-all\n", StringComparison.Ordinal)), Repository.Catalog);
+        Assert.Equal(ContextCommunication.AllToAll, planning.Pins.ContextCommunication);
+        Assert.Null(ScenarioLoader.LoadForPlanning(Repository.Path("examples", "gpt3-175b-h100-1024.yaml"), Repository.Catalog).Pins.ContextCommunication);
     }
 
     [Fact]

@@ -69,7 +69,12 @@ public class PlanSearchTests
                             {
                                 for (var zero = 0; zero <= 3; zero++)
                                 {
-                                    var plan = new ParallelPlan(tensor, pipeline, chips / (tensor * context * pipeline), microBatch, stages, sequence, recompute, zero, ContextParallelism: context);
+                                foreach (var exchange in context > 1 ? Enum.GetValues<ContextCommunication>() : [ContextCommunication.Ring])
+                                {
+                                    var plan = new ParallelPlan(tensor, pipeline, chips / (tensor * context * pipeline), microBatch, stages, sequence, recompute, zero, ContextParallelism: context)
+                                    {
+                                        ContextCommunication = exchange,
+                                    };
                                     var problems = PlanChecks.Problems(plan, scenario.Cluster, scenario.Model, scenario.Job);
                                     Assert.False(problems.Count == 0 && !Placeable(scenario.Model.Layers, pipeline, stages), $"PP {pipeline} VP {stages} accepted");
                                     if (problems.Count > 0)
@@ -93,6 +98,7 @@ public class PlanSearchTests
                                     {
                                         bestPlans.Add(plan);
                                     }
+                                }
                                 }
                             }
                         }

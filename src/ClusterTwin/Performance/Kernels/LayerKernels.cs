@@ -71,6 +71,20 @@ public static class LayerKernels
                     _ => new Kernel("attention (fused), one per ring step", KernelKind.FusedAttention, KernelRegion.AttentionCore,
                         Flops.FromOperations(work / context), Bytes.FromCount(ownTraffic), 2.5, plan.ContextParallelism),
                 });
+
+            // The collective exchanges rearrange what they move: the all-to-all's buffers are transposed between the
+            // sequence split and the head split on each side (queries, keys and values before attention, the output
+            // after), and the gathered keys and values are reordered from rank order into sequence order. Each is a
+            // read and a write of its bytes, in the attention core (a recompute of the core replays it).
+            if (plan.ContextParallelism > 1 && plan.ContextCommunication == ContextCommunication.AllToAll)
+            {
+                operators.Add(Elementwise("context all-to-all: query, key and value layout", tokens * (queryWidth + (2 * keyValueWidth)) * bytes * 2 * 2, KernelRegion.AttentionCore));
+                operators.Add(Elementwise("context all-to-all: output layout", tokens * (model.ValueWidth / tensor) * bytes * 2 * 2, KernelRegion.AttentionCore));
+            }
+            else if (plan.ContextParallelism > 1 && plan.ContextCommunication == ContextCommunication.AllGather)
+            {
+                operators.Add(Elementwise("context all-gather: key and value reorder", context * tokens * 2 * keyValueWidth * bytes * 2, KernelRegion.AttentionCore));
+            }
         }
         else
         {
