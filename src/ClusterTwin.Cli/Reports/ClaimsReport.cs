@@ -19,7 +19,7 @@ public sealed record ClaimsFindings(ClaimsFile File, ImmutableArray<Specificatio
 public static class ClaimsReport
 {
     private static readonly string[] ClaimHeaders = ["Claim", "As published", "Published", "Spec ratio (claim's level)", "Per chip", "Range", "How"];
-    private static readonly string[] RunHeaders = ["System", "Layout", "Step time (P10-P90)", "Throttled step", "Tokens/s per chip", "MFU", "Power per chip", "Energy per token (range)", "Cost per M tokens (range)"];
+    private static readonly string[] RunHeaders = ["System", "Framework", "Layout", "Step time (P10-P90)", "Throttled step", "Tokens/s per chip", "MFU", "Power per chip", "Energy per token (range)", "Cost per M tokens (range)"];
     private static readonly string[] RatioHeaders = ["First over second (>1: the first is better)", "Tokens/s per chip", "Tokens/s per system", "Tokens per joule", "Tokens per dollar"];
 
     /// <summary>Writes the console report.</summary>
@@ -54,7 +54,7 @@ public static class ClaimsReport
         text.AppendLine();
         text.AppendLine("## What the claims give on the workloads");
         text.AppendLine();
-        text.AppendLine(CultureInfo.InvariantCulture, $"Each workload runs at its best layout on {findings.File.Chips:N0} chips of each system, on its vendor's training framework (catalog/training-frameworks/: NVIDIA's eager Megatron-Core pays a host launch time for each expert multiply, which AWS's compiled Neuron graphs do not). A compute or bandwidth claim per chip reads as tokens per second per chip, per UltraServer as tokens per second per UltraServer; an energy-efficiency claim as energy per token. A system whose chips would draw more than their power limit throttles: its speed, energy and cost are taken over the throttled step (shown beside the engine's). Trainium power limits are reports or estimates with wide ranges, which the energy ranges carry; Trainium3's BF16 energy per FLOP is an upper bound (docs/energy.md), which weighs on the BF16 workload. No Trn2 or Trn3 UltraServer price is published: the Trn2 price is 64 times the trn2.48xlarge chip rate, and the Trn3 price Trn2's times 1.66 by assumption, so every Trn3-over-Trn2 cost ratio is the speed-up over 1.66.");
+        text.AppendLine(CultureInfo.InvariantCulture, $"Each workload runs at its best layout on {findings.File.Chips:N0} chips of each system, on its vendor's training framework unless the workload names one (the Framework column; catalog/training-frameworks/: NVIDIA's eager Megatron-Core pays a host launch time for each expert multiply, which AWS's compiled Neuron graphs do not). A compute or bandwidth claim per chip reads as tokens per second per chip, per UltraServer as tokens per second per UltraServer; an energy-efficiency claim as energy per token. A system whose chips would draw more than their power limit throttles: its speed, energy and cost are taken over the throttled step (shown beside the engine's). Trainium power limits are reports or estimates with wide ranges, which the energy ranges carry; Trainium3's BF16 energy per FLOP is an upper bound (docs/energy.md), which weighs on the BF16 workload. No Trn2 or Trn3 UltraServer price is published: the Trn2 price is 64 times the trn2.48xlarge chip rate, and the Trn3 price Trn2's times 1.66 by assumption, so every Trn3-over-Trn2 cost ratio is the speed-up over 1.66.");
         text.AppendLine();
         Tables.AppendMarkdown(text, WorkloadClaimHeaders(findings), WorkloadClaimRows(findings));
         foreach (var workload in findings.Workloads)
@@ -100,6 +100,7 @@ public static class ClaimsReport
                 runs = workload.Runs.Select(run => new
                 {
                     system = run.System.Id,
+                    framework = run.Framework.Id,
                     valid = run.Result.Valid,
                     problems = run.Result.Valid ? null : run.Result.Problems.ToArray(),
                     stepTimeSeconds = Finite(run.Result, result => result.StepTime.Seconds),
@@ -228,7 +229,7 @@ public static class ClaimsReport
         var result = run.Result;
         if (!result.Valid || !result.Fits)
         {
-            return [run.System.Name, "no layout fits", string.Join("; ", result.Problems), string.Empty, string.Empty, string.Empty, string.Empty, string.Empty, string.Empty];
+            return [run.System.Name, run.Framework.Name, "no layout fits", string.Join("; ", result.Problems), string.Empty, string.Empty, string.Empty, string.Empty, string.Empty, string.Empty];
         }
 
         var energy = result.Energy;
@@ -236,6 +237,7 @@ public static class ClaimsReport
         return new[]
         {
             run.System.Name,
+            run.Framework.Name,
             run.Plan is { } plan ? Layout(plan) : string.Empty,
             $"{result.StepTime} ({result.StepTimeLow} - {result.StepTimeHigh})",
             result.HeldStepTime > result.StepTime ? result.HeldStepTime.ToString() : "-",

@@ -4,6 +4,7 @@ using ClusterTwin.Engines;
 using ClusterTwin.Hardware;
 using ClusterTwin.Parallelism;
 using ClusterTwin.Planning;
+using ClusterTwin.Workloads;
 
 namespace ClusterTwin.Claims;
 
@@ -11,7 +12,8 @@ namespace ClusterTwin.Claims;
 /// <param name="System">The system.</param>
 /// <param name="Plan">The best layout; null where none divides and fits.</param>
 /// <param name="Result">The best layout's step, with its band, energy and cost.</param>
-public sealed record SystemRun(AcceleratorSystem System, ParallelPlan? Plan, TrainingStepResult Result);
+/// <param name="Framework">The training framework it runs on.</param>
+public sealed record SystemRun(AcceleratorSystem System, ParallelPlan? Plan, TrainingStepResult Result, TrainingFramework Framework);
 
 /// <summary>One workload run on each system at equal chip count, each with the best layout the plan search finds.</summary>
 /// <param name="Workload">The workload's name.</param>
@@ -62,8 +64,8 @@ public sealed record WorkloadComparison(string Workload, long Chips, ImmutableAr
                 : planning.Pins;
             var search = PlanSearch.Run(scenario, pins, top: 1, threads: 1);
             runs.Add(search.Plans.IsEmpty
-                ? new SystemRun(system, null, new TrainingStepResult { Scenario = scenario.Name, Valid = false, Problems = [.. search.Rejections.DefaultIfEmpty("no layout both divides and fits")], Chips = chips })
-                : new SystemRun(system, search.Plans[0].Plan, search.Plans[0].Result));
+                ? new SystemRun(system, null, new TrainingStepResult { Scenario = scenario.Name, Valid = false, Problems = [.. search.Rejections.DefaultIfEmpty("no layout both divides and fits")], Chips = chips }, framework)
+                : new SystemRun(system, search.Plans[0].Plan, search.Plans[0].Result, framework));
         }
 
         return new WorkloadComparison(planning.Scenario.Name, chips, runs.ToImmutable(), planning.Scenario.Job.Precision);

@@ -30,6 +30,9 @@ public class ClaimsCommandTests
             {
                 Assert.True(run.GetProperty("valid").GetBoolean(), $"{workload.GetProperty("name")} on {run.GetProperty("system")}");
                 Assert.True(run.GetProperty("joulesPerToken").GetDouble() > 0);
+                // Each system runs on its vendor's framework: compiled Neuron graphs on Trainium, Megatron-Core on NVIDIA.
+                var system = run.GetProperty("system").GetString()!;
+                Assert.Equal(system.StartsWith("aws-", StringComparison.Ordinal) ? "neuronx-distributed" : "megatron-core", run.GetProperty("framework").GetString());
             }
 
             var ratio = workload.GetProperty("ratios")[0];
