@@ -17,13 +17,18 @@ public sealed record ComparisonRow(string Path, Scenario Scenario, TrainingStepR
 /// <summary>The report of <c>compare</c>: scenarios side by side, with what bounds each.</summary>
 public static class ComparisonReport
 {
-    private static readonly string[] Headers =
-        ["scenario", "chips", "scale-up", "layout", "step", "tokens/s per chip", "MFU", "expert all-to-all (exposed)", "largest part", "memory per chip"];
+    /// <summary>The communication a comparison may turn on, each shown where some scenario exposes it.</summary>
+    private static readonly (string Header, Func<StepBreakdown, Duration> Part)[] Exchanges =
+    [
+        ("context exchange (exposed)", breakdown => breakdown.ContextParallelCommunication),
+        ("expert all-to-all (exposed)", breakdown => breakdown.ExpertParallelCommunication),
+    ];
 
     /// <summary>Writes the comparison as a table.</summary>
     public static void Write(IAnsiConsole console, IReadOnlyList<ComparisonRow> rows)
     {
-        console.Write(Tables.Console("Scenarios side by side", Headers, rows.Select(Cells)));
+        var exchanges = ExchangesShown(rows);
+        console.Write(Tables.Console("Scenarios side by side", Headers(exchanges), rows.Select(row => Cells(row, exchanges))));
     }
 
     /// <summary>The comparison as a markdown page.</summary>
@@ -37,7 +42,8 @@ public static class ComparisonReport
             ? "Each scenario runs the best layout `clustertwin plan` finds for it (the fields its plan block names pinned)."
             : "Each scenario runs the plan it gives.");
         text.AppendLine();
-        Tables.AppendMarkdown(text, Headers, rows.Select(Cells));
+        var exchanges = ExchangesShown(rows);
+        Tables.AppendMarkdown(text, Headers(exchanges), rows.Select(row => Cells(row, exchanges)));
 
         text.AppendLine();
         foreach (var row in rows.Where(row => row.Result.Valid))
@@ -76,14 +82,21 @@ public static class ComparisonReport
         return marker >= 0 ? full[(marker + 1)..] : System.IO.Path.GetFileName(full);
     }
 
-    private static string[] Cells(ComparisonRow row)
+    /// <summary>The exchanges some valid scenario exposes any of.</summary>
+    private static (string Header, Func<StepBreakdown, Duration> Part)[] ExchangesShown(IReadOnlyList<ComparisonRow> rows) =>
+        [.. Exchanges.Where(exchange => rows.Any(row => row.Result.Breakdown is { } breakdown && exchange.Part(breakdown) > Duration.Zero))];
+
+    private static string[] Headers((string Header, Func<StepBreakdown, Duration> Part)[] exchanges) =>
+        ["scenario", "chips", "scale-up", "layout", "step", "tokens/s per chip", "MFU", .. exchanges.Select(exchange => exchange.Header), "largest part", "memory per chip"];
+
+    private static string[] Cells(ComparisonRow row, (string Header, Func<StepBreakdown, Duration> Part)[] exchanges)
     {
         var (scenario, result) = (row.Scenario, row.Result);
         var system = scenario.Cluster.System;
         var common = new[] { scenario.Name, Format.Count(scenario.Cluster.ChipCount), $"{system.ScaleUpName} ({system.Topology.Kind.ToString().ToLowerInvariant()})", PlanDescription.Of(scenario.Plan) };
         if (!result.Valid)
         {
-            return [.. common, "invalid: " + string.Join("; ", result.Problems), "-", "-", "-", "-", "-"];
+            return [.. common, "invalid: " + string.Join("; ", result.Problems), "-", "-", .. exchanges.Select(_ => "-"), "-", "-"];
         }
 
         var breakdown = result.Breakdown!;
@@ -94,7 +107,7 @@ public static class ComparisonReport
             result.StepTime.ToString(),
             Format.Number(result.TokensPerSecond / result.Chips),
             Format.Percent(result.ModelFlopsUtilization),
-            $"{breakdown.ExpertParallelCommunication} ({Format.Percent(breakdown.ExpertParallelCommunication / result.StepTime)})",
+            .. exchanges.Select(exchange => $"{exchange.Part(breakdown)} ({Format.Percent(exchange.Part(breakdown) / result.StepTime)})"),
             $"{largest.Name} {Format.Percent(largest.Time / result.StepTime)}",
             $"{Quantity.FormatLike(result.Memory!.Total, result.MemoryCapacity)} of {result.MemoryCapacity}",
         ];

@@ -54,6 +54,14 @@ public class GoldenOutputTests
             ["compare", "--search", .. scenarios.Select(name => Repository.Path("examples", "compare-moe", name + ".yaml")), "--title", "Qwen3-235B-A22B on three scale-up fabrics at 64 chips", "--markdown"]);
     }
 
+    [Fact]
+    public void ContextExchangePage_IsCurrent()
+    {
+        string[] scenarios = ["llama2-7b-128k-ring", "llama2-7b-128k-all-gather", "llama2-7b-128k-all-to-all", "llama3-8b-128k-ring", "llama3-8b-128k-all-gather", "llama3-8b-128k-all-to-all"];
+        AssertPageIsCurrent("context-exchanges.md", "the command at the top of docs/context-exchanges.md",
+            ["compare", .. scenarios.Select(name => Repository.Path("examples", "compare-context", name + ".yaml")), "--title", "Three context-parallel exchanges at 128K tokens on 8 H100, with multi-head and grouped-query attention", "--markdown"]);
+    }
+
     /// <summary>Runs the command that generates docs/<paramref name="name"/> (its arguments end with the output option) and compares.</summary>
     private static void AssertPageIsCurrent(string name, string regenerate, params string[] arguments)
     {
