@@ -56,9 +56,11 @@ public sealed class PlanSpace
         zeroChoices = Pinned(pins.ZeroStage) ?? ZeroStages;
     }
 
-    /// <summary>How many combinations the space spans before any is pruned.</summary>
-    public long Size => (long)tensorChoices.Length * ((contextChoices.Count(context => context == 1) + (contextChoices.Count(context => context > 1) * exchangeChoices.Length))) * expertChoices.Length * pipelineChoices.Length * virtualChoices.Length * microBatchChoices.Length *
+    /// <summary>How many combinations the space spans before any is pruned (the exchange only where context parallelism is above 1).</summary>
+    public long Size => (long)tensorChoices.Length * ContextAndExchangeChoices * expertChoices.Length * pipelineChoices.Length * virtualChoices.Length * microBatchChoices.Length *
                         sequenceChoices.Length * recomputeChoices.Length * zeroChoices.Length;
+
+    private long ContextAndExchangeChoices => contextChoices.Count(context => context == 1) + ((long)contextChoices.Count(context => context > 1) * exchangeChoices.Length);
 
     /// <summary>
     /// The combinations that are layouts at all: degrees that divide the chips, the layers and the batch, as
@@ -92,7 +94,8 @@ public sealed class PlanSpace
                         continue;
                     }
 
-                    foreach (var exchange in context > 1 ? exchangeChoices : [pins.Settings.ContextCommunication])
+                    // Without context parallelism there is no exchange: such layouts carry the default, ring.
+                    foreach (var exchange in context > 1 ? exchangeChoices : [ContextCommunication.Ring])
                     {
                         if (exchange == ContextCommunication.AllToAll && !PlanChecks.AllToAllSplitsHeads(model, tensor, context))
                         {
