@@ -140,7 +140,7 @@ public static class SimulationJson
         {
             tensor = plan.TensorParallelism,
             context = plan.ContextParallelism,
-            contextCommunication = ClusterTwin.Parallelism.ContextCommunicationKeys.Key(plan.ContextCommunication),
+            contextCommunication = plan.ContextParallelism > 1 ? ClusterTwin.Parallelism.ContextCommunicationKeys.Key(plan.ContextCommunication) : null,
             expert = plan.ExpertParallelism,
             pipeline = plan.PipelineParallelism,
             data = plan.DataParallelism,

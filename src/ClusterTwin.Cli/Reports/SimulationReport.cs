@@ -35,7 +35,7 @@ public static class SimulationReport
 
         if (!result.Valid)
         {
-            console.MarkupLine("[red bold]The plan does not divide:[/]");
+            console.MarkupLine("[red bold]The plan is invalid:[/]");
             foreach (var problem in result.Problems)
             {
                 console.MarkupLineInterpolated($"  [red]-[/] {problem}");

@@ -150,6 +150,12 @@ internal sealed class YamlReader
 
     public double? Number(YamlMappingNode? map, string key, string path, double minimum, double maximum, bool required = true)
     {
+        if (required && Child(map, key) is null)
+        {
+            Error(map, Join(path, key), $"missing (expected a number from {minimum.ToString(CultureInfo.InvariantCulture)} to {maximum.ToString("G4", CultureInfo.InvariantCulture)})");
+            return null;
+        }
+
         var text = String(map, key, path, required);
         if (text is null)
         {

@@ -7,11 +7,13 @@ namespace ClusterTwin.Planning;
 public static class PlanDescription
 {
     /// <summary>The searched dimensions of <paramref name="plan"/> as name-value pairs, in a fixed order.</summary>
-    public static IEnumerable<(string Name, string Value)> Fields(ParallelPlan plan)
+    public static IEnumerable<(string Name, string Value)> Fields(ParallelPlan plan) => Fields(plan, namesRing: false);
+
+    private static IEnumerable<(string Name, string Value)> Fields(ParallelPlan plan, bool namesRing)
     {
         ArgumentNullException.ThrowIfNull(plan);
         yield return ("TP", Number(plan.TensorParallelism));
-        yield return ("CP", Context(plan));
+        yield return ("CP", Context(plan, namesRing));
         yield return ("EP", Number(plan.ExpertParallelism));
         yield return ("PP", Number(plan.PipelineParallelism));
         yield return ("VP", Number(plan.VirtualStages));
@@ -30,7 +32,11 @@ public static class PlanDescription
     /// <summary>What <paramref name="other"/> changes against <paramref name="plan"/>: "TP 8 -> 4, micro-batch 1 -> 2".</summary>
     public static string Differences(ParallelPlan plan, ParallelPlan other)
     {
-        var changes = Fields(plan).Zip(Fields(other), (mine, theirs) => (mine.Name, From: mine.Value, To: theirs.Value))
+        ArgumentNullException.ThrowIfNull(plan);
+        ArgumentNullException.ThrowIfNull(other);
+        // Where only the exchanges differ, both sides name theirs: "CP 8 (ring) -> 8 (all-to-all)".
+        var namesExchange = plan.ContextCommunication != other.ContextCommunication;
+        var changes = Fields(plan, namesExchange).Zip(Fields(other, namesExchange), (mine, theirs) => (mine.Name, From: mine.Value, To: theirs.Value))
             .Where(item => item.From != item.To)
             .Select(item => $"{item.Name} {item.From} -> {item.To}")
             .ToArray();
@@ -38,10 +44,12 @@ public static class PlanDescription
     }
 
     /// <summary>The context-parallel degree, with its exchange where it is not ring attention: "4" or "4 (all-gather)".</summary>
-    public static string Context(ParallelPlan plan)
+    public static string Context(ParallelPlan plan) => Context(plan, namesRing: false);
+
+    private static string Context(ParallelPlan plan, bool namesRing)
     {
         ArgumentNullException.ThrowIfNull(plan);
-        return plan.ContextParallelism > 1 && plan.ContextCommunication != ContextCommunication.Ring
+        return plan.ContextParallelism > 1 && (namesRing || plan.ContextCommunication != ContextCommunication.Ring)
             ? $"{Number(plan.ContextParallelism)} ({ContextCommunicationKeys.Key(plan.ContextCommunication)})"
             : Number(plan.ContextParallelism);
     }

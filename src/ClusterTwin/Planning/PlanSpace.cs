@@ -10,7 +10,8 @@ namespace ClusterTwin.Planning;
 /// that remain. Tensor parallelism stays inside one system (its scale-up domain); any pipeline depth up to the layer
 /// count, with uneven first and last stages where the layers do not divide (<see cref="PipelineLayers"/>); virtual
 /// stages that divide the most loaded rank's layers; context parallelism in powers of two whose chunks divide the
-/// sequence (flash attention only); micro-batches that divide the global batch.
+/// sequence (flash attention only), each above 1 with every context exchange (ring, all-gather, and all-to-all where
+/// tensor x context splits the heads); micro-batches that divide the global batch.
 /// </summary>
 public sealed class PlanSpace
 {
@@ -167,7 +168,12 @@ public sealed class PlanSpace
             return $"no tensor-parallel degree among {string.Join(", ", tensorChoices)} divides the {model.AttentionHeads} heads, the feed-forward size {model.FeedForwardSize} and the {model.KeyValueHeads} key-value heads";
         }
 
-        return $"no combination of tensor parallelism ({string.Join(", ", tensors)}), a pipeline depth that places the {model.Layers} layers, and a micro-batch that divides the global batch of {job.GlobalBatchSize} per data-parallel replica fills the {cluster.ChipCount} chips{(pins.PinsAny ? " under the pinned values" : string.Empty)}";
+        if (pins.ContextCommunication == ContextCommunication.AllToAll && contextChoices.All(context => context == 1 || tensors.All(tensor => !PlanChecks.AllToAllSplitsHeads(model, tensor, context))))
+        {
+            return $"the all-to-all context exchange needs tensor x context to divide the {model.AttentionHeads} attention heads and the {model.KeyValueHeads} key-value heads, which no tensor degree ({string.Join(", ", tensors)}) and context degree ({string.Join(", ", contextChoices.Where(context => context > 1))}) does: name context_communication ring or all-gather, or leave it to the search";
+        }
+
+        return $"no combination of tensor parallelism ({string.Join(", ", tensors)}), context parallelism ({string.Join(", ", contextChoices)}), a pipeline depth that places the {model.Layers} layers, and a micro-batch that divides the global batch of {job.GlobalBatchSize} per data-parallel replica fills the {cluster.ChipCount} chips{(pins.PinsAny ? " under the pinned values" : string.Empty)}";
     }
 
     private bool TensorFits(int tensor) =>

@@ -67,7 +67,7 @@ public class BadInputTests
             .Replace("global_batch: 64", "global_batch: 3", StringComparison.Ordinal));
         var outcome = CliRunner.Run("simulate", file);
         Assert.Equal(1, outcome.ExitCode);
-        Assert.Contains("does not divide", outcome.Output, StringComparison.Ordinal);
+        Assert.Contains("The plan is invalid", outcome.Output, StringComparison.Ordinal);
         Assert.Contains("global batch of 3 sequences", outcome.Output, StringComparison.Ordinal);
         Assert.Contains("virtual stages 3 do not split pipeline 2", outcome.Output, StringComparison.Ordinal);
     }

@@ -155,14 +155,30 @@ public class ContextParallelismTests
     }
 
     [Fact]
-    public void TheReportAndJson_NameTheExchange()
+    public void ALayoutThatDiffersOnlyInItsExchange_NamesBothExchanges()
     {
+        var ring = AcrossSystems(ContextCommunication.Ring).Plan;
+        Assert.Equal("CP 4 (ring) -> 4 (all-to-all)", PlanDescription.Differences(ring, ring with { ContextCommunication = ContextCommunication.AllToAll }));
+        Assert.Equal("CP 4 (all-gather) -> 2 (all-gather)", PlanDescription.Differences(ring with { ContextCommunication = ContextCommunication.AllGather }, ring with { ContextCommunication = ContextCommunication.AllGather, ContextParallelism = 2 }));
+        Assert.Equal("CP 4 -> 2", PlanDescription.Differences(ring, ring with { ContextParallelism = 2 }));
+    }
+
+    [Fact]
+    public void TheReportAndJson_NameTheExchange_OnlyWhereThereIsOne()
+    {
+        var path = Repository.Path("examples", "compare-context", "llama3-8b-128k-all-to-all.yaml");
+        var report = CliRunner.Run("simulate", path);
+        Assert.Equal(0, report.ExitCode);
+        Assert.Contains("CP 8 (all-to-all)", report.Output, StringComparison.Ordinal);
+        var json = CliRunner.Run("simulate", path, "--json");
+        Assert.Contains("\"contextCommunication\": \"all-to-all\"", json.Output, StringComparison.Ordinal);
+
+        // Without context parallelism there is no exchange to name, whatever the file says.
         using var folder = new TemporaryFolder();
         var text = File.ReadAllText(Repository.Path("examples", "gpt3-175b-h100-1024.yaml"));
-        var path = folder.Write("all-to-all.yaml", text.Replace("plan:\n", "plan:\n  context_communication: all-to-all\n", StringComparison.Ordinal));
-        var json = CliRunner.Run("simulate", path, "--json");
-        Assert.Equal(0, json.ExitCode);
-        Assert.Contains("\"contextCommunication\": \"all-to-all\"", json.Output, StringComparison.Ordinal);
+        var one = CliRunner.Run("simulate", folder.Write("one.yaml", text.Replace("plan:\n", "plan:\n  context_communication: all-to-all\n", StringComparison.Ordinal)), "--json");
+        Assert.Equal(0, one.ExitCode);
+        Assert.DoesNotContain("contextCommunication", one.Output, StringComparison.Ordinal);
     }
 
     [Fact]

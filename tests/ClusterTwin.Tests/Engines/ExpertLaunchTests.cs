@@ -141,7 +141,7 @@ public class ExpertLaunchTests
 
     [Theory]
     [InlineData("realized: 0.43", "realized: 1.4", "expert_overlap.realized", "expected 0 to 1")]
-    [InlineData("  communication_compute_share: 0.1515\n", "", "expert_overlap.communication_compute_share", "missing")]
+    [InlineData("  communication_compute_share: 0.1515\n", "", "expert_overlap.communication_compute_share", "missing (expected a number from 0 to 1)")]
     public void AnOverlapOutsideZeroToOne_OrIncomplete_IsACatalogueError(string from, string to, string field, string message)
     {
         using var folder = TemporaryFolder.WithCatalogCopy();

@@ -157,6 +157,30 @@ public class PlanSearchTests
         Assert.Contains("under the pinned values", Assert.Single(search.Rejections), StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void TheSpacesSize_IsTheProductOfItsChoices_TheExchangeOnlyAboveContextOne()
+    {
+        // Tensor 1, 2, 4, 8; context 1 and 2 to 64 (each with three exchanges unless pinned); pipeline and virtual
+        // stages 1 to 10; micro-batch 1 to 32 in powers of two; sequence parallelism on or off; three recompute
+        // policies; four ZeRO stages.
+        var planning = Load(SmallScenario);
+        var scenario = planning.Scenario;
+        Assert.Equal(4L * (1 + (6 * 3)) * 10 * 10 * 6 * 2 * 3 * 4, new PlanSpace(scenario.Cluster, scenario.Model, scenario.Job, planning.Pins).Size);
+        Assert.Equal(4L * (1 + 6) * 10 * 10 * 6 * 2 * 3 * 4,
+            new PlanSpace(scenario.Cluster, scenario.Model, scenario.Job, planning.Pins with { ContextCommunication = ContextCommunication.AllGather }).Size);
+    }
+
+    [Fact]
+    public void AnAllToAllExchangeNoLayoutCanSplit_IsTheReasonGiven()
+    {
+        // 8 key-value heads: tensor x context 16 cannot split them.
+        var planning = Load(SmallScenario + "\nplan: {context: 16, context_communication: all-to-all}\n");
+        var search = PlanSearch.Run(planning.Scenario, planning.Pins, top: 3);
+        Assert.Empty(search.Plans);
+        var reason = Assert.Single(search.Rejections);
+        Assert.Contains("all-to-all context exchange needs tensor x context to divide the 16 attention heads and the 8 key-value heads", reason, StringComparison.Ordinal);
+    }
+
     private static int CountSequenceParallelWithoutTensor(Scenario scenario)
     {
         var noTensor = PlanSearch.Run(scenario, PlanPins.None with { TensorParallelism = 1 }, top: 1);

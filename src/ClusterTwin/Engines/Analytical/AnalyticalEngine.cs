@@ -32,6 +32,9 @@ public static class AnalyticalEngine
     /// </summary>
     private const double OptimizerTrafficPerParameter = 2 + 4 + 4 + 4 + 4 + 16 + 12 + 4 + 2;
 
+    /// <summary>The copy back to the 16-bit model weight (4 read + 2 written), which a framework keeping only the FP32 shard does not make.</summary>
+    private const double WeightCopyTrafficPerParameter = 4 + 2;
+
     /// <summary>Simulates one step of <paramref name="scenario"/>, with the band its measurement is expected to fall in.</summary>
     public static TrainingStepResult Simulate(Scenario scenario)
     {
@@ -135,7 +138,8 @@ public static class AnalyticalEngine
                            ReplicaReduction(plan, collectives, replicaGroup, parametersPerChip, slowest) +
                            DataParallelExposed(plan, job, collectives, expertDataGroup, expertParametersPerChip, plan.ExpertShardingDegree, slowest, microBatches);
         var optimizerParameters = (parametersPerChip / (plan.ZeroStage >= 1 ? plan.ShardingDegree : 1)) + (expertParametersPerChip / expertSharding);
-        var optimizerTraffic = Bytes.FromCount(optimizerParameters * OptimizerTrafficPerParameter);
+        var masterOnly = plan.ZeroStage >= 3 && scenario.Framework.FullyShardedWeights == FullyShardedWeights.MasterOnly;
+        var optimizerTraffic = Bytes.FromCount(optimizerParameters * (OptimizerTrafficPerParameter - (masterOnly ? WeightCopyTrafficPerParameter : 0)));
         var optimizer = kernels.Time(KernelKind.Memory, Flops.Zero, optimizerTraffic);
 
         var breakdown = new StepBreakdown(

@@ -13,9 +13,11 @@ namespace ClusterTwin.Performance.Kernels;
 /// multiply of an (m x k) by a (k x n) matrix is 2mkn operations. Memory-bound kernels are counted by the bytes they
 /// read and write. Tensor parallelism splits heads and the feed-forward width; sequence parallelism also splits the
 /// norms and dropouts that tensor parallelism alone replicates (Korthikanti et al. 2022, section 4.2.2). Context
-/// parallelism splits each sequence: every kernel sees the chip's share of the tokens, and attention runs as a ring
-/// (Liu et al. 2023, "Ring Attention"; Megatron-Core's context parallelism): one fused kernel per key-value block
-/// that passes round the ring, each chip holding two chunks of the sequence so the causal work is balanced.
+/// parallelism splits each sequence: every kernel sees the chip's share of the tokens, each chip holding two chunks
+/// of the sequence so the causal work is balanced. Attention then runs as a ring (Liu et al. 2023, "Ring Attention";
+/// Megatron-Core's default): one fused kernel per key-value block that passes round the ring; or after an all-gather
+/// of the keys and values, one kernel per local chunk; or after an all-to-all to a split of the heads (Ulysses), one
+/// kernel over the whole sequence.
 /// </remarks>
 public static class LayerKernels
 {
@@ -78,8 +80,10 @@ public static class LayerKernels
             // read and a write of its bytes, in the attention core (a recompute of the core replays it).
             if (plan.ContextParallelism > 1 && plan.ContextCommunication == ContextCommunication.AllToAll)
             {
-                operators.Add(Elementwise("context all-to-all: query, key and value layout", tokens * (queryWidth + (2 * keyValueWidth)) * bytes * 2 * 2, KernelRegion.AttentionCore));
-                operators.Add(Elementwise("context all-to-all: output layout", tokens * (model.ValueWidth / tensor) * bytes * 2 * 2, KernelRegion.AttentionCore));
+                // The backward pass transposes the gradients of the same tensors once: a backward factor of 1.
+                operators.Add(Elementwise("context all-to-all: query, key and value layout", tokens * (queryWidth + (2 * keyValueWidth)) * bytes * 2 * 2, KernelRegion.AttentionCore)
+                    with { BackwardFactor = 1 });
+                operators.Add(Elementwise("context all-to-all: output layout", tokens * (model.ValueWidth / tensor) * bytes * 2 * 2, KernelRegion.AttentionCore) with { BackwardFactor = 1 });
             }
             else if (plan.ContextParallelism > 1 && plan.ContextCommunication == ContextCommunication.AllGather)
             {
