@@ -65,11 +65,13 @@ public sealed class IterationCost
         var tensor = deployment.TensorParallelism;
         layers = model.Layers;
         var active = (model.DenseLayerCount * model.ActiveMatrixParameters(expertLayer: false)) + (model.ExpertLayerCount * model.ActiveMatrixParameters(expertLayer: true));
-        matrixParametersPerLayer = active / layers / tensor;
+        // Attention weights each chip holds beyond its 1/tensor share (replicated key-value heads, latent down-projections).
+        var replicated = model.ReplicatedAttentionParametersPerRank(tensor);
+        matrixParametersPerLayer = (active / layers / tensor) + replicated;
         // Weights read per layer: every weight the chip holds in it; a mixture of experts' routed experts apart, read
         // only where the batch reaches them (see WeightsRead).
         var routed = model.ExpertLayerCount * model.ExpertLayerRoutedParametersPerRank(1);
-        weightsPerLayer = Bytes.FromCount((model.Parameters - model.EmbeddingParameters - model.OutputHeadParameters - routed) / layers / tensor * deployment.WeightBytesPerElement);
+        weightsPerLayer = Bytes.FromCount((((model.Parameters - model.EmbeddingParameters - model.OutputHeadParameters - routed) / layers / tensor) + replicated) * deployment.WeightBytesPerElement);
         routedExpertBytesPerLayer = model.ExpertLayerCount * model.ExpertParameters / layers / tensor * deployment.WeightBytesPerElement;
         attentionFlopsPerPair = 2.0 * model.AttentionHeads * (model.QueryKeyHeadSize + model.ValueHeadSize) / tensor;
         keyValuePerToken = deployment.KeyValuePerTokenPerChip / layers;

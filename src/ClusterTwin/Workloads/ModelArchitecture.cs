@@ -244,6 +244,14 @@ public sealed record ModelArchitecture
                ((double)ValueWidth / tensorParallelism * hidden) + (4.0 * hidden);
     }
 
+    /// <summary>
+    /// Attention weights of one layer one rank of a tensor-parallel group holds beyond its 1/t share: key-value heads
+    /// replicated past their count (Llama 3 70B's 8 on 16 ranks: one each, twice the share) and latent attention's
+    /// down-projections, which every rank keeps whole. Norms excluded; zero where the group divides the heads.
+    /// </summary>
+    public double ReplicatedAttentionParametersPerRank(int tensorParallelism) =>
+        AttentionParametersPerRank(tensorParallelism) - (AttentionParametersPerRank(1) / tensorParallelism) - (4.0 * HiddenSize * (1 - (1.0 / tensorParallelism)));
+
     /// <summary>Weights of the input embedding (and the position table when learned).</summary>
     public double EmbeddingParameters =>
         ((double)VocabularySize * HiddenSize) + (PositionEmbedding == PositionEmbedding.Learned ? (double)(MaximumSequenceLength ?? 0) * HiddenSize : 0);
