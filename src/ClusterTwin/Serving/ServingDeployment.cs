@@ -113,14 +113,14 @@ public sealed record ServingDeployment
 
     /// <summary>
     /// Weights one chip of a replica holds: every layer and the vocabulary split across the tensor group, with the
-    /// attention weights each chip keeps whole (key-value heads replicated past their count, latent down-projections),
+    /// weights each chip keeps whole (key-value heads replicated past their count, latent down-projections, the router),
     /// and the draft model's where the deployment speculates.
     /// </summary>
     public Bytes WeightsPerChip => Bytes.FromCount((WeightsPerChipOf(Model) + (Speculation is { } speculation ? WeightsPerChipOf(speculation.Draft) : 0)) * WeightBytesPerElement);
 
-    /// <summary>Weights of <paramref name="model"/> one chip holds: its share, and the attention weights it keeps whole on its stage's layers.</summary>
+    /// <summary>Weights of <paramref name="model"/> one chip holds: its share, and what it keeps whole on its stage's layers.</summary>
     private double WeightsPerChipOf(ModelArchitecture model) =>
-        (model.Parameters / ChipsPerReplica) + (model.Layers / (double)PipelineParallelism * model.ReplicatedAttentionParametersPerRank(TensorParallelism));
+        (model.Parameters / ChipsPerReplica) + (model.Layers / (double)PipelineParallelism * model.ParametersKeptWholePerRank(TensorParallelism));
 
     /// <summary>
     /// Key-value cache one token occupies on one chip: keys and values of every layer for the chip's share of the

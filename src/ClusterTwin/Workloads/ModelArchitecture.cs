@@ -245,12 +245,19 @@ public sealed record ModelArchitecture
     }
 
     /// <summary>
-    /// Attention weights of one layer one rank of a tensor-parallel group holds beyond its 1/t share: key-value heads
-    /// replicated past their count (Llama 3 70B's 8 on 16 ranks: one each, twice the share) and latent attention's
-    /// down-projections, which every rank keeps whole. Norms excluded; zero where the group divides the heads.
+    /// Matrix weights one rank of a tensor-parallel group of <c>t</c> holds beyond its 1/t share, on average per layer:
+    /// key-value heads replicated past their count (<c>h (qk + v) max(0, 1 - kv/t)</c>: Llama 3 70B's 8 on 16 ranks, one
+    /// each, twice the share; nothing for <c>t</c> up to the key-value heads), latent attention's down-projections and
+    /// their norms (whole on every rank: <c>(1 - 1/t)</c> of them), and a mixture of experts' router (whole on every
+    /// rank, on its expert layers). The layer's two norms are not counted.
     /// </summary>
-    public double ReplicatedAttentionParametersPerRank(int tensorParallelism) =>
-        AttentionParametersPerRank(tensorParallelism) - (AttentionParametersPerRank(1) / tensorParallelism) - (4.0 * HiddenSize * (1 - (1.0 / tensorParallelism)));
+    public double ParametersKeptWholePerRank(int tensorParallelism)
+    {
+        var attention = AttentionParametersPerRank(tensorParallelism) - (AttentionParametersPerRank(1) / tensorParallelism) - (4.0 * HiddenSize * (1 - (1.0 / tensorParallelism)));
+        var router = MixtureOfExperts is { } experts ? (double)ExpertLayerCount / Layers * HiddenSize * experts.Routed * (1 - (1.0 / tensorParallelism)) : 0;
+        // The subtraction leaves round-off where nothing is replicated.
+        return Math.Max(0, attention) + router;
+    }
 
     /// <summary>Weights of the input embedding (and the position table when learned).</summary>
     public double EmbeddingParameters =>

@@ -59,9 +59,12 @@ public class GoldenOutputTests
 
         var outcome = CliRunner.Run("compare-layouts", "--cases", folder.Path, "--json");
         Assert.Equal(0, outcome.ExitCode);
+        var page = Path.Combine(folder.Path, "page.md");
+        Assert.Equal(0, CliRunner.Run("compare-layouts", "--cases", folder.Path, "--markdown", page).ExitCode);
         foreach (var id in ids)
         {
             Assert.Contains($"\"{id}\"", outcome.Output, StringComparison.Ordinal);
+            Assert.Contains($"| {id} |", File.ReadAllText(page), StringComparison.Ordinal);
         }
     }
 
