@@ -47,7 +47,7 @@ public static class CommandLine
                 .WithDescription("Fit serving frameworks' layer overheads to the serving validation cases.");
             config.AddBranch("catalog", catalog =>
             {
-                catalog.SetDescription("List and show the chips, systems, fabrics and models the catalogue holds.");
+                catalog.SetDescription("List and show the chips, systems, fabrics, models and training and serving frameworks the catalogue holds.");
                 catalog.AddCommand<CatalogListCommand>("list").WithDescription("List every entry, by kind.");
                 catalog.AddCommand<CatalogShowCommand>("show").WithDescription("Show one entry with the source of every figure.");
             });

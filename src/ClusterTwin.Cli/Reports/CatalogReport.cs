@@ -10,7 +10,7 @@ public static class CatalogReport
 {
     /// <summary>Every id in the catalogue.</summary>
     public static IEnumerable<string> AllIds(HardwareCatalog catalog) =>
-        catalog.Chips.Keys.Concat(catalog.Systems.Keys).Concat(catalog.Fabrics.Keys).Concat(catalog.Models.Keys);
+        catalog.Chips.Keys.Concat(catalog.Systems.Keys).Concat(catalog.Fabrics.Keys).Concat(catalog.Models.Keys).Concat(FrameworkCatalogReport.Ids(catalog));
 
     /// <summary>Writes one table per kind of entry.</summary>
     public static void WriteList(IAnsiConsole console, HardwareCatalog catalog)
@@ -52,6 +52,7 @@ public static class CatalogReport
         }
 
         console.Write(models);
+        FrameworkCatalogReport.WriteList(console, catalog);
     }
 
     /// <summary>Writes one entry with the source of each figure; false when no entry has that id.</summary>
@@ -166,7 +167,7 @@ public static class CatalogReport
             return true;
         }
 
-        return false;
+        return FrameworkCatalogReport.WriteEntry(console, catalog, id);
     }
 
     private static Table FigureTable(string title)

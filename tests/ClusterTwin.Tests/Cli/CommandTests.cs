@@ -50,7 +50,7 @@ public class CommandTests
     {
         var outcome = CliRunner.Run("catalog", "list");
         Assert.Equal(0, outcome.ExitCode);
-        foreach (var id in new[] { "aws-trainium3", "aws-trn3-gen2-ultraserver", "aws-efa-ultracluster", "llama3-405b" })
+        foreach (var id in new[] { "aws-trainium3", "aws-trn3-gen2-ultraserver", "aws-efa-ultracluster", "llama3-405b", "Training frameworks", "pytorch-fsdp", "Serving frameworks", "vllm-0.6" })
         {
             Assert.Contains(id, outcome.Output, StringComparison.Ordinal);
         }
@@ -61,6 +61,10 @@ public class CommandTests
     [InlineData("aws-trn3-gen2-ultraserver", "2 TiB/s (unstated)")]
     [InlineData("aws-efa-ultracluster", "estimate")]
     [InlineData("llama3-405b", "405.86B")]
+    [InlineData("megatron-core", "realizes 43.0% of the ideal")]
+    [InlineData("pytorch-fsdp", "FP32 shard only")]
+    [InlineData("neuronx-distributed", "does not overlap expert communication")]
+    [InlineData("transformers-neuronx", "clustertwin calibrate-serving")]
     public void CatalogShow_ShowsTheFigureAndItsProvenance(string id, string expected)
     {
         var outcome = CliRunner.Run("catalog", "show", id);
