@@ -95,7 +95,7 @@ def nvidia(run, source_key):
     recipe = MBRIDGE_MOE.get(run["id"])
     if recipe:
         case["plan"].update(recipe["plan"])
-        case["training_extra"] = recipe.get("training", {})
+        case["training_extra"] = {**case.get("training_extra", {}), **recipe.get("training", {})}
         case["assumptions"].append("from the recipe: " + recipe["why"])
     return case
 
@@ -123,7 +123,8 @@ def nvidia_defaults(run, source_key):
             "recompute none, sequence parallelism with tensor parallelism, distributed optimizer, tensor-parallel communication overlap: the performance recipes' defaults (the table does not list them)",
         ] + (["the table does not say how the GPUs sit in 72-GPU racks: taken as racks of 64 (16 trays of 4)"] if key in ("GB200", "GB300") and count > 72 else [])
           + (["FP8 with current (per-tensor) scaling: ClusterTwin's fp8"] if "CS" in (training["precision"] or "") else [])
-          + (["the table's forced-balanced routing: the model's routing skew 1 (the statistical spread of balanced routing remains, 1-3% here)"] if (training["ep"] or 1) > 1 else []),
+          + (["the table's forced-balanced routing (forced_load_balance): the model's routing skew does not apply, the statistical spread of balanced routing remains (1-3% here)"] if (training["ep"] or 1) > 1 else []),
+        **({"training_extra": {"forced_load_balance": "true"}} if (training["ep"] or 1) > 1 else {}),
     }
 
 
@@ -144,6 +145,7 @@ def model_zoo(run):
         "system": H100_EOS, "systems": hardware["count"] // 8,
         "model": MODELS[model["name"]], "sequence": model["seq_len"], "batch": training["global_batch_seqs"],
         "precision": "bf16", "attention": "flash         # cuDNN fused attention", "dropout": "false",
+        "training_extra": {"forced_load_balance": "true"},
         "plan": {"tensor": tensor, "expert": training["ep"], "pipeline": training["pp"] or 1, "data": training["dp"],
                  "virtual_stages": training["vp"] or 1, "micro_batch": training["micro_batch"],
                  "sequence_parallel": "true" if tensor > 1 else "false",
@@ -155,6 +157,7 @@ def model_zoo(run):
                         [f"recompute '{recompute}': Megatron-Core's layernorm and moe_act recompute modules"] if recompute == "norm, act" else
                         [f"recompute '{recompute}': not a module set the importer knows, taken as none"]) + [
             "distributed optimizer and tensor-parallel communication overlap, as the model zoo's scripts run",
+            "forced load balancing, as the model zoo's scripts run (--moe-router-force-load-balancing in best_practice/qwen3/run_h100_235b.sh): the model's routing skew does not apply",
         ] + (["DeepEP: the deduplicated dispatch (one copy of a token per rank, and per node across the network, holding its experts)"] if deep_ep else [])
           + (["'1f1b overlap': the all-to-alls of one micro-batch overlapped with another's computation"] if overlap else [])
           + (["FSDP: ZeRO stage 3 over the data-parallel ranks"] if fsdp else []),

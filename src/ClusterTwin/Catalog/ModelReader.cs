@@ -112,13 +112,22 @@ internal static class ModelReader
             return null;
         }
 
-        reader.CheckKeys(map, path, "experts", "experts_per_token", "expert_feed_forward_size", "shared_experts", "dense_layers", "routing_skew", "interval");
+        reader.CheckKeys(map, path, "experts", "experts_per_token", "expert_feed_forward_size", "shared_experts", "dense_layers", "routing_skew", "routing_skew_derivation", "interval");
         var routed = reader.Integer(map, "experts", path, 1, 1_000_000);
         var perToken = reader.Integer(map, "experts_per_token", path, 1, 1_000_000);
         var width = reader.Integer(map, "expert_feed_forward_size", path, 1, 10_000_000);
         var shared = reader.Integer(map, "shared_experts", path, 0, 1_000, required: false) ?? 0;
         var dense = reader.Integer(map, "dense_layers", path, 0, 100_000, required: false) ?? 0;
         var skew = reader.Number(map, "routing_skew", path, 1, 100, required: false) ?? 1;
+        var derivation = reader.String(map, "routing_skew_derivation", path, required: false);
+        if (skew != 1 && string.IsNullOrWhiteSpace(derivation))
+        {
+            // A calibration constant is data with its provenance: a skew says which measurements it comes from.
+            reader.Error(YamlReader.Child(map, "routing_skew"), YamlReader.Join(path, "routing_skew"),
+                $"a routing skew of {skew.ToString(System.Globalization.CultureInfo.InvariantCulture)} needs routing_skew_derivation: the measured runs it comes from and how");
+            return null;
+        }
+
         var interval = reader.Integer(map, "interval", path, 1, 1_000, required: false) ?? 1;
         if (routed is { } all && perToken is { } k && k > all)
         {
@@ -133,7 +142,10 @@ internal static class ModelReader
             return null;
         }
 
-        return routed is null || perToken is null || width is null ? null : new ExpertLayers(routed.Value, perToken.Value, width.Value, shared, dense, skew, interval);
+        return routed is null || perToken is null || width is null ? null : new ExpertLayers(routed.Value, perToken.Value, width.Value, shared, dense, skew, interval)
+        {
+            RoutingSkewDerivation = derivation,
+        };
     }
 
     /// <summary>The <c>latent_attention</c> block: the query and key-value latent widths, the rotary and value head widths.</summary>

@@ -54,6 +54,9 @@ public enum Normalization
 /// </param>
 public sealed record ExpertLayers(int Routed, int PerToken, int FeedForwardSize, int Shared = 0, int DenseLayers = 0, double RoutingSkew = 1, int Interval = 1)
 {
+    /// <summary>Where <see cref="RoutingSkew"/> comes from: the measured runs and the procedure; null where it is 1 (balanced routing).</summary>
+    public string? RoutingSkewDerivation { get; init; }
+
     /// <summary>Mixture-of-experts layers among the model's layers <c>[start, start + count)</c>.</summary>
     public int ExpertLayersIn(int start, int count)
     {

@@ -59,6 +59,13 @@ public sealed record TrainingJob(int SequenceLength, int GlobalBatchSize, double
     /// </summary>
     public double? ExpertCapacityFactor { get; init; }
 
+    /// <summary>
+    /// Whether the router is overridden to spread tokens evenly at random (Megatron-Core's
+    /// <c>--moe-router-force-load-balancing</c>, which benchmarks use): the model's routing skew then does not apply,
+    /// only the statistical spread of random routing does.
+    /// </summary>
+    public bool ForcedLoadBalance { get; init; }
+
     /// <summary>Multi-token prediction modules <paramref name="model"/> trains in this job.</summary>
     public int MultiTokenPredictionDepth(ModelArchitecture model)
     {

@@ -1,6 +1,7 @@
 using ClusterTwin.Engines.Analytical;
 using ClusterTwin.Parallelism;
 using ClusterTwin.Performance.Collectives;
+using ClusterTwin.Performance.Kernels;
 using ClusterTwin.Scenarios;
 using ClusterTwin.Tests.Support;
 using ClusterTwin.Units;
@@ -118,6 +119,33 @@ public class ExpertDispatchAndLatentAttentionTests
         Assert.False(compiled.Valid);
         Assert.Contains(compiled.Problems, problem => problem.Contains("neuronx-distributed does not overlap expert communication", StringComparison.Ordinal));
         Assert.True(AnalyticalEngine.SimulateStep(Qwen() with { Framework = Repository.Catalog.TrainingFrameworks["neuronx-distributed"] }).Valid, "without the overlap the plan is valid");
+    }
+
+    [Fact]
+    public void QwensMeasuredRoutingSkew_LoadsTheBusiestChip_UnlessTheRouterIsForcedToBalance()
+    {
+        var scenario = Qwen();
+        var experts = scenario.Model.MixtureOfExperts!;
+        Assert.Equal(1.73, experts.RoutingSkew);
+        Assert.Contains("moe-router-force-load-balancing", experts.RoutingSkewDerivation, StringComparison.Ordinal);
+        var dropless = LayerKernels.LoadImbalance(experts, scenario.Job, scenario.Plan);
+        var forced = LayerKernels.LoadImbalance(experts, scenario.Job with { ForcedLoadBalance = true }, scenario.Plan);
+        Assert.True(forced > 1, "random routing still spreads unevenly");
+        Within.Relative(forced * 1.73, dropless, 1e-12);
+        Assert.True(AnalyticalEngine.SimulateStep(scenario).StepTime > AnalyticalEngine.SimulateStep(scenario with { Job = scenario.Job with { ForcedLoadBalance = true } }).StepTime);
+    }
+
+    [Fact]
+    public void ARoutingSkewWithoutItsDerivation_IsACatalogueError()
+    {
+        using var folder = TemporaryFolder.WithCatalogCopy();
+        var path = System.IO.Path.Combine(folder.Path, "models", "qwen3-235b-a22b.yaml");
+        var text = File.ReadAllText(path);
+        var start = text.IndexOf("  routing_skew_derivation:", StringComparison.Ordinal);
+        var end = text.IndexOf("\nnote:", start, StringComparison.Ordinal);
+        File.WriteAllText(path, text[..start] + text[(end + 1)..]);
+        var error = Assert.Throws<ClusterTwin.Catalog.InputException>(() => ClusterTwin.Catalog.CatalogLoader.Load(folder.Path));
+        Assert.Contains(error.Diagnostics, diagnostic => diagnostic.Field == "mixture_of_experts.routing_skew" && diagnostic.Message.Contains("needs routing_skew_derivation", StringComparison.Ordinal));
     }
 
     [Fact]
