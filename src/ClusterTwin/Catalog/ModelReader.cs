@@ -112,7 +112,7 @@ internal static class ModelReader
             return null;
         }
 
-        reader.CheckKeys(map, path, "experts", "experts_per_token", "expert_feed_forward_size", "shared_experts", "dense_layers", "routing_skew", "routing_skew_derivation", "interval");
+        reader.CheckKeys(map, path, "experts", "experts_per_token", "expert_feed_forward_size", "shared_experts", "dense_layers", "routing_skew", "routing_skew_derivation", "routing_skew_experts_per_chip", "interval");
         var routed = reader.Integer(map, "experts", path, 1, 1_000_000);
         var perToken = reader.Integer(map, "experts_per_token", path, 1, 1_000_000);
         var width = reader.Integer(map, "expert_feed_forward_size", path, 1, 10_000_000);
@@ -120,11 +120,12 @@ internal static class ModelReader
         var dense = reader.Integer(map, "dense_layers", path, 0, 100_000, required: false) ?? 0;
         var skew = reader.Number(map, "routing_skew", path, 1, 100, required: false) ?? 1;
         var derivation = reader.String(map, "routing_skew_derivation", path, required: false);
-        if (skew != 1 && string.IsNullOrWhiteSpace(derivation))
+        var measuredAt = reader.Integer(map, "routing_skew_experts_per_chip", path, 1, 1_000_000, required: false);
+        if (skew != 1 && (string.IsNullOrWhiteSpace(derivation) || measuredAt is null))
         {
             // A calibration constant is data with its provenance: a skew says which measurements it comes from.
             reader.Error(YamlReader.Child(map, "routing_skew"), YamlReader.Join(path, "routing_skew"),
-                $"a routing skew of {skew.ToString(System.Globalization.CultureInfo.InvariantCulture)} needs routing_skew_derivation: the measured runs it comes from and how");
+                $"a routing skew of {skew.ToString(System.Globalization.CultureInfo.InvariantCulture)} needs routing_skew_derivation (the measured runs it comes from and how) and routing_skew_experts_per_chip (the local experts of those runs)");
             return null;
         }
 
@@ -145,6 +146,7 @@ internal static class ModelReader
         return routed is null || perToken is null || width is null ? null : new ExpertLayers(routed.Value, perToken.Value, width.Value, shared, dense, skew, interval)
         {
             RoutingSkewDerivation = derivation,
+            RoutingSkewExpertsPerChip = measuredAt,
         };
     }
 

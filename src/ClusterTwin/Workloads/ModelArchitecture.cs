@@ -57,6 +57,22 @@ public sealed record ExpertLayers(int Routed, int PerToken, int FeedForwardSize,
     /// <summary>Where <see cref="RoutingSkew"/> comes from: the measured runs and the procedure; null where it is 1 (balanced routing).</summary>
     public string? RoutingSkewDerivation { get; init; }
 
+    /// <summary>
+    /// Local experts per chip in the runs <see cref="RoutingSkew"/> was measured at; null where it is 1. Elsewhere the
+    /// skew's excess scales as the square root of this over the local experts (<see cref="RoutingSkewAt"/>).
+    /// </summary>
+    public int? RoutingSkewExpertsPerChip { get; init; }
+
+    /// <summary>
+    /// The routing skew with <paramref name="localExperts"/> experts per chip: the busiest chip's load sums its experts'
+    /// loads, so if experts are over- or under-used independently its relative excess falls as the square root of
+    /// their number. Measured at <see cref="RoutingSkewExpertsPerChip"/>, the skew's excess there is scaled by
+    /// <c>sqrt(measured / local)</c>: Qwen3-235B's 1.73 at 16 experts per chip is 1.37 at 64 and 3.1 at 2.
+    /// </summary>
+    public double RoutingSkewAt(double localExperts) => RoutingSkewExpertsPerChip is { } measured && localExperts > 0
+        ? 1 + ((RoutingSkew - 1) * Math.Sqrt(measured / localExperts))
+        : RoutingSkew;
+
     /// <summary>Mixture-of-experts layers among the model's layers <c>[start, start + count)</c>.</summary>
     public int ExpertLayersIn(int start, int count)
     {

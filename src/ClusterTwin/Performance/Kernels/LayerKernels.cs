@@ -157,8 +157,8 @@ public static class LayerKernels
         Tokens(job, plan) / (plan.SequenceParallelism ? plan.TensorParallelism : 1);
 
     /// <summary>
-    /// How much more than the average the busiest chip's experts receive: the model's routing skew (1 under forced load
-    /// balancing) times the spread of balanced random routing, whose token-expert assignments on a chip are binomial with mean <c>n = tokens x k</c>;
+    /// How much more than the average the busiest chip's experts receive: the model's routing skew at the chip's number
+    /// of local experts (1 under forced load balancing) times the spread of balanced random routing, whose token-expert assignments on a chip are binomial with mean <c>n = tokens x k</c>;
     /// the largest of <c>e</c> chips' loads lies about <c>sqrt(2 ln e / n)</c> above the mean (the Gaussian maximum).
     /// Without expert parallelism every chip holds every expert: no chip is busier than another. With a capacity
     /// factor, every expert's input is padded (or cut) to that multiple of the average.
@@ -180,7 +180,7 @@ public static class LayerKernels
 
         var assignments = RoutedTokens(job, plan) * experts.PerToken;
         var spread = plan.ExpertParallelism > 1 ? Math.Sqrt(2 * Math.Log(plan.ExpertParallelism) / Math.Max(assignments, 1)) : 0;
-        return (job.ForcedLoadBalance ? 1 : experts.RoutingSkew) * (1 + spread);
+        return (job.ForcedLoadBalance ? 1 : experts.RoutingSkewAt(experts.Routed / (double)plan.ExpertParallelism)) * (1 + spread);
     }
 
     // A feed-forward block: up projection, activation, down projection. perExpert marks the routed experts' block,
