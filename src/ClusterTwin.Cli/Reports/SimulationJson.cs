@@ -73,7 +73,7 @@ public static class SimulationJson
                 name = scenario.Framework.Name,
                 expertLaunchSeconds = scenario.Framework.ExpertLaunchFor(scenario.Job).Seconds,
                 expertOverlap = scenario.Framework.ExpertOverlap is { } overlap ? new { realized = overlap.Realized, communicationComputeShare = overlap.CommunicationComputeShare } : null,
-                fullyShardedWeights = scenario.Framework.FullyShardedWeights == ClusterTwin.Workloads.FullyShardedWeights.MasterOnly ? "master-only" : "compute-and-master",
+                fullyShardedWeights = ClusterTwin.Workloads.FullyShardedWeightsKeys.Key(scenario.Framework.FullyShardedWeights),
             },
         };
     }

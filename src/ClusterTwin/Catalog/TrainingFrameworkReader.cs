@@ -8,11 +8,6 @@ namespace ClusterTwin.Catalog;
 /// <summary>Reads a training framework from <c>catalog/training-frameworks/</c>.</summary>
 internal static class TrainingFrameworkReader
 {
-    private static readonly Dictionary<string, FullyShardedWeights> ShardedWeights = new(StringComparer.Ordinal)
-    {
-        ["compute-and-master"] = FullyShardedWeights.ComputeAndMaster,
-        ["master-only"] = FullyShardedWeights.MasterOnly,
-    };
 
     public static TrainingFramework? Read(YamlReader reader)
     {
@@ -36,7 +31,7 @@ internal static class TrainingFrameworkReader
             }
         }
 
-        var sharded = reader.Enumeration(root, "fully_sharded_weights", string.Empty, ShardedWeights, required: false) ?? FullyShardedWeights.ComputeAndMaster;
+        var sharded = reader.Enumeration(root, "fully_sharded_weights", string.Empty, FullyShardedWeightsKeys.All, required: false) ?? FullyShardedWeights.ComputeAndMaster;
         var overlap = ReadOverlap(reader, reader.Mapping(root, "expert_overlap", string.Empty, required: false));
         var fit = FrameworkReader.ReadFit(reader, reader.Mapping(root, "fit", string.Empty, required: false));
         return id is null || name is null || provenance is null || launch is null ? null : new TrainingFramework

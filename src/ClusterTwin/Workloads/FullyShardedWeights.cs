@@ -15,3 +15,17 @@ public enum FullyShardedWeights
     /// </summary>
     MasterOnly,
 }
+
+/// <summary>The catalogue keys of <see cref="FullyShardedWeights"/>.</summary>
+public static class FullyShardedWeightsKeys
+{
+    /// <summary>Each kind by its key.</summary>
+    public static IReadOnlyDictionary<string, FullyShardedWeights> All { get; } = new Dictionary<string, FullyShardedWeights>(StringComparer.Ordinal)
+    {
+        ["compute-and-master"] = FullyShardedWeights.ComputeAndMaster,
+        ["master-only"] = FullyShardedWeights.MasterOnly,
+    };
+
+    /// <summary>The key of <paramref name="weights"/>.</summary>
+    public static string Key(FullyShardedWeights weights) => All.First(pair => pair.Value == weights).Key;
+}

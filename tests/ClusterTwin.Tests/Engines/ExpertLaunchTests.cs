@@ -120,20 +120,14 @@ public class ExpertLaunchTests
     [Fact]
     public void TwoFrameworks_DefaultForOneVendor_AreACatalogueError()
     {
-        using var folder = TemporaryFolder.WithCatalogCopy();
-        var path = System.IO.Path.Combine(folder.Path, "training-frameworks", "maxtext.yaml");
-        File.WriteAllText(path, File.ReadAllText(path).Replace("default_for_vendors: [Google]", "default_for_vendors: [Google, NVIDIA]", StringComparison.Ordinal));
-        var error = Assert.Throws<InputException>(() => CatalogLoader.Load(folder.Path));
+        var error = CatalogEdits.LoadWithChange("training-frameworks/maxtext.yaml", "default_for_vendors: [Google]", "default_for_vendors: [Google, NVIDIA]");
         Assert.Contains(error.Diagnostics, diagnostic => diagnostic.Message.Contains("vendor 'NVIDIA' is the default of several frameworks", StringComparison.Ordinal));
     }
 
     [Fact]
     public void AnAbsurdLaunchTime_IsACatalogueError()
     {
-        using var folder = TemporaryFolder.WithCatalogCopy();
-        var path = System.IO.Path.Combine(folder.Path, "training-frameworks", "maxtext.yaml");
-        File.WriteAllText(path, File.ReadAllText(path).Replace("expert_launch: 0 us", "expert_launch: 70 s", StringComparison.Ordinal));
-        var error = Assert.Throws<InputException>(() => CatalogLoader.Load(folder.Path));
+        var error = CatalogEdits.LoadWithChange("training-frameworks/maxtext.yaml", "expert_launch: 0 us", "expert_launch: 70 s");
         var diagnostic = Assert.Single(error.Diagnostics);
         Assert.Equal("expert_launch", diagnostic.Field);
         Assert.Contains("expected at most 10 ms", diagnostic.Message, StringComparison.Ordinal);
@@ -144,12 +138,7 @@ public class ExpertLaunchTests
     [InlineData("  communication_compute_share: 0.1515\n", "", "expert_overlap.communication_compute_share", "missing (expected a number from 0 to 1)")]
     public void AnOverlapOutsideZeroToOne_OrIncomplete_IsACatalogueError(string from, string to, string field, string message)
     {
-        using var folder = TemporaryFolder.WithCatalogCopy();
-        var path = System.IO.Path.Combine(folder.Path, "training-frameworks", "megatron-core.yaml");
-        var text = File.ReadAllText(path);
-        Assert.Contains(from, text, StringComparison.Ordinal);
-        File.WriteAllText(path, text.Replace(from, to, StringComparison.Ordinal));
-        var error = Assert.Throws<InputException>(() => CatalogLoader.Load(folder.Path));
+        var error = CatalogEdits.LoadWithChange("training-frameworks/megatron-core.yaml", from, to);
         var diagnostic = Assert.Single(error.Diagnostics);
         Assert.Equal(field, diagnostic.Field);
         Assert.Contains(message, diagnostic.Message, StringComparison.Ordinal);
@@ -158,10 +147,7 @@ public class ExpertLaunchTests
     [Fact]
     public void AVendorNoChipHas_IsACatalogueError()
     {
-        using var folder = TemporaryFolder.WithCatalogCopy();
-        var path = System.IO.Path.Combine(folder.Path, "training-frameworks", "megatron-core.yaml");
-        File.WriteAllText(path, File.ReadAllText(path).Replace("default_for_vendors: [NVIDIA, AMD]", "default_for_vendors: [Nvidia, AMD]", StringComparison.Ordinal));
-        var error = Assert.Throws<InputException>(() => CatalogLoader.Load(folder.Path));
+        var error = CatalogEdits.LoadWithChange("training-frameworks/megatron-core.yaml", "default_for_vendors: [NVIDIA, AMD]", "default_for_vendors: [Nvidia, AMD]");
         var diagnostic = Assert.Single(error.Diagnostics);
         Assert.Equal("default_for_vendors", diagnostic.Field);
         Assert.Contains("'Nvidia' is no chip's vendor", diagnostic.Message, StringComparison.Ordinal);

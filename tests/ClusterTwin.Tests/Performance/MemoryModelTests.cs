@@ -122,10 +122,7 @@ public class MemoryModelTests
         Assert.Equal(FullyShardedWeights.MasterOnly, Repository.Catalog.TrainingFrameworks["maxtext"].FullyShardedWeights);
         Assert.Equal(FullyShardedWeights.ComputeAndMaster, Repository.Catalog.TrainingFrameworks["megatron-core"].FullyShardedWeights);
 
-        using var folder = TemporaryFolder.WithCatalogCopy();
-        var path = System.IO.Path.Combine(folder.Path, "training-frameworks", "pytorch-fsdp.yaml");
-        File.WriteAllText(path, File.ReadAllText(path).Replace("fully_sharded_weights: master-only", "fully_sharded_weights: fp32", StringComparison.Ordinal));
-        var error = Assert.Throws<ClusterTwin.Catalog.InputException>(() => ClusterTwin.Catalog.CatalogLoader.Load(folder.Path));
+        var error = CatalogEdits.LoadWithChange("training-frameworks/pytorch-fsdp.yaml", "fully_sharded_weights: master-only", "fully_sharded_weights: fp32");
         var diagnostic = Assert.Single(error.Diagnostics);
         Assert.Equal("fully_sharded_weights", diagnostic.Field);
         Assert.Contains("master-only", diagnostic.Message, StringComparison.Ordinal);

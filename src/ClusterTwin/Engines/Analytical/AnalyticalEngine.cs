@@ -87,7 +87,7 @@ public static class AnalyticalEngine
         var activation = Bytes.FromCount(tokens * model.HiddenSize * Math.Max(2, job.Precision.BytesPerElement()));
 
         // Context parallelism exchanges keys and values around each layer's attention: ring steps, or collectives.
-        var contextPass = ContextPass.Of(collectives, cluster, model, job, plan);
+        var contextPass = ContextPass.Of(collectives, contextGroup, model, job, plan);
 
         // Mixture of experts: each chip's routed tokens go to their experts and come back (dispatch and combine),
         // one all-to-all each way in every pass, in BF16.
@@ -138,7 +138,7 @@ public static class AnalyticalEngine
                            ReplicaReduction(plan, collectives, replicaGroup, parametersPerChip, slowest) +
                            DataParallelExposed(plan, job, collectives, expertDataGroup, expertParametersPerChip, plan.ExpertShardingDegree, slowest, microBatches);
         var optimizerParameters = (parametersPerChip / (plan.ZeroStage >= 1 ? plan.ShardingDegree : 1)) + (expertParametersPerChip / expertSharding);
-        var masterOnly = plan.ZeroStage >= 3 && scenario.Framework.FullyShardedWeights == FullyShardedWeights.MasterOnly;
+        var masterOnly = MemoryModel.KeepsMasterOnly(plan, scenario.Framework.FullyShardedWeights);
         var optimizerTraffic = Bytes.FromCount(optimizerParameters * (OptimizerTrafficPerParameter - (masterOnly ? WeightCopyTrafficPerParameter : 0)));
         var optimizer = kernels.Time(KernelKind.Memory, Flops.Zero, optimizerTraffic);
 

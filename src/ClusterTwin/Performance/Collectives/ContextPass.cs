@@ -27,8 +27,11 @@ public readonly record struct ContextPass(Duration RingStep, Duration Forward, D
             : GroupPlacement.Place(cluster, plan.ContextParallelism, stride);
     }
 
-    /// <summary>The pass of <paramref name="plan"/>'s context-parallel group on <paramref name="cluster"/>: nothing without context parallelism.</summary>
-    public static ContextPass Of(CollectiveCost collectives, Cluster cluster, ModelArchitecture model, TrainingJob job, ParallelPlan plan)
+    /// <summary>
+    /// The pass of <paramref name="plan"/>'s context-parallel group, placed as <see cref="Group"/> places it:
+    /// nothing without context parallelism.
+    /// </summary>
+    public static ContextPass Of(CollectiveCost collectives, CommunicationGroup group, ModelArchitecture model, TrainingJob job, ParallelPlan plan)
     {
         ArgumentNullException.ThrowIfNull(collectives);
         ArgumentNullException.ThrowIfNull(plan);
@@ -37,7 +40,6 @@ public readonly record struct ContextPass(Duration RingStep, Duration Forward, D
             return default;
         }
 
-        var group = Group(cluster, plan);
         var block = KeyValueBlock(model, job, plan);
         var ranks = (double)plan.ContextParallelism;
         switch (plan.ContextCommunication)

@@ -25,6 +25,16 @@ public static class MemoryModel
     /// <summary>Bytes per parameter of the FP32 master weights, part of <see cref="OptimizerBytesPerParameter"/>.</summary>
     public const double MasterBytesPerParameter = 4;
 
+    /// <summary>
+    /// Whether a chip holds the weights as the FP32 master shard alone: under full sharding (ZeRO-3) with a framework
+    /// that keeps no compute-precision copy (<see cref="FullyShardedWeights.MasterOnly"/>).
+    /// </summary>
+    public static bool KeepsMasterOnly(ParallelPlan plan, FullyShardedWeights shardedWeights)
+    {
+        ArgumentNullException.ThrowIfNull(plan);
+        return plan.ZeroStage >= 3 && shardedWeights == FullyShardedWeights.MasterOnly;
+    }
+
     /// <summary>Bytes per parameter of the gradient buffer: Megatron accumulates gradients in FP32.</summary>
     public const double GradientBytesPerParameter = 4;
 
@@ -190,7 +200,7 @@ public static class MemoryModel
         double Sharded(double bytesPerParameter, int fromStage) =>
             (parameters * bytesPerParameter / (plan.ZeroStage >= fromStage ? data : 1)) + (expertParameters * bytesPerParameter / (plan.ZeroStage >= fromStage ? expertData : 1));
         // Fully sharded with the FP32 shard alone, the weights are that master copy and the optimizer keeps the moments.
-        var masterOnly = plan.ZeroStage >= 3 && shardedWeights == FullyShardedWeights.MasterOnly;
+        var masterOnly = KeepsMasterOnly(plan, shardedWeights);
         var weights = Sharded(masterOnly ? MasterBytesPerParameter : weightBytes, 3);
         var gradients = Sharded(GradientBytesPerParameter, 2);
         var optimizer = Sharded(OptimizerBytesPerParameter - (masterOnly ? MasterBytesPerParameter : 0), 1);
