@@ -148,7 +148,7 @@ public static class SimulationJson
             microBatch = plan.MicroBatchSize,
             sequenceParallel = plan.SequenceParallelism,
             recompute = plan.Recompute.ToString().ToLowerInvariant(),
-            recomputeModules = plan.Recompute == ClusterTwin.Parallelism.RecomputePolicy.Selective ? ClusterTwin.Parallelism.RecomputeModuleNames.All.Where(pair => plan.RecomputeModules.HasFlag(pair.Value)).Select(pair => pair.Key).ToArray() : [],
+            recomputeModules = plan.Recompute == ClusterTwin.Parallelism.RecomputePolicy.Selective ? ClusterTwin.Parallelism.RecomputeModuleNames.Names(plan.RecomputeModules).ToArray() : [],
             zero = plan.ZeroStage,
             order = ClusterTwin.Parallelism.RankOrderKeys.Key(plan.Order),
         };

@@ -59,6 +59,9 @@ public static class RecomputeModuleNames
         ["shared_experts"] = RecomputeModules.SharedExperts,
     };
 
+    /// <summary>The Megatron-Core names of <paramref name="modules"/>, in the order of <see cref="All"/>.</summary>
+    public static IEnumerable<string> Names(RecomputeModules modules) => All.Where(pair => modules.HasFlag(pair.Value)).Select(pair => pair.Key);
+
     /// <summary>"none", "full", "selective" (the attention core), or "selective (layernorm, moe)".</summary>
     public static string Describe(ParallelPlan plan)
     {
@@ -66,7 +69,7 @@ public static class RecomputeModuleNames
         var policy = plan.Recompute.ToString().ToLowerInvariant();
         return plan.Recompute != RecomputePolicy.Selective || plan.RecomputeModules == RecomputeModules.CoreAttention
             ? policy
-            : $"{policy} ({string.Join(", ", All.Where(pair => plan.RecomputeModules.HasFlag(pair.Value)).Select(pair => pair.Key))})";
+            : $"{policy} ({string.Join(", ", Names(plan.RecomputeModules))})";
     }
 }
 

@@ -36,8 +36,8 @@ public enum KernelRegion
 /// <param name="Traffic">Bytes read and written in high-bandwidth memory.</param>
 /// <param name="BackwardFactor">Backward work relative to forward: 2 for a matrix multiply (input and weight gradients).</param>
 /// <param name="Repeats">
-/// How many times the kernel runs, each with this work and traffic (one expert of a grouped multiply): the efficiency
-/// is that of one run.
+/// How many times the kernel runs, each with this work and traffic (one expert of a grouped multiply, one ring step or
+/// one local chunk of context-parallel attention): the efficiency is that of one run.
 /// </param>
 public readonly record struct Kernel(string Name, KernelKind Kind, KernelRegion Region, Flops Work, Bytes Traffic, double BackwardFactor, int Repeats = 1)
 {
