@@ -145,7 +145,7 @@ def model_zoo(run):
         "system": H100_EOS, "systems": hardware["count"] // 8,
         "model": MODELS[model["name"]], "sequence": model["seq_len"], "batch": training["global_batch_seqs"],
         "precision": "bf16", "attention": "flash         # cuDNN fused attention", "dropout": "false",
-        "training_extra": {"forced_load_balance": "true"},
+        "training_extra": {"forced_load_balance": "true", **({"gradient_reduction": "bf16"} if fsdp else {})},
         "plan": {"tensor": tensor, "expert": training["ep"], "pipeline": training["pp"] or 1, "data": training["dp"],
                  "virtual_stages": training["vp"] or 1, "micro_batch": training["micro_batch"],
                  "sequence_parallel": "true" if tensor > 1 else "false",
@@ -160,7 +160,7 @@ def model_zoo(run):
             "forced load balancing, as the model zoo's scripts run (--moe-router-force-load-balancing in best_practice/qwen3/run_h100_235b.sh): the model's routing skew does not apply",
         ] + (["DeepEP: the deduplicated dispatch (one copy of a token per rank, and per node across the network, holding its experts)"] if deep_ep else [])
           + (["'1f1b overlap': the all-to-alls of one micro-batch overlapped with another's computation"] if overlap else [])
-          + (["FSDP: ZeRO stage 3 over the data-parallel ranks"] if fsdp else []),
+          + (["FSDP: ZeRO stage 3 over the data-parallel ranks, reducing gradients in BF16 as the Megatron-FSDP user guide recommends (--grad-reduce-in-bf16, Megatron-LM docs/discussions/megatron-fsdp-user-guide)"] if fsdp else []),
     }
 
 

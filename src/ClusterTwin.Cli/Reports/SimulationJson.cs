@@ -74,6 +74,7 @@ public static class SimulationJson
                 expertLaunchSeconds = scenario.Framework.ExpertLaunchFor(scenario.Job).Seconds,
                 expertOverlap = scenario.Framework.ExpertOverlap is { } overlap ? new { realized = overlap.Realized, communicationComputeShare = overlap.CommunicationComputeShare } : null,
                 fullyShardedWeights = ClusterTwin.Workloads.FullyShardedWeightsKeys.Key(scenario.Framework.FullyShardedWeights),
+                gradientReduction = ClusterTwin.Workloads.GradientReductionKeys.Key(scenario.Framework.GradientReductionFor(scenario.Job)),
             },
         };
     }

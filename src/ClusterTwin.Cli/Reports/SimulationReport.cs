@@ -12,13 +12,18 @@ namespace ClusterTwin.Cli.Reports;
 /// <summary>The human-readable report of <c>simulate</c>.</summary>
 public static class SimulationReport
 {
-    /// <summary>The training framework, and under a mixture of experts the least time of each expert multiply it launches.</summary>
+    /// <summary>
+    /// The training framework, under a mixture of experts the least time of each expert multiply it launches, and
+    /// gradients reduced in anything but the default FP32.
+    /// </summary>
     private static string FrameworkLine(Scenario scenario)
     {
         var launch = scenario.Framework.ExpertLaunchFor(scenario.Job);
-        return scenario.Model.MixtureOfExperts is not null && launch > ClusterTwin.Units.Duration.Zero
+        var line = scenario.Model.MixtureOfExperts is not null && launch > ClusterTwin.Units.Duration.Zero
             ? $"{scenario.Framework.Name}; each expert multiply takes at least {launch} (the host launches it)"
             : scenario.Framework.Name;
+        var reduction = scenario.Framework.GradientReductionFor(scenario.Job);
+        return reduction == GradientReduction.Fp32 ? line : $"{line}; gradients reduced in {GradientReductionKeys.Key(reduction).ToUpperInvariant()}";
     }
 
     /// <summary>Writes the report of <paramref name="result"/>.</summary>

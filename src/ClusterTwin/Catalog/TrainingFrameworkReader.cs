@@ -12,7 +12,7 @@ internal static class TrainingFrameworkReader
     public static TrainingFramework? Read(YamlReader reader)
     {
         var root = reader.Root!;
-        reader.CheckKeys(root, string.Empty, "id", "name", "provenance", "default_for_vendors", "expert_launch", "expert_quantize_launch", "expert_overlap", "fully_sharded_weights", "fit", "note");
+        reader.CheckKeys(root, string.Empty, "id", "name", "provenance", "default_for_vendors", "expert_launch", "expert_quantize_launch", "expert_overlap", "fully_sharded_weights", "gradient_reduction", "fit", "note");
         var id = reader.String(root, "id", string.Empty);
         var name = reader.String(root, "name", string.Empty);
         var provenance = reader.String(root, "provenance", string.Empty);
@@ -32,6 +32,7 @@ internal static class TrainingFrameworkReader
         }
 
         var sharded = reader.Enumeration(root, "fully_sharded_weights", string.Empty, FullyShardedWeightsKeys.All, required: false) ?? FullyShardedWeights.ComputeAndMaster;
+        var reduction = reader.Enumeration(root, "gradient_reduction", string.Empty, GradientReductionKeys.All, required: false) ?? GradientReduction.Fp32;
         var overlap = ReadOverlap(reader, reader.Mapping(root, "expert_overlap", string.Empty, required: false));
         var fit = FrameworkReader.ReadFit(reader, reader.Mapping(root, "fit", string.Empty, required: false));
         return id is null || name is null || provenance is null || launch is null ? null : new TrainingFramework
@@ -44,6 +45,7 @@ internal static class TrainingFrameworkReader
             DefaultForVendors = vendors,
             ExpertOverlap = overlap,
             FullyShardedWeights = sharded,
+            GradientReduction = reduction,
             Fit = fit,
         };
     }

@@ -64,6 +64,19 @@ public sealed record TrainingFramework
     /// <summary>What it keeps of the weights under full sharding (ZeRO-3); by default a compute-precision shard beside the FP32 master.</summary>
     public FullyShardedWeights FullyShardedWeights { get; init; } = FullyShardedWeights.ComputeAndMaster;
 
+    /// <summary>
+    /// The precision its data-parallel collectives reduce gradients in unless the job names one
+    /// (<see cref="TrainingJob.GradientReduction"/>); FP32 by default, as Megatron-Core reduces under BF16.
+    /// </summary>
+    public GradientReduction GradientReduction { get; init; } = GradientReduction.Fp32;
+
+    /// <summary>The precision <paramref name="job"/>'s gradients are reduced in: the job's own, or this framework's.</summary>
+    public GradientReduction GradientReductionFor(TrainingJob job)
+    {
+        ArgumentNullException.ThrowIfNull(job);
+        return job.GradientReduction ?? GradientReduction;
+    }
+
     /// <summary>Chip vendors (as the chip files write them) whose scenarios run on this framework unless they name another.</summary>
     public ImmutableArray<string> DefaultForVendors { get; init; } = [];
 

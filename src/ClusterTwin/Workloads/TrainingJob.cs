@@ -66,6 +66,13 @@ public sealed record TrainingJob(int SequenceLength, int GlobalBatchSize, double
     /// </summary>
     public bool ForcedLoadBalance { get; init; }
 
+    /// <summary>
+    /// The precision the data-parallel collectives reduce gradients in, where the run sets it (Megatron-Core's
+    /// <c>--grad-reduce-in-bf16</c>); null for the training framework's own (<see cref="TrainingFramework.GradientReduction"/>).
+    /// The gradients kept in memory stay FP32 whatever the reduction.
+    /// </summary>
+    public GradientReduction? GradientReduction { get; init; }
+
     /// <summary>Multi-token prediction modules <paramref name="model"/> trains in this job.</summary>
     public int MultiTokenPredictionDepth(ModelArchitecture model)
     {

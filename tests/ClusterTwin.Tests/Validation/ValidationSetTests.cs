@@ -19,14 +19,15 @@ public class ValidationSetTests
     // From 37.5% and 178% before the training framework's expert launch times (docs/calibration.md), to 10.0% over the
     // eleven runs then in the set; raised once, to 13.0%, when seven more of the model zoo's published runs joined
     // (GB200, GB300, and long contexts on H100), then 11.5% with recompute modules: the new ones carry gaps
-    // calibration.md names; 10.4% with the four dropless runs, which track their forced-balance twins.
+    // calibration.md names; 10.4% with the four dropless runs, which track their forced-balance twins; 9.6% with the
+    // model zoo's FSDP run reducing gradients in BF16, as the Megatron-FSDP user guide recommends.
     // The worst case is Qwen3-30B-A3B, whose whole small layer is host-bound, not only its expert multiplies.
-    private const double MixtureOfExpertsMeanErrorRatchetPercent = 10.4;
+    private const double MixtureOfExpertsMeanErrorRatchetPercent = 9.6;
     private const double MixtureOfExpertsWorstErrorRatchetPercent = 54;
 
     // Each mixture-of-experts case predicted by the launch times fitted without it (13.8% over the first eleven,
-    // 14.9% over eighteen, 13.1% over twenty-two).
-    private const double MixtureOfExpertsHeldOutMeanErrorRatchetPercent = 13.1;
+    // 14.9% over eighteen, 13.1% over twenty-two, 12.4% with BF16 gradient reduction in the FSDP run).
+    private const double MixtureOfExpertsHeldOutMeanErrorRatchetPercent = 12.4;
 
     private static readonly Lazy<ValidationSummary> Summary = new(() =>
     {

@@ -134,9 +134,10 @@ public static class AnalyticalEngine
         var stageParameters = StageParameters.Of(model, job, plan);
         var parametersPerChip = stageParameters.Heaviest;
         var expertParametersPerChip = stageParameters.HeaviestExperts;
-        var dataParallel = DataParallelExposed(plan, job, collectives, dataGroup, parametersPerChip, plan.ShardingDegree, slowest, microBatches) +
-                           ReplicaReduction(plan, collectives, replicaGroup, parametersPerChip, slowest) +
-                           DataParallelExposed(plan, job, collectives, expertDataGroup, expertParametersPerChip, plan.ExpertShardingDegree, slowest, microBatches);
+        var gradientBytes = scenario.Framework.GradientReductionFor(job).BytesPerElement();
+        var dataParallel = DataParallelExposed(plan, job, collectives, dataGroup, parametersPerChip, plan.ShardingDegree, slowest, microBatches, gradientBytes) +
+                           ReplicaReduction(plan, collectives, replicaGroup, parametersPerChip, slowest, gradientBytes) +
+                           DataParallelExposed(plan, job, collectives, expertDataGroup, expertParametersPerChip, plan.ExpertShardingDegree, slowest, microBatches, gradientBytes);
         var optimizerParameters = (parametersPerChip / (plan.ZeroStage >= 1 ? plan.ShardingDegree : 1)) + (expertParametersPerChip / expertSharding);
         var masterOnly = MemoryModel.KeepsMasterOnly(plan, scenario.Framework.FullyShardedWeights);
         var optimizerTraffic = Bytes.FromCount(optimizerParameters * (OptimizerTrafficPerParameter - (masterOnly ? WeightCopyTrafficPerParameter : 0)));
@@ -161,7 +162,7 @@ public static class AnalyticalEngine
         var averageParameters = stageParameters.Average(pipeline);
         var averageOptimizerTraffic = optimizerTraffic * (averageParameters / Math.Max(parametersPerChip + expertParametersPerChip, 1));
         var memoryTraffic = (modelWork.MemoryTraffic * modelCopies) + (averageOptimizerTraffic * cluster.ChipCount);
-        var linkTraffic = LinkTrafficPerChip(model, job, plan, activation, pipelineMessage * pipelineSends, averageParameters, microBatches) * microBatches * cluster.ChipCount;
+        var linkTraffic = LinkTrafficPerChip(model, job, plan, activation, pipelineMessage * pipelineSends, averageParameters, microBatches, gradientBytes) * microBatches * cluster.ChipCount;
         var memory = MemoryModel.PerChip(model, job, plan, scenario.Framework.FullyShardedWeights);
         var capacity = cluster.Chip.MemoryCapacity.Value;
         var warnings = tensorGroup.Aligned && dataGroup.Aligned && replicaGroup.Aligned && pipelineGroup.Aligned && contextGroup.Aligned && expertGroup.Aligned
@@ -257,7 +258,7 @@ public static class AnalyticalEngine
     /// and combine, the pipeline sends, and the gradient reduction spread over the micro-batches. It prices the links'
     /// energy, not their time, so a deduplicated dispatch is charged as a plain one, an upper bound.
     /// </summary>
-    private static Bytes LinkTrafficPerChip(ModelArchitecture model, TrainingJob job, ParallelPlan plan, Bytes activation, Bytes pipelineSends, double parametersPerChip, double microBatches)
+    private static Bytes LinkTrafficPerChip(ModelArchitecture model, TrainingJob job, ParallelPlan plan, Bytes activation, Bytes pipelineSends, double parametersPerChip, double microBatches, double gradientBytesPerParameter)
     {
         static double Share(int members) => (members - 1) / (double)members;
         var passes = plan.Recompute == RecomputePolicy.Full ? 3 : ReplaysFeedForwardHalf(plan) ? 2.5 : 2;
@@ -268,7 +269,7 @@ public static class AnalyticalEngine
         var context = ContextPass.SentPerLayer(model, job, plan) * layersPerChip;
         var expertTokens = model.MixtureOfExperts is { } experts ? LayerKernels.RoutedTokens(job, plan) * experts.PerToken : 0;
         var expert = Bytes.FromCount(expertTokens * model.HiddenSize * 2.0 * 2 * Share(plan.ExpertParallelism) * expertPasses * expertLayersPerChip);
-        var gradients = Bytes.FromCount(parametersPerChip * MemoryModel.GradientBytesPerParameter * 2 * Share(plan.DataParallelism) / microBatches);
+        var gradients = Bytes.FromCount(parametersPerChip * gradientBytesPerParameter * 2 * Share(plan.DataParallelism) / microBatches);
         return tensor + context + expert + pipelineSends + gradients;
     }
 
@@ -414,20 +415,20 @@ public static class AnalyticalEngine
     }
 
     /// <summary>
-    /// Data-parallel communication the compute does not hide. Gradients are reduced in the precision they are kept in
-    /// (FP32, as <see cref="MemoryModel.GradientBytesPerParameter"/>). ZeRO-0 all-reduces them once per step, ZeRO-1
+    /// Data-parallel communication the compute does not hide. Gradients are reduced in the job's reduction precision
+    /// (<paramref name="gradientBytesPerParameter"/>: 4 in FP32, Megatron-Core's default, 2 in BF16). ZeRO-0 all-reduces them once per step, ZeRO-1
     /// reduce-scatters them once and all-gathers the updated weights; ZeRO-2 and 3 keep only a gradient shard, so they
     /// reduce-scatter after every micro-batch, and ZeRO-3 also gathers the weights for every forward and backward.
     /// With overlap, a reduction hides behind the backward pass it follows and a gather behind the forward it precedes.
     /// </summary>
-    private static Duration DataParallelExposed(ParallelPlan plan, TrainingJob job, CollectiveCost collectives, CommunicationGroup dataGroup, double parametersPerChip, int shardingDegree, StageCost slowest, double microBatches)
+    private static Duration DataParallelExposed(ParallelPlan plan, TrainingJob job, CollectiveCost collectives, CommunicationGroup dataGroup, double parametersPerChip, int shardingDegree, StageCost slowest, double microBatches, double gradientBytesPerParameter)
     {
         if (shardingDegree <= 1 || parametersPerChip <= 0)
         {
             return Duration.Zero;
         }
 
-        var gradientBytes = Bytes.FromCount(parametersPerChip * MemoryModel.GradientBytesPerParameter);
+        var gradientBytes = Bytes.FromCount(parametersPerChip * gradientBytesPerParameter);
         var (forwardWindow, backwardWindow) = OverlapWindows(plan, slowest);
         if (plan.ZeroStage == 0)
         {
@@ -448,14 +449,14 @@ public static class AnalyticalEngine
     /// Under hybrid sharding, each sharding group's gradient shard is all-reduced across the replica groups once per
     /// step, after the last backward pass (hidden behind it where overlap is on).
     /// </summary>
-    private static Duration ReplicaReduction(ParallelPlan plan, CollectiveCost collectives, CommunicationGroup replicaGroup, double parametersPerChip, StageCost slowest)
+    private static Duration ReplicaReduction(ParallelPlan plan, CollectiveCost collectives, CommunicationGroup replicaGroup, double parametersPerChip, StageCost slowest, double gradientBytesPerParameter)
     {
         if (plan.ReplicaGroups == 1)
         {
             return Duration.Zero;
         }
 
-        var shard = Bytes.FromCount(parametersPerChip * MemoryModel.GradientBytesPerParameter / (plan.ZeroStage >= 1 ? plan.ShardingDegree : 1));
+        var shard = Bytes.FromCount(parametersPerChip * gradientBytesPerParameter / (plan.ZeroStage >= 1 ? plan.ShardingDegree : 1));
         return Exposed(collectives.Time(CollectiveKind.AllReduce, replicaGroup, shard), OverlapWindows(plan, slowest).Backward, parametersPerChip);
     }
 

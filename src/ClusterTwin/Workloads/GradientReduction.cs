@@ -1,0 +1,34 @@
+namespace ClusterTwin.Workloads;
+
+/// <summary>The precision data-parallel collectives reduce gradients in: what each gradient costs on the wire.</summary>
+public enum GradientReduction
+{
+    /// <summary>
+    /// FP32: Megatron-Core's default under BF16 ("bfloat16 requires gradient accumulation and all-reduce to be done in
+    /// fp32", its <c>accumulate_allreduce_grads_in_fp32</c>), and PyTorch FSDP's with <c>reduce_dtype=float32</c>.
+    /// </summary>
+    Fp32,
+
+    /// <summary>
+    /// BF16: Megatron-Core's <c>--grad-reduce-in-bf16</c> (which the Megatron-FSDP user guide recommends), and PyTorch
+    /// FSDP's with <c>reduce_dtype=bfloat16</c> (Composer's <c>mixed_precision: PURE</c>). Half the bytes of FP32.
+    /// </summary>
+    Bf16,
+}
+
+/// <summary>The keys and sizes of <see cref="GradientReduction"/>.</summary>
+public static class GradientReductionKeys
+{
+    /// <summary>Each precision by its key in catalogue and scenario files.</summary>
+    public static IReadOnlyDictionary<string, GradientReduction> All { get; } = new Dictionary<string, GradientReduction>(StringComparer.Ordinal)
+    {
+        ["fp32"] = GradientReduction.Fp32,
+        ["bf16"] = GradientReduction.Bf16,
+    };
+
+    /// <summary>The key of <paramref name="reduction"/>.</summary>
+    public static string Key(GradientReduction reduction) => All.First(pair => pair.Value == reduction).Key;
+
+    /// <summary>Bytes each gradient element takes in the reduction.</summary>
+    public static double BytesPerElement(this GradientReduction reduction) => reduction == GradientReduction.Bf16 ? 2 : 4;
+}
