@@ -5,7 +5,8 @@ public enum GradientReduction
 {
     /// <summary>
     /// FP32: Megatron-Core's default under BF16 ("bfloat16 requires gradient accumulation and all-reduce to be done in
-    /// fp32", its <c>accumulate_allreduce_grads_in_fp32</c>), and PyTorch FSDP's with <c>reduce_dtype=float32</c>.
+    /// fp32", its <c>accumulate_allreduce_grads_in_fp32</c>), and PyTorch FSDP's with <c>reduce_dtype=float32</c>. (Under
+    /// FP16 Megatron-Core reduces in FP16 by default; a job says <see cref="Bf16"/> for the same two bytes.)
     /// </summary>
     Fp32,
 

@@ -69,7 +69,8 @@ public sealed record TrainingJob(int SequenceLength, int GlobalBatchSize, double
     /// <summary>
     /// The precision the data-parallel collectives reduce gradients in, where the run sets it (Megatron-Core's
     /// <c>--grad-reduce-in-bf16</c>); null for the training framework's own (<see cref="TrainingFramework.GradientReduction"/>).
-    /// The gradients kept in memory stay FP32 whatever the reduction.
+    /// Megatron-Core keeps its gradient buffer in the same precision; a framework that keeps only the FP32 weight shard
+    /// keeps FP32 gradients whatever it reduces them in.
     /// </summary>
     public GradientReduction? GradientReduction { get; init; }
 

@@ -63,6 +63,7 @@ public class CommandTests
     [InlineData("llama3-405b", "405.86B")]
     [InlineData("megatron-core", "realizes 43.0% of the ideal")]
     [InlineData("pytorch-fsdp", "FP32 shard only")]
+    [InlineData("pytorch-fsdp", "BF16")]
     [InlineData("neuronx-distributed", "does not overlap expert communication")]
     [InlineData("transformers-neuronx", "clustertwin calibrate-serving")]
     public void CatalogShow_ShowsTheFigureAndItsProvenance(string id, string expected)

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using ClusterTwin.Catalog;
+using ClusterTwin.Engines;
 using ClusterTwin.Engines.Analytical;
 using ClusterTwin.Tests.Support;
 using ClusterTwin.Workloads;
@@ -15,20 +16,56 @@ public sealed class GradientReductionTests
     private static ClusterTwin.Scenarios.Scenario Gpt3() => ScenarioLoader.Load(Repository.Path("examples", Example), Repository.Catalog);
 
     [Fact]
-    public void ReducingInBf16_HalvesTheGradientAllReduce_AndItsLinkTraffic()
+    public void ReducingInBf16_HalvesTheGradientAllReduce_TheLinkTraffic_AndMegatronsGradientBuffer()
     {
         // ZeRO-0 without overlap: the data-parallel time is the gradient all-reduce alone, fully exposed.
         var scenario = Gpt3().WithPlan(plan => plan with { ZeroStage = 0, OverlapGradientReduction = false });
-        var fp32 = AnalyticalEngine.SimulateStep(scenario);
-        var bf16 = AnalyticalEngine.SimulateStep(scenario with { Job = scenario.Job with { GradientReduction = GradientReduction.Bf16 } });
-        var ratio = bf16.Breakdown!.DataParallelCommunication / fp32.Breakdown!.DataParallelCommunication;
+        var (fp32, bf16) = Both(scenario);
         // Half the bytes; the collective's per-step latencies do not halve, so a little over one half.
-        Assert.InRange(ratio, 0.5, 0.52);
-        Assert.True(bf16.LinkTrafficPerStep < fp32.LinkTrafficPerStep);
-        // The kept gradients stay FP32: memory does not change.
-        Assert.Equal(fp32.Memory, bf16.Memory);
+        Assert.InRange(bf16.Breakdown!.DataParallelCommunication / fp32.Breakdown!.DataParallelCommunication, 0.5, 0.52);
         Assert.Equal(fp32.Breakdown.Compute, bf16.Breakdown.Compute);
+
+        // The link traffic loses half its gradient term and nothing else; at ZeRO-0 that term is the all-reduce's
+        // 2(n-1)/n of the buffer per step, over the chips (the tensor and pipeline traffic is unchanged).
+        var parameters = scenario.Model.Parameters / (double)(scenario.Plan.TensorParallelism * scenario.Plan.PipelineParallelism);
+        var data = scenario.Plan.DataParallelism;
+        var gradientTerm = parameters * 4 * 2 * (data - 1) / (double)data * scenario.Cluster.ChipCount;
+        Within.Relative(gradientTerm / 2, (fp32.LinkTrafficPerStep - bf16.LinkTrafficPerStep).Count, 0.005);
+
+        // Megatron-Core's gradient buffer takes the reduction's precision: half the gradient memory.
+        Within.Relative(fp32.Memory!.Gradients.Count / 2, bf16.Memory!.Gradients.Count, 1e-12);
+        Assert.Equal(fp32.Memory.Weights, bf16.Memory.Weights);
     }
+
+    [Fact]
+    public void UnderHybridSharding_TheReplicaAllReduceIsHalvedToo()
+    {
+        // Sharding groups of one: no reduce-scatter inside a group, so the data-parallel time is the replicas'
+        // all-reduce of the whole gradient alone.
+        var scenario = Gpt3().WithPlan(plan => plan with { ZeroStage = 1, ShardingGroup = 1, OverlapGradientReduction = false });
+        Assert.Equal(scenario.Plan.DataParallelism, scenario.Plan.ReplicaGroups);
+        var (fp32, bf16) = Both(scenario);
+        Assert.True(fp32.Breakdown!.DataParallelCommunication > ClusterTwin.Units.Duration.Zero);
+        Assert.InRange(bf16.Breakdown!.DataParallelCommunication / fp32.Breakdown.DataParallelCommunication, 0.5, 0.52);
+    }
+
+    [Fact]
+    public void AFrameworkKeepingOnlyTheFp32Shard_ReducesInItsOwnPrecision_AndKeepsFp32Gradients()
+    {
+        // The GPT-3 example on PyTorch FSDP (LLM Foundry's settings: BF16 reduction) without overlap.
+        var scenario = (Gpt3() with { Framework = Repository.Catalog.TrainingFrameworks["pytorch-fsdp"] })
+            .WithPlan(plan => plan with { ZeroStage = 3, OverlapGradientReduction = false });
+        var framework = AnalyticalEngine.SimulateStep(scenario);
+        var (fp32, bf16) = Both(scenario);
+        Assert.Equal(bf16.Breakdown!.DataParallelCommunication, framework.Breakdown!.DataParallelCommunication);
+        Assert.True(fp32.Breakdown!.DataParallelCommunication > framework.Breakdown.DataParallelCommunication);
+        // Its gradients are the FP32 parameters' own, whatever it reduces them in.
+        Assert.Equal(fp32.Memory!.Gradients, bf16.Memory!.Gradients);
+    }
+
+    private static (TrainingStepResult Fp32, TrainingStepResult Bf16) Both(ClusterTwin.Scenarios.Scenario scenario) =>
+        (AnalyticalEngine.SimulateStep(scenario with { Job = scenario.Job with { GradientReduction = GradientReduction.Fp32 } }),
+         AnalyticalEngine.SimulateStep(scenario with { Job = scenario.Job with { GradientReduction = GradientReduction.Bf16 } }));
 
     [Fact]
     public void TheFrameworkSetsTheDefault_AndTheJobOverridesIt()

@@ -163,7 +163,7 @@ public static class AnalyticalEngine
         var averageOptimizerTraffic = optimizerTraffic * (averageParameters / Math.Max(parametersPerChip + expertParametersPerChip, 1));
         var memoryTraffic = (modelWork.MemoryTraffic * modelCopies) + (averageOptimizerTraffic * cluster.ChipCount);
         var linkTraffic = LinkTrafficPerChip(model, job, plan, activation, pipelineMessage * pipelineSends, averageParameters, microBatches, gradientBytes) * microBatches * cluster.ChipCount;
-        var memory = MemoryModel.PerChip(model, job, plan, scenario.Framework.FullyShardedWeights);
+        var memory = MemoryModel.PerChip(model, job, plan, scenario.Framework.FullyShardedWeights, scenario.Framework.GradientReductionFor(job));
         var capacity = cluster.Chip.MemoryCapacity.Value;
         var warnings = tensorGroup.Aligned && dataGroup.Aligned && replicaGroup.Aligned && pipelineGroup.Aligned && contextGroup.Aligned && expertGroup.Aligned
             ? ImmutableArray<string>.Empty

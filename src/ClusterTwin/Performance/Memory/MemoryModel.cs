@@ -35,8 +35,17 @@ public static class MemoryModel
         return plan.ZeroStage >= 3 && shardedWeights == FullyShardedWeights.MasterOnly;
     }
 
-    /// <summary>Bytes per parameter of the gradient buffer: Megatron accumulates gradients in FP32.</summary>
+    /// <summary>Bytes per parameter of the gradient buffer when gradients are reduced in FP32 (Megatron's default under BF16).</summary>
     public const double GradientBytesPerParameter = 4;
+
+    /// <summary>
+    /// Bytes per parameter of the gradients a chip keeps. A framework that keeps a compute-precision copy of the weights
+    /// beside the FP32 master accumulates them in a buffer of the reduction's precision (Megatron-Core's
+    /// <c>main_grad</c> buffer is FP32 only with <c>grad_reduce_in_fp32</c>); one that keeps only the FP32 shard
+    /// (PyTorch FSDP, MaxText) holds gradients in the parameters' FP32, whatever precision it reduces them in.
+    /// </summary>
+    public static double KeptGradientBytesPerParameter(FullyShardedWeights shardedWeights, GradientReduction reduction) =>
+        shardedWeights == FullyShardedWeights.MasterOnly ? GradientBytesPerParameter : reduction.BytesPerElement();
 
     /// <summary>Parameters in one data-parallel gradient bucket (Megatron-LM's default bucket size).</summary>
     public const double GradientBucketParameters = 40e6;
@@ -49,7 +58,8 @@ public static class MemoryModel
     /// stage, one micro-batch fewer in flight but possibly a layer more when the layers do not divide) or the last
     /// (output head, logits).
     /// </summary>
-    public static MemoryBreakdown PerChip(ModelArchitecture model, TrainingJob job, ParallelPlan plan, FullyShardedWeights shardedWeights = FullyShardedWeights.ComputeAndMaster)
+    public static MemoryBreakdown PerChip(ModelArchitecture model, TrainingJob job, ParallelPlan plan, FullyShardedWeights shardedWeights = FullyShardedWeights.ComputeAndMaster,
+        GradientReduction reduction = GradientReduction.Fp32)
     {
         CheckDegrees(plan);
         var pipeline = plan.PipelineParallelism;
@@ -77,8 +87,8 @@ public static class MemoryModel
         var prediction = predictionModules * (((model.MultiTokenPredictionUsesExperts ? expert : dense).Stored * interleave) + logits);
         var lastActivations = (pipeline == 1 ? firstActivations : Activations(model.Layers - stages.Last, stages.Last, 1)) + logits + prediction;
 
-        var first = Breakdown(weights.First, weights.FirstExperts, firstActivations, model, job, plan, shardedWeights);
-        var last = Breakdown(weights.Last, weights.LastExperts, lastActivations, model, job, plan, shardedWeights);
+        var first = Breakdown(weights.First, weights.FirstExperts, firstActivations, model, job, plan, shardedWeights, reduction);
+        var last = Breakdown(weights.Last, weights.LastExperts, lastActivations, model, job, plan, shardedWeights, reduction);
         var heaviest = first.Total >= last.Total ? first : last;
         if (pipeline > 2)
         {
@@ -87,7 +97,7 @@ public static class MemoryModel
             MemoryBreakdown Middle(int start, double inFlight)
             {
                 var (shared, routed) = StageParameters.Rank(model, plan, model.DenseLayersIn(start, stages.Middle), stages.Middle);
-                return Breakdown(shared, routed, Activations(start, stages.Middle, inFlight), model, job, plan, shardedWeights);
+                return Breakdown(shared, routed, Activations(start, stages.Middle, inFlight), model, job, plan, shardedWeights, reduction);
             }
 
             var second = Middle(stages.First, pipeline - 1);
@@ -191,8 +201,9 @@ public static class MemoryModel
     /// <param name="job">The job.</param>
     /// <param name="plan">The plan.</param>
     /// <param name="shardedWeights">What the framework keeps of the weights under ZeRO-3.</param>
+    /// <param name="reduction">The precision gradients are reduced in: the buckets' precision, and the kept gradients' where the framework keeps them so.</param>
     private static MemoryBreakdown Breakdown(double parameters, double expertParameters, double activations, ModelArchitecture model, TrainingJob job, ParallelPlan plan,
-        FullyShardedWeights shardedWeights)
+        FullyShardedWeights shardedWeights, GradientReduction reduction)
     {
         double data = plan.ShardingDegree;
         double expertData = plan.ExpertShardingDegree;
@@ -202,7 +213,7 @@ public static class MemoryModel
         // Fully sharded with the FP32 shard alone, the weights are that master copy and the optimizer keeps the moments.
         var masterOnly = KeepsMasterOnly(plan, shardedWeights);
         var weights = Sharded(masterOnly ? MasterBytesPerParameter : weightBytes, 3);
-        var gradients = Sharded(GradientBytesPerParameter, 2);
+        var gradients = Sharded(KeptGradientBytesPerParameter(shardedWeights, reduction), 2);
         var optimizer = Sharded(OptimizerBytesPerParameter - (masterOnly ? MasterBytesPerParameter : 0), 1);
 
         var layerActivation = LayerKernels.Tokens(job, plan) * model.HiddenSize * ActivationBytes;
@@ -219,7 +230,7 @@ public static class MemoryModel
 
         if (plan.GradientReplicas > 1)
         {
-            buffers += 2 * GradientBucketParameters * GradientBytesPerParameter;
+            buffers += 2 * GradientBucketParameters * reduction.BytesPerElement();
         }
 
         if (plan.ContextParallelism > 1)
