@@ -22,8 +22,14 @@ public static class SimulationReport
         var line = scenario.Model.MixtureOfExperts is not null && launch > ClusterTwin.Units.Duration.Zero
             ? $"{scenario.Framework.Name}; each expert multiply takes at least {launch} (the host launches it)"
             : scenario.Framework.Name;
+        return line + ReductionNote(scenario);
+    }
+
+    /// <summary>"; gradients reduced in BF16" where the job's gradients are not reduced in the default FP32, else empty.</summary>
+    internal static string ReductionNote(Scenario scenario)
+    {
         var reduction = scenario.Framework.GradientReductionFor(scenario.Job);
-        return reduction == GradientReduction.Fp32 ? line : $"{line}; gradients reduced in {GradientReductionKeys.Key(reduction).ToUpperInvariant()}";
+        return reduction == GradientReduction.Fp32 ? string.Empty : $"; gradients reduced in {GradientReductionKeys.Key(reduction).ToUpperInvariant()}";
     }
 
     /// <summary>Writes the report of <paramref name="result"/>.</summary>

@@ -110,5 +110,10 @@ public sealed class GradientReductionTests
         Assert.Equal("bf16", named.RootElement.GetProperty("framework").GetProperty("gradientReduction").GetString());
         using var plain = JsonDocument.Parse(CliRunner.Run("simulate", "--json", Repository.Path("examples", Example)).Output);
         Assert.Equal("fp32", plain.RootElement.GetProperty("framework").GetProperty("gradientReduction").GetString());
+
+        // The reports name a reduction other than the default, and say nothing of the default.
+        Assert.Contains("gradients reduced in BF16", CliRunner.Run("simulate", path).Output, StringComparison.Ordinal);
+        Assert.Contains("gradients reduced in BF16", CliRunner.Run("plan", path, "--top", "1").Output.ReplaceLineEndings(" ").Replace("  ", " ", StringComparison.Ordinal), StringComparison.Ordinal);
+        Assert.DoesNotContain("gradients reduced", CliRunner.Run("simulate", Repository.Path("examples", Example)).Output, StringComparison.Ordinal);
     }
 }
