@@ -20,7 +20,7 @@ internal static class FrameworkCatalogReport
         {
             training.AddRow(Markup.Escape(framework.Id), Markup.Escape(framework.Name), Markup.Escape(string.Join(", ", framework.DefaultForVendors)),
                 $"{framework.ExpertLaunch} (+ {framework.ExpertQuantizeLaunch})", framework.ExpertOverlap is { } overlap ? Format.Percent(overlap.Realized) : "does not overlap",
-                Weights(framework.FullyShardedWeights), Reduction(framework.GradientReduction));
+                Weights(framework.FullyShardedWeights), GradientReductionKeys.Name(framework.GradientReduction));
         }
 
         console.Write(training);
@@ -48,7 +48,7 @@ internal static class FrameworkCatalogReport
                 ? $"realizes {Format.Percent(overlap.Realized)} of the ideal; communication takes {Format.Percent(overlap.CommunicationComputeShare)} of the chip"
                 : "does not overlap expert communication");
             table.AddRow("fully sharded weights", Weights(training.FullyShardedWeights));
-            table.AddRow("gradient reduction", Reduction(training.GradientReduction));
+            table.AddRow("gradient reduction", GradientReductionKeys.Name(training.GradientReduction));
             table.AddRow("fit", Markup.Escape(Fit(training.Fit)));
             table.AddRow("provenance", Markup.Escape(training.Provenance));
             console.Write(table);
@@ -72,8 +72,6 @@ internal static class FrameworkCatalogReport
 
     private static string Weights(FullyShardedWeights weights) =>
         weights == FullyShardedWeights.MasterOnly ? "FP32 shard only" : "compute shard and FP32 master";
-
-    private static string Reduction(GradientReduction reduction) => GradientReductionKeys.Key(reduction).ToUpperInvariant();
 
     private static string Fit(FrameworkFit? fit) => fit is null
         ? "not fitted"

@@ -29,7 +29,7 @@ public static class SimulationReport
     internal static string ReductionNote(Scenario scenario)
     {
         var reduction = scenario.Framework.GradientReductionFor(scenario.Job);
-        return reduction == GradientReduction.Fp32 ? string.Empty : $"; gradients reduced in {GradientReductionKeys.Key(reduction).ToUpperInvariant()}";
+        return reduction == GradientReduction.Fp32 ? string.Empty : $"; gradients reduced in {GradientReductionKeys.Name(reduction)}";
     }
 
     /// <summary>Writes the report of <paramref name="result"/>.</summary>

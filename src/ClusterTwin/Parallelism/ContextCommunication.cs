@@ -31,13 +31,9 @@ public enum ContextCommunication
 public static class ContextCommunicationKeys
 {
     /// <summary>Each variant by its key.</summary>
-    public static IReadOnlyDictionary<string, ContextCommunication> All { get; } = new Dictionary<string, ContextCommunication>(StringComparer.Ordinal)
-    {
-        ["ring"] = ContextCommunication.Ring,
-        ["all-gather"] = ContextCommunication.AllGather,
-        ["all-to-all"] = ContextCommunication.AllToAll,
-    };
+    public static KeyDictionary<ContextCommunication> All { get; } = new(
+        ("ring", ContextCommunication.Ring), ("all-gather", ContextCommunication.AllGather), ("all-to-all", ContextCommunication.AllToAll));
 
     /// <summary>The key of <paramref name="communication"/>.</summary>
-    public static string Key(ContextCommunication communication) => All.First(pair => pair.Value == communication).Key;
+    public static string Key(ContextCommunication communication) => All.KeyOf(communication);
 }

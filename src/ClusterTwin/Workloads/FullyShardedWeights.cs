@@ -20,12 +20,8 @@ public enum FullyShardedWeights
 public static class FullyShardedWeightsKeys
 {
     /// <summary>Each kind by its key.</summary>
-    public static IReadOnlyDictionary<string, FullyShardedWeights> All { get; } = new Dictionary<string, FullyShardedWeights>(StringComparer.Ordinal)
-    {
-        ["compute-and-master"] = FullyShardedWeights.ComputeAndMaster,
-        ["master-only"] = FullyShardedWeights.MasterOnly,
-    };
+    public static KeyDictionary<FullyShardedWeights> All { get; } = new(("compute-and-master", FullyShardedWeights.ComputeAndMaster), ("master-only", FullyShardedWeights.MasterOnly));
 
     /// <summary>The key of <paramref name="weights"/>.</summary>
-    public static string Key(FullyShardedWeights weights) => All.First(pair => pair.Value == weights).Key;
+    public static string Key(FullyShardedWeights weights) => All.KeyOf(weights);
 }

@@ -21,14 +21,13 @@ public enum GradientReduction
 public static class GradientReductionKeys
 {
     /// <summary>Each precision by its key in catalogue and scenario files.</summary>
-    public static IReadOnlyDictionary<string, GradientReduction> All { get; } = new Dictionary<string, GradientReduction>(StringComparer.Ordinal)
-    {
-        ["fp32"] = GradientReduction.Fp32,
-        ["bf16"] = GradientReduction.Bf16,
-    };
+    public static KeyDictionary<GradientReduction> All { get; } = new(("fp32", GradientReduction.Fp32), ("bf16", GradientReduction.Bf16));
 
     /// <summary>The key of <paramref name="reduction"/>.</summary>
-    public static string Key(GradientReduction reduction) => All.First(pair => pair.Value == reduction).Key;
+    public static string Key(GradientReduction reduction) => All.KeyOf(reduction);
+
+    /// <summary>Its name in reports ("BF16").</summary>
+    public static string Name(GradientReduction reduction) => Key(reduction).ToUpperInvariant();
 
     /// <summary>Bytes each gradient element takes in the reduction.</summary>
     public static double BytesPerElement(this GradientReduction reduction) => reduction == GradientReduction.Bf16 ? 2 : 4;

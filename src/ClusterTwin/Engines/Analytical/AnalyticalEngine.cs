@@ -134,7 +134,8 @@ public static class AnalyticalEngine
         var stageParameters = StageParameters.Of(model, job, plan);
         var parametersPerChip = stageParameters.Heaviest;
         var expertParametersPerChip = stageParameters.HeaviestExperts;
-        var gradientBytes = scenario.Framework.GradientReductionFor(job).BytesPerElement();
+        var reduction = scenario.Framework.GradientReductionFor(job);
+        var gradientBytes = reduction.BytesPerElement();
         var dataParallel = DataParallelExposed(plan, job, collectives, dataGroup, parametersPerChip, plan.ShardingDegree, slowest, microBatches, gradientBytes) +
                            ReplicaReduction(plan, collectives, replicaGroup, parametersPerChip, slowest, gradientBytes) +
                            DataParallelExposed(plan, job, collectives, expertDataGroup, expertParametersPerChip, plan.ExpertShardingDegree, slowest, microBatches, gradientBytes);
@@ -163,7 +164,7 @@ public static class AnalyticalEngine
         var averageOptimizerTraffic = optimizerTraffic * (averageParameters / Math.Max(parametersPerChip + expertParametersPerChip, 1));
         var memoryTraffic = (modelWork.MemoryTraffic * modelCopies) + (averageOptimizerTraffic * cluster.ChipCount);
         var linkTraffic = LinkTrafficPerChip(model, job, plan, activation, pipelineMessage * pipelineSends, averageParameters, microBatches, gradientBytes) * microBatches * cluster.ChipCount;
-        var memory = MemoryModel.PerChip(model, job, plan, scenario.Framework.FullyShardedWeights, scenario.Framework.GradientReductionFor(job));
+        var memory = MemoryModel.PerChip(model, job, plan, scenario.Framework.FullyShardedWeights, reduction);
         var capacity = cluster.Chip.MemoryCapacity.Value;
         var warnings = tensorGroup.Aligned && dataGroup.Aligned && replicaGroup.Aligned && pipelineGroup.Aligned && contextGroup.Aligned && expertGroup.Aligned
             ? ImmutableArray<string>.Empty
