@@ -10,7 +10,9 @@ namespace ClusterTwin.Cli.Commands;
 
 /// <summary>
 /// <c>clustertwin calibrate --family F [--hold-out SOURCE ...]</c>: fit a family's efficiency levels to measured runs;
-/// <c>clustertwin calibrate --framework F</c>: fit a training framework's expert launch times to its mixture-of-experts runs.
+/// <c>clustertwin calibrate --framework F</c>: fit a training framework's expert launch times to its mixture-of-experts runs;
+/// <c>clustertwin calibrate --kernels FILE --chip C</c>: derive the chip's family's matrix, attention and memory curves
+/// from kernel timings on the chip (<c>tools/measure-kernels.py</c>).
 /// </summary>
 public sealed class CalibrateCommand(IAnsiConsole console) : Command<CalibrateCommand.Settings>
 {
@@ -27,6 +29,21 @@ public sealed class CalibrateCommand(IAnsiConsole console) : Command<CalibrateCo
         [Description("Training framework to fit instead (a file in catalog/training-frameworks/): its expert launch times, on its mixture-of-experts runs.")]
         public string? Framework { get; init; }
 
+        /// <summary>Kernel timings to derive a family's curve shapes from, instead of fitting levels.</summary>
+        [CommandOption("--kernels <FILE>")]
+        [Description("Kernel timings written by tools/measure-kernels.py: derive the measured chip's family's matrix, attention and memory curves from them (then fit the levels with --family).")]
+        public string? Kernels { get; init; }
+
+        /// <summary>The chip the kernel timings were measured on.</summary>
+        [CommandOption("--chip <CHIP>")]
+        [Description("With --kernels: the chip measured (a file in catalog/chips/), whose peaks and memory bandwidth the efficiencies are fractions of.")]
+        public string? Chip { get; init; }
+
+        /// <summary>Which fused attention's timings make the attention curve.</summary>
+        [CommandOption("--attention-backend <NAME>")]
+        [Description("With --kernels: which measured fused attention makes the attention curve (default CUDNN_ATTENTION, Transformer Engine's on Hopper).")]
+        public string AttentionBackend { get; init; } = KernelCurveFit.DefaultAttentionBackend;
+
         /// <summary>Sources kept out of the fit.</summary>
         [CommandOption("--hold-out <SOURCE>")]
         [Description("Source key whose cases are kept out of the fit and reported separately. Repeatable.")]
@@ -42,6 +59,11 @@ public sealed class CalibrateCommand(IAnsiConsole console) : Command<CalibrateCo
     public override int Execute(CommandContext context, Settings settings, CancellationToken cancellationToken)
     {
         var catalog = settings.LoadCatalog();
+        if (settings.Kernels is { } kernels)
+        {
+            return CalibrateCurves(catalog, kernels, settings);
+        }
+
         if (settings.Framework is { } framework)
         {
             return CalibrateFramework(catalog, framework, settings);
@@ -70,6 +92,45 @@ public sealed class CalibrateCommand(IAnsiConsole console) : Command<CalibrateCo
             var path = Path.Combine(catalog.Directory, "efficiency", settings.Family + ".yaml");
             CatalogSettings.WriteFile(path, "the fit", () => EfficiencyFitWriter.Write(path, result.Fit));
             console.MarkupLineInterpolated($"Written to {path}");
+        }
+
+        return 0;
+    }
+
+    private int CalibrateCurves(HardwareCatalog catalog, string file, Settings settings)
+    {
+        if (settings.Framework is not null || settings.Family.Length > 0 || settings.HoldOut.Length > 0)
+        {
+            throw new InputException("--kernels", "derives curve shapes from kernel timings alone: give it with --chip, without --family, --framework and --hold-out (fit the levels afterwards with --family)");
+        }
+
+        if (settings.Chip is not { } id || !catalog.Chips.TryGetValue(id, out var chip))
+        {
+            throw new InputException("--chip", $"{(settings.Chip is null ? "missing" : $"unknown chip '{settings.Chip}'")}: --kernels needs the chip the timings were measured on (expected one of: {string.Join(", ", catalog.Chips.Keys)})");
+        }
+
+        if (!catalog.Efficiencies.ContainsKey(chip.Family) || chip.Family == HardwareCatalog.DefaultFamily)
+        {
+            throw new InputException("--chip", $"{id}'s family '{chip.Family}' has no efficiency file of its own to write the curves to (create catalog/efficiency/{chip.Family}.yaml first)");
+        }
+
+        var measurements = KernelMeasurements.Read(file);
+        var curves = KernelCurveFit.Fit(measurements, chip, settings.AttentionBackend);
+        var procedure = $"clustertwin calibrate --kernels {file.Replace('\\', '/')} --chip {id}" +
+            (settings.AttentionBackend == KernelCurveFit.DefaultAttentionBackend ? string.Empty : $" --attention-backend {settings.AttentionBackend}");
+        console.MarkupLineInterpolated($"{chip.Family} curves from {measurements.Device} ({measurements.MeasuredAt}):");
+        foreach (var (name, points, unit) in new[] { ("matrix", curves.Matrix, "FLOP"), ("attention", curves.Attention, "FLOP"), ("memory", curves.Memory, "B") })
+        {
+            var text = string.Join(", ", points.Select(point => $"{point.Size:0.##e0} {unit}: {point.Efficiency:0.###} ({point.Samples})"));
+            console.MarkupLineInterpolated($"  {name}: {text}");
+        }
+
+        console.MarkupLineInterpolated($"  {curves.MemoryBound} memory-bound multiplies left out of the matrix curve");
+        if (!settings.DryRun)
+        {
+            var path = Path.Combine(catalog.Directory, "efficiency", chip.Family + ".yaml");
+            CatalogSettings.WriteFile(path, "the curves", () => EfficiencyFitWriter.WriteCurves(path, curves, measurements, procedure));
+            console.MarkupLineInterpolated($"Written to {path}; fit the levels on them with: clustertwin calibrate --family {chip.Family}");
         }
 
         return 0;

@@ -14,13 +14,19 @@ namespace ClusterTwin.Calibration;
 /// <remarks>
 /// Coordinate descent over a fixed grid (0.20 to 1.50 in steps of 0.005), matrix level first, repeated until
 /// neither level moves: deterministic, and exhaustive along each coordinate, so no starting point or random seed
-/// enters the result. The log error weighs a prediction twice too fast the same as one twice too slow.
+/// enters the result. The log error weighs a prediction twice too fast the same as one twice too slow. Each level
+/// pays <see cref="LevelPrior"/> per unit of |ln level| for leaving 1, the curves as written (measured kernels, or the
+/// curves carried over): a level the runs do not determine (the attention level of runs with short sequences)
+/// stays at the curves instead of following noise, and one they do determine moves as before.
 /// </remarks>
 public static class EfficiencyCalibration
 {
     private const double GridLow = 0.20;
     private const double GridHigh = 1.50;
     private const double GridStep = 0.005;
+
+    /// <summary>The objective's price, in mean absolute log error, of each unit of |ln level|.</summary>
+    public const double LevelPrior = 0.01;
 
     /// <summary>Below this many fitted runs, one factor scales both levels (two free levels would fit noise).</summary>
     public const int JointFitBelow = 6;
@@ -124,7 +130,7 @@ public static class EfficiencyCalibration
     }
 
     private static double Objective(ChipEfficiency efficiency, ImmutableArray<ValidationCase> cases, double matrix, double attention) =>
-        Ratios(efficiency, cases, matrix, attention).Average(ratio => Math.Abs(Math.Log(ratio)));
+        Ratios(efficiency, cases, matrix, attention).Average(ratio => Math.Abs(Math.Log(ratio))) + (LevelPrior * (Math.Abs(Math.Log(matrix)) + Math.Abs(Math.Log(attention))));
 
     private static double MeanAbsoluteErrorPercent(ChipEfficiency efficiency, ImmutableArray<ValidationCase> cases, double matrix, double attention) =>
         Ratios(efficiency, cases, matrix, attention).Average(ratio => Math.Abs(ratio - 1) * 100);

@@ -12,9 +12,10 @@ public static class EfficiencyFitWriter
 
     /// <summary>
     /// Removes the top-level blocks <paramref name="keys"/> of the YAML file <paramref name="path"/> (each runs to the
-    /// next top-level key) and writes <paramref name="lines"/> where the first of them was, or at the end.
+    /// next top-level key) and writes <paramref name="lines"/> where the first of them was; where none was, before the
+    /// block <paramref name="before"/> if there is one, or at the end.
     /// </summary>
-    public static void ReplaceBlocks(string path, IReadOnlyCollection<string> keys, IEnumerable<string> lines)
+    public static void ReplaceBlocks(string path, IReadOnlyCollection<string> keys, IEnumerable<string> lines, string? before = null)
     {
         var text = File.ReadAllLines(path).ToList();
         var at = -1;
@@ -36,8 +37,38 @@ public static class EfficiencyFitWriter
             start--;
         }
 
+        if (at < 0 && before is not null)
+        {
+            at = text.FindIndex(line => line.StartsWith(before + ":", StringComparison.Ordinal));
+        }
+
         text.InsertRange(at < 0 ? text.Count : at, lines);
         File.WriteAllText(path, string.Join('\n', text) + "\n");
+    }
+
+    /// <summary>Replaces the measured matrix, attention and memory curves of the family file <paramref name="path"/>, and the record of their measurement.</summary>
+    public static void WriteCurves(string path, KernelCurves curves, KernelMeasurements measurements, string procedure) =>
+        ReplaceBlocks(path, ["matrix", "attention", "memory", "kernels"], CurveBlock(curves, measurements, procedure), before: "fit");
+
+    /// <summary>The YAML lines of measured curves.</summary>
+    public static IEnumerable<string> CurveBlock(KernelCurves curves, KernelMeasurements measurements, string procedure)
+    {
+        ArgumentNullException.ThrowIfNull(curves);
+        ArgumentNullException.ThrowIfNull(measurements);
+        string Curve(string key, IEnumerable<MeasuredPoint> points, string unit) =>
+            $"{key}: {{{string.Join(", ", points.Select(point => $"{KernelCurveFit.SizeText(point.Size, unit)}: {point.Efficiency.ToString("0.###", CultureInfo.InvariantCulture)}"))}}}";
+        string Samples(IEnumerable<MeasuredPoint> points) => $"[{string.Join(", ", points.Select(point => point.Samples))}]";
+        yield return Curve("matrix", curves.Matrix, "FLOP");
+        yield return Curve("attention", curves.Attention, "FLOP");
+        yield return Curve("memory", curves.Memory, "B");
+        yield return "kernels:                     # written by clustertwin calibrate --kernels; do not edit by hand";
+        yield return $"  procedure: \"{procedure}\"";
+        yield return $"  measured_on: \"{measurements.Device}\"";
+        yield return $"  measured_at: \"{measurements.MeasuredAt}\"";
+        yield return $"  chip: {curves.Chip.Id}";
+        yield return $"  attention_backend: {curves.AttentionBackend}";
+        yield return $"  samples: {{matrix: {Samples(curves.Matrix)}, attention: {Samples(curves.Attention)}, memory: {Samples(curves.Memory)}}}";
+        yield return $"  memory_bound_multiplies: {curves.MemoryBound}           # left out of the matrix curve: their traffic explains their time";
     }
 
     /// <summary>The YAML lines of a fit.</summary>

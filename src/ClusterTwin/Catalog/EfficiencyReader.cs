@@ -1,3 +1,4 @@
+using System.Collections.Immutable;
 using ClusterTwin.Hardware;
 using ClusterTwin.Units;
 using YamlDotNet.RepresentationModel;
@@ -10,24 +11,30 @@ internal static class EfficiencyReader
     public static ChipEfficiency? Read(YamlReader reader)
     {
         var root = reader.Root;
-        reader.CheckKeys(root!, string.Empty, "family", "provenance", "carried_over_from", "matrix", "attention", "memory", "scale_up_collective", "fit", "band_widening", "note");
+        reader.CheckKeys(root!, string.Empty, "family", "provenance", "carried_over_from", "matrix", "attention", "memory", "scale_up_collective", "kernels", "fit", "band_widening", "note");
         var family = reader.String(root, "family", string.Empty);
         var provenance = reader.String(root, "provenance", string.Empty);
+        ReadKernels(reader, root!);
         if (YamlReader.Child(root, "carried_over_from") is not null)
         {
-            // A family that carries another's curves over cannot also write its own: they would be dropped unread.
-            foreach (var curve in CurveKeys.Where(key => YamlReader.Child(root, key) is not null))
+            // The curves the family writes are its own (measured on its chips); the rest come from the family named.
+            var own = CurveKeys.Where(key => YamlReader.Child(root, key) is not null).ToImmutableArray();
+            var ownMatrix = own.Contains("matrix") ? Curve<Flops>(reader, root, "matrix") : Placeholder;
+            var ownAttention = own.Contains("attention") ? Curve<Flops>(reader, root, "attention") : Placeholder;
+            var ownMemory = own.Contains("memory") ? Curve<Bytes>(reader, root, "memory") : Placeholder;
+            var ownCollective = own.Contains("scale_up_collective") ? Curve<Bytes>(reader, root, "scale_up_collective") : Placeholder;
+            if (own.Length == CurveKeys.Length)
             {
-                reader.Error(YamlReader.Child(root, curve)!, curve, "a family with carried_over_from takes its curves from that family (remove this curve, or carried_over_from)");
+                reader.Error(YamlReader.Child(root, "carried_over_from")!, "carried_over_from", "the family writes all four curves, so nothing is carried over (remove carried_over_from)");
             }
 
             // Resolved once every family is read: see CarryOver.
             var from = reader.String(root, "carried_over_from", string.Empty);
             var ownFit = ReadFit(reader, reader.Mapping(root, "fit", string.Empty, required: false));
             var widening = reader.Number(root, "band_widening", string.Empty, 1, 10, required: ownFit is null) ?? 1;
-            return family is null || provenance is null || from is null
+            return family is null || provenance is null || from is null || ownMatrix is null || ownAttention is null || ownMemory is null || ownCollective is null
                 ? null
-                : new ChipEfficiency(family, Placeholder, Placeholder, Placeholder, Placeholder, provenance, ownFit) { CarriedOverFrom = from, BandWidening = widening, HasOwnFit = ownFit is not null };
+                : new ChipEfficiency(family, ownMatrix, ownAttention, ownMemory, ownCollective, provenance, ownFit) { CarriedOverFrom = from, BandWidening = widening, HasOwnFit = ownFit is not null, OwnCurves = own };
         }
 
         if (YamlReader.Child(root, "band_widening") is { } wideningNode)
@@ -49,6 +56,8 @@ internal static class EfficiencyReader
 
     private static readonly string[] CurveKeys = ["matrix", "attention", "memory", "scale_up_collective"];
 
+    private static readonly string[] MeasuredCurveKeys = ["matrix", "attention", "memory"];
+
     /// <summary>Replaces each family that carries another's curves over with a copy of that family's curves and fit.</summary>
     public static Dictionary<string, ChipEfficiency> CarryOver(Dictionary<string, ChipEfficiency> families, List<Diagnostic> diagnostics, string directory)
     {
@@ -62,9 +71,12 @@ internal static class EfficiencyReader
             else if (families.TryGetValue(from, out var source) && source.CarriedOverFrom is null)
             {
                 // The curves' shapes come over; the fitted levels are the family's own where it has measured runs.
-                resolved[family] = new ChipEfficiency(family, source.MatrixShape, source.AttentionShape, source.Memory, source.ScaleUpCollective, efficiency.Provenance,
+                EfficiencyCurve Pick(string key, EfficiencyCurve own, EfficiencyCurve carried) => efficiency.OwnCurves.Contains(key) ? own : carried;
+                resolved[family] = new ChipEfficiency(family, Pick("matrix", efficiency.MatrixShape, source.MatrixShape), Pick("attention", efficiency.AttentionShape, source.AttentionShape),
+                    Pick("memory", efficiency.Memory, source.Memory), Pick("scale_up_collective", efficiency.ScaleUpCollective, source.ScaleUpCollective), efficiency.Provenance,
                     efficiency.HasOwnFit ? efficiency.Fit : source.Fit)
                 {
+                    OwnCurves = efficiency.OwnCurves,
                     CarriedOverFrom = from,
                     BandWidening = efficiency.BandWidening,
                     HasOwnFit = efficiency.HasOwnFit,
@@ -78,6 +90,26 @@ internal static class EfficiencyReader
         }
 
         return resolved;
+    }
+
+    /// <summary>
+    /// The block <c>clustertwin calibrate --kernels</c> writes beside the curves it measured: checked for its keys, and
+    /// for the curves it describes.
+    /// </summary>
+    private static void ReadKernels(YamlReader reader, YamlMappingNode root)
+    {
+        if (reader.Mapping(root, "kernels", string.Empty, required: false) is not { } kernels)
+        {
+            return;
+        }
+
+        reader.CheckKeys(kernels, "kernels", "procedure", "measured_on", "measured_at", "chip", "attention_backend", "samples", "memory_bound_multiplies");
+        reader.String(kernels, "procedure", "kernels");
+        reader.String(kernels, "measured_on", "kernels");
+        foreach (var curve in MeasuredCurveKeys.Where(key => YamlReader.Child(root, key) is null))
+        {
+            reader.Error(kernels, "kernels", $"records a measurement of the {curve} curve, which the file does not write (rerun clustertwin calibrate --kernels)");
+        }
     }
 
     /// <summary>The block <c>clustertwin calibrate</c> writes: the fitted levels and how they were obtained.</summary>

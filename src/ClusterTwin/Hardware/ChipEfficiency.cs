@@ -86,6 +86,12 @@ public sealed record ChipEfficiency
     /// <summary>The family whose curves and fit this one carries over, until it has measured runs of its own.</summary>
     public string? CarriedOverFrom { get; init; }
 
+    /// <summary>
+    /// The curves a family that carries another's over writes itself (measured on its own chips): keys among
+    /// <c>matrix</c>, <c>attention</c>, <c>memory</c> and <c>scale_up_collective</c>.
+    /// </summary>
+    public ImmutableArray<string> OwnCurves { get; init; } = [];
+
     /// <summary>The fitted levels of the family the curves come from, for a family that carries another's curves over.</summary>
     public EfficiencyFit? CarriedFit { get; init; }
 
@@ -96,5 +102,5 @@ public sealed record ChipEfficiency
     public double BandWidening { get; init; } = 1;
 
     /// <summary>The same curves with another fit.</summary>
-    public ChipEfficiency WithFit(EfficiencyFit fit) => new(Family, MatrixShape, AttentionShape, Memory, ScaleUpCollective, Provenance, fit) { CarriedOverFrom = CarriedOverFrom, BandWidening = BandWidening, HasOwnFit = HasOwnFit, CarriedFit = CarriedFit };
+    public ChipEfficiency WithFit(EfficiencyFit fit) => new(Family, MatrixShape, AttentionShape, Memory, ScaleUpCollective, Provenance, fit) { CarriedOverFrom = CarriedOverFrom, BandWidening = BandWidening, HasOwnFit = HasOwnFit, CarriedFit = CarriedFit, OwnCurves = OwnCurves };
 }

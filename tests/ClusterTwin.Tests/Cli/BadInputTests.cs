@@ -89,14 +89,14 @@ public class BadInputTests
     {
         using var catalog = TemporaryFolder.WithCatalogCopy();
         var hopper = Path.Combine(catalog.Path, "efficiency", "nvidia-hopper.yaml");
-        File.AppendAllText(hopper, "matrix: {1 GFLOP: 0.5}\n");
+        File.AppendAllText(hopper, "scale_up_collective: {1 MB: 0.5}\n");
         var model = Path.Combine(catalog.Path, "models", "qwen3-235b-a22b.yaml");
         File.WriteAllText(model, File.ReadAllText(model)
             .Replace("key_value_heads: 4", "key_value_heads: 5", StringComparison.Ordinal)
             .Replace("experts_per_token: 8", "experts_per_token: 800", StringComparison.Ordinal));
         var outcome = CliRunner.Run("catalog", "list", "--catalog", catalog.Path);
         Assert.Equal(2, outcome.ExitCode);
-        Assert.Contains("matrix: a family with carried_over_from takes its curves from that family", outcome.Errors, StringComparison.Ordinal);
+        Assert.Contains("carried_over_from: the family writes all four curves, so nothing is carried over", outcome.Errors, StringComparison.Ordinal);
         Assert.Contains("key_value_heads: 5 key-value heads do not divide the 64 attention heads", outcome.Errors, StringComparison.Ordinal);
         Assert.Contains("800 experts per token is more than the 128 experts", outcome.Errors, StringComparison.Ordinal);
     }

@@ -26,7 +26,11 @@ internal static class UncertaintyBand
         var sources = ImmutableArray.CreateBuilder<string>();
         sources.Add(efficiency.Fit.Cases > 0
             ? $"residuals of {efficiency.Fit.Cases} measured runs fitted for {(efficiency.HasOwnFit ? efficiency.Family : efficiency.CarriedOverFrom)}" +
-              (widening > 1 ? $", widened {widening:0.#}x because {scenario.Cluster.Chip.Family} has no measured runs of its own" : string.Empty)
+              (widening > 1
+                  ? efficiency.HasOwnFit
+                      ? $", widened {widening:0.#}x because {scenario.Cluster.Chip.Family} borrows curves from {efficiency.CarriedOverFrom}"
+                      : $", widened {widening:0.#}x because {scenario.Cluster.Chip.Family} has no measured runs of its own"
+                  : string.Empty)
             : "no calibration: a step 30% either way");
 
         var (fastest, slowest) = (1.0, 1.0);

@@ -46,6 +46,14 @@ public sealed record KernelCost(FlopRate PeakRate, FlopRate AttentionPeakRate, B
     /// </summary>
     public KernelTimes Times(in Kernel kernel)
     {
+        if (kernel.Kind == KernelKind.FusedAttention)
+        {
+            // The attention curve is the efficiency of a forward and its backward together, by the forward's size: the
+            // backward runs at the forward's efficiency.
+            var forward = Time(kernel.Kind, kernel.Work, kernel.Traffic);
+            return new(forward * kernel.Repeats, forward * kernel.BackwardFactor * kernel.Repeats, Duration.Zero, Duration.Zero);
+        }
+
         if (kernel.Kind != KernelKind.Matrix)
         {
             return new(Time(kernel.Kind, kernel.Work, kernel.Traffic) * kernel.Repeats,

@@ -1,0 +1,178 @@
+using System.Collections.Immutable;
+using System.Text.Json;
+using ClusterTwin.Catalog;
+using ClusterTwin.Hardware;
+using ClusterTwin.Units;
+
+namespace ClusterTwin.Calibration;
+
+/// <summary>One timed matrix multiply of an (m x k) by a (k x n) matrix.</summary>
+/// <param name="Precision">The operands' precision; the efficiency is against the chip's peak at it.</param>
+/// <param name="Layout">Which operands are transposed: NT (a linear layer's forward), NN (its input gradient), TN (its weight gradient).</param>
+/// <param name="Work">2mkn operations.</param>
+/// <param name="Traffic">The operands and the result, each moved once.</param>
+/// <param name="Time">One launch.</param>
+public sealed record MatrixMeasurement(Precision Precision, string Layout, Flops Work, Bytes Traffic, Duration Time);
+
+/// <summary>One timed causal fused attention, forward and backward apart.</summary>
+/// <param name="Backend">The attention implementation (PyTorch's back-end name, such as CUDNN_ATTENTION).</param>
+/// <param name="ForwardWork">The forward's operations as the engine counts them: 2 b h s² (d_qk + d_v) / 2.</param>
+/// <param name="ForwardTime">One forward.</param>
+/// <param name="BackwardTime">One backward.</param>
+public sealed record AttentionMeasurement(string Backend, Flops ForwardWork, Duration ForwardTime, Duration BackwardTime);
+
+/// <summary>One timed memory-bound kernel (a copy, an addition).</summary>
+/// <param name="Kernel">What it does.</param>
+/// <param name="Traffic">Bytes read plus bytes written.</param>
+/// <param name="Time">One launch.</param>
+public sealed record MemoryMeasurement(string Kernel, Bytes Traffic, Duration Time);
+
+/// <summary>
+/// The kernel timings <c>tools/measure-kernels.py</c> writes for one GPU: what the family's matrix, attention and memory
+/// curves are derived from (<see cref="KernelCurveFit"/>).
+/// </summary>
+/// <param name="Device">What was measured, as the file describes it (name, driver, library versions).</param>
+/// <param name="MeasuredAt">When, as the file gives it (UTC).</param>
+/// <param name="Matrix">The timed multiplies.</param>
+/// <param name="Attention">The timed fused attentions.</param>
+/// <param name="Memory">The timed memory-bound kernels.</param>
+public sealed record KernelMeasurements(string Device, string MeasuredAt, ImmutableArray<MatrixMeasurement> Matrix, ImmutableArray<AttentionMeasurement> Attention,
+    ImmutableArray<MemoryMeasurement> Memory)
+{
+    /// <summary>
+    /// Reads a measurement file. Rows the tool recorded as failed (an <c>error</c> field) are skipped; a row with a
+    /// missing or impossible figure is an error naming the file, the row and the field.
+    /// </summary>
+    public static KernelMeasurements Read(string path)
+    {
+        JsonDocument document;
+        try
+        {
+            document = JsonDocument.Parse(File.ReadAllText(path));
+        }
+        catch (Exception error) when (error is IOException or UnauthorizedAccessException or JsonException)
+        {
+            throw new InputException(path, $"cannot read the kernel measurements: {error.Message} (expected the JSON file tools/measure-kernels.py writes)");
+        }
+
+        using (document)
+        {
+            var problems = new List<Diagnostic>();
+            var root = document.RootElement;
+            var device = root.TryGetProperty("device", out var facts) && facts.ValueKind == JsonValueKind.Object ? Describe(facts) : string.Empty;
+            if (device.Length == 0)
+            {
+                problems.Add(new Diagnostic(path, 0, "device", "missing: the measured GPU's name, driver and libraries (an object with at least \"name\")"));
+            }
+
+            var when = root.TryGetProperty("measured_utc", out var stamp) && stamp.ValueKind == JsonValueKind.String ? stamp.GetString() ?? string.Empty : string.Empty;
+            var matrix = Rows(path, root, "matrix", problems, (row, field) =>
+            {
+                var precision = field.Text("precision") switch
+                {
+                    "bf16" => Precision.Bf16,
+                    "fp8" => Precision.Fp8,
+                    { } other => field.Fail<Precision?>("precision", $"'{other}' is not a measured precision (expected bf16 or fp8)"),
+                    null => null,
+                };
+                var (work, traffic, time) = (field.Positive("operations"), field.Positive("bytes"), field.Positive("seconds"));
+                return precision is { } known && work is { } w && traffic is { } b && time is { } t
+                    ? new MatrixMeasurement(known, field.Text("layout") ?? "NT", Flops.FromOperations(w), Bytes.FromCount(b), Duration.FromSeconds(t))
+                    : null;
+            });
+            var attention = Rows(path, root, "attention", problems, (row, field) =>
+            {
+                var (backend, work, forward, backward) = (field.Text("backend"), field.Positive("forward_operations"), field.Positive("forward_seconds"), field.Positive("backward_seconds"));
+                return backend is not null && work is { } w && forward is { } f && backward is { } b
+                    ? new AttentionMeasurement(backend, Flops.FromOperations(w), Duration.FromSeconds(f), Duration.FromSeconds(b))
+                    : null;
+            });
+            var memory = Rows(path, root, "memory", problems, (row, field) =>
+            {
+                var (kernel, traffic, time) = (field.Text("kernel"), field.Positive("bytes"), field.Positive("seconds"));
+                return kernel is not null && traffic is { } b && time is { } t ? new MemoryMeasurement(kernel, Bytes.FromCount(b), Duration.FromSeconds(t)) : null;
+            });
+            if (problems.Count > 0)
+            {
+                throw new InputException(problems);
+            }
+
+            return new KernelMeasurements(device, when, matrix, attention, memory);
+        }
+    }
+
+    private static string Describe(JsonElement facts)
+    {
+        string Fact(string key) => facts.TryGetProperty(key, out var value) ? value.ToString() : string.Empty;
+        var name = Fact("name");
+        if (name.Length == 0)
+        {
+            return string.Empty;
+        }
+
+        var parts = new[] { ("driver", Fact("driver")), ("PyTorch", Fact("torch")), ("CUDA", Fact("cuda")), ("cuDNN", Fact("cudnn")) }
+            .Where(part => part.Item2.Length > 0).Select(part => $"{part.Item1} {part.Item2}");
+        return string.Join(", ", [name, .. parts]);
+    }
+
+    private static ImmutableArray<T> Rows<T>(string path, JsonElement root, string key, List<Diagnostic> problems, Func<JsonElement, RowFields, T?> read)
+        where T : class
+    {
+        if (!root.TryGetProperty(key, out var rows) || rows.ValueKind != JsonValueKind.Array)
+        {
+            problems.Add(new Diagnostic(path, 0, key, "missing: expected a list of measured rows"));
+            return [];
+        }
+
+        var result = ImmutableArray.CreateBuilder<T>();
+        var index = 0;
+        foreach (var row in rows.EnumerateArray())
+        {
+            var field = new RowFields(path, $"{key}[{index++}]", row, problems);
+            if (row.ValueKind != JsonValueKind.Object)
+            {
+                problems.Add(new Diagnostic(path, 0, field.Prefix, "expected an object"));
+            }
+            else if (!row.TryGetProperty("error", out _) && read(row, field) is { } measurement)
+            {
+                result.Add(measurement);
+            }
+        }
+
+        return result.ToImmutable();
+    }
+
+    /// <summary>Reads the fields of one row, recording each problem against the row.</summary>
+    private sealed class RowFields(string path, string prefix, JsonElement row, List<Diagnostic> problems)
+    {
+        public string Prefix => prefix;
+
+        public string? Text(string key)
+        {
+            if (row.TryGetProperty(key, out var value) && value.ValueKind == JsonValueKind.String)
+            {
+                return value.GetString();
+            }
+
+            problems.Add(new Diagnostic(path, 0, $"{prefix}.{key}", "missing: expected a string"));
+            return null;
+        }
+
+        public double? Positive(string key)
+        {
+            if (row.TryGetProperty(key, out var value) && value.ValueKind == JsonValueKind.Number && value.TryGetDouble(out var number) && double.IsFinite(number) && number > 0)
+            {
+                return number;
+            }
+
+            problems.Add(new Diagnostic(path, 0, $"{prefix}.{key}", $"{(row.TryGetProperty(key, out var found) ? $"'{found}'" : "missing")}: expected a positive number"));
+            return null;
+        }
+
+        public T? Fail<T>(string key, string message)
+        {
+            problems.Add(new Diagnostic(path, 0, $"{prefix}.{key}", message));
+            return default;
+        }
+    }
+}

@@ -1,0 +1,364 @@
+#!/usr/bin/env python3
+"""Measures the kernel efficiencies that ClusterTwin's efficiency curves stand for, on one CUDA GPU.
+
+Writes one JSON file of raw measurements (every shape, its time, its operations and bytes), which
+`clustertwin calibrate-curves` turns into a family's matrix, attention and memory curves (docs/calibration.md,
+"Measured curve shapes"). Needs PyTorch with CUDA; takes about three minutes on an H100.
+
+    python3 tools/measure-kernels.py --out measurements/nvidia-h100-sxm.json
+
+What it measures, counted exactly as the engine counts them (src/ClusterTwin/Performance/Kernels/LayerKernels.cs):
+  matrix     one multiply of (m x k) by (k x n): 2mkn operations; three layouts, as a linear layer's forward
+             (x W^T), input gradient (dy W) and weight gradient (dy^T x) run them; BF16, and FP8 (E4M3, per-tensor
+             scales) on a subset. Kernel time alone: a CUDA graph of many launches over rotating inputs, so that
+             neither the host's launch gaps nor a warm L2 cache flatter the small shapes.
+  attention  causal fused attention (PyTorch's scaled_dot_product_attention, each fused back end present):
+             forward operations 2 b h s^2 (d_qk + d_v) / 2; the backward timed on its own.
+  memory     a copy (read + write) and an addition (two reads + one write), by bytes moved.
+  power      NVML's power, clocks and temperature while one large multiply, then a copy, runs for several seconds.
+The card is measured as found: no clock, power or mode setting is touched.
+"""
+import argparse
+import json
+import math
+import platform
+import statistics
+import threading
+import time
+
+import torch
+import torch.nn.functional as F
+
+MIB = 1 << 20
+
+
+def device_facts():
+    props = torch.cuda.get_device_properties(0)
+    facts = {
+        "name": props.name,
+        "multiprocessors": props.multi_processor_count,
+        "memory_bytes": props.total_memory,
+        "torch": torch.__version__,
+        "cuda": torch.version.cuda,
+        "cudnn": torch.backends.cudnn.version(),
+        "python": platform.python_version(),
+    }
+    try:
+        import pynvml
+        pynvml.nvmlInit()
+        handle = pynvml.nvmlDeviceGetHandleByIndex(0)
+        facts["driver"] = pynvml.nvmlSystemGetDriverVersion()
+        facts["power_limit_w"] = pynvml.nvmlDeviceGetEnforcedPowerLimit(handle) / 1000
+        facts["max_sm_clock_mhz"] = pynvml.nvmlDeviceGetMaxClockInfo(handle, pynvml.NVML_CLOCK_SM)
+        facts["max_memory_clock_mhz"] = pynvml.nvmlDeviceGetMaxClockInfo(handle, pynvml.NVML_CLOCK_MEM)
+    except Exception as error:  # NVML is optional: the timings stand without it
+        facts["nvml_error"] = repr(error)
+    return facts
+
+
+def graph_time(step, launches, repeats=5):
+    """Median seconds of one launch of step(i), timed as CUDA graph replays of `launches` launches."""
+    stream = torch.cuda.Stream()
+    stream.wait_stream(torch.cuda.current_stream())
+    with torch.cuda.stream(stream):
+        for i in range(3):
+            step(i)
+    torch.cuda.current_stream().wait_stream(stream)
+    torch.cuda.synchronize()
+    graph = torch.cuda.CUDAGraph()
+    with torch.cuda.graph(graph):
+        for i in range(launches):
+            step(i)
+    graph.replay()
+    torch.cuda.synchronize()
+    times = []
+    for _ in range(repeats):
+        start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
+        start.record()
+        graph.replay()
+        end.record()
+        end.synchronize()
+        times.append(start.elapsed_time(end) / 1000 / launches)
+    del graph
+    return statistics.median(times)
+
+
+def event_time(step, least_seconds=0.05, repeats=5):
+    """Median seconds of one step(), timed with CUDA events over enough calls to take least_seconds."""
+    for _ in range(2):
+        step()
+    torch.cuda.synchronize()
+    start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
+    start.record()
+    step()
+    end.record()
+    end.synchronize()
+    once = max(start.elapsed_time(end) / 1000, 1e-6)
+    calls = max(1, min(50, math.ceil(least_seconds / once)))
+    times = []
+    for _ in range(repeats):
+        start.record()
+        for _ in range(calls):
+            step()
+        end.record()
+        end.synchronize()
+        times.append(start.elapsed_time(end) / 1000 / calls)
+    return statistics.median(times)
+
+
+def rotation(set_bytes, least_bytes=512 * MIB, most=64):
+    """How many input sets to rotate through so that the working set overflows the L2 cache."""
+    return max(1, min(most, math.ceil(least_bytes / max(set_bytes, 1))))
+
+
+def launches_for(seconds_per_launch_guess, least_seconds=0.02, most=200):
+    return max(1, min(most, math.ceil(least_seconds / max(seconds_per_launch_guess, 1e-7))))
+
+
+def measure_matrix(shapes, dtype_name, fp8_fast_accumulation=None):
+    rows = []
+    fp8 = dtype_name == "fp8"
+    for m, k, n, layout in shapes:
+        element = 1 if fp8 else 2
+        # Operands as the layout reads them; each set is (a, b, out).
+        set_bytes = (m * k + k * n) * element + m * n * 2
+        sets = rotation(set_bytes, most=8 if set_bytes > 256 * MIB else 32)
+        try:
+            operands = []
+            for _ in range(sets):
+                if fp8:
+                    a = torch.randn(m, k, device="cuda").to(torch.float8_e4m3fn)
+                    b = torch.randn(n, k, device="cuda").to(torch.float8_e4m3fn).t()  # column-major (k x n)
+                else:
+                    a = torch.randn(k, m, device="cuda", dtype=torch.bfloat16).t() if layout == "TN" else torch.randn(m, k, device="cuda", dtype=torch.bfloat16)
+                    b = torch.randn(n, k, device="cuda", dtype=torch.bfloat16).t() if layout == "NT" else torch.randn(k, n, device="cuda", dtype=torch.bfloat16)
+                out = torch.empty(m, n, device="cuda", dtype=torch.bfloat16)
+                operands.append((a, b, out))
+            one = torch.ones((), device="cuda", dtype=torch.float32)
+
+            if fp8:
+                def step(i):
+                    a, b, out = operands[i % sets]
+                    torch._scaled_mm(a, b, scale_a=one, scale_b=one, out_dtype=torch.bfloat16, use_fast_accum=fp8_fast_accumulation)
+            else:
+                def step(i):
+                    a, b, out = operands[i % sets]
+                    torch.mm(a, b, out=out)
+
+            operations = 2.0 * m * k * n
+            guess = operations / 5e14
+            seconds = graph_time(step, launches_for(guess))
+            rows.append({"m": m, "k": k, "n": n, "layout": layout, "precision": dtype_name,
+                         "fast_accumulation": fp8_fast_accumulation, "operations": operations,
+                         "bytes": (m * k + k * n) * element + m * n * 2, "seconds": seconds})
+        except Exception as error:
+            rows.append({"m": m, "k": k, "n": n, "layout": layout, "precision": dtype_name, "error": repr(error)[:300]})
+        finally:
+            operands = None
+            torch.cuda.empty_cache()
+    return rows
+
+
+def measure_attention(shapes, backends):
+    from torch.nn.attention import SDPBackend, sdpa_kernel
+    rows = []
+    for backend_name in backends:
+        for batch, heads, sequence, head in shapes:
+            try:
+                backend = getattr(SDPBackend, backend_name)
+                q, k, v = (torch.randn(batch, heads, sequence, head, device="cuda", dtype=torch.bfloat16, requires_grad=True) for _ in range(3))
+                with sdpa_kernel([backend]):
+                    with torch.no_grad():
+                        forward = event_time(lambda: F.scaled_dot_product_attention(q, k, v, is_causal=True))
+                    out = F.scaled_dot_product_attention(q, k, v, is_causal=True)
+                    grad = torch.randn_like(out)
+                    backward = event_time(lambda: torch.autograd.grad(out, (q, k, v), grad, retain_graph=True))
+                operations = 2.0 * batch * heads * sequence * sequence * (head + head) * 0.5
+                rows.append({"backend": backend_name, "batch": batch, "heads": heads, "sequence": sequence, "head_size": head,
+                             "forward_operations": operations, "forward_seconds": forward, "backward_seconds": backward,
+                             "bytes": 4 * batch * heads * sequence * head * 2})
+            except Exception as error:
+                rows.append({"backend": backend_name, "batch": batch, "heads": heads, "sequence": sequence, "head_size": head, "error": repr(error)[:300]})
+            finally:
+                q = k = v = out = grad = None
+                torch.cuda.empty_cache()
+    return rows
+
+
+def measure_memory(sizes):
+    rows = []
+    for size in sizes:
+        for kind in ("copy", "add"):
+            elements = size // 2
+            tensors_per_set = 2 if kind == "copy" else 3
+            set_bytes = elements * 2 * tensors_per_set
+            sets = rotation(set_bytes, most=16)
+            try:
+                buffers = [[torch.randn(elements, device="cuda", dtype=torch.bfloat16) for _ in range(tensors_per_set)] for _ in range(sets)]
+                if kind == "copy":
+                    def step(i):
+                        source, target = buffers[i % sets]
+                        target.copy_(source)
+                else:
+                    def step(i):
+                        x, y, out = buffers[i % sets]
+                        torch.add(x, y, out=out)
+                moved = set_bytes
+                seconds = graph_time(step, launches_for(moved / 2.5e12))
+                rows.append({"kernel": kind, "bytes": moved, "seconds": seconds})
+            except Exception as error:
+                rows.append({"kernel": kind, "bytes": set_bytes, "error": repr(error)[:300]})
+            finally:
+                buffers = None
+                torch.cuda.empty_cache()
+    return rows
+
+
+def sample_power(step, seconds, label):
+    """Runs step() back to back for `seconds`, sampling NVML every 50 ms; returns medians over the last two thirds."""
+    try:
+        import pynvml
+        pynvml.nvmlInit()
+        handle = pynvml.nvmlDeviceGetHandleByIndex(0)
+    except Exception as error:
+        return {"label": label, "error": repr(error)}
+    samples, stop = [], threading.Event()
+
+    def sampler():
+        while not stop.is_set():
+            try:
+                samples.append((time.monotonic(), pynvml.nvmlDeviceGetPowerUsage(handle) / 1000,
+                                pynvml.nvmlDeviceGetClockInfo(handle, pynvml.NVML_CLOCK_SM),
+                                pynvml.nvmlDeviceGetClockInfo(handle, pynvml.NVML_CLOCK_MEM),
+                                pynvml.nvmlDeviceGetTemperature(handle, pynvml.NVML_TEMPERATURE_GPU)))
+            except Exception:
+                pass
+            time.sleep(0.05)
+
+    thread = threading.Thread(target=sampler)
+    torch.cuda.synchronize()
+    began = time.monotonic()
+    thread.start()
+    calls = 0
+    start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
+    start.record()
+    while time.monotonic() - began < seconds:
+        for _ in range(10):
+            step()
+        calls += 10
+        torch.cuda.synchronize()
+    end.record()
+    end.synchronize()
+    stop.set()
+    thread.join()
+    kept = [s for s in samples if s[0] - began > seconds / 3] or samples
+    return {"label": label, "calls": calls, "seconds": start.elapsed_time(end) / 1000,
+            "samples": len(kept),
+            "power_w": statistics.median(s[1] for s in kept) if kept else None,
+            "sm_clock_mhz": statistics.median(s[2] for s in kept) if kept else None,
+            "memory_clock_mhz": statistics.median(s[3] for s in kept) if kept else None,
+            "temperature_c": statistics.median(s[4] for s in kept) if kept else None}
+
+
+def measure_power(seconds):
+    rows = []
+    idle = sample_power(lambda: time.sleep(0.01), 3, "idle (process resident, no kernels)")
+    rows.append(idle)
+    size = 8192
+    a = torch.randn(size, size, device="cuda", dtype=torch.bfloat16)
+    b = torch.randn(size, size, device="cuda", dtype=torch.bfloat16)
+    out = torch.empty(size, size, device="cuda", dtype=torch.bfloat16)
+    gemm = sample_power(lambda: torch.mm(a, b, out=out), seconds, "bf16 multiply 8192 x 8192 x 8192")
+    gemm["operations_per_call"] = 2.0 * size ** 3
+    rows.append(gemm)
+    a = b = out = None
+    elements = 1 << 29  # 1 GiB of BF16 each way
+    source = torch.randn(elements, device="cuda", dtype=torch.bfloat16)
+    target = torch.empty_like(source)
+    copy = sample_power(lambda: target.copy_(source), seconds, "copy of 1 GiB")
+    copy["bytes_per_call"] = 2.0 * elements * 2
+    rows.append(copy)
+    return rows
+
+
+def matrix_shapes():
+    sizes = (1024, 2048, 4096, 8192, 16384, 28672)
+    tokens = (16, 128, 512, 1024, 2048, 4096, 8192, 16384)
+    shapes = []
+    for m in tokens:
+        for k in sizes:
+            for n in sizes:
+                shapes.append((m, k, n, "NT"))
+    # The backward's two layouts, on a subset: the input gradient (NN) and the weight gradient (TN).
+    for m in (1024, 4096, 16384):
+        for k in (2048, 8192, 28672):
+            for n in (2048, 8192, 28672):
+                shapes.append((m, k, n, "NN"))
+                shapes.append((m, k, n, "TN"))
+    return shapes
+
+
+def fp8_shapes():
+    return [(m, k, n, "NT") for m in (512, 2048, 8192, 16384) for k in (2048, 4096, 8192, 16384) for n in (2048, 4096, 8192, 16384, 28672)]
+
+
+def attention_shapes():
+    shapes = []
+    for sequence in (512, 1024, 2048, 4096, 8192, 16384, 32768):
+        for heads in (8, 32, 64):
+            batch = max(1, 8192 // sequence)
+            shapes.append((batch, heads, sequence, 128))
+    return shapes
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", required=True)
+    parser.add_argument("--power-seconds", type=float, default=8)
+    parser.add_argument("--quick", action="store_true", help="a few shapes of each kind, to check the script")
+    args = parser.parse_args()
+    if not torch.cuda.is_available():
+        raise SystemExit("measure-kernels.py needs a CUDA GPU")
+    torch.backends.cuda.matmul.allow_tf32 = False
+    began = time.time()
+    result = {"tool": "tools/measure-kernels.py", "measured_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "device": device_facts()}
+
+    def save():
+        result["wall_seconds"] = round(time.time() - began, 1)
+        with open(args.out, "w") as handle:
+            json.dump(result, handle, indent=1)
+
+    quick = args.quick
+
+    def phase(name, measure):
+        try:
+            rows = measure()
+        except Exception as error:  # one phase failing keeps the others
+            rows = [{"error": repr(error)[:500]}]
+        result[name] = result.get(name, []) + rows
+        save()
+        print(name, "done at", round(time.time() - began), "s", flush=True)
+
+    phase("power", lambda: measure_power(2 if quick else args.power_seconds))
+    print("power", json.dumps(result["power"]), flush=True)
+    phase("memory", lambda: measure_memory([1 << p for p in ((20, 26) if quick else range(16, 31, 2))]))
+    shapes = matrix_shapes()
+    phase("matrix", lambda: measure_matrix(shapes[:6] if quick else shapes, "bf16"))
+    phase("matrix", lambda: measure_matrix(fp8_shapes()[:3] if quick else fp8_shapes(), "fp8", fp8_fast_accumulation=True))
+    phase("matrix", lambda: measure_matrix(fp8_shapes()[:3] if quick else fp8_shapes()[::4], "fp8", fp8_fast_accumulation=False))
+    phase("attention", lambda: measure_attention(attention_shapes()[:3] if quick else attention_shapes(), ["FLASH_ATTENTION", "CUDNN_ATTENTION"]))
+    errors = sum(1 for group in ("matrix", "attention", "memory") for row in result[group] if "error" in row)
+    print(f"{len(result['matrix'])} multiplies, {len(result['attention'])} attention, {len(result['memory'])} memory rows, {errors} errors, {result['wall_seconds']} s")
+    for row in result["matrix"]:
+        if "seconds" in row and "m" in row and row["m"] in (4096, 16384) and row["k"] == row["n"] == 8192:
+            print(row["precision"], row["layout"], row["m"], row["k"], row["n"], round(row["operations"] / row["seconds"] / 1e12, 1), "TFLOP/s")
+    for row in result["attention"]:
+        if "forward_seconds" in row and row["heads"] == 32:
+            print(row["backend"], row["sequence"], round(row["forward_operations"] / row["forward_seconds"] / 1e12, 1), "fwd", round(2.5 * row["forward_operations"] / row["backward_seconds"] / 1e12, 1), "bwd TFLOP/s")
+    for row in result["memory"]:
+        if "seconds" in row:
+            print(row["kernel"], row["bytes"], round(row["bytes"] / row["seconds"] / 1e12, 2), "TB/s")
+
+
+if __name__ == "__main__":
+    main()
