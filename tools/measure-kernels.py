@@ -2,7 +2,7 @@
 """Measures the kernel efficiencies that ClusterTwin's efficiency curves stand for, on one CUDA GPU.
 
 Writes one JSON file of raw measurements (every shape, its time, its operations and bytes), which
-`clustertwin calibrate-curves` turns into a family's matrix, attention and memory curves (docs/calibration.md,
+`clustertwin calibrate --kernels` turns into a family's matrix, attention and memory curves (docs/calibration.md,
 "Measured curve shapes"). Needs PyTorch with CUDA; takes about three minutes on an H100.
 
     python3 tools/measure-kernels.py --out measurements/nvidia-h100-sxm.json
@@ -12,9 +12,10 @@ What it measures, counted exactly as the engine counts them (src/ClusterTwin/Per
              (x W^T), input gradient (dy W) and weight gradient (dy^T x) run them; BF16, and FP8 (E4M3, per-tensor
              scales) on a subset. Kernel time alone: a CUDA graph of many launches over rotating inputs, so that
              neither the host's launch gaps nor a warm L2 cache flatter the small shapes.
-  attention  causal fused attention (PyTorch's scaled_dot_product_attention, each fused back end present):
-             forward operations 2 b h s^2 (d_qk + d_v) / 2; the backward timed on its own.
-  memory     a copy (read + write) and an addition (two reads + one write), by bytes moved.
+  attention  fused attention (PyTorch's scaled_dot_product_attention, FlashAttention-2 and cuDNN), causal and
+             unmasked: forward operations 2 b h s^2 (d_qk + d_v), halved under the causal mask; forward and
+             backward timed apart, as the device time of their kernels (the profiler's records).
+  memory     a scaling (read + write) and an addition (two reads + one write), by bytes moved.
   power      NVML's power, clocks and temperature while one large multiply, then a copy, runs for several seconds.
 The card is measured as found: no clock, power or mode setting is touched.
 """
@@ -159,26 +160,52 @@ def measure_matrix(shapes, dtype_name, fp8_fast_accumulation=None):
     return rows
 
 
-def measure_attention(shapes, backends):
+def device_time(step, calls=10):
+    """Seconds of GPU kernel time per step(), summed over the profiler's kernel records: no host gaps. Falls back to
+    CUDA events around the calls (host gaps included) where the profiler records nothing; says which it used."""
+    from torch.autograd import DeviceType
+    from torch.profiler import ProfilerActivity, profile
+    for _ in range(2):
+        step()
+    torch.cuda.synchronize()
+    try:
+        with profile(activities=[ProfilerActivity.CUDA]) as trace:
+            for _ in range(calls):
+                step()
+            torch.cuda.synchronize()
+        total = sum(event.time_range.elapsed_us() for event in trace.events() if event.device_type == DeviceType.CUDA)
+        if total > 0:
+            return total / 1e6 / calls, "profiler device time"
+    except Exception:
+        pass
+    return event_time(step), "CUDA events"
+
+
+def measure_attention(shapes, backends, causal=True, key_value_heads=None):
+    """Forward (with gradients enabled, so the kernel also keeps what the backward needs) and backward apart, each
+    timed as the sum of its kernels' device time, so that the host's dispatch of small shapes does not count."""
     from torch.nn.attention import SDPBackend, sdpa_kernel
     rows = []
     for backend_name in backends:
         for batch, heads, sequence, head in shapes:
             try:
                 backend = getattr(SDPBackend, backend_name)
-                q, k, v = (torch.randn(batch, heads, sequence, head, device="cuda", dtype=torch.bfloat16, requires_grad=True) for _ in range(3))
+                groups = heads if key_value_heads is None else key_value_heads
+                q = torch.randn(batch, heads, sequence, head, device="cuda", dtype=torch.bfloat16, requires_grad=True)
+                k, v = (torch.randn(batch, groups, sequence, head, device="cuda", dtype=torch.bfloat16, requires_grad=True) for _ in range(2))
+                grouped = {"enable_gqa": True} if groups != heads else {}
                 with sdpa_kernel([backend]):
-                    with torch.no_grad():
-                        forward = event_time(lambda: F.scaled_dot_product_attention(q, k, v, is_causal=True))
-                    out = F.scaled_dot_product_attention(q, k, v, is_causal=True)
+                    forward, timing = device_time(lambda: F.scaled_dot_product_attention(q, k, v, is_causal=causal, **grouped))
+                    out = F.scaled_dot_product_attention(q, k, v, is_causal=causal, **grouped)
                     grad = torch.randn_like(out)
-                    backward = event_time(lambda: torch.autograd.grad(out, (q, k, v), grad, retain_graph=True))
-                operations = 2.0 * batch * heads * sequence * sequence * (head + head) * 0.5
-                rows.append({"backend": backend_name, "batch": batch, "heads": heads, "sequence": sequence, "head_size": head,
+                    backward, _ = device_time(lambda: torch.autograd.grad(out, (q, k, v), grad, retain_graph=True))
+                # The engine's count: a causal kernel does half the score and value work of a full one.
+                operations = 2.0 * batch * heads * sequence * sequence * (head + head) * (0.5 if causal else 1.0)
+                rows.append({"backend": backend_name, "causal": causal, "batch": batch, "heads": heads, "key_value_heads": groups, "sequence": sequence, "head_size": head,
                              "forward_operations": operations, "forward_seconds": forward, "backward_seconds": backward,
-                             "bytes": 4 * batch * heads * sequence * head * 2})
+                             "bytes": 4 * batch * heads * sequence * head * 2, "timing": timing})
             except Exception as error:
-                rows.append({"backend": backend_name, "batch": batch, "heads": heads, "sequence": sequence, "head_size": head, "error": repr(error)[:300]})
+                rows.append({"backend": backend_name, "causal": causal, "batch": batch, "heads": heads, "sequence": sequence, "head_size": head, "error": repr(error)[:300]})
             finally:
                 q = k = v = out = grad = None
                 torch.cuda.empty_cache()
@@ -186,19 +213,21 @@ def measure_attention(shapes, backends):
 
 
 def measure_memory(sizes):
+    """Elementwise kernels on the multiprocessors: a scaling (one read, one write) and an addition (two reads, one
+    write). A tensor copy is not used: in a CUDA graph it becomes a copy-engine transfer, not a kernel."""
     rows = []
     for size in sizes:
-        for kind in ("copy", "add"):
+        for kind in ("scale", "add"):
             elements = size // 2
-            tensors_per_set = 2 if kind == "copy" else 3
+            tensors_per_set = 2 if kind == "scale" else 3
             set_bytes = elements * 2 * tensors_per_set
-            sets = rotation(set_bytes, most=16)
+            sets = rotation(set_bytes, most=64)
             try:
                 buffers = [[torch.randn(elements, device="cuda", dtype=torch.bfloat16) for _ in range(tensors_per_set)] for _ in range(sets)]
-                if kind == "copy":
+                if kind == "scale":
                     def step(i):
                         source, target = buffers[i % sets]
-                        target.copy_(source)
+                        torch.mul(source, 1.5, out=target)
                 else:
                     def step(i):
                         x, y, out = buffers[i % sets]
@@ -311,17 +340,23 @@ def attention_shapes():
     return shapes
 
 
+def full_attention_shapes():
+    """Unmasked attention, as a context-parallel ring step runs it: few heads, long sequences."""
+    return [(1, heads, sequence, 128) for sequence in (4096, 8192, 16384, 32768) for heads in (4, 8, 32)]
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", required=True)
     parser.add_argument("--power-seconds", type=float, default=8)
     parser.add_argument("--quick", action="store_true", help="a few shapes of each kind, to check the script")
+    parser.add_argument("--only", choices=("attention", "grouped"), help="time the attention kernels alone (causal and full), or grouped-query attention against multi-head")
     args = parser.parse_args()
     if not torch.cuda.is_available():
         raise SystemExit("measure-kernels.py needs a CUDA GPU")
     torch.backends.cuda.matmul.allow_tf32 = False
     began = time.time()
-    result = {"tool": "tools/measure-kernels.py", "measured_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "device": device_facts()}
+    result = {"tool": "tools/measure-kernels.py", "method": 2, "measured_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "device": device_facts()}
 
     def save():
         result["wall_seconds"] = round(time.time() - began, 1)
@@ -339,22 +374,39 @@ def main():
         save()
         print(name, "done at", round(time.time() - began), "s", flush=True)
 
-    phase("power", lambda: measure_power(2 if quick else args.power_seconds))
-    print("power", json.dumps(result["power"]), flush=True)
-    phase("memory", lambda: measure_memory([1 << p for p in ((20, 26) if quick else range(16, 31, 2))]))
-    shapes = matrix_shapes()
-    phase("matrix", lambda: measure_matrix(shapes[:6] if quick else shapes, "bf16"))
-    phase("matrix", lambda: measure_matrix(fp8_shapes()[:3] if quick else fp8_shapes(), "fp8", fp8_fast_accumulation=True))
-    phase("matrix", lambda: measure_matrix(fp8_shapes()[:3] if quick else fp8_shapes()[::4], "fp8", fp8_fast_accumulation=False))
-    phase("attention", lambda: measure_attention(attention_shapes()[:3] if quick else attention_shapes(), ["FLASH_ATTENTION", "CUDNN_ATTENTION"]))
+    if args.only == "grouped":
+        # Grouped-query attention beside multi-head attention of the same query heads: one key-value head per 1, 4 and
+        # 16 query heads, causal and unmasked, at the sequence lengths of context-parallel chunks.
+        shapes = [(1, 16, sequence, 128) for sequence in (4096, 16384)]
+        for groups in (16, 4, 1):
+            phase("attention", lambda: measure_attention(shapes, ["CUDNN_ATTENTION", "FLASH_ATTENTION"], key_value_heads=groups))
+            phase("attention", lambda: measure_attention(shapes, ["CUDNN_ATTENTION", "FLASH_ATTENTION"], causal=False, key_value_heads=groups))
+        for row in result["attention"]:
+            if "forward_seconds" in row:
+                print(row["backend"], "causal" if row["causal"] else "full", row["heads"], row["key_value_heads"], row["sequence"], round(row["forward_operations"] / row["forward_seconds"] / 1e12), "fwd", round(2.5 * row["forward_operations"] / row["backward_seconds"] / 1e12), "bwd TFLOP/s")
+            else:
+                print(row)
+        return
+    if args.only != "attention":
+        phase("power", lambda: measure_power(2 if quick else args.power_seconds))
+        print("power", json.dumps(result["power"]), flush=True)
+        phase("memory", lambda: measure_memory([1 << p for p in ((20, 26) if quick else range(16, 31, 2))]))
+        shapes = matrix_shapes()
+        phase("matrix", lambda: measure_matrix(shapes[:6] if quick else shapes, "bf16"))
+        phase("matrix", lambda: measure_matrix(fp8_shapes()[:3] if quick else fp8_shapes(), "fp8", fp8_fast_accumulation=True))
+        phase("matrix", lambda: measure_matrix(fp8_shapes()[:3] if quick else fp8_shapes()[::4], "fp8", fp8_fast_accumulation=False))
+    phase("attention", lambda: measure_attention(attention_shapes()[:3] if quick else attention_shapes() + full_attention_shapes(), ["FLASH_ATTENTION", "CUDNN_ATTENTION"]))
+    phase("attention", lambda: measure_attention(full_attention_shapes()[:3] if quick else full_attention_shapes(), ["FLASH_ATTENTION", "CUDNN_ATTENTION"], causal=False))
+    for group in ("power", "memory", "matrix"):
+        result.setdefault(group, [])
     errors = sum(1 for group in ("matrix", "attention", "memory") for row in result[group] if "error" in row)
     print(f"{len(result['matrix'])} multiplies, {len(result['attention'])} attention, {len(result['memory'])} memory rows, {errors} errors, {result['wall_seconds']} s")
     for row in result["matrix"]:
         if "seconds" in row and "m" in row and row["m"] in (4096, 16384) and row["k"] == row["n"] == 8192:
             print(row["precision"], row["layout"], row["m"], row["k"], row["n"], round(row["operations"] / row["seconds"] / 1e12, 1), "TFLOP/s")
     for row in result["attention"]:
-        if "forward_seconds" in row and row["heads"] == 32:
-            print(row["backend"], row["sequence"], round(row["forward_operations"] / row["forward_seconds"] / 1e12, 1), "fwd", round(2.5 * row["forward_operations"] / row["backward_seconds"] / 1e12, 1), "bwd TFLOP/s")
+        if "forward_seconds" in row and (row["heads"] == 32 or not row["causal"]):
+            print(row["backend"], "causal" if row["causal"] else "full", row["heads"], row["sequence"], "%.3g" % row["forward_operations"], round(row["forward_operations"] / row["forward_seconds"] / 1e12, 1), "fwd", round(2.5 * row["forward_operations"] / row["backward_seconds"] / 1e12, 1), "bwd TFLOP/s")
     for row in result["memory"]:
         if "seconds" in row:
             print(row["kernel"], row["bytes"], round(row["bytes"] / row["seconds"] / 1e12, 2), "TB/s")

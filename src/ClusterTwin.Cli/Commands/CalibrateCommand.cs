@@ -119,10 +119,10 @@ public sealed class CalibrateCommand(IAnsiConsole console) : Command<CalibrateCo
         var procedure = $"clustertwin calibrate --kernels {file.Replace('\\', '/')} --chip {id}" +
             (settings.AttentionBackend == KernelCurveFit.DefaultAttentionBackend ? string.Empty : $" --attention-backend {settings.AttentionBackend}");
         console.MarkupLineInterpolated($"{chip.Family} curves from {measurements.Device} ({measurements.MeasuredAt}):");
-        foreach (var (name, points, unit) in new[] { ("matrix", curves.Matrix, "FLOP"), ("attention", curves.Attention, "FLOP"), ("memory", curves.Memory, "B") })
+        foreach (var curve in curves.Curves)
         {
-            var text = string.Join(", ", points.Select(point => $"{point.Size:0.##e0} {unit}: {point.Efficiency:0.###} ({point.Samples})"));
-            console.MarkupLineInterpolated($"  {name}: {text}");
+            var text = string.Join(", ", curve.Points.Select(point => $"{KernelCurveFit.SizeText(point.Size, curve.Unit)}: {point.Efficiency:0.###} ({point.Samples})"));
+            console.MarkupLineInterpolated($"  {curve.Key}: {text}");
         }
 
         console.MarkupLineInterpolated($"  {curves.MemoryBound} memory-bound multiplies left out of the matrix curve");
@@ -130,7 +130,7 @@ public sealed class CalibrateCommand(IAnsiConsole console) : Command<CalibrateCo
         {
             var path = Path.Combine(catalog.Directory, "efficiency", chip.Family + ".yaml");
             CatalogSettings.WriteFile(path, "the curves", () => EfficiencyFitWriter.WriteCurves(path, curves, measurements, procedure));
-            console.MarkupLineInterpolated($"Written to {path}; fit the levels on them with: clustertwin calibrate --family {chip.Family}");
+            console.MarkupLineInterpolated($"Written to {path}, without the levels fitted on the curves it replaced; fit them again with: clustertwin calibrate --family {chip.Family}");
         }
 
         return 0;

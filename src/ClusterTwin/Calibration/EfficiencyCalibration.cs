@@ -68,17 +68,19 @@ public static class EfficiencyCalibration
             // Too few runs to tell the two levels apart: one factor scales both, keeping the ratio of the family the
             // curves come from.
             var origin = efficiency.CarriedFit ?? EfficiencyFit.None;
-            var (factor, _) = BestAlong(value => Objective(efficiency, fitted, value * origin.MatrixScale, value * origin.AttentionScale), 1.0, Objective(efficiency, fitted, origin.MatrixScale, origin.AttentionScale));
+            // The prior is on the factor: one, the levels carried over, is where the curves as written put them.
+            var (factor, _) = BestAlong(value => Objective(efficiency, fitted, value * origin.MatrixScale, value * origin.AttentionScale, 2 * Prior(value)), 1.0,
+                Objective(efficiency, fitted, origin.MatrixScale, origin.AttentionScale, 0));
             return Finish(efficiency, fitted, heldOut, heldOutSources, procedure, Math.Round(factor * origin.MatrixScale, 4), Math.Round(factor * origin.AttentionScale, 4));
         }
 
         var (matrix, attention) = (1.0, 1.0);
-        var best = Objective(efficiency, fitted, matrix, attention);
+        var best = Objective(efficiency, fitted, matrix, attention, 0);
         for (var round = 0; round < 20; round++)
         {
             var (previousMatrix, previousAttention) = (matrix, attention);
-            (matrix, best) = BestAlong(value => Objective(efficiency, fitted, value, attention), matrix, best);
-            (attention, best) = BestAlong(value => Objective(efficiency, fitted, matrix, value), attention, best);
+            (matrix, best) = BestAlong(value => Objective(efficiency, fitted, value, attention, Prior(value) + Prior(attention)), matrix, best);
+            (attention, best) = BestAlong(value => Objective(efficiency, fitted, matrix, value, Prior(matrix) + Prior(value)), attention, best);
             if (matrix == previousMatrix && attention == previousAttention)
             {
                 break;
@@ -129,8 +131,11 @@ public static class EfficiencyCalibration
         return (bestValue, bestObjective);
     }
 
-    private static double Objective(ChipEfficiency efficiency, ImmutableArray<ValidationCase> cases, double matrix, double attention) =>
-        Ratios(efficiency, cases, matrix, attention).Average(ratio => Math.Abs(Math.Log(ratio))) + (LevelPrior * (Math.Abs(Math.Log(matrix)) + Math.Abs(Math.Log(attention))));
+    // The mean absolute log error, plus the price of the levels' distance from the curves as written.
+    private static double Objective(ChipEfficiency efficiency, ImmutableArray<ValidationCase> cases, double matrix, double attention, double prior) =>
+        Ratios(efficiency, cases, matrix, attention).Average(ratio => Math.Abs(Math.Log(ratio))) + prior;
+
+    private static double Prior(double level) => LevelPrior * Math.Abs(Math.Log(level));
 
     private static double MeanAbsoluteErrorPercent(ChipEfficiency efficiency, ImmutableArray<ValidationCase> cases, double matrix, double attention) =>
         Ratios(efficiency, cases, matrix, attention).Average(ratio => Math.Abs(ratio - 1) * 100);

@@ -46,28 +46,38 @@ public static class EfficiencyFitWriter
         File.WriteAllText(path, string.Join('\n', text) + "\n");
     }
 
-    /// <summary>Replaces the measured matrix, attention and memory curves of the family file <paramref name="path"/>, and the record of their measurement.</summary>
-    public static void WriteCurves(string path, KernelCurves curves, KernelMeasurements measurements, string procedure) =>
-        ReplaceBlocks(path, ["matrix", "attention", "memory", "kernels"], CurveBlock(curves, measurements, procedure), before: "fit");
+    /// <summary>The keys of the curves <c>clustertwin calibrate --kernels</c> writes, in the order it writes them.</summary>
+    public static readonly IReadOnlyList<string> MeasuredCurveKeys = ["matrix", "attention", "attention_backward", "attention_unmasked", "attention_unmasked_backward", "memory"];
+
+    /// <summary>
+    /// Replaces the measured curves of the family file <paramref name="path"/> and the record of their measurement,
+    /// and removes its fit, whose levels were fitted on the curves replaced (<c>clustertwin calibrate --family</c>
+    /// fits them again).
+    /// </summary>
+    public static void WriteCurves(string path, KernelCurves curves, KernelMeasurements measurements, string procedure)
+    {
+        ReplaceBlocks(path, [.. MeasuredCurveKeys, "kernels"], CurveBlock(curves, measurements, procedure), before: "fit");
+        ReplaceBlocks(path, ["fit"], []);
+    }
 
     /// <summary>The YAML lines of measured curves.</summary>
     public static IEnumerable<string> CurveBlock(KernelCurves curves, KernelMeasurements measurements, string procedure)
     {
         ArgumentNullException.ThrowIfNull(curves);
         ArgumentNullException.ThrowIfNull(measurements);
-        string Curve(string key, IEnumerable<MeasuredPoint> points, string unit) =>
-            $"{key}: {{{string.Join(", ", points.Select(point => $"{KernelCurveFit.SizeText(point.Size, unit)}: {point.Efficiency.ToString("0.###", CultureInfo.InvariantCulture)}"))}}}";
-        string Samples(IEnumerable<MeasuredPoint> points) => $"[{string.Join(", ", points.Select(point => point.Samples))}]";
-        yield return Curve("matrix", curves.Matrix, "FLOP");
-        yield return Curve("attention", curves.Attention, "FLOP");
-        yield return Curve("memory", curves.Memory, "B");
+        static string Quoted(string text) => "\"" + text.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("\"", "\\\"", StringComparison.Ordinal) + "\"";
+        foreach (var curve in curves.Curves)
+        {
+            yield return $"{curve.Key}: {{{string.Join(", ", curve.Points.Select(point => $"{KernelCurveFit.SizeText(point.Size, curve.Unit)}: {point.Efficiency.ToString("0.###", CultureInfo.InvariantCulture)}"))}}}";
+        }
+
         yield return "kernels:                     # written by clustertwin calibrate --kernels; do not edit by hand";
-        yield return $"  procedure: \"{procedure}\"";
-        yield return $"  measured_on: \"{measurements.Device}\"";
-        yield return $"  measured_at: \"{measurements.MeasuredAt}\"";
+        yield return $"  procedure: {Quoted(procedure)}";
+        yield return $"  measured_on: {Quoted(measurements.Device)}";
+        yield return $"  measured_at: {Quoted(measurements.MeasuredAt)}";
         yield return $"  chip: {curves.Chip.Id}";
         yield return $"  attention_backend: {curves.AttentionBackend}";
-        yield return $"  samples: {{matrix: {Samples(curves.Matrix)}, attention: {Samples(curves.Attention)}, memory: {Samples(curves.Memory)}}}";
+        yield return $"  samples: {{{string.Join(", ", curves.Curves.Select(curve => $"{curve.Key}: [{string.Join(", ", curve.Points.Select(point => point.Samples))}]"))}}}";
         yield return $"  memory_bound_multiplies: {curves.MemoryBound}           # left out of the matrix curve: their traffic explains their time";
     }
 

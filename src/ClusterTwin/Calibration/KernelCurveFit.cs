@@ -1,6 +1,7 @@
 using System.Collections.Immutable;
 using ClusterTwin.Catalog;
 using ClusterTwin.Hardware;
+using ClusterTwin.Performance.Kernels;
 using ClusterTwin.Units;
 using ClusterTwin.Validation;
 
@@ -12,26 +13,28 @@ namespace ClusterTwin.Calibration;
 /// <param name="Samples">How many measurements the median is over.</param>
 public sealed record MeasuredPoint(double Size, double Efficiency, int Samples);
 
-/// <summary>A family's matrix, attention and memory curves as measured on one chip, with how many shapes each point rests on.</summary>
-/// <param name="Chip">The chip measured, whose peaks and memory bandwidth the efficiencies are fractions of.</param>
-/// <param name="AttentionBackend">Which fused attention the attention curve measures.</param>
-/// <param name="Matrix">The matrix curve's points, by operations per multiply.</param>
-/// <param name="Attention">The attention curve's points, by operations of the forward.</param>
-/// <param name="Memory">The memory curve's points, by bytes moved.</param>
-/// <param name="MemoryBound">Matrix shapes left out as memory-bound (their time is the memory curve's, not the matrix curve's).</param>
-public sealed record KernelCurves(Chip Chip, string AttentionBackend, ImmutableArray<MeasuredPoint> Matrix, ImmutableArray<MeasuredPoint> Attention,
-    ImmutableArray<MeasuredPoint> Memory, int MemoryBound)
+/// <summary>One measured curve, under the key the family file writes it with.</summary>
+/// <param name="Key">The family file's key (<c>matrix</c>, <c>attention_backward</c>...).</param>
+/// <param name="Unit">The size's unit: FLOP or B.</param>
+/// <param name="Points">The points, by size.</param>
+public sealed record MeasuredCurve(string Key, string Unit, ImmutableArray<MeasuredPoint> Points)
 {
-    /// <summary>The matrix curve.</summary>
-    public EfficiencyCurve MatrixCurve => Curve(Matrix);
+    /// <summary>The curve the engine interpolates.</summary>
+    public EfficiencyCurve Curve => new(Points.Select(point => (point.Size, point.Efficiency)));
+}
 
-    /// <summary>The attention curve.</summary>
-    public EfficiencyCurve AttentionCurve => Curve(Attention);
-
-    /// <summary>The memory curve.</summary>
-    public EfficiencyCurve MemoryCurve => Curve(Memory);
-
-    private static EfficiencyCurve Curve(ImmutableArray<MeasuredPoint> points) => new(points.Select(point => (point.Size, point.Efficiency)));
+/// <summary>
+/// A family's curves as measured on one chip: matrix, the fused-attention ones (causal forward and backward, and
+/// unmasked where timed), memory; with how many shapes each point rests on.
+/// </summary>
+/// <param name="Chip">The chip measured, whose peaks and memory bandwidth the efficiencies are fractions of.</param>
+/// <param name="AttentionBackend">Which fused attention the attention curves measure.</param>
+/// <param name="Curves">The curves, in the order the family file writes them.</param>
+/// <param name="MemoryBound">Matrix shapes left out as memory-bound (their time is the memory curve's, not the matrix curve's).</param>
+public sealed record KernelCurves(Chip Chip, string AttentionBackend, ImmutableArray<MeasuredCurve> Curves, int MemoryBound)
+{
+    /// <summary>The curve written under <paramref name="key"/>, or null where nothing was measured for it.</summary>
+    public MeasuredCurve? this[string key] => Curves.FirstOrDefault(curve => curve.Key == key);
 }
 
 /// <summary>
@@ -46,9 +49,12 @@ public sealed record KernelCurves(Chip Chip, string AttentionBackend, ImmutableA
 /// engine's one curve serving both), from the shapes the memory curve does not explain. The engine times a multiply
 /// as the slower of its compute and its traffic, so a shape whose traffic alone, at the memory curve, takes more than
 /// <see cref="MemoryBoundShare"/> of its measured time says nothing about the matrix units and is left out.</item>
-/// <item>Attention: a forward and its backward together, by the forward's operations: 3.5 forward operations (the
-/// backward's 2.5 times the forward's, as the engine counts it) over the two times, against the BF16 peak at which
-/// fused attention runs. The engine runs both at the forward's efficiency, so each measured pair's time is reproduced.</item>
+/// <item>Attention: the forward's operations over its time, and the backward's (<see cref="LayerKernels.FusedAttentionBackwardFactor"/>
+/// times the forward's, as the engine counts it) over its own, both against the BF16 peak at which fused attention
+/// runs and both by the forward's operations, which is how the engine reads them. Causal timings make
+/// <c>attention</c> and <c>attention_backward</c>; timings without a mask, where there are any,
+/// <c>attention_unmasked</c> and <c>attention_unmasked_backward</c>, which context-parallel ring steps between
+/// different chunks run at.</item>
 /// </list>
 /// </remarks>
 public static class KernelCurveFit
@@ -59,25 +65,28 @@ public static class KernelCurveFit
     /// <summary>The grid's step, in decades.</summary>
     public const double GridStep = 0.5;
 
-    /// <summary>Operations of an attention forward and backward together, per forward operation.</summary>
-    public const double AttentionPairWork = 3.5;
+    /// <summary>How far the measured GPU's memory may differ from the named chip's before the names are taken to disagree.</summary>
+    public const double MemoryCapacityTolerance = 0.10;
 
     /// <summary>The attention implementation the training frameworks the family runs use, unless told otherwise.</summary>
     public const string DefaultAttentionBackend = "CUDNN_ATTENTION";
 
-    /// <summary>Derives the curves from <paramref name="measurements"/> of <paramref name="chip"/>.</summary>
+    /// <summary>
+    /// Derives the curves from <paramref name="measurements"/> of <paramref name="chip"/>. Measurements of another chip
+    /// (by memory capacity), a curve with no point, or a point outside (0, 1] are errors that name the likely cause.
+    /// </summary>
     public static KernelCurves Fit(KernelMeasurements measurements, Chip chip, string attentionBackend = DefaultAttentionBackend)
     {
         ArgumentNullException.ThrowIfNull(measurements);
         ArgumentNullException.ThrowIfNull(chip);
-        var bandwidth = chip.MemoryBandwidth.Value;
-        if (measurements.Memory.IsEmpty || measurements.Matrix.IsEmpty)
+        if (measurements.MemoryCapacity is { } measured && Math.Abs((measured / chip.MemoryCapacity.Value) - 1) > MemoryCapacityTolerance)
         {
-            throw new InputException("--kernels", "the measurements hold no memory or no matrix timings: nothing to derive the curves from");
+            throw new InputException("--chip", $"the measurements come from a GPU with {Quantity.FormatLike(measured, chip.MemoryCapacity.Value)} of memory ({measurements.Device}), but {chip.Id} has {Quantity.Format(chip.MemoryCapacity.Value)}: name the chip measured");
         }
 
+        var bandwidth = chip.MemoryBandwidth.Value;
         var memory = Points<Bytes>(measurements.Memory.Select(row => (row.Traffic.Count, row.Traffic / row.Time / bandwidth)), "B");
-        var memoryCurve = new EfficiencyCurve(memory.Select(point => (point.Size, point.Efficiency)));
+        var memoryCurve = new MeasuredCurve("memory", "B", Checked("memory", memory)).Curve;
 
         var computeBound = new List<(double, double)>();
         var memoryBound = 0;
@@ -95,16 +104,50 @@ public static class KernelCurveFit
             computeBound.Add((row.Work.Operations, row.Work / row.Time / peak));
         }
 
-        var attentionRows = measurements.Attention.Where(row => row.Backend == attentionBackend).ToArray();
-        if (attentionRows.Length == 0)
+        if (!measurements.Attention.Any(row => row.Backend == attentionBackend && row.Causal))
         {
-            var found = measurements.Attention.Select(row => row.Backend).Distinct().Order(StringComparer.Ordinal).ToArray();
-            throw new InputException("--attention-backend", $"no timing of '{attentionBackend}' in the measurements (expected one of: {(found.Length > 0 ? string.Join(", ", found) : "none: the file has no attention timings")})");
+            var found = measurements.Attention.Where(row => row.Causal).Select(row => row.Backend).Distinct().Order(StringComparer.Ordinal).ToArray();
+            throw new InputException("--attention-backend", $"no timing of causal '{attentionBackend}' attention in the measurements (expected one of: {(found.Length > 0 ? string.Join(", ", found) : "none: the file has no causal attention timings")})");
         }
 
         var attentionPeak = chip.PeakRate(Precision.Bf16) ?? throw new InputException("--chip", $"{chip.Id} has no BF16 peak, at which fused attention runs");
-        var attention = Points<Flops>(attentionRows.Select(row => (row.ForwardWork.Operations, row.ForwardWork * AttentionPairWork / (row.ForwardTime + row.BackwardTime) / attentionPeak)), "FLOP");
-        return new KernelCurves(chip, attentionBackend, Points<Flops>(computeBound, "FLOP"), attention, memory, memoryBound);
+        ImmutableArray<MeasuredPoint> Attention(bool causal, bool backward) => Points<Flops>(
+            measurements.Attention.Where(row => row.Backend == attentionBackend && row.Causal == causal)
+                .Select(row => (row.ForwardWork.Operations, backward
+                    ? row.ForwardWork * LayerKernels.FusedAttentionBackwardFactor / row.BackwardTime / attentionPeak
+                    : row.ForwardWork / row.ForwardTime / attentionPeak)), "FLOP");
+
+        MeasuredCurve[] curves =
+        [
+            new("matrix", "FLOP", Checked("matrix", Points<Flops>(computeBound, "FLOP"))),
+            new("attention", "FLOP", Checked("attention", Attention(causal: true, backward: false))),
+            new("attention_backward", "FLOP", Checked("attention_backward", Attention(causal: true, backward: true))),
+            new("attention_unmasked", "FLOP", Attention(causal: false, backward: false)),
+            new("attention_unmasked_backward", "FLOP", Attention(causal: false, backward: true)),
+            new("memory", "B", memory),
+        ];
+        foreach (var curve in curves.Where(curve => !curve.Points.IsEmpty))
+        {
+            Checked(curve.Key, curve.Points);
+        }
+
+        return new KernelCurves(chip, attentionBackend, [.. curves.Where(curve => !curve.Points.IsEmpty)], memoryBound);
+    }
+
+    // A curve the catalogue can read: at least one point, each a fraction in (0, 1].
+    private static ImmutableArray<MeasuredPoint> Checked(string key, ImmutableArray<MeasuredPoint> points)
+    {
+        if (points.IsEmpty)
+        {
+            throw new InputException("--kernels", $"no measurement makes a point of the {key} curve{(key == "matrix" ? " (every multiply was memory-bound)" : string.Empty)}");
+        }
+
+        if (points.FirstOrDefault(point => point.Efficiency is <= 0 or > 1) is { } wrong)
+        {
+            throw new InputException("--kernels", $"the {key} curve's point at {SizeText(wrong.Size, key == "memory" ? "B" : "FLOP")} is {wrong.Efficiency:0.###} of the peak, outside (0, 1]: the measurements are of a faster or slower chip than the one named, or were timed from a cache");
+        }
+
+        return points;
     }
 
     /// <summary>

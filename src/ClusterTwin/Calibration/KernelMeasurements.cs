@@ -14,12 +14,13 @@ namespace ClusterTwin.Calibration;
 /// <param name="Time">One launch.</param>
 public sealed record MatrixMeasurement(Precision Precision, string Layout, Flops Work, Bytes Traffic, Duration Time);
 
-/// <summary>One timed causal fused attention, forward and backward apart.</summary>
+/// <summary>One timed fused attention, forward and backward apart.</summary>
 /// <param name="Backend">The attention implementation (PyTorch's back-end name, such as CUDNN_ATTENTION).</param>
-/// <param name="ForwardWork">The forward's operations as the engine counts them: 2 b h s² (d_qk + d_v) / 2.</param>
+/// <param name="ForwardWork">The forward's operations as the engine counts them: 2 b h s² (d_qk + d_v), halved under the causal mask.</param>
 /// <param name="ForwardTime">One forward.</param>
 /// <param name="BackwardTime">One backward.</param>
-public sealed record AttentionMeasurement(string Backend, Flops ForwardWork, Duration ForwardTime, Duration BackwardTime);
+/// <param name="Causal">Whether the causal mask applied (a file without the field timed causal attention only).</param>
+public sealed record AttentionMeasurement(string Backend, Flops ForwardWork, Duration ForwardTime, Duration BackwardTime, bool Causal = true);
 
 /// <summary>One timed memory-bound kernel (a copy, an addition).</summary>
 /// <param name="Kernel">What it does.</param>
@@ -39,6 +40,9 @@ public sealed record MemoryMeasurement(string Kernel, Bytes Traffic, Duration Ti
 public sealed record KernelMeasurements(string Device, string MeasuredAt, ImmutableArray<MatrixMeasurement> Matrix, ImmutableArray<AttentionMeasurement> Attention,
     ImmutableArray<MemoryMeasurement> Memory)
 {
+    /// <summary>The measured GPU's memory as its runtime reports it, where the file gives it: to check the chip named.</summary>
+    public Bytes? MemoryCapacity { get; init; }
+
     /// <summary>
     /// Reads a measurement file. Rows the tool recorded as failed (an <c>error</c> field) are skipped; a row with a
     /// missing or impossible figure is an error naming the file, the row and the field.
@@ -59,6 +63,11 @@ public sealed record KernelMeasurements(string Device, string MeasuredAt, Immuta
         {
             var problems = new List<Diagnostic>();
             var root = document.RootElement;
+            if (root.ValueKind != JsonValueKind.Object)
+            {
+                throw new InputException(path, $"expected a JSON object with device, matrix, attention and memory (the file tools/measure-kernels.py writes), not a {root.ValueKind.ToString().ToLowerInvariant()}");
+            }
+
             var device = root.TryGetProperty("device", out var facts) && facts.ValueKind == JsonValueKind.Object ? Describe(facts) : string.Empty;
             if (device.Length == 0)
             {
@@ -77,14 +86,16 @@ public sealed record KernelMeasurements(string Device, string MeasuredAt, Immuta
                 };
                 var (work, traffic, time) = (field.Positive("operations"), field.Positive("bytes"), field.Positive("seconds"));
                 return precision is { } known && work is { } w && traffic is { } b && time is { } t
-                    ? new MatrixMeasurement(known, field.Text("layout") ?? "NT", Flops.FromOperations(w), Bytes.FromCount(b), Duration.FromSeconds(t))
+                    && field.Text("layout") is { } layout
+                    ? new MatrixMeasurement(known, layout, Flops.FromOperations(w), Bytes.FromCount(b), Duration.FromSeconds(t))
                     : null;
             });
             var attention = Rows(path, root, "attention", problems, (row, field) =>
             {
                 var (backend, work, forward, backward) = (field.Text("backend"), field.Positive("forward_operations"), field.Positive("forward_seconds"), field.Positive("backward_seconds"));
-                return backend is not null && work is { } w && forward is { } f && backward is { } b
-                    ? new AttentionMeasurement(backend, Flops.FromOperations(w), Duration.FromSeconds(f), Duration.FromSeconds(b))
+                var causal = field.Flag("causal", true);
+                return backend is not null && work is { } w && forward is { } f && backward is { } b && causal is { } masked
+                    ? new AttentionMeasurement(backend, Flops.FromOperations(w), Duration.FromSeconds(f), Duration.FromSeconds(b), masked)
                     : null;
             });
             var memory = Rows(path, root, "memory", problems, (row, field) =>
@@ -97,7 +108,10 @@ public sealed record KernelMeasurements(string Device, string MeasuredAt, Immuta
                 throw new InputException(problems);
             }
 
-            return new KernelMeasurements(device, when, matrix, attention, memory);
+            var capacity = facts.ValueKind == JsonValueKind.Object && facts.TryGetProperty("memory_bytes", out var bytes) && bytes.ValueKind == JsonValueKind.Number && bytes.TryGetDouble(out var count) && count > 0
+                ? Bytes.FromCount(count)
+                : (Bytes?)null;
+            return new KernelMeasurements(device, when, matrix, attention, memory) { MemoryCapacity = capacity };
         }
     }
 
@@ -166,6 +180,22 @@ public sealed record KernelMeasurements(string Device, string MeasuredAt, Immuta
             }
 
             problems.Add(new Diagnostic(path, 0, $"{prefix}.{key}", $"{(row.TryGetProperty(key, out var found) ? $"'{found}'" : "missing")}: expected a positive number"));
+            return null;
+        }
+
+        public bool? Flag(string key, bool absent)
+        {
+            if (!row.TryGetProperty(key, out var value))
+            {
+                return absent;
+            }
+
+            if (value.ValueKind is JsonValueKind.True or JsonValueKind.False)
+            {
+                return value.GetBoolean();
+            }
+
+            problems.Add(new Diagnostic(path, 0, $"{prefix}.{key}", $"'{value}': expected true or false"));
             return null;
         }
 

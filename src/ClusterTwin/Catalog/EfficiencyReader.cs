@@ -11,10 +11,12 @@ internal static class EfficiencyReader
     public static ChipEfficiency? Read(YamlReader reader)
     {
         var root = reader.Root;
-        reader.CheckKeys(root!, string.Empty, "family", "provenance", "carried_over_from", "matrix", "attention", "memory", "scale_up_collective", "kernels", "fit", "band_widening", "note");
+        reader.CheckKeys(root!, string.Empty, ["family", "provenance", "carried_over_from", .. CurveKeys, .. MeasuredAttentionKeys, "kernels", "fit", "band_widening", "note"]);
         var family = reader.String(root, "family", string.Empty);
         var provenance = reader.String(root, "provenance", string.Empty);
         ReadKernels(reader, root!);
+        var measuredAttention = new AttentionShapes(
+            OptionalCurve(reader, root, "attention_backward"), OptionalCurve(reader, root, "attention_unmasked"), OptionalCurve(reader, root, "attention_unmasked_backward"));
         if (YamlReader.Child(root, "carried_over_from") is not null)
         {
             // The curves the family writes are its own (measured on its chips); the rest come from the family named.
@@ -28,13 +30,21 @@ internal static class EfficiencyReader
                 reader.Error(YamlReader.Child(root, "carried_over_from")!, "carried_over_from", "the family writes all four curves, so nothing is carried over (remove carried_over_from)");
             }
 
+            if (!own.Contains("attention") && MeasuredAttentionKeys.FirstOrDefault(key => YamlReader.Child(root, key) is not null) is { } orphan)
+            {
+                reader.Error(YamlReader.Child(root, orphan), orphan, "is measured beside the family's own attention curve: write that too, or remove this one");
+            }
+
             // Resolved once every family is read: see CarryOver.
             var from = reader.String(root, "carried_over_from", string.Empty);
             var ownFit = ReadFit(reader, reader.Mapping(root, "fit", string.Empty, required: false));
             var widening = reader.Number(root, "band_widening", string.Empty, 1, 10, required: ownFit is null) ?? 1;
             return family is null || provenance is null || from is null || ownMatrix is null || ownAttention is null || ownMemory is null || ownCollective is null
                 ? null
-                : new ChipEfficiency(family, ownMatrix, ownAttention, ownMemory, ownCollective, provenance, ownFit) { CarriedOverFrom = from, BandWidening = widening, HasOwnFit = ownFit is not null, OwnCurves = own };
+                : new ChipEfficiency(family, ownMatrix, ownAttention, ownMemory, ownCollective, provenance, ownFit)
+                {
+                    CarriedOverFrom = from, BandWidening = widening, HasOwnFit = ownFit is not null, OwnCurves = own, MeasuredAttention = measuredAttention,
+                };
         }
 
         if (YamlReader.Child(root, "band_widening") is { } wideningNode)
@@ -49,14 +59,22 @@ internal static class EfficiencyReader
         var fit = ReadFit(reader, reader.Mapping(root, "fit", string.Empty, required: false));
         return family is null || provenance is null || matrix is null || attention is null || memory is null || collective is null
             ? null
-            : new ChipEfficiency(family, matrix, attention, memory, collective, provenance, fit);
+            : new ChipEfficiency(family, matrix, attention, memory, collective, provenance, fit) { MeasuredAttention = measuredAttention };
     }
 
     private static readonly EfficiencyCurve Placeholder = EfficiencyCurve.Constant(1);
 
     private static readonly string[] CurveKeys = ["matrix", "attention", "memory", "scale_up_collective"];
 
-    private static readonly string[] MeasuredCurveKeys = ["matrix", "attention", "memory"];
+    private static readonly string[] MeasuredAttentionKeys = ["attention_backward", "attention_unmasked", "attention_unmasked_backward"];
+
+    private static readonly string[] KernelsTextKeys = ["procedure", "measured_on", "measured_at", "chip", "attention_backend"];
+
+    // The curves every kernel measurement writes.
+    private static readonly string[] AlwaysMeasured = ["matrix", "attention", "memory"];
+
+    private static EfficiencyCurve? OptionalCurve(YamlReader reader, YamlMappingNode? root, string key) =>
+        YamlReader.Child(root, key) is null ? null : Curve<Flops>(reader, root, key);
 
     /// <summary>Replaces each family that carries another's curves over with a copy of that family's curves and fit.</summary>
     public static Dictionary<string, ChipEfficiency> CarryOver(Dictionary<string, ChipEfficiency> families, List<Diagnostic> diagnostics, string directory)
@@ -70,17 +88,22 @@ internal static class EfficiencyReader
             }
             else if (families.TryGetValue(from, out var source) && source.CarriedOverFrom is null)
             {
-                // The curves' shapes come over; the fitted levels are the family's own where it has measured runs.
+                // The curves' shapes come over. The fitted levels are the family's own where it has measured runs; else
+                // the other family's where its matrix and attention curves come over with them, and none (the
+                // curves as written) where the family measured its own: another family's levels belong to its curves.
                 EfficiencyCurve Pick(string key, EfficiencyCurve own, EfficiencyCurve carried) => efficiency.OwnCurves.Contains(key) ? own : carried;
+                var ownLevels = efficiency.OwnCurves.Contains("matrix") || efficiency.OwnCurves.Contains("attention");
                 resolved[family] = new ChipEfficiency(family, Pick("matrix", efficiency.MatrixShape, source.MatrixShape), Pick("attention", efficiency.AttentionShape, source.AttentionShape),
                     Pick("memory", efficiency.Memory, source.Memory), Pick("scale_up_collective", efficiency.ScaleUpCollective, source.ScaleUpCollective), efficiency.Provenance,
-                    efficiency.HasOwnFit ? efficiency.Fit : source.Fit)
+                    efficiency.HasOwnFit ? efficiency.Fit : ownLevels ? EfficiencyFit.None : source.Fit)
                 {
                     OwnCurves = efficiency.OwnCurves,
                     CarriedOverFrom = from,
                     BandWidening = efficiency.BandWidening,
                     HasOwnFit = efficiency.HasOwnFit,
-                    CarriedFit = source.Fit,
+                    CarriedFit = ownLevels ? null : source.Fit,
+                    // The measured attention curves go with the attention curve they were measured beside.
+                    MeasuredAttention = efficiency.OwnCurves.Contains("attention") ? efficiency.MeasuredAttention : source.MeasuredAttention,
                 };
             }
             else
@@ -93,8 +116,8 @@ internal static class EfficiencyReader
     }
 
     /// <summary>
-    /// The block <c>clustertwin calibrate --kernels</c> writes beside the curves it measured: checked for its keys, and
-    /// for the curves it describes.
+    /// The block <c>clustertwin calibrate --kernels</c> writes beside the curves it measured: its fields' types, and
+    /// that the curves it counts samples for are there, with as many points as it counts.
     /// </summary>
     private static void ReadKernels(YamlReader reader, YamlMappingNode root)
     {
@@ -104,11 +127,38 @@ internal static class EfficiencyReader
         }
 
         reader.CheckKeys(kernels, "kernels", "procedure", "measured_on", "measured_at", "chip", "attention_backend", "samples", "memory_bound_multiplies");
-        reader.String(kernels, "procedure", "kernels");
-        reader.String(kernels, "measured_on", "kernels");
-        foreach (var curve in MeasuredCurveKeys.Where(key => YamlReader.Child(root, key) is null))
+        foreach (var key in KernelsTextKeys)
         {
-            reader.Error(kernels, "kernels", $"records a measurement of the {curve} curve, which the file does not write (rerun clustertwin calibrate --kernels)");
+            reader.String(kernels, key, "kernels");
+        }
+
+        reader.Integer(kernels, "memory_bound_multiplies", "kernels", 0, int.MaxValue);
+        if (reader.Mapping(kernels, "samples", "kernels", required: true) is not { } samples)
+        {
+            return;
+        }
+
+        foreach (var required in AlwaysMeasured.Where(key => YamlReader.Child(samples, key) is null))
+        {
+            reader.Error(samples, "kernels.samples", $"counts no samples for the {required} curve, which a measurement writes (rerun clustertwin calibrate --kernels)");
+        }
+
+        foreach (var (keyNode, counts) in samples.Children)
+        {
+            var key = YamlReader.Scalar(keyNode) ?? string.Empty;
+            var field = $"kernels.samples.{key}";
+            if (YamlReader.Child(root, key) is not YamlMappingNode curve)
+            {
+                reader.Error(keyNode, field, $"counts samples for a {key} curve the file does not write (rerun clustertwin calibrate --kernels)");
+            }
+            else if (counts is not YamlSequenceNode list || list.Children.Any(count => !int.TryParse(YamlReader.Scalar(count), out var value) || value < 1))
+            {
+                reader.Error(counts, field, "expected a list of positive whole numbers, one per point of the curve");
+            }
+            else if (list.Children.Count != curve.Children.Count)
+            {
+                reader.Error(counts, field, $"counts {list.Children.Count} points, but the {key} curve has {curve.Children.Count}");
+            }
         }
     }
 

@@ -38,7 +38,7 @@ public sealed record ChipEfficiency
     /// <summary>Creates the efficiency of a family from its written curves and its fit.</summary>
     /// <param name="family">The family key chips name in their <c>family</c> field.</param>
     /// <param name="matrixShape">Matrix-multiply efficiency by FLOPs per kernel, before the fitted level.</param>
-    /// <param name="attentionShape">Fused (flash) attention efficiency by FLOPs per kernel, before the fitted level.</param>
+    /// <param name="attentionShape">Fused (flash) attention efficiency by FLOPs of the forward kernel, before the fitted level: the causal forward's where the family measured its backward apart (<see cref="MeasuredAttention"/>), else every attention kernel's by its own FLOPs.</param>
     /// <param name="memory">Memory-bound kernel efficiency by bytes moved per kernel.</param>
     /// <param name="scaleUpCollective">Collective bus-bandwidth efficiency on the scale-up domain by bytes per rank.</param>
     /// <param name="provenance">Where the curves come from.</param>
@@ -68,8 +68,34 @@ public sealed record ChipEfficiency
     /// <summary>Matrix-multiply efficiency by FLOPs per kernel (shape times fitted level).</summary>
     public EfficiencyCurve Matrix { get; }
 
-    /// <summary>Fused attention efficiency by FLOPs per kernel (shape times fitted level).</summary>
+    /// <summary>Fused attention efficiency by FLOPs of the forward kernel (shape times fitted level); see <see cref="AttentionForward"/> and <see cref="AttentionBackward"/>.</summary>
     public EfficiencyCurve Attention { get; }
+
+    /// <summary>
+    /// The family's measured fused-attention curves beyond the causal forward one (<see cref="AttentionShape"/>), as
+    /// written: the backward's, and the forward's and backward's without a mask. Each is optional.
+    /// </summary>
+    public AttentionShapes MeasuredAttention
+    {
+        get => measuredAttention;
+        init
+        {
+            measuredAttention = value;
+            scaledAttention = new(value.Backward?.Scaled(Fit.AttentionScale), value.Unmasked?.Scaled(Fit.AttentionScale), value.UnmaskedBackward?.Scaled(Fit.AttentionScale));
+        }
+    }
+
+    /// <summary>
+    /// The forward efficiency curve of a fused attention (shape times the attention level): the unmasked one where
+    /// <paramref name="unmasked"/> and the family has one, else the causal one.
+    /// </summary>
+    public EfficiencyCurve AttentionForward(bool unmasked) => unmasked && scaledAttention.Unmasked is { } curve ? curve : Attention;
+
+    /// <summary>
+    /// The backward efficiency curve of a fused attention, by the forward's operations, where the family measured one
+    /// (see <see cref="AttentionForward"/> for which); null: the forward curve at the backward's own operations serves.
+    /// </summary>
+    public EfficiencyCurve? AttentionBackward(bool unmasked) => unmasked && scaledAttention.Unmasked is not null ? scaledAttention.UnmaskedBackward : scaledAttention.Backward;
 
     /// <summary>Memory-bound kernel efficiency by bytes per kernel.</summary>
     public EfficiencyCurve Memory { get; }
@@ -102,5 +128,24 @@ public sealed record ChipEfficiency
     public double BandWidening { get; init; } = 1;
 
     /// <summary>The same curves with another fit.</summary>
-    public ChipEfficiency WithFit(EfficiencyFit fit) => new(Family, MatrixShape, AttentionShape, Memory, ScaleUpCollective, Provenance, fit) { CarriedOverFrom = CarriedOverFrom, BandWidening = BandWidening, HasOwnFit = HasOwnFit, CarriedFit = CarriedFit, OwnCurves = OwnCurves };
+    public ChipEfficiency WithFit(EfficiencyFit fit) => new(Family, MatrixShape, AttentionShape, Memory, ScaleUpCollective, Provenance, fit)
+    {
+        CarriedOverFrom = CarriedOverFrom, BandWidening = BandWidening, HasOwnFit = HasOwnFit, CarriedFit = CarriedFit, OwnCurves = OwnCurves, MeasuredAttention = MeasuredAttention,
+    };
+
+    private readonly AttentionShapes measuredAttention = AttentionShapes.None;
+    private readonly AttentionShapes scaledAttention = AttentionShapes.None;
+}
+
+/// <summary>
+/// Fused-attention efficiency curves measured beside the causal forward one, each by the forward's operations; null
+/// where not measured.
+/// </summary>
+/// <param name="Backward">The backward of causal attention.</param>
+/// <param name="Unmasked">The forward of attention without a mask (a context-parallel ring step between two different chunks).</param>
+/// <param name="UnmaskedBackward">Its backward.</param>
+public sealed record AttentionShapes(EfficiencyCurve? Backward, EfficiencyCurve? Unmasked, EfficiencyCurve? UnmaskedBackward)
+{
+    /// <summary>None measured.</summary>
+    public static AttentionShapes None { get; } = new(null, null, null);
 }

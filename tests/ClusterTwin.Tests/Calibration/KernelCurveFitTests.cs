@@ -1,3 +1,4 @@
+using System.Collections.Immutable;
 using ClusterTwin.Calibration;
 using ClusterTwin.Catalog;
 using ClusterTwin.Hardware;
@@ -16,6 +17,8 @@ public sealed class KernelCurveFitTests
 
     private static readonly double[] KernelSizes = [1e10, 1e11, 1e12, 1e13];
 
+    private static readonly string[] AttentionKeys = ["attention", "attention_backward", "attention_unmasked", "attention_unmasked_backward"];
+
     private static Chip H100 => Repository.Catalog.Chips["nvidia-h100-sxm"];
 
     private static double Bandwidth => H100.MemoryBandwidth.Value.BytesPerSecond;
@@ -31,12 +34,14 @@ public sealed class KernelCurveFitTests
     private static MatrixMeasurement Multiply(double operations, double bytes, double efficiency, Precision precision = Precision.Bf16) =>
         new(precision, "NT", Flops.FromOperations(operations), Bytes.FromCount(bytes), Duration.FromSeconds(operations / (efficiency * Peak(precision))));
 
-    private static AttentionMeasurement Attention(double forwardOperations, double forwardEfficiency, double backwardEfficiency, string backend = "CUDNN_ATTENTION") =>
+    private static AttentionMeasurement Attention(double forwardOperations, double forwardEfficiency, double backwardEfficiency, string backend = "CUDNN_ATTENTION", bool causal = true) =>
         new(backend, Flops.FromOperations(forwardOperations), Duration.FromSeconds(forwardOperations / (forwardEfficiency * Peak(Precision.Bf16))),
-            Duration.FromSeconds(2.5 * forwardOperations / (backwardEfficiency * Peak(Precision.Bf16))));
+            Duration.FromSeconds(LayerKernels.FusedAttentionBackwardFactor * forwardOperations / (backwardEfficiency * Peak(Precision.Bf16))), causal);
 
     private static KernelMeasurements Measurements(MatrixMeasurement[] matrix, AttentionMeasurement[]? attention = null) =>
         new("test GPU", "2026-11-26", [.. matrix], [.. attention ?? [Attention(1e12, 0.5, 0.4)]], [.. FlatMemory]);
+
+    private static ImmutableArray<MeasuredPoint> Points(KernelCurves curves, string key) => curves[key]!.Points;
 
     [Fact]
     public void MatrixPoint_IsTheMedianOfTheComputeBoundShapesNearIt_EachAgainstItsPrecisionsPeak()
@@ -51,21 +56,22 @@ public sealed class KernelCurveFitTests
             Multiply(1e12, 5e10, 0.05),
         ]), H100);
 
-        var point = Assert.Single(curves.Matrix);
+        var point = Assert.Single(Points(curves, "matrix"));
         Assert.Equal(1e12, point.Size);
         Assert.Equal(0.6, point.Efficiency);
         Assert.Equal(3, point.Samples);
         Assert.Equal(1, curves.MemoryBound);
-        Assert.All(curves.Memory, memory => Assert.Equal(0.8, memory.Efficiency));
+        Assert.All(Points(curves, "memory"), memory => Assert.Equal(0.8, memory.Efficiency));
     }
 
     [Fact]
     public void Points_LieOnHalfDecades_WithTheMeasurementsWithinAQuarterDecade()
     {
         var curves = KernelCurveFit.Fit(Measurements([Multiply(1e10, 1e6, 0.3), Multiply(1.7e10, 1e6, 0.4), Multiply(2e10, 1e6, 0.5), Multiply(5e10, 1e6, 0.6)]), H100);
-        Assert.Equal(2, curves.Matrix.Length);
+        var matrix = Points(curves, "matrix");
+        Assert.Equal(2, matrix.Length);
         (double Size, double Efficiency)[] expected = [(1e10, 0.35), (31.62e9, 0.55)];
-        foreach (var (point, (size, efficiency)) in curves.Matrix.Zip(expected))
+        foreach (var (point, (size, efficiency)) in matrix.Zip(expected))
         {
             Within.Relative(size, point.Size, 1e-12);
             Assert.Equal(efficiency, point.Efficiency);
@@ -73,27 +79,50 @@ public sealed class KernelCurveFitTests
     }
 
     [Fact]
-    public void AttentionCurve_ReproducesEachMeasuredForwardAndBackward_AsTheEngineTimesThem()
+    public void AttentionCurves_ReproduceEachMeasuredForward_AndEachBackward_AsTheEngineTimesThem()
     {
-        // Two shapes far apart, whose backward runs less efficiently than its forward, as measured ones do.
-        var shapes = new[] { Attention(3e10, 0.35, 0.2), Attention(1e13, 0.6, 0.55) };
+        // Two causal shapes far apart and one unmasked, whose backwards run less efficiently than their forwards, as
+        // measured ones do.
+        var shapes = new[] { Attention(3e10, 0.35, 0.2), Attention(1e13, 0.6, 0.55), Attention(1e12, 0.68, 0.57, causal: false) };
         var curves = KernelCurveFit.Fit(Measurements([Multiply(1e12, 1e8, 0.6)], shapes), H100);
-        var efficiency = new ChipEfficiency("test", curves.MatrixCurve, curves.AttentionCurve, curves.MemoryCurve, EfficiencyCurve.Constant(1), "test");
-        var cost = new KernelCost(H100.PeakRate(Precision.Bf16)!.Value, H100.PeakRate(Precision.Bf16)!.Value, H100.MemoryBandwidth.Value, efficiency);
+        var efficiency = new ChipEfficiency("test", curves["matrix"]!.Curve, curves["attention"]!.Curve, curves["memory"]!.Curve, EfficiencyCurve.Constant(1), "test")
+        {
+            MeasuredAttention = new(curves["attention_backward"]!.Curve, curves["attention_unmasked"]!.Curve, curves["attention_unmasked_backward"]!.Curve),
+        };
+        var bf16 = H100.PeakRate(Precision.Bf16)!.Value;
+        var cost = new KernelCost(bf16, bf16, H100.MemoryBandwidth.Value, efficiency);
         foreach (var shape in shapes)
         {
-            var kernel = new Kernel("attention (fused)", KernelKind.FusedAttention, KernelRegion.AttentionCore, shape.ForwardWork, Bytes.FromCount(1e6), 2.5);
+            var kernel = new Kernel("attention (fused)", KernelKind.FusedAttention, KernelRegion.AttentionCore, shape.ForwardWork, Bytes.FromCount(1e6), LayerKernels.FusedAttentionBackwardFactor)
+            {
+                Unmasked = !shape.Causal,
+            };
             var times = cost.Times(kernel);
-            // Within the rounding of the written efficiency (three decimals).
-            Within.Relative((shape.ForwardTime + shape.BackwardTime).Seconds, (times.Forward + times.Backward).Seconds, 0.003);
+            // Each within the rounding of the written efficiencies (three decimals): the forward alone is what a
+            // recompute replays and what a ring's transfers hide behind, so it has to be right by itself.
+            Within.Relative(shape.ForwardTime.Seconds, times.Forward.Seconds, 0.003);
+            Within.Relative(shape.BackwardTime.Seconds, times.Backward.Seconds, 0.003);
         }
+    }
+
+    [Fact]
+    public void WithoutMeasuredBackwardCurves_TheBackwardRunsAtTheForwardCurve_AtItsOwnSize()
+    {
+        // A family on carried-over shapes (A100's): the backward is one kernel of 2.5 times the forward's operations.
+        var ampere = Repository.Catalog.Efficiencies["nvidia-ampere"];
+        Assert.Null(ampere.AttentionBackward(unmasked: false));
+        var bf16 = H100.PeakRate(Precision.Bf16)!.Value;
+        var cost = new KernelCost(bf16, bf16, H100.MemoryBandwidth.Value, ampere);
+        var work = Flops.FromOperations(2e10);
+        var kernel = new Kernel("attention (fused)", KernelKind.FusedAttention, KernelRegion.AttentionCore, work, Bytes.FromCount(1e6), LayerKernels.FusedAttentionBackwardFactor);
+        Within.Relative((work * 2.5 / (bf16 * ampere.Attention.At(5e10))).Seconds, cost.Times(kernel).Backward.Seconds, 1e-12);
     }
 
     [Fact]
     public void AnAttentionBackendNotMeasured_IsAnError_NamingTheOnesThatWere()
     {
         var error = Assert.Throws<InputException>(() => KernelCurveFit.Fit(Measurements([Multiply(1e12, 1e8, 0.6)], [Attention(1e12, 0.5, 0.4, "FLASH_ATTENTION")]), H100));
-        Assert.Contains("no timing of 'CUDNN_ATTENTION' in the measurements (expected one of: FLASH_ATTENTION)", error.Message, StringComparison.Ordinal);
+        Assert.Contains("no timing of causal 'CUDNN_ATTENTION' attention in the measurements (expected one of: FLASH_ATTENTION)", error.Message, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -117,14 +146,43 @@ public sealed class KernelCurveFitTests
     }
 
     [Fact]
+    public void AMeasurementFile_ThatIsNotAnObject_IsAnError_NotACrash()
+    {
+        using var folder = new TemporaryFolder();
+        var error = Assert.Throws<InputException>(() => KernelMeasurements.Read(folder.Write("kernels.json", "[1, 2]")));
+        Assert.Contains("expected a JSON object with device, matrix, attention and memory", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void AKernelsBlock_OrAMeasuredAttentionCurve_ThatDisagreesWithTheFile_IsReported()
+    {
+        using var catalog = TemporaryFolder.WithCatalogCopy();
+        var hopper = Path.Combine(catalog.Path, "efficiency", "nvidia-hopper.yaml");
+        File.WriteAllText(hopper, File.ReadAllText(hopper)
+            .Replace("memory_bound_multiplies: 49", "memory_bound_multiplies: -7", StringComparison.Ordinal)
+            .Replace("samples: {matrix: [1, ", "samples: {matrix: [", StringComparison.Ordinal));
+        // A backward curve in a family whose attention curve is carried over: measured beside nothing.
+        var blackwell = Path.Combine(catalog.Path, "efficiency", "nvidia-blackwell.yaml");
+        File.AppendAllText(blackwell, "attention_backward: {1 TFLOP: 0.5}\n");
+        var outcome = CliRunner.Run("catalog", "list", "--catalog", catalog.Path);
+        Assert.Equal(2, outcome.ExitCode);
+        Assert.Contains("kernels.memory_bound_multiplies", outcome.Errors, StringComparison.Ordinal);
+        Assert.Contains("kernels.samples.matrix: counts 12 points, but the matrix curve has 13", outcome.Errors, StringComparison.Ordinal);
+        Assert.Contains("attention_backward: is measured beside the family's own attention curve", outcome.Errors, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void TheHopperCurves_AreTheOnesDerivedFromTheCommittedH100Measurements_AndTheCollectiveCurveIsAmperes()
     {
         var measurements = KernelMeasurements.Read(Repository.Path("measurements", H100Measurements));
         var curves = KernelCurveFit.Fit(measurements, H100);
         var hopper = Repository.Catalog.Efficiencies["nvidia-hopper"];
-        SameCurve(curves.MatrixCurve, hopper.MatrixShape);
-        SameCurve(curves.AttentionCurve, hopper.AttentionShape);
-        SameCurve(curves.MemoryCurve, hopper.Memory);
+        SameCurve(curves["matrix"]!.Curve, hopper.MatrixShape);
+        SameCurve(curves["attention"]!.Curve, hopper.AttentionShape);
+        SameCurve(curves["attention_backward"]!.Curve, hopper.MeasuredAttention.Backward!);
+        SameCurve(curves["attention_unmasked"]!.Curve, hopper.MeasuredAttention.Unmasked!);
+        SameCurve(curves["attention_unmasked_backward"]!.Curve, hopper.MeasuredAttention.UnmaskedBackward!);
+        SameCurve(curves["memory"]!.Curve, hopper.Memory);
         Assert.Equal(Repository.Catalog.Efficiencies["nvidia-ampere"].ScaleUpCollective.Points, hopper.ScaleUpCollective.Points);
         Assert.Equal(["matrix", "attention", "memory"], hopper.OwnCurves.ToArray());
     }
@@ -144,18 +202,40 @@ public sealed class KernelCurveFitTests
     public void TheH200_MeasuredWithTheSameScript_AgreesWithTheH100_WhereTheKernelsFillTheChip()
     {
         // One die, one power limit: relative to each card's own peaks the two should agree wherever the kernels fill
-        // the chip (matrix multiplies of 10 GFLOP and more within 4%, attention of 100 GFLOP and more within 5%); the memory curve is against each card's own bandwidth (3.35 against 4.8 TB/s) and is not compared.
+        // the chip (matrix multiplies of 10 GFLOP and more within 4%, attention of 100 GFLOP and more within 5%); the
+        // memory curve is against each card's own bandwidth (3.35 against 4.8 TB/s) and is not compared.
         var h100 = KernelCurveFit.Fit(KernelMeasurements.Read(Repository.Path("measurements", H100Measurements)), H100);
         var h200 = KernelCurveFit.Fit(KernelMeasurements.Read(Repository.Path("measurements", "nvidia-h200-sxm-2026-11-26.json")), Repository.Catalog.Chips["nvidia-h200-sxm"]);
         foreach (var size in KernelSizes)
         {
-            Within.Relative(h100.MatrixCurve.At(size), h200.MatrixCurve.At(size), 0.04);
+            Within.Relative(h100["matrix"]!.Curve.At(size), h200["matrix"]!.Curve.At(size), 0.04);
             if (size >= 1e11)
             {
-                // Attention of a 10 GFLOP forward (512 tokens) differs by 10%: too small to fill either chip.
-                Within.Relative(h100.AttentionCurve.At(size), h200.AttentionCurve.At(size), 0.05);
+                foreach (var key in AttentionKeys)
+                {
+                    Within.Relative(h100[key]!.Curve.At(size), h200[key]!.Curve.At(size), 0.05);
+                }
             }
         }
+    }
+
+    [Fact]
+    public void MeasurementsOfAnotherChip_OrOutsideTheUnitRange_AreErrorsNamingTheCause()
+    {
+        // The H200's timings against the H100's peaks and bandwidth: caught by the memory capacity first.
+        var h200 = KernelMeasurements.Read(Repository.Path("measurements", "nvidia-h200-sxm-2026-11-26.json"));
+        var error = Assert.Throws<InputException>(() => KernelCurveFit.Fit(h200, H100));
+        Assert.Contains("the measurements come from a GPU with", error.Message, StringComparison.Ordinal);
+        Assert.Contains("name the chip measured", error.Message, StringComparison.Ordinal);
+
+        // Memory kernels faster than the named chip's bandwidth allows: a point above 1, not written.
+        var tooFast = Measurements([Multiply(1e12, 1e8, 0.6)]) with { Memory = [new MemoryMeasurement("add", Bytes.FromCount(1e9), Duration.FromSeconds(1e9 / (1.4 * Bandwidth)))] };
+        error = Assert.Throws<InputException>(() => KernelCurveFit.Fit(tooFast, H100));
+        Assert.Contains("the memory curve's point at 1 GB is 1.4 of the peak, outside (0, 1]", error.Message, StringComparison.Ordinal);
+
+        // Every multiply memory-bound: no matrix curve to write.
+        error = Assert.Throws<InputException>(() => KernelCurveFit.Fit(Measurements([Multiply(1e12, 5e10, 0.05)]), H100));
+        Assert.Contains("no measurement makes a point of the matrix curve (every multiply was memory-bound)", error.Message, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -172,19 +252,36 @@ public sealed class KernelCurveFitTests
     }
 
     [Fact]
-    public void CalibrateKernels_WritesTheCurvesTheCatalogueHolds_AndNamesWhatItLeftOut()
+    public void CalibrateKernels_WritesTheCurvesTheCatalogueHolds_DropsTheStaleFit_AndNamesWhatItLeftOut()
     {
         using var catalog = TemporaryFolder.WithCatalogCopy();
         var family = Path.Combine(catalog.Path, "efficiency", "nvidia-hopper.yaml");
-        string[] Curves(string path) => [.. File.ReadAllLines(path).Where(line => line.StartsWith("matrix:", StringComparison.Ordinal) || line.StartsWith("attention:", StringComparison.Ordinal) || line.StartsWith("memory:", StringComparison.Ordinal))];
-        File.WriteAllLines(family, File.ReadAllLines(family).Where(line => !Curves(family).Contains(line)));
+        static bool Measured(string line) => EfficiencyFitWriter.MeasuredCurveKeys.Any(key => line.StartsWith(key + ":", StringComparison.Ordinal));
+        string[] Curves(string path) => [.. File.ReadAllLines(path).Where(Measured)];
+
+        // Without the measured curves and their kernels block (its lines run to the next top-level key).
+        var kept = new List<string>();
+        var inKernels = false;
+        foreach (var line in File.ReadAllLines(family))
+        {
+            inKernels = line.StartsWith("kernels:", StringComparison.Ordinal) || (inKernels && line.StartsWith(' '));
+            if (!inKernels && !Measured(line))
+            {
+                kept.Add(line);
+            }
+        }
+
+        File.WriteAllLines(family, kept);
+        Assert.Empty(Curves(family));
 
         var outcome = CliRunner.Run("calibrate", "--kernels", Repository.Path("measurements", H100Measurements), "--chip", "nvidia-h100-sxm", "--catalog", catalog.Path);
         Assert.Equal(0, outcome.ExitCode);
         Assert.Contains("49 memory-bound multiplies left out of the matrix curve", outcome.Output, StringComparison.Ordinal);
         Assert.Equal(Curves(Repository.Path("catalog", "efficiency", "nvidia-hopper.yaml")), Curves(family));
-        // Written before the fit, which stays the file's last block.
-        Assert.StartsWith("fit:", File.ReadAllLines(family).Last(line => !line.StartsWith(' ')), StringComparison.Ordinal);
+        // The levels fitted on the curves replaced go with them; the catalogue still loads, at levels of 1.
+        Assert.DoesNotContain(File.ReadAllLines(family), line => line.StartsWith("fit:", StringComparison.Ordinal));
+        Assert.Equal(0, CliRunner.Run("catalog", "list", "--catalog", catalog.Path).ExitCode);
+        Assert.Equal(1, CatalogLoader.Load(catalog.Path).Efficiencies["nvidia-hopper"].Fit.MatrixScale);
     }
 
     [Theory]

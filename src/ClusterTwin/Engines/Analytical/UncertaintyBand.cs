@@ -28,7 +28,7 @@ internal static class UncertaintyBand
             ? $"residuals of {efficiency.Fit.Cases} measured runs fitted for {(efficiency.HasOwnFit ? efficiency.Family : efficiency.CarriedOverFrom)}" +
               (widening > 1
                   ? efficiency.HasOwnFit
-                      ? $", widened {widening:0.#}x because {scenario.Cluster.Chip.Family} borrows curves from {efficiency.CarriedOverFrom}"
+                      ? $", widened {widening:0.#}x because {scenario.Cluster.Chip.Family} borrows {Borrowed(efficiency)} from {efficiency.CarriedOverFrom}"
                       : $", widened {widening:0.#}x because {scenario.Cluster.Chip.Family} has no measured runs of its own"
                   : string.Empty)
             : "no calibration: a step 30% either way");
@@ -56,6 +56,14 @@ internal static class UncertaintyBand
         var low = step * Math.Exp(residualLow) * fastest;
         var high = step * Math.Exp(residualHigh) * slowest;
         return (low, high, sources.ToImmutable());
+    }
+
+    // The curves a family takes from the one it carries over from: all of them, or those it did not measure.
+    private static string Borrowed(ChipEfficiency efficiency)
+    {
+        string[] curves = ["matrix", "attention", "memory", "scale_up_collective"];
+        var borrowed = curves.Where(curve => !efficiency.OwnCurves.Contains(curve)).Select(curve => curve.Replace('_', ' ')).ToArray();
+        return borrowed.Length == curves.Length ? "its curve shapes" : $"its {string.Join(" and ", borrowed)} curve{(borrowed.Length > 1 ? "s" : string.Empty)}";
     }
 
     private static IEnumerable<(string Name, Scenario Variant)> HardwareAlternatives(Scenario scenario)

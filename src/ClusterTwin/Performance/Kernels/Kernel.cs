@@ -47,6 +47,12 @@ public readonly record struct Kernel(string Name, KernelKind Kind, KernelRegion 
     /// </summary>
     public bool PerExpertLaunch { get; init; }
 
+    /// <summary>
+    /// Whether a fused attention masks nothing (a context-parallel ring step between two different chunks): it runs at
+    /// the family's unmasked attention curves, where it has them (<see cref="Hardware.ChipEfficiency.AttentionForward"/>).
+    /// </summary>
+    public bool Unmasked { get; init; }
+
     private readonly Parallelism.RecomputeModules modules;
 
     /// <summary>

@@ -16,8 +16,11 @@ public sealed record KernelCost(FlopRate PeakRate, FlopRate AttentionPeakRate, B
     /// </summary>
     public Duration ExpertLaunch { get; init; }
 
-    /// <summary>Time of a kernel doing <paramref name="work"/> and moving <paramref name="traffic"/>.</summary>
-    public Duration Time(KernelKind kind, Flops work, Bytes traffic)
+    /// <summary>
+    /// Time of a kernel doing <paramref name="work"/> and moving <paramref name="traffic"/>; a fused attention
+    /// <paramref name="unmasked"/> runs at the unmasked attention curve.
+    /// </summary>
+    public Duration Time(KernelKind kind, Flops work, Bytes traffic, bool unmasked = false)
     {
         var memoryTime = traffic / (MemoryBandwidth * Efficiency.Memory.At(traffic.Count));
         if (kind == KernelKind.Memory || work.Operations <= 0)
@@ -25,9 +28,23 @@ public sealed record KernelCost(FlopRate PeakRate, FlopRate AttentionPeakRate, B
             return memoryTime;
         }
 
-        var (curve, peak) = kind == KernelKind.FusedAttention ? (Efficiency.Attention, AttentionPeakRate) : (Efficiency.Matrix, PeakRate);
+        var (curve, peak) = kind == KernelKind.FusedAttention ? (Efficiency.AttentionForward(unmasked), AttentionPeakRate) : (Efficiency.Matrix, PeakRate);
         var computeTime = work / (peak * curve.At(work.Operations));
         return Duration.Max(computeTime, memoryTime);
+    }
+
+    // A fused attention's backward: at the family's measured backward curve, read at the forward's operations, where
+    // it has one; else as one kernel of the backward's operations on the forward curve.
+    private Duration AttentionBackward(in Kernel kernel)
+    {
+        var (work, traffic) = (kernel.Work * kernel.BackwardFactor, kernel.Traffic * kernel.BackwardFactor);
+        if (Efficiency.AttentionBackward(kernel.Unmasked) is not { } curve)
+        {
+            return Time(kernel.Kind, work, traffic, kernel.Unmasked);
+        }
+
+        var memoryTime = traffic / (MemoryBandwidth * Efficiency.Memory.At(traffic.Count));
+        return work.Operations <= 0 ? memoryTime : Duration.Max(work / (AttentionPeakRate * curve.At(kernel.Work.Operations)), memoryTime);
     }
 
     /// <summary>Forward time of an operator.</summary>
@@ -48,10 +65,7 @@ public sealed record KernelCost(FlopRate PeakRate, FlopRate AttentionPeakRate, B
     {
         if (kernel.Kind == KernelKind.FusedAttention)
         {
-            // The attention curve is the efficiency of a forward and its backward together, by the forward's size: the
-            // backward runs at the forward's efficiency.
-            var forward = Time(kernel.Kind, kernel.Work, kernel.Traffic);
-            return new(forward * kernel.Repeats, forward * kernel.BackwardFactor * kernel.Repeats, Duration.Zero, Duration.Zero);
+            return new(Time(kernel.Kind, kernel.Work, kernel.Traffic, kernel.Unmasked) * kernel.Repeats, AttentionBackward(kernel) * kernel.Repeats, Duration.Zero, Duration.Zero);
         }
 
         if (kernel.Kind != KernelKind.Matrix)

@@ -22,6 +22,13 @@ namespace ClusterTwin.Performance.Kernels;
 public static class LayerKernels
 {
     /// <summary>
+    /// A fused attention's backward operations over its forward's: five multiplies of the forward's size (the scores
+    /// again, and the gradients of the values, the probabilities, the queries and the keys) against the forward's two
+    /// (FlashAttention-2's count).
+    /// </summary>
+    public const double FusedAttentionBackwardFactor = 2.5;
+
+    /// <summary>
     /// Builds the forward kernels of one layer: a dense one, or with <paramref name="expertLayer"/> a mixture of experts,
     /// on the busiest chip (the one the step waits for), or with <paramref name="averageLoad"/> on an average chip (for
     /// the work the cluster executes).
@@ -59,20 +66,29 @@ public static class LayerKernels
             var work = 2.0 * sequences * heads * sequence * sequence * (model.QueryKeyHeadSize + model.ValueHeadSize) * 0.5 / context;
             var ownTraffic = tokens * (queryWidth + (model.ValueWidth / tensor) + (2 * keyValueWidth)) * bytes;
             operators.Add(plan.ContextParallelism == 1
-                ? new Kernel("attention (fused)", KernelKind.FusedAttention, KernelRegion.AttentionCore, Flops.FromOperations(work), Bytes.FromCount(ownTraffic), 2.5)
+                ? new Kernel("attention (fused)", KernelKind.FusedAttention, KernelRegion.AttentionCore, Flops.FromOperations(work), Bytes.FromCount(ownTraffic), FusedAttentionBackwardFactor)
                 : plan.ContextCommunication switch
                 {
                     // One kernel over the whole sequence for the chip's 1/c of the heads: the same bytes as its own slice.
                     ContextCommunication.AllToAll => new Kernel("attention (fused), whole sequence for its heads", KernelKind.FusedAttention, KernelRegion.AttentionCore,
-                        Flops.FromOperations(work), Bytes.FromCount(ownTraffic), 2.5),
+                        Flops.FromOperations(work), Bytes.FromCount(ownTraffic), FusedAttentionBackwardFactor),
                     // One kernel per local chunk against the gathered keys and values before it; the two chunks'
                     // prefixes add up to about the whole gathered sequence.
                     ContextCommunication.AllGather => new Kernel("attention (fused), one per local chunk", KernelKind.FusedAttention, KernelRegion.AttentionCore,
-                        Flops.FromOperations(work / 2), Bytes.FromCount(((tokens / 2) * (queryWidth + (model.ValueWidth / tensor)) * bytes) + (context * tokens * keyValueWidth * bytes)), 2.5, 2),
-                    // One kernel per ring step against the key-value block it holds, re-reading the queries each time.
-                    _ => new Kernel("attention (fused), one per ring step", KernelKind.FusedAttention, KernelRegion.AttentionCore,
-                        Flops.FromOperations(work / context), Bytes.FromCount(ownTraffic), 2.5, plan.ContextParallelism),
+                        Flops.FromOperations(work / 2), Bytes.FromCount(((tokens / 2) * (queryWidth + (model.ValueWidth / tensor)) * bytes) + (context * tokens * keyValueWidth * bytes)), FusedAttentionBackwardFactor, 2),
+                    // One kernel per ring step against the key-value block it holds, re-reading the queries each time. The
+                    // first step pairs the chip's own chunks, under the causal mask; every later one pairs chunks of
+                    // different positions, masking nothing (with the balanced chunks, half of each later block is wholly
+                    // before the queries and is computed in full, the other half wholly after and skipped).
+                    _ => new Kernel("attention (fused), ring step on its own chunks", KernelKind.FusedAttention, KernelRegion.AttentionCore,
+                        Flops.FromOperations(work / context), Bytes.FromCount(ownTraffic), FusedAttentionBackwardFactor),
                 });
+
+            if (plan.ContextParallelism > 1 && plan.ContextCommunication == ContextCommunication.Ring)
+            {
+                operators.Add(new Kernel("attention (fused), one per later ring step", KernelKind.FusedAttention, KernelRegion.AttentionCore,
+                    Flops.FromOperations(work / context), Bytes.FromCount(ownTraffic), FusedAttentionBackwardFactor, plan.ContextParallelism - 1) { Unmasked = true });
+            }
 
             // The collective exchanges rearrange what they move: the all-to-all's buffers are transposed between the
             // sequence split and the head split on each side (queries, keys and values before attention, the output
