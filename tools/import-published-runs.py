@@ -9,6 +9,7 @@ change. Each keeps the run's id, its source and exactly the configuration the so
 """
 import json
 import os
+import re
 import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -76,13 +77,17 @@ def korthikanti(run):
 def mosaic(run):
     training, model = run["training"], run["model"]
     full = "full" in training["activation_recompute"]
+    # The table's "MP mode" column: Composer's PURE reduces gradients in the run's precision (the framework's default,
+    # bf16); DEFAULT reduces them in FP32 (composer/distributed/mosaic_parallelism.py, get_mixed_precision).
+    mixed = re.search(r"MP mode (\w+)", training["notes"] or "")
+    reduction = {"gradient_reduction": "fp32    # the table's MP mode DEFAULT: Composer reduces in FP32"} if mixed and mixed.group(1) == "DEFAULT" else {}
     return {
         "source_key": "mosaicml-llm-foundry",
         "measured": f"tokens_per_second_per_chip: {run['result']['tokens_per_s_per_device']}",
         "system": A100_MOSAIC, "systems": run["hardware"]["count"] // 8,
         "model": MODELS[model["name"]], "sequence": model["seq_len"], "batch": training["global_batch_seqs"],
         "precision": "bf16", "attention": "flash         # llm-foundry's Triton/FlashAttention kernel", "dropout": "false",
-        "training_extra": {"framework": "pytorch-fsdp    # Composer over PyTorch FSDP (catalog/training-frameworks)"},
+        "training_extra": {"framework": "pytorch-fsdp    # Composer over PyTorch FSDP (catalog/training-frameworks)", **reduction},
         "plan": {"tensor": 1, "pipeline": 1, "data": training["dp"], "virtual_stages": 1, "micro_batch": training["micro_batch"],
                  "sequence_parallel": "false", "recompute": "full" if full else "none", "zero": 3},
     }

@@ -74,13 +74,16 @@ public static class EfficiencyCalibration
             return Finish(efficiency, fitted, heldOut, heldOutSources, procedure, Math.Round(factor * origin.MatrixScale, 4), Math.Round(factor * origin.AttentionScale, 4));
         }
 
+        // The prior centres on the curves as written: for curves carried over, at the levels carried with them.
+        var centre = efficiency.CarriedFit ?? EfficiencyFit.None;
+        double Priors(double matrixLevel, double attentionLevel) => Prior(matrixLevel / centre.MatrixScale) + Prior(attentionLevel / centre.AttentionScale);
         var (matrix, attention) = (1.0, 1.0);
         var best = Objective(efficiency, fitted, matrix, attention, 0);
         for (var round = 0; round < 20; round++)
         {
             var (previousMatrix, previousAttention) = (matrix, attention);
-            (matrix, best) = BestAlong(value => Objective(efficiency, fitted, value, attention, Prior(value) + Prior(attention)), matrix, best);
-            (attention, best) = BestAlong(value => Objective(efficiency, fitted, matrix, value, Prior(matrix) + Prior(value)), attention, best);
+            (matrix, best) = BestAlong(value => Objective(efficiency, fitted, value, attention, Priors(value, attention)), matrix, best);
+            (attention, best) = BestAlong(value => Objective(efficiency, fitted, matrix, value, Priors(matrix, value)), attention, best);
             if (matrix == previousMatrix && attention == previousAttention)
             {
                 break;

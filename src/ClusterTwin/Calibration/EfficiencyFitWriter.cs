@@ -65,18 +65,28 @@ public static class EfficiencyFitWriter
     {
         ArgumentNullException.ThrowIfNull(curves);
         ArgumentNullException.ThrowIfNull(measurements);
-        static string Quoted(string text) => "\"" + text.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("\"", "\\\"", StringComparison.Ordinal) + "\"";
+        // A YAML double-quoted scalar: backslashes, quotes and control characters escaped.
+        static string Quoted(string text) => "\"" + string.Concat(text.Select(character => character switch
+        {
+            '\\' => "\\\\",
+            '"' => "\\\"",
+            '\n' => "\\n",
+            '\t' => "\\t",
+            '\r' => "\\r",
+            _ when char.IsControl(character) => $"\\x{(int)character:x2}",
+            _ => character.ToString(),
+        })) + "\"";
         foreach (var curve in curves.Curves)
         {
-            yield return $"{curve.Key}: {{{string.Join(", ", curve.Points.Select(point => $"{KernelCurveFit.SizeText(point.Size, curve.Unit)}: {point.Efficiency.ToString("0.###", CultureInfo.InvariantCulture)}"))}}}";
+            yield return $"{curve.Key}: {{{string.Join(", ", curve.Points.Select(point => $"{KernelCurveFit.SizeText(point.Size, curve.Unit)}: {point.Efficiency.ToString(CultureInfo.InvariantCulture)}"))}}}";
         }
 
         yield return "kernels:                     # written by clustertwin calibrate --kernels; do not edit by hand";
         yield return $"  procedure: {Quoted(procedure)}";
         yield return $"  measured_on: {Quoted(measurements.Device)}";
         yield return $"  measured_at: {Quoted(measurements.MeasuredAt)}";
-        yield return $"  chip: {curves.Chip.Id}";
-        yield return $"  attention_backend: {curves.AttentionBackend}";
+        yield return $"  chip: {Quoted(curves.Chip.Id)}";
+        yield return $"  attention_backend: {Quoted(curves.AttentionBackend)}";
         yield return $"  samples: {{{string.Join(", ", curves.Curves.Select(curve => $"{curve.Key}: [{string.Join(", ", curve.Points.Select(point => point.Samples))}]"))}}}";
         yield return $"  memory_bound_multiplies: {curves.MemoryBound}           # left out of the matrix curve: their traffic explains their time";
     }

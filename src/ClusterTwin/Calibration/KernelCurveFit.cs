@@ -144,7 +144,7 @@ public static class KernelCurveFit
 
         if (points.FirstOrDefault(point => point.Efficiency is <= 0 or > 1) is { } wrong)
         {
-            throw new InputException("--kernels", $"the {key} curve's point at {SizeText(wrong.Size, key == "memory" ? "B" : "FLOP")} is {wrong.Efficiency:0.###} of the peak, outside (0, 1]: the measurements are of a faster or slower chip than the one named, or were timed from a cache");
+            throw new InputException("--kernels", $"the {key} curve's point at {SizeText(wrong.Size, key == "memory" ? "B" : "FLOP")} is {wrong.Efficiency.ToString("G3", System.Globalization.CultureInfo.InvariantCulture)} of the peak, outside (0, 1]: the measurements are of a faster or slower chip than the one named, or were timed from a cache");
         }
 
         return points;
@@ -160,8 +160,12 @@ public static class KernelCurveFit
             .OrderBy(group => group.Key)
             .Select(group => new MeasuredPoint(
                 Quantity.Parse<T>(SizeText(Math.Pow(10, group.Key * GridStep), unit)).BaseValue,
-                Math.Round(Statistics.Median(group.Select(sample => sample.Efficiency)), 3),
+                SignificantFigures(Statistics.Median(group.Select(sample => sample.Efficiency)), 3),
                 group.Count()))];
+
+    // Rounded to the given significant figures, so that a small efficiency is kept rather than rounded to zero.
+    private static double SignificantFigures(double value, int figures) =>
+        value <= 0 || !double.IsFinite(value) ? value : Math.Round(value, Math.Clamp(figures - 1 - (int)Math.Floor(Math.Log10(value)), 0, 15));
 
     /// <summary>A size with a decimal prefix and four significant digits ("31.62 GFLOP", "316.2 kB").</summary>
     public static string SizeText(double size, string unit)

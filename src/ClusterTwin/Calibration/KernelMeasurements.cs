@@ -75,6 +75,11 @@ public sealed record KernelMeasurements(string Device, string MeasuredAt, Immuta
             }
 
             var when = root.TryGetProperty("measured_utc", out var stamp) && stamp.ValueKind == JsonValueKind.String ? stamp.GetString() ?? string.Empty : string.Empty;
+            if (when.Length == 0)
+            {
+                problems.Add(new Diagnostic(path, 0, "measured_utc", "missing: when the kernels were timed, as text (such as \"2026-11-26T06:03:14Z\")"));
+            }
+
             var matrix = Rows(path, root, "matrix", problems, (row, field) =>
             {
                 var precision = field.Text("precision") switch

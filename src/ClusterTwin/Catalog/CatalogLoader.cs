@@ -70,6 +70,15 @@ public static class CatalogLoader
         }
 
         var efficiencies = EfficiencyReader.CarryOver(Entities(directory, "efficiency", diagnostics, EfficiencyReader.Read, efficiency => efficiency.Family), diagnostics, directory);
+        foreach (var efficiency in efficiencies.Values.Where(efficiency => efficiency.MeasuredOn is not null))
+        {
+            if (!chips.TryGetValue(efficiency.MeasuredOn!, out var measured) || measured.Family != efficiency.Family)
+            {
+                diagnostics.Add(new Diagnostic(Path.Combine(directory, "efficiency", efficiency.Family + ".yaml"), 0, "kernels.chip",
+                    $"'{efficiency.MeasuredOn}' is not a chip of the {efficiency.Family} family (expected one of: {string.Join(", ", chips.Values.Where(chip => chip.Family == efficiency.Family).Select(chip => chip.Id).Order(StringComparer.Ordinal))})"));
+            }
+        }
+
         var prices = PriceCatalog.Empty;
         if (System.IO.Directory.Exists(Path.Combine(directory, "prices")))
         {

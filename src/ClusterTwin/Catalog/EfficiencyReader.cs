@@ -14,7 +14,16 @@ internal static class EfficiencyReader
         reader.CheckKeys(root!, string.Empty, ["family", "provenance", "carried_over_from", .. CurveKeys, .. MeasuredAttentionKeys, "kernels", "fit", "band_widening", "note"]);
         var family = reader.String(root, "family", string.Empty);
         var provenance = reader.String(root, "provenance", string.Empty);
-        ReadKernels(reader, root!);
+        var measuredOn = ReadKernels(reader, root!);
+        if (YamlReader.Child(root, "attention_unmasked_backward") is { } lone && YamlReader.Child(root, "attention_unmasked") is null)
+        {
+            reader.Error(lone, "attention_unmasked_backward", "is the backward of attention_unmasked, which the file does not write: write both, or neither");
+        }
+        else if (YamlReader.Child(root, "attention_unmasked") is { } unmasked && YamlReader.Child(root, "attention_backward") is not null && YamlReader.Child(root, "attention_unmasked_backward") is null)
+        {
+            reader.Error(unmasked, "attention_unmasked", "needs attention_unmasked_backward beside it, as attention has attention_backward: a ring's backward would otherwise fall back to the forward curve while the causal backward does not");
+        }
+
         var measuredAttention = new AttentionShapes(
             OptionalCurve(reader, root, "attention_backward"), OptionalCurve(reader, root, "attention_unmasked"), OptionalCurve(reader, root, "attention_unmasked_backward"));
         if (YamlReader.Child(root, "carried_over_from") is not null)
@@ -43,7 +52,7 @@ internal static class EfficiencyReader
                 ? null
                 : new ChipEfficiency(family, ownMatrix, ownAttention, ownMemory, ownCollective, provenance, ownFit)
                 {
-                    CarriedOverFrom = from, BandWidening = widening, HasOwnFit = ownFit is not null, OwnCurves = own, MeasuredAttention = measuredAttention,
+                    CarriedOverFrom = from, BandWidening = widening, HasOwnFit = ownFit is not null, OwnCurves = own, MeasuredAttention = measuredAttention, MeasuredOn = measuredOn,
                 };
         }
 
@@ -59,7 +68,7 @@ internal static class EfficiencyReader
         var fit = ReadFit(reader, reader.Mapping(root, "fit", string.Empty, required: false));
         return family is null || provenance is null || matrix is null || attention is null || memory is null || collective is null
             ? null
-            : new ChipEfficiency(family, matrix, attention, memory, collective, provenance, fit) { MeasuredAttention = measuredAttention };
+            : new ChipEfficiency(family, matrix, attention, memory, collective, provenance, fit) { MeasuredAttention = measuredAttention, MeasuredOn = measuredOn };
     }
 
     private static readonly EfficiencyCurve Placeholder = EfficiencyCurve.Constant(1);
@@ -70,7 +79,9 @@ internal static class EfficiencyReader
 
     private static readonly string[] KernelsTextKeys = ["procedure", "measured_on", "measured_at", "chip", "attention_backend"];
 
-    // The curves every kernel measurement writes.
+    // The curves a kernel measurement may write, and those it always writes.
+    private static readonly string[] MeasuredCurves = ["matrix", "attention", "attention_backward", "attention_unmasked", "attention_unmasked_backward", "memory"];
+
     private static readonly string[] AlwaysMeasured = ["matrix", "attention", "memory"];
 
     private static EfficiencyCurve? OptionalCurve(YamlReader reader, YamlMappingNode? root, string key) =>
@@ -104,6 +115,7 @@ internal static class EfficiencyReader
                     CarriedFit = ownLevels ? null : source.Fit,
                     // The measured attention curves go with the attention curve they were measured beside.
                     MeasuredAttention = efficiency.OwnCurves.Contains("attention") ? efficiency.MeasuredAttention : source.MeasuredAttention,
+                    MeasuredOn = efficiency.MeasuredOn,
                 };
             }
             else
@@ -119,11 +131,11 @@ internal static class EfficiencyReader
     /// The block <c>clustertwin calibrate --kernels</c> writes beside the curves it measured: its fields' types, and
     /// that the curves it counts samples for are there, with as many points as it counts.
     /// </summary>
-    private static void ReadKernels(YamlReader reader, YamlMappingNode root)
+    private static string? ReadKernels(YamlReader reader, YamlMappingNode root)
     {
         if (reader.Mapping(root, "kernels", string.Empty, required: false) is not { } kernels)
         {
-            return;
+            return null;
         }
 
         reader.CheckKeys(kernels, "kernels", "procedure", "measured_on", "measured_at", "chip", "attention_backend", "samples", "memory_bound_multiplies");
@@ -133,9 +145,10 @@ internal static class EfficiencyReader
         }
 
         reader.Integer(kernels, "memory_bound_multiplies", "kernels", 0, int.MaxValue);
+        var chip = YamlReader.Scalar(YamlReader.Child(kernels, "chip"));
         if (reader.Mapping(kernels, "samples", "kernels", required: true) is not { } samples)
         {
-            return;
+            return chip;
         }
 
         foreach (var required in AlwaysMeasured.Where(key => YamlReader.Child(samples, key) is null))
@@ -147,7 +160,11 @@ internal static class EfficiencyReader
         {
             var key = YamlReader.Scalar(keyNode) ?? string.Empty;
             var field = $"kernels.samples.{key}";
-            if (YamlReader.Child(root, key) is not YamlMappingNode curve)
+            if (!MeasuredCurves.Contains(key))
+            {
+                reader.Error(keyNode, field, $"'{key}' is not a measured curve (expected one of: {string.Join(", ", MeasuredCurves)})");
+            }
+            else if (YamlReader.Child(root, key) is not YamlMappingNode curve)
             {
                 reader.Error(keyNode, field, $"counts samples for a {key} curve the file does not write (rerun clustertwin calibrate --kernels)");
             }
@@ -160,6 +177,8 @@ internal static class EfficiencyReader
                 reader.Error(counts, field, $"counts {list.Children.Count} points, but the {key} curve has {curve.Children.Count}");
             }
         }
+
+        return chip;
     }
 
     /// <summary>The block <c>clustertwin calibrate</c> writes: the fitted levels and how they were obtained.</summary>

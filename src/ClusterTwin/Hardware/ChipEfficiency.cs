@@ -81,7 +81,8 @@ public sealed record ChipEfficiency
         init
         {
             measuredAttention = value;
-            scaledAttention = new(value.Backward?.Scaled(Fit.AttentionScale), value.Unmasked?.Scaled(Fit.AttentionScale), value.UnmaskedBackward?.Scaled(Fit.AttentionScale));
+            scaledAttention = new(value.Backward?.Scaled(Fit.AttentionScale), FollowingBelow(value.Unmasked, AttentionShape)?.Scaled(Fit.AttentionScale),
+                FollowingBelow(value.UnmaskedBackward, value.Backward ?? AttentionShape)?.Scaled(Fit.AttentionScale));
         }
     }
 
@@ -118,6 +119,9 @@ public sealed record ChipEfficiency
     /// </summary>
     public ImmutableArray<string> OwnCurves { get; init; } = [];
 
+    /// <summary>The chip whose kernel timings the family's measured curves come from (the kernels block's), if any.</summary>
+    public string? MeasuredOn { get; init; }
+
     /// <summary>The fitted levels of the family the curves come from, for a family that carries another's curves over.</summary>
     public EfficiencyFit? CarriedFit { get; init; }
 
@@ -130,8 +134,25 @@ public sealed record ChipEfficiency
     /// <summary>The same curves with another fit.</summary>
     public ChipEfficiency WithFit(EfficiencyFit fit) => new(Family, MatrixShape, AttentionShape, Memory, ScaleUpCollective, Provenance, fit)
     {
-        CarriedOverFrom = CarriedOverFrom, BandWidening = BandWidening, HasOwnFit = HasOwnFit, CarriedFit = CarriedFit, OwnCurves = OwnCurves, MeasuredAttention = MeasuredAttention,
+        CarriedOverFrom = CarriedOverFrom, BandWidening = BandWidening, HasOwnFit = HasOwnFit, CarriedFit = CarriedFit, OwnCurves = OwnCurves, MeasuredAttention = MeasuredAttention, MeasuredOn = MeasuredOn,
     };
+
+    /// <summary>
+    /// An unmasked curve extended below the smallest size it was measured at, falling there as the causal curve does
+    /// (a short ring step fills the chip no better than a short causal kernel), rather than held flat at its first
+    /// point.
+    /// </summary>
+    private static EfficiencyCurve? FollowingBelow(EfficiencyCurve? unmasked, EfficiencyCurve causal)
+    {
+        if (unmasked is null)
+        {
+            return null;
+        }
+
+        var (size, efficiency) = unmasked.Points[0];
+        var below = causal.Points.Where(point => point.Size < size).Select(point => (point.Size, efficiency * causal.At(point.Size) / causal.At(size)));
+        return new EfficiencyCurve(below.Concat(unmasked.Points));
+    }
 
     private readonly AttentionShapes measuredAttention = AttentionShapes.None;
     private readonly AttentionShapes scaledAttention = AttentionShapes.None;

@@ -154,6 +154,30 @@ public sealed class KernelCurveFitTests
     }
 
     [Fact]
+    public void AMeasurementFile_WithoutItsDate_IsAnError()
+    {
+        using var folder = new TemporaryFolder();
+        var text = File.ReadAllText(Repository.Path("measurements", H100Measurements)).Replace("\"measured_utc\"", "\"measured\"", StringComparison.Ordinal);
+        var error = Assert.Throws<InputException>(() => KernelMeasurements.Read(folder.Write("kernels.json", text)));
+        Assert.Contains("measured_utc: missing: when the kernels were timed", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void WhatCalibrateKernelsWrites_LoadsAgain_WhateverTheDeviceIsCalled()
+    {
+        // A device name with a quote, a backslash and a line break, as a runtime could report one.
+        using var catalog = TemporaryFolder.WithCatalogCopy();
+        var text = File.ReadAllText(Repository.Path("measurements", H100Measurements))
+            .Replace("\"name\": \"NVIDIA H100 80GB HBM3\"", "\"name\": \"NVIDIA \\\"H100\\\" \\\\ 80GB\\nHBM3\"", StringComparison.Ordinal);
+        var file = catalog.Write("odd-name.json", text);
+        Assert.Contains("\\n", File.ReadAllText(file), StringComparison.Ordinal);
+        Assert.Equal(0, CliRunner.Run("calibrate", "--kernels", file, "--chip", "nvidia-h100-sxm", "--catalog", catalog.Path).ExitCode);
+        var outcome = CliRunner.Run("catalog", "list", "--catalog", catalog.Path);
+        Assert.Equal(0, outcome.ExitCode);
+        Assert.Contains("measured_on: \"NVIDIA \\\"H100\\\" \\\\ 80GB\\nHBM3", File.ReadAllText(Path.Combine(catalog.Path, "efficiency", "nvidia-hopper.yaml")), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void AKernelsBlock_OrAMeasuredAttentionCurve_ThatDisagreesWithTheFile_IsReported()
     {
         using var catalog = TemporaryFolder.WithCatalogCopy();
@@ -169,6 +193,22 @@ public sealed class KernelCurveFitTests
         Assert.Contains("kernels.memory_bound_multiplies", outcome.Errors, StringComparison.Ordinal);
         Assert.Contains("kernels.samples.matrix: counts 12 points, but the matrix curve has 13", outcome.Errors, StringComparison.Ordinal);
         Assert.Contains("attention_backward: is measured beside the family's own attention curve", outcome.Errors, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("samples: {matrix:", "samples: {fit: [1], matrix:", "kernels.samples.fit: 'fit' is not a measured curve")]
+    [InlineData("chip: \"nvidia-h100-sxm\"", "chip: \"nvidia-a100-sxm-80gb\"", "kernels.chip: 'nvidia-a100-sxm-80gb' is not a chip of the nvidia-hopper family")]
+    [InlineData("attention_unmasked: {", "attention_unmasked_old: {", "attention_unmasked_backward: is the backward of attention_unmasked")]
+    public void AMeasuredFamilysFile_ThatContradictsItself_IsReported(string find, string replace, string expected)
+    {
+        using var catalog = TemporaryFolder.WithCatalogCopy();
+        var hopper = Path.Combine(catalog.Path, "efficiency", "nvidia-hopper.yaml");
+        var text = File.ReadAllText(hopper);
+        Assert.Contains(find, text, StringComparison.Ordinal);
+        File.WriteAllText(hopper, text.Replace(find, replace, StringComparison.Ordinal));
+        var outcome = CliRunner.Run("catalog", "list", "--catalog", catalog.Path);
+        Assert.Equal(2, outcome.ExitCode);
+        Assert.Contains(expected, outcome.Errors, StringComparison.Ordinal);
     }
 
     [Fact]

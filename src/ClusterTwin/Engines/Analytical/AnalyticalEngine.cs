@@ -295,6 +295,8 @@ public static class AnalyticalEngine
         var projectionBackward = Duration.Zero;
         var coreForward = Duration.Zero;
         var coreBackward = Duration.Zero;
+        // A ring's steps: the first, causal on the chip's own chunks, and each later one, unmasked (LayerKernels).
+        var (firstStepForward, firstStepBackward, laterStepForward, laterStepBackward) = (Duration.Zero, Duration.Zero, Duration.Zero, Duration.Zero);
         var expertsForward = Duration.Zero;
         var expertsBackward = Duration.Zero;
         var (forwardWait, backwardWait) = (Duration.Zero, Duration.Zero);
@@ -337,15 +339,30 @@ public static class AnalyticalEngine
                 coreForward += time;
                 coreBackward += backward;
             }
+
+            if (kernel.Kind == KernelKind.FusedAttention)
+            {
+                if (kernel.Unmasked)
+                {
+                    (laterStepForward, laterStepBackward) = (time / kernel.Repeats, backward / kernel.Repeats);
+                }
+                else
+                {
+                    (firstStepForward, firstStepBackward) = (time / kernel.Repeats, backward / kernel.Repeats);
+                }
+            }
         }
 
         // Ring attention: while a chip computes attention against one key-value block, it sends that block on and
         // receives the next (Megatron-Core overlaps the two); what the block's attention cannot cover shows, at each
-        // of the ring's c - 1 sends. The backward pass also sends the blocks' gradients: twice the bytes. The
-        // all-gather and all-to-all variants' collectives run before and after attention, exposed.
+        // of the ring's c - 1 sends: behind the first, causal step and the c - 2 unmasked steps after it (the last
+        // step sends nothing). The backward pass also sends the blocks' gradients: twice the bytes. The all-gather
+        // and all-to-all variants' collectives run before and after attention, exposed.
         var ring = plan.ContextParallelism;
+        static Duration Exposed(Duration send, Duration first, Duration later, int ring) =>
+            Duration.Max(Duration.Zero, send - first) + (Duration.Max(Duration.Zero, send - later) * (ring - 2));
         var (contextForward, contextBackward) = ring > 1 && plan.ContextCommunication == ContextCommunication.Ring
-            ? (Duration.Max(Duration.Zero, context.RingStep - (coreForward / ring)) * (ring - 1), Duration.Max(Duration.Zero, (context.RingStep * 2) - (coreBackward / ring)) * (ring - 1))
+            ? (Exposed(context.RingStep, firstStepForward, laterStepForward, ring), Exposed(context.RingStep * 2, firstStepBackward, laterStepBackward, ring))
             : (context.Forward, context.Backward);
 
         // Two collectives per layer in each pass (after attention and after the feed-forward block): all-reduce,
