@@ -46,9 +46,6 @@ public static class EfficiencyFitWriter
         File.WriteAllText(path, string.Join('\n', text) + "\n");
     }
 
-    /// <summary>The keys of the curves <c>clustertwin calibrate --kernels</c> writes, in the order it writes them.</summary>
-    public static readonly IReadOnlyList<string> MeasuredCurveKeys = ["matrix", "attention", "attention_backward", "attention_unmasked", "attention_unmasked_backward", "memory"];
-
     /// <summary>
     /// Replaces the measured curves of the family file <paramref name="path"/> and the record of their measurement,
     /// and removes its fit, whose levels were fitted on the curves replaced (<c>clustertwin calibrate --family</c>
@@ -56,7 +53,7 @@ public static class EfficiencyFitWriter
     /// </summary>
     public static void WriteCurves(string path, KernelCurves curves, KernelMeasurements measurements, string procedure)
     {
-        ReplaceBlocks(path, [.. MeasuredCurveKeys, "kernels"], CurveBlock(curves, measurements, procedure), before: "fit");
+        ReplaceBlocks(path, [.. ChipEfficiency.MeasuredCurveKeys, "kernels"], CurveBlock(curves, measurements, procedure), before: "fit");
         ReplaceBlocks(path, ["fit"], []);
     }
 

@@ -22,7 +22,7 @@ public sealed record MatrixMeasurement(Precision Precision, string Layout, Flops
 /// <param name="Causal">Whether the causal mask applied (a file without the field timed causal attention only).</param>
 public sealed record AttentionMeasurement(string Backend, Flops ForwardWork, Duration ForwardTime, Duration BackwardTime, bool Causal = true);
 
-/// <summary>One timed memory-bound kernel (a copy, an addition).</summary>
+/// <summary>One timed memory-bound kernel (a scaling, an addition).</summary>
 /// <param name="Kernel">What it does.</param>
 /// <param name="Traffic">Bytes read plus bytes written.</param>
 /// <param name="Time">One launch.</param>

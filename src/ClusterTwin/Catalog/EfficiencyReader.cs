@@ -34,7 +34,7 @@ internal static class EfficiencyReader
             var ownAttention = own.Contains("attention") ? Curve<Flops>(reader, root, "attention") : Placeholder;
             var ownMemory = own.Contains("memory") ? Curve<Bytes>(reader, root, "memory") : Placeholder;
             var ownCollective = own.Contains("scale_up_collective") ? Curve<Bytes>(reader, root, "scale_up_collective") : Placeholder;
-            if (own.Length == CurveKeys.Length)
+            if (own.Length == CurveKeys.Count)
             {
                 reader.Error(YamlReader.Child(root, "carried_over_from")!, "carried_over_from", "the family writes all four curves, so nothing is carried over (remove carried_over_from)");
             }
@@ -73,14 +73,14 @@ internal static class EfficiencyReader
 
     private static readonly EfficiencyCurve Placeholder = EfficiencyCurve.Constant(1);
 
-    private static readonly string[] CurveKeys = ["matrix", "attention", "memory", "scale_up_collective"];
+    private static readonly IReadOnlyList<string> CurveKeys = ChipEfficiency.CurveKeys;
 
     private static readonly string[] MeasuredAttentionKeys = ["attention_backward", "attention_unmasked", "attention_unmasked_backward"];
 
     private static readonly string[] KernelsTextKeys = ["procedure", "measured_on", "measured_at", "chip", "attention_backend"];
 
     // The curves a kernel measurement may write, and those it always writes.
-    private static readonly string[] MeasuredCurves = ["matrix", "attention", "attention_backward", "attention_unmasked", "attention_unmasked_backward", "memory"];
+    private static readonly IReadOnlyList<string> MeasuredCurves = ChipEfficiency.MeasuredCurveKeys;
 
     private static readonly string[] AlwaysMeasured = ["matrix", "attention", "memory"];
 

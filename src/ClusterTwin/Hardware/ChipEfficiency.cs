@@ -56,6 +56,12 @@ public sealed record ChipEfficiency
         Attention = attentionShape.Scaled(Fit.AttentionScale);
     }
 
+    /// <summary>The keys of a family file's four curves, which a family either writes or carries over.</summary>
+    public static IReadOnlyList<string> CurveKeys { get; } = ["matrix", "attention", "memory", "scale_up_collective"];
+
+    /// <summary>The keys of the curves a kernel measurement writes (<c>clustertwin calibrate --kernels</c>), in its order.</summary>
+    public static IReadOnlyList<string> MeasuredCurveKeys { get; } = ["matrix", "attention", "attention_backward", "attention_unmasked", "attention_unmasked_backward", "memory"];
+
     /// <summary>The family key.</summary>
     public string Family { get; }
 

@@ -296,7 +296,7 @@ public sealed class KernelCurveFitTests
     {
         using var catalog = TemporaryFolder.WithCatalogCopy();
         var family = Path.Combine(catalog.Path, "efficiency", "nvidia-hopper.yaml");
-        static bool Measured(string line) => EfficiencyFitWriter.MeasuredCurveKeys.Any(key => line.StartsWith(key + ":", StringComparison.Ordinal));
+        static bool Measured(string line) => ChipEfficiency.MeasuredCurveKeys.Any(key => line.StartsWith(key + ":", StringComparison.Ordinal));
         string[] Curves(string path) => [.. File.ReadAllLines(path).Where(Measured)];
 
         // Without the measured curves and their kernels block (its lines run to the next top-level key).

@@ -61,9 +61,8 @@ internal static class UncertaintyBand
     // The curves a family takes from the one it carries over from: all of them, or those it did not measure.
     private static string Borrowed(ChipEfficiency efficiency)
     {
-        string[] curves = ["matrix", "attention", "memory", "scale_up_collective"];
-        var borrowed = curves.Where(curve => !efficiency.OwnCurves.Contains(curve)).Select(curve => curve.Replace('_', ' ')).ToArray();
-        return borrowed.Length == curves.Length ? "its curve shapes" : $"its {string.Join(" and ", borrowed)} curve{(borrowed.Length > 1 ? "s" : string.Empty)}";
+        var borrowed = ChipEfficiency.CurveKeys.Where(curve => !efficiency.OwnCurves.Contains(curve)).Select(curve => curve.Replace('_', ' ')).ToArray();
+        return borrowed.Length == ChipEfficiency.CurveKeys.Count ? "its curve shapes" : $"its {string.Join(" and ", borrowed)} curve{(borrowed.Length > 1 ? "s" : string.Empty)}";
     }
 
     private static IEnumerable<(string Name, Scenario Variant)> HardwareAlternatives(Scenario scenario)
