@@ -15,9 +15,10 @@ namespace ClusterTwin.Calibration;
 /// Coordinate descent over a fixed grid (0.20 to 1.50 in steps of 0.005), matrix level first, repeated until
 /// neither level moves: deterministic, and exhaustive along each coordinate, so no starting point or random seed
 /// enters the result. The log error weighs a prediction twice too fast the same as one twice too slow. Each level
-/// pays <see cref="LevelPrior"/> per unit of |ln level| for leaving 1, the curves as written (measured kernels, or the
-/// curves carried over): a level the runs do not determine (the attention level of runs with short sequences)
-/// stays at the curves instead of following noise, and one they do determine moves as before.
+/// pays <see cref="LevelPrior"/> per unit of |ln(level / centre)| for leaving its centre, the curves as written: 1 on a
+/// family's own curves, the levels carried with them on carried-over ones. A level the runs do not determine (the
+/// attention level of runs with short sequences) stays at the curves instead of following noise, and one they do
+/// determine moves as before.
 /// </remarks>
 public static class EfficiencyCalibration
 {
@@ -63,20 +64,18 @@ public static class EfficiencyCalibration
             throw new InputException("calibrate", $"no validation case of the {efficiency.Family} family is left to fit (held out: {string.Join(", ", heldOutSources)})");
         }
 
+        // The curves as written: for curves carried over, at the levels carried with them. The prior centres there.
+        var centre = efficiency.CarriedFit ?? EfficiencyFit.None;
+        double Priors(double matrixLevel, double attentionLevel) => Prior(matrixLevel / centre.MatrixScale) + Prior(attentionLevel / centre.AttentionScale);
         if (fitted.Length < JointFitBelow)
         {
             // Too few runs to tell the two levels apart: one factor scales both, keeping the ratio of the family the
             // curves come from.
-            var origin = efficiency.CarriedFit ?? EfficiencyFit.None;
-            // The prior is on the factor: one, the levels carried over, is where the curves as written put them.
-            var (factor, _) = BestAlong(value => Objective(efficiency, fitted, value * origin.MatrixScale, value * origin.AttentionScale, 2 * Prior(value)), 1.0,
-                Objective(efficiency, fitted, origin.MatrixScale, origin.AttentionScale, 0));
-            return Finish(efficiency, fitted, heldOut, heldOutSources, procedure, Math.Round(factor * origin.MatrixScale, 4), Math.Round(factor * origin.AttentionScale, 4));
+            var (factor, _) = BestAlong(value => Objective(efficiency, fitted, value * centre.MatrixScale, value * centre.AttentionScale, Priors(value * centre.MatrixScale, value * centre.AttentionScale)), 1.0,
+                Objective(efficiency, fitted, centre.MatrixScale, centre.AttentionScale, 0));
+            return Finish(efficiency, fitted, heldOut, heldOutSources, procedure, Math.Round(factor * centre.MatrixScale, 4), Math.Round(factor * centre.AttentionScale, 4));
         }
 
-        // The prior centres on the curves as written: for curves carried over, at the levels carried with them.
-        var centre = efficiency.CarriedFit ?? EfficiencyFit.None;
-        double Priors(double matrixLevel, double attentionLevel) => Prior(matrixLevel / centre.MatrixScale) + Prior(attentionLevel / centre.AttentionScale);
         var (matrix, attention) = (1.0, 1.0);
         var best = Objective(efficiency, fitted, matrix, attention, 0);
         for (var round = 0; round < 20; round++)

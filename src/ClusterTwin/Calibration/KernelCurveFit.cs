@@ -85,8 +85,8 @@ public static class KernelCurveFit
         }
 
         var bandwidth = chip.MemoryBandwidth.Value;
-        var memory = Points<Bytes>(measurements.Memory.Select(row => (row.Traffic.Count, row.Traffic / row.Time / bandwidth)), "B");
-        var memoryCurve = new MeasuredCurve("memory", "B", Checked("memory", memory)).Curve;
+        var memory = Checked("memory", Points<Bytes>(measurements.Memory.Select(row => (row.Traffic.Count, row.Traffic / row.Time / bandwidth)), "B"));
+        var memoryCurve = new MeasuredCurve("memory", "B", memory).Curve;
 
         var computeBound = new List<(double, double)>();
         var memoryBound = 0;
@@ -117,20 +117,17 @@ public static class KernelCurveFit
                     ? row.ForwardWork * LayerKernels.FusedAttentionBackwardFactor / row.BackwardTime / attentionPeak
                     : row.ForwardWork / row.ForwardTime / attentionPeak)), "FLOP");
 
+        // The unmasked curves are written where unmasked attention was timed.
+        static ImmutableArray<MeasuredPoint> Optional(string key, ImmutableArray<MeasuredPoint> points) => points.IsEmpty ? points : Checked(key, points);
         MeasuredCurve[] curves =
         [
             new("matrix", "FLOP", Checked("matrix", Points<Flops>(computeBound, "FLOP"))),
             new("attention", "FLOP", Checked("attention", Attention(causal: true, backward: false))),
             new("attention_backward", "FLOP", Checked("attention_backward", Attention(causal: true, backward: true))),
-            new("attention_unmasked", "FLOP", Attention(causal: false, backward: false)),
-            new("attention_unmasked_backward", "FLOP", Attention(causal: false, backward: true)),
+            new("attention_unmasked", "FLOP", Optional("attention_unmasked", Attention(causal: false, backward: false))),
+            new("attention_unmasked_backward", "FLOP", Optional("attention_unmasked_backward", Attention(causal: false, backward: true))),
             new("memory", "B", memory),
         ];
-        foreach (var curve in curves.Where(curve => !curve.Points.IsEmpty))
-        {
-            Checked(curve.Key, curve.Points);
-        }
-
         return new KernelCurves(chip, attentionBackend, [.. curves.Where(curve => !curve.Points.IsEmpty)], memoryBound);
     }
 

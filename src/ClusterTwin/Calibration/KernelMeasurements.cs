@@ -80,7 +80,7 @@ public sealed record KernelMeasurements(string Device, string MeasuredAt, Immuta
                 problems.Add(new Diagnostic(path, 0, "measured_utc", "missing: when the kernels were timed, as text (such as \"2026-11-26T06:03:14Z\")"));
             }
 
-            var matrix = Rows(path, root, "matrix", problems, (row, field) =>
+            var matrix = Rows(path, root, "matrix", problems, field =>
             {
                 var precision = field.Text("precision") switch
                 {
@@ -95,7 +95,7 @@ public sealed record KernelMeasurements(string Device, string MeasuredAt, Immuta
                     ? new MatrixMeasurement(known, layout, Flops.FromOperations(w), Bytes.FromCount(b), Duration.FromSeconds(t))
                     : null;
             });
-            var attention = Rows(path, root, "attention", problems, (row, field) =>
+            var attention = Rows(path, root, "attention", problems, field =>
             {
                 var (backend, work, forward, backward) = (field.Text("backend"), field.Positive("forward_operations"), field.Positive("forward_seconds"), field.Positive("backward_seconds"));
                 var causal = field.Flag("causal", true);
@@ -103,7 +103,7 @@ public sealed record KernelMeasurements(string Device, string MeasuredAt, Immuta
                     ? new AttentionMeasurement(backend, Flops.FromOperations(w), Duration.FromSeconds(f), Duration.FromSeconds(b), masked)
                     : null;
             });
-            var memory = Rows(path, root, "memory", problems, (row, field) =>
+            var memory = Rows(path, root, "memory", problems, field =>
             {
                 var (kernel, traffic, time) = (field.Text("kernel"), field.Positive("bytes"), field.Positive("seconds"));
                 return kernel is not null && traffic is { } b && time is { } t ? new MemoryMeasurement(kernel, Bytes.FromCount(b), Duration.FromSeconds(t)) : null;
@@ -134,7 +134,7 @@ public sealed record KernelMeasurements(string Device, string MeasuredAt, Immuta
         return string.Join(", ", [name, .. parts]);
     }
 
-    private static ImmutableArray<T> Rows<T>(string path, JsonElement root, string key, List<Diagnostic> problems, Func<JsonElement, RowFields, T?> read)
+    private static ImmutableArray<T> Rows<T>(string path, JsonElement root, string key, List<Diagnostic> problems, Func<RowFields, T?> read)
         where T : class
     {
         if (!root.TryGetProperty(key, out var rows) || rows.ValueKind != JsonValueKind.Array)
@@ -152,7 +152,7 @@ public sealed record KernelMeasurements(string Device, string MeasuredAt, Immuta
             {
                 problems.Add(new Diagnostic(path, 0, field.Prefix, "expected an object"));
             }
-            else if (!row.TryGetProperty("error", out _) && read(row, field) is { } measurement)
+            else if (!row.TryGetProperty("error", out _) && read(field) is { } measurement)
             {
                 result.Add(measurement);
             }

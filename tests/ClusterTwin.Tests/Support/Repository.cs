@@ -1,5 +1,6 @@
 using ClusterTwin.Catalog;
 using ClusterTwin.Scenarios;
+using ClusterTwin.Validation;
 
 namespace ClusterTwin.Tests.Support;
 
@@ -21,9 +22,15 @@ internal static class Repository
 
     private static readonly Lazy<HardwareCatalog> LoadedCatalog = new(() => CatalogLoader.Load(System.IO.Path.Combine(Root, "catalog")));
 
+    private static readonly Lazy<IReadOnlyList<ValidationCase>> LoadedTrainingCases =
+        new(() => ValidationCaseLoader.LoadAll(System.IO.Path.Combine(Root, "validation", "cases"), Catalog).Training);
+
     public static string Root => RootPath.Value;
 
     public static HardwareCatalog Catalog => LoadedCatalog.Value;
+
+    /// <summary>The validation set's training cases, loaded once.</summary>
+    public static IReadOnlyList<ValidationCase> TrainingCases => LoadedTrainingCases.Value;
 
     public static string Path(params string[] parts) => System.IO.Path.Combine([Root, .. parts]);
 

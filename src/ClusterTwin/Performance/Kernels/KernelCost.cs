@@ -20,17 +20,18 @@ public sealed record KernelCost(FlopRate PeakRate, FlopRate AttentionPeakRate, B
     /// Time of a kernel doing <paramref name="work"/> and moving <paramref name="traffic"/>; a fused attention
     /// <paramref name="unmasked"/> runs at the unmasked attention curve.
     /// </summary>
-    public Duration Time(KernelKind kind, Flops work, Bytes traffic, bool unmasked = false)
+    public Duration Time(KernelKind kind, Flops work, Bytes traffic, bool unmasked = false) => kind switch
+    {
+        KernelKind.Memory => Roofline(work, traffic, null),
+        KernelKind.FusedAttention => Roofline(work, traffic, (Efficiency.AttentionForward(unmasked).At(work.Operations), AttentionPeakRate)),
+        _ => Roofline(work, traffic, (Efficiency.Matrix.At(work.Operations), PeakRate)),
+    };
+
+    // The slower of the work at an efficiency of a peak (none for a memory-bound kernel) and the traffic.
+    private Duration Roofline(Flops work, Bytes traffic, (double Efficiency, FlopRate Peak)? compute)
     {
         var memoryTime = traffic / (MemoryBandwidth * Efficiency.Memory.At(traffic.Count));
-        if (kind == KernelKind.Memory || work.Operations <= 0)
-        {
-            return memoryTime;
-        }
-
-        var (curve, peak) = kind == KernelKind.FusedAttention ? (Efficiency.AttentionForward(unmasked), AttentionPeakRate) : (Efficiency.Matrix, PeakRate);
-        var computeTime = work / (peak * curve.At(work.Operations));
-        return Duration.Max(computeTime, memoryTime);
+        return compute is not { } rate || work.Operations <= 0 ? memoryTime : Duration.Max(work / (rate.Peak * rate.Efficiency), memoryTime);
     }
 
     // A fused attention's backward: at the family's measured backward curve, read at the forward's operations, where
@@ -38,13 +39,9 @@ public sealed record KernelCost(FlopRate PeakRate, FlopRate AttentionPeakRate, B
     private Duration AttentionBackward(in Kernel kernel)
     {
         var (work, traffic) = (kernel.Work * kernel.BackwardFactor, kernel.Traffic * kernel.BackwardFactor);
-        if (Efficiency.AttentionBackward(kernel.Unmasked) is not { } curve)
-        {
-            return Time(kernel.Kind, work, traffic, kernel.Unmasked);
-        }
-
-        var memoryTime = traffic / (MemoryBandwidth * Efficiency.Memory.At(traffic.Count));
-        return work.Operations <= 0 ? memoryTime : Duration.Max(work / (AttentionPeakRate * curve.At(kernel.Work.Operations)), memoryTime);
+        return Efficiency.AttentionBackward(kernel.Unmasked) is { } curve
+            ? Roofline(work, traffic, (curve.At(kernel.Work.Operations), AttentionPeakRate))
+            : Time(kernel.Kind, work, traffic, kernel.Unmasked);
     }
 
     /// <summary>Forward time of an operator.</summary>
