@@ -6,8 +6,11 @@ public readonly record struct Energy(double Joules) : IQuantity<Energy>
     /// <summary>Zero.</summary>
     public static Energy Zero => default;
 
-    /// <inheritdoc />
-    public static UnitTable Units { get; } = new("energy", UnitTable.DecimalPrefixes("J").Concat(UnitTable.DecimalPrefixes("Wh", 3600)), ["GWh", "MWh", "kWh", "Wh", "kJ", "J"], "J, kWh, MWh");
+    /// <summary>
+    /// Accepts joules and watt-hours with their prefixes; prints watt-hours from 1 Wh up and joules below, never kJ,
+    /// so that the parts of one figure ("8.6 Wh (5.9 Wh - 12.9 Wh)") are never written in two families of units.
+    /// </summary>
+    public static UnitTable Units { get; } = new("energy", UnitTable.DecimalPrefixes("J").Concat(UnitTable.DecimalPrefixes("Wh", 3600)), ["GWh", "MWh", "kWh", "Wh", "J"], "J, kWh, MWh");
 
     /// <inheritdoc />
     public double BaseValue => Joules;

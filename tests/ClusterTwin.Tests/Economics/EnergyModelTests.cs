@@ -1,3 +1,4 @@
+using System.Text.Json;
 using ClusterTwin.Economics;
 using ClusterTwin.Engines.Analytical;
 using ClusterTwin.Hardware;
@@ -74,6 +75,32 @@ public class EnergyModelTests
         var item = ClusterTwin.Validation.ValidationCaseLoader.Load(Repository.Path("validation", "cases", id + ".yaml"), Repository.Catalog);
         var watts = AnalyticalEngine.Simulate(item.Scenario).Energy!.AveragePowerPerChip.Watts;
         Assert.InRange(watts, 170, 192);
+    }
+
+    [Theory]
+    [InlineData("nvidia-h100-sxm", "nvidia-h100-sxm-2026-11-26.json")]
+    [InlineData("nvidia-h200-sxm", "nvidia-h200-sxm-2026-11-26.json")]
+    public void Hopper_Coefficients_AgreeWithTheCardsMeasuredPower(string chipId, string file)
+    {
+        // measurements/: NVML power during a sustained 1 GiB copy and a sustained 8192^3 BF16 multiply, and idle.
+        using var json = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Repository.Path("measurements", file)));
+        var rows = json.RootElement.GetProperty("power").EnumerateArray().ToDictionary(row => row.GetProperty("label").GetString()!.Split(' ')[0]);
+        double Rate(JsonElement row, string per) => row.GetProperty("calls").GetDouble() * row.GetProperty(per).GetDouble() / row.GetProperty("seconds").GetDouble();
+        var power = Repository.Catalog.Chips[chipId].Power!;
+        var idle = rows["idle"].GetProperty("power_w").GetDouble();
+
+        // The copy is where the memory coefficient comes from: the catalogue's figure reproduces it.
+        var copy = rows["copy"];
+        var copyWatts = power.Idle.Value.Watts + (power.MemoryEnergy.Value.JoulesPerByte * Rate(copy, "bytes_per_call"));
+        Assert.InRange(copyWatts / copy.GetProperty("power_w").GetDouble(), 0.92, 1.08);
+
+        // The multiply is independent of it: the matrix coefficient, calibrated on a training load, is what the
+        // sustained multiply draws per FLOP once idle and its own memory traffic (three 8192^2 BF16 operands) are off.
+        var multiply = rows["bf16"];
+        var operations = Rate(multiply, "operations_per_call");
+        var bytesPerSecond = operations / multiply.GetProperty("operations_per_call").GetDouble() * 3 * 8192.0 * 8192 * 2;
+        var measuredPerFlop = (multiply.GetProperty("power_w").GetDouble() - idle - (power.MemoryEnergy.Value.JoulesPerByte * bytesPerSecond)) / operations;
+        Assert.InRange(power.MatrixEnergy[Precision.Bf16].Value.JoulesPerOperation / measuredPerFlop, 0.9, 1.1);
     }
 
     [Fact]

@@ -40,9 +40,14 @@ public class QuantityTests
     [InlineData("700 W", "700 W")]
     [InlineData("1.5 us", "1.5 us")]
     [InlineData("0 s", "0 s")]
+    [InlineData("46.5 kJ", "12.92 Wh")]
+    [InlineData("216 kJ", "60 Wh")]
+    [InlineData("72.77 J", "72.77 J")]
+    [InlineData("3 kJ", "3000 J")]
     public void ToString_PrintsTheUnitThatFits(string text, string expected)
     {
         var printed = text.EndsWith("B/s", StringComparison.Ordinal) ? Bandwidth.Parse(text).ToString()
+            : text.EndsWith('J') ? Energy.Parse(text).ToString()
             : text.EndsWith('B') ? Bytes.Parse(text).ToString()
             : text.EndsWith('W') ? Power.Parse(text).ToString()
             : Duration.Parse(text).ToString();
