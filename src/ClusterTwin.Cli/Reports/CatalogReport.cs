@@ -74,6 +74,7 @@ public static class CatalogReport
             AddFigure(table, catalog, "HBM capacity", chip.MemoryCapacity, chip.MemoryCapacity.Value.ToString());
             AddFigure(table, catalog, "HBM bandwidth", chip.MemoryBandwidth, chip.MemoryBandwidth.Value.ToString());
             AddOptional(table, catalog, "on-chip memory", chip.OnChipMemory);
+            AddOptional(table, catalog, "framework ranks per chip", chip.RanksPerChip);
             if (chip.ScaleUpBandwidth is { } link)
             {
                 AddFigure(table, catalog, $"scale-up ({chip.ScaleUpName})", link, link.Value.ToString());

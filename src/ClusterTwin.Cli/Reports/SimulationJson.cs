@@ -29,6 +29,7 @@ public static class SimulationJson
                 systems = cluster.SystemCount,
                 chip = cluster.Chip.Id,
                 chips = cluster.ChipCount,
+                ranksPerChip = cluster.Chip.Ranks,
                 fabric = cluster.Fabric.Id,
             },
             model = new { id = scenario.Model.Id, parameters = scenario.Model.Parameters, activeParameters = scenario.Model.ActiveParameters },

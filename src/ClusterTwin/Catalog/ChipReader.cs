@@ -13,7 +13,7 @@ internal static class ChipReader
     public static Chip? Read(YamlReader reader, ISet<string> sources)
     {
         var root = reader.Root;
-        reader.CheckKeys(root!, string.Empty, "id", "name", "vendor", "family", "status", "peak_rates", "memory", "on_chip_memory", "scale_up", "scale_out", "power", "note", "scaled_formats");
+        reader.CheckKeys(root!, string.Empty, "id", "name", "vendor", "family", "status", "peak_rates", "memory", "on_chip_memory", "ranks_per_chip", "scale_up", "scale_out", "power", "note", "scaled_formats");
         var id = reader.String(root, "id", string.Empty);
         var name = reader.String(root, "name", string.Empty);
         var vendor = reader.String(root, "vendor", string.Empty);
@@ -44,6 +44,7 @@ internal static class ChipReader
         var capacity = reader.Figure(memory, "capacity", "memory", reader.QuantityValue<Bytes>(), sources, required: true);
         var bandwidth = reader.Figure(memory, "bandwidth", "memory", reader.QuantityValue<Bandwidth>(), sources, required: true);
         var onChip = reader.Figure(root, "on_chip_memory", string.Empty, reader.QuantityValue<Bytes>(), sources, required: false);
+        var ranks = reader.Figure(root, "ranks_per_chip", string.Empty, reader.CountValue(1, 64), sources, required: false);
         var scaleUp = reader.Mapping(root, "scale_up", string.Empty, required: false);
         reader.CheckKeys(scaleUp ?? new YamlMappingNode(), "scale_up", "name", "bandwidth", "note");
         var scaleOut = reader.Mapping(root, "scale_out", string.Empty, required: false);
@@ -81,6 +82,7 @@ internal static class ChipReader
             MemoryCapacity = capacity,
             MemoryBandwidth = bandwidth,
             OnChipMemory = onChip,
+            RanksPerChip = ranks,
             ScaleUpName = scaleUpName,
             ScaleUpBandwidth = scaleUpBandwidth,
             ScaleOutBandwidth = scaleOutBandwidth,

@@ -43,6 +43,15 @@ public sealed record Chip
     /// <summary>The largest documented on-chip SRAM pool (SBUF, L2, Infinity Cache).</summary>
     public Figure<Bytes>? OnChipMemory { get; init; }
 
+    /// <summary>
+    /// The ranks a framework runs on one chip: one per device its runtime exposes. A Neuron chip exposes each (logical)
+    /// NeuronCore, and its frameworks count tensor parallelism in them; null for one rank per chip.
+    /// </summary>
+    public Figure<int>? RanksPerChip { get; init; }
+
+    /// <summary>The ranks one chip runs: <see cref="RanksPerChip"/>, or 1.</summary>
+    public int Ranks => RanksPerChip?.Value ?? 1;
+
     /// <summary>Name of the scale-up link technology.</summary>
     public string? ScaleUpName { get; init; }
 
@@ -77,7 +86,7 @@ public sealed record Chip
     /// <inheritdoc />
     public bool Equals(Chip? other) => other is not null && Id == other.Id && Name == other.Name && Vendor == other.Vendor &&
         Family == other.Family && Status == other.Status && PeakRates.SequenceEqual(other.PeakRates) &&
-        MemoryCapacity == other.MemoryCapacity && MemoryBandwidth == other.MemoryBandwidth && OnChipMemory == other.OnChipMemory &&
+        MemoryCapacity == other.MemoryCapacity && MemoryBandwidth == other.MemoryBandwidth && OnChipMemory == other.OnChipMemory && RanksPerChip == other.RanksPerChip &&
         ScaleUpName == other.ScaleUpName && ScaleUpBandwidth == other.ScaleUpBandwidth && ScaleOutBandwidth == other.ScaleOutBandwidth &&
         ThermalDesignPower == other.ThermalDesignPower && Power == other.Power && ScaledFormats.SequenceEqual(other.ScaledFormats);
 

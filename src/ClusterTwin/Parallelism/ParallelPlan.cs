@@ -138,6 +138,13 @@ public sealed record ParallelPlan(
     int ContextParallelism = 1,
     int ExpertParallelism = 1)
 {
+    /// <summary>
+    /// The ranks each chip runs (the chip's <c>ranks_per_chip</c>): the degrees count chips, a Neuron framework's
+    /// tensor-parallel ranks count NeuronCores. Key-value heads are replicated per rank past their count. The engine
+    /// sets it from the cluster's chip.
+    /// </summary>
+    public int RanksPerChip { get; init; } = 1;
+
     /// <summary>The modules selective recompute replays; by default the attention core.</summary>
     public RecomputeModules RecomputeModules { get; init; } = RecomputeModules.CoreAttention;
 

@@ -66,7 +66,7 @@ public sealed class IterationCost
         layers = model.Layers;
         var active = (model.DenseLayerCount * model.ActiveMatrixParameters(expertLayer: false)) + (model.ExpertLayerCount * model.ActiveMatrixParameters(expertLayer: true));
         // Weights each chip holds beyond its 1/tensor share (replicated key-value heads, latent down-projections, the router).
-        var replicated = model.ParametersKeptWholePerRank(tensor);
+        var replicated = model.ParametersKeptWholePerRank(tensor, chip.Ranks);
         matrixParametersPerLayer = (active / layers / tensor) + replicated;
         // Weights read per layer: every weight the chip holds in it; a mixture of experts' routed experts apart, read
         // only where the batch reaches them (see WeightsRead).

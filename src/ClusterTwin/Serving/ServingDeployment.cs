@@ -120,7 +120,7 @@ public sealed record ServingDeployment
 
     /// <summary>Weights of <paramref name="model"/> one chip holds: its share, and what it keeps whole on its stage's layers.</summary>
     private double WeightsPerChipOf(ModelArchitecture model) =>
-        (model.Parameters / ChipsPerReplica) + (model.Layers / (double)PipelineParallelism * model.ParametersKeptWholePerRank(TensorParallelism));
+        (model.Parameters / ChipsPerReplica) + (model.Layers / (double)PipelineParallelism * model.ParametersKeptWholePerRank(TensorParallelism, Cluster.Chip.Ranks));
 
     /// <summary>
     /// Key-value cache one token occupies on one chip: keys and values of every layer for the chip's share of the
@@ -147,7 +147,7 @@ public sealed record ServingDeployment
     }
 
     private Bytes CachePerToken(ModelArchitecture model, int tensor) => Bytes.FromCount(model.Layers * KeyValueBytesPerElement *
-        (model.LatentAttention is { } latent ? latent.KeyValueRank + latent.RotaryHeadSize : 2 * model.KeyValueWidthPerRank(tensor)));
+        (model.LatentAttention is { } latent ? latent.KeyValueRank + latent.RotaryHeadSize : 2 * model.KeyValueWidthPerRank(tensor, Cluster.Chip.Ranks)));
 }
 
 /// <summary>

@@ -228,24 +228,26 @@ public sealed record ModelArchitecture
         : ParametersPerLayer - (4.0 * HiddenSize);
 
     /// <summary>
-    /// Width of the keys and of the values, on average, one rank of a tensor-parallel group of
-    /// <paramref name="tensorParallelism"/> holds (keys and values together are twice this). Past the number of
-    /// key-value heads, heads are replicated: every rank keeps at least one (Megatron-LM). Latent attention projects
-    /// its latent up to full keys and values per head before attention.
+    /// Width of the keys and of the values, on average, one chip of a tensor-parallel group of
+    /// <paramref name="tensorParallelism"/> chips holds (keys and values together are twice this), each chip running
+    /// <paramref name="ranksPerChip"/> ranks. Past the number of key-value heads, heads are replicated: every rank keeps
+    /// at least one (Megatron-LM; NeuronX Distributed's <c>kv_size_multiplier</c>), so a chip of several ranks keeps
+    /// one for each. Latent attention projects its latent up to full keys and values per head before attention.
     /// </summary>
-    public double KeyValueWidthPerRank(int tensorParallelism) =>
-        Math.Max((double)KeyValueHeads / tensorParallelism, 1) * (QueryKeyHeadSize + ValueHeadSize) / 2.0;
+    public double KeyValueWidthPerRank(int tensorParallelism, int ranksPerChip = 1) =>
+        ranksPerChip * Math.Max((double)KeyValueHeads / (tensorParallelism * ranksPerChip), 1) * (QueryKeyHeadSize + ValueHeadSize) / 2.0;
 
-    /// <summary>Weights of one dense layer held by one rank of a tensor-parallel group (norms replicated).</summary>
-    public double ParametersPerLayerPerRank(int tensorParallelism) =>
-        AttentionParametersPerRank(tensorParallelism) + ((double)FeedForwardMatrices * HiddenSize * FeedForwardSize / tensorParallelism);
+    /// <summary>Weights of one dense layer held by one chip of a tensor-parallel group (norms replicated), each chip running <paramref name="ranksPerChip"/> ranks.</summary>
+    public double ParametersPerLayerPerRank(int tensorParallelism, int ranksPerChip = 1) =>
+        AttentionParametersPerRank(tensorParallelism, ranksPerChip) + ((double)FeedForwardMatrices * HiddenSize * FeedForwardSize / tensorParallelism);
 
     /// <summary>
-    /// Attention weights and the two norms of one layer held by one rank of a tensor-parallel group. Latent attention's
+    /// Attention weights and the two norms of one layer held by one chip of a tensor-parallel group, each chip running
+    /// <paramref name="ranksPerChip"/> ranks (see <see cref="KeyValueWidthPerRank"/>). Latent attention's
     /// down-projections (and their norms) are replicated across the group, as Megatron-Core runs them; its
     /// up-projections and output projection are split by heads.
     /// </summary>
-    public double AttentionParametersPerRank(int tensorParallelism)
+    public double AttentionParametersPerRank(int tensorParallelism, int ranksPerChip = 1)
     {
         double hidden = HiddenSize;
         double heads = (double)AttentionHeads / tensorParallelism;
@@ -259,7 +261,7 @@ public sealed record ModelArchitecture
             return query + keyValue + (heads * ValueHeadSize * hidden) + (4.0 * hidden);
         }
 
-        return (hidden * (((double)QueryWidth / tensorParallelism) + (2 * KeyValueWidthPerRank(tensorParallelism)))) +
+        return (hidden * (((double)QueryWidth / tensorParallelism) + (2 * KeyValueWidthPerRank(tensorParallelism, ranksPerChip)))) +
                ((double)ValueWidth / tensorParallelism * hidden) + (4.0 * hidden);
     }
 
@@ -268,11 +270,12 @@ public sealed record ModelArchitecture
     /// key-value heads replicated past their count (<c>h (qk + v) max(0, 1 - kv/t)</c>: Llama 3 70B's 8 on 16 ranks, one
     /// each, twice the share; nothing for <c>t</c> up to the key-value heads), latent attention's down-projections and
     /// their norms (whole on every rank: <c>(1 - 1/t)</c> of them), and a mixture of experts' router (whole on every
-    /// rank, on its expert layers). The layer's two norms are not counted.
+    /// rank, on its expert layers). The layer's two norms are not counted. A chip running <paramref name="ranksPerChip"/>
+    /// ranks replicates key-value heads past <c>t</c> times that.
     /// </summary>
-    public double ParametersKeptWholePerRank(int tensorParallelism)
+    public double ParametersKeptWholePerRank(int tensorParallelism, int ranksPerChip = 1)
     {
-        var attention = AttentionParametersPerRank(tensorParallelism) - (AttentionParametersPerRank(1) / tensorParallelism) - (4.0 * HiddenSize * (1 - (1.0 / tensorParallelism)));
+        var attention = AttentionParametersPerRank(tensorParallelism, ranksPerChip) - (AttentionParametersPerRank(1) / tensorParallelism) - (4.0 * HiddenSize * (1 - (1.0 / tensorParallelism)));
         var router = MixtureOfExperts is { } experts ? (double)ExpertLayerCount / Layers * HiddenSize * experts.Routed * (1 - (1.0 / tensorParallelism)) : 0;
         // The subtraction leaves round-off where nothing is replicated.
         return Math.Max(0, attention) + router;

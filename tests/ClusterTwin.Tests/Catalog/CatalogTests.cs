@@ -87,6 +87,16 @@ public class CatalogTests
     }
 
     [Fact]
+    public void RanksPerChip_CountsNeuronCores_AndMustBeAWholeNumber()
+    {
+        Assert.Equal(2, Repository.Catalog.Chips["aws-trainium1"].Ranks);
+        Assert.Equal(4, Repository.Catalog.Chips["aws-trainium3"].Ranks);
+        Assert.Equal(1, Repository.Catalog.Chips["nvidia-h100-sxm"].Ranks);
+        var error = CatalogEdits.LoadWithChange("chips/aws-trainium1.yaml", "ranks_per_chip: {value: 2,", "ranks_per_chip: {value: 0,");
+        Assert.Contains(error.Diagnostics, diagnostic => diagnostic.Field == "ranks_per_chip.value" && diagnostic.Message.Contains("whole number from 1 to 64", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public void EfaUltraClusterFabric_ReachesAMillionChips() =>
         Assert.True(Repository.Catalog.Fabrics["aws-efa-ultracluster"].MaximumEndpoints >= 1_000_000);
 

@@ -51,4 +51,38 @@ public class PlacementTests
         Assert.Equal(2 * model.HeadSize, model.KeyValueWidthPerRank(4));
         Assert.True(model.ParametersPerLayerPerRank(16) > model.ParametersPerLayer / 16);
     }
+
+    [Fact]
+    public void KeyValueHeads_AreReplicatedPerRank_OnAChipThatRunsSeveral()
+    {
+        // Llama 3 70B's 8 key-value heads: a chip of two ranks holds what two chips of one rank hold together.
+        var model = Repository.Catalog.Models["llama3-70b"];
+        Assert.Equal(2 * model.HeadSize, model.KeyValueWidthPerRank(16, ranksPerChip: 2));
+        Assert.Equal(2 * model.HeadSize, model.KeyValueWidthPerRank(4, ranksPerChip: 2));
+        Assert.Equal(model.KeyValueWidthPerRank(2), model.KeyValueWidthPerRank(2, ranksPerChip: 2));
+        Assert.Equal(4 * model.HeadSize, model.KeyValueWidthPerRank(16, ranksPerChip: 4));
+        Assert.True(model.ParametersKeptWholePerRank(16, ranksPerChip: 2) > model.ParametersKeptWholePerRank(16));
+    }
+
+    [Theory]
+    [InlineData("neuron-trn1-train-llama-3.1-8b-32nodes", true)]
+    [InlineData("neuron-trn1-train-llama2-7b-16nodes", false)]
+    public void ATrainiumChip_RunsTwoRanks_WhichCostsOnlyWhereKeyValueHeadsAreReplicated(string id, bool replicated)
+    {
+        // Trainium1 runs one rank per NeuronCore, two per chip: Llama 3.1 8B's 8 key-value heads over 32 ranks are each
+        // kept four times; Llama 2 7B's 32 heads over 8 ranks are not replicated at all.
+        var scenario = Repository.TrainingCases.Single(item => item.Id == id).Scenario;
+        Assert.Equal(2, scenario.Cluster.Chip.Ranks);
+        var oneRank = scenario with { Cluster = scenario.Cluster with { System = scenario.Cluster.System with { Chip = scenario.Cluster.Chip with { RanksPerChip = null } } } };
+        var (two, one) = (AnalyticalEngine.Simulate(scenario), AnalyticalEngine.Simulate(oneRank));
+        if (replicated)
+        {
+            Assert.True(two.HardwareFlopsPerStep > one.HardwareFlopsPerStep && two.StepTime > one.StepTime && two.Memory!.Weights > one.Memory!.Weights);
+        }
+        else
+        {
+            Assert.Equal(one.HardwareFlopsPerStep, two.HardwareFlopsPerStep);
+            Assert.Equal(one.StepTime, two.StepTime);
+        }
+    }
 }

@@ -12,10 +12,11 @@ namespace ClusterTwin.Tests.Validation;
 /// </summary>
 public class ValidationSetTests
 {
-    private const double MeanErrorRatchetPercent = 5.75;
+    private const double MeanErrorRatchetPercent = 5.6;
     private const double WorstErrorRatchetPercent = 39.0;
-    // 9.6% with curve shapes carried over from A100; 8.75% with Hopper's measured on an H100 (docs/calibration.md).
-    private const double HeldOutMeanErrorRatchetPercent = 8.75;
+    // 9.6% with curve shapes carried over from A100; 8.75% with Hopper's measured on an H100 (docs/calibration.md);
+    // 8.6% with Trainium1's tensor degree counted in NeuronCores, two ranks per chip.
+    private const double HeldOutMeanErrorRatchetPercent = 8.6;
 
     // From 37.5% and 178% before the training framework's expert launch times (docs/calibration.md), to 10.0% over the
     // eleven runs then in the set; raised once, to 13.0%, when seven more of the model zoo's published runs joined

@@ -59,7 +59,10 @@ public static class AnalyticalEngine
     internal static TrainingStepResult SimulateStep(Scenario scenario, CollectiveCost? collectives)
     {
         ArgumentNullException.ThrowIfNull(scenario);
-        var (cluster, efficiency, model, job, plan) = (scenario.Cluster, scenario.Efficiency, scenario.Model, scenario.Job, scenario.Plan);
+        var (cluster, efficiency, model, job) = (scenario.Cluster, scenario.Efficiency, scenario.Model, scenario.Job);
+        // The plan's degrees count chips; a chip running several ranks (a Neuron chip, one per NeuronCore) replicates
+        // key-value heads per rank.
+        var plan = scenario.Plan with { RanksPerChip = cluster.Chip.Ranks };
         var problems = PlanChecks.Problems(plan, cluster, model, job, scenario.Framework);
         if (problems.Count > 0)
         {

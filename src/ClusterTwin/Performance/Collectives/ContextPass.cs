@@ -100,7 +100,7 @@ public readonly record struct ContextPass(Duration RingStep, Duration Forward, D
     public static Bytes KeyValueBlock(ModelArchitecture model, TrainingJob job, ParallelPlan plan)
     {
         ArgumentNullException.ThrowIfNull(model);
-        return Bytes.FromCount(LayerKernels.Tokens(job, plan) * 2 * model.KeyValueWidthPerRank(plan.TensorParallelism) * 2);
+        return Bytes.FromCount(LayerKernels.Tokens(job, plan) * 2 * model.KeyValueWidthPerRank(plan.TensorParallelism, plan.RanksPerChip) * 2);
     }
 
     /// <summary>
@@ -113,7 +113,7 @@ public readonly record struct ContextPass(Duration RingStep, Duration Forward, D
         ArgumentNullException.ThrowIfNull(plan);
         var tokens = LayerKernels.Tokens(job, plan);
         double tensor = plan.TensorParallelism;
-        return (Bytes.FromCount(tokens * ((model.QueryWidth / tensor) + (2 * model.KeyValueWidthPerRank(plan.TensorParallelism))) * 2),
+        return (Bytes.FromCount(tokens * ((model.QueryWidth / tensor) + (2 * model.KeyValueWidthPerRank(plan.TensorParallelism, plan.RanksPerChip))) * 2),
             Bytes.FromCount(tokens * model.ValueWidth / tensor * 2));
     }
 }

@@ -41,7 +41,7 @@ public static class LayerKernels
         double hidden = model.HiddenSize;
         var bytes = job.Precision.BytesPerElement() < 2 ? 2.0 : job.Precision.BytesPerElement();
         double queryWidth = model.QueryWidth / tensor;
-        var keyValueWidth = model.KeyValueWidthPerRank(plan.TensorParallelism);
+        var keyValueWidth = model.KeyValueWidthPerRank(plan.TensorParallelism, plan.RanksPerChip);
         double feedForward = model.FeedForwardSize / tensor;
         double heads = model.AttentionHeads / tensor;
         double sequence = job.SequenceLength;

@@ -133,7 +133,7 @@ public static class MemoryModel
         // latents, before and after their norms (replicated).
         var feedForwardIntermediates = model.Activation == FeedForwardActivation.SwiGlu ? 3 : 2;
         var latents = model.LatentAttention is { } latent ? 2.0 * (latent.QueryRank + latent.KeyValueRank + latent.RotaryHeadSize) : 0;
-        var attentionSplit = tokens * ActivationBytes * (((model.QueryWidth + model.ValueWidth) / tensor) + (2 * model.KeyValueWidthPerRank(plan.TensorParallelism)) + latents);
+        var attentionSplit = tokens * ActivationBytes * (((model.QueryWidth + model.ValueWidth) / tensor) + (2 * model.KeyValueWidthPerRank(plan.TensorParallelism, plan.RanksPerChip)) + latents);
         var modules = plan.Recomputed;
         double FeedForward(RecomputeModules replayed) => expertLayer && model.MixtureOfExperts is { } experts
             ? ExpertActivations(model, experts, job, plan, feedForwardIntermediates, replayed)
@@ -251,7 +251,7 @@ public static class MemoryModel
         {
             // Two layers' weights gathered at once: the one computing and the one being prefetched (an expert layer's
             // attention, router, shared and local routed experts where it is the larger).
-            var gathered = Math.Max(model.DenseLayerCount > 0 ? model.ParametersPerLayerPerRank(plan.TensorParallelism) : 0,
+            var gathered = Math.Max(model.DenseLayerCount > 0 ? model.ParametersPerLayerPerRank(plan.TensorParallelism, plan.RanksPerChip) : 0,
                 model.ExpertLayerCount > 0 ? model.ExpertLayerSharedParametersPerRank(plan.TensorParallelism) + model.ExpertLayerRoutedParametersPerRank(plan.ExpertParallelism) : 0);
             buffers += 2 * gathered * weightBytes;
         }
