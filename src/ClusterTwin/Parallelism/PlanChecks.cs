@@ -20,6 +20,14 @@ public static class PlanChecks
         return problems;
     }
 
+    /// <summary>Whether <paramref name="tensorRanks"/> tensor-parallel ranks split the heads, the key-value heads (or replicate them whole) and the feed-forward size.</summary>
+    public static bool TensorSplits(ModelArchitecture model, long tensorRanks)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        return model.AttentionHeads % tensorRanks == 0 && model.FeedForwardSize % tensorRanks == 0 &&
+               (model.KeyValueHeads % tensorRanks == 0 || tensorRanks % model.KeyValueHeads == 0);
+    }
+
     /// <summary>Whether the all-to-all context exchange can hand each context-parallel rank whole heads, keys and values included, of each tensor-parallel rank's share.</summary>
     public static bool AllToAllSplitsHeads(ModelArchitecture model, int tensor, int context)
     {
@@ -105,19 +113,22 @@ public static class PlanChecks
             }
         }
 
-        if (model.AttentionHeads % tensor != 0)
+        // The heads and the feed-forward split over the group's ranks: a chip may run several (a Neuron chip, one per NeuronCore).
+        var ranks = (long)tensor * plan.RanksPerChip;
+        var degree = plan.RanksPerChip > 1 ? $"tensor parallelism {tensor} ({ranks} ranks, {plan.RanksPerChip} per chip)" : $"tensor parallelism {tensor}";
+        if (model.AttentionHeads % ranks != 0)
         {
-            problems.Add($"tensor parallelism {tensor} does not divide the {model.AttentionHeads} attention heads");
+            problems.Add($"{degree} does not divide the {model.AttentionHeads} attention heads");
         }
 
-        if (model.KeyValueHeads % tensor != 0 && tensor % model.KeyValueHeads != 0)
+        if (model.KeyValueHeads % ranks != 0 && ranks % model.KeyValueHeads != 0)
         {
-            problems.Add($"tensor parallelism {tensor} neither divides nor is a multiple of the {model.KeyValueHeads} key-value heads");
+            problems.Add($"{degree} neither divides nor is a multiple of the {model.KeyValueHeads} key-value heads");
         }
 
-        if (model.FeedForwardSize % tensor != 0)
+        if (model.FeedForwardSize % ranks != 0)
         {
-            problems.Add($"tensor parallelism {tensor} does not divide the feed-forward size {model.FeedForwardSize}");
+            problems.Add($"{degree} does not divide the feed-forward size {model.FeedForwardSize}");
         }
 
         var stages = PipelineLayers.Of(model.Layers, plan);

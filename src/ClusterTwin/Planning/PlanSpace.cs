@@ -165,7 +165,8 @@ public sealed class PlanSpace
         var tensors = tensorChoices.Where(TensorFits).ToArray();
         if (tensors.Length == 0)
         {
-            return $"no tensor-parallel degree among {string.Join(", ", tensorChoices)} divides the {model.AttentionHeads} heads, the feed-forward size {model.FeedForwardSize} and the {model.KeyValueHeads} key-value heads";
+            var ranks = cluster.Chip.Ranks > 1 ? $" (times the {cluster.Chip.Ranks} ranks each chip runs)" : string.Empty;
+            return $"no tensor-parallel degree among {string.Join(", ", tensorChoices)}{ranks} divides the {model.AttentionHeads} heads, the feed-forward size {model.FeedForwardSize} and the {model.KeyValueHeads} key-value heads";
         }
 
         if (pins.ContextCommunication == ContextCommunication.AllToAll && contextChoices.All(context => context == 1 || tensors.All(tensor => !PlanChecks.AllToAllSplitsHeads(model, tensor, context))))
@@ -176,9 +177,7 @@ public sealed class PlanSpace
         return $"no combination of tensor parallelism ({string.Join(", ", tensors)}), context parallelism ({string.Join(", ", contextChoices)}), a pipeline depth that places the {model.Layers} layers, and a micro-batch that divides the global batch of {job.GlobalBatchSize} per data-parallel replica fills the {cluster.ChipCount} chips{(pins.PinsAny ? " under the pinned values" : string.Empty)}";
     }
 
-    private bool TensorFits(int tensor) =>
-        model.AttentionHeads % tensor == 0 && model.FeedForwardSize % tensor == 0 &&
-        (model.KeyValueHeads % tensor == 0 || tensor % model.KeyValueHeads == 0);
+    private bool TensorFits(int tensor) => PlanChecks.TensorSplits(model, (long)tensor * cluster.Chip.Ranks);
 
     private static int[]? Pinned(int? value) => value is { } pinned ? [pinned] : null;
 

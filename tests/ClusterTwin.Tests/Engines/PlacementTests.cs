@@ -64,6 +64,17 @@ public class PlacementTests
         Assert.True(model.ParametersKeptWholePerRank(16, ranksPerChip: 2) > model.ParametersKeptWholePerRank(16));
     }
 
+    [Fact]
+    public void TensorParallelism_MustSplitTheHeads_OverEveryRankOfItsChips()
+    {
+        // Trainium2 runs four ranks per chip: tensor 32 is 128 ranks, more than Llama 3 70B's 64 heads.
+        var scenario = Repository.Example("llama3-70b-trn2-ultraserver").WithPlan(plan => plan with { TensorParallelism = 32, PipelineParallelism = 1 });
+        var result = AnalyticalEngine.Simulate(scenario);
+        Assert.False(result.Valid);
+        Assert.Contains(result.Problems, problem => problem.Contains("tensor parallelism 32 (128 ranks, 4 per chip) does not divide the 64 attention heads", StringComparison.Ordinal));
+        Assert.True(AnalyticalEngine.Simulate(scenario.WithPlan(plan => plan with { TensorParallelism = 16, PipelineParallelism = 2 })).Valid);
+    }
+
     [Theory]
     [InlineData("neuron-trn1-train-llama-3.1-8b-32nodes", true)]
     [InlineData("neuron-trn1-train-llama2-7b-16nodes", false)]
