@@ -18,6 +18,7 @@ public static class PlanJson
             scenario = scenario.Name,
             objective = search.Objective.ToString().ToLowerInvariant(),
             chips = scenario.Cluster.ChipCount,
+            ranksPerChip = scenario.Cluster.Chip.Ranks,
             considered = search.Considered,
             pruned = search.Pruned,
             prunedLayout = search.PrunedLayout,

@@ -15,6 +15,11 @@ public static class PlanReport
         console.Write(new Rule($"[bold]Plan search: {Markup.Escape(scenario.Name)}[/]").LeftJustified());
         SimulationReport.WriteCluster(console, cluster);
         console.MarkupLineInterpolated($"Model:   {scenario.Model.Name}, sequence {scenario.Job.SequenceLength:N0}, global batch {scenario.Job.GlobalBatchSize:N0}, {scenario.Job.Precision.ToString().ToUpperInvariant()}, on {scenario.Framework.Name}{SimulationReport.ReductionNote(scenario)}");
+        if (cluster.Chip.Ranks > 1)
+        {
+            console.MarkupLineInterpolated($"Ranks:   {cluster.Chip.Ranks} per {cluster.Chip.Name} (one per device its runtime exposes): tensor parallelism below counts chips, the framework's degree is {cluster.Chip.Ranks} times it");
+        }
+
         console.MarkupLineInterpolated($"Searched {Format.Count(search.Considered)} combinations in {elapsed.TotalSeconds:0.00} s: {Format.Count(search.PrunedLayout)} are not layouts, {Format.Count(search.PrunedMemory)} do not fit in memory, {Format.Count(search.PrunedOther)} rejected otherwise, [bold]{Format.Count(search.Evaluated)} evaluated[/].");
         console.WriteLine();
         if (search.Plans.IsEmpty)

@@ -40,7 +40,7 @@ public static class SimulationReport
         console.Write(new Rule($"[bold]{Markup.Escape(scenario.Name)}[/]").LeftJustified());
         WriteCluster(console, cluster);
         console.MarkupLineInterpolated($"Model:   {scenario.Model.Name} ({Format.Number(scenario.Model.Parameters)} parameters), sequence {scenario.Job.SequenceLength:N0}, global batch {scenario.Job.GlobalBatchSize:N0}, {scenario.Job.Format.Key.ToUpperInvariant()}");
-        console.MarkupLineInterpolated($"Plan:    {PlanLine(scenario.Model, plan)}{RanksLine(cluster.Chip.Ranks, plan)}");
+        console.MarkupLineInterpolated($"Plan:    {PlanLine(scenario.Model, plan)}{PlanDescription.Ranks(cluster.Chip.Ranks, plan.TensorParallelism)}");
         console.MarkupLineInterpolated($"Framework: {FrameworkLine(scenario)}");
         console.WriteLine();
 
@@ -165,11 +165,6 @@ public static class SimulationReport
     }
 
     /// <summary>The plan in words: degrees, expert dispatch, pipeline placement where written, and the options.</summary>
-    /// <summary>Where each chip runs several ranks (a Neuron chip, one per NeuronCore), what the tensor degree is in ranks.</summary>
-    private static string RanksLine(int ranksPerChip, ParallelPlan plan) => ranksPerChip > 1
-        ? $"; {ranksPerChip} ranks per chip, so tensor parallelism runs over {plan.TensorParallelism * ranksPerChip} ranks"
-        : string.Empty;
-
     private static string PlanLine(ModelArchitecture model, ParallelPlan plan)
     {
         var context = plan.ContextParallelism > 1 ? $" x CP {PlanDescription.Context(plan)}" : string.Empty;

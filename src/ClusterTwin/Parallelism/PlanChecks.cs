@@ -28,11 +28,11 @@ public static class PlanChecks
                (model.KeyValueHeads % tensorRanks == 0 || tensorRanks % model.KeyValueHeads == 0);
     }
 
-    /// <summary>Whether the all-to-all context exchange can hand each context-parallel rank whole heads, keys and values included, of each tensor-parallel rank's share.</summary>
-    public static bool AllToAllSplitsHeads(ModelArchitecture model, int tensor, int context)
+    /// <summary>Whether the all-to-all context exchange can hand each context-parallel rank whole heads, keys and values included, of each of <paramref name="tensorRanks"/> tensor-parallel ranks' shares.</summary>
+    public static bool AllToAllSplitsHeads(ModelArchitecture model, int tensorRanks, int context)
     {
         ArgumentNullException.ThrowIfNull(model);
-        var groups = (long)tensor * context;
+        var groups = (long)tensorRanks * context;
         return model.AttentionHeads % groups == 0 && model.KeyValueHeads % groups == 0;
     }
 
@@ -73,9 +73,9 @@ public static class PlanChecks
 
         if (plan.ContextParallelism > 1 && plan.ContextCommunication == ContextCommunication.AllToAll)
         {
-            if (!AllToAllSplitsHeads(model, tensor, plan.ContextParallelism))
+            if (!AllToAllSplitsHeads(model, tensor * plan.RanksPerChip, plan.ContextParallelism))
             {
-                problems.Add($"all-to-all context parallelism splits each tensor-parallel rank's heads over the {plan.ContextParallelism} context-parallel ranks: tensor x context = {(long)tensor * plan.ContextParallelism} must divide the {model.AttentionHeads} attention heads and the {model.KeyValueHeads} key-value heads (use context_communication: ring or all-gather)");
+                problems.Add($"all-to-all context parallelism splits each tensor-parallel rank's heads over the {plan.ContextParallelism} context-parallel ranks: tensor{(plan.RanksPerChip > 1 ? $" ({tensor * plan.RanksPerChip} ranks)" : string.Empty)} x context = {(long)tensor * plan.RanksPerChip * plan.ContextParallelism} must divide the {model.AttentionHeads} attention heads and the {model.KeyValueHeads} key-value heads (use context_communication: ring or all-gather)");
             }
         }
 

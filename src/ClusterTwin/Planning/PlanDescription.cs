@@ -43,6 +43,14 @@ public static class PlanDescription
         return changes.Length == 0 ? "the same layout" : string.Join(", ", changes);
     }
 
+    /// <summary>
+    /// Where each chip runs several ranks (a Neuron chip, one per NeuronCore), what the tensor degree is in ranks, as a
+    /// clause to follow the plan ("; 2 ranks per chip, so tensor parallelism runs over 32 ranks"); empty otherwise.
+    /// </summary>
+    public static string Ranks(int ranksPerChip, int tensorParallelism) => ranksPerChip > 1
+        ? $"; {ranksPerChip} ranks per chip, so tensor parallelism runs over {(long)tensorParallelism * ranksPerChip} ranks"
+        : string.Empty;
+
     /// <summary>The context-parallel degree, with its exchange where it is not ring attention: "4" or "4 (all-gather)".</summary>
     public static string Context(ParallelPlan plan) => Context(plan, namesRing: false);
 

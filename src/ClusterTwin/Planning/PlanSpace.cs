@@ -98,7 +98,7 @@ public sealed class PlanSpace
                     // Without context parallelism there is no exchange: such layouts carry the default, ring.
                     foreach (var exchange in context > 1 ? exchangeChoices : [ContextCommunication.Ring])
                     {
-                        if (exchange == ContextCommunication.AllToAll && !PlanChecks.AllToAllSplitsHeads(model, tensor, context))
+                        if (exchange == ContextCommunication.AllToAll && !PlanChecks.AllToAllSplitsHeads(model, tensor * cluster.Chip.Ranks, context))
                         {
                             continue;
                         }
@@ -169,7 +169,7 @@ public sealed class PlanSpace
             return $"no tensor-parallel degree among {string.Join(", ", tensorChoices)}{ranks} divides the {model.AttentionHeads} heads, the feed-forward size {model.FeedForwardSize} and the {model.KeyValueHeads} key-value heads";
         }
 
-        if (pins.ContextCommunication == ContextCommunication.AllToAll && contextChoices.All(context => context == 1 || tensors.All(tensor => !PlanChecks.AllToAllSplitsHeads(model, tensor, context))))
+        if (pins.ContextCommunication == ContextCommunication.AllToAll && contextChoices.All(context => context == 1 || tensors.All(tensor => !PlanChecks.AllToAllSplitsHeads(model, tensor * cluster.Chip.Ranks, context))))
         {
             return $"the all-to-all context exchange needs tensor x context to divide the {model.AttentionHeads} attention heads and the {model.KeyValueHeads} key-value heads, which no tensor degree ({string.Join(", ", tensors)}) and context degree ({string.Join(", ", contextChoices.Where(context => context > 1))}) does: name context_communication ring or all-gather, or leave it to the search";
         }

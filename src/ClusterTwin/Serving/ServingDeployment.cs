@@ -126,10 +126,10 @@ public sealed record ServingDeployment
     /// Key-value cache one token occupies on one chip: keys and values of every layer for the chip's share of the
     /// key-value heads (at least one head; latent attention keeps its compressed latent, replicated on every chip).
     /// </summary>
-    public Bytes KeyValuePerTokenPerChip => CachePerToken(Model, TensorParallelism);
+    public Bytes KeyValuePerTokenPerChip => CachePerToken(Model, TensorParallelism, Cluster.Chip.Ranks);
 
     /// <summary>Key-value cache one token occupies in the whole replica, once (what moves when a request changes replica).</summary>
-    public Bytes KeyValuePerToken => CachePerToken(Model, 1);
+    public Bytes KeyValuePerToken => CachePerToken(Model, 1, 1);
 
     /// <summary>
     /// Tokens of key-value cache a replica holds: the memory left after the weights, within the utilization (the
@@ -141,13 +141,14 @@ public sealed record ServingDeployment
         get
         {
             var free = (Cluster.Chip.MemoryCapacity.Value * MemoryUtilization) - WeightsPerChip;
-            var perToken = KeyValuePerTokenPerChip + (Speculation is { } speculation ? CachePerToken(speculation.Draft, TensorParallelism) : Bytes.Zero);
+            var perToken = KeyValuePerTokenPerChip + (Speculation is { } speculation ? CachePerToken(speculation.Draft, TensorParallelism, Cluster.Chip.Ranks) : Bytes.Zero);
             return free.Count <= 0 ? 0 : (long)Math.Floor(free / perToken);
         }
     }
 
-    private Bytes CachePerToken(ModelArchitecture model, int tensor) => Bytes.FromCount(model.Layers * KeyValueBytesPerElement *
-        (model.LatentAttention is { } latent ? latent.KeyValueRank + latent.RotaryHeadSize : 2 * model.KeyValueWidthPerRank(tensor, Cluster.Chip.Ranks)));
+    /// <summary>The cache of one token on one chip of a tensor group of <paramref name="tensor"/> chips, each running <paramref name="ranks"/> ranks (key-value heads replicated per rank).</summary>
+    private Bytes CachePerToken(ModelArchitecture model, int tensor, int ranks) => Bytes.FromCount(model.Layers * KeyValueBytesPerElement *
+        (model.LatentAttention is { } latent ? latent.KeyValueRank + latent.RotaryHeadSize : 2 * model.KeyValueWidthPerRank(tensor, ranks)));
 }
 
 /// <summary>

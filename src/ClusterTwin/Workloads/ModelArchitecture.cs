@@ -207,10 +207,11 @@ public sealed record ModelArchitecture
 
     /// <summary>
     /// Weights of one mixture-of-experts layer that one rank holds apart from its routed experts: attention split by
-    /// tensor parallelism, the router (replicated), the shared experts split by tensor parallelism, and the norms.
+    /// tensor parallelism, the router (replicated), the shared experts split by tensor parallelism, and the norms; on a
+    /// chip of <paramref name="ranksPerChip"/> ranks, per chip (key-value heads replicated per rank).
     /// </summary>
-    public double ExpertLayerSharedParametersPerRank(int tensorParallelism) => MixtureOfExperts is { } experts
-        ? AttentionParametersPerRank(tensorParallelism) + ((double)HiddenSize * experts.Routed) + (experts.Shared * ExpertParameters / tensorParallelism)
+    public double ExpertLayerSharedParametersPerRank(int tensorParallelism, int ranksPerChip = 1) => MixtureOfExperts is { } experts
+        ? AttentionParametersPerRank(tensorParallelism, ranksPerChip) + ((double)HiddenSize * experts.Routed) + (experts.Shared * ExpertParameters / tensorParallelism)
         : 0;
 
     /// <summary>Routed-expert weights of one layer one rank holds when <paramref name="expertParallelism"/> ranks share the experts.</summary>

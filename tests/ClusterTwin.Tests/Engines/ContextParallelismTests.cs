@@ -184,8 +184,9 @@ public class ContextParallelismTests
     [Fact]
     public void TheAllGatherAndAllToAll_DoNotHideBehindAttention_AsTheRingDoes()
     {
-        // Tensor 2 x context 4 splits Llama 3 70B's 8 key-value heads, as the all-to-all needs.
-        var scenario = LongSequence(4, tensor: 2).WithScaleUpBandwidth(1000);
+        // Tensor 1 (four ranks on a Trainium2) x context 2 splits Llama 3 70B's 8 key-value heads, as the all-to-all needs.
+        var narrow = LongSequence(2, tensor: 1);
+        var scenario = (narrow with { Job = narrow.Job with { GlobalBatchSize = 128 } }).WithScaleUpBandwidth(1000);
         Duration Exposed(ContextCommunication communication) =>
             AnalyticalEngine.SimulateStep(scenario with { Plan = scenario.Plan with { ContextCommunication = communication } }) is { Valid: true } result
                 ? result.Breakdown!.ContextParallelCommunication
@@ -221,13 +222,14 @@ public class ContextParallelismTests
     [Fact]
     public void TheAllToAll_NeedsTheHeadsOfEachTensorRankToSplitOverTheContextRanks()
     {
-        // Llama 3 70B: 8 key-value heads; tensor 4 x context 4 = 16 does not divide them.
-        var scenario = LongSequence(4, tensor: 4);
+        // Llama 3 70B: 8 key-value heads. Tensor 1 x context 4 would divide them, but a Trainium2 chip runs four ranks:
+        // 4 tensor ranks x context 4 = 16 does not.
+        var scenario = LongSequence(4, tensor: 1);
         Assert.Equal(8, scenario.Model.KeyValueHeads);
         var plan = scenario.Plan with { ContextCommunication = ContextCommunication.AllToAll };
         var result = AnalyticalEngine.SimulateStep(scenario with { Plan = plan });
         Assert.False(result.Valid);
-        Assert.Contains(result.Problems, problem => problem.Contains("tensor x context = 16 must divide", StringComparison.Ordinal));
+        Assert.Contains(result.Problems, problem => problem.Contains("tensor (4 ranks) x context = 16 must divide", StringComparison.Ordinal));
         Assert.True(AnalyticalEngine.SimulateStep(scenario with { Plan = plan with { ContextCommunication = ContextCommunication.AllGather } }).Valid);
     }
 

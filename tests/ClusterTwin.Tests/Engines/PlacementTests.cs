@@ -65,6 +65,24 @@ public class PlacementTests
     }
 
     [Fact]
+    public void MixtureOfExpertsLayers_ReplicateKeyValueWeightsPerRank_Too()
+    {
+        // Qwen3-235B's 4 key-value heads over tensor 4 x 4 ranks on Trainium2: each of the 16 ranks keeps one, in its
+        // expert layers' attention weights as in its work.
+        var scenario = Repository.Example("compare-moe/qwen3-235b-trn2-ultraserver").WithPlan(plan => plan with
+        {
+            TensorParallelism = 4, ExpertParallelism = 16, PipelineParallelism = 1, DataParallelism = 16, SequenceParallelism = true, MicroBatchSize = 1,
+        });
+        var oneRank = scenario with { Cluster = scenario.Cluster with { System = scenario.Cluster.System with { Chip = scenario.Cluster.Chip with { RanksPerChip = null } } } };
+        var (four, one) = (AnalyticalEngine.Simulate(scenario), AnalyticalEngine.Simulate(oneRank));
+        Assert.True(four.Valid, string.Join("; ", four.Problems));
+        var model = scenario.Model;
+        var extraPerLayer = model.ExpertLayerSharedParametersPerRank(4, ranksPerChip: 4) - model.ExpertLayerSharedParametersPerRank(4);
+        Assert.True(extraPerLayer > 0);
+        Within.Relative(extraPerLayer * model.ExpertLayerCount * 2, (four.Memory!.Weights - one.Memory!.Weights).Count, 1e-6);
+    }
+
+    [Fact]
     public void TensorParallelism_MustSplitTheHeads_OverEveryRankOfItsChips()
     {
         // Trainium2 runs four ranks per chip: tensor 32 is 128 ranks, more than Llama 3 70B's 64 heads.

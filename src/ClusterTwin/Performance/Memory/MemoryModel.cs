@@ -252,7 +252,7 @@ public static class MemoryModel
             // Two layers' weights gathered at once: the one computing and the one being prefetched (an expert layer's
             // attention, router, shared and local routed experts where it is the larger).
             var gathered = Math.Max(model.DenseLayerCount > 0 ? model.ParametersPerLayerPerRank(plan.TensorParallelism, plan.RanksPerChip) : 0,
-                model.ExpertLayerCount > 0 ? model.ExpertLayerSharedParametersPerRank(plan.TensorParallelism) + model.ExpertLayerRoutedParametersPerRank(plan.ExpertParallelism) : 0);
+                model.ExpertLayerCount > 0 ? model.ExpertLayerSharedParametersPerRank(plan.TensorParallelism, plan.RanksPerChip) + model.ExpertLayerRoutedParametersPerRank(plan.ExpertParallelism) : 0);
             buffers += 2 * gathered * weightBytes;
         }
 

@@ -41,7 +41,7 @@ public readonly record struct StageParameters(double First, double Middle, doubl
         var embedding = model.EmbeddingParameters / tensor;
         var head = (pipeline == 1 && model.TiedEmbeddings ? 0 : (double)model.VocabularySize * model.HiddenSize) / tensor;
         var dense = model.ParametersPerLayerPerRank(tensor, plan.RanksPerChip);
-        var shared = model.ExpertLayerSharedParametersPerRank(tensor);
+        var shared = model.ExpertLayerSharedParametersPerRank(tensor, plan.RanksPerChip);
         var routed = model.ExpertLayerRoutedParametersPerRank(plan.ExpertParallelism);
         (double Shared, double Routed) Layers(int denseLayers, int count) => Rank(model, plan, denseLayers, count);
 
@@ -79,7 +79,7 @@ public readonly record struct StageParameters(double First, double Middle, doubl
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(plan);
         var experts = count - denseLayers;
-        return ((denseLayers * model.ParametersPerLayerPerRank(plan.TensorParallelism, plan.RanksPerChip)) + (experts * model.ExpertLayerSharedParametersPerRank(plan.TensorParallelism)),
+        return ((denseLayers * model.ParametersPerLayerPerRank(plan.TensorParallelism, plan.RanksPerChip)) + (experts * model.ExpertLayerSharedParametersPerRank(plan.TensorParallelism, plan.RanksPerChip)),
             experts * model.ExpertLayerRoutedParametersPerRank(plan.ExpertParallelism));
     }
 
