@@ -18,6 +18,8 @@ public static class CommandLine
         app.Configure(config =>
         {
             config.SetApplicationName("clustertwin");
+            // An unknown option is an error, not ignored: a mistyped --dry-run must not let calibrate write the catalogue.
+            config.UseStrictParsing();
             config.ConfigureConsole(console);
             config.AddCommand<SimulateCommand>("simulate")
                 .WithDescription("Predict one training step of a scenario: time, breakdown, memory, throughput.")

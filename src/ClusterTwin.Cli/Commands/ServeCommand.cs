@@ -35,6 +35,7 @@ public sealed class ServeCommand(IAnsiConsole console) : Command<ServeCommand.Se
             ServingReport.Write(console, scenario, result);
         }
 
-        return 0;
+        // Nothing served (every request refused or unfinished): a result, but not a deployment that works.
+        return result.Completed > 0 ? 0 : 1;
     }
 }

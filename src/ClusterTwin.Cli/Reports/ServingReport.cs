@@ -34,19 +34,27 @@ public static class ServingReport
         }
 
         console.WriteLine();
-        var latency = new Table().Border(TableBorder.Rounded).Title("Latency");
-        latency.AddColumn("Measure");
-        foreach (var column in new[] { "mean", "P50", "P90", "P99" })
+        if (result.Completed == 0)
         {
-            latency.AddColumn(new TableColumn(column).RightAligned());
+            console.MarkupLineInterpolated($"[red bold]No request completed[/] ({result.Refused:N0} refused, each larger than a replica's key-value cache; {result.Unfinished:N0} unfinished): there are no latencies to report. Raise the tensor degree or the memory utilization, use a narrower cache precision, or shorten the requests.");
+        }
+        else
+        {
+            var latency = new Table().Border(TableBorder.Rounded).Title("Latency");
+            latency.AddColumn("Measure");
+            foreach (var column in new[] { "mean", "P50", "P90", "P99" })
+            {
+                latency.AddColumn(new TableColumn(column).RightAligned());
+            }
+
+            foreach (var (name, summary) in Summaries(result))
+            {
+                latency.AddRow(name, Seconds(summary.Mean), Seconds(summary.P50), Seconds(summary.P90), Seconds(summary.P99));
+            }
+
+            console.Write(latency);
         }
 
-        foreach (var (name, summary) in Summaries(result))
-        {
-            latency.AddRow(name, Seconds(summary.Mean), Seconds(summary.P50), Seconds(summary.P90), Seconds(summary.P99));
-        }
-
-        console.Write(latency);
         var throughput = new Table().Border(TableBorder.Rounded).Title("Throughput, energy and cost");
         throughput.AddColumn("Measure").AddColumn(new TableColumn("Value").RightAligned());
         throughput.AddRow("requests served (refused: larger than the cache)", $"{result.Completed:N0} ({result.Refused:N0})");
@@ -96,10 +104,10 @@ public static class ServingReport
             requestsPerSecond = result.RequestsPerSecond,
             goodputRequestsPerSecond = result.Goodput,
             utilization = result.Utilization,
-            timeToFirstTokenSeconds = Summary(result.TimeToFirstToken),
-            timePerOutputTokenSeconds = Summary(result.TimePerOutputToken),
-            interTokenLatencySeconds = Summary(result.InterTokenLatency),
-            endToEndSeconds = Summary(result.EndToEnd),
+            timeToFirstTokenSeconds = Latencies(result, result.TimeToFirstToken),
+            timePerOutputTokenSeconds = Latencies(result, result.TimePerOutputToken),
+            interTokenLatencySeconds = Latencies(result, result.InterTokenLatency),
+            endToEndSeconds = Latencies(result, result.EndToEnd),
             joulesPerOutputToken = result.EnergyPerOutputToken?.Joules,
             averagePowerPerChipWatts = result.Energy?.AveragePowerPerChip.Watts,
             costPerMillionOutputTokens = result.CostPerMillionOutputTokens?.Dollars,
@@ -120,6 +128,9 @@ public static class ServingReport
             }),
         };
     }
+
+    /// <summary>A latency summary, or null where no request completed (no latency was measured).</summary>
+    private static object? Latencies(ServingResult result, Summary summary) => result.Completed == 0 ? null : Summary(summary);
 
     private static object Summary(Summary summary) => new { mean = summary.Mean, p50 = summary.P50, p90 = summary.P90, p99 = summary.P99 };
 

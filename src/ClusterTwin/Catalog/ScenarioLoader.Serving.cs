@@ -17,6 +17,9 @@ public static partial class ScenarioLoader
         ["trace"] = ArrivalKind.Trace,
     };
 
+    /// <summary>The most requests a generated workload may hold: ten million simulate in about a minute on two cores.</summary>
+    private const int MaximumRequests = 10_000_000;
+
     private static readonly Dictionary<string, TransferTier> TransferTiers = new() { ["scale-up"] = TransferTier.ScaleUp, ["scale-out"] = TransferTier.ScaleOut };
 
     private static readonly string[] PoolKeys = ["cluster", "serving", "cost", "facility"];
@@ -253,7 +256,7 @@ public static partial class ScenarioLoader
         var trace = reader.String(map, "trace", "requests", required: arrivals == ArrivalKind.Trace);
         var rate = reader.Number(map, "rate", "requests", 1e-9, 1e12, required: arrivals is ArrivalKind.Poisson or ArrivalKind.Bursty);
         var burstiness = reader.Number(map, "burstiness", "requests", 0.01, 100, required: arrivals == ArrivalKind.Bursty);
-        var count = reader.Number(map, "count", "requests", 1, 1e12, required: arrivals is ArrivalKind.Poisson or ArrivalKind.Bursty or ArrivalKind.AllAtOnce);
+        var count = reader.Integer(map, "count", "requests", 1, MaximumRequests, required: arrivals is ArrivalKind.Poisson or ArrivalKind.Bursty or ArrivalKind.AllAtOnce);
         var input = ReadTokens(reader, map, "input_tokens", arrivals != ArrivalKind.Trace);
         var output = ReadTokens(reader, map, "output_tokens", arrivals != ArrivalKind.Trace);
         var seed = reader.Integer(map, "seed", "requests", 0, int.MaxValue, required: false) ?? 1;

@@ -1,17 +1,20 @@
 namespace ClusterTwin.Serving;
 
 /// <summary>
-/// A streaming distribution of latencies: counts in logarithmic bins 1% wide from a microsecond to a day, so that a
-/// million requests take the same memory as ten, and percentiles are exact to 1%.
+/// A streaming distribution of latencies: counts in logarithmic bins 1% wide from a microsecond to 30 years, so that
+/// a million requests take the same memory as ten, and percentiles are exact to 1%. A value beyond the last bin is
+/// reported as the largest recorded, never clipped.
 /// </summary>
 public sealed class LatencyHistogram
 {
     private const double Smallest = 1e-6;
     private const double Ratio = 1.01;
     private static readonly double LogRatio = Math.Log(Ratio);
-    private static readonly int BinCount = (int)Math.Ceiling(Math.Log(86400 / Smallest) / LogRatio) + 2;
+    private const double Largest = 1e9;
+    private static readonly int BinCount = (int)Math.Ceiling(Math.Log(Largest / Smallest) / LogRatio) + 2;
     private readonly long[] bins = new long[BinCount];
     private double sum;
+    private double maximum;
 
     /// <summary>Values recorded.</summary>
     public long Count { get; private set; }
@@ -24,6 +27,7 @@ public sealed class LatencyHistogram
     {
         seconds = Math.Max(seconds, 0);
         sum += seconds;
+        maximum = Math.Max(maximum, seconds);
         Count++;
         bins[Bin(seconds)]++;
     }
@@ -43,11 +47,12 @@ public sealed class LatencyHistogram
             seen += bins[index];
             if (seen >= rank)
             {
-                return index == 0 ? 0 : Smallest * Math.Pow(Ratio, index - 0.5);
+                // The last bin holds everything beyond it: its values are known only by their largest.
+                return index == 0 ? 0 : index == bins.Length - 1 ? maximum : Math.Min(maximum, Smallest * Math.Pow(Ratio, index - 0.5));
             }
         }
 
-        return Smallest * Math.Pow(Ratio, bins.Length - 1);
+        return maximum;
     }
 
     private static int Bin(double seconds) =>

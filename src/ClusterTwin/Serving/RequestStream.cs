@@ -177,33 +177,66 @@ public sealed record RequestWorkload
         return true;
     }
 
+    /// <summary>The trace's columns, in the order they are read.</summary>
+    private const string TraceHeader = "arrival_seconds,input_tokens,output_tokens";
+
+    /// <summary>The latest arrival a trace may hold, in seconds: past it, double precision loses the iterations' times.</summary>
+    private const double LatestArrival = 1e9;
+
+    /// <summary>Whether <paramref name="text"/> names the three columns in the order they are read (arrival, input, output: "arrival_seconds,input_tokens,output_tokens", "arrival,input,output").</summary>
+    private static bool IsHeader(string text) =>
+        text.Split(',') is [var arrival, var input, var output] &&
+        arrival.Trim().StartsWith("arrival", StringComparison.OrdinalIgnoreCase) &&
+        input.Trim().StartsWith("input", StringComparison.OrdinalIgnoreCase) &&
+        output.Trim().StartsWith("output", StringComparison.OrdinalIgnoreCase);
+
     private static IEnumerable<Request> ReadTrace(string path)
     {
         using var reader = new StreamReader(path);
         var line = 0;
         var last = 0.0;
+        var requests = 0L;
         while (reader.ReadLine() is { } text)
         {
             line++;
             if (!Fields(text, out var arrival, out var inputText, out var outputText))
             {
-                if (line == 1)
+                // A first line that is not a request must be the header, with the columns in the order they are read.
+                if (line == 1 && IsHeader(text))
                 {
                     continue;
                 }
 
-                throw new InvalidDataException($"{path}: line {line}: expected arrival_seconds,input_tokens,output_tokens (such as 0.25,512,128)");
+                throw new InvalidDataException(line == 1
+                    ? $"{path}: line 1: expected the header {TraceHeader} (in that column order) or a first request (such as 0.25,512,128)"
+                    : $"{path}: line {line}: expected {TraceHeader} (such as 0.25,512,128)");
             }
 
             if (!int.TryParse(text.AsSpan(inputText.Start, inputText.Length), CultureInfo.InvariantCulture, out var input) ||
                 !int.TryParse(text.AsSpan(outputText.Start, outputText.Length), CultureInfo.InvariantCulture, out var output) ||
-                input < 1 || output < 1 || arrival < last || !double.IsFinite(arrival))
+                input < 1 || output < 1)
             {
-                throw new InvalidDataException($"{path}: line {line}: arrival times must not go back, and token counts must be whole numbers of at least 1");
+                throw new InvalidDataException($"{path}: line {line}: input_tokens and output_tokens must be whole numbers of at least 1");
+            }
+
+            if (!double.IsFinite(arrival) || arrival < 0 || arrival > LatestArrival)
+            {
+                throw new InvalidDataException($"{path}: line {line}: arrival_seconds must be a number of seconds from 0 to {LatestArrival:0} (about 30 years)");
+            }
+
+            if (arrival < last)
+            {
+                throw new InvalidDataException($"{path}: line {line}: arrival_seconds {arrival.ToString(CultureInfo.InvariantCulture)} goes back before the line above's {last.ToString(CultureInfo.InvariantCulture)} (sort the trace by arrival)");
             }
 
             last = arrival;
+            requests++;
             yield return new Request(arrival, input, output);
+        }
+
+        if (requests == 0)
+        {
+            throw new InvalidDataException($"{path}: no requests (expected lines of {TraceHeader}, such as 0.25,512,128)");
         }
     }
 }

@@ -20,11 +20,14 @@ public enum PoolRole
 /// TensorRT-LLM): running requests decode a token each, prompts are prefilled in chunks within a token budget, new
 /// requests are admitted while the batch, the cache and its reservation allow, and when the cache is full the most
 /// recently admitted request is preempted and recomputed later. A router sends each request to the replica with the
-/// fewest outstanding, found in a sorted index (logarithmic in the replicas).
+/// fewest outstanding, found in a sorted index (logarithmic in the replicas). A replica is made the first time the
+/// router reaches it: untouched replicas are all idle and alike, so a pool of millions costs what its busy ones do.
 /// </summary>
 internal sealed class ServingPool
 {
     private readonly SortedSet<(int Outstanding, int Index)> byLoad = [];
+    private readonly List<Replica> replicas = [];
+    private readonly int replicaCount;
     private readonly Action<Replica, ActiveRequest, double>? handOff;
 
     public ServingPool(int index, PoolRole role, ServingDeployment deployment, Action<Replica, ActiveRequest, double>? handOff = null)
@@ -34,12 +37,7 @@ internal sealed class ServingPool
         Deployment = deployment;
         Cost = new IterationCost(deployment);
         Capacity = deployment.KeyValueCapacityTokens;
-        Replicas = [.. Enumerable.Range(0, (int)Math.Min(deployment.Replicas, int.MaxValue)).Select(replica => new Replica(replica))];
-        foreach (var replica in Replicas)
-        {
-            byLoad.Add((0, replica.Index));
-        }
-
+        replicaCount = (int)Math.Min(deployment.Replicas, int.MaxValue);
         this.handOff = handOff;
     }
 
@@ -53,7 +51,8 @@ internal sealed class ServingPool
 
     public long Capacity { get; }
 
-    public Replica[] Replicas { get; }
+    /// <summary>Replica <paramref name="index"/>, one the router has reached (the replicas are reached in order).</summary>
+    public Replica this[int index] => replicas[index];
 
     public Flops Work { get; private set; }
 
@@ -79,8 +78,16 @@ internal sealed class ServingPool
     /// <summary>Queues <paramref name="active"/> at the least loaded replica, which is returned.</summary>
     public Replica Route(ActiveRequest active)
     {
+        // The least loaded replica, the lowest index among equals: an idle one already made, else the next untouched
+        // (idle, and above every index made), else the least loaded of all.
+        if ((byLoad.Count == 0 || byLoad.Min.Outstanding > 0) && replicas.Count < replicaCount)
+        {
+            replicas.Add(new Replica(replicas.Count));
+            byLoad.Add((0, replicas.Count - 1));
+        }
+
         var (load, index) = byLoad.Min;
-        var replica = Replicas[index];
+        var replica = replicas[index];
         byLoad.Remove((load, index));
         replica.Waiting.Enqueue(active);
         byLoad.Add((replica.Outstanding, index));

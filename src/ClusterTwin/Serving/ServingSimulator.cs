@@ -47,7 +47,7 @@ public static class ServingSimulator
             {
                 // The cache leaves once the first token is out; transfers from one replica queue on its links (a
                 // pipelined replica's stages share them).
-                var links = pools[owner].Replicas[split!.LinkOwner(replica.Index)];
+                var links = pools[owner][split!.LinkOwner(replica.Index)];
                 var start = Math.Max(now, links.LinkFree);
                 var ready = start + transfer!.Value.Time(active.Request.InputTokens).Seconds;
                 links.LinkFree = ready;
@@ -130,7 +130,7 @@ public static class ServingSimulator
             var deployment = pool.Deployment;
             if (!priced)
             {
-                usages.Add(new PoolUsage(pool.Role, deployment, pool.Replicas.Length, pool.BusyTime, pool.Iterations, pool.Capacity, null, null));
+                usages.Add(new PoolUsage(pool.Role, deployment, deployment.Replicas, pool.BusyTime, pool.Iterations, pool.Capacity, null, null));
                 continue;
             }
 
@@ -138,7 +138,7 @@ public static class ServingSimulator
             var energy = EnergyModel.Of(deployment.Cluster, deployment.WeightFormat.Precision, activity, (result.Makespan, result.Makespan), specifications[pool.Index].Cost?.PowerUsageEffectiveness);
             var held = energy?.StepTime ?? result.Makespan;
             var cost = specifications[pool.Index].Cost is { } settings ? CostModel.Of(settings, deployment.Cluster.ChipCount, held, held, held, result.OutputTokens, energy) : null;
-            usages.Add(new PoolUsage(pool.Role, deployment, pool.Replicas.Length, pool.BusyTime, pool.Iterations, pool.Capacity, energy, cost));
+            usages.Add(new PoolUsage(pool.Role, deployment, deployment.Replicas, pool.BusyTime, pool.Iterations, pool.Capacity, energy, cost));
         }
 
         var all = usages.ToImmutable();

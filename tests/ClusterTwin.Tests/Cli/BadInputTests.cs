@@ -32,6 +32,18 @@ public class BadInputTests
     }
 
     [Theory]
+    [InlineData("simulate", "--bogus")]
+    [InlineData("calibrate-serving", "--dry-rn")]
+    public void UnknownOption_IsAnError_NotIgnored(string command, string option)
+    {
+        // A mistyped --dry-run must not let calibrate-serving rewrite the catalogue (a copy here, should it ever run).
+        using var folder = TemporaryFolder.WithCatalogCopy();
+        var outcome = command == "simulate" ? CliRunner.Run(command, folder.Write("ok.yaml", Valid), option) : CliRunner.Run(command, "--catalog", folder.Path, option);
+        Assert.Equal(2, outcome.ExitCode);
+        Assert.Contains($"Unknown option '{option[2..]}'", outcome.Errors, StringComparison.Ordinal);
+    }
+
+    [Theory]
     [InlineData("system: nvidia-dgx-h100", "system: nvidia-dgx-h1000", "cluster.system", "unknown system 'nvidia-dgx-h1000'")]
     [InlineData("fabric: infiniband-ndr-fat-tree", "fabric: infiniband", "cluster.fabric", "unknown fabric 'infiniband'")]
     [InlineData("model: llama3-8b", "model: llama9", "model", "unknown model 'llama9'")]

@@ -77,6 +77,21 @@ public class ServingLimitsTests
     }
 
     [Fact]
+    public void NothingServed_IsSaid_AndExitsNonZero_WithoutLatencies()
+    {
+        // Every request is larger than a replica's cache: no latency exists to report, so none is printed as 0 s.
+        using var folder = new TemporaryFolder();
+        var file = folder.Write("huge.yaml", "cluster: {system: nvidia-dgx-h100, chips: 4}\nmodel: llama3-70b\nserving: {tensor: 4}\nrequests: {arrival: all-at-once, count: 3, input_tokens: 50000000, output_tokens: 10}\n");
+        var text = CliRunner.Run("serve", file);
+        Assert.Equal(1, text.ExitCode);
+        Assert.Contains("No request completed", text.Output, StringComparison.Ordinal);
+        Assert.DoesNotContain("time to first token", text.Output, StringComparison.Ordinal);
+        var json = CliRunner.Run("serve", file, "--json");
+        Assert.Equal(1, json.ExitCode);
+        Assert.DoesNotContain("timeToFirstTokenSeconds", json.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void ABadTraceLine_IsAnInputError_InServeAndInTheSearch()
     {
         using var folder = new TemporaryFolder();

@@ -111,6 +111,18 @@ public class ServingSimulatorTests
     }
 
     [Fact]
+    public void Histogram_LongLatencies_AreNotClipped()
+    {
+        // Two days and two thousand years: the first within the bins, the second beyond them, reported as recorded.
+        var histogram = new LatencyHistogram();
+        histogram.Add(2 * 86400);
+        Assert.Equal(2 * 86400, histogram.Percentile(0.5), 2 * 86400 * 0.01);
+        histogram.Add(6.3e10);
+        histogram.Add(6.3e10);
+        Assert.Equal(6.3e10, histogram.Percentile(0.99));
+    }
+
+    [Fact]
     public void ATraceFile_IsReadAndItsErrorsNamed()
     {
         using var folder = new TemporaryFolder();
@@ -122,6 +134,22 @@ public class ServingSimulatorTests
         var bad = folder.Write("bad.csv", "0,100,10\n0.5,two hundred,20\n");
         var error = Assert.Throws<InvalidDataException>(() => ServingSimulator.Run(Example.Deployment, new RequestWorkload { Arrivals = ArrivalKind.Trace, TraceFile = bad }));
         Assert.Contains("line 2", error.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("0,100,10\n0.5,two hundred,20\n", "line 2: input_tokens and output_tokens must be whole numbers")]
+    [InlineData("input_tokens,output_tokens,arrival_seconds\n100,50,5\n", "line 1: expected the header arrival_seconds,input_tokens,output_tokens (in that column order)")]
+    [InlineData("arrival_seconds,input_tokens,output_tokens\n", "no requests")]
+    [InlineData("", "no requests")]
+    [InlineData("1e30,100,10\n", "line 1: arrival_seconds must be a number of seconds from 0 to 1000000000")]
+    [InlineData("NaN,100,10\n", "line 1: arrival_seconds must be")]
+    [InlineData("5,100,10\n2,100,10\n", "line 2: arrival_seconds 2 goes back before the line above's 5")]
+    public void ATraceFile_Error_SaysWhatIsWrongOnWhichLine(string text, string expected)
+    {
+        using var folder = new TemporaryFolder();
+        var trace = folder.Write("trace.csv", text);
+        var error = Assert.Throws<InvalidDataException>(() => ServingSimulator.Run(Example.Deployment, new RequestWorkload { Arrivals = ArrivalKind.Trace, TraceFile = trace }));
+        Assert.Contains(expected, error.Message, StringComparison.Ordinal);
     }
 
     [Fact]
