@@ -28,6 +28,6 @@ public sealed class ServeSearchCommand(IAnsiConsole console) : Command<ServeSear
         // The page names the scenario as the repository sees it, wherever the command ran from.
         var named = Path.GetRelativePath(CatalogSettings.RepositoryFolder(catalog), Path.GetFullPath(settings.Scenario));
         settings.Emit(console, () => ServingSearchReport.Markdown(scenario, outcomes, named), () => ServingSearchReport.Document(scenario, outcomes), output => ServingSearchReport.Write(output, scenario, outcomes));
-        return 0;
+        return ServingSearchReport.Found(outcomes) ? 0 : 1;
     }
 }

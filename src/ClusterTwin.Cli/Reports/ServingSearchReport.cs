@@ -19,6 +19,11 @@ public static class ServingSearchReport
         ArgumentNullException.ThrowIfNull(scenario);
         console.Write(new Rule($"[bold]{Markup.Escape(scenario.Name)}[/]").LeftJustified());
         console.MarkupLine(Markup.Escape(Objective(scenario)));
+        if (!Found(outcomes))
+        {
+            console.MarkupLine("[red bold]No candidate meets the objectives.[/] The notes below say why each falls short: allow more chips (search.max_chips), other systems, tensor degrees or precisions, or looser objectives.");
+        }
+
         console.Write(Tables.Console("Cheapest deployment of each system", Headers, BestPerSystem(outcomes).Select(Cells)));
         console.Write(Tables.Console("Every candidate", [.. Headers, "note"], outcomes.Select(outcome => (string[])[.. Cells(outcome), Note(outcome)])));
     }
@@ -76,8 +81,23 @@ public static class ServingSearchReport
         return page.ToString();
     }
 
-    private static string Objective(ServingSearchScenario scenario) =>
-        $"Each candidate is the fewest replicas for which at least {scenario.Settings.Attainment:0%} of the requests get their first token within {scenario.Objectives.TimeToFirstToken} and later tokens within {scenario.Objectives.TimePerOutputToken} each on average, every request simulated; candidates are ranked by cost per million output tokens at this load, idle capacity included.";
+    private static string Objective(ServingSearchScenario scenario)
+    {
+        // An objective left out is unbounded: say so rather than print the largest duration there is.
+        static string? Within(Duration limit) => limit.Seconds >= double.MaxValue / 2 ? null : limit.ToString();
+        var (first, later) = (Within(scenario.Objectives.TimeToFirstToken), Within(scenario.Objectives.TimePerOutputToken));
+        var goal = (first, later) switch
+        {
+            (null, null) => "complete (no latency objective was given)",
+            (_, null) => $"get their first token within {first} (no objective on later tokens)",
+            (null, _) => $"get later tokens within {later} each on average (no objective on the first)",
+            _ => $"get their first token within {first} and later tokens within {later} each on average",
+        };
+        return $"Each candidate is the fewest replicas for which at least {scenario.Settings.Attainment:0%} of the requests {goal}, every request simulated; candidates are ranked by cost per million output tokens at this load, idle capacity included.";
+    }
+
+    /// <summary>Whether any candidate meets the objectives (the search found a deployment).</summary>
+    public static bool Found(IReadOnlyList<SearchOutcome> outcomes) => BestPerSystem(outcomes).Any();
 
     /// <summary>Each system's cheapest candidate that meets the objectives (disaggregated candidates under their decode system, as their own rows).</summary>
     private static IEnumerable<SearchOutcome> BestPerSystem(IReadOnlyList<SearchOutcome> outcomes) =>

@@ -109,6 +109,11 @@ public static partial class ScenarioLoader
         string At(string key) => YamlReader.Join(path, key);
         var template = placeholder is not null;
         var cluster = placeholder ?? ReadCluster(reader, reader.Mapping(map, "cluster", path, required: true), At("cluster"), catalog);
+        if (!template && cluster is not null && cluster.SystemCount > 1 && cluster.ChipCount > cluster.Fabric.MaximumEndpoints)
+        {
+            reader.Error(reader.Mapping(map, "cluster", path, required: false), At("cluster"), $"the fabric {cluster.Fabric.Id} reaches at most {cluster.Fabric.MaximumEndpoints:N0} chips; the cluster has {cluster.ChipCount:N0} (fewer systems, or a fabric of more tiers)");
+        }
+
         var serving = reader.Mapping(map, "serving", path, required: true);
         var servingPath = At("serving");
         reader.CheckKeys(serving ?? new YamlMappingNode(), servingPath, "framework", "tensor", "pipeline", "precision", "weight_precision", "kv_cache_precision", "max_batch", "max_batch_tokens",
@@ -189,7 +194,8 @@ public static partial class ScenarioLoader
             Speculation = speculation,
         };
 
-        if (!template && deployment.KeyValueCapacityTokens < 1)
+        // Only for degrees as written: after an earlier error (tensor 0 read as 1) the check would be about values never given.
+        if (!template && reader.Diagnostics.Count == 0 && deployment.KeyValueCapacityTokens < 1)
         {
             reader.Error(serving, servingPath, $"the weights take {Quantity.FormatLike(deployment.WeightsPerChip, cluster.Chip.MemoryCapacity.Value)} of the {cluster.Chip.Name}'s {cluster.Chip.MemoryCapacity.Value} per chip at tensor {tensor}{(pipeline > 1 ? $" x pipeline {pipeline}" : string.Empty)}: no room is left for the key-value cache (raise serving.tensor, serving.pipeline or memory_utilization, or use a narrower precision)");
             return (null, cost);

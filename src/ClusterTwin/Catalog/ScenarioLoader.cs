@@ -82,6 +82,13 @@ public static partial class ScenarioLoader
         var model = ReadModel(reader, root, YamlReader.Join(path, "model"), catalog);
         var training = reader.Mapping(root, "training", path, required: true);
         var job = ReadJob(reader, training, YamlReader.Join(path, "training"));
+        if (model is { PositionEmbedding: PositionEmbedding.Learned, MaximumSequenceLength: { } positions } && job?.SequenceLength > positions)
+        {
+            // A learned position table has no entry past its length; rotary and ALiBi positions extrapolate (the engine warns).
+            reader.Error(YamlReader.Child(training, "sequence_length"), YamlReader.Join(path, "training.sequence_length"),
+                $"{job.SequenceLength} is longer than the {positions} learned positions of {model.Name} (its position table ends there; use at most {positions}, or a model with rotary or ALiBi positions)");
+        }
+
         var framework = ReadFramework(reader, training, YamlReader.Join(path, "training"), catalog, cluster);
         var planBlock = reader.Mapping(root, "plan", path, required: planRequired);
         var plan = planBlock is null ? null : ReadPlan(reader, planBlock, YamlReader.Join(path, "plan"), cluster);

@@ -31,6 +31,19 @@ public class BadInputTests
         Assert.Contains("Step time breakdown", outcome.Output, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void ASequencePastTheModelsPositions_IsAnError_ForLearnedPositions_AndAWarningOtherwise()
+    {
+        using var folder = new TemporaryFolder();
+        var learned = CliRunner.Run("simulate", folder.Write("gpt.yaml", Valid.Replace("model: llama3-8b", "model: gpt3-175b", StringComparison.Ordinal)));
+        Assert.Equal(2, learned.ExitCode);
+        Assert.Contains("training.sequence_length: 4096 is longer than the 2048 learned positions of GPT-3 175B", learned.Errors, StringComparison.Ordinal);
+
+        var rotary = CliRunner.Run("simulate", folder.Write("long.yaml", Valid.Replace("sequence_length: 4096", "sequence_length: 16384", StringComparison.Ordinal)), "--json");
+        Assert.Equal(0, rotary.ExitCode);
+        Assert.Contains("longer than the 8,192 tokens Llama 3 8B was trained with", rotary.Output, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("simulate", "--bogus")]
     [InlineData("calibrate-serving", "--dry-rn")]

@@ -92,6 +92,38 @@ public class ServingLimitsTests
     }
 
     [Fact]
+    public void ABadTensorDegree_IsTheOnlyError_NotFollowedByOneAboutAValueNeverGiven()
+    {
+        using var folder = new TemporaryFolder();
+        var error = Assert.Throws<InputException>(() => ScenarioLoader.LoadServing(folder.Write("zero.yaml",
+            "cluster: {system: nvidia-dgx-h100, chips: 8}\nmodel: llama3-70b\nserving: {tensor: 0}\nrequests: {arrival: all-at-once, count: 1, input_tokens: 10, output_tokens: 10}\n"), Repository.Catalog));
+        var only = Assert.Single(error.Diagnostics);
+        Assert.Equal("serving.tensor", only.Field);
+    }
+
+    [Fact]
+    public void AServingCluster_BeyondItsFabricsReach_IsRefused()
+    {
+        using var folder = new TemporaryFolder();
+        var error = Assert.Throws<InputException>(() => ScenarioLoader.LoadServing(folder.Write("wide.yaml",
+            "cluster: {system: nvidia-dgx-h100, count: 10000, fabric: infiniband-ndr-fat-tree}\nmodel: llama3-70b\nserving: {tensor: 8}\nrequests: {arrival: all-at-once, count: 1, input_tokens: 10, output_tokens: 10}\n"), Repository.Catalog));
+        Assert.Contains(error.Diagnostics, diagnostic => diagnostic.Field == "cluster" && diagnostic.Message.Contains("reaches at most 65,536 chips; the cluster has 80,000", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void ASearchThatFindsNothing_SaysSo_AndExitsNonZero()
+    {
+        // One chip holds no replica of tensor 4; no objective given, so none is printed as the largest duration.
+        using var folder = new TemporaryFolder();
+        var outcome = CliRunner.Run("serve-search", folder.Write("none.yaml", "model: llama3-70b\nrequests: {arrival: all-at-once, count: 10, input_tokens: 100, output_tokens: 10}\n" +
+            "search: {systems: [nvidia-dgx-h100], tensor: [4], precision: [fp8], max_batch: [64], max_chips: 1}\n"));
+        Assert.Equal(1, outcome.ExitCode);
+        Assert.Contains("No candidate meets the objectives", outcome.Output, StringComparison.Ordinal);
+        Assert.Contains("no latency objective was given", outcome.Output, StringComparison.Ordinal);
+        Assert.DoesNotContain("E+", outcome.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void ABadTraceLine_IsAnInputError_InServeAndInTheSearch()
     {
         using var folder = new TemporaryFolder();

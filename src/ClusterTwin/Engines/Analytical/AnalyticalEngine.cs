@@ -174,6 +174,10 @@ public static class AnalyticalEngine
             : [.. new[] { ("tensor", tensorGroup), ("context", contextGroup), ("expert", expertGroup), ("data", dataGroup), ("replica", replicaGroup), ("pipeline", pipelineGroup) }
                 .Where(pair => !pair.Item2.Aligned)
                 .Select(pair => $"the {pair.Item1}-parallel groups do not line up with the {cluster.System.Chips.Value}-chip systems (some straddle two); they are costed as a flat collective over the network, an upper bound. Degrees whose blocks divide the system size, or another rank order, avoid it.")];
+        if (model.MaximumSequenceLength is { } context && job.SequenceLength > context)
+        {
+            warnings = warnings.Add($"sequence {job.SequenceLength:N0} is longer than the {context:N0} tokens {model.Name} was trained with: its positions extrapolate (context extension scales them and fine-tunes); the step is costed as written");
+        }
 
         if (!double.IsFinite(breakdown.Total.Seconds) || !double.IsFinite(memory.Total.Count))
         {
