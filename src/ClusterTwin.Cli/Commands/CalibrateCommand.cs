@@ -71,7 +71,10 @@ public sealed class CalibrateCommand(IAnsiConsole console) : Command<CalibrateCo
 
         if (!catalog.Efficiencies.TryGetValue(settings.Family, out var efficiency) || settings.Family == HardwareCatalog.DefaultFamily)
         {
-            throw new InputException("--family", $"'{settings.Family}' is not a calibratable family (expected one of: {string.Join(", ", catalog.Efficiencies.Keys.Where(key => key != HardwareCatalog.DefaultFamily))})");
+            var families = string.Join(", ", catalog.Efficiencies.Keys.Where(key => key != HardwareCatalog.DefaultFamily));
+            throw new InputException("--family", string.IsNullOrEmpty(settings.Family)
+                ? $"missing: name a family to fit (one of: {families}), or --framework, --kernels with --chip"
+                : $"'{settings.Family}' is not a calibratable family (expected one of: {families})");
         }
 
         var cases = CatalogSettings.LoadCases([], catalog).Training;

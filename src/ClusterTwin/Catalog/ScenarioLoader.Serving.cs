@@ -326,6 +326,14 @@ public static partial class ScenarioLoader
         reader.CheckKeys(map ?? new YamlMappingNode(), "objectives", "ttft", "tpot");
         var ttft = reader.Quantity<Duration>(map, "ttft", "objectives", required: false);
         var tpot = reader.Quantity<Duration>(map, "tpot", "objectives", required: false);
+        foreach (var (key, limit) in new[] { ("ttft", ttft), ("tpot", tpot) })
+        {
+            if (limit == Duration.Zero)
+            {
+                reader.Error(YamlReader.Child(map, key), YamlReader.Join("objectives", key), "0 s can never be met (expected a duration above zero, such as 500 ms)");
+            }
+        }
+
         var none = new ServingObjectives();
         return new ServingObjectives(ttft ?? none.TimeToFirstToken, tpot ?? none.TimePerOutputToken);
     }

@@ -101,6 +101,17 @@ public class ServingLimitsTests
         Assert.Equal("serving.tensor", only.Field);
     }
 
+    [Theory]
+    [InlineData("ttft: 0 ms", "objectives.ttft")]
+    [InlineData("tpot: 0 s", "objectives.tpot")]
+    public void AZeroObjective_IsRefused(string objective, string field)
+    {
+        using var folder = new TemporaryFolder();
+        var error = Assert.Throws<InputException>(() => ScenarioLoader.LoadServing(folder.Write("zero.yaml",
+            "cluster: {system: nvidia-dgx-h100, chips: 4}\nmodel: llama3-70b\nserving: {tensor: 4}\nrequests: {arrival: all-at-once, count: 1, input_tokens: 10, output_tokens: 10}\nobjectives: {" + objective + "}\n"), Repository.Catalog));
+        Assert.Contains(error.Diagnostics, diagnostic => diagnostic.Field == field && diagnostic.Message.Contains("can never be met", StringComparison.Ordinal));
+    }
+
     [Fact]
     public void AServingCluster_BeyondItsFabricsReach_IsRefused()
     {
