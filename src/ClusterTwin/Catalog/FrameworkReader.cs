@@ -11,7 +11,7 @@ internal static class FrameworkReader
     public static ServingFramework? Read(YamlReader reader)
     {
         var root = reader.Root!;
-        reader.CheckKeys(root, string.Empty, "id", "name", "provenance", "settings", "layer_overhead", "request_overhead", "matrix_scale", "fit", "note");
+        reader.CheckKeys(root, string.Empty, "id", "name", "provenance", "settings", "pads_heads", "layer_overhead", "request_overhead", "matrix_scale", "fit", "note");
         var id = reader.String(root, "id", string.Empty);
         var name = reader.String(root, "name", string.Empty);
         var provenance = reader.String(root, "provenance", string.Empty);
@@ -36,6 +36,7 @@ internal static class FrameworkReader
             LayerOverhead = overhead,
             RequestOverhead = requestOverhead,
             MatrixScale = ReadMatrixScale(reader, root, string.Empty) ?? 1,
+            PadsHeads = reader.Boolean(root, "pads_heads", string.Empty) ?? false,
             Fit = fit,
         };
     }

@@ -194,7 +194,13 @@ public static partial class ScenarioLoader
             Speculation = speculation,
         };
 
-        // Only for degrees as written: after an earlier error (tensor 0 read as 1) the check would be about values never given.
+        // Only for degrees as written: after an earlier error (tensor 0 read as 1) the checks would be about values never given.
+        if (!template && reader.Diagnostics.Count == 0 && deployment.HeadSplitProblem(model) is { } split)
+        {
+            reader.Error(YamlReader.Child(serving!, "tensor") ?? serving, At("serving.tensor"), split);
+            return (null, cost);
+        }
+
         if (!template && reader.Diagnostics.Count == 0 && deployment.KeyValueCapacityTokens < 1)
         {
             reader.Error(serving, servingPath, $"the weights take {Quantity.FormatLike(deployment.WeightsPerChip, cluster.Chip.MemoryCapacity.Value)} of the {cluster.Chip.Name}'s {cluster.Chip.MemoryCapacity.Value} per chip at tensor {tensor}{(pipeline > 1 ? $" x pipeline {pipeline}" : string.Empty)}: no room is left for the key-value cache (raise serving.tensor, serving.pipeline or memory_utilization, or use a narrower precision)");

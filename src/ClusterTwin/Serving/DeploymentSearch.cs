@@ -249,6 +249,10 @@ public static class DeploymentSearch
             {
                 Why = $"no part of a {system.Name} holds replicas of tensor {tensor} within {maximumChips} chips";
             }
+            else if (At(0).HeadSplitProblem(template.Model) is { } split)
+            {
+                Why = split;
+            }
             else if (At(0).KeyValueCapacityTokens < 1)
             {
                 Why = $"the weights leave no room for the cache at tensor {tensor}";

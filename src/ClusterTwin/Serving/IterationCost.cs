@@ -67,13 +67,14 @@ public sealed class IterationCost
         var active = (model.DenseLayerCount * model.ActiveMatrixParameters(expertLayer: false)) + (model.ExpertLayerCount * model.ActiveMatrixParameters(expertLayer: true));
         // Weights each chip holds beyond its 1/tensor share (replicated key-value heads, latent down-projections, the router).
         var replicated = model.ParametersKeptWholePerRank(tensor, chip.Ranks);
-        matrixParametersPerLayer = (active / layers / tensor) + replicated;
+        var padded = deployment.PaddedHeadParametersPerLayer(model);
+        matrixParametersPerLayer = (active / layers / tensor) + replicated + padded;
         // Weights read per layer: every weight the chip holds in it; a mixture of experts' routed experts apart, read
         // only where the batch reaches them (see WeightsRead).
         var routed = model.ExpertLayerCount * model.ExpertLayerRoutedParametersPerRank(1);
-        weightsPerLayer = Bytes.FromCount((((model.Parameters - model.EmbeddingParameters - model.OutputHeadParameters - routed) / layers / tensor) + replicated) * deployment.WeightBytesPerElement);
+        weightsPerLayer = Bytes.FromCount((((model.Parameters - model.EmbeddingParameters - model.OutputHeadParameters - routed) / layers / tensor) + replicated + padded) * deployment.WeightBytesPerElement);
         routedExpertBytesPerLayer = model.ExpertLayerCount * model.ExpertParameters / layers / tensor * deployment.WeightBytesPerElement;
-        attentionFlopsPerPair = 2.0 * model.AttentionHeads * (model.QueryKeyHeadSize + model.ValueHeadSize) / tensor;
+        attentionFlopsPerPair = 2.0 * deployment.QueryHeadsPerChip(model) * (model.QueryKeyHeadSize + model.ValueHeadSize);
         keyValuePerToken = deployment.KeyValuePerTokenPerChip / layers;
         headParameters = (double)model.VocabularySize * model.HiddenSize / tensor;
 

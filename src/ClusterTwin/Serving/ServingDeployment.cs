@@ -118,9 +118,46 @@ public sealed record ServingDeployment
     /// </summary>
     public Bytes WeightsPerChip => Bytes.FromCount((WeightsPerChipOf(Model) + (Speculation is { } speculation ? WeightsPerChipOf(speculation.Draft) : 0)) * WeightBytesPerElement);
 
-    /// <summary>Weights of <paramref name="model"/> one chip holds: its share, and what it keeps whole on its stage's layers.</summary>
+    /// <summary>Weights of <paramref name="model"/> one chip holds: its share, and what it keeps whole or pads on its stage's layers.</summary>
     private double WeightsPerChipOf(ModelArchitecture model) =>
-        (model.Parameters / ChipsPerReplica) + (model.Layers / (double)PipelineParallelism * model.ParametersKeptWholePerRank(TensorParallelism, Cluster.Chip.Ranks));
+        (model.Parameters / ChipsPerReplica) + (model.Layers / (double)PipelineParallelism * (model.ParametersKeptWholePerRank(TensorParallelism, Cluster.Chip.Ranks) + PaddedHeadParametersPerLayer(model)));
+
+    /// <summary>
+    /// Query heads of <paramref name="model"/> one chip holds: its share of the heads, or, where the framework pads them
+    /// (<see cref="ServingFramework.PadsHeads"/>), the heads rounded up to a multiple of the tensor group's ranks
+    /// (Llama 3 70B's 64 over 24 NeuronCores: 3 each, 72 in all). Latent attention is not padded.
+    /// </summary>
+    public double QueryHeadsPerChip(ModelArchitecture model)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        var ranks = (long)TensorParallelism * Cluster.Chip.Ranks;
+        return Framework?.PadsHeads == true && model.LatentAttention is null
+            ? Math.Ceiling(model.AttentionHeads / (double)ranks) * Cluster.Chip.Ranks
+            : model.AttentionHeads / (double)TensorParallelism;
+    }
+
+    /// <summary>The query and output projection weights per layer that padding the heads adds to one chip of <paramref name="model"/>.</summary>
+    public double PaddedHeadParametersPerLayer(ModelArchitecture model) =>
+        (QueryHeadsPerChip(model) - (model.AttentionHeads / (double)TensorParallelism)) * (model.QueryKeyHeadSize + model.ValueHeadSize) * model.HiddenSize;
+
+    /// <summary>
+    /// Why the tensor degree cannot serve <paramref name="model"/>: its ranks neither divide the attention heads (the
+    /// framework does not pad them) nor divide or are a multiple of the key-value heads; null when it can.
+    /// </summary>
+    public string? HeadSplitProblem(ModelArchitecture model)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        var ranks = (long)TensorParallelism * Cluster.Chip.Ranks;
+        var degree = Cluster.Chip.Ranks > 1 ? $"tensor {TensorParallelism} ({ranks} ranks)" : $"tensor {TensorParallelism}";
+        if (Framework?.PadsHeads != true && model.AttentionHeads % ranks != 0)
+        {
+            return $"{degree} does not divide the {model.AttentionHeads} attention heads of {model.Name}: vLLM, SGLang and TensorRT-LLM refuse it (a framework with pads_heads, such as Transformers NeuronX, pads them)";
+        }
+
+        return model.LatentAttention is null && model.KeyValueHeads % ranks != 0 && ranks % model.KeyValueHeads != 0
+            ? $"{degree} neither divides nor is a multiple of the {model.KeyValueHeads} key-value heads of {model.Name}"
+            : null;
+    }
 
     /// <summary>
     /// Key-value cache one token occupies on one chip: keys and values of every layer for the chip's share of the

@@ -38,6 +38,12 @@ public sealed record ServingFramework
     /// <summary>Whether an iteration decodes and prefills together.</summary>
     public bool? MixedBatches { get; init; }
 
+    /// <summary>
+    /// Whether the framework pads the attention heads up to a multiple of its tensor-parallel ranks (Transformers
+    /// NeuronX) rather than refusing a degree that does not divide them (vLLM, SGLang, TensorRT-LLM).
+    /// </summary>
+    public bool PadsHeads { get; init; }
+
     /// <summary>Time added to each layer of each iteration (fitted).</summary>
     public Duration LayerOverhead { get; init; }
 

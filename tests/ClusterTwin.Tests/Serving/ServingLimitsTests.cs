@@ -101,6 +101,27 @@ public class ServingLimitsTests
         Assert.Equal("serving.tensor", only.Field);
     }
 
+    [Fact]
+    public void ATensorDegree_ThatDoesNotDivideTheHeads_IsRefused_UnlessTheFrameworkPadsThem()
+    {
+        using var folder = new TemporaryFolder();
+        const string Requests = "requests: {arrival: all-at-once, count: 1, input_tokens: 2048, output_tokens: 10}\n";
+        var error = Assert.Throws<InputException>(() => ScenarioLoader.LoadServing(folder.Write("three.yaml",
+            "cluster: {system: nvidia-dgx-h100, chips: 6}\nmodel: llama3-70b\nserving: {tensor: 3}\n" + Requests), Repository.Catalog));
+        Assert.Contains(error.Diagnostics, diagnostic => diagnostic.Field == "serving.tensor" && diagnostic.Message.Contains("tensor 3 does not divide the 64 attention heads", StringComparison.Ordinal));
+
+        // Twelve Inferentia2 are 24 NeuronCores: Transformers NeuronX pads the 64 heads to 72, three per core, six per chip.
+        var padded = ScenarioLoader.LoadServing(folder.Write("inf2.yaml",
+            "cluster: {system: aws-inf2-48xlarge, count: 1}\nmodel: llama3-70b\nserving: {framework: transformers-neuronx, tensor: 12, max_batch: 1}\n" + Requests), Repository.Catalog);
+        var deployment = padded.Deployment;
+        var model = deployment.Model;
+        Assert.Equal(6, deployment.QueryHeadsPerChip(model));
+        Within.Relative((6 - (64 / 12.0)) * (model.QueryKeyHeadSize + model.ValueHeadSize) * model.HiddenSize, deployment.PaddedHeadParametersPerLayer(model), 1e-12);
+        var unpadded = deployment with { Framework = deployment.Framework! with { PadsHeads = false } };
+        Assert.NotNull(unpadded.HeadSplitProblem(model));
+        Assert.True(new IterationCost(deployment).Of(new Iteration(0, 0, 2048, 2048 * 2049 / 2.0, 1)).Time > new IterationCost(unpadded).Of(new Iteration(0, 0, 2048, 2048 * 2049 / 2.0, 1)).Time);
+    }
+
     [Theory]
     [InlineData("ttft: 0 ms", "objectives.ttft")]
     [InlineData("tpot: 0 s", "objectives.tpot")]
