@@ -272,6 +272,23 @@ public static partial class ScenarioLoader
         var input = ReadTokens(reader, map, "input_tokens", arrivals != ArrivalKind.Trace);
         var output = ReadTokens(reader, map, "output_tokens", arrivals != ArrivalKind.Trace);
         var seed = reader.Integer(map, "seed", "requests", 0, int.MaxValue, required: false) ?? 1;
+        // A field the arrival kind does not read is a mistake, not something to ignore silently.
+        foreach (var (key, applies, kinds) in new[]
+        {
+            ("rate", arrivals is ArrivalKind.Poisson or ArrivalKind.Bursty, "poisson and bursty"),
+            ("burstiness", arrivals == ArrivalKind.Bursty, "bursty"),
+            ("count", arrivals != ArrivalKind.Trace, "poisson, bursty and all-at-once (a trace has as many requests as lines)"),
+            ("input_tokens", arrivals != ArrivalKind.Trace, "poisson, bursty and all-at-once (a trace gives each request's)"),
+            ("output_tokens", arrivals != ArrivalKind.Trace, "poisson, bursty and all-at-once (a trace gives each request's)"),
+            ("trace", arrivals == ArrivalKind.Trace, "trace"),
+        })
+        {
+            if (arrivals is not null && !applies && YamlReader.Child(map, key) is { } unused)
+            {
+                reader.Error(unused, YamlReader.Join("requests", key), $"does not apply to arrival: {ArrivalKinds.First(pair => pair.Value == arrivals).Key} (only to {kinds}); remove it");
+            }
+        }
+
         var tracePath = trace is null ? null : Path.Combine(Path.GetDirectoryName(Path.GetFullPath(scenarioPath)) ?? ".", trace);
         if (tracePath is not null && !File.Exists(tracePath))
         {

@@ -123,6 +123,19 @@ public class ServingLimitsTests
     }
 
     [Theory]
+    [InlineData("{arrival: poisson, rate: 4, burstiness: 0.5, count: 10, input_tokens: 10, output_tokens: 10}", "requests.burstiness", "does not apply to arrival: poisson")]
+    [InlineData("{arrival: all-at-once, rate: 4, count: 10, input_tokens: 10, output_tokens: 10}", "requests.rate", "does not apply to arrival: all-at-once")]
+    [InlineData("{arrival: all-at-once, count: 2.5, input_tokens: 10, output_tokens: 10}", "requests.count", "not a whole number")]
+    [InlineData("{arrival: all-at-once, count: 20000000, input_tokens: 10, output_tokens: 10}", "requests.count", "out of range (expected 1 to 10000000)")]
+    public void ARequestField_ThatDoesNotApplyOrIsOutOfRange_IsRefused(string requests, string field, string message)
+    {
+        using var folder = new TemporaryFolder();
+        var error = Assert.Throws<InputException>(() => ScenarioLoader.LoadServing(folder.Write("requests.yaml",
+            "cluster: {system: nvidia-dgx-h100, chips: 4}\nmodel: llama3-70b\nserving: {tensor: 4}\nrequests: " + requests + "\n"), Repository.Catalog));
+        Assert.Contains(error.Diagnostics, diagnostic => diagnostic.Field == field && diagnostic.Message.Contains(message, StringComparison.Ordinal));
+    }
+
+    [Theory]
     [InlineData("ttft: 0 ms", "objectives.ttft")]
     [InlineData("tpot: 0 s", "objectives.tpot")]
     public void AZeroObjective_IsRefused(string objective, string field)
