@@ -47,6 +47,12 @@ public static class ValidationCaseLoader
         {
             reader.CheckKeys(root, string.Empty, "id", "source", "source_key", "measured", "scenario", "note", "not_fitted");
             var id = reader.String(root, "id", string.Empty);
+            if (id is not null && id != Path.GetFileNameWithoutExtension(path))
+            {
+                // As in the catalogue: a case is found by its id, and a copy renamed without it would report under the old one.
+                reader.Error(YamlReader.Child(root, "id"), "id", $"'{id}' differs from the file name (expected '{Path.GetFileNameWithoutExtension(path)}')");
+            }
+
             var source = reader.String(root, "source", string.Empty);
             var sourceKey = reader.String(root, "source_key", string.Empty);
             var measured = reader.Mapping(root, "measured", string.Empty, required: true);

@@ -218,7 +218,18 @@ public class BadInputTests
     private static string CaseFolder(TemporaryFolder folder, Func<string, string> edit)
     {
         var text = File.ReadAllText(Repository.Path("validation", "cases", "korthikanti-a100-22B-full.yaml"));
-        return Path.GetDirectoryName(folder.Write("case.yaml", edit(text)))!;
+        return Path.GetDirectoryName(folder.Write("korthikanti-a100-22B-full.yaml", edit(text)))!;
+    }
+
+    [Fact]
+    public void ACaseWhoseIdDiffersFromItsFileName_IsRefused()
+    {
+        using var folder = new TemporaryFolder();
+        var text = File.ReadAllText(Repository.Path("validation", "cases", "korthikanti-a100-22B-full.yaml"));
+        folder.Write("renamed.yaml", text);
+        var outcome = CliRunner.Run("validate", "--cases", folder.Path);
+        Assert.Equal(2, outcome.ExitCode);
+        Assert.Contains("id: 'korthikanti-a100-22B-full' differs from the file name (expected 'renamed')", outcome.Errors, StringComparison.Ordinal);
     }
 
     [Fact]
