@@ -36,8 +36,8 @@ public static class ServingSearchReport
         {
             scenario = scenario.Name,
             attainment = scenario.Settings.Attainment,
-            ttftSeconds = scenario.Objectives.TimeToFirstToken.Seconds,
-            tpotSeconds = scenario.Objectives.TimePerOutputToken.Seconds,
+            ttftSeconds = Bounded(scenario.Objectives.TimeToFirstToken),
+            tpotSeconds = Bounded(scenario.Objectives.TimePerOutputToken),
             candidates = outcomes.Select(outcome => new
             {
                 deployment = outcome.Label,
@@ -73,6 +73,12 @@ public static class ServingSearchReport
 
         page.AppendLine("## Cheapest deployment of each system");
         page.AppendLine();
+        if (!Found(outcomes))
+        {
+            page.AppendLine("**No candidate meets the objectives.** The notes below say why each falls short.");
+            page.AppendLine();
+        }
+
         Tables.AppendMarkdown(page, Headers, BestPerSystem(outcomes).Select(Cells));
         page.AppendLine();
         page.AppendLine("## Every candidate");
@@ -81,10 +87,13 @@ public static class ServingSearchReport
         return page.ToString();
     }
 
+    /// <summary>An objective in seconds, or null where none was given (unbounded).</summary>
+    private static double? Bounded(Duration limit) => limit.Seconds >= double.MaxValue / 2 ? null : limit.Seconds;
+
     private static string Objective(ServingSearchScenario scenario)
     {
         // An objective left out is unbounded: say so rather than print the largest duration there is.
-        static string? Within(Duration limit) => limit.Seconds >= double.MaxValue / 2 ? null : limit.ToString();
+        static string? Within(Duration limit) => Bounded(limit) is null ? null : limit.ToString();
         var (first, later) = (Within(scenario.Objectives.TimeToFirstToken), Within(scenario.Objectives.TimePerOutputToken));
         var goal = (first, later) switch
         {

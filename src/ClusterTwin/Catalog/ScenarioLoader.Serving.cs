@@ -108,8 +108,11 @@ public static partial class ScenarioLoader
     {
         string At(string key) => YamlReader.Join(path, key);
         var template = placeholder is not null;
+        // The checks below that combine several fields run only when this pool's fields read cleanly: after an error
+        // (tensor 0 read as 1, a missing fabric) they would be about values never given.
+        var errorsBefore = reader.Diagnostics.Count;
         var cluster = placeholder ?? ReadCluster(reader, reader.Mapping(map, "cluster", path, required: true), At("cluster"), catalog);
-        if (!template && cluster is not null && cluster.SystemCount > 1 && cluster.ChipCount > cluster.Fabric.MaximumEndpoints)
+        if (!template && cluster is not null && reader.Diagnostics.Count == errorsBefore && cluster.SystemCount > 1 && cluster.ChipCount > cluster.Fabric.MaximumEndpoints)
         {
             reader.Error(reader.Mapping(map, "cluster", path, required: false), At("cluster"), $"the fabric {cluster.Fabric.Id} reaches at most {cluster.Fabric.MaximumEndpoints:N0} chips; the cluster has {cluster.ChipCount:N0} (fewer systems, or a fabric of more tiers)");
         }
@@ -194,14 +197,14 @@ public static partial class ScenarioLoader
             Speculation = speculation,
         };
 
-        // Only for degrees as written: after an earlier error (tensor 0 read as 1) the checks would be about values never given.
-        if (!template && reader.Diagnostics.Count == 0 && deployment.HeadSplitProblem(model) is { } split)
+        var clean = reader.Diagnostics.Count == errorsBefore;
+        if (!template && clean && deployment.HeadSplitProblem() is { } split)
         {
             reader.Error(YamlReader.Child(serving!, "tensor") ?? serving, At("serving.tensor"), split);
             return (null, cost);
         }
 
-        if (!template && reader.Diagnostics.Count == 0 && deployment.KeyValueCapacityTokens < 1)
+        if (!template && clean && deployment.KeyValueCapacityTokens < 1)
         {
             reader.Error(serving, servingPath, $"the weights take {Quantity.FormatLike(deployment.WeightsPerChip, cluster.Chip.MemoryCapacity.Value)} of the {cluster.Chip.Name}'s {cluster.Chip.MemoryCapacity.Value} per chip at tensor {tensor}{(pipeline > 1 ? $" x pipeline {pipeline}" : string.Empty)}: no room is left for the key-value cache (raise serving.tensor, serving.pipeline or memory_utilization, or use a narrower precision)");
             return (null, cost);
@@ -293,6 +296,16 @@ public static partial class ScenarioLoader
         if (tracePath is not null && !File.Exists(tracePath))
         {
             reader.Error(YamlReader.Child(map, "trace"), "requests.trace", $"'{trace}' not found (a CSV of arrival_seconds,input_tokens,output_tokens, beside the scenario)");
+        }
+        else if (tracePath is not null && !File.ReadLines(tracePath).Take(2).Any(line => line.TrimStart() is [var first, ..] && (char.IsAsciiDigit(first) || first == '.')))
+        {
+            // Checked now, not only as the trace streams: a search whose every candidate is refused would never read it.
+            reader.Error(YamlReader.Child(map, "trace"), "requests.trace", $"'{trace}' holds no requests (expected lines of arrival_seconds,input_tokens,output_tokens, such as 0.25,512,128, after an optional header)");
+        }
+
+        if (count is { } requests && rate is { } perSecond && requests / perSecond > 1e9)
+        {
+            reader.Error(YamlReader.Child(map, "rate"), "requests.rate", $"{requests:N0} requests at {perSecond} per second would arrive over {requests / perSecond:0.#e0} s, past the 1e9 s (about 30 years) a simulation keeps its times exact to; raise the rate or lower the count");
         }
 
         return arrivals is null ? null : new RequestWorkload

@@ -249,7 +249,7 @@ public static class DeploymentSearch
             {
                 Why = $"no part of a {system.Name} holds replicas of tensor {tensor} within {maximumChips} chips";
             }
-            else if (At(0).HeadSplitProblem(template.Model) is { } split)
+            else if (At(0).HeadSplitProblem() is { } split)
             {
                 Why = split;
             }

@@ -216,7 +216,7 @@ public sealed record RequestWorkload
                 !int.TryParse(text.AsSpan(outputText.Start, outputText.Length), CultureInfo.InvariantCulture, out var output) ||
                 input < 1 || output < 1)
             {
-                throw new InvalidDataException($"{path}: line {line}: input_tokens and output_tokens must be whole numbers of at least 1");
+                throw new InvalidDataException($"{path}: line {line}: input_tokens and output_tokens must be whole numbers from 1 to {int.MaxValue}");
             }
 
             if (!double.IsFinite(arrival) || arrival < 0 || arrival > LatestArrival)

@@ -141,17 +141,20 @@ public sealed record ServingDeployment
         (QueryHeadsPerChip(model) - (model.AttentionHeads / (double)TensorParallelism)) * (model.QueryKeyHeadSize + model.ValueHeadSize) * model.HiddenSize;
 
     /// <summary>
-    /// Why the tensor degree cannot serve <paramref name="model"/>: its ranks neither divide the attention heads (the
-    /// framework does not pad them) nor divide or are a multiple of the key-value heads; null when it can.
+    /// Why the tensor degree cannot serve the model, or its speculative draft, which runs at the same degree: the ranks
+    /// neither divide the attention heads (where they are not padded: the framework does not pad, or the model has
+    /// latent attention) nor divide or are a multiple of the key-value heads; null when they can.
     /// </summary>
-    public string? HeadSplitProblem(ModelArchitecture model)
+    public string? HeadSplitProblem() => HeadSplitProblem(Model) ?? (Speculation is { } speculation ? HeadSplitProblem(speculation.Draft) : null);
+
+    private string? HeadSplitProblem(ModelArchitecture model)
     {
-        ArgumentNullException.ThrowIfNull(model);
         var ranks = (long)TensorParallelism * Cluster.Chip.Ranks;
         var degree = Cluster.Chip.Ranks > 1 ? $"tensor {TensorParallelism} ({ranks} ranks)" : $"tensor {TensorParallelism}";
-        if (Framework?.PadsHeads != true && model.AttentionHeads % ranks != 0)
+        var padded = Framework?.PadsHeads == true && model.LatentAttention is null;
+        if (!padded && model.AttentionHeads % ranks != 0)
         {
-            return $"{degree} does not divide the {model.AttentionHeads} attention heads of {model.Name}: vLLM, SGLang and TensorRT-LLM refuse it (a framework with pads_heads, such as Transformers NeuronX, pads them)";
+            return $"{degree} does not divide the {model.AttentionHeads} attention heads of {model.Name}: vLLM, SGLang and TensorRT-LLM refuse it (a framework with pads_heads, such as Transformers NeuronX, pads them; not under latent attention)";
         }
 
         return model.LatentAttention is null && model.KeyValueHeads % ranks != 0 && ranks % model.KeyValueHeads != 0

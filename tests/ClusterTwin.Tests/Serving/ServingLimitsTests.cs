@@ -118,7 +118,7 @@ public class ServingLimitsTests
         Assert.Equal(6, deployment.QueryHeadsPerChip(model));
         Within.Relative((6 - (64 / 12.0)) * (model.QueryKeyHeadSize + model.ValueHeadSize) * model.HiddenSize, deployment.PaddedHeadParametersPerLayer(model), 1e-12);
         var unpadded = deployment with { Framework = deployment.Framework! with { PadsHeads = false } };
-        Assert.NotNull(unpadded.HeadSplitProblem(model));
+        Assert.NotNull(unpadded.HeadSplitProblem());
         Assert.True(new IterationCost(deployment).Of(new Iteration(0, 0, 2048, 2048 * 2049 / 2.0, 1)).Time > new IterationCost(unpadded).Of(new Iteration(0, 0, 2048, 2048 * 2049 / 2.0, 1)).Time);
     }
 
@@ -133,6 +133,38 @@ public class ServingLimitsTests
         var error = Assert.Throws<InputException>(() => ScenarioLoader.LoadServing(folder.Write("requests.yaml",
             "cluster: {system: nvidia-dgx-h100, chips: 4}\nmodel: llama3-70b\nserving: {tensor: 4}\nrequests: " + requests + "\n"), Repository.Catalog));
         Assert.Contains(error.Diagnostics, diagnostic => diagnostic.Field == field && diagnostic.Message.Contains(message, StringComparison.Ordinal));
+    }
+
+    [Theory]
+    [InlineData("cluster: {system: nvidia-dgx-h100, count: 8, fabric: infiniband-ndr-fat-tree}\nmodel: llama3-405b\nserving: {tensor: 64, precision: fp8, speculative: {draft: llama3-8b, draft_tokens: 4, acceptance: 0.7}}\n", "the 32 attention heads of Llama 3 8B")]
+    [InlineData("cluster: {system: aws-trn2-48xlarge, count: 3, fabric: aws-efa-ultracluster}\nmodel: deepseek-v3\nserving: {framework: transformers-neuronx, tensor: 48, precision: fp8}\n", "192 ranks) does not divide the 128 attention heads")]
+    public void HeadsThatAreNotPadded_MustDivide_ForTheDraftAndUnderLatentAttentionToo(string deployment, string message)
+    {
+        using var folder = new TemporaryFolder();
+        var error = Assert.Throws<InputException>(() => ScenarioLoader.LoadServing(folder.Write("heads.yaml",
+            deployment + "requests: {arrival: all-at-once, count: 1, input_tokens: 10, output_tokens: 10}\n"), Repository.Catalog));
+        Assert.Contains(error.Diagnostics, diagnostic => diagnostic.Field == "serving.tensor" && diagnostic.Message.Contains(message, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void AnEmptyTrace_OrArrivalsPastThirtyYears_AreRefusedWhenTheScenarioLoads()
+    {
+        using var folder = new TemporaryFolder();
+        folder.Write("empty.csv", "arrival_seconds,input_tokens,output_tokens\n");
+        const string Head = "cluster: {system: nvidia-dgx-h100, chips: 4}\nmodel: llama3-70b\nserving: {tensor: 4}\n";
+        var empty = Assert.Throws<InputException>(() => ScenarioLoader.LoadServing(folder.Write("empty.yaml", Head + "requests: {arrival: trace, trace: empty.csv}\n"), Repository.Catalog));
+        Assert.Contains(empty.Diagnostics, diagnostic => diagnostic.Field == "requests.trace" && diagnostic.Message.Contains("holds no requests", StringComparison.Ordinal));
+        var slow = Assert.Throws<InputException>(() => ScenarioLoader.LoadServing(folder.Write("slow.yaml", Head + "requests: {arrival: poisson, rate: 1e-9, count: 10, input_tokens: 10, output_tokens: 10}\n"), Repository.Catalog));
+        Assert.Contains(slow.Diagnostics, diagnostic => diagnostic.Field == "requests.rate" && diagnostic.Message.Contains("past the 1e9 s", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void AMissingFabric_IsTheOnlyError_NotFollowedByOneAboutItsReach()
+    {
+        using var folder = new TemporaryFolder();
+        var error = Assert.Throws<InputException>(() => ScenarioLoader.LoadServing(folder.Write("nofabric.yaml",
+            "cluster: {system: nvidia-dgx-h100, count: 2}\nmodel: llama3-70b\nserving: {tensor: 8}\nrequests: {arrival: all-at-once, count: 1, input_tokens: 10, output_tokens: 10}\n"), Repository.Catalog));
+        Assert.Equal("cluster.fabric", Assert.Single(error.Diagnostics).Field);
     }
 
     [Theory]
