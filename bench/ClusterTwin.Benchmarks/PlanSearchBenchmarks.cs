@@ -22,8 +22,8 @@ public class PlanSearchBenchmarks
     [GlobalSetup]
     public void Setup()
     {
-        var catalog = CatalogLoader.Load(CatalogLoader.Locate(null));
-        planning = ScenarioLoader.LoadForPlanning(Path.Combine(Path.GetDirectoryName(catalog.Directory)!, "examples", Example + ".yaml"), catalog);
+        var catalog = Examples.Catalog();
+        planning = ScenarioLoader.LoadForPlanning(Examples.Path(catalog, Example + ".yaml"), catalog);
         var search = PlanSearch.Run(planning.Scenario, planning.Pins, top: 5);
         Console.WriteLine($"// {Example}: {search.Considered} combinations, {search.Evaluated + search.PrunedMemory} simulated ({search.Evaluated} fit)");
     }

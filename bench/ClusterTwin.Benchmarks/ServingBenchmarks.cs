@@ -23,8 +23,8 @@ public class ServingBenchmarks
     [GlobalSetup]
     public void Setup()
     {
-        var catalog = CatalogLoader.Load(CatalogLoader.Locate(null));
-        scenario = ScenarioLoader.LoadServing(Path.Combine(Path.GetDirectoryName(catalog.Directory)!, "examples", "serve-llama3-70b-h100.yaml"), catalog);
+        var catalog = Examples.Catalog();
+        scenario = ScenarioLoader.LoadServing(Examples.Path(catalog, "serve-llama3-70b-h100.yaml"), catalog);
         trace = Path.Combine(Path.GetTempPath(), $"clustertwin-trace-{Requests}.csv");
         using var writer = new StreamWriter(trace);
         writer.WriteLine("arrival_seconds,input_tokens,output_tokens");

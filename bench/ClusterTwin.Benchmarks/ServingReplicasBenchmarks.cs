@@ -23,8 +23,8 @@ public class ServingReplicasBenchmarks
     [GlobalSetup]
     public void Setup()
     {
-        var catalog = CatalogLoader.Load(CatalogLoader.Locate(null));
-        scenario = ScenarioLoader.LoadServing(Path.Combine(Path.GetDirectoryName(catalog.Directory)!, "examples", "serve-llama3-70b-h100.yaml"), catalog);
+        var catalog = Examples.Catalog();
+        scenario = ScenarioLoader.LoadServing(Examples.Path(catalog, "serve-llama3-70b-h100.yaml"), catalog);
         var cluster = scenario.Deployment.Cluster;
         deployment = scenario.Deployment with { Cluster = cluster with { SystemCount = Systems, Fabric = catalog.Fabrics["infiniband-ndr-fat-tree"] } };
     }

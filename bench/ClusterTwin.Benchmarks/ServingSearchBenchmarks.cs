@@ -17,8 +17,8 @@ public class ServingSearchBenchmarks
     [GlobalSetup]
     public void Setup()
     {
-        catalog = CatalogLoader.Load(CatalogLoader.Locate(null));
-        scenario = ScenarioLoader.LoadServingSearch(Path.Combine(Path.GetDirectoryName(catalog.Directory)!, "examples", "serve-search-llama3-70b.yaml"), catalog);
+        catalog = Examples.Catalog();
+        scenario = ScenarioLoader.LoadServingSearch(Examples.Path(catalog, "serve-search-llama3-70b.yaml"), catalog);
     }
 
     /// <summary>Every candidate's fewest replicas, each a full request-level simulation.</summary>

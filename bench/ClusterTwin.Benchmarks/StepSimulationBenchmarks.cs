@@ -23,8 +23,8 @@ public class StepSimulationBenchmarks
     [GlobalSetup]
     public void Setup()
     {
-        var catalog = CatalogLoader.Load(CatalogLoader.Locate(null));
-        var million = ScenarioLoader.Load(Path.Combine(Path.GetDirectoryName(catalog.Directory)!, "examples", "llama3-405b-trainium3-1m.yaml"), catalog);
+        var catalog = Examples.Catalog();
+        var million = ScenarioLoader.Load(Examples.Path(catalog, "llama3-405b-trainium3-1m.yaml"), catalog);
         var systems = Math.Max(1, (int)Math.Round(Chips / 144.0));
         scenario = million with
         {
