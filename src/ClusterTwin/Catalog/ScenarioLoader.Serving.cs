@@ -51,7 +51,7 @@ public static partial class ScenarioLoader
         reader.CheckKeys(root, path, "name", "description", "cluster", "model", "serving", "disaggregated", "requests", "objectives", "cost", "facility");
         var name = reader.String(root, "name", path, required: false) ?? fallbackName;
         var model = ReadModel(reader, root, At("model"), catalog);
-        var workload = ReadRequests(reader, reader.Mapping(root, "requests", path, required: true), file);
+        var workload = ReadRequests(reader, reader.Mapping(root, "requests", path, required: true), file, model);
         var objectives = ReadObjectives(reader, reader.Mapping(root, "objectives", path, required: false));
         var split = reader.Mapping(root, "disaggregated", path, required: false);
         if (split is null)
@@ -259,7 +259,7 @@ public static partial class ScenarioLoader
         return null;
     }
 
-    private static RequestWorkload? ReadRequests(YamlReader reader, YamlMappingNode? map, string scenarioPath)
+    private static RequestWorkload? ReadRequests(YamlReader reader, YamlMappingNode? map, string scenarioPath, Workloads.ModelArchitecture? model)
     {
         if (map is null)
         {
@@ -301,6 +301,13 @@ public static partial class ScenarioLoader
         {
             // Checked now, not only as the trace streams: a search whose every candidate is refused would never read it.
             reader.Error(YamlReader.Child(map, "trace"), "requests.trace", $"'{trace}' holds no requests (expected lines of arrival_seconds,input_tokens,output_tokens, such as 0.25,512,128, after an optional header)");
+        }
+
+        if (model is { PositionEmbedding: Workloads.PositionEmbedding.Learned, MaximumSequenceLength: { } positions } && input is { } prompts && output is { } outputs &&
+            (long)prompts.High + outputs.High > positions)
+        {
+            // A learned position table has no entry past its length; a trace's requests are not read here.
+            reader.Error(YamlReader.Child(map, "input_tokens"), "requests.input_tokens", $"a prompt and its output reach {(long)prompts.High + outputs.High:N0} tokens, past the {positions:N0} learned positions of {model.Name} (its position table ends there)");
         }
 
         if (count is { } requests && rate is { } perSecond && requests / perSecond > 1e9)

@@ -24,7 +24,7 @@ public static partial class ScenarioLoader
         var name = reader.String(root, "name", string.Empty, required: false) ?? Path.GetFileNameWithoutExtension(path);
         var description = reader.String(root, "description", string.Empty, required: false);
         var model = ReadModel(reader, root, "model", catalog);
-        var workload = ReadRequests(reader, reader.Mapping(root, "requests", string.Empty, required: true), path);
+        var workload = ReadRequests(reader, reader.Mapping(root, "requests", string.Empty, required: true), path, model);
         var objectives = ReadObjectives(reader, reader.Mapping(root, "objectives", string.Empty, required: false));
         var search = reader.Mapping(root, "search", string.Empty, required: true) ?? new YamlMappingNode();
         reader.CheckKeys(search, "search", "systems", "tensor", "precision", "max_batch", "attainment", "max_chips", "serving", "cost", "facility", "disaggregated");

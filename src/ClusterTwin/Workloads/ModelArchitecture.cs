@@ -211,7 +211,7 @@ public sealed record ModelArchitecture
     /// chip of <paramref name="ranksPerChip"/> ranks, per chip (key-value heads replicated per rank).
     /// </summary>
     public double ExpertLayerSharedParametersPerRank(int tensorParallelism, int ranksPerChip = 1) => MixtureOfExperts is { } experts
-        ? AttentionParametersPerRank(tensorParallelism, ranksPerChip) + ((double)HiddenSize * experts.Routed) + (experts.Shared * ExpertParameters / tensorParallelism)
+        ? AttentionParametersPerRank(tensorParallelism, ranksPerChip) + ((double)HiddenSize * experts.Routed * ranksPerChip) + (experts.Shared * ExpertParameters / tensorParallelism)
         : 0;
 
     /// <summary>Routed-expert weights of one layer one rank holds when <paramref name="expertParallelism"/> ranks share the experts.</summary>
@@ -254,10 +254,11 @@ public sealed record ModelArchitecture
         double heads = (double)AttentionHeads / tensorParallelism;
         if (LatentAttention is { } latent)
         {
+            // The down-projections and their norms are whole on every rank, so a chip of several ranks holds them each time.
             var query = latent.QueryRank > 0
-                ? (hidden * latent.QueryRank) + latent.QueryRank + (latent.QueryRank * heads * QueryKeyHeadSize)
+                ? (((hidden * latent.QueryRank) + latent.QueryRank) * ranksPerChip) + (latent.QueryRank * heads * QueryKeyHeadSize)
                 : hidden * heads * QueryKeyHeadSize;
-            var keyValue = (hidden * (latent.KeyValueRank + latent.RotaryHeadSize)) + latent.KeyValueRank +
+            var keyValue = (((hidden * (latent.KeyValueRank + latent.RotaryHeadSize)) + latent.KeyValueRank) * ranksPerChip) +
                            (latent.KeyValueRank * heads * (HeadSize + ValueHeadSize));
             return query + keyValue + (heads * ValueHeadSize * hidden) + (4.0 * hidden);
         }
@@ -272,12 +273,12 @@ public sealed record ModelArchitecture
     /// each, twice the share; nothing for <c>t</c> up to the key-value heads), latent attention's down-projections and
     /// their norms (whole on every rank: <c>(1 - 1/t)</c> of them), and a mixture of experts' router (whole on every
     /// rank, on its expert layers). The layer's two norms are not counted. A chip running <paramref name="ranksPerChip"/>
-    /// ranks replicates key-value heads past <c>t</c> times that.
+    /// ranks holds what is whole on every rank once per rank, and replicates key-value heads past <c>t</c> times that.
     /// </summary>
     public double ParametersKeptWholePerRank(int tensorParallelism, int ranksPerChip = 1)
     {
         var attention = AttentionParametersPerRank(tensorParallelism, ranksPerChip) - (AttentionParametersPerRank(1) / tensorParallelism) - (4.0 * HiddenSize * (1 - (1.0 / tensorParallelism)));
-        var router = MixtureOfExperts is { } experts ? (double)ExpertLayerCount / Layers * HiddenSize * experts.Routed * (1 - (1.0 / tensorParallelism)) : 0;
+        var router = MixtureOfExperts is { } experts ? (double)ExpertLayerCount / Layers * HiddenSize * experts.Routed * (ranksPerChip - (1.0 / tensorParallelism)) : 0;
         // The subtraction leaves round-off where nothing is replicated.
         return Math.Max(0, attention) + router;
     }

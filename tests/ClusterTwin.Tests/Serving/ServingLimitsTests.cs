@@ -159,6 +159,15 @@ public class ServingLimitsTests
     }
 
     [Fact]
+    public void RequestsPastALearnedPositionTable_AreRefused()
+    {
+        using var folder = new TemporaryFolder();
+        var error = Assert.Throws<InputException>(() => ScenarioLoader.LoadServing(folder.Write("long.yaml",
+            "cluster: {system: nvidia-dgx-h100, chips: 8}\nmodel: gpt3-175b\nserving: {tensor: 8, precision: fp8}\nrequests: {arrival: all-at-once, count: 1, input_tokens: [100, 4000], output_tokens: 10}\n"), Repository.Catalog));
+        Assert.Contains(error.Diagnostics, diagnostic => diagnostic.Field == "requests.input_tokens" && diagnostic.Message.Contains("reach 4,010 tokens, past the 2,048 learned positions of GPT-3 175B", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public void AMissingFabric_IsTheOnlyError_NotFollowedByOneAboutItsReach()
     {
         using var folder = new TemporaryFolder();
