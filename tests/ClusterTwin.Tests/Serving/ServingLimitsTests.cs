@@ -6,6 +6,13 @@ namespace ClusterTwin.Tests.Serving;
 
 public class ServingLimitsTests
 {
+    /// <summary>The error loading <paramref name="yaml"/> as a serving scenario gives (it must give one).</summary>
+    private static InputException Refused(string yaml)
+    {
+        using var folder = new TemporaryFolder();
+        return Assert.Throws<InputException>(() => ScenarioLoader.LoadServing(folder.Write("scenario.yaml", yaml), Repository.Catalog));
+    }
+
     private static ServingDeployment Deployment => ScenarioLoader.LoadServing(Repository.Path("examples", "serve-llama3-70b-h100.yaml"), Repository.Catalog).Deployment;
 
     [Fact]
@@ -94,9 +101,7 @@ public class ServingLimitsTests
     [Fact]
     public void ABadTensorDegree_IsTheOnlyError_NotFollowedByOneAboutAValueNeverGiven()
     {
-        using var folder = new TemporaryFolder();
-        var error = Assert.Throws<InputException>(() => ScenarioLoader.LoadServing(folder.Write("zero.yaml",
-            "cluster: {system: nvidia-dgx-h100, chips: 8}\nmodel: llama3-70b\nserving: {tensor: 0}\nrequests: {arrival: all-at-once, count: 1, input_tokens: 10, output_tokens: 10}\n"), Repository.Catalog));
+        var error = Refused("cluster: {system: nvidia-dgx-h100, chips: 8}\nmodel: llama3-70b\nserving: {tensor: 0}\nrequests: {arrival: all-at-once, count: 1, input_tokens: 10, output_tokens: 10}\n");
         var only = Assert.Single(error.Diagnostics);
         Assert.Equal("serving.tensor", only.Field);
     }
@@ -106,8 +111,7 @@ public class ServingLimitsTests
     {
         using var folder = new TemporaryFolder();
         const string Requests = "requests: {arrival: all-at-once, count: 1, input_tokens: 2048, output_tokens: 10}\n";
-        var error = Assert.Throws<InputException>(() => ScenarioLoader.LoadServing(folder.Write("three.yaml",
-            "cluster: {system: nvidia-dgx-h100, chips: 6}\nmodel: llama3-70b\nserving: {tensor: 3}\n" + Requests), Repository.Catalog));
+        var error = Refused("cluster: {system: nvidia-dgx-h100, chips: 6}\nmodel: llama3-70b\nserving: {tensor: 3}\n" + Requests);
         Assert.Contains(error.Diagnostics, diagnostic => diagnostic.Field == "serving.tensor" && diagnostic.Message.Contains("tensor 3 does not divide the 64 attention heads", StringComparison.Ordinal));
 
         // Twelve Inferentia2 are 24 NeuronCores: Transformers NeuronX pads the 64 heads to 72, three per core, six per chip.
@@ -129,9 +133,7 @@ public class ServingLimitsTests
     [InlineData("{arrival: all-at-once, count: 20000000, input_tokens: 10, output_tokens: 10}", "requests.count", "out of range (expected 1 to 10000000)")]
     public void ARequestField_ThatDoesNotApplyOrIsOutOfRange_IsRefused(string requests, string field, string message)
     {
-        using var folder = new TemporaryFolder();
-        var error = Assert.Throws<InputException>(() => ScenarioLoader.LoadServing(folder.Write("requests.yaml",
-            "cluster: {system: nvidia-dgx-h100, chips: 4}\nmodel: llama3-70b\nserving: {tensor: 4}\nrequests: " + requests + "\n"), Repository.Catalog));
+        var error = Refused("cluster: {system: nvidia-dgx-h100, chips: 4}\nmodel: llama3-70b\nserving: {tensor: 4}\nrequests: " + requests + "\n");
         Assert.Contains(error.Diagnostics, diagnostic => diagnostic.Field == field && diagnostic.Message.Contains(message, StringComparison.Ordinal));
     }
 
@@ -140,9 +142,7 @@ public class ServingLimitsTests
     [InlineData("cluster: {system: aws-trn2-48xlarge, count: 3, fabric: aws-efa-ultracluster}\nmodel: deepseek-v3\nserving: {framework: transformers-neuronx, tensor: 48, precision: fp8}\n", "192 ranks) does not divide the 128 attention heads")]
     public void HeadsThatAreNotPadded_MustDivide_ForTheDraftAndUnderLatentAttentionToo(string deployment, string message)
     {
-        using var folder = new TemporaryFolder();
-        var error = Assert.Throws<InputException>(() => ScenarioLoader.LoadServing(folder.Write("heads.yaml",
-            deployment + "requests: {arrival: all-at-once, count: 1, input_tokens: 10, output_tokens: 10}\n"), Repository.Catalog));
+        var error = Refused(deployment + "requests: {arrival: all-at-once, count: 1, input_tokens: 10, output_tokens: 10}\n");
         Assert.Contains(error.Diagnostics, diagnostic => diagnostic.Field == "serving.tensor" && diagnostic.Message.Contains(message, StringComparison.Ordinal));
     }
 
@@ -154,25 +154,21 @@ public class ServingLimitsTests
         const string Head = "cluster: {system: nvidia-dgx-h100, chips: 4}\nmodel: llama3-70b\nserving: {tensor: 4}\n";
         var empty = Assert.Throws<InputException>(() => ScenarioLoader.LoadServing(folder.Write("empty.yaml", Head + "requests: {arrival: trace, trace: empty.csv}\n"), Repository.Catalog));
         Assert.Contains(empty.Diagnostics, diagnostic => diagnostic.Field == "requests.trace" && diagnostic.Message.Contains("holds no requests", StringComparison.Ordinal));
-        var slow = Assert.Throws<InputException>(() => ScenarioLoader.LoadServing(folder.Write("slow.yaml", Head + "requests: {arrival: poisson, rate: 1e-9, count: 10, input_tokens: 10, output_tokens: 10}\n"), Repository.Catalog));
+        var slow = Refused(Head + "requests: {arrival: poisson, rate: 1e-9, count: 10, input_tokens: 10, output_tokens: 10}\n");
         Assert.Contains(slow.Diagnostics, diagnostic => diagnostic.Field == "requests.rate" && diagnostic.Message.Contains("past the 1e9 s", StringComparison.Ordinal));
     }
 
     [Fact]
     public void RequestsPastALearnedPositionTable_AreRefused()
     {
-        using var folder = new TemporaryFolder();
-        var error = Assert.Throws<InputException>(() => ScenarioLoader.LoadServing(folder.Write("long.yaml",
-            "cluster: {system: nvidia-dgx-h100, chips: 8}\nmodel: gpt3-175b\nserving: {tensor: 8, precision: fp8}\nrequests: {arrival: all-at-once, count: 1, input_tokens: [100, 4000], output_tokens: 10}\n"), Repository.Catalog));
+        var error = Refused("cluster: {system: nvidia-dgx-h100, chips: 8}\nmodel: gpt3-175b\nserving: {tensor: 8, precision: fp8}\nrequests: {arrival: all-at-once, count: 1, input_tokens: [100, 4000], output_tokens: 10}\n");
         Assert.Contains(error.Diagnostics, diagnostic => diagnostic.Field == "requests.input_tokens" && diagnostic.Message.Contains("reach 4,010 tokens, past the 2,048 learned positions of GPT-3 175B", StringComparison.Ordinal));
     }
 
     [Fact]
     public void AMissingFabric_IsTheOnlyError_NotFollowedByOneAboutItsReach()
     {
-        using var folder = new TemporaryFolder();
-        var error = Assert.Throws<InputException>(() => ScenarioLoader.LoadServing(folder.Write("nofabric.yaml",
-            "cluster: {system: nvidia-dgx-h100, count: 2}\nmodel: llama3-70b\nserving: {tensor: 8}\nrequests: {arrival: all-at-once, count: 1, input_tokens: 10, output_tokens: 10}\n"), Repository.Catalog));
+        var error = Refused("cluster: {system: nvidia-dgx-h100, count: 2}\nmodel: llama3-70b\nserving: {tensor: 8}\nrequests: {arrival: all-at-once, count: 1, input_tokens: 10, output_tokens: 10}\n");
         Assert.Equal("cluster.fabric", Assert.Single(error.Diagnostics).Field);
     }
 
@@ -181,18 +177,14 @@ public class ServingLimitsTests
     [InlineData("tpot: 0 s", "objectives.tpot")]
     public void AZeroObjective_IsRefused(string objective, string field)
     {
-        using var folder = new TemporaryFolder();
-        var error = Assert.Throws<InputException>(() => ScenarioLoader.LoadServing(folder.Write("zero.yaml",
-            "cluster: {system: nvidia-dgx-h100, chips: 4}\nmodel: llama3-70b\nserving: {tensor: 4}\nrequests: {arrival: all-at-once, count: 1, input_tokens: 10, output_tokens: 10}\nobjectives: {" + objective + "}\n"), Repository.Catalog));
+        var error = Refused("cluster: {system: nvidia-dgx-h100, chips: 4}\nmodel: llama3-70b\nserving: {tensor: 4}\nrequests: {arrival: all-at-once, count: 1, input_tokens: 10, output_tokens: 10}\nobjectives: {" + objective + "}\n");
         Assert.Contains(error.Diagnostics, diagnostic => diagnostic.Field == field && diagnostic.Message.Contains("can never be met", StringComparison.Ordinal));
     }
 
     [Fact]
     public void AServingCluster_BeyondItsFabricsReach_IsRefused()
     {
-        using var folder = new TemporaryFolder();
-        var error = Assert.Throws<InputException>(() => ScenarioLoader.LoadServing(folder.Write("wide.yaml",
-            "cluster: {system: nvidia-dgx-h100, count: 10000, fabric: infiniband-ndr-fat-tree}\nmodel: llama3-70b\nserving: {tensor: 8}\nrequests: {arrival: all-at-once, count: 1, input_tokens: 10, output_tokens: 10}\n"), Repository.Catalog));
+        var error = Refused("cluster: {system: nvidia-dgx-h100, count: 10000, fabric: infiniband-ndr-fat-tree}\nmodel: llama3-70b\nserving: {tensor: 8}\nrequests: {arrival: all-at-once, count: 1, input_tokens: 10, output_tokens: 10}\n");
         Assert.Contains(error.Diagnostics, diagnostic => diagnostic.Field == "cluster" && diagnostic.Message.Contains("reaches at most 65,536 chips; the cluster has 80,000", StringComparison.Ordinal));
     }
 
