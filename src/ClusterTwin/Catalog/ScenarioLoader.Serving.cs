@@ -297,14 +297,13 @@ public static partial class ScenarioLoader
         {
             reader.Error(YamlReader.Child(map, "trace"), "requests.trace", $"'{trace}' not found (a CSV of arrival_seconds,input_tokens,output_tokens, beside the scenario)");
         }
-        else if (tracePath is not null && !File.ReadLines(tracePath).Take(2).Any(line => line.TrimStart() is [var first, ..] && (char.IsAsciiDigit(first) || first == '.')))
+        else if (tracePath is not null && !RequestWorkload.TraceHasRequests(tracePath))
         {
             // Checked now, not only as the trace streams: a search whose every candidate is refused would never read it.
             reader.Error(YamlReader.Child(map, "trace"), "requests.trace", $"'{trace}' holds no requests (expected lines of arrival_seconds,input_tokens,output_tokens, such as 0.25,512,128, after an optional header)");
         }
 
-        if (model is { PositionEmbedding: Workloads.PositionEmbedding.Learned, MaximumSequenceLength: { } positions } && input is { } prompts && output is { } outputs &&
-            (long)prompts.High + outputs.High > positions)
+        if (model?.LearnedPositions is { } positions && input is { } prompts && output is { } outputs && (long)prompts.High + outputs.High > positions)
         {
             // A learned position table has no entry past its length; a trace's requests are not read here.
             reader.Error(YamlReader.Child(map, "input_tokens"), "requests.input_tokens", $"a prompt and its output reach {(long)prompts.High + outputs.High:N0} tokens, past the {positions:N0} learned positions of {model.Name} (its position table ends there)");

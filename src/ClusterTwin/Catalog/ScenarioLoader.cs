@@ -82,7 +82,7 @@ public static partial class ScenarioLoader
         var model = ReadModel(reader, root, YamlReader.Join(path, "model"), catalog);
         var training = reader.Mapping(root, "training", path, required: true);
         var job = ReadJob(reader, training, YamlReader.Join(path, "training"));
-        if (model is { PositionEmbedding: PositionEmbedding.Learned, MaximumSequenceLength: { } positions } && job?.SequenceLength > positions)
+        if (model?.LearnedPositions is { } positions && job?.SequenceLength > positions)
         {
             // A learned position table has no entry past its length; rotary and ALiBi positions extrapolate (the engine warns).
             reader.Error(YamlReader.Child(training, "sequence_length"), YamlReader.Join(path, "training.sequence_length"),

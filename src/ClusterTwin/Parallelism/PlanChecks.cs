@@ -24,8 +24,7 @@ public static class PlanChecks
     public static bool TensorSplits(ModelArchitecture model, long tensorRanks)
     {
         ArgumentNullException.ThrowIfNull(model);
-        return model.AttentionHeads % tensorRanks == 0 && model.FeedForwardSize % tensorRanks == 0 &&
-               (model.KeyValueHeads % tensorRanks == 0 || tensorRanks % model.KeyValueHeads == 0);
+        return model.AttentionHeads % tensorRanks == 0 && model.FeedForwardSize % tensorRanks == 0 && model.SplitsKeyValueHeads(tensorRanks);
     }
 
     /// <summary>Whether the all-to-all context exchange can hand each context-parallel rank whole heads, keys and values included, of each of <paramref name="tensorRanks"/> tensor-parallel ranks' shares.</summary>
@@ -121,7 +120,7 @@ public static class PlanChecks
             problems.Add($"{degree} does not divide the {model.AttentionHeads} attention heads");
         }
 
-        if (model.KeyValueHeads % ranks != 0 && ranks % model.KeyValueHeads != 0)
+        if (!model.SplitsKeyValueHeads(ranks))
         {
             problems.Add($"{degree} neither divides nor is a multiple of the {model.KeyValueHeads} key-value heads");
         }

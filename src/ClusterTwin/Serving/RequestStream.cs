@@ -190,6 +190,9 @@ public sealed record RequestWorkload
         input.Trim().StartsWith("input", StringComparison.OrdinalIgnoreCase) &&
         output.Trim().StartsWith("output", StringComparison.OrdinalIgnoreCase);
 
+    /// <summary>Whether the trace at <paramref name="path"/> holds a request in its first two lines (after an optional header), read as the stream reads them.</summary>
+    internal static bool TraceHasRequests(string path) => File.ReadLines(path).Take(2).Any(line => Fields(line, out _, out _, out _));
+
     private static IEnumerable<Request> ReadTrace(string path)
     {
         using var reader = new StreamReader(path);

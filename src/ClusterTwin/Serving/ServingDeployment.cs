@@ -157,7 +157,7 @@ public sealed record ServingDeployment
             return $"{degree} does not divide the {model.AttentionHeads} attention heads of {model.Name}: vLLM, SGLang and TensorRT-LLM refuse it (a framework with pads_heads, such as Transformers NeuronX, pads them; not under latent attention)";
         }
 
-        return model.LatentAttention is null && model.KeyValueHeads % ranks != 0 && ranks % model.KeyValueHeads != 0
+        return model.LatentAttention is null && !model.SplitsKeyValueHeads(ranks)
             ? $"{degree} neither divides nor is a multiple of the {model.KeyValueHeads} key-value heads of {model.Name}"
             : null;
     }

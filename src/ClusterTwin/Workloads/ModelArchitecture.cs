@@ -238,6 +238,15 @@ public sealed record ModelArchitecture
     public double KeyValueWidthPerRank(int tensorParallelism, int ranksPerChip = 1) =>
         ranksPerChip * Math.Max((double)KeyValueHeads / (tensorParallelism * ranksPerChip), 1) * (QueryKeyHeadSize + ValueHeadSize) / 2.0;
 
+    /// <summary>
+    /// Whether <paramref name="ranks"/> tensor-parallel ranks can share the key-value heads: they split them evenly, or
+    /// each keeps one and their count is a multiple of the heads (replication).
+    /// </summary>
+    public bool SplitsKeyValueHeads(long ranks) => KeyValueHeads % ranks == 0 || ranks % KeyValueHeads == 0;
+
+    /// <summary>The length of a learned position table, which no sequence may pass; null for rotary and ALiBi positions.</summary>
+    public int? LearnedPositions => PositionEmbedding == PositionEmbedding.Learned ? MaximumSequenceLength : null;
+
     /// <summary>Weights of one dense layer held by one chip of a tensor-parallel group (norms replicated), each chip running <paramref name="ranksPerChip"/> ranks.</summary>
     public double ParametersPerLayerPerRank(int tensorParallelism, int ranksPerChip = 1) =>
         AttentionParametersPerRank(tensorParallelism, ranksPerChip) + ((double)FeedForwardMatrices * HiddenSize * FeedForwardSize / tensorParallelism);

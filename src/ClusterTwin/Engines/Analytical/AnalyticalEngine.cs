@@ -61,8 +61,8 @@ public static class AnalyticalEngine
         ArgumentNullException.ThrowIfNull(scenario);
         var (cluster, efficiency, model, job) = (scenario.Cluster, scenario.Efficiency, scenario.Model, scenario.Job);
         // The plan's degrees count chips; a chip running several ranks (a Neuron chip, one per NeuronCore) replicates
-        // key-value heads per rank.
-        var plan = scenario.Plan with { RanksPerChip = cluster.Chip.Ranks };
+        // key-value heads per rank. A copy only where it differs: the plan search runs a million steps a second.
+        var plan = scenario.Plan.RanksPerChip == cluster.Chip.Ranks ? scenario.Plan : scenario.Plan with { RanksPerChip = cluster.Chip.Ranks };
         var problems = PlanChecks.Problems(plan, cluster, model, job, scenario.Framework);
         if (problems.Count > 0)
         {
