@@ -26,7 +26,7 @@ public sealed class CalibrateCommand(IAnsiConsole console) : Command<CalibrateCo
 
         /// <summary>The training framework to fit, instead of a family.</summary>
         [CommandOption("--framework <FRAMEWORK>")]
-        [Description("Training framework to fit instead (a file in catalog/training-frameworks/): its expert launch times, on its mixture-of-experts runs.")]
+        [Description("Training framework to fit instead (a file in catalog/training-frameworks/): its expert launch times on its mixture-of-experts runs, its slowdown without recompute on its dense runs without recompute.")]
         public string? Framework { get; init; }
 
         /// <summary>Kernel timings to derive a family's curve shapes from, instead of fitting levels.</summary>
@@ -152,17 +152,50 @@ public sealed class CalibrateCommand(IAnsiConsole console) : Command<CalibrateCo
         }
 
         var procedure = $"clustertwin calibrate --framework {id}";
-        var result = TrainingFrameworkCalibration.Fit(framework, CatalogSettings.LoadCases([], catalog).Training, procedure)
-            ?? throw new InputException("--framework", $"no mixture-of-experts validation case runs on {id}: nothing to fit");
-        var fit = result.Fit;
-        console.MarkupLineInterpolated($"{id}: expert launch {result.ExpertLaunch}, plus {result.ExpertQuantizeLaunch} under scaled formats; {fit.Figures} cases: mean absolute error {fit.MeanAbsoluteErrorPercent:0.0}%, held out {(fit.HeldOutMeanAbsoluteErrorPercent is { } heldOut ? $"{heldOut:0.0}%" : "-")}");
+        var cases = CatalogSettings.CalibrationCases(catalog).Training;
+        var experts = TrainingFrameworkCalibration.Fit(framework, cases, procedure);
+        var slowdown = NoRecomputeCalibration.Fit(framework, cases, procedure);
+        if (experts is null && slowdown is null)
+        {
+            throw new InputException("--framework", framework.NoRecomputeSlowdown is null
+                ? $"no mixture-of-experts validation case runs on {id}: nothing to fit (its file has no no_recompute_slowdown to fit on runs without recompute)"
+                : $"no validation case fits {id}'s constants: none is a mixture of experts, and none recomputes nothing with attention at most {NoRecomputeCalibration.MaximumAttentionShare:P0} of its FLOPs");
+        }
+
+        if (experts is not null)
+        {
+            var fit = experts.Fit;
+            console.MarkupLineInterpolated($"{id}: expert launch {experts.ExpertLaunch}, plus {experts.ExpertQuantizeLaunch} under scaled formats; {fit.Figures} cases: mean absolute error {fit.MeanAbsoluteErrorPercent:0.0}%, held out {HeldOut(fit)}");
+        }
+
+        if (slowdown is not null)
+        {
+            var fit = slowdown.Fit;
+            var families = string.Join(", ", slowdown.ByFamily.Select(family => $"{family.Family} {family.Slowdown.ToString("0.000", CultureInfo.InvariantCulture)} ({family.Cases} cases)"));
+            console.MarkupLineInterpolated($"{id}: kernels {slowdown.Slowdown.ToString("0.000", CultureInfo.InvariantCulture)}x slower without recompute; {fit.Figures} cases: mean absolute error {fit.MeanAbsoluteErrorPercent:0.0}%, held out {HeldOut(fit)}; fitted on each chip family alone: {families}");
+        }
+
         if (!settings.DryRun)
         {
             var path = Path.Combine(catalog.Directory, CatalogLoader.TrainingFrameworksFolder, id + ".yaml");
-            CatalogSettings.WriteFile(path, "the fit", () => EfficiencyFitWriter.ReplaceBlocks(path, ["expert_launch", "expert_quantize_launch", "fit"], TrainingFrameworkCalibration.Block(result, procedure)));
+            CatalogSettings.WriteFile(path, "the fit", () =>
+            {
+                if (experts is not null)
+                {
+                    EfficiencyFitWriter.ReplaceBlocks(path, ["expert_launch", "expert_quantize_launch", "fit"], TrainingFrameworkCalibration.Block(experts, procedure));
+                }
+
+                if (slowdown is not null)
+                {
+                    EfficiencyFitWriter.ReplaceBlocks(path, ["no_recompute_slowdown", "no_recompute_fit"], NoRecomputeCalibration.Block(slowdown, procedure));
+                }
+            });
             console.MarkupLineInterpolated($"Written to {path}");
         }
 
         return 0;
     }
+
+    private static string HeldOut(ClusterTwin.Workloads.FrameworkFit fit) =>
+        fit.HeldOutMeanAbsoluteErrorPercent is { } heldOut ? $"{heldOut:0.0}%" : "-";
 }

@@ -35,6 +35,27 @@ public class CatalogSettings : CommandSettings
     /// <summary>The repository's validation cases, beside the catalogue.</summary>
     public static string DefaultCasesFolder(HardwareCatalog catalog) => Path.Combine(RepositoryFolder(catalog), "validation", "cases");
 
+    /// <summary>
+    /// The repository's supplementary validation cases (<c>validation/supplementary/*/</c>): measured runs beyond the
+    /// published set, which training frameworks' constants are fitted on with it and <c>validate --cases</c> reports.
+    /// </summary>
+    public static IReadOnlyList<string> SupplementaryCasesFolders(HardwareCatalog catalog)
+    {
+        var root = Path.Combine(RepositoryFolder(catalog), "validation", "supplementary");
+        return Directory.Exists(root) ? [.. Directory.GetDirectories(root).Order(StringComparer.Ordinal)] : [];
+    }
+
+    /// <summary>
+    /// The cases training frameworks' constants are fitted on: the repository's published and supplementary cases
+    /// (those of the two that exist beside the catalogue).
+    /// </summary>
+    public static ValidationSet CalibrationCases(HardwareCatalog catalog)
+    {
+        string[] folders = [DefaultCasesFolder(catalog), .. SupplementaryCasesFolders(catalog)];
+        var present = folders.Where(Directory.Exists).ToArray();
+        return present.Length == 0 ? ValidationSet.Concat([]) : LoadCases(present, catalog);
+    }
+
     /// <summary>The cases of <paramref name="folders"/> (the repository's when none is named), or throws <see cref="InputException"/>.</summary>
     public static ValidationSet LoadCases(IReadOnlyList<string> folders, HardwareCatalog catalog)
     {

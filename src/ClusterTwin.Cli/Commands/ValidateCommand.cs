@@ -16,9 +16,11 @@ public sealed class ValidateCommand(IAnsiConsole console) : Command<ValidateComm
     {
         var catalog = settings.LoadCatalog();
         var cases = CatalogSettings.LoadCases(settings.Cases, catalog);
-        var summary = ValidationSummary.Of(CrossValidation.WithHeldOut(catalog, ValidationRun.Run(cases.Training)))
+        var summary = ValidationSummary.Of(CrossValidation.WithHeldOut(catalog, ValidationRun.Run(cases.Training), CatalogSettings.CalibrationCases(catalog).Training))
             with { Serving = ServingValidationSummary.Of(ServingValidationRun.Run(cases.Serving)) };
-        settings.Emit(console, () => ValidationReport.Markdown(summary), () => ValidationReport.Document(summary), output => ValidationReport.Write(output, summary));
+        var folders = string.Join(", ", settings.Cases.Select(folder => folder.Replace('\\', '/').TrimEnd('/') + "/"));
+        var command = "./clustertwin validate" + string.Concat(settings.Cases.Select(folder => $" --cases {folder.Replace('\\', '/')}")) + $" --markdown {settings.Markdown?.Replace('\\', '/')}";
+        settings.Emit(console, () => settings.Cases.Length == 0 ? ValidationReport.Markdown(summary) : ValidationReport.Markdown(summary, command, folders), () => ValidationReport.Document(summary), output => ValidationReport.Write(output, summary));
         return 0;
     }
 }

@@ -50,6 +50,9 @@ internal static class FrameworkCatalogReport
             table.AddRow("fully sharded weights", Weights(training.FullyShardedWeights));
             table.AddRow("gradient reduction", GradientReductionKeys.Name(training.GradientReduction));
             table.AddRow("fit", Markup.Escape(Fit(training.Fit)));
+            table.AddRow("slowdown without recompute", training.NoRecomputeSlowdown is { } slowdown
+                ? Markup.Escape($"{slowdown.ToString("0.000", CultureInfo.InvariantCulture)}x the kernels' time; {Fit(training.NoRecomputeFit)}")
+                : "none (its runs without recompute set its chips' levels)");
             table.AddRow("provenance", Markup.Escape(training.Provenance));
             console.Write(table);
             return true;

@@ -73,6 +73,7 @@ public static class SimulationJson
                 id = scenario.Framework.Id,
                 name = scenario.Framework.Name,
                 expertLaunchSeconds = scenario.Framework.ExpertLaunchFor(scenario.Job).Seconds,
+                noRecomputeSlowdown = scenario.Framework.NoRecomputeSlowdown,
                 expertOverlap = scenario.Framework.ExpertOverlap is { } overlap ? new { realized = overlap.Realized, communicationComputeShare = overlap.CommunicationComputeShare } : null,
                 fullyShardedWeights = ClusterTwin.Workloads.FullyShardedWeightsKeys.Key(scenario.Framework.FullyShardedWeights),
                 gradientReduction = ClusterTwin.Workloads.GradientReductionKeys.Key(scenario.Framework.GradientReductionFor(scenario.Job)),

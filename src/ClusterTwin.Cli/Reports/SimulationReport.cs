@@ -1,3 +1,4 @@
+using System.Globalization;
 using ClusterTwin.Engines;
 using ClusterTwin.Hardware;
 using ClusterTwin.Parallelism;
@@ -13,15 +14,22 @@ namespace ClusterTwin.Cli.Reports;
 public static class SimulationReport
 {
     /// <summary>
-    /// The training framework, under a mixture of experts the least time of each expert multiply it launches, and
-    /// gradients reduced in anything but the default FP32.
+    /// The training framework, under a mixture of experts the least time of each expert multiply it launches, its
+    /// fitted slowdown where the plan recomputes nothing, and gradients reduced in anything but the default FP32.
     /// </summary>
     private static string FrameworkLine(Scenario scenario)
     {
-        var launch = scenario.Framework.ExpertLaunchFor(scenario.Job);
+        var framework = scenario.Framework;
+        var launch = framework.ExpertLaunchFor(scenario.Job);
         var line = scenario.Model.MixtureOfExperts is not null && launch > ClusterTwin.Units.Duration.Zero
-            ? $"{scenario.Framework.Name}; each expert multiply takes at least {launch} (the host launches it)"
-            : scenario.Framework.Name;
+            ? $"{framework.Name}; each expert multiply takes at least {launch} (the host launches it)"
+            : framework.Name;
+        if (scenario.Plan.Recompute == RecomputePolicy.None && framework.NoRecomputeSlowdown is { } slowdown)
+        {
+            line += $"; its kernels take {slowdown.ToString("0.###", CultureInfo.InvariantCulture)}x their time without recompute" +
+                    (framework.NoRecomputeFit is { } fit ? $" (fitted on {fit.Figures} published runs)" : string.Empty);
+        }
+
         return line + ReductionNote(scenario);
     }
 

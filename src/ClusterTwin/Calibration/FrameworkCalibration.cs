@@ -159,12 +159,12 @@ public static class FrameworkCalibration
         }
     }
 
-    /// <summary>The YAML lines of a framework's <c>fit</c> block.</summary>
-    public static IEnumerable<string> FitBlock(FrameworkFit fit)
+    /// <summary>The YAML lines of a framework's <c>fit</c> block, or of the block <paramref name="key"/> in the same form.</summary>
+    public static IEnumerable<string> FitBlock(FrameworkFit fit, string key = "fit")
     {
         ArgumentNullException.ThrowIfNull(fit);
         string Number(double value) => value.ToString("0.###", CultureInfo.InvariantCulture);
-        yield return "fit:";
+        yield return key + ":";
         yield return $"  procedure: \"{fit.Procedure}\"";
         yield return $"  fitted_on: [{string.Join(", ", fit.FittedOn)}]";
         yield return $"  figures: {fit.Figures}";

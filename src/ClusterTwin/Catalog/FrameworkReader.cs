@@ -57,21 +57,21 @@ internal static class FrameworkReader
     internal static double? ReadMatrixScale(YamlReader reader, YamlDotNet.RepresentationModel.YamlMappingNode? map, string path) =>
         reader.Number(map, "matrix_scale", path, 0.05, 5, required: false);
 
-    internal static FrameworkFit? ReadFit(YamlReader reader, YamlDotNet.RepresentationModel.YamlMappingNode? map)
+    internal static FrameworkFit? ReadFit(YamlReader reader, YamlDotNet.RepresentationModel.YamlMappingNode? map, string key = "fit")
     {
         if (map is null)
         {
             return null;
         }
 
-        reader.CheckKeys(map, "fit", "procedure", "fitted_on", "figures", "mean_absolute_error_percent", "held_out_mean_absolute_error_percent", "residual_p10", "residual_p90");
-        var procedure = reader.String(map, "procedure", "fit");
+        reader.CheckKeys(map, key, "procedure", "fitted_on", "figures", "mean_absolute_error_percent", "held_out_mean_absolute_error_percent", "residual_p10", "residual_p90");
+        var procedure = reader.String(map, "procedure", key);
         ImmutableArray<string> fittedOn = YamlReader.Child(map, "fitted_on") is YamlDotNet.RepresentationModel.YamlSequenceNode list ? [.. list.Select(item => YamlReader.Scalar(item) ?? string.Empty)] : [];
-        var figures = reader.Integer(map, "figures", "fit", 0, 1_000_000);
-        var error = reader.Number(map, "mean_absolute_error_percent", "fit", 0, 1e6);
-        var heldOut = reader.Number(map, "held_out_mean_absolute_error_percent", "fit", 0, 1e6, required: false);
-        var low = reader.Number(map, "residual_p10", "fit", -5, 5, required: false);
-        var high = reader.Number(map, "residual_p90", "fit", -5, 5, required: false);
+        var figures = reader.Integer(map, "figures", key, 0, 1_000_000);
+        var error = reader.Number(map, "mean_absolute_error_percent", key, 0, 1e6);
+        var heldOut = reader.Number(map, "held_out_mean_absolute_error_percent", key, 0, 1e6, required: false);
+        var low = reader.Number(map, "residual_p10", key, -5, 5, required: false);
+        var high = reader.Number(map, "residual_p90", key, -5, 5, required: false);
         return procedure is null || figures is null || error is null ? null : new FrameworkFit(procedure, fittedOn, figures.Value, error.Value, heldOut, low, high);
     }
 }

@@ -12,7 +12,7 @@ internal static class TrainingFrameworkReader
     public static TrainingFramework? Read(YamlReader reader)
     {
         var root = reader.Root!;
-        reader.CheckKeys(root, string.Empty, "id", "name", "provenance", "default_for_vendors", "expert_launch", "expert_quantize_launch", "expert_overlap", "fully_sharded_weights", "gradient_reduction", "fit", "note");
+        reader.CheckKeys(root, string.Empty, "id", "name", "provenance", "default_for_vendors", "expert_launch", "expert_quantize_launch", "expert_overlap", "fully_sharded_weights", "gradient_reduction", "fit", "no_recompute_slowdown", "no_recompute_fit", "note");
         var id = reader.String(root, "id", string.Empty);
         var name = reader.String(root, "name", string.Empty);
         var provenance = reader.String(root, "provenance", string.Empty);
@@ -35,6 +35,9 @@ internal static class TrainingFrameworkReader
         var reduction = reader.Enumeration(root, "gradient_reduction", string.Empty, GradientReductionKeys.All, required: false) ?? GradientReduction.Fp32;
         var overlap = ReadOverlap(reader, reader.Mapping(root, "expert_overlap", string.Empty, required: false));
         var fit = FrameworkReader.ReadFit(reader, reader.Mapping(root, "fit", string.Empty, required: false));
+        // A factor on kernel time: below 1 would make a framework faster than its kernels, above 3 is a typo.
+        var slowdown = reader.Number(root, "no_recompute_slowdown", string.Empty, 1, 3, required: false);
+        var slowdownFit = FrameworkReader.ReadFit(reader, reader.Mapping(root, "no_recompute_fit", string.Empty, required: false), "no_recompute_fit");
         return id is null || name is null || provenance is null || launch is null ? null : new TrainingFramework
         {
             Id = id,
@@ -47,6 +50,8 @@ internal static class TrainingFrameworkReader
             FullyShardedWeights = sharded,
             GradientReduction = reduction,
             Fit = fit,
+            NoRecomputeSlowdown = slowdown,
+            NoRecomputeFit = slowdownFit,
         };
     }
 

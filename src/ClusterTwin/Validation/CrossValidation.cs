@@ -2,6 +2,7 @@ using System.Collections.Immutable;
 using ClusterTwin.Calibration;
 using ClusterTwin.Catalog;
 using ClusterTwin.Engines.Analytical;
+using ClusterTwin.Hardware;
 
 namespace ClusterTwin.Validation;
 
@@ -9,7 +10,8 @@ namespace ClusterTwin.Validation;
 /// Predictions of every case by a calibration that never saw it: for a family with runs from two sources or more,
 /// the levels are refitted without the case's whole source (leave one source out); for a family with one source,
 /// without the case alone (leave one case out). A family with a single case has no held-out prediction. A case a
-/// training framework's launch times were fitted on is predicted by that framework's fit without it.
+/// training framework's launch times were fitted on is predicted by that framework's fit without it; a case its
+/// slowdown without recompute was fitted on, by the slowdown fitted without it and the family's levels of its fold.
 /// </summary>
 /// <remarks>
 /// This is the error a user should expect on a new measurement, as opposed to the error on the runs the levels were
@@ -20,10 +22,17 @@ public static class CrossValidation
     /// <summary>
     /// The outcomes of <see cref="ValidationRun.Run"/> with each case's held-out prediction attached, where it has one.
     /// </summary>
-    public static ImmutableArray<ValidationOutcome> WithHeldOut(HardwareCatalog catalog, ImmutableArray<ValidationOutcome> outcomes)
+    /// <param name="catalog">The catalogue the outcomes were predicted with.</param>
+    /// <param name="outcomes">The outcomes.</param>
+    /// <param name="frameworkCases">
+    /// The cases the training frameworks' slowdowns without recompute were fitted on (the repository's published and
+    /// supplementary cases); by default the outcomes' own.
+    /// </param>
+    public static ImmutableArray<ValidationOutcome> WithHeldOut(HardwareCatalog catalog, ImmutableArray<ValidationOutcome> outcomes, IReadOnlyCollection<ValidationCase>? frameworkCases = null)
     {
         ArgumentNullException.ThrowIfNull(catalog);
         var predictions = new Dictionary<string, double>(StringComparer.Ordinal);
+        var foldLevels = new Dictionary<string, ChipEfficiency>(StringComparer.Ordinal);
         foreach (var family in outcomes.GroupBy(outcome => outcome.Family))
         {
             if (!catalog.Efficiencies.TryGetValue(family.Key, out var efficiency) || !efficiency.HasOwnFit)
@@ -53,6 +62,7 @@ public static class CrossValidation
                 foreach (var item in fold)
                 {
                     predictions[item.Id] = item.Predicted(AnalyticalEngine.SimulateStep(item.Scenario with { Efficiency = refitted }));
+                    foldLevels[item.Id] = refitted;
                 }
             }
         }
@@ -72,6 +82,21 @@ public static class CrossValidation
                 {
                     predictions[id] = prediction;
                 }
+            }
+        }
+
+        foreach (var framework in catalog.TrainingFrameworks.Values.Where(framework => framework.NoRecomputeFit is not null))
+        {
+            if (NoRecomputeCalibration.Fit(framework, frameworkCases ?? cases, "cross-validation") is not { } result)
+            {
+                continue;
+            }
+
+            foreach (var item in cases.Where(item => result.HeldOutSlowdown.ContainsKey(item.Id)))
+            {
+                var refitted = framework with { NoRecomputeSlowdown = result.HeldOutSlowdown[item.Id] };
+                var efficiency = foldLevels.GetValueOrDefault(item.Id, item.Scenario.Efficiency);
+                predictions[item.Id] = item.Predicted(AnalyticalEngine.SimulateStep(item.Scenario with { Efficiency = efficiency, Framework = refitted }));
             }
         }
 

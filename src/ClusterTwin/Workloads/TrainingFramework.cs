@@ -61,6 +61,19 @@ public sealed record TrainingFramework
     /// </summary>
     public ExpertOverlap? ExpertOverlap { get; init; }
 
+    /// <summary>
+    /// How much slower a step's kernels run under this framework when the plan recomputes nothing (the backward pass
+    /// reads every activation the forward pass kept) than the kernel model that fits its runs with full recompute and
+    /// other frameworks' runs: a factor of at least 1, fitted over its published runs without recompute
+    /// (<c>clustertwin calibrate --framework</c>). Null for a framework that has no such constant: one whose runs
+    /// without recompute are the ones its chips' levels are fitted on (Megatron-Core on Hopper and Blackwell), where
+    /// the factor would be 1 by construction. Which part of the software causes it is not measured (docs/calibration.md).
+    /// </summary>
+    public double? NoRecomputeSlowdown { get; init; }
+
+    /// <summary>How <see cref="NoRecomputeSlowdown"/> was fitted; null where it was not.</summary>
+    public FrameworkFit? NoRecomputeFit { get; init; }
+
     /// <summary>What it keeps of the weights under full sharding (ZeRO-3); by default a compute-precision shard beside the FP32 master.</summary>
     public FullyShardedWeights FullyShardedWeights { get; init; } = FullyShardedWeights.ComputeAndMaster;
 

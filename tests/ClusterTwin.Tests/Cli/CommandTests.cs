@@ -64,6 +64,8 @@ public class CommandTests
     [InlineData("megatron-core", "realizes 43.0% of the ideal")]
     [InlineData("pytorch-fsdp", "FP32 shard only")]
     [InlineData("pytorch-fsdp", "BF16")]
+    [InlineData("pytorch-fsdp", "1.135x the kernels' time")]
+    [InlineData("megatron-core", "none (its runs without recompute set its chips' levels)")]
     [InlineData("neuronx-distributed", "does not overlap expert communication")]
     [InlineData("transformers-neuronx", "clustertwin calibrate-serving")]
     public void CatalogShow_ShowsTheFigureAndItsProvenance(string id, string expected)
@@ -85,5 +87,36 @@ public class CommandTests
         Assert.Equal(Directory.GetFiles(Repository.Path("validation", "cases"), "*.yaml").Length, cases + servingIds);
         Assert.Equal(cases, document.RootElement.GetProperty("summary").GetProperty("count").GetInt32());
         Assert.Equal(serving.GetProperty("cases").GetArrayLength(), serving.GetProperty("summary").GetProperty("count").GetInt32());
+    }
+
+    [Fact]
+    public void CalibrateFramework_FitsTheSlowdownWithoutRecompute_OnEachChipFamilyAloneToo()
+    {
+        var outcome = CliRunner.Run("calibrate", "--framework", "pytorch-fsdp", "--dry-run");
+        Assert.Equal(0, outcome.ExitCode);
+        Assert.Contains("pytorch-fsdp: kernels 1.135x slower without recompute", outcome.Output, StringComparison.Ordinal);
+        Assert.Contains("nvidia-ampere", outcome.Output, StringComparison.Ordinal);
+        Assert.Contains("nvidia-hopper", outcome.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void CalibrateFramework_WithNothingToFit_SaysWhy()
+    {
+        var outcome = CliRunner.Run("calibrate", "--framework", "maxtext", "--dry-run");
+        Assert.NotEqual(0, outcome.ExitCode);
+        Assert.Contains("no mixture-of-experts validation case runs on maxtext", outcome.Errors, StringComparison.Ordinal);
+        Assert.Contains("no_recompute_slowdown", outcome.Errors, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void ValidateMarkdown_OfAnotherFolder_NamesTheCommandThatWroteIt()
+    {
+        using var folder = new TemporaryFolder();
+        var page = Path.Combine(folder.Path, "page.md");
+        var outcome = CliRunner.Run("validate", "--cases", Repository.Path("validation", "supplementary", "llm-foundry"), "--markdown", page);
+        Assert.Equal(0, outcome.ExitCode);
+        var text = File.ReadAllText(page);
+        Assert.Contains("--cases " + Repository.Path("validation", "supplementary", "llm-foundry").Replace('\\', '/'), text, StringComparison.Ordinal);
+        Assert.DoesNotContain("The 0 cases", text, StringComparison.Ordinal);
     }
 }

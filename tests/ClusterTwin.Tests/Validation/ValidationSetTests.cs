@@ -12,11 +12,16 @@ namespace ClusterTwin.Tests.Validation;
 /// </summary>
 public class ValidationSetTests
 {
-    private const double MeanErrorRatchetPercent = 5.6;
-    private const double WorstErrorRatchetPercent = 39.0;
+    // 5.6% to 5.35% with PyTorch FSDP's fitted slowdown without recompute (MPT 13B and 7B at 2,048 tokens). The worst
+    // case, MPT-30B at 8,192 tokens, was raised once, from 38.3% to 39.4% by the same change: with the runs without
+    // recompute no longer pulling the A100 level down (0.805 to 0.815), this outlier of its own table, already
+    // predicted too fast, moves further.
+    private const double MeanErrorRatchetPercent = 5.35;
+    private const double WorstErrorRatchetPercent = 39.4;
     // 9.6% with curve shapes carried over from A100; 8.75% with Hopper's measured on an H100 (docs/calibration.md);
-    // 8.6% with Trainium1's tensor degree counted in NeuronCores, two ranks per chip.
-    private const double HeldOutMeanErrorRatchetPercent = 8.6;
+    // 8.6% with Trainium1's tensor degree counted in NeuronCores, two ranks per chip; 8.35% with FSDP's slowdown
+    // without recompute.
+    private const double HeldOutMeanErrorRatchetPercent = 8.35;
 
     // From 37.5% and 178% before the training framework's expert launch times (docs/calibration.md), to 10.0% over the
     // eleven runs then in the set; raised once, to 13.0%, when seven more of the model zoo's published runs joined
@@ -27,19 +32,23 @@ public class ValidationSetTests
     // mean fell from 9.5% to 8.7%, while the model zoo's H100 Qwen3 runs at 32K to 128K went from +1.8..+12.1% to
     // +3.6..+13.7%. Measured, the ring steps' unmasked attention runs faster than A100's curve had it, which widens
     // the gap calibration.md names for these runs rather than causing it.
+    // Raised by 0.01 to 9.86% when the A100 level moved with FSDP's slowdown without recompute: GB300's levels, fitted
+    // on curve shapes carried over from A100, moved with it (0.684 to 0.689), and the GB300 mixture-of-experts runs by
+    // 0.02 points on average; their held-out mean fell from 12.35% to 12.29%.
     // The worst case is Qwen3-30B-A3B, whose whole small layer is host-bound, not only its expert multiplies.
-    private const double MixtureOfExpertsMeanErrorRatchetPercent = 9.85;
+    private const double MixtureOfExpertsMeanErrorRatchetPercent = 9.86;
     private const double MixtureOfExpertsWorstErrorRatchetPercent = 53;
 
     // Each mixture-of-experts case predicted by the launch times fitted without it (13.8% over the first eleven,
     // 14.9% over eighteen, 13.1% over twenty-two, 12.4% with BF16 gradient reduction in the FSDP run, 12.35% with
-    // Hopper's measured curves).
-    private const double MixtureOfExpertsHeldOutMeanErrorRatchetPercent = 12.35;
+    // Hopper's measured curves, 12.3% with GB300's levels refitted as above).
+    private const double MixtureOfExpertsHeldOutMeanErrorRatchetPercent = 12.3;
 
     private static readonly Lazy<ValidationSummary> Summary = new(() =>
     {
         var cases = ValidationCaseLoader.LoadAll(Repository.Path("validation", "cases"), Repository.Catalog).Training;
-        return ValidationSummary.Of(CrossValidation.WithHeldOut(Repository.Catalog, ValidationRun.Run(cases)));
+        var supplementary = ValidationCaseLoader.LoadAll(Repository.Path("validation", "supplementary", "llm-foundry"), Repository.Catalog).Training;
+        return ValidationSummary.Of(CrossValidation.WithHeldOut(Repository.Catalog, ValidationRun.Run(cases), [.. cases, .. supplementary]));
     });
 
     [Fact]

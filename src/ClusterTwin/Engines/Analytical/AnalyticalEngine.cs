@@ -124,6 +124,11 @@ public static class AnalyticalEngine
         var (fewestDense, mostDense) = stages.MiddleDenseLayers(model, pipeline);
         var middle = Slowest(Layers(mostDense, stages.Middle), Layers(fewestDense, stages.Middle), default);
         var slowest = pipeline == 1 ? first + head + prediction : Slowest(first, pipeline > 2 ? middle : first, last);
+        // A framework whose kernels run slower when the backward pass reads kept activations (fitted, not explained).
+        if (plan.Recompute == RecomputePolicy.None && scenario.Framework.NoRecomputeSlowdown is { } slowdown)
+        {
+            slowest = slowest with { Compute = slowest.Compute * slowdown };
+        }
 
         // Pipeline: each micro-batch crosses every chunk boundary forward and backward; Megatron's scatter-gather
         // sends one tensor-parallel shard per chip.
@@ -247,16 +252,34 @@ public static class AnalyticalEngine
     /// </summary>
     public static Flops ModelFlops(ModelArchitecture model, TrainingJob job, bool causalAttention = false)
     {
+        var (perTokenForward, _) = ForwardFlopsPerToken(model, job, causalAttention);
+        return Flops.FromOperations(3 * perTokenForward * job.TokensPerStep);
+    }
+
+    /// <summary>
+    /// The share of <see cref="ModelFlops"/> that the attention's score and value products take: where it is small, a
+    /// run's time says little about the attention kernel.
+    /// </summary>
+    public static double AttentionShare(ModelArchitecture model, TrainingJob job)
+    {
+        var (perTokenForward, attention) = ForwardFlopsPerToken(model, job, causalAttention: false);
+        return attention / perTokenForward;
+    }
+
+    /// <summary>One token's forward FLOPs (<see cref="ModelFlops"/>) and the attention products' part of them.</summary>
+    private static (double Total, double Attention) ForwardFlopsPerToken(ModelArchitecture model, TrainingJob job, bool causalAttention)
+    {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(job);
         var attention = 2.0 * job.SequenceLength * model.AttentionHeads * (model.QueryKeyHeadSize + model.ValueHeadSize) * (causalAttention ? 0.5 : 1);
         var head = 2.0 * model.HiddenSize * model.VocabularySize;
-        var prediction = job.MultiTokenPredictionDepth(model) *
+        var predictionModules = job.MultiTokenPredictionDepth(model);
+        var prediction = predictionModules *
                          ((2 * model.ActiveMatrixParameters(model.MultiTokenPredictionUsesExperts)) + attention + (4.0 * model.HiddenSize * model.HiddenSize) + head);
-        var perTokenForward = (model.DenseLayerCount * ((2 * model.ActiveMatrixParameters(expertLayer: false)) + attention)) +
-                              (model.ExpertLayerCount * ((2 * model.ActiveMatrixParameters(expertLayer: true)) + attention)) +
-                              head + prediction;
-        return Flops.FromOperations(3 * perTokenForward * job.TokensPerStep);
+        var total = (model.DenseLayerCount * ((2 * model.ActiveMatrixParameters(expertLayer: false)) + attention)) +
+                    (model.ExpertLayerCount * ((2 * model.ActiveMatrixParameters(expertLayer: true)) + attention)) +
+                    head + prediction;
+        return (total, attention * (model.Layers + predictionModules));
     }
 
     /// <summary>

@@ -1,5 +1,6 @@
 using System.Collections.Immutable;
 using ClusterTwin.Hardware;
+using ClusterTwin.Parallelism;
 using ClusterTwin.Scenarios;
 using ClusterTwin.Units;
 
@@ -51,6 +52,13 @@ internal static class UncertaintyBand
         {
             (residualLow, residualHigh) = (Math.Min(residualLow, frameworkLow), Math.Max(residualHigh, frameworkHigh));
             sources.Add($"residuals of {fit.Figures} mixture-of-experts runs fitted for {scenario.Framework.Name}'s launch times");
+        }
+
+        // So does a plan without recompute under a framework whose slowdown without recompute is fitted.
+        if (scenario.Plan.Recompute == RecomputePolicy.None && scenario.Framework.NoRecomputeFit is { ResidualLow: { } slowdownLow, ResidualHigh: { } slowdownHigh } slowdownFit)
+        {
+            (residualLow, residualHigh) = (Math.Min(residualLow, slowdownLow), Math.Max(residualHigh, slowdownHigh));
+            sources.Add($"residuals of {slowdownFit.Figures} runs without recompute fitted for {scenario.Framework.Name}'s slowdown without recompute");
         }
 
         var low = step * Math.Exp(residualLow) * fastest;
