@@ -1,5 +1,6 @@
 using System.ComponentModel;
 using System.Diagnostics;
+using System.Globalization;
 using ClusterTwin.Catalog;
 using ClusterTwin.Economics;
 using ClusterTwin.Cli.Reports;
@@ -27,15 +28,21 @@ public sealed class PlanCommand(IAnsiConsole console) : Command<PlanCommand.Sett
         [Description("What to minimize: time (step time), energy (IT energy per step) or cost (cost per step at the scenario's prices).")]
         public string Objective { get; init; } = "time";
 
-        /// <summary>How many layouts to print.</summary>
+        /// <summary>How many layouts to print, as typed: read as a number by <see cref="Validate"/>, so a word gets a message naming the option.</summary>
         [CommandOption("--top <N>")]
         [Description("How many of the best layouts to show (default 5).")]
-        public int Top { get; init; } = 5;
+        public string TopText { get; init; } = "5";
 
-        /// <summary>Percent of each chip's memory to keep free.</summary>
+        /// <summary>Percent of each chip's memory to keep free, as typed (read by <see cref="Validate"/>).</summary>
         [CommandOption("--memory-headroom <PERCENT>")]
         [Description("Percent of each chip's memory a layout must leave free, for framework buffers and fragmentation the memory model does not count (default 0).")]
-        public double MemoryHeadroom { get; init; }
+        public string MemoryHeadroomText { get; init; } = "0";
+
+        /// <summary>How many layouts to print.</summary>
+        public int Top => int.Parse(TopText, NumberStyles.Integer, CultureInfo.InvariantCulture);
+
+        /// <summary>Percent of each chip's memory to keep free.</summary>
+        public double MemoryHeadroom => double.Parse(MemoryHeadroomText, NumberStyles.Float, CultureInfo.InvariantCulture);
 
         /// <summary>Search every field and compare with the scenario's plan instead of pinning it.</summary>
         [CommandOption("--compare")]
@@ -50,12 +57,14 @@ public sealed class PlanCommand(IAnsiConsole console) : Command<PlanCommand.Sett
                 return ValidationResult.Error($"--objective '{Objective}' is not an objective (expected time, energy or cost)");
             }
 
-            if (MemoryHeadroom is < 0 or >= 100 || double.IsNaN(MemoryHeadroom))
+            if (!double.TryParse(MemoryHeadroomText, NumberStyles.Float, CultureInfo.InvariantCulture, out var headroom) || headroom is < 0 or >= 100 || double.IsNaN(headroom))
             {
-                return ValidationResult.Error($"--memory-headroom {MemoryHeadroom} is out of range (expected a percentage from 0 up to, not including, 100)");
+                return ValidationResult.Error($"--memory-headroom '{MemoryHeadroomText}' is not a percentage from 0 up to, not including, 100 (such as 10)");
             }
 
-            return Top is < 1 or > 1000 ? ValidationResult.Error($"--top {Top} is out of range (expected 1 to 1000)") : ValidationResult.Success();
+            return !int.TryParse(TopText, NumberStyles.Integer, CultureInfo.InvariantCulture, out var top) || top is < 1 or > 1000
+                ? ValidationResult.Error($"--top '{TopText}' is not a whole number from 1 to 1000 (such as 10)")
+                : ValidationResult.Success();
         }
     }
 

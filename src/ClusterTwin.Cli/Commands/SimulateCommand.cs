@@ -31,7 +31,7 @@ public sealed class SimulateCommand(IAnsiConsole console) : Command<SimulateComm
         }
         else
         {
-            SimulationReport.Write(console, scenario, result);
+            SimulationReport.Write(console, scenario, result, settings.Scenario);
         }
 
         return result.Valid ? 0 : 1;

@@ -40,8 +40,8 @@ public static class SimulationReport
         return reduction == GradientReduction.Fp32 ? string.Empty : $"; gradients reduced in {GradientReductionKeys.Name(reduction)}";
     }
 
-    /// <summary>Writes the report of <paramref name="result"/>.</summary>
-    public static void Write(IAnsiConsole console, Scenario scenario, TrainingStepResult result)
+    /// <summary>Writes the report of <paramref name="result"/>; an invalid plan's problems name <paramref name="source"/>, the scenario's file.</summary>
+    public static void Write(IAnsiConsole console, Scenario scenario, TrainingStepResult result, string? source = null)
     {
         var cluster = scenario.Cluster;
         var plan = scenario.Plan;
@@ -54,7 +54,7 @@ public static class SimulationReport
 
         if (!result.Valid)
         {
-            console.MarkupLine("[red bold]The plan is invalid:[/]");
+            console.MarkupLineInterpolated($"[red bold]The plan{(source is null ? string.Empty : $" in {source}")} is invalid:[/]");
             foreach (var problem in result.Problems)
             {
                 console.MarkupLineInterpolated($"  [red]-[/] {problem}");

@@ -92,7 +92,9 @@ public class BadInputTests
             .Replace("global_batch: 64", "global_batch: 3", StringComparison.Ordinal));
         var outcome = CliRunner.Run("simulate", file);
         Assert.Equal(1, outcome.ExitCode);
-        Assert.Contains("The plan is invalid", outcome.Output, StringComparison.Ordinal);
+        var text = System.Text.RegularExpressions.Regex.Replace(outcome.Output, @"\s+", " ");
+        Assert.Contains("The plan in ", text, StringComparison.Ordinal);
+        Assert.Contains("indivisible.yaml is invalid", text, StringComparison.Ordinal);
         Assert.Contains("global batch of 3 sequences", outcome.Output, StringComparison.Ordinal);
         Assert.Contains("virtual stages 3 do not split pipeline 2", outcome.Output, StringComparison.Ordinal);
     }

@@ -73,8 +73,12 @@ public class PlanCommandTests
 
     [Theory]
     [InlineData("--objective", "speed", "is not an objective")]
-    [InlineData("--top", "0", "out of range")]
-    [InlineData("--memory-headroom", "100", "out of range")]
+    [InlineData("--top", "0", "--top '0' is not a whole number from 1 to 1000")]
+    [InlineData("--top", "abc", "--top 'abc' is not a whole number from 1 to 1000")]
+    [InlineData("--top", "2.5", "--top '2.5' is not a whole number")]
+    [InlineData("--memory-headroom", "100", "--memory-headroom '100' is not a percentage from 0 up to, not including, 100")]
+    [InlineData("--memory-headroom", "ten", "--memory-headroom 'ten' is not a percentage")]
+    [InlineData("--memory-headroom", "NaN", "--memory-headroom 'NaN' is not a percentage")]
     public void BadOption_IsAClearError(string option, string value, string expected)
     {
         var outcome = CliRunner.Run("plan", Repository.Path("examples", "plan-gpt3-175b-h100-1024.yaml"), option, value);
