@@ -44,7 +44,7 @@ public static class CommandLine
             config.AddCommand<ValidateCommand>("validate")
                 .WithDescription("Compare predictions with published measured runs (validation/cases).");
             config.AddCommand<CalibrateCommand>("calibrate")
-                .WithDescription("Fit a chip family's efficiency levels to the validation cases, holding sources out; or, with --framework, a training framework's expert launch times.");
+                .WithDescription("Fit a chip family's efficiency levels to the validation cases, holding sources out; or, with --framework, a training framework's expert launch times and slowdown without recompute.");
             config.AddCommand<CalibrateServingCommand>("calibrate-serving")
                 .WithDescription("Fit serving frameworks' layer overheads to the serving validation cases.");
             config.AddBranch("catalog", catalog =>

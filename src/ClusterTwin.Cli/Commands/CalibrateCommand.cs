@@ -26,7 +26,7 @@ public sealed class CalibrateCommand(IAnsiConsole console) : Command<CalibrateCo
 
         /// <summary>The training framework to fit, instead of a family.</summary>
         [CommandOption("--framework <FRAMEWORK>")]
-        [Description("Training framework to fit instead (a file in catalog/training-frameworks/): its expert launch times on its mixture-of-experts runs, its slowdown without recompute on its dense runs without recompute.")]
+        [Description("Training framework to fit instead (a file in catalog/training-frameworks/): its expert launch times on its mixture-of-experts runs, and where its file has one its slowdown without recompute on its dense runs without recompute (published and supplementary cases).")]
         public string? Framework { get; init; }
 
         /// <summary>Kernel timings to derive a family's curve shapes from, instead of fitting levels.</summary>
@@ -159,7 +159,7 @@ public sealed class CalibrateCommand(IAnsiConsole console) : Command<CalibrateCo
         {
             throw new InputException("--framework", framework.NoRecomputeSlowdown is null
                 ? $"no mixture-of-experts validation case runs on {id}: nothing to fit (its file has no no_recompute_slowdown to fit on runs without recompute)"
-                : $"no validation case fits {id}'s constants: none is a mixture of experts, and none recomputes nothing with attention at most {NoRecomputeCalibration.MaximumAttentionShare:P0} of its FLOPs");
+                : $"no validation case fits {id}'s constants: none is a mixture of experts, and none keeps its activations (recompute none or selective) with attention at most {NoRecomputeCalibration.MaximumAttentionShare * 100:0}% of its FLOPs");
         }
 
         if (experts is not null)
@@ -171,8 +171,11 @@ public sealed class CalibrateCommand(IAnsiConsole console) : Command<CalibrateCo
         if (slowdown is not null)
         {
             var fit = slowdown.Fit;
-            var families = string.Join(", ", slowdown.ByFamily.Select(family => $"{family.Family} {family.Slowdown.ToString("0.000", CultureInfo.InvariantCulture)} ({family.Cases} cases)"));
-            console.MarkupLineInterpolated($"{id}: kernels {slowdown.Slowdown.ToString("0.000", CultureInfo.InvariantCulture)}x slower without recompute; {fit.Figures} cases: mean absolute error {fit.MeanAbsoluteErrorPercent:0.0}%, held out {HeldOut(fit)}; fitted on each chip family alone: {families}");
+            console.MarkupLineInterpolated($"{id}: kernels {slowdown.Slowdown.ToString("0.000", CultureInfo.InvariantCulture)}x slower without full recompute; {fit.Figures} cases: mean absolute error {fit.MeanAbsoluteErrorPercent:0.0}%, held out {HeldOut(fit)} (each chip family at the others' factor)");
+            foreach (var family in slowdown.ByFamily)
+            {
+                console.MarkupLineInterpolated($"  {family.Family}: {family.Cases} cases alone give {family.Slowdown.ToString("0.000", CultureInfo.InvariantCulture)}; mean absolute error {family.UnslowedErrorPercent:0.0}% without the factor, {(family.HeldOutErrorPercent is { } held ? $"{held:0.0}%" : "-")} at the other families' factor");
+            }
         }
 
         if (!settings.DryRun)

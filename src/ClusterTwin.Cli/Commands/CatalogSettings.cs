@@ -46,15 +46,11 @@ public class CatalogSettings : CommandSettings
     }
 
     /// <summary>
-    /// The cases training frameworks' constants are fitted on: the repository's published and supplementary cases
-    /// (those of the two that exist beside the catalogue).
+    /// The cases training frameworks' constants are fitted on: the repository's published cases beside the catalogue
+    /// (an error where there are none) and its supplementary cases, where there are some.
     /// </summary>
-    public static ValidationSet CalibrationCases(HardwareCatalog catalog)
-    {
-        string[] folders = [DefaultCasesFolder(catalog), .. SupplementaryCasesFolders(catalog)];
-        var present = folders.Where(Directory.Exists).ToArray();
-        return present.Length == 0 ? ValidationSet.Concat([]) : LoadCases(present, catalog);
-    }
+    public static ValidationSet CalibrationCases(HardwareCatalog catalog) =>
+        LoadCases([DefaultCasesFolder(catalog), .. SupplementaryCasesFolders(catalog)], catalog);
 
     /// <summary>The cases of <paramref name="folders"/> (the repository's when none is named), or throws <see cref="InputException"/>.</summary>
     public static ValidationSet LoadCases(IReadOnlyList<string> folders, HardwareCatalog catalog)

@@ -52,7 +52,7 @@ internal static class FrameworkCatalogReport
             table.AddRow("fit", Markup.Escape(Fit(training.Fit)));
             table.AddRow("slowdown without recompute", training.NoRecomputeSlowdown is { } slowdown
                 ? Markup.Escape($"{slowdown.ToString("0.000", CultureInfo.InvariantCulture)}x the kernels' time; {Fit(training.NoRecomputeFit)}")
-                : "none (its runs without recompute set its chips' levels)");
+                : "none (its kernels cost the same with or without recompute)");
             table.AddRow("provenance", Markup.Escape(training.Provenance));
             console.Write(table);
             return true;

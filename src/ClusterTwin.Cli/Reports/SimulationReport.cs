@@ -15,7 +15,7 @@ public static class SimulationReport
 {
     /// <summary>
     /// The training framework, under a mixture of experts the least time of each expert multiply it launches, its
-    /// fitted slowdown where the plan recomputes nothing, and gradients reduced in anything but the default FP32.
+    /// fitted slowdown where the plan keeps activations (anything but full recompute), and gradients reduced in anything but the default FP32.
     /// </summary>
     private static string FrameworkLine(Scenario scenario)
     {
@@ -24,9 +24,9 @@ public static class SimulationReport
         var line = scenario.Model.MixtureOfExperts is not null && launch > ClusterTwin.Units.Duration.Zero
             ? $"{framework.Name}; each expert multiply takes at least {launch} (the host launches it)"
             : framework.Name;
-        if (scenario.Plan.Recompute == RecomputePolicy.None && framework.NoRecomputeSlowdown is { } slowdown)
+        if (scenario.Plan.Recompute != RecomputePolicy.Full && framework.NoRecomputeSlowdown is { } slowdown)
         {
-            line += $"; its kernels take {slowdown.ToString("0.###", CultureInfo.InvariantCulture)}x their time without recompute" +
+            line += $"; its kernels take {slowdown.ToString("0.###", CultureInfo.InvariantCulture)}x their time without full recompute" +
                     (framework.NoRecomputeFit is { } fit ? $" (fitted on {fit.Figures} published runs)" : string.Empty);
         }
 

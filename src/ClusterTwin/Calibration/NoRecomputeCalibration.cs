@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using System.Globalization;
 using ClusterTwin.Engines.Analytical;
 using ClusterTwin.Parallelism;
 using ClusterTwin.Validation;
@@ -6,24 +7,32 @@ using ClusterTwin.Workloads;
 
 namespace ClusterTwin.Calibration;
 
-/// <summary>A training framework's fitted slowdown without recompute, its fit, and for each case the factor fitted without it.</summary>
+/// <summary>A training framework's fitted slowdown without full recompute, its fit, and for each case the factor it is held out by.</summary>
 /// <param name="Slowdown">The factor on kernel time (<see cref="TrainingFramework.NoRecomputeSlowdown"/>).</param>
-/// <param name="Fit">How it was fitted.</param>
-/// <param name="HeldOutSlowdown">For each case, by id, the factor fitted on the others.</param>
-/// <param name="ByFamily">The factor fitted on each chip family's cases alone, with their count: whether one factor holds across chips.</param>
-public sealed record NoRecomputeCalibrationResult(double Slowdown, FrameworkFit Fit, ImmutableDictionary<string, double> HeldOutSlowdown, ImmutableArray<(string Family, int Cases, double Slowdown)> ByFamily);
+/// <param name="Fit">How it was fitted; its held-out error is each case's at the factor fitted on the other chip families.</param>
+/// <param name="HeldOutSlowdown">For each case, by id, the factor fitted without its chip family (without the case, where there is one family).</param>
+/// <param name="ByFamily">Each chip family's cases: their count, the factor they give alone, and their mean absolute error without the factor and at the other families' factor.</param>
+public sealed record NoRecomputeCalibrationResult(double Slowdown, FrameworkFit Fit, ImmutableDictionary<string, double> HeldOutSlowdown, ImmutableArray<FamilySlowdown> ByFamily);
+
+/// <summary>One chip family's runs in a slowdown fit.</summary>
+/// <param name="Family">The chip family.</param>
+/// <param name="Cases">Its runs.</param>
+/// <param name="Slowdown">The factor fitted on them alone.</param>
+/// <param name="UnslowedErrorPercent">Their mean absolute error at no slowdown.</param>
+/// <param name="HeldOutErrorPercent">Their mean absolute error at the factor fitted on the other families; null with one family.</param>
+public sealed record FamilySlowdown(string Family, int Cases, double Slowdown, double UnslowedErrorPercent, double? HeldOutErrorPercent);
 
 /// <summary>
-/// Fits a training framework's <see cref="TrainingFramework.NoRecomputeSlowdown"/> to its dense runs without recompute:
-/// the factor that minimizes the mean absolute log error of their predictions, the chip families' levels held as
-/// fitted.
+/// Fits a training framework's <see cref="TrainingFramework.NoRecomputeSlowdown"/> to its dense runs that keep their
+/// activations (no recompute, or selective): the factor that minimizes the mean absolute log error of their
+/// predictions, the chip families' levels held as fitted.
 /// </summary>
 /// <remarks>
 /// Only runs whose attention products are at most <see cref="MaximumAttentionShare"/> of the model FLOPs count: in the
 /// others the attention kernel's own speed (which differs between implementations the published tables do not always
 /// record) would be fitted as the framework's. A grid of 0.005 from 1 to 2, every case simulated once per point:
-/// deterministic, and a tie goes to the smaller factor. Each case's held-out prediction comes from the same search
-/// over the other cases.
+/// deterministic, and a tie goes to the smaller factor. A case is held out by the factor its chip family's runs did
+/// not give, the other families' (leaving one case out of dozens would not move the factor off its grid point).
 /// </remarks>
 public static class NoRecomputeCalibration
 {
@@ -33,12 +42,15 @@ public static class NoRecomputeCalibration
     private const double Step = 0.005;
     private const int Points = 200;
 
-    /// <summary>The validation cases the factor is fitted on: <paramref name="framework"/>'s dense runs without recompute, attention a small share, by id.</summary>
+    /// <summary>
+    /// The validation cases the factor is fitted on: <paramref name="framework"/>'s dense runs without full recompute,
+    /// attention a small share of their work, by id.
+    /// </summary>
     public static ImmutableArray<ValidationCase> CasesOf(TrainingFramework framework, IEnumerable<ValidationCase> cases)
     {
         ArgumentNullException.ThrowIfNull(framework);
         return [.. cases.Where(item => item.Scenario.Framework.Id == framework.Id && item.Scenario.Model.MixtureOfExperts is null &&
-                                       item.Scenario.Plan.Recompute == RecomputePolicy.None &&
+                                       item.Scenario.Plan.Recompute != RecomputePolicy.Full &&
                                        AnalyticalEngine.AttentionShare(item.Scenario.Model, item.Scenario.Job) <= MaximumAttentionShare)
             .OrderBy(item => item.Id, StringComparer.Ordinal)];
     }
@@ -60,6 +72,7 @@ public static class NoRecomputeCalibration
         var predicted = own.Select(item => Enumerable.Range(0, Points + 1)
             .Select(point => item.Predicted(AnalyticalEngine.SimulateStep(item.Scenario with { Framework = item.Scenario.Framework with { NoRecomputeSlowdown = Factor(point) } })))
             .ToArray()).ToArray();
+        double Error(int index, int point) => Math.Abs((predicted[index][point] / own[index].Measured) - 1) * 100;
         int Best(IEnumerable<int> indices)
         {
             var chosen = indices.ToArray();
@@ -78,23 +91,41 @@ public static class NoRecomputeCalibration
 
         var all = Enumerable.Range(0, own.Length).ToArray();
         var fitted = Best(all);
-        var heldOut = own.Length > 1 ? all.ToDictionary(index => index, index => Best(all.Where(other => other != index))) : [];
+        var families = all.GroupBy(index => own[index].Scenario.Efficiency.Family, StringComparer.Ordinal).OrderBy(group => group.Key, StringComparer.Ordinal).ToArray();
+        var heldOut = new Dictionary<int, int>();
+        var byFamily = ImmutableArray.CreateBuilder<FamilySlowdown>();
+        foreach (var family in families)
+        {
+            int? others = families.Length > 1 ? Best(all.Except(family)) : null;
+            foreach (var index in family)
+            {
+                if (others is { } point)
+                {
+                    heldOut[index] = point;
+                }
+                else if (own.Length > 1)
+                {
+                    heldOut[index] = Best(all.Where(other => other != index));
+                }
+            }
 
-        var byFamily = all.GroupBy(index => own[index].Scenario.Efficiency.Family, StringComparer.Ordinal).OrderBy(group => group.Key, StringComparer.Ordinal)
-            .Select(group => (group.Key, group.Count(), Factor(Best(group)))).ToImmutableArray();
+            byFamily.Add(new FamilySlowdown(family.Key, family.Count(), Factor(Best(family)), family.Average(index => Error(index, 0)),
+                others is { } held ? family.Average(index => Error(index, held)) : null));
+        }
+
         var ratios = all.Select(index => predicted[index][fitted] / own[index].Measured).ToArray();
         var residuals = own.Zip(ratios, (item, ratio) => item.IsThroughput ? Math.Log(ratio) : -Math.Log(ratio)).Order().ToArray();
-        var fit = new FrameworkFit(procedure, [.. own.Select(item => item.Id)], own.Length, ratios.Average(ratio => Math.Abs(ratio - 1) * 100),
-            heldOut.Count == 0 ? null : all.Average(index => Math.Abs((predicted[index][heldOut[index]] / own[index].Measured) - 1) * 100),
+        var fit = new FrameworkFit(procedure, [.. own.Select(item => item.Id)], own.Length, all.Average(index => Error(index, fitted)),
+            heldOut.Count == 0 ? null : all.Average(index => Error(index, heldOut[index])),
             Statistics.Percentile(residuals, 0.1), Statistics.Percentile(residuals, 0.9));
-        return new NoRecomputeCalibrationResult(Factor(fitted), fit, heldOut.ToImmutableDictionary(pair => own[pair.Key].Id, pair => Factor(pair.Value), StringComparer.Ordinal), byFamily);
+        return new NoRecomputeCalibrationResult(Factor(fitted), fit, heldOut.ToImmutableDictionary(pair => own[pair.Key].Id, pair => Factor(pair.Value), StringComparer.Ordinal), byFamily.ToImmutable());
     }
 
     /// <summary>The YAML lines that replace a training framework file's <c>no_recompute_slowdown</c> and <c>no_recompute_fit</c>.</summary>
     public static IEnumerable<string> Block(NoRecomputeCalibrationResult result, string procedure)
     {
         ArgumentNullException.ThrowIfNull(result);
-        yield return $"no_recompute_slowdown: {result.Slowdown:0.000}   # written by {procedure}; do not edit by hand";
+        yield return $"no_recompute_slowdown: {result.Slowdown.ToString("0.000", CultureInfo.InvariantCulture)}   # written by {procedure}; do not edit by hand";
         foreach (var line in FrameworkCalibration.FitBlock(result.Fit, "no_recompute_fit"))
         {
             yield return line;

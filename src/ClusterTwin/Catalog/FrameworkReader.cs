@@ -72,6 +72,10 @@ internal static class FrameworkReader
         var heldOut = reader.Number(map, "held_out_mean_absolute_error_percent", key, 0, 1e6, required: false);
         var low = reader.Number(map, "residual_p10", key, -5, 5, required: false);
         var high = reader.Number(map, "residual_p90", key, -5, 5, required: false);
+        if (low > high)
+        {
+            reader.Error(YamlReader.Child(map, "residual_p10"), $"{key}.residual_p10", $"{low} is above residual_p90 {high}: the 10th percentile cannot exceed the 90th (the fit writes them in order)");
+        }
         return procedure is null || figures is null || error is null ? null : new FrameworkFit(procedure, fittedOn, figures.Value, error.Value, heldOut, low, high);
     }
 }

@@ -38,6 +38,10 @@ internal static class TrainingFrameworkReader
         // A factor on kernel time: below 1 would make a framework faster than its kernels, above 3 is a typo.
         var slowdown = reader.Number(root, "no_recompute_slowdown", string.Empty, 1, 3, required: false);
         var slowdownFit = FrameworkReader.ReadFit(reader, reader.Mapping(root, "no_recompute_fit", string.Empty, required: false), "no_recompute_fit");
+        if (slowdownFit is not null && slowdown is null && YamlReader.Child(root, "no_recompute_slowdown") is null)
+        {
+            reader.Error(YamlReader.Child(root, "no_recompute_fit"), "no_recompute_fit", "a fit without the no_recompute_slowdown it fitted: add the factor (clustertwin calibrate --framework writes both), or remove the block");
+        }
         return id is null || name is null || provenance is null || launch is null ? null : new TrainingFramework
         {
             Id = id,

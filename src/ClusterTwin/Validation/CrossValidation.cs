@@ -26,9 +26,10 @@ public static class CrossValidation
     /// <param name="outcomes">The outcomes.</param>
     /// <param name="frameworkCases">
     /// The cases the training frameworks' slowdowns without recompute were fitted on (the repository's published and
-    /// supplementary cases); by default the outcomes' own.
+    /// supplementary cases), asked for only when an outcome is one of them; null when they cannot be had, and then such
+    /// an outcome has no held-out prediction. By default the outcomes' own.
     /// </param>
-    public static ImmutableArray<ValidationOutcome> WithHeldOut(HardwareCatalog catalog, ImmutableArray<ValidationOutcome> outcomes, IReadOnlyCollection<ValidationCase>? frameworkCases = null)
+    public static ImmutableArray<ValidationOutcome> WithHeldOut(HardwareCatalog catalog, ImmutableArray<ValidationOutcome> outcomes, Func<IReadOnlyCollection<ValidationCase>?>? frameworkCases = null)
     {
         ArgumentNullException.ThrowIfNull(catalog);
         var predictions = new Dictionary<string, double>(StringComparer.Ordinal);
@@ -85,9 +86,23 @@ public static class CrossValidation
             }
         }
 
+        IReadOnlyCollection<ValidationCase>? fitCases = null;
         foreach (var framework in catalog.TrainingFrameworks.Values.Where(framework => framework.NoRecomputeFit is not null))
         {
-            if (NoRecomputeCalibration.Fit(framework, frameworkCases ?? cases, "cross-validation") is not { } result)
+            // As for the launch times: the catalogue's factor saw the cases it was fitted on.
+            var fittedOn = framework.NoRecomputeFit!.FittedOn.ToHashSet(StringComparer.Ordinal);
+            if (!cases.Any(item => fittedOn.Contains(item.Id)))
+            {
+                continue;
+            }
+
+            foreach (var id in fittedOn)
+            {
+                predictions.Remove(id);
+            }
+
+            fitCases ??= frameworkCases is null ? cases : frameworkCases();
+            if (fitCases is null || NoRecomputeCalibration.Fit(framework, fitCases, "cross-validation") is not { } result)
             {
                 continue;
             }

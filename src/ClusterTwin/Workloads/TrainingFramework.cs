@@ -62,9 +62,9 @@ public sealed record TrainingFramework
     public ExpertOverlap? ExpertOverlap { get; init; }
 
     /// <summary>
-    /// How much slower a step's kernels run under this framework when the plan recomputes nothing (the backward pass
-    /// reads every activation the forward pass kept) than the kernel model that fits its runs with full recompute and
-    /// other frameworks' runs: a factor of at least 1, fitted over its published runs without recompute
+    /// How much slower a step's kernels run under this framework when the plan keeps its activations for the backward
+    /// pass (no recompute, or selective) than the kernel model that fits its runs with full recompute and other
+    /// frameworks' runs: a factor of at least 1, fitted over its published runs without recompute
     /// (<c>clustertwin calibrate --framework</c>). Null for a framework that has no such constant: one whose runs
     /// without recompute are the ones its chips' levels are fitted on (Megatron-Core on Hopper and Blackwell), where
     /// the factor would be 1 by construction. Which part of the software causes it is not measured (docs/calibration.md).

@@ -224,6 +224,23 @@ public class BadInputTests
     }
 
     [Fact]
+    public void ValidatingYourOwnCases_WithACatalogueAwayFromTheRepository_NeedsNoRepositoryCases()
+    {
+        // The run is one the FSDP slowdown was fitted on; without the repository's cases to refit it, it simply has no
+        // held-out prediction.
+        using var catalog = TemporaryFolder.WithCatalogCopy();
+        using var cases = new TemporaryFolder();
+        const string id = "mpt-a100-7b-seq2048-8gpu";
+        cases.Write(id + ".yaml", File.ReadAllText(Repository.Path("validation", "cases", id + ".yaml")));
+        var outcome = CliRunner.Run("validate", "--catalog", catalog.Path, "--cases", cases.Path, "--json");
+        Assert.Equal(0, outcome.ExitCode);
+        using var document = System.Text.Json.JsonDocument.Parse(outcome.Output);
+        var item = Assert.Single(document.RootElement.GetProperty("cases").EnumerateArray());
+        Assert.Equal(id, item.GetProperty("id").GetString());
+        Assert.False(item.TryGetProperty("heldOutPredicted", out _));
+    }
+
+    [Fact]
     public void ACaseWhoseIdDiffersFromItsFileName_IsRefused()
     {
         using var folder = new TemporaryFolder();

@@ -37,6 +37,57 @@ public class NoRecomputeSlowdownTests
     }
 
     [Fact]
+    public void SelectiveRecompute_PaysTheSlowdownToo_SoItIsNeverFasterThanNone()
+    {
+        // Selective recompute keeps all but a few activations: it cannot escape what keeping them costs.
+        var scenario = Published("mpt-a100-13b-seq2048-8gpu").Scenario;
+        var none = AnalyticalEngine.SimulateStep(scenario);
+        var selective = AnalyticalEngine.SimulateStep(scenario with { Plan = scenario.Plan with { Recompute = RecomputePolicy.Selective } });
+        Assert.True(selective.StepTime >= none.StepTime, $"selective {selective.StepTime} against none {none.StepTime}");
+    }
+
+    [Fact]
+    public void EachChipFamily_IsHeldOutByTheFactorTheOthersGive()
+    {
+        // A100 runs measured at 1.25, H100 runs at 1.10: each family's held-out factor is the other's.
+        string[] a100 = ["llm-foundry-a100-1b-seq2048-8gpu-b448", "llm-foundry-a100-3b-seq1024-8gpu-b960"];
+        string[] h100 = ["llm-foundry-h100-13b-seq2048-16gpu-b32", "llm-foundry-h100-1b-seq2048-8gpu-b112"];
+        var framework = Repository.Catalog.TrainingFrameworks["pytorch-fsdp"];
+        ValidationCase Measured(string id, double truth)
+        {
+            var item = SupplementaryCase(id);
+            return item with { Measured = item.Predicted(AnalyticalEngine.SimulateStep(item.Scenario with { Framework = framework with { NoRecomputeSlowdown = truth } })) };
+        }
+
+        var result = NoRecomputeCalibration.Fit(framework, [.. a100.Select(id => Measured(id, 1.25)), .. h100.Select(id => Measured(id, 1.10))], "test")!;
+        Assert.All(a100, id => Assert.Equal(1.10, result.HeldOutSlowdown[id], 9));
+        Assert.All(h100, id => Assert.Equal(1.25, result.HeldOutSlowdown[id], 9));
+        Assert.Equal([1.25, 1.10], result.ByFamily.Select(family => Math.Round(family.Slowdown, 9)));
+        Assert.All(result.ByFamily, family => Assert.True(family.HeldOutErrorPercent > 5, $"{family.Family}: {family.HeldOutErrorPercent}%"));
+        Assert.True(result.Fit.HeldOutMeanAbsoluteErrorPercent > result.Fit.MeanAbsoluteErrorPercent);
+    }
+
+    [Fact]
+    public void Validate_HoldsOutARunTheSlowdownWasFittedOn_ByTheOtherFamilysFactor()
+    {
+        // A supplementary run is outside the family levels, so only the slowdown's refit can hold it out.
+        var catalog = Repository.Catalog;
+        var framework = catalog.TrainingFrameworks["pytorch-fsdp"];
+        var item = SupplementaryCase("llm-foundry-a100-1b-seq2048-8gpu-b448");
+        Assert.Contains(item.Id, framework.NoRecomputeFit!.FittedOn);
+        var published = ValidationCaseLoader.LoadAll(Repository.Path("validation", "cases"), catalog).Training;
+        var outcome = Assert.Single(CrossValidation.WithHeldOut(catalog, ValidationRun.Run([item]), () => [.. published, .. Supplementary.Value]));
+        var hopper = NoRecomputeCalibration.Fit(framework, [.. published, .. Supplementary.Value], "test")!.ByFamily.Single(family => family.Family == "nvidia-hopper").Slowdown;
+        var expected = item.Predicted(AnalyticalEngine.SimulateStep(item.Scenario with { Framework = framework with { NoRecomputeSlowdown = hopper } }));
+        Assert.Equal(expected, outcome.HeldOutPredicted!.Value, 9);
+        Assert.NotEqual(outcome.Predicted, outcome.HeldOutPredicted!.Value, 6);
+
+        // Without the cases the factor was fitted on, the run has no held-out prediction rather than a fitted one.
+        var without = Assert.Single(CrossValidation.WithHeldOut(catalog, ValidationRun.Run([item]), () => null));
+        Assert.Null(without.HeldOutPredicted);
+    }
+
+    [Fact]
     public void TheFit_RecoversTheSlowdown_ThatMadeTheMeasurements()
     {
         string[] ids = ["llm-foundry-a100-1b-seq2048-8gpu-b448", "llm-foundry-a100-3b-seq1024-8gpu-b960", "llm-foundry-h100-13b-seq2048-16gpu-b32"];
@@ -94,13 +145,16 @@ public class NoRecomputeSlowdownTests
     }
 
     [Theory]
-    [InlineData("no_recompute_slowdown: 1.135", "no_recompute_slowdown: 0.9")]
-    [InlineData("no_recompute_slowdown: 1.135", "no_recompute_slowdown: 12")]
-    public void AnImpossibleSlowdown_IsACatalogueError(string from, string to)
+    [InlineData("no_recompute_slowdown: ", "no_recompute_slowdown: 0.9   # was ", "no_recompute_slowdown", "")]
+    [InlineData("no_recompute_slowdown: ", "no_recompute_slowdown: 12   # was ", "no_recompute_slowdown", "")]
+    [InlineData("no_recompute_slowdown: ", "# no factor: ", "no_recompute_fit", "a fit without the no_recompute_slowdown it fitted")]
+    [InlineData("  residual_p10: ", "  residual_p10: 0.9   # was ", "no_recompute_fit.residual_p10", "cannot exceed the 90th")]
+    public void AnImpossibleSlowdownOrFit_IsACatalogueError(string from, string to, string field, string message)
     {
         var error = CatalogEdits.LoadWithChange("training-frameworks/pytorch-fsdp.yaml", from, to);
         var diagnostic = Assert.Single(error.Diagnostics);
-        Assert.Equal("no_recompute_slowdown", diagnostic.Field);
+        Assert.Equal(field, diagnostic.Field);
+        Assert.Contains(message, diagnostic.Message, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -48,7 +48,7 @@ public class ValidationSetTests
     {
         var cases = ValidationCaseLoader.LoadAll(Repository.Path("validation", "cases"), Repository.Catalog).Training;
         var supplementary = ValidationCaseLoader.LoadAll(Repository.Path("validation", "supplementary", "llm-foundry"), Repository.Catalog).Training;
-        return ValidationSummary.Of(CrossValidation.WithHeldOut(Repository.Catalog, ValidationRun.Run(cases), [.. cases, .. supplementary]));
+        return ValidationSummary.Of(CrossValidation.WithHeldOut(Repository.Catalog, ValidationRun.Run(cases), () => [.. cases, .. supplementary]));
     });
 
     [Fact]

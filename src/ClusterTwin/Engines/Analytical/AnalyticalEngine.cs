@@ -124,8 +124,9 @@ public static class AnalyticalEngine
         var (fewestDense, mostDense) = stages.MiddleDenseLayers(model, pipeline);
         var middle = Slowest(Layers(mostDense, stages.Middle), Layers(fewestDense, stages.Middle), default);
         var slowest = pipeline == 1 ? first + head + prediction : Slowest(first, pipeline > 2 ? middle : first, last);
-        // A framework whose kernels run slower when the backward pass reads kept activations (fitted, not explained).
-        if (plan.Recompute == RecomputePolicy.None && scenario.Framework.NoRecomputeSlowdown is { } slowdown)
+        // A framework whose kernels run slower when the backward pass reads kept activations, that is under any plan
+        // but full recompute (fitted, not explained).
+        if (plan.Recompute != RecomputePolicy.Full && scenario.Framework.NoRecomputeSlowdown is { } slowdown)
         {
             slowest = slowest with { Compute = slowest.Compute * slowdown };
         }

@@ -54,8 +54,8 @@ internal static class UncertaintyBand
             sources.Add($"residuals of {fit.Figures} mixture-of-experts runs fitted for {scenario.Framework.Name}'s launch times");
         }
 
-        // So does a plan without recompute under a framework whose slowdown without recompute is fitted.
-        if (scenario.Plan.Recompute == RecomputePolicy.None && scenario.Framework.NoRecomputeFit is { ResidualLow: { } slowdownLow, ResidualHigh: { } slowdownHigh } slowdownFit)
+        // So does a plan without full recompute under a framework whose slowdown without recompute is fitted.
+        if (scenario.Plan.Recompute != RecomputePolicy.Full && scenario.Framework.NoRecomputeSlowdown is not null && scenario.Framework.NoRecomputeFit is { ResidualLow: { } slowdownLow, ResidualHigh: { } slowdownHigh } slowdownFit)
         {
             (residualLow, residualHigh) = (Math.Min(residualLow, slowdownLow), Math.Max(residualHigh, slowdownHigh));
             sources.Add($"residuals of {slowdownFit.Figures} runs without recompute fitted for {scenario.Framework.Name}'s slowdown without recompute");
