@@ -15,7 +15,8 @@ public static class SimulationReport
 {
     /// <summary>
     /// The training framework, under a mixture of experts the least time of each expert multiply it launches, its
-    /// fitted slowdown where the plan keeps activations (anything but full recompute), and gradients reduced in anything but the default FP32.
+    /// fitted slowdown where the plan keeps activations (anything but full recompute), and gradients reduced in
+    /// anything but the default FP32.
     /// </summary>
     private static string FrameworkLine(Scenario scenario)
     {
