@@ -34,6 +34,9 @@ MODELS = {
     "GPT 530B (Megatron)": "megatron-530b", "GPT 1T (Megatron)": "megatron-1t",
     "MPT-7b": "mpt-7b", "MPT-13b": "mpt-13b", "MPT-30b": "mpt-30b", "MPT-70b": "mpt-70b",
     "Qwen3-30B-A3B": "qwen3-30b-a3b", "Qwen3-235B-A22B": "qwen3-235b-a22b", "DeepSeek-V3 671B": "deepseek-v3",
+    # The published set leaves these vocabularies out; the model files give them with their sources.
+    "GPT3-5B (NeMo)": "gpt3-5b-nemo", "GPT3-20B (NeMo)": "gpt3-20b-nemo",
+    "Nemotron-3 8B": "nemotron3-8b", "Nemotron-3 22B": "nemotron3-22b", "Nemotron-4 340B": "nemotron4-340b",
 }
 
 # Mixture-of-experts settings of the Megatron-Bridge 25.11 performance recipes the tables do not list, read from
@@ -255,7 +258,9 @@ def neuron(run):
 
 NEMO_2407 = {"nemo2407-h100-gpt3-175b-128gpu", "nemo2407-h100-gpt3-175b-512gpu", "nemo2407-h100-llama2-7b-8gpu",
              "nemo2407-h100-llama2-13b-16gpu", "nemo2407-h100-llama2-70b-64gpu",
-             "nemo2407-h100-llama3-8b-8gpu", "nemo2407-h100-llama3-70b-64gpu"}
+             "nemo2407-h100-llama3-8b-8gpu", "nemo2407-h100-llama3-70b-64gpu",
+             "nemo2407-h100-gpt3-5b-64gpu", "nemo2407-h100-gpt3-20b-64gpu", "nemo2407-h100-nemotron-8b-64gpu",
+             "nemo2407-h100-nemotron-22b-64gpu", "nemo2407-h100-nemotron-340b-128gpu"}
 
 
 def precision_key(published):
@@ -311,8 +316,6 @@ def convert(run):
         return neuron(run), None
     if run["id"].startswith("nemo2407-") and ("lora" in run["id"] or "sft" in run["id"]):
         return None, "fine-tuning (LoRA or packed SFT sequences): not a pre-training step"
-    if run["id"].startswith("nemo2407-"):
-        return None, "vocabulary not in the published set (GPT3-5B/20B, Nemotron-3): the model cannot be written without guessing it"
     return None, f"{key}: not yet mapped to a catalogue system and framework settings"
 
 

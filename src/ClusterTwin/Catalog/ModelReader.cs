@@ -6,7 +6,7 @@ namespace ClusterTwin.Catalog;
 /// <summary>Reads a model architecture: a file of <c>catalog/models/</c> or a model written inline in a scenario.</summary>
 internal static class ModelReader
 {
-    private static readonly Dictionary<string, FeedForwardActivation> Activations = new() { ["gelu"] = FeedForwardActivation.Gelu, ["swiglu"] = FeedForwardActivation.SwiGlu };
+    private static readonly Dictionary<string, FeedForwardActivation> Activations = new() { ["gelu"] = FeedForwardActivation.Gelu, ["swiglu"] = FeedForwardActivation.SwiGlu, ["squared-relu"] = FeedForwardActivation.SquaredRelu };
     private static readonly Dictionary<string, PositionEmbedding> Positions = new() { ["learned"] = PositionEmbedding.Learned, ["rotary"] = PositionEmbedding.Rotary, ["alibi"] = PositionEmbedding.Alibi };
     private static readonly Dictionary<string, Normalization> Normalizations = new() { ["layernorm"] = Normalization.LayerNorm, ["rmsnorm"] = Normalization.RmsNorm };
 

@@ -56,9 +56,9 @@ public sealed class IterationCost
         var chip = deployment.Cluster.Chip;
         var precision = deployment.WeightFormat.Precision;
         var peak = chip.PeakRate(precision) ?? throw new ArgumentException($"the {chip.Name} has no {precision.Key()} rate", nameof(deployment));
-        var attentionPeak = chip.PeakRate(Precision.Bf16) is { } bf16 && bf16 < peak ? bf16 : peak;
+        var bf16Peak = chip.PeakRate(Precision.Bf16) is { } bf16 && bf16 < peak ? bf16 : peak;
         // The framework's multiplies against the training-calibrated curves: its own kernels may run faster or slower.
-        kernels = new KernelCost(peak * deployment.MatrixScale, attentionPeak, chip.MemoryBandwidth.Value, deployment.Efficiency);
+        kernels = new KernelCost(peak * deployment.MatrixScale, bf16Peak, chip.MemoryBandwidth.Value, deployment.Efficiency);
         collectives = new CollectiveCost(deployment.Cluster, deployment.Efficiency);
         tensorGroup = GroupPlacement.Place(deployment.Cluster, deployment.TensorParallelism, 1);
         var model = deployment.Model;

@@ -10,6 +10,9 @@ public enum FeedForwardActivation
 
     /// <summary>Three matrices: a SiLU-gated linear unit (Llama).</summary>
     SwiGlu,
+
+    /// <summary>Two matrices with a squared ReLU between them (Nemotron): costed as <see cref="Gelu"/>, one elementwise pass.</summary>
+    SquaredRelu,
 }
 
 /// <summary>How positions enter the model.</summary>
@@ -67,7 +70,7 @@ public sealed record ExpertLayers(int Routed, int PerToken, int FeedForwardSize,
     /// The routing skew with <paramref name="localExperts"/> experts per chip: the busiest chip's load sums its experts'
     /// loads, so if experts are over- or under-used independently its relative excess falls as the square root of
     /// their number. Measured at <see cref="RoutingSkewExpertsPerChip"/>, the skew's excess there is scaled by
-    /// <c>sqrt(measured / local)</c>: Qwen3-235B's 1.73 at 16 experts per chip is 1.37 at 64 and 3.1 at 2.
+    /// <c>sqrt(measured / local)</c>: Qwen3-235B's 1.78 at 16 experts per chip is 1.39 at 64 and 3.2 at 2.
     /// </summary>
     public double RoutingSkewAt(double localExperts) => RoutingSkewExpertsPerChip is { } measured && localExperts > 0
         ? 1 + ((RoutingSkew - 1) * Math.Sqrt(measured / localExperts))

@@ -127,19 +127,19 @@ public class ExpertDispatchAndLatentAttentionTests
     {
         var scenario = Qwen();
         var experts = scenario.Model.MixtureOfExperts!;
-        Assert.Equal(1.73, experts.RoutingSkew);
+        Assert.Equal(1.78, experts.RoutingSkew);
         Assert.Contains("moe-router-force-load-balancing", experts.RoutingSkewDerivation, StringComparison.Ordinal);
         // Measured at 16 local experts (EP8); this plan's EP32 leaves 4, where the excess doubles: sqrt(16 / 4).
         Assert.Equal(16, experts.RoutingSkewExpertsPerChip);
-        Assert.Equal(1.73, experts.RoutingSkewAt(16), 12);
-        Assert.Equal(1 + (0.73 / 2), experts.RoutingSkewAt(64), 12);
+        Assert.Equal(1.78, experts.RoutingSkewAt(16), 12);
+        Assert.Equal(1 + (0.78 / 2), experts.RoutingSkewAt(64), 12);
         Assert.Equal(32, scenario.Plan.ExpertParallelism);
         Assert.True(scenario.Job.ForcedLoadBalance);
         var droplessJob = scenario.Job with { ForcedLoadBalance = false };
         var dropless = LayerKernels.LoadImbalance(experts, droplessJob, scenario.Plan);
         var forced = LayerKernels.LoadImbalance(experts, scenario.Job, scenario.Plan);
         Assert.True(forced > 1, "random routing still spreads unevenly");
-        Within.Relative(forced * (1 + (0.73 * 2)), dropless, 1e-12);
+        Within.Relative(forced * (1 + (0.78 * 2)), dropless, 1e-12);
         Assert.True(AnalyticalEngine.SimulateStep(scenario with { Job = droplessJob }).StepTime > AnalyticalEngine.SimulateStep(scenario).StepTime);
     }
 

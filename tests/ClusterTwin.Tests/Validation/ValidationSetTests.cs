@@ -16,12 +16,17 @@ public class ValidationSetTests
     // case, MPT-30B at 8,192 tokens, was raised once, from 38.3% to 39.4% by the same change: with the runs without
     // recompute no longer pulling the A100 level down (0.805 to 0.815), this outlier of its own table, already
     // predicted too fast, moves further.
-    private const double MeanErrorRatchetPercent = 5.35;
+    // Raised to 5.55% when five more NeMo 24.07 runs joined (GPT-3 5B and 20B, Nemotron 8B, 22B and 340B: four within
+    // 7%, Nemotron-3 8B +16%) with the output head kept in BF16 under FP8: over the 77 runs before them, 5.30% to
+    // 5.39%.
+    private const double MeanErrorRatchetPercent = 5.55;
     private const double WorstErrorRatchetPercent = 39.4;
     // 9.6% with curve shapes carried over from A100; 8.75% with Hopper's measured on an H100 (docs/calibration.md);
     // 8.6% with Trainium1's tensor degree counted in NeuronCores, two ranks per chip; 8.35% with FSDP's slowdown
-    // without recompute.
-    private const double HeldOutMeanErrorRatchetPercent = 8.35;
+    // without recompute; 8.45% with the five NeMo runs and the attention level left at its curves where no fitted run
+    // spends 30% of its work in attention (without that rule, Hopper's fold without its long-sequence runs put the
+    // attention level at 0.62 and the held-out mean at 10.6%).
+    private const double HeldOutMeanErrorRatchetPercent = 8.45;
 
     // From 37.5% and 178% before the training framework's expert launch times (docs/calibration.md), to 10.0% over the
     // eleven runs then in the set; raised once, to 13.0%, when seven more of the model zoo's published runs joined
@@ -35,14 +40,17 @@ public class ValidationSetTests
     // Raised by 0.01 to 9.86% when the A100 level moved with FSDP's slowdown without recompute: GB300's levels, fitted
     // on curve shapes carried over from A100, moved with it (0.684 to 0.689), and the GB300 mixture-of-experts runs by
     // 0.02 points on average; their held-out mean fell from 12.35% to 12.29%.
+    // Raised once more, to 10.1%, with the output head kept in BF16 under FP8: Hopper's level rose from 0.725 to 0.755
+    // and Blackwell's from 0.505 to 0.575 (its attention level left at its curves), the routing skew was re-derived
+    // (1.73 to 1.78) and the launch times refitted (65 + 55 us to 70 + 45 us); the held-out mean fell from 12.3% to 11.8%.
     // The worst case is Qwen3-30B-A3B, whose whole small layer is host-bound, not only its expert multiplies.
-    private const double MixtureOfExpertsMeanErrorRatchetPercent = 9.86;
+    private const double MixtureOfExpertsMeanErrorRatchetPercent = 10.1;
     private const double MixtureOfExpertsWorstErrorRatchetPercent = 53;
 
     // Each mixture-of-experts case predicted by the launch times fitted without it (13.8% over the first eleven,
     // 14.9% over eighteen, 13.1% over twenty-two, 12.4% with BF16 gradient reduction in the FSDP run, 12.35% with
-    // Hopper's measured curves, 12.3% with GB300's levels refitted as above).
-    private const double MixtureOfExpertsHeldOutMeanErrorRatchetPercent = 12.3;
+    // Hopper's measured curves, 12.3% with GB300's levels refitted as above, 11.85% with the output head in BF16).
+    private const double MixtureOfExpertsHeldOutMeanErrorRatchetPercent = 11.85;
 
     private static readonly Lazy<ValidationSummary> Summary = new(() =>
     {

@@ -70,8 +70,8 @@ public static class AnalyticalEngine
         }
 
         var peak = cluster.Chip.PeakRate(job.Precision)!.Value;
-        var attentionPeak = cluster.Chip.PeakRate(Precision.Bf16) is { } bf16 && bf16 < peak ? bf16 : peak;
-        var kernels = new KernelCost(peak, attentionPeak, cluster.Chip.MemoryBandwidth.Value, efficiency) { ExpertLaunch = scenario.Framework.ExpertLaunchFor(job) };
+        var bf16Peak = cluster.Chip.PeakRate(Precision.Bf16) is { } bf16 && bf16 < peak ? bf16 : peak;
+        var kernels = new KernelCost(peak, bf16Peak, cluster.Chip.MemoryBandwidth.Value, efficiency) { ExpertLaunch = scenario.Framework.ExpertLaunchFor(job) };
         collectives ??= new CollectiveCost(cluster, efficiency);
         var strides = RankStrides.Of(plan);
         var tensorGroup = GroupPlacement.Place(cluster, plan.TensorParallelism, strides.Tensor);

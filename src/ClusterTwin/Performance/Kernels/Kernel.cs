@@ -53,6 +53,13 @@ public readonly record struct Kernel(string Name, KernelKind Kind, KernelRegion 
     /// </summary>
     public bool Unmasked { get; init; }
 
+    /// <summary>
+    /// Whether a multiply runs in BF16 whatever the job's low-precision format (<see cref="KernelCost.Bf16PeakRate"/>):
+    /// the output head, which Megatron-Core builds as a plain tensor-parallel linear layer outside Transformer Engine's
+    /// FP8 autocast, and which FP8 recipes keep in higher precision (DeepSeek-V3 lists it among the modules it does).
+    /// </summary>
+    public bool KeptInBf16 { get; init; }
+
     private readonly Parallelism.RecomputeModules modules;
 
     /// <summary>

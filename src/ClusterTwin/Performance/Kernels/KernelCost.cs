@@ -5,10 +5,13 @@ namespace ClusterTwin.Performance.Kernels;
 
 /// <summary>Roofline cost of one kernel on one chip: the slower of its compute and its memory traffic.</summary>
 /// <param name="PeakRate">The chip's dense peak matrix rate at the job's precision.</param>
-/// <param name="AttentionPeakRate">The peak rate fused attention runs at: BF16 even in FP8 training (Transformer Engine's default).</param>
+/// <param name="Bf16PeakRate">
+/// The peak rate of the work a low-precision recipe keeps in BF16: fused attention (Transformer Engine's default) and
+/// the multiplies marked <see cref="Kernel.KeptInBf16"/>; the job's own rate where that is lower.
+/// </param>
 /// <param name="MemoryBandwidth">The chip's high-bandwidth memory bandwidth.</param>
 /// <param name="Efficiency">The chip family's efficiency curves.</param>
-public sealed record KernelCost(FlopRate PeakRate, FlopRate AttentionPeakRate, Bandwidth MemoryBandwidth, ChipEfficiency Efficiency)
+public sealed record KernelCost(FlopRate PeakRate, FlopRate Bf16PeakRate, Bandwidth MemoryBandwidth, ChipEfficiency Efficiency)
 {
     /// <summary>
     /// The least time of one launch of a kernel that runs per expert (<see cref="Kernel.PerExpertLaunch"/>): the
@@ -23,9 +26,13 @@ public sealed record KernelCost(FlopRate PeakRate, FlopRate AttentionPeakRate, B
     public Duration Time(KernelKind kind, Flops work, Bytes traffic, bool unmasked = false) => kind switch
     {
         KernelKind.Memory => Roofline(work, traffic, null),
-        KernelKind.FusedAttention => Roofline(work, traffic, (Efficiency.AttentionForward(unmasked).At(work.Operations), AttentionPeakRate)),
+        KernelKind.FusedAttention => Roofline(work, traffic, (Efficiency.AttentionForward(unmasked).At(work.Operations), Bf16PeakRate)),
         _ => Roofline(work, traffic, (Efficiency.Matrix.At(work.Operations), PeakRate)),
     };
+
+    // A multiply: at the job's peak, or at BF16's where the recipe keeps it there.
+    private Duration Multiply(in Kernel kernel, Flops work, Bytes traffic) =>
+        kernel.KeptInBf16 ? Roofline(work, traffic, (Efficiency.Matrix.At(work.Operations), Bf16PeakRate)) : Time(KernelKind.Matrix, work, traffic);
 
     // The slower of the work at an efficiency of a peak (none for a memory-bound kernel) and the traffic.
     private Duration Roofline(Flops work, Bytes traffic, (double Efficiency, FlopRate Peak)? compute)
@@ -40,7 +47,7 @@ public sealed record KernelCost(FlopRate PeakRate, FlopRate AttentionPeakRate, B
     {
         var (work, traffic) = (kernel.Work * kernel.BackwardFactor, kernel.Traffic * kernel.BackwardFactor);
         return Efficiency.AttentionBackward(kernel.Unmasked) is { } curve
-            ? Roofline(work, traffic, (curve.At(kernel.Work.Operations), AttentionPeakRate))
+            ? Roofline(work, traffic, (curve.At(kernel.Work.Operations), Bf16PeakRate))
             : Time(kernel.Kind, work, traffic, kernel.Unmasked);
     }
 
@@ -71,7 +78,7 @@ public sealed record KernelCost(FlopRate PeakRate, FlopRate AttentionPeakRate, B
                 Time(kernel.Kind, kernel.Work * kernel.BackwardFactor, kernel.Traffic * kernel.BackwardFactor) * kernel.Repeats, Duration.Zero, Duration.Zero);
         }
 
-        var run = Time(kernel.Kind, kernel.Work, kernel.Traffic);
+        var run = Multiply(kernel, kernel.Work, kernel.Traffic);
         var launched = kernel.PerExpertLaunch ? Duration.Max(run, ExpertLaunch) : run;
         var wait = launched - run;
         return new(launched * kernel.Repeats, launched * kernel.BackwardFactor * kernel.Repeats, wait * kernel.Repeats, wait * kernel.Repeats * kernel.BackwardFactor);

@@ -210,7 +210,8 @@ public static class LayerKernels
         // the down projection again.
         var activation = perExpert ? RecomputeModules.ExpertActivation : module;
         AddMatmul(operators, $"{name} up projection", rows, model.HiddenSize, width * upProjections, job, repeats, perExpert, module, module);
-        operators.Add(Elementwise(model.Activation == FeedForwardActivation.SwiGlu ? $"{name} SwiGLU" : $"{name} GeLU", rows * width * bytes * (upProjections + 1) * repeats)
+        var activationName = model.Activation switch { FeedForwardActivation.SwiGlu => "SwiGLU", FeedForwardActivation.SquaredRelu => "squared ReLU", _ => "GeLU" };
+        operators.Add(Elementwise($"{name} {activationName}", rows * width * bytes * (upProjections + 1) * repeats)
             with { Modules = activation });
         AddMatmul(operators, $"{name} down projection", rows, width, model.HiddenSize, job, repeats, perExpert, module, activation);
     }
@@ -248,7 +249,8 @@ public static class LayerKernels
         return
         [
             Elementwise("final norm", tokens * model.HiddenSize * bytes * 2 / (plan.SequenceParallelism ? plan.TensorParallelism : 1)),
-            Matmul("output head", tokens, model.HiddenSize, vocabulary, job.MatrixBytesPerElement),
+            // In BF16 under every low-precision format (Kernel.KeptInBf16).
+            Matmul("output head", tokens, model.HiddenSize, vocabulary, Math.Max(2, job.MatrixBytesPerElement)) with { KeptInBf16 = true },
             Elementwise("cross-entropy loss", tokens * vocabulary * (bytes + 4) * 2),
         ];
     }
