@@ -125,7 +125,9 @@ public static class EnergyModel
     {
         var power = cluster.Chip.Power!;
         var matrix = MatrixEnergy(cluster.Chip, precision) ?? power.MatrixEnergy.Values.First();
-        var work = At(matrix, estimate) * step.HardwareWork;
+        // What the recipe keeps in BF16 costs BF16's energy per FLOP (where the chip states one).
+        var bf16 = MatrixEnergy(cluster.Chip, Precision.Bf16) ?? matrix;
+        var work = (At(matrix, estimate) * (step.HardwareWork - step.Bf16Work)) + (At(bf16, estimate) * step.Bf16Work);
         var memory = At(power.MemoryEnergy, estimate) * step.MemoryTraffic;
         var links = At(power.LinkEnergy, estimate) * step.LinkTraffic;
         var idlePower = At(power.Idle, estimate) * cluster.ChipCount;

@@ -9,4 +9,8 @@ namespace ClusterTwin.Economics;
 /// <param name="LinkTraffic">Bytes the chips send on their links.</param>
 /// <param name="Tokens">Tokens the step trains.</param>
 /// <param name="ModelWork">Model FLOPs of the step, for performance per watt.</param>
-public readonly record struct StepActivity(Duration StepTime, Flops HardwareWork, Bytes MemoryTraffic, Bytes LinkTraffic, double Tokens, Flops ModelWork);
+/// <param name="Bf16Work">
+/// The part of <paramref name="HardwareWork"/> that a low-precision recipe runs in BF16 (fused attention, the output
+/// head): it costs BF16's energy per FLOP, the rest the job's format's. Zero where the job is in BF16 already.
+/// </param>
+public readonly record struct StepActivity(Duration StepTime, Flops HardwareWork, Bytes MemoryTraffic, Bytes LinkTraffic, double Tokens, Flops ModelWork, Flops Bf16Work = default);

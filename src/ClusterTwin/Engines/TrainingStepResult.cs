@@ -76,6 +76,9 @@ public sealed record TrainingStepResult
     /// <summary>FLOPs the hardware executes per step, including recompute.</summary>
     public Flops HardwareFlopsPerStep { get; init; }
 
+    /// <summary>The part of <see cref="HardwareFlopsPerStep"/> a low-precision format runs in BF16 (fused attention, the output head); zero in BF16.</summary>
+    public Flops Bf16FlopsPerStep { get; init; }
+
     /// <summary>Bytes the cluster's chips read and write in high-bandwidth memory per step, recompute and optimizer included.</summary>
     public Bytes MemoryTrafficPerStep { get; init; }
 

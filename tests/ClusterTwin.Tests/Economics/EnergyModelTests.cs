@@ -29,6 +29,26 @@ public class EnergyModelTests
     }
 
     [Fact]
+    public void UnderFp8_TheWorkKeptInBf16_CostsBf16sEnergyPerFlop()
+    {
+        // Fused attention and the output head run at the BF16 rate under FP8 (Kernel.KeptInBf16), and cost its energy.
+        var scenario = ClusterTwin.Validation.ValidationCaseLoader.Load(Repository.Path("validation", "cases", "nemo2407-h100-nemotron-8b-64gpu.yaml"), Repository.Catalog).Scenario;
+        Assert.Equal(Precision.Fp8, scenario.Job.Precision);
+        var result = AnalyticalEngine.Simulate(scenario);
+        var power = scenario.Cluster.Chip.Power!;
+        var (fp8, bf16) = (power.MatrixEnergy[Precision.Fp8].Value.JoulesPerOperation, power.MatrixEnergy[Precision.Bf16].Value.JoulesPerOperation);
+        var kept = result.Bf16FlopsPerStep.Operations;
+        Assert.InRange(kept / result.HardwareFlopsPerStep.Operations, 0.1, 0.4);
+        var expected = (fp8 * (result.HardwareFlopsPerStep.Operations - kept)) + (bf16 * kept);
+        Assert.Equal(expected, result.Energy!.Chips.Matrix.Joules, 1e-6 * expected);
+
+        // In BF16 nothing is kept apart, and every FLOP costs BF16's energy.
+        var inBf16 = AnalyticalEngine.Simulate(scenario with { Job = scenario.Job with { Precision = Precision.Bf16 } });
+        Assert.Equal(0, inBf16.Bf16FlopsPerStep.Operations);
+        Assert.Equal(bf16 * inBf16.HardwareFlopsPerStep.Operations, inBf16.Energy!.Chips.Matrix.Joules, 1e-6 * inBf16.Energy.Chips.Matrix.Joules);
+    }
+
+    [Fact]
     public void StepEnergy_IsTheSumOfItsParts_FromTheCatalogueCoefficients()
     {
         var scenario = Repository.Example("gpt3-175b-h100-1024");

@@ -168,6 +168,8 @@ public static class AnalyticalEngine
         var modelWork = (layer * model.DenseLayerCount) + (averageExpertLayer * model.ExpertLayerCount) + embedding + head + prediction;
         var modelCopies = microBatches * plan.DataParallelism * plan.TensorParallelism * plan.ContextParallelism;
         var hardwareWork = modelWork.HardwareWork * modelCopies;
+        // Under a low-precision format, the part run at BF16's rate costs BF16's energy per FLOP.
+        var bf16Work = bf16Peak < peak ? modelWork.Bf16Work * modelCopies : Flops.Zero;
         // The average chip's optimizer and gradient traffic: its rank's parameters, divided by the sharding as for the slowest.
         var averageParameters = stageParameters.Average(pipeline);
         var averageOptimizerTraffic = optimizerTraffic * (averageParameters / Math.Max(parametersPerChip + expertParametersPerChip, 1));
@@ -198,7 +200,7 @@ public static class AnalyticalEngine
 
         var modelFlops = ModelFlops(model, job);
         var step = breakdown.Total;
-        var (energy, cost) = EnergyAndCost(scenario, new StepActivity(step, hardwareWork, memoryTraffic, linkTraffic, job.TokensPerStep, modelFlops), cluster.ChipCount, band: null);
+        var (energy, cost) = EnergyAndCost(scenario, new StepActivity(step, hardwareWork, memoryTraffic, linkTraffic, job.TokensPerStep, modelFlops, bf16Work), cluster.ChipCount, band: null);
         var result = new TrainingStepResult
         {
             Scenario = scenario.Name,
@@ -212,6 +214,7 @@ public static class AnalyticalEngine
             TokensPerStep = job.TokensPerStep,
             ModelFlopsPerStep = modelFlops,
             HardwareFlopsPerStep = hardwareWork,
+            Bf16FlopsPerStep = bf16Work,
             MemoryTrafficPerStep = memoryTraffic,
             LinkTrafficPerStep = linkTraffic,
             PeakRatePerChip = peak,
@@ -227,7 +230,7 @@ public static class AnalyticalEngine
     }
 
     private static StepActivity Activity(TrainingStepResult result) =>
-        new(result.StepTime, result.HardwareFlopsPerStep, result.MemoryTrafficPerStep, result.LinkTrafficPerStep, result.TokensPerStep, result.ModelFlopsPerStep);
+        new(result.StepTime, result.HardwareFlopsPerStep, result.MemoryTrafficPerStep, result.LinkTrafficPerStep, result.TokensPerStep, result.ModelFlopsPerStep, result.Bf16FlopsPerStep);
 
     /// <summary>
     /// The step's energy and cost, their ranges taken with the step time across <paramref name="band"/>; without a band
@@ -335,8 +338,18 @@ public static class AnalyticalEngine
         var forwardWork = Flops.Zero;
         var backwardWork = Flops.Zero;
         var (forwardTraffic, backwardTraffic) = (Bytes.Zero, Bytes.Zero);
+        // The work a low-precision recipe keeps in BF16 (fused attention, the output head): forward and backward, the
+        // forward alone, and what selective recompute replays of it.
+        var (keptWork, keptForward, keptReplayed) = (Flops.Zero, Flops.Zero, Flops.Zero);
         foreach (var kernel in forward)
         {
+            if (kernel.Kind == KernelKind.FusedAttention || kernel.KeptInBf16)
+            {
+                keptWork += kernel.TotalWork * (1 + kernel.BackwardFactor);
+                keptForward += kernel.TotalWork;
+                keptReplayed += (kernel.Modules & plan.Recomputed) != RecomputeModules.None ? kernel.TotalWork : Flops.Zero;
+            }
+
             var (time, backward, forwardLaunch, backwardLaunch) = kernels.Times(kernel);
             forwardTime += time;
             backwardTime += backward;
@@ -403,12 +416,12 @@ public static class AnalyticalEngine
         var (forwardExposed, backwardExposed) = plan.OverlapTensorCommunication
             ? (Duration.Max(Duration.Zero, tensorPass - projectionForward), Duration.Max(Duration.Zero, tensorPass - projectionBackward))
             : (tensorPass, tensorPass);
-        var (recompute, recomputeWork, recomputeTraffic, recomputeCommunication) = plan.Recompute switch
+        var (recompute, recomputeWork, recomputeTraffic, recomputeCommunication, keptRecompute) = plan.Recompute switch
         {
-            RecomputePolicy.Full => (forwardTime, forwardWork, forwardTraffic, forwardExposed),
+            RecomputePolicy.Full => (forwardTime, forwardWork, forwardTraffic, forwardExposed, keptForward),
             // Replaying the feed-forward or expert block replays its tensor-parallel collective, one of the layer's two.
-            RecomputePolicy.Selective => (replayed, replayedWork, replayedTraffic, ReplaysFeedForwardHalf(plan) ? forwardExposed / 2 : Duration.Zero),
-            _ => (Duration.Zero, Flops.Zero, Bytes.Zero, Duration.Zero),
+            RecomputePolicy.Selective => (replayed, replayedWork, replayedTraffic, ReplaysFeedForwardHalf(plan) ? forwardExposed / 2 : Duration.Zero, keptReplayed),
+            _ => (Duration.Zero, Flops.Zero, Bytes.Zero, Duration.Zero, Flops.Zero),
         };
 
         // The exchange sits inside the attention core: replaying it (full recompute, or selective of core_attn)
@@ -426,7 +439,8 @@ public static class AnalyticalEngine
         // The chip's waits for the host's expert launches are shown apart from its compute.
         var recomputeWait = plan.Recompute == RecomputePolicy.Full ? forwardWait : replayedWait;
         return new StageCost(forwardTime + backwardTime - forwardWait - backwardWait, recompute - recomputeWait, forwardExposed + backwardExposed + recomputeCommunication, forwardWork + backwardWork + recomputeWork,
-            contextForward + contextBackward + contextRecompute, expertCommunication, forwardTraffic + backwardTraffic + recomputeTraffic, forwardWait + backwardWait, recomputeWait);
+            contextForward + contextBackward + contextRecompute, expertCommunication, forwardTraffic + backwardTraffic + recomputeTraffic, forwardWait + backwardWait, recomputeWait,
+            keptWork + keptRecompute);
     }
 
     /// <summary>Whether selective recompute replays a layer's feed-forward or expert block, and with it its tensor-parallel collective.</summary>
@@ -437,18 +451,20 @@ public static class AnalyticalEngine
     {
         var time = Duration.Zero;
         var work = Flops.Zero;
+        var kept = Flops.Zero;
         var traffic = Bytes.Zero;
         foreach (var kernel in forward)
         {
             time += kernels.Forward(kernel) + kernels.Backward(kernel);
             work += kernel.TotalWork * (1 + kernel.BackwardFactor);
+            kept += kernel.KeptInBf16 ? kernel.TotalWork * (1 + kernel.BackwardFactor) : Flops.Zero;
             traffic += kernel.TotalTraffic * (1 + kernel.BackwardFactor);
         }
 
         // The vocabulary-parallel embedding and the head each need one tensor-parallel collective per micro-batch
         // (an all-reduce), or under sequence parallelism a reduce-scatter one way and an all-gather the other.
         var communication = tensorPass / 2;
-        return new StageCost(time, Duration.Zero, communication, work, MemoryTraffic: traffic);
+        return new StageCost(time, Duration.Zero, communication, work, MemoryTraffic: traffic, Bf16Work: kept);
     }
 
     private static Duration TensorCollectivesPerPass(ParallelPlan plan, CollectiveCost collectives, CommunicationGroup tensorGroup, Bytes activation)
