@@ -22,7 +22,11 @@ public readonly record struct Iteration(int DecodeTokens, double DecodeContext, 
 /// <param name="Work">FLOPs the replica's chips execute together.</param>
 /// <param name="MemoryTraffic">HBM bytes the replica's chips move together.</param>
 /// <param name="LinkTraffic">Bytes the replica's chips send together.</param>
-public readonly record struct IterationWork(Duration Time, Flops Work, Bytes MemoryTraffic, Bytes LinkTraffic);
+/// <param name="Bf16Work">
+/// The part of <paramref name="Work"/> a low-precision format runs at the BF16 rate (fused attention, prefill and
+/// decode), which costs BF16's energy per FLOP; zero in BF16.
+/// </param>
+public readonly record struct IterationWork(Duration Time, Flops Work, Bytes MemoryTraffic, Bytes LinkTraffic, Flops Bf16Work = default);
 
 /// <summary>
 /// Costs a serving iteration on one replica by roofline, as the training step is costed: each layer's multiplies read
@@ -47,6 +51,7 @@ public sealed class IterationCost
     private readonly Duration stageLatency;
     private readonly Bandwidth stageBandwidth;
     private readonly int verified;
+    private readonly bool lowPrecision;
 
     /// <summary>Prepares the costs of <paramref name="deployment"/>'s replicas.</summary>
     public IterationCost(ServingDeployment deployment)
@@ -58,6 +63,8 @@ public sealed class IterationCost
         var peak = chip.PeakRate(precision) ?? throw new ArgumentException($"the {chip.Name} has no {precision.Key()} rate", nameof(deployment));
         var bf16Peak = chip.PeakRate(Precision.Bf16) is { } bf16 && bf16 < peak ? bf16 : peak;
         // The framework's multiplies against the training-calibrated curves: its own kernels may run faster or slower.
+        // Under a low-precision format attention runs at the BF16 rate, and costs BF16's energy.
+        lowPrecision = bf16Peak < peak;
         kernels = new KernelCost(peak * deployment.MatrixScale, bf16Peak, chip.MemoryBandwidth.Value, deployment.Efficiency);
         collectives = new CollectiveCost(deployment.Cluster, deployment.Efficiency);
         tensorGroup = GroupPlacement.Place(deployment.Cluster, deployment.TensorParallelism, 1);
@@ -119,7 +126,8 @@ public sealed class IterationCost
             target.Time + (proposals.Time * drafts) + prompts.Time,
             target.Work + (proposals.Work * drafts) + prompts.Work,
             target.MemoryTraffic + (proposals.MemoryTraffic * drafts) + prompts.MemoryTraffic,
-            target.LinkTraffic + (proposals.LinkTraffic * drafts) + prompts.LinkTraffic);
+            target.LinkTraffic + (proposals.LinkTraffic * drafts) + prompts.LinkTraffic,
+            target.Bf16Work + (proposals.Bf16Work * drafts) + prompts.Bf16Work);
     }
 
     /// <summary>
@@ -177,6 +185,6 @@ public sealed class IterationCost
         var stages = deployment.PipelineParallelism - 1;
         // Each of the tensor group's chips hands its slice of the activations to its counterpart in the next stage.
         var handOffs = stages > 0 ? (stageLatency + (message / deployment.TensorParallelism / stageBandwidth)) * stages : Duration.Zero;
-        return new IterationWork((((perLayer * layers) + head) * deployment.IterationScale) + handOffs, work, traffic, sent + (message * stages));
+        return new IterationWork((((perLayer * layers) + head) * deployment.IterationScale) + handOffs, work, traffic, sent + (message * stages), lowPrecision ? (decodeWork + prefillWork) * layers * chips : Flops.Zero);
     }
 }

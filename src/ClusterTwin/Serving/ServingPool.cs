@@ -56,6 +56,9 @@ internal sealed class ServingPool
 
     public Flops Work { get; private set; }
 
+    /// <summary>The part of <see cref="Work"/> run at the BF16 rate under a low-precision format (IterationWork.Bf16Work).</summary>
+    public Flops Bf16Work { get; private set; }
+
     public Bytes MemoryTraffic { get; private set; }
 
     public Bytes LinkTraffic { get; private set; }
@@ -279,6 +282,7 @@ internal sealed class ServingPool
         var work = Cost.Of(iteration);
         Iterations++;
         Work += work.Work;
+        Bf16Work += work.Bf16Work;
         MemoryTraffic += work.MemoryTraffic;
         LinkTraffic += work.LinkTraffic;
         BusyTime += work.Time;

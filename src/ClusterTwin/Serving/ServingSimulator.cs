@@ -134,7 +134,7 @@ public static class ServingSimulator
                 continue;
             }
 
-            var activity = new StepActivity(result.Makespan, pool.Work, pool.MemoryTraffic, pool.LinkTraffic, result.OutputTokens, pool.Work);
+            var activity = new StepActivity(result.Makespan, pool.Work, pool.MemoryTraffic, pool.LinkTraffic, result.OutputTokens, pool.Work, pool.Bf16Work);
             var energy = EnergyModel.Of(deployment.Cluster, deployment.WeightFormat.Precision, activity, (result.Makespan, result.Makespan), specifications[pool.Index].Cost?.PowerUsageEffectiveness);
             var held = energy?.StepTime ?? result.Makespan;
             var cost = specifications[pool.Index].Cost is { } settings ? CostModel.Of(settings, deployment.Cluster.ChipCount, held, held, held, result.OutputTokens, energy) : null;

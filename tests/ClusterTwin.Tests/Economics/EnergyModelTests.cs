@@ -29,7 +29,7 @@ public class EnergyModelTests
     }
 
     [Fact]
-    public void UnderFp8_TheWorkKeptInBf16_CostsBf16sEnergyPerFlop()
+    public void UnderFp8_TheWorkKeptInBf16_CostsBf16sEnergyPerFlop_InEveryPath()
     {
         // Fused attention and the output head run at the BF16 rate under FP8 (Kernel.KeptInBf16), and cost its energy.
         var scenario = ClusterTwin.Validation.ValidationCaseLoader.Load(Repository.Path("validation", "cases", "nemo2407-h100-nemotron-8b-64gpu.yaml"), Repository.Catalog).Scenario;
@@ -42,10 +42,34 @@ public class EnergyModelTests
         var expected = (fp8 * (result.HardwareFlopsPerStep.Operations - kept)) + (bf16 * kept);
         Assert.Equal(expected, result.Energy!.Chips.Matrix.Joules, 1e-6 * expected);
 
+        // The search's cheap path prices the same energy.
+        Assert.Equal(result.Energy.ItPerStep.Joules, AnalyticalEngine.SimulateStep(scenario).Energy!.ItPerStep.Joules, 1e-9 * result.Energy.ItPerStep.Joules);
+
+        // Full recompute replays the layers' fused attention forward, and only that, of the work kept in BF16.
+        var attentionForward = ClusterTwin.Performance.Kernels.LayerKernels.Forward(scenario.Model, scenario.Job, scenario.Plan)
+            .Where(kernel => kernel.Kind == ClusterTwin.Performance.Kernels.KernelKind.FusedAttention).Sum(kernel => kernel.TotalWork.Operations);
+        var full = AnalyticalEngine.SimulateStep(scenario with { Plan = scenario.Plan with { Recompute = ClusterTwin.Parallelism.RecomputePolicy.Full } });
+        var copies = result.MicroBatches * scenario.Plan.DataParallelism * scenario.Plan.TensorParallelism * scenario.Plan.ContextParallelism;
+        Assert.Equal(attentionForward * scenario.Model.Layers * copies, full.Bf16FlopsPerStep.Operations - kept, 1e-6 * kept);
+
         // In BF16 nothing is kept apart, and every FLOP costs BF16's energy.
         var inBf16 = AnalyticalEngine.Simulate(scenario with { Job = scenario.Job with { Precision = Precision.Bf16 } });
         Assert.Equal(0, inBf16.Bf16FlopsPerStep.Operations);
         Assert.Equal(bf16 * inBf16.HardwareFlopsPerStep.Operations, inBf16.Energy!.Chips.Matrix.Joules, 1e-6 * inBf16.Energy.Chips.Matrix.Joules);
+    }
+
+    [Fact]
+    public void ServingUnderFp8_KeepsAttentionWorkApart_ForBf16sEnergy()
+    {
+        // Serving runs prefill and decode attention at the BF16 rate under FP8, and its energy counts that work apart.
+        var deployment = ClusterTwin.Catalog.ScenarioLoader.LoadServing(Repository.Path("examples", "serve-llama3-70b-h100.yaml"), Repository.Catalog).Deployment;
+        var iteration = new ClusterTwin.Serving.Iteration(16, 16 * 1500, 512, 512 * 513 / 2.0, 17);
+        var fp8 = new ClusterTwin.Serving.IterationCost(deployment with { WeightFormat = NumberFormat.All["fp8"] }).Of(iteration);
+        var bf16 = new ClusterTwin.Serving.IterationCost(deployment with { WeightFormat = NumberFormat.Bf16 }).Of(iteration);
+        Assert.Equal(0, bf16.Bf16Work.Operations);
+        Assert.True(fp8.Bf16Work.Operations > 0 && fp8.Bf16Work < fp8.Work, $"{fp8.Bf16Work} of {fp8.Work}");
+        // The work itself does not depend on the format.
+        Assert.Equal(fp8.Work.Operations, bf16.Work.Operations, 1e-9 * fp8.Work.Operations);
     }
 
     [Fact]
