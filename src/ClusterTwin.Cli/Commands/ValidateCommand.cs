@@ -1,4 +1,3 @@
-using System.Collections.Immutable;
 using ClusterTwin.Cli.Reports;
 using ClusterTwin.Validation;
 using Spectre.Console;
@@ -17,7 +16,7 @@ public sealed class ValidateCommand(IAnsiConsole console) : Command<ValidateComm
     {
         var catalog = settings.LoadCatalog();
         var cases = CatalogSettings.LoadCases(settings.Cases, catalog);
-        var summary = ValidationSummary.Of(CrossValidation.WithHeldOut(catalog, ValidationRun.Run(cases.Training), () => FrameworkCases(catalog) is { } found ? found : null))
+        var summary = ValidationSummary.Of(CrossValidation.WithHeldOut(catalog, ValidationRun.Run(cases.Training), () => FrameworkCases(catalog)))
             with { Serving = ServingValidationSummary.Of(ServingValidationRun.Run(cases.Serving)) };
         var folders = string.Join(", ", settings.Cases.Select(folder => folder.Replace('\\', '/').TrimEnd('/') + "/"));
         var command = "./clustertwin validate" + string.Concat(settings.Cases.Select(folder => $" --cases {folder.Replace('\\', '/')}")) + $" --markdown {settings.Markdown?.Replace('\\', '/')}";
@@ -29,11 +28,11 @@ public sealed class ValidateCommand(IAnsiConsole console) : Command<ValidateComm
     /// The cases training frameworks' constants were fitted on, for the held-out predictions of those among the cases
     /// validated; null where the repository's cases cannot be read beside this catalogue (those get none).
     /// </summary>
-    private static ImmutableArray<ValidationCase>? FrameworkCases(ClusterTwin.Catalog.HardwareCatalog catalog)
+    private static ValidationCase[]? FrameworkCases(ClusterTwin.Catalog.HardwareCatalog catalog)
     {
         try
         {
-            return CatalogSettings.CalibrationCases(catalog).Training;
+            return [.. CatalogSettings.CalibrationCases(catalog).Training];
         }
         catch (ClusterTwin.Catalog.InputException)
         {

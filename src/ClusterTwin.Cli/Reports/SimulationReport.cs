@@ -1,5 +1,6 @@
 using System.Globalization;
 using ClusterTwin.Engines;
+using ClusterTwin.Engines.Analytical;
 using ClusterTwin.Hardware;
 using ClusterTwin.Parallelism;
 using ClusterTwin.Planning;
@@ -25,7 +26,7 @@ public static class SimulationReport
         var line = scenario.Model.MixtureOfExperts is not null && launch > ClusterTwin.Units.Duration.Zero
             ? $"{framework.Name}; each expert multiply takes at least {launch} (the host launches it)"
             : framework.Name;
-        if (scenario.Plan.Recompute != RecomputePolicy.Full && framework.NoRecomputeSlowdown is { } slowdown)
+        if (AnalyticalEngine.NoRecomputeSlowdown(scenario) is { } slowdown)
         {
             line += $"; its kernels take {slowdown.ToString("0.###", CultureInfo.InvariantCulture)}x their time without full recompute" +
                     (framework.NoRecomputeFit is { } fit ? $" (fitted on {fit.Figures} published runs)" : string.Empty);

@@ -113,11 +113,8 @@ public static class NoRecomputeCalibration
                 others is { } held ? family.Average(index => Error(index, held)) : null));
         }
 
-        var ratios = all.Select(index => predicted[index][fitted] / own[index].Measured).ToArray();
-        var residuals = own.Zip(ratios, (item, ratio) => item.IsThroughput ? Math.Log(ratio) : -Math.Log(ratio)).Order().ToArray();
-        var fit = new FrameworkFit(procedure, [.. own.Select(item => item.Id)], own.Length, all.Average(index => Error(index, fitted)),
-            heldOut.Count == 0 ? null : all.Average(index => Error(index, heldOut[index])),
-            Statistics.Percentile(residuals, 0.1), Statistics.Percentile(residuals, 0.9));
+        var fit = TrainingFrameworkCalibration.FitOf(procedure, own, [.. all.Select(index => predicted[index][fitted])],
+            heldOut.Count == 0 ? null : [.. all.Select(index => predicted[index][heldOut[index]])]);
         return new NoRecomputeCalibrationResult(Factor(fitted), fit, heldOut.ToImmutableDictionary(pair => own[pair.Key].Id, pair => Factor(pair.Value), StringComparer.Ordinal), byFamily.ToImmutable());
     }
 

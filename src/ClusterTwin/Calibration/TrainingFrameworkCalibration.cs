@@ -60,12 +60,23 @@ public static class TrainingFrameworkCalibration
             }
         }
 
-        var ratios = all.Select(index => table.Predicted(index, launch, quantize) / own[index].Measured).ToArray();
-        var residuals = own.Zip(ratios, (item, ratio) => item.IsThroughput ? Math.Log(ratio) : -Math.Log(ratio)).Order().ToArray();
-        var fit = new FrameworkFit(procedure, [.. own.Select(item => item.Id)], own.Length, ratios.Average(ratio => Math.Abs(ratio - 1) * 100),
-            heldOut.Count == 0 ? null : own.Average(item => Math.Abs((heldOut[item.Id] / item.Measured) - 1) * 100),
-            Statistics.Percentile(residuals, 0.1), Statistics.Percentile(residuals, 0.9));
+        var fit = FitOf(procedure, own, [.. all.Select(index => table.Predicted(index, launch, quantize))],
+            heldOut.Count == 0 ? null : [.. own.Select(item => heldOut[item.Id])]);
         return new TrainingFrameworkCalibrationResult(Microseconds(launch * StepMicroseconds), Microseconds(quantize * StepMicroseconds), fit, heldOut.ToImmutable());
+    }
+
+    /// <summary>
+    /// The record of a training framework constant's fit over <paramref name="cases"/>: each case's prediction at the
+    /// fitted value and, where there is one, by the fit that held it out, in the case's own metric; the residual
+    /// percentiles are of ln(measured / predicted) in time.
+    /// </summary>
+    internal static FrameworkFit FitOf(string procedure, ImmutableArray<ValidationCase> cases, double[] predicted, double[]? heldOutPredicted)
+    {
+        var ratios = cases.Select((item, index) => predicted[index] / item.Measured).ToArray();
+        var residuals = cases.Zip(ratios, (item, ratio) => item.IsThroughput ? Math.Log(ratio) : -Math.Log(ratio)).Order().ToArray();
+        return new FrameworkFit(procedure, [.. cases.Select(item => item.Id)], cases.Length, ratios.Average(ratio => Math.Abs(ratio - 1) * 100),
+            heldOutPredicted is null ? null : cases.Select((item, index) => Math.Abs((heldOutPredicted[index] / item.Measured) - 1) * 100).Average(),
+            Statistics.Percentile(residuals, 0.1), Statistics.Percentile(residuals, 0.9));
     }
 
     /// <summary>The YAML lines that replace a training framework file's <c>expert_launch</c>, <c>expert_quantize_launch</c> and <c>fit</c>.</summary>

@@ -124,9 +124,7 @@ public static class AnalyticalEngine
         var (fewestDense, mostDense) = stages.MiddleDenseLayers(model, pipeline);
         var middle = Slowest(Layers(mostDense, stages.Middle), Layers(fewestDense, stages.Middle), default);
         var slowest = pipeline == 1 ? first + head + prediction : Slowest(first, pipeline > 2 ? middle : first, last);
-        // A framework whose kernels run slower when the backward pass reads kept activations, that is under any plan
-        // but full recompute (fitted, not explained).
-        if (plan.Recompute != RecomputePolicy.Full && scenario.Framework.NoRecomputeSlowdown is { } slowdown)
+        if (NoRecomputeSlowdown(scenario) is { } slowdown)
         {
             slowest = slowest with { Compute = slowest.Compute * slowdown };
         }
@@ -258,6 +256,17 @@ public static class AnalyticalEngine
     {
         var (perTokenForward, _) = ForwardFlopsPerToken(model, job, causalAttention);
         return Flops.FromOperations(3 * perTokenForward * job.TokensPerStep);
+    }
+
+    /// <summary>
+    /// The factor on <paramref name="scenario"/>'s kernel time from its framework's slowdown without recompute: the
+    /// framework's <see cref="TrainingFramework.NoRecomputeSlowdown"/> where the plan keeps its activations for the
+    /// backward pass (any recompute but full; fitted, not explained); null where none applies.
+    /// </summary>
+    public static double? NoRecomputeSlowdown(Scenario scenario)
+    {
+        ArgumentNullException.ThrowIfNull(scenario);
+        return scenario.Plan.Recompute == RecomputePolicy.Full ? null : scenario.Framework.NoRecomputeSlowdown;
     }
 
     /// <summary>

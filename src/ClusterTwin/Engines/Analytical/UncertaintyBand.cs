@@ -1,6 +1,5 @@
 using System.Collections.Immutable;
 using ClusterTwin.Hardware;
-using ClusterTwin.Parallelism;
 using ClusterTwin.Scenarios;
 using ClusterTwin.Units;
 
@@ -55,7 +54,7 @@ internal static class UncertaintyBand
         }
 
         // So does a plan without full recompute under a framework whose slowdown without recompute is fitted.
-        if (scenario.Plan.Recompute != RecomputePolicy.Full && scenario.Framework.NoRecomputeSlowdown is not null && scenario.Framework.NoRecomputeFit is { ResidualLow: { } slowdownLow, ResidualHigh: { } slowdownHigh } slowdownFit)
+        if (AnalyticalEngine.NoRecomputeSlowdown(scenario) is not null && scenario.Framework.NoRecomputeFit is { ResidualLow: { } slowdownLow, ResidualHigh: { } slowdownHigh } slowdownFit)
         {
             (residualLow, residualHigh) = (Math.Min(residualLow, slowdownLow), Math.Max(residualHigh, slowdownHigh));
             sources.Add($"residuals of {slowdownFit.Figures} runs without recompute fitted for {scenario.Framework.Name}'s slowdown without recompute");
