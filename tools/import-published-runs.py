@@ -1,16 +1,18 @@
 #!/usr/bin/env python3
 """Writes validation/cases/*.yaml from shared/reference/validation/published-runs.json.
 
-Usage: python3 tools/import-published-runs.py [path/to/published-runs.json]
+Usage: python3 tools/import-published-runs.py [path/to/published-runs.json] [--output FOLDER]
 
 Only runs whose whole configuration ClusterTwin can express are written; every other run is listed in
-validation/not-yet-expressible.md with the reason. The generated files are data: review them like any other data
-change. Each keeps the run's id, its source and exactly the configuration the source published.
+validation/not-yet-expressible.md with the reason. With --output (supplementary runs in the same schema, such as
+validation/supplementary/megatron-bridge-25.11.json) the cases go to that folder instead, each marked not_fitted (and a mixture of experts
+not_framework_fitted, a check of the launch times the published runs fit), and the runs not expressible are listed at the end of the folder's README.md. The generated files are data: review them
+like any other data change. Each keeps the run's id, its source and exactly the configuration the source published.
 """
+import argparse
 import json
 import os
 import re
-import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
@@ -52,12 +54,25 @@ MBRIDGE_MOE = {
         "why": "moe_a2a_overlap=True with the alltoall dispatcher (qwen3 workload_base_configs.py @ 767255d2)"},
     "mbridge2511-gb200-qwen3_235b_a22b-256gpu-bf16": {"plan": {"expert_dispatch": "deduplicated"},
         "why": "the flex dispatcher with HybridEP, no all-to-all overlap (qwen3 builder @ 767255d2; the row's PP8 VP3 EP32 matches no stored config)"},
-    "mbridge2511-gb200-deepseekv3-256gpu-bf16": {"plan": {"first_stage_layers": 15, "last_stage_layers": 14, "expert_dispatch": "deduplicated"}, "training": {"multi_token_prediction": "false"},
-        "why": "layout Et*3|(t*4|)*14ttL: 15, 16, 16, 14 layers per rank; HybridEP, no all-to-all overlap; recompute of mla_up_proj (the latent up-projections, cheap) taken as none; no multi-token prediction, '(w/o MTP)' in the table (deepseek workload_base_configs.py and deepseek_llm_pretrain.py @ d19cb73c)"},
-    "mbridge2511-gb200-deepseekv3-256gpu-fp8-mx": {"plan": {"first_stage_layers": 7, "last_stage_layers": 6, "expert_dispatch": "deduplicated"}, "training": {"multi_token_prediction": "false"},
-        "why": "the row's PP8 VP4 EP32 matches no stored config: 7, 8, ..., 8, 6 layers per rank assumed (the embedding and the loss each in the place of a layer, as the 16-chunk layout of the PP4 run); HybridEP, no all-to-all overlap, no multi-token prediction ('w/o MTP')"},
+    "mbridge2511-gb200-deepseekv3-256gpu-bf16": {"plan": {"recompute": "[mla_up_proj]", "first_stage_layers": 15, "last_stage_layers": 14, "expert_dispatch": "deduplicated"}, "training": {"multi_token_prediction": "false"},
+        "why": "layout Et*3|(t*4|)*14ttL: 15, 16, 16, 14 layers per rank; HybridEP, no all-to-all overlap; selective recompute of mla_up_proj (the latent up-projections); no multi-token prediction, '(w/o MTP)' in the table (deepseek workload_base_configs.py and deepseek_llm_pretrain.py @ d19cb73c)"},
+    "mbridge2511-gb200-deepseekv3-256gpu-fp8-mx": {"plan": {"recompute": "[mla_up_proj]", "first_stage_layers": 7, "last_stage_layers": 6, "expert_dispatch": "deduplicated"}, "training": {"multi_token_prediction": "false"},
+        "why": "the row's PP8 VP4 EP32 matches no stored config: 7, 8, ..., 8, 6 layers per rank assumed (the embedding and the loss each in the place of a layer, as the 16-chunk layout of the PP4 run); selective recompute of mla_up_proj, as the GB200 base config gives every precision; HybridEP, no all-to-all overlap, no multi-token prediction ('w/o MTP') (deepseek workload_base_configs.py @ d19cb73c)"},
     "mbridge2511-gb300-deepseekv3-256gpu-fp8-mx": {"plan": {"first_stage_layers": 31, "last_stage_layers": 30, "expert_dispatch": "deduplicated"}, "training": {"multi_token_prediction": "false"},
         "why": "31 and 30 layers per rank assumed (the builder's 16-chunk layout does not fit PP2 VP4); HybridEP, no all-to-all overlap, no recompute, no multi-token prediction ('w/o MTP') (deepseek configs @ d19cb73c)"},
+    # The supplementary rows of the same table (validation/supplementary/megatron-bridge-25.11.json).
+    "mbridge2511-gb300-deepseekv3-256gpu-bf16": {"plan": {"first_stage_layers": 31, "last_stage_layers": 30, "expert_dispatch": "deduplicated"}, "training": {"multi_token_prediction": "false"},
+        "why": "DEEPSEEK_V3_GB300_BASE_CONFIG, one config for every precision, as the row: PP2 VP4 EP32, HybridEP, moe_a2a_overlap False, recompute_modules [] (no recompute); mtp_num_layers None ('w/o MTP'); the builder's layout Et*3|(t*4|)*14ttL has 16 chunks, 31 and 30 layers on two ranks (it would make VP 8: the table's VP4 kept, as in the FP8-MX case) (deepseek workload_base_configs.py and deepseek_llm_pretrain.py @ d19cb73c)"},
+    "mbridge2511-b200-deepseekv3-256gpu-fp8-mx": {"plan": {"recompute": "[mla_up_proj]", "first_stage_layers": 4, "last_stage_layers": 1, "expert_dispatch": "all-to-all"}, "training": {"multi_token_prediction": "true"},
+        "why": "DEEPSEEK_V3_B200_BASE_CONFIG, one config for every precision, as the row: PP16 EP8 GBS 2048, selective recompute of mla_up_proj, moe_a2a_overlap False, no flex backend (the alltoall dispatcher) (deepseek workload_base_configs.py and deepseek_llm_pretrain.py @ d19cb73c); the builder passes no layout and no mtp_num_layers, so the recipe's one MTP layer ('w/ MTP' in the archive's copy of the row) and its (16, 1) layout: embedding and 4 layers, 14 ranks of 4, 1 layer with the MTP module and the loss (recipes/deepseek/deepseek_v3.py layout_map, read @ 05d003fb, the same map in every stored version)"},
+    "mbridge2511-gb300-qwen3_30b_a3b-8gpu-fp8-mx": {"plan": {"expert_dispatch": "all-to-all"},
+        "why": "QWEN3_30B_A3B_GB300_FP8_MX_BASE_CONFIG (the FP8-CS one): EP8 GBS 512, no flex backend (the alltoall dispatcher), no all-to-all overlap, no recompute (set_qwen3_common_configs); CUDA graphs over attention, router and preprocessing, not modelled; the config's MBS 8 where the table says 4: the table kept (qwen3 workload_base_configs.py and qwen3_llm_pretrain.py @ 767255d2)"},
+    "mbridge2511-gb200-qwen3_30b_a3b-8gpu-fp8-mx": {"plan": {"expert_dispatch": "all-to-all"},
+        "why": "QWEN3_30B_A3B_GB200_FP8_MX_BASE_CONFIG (the FP8-CS one), as the row: EP8 GBS 512 MBS 4, no flex backend (the alltoall dispatcher), no all-to-all overlap, no recompute (set_qwen3_common_configs); CUDA graphs over attention, router and preprocessing, not modelled (qwen3 workload_base_configs.py and qwen3_llm_pretrain.py @ 767255d2)"},
+    "mbridge2511-b200-qwen3_30b_a3b-8gpu-fp8-mx": {"plan": {"expert_dispatch": "all-to-all"},
+        "why": "QWEN3_30B_A3B_B200_FP8_MX_BASE_CONFIG (the FP8-CS one), as the row: EP8 GBS 512 MBS 1, no flex backend (the alltoall dispatcher), no all-to-all overlap, no recompute (set_qwen3_common_configs); CUDA graphs over attention, router and preprocessing, not modelled (qwen3 workload_base_configs.py and qwen3_llm_pretrain.py @ 767255d2)"},
+    "mbridge2511-gb300-qwen3_235b_a22b-256gpu-bf16": {"plan": {"expert_dispatch": "deduplicated"},
+        "why": "the row's 256 GPUs at PP4 VP12 EP16 MBS 2 match no stored config (the GB300 BF16 one is 64 GPUs at TP2 EP64 MBS 4): its flex dispatcher with HybridEP, no all-to-all overlap, assumed as for the GB200 row; no recompute (set_qwen3_common_configs) (qwen3 workload_base_configs.py and qwen3_llm_pretrain.py @ 767255d2)"},
 }
 
 
@@ -328,8 +343,20 @@ NVFP4_NOT_FITTED = ("NVFP4 training: validated, not fitted, until the model foll
                     "as every multiply at the FP4 rate it would pull the family's levels toward its error")
 
 
+SUPPLEMENTARY_NOT_FITTED = "supplementary: the chip families' levels are fitted on the published set (validation/cases) alone"
+SUPPLEMENTARY_MOE_NOT_FITTED = SUPPLEMENTARY_NOT_FITTED + ", which mixtures of experts stay out of"
+SUPPLEMENTARY_NOT_FRAMEWORK_FITTED = ("a check of Megatron-Core's expert launch times on runs they never saw: they are fitted on the published "
+                                      "mixture-of-experts runs (clustertwin calibrate --framework megatron-core)")
+
+# Where the cases go and what their headers name: validation/cases from the published set, unless --output says otherwise.
+OUTPUT = {"folder": os.path.join(ROOT, "validation", "cases"), "origin": "shared/reference/validation/published-runs.json", "supplementary": False}
+
+
 def write(run, case):
-    if run["model"].get("moe_experts"):
+    if OUTPUT["supplementary"]:
+        case = {**case, "not_fitted": SUPPLEMENTARY_MOE_NOT_FITTED, "not_framework_fitted": SUPPLEMENTARY_NOT_FRAMEWORK_FITTED} if run["model"].get("moe_experts") else \
+            {**case, "not_fitted": SUPPLEMENTARY_NOT_FITTED}
+    elif run["model"].get("moe_experts"):
         case = {**case, "not_fitted": MOE_NOT_FITTED}
     elif "NVFP4" in (run["training"]["precision"] or "").upper():
         case = {**case, "not_fitted": NVFP4_NOT_FITTED}
@@ -349,11 +376,12 @@ def write(run, case):
         model = [f"  model: {case['model']}"]
     lines = [
         f"# {run['id']}: {run['source']['name'].split(';')[0]}",
-        "# Generated by tools/import-published-runs.py from shared/reference/validation/published-runs.json.",
+        f"# Generated by tools/import-published-runs.py from {OUTPUT['origin']}.",
         f"id: {run['id']}",
         f"source: \"{run['source']['reference']}, {run['source']['table']}\"",
         f"source_key: {case['source_key']}",
-    ] + ([f"not_fitted: \"{case['not_fitted']}\""] if case.get("not_fitted") else []) + [
+    ] + ([f"not_fitted: \"{case['not_fitted']}\""] if case.get("not_fitted") else []) + (
+        [f"not_framework_fitted: \"{case['not_framework_fitted']}\""] if case.get("not_framework_fitted") else []) + [
         "measured:",
         f"  {case['measured']}",
         "scenario:",
@@ -371,7 +399,7 @@ def write(run, case):
     ] + [f"    {name}: {value}" for name, value in case["plan"].items()]
     if case.get("assumptions"):
         lines[2:2] = ["# Assumed where the source is silent:"] + [f"#  - {item}" for item in case["assumptions"]]
-    with open(os.path.join(ROOT, "validation", "cases", run["id"] + ".yaml"), "w") as handle:
+    with open(os.path.join(OUTPUT["folder"], run["id"] + ".yaml"), "w") as handle:
         handle.write("\n".join(lines) + "\n")
 
 
@@ -483,7 +511,7 @@ def write_serving(run, case):
     source = run["source"]
     lines = [
         f"# {run['id']}: {source['name'].split(';')[0]}",
-        "# Generated by tools/import-published-runs.py from shared/reference/validation/published-runs.json.",
+        f"# Generated by tools/import-published-runs.py from {OUTPUT['origin']}.",
         "# Assumed where the source is silent:",
     ] + [f"#  - {item}" for item in case["assumptions"]] + [
         f"id: {run['id']}",
@@ -499,12 +527,42 @@ def write_serving(run, case):
     ] + [f"    {name}: {value}" for name, value in case["serving"].items()] + [
         "  requests:",
     ] + [f"    {name}: {value}" for name, value in case["requests"].items()]
-    with open(os.path.join(ROOT, "validation", "cases", run["id"] + ".yaml"), "w") as handle:
+    with open(os.path.join(OUTPUT["folder"], run["id"] + ".yaml"), "w") as handle:
         handle.write("\n".join(lines) + "\n")
 
 
+README_MARKER = "<!-- Everything below is written by tools/import-published-runs.py --output; edit above this line. -->"
+
+
+def write_not_expressible(skipped):
+    """The published set's runs not expressible in validation/not-yet-expressible.md; with --output, at the end of the
+    folder's README.md, below its marker (the text above it is kept)."""
+    rows = "| id | reason |\n|---|---|\n" + "".join(f"| {run_id} | {reason} |\n" for run_id, reason in skipped)
+    if not OUTPUT["supplementary"]:
+        with open(os.path.join(ROOT, "validation", "not-yet-expressible.md"), "w") as handle:
+            handle.write("# Published runs not yet turned into validation cases\n\n")
+            handle.write("Written by `tools/import-published-runs.py`; each run keeps the reason it cannot be expressed yet.\n\n")
+            handle.write(rows)
+        return
+    readme = os.path.join(OUTPUT["folder"], "README.md")
+    kept = open(readme).read().split(README_MARKER)[0] if os.path.exists(readme) else f"# Supplementary cases from {OUTPUT['origin']}\n\n"
+    with open(readme, "w") as handle:
+        handle.write(kept + README_MARKER + "\n\n## Not expressible yet\n\n")
+        handle.write((f"Each run of `{OUTPUT['origin']}` not written as a case, with the reason.\n\n" + rows) if skipped else
+                     f"Every run of `{OUTPUT['origin']}` is written as a case.\n")
+
+
 def main():
-    runs = json.load(open(sys.argv[1] if len(sys.argv) > 1 else DEFAULT))
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("runs", nargs="?", default=DEFAULT, help="the runs (default: shared/reference/validation/published-runs.json)")
+    parser.add_argument("--output", help="write the cases to this folder, marked supplementary (not fitted), and list the runs not expressible in its README.md")
+    arguments = parser.parse_args()
+    if arguments.output:
+        path = os.path.abspath(arguments.runs)
+        OUTPUT.update(folder=os.path.abspath(arguments.output), supplementary=True,
+                      origin=os.path.relpath(path, ROOT) if path.startswith(ROOT + os.sep) else arguments.runs)
+        os.makedirs(OUTPUT["folder"], exist_ok=True)
+    runs = json.load(open(arguments.runs))
     skipped = []
     for run in runs:
         case, reason = convert(run)
@@ -514,12 +572,7 @@ def main():
             write_serving(run, case)
         else:
             write(run, case)
-    with open(os.path.join(ROOT, "validation", "not-yet-expressible.md"), "w") as handle:
-        handle.write("# Published runs not yet turned into validation cases\n\n")
-        handle.write("Written by `tools/import-published-runs.py`; each run keeps the reason it cannot be expressed yet.\n\n")
-        handle.write("| id | reason |\n|---|---|\n")
-        for run_id, reason in skipped:
-            handle.write(f"| {run_id} | {reason} |\n")
+    write_not_expressible(skipped)
     print(f"{len(runs) - len(skipped)} cases written, {len(skipped)} listed as not yet expressible")
 
 

@@ -37,7 +37,8 @@ public class CatalogSettings : CommandSettings
 
     /// <summary>
     /// The repository's supplementary validation cases (<c>validation/supplementary/*/</c>): measured runs beyond the
-    /// published set, which training frameworks' constants are fitted on with it and <c>validate --cases</c> reports.
+    /// published set, which training frameworks' constants are fitted on with it (but those a case keeps out,
+    /// <see cref="ValidationCase.NotFrameworkFitted"/>) and <c>validate --cases</c> reports.
     /// </summary>
     public static IReadOnlyList<string> SupplementaryCasesFolders(HardwareCatalog catalog)
     {

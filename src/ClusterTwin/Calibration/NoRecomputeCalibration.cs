@@ -44,12 +44,12 @@ public static class NoRecomputeCalibration
 
     /// <summary>
     /// The validation cases the factor is fitted on: <paramref name="framework"/>'s dense runs without full recompute,
-    /// attention a small share of their work, by id.
+    /// attention a small share of their work, by id, but those kept as a check of it (<see cref="ValidationCase.NotFrameworkFitted"/>).
     /// </summary>
     public static ImmutableArray<ValidationCase> CasesOf(TrainingFramework framework, IEnumerable<ValidationCase> cases)
     {
         ArgumentNullException.ThrowIfNull(framework);
-        return [.. cases.Where(item => item.Scenario.Framework.Id == framework.Id && item.Scenario.Model.MixtureOfExperts is null &&
+        return [.. cases.Where(item => item.FrameworkFitted && item.Scenario.Framework.Id == framework.Id && item.Scenario.Model.MixtureOfExperts is null &&
                                        item.Scenario.Plan.Recompute != RecomputePolicy.Full &&
                                        AnalyticalEngine.AttentionShare(item.Scenario.Model, item.Scenario.Job) <= MaximumAttentionShare)
             .OrderBy(item => item.Id, StringComparer.Ordinal)];

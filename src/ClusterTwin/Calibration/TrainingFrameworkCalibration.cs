@@ -30,11 +30,14 @@ public static class TrainingFrameworkCalibration
     private const int LaunchHighMicroseconds = 200;
     private const int QuantizeHighMicroseconds = 100;
 
-    /// <summary>The validation cases <paramref name="framework"/>'s constants bear on: its mixture-of-experts runs, by id.</summary>
+    /// <summary>
+    /// The validation cases <paramref name="framework"/>'s constants are fitted on: its mixture-of-experts runs, by id,
+    /// but those kept as a check of them (<see cref="ValidationCase.NotFrameworkFitted"/>).
+    /// </summary>
     public static ImmutableArray<ValidationCase> CasesOf(TrainingFramework framework, IEnumerable<ValidationCase> cases)
     {
         ArgumentNullException.ThrowIfNull(framework);
-        return [.. cases.Where(item => item.Scenario.Framework.Id == framework.Id && item.Scenario.Model.MixtureOfExperts is not null).OrderBy(item => item.Id, StringComparer.Ordinal)];
+        return [.. cases.Where(item => item.FrameworkFitted && item.Scenario.Framework.Id == framework.Id && item.Scenario.Model.MixtureOfExperts is not null).OrderBy(item => item.Id, StringComparer.Ordinal)];
     }
 
     /// <summary>Fits <paramref name="framework"/> on its cases among <paramref name="cases"/>; null when it has none.</summary>

@@ -43,6 +43,9 @@ public enum RecomputeModules
 
     /// <summary><c>shared_experts</c>: a mixture-of-experts block's shared experts.</summary>
     SharedExperts = 32,
+
+    /// <summary><c>mla_up_proj</c>: latent attention's up-projections from the query and key-value latents to the heads.</summary>
+    LatentUpProjections = 64,
 }
 
 /// <summary>Selective recompute's modules by Megatron-Core's names, and a plan's recompute in words.</summary>
@@ -57,6 +60,7 @@ public static class RecomputeModuleNames
         ["moe_act"] = RecomputeModules.ExpertActivation,
         ["moe"] = RecomputeModules.Experts,
         ["shared_experts"] = RecomputeModules.SharedExperts,
+        ["mla_up_proj"] = RecomputeModules.LatentUpProjections,
     };
 
     /// <summary>The Megatron-Core names of <paramref name="modules"/>, in the order of <see cref="All"/>.</summary>

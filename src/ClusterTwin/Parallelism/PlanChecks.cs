@@ -78,6 +78,11 @@ public static class PlanChecks
             }
         }
 
+        if (plan.Recomputed.HasFlag(RecomputeModules.LatentUpProjections) && model.LatentAttention is null)
+        {
+            problems.Add($"the recompute module mla_up_proj needs a model with latent attention; {model.Name} has none");
+        }
+
         if (plan.ExpertParallelism < 1)
         {
             problems.Add("expert parallelism must be at least 1");

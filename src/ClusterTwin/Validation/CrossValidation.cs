@@ -25,9 +25,9 @@ public static class CrossValidation
     /// <param name="catalog">The catalogue the outcomes were predicted with.</param>
     /// <param name="outcomes">The outcomes.</param>
     /// <param name="frameworkCases">
-    /// The cases the training frameworks' slowdowns without recompute were fitted on (the repository's published and
-    /// supplementary cases), asked for only when an outcome is one of them; null when they cannot be had, and then such
-    /// an outcome has no held-out prediction. By default the outcomes' own.
+    /// The cases the training frameworks' constants (expert launch times, slowdowns without recompute) were fitted on
+    /// (the repository's published and supplementary cases), asked for only when an outcome is one of them; null when
+    /// they cannot be had, and then such an outcome has no held-out prediction. By default the outcomes' own.
     /// </param>
     public static ImmutableArray<ValidationOutcome> WithHeldOut(HardwareCatalog catalog, ImmutableArray<ValidationOutcome> outcomes, Func<IReadOnlyCollection<ValidationCase>?>? frameworkCases = null)
     {
@@ -69,24 +69,33 @@ public static class CrossValidation
         }
 
         var cases = outcomes.Select(outcome => outcome.Case).ToArray();
+        var validated = cases.Select(item => item.Id).ToHashSet(StringComparer.Ordinal);
+        IReadOnlyCollection<ValidationCase>? fitCases = null;
         foreach (var framework in catalog.TrainingFrameworks.Values.Where(framework => framework.Fit is not null))
         {
-            // The catalogue's constants saw every case they were fitted on: only a refit without the case holds it out.
-            foreach (var id in framework.Fit!.FittedOn)
+            // The catalogue's constants saw every case they were fitted on: only a refit on the others holds one out,
+            // the others being all the cases the constants were fitted on, not only those validated here.
+            var fittedOn = framework.Fit!.FittedOn;
+            if (!fittedOn.Any(validated.Contains))
+            {
+                continue;
+            }
+
+            foreach (var id in fittedOn)
             {
                 predictions.Remove(id);
             }
 
-            if (TrainingFrameworkCalibration.Fit(framework, cases, "cross-validation") is { } result)
+            fitCases ??= frameworkCases is null ? cases : frameworkCases();
+            if (fitCases is not null && TrainingFrameworkCalibration.Fit(framework, fitCases, "cross-validation") is { } result)
             {
-                foreach (var (id, prediction) in result.HeldOutPredicted)
+                foreach (var (id, prediction) in result.HeldOutPredicted.Where(pair => validated.Contains(pair.Key)))
                 {
                     predictions[id] = prediction;
                 }
             }
         }
 
-        IReadOnlyCollection<ValidationCase>? fitCases = null;
         foreach (var framework in catalog.TrainingFrameworks.Values.Where(framework => framework.NoRecomputeFit is not null))
         {
             // As for the launch times: the catalogue's factor saw the cases it was fitted on.

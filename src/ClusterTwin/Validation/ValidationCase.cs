@@ -41,6 +41,15 @@ public sealed record ValidationCase(string Id, string Source, string SourceKey, 
     /// <summary>Whether calibration may fit the case.</summary>
     public bool Fitted => NotFitted is null;
 
+    /// <summary>
+    /// Why the case is kept out of its training framework's fitted constants (the expert launch times, the slowdown
+    /// without recompute) as well, or null when those may fit it: a check of the constants on runs they never saw.
+    /// </summary>
+    public string? NotFrameworkFitted { get; init; }
+
+    /// <summary>Whether a training framework's calibration may fit the case.</summary>
+    public bool FrameworkFitted => NotFrameworkFitted is null;
+
     /// <summary>The same metric read off a prediction.</summary>
     public double Predicted(TrainingStepResult result) => Metric switch
     {

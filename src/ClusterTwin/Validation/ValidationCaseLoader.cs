@@ -45,7 +45,7 @@ public static class ValidationCaseLoader
         ValidationSet? result = null;
         if (reader.Root is { } root)
         {
-            reader.CheckKeys(root, string.Empty, "id", "source", "source_key", "measured", "scenario", "note", "not_fitted");
+            reader.CheckKeys(root, string.Empty, "id", "source", "source_key", "measured", "scenario", "note", "not_fitted", "not_framework_fitted");
             var id = reader.String(root, "id", string.Empty);
             if (id is not null && id != Path.GetFileNameWithoutExtension(path))
             {
@@ -73,7 +73,11 @@ public static class ValidationCaseLoader
                 var scenario = scenarioMap is null ? null : ScenarioLoader.Read(reader, scenarioMap, "scenario", catalog, name);
                 if (id is not null && source is not null && sourceKey is not null && value is { } figure && scenario is not null)
                 {
-                    result = new ValidationSet([new ValidationCase(id, source, sourceKey, scenario, metric, figure) { NotFitted = reader.String(root, "not_fitted", string.Empty, required: false) }], []);
+                    result = new ValidationSet([new ValidationCase(id, source, sourceKey, scenario, metric, figure) 
+                    {
+                        NotFitted = reader.String(root, "not_fitted", string.Empty, required: false),
+                        NotFrameworkFitted = reader.String(root, "not_framework_fitted", string.Empty, required: false),
+                    }], []);
                 }
             }
         }

@@ -173,6 +173,37 @@ public class ExpertLaunchTests
     }
 
     [Fact]
+    public void ACaseKeptAsACheck_StaysOutOfTheFit()
+    {
+        var truth = Repository.Catalog.TrainingFrameworks["megatron-core"] with { ExpertLaunch = Duration.FromSeconds(55e-6), ExpertQuantizeLaunch = Duration.FromSeconds(25e-6) };
+        var fitted = FitCases.Select(Case).Select(item => item with { Measured = item.Predicted(AnalyticalEngine.SimulateStep(item.Scenario with { Framework = truth })) }).ToArray();
+        // A run the constants are checked on, not fitted on: its measurement, far from the others', must not move them.
+        var check = Case("moezoo-h100-qwen3-235b-1") is var run ? run with { Measured = run.Measured * 3, NotFrameworkFitted = "a check" } : null!;
+
+        var result = TrainingFrameworkCalibration.Fit(truth, [.. fitted, check], "test")!;
+        Assert.Equal(55e-6, result.ExpertLaunch.Seconds, 9);
+        Assert.Equal(25e-6, result.ExpertQuantizeLaunch.Seconds, 9);
+        Assert.DoesNotContain(check.Id, result.Fit.FittedOn);
+        Assert.False(result.HeldOutPredicted.ContainsKey(check.Id));
+    }
+
+    [Fact]
+    public void AFittedCase_ValidatedAlone_IsHeldOutOfARefitOnAllTheOthers()
+    {
+        // validate --cases with one of the framework's runs: the held-out refit uses every run the constants were
+        // fitted on, not only the ones being validated.
+        var all = CatalogCases();
+        var framework = Repository.Catalog.TrainingFrameworks["megatron-core"];
+        var expected = TrainingFrameworkCalibration.Fit(framework, all, "test")!.HeldOutPredicted["moezoo-h100-qwen3-235b-5"];
+        var alone = Case("moezoo-h100-qwen3-235b-5");
+        var outcome = CrossValidation.WithHeldOut(Repository.Catalog, ValidationRun.Run([alone]), () => all).Single();
+        Assert.Equal(expected, outcome.HeldOutPredicted!.Value, 9);
+        Assert.NotEqual(outcome.Predicted, outcome.HeldOutPredicted!.Value);
+    }
+
+    private static ValidationCase[] CatalogCases() => [.. ValidationCaseLoader.LoadAll(Repository.Path("validation", "cases"), Repository.Catalog).Training];
+
+    [Fact]
     public void AMixtureOfExperts_Band_IsNoNarrowerThanItsFrameworksFittedRuns()
     {
         var scenario = Case("moezoo-h100-qwen3-235b-5").Scenario;

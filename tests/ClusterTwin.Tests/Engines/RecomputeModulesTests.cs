@@ -84,6 +84,33 @@ public class RecomputeModulesTests
     }
 
     [Fact]
+    public void RecomputingLatentUpProjections_ReplaysTheirWork_AndFreesTheQueriesKeysAndValues()
+    {
+        var scenario = ValidationCaseLoader.Load(Repository.Path("validation", "cases", "mbridge2511-gb200-deepseekv3-256gpu-bf16.yaml"), Repository.Catalog).Scenario;
+        var none = scenario with { Plan = scenario.Plan with { Recompute = RecomputePolicy.None, RecomputeModules = RecomputeModules.CoreAttention } };
+        var upProjections = scenario with { Plan = scenario.Plan with { Recompute = RecomputePolicy.Selective, RecomputeModules = RecomputeModules.LatentUpProjections } };
+        var model = scenario.Model;
+        var latent = model.LatentAttention!;
+
+        // One more forward pass of the two up-projections, for every token of the step in every layer.
+        var perToken = 2.0 * model.AttentionHeads * ((latent.QueryRank * (double)model.QueryKeyHeadSize) + (latent.KeyValueRank * (double)(model.HeadSize + model.ValueHeadSize)));
+        var expected = perToken * model.Layers * scenario.Job.GlobalBatchSize * scenario.Job.SequenceLength;
+        var added = AnalyticalEngine.SimulateStep(upProjections).HardwareFlopsPerStep - AnalyticalEngine.SimulateStep(none).HardwareFlopsPerStep;
+        Assert.Equal(1.0, added.Operations / expected, 6);
+
+        // The queries, keys and values the up-projections write are dropped: one micro-batch's tokens of each per layer.
+        var tokens = (double)scenario.Plan.MicroBatchSize * scenario.Job.SequenceLength;
+        var freed = tokens * 2 * (model.QueryWidth + (2 * model.KeyValueWidthPerRank(1)));
+        Assert.Equal(freed, Stored(none) - Stored(upProjections), 6);
+        Assert.Equal("selective (mla_up_proj)", RecomputeModuleNames.Describe(upProjections.Plan));
+
+        var dense = Repository.Example("gpt3-175b-h100-1024");
+        var invalid = AnalyticalEngine.SimulateStep(dense with { Plan = dense.Plan with { Recompute = RecomputePolicy.Selective, RecomputeModules = RecomputeModules.LatentUpProjections } });
+        Assert.False(invalid.Valid);
+        Assert.Contains(invalid.Problems, problem => problem.Contains("mla_up_proj needs a model with latent attention", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public void ReplayingTheFeedForwardBlock_ReplaysItsTensorParallelCollective()
     {
         var dense = Repository.Example("gpt3-175b-h100-1024");

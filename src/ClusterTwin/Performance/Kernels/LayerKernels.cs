@@ -144,7 +144,8 @@ public static class LayerKernels
     /// <summary>
     /// Latent attention's projections (Megatron-Core's unabsorbed training path): the hidden state projected down to the
     /// query latent and to the key-value latent with the shared rotary key, each latent normalized, then projected up
-    /// to the rank's heads. The down-projections are replicated across the tensor-parallel group.
+    /// to the rank's heads. The down-projections are replicated across the tensor-parallel group. The up-projections
+    /// (and under a low-precision format the casts of their inputs) are the <c>mla_up_proj</c> recompute module.
     /// </summary>
     private static void AddLatentProjections(List<Kernel> operators, ModelArchitecture model, LatentAttention latent, TrainingJob job, double tokens, double heads, double bytes)
     {
@@ -153,7 +154,7 @@ public static class LayerKernels
         {
             AddMatmul(operators, "query down-projection", tokens, hidden, latent.QueryRank, job);
             operators.Add(Elementwise("query latent norm", tokens * latent.QueryRank * bytes * 2));
-            AddMatmul(operators, "query up-projection", tokens, latent.QueryRank, heads * model.QueryKeyHeadSize, job);
+            AddMatmul(operators, "query up-projection", tokens, latent.QueryRank, heads * model.QueryKeyHeadSize, job, module: RecomputeModules.LatentUpProjections, castModule: RecomputeModules.LatentUpProjections);
         }
         else
         {
@@ -162,7 +163,7 @@ public static class LayerKernels
 
         AddMatmul(operators, "key-value down-projection", tokens, hidden, latent.KeyValueRank + latent.RotaryHeadSize, job);
         operators.Add(Elementwise("key-value latent norm", tokens * latent.KeyValueRank * bytes * 2));
-        AddMatmul(operators, "key-value up-projection", tokens, latent.KeyValueRank, heads * (model.HeadSize + model.ValueHeadSize), job);
+        AddMatmul(operators, "key-value up-projection", tokens, latent.KeyValueRank, heads * (model.HeadSize + model.ValueHeadSize), job, module: RecomputeModules.LatentUpProjections, castModule: RecomputeModules.LatentUpProjections);
     }
 
     /// <summary>

@@ -152,10 +152,14 @@ public static class MemoryModel
 
         // Selective recompute keeps each module's input and drops what it computes: the expert layer's feed-forward norm
         // output (the router's input; the other norms are fused into the projections after them), the attention core's
-        // scores, and the feed-forward or expert intermediates (above). The working set of the layer being replayed is
-        // what it drops.
+        // scores, latent attention's queries, keys and values (the up-projections' outputs, which the core's backward
+        // pass gets again from the kept latents), and the feed-forward or expert intermediates (above). The working set
+        // of the layer being replayed is what it drops.
+        var upProjected = modules.HasFlag(RecomputeModules.LatentUpProjections) && model.LatentAttention is not null
+            ? tokens * ActivationBytes * (((double)model.QueryWidth / tensor) + (2 * model.KeyValueWidthPerRank(plan.TensorParallelism, plan.RanksPerChip)))
+            : 0;
         var dropped = (modules.HasFlag(RecomputeModules.Norms) && expertLayer && model.MixtureOfExperts is not null ? normOutputs : 0) + (modules.HasFlag(RecomputeModules.CoreAttention) ? core : 0) +
-                      feedForward - FeedForward(modules);
+                      upProjected + feedForward - FeedForward(modules);
         return (replicated + split + core - dropped, dropped);
     }
 
