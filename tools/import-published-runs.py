@@ -62,7 +62,7 @@ MBRIDGE_MOE = {
         "why": "31 and 30 layers per rank assumed (the builder's 16-chunk layout does not fit PP2 VP4); HybridEP, no all-to-all overlap, no recompute, no multi-token prediction ('w/o MTP') (deepseek configs @ d19cb73c)"},
     # The supplementary rows of the same table (validation/supplementary/megatron-bridge-25.11.json).
     "mbridge2511-gb300-deepseekv3-256gpu-bf16": {"plan": {"first_stage_layers": 31, "last_stage_layers": 30, "expert_dispatch": "deduplicated"}, "training": {"multi_token_prediction": "false"},
-        "why": "DEEPSEEK_V3_GB300_BASE_CONFIG, one config for every precision, as the row: PP2 VP4 EP32, HybridEP, moe_a2a_overlap False, recompute_modules [] (no recompute); mtp_num_layers None ('w/o MTP'); the builder's layout Et*3|(t*4|)*14ttL has 16 chunks, 31 and 30 layers on two ranks (it would make VP 8: the table's VP4 kept, as in the FP8-MX case) (deepseek workload_base_configs.py and deepseek_llm_pretrain.py @ d19cb73c)"},
+        "why": "DEEPSEEK_V3_GB300_BASE_CONFIG, one config for every precision, as the row: PP2 VP4 EP32, HybridEP, moe_a2a_overlap False, recompute_modules [] (no recompute), CUDA graphs over attention, router and preprocessing (not modelled); mtp_num_layers None ('w/o MTP'); the builder's layout Et*3|(t*4|)*14ttL has 16 chunks, 31 and 30 layers on two ranks (it would make VP 8: the table's VP4 kept, as in the FP8-MX case) (deepseek workload_base_configs.py and deepseek_llm_pretrain.py @ d19cb73c)"},
     "mbridge2511-b200-deepseekv3-256gpu-fp8-mx": {"plan": {"recompute": "[mla_up_proj]", "first_stage_layers": 4, "last_stage_layers": 1, "expert_dispatch": "all-to-all"}, "training": {"multi_token_prediction": "true"},
         "why": "DEEPSEEK_V3_B200_BASE_CONFIG, one config for every precision, as the row: PP16 EP8 GBS 2048, selective recompute of mla_up_proj, moe_a2a_overlap False, no flex backend (the alltoall dispatcher) (deepseek workload_base_configs.py and deepseek_llm_pretrain.py @ d19cb73c); the builder passes no layout and no mtp_num_layers, so the recipe's one MTP layer ('w/ MTP' in the archive's copy of the row) and its (16, 1) layout: embedding and 4 layers, 14 ranks of 4, 1 layer with the MTP module and the loss (recipes/deepseek/deepseek_v3.py layout_map, read @ 05d003fb, the same map in every stored version)"},
     "mbridge2511-gb300-qwen3_30b_a3b-8gpu-fp8-mx": {"plan": {"expert_dispatch": "all-to-all"},
@@ -117,6 +117,9 @@ def nvidia(run, source_key):
     case = nvidia_defaults(run, source_key)
     recipe = MBRIDGE_MOE.get(run["id"])
     if recipe:
+        if "recompute" in recipe["plan"]:
+            # The recipe's recompute replaces the default the first assumption states.
+            case["assumptions"][0] = case["assumptions"][0].replace("recompute none, ", "")
         case["plan"].update(recipe["plan"])
         case["training_extra"] = {**case.get("training_extra", {}), **recipe.get("training", {})}
         case["assumptions"].append("from the recipe: " + recipe["why"])
@@ -345,8 +348,8 @@ NVFP4_NOT_FITTED = ("NVFP4 training: validated, not fitted, until the model foll
 
 SUPPLEMENTARY_NOT_FITTED = "supplementary: the chip families' levels are fitted on the published set (validation/cases) alone"
 SUPPLEMENTARY_MOE_NOT_FITTED = SUPPLEMENTARY_NOT_FITTED + ", which mixtures of experts stay out of"
-SUPPLEMENTARY_NOT_FRAMEWORK_FITTED = ("a check of Megatron-Core's expert launch times on runs they never saw: they are fitted on the published "
-                                      "mixture-of-experts runs (clustertwin calibrate --framework megatron-core)")
+SUPPLEMENTARY_NOT_FRAMEWORK_FITTED = ("a check of the training framework's expert launch times on runs they never saw: they are fitted on "
+                                      "the published mixture-of-experts runs (clustertwin calibrate --framework)")
 
 # Where the cases go and what their headers name: validation/cases from the published set, unless --output says otherwise.
 OUTPUT = {"folder": os.path.join(ROOT, "validation", "cases"), "origin": "shared/reference/validation/published-runs.json", "supplementary": False}

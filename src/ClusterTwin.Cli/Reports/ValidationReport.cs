@@ -139,7 +139,8 @@ public static class ValidationReport
         page.AppendLine("*not fitted* is validated but kept out of the family's levels, with the reason in its file. For the NVFP4 runs");
         page.AppendLine("(until the model follows their recipe) the held-out error is the error. The mixture-of-experts runs fit their");
         page.AppendLine("training framework's expert launch times instead, and each one's held-out prediction refits those times without");
-        page.AppendLine("it; likewise a framework's slowdown without recompute and the runs without recompute it is fitted on");
+        page.AppendLine("it; likewise a framework's slowdown without recompute and the runs without recompute it is fitted on. A case marked");
+        page.AppendLine("*check* is kept out of its framework's fits too, so both its errors are those of constants that never saw it");
         page.AppendLine("([calibration.md](calibration.md)).");
         page.AppendLine();
         AppendGroups(page, "By chip family", "family", summary.ByFamily);
@@ -238,7 +239,8 @@ public static class ValidationReport
         string Marked(string text, string colour) => console ? $"[{colour}]{Markup.Escape(text)}[/]" : text;
         return
         [
-            Text(outcome.Case.Id) + (outcome.Fits ? string.Empty : " " + Marked("(over memory)", "yellow")) + (outcome.Case.Fitted ? string.Empty : " " + Marked("(not fitted)", "grey")),
+            Text(outcome.Case.Id) + (outcome.Fits ? string.Empty : " " + Marked("(over memory)", "yellow")) + (outcome.Case.Fitted ? string.Empty : " " + Marked("(not fitted)", "grey")) +
+                (outcome.Case.FrameworkFitted ? string.Empty : " " + Marked("(check)", "grey")),
             Text(outcome.Case.SourceKey), outcome.Case.MetricName, Value(outcome.Measured), Value(outcome.Predicted),
             $"{Value(outcome.PredictedLow)} - {Value(outcome.PredictedHigh)}", Signed(outcome.ErrorPercent), HeldOut(outcome),
             outcome.WithinBand ? "yes" : Marked("no", "red"),

@@ -11,7 +11,22 @@ namespace ClusterTwin.Calibration;
 /// <param name="ExpertQuantizeLaunch">The time added to it under a scaled format.</param>
 /// <param name="Fit">How they were fitted.</param>
 /// <param name="HeldOutPredicted">Each case's prediction, in its own metric, by the fit without it.</param>
-public sealed record TrainingFrameworkCalibrationResult(Duration ExpertLaunch, Duration ExpertQuantizeLaunch, FrameworkFit Fit, ImmutableDictionary<string, double> HeldOutPredicted);
+/// <param name="HeldOutTimes">The launch times fitted without each case, by its id.</param>
+public sealed record TrainingFrameworkCalibrationResult(Duration ExpertLaunch, Duration ExpertQuantizeLaunch, FrameworkFit Fit, ImmutableDictionary<string, double> HeldOutPredicted,
+    ImmutableDictionary<string, ExpertLaunchTimes> HeldOutTimes);
+
+/// <summary>A training framework's two expert launch times.</summary>
+/// <param name="Launch">The least time of one expert multiply.</param>
+/// <param name="QuantizeLaunch">The time added to it under a scaled format.</param>
+public readonly record struct ExpertLaunchTimes(Duration Launch, Duration QuantizeLaunch)
+{
+    /// <summary><paramref name="framework"/> with these launch times.</summary>
+    public TrainingFramework Apply(TrainingFramework framework)
+    {
+        ArgumentNullException.ThrowIfNull(framework);
+        return framework with { ExpertLaunch = Launch, ExpertQuantizeLaunch = QuantizeLaunch };
+    }
+}
 
 /// <summary>
 /// Fits a training framework's expert launch times to the published mixture-of-experts runs that used it: the pair
@@ -54,18 +69,20 @@ public static class TrainingFrameworkCalibration
         var all = Enumerable.Range(0, own.Length).ToArray();
         var (launch, quantize) = table.Best(all);
         var heldOut = ImmutableDictionary.CreateBuilder<string, double>(StringComparer.Ordinal);
+        var heldOutTimes = ImmutableDictionary.CreateBuilder<string, ExpertLaunchTimes>(StringComparer.Ordinal);
         if (own.Length > 1)
         {
             foreach (var index in all)
             {
                 var (otherLaunch, otherQuantize) = table.Best([.. all.Where(other => other != index)]);
                 heldOut[own[index].Id] = table.Predicted(index, otherLaunch, otherQuantize);
+                heldOutTimes[own[index].Id] = new ExpertLaunchTimes(Microseconds(otherLaunch * StepMicroseconds), Microseconds(otherQuantize * StepMicroseconds));
             }
         }
 
         var fit = FitOf(procedure, own, [.. all.Select(index => table.Predicted(index, launch, quantize))],
             heldOut.Count == 0 ? null : [.. own.Select(item => heldOut[item.Id])]);
-        return new TrainingFrameworkCalibrationResult(Microseconds(launch * StepMicroseconds), Microseconds(quantize * StepMicroseconds), fit, heldOut.ToImmutable());
+        return new TrainingFrameworkCalibrationResult(Microseconds(launch * StepMicroseconds), Microseconds(quantize * StepMicroseconds), fit, heldOut.ToImmutable(), heldOutTimes.ToImmutable());
     }
 
     /// <summary>

@@ -70,7 +70,7 @@ public static class CrossValidation
 
         var cases = outcomes.Select(outcome => outcome.Case).ToArray();
         var validated = cases.Select(item => item.Id).ToHashSet(StringComparer.Ordinal);
-        IReadOnlyCollection<ValidationCase>? fitCases = null;
+        var fitCases = new Lazy<IReadOnlyCollection<ValidationCase>?>(() => frameworkCases is null ? cases : frameworkCases());
         foreach (var framework in catalog.TrainingFrameworks.Values.Where(framework => framework.Fit is not null))
         {
             // The catalogue's constants saw every case they were fitted on: only a refit on the others holds one out,
@@ -86,12 +86,13 @@ public static class CrossValidation
                 predictions.Remove(id);
             }
 
-            fitCases ??= frameworkCases is null ? cases : frameworkCases();
-            if (fitCases is not null && TrainingFrameworkCalibration.Fit(framework, fitCases, "cross-validation") is { } result)
+            if (fitCases.Value is { } fitOn && TrainingFrameworkCalibration.Fit(framework, fitOn, "cross-validation") is { } result)
             {
-                foreach (var (id, prediction) in result.HeldOutPredicted.Where(pair => validated.Contains(pair.Key)))
+                // The case validated, as given: the fit's copy of it may be another scenario under the same id.
+                foreach (var item in cases.Where(item => result.HeldOutTimes.ContainsKey(item.Id)))
                 {
-                    predictions[id] = prediction;
+                    var refitted = result.HeldOutTimes[item.Id].Apply(item.Scenario.Framework);
+                    predictions[item.Id] = item.Predicted(AnalyticalEngine.SimulateStep(item.Scenario with { Framework = refitted }));
                 }
             }
         }
@@ -99,8 +100,8 @@ public static class CrossValidation
         foreach (var framework in catalog.TrainingFrameworks.Values.Where(framework => framework.NoRecomputeFit is not null))
         {
             // As for the launch times: the catalogue's factor saw the cases it was fitted on.
-            var fittedOn = framework.NoRecomputeFit!.FittedOn.ToHashSet(StringComparer.Ordinal);
-            if (!cases.Any(item => fittedOn.Contains(item.Id)))
+            var fittedOn = framework.NoRecomputeFit!.FittedOn;
+            if (!fittedOn.Any(validated.Contains))
             {
                 continue;
             }
@@ -110,8 +111,7 @@ public static class CrossValidation
                 predictions.Remove(id);
             }
 
-            fitCases ??= frameworkCases is null ? cases : frameworkCases();
-            if (fitCases is null || NoRecomputeCalibration.Fit(framework, fitCases, "cross-validation") is not { } result)
+            if (fitCases.Value is not { } fitOn || NoRecomputeCalibration.Fit(framework, fitOn, "cross-validation") is not { } result)
             {
                 continue;
             }

@@ -10,6 +10,9 @@ namespace ClusterTwin.Validation;
 /// </summary>
 public static class ValidationCaseLoader
 {
+    /// <summary>Values that say yes or no where a reason belongs.</summary>
+    private static readonly HashSet<string> NoReasons = new(["true", "false", "yes", "no", "on", "off"], StringComparer.OrdinalIgnoreCase);
+
     /// <summary>Loads every <c>*.yaml</c> case in <paramref name="directory"/>, sorted by file name, reporting the problems of every file at once.</summary>
     public static ValidationSet LoadAll(string directory, HardwareCatalog catalog)
     {
@@ -73,10 +76,10 @@ public static class ValidationCaseLoader
                 var scenario = scenarioMap is null ? null : ScenarioLoader.Read(reader, scenarioMap, "scenario", catalog, name);
                 if (id is not null && source is not null && sourceKey is not null && value is { } figure && scenario is not null)
                 {
-                    result = new ValidationSet([new ValidationCase(id, source, sourceKey, scenario, metric, figure) 
+                    result = new ValidationSet([new ValidationCase(id, source, sourceKey, scenario, metric, figure)
                     {
-                        NotFitted = reader.String(root, "not_fitted", string.Empty, required: false),
-                        NotFrameworkFitted = reader.String(root, "not_framework_fitted", string.Empty, required: false),
+                        NotFitted = Reason(reader, root, "not_fitted"),
+                        NotFrameworkFitted = Reason(reader, root, "not_framework_fitted"),
                     }], []);
                 }
             }
@@ -88,6 +91,22 @@ public static class ValidationCaseLoader
         }
 
         return result;
+    }
+
+    /// <summary>
+    /// Why a case stays out of a fit (<c>not_fitted</c>, <c>not_framework_fitted</c>): text saying why, or null when the
+    /// key is absent. A bare yes or no, or nothing, is an error: the key's presence is what keeps the case out.
+    /// </summary>
+    private static string? Reason(YamlReader reader, YamlMappingNode root, string key)
+    {
+        var reason = reader.String(root, key, string.Empty, required: false);
+        if (reason is not null && (string.IsNullOrWhiteSpace(reason) || NoReasons.Contains(reason.Trim())))
+        {
+            reader.Error(YamlReader.Child(root, key), key, $"'{reason}' gives no reason (expected text saying why the case is kept out of the fit; leave the key out to fit it)");
+            return null;
+        }
+
+        return reason;
     }
 
     /// <summary>A serving case's figures: throughputs per second, latencies as durations.</summary>

@@ -178,7 +178,8 @@ public class ExpertLaunchTests
         var truth = Repository.Catalog.TrainingFrameworks["megatron-core"] with { ExpertLaunch = Duration.FromSeconds(55e-6), ExpertQuantizeLaunch = Duration.FromSeconds(25e-6) };
         var fitted = FitCases.Select(Case).Select(item => item with { Measured = item.Predicted(AnalyticalEngine.SimulateStep(item.Scenario with { Framework = truth })) }).ToArray();
         // A run the constants are checked on, not fitted on: its measurement, far from the others', must not move them.
-        var check = Case("moezoo-h100-qwen3-235b-1") is var run ? run with { Measured = run.Measured * 3, NotFrameworkFitted = "a check" } : null!;
+        var run = Case("moezoo-h100-qwen3-235b-1");
+        var check = run with { Measured = run.Measured * 3, NotFrameworkFitted = "a check" };
 
         var result = TrainingFrameworkCalibration.Fit(truth, [.. fitted, check], "test")!;
         Assert.Equal(55e-6, result.ExpertLaunch.Seconds, 9);
@@ -201,7 +202,31 @@ public class ExpertLaunchTests
         Assert.NotEqual(outcome.Predicted, outcome.HeldOutPredicted!.Value);
     }
 
-    private static ValidationCase[] CatalogCases() => [.. ValidationCaseLoader.LoadAll(Repository.Path("validation", "cases"), Repository.Catalog).Training];
+    private static ValidationCase[] CatalogCases() => [.. Repository.CalibrationCases];
+
+    [Fact]
+    public void AnEditedCopyOfAFittedCase_IsHeldOutAsGiven()
+    {
+        // validate --cases with a copy under the same id but another scenario: the held-out prediction is of the copy.
+        var original = Case("moezoo-h100-qwen3-235b-5");
+        var edited = original with { Scenario = original.Scenario with { Job = original.Scenario.Job with { GlobalBatchSize = original.Scenario.Job.GlobalBatchSize * 2 } } };
+        double HeldOut(ValidationCase item) => CrossValidation.WithHeldOut(Repository.Catalog, ValidationRun.Run([item]), CatalogCases).Single().HeldOutPredicted!.Value;
+        Assert.InRange(HeldOut(edited) / HeldOut(original), 1.8, 2.1);
+    }
+
+    [Fact]
+    public void TheCataloguedLaunchTimes_AreTheFitOfTheRepositorysCases()
+    {
+        // Published and supplementary cases together, as clustertwin calibrate --framework reads them: a change to
+        // either that is not followed by a refit fails here, and so does a stale list of the cases it was fitted on.
+        var framework = Repository.Catalog.TrainingFrameworks["megatron-core"];
+        var result = TrainingFrameworkCalibration.Fit(framework, Repository.CalibrationCases, "test")!;
+        Assert.Equal(framework.ExpertLaunch, result.ExpertLaunch);
+        Assert.Equal(framework.ExpertQuantizeLaunch, result.ExpertQuantizeLaunch);
+        Assert.Equal(string.Join(", ", framework.Fit!.FittedOn), string.Join(", ", result.Fit.FittedOn));
+        Assert.Equal(framework.Fit.MeanAbsoluteErrorPercent, result.Fit.MeanAbsoluteErrorPercent, 2);
+        Assert.DoesNotContain(Repository.CalibrationCases, item => !item.FrameworkFitted && result.Fit.FittedOn.Contains(item.Id));
+    }
 
     [Fact]
     public void AMixtureOfExperts_Band_IsNoNarrowerThanItsFrameworksFittedRuns()

@@ -125,8 +125,7 @@ public class NoRecomputeSlowdownTests
         // Published and supplementary cases together, as clustertwin calibrate --framework reads them: a change to
         // either that is not followed by a refit fails here.
         var framework = Repository.Catalog.TrainingFrameworks["pytorch-fsdp"];
-        var published = ValidationCaseLoader.LoadAll(Repository.Path("validation", "cases"), Repository.Catalog).Training;
-        var result = NoRecomputeCalibration.Fit(framework, [.. published, .. Supplementary.Value], "test")!;
+        var result = NoRecomputeCalibration.Fit(framework, Repository.CalibrationCases, "test")!;
         Assert.Equal(framework.NoRecomputeSlowdown!.Value, result.Slowdown, 9);
         Assert.Equal(string.Join(", ", framework.NoRecomputeFit!.FittedOn), string.Join(", ", result.Fit.FittedOn));
         var families = result.ByFamily.ToDictionary(family => family.Family, family => family.Slowdown);

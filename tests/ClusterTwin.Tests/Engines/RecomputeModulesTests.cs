@@ -1,6 +1,7 @@
 using ClusterTwin.Catalog;
 using ClusterTwin.Engines.Analytical;
 using ClusterTwin.Parallelism;
+using ClusterTwin.Performance.Kernels;
 using ClusterTwin.Performance.Memory;
 using ClusterTwin.Scenarios;
 using ClusterTwin.Tests.Support;
@@ -98,16 +99,27 @@ public class RecomputeModulesTests
         var added = AnalyticalEngine.SimulateStep(upProjections).HardwareFlopsPerStep - AnalyticalEngine.SimulateStep(none).HardwareFlopsPerStep;
         Assert.Equal(1.0, added.Operations / expected, 6);
 
-        // The queries, keys and values the up-projections write are dropped: one micro-batch's tokens of each per layer.
+        // The queries, keys and values the up-projections write are dropped: one micro-batch's tokens of each per layer,
+        // in BF16, 128 heads of queries and keys of 192 (128 + 64 rotary) and values of 128.
         var tokens = (double)scenario.Plan.MicroBatchSize * scenario.Job.SequenceLength;
-        var freed = tokens * 2 * (model.QueryWidth + (2 * model.KeyValueWidthPerRank(1)));
-        Assert.Equal(freed, Stored(none) - Stored(upProjections), 6);
+        Assert.Equal(tokens * 2 * 128 * (192 + 192 + 128), Stored(none) - Stored(upProjections), 6);
         Assert.Equal("selective (mla_up_proj)", RecomputeModuleNames.Describe(upProjections.Plan));
 
         var dense = Repository.Example("gpt3-175b-h100-1024");
         var invalid = AnalyticalEngine.SimulateStep(dense with { Plan = dense.Plan with { Recompute = RecomputePolicy.Selective, RecomputeModules = RecomputeModules.LatentUpProjections } });
         Assert.False(invalid.Valid);
         Assert.Contains(invalid.Problems, problem => problem.Contains("mla_up_proj needs a model with latent attention", StringComparison.Ordinal));
+    }
+
+    [Theory]
+    [InlineData("mbridge2511-gb200-deepseekv3-256gpu-bf16", new[] { "query up-projection", "key-value up-projection" })]
+    [InlineData("mbridge2511-gb200-deepseekv3-256gpu-fp8-mx", new[] { "query up-projection: mxfp8 cast", "query up-projection", "key-value up-projection: mxfp8 cast", "key-value up-projection" })]
+    public void TheLatentUpProjectionsModule_IsTheTwoMultiplies_AndUnderFp8TheirCasts(string id, string[] kernels)
+    {
+        var scenario = ValidationCaseLoader.Load(Repository.Path("validation", "cases", id + ".yaml"), Repository.Catalog).Scenario;
+        var tagged = LayerKernels.Forward(scenario.Model, scenario.Job, scenario.Plan, expertLayer: true)
+            .Where(kernel => kernel.Modules.HasFlag(RecomputeModules.LatentUpProjections)).Select(kernel => kernel.Name);
+        Assert.Equal(kernels, tagged);
     }
 
     [Fact]

@@ -25,12 +25,19 @@ internal static class Repository
     private static readonly Lazy<IReadOnlyList<ValidationCase>> LoadedTrainingCases =
         new(() => ValidationCaseLoader.LoadAll(System.IO.Path.Combine(Root, "validation", "cases"), Catalog).Training);
 
+    private static readonly Lazy<IReadOnlyList<ValidationCase>> LoadedCalibrationCases = new(() =>
+        [.. LoadedTrainingCases.Value, .. Directory.GetDirectories(System.IO.Path.Combine(Root, "validation", "supplementary")).Order(StringComparer.Ordinal)
+            .SelectMany(folder => ValidationCaseLoader.LoadAll(folder, Catalog).Training)]);
+
     public static string Root => RootPath.Value;
 
     public static HardwareCatalog Catalog => LoadedCatalog.Value;
 
     /// <summary>The validation set's training cases, loaded once.</summary>
     public static IReadOnlyList<ValidationCase> TrainingCases => LoadedTrainingCases.Value;
+
+    /// <summary>The training cases training frameworks are fitted on, as <c>calibrate --framework</c> reads them: the published and every supplementary folder's.</summary>
+    public static IReadOnlyList<ValidationCase> CalibrationCases => LoadedCalibrationCases.Value;
 
     public static string Path(params string[] parts) => System.IO.Path.Combine([Root, .. parts]);
 

@@ -25,4 +25,22 @@ public class ValidationRunTests
         Assert.Contains(error.Diagnostics, diagnostic => diagnostic.File.EndsWith("a.yaml", StringComparison.Ordinal) && diagnostic.Message.Contains("has no unit", StringComparison.Ordinal));
         Assert.Contains(error.Diagnostics, diagnostic => diagnostic.File.EndsWith("b.yaml", StringComparison.Ordinal) && diagnostic.Field == "measured.speed");
     }
+
+    [Theory]
+    [InlineData("not_fitted", "false")]
+    [InlineData("not_framework_fitted", "yes")]
+    [InlineData("not_framework_fitted", "\"\"")]
+    public void AReasonToStayOutOfAFit_MustBeAReason(string key, string value)
+    {
+        using var folder = new TemporaryFolder();
+        var text = File.ReadAllText(Repository.Path("validation", "cases", "korthikanti-a100-22B-full.yaml"));
+        var error = Assert.Throws<InputException>(() => ValidationCaseLoader.Load(folder.Write("korthikanti-a100-22B-full.yaml", text.Replace("measured:", $"{key}: {value}\nmeasured:", StringComparison.Ordinal)), Repository.Catalog));
+        var diagnostic = Assert.Single(error.Diagnostics);
+        Assert.Equal(key, diagnostic.Field);
+        Assert.Contains("gives no reason", diagnostic.Message, StringComparison.Ordinal);
+
+        var kept = ValidationCaseLoader.Load(folder.Write("korthikanti-a100-22B-full.yaml", text.Replace("measured:", $"{key}: \"a check\"\nmeasured:", StringComparison.Ordinal)), Repository.Catalog);
+        Assert.Equal(key == "not_fitted", !kept.Fitted);
+        Assert.Equal(key == "not_framework_fitted", !kept.FrameworkFitted);
+    }
 }

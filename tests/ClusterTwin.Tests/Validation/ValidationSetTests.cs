@@ -61,8 +61,7 @@ public class ValidationSetTests
     private static readonly Lazy<ValidationSummary> Summary = new(() =>
     {
         var cases = ValidationCaseLoader.LoadAll(Repository.Path("validation", "cases"), Repository.Catalog).Training;
-        var supplementary = ValidationCaseLoader.LoadAll(Repository.Path("validation", "supplementary", "llm-foundry"), Repository.Catalog).Training;
-        return ValidationSummary.Of(CrossValidation.WithHeldOut(Repository.Catalog, ValidationRun.Run(cases), () => [.. cases, .. supplementary]));
+        return ValidationSummary.Of(CrossValidation.WithHeldOut(Repository.Catalog, ValidationRun.Run(cases), () => [.. Repository.CalibrationCases]));
     });
 
     [Fact]

@@ -145,7 +145,8 @@ public static class LayerKernels
     /// Latent attention's projections (Megatron-Core's unabsorbed training path): the hidden state projected down to the
     /// query latent and to the key-value latent with the shared rotary key, each latent normalized, then projected up
     /// to the rank's heads. The down-projections are replicated across the tensor-parallel group. The up-projections
-    /// (and under a low-precision format the casts of their inputs) are the <c>mla_up_proj</c> recompute module.
+    /// (and under a low-precision format the casts of their inputs) are the <c>mla_up_proj</c> recompute module, with
+    /// the query projection where there is no query latent (Megatron-Core replays them in one block).
     /// </summary>
     private static void AddLatentProjections(List<Kernel> operators, ModelArchitecture model, LatentAttention latent, TrainingJob job, double tokens, double heads, double bytes)
     {
@@ -158,7 +159,8 @@ public static class LayerKernels
         }
         else
         {
-            AddMatmul(operators, "query projection", tokens, hidden, heads * model.QueryKeyHeadSize, job);
+            // Without a query latent the queries come straight from the hidden state, in the same replayed block.
+            AddMatmul(operators, "query projection", tokens, hidden, heads * model.QueryKeyHeadSize, job, module: RecomputeModules.LatentUpProjections, castModule: RecomputeModules.LatentUpProjections);
         }
 
         AddMatmul(operators, "key-value down-projection", tokens, hidden, latent.KeyValueRank + latent.RotaryHeadSize, job);
