@@ -41,11 +41,17 @@ MODELS = {
     "Nemotron-3 8B": "nemotron3-8b", "Nemotron-3 22B": "nemotron3-22b", "Nemotron-4 340B": "nemotron4-340b",
 }
 
-# Mixture-of-experts settings of the Megatron-Bridge 25.11 performance recipes the tables do not list, read from
-# NVIDIA-NeMo/Megatron-Bridge scripts/performance/configs/{qwen3,deepseek}/workload_base_configs.py and the builders
-# beside them (commits 767255d2 and d19cb73c, late 2025; notes in the case files). The dispatchers: "alltoall"
+# Settings of the Megatron-Bridge 25.11 performance recipes the tables do not list, read from NVIDIA-NeMo/Megatron-Bridge
+# scripts/performance/configs/{llama3,qwen3,deepseek}/workload_base_configs.py and the builders beside them (commits
+# 0fa501ac, 767255d2 and d19cb73c, late 2025; notes in the case files). The dispatchers: "alltoall"
 # (NCCL) unless the recipe names a flex backend (DeepEP or HybridEP, both deduplicated).
-MBRIDGE_MOE = {
+MBRIDGE_RECIPES = {
+    # Llama 3 70B in FP8-CS on GB200 and GB300: Megatron FSDP at micro-batch 2 with CPU activation offloading
+    # (scripts/performance/configs/llama3/workload_base_configs.py @ 0fa501ac, LLAMA3_70B_{GB200,GB300}_FP8_CS_BASE_CONFIG).
+    "mbridge2511-gb200-llama3-70b-64gpu-fp8-cs": {"plan": {"offload_activations": 40},
+        "why": "LLAMA3_70B_GB200_FP8_CS_BASE_CONFIG: Megatron FSDP, micro-batch 2, cpu_offloading_num_layers=40: the first 40 layers' activations offloaded to the Grace CPU's memory (llama3 workload_base_configs.py @ 0fa501ac; its GBS 128 where the table says 256: the table kept)"},
+    "mbridge2511-gb300-llama3-70b-64gpu-fp8-cs": {"plan": {"offload_activations": 20},
+        "why": "LLAMA3_70B_GB300_FP8_CS_BASE_CONFIG: Megatron FSDP, micro-batch 2, cpu_offloading_num_layers=20: the first 20 layers' activations offloaded to the Grace CPU's memory (llama3 workload_base_configs.py @ 0fa501ac; its GBS 128 where the table says 256: the table kept)"},
     "mbridge2511-h100-qwen3_30b_a3b-16gpu-fp8-cs": {"plan": {"expert_dispatch": "all-to-all", "overlap_expert_communication": "true"},
         "why": "moe_a2a_overlap=True with the alltoall dispatcher (qwen3 workload_base_configs.py @ 767255d2; the code has VP12 where the table says 24: the table kept)"},
     "mbridge2511-h100-qwen3_235b_a22b-256gpu-fp8-cs": {"plan": {"expert_dispatch": "all-to-all", "overlap_expert_communication": "true"},
@@ -113,9 +119,9 @@ def mosaic(run):
 
 def nvidia(run, source_key):
     """NeMo 24.07 and Megatron-Bridge performance tables: FP8 Transformer Engine, the recipes' defaults, and for
-    mixtures of experts the recipe settings of MBRIDGE_MOE."""
+    runs in it the recipe settings of MBRIDGE_RECIPES."""
     case = nvidia_defaults(run, source_key)
-    recipe = MBRIDGE_MOE.get(run["id"])
+    recipe = MBRIDGE_RECIPES.get(run["id"])
     if recipe:
         if "recompute" in recipe["plan"]:
             # The recipe's recompute replaces the default the first assumption states.
@@ -315,7 +321,7 @@ def convert(run):
     if model["moe_experts"] and model["name"] not in MODELS:
         return None, f"mixture-of-experts model {model['name']} not in the catalogue yet"
     pipeline, virtual = training["pp"] or 1, training["vp"] or 1
-    explicit_layout = "first_stage_layers" in MBRIDGE_MOE.get(run["id"], {}).get("plan", {})
+    explicit_layout = "first_stage_layers" in MBRIDGE_RECIPES.get(run["id"], {}).get("plan", {})
     if model["layers"] and not explicit_layout and not pipeline_holds(model["layers"], pipeline, virtual):
         return None, f"uneven pipeline split: {model['layers']} layers over {pipeline} stages of {virtual} chunks, beyond one layer fewer on the first and last stage"
     if run["id"] in NEMO_2407:

@@ -154,6 +154,7 @@ public static class SimulationJson
             recomputeModules = plan.Recompute == ClusterTwin.Parallelism.RecomputePolicy.Selective ? ClusterTwin.Parallelism.RecomputeModuleNames.Names(plan.RecomputeModules).ToArray() : [],
             zero = plan.ZeroStage,
             order = ClusterTwin.Parallelism.RankOrderKeys.Key(plan.Order),
+            offloadedLayers = plan.OffloadedLayers,
         };
     }
 
@@ -166,6 +167,7 @@ public static class SimulationJson
             computeSeconds = breakdown.Compute.Seconds,
             recomputeSeconds = breakdown.Recompute.Seconds,
             hostLaunchWaitSeconds = breakdown.HostLaunchWait.Seconds,
+            activationOffloadSeconds = breakdown.ActivationOffload.Seconds,
             tensorParallelCommunicationSeconds = breakdown.TensorParallelCommunication.Seconds,
             contextParallelCommunicationSeconds = breakdown.ContextParallelCommunication.Seconds,
             expertParallelCommunicationSeconds = breakdown.ExpertParallelCommunication.Seconds,

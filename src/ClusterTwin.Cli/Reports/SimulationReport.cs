@@ -186,6 +186,7 @@ public static class SimulationReport
             : string.Empty;
         return $"TP {plan.TensorParallelism}{context}{expert} x PP {plan.PipelineParallelism} (virtual {plan.VirtualStages}{placement}) x DP {plan.DataParallelism:N0}, " +
                $"micro-batch {plan.MicroBatchSize}, sequence parallel {(plan.SequenceParallelism ? "on" : "off")}, recompute {RecomputeModuleNames.Describe(plan)}, " +
+               (plan.OffloadedLayers > 0 ? $"activations of {plan.OffloadedLayers} layers offloaded to the host, " : string.Empty) +
                $"ZeRO {plan.ZeroStage}, ranks ordered {RankOrderKeys.Key(plan.Order)}";
     }
 }

@@ -354,7 +354,7 @@ public static partial class ScenarioLoader
         }
 
         reader.CheckKeys(map, path, "tensor", "pipeline", "data", "virtual_stages", "micro_batch", "sequence_parallel", "recompute", "zero", "overlap_gradient_reduction", "overlap_tensor_communication", "order", "sharding", "context", "context_communication", "expert",
-            "expert_dispatch", "overlap_expert_communication", "first_stage_layers", "last_stage_layers");
+            "expert_dispatch", "overlap_expert_communication", "first_stage_layers", "last_stage_layers", "offload_activations");
         var tensor = reader.Integer(map, "tensor", path, 1, 1_000_000, required: false) ?? 1;
         var pipeline = reader.Integer(map, "pipeline", path, 1, 1_000_000, required: false) ?? 1;
         var context = reader.Integer(map, "context", path, 1, 1_000_000, required: false) ?? 1;
@@ -392,6 +392,7 @@ public static partial class ScenarioLoader
         var overlapExperts = reader.Boolean(map, "overlap_expert_communication", path) ?? false;
         var firstLayers = reader.Integer(map, "first_stage_layers", path, 1, 1_000_000, required: false);
         var lastLayers = reader.Integer(map, "last_stage_layers", path, 1, 1_000_000, required: false);
+        var offloaded = reader.Integer(map, "offload_activations", path, 0, 1_000_000, required: false) ?? 0;
         return data is null ? null : new ParallelPlan(tensor, pipeline, data.Value, microBatch, virtualStages, sequenceParallel, recompute, zero, overlap, order, sharding, overlapTensor, context, expert)
         {
             ContextCommunication = contextCommunication,
@@ -400,6 +401,7 @@ public static partial class ScenarioLoader
             FirstStageLayers = firstLayers,
             LastStageLayers = lastLayers,
             RecomputeModules = modules,
+            OffloadedLayers = offloaded,
         };
     }
 

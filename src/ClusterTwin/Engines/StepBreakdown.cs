@@ -19,6 +19,7 @@ namespace ClusterTwin.Engines;
 /// Time the chips wait for the host to launch expert multiplies shorter than the training framework's launch time
 /// (recompute included): host-bound, not compute-bound.
 /// </param>
+/// <param name="ActivationOffload">Moving offloaded layers' activations to and from the host, where the layers' passes do not cover it.</param>
 public sealed record StepBreakdown(
     Duration Compute,
     Duration Recompute,
@@ -29,10 +30,11 @@ public sealed record StepBreakdown(
     Duration Optimizer,
     Duration ContextParallelCommunication = default,
     Duration ExpertParallelCommunication = default,
-    Duration HostLaunchWait = default)
+    Duration HostLaunchWait = default,
+    Duration ActivationOffload = default)
 {
     /// <summary>The step time: the sum of the parts.</summary>
-    public Duration Total => Compute + Recompute + HostLaunchWait + TensorParallelCommunication + ContextParallelCommunication + ExpertParallelCommunication + PipelineCommunication + PipelineBubble + DataParallelCommunication + Optimizer;
+    public Duration Total => Compute + Recompute + HostLaunchWait + ActivationOffload + TensorParallelCommunication + ContextParallelCommunication + ExpertParallelCommunication + PipelineCommunication + PipelineBubble + DataParallelCommunication + Optimizer;
 
     /// <summary>Name of the compute part.</summary>
     public const string ComputeName = "compute";
@@ -42,6 +44,9 @@ public sealed record StepBreakdown(
 
     /// <summary>Name of the host launch wait part.</summary>
     public const string HostLaunchName = "host launches of expert multiplies";
+
+    /// <summary>Name of the activation offload part.</summary>
+    public const string ActivationOffloadName = "activation offload";
 
     /// <summary>Name of the tensor-parallel communication part.</summary>
     public const string TensorParallelName = "tensor-parallel communication";
@@ -68,7 +73,7 @@ public sealed record StepBreakdown(
     public IEnumerable<(string Name, Duration Time)> Parts() =>
         new (string, Duration)[]
         {
-            (ComputeName, Compute), (RecomputeName, Recompute), (HostLaunchName, HostLaunchWait), (TensorParallelName, TensorParallelCommunication),
+            (ComputeName, Compute), (RecomputeName, Recompute), (HostLaunchName, HostLaunchWait), (ActivationOffloadName, ActivationOffload), (TensorParallelName, TensorParallelCommunication),
             (ContextParallelName, ContextParallelCommunication), (ExpertParallelName, ExpertParallelCommunication), (PipelineName, PipelineCommunication), (BubbleName, PipelineBubble),
             (DataParallelName, DataParallelCommunication), (OptimizerName, Optimizer),
         };

@@ -58,6 +58,12 @@ public sealed record AcceleratorSystem
     /// <summary>Scale-out bandwidth per chip (the system's NIC bandwidth divided by its chips); null where none is published, and then the system cannot be replicated.</summary>
     public Figure<Bandwidth>? ScaleOutBandwidth { get; init; }
 
+    /// <summary>
+    /// Bandwidth per chip, each way, between the chip and its host's memory (PCIe, NVLink-C2C): what activation
+    /// offloading moves over; null where the catalogue has none, and then a plan cannot offload.
+    /// </summary>
+    public Figure<Bandwidth>? HostLink { get; init; }
+
     /// <summary>Maximum power of the whole system, where published.</summary>
     public Figure<Power>? SystemPower { get; init; }
 

@@ -177,6 +177,13 @@ public sealed record ParallelPlan(
     /// <summary>Layers on the last pipeline rank, or null for the default placement.</summary>
     public int? LastStageLayers { get; init; }
 
+    /// <summary>
+    /// Layers whose activations go to the host's memory after their forward pass and come back before their backward
+    /// pass (Megatron-Core's <c>cpu_offloading_num_layers</c>, the first layers of the model); 0, the default, offloads
+    /// none. Megatron-Core allows it with one pipeline stage and no recompute only.
+    /// </summary>
+    public int OffloadedLayers { get; init; }
+
     /// <summary>Ranks of one pipeline stage: tensor x context x data parallelism.</summary>
     public long StageRanks => (long)TensorParallelism * ContextParallelism * DataParallelism;
 

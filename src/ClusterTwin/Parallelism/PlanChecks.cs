@@ -20,6 +20,38 @@ public static class PlanChecks
         return problems;
     }
 
+    /// <summary>
+    /// Why activation offloading cannot run as planned: Megatron-Core offloads fewer layers than the model has, with one
+    /// pipeline stage and no recompute (its TransformerConfig refuses the rest), over a host link the catalogue knows.
+    /// </summary>
+    private static IEnumerable<string> OffloadProblems(ParallelPlan plan, Cluster cluster, ModelArchitecture model)
+    {
+        if (plan.OffloadedLayers == 0)
+        {
+            yield break;
+        }
+
+        if (plan.OffloadedLayers < 0 || plan.OffloadedLayers >= model.Layers)
+        {
+            yield return $"offload_activations {plan.OffloadedLayers} must be at least 0 and fewer than {model.Name}'s {model.Layers} layers";
+        }
+
+        if (plan.PipelineParallelism > 1)
+        {
+            yield return $"activation offloading needs pipeline 1 (Megatron-Core has no offloading with pipeline parallelism), not {plan.PipelineParallelism}";
+        }
+
+        if (plan.Recompute != RecomputePolicy.None)
+        {
+            yield return "activation offloading does not combine with recompute (Megatron-Core refuses both): set recompute: none, or drop offload_activations";
+        }
+
+        if (cluster.System.HostLink is null)
+        {
+            yield return $"the {cluster.System.Name} has no host link bandwidth in the catalogue, so activations cannot be offloaded (add host_link to catalog/systems/{cluster.System.WholeId}.yaml)";
+        }
+    }
+
     /// <summary>Whether <paramref name="tensorRanks"/> tensor-parallel ranks split the heads, the key-value heads (or replicate them whole) and the feed-forward size.</summary>
     public static bool TensorSplits(ModelArchitecture model, long tensorRanks)
     {
@@ -78,6 +110,7 @@ public static class PlanChecks
             }
         }
 
+        problems.AddRange(OffloadProblems(plan, cluster, model));
         if (plan.Recomputed.HasFlag(RecomputeModules.LatentUpProjections) && model.LatentAttention is null)
         {
             problems.Add($"the recompute module mla_up_proj needs a model with latent attention; {model.Name} has none");

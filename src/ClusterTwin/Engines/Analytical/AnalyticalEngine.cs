@@ -135,7 +135,8 @@ public static class AnalyticalEngine
         var pipelineMessage = activation / plan.TensorParallelism;
         var pipelinePerMicroBatch = collectives.Time(CollectiveKind.PointToPoint, pipelineGroup, pipelineMessage) * pipelineSends;
 
-        var perMicroBatch = slowest.Total + pipelinePerMicroBatch;
+        var offload = OffloadExposed(plan, cluster.System, model, job, layer, expertLayer);
+        var perMicroBatch = slowest.Total + pipelinePerMicroBatch + offload;
         var bubbleFraction = (pipeline - 1) / (double)plan.VirtualStages;
 
         var stageParameters = StageParameters.Of(model, job, plan);
@@ -161,7 +162,8 @@ public static class AnalyticalEngine
             Optimizer: optimizer,
             ContextParallelCommunication: slowest.ContextCommunication * microBatches,
             ExpertParallelCommunication: slowest.ExpertCommunication * microBatches,
-            HostLaunchWait: (slowest.HostWait + slowest.RecomputeHostWait) * microBatches);
+            HostLaunchWait: (slowest.HostWait + slowest.RecomputeHostWait) * microBatches,
+            ActivationOffload: offload * microBatches);
 
         var modelWork = (layer * model.DenseLayerCount) + (averageExpertLayer * model.ExpertLayerCount) + embedding + head + prediction;
         var modelCopies = microBatches * plan.DataParallelism * plan.TensorParallelism * plan.ContextParallelism;
@@ -449,7 +451,30 @@ public static class AnalyticalEngine
         var recomputeWait = plan.Recompute == RecomputePolicy.Full ? forwardWait : replayedWait;
         return new StageCost(forwardTime + backwardTime - forwardWait - backwardWait, recompute - recomputeWait, forwardExposed + backwardExposed + recomputeCommunication, forwardWork + backwardWork + recomputeWork,
             contextForward + contextBackward + contextRecompute, expertCommunication, forwardTraffic + backwardTraffic + recomputeTraffic, forwardWait + backwardWait, recomputeWait,
-            keptWork + keptRecompute);
+            keptWork + keptRecompute, forwardTime + forwardExposed + contextForward);
+    }
+
+    /// <summary>
+    /// The time per micro-batch that offloading activations adds (<see cref="ParallelPlan.OffloadedLayers"/>): each
+    /// offloaded layer's kept activations go to the host over its link while the next layer's forward pass runs, and
+    /// come back while the layer after it in the backward pass runs (Transformer Engine's offload context, one layer
+    /// ahead on a stream of its own); what those passes cannot cover shows.
+    /// </summary>
+    private static Duration OffloadExposed(ParallelPlan plan, AcceleratorSystem system, ModelArchitecture model, TrainingJob job, StageCost layer, StageCost expertLayer)
+    {
+        if (plan.OffloadedLayers == 0 || system.HostLink is not { } link)
+        {
+            return Duration.Zero;
+        }
+
+        Duration Exposed(bool expert, StageCost cost)
+        {
+            var move = Bytes.FromCount(MemoryModel.ActivationsPerLayer(model, job, plan, expertLayer: expert).Stored) / link.Value;
+            return Duration.Max(Duration.Zero, move - cost.Forward) + Duration.Max(Duration.Zero, move - (cost.Total - cost.Forward));
+        }
+
+        var dense = model.DenseLayersIn(0, plan.OffloadedLayers);
+        return (dense > 0 ? Exposed(false, layer) * dense : Duration.Zero) + (plan.OffloadedLayers > dense ? Exposed(true, expertLayer) * (plan.OffloadedLayers - dense) : Duration.Zero);
     }
 
     /// <summary>Whether selective recompute replays a layer's feed-forward or expert block, and with it its tensor-parallel collective.</summary>

@@ -72,11 +72,19 @@ public static class MemoryModel
         var dense = ActivationsPerLayer(model, job, plan);
         var expert = model.ExpertLayerCount > 0 ? ActivationsPerLayer(model, job, plan, expertLayer: true) : dense;
 
-        // Layers [start, start + count), the leading ones dense, with inFlight micro-batches' worth kept.
+        // Layers [start, start + count), the leading ones dense, with inFlight micro-batches' worth kept. Offloaded layers
+        // (the model's first ones) keep nothing on the chip but the one layer being moved to or from the host.
         double Activations(int start, int count, double inFlight)
         {
-            var denseLayers = model.DenseLayersIn(start, count);
-            var stored = (denseLayers * dense.Stored) + ((count - denseLayers) * expert.Stored);
+            double Stored(int from, int layers)
+            {
+                var denseLayers = model.DenseLayersIn(from, layers);
+                return (denseLayers * dense.Stored) + ((layers - denseLayers) * expert.Stored);
+            }
+
+            var offloaded = Math.Clamp(plan.OffloadedLayers - start, 0, count);
+            var staging = offloaded > 0 ? Math.Max(model.DenseLayersIn(start, offloaded) > 0 ? dense.Stored : 0, offloaded > model.DenseLayersIn(start, offloaded) ? expert.Stored : 0) : 0;
+            var stored = Stored(start, count) - Stored(start, offloaded) + staging;
             return (stored * Math.Min(inFlight, microBatches) * interleave) + Math.Max(model.DenseLayerCount > 0 ? dense.Working : 0, expert.Working);
         }
 
