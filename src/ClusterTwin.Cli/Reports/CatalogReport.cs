@@ -105,6 +105,7 @@ public static class CatalogReport
             AddFigure(table, catalog, "scale-up per chip", system.ScaleUpBandwidth, system.ScaleUpBandwidth.Value.ToString());
             AddFigure(table, catalog, "scale-up latency", system.ScaleUpLatency, system.ScaleUpLatency.Value.ToString());
             AddOptional(table, catalog, system.ScaleOutName is { } network ? $"scale-out per chip ({network})" : "scale-out per chip", system.ScaleOutBandwidth);
+            AddOptional(table, catalog, "host link per chip, each way", system.HostLink);
             AddOptional(table, catalog, "system power", system.SystemPower);
             if (system.Overheads is { } overheads)
             {

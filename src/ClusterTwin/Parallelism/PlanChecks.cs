@@ -12,6 +12,11 @@ public static class PlanChecks
         ArgumentNullException.ThrowIfNull(plan);
         ArgumentNullException.ThrowIfNull(framework);
         var problems = Problems(plan, cluster, model, job);
+        if (plan.OffloadedLayers > 0 && !framework.OffloadsActivations)
+        {
+            problems = [.. problems, $"the training framework {framework.Id} does not offload activations as modelled (its file does not say offloads_activations: true): drop plan.offload_activations, or name a framework that does (training.framework)"];
+        }
+
         if (plan.OverlapExpertCommunication && model.MixtureOfExperts is not null && framework.ExpertOverlap is null)
         {
             return [.. problems, $"the training framework {framework.Id} does not overlap expert communication with another micro-batch's computation (its file has no expert_overlap): drop plan.overlap_expert_communication, or name a framework that does (training.framework)"];

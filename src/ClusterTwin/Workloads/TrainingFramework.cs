@@ -56,6 +56,12 @@ public sealed record TrainingFramework
     }
 
     /// <summary>
+    /// Whether the framework offloads activations to the host on the schedule ClusterTwin models (Transformer Engine's
+    /// offload context, <c>Engines.Analytical.OffloadSchedule</c>); a plan that offloads is invalid under one that does not.
+    /// </summary>
+    public bool OffloadsActivations { get; init; }
+
+    /// <summary>
     /// How the framework overlaps expert all-to-alls with another micro-batch's computation; null when it does not,
     /// and a plan that asks for the overlap (<c>overlap_expert_communication</c>) is then invalid under it.
     /// </summary>

@@ -1,6 +1,5 @@
 using ClusterTwin.Catalog;
 using ClusterTwin.Engines.Analytical;
-using ClusterTwin.Hardware;
 using ClusterTwin.Parallelism;
 using ClusterTwin.Performance.Memory;
 using ClusterTwin.Scenarios;
@@ -10,16 +9,36 @@ using ClusterTwin.Validation;
 
 namespace ClusterTwin.Tests.Engines;
 
-/// <summary>Offloading activations to the host (Megatron-Core's <c>cpu_offloading_num_layers</c>): what it frees, what it costs, and when it cannot run.</summary>
+/// <summary>Offloading activations to the host (Megatron-Core's <c>cpu_offloading_num_layers</c>): what it frees, when it moves, what it costs, and when it cannot run.</summary>
 public class ActivationOffloadTests
 {
-    /// <summary>Llama 3 70B on 64 GB200 under Megatron FSDP at micro-batch 2, as its recipe runs it.</summary>
-    private static Scenario Llama(int offloaded) =>
-        ValidationCaseLoader.Load(Repository.Path("validation", "cases", "mbridge2511-gb200-llama3-70b-64gpu-fp8-cs.yaml"), Repository.Catalog).Scenario
-            .WithPlan(plan => plan with { OffloadedLayers = offloaded });
+    private static ValidationCase Recipe() =>
+        ValidationCaseLoader.Load(Repository.Path("validation", "cases", "mbridge2511-gb200-llama3-70b-64gpu-fp8-cs.yaml"), Repository.Catalog);
 
-    private static Scenario WithHostLink(Scenario scenario, Bandwidth link) =>
-        scenario with { Cluster = scenario.Cluster with { System = scenario.Cluster.System with { HostLink = scenario.Cluster.System.HostLink! with { Value = link } } } };
+    /// <summary>Llama 3 70B on 64 GB200 under Megatron FSDP at micro-batch 2, as its recipe runs it, offloading <paramref name="offloaded"/> layers.</summary>
+    private static Scenario Llama(int offloaded) => Recipe().Scenario.WithPlan(plan => plan with { OffloadedLayers = offloaded });
+
+    private static Scenario WithHostLink(Scenario scenario, double bytesPerSecond)
+    {
+        var system = scenario.Cluster.System;
+        return scenario with { Cluster = scenario.Cluster with { System = system with { HostLink = system.HostLink! with { Value = Bandwidth.FromBytesPerSecond(bytesPerSecond) } } } };
+    }
+
+    private static Duration Offload(Scenario scenario) => AnalyticalEngine.SimulateStep(scenario).Breakdown!.ActivationOffload;
+
+    [Theory]
+    [InlineData(80, 40, new[] { 1, 3, 5, 7 }, 79)]
+    [InlineData(80, 20, new[] { 3, 7, 11, 15 }, 79)]
+    [InlineData(10, 3, new[] { 3, 6, 9 }, 9)]
+    [InlineData(61, 7, new[] { 8, 17, 26, 35 }, 60)]
+    public void TheMoves_FollowTransformerEnginesLayerWindows(int layers, int offloaded, int[] first, int last)
+    {
+        // Transformer Engine's layer_window_map, worked by hand from its formula for these shapes.
+        var deadlines = OffloadSchedule.Deadlines(layers, offloaded);
+        Assert.Equal(first, deadlines.Take(first.Length));
+        Assert.Equal(last, deadlines[^1]);
+        Assert.Equal(deadlines[^1], OffloadSchedule.Windows(layers, offloaded).Sum(window => window.Count));
+    }
 
     [Fact]
     public void OffloadedLayers_KeepOnlyTheLayerInTransit()
@@ -33,27 +52,51 @@ public class ActivationOffloadTests
     }
 
     [Fact]
-    public void AFastLink_HidesTheMoves_AndASlowOne_ShowsThemLayerByLayer()
+    public void OffloadingDenseAndExpertLayers_KeepsTheLargerOfThemInTransit()
     {
-        var fast = AnalyticalEngine.SimulateStep(WithHostLink(Llama(40), Bandwidth.FromBytesPerSecond(1e15))).Breakdown!;
-        Assert.Equal(0, fast.ActivationOffload.Seconds);
-        Assert.Equal(AnalyticalEngine.SimulateStep(Llama(0)).StepTime.Seconds, fast.Total.Seconds, 9);
-
-        // Slow enough that each move outlasts both the forward and the backward pass it hides behind: every offloaded
-        // layer adds the same time, so twice the layers add twice the time.
-        var slow = Bandwidth.FromBytesPerSecond(1e9);
-        var ten = AnalyticalEngine.SimulateStep(WithHostLink(Llama(10), slow)).Breakdown!.ActivationOffload;
-        var twenty = AnalyticalEngine.SimulateStep(WithHostLink(Llama(20), slow)).Breakdown!.ActivationOffload;
-        Assert.True(ten.Seconds > 0);
-        Assert.Equal(2.0, twenty / ten, 9);
+        // DeepSeek-V3's first three layers are dense: offloading five frees three dense and two expert layers but one.
+        var scenario = ValidationCaseLoader.Load(Repository.Path("validation", "cases", "mbridge2511-gb200-deepseekv3-256gpu-bf16.yaml"), Repository.Catalog).Scenario
+            .WithPlan(plan => plan with { PipelineParallelism = 1, VirtualStages = 1, FirstStageLayers = null, LastStageLayers = null, DataParallelism = 256, Recompute = RecomputePolicy.None });
+        var (model, job) = (scenario.Model, scenario.Job);
+        double Kept(int offloaded) => MemoryModel.PerChip(model, job, scenario.Plan with { OffloadedLayers = offloaded }, scenario.Framework.FullyShardedWeights).Activations.Count;
+        var dense = MemoryModel.ActivationsPerLayer(model, job, scenario.Plan).Stored;
+        var expert = MemoryModel.ActivationsPerLayer(model, job, scenario.Plan, expertLayer: true).Stored;
+        Assert.Equal(3, model.DenseLayersIn(0, 5));
+        Assert.Equal((3 * dense) + (2 * expert) - Math.Max(dense, expert), Kept(0) - Kept(5), 3);
     }
 
     [Fact]
-    public void TheRecipesOffloading_CostsTimeOnTheGraceLink()
+    public void OnASlowLink_EveryMoveShows_BothWays()
     {
-        var result = AnalyticalEngine.SimulateStep(Llama(40));
-        Assert.InRange(result.Breakdown!.ActivationOffload / result.StepTime, 0.01, 0.2);
-        Assert.Equal(result.StepTime, result.Breakdown.Total);
+        // Slow enough that each move outlasts every window: halving the link's speed adds each move's extra time twice
+        // (to the host and back) for each offloaded layer and micro-batch.
+        var scenario = Llama(40);
+        var bytes = MemoryModel.ActivationsPerLayer(scenario.Model, scenario.Job, scenario.Plan).Stored;
+        var microBatches = AnalyticalEngine.SimulateStep(scenario).MicroBatches;
+        var difference = Offload(WithHostLink(scenario, 1e9)) - Offload(WithHostLink(scenario, 2e9));
+        Assert.Equal(microBatches * 40 * 2 * ((bytes / 1e9) - (bytes / 2e9)), difference.Seconds, 6);
+    }
+
+    [Fact]
+    public void WiderWindows_HideMore_AndTheRecipesMovesHideAlmostEntirely()
+    {
+        // At 100 GB/s a layer's move outlasts one layer's forward pass but not two: offloading 79 of 80 layers leaves
+        // each move one layer to hide behind, offloading 40 leaves it two.
+        var narrow = Offload(WithHostLink(Llama(79), 100e9)) / 79;
+        var wide = Offload(WithHostLink(Llama(40), 100e9)) / 40;
+        Assert.True(narrow > wide * 1.5 && wide > Duration.Zero, $"{narrow} and {wide} per offloaded layer");
+
+        // The recipe's own offloading over NVLink-C2C: only the first move, with one layer to hide behind, shows.
+        var recipe = AnalyticalEngine.SimulateStep(Llama(40));
+        Assert.InRange(recipe.Breakdown!.ActivationOffload / recipe.StepTime, 0, 0.01);
+    }
+
+    [Fact]
+    public void TheHostLinksAlternative_WidensTheBand()
+    {
+        var result = AnalyticalEngine.Simulate(WithHostLink(Llama(79), 100e9));
+        Assert.Contains(result.BandSources, source => source.StartsWith("host link 450 GB/s", StringComparison.Ordinal));
+        Assert.DoesNotContain(AnalyticalEngine.Simulate(Llama(0)).BandSources, source => source.StartsWith("host link", StringComparison.Ordinal));
     }
 
     [Theory]
@@ -61,14 +104,17 @@ public class ActivationOffloadTests
     [InlineData("recompute", "does not combine with recompute")]
     [InlineData("layers", "fewer than Llama 3 70B's 80 layers")]
     [InlineData("host", "has no host link bandwidth")]
+    [InlineData("framework", "does not offload activations as modelled")]
     public void APlanMegatronCoreWouldRefuse_IsInvalid(string change, string problem)
     {
+        var llama = Llama(20);
         var scenario = change switch
         {
-            "pipeline" => Llama(20).WithPlan(plan => plan with { PipelineParallelism = 2, DataParallelism = 32 }),
-            "recompute" => Llama(20).WithPlan(plan => plan with { Recompute = RecomputePolicy.Full }),
+            "pipeline" => llama.WithPlan(plan => plan with { PipelineParallelism = 2, DataParallelism = 32 }),
+            "recompute" => llama.WithPlan(plan => plan with { Recompute = RecomputePolicy.Full }),
             "layers" => Llama(80),
-            _ => Llama(20) is var llama ? llama with { Cluster = llama.Cluster with { System = llama.Cluster.System with { HostLink = null } } } : null!,
+            "host" => llama with { Cluster = llama.Cluster with { System = llama.Cluster.System with { HostLink = null } } },
+            _ => llama with { Framework = Repository.Catalog.TrainingFrameworks["pytorch-fsdp"] },
         };
         var result = AnalyticalEngine.SimulateStep(scenario);
         Assert.False(result.Valid);
@@ -76,12 +122,12 @@ public class ActivationOffloadTests
     }
 
     [Fact]
-    public void AScenario_NamesTheLayers_AndANegativeCountIsAClearError()
+    public void ACaseNamesTheLayers_AndANegativeCountIsAClearError()
     {
+        Assert.Equal(40, Recipe().Scenario.Plan.OffloadedLayers);
         using var folder = new TemporaryFolder();
         var text = File.ReadAllText(Repository.Path("validation", "cases", "mbridge2511-gb200-llama3-70b-64gpu-fp8-cs.yaml"));
         var error = Assert.Throws<InputException>(() => ValidationCaseLoader.Load(folder.Write("mbridge2511-gb200-llama3-70b-64gpu-fp8-cs.yaml", text.Replace("offload_activations: 40", "offload_activations: -1", StringComparison.Ordinal)), Repository.Catalog));
         Assert.Equal("scenario.plan.offload_activations", Assert.Single(error.Diagnostics).Field);
-        Assert.Equal(40, Llama(40).Plan.OffloadedLayers);
     }
 }

@@ -451,14 +451,13 @@ public static class AnalyticalEngine
         var recomputeWait = plan.Recompute == RecomputePolicy.Full ? forwardWait : replayedWait;
         return new StageCost(forwardTime + backwardTime - forwardWait - backwardWait, recompute - recomputeWait, forwardExposed + backwardExposed + recomputeCommunication, forwardWork + backwardWork + recomputeWork,
             contextForward + contextBackward + contextRecompute, expertCommunication, forwardTraffic + backwardTraffic + recomputeTraffic, forwardWait + backwardWait, recomputeWait,
-            keptWork + keptRecompute, forwardTime + forwardExposed + contextForward);
+            keptWork + keptRecompute, forwardTime + forwardExposed + contextForward + (expertCommunication / expertPasses));
     }
 
     /// <summary>
     /// The time per micro-batch that offloading activations adds (<see cref="ParallelPlan.OffloadedLayers"/>): each
-    /// offloaded layer's kept activations go to the host over its link while the next layer's forward pass runs, and
-    /// come back while the layer after it in the backward pass runs (Transformer Engine's offload context, one layer
-    /// ahead on a stream of its own); what those passes cannot cover shows.
+    /// offloaded layer's kept activations go to the host over its link, and come back, behind the passes of the layers
+    /// Transformer Engine gives each move (<see cref="OffloadSchedule"/>); what those passes cannot cover shows.
     /// </summary>
     private static Duration OffloadExposed(ParallelPlan plan, AcceleratorSystem system, ModelArchitecture model, TrainingJob job, StageCost layer, StageCost expertLayer)
     {
@@ -467,14 +466,20 @@ public static class AnalyticalEngine
             return Duration.Zero;
         }
 
-        Duration Exposed(bool expert, StageCost cost)
+        StageCost Cost(int index) => model.DenseLayersIn(index, 1) == 1 ? layer : expertLayer;
+        Duration Move(int index) =>
+            Bytes.FromCount(MemoryModel.ActivationsPerLayer(model, job, plan, expertLayer: model.DenseLayersIn(index, 1) == 0).Stored) / link.Value;
+
+        var exposed = Duration.Zero;
+        var offloaded = 0;
+        foreach (var (first, count) in OffloadSchedule.Windows(model.Layers, plan.OffloadedLayers))
         {
-            var move = Bytes.FromCount(MemoryModel.ActivationsPerLayer(model, job, plan, expertLayer: expert).Stored) / link.Value;
-            return Duration.Max(Duration.Zero, move - cost.Forward) + Duration.Max(Duration.Zero, move - (cost.Total - cost.Forward));
+            var window = Enumerable.Range(first, count).Aggregate(default(StageCost), (sum, index) => sum + Cost(index));
+            var move = Move(offloaded++);
+            exposed += Duration.Max(Duration.Zero, move - window.Forward) + Duration.Max(Duration.Zero, move - (window.Total - window.Forward));
         }
 
-        var dense = model.DenseLayersIn(0, plan.OffloadedLayers);
-        return (dense > 0 ? Exposed(false, layer) * dense : Duration.Zero) + (plan.OffloadedLayers > dense ? Exposed(true, expertLayer) * (plan.OffloadedLayers - dense) : Duration.Zero);
+        return exposed;
     }
 
     /// <summary>Whether selective recompute replays a layer's feed-forward or expert block, and with it its tensor-parallel collective.</summary>

@@ -7,8 +7,9 @@ namespace ClusterTwin.Engines.Analytical;
 /// <see cref="HostWait"/> is the time the chip waits for the host to launch expert multiplies in the forward and backward
 /// passes, <see cref="RecomputeHostWait"/> the same in the recompute; <see cref="Compute"/> and <see cref="Recompute"/>
 /// exclude it. <see cref="Bf16Work"/> is the part of <see cref="HardwareWork"/> run at the BF16 rate under a
-/// low-precision format (fused attention, the output head). <see cref="Forward"/> is how long the forward pass takes,
-/// its exposed communication included: part of <see cref="Total"/>, the window an offloaded layer's activations move in.
+/// low-precision format (fused attention, the output head). <see cref="Forward"/> is how long a layer's forward pass
+/// takes, its exposed communication included: part of <see cref="Total"/>, the window offloaded activations move in
+/// (zero for the embedding and the head, which no move hides behind).
 /// </remarks>
 internal readonly record struct StageCost(Duration Compute, Duration Recompute, Duration TensorCommunication, Flops HardwareWork, Duration ContextCommunication = default, Duration ExpertCommunication = default, Bytes MemoryTraffic = default,
     Duration HostWait = default, Duration RecomputeHostWait = default, Flops Bf16Work = default, Duration Forward = default)

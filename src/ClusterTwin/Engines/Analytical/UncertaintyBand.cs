@@ -96,6 +96,14 @@ internal static class UncertaintyBand
             }
         }
 
+        if (system.HostLink is { } hostLink && scenario.Plan.OffloadedLayers > 0)
+        {
+            foreach (var alternative in hostLink.Alternatives)
+            {
+                yield return ($"host link {alternative} per chip", WithSystem(scenario, system with { HostLink = hostLink.WithValue(alternative) }));
+            }
+        }
+
         foreach (var alternative in chip.MemoryBandwidth.Alternatives)
         {
             yield return ($"memory bandwidth {alternative}", WithSystem(scenario, system with { Chip = chip with { MemoryBandwidth = chip.MemoryBandwidth.WithValue(alternative) } }));

@@ -82,9 +82,15 @@ public static class MemoryModel
                 return (denseLayers * dense.Stored) + ((layers - denseLayers) * expert.Stored);
             }
 
+            // The layer in transit: the larger kind among the offloaded ones.
+            double InTransit(int layers)
+            {
+                var denseLayers = model.DenseLayersIn(start, layers);
+                return layers == 0 ? 0 : Math.Max(denseLayers > 0 ? dense.Stored : 0, layers > denseLayers ? expert.Stored : 0);
+            }
+
             var offloaded = Math.Clamp(plan.OffloadedLayers - start, 0, count);
-            var staging = offloaded > 0 ? Math.Max(model.DenseLayersIn(start, offloaded) > 0 ? dense.Stored : 0, offloaded > model.DenseLayersIn(start, offloaded) ? expert.Stored : 0) : 0;
-            var stored = Stored(start, count) - Stored(start, offloaded) + staging;
+            var stored = Stored(start, count) - Stored(start, offloaded) + InTransit(offloaded);
             return (stored * Math.Min(inFlight, microBatches) * interleave) + Math.Max(model.DenseLayerCount > 0 ? dense.Working : 0, expert.Working);
         }
 
