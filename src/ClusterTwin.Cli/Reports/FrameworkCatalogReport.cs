@@ -49,6 +49,7 @@ internal static class FrameworkCatalogReport
                 : "does not overlap expert communication");
             table.AddRow("fully sharded weights", Weights(training.FullyShardedWeights));
             table.AddRow("gradient reduction", GradientReductionKeys.Name(training.GradientReduction));
+            table.AddRow("activation offloading", training.OffloadsActivations ? "on Transformer Engine's schedule (plan.offload_activations)" : "none (a plan that offloads is invalid)");
             table.AddRow("fit", Markup.Escape(Fit(training.Fit)));
             table.AddRow("slowdown without recompute", training.NoRecomputeSlowdown is { } slowdown
                 ? Markup.Escape($"{slowdown.ToString("0.000", CultureInfo.InvariantCulture)}x the kernels' time; {Fit(training.NoRecomputeFit)}")

@@ -14,7 +14,7 @@ public static class PlanChecks
         var problems = Problems(plan, cluster, model, job);
         if (plan.OffloadedLayers > 0 && !framework.OffloadsActivations)
         {
-            problems = [.. problems, $"the training framework {framework.Id} does not offload activations as modelled (its file does not say offloads_activations: true): drop plan.offload_activations, or name a framework that does (training.framework)"];
+            problems = [.. problems, $"the training framework {framework.Id} does not offload activations as modelled (it does not say offloads_activations: true): drop plan.offload_activations, or name a framework that does (training.framework)"];
         }
 
         if (plan.OverlapExpertCommunication && model.MixtureOfExperts is not null && framework.ExpertOverlap is null)

@@ -2,8 +2,9 @@ namespace ClusterTwin.Engines.Analytical;
 
 /// <summary>
 /// When Transformer Engine moves offloaded activations (its <c>AsyncDoubleBufferGroupOffloadHandler</c>, which
-/// Megatron-Core's <c>cpu_offloading_num_layers</c> drives): it spreads the offloaded layers' moves evenly over the
-/// model's layers, each move on a stream of its own with a deadline a few layers on.
+/// Megatron-Core's <c>cpu_offloading_num_layers</c> drives, in Transformer Engine 2.9 and before, later behind
+/// <c>NVTE_CPU_OFFLOAD_V1=1</c>): it spreads the offloaded layers' moves evenly over the model's layers, the offloads on
+/// one copy stream and the reloads on another, each move with a deadline a few layers on.
 /// </summary>
 /// <remarks>
 /// In the forward pass the first offloaded layer's move starts when the layer ends, and the compute stream waits for it
