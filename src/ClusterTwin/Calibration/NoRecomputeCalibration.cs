@@ -49,9 +49,9 @@ public static class NoRecomputeCalibration
     public static ImmutableArray<ValidationCase> CasesOf(TrainingFramework framework, IEnumerable<ValidationCase> cases)
     {
         ArgumentNullException.ThrowIfNull(framework);
-        return [.. cases.Where(item => item.FrameworkFitted && item.Scenario.Framework.Id == framework.Id && item.Scenario.Model.MixtureOfExperts is null &&
-                                       item.Scenario.Plan.Recompute != RecomputePolicy.Full &&
-                                       AnalyticalEngine.AttentionShare(item.Scenario.Model, item.Scenario.Job) <= MaximumAttentionShare)
+        return [.. TrainingFrameworkCalibration.Fittable(framework, cases)
+            .Where(item => item.Scenario.Model.MixtureOfExperts is null && item.Scenario.Plan.Recompute != RecomputePolicy.Full &&
+                           AnalyticalEngine.AttentionShare(item.Scenario.Model, item.Scenario.Job) <= MaximumAttentionShare)
             .OrderBy(item => item.Id, StringComparer.Ordinal)];
     }
 

@@ -52,8 +52,12 @@ public static class TrainingFrameworkCalibration
     public static ImmutableArray<ValidationCase> CasesOf(TrainingFramework framework, IEnumerable<ValidationCase> cases)
     {
         ArgumentNullException.ThrowIfNull(framework);
-        return [.. cases.Where(item => item.FrameworkFitted && item.Scenario.Framework.Id == framework.Id && item.Scenario.Model.MixtureOfExperts is not null).OrderBy(item => item.Id, StringComparer.Ordinal)];
+        return [.. Fittable(framework, cases).Where(item => item.Scenario.Model.MixtureOfExperts is not null).OrderBy(item => item.Id, StringComparer.Ordinal)];
     }
+
+    /// <summary>The cases that run on <paramref name="framework"/> and that its constants may be fitted on: all but those kept as a check.</summary>
+    internal static IEnumerable<ValidationCase> Fittable(TrainingFramework framework, IEnumerable<ValidationCase> cases) =>
+        cases.Where(item => item.FrameworkFitted && item.Scenario.Framework.Id == framework.Id);
 
     /// <summary>Fits <paramref name="framework"/> on its cases among <paramref name="cases"/>; null when it has none.</summary>
     public static TrainingFrameworkCalibrationResult? Fit(TrainingFramework framework, IEnumerable<ValidationCase> cases, string procedure)

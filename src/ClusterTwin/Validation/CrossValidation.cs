@@ -3,6 +3,8 @@ using ClusterTwin.Calibration;
 using ClusterTwin.Catalog;
 using ClusterTwin.Engines.Analytical;
 using ClusterTwin.Hardware;
+using ClusterTwin.Scenarios;
+using ClusterTwin.Workloads;
 
 namespace ClusterTwin.Validation;
 
@@ -71,56 +73,55 @@ public static class CrossValidation
         var cases = outcomes.Select(outcome => outcome.Case).ToArray();
         var validated = cases.Select(item => item.Id).ToHashSet(StringComparer.Ordinal);
         var fitCases = new Lazy<IReadOnlyCollection<ValidationCase>?>(() => frameworkCases is null ? cases : frameworkCases());
-        foreach (var framework in catalog.TrainingFrameworks.Values.Where(framework => framework.Fit is not null))
+
+        // A framework constant saw every case it was fitted on: only a refit on the others holds one out, the others
+        // being all the cases the constant was fitted on, not only those validated here. The refit gives each held-out
+        // case its scenario, built on the case as validated (the fit's copy may be another scenario under the same id).
+        void HoldOut(FrameworkFit fit, Func<IReadOnlyCollection<ValidationCase>, Func<ValidationCase, Scenario?>?> refit)
         {
-            // The catalogue's constants saw every case they were fitted on: only a refit on the others holds one out,
-            // the others being all the cases the constants were fitted on, not only those validated here.
-            var fittedOn = framework.Fit!.FittedOn;
-            if (!fittedOn.Any(validated.Contains))
+            if (!fit.FittedOn.Any(validated.Contains))
             {
-                continue;
+                return;
             }
 
-            foreach (var id in fittedOn)
+            foreach (var id in fit.FittedOn)
             {
                 predictions.Remove(id);
             }
 
-            if (fitCases.Value is { } fitOn && TrainingFrameworkCalibration.Fit(framework, fitOn, "cross-validation") is { } result)
+            if (fitCases.Value is not { } fitOn || refit(fitOn) is not { } heldOut)
             {
-                // The case validated, as given: the fit's copy of it may be another scenario under the same id.
-                foreach (var item in cases.Where(item => result.HeldOutTimes.ContainsKey(item.Id)))
+                return;
+            }
+
+            foreach (var item in cases)
+            {
+                if (heldOut(item) is { } scenario)
                 {
-                    var refitted = result.HeldOutTimes[item.Id].Apply(item.Scenario.Framework);
-                    predictions[item.Id] = item.Predicted(AnalyticalEngine.SimulateStep(item.Scenario with { Framework = refitted }));
+                    predictions[item.Id] = item.Predicted(AnalyticalEngine.SimulateStep(scenario));
                 }
             }
         }
 
-        foreach (var framework in catalog.TrainingFrameworks.Values.Where(framework => framework.NoRecomputeFit is not null))
+        foreach (var framework in catalog.TrainingFrameworks.Values)
         {
-            // As for the launch times: the catalogue's factor saw the cases it was fitted on.
-            var fittedOn = framework.NoRecomputeFit!.FittedOn;
-            if (!fittedOn.Any(validated.Contains))
+            if (framework.Fit is { } launchFit)
             {
-                continue;
+                HoldOut(launchFit, fitOn => TrainingFrameworkCalibration.Fit(framework, fitOn, "cross-validation") is { } result
+                    ? item => result.HeldOutTimes.TryGetValue(item.Id, out var times) ? item.Scenario with { Framework = times.Apply(item.Scenario.Framework) } : null
+                    : null);
             }
+        }
 
-            foreach (var id in fittedOn)
+        foreach (var framework in catalog.TrainingFrameworks.Values)
+        {
+            if (framework.NoRecomputeFit is { } slowdownFit)
             {
-                predictions.Remove(id);
-            }
-
-            if (fitCases.Value is not { } fitOn || NoRecomputeCalibration.Fit(framework, fitOn, "cross-validation") is not { } result)
-            {
-                continue;
-            }
-
-            foreach (var item in cases.Where(item => result.HeldOutSlowdown.ContainsKey(item.Id)))
-            {
-                var refitted = framework with { NoRecomputeSlowdown = result.HeldOutSlowdown[item.Id] };
-                var efficiency = foldLevels.GetValueOrDefault(item.Id, item.Scenario.Efficiency);
-                predictions[item.Id] = item.Predicted(AnalyticalEngine.SimulateStep(item.Scenario with { Efficiency = efficiency, Framework = refitted }));
+                HoldOut(slowdownFit, fitOn => NoRecomputeCalibration.Fit(framework, fitOn, "cross-validation") is { } result
+                    ? item => result.HeldOutSlowdown.TryGetValue(item.Id, out var slowdown)
+                        ? item.Scenario with { Efficiency = foldLevels.GetValueOrDefault(item.Id, item.Scenario.Efficiency), Framework = framework with { NoRecomputeSlowdown = slowdown } }
+                        : null
+                    : null);
             }
         }
 

@@ -26,6 +26,10 @@ public class ActivationOffloadTests
 
     private static Duration Offload(Scenario scenario) => AnalyticalEngine.SimulateStep(scenario).Breakdown!.ActivationOffload;
 
+    /// <summary>What one dense layer keeps for one micro-batch, the bytes each of its moves carries, and the micro-batches of a step.</summary>
+    private static (double Bytes, double MicroBatches) DenseLayerBytesAndMicroBatches(Scenario scenario) =>
+        (MemoryModel.ActivationsPerLayer(scenario.Model, scenario.Job, scenario.Plan).Stored, AnalyticalEngine.SimulateStep(scenario).MicroBatches);
+
     [Theory]
     [InlineData(80, 40, new[] { 1, 3, 5, 7 }, 79)]
     [InlineData(80, 20, new[] { 3, 7, 11, 15 }, 79)]
@@ -71,8 +75,7 @@ public class ActivationOffloadTests
         // Slow enough that each move outlasts every window: halving the link's speed adds each move's extra time twice
         // (to the host and back) for each offloaded layer and micro-batch.
         var scenario = Llama(40);
-        var bytes = MemoryModel.ActivationsPerLayer(scenario.Model, scenario.Job, scenario.Plan).Stored;
-        var microBatches = AnalyticalEngine.SimulateStep(scenario).MicroBatches;
+        var (bytes, microBatches) = DenseLayerBytesAndMicroBatches(scenario);
         var difference = Offload(WithHostLink(scenario, 1e9)) - Offload(WithHostLink(scenario, 2e9));
         Assert.Equal(microBatches * 40 * 2 * ((bytes / 1e9) - (bytes / 2e9)), difference.Seconds, 6);
     }
@@ -84,8 +87,7 @@ public class ActivationOffloadTests
         // that layer's forward pass but not its backward pass: only the offloads show, so a faster link saves each
         // move's difference once, not twice.
         var scenario = Llama(79);
-        var bytes = MemoryModel.ActivationsPerLayer(scenario.Model, scenario.Job, scenario.Plan).Stored;
-        var microBatches = AnalyticalEngine.SimulateStep(scenario).MicroBatches;
+        var (bytes, microBatches) = DenseLayerBytesAndMicroBatches(scenario);
         var difference = Offload(WithHostLink(scenario, 200e9)) - Offload(WithHostLink(scenario, 250e9));
         Assert.Equal(microBatches * 79 * ((bytes / 200e9) - (bytes / 250e9)), difference.Seconds, 6);
     }
@@ -96,8 +98,7 @@ public class ActivationOffloadTests
         // Llama 3 70B offloading 40 of 80 layers: the first move has one layer to hide behind, the others two; over
         // NVLink-C2C only the first one's offload shows, so the link's speed moves the step by that one move alone.
         var scenario = Llama(40);
-        var bytes = MemoryModel.ActivationsPerLayer(scenario.Model, scenario.Job, scenario.Plan).Stored;
-        var microBatches = AnalyticalEngine.SimulateStep(scenario).MicroBatches;
+        var (bytes, microBatches) = DenseLayerBytesAndMicroBatches(scenario);
         Assert.True(Offload(WithHostLink(scenario, 225e9)) > Duration.Zero);
         var difference = Offload(WithHostLink(scenario, 225e9)) - Offload(WithHostLink(scenario, 250e9));
         Assert.Equal(microBatches * ((bytes / 225e9) - (bytes / 250e9)), difference.Seconds, 6);

@@ -26,8 +26,7 @@ internal static class Repository
         new(() => ValidationCaseLoader.LoadAll(System.IO.Path.Combine(Root, "validation", "cases"), Catalog).Training);
 
     private static readonly Lazy<IReadOnlyList<ValidationCase>> LoadedCalibrationCases = new(() =>
-        [.. LoadedTrainingCases.Value, .. Directory.GetDirectories(System.IO.Path.Combine(Root, "validation", "supplementary")).Order(StringComparer.Ordinal)
-            .SelectMany(folder => ValidationCaseLoader.LoadAll(folder, Catalog).Training)]);
+        [.. ClusterTwin.Cli.Commands.CatalogSettings.CalibrationCases(Catalog).Training]);
 
     public static string Root => RootPath.Value;
 

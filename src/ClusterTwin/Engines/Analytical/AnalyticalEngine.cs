@@ -135,7 +135,7 @@ public static class AnalyticalEngine
         var pipelineMessage = activation / plan.TensorParallelism;
         var pipelinePerMicroBatch = collectives.Time(CollectiveKind.PointToPoint, pipelineGroup, pipelineMessage) * pipelineSends;
 
-        var offload = OffloadExposed(plan, cluster.System, model, job, layer, expertLayer);
+        var offload = OffloadExposed(plan, cluster.System, model, job, Layers);
         var perMicroBatch = slowest.Total + pipelinePerMicroBatch + offload;
         var bubbleFraction = (pipeline - 1) / (double)plan.VirtualStages;
 
@@ -354,7 +354,7 @@ public static class AnalyticalEngine
         var (keptWork, keptForward, keptReplayed) = (Flops.Zero, Flops.Zero, Flops.Zero);
         foreach (var kernel in forward)
         {
-            if (kernel.Kind == KernelKind.FusedAttention || kernel.KeptInBf16)
+            if (kernel.RunsAtBf16Rate)
             {
                 keptWork += kernel.TotalWork * (1 + kernel.BackwardFactor);
                 keptForward += kernel.TotalWork;
@@ -458,24 +458,24 @@ public static class AnalyticalEngine
     /// The time per micro-batch that offloading activations adds (<see cref="ParallelPlan.OffloadedLayers"/>): each
     /// offloaded layer's kept activations go to the host over its link, and come back, behind the passes of the layers
     /// Transformer Engine gives each move (<see cref="OffloadSchedule"/>); what those passes cannot cover shows.
+    /// <paramref name="layers"/> gives the cost of <c>count</c> layers of which the first <c>dense</c> are dense, as the
+    /// stages' costs are summed.
     /// </summary>
-    private static Duration OffloadExposed(ParallelPlan plan, AcceleratorSystem system, ModelArchitecture model, TrainingJob job, StageCost layer, StageCost expertLayer)
+    private static Duration OffloadExposed(ParallelPlan plan, AcceleratorSystem system, ModelArchitecture model, TrainingJob job, Func<int, int, StageCost> layers)
     {
         if (plan.OffloadedLayers == 0 || system.HostLink is not { } link)
         {
             return Duration.Zero;
         }
 
-        StageCost Cost(int index) => model.DenseLayersIn(index, 1) == 1 ? layer : expertLayer;
-        Duration Move(int index) =>
-            Bytes.FromCount(MemoryModel.ActivationsPerLayer(model, job, plan, expertLayer: model.DenseLayersIn(index, 1) == 0).Stored) / link.Value;
-
+        var denseMove = Bytes.FromCount(MemoryModel.ActivationsPerLayer(model, job, plan).Stored) / link.Value;
+        var expertMove = model.ExpertLayerCount > 0 ? Bytes.FromCount(MemoryModel.ActivationsPerLayer(model, job, plan, expertLayer: true).Stored) / link.Value : denseMove;
         var exposed = Duration.Zero;
-        var offloaded = 0;
+        var moved = 0;
         foreach (var (first, count) in OffloadSchedule.Windows(model.Layers, plan.OffloadedLayers))
         {
-            var window = Enumerable.Range(first, count).Aggregate(default(StageCost), (sum, index) => sum + Cost(index));
-            var move = Move(offloaded++);
+            var window = layers(model.DenseLayersIn(first, count), count);
+            var move = model.DenseLayersIn(moved++, 1) == 1 ? denseMove : expertMove;
             exposed += Duration.Max(Duration.Zero, move - window.Forward) + Duration.Max(Duration.Zero, move - (window.Total - window.Forward));
         }
 
@@ -496,7 +496,7 @@ public static class AnalyticalEngine
         {
             time += kernels.Forward(kernel) + kernels.Backward(kernel);
             work += kernel.TotalWork * (1 + kernel.BackwardFactor);
-            kept += kernel.KeptInBf16 ? kernel.TotalWork * (1 + kernel.BackwardFactor) : Flops.Zero;
+            kept += kernel.RunsAtBf16Rate ? kernel.TotalWork * (1 + kernel.BackwardFactor) : Flops.Zero;
             traffic += kernel.TotalTraffic * (1 + kernel.BackwardFactor);
         }
 

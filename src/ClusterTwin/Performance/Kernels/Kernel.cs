@@ -60,6 +60,9 @@ public readonly record struct Kernel(string Name, KernelKind Kind, KernelRegion 
     /// </summary>
     public bool KeptInBf16 { get; init; }
 
+    /// <summary>Whether a low-precision recipe runs the kernel at the BF16 rate: fused attention, and the multiplies <see cref="KeptInBf16"/>.</summary>
+    public bool RunsAtBf16Rate => Kind == KernelKind.FusedAttention || KeptInBf16;
+
     private readonly Parallelism.RecomputeModules modules;
 
     /// <summary>

@@ -147,7 +147,8 @@ public static class MemoryModel
         // latents, before and after their norms (replicated).
         var feedForwardIntermediates = model.Activation == FeedForwardActivation.SwiGlu ? 3 : 2;
         var latents = model.LatentAttention is { } latent ? 2.0 * (latent.QueryRank + latent.KeyValueRank + latent.RotaryHeadSize) : 0;
-        var attentionSplit = tokens * ActivationBytes * (((model.QueryWidth + model.ValueWidth) / tensor) + (2 * model.KeyValueWidthPerRank(plan.TensorParallelism, plan.RanksPerChip)) + latents);
+        var queriesKeysValues = tokens * ActivationBytes * (((double)model.QueryWidth / tensor) + (2 * model.KeyValueWidthPerRank(plan.TensorParallelism, plan.RanksPerChip)));
+        var attentionSplit = queriesKeysValues + (tokens * ActivationBytes * (((double)model.ValueWidth / tensor) + latents));
         var modules = plan.Recomputed;
         double FeedForward(RecomputeModules replayed) => expertLayer && model.MixtureOfExperts is { } experts
             ? ExpertActivations(model, experts, job, plan, feedForwardIntermediates, replayed)
@@ -169,9 +170,7 @@ public static class MemoryModel
         // scores, latent attention's queries, keys and values (the up-projections' outputs, which the core's backward
         // pass gets again from the kept latents), and the feed-forward or expert intermediates (above). The working set
         // of the layer being replayed is what it drops.
-        var upProjected = modules.HasFlag(RecomputeModules.LatentUpProjections) && model.LatentAttention is not null
-            ? tokens * ActivationBytes * (((double)model.QueryWidth / tensor) + (2 * model.KeyValueWidthPerRank(plan.TensorParallelism, plan.RanksPerChip)))
-            : 0;
+        var upProjected = modules.HasFlag(RecomputeModules.LatentUpProjections) && model.LatentAttention is not null ? queriesKeysValues : 0;
         var dropped = (modules.HasFlag(RecomputeModules.Norms) && expertLayer && model.MixtureOfExperts is not null ? normOutputs : 0) + (modules.HasFlag(RecomputeModules.CoreAttention) ? core : 0) +
                       upProjected + feedForward - FeedForward(modules);
         return (replicated + split + core - dropped, dropped);
