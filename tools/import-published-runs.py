@@ -121,6 +121,12 @@ def nvidia(run, source_key):
     """NeMo 24.07 and Megatron-Bridge performance tables: FP8 Transformer Engine, the recipes' defaults, and for
     runs in it the recipe settings of MBRIDGE_RECIPES."""
     case = nvidia_defaults(run, source_key)
+    if source_key.startswith("megatron-bridge"):
+        # Every Megatron-Bridge performance builder reduces gradients in BF16 (Megatron-Core keeps its gradient buffer
+        # in that precision): set_{llama3,llama31,qwen3,deepseek_v3}_common_configs set cfg.ddp.grad_reduce_in_fp32 =
+        # False in every stored version of scripts/performance/configs/*/*_llm_pretrain.py.
+        case["training_extra"] = {**case.get("training_extra", {}), "gradient_reduction": "bf16    # the recipes' grad_reduce_in_fp32 = False"}
+        case["assumptions"].append("gradients reduced in BF16: the performance recipes' common settings (set_llama3_common_configs, set_llama31_common_configs, set_qwen3_common_configs, set_deepseek_v3_common_configs: cfg.ddp.grad_reduce_in_fp32 = False, in every stored version of Megatron-Bridge's scripts/performance/configs)")
     recipe = MBRIDGE_RECIPES.get(run["id"])
     if recipe:
         if "recompute" in recipe["plan"]:

@@ -49,6 +49,9 @@ internal static class FrameworkCatalogReport
                 : "does not overlap expert communication");
             table.AddRow("fully sharded weights", Weights(training.FullyShardedWeights));
             table.AddRow("gradient reduction", GradientReductionKeys.Name(training.GradientReduction));
+            table.AddRow("low-precision multiply inputs", training.SavedMultiplyInputs == SavedMultiplyInputs.Quantized
+                ? "kept for the backward pass in the multiply's format (the cast copy)"
+                : "kept for the backward pass in BF16 (cast again in the backward pass)");
             table.AddRow("activation offloading", training.OffloadsActivations ? "on Transformer Engine's schedule (plan.offload_activations)" : "none (a plan that offloads is invalid)");
             table.AddRow("fit", Markup.Escape(Fit(training.Fit)));
             table.AddRow("slowdown without recompute", training.NoRecomputeSlowdown is { } slowdown

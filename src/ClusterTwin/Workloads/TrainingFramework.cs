@@ -56,6 +56,12 @@ public sealed record TrainingFramework
     }
 
     /// <summary>
+    /// What the framework keeps of a low-precision multiply's input for the backward pass: the cast copy (Transformer
+    /// Engine) or the BF16 input (torchao's float8 linear, the default for a framework file that does not say).
+    /// </summary>
+    public SavedMultiplyInputs SavedMultiplyInputs { get; init; }
+
+    /// <summary>
     /// Whether the framework offloads activations to the host on the schedule ClusterTwin models (Transformer Engine's
     /// offload context, <c>Engines.Analytical.OffloadSchedule</c>); a plan that offloads is invalid under one that does not.
     /// </summary>

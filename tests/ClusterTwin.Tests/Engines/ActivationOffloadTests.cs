@@ -28,7 +28,7 @@ public class ActivationOffloadTests
 
     /// <summary>What one dense layer keeps for one micro-batch, the bytes each of its moves carries, and the micro-batches of a step.</summary>
     private static (double Bytes, double MicroBatches) DenseLayerBytesAndMicroBatches(Scenario scenario) =>
-        (MemoryModel.ActivationsPerLayer(scenario.Model, scenario.Job, scenario.Plan).Stored, AnalyticalEngine.SimulateStep(scenario).MicroBatches);
+        (MemoryModel.ActivationsPerLayer(scenario.Model, scenario.Job, scenario.Plan, savedInputs: scenario.Framework.SavedMultiplyInputs).Stored, AnalyticalEngine.SimulateStep(scenario).MicroBatches);
 
     [Theory]
     [InlineData(80, 40, new[] { 1, 3, 5, 7 }, 79)]
@@ -48,10 +48,10 @@ public class ActivationOffloadTests
     public void OffloadedLayers_KeepOnlyTheLayerInTransit()
     {
         var none = Llama(0);
-        var perLayer = MemoryModel.ActivationsPerLayer(none.Model, none.Job, none.Plan).Stored;
-        var kept = MemoryModel.PerChip(none.Model, none.Job, none.Plan, none.Framework.FullyShardedWeights).Activations.Count;
+        var perLayer = MemoryModel.ActivationsPerLayer(none.Model, none.Job, none.Plan, savedInputs: none.Framework.SavedMultiplyInputs).Stored;
+        var kept = MemoryModel.PerChip(none.Model, none.Job, none.Plan, none.Framework.FullyShardedWeights, savedInputs: none.Framework.SavedMultiplyInputs).Activations.Count;
         var offloaded = Llama(40);
-        var keptOffloaded = MemoryModel.PerChip(offloaded.Model, offloaded.Job, offloaded.Plan, offloaded.Framework.FullyShardedWeights).Activations.Count;
+        var keptOffloaded = MemoryModel.PerChip(offloaded.Model, offloaded.Job, offloaded.Plan, offloaded.Framework.FullyShardedWeights, savedInputs: offloaded.Framework.SavedMultiplyInputs).Activations.Count;
         Assert.Equal(perLayer * 39, kept - keptOffloaded, 3);
     }
 
@@ -62,9 +62,9 @@ public class ActivationOffloadTests
         var scenario = ValidationCaseLoader.Load(Repository.Path("validation", "cases", "mbridge2511-gb200-deepseekv3-256gpu-bf16.yaml"), Repository.Catalog).Scenario
             .WithPlan(plan => plan with { PipelineParallelism = 1, VirtualStages = 1, FirstStageLayers = null, LastStageLayers = null, DataParallelism = 256, Recompute = RecomputePolicy.None });
         var (model, job) = (scenario.Model, scenario.Job);
-        double Kept(int offloaded) => MemoryModel.PerChip(model, job, scenario.Plan with { OffloadedLayers = offloaded }, scenario.Framework.FullyShardedWeights).Activations.Count;
-        var dense = MemoryModel.ActivationsPerLayer(model, job, scenario.Plan).Stored;
-        var expert = MemoryModel.ActivationsPerLayer(model, job, scenario.Plan, expertLayer: true).Stored;
+        double Kept(int offloaded) => MemoryModel.PerChip(model, job, scenario.Plan with { OffloadedLayers = offloaded }, scenario.Framework.FullyShardedWeights, savedInputs: scenario.Framework.SavedMultiplyInputs).Activations.Count;
+        var dense = MemoryModel.ActivationsPerLayer(model, job, scenario.Plan, savedInputs: scenario.Framework.SavedMultiplyInputs).Stored;
+        var expert = MemoryModel.ActivationsPerLayer(model, job, scenario.Plan, expertLayer: true, scenario.Framework.SavedMultiplyInputs).Stored;
         Assert.Equal(3, model.DenseLayersIn(0, 5));
         Assert.Equal((3 * dense) + (2 * expert) - Math.Max(dense, expert), Kept(0) - Kept(5), 3);
     }
@@ -111,8 +111,8 @@ public class ActivationOffloadTests
         // layers' activations, both ways.
         var scenario = ValidationCaseLoader.Load(Repository.Path("validation", "cases", "mbridge2511-gb200-deepseekv3-256gpu-bf16.yaml"), Repository.Catalog).Scenario
             .WithPlan(plan => plan with { PipelineParallelism = 1, VirtualStages = 1, FirstStageLayers = null, LastStageLayers = null, DataParallelism = 256, Recompute = RecomputePolicy.None, OffloadedLayers = 5 });
-        var dense = MemoryModel.ActivationsPerLayer(scenario.Model, scenario.Job, scenario.Plan).Stored;
-        var expert = MemoryModel.ActivationsPerLayer(scenario.Model, scenario.Job, scenario.Plan, expertLayer: true).Stored;
+        var dense = MemoryModel.ActivationsPerLayer(scenario.Model, scenario.Job, scenario.Plan, savedInputs: scenario.Framework.SavedMultiplyInputs).Stored;
+        var expert = MemoryModel.ActivationsPerLayer(scenario.Model, scenario.Job, scenario.Plan, expertLayer: true, scenario.Framework.SavedMultiplyInputs).Stored;
         Assert.True(AnalyticalEngine.SimulateStep(scenario).Valid);
         var microBatches = AnalyticalEngine.SimulateStep(scenario).MicroBatches;
         var difference = Offload(WithHostLink(scenario, 1e9)) - Offload(WithHostLink(scenario, 2e9));

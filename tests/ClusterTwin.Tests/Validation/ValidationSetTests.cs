@@ -23,14 +23,19 @@ public class ValidationSetTests
     // Lowered to 5.54% (5.53%) with Megatron-Bridge's Llama 3 70B runs on GB200 and GB300 offloading activations to the
     // Grace CPUs' memory, as their recipe does: Transformer Engine spreads the moves over the layers, so only the GB200
     // run's first one shows (+7.7% to +7.5%).
-    private const double MeanErrorRatchetPercent = 5.54;
+    // Raised to 5.58% (5.53% to 5.57%) by a correction of the Megatron-Bridge cases to their recipes, not by a model
+    // change: every performance builder reduces gradients in BF16 (grad_reduce_in_fp32 = False), which the cases had
+    // taken as FP32. Half the data-parallel bytes: Llama 3.1 405B on 1,024 H100 +7.7% to +9.4%, on 128 B200 +6.6% to
+    // +8.9%, with the Hopper and Blackwell levels refitted (0.755 to 0.75, 0.575 to 0.57).
+    private const double MeanErrorRatchetPercent = 5.58;
     private const double WorstErrorRatchetPercent = 39.4;
     // 9.6% with curve shapes carried over from A100; 8.75% with Hopper's measured on an H100 (docs/calibration.md);
     // 8.6% with Trainium1's tensor degree counted in NeuronCores, two ranks per chip; 8.35% with FSDP's slowdown
     // without recompute; 8.45% with the five NeMo runs and the attention level left at its curves where no fitted run
     // spends 30% of its work in attention (without that rule, Hopper's fold without its long-sequence runs put the
     // attention level at 0.62 and the held-out mean at 10.6%); 8.43% (8.42%) with the 70B runs' activation offloading.
-    private const double HeldOutMeanErrorRatchetPercent = 8.43;
+    // Raised to 8.47% (8.42% to 8.47%) by the same correction of the Megatron-Bridge cases' gradient reduction.
+    private const double HeldOutMeanErrorRatchetPercent = 8.47;
 
     // From 37.5% and 178% before the training framework's expert launch times (docs/calibration.md), to 10.0% over the
     // eleven runs then in the set; raised once, to 13.0%, when seven more of the model zoo's published runs joined
@@ -59,7 +64,10 @@ public class ValidationSetTests
     // Raised to 11.9% (11.84% to 11.89%) by a correction of two cases to their recipe, not by a model change: DeepSeek-V3's
     // GB200 runs recompute mla_up_proj, which moves the MXFP8 one and so the launch times fitted without the GB300 and
     // H100 FP8 runs (their held-out errors +0.7% to +2.3% and +1.0% to +1.7%); the in-sample mean fell (above).
-    private const double MixtureOfExpertsHeldOutMeanErrorRatchetPercent = 11.9;
+    // Raised to 12.1% (11.89% to 12.07%) by the same correction: the Megatron-Bridge Qwen3 and DeepSeek-V3 runs
+    // reduce gradients in BF16 too, which moves the launch times fitted without each of them; the in-sample mean moved
+    // from 10.02% to 10.03%.
+    private const double MixtureOfExpertsHeldOutMeanErrorRatchetPercent = 12.1;
 
     private static readonly Lazy<ValidationSummary> Summary = new(() =>
     {

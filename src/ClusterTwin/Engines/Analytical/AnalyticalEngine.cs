@@ -135,7 +135,7 @@ public static class AnalyticalEngine
         var pipelineMessage = activation / plan.TensorParallelism;
         var pipelinePerMicroBatch = collectives.Time(CollectiveKind.PointToPoint, pipelineGroup, pipelineMessage) * pipelineSends;
 
-        var offload = OffloadExposed(plan, cluster.System, model, job, Layers);
+        var offload = OffloadExposed(plan, cluster.System, model, job, scenario.Framework.SavedMultiplyInputs, Layers);
         var perMicroBatch = slowest.Total + pipelinePerMicroBatch + offload;
         var bubbleFraction = (pipeline - 1) / (double)plan.VirtualStages;
 
@@ -175,7 +175,7 @@ public static class AnalyticalEngine
         var averageOptimizerTraffic = optimizerTraffic * (averageParameters / Math.Max(parametersPerChip + expertParametersPerChip, 1));
         var memoryTraffic = (modelWork.MemoryTraffic * modelCopies) + (averageOptimizerTraffic * cluster.ChipCount);
         var linkTraffic = LinkTrafficPerChip(model, job, plan, activation, pipelineMessage * pipelineSends, averageParameters, microBatches, gradientBytes) * microBatches * cluster.ChipCount;
-        var memory = MemoryModel.PerChip(model, job, plan, scenario.Framework.FullyShardedWeights, reduction);
+        var memory = MemoryModel.PerChip(model, job, plan, scenario.Framework.FullyShardedWeights, reduction, scenario.Framework.SavedMultiplyInputs);
         var capacity = cluster.Chip.MemoryCapacity.Value;
         var warnings = tensorGroup.Aligned && dataGroup.Aligned && replicaGroup.Aligned && pipelineGroup.Aligned && contextGroup.Aligned && expertGroup.Aligned
             ? ImmutableArray<string>.Empty
@@ -461,15 +461,15 @@ public static class AnalyticalEngine
     /// <paramref name="layers"/> gives the cost of <c>count</c> layers of which the first <c>dense</c> are dense, as the
     /// stages' costs are summed.
     /// </summary>
-    private static Duration OffloadExposed(ParallelPlan plan, AcceleratorSystem system, ModelArchitecture model, TrainingJob job, Func<int, int, StageCost> layers)
+    private static Duration OffloadExposed(ParallelPlan plan, AcceleratorSystem system, ModelArchitecture model, TrainingJob job, SavedMultiplyInputs savedInputs, Func<int, int, StageCost> layers)
     {
         if (plan.OffloadedLayers == 0 || system.HostLink is not { } link)
         {
             return Duration.Zero;
         }
 
-        var denseMove = Bytes.FromCount(MemoryModel.ActivationsPerLayer(model, job, plan).Stored) / link.Value;
-        var expertMove = model.ExpertLayerCount > 0 ? Bytes.FromCount(MemoryModel.ActivationsPerLayer(model, job, plan, expertLayer: true).Stored) / link.Value : denseMove;
+        var denseMove = Bytes.FromCount(MemoryModel.ActivationsPerLayer(model, job, plan, savedInputs: savedInputs).Stored) / link.Value;
+        var expertMove = model.ExpertLayerCount > 0 ? Bytes.FromCount(MemoryModel.ActivationsPerLayer(model, job, plan, expertLayer: true, savedInputs).Stored) / link.Value : denseMove;
         var exposed = Duration.Zero;
         var moved = 0;
         foreach (var (first, count) in OffloadSchedule.Windows(model.Layers, plan.OffloadedLayers))

@@ -50,7 +50,7 @@ public static class MemoryModel
     /// <summary>Parameters in one data-parallel gradient bucket (Megatron-LM's default bucket size).</summary>
     public const double GradientBucketParameters = 40e6;
 
-    /// <summary>Activation bytes kept per element (BF16, also under FP8 matrix multiplies).</summary>
+    /// <summary>Activation bytes kept per element: BF16, also under low-precision multiplies but for the inputs a framework keeps cast (<see cref="SavedInputBytes"/>).</summary>
     private const double ActivationBytes = 2;
 
     /// <summary>
@@ -59,7 +59,7 @@ public static class MemoryModel
     /// (output head, logits).
     /// </summary>
     public static MemoryBreakdown PerChip(ModelArchitecture model, TrainingJob job, ParallelPlan plan, FullyShardedWeights shardedWeights = FullyShardedWeights.ComputeAndMaster,
-        GradientReduction reduction = GradientReduction.Fp32)
+        GradientReduction reduction = GradientReduction.Fp32, SavedMultiplyInputs savedInputs = SavedMultiplyInputs.HighPrecision)
     {
         CheckDegrees(plan);
         var pipeline = plan.PipelineParallelism;
@@ -69,8 +69,8 @@ public static class MemoryModel
 
         var weights = StageParameters.Of(model, job, plan);
 
-        var dense = ActivationsPerLayer(model, job, plan);
-        var expert = model.ExpertLayerCount > 0 ? ActivationsPerLayer(model, job, plan, expertLayer: true) : dense;
+        var dense = ActivationsPerLayer(model, job, plan, savedInputs: savedInputs);
+        var expert = model.ExpertLayerCount > 0 ? ActivationsPerLayer(model, job, plan, expertLayer: true, savedInputs) : dense;
 
         // Layers [start, start + count), the leading ones dense, with inFlight micro-batches' worth kept. Offloaded layers
         // (the model's first ones) keep nothing on the chip but the one layer being moved to or from the host.
@@ -124,17 +124,28 @@ public static class MemoryModel
     }
 
     /// <summary>Activation bytes one layer keeps for one micro-batch (<c>Stored</c>), and the extra working set of the layer being recomputed (<c>Working</c>).</summary>
-    public static (double Stored, double Working) ActivationsPerLayer(ModelArchitecture model, TrainingJob job, ParallelPlan plan, bool expertLayer = false)
+    /// <remarks>
+    /// A multiply's input that the backward pass needs is kept at <see cref="SavedInputBytes"/>: under a low-precision
+    /// format and a framework that keeps the cast copy (Transformer Engine), the inputs of the query-key-value, output,
+    /// feed-forward and expert multiplies are kept in that format with their scales. The attention kernel keeps its own
+    /// output in BF16 beside the output projection's cast copy, and an expert layer's norm output stays in BF16 as the
+    /// router's input.
+    /// </remarks>
+    public static (double Stored, double Working) ActivationsPerLayer(ModelArchitecture model, TrainingJob job, ParallelPlan plan, bool expertLayer = false,
+        SavedMultiplyInputs savedInputs = SavedMultiplyInputs.HighPrecision)
     {
         CheckDegrees(plan);
         var tokens = LayerKernels.Tokens(job, plan);
         double tensor = plan.TensorParallelism;
         double hidden = model.HiddenSize;
         var masks = job.Dropout ? 1.0 : 0.0;
+        var cast = SavedInputBytes(job, savedInputs);
+        var isExpertLayer = expertLayer && model.MixtureOfExperts is not null;
 
         // Replicated across the tensor-parallel group unless sequence parallelism splits them: two norm inputs,
-        // the inputs of the QKV and first feed-forward multiplies, and the two dropout masks.
-        var replicated = tokens * hidden * ((2 * ActivationBytes) + (2 * ActivationBytes) + (2 * masks));
+        // the inputs of the QKV and first feed-forward multiplies (an expert layer's: the router's, in BF16), and the
+        // two dropout masks.
+        var replicated = tokens * hidden * ((2 * ActivationBytes) + cast + (isExpertLayer ? ActivationBytes : cast) + (2 * masks));
         var normOutputs = tokens * hidden * ActivationBytes;
         if (plan.SequenceParallelism)
         {
@@ -142,17 +153,19 @@ public static class MemoryModel
             normOutputs /= tensor;
         }
 
-        // Split by tensor parallelism: queries, keys, values, the output-projection input, and the feed-forward
-        // intermediates (GeLU input and output; SwiGLU's gate, up and product). Latent attention also keeps its two
-        // latents, before and after their norms (replicated).
+        // Split by tensor parallelism: queries, keys, values, the attention output (with the output projection's cast
+        // copy where it keeps one), and the feed-forward intermediates (GeLU input and output; SwiGLU's gate, up and
+        // product, the last the second multiply's input). Latent attention also keeps its two latents, before their
+        // norms and after (the up-projections' inputs), replicated.
         var feedForwardIntermediates = model.Activation == FeedForwardActivation.SwiGlu ? 3 : 2;
-        var latents = model.LatentAttention is { } latent ? 2.0 * (latent.QueryRank + latent.KeyValueRank + latent.RotaryHeadSize) : 0;
+        var latents = model.LatentAttention is { } latent ? (ActivationBytes + cast) * (latent.QueryRank + latent.KeyValueRank + latent.RotaryHeadSize) : 0;
         var queriesKeysValues = tokens * ActivationBytes * (((double)model.QueryWidth / tensor) + (2 * model.KeyValueWidthPerRank(plan.TensorParallelism, plan.RanksPerChip)));
-        var attentionSplit = queriesKeysValues + (tokens * ActivationBytes * (((double)model.ValueWidth / tensor) + latents));
+        var outputCopy = cast < ActivationBytes ? cast : 0;
+        var attentionSplit = queriesKeysValues + (tokens * ((((double)model.ValueWidth / tensor) * (ActivationBytes + outputCopy)) + latents));
         var modules = plan.Recomputed;
-        double FeedForward(RecomputeModules replayed) => expertLayer && model.MixtureOfExperts is { } experts
-            ? ExpertActivations(model, experts, job, plan, feedForwardIntermediates, replayed)
-            : replayed.HasFlag(RecomputeModules.FeedForward) ? 0 : tokens * ActivationBytes * feedForwardIntermediates * (double)model.FeedForwardSize / tensor;
+        double FeedForward(RecomputeModules replayed) => isExpertLayer
+            ? ExpertActivations(model, model.MixtureOfExperts!, job, plan, feedForwardIntermediates, replayed, cast)
+            : replayed.HasFlag(RecomputeModules.FeedForward) ? 0 : tokens * Intermediates(feedForwardIntermediates, cast) * (double)model.FeedForwardSize / tensor;
         var feedForward = FeedForward(RecomputeModules.None);
         var split = attentionSplit + feedForward;
         // The standard kernel keeps the softmax output and, with dropout, the mask and the dropped-out scores.
@@ -171,21 +184,35 @@ public static class MemoryModel
         // pass gets again from the kept latents), and the feed-forward or expert intermediates (above). The working set
         // of the layer being replayed is what it drops.
         var upProjected = modules.HasFlag(RecomputeModules.LatentUpProjections) && model.LatentAttention is not null ? queriesKeysValues : 0;
-        var dropped = (modules.HasFlag(RecomputeModules.Norms) && expertLayer && model.MixtureOfExperts is not null ? normOutputs : 0) + (modules.HasFlag(RecomputeModules.CoreAttention) ? core : 0) +
+        var dropped = (modules.HasFlag(RecomputeModules.Norms) && isExpertLayer ? normOutputs : 0) + (modules.HasFlag(RecomputeModules.CoreAttention) ? core : 0) +
                       upProjected + feedForward - FeedForward(modules);
         return (replicated + split + core - dropped, dropped);
     }
 
     /// <summary>
+    /// Bytes per element at which a multiply's input is kept for the backward pass: the job's format with its scales
+    /// where it is narrower than BF16 and the framework keeps the cast copy, BF16 otherwise.
+    /// </summary>
+    public static double SavedInputBytes(TrainingJob job, SavedMultiplyInputs savedInputs)
+    {
+        ArgumentNullException.ThrowIfNull(job);
+        return savedInputs == SavedMultiplyInputs.Quantized && job.CastsMultiplyInputs ? job.MatrixBytesPerElement : ActivationBytes;
+    }
+
+    /// <summary>Bytes per token and feed-forward width of a feed-forward block's kept intermediates: all in BF16 but the second multiply's input.</summary>
+    private static double Intermediates(int count, double cast) => count == 0 ? 0 : ((count - 1) * ActivationBytes) + cast;
+
+    /// <summary>
     /// What a mixture-of-experts block keeps for the backward pass on one chip: router scores (FP32), the permuted
     /// tokens and each expert's intermediates for the tokens the busiest chip receives, and the shared experts'
-    /// intermediates, split by tensor parallelism.
+    /// intermediates, split by tensor parallelism. The permuted tokens and the activations' outputs are multiply
+    /// inputs, kept at <paramref name="cast"/> bytes per element.
     /// </summary>
     /// <remarks>
     /// Recomputing the whole block (<c>moe</c>) keeps none of it; the routed experts' activation (<c>moe_act</c>) drops
     /// its output, one intermediate; the shared experts (<c>shared_experts</c>) drop theirs.
     /// </remarks>
-    private static double ExpertActivations(ModelArchitecture model, ExpertLayers experts, TrainingJob job, ParallelPlan plan, int intermediates, RecomputeModules modules)
+    private static double ExpertActivations(ModelArchitecture model, ExpertLayers experts, TrainingJob job, ParallelPlan plan, int intermediates, RecomputeModules modules, double cast)
     {
         if (modules.HasFlag(RecomputeModules.Experts))
         {
@@ -195,9 +222,10 @@ public static class MemoryModel
         var routed = LayerKernels.RoutedTokens(job, plan);
         var received = routed * experts.PerToken * LayerKernels.LoadImbalance(experts, job, plan);
         var router = routed * experts.Routed * 4.0;
-        var routedIntermediates = intermediates - (modules.HasFlag(RecomputeModules.ExpertActivation) ? 1 : 0);
-        var routedExperts = received * ActivationBytes * (model.HiddenSize + (routedIntermediates * (double)experts.FeedForwardSize));
-        var shared = modules.HasFlag(RecomputeModules.SharedExperts) ? 0 : LayerKernels.Tokens(job, plan) * ActivationBytes * intermediates * (double)experts.Shared * experts.FeedForwardSize / plan.TensorParallelism;
+        // The routed experts' intermediates: moe_act drops the activation's output, the second multiply's input.
+        var routedIntermediates = modules.HasFlag(RecomputeModules.ExpertActivation) ? (intermediates - 1) * ActivationBytes : Intermediates(intermediates, cast);
+        var routedExperts = received * ((model.HiddenSize * cast) + (routedIntermediates * (double)experts.FeedForwardSize));
+        var shared = modules.HasFlag(RecomputeModules.SharedExperts) ? 0 : LayerKernels.Tokens(job, plan) * Intermediates(intermediates, cast) * (double)experts.Shared * experts.FeedForwardSize / plan.TensorParallelism;
         return router + routedExperts + shared;
     }
 
