@@ -12,7 +12,7 @@ using Spectre.Console.Cli;
 
 namespace ClusterTwin.Cli.Commands;
 
-/// <summary><c>clustertwin plan SCENARIO [--objective time] [--top N] [--compare] [--json]</c>.</summary>
+/// <summary><c>clustertwin plan SCENARIO [--objective time] [--top N] [--compare] [--offload] [--json]</c>.</summary>
 public sealed class PlanCommand(IAnsiConsole console) : Command<PlanCommand.Settings>
 {
     /// <summary>Arguments of <c>plan</c>.</summary>
@@ -49,6 +49,11 @@ public sealed class PlanCommand(IAnsiConsole console) : Command<PlanCommand.Sett
         [Description("Search every field, and compare the best layout with the plan the scenario gives instead of pinning its fields.")]
         public bool Compare { get; init; }
 
+        /// <summary>Let the search offload activations to the host where a layout is over memory.</summary>
+        [CommandOption("--offload")]
+        [Description("Let the search offload the fewest layers' activations to the host that make a layout over memory fit, where the framework and the system can (validated on NVLink-C2C hosts only).")]
+        public bool Offload { get; init; }
+
         /// <inheritdoc />
         public override ValidationResult Validate()
         {
@@ -74,7 +79,7 @@ public sealed class PlanCommand(IAnsiConsole console) : Command<PlanCommand.Sett
         var catalog = settings.LoadCatalog();
         var planning = ScenarioLoader.LoadForPlanning(settings.Scenario, catalog);
         var given = settings.Compare ? GivenPlan(settings.Scenario, planning) : null;
-        var pins = settings.Compare ? PlanPins.SettingsOf(planning.Given!) : planning.Pins;
+        var pins = (settings.Compare ? PlanPins.SettingsOf(planning.Given!) : planning.Pins) with { SearchesOffloading = settings.Offload };
         var objective = Enum.Parse<PlanObjective>(settings.Objective, ignoreCase: true);
         var cluster = planning.Scenario.Cluster;
         var costMissing = planning.Scenario.Cost?.Missing ?? (planning.Scenario.Cost?.Basis == CostBasis.Owner ? EnergyModel.Missing(cluster) : null);

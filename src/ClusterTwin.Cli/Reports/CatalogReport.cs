@@ -106,6 +106,8 @@ public static class CatalogReport
             AddFigure(table, catalog, "scale-up latency", system.ScaleUpLatency, system.ScaleUpLatency.Value.ToString());
             AddOptional(table, catalog, system.ScaleOutName is { } network ? $"scale-out per chip ({network})" : "scale-out per chip", system.ScaleOutBandwidth);
             AddOptional(table, catalog, "host link per chip, each way", system.HostLink);
+            AddOptional(table, catalog, $"host memory (shared by {system.DomainChips} chips)", system.HostMemory);
+            AddOptional(table, catalog, "host memory bandwidth", system.HostMemoryBandwidth);
             AddOptional(table, catalog, "system power", system.SystemPower);
             if (system.Overheads is { } overheads)
             {

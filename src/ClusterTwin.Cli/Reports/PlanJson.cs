@@ -25,6 +25,7 @@ public static class PlanJson
             prunedMemory = search.PrunedMemory,
             prunedOther = search.PrunedOther,
             evaluated = search.Evaluated,
+            fitByOffloading = search.FitByOffloading,
             elapsedSeconds = elapsed.TotalSeconds,
             rejections = search.Rejections,
             plans = search.Plans.Select((ranked, index) => new

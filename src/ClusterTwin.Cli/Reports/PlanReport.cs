@@ -20,7 +20,7 @@ public static class PlanReport
             console.MarkupLineInterpolated($"Ranks:   {cluster.Chip.Ranks} per {cluster.Chip.Name} (one per device its runtime exposes): tensor parallelism below counts chips, the framework's degree is {cluster.Chip.Ranks} times it");
         }
 
-        console.MarkupLineInterpolated($"Searched {Format.Count(search.Considered)} combinations in {elapsed.TotalSeconds:0.00} s: {Format.Count(search.PrunedLayout)} are not layouts, {Format.Count(search.PrunedMemory)} do not fit in memory, {Format.Count(search.PrunedOther)} rejected otherwise, [bold]{Format.Count(search.Evaluated)} evaluated[/].");
+        console.MarkupLineInterpolated($"Searched {Format.Count(search.Considered)} combinations in {elapsed.TotalSeconds:0.00} s: {Format.Count(search.PrunedLayout)} are not layouts, {Format.Count(search.PrunedMemory)} do not fit in memory, {Format.Count(search.PrunedOther)} rejected otherwise, [bold]{Format.Count(search.Evaluated)} evaluated[/]{(search.FitByOffloading > 0 ? $" ({Format.Count(search.FitByOffloading)} fit by offloading activations to the host)" : string.Empty)}.");
         console.WriteLine();
         if (search.Plans.IsEmpty)
         {

@@ -55,6 +55,8 @@ public static class SimulationJson
                 optimizerStateBytes = memory.OptimizerState.Count,
                 activationsBytes = memory.Activations.Count,
                 communicationBuffersBytes = memory.CommunicationBuffers.Count,
+                hostBytes = result.HostMemory.Count,
+                hostCapacityBytes = result.HostMemoryCapacity?.Count,
             },
             tokensToTrain = result.TokensToTrain,
             timeToTrainSeconds = result.TimeToTrain?.Seconds,

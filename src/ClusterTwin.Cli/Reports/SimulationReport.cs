@@ -101,8 +101,14 @@ public static class SimulationReport
         memoryTable.AddRow("optimizer state", Quantity.FormatLike(memory.OptimizerState, result.MemoryCapacity));
         memoryTable.AddRow("activations", Quantity.FormatLike(memory.Activations, result.MemoryCapacity));
         memoryTable.AddRow("communication buffers", Quantity.FormatLike(memory.CommunicationBuffers, result.MemoryCapacity));
-        var verdict = result.Fits ? "[green]fits[/]" : "[red]does not fit[/]";
-        memoryTable.AddRow("[bold]total[/]", $"[bold]{Quantity.FormatLike(memory.Total, result.MemoryCapacity)}[/] of {result.MemoryCapacity} ({Format.Percent(memory.Total / result.MemoryCapacity)}) {verdict}");
+        static string Verdict(bool fits) => fits ? "[green]fits[/]" : "[red]does not fit[/]";
+        memoryTable.AddRow("[bold]total[/]", $"[bold]{Quantity.FormatLike(memory.Total, result.MemoryCapacity)}[/] of {result.MemoryCapacity} ({Format.Percent(memory.Total / result.MemoryCapacity)}) {Verdict(memory.Total <= result.MemoryCapacity)}");
+        if (result.HostMemory > Bytes.Zero)
+        {
+            memoryTable.AddRow("offloaded to the host", result.HostMemoryCapacity is { } share
+                ? $"{Quantity.FormatLike(result.HostMemory, result.MemoryCapacity)} of the chip's {Quantity.FormatLike(share, result.MemoryCapacity)} share ({Format.Percent(result.HostMemory / share)}) {Verdict(result.HostMemoryFits)}"
+                : $"{Quantity.FormatLike(result.HostMemory, result.MemoryCapacity)} (the catalogue gives no host memory to check it against)");
+        }
         console.Write(memoryTable);
         WriteEnergyAndCost(console, result);
 

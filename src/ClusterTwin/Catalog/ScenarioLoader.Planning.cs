@@ -63,6 +63,7 @@ public static partial class ScenarioLoader
             SequenceParallelism = Names("sequence_parallel") ? given.SequenceParallelism : null,
             Recompute = Names("recompute") ? given.Recompute : null,
             ZeroStage = Names("zero") ? given.ZeroStage : null,
+            OffloadedLayers = Names("offload_activations") ? given.OffloadedLayers : null,
         };
     }
 }

@@ -17,7 +17,7 @@ internal static class SystemReader
     public static AcceleratorSystem? Read(YamlReader reader, ISet<string> sources, IReadOnlyDictionary<string, Chip> chips, ISet<string> chipFiles)
     {
         var root = reader.Root;
-        reader.CheckKeys(root!, string.Empty, "id", "name", "vendor", "chip", "chips", "scale_up", "scale_out", "host_link", "power", "note");
+        reader.CheckKeys(root!, string.Empty, "id", "name", "vendor", "chip", "chips", "scale_up", "scale_out", "host_link", "host_memory", "power", "note");
         var id = reader.String(root, "id", string.Empty);
         var name = reader.String(root, "name", string.Empty);
         var vendor = reader.String(root, "vendor", string.Empty);
@@ -39,6 +39,10 @@ internal static class SystemReader
         reader.CheckKeys(scaleOut ?? new YamlMappingNode(), "scale_out", "name", "bandwidth", "note");
         var scaleOutBandwidth = reader.Figure(scaleOut, "bandwidth", "scale_out", reader.QuantityValue<Bandwidth>(), sources, required: scaleOut is not null);
         var hostLink = reader.Figure(root, "host_link", string.Empty, reader.QuantityValue<Bandwidth>(), sources, required: false);
+        var hostMemory = reader.Mapping(root, "host_memory", string.Empty, required: false);
+        reader.CheckKeys(hostMemory ?? new YamlMappingNode(), "host_memory", "capacity", "bandwidth", "note");
+        var hostCapacity = reader.Figure(hostMemory, "capacity", "host_memory", reader.QuantityValue<Bytes>(), sources, required: hostMemory is not null);
+        var hostBandwidth = reader.Figure(hostMemory, "bandwidth", "host_memory", reader.QuantityValue<Bandwidth>(), sources, required: hostMemory is not null);
         var power = reader.Mapping(root, "power", string.Empty, required: false);
         reader.CheckKeys(power ?? new YamlMappingNode(), "power", "system_maximum", "host", "host_idle", "scale_up_switches", "conversion_efficiency", "pue", "note");
         var systemPower = reader.Figure(power, "system_maximum", "power", reader.QuantityValue<Power>(), sources, required: false);
@@ -64,6 +68,8 @@ internal static class SystemReader
             ScaleOutName = reader.String(scaleOut, "name", "scale_out", required: false),
             ScaleOutBandwidth = scaleOutBandwidth,
             HostLink = hostLink,
+            HostMemory = hostCapacity,
+            HostMemoryBandwidth = hostBandwidth,
             SystemPower = systemPower,
             Overheads = overheads,
         };

@@ -25,9 +25,16 @@ public sealed record TrainingStepResult
     /// </summary>
     public required ImmutableArray<string> Problems
     {
-        get => Valid && Memory is { } memory && memory.Total > MemoryCapacity
-            ? problems.Add($"needs {Quantity.FormatLike(memory.Total, MemoryCapacity)} per chip, the {ChipName} has {MemoryCapacity}")
-            : problems;
+        get
+        {
+            var words = Valid && Memory is { } memory && memory.Total > MemoryCapacity
+                ? problems.Add($"needs {Quantity.FormatLike(memory.Total, MemoryCapacity)} per chip, the {ChipName} has {MemoryCapacity}")
+                : problems;
+            return Valid && !HostMemoryFits
+                ? words.Add($"offloading keeps {Quantity.FormatLike(HostMemory, HostMemoryCapacity!.Value)} per chip in the host's memory, each chip's share of which is {HostMemoryCapacity}")
+                : words;
+        }
+
         init => problems = value;
     }
 
@@ -100,8 +107,17 @@ public sealed record TrainingStepResult
     /// <summary>The chip's memory capacity.</summary>
     public Bytes MemoryCapacity { get; init; }
 
-    /// <summary>Whether the memory per chip is within capacity.</summary>
-    public bool Fits => Valid && Memory is not null && Memory.Total <= MemoryCapacity;
+    /// <summary>Bytes each chip keeps in its host's memory: the activations it offloads; zero where it offloads none.</summary>
+    public Bytes HostMemory { get; init; }
+
+    /// <summary>Each chip's share of its host's memory; null where the catalogue has none, and then <see cref="HostMemory"/> is not checked.</summary>
+    public Bytes? HostMemoryCapacity { get; init; }
+
+    /// <summary>Whether what the chip offloads fits in its share of the host's memory (true where nothing bounds it).</summary>
+    public bool HostMemoryFits => HostMemoryCapacity is not { } capacity || HostMemory <= capacity;
+
+    /// <summary>Whether the memory per chip is within capacity, and what it offloads within its share of the host's.</summary>
+    public bool Fits => Valid && Memory is not null && Memory.Total <= MemoryCapacity && HostMemoryFits;
 
     /// <summary>The step's energy, chips to facility; null where <see cref="EnergyMissing"/> says why.</summary>
     public StepEnergy? Energy { get; init; }

@@ -64,6 +64,25 @@ public sealed record AcceleratorSystem
     /// </summary>
     public Figure<Bandwidth>? HostLink { get; init; }
 
+    /// <summary>
+    /// The host CPUs' memory of the whole system, which its chips share: where offloaded activations stay; null where
+    /// the catalogue has none, and then offloading is not checked against it.
+    /// </summary>
+    public Figure<Bytes>? HostMemory { get; init; }
+
+    /// <summary>The host memory's peak bandwidth, the whole system's; null where the catalogue has none.</summary>
+    public Figure<Bandwidth>? HostMemoryBandwidth { get; init; }
+
+    /// <summary>Each chip's share of the host memory: the whole system's over the whole system's chips.</summary>
+    public Bytes? HostMemoryPerChip => HostMemory is { } memory ? memory.Value / DomainChips : null;
+
+    /// <summary>
+    /// The rate one chip moves activations to or from the host at: its host link, or its share of the host memory's
+    /// bandwidth where that is less (every chip of the system offloads at once); null without a host link.
+    /// </summary>
+    public Bandwidth? OffloadBandwidth => HostLink is not { } link ? null
+        : HostMemoryBandwidth is { } memory ? Bandwidth.Min(link.Value, memory.Value / DomainChips) : link.Value;
+
     /// <summary>Maximum power of the whole system, where published.</summary>
     public Figure<Power>? SystemPower { get; init; }
 

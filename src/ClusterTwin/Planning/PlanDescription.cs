@@ -22,6 +22,7 @@ public static class PlanDescription
         yield return ("SP", plan.SequenceParallelism ? "on" : "off");
         yield return ("recompute", RecomputeModuleNames.Describe(plan));
         yield return ("ZeRO", Number(plan.ZeroStage));
+        yield return ("offload", Number(plan.OffloadedLayers));
     }
 
     /// <summary>The searched dimensions of <paramref name="plan"/> on one line, with its explicit stage layers where it gives them.</summary>

@@ -43,6 +43,19 @@ public sealed record PlanPins
     public int? ZeroStage { get; init; }
 
     /// <summary>
+    /// Layers whose activations go to the host (<see cref="ParallelPlan.OffloadedLayers"/>), or null: none, unless
+    /// <see cref="SearchesOffloading"/> lets the search offload.
+    /// </summary>
+    public int? OffloadedLayers { get; init; }
+
+    /// <summary>
+    /// Whether the search, where <see cref="OffloadedLayers"/> is free, may offload the fewest layers that make a layout
+    /// over memory fit, where the framework and the system can (<see cref="PlanSearch"/>; <c>plan --offload</c>). Off by
+    /// default: offloading's cost is validated on NVLink-C2C hosts only.
+    /// </summary>
+    public bool SearchesOffloading { get; init; }
+
+    /// <summary>
     /// The plan whose settings the search does not explore (overlaps, rank order, expert dispatch, explicit stage
     /// layers) every layout takes: its searched fields are ignored. By default the defaults of <see cref="ParallelPlan"/>.
     /// </summary>
@@ -54,7 +67,8 @@ public sealed record PlanPins
     /// <summary>
     /// The settings a search does not explore, carried over from <paramref name="plan"/>, with every searched dimension
     /// free. Explicit stage layers are not carried (they place one pipeline depth, and the depth is searched), nor
-    /// hybrid sharding (a sharding group sized for one data-parallel degree; the search shards over all replicas).
+    /// hybrid sharding (a sharding group sized for one data-parallel degree; the search shards over all replicas), nor
+    /// the offloaded layers (the search chooses them).
     /// </summary>
     /// <remarks>
     /// The plan's settings ride along into every layout the search builds: overlaps, rank order, dispatch, and the
@@ -63,11 +77,11 @@ public sealed record PlanPins
     public static PlanPins SettingsOf(ParallelPlan plan)
     {
         ArgumentNullException.ThrowIfNull(plan);
-        return new PlanPins { Settings = plan with { FirstStageLayers = null, LastStageLayers = null, ShardingGroup = 0 } };
+        return new PlanPins { Settings = plan with { FirstStageLayers = null, LastStageLayers = null, ShardingGroup = 0, OffloadedLayers = 0 } };
     }
 
     /// <summary>Whether any searched dimension is pinned.</summary>
     public bool PinsAny => TensorParallelism is not null || ContextParallelism is not null || ContextCommunication is not null || ExpertParallelism is not null ||
         PipelineParallelism is not null || VirtualStages is not null || DataParallelism is not null || MicroBatchSize is not null ||
-        SequenceParallelism is not null || Recompute is not null || ZeroStage is not null;
+        SequenceParallelism is not null || Recompute is not null || ZeroStage is not null || OffloadedLayers is not null;
 }

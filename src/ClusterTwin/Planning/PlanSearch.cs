@@ -15,6 +15,12 @@ namespace ClusterTwin.Planning;
 /// is exhaustive, so the best plan is the best of the space, and its result does not depend on how the work was
 /// split across threads: ties are broken by enumeration order, and every tally is merged in an order-free way.
 /// </summary>
+/// <remarks>
+/// Where the pins ask for it (<see cref="PlanPins.SearchesOffloading"/>), a layout over memory that could offload
+/// activations to the host (the framework offloads, the system has a host link, one pipeline stage, no recompute:
+/// <see cref="PlanChecks"/>) is tried again with the fewest offloaded layers that make it fit, as Megatron-Bridge's
+/// recipes choose <c>cpu_offloading_num_layers</c>; it is ranked with the rest, and pruned for memory only if no count fits.
+/// </remarks>
 public static class PlanSearch
 {
     private const int ChunkSize = 256;
@@ -58,7 +64,7 @@ public static class PlanSearch
             {
                 for (var index = range.Item1; index < range.Item2; index++)
                 {
-                    local.Consider(scenario, collectives, layouts[index], index, limit);
+                    local.Consider(scenario, collectives, layouts[index], index, limit, searchesOffloading: pins.OffloadedLayers is null && pins.SearchesOffloading);
                 }
 
                 progress?.Report(Interlocked.Add(ref done, range.Item2 - range.Item1) / (double)layouts.Count);
@@ -73,7 +79,8 @@ public static class PlanSearch
         }
 
         var ranked = tally.Best()
-            .Select(entry => new RankedPlan(layouts[entry.Index], AnalyticalEngine.Simulate(scenario with { Plan = layouts[entry.Index] })))
+            .Select(entry => layouts[entry.Index] with { OffloadedLayers = entry.Offloaded ?? layouts[entry.Index].OffloadedLayers })
+            .Select(plan => new RankedPlan(plan, AnalyticalEngine.Simulate(scenario with { Plan = plan })))
             .ToImmutableArray();
         var overMemory = tally.FastestOverMemory is { } fastest && (ranked.Length == 0 || fastest.Score < Score(ranked[0].Result, objective) * (1 - MemoryBindsAbove))
             ? new RankedPlan(layouts[fastest.Index], AnalyticalEngine.SimulateStep(scenario with { Plan = layouts[fastest.Index] }))
@@ -85,6 +92,7 @@ public static class PlanSearch
         {
             FasterOverMemory = overMemory,
             Objective = objective,
+            FitByOffloading = tally.FitByOffloading,
         };
     }
 
@@ -106,7 +114,8 @@ public static class PlanSearch
     /// <summary>Counts and the best entries seen by one thread (or, merged, by all), by the objective's score.</summary>
     private sealed class Tally(int top, PlanObjective objective)
     {
-        private readonly List<(double Score, int Index)> best = new(top + 1);
+        /// <summary>The ranked entries: a layout's score, its enumeration index, and the layers offloaded where the search chose them.</summary>
+        private readonly List<(double Score, int Index, int? Offloaded)> best = new(top + 1);
 
         public long PrunedMemory { get; private set; }
 
@@ -114,13 +123,16 @@ public static class PlanSearch
 
         public long Evaluated { get; private set; }
 
+        /// <summary>Layouts over memory that the search made fit by offloading activations (counted in <see cref="Evaluated"/>).</summary>
+        public long FitByOffloading { get; private set; }
+
         /// <summary>The fastest layout over memory, by (step time, enumeration index).</summary>
         public (double Score, int Index)? FastestOverMemory { get; private set; }
 
         /// <summary>Each distinct rejection reason with the first layout (by enumeration index) that gave it.</summary>
         public Dictionary<string, int> Rejections { get; } = new(StringComparer.Ordinal);
 
-        public void Consider(Scenario scenario, CollectiveCost collectives, ParallelPlan plan, int index, Bytes limit)
+        public void Consider(Scenario scenario, CollectiveCost collectives, ParallelPlan plan, int index, Bytes limit, bool searchesOffloading)
         {
             var result = AnalyticalEngine.SimulateStep(scenario with { Plan = plan }, collectives);
             if (!result.Valid)
@@ -134,8 +146,16 @@ public static class PlanSearch
                 return;
             }
 
-            if (result.Memory!.Total > limit)
+            if (result.Memory!.Total > limit || !result.HostMemoryFits)
             {
+                if (searchesOffloading && FewestOffloadedLayersThatFit(scenario, collectives, plan, limit) is { } offloaded)
+                {
+                    Evaluated++;
+                    FitByOffloading++;
+                    Offer((Score(offloaded.Result, objective), index, offloaded.Layers));
+                    return;
+                }
+
                 // Pruned, but timed: whether a faster layout failed only for memory is what says memory binds.
                 PrunedMemory++;
                 FastestOverMemory = Earlier(FastestOverMemory, (Score(result, objective), index));
@@ -143,7 +163,42 @@ public static class PlanSearch
             }
 
             Evaluated++;
-            Offer((Score(result, objective), index));
+            Offer((Score(result, objective), index, null));
+        }
+
+        /// <summary>
+        /// The fewest layers <paramref name="plan"/> can offload and fit under <paramref name="limit"/>, with that step;
+        /// null where offloading is not allowed (the engine's checks), where even all but one layer do not fit, or where
+        /// the fewest that do are more than the chip's share of the host's memory holds. The chip's memory falls as layers
+        /// go to the host (a bisection finds the fewest) and the host's rises, so the fewest is the only count to check there.
+        /// </summary>
+        private static (int Layers, TrainingStepResult Result)? FewestOffloadedLayersThatFit(Scenario scenario, CollectiveCost collectives, ParallelPlan plan, Bytes limit)
+        {
+            TrainingStepResult Offloading(int layers) => AnalyticalEngine.SimulateStep(scenario with { Plan = plan with { OffloadedLayers = layers } }, collectives);
+            bool Fits(TrainingStepResult step) => step.Valid && step.Memory!.Total <= limit;
+            var most = scenario.Model.Layers - 1;
+            var fitting = (Layers: most, Result: Offloading(most));
+            if (most < 1 || !Fits(fitting.Result))
+            {
+                return null;
+            }
+
+            var fewestThatFail = 0;
+            while (fitting.Layers - fewestThatFail > 1)
+            {
+                var middle = fewestThatFail + ((fitting.Layers - fewestThatFail) / 2);
+                var step = Offloading(middle);
+                if (Fits(step))
+                {
+                    fitting = (middle, step);
+                }
+                else
+                {
+                    fewestThatFail = middle;
+                }
+            }
+
+            return fitting.Result.HostMemoryFits ? fitting : null;
         }
 
         public void Absorb(Tally other)
@@ -151,6 +206,7 @@ public static class PlanSearch
             PrunedMemory += other.PrunedMemory;
             PrunedOther += other.PrunedOther;
             Evaluated += other.Evaluated;
+            FitByOffloading += other.FitByOffloading;
             foreach (var (reason, index) in other.Rejections)
             {
                 Reject(reason, index);
@@ -167,13 +223,13 @@ public static class PlanSearch
             }
         }
 
-        public (double Score, int Index)[] Best() => [.. best];
+        public (double Score, int Index, int? Offloaded)[] Best() => [.. best];
 
         private void Reject(string reason, int index) =>
             Rejections[reason] = Rejections.TryGetValue(reason, out var first) ? Math.Min(first, index) : index;
 
         /// <summary>Keeps the <c>top</c> smallest by (step time, enumeration index): a total order, so merging is order-free.</summary>
-        private void Offer((double Score, int Index) entry)
+        private void Offer((double Score, int Index, int? Offloaded) entry)
         {
             if (best.Count == top && Compare(entry, best[^1]) >= 0)
             {
@@ -190,6 +246,8 @@ public static class PlanSearch
 
         private static (double Score, int Index) Earlier((double Score, int Index)? current, (double Score, int Index) candidate) =>
             current is { } existing && Compare(existing, candidate) <= 0 ? existing : candidate;
+
+        private static int Compare((double Score, int Index, int? Offloaded) left, (double Score, int Index, int? Offloaded) right) => Compare((left.Score, left.Index), (right.Score, right.Index));
 
         private static int Compare((double Score, int Index) left, (double Score, int Index) right)
         {

@@ -34,6 +34,9 @@ public sealed record PlanSearchResult(
     /// <summary>The fastest layout pruned for memory alone, where it is faster than the best that fits: memory binds.</summary>
     public RankedPlan? FasterOverMemory { get; init; }
 
+    /// <summary>Layouts over memory that fit once the search offloaded some of their layers' activations (part of <see cref="Evaluated"/>).</summary>
+    public long FitByOffloading { get; init; }
+
     /// <summary>Everything the search removed before ranking.</summary>
     public long Pruned => PrunedLayout + PrunedMemory + PrunedOther;
 }

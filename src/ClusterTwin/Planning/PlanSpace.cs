@@ -11,7 +11,8 @@ namespace ClusterTwin.Planning;
 /// count, with uneven first and last stages where the layers do not divide (<see cref="PipelineLayers"/>); virtual
 /// stages that divide the most loaded rank's layers; context parallelism in powers of two whose chunks divide the
 /// sequence (flash attention only), each above 1 with every context exchange (ring, all-gather, and all-to-all where
-/// tensor x context splits the heads); micro-batches that divide the global batch.
+/// tensor x context splits the heads); micro-batches that divide the global batch. Activation offloading is not a
+/// dimension of the space: a layout offloads what the pins say, or none, and the search offloads where that fits.
 /// </summary>
 public sealed class PlanSpace
 {
@@ -151,6 +152,7 @@ public sealed class PlanSpace
                                 TensorParallelism = tensor, PipelineParallelism = pipeline, DataParallelism = data, MicroBatchSize = microBatch,
                                 VirtualStages = stages, SequenceParallelism = sequence, Recompute = recompute, ZeroStage = zero,
                                 ContextParallelism = context, ContextCommunication = exchange, ExpertParallelism = expert,
+                                OffloadedLayers = pins.OffloadedLayers ?? 0,
                             });
                         }
                     }

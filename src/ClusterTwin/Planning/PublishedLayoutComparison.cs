@@ -17,7 +17,8 @@ public sealed record PublishedLayoutComparison(ValidationCase Case, double Publi
 
     /// <summary>
     /// Compares every case: the search keeps each case's framework settings (overlap, rank order, and its context
-    /// exchange, which the published runs name as a framework option) and frees every other searched field.
+    /// exchange, which the published runs name as a framework option) and frees every other searched field; it may
+    /// offload activations where the published run does.
     /// </summary>
     public static ImmutableArray<PublishedLayoutComparison> Of(IEnumerable<ValidationCase> cases)
     {
@@ -29,7 +30,7 @@ public sealed record PublishedLayoutComparison(ValidationCase Case, double Publi
     {
         var scenario = item.Scenario;
         var published = AnalyticalEngine.SimulateStep(scenario);
-        var search = PlanSearch.Run(scenario, PlanPins.SettingsOf(scenario.Plan) with { ContextCommunication = scenario.Plan.ContextCommunication }, top: 1);
+        var search = PlanSearch.Run(scenario, PlanPins.SettingsOf(scenario.Plan) with { ContextCommunication = scenario.Plan.ContextCommunication, SearchesOffloading = scenario.Plan.OffloadedLayers > 0 }, top: 1);
         var outside = !published.Valid ? "the published layout is not valid in the model: " + string.Join("; ", published.Problems)
             : scenario.Plan.ShardingGroup > 0 ? "hybrid sharding (a sharding group smaller than data parallelism) is not searched"
             : scenario.Plan.FirstStageLayers is not null || scenario.Plan.LastStageLayers is not null ? "explicit first- and last-stage layers are not searched (the search places layers by the default rule)"

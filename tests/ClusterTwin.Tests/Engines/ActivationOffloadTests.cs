@@ -18,10 +18,11 @@ public class ActivationOffloadTests
     /// <summary>Llama 3 70B on 64 GB200 under Megatron FSDP at micro-batch 2, as its recipe runs it, offloading <paramref name="offloaded"/> layers.</summary>
     private static Scenario Llama(int offloaded) => Recipe().Scenario.WithPlan(plan => plan with { OffloadedLayers = offloaded });
 
+    /// <summary><paramref name="scenario"/> with its host link at <paramref name="bytesPerSecond"/> and no host memory bandwidth to bound it: the link alone sets the moves' rate.</summary>
     private static Scenario WithHostLink(Scenario scenario, double bytesPerSecond)
     {
         var system = scenario.Cluster.System;
-        return scenario with { Cluster = scenario.Cluster with { System = system with { HostLink = system.HostLink! with { Value = Bandwidth.FromBytesPerSecond(bytesPerSecond) } } } };
+        return scenario with { Cluster = scenario.Cluster with { System = system with { HostLink = system.HostLink! with { Value = Bandwidth.FromBytesPerSecond(bytesPerSecond) }, HostMemoryBandwidth = null } } };
     }
 
     private static Duration Offload(Scenario scenario) => AnalyticalEngine.SimulateStep(scenario).Breakdown!.ActivationOffload;
@@ -120,14 +121,57 @@ public class ActivationOffloadTests
     }
 
     [Fact]
-    public void TheHostLinksAlternative_WidensTheBand()
+    public void TheMovesRate_IsTheHostLink_OrTheChipsShareOfTheHostMemory_WhicheverIsLess()
     {
-        // At 225 GB/s a 79-layer offload shows on every move; the 450 GB/s reading hides them.
+        // GB200 NVL72: two GPUs per Grace, whose LPDDR5X gives each 14 TB/s / 72 = 194 GB/s, less than the 225 GB/s of
+        // NVLink-C2C; a DGX H100's DDR5 gives each GPU 563 GB/s / 8 = 70 GB/s, more than its 64 GB/s PCIe link.
+        var rack = Repository.Catalog.Systems["nvidia-gb200-nvl72"];
+        Within.Relative(14e12 / 72, rack.OffloadBandwidth!.Value.BytesPerSecond, 1e-12);
+        Within.Relative(17e12 / 72, rack.HostMemoryPerChip!.Value.Count, 1e-12);
+        var dgx = Repository.Catalog.Systems["nvidia-dgx-h100"];
+        Assert.Equal(dgx.HostLink!.Value, dgx.OffloadBandwidth);
+        Within.Relative(2e12 / 8, dgx.HostMemoryPerChip!.Value.Count, 1e-12);
+
+        // Part of a rack shares the whole rack's host memory: 64 of the 72 GPUs still get a 72nd each.
+        Assert.Equal(rack.OffloadBandwidth, Llama(40).Cluster.System.OffloadBandwidth);
+        var (bytes, microBatches) = DenseLayerBytesAndMicroBatches(Llama(40));
+        var bounded = Offload(Llama(40)) - Offload(WithHostLink(Llama(40), 250e9));
+        Assert.Equal(microBatches * ((bytes / (14e12 / 72)) - (bytes / 250e9)), bounded.Seconds, 6);
+    }
+
+    [Fact]
+    public void TheHostMemorysAlternative_WidensTheBand_WhereItBoundsTheMoves()
+    {
+        // At 194 GB/s a 79-layer offload shows on every move; the preliminary 18.4 TB/s (256 GB/s a GPU) reading moves
+        // them to the 225 GB/s link, faster. The link's 450 GB/s reading changes nothing while the memory bounds it.
         var result = AnalyticalEngine.Simulate(Llama(79));
-        var source = Assert.Single(result.BandSources, source => source.StartsWith("host link 450 GB/s", StringComparison.Ordinal));
-        Assert.DoesNotContain(": 0.0%", source, StringComparison.Ordinal);
-        Assert.Contains(": -", source, StringComparison.Ordinal);
-        Assert.DoesNotContain(AnalyticalEngine.Simulate(Llama(0)).BandSources, source => source.StartsWith("host link", StringComparison.Ordinal));
+        var memory = Assert.Single(result.BandSources, source => source.StartsWith("host memory bandwidth 18.4 TB/s", StringComparison.Ordinal));
+        Assert.Contains(": -", memory, StringComparison.Ordinal);
+        var link = Assert.Single(result.BandSources, source => source.StartsWith("host link 450 GB/s", StringComparison.Ordinal));
+        Assert.Contains(": 0.0%", link, StringComparison.Ordinal);
+        Assert.DoesNotContain(AnalyticalEngine.Simulate(Llama(0)).BandSources, source => source.StartsWith("host", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void WhatAChipOffloads_MustFitItsShareOfTheHostMemory()
+    {
+        var scenario = Llama(40);
+        var result = AnalyticalEngine.Simulate(scenario);
+        var perLayer = MemoryModel.ActivationsPerLayer(scenario.Model, scenario.Job, scenario.Plan, savedInputs: scenario.Framework.SavedMultiplyInputs).Stored;
+        Within.Relative(40 * perLayer, result.HostMemory.Count, 1e-12);
+        Assert.Equal(scenario.Cluster.System.HostMemoryPerChip, result.HostMemoryCapacity);
+        Assert.True(result.HostMemoryFits);
+
+        // A host with a tenth of the memory cannot hold the 40 layers: the step is timed but does not fit, and says why.
+        var system = scenario.Cluster.System;
+        var small = scenario with { Cluster = scenario.Cluster with { System = system with { HostMemory = system.HostMemory! with { Value = system.HostMemory.Value / 10 } } } };
+        var cramped = AnalyticalEngine.Simulate(small);
+        Assert.True(cramped.Valid);
+        Assert.False(cramped.HostMemoryFits);
+        Assert.False(cramped.Fits);
+        Assert.Contains(cramped.Problems, problem => problem.Contains("host's memory", StringComparison.Ordinal));
+        Assert.Equal(result.StepTime, cramped.StepTime);
+        Assert.Null(AnalyticalEngine.Simulate(Llama(0)).HostMemoryCapacity);
     }
 
     [Theory]

@@ -99,10 +99,11 @@ public class RecomputeModulesTests
         var added = AnalyticalEngine.SimulateStep(upProjections).HardwareFlopsPerStep - AnalyticalEngine.SimulateStep(none).HardwareFlopsPerStep;
         Assert.Equal(1.0, added.Operations / expected, 6);
 
-        // The queries, keys and values the up-projections write are dropped: one micro-batch's tokens of each per layer,
-        // in BF16, 128 heads of queries and keys of 192 (128 + 64 rotary) and values of 128.
+        // The queries, keys and values the up-projections write are dropped, and so are their inputs, the latents after
+        // their norms (the checkpoint keeps only what enters it): one micro-batch's tokens of each per layer, in BF16,
+        // 128 heads of queries and keys of 192 (128 + 64 rotary) and values of 128, and latents of 1,536 and 512.
         var tokens = (double)scenario.Plan.MicroBatchSize * scenario.Job.SequenceLength;
-        Assert.Equal(tokens * 2 * 128 * (192 + 192 + 128), Stored(none) - Stored(upProjections), 6);
+        Assert.Equal(tokens * 2 * ((128 * (192 + 192 + 128)) + 1536 + 512), Stored(none) - Stored(upProjections), 6);
         Assert.Equal("selective (mla_up_proj)", RecomputeModuleNames.Describe(upProjections.Plan));
 
         var dense = Repository.Example("gpt3-175b-h100-1024");

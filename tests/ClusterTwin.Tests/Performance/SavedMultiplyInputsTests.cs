@@ -38,7 +38,7 @@ public class SavedMultiplyInputsTests
     [InlineData("fp8", 1.0)]
     [InlineData("mxfp8", 1.0 + (1.0 / 32))]
     [InlineData("nvfp4", 0.5 + (1.0 / 16))]
-    public void UnderALowPrecisionFormat_ADenseLayerKeepsItsMultiplyInputsCast_AndTheAttentionOutputTwice(string format, double cast)
+    public void UnderALowPrecisionFormat_ADenseLayerKeepsItsMultiplyInputsCast_AndTheAttentionOutputInBf16(string format, double cast)
     {
         var job = Job(format);
         Assert.Equal(cast, MemoryModel.SavedInputBytes(job, SavedMultiplyInputs.Quantized));
@@ -46,10 +46,15 @@ public class SavedMultiplyInputsTests
         var saved = Stored(Llama70, job, TensorFour, SavedMultiplyInputs.HighPrecision) - Stored(Llama70, job, TensorFour, SavedMultiplyInputs.Quantized);
 
         // Per token, over the tensor group (sequence parallelism splits the norm outputs too): the query-key-value and
-        // first feed-forward inputs (h each) and the second feed-forward input (f) go from 2 bytes to the format's; the
-        // output projection keeps its own cast copy of the attention output (v) beside the attention kernel's BF16 one.
-        double tokens = 8192, h = 8192, f = 28672, v = 8192, t = 4;
-        Within.Relative(tokens * ((((2 * h) + f) * (2 - cast)) - (v * cast)) / t, saved, 1e-12);
+        // first feed-forward inputs (h each) and the second feed-forward input (f) go from 2 bytes to the format's. The
+        // attention output stays in BF16, kept once: the output projection saves its original input.
+        double tokens = 8192, h = 8192, f = 28672, t = 4;
+        Within.Relative(tokens * ((2 * h) + f) * (2 - cast) / t, saved, 1e-12);
+
+        // Without sequence parallelism the norm outputs are whole on every rank; the feed-forward width still splits.
+        var unsplit = TensorFour with { SequenceParallelism = false };
+        var savedUnsplit = Stored(Llama70, job, unsplit, SavedMultiplyInputs.HighPrecision) - Stored(Llama70, job, unsplit, SavedMultiplyInputs.Quantized);
+        Within.Relative(tokens * ((2 * h) + (f / t)) * (2 - cast), savedUnsplit, 1e-12);
     }
 
     [Fact]
@@ -62,15 +67,78 @@ public class SavedMultiplyInputsTests
             Stored(qwen, job, variant, SavedMultiplyInputs.HighPrecision, expertLayer: true) - Stored(qwen, job, variant, SavedMultiplyInputs.Quantized, expertLayer: true);
 
         // With the expert block recomputed it keeps nothing of its own: only the query-key-value input is cast (one
-        // byte saved per element of h), less the output projection's copy. Were the router's input cast too, twice h.
+        // byte saved per element of h). Were the router's input cast too, twice that.
         var blockRecomputed = plan with { Recompute = RecomputePolicy.Selective, RecomputeModules = RecomputeModules.Experts };
-        double tokens = 4096, h = qwen.HiddenSize, v = qwen.ValueWidth, t = 4;
-        Within.Relative(tokens * (h - v) / t, Saved(blockRecomputed), 1e-12);
+        double tokens = 4096, h = qwen.HiddenSize, t = 4;
+        Within.Relative(tokens * h / t, Saved(blockRecomputed), 1e-12);
         // Kept, the experts' inputs (h) and the activation's output (the expert width) are cast as well, for the token
         // copies the busiest chip receives.
         var experts = qwen.MixtureOfExperts!;
         var received = LayerKernels.RoutedTokens(job, plan) * experts.PerToken * LayerKernels.LoadImbalance(experts, job, plan);
         Within.Relative(received * (h + experts.FeedForwardSize), Saved(plan) - Saved(blockRecomputed), 1e-12);
+    }
+
+    private static readonly ModelArchitecture DeepSeek = Repository.Catalog.Models["deepseek-v3"];
+
+    /// <summary>DeepSeek-V3 at 4,096 tokens, tensor 2 with sequence parallelism, expert 8.</summary>
+    private static readonly ParallelPlan DeepSeekPlan = new(2, 1, 8, 1, SequenceParallelism: true, ExpertParallelism: 8);
+
+    private static ParallelPlan Replaying(RecomputeModules modules) => DeepSeekPlan with { Recompute = RecomputePolicy.Selective, RecomputeModules = modules };
+
+    [Fact]
+    public void LatentAttention_KeepsItsUpProjectionsInputsCast_AndDropsThemWithMlaUpProj()
+    {
+        var job = Job("fp8") with { SequenceLength = 4096 };
+        double tokens = 4096, h = 7168, f = 18432, latents = 1536 + 512, t = 2;
+        // A dense layer (DeepSeek-V3's first three): the down-projections' and feed-forward inputs (h each, split by
+        // sequence parallelism), the second feed-forward input (f, split), and the latents after their norms (replicated)
+        // go from 2 bytes to 1.
+        var saved = Stored(DeepSeek, job, DeepSeekPlan, SavedMultiplyInputs.HighPrecision) - Stored(DeepSeek, job, DeepSeekPlan, SavedMultiplyInputs.Quantized);
+        Within.Relative(tokens * ((2 * h / t) + (f / t) + latents), saved, 1e-12);
+
+        // mla_up_proj drops the cast latents with the queries, keys and values: under FP8, 1 byte each instead of 2.
+        var upProjections = Replaying(RecomputeModules.LatentUpProjections);
+        var freedCast = Stored(DeepSeek, job, DeepSeekPlan, SavedMultiplyInputs.Quantized) - Stored(DeepSeek, job, upProjections, SavedMultiplyInputs.Quantized);
+        var freedBf16 = Stored(DeepSeek, job, DeepSeekPlan, SavedMultiplyInputs.HighPrecision) - Stored(DeepSeek, job, upProjections, SavedMultiplyInputs.HighPrecision);
+        Within.Relative(tokens * latents, freedBf16 - freedCast, 1e-12);
+    }
+
+    [Theory]
+    [InlineData(SavedMultiplyInputs.HighPrecision, 2.0)]
+    [InlineData(SavedMultiplyInputs.Quantized, 1.0)]
+    public void ASharedExpert_KeepsItsOwnCastCopyOfTheNormOutput_WhichItsRecomputeFrees(SavedMultiplyInputs kind, double cast)
+    {
+        var job = Job("fp8") with { SequenceLength = 4096 };
+        var experts = DeepSeek.MixtureOfExperts!;
+        double tokens = 4096, h = 7168, shared = experts.Shared * experts.FeedForwardSize, t = 2;
+        var freed = Stored(DeepSeek, job, DeepSeekPlan, kind, expertLayer: true) - Stored(DeepSeek, job, Replaying(RecomputeModules.SharedExperts), kind, expertLayer: true);
+        // SwiGLU's gate and up (BF16) and product (the second multiply's input, cast); under FP8 the shared expert's first
+        // multiply keeps its own cast copy of the norm output too (in BF16 it shares the router's).
+        var copy = cast < 2 ? tokens * h * cast / t : 0;
+        Within.Relative((tokens * ((2 * 2) + cast) * shared / t) + copy, freed, 1e-12);
+    }
+
+    [Fact]
+    public void RecomputingTheRoutedExpertsActivation_FreesItsCastOutput()
+    {
+        // Under MXFP8 the second expert multiply keeps its input at 1 + 1/32 bytes; moe_act replays the activation and
+        // keeps none of it (Megatron-Core sets that multiply to save its original input, which the replay discards).
+        var job = Job("mxfp8") with { SequenceLength = 4096 };
+        var experts = DeepSeek.MixtureOfExperts!;
+        var received = LayerKernels.RoutedTokens(job, DeepSeekPlan) * experts.PerToken * LayerKernels.LoadImbalance(experts, job, DeepSeekPlan);
+        var freed = Stored(DeepSeek, job, DeepSeekPlan, SavedMultiplyInputs.Quantized, expertLayer: true) -
+                    Stored(DeepSeek, job, Replaying(RecomputeModules.ExpertActivation), SavedMultiplyInputs.Quantized, expertLayer: true);
+        Within.Relative(received * experts.FeedForwardSize * (1 + (1.0 / 32)), freed, 1e-12);
+    }
+
+    [Fact]
+    public void RecomputingADenseFeedForwardBlock_FreesItsCastInput_AndItsIntermediates()
+    {
+        var job = Job("fp8");
+        var freed = Stored(Llama70, job, TensorFour, SavedMultiplyInputs.Quantized) -
+                    Stored(Llama70, job, TensorFour with { Recompute = RecomputePolicy.Selective, RecomputeModules = RecomputeModules.FeedForward }, SavedMultiplyInputs.Quantized);
+        double tokens = 8192, h = 8192, f = 28672, t = 4;
+        Within.Relative((tokens * h * 1 / t) + (tokens * ((2 * 2) + 1) * f / t), freed, 1e-12);
     }
 
     [Fact]

@@ -220,6 +220,8 @@ public static class AnalyticalEngine
             PeakRatePerChip = peak,
             Memory = memory,
             MemoryCapacity = capacity,
+            HostMemory = MemoryModel.OffloadedPerChip(model, job, plan, scenario.Framework.SavedMultiplyInputs),
+            HostMemoryCapacity = plan.OffloadedLayers > 0 ? cluster.System.HostMemoryPerChip : null,
             TokensToTrain = job.TokensToTrain,
             EnergyMissing = EnergyModel.Missing(cluster),
             CostMissing = scenario.Cost is null ? "the scenario names no prices" : scenario.Cost.Missing,
@@ -456,20 +458,21 @@ public static class AnalyticalEngine
 
     /// <summary>
     /// The time per micro-batch that offloading activations adds (<see cref="ParallelPlan.OffloadedLayers"/>): each
-    /// offloaded layer's kept activations go to the host over its link, and come back, behind the passes of the layers
-    /// Transformer Engine gives each move (<see cref="OffloadSchedule"/>); what those passes cannot cover shows.
+    /// offloaded layer's kept activations go to the host and come back, at the chip's host link or its share of the host
+    /// memory's bandwidth where that is less (<see cref="AcceleratorSystem.OffloadBandwidth"/>), behind the passes of
+    /// the layers Transformer Engine gives each move (<see cref="OffloadSchedule"/>); what those passes cannot cover shows.
     /// <paramref name="layers"/> gives the cost of <c>count</c> layers of which the first <c>dense</c> are dense, as the
     /// stages' costs are summed.
     /// </summary>
     private static Duration OffloadExposed(ParallelPlan plan, AcceleratorSystem system, ModelArchitecture model, TrainingJob job, SavedMultiplyInputs savedInputs, Func<int, int, StageCost> layers)
     {
-        if (plan.OffloadedLayers == 0 || system.HostLink is not { } link)
+        if (plan.OffloadedLayers == 0 || system.OffloadBandwidth is not { } rate)
         {
             return Duration.Zero;
         }
 
-        var denseMove = Bytes.FromCount(MemoryModel.ActivationsPerLayer(model, job, plan, savedInputs: savedInputs).Stored) / link.Value;
-        var expertMove = model.ExpertLayerCount > 0 ? Bytes.FromCount(MemoryModel.ActivationsPerLayer(model, job, plan, expertLayer: true, savedInputs).Stored) / link.Value : denseMove;
+        var denseMove = Bytes.FromCount(MemoryModel.ActivationsPerLayer(model, job, plan, savedInputs: savedInputs).Stored) / rate;
+        var expertMove = model.ExpertLayerCount > 0 ? Bytes.FromCount(MemoryModel.ActivationsPerLayer(model, job, plan, expertLayer: true, savedInputs).Stored) / rate : denseMove;
         var exposed = Duration.Zero;
         var moved = 0;
         foreach (var (first, count) in OffloadSchedule.Windows(model.Layers, plan.OffloadedLayers))

@@ -102,6 +102,11 @@ internal static class UncertaintyBand
             {
                 yield return ($"host link {alternative} per chip", WithSystem(scenario, system with { HostLink = hostLink.WithValue(alternative) }));
             }
+
+            foreach (var alternative in system.HostMemoryBandwidth?.Alternatives ?? [])
+            {
+                yield return ($"host memory bandwidth {alternative}", WithSystem(scenario, system with { HostMemoryBandwidth = system.HostMemoryBandwidth!.WithValue(alternative) }));
+            }
         }
 
         foreach (var alternative in chip.MemoryBandwidth.Alternatives)

@@ -126,10 +126,11 @@ public static class MemoryModel
     /// <summary>Activation bytes one layer keeps for one micro-batch (<c>Stored</c>), and the extra working set of the layer being recomputed (<c>Working</c>).</summary>
     /// <remarks>
     /// A multiply's input that the backward pass needs is kept at <see cref="SavedInputBytes"/>: under a low-precision
-    /// format and a framework that keeps the cast copy (Transformer Engine), the inputs of the query-key-value, output,
-    /// feed-forward and expert multiplies are kept in that format with their scales. The attention kernel keeps its own
-    /// output in BF16 beside the output projection's cast copy, and an expert layer's norm output stays in BF16 as the
-    /// router's input.
+    /// format and a framework that keeps the cast copy (Transformer Engine), the inputs of the query-key-value,
+    /// feed-forward, expert and latent up-projection multiplies are kept in that format with their scales. Two stay in
+    /// BF16: the attention output, which the fused attention keeps for itself and Megatron-Core's output projection
+    /// shares (<c>set_save_original_input(self.linear_proj)</c> under FP8 recipes other than delayed scaling, TE 2.6 on,
+    /// and FP4), and an expert layer's norm output, the router's input (a shared expert keeps its own cast copy of it).
     /// </remarks>
     public static (double Stored, double Working) ActivationsPerLayer(ModelArchitecture model, TrainingJob job, ParallelPlan plan, bool expertLayer = false,
         SavedMultiplyInputs savedInputs = SavedMultiplyInputs.HighPrecision)
@@ -139,54 +140,83 @@ public static class MemoryModel
         double tensor = plan.TensorParallelism;
         double hidden = model.HiddenSize;
         var masks = job.Dropout ? 1.0 : 0.0;
-        var cast = SavedInputBytes(job, savedInputs);
-        var isExpertLayer = expertLayer && model.MixtureOfExperts is not null;
-
-        // Replicated across the tensor-parallel group unless sequence parallelism splits them: two norm inputs,
-        // the inputs of the QKV and first feed-forward multiplies (an expert layer's: the router's, in BF16), and the
-        // two dropout masks.
-        var replicated = tokens * hidden * ((2 * ActivationBytes) + cast + (isExpertLayer ? ActivationBytes : cast) + (2 * masks));
-        var normOutputs = tokens * hidden * ActivationBytes;
-        if (plan.SequenceParallelism)
-        {
-            replicated /= tensor;
-            normOutputs /= tensor;
-        }
-
-        // Split by tensor parallelism: queries, keys, values, the attention output (with the output projection's cast
-        // copy where it keeps one), and the feed-forward intermediates (GeLU input and output; SwiGLU's gate, up and
-        // product, the last the second multiply's input). Latent attention also keeps its two latents, before their
-        // norms and after (the up-projections' inputs), replicated.
-        var feedForwardIntermediates = model.Activation == FeedForwardActivation.SwiGlu ? 3 : 2;
-        var latents = model.LatentAttention is { } latent ? (ActivationBytes + cast) * (latent.QueryRank + latent.KeyValueRank + latent.RotaryHeadSize) : 0;
-        var queriesKeysValues = tokens * ActivationBytes * (((double)model.QueryWidth / tensor) + (2 * model.KeyValueWidthPerRank(plan.TensorParallelism, plan.RanksPerChip)));
-        var outputCopy = cast < ActivationBytes ? cast : 0;
-        var attentionSplit = queriesKeysValues + (tokens * ((((double)model.ValueWidth / tensor) * (ActivationBytes + outputCopy)) + latents));
+        var savedInputBytes = SavedInputBytes(job, savedInputs);
+        var experts = expertLayer ? model.MixtureOfExperts : null;
         var modules = plan.Recomputed;
-        double FeedForward(RecomputeModules replayed) => isExpertLayer
-            ? ExpertActivations(model, model.MixtureOfExperts!, job, plan, feedForwardIntermediates, replayed, cast)
-            : replayed.HasFlag(RecomputeModules.FeedForward) ? 0 : tokens * Intermediates(feedForwardIntermediates, cast) * (double)model.FeedForwardSize / tensor;
+        bool Replays(RecomputeModules module) => modules.HasFlag(module);
+
+        // Replicated across the tensor-parallel group unless sequence parallelism splits them: the two norm inputs, the
+        // query-key-value multiply's input, the feed-forward block's input (a dense layer's first multiply's; an expert
+        // layer's router input, in BF16, and a shared expert's cast copy of it where the format narrows it), and the two
+        // dropout masks.
+        var replicatedShare = tokens * hidden / (plan.SequenceParallelism ? tensor : 1);
+        var normInputs = replicatedShare * ((2 * ActivationBytes) + (2 * masks));
+        var queryKeyValueInput = replicatedShare * savedInputBytes;
+        var routerInput = experts is null ? 0 : replicatedShare * ActivationBytes;
+        var sharedExpertInput = experts is { Shared: > 0 } && savedInputBytes < ActivationBytes ? replicatedShare * savedInputBytes : 0;
+        var denseFeedForwardInput = experts is null ? replicatedShare * savedInputBytes : 0;
+
+        // Split by tensor parallelism: queries, keys and values, the attention output, and the feed-forward
+        // intermediates (GeLU input and output; SwiGLU's gate, up and product, the last the second multiply's input).
+        // Latent attention also keeps its latents before their norms (and the rotary key) and after them, the
+        // up-projections' inputs, replicated.
+        var feedForwardIntermediates = model.Activation == FeedForwardActivation.SwiGlu ? 3 : 2;
+        var queriesKeysValues = tokens * ActivationBytes * (((double)model.QueryWidth / tensor) + (2 * model.KeyValueWidthPerRank(plan.TensorParallelism, plan.RanksPerChip)));
+        var attentionOutput = tokens * ActivationBytes * model.ValueWidth / tensor;
+        var (latentsBeforeNorms, latentsAfterNorms) = model.LatentAttention is { } latent
+            ? (tokens * ActivationBytes * (latent.QueryRank + latent.KeyValueRank + latent.RotaryHeadSize), tokens * savedInputBytes * (latent.QueryRank + latent.KeyValueRank))
+            : (0.0, 0.0);
+        double FeedForward(RecomputeModules replayed) => experts is not null
+            ? ExpertActivations(model, experts, job, plan, feedForwardIntermediates, replayed, savedInputBytes)
+            : replayed.HasFlag(RecomputeModules.FeedForward) ? 0 : tokens * Intermediates(feedForwardIntermediates, savedInputBytes) * (double)model.FeedForwardSize / tensor;
         var feedForward = FeedForward(RecomputeModules.None);
-        var split = attentionSplit + feedForward;
         // The standard kernel keeps the softmax output and, with dropout, the mask and the dropped-out scores.
         var core = job.Attention == AttentionKernel.Standard
             ? (double)model.AttentionHeads * job.SequenceLength * job.SequenceLength * plan.MicroBatchSize * (ActivationBytes + (masks * (ActivationBytes + 1))) / tensor
             : tokens * model.AttentionHeads * 4.0 / tensor;
+        var kept = normInputs + queryKeyValueInput + routerInput + sharedExpertInput + denseFeedForwardInput +
+                   queriesKeysValues + attentionOutput + latentsBeforeNorms + latentsAfterNorms + feedForward + core;
 
         if (plan.Recompute == RecomputePolicy.Full)
         {
-            return (tokens * hidden * ActivationBytes / (plan.SequenceParallelism ? tensor : 1), replicated + split + core);
+            return (tokens * hidden * ActivationBytes / (plan.SequenceParallelism ? tensor : 1), kept);
         }
 
         // Selective recompute keeps each module's input and drops what it computes: the expert layer's feed-forward norm
-        // output (the router's input; the other norms are fused into the projections after them), the attention core's
-        // scores, latent attention's queries, keys and values (the up-projections' outputs, which the core's backward
-        // pass gets again from the kept latents), and the feed-forward or expert intermediates (above). The working set
-        // of the layer being replayed is what it drops.
-        var upProjected = modules.HasFlag(RecomputeModules.LatentUpProjections) && model.LatentAttention is not null ? queriesKeysValues : 0;
-        var dropped = (modules.HasFlag(RecomputeModules.Norms) && isExpertLayer ? normOutputs : 0) + (modules.HasFlag(RecomputeModules.CoreAttention) ? core : 0) +
-                      upProjected + feedForward - FeedForward(modules);
-        return (replicated + split + core - dropped, dropped);
+        // output (the router's input, and the shared expert's copy; the other norms are fused into the projections after
+        // them), the attention core's scores, latent attention's up-projections (their inputs after the norms, and the
+        // queries, keys and values they write, which the core's backward pass gets again from the kept latents), a dense
+        // feed-forward block's first input and intermediates, and the expert block's (above; the shared expert's copy
+        // with the block or the shared experts). The working set of the layer being replayed is what it drops.
+        var dropped = (Replays(RecomputeModules.Norms) ? routerInput : 0) + (Replays(RecomputeModules.CoreAttention) ? core : 0) +
+                      (Replays(RecomputeModules.LatentUpProjections) && model.LatentAttention is not null ? queriesKeysValues + latentsAfterNorms : 0) +
+                      (Replays(RecomputeModules.FeedForward) ? denseFeedForwardInput : 0) +
+                      (Replays(RecomputeModules.Norms) || Replays(RecomputeModules.Experts) || Replays(RecomputeModules.SharedExperts) ? sharedExpertInput : 0) +
+                      feedForward - FeedForward(modules);
+        return (kept - dropped, dropped);
+    }
+
+    /// <summary>Bytes per token and feed-forward width of a feed-forward block's kept intermediates: all in BF16 but the second multiply's input.</summary>
+    private static double Intermediates(int count, double savedInputBytes) => ((count - 1) * ActivationBytes) + savedInputBytes;
+
+    /// <summary>
+    /// What one chip keeps in its host's memory while it offloads (<see cref="ParallelPlan.OffloadedLayers"/>): the
+    /// offloaded layers' activations of the micro-batch in flight (offloading runs with one pipeline stage, so one).
+    /// </summary>
+    public static Bytes OffloadedPerChip(ModelArchitecture model, TrainingJob job, ParallelPlan plan, SavedMultiplyInputs savedInputs = SavedMultiplyInputs.HighPrecision)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(plan);
+        if (plan.OffloadedLayers <= 0)
+        {
+            return Bytes.Zero;
+        }
+
+        var dense = model.DenseLayersIn(0, plan.OffloadedLayers);
+        var expert = plan.OffloadedLayers - dense;
+        var denseBytes = dense > 0 ? ActivationsPerLayer(model, job, plan, savedInputs: savedInputs).Stored : 0;
+        var expertBytes = expert > 0 ? ActivationsPerLayer(model, job, plan, expertLayer: true, savedInputs).Stored : 0;
+        return Bytes.FromCount((dense * denseBytes) + (expert * expertBytes));
     }
 
     /// <summary>
@@ -199,20 +229,17 @@ public static class MemoryModel
         return savedInputs == SavedMultiplyInputs.Quantized && job.CastsMultiplyInputs ? job.MatrixBytesPerElement : ActivationBytes;
     }
 
-    /// <summary>Bytes per token and feed-forward width of a feed-forward block's kept intermediates: all in BF16 but the second multiply's input.</summary>
-    private static double Intermediates(int count, double cast) => count == 0 ? 0 : ((count - 1) * ActivationBytes) + cast;
-
     /// <summary>
     /// What a mixture-of-experts block keeps for the backward pass on one chip: router scores (FP32), the permuted
     /// tokens and each expert's intermediates for the tokens the busiest chip receives, and the shared experts'
     /// intermediates, split by tensor parallelism. The permuted tokens and the activations' outputs are multiply
-    /// inputs, kept at <paramref name="cast"/> bytes per element.
+    /// inputs, kept at <paramref name="savedInputBytes"/> bytes per element.
     /// </summary>
     /// <remarks>
     /// Recomputing the whole block (<c>moe</c>) keeps none of it; the routed experts' activation (<c>moe_act</c>) drops
     /// its output, one intermediate; the shared experts (<c>shared_experts</c>) drop theirs.
     /// </remarks>
-    private static double ExpertActivations(ModelArchitecture model, ExpertLayers experts, TrainingJob job, ParallelPlan plan, int intermediates, RecomputeModules modules, double cast)
+    private static double ExpertActivations(ModelArchitecture model, ExpertLayers experts, TrainingJob job, ParallelPlan plan, int intermediates, RecomputeModules modules, double savedInputBytes)
     {
         if (modules.HasFlag(RecomputeModules.Experts))
         {
@@ -223,9 +250,9 @@ public static class MemoryModel
         var received = routed * experts.PerToken * LayerKernels.LoadImbalance(experts, job, plan);
         var router = routed * experts.Routed * 4.0;
         // The routed experts' intermediates: moe_act drops the activation's output, the second multiply's input.
-        var routedIntermediates = modules.HasFlag(RecomputeModules.ExpertActivation) ? (intermediates - 1) * ActivationBytes : Intermediates(intermediates, cast);
-        var routedExperts = received * ((model.HiddenSize * cast) + (routedIntermediates * (double)experts.FeedForwardSize));
-        var shared = modules.HasFlag(RecomputeModules.SharedExperts) ? 0 : LayerKernels.Tokens(job, plan) * Intermediates(intermediates, cast) * (double)experts.Shared * experts.FeedForwardSize / plan.TensorParallelism;
+        var routedIntermediates = modules.HasFlag(RecomputeModules.ExpertActivation) ? (intermediates - 1) * ActivationBytes : Intermediates(intermediates, savedInputBytes);
+        var routedExperts = received * ((model.HiddenSize * savedInputBytes) + (routedIntermediates * (double)experts.FeedForwardSize));
+        var shared = modules.HasFlag(RecomputeModules.SharedExperts) ? 0 : LayerKernels.Tokens(job, plan) * Intermediates(intermediates, savedInputBytes) * (double)experts.Shared * experts.FeedForwardSize / plan.TensorParallelism;
         return router + routedExperts + shared;
     }
 
