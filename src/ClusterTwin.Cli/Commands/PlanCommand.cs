@@ -79,6 +79,11 @@ public sealed class PlanCommand(IAnsiConsole console) : Command<PlanCommand.Sett
         var catalog = settings.LoadCatalog();
         var planning = ScenarioLoader.LoadForPlanning(settings.Scenario, catalog);
         var given = settings.Compare ? GivenPlan(settings.Scenario, planning) : null;
+        if (settings.Offload && !settings.Compare && planning.Pins.OffloadedLayers is { } pinned)
+        {
+            throw new InputException(settings.Scenario, $"--offload lets the search choose the offloaded layers, but the plan block pins offload_activations: {pinned}: remove one of them");
+        }
+
         var pins = (settings.Compare ? PlanPins.SettingsOf(planning.Given!) : planning.Pins) with { SearchesOffloading = settings.Offload };
         var objective = Enum.Parse<PlanObjective>(settings.Objective, ignoreCase: true);
         var cluster = planning.Scenario.Cluster;

@@ -156,9 +156,14 @@ public static class PlanSearch
                     return;
                 }
 
-                // Pruned, but timed: whether a faster layout failed only for memory is what says memory binds.
+                // Pruned, but timed: whether a faster layout failed only for the chip's memory is what says memory
+                // binds (one that fits the chip but offloads more than the host holds, a pinned offload, does not say it).
                 PrunedMemory++;
-                FastestOverMemory = Earlier(FastestOverMemory, (Score(result, objective), index));
+                if (result.Memory.Total > limit)
+                {
+                    FastestOverMemory = Earlier(FastestOverMemory, (Score(result, objective), index));
+                }
+
                 return;
             }
 

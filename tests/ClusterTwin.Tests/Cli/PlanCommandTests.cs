@@ -155,4 +155,41 @@ public class PlanCommandTests
         Assert.Equal(2, rows.Length);
         Assert.All(rows, row => Assert.True(row.GetProperty("stepTimeSeconds").GetDouble() > 0));
     }
+
+    private const string Llama70OnGb200 = """
+        name: Llama 3 70B on 64 GB200
+        cluster: {system: nvidia-gb200-nvl72, chips: 64, fabric: infiniband-ndr-fat-tree}
+        model: llama3-70b
+        training: {sequence_length: 8192, global_batch: 256, precision: fp8, attention: flash, gradient_reduction: bf16}
+        plan: {tensor: 1, pipeline: 1, micro_batch: 2, recompute: none, zero: 3}
+        """;
+
+    [Fact]
+    public void Offload_LetsTheSearchOffload_AndSaysHowManyLayoutsItMadeFit()
+    {
+        using var folder = new TemporaryFolder();
+        var path = folder.Write("llama70.yaml", Llama70OnGb200);
+        var plain = CliRunner.Run("plan", path, "--json", "--top", "20");
+        var offloading = CliRunner.Run("plan", path, "--offload", "--json", "--top", "20");
+        Assert.Equal((0, 0), (plain.ExitCode, offloading.ExitCode));
+        using var without = JsonDocument.Parse(plain.Output);
+        using var with = JsonDocument.Parse(offloading.Output);
+        Assert.Equal(0, without.RootElement.GetProperty("fitByOffloading").GetInt64());
+        Assert.Equal(1, with.RootElement.GetProperty("fitByOffloading").GetInt64());
+        var offloaded = with.RootElement.GetProperty("plans").EnumerateArray().Single(plan => plan.GetProperty("plan").GetProperty("offloadedLayers").GetInt32() > 0);
+        Assert.True(offloaded.GetProperty("breakdown").GetProperty("activationOffloadSeconds").GetDouble() > 0);
+        Assert.Contains("fit by offloading activations to the host", CliRunner.Run("plan", path, "--offload").Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Offload_WithAPinnedOffload_IsAClearError()
+    {
+        using var folder = new TemporaryFolder();
+        var path = folder.Write("pinned.yaml", Llama70OnGb200.Replace("zero: 3}", "zero: 3, offload_activations: 40}", StringComparison.Ordinal));
+        var outcome = CliRunner.Run("plan", path, "--offload");
+        Assert.NotEqual(0, outcome.ExitCode);
+        Assert.Contains("offload_activations: 40", outcome.Errors, StringComparison.Ordinal);
+        Assert.Contains("remove one of them", outcome.Errors, StringComparison.Ordinal);
+        Assert.Equal(0, CliRunner.Run("plan", path).ExitCode);
+    }
 }

@@ -134,6 +134,7 @@ public class ActivationOffloadTests
 
         // Part of a rack shares the whole rack's host memory: 64 of the 72 GPUs still get a 72nd each.
         Assert.Equal(rack.OffloadBandwidth, Llama(40).Cluster.System.OffloadBandwidth);
+        Within.Relative(17e12 / 72, Llama(40).Cluster.System.HostMemoryPerChip!.Value.Count, 1e-12);
         var (bytes, microBatches) = DenseLayerBytesAndMicroBatches(Llama(40));
         var bounded = Offload(Llama(40)) - Offload(WithHostLink(Llama(40), 250e9));
         Assert.Equal(microBatches * ((bytes / (14e12 / 72)) - (bytes / 250e9)), bounded.Seconds, 6);
@@ -150,6 +151,15 @@ public class ActivationOffloadTests
         var link = Assert.Single(result.BandSources, source => source.StartsWith("host link 450 GB/s", StringComparison.Ordinal));
         Assert.Contains(": 0.0%", link, StringComparison.Ordinal);
         Assert.DoesNotContain(AnalyticalEngine.Simulate(Llama(0)).BandSources, source => source.StartsWith("host", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void AHostMemoryWithoutItsBandwidth_OrWithAnUnknownKey_IsACatalogueError()
+    {
+        var missing = CatalogEdits.LoadWithChange("systems/nvidia-gb300-nvl72.yaml", "  bandwidth: {value: 14 TB/s, source: S24,", "  # bandwidth: {value: 14 TB/s, source: S24,");
+        Assert.Contains(missing.Diagnostics, diagnostic => diagnostic.Field.Contains("bandwidth", StringComparison.Ordinal));
+        var unknown = CatalogEdits.LoadWithChange("systems/nvidia-gb300-nvl72.yaml", "host_memory:", "host_memory:\n  speed: 1 TB/s");
+        Assert.Contains(unknown.Diagnostics, diagnostic => diagnostic.Field == "host_memory.speed" && diagnostic.Message.Contains("capacity, bandwidth", StringComparison.Ordinal));
     }
 
     [Fact]

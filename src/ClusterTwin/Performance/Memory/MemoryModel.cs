@@ -151,7 +151,8 @@ public static class MemoryModel
         // dropout masks.
         var replicatedShare = tokens * hidden / (plan.SequenceParallelism ? tensor : 1);
         var normInputs = replicatedShare * ((2 * ActivationBytes) + (2 * masks));
-        var queryKeyValueInput = replicatedShare * savedInputBytes;
+        // Latent attention's query and key-value down-projections are two multiplies, each keeping its own cast copy.
+        var queryKeyValueInput = replicatedShare * savedInputBytes * (model.LatentAttention is not null && savedInputBytes < ActivationBytes ? 2 : 1);
         var routerInput = experts is null ? 0 : replicatedShare * ActivationBytes;
         var sharedExpertInput = experts is { Shared: > 0 } && savedInputBytes < ActivationBytes ? replicatedShare * savedInputBytes : 0;
         var denseFeedForwardInput = experts is null ? replicatedShare * savedInputBytes : 0;
