@@ -53,6 +53,8 @@ public static class PlanSearch
         var layouts = space.ValidLayouts();
         var limit = scenario.Cluster.Chip.MemoryCapacity.Value * (1 - memoryHeadroom);
         var tally = new Tally(top, objective);
+        // Offloading is tried only where the framework and the system allow it at all; the rest the engine's checks rule.
+        var searchesOffloading = pins.OffloadedLayers is null && pins.SearchesOffloading && scenario.Framework.OffloadsActivations && scenario.Cluster.System.HostLink is not null;
 
         // Every layout runs on the same cluster: its collective cost model (immutable) is built once.
         var collectives = new CollectiveCost(scenario.Cluster, scenario.Efficiency);
@@ -64,7 +66,7 @@ public static class PlanSearch
             {
                 for (var index = range.Item1; index < range.Item2; index++)
                 {
-                    local.Consider(scenario, collectives, layouts[index], index, limit, searchesOffloading: pins.OffloadedLayers is null && pins.SearchesOffloading);
+                    local.Consider(scenario, collectives, layouts[index], index, limit, searchesOffloading);
                 }
 
                 progress?.Report(Interlocked.Add(ref done, range.Item2 - range.Item1) / (double)layouts.Count);
