@@ -184,8 +184,13 @@ public static class PlanSearch
             TrainingStepResult Offloading(int layers) => AnalyticalEngine.SimulateStep(scenario with { Plan = plan with { OffloadedLayers = layers } }, collectives);
             bool Fits(TrainingStepResult step) => step.Valid && step.Memory!.Total <= limit;
             var most = scenario.Model.Layers - 1;
+            if (most < 1)
+            {
+                return null;
+            }
+
             var fitting = (Layers: most, Result: Offloading(most));
-            if (most < 1 || !Fits(fitting.Result))
+            if (!Fits(fitting.Result))
             {
                 return null;
             }
