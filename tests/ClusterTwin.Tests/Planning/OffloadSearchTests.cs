@@ -99,10 +99,37 @@ public class OffloadSearchTests
         Assert.Equal(0, search.FitByOffloading);
     }
 
+    /// <summary>Llama 4 Maverick (dense and expert layers alternating) on 64 GB200, context, expert, data and micro-batch searched.</summary>
+    private const string MaverickOnGb200 = """
+        name: Llama 4 Maverick on 64 GB200
+        cluster: {system: nvidia-gb200-nvl72, chips: 64, fabric: infiniband-ndr-fat-tree}
+        model: llama4-maverick
+        training: {sequence_length: 8192, global_batch: 256, precision: fp8, attention: flash, gradient_reduction: bf16}
+        plan: {tensor: 1, pipeline: 1, recompute: none, zero: 3}
+        """;
+
+    [Fact]
+    public void OnAModelOfDenseAndExpertLayers_EveryOffloadedLayout_OffloadsTheFewestThatFit()
+    {
+        // The layer in transit is the larger kind among those offloaded, so the chip's memory does not fall evenly with
+        // each layer; the bisection must still land on the count a scan from zero would find.
+        var planning = Load(MaverickOnGb200);
+        var search = PlanSearch.Run(planning.Scenario, planning.Pins, top: 12);
+        var offloaded = search.Plans.Where(ranked => ranked.Plan.OffloadedLayers > 0).ToArray();
+        Assert.NotEmpty(offloaded);
+        Assert.True(search.FitByOffloading >= offloaded.Length);
+        foreach (var ranked in offloaded)
+        {
+            var fewest = Enumerable.Range(1, planning.Scenario.Model.Layers - 1)
+                .First(count => Fits(planning.Scenario with { Plan = ranked.Plan with { OffloadedLayers = count } }));
+            Assert.Equal(fewest, ranked.Plan.OffloadedLayers);
+        }
+    }
+
     [Fact]
     public void TheOffloadingSearch_DoesNotDependOnTheThreads()
     {
-        var planning = Load(Llama70OnGb200);
+        var planning = Load(MaverickOnGb200);
         var one = PlanSearch.Run(planning.Scenario, planning.Pins, top: 20, threads: 1);
         var every = PlanSearch.Run(planning.Scenario, planning.Pins, top: 20);
         Assert.Equal(one.Plans.Select(ranked => ranked.Plan), every.Plans.Select(ranked => ranked.Plan));
