@@ -109,7 +109,7 @@ public static class ComparisonReport
             Format.Percent(result.ModelFlopsUtilization),
             .. exchanges.Select(exchange => $"{exchange.Part(breakdown)} ({Format.Percent(exchange.Part(breakdown) / result.StepTime)})"),
             $"{largest.Name} {Format.Percent(largest.Time / result.StepTime)}",
-            $"{Quantity.FormatLike(result.Memory!.Total, result.MemoryCapacity)} of {result.MemoryCapacity}",
+            $"{Quantity.FormatLike(result.Memory!.Total, result.MemoryCapacity)} of {result.MemoryCapacity}" + (result.Fits ? string.Empty : " (does not fit)"),
         ];
     }
 }

@@ -156,6 +156,21 @@ public class PlanCommandTests
         Assert.All(rows, row => Assert.True(row.GetProperty("stepTimeSeconds").GetDouble() > 0));
     }
 
+    [Fact]
+    public void Compare_SaysWhichScenarioDoesNotFit()
+    {
+        // Megatron-Bridge's Llama 3 70B layout on GB200 is over memory without its recipe's offloading, and fits with it.
+        using var folder = new TemporaryFolder();
+        var kept = folder.Write("kept.yaml", Llama70OnGb200.Replace("zero: 3}", "zero: 3, data: 64}", StringComparison.Ordinal).Replace("name: Llama 3 70B on 64 GB200", "name: all kept", StringComparison.Ordinal));
+        var offloaded = folder.Write("offloaded.yaml", Llama70OnGb200.Replace("zero: 3}", "zero: 3, data: 64, offload_activations: 43}", StringComparison.Ordinal).Replace("name: Llama 3 70B on 64 GB200", "name: 43 offloaded", StringComparison.Ordinal));
+        var outcome = CliRunner.Run("compare", kept, offloaded, "--markdown", Path.Combine(folder.Path, "page.md"));
+        Assert.Equal(0, outcome.ExitCode);
+        var rows = File.ReadAllLines(Path.Combine(folder.Path, "page.md")).Where(line => line.StartsWith("| all kept", StringComparison.Ordinal) || line.StartsWith("| 43 offloaded", StringComparison.Ordinal)).ToArray();
+        Assert.Equal(2, rows.Length);
+        Assert.EndsWith("(does not fit) |", rows[0], StringComparison.Ordinal);
+        Assert.DoesNotContain("does not fit", rows[1], StringComparison.Ordinal);
+    }
+
     private const string Llama70OnGb200 = """
         name: Llama 3 70B on 64 GB200
         cluster: {system: nvidia-gb200-nvl72, chips: 64, fabric: infiniband-ndr-fat-tree}
