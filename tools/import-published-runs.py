@@ -121,6 +121,12 @@ def nvidia(run, source_key):
     """NeMo 24.07 and Megatron-Bridge performance tables: FP8 Transformer Engine, the recipes' defaults, and for
     runs in it the recipe settings of MBRIDGE_RECIPES."""
     case = nvidia_defaults(run, source_key)
+    if source_key.startswith("megatron-bridge") and case["precision"] == "nvfp4" and case["plan"].get("overlap_tensor_communication") == "true":
+        # The builders turn tensor-parallel communication overlap off under NVFP4: cfg.comm_overlap.tp_comm_overlap =
+        # False if precision == "nvfp4" (scripts/performance/configs/llama/llama31_llm_pretrain.py and the others).
+        case["plan"]["overlap_tensor_communication"] = "false"
+        case["assumptions"][0] = case["assumptions"][0].replace(", tensor-parallel communication overlap", "")
+        case["assumptions"].append("no tensor-parallel communication overlap: the performance builders turn it off under NVFP4 (cfg.comm_overlap.tp_comm_overlap = False if precision == \"nvfp4\", in every stored version of Megatron-Bridge's scripts/performance/configs/llama/llama31_llm_pretrain.py that builds NVFP4)")
     if source_key.startswith("megatron-bridge"):
         # Every Megatron-Bridge performance builder reduces gradients in BF16 (Megatron-Core keeps its gradient buffer
         # in that precision): set_{llama3,llama31,qwen3,deepseek_v3}_common_configs set cfg.ddp.grad_reduce_in_fp32 =
