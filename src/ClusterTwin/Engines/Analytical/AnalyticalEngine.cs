@@ -97,9 +97,14 @@ public static class AnalyticalEngine
         var dispatch = ExpertExchange.Time(collectives, expertGroup, model, job, plan) * 2;
 
         var tensorPass = TensorCollectivesPerPass(plan, collectives, tensorGroup, activation);
-        var layer = LayerCost(LayerKernels.Forward(model, job, plan), kernels, plan, tensorPass, contextPass, Duration.Zero, expertOverlap: null);
+        // Under sequence parallelism the backward pass gathers again the inputs of the column-parallel multiplies that
+        // follow a norm, which the forward pass kept as local shards (Korthikanti et al. 2022, section 4.2.2): attention's
+        // query-key-value and a dense layer's first feed-forward multiply, or an expert layer's shared expert.
+        var regather = plan.SequenceParallelism && plan.TensorParallelism > 1 ? collectives.Time(CollectiveKind.AllGather, tensorGroup, activation) : Duration.Zero;
+        var expertRegather = regather * (model.MixtureOfExperts is { Shared: > 0 } ? 2 : 1);
+        var layer = LayerCost(LayerKernels.Forward(model, job, plan), kernels, plan, (tensorPass, tensorPass + (regather * 2)), contextPass, Duration.Zero, expertOverlap: null);
         var expertLayer = model.ExpertLayerCount > 0
-            ? LayerCost(LayerKernels.Forward(model, job, plan, expertLayer: true), kernels, plan, tensorPass, contextPass, dispatch, scenario.Framework.ExpertOverlap)
+            ? LayerCost(LayerKernels.Forward(model, job, plan, expertLayer: true), kernels, plan, (tensorPass, tensorPass + expertRegather), contextPass, dispatch, scenario.Framework.ExpertOverlap)
             : layer;
         var embedding = BoundaryCost(LayerKernels.Embedding(model, job, plan), kernels, tensorPass);
         var head = BoundaryCost(LayerKernels.OutputHead(model, job, plan), kernels, tensorPass);
@@ -108,7 +113,7 @@ public static class AnalyticalEngine
         // The work the cluster executes: the busiest chip sets the time, but the average chip's experts do the work
         // (the same kernels where no chip is busier than another).
         var averageExpertLayer = model.MixtureOfExperts is { } routing && model.ExpertLayerCount > 0 && LayerKernels.LoadImbalance(routing, job, plan) > 1
-            ? LayerCost(LayerKernels.Forward(model, job, plan, expertLayer: true, averageLoad: true), kernels, plan, tensorPass, contextPass, dispatch, scenario.Framework.ExpertOverlap)
+            ? LayerCost(LayerKernels.Forward(model, job, plan, expertLayer: true, averageLoad: true), kernels, plan, (tensorPass, tensorPass + expertRegather), contextPass, dispatch, scenario.Framework.ExpertOverlap)
             : expertLayer;
 
         // Multi-token prediction modules run after the main model on the last stage: two norms and the projection that
@@ -330,11 +335,11 @@ public static class AnalyticalEngine
     /// <param name="forward">The layer's forward kernels.</param>
     /// <param name="kernels">Their cost model.</param>
     /// <param name="plan">The plan (recompute policy, tensor overlap).</param>
-    /// <param name="tensorPass">The tensor-parallel collectives of one pass through one layer.</param>
+    /// <param name="tensorPasses">The tensor-parallel collectives of one layer's forward pass and of its backward pass.</param>
     /// <param name="context">The context-parallel exchange of one layer; nothing without context parallelism.</param>
     /// <param name="expertPass">The expert all-to-alls of one pass (dispatch and combine); zero for a dense layer.</param>
     /// <param name="expertOverlap">The framework's overlap of the expert all-to-alls where the plan asks for it; null for a dense layer.</param>
-    private static StageCost LayerCost(Kernel[] forward, KernelCost kernels, ParallelPlan plan, Duration tensorPass, ContextPass context, Duration expertPass, ExpertOverlap? expertOverlap)
+    private static StageCost LayerCost(Kernel[] forward, KernelCost kernels, ParallelPlan plan, (Duration Forward, Duration Backward) tensorPasses, ContextPass context, Duration expertPass, ExpertOverlap? expertOverlap)
     {
         var forwardTime = Duration.Zero;
         var backwardTime = Duration.Zero;
@@ -427,8 +432,8 @@ public static class AnalyticalEngine
         // With overlap (Transformer Engine's userbuffers, XLA's collective matmuls), each collective is split into
         // chunks pipelined with the projection it feeds or follows: only what the projections cannot cover shows.
         var (forwardExposed, backwardExposed) = plan.OverlapTensorCommunication
-            ? (Duration.Max(Duration.Zero, tensorPass - projectionForward), Duration.Max(Duration.Zero, tensorPass - projectionBackward))
-            : (tensorPass, tensorPass);
+            ? (Duration.Max(Duration.Zero, tensorPasses.Forward - projectionForward), Duration.Max(Duration.Zero, tensorPasses.Backward - projectionBackward))
+            : tensorPasses;
         var (recompute, recomputeWork, recomputeTraffic, recomputeCommunication, keptRecompute) = plan.Recompute switch
         {
             RecomputePolicy.Full => (forwardTime, forwardWork, forwardTraffic, forwardExposed, keptForward),
