@@ -19,11 +19,20 @@ public class SequenceParallelismTests
         return scenario.WithPlan(plan => plan with { Recompute = recompute, SequenceParallelism = sequenceParallel });
     }
 
-    /// <summary>One layer's compute, recompute and tensor-parallel communication, in milliseconds (48 layers, one micro-batch).</summary>
+    /// <summary>
+    /// One layer's compute, recompute and tensor-parallel communication, in milliseconds: what the 48th layer adds to
+    /// the step (one micro-batch, one pipeline stage), so the embedding and the head stay out of it.
+    /// </summary>
     private static double LayerMilliseconds(Scenario scenario)
     {
-        var breakdown = AnalyticalEngine.SimulateStep(scenario).Breakdown!;
-        return (breakdown.Compute + breakdown.Recompute + breakdown.TensorParallelCommunication).Seconds / 48 * 1000;
+        static double Busy(Scenario each)
+        {
+            var breakdown = AnalyticalEngine.SimulateStep(each).Breakdown!;
+            return (breakdown.Compute + breakdown.Recompute + breakdown.TensorParallelCommunication).Seconds;
+        }
+
+        Assert.Equal(48, scenario.Model.Layers);
+        return (Busy(scenario) - Busy(scenario with { Model = scenario.Model with { Layers = 47 } })) * 1000;
     }
 
     [Theory]
@@ -49,10 +58,21 @@ public class SequenceParallelismTests
             var saved = LayerMilliseconds(Layout(recompute, sequenceParallel: false)) - LayerMilliseconds(Layout(recompute, sequenceParallel: true));
             Assert.InRange(saved, 0.3, 1.0);
         }
+    }
 
-        var gathered = AnalyticalEngine.SimulateStep(Layout(RecomputePolicy.None, sequenceParallel: true)).Breakdown!.TensorParallelCommunication;
-        var reduced = AnalyticalEngine.SimulateStep(Layout(RecomputePolicy.None, sequenceParallel: false)).Breakdown!.TensorParallelCommunication;
-        // The same bytes as all-reduces both ways, plus two all-gathers in the backward pass: a quarter more.
-        Assert.InRange(gathered / reduced, 1.2, 1.3);
+    [Fact]
+    public void LatentAttention_GathersItsLatentsAgain_NotTheHiddenState()
+    {
+        // DeepSeek-V3's down-projections run on the sequence shard; its up-projections gather the query and key-value
+        // latents (1,536 + 512 wide), which the backward pass gathers again: a seventh of the 7,168-wide hidden state
+        // beside the feed-forward input.
+        var model = Repository.Catalog.Models["deepseek-v3"];
+        var job = new ClusterTwin.Workloads.TrainingJob(4096, 64, null, ClusterTwin.Hardware.Precision.Bf16, ClusterTwin.Workloads.AttentionKernel.Flash);
+        var plan = new ParallelPlan(4, 1, 16, 1, SequenceParallelism: true, ExpertParallelism: 16);
+        var dense = SequenceParallelRegather.Tensors(model, job, plan, ClusterTwin.Workloads.SavedMultiplyInputs.HighPrecision, expertLayer: false);
+        Assert.Equal([4096.0 * 2 * (1536 + 512), 4096.0 * 2 * 7168], dense.Select(tensor => tensor.Count));
+        // An expert layer with a shared expert gathers its input again too; without sequence parallelism nothing is.
+        Assert.Equal(2, SequenceParallelRegather.Tensors(model, job, plan, ClusterTwin.Workloads.SavedMultiplyInputs.HighPrecision, expertLayer: true).Length);
+        Assert.Empty(SequenceParallelRegather.Tensors(model, job, plan with { SequenceParallelism = false }, ClusterTwin.Workloads.SavedMultiplyInputs.HighPrecision, expertLayer: false));
     }
 }

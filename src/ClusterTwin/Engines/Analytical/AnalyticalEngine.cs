@@ -97,17 +97,19 @@ public static class AnalyticalEngine
         var dispatch = ExpertExchange.Time(collectives, expertGroup, model, job, plan) * 2;
 
         var tensorPass = TensorCollectivesPerPass(plan, collectives, tensorGroup, activation);
-        // Under sequence parallelism the backward pass gathers again the inputs of the column-parallel multiplies that
-        // follow a norm, which the forward pass kept as local shards (Korthikanti et al. 2022, section 4.2.2): attention's
-        // query-key-value and a dense layer's first feed-forward multiply, or an expert layer's shared expert.
-        var regather = plan.SequenceParallelism && plan.TensorParallelism > 1 ? collectives.Time(CollectiveKind.AllGather, tensorGroup, activation) : Duration.Zero;
-        var expertRegather = regather * (model.MixtureOfExperts is { Shared: > 0 } ? 2 : 1);
-        var layer = LayerCost(LayerKernels.Forward(model, job, plan), kernels, plan, (tensorPass, tensorPass + (regather * 2)), contextPass, Duration.Zero, expertOverlap: null);
+        // Under sequence parallelism the backward pass gathers again what the column-parallel multiplies after a norm
+        // kept as local shards (SequenceParallelRegather); so does the output head, which stays in BF16.
+        var savedInputs = scenario.Framework.SavedMultiplyInputs;
+        var (denseRegathered, expertRegathered) = (SequenceParallelRegather.Tensors(model, job, plan, savedInputs, expertLayer: false), SequenceParallelRegather.Tensors(model, job, plan, savedInputs, expertLayer: true));
+        var regather = SequenceParallelRegather.Time(collectives, tensorGroup, denseRegathered);
+        var expertRegather = SequenceParallelRegather.Time(collectives, tensorGroup, expertRegathered);
+        var headRegather = plan.SequenceParallelism && plan.TensorParallelism > 1 ? collectives.Time(CollectiveKind.AllGather, tensorGroup, Bytes.FromCount(tokens * model.HiddenSize * 2.0)) : Duration.Zero;
+        var layer = LayerCost(LayerKernels.Forward(model, job, plan), kernels, plan, (tensorPass, tensorPass + regather), contextPass, Duration.Zero, expertOverlap: null);
         var expertLayer = model.ExpertLayerCount > 0
             ? LayerCost(LayerKernels.Forward(model, job, plan, expertLayer: true), kernels, plan, (tensorPass, tensorPass + expertRegather), contextPass, dispatch, scenario.Framework.ExpertOverlap)
             : layer;
-        var embedding = BoundaryCost(LayerKernels.Embedding(model, job, plan), kernels, tensorPass);
-        var head = BoundaryCost(LayerKernels.OutputHead(model, job, plan), kernels, tensorPass);
+        var embedding = BoundaryCost(LayerKernels.Embedding(model, job, plan), kernels, tensorPass / 2);
+        var head = BoundaryCost(LayerKernels.OutputHead(model, job, plan), kernels, (tensorPass / 2) + headRegather);
         StageCost Layers(int dense, int count) => (layer * dense) + (expertLayer * (count - dense));
 
         // The work the cluster executes: the busiest chip sets the time, but the average chip's experts do the work
@@ -179,7 +181,8 @@ public static class AnalyticalEngine
         var averageParameters = stageParameters.Average(pipeline);
         var averageOptimizerTraffic = optimizerTraffic * (averageParameters / Math.Max(parametersPerChip + expertParametersPerChip, 1));
         var memoryTraffic = (modelWork.MemoryTraffic * modelCopies) + (averageOptimizerTraffic * cluster.ChipCount);
-        var linkTraffic = LinkTrafficPerChip(model, job, plan, activation, pipelineMessage * pipelineSends, averageParameters, microBatches, gradientBytes) * microBatches * cluster.ChipCount;
+        var regathered = (Sum(denseRegathered) * model.DenseLayerCount) + (Sum(expertRegathered) * model.ExpertLayerCount);
+        var linkTraffic = LinkTrafficPerChip(model, job, plan, activation, regathered, pipelineMessage * pipelineSends, averageParameters, microBatches, gradientBytes) * microBatches * cluster.ChipCount;
         var memory = MemoryModel.PerChip(model, job, plan, scenario.Framework.FullyShardedWeights, reduction, scenario.Framework.SavedMultiplyInputs);
         var capacity = cluster.Chip.MemoryCapacity.Value;
         var warnings = tensorGroup.Aligned && dataGroup.Aligned && replicaGroup.Aligned && pipelineGroup.Aligned && contextGroup.Aligned && expertGroup.Aligned
@@ -311,14 +314,15 @@ public static class AnalyticalEngine
     /// and combine, the pipeline sends, and the gradient reduction spread over the micro-batches. It prices the links'
     /// energy, not their time, so a deduplicated dispatch is charged as a plain one, an upper bound.
     /// </summary>
-    private static Bytes LinkTrafficPerChip(ModelArchitecture model, TrainingJob job, ParallelPlan plan, Bytes activation, Bytes pipelineSends, double parametersPerChip, double microBatches, double gradientBytesPerParameter)
+    private static Bytes LinkTrafficPerChip(ModelArchitecture model, TrainingJob job, ParallelPlan plan, Bytes activation, Bytes regathered, Bytes pipelineSends, double parametersPerChip, double microBatches, double gradientBytesPerParameter)
     {
         static double Share(int members) => (members - 1) / (double)members;
         var passes = plan.Recompute == RecomputePolicy.Full ? 3 : ReplaysFeedForwardHalf(plan) ? 2.5 : 2;
         var expertPasses = plan.Recompute == RecomputePolicy.Full || plan.Recomputed.HasFlag(RecomputeModules.Experts) ? 3 : 2;
         var layersPerChip = model.Layers / (double)plan.PipelineParallelism;
         var expertLayersPerChip = model.ExpertLayerCount / (double)plan.PipelineParallelism;
-        var tensor = activation * (4 * Share(plan.TensorParallelism) * passes * layersPerChip);
+        // The model's backward re-gathers (regathered, all its layers') spread over the stages like the layers.
+        var tensor = (activation * (4 * Share(plan.TensorParallelism) * passes * layersPerChip)) + (regathered * (Share(plan.TensorParallelism) / plan.PipelineParallelism));
         var context = ContextPass.SentPerLayer(model, job, plan) * layersPerChip;
         var expertTokens = model.MixtureOfExperts is { } experts ? LayerKernels.RoutedTokens(job, plan) * experts.PerToken : 0;
         var expert = Bytes.FromCount(expertTokens * model.HiddenSize * 2.0 * 2 * Share(plan.ExpertParallelism) * expertPasses * expertLayersPerChip);
@@ -491,10 +495,18 @@ public static class AnalyticalEngine
     }
 
     /// <summary>Whether selective recompute replays a layer's feed-forward or expert block, and with it its tensor-parallel collective.</summary>
+    private static Bytes Sum(ImmutableArray<Bytes> tensors) => tensors.Aggregate(Bytes.Zero, (total, tensor) => total + tensor);
+
     private static bool ReplaysFeedForwardHalf(ParallelPlan plan) =>
         (plan.Recomputed & (RecomputeModules.FeedForward | RecomputeModules.Experts | RecomputeModules.SharedExperts)) != RecomputeModules.None;
 
-    private static StageCost BoundaryCost(Kernel[] forward, KernelCost kernels, Duration tensorPass)
+    /// <summary>
+    /// The embedding or the output head: its kernels both ways and its tensor-parallel <paramref name="communication"/>.
+    /// The vocabulary-parallel embedding and the head each need one tensor-parallel collective per micro-batch (an
+    /// all-reduce), or under sequence parallelism a reduce-scatter one way and an all-gather the other (half a layer's
+    /// pass); the head's backward pass also gathers its input again.
+    /// </summary>
+    private static StageCost BoundaryCost(Kernel[] forward, KernelCost kernels, Duration communication)
     {
         var time = Duration.Zero;
         var work = Flops.Zero;
@@ -508,9 +520,6 @@ public static class AnalyticalEngine
             traffic += kernel.TotalTraffic * (1 + kernel.BackwardFactor);
         }
 
-        // The vocabulary-parallel embedding and the head each need one tensor-parallel collective per micro-batch
-        // (an all-reduce), or under sequence parallelism a reduce-scatter one way and an all-gather the other.
-        var communication = tensorPass / 2;
         return new StageCost(time, Duration.Zero, communication, work, MemoryTraffic: traffic, Bf16Work: kept);
     }
 
