@@ -181,7 +181,7 @@ def device_time(step, calls=10):
     return event_time(step), "CUDA events"
 
 
-def measure_attention(shapes, backends, causal=True, key_value_heads=None):
+def measure_attention(shapes, backends, causal=True, key_value_heads=None, value_head=None):
     """Forward (with gradients enabled, so the kernel also keeps what the backward needs) and backward apart, each
     timed as the sum of its kernels' device time, so that the host's dispatch of small shapes does not count."""
     from torch.nn.attention import SDPBackend, sdpa_kernel
@@ -192,7 +192,9 @@ def measure_attention(shapes, backends, causal=True, key_value_heads=None):
                 backend = getattr(SDPBackend, backend_name)
                 groups = heads if key_value_heads is None else key_value_heads
                 q = torch.randn(batch, heads, sequence, head, device="cuda", dtype=torch.bfloat16, requires_grad=True)
-                k, v = (torch.randn(batch, groups, sequence, head, device="cuda", dtype=torch.bfloat16, requires_grad=True) for _ in range(2))
+                value = head if value_head is None else value_head
+                k = torch.randn(batch, groups, sequence, head, device="cuda", dtype=torch.bfloat16, requires_grad=True)
+                v = torch.randn(batch, groups, sequence, value, device="cuda", dtype=torch.bfloat16, requires_grad=True)
                 grouped = {"enable_gqa": True} if groups != heads else {}
                 with sdpa_kernel([backend]):
                     forward, timing = device_time(lambda: F.scaled_dot_product_attention(q, k, v, is_causal=causal, **grouped))
@@ -200,10 +202,10 @@ def measure_attention(shapes, backends, causal=True, key_value_heads=None):
                     grad = torch.randn_like(out)
                     backward, _ = device_time(lambda: torch.autograd.grad(out, (q, k, v), grad, retain_graph=True))
                 # The engine's count: a causal kernel does half the score and value work of a full one.
-                operations = 2.0 * batch * heads * sequence * sequence * (head + head) * (0.5 if causal else 1.0)
-                rows.append({"backend": backend_name, "causal": causal, "batch": batch, "heads": heads, "key_value_heads": groups, "sequence": sequence, "head_size": head,
+                operations = 2.0 * batch * heads * sequence * sequence * (head + value) * (0.5 if causal else 1.0)
+                rows.append({"backend": backend_name, "causal": causal, "batch": batch, "heads": heads, "key_value_heads": groups, "sequence": sequence, "head_size": head, "value_head_size": value,
                              "forward_operations": operations, "forward_seconds": forward, "backward_seconds": backward,
-                             "bytes": 4 * batch * heads * sequence * head * 2, "timing": timing})
+                             "bytes": 2 * batch * heads * sequence * (head + value) * 2, "timing": timing})
             except Exception as error:
                 rows.append({"backend": backend_name, "causal": causal, "batch": batch, "heads": heads, "sequence": sequence, "head_size": head, "error": repr(error)[:300]})
             finally:
@@ -350,7 +352,7 @@ def main():
     parser.add_argument("--out", required=True)
     parser.add_argument("--power-seconds", type=float, default=8)
     parser.add_argument("--quick", action="store_true", help="a few shapes of each kind, to check the script")
-    parser.add_argument("--only", choices=("attention", "grouped"), help="time the attention kernels alone (causal and full), or grouped-query attention against multi-head")
+    parser.add_argument("--only", choices=("attention", "grouped", "head-sizes"), help="time the attention kernels alone (causal and full), grouped-query attention against multi-head, or attention at head sizes other than 128")
     args = parser.parse_args()
     if not torch.cuda.is_available():
         raise SystemExit("measure-kernels.py needs a CUDA GPU")
@@ -384,6 +386,21 @@ def main():
         for row in result["attention"]:
             if "forward_seconds" in row:
                 print(row["backend"], "causal" if row["causal"] else "full", row["heads"], row["key_value_heads"], row["sequence"], round(row["forward_operations"] / row["forward_seconds"] / 1e12), "fwd", round(2.5 * row["forward_operations"] / row["backward_seconds"] / 1e12), "bwd TFLOP/s")
+            else:
+                print(row)
+        return
+    if args.only == "head-sizes":
+        # Causal attention at the head sizes the catalogue's models use (64: small GPT and MPT; 80, 96; 112: MPT-30B;
+        # 128; 192: Nemotron-4 340B and latent attention's queries and keys, whose values are 128; 256), with about
+        # 4,096 channels of heads, so that each row does about the same work as its 128 neighbour.
+        for sequence in (2048, 4096, 8192):
+            batch = max(1, 16384 // sequence)
+            shapes = [(batch, max(1, round(4096 / head)), sequence, head) for head in (64, 80, 96, 112, 128, 192, 256)]
+            phase("attention", lambda: measure_attention(shapes, ["CUDNN_ATTENTION", "FLASH_ATTENTION"]))
+            phase("attention", lambda: measure_attention([(batch, 32, sequence, 192)], ["CUDNN_ATTENTION", "FLASH_ATTENTION"], value_head=128))
+        for row in result["attention"]:
+            if "forward_seconds" in row:
+                print(row["backend"], row["heads"], row["sequence"], row["head_size"], row["value_head_size"], round(row["forward_operations"] / row["forward_seconds"] / 1e12), "fwd", round(2.5 * row["forward_operations"] / row["backward_seconds"] / 1e12), "bwd TFLOP/s")
             else:
                 print(row)
         return

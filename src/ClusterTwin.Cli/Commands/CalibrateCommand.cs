@@ -12,7 +12,9 @@ namespace ClusterTwin.Cli.Commands;
 /// <c>clustertwin calibrate --family F [--hold-out SOURCE ...]</c>: fit a family's efficiency levels to measured runs;
 /// <c>clustertwin calibrate --framework F</c>: fit a training framework's expert launch times to its mixture-of-experts runs;
 /// <c>clustertwin calibrate --kernels FILE --chip C</c>: derive the chip's family's matrix, attention and memory curves
-/// from kernel timings on the chip (<c>tools/measure-kernels.py</c>).
+/// from kernel timings on the chip (<c>tools/measure-kernels.py</c>);
+/// <c>clustertwin calibrate --head-sizes FILE --chip C</c>: derive the family's fused-attention factors for head sizes
+/// other than 128 from timings at several (<c>tools/measure-kernels.py --only head-sizes</c>).
 /// </summary>
 public sealed class CalibrateCommand(IAnsiConsole console) : Command<CalibrateCommand.Settings>
 {
@@ -34,14 +36,19 @@ public sealed class CalibrateCommand(IAnsiConsole console) : Command<CalibrateCo
         [Description("Kernel timings written by tools/measure-kernels.py: derive the measured chip's family's matrix, attention and memory curves from them (then fit the levels with --family).")]
         public string? Kernels { get; init; }
 
+        /// <summary>Attention timings at several head sizes, to derive the family's head-size factors from.</summary>
+        [CommandOption("--head-sizes <FILE>")]
+        [Description("Attention timings at several head sizes written by tools/measure-kernels.py --only head-sizes: derive the measured chip's family's fused-attention factors for head sizes other than 128.")]
+        public string? HeadSizes { get; init; }
+
         /// <summary>The chip the kernel timings were measured on.</summary>
         [CommandOption("--chip <CHIP>")]
-        [Description("With --kernels: the chip measured (a file in catalog/chips/), whose peaks and memory bandwidth the efficiencies are fractions of.")]
+        [Description("With --kernels or --head-sizes: the chip measured (a file in catalog/chips/), whose peaks and memory bandwidth the efficiencies are fractions of.")]
         public string? Chip { get; init; }
 
         /// <summary>Which fused attention's timings make the attention curve.</summary>
         [CommandOption("--attention-backend <NAME>")]
-        [Description("With --kernels: which measured fused attention makes the attention curve (default CUDNN_ATTENTION, Transformer Engine's on Hopper).")]
+        [Description("With --kernels or --head-sizes: which measured fused attention makes the attention curve or the factors (default CUDNN_ATTENTION, Transformer Engine's on Hopper).")]
         public string AttentionBackend { get; init; } = KernelCurveFit.DefaultAttentionBackend;
 
         /// <summary>Sources kept out of the fit.</summary>
@@ -59,9 +66,19 @@ public sealed class CalibrateCommand(IAnsiConsole console) : Command<CalibrateCo
     public override int Execute(CommandContext context, Settings settings, CancellationToken cancellationToken)
     {
         var catalog = settings.LoadCatalog();
+        if (settings.Kernels is not null && settings.HeadSizes is not null)
+        {
+            throw new InputException("--head-sizes", "derives the head-size factors from their own timings: give it without --kernels (run each in turn)");
+        }
+
         if (settings.Kernels is { } kernels)
         {
             return CalibrateCurves(catalog, kernels, settings);
+        }
+
+        if (settings.HeadSizes is { } headSizes)
+        {
+            return CalibrateHeadSizes(catalog, headSizes, settings);
         }
 
         if (settings.Framework is { } framework)
@@ -100,23 +117,61 @@ public sealed class CalibrateCommand(IAnsiConsole console) : Command<CalibrateCo
         return 0;
     }
 
-    private int CalibrateCurves(HardwareCatalog catalog, string file, Settings settings)
+    // The chip named with --kernels or --head-sizes (option), whose family has a file of its own to write to.
+    private static Hardware.Chip MeasuredChip(HardwareCatalog catalog, Settings settings, string option)
     {
         if (settings.Framework is not null || settings.Family.Length > 0 || settings.HoldOut.Length > 0)
         {
-            throw new InputException("--kernels", "derives curve shapes from kernel timings alone: give it with --chip, without --family, --framework and --hold-out (fit the levels afterwards with --family)");
+            throw new InputException(option, $"derives {(option == "--kernels" ? "curve shapes" : "head-size factors")} from kernel timings alone: give it with --chip, without --family, --framework and --hold-out (fit the levels afterwards with --family)");
         }
 
         if (settings.Chip is not { } id || !catalog.Chips.TryGetValue(id, out var chip))
         {
-            throw new InputException("--chip", $"{(settings.Chip is null ? "missing" : $"unknown chip '{settings.Chip}'")}: --kernels needs the chip the timings were measured on (expected one of: {string.Join(", ", catalog.Chips.Keys)})");
+            throw new InputException("--chip", $"{(settings.Chip is null ? "missing" : $"unknown chip '{settings.Chip}'")}: {option} needs the chip the timings were measured on (expected one of: {string.Join(", ", catalog.Chips.Keys)})");
         }
 
         if (!catalog.Efficiencies.ContainsKey(chip.Family) || chip.Family == HardwareCatalog.DefaultFamily)
         {
-            throw new InputException("--chip", $"{id}'s family '{chip.Family}' has no efficiency file of its own to write the curves to (create catalog/efficiency/{chip.Family}.yaml first)");
+            throw new InputException("--chip", $"{id}'s family '{chip.Family}' has no efficiency file of its own to write to (create catalog/efficiency/{chip.Family}.yaml first)");
         }
 
+        return chip;
+    }
+
+    private int CalibrateHeadSizes(HardwareCatalog catalog, string file, Settings settings)
+    {
+        var chip = MeasuredChip(catalog, settings, "--head-sizes");
+        var efficiency = catalog.Efficiencies[chip.Family];
+        if (efficiency.CarriedOverFrom is not null && !efficiency.OwnCurves.Contains("attention"))
+        {
+            throw new InputException("--chip", $"{chip.Id}'s family '{chip.Family}' carries {efficiency.CarriedOverFrom}'s attention curve over: the head-size factors belong to a measured attention curve (measure it first with --kernels)");
+        }
+
+        var measurements = KernelMeasurements.Read(file);
+        KernelCurveFit.CheckChip(measurements, chip);
+        var procedure = $"clustertwin calibrate --head-sizes {file.Replace('\\', '/')} --chip {chip.Id}" +
+            (settings.AttentionBackend == KernelCurveFit.DefaultAttentionBackend ? string.Empty : $" --attention-backend {settings.AttentionBackend}");
+        var headSizes = AttentionHeadSizeFit.Fit(measurements, settings.AttentionBackend, procedure);
+        console.MarkupLineInterpolated($"{chip.Family} fused attention against head size {Hardware.AttentionHeadSizes.ReferenceSize}, from {measurements.Device} ({measurements.MeasuredAt}):");
+        foreach (var factor in headSizes.Factors)
+        {
+            console.MarkupLineInterpolated($"  {factor.HeadSize}: forward {factor.Forward.ToString("0.###", CultureInfo.InvariantCulture)}, backward {factor.Backward.ToString("0.###", CultureInfo.InvariantCulture)} ({factor.Samples} sequence lengths)");
+        }
+
+        if (!settings.DryRun)
+        {
+            var path = Path.Combine(catalog.Directory, "efficiency", chip.Family + ".yaml");
+            CatalogSettings.WriteFile(path, "the head-size factors", () => EfficiencyFitWriter.WriteHeadSizes(path, headSizes));
+            console.MarkupLineInterpolated($"Written to {path}; the levels were fitted without them: fit them again with clustertwin calibrate --family {chip.Family}");
+        }
+
+        return 0;
+    }
+
+    private int CalibrateCurves(HardwareCatalog catalog, string file, Settings settings)
+    {
+        var chip = MeasuredChip(catalog, settings, "--kernels");
+        var id = chip.Id;
         var measurements = KernelMeasurements.Read(file);
         var curves = KernelCurveFit.Fit(measurements, chip, settings.AttentionBackend);
         var procedure = $"clustertwin calibrate --kernels {file.Replace('\\', '/')} --chip {id}" +

@@ -57,22 +57,46 @@ public static class EfficiencyFitWriter
         ReplaceBlocks(path, ["fit"], []);
     }
 
+    /// <summary>Replaces the head-size factors of the family file <paramref name="path"/>, beside its measured curves.</summary>
+    public static void WriteHeadSizes(string path, AttentionHeadSizes headSizes)
+    {
+        ArgumentNullException.ThrowIfNull(headSizes);
+        ReplaceBlocks(path, ["attention_head_sizes"], HeadSizesBlock(headSizes), before: "fit");
+    }
+
+    /// <summary>The YAML lines of head-size factors.</summary>
+    public static IEnumerable<string> HeadSizesBlock(AttentionHeadSizes headSizes)
+    {
+        ArgumentNullException.ThrowIfNull(headSizes);
+        static string Number(double value) => value.ToString(CultureInfo.InvariantCulture);
+        yield return "attention_head_sizes:        # written by clustertwin calibrate --head-sizes; do not edit by hand";
+        yield return $"  procedure: {Quoted(headSizes.Procedure)}";
+        yield return $"  measured_on: {Quoted(headSizes.MeasuredOn)}";
+        yield return $"  attention_backend: {Quoted(headSizes.AttentionBackend)}";
+        yield return "  factors:                   # speed per operation against head size 128 (forward, backward), median over the sequence lengths timed";
+        foreach (var factor in headSizes.Factors)
+        {
+            yield return $"    - {{query_key: {factor.HeadSize.QueryKey}, value: {factor.HeadSize.Value}, forward: {Number(factor.Forward)}, backward: {Number(factor.Backward)}, samples: {factor.Samples}}}";
+        }
+    }
+
+    // A YAML double-quoted scalar: backslashes, quotes and control characters escaped.
+    private static string Quoted(string text) => "\"" + string.Concat(text.Select(character => character switch
+    {
+        '\\' => "\\\\",
+        '"' => "\\\"",
+        '\n' => "\\n",
+        '\t' => "\\t",
+        '\r' => "\\r",
+        _ when char.IsControl(character) => $"\\x{(int)character:x2}",
+        _ => character.ToString(),
+    })) + "\"";
+
     /// <summary>The YAML lines of measured curves.</summary>
     public static IEnumerable<string> CurveBlock(KernelCurves curves, KernelMeasurements measurements, string procedure)
     {
         ArgumentNullException.ThrowIfNull(curves);
         ArgumentNullException.ThrowIfNull(measurements);
-        // A YAML double-quoted scalar: backslashes, quotes and control characters escaped.
-        static string Quoted(string text) => "\"" + string.Concat(text.Select(character => character switch
-        {
-            '\\' => "\\\\",
-            '"' => "\\\"",
-            '\n' => "\\n",
-            '\t' => "\\t",
-            '\r' => "\\r",
-            _ when char.IsControl(character) => $"\\x{(int)character:x2}",
-            _ => character.ToString(),
-        })) + "\"";
         foreach (var curve in curves.Curves)
         {
             yield return $"{curve.Key}: {{{string.Join(", ", curve.Points.Select(point => $"{KernelCurveFit.SizeText(point.Size, curve.Unit)}: {point.Efficiency.ToString(CultureInfo.InvariantCulture)}"))}}}";

@@ -77,12 +77,7 @@ public static class KernelCurveFit
     /// </summary>
     public static KernelCurves Fit(KernelMeasurements measurements, Chip chip, string attentionBackend = DefaultAttentionBackend)
     {
-        ArgumentNullException.ThrowIfNull(measurements);
-        ArgumentNullException.ThrowIfNull(chip);
-        if (measurements.MemoryCapacity is { } measured && Math.Abs((measured / chip.MemoryCapacity.Value) - 1) > MemoryCapacityTolerance)
-        {
-            throw new InputException("--chip", $"the measurements come from a GPU with {Quantity.FormatLike(measured, chip.MemoryCapacity.Value)} of memory ({measurements.Device}), but {chip.Id} has {Quantity.Format(chip.MemoryCapacity.Value)}: name the chip measured");
-        }
+        CheckChip(measurements, chip);
 
         var bandwidth = chip.MemoryBandwidth.Value;
         var memory = Checked("memory", Points<Bytes>(measurements.Memory.Select(row => (row.Traffic.Count, row.Traffic / row.Time / bandwidth)), "B"));
@@ -112,7 +107,7 @@ public static class KernelCurveFit
 
         var attentionPeak = chip.PeakRate(Precision.Bf16) ?? throw new InputException("--chip", $"{chip.Id} has no BF16 peak, at which fused attention runs");
         ImmutableArray<MeasuredPoint> Attention(bool causal, bool backward) => Points<Flops>(
-            measurements.Attention.Where(row => row.Backend == attentionBackend && row.Causal == causal)
+            measurements.Attention.Where(row => row.Backend == attentionBackend && row.Causal == causal && row.HeadSize == AttentionHeadSize.Reference)
                 .Select(row => (row.ForwardWork.Operations, backward
                     ? row.ForwardWork * LayerKernels.FusedAttentionBackwardFactor / row.BackwardTime / attentionPeak
                     : row.ForwardWork / row.ForwardTime / attentionPeak)), "FLOP");
@@ -129,6 +124,20 @@ public static class KernelCurveFit
             new("memory", "B", memory),
         ];
         return new KernelCurves(chip, attentionBackend, [.. curves.Where(curve => !curve.Points.IsEmpty)], memoryBound);
+    }
+
+    /// <summary>
+    /// Fails where <paramref name="measurements"/> come from a GPU whose memory differs from <paramref name="chip"/>'s
+    /// by more than <see cref="MemoryCapacityTolerance"/>: the likely cause is that another chip was named.
+    /// </summary>
+    public static void CheckChip(KernelMeasurements measurements, Chip chip)
+    {
+        ArgumentNullException.ThrowIfNull(measurements);
+        ArgumentNullException.ThrowIfNull(chip);
+        if (measurements.MemoryCapacity is { } measured && Math.Abs((measured / chip.MemoryCapacity.Value) - 1) > MemoryCapacityTolerance)
+        {
+            throw new InputException("--chip", $"the measurements come from a GPU with {Quantity.FormatLike(measured, chip.MemoryCapacity.Value)} of memory ({measurements.Device}), but {chip.Id} has {Quantity.Format(chip.MemoryCapacity.Value)}: name the chip measured");
+        }
     }
 
     // A curve the catalogue can read: at least one point, each a fraction in (0, 1].
@@ -161,7 +170,7 @@ public static class KernelCurveFit
                 group.Count()))];
 
     // Rounded to the given significant figures, so that a small efficiency is kept rather than rounded to zero.
-    private static double SignificantFigures(double value, int figures) =>
+    internal static double SignificantFigures(double value, int figures) =>
         value <= 0 || !double.IsFinite(value) ? value : Math.Round(value, Math.Clamp(figures - 1 - (int)Math.Floor(Math.Log10(value)), 0, 15));
 
     /// <summary>A size with a decimal prefix and four significant digits ("31.62 GFLOP", "316.2 kB").</summary>

@@ -20,7 +20,14 @@ public sealed record MatrixMeasurement(Precision Precision, string Layout, Flops
 /// <param name="ForwardTime">One forward.</param>
 /// <param name="BackwardTime">One backward.</param>
 /// <param name="Causal">Whether the causal mask applied (a file without the field timed causal attention only).</param>
-public sealed record AttentionMeasurement(string Backend, Flops ForwardWork, Duration ForwardTime, Duration BackwardTime, bool Causal = true);
+public sealed record AttentionMeasurement(string Backend, Flops ForwardWork, Duration ForwardTime, Duration BackwardTime, bool Causal = true)
+{
+    /// <summary>The head widths timed (a file without <c>head_size</c> timed 128; without <c>value_head_size</c>, values as wide as keys).</summary>
+    public AttentionHeadSize HeadSize { get; init; } = AttentionHeadSize.Reference;
+
+    /// <summary>The sequence length timed, where the file gives it (0 where not).</summary>
+    public int Sequence { get; init; }
+}
 
 /// <summary>One timed memory-bound kernel (a scaling, an addition).</summary>
 /// <param name="Kernel">What it does.</param>
@@ -99,8 +106,14 @@ public sealed record KernelMeasurements(string Device, string MeasuredAt, Immuta
             {
                 var (backend, work, forward, backward) = (field.Text("backend"), field.Positive("forward_operations"), field.Positive("forward_seconds"), field.Positive("backward_seconds"));
                 var causal = field.Flag("causal", true);
-                return backend is not null && work is { } w && forward is { } f && backward is { } b && causal is { } masked
+                var headSize = field.Whole("head_size", AttentionHeadSizes.ReferenceSize);
+                var valueHeadSize = field.Whole("value_head_size", headSize ?? AttentionHeadSizes.ReferenceSize);
+                var sequence = field.Whole("sequence", 0);
+                return backend is not null && work is { } w && forward is { } f && backward is { } b && causal is { } masked && headSize is { } queryKey && valueHeadSize is { } value && sequence is { } length
                     ? new AttentionMeasurement(backend, Flops.FromOperations(w), Duration.FromSeconds(f), Duration.FromSeconds(b), masked)
+                    {
+                        HeadSize = new AttentionHeadSize(queryKey, value), Sequence = length,
+                    }
                     : null;
             });
             var memory = Rows(path, root, "memory", problems, field =>
@@ -108,6 +121,11 @@ public sealed record KernelMeasurements(string Device, string MeasuredAt, Immuta
                 var (kernel, traffic, time) = (field.Text("kernel"), field.Positive("bytes"), field.Positive("seconds"));
                 return kernel is not null && traffic is { } b && time is { } t ? new MemoryMeasurement(kernel, Bytes.FromCount(b), Duration.FromSeconds(t)) : null;
             });
+            if (problems.Count == 0 && matrix.IsEmpty && attention.IsEmpty && memory.IsEmpty)
+            {
+                problems.Add(new Diagnostic(path, 0, "matrix", "no timed rows in matrix, attention or memory (expected the file tools/measure-kernels.py writes)"));
+            }
+
             if (problems.Count > 0)
             {
                 throw new InputException(problems);
@@ -137,9 +155,15 @@ public sealed record KernelMeasurements(string Device, string MeasuredAt, Immuta
     private static ImmutableArray<T> Rows<T>(string path, JsonElement root, string key, List<Diagnostic> problems, Func<RowFields, T?> read)
         where T : class
     {
-        if (!root.TryGetProperty(key, out var rows) || rows.ValueKind != JsonValueKind.Array)
+        // A group the script did not time (--only attention, --only head-sizes) is absent: no rows of it.
+        if (!root.TryGetProperty(key, out var rows))
         {
-            problems.Add(new Diagnostic(path, 0, key, "missing: expected a list of measured rows"));
+            return [];
+        }
+
+        if (rows.ValueKind != JsonValueKind.Array)
+        {
+            problems.Add(new Diagnostic(path, 0, key, $"'{rows.ValueKind}': expected a list of measured rows"));
             return [];
         }
 
@@ -185,6 +209,22 @@ public sealed record KernelMeasurements(string Device, string MeasuredAt, Immuta
             }
 
             problems.Add(new Diagnostic(path, 0, $"{prefix}.{key}", $"{(row.TryGetProperty(key, out var found) ? $"'{found}'" : "missing")}: expected a positive number"));
+            return null;
+        }
+
+        public int? Whole(string key, int absent)
+        {
+            if (!row.TryGetProperty(key, out var value))
+            {
+                return absent;
+            }
+
+            if (value.ValueKind == JsonValueKind.Number && value.TryGetInt32(out var number) && number > 0)
+            {
+                return number;
+            }
+
+            problems.Add(new Diagnostic(path, 0, $"{prefix}.{key}", $"'{value}': expected a positive whole number"));
             return null;
         }
 

@@ -11,7 +11,7 @@ internal static class EfficiencyReader
     public static ChipEfficiency? Read(YamlReader reader)
     {
         var root = reader.Root;
-        reader.CheckKeys(root!, string.Empty, ["family", "provenance", "carried_over_from", .. CurveKeys, .. MeasuredAttentionKeys, "kernels", "fit", "band_widening", "note"]);
+        reader.CheckKeys(root!, string.Empty, ["family", "provenance", "carried_over_from", .. CurveKeys, .. MeasuredAttentionKeys, "kernels", HeadSizesKey, "fit", "band_widening", "note"]);
         var family = reader.String(root, "family", string.Empty);
         var provenance = reader.String(root, "provenance", string.Empty);
         var measuredOn = ReadKernels(reader, root!);
@@ -24,6 +24,7 @@ internal static class EfficiencyReader
             reader.Error(unmasked, "attention_unmasked", "needs attention_unmasked_backward beside it, as attention has attention_backward: a ring's backward would otherwise fall back to the forward curve while the causal backward does not");
         }
 
+        var headSizes = ReadHeadSizes(reader, root!);
         var measuredAttention = new AttentionShapes(
             OptionalCurve(reader, root, "attention_backward"), OptionalCurve(reader, root, "attention_unmasked"), OptionalCurve(reader, root, "attention_unmasked_backward"));
         if (YamlReader.Child(root, "carried_over_from") is not null)
@@ -39,7 +40,7 @@ internal static class EfficiencyReader
                 reader.Error(YamlReader.Child(root, "carried_over_from")!, "carried_over_from", "the family writes all four curves, so nothing is carried over (remove carried_over_from)");
             }
 
-            if (!own.Contains("attention") && MeasuredAttentionKeys.FirstOrDefault(key => YamlReader.Child(root, key) is not null) is { } orphan)
+            if (!own.Contains("attention") && MeasuredAttentionKeys.Append(HeadSizesKey).FirstOrDefault(key => YamlReader.Child(root, key) is not null) is { } orphan)
             {
                 reader.Error(YamlReader.Child(root, orphan), orphan, "is measured beside the family's own attention curve: write that too, or remove this one");
             }
@@ -53,6 +54,7 @@ internal static class EfficiencyReader
                 : new ChipEfficiency(family, ownMatrix, ownAttention, ownMemory, ownCollective, provenance, ownFit)
                 {
                     CarriedOverFrom = from, BandWidening = widening, HasOwnFit = ownFit is not null, OwnCurves = own, MeasuredAttention = measuredAttention, MeasuredOn = measuredOn,
+                    HeadSizes = headSizes,
                 };
         }
 
@@ -68,7 +70,7 @@ internal static class EfficiencyReader
         var fit = ReadFit(reader, reader.Mapping(root, "fit", string.Empty, required: false));
         return family is null || provenance is null || matrix is null || attention is null || memory is null || collective is null
             ? null
-            : new ChipEfficiency(family, matrix, attention, memory, collective, provenance, fit) { MeasuredAttention = measuredAttention, MeasuredOn = measuredOn };
+            : new ChipEfficiency(family, matrix, attention, memory, collective, provenance, fit) { MeasuredAttention = measuredAttention, MeasuredOn = measuredOn, HeadSizes = headSizes };
     }
 
     private static readonly EfficiencyCurve Placeholder = EfficiencyCurve.Constant(1);
@@ -76,6 +78,8 @@ internal static class EfficiencyReader
     private static readonly IReadOnlyList<string> CurveKeys = ChipEfficiency.CurveKeys;
 
     private static readonly string[] MeasuredAttentionKeys = ["attention_backward", "attention_unmasked", "attention_unmasked_backward"];
+
+    private const string HeadSizesKey = "attention_head_sizes";
 
     private static readonly string[] KernelsTextKeys = ["procedure", "measured_on", "measured_at", "chip", "attention_backend"];
 
@@ -115,6 +119,7 @@ internal static class EfficiencyReader
                     CarriedFit = ownLevels ? null : source.Fit,
                     // The measured attention curves go with the attention curve they were measured beside.
                     MeasuredAttention = efficiency.OwnCurves.Contains("attention") ? efficiency.MeasuredAttention : source.MeasuredAttention,
+                    HeadSizes = efficiency.OwnCurves.Contains("attention") ? efficiency.HeadSizes : source.HeadSizes,
                     MeasuredOn = efficiency.MeasuredOn,
                 };
             }
@@ -179,6 +184,62 @@ internal static class EfficiencyReader
         }
 
         return chip;
+    }
+
+    /// <summary>
+    /// The block <c>clustertwin calibrate --head-sizes</c> writes: fused attention's speed at other head sizes than
+    /// the curves' 128, each a forward and a backward factor on the curves, with how they were measured.
+    /// </summary>
+    private static AttentionHeadSizes ReadHeadSizes(YamlReader reader, YamlMappingNode root)
+    {
+        if (reader.Mapping(root, HeadSizesKey, string.Empty, required: false) is not { } block)
+        {
+            return AttentionHeadSizes.None;
+        }
+
+        reader.CheckKeys(block, HeadSizesKey, "procedure", "measured_on", "attention_backend", "factors");
+        var (procedure, measuredOn, backend) = (reader.String(block, "procedure", HeadSizesKey), reader.String(block, "measured_on", HeadSizesKey), reader.String(block, "attention_backend", HeadSizesKey));
+        if (YamlReader.Child(block, "factors") is not YamlSequenceNode list || list.Children.Count == 0)
+        {
+            reader.Error(YamlReader.Child(block, "factors") ?? block, $"{HeadSizesKey}.factors", "expected a list of measured head sizes, such as - {query_key: 64, value: 64, forward: 0.74, backward: 0.79, samples: 3}");
+            return AttentionHeadSizes.None;
+        }
+
+        var factors = new List<AttentionHeadSizeFactor>();
+        for (var index = 0; index < list.Children.Count; index++)
+        {
+            var field = $"{HeadSizesKey}.factors[{index}]";
+            if (list.Children[index] is not YamlMappingNode entry)
+            {
+                reader.Error(list.Children[index], field, "expected a mapping with query_key, value, forward, backward and samples");
+                continue;
+            }
+
+            reader.CheckKeys(entry, field, "query_key", "value", "forward", "backward", "samples");
+            var (queryKey, value) = (reader.Integer(entry, "query_key", field, 8, 1024), reader.Integer(entry, "value", field, 8, 1024));
+            var (forward, backward) = (reader.Number(entry, "forward", field, 0.05, 2), reader.Number(entry, "backward", field, 0.05, 2));
+            var samples = reader.Integer(entry, "samples", field, 1, 1000);
+            if (queryKey is not { } q || value is not { } v || forward is not { } f || backward is not { } b || samples is not { } n)
+            {
+                continue;
+            }
+
+            var size = new AttentionHeadSize(q, v);
+            if (size == AttentionHeadSize.Reference)
+            {
+                reader.Error(entry, field, $"head size {AttentionHeadSizes.ReferenceSize} is the curves' own (a factor of 1 by definition): remove it");
+            }
+            else if (factors.Any(factor => factor.HeadSize == size))
+            {
+                reader.Error(entry, field, $"head size {size} is listed twice");
+            }
+            else
+            {
+                factors.Add(new AttentionHeadSizeFactor(size, f, b, n));
+            }
+        }
+
+        return new AttentionHeadSizes([.. factors.OrderBy(factor => factor.HeadSize.QueryKey).ThenBy(factor => factor.HeadSize.Value)], procedure ?? string.Empty, measuredOn ?? string.Empty, backend ?? string.Empty);
     }
 
     /// <summary>The block <c>clustertwin calibrate</c> writes: the fitted levels and how they were obtained.</summary>

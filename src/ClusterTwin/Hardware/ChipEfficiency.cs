@@ -104,6 +104,12 @@ public sealed record ChipEfficiency
     /// </summary>
     public EfficiencyCurve? AttentionBackward(bool unmasked) => unmasked && scaledAttention.Unmasked is not null ? scaledAttention.UnmaskedBackward : scaledAttention.Backward;
 
+    /// <summary>
+    /// How the family's fused attention runs at head sizes other than its curves' 128, where it measured that
+    /// (<see cref="AttentionHeadSizes"/>); none: at the curves whatever the head size.
+    /// </summary>
+    public AttentionHeadSizes HeadSizes { get; init; } = AttentionHeadSizes.None;
+
     /// <summary>Memory-bound kernel efficiency by bytes per kernel.</summary>
     public EfficiencyCurve Memory { get; }
 
@@ -141,6 +147,7 @@ public sealed record ChipEfficiency
     public ChipEfficiency WithFit(EfficiencyFit fit) => new(Family, MatrixShape, AttentionShape, Memory, ScaleUpCollective, Provenance, fit)
     {
         CarriedOverFrom = CarriedOverFrom, BandWidening = BandWidening, HasOwnFit = HasOwnFit, CarriedFit = CarriedFit, OwnCurves = OwnCurves, MeasuredAttention = MeasuredAttention, MeasuredOn = MeasuredOn,
+        HeadSizes = HeadSizes,
     };
 
     /// <summary>

@@ -163,12 +163,13 @@ public sealed class IterationCost
         var matrixTraffic = WeightsRead(tokens) + activations;
         var matrix = kernels.Time(KernelKind.Matrix, matrixWork, matrixTraffic);
 
+        var headSize = new AttentionHeadSize(model.QueryKeyHeadSize, model.ValueHeadSize);
         var decodeWork = Flops.FromOperations(attentionFlopsPerPair * iteration.DecodeContext * (requests > 0 ? iteration.DecodeTokens / (double)requests : 0));
         var decodeTraffic = keyValuePerToken * iteration.DecodeContext;
-        var decode = iteration.DecodeTokens > 0 ? kernels.Time(KernelKind.FusedAttention, decodeWork, decodeTraffic) : Duration.Zero;
+        var decode = iteration.DecodeTokens > 0 ? kernels.Time(KernelKind.FusedAttention, decodeWork, decodeTraffic, headSize: headSize) : Duration.Zero;
         var prefillWork = Flops.FromOperations(attentionFlopsPerPair * iteration.PrefillPairs);
         var prefillTraffic = keyValuePerToken * iteration.PrefillTokens * 2;
-        var prefill = iteration.PrefillTokens > 0 ? kernels.Time(KernelKind.FusedAttention, prefillWork, prefillTraffic) : Duration.Zero;
+        var prefill = iteration.PrefillTokens > 0 ? kernels.Time(KernelKind.FusedAttention, prefillWork, prefillTraffic, headSize: headSize) : Duration.Zero;
 
         var message = Bytes.FromCount(tokens * model.HiddenSize * 2.0);
         var allReduce = deployment.TensorParallelism > 1 ? collectives.Time(CollectiveKind.AllReduce, tensorGroup, message) * 2 : Duration.Zero;

@@ -289,12 +289,13 @@ public sealed class KernelCurveFitTests
         static bool Measured(string line) => ChipEfficiency.MeasuredCurveKeys.Any(key => line.StartsWith(key + ":", StringComparison.Ordinal));
         string[] Curves(string path) => [.. File.ReadAllLines(path).Where(Measured)];
 
-        // Without the measured curves and their kernels block (its lines run to the next top-level key).
+        // Without the measured curves, their kernels block and the head-size factors that belong to the attention
+        // curve (each block's lines run to the next top-level key).
         var kept = new List<string>();
         var inKernels = false;
         foreach (var line in File.ReadAllLines(family))
         {
-            inKernels = line.StartsWith("kernels:", StringComparison.Ordinal) || (inKernels && line.StartsWith(' '));
+            inKernels = line.StartsWith("kernels:", StringComparison.Ordinal) || line.StartsWith("attention_head_sizes:", StringComparison.Ordinal) || (inKernels && line.StartsWith(' '));
             if (!inKernels && !Measured(line))
             {
                 kept.Add(line);

@@ -54,6 +54,12 @@ public readonly record struct Kernel(string Name, KernelKind Kind, KernelRegion 
     public bool Unmasked { get; init; }
 
     /// <summary>
+    /// A fused attention's head widths, at which the family's head-size factors (<see cref="Hardware.AttentionHeadSizes"/>)
+    /// read; the curves' own 128 for any other kernel.
+    /// </summary>
+    public Hardware.AttentionHeadSize HeadSize { get; init; } = Hardware.AttentionHeadSize.Reference;
+
+    /// <summary>
     /// Whether a multiply runs in BF16 whatever the job's low-precision format (<see cref="KernelCost.Bf16PeakRate"/>):
     /// the output head, which Megatron-Core builds as a plain tensor-parallel linear layer outside Transformer Engine's
     /// FP8 autocast, and which FP8 recipes keep in higher precision (DeepSeek-V3 lists it among the modules it does).

@@ -21,12 +21,14 @@ public sealed record KernelCost(FlopRate PeakRate, FlopRate Bf16PeakRate, Bandwi
 
     /// <summary>
     /// Time of a kernel doing <paramref name="work"/> and moving <paramref name="traffic"/>; a fused attention
-    /// <paramref name="unmasked"/> runs at the unmasked attention curve.
+    /// <paramref name="unmasked"/> runs at the unmasked attention curve, and at the family's factor for its
+    /// <paramref name="headSize"/> (the curves' 128 where not given).
     /// </summary>
-    public Duration Time(KernelKind kind, Flops work, Bytes traffic, bool unmasked = false) => kind switch
+    public Duration Time(KernelKind kind, Flops work, Bytes traffic, bool unmasked = false, AttentionHeadSize? headSize = null) => kind switch
     {
         KernelKind.Memory => Roofline(work, traffic, null),
-        KernelKind.FusedAttention => Roofline(work, traffic, (Efficiency.AttentionForward(unmasked).At(work.Operations), Bf16PeakRate)),
+        KernelKind.FusedAttention => Roofline(work, traffic,
+            (Math.Min(1, Efficiency.AttentionForward(unmasked).At(work.Operations) * Efficiency.HeadSizes.At(headSize ?? AttentionHeadSize.Reference).Forward), Bf16PeakRate)),
         _ => Roofline(work, traffic, (Efficiency.Matrix.At(work.Operations), PeakRate)),
     };
 
@@ -42,13 +44,14 @@ public sealed record KernelCost(FlopRate PeakRate, FlopRate Bf16PeakRate, Bandwi
     }
 
     // A fused attention's backward: at the family's measured backward curve, read at the forward's operations, where
-    // it has one; else as one kernel of the backward's operations on the forward curve.
+    // it has one; else as one kernel of the backward's operations on the forward curve. Either at the head size's
+    // backward factor.
     private Duration AttentionBackward(in Kernel kernel)
     {
         var (work, traffic) = (kernel.Work * kernel.BackwardFactor, kernel.Traffic * kernel.BackwardFactor);
-        return Efficiency.AttentionBackward(kernel.Unmasked) is { } curve
-            ? Roofline(work, traffic, (curve.At(kernel.Work.Operations), Bf16PeakRate))
-            : Time(kernel.Kind, work, traffic, kernel.Unmasked);
+        var headSize = Efficiency.HeadSizes.At(kernel.HeadSize);
+        var efficiency = Efficiency.AttentionBackward(kernel.Unmasked) is { } curve ? curve.At(kernel.Work.Operations) : Efficiency.AttentionForward(kernel.Unmasked).At(work.Operations);
+        return Roofline(work, traffic, (Math.Min(1, efficiency * headSize.Backward), Bf16PeakRate));
     }
 
     /// <summary>Forward time of an operator.</summary>
@@ -69,7 +72,7 @@ public sealed record KernelCost(FlopRate PeakRate, FlopRate Bf16PeakRate, Bandwi
     {
         if (kernel.Kind == KernelKind.FusedAttention)
         {
-            return new(Time(kernel.Kind, kernel.Work, kernel.Traffic, kernel.Unmasked) * kernel.Repeats, AttentionBackward(kernel) * kernel.Repeats, Duration.Zero, Duration.Zero);
+            return new(Time(kernel.Kind, kernel.Work, kernel.Traffic, kernel.Unmasked, kernel.HeadSize) * kernel.Repeats, AttentionBackward(kernel) * kernel.Repeats, Duration.Zero, Duration.Zero);
         }
 
         if (kernel.Kind != KernelKind.Matrix)

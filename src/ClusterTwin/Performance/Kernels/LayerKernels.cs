@@ -65,7 +65,8 @@ public static class LayerKernels
             // context-parallel chip does its 1/c share (load-balanced chunks).
             var work = 2.0 * sequences * heads * sequence * sequence * (model.QueryKeyHeadSize + model.ValueHeadSize) * 0.5 / context;
             var ownTraffic = tokens * (queryWidth + (model.ValueWidth / tensor) + (2 * keyValueWidth)) * bytes;
-            operators.Add(plan.ContextParallelism == 1
+            var headSize = new AttentionHeadSize(model.QueryKeyHeadSize, model.ValueHeadSize);
+            operators.Add((plan.ContextParallelism == 1
                 ? new Kernel("attention (fused)", KernelKind.FusedAttention, KernelRegion.AttentionCore, Flops.FromOperations(work), Bytes.FromCount(ownTraffic), FusedAttentionBackwardFactor)
                 : plan.ContextCommunication switch
                 {
@@ -82,12 +83,12 @@ public static class LayerKernels
                     // before the queries and is computed in full, the other half wholly after and skipped).
                     _ => new Kernel("attention (fused), ring step on its own chunks", KernelKind.FusedAttention, KernelRegion.AttentionCore,
                         Flops.FromOperations(work / context), Bytes.FromCount(ownTraffic), FusedAttentionBackwardFactor),
-                });
+                }) with { HeadSize = headSize });
 
             if (plan.ContextParallelism > 1 && plan.ContextCommunication == ContextCommunication.Ring)
             {
                 operators.Add(new Kernel("attention (fused), one per later ring step", KernelKind.FusedAttention, KernelRegion.AttentionCore,
-                    Flops.FromOperations(work / context), Bytes.FromCount(ownTraffic), FusedAttentionBackwardFactor, plan.ContextParallelism - 1) { Unmasked = true });
+                    Flops.FromOperations(work / context), Bytes.FromCount(ownTraffic), FusedAttentionBackwardFactor, plan.ContextParallelism - 1) { Unmasked = true, HeadSize = headSize });
             }
 
             // The collective exchanges rearrange what they move: the all-to-all's buffers are transposed between the
