@@ -94,7 +94,10 @@ def korthikanti(run):
         "dropout": "true",
         "plan": {"tensor": training["tp"], "pipeline": training["pp"], "data": training["dp"], "virtual_stages": training["vp"] or 1,
                  "micro_batch": training["micro_batch"], "sequence_parallel": "true" if training["sequence_parallel"] else "false",
-                 "recompute": "full" if full else "selective", "zero": 0},
+                 "recompute": "full" if full else "selective", "zero": 0,
+                 # Megatron-LM 2022's interleaved schedule sends and receives in batched, blocking calls; the overlap of
+                 # pipeline sends with the next chunk (overlap_p2p_comm) came with Megatron-Core in 2023.
+                 **({"overlap_pipeline_communication": "false"} if (training["vp"] or 1) > 1 and training["pp"] > 1 else {})},
     }
 
 

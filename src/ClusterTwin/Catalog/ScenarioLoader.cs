@@ -353,7 +353,7 @@ public static partial class ScenarioLoader
             return null;
         }
 
-        reader.CheckKeys(map, path, "tensor", "pipeline", "data", "virtual_stages", "micro_batch", "sequence_parallel", "recompute", "zero", "overlap_gradient_reduction", "overlap_tensor_communication", "order", "sharding", "context", "context_communication", "expert",
+        reader.CheckKeys(map, path, "tensor", "pipeline", "data", "virtual_stages", "micro_batch", "sequence_parallel", "recompute", "zero", "overlap_gradient_reduction", "overlap_tensor_communication", "overlap_pipeline_communication", "order", "sharding", "context", "context_communication", "expert",
             "expert_dispatch", "overlap_expert_communication", "first_stage_layers", "last_stage_layers", "offload_activations");
         var tensor = reader.Integer(map, "tensor", path, 1, 1_000_000, required: false) ?? 1;
         var pipeline = reader.Integer(map, "pipeline", path, 1, 1_000_000, required: false) ?? 1;
@@ -387,6 +387,7 @@ public static partial class ScenarioLoader
         var order = reader.Enumeration(map, "order", path, Orders, required: false) ?? RankOrder.TensorDataPipeline;
         var sharding = reader.Integer(map, "sharding", path, 1, 100_000_000, required: false) ?? 0;
         var overlapTensor = reader.Boolean(map, "overlap_tensor_communication", path) ?? false;
+        var overlapPipeline = reader.Boolean(map, "overlap_pipeline_communication", path);
         var contextCommunication = reader.Enumeration(map, "context_communication", path, ContextCommunicationKeys.All, required: false) ?? ContextCommunication.Ring;
         var dispatch = reader.Enumeration(map, "expert_dispatch", path, Dispatches, required: false) ?? ExpertDispatch.AllToAll;
         var overlapExperts = reader.Boolean(map, "overlap_expert_communication", path) ?? false;
@@ -402,6 +403,7 @@ public static partial class ScenarioLoader
             LastStageLayers = lastLayers,
             RecomputeModules = modules,
             OffloadedLayers = offloaded,
+            OverlapPipelineCommunication = overlapPipeline,
         };
     }
 

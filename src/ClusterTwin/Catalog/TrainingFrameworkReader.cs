@@ -12,7 +12,7 @@ internal static class TrainingFrameworkReader
     public static TrainingFramework? Read(YamlReader reader)
     {
         var root = reader.Root!;
-        reader.CheckKeys(root, string.Empty, "id", "name", "provenance", "default_for_vendors", "expert_launch", "expert_quantize_launch", "expert_overlap", "fully_sharded_weights", "gradient_reduction", "fit", "no_recompute_slowdown", "no_recompute_fit", "offloads_activations", "saved_multiply_inputs", "note");
+        reader.CheckKeys(root, string.Empty, "id", "name", "provenance", "default_for_vendors", "expert_launch", "expert_quantize_launch", "expert_overlap", "fully_sharded_weights", "gradient_reduction", "fit", "no_recompute_slowdown", "no_recompute_fit", "offloads_activations", "overlaps_interleaved_pipeline_sends", "saved_multiply_inputs", "note");
         var id = reader.String(root, "id", string.Empty);
         var name = reader.String(root, "name", string.Empty);
         var provenance = reader.String(root, "provenance", string.Empty);
@@ -35,6 +35,7 @@ internal static class TrainingFrameworkReader
         var reduction = reader.Enumeration(root, "gradient_reduction", string.Empty, GradientReductionKeys.All, required: false) ?? GradientReduction.Fp32;
         var overlap = ReadOverlap(reader, reader.Mapping(root, "expert_overlap", string.Empty, required: false));
         var offloads = reader.Boolean(root, "offloads_activations", string.Empty) ?? false;
+        var pipelineOverlap = reader.Boolean(root, "overlaps_interleaved_pipeline_sends", string.Empty) ?? false;
         var savedInputs = reader.Enumeration(root, "saved_multiply_inputs", string.Empty, SavedMultiplyInputsKeys.All, required: false) ?? SavedMultiplyInputs.HighPrecision;
         var fit = FrameworkReader.ReadFit(reader, reader.Mapping(root, "fit", string.Empty, required: false));
         // A factor on kernel time: below 1 would make a framework faster than its kernels, above 3 is a typo.
@@ -59,6 +60,7 @@ internal static class TrainingFrameworkReader
             NoRecomputeSlowdown = slowdown,
             NoRecomputeFit = slowdownFit,
             OffloadsActivations = offloads,
+            OverlapsInterleavedPipelineSends = pipelineOverlap,
             SavedMultiplyInputs = savedInputs,
         };
     }

@@ -155,6 +155,20 @@ public sealed record ParallelPlan(
     /// <summary>What <see cref="Recompute"/> replays: nothing, the selected modules, or the whole layer.</summary>
     public RecomputeModules Recomputed => Recompute == RecomputePolicy.Selective ? RecomputeModules : RecomputeModules.None;
 
+    /// <summary>
+    /// Whether pipeline sends overlap the next model chunk's computation (Megatron-Core's <c>overlap_p2p_comm</c>, for
+    /// the interleaved schedule only); null: the training framework's default
+    /// (<see cref="Workloads.TrainingFramework.OverlapsInterleavedPipelineSends"/>) with virtual stages, none without.
+    /// </summary>
+    public bool? OverlapPipelineCommunication { get; init; }
+
+    /// <summary>Whether the plan's pipeline sends overlap computation under <paramref name="framework"/>.</summary>
+    public bool OverlapsPipelineSends(Workloads.TrainingFramework framework)
+    {
+        ArgumentNullException.ThrowIfNull(framework);
+        return PipelineParallelism > 1 && VirtualStages > 1 && (OverlapPipelineCommunication ?? framework.OverlapsInterleavedPipelineSends);
+    }
+
     /// <summary>How the context-parallel ranks exchange keys and values: ring attention (the default), all-gather or all-to-all.</summary>
     public ContextCommunication ContextCommunication { get; init; } = ContextCommunication.Ring;
 

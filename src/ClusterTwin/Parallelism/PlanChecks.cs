@@ -17,6 +17,11 @@ public static class PlanChecks
             problems = [.. problems, $"the training framework {framework.Id} does not offload activations as modelled (it does not say offloads_activations: true): drop plan.offload_activations, or name a framework that does (training.framework)"];
         }
 
+        if (plan.OverlapPipelineCommunication == true && (plan.PipelineParallelism == 1 || plan.VirtualStages == 1))
+        {
+            problems = [.. problems, "overlap_pipeline_communication needs the interleaved schedule (pipeline above 1 with virtual_stages above 1): Megatron-Core refuses it otherwise (\"Non-interleaved pipeline parallelism does not support overlapping p2p communication\"); drop it, or add virtual stages"];
+        }
+
         if (plan.OverlapExpertCommunication && model.MixtureOfExperts is not null && framework.ExpertOverlap is null)
         {
             return [.. problems, $"the training framework {framework.Id} does not overlap expert communication with another micro-batch's computation (its file has no expert_overlap): drop plan.overlap_expert_communication, or name a framework that does (training.framework)"];

@@ -68,6 +68,13 @@ public sealed record TrainingFramework
     public bool OffloadsActivations { get; init; }
 
     /// <summary>
+    /// Whether the framework overlaps pipeline sends with the next model chunk's computation under the interleaved
+    /// schedule (Megatron-Core's <c>overlap_p2p_comm</c>, which Megatron-LM, NeMo and Megatron-Bridge turn on whenever
+    /// there are virtual stages): the default of a plan's <c>overlap_pipeline_communication</c>.
+    /// </summary>
+    public bool OverlapsInterleavedPipelineSends { get; init; }
+
+    /// <summary>
     /// How the framework overlaps expert all-to-alls with another micro-batch's computation; null when it does not,
     /// and a plan that asks for the overlap (<c>overlap_expert_communication</c>) is then invalid under it.
     /// </summary>

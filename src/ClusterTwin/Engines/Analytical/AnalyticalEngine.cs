@@ -138,9 +138,11 @@ public static class AnalyticalEngine
 
         // Pipeline: each micro-batch crosses every chunk boundary forward and backward; Megatron's scatter-gather
         // sends one tensor-parallel shard per chip.
-        var pipelineSends = pipeline > 1 ? 2.0 * plan.VirtualStages : 0;
         var pipelineMessage = activation / plan.TensorParallelism;
-        var pipelinePerMicroBatch = collectives.Time(CollectiveKind.PointToPoint, pipelineGroup, pipelineMessage) * pipelineSends;
+        var pipelineSends = pipeline > 1 ? 2.0 * plan.VirtualStages : 0;
+        var pipelinePerMicroBatch = pipeline > 1
+            ? PipelineSendsExposed(collectives.Time(CollectiveKind.PointToPoint, pipelineGroup, pipelineMessage), slowest, plan.VirtualStages, plan.OverlapsPipelineSends(scenario.Framework))
+            : Duration.Zero;
 
         var offload = OffloadExposed(plan, cluster.System, model, job, scenario.Framework.SavedMultiplyInputs, Layers);
         var perMicroBatch = slowest.Total + pipelinePerMicroBatch + offload;
@@ -463,6 +465,24 @@ public static class AnalyticalEngine
         return new StageCost(forwardTime + backwardTime - forwardWait - backwardWait, recompute - recomputeWait, forwardExposed + backwardExposed + recomputeCommunication, forwardWork + backwardWork + recomputeWork,
             contextForward + contextBackward + contextRecompute, expertCommunication, forwardTraffic + backwardTraffic + recomputeTraffic, forwardWait + backwardWait, recomputeWait,
             keptWork + keptRecompute, forwardTime + forwardExposed + contextForward + (expertCommunication / expertPasses));
+    }
+
+    /// <summary>
+    /// The time per micro-batch a stage's pipeline sends take from its compute: all of each send, one per chunk each
+    /// way; or, where they overlap (Megatron-Core's <c>overlap_p2p_comm</c> under the interleaved schedule, which posts
+    /// a chunk's send and the next receive before running the next chunk), only what outlasts that chunk's forward or
+    /// backward pass.
+    /// </summary>
+    private static Duration PipelineSendsExposed(Duration send, StageCost stage, int virtualStages, bool overlapped)
+    {
+        if (!overlapped)
+        {
+            return send * (2.0 * virtualStages);
+        }
+
+        var forwardChunk = stage.Forward / virtualStages;
+        var backwardChunk = (stage.Total - stage.Forward) / virtualStages;
+        return (Duration.Max(Duration.Zero, send - forwardChunk) + Duration.Max(Duration.Zero, send - backwardChunk)) * virtualStages;
     }
 
     /// <summary>
