@@ -76,6 +76,9 @@ public static class CommandLine
                 // A data file read as the run goes (a serving trace): its message names the file and the line.
                 errors.WriteLine($"error: {data.Message}");
                 return InputError;
+            case Reports.NonFiniteResultException result:
+                errors.WriteLine($"error: {result.Message}");
+                return InputError;
             case AggregateException { InnerExceptions.Count: > 0 } aggregate:
                 // Raised inside parallel work (the search's candidates, validation's cases): report the first cause.
                 return Report(errors, aggregate.InnerExceptions[0]);

@@ -1,6 +1,7 @@
 using System.ComponentModel;
 using ClusterTwin.Catalog;
 using ClusterTwin.Validation;
+using Spectre.Console;
 using Spectre.Console.Cli;
 
 namespace ClusterTwin.Cli.Commands;
@@ -12,6 +13,10 @@ public class CatalogSettings : CommandSettings
     [CommandOption("--catalog <DIR>")]
     [Description("Catalogue folder (default: the catalog/ of this repository).")]
     public string? Catalog { get; init; }
+
+    /// <summary>Refuses an option given without its value; a command's own checks call this first.</summary>
+    public override ValidationResult Validate() =>
+        OptionValueCheck.MissingValue(this) is { } missing ? ValidationResult.Error(missing) : ValidationResult.Success();
 
     /// <summary>
     /// Loads the catalogue these settings name, or throws <see cref="InputException"/> with every problem; first checks
@@ -58,10 +63,23 @@ public class CatalogSettings : CommandSettings
     {
         ArgumentNullException.ThrowIfNull(folders);
         var named = folders.Count > 0 ? folders : [DefaultCasesFolder(catalog)];
-        var missing = named.FirstOrDefault(folder => !Directory.Exists(folder));
-        if (missing is not null)
+        foreach (var folder in named)
         {
-            throw new InputException(missing, "validation case folder not found");
+            if (File.Exists(folder))
+            {
+                var parent = Path.GetDirectoryName(folder) is { Length: > 0 } holder ? holder.Replace('\\', '/') : ".";
+                throw new InputException(folder, $"--cases takes a folder of case files, not a file: name the folder that holds the case files, such as --cases {parent}");
+            }
+
+            if (!Directory.Exists(folder))
+            {
+                throw new InputException(folder, "validation case folder not found (--cases takes a folder of case files, such as validation/cases)");
+            }
+
+            if (Directory.GetFiles(folder, "*.yaml").Length == 0)
+            {
+                throw new InputException(folder, "the folder holds no validation case files (*.yaml): a case file is a scenario with the figure a source measured for it, as validation/README.md describes");
+            }
         }
 
         return ValidationSet.Concat(named.Select(folder => ValidationCaseLoader.LoadAll(folder, catalog)));
@@ -80,7 +98,22 @@ public class CatalogSettings : CommandSettings
         }
         catch (Exception error) when (error is IOException or UnauthorizedAccessException or NotSupportedException or ArgumentException)
         {
-            throw new InputException(path, $"cannot write {what}: {error.Message}");
+            throw new InputException(path, $"cannot write {what}: {Reason(error, path)}");
         }
+    }
+
+    /// <summary>Why a file could not be written, in words rather than the runtime's message where it is a known case.</summary>
+    private static string Reason(Exception error, string path)
+    {
+        var folder = Path.GetDirectoryName(Path.GetFullPath(path));
+        return error switch
+        {
+            UnauthorizedAccessException => $"permission denied (choose a file in a folder you can write to)",
+            DirectoryNotFoundException => $"the folder {folder} does not exist",
+            FileNotFoundException => $"the folder {folder} does not accept new files (choose a file in a folder you can write to)",
+            PathTooLongException => "the path is too long",
+            ArgumentException or NotSupportedException => "not a valid file name",
+            _ => error.Message,
+        };
     }
 }

@@ -23,6 +23,16 @@ public sealed class ClaimsCommand(IAnsiConsole console) : Command<ClaimsCommand.
         [CommandOption("--plot <DIR>")]
         [Description("Also write the charts (PNG and SVG) into this folder.")]
         public string? Plot { get; init; }
+
+        /// <inheritdoc />
+        protected override void CheckOutputs()
+        {
+            base.CheckOutputs();
+            if (Plot is { } folder && System.IO.File.Exists(folder))
+            {
+                throw new InputException(folder, "cannot write the charts: --plot takes a folder, and this is a file (expected a folder, such as docs/claims)");
+            }
+        }
     }
 
     /// <inheritdoc />
@@ -36,7 +46,8 @@ public sealed class ClaimsCommand(IAnsiConsole console) : Command<ClaimsCommand.
         var findings = new ClaimsFindings(file, ratios, workloads);
         if (settings.Plot is { } directory)
         {
-            var written = ClaimsReport.Plot(findings, directory);
+            var written = ImmutableArray<string>.Empty;
+            CatalogSettings.WriteFile(directory, "the charts", () => written = ClaimsReport.Plot(findings, directory));
             if (!settings.Json)
             {
                 console.MarkupLineInterpolated($"[grey]wrote {written.Length} charts (PNG and SVG) to {directory}[/]");

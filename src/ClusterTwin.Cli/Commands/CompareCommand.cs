@@ -31,7 +31,8 @@ public sealed class CompareCommand(IAnsiConsole console) : Command<CompareComman
 
         /// <inheritdoc />
         public override ValidationResult Validate() =>
-            Scenarios.Length >= 2 ? ValidationResult.Success() : ValidationResult.Error("compare needs two scenario files or more");
+            base.Validate() is { Successful: false } missing ? missing
+            : Scenarios.Length >= 2 ? ValidationResult.Success() : ValidationResult.Error("compare needs two scenario files or more");
     }
 
     /// <inheritdoc />

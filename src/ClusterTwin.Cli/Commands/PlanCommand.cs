@@ -57,6 +57,11 @@ public sealed class PlanCommand(IAnsiConsole console) : Command<PlanCommand.Sett
         /// <inheritdoc />
         public override ValidationResult Validate()
         {
+            if (base.Validate() is { Successful: false } missing)
+            {
+                return missing;
+            }
+
             if (Objective is not ("time" or "energy" or "cost"))
             {
                 return ValidationResult.Error($"--objective '{Objective}' is not an objective (expected time, energy or cost)");

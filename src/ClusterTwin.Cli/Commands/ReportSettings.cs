@@ -69,6 +69,7 @@ public class ReportSettings : JsonSettings
         }
         else
         {
+            Reports.Json.CheckFinite(document());
             write(console);
         }
     }
@@ -79,6 +80,6 @@ public class CasesSettings : ReportSettings
 {
     /// <summary>Folders of case files.</summary>
     [CommandOption("--cases <DIR>")]
-    [Description("Folder of validation case files (default: validation/cases beside the catalogue). Repeatable.")]
+    [Description("Folder of validation case files, *.yaml, each a scenario with what a source measured (validation/README.md); a folder, not a single file. Default: validation/cases beside the catalogue. Repeatable.")]
     public string[] Cases { get; init; } = [];
 }

@@ -32,6 +32,7 @@ public sealed class ServeCommand(IAnsiConsole console) : Command<ServeCommand.Se
         }
         else
         {
+            Json.CheckFinite(ServingReport.Document(scenario, result));
             ServingReport.Write(console, scenario, result);
         }
 

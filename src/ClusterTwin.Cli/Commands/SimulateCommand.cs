@@ -31,6 +31,7 @@ public sealed class SimulateCommand(IAnsiConsole console) : Command<SimulateComm
         }
         else
         {
+            Json.CheckFinite(SimulationJson.Document(scenario, result));
             SimulationReport.Write(console, scenario, result, settings.Scenario);
         }
 

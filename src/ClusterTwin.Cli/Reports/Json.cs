@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Serialization;
@@ -13,11 +14,68 @@ public static class Json
         PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
         DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
         NumberHandling = JsonNumberHandling.Strict,
+        Converters = { new FiniteNumberConverter() },
 
         // Plain apostrophes and signs in messages; the output is read by programs and people, never embedded in HTML.
         Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
     };
 
-    /// <summary>Serializes a report document.</summary>
-    public static string Serialize(object document) => JsonSerializer.Serialize(document, Options);
+    /// <summary>Serializes a report document, or throws <see cref="NonFiniteResultException"/> naming a number in it that is not finite.</summary>
+    public static string Serialize(object document)
+    {
+        try
+        {
+            return JsonSerializer.Serialize(document, Options);
+        }
+        catch (JsonException error) when (error.InnerException is NonFiniteNumber number)
+        {
+            throw new NonFiniteResultException(ResultName(error.Path), number.Value);
+        }
+    }
+
+    /// <summary>
+    /// Checks that every number of a report document is finite, as <see cref="Serialize"/> does, where the report is
+    /// printed as tables: the last line of defence against an input figure far out of proportion that the readers let
+    /// through, which would otherwise print as "Infinity days".
+    /// </summary>
+    public static void CheckFinite(object document) => _ = Serialize(document);
+
+    /// <summary>"$.stepTime.total" as "stepTime.total"; the document itself where the path is unknown.</summary>
+    private static string ResultName(string? path) =>
+        string.IsNullOrEmpty(path) || path == "$" ? "result" : path.StartsWith("$.", StringComparison.Ordinal) ? path[2..] : path.TrimStart('$');
+
+    /// <summary>Writes numbers as the strict options do, refusing NaN and the infinities with the value for the message.</summary>
+    private sealed class FiniteNumberConverter : JsonConverter<double>
+    {
+        public override double Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) => reader.GetDouble();
+
+        public override void Write(Utf8JsonWriter writer, double value, JsonSerializerOptions options)
+        {
+            if (!double.IsFinite(value))
+            {
+                // The serializer adds the property path to a JsonException thrown here.
+                throw new JsonException(null, new NonFiniteNumber(value));
+            }
+
+            writer.WriteNumberValue(value);
+        }
+    }
+
+    private sealed class NonFiniteNumber(double value) : Exception(value.ToString(CultureInfo.InvariantCulture))
+    {
+        public double Value { get; } = value;
+    }
 }
+
+/// <summary>A result came out as NaN or an infinity: an input far out of proportion, reported instead of printed.</summary>
+public sealed class NonFiniteResultException : Exception
+{
+    /// <summary>Creates the exception for the result field <paramref name="field"/>, whose value is <paramref name="value"/>.</summary>
+    public NonFiniteResultException(string field, double value)
+        : base($"the result's {field} came out as {(double.IsNaN(value) ? "NaN" : value > 0 ? "infinity" : "minus infinity")}, which no report can show: an input figure is far out of proportion (check the scenario's numbers and the catalogue figures of its chip, system and fabric against their sources)")
+    {
+        Field = field;
+    }
+
+    /// <summary>The result field, as the JSON output names it ("stepTime.total").</summary>
+    public string Field { get; }}

@@ -187,9 +187,11 @@ public static class SimulationReport
         var expert = plan.ExpertParallelism > 1
             ? $" (EP {plan.ExpertParallelism}, {(plan.ExpertDispatch == ExpertDispatch.Deduplicated ? "deduplicated" : "all-to-all")} dispatch{(plan.OverlapExpertCommunication ? ", overlapped" : string.Empty)})"
             : string.Empty;
-        var placement = plan.FirstStageLayers is not null || plan.LastStageLayers is not null
-            ? $"; {PipelineLayers.Of(model.Layers, plan).Describe(plan.PipelineParallelism)}"
-            : string.Empty;
+        // A placement that does not place (counts beyond the model's layers) is shown as given: the plan's problems say why.
+        var stages = PipelineLayers.Of(model.Layers, plan);
+        var placement = plan.FirstStageLayers is null && plan.LastStageLayers is null ? string.Empty
+            : stages.Places ? $"; {stages.Describe(plan.PipelineParallelism)}"
+            : $"; first-stage layers {plan.FirstStageLayers?.ToString(CultureInfo.InvariantCulture) ?? "even"}, last-stage layers {plan.LastStageLayers?.ToString(CultureInfo.InvariantCulture) ?? "even"}";
         return $"TP {plan.TensorParallelism}{context}{expert} x PP {plan.PipelineParallelism} (virtual {plan.VirtualStages}{placement}) x DP {plan.DataParallelism:N0}, " +
                $"micro-batch {plan.MicroBatchSize}, sequence parallel {(plan.SequenceParallelism ? "on" : "off")}, recompute {RecomputeModuleNames.Describe(plan)}, " +
                (plan.OffloadedLayers > 0 ? $"activations of {plan.OffloadedLayers} layers offloaded to the host, " : string.Empty) +

@@ -56,6 +56,11 @@ public sealed record KernelMeasurements(string Device, string MeasuredAt, Immuta
     /// </summary>
     public static KernelMeasurements Read(string path)
     {
+        if (Directory.Exists(path) || !File.Exists(path))
+        {
+            throw new InputException(path, $"{(Directory.Exists(path) ? "is a folder" : "not found")} (expected the JSON file of kernel timings tools/measure-kernels.py writes)");
+        }
+
         JsonDocument document;
         try
         {

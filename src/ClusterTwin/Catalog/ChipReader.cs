@@ -148,7 +148,7 @@ internal static class ChipReader
     /// <summary>A link bandwidth reads its value and its <c>direction</c> from the same figure mapping.</summary>
     public static Func<YamlMappingNode, string, LinkBandwidth?> LinkBandwidthFrom(YamlReader reader) => (figure, field) =>
     {
-        var value = reader.Quantity<Bandwidth>(figure, "value", field);
+        var value = reader.Quantity<Bandwidth>(figure, "value", field, range: PlausibleRange.Bandwidth);
         // An alternative value may leave out its direction: it is then as unstated as the vendor left it.
         var isAlternative = field.Contains(".alternatives[", StringComparison.Ordinal);
         var direction = reader.Enumeration(figure, "direction", field, Directions, required: !isAlternative) ?? (isAlternative ? LinkDirection.Unstated : null);

@@ -271,6 +271,12 @@ internal static class EfficiencyReader
     private static System.Collections.Immutable.ImmutableArray<string> Keys(YamlMappingNode fit, string key) =>
         YamlReader.Child(fit, key) is YamlSequenceNode list ? [.. list.Select(item => YamlReader.Scalar(item) ?? string.Empty)] : [];
 
+    /// <summary>
+    /// A curve point's lowest efficiency: tiny kernels measure below a percent of the peak (Hopper's 31.6 MFLOP
+    /// multiply reaches 0.0076), but not below a millionth.
+    /// </summary>
+    private const double MinimumCurveEfficiency = 1e-6;
+
     /// <summary>A curve is a mapping from a size with its unit to an efficiency: <c>{128 GFLOP: 0.95, 1 GFLOP: 0.6}</c>.</summary>
     private static EfficiencyCurve? Curve<T>(YamlReader reader, YamlMappingNode? root, string key)
         where T : struct, IQuantity<T>
@@ -285,7 +291,7 @@ internal static class EfficiencyReader
         foreach (var (sizeNode, efficiencyNode) in map.Children)
         {
             var size = reader.Quantity<T>(sizeNode, key);
-            var efficiency = reader.FractionValue()(efficiencyNode, $"{key}.{YamlReader.Scalar(sizeNode)}");
+            var efficiency = reader.FractionValue(MinimumCurveEfficiency)(efficiencyNode, $"{key}.{YamlReader.Scalar(sizeNode)}");
             if (size is { } known && efficiency is { } fraction)
             {
                 points.Add((known.BaseValue, fraction));

@@ -17,8 +17,8 @@ internal static class FrameworkReader
         var provenance = reader.String(root, "provenance", string.Empty);
         var settings = reader.Mapping(root, "settings", string.Empty, required: false);
         reader.CheckKeys(settings ?? new YamlDotNet.RepresentationModel.YamlMappingNode(), "settings", "max_batch", "max_batch_tokens", "memory_utilization", "scheduler_steps", "reserve_output", "mixed_batches");
-        var overhead = reader.Quantity<Duration>(root, "layer_overhead", string.Empty, required: false) ?? Duration.Zero;
-        var requestOverhead = reader.Quantity<Duration>(root, "request_overhead", string.Empty, required: false) ?? Duration.Zero;
+        var overhead = reader.Quantity<Duration>(root, "layer_overhead", string.Empty, required: false, PlausibleRange.LayerOverhead) ?? Duration.Zero;
+        var requestOverhead = reader.Quantity<Duration>(root, "request_overhead", string.Empty, required: false, PlausibleRange.RequestOverhead) ?? Duration.Zero;
 
         var scheduler = ReadScheduler(reader, settings, "settings");
         var fit = ReadFit(reader, reader.Mapping(root, "fit", string.Empty, required: false));

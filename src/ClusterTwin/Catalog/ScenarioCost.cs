@@ -26,6 +26,25 @@ public static class ScenarioCost
         var effectiveness = reader.Number(facility, "pue", facilityField, 1, 3, required: false);
         var basis = reader.Enumeration(map, "basis", field, Bases, required: false);
         var offering = reader.Enumeration(map, "offering", field, PriceReader.Offerings, required: false);
+        if (basis is { } chosen)
+        {
+            // As the requests block does for its arrival kinds: a field the chosen basis does not read is refused, not ignored.
+            foreach (var (key, applies, to) in new[]
+            {
+                ("offering", CostBasis.Rental, "rental"),
+                ("whole_instances", CostBasis.Rental, "rental"),
+                ("electricity", CostBasis.Owner, "owner"),
+                ("lifetime_years", CostBasis.Owner, "owner"),
+                ("utilization", CostBasis.Owner, "owner"),
+            })
+            {
+                if (chosen != applies && YamlReader.Child(map, key) is { } unused)
+                {
+                    reader.Error(unused, YamlReader.Join(field, key), $"does not apply to basis: {(chosen == CostBasis.Owner ? "owner" : "rental")} (only to {to}); remove it");
+                }
+            }
+        }
+
         var priceId = reader.String(map, "price", field, required: false);
         var electricityId = reader.String(map, "electricity", field, required: false);
         var settings = new CostSettings

@@ -139,8 +139,8 @@ public static partial class ScenarioLoader
         var batch = scheduler.MaximumBatch ?? framework?.MaximumBatch ?? 256;
         var batchTokens = scheduler.MaximumBatchTokens ?? framework?.MaximumBatchTokens ?? 8192;
         var utilization = scheduler.MemoryUtilization ?? framework?.MemoryUtilization ?? 0.9;
-        var layerOverhead = reader.Quantity<Duration>(serving, "layer_overhead", servingPath, required: false) ?? framework?.LayerOverhead ?? Duration.Zero;
-        var requestOverhead = reader.Quantity<Duration>(serving, "request_overhead", servingPath, required: false) ?? framework?.RequestOverhead ?? Duration.Zero;
+        var layerOverhead = reader.Quantity<Duration>(serving, "layer_overhead", servingPath, required: false, PlausibleRange.LayerOverhead) ?? framework?.LayerOverhead ?? Duration.Zero;
+        var requestOverhead = reader.Quantity<Duration>(serving, "request_overhead", servingPath, required: false, PlausibleRange.RequestOverhead) ?? framework?.RequestOverhead ?? Duration.Zero;
         var matrixScale = FrameworkReader.ReadMatrixScale(reader, serving, servingPath) ?? framework?.MatrixScale ?? 1;
         var steps = scheduler.SchedulerSteps ?? framework?.SchedulerSteps ?? 1;
         var reserve = scheduler.OutputReservation ?? framework?.OutputReservation ?? 0;
@@ -156,7 +156,7 @@ public static partial class ScenarioLoader
         if (!template && cluster is not null && (long)tensor * pipeline is var perReplica && perReplica > 1 &&
             cluster.System.Chips.Value % perReplica != 0 && perReplica % cluster.System.Chips.Value != 0)
         {
-            reader.Error(serving, At("serving.pipeline"), $"a replica of tensor {tensor} x pipeline {pipeline} = {perReplica} chips would straddle {cluster.System.Name} systems of {cluster.System.Chips.Value} chips (choose degrees that divide the system, or whole systems)");
+            reader.Error(serving, At(pipeline > 1 ? "serving.pipeline" : "serving.tensor"), $"a replica of tensor {tensor} x pipeline {pipeline} = {perReplica} chips would straddle two of the cluster's systems, which hold {cluster.System.Chips.Value} chips each ({cluster.System.Name}): choose tensor x pipeline that divides {cluster.System.Chips.Value}, or a multiple of it");
         }
 
         if (model is not null && pipeline > model.Layers)
@@ -293,14 +293,20 @@ public static partial class ScenarioLoader
         }
 
         var tracePath = trace is null ? null : Path.Combine(Path.GetDirectoryName(Path.GetFullPath(scenarioPath)) ?? ".", trace);
-        if (tracePath is not null && !File.Exists(tracePath))
+        if (tracePath is not null && Directory.Exists(tracePath))
+        {
+            reader.Error(YamlReader.Child(map, "trace"), "requests.trace", $"'{trace}' is a folder (expected a CSV file of arrival_seconds,input_tokens,output_tokens, beside the scenario)");
+        }
+        else if (tracePath is not null && !File.Exists(tracePath))
         {
             reader.Error(YamlReader.Child(map, "trace"), "requests.trace", $"'{trace}' not found (a CSV of arrival_seconds,input_tokens,output_tokens, beside the scenario)");
         }
-        else if (tracePath is not null && !RequestWorkload.TraceHasRequests(tracePath))
+        else if (tracePath is not null && RequestWorkload.TraceProblem(tracePath) is { } problem)
         {
             // Checked now, not only as the trace streams: a search whose every candidate is refused would never read it.
-            reader.Error(YamlReader.Child(map, "trace"), "requests.trace", $"'{trace}' holds no requests (expected lines of arrival_seconds,input_tokens,output_tokens, such as 0.25,512,128, after an optional header)");
+            reader.Error(YamlReader.Child(map, "trace"), "requests.trace", problem.StartsWith("no requests", StringComparison.Ordinal)
+                ? $"'{trace}' holds {problem}"
+                : $"'{trace}', {problem}");
         }
 
         if (model?.LearnedPositions is { } positions && input is { } prompts && output is { } outputs && (long)prompts.High + outputs.High > positions)

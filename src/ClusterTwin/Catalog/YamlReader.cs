@@ -101,14 +101,21 @@ internal sealed class YamlReader
         return null;
     }
 
-    public string? String(YamlMappingNode? map, string key, string path, bool required = true)
+    public string? String(YamlMappingNode? map, string key, string path, bool required = true) =>
+        ScalarText(map, key, path, required, "text");
+
+    /// <summary>
+    /// The text of a field that must be a single value, reported as <paramref name="expected"/> ("a whole number from
+    /// 1 to 64") where it is missing, a list or a mapping.
+    /// </summary>
+    private string? ScalarText(YamlMappingNode? map, string key, string path, bool required, string expected)
     {
         var node = Child(map, key);
         if (node is null)
         {
             if (required)
             {
-                Error(map, Join(path, key), "missing (expected text)");
+                Error(map, Join(path, key), $"missing (expected {expected})");
             }
 
             return null;
@@ -117,7 +124,13 @@ internal sealed class YamlReader
         var text = Scalar(node);
         if (text is null || (required && text.Trim().Length == 0))
         {
-            Error(node, Join(path, key), "expected text");
+            var shape = node switch
+            {
+                YamlSequenceNode => ", not a list",
+                YamlMappingNode => ", not a mapping",
+                _ => string.Empty,
+            };
+            Error(node, Join(path, key), $"expected {expected}{shape}");
             return null;
         }
 
@@ -126,7 +139,7 @@ internal sealed class YamlReader
 
     public int? Integer(YamlMappingNode? map, string key, string path, int minimum, int maximum, bool required = true)
     {
-        var text = String(map, key, path, required);
+        var text = ScalarText(map, key, path, required, $"a whole number from {minimum} to {maximum}");
         if (text is null)
         {
             return null;
@@ -150,13 +163,7 @@ internal sealed class YamlReader
 
     public double? Number(YamlMappingNode? map, string key, string path, double minimum, double maximum, bool required = true)
     {
-        if (required && Child(map, key) is null)
-        {
-            Error(map, Join(path, key), $"missing (expected a number from {minimum.ToString(CultureInfo.InvariantCulture)} to {maximum.ToString("G4", CultureInfo.InvariantCulture)})");
-            return null;
-        }
-
-        var text = String(map, key, path, required);
+        var text = ScalarText(map, key, path, required, $"a number from {minimum.ToString(CultureInfo.InvariantCulture)} to {maximum.ToString("G4", CultureInfo.InvariantCulture)}");
         if (text is null)
         {
             return null;
@@ -202,7 +209,7 @@ internal sealed class YamlReader
     private bool Named<TValue>(YamlMappingNode? map, string key, string path, IReadOnlyDictionary<string, TValue> names, bool required, out TValue value)
     {
         value = default!;
-        var text = String(map, key, path, required);
+        var text = ScalarText(map, key, path, required, $"one of: {string.Join(", ", names.Keys)}");
         if (text is null)
         {
             return false;
@@ -218,7 +225,7 @@ internal sealed class YamlReader
         return false;
     }
 
-    public T? Quantity<T>(YamlNode? node, string field, bool allowZero = false)
+    public T? Quantity<T>(YamlNode? node, string field, bool allowZero = false, PlausibleRange? range = null)
         where T : struct, IQuantity<T>
     {
         var text = Scalar(node);
@@ -235,10 +242,17 @@ internal sealed class YamlReader
             return null;
         }
 
+        // Zero, where allowed, means "none" and is not held to the range.
+        if (range is not null && value.BaseValue != 0 && !range.Holds(value.BaseValue))
+        {
+            Error(node, field, $"'{text?.Trim()}' is outside the plausible range of a {T.Units.Name} (expected {range.Description})");
+            return null;
+        }
+
         return value;
     }
 
-    public T? Quantity<T>(YamlMappingNode? map, string key, string path, bool required = true)
+    public T? Quantity<T>(YamlMappingNode? map, string key, string path, bool required = true, PlausibleRange? range = null)
         where T : struct, IQuantity<T>
     {
         var node = Child(map, key);
@@ -252,7 +266,7 @@ internal sealed class YamlReader
             return null;
         }
 
-        return Quantity<T>(node, Join(path, key));
+        return Quantity<T>(node, Join(path, key), range: range);
     }
 
     /// <summary>Reads a sourced figure: <c>{value, source, status, derivation, note, alternatives, range}</c>.</summary>
@@ -394,15 +408,15 @@ internal sealed class YamlReader
         return parsed && double.IsFinite(value);
     }
 
-    /// <summary>A figure parser reading its value as a quantity with its unit.</summary>
+    /// <summary>A figure parser reading its value as a quantity with its unit, within the plausible range of its kind (<see cref="PlausibleRange.For{T}"/>).</summary>
     public Func<YamlNode, string, T?> QuantityValue<T>()
         where T : struct, IQuantity<T>
-        => (node, field) => Quantity<T>(node, field);
+        => (node, field) => Quantity<T>(node, field, range: PlausibleRange.For<T>());
 
-    /// <summary>A figure parser reading a quantity that may be zero (a power a system does not draw).</summary>
+    /// <summary>A figure parser reading a quantity that may be zero (a power a system does not draw), and otherwise within the plausible range of its kind.</summary>
     public Func<YamlNode, string, T?> QuantityOrZeroValue<T>()
         where T : struct, IQuantity<T>
-        => (node, field) => Quantity<T>(node, field, allowZero: true);
+        => (node, field) => Quantity<T>(node, field, allowZero: true, range: PlausibleRange.For<T>());
 
     /// <summary>A figure parser reading its value as a whole number from <paramref name="minimum"/> to <paramref name="maximum"/>.</summary>
     public Func<YamlNode, string, int?> CountValue(int minimum, int maximum) => (node, field) =>
@@ -417,16 +431,19 @@ internal sealed class YamlReader
         return null;
     };
 
-    /// <summary>A figure parser reading its value as a fraction above 0 and at most 1.</summary>
-    public Func<YamlNode, string, double?> FractionValue() => (node, field) =>
+    /// <summary>
+    /// A figure parser reading its value as a fraction from <paramref name="minimum"/> to 1: an efficiency of a
+    /// fabric or a power supply is at least 0.01 (below, a typo that would make times or energies absurd).
+    /// </summary>
+    public Func<YamlNode, string, double?> FractionValue(double minimum = 0.01) => (node, field) =>
     {
         var text = Scalar(node) ?? string.Empty;
-        if (TryParseCount(text, out var value) && value > 0 && value <= 1)
+        if (TryParseCount(text, out var value) && value >= minimum && value <= 1)
         {
             return value;
         }
 
-        Error(node, field, $"'{text}' is not a fraction (expected a number above 0 and at most 1)");
+        Error(node, field, $"'{text}' is not a plausible fraction (expected a number from {minimum.ToString(CultureInfo.InvariantCulture)} to 1)");
         return null;
     };
 

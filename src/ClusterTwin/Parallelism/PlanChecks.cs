@@ -187,6 +187,10 @@ public static class PlanChecks
         {
             problems.Add("first-stage and last-stage layers need pipeline parallelism above 1 (one rank holds every layer)");
         }
+        else if (ExplicitLayersBeyondTheModel(model.Layers, plan) is { } beyond)
+        {
+            problems.Add(beyond);
+        }
         else if (stages.Explicit && !stages.Places)
         {
             problems.Add($"first-stage layers {plan.FirstStageLayers?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "(default)"} and last-stage layers {plan.LastStageLayers?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "(default)"} leave the {model.Layers} layers a remainder the other ranks cannot share evenly, or a rank with none (placed {stages.Describe(pipeline)})");
@@ -241,5 +245,28 @@ public static class PlanChecks
         }
 
         return problems;
+    }
+
+    /// <summary>
+    /// Where the plan's explicit first- and last-stage layers leave the other ranks no layer each (more than the model
+    /// has): what is wrong and the counts that would place, in the scenario's own field names; null where they fit.
+    /// </summary>
+    private static string? ExplicitLayersBeyondTheModel(int layers, ParallelPlan plan)
+    {
+        var given = (plan.FirstStageLayers ?? 0) + (plan.LastStageLayers ?? 0);
+        var others = plan.PipelineParallelism - (plan.FirstStageLayers is null ? 0 : 1) - (plan.LastStageLayers is null ? 0 : 1);
+        var most = layers - others;
+        if (given <= most)
+        {
+            return null;
+        }
+
+        var fields = plan.FirstStageLayers is not null && plan.LastStageLayers is not null
+            ? $"first_stage_layers {plan.FirstStageLayers} and last_stage_layers {plan.LastStageLayers} together exceed"
+            : plan.FirstStageLayers is not null ? $"first_stage_layers {plan.FirstStageLayers} exceeds" : $"last_stage_layers {plan.LastStageLayers} exceeds";
+        var range = plan.FirstStageLayers is not null && plan.LastStageLayers is not null ? $"together at most {most}" : $"from 1 to {most}";
+        return others > 0
+            ? $"{fields} what the model's {layers} layers allow on pipeline {plan.PipelineParallelism}: {(others == 1 ? "the other rank needs a layer" : $"the other {others} ranks need a layer each")} (expected {range})"
+            : $"{fields} the model's {layers} layers (expected {range}, the two adding up to {layers})";
     }
 }

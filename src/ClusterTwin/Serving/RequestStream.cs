@@ -190,8 +190,28 @@ public sealed record RequestWorkload
         input.Trim().StartsWith("input", StringComparison.OrdinalIgnoreCase) &&
         output.Trim().StartsWith("output", StringComparison.OrdinalIgnoreCase);
 
-    /// <summary>Whether the trace at <paramref name="path"/> holds a request in its first two lines (after an optional header), read as the stream reads them.</summary>
-    internal static bool TraceHasRequests(string path) => File.ReadLines(path).Take(2).Any(line => Fields(line, out _, out _, out _));
+    /// <summary>
+    /// What is wrong with the trace at <paramref name="path"/> up to its first request, read as the stream reads it
+    /// (blank lines and a header skipped), without the path: "line 3: expected ..." or "no requests (...)"; null
+    /// where a request comes first. Reads only up to that request, so memory does not grow with the trace.
+    /// </summary>
+    internal static string? TraceProblem(string path)
+    {
+        try
+        {
+            using var requests = ReadTrace(path).GetEnumerator();
+            _ = requests.MoveNext();
+            return null;
+        }
+        catch (InvalidDataException error) when (error.Message.StartsWith(path + ": ", StringComparison.Ordinal))
+        {
+            return error.Message[(path.Length + 2)..];
+        }
+        catch (Exception error) when (error is IOException or UnauthorizedAccessException)
+        {
+            return $"cannot be read: {error.Message}";
+        }
+    }
 
     private static IEnumerable<Request> ReadTrace(string path)
     {
@@ -199,37 +219,45 @@ public sealed record RequestWorkload
         var line = 0;
         var last = 0.0;
         var requests = 0L;
+        var first = true;
         while (reader.ReadLine() is { } text)
         {
             line++;
+            if (string.IsNullOrWhiteSpace(text))
+            {
+                continue;
+            }
+
+            var isFirst = first;
+            first = false;
             if (!Fields(text, out var arrival, out var inputText, out var outputText))
             {
                 // A first line that is not a request must be the header, with the columns in the order they are read.
-                if (line == 1 && IsHeader(text))
+                if (isFirst && IsHeader(text))
                 {
                     continue;
                 }
 
-                throw new InvalidDataException(line == 1
-                    ? $"{path}: line 1: expected the header {TraceHeader} (in that column order) or a first request (such as 0.25,512,128)"
-                    : $"{path}: line {line}: expected {TraceHeader} (such as 0.25,512,128)");
+                throw Invalid(path, isFirst
+                    ? $"line {line}: expected the header {TraceHeader} (in that column order) or a first request (such as 0.25,512,128)"
+                    : $"line {line}: expected {TraceHeader} (such as 0.25,512,128)");
             }
 
             if (!int.TryParse(text.AsSpan(inputText.Start, inputText.Length), CultureInfo.InvariantCulture, out var input) ||
                 !int.TryParse(text.AsSpan(outputText.Start, outputText.Length), CultureInfo.InvariantCulture, out var output) ||
                 input < 1 || output < 1)
             {
-                throw new InvalidDataException($"{path}: line {line}: input_tokens and output_tokens must be whole numbers from 1 to {int.MaxValue}");
+                throw Invalid(path, $"line {line}: input_tokens and output_tokens must be whole numbers from 1 to {int.MaxValue}");
             }
 
             if (!double.IsFinite(arrival) || arrival < 0 || arrival > LatestArrival)
             {
-                throw new InvalidDataException($"{path}: line {line}: arrival_seconds must be a number of seconds from 0 to {LatestArrival:0} (about 30 years)");
+                throw Invalid(path, $"line {line}: arrival_seconds must be a number of seconds from 0 to {LatestArrival:0} (about 30 years)");
             }
 
             if (arrival < last)
             {
-                throw new InvalidDataException($"{path}: line {line}: arrival_seconds {arrival.ToString(CultureInfo.InvariantCulture)} goes back before the line above's {last.ToString(CultureInfo.InvariantCulture)} (sort the trace by arrival)");
+                throw Invalid(path, $"line {line}: arrival_seconds {arrival.ToString(CultureInfo.InvariantCulture)} goes back before the line above's {last.ToString(CultureInfo.InvariantCulture)} (sort the trace by arrival)");
             }
 
             last = arrival;
@@ -239,9 +267,12 @@ public sealed record RequestWorkload
 
         if (requests == 0)
         {
-            throw new InvalidDataException($"{path}: no requests (expected lines of {TraceHeader}, such as 0.25,512,128)");
+            throw Invalid(path, $"no requests (expected lines of {TraceHeader}, such as 0.25,512,128, after an optional header)");
         }
     }
+
+    /// <summary>A trace that cannot be read: the message names the file, then the problem (which <see cref="TraceProblem"/> returns alone).</summary>
+    private static InvalidDataException Invalid(string path, string problem) => new($"{path}: {problem}");
 }
 
 /// <summary>Draws of the standard normal distribution.</summary>

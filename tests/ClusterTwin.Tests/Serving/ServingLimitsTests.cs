@@ -72,7 +72,7 @@ public class ServingLimitsTests
     public void TraceLines_OfTheWrongShape_AreNamedByLine()
     {
         using var folder = new TemporaryFolder();
-        foreach (var (body, line) in new[] { ("arrival,input,output\n0,10,10\n0.5,10,10,7\n", 3), ("0,10,10\n\n1,10,10\n", 2), ("0,10,10\n1,x,10\n", 2) })
+        foreach (var (body, line) in new[] { ("arrival,input,output\n0,10,10\n0.5,10,10,7\n", 3), ("0,10,10\n\n1,10\n", 3), ("0,10,10\n1,x,10\n", 2) })
         {
             var file = folder.Write("bad.csv", body);
             var error = Assert.Throws<InvalidDataException>(() => new RequestWorkload { Arrivals = ArrivalKind.Trace, TraceFile = file }.Stream().ToList());
