@@ -78,4 +78,5 @@ public sealed class NonFiniteResultException : Exception
     }
 
     /// <summary>The result field, as the JSON output names it ("stepTime.total").</summary>
-    public string Field { get; }}
+    public string Field { get; }
+}

@@ -157,6 +157,7 @@ public static class SimulationJson
             zero = plan.ZeroStage,
             order = ClusterTwin.Parallelism.RankOrderKeys.Key(plan.Order),
             offloadedLayers = plan.OffloadedLayers,
+            overlapPipelineCommunication = plan.OverlapPipelineCommunication,
         };
     }
 

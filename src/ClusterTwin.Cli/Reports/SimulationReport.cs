@@ -50,7 +50,7 @@ public static class SimulationReport
         console.Write(new Rule($"[bold]{Markup.Escape(scenario.Name)}[/]").LeftJustified());
         WriteCluster(console, cluster);
         console.MarkupLineInterpolated($"Model:   {scenario.Model.Name} ({Format.Number(scenario.Model.Parameters)} parameters), sequence {scenario.Job.SequenceLength:N0}, global batch {scenario.Job.GlobalBatchSize:N0}, {scenario.Job.Format.Key.ToUpperInvariant()}");
-        console.MarkupLineInterpolated($"Plan:    {PlanLine(scenario.Model, plan)}{PlanDescription.Ranks(cluster.Chip.Ranks, plan.TensorParallelism)}");
+        console.MarkupLineInterpolated($"Plan:    {PlanLine(scenario.Model, plan, scenario.Framework)}{PlanDescription.Ranks(cluster.Chip.Ranks, plan.TensorParallelism)}");
         console.MarkupLineInterpolated($"Framework: {FrameworkLine(scenario)}");
         console.WriteLine();
 
@@ -181,7 +181,7 @@ public static class SimulationReport
     }
 
     /// <summary>The plan in words: degrees, expert dispatch, pipeline placement where written, and the options.</summary>
-    private static string PlanLine(ModelArchitecture model, ParallelPlan plan)
+    private static string PlanLine(ModelArchitecture model, ParallelPlan plan, TrainingFramework framework)
     {
         var context = plan.ContextParallelism > 1 ? $" x CP {PlanDescription.Context(plan)}" : string.Empty;
         var expert = plan.ExpertParallelism > 1
@@ -192,7 +192,8 @@ public static class SimulationReport
         var placement = plan.FirstStageLayers is null && plan.LastStageLayers is null ? string.Empty
             : stages.Places ? $"; {stages.Describe(plan.PipelineParallelism)}"
             : $"; first-stage layers {plan.FirstStageLayers?.ToString(CultureInfo.InvariantCulture) ?? "even"}, last-stage layers {plan.LastStageLayers?.ToString(CultureInfo.InvariantCulture) ?? "even"}";
-        return $"TP {plan.TensorParallelism}{context}{expert} x PP {plan.PipelineParallelism} (virtual {plan.VirtualStages}{placement}) x DP {plan.DataParallelism:N0}, " +
+        var sends = plan.OverlapsPipelineSends(framework) ? ", sends overlapped" : string.Empty;
+        return $"TP {plan.TensorParallelism}{context}{expert} x PP {plan.PipelineParallelism} (virtual {plan.VirtualStages}{placement}{sends}) x DP {plan.DataParallelism:N0}, " +
                $"micro-batch {plan.MicroBatchSize}, sequence parallel {(plan.SequenceParallelism ? "on" : "off")}, recompute {RecomputeModuleNames.Describe(plan)}, " +
                (plan.OffloadedLayers > 0 ? $"activations of {plan.OffloadedLayers} layers offloaded to the host, " : string.Empty) +
                $"ZeRO {plan.ZeroStage}, ranks ordered {RankOrderKeys.Key(plan.Order)}";

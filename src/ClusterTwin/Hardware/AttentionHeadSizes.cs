@@ -62,24 +62,40 @@ public sealed record AttentionHeadSizes(ImmutableArray<AttentionHeadSizeFactor> 
             }
         }
 
-        var square = Factors.Where(factor => factor.HeadSize.QueryKey == factor.HeadSize.Value && factor.HeadSize.QueryKey != ReferenceSize)
-            .Select(factor => (Size: (double)factor.HeadSize.QueryKey, factor.Forward, factor.Backward))
-            .Append((Size: ReferenceSize, Forward: 1.0, Backward: 1.0))
-            .OrderBy(point => point.Size)
-            .ToArray();
+        // The square sizes measured, with 128 at 1: the nearest at or below the width and the nearest above it,
+        // without allocating (the plan search asks millions of times).
         var size = (double)headSize.QueryKey;
-        if (size <= square[0].Size)
+        (double Size, double Forward, double Backward) reference = (ReferenceSize, 1.0, 1.0);
+        (double Size, double Forward, double Backward)? below = size >= ReferenceSize ? reference : null, above = size < ReferenceSize ? reference : null;
+        foreach (var factor in Factors)
         {
-            return (square[0].Forward, square[0].Backward);
+            if (factor.HeadSize.QueryKey != factor.HeadSize.Value || factor.HeadSize.QueryKey == ReferenceSize)
+            {
+                continue;
+            }
+
+            (double Size, double Forward, double Backward) point = (factor.HeadSize.QueryKey, factor.Forward, factor.Backward);
+            if (point.Size <= size && (below is null || point.Size > below.Value.Size))
+            {
+                below = point;
+            }
+
+            if (point.Size > size && (above is null || point.Size < above.Value.Size))
+            {
+                above = point;
+            }
         }
 
-        if (size >= square[^1].Size)
+        if (below is not { } low)
         {
-            return (square[^1].Forward, square[^1].Backward);
+            return (above!.Value.Forward, above.Value.Backward);
         }
 
-        var upper = Array.FindIndex(square, point => point.Size >= size);
-        var (low, high) = (square[upper - 1], square[upper]);
+        if (above is not { } high)
+        {
+            return (low.Forward, low.Backward);
+        }
+
         var fraction = (size - low.Size) / (high.Size - low.Size);
         return (low.Forward + (fraction * (high.Forward - low.Forward)), low.Backward + (fraction * (high.Backward - low.Backward)));
     }

@@ -19,7 +19,11 @@ public static class PlanChecks
 
         if (plan.OverlapPipelineCommunication == true && (plan.PipelineParallelism == 1 || plan.VirtualStages == 1))
         {
-            problems = [.. problems, "overlap_pipeline_communication needs the interleaved schedule (pipeline above 1 with virtual_stages above 1): Megatron-Core refuses it otherwise (\"Non-interleaved pipeline parallelism does not support overlapping p2p communication\"); drop it, or add virtual stages"];
+            problems = [.. problems, $"plan.overlap_pipeline_communication needs the interleaved schedule, but the plan has pipeline {plan.PipelineParallelism} and virtual_stages {plan.VirtualStages} (expected both above 1): Megatron-Core refuses it otherwise (\"Non-interleaved pipeline parallelism does not support overlapping p2p communication\"); drop it, or add virtual stages"];
+        }
+        else if (plan.OverlapPipelineCommunication == true && !framework.OverlapsInterleavedPipelineSends)
+        {
+            problems = [.. problems, $"the training framework {framework.Id} does not overlap pipeline sends as modelled (it does not say overlaps_interleaved_pipeline_sends: true): drop plan.overlap_pipeline_communication, or name a framework that does (training.framework)"];
         }
 
         if (plan.OverlapExpertCommunication && model.MixtureOfExperts is not null && framework.ExpertOverlap is null)

@@ -72,12 +72,21 @@ public sealed record PlanPins
     /// </summary>
     /// <remarks>
     /// The plan's settings ride along into every layout the search builds: overlaps, rank order, dispatch, and the
-    /// modules selective recompute replays, so "selective" in the search means the modules the scenario names.
+    /// modules selective recompute replays, so "selective" in the search means the modules the scenario names. A
+    /// pipeline overlap the scenario asks for is the framework's own wherever it can apply (with virtual stages), so it
+    /// rides along as the framework's default: the layouts without virtual stages, where it cannot, stay in the search.
     /// </remarks>
     public static PlanPins SettingsOf(ParallelPlan plan)
     {
         ArgumentNullException.ThrowIfNull(plan);
-        return new PlanPins { Settings = plan with { FirstStageLayers = null, LastStageLayers = null, ShardingGroup = 0, OffloadedLayers = 0 } };
+        return new PlanPins
+        {
+            Settings = plan with
+            {
+                FirstStageLayers = null, LastStageLayers = null, ShardingGroup = 0, OffloadedLayers = 0,
+                OverlapPipelineCommunication = plan.OverlapPipelineCommunication == true ? null : plan.OverlapPipelineCommunication,
+            },
+        };
     }
 
     /// <summary>Whether any searched dimension is pinned.</summary>

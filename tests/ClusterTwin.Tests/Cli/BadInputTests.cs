@@ -5,22 +5,7 @@ namespace ClusterTwin.Tests.Cli;
 /// <summary>Every kind of bad input gets a clear message naming file, line and field, a non-zero exit, and no stack trace.</summary>
 public class BadInputTests
 {
-    private const string Valid = """
-        name: small
-        cluster:
-          system: nvidia-dgx-h100
-          count: 2
-          fabric: infiniband-ndr-fat-tree
-        model: llama3-8b
-        training:
-          sequence_length: 4096
-          global_batch: 64
-          precision: bf16
-        plan:
-          tensor: 8
-          pipeline: 1
-          micro_batch: 1
-        """;
+    private const string Valid = SmallScenarios.Training;
 
     [Fact]
     public void ValidScenario_Runs()

@@ -10,22 +10,7 @@ namespace ClusterTwin.Tests.Cli;
 /// </summary>
 public class RobustInputTests
 {
-    private const string Training = """
-        name: small
-        cluster:
-          system: nvidia-dgx-h100
-          count: 2
-          fabric: infiniband-ndr-fat-tree
-        model: llama3-8b
-        training:
-          sequence_length: 4096
-          global_batch: 64
-          precision: bf16
-        plan:
-          tensor: 8
-          pipeline: 1
-          micro_batch: 1
-        """;
+    private const string Training = SmallScenarios.Training;
 
     private const string Serving = "cluster: {system: nvidia-dgx-h100, chips: 4}\nmodel: llama3-70b\nserving: {tensor: 4}\n";
 

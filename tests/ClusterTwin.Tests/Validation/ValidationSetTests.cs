@@ -39,11 +39,12 @@ public class ValidationSetTests
     // Raised to 5.47% (5.445% to 5.462%) by fused attention's head-size factors, timed on an H100 (measurements/,
     // AttentionHeadSizeTests): Nemotron-4 340B, the one published Hopper run whose heads are not 128 wide (192), runs
     // its attention backward a third slower and goes from -4.6% to -6.0%; no other fitted run moves.
-    // Lowered to 4.96% (5.462% to 4.954%, under the 5% for the first time) by a correction of the NVIDIA cases to
-    // their frameworks: Megatron-Core overlaps pipeline sends with the next chunk under the interleaved schedule
-    // (overlap_p2p_comm, which Megatron-Bridge's CommOverlapConfig turns on whenever there are virtual stages), where
-    // the model had charged every send exposed. Hopper's matrix level went from 0.75 to 0.705, Blackwell's from 0.575 to
-    // 0.525; NeMo's Llama 2 13B -10.3% to -0.5%, Nemotron-4 340B -6.0% to -1.1%.
+    // Lowered to 4.96% (5.462% to 4.958%, under the 5% for the first time) by a correction of the NVIDIA cases
+    // to their frameworks: Megatron-Core overlaps pipeline sends with the next chunk under the interleaved schedule
+    // (overlap_p2p_comm, which Megatron-Bridge's CommOverlapConfig and NeMo's launcher configs turn on with virtual
+    // stages), where the model had charged every send exposed. Hopper's matrix level went from 0.75 to 0.705,
+    // Blackwell's from 0.575 to 0.525; NeMo's Llama 2 13B -10.3% to -0.6% (TP1 PP4 VP10: its sends of 42 MB were half
+    // its compute).
     private const double MeanErrorRatchetPercent = 4.96;
     private const double WorstErrorRatchetPercent = 39.4;
     // 9.6% with curve shapes carried over from A100; 8.75% with Hopper's measured on an H100 (docs/calibration.md);
@@ -54,10 +55,10 @@ public class ValidationSetTests
     // Raised to 8.47% (8.42% to 8.47%) by the same correction of the Megatron-Bridge cases' gradient reduction.
     // Lowered to 8.46% (8.453%) with the second all-gather of sequence parallelism.
     // Raised to 8.47% (8.453% to 8.469%) by the head-size factors above (Nemotron-4 340B held out).
-    // Raised to 8.49% (8.469% to 8.481%) by the correction of the pipeline sends' overlap to the frameworks (above):
-    // the runs with interleaved pipelines move towards their measurements held out too (Llama 2 13B -10.3% to +4.4%),
-    // those without one away, with the lower levels (the Megatron-Bridge Llama 3 8B runs on B200 -5.0% to -11.6%).
-    private const double HeldOutMeanErrorRatchetPercent = 8.49;
+    // Unchanged (8.469%) by the correction of the pipeline sends' overlap (above): the runs with interleaved pipelines
+    // move towards their measurements held out too (Llama 2 13B -10.3% to +4.3%), those without one away, with the
+    // lower levels (Megatron-Bridge's Llama 3 8B on 8 B200 -5.0% to -11.6%).
+    private const double HeldOutMeanErrorRatchetPercent = 8.47;
 
     // From 37.5% and 178% before the training framework's expert launch times (docs/calibration.md), to 10.0% over the
     // eleven runs then in the set; raised once, to 13.0%, when seven more of the model zoo's published runs joined
@@ -81,7 +82,7 @@ public class ValidationSetTests
     // and the mean over all training cases from 6.50% to 6.39%, which Korthikanti et al.'s per-layer timings support:
     // the dense Blackwell runs' second all-gather raised Blackwell's matrix level one grid step (0.57 to 0.575), which
     // its mixture-of-experts runs feel (GB200 DeepSeek-V3 BF16 +10.6% to +11.2%); the held-out mean fell (below).
-    // Lowered to 9.78% (10.06% to 9.775%) by the same correction of the pipeline sends' overlap; the launch times
+    // Lowered to 9.78% (10.06% to 9.772%) by the same correction of the pipeline sends' overlap; the launch times
     // refitted (70 + 45 us to 70 + 60 us). B200 Qwen3-235B MXFP8 moved from -16.3% to -22.6% with Blackwell's level.
     private const double MixtureOfExpertsMeanErrorRatchetPercent = 9.78;
     private const double MixtureOfExpertsWorstErrorRatchetPercent = 53;
@@ -96,8 +97,8 @@ public class ValidationSetTests
     // reduce gradients in BF16 too, which moves the launch times fitted without each of them; the in-sample mean moved
     // from 10.02% to 10.03%.
     // Lowered to 11.93% (12.07% to 11.92%) by the same model change.
-    // Raised to 11.98% (11.92% to 11.974%) by the same correction, while the in-sample mean fell 0.29 points.
-    private const double MixtureOfExpertsHeldOutMeanErrorRatchetPercent = 11.98;
+    // Raised to 11.97% (11.92% to 11.969%) by the same correction, while the in-sample mean fell 0.29 points.
+    private const double MixtureOfExpertsHeldOutMeanErrorRatchetPercent = 11.97;
 
     private static readonly Lazy<ValidationSummary> Summary = new(() =>
     {

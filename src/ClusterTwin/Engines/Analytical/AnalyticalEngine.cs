@@ -140,12 +140,14 @@ public static class AnalyticalEngine
         // sends one tensor-parallel shard per chip.
         var pipelineMessage = activation / plan.TensorParallelism;
         var pipelineSends = pipeline > 1 ? 2.0 * plan.VirtualStages : 0;
+        var pipelineSend = pipeline > 1 ? collectives.Time(CollectiveKind.PointToPoint, pipelineGroup, pipelineMessage) : Duration.Zero;
         var pipelinePerMicroBatch = pipeline > 1
-            ? PipelineSendsExposed(collectives.Time(CollectiveKind.PointToPoint, pipelineGroup, pipelineMessage), slowest, plan.VirtualStages, plan.OverlapsPipelineSends(scenario.Framework))
+            ? PipelineSendsExposed(pipelineSend, slowest, plan.VirtualStages, plan.OverlapsPipelineSends(scenario.Framework))
             : Duration.Zero;
 
         var offload = OffloadExposed(plan, cluster.System, model, job, scenario.Framework.SavedMultiplyInputs, Layers);
-        var perMicroBatch = slowest.Total + pipelinePerMicroBatch + offload;
+        // The fill and the drain wait for every send in full: the stage that receives has nothing to overlap them with.
+        var perMicroBatch = slowest.Total + (pipelineSend * pipelineSends) + offload;
         var bubbleFraction = (pipeline - 1) / (double)plan.VirtualStages;
 
         var stageParameters = StageParameters.Of(model, job, plan);
@@ -471,7 +473,9 @@ public static class AnalyticalEngine
     /// The time per micro-batch a stage's pipeline sends take from its compute: all of each send, one per chunk each
     /// way; or, where they overlap (Megatron-Core's <c>overlap_p2p_comm</c> under the interleaved schedule, which posts
     /// a chunk's send and the next receive before running the next chunk), only what outlasts that chunk's forward or
-    /// backward pass.
+    /// backward pass. The chunks' passes are the stage's spread evenly: its forward (the layers' forward passes with
+    /// their exposed communication) and the rest of its time (backward and recompute, and the embedding and the head
+    /// whole), each over the virtual stages. That split matters only where a send outlasts a chunk.
     /// </summary>
     private static Duration PipelineSendsExposed(Duration send, StageCost stage, int virtualStages, bool overlapped)
     {
