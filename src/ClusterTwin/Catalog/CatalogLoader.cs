@@ -91,9 +91,13 @@ public static class CatalogLoader
             diagnostics.AddRange(PriceReader.Problems(prices, Path.Combine(directory, "prices")));
         }
 
-        if (!efficiencies.ContainsKey(HardwareCatalog.DefaultFamily))
+        if (!efficiencies.TryGetValue(HardwareCatalog.DefaultFamily, out var fallback))
         {
             diagnostics.Add(new Diagnostic(Path.Combine(directory, "efficiency"), 0, string.Empty, $"missing {HardwareCatalog.DefaultFamily}.yaml (the curves for chip families without their own)"));
+        }
+        else
+        {
+            diagnostics.AddRange(FamilyProblems(directory, chips.Values, efficiencies, fallback.ServesFamilies));
         }
 
         if (diagnostics.Count > 0)
@@ -182,6 +186,27 @@ public static class CatalogLoader
         {
             var relative = Path.GetRelativePath(System.IO.Directory.GetCurrentDirectory(), file);
             yield return YamlReader.Open(file, relative.StartsWith("..", StringComparison.Ordinal) ? Path.GetFullPath(file) : relative);
+        }
+    }
+
+    /// <summary>
+    /// A chip's family must have curves of its own or be one the default curves serve (default.yaml's <c>families</c>),
+    /// so that a misspelt family is reported rather than run at the default curves; and a family the default file
+    /// lists must not have its own file as well.
+    /// </summary>
+    private static IEnumerable<Diagnostic> FamilyProblems(string directory, IEnumerable<Chip> chips, IReadOnlyDictionary<string, ChipEfficiency> efficiencies, IReadOnlyCollection<string> served)
+    {
+        var defaultFile = Path.Combine(directory, "efficiency", HardwareCatalog.DefaultFamily + ".yaml");
+        foreach (var family in served.Where(efficiencies.ContainsKey))
+        {
+            yield return new Diagnostic(defaultFile, 0, "families", $"'{family}' has an efficiency file of its own: remove it from the families the default curves serve");
+        }
+
+        foreach (var chip in chips.Where(chip => !efficiencies.ContainsKey(chip.Family) && !served.Contains(chip.Family)).OrderBy(chip => chip.Id, StringComparer.Ordinal))
+        {
+            var known = efficiencies.Keys.Where(key => key != HardwareCatalog.DefaultFamily).Concat(served).Order(StringComparer.Ordinal);
+            yield return new Diagnostic(Path.Combine(directory, "chips", chip.Id + ".yaml"), 0, "family",
+                $"'{chip.Family}' is not a chip family of the catalogue (expected one of: {string.Join(", ", known)}; a new family without curves of its own is added to {HardwareCatalog.DefaultFamily}.yaml's families)");
         }
     }
 }

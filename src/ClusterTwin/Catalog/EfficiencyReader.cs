@@ -11,7 +11,7 @@ internal static class EfficiencyReader
     public static ChipEfficiency? Read(YamlReader reader)
     {
         var root = reader.Root;
-        reader.CheckKeys(root!, string.Empty, ["family", "provenance", "carried_over_from", .. CurveKeys, .. MeasuredAttentionKeys, "kernels", HeadSizesKey, "fit", "band_widening", "note"]);
+        reader.CheckKeys(root!, string.Empty, ["family", "provenance", "carried_over_from", .. CurveKeys, .. MeasuredAttentionKeys, "kernels", HeadSizesKey, "fit", "band_widening", "families", "note"]);
         var family = reader.String(root, "family", string.Empty);
         var provenance = reader.String(root, "provenance", string.Empty);
         var measuredOn = ReadKernels(reader, root!);
@@ -25,6 +25,7 @@ internal static class EfficiencyReader
         }
 
         var headSizes = ReadHeadSizes(reader, root!);
+        var served = ReadServedFamilies(reader, root!, family);
         var measuredAttention = new AttentionShapes(
             OptionalCurve(reader, root, "attention_backward"), OptionalCurve(reader, root, "attention_unmasked"), OptionalCurve(reader, root, "attention_unmasked_backward"));
         if (YamlReader.Child(root, "carried_over_from") is not null)
@@ -54,7 +55,7 @@ internal static class EfficiencyReader
                 : new ChipEfficiency(family, ownMatrix, ownAttention, ownMemory, ownCollective, provenance, ownFit)
                 {
                     CarriedOverFrom = from, BandWidening = widening, HasOwnFit = ownFit is not null, OwnCurves = own, MeasuredAttention = measuredAttention, MeasuredOn = measuredOn,
-                    HeadSizes = headSizes,
+                    HeadSizes = headSizes, ServesFamilies = served,
                 };
         }
 
@@ -70,7 +71,7 @@ internal static class EfficiencyReader
         var fit = ReadFit(reader, reader.Mapping(root, "fit", string.Empty, required: false));
         return family is null || provenance is null || matrix is null || attention is null || memory is null || collective is null
             ? null
-            : new ChipEfficiency(family, matrix, attention, memory, collective, provenance, fit) { MeasuredAttention = measuredAttention, MeasuredOn = measuredOn, HeadSizes = headSizes };
+            : new ChipEfficiency(family, matrix, attention, memory, collective, provenance, fit) { MeasuredAttention = measuredAttention, MeasuredOn = measuredOn, HeadSizes = headSizes, ServesFamilies = served };
     }
 
     private static readonly EfficiencyCurve Placeholder = EfficiencyCurve.Constant(1);
@@ -120,6 +121,7 @@ internal static class EfficiencyReader
                     // The measured attention curves go with the attention curve they were measured beside.
                     MeasuredAttention = efficiency.OwnCurves.Contains("attention") ? efficiency.MeasuredAttention : source.MeasuredAttention,
                     HeadSizes = efficiency.OwnCurves.Contains("attention") ? efficiency.HeadSizes : source.HeadSizes,
+                    ServesFamilies = efficiency.ServesFamilies,
                     MeasuredOn = efficiency.MeasuredOn,
                 };
             }
@@ -184,6 +186,32 @@ internal static class EfficiencyReader
         }
 
         return chip;
+    }
+
+    /// <summary>
+    /// The default file's <c>families</c>: the chip families that run at its curves, each a name a chip's
+    /// <c>family</c> may give without an efficiency file of its own. Only the default file lists them.
+    /// </summary>
+    private static System.Collections.Immutable.ImmutableArray<string> ReadServedFamilies(YamlReader reader, YamlMappingNode root, string? family)
+    {
+        if (YamlReader.Child(root, "families") is not { } node)
+        {
+            return [];
+        }
+
+        if (family != HardwareCatalog.DefaultFamily)
+        {
+            reader.Error(node, "families", $"only {HardwareCatalog.DefaultFamily}.yaml lists the families that run at its curves: remove it here");
+            return [];
+        }
+
+        if (node is not YamlSequenceNode list || list.Children.Any(item => string.IsNullOrWhiteSpace(YamlReader.Scalar(item))))
+        {
+            reader.Error(node, "families", "expected a list of chip family names, such as [aws-trainium3, google-tpu-v5p]");
+            return [];
+        }
+
+        return [.. list.Children.Select(item => YamlReader.Scalar(item)!)];
     }
 
     /// <summary>

@@ -110,6 +110,12 @@ public sealed record ChipEfficiency
     /// </summary>
     public AttentionHeadSizes HeadSizes { get; init; } = AttentionHeadSizes.None;
 
+    /// <summary>
+    /// For the default curves: the chip families without curves of their own that run at them (the default file's
+    /// <c>families</c>), so that a chip naming any other family is a typo the catalogue reports; empty for any other.
+    /// </summary>
+    public ImmutableArray<string> ServesFamilies { get; init; } = [];
+
     /// <summary>Memory-bound kernel efficiency by bytes per kernel.</summary>
     public EfficiencyCurve Memory { get; }
 
@@ -147,7 +153,7 @@ public sealed record ChipEfficiency
     public ChipEfficiency WithFit(EfficiencyFit fit) => new(Family, MatrixShape, AttentionShape, Memory, ScaleUpCollective, Provenance, fit)
     {
         CarriedOverFrom = CarriedOverFrom, BandWidening = BandWidening, HasOwnFit = HasOwnFit, CarriedFit = CarriedFit, OwnCurves = OwnCurves, MeasuredAttention = MeasuredAttention, MeasuredOn = MeasuredOn,
-        HeadSizes = HeadSizes,
+        HeadSizes = HeadSizes, ServesFamilies = ServesFamilies,
     };
 
     /// <summary>
