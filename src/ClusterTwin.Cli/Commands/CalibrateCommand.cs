@@ -174,6 +174,13 @@ public sealed class CalibrateCommand(IAnsiConsole console) : Command<CalibrateCo
         var id = chip.Id;
         var measurements = KernelMeasurements.Read(file);
         var curves = KernelCurveFit.Fit(measurements, chip, settings.AttentionBackend);
+        var efficiency = catalog.Efficiencies[chip.Family];
+        if (curves["matrix"] is null && (efficiency.CarriedOverFrom is null || efficiency.OwnCurves.Contains("matrix") || efficiency.OwnCurves.Contains("memory")))
+        {
+            throw new InputException("--kernels", $"times attention alone, but {chip.Family} {(efficiency.CarriedOverFrom is null ? "carries no family's curves over" : "writes matrix and memory curves of its own")}: " +
+                "the measured curves are replaced together, so the family would lose them (measure the chip with tools/measure-kernels.py, or give a family that carries its matrix and memory curves over)");
+        }
+
         var procedure = $"clustertwin calibrate --kernels {file.Replace('\\', '/')} --chip {id}" +
             (settings.AttentionBackend == KernelCurveFit.DefaultAttentionBackend ? string.Empty : $" --attention-backend {settings.AttentionBackend}");
         console.MarkupLineInterpolated($"{chip.Family} curves from {measurements.Device} ({measurements.MeasuredAt}):");
@@ -183,7 +190,14 @@ public sealed class CalibrateCommand(IAnsiConsole console) : Command<CalibrateCo
             console.MarkupLineInterpolated($"  {curve.Key}: {text}");
         }
 
-        console.MarkupLineInterpolated($"  {curves.MemoryBound} memory-bound multiplies left out of the matrix curve");
+        if (curves["matrix"] is null)
+        {
+            console.MarkupLineInterpolated($"  attention alone: the matrix and memory curves stay {efficiency.CarriedOverFrom}'s");
+        }
+        else
+        {
+            console.MarkupLineInterpolated($"  {curves.MemoryBound} memory-bound multiplies left out of the matrix curve");
+        }
         if (!settings.DryRun)
         {
             var path = Path.Combine(catalog.Directory, "efficiency", chip.Family + ".yaml");

@@ -72,16 +72,25 @@ public static class KernelCurveFit
     public const string DefaultAttentionBackend = "CUDNN_ATTENTION";
 
     /// <summary>
-    /// Derives the curves from <paramref name="measurements"/> of <paramref name="chip"/>. Measurements of another chip
-    /// (by memory capacity), a curve with no point, or a point outside (0, 1] are errors that name the likely cause.
+    /// Derives the curves from <paramref name="measurements"/> of <paramref name="chip"/>: all of them, or the attention
+    /// curves alone from a file without multiplies and memory-bound kernels. Measurements of another chip (by memory
+    /// capacity), a curve with no point, or a point outside (0, 1] are errors that name the likely cause.
     /// </summary>
     public static KernelCurves Fit(KernelMeasurements measurements, Chip chip, string attentionBackend = DefaultAttentionBackend)
     {
         CheckChip(measurements, chip);
 
+        // A file of attention timings alone (a published benchmark, tools/import-attention-benchmark.py) measures the
+        // attention curves and leaves the matrix and memory curves to the family's carried-over ones.
+        var attentionOnly = measurements.Matrix.IsEmpty && measurements.Memory.IsEmpty;
+        if (measurements.Memory.IsEmpty && !measurements.Matrix.IsEmpty)
+        {
+            throw new InputException("--kernels", "times multiplies but no memory-bound kernels: the memory curve tells the memory-bound multiplies from the rest (rerun tools/measure-kernels.py without --only)");
+        }
+
         var bandwidth = chip.MemoryBandwidth.Value;
-        var memory = Checked("memory", Points<Bytes>(measurements.Memory.Select(row => (row.Traffic.Count, row.Traffic / row.Time / bandwidth)), "B"));
-        var memoryCurve = new MeasuredCurve("memory", "B", memory).Curve;
+        var memory = attentionOnly ? [] : Checked("memory", Points<Bytes>(measurements.Memory.Select(row => (row.Traffic.Count, row.Traffic / row.Time / bandwidth)), "B"));
+        var memoryCurve = attentionOnly ? null : new MeasuredCurve("memory", "B", memory).Curve;
 
         var computeBound = new List<(double, double)>();
         var memoryBound = 0;
@@ -89,7 +98,7 @@ public static class KernelCurveFit
         {
             var peak = chip.PeakRate(row.Precision)
                 ?? throw new InputException("--chip", $"{chip.Id} has no {row.Precision.Key()} peak, but the measurements time {row.Precision.Key()} multiplies (measure the chip named, or name the chip measured)");
-            var trafficTime = row.Traffic / (bandwidth * memoryCurve.At(row.Traffic.Count));
+            var trafficTime = row.Traffic / (bandwidth * memoryCurve!.At(row.Traffic.Count));
             if (trafficTime > row.Time * MemoryBoundShare)
             {
                 memoryBound++;
@@ -116,7 +125,7 @@ public static class KernelCurveFit
         static ImmutableArray<MeasuredPoint> Optional(string key, ImmutableArray<MeasuredPoint> points) => points.IsEmpty ? points : Checked(key, points);
         MeasuredCurve[] curves =
         [
-            new("matrix", "FLOP", Checked("matrix", Points<Flops>(computeBound, "FLOP"))),
+            new("matrix", "FLOP", attentionOnly ? [] : Checked("matrix", Points<Flops>(computeBound, "FLOP"))),
             new("attention", "FLOP", Checked("attention", Attention(causal: true, backward: false))),
             new("attention_backward", "FLOP", Checked("attention_backward", Attention(causal: true, backward: true))),
             new("attention_unmasked", "FLOP", Optional("attention_unmasked", Attention(causal: false, backward: false))),

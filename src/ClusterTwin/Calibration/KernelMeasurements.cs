@@ -152,7 +152,7 @@ public sealed record KernelMeasurements(string Device, string MeasuredAt, Immuta
             return string.Empty;
         }
 
-        var parts = new[] { ("driver", Fact("driver")), ("PyTorch", Fact("torch")), ("CUDA", Fact("cuda")), ("cuDNN", Fact("cudnn")) }
+        var parts = new[] { ("driver", Fact("driver")), ("PyTorch", Fact("torch")), ("CUDA", Fact("cuda")), ("cuDNN", Fact("cudnn")), ("published in", Fact("source")) }
             .Where(part => part.Item2.Length > 0).Select(part => $"{part.Item1} {part.Item2}");
         return string.Join(", ", [name, .. parts]);
     }

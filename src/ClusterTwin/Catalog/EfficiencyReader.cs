@@ -87,7 +87,8 @@ internal static class EfficiencyReader
     // The curves a kernel measurement may write, and those it always writes.
     private static readonly IReadOnlyList<string> MeasuredCurves = ChipEfficiency.MeasuredCurveKeys;
 
-    private static readonly string[] AlwaysMeasured = ["matrix", "attention", "memory"];
+    // A measurement of attention alone (a published benchmark) leaves the matrix and memory curves carried over.
+    private static readonly string[] AlwaysMeasured = ["attention", "attention_backward"];
 
     private static EfficiencyCurve? OptionalCurve(YamlReader reader, YamlMappingNode? root, string key) =>
         YamlReader.Child(root, key) is null ? null : Curve<Flops>(reader, root, key);

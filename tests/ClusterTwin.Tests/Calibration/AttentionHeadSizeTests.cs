@@ -114,8 +114,9 @@ public sealed class AttentionHeadSizeTests
         Assert.InRange(written.At(new(64, 64)).Forward, 0.6, 0.85);
         Assert.InRange(written.At(new(192, 192)).Backward, 0.5, 0.8);
         Assert.True(written.At(new(192, 128)).Backward > written.At(new(192, 192)).Backward);
-        // Only Hopper measured them; the families carrying Ampere's curves run every head size at those curves.
+        // Only Hopper measured them; the other families run every head size at their curves.
         Assert.Empty(Repository.Catalog.Efficiencies["nvidia-blackwell"].HeadSizes.Factors);
+        Assert.Empty(Repository.Catalog.Efficiencies["aws-neuroncore-v2"].HeadSizes.Factors);
     }
 
     [Fact]
@@ -165,7 +166,7 @@ public sealed class AttentionHeadSizeTests
         Assert.Equal(0, CliRunner.Run("catalog", "list", "--catalog", catalog.Path).ExitCode);
 
         // Into a family that carries another's attention curve over, the factors have no curve to belong to.
-        var refused = CliRunner.Run("calibrate", "--head-sizes", Repository.Path("measurements", HeadSizeMeasurements), "--chip", "nvidia-b200", "--catalog", catalog.Path);
+        var refused = CliRunner.Run("calibrate", "--head-sizes", Repository.Path("measurements", HeadSizeMeasurements), "--chip", "aws-trainium1", "--catalog", catalog.Path);
         Assert.Equal(2, refused.ExitCode);
         Assert.Contains("carries nvidia-ampere's attention curve over", refused.Errors, StringComparison.Ordinal);
     }
@@ -178,7 +179,7 @@ public sealed class AttentionHeadSizeTests
         var block = hopper.SkipWhile(line => !line.StartsWith("attention_head_sizes:", StringComparison.Ordinal))
             .TakeWhile((line, index) => index == 0 || line.StartsWith(' ')).ToArray();
         Assert.True(block.Length > 5);
-        File.AppendAllLines(Path.Combine(catalog.Path, "efficiency", "nvidia-blackwell.yaml"), block);
+        File.AppendAllLines(Path.Combine(catalog.Path, "efficiency", "aws-neuroncore-v2.yaml"), block);
         var error = Assert.Throws<InputException>(() => CatalogLoader.Load(catalog.Path));
         Assert.Contains("attention_head_sizes: is measured beside the family's own attention curve", error.Message, StringComparison.Ordinal);
     }

@@ -186,8 +186,8 @@ public sealed class KernelCurveFitTests
             .Replace("memory_bound_multiplies: 49", "memory_bound_multiplies: -7", StringComparison.Ordinal)
             .Replace("samples: {matrix: [1, ", "samples: {matrix: [", StringComparison.Ordinal));
         // A backward curve in a family whose attention curve is carried over: measured beside nothing.
-        var blackwell = Path.Combine(catalog.Path, "efficiency", "nvidia-blackwell.yaml");
-        File.AppendAllText(blackwell, "attention_backward: {1 TFLOP: 0.5}\n");
+        var trainium = Path.Combine(catalog.Path, "efficiency", "aws-neuroncore-v2.yaml");
+        File.AppendAllText(trainium, "attention_backward: {1 TFLOP: 0.5}\n");
         var outcome = CliRunner.Run("catalog", "list", "--catalog", catalog.Path);
         Assert.Equal(2, outcome.ExitCode);
         Assert.Contains("kernels.memory_bound_multiplies", outcome.Errors, StringComparison.Ordinal);
@@ -216,6 +216,53 @@ public sealed class KernelCurveFitTests
         SameCurve(curves["memory"]!.Curve, hopper.Memory);
         Assert.Equal(Repository.Catalog.Efficiencies["nvidia-ampere"].ScaleUpCollective.Points, hopper.ScaleUpCollective.Points);
         Assert.Equal(["matrix", "attention", "memory"], hopper.OwnCurves.ToArray());
+    }
+
+    [Theory]
+    [InlineData("nvidia-gb200-attention-2026-07-24.json", "nvidia-gb200", "nvidia-blackwell")]
+    [InlineData("nvidia-gb300-attention-2026-07-23.json", "nvidia-gb300", "nvidia-blackwell-ultra")]
+    public void PublishedAttentionTimings_MakeTheFamilysAttentionCurves_AndLeaveItsMatrixAndMemoryCarriedOver(string file, string chip, string family)
+    {
+        var measurements = KernelMeasurements.Read(Repository.Path("measurements", file));
+        Assert.Empty(measurements.Matrix);
+        Assert.Empty(measurements.Memory);
+        var curves = KernelCurveFit.Fit(measurements, Repository.Catalog.Chips[chip]);
+        Assert.Equal(AttentionKeys, curves.Curves.Select(curve => curve.Key).ToArray());
+        var written = Repository.Catalog.Efficiencies[family];
+        SameCurve(curves["attention"]!.Curve, written.AttentionShape);
+        SameCurve(curves["attention_backward"]!.Curve, written.MeasuredAttention.Backward!);
+        SameCurve(curves["attention_unmasked"]!.Curve, written.MeasuredAttention.Unmasked!);
+        SameCurve(curves["attention_unmasked_backward"]!.Curve, written.MeasuredAttention.UnmaskedBackward!);
+        var ampere = Repository.Catalog.Efficiencies["nvidia-ampere"];
+        Assert.Equal(ampere.MatrixShape.Points, written.MatrixShape.Points);
+        Assert.Equal(ampere.Memory.Points, written.Memory.Points);
+        Assert.Equal(["attention"], written.OwnCurves.ToArray());
+    }
+
+    [Fact]
+    public void Multiplies_WithoutMemoryKernels_AreAnError_ForTheMemoryCurveTellsTheMemoryBoundOnes()
+    {
+        var measurements = new KernelMeasurements("test GPU", "2026-11-26", [Multiply(1e12, 1e8, 0.6)], [Attention(1e12, 0.5, 0.4)], []);
+        var error = Assert.Throws<InputException>(() => KernelCurveFit.Fit(measurements, H100));
+        Assert.Contains("no memory-bound kernels", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void AttentionAlone_IsRefused_ForAFamilyThatMeasuredItsOwnMatrixAndMemoryCurves()
+    {
+        // The measured curves are replaced together: Hopper would lose its measured matrix and memory curves.
+        using var catalog = TemporaryFolder.WithCatalogCopy();
+        var hopper = Path.Combine(catalog.Path, "efficiency", "nvidia-hopper.yaml");
+        var before = File.ReadAllText(hopper);
+        // The H100's own timings without their multiplies and memory kernels: attention alone, plausible for the chip.
+        var timings = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(Repository.Path("measurements", H100Measurements)))!.AsObject();
+        timings.Remove("matrix");
+        timings.Remove("memory");
+        var file = catalog.Write("attention-alone.json", timings.ToJsonString());
+        var outcome = CliRunner.Run("calibrate", "--kernels", file, "--chip", "nvidia-h100-sxm", "--catalog", catalog.Path);
+        Assert.NotEqual(0, outcome.ExitCode);
+        Assert.Contains("times attention alone, but nvidia-hopper writes matrix and memory curves of its own", outcome.Errors, StringComparison.Ordinal);
+        Assert.Equal(before, File.ReadAllText(hopper));
     }
 
     // The same points, to the last bit the catalogue's text can carry (a size reads back through a decimal prefix).
