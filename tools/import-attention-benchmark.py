@@ -3,7 +3,8 @@
 
 NVIDIA's cudnn-frontend repository publishes SDPA training timings on GPUs we cannot time ourselves
 (benchmark/sdpa_benchmark_training/results/MODEL/GPU/*.csv): one attention layer's forward and backward, timed apart
-through the cuDNN back end, with the causal mask (top_left) and without it (no_mask). This script copies the rows of
+through the cuDNN back end, with the causal mask (top_left) and without it (no_mask); a row per pass, or in the older
+files one row with both. This script copies the rows of
 one back end, data type and backward mode into the JSON format tools/measure-kernels.py writes, attention rows only,
 with the device and the source the CSV came from:
 
@@ -32,7 +33,13 @@ def rows(path, backend, data_type, deterministic):
             if row["attn_mask"] not in MASKS or row["success"] != "True":
                 continue
             shape = tuple(int(row[key]) for key in ("batch_size", "num_q_heads", "num_kv_heads", "q_seqlen", "kv_seqlen", "head_dim_qk", "head_dim_vo"))
-            passes.setdefault((row["attn_mask"], shape), {})[row["profile_pass"]] = row
+            timed = passes.setdefault((row["attn_mask"], shape), {})
+            if row["profile_pass"] == "both":
+                # The older files time both passes in one row (fwd_time_ms, bwd_time_ms, fwd_tflops).
+                timed["fwd"] = {"time_ms": row["fwd_time_ms"], "tflops": row["fwd_tflops"]}
+                timed["bwd"] = {"time_ms": row["bwd_time_ms"]}
+            else:
+                timed[row["profile_pass"]] = row
             device = {"name": row["gpu_name"], "cudnn": row["cudnn_backend_version"], "cudnn_frontend": row["cudnn_version"]}
     result = []
     for (mask, (batch, heads, kv_heads, sequence, kv_sequence, head, value_head)), timed in sorted(passes.items(), key=lambda item: (not MASKS[item[0][0]], item[0][1])):
