@@ -75,6 +75,20 @@ public static class EfficiencyCalibration
         // The curves as written: for curves carried over, at the levels carried with them. The prior centres there.
         var centre = efficiency.CarriedFit ?? EfficiencyFit.None;
         double Priors(double matrixLevel, double attentionLevel) => Prior(matrixLevel / centre.MatrixScale) + Prior(attentionLevel / centre.AttentionScale);
+        // The attention level is fitted only where a run spends a good part of its work in attention: short-sequence
+        // runs alone would set it to whatever absorbs their other errors.
+        var attentionDetermined = fitted.Any(item => AnalyticalEngine.AttentionShare(item.Scenario.Model, item.Scenario.Job) >= AttentionDeterminingShare);
+        if (fitted.Length < JointFitBelow && !attentionDetermined && MeasuresItsAttention(efficiency))
+        {
+            // Too few runs to tell the levels apart, and none that says anything of attention, on an attention curve of
+            // the family's own (kernels timed on its chips): the factor is the matrix level's alone, and attention
+            // runs at the timed kernels' speed. Scaling it with the multiplies' factor would carry their losses (FP8
+            // casts, the carried-over matrix shape) into a kernel that was measured.
+            var (factor, _) = BestAlong(value => Objective(efficiency, fitted, value * centre.MatrixScale, centre.AttentionScale, Priors(value * centre.MatrixScale, centre.AttentionScale)), 1.0,
+                Objective(efficiency, fitted, centre.MatrixScale, centre.AttentionScale, 0));
+            return Finish(efficiency, fitted, heldOut, heldOutSources, procedure, Math.Round(factor * centre.MatrixScale, 4), centre.AttentionScale);
+        }
+
         if (fitted.Length < JointFitBelow)
         {
             // Too few runs to tell the two levels apart: one factor scales both, keeping the ratio of the family the
@@ -85,9 +99,6 @@ public static class EfficiencyCalibration
         }
 
         var (matrix, attention) = (1.0, 1.0);
-        // The attention level is fitted only where a run spends a good part of its work in attention: short-sequence
-        // runs alone would set it to whatever absorbs their other errors.
-        var attentionDetermined = fitted.Any(item => AnalyticalEngine.AttentionShare(item.Scenario.Model, item.Scenario.Job) >= AttentionDeterminingShare);
         if (!attentionDetermined)
         {
             attention = centre.AttentionScale;
@@ -111,6 +122,9 @@ public static class EfficiencyCalibration
 
         return Finish(efficiency, fitted, heldOut, heldOutSources, procedure, matrix, attention);
     }
+
+    /// <summary>Whether the family's attention curve is its own (measured on its chips), not carried over with another's levels.</summary>
+    private static bool MeasuresItsAttention(ChipEfficiency efficiency) => efficiency.CarriedOverFrom is null || efficiency.OwnCurves.Contains("attention");
 
     private static Result Finish(ChipEfficiency efficiency, ImmutableArray<ValidationCase> fitted, ImmutableArray<ValidationCase> heldOut, IReadOnlyCollection<string> heldOutSources, string procedure, double matrix, double attention)
     {

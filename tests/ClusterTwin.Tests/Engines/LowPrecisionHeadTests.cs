@@ -67,4 +67,20 @@ public class LowPrecisionHeadTests
         // With them, the attention level is fitted.
         Assert.NotEqual(1.0, EfficiencyCalibration.Fit(hopper, Repository.TrainingCases, [], "test").Fit.AttentionScale);
     }
+
+    [Fact]
+    public void AOneFactorFit_OnMeasuredAttention_ScalesTheMultipliesAlone_ButOnCarriedAttentionBothTogether()
+    {
+        // GB300: three runs, none 30% attention, on attention curves timed on a GB300: attention at the kernels' speed.
+        var ultra = EfficiencyCalibration.Fit(Repository.Catalog.Efficiencies["nvidia-blackwell-ultra"], Repository.TrainingCases, [], "test");
+        Assert.True(ultra.Fitted.Length < EfficiencyCalibration.JointFitBelow);
+        Assert.Equal(1.0, ultra.Fit.AttentionScale);
+        Assert.NotEqual(1.0, ultra.Fit.MatrixScale);
+
+        // Trainium1: four runs on A100's carried-over curves: one factor keeps A100's ratio of the two levels.
+        var trainium = Repository.Catalog.Efficiencies["aws-neuroncore-v2"];
+        var ampere = Repository.Catalog.Efficiencies["nvidia-ampere"].Fit;
+        var carried = EfficiencyCalibration.Fit(trainium, Repository.TrainingCases, [], "test").Fit;
+        Assert.Equal(ampere.MatrixScale / ampere.AttentionScale, carried.MatrixScale / carried.AttentionScale, 0.02);
+    }
 }

@@ -52,7 +52,11 @@ public class ValidationSetTests
     // B200 -6.8% to -0.5%, on 8 GB200 -0.6% to +6.0%; Llama 3 70B on 64 GB300 +10.1% to +15.5%), while the mean over
     // all 105 training cases fell from 5.96% to 5.83% and the mixture-of-experts mean from 9.77% to 8.94% (the model
     // zoo's GB300 Qwen3-235B at 128K tokens, nine tenths attention, -43.5% to -21.8%).
-    private const double MeanErrorRatchetPercent = 4.97;
+    // Raised to 4.98% (4.969% to 4.973%) by the one-factor fit's new rule (docs/calibration.md): where a family's own
+    // attention curve is measured and no fitted run spends 30% of its work in attention, the factor is the matrix
+    // level's alone and attention runs at the timed kernels' speed. GB300's levels went from 0.655 and 0.655 to 0.58
+    // and 1.0; its dense runs moved both ways (Llama 3.1 405B -0.2% to -5.7%, Llama 3 70B +15.5% to +12.8%).
+    private const double MeanErrorRatchetPercent = 4.98;
     private const double WorstErrorRatchetPercent = 39.4;
     // 9.6% with curve shapes carried over from A100; 8.75% with Hopper's measured on an H100 (docs/calibration.md);
     // 8.6% with Trainium1's tensor degree counted in NeuronCores, two ranks per chip; 8.35% with FSDP's slowdown
@@ -65,7 +69,13 @@ public class ValidationSetTests
     // Unchanged (8.469%) by the correction of the pipeline sends' overlap (above): the runs with interleaved pipelines
     // move towards their measurements held out too (Llama 2 13B -10.3% to +4.3%), those without one away, with the
     // lower levels (Megatron-Bridge's Llama 3 8B on 8 B200 -5.0% to -11.6%).
-    private const double HeldOutMeanErrorRatchetPercent = 8.47;
+    // Raised to 8.77% (8.446% to 8.767%) by the same rule: Blackwell's folds (five runs, and one) now fit the matrix
+    // level alone with attention at the published kernels' speed, where one factor had scaled both, and predict the
+    // other source's runs worse (GB200 Llama 3 8B -0.7% to +10.2%, GB300 Llama 3.1 405B -13.9% to -17.1%). The rule
+    // is kept for what the measured curves say, not for this mean: the mixture-of-experts held-out mean fell from
+    // 11.16% to 9.55% and the held-out mean over all 105 training runs from 9.01% to 8.93% (GB300 Qwen3-235B at 128K
+    // tokens, nine tenths attention, -21.8% to +8.6%).
+    private const double HeldOutMeanErrorRatchetPercent = 8.77;
 
     // From 37.5% and 178% before the training framework's expert launch times (docs/calibration.md), to 10.0% over the
     // eleven runs then in the set; raised once, to 13.0%, when seven more of the model zoo's published runs joined
@@ -93,8 +103,11 @@ public class ValidationSetTests
     // refitted (70 + 45 us to 70 + 60 us). B200 Qwen3-235B MXFP8 moved from -16.3% to -22.6% with Blackwell's level.
     // Lowered to 8.94% (9.772% to 8.937%), the worst to 48% (51.0% to 47.6%), by the published Blackwell and Blackwell
     // Ultra attention timings (above); the launch times refitted (70 + 60 us to 70 + 65 us).
-    private const double MixtureOfExpertsMeanErrorRatchetPercent = 8.94;
-    private const double MixtureOfExpertsWorstErrorRatchetPercent = 48;
+    // Lowered to 8.18% (8.937% to 8.174%), the worst to 42% (47.6% to 41.4%), by the one-factor rule above: the GB300
+    // runs' attention at the published kernels' speed; the quantize launch refitted (65 to 75 us), which the B200
+    // MXFP8 run, on an x86 host, feels (-23.7% to -27.6%).
+    private const double MixtureOfExpertsMeanErrorRatchetPercent = 8.18;
+    private const double MixtureOfExpertsWorstErrorRatchetPercent = 42;
 
     // Each mixture-of-experts case predicted by the launch times fitted without it (13.8% over the first eleven,
     // 14.9% over eighteen, 13.1% over twenty-two, 12.4% with BF16 gradient reduction in the FSDP run, 12.35% with
@@ -108,7 +121,8 @@ public class ValidationSetTests
     // Lowered to 11.93% (12.07% to 11.92%) by the same model change.
     // Raised to 11.97% (11.92% to 11.969%) by the same correction, while the in-sample mean fell 0.29 points.
     // Lowered to 11.17% (11.969% to 11.164%) by the published Blackwell and Blackwell Ultra attention timings (above).
-    private const double MixtureOfExpertsHeldOutMeanErrorRatchetPercent = 11.17;
+    // Lowered to 9.56% (11.164% to 9.551%) by the one-factor rule above.
+    private const double MixtureOfExpertsHeldOutMeanErrorRatchetPercent = 9.56;
 
     private static readonly Lazy<ValidationSummary> Summary = new(() =>
     {
