@@ -314,11 +314,12 @@ def precision_key(published):
 
 def pipeline_holds(layers, pipeline, virtual):
     """ClusterTwin's PipelineLayers: as even as possible, the first and last stages one layer fewer where the layers do
-    not divide (Megatron recipes that count the embedding and the loss as layers); the chunks divide the heaviest rank."""
+    not divide (Megatron recipes that count the embedding and the loss as layers); the chunks divide the heaviest rank,
+    and an end rank one layer short may give one chunk to the embedding or the loss alone."""
     heaviest = -(-layers // pipeline)
     shortfall = heaviest * pipeline - layers
     first, last = heaviest - (shortfall + 1) // 2, heaviest - shortfall // 2
-    return shortfall <= 2 and heaviest % virtual == 0 and min(first, last) >= virtual
+    return shortfall <= 2 and heaviest % virtual == 0 and heaviest >= virtual and min(first, last) >= virtual - 1
 
 
 def convert(run):

@@ -205,7 +205,7 @@ public static class PlanChecks
         }
         else if (!stages.Holds(plan.VirtualStages))
         {
-            problems.Add($"virtual stages {plan.VirtualStages} do not split pipeline {pipeline}'s ranks into whole chunks: the {model.Layers} layers fall {stages.Describe(pipeline)}, and the chunks must divide the most loaded rank's {stages.Heaviest} and leave every rank a layer per chunk");
+            problems.Add($"virtual stages {plan.VirtualStages} do not split pipeline {pipeline}'s ranks into whole chunks: the {model.Layers} layers fall {stages.Describe(pipeline)}, and the chunks must divide the most loaded rank's {stages.Heaviest} and leave every rank a layer per chunk (an end rank one layer short may give one chunk to the embedding or the loss)");
         }
 
         var sequencesPerReplica = (long)plan.DataParallelism * plan.MicroBatchSize;

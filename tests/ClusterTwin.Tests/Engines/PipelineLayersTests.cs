@@ -43,10 +43,12 @@ public class PipelineLayersTests
 
     [Theory]
     [InlineData(126, 16, 2, true)]
-    [InlineData(126, 16, 8, false)]    // the first rank's 7 layers cannot make 8 chunks
+    [InlineData(126, 16, 8, true)]     // the first rank's 7 layers make 8 chunks with the embedding as the first
+    [InlineData(94, 32, 3, true)]      // the model zoo's Qwen3-235B: 96 with the embedding and the loss, 32 ranks of 3 chunks
+    [InlineData(126, 16, 16, false)]   // 16 does not divide the middle ranks' 8
     [InlineData(96, 8, 5, false)]      // 5 does not divide 12
     [InlineData(96, 8, 4, true)]
-    public void VirtualStages_MustDivideTheHeaviestRank_AndLeaveALayerPerChunk(int layers, int pipeline, int virtualStages, bool holds) =>
+    public void VirtualStages_MustDivideTheHeaviestRank_AndLeaveALayerPerChunk_ButTheEmbeddingOrLossMayFillOne(int layers, int pipeline, int virtualStages, bool holds) =>
         Assert.Equal(holds, PipelineLayers.Of(layers, pipeline).Holds(virtualStages));
 
     [Fact]

@@ -106,7 +106,9 @@ public class ValidationSetTests
     // Lowered to 8.18% (8.937% to 8.174%), the worst to 42% (47.6% to 41.4%), by the one-factor rule above: the GB300
     // runs' attention at the published kernels' speed; the quantize launch refitted (65 to 75 us), which the B200
     // MXFP8 run, on an x86 host, feels (-23.7% to -27.6%).
-    private const double MixtureOfExpertsMeanErrorRatchetPercent = 8.18;
+    // Lowered to 8.04% (8.174% to 8.034%) with the model zoo's fourth H100 run (PP32 VP3 over 94 layers, the embedding
+    // and the loss filling the end chunks), -5.0%.
+    private const double MixtureOfExpertsMeanErrorRatchetPercent = 8.04;
     private const double MixtureOfExpertsWorstErrorRatchetPercent = 42;
 
     // Each mixture-of-experts case predicted by the launch times fitted without it (13.8% over the first eleven,
@@ -122,7 +124,8 @@ public class ValidationSetTests
     // Raised to 11.97% (11.92% to 11.969%) by the same correction, while the in-sample mean fell 0.29 points.
     // Lowered to 11.17% (11.969% to 11.164%) by the published Blackwell and Blackwell Ultra attention timings (above).
     // Lowered to 9.56% (11.164% to 9.551%) by the one-factor rule above.
-    private const double MixtureOfExpertsHeldOutMeanErrorRatchetPercent = 9.56;
+    // Lowered to 9.15% (9.551% to 9.148%) with the model zoo's fourth H100 run (above).
+    private const double MixtureOfExpertsHeldOutMeanErrorRatchetPercent = 9.15;
 
     private static readonly Lazy<ValidationSummary> Summary = new(() =>
     {
