@@ -9,7 +9,7 @@ one back end, data type and backward mode into the JSON format tools/measure-ker
 with the device and the source the CSV came from:
 
     python3 tools/import-attention-benchmark.py CSV --source "NVIDIA/cudnn-frontend PATH @ COMMIT" \
-        --measured 2026-07-23 --out measurements/FILE.json
+        --measured 2026-07-24 --out measurements/FILE.json
 
 Only the standard library is used. The operations are counted as the engine counts them: 2 b h s_q s_kv (d_qk + d_v)
 for the forward, halved under the causal mask (the benchmark's own count; its TFLOPS column is checked against it).
@@ -28,12 +28,14 @@ def rows(path, backend, data_type, deterministic):
     device = None
     with open(path, newline="") as handle:
         for row in csv.DictReader(handle):
-            if (row["backend"], row["data_type"]) != (backend, data_type) or (row["profile_pass"] == "bwd" and row["deterministic_bwd"] != deterministic):
+            if (row["backend"], row["data_type"]) != (backend, data_type) or (row["profile_pass"] in ("bwd", "both") and row["deterministic_bwd"] != deterministic):
                 continue
             if row["attn_mask"] not in MASKS or row["success"] != "True":
                 continue
             shape = tuple(int(row[key]) for key in ("batch_size", "num_q_heads", "num_kv_heads", "q_seqlen", "kv_seqlen", "head_dim_qk", "head_dim_vo"))
             timed = passes.setdefault((row["attn_mask"], shape), {})
+            if row["profile_pass"] in timed or (row["profile_pass"] == "both" and timed):
+                raise SystemExit(f"{path}: {row['attn_mask']} {shape} is timed twice for the {row['profile_pass']} pass: keep one row")
             if row["profile_pass"] == "both":
                 # The older files time both passes in one row (fwd_time_ms, bwd_time_ms, fwd_tflops).
                 timed["fwd"] = {"time_ms": row["fwd_time_ms"], "tflops": row["fwd_tflops"]}

@@ -319,10 +319,27 @@ def pipeline_holds(layers, pipeline, virtual):
     heaviest = -(-layers // pipeline)
     shortfall = heaviest * pipeline - layers
     first, last = heaviest - (shortfall + 1) // 2, heaviest - shortfall // 2
-    return shortfall <= 2 and heaviest % virtual == 0 and heaviest >= virtual and min(first, last) >= virtual - 1
+    return shortfall <= 2 and min(first, last) >= 1 and heaviest % virtual == 0 and heaviest >= virtual and min(first, last) >= virtual - 1
 
 
 def convert(run):
+    """Returns (case, None) or (None, reason)."""
+    case, reason = convert_run(run)
+    training, model = run.get("training") or {}, run.get("model") or {}
+    pipeline, virtual, layers = training.get("pp") or 1, training.get("vp") or 1, model.get("layers")
+    if case is not None and run["kind"] != "inference" and layers and pipeline > 1:
+        heaviest = -(-layers // pipeline)
+        shortfall = heaviest * pipeline - layers
+        first, last = heaviest - (shortfall + 1) // 2, heaviest - shortfall // 2
+        if min(first, last) < virtual and "first_stage_layers" not in (case.get("plan") or {}):
+            case.setdefault("assumptions", []).append(
+                f"{layers} layers as {first}, {heaviest}, ..., {heaviest}, {last} per rank in chunks of {heaviest // virtual}: Megatron-LM's "
+                "--account-for-embedding-in-pipeline-split and --account-for-loss-in-pipeline-split, counting the embedding and the "
+                "loss as a layer each, so an end rank's outer chunk holds the embedding or the loss alone")
+    return case, reason
+
+
+def convert_run(run):
     """Returns (case, None) or (None, reason)."""
     if run["kind"] == "inference":
         return serving(run)

@@ -20,7 +20,9 @@ namespace ClusterTwin.Calibration;
 /// attention level of runs with short sequences) stays at the curves instead of following noise, and one they do
 /// determine moves as before. Where no fitted run spends <see cref="AttentionDeterminingShare"/> of its work in
 /// attention, the attention level is not fitted at all: held out of the long-sequence runs, Hopper's short ones
-/// otherwise moved it from 1.03 to 0.62 to absorb one run's error.
+/// otherwise moved it from 1.03 to 0.62 to absorb one run's error. Below <see cref="JointFitBelow"/> runs one factor
+/// scales both levels, but on an attention curve timed on the family's chips with no such run it scales the matrix
+/// level alone (GB300: 0.58, attention at the published kernels' speed).
 /// </remarks>
 public static class EfficiencyCalibration
 {
@@ -78,24 +80,18 @@ public static class EfficiencyCalibration
         // The attention level is fitted only where a run spends a good part of its work in attention: short-sequence
         // runs alone would set it to whatever absorbs their other errors.
         var attentionDetermined = fitted.Any(item => AnalyticalEngine.AttentionShare(item.Scenario.Model, item.Scenario.Job) >= AttentionDeterminingShare);
-        if (fitted.Length < JointFitBelow && !attentionDetermined && MeasuresItsAttention(efficiency))
-        {
-            // Too few runs to tell the levels apart, and none that says anything of attention, on an attention curve of
-            // the family's own (kernels timed on its chips): the factor is the matrix level's alone, and attention
-            // runs at the timed kernels' speed. Scaling it with the multiplies' factor would carry their losses (FP8
-            // casts, the carried-over matrix shape) into a kernel that was measured.
-            var (factor, _) = BestAlong(value => Objective(efficiency, fitted, value * centre.MatrixScale, centre.AttentionScale, Priors(value * centre.MatrixScale, centre.AttentionScale)), 1.0,
-                Objective(efficiency, fitted, centre.MatrixScale, centre.AttentionScale, 0));
-            return Finish(efficiency, fitted, heldOut, heldOutSources, procedure, Math.Round(factor * centre.MatrixScale, 4), centre.AttentionScale);
-        }
-
         if (fitted.Length < JointFitBelow)
         {
             // Too few runs to tell the two levels apart: one factor scales both, keeping the ratio of the family the
-            // curves come from.
-            var (factor, _) = BestAlong(value => Objective(efficiency, fitted, value * centre.MatrixScale, value * centre.AttentionScale, Priors(value * centre.MatrixScale, value * centre.AttentionScale)), 1.0,
+            // curves come from. But on an attention curve timed on the family's own chips, where no run says anything
+            // of attention, the factor is the matrix level's alone and attention runs at the timed kernels' speed:
+            // scaling it with the multiplies' factor would carry their losses (FP8 casts, a carried-over matrix shape)
+            // into a kernel that was measured.
+            var attentionFollows = attentionDetermined || !TimedItsAttention(efficiency) ? 1.0 : 0.0;
+            double Attention(double factor) => centre.AttentionScale * (1 + ((factor - 1) * attentionFollows));
+            var (factor, _) = BestAlong(value => Objective(efficiency, fitted, value * centre.MatrixScale, Attention(value), Priors(value * centre.MatrixScale, Attention(value))), 1.0,
                 Objective(efficiency, fitted, centre.MatrixScale, centre.AttentionScale, 0));
-            return Finish(efficiency, fitted, heldOut, heldOutSources, procedure, Math.Round(factor * centre.MatrixScale, 4), Math.Round(factor * centre.AttentionScale, 4));
+            return Finish(efficiency, fitted, heldOut, heldOutSources, procedure, Math.Round(factor * centre.MatrixScale, 4), Math.Round(Attention(factor), 4));
         }
 
         var (matrix, attention) = (1.0, 1.0);
@@ -123,8 +119,12 @@ public static class EfficiencyCalibration
         return Finish(efficiency, fitted, heldOut, heldOutSources, procedure, matrix, attention);
     }
 
-    /// <summary>Whether the family's attention curve is its own (measured on its chips), not carried over with another's levels.</summary>
-    private static bool MeasuresItsAttention(ChipEfficiency efficiency) => efficiency.CarriedOverFrom is null || efficiency.OwnCurves.Contains("attention");
+    /// <summary>
+    /// Whether the family's attention curve was timed on its chips (a kernels block, <c>calibrate --kernels</c>), not
+    /// carried over with another's levels nor written by hand (A100's Calculon shapes).
+    /// </summary>
+    private static bool TimedItsAttention(ChipEfficiency efficiency) =>
+        efficiency.MeasuredOn is not null && (efficiency.CarriedOverFrom is null || efficiency.OwnCurves.Contains("attention"));
 
     private static Result Finish(ChipEfficiency efficiency, ImmutableArray<ValidationCase> fitted, ImmutableArray<ValidationCase> heldOut, IReadOnlyCollection<string> heldOutSources, string procedure, double matrix, double attention)
     {

@@ -109,7 +109,10 @@ public static class EfficiencyFitWriter
         yield return $"  chip: {Quoted(curves.Chip.Id)}";
         yield return $"  attention_backend: {Quoted(curves.AttentionBackend)}";
         yield return $"  samples: {{{string.Join(", ", curves.Curves.Select(curve => $"{curve.Key}: [{string.Join(", ", curve.Points.Select(point => point.Samples))}]"))}}}";
-        yield return $"  memory_bound_multiplies: {curves.MemoryBound}           # left out of the matrix curve: their traffic explains their time";
+        if (curves["matrix"] is not null)
+        {
+            yield return $"  memory_bound_multiplies: {curves.MemoryBound}           # left out of the matrix curve: their traffic explains their time";
+        }
     }
 
     /// <summary>The YAML lines of a fit.</summary>

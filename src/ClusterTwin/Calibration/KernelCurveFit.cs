@@ -88,25 +88,7 @@ public static class KernelCurveFit
             throw new InputException("--kernels", "times multiplies but no memory-bound kernels: the memory curve tells the memory-bound multiplies from the rest (rerun tools/measure-kernels.py without --only)");
         }
 
-        var bandwidth = chip.MemoryBandwidth.Value;
-        var memory = attentionOnly ? [] : Checked("memory", Points<Bytes>(measurements.Memory.Select(row => (row.Traffic.Count, row.Traffic / row.Time / bandwidth)), "B"));
-        var memoryCurve = attentionOnly ? null : new MeasuredCurve("memory", "B", memory).Curve;
-
-        var computeBound = new List<(double, double)>();
-        var memoryBound = 0;
-        foreach (var row in measurements.Matrix)
-        {
-            var peak = chip.PeakRate(row.Precision)
-                ?? throw new InputException("--chip", $"{chip.Id} has no {row.Precision.Key()} peak, but the measurements time {row.Precision.Key()} multiplies (measure the chip named, or name the chip measured)");
-            var trafficTime = row.Traffic / (bandwidth * memoryCurve!.At(row.Traffic.Count));
-            if (trafficTime > row.Time * MemoryBoundShare)
-            {
-                memoryBound++;
-                continue;
-            }
-
-            computeBound.Add((row.Work.Operations, row.Work / row.Time / peak));
-        }
+        var (memory, matrix, memoryBound) = attentionOnly ? ([], [], 0) : MatrixAndMemory(measurements, chip);
 
         if (!measurements.Attention.Any(row => row.Backend == attentionBackend && row.Causal))
         {
@@ -125,7 +107,7 @@ public static class KernelCurveFit
         static ImmutableArray<MeasuredPoint> Optional(string key, ImmutableArray<MeasuredPoint> points) => points.IsEmpty ? points : Checked(key, points);
         MeasuredCurve[] curves =
         [
-            new("matrix", "FLOP", attentionOnly ? [] : Checked("matrix", Points<Flops>(computeBound, "FLOP"))),
+            new("matrix", "FLOP", matrix),
             new("attention", "FLOP", Checked("attention", Attention(causal: true, backward: false))),
             new("attention_backward", "FLOP", Checked("attention_backward", Attention(causal: true, backward: true))),
             new("attention_unmasked", "FLOP", Optional("attention_unmasked", Attention(causal: false, backward: false))),
@@ -135,9 +117,41 @@ public static class KernelCurveFit
         return new KernelCurves(chip, attentionBackend, [.. curves.Where(curve => !curve.Points.IsEmpty)], memoryBound);
     }
 
+    // The memory curve, and the matrix curve from the multiplies its memory curve does not explain.
+    private static (ImmutableArray<MeasuredPoint> Memory, ImmutableArray<MeasuredPoint> Matrix, int MemoryBound) MatrixAndMemory(KernelMeasurements measurements, Chip chip)
+    {
+        var bandwidth = chip.MemoryBandwidth.Value;
+        var memory = Checked("memory", Points<Bytes>(measurements.Memory.Select(row => (row.Traffic.Count, row.Traffic / row.Time / bandwidth)), "B"));
+        var memoryCurve = new MeasuredCurve("memory", "B", memory).Curve;
+        var computeBound = new List<(double, double)>();
+        var memoryBound = 0;
+        foreach (var row in measurements.Matrix)
+        {
+            var peak = chip.PeakRate(row.Precision)
+                ?? throw new InputException("--chip", $"{chip.Id} has no {row.Precision.Key()} peak, but the measurements time {row.Precision.Key()} multiplies (measure the chip named, or name the chip measured)");
+            var trafficTime = row.Traffic / (bandwidth * memoryCurve.At(row.Traffic.Count));
+            if (trafficTime > row.Time * MemoryBoundShare)
+            {
+                memoryBound++;
+                continue;
+            }
+
+            computeBound.Add((row.Work.Operations, row.Work / row.Time / peak));
+        }
+
+        if (measurements.Matrix.IsEmpty)
+        {
+            throw new InputException("--kernels", "times memory-bound kernels but no multiplies: a measurement writes the matrix and memory curves together, or neither (attention alone)");
+        }
+
+        return (memory, Checked("matrix", Points<Flops>(computeBound, "FLOP")), memoryBound);
+    }
+
     /// <summary>
     /// Fails where <paramref name="measurements"/> come from a GPU whose memory differs from <paramref name="chip"/>'s
-    /// by more than <see cref="MemoryCapacityTolerance"/>: the likely cause is that another chip was named.
+    /// by more than <see cref="MemoryCapacityTolerance"/>, or, where the file gives no memory (published timings), whose
+    /// name shares no model word with the chip's ("GB300" against "NVIDIA GB200 Superchip, per B200 GPU"): the likely
+    /// cause is that another chip was named.
     /// </summary>
     public static void CheckChip(KernelMeasurements measurements, Chip chip)
     {
@@ -146,6 +160,14 @@ public static class KernelCurveFit
         if (measurements.MemoryCapacity is { } measured && Math.Abs((measured / chip.MemoryCapacity.Value) - 1) > MemoryCapacityTolerance)
         {
             throw new InputException("--chip", $"the measurements come from a GPU with {Quantity.FormatLike(measured, chip.MemoryCapacity.Value)} of memory ({measurements.Device}), but {chip.Id} has {Quantity.Format(chip.MemoryCapacity.Value)}: name the chip measured");
+        }
+
+        // Model words carry a digit (H100, GB300, 80GB); a name without any says nothing either way.
+        static string[] ModelWords(string name) => [.. name.Split([' ', ',', '(', ')', '-', '/'], StringSplitOptions.RemoveEmptyEntries).Where(word => word.Any(char.IsDigit))];
+        var measuredWords = ModelWords(measurements.DeviceName);
+        if (measurements.MemoryCapacity is null && measuredWords.Length > 0 && !measuredWords.Intersect(ModelWords(chip.Name), StringComparer.OrdinalIgnoreCase).Any())
+        {
+            throw new InputException("--chip", $"the measurements come from '{measurements.DeviceName}' ({measurements.Device}), which {chip.Id} ({chip.Name}) is not: name the chip measured");
         }
     }
 

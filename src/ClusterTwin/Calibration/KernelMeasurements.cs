@@ -50,6 +50,9 @@ public sealed record KernelMeasurements(string Device, string MeasuredAt, Immuta
     /// <summary>The measured GPU's memory as its runtime reports it, where the file gives it: to check the chip named.</summary>
     public Bytes? MemoryCapacity { get; init; }
 
+    /// <summary>The measured GPU's name as the file gives it ("NVIDIA GB300"), empty where it gives none.</summary>
+    public string DeviceName { get; init; } = string.Empty;
+
     /// <summary>
     /// Reads a measurement file. Rows the tool recorded as failed (an <c>error</c> field) are skipped; a row with a
     /// missing or impossible figure is an error naming the file, the row and the field.
@@ -139,7 +142,8 @@ public sealed record KernelMeasurements(string Device, string MeasuredAt, Immuta
             var capacity = facts.ValueKind == JsonValueKind.Object && facts.TryGetProperty("memory_bytes", out var bytes) && bytes.ValueKind == JsonValueKind.Number && bytes.TryGetDouble(out var count) && count > 0
                 ? Bytes.FromCount(count)
                 : (Bytes?)null;
-            return new KernelMeasurements(device, when, matrix, attention, memory) { MemoryCapacity = capacity };
+            var name = facts.ValueKind == JsonValueKind.Object && facts.TryGetProperty("name", out var named) && named.ValueKind == JsonValueKind.String ? named.GetString() ?? string.Empty : string.Empty;
+            return new KernelMeasurements(device, when, matrix, attention, memory) { MemoryCapacity = capacity, DeviceName = name };
         }
     }
 

@@ -87,7 +87,8 @@ internal static class EfficiencyReader
     // The curves a kernel measurement may write, and those it always writes.
     private static readonly IReadOnlyList<string> MeasuredCurves = ChipEfficiency.MeasuredCurveKeys;
 
-    // A measurement of attention alone (a published benchmark) leaves the matrix and memory curves carried over.
+    // Every measurement counts its attention curves; one of attention alone (a published benchmark) leaves the matrix
+    // and memory curves carried over.
     private static readonly string[] AlwaysMeasured = ["attention", "attention_backward"];
 
     private static EfficiencyCurve? OptionalCurve(YamlReader reader, YamlMappingNode? root, string key) =>
@@ -152,16 +153,27 @@ internal static class EfficiencyReader
             reader.String(kernels, key, "kernels");
         }
 
-        reader.Integer(kernels, "memory_bound_multiplies", "kernels", 0, int.MaxValue);
         var chip = YamlReader.Scalar(YamlReader.Child(kernels, "chip"));
         if (reader.Mapping(kernels, "samples", "kernels", required: true) is not { } samples)
         {
             return chip;
         }
 
-        foreach (var required in AlwaysMeasured.Where(key => YamlReader.Child(samples, key) is null))
+        // Every measured curve the file writes has its counts (beside a kernels block, its matrix and memory curves are
+        // measured ones too), and the attention ones always.
+        foreach (var missing in AlwaysMeasured.Concat(MeasuredCurves.Where(key => YamlReader.Child(root, key) is not null)).Distinct()
+            .Where(key => YamlReader.Child(samples, key) is null))
         {
-            reader.Error(samples, "kernels.samples", $"counts no samples for the {required} curve, which a measurement writes (rerun clustertwin calibrate --kernels)");
+            reader.Error(samples, "kernels.samples", $"counts no samples for the {missing} curve, which the measurement writes (rerun clustertwin calibrate --kernels)");
+        }
+
+        if (YamlReader.Child(root, "matrix") is not null)
+        {
+            reader.Integer(kernels, "memory_bound_multiplies", "kernels", 0, int.MaxValue);
+        }
+        else if (YamlReader.Child(kernels, "memory_bound_multiplies") is { } stray)
+        {
+            reader.Error(stray, "kernels.memory_bound_multiplies", "counts multiplies left out of a matrix curve the measurement does not write (it timed attention alone): remove it");
         }
 
         foreach (var (keyNode, counts) in samples.Children)

@@ -73,17 +73,16 @@ public readonly record struct PipelineLayers(int First, int Middle, int Last)
 
     /// <summary>
     /// Whether <paramref name="virtualStages"/> chunks per rank work: the depth places the layers, the chunks divide the
-    /// most loaded rank's layers (as Megatron-LM's interleaved schedule requires), and every rank has a layer per chunk,
-    /// but that an end rank one layer short may give its first (or last) chunk to the embedding (or the output head
-    /// and loss) alone: Megatron-LM's <c>--account-for-embedding-in-pipeline-split</c> and
-    /// <c>--account-for-loss-in-pipeline-split</c> count them as a layer each, so Qwen3-235B's 94 layers run as 96
-    /// over 32 ranks of 3 chunks, the first chunk the embedding and the last the loss (the Megatron-MoE model zoo's
-    /// H100 table). An explicit placement is a layout the user wrote chunk by chunk, so its chunks need not be equal:
-    /// only every rank's layer per chunk is checked.
+    /// most loaded rank's layers (as Megatron-LM's interleaved schedule requires), and every middle rank has a layer
+    /// per chunk. An end rank may have one chunk fewer's worth: its first (or last) chunk may hold the embedding (or
+    /// the output head and loss) alone, as Megatron-LM's <c>--account-for-embedding-in-pipeline-split</c> and
+    /// <c>--account-for-loss-in-pipeline-split</c> place them when they count them as a layer each. So Qwen3-235B's
+    /// 94 layers ran as 96 over 32 ranks of 3 chunks (the Megatron-MoE model zoo's H100 table). An explicit placement
+    /// is a layout the user wrote chunk by chunk, so its chunks need not be equal: only the layers per chunk are
+    /// checked, by the same rule.
     /// </summary>
-    public bool Holds(int virtualStages) => Places && virtualStages >= 1 && (Explicit
-        ? Math.Min(First, Math.Min(Middle, Last)) >= virtualStages
-        : Heaviest % virtualStages == 0 && Middle >= virtualStages && Math.Min(First, Last) >= virtualStages - 1);
+    public bool Holds(int virtualStages) => Places && virtualStages >= 1 && (Explicit || Heaviest % virtualStages == 0) &&
+        Middle >= virtualStages && Math.Min(First, Last) >= virtualStages - 1;
 
     /// <summary>
     /// The first layer of the last middle rank (rank <paramref name="pipeline"/> - 2) in model order: with the second

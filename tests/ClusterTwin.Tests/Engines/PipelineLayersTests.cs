@@ -48,8 +48,23 @@ public class PipelineLayersTests
     [InlineData(126, 16, 16, false)]   // 16 does not divide the middle ranks' 8
     [InlineData(96, 8, 5, false)]      // 5 does not divide 12
     [InlineData(96, 8, 4, true)]
+    [InlineData(5, 2, 3, true)]        // 2 and 3 layers: the first rank's first chunk is the embedding
+    [InlineData(127, 16, 8, true)]     // one short: the embedding alone counted
+    [InlineData(30, 32, 1, false)]     // deeper than the layers: ranks without a layer
     public void VirtualStages_MustDivideTheHeaviestRank_AndLeaveALayerPerChunk_ButTheEmbeddingOrLossMayFillOne(int layers, int pipeline, int virtualStages, bool holds) =>
         Assert.Equal(holds, PipelineLayers.Of(layers, pipeline).Holds(virtualStages));
+
+    [Fact]
+    public void AnExplicitPlacement_OfTheSameLayout_HoldsAsTheDefaultOne()
+    {
+        // The model zoo's 2, 3, ..., 3, 2 over 32 ranks of 3 chunks, written out.
+        var plan = new ParallelPlan(2, 32, 4, 1, 3, true, RecomputePolicy.None, 1) { FirstStageLayers = 2, LastStageLayers = 2 };
+        var written = PipelineLayers.Of(94, plan);
+        Assert.True(written.Explicit);
+        Assert.Equal(PipelineLayers.Of(94, 32).Holds(3), written.Holds(3));
+        Assert.True(written.Holds(3));
+        Assert.False(written.Holds(4));   // 4 chunks of a middle rank's 3 layers
+    }
 
     [Fact]
     public void UnevenPipeline_IsTimedBetweenTheEvenSplitsAroundIt()

@@ -128,12 +128,21 @@ public class PlanSearchTests
             return stages == 1;
         }
 
-        var heaviest = (int)Math.Ceiling(layers / (double)pipeline);
-        var shortfall = (heaviest * pipeline) - layers;
-        var shortestEnd = heaviest - (shortfall > 0 ? 1 : 0);
-        // An end rank one layer short may give one chunk to the embedding or the loss alone (Megatron-LM's
-        // --account-for-embedding-in-pipeline-split and --account-for-loss-in-pipeline-split).
-        return pipeline <= layers && shortfall <= 2 && heaviest % stages == 0 && heaviest >= stages && shortestEnd >= stages - 1;
+        // Megatron-LM's rule, stated on its own terms: counting the embedding (e) and the loss (l) as a layer each or
+        // not (--account-for-embedding-in-pipeline-split, --account-for-loss-in-pipeline-split), the layers must fill
+        // pipeline x stages chunks evenly, c each, the first chunk building c - e and the last c - l, and every rank
+        // must build a layer.
+        foreach (var (embedding, loss) in new[] { (0, 0), (1, 0), (0, 1), (1, 1) })
+        {
+            var counted = layers + embedding + loss;
+            var chunk = counted / (pipeline * stages);
+            if (counted % (pipeline * stages) == 0 && chunk >= 1 && (chunk * stages) - embedding >= 1 && (chunk * stages) - loss >= 1)
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     [Fact]

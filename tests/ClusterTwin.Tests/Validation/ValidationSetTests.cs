@@ -52,7 +52,7 @@ public class ValidationSetTests
     // B200 -6.8% to -0.5%, on 8 GB200 -0.6% to +6.0%; Llama 3 70B on 64 GB300 +10.1% to +15.5%), while the mean over
     // all 105 training cases fell from 5.96% to 5.83% and the mixture-of-experts mean from 9.77% to 8.94% (the model
     // zoo's GB300 Qwen3-235B at 128K tokens, nine tenths attention, -43.5% to -21.8%).
-    // Raised to 4.98% (4.969% to 4.973%) by the one-factor fit's new rule (docs/calibration.md): where a family's own
+    // Raised to 4.98% (4.969% to 4.972%) by the one-factor fit's new rule (docs/calibration.md): where a family's own
     // attention curve is measured and no fitted run spends 30% of its work in attention, the factor is the matrix
     // level's alone and attention runs at the timed kernels' speed. GB300's levels went from 0.655 and 0.655 to 0.58
     // and 1.0; its dense runs moved both ways (Llama 3.1 405B -0.2% to -5.7%, Llama 3 70B +15.5% to +12.8%).
@@ -75,7 +75,9 @@ public class ValidationSetTests
     // is kept for what the measured curves say, not for this mean: the mixture-of-experts held-out mean fell from
     // 11.16% to 9.55% and the held-out mean over all 105 training runs from 9.01% to 8.93% (GB300 Qwen3-235B at 128K
     // tokens, nine tenths attention, -21.8% to +8.6%).
-    private const double HeldOutMeanErrorRatchetPercent = 8.77;
+    // Raised to 8.78% (8.767% to 8.776%) by a correction to source: GB300's published attention timings taken from the
+    // same night and cuDNN (9.26) as GB200's, where the night before's (9.25) had been, within 7% of them everywhere.
+    private const double HeldOutMeanErrorRatchetPercent = 8.78;
 
     // From 37.5% and 178% before the training framework's expert launch times (docs/calibration.md), to 10.0% over the
     // eleven runs then in the set; raised once, to 13.0%, when seven more of the model zoo's published runs joined
@@ -108,7 +110,9 @@ public class ValidationSetTests
     // MXFP8 run, on an x86 host, feels (-23.7% to -27.6%).
     // Lowered to 8.04% (8.174% to 8.034%) with the model zoo's fourth H100 run (PP32 VP3 over 94 layers, the embedding
     // and the loss filling the end chunks), -5.0%.
-    private const double MixtureOfExpertsMeanErrorRatchetPercent = 8.04;
+    // Raised to 8.11% (8.034% to 8.105%) by the same correction of GB300's timings to GB200's night (above): the model
+    // zoo's GB300 Qwen3-235B at 128K +8.6% to +10.2%, the held-out mean falling (below).
+    private const double MixtureOfExpertsMeanErrorRatchetPercent = 8.11;
     private const double MixtureOfExpertsWorstErrorRatchetPercent = 42;
 
     // Each mixture-of-experts case predicted by the launch times fitted without it (13.8% over the first eleven,
@@ -125,7 +129,8 @@ public class ValidationSetTests
     // Lowered to 11.17% (11.969% to 11.164%) by the published Blackwell and Blackwell Ultra attention timings (above).
     // Lowered to 9.56% (11.164% to 9.551%) by the one-factor rule above.
     // Lowered to 9.15% (9.551% to 9.148%) with the model zoo's fourth H100 run (above).
-    private const double MixtureOfExpertsHeldOutMeanErrorRatchetPercent = 9.15;
+    // Lowered to 9.09% (9.148% to 9.086%) by the correction of GB300's timings to GB200's night (above).
+    private const double MixtureOfExpertsHeldOutMeanErrorRatchetPercent = 9.09;
 
     private static readonly Lazy<ValidationSummary> Summary = new(() =>
     {
