@@ -91,6 +91,26 @@ public class MemoryModelTests
         Assert.True(interleaved.Activations.Count < plain.Activations.Count * (1 + (7.0 / 24) + 0.05));
     }
 
+    [Theory]
+    // 1F1B: p - rank micro-batches.
+    [InlineData(8, 1, 0, 8.0)]
+    [InlineData(8, 1, 7, 1.0)]
+    // Interleaved, Megatron-LM's warm-up 2 (p - rank - 1) + (v - 1) p chunk passes and one in flight, a v-th each.
+    [InlineData(8, 3, 0, (14 + 16 + 1) / 3.0)]
+    [InlineData(8, 3, 1, (12 + 16 + 1) / 3.0)]
+    [InlineData(8, 3, 7, (0 + 16 + 1) / 3.0)]      // the last rank still keeps more than five micro-batches' worth
+    [InlineData(32, 3, 31, (0 + 64 + 1) / 3.0)]    // the model zoo's Qwen3-235B layout
+    public void EachRank_KeepsItsScheduleWarmUp(int pipeline, int virtualStages, int rank, double expected)
+    {
+        var plan = new ParallelPlan(1, pipeline, 1, 1, virtualStages);
+        Within.Relative(expected, MemoryModel.MicroBatchesInFlight(plan, rank, microBatches: 1000), 1e-12);
+        // Interleaved, the first rank's is Korthikanti et al.'s p (1 + (p - 1) / (p v)).
+        var first = virtualStages == 1 ? pipeline : pipeline * (1 + ((pipeline - 1) / (double)(pipeline * virtualStages)));
+        Within.Relative(first, MemoryModel.MicroBatchesInFlight(plan, 0, 1000), 1e-12);
+        // And never more than the step's micro-batches.
+        Assert.True(MemoryModel.MicroBatchesInFlight(plan, rank, microBatches: 2) <= 2);
+    }
+
     [Fact]
     public void HybridSharding_ShardsOverTheGroupOnly()
     {

@@ -66,6 +66,7 @@ public static class MemoryModel
         var stages = PipelineLayers.Of(model.Layers, plan);
         var microBatches = job.GlobalBatchSize / ((double)plan.DataParallelism * plan.MicroBatchSize);
         var interleave = plan.VirtualStages > 1 ? 1 + ((pipeline - 1) / (double)(pipeline * plan.VirtualStages)) : 1;
+        double InFlight(int rank) => MicroBatchesInFlight(plan, rank, microBatches);
 
         var weights = StageParameters.Of(model, job, plan);
 
@@ -91,15 +92,15 @@ public static class MemoryModel
 
             var offloaded = Math.Clamp(plan.OffloadedLayers - start, 0, count);
             var stored = Stored(start, count) - Stored(start, offloaded) + InTransit(offloaded);
-            return (stored * Math.Min(inFlight, microBatches) * interleave) + Math.Max(model.DenseLayerCount > 0 ? dense.Working : 0, expert.Working);
+            return (stored * inFlight) + Math.Max(model.DenseLayerCount > 0 ? dense.Working : 0, expert.Working);
         }
 
-        var firstActivations = Activations(0, stages.First, pipeline);
+        var firstActivations = Activations(0, stages.First, InFlight(0));
         var logits = 2.0 * 4 * LayerKernels.Tokens(job, plan) * (model.VocabularySize / (double)plan.TensorParallelism);
         // Multi-token prediction runs on the last stage: each module's layer and logits, for the micro-batch in flight.
         var predictionModules = job.MultiTokenPredictionDepth(model);
         var prediction = predictionModules * (((model.MultiTokenPredictionUsesExperts ? expert : dense).Stored * interleave) + logits);
-        var lastActivations = (pipeline == 1 ? firstActivations : Activations(model.Layers - stages.Last, stages.Last, 1)) + logits + prediction;
+        var lastActivations = (pipeline == 1 ? firstActivations : Activations(model.Layers - stages.Last, stages.Last, InFlight(pipeline - 1))) + logits + prediction;
 
         var first = Breakdown(weights.First, weights.FirstExperts, firstActivations, model, job, plan, shardedWeights, reduction);
         var last = Breakdown(weights.Last, weights.LastExperts, lastActivations, model, job, plan, shardedWeights, reduction);
@@ -114,13 +115,30 @@ public static class MemoryModel
                 return Breakdown(shared, routed, Activations(start, stages.Middle, inFlight), model, job, plan, shardedWeights, reduction);
             }
 
-            var second = Middle(stages.First, pipeline - 1);
-            var lastMiddle = Middle(stages.LastMiddleStart(pipeline), 2);
+            var second = Middle(stages.First, InFlight(1));
+            var lastMiddle = Middle(stages.LastMiddleStart(pipeline), InFlight(pipeline - 2));
             heaviest = second.Total > heaviest.Total ? second : heaviest;
             heaviest = lastMiddle.Total > heaviest.Total ? lastMiddle : heaviest;
         }
 
         return heaviest;
+    }
+
+    /// <summary>
+    /// The micro-batches' worth of its layers' activations that pipeline rank <paramref name="rank"/> keeps at its peak.
+    /// Under 1F1B, the <c>p - rank</c> of its warm-up and the one in flight (<c>p - rank</c> in all). Under the
+    /// interleaved schedule, Megatron-LM's warm-up of <c>2 (p - rank - 1) + (v - 1) p</c> chunk passes and the one in
+    /// flight, each chunk a v-th of the rank's layers (megatron/core/pipeline_parallel/schedules.py,
+    /// forward_backward_pipelining_with_interleaving): the first rank <c>p + (p - 1) / v</c>, and the last still
+    /// <c>((v - 1) p + 1) / v</c>, not one. Never more than the step's micro-batches.
+    /// </summary>
+    public static double MicroBatchesInFlight(ParallelPlan plan, int rank, double microBatches)
+    {
+        ArgumentNullException.ThrowIfNull(plan);
+        var (pipeline, chunks) = (plan.PipelineParallelism, plan.VirtualStages);
+        return chunks == 1
+            ? Math.Min(pipeline - rank, microBatches)
+            : Math.Min((2.0 * (pipeline - rank - 1)) + ((chunks - 1) * pipeline) + 1, microBatches * chunks) / chunks;
     }
 
     /// <summary>Activation bytes one layer keeps for one micro-batch (<c>Stored</c>), and the extra working set of the layer being recomputed (<c>Working</c>).</summary>
