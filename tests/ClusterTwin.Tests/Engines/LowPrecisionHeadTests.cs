@@ -77,6 +77,11 @@ public class LowPrecisionHeadTests
         Assert.Equal(1.0, ultra.Fit.AttentionScale);
         Assert.NotEqual(1.0, ultra.Fit.MatrixScale);
 
+        // The same family and runs with its attention curve not timed (no kernels block): one factor scales both.
+        var untimed = EfficiencyCalibration.Fit(Repository.Catalog.Efficiencies["nvidia-blackwell-ultra"] with { MeasuredOn = null }, Repository.TrainingCases, [], "test");
+        Assert.Equal(untimed.Fit.MatrixScale, untimed.Fit.AttentionScale);
+        Assert.NotEqual(1.0, untimed.Fit.AttentionScale);
+
         // Trainium1: four runs on A100's carried-over curves: one factor keeps A100's ratio of the two levels.
         var trainium = Repository.Catalog.Efficiencies["aws-neuroncore-v2"];
         var ampere = Repository.Catalog.Efficiencies["nvidia-ampere"].Fit;
