@@ -254,6 +254,30 @@ public sealed class KernelCurveFitTests
     }
 
     [Fact]
+    public void AttentionAlone_IsRefused_ForAFamilyThatCarriesNoCurvesOver()
+    {
+        // nvidia-ampere writes all four of its curves (Calculon's shapes): attention alone would leave it without a
+        // matrix curve. The H100's attention rows, slowed to fit an A100 and named as one, stand for such a file.
+        using var catalog = TemporaryFolder.WithCatalogCopy();
+        var timings = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(Repository.Path("measurements", H100Measurements)))!.AsObject();
+        timings.Remove("matrix");
+        timings.Remove("memory");
+        var device = timings["device"]!.AsObject();
+        device["name"] = "NVIDIA A100-SXM4-80GB";
+        device.Remove("memory_bytes");
+        foreach (var row in timings["attention"]!.AsArray().Select(row => row!.AsObject()).Where(row => row["forward_seconds"] is not null))
+        {
+            row["forward_seconds"] = row["forward_seconds"]!.GetValue<double>() * 4;
+            row["backward_seconds"] = row["backward_seconds"]!.GetValue<double>() * 4;
+        }
+
+        var file = catalog.Write("a100-attention.json", timings.ToJsonString());
+        var outcome = CliRunner.Run("calibrate", "--kernels", file, "--chip", "nvidia-a100-sxm-80gb", "--catalog", catalog.Path);
+        Assert.NotEqual(0, outcome.ExitCode);
+        Assert.Contains("times attention alone, but nvidia-ampere carries no family's curves over", outcome.Errors, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void NvidiasPublishedH200Timings_AgreeWithOurH200Measurement_SoPublishedTimingsCanStandInForOurs()
     {
         // The same cuDNN (9.19) timed by NVIDIA (cudnn-frontend, kernel level, 64 query heads over 8, batch 1) and by
