@@ -73,9 +73,9 @@ public readonly record struct PipelineLayers(int First, int Middle, int Last)
 
     /// <summary>
     /// Whether <paramref name="virtualStages"/> chunks per rank work: the depth places the layers, the chunks divide the
-    /// most loaded rank's layers (as Megatron-LM's interleaved schedule requires), and every middle rank has a layer
-    /// per chunk. An end rank may have one chunk fewer's worth: its first (or last) chunk may hold the embedding (or
-    /// the output head and loss) alone, as Megatron-LM's <c>--account-for-embedding-in-pipeline-split</c> and
+    /// most loaded rank's layers (as Megatron-LM's interleaved schedule requires), every middle rank has a layer per
+    /// chunk, and an end rank a layer in every chunk but one: its first (or last) chunk may hold the embedding (or the
+    /// output head and loss) alone, as Megatron-LM's <c>--account-for-embedding-in-pipeline-split</c> and
     /// <c>--account-for-loss-in-pipeline-split</c> place them when they count them as a layer each. So Qwen3-235B's
     /// 94 layers ran as 96 over 32 ranks of 3 chunks (the Megatron-MoE model zoo's H100 table). An explicit placement
     /// is a layout the user wrote chunk by chunk, so its chunks need not be equal: only the layers per chunk are
