@@ -31,7 +31,7 @@ public readonly record struct PipelineLayers(int First, int Middle, int Last)
     /// <summary>For an explicit placement, the model's layers (0 otherwise).</summary>
     private int Layers { get; init; }
 
-    /// <summary>For an explicit placement, the pipeline depth (0 otherwise).</summary>
+    /// <summary>The pipeline depth (0 for a placement made without it).</summary>
     private int Pipeline { get; init; }
 
     /// <summary>
@@ -68,7 +68,7 @@ public readonly record struct PipelineLayers(int First, int Middle, int Last)
 
         var heaviest = (layers + pipeline - 1) / pipeline;
         var shortfall = (heaviest * pipeline) - layers;
-        return new PipelineLayers(heaviest - ((shortfall + 1) / 2), heaviest, heaviest - (shortfall / 2));
+        return new PipelineLayers(heaviest - ((shortfall + 1) / 2), heaviest, heaviest - (shortfall / 2)) { Pipeline = pipeline };
     }
 
     /// <summary>
@@ -79,10 +79,21 @@ public readonly record struct PipelineLayers(int First, int Middle, int Last)
     /// <c>--account-for-loss-in-pipeline-split</c> place them when they count them as a layer each. So Qwen3-235B's
     /// 94 layers ran as 96 over 32 ranks of 3 chunks (the Megatron-MoE model zoo's H100 table). An explicit placement
     /// is a layout the user wrote chunk by chunk, so its chunks need not be equal: only the layers per chunk are
-    /// checked, by the same rule.
+    /// checked, by the same rule. On two ranks both may be one layer short of whole chunks, the first chunk the
+    /// embedding's and the last the loss's (48 layers as 50 on two ranks of 5 chunks).
     /// </summary>
-    public bool Holds(int virtualStages) => Places && virtualStages >= 1 && (Explicit || Heaviest % virtualStages == 0) &&
-        Middle >= virtualStages && Math.Min(First, Last) >= virtualStages - 1;
+    public bool Holds(int virtualStages) => Places && virtualStages >= 1 && (Explicit
+        ? Middle >= virtualStages && Math.Min(First, Last) >= virtualStages - 1
+        : (Heaviest % virtualStages == 0 && Middle >= virtualStages && Math.Min(First, Last) >= virtualStages - 1) ||
+          (Pipeline == 2 && (Heaviest + 1) % virtualStages == 0 && First == Heaviest && Last == Heaviest && Heaviest >= virtualStages - 1));
+
+    /// <summary>
+    /// Whether the rank holding <paramref name="rankLayers"/> under <paramref name="virtualStages"/> chunks has one
+    /// chunk a layer short of the others (the embedding's or the loss's, <see cref="Holds"/>): its layers fall one short
+    /// of whole chunks. False for an explicit placement, whose chunks the model does not know one by one.
+    /// </summary>
+    public bool ShortOuterChunk(int rankLayers, int virtualStages) =>
+        !Explicit && virtualStages > 1 && rankLayers % virtualStages != 0 && (rankLayers + 1) % virtualStages == 0;
 
     /// <summary>
     /// The first layer of the last middle rank (rank <paramref name="pipeline"/> - 2) in model order: with the second

@@ -51,6 +51,8 @@ public class PipelineLayersTests
     [InlineData(5, 2, 3, true)]        // 2 and 3 layers: the first rank's first chunk is the embedding
     [InlineData(127, 16, 8, true)]     // one short: the embedding alone counted
     [InlineData(30, 32, 1, false)]     // deeper than the layers: ranks without a layer
+    [InlineData(48, 2, 5, true)]       // 48 as 50 on two ranks of 5 chunks, the embedding and the loss one each
+    [InlineData(48, 2, 7, false)]      // neither 24 nor 25 divides by 7
     public void VirtualStages_MustDivideTheHeaviestRank_AndLeaveALayerPerChunk_ButTheEmbeddingOrLossMayFillOne(int layers, int pipeline, int virtualStages, bool holds) =>
         Assert.Equal(holds, PipelineLayers.Of(layers, pipeline).Holds(virtualStages));
 

@@ -112,6 +112,26 @@ public class MemoryModelTests
     }
 
     [Fact]
+    public void AnEndRanksShortChunk_HoldsALayerFewerInEachOfItsOwnPasses()
+    {
+        // The model zoo's Qwen3-235B: 94 layers as 2, 3, ..., 3, 2 over 32 ranks of 3 chunks, the first rank's first
+        // chunk the embedding's, the last rank's last the loss's. At the end of the warm-up the first rank holds 127
+        // chunk passes, 63 of them of its empty first chunk (passes go in groups of 32 per chunk, cycling): 64 layer
+        // passes, not 127 x 2 / 3; the last holds 65, one of its empty last chunk: 64, not 65 x 2 / 3.
+        var plan = new ParallelPlan(2, 32, 4, 1, 3);
+        var stages = PipelineLayers.Of(94, 32);
+        Assert.True(stages.ShortOuterChunk(stages.First, 3));
+        Assert.False(stages.ShortOuterChunk(stages.Middle, 3));
+        Within.Relative(64, MemoryModel.LayerPassesInFlight(plan, 0, 512, stages.First, shortOuterChunk: true), 1e-12);
+        Within.Relative(64, MemoryModel.LayerPassesInFlight(plan, 31, 512, stages.Last, shortOuterChunk: true), 1e-12);
+        // A middle rank's chunks are whole: its passes times a layer each.
+        Within.Relative((2 * 30) + 64 + 1, MemoryModel.LayerPassesInFlight(plan, 1, 512, stages.Middle, shortOuterChunk: false), 1e-12);
+        // Overlapping expert communication with another micro-batch schedules one forward more (on the last rank it
+        // falls in the empty chunk, so only the middle ranks hold more).
+        Within.Relative((2 * 30) + 64 + 2, MemoryModel.LayerPassesInFlight(plan with { OverlapExpertCommunication = true }, 1, 512, stages.Middle, shortOuterChunk: false), 1e-12);
+    }
+
+    [Fact]
     public void HybridSharding_ShardsOverTheGroupOnly()
     {
         var whole = MemoryModel.PerChip(Gpt175, Job(), new ParallelPlan(8, 8, 8, 1, ZeroStage: 3));

@@ -65,8 +65,9 @@ public static class MemoryModel
         var pipeline = plan.PipelineParallelism;
         var stages = PipelineLayers.Of(model.Layers, plan);
         var microBatches = job.GlobalBatchSize / ((double)plan.DataParallelism * plan.MicroBatchSize);
-        var interleave = plan.VirtualStages > 1 ? 1 + ((pipeline - 1) / (double)(pipeline * plan.VirtualStages)) : 1;
-        double InFlight(int rank) => MicroBatchesInFlight(plan, rank, microBatches);
+        // The micro-batches' worth of a rank's layers it keeps: its layer passes in flight over its layers.
+        double InFlight(int rank, int rankLayers) => rankLayers == 0 ? 0
+            : LayerPassesInFlight(plan, rank, microBatches, rankLayers, stages.ShortOuterChunk(rankLayers, plan.VirtualStages)) / rankLayers;
 
         var weights = StageParameters.Of(model, job, plan);
 
@@ -95,12 +96,13 @@ public static class MemoryModel
             return (stored * inFlight) + Math.Max(model.DenseLayerCount > 0 ? dense.Working : 0, expert.Working);
         }
 
-        var firstActivations = Activations(0, stages.First, InFlight(0));
+        var firstActivations = Activations(0, stages.First, InFlight(0, stages.First));
         var logits = 2.0 * 4 * LayerKernels.Tokens(job, plan) * (model.VocabularySize / (double)plan.TensorParallelism);
-        // Multi-token prediction runs on the last stage: each module's layer and logits, for the micro-batch in flight.
+        // Multi-token prediction runs on the last stage, in its last chunk: each module's layer and logits, for the one
+        // micro-batch in flight there, as the output head's.
         var predictionModules = job.MultiTokenPredictionDepth(model);
-        var prediction = predictionModules * (((model.MultiTokenPredictionUsesExperts ? expert : dense).Stored * interleave) + logits);
-        var lastActivations = (pipeline == 1 ? firstActivations : Activations(model.Layers - stages.Last, stages.Last, InFlight(pipeline - 1))) + logits + prediction;
+        var prediction = predictionModules * ((model.MultiTokenPredictionUsesExperts ? expert : dense).Stored + logits);
+        var lastActivations = (pipeline == 1 ? firstActivations : Activations(model.Layers - stages.Last, stages.Last, InFlight(pipeline - 1, stages.Last))) + logits + prediction;
 
         var first = Breakdown(weights.First, weights.FirstExperts, firstActivations, model, job, plan, shardedWeights, reduction);
         var last = Breakdown(weights.Last, weights.LastExperts, lastActivations, model, job, plan, shardedWeights, reduction);
@@ -115,8 +117,8 @@ public static class MemoryModel
                 return Breakdown(shared, routed, Activations(start, stages.Middle, inFlight), model, job, plan, shardedWeights, reduction);
             }
 
-            var second = Middle(stages.First, InFlight(1));
-            var lastMiddle = Middle(stages.LastMiddleStart(pipeline), InFlight(pipeline - 2));
+            var second = Middle(stages.First, InFlight(1, stages.Middle));
+            var lastMiddle = Middle(stages.LastMiddleStart(pipeline), InFlight(pipeline - 2, stages.Middle));
             heaviest = second.Total > heaviest.Total ? second : heaviest;
             heaviest = lastMiddle.Total > heaviest.Total ? lastMiddle : heaviest;
         }
@@ -132,13 +134,48 @@ public static class MemoryModel
     /// forward_backward_pipelining_with_interleaving): the first rank <c>p + (p - 1) / v</c>, and the last still
     /// <c>((v - 1) p + 1) / v</c>, not one. Never more than the step's micro-batches.
     /// </summary>
-    public static double MicroBatchesInFlight(ParallelPlan plan, int rank, double microBatches)
+    public static double MicroBatchesInFlight(ParallelPlan plan, int rank, double microBatches) =>
+        ChunkPassesInFlight(plan, rank, microBatches) / plan.VirtualStages;
+
+    /// <summary>
+    /// The chunk forward passes rank <paramref name="rank"/> holds at its peak: the whole rank's micro-batches under
+    /// 1F1B; under the interleaved schedule the warm-up and the one in flight, plus the extra forward Megatron-LM
+    /// schedules when expert communication overlaps another micro-batch (<c>overlap_moe_expert_parallel_comm</c>,
+    /// get_pp_rank_microbatches), never more than there are.
+    /// </summary>
+    private static double ChunkPassesInFlight(ParallelPlan plan, int rank, double microBatches)
     {
         ArgumentNullException.ThrowIfNull(plan);
         var (pipeline, chunks) = (plan.PipelineParallelism, plan.VirtualStages);
+        var combined = plan.OverlapExpertCommunication ? 1 : 0;
         return chunks == 1
             ? Math.Min(pipeline - rank, microBatches)
-            : Math.Min((2.0 * (pipeline - rank - 1)) + ((chunks - 1) * pipeline) + 1, microBatches * chunks) / chunks;
+            : Math.Min((2.0 * (pipeline - rank - 1)) + ((chunks - 1) * pipeline) + 1 + combined, microBatches * chunks);
+    }
+
+    /// <summary>
+    /// The layer passes (a layer's activations for one micro-batch) rank <paramref name="rank"/> holds at its peak, its
+    /// <paramref name="rankLayers"/> in chunks: the chunk passes in flight times the layers per chunk. Megatron-LM
+    /// issues the passes in groups of p micro-batches per chunk, cycling through the chunks, so where an end rank's
+    /// outer chunk is a layer short (<paramref name="shortOuterChunk"/>: the first rank's first chunk, the
+    /// embedding's, or the last rank's last, the loss's) that chunk's own passes each hold a layer fewer: on the first
+    /// rank the most of any chunk, on the last one.
+    /// </summary>
+    public static double LayerPassesInFlight(ParallelPlan plan, int rank, double microBatches, int rankLayers, bool shortOuterChunk)
+    {
+        var passes = ChunkPassesInFlight(plan, rank, microBatches);
+        var (pipeline, chunks) = (plan.PipelineParallelism, plan.VirtualStages);
+        if (chunks == 1 || !shortOuterChunk)
+        {
+            return passes * rankLayers / chunks;
+        }
+
+        var perChunk = (rankLayers + 1) / chunks;
+        var shortChunk = rank == 0 ? 0 : chunks - 1;
+        var cycle = (double)pipeline * chunks;
+        var whole = Math.Floor(passes / cycle);
+        var shortPasses = (whole * pipeline) + Math.Clamp(passes - (whole * cycle) - (shortChunk * pipeline), 0, pipeline);
+        return (passes * perChunk) - shortPasses;
     }
 
     /// <summary>Activation bytes one layer keeps for one micro-batch (<c>Stored</c>), and the extra working set of the layer being recomputed (<c>Working</c>).</summary>
