@@ -57,6 +57,23 @@ public class PipelineLayersTests
         Assert.Equal(holds, PipelineLayers.Of(layers, pipeline).Holds(virtualStages));
 
     [Fact]
+    public void TheDefaultPlacement_HoldsExactlyTheLayoutsMegatronLMCanRun()
+    {
+        // Both ways: every depth and chunk count the engine accepts Megatron-LM can run (with or without counting the
+        // embedding and the loss as layers), and every one it can run the engine accepts.
+        for (var layers = 1; layers <= 130; layers++)
+        {
+            for (var pipeline = 2; pipeline <= 16; pipeline++)
+            {
+                for (var chunks = 1; chunks <= 12; chunks++)
+                {
+                    Assert.True(Planning.PlanSearchTests.Placeable(layers, pipeline, chunks) == PipelineLayers.Of(layers, pipeline).Holds(chunks), $"{layers} layers, pipeline {pipeline}, {chunks} chunks");
+                }
+            }
+        }
+    }
+
+    [Fact]
     public void AnExplicitPlacement_OfTheSameLayout_HoldsAsTheDefaultOne()
     {
         // The model zoo's 2, 3, ..., 3, 2 over 32 ranks of 3 chunks, written out.

@@ -121,7 +121,7 @@ public class PlanSearchTests
     /// The placement rule stated directly: ranks of <c>h = ceil(L / p)</c> layers, the first and last at most one
     /// short; chunks divide <c>h</c> and each end rank holds at least one layer per chunk.
     /// </summary>
-    private static bool Placeable(int layers, int pipeline, int stages)
+    internal static bool Placeable(int layers, int pipeline, int stages)
     {
         if (pipeline == 1)
         {
