@@ -312,14 +312,19 @@ def precision_key(published):
     return "bf16" if text.startswith("BF16") else "fp8"
 
 
+def pipeline_split(layers, pipeline):
+    """ClusterTwin's default placement (PipelineLayers.Of): the most loaded rank's layers and the first and last ranks'."""
+    heaviest = -(-layers // pipeline)
+    shortfall = heaviest * pipeline - layers
+    return heaviest, heaviest - (shortfall + 1) // 2, heaviest - shortfall // 2
+
+
 def pipeline_holds(layers, pipeline, virtual):
     """ClusterTwin's PipelineLayers: as even as possible, the first and last stages one layer fewer where the layers do
     not divide (Megatron recipes that count the embedding and the loss as layers); the chunks divide the heaviest rank,
     and an end rank one layer short may give one chunk to the embedding or the loss alone."""
-    heaviest = -(-layers // pipeline)
-    shortfall = heaviest * pipeline - layers
-    first, last = heaviest - (shortfall + 1) // 2, heaviest - shortfall // 2
-    if shortfall > 2 or min(first, last) < 1:
+    heaviest, first, last = pipeline_split(layers, pipeline)
+    if heaviest * pipeline - layers > 2 or min(first, last) < 1:
         return False
     if heaviest % virtual == 0 and heaviest >= virtual and min(first, last) >= virtual - 1:
         return True
@@ -333,9 +338,7 @@ def convert(run):
     training, model = run.get("training") or {}, run.get("model") or {}
     pipeline, virtual, layers = training.get("pp") or 1, training.get("vp") or 1, model.get("layers")
     if case is not None and run["kind"] != "inference" and layers and pipeline > 1:
-        heaviest = -(-layers // pipeline)
-        shortfall = heaviest * pipeline - layers
-        first, last = heaviest - (shortfall + 1) // 2, heaviest - shortfall // 2
+        heaviest, first, last = pipeline_split(layers, pipeline)
         if min(first, last) < virtual and "first_stage_layers" not in (case.get("plan") or {}):
             case.setdefault("assumptions", []).append(
                 f"{layers} layers as {first}, {heaviest}, ..., {heaviest}, {last} per rank in chunks of {heaviest // virtual}: Megatron-LM's "

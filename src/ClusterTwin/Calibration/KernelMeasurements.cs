@@ -83,7 +83,9 @@ public sealed record KernelMeasurements(string Device, string MeasuredAt, Immuta
                 throw new InputException(path, $"expected a JSON object with device, matrix, attention and memory (the file tools/measure-kernels.py writes), not a {root.ValueKind.ToString().ToLowerInvariant()}");
             }
 
-            var device = root.TryGetProperty("device", out var facts) && facts.ValueKind == JsonValueKind.Object ? Describe(facts) : string.Empty;
+            var hasFacts = root.TryGetProperty("device", out var facts) && facts.ValueKind == JsonValueKind.Object;
+            var name = hasFacts && facts.TryGetProperty("name", out var named) ? named.ToString() : string.Empty;
+            var device = hasFacts ? Describe(facts, name) : string.Empty;
             if (device.Length == 0)
             {
                 problems.Add(new Diagnostic(path, 0, "device", "missing: the measured GPU's name, driver and libraries (an object with at least \"name\")"));
@@ -139,18 +141,16 @@ public sealed record KernelMeasurements(string Device, string MeasuredAt, Immuta
                 throw new InputException(problems);
             }
 
-            var capacity = facts.ValueKind == JsonValueKind.Object && facts.TryGetProperty("memory_bytes", out var bytes) && bytes.ValueKind == JsonValueKind.Number && bytes.TryGetDouble(out var count) && count > 0
+            var capacity = hasFacts && facts.TryGetProperty("memory_bytes", out var bytes) && bytes.ValueKind == JsonValueKind.Number && bytes.TryGetDouble(out var count) && count > 0
                 ? Bytes.FromCount(count)
                 : (Bytes?)null;
-            var name = facts.ValueKind == JsonValueKind.Object && facts.TryGetProperty("name", out var named) && named.ValueKind == JsonValueKind.String ? named.GetString() ?? string.Empty : string.Empty;
             return new KernelMeasurements(device, when, matrix, attention, memory) { MemoryCapacity = capacity, DeviceName = name };
         }
     }
 
-    private static string Describe(JsonElement facts)
+    private static string Describe(JsonElement facts, string name)
     {
         string Fact(string key) => facts.TryGetProperty(key, out var value) ? value.ToString() : string.Empty;
-        var name = Fact("name");
         if (name.Length == 0)
         {
             return string.Empty;

@@ -103,12 +103,14 @@ public class MemoryModelTests
     public void EachRank_KeepsItsScheduleWarmUp(int pipeline, int virtualStages, int rank, double expected)
     {
         var plan = new ParallelPlan(1, pipeline, 1, 1, virtualStages);
-        Within.Relative(expected, MemoryModel.MicroBatchesInFlight(plan, rank, microBatches: 1000), 1e-12);
+        // One layer's passes: the micro-batches' worth of the rank's layers it keeps.
+        static double InFlight(ParallelPlan plan, int rank, double microBatches) => MemoryModel.LayerPassesInFlight(plan, rank, microBatches, rankLayers: 1, shortOuterChunk: false);
+        Within.Relative(expected, InFlight(plan, rank, microBatches: 1000), 1e-12);
         // Interleaved, the first rank's is Korthikanti et al.'s p (1 + (p - 1) / (p v)).
         var first = virtualStages == 1 ? pipeline : pipeline * (1 + ((pipeline - 1) / (double)(pipeline * virtualStages)));
-        Within.Relative(first, MemoryModel.MicroBatchesInFlight(plan, 0, 1000), 1e-12);
+        Within.Relative(first, InFlight(plan, 0, 1000), 1e-12);
         // And never more than the step's micro-batches.
-        Assert.True(MemoryModel.MicroBatchesInFlight(plan, rank, microBatches: 2) <= 2);
+        Assert.True(InFlight(plan, rank, microBatches: 2) <= 2);
     }
 
     [Fact]

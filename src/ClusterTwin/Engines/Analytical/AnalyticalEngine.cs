@@ -185,7 +185,7 @@ public static class AnalyticalEngine
         var averageParameters = stageParameters.Average(pipeline);
         var averageOptimizerTraffic = optimizerTraffic * (averageParameters / Math.Max(parametersPerChip + expertParametersPerChip, 1));
         var memoryTraffic = (modelWork.MemoryTraffic * modelCopies) + (averageOptimizerTraffic * cluster.ChipCount);
-        var regathered = (Sum(denseRegathered) * model.DenseLayerCount) + (Sum(expertRegathered) * model.ExpertLayerCount);
+        var regathered = (denseRegathered.Total * model.DenseLayerCount) + (expertRegathered.Total * model.ExpertLayerCount);
         var linkTraffic = LinkTrafficPerChip(model, job, plan, activation, regathered, pipelineMessage * pipelineSends, averageParameters, microBatches, gradientBytes) * microBatches * cluster.ChipCount;
         var memory = MemoryModel.PerChip(model, job, plan, scenario.Framework.FullyShardedWeights, reduction, scenario.Framework.SavedMultiplyInputs);
         var capacity = cluster.Chip.MemoryCapacity.Value;
@@ -519,8 +519,6 @@ public static class AnalyticalEngine
     }
 
     /// <summary>Whether selective recompute replays a layer's feed-forward or expert block, and with it its tensor-parallel collective.</summary>
-    private static Bytes Sum(ImmutableArray<Bytes> tensors) => tensors.Aggregate(Bytes.Zero, (total, tensor) => total + tensor);
-
     private static bool ReplaysFeedForwardHalf(ParallelPlan plan) =>
         (plan.Recomputed & (RecomputeModules.FeedForward | RecomputeModules.Experts | RecomputeModules.SharedExperts)) != RecomputeModules.None;
 

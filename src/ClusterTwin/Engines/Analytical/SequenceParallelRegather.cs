@@ -1,4 +1,3 @@
-using System.Collections.Immutable;
 using ClusterTwin.Parallelism;
 using ClusterTwin.Performance.Collectives;
 using ClusterTwin.Performance.Kernels;
@@ -28,13 +27,13 @@ internal static class SequenceParallelRegather
     /// layer's first feed-forward input or an expert layer's shared expert's; none without sequence parallelism.
     /// Kept as the framework keeps the multiplies' inputs (<see cref="MemoryModel.SavedInputBytes"/>).
     /// </summary>
-    public static ImmutableArray<Bytes> Tensors(ModelArchitecture model, TrainingJob job, ParallelPlan plan, SavedMultiplyInputs savedInputs, bool expertLayer)
+    public static Regathered Tensors(ModelArchitecture model, TrainingJob job, ParallelPlan plan, SavedMultiplyInputs savedInputs, bool expertLayer)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(plan);
         if (!plan.SequenceParallelism || plan.TensorParallelism == 1)
         {
-            return [];
+            return default;
         }
 
         var bytesPerToken = LayerKernels.Tokens(job, plan) * MemoryModel.SavedInputBytes(job, savedInputs);
@@ -42,21 +41,25 @@ internal static class SequenceParallelRegather
             ? (latent.QueryRank > 0 ? latent.QueryRank : model.HiddenSize) + latent.KeyValueRank
             : model.HiddenSize;
         var feedForward = !expertLayer || model.MixtureOfExperts is { Shared: > 0 };
-        return feedForward
-            ? [Bytes.FromCount(bytesPerToken * attention), Bytes.FromCount(bytesPerToken * model.HiddenSize)]
-            : [Bytes.FromCount(bytesPerToken * attention)];
+        return new Regathered(Bytes.FromCount(bytesPerToken * attention), feedForward ? Bytes.FromCount(bytesPerToken * model.HiddenSize) : Bytes.Zero);
     }
 
-    /// <summary>The time of gathering <paramref name="tensors"/> over the tensor-parallel group.</summary>
-    public static Duration Time(CollectiveCost collectives, CommunicationGroup tensorGroup, ImmutableArray<Bytes> tensors)
+    /// <summary>The time of gathering <paramref name="tensors"/> over the tensor-parallel group, one all-gather each.</summary>
+    public static Duration Time(CollectiveCost collectives, CommunicationGroup tensorGroup, Regathered tensors)
     {
         ArgumentNullException.ThrowIfNull(collectives);
-        var time = Duration.Zero;
-        foreach (var tensor in tensors)
-        {
-            time += collectives.Time(CollectiveKind.AllGather, tensorGroup, tensor);
-        }
-
-        return time;
+        return collectives.Time(CollectiveKind.AllGather, tensorGroup, tensors.Attention) + collectives.Time(CollectiveKind.AllGather, tensorGroup, tensors.FeedForward);
     }
+}
+
+/// <summary>
+/// The tensors one layer's backward pass gathers again under sequence parallelism (<see cref="SequenceParallelRegather"/>),
+/// a value, so that the search's millions of steps allocate nothing for them.
+/// </summary>
+/// <param name="Attention">Attention's first multiplies' input; zero without sequence parallelism.</param>
+/// <param name="FeedForward">The first feed-forward's (or a shared expert's) input; zero where the layer has none.</param>
+internal readonly record struct Regathered(Bytes Attention, Bytes FeedForward)
+{
+    /// <summary>Both tensors' bytes.</summary>
+    public Bytes Total => Attention + FeedForward;
 }

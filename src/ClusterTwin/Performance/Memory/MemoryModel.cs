@@ -127,21 +127,14 @@ public static class MemoryModel
     }
 
     /// <summary>
-    /// The micro-batches' worth of its layers' activations that pipeline rank <paramref name="rank"/> keeps at its peak.
-    /// Under 1F1B, the <c>p - rank</c> of its warm-up and the one in flight (<c>p - rank</c> in all). Under the
-    /// interleaved schedule, Megatron-LM's warm-up of <c>2 (p - rank - 1) + (v - 1) p</c> chunk passes and the one in
-    /// flight, each chunk a v-th of the rank's layers (megatron/core/pipeline_parallel/schedules.py,
-    /// forward_backward_pipelining_with_interleaving): the first rank <c>p + (p - 1) / v</c>, and the last still
-    /// <c>((v - 1) p + 1) / v</c>, not one. Never more than the step's micro-batches.
-    /// </summary>
-    public static double MicroBatchesInFlight(ParallelPlan plan, int rank, double microBatches) =>
-        ChunkPassesInFlight(plan, rank, microBatches) / plan.VirtualStages;
-
-    /// <summary>
-    /// The chunk forward passes rank <paramref name="rank"/> holds at its peak: the whole rank's micro-batches under
-    /// 1F1B; under the interleaved schedule the warm-up and the one in flight, plus the extra forward Megatron-LM
-    /// schedules when expert communication overlaps another micro-batch (<c>overlap_moe_expert_parallel_comm</c>,
-    /// get_pp_rank_microbatches), never more than there are.
+    /// The chunk forward passes rank <paramref name="rank"/> holds at its peak. Under 1F1B, the <c>p - rank</c> of its
+    /// warm-up and the one in flight (<c>p - rank</c> in all), each the whole rank. Under the interleaved schedule,
+    /// Megatron-LM's warm-up of <c>2 (p - rank - 1) + (v - 1) p</c> chunk passes and the one in flight, each chunk a
+    /// v-th of the rank's layers (megatron/core/pipeline_parallel/schedules.py,
+    /// forward_backward_pipelining_with_interleaving): <c>p + (p - 1) / v</c> micro-batches' worth on the first rank,
+    /// and still <c>((v - 1) p + 1) / v</c> on the last, not one; plus the extra forward Megatron-LM schedules when
+    /// expert communication overlaps another micro-batch (<c>overlap_moe_expert_parallel_comm</c>,
+    /// get_pp_rank_microbatches). Never more than there are.
     /// </summary>
     private static double ChunkPassesInFlight(ParallelPlan plan, int rank, double microBatches)
     {
