@@ -13,6 +13,26 @@ public class JsonSettings : CatalogSettings
     [CommandOption("--json")]
     [Description("Print the result as JSON (fields documented in docs/json-output.md).")]
     public bool Json { get; init; }
+
+    /// <summary>
+    /// Prints the JSON document, or the console report once the document's numbers are known to be finite (an input
+    /// far out of proportion is reported, not printed as "Infinity days").
+    /// </summary>
+    public void EmitJsonOrTables(IAnsiConsole console, Func<object> document, Action<IAnsiConsole> write)
+    {
+        ArgumentNullException.ThrowIfNull(console);
+        ArgumentNullException.ThrowIfNull(document);
+        ArgumentNullException.ThrowIfNull(write);
+        if (Json)
+        {
+            console.Profile.Out.Writer.WriteLine(Reports.Json.Serialize(document()));
+        }
+        else
+        {
+            Reports.Json.CheckFinite(document());
+            write(console);
+        }
+    }
 }
 
 /// <summary>Options of the commands whose report can also be written as a markdown page, or printed as JSON.</summary>
@@ -63,15 +83,7 @@ public class ReportSettings : JsonSettings
             WriteReport(Markdown, markdown());
         }
 
-        if (Json)
-        {
-            console.Profile.Out.Writer.WriteLine(Reports.Json.Serialize(document()));
-        }
-        else
-        {
-            Reports.Json.CheckFinite(document());
-            write(console);
-        }
+        EmitJsonOrTables(console, document, write);
     }
 }
 

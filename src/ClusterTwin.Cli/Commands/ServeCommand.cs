@@ -26,15 +26,7 @@ public sealed class ServeCommand(IAnsiConsole console) : Command<ServeCommand.Se
         var scenario = ScenarioLoader.LoadServing(settings.Scenario, catalog);
         var result = scenario.Run();
 
-        if (settings.Json)
-        {
-            console.Profile.Out.Writer.WriteLine(Json.Serialize(ServingReport.Document(scenario, result)));
-        }
-        else
-        {
-            Json.CheckFinite(ServingReport.Document(scenario, result));
-            ServingReport.Write(console, scenario, result);
-        }
+        settings.EmitJsonOrTables(console, () => ServingReport.Document(scenario, result), output => ServingReport.Write(output, scenario, result));
 
         // Nothing served (every request refused or unfinished): a result, but not a deployment that works.
         return result.Completed > 0 ? 0 : 1;

@@ -25,15 +25,7 @@ public sealed class SimulateCommand(IAnsiConsole console) : Command<SimulateComm
         var catalog = settings.LoadCatalog();
         var scenario = ScenarioLoader.Load(settings.Scenario, catalog);
         var result = AnalyticalEngine.Simulate(scenario);
-        if (settings.Json)
-        {
-            console.Profile.Out.Writer.WriteLine(SimulationJson.Serialize(scenario, result));
-        }
-        else
-        {
-            Json.CheckFinite(SimulationJson.Document(scenario, result));
-            SimulationReport.Write(console, scenario, result, settings.Scenario);
-        }
+        settings.EmitJsonOrTables(console, () => SimulationJson.Document(scenario, result), output => SimulationReport.Write(output, scenario, result, settings.Scenario));
 
         return result.Valid ? 0 : 1;
     }

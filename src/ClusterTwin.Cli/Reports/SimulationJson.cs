@@ -6,10 +6,7 @@ namespace ClusterTwin.Cli.Reports;
 /// <summary>The JSON document of <c>simulate --json</c>; every field is documented in <c>docs/json-output.md</c>.</summary>
 public static class SimulationJson
 {
-    /// <summary>Serializes a result.</summary>
-    public static string Serialize(Scenario scenario, TrainingStepResult result) => Json.Serialize(Document(scenario, result));
-
-    /// <summary>The document as an object tree (for tests and other writers).</summary>
+    /// <summary>The document as an object tree, which <see cref="Json.Serialize"/> writes.</summary>
     public static object Document(Scenario scenario, TrainingStepResult result)
     {
         var cluster = scenario.Cluster;
