@@ -380,6 +380,94 @@ def measure_contention(resident_counts, gemm_sizes):
     return rows
 
 
+def measure_expert_launch(local_experts, tokens_per_expert, hidden=4096, feed_forward=1536):
+    """The host's time per expert multiply of an eager grouped expert layer in plain PyTorch, as Transformer Engine's
+    grouped linear runs one: the input split per expert, one multiply per expert for the gated up-projection and one
+    for the down-projection, forward and backward through autograd (each expert's three multiplies a pass: forward,
+    input gradient, weight gradient). BF16, and FP8 with per-tensor current scaling (each operand's absolute maximum,
+    its scale and its cast before torch._scaled_mm, as Transformer Engine's Float8CurrentScaling does per expert).
+    Timed twice: wall-clock with the device synchronized once at the end (what the step waits), and the device's own
+    time from CUDA events; where wall-clock exceeds the device time by far, the host bounds the layer, and wall-clock
+    over the multiplies is the host's time per multiply. No Transformer Engine: its Python adds to these."""
+    rows = []
+    fp8 = torch.float8_e4m3fn
+
+    def quantize(tensor):
+        amax = tensor.abs().max().float()
+        scale = 448.0 / torch.clamp(amax, min=1e-12)
+        return (tensor * scale).to(fp8), scale.reciprocal()
+
+    def fp8_matmul(a, b_t):
+        # a: (m, k) row-major; b_t: (n, k) row-major, used as the (k, n) column-major operand.
+        qa, sa = quantize(a)
+        qb, sb = quantize(b_t)
+        return torch._scaled_mm(qa, qb.t(), scale_a=sa, scale_b=sb, out_dtype=torch.bfloat16)
+
+    class Fp8Linear(torch.autograd.Function):
+        @staticmethod
+        def forward(ctx, x, weight):
+            ctx.save_for_backward(x, weight)
+            return fp8_matmul(x, weight)
+
+        @staticmethod
+        def backward(ctx, grad):
+            x, weight = ctx.saved_tensors
+            grad = grad.contiguous()
+            grad_input = fp8_matmul(grad, weight.t().contiguous())
+            grad_weight = fp8_matmul(grad.t().contiguous(), x.t().contiguous())
+            return grad_input, grad_weight
+
+    for experts in local_experts:
+        for tokens in tokens_per_expert:
+            for precision in ("bf16", "fp8"):
+                try:
+                    up = [torch.randn(2 * feed_forward, hidden, device="cuda", dtype=torch.bfloat16, requires_grad=True) for _ in range(experts)]
+                    down = [torch.randn(hidden, feed_forward, device="cuda", dtype=torch.bfloat16, requires_grad=True) for _ in range(experts)]
+                    x = torch.randn(experts * tokens, hidden, device="cuda", dtype=torch.bfloat16, requires_grad=True)
+                    counts = [tokens] * experts
+
+                    def layer():
+                        outputs = []
+                        for chunk, w1, w2 in zip(torch.split(x, counts), up, down):
+                            if precision == "bf16":
+                                h = chunk @ w1.t()
+                            else:
+                                h = Fp8Linear.apply(chunk, w1)
+                            gate, value = h.chunk(2, dim=-1)
+                            h = F.silu(gate) * value
+                            outputs.append(h @ w2.t() if precision == "bf16" else Fp8Linear.apply(h.contiguous(), w2))
+                        torch.cat(outputs).sum().backward()
+
+                    for _ in range(3):
+                        layer()
+                    torch.cuda.synchronize()
+                    repeats = 20
+                    start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
+                    began = time.perf_counter()
+                    start.record()
+                    for _ in range(repeats):
+                        layer()
+                    end.record()
+                    torch.cuda.synchronize()
+                    wall = (time.perf_counter() - began) / repeats
+                    # The device's own time: the same layer captured in a CUDA graph leaves the host out.
+                    try:
+                        device = graph_time(lambda i: layer(), 5)
+                    except Exception:  # a layer that cannot be captured keeps its wall-clock row
+                        device = None
+                        torch.cuda.synchronize()
+                    multiplies = experts * 2 * 3
+                    rows.append({"local_experts": experts, "tokens_per_expert": tokens, "hidden": hidden, "feed_forward": feed_forward,
+                                 "precision": precision, "multiplies": multiplies, "wall_seconds": wall, "graph_seconds": device,
+                                 "wall_per_multiply_us": wall / multiplies * 1e6})
+                except Exception as error:
+                    rows.append({"local_experts": experts, "tokens_per_expert": tokens, "precision": precision, "error": repr(error)[:300]})
+                finally:
+                    up = down = x = None
+                    torch.cuda.empty_cache()
+    return rows
+
+
 def measure_memory(sizes):
     """Elementwise kernels on the multiprocessors: a scaling (one read, one write) and an addition (two reads, one
     write). A tensor copy is not used: in a CUDA graph it becomes a copy-engine transfer, not a kernel."""
@@ -518,7 +606,7 @@ def main():
     parser.add_argument("--out", required=True)
     parser.add_argument("--power-seconds", type=float, default=8)
     parser.add_argument("--quick", action="store_true", help="a few shapes of each kind, to check the script")
-    parser.add_argument("--only", choices=("attention", "grouped", "head-sizes", "cross-entropy", "contention"), help="time the attention kernels alone (causal and full), grouped-query attention against multi-head, attention at head sizes other than 128, the loss over the vocabulary, or matrix multiplies beside a kernel holding some multiprocessors")
+    parser.add_argument("--only", choices=("attention", "grouped", "head-sizes", "cross-entropy", "contention", "expert-launch"), help="time the attention kernels alone (causal and full), grouped-query attention against multi-head, attention at head sizes other than 128, the loss over the vocabulary, matrix multiplies beside a kernel holding some multiprocessors, or the host's time per expert multiply of an eager expert layer")
     args = parser.parse_args()
     if not torch.cuda.is_available():
         raise SystemExit("measure-kernels.py needs a CUDA GPU")
@@ -554,6 +642,12 @@ def main():
                 print(row["backend"], "causal" if row["causal"] else "full", row["heads"], row["key_value_heads"], row["sequence"], round(row["forward_operations"] / row["forward_seconds"] / 1e12), "fwd", round(2.5 * row["forward_operations"] / row["backward_seconds"] / 1e12), "bwd TFLOP/s")
             else:
                 print(row)
+        return
+    if args.only == "expert-launch":
+        # Qwen3-235B's expert shape (hidden 4,096, expert 1,536) at 4, 8 and 16 local experts, few and many tokens each.
+        phase("expert_launch", lambda: measure_expert_launch([4, 8, 16], [128, 512, 2048]))
+        for row in result["expert_launch"]:
+            print(row)
         return
     if args.only == "contention":
         # 8, 16 and 32 resident blocks: the collective channels NCCL logs on 8-GPU nodes run 16 to 32.
