@@ -12,7 +12,7 @@ internal static class TrainingFrameworkReader
     public static TrainingFramework? Read(YamlReader reader)
     {
         var root = reader.Root!;
-        reader.CheckKeys(root, string.Empty, "id", "name", "provenance", "default_for_vendors", "expert_launch", "expert_quantize_launch", "expert_overlap", "fully_sharded_weights", "gradient_reduction", "fit", "no_recompute_slowdown", "no_recompute_fit", "offloads_activations", "overlaps_interleaved_pipeline_sends", "saved_multiply_inputs", "note");
+        reader.CheckKeys(root, string.Empty, "id", "name", "provenance", "default_for_vendors", "expert_launch", "expert_quantize_launch", "expert_overlap", "fully_sharded_weights", "gradient_reduction", "fit", "no_recompute_slowdown", "no_recompute_fit", "offloads_activations", "overlaps_interleaved_pipeline_sends", "saved_multiply_inputs", "collective_channels", "note");
         var id = reader.String(root, "id", string.Empty);
         var name = reader.String(root, "name", string.Empty);
         var provenance = reader.String(root, "provenance", string.Empty);
@@ -37,6 +37,7 @@ internal static class TrainingFrameworkReader
         var offloads = reader.Boolean(root, "offloads_activations", string.Empty) ?? false;
         var pipelineOverlap = reader.Boolean(root, "overlaps_interleaved_pipeline_sends", string.Empty) ?? false;
         var savedInputs = reader.Enumeration(root, "saved_multiply_inputs", string.Empty, SavedMultiplyInputsKeys.All, required: false) ?? SavedMultiplyInputs.HighPrecision;
+        var channels = ReadChannels(reader, reader.Mapping(root, "collective_channels", string.Empty, required: false));
         var fit = FrameworkReader.ReadFit(reader, reader.Mapping(root, "fit", string.Empty, required: false));
         // A factor on kernel time: below 1 would make a framework faster than its kernels, above 3 is a typo.
         var slowdown = reader.Number(root, "no_recompute_slowdown", string.Empty, 1, 3, required: false);
@@ -62,6 +63,7 @@ internal static class TrainingFrameworkReader
             OffloadsActivations = offloads,
             OverlapsInterleavedPipelineSends = pipelineOverlap,
             SavedMultiplyInputs = savedInputs,
+            CollectiveChannels = channels,
         };
     }
 
@@ -79,6 +81,38 @@ internal static class TrainingFrameworkReader
         var share = reader.Number(map, "communication_compute_share", path, 0, 1);
         reader.String(map, "provenance", path);
         return realized is null || share is null ? null : new ExpertOverlap(realized.Value, share.Value);
+    }
+
+    /// <summary>
+    /// The channels a data-parallel collective runs on the multiprocessors (<c>collective_channels</c>): per member in a
+    /// system, the most, and the multiprocessors they are a share of, with their provenance. More channels than half
+    /// the multiprocessors is a typo: no library gives its collectives half the chip.
+    /// </summary>
+    private static CollectiveChannels? ReadChannels(YamlReader reader, YamlMappingNode? map)
+    {
+        if (map is null)
+        {
+            return null;
+        }
+
+        const string path = "collective_channels";
+        reader.CheckKeys(map, path, "per_member", "most", "multiprocessors", "provenance");
+        var perMember = reader.Integer(map, "per_member", path, 1, 64);
+        var most = reader.Integer(map, "most", path, 1, 256);
+        var multiprocessors = reader.Integer(map, "multiprocessors", path, 1, 4096);
+        reader.String(map, "provenance", path);
+        if (perMember is null || most is null || multiprocessors is null)
+        {
+            return null;
+        }
+
+        if (most > multiprocessors / 2)
+        {
+            reader.Error(YamlReader.Child(map, "most"), path + ".most", $"{most} channels of {multiprocessors} multiprocessors is more than half the chip (expected at most {multiprocessors / 2}; NCCL runs 16 to 32)");
+            return null;
+        }
+
+        return new CollectiveChannels(perMember.Value, most.Value, multiprocessors.Value);
     }
 
     /// <summary>A host time per launch above 10 ms is a typo (hosts issue kernels in microseconds): refused, so it cannot stretch a step silently.</summary>

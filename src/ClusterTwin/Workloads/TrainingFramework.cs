@@ -109,6 +109,13 @@ public sealed record TrainingFramework
         return job.GradientReduction ?? GradientReduction;
     }
 
+    /// <summary>
+    /// The channels its data-parallel collectives run on the chip's multiprocessors (<see cref="Workloads.CollectiveChannels"/>):
+    /// hidden behind computation, a collective still slows it by their share. Null where the collectives take none of
+    /// the compute (Trainium's collective-communication cores) or none is established (the file has no block).
+    /// </summary>
+    public CollectiveChannels? CollectiveChannels { get; init; }
+
     /// <summary>Chip vendors (as the chip files write them) whose scenarios run on this framework unless they name another.</summary>
     public ImmutableArray<string> DefaultForVendors { get; init; } = [];
 

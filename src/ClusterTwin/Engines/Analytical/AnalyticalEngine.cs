@@ -155,9 +155,10 @@ public static class AnalyticalEngine
         var expertParametersPerChip = stageParameters.HeaviestExperts;
         var reduction = scenario.Framework.GradientReductionFor(job);
         var gradientBytes = reduction.BytesPerElement();
-        var dataParallel = DataParallelExposed(plan, job, collectives, dataGroup, parametersPerChip, plan.ShardingDegree, slowest, microBatches, gradientBytes) +
-                           ReplicaReduction(plan, collectives, replicaGroup, parametersPerChip, slowest, gradientBytes) +
-                           DataParallelExposed(plan, job, collectives, expertDataGroup, expertParametersPerChip, plan.ExpertShardingDegree, slowest, microBatches, gradientBytes);
+        var channels = scenario.Framework.CollectiveChannels;
+        var dataParallel = DataParallelExposed(plan, job, collectives, dataGroup, parametersPerChip, plan.ShardingDegree, slowest, microBatches, gradientBytes, channels) +
+                           ReplicaReduction(plan, collectives, replicaGroup, parametersPerChip, slowest, gradientBytes, channels) +
+                           DataParallelExposed(plan, job, collectives, expertDataGroup, expertParametersPerChip, plan.ExpertShardingDegree, slowest, microBatches, gradientBytes, channels);
         var optimizerParameters = (parametersPerChip / (plan.ZeroStage >= 1 ? plan.ShardingDegree : 1)) + (expertParametersPerChip / expertSharding);
         var masterOnly = MemoryModel.KeepsMasterOnly(plan, scenario.Framework.FullyShardedWeights);
         var optimizerTraffic = Bytes.FromCount(optimizerParameters * (OptimizerTrafficPerParameter - (masterOnly ? WeightCopyTrafficPerParameter : 0)));
@@ -562,10 +563,12 @@ public static class AnalyticalEngine
     /// (<paramref name="gradientBytesPerParameter"/>: 4 in FP32, Megatron-Core's default, 2 in BF16). ZeRO-0 all-reduces them once per step, ZeRO-1
     /// reduce-scatters them once and all-gathers the updated weights; ZeRO-2 and 3 keep only a gradient shard, so they
     /// reduce-scatter after every micro-batch, and ZeRO-3 also gathers the weights for every forward and backward.
-    /// With overlap, a reduction hides behind the backward pass it follows and a gather behind the forward it precedes.
+    /// With overlap, a reduction hides behind the backward pass it follows and a gather behind the forward it precedes,
+    /// holding the framework's <paramref name="channels"/> while it runs (<see cref="Exposed"/>).
     /// </summary>
-    private static Duration DataParallelExposed(ParallelPlan plan, TrainingJob job, CollectiveCost collectives, CommunicationGroup dataGroup, double parametersPerChip, int shardingDegree, StageCost slowest, double microBatches, double gradientBytesPerParameter)
+    private static Duration DataParallelExposed(ParallelPlan plan, TrainingJob job, CollectiveCost collectives, CommunicationGroup dataGroup, double parametersPerChip, int shardingDegree, StageCost slowest, double microBatches, double gradientBytesPerParameter, CollectiveChannels? channels)
     {
+        var share = channels?.ComputeShare(dataGroup.MembersPerSystem) ?? 0;
         if (shardingDegree <= 1 || parametersPerChip <= 0)
         {
             return Duration.Zero;
@@ -575,16 +578,16 @@ public static class AnalyticalEngine
         var (forwardWindow, backwardWindow) = OverlapWindows(plan, slowest);
         if (plan.ZeroStage == 0)
         {
-            return Exposed(collectives.Time(CollectiveKind.AllReduce, dataGroup, gradientBytes), backwardWindow, parametersPerChip);
+            return Exposed(collectives.Time(CollectiveKind.AllReduce, dataGroup, gradientBytes), backwardWindow, parametersPerChip, share);
         }
 
         var reduceScatter = collectives.Time(CollectiveKind.ReduceScatter, dataGroup, gradientBytes);
         var allGather = collectives.Time(CollectiveKind.AllGather, dataGroup, Bytes.FromCount(parametersPerChip * Math.Min(2, job.MatrixBytesPerElement)));
         return plan.ZeroStage switch
         {
-            1 => Exposed(reduceScatter, backwardWindow, parametersPerChip) + Exposed(allGather, forwardWindow, parametersPerChip),
-            2 => (Exposed(reduceScatter, backwardWindow, parametersPerChip) * microBatches) + Exposed(allGather, forwardWindow, parametersPerChip),
-            _ => (Exposed(reduceScatter + allGather, backwardWindow, parametersPerChip) + Exposed(allGather, forwardWindow, parametersPerChip)) * microBatches,
+            1 => Exposed(reduceScatter, backwardWindow, parametersPerChip, share) + Exposed(allGather, forwardWindow, parametersPerChip, share),
+            2 => (Exposed(reduceScatter, backwardWindow, parametersPerChip, share) * microBatches) + Exposed(allGather, forwardWindow, parametersPerChip, share),
+            _ => (Exposed(reduceScatter + allGather, backwardWindow, parametersPerChip, share) + Exposed(allGather, forwardWindow, parametersPerChip, share)) * microBatches,
         };
     }
 
@@ -592,7 +595,7 @@ public static class AnalyticalEngine
     /// Under hybrid sharding, each sharding group's gradient shard is all-reduced across the replica groups once per
     /// step, after the last backward pass (hidden behind it where overlap is on).
     /// </summary>
-    private static Duration ReplicaReduction(ParallelPlan plan, CollectiveCost collectives, CommunicationGroup replicaGroup, double parametersPerChip, StageCost slowest, double gradientBytesPerParameter)
+    private static Duration ReplicaReduction(ParallelPlan plan, CollectiveCost collectives, CommunicationGroup replicaGroup, double parametersPerChip, StageCost slowest, double gradientBytesPerParameter, CollectiveChannels? channels)
     {
         if (plan.ReplicaGroups == 1)
         {
@@ -600,7 +603,8 @@ public static class AnalyticalEngine
         }
 
         var shard = Bytes.FromCount(parametersPerChip * gradientBytesPerParameter / (plan.ZeroStage >= 1 ? plan.ShardingDegree : 1));
-        return Exposed(collectives.Time(CollectiveKind.AllReduce, replicaGroup, shard), OverlapWindows(plan, slowest).Backward, parametersPerChip);
+        var share = channels?.ComputeShare(replicaGroup.MembersPerSystem) ?? 0;
+        return Exposed(collectives.Time(CollectiveKind.AllReduce, replicaGroup, shard), OverlapWindows(plan, slowest).Backward, parametersPerChip, share);
     }
 
     /// <summary>
@@ -614,10 +618,16 @@ public static class AnalyticalEngine
             : (Duration.Zero, Duration.Zero);
 
     /// <summary>
-    /// What of a data-parallel collective the compute window does not hide. Gradients are reduced in buckets as the
-    /// backward pass produces them (Megatron-LM's 40M-parameter buckets, FSDP's per-layer units), so the last bucket
-    /// always waits for the end of the pass: at least that share of the collective shows, however long the window.
+    /// What a data-parallel collective adds to the step. Gradients are reduced in buckets as the backward pass produces
+    /// them (Megatron-LM's 40M-parameter buckets, FSDP's per-layer units), so the last bucket always waits for the end
+    /// of the pass: at least that share of the collective shows, however long the window. The rest shows where it
+    /// outlasts the window; where it is hidden, it still holds <paramref name="computeShare"/> of the chip
+    /// (<see cref="CollectiveChannels"/>), so the computation it overlaps runs that much longer.
     /// </summary>
-    private static Duration Exposed(Duration communication, Duration window, double parametersPerChip) =>
-        Duration.Max(communication - window, communication * Math.Min(1, MemoryModel.GradientBucketParameters / Math.Max(parametersPerChip, 1)));
+    private static Duration Exposed(Duration communication, Duration window, double parametersPerChip, double computeShare)
+    {
+        var last = communication * Math.Min(1, MemoryModel.GradientBucketParameters / Math.Max(parametersPerChip, 1));
+        var hidden = Duration.Min(communication - last, window);
+        return Duration.Max(communication - window, last) + (hidden * computeShare);
+    }
 }
