@@ -468,6 +468,54 @@ def measure_expert_launch(local_experts, tokens_per_expert, hidden=4096, feed_fo
     return rows
 
 
+def measure_ring_steps(heads=16, key_value_heads=1, head=128):
+    """The kernels of one context-parallel ring step as Megatron-Core's load-balanced ring runs them (each rank holds
+    two of the 2c chunks): a step against an earlier rank's keys runs the rank's two query chunks against one key
+    chunk, a step against a later rank's runs one query chunk against two key chunks, both unmasked; beside them the
+    square unmasked kernel of the same operations (the shape the engine's curve is timed on), and the FP32 output
+    correction each forward step adds (the running output rescaled by the change in log-sum-exp and the step's output
+    added). Qwen3-235B's heads at tensor parallelism 4: 16 query heads over 1 key-value head."""
+    from torch.nn.attention import SDPBackend, sdpa_kernel
+    rows = []
+    for chunk in (4096, 8192):
+        for name, queries, keys, kv_heads in (("earlier: two query chunks, one key chunk", 2 * chunk, chunk, key_value_heads),
+                                               ("later: one query chunk, two key chunks", chunk, 2 * chunk, key_value_heads),
+                                               ("square, the same operations, multi-head", int((2 * chunk * chunk) ** 0.5) // 128 * 128, None, None)):
+            try:
+                keys = keys or queries
+                kv_heads = kv_heads or heads
+                q = torch.randn(1, heads, queries, head, device="cuda", dtype=torch.bfloat16, requires_grad=True)
+                k = torch.randn(1, kv_heads, keys, head, device="cuda", dtype=torch.bfloat16, requires_grad=True)
+                v = torch.randn(1, kv_heads, keys, head, device="cuda", dtype=torch.bfloat16, requires_grad=True)
+                grouped = {"enable_gqa": True} if kv_heads != heads else {}
+                with sdpa_kernel([SDPBackend.CUDNN_ATTENTION]):
+                    forward, timing = device_time(lambda: F.scaled_dot_product_attention(q, k, v, **grouped))
+                    out = F.scaled_dot_product_attention(q, k, v, **grouped)
+                    grad = torch.randn_like(out)
+                    backward, _ = device_time(lambda: torch.autograd.grad(out, (q, k, v), grad, retain_graph=True))
+                running = torch.randn(queries, heads, head, device="cuda", dtype=torch.float32)
+                step = torch.randn(queries, heads, head, device="cuda", dtype=torch.bfloat16)
+                lse_running = torch.randn(heads, queries, device="cuda", dtype=torch.float32)
+                lse_step = torch.randn(heads, queries, device="cuda", dtype=torch.float32)
+
+                def correction():
+                    new = torch.logaddexp(lse_running, lse_step)
+                    running.mul_(torch.exp(lse_running - new).transpose(0, 1).unsqueeze(-1))
+                    running.add_(step.float() * torch.exp(lse_step - new).transpose(0, 1).unsqueeze(-1))
+
+                corrected, _ = device_time(correction)
+                operations = 4.0 * heads * queries * keys * head
+                rows.append({"step": name, "chunk": chunk, "queries": queries, "keys": keys, "heads": heads, "key_value_heads": kv_heads, "head_size": head,
+                             "forward_operations": operations, "forward_seconds": forward, "backward_seconds": backward, "correction_seconds": corrected,
+                             "forward_tflops": operations / forward / 1e12, "backward_tflops": 2.5 * operations / backward / 1e12, "timing": timing})
+            except Exception as error:
+                rows.append({"step": name, "chunk": chunk, "error": repr(error)[:300]})
+            finally:
+                q = k = v = out = grad = running = step = None
+                torch.cuda.empty_cache()
+    return rows
+
+
 def measure_memory(sizes):
     """Elementwise kernels on the multiprocessors: a scaling (one read, one write) and an addition (two reads, one
     write). A tensor copy is not used: in a CUDA graph it becomes a copy-engine transfer, not a kernel."""
@@ -606,7 +654,7 @@ def main():
     parser.add_argument("--out", required=True)
     parser.add_argument("--power-seconds", type=float, default=8)
     parser.add_argument("--quick", action="store_true", help="a few shapes of each kind, to check the script")
-    parser.add_argument("--only", choices=("attention", "grouped", "head-sizes", "cross-entropy", "contention", "expert-launch"), help="time the attention kernels alone (causal and full), grouped-query attention against multi-head, attention at head sizes other than 128, the loss over the vocabulary, matrix multiplies beside a kernel holding some multiprocessors, or the host's time per expert multiply of an eager expert layer")
+    parser.add_argument("--only", choices=("attention", "grouped", "head-sizes", "cross-entropy", "contention", "expert-launch", "ring-steps"), help="time the attention kernels alone (causal and full), grouped-query attention against multi-head, attention at head sizes other than 128, the loss over the vocabulary, matrix multiplies beside a kernel holding some multiprocessors, the host's time per expert multiply of an eager expert layer, or a context-parallel ring step's kernels")
     args = parser.parse_args()
     if not torch.cuda.is_available():
         raise SystemExit("measure-kernels.py needs a CUDA GPU")
@@ -642,6 +690,11 @@ def main():
                 print(row["backend"], "causal" if row["causal"] else "full", row["heads"], row["key_value_heads"], row["sequence"], round(row["forward_operations"] / row["forward_seconds"] / 1e12), "fwd", round(2.5 * row["forward_operations"] / row["backward_seconds"] / 1e12), "bwd TFLOP/s")
             else:
                 print(row)
+        return
+    if args.only == "ring-steps":
+        phase("ring_steps", lambda: measure_ring_steps())
+        for row in result["ring_steps"]:
+            print(row)
         return
     if args.only == "expert-launch":
         # Qwen3-235B's expert shape (hidden 4,096, expert 1,536) at 4, 8 and 16 local experts, few and many tokens each.
