@@ -48,7 +48,7 @@ internal static class FrameworkCatalogReport
                 ? $"realizes {Format.Percent(overlap.Realized)} of the ideal; communication takes {Format.Percent(overlap.CommunicationComputeShare)} of the chip"
                 : "does not overlap expert communication");
             table.AddRow("hidden data-parallel collectives", training.CollectiveChannels is { } channels
-                ? $"{channels.PerMember} channels per member in a system, at most {channels.Most}, of {channels.Multiprocessors} multiprocessors: the compute they overlap runs that share longer"
+                ? Markup.Escape($"on {string.Join(", ", channels.Vendors)} chips, {channels.PerMember} channels per member in a system across systems, {channels.Most} inside one (and at most), of {channels.Multiprocessors} multiprocessors: the compute they overlap runs that share longer")
                 : "take none of the compute");
             table.AddRow("fully sharded weights", Weights(training.FullyShardedWeights));
             table.AddRow("gradient reduction", GradientReductionKeys.Name(training.GradientReduction));

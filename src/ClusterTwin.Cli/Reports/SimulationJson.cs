@@ -74,7 +74,7 @@ public static class SimulationJson
                 expertLaunchSeconds = scenario.Framework.ExpertLaunchFor(scenario.Job).Seconds,
                 noRecomputeSlowdown = scenario.Framework.NoRecomputeSlowdown,
                 expertOverlap = scenario.Framework.ExpertOverlap is { } overlap ? new { realized = overlap.Realized, communicationComputeShare = overlap.CommunicationComputeShare } : null,
-                collectiveChannels = scenario.Framework.CollectiveChannels is { } channels ? new { perMember = channels.PerMember, most = channels.Most, multiprocessors = channels.Multiprocessors } : null,
+                collectiveChannels = scenario.Framework.CollectiveChannels is { } channels ? new { perMember = channels.PerMember, most = channels.Most, multiprocessors = channels.Multiprocessors, vendors = channels.Vendors } : null,
                 fullyShardedWeights = ClusterTwin.Workloads.FullyShardedWeightsKeys.Key(scenario.Framework.FullyShardedWeights),
                 gradientReduction = ClusterTwin.Workloads.GradientReductionKeys.Key(scenario.Framework.GradientReductionFor(scenario.Job)),
             },

@@ -85,7 +85,7 @@ internal static class TrainingFrameworkReader
 
     /// <summary>
     /// The channels a data-parallel collective runs on the multiprocessors (<c>collective_channels</c>): per member in a
-    /// system, the most, and the multiprocessors they are a share of, with their provenance. More channels than half
+    /// system, the most, the multiprocessors they are a share of and the chip vendors they describe, with their provenance. More channels than half
     /// the multiprocessors is a typo: no library gives its collectives half the chip.
     /// </summary>
     private static CollectiveChannels? ReadChannels(YamlReader reader, YamlMappingNode? map)
@@ -96,12 +96,20 @@ internal static class TrainingFrameworkReader
         }
 
         const string path = "collective_channels";
-        reader.CheckKeys(map, path, "per_member", "most", "multiprocessors", "provenance");
+        reader.CheckKeys(map, path, "per_member", "most", "multiprocessors", "vendors", "provenance");
         var perMember = reader.Integer(map, "per_member", path, 1, 64);
         var most = reader.Integer(map, "most", path, 1, 256);
         var multiprocessors = reader.Integer(map, "multiprocessors", path, 1, 4096);
         reader.String(map, "provenance", path);
-        if (perMember is null || most is null || multiprocessors is null)
+        var vendors = YamlReader.Child(map, "vendors") is YamlSequenceNode list && list.Children.Count > 0 && list.All(item => !string.IsNullOrWhiteSpace(YamlReader.Scalar(item)))
+            ? [.. list.Select(item => YamlReader.Scalar(item)!)]
+            : ImmutableArray<string>.Empty;
+        if (vendors.IsEmpty)
+        {
+            reader.Error(YamlReader.Child(map, "vendors") ?? map, path + ".vendors", "expected a list of the chip vendors whose collective library these channels describe, as the chip files write them, such as [NVIDIA]");
+        }
+
+        if (perMember is null || most is null || multiprocessors is null || vendors.IsEmpty)
         {
             return null;
         }
@@ -112,7 +120,7 @@ internal static class TrainingFrameworkReader
             return null;
         }
 
-        return new CollectiveChannels(perMember.Value, most.Value, multiprocessors.Value);
+        return new CollectiveChannels(perMember.Value, most.Value, multiprocessors.Value, vendors);
     }
 
     /// <summary>A host time per launch above 10 ms is a typo (hosts issue kernels in microseconds): refused, so it cannot stretch a step silently.</summary>

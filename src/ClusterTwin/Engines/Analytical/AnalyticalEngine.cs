@@ -155,7 +155,8 @@ public static class AnalyticalEngine
         var expertParametersPerChip = stageParameters.HeaviestExperts;
         var reduction = scenario.Framework.GradientReductionFor(job);
         var gradientBytes = reduction.BytesPerElement();
-        var channels = scenario.Framework.CollectiveChannels;
+        // Only the chips whose collective library the framework's channels describe (NCCL on NVIDIA's).
+        var channels = scenario.Framework.CollectiveChannels is { } described && described.AppliesTo(cluster.Chip.Vendor) ? described : null;
         var dataParallel = DataParallelExposed(plan, job, collectives, dataGroup, parametersPerChip, plan.ShardingDegree, slowest, microBatches, gradientBytes, channels) +
                            ReplicaReduction(plan, collectives, replicaGroup, parametersPerChip, slowest, gradientBytes, channels) +
                            DataParallelExposed(plan, job, collectives, expertDataGroup, expertParametersPerChip, plan.ExpertShardingDegree, slowest, microBatches, gradientBytes, channels);
@@ -568,7 +569,6 @@ public static class AnalyticalEngine
     /// </summary>
     private static Duration DataParallelExposed(ParallelPlan plan, TrainingJob job, CollectiveCost collectives, CommunicationGroup dataGroup, double parametersPerChip, int shardingDegree, StageCost slowest, double microBatches, double gradientBytesPerParameter, CollectiveChannels? channels)
     {
-        var share = channels?.ComputeShare(dataGroup.MembersPerSystem) ?? 0;
         if (shardingDegree <= 1 || parametersPerChip <= 0)
         {
             return Duration.Zero;
@@ -576,18 +576,19 @@ public static class AnalyticalEngine
 
         var gradientBytes = Bytes.FromCount(parametersPerChip * gradientBytesPerParameter);
         var (forwardWindow, backwardWindow) = OverlapWindows(plan, slowest);
+        var (forwardShare, backwardShare) = WindowShares(channels, dataGroup, slowest);
         if (plan.ZeroStage == 0)
         {
-            return Exposed(collectives.Time(CollectiveKind.AllReduce, dataGroup, gradientBytes), backwardWindow, parametersPerChip, share);
+            return Exposed(collectives.Time(CollectiveKind.AllReduce, dataGroup, gradientBytes), backwardWindow, parametersPerChip, backwardShare);
         }
 
         var reduceScatter = collectives.Time(CollectiveKind.ReduceScatter, dataGroup, gradientBytes);
         var allGather = collectives.Time(CollectiveKind.AllGather, dataGroup, Bytes.FromCount(parametersPerChip * Math.Min(2, job.MatrixBytesPerElement)));
         return plan.ZeroStage switch
         {
-            1 => Exposed(reduceScatter, backwardWindow, parametersPerChip, share) + Exposed(allGather, forwardWindow, parametersPerChip, share),
-            2 => (Exposed(reduceScatter, backwardWindow, parametersPerChip, share) * microBatches) + Exposed(allGather, forwardWindow, parametersPerChip, share),
-            _ => (Exposed(reduceScatter + allGather, backwardWindow, parametersPerChip, share) + Exposed(allGather, forwardWindow, parametersPerChip, share)) * microBatches,
+            1 => Exposed(reduceScatter, backwardWindow, parametersPerChip, backwardShare) + Exposed(allGather, forwardWindow, parametersPerChip, forwardShare),
+            2 => (Exposed(reduceScatter, backwardWindow, parametersPerChip, backwardShare) * microBatches) + Exposed(allGather, forwardWindow, parametersPerChip, forwardShare),
+            _ => (Exposed(reduceScatter + allGather, backwardWindow, parametersPerChip, backwardShare) + Exposed(allGather, forwardWindow, parametersPerChip, forwardShare)) * microBatches,
         };
     }
 
@@ -603,8 +604,26 @@ public static class AnalyticalEngine
         }
 
         var shard = Bytes.FromCount(parametersPerChip * gradientBytesPerParameter / (plan.ZeroStage >= 1 ? plan.ShardingDegree : 1));
-        var share = channels?.ComputeShare(replicaGroup.MembersPerSystem) ?? 0;
-        return Exposed(collectives.Time(CollectiveKind.AllReduce, replicaGroup, shard), OverlapWindows(plan, slowest).Backward, parametersPerChip, share);
+        return Exposed(collectives.Time(CollectiveKind.AllReduce, replicaGroup, shard), OverlapWindows(plan, slowest).Backward, parametersPerChip, WindowShares(channels, replicaGroup, slowest).Backward);
+    }
+
+    /// <summary>
+    /// The share of the chip a hidden collective of <paramref name="group"/> takes from the window it hides behind, the
+    /// forward's and the backward's (<see cref="OverlapWindows"/>): its channels' share of the chip, over the part of
+    /// each window the chip computes in. Where the chip waits for the host's expert launches its multiprocessors are
+    /// idle, and a collective there takes nothing from the computation.
+    /// </summary>
+    private static (double Forward, double Backward) WindowShares(CollectiveChannels? channels, CommunicationGroup group, StageCost slowest)
+    {
+        if (channels is null)
+        {
+            return (0, 0);
+        }
+
+        var share = channels.ComputeShare(group.MembersPerSystem, group.CrossesFabric);
+        static double Computing(Duration compute, Duration waiting) => compute + waiting > Duration.Zero ? compute / (compute + waiting) : 1;
+        return (share * Computing(slowest.Compute, slowest.HostWait),
+                share * Computing((slowest.Compute * (2.0 / 3)) + slowest.Recompute, (slowest.HostWait * (2.0 / 3)) + slowest.RecomputeHostWait));
     }
 
     /// <summary>
