@@ -17,7 +17,7 @@ namespace ClusterTwin.Workloads;
 public sealed record CollectiveChannels(int PerMember, int Most, int Multiprocessors, ImmutableArray<string> Vendors)
 {
     /// <summary>Whether this describes the collectives on a chip of <paramref name="vendor"/>.</summary>
-    public bool AppliesTo(string vendor) => Vendors.Contains(vendor, StringComparer.Ordinal);
+    public bool AppliesTo(string vendor) => Vendors.Contains(vendor);
 
     /// <summary>
     /// The share of the chip, 0 to 1, a collective holds while it runs: of a group with <paramref name="membersPerSystem"/>
