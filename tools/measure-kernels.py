@@ -181,10 +181,24 @@ def device_time(step, calls=10):
     return event_time(step), "CUDA events"
 
 
+def attention_times(q, k, v, backend, causal):
+    """Device seconds of one fused attention call's forward (with gradients enabled, so the kernel also keeps what the
+    backward needs) and of its backward, through `backend`; grouped-query attention where k and v have fewer heads
+    than q. Returns (forward, backward, how the forward was timed)."""
+    from torch.nn.attention import sdpa_kernel
+    grouped = {"enable_gqa": True} if k.shape[1] != q.shape[1] else {}
+    with sdpa_kernel([backend]):
+        forward, timing = device_time(lambda: F.scaled_dot_product_attention(q, k, v, is_causal=causal, **grouped))
+        out = F.scaled_dot_product_attention(q, k, v, is_causal=causal, **grouped)
+        grad = torch.randn_like(out)
+        backward, _ = device_time(lambda: torch.autograd.grad(out, (q, k, v), grad, retain_graph=True))
+    return forward, backward, timing
+
+
 def measure_attention(shapes, backends, causal=True, key_value_heads=None, value_head=None):
     """Forward (with gradients enabled, so the kernel also keeps what the backward needs) and backward apart, each
     timed as the sum of its kernels' device time, so that the host's dispatch of small shapes does not count."""
-    from torch.nn.attention import SDPBackend, sdpa_kernel
+    from torch.nn.attention import SDPBackend
     rows = []
     for backend_name in backends:
         for batch, heads, sequence, head in shapes:
@@ -195,12 +209,7 @@ def measure_attention(shapes, backends, causal=True, key_value_heads=None, value
                 value = head if value_head is None else value_head
                 k = torch.randn(batch, groups, sequence, head, device="cuda", dtype=torch.bfloat16, requires_grad=True)
                 v = torch.randn(batch, groups, sequence, value, device="cuda", dtype=torch.bfloat16, requires_grad=True)
-                grouped = {"enable_gqa": True} if groups != heads else {}
-                with sdpa_kernel([backend]):
-                    forward, timing = device_time(lambda: F.scaled_dot_product_attention(q, k, v, is_causal=causal, **grouped))
-                    out = F.scaled_dot_product_attention(q, k, v, is_causal=causal, **grouped)
-                    grad = torch.randn_like(out)
-                    backward, _ = device_time(lambda: torch.autograd.grad(out, (q, k, v), grad, retain_graph=True))
+                forward, backward, timing = attention_times(q, k, v, backend, causal)
                 # The engine's count: a causal kernel does half the score and value work of a full one.
                 operations = 2.0 * batch * heads * sequence * sequence * (head + value) * (0.5 if causal else 1.0)
                 rows.append({"backend": backend_name, "causal": causal, "batch": batch, "heads": heads, "key_value_heads": groups, "sequence": sequence, "head_size": head, "value_head_size": value,
@@ -209,7 +218,7 @@ def measure_attention(shapes, backends, causal=True, key_value_heads=None, value
             except Exception as error:
                 rows.append({"backend": backend_name, "causal": causal, "batch": batch, "heads": heads, "sequence": sequence, "head_size": head, "error": repr(error)[:300]})
             finally:
-                q = k = v = out = grad = None
+                q = k = v = None
                 torch.cuda.empty_cache()
     return rows
 
@@ -476,7 +485,7 @@ def measure_ring_steps(heads=16, key_value_heads=1, head=128):
     square unmasked kernel of the same operations (the shape the engine's curve is timed on), and the FP32 output
     correction each forward step adds (the running output rescaled by the change in log-sum-exp and the step's output
     added). Qwen3-235B's heads at tensor parallelism 4: 16 query heads over 1 key-value head."""
-    from torch.nn.attention import SDPBackend, sdpa_kernel
+    from torch.nn.attention import SDPBackend
     rows = []
     for chunk in (4096, 8192):
         for name, queries, keys, kv_heads in (("earlier: two query chunks, one key chunk", 2 * chunk, chunk, key_value_heads),
@@ -488,12 +497,7 @@ def measure_ring_steps(heads=16, key_value_heads=1, head=128):
                 q = torch.randn(1, heads, queries, head, device="cuda", dtype=torch.bfloat16, requires_grad=True)
                 k = torch.randn(1, kv_heads, keys, head, device="cuda", dtype=torch.bfloat16, requires_grad=True)
                 v = torch.randn(1, kv_heads, keys, head, device="cuda", dtype=torch.bfloat16, requires_grad=True)
-                grouped = {"enable_gqa": True} if kv_heads != heads else {}
-                with sdpa_kernel([SDPBackend.CUDNN_ATTENTION]):
-                    forward, timing = device_time(lambda: F.scaled_dot_product_attention(q, k, v, **grouped))
-                    out = F.scaled_dot_product_attention(q, k, v, **grouped)
-                    grad = torch.randn_like(out)
-                    backward, _ = device_time(lambda: torch.autograd.grad(out, (q, k, v), grad, retain_graph=True))
+                forward, backward, timing = attention_times(q, k, v, SDPBackend.CUDNN_ATTENTION, causal=False)
                 running = torch.randn(queries, heads, head, device="cuda", dtype=torch.float32)
                 step = torch.randn(queries, heads, head, device="cuda", dtype=torch.bfloat16)
                 lse_running = torch.randn(heads, queries, device="cuda", dtype=torch.float32)
@@ -512,7 +516,7 @@ def measure_ring_steps(heads=16, key_value_heads=1, head=128):
             except Exception as error:
                 rows.append({"step": name, "chunk": chunk, "error": repr(error)[:300]})
             finally:
-                q = k = v = out = grad = running = step = None
+                q = k = v = running = step = None
                 torch.cuda.empty_cache()
     return rows
 

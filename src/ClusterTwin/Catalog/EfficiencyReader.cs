@@ -218,13 +218,13 @@ internal static class EfficiencyReader
             return [];
         }
 
-        if (node is not YamlSequenceNode list || list.Children.Any(item => string.IsNullOrWhiteSpace(YamlReader.Scalar(item))))
+        if (YamlReader.Names(node) is not { } names)
         {
             reader.Error(node, "families", "expected a list of chip family names, such as [aws-trainium3, google-tpu-v5p]");
             return [];
         }
 
-        return [.. list.Children.Select(item => YamlReader.Scalar(item)!)];
+        return names;
     }
 
     /// <summary>

@@ -21,9 +21,9 @@ internal static class TrainingFrameworkReader
         ImmutableArray<string> vendors = [];
         if (YamlReader.Child(root, "default_for_vendors") is { } node)
         {
-            if (node is YamlSequenceNode list && list.All(item => !string.IsNullOrWhiteSpace(YamlReader.Scalar(item))))
+            if (YamlReader.Names(node) is { } names)
             {
-                vendors = [.. list.Select(item => YamlReader.Scalar(item)!)];
+                vendors = names;
             }
             else
             {
@@ -101,9 +101,7 @@ internal static class TrainingFrameworkReader
         var most = reader.Integer(map, "most", path, 1, 256);
         var multiprocessors = reader.Integer(map, "multiprocessors", path, 1, 4096);
         reader.String(map, "provenance", path);
-        var vendors = YamlReader.Child(map, "vendors") is YamlSequenceNode list && list.Children.Count > 0 && list.All(item => !string.IsNullOrWhiteSpace(YamlReader.Scalar(item)))
-            ? [.. list.Select(item => YamlReader.Scalar(item)!)]
-            : ImmutableArray<string>.Empty;
+        var vendors = YamlReader.Names(YamlReader.Child(map, "vendors")) ?? [];
         if (vendors.IsEmpty)
         {
             reader.Error(YamlReader.Child(map, "vendors") ?? map, path + ".vendors", "expected a list of the chip vendors whose collective library these channels describe, as the chip files write them, such as [NVIDIA]");

@@ -1,3 +1,4 @@
+using System.Collections.Immutable;
 using System.Globalization;
 using ClusterTwin.Hardware;
 using ClusterTwin.Units;
@@ -385,6 +386,12 @@ internal sealed class YamlReader
     }
 
     public static string? Scalar(YamlNode? node) => node is YamlScalarNode scalar ? scalar.Value : null;
+
+    /// <summary>A list of names (vendors, families): its items, or null when the node is not a list of non-blank scalars.</summary>
+    public static ImmutableArray<string>? Names(YamlNode? node) =>
+        node is YamlSequenceNode list && list.Children.All(item => !string.IsNullOrWhiteSpace(Scalar(item)))
+            ? [.. list.Children.Select(item => Scalar(item)!)]
+            : null;
 
     public static bool TryParseCount(string text, out double value)
     {
