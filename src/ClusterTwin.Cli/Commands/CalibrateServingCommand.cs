@@ -47,7 +47,7 @@ public sealed class CalibrateServingCommand(IAnsiConsole console) : Command<Cali
             if (!settings.DryRun)
             {
                 var path = Path.Combine(catalog.Directory, "frameworks", framework.Id + ".yaml");
-                CatalogSettings.WriteFile(path, "the fit", () => EfficiencyFitWriter.ReplaceBlocks(path, ["layer_overhead", "request_overhead", "matrix_scale", "fit"], FrameworkCalibration.Block(result)));
+                CatalogSettings.WriteFile(path, "the fit", () => EfficiencyFitWriter.ReplaceBlocks(path, ["layer_overhead", "request_overhead", "matrix_scale", "fit", "held_out"], FrameworkCalibration.Block(result)));
             }
         }
 

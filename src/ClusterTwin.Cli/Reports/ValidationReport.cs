@@ -10,7 +10,7 @@ public static class ValidationReport
 {
     private static readonly string[] CaseHeaders = ["case", "source", "metric", "measured", "predicted", "band (P10-P90)", "error", "held-out error", "in band"];
 
-    private static readonly string[] ServingHeaders = ["case", "source", "figure", "measured", "predicted", "band (P10-P90)", "error", "in band"];
+    private static readonly string[] ServingHeaders = ["case", "source", "figure", "measured", "predicted", "band (P10-P90)", "error", "held-out error", "in band"];
 
     /// <summary>Writes the per-case table and the summaries.</summary>
     public static void Write(IAnsiConsole console, ValidationSummary summary)
@@ -38,15 +38,16 @@ public static class ValidationReport
             }
 
             console.Write(cases);
-            console.Write(GroupTable("Serving by figure", "figure", serving.ByKind, heldOut: false));
-            console.Write(GroupTable("Serving by source", "source", serving.BySource, heldOut: false));
+            console.Write(GroupTable("Serving by figure", "figure", serving.ByKind, "figures"));
+            console.Write(GroupTable("Serving by source", "source", serving.BySource, "figures"));
             console.MarkupLine(Markup.Escape(ServingLine(serving)));
         }
     }
 
     private static string ServingLine(ServingValidationSummary serving) =>
         $"{serving.Overall.Count} serving figures of {serving.Outcomes.Select(outcome => outcome.Case.Id).Distinct().Count()} cases: mean absolute error {Percent(serving.Overall.MeanAbsoluteErrorPercent)}, worst {Percent(serving.Overall.MaximumAbsoluteErrorPercent)}, band coverage {Coverage(serving.Overall)}" +
-        string.Concat(serving.ByKind.Select(group => $"; {group.Name} ({group.Count}): mean {Percent(group.MeanAbsoluteErrorPercent)}, worst {Percent(group.MaximumAbsoluteErrorPercent)}"));
+        string.Concat(serving.ByKind.Select(group => $"; {group.Name} ({group.Count}): mean {Percent(group.MeanAbsoluteErrorPercent)}, worst {Percent(group.MaximumAbsoluteErrorPercent)}")) +
+        $"; held out ({serving.Overall.HeldOutCount} figures predicted by their framework's constants fitted without their case): mean {Percent(serving.Overall.HeldOutMeanAbsoluteErrorPercent)}, worst {Percent(serving.Overall.HeldOutMaximumAbsoluteErrorPercent)}";
 
     /// <summary>The JSON document: <c>cases[]</c> and <c>summary</c> with its groups.</summary>
     public static object Document(ValidationSummary summary) => new
@@ -96,6 +97,8 @@ public static class ValidationReport
                 measured = outcome.Measured,
                 errorPercent = outcome.ErrorPercent,
                 withinBand = outcome.WithinBand,
+                heldOutPredicted = outcome.HeldOutPredicted,
+                heldOutErrorPercent = outcome.HeldOutErrorPercent,
             }),
             summary = new
             {
@@ -103,6 +106,9 @@ public static class ValidationReport
                 meanAbsErrorPercent = serving.Overall.MeanAbsoluteErrorPercent,
                 maxAbsErrorPercent = serving.Overall.MaximumAbsoluteErrorPercent,
                 bandCoverage = serving.Overall.BandCoverage,
+                heldOutCount = serving.Overall.HeldOutCount,
+                heldOutMeanAbsErrorPercent = serving.Overall.HeldOutMeanAbsoluteErrorPercent,
+                heldOutMaxAbsErrorPercent = serving.Overall.HeldOutMaximumAbsoluteErrorPercent,
                 byKind = serving.ByKind.Select(Group),
                 byFamily = serving.ByFamily.Select(Group),
                 bySource = serving.BySource.Select(Group),
@@ -173,11 +179,11 @@ public static class ValidationReport
         page.AppendLine();
         page.AppendLine("## Serving by figure");
         page.AppendLine();
-        Tables.AppendMarkdown(page, GroupHeaders("figure", heldOut: false), serving.ByKind.Select(group => GroupCells(group, heldOut: false)));
+        Tables.AppendMarkdown(page, GroupHeaders("figure", "figures"), serving.ByKind.Select(group => GroupCells(group)));
         page.AppendLine();
         page.AppendLine("## Serving by source");
         page.AppendLine();
-        Tables.AppendMarkdown(page, GroupHeaders("source", heldOut: false), serving.BySource.Select(group => GroupCells(group, heldOut: false)));
+        Tables.AppendMarkdown(page, GroupHeaders("source", "figures"), serving.BySource.Select(group => GroupCells(group)));
         page.AppendLine();
         page.AppendLine("## Every serving figure");
         page.AppendLine();
@@ -193,6 +199,7 @@ public static class ValidationReport
         [
             Text(outcome.Case.Id), Text(outcome.Case.SourceKey), outcome.Measure.Key(), Figure(outcome.Measured), Figure(outcome.Predicted),
             $"{Figure(outcome.PredictedLow)} - {Figure(outcome.PredictedHigh)}", Signed(outcome.ErrorPercent),
+            outcome.HeldOutErrorPercent is { } heldOut ? Signed(heldOut) : "-",
             outcome.WithinBand ? "yes" : console ? "[red]no[/]" : "no",
         ];
     }
@@ -213,24 +220,21 @@ public static class ValidationReport
     {
         page.AppendLine(CultureInfo.InvariantCulture, $"## {title}");
         page.AppendLine();
-        Tables.AppendMarkdown(page, GroupHeaders(column, heldOut: true), groups.Select(group => GroupCells(group, heldOut: true)));
+        Tables.AppendMarkdown(page, GroupHeaders(column), groups.Select(group => GroupCells(group)));
         page.AppendLine();
     }
 
-    private static Table GroupTable(string title, string column, IEnumerable<ValidationGroup> groups, bool heldOut = true) =>
-        Tables.Console(title, GroupHeaders(column, heldOut), groups.Select(group => GroupCells(group, heldOut)));
+    private static Table GroupTable(string title, string column, IEnumerable<ValidationGroup> groups, string counted = "cases") =>
+        Tables.Console(title, GroupHeaders(column, counted), groups.Select(group => GroupCells(group)));
 
-    private static string[] GroupHeaders(string column, bool heldOut) => heldOut
-        ? [column, "cases", "mean absolute error", "worst", "band coverage", "held out: cases", "mean", "worst"]
-        : [column, "figures", "mean absolute error", "worst", "band coverage"];
+    private static string[] GroupHeaders(string column, string counted = "cases") =>
+        [column, counted, "mean absolute error", "worst", "band coverage", $"held out: {counted}", "mean", "worst"];
 
-    private static string[] GroupCells(ValidationGroup group, bool heldOut) => heldOut
-        ?
-        [
-            group.Name, group.Count.ToString(CultureInfo.InvariantCulture), Percent(group.MeanAbsoluteErrorPercent), Percent(group.MaximumAbsoluteErrorPercent),
-            Coverage(group), group.HeldOutCount.ToString(CultureInfo.InvariantCulture), Percent(group.HeldOutMeanAbsoluteErrorPercent), Percent(group.HeldOutMaximumAbsoluteErrorPercent),
-        ]
-        : [group.Name, group.Count.ToString(CultureInfo.InvariantCulture), Percent(group.MeanAbsoluteErrorPercent), Percent(group.MaximumAbsoluteErrorPercent), Coverage(group)];
+    private static string[] GroupCells(ValidationGroup group) =>
+    [
+        group.Name, group.Count.ToString(CultureInfo.InvariantCulture), Percent(group.MeanAbsoluteErrorPercent), Percent(group.MaximumAbsoluteErrorPercent),
+        Coverage(group), group.HeldOutCount.ToString(CultureInfo.InvariantCulture), Percent(group.HeldOutMeanAbsoluteErrorPercent), Percent(group.HeldOutMaximumAbsoluteErrorPercent),
+    ];
 
     /// <summary>One case's row: plain text for markdown, or escaped with colour markup for the console.</summary>
     private static string[] CaseCells(ValidationOutcome outcome, bool console)

@@ -12,7 +12,9 @@ namespace ClusterTwin.Calibration;
 /// <param name="RequestOverhead">The fitted time each request spends outside the chips before its first token (zero where no case measured a latency it shows in).</param>
 /// <param name="MatrixScale">The fitted factor on the multiplies' compute rate.</param>
 /// <param name="Fit">How they were fitted: the cases, the figures and the errors.</param>
-public sealed record FrameworkCalibrationResult(Duration LayerOverhead, Duration RequestOverhead, double MatrixScale, FrameworkFit Fit);
+/// <param name="HeldOut">The constants fitted without each case, by its id (none with one case).</param>
+public sealed record FrameworkCalibrationResult(Duration LayerOverhead, Duration RequestOverhead, double MatrixScale, FrameworkFit Fit,
+    ImmutableDictionary<string, ServingFitConstants> HeldOut);
 
 /// <summary>
 /// Fits a serving framework's three free constants to every figure of the published runs that used it
@@ -35,7 +37,7 @@ public sealed record FrameworkCalibrationResult(Duration LayerOverhead, Duration
 /// <item>take the triple with the least mean absolute error over all the cases' figures (throughputs and latencies
 /// alike; on a tie, the factor nearest 1, then the least layer overhead, then the least request overhead);</item>
 /// <item>for each case, refit without it and predict it: the held-out error (on the same grids: whether the factor is
-/// fitted is decided once, on all the framework's cases).</item>
+/// fitted is decided once, on all the framework's cases); those constants are kept by case, for validate.</item>
 /// </list>
 /// Everything else (batch limits, memory share, scheduling) is the framework's published settings, not fitted.
 /// </summary>
@@ -119,14 +121,23 @@ public static class FrameworkCalibration
             return best;
         }
 
+        ServingFitConstants Constants((int Point, int Request) at) =>
+            new(Duration.FromSeconds(points[at.Point].Layer * 1e-6), Duration.FromSeconds(RequestGrid[at.Request] / 1000), points[at.Point].Matrix);
+
         var all = Enumerable.Range(0, own.Length).ToArray();
         var fittedAt = Best(all);
         var fitted = all.SelectMany(item => Errors(item, fittedAt)).ToArray();
         double? heldOut = null;
+        var heldOutConstants = ImmutableDictionary.CreateBuilder<string, ServingFitConstants>(StringComparer.Ordinal);
         if (own.Length > 1)
         {
             // Each case predicted by the fit of the others.
-            heldOut = all.SelectMany(item => Errors(item, Best([.. all.Where(other => other != item)]))).Average();
+            var heldOutAt = all.Select(item => Best([.. all.Where(other => other != item)])).ToArray();
+            heldOut = all.SelectMany(item => Errors(item, heldOutAt[item])).Average();
+            foreach (var item in all)
+            {
+                heldOutConstants[own[item].Id] = Constants(heldOutAt[item]);
+            }
         }
 
         // The band: the spread of the fitted figures' errors, in time (a throughput's inverse).
@@ -138,14 +149,14 @@ public static class FrameworkCalibration
         })).Order().ToArray();
         var fit = new FrameworkFit(procedure, [.. own.Select(item => item.Id).Order(StringComparer.Ordinal)], fitted.Length, fitted.Average(), heldOut,
             Statistics.Percentile(residuals, 0.1), Statistics.Percentile(residuals, 0.9));
-        var (layerBest, matrixBest) = points[fittedAt.Point];
-        return new FrameworkCalibrationResult(Duration.FromSeconds(layerBest * 1e-6), Duration.FromSeconds(RequestGrid[fittedAt.Request] / 1000), matrixBest, fit);
+        var constants = Constants(fittedAt);
+        return new FrameworkCalibrationResult(constants.LayerOverhead, constants.RequestOverhead, constants.MatrixScale, fit, heldOutConstants.ToImmutable());
     }
 
     /// <summary>Whether a request overhead shifts the figure: the time to first token and the end-to-end latency.</summary>
     public static bool Shifted(ServingMeasure measure) => measure is ServingMeasure.TimeToFirstTokenMedian or ServingMeasure.TimeToFirstTokenP99 or ServingMeasure.EndToEndMedian;
 
-    /// <summary>The YAML lines of the fitted constants and their fit, which replace the file's <c>layer_overhead</c>, <c>request_overhead</c>, <c>matrix_scale</c> and <c>fit</c>.</summary>
+    /// <summary>The YAML lines of the fitted constants and their fit, which replace the file's <c>layer_overhead</c>, <c>request_overhead</c>, <c>matrix_scale</c>, <c>fit</c> and <c>held_out</c>.</summary>
     public static IEnumerable<string> Block(FrameworkCalibrationResult result)
     {
         ArgumentNullException.ThrowIfNull(result);
@@ -156,6 +167,17 @@ public static class FrameworkCalibration
         foreach (var line in FitBlock(result.Fit))
         {
             yield return line;
+        }
+
+        if (result.HeldOut.Count == 0)
+        {
+            yield break;
+        }
+
+        yield return "held_out:   # each case's constants fitted without it: clustertwin validate predicts the case with them";
+        foreach (var (id, constants) in result.HeldOut.OrderBy(entry => entry.Key, StringComparer.Ordinal))
+        {
+            yield return $"  {id}: {{layer_overhead: {Number(constants.LayerOverhead.Seconds * 1e6)} us, request_overhead: {Number(constants.RequestOverhead.Seconds * 1e3)} ms, matrix_scale: {Number(constants.MatrixScale)}}}";
         }
     }
 
@@ -183,10 +205,8 @@ public static class FrameworkCalibration
 
     private static double[] Figures(ServingValidationCase item, ServingFramework framework, double overheadMicroseconds, double matrix)
     {
-        var overhead = Duration.FromSeconds(overheadMicroseconds * 1e-6);
-        var result = item.Scenario.Run(deployment => deployment.Framework?.Id == framework.Id
-            ? deployment with { LayerOverhead = overhead, RequestOverhead = Duration.Zero, MatrixScale = matrix }
-            : deployment);
+        var constants = new ServingFitConstants(Duration.FromSeconds(overheadMicroseconds * 1e-6), Duration.Zero, matrix);
+        var result = item.Scenario.Run(deployment => deployment.Framework?.Id == framework.Id ? constants.ApplyTo(deployment) : deployment);
         return [.. item.Measurements.Select(measurement => measurement.Measure.Of(result))];
     }
 }

@@ -11,7 +11,7 @@ internal static class FrameworkReader
     public static ServingFramework? Read(YamlReader reader)
     {
         var root = reader.Root!;
-        reader.CheckKeys(root, string.Empty, "id", "name", "provenance", "settings", "pads_heads", "layer_overhead", "request_overhead", "matrix_scale", "fit", "note");
+        reader.CheckKeys(root, string.Empty, "id", "name", "provenance", "settings", "pads_heads", "layer_overhead", "request_overhead", "matrix_scale", "fit", "held_out", "note");
         var id = reader.String(root, "id", string.Empty);
         var name = reader.String(root, "name", string.Empty);
         var provenance = reader.String(root, "provenance", string.Empty);
@@ -22,6 +22,7 @@ internal static class FrameworkReader
 
         var scheduler = ReadScheduler(reader, settings, "settings");
         var fit = ReadFit(reader, reader.Mapping(root, "fit", string.Empty, required: false));
+        var heldOut = ReadHeldOut(reader, reader.Mapping(root, "held_out", string.Empty, required: false), fit);
         return id is null || name is null || provenance is null ? null : new ServingFramework
         {
             Id = id,
@@ -38,7 +39,54 @@ internal static class FrameworkReader
             MatrixScale = ReadMatrixScale(reader, root, string.Empty) ?? 1,
             PadsHeads = reader.Boolean(root, "pads_heads", string.Empty) ?? false,
             Fit = fit,
+            HeldOut = heldOut,
         };
+    }
+
+    /// <summary>
+    /// The constants fitted without each case (<c>held_out</c>, written by <c>clustertwin calibrate-serving</c>): one
+    /// entry per case of the fit, each with the three constants in the framework's own ranges.
+    /// </summary>
+    private static ImmutableDictionary<string, ServingFitConstants> ReadHeldOut(YamlReader reader, YamlDotNet.RepresentationModel.YamlMappingNode? map, FrameworkFit? fit)
+    {
+        var heldOut = ImmutableDictionary.CreateBuilder<string, ServingFitConstants>(StringComparer.Ordinal);
+        if (map is null)
+        {
+            return heldOut.ToImmutable();
+        }
+
+        foreach (var (key, node) in map.Children)
+        {
+            var id = YamlReader.Scalar(key) ?? string.Empty;
+            var path = YamlReader.Join("held_out", id);
+            if (fit is null || !fit.FittedOn.Contains(id, StringComparer.Ordinal))
+            {
+                reader.Error(key, path, $"'{id}' is not one of the fit's cases (expected ids from fit.fitted_on: rerun clustertwin calibrate-serving, which writes both)");
+                continue;
+            }
+
+            if (node is not YamlDotNet.RepresentationModel.YamlMappingNode constants)
+            {
+                reader.Error(node, path, "expected a mapping of layer_overhead, request_overhead and matrix_scale");
+                continue;
+            }
+
+            reader.CheckKeys(constants, path, "layer_overhead", "request_overhead", "matrix_scale");
+            var layer = reader.Quantity<Duration>(constants, "layer_overhead", path, range: PlausibleRange.LayerOverhead);
+            var request = reader.Quantity<Duration>(constants, "request_overhead", path, range: PlausibleRange.RequestOverhead);
+            var matrix = ReadMatrixScale(reader, constants, path);
+            if (matrix is null && YamlReader.Child(constants, "matrix_scale") is null)
+            {
+                reader.Error(constants, YamlReader.Join(path, "matrix_scale"), "missing (expected a factor from 0.05 to 5, such as 1)");
+            }
+
+            if (layer is { } layerOverhead && request is { } requestOverhead && matrix is { } scale)
+            {
+                heldOut[id] = new ServingFitConstants(layerOverhead, requestOverhead, scale);
+            }
+        }
+
+        return heldOut.ToImmutable();
     }
 
     /// <summary>

@@ -1,3 +1,4 @@
+using System.Collections.Immutable;
 using ClusterTwin.Units;
 using ClusterTwin.Workloads;
 
@@ -55,4 +56,10 @@ public sealed record ServingFramework
 
     /// <summary>How <see cref="LayerOverhead"/> was fitted; null when it was not.</summary>
     public FrameworkFit? Fit { get; init; }
+
+    /// <summary>
+    /// The constants fitted without each of <see cref="Fit"/>'s cases, by the case's id: <c>clustertwin validate</c>
+    /// predicts each case with its own, as a case the fit never saw. Empty where the framework has one case or none.
+    /// </summary>
+    public ImmutableDictionary<string, ServingFitConstants> HeldOut { get; init; } = ImmutableDictionary<string, ServingFitConstants>.Empty;
 }

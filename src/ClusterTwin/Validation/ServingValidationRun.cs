@@ -10,10 +10,18 @@ namespace ClusterTwin.Validation;
 /// <param name="Predicted">The predicted value.</param>
 /// <param name="PredictedLow">Low end of the predicted band.</param>
 /// <param name="PredictedHigh">High end of the predicted band.</param>
-public sealed record ServingOutcome(ServingValidationCase Case, ServingMeasure Measure, double Measured, double Predicted, double PredictedLow, double PredictedHigh)
+/// <param name="HeldOutPredicted">
+/// The prediction with the framework's constants fitted without this case (<see cref="ServingFramework.HeldOut"/>);
+/// null where the framework has none for it.
+/// </param>
+public sealed record ServingOutcome(ServingValidationCase Case, ServingMeasure Measure, double Measured, double Predicted, double PredictedLow, double PredictedHigh,
+    double? HeldOutPredicted = null)
 {
     /// <summary>Signed error of the prediction, in percent of the measurement.</summary>
     public double ErrorPercent => (Predicted - Measured) / Measured * 100;
+
+    /// <summary>Signed error of the held-out prediction, in percent of the measurement; null without one.</summary>
+    public double? HeldOutErrorPercent => HeldOutPredicted is { } heldOut ? (heldOut - Measured) / Measured * 100 : null;
 
     /// <summary>Whether the measurement fell inside the predicted band.</summary>
     public bool WithinBand => Measured >= PredictedLow && Measured <= PredictedHigh;
@@ -25,7 +33,8 @@ public sealed record ServingOutcome(ServingValidationCase Case, ServingMeasure M
 /// <summary>
 /// Runs serving cases: each is simulated request by request, then again with every iteration at the ends of its band
 /// (the P10-P90 residuals of its framework's fit, or of its chip family's training calibration where the framework
-/// has none), which gives each figure's band.
+/// has none), which gives each figure's band, and once more with its framework's constants fitted without it, where
+/// the fit wrote them, which gives the held-out prediction.
 /// </summary>
 public static class ServingValidationRun
 {
@@ -54,12 +63,17 @@ public static class ServingValidationRun
         var central = scenario.Run();
         var fast = scenario.Run(deployment => Scaled(deployment, fastEnd: true));
         var slow = scenario.Run(deployment => Scaled(deployment, fastEnd: false));
+
+        // Every pool whose framework was fitted on this case runs with the constants fitted without it.
+        var heldOut = scenario.Pools.Any(pool => pool.Framework?.HeldOut.ContainsKey(item.Id) == true)
+            ? scenario.Run(deployment => deployment.Framework?.HeldOut.TryGetValue(item.Id, out var constants) == true ? constants.ApplyTo(deployment) : deployment)
+            : null;
         return [.. item.Measurements.Select(measurement =>
         {
             var predicted = measurement.Measure.Of(central);
             var (one, other) = (measurement.Measure.Of(fast), measurement.Measure.Of(slow));
             return new ServingOutcome(item, measurement.Measure, measurement.Value, predicted,
-                Math.Min(predicted, Math.Min(one, other)), Math.Max(predicted, Math.Max(one, other)));
+                Math.Min(predicted, Math.Min(one, other)), Math.Max(predicted, Math.Max(one, other)), heldOut is null ? null : measurement.Measure.Of(heldOut));
         })];
     }
 }

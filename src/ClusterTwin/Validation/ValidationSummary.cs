@@ -67,7 +67,8 @@ public sealed record ServingValidationSummary(ImmutableArray<ServingOutcome> Out
         [.. outcomes.GroupBy(outcome => outcome.Family).OrderBy(group => group.Key, StringComparer.Ordinal).Select(group => Group(group.Key, [.. group]))],
         [.. outcomes.GroupBy(outcome => outcome.Case.SourceKey).OrderBy(group => group.Key, StringComparer.Ordinal).Select(group => Group(group.Key, [.. group]))]);
 
-    /// <summary>A group of serving figures (their held-out errors are per framework, in its fit: none here).</summary>
+    /// <summary>A group of serving figures, with the held-out errors of those that have one.</summary>
     private static ValidationGroup Group(string name, IReadOnlyCollection<ServingOutcome> outcomes) =>
-        ValidationGroup.From(name, [.. outcomes.Select(outcome => (outcome.ErrorPercent, outcome.WithinBand))], []);
+        ValidationGroup.From(name, [.. outcomes.Select(outcome => (outcome.ErrorPercent, outcome.WithinBand))],
+            [.. outcomes.Where(outcome => outcome.HeldOutErrorPercent is not null).Select(outcome => outcome.HeldOutErrorPercent!.Value)]);
 }

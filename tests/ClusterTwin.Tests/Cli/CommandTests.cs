@@ -87,6 +87,32 @@ public class CommandTests
         Assert.Equal(Directory.GetFiles(Repository.Path("validation", "cases"), "*.yaml").Length, cases + servingIds);
         Assert.Equal(cases, document.RootElement.GetProperty("summary").GetProperty("count").GetInt32());
         Assert.Equal(serving.GetProperty("cases").GetArrayLength(), serving.GetProperty("summary").GetProperty("count").GetInt32());
+
+        // Every serving figure carries its held-out prediction, summarized beside the fitted error.
+        Assert.All(serving.GetProperty("cases").EnumerateArray(), item => Assert.Equal(JsonValueKind.Number, item.GetProperty("heldOutErrorPercent").ValueKind));
+        Assert.Equal(serving.GetProperty("summary").GetProperty("count").GetInt32(), serving.GetProperty("summary").GetProperty("heldOutCount").GetInt32());
+    }
+
+    [Fact]
+    public void CalibrateServing_RewritesItsBlocksInPlace_AndTheCatalogueHoldsItsOutput()
+    {
+        // Refitting vLLM in a copy of the catalogue replaces its constants, its fit and its held-out constants (no
+        // second held_out block) and gives back the file in the repository: the catalogue is the fit's output.
+        // The command reads the cases beside the catalogue (../validation/cases): both are copied.
+        using var repository = new TemporaryFolder();
+        foreach (var folder in new[] { "catalog", Path.Combine("validation", "cases") })
+        {
+            foreach (var file in Directory.GetFiles(Repository.Path(folder), "*.yaml", SearchOption.AllDirectories))
+            {
+                repository.Write(Path.GetRelativePath(Repository.Root, file), File.ReadAllText(file));
+            }
+        }
+
+        var outcome = CliRunner.Run("calibrate-serving", "--framework", "vllm-0.6", "--catalog", Path.Combine(repository.Path, "catalog"));
+        Assert.Equal(0, outcome.ExitCode);
+        var written = File.ReadAllText(Path.Combine(repository.Path, "catalog", "frameworks", "vllm-0.6.yaml")).ReplaceLineEndings("\n");
+        Assert.Single(written.Split('\n'), line => line.StartsWith("held_out:", StringComparison.Ordinal));
+        Assert.Equal(File.ReadAllText(Repository.Path("catalog", "frameworks", "vllm-0.6.yaml")).ReplaceLineEndings("\n"), written);
     }
 
     [Fact]

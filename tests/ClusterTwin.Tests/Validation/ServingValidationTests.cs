@@ -12,11 +12,13 @@ public class ServingValidationTests
     private static readonly Lazy<ImmutableArray<ServingValidationCase>> Cases = new(() =>
         ValidationCaseLoader.LoadAll(Repository.Path("validation", "cases"), Repository.Catalog).Serving);
 
+    private static readonly Lazy<ImmutableArray<ServingOutcome>> Outcomes = new(() => ServingValidationRun.Run(Cases.Value));
+
     [Fact]
     public void EveryPublishedInferenceRun_IsACase_AndItsThroughputIsPredictedWithinItsBar()
     {
         Assert.Equal(26, Cases.Value.Length);
-        var summary = ServingValidationSummary.Of(ServingValidationRun.Run(Cases.Value));
+        var summary = ServingValidationSummary.Of(Outcomes.Value);
         var throughput = summary.ByKind.Single(group => group.Name == "throughput");
         Assert.True(throughput.Count >= 20);
         Assert.True(throughput.MeanAbsoluteErrorPercent <= 8, $"throughput mean absolute error {throughput.MeanAbsoluteErrorPercent:0.0}%");
@@ -62,5 +64,61 @@ public class ServingValidationTests
         Assert.True(fit.Fit.HeldOutMeanAbsoluteErrorPercent < 1, $"{fit.Fit.HeldOutMeanAbsoluteErrorPercent}%");
         Assert.InRange(fit.Fit.ResidualLow!.Value, -0.01, 0.01);
         Assert.InRange(fit.Fit.ResidualHigh!.Value, -0.01, 0.01);
+
+        // Each case's held-out constants, fitted on the other three, are the same truth.
+        Assert.Equal(synthetic.Select(item => item.Id).Order(StringComparer.Ordinal), fit.HeldOut.Keys.Order(StringComparer.Ordinal));
+        Assert.All(fit.HeldOut.Values, constants =>
+        {
+            Assert.Equal(truth.Seconds, constants.LayerOverhead.Seconds, 1e-9);
+            Assert.Equal(front.Seconds, constants.RequestOverhead.Seconds, 1e-3);
+            Assert.Equal(0.8, constants.MatrixScale, 1e-9);
+        });
+    }
+
+    [Fact]
+    public void TheCalibrationTableInTheServingGuide_ShowsTheCataloguesConstants()
+    {
+        // docs/serving.md lists each fitted framework's constants and errors: a refit must update the page too.
+        var rows = File.ReadAllLines(Repository.Path("docs", "serving.md"))
+            .SkipWhile(line => !line.StartsWith("| framework | layer overhead |", StringComparison.Ordinal)).Skip(2)
+            .TakeWhile(line => line.StartsWith('|')).Select(line => line.Trim('|').Split('|').Select(cell => cell.Trim()).ToArray()).ToArray();
+        var fitted = Repository.Catalog.Frameworks.Values.Where(framework => framework.Fit is not null).ToArray();
+        Assert.Equal(fitted.Length, rows.Length);
+        static string Percent(double value) => value.ToString("0.0", System.Globalization.CultureInfo.InvariantCulture) + "%";
+        static string Micro(Duration time) => (time.Seconds * 1e6).ToString("0.#", System.Globalization.CultureInfo.InvariantCulture) + " us";
+        foreach (var framework in fitted)
+        {
+            var row = Assert.Single(rows, cells => framework.Name.Contains(cells[0], StringComparison.Ordinal));
+            var fit = framework.Fit!;
+            Assert.Equal(Micro(framework.LayerOverhead), row[1]);
+            Assert.StartsWith(framework.MatrixScale.ToString("0.###", System.Globalization.CultureInfo.InvariantCulture), row[2], StringComparison.Ordinal);
+            Assert.Equal(framework.RequestOverhead == Duration.Zero ? "0" : (framework.RequestOverhead.Seconds * 1e3).ToString("0.#", System.Globalization.CultureInfo.InvariantCulture) + " ms", row[3]);
+            Assert.Equal(fit.FittedOn.Length.ToString(System.Globalization.CultureInfo.InvariantCulture), row[4]);
+            Assert.Equal(Percent(fit.MeanAbsoluteErrorPercent), row[5]);
+            Assert.Equal(Percent(fit.HeldOutMeanAbsoluteErrorPercent!.Value), row[6]);
+        }
+    }
+
+    [Fact]
+    public void HeldOutPredictions_UseEachCasesOwnConstants_AndAgreeWithTheFitsHeldOutError()
+    {
+        var outcomes = Outcomes.Value;
+        foreach (var framework in Repository.Catalog.Frameworks.Values.Where(framework => framework.Fit is { FittedOn.Length: > 1 }))
+        {
+            // The calibration wrote constants for every case it fitted, and validate predicts each figure with them.
+            Assert.Equal(framework.Fit!.FittedOn, framework.HeldOut.Keys.Order(StringComparer.Ordinal));
+            var own = outcomes.Where(outcome => outcome.Case.Scenario.Deployment.Framework?.Id == framework.Id).ToArray();
+            Assert.All(own, outcome => Assert.True(outcome.HeldOutPredicted is { } value && double.IsFinite(value) && value > 0, $"{outcome.Case.Id} {outcome.Measure}"));
+
+            // Their mean error is the one the fit reported (the fit shifts percentiles by the request overhead where
+            // the simulation reruns: equal to about a tenth of a point).
+            var heldOut = own.Average(outcome => Math.Abs(outcome.HeldOutErrorPercent!.Value));
+            Assert.Equal(framework.Fit.HeldOutMeanAbsoluteErrorPercent!.Value, heldOut, 0.5);
+        }
+
+        // Every framework has several cases, so every figure has a held-out prediction, summarized beside the fitted ones.
+        var summary = ServingValidationSummary.Of(outcomes);
+        Assert.Equal(summary.Overall.Count, summary.Overall.HeldOutCount);
+        Assert.Equal(summary.Overall.Count, summary.ByKind.Sum(group => group.HeldOutCount));
     }
 }
