@@ -47,7 +47,8 @@ public static class ValidationReport
     private static string ServingLine(ServingValidationSummary serving) =>
         $"{serving.Overall.Count} serving figures of {serving.Outcomes.Select(outcome => outcome.Case.Id).Distinct().Count()} cases: mean absolute error {Percent(serving.Overall.MeanAbsoluteErrorPercent)}, worst {Percent(serving.Overall.MaximumAbsoluteErrorPercent)}, band coverage {Coverage(serving.Overall)}" +
         string.Concat(serving.ByKind.Select(group => $"; {group.Name} ({group.Count}): mean {Percent(group.MeanAbsoluteErrorPercent)}, worst {Percent(group.MaximumAbsoluteErrorPercent)}")) +
-        $"; held out ({serving.Overall.HeldOutCount} figures predicted by their framework's constants fitted without their case): mean {Percent(serving.Overall.HeldOutMeanAbsoluteErrorPercent)}, worst {Percent(serving.Overall.HeldOutMaximumAbsoluteErrorPercent)}";
+        (serving.Overall.HeldOutCount == 0 ? string.Empty
+            : $"; held out ({serving.Overall.HeldOutCount} figures predicted by their framework's constants fitted without their case): mean {Percent(serving.Overall.HeldOutMeanAbsoluteErrorPercent)}, worst {Percent(serving.Overall.HeldOutMaximumAbsoluteErrorPercent)}");
 
     /// <summary>The JSON document: <c>cases[]</c> and <c>summary</c> with its groups.</summary>
     public static object Document(ValidationSummary summary) => new
@@ -173,7 +174,8 @@ public static class ValidationReport
         page.AppendLine("end-to-end latency, in milliseconds). The band reruns the case with every iteration at the ends of its framework's");
         page.AppendLine("fitted residuals (P10-P90). Each framework's constants (overheads per layer of an iteration and per request in its front end,");
         page.AppendLine("and a factor on its multiplies' rate) are data in `catalog/frameworks/`, fitted to these cases with held-out errors");
-        page.AppendLine("([serving.md](serving.md#calibration)).");
+        page.AppendLine("([serving.md](serving.md#calibration)); the held-out error predicts each case with its frameworks' constants fitted");
+        page.AppendLine("without it, which the fit keeps in the same files (`held_out_constants`).");
         page.AppendLine();
         page.AppendLine(CultureInfo.InvariantCulture, $"**{ServingLine(serving)}.**");
         page.AppendLine();

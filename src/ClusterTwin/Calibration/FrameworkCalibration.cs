@@ -8,13 +8,13 @@ using ClusterTwin.Workloads;
 namespace ClusterTwin.Calibration;
 
 /// <summary>A framework's fitted constants, with their errors.</summary>
-/// <param name="LayerOverhead">The fitted time per layer per iteration.</param>
-/// <param name="RequestOverhead">The fitted time each request spends outside the chips before its first token (zero where no case measured a latency it shows in).</param>
-/// <param name="MatrixScale">The fitted factor on the multiplies' compute rate.</param>
+/// <param name="Constants">
+/// The fitted time per layer per iteration, time each request spends outside the chips before its first token (zero
+/// where no case measured a latency it shows in) and factor on the multiplies' compute rate.
+/// </param>
 /// <param name="Fit">How they were fitted: the cases, the figures and the errors.</param>
 /// <param name="HeldOut">The constants fitted without each case, by its id (none with one case).</param>
-public sealed record FrameworkCalibrationResult(Duration LayerOverhead, Duration RequestOverhead, double MatrixScale, FrameworkFit Fit,
-    ImmutableDictionary<string, ServingFitConstants> HeldOut);
+public sealed record FrameworkCalibrationResult(ServingFitConstants Constants, FrameworkFit Fit, ImmutableDictionary<string, ServingFitConstants> HeldOut);
 
 /// <summary>
 /// Fits a serving framework's three free constants to every figure of the published runs that used it
@@ -149,21 +149,20 @@ public static class FrameworkCalibration
         })).Order().ToArray();
         var fit = new FrameworkFit(procedure, [.. own.Select(item => item.Id).Order(StringComparer.Ordinal)], fitted.Length, fitted.Average(), heldOut,
             Statistics.Percentile(residuals, 0.1), Statistics.Percentile(residuals, 0.9));
-        var constants = Constants(fittedAt);
-        return new FrameworkCalibrationResult(constants.LayerOverhead, constants.RequestOverhead, constants.MatrixScale, fit, heldOutConstants.ToImmutable());
+        return new FrameworkCalibrationResult(Constants(fittedAt), fit, heldOutConstants.ToImmutable());
     }
 
     /// <summary>Whether a request overhead shifts the figure: the time to first token and the end-to-end latency.</summary>
     public static bool Shifted(ServingMeasure measure) => measure is ServingMeasure.TimeToFirstTokenMedian or ServingMeasure.TimeToFirstTokenP99 or ServingMeasure.EndToEndMedian;
 
-    /// <summary>The YAML lines of the fitted constants and their fit, which replace the file's <c>layer_overhead</c>, <c>request_overhead</c>, <c>matrix_scale</c>, <c>fit</c> and <c>held_out</c>.</summary>
+    /// <summary>The YAML lines of the fitted constants and their fit, which replace the file's <c>layer_overhead</c>, <c>request_overhead</c>, <c>matrix_scale</c>, <c>fit</c> and <c>held_out_constants</c>.</summary>
     public static IEnumerable<string> Block(FrameworkCalibrationResult result)
     {
         ArgumentNullException.ThrowIfNull(result);
         string Number(double value) => value.ToString("0.###", CultureInfo.InvariantCulture);
-        yield return $"layer_overhead: {Number(result.LayerOverhead.Seconds * 1e6)} us   # written by clustertwin calibrate-serving; do not edit by hand";
-        yield return $"request_overhead: {Number(result.RequestOverhead.Seconds * 1e3)} ms";
-        yield return $"matrix_scale: {Number(result.MatrixScale)}";
+        yield return $"layer_overhead: {Number(result.Constants.LayerOverhead.Seconds * 1e6)} us   # written by clustertwin calibrate-serving; do not edit by hand";
+        yield return $"request_overhead: {Number(result.Constants.RequestOverhead.Seconds * 1e3)} ms";
+        yield return $"matrix_scale: {Number(result.Constants.MatrixScale)}";
         foreach (var line in FitBlock(result.Fit))
         {
             yield return line;
@@ -174,7 +173,7 @@ public static class FrameworkCalibration
             yield break;
         }
 
-        yield return "held_out:   # each case's constants fitted without it: clustertwin validate predicts the case with them";
+        yield return "held_out_constants:   # each case's constants fitted without it: clustertwin validate predicts the case with them";
         foreach (var (id, constants) in result.HeldOut.OrderBy(entry => entry.Key, StringComparer.Ordinal))
         {
             yield return $"  {id}: {{layer_overhead: {Number(constants.LayerOverhead.Seconds * 1e6)} us, request_overhead: {Number(constants.RequestOverhead.Seconds * 1e3)} ms, matrix_scale: {Number(constants.MatrixScale)}}}";

@@ -2,6 +2,7 @@ using System.Collections.Immutable;
 using ClusterTwin.Serving;
 using ClusterTwin.Units;
 using ClusterTwin.Workloads;
+using YamlDotNet.RepresentationModel;
 
 namespace ClusterTwin.Catalog;
 
@@ -11,7 +12,7 @@ internal static class FrameworkReader
     public static ServingFramework? Read(YamlReader reader)
     {
         var root = reader.Root!;
-        reader.CheckKeys(root, string.Empty, "id", "name", "provenance", "settings", "pads_heads", "layer_overhead", "request_overhead", "matrix_scale", "fit", "held_out", "note");
+        reader.CheckKeys(root, string.Empty, "id", "name", "provenance", "settings", "pads_heads", "layer_overhead", "request_overhead", "matrix_scale", "fit", "held_out_constants", "note");
         var id = reader.String(root, "id", string.Empty);
         var name = reader.String(root, "name", string.Empty);
         var provenance = reader.String(root, "provenance", string.Empty);
@@ -22,7 +23,7 @@ internal static class FrameworkReader
 
         var scheduler = ReadScheduler(reader, settings, "settings");
         var fit = ReadFit(reader, reader.Mapping(root, "fit", string.Empty, required: false));
-        var heldOut = ReadHeldOut(reader, reader.Mapping(root, "held_out", string.Empty, required: false), fit);
+        var heldOut = ReadHeldOut(reader, reader.Mapping(root, "held_out_constants", string.Empty, required: false), fit, YamlReader.Child(root, "fit") is not null);
         return id is null || name is null || provenance is null ? null : new ServingFramework
         {
             Id = id,
@@ -44,46 +45,62 @@ internal static class FrameworkReader
     }
 
     /// <summary>
-    /// The constants fitted without each case (<c>held_out</c>, written by <c>clustertwin calibrate-serving</c>): one
-    /// entry per case of the fit, each with the three constants in the framework's own ranges.
+    /// The constants fitted without each case (<c>held_out_constants</c>, written by <c>clustertwin calibrate-serving</c>
+    /// with the <c>fit</c> block): one entry per case of the fit, each with the three constants in the framework's own
+    /// ranges.
     /// </summary>
-    private static ImmutableDictionary<string, ServingFitConstants> ReadHeldOut(YamlReader reader, YamlDotNet.RepresentationModel.YamlMappingNode? map, FrameworkFit? fit)
+    private static ImmutableDictionary<string, ServingFitConstants> ReadHeldOut(YamlReader reader, YamlMappingNode? map, FrameworkFit? fit, bool hasFitBlock)
     {
         var heldOut = ImmutableDictionary.CreateBuilder<string, ServingFitConstants>(StringComparer.Ordinal);
-        if (map is null)
+        const string Key = "held_out_constants";
+        if (map is null || (fit is null && hasFitBlock))
         {
+            // Nothing given, or a fit block that did not read (its own errors say why): nothing to check the cases against.
+            return heldOut.ToImmutable();
+        }
+
+        if (fit is null)
+        {
+            reader.Error(map, Key, "needs the fit block that clustertwin calibrate-serving writes with it (rerun calibrate-serving, or remove held_out_constants)");
             return heldOut.ToImmutable();
         }
 
         foreach (var (key, node) in map.Children)
         {
-            var id = YamlReader.Scalar(key) ?? string.Empty;
-            var path = YamlReader.Join("held_out", id);
-            if (fit is null || !fit.FittedOn.Contains(id, StringComparer.Ordinal))
+            if (YamlReader.Scalar(key) is not { Length: > 0 } id)
             {
-                reader.Error(key, path, $"'{id}' is not one of the fit's cases (expected ids from fit.fitted_on: rerun clustertwin calibrate-serving, which writes both)");
+                reader.Error(key, Key, "each entry is a case id, a plain name (such as sglang-bench-vllm-llama31-70b-4xh100-rps4), then its constants");
                 continue;
             }
 
-            if (node is not YamlDotNet.RepresentationModel.YamlMappingNode constants)
+            var path = YamlReader.Join(Key, id);
+            if (!fit.FittedOn.Contains(id, StringComparer.Ordinal))
             {
-                reader.Error(node, path, "expected a mapping of layer_overhead, request_overhead and matrix_scale");
+                reader.Error(key, path, $"'{id}' is not one of the fit's cases (expected one of fit.fitted_on: {string.Join(", ", fit.FittedOn)}; rerun clustertwin calibrate-serving, which writes both)");
+                continue;
+            }
+
+            if (node is not YamlMappingNode constants)
+            {
+                reader.Error(node, path, "expected a mapping of layer_overhead, request_overhead and matrix_scale, such as {layer_overhead: 100 us, request_overhead: 10 ms, matrix_scale: 1}");
                 continue;
             }
 
             reader.CheckKeys(constants, path, "layer_overhead", "request_overhead", "matrix_scale");
             var layer = reader.Quantity<Duration>(constants, "layer_overhead", path, range: PlausibleRange.LayerOverhead);
             var request = reader.Quantity<Duration>(constants, "request_overhead", path, range: PlausibleRange.RequestOverhead);
-            var matrix = ReadMatrixScale(reader, constants, path);
-            if (matrix is null && YamlReader.Child(constants, "matrix_scale") is null)
-            {
-                reader.Error(constants, YamlReader.Join(path, "matrix_scale"), "missing (expected a factor from 0.05 to 5, such as 1)");
-            }
-
+            var matrix = reader.Number(constants, "matrix_scale", path, 0.05, 5);
             if (layer is { } layerOverhead && request is { } requestOverhead && matrix is { } scale)
             {
                 heldOut[id] = new ServingFitConstants(layerOverhead, requestOverhead, scale);
             }
+        }
+
+        // The fit writes one entry per case; a list short of some was edited by hand or cut.
+        var missing = fit.FittedOn.Where(id => !map.Children.ContainsKey(new YamlScalarNode(id))).ToArray();
+        if (missing.Length > 0)
+        {
+            reader.Error(map, Key, $"has no entry for {string.Join(", ", missing)} (the fit writes one for each case of fit.fitted_on: rerun clustertwin calibrate-serving)");
         }
 
         return heldOut.ToImmutable();

@@ -4,11 +4,11 @@ namespace ClusterTwin.Validation;
 
 /// <summary>Error and band coverage over a set of outcomes.</summary>
 /// <param name="Name">What the set is: "all", a chip family, a source.</param>
-/// <param name="Count">Cases.</param>
+/// <param name="Count">Cases (figures, for serving).</param>
 /// <param name="MeanAbsoluteErrorPercent">Mean absolute error.</param>
 /// <param name="MaximumAbsoluteErrorPercent">Worst absolute error.</param>
 /// <param name="BandCoverage">Fraction of measurements inside their band.</param>
-/// <param name="HeldOutCount">Cases with a held-out prediction.</param>
+/// <param name="HeldOutCount">Cases (figures, for serving) with a held-out prediction.</param>
 /// <param name="HeldOutMeanAbsoluteErrorPercent">Mean absolute error of the held-out predictions; null when there are none.</param>
 /// <param name="HeldOutMaximumAbsoluteErrorPercent">Worst absolute error of the held-out predictions; null when there are none.</param>
 public sealed record ValidationGroup(string Name, int Count, double MeanAbsoluteErrorPercent, double MaximumAbsoluteErrorPercent, double BandCoverage,

@@ -97,7 +97,7 @@ public class CommandTests
     public void CalibrateServing_RewritesItsBlocksInPlace_AndTheCatalogueHoldsItsOutput()
     {
         // Refitting vLLM in a copy of the catalogue replaces its constants, its fit and its held-out constants (no
-        // second held_out block) and gives back the file in the repository: the catalogue is the fit's output.
+        // second held_out_constants block) and gives back the file in the repository: the catalogue is the fit's output.
         // The command reads the cases beside the catalogue (../validation/cases): both are copied.
         using var repository = new TemporaryFolder();
         foreach (var folder in new[] { "catalog", Path.Combine("validation", "cases") })
@@ -111,7 +111,7 @@ public class CommandTests
         var outcome = CliRunner.Run("calibrate-serving", "--framework", "vllm-0.6", "--catalog", Path.Combine(repository.Path, "catalog"));
         Assert.Equal(0, outcome.ExitCode);
         var written = File.ReadAllText(Path.Combine(repository.Path, "catalog", "frameworks", "vllm-0.6.yaml")).ReplaceLineEndings("\n");
-        Assert.Single(written.Split('\n'), line => line.StartsWith("held_out:", StringComparison.Ordinal));
+        Assert.Single(written.Split('\n'), line => line.StartsWith("held_out_constants:", StringComparison.Ordinal));
         Assert.Equal(File.ReadAllText(Repository.Path("catalog", "frameworks", "vllm-0.6.yaml")).ReplaceLineEndings("\n"), written);
     }
 

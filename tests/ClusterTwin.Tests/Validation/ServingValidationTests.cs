@@ -55,9 +55,9 @@ public class ServingValidationTests
         Assert.Equal(4, synthetic.Length);
         var fit = FrameworkCalibration.Fit(Repository.Catalog.Frameworks["transformers-neuronx"], synthetic, "test", [0, 30, 60, 90, 120], [0.8, 1.0, 1.2]);
         Assert.NotNull(fit);
-        Assert.Equal(truth.Seconds, fit.LayerOverhead.Seconds, 1e-9);
-        Assert.Equal(front.Seconds, fit.RequestOverhead.Seconds, 1e-3);
-        Assert.Equal(0.8, fit.MatrixScale, 1e-9);
+        Assert.Equal(truth.Seconds, fit.Constants.LayerOverhead.Seconds, 1e-9);
+        Assert.Equal(front.Seconds, fit.Constants.RequestOverhead.Seconds, 1e-3);
+        Assert.Equal(0.8, fit.Constants.MatrixScale, 1e-9);
 
         // The fit shifts percentiles read from 1% histograms by the request overhead: exact to about a percent.
         Assert.True(fit.Fit.MeanAbsoluteErrorPercent < 1, $"{fit.Fit.MeanAbsoluteErrorPercent}%");
@@ -91,7 +91,8 @@ public class ServingValidationTests
             var row = Assert.Single(rows, cells => framework.Name.Contains(cells[0], StringComparison.Ordinal));
             var fit = framework.Fit!;
             Assert.Equal(Micro(framework.LayerOverhead), row[1]);
-            Assert.StartsWith(framework.MatrixScale.ToString("0.###", System.Globalization.CultureInfo.InvariantCulture), row[2], StringComparison.Ordinal);
+            var scale = framework.MatrixScale.ToString("0.###", System.Globalization.CultureInfo.InvariantCulture);
+            Assert.True(row[2] == scale || row[2].StartsWith(scale + " (", StringComparison.Ordinal), $"{framework.Id}: matrix factor {scale}, the page says {row[2]}");
             Assert.Equal(framework.RequestOverhead == Duration.Zero ? "0" : (framework.RequestOverhead.Seconds * 1e3).ToString("0.#", System.Globalization.CultureInfo.InvariantCulture) + " ms", row[3]);
             Assert.Equal(fit.FittedOn.Length.ToString(System.Globalization.CultureInfo.InvariantCulture), row[4]);
             Assert.Equal(Percent(fit.MeanAbsoluteErrorPercent), row[5]);
@@ -107,13 +108,13 @@ public class ServingValidationTests
         {
             // The calibration wrote constants for every case it fitted, and validate predicts each figure with them.
             Assert.Equal(framework.Fit!.FittedOn, framework.HeldOut.Keys.Order(StringComparer.Ordinal));
-            var own = outcomes.Where(outcome => outcome.Case.Scenario.Deployment.Framework?.Id == framework.Id).ToArray();
+            var own = outcomes.Where(outcome => outcome.Case.Scenario.Pools.Any(pool => pool.Framework?.Id == framework.Id)).ToArray();
             Assert.All(own, outcome => Assert.True(outcome.HeldOutPredicted is { } value && double.IsFinite(value) && value > 0, $"{outcome.Case.Id} {outcome.Measure}"));
 
             // Their mean error is the one the fit reported (the fit shifts percentiles by the request overhead where
-            // the simulation reruns: equal to about a tenth of a point).
+            // the simulation reruns: equal to a tenth of a point or so).
             var heldOut = own.Average(outcome => Math.Abs(outcome.HeldOutErrorPercent!.Value));
-            Assert.Equal(framework.Fit.HeldOutMeanAbsoluteErrorPercent!.Value, heldOut, 0.5);
+            Assert.Equal(framework.Fit.HeldOutMeanAbsoluteErrorPercent!.Value, heldOut, 0.2);
         }
 
         // Every framework has several cases, so every figure has a held-out prediction, summarized beside the fitted ones.
