@@ -159,7 +159,6 @@ public static class FrameworkCalibration
     public static IEnumerable<string> Block(FrameworkCalibrationResult result)
     {
         ArgumentNullException.ThrowIfNull(result);
-        string Number(double value) => value.ToString("0.###", CultureInfo.InvariantCulture);
         yield return $"layer_overhead: {Number(result.Constants.LayerOverhead.Seconds * 1e6)} us   # written by clustertwin calibrate-serving; do not edit by hand";
         yield return $"request_overhead: {Number(result.Constants.RequestOverhead.Seconds * 1e3)} ms";
         yield return $"matrix_scale: {Number(result.Constants.MatrixScale)}";
@@ -184,7 +183,6 @@ public static class FrameworkCalibration
     public static IEnumerable<string> FitBlock(FrameworkFit fit, string key = "fit")
     {
         ArgumentNullException.ThrowIfNull(fit);
-        string Number(double value) => value.ToString("0.###", CultureInfo.InvariantCulture);
         yield return key + ":";
         yield return $"  procedure: \"{fit.Procedure}\"";
         yield return $"  fitted_on: [{string.Join(", ", fit.FittedOn)}]";
@@ -201,6 +199,9 @@ public static class FrameworkCalibration
             yield return $"  residual_p90: {Number(high)}";
         }
     }
+
+    // A fitted figure as the catalogue writes it: at most three decimals.
+    private static string Number(double value) => value.ToString("0.###", CultureInfo.InvariantCulture);
 
     private static double[] Figures(ServingValidationCase item, ServingFramework framework, double overheadMicroseconds, double matrix)
     {

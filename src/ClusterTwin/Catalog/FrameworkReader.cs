@@ -17,9 +17,8 @@ internal static class FrameworkReader
         var name = reader.String(root, "name", string.Empty);
         var provenance = reader.String(root, "provenance", string.Empty);
         var settings = reader.Mapping(root, "settings", string.Empty, required: false);
-        reader.CheckKeys(settings ?? new YamlDotNet.RepresentationModel.YamlMappingNode(), "settings", "max_batch", "max_batch_tokens", "memory_utilization", "scheduler_steps", "reserve_output", "mixed_batches");
-        var overhead = reader.Quantity<Duration>(root, "layer_overhead", string.Empty, required: false, PlausibleRange.LayerOverhead) ?? Duration.Zero;
-        var requestOverhead = reader.Quantity<Duration>(root, "request_overhead", string.Empty, required: false, PlausibleRange.RequestOverhead) ?? Duration.Zero;
+        reader.CheckKeys(settings ?? new YamlMappingNode(), "settings", "max_batch", "max_batch_tokens", "memory_utilization", "scheduler_steps", "reserve_output", "mixed_batches");
+        var own = ReadFitConstants(reader, root, string.Empty, required: false);
 
         var scheduler = ReadScheduler(reader, settings, "settings");
         var fit = ReadFit(reader, reader.Mapping(root, "fit", string.Empty, required: false));
@@ -35,9 +34,9 @@ internal static class FrameworkReader
             SchedulerSteps = scheduler.SchedulerSteps,
             OutputReservation = scheduler.OutputReservation,
             MixedBatches = scheduler.MixedBatches,
-            LayerOverhead = overhead,
-            RequestOverhead = requestOverhead,
-            MatrixScale = ReadMatrixScale(reader, root, string.Empty) ?? 1,
+            LayerOverhead = own.LayerOverhead ?? Duration.Zero,
+            RequestOverhead = own.RequestOverhead ?? Duration.Zero,
+            MatrixScale = own.MatrixScale ?? 1,
             PadsHeads = reader.Boolean(root, "pads_heads", string.Empty) ?? false,
             Fit = fit,
             HeldOut = heldOut,
@@ -87,10 +86,7 @@ internal static class FrameworkReader
             }
 
             reader.CheckKeys(constants, path, "layer_overhead", "request_overhead", "matrix_scale");
-            var layer = reader.Quantity<Duration>(constants, "layer_overhead", path, range: PlausibleRange.LayerOverhead);
-            var request = reader.Quantity<Duration>(constants, "request_overhead", path, range: PlausibleRange.RequestOverhead);
-            var matrix = reader.Number(constants, "matrix_scale", path, 0.05, 5);
-            if (layer is { } layerOverhead && request is { } requestOverhead && matrix is { } scale)
+            if (ReadFitConstants(reader, constants, path, required: true) is ({ } layerOverhead, { } requestOverhead, { } scale))
             {
                 heldOut[id] = new ServingFitConstants(layerOverhead, requestOverhead, scale);
             }
@@ -110,7 +106,7 @@ internal static class FrameworkReader
     /// The scheduler settings a framework file's <c>settings</c> and a serving scenario's <c>serving</c> block share,
     /// with their bounds; each null where not given.
     /// </summary>
-    internal static SchedulerSettings ReadScheduler(YamlReader reader, YamlDotNet.RepresentationModel.YamlMappingNode? map, string path) => new(
+    internal static SchedulerSettings ReadScheduler(YamlReader reader, YamlMappingNode? map, string path) => new(
         reader.Integer(map, "max_batch", path, 1, 1_000_000, required: false),
         reader.Integer(map, "max_batch_tokens", path, 1, 100_000_000, required: false),
         reader.Number(map, "memory_utilization", path, 0.05, 1, required: false),
@@ -118,11 +114,18 @@ internal static class FrameworkReader
         reader.Number(map, "reserve_output", path, 0, 1, required: false),
         reader.Boolean(map, "mixed_batches", path));
 
-    /// <summary>A factor on the multiplies' rate, with its bounds; null where not given.</summary>
-    internal static double? ReadMatrixScale(YamlReader reader, YamlDotNet.RepresentationModel.YamlMappingNode? map, string path) =>
-        reader.Number(map, "matrix_scale", path, 0.05, 5, required: false);
+    /// <summary>
+    /// The three constants calibrate-serving fits, with their bounds, as a framework file, one of its held-out entries or
+    /// a scenario's <c>serving</c> block writes them: the time per layer per iteration, per request in the front end, and
+    /// the factor on the multiplies' rate; each null where not given (an error first where <paramref name="required"/>)
+    /// or refused.
+    /// </summary>
+    internal static (Duration? LayerOverhead, Duration? RequestOverhead, double? MatrixScale) ReadFitConstants(YamlReader reader, YamlMappingNode? map, string path, bool required) => (
+        reader.Quantity<Duration>(map, "layer_overhead", path, required, PlausibleRange.LayerOverhead),
+        reader.Quantity<Duration>(map, "request_overhead", path, required, PlausibleRange.RequestOverhead),
+        reader.Number(map, "matrix_scale", path, 0.05, 5, required));
 
-    internal static FrameworkFit? ReadFit(YamlReader reader, YamlDotNet.RepresentationModel.YamlMappingNode? map, string key = "fit")
+    internal static FrameworkFit? ReadFit(YamlReader reader, YamlMappingNode? map, string key = "fit")
     {
         if (map is null)
         {

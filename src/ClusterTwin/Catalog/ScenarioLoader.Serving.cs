@@ -139,9 +139,10 @@ public static partial class ScenarioLoader
         var batch = scheduler.MaximumBatch ?? framework?.MaximumBatch ?? 256;
         var batchTokens = scheduler.MaximumBatchTokens ?? framework?.MaximumBatchTokens ?? 8192;
         var utilization = scheduler.MemoryUtilization ?? framework?.MemoryUtilization ?? 0.9;
-        var layerOverhead = reader.Quantity<Duration>(serving, "layer_overhead", servingPath, required: false, PlausibleRange.LayerOverhead) ?? framework?.LayerOverhead ?? Duration.Zero;
-        var requestOverhead = reader.Quantity<Duration>(serving, "request_overhead", servingPath, required: false, PlausibleRange.RequestOverhead) ?? framework?.RequestOverhead ?? Duration.Zero;
-        var matrixScale = FrameworkReader.ReadMatrixScale(reader, serving, servingPath) ?? framework?.MatrixScale ?? 1;
+        var given = FrameworkReader.ReadFitConstants(reader, serving, servingPath, required: false);
+        var layerOverhead = given.LayerOverhead ?? framework?.LayerOverhead ?? Duration.Zero;
+        var requestOverhead = given.RequestOverhead ?? framework?.RequestOverhead ?? Duration.Zero;
+        var matrixScale = given.MatrixScale ?? framework?.MatrixScale ?? 1;
         var steps = scheduler.SchedulerSteps ?? framework?.SchedulerSteps ?? 1;
         var reserve = scheduler.OutputReservation ?? framework?.OutputReservation ?? 0;
         var mixed = scheduler.MixedBatches ?? framework?.MixedBatches ?? true;

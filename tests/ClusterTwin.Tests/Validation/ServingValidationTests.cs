@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using System.Globalization;
 using ClusterTwin.Calibration;
 using ClusterTwin.Serving;
 using ClusterTwin.Tests.Support;
@@ -84,17 +85,17 @@ public class ServingValidationTests
             .TakeWhile(line => line.StartsWith('|')).Select(line => line.Trim('|').Split('|').Select(cell => cell.Trim()).ToArray()).ToArray();
         var fitted = Repository.Catalog.Frameworks.Values.Where(framework => framework.Fit is not null).ToArray();
         Assert.Equal(fitted.Length, rows.Length);
-        static string Percent(double value) => value.ToString("0.0", System.Globalization.CultureInfo.InvariantCulture) + "%";
-        static string Micro(Duration time) => (time.Seconds * 1e6).ToString("0.#", System.Globalization.CultureInfo.InvariantCulture) + " us";
+        static string Percent(double value) => value.ToString("0.0", CultureInfo.InvariantCulture) + "%";
+        static string Micro(Duration time) => (time.Seconds * 1e6).ToString("0.#", CultureInfo.InvariantCulture) + " us";
         foreach (var framework in fitted)
         {
             var row = Assert.Single(rows, cells => framework.Name.Contains(cells[0], StringComparison.Ordinal));
             var fit = framework.Fit!;
             Assert.Equal(Micro(framework.LayerOverhead), row[1]);
-            var scale = framework.MatrixScale.ToString("0.###", System.Globalization.CultureInfo.InvariantCulture);
+            var scale = framework.MatrixScale.ToString("0.###", CultureInfo.InvariantCulture);
             Assert.True(row[2] == scale || row[2].StartsWith(scale + " (", StringComparison.Ordinal), $"{framework.Id}: matrix factor {scale}, the page says {row[2]}");
-            Assert.Equal(framework.RequestOverhead == Duration.Zero ? "0" : (framework.RequestOverhead.Seconds * 1e3).ToString("0.#", System.Globalization.CultureInfo.InvariantCulture) + " ms", row[3]);
-            Assert.Equal(fit.FittedOn.Length.ToString(System.Globalization.CultureInfo.InvariantCulture), row[4]);
+            Assert.Equal(framework.RequestOverhead == Duration.Zero ? "0" : (framework.RequestOverhead.Seconds * 1e3).ToString("0.#", CultureInfo.InvariantCulture) + " ms", row[3]);
+            Assert.Equal(fit.FittedOn.Length.ToString(CultureInfo.InvariantCulture), row[4]);
             Assert.Equal(Percent(fit.MeanAbsoluteErrorPercent), row[5]);
             Assert.Equal(Percent(fit.HeldOutMeanAbsoluteErrorPercent!.Value), row[6]);
         }
