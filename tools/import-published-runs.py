@@ -468,7 +468,7 @@ TRTLLM_LIMITS = {  # (model key, input, output) -> (max batch, max tokens)
     ("llama3-405b", 128, 2048): (512, 2048), ("llama3-405b", 1000, 1000): (512, 2048), ("llama3-405b", 2048, 128): (512, 7680),
     ("llama3-405b", 2048, 2048): (256, 2304), ("llama3-405b", 20000, 2000): (64, 20064),
 }
-SERVING_MODELS = {"Llama 3 8B": "llama3-8b", "Llama 3.1 8B": "llama3-8b", "Llama 3 70B": "llama3-70b", "Llama 3.3 70B": "llama3-70b",
+SERVING_MODELS = {"Llama 2 7B": "llama2-7b", "Llama 2 13B": "llama2-13b", "Llama 2 70B": "llama2-70b", "Llama 3 8B": "llama3-8b", "Llama 3.1 8B": "llama3-8b", "Llama 3 70B": "llama3-70b", "Llama 3.3 70B": "llama3-70b",
                   "Llama 3.1 70B Instruct": "llama3-70b", "Llama 3.1 405B": "llama3-405b"}
 # ShareGPT as sglang.bench_serving samples it (seed 1, Llama 3.1 tokenizer): 1,130,466 input and 971,613 output tokens
 # over 5,000 prompts (sgl-project/sglang issue 1505), prompts of 4-1024 tokens, completions of at least 4 and prompt
@@ -497,6 +497,9 @@ def truncated_lognormal_median(mean, low, high, spread=1.0):
 def serving(run):
     """(case, None) for an inference run, or (None, reason)."""
     hardware, model, inference, result = run["hardware"], run["model"], run["inference"], run["result"]
+    if run["id"].startswith("neuron-") and model["heads"] == model["kv_heads"] and model["heads"] % inference["tp"]:
+        return None, (f"{model['heads']} attention heads, as many key-value heads, over {inference['tp']} NeuronCores: Transformers NeuronX "
+                      "pads the key-value heads with the query heads, where ClusterTwin pads query heads and replicates grouped key-value heads")
     model_key = SERVING_MODELS.get(model["name"])
     if model_key is None:
         return None, f"inference model {model['name']} not in the catalogue"

@@ -16,6 +16,9 @@ internal sealed class Replica(int index)
 
     public bool Busy { get; set; }
 
+    /// <summary>Reached idle at the current instant: starts once the instant's deliveries are all in.</summary>
+    public bool StartPending { get; set; }
+
     /// <summary>Iterations left in the current multi-step decode block.</summary>
     public int BlockLeft { get; set; }
 

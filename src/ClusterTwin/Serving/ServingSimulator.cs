@@ -66,11 +66,30 @@ public static class ServingSimulator
         // refused (as a server refuses one beyond its context limit) rather than left waiting forever.
         var prefillLimit = pools[0].Capacity;
         var decodeLimit = pools[^1].Capacity;
+
+        // Requests that reach an idle replica at one instant start it together: the replica's first iteration sees
+        // every one of them, as a server that finds several requests queued batches them all (static batching starts
+        // the whole batch together). Idle replicas are started once the instant's arrivals and transfers are all in.
+        var idle = new List<(ServingPool Pool, Replica Replica)>();
+        var instant = double.NegativeInfinity;
         while (true)
         {
             var hasEnd = busy.TryPeek(out var next, out var end);
             var hasTransfer = transfers.TryPeek(out var moved, out var ready);
             var nextEvent = Math.Min(hasEnd ? end.End : double.PositiveInfinity, hasTransfer ? ready.Ready : double.PositiveInfinity);
+            var nextDelivery = Math.Min(pending?.Arrival ?? double.PositiveInfinity, hasTransfer ? ready.Ready : double.PositiveInfinity);
+            if (idle.Count > 0 && nextDelivery > instant)
+            {
+                foreach (var (pool, replica) in idle)
+                {
+                    replica.StartPending = false;
+                    pool.Start(replica, instant, busy, metrics);
+                }
+
+                idle.Clear();
+                continue;
+            }
+
             if (pending is { } request && request.Arrival <= nextEvent)
             {
                 if (request.InputTokens + 1 > prefillLimit || (long)request.InputTokens + request.OutputTokens + 1 > decodeLimit)
@@ -80,7 +99,7 @@ public static class ServingSimulator
                 else
                 {
                     metrics.Arrived(request.Arrival);
-                    Admit(entry, new ActiveRequest(request), request.Arrival, busy, metrics);
+                    Deliver(entry, new ActiveRequest(request), request.Arrival, idle, ref instant);
                 }
 
                 pending = arrivals.MoveNext() ? arrivals.Current : null;
@@ -90,7 +109,7 @@ public static class ServingSimulator
             if (hasTransfer && ready.Ready <= nextEvent)
             {
                 transfers.Dequeue();
-                Admit(pools[^1], moved!, ready.Ready, busy, metrics);
+                Deliver(pools[^1], moved!, ready.Ready, idle, ref instant);
                 continue;
             }
 
@@ -107,12 +126,18 @@ public static class ServingSimulator
         return Priced(metrics.Result(pools, refused), pools, specifications);
     }
 
-    private static void Admit(ServingPool pool, ActiveRequest active, double now, PriorityQueue<(ServingPool, Replica), (double, int, int)> busy, ServingMetrics metrics)
+    /// <summary>
+    /// Routes <paramref name="active"/> in <paramref name="pool"/> at <paramref name="now"/>; a replica it reaches idle
+    /// joins <paramref name="idle"/>, to start once every delivery of the instant is in.
+    /// </summary>
+    private static void Deliver(ServingPool pool, ActiveRequest active, double now, List<(ServingPool Pool, Replica Replica)> idle, ref double instant)
     {
+        instant = now;
         var target = pool.Route(active);
-        if (!target.Busy)
+        if (!target.Busy && !target.StartPending)
         {
-            pool.Start(target, now, busy, metrics);
+            target.StartPending = true;
+            idle.Add((pool, target));
         }
     }
 

@@ -11,8 +11,9 @@ namespace ClusterTwin.Validation;
 /// <param name="PredictedLow">Low end of the predicted band.</param>
 /// <param name="PredictedHigh">High end of the predicted band.</param>
 /// <param name="HeldOutPredicted">
-/// The prediction with the framework's constants fitted without this case (<see cref="ServingFramework.HeldOut"/>);
-/// null where the framework has none for it.
+/// The prediction with the framework's constants fitted without this case (<see cref="ServingFramework.HeldOut"/>),
+/// or the prediction itself where no framework of the case was fitted on it; null where a fit saw the case and kept
+/// no constants without it.
 /// </param>
 public sealed record ServingOutcome(ServingValidationCase Case, ServingMeasure Measure, double Measured, double Predicted, double PredictedLow, double PredictedHigh,
     double? HeldOutPredicted = null)
@@ -64,10 +65,11 @@ public static class ServingValidationRun
         var fast = scenario.Run(deployment => Scaled(deployment, fastEnd: true));
         var slow = scenario.Run(deployment => Scaled(deployment, fastEnd: false));
 
-        // Every pool whose framework was fitted on this case runs with the constants fitted without it.
+        // Every pool whose framework was fitted on this case runs with the constants fitted without it; a case no
+        // pool's framework was fitted on (a supplementary check, a user's own run) is held out as it stands.
         var heldOut = scenario.Pools.Any(pool => pool.Framework?.HeldOut.ContainsKey(item.Id) == true)
             ? scenario.Run(deployment => deployment.Framework?.HeldOut.TryGetValue(item.Id, out var constants) == true ? constants.ApplyTo(deployment) : deployment)
-            : null;
+            : scenario.Pools.Any(pool => pool.Framework?.Fit?.FittedOn.Contains(item.Id) == true) ? null : central;
         return [.. item.Measurements.Select(measurement =>
         {
             var predicted = measurement.Measure.Of(central);

@@ -40,6 +40,7 @@ public class GoldenOutputTests
     [Theory]
     [InlineData("llm-foundry", "validation-llm-foundry.md")]
     [InlineData("megatron-bridge-25.11", "validation-megatron-bridge.md")]
+    [InlineData("aws-neuron-trn1", "validation-neuron-serving.md")]
     public void SupplementaryValidationPage_IsCurrent(string cases, string name)
     {
         // The page names the command that wrote it, with the paths as typed: compared below that line.

@@ -22,6 +22,25 @@ public class ServingSchedulingTests
     }
 
     [Fact]
+    public void RequestsArrivingTogether_ArePrefilledInTheFirstIteration()
+    {
+        // Four prompts at the same instant on one idle replica: its first iteration takes all four, so each first
+        // token comes at the end of that one prefill (the iteration of 800 prompt tokens), none a prefill earlier.
+        using var folder = new TemporaryFolder();
+        var deployment = ScenarioLoader.LoadServing(folder.Write("one.yaml", "cluster: {system: nvidia-dgx-h100, chips: 4}\nmodel: llama3-70b\nserving: {tensor: 4}\nrequests: {arrival: all-at-once, count: 1, input_tokens: 1, output_tokens: 1}\n"), Repository.Catalog).Deployment;
+        Assert.Equal(1, deployment.Replicas);
+        var together = ServingSimulator.Run(deployment, new RequestWorkload { Arrivals = ArrivalKind.AllAtOnce, Requests = 4, InputTokens = TokenCount.Fixed(200), OutputTokens = TokenCount.Fixed(2) });
+        var prefill = new IterationCost(deployment).Of(new Iteration(0, 0, 800, 4 * 200 * 201 / 2.0, 4)).Time.Seconds + deployment.RequestOverhead.Seconds;
+        Assert.Equal(prefill, together.TimeToFirstToken.Mean, prefill * 0.001);
+        Assert.Equal(together.TimeToFirstToken.Mean, together.TimeToFirstToken.P99, prefill * 0.02);
+
+        // Arrivals a moment apart are not batched retroactively: the first starts alone.
+        var trace = folder.Write("trace.csv", "arrival_seconds,input_tokens,output_tokens\n0,200,2\n0.000001,200,2\n0.000001,200,2\n0.000001,200,2\n");
+        var staggered = ServingSimulator.Run(deployment, new RequestWorkload { Arrivals = ArrivalKind.Trace, TraceFile = trace });
+        Assert.True(staggered.TimeToFirstToken.Mean < together.TimeToFirstToken.Mean, "the first request's own prefill ends before the batch of four would");
+    }
+
+    [Fact]
     public void MultiStepScheduling_DeliversTokensInBlocks_WithoutChangingTheirPace()
     {
         // Ten decode iterations per scheduling decision: the client sees a token burst every ten iterations.

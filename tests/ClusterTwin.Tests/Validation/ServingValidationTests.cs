@@ -123,4 +123,19 @@ public class ServingValidationTests
         Assert.Equal(summary.Overall.Count, summary.Overall.HeldOutCount);
         Assert.Equal(summary.Overall.Count, summary.ByKind.Sum(group => group.HeldOutCount));
     }
+
+    [Fact]
+    public void ACaseNoFitSaw_IsHeldOutAsItStands_AndOneTheFitSaw_IsNot()
+    {
+        // The supplementary Trn1 rows are out of Transformers NeuronX's fit: their held-out prediction is the
+        // prediction. A published row the fit used is held out with its own constants, which differ from the fit's.
+        var supplementary = ValidationCaseLoader.LoadAll(Repository.Path("validation", "supplementary", "aws-neuron-trn1"), Repository.Catalog).Serving;
+        Assert.NotEmpty(supplementary);
+        var framework = Repository.Catalog.Frameworks["transformers-neuronx"];
+        Assert.All(supplementary, item => Assert.DoesNotContain(item.Id, framework.Fit!.FittedOn));
+        Assert.All(ServingValidationRun.Run(supplementary), outcome => Assert.Equal(outcome.Predicted, outcome.HeldOutPredicted));
+
+        var published = Outcomes.Value.Where(outcome => outcome.Case.Id == "neuron-inf2-infer-llama-3-70b-bs1-2048-2048" && outcome.Measure.Key() == "ttft_p50").Single();
+        Assert.NotEqual(published.Predicted, published.HeldOutPredicted!.Value, 6);
+    }
 }
