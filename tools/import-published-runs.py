@@ -5,8 +5,9 @@ Usage: python3 tools/import-published-runs.py [path/to/published-runs.json] [--o
 
 Only runs whose whole configuration ClusterTwin can express are written; every other run is listed in
 validation/not-yet-expressible.md with the reason. With --output (supplementary runs in the same schema, such as
-validation/supplementary/megatron-bridge-25.11.json) the cases go to that folder instead, each marked not_fitted (and a mixture of experts
-not_framework_fitted, a check of the launch times the published runs fit), and the runs not expressible are listed at the end of the folder's README.md. The generated files are data: review them
+validation/supplementary/megatron-bridge-25.11.json) the cases go to that folder instead, each training case marked not_fitted (and a mixture of
+experts not_framework_fitted, a check of the launch times the published runs fit), and the runs not expressible are listed at the end of the
+folder's README.md. Serving cases carry no marker: they are out of every fit because clustertwin calibrate-serving reads validation/cases/ alone. The generated files are data: review them
 like any other data change. Each keeps the run's id, its source and exactly the configuration the source published.
 """
 import argparse
@@ -498,8 +499,8 @@ def serving(run):
     """(case, None) for an inference run, or (None, reason)."""
     hardware, model, inference, result = run["hardware"], run["model"], run["inference"], run["result"]
     if run["id"].startswith("neuron-") and model["heads"] == model["kv_heads"] and model["heads"] % inference["tp"]:
-        return None, (f"{model['heads']} attention heads, as many key-value heads, over {inference['tp']} NeuronCores: Transformers NeuronX "
-                      "pads the key-value heads with the query heads, where ClusterTwin pads query heads and replicates grouped key-value heads")
+        return None, (f"Transformers NeuronX pads both the {model['heads']} query and {model['kv_heads']} key-value heads to a multiple of "
+                      f"{inference['tp']} NeuronCores; ClusterTwin pads only query heads and replicates key-value heads")
     model_key = SERVING_MODELS.get(model["name"])
     if model_key is None:
         return None, f"inference model {model['name']} not in the catalogue"
@@ -608,7 +609,7 @@ def write_not_expressible(skipped):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("runs", nargs="?", default=DEFAULT, help="the runs (default: shared/reference/validation/published-runs.json)")
-    parser.add_argument("--output", help="write the cases to this folder, marked supplementary (not fitted), and list the runs not expressible in its README.md")
+    parser.add_argument("--output", help="write the cases to this folder, training cases marked not fitted (serving cases are outside calibrate-serving's folder), and list the runs not expressible in its README.md")
     arguments = parser.parse_args()
     if arguments.output:
         path = os.path.abspath(arguments.runs)

@@ -16,7 +16,10 @@ internal sealed class Replica(int index)
 
     public bool Busy { get; set; }
 
-    /// <summary>Reached idle at the current instant: starts once the instant's deliveries are all in.</summary>
+    /// <summary>
+    /// A request reached it while it was idle at the current instant: it starts once every arrival and transfer of
+    /// that instant is routed.
+    /// </summary>
     public bool StartPending { get; set; }
 
     /// <summary>Iterations left in the current multi-step decode block.</summary>

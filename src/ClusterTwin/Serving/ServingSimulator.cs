@@ -70,7 +70,7 @@ public static class ServingSimulator
         // Requests that reach an idle replica at one instant start it together: the replica's first iteration sees
         // every one of them, as a server that finds several requests queued batches them all (static batching starts
         // the whole batch together). Idle replicas are started once the instant's arrivals and transfers are all in.
-        var idle = new List<(ServingPool Pool, Replica Replica)>();
+        var starting = new List<(ServingPool Pool, Replica Replica)>();
         var instant = double.NegativeInfinity;
         while (true)
         {
@@ -78,15 +78,15 @@ public static class ServingSimulator
             var hasTransfer = transfers.TryPeek(out var moved, out var ready);
             var nextEvent = Math.Min(hasEnd ? end.End : double.PositiveInfinity, hasTransfer ? ready.Ready : double.PositiveInfinity);
             var nextDelivery = Math.Min(pending?.Arrival ?? double.PositiveInfinity, hasTransfer ? ready.Ready : double.PositiveInfinity);
-            if (idle.Count > 0 && nextDelivery > instant)
+            if (starting.Count > 0 && nextDelivery > instant)
             {
-                foreach (var (pool, replica) in idle)
+                foreach (var (pool, replica) in starting)
                 {
                     replica.StartPending = false;
                     pool.Start(replica, instant, busy, metrics);
                 }
 
-                idle.Clear();
+                starting.Clear();
                 continue;
             }
 
@@ -99,7 +99,8 @@ public static class ServingSimulator
                 else
                 {
                     metrics.Arrived(request.Arrival);
-                    Deliver(entry, new ActiveRequest(request), request.Arrival, idle, ref instant);
+                    instant = request.Arrival;
+                    Arrive(entry, new ActiveRequest(request), starting);
                 }
 
                 pending = arrivals.MoveNext() ? arrivals.Current : null;
@@ -109,7 +110,8 @@ public static class ServingSimulator
             if (hasTransfer && ready.Ready <= nextEvent)
             {
                 transfers.Dequeue();
-                Deliver(pools[^1], moved!, ready.Ready, idle, ref instant);
+                instant = ready.Ready;
+                Arrive(pools[^1], moved!, starting);
                 continue;
             }
 
@@ -127,17 +129,16 @@ public static class ServingSimulator
     }
 
     /// <summary>
-    /// Routes <paramref name="active"/> in <paramref name="pool"/> at <paramref name="now"/>; a replica it reaches idle
-    /// joins <paramref name="idle"/>, to start once every delivery of the instant is in.
+    /// Routes <paramref name="active"/> in <paramref name="pool"/>; a replica it reaches idle joins
+    /// <paramref name="starting"/>, to start once every arrival and transfer of the instant is routed.
     /// </summary>
-    private static void Deliver(ServingPool pool, ActiveRequest active, double now, List<(ServingPool Pool, Replica Replica)> idle, ref double instant)
+    private static void Arrive(ServingPool pool, ActiveRequest active, List<(ServingPool Pool, Replica Replica)> starting)
     {
-        instant = now;
         var target = pool.Route(active);
         if (!target.Busy && !target.StartPending)
         {
             target.StartPending = true;
-            idle.Add((pool, target));
+            starting.Add((pool, target));
         }
     }
 

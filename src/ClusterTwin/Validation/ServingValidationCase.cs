@@ -84,4 +84,11 @@ public readonly record struct ServingMeasurement(ServingMeasure Measure, double 
 /// <param name="SourceKey">A short key grouping cases of one source.</param>
 /// <param name="Scenario">The serving scenario, in the form <c>serve</c> reads.</param>
 /// <param name="Measurements">Every figure the source measured for the run.</param>
-public sealed record ServingValidationCase(string Id, string Source, string SourceKey, ServingScenario Scenario, ImmutableArray<ServingMeasurement> Measurements);
+public sealed record ServingValidationCase(string Id, string Source, string SourceKey, ServingScenario Scenario, ImmutableArray<ServingMeasurement> Measurements)
+{
+    /// <summary>
+    /// Whether the framework of one of its pools was fitted on the case (it is among the fit's cases); a case none was
+    /// fitted on, such as a supplementary one or a user's own, is held out of every fit as it stands.
+    /// </summary>
+    public bool FrameworkFitted => Scenario.Pools.Any(pool => pool.Framework?.Fit?.FittedOn.Contains(Id) == true);
+}

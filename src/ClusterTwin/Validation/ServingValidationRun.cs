@@ -35,7 +35,8 @@ public sealed record ServingOutcome(ServingValidationCase Case, ServingMeasure M
 /// Runs serving cases: each is simulated request by request, then again with every iteration at the ends of its band
 /// (the P10-P90 residuals of its framework's fit, or of its chip family's training calibration where the framework
 /// has none), which gives each figure's band, and once more with its framework's constants fitted without it, where
-/// the fit wrote them, which gives the held-out prediction.
+/// the fit wrote them, which gives the held-out prediction; a case no framework was fitted on is its own held-out
+/// prediction.
 /// </summary>
 public static class ServingValidationRun
 {
@@ -69,7 +70,7 @@ public static class ServingValidationRun
         // pool's framework was fitted on (a supplementary check, a user's own run) is held out as it stands.
         var heldOut = scenario.Pools.Any(pool => pool.Framework?.HeldOut.ContainsKey(item.Id) == true)
             ? scenario.Run(deployment => deployment.Framework?.HeldOut.TryGetValue(item.Id, out var constants) == true ? constants.ApplyTo(deployment) : deployment)
-            : scenario.Pools.Any(pool => pool.Framework?.Fit?.FittedOn.Contains(item.Id) == true) ? null : central;
+            : item.FrameworkFitted ? null : central;
         return [.. item.Measurements.Select(measurement =>
         {
             var predicted = measurement.Measure.Of(central);

@@ -34,10 +34,15 @@ public class ServingSchedulingTests
         Assert.Equal(prefill, together.TimeToFirstToken.Mean, prefill * 0.001);
         Assert.Equal(together.TimeToFirstToken.Mean, together.TimeToFirstToken.P99, prefill * 0.02);
 
-        // Arrivals a moment apart are not batched retroactively: the first starts alone.
+        // Two iterations: the four prompts, then the four second tokens.
+        Assert.Equal(2, together.Iterations);
+
+        // Arrivals a moment apart are not batched retroactively: the first is prefilled alone, the other three in the
+        // next iteration beside its second token, and they take one more for theirs.
         var trace = folder.Write("trace.csv", "arrival_seconds,input_tokens,output_tokens\n0,200,2\n0.000001,200,2\n0.000001,200,2\n0.000001,200,2\n");
         var staggered = ServingSimulator.Run(deployment, new RequestWorkload { Arrivals = ArrivalKind.Trace, TraceFile = trace });
-        Assert.True(staggered.TimeToFirstToken.Mean < together.TimeToFirstToken.Mean, "the first request's own prefill ends before the batch of four would");
+        Assert.Equal(3, staggered.Iterations);
+        Assert.Equal(together.OutputTokens, staggered.OutputTokens);
     }
 
     [Fact]

@@ -125,17 +125,22 @@ public class ServingValidationTests
     }
 
     [Fact]
-    public void ACaseNoFitSaw_IsHeldOutAsItStands_AndOneTheFitSaw_IsNot()
+    public void HeldOutPrediction_OfACaseNoFrameworkWasFittedOn_IsThePrediction()
     {
         // The supplementary Trn1 rows are out of Transformers NeuronX's fit: their held-out prediction is the
-        // prediction. A published row the fit used is held out with its own constants, which differ from the fit's.
+        // prediction.
         var supplementary = ValidationCaseLoader.LoadAll(Repository.Path("validation", "supplementary", "aws-neuron-trn1"), Repository.Catalog).Serving;
         Assert.NotEmpty(supplementary);
-        var framework = Repository.Catalog.Frameworks["transformers-neuronx"];
-        Assert.All(supplementary, item => Assert.DoesNotContain(item.Id, framework.Fit!.FittedOn));
+        Assert.All(supplementary, item => Assert.False(item.FrameworkFitted, item.Id));
         Assert.All(ServingValidationRun.Run(supplementary), outcome => Assert.Equal(outcome.Predicted, outcome.HeldOutPredicted));
 
-        var published = Outcomes.Value.Where(outcome => outcome.Case.Id == "neuron-inf2-infer-llama-3-70b-bs1-2048-2048" && outcome.Measure.Key() == "ttft_p50").Single();
+        // A published row the fit used is held out with its own constants; were they missing, it would have none.
+        var inferentia = Cases.Value.Single(item => item.Id == "neuron-inf2-infer-llama-3-70b-bs1-2048-2048");
+        Assert.True(inferentia.FrameworkFitted);
+        var published = ServingValidationRun.Run([inferentia]).Single(outcome => outcome.Measure.Key() == "ttft_p50");
         Assert.NotEqual(published.Predicted, published.HeldOutPredicted!.Value, 6);
+        var deployment = inferentia.Scenario.Deployment;
+        var withoutConstants = inferentia with { Scenario = inferentia.Scenario with { Deployment = deployment with { Framework = deployment.Framework! with { HeldOut = ImmutableDictionary<string, ServingFitConstants>.Empty } } } };
+        Assert.All(ServingValidationRun.Run([withoutConstants]), outcome => Assert.Null(outcome.HeldOutPredicted));
     }
 }
