@@ -12,8 +12,8 @@ public static partial class ScenarioLoader
 
     /// <summary>
     /// Loads a deployment search for <c>clustertwin serve-search</c> (docs/serving.md#search): the model, the requests
-    /// and the objectives of a serving scenario, and a <c>search</c> block of systems, tensor degrees, formats and batch
-    /// limits to try, with the settings every candidate shares; or throws <see cref="InputException"/>.
+    /// and the objectives of a serving scenario, and a <c>search</c> block of systems, tensor and pipeline degrees,
+    /// formats and batch limits to try, with the settings every candidate shares; or throws <see cref="InputException"/>.
     /// </summary>
     public static ServingSearchScenario LoadServingSearch(string path, HardwareCatalog catalog)
     {
@@ -27,9 +27,10 @@ public static partial class ScenarioLoader
         var workload = ReadRequests(reader, reader.Mapping(root, "requests", string.Empty, required: true), path, model);
         var objectives = ReadObjectives(reader, reader.Mapping(root, "objectives", string.Empty, required: false));
         var search = reader.Mapping(root, "search", string.Empty, required: true) ?? new YamlMappingNode();
-        reader.CheckKeys(search, "search", "systems", "tensor", "precision", "max_batch", "attainment", "max_chips", "serving", "cost", "facility", "disaggregated");
+        reader.CheckKeys(search, "search", "systems", "tensor", "pipeline", "precision", "max_batch", "attainment", "max_chips", "serving", "cost", "facility", "disaggregated");
         var systems = ReadList(reader, search, "systems", "search", catalog.Systems, "system");
         var tensors = ReadIntegers(reader, search, "tensor", "search", "tensor degree");
+        var pipelines = YamlReader.Child(search, "pipeline") is null ? [1] : ReadIntegers(reader, search, "pipeline", "search", "pipeline degree");
         var formats = ReadList(reader, search, "precision", "search", NumberFormat.All, "precision");
         var batches = ReadIntegers(reader, search, "max_batch", "search", "batch limit");
         var attainment = reader.Number(search, "attainment", "search", 0.01, 1, required: false) ?? 0.9;
@@ -45,19 +46,18 @@ public static partial class ScenarioLoader
         {
             if (YamlReader.Child(search, "serving") is YamlMappingNode shared && YamlReader.Child(shared, varied) is { } node)
             {
-                reader.Error(node, $"search.serving.{varied}", varied == "pipeline"
-                    ? "the search keeps every replica one tensor group (pipeline 1): pipelined replicas are not searched yet"
-                    : $"the search varies {varied}: list the values to try in search.{varied} instead");
+                reader.Error(node, $"search.serving.{varied}", $"the search varies {varied}: list the values to try in search.{varied} instead");
             }
         }
 
         var placeholder = systems.IsDefaultOrEmpty ? null : ServingCluster(systems[0], systems[0].Chips.Value);
         var (template, cost) = placeholder is null ? (null, new CostSettings()) : ReadPool(reader, search, "search", catalog, model, placeholder);
-        ThrowIfUnread(reader, path, template is not null && workload is not null && !tensors.IsDefaultOrEmpty && !formats.IsDefaultOrEmpty && !batches.IsDefaultOrEmpty);
+        ThrowIfUnread(reader, path, template is not null && workload is not null && !tensors.IsDefaultOrEmpty && !pipelines.IsDefaultOrEmpty && !formats.IsDefaultOrEmpty && !batches.IsDefaultOrEmpty);
         var settings = new DeploymentSearchSettings
         {
             Systems = systems,
             TensorDegrees = tensors,
+            PipelineDegrees = pipelines,
             Formats = formats,
             MaximumBatches = batches,
             Attainment = attainment,

@@ -5,12 +5,19 @@ using ClusterTwin.Units;
 
 namespace ClusterTwin.Serving;
 
-/// <summary>One kind of replica the search may deploy: a system, a tensor degree, a format and a batch limit.</summary>
+/// <summary>One kind of replica the search may deploy: a system, a tensor and a pipeline degree, a format and a batch limit.</summary>
 /// <param name="System">The system whose chips serve.</param>
-/// <param name="TensorParallelism">Chips per replica.</param>
+/// <param name="TensorParallelism">Chips of each pipeline stage of a replica, within one scale-up domain.</param>
 /// <param name="Format">The multiply format (and the weights', unless the template stores them narrower).</param>
 /// <param name="MaximumBatch">Most requests a replica runs at once.</param>
-public sealed record SearchCandidate(AcceleratorSystem System, int TensorParallelism, NumberFormat Format, int MaximumBatch);
+public sealed record SearchCandidate(AcceleratorSystem System, int TensorParallelism, NumberFormat Format, int MaximumBatch)
+{
+    /// <summary>Pipeline stages of a replica, each a tensor group: a replica is tensor x pipeline chips, and may span systems.</summary>
+    public int PipelineParallelism { get; init; } = 1;
+
+    /// <summary>Chips of one replica.</summary>
+    public long ChipsPerReplica => (long)TensorParallelism * PipelineParallelism;
+}
 
 /// <summary>A disaggregated candidate: prefill replicas of one kind, decode replicas of another, and the network between.</summary>
 /// <param name="Prefill">The prefill replica.</param>
@@ -43,6 +50,9 @@ public sealed record DeploymentSearchSettings
 
     /// <summary>Tensor degrees to try (each within one system's scale-up domain).</summary>
     public required ImmutableArray<int> TensorDegrees { get; init; }
+
+    /// <summary>Pipeline degrees to try: stages of tensor groups, across systems where a replica outgrows one.</summary>
+    public ImmutableArray<int> PipelineDegrees { get; init; } = [1];
 
     /// <summary>Formats to try.</summary>
     public required ImmutableArray<NumberFormat> Formats { get; init; }
@@ -86,9 +96,10 @@ public static class DeploymentSearch
         ArgumentNullException.ThrowIfNull(efficiencyOf);
         var candidates = (from system in settings.Systems
                           from tensor in settings.TensorDegrees
+                          from pipeline in settings.PipelineDegrees
                           from format in settings.Formats
                           from batch in settings.MaximumBatches
-                          select new SearchCandidate(system, tensor, format, batch)).ToArray();
+                          select new SearchCandidate(system, tensor, format, batch) { PipelineParallelism = pipeline }).ToArray();
         var outcomes = new SearchOutcome[candidates.Length + settings.Disaggregated.Length];
         Parallel.For(0, outcomes.Length, index => outcomes[index] = index < candidates.Length
             ? Search(candidates[index], settings, template, workload, objectives, clusterOf, costOf(candidates[index].System), efficiencyOf)
@@ -210,11 +221,12 @@ public static class DeploymentSearch
     }
 
     private static string Label(SearchCandidate candidate) =>
-        $"{candidate.System.Name}, tensor {candidate.TensorParallelism}, {candidate.Format.Key.ToUpperInvariant()}, batch {candidate.MaximumBatch}";
+        $"{candidate.System.Name}, tensor {candidate.TensorParallelism}{(candidate.PipelineParallelism > 1 ? $" x pipeline {candidate.PipelineParallelism}" : string.Empty)}, {candidate.Format.Key.ToUpperInvariant()}, batch {candidate.MaximumBatch}";
 
     /// <summary>
     /// A candidate's deployments at every replica count the system can hold within the chips allowed, built when
-    /// asked for: part of one system (each count its switches allow), then whole systems, each holding whole replicas.
+    /// asked for: part of one system (each count its switches allow), then whole systems, each holding whole replicas;
+    /// a replica larger than one system (a pipeline across systems) spans a whole number of them.
     /// </summary>
     private sealed class ReplicaCounts
     {
@@ -224,6 +236,7 @@ public static class DeploymentSearch
         private readonly ChipEfficiency efficiency;
         private readonly Cluster[] withinOneSystem;
         private readonly long wholeSystems;
+        private readonly long systemsPerStep;
 
         public ReplicaCounts(SearchCandidate candidate, long maximumChips, ServingDeployment template, Func<AcceleratorSystem, long, Cluster?> clusterOf, Func<Chip, ChipEfficiency> efficiencyOf)
         {
@@ -232,11 +245,18 @@ public static class DeploymentSearch
             this.clusterOf = clusterOf;
             var system = candidate.System;
             var tensor = candidate.TensorParallelism;
+            var replica = candidate.ChipsPerReplica;
             var perSystem = system.Chips.Value;
             efficiency = efficiencyOf(system.Chip);
-            withinOneSystem = [.. Enumerable.Range(1, Math.Max(0, perSystem / tensor)).Select(replicas => (long)replicas * tensor)
+            withinOneSystem = [.. Enumerable.Range(1, (int)Math.Max(0, perSystem / replica)).Select(replicas => replicas * replica)
                 .Where(chips => chips <= maximumChips).Select(chips => clusterOf(system, chips)).OfType<Cluster>()];
-            wholeSystems = perSystem % tensor == 0 ? Math.Max(0, (maximumChips / perSystem) - 1) : 0;
+
+            // Past one system, counts step by whole systems: one at a time where each holds whole replicas (from two,
+            // one being a part), by a replica's systems where a replica spans several (from one replica).
+            systemsPerStep = replica > perSystem && replica % perSystem == 0 ? replica / perSystem : 1;
+            var fits = perSystem % replica == 0 || systemsPerStep > 1;
+            wholeSystems = !fits ? 0 : Math.Max(0, (maximumChips / perSystem / systemsPerStep) - (systemsPerStep > 1 ? 0 : 1));
+            var shape = candidate.PipelineParallelism > 1 ? $"tensor {tensor} x pipeline {candidate.PipelineParallelism}" : $"tensor {tensor}";
             if (!system.Chip.Supports(candidate.Format))
             {
                 Why = $"the {system.Chip.Name} does not run {candidate.Format.Key}";
@@ -245,9 +265,17 @@ public static class DeploymentSearch
             {
                 Why = $"tensor {tensor} is more than the {perSystem} chips of one {system.Name}";
             }
+            else if (candidate.PipelineParallelism > template.Model.Layers)
+            {
+                Why = $"pipeline {candidate.PipelineParallelism} is more stages than the {template.Model.Name}'s {template.Model.Layers} layers";
+            }
+            else if (replica > perSystem && !fits)
+            {
+                Why = $"a replica of {shape} = {replica} chips neither fits in a {system.Name} of {perSystem} chips nor spans a whole number of them";
+            }
             else if (Count == 0)
             {
-                Why = $"no part of a {system.Name} holds replicas of tensor {tensor} within {maximumChips} chips";
+                Why = $"no part of a {system.Name} holds replicas of {shape} within {maximumChips} chips";
             }
             else if (At(0).HeadSplitProblem() is { } split)
             {
@@ -255,7 +283,7 @@ public static class DeploymentSearch
             }
             else if (At(0).KeyValueCapacityTokens < 1)
             {
-                Why = $"the weights leave no room for the cache at tensor {tensor}";
+                Why = $"the weights leave no room for the cache at {shape}";
             }
         }
 
@@ -268,14 +296,14 @@ public static class DeploymentSearch
         /// <summary>The deployment at the <paramref name="index"/>-th smallest replica count.</summary>
         public ServingDeployment At(int index)
         {
-            var cluster = index < withinOneSystem.Length
-                ? withinOneSystem[index]
-                : clusterOf(candidate.System, (index - withinOneSystem.Length + 2L) * candidate.System.Chips.Value)!;
+            var systems = systemsPerStep > 1 ? (index + 1L) * systemsPerStep : index - withinOneSystem.Length + 2L;
+            var cluster = index < withinOneSystem.Length ? withinOneSystem[index] : clusterOf(candidate.System, systems * candidate.System.Chips.Value)!;
             return template with
             {
                 Cluster = cluster,
                 Efficiency = efficiency,
                 TensorParallelism = candidate.TensorParallelism,
+                PipelineParallelism = candidate.PipelineParallelism,
                 WeightFormat = candidate.Format,
                 StoredWeightBytesPerElement = template.StoredWeightBytesPerElement is null ? null : Math.Min(template.StoredWeightBytesPerElement.Value, candidate.Format.BytesPerElement),
                 MaximumBatch = candidate.MaximumBatch,

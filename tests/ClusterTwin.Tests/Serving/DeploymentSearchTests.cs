@@ -73,4 +73,58 @@ public class DeploymentSearchTests
         Assert.Contains("search.tensor", outcome.Errors, StringComparison.Ordinal);
         Assert.Contains("nvidia-dgx-h999", outcome.Errors, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void APipelinedCandidate_SpansSystems_WhereOneSystemCannotHoldTheWeights()
+    {
+        // Llama 3 405B in BF16 is 810 GB: one DGX H100 (640 GB) cannot hold it, two stages of tensor 8 can.
+        const string search = """
+            model: llama3-405b
+            requests: {arrival: poisson, rate: 0.5, count: 40, input_tokens: 512, output_tokens: 64, seed: 3}
+            objectives: {ttft: 5 s, tpot: 200 ms}
+            search:
+              max_chips: 64
+              systems: [nvidia-dgx-h100]
+              tensor: [4, 8]
+              pipeline: [1, 2, 3]
+              precision: [bf16]
+              max_batch: [32]
+            """;
+        using var folder = new TemporaryFolder();
+        var scenario = ScenarioLoader.LoadServingSearch(folder.Write("search.yaml", search), Repository.Catalog);
+        var outcomes = Search(scenario);
+        SearchOutcome Of(string shape) => outcomes.Single(outcome => outcome.Label.Contains(shape + ",", StringComparison.Ordinal));
+        Assert.Equal(6, outcomes.Length);
+        Assert.Contains("no room for the cache at tensor 8", Of("tensor 8").Why, StringComparison.Ordinal);
+        Assert.Contains("no room for the cache at tensor 4 x pipeline 2", Of("tensor 4 x pipeline 2").Why, StringComparison.Ordinal);
+        Assert.Contains("12 chips neither fits in a", Of("tensor 4 x pipeline 3").Why, StringComparison.Ordinal);
+
+        // Three stages of eight span three systems: counts step by three.
+        Assert.True(Of("tensor 8 x pipeline 3").Meets);
+        Assert.Equal(0, Of("tensor 8 x pipeline 3").Chips % 24);
+
+        // The pipelined replica: 16 chips over two systems, each stage a tensor group of one system.
+        var pipelined = Of("tensor 8 x pipeline 2");
+        Assert.True(pipelined.Meets, pipelined.Why);
+        var deployment = pipelined.Pools.Single();
+        Assert.Equal(2, deployment.PipelineParallelism);
+        Assert.Equal(0, deployment.Cluster.ChipCount % 16);
+        Assert.True(deployment.KeyValueCapacityTokens > 0);
+        Assert.Equal(ServingSimulator.Run(deployment, scenario.Workload, scenario.Objectives).OutputTokens, pipelined.Result!.OutputTokens);
+    }
+
+    [Fact]
+    public void ABadPipelineDegree_NamesTheField()
+    {
+        using var folder = new TemporaryFolder();
+        var outcome = CliRunner.Run("serve-search", folder.Write("bad.yaml", Scenario.Replace("tensor: [4]", "tensor: [4]\n  pipeline: [two]", StringComparison.Ordinal)));
+        Assert.NotEqual(0, outcome.ExitCode);
+        Assert.Contains("search.pipeline", outcome.Errors, StringComparison.Ordinal);
+        Assert.Contains("'two' is not a pipeline degree", outcome.Errors, StringComparison.Ordinal);
+
+        var shared = CliRunner.Run("serve-search", folder.Write("shared.yaml", Scenario.Replace("framework: tensorrt-llm,", "framework: tensorrt-llm, pipeline: 2,", StringComparison.Ordinal)));
+        Assert.NotEqual(0, shared.ExitCode);
+        Assert.Contains("search.serving.pipeline", shared.Errors, StringComparison.Ordinal);
+        Assert.Contains("list the values to try in search.pipeline", shared.Errors, StringComparison.Ordinal);
+    }
 }
