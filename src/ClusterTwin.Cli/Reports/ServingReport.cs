@@ -25,7 +25,7 @@ public static class ServingReport
             }
 
             SimulationReport.WriteCluster(console, deployment.Cluster);
-            console.MarkupLineInterpolated($"Model:   {deployment.Model.Name}, {deployment.WeightFormat.Key.ToUpperInvariant()} weights{(deployment.Framework is { } framework ? $", {framework.Name}" : string.Empty)}; {pool.Replicas:N0} replicas of tensor {deployment.TensorParallelism}{(deployment.PipelineParallelism > 1 ? $" (pipelines of {deployment.PipelineParallelism} stages, a batch in flight per stage)" : string.Empty)}, batch up to {deployment.MaximumBatch} requests and {deployment.MaximumBatchTokens:N0} tokens; key-value cache {pool.KeyValueCapacityTokens:N0} tokens per replica; busy {Format.Percent(pool.Utilization(result.Makespan))}");
+            console.MarkupLineInterpolated($"Model:   {deployment.Model.Name}, {deployment.WeightFormat.Key.ToUpperInvariant()} weights{(deployment.Framework is { } framework ? $", {framework.Name}" : string.Empty)}; {pool.Replicas:N0} replicas of tensor {deployment.TensorParallelism}{(deployment.ExpertParallel ? $" (expert {deployment.TensorParallelism}: attention data-parallel, routed experts split)" : string.Empty)}{(deployment.PipelineParallelism > 1 ? $" (pipelines of {deployment.PipelineParallelism} stages, a batch in flight per stage)" : string.Empty)}, batch up to {deployment.MaximumBatch} requests and {deployment.MaximumBatchTokens:N0} tokens; key-value cache {pool.KeyValueCapacityTokens:N0} tokens per replica; busy {Format.Percent(pool.Utilization(result.Makespan))}");
         }
 
         if (scenario.Split is { } split)
@@ -120,6 +120,7 @@ public static class ServingReport
                 replicas = pool.Replicas,
                 tensor = pool.Deployment.TensorParallelism,
                 pipeline = pool.Deployment.PipelineParallelism,
+                expert = pool.Deployment.ExpertParallel ? pool.Deployment.TensorParallelism : 1,
                 utilization = pool.Utilization(result.Makespan),
                 keyValueCapacityTokens = pool.KeyValueCapacityTokens,
                 joulesPerOutputToken = pool.Energy?.ItPerToken.Joules,

@@ -3,6 +3,7 @@ using ClusterTwin.Economics;
 using ClusterTwin.Hardware;
 using ClusterTwin.Serving;
 using ClusterTwin.Units;
+using ClusterTwin.Workloads;
 using YamlDotNet.RepresentationModel;
 
 namespace ClusterTwin.Catalog;
@@ -119,7 +120,7 @@ public static partial class ScenarioLoader
 
         var serving = reader.Mapping(map, "serving", path, required: true);
         var servingPath = At("serving");
-        reader.CheckKeys(serving ?? new YamlMappingNode(), servingPath, "framework", "tensor", "pipeline", "precision", "weight_precision", "kv_cache_precision", "max_batch", "max_batch_tokens",
+        reader.CheckKeys(serving ?? new YamlMappingNode(), servingPath, "framework", "tensor", "pipeline", "expert", "precision", "weight_precision", "kv_cache_precision", "max_batch", "max_batch_tokens",
             "memory_utilization", "layer_overhead", "request_overhead", "matrix_scale", "scheduler_steps", "reserve_output", "mixed_batches", "speculative");
         var frameworkId = reader.String(serving, "framework", servingPath, required: false);
         ServingFramework? framework = null;
@@ -130,6 +131,7 @@ public static partial class ScenarioLoader
 
         var tensor = reader.Integer(serving, "tensor", servingPath, 1, 1_000_000, required: false) ?? 1;
         var pipeline = reader.Integer(serving, "pipeline", servingPath, 1, 1_000, required: false) ?? 1;
+        var expert = reader.Integer(serving, "expert", servingPath, 1, 1_000_000, required: false) ?? 1;
         var format = reader.Choice(serving, "precision", servingPath, NumberFormat.All, required: false) ?? NumberFormat.Bf16;
         var storedWeights = ReadWeightPrecision(reader, serving, servingPath);
         var cacheFormat = reader.Choice(serving, "kv_cache_precision", servingPath, NumberFormat.All, required: false) ?? NumberFormat.Bf16;
@@ -165,6 +167,11 @@ public static partial class ScenarioLoader
             reader.Error(serving, At("serving.pipeline"), $"{pipeline} stages are more than the {model.Name}'s {model.Layers} layers");
         }
 
+        if (!template && expert > 1 && ExpertParallelProblem(model, tensor, pipeline, expert, speculation is not null) is { } problem)
+        {
+            reader.Error(YamlReader.Child(serving!, "expert") ?? serving, At("serving.expert"), problem);
+        }
+
         if (!template && cluster is not null && !cluster.Chip.Supports(format))
         {
             reader.Error(serving, At("serving.precision"), $"the {cluster.Chip.Name} does not run {format.Key}");
@@ -196,6 +203,7 @@ public static partial class ScenarioLoader
             MixedBatches = mixed,
             Framework = framework,
             Speculation = speculation,
+            ExpertParallel = expert > 1,
         };
 
         var clean = reader.Diagnostics.Count == errorsBefore;
@@ -213,6 +221,21 @@ public static partial class ScenarioLoader
 
         return (deployment, cost);
     }
+
+    /// <summary>
+    /// Why a serving pool cannot run expert parallelism of <paramref name="expert"/> (data-parallel attention across
+    /// the replica's tensor group, the routed experts split over it); null when it can.
+    /// </summary>
+    private static string? ExpertParallelProblem(ModelArchitecture? model, int tensor, int pipeline, int expert, bool speculating) => model switch
+    {
+        null => null,
+        { MixtureOfExperts: null } => $"{model.Name} is not a mixture of experts: expert parallelism splits routed experts (expert: 1)",
+        { MixtureOfExperts: { } experts } when experts.Routed % expert != 0 => $"expert {expert} does not divide the {experts.Routed} routed experts of {model.Name}",
+        _ when expert != tensor => $"expert {expert} with tensor {tensor}: expert parallelism spans the replica's tensor group, with attention data-parallel across it, so expert equals tensor (other splits are not modelled)",
+        _ when pipeline > 1 => "expert parallelism with pipeline stages is not modelled: pipeline 1",
+        _ when speculating => "speculative decoding with expert parallelism is not modelled",
+        _ => null,
+    };
 
     /// <summary><c>speculative: {draft: MODEL, draft_tokens: K, acceptance: A}</c>: speculative decoding with a draft model of the catalogue.</summary>
     private static Speculation? ReadSpeculation(YamlReader reader, YamlMappingNode? serving, string path, HardwareCatalog catalog, Workloads.ModelArchitecture? model)

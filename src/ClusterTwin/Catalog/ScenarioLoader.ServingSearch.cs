@@ -41,6 +41,11 @@ public static partial class ScenarioLoader
             search.Children[new YamlScalarNode("serving")] = new YamlMappingNode();
         }
 
+        if (YamlReader.Child(search, "serving") is YamlMappingNode sharedSettings && YamlReader.Child(sharedSettings, "expert") is { } expertNode)
+        {
+            reader.Error(expertNode, "search.serving.expert", "the search does not vary expert parallelism yet: serve a candidate with serving.expert to compare it");
+        }
+
         // The shared settings, read once on the first system; each candidate replaces the cluster, degree, format and batch.
         foreach (var varied in SearchVaried)
         {

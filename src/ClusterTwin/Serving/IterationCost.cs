@@ -52,6 +52,7 @@ public sealed class IterationCost
     private readonly Bandwidth stageBandwidth;
     private readonly int verified;
     private readonly bool lowPrecision;
+    private readonly ExpertParallelLayers? expertParallel;
 
     /// <summary>Prepares the costs of <paramref name="deployment"/>'s replicas.</summary>
     public IterationCost(ServingDeployment deployment)
@@ -91,6 +92,20 @@ public sealed class IterationCost
         var withinSystem = deployment.ChipsPerReplica <= system.Chips.Value;
         stageLatency = deployment.Cluster.SendLatency(acrossSystems: !withinSystem);
         stageBandwidth = withinSystem ? system.ScaleUpBandwidth.Value.PerDirection : system.ScaleOutBandwidth?.Value ?? system.ScaleUpBandwidth.Value.PerDirection;
+        if (deployment.ExpertParallel && model.MixtureOfExperts is { } experts)
+        {
+            // Whole on every chip: attention's projections (norms apart), a dense layer's feed-forward, an expert
+            // layer's router and shared experts; split: the routed experts, E/t a chip.
+            var attention = model.AttentionParametersPerRank(1) - (4.0 * model.HiddenSize);
+            expertParallel = new ExpertParallelLayers(
+                Dense: attention + ((double)model.FeedForwardMatrices * model.HiddenSize * model.FeedForwardSize),
+                ExpertShared: attention + ((double)model.HiddenSize * experts.Routed) + (experts.Shared * model.ExpertParameters),
+                Expert: model.ExpertParameters,
+                LocalExperts: experts.Routed / (double)tensor,
+                Routed: experts.Routed,
+                PerToken: experts.PerToken);
+            headParameters = (double)model.VocabularySize * model.HiddenSize;
+        }
         if (deployment.Speculation is { } speculation)
         {
             draft = new IterationCost(deployment with { Model = speculation.Draft, Speculation = null });
@@ -156,6 +171,11 @@ public sealed class IterationCost
             return default;
         }
 
+        if (expertParallel is { } split)
+        {
+            return ExpertParallelTarget(iteration, requests, split);
+        }
+
         var model = deployment.Model;
         var bytes = deployment.WeightBytesPerElement;
         var activations = Bytes.FromCount(tokens * model.HiddenSize * 2.0 * 4);
@@ -163,13 +183,7 @@ public sealed class IterationCost
         var matrixTraffic = WeightsRead(tokens) + activations;
         var matrix = kernels.Time(KernelKind.Matrix, matrixWork, matrixTraffic);
 
-        var headSize = new AttentionHeadSize(model.QueryKeyHeadSize, model.ValueHeadSize);
-        var decodeWork = Flops.FromOperations(attentionFlopsPerPair * iteration.DecodeContext * (requests > 0 ? iteration.DecodeTokens / (double)requests : 0));
-        var decodeTraffic = keyValuePerToken * iteration.DecodeContext;
-        var decode = iteration.DecodeTokens > 0 ? kernels.Time(KernelKind.FusedAttention, decodeWork, decodeTraffic, headSize: headSize) : Duration.Zero;
-        var prefillWork = Flops.FromOperations(attentionFlopsPerPair * iteration.PrefillPairs);
-        var prefillTraffic = keyValuePerToken * iteration.PrefillTokens * 2;
-        var prefill = iteration.PrefillTokens > 0 ? kernels.Time(KernelKind.FusedAttention, prefillWork, prefillTraffic, headSize: headSize) : Duration.Zero;
+        var (decode, decodeWork, decodeTraffic, prefill, prefillWork, prefillTraffic) = Attention(iteration, requests, 1);
 
         var message = Bytes.FromCount(tokens * model.HiddenSize * 2.0);
         var allReduce = deployment.TensorParallelism > 1 ? collectives.Time(CollectiveKind.AllReduce, tensorGroup, message) * 2 : Duration.Zero;
@@ -188,4 +202,75 @@ public sealed class IterationCost
         var handOffs = stages > 0 ? (stageLatency + (message / deployment.TensorParallelism / stageBandwidth)) * stages : Duration.Zero;
         return new IterationWork((((perLayer * layers) + head) * deployment.IterationScale) + handOffs, work, traffic, sent + (message * stages), lowPrecision ? (decodeWork + prefillWork) * layers * chips : Flops.Zero);
     }
+    /// <summary>
+    /// One chip's attention in one layer when its <paramref name="shares"/> chips share the requests out (1 when each
+    /// chip holds its heads of every request): decode reads each decoding request's cache, <paramref name="requests"/>
+    /// of them, and prefill scores its causal pairs and writes the prompts' keys and values.
+    /// </summary>
+    private (Duration Decode, Flops DecodeWork, Bytes DecodeTraffic, Duration Prefill, Flops PrefillWork, Bytes PrefillTraffic) Attention(Iteration iteration, int requests, double shares)
+    {
+        var model = deployment.Model;
+        var headSize = new AttentionHeadSize(model.QueryKeyHeadSize, model.ValueHeadSize);
+        var decodeWork = Flops.FromOperations(attentionFlopsPerPair * iteration.DecodeContext * (requests > 0 ? iteration.DecodeTokens / (double)requests : 0) / shares);
+        var decodeTraffic = keyValuePerToken * (iteration.DecodeContext / shares);
+        var decode = iteration.DecodeTokens > 0 ? kernels.Time(KernelKind.FusedAttention, decodeWork, decodeTraffic, headSize: headSize) : Duration.Zero;
+        var prefillWork = Flops.FromOperations(attentionFlopsPerPair * iteration.PrefillPairs / shares);
+        var prefillTraffic = keyValuePerToken * (iteration.PrefillTokens * 2.0 / shares);
+        var prefill = iteration.PrefillTokens > 0 ? kernels.Time(KernelKind.FusedAttention, prefillWork, prefillTraffic, headSize: headSize) : Duration.Zero;
+        return (decode, decodeWork, decodeTraffic, prefill, prefillWork, prefillTraffic);
+    }
+
+    /// <summary>
+    /// One pass with data-parallel attention and expert parallelism (<see cref="ServingDeployment.ExpertParallel"/>):
+    /// each of the group's t chips runs a t-th of the tokens through attention, the dense layers and the head with
+    /// whole weights, reading its own requests' caches; each expert layer sends every token to its k experts and back
+    /// (two all-to-alls of its k copies), and each chip runs its E/t experts on the tokens routed to them, reading
+    /// those of its experts the whole batch reaches. Tokens and experts are taken as spread evenly over the chips.
+    /// </summary>
+    private IterationWork ExpertParallelTarget(Iteration iteration, int requests, ExpertParallelLayers split)
+    {
+        var model = deployment.Model;
+        var chips = deployment.TensorParallelism;
+        var bytes = deployment.WeightBytesPerElement;
+        var tokens = iteration.Tokens;
+        var share = tokens / (double)chips;
+        var activations = Bytes.FromCount(share * model.HiddenSize * 2.0 * 4);
+
+        var denseWork = Flops.FromOperations(2 * split.Dense * share);
+        var denseTraffic = Bytes.FromCount(split.Dense * bytes) + activations;
+        var dense = kernels.Time(KernelKind.Matrix, denseWork, denseTraffic);
+
+        var reached = split.LocalExperts * (1 - Math.Pow(1 - ((double)split.PerToken / split.Routed), tokens));
+        var expertWork = Flops.FromOperations(2 * ((split.ExpertShared * share) + (split.Expert * tokens * split.PerToken / (double)chips)));
+        var expertTraffic = Bytes.FromCount((split.ExpertShared + (split.Expert * reached)) * bytes) + activations;
+        var expert = kernels.Time(KernelKind.Matrix, expertWork, expertTraffic);
+
+        var (decode, decodeWork, decodeTraffic, prefill, prefillWork, prefillTraffic) = Attention(iteration, requests, chips);
+
+        // Dispatch and combine: each chip exchanges the k copies of its tokens' activations, both ways.
+        var exchanged = Bytes.FromCount(share * split.PerToken * model.HiddenSize * 2.0);
+        var exchange = collectives.Time(CollectiveKind.AllToAll, tensorGroup, exchanged) * 2;
+
+        var headWork = Flops.FromOperations(2 * headParameters * iteration.SampledTokens / (double)chips);
+        var headTraffic = Bytes.FromCount(headParameters * bytes);
+        var head = iteration.SampledTokens > 0 ? kernels.Time(KernelKind.Matrix, headWork, headTraffic) : Duration.Zero;
+
+        var (denseLayers, expertLayers) = (model.DenseLayerCount, model.ExpertLayerCount);
+        var attention = decode + prefill + deployment.LayerOverhead;
+        var time = (((dense + attention) * denseLayers) + ((expert + attention + exchange) * expertLayers) + head) * deployment.IterationScale;
+        var attentionWork = (decodeWork + prefillWork) * model.Layers;
+        var work = ((denseWork * denseLayers) + (expertWork * expertLayers) + attentionWork + headWork) * chips;
+        var traffic = ((denseTraffic * denseLayers) + (expertTraffic * expertLayers) + ((decodeTraffic + prefillTraffic) * model.Layers) + headTraffic) * chips;
+        var sent = exchanged * (2.0 * (chips - 1) / chips * expertLayers * chips);
+        return new IterationWork(time, work, traffic, sent, lowPrecision ? attentionWork * chips : Flops.Zero);
+    }
+
+    /// <summary>Weights per layer under expert parallelism: whole on each chip, and the routed experts' split.</summary>
+    /// <param name="Dense">A dense layer's matrix weights (attention's projections and the feed-forward), whole on each chip.</param>
+    /// <param name="ExpertShared">An expert layer's matrix weights apart from its routed experts (attention, router, shared experts), whole on each chip.</param>
+    /// <param name="Expert">One expert's weights.</param>
+    /// <param name="LocalExperts">Routed experts on each chip.</param>
+    /// <param name="Routed">Routed experts of the layer.</param>
+    /// <param name="PerToken">Experts each token is routed to.</param>
+    private readonly record struct ExpertParallelLayers(double Dense, double ExpertShared, double Expert, double LocalExperts, int Routed, int PerToken);
 }

@@ -32,6 +32,15 @@ public sealed record ServingDeployment
     /// <summary>Chips of one replica: the tensor group times the stages.</summary>
     public int ChipsPerReplica => TensorParallelism * PipelineParallelism;
 
+    /// <summary>
+    /// Whether the replica's group serves a mixture of experts with data-parallel attention and expert parallelism
+    /// (SGLang's <c>--enable-dp-attention</c> with expert parallelism, as DeepSeek serves V3): each chip runs attention,
+    /// the dense layers and the head whole for its own share of the requests and holds their key-value cache, the
+    /// routed experts are split across the chips, and each expert layer dispatches its tokens to their experts and
+    /// combines them back with two all-to-alls. False: every layer is split by tensor parallelism.
+    /// </summary>
+    public bool ExpertParallel { get; init; }
+
     /// <summary>The format of the matrix multiplies (and of the weights, unless <see cref="WeightBytesPerElement"/> says otherwise).</summary>
     public required NumberFormat WeightFormat { get; init; }
 
@@ -118,9 +127,13 @@ public sealed record ServingDeployment
     /// </summary>
     public Bytes WeightsPerChip => Bytes.FromCount((WeightsPerChipOf(Model) + (Speculation is { } speculation ? WeightsPerChipOf(speculation.Draft) : 0)) * WeightBytesPerElement);
 
-    /// <summary>Weights of <paramref name="model"/> one chip holds: its share, and what it keeps whole or pads on its stage's layers.</summary>
-    private double WeightsPerChipOf(ModelArchitecture model) =>
-        (model.Parameters / ChipsPerReplica) + (model.Layers / (double)PipelineParallelism * (model.ParametersKeptWholePerRank(TensorParallelism, Cluster.Chip.Ranks) + PaddedHeadParametersPerLayer(model)));
+    /// <summary>
+    /// Weights of <paramref name="model"/> one chip holds: its share, and what it keeps whole or pads on its stage's
+    /// layers; with expert parallelism, everything whole but its share of the routed experts.
+    /// </summary>
+    private double WeightsPerChipOf(ModelArchitecture model) => ExpertParallel
+        ? model.Parameters - (model.ExpertLayerCount * (model.ExpertLayerRoutedParametersPerRank(1) - model.ExpertLayerRoutedParametersPerRank(TensorParallelism)))
+        : (model.Parameters / ChipsPerReplica) + (model.Layers / (double)PipelineParallelism * (model.ParametersKeptWholePerRank(TensorParallelism, Cluster.Chip.Ranks) + PaddedHeadParametersPerLayer(model)));
 
     /// <summary>
     /// Query heads of <paramref name="model"/> one chip holds: its share of the heads, or, where the framework pads them
@@ -131,13 +144,14 @@ public sealed record ServingDeployment
     {
         ArgumentNullException.ThrowIfNull(model);
         var ranks = (long)TensorParallelism * Cluster.Chip.Ranks;
-        return Framework?.PadsHeads == true && model.LatentAttention is null
+        return ExpertParallel ? model.AttentionHeads
+            : Framework?.PadsHeads == true && model.LatentAttention is null
             ? Math.Ceiling(model.AttentionHeads / (double)ranks) * Cluster.Chip.Ranks
             : model.AttentionHeads / (double)TensorParallelism;
     }
 
     /// <summary>The query and output projection weights per layer that padding the heads adds to one chip of <paramref name="model"/>.</summary>
-    public double PaddedHeadParametersPerLayer(ModelArchitecture model) =>
+    public double PaddedHeadParametersPerLayer(ModelArchitecture model) => ExpertParallel ? 0 :
         (QueryHeadsPerChip(model) - (model.AttentionHeads / (double)TensorParallelism)) * (model.QueryKeyHeadSize + model.ValueHeadSize) * model.HiddenSize;
 
     /// <summary>
@@ -149,6 +163,11 @@ public sealed record ServingDeployment
 
     private string? HeadSplitProblem(ModelArchitecture model)
     {
+        if (ExpertParallel)
+        {
+            return null;
+        }
+
         var ranks = (long)TensorParallelism * Cluster.Chip.Ranks;
         var degree = Cluster.Chip.Ranks > 1 ? $"tensor {TensorParallelism} ({ranks} ranks)" : $"tensor {TensorParallelism}";
         var padded = Framework?.PadsHeads == true && model.LatentAttention is null;
@@ -164,9 +183,10 @@ public sealed record ServingDeployment
 
     /// <summary>
     /// Key-value cache one token occupies on one chip: keys and values of every layer for the chip's share of the
-    /// key-value heads (at least one head; latent attention keeps its compressed latent, replicated on every chip).
+    /// key-value heads (at least one head; latent attention keeps its compressed latent, replicated on every chip);
+    /// with expert parallelism, a token's whole cache on the one chip that runs its request's attention.
     /// </summary>
-    public Bytes KeyValuePerTokenPerChip => CachePerToken(Model, TensorParallelism, Cluster.Chip.Ranks);
+    public Bytes KeyValuePerTokenPerChip => ExpertParallel ? KeyValuePerToken : CachePerToken(Model, TensorParallelism, Cluster.Chip.Ranks);
 
     /// <summary>Key-value cache one token occupies in the whole replica, once (what moves when a request changes replica).</summary>
     public Bytes KeyValuePerToken => CachePerToken(Model, 1, 1);
@@ -175,6 +195,7 @@ public sealed record ServingDeployment
     /// Tokens of key-value cache a replica holds: the memory left after the weights, within the utilization (the
     /// draft's cache beside the target's). A stage's chips hold their layers' share of every token of the stage's
     /// batches in flight, so each of a pipelined replica's batches gets the memory over the whole model's cache per chip.
+    /// With expert parallelism each chip holds its own requests' tokens whole, so the replica holds its chips' sum.
     /// </summary>
     public long KeyValueCapacityTokens
     {
@@ -182,7 +203,7 @@ public sealed record ServingDeployment
         {
             var free = (Cluster.Chip.MemoryCapacity.Value * MemoryUtilization) - WeightsPerChip;
             var perToken = KeyValuePerTokenPerChip + (Speculation is { } speculation ? CachePerToken(speculation.Draft, TensorParallelism, Cluster.Chip.Ranks) : Bytes.Zero);
-            return free.Count <= 0 ? 0 : (long)Math.Floor(free / perToken);
+            return free.Count <= 0 ? 0 : (long)Math.Floor(free / perToken) * (ExpertParallel ? TensorParallelism : 1);
         }
     }
 

@@ -114,7 +114,7 @@ public class DeploymentSearchTests
     }
 
     [Fact]
-    public void ABadPipelineDegree_NamesTheField()
+    public void ABadPipelineDegree_OrASharedDegree_NamesTheField()
     {
         using var folder = new TemporaryFolder();
         var outcome = CliRunner.Run("serve-search", folder.Write("bad.yaml", Scenario.Replace("tensor: [4]", "tensor: [4]\n  pipeline: [two]", StringComparison.Ordinal)));
@@ -126,5 +126,10 @@ public class DeploymentSearchTests
         Assert.NotEqual(0, shared.ExitCode);
         Assert.Contains("search.serving.pipeline", shared.Errors, StringComparison.Ordinal);
         Assert.Contains("list the values to try in search.pipeline", shared.Errors, StringComparison.Ordinal);
+
+        var expert = CliRunner.Run("serve-search", folder.Write("expert.yaml", Scenario.Replace("framework: tensorrt-llm,", "framework: tensorrt-llm, expert: 4,", StringComparison.Ordinal)));
+        Assert.NotEqual(0, expert.ExitCode);
+        Assert.Contains("search.serving.expert", expert.Errors, StringComparison.Ordinal);
+        Assert.Contains("does not vary expert parallelism", expert.Errors, StringComparison.Ordinal);
     }
 }
