@@ -84,6 +84,11 @@ public static partial class ScenarioLoader
             return null;
         }
 
+        if (prefill.ExpertParallel || decode.ExpertParallel)
+        {
+            reader.Error(split, splitPath, "expert parallelism is not modelled in disaggregated serving yet (each request's cache sits on one chip of the pool, which the transfer does not follow): serve it in one pool");
+        }
+
         if (prefill.Speculation is not null || decode.Speculation is not null)
         {
             reader.Error(split, splitPath, "speculative decoding is not modelled in disaggregated serving yet (the draft's prefill and cache would have to move with the request): serve it in one pool");
@@ -160,6 +165,11 @@ public static partial class ScenarioLoader
             cluster.System.Chips.Value % perReplica != 0 && perReplica % cluster.System.Chips.Value != 0)
         {
             reader.Error(serving, At(pipeline > 1 ? "serving.pipeline" : "serving.tensor"), $"a replica of tensor {tensor} x pipeline {pipeline} = {perReplica} chips would straddle two of the cluster's systems, which hold {cluster.System.Chips.Value} chips each ({cluster.System.Name}): choose tensor x pipeline that divides {cluster.System.Chips.Value}, or a multiple of it");
+        }
+        else if (!template && cluster is not null && pipeline > 1 && (long)tensor * pipeline > cluster.System.Chips.Value &&
+                 cluster.System.Chips.Value % tensor != 0 && tensor % cluster.System.Chips.Value != 0)
+        {
+            reader.Error(serving, At("serving.tensor"), $"a stage's tensor group of {tensor} chips would straddle two of the cluster's systems, which hold {cluster.System.Chips.Value} chips each ({cluster.System.Name}): choose a tensor degree that divides {cluster.System.Chips.Value}, or a multiple of it");
         }
 
         if (model is not null && pipeline > model.Layers)

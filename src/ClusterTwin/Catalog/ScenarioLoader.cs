@@ -282,7 +282,11 @@ public static partial class ScenarioLoader
         return chips % perSystem == 0 ? new Cluster(system, (int)(chips / perSystem), SingleSystemFabric) : null;
     }
 
-    /// <summary>A cluster of one system never uses the scale-out fabric; this stands in when the scenario names none.</summary>
+    /// <summary>
+    /// Stands in where the scenario names no fabric: independent replicas never use one, and a pipelined replica's
+    /// stages in different systems hand off over the systems' network adapters at the scale-up latency (microseconds
+    /// against milliseconds of iteration).
+    /// </summary>
     private static readonly Fabric SingleSystemFabric = new()
     {
         Id = "none",

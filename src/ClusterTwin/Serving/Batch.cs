@@ -2,9 +2,11 @@ namespace ClusterTwin.Serving;
 
 /// <summary>
 /// One iteration's batch as it is built: decodes, then prefill chunks within the token budget; each decode takes
-/// <paramref name="tokensPerDecode"/> of the budget (one, or every position speculation verifies).
+/// <paramref name="tokensPerDecode"/> of the budget (one, or every position speculation verifies). A chunk of one
+/// request takes at most <paramref name="chunkLimit"/> tokens (the whole budget unless given: with expert parallelism
+/// each chip schedules its own requests within its own budget).
 /// </summary>
-internal struct Batch(int budget, int tokensPerDecode = 1)
+internal struct Batch(int budget, int tokensPerDecode = 1, int chunkLimit = int.MaxValue)
 {
     public int Budget = budget;
     private int decodeTokens;
@@ -12,11 +14,13 @@ internal struct Batch(int budget, int tokensPerDecode = 1)
     private int prefillTokens;
     private double prefillPairs;
     private int sampled;
+    private int largestChunk;
+    private double largestChunkPairs;
 
     /// <summary>Requests decoding in the batch so far.</summary>
     public readonly int DecodeTokens => decodeTokens;
 
-    public readonly Iteration Iteration => new(decodeTokens, decodeContext, prefillTokens, prefillPairs, sampled + decodeTokens);
+    public readonly Iteration Iteration => new(decodeTokens, decodeContext, prefillTokens, prefillPairs, sampled + decodeTokens, largestChunk, largestChunkPairs);
 
     public void Decode(ActiveRequest active)
     {
@@ -29,7 +33,7 @@ internal struct Batch(int budget, int tokensPerDecode = 1)
     /// <summary>Takes the next chunk of <paramref name="active"/>'s prompt that the budget allows; its last chunk samples a token.</summary>
     public void Prefill(ActiveRequest active)
     {
-        var chunk = Math.Min(Budget, active.Prompt - active.Prefilled);
+        var chunk = Math.Min(Math.Min(Budget, chunkLimit), active.Prompt - active.Prefilled);
         if (chunk <= 0)
         {
             active.Chunk = 0;
@@ -39,7 +43,13 @@ internal struct Batch(int budget, int tokensPerDecode = 1)
         active.Chunk = chunk;
         Budget -= chunk;
         prefillTokens += chunk;
-        prefillPairs += (chunk * (double)active.Prefilled) + (chunk * (chunk + 1) / 2.0);
+        var pairs = (chunk * (double)active.Prefilled) + (chunk * (chunk + 1) / 2.0);
+        prefillPairs += pairs;
+        if (chunk > largestChunk)
+        {
+            (largestChunk, largestChunkPairs) = (chunk, pairs);
+        }
+
         sampled += active.Prefilled + chunk == active.Prompt ? 1 : 0;
     }
 }

@@ -253,7 +253,7 @@ public static class DeploymentSearch
 
             // Past one system, counts step by whole systems: one at a time where each holds whole replicas (from two,
             // one being a part), by a replica's systems where a replica spans several (from one replica).
-            systemsPerStep = replica > perSystem && replica % perSystem == 0 ? replica / perSystem : 1;
+            systemsPerStep = replica > perSystem && replica % perSystem == 0 && perSystem % tensor == 0 ? replica / perSystem : 1;
             var fits = perSystem % replica == 0 || systemsPerStep > 1;
             wholeSystems = !fits ? 0 : Math.Max(0, (maximumChips / perSystem / systemsPerStep) - (systemsPerStep > 1 ? 0 : 1));
             var shape = candidate.PipelineParallelism > 1 ? $"tensor {tensor} x pipeline {candidate.PipelineParallelism}" : $"tensor {tensor}";
@@ -271,7 +271,11 @@ public static class DeploymentSearch
             }
             else if (replica > perSystem && !fits)
             {
-                Why = $"a replica of {shape} = {replica} chips neither fits in a {system.Name} of {perSystem} chips nor spans a whole number of them";
+                Why = $"a replica of {shape} = {replica} chips neither fits in a {system.Name} of {perSystem} chips nor spans a whole number of them with each stage's tensor group in one";
+            }
+            else if (replica > maximumChips)
+            {
+                Why = $"a replica of {shape} = {replica} chips is more than max_chips {maximumChips}";
             }
             else if (Count == 0)
             {

@@ -11,7 +11,12 @@ namespace ClusterTwin.Serving;
 /// <param name="PrefillTokens">Prompt tokens prefilled in this iteration.</param>
 /// <param name="PrefillPairs">Query-key pairs the prefill's causal attention scores (each chunk token against its context).</param>
 /// <param name="SampledTokens">Tokens whose logits are computed: every decode, and each prompt whose last chunk this is.</param>
-public readonly record struct Iteration(int DecodeTokens, double DecodeContext, int PrefillTokens, double PrefillPairs, int SampledTokens)
+/// <param name="LargestChunk">
+/// The largest one request's prefill chunk, and its query-key pairs: what one chip runs alone where each request's
+/// attention runs on one chip (<see cref="ServingDeployment.ExpertParallel"/>); zero where not given.
+/// </param>
+/// <param name="LargestChunkPairs">The query-key pairs of <paramref name="LargestChunk"/>.</param>
+public readonly record struct Iteration(int DecodeTokens, double DecodeContext, int PrefillTokens, double PrefillPairs, int SampledTokens, int LargestChunk = 0, double LargestChunkPairs = 0)
 {
     /// <summary>Tokens through the layers' multiplies.</summary>
     public int Tokens => DecodeTokens + PrefillTokens;
@@ -32,7 +37,8 @@ public readonly record struct IterationWork(Duration Time, Flops Work, Bytes Mem
 /// Costs a serving iteration on one replica by roofline, as the training step is costed: each layer's multiplies read
 /// their weights once for every token of the batch (memory-bound at small batches, compute-bound at large), decode
 /// attention reads each request's key-value cache, prefill attention scores its causal pairs, and a tensor-parallel
-/// replica all-reduces each layer's output twice (docs/serving.md).
+/// replica all-reduces each layer's output twice; with expert parallelism the chips split the requests and the
+/// routed experts instead, exchanging tokens by all-to-all (docs/serving.md).
 /// </summary>
 public sealed class IterationCost
 {
@@ -92,8 +98,9 @@ public sealed class IterationCost
         var withinSystem = deployment.ChipsPerReplica <= system.Chips.Value;
         stageLatency = deployment.Cluster.SendLatency(acrossSystems: !withinSystem);
         stageBandwidth = withinSystem ? system.ScaleUpBandwidth.Value.PerDirection : system.ScaleOutBandwidth?.Value ?? system.ScaleUpBandwidth.Value.PerDirection;
-        if (deployment.ExpertParallel && model.MixtureOfExperts is { } experts)
+        if (deployment.ExpertParallel)
         {
+            var experts = model.MixtureOfExperts ?? throw new ArgumentException($"expert parallelism needs a mixture of experts; {model.Name} has none", nameof(deployment));
             // Whole on every chip: attention's projections (norms apart), a dense layer's feed-forward, an expert
             // layer's router and shared experts; split: the routed experts, E/t a chip.
             var attention = model.AttentionParametersPerRank(1) - (4.0 * model.HiddenSize);
@@ -149,7 +156,7 @@ public sealed class IterationCost
     /// Weights one chip reads per layer for a batch of <paramref name="tokens"/>: the dense weights, and of a mixture
     /// of experts only the routed experts some token reaches. With E experts and k per token routed uniformly, a batch
     /// reaches E (1 - (1 - k/E)^tokens) of them on average: a few at decode's small batches, all at prefill's. The
-    /// group's chips share the reached experts' reads, whether they split experts by tensor or by expert parallelism.
+    /// group's chips share the reached experts' reads (split by tensor; expert parallelism is costed apart).
     /// </summary>
     private Bytes WeightsRead(int tokens)
     {
@@ -183,7 +190,7 @@ public sealed class IterationCost
         var matrixTraffic = WeightsRead(tokens) + activations;
         var matrix = kernels.Time(KernelKind.Matrix, matrixWork, matrixTraffic);
 
-        var (decode, decodeWork, decodeTraffic, prefill, prefillWork, prefillTraffic) = Attention(iteration, requests, 1);
+        var (decode, decodeWork, decodeTraffic, prefill, prefillWork, prefillTraffic) = Attention(iteration, requests);
 
         var message = Bytes.FromCount(tokens * model.HiddenSize * 2.0);
         var allReduce = deployment.TensorParallelism > 1 ? collectives.Time(CollectiveKind.AllReduce, tensorGroup, message) * 2 : Duration.Zero;
@@ -202,30 +209,35 @@ public sealed class IterationCost
         var handOffs = stages > 0 ? (stageLatency + (message / deployment.TensorParallelism / stageBandwidth)) * stages : Duration.Zero;
         return new IterationWork((((perLayer * layers) + head) * deployment.IterationScale) + handOffs, work, traffic, sent + (message * stages), lowPrecision ? (decodeWork + prefillWork) * layers * chips : Flops.Zero);
     }
+
     /// <summary>
-    /// One chip's attention in one layer when its <paramref name="shares"/> chips share the requests out (1 when each
-    /// chip holds its heads of every request): decode reads each decoding request's cache, <paramref name="requests"/>
-    /// of them, and prefill scores its causal pairs and writes the prompts' keys and values.
+    /// One chip's attention in one layer: decode reads each decoding request's cache (<paramref name="requests"/> of
+    /// them) and prefill scores its causal pairs and writes the prompts' keys and values. Where the chip runs only
+    /// some requests' attention (<see cref="ServingDeployment.ExpertParallel"/>), its shares of the decode context,
+    /// of the prefill pairs and of the prompt tokens scale them; 1 where each chip holds its heads of every request.
     /// </summary>
-    private (Duration Decode, Flops DecodeWork, Bytes DecodeTraffic, Duration Prefill, Flops PrefillWork, Bytes PrefillTraffic) Attention(Iteration iteration, int requests, double shares)
+    private (Duration Decode, Flops DecodeWork, Bytes DecodeTraffic, Duration Prefill, Flops PrefillWork, Bytes PrefillTraffic) Attention(Iteration iteration, int requests,
+        double decodeShare = 1, double pairShare = 1, double promptShare = 1)
     {
         var model = deployment.Model;
         var headSize = new AttentionHeadSize(model.QueryKeyHeadSize, model.ValueHeadSize);
-        var decodeWork = Flops.FromOperations(attentionFlopsPerPair * iteration.DecodeContext * (requests > 0 ? iteration.DecodeTokens / (double)requests : 0) / shares);
-        var decodeTraffic = keyValuePerToken * (iteration.DecodeContext / shares);
+        var decodeWork = Flops.FromOperations(attentionFlopsPerPair * iteration.DecodeContext * (requests > 0 ? iteration.DecodeTokens / (double)requests : 0) * decodeShare);
+        var decodeTraffic = keyValuePerToken * (iteration.DecodeContext * decodeShare);
         var decode = iteration.DecodeTokens > 0 ? kernels.Time(KernelKind.FusedAttention, decodeWork, decodeTraffic, headSize: headSize) : Duration.Zero;
-        var prefillWork = Flops.FromOperations(attentionFlopsPerPair * iteration.PrefillPairs / shares);
-        var prefillTraffic = keyValuePerToken * (iteration.PrefillTokens * 2.0 / shares);
+        var prefillWork = Flops.FromOperations(attentionFlopsPerPair * iteration.PrefillPairs * pairShare);
+        var prefillTraffic = keyValuePerToken * (iteration.PrefillTokens * 2.0 * promptShare);
         var prefill = iteration.PrefillTokens > 0 ? kernels.Time(KernelKind.FusedAttention, prefillWork, prefillTraffic, headSize: headSize) : Duration.Zero;
         return (decode, decodeWork, decodeTraffic, prefill, prefillWork, prefillTraffic);
     }
 
     /// <summary>
-    /// One pass with data-parallel attention and expert parallelism (<see cref="ServingDeployment.ExpertParallel"/>):
-    /// each of the group's t chips runs a t-th of the tokens through attention, the dense layers and the head with
-    /// whole weights, reading its own requests' caches; each expert layer sends every token to its k experts and back
-    /// (two all-to-alls of its k copies), and each chip runs its E/t experts on the tokens routed to them, reading
-    /// those of its experts the whole batch reaches. Tokens and experts are taken as spread evenly over the chips.
+    /// One pass with data-parallel attention and expert parallelism (<see cref="ServingDeployment.ExpertParallel"/>).
+    /// Each request's attention, dense layers and head run on one of the group's t chips with whole weights, reading its
+    /// own cache; each expert layer sends every token to its k experts and back (two all-to-alls of its k copies), and
+    /// each chip runs its E/t experts on the tokens routed to them, reading those of its experts the whole batch
+    /// reaches. The iteration waits for its busiest chip: the one prefilling the largest prompt chunk beside its share
+    /// of the decodes, or the one with the most decodes (requests are whole on a chip, so one prompt is never split);
+    /// routed tokens and experts are taken as spread evenly. Work and traffic are the whole group's.
     /// </summary>
     private IterationWork ExpertParallelTarget(Iteration iteration, int requests, ExpertParallelLayers split)
     {
@@ -233,36 +245,45 @@ public sealed class IterationCost
         var chips = deployment.TensorParallelism;
         var bytes = deployment.WeightBytesPerElement;
         var tokens = iteration.Tokens;
-        var share = tokens / (double)chips;
-        var activations = Bytes.FromCount(share * model.HiddenSize * 2.0 * 4);
+        var (decodes, prompts) = (iteration.DecodeTokens, iteration.PrefillTokens);
+        var mostDecodes = Math.Ceiling(decodes / (double)chips);
+        var busiest = Math.Max(iteration.LargestChunk + (decodes / (double)chips), mostDecodes + (prompts / (double)chips));
+        var promptShare = prompts > 0 ? Math.Max(1.0 / chips, iteration.LargestChunk / (double)prompts) : 0;
+        var pairShare = iteration.PrefillPairs > 0 ? Math.Max(1.0 / chips, iteration.LargestChunkPairs / iteration.PrefillPairs) : 0;
+        var decodeShare = decodes > 0 ? mostDecodes / decodes : 0;
+        Bytes Activations(double count) => Bytes.FromCount(count * model.HiddenSize * 2.0 * 4);
 
-        var denseWork = Flops.FromOperations(2 * split.Dense * share);
-        var denseTraffic = Bytes.FromCount(split.Dense * bytes) + activations;
-        var dense = kernels.Time(KernelKind.Matrix, denseWork, denseTraffic);
+        var denseTraffic = Bytes.FromCount(split.Dense * bytes);
+        var dense = kernels.Time(KernelKind.Matrix, Flops.FromOperations(2 * split.Dense * busiest), denseTraffic + Activations(busiest));
 
         var reached = split.LocalExperts * (1 - Math.Pow(1 - ((double)split.PerToken / split.Routed), tokens));
-        var expertWork = Flops.FromOperations(2 * ((split.ExpertShared * share) + (split.Expert * tokens * split.PerToken / (double)chips)));
-        var expertTraffic = Bytes.FromCount((split.ExpertShared + (split.Expert * reached)) * bytes) + activations;
-        var expert = kernels.Time(KernelKind.Matrix, expertWork, expertTraffic);
+        var routedWork = split.Expert * tokens * split.PerToken / (double)chips;
+        var expertTraffic = Bytes.FromCount((split.ExpertShared + (split.Expert * reached)) * bytes);
+        var expert = kernels.Time(KernelKind.Matrix, Flops.FromOperations(2 * ((split.ExpertShared * busiest) + routedWork)), expertTraffic + Activations(busiest));
 
-        var (decode, decodeWork, decodeTraffic, prefill, prefillWork, prefillTraffic) = Attention(iteration, requests, chips);
+        var (decode, _, _, prefill, _, _) = Attention(iteration, requests, decodeShare, pairShare, promptShare);
+        var (_, decodeWork, decodeTraffic, _, prefillWork, prefillTraffic) = Attention(iteration, requests);
 
-        // Dispatch and combine: each chip exchanges the k copies of its tokens' activations, both ways.
-        var exchanged = Bytes.FromCount(share * split.PerToken * model.HiddenSize * 2.0);
+        // Dispatch and combine: the busiest chip exchanges the k copies of its tokens' activations, both ways.
+        var exchanged = Bytes.FromCount(busiest * split.PerToken * model.HiddenSize * 2.0);
         var exchange = collectives.Time(CollectiveKind.AllToAll, tensorGroup, exchanged) * 2;
 
-        var headWork = Flops.FromOperations(2 * headParameters * iteration.SampledTokens / (double)chips);
         var headTraffic = Bytes.FromCount(headParameters * bytes);
-        var head = iteration.SampledTokens > 0 ? kernels.Time(KernelKind.Matrix, headWork, headTraffic) : Duration.Zero;
+        var head = iteration.SampledTokens > 0 ? kernels.Time(KernelKind.Matrix, Flops.FromOperations(2 * headParameters * Math.Ceiling(iteration.SampledTokens / (double)chips)), headTraffic) : Duration.Zero;
 
         var (denseLayers, expertLayers) = (model.DenseLayerCount, model.ExpertLayerCount);
         var attention = decode + prefill + deployment.LayerOverhead;
         var time = (((dense + attention) * denseLayers) + ((expert + attention + exchange) * expertLayers) + head) * deployment.IterationScale;
+
+        // The group's work and traffic: every token once through the whole-weight parts, each chip reading its weights.
+        var denseWork = Flops.FromOperations(2 * split.Dense * tokens);
+        var expertWork = Flops.FromOperations(2 * ((split.ExpertShared * tokens) + (routedWork * chips)));
         var attentionWork = (decodeWork + prefillWork) * model.Layers;
-        var work = ((denseWork * denseLayers) + (expertWork * expertLayers) + attentionWork + headWork) * chips;
-        var traffic = ((denseTraffic * denseLayers) + (expertTraffic * expertLayers) + ((decodeTraffic + prefillTraffic) * model.Layers) + headTraffic) * chips;
-        var sent = exchanged * (2.0 * (chips - 1) / chips * expertLayers * chips);
-        return new IterationWork(time, work, traffic, sent, lowPrecision ? attentionWork * chips : Flops.Zero);
+        var work = (denseWork * denseLayers) + (expertWork * expertLayers) + attentionWork + Flops.FromOperations(2 * headParameters * iteration.SampledTokens);
+        var traffic = ((denseTraffic * denseLayers) + (expertTraffic * expertLayers) + headTraffic) * chips +
+                      (Activations(tokens) * model.Layers) + ((decodeTraffic + prefillTraffic) * model.Layers);
+        var sent = Bytes.FromCount(tokens * split.PerToken * model.HiddenSize * 2.0) * (2.0 * (chips - 1) / chips * expertLayers);
+        return new IterationWork(time, work, traffic, sent, lowPrecision ? attentionWork : Flops.Zero);
     }
 
     /// <summary>Weights per layer under expert parallelism: whole on each chip, and the routed experts' split.</summary>

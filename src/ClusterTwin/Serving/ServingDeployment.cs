@@ -123,7 +123,8 @@ public sealed record ServingDeployment
     /// <summary>
     /// Weights one chip of a replica holds: every layer and the vocabulary split across the tensor group, with the
     /// weights each chip keeps whole (key-value heads replicated past their count, latent down-projections, the router),
-    /// and the draft model's where the deployment speculates.
+    /// and the draft model's where the deployment speculates; with expert parallelism everything whole but the routed
+    /// experts, split across the group.
     /// </summary>
     public Bytes WeightsPerChip => Bytes.FromCount((WeightsPerChipOf(Model) + (Speculation is { } speculation ? WeightsPerChipOf(speculation.Draft) : 0)) * WeightBytesPerElement);
 
@@ -206,6 +207,21 @@ public sealed record ServingDeployment
             return free.Count <= 0 ? 0 : (long)Math.Floor(free / perToken) * (ExpertParallel ? TensorParallelism : 1);
         }
     }
+
+    /// <summary>
+    /// The most cache one request can hold: the replica's, or with expert parallelism one chip's, where the request's
+    /// attention runs (what a prompt, or a whole context, must fit to be served).
+    /// </summary>
+    public long KeyValueCapacityPerRequest => ExpertParallel ? KeyValueCapacityTokens / TensorParallelism : KeyValueCapacityTokens;
+
+    /// <summary>
+    /// Most requests a replica runs at once: <see cref="MaximumBatch"/>, or with expert parallelism that many on each
+    /// chip, whose data-parallel attention schedules its own (SGLang's data-parallel attention ranks).
+    /// </summary>
+    public int ReplicaBatch => ExpertParallel ? (int)Math.Min(int.MaxValue, (long)MaximumBatch * TensorParallelism) : MaximumBatch;
+
+    /// <summary>Most tokens one iteration of a replica processes: <see cref="MaximumBatchTokens"/>, or with expert parallelism that many on each chip.</summary>
+    public int ReplicaBatchTokens => ExpertParallel ? (int)Math.Min(int.MaxValue, (long)MaximumBatchTokens * TensorParallelism) : MaximumBatchTokens;
 
     /// <summary>The cache of one token on one chip of a tensor group of <paramref name="tensor"/> chips, each running <paramref name="ranks"/> ranks (key-value heads replicated per rank).</summary>
     private Bytes CachePerToken(ModelArchitecture model, int tensor, int ranks) => Bytes.FromCount(model.Layers * KeyValueBytesPerElement *

@@ -217,7 +217,7 @@ internal sealed class ServingPool
     /// </summary>
     private Iteration Build(Replica replica, int decodes)
     {
-        var batch = new Batch(Deployment.MaximumBatchTokens, PerDecode);
+        var batch = new Batch(Deployment.ReplicaBatchTokens, PerDecode, Deployment.MaximumBatchTokens);
         foreach (var active in replica.Running)
         {
             active.Chunk = 0;
@@ -238,7 +238,7 @@ internal sealed class ServingPool
         // Admission leaves room for the running requests' next decodes (in this iteration, or the next when a prefill
         // runs alone) and the newcomer's prompt and first token.
         var decodeRoom = (long)(Deployment.MixedBatches ? batch.DecodeTokens : decodes) * PerDecode;
-        while (batch.Budget > 0 && replica.Running.Count < Deployment.MaximumBatch && replica.Waiting.Count > 0 &&
+        while (batch.Budget > 0 && replica.Running.Count < Deployment.ReplicaBatch && replica.Waiting.Count > 0 &&
                replica.CacheUsed + decodeRoom + replica.Waiting.Peek().Prompt + 1 <= Capacity &&
                (replica.Running.Count == 0 || replica.Reserved + Reserve(replica.Waiting.Peek()) <= Capacity))
         {

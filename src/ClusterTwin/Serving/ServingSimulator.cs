@@ -64,8 +64,8 @@ public static class ServingSimulator
 
         // A request whose prompt cannot be prefilled, or whose whole context cannot be held where it decodes, is
         // refused (as a server refuses one beyond its context limit) rather than left waiting forever.
-        var prefillLimit = pools[0].Capacity;
-        var decodeLimit = pools[^1].Capacity;
+        var prefillLimit = pools[0].Deployment.KeyValueCapacityPerRequest;
+        var decodeLimit = pools[^1].Deployment.KeyValueCapacityPerRequest;
 
         // Requests that reach an idle replica at one instant start it together: the replica's first iteration sees
         // every one of them, as a server that finds several requests queued batches them all (static batching starts

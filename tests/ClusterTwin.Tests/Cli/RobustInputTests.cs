@@ -169,6 +169,15 @@ public class RobustInputTests
             StringComparison.Ordinal));
     }
 
+    [Fact]
+    public void AStageStraddlingSystems_IsSaidPlainly()
+    {
+        // 24 chips are three whole DGX H100, but a stage of six would cross from one into the next.
+        var error = RefusedServing("cluster: {system: nvidia-dgx-h100, count: 3}\nmodel: llama3-405b\nserving: {tensor: 6, pipeline: 4, precision: fp8}\n" + Requests);
+        Assert.Contains(error.Diagnostics, diagnostic => diagnostic.Field == "serving.tensor" && diagnostic.Message.Contains(
+            "a stage's tensor group of 6 chips would straddle two of the cluster's systems", StringComparison.Ordinal));
+    }
+
     [Theory]
     [InlineData("{basis: owner, offering: spot}", "cost.offering", "does not apply to basis: owner (only to rental); remove it")]
     [InlineData("{basis: owner, whole_instances: false}", "cost.whole_instances", "does not apply to basis: owner (only to rental)")]

@@ -114,6 +114,38 @@ public class DeploymentSearchTests
     }
 
     [Fact]
+    public void SpanningReplicas_StepByTheirSystems_AndAStageKeepsItsTensorGroupInOneSystem()
+    {
+        // At 30 requests a second one pipelined replica of 16 chips is not enough: the counts go 16, 32, 48...
+        const string search = """
+            model: llama3-405b
+            requests: {arrival: poisson, rate: 30, count: 600, input_tokens: 512, output_tokens: 64, seed: 3}
+            objectives: {ttft: 2 s, tpot: 100 ms}
+            search:
+              max_chips: 128
+              systems: [nvidia-dgx-h100]
+              tensor: [6, 8]
+              pipeline: [2, 4]
+              precision: [bf16]
+              max_batch: [32]
+            """;
+        using var folder = new TemporaryFolder();
+        var outcomes = Search(ScenarioLoader.LoadServingSearch(folder.Write("search.yaml", search), Repository.Catalog));
+        SearchOutcome Of(string shape) => outcomes.Single(outcome => outcome.Label.Contains(shape + ",", StringComparison.Ordinal));
+        foreach (var (shape, chips) in new[] { ("tensor 8 x pipeline 2", 16L), ("tensor 8 x pipeline 4", 32L) })
+        {
+            var outcome = Of(shape);
+            Assert.True(outcome.Meets, shape);
+            Assert.True(outcome.Chips > chips, $"{shape}: more than one replica");
+            Assert.Equal(0, outcome.Chips % chips);
+        }
+
+        // Tensor 6 x pipeline 4 is 24 chips, three whole systems, but a stage of six would straddle two of them.
+        Assert.Contains("each stage's tensor group in one", Of("tensor 6 x pipeline 4").Why, StringComparison.Ordinal);
+        Assert.Contains("each stage's tensor group in one", Of("tensor 6 x pipeline 2").Why, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void ABadPipelineDegree_OrASharedDegree_NamesTheField()
     {
         using var folder = new TemporaryFolder();
