@@ -45,7 +45,7 @@ public static class ServingSearchReport
                 meets = outcome.Meets,
                 why = outcome.Why,
                 chips = outcome.Chips,
-                pools = outcome.Pools.Select(pool => new { system = pool.Cluster.System.Id, chips = pool.Cluster.ChipCount, replicas = pool.Cluster.ChipCount / pool.ChipsPerReplica, tensor = pool.TensorParallelism, pipeline = pool.PipelineParallelism }),
+                pools = outcome.Pools.Select(pool => new { system = pool.Cluster.System.Id, chips = pool.Cluster.ChipCount, replicas = pool.Cluster.ChipCount / pool.ChipsPerReplica, tensor = pool.TensorParallelism, pipeline = pool.PipelineParallelism, expert = pool.ExpertParallel ? pool.TensorParallelism : 1 }),
                 attainment = outcome.Result is null ? (double?)null : outcome.Attainment,
                 ttftP90Seconds = outcome.Result?.TimeToFirstToken.P90,
                 tpotP90Seconds = outcome.Result?.TimePerOutputToken.P90,

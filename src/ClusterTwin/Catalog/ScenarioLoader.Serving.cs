@@ -3,7 +3,6 @@ using ClusterTwin.Economics;
 using ClusterTwin.Hardware;
 using ClusterTwin.Serving;
 using ClusterTwin.Units;
-using ClusterTwin.Workloads;
 using YamlDotNet.RepresentationModel;
 
 namespace ClusterTwin.Catalog;
@@ -177,7 +176,7 @@ public static partial class ScenarioLoader
             reader.Error(serving, At("serving.pipeline"), $"{pipeline} stages are more than the {model.Name}'s {model.Layers} layers");
         }
 
-        if (!template && expert > 1 && ExpertParallelProblem(model, tensor, pipeline, expert, speculation is not null) is { } problem)
+        if (!template && expert > 1 && ServingDeployment.ExpertParallelProblem(model, tensor, pipeline, expert, speculation is not null) is { } problem)
         {
             reader.Error(YamlReader.Child(serving!, "expert") ?? serving, At("serving.expert"), problem);
         }
@@ -232,20 +231,6 @@ public static partial class ScenarioLoader
         return (deployment, cost);
     }
 
-    /// <summary>
-    /// Why a serving pool cannot run expert parallelism of <paramref name="expert"/> (data-parallel attention across
-    /// the replica's tensor group, the routed experts split over it); null when it can.
-    /// </summary>
-    private static string? ExpertParallelProblem(ModelArchitecture? model, int tensor, int pipeline, int expert, bool speculating) => model switch
-    {
-        null => null,
-        { MixtureOfExperts: null } => $"{model.Name} is not a mixture of experts: expert parallelism splits routed experts (expert: 1)",
-        { MixtureOfExperts: { } experts } when experts.Routed % expert != 0 => $"expert {expert} does not divide the {experts.Routed} routed experts of {model.Name}",
-        _ when expert != tensor => $"expert {expert} with tensor {tensor}: expert parallelism spans the replica's tensor group, with attention data-parallel across it, so expert equals tensor (other splits are not modelled)",
-        _ when pipeline > 1 => "expert parallelism with pipeline stages is not modelled: pipeline 1",
-        _ when speculating => "speculative decoding with expert parallelism is not modelled",
-        _ => null,
-    };
 
     /// <summary><c>speculative: {draft: MODEL, draft_tokens: K, acceptance: A}</c>: speculative decoding with a draft model of the catalogue.</summary>
     private static Speculation? ReadSpeculation(YamlReader reader, YamlMappingNode? serving, string path, HardwareCatalog catalog, Workloads.ModelArchitecture? model)

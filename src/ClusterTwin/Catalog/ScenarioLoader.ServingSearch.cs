@@ -12,7 +12,7 @@ public static partial class ScenarioLoader
 
     /// <summary>
     /// Loads a deployment search for <c>clustertwin serve-search</c> (docs/serving.md#search): the model, the requests
-    /// and the objectives of a serving scenario, and a <c>search</c> block of systems, tensor and pipeline degrees,
+    /// and the objectives of a serving scenario, and a <c>search</c> block of systems, tensor and pipeline degrees, splits,
     /// formats and batch limits to try, with the settings every candidate shares; or throws <see cref="InputException"/>.
     /// </summary>
     public static ServingSearchScenario LoadServingSearch(string path, HardwareCatalog catalog)
@@ -27,10 +27,11 @@ public static partial class ScenarioLoader
         var workload = ReadRequests(reader, reader.Mapping(root, "requests", string.Empty, required: true), path, model);
         var objectives = ReadObjectives(reader, reader.Mapping(root, "objectives", string.Empty, required: false));
         var search = reader.Mapping(root, "search", string.Empty, required: true) ?? new YamlMappingNode();
-        reader.CheckKeys(search, "search", "systems", "tensor", "pipeline", "precision", "max_batch", "attainment", "max_chips", "serving", "cost", "facility", "disaggregated");
+        reader.CheckKeys(search, "search", "systems", "tensor", "pipeline", "expert_parallel", "precision", "max_batch", "attainment", "max_chips", "serving", "cost", "facility", "disaggregated");
         var systems = ReadList(reader, search, "systems", "search", catalog.Systems, "system");
         var tensors = ReadIntegers(reader, search, "tensor", "search", "tensor degree");
         var pipelines = YamlReader.Child(search, "pipeline") is null ? [1] : ReadIntegers(reader, search, "pipeline", "search", "pipeline degree");
+        var expertParallelism = YamlReader.Child(search, "expert_parallel") is null ? [false] : ReadSwitches(reader, search, "expert_parallel", "search");
         var formats = ReadList(reader, search, "precision", "search", NumberFormat.All, "precision");
         var batches = ReadIntegers(reader, search, "max_batch", "search", "batch limit");
         var attainment = reader.Number(search, "attainment", "search", 0.01, 1, required: false) ?? 0.9;
@@ -43,7 +44,7 @@ public static partial class ScenarioLoader
 
         if (YamlReader.Child(search, "serving") is YamlMappingNode sharedSettings && YamlReader.Child(sharedSettings, "expert") is { } expertNode)
         {
-            reader.Error(expertNode, "search.serving.expert", "the search does not vary expert parallelism yet: serve a candidate with serving.expert to compare it");
+            reader.Error(expertNode, "search.serving.expert", "the search varies expert parallelism: list it in search.expert_parallel instead ([false, true] tries both; expert-parallel, each tensor group is an expert group)");
         }
 
         // The shared settings, read once on the first system; each candidate replaces the cluster, degree, format and batch.
@@ -57,12 +58,13 @@ public static partial class ScenarioLoader
 
         var placeholder = systems.IsDefaultOrEmpty ? null : ServingCluster(systems[0], systems[0].Chips.Value);
         var (template, cost) = placeholder is null ? (null, new CostSettings()) : ReadPool(reader, search, "search", catalog, model, placeholder);
-        ThrowIfUnread(reader, path, template is not null && workload is not null && !tensors.IsDefaultOrEmpty && !pipelines.IsDefaultOrEmpty && !formats.IsDefaultOrEmpty && !batches.IsDefaultOrEmpty);
+        ThrowIfUnread(reader, path, template is not null && workload is not null && !tensors.IsDefaultOrEmpty && !pipelines.IsDefaultOrEmpty && !expertParallelism.IsDefaultOrEmpty && !formats.IsDefaultOrEmpty && !batches.IsDefaultOrEmpty);
         var settings = new DeploymentSearchSettings
         {
             Systems = systems,
             TensorDegrees = tensors,
             PipelineDegrees = pipelines,
+            ExpertParallelism = expertParallelism,
             Formats = formats,
             MaximumBatches = batches,
             Attainment = attainment,
@@ -162,6 +164,25 @@ public static partial class ScenarioLoader
             else
             {
                 reader.Error(item, YamlReader.Join(path, key), $"'{text}' is not a {what} (expected a whole number of at least 1)");
+            }
+        }
+
+        return items.ToImmutable();
+    }
+
+    /// <summary>A list of true or false, each at most once.</summary>
+    private static ImmutableArray<bool> ReadSwitches(YamlReader reader, YamlMappingNode map, string key, string path)
+    {
+        var items = ImmutableArray.CreateBuilder<bool>();
+        foreach (var (item, text) in ListItems(reader, map, key, path, "true or false", "false, true"))
+        {
+            if (bool.TryParse(text, out var value) && !items.Contains(value))
+            {
+                items.Add(value);
+            }
+            else
+            {
+                reader.Error(item, YamlReader.Join(path, key), $"'{text}' is not a new choice (expected true or false, each at most once)");
             }
         }
 

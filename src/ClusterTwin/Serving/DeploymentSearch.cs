@@ -15,6 +15,9 @@ public sealed record SearchCandidate(AcceleratorSystem System, int TensorParalle
     /// <summary>Pipeline stages of a replica, each a tensor group: a replica is tensor x pipeline chips, and may span systems.</summary>
     public int PipelineParallelism { get; init; } = 1;
 
+    /// <summary>Whether the tensor group runs attention data-parallel and splits the routed experts (<see cref="ServingDeployment.ExpertParallel"/>).</summary>
+    public bool ExpertParallel { get; init; }
+
     /// <summary>Chips of one replica.</summary>
     public long ChipsPerReplica => (long)TensorParallelism * PipelineParallelism;
 }
@@ -53,6 +56,9 @@ public sealed record DeploymentSearchSettings
 
     /// <summary>Pipeline degrees to try: stages of tensor groups, across systems where a replica outgrows one.</summary>
     public ImmutableArray<int> PipelineDegrees { get; init; } = [1];
+
+    /// <summary>Whether to try the tensor group split by tensor (false), expert-parallel (true), or both.</summary>
+    public ImmutableArray<bool> ExpertParallelism { get; init; } = [false];
 
     /// <summary>Formats to try.</summary>
     public required ImmutableArray<NumberFormat> Formats { get; init; }
@@ -97,9 +103,10 @@ public static class DeploymentSearch
         var candidates = (from system in settings.Systems
                           from tensor in settings.TensorDegrees
                           from pipeline in settings.PipelineDegrees
+                          from expert in settings.ExpertParallelism
                           from format in settings.Formats
                           from batch in settings.MaximumBatches
-                          select new SearchCandidate(system, tensor, format, batch) { PipelineParallelism = pipeline }).ToArray();
+                          select new SearchCandidate(system, tensor, format, batch) { PipelineParallelism = pipeline, ExpertParallel = expert }).ToArray();
         var outcomes = new SearchOutcome[candidates.Length + settings.Disaggregated.Length];
         Parallel.For(0, outcomes.Length, index => outcomes[index] = index < candidates.Length
             ? Search(candidates[index], settings, template, workload, objectives, clusterOf, costOf(candidates[index].System), efficiencyOf)
@@ -221,7 +228,7 @@ public static class DeploymentSearch
     }
 
     private static string Label(SearchCandidate candidate) =>
-        $"{candidate.System.Name}, tensor {candidate.TensorParallelism}{(candidate.PipelineParallelism > 1 ? $" x pipeline {candidate.PipelineParallelism}" : string.Empty)}, {candidate.Format.Key.ToUpperInvariant()}, batch {candidate.MaximumBatch}";
+        $"{candidate.System.Name}, tensor {candidate.TensorParallelism}{(candidate.PipelineParallelism > 1 ? $" x pipeline {candidate.PipelineParallelism}" : string.Empty)}{(candidate.ExpertParallel ? " expert-parallel" : string.Empty)}, {candidate.Format.Key.ToUpperInvariant()}, batch {candidate.MaximumBatch}";
 
     /// <summary>
     /// A candidate's deployments at every replica count the system can hold within the chips allowed, built when
@@ -264,6 +271,10 @@ public static class DeploymentSearch
             else if (tensor > perSystem)
             {
                 Why = $"tensor {tensor} is more than the {perSystem} chips of one {system.Name}";
+            }
+            else if (candidate.ExpertParallel && ServingDeployment.ExpertParallelProblem(template.Model, tensor, candidate.PipelineParallelism, tensor, template.Speculation is not null) is { } expert)
+            {
+                Why = expert;
             }
             else if (candidate.PipelineParallelism > template.Model.Layers)
             {
@@ -308,6 +319,7 @@ public static class DeploymentSearch
                 Efficiency = efficiency,
                 TensorParallelism = candidate.TensorParallelism,
                 PipelineParallelism = candidate.PipelineParallelism,
+                ExpertParallel = candidate.ExpertParallel,
                 WeightFormat = candidate.Format,
                 StoredWeightBytesPerElement = template.StoredWeightBytesPerElement is null ? null : Math.Min(template.StoredWeightBytesPerElement.Value, candidate.Format.BytesPerElement),
                 MaximumBatch = candidate.MaximumBatch,

@@ -183,6 +183,21 @@ public sealed record ServingDeployment
     }
 
     /// <summary>
+    /// Why a serving pool cannot run expert parallelism of <paramref name="expert"/> (data-parallel attention across
+    /// the replica's tensor group, the routed experts split over it); null when it can.
+    /// </summary>
+    public static string? ExpertParallelProblem(ModelArchitecture? model, int tensor, int pipeline, int expert, bool speculating) => model switch
+    {
+        null => null,
+        { MixtureOfExperts: null } => $"{model.Name} is not a mixture of experts: expert parallelism splits routed experts (expert: 1)",
+        { MixtureOfExperts: { } experts } when experts.Routed % expert != 0 => $"expert {expert} does not divide the {experts.Routed} routed experts of {model.Name}",
+        _ when expert != tensor => $"expert {expert} with tensor {tensor}: expert parallelism spans the replica's tensor group, with attention data-parallel across it, so expert equals tensor (other splits are not modelled)",
+        _ when pipeline > 1 => "expert parallelism with pipeline stages is not modelled: pipeline 1",
+        _ when speculating => "speculative decoding with expert parallelism is not modelled",
+        _ => null,
+    };
+
+    /// <summary>
     /// Key-value cache one token occupies on one chip: keys and values of every layer for the chip's share of the
     /// key-value heads (at least one head; latent attention keeps its compressed latent, replicated on every chip);
     /// with expert parallelism, a token's whole cache on the one chip that runs its request's attention.

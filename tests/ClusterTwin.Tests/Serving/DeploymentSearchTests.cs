@@ -146,6 +146,39 @@ public class DeploymentSearchTests
     }
 
     [Fact]
+    public void ExpertParallelCandidates_AreSearched_WhereTheModelHasExperts()
+    {
+        // DeepSeek-V3 at 40 requests a second: both splits of an H200 tensor group of eight are searched; the
+        // expert-parallel deployments run expert-parallel. Llama 3 70B has no experts to split, and says so.
+        const string search = """
+            model: deepseek-v3
+            requests: {arrival: poisson, rate: 40, count: 1000, input_tokens: [512, 2048], output_tokens: [128, 512], seed: 1}
+            objectives: {ttft: 3 s, tpot: 150 ms}
+            search:
+              max_chips: 64
+              systems: [nvidia-hgx-h200]
+              tensor: [8]
+              expert_parallel: [false, true]
+              precision: [fp8]
+              max_batch: [256]
+            """;
+        using var folder = new TemporaryFolder();
+        var outcomes = Search(ScenarioLoader.LoadServingSearch(folder.Write("search.yaml", search), Repository.Catalog));
+        Assert.Equal(2, outcomes.Length);
+        var expert = outcomes.Single(outcome => outcome.Label.Contains("expert-parallel", StringComparison.Ordinal));
+        var split = outcomes.Single(outcome => !outcome.Label.Contains("expert-parallel", StringComparison.Ordinal));
+        Assert.True(expert.Meets && split.Meets);
+        Assert.True(expert.Pools.Single().ExpertParallel);
+        Assert.False(split.Pools.Single().ExpertParallel);
+
+        var dense = Search(ScenarioLoader.LoadServingSearch(folder.Write("dense.yaml", search.Replace("model: deepseek-v3", "model: llama3-70b", StringComparison.Ordinal)), Repository.Catalog));
+        Assert.Contains("is not a mixture of experts", dense.Single(outcome => outcome.Label.Contains("expert-parallel", StringComparison.Ordinal)).Why, StringComparison.Ordinal);
+        var bad = CliRunner.Run("serve-search", folder.Write("bad.yaml", search.Replace("[false, true]", "[true, true]", StringComparison.Ordinal)));
+        Assert.NotEqual(0, bad.ExitCode);
+        Assert.Contains("search.expert_parallel", bad.Errors, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void ABadPipelineDegree_OrASharedDegree_NamesTheField()
     {
         using var folder = new TemporaryFolder();
@@ -162,6 +195,6 @@ public class DeploymentSearchTests
         var expert = CliRunner.Run("serve-search", folder.Write("expert.yaml", Scenario.Replace("framework: tensorrt-llm,", "framework: tensorrt-llm, expert: 4,", StringComparison.Ordinal)));
         Assert.NotEqual(0, expert.ExitCode);
         Assert.Contains("search.serving.expert", expert.Errors, StringComparison.Ordinal);
-        Assert.Contains("does not vary expert parallelism", expert.Errors, StringComparison.Ordinal);
+        Assert.Contains("list it in search.expert_parallel", expert.Errors, StringComparison.Ordinal);
     }
 }
