@@ -139,7 +139,8 @@ public sealed record ServingDeployment
     /// <summary>
     /// Query heads of <paramref name="model"/> one chip holds: its share of the heads, or, where the framework pads them
     /// (<see cref="ServingFramework.PadsHeads"/>), the heads rounded up to a multiple of the tensor group's ranks
-    /// (Llama 3 70B's 64 over 24 NeuronCores: 3 each, 72 in all). Latent attention is not padded.
+    /// (Llama 3 70B's 64 over 24 NeuronCores: 3 each, 72 in all). Latent attention is not padded. With expert
+    /// parallelism each chip runs all the heads of its own requests.
     /// </summary>
     public double QueryHeadsPerChip(ModelArchitecture model)
     {
