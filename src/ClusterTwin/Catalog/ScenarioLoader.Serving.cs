@@ -83,11 +83,6 @@ public static partial class ScenarioLoader
             return null;
         }
 
-        if (prefill.ExpertParallel || decode.ExpertParallel)
-        {
-            reader.Error(split, splitPath, "expert parallelism is not modelled in disaggregated serving yet (each request's cache sits on one chip of the pool, which the transfer does not follow): serve it in one pool");
-        }
-
         if (prefill.Speculation is not null || decode.Speculation is not null)
         {
             reader.Error(split, splitPath, "speculative decoding is not modelled in disaggregated serving yet (the draft's prefill and cache would have to move with the request): serve it in one pool");

@@ -30,7 +30,8 @@ public sealed record DisaggregatedDeployment
 
     /// <summary>
     /// Bandwidth of one transfer: every chip of the prefill replica sends its share while every chip of the decode
-    /// replica receives, so the slower side binds, per direction.
+    /// replica receives, so the slower side binds, per direction. An expert-parallel pool holds a request's cache on
+    /// one chip, whose link alone carries it.
     /// </summary>
     public Bandwidth TransferBandwidth
     {
@@ -38,7 +39,7 @@ public sealed record DisaggregatedDeployment
         {
             Bandwidth Side(ServingDeployment pool) => (Tier == TransferTier.ScaleUp
                 ? pool.Cluster.System.ScaleUpBandwidth.Value.PerDirection
-                : pool.Cluster.System.ScaleOutBandwidth?.Value ?? Bandwidth.Zero) * pool.ChipsPerReplica;
+                : pool.Cluster.System.ScaleOutBandwidth?.Value ?? Bandwidth.Zero) * (pool.ExpertParallel ? 1 : pool.ChipsPerReplica);
             var (prefill, decode) = (Side(Prefill), Side(Decode));
             return prefill < decode ? prefill : decode;
         }

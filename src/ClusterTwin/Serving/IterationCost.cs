@@ -110,7 +110,8 @@ public sealed class IterationCost
                 Expert: model.ExpertParameters,
                 LocalExperts: experts.Routed / (double)tensor,
                 Routed: experts.Routed,
-                PerToken: experts.PerToken);
+                PerToken: experts.PerToken,
+                Skew: experts.RoutingSkewAt(experts.Routed / (double)tensor));
             headParameters = (double)model.VocabularySize * model.HiddenSize;
         }
         if (deployment.Speculation is { } speculation)
@@ -237,7 +238,9 @@ public sealed class IterationCost
     /// each chip runs its E/t experts on the tokens routed to them, reading those of its experts the whole batch
     /// reaches. The iteration waits for its busiest chip: the one prefilling the largest prompt chunk beside its share
     /// of the decodes, or the one with the most decodes (requests are whole on a chip, so one prompt is never split);
-    /// routed tokens and experts are taken as spread evenly. Work and traffic are the whole group's.
+    /// and the chip whose experts receive the most tokens: the model's routing skew at E/t local experts times the
+    /// spread of random routing, as a training step takes it (<see cref="LayerKernels.LoadImbalance"/>). Work and
+    /// traffic are the whole group's.
     /// </summary>
     private IterationWork ExpertParallelTarget(Iteration iteration, int requests, ExpertParallelLayers split)
     {
@@ -258,8 +261,9 @@ public sealed class IterationCost
 
         var reached = split.LocalExperts * (1 - Math.Pow(1 - ((double)split.PerToken / split.Routed), tokens));
         var routedWork = split.Expert * tokens * split.PerToken / (double)chips;
+        var imbalance = split.Skew * (1 + Math.Sqrt(2 * Math.Log(chips) / Math.Max(tokens * split.PerToken / (double)chips, 1)));
         var expertTraffic = Bytes.FromCount((split.ExpertShared + (split.Expert * reached)) * bytes);
-        var expert = kernels.Time(KernelKind.Matrix, Flops.FromOperations(2 * ((split.ExpertShared * busiest) + routedWork)), expertTraffic + Activations(busiest));
+        var expert = kernels.Time(KernelKind.Matrix, Flops.FromOperations(2 * ((split.ExpertShared * busiest) + (routedWork * imbalance))), expertTraffic + Activations(busiest));
 
         var (decode, _, _, prefill, _, _) = Attention(iteration, requests, decodeShare, pairShare, promptShare);
         var (_, decodeWork, decodeTraffic, _, prefillWork, prefillTraffic) = Attention(iteration, requests);
@@ -293,5 +297,6 @@ public sealed class IterationCost
     /// <param name="LocalExperts">Routed experts on each chip.</param>
     /// <param name="Routed">Routed experts of the layer.</param>
     /// <param name="PerToken">Experts each token is routed to.</param>
-    private readonly record struct ExpertParallelLayers(double Dense, double ExpertShared, double Expert, double LocalExperts, int Routed, int PerToken);
+    /// <param name="Skew">The model's routing skew at <paramref name="LocalExperts"/> experts a chip (1 where unmeasured).</param>
+    private readonly record struct ExpertParallelLayers(double Dense, double ExpertShared, double Expert, double LocalExperts, int Routed, int PerToken, double Skew);
 }
