@@ -44,7 +44,7 @@ public static partial class ScenarioLoader
 
         if (YamlReader.Child(search, "serving") is YamlMappingNode sharedSettings && YamlReader.Child(sharedSettings, "expert") is { } expertNode)
         {
-            reader.Error(expertNode, "search.serving.expert", "the search varies expert parallelism: list it in search.expert_parallel instead ([false, true] tries both; expert-parallel, each tensor group is an expert group)");
+            reader.Error(expertNode, "search.serving.expert", "the search varies expert parallelism: list it in search.expert_parallel instead ([false, true] tries both: split by tensor, and expert-parallel, with attention data-parallel and the routed experts split across the tensor group)");
         }
 
         // The shared settings, read once on the first system; each candidate replaces the cluster, degree, format and batch.
@@ -176,13 +176,17 @@ public static partial class ScenarioLoader
         var items = ImmutableArray.CreateBuilder<bool>();
         foreach (var (item, text) in ListItems(reader, map, key, path, "true or false", "false, true"))
         {
-            if (bool.TryParse(text, out var value) && !items.Contains(value))
+            if (!bool.TryParse(text, out var value))
             {
-                items.Add(value);
+                reader.Error(item, YamlReader.Join(path, key), $"'{text}' is not true or false");
+            }
+            else if (items.Contains(value))
+            {
+                reader.Error(item, YamlReader.Join(path, key), $"'{text}' is listed twice (list each of true and false at most once)");
             }
             else
             {
-                reader.Error(item, YamlReader.Join(path, key), $"'{text}' is not a new choice (expected true or false, each at most once)");
+                items.Add(value);
             }
         }
 

@@ -46,6 +46,23 @@ public sealed record DisaggregatedDeployment
     }
 
     /// <summary>
+    /// Transfers one prefill replica runs at once: its links' whole bandwidth over one transfer's. One where a transfer
+    /// fills them; more where the other side binds each transfer (a smaller decode replica, or an expert-parallel pool
+    /// that moves each cache over one chip's link), so caches bound for different chips cross side by side.
+    /// </summary>
+    public int TransferLanes
+    {
+        get
+        {
+            var whole = (Tier == TransferTier.ScaleUp
+                ? Prefill.Cluster.System.ScaleUpBandwidth.Value.PerDirection
+                : Prefill.Cluster.System.ScaleOutBandwidth?.Value ?? Bandwidth.Zero) * Prefill.ChipsPerReplica;
+            var one = TransferBandwidth;
+            return one.BytesPerSecond > 0 ? Math.Max(1, (int)Math.Floor((whole.BytesPerSecond / one.BytesPerSecond) + 1e-9)) : 1;
+        }
+    }
+
+    /// <summary>
     /// Latency of one transfer: the slower side's scale-up link, or the scale-out fabric's first tier (a transfer
     /// between systems crosses at least one switch).
     /// </summary>

@@ -111,7 +111,7 @@ public sealed class IterationCost
                 LocalExperts: experts.Routed / (double)tensor,
                 Routed: experts.Routed,
                 PerToken: experts.PerToken,
-                Skew: experts.RoutingSkewAt(experts.Routed / (double)tensor));
+                Skew: tensor > 1 ? experts.RoutingSkewAt(experts.Routed / (double)tensor) : 1);
             headParameters = (double)model.VocabularySize * model.HiddenSize;
         }
         if (deployment.Speculation is { } speculation)
@@ -261,9 +261,15 @@ public sealed class IterationCost
 
         var reached = split.LocalExperts * (1 - Math.Pow(1 - ((double)split.PerToken / split.Routed), tokens));
         var routedWork = split.Expert * tokens * split.PerToken / (double)chips;
-        var imbalance = split.Skew * (1 + Math.Sqrt(2 * Math.Log(chips) / Math.Max(tokens * split.PerToken / (double)chips, 1)));
+
+        // The busiest chip's experts receive the average's assignments times the imbalance (at most every token's k
+        // copies, or one per local expert), and read the more of its experts for them.
+        var assignments = tokens * split.PerToken / (double)chips;
+        var imbalance = Math.Min(split.Skew * (1 + Math.Sqrt(2 * Math.Log(chips) / Math.Max(assignments, 1))), chips * Math.Min(split.PerToken, split.LocalExperts) / split.PerToken);
+        var reachedBusiest = split.LocalExperts * (1 - Math.Pow(1 - (1 / split.LocalExperts), assignments * imbalance));
         var expertTraffic = Bytes.FromCount((split.ExpertShared + (split.Expert * reached)) * bytes);
-        var expert = kernels.Time(KernelKind.Matrix, Flops.FromOperations(2 * ((split.ExpertShared * busiest) + (routedWork * imbalance))), expertTraffic + Activations(busiest));
+        var busiestTraffic = Bytes.FromCount((split.ExpertShared + (split.Expert * Math.Max(reached, reachedBusiest))) * bytes);
+        var expert = kernels.Time(KernelKind.Matrix, Flops.FromOperations(2 * ((split.ExpertShared * busiest) + (routedWork * imbalance))), busiestTraffic + Activations(busiest));
 
         var (decode, _, _, prefill, _, _) = Attention(iteration, requests, decodeShare, pairShare, promptShare);
         var (_, decodeWork, decodeTraffic, _, prefillWork, prefillTraffic) = Attention(iteration, requests);

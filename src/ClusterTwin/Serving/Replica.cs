@@ -25,8 +25,8 @@ internal sealed class Replica(int index)
     /// <summary>Iterations left in the current multi-step decode block.</summary>
     public int BlockLeft { get; set; }
 
-    /// <summary>When the replica's outgoing link is free for the next key-value transfer (a prefill replica's).</summary>
-    public double LinkFree { get; set; }
+    /// <summary>When each of the replica's transfer lanes is free for the next key-value transfer (a prefill replica's).</summary>
+    public double[]? LinkFree { get; set; }
 
     public int Outstanding => Waiting.Count + Running.Count;
 }

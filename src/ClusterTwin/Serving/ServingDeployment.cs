@@ -191,6 +191,7 @@ public sealed record ServingDeployment
     {
         null => null,
         { MixtureOfExperts: null } => $"{model.Name} is not a mixture of experts: expert parallelism splits routed experts (expert: 1)",
+        _ when expert < 2 => "expert parallelism needs a tensor group of at least two chips to split the experts over",
         { MixtureOfExperts: { } experts } when experts.Routed % expert != 0 => $"expert {expert} does not divide the {experts.Routed} routed experts of {model.Name}",
         _ when expert != tensor => $"expert {expert} with tensor {tensor}: expert parallelism spans the replica's tensor group, with attention data-parallel across it, so expert equals tensor (other splits are not modelled)",
         _ when pipeline > 1 => "expert parallelism with pipeline stages is not modelled: pipeline 1",

@@ -40,17 +40,24 @@ public static class ServingSimulator
         var order = 0L;
         var pools = new ServingPool[specifications.Length];
         var transfer = split?.Transfer;
+        var lanes = split?.TransferLanes ?? 1;
         for (var index = 0; index < pools.Length; index++)
         {
             var owner = index;
             pools[index] = new ServingPool(index, specifications[index].Role, specifications[index].Deployment, (replica, active, now) =>
             {
                 // The cache leaves once the first token is out; transfers from one replica queue on its links (a
-                // pipelined replica's stages share them).
-                var links = pools[owner][split!.LinkOwner(replica.Index)];
-                var start = Math.Max(now, links.LinkFree);
+                // pipelined replica's stages share them), on the lane that frees first.
+                var free = pools[owner][split!.LinkOwner(replica.Index)].LinkFree ??= new double[lanes];
+                var lane = 0;
+                for (var other = 1; other < free.Length; other++)
+                {
+                    lane = free[other] < free[lane] ? other : lane;
+                }
+
+                var start = Math.Max(now, free[lane]);
                 var ready = start + transfer!.Value.Time(active.Request.InputTokens).Seconds;
-                links.LinkFree = ready;
+                free[lane] = ready;
                 metrics.Transferred(ready - now);
                 transfers.Enqueue(active, (ready, order++));
             });

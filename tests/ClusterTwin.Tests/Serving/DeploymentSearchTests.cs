@@ -168,11 +168,14 @@ public class DeploymentSearchTests
         var expert = outcomes.Single(outcome => outcome.Label.Contains("expert-parallel", StringComparison.Ordinal));
         var split = outcomes.Single(outcome => !outcome.Label.Contains("expert-parallel", StringComparison.Ordinal));
         Assert.True(expert.Meets && split.Meets);
+        Assert.True(expert.Chips < split.Chips, $"{expert.Chips} chips expert-parallel against {split.Chips} split by tensor");
         Assert.True(expert.Pools.Single().ExpertParallel);
         Assert.False(split.Pools.Single().ExpertParallel);
 
         var dense = Search(ScenarioLoader.LoadServingSearch(folder.Write("dense.yaml", search.Replace("model: deepseek-v3", "model: llama3-70b", StringComparison.Ordinal)), Repository.Catalog));
         Assert.Contains("is not a mixture of experts", dense.Single(outcome => outcome.Label.Contains("expert-parallel", StringComparison.Ordinal)).Why, StringComparison.Ordinal);
+        var one = Search(ScenarioLoader.LoadServingSearch(folder.Write("one.yaml", search.Replace("tensor: [8]", "tensor: [1]", StringComparison.Ordinal)), Repository.Catalog));
+        Assert.Contains("at least two chips", one.Single(outcome => outcome.Label.Contains("expert-parallel", StringComparison.Ordinal)).Why, StringComparison.Ordinal);
         var bad = CliRunner.Run("serve-search", folder.Write("bad.yaml", search.Replace("[false, true]", "[true, true]", StringComparison.Ordinal)));
         Assert.NotEqual(0, bad.ExitCode);
         Assert.Contains("search.expert_parallel", bad.Errors, StringComparison.Ordinal);

@@ -117,9 +117,9 @@ public class ExpertParallelServingTests
     [Fact]
     public void ADisaggregatedExpertParallelPool_MovesEachCacheOverOneChipsLink()
     {
-        // DeepSeek's own layout: prefill split by tensor, decode expert-parallel. A request's cache lands on the one
-        // decode chip that runs its attention, so that chip's link alone carries it, where the tensor-split prefill
-        // side sends from all eight.
+        // A tensor-split prefill pool beside an expert-parallel decode pool. A request's cache lands on the one decode
+        // chip that runs its attention, so that chip's link alone carries it, while the prefill replica's eight links
+        // can carry eight such transfers side by side.
         const string text = """
             model: deepseek-v3
             disaggregated:
@@ -133,8 +133,10 @@ public class ExpertParallelServingTests
         var split = scenario.Split!;
         Assert.True(split.Decode.ExpertParallel);
         Assert.Equal(split.Decode.Cluster.System.ScaleOutBandwidth!.Value, split.TransferBandwidth);
+        Assert.Equal(8, split.TransferLanes);
         var result = ServingSimulator.Run(split, scenario.Workload);
         Assert.Equal(200, result.Completed);
+        Assert.Equal(split.TransferTime(1024).Seconds, result.KeyValueTransfer!.Value.P50, split.TransferTime(1024).Seconds * 0.02);
     }
 
     [Fact]
