@@ -499,8 +499,9 @@ def serving(run):
     """(case, None) for an inference run, or (None, reason)."""
     hardware, model, inference, result = run["hardware"], run["model"], run["inference"], run["result"]
     if run["id"].startswith("neuron-") and model["heads"] == model["kv_heads"] and model["heads"] % inference["tp"]:
-        return None, (f"Transformers NeuronX pads both the {model['heads']} query and {model['kv_heads']} key-value heads to a multiple of "
-                      f"{inference['tp']} NeuronCores; ClusterTwin pads only query heads and replicates key-value heads")
+        return None, (f"{model['heads']} query and {model['kv_heads']} key-value heads over {inference['tp']} NeuronCores: ClusterTwin pads query "
+                      "heads and replicates grouped key-value heads, and how Transformers NeuronX splits key-value heads that neither divide "
+                      "nor are divided by its ranks was not found in its source")
     model_key = SERVING_MODELS.get(model["name"])
     if model_key is None:
         return None, f"inference model {model['name']} not in the catalogue"
