@@ -156,4 +156,19 @@ public class ExpertParallelServingTests
         Assert.True(skewed.Time > even.Time * 1.1, $"{skewed.Time} against {even.Time}");
         Assert.Equal(even.Work.Operations, skewed.Work.Operations, even.Work.Operations * 1e-12); // the same work, unevenly spread
     }
+
+    [Fact]
+    public void TheExample_ServesExpertParallel_AndKeepsUpWhereTheTensorSplitQueues()
+    {
+        var path = Repository.Path("examples", "serve-deepseek-v3-h200-expert.yaml");
+        var example = ScenarioLoader.LoadServing(path, Repository.Catalog);
+        Assert.True(example.Deployment.ExpertParallel);
+        var split = Load(File.ReadAllText(path).Replace("expert: 8 ", "expert: 1 ", StringComparison.Ordinal));
+        Assert.False(split.Deployment.ExpertParallel);
+        var expert = ServingSimulator.Run(example.Deployment, example.Workload, example.Objectives);
+        var tensor = ServingSimulator.Run(split.Deployment, split.Workload, split.Objectives);
+        Assert.True(expert.TimeToFirstToken.P50 < 3, $"{expert.TimeToFirstToken.P50} s");
+        Assert.True(tensor.TimeToFirstToken.P50 > 10, $"{tensor.TimeToFirstToken.P50} s");
+        Assert.True(expert.WithinObjectives > tensor.WithinObjectives);
+    }
 }
