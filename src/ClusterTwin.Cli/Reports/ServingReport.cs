@@ -120,7 +120,7 @@ public static class ServingReport
                 replicas = pool.Replicas,
                 tensor = pool.Deployment.TensorParallelism,
                 pipeline = pool.Deployment.PipelineParallelism,
-                expert = pool.Deployment.ExpertParallel ? pool.Deployment.TensorParallelism : 1,
+                expert = pool.Deployment.ExpertParallelism,
                 utilization = pool.Utilization(result.Makespan),
                 keyValueCapacityTokens = pool.KeyValueCapacityTokens,
                 joulesPerOutputToken = pool.Energy?.ItPerToken.Joules,

@@ -45,7 +45,7 @@ public static class ServingSearchReport
                 meets = outcome.Meets,
                 why = outcome.Why,
                 chips = outcome.Chips,
-                pools = outcome.Pools.Select(pool => new { system = pool.Cluster.System.Id, chips = pool.Cluster.ChipCount, replicas = pool.Cluster.ChipCount / pool.ChipsPerReplica, tensor = pool.TensorParallelism, pipeline = pool.PipelineParallelism, expert = pool.ExpertParallel ? pool.TensorParallelism : 1 }),
+                pools = outcome.Pools.Select(pool => new { system = pool.Cluster.System.Id, chips = pool.Cluster.ChipCount, replicas = pool.WholeReplicas, tensor = pool.TensorParallelism, pipeline = pool.PipelineParallelism, expert = pool.ExpertParallelism }),
                 attainment = outcome.Result is null ? (double?)null : outcome.Attainment,
                 ttftP90Seconds = outcome.Result?.TimeToFirstToken.P90,
                 tpotP90Seconds = outcome.Result?.TimePerOutputToken.P90,
@@ -120,7 +120,7 @@ public static class ServingSearchReport
         [
             outcome.Label,
             outcome.Pools.IsEmpty ? "-" : Format.Count(outcome.Chips),
-            outcome.Pools.IsEmpty ? "-" : string.Join(" + ", outcome.Pools.Select(pool => (pool.Cluster.ChipCount / pool.ChipsPerReplica).ToString(CultureInfo.InvariantCulture))),
+            outcome.Pools.IsEmpty ? "-" : string.Join(" + ", outcome.Pools.Select(pool => pool.WholeReplicas.ToString(CultureInfo.InvariantCulture))),
             result is null ? "-" : Format.Percent(outcome.Attainment),
             Seconds(result?.TimeToFirstToken.P90),
             Seconds(result?.TimePerOutputToken.P90),

@@ -20,6 +20,9 @@ public sealed record SearchCandidate(AcceleratorSystem System, int TensorParalle
 
     /// <summary>Chips of one replica.</summary>
     public long ChipsPerReplica => (long)TensorParallelism * PipelineParallelism;
+
+    /// <summary>The replica's degrees in words: "tensor 8", "tensor 8 x pipeline 2".</summary>
+    public string Shape => PipelineParallelism > 1 ? $"tensor {TensorParallelism} x pipeline {PipelineParallelism}" : $"tensor {TensorParallelism}";
 }
 
 /// <summary>A disaggregated candidate: prefill replicas of one kind, decode replicas of another, and the network between.</summary>
@@ -228,7 +231,7 @@ public static class DeploymentSearch
     }
 
     private static string Label(SearchCandidate candidate) =>
-        $"{candidate.System.Name}, tensor {candidate.TensorParallelism}{(candidate.PipelineParallelism > 1 ? $" x pipeline {candidate.PipelineParallelism}" : string.Empty)}{(candidate.ExpertParallel ? " expert-parallel" : string.Empty)}, {candidate.Format.Key.ToUpperInvariant()}, batch {candidate.MaximumBatch}";
+        $"{candidate.System.Name}, {candidate.Shape}{(candidate.ExpertParallel ? " expert-parallel" : string.Empty)}, {candidate.Format.Key.ToUpperInvariant()}, batch {candidate.MaximumBatch}";
 
     /// <summary>
     /// A candidate's deployments at every replica count the system can hold within the chips allowed, built when
@@ -263,7 +266,7 @@ public static class DeploymentSearch
             systemsPerStep = replica > perSystem && replica % perSystem == 0 && perSystem % tensor == 0 ? replica / perSystem : 1;
             var fits = perSystem % replica == 0 || systemsPerStep > 1;
             wholeSystems = !fits ? 0 : Math.Max(0, (maximumChips / perSystem / systemsPerStep) - (systemsPerStep > 1 ? 0 : 1));
-            var shape = candidate.PipelineParallelism > 1 ? $"tensor {tensor} x pipeline {candidate.PipelineParallelism}" : $"tensor {tensor}";
+            var shape = candidate.Shape;
             if (!system.Chip.Supports(candidate.Format))
             {
                 Why = $"the {system.Chip.Name} does not run {candidate.Format.Key}";

@@ -37,9 +37,7 @@ public sealed record DisaggregatedDeployment
     {
         get
         {
-            Bandwidth Side(ServingDeployment pool) => (Tier == TransferTier.ScaleUp
-                ? pool.Cluster.System.ScaleUpBandwidth.Value.PerDirection
-                : pool.Cluster.System.ScaleOutBandwidth?.Value ?? Bandwidth.Zero) * (pool.ExpertParallel ? 1 : pool.ChipsPerReplica);
+            Bandwidth Side(ServingDeployment pool) => ChipLink(pool) * (pool.ExpertParallel ? 1 : pool.ChipsPerReplica);
             var (prefill, decode) = (Side(Prefill), Side(Decode));
             return prefill < decode ? prefill : decode;
         }
@@ -54,13 +52,16 @@ public sealed record DisaggregatedDeployment
     {
         get
         {
-            var whole = (Tier == TransferTier.ScaleUp
-                ? Prefill.Cluster.System.ScaleUpBandwidth.Value.PerDirection
-                : Prefill.Cluster.System.ScaleOutBandwidth?.Value ?? Bandwidth.Zero) * Prefill.ChipsPerReplica;
+            var whole = ChipLink(Prefill) * Prefill.ChipsPerReplica;
             var one = TransferBandwidth;
             return one.BytesPerSecond > 0 ? Math.Max(1, (int)Math.Floor((whole.BytesPerSecond / one.BytesPerSecond) + 1e-9)) : 1;
         }
     }
+
+    /// <summary>One chip's link of <paramref name="pool"/> on the tier the caches cross, per direction.</summary>
+    private Bandwidth ChipLink(ServingDeployment pool) => Tier == TransferTier.ScaleUp
+        ? pool.Cluster.System.ScaleUpBandwidth.Value.PerDirection
+        : pool.Cluster.System.ScaleOutBandwidth?.Value ?? Bandwidth.Zero;
 
     /// <summary>
     /// Latency of one transfer: the slower side's scale-up link, or the scale-out fabric's first tier (a transfer

@@ -90,7 +90,8 @@ public sealed class IterationCost
         routedExpertBytesPerLayer = model.ExpertLayerCount * model.ExpertParameters / layers / tensor * deployment.WeightBytesPerElement;
         attentionFlopsPerPair = 2.0 * deployment.QueryHeadsPerChip(model) * (model.QueryKeyHeadSize + model.ValueHeadSize);
         keyValuePerToken = deployment.KeyValuePerTokenPerChip / layers;
-        headParameters = (double)model.VocabularySize * model.HiddenSize / tensor;
+        // Split by the tensor group, or whole on each chip under expert parallelism (each runs its own requests' head).
+        headParameters = (double)model.VocabularySize * model.HiddenSize / (deployment.ExpertParallel ? 1 : tensor);
 
         // A pipelined replica hands each batch's activations from stage to stage: over scale-up within a system,
         // over scale-out when the replica spans systems.
@@ -112,7 +113,6 @@ public sealed class IterationCost
                 Routed: experts.Routed,
                 PerToken: experts.PerToken,
                 Skew: tensor > 1 ? experts.RoutingSkewAt(experts.Routed / (double)tensor) : 1);
-            headParameters = (double)model.VocabularySize * model.HiddenSize;
         }
         if (deployment.Speculation is { } speculation)
         {
@@ -186,7 +186,7 @@ public sealed class IterationCost
 
         var model = deployment.Model;
         var bytes = deployment.WeightBytesPerElement;
-        var activations = Bytes.FromCount(tokens * model.HiddenSize * 2.0 * 4);
+        var activations = Activations(tokens);
         var matrixWork = Flops.FromOperations(2 * matrixParametersPerLayer * tokens);
         var matrixTraffic = WeightsRead(tokens) + activations;
         var matrix = kernels.Time(KernelKind.Matrix, matrixWork, matrixTraffic);
@@ -210,6 +210,9 @@ public sealed class IterationCost
         var handOffs = stages > 0 ? (stageLatency + (message / deployment.TensorParallelism / stageBandwidth)) * stages : Duration.Zero;
         return new IterationWork((((perLayer * layers) + head) * deployment.IterationScale) + handOffs, work, traffic, sent + (message * stages), lowPrecision ? (decodeWork + prefillWork) * layers * chips : Flops.Zero);
     }
+
+    /// <summary>Activations one chip reads and writes in one layer for <paramref name="tokens"/> tokens (BF16, four passes).</summary>
+    private Bytes Activations(double tokens) => Bytes.FromCount(tokens * deployment.Model.HiddenSize * 2.0 * 4);
 
     /// <summary>
     /// One chip's attention in one layer: decode reads each decoding request's cache (<paramref name="requests"/> of
@@ -254,17 +257,15 @@ public sealed class IterationCost
         var promptShare = prompts > 0 ? Math.Max(1.0 / chips, iteration.LargestChunk / (double)prompts) : 0;
         var pairShare = iteration.PrefillPairs > 0 ? Math.Max(1.0 / chips, iteration.LargestChunkPairs / iteration.PrefillPairs) : 0;
         var decodeShare = decodes > 0 ? mostDecodes / decodes : 0;
-        Bytes Activations(double count) => Bytes.FromCount(count * model.HiddenSize * 2.0 * 4);
-
         var denseTraffic = Bytes.FromCount(split.Dense * bytes);
         var dense = kernels.Time(KernelKind.Matrix, Flops.FromOperations(2 * split.Dense * busiest), denseTraffic + Activations(busiest));
 
         var reached = split.LocalExperts * (1 - Math.Pow(1 - ((double)split.PerToken / split.Routed), tokens));
-        var routedWork = split.Expert * tokens * split.PerToken / (double)chips;
 
         // The busiest chip's experts receive the average's assignments times the imbalance (at most every token's k
         // copies, or one per local expert), and read the more of its experts for them.
         var assignments = tokens * split.PerToken / (double)chips;
+        var routedWork = split.Expert * assignments;
         var imbalance = Math.Min(split.Skew * (1 + Math.Sqrt(2 * Math.Log(chips) / Math.Max(assignments, 1))), chips * Math.Min(split.PerToken, split.LocalExperts) / split.PerToken);
         var reachedBusiest = split.LocalExperts * (1 - Math.Pow(1 - (1 / split.LocalExperts), assignments * imbalance));
         var expertTraffic = Bytes.FromCount((split.ExpertShared + (split.Expert * reached)) * bytes);

@@ -41,6 +41,15 @@ public sealed record ServingDeployment
     /// </summary>
     public bool ExpertParallel { get; init; }
 
+    /// <summary>
+    /// Chips of a replica's tensor group that each run their own requests: the group's with expert parallelism (each
+    /// schedules, caches and runs the attention of its own), else 1 (the group runs every request together).
+    /// </summary>
+    public int ExpertParallelism => ExpertParallel ? TensorParallelism : 1;
+
+    /// <summary>Whole replicas of the cluster, each <see cref="ChipsPerReplica"/> chips (the scheduler runs a pipelined one as one per stage: <see cref="Replicas"/>).</summary>
+    public long WholeReplicas => Cluster.ChipCount / ChipsPerReplica;
+
     /// <summary>The format of the matrix multiplies (and of the weights, unless <see cref="WeightBytesPerElement"/> says otherwise).</summary>
     public required NumberFormat WeightFormat { get; init; }
 
@@ -215,30 +224,30 @@ public sealed record ServingDeployment
     /// batches in flight, so each of a pipelined replica's batches gets the memory over the whole model's cache per chip.
     /// With expert parallelism each chip holds its own requests' tokens whole, so the replica holds its chips' sum.
     /// </summary>
-    public long KeyValueCapacityTokens
-    {
-        get
-        {
-            var free = (Cluster.Chip.MemoryCapacity.Value * MemoryUtilization) - WeightsPerChip;
-            var perToken = KeyValuePerTokenPerChip + (Speculation is { } speculation ? CachePerToken(speculation.Draft, TensorParallelism, Cluster.Chip.Ranks) : Bytes.Zero);
-            return free.Count <= 0 ? 0 : (long)Math.Floor(free / perToken) * (ExpertParallel ? TensorParallelism : 1);
-        }
-    }
+    public long KeyValueCapacityTokens => KeyValueCapacityPerRequest * ExpertParallelism;
 
     /// <summary>
     /// The most cache one request can hold: the replica's, or with expert parallelism one chip's, where the request's
     /// attention runs (what a prompt, or a whole context, must fit to be served).
     /// </summary>
-    public long KeyValueCapacityPerRequest => ExpertParallel ? KeyValueCapacityTokens / TensorParallelism : KeyValueCapacityTokens;
+    public long KeyValueCapacityPerRequest
+    {
+        get
+        {
+            var free = (Cluster.Chip.MemoryCapacity.Value * MemoryUtilization) - WeightsPerChip;
+            var perToken = KeyValuePerTokenPerChip + (Speculation is { } speculation ? CachePerToken(speculation.Draft, TensorParallelism, Cluster.Chip.Ranks) : Bytes.Zero);
+            return free.Count <= 0 ? 0 : (long)Math.Floor(free / perToken);
+        }
+    }
 
     /// <summary>
     /// Most requests a replica runs at once: <see cref="MaximumBatch"/>, or with expert parallelism that many on each
     /// chip, whose data-parallel attention schedules its own (SGLang's data-parallel attention ranks).
     /// </summary>
-    public int ReplicaBatch => ExpertParallel ? (int)Math.Min(int.MaxValue, (long)MaximumBatch * TensorParallelism) : MaximumBatch;
+    public int ReplicaBatch => (int)Math.Min(int.MaxValue, (long)MaximumBatch * ExpertParallelism);
 
     /// <summary>Most tokens one iteration of a replica processes: <see cref="MaximumBatchTokens"/>, or with expert parallelism that many on each chip.</summary>
-    public int ReplicaBatchTokens => ExpertParallel ? (int)Math.Min(int.MaxValue, (long)MaximumBatchTokens * TensorParallelism) : MaximumBatchTokens;
+    public int ReplicaBatchTokens => (int)Math.Min(int.MaxValue, (long)MaximumBatchTokens * ExpertParallelism);
 
     /// <summary>The cache of one token on one chip of a tensor group of <paramref name="tensor"/> chips, each running <paramref name="ranks"/> ranks (key-value heads replicated per rank).</summary>
     private Bytes CachePerToken(ModelArchitecture model, int tensor, int ranks) => Bytes.FromCount(model.Layers * KeyValueBytesPerElement *

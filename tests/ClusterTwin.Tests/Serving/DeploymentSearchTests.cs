@@ -23,6 +23,25 @@ public class DeploymentSearchTests
 
     private static System.Collections.Immutable.ImmutableArray<SearchOutcome> Search(ServingSearchScenario scenario) => scenario.Run(Repository.Catalog);
 
+    /// <summary>A search for Llama 3 405B in BF16 on DGX H100 at <paramref name="load"/>, over the degrees given.</summary>
+    private static ServingSearchScenario Llama405B(TemporaryFolder folder, string load, string objectives, int maximumChips, string tensor, string pipeline) =>
+        ScenarioLoader.LoadServingSearch(folder.Write("search.yaml", $$"""
+            model: llama3-405b
+            requests: {arrival: poisson, {{load}}, input_tokens: 512, output_tokens: 64, seed: 3}
+            objectives: {{objectives}}
+            search:
+              max_chips: {{maximumChips}}
+              systems: [nvidia-dgx-h100]
+              tensor: {{tensor}}
+              pipeline: {{pipeline}}
+              precision: [bf16]
+              max_batch: [32]
+            """), Repository.Catalog);
+
+    /// <summary>The outcome of the candidate whose degrees read <paramref name="shape"/> ("tensor 8 x pipeline 2").</summary>
+    private static SearchOutcome Shaped(System.Collections.Immutable.ImmutableArray<SearchOutcome> outcomes, string shape) =>
+        outcomes.Single(outcome => outcome.Label.Contains(shape + ",", StringComparison.Ordinal));
+
     [Fact]
     public void EachCandidate_IsTheFewestReplicasThatMeetTheObjectives()
     {
@@ -78,22 +97,10 @@ public class DeploymentSearchTests
     public void APipelinedCandidate_SpansSystems_WhereOneSystemCannotHoldTheWeights()
     {
         // Llama 3 405B in BF16 is 810 GB: one DGX H100 (640 GB) cannot hold it, two stages of tensor 8 can.
-        const string search = """
-            model: llama3-405b
-            requests: {arrival: poisson, rate: 0.5, count: 40, input_tokens: 512, output_tokens: 64, seed: 3}
-            objectives: {ttft: 5 s, tpot: 200 ms}
-            search:
-              max_chips: 64
-              systems: [nvidia-dgx-h100]
-              tensor: [4, 8]
-              pipeline: [1, 2, 3]
-              precision: [bf16]
-              max_batch: [32]
-            """;
         using var folder = new TemporaryFolder();
-        var scenario = ScenarioLoader.LoadServingSearch(folder.Write("search.yaml", search), Repository.Catalog);
+        var scenario = Llama405B(folder, "rate: 0.5, count: 40", "{ttft: 5 s, tpot: 200 ms}", 64, "[4, 8]", "[1, 2, 3]");
         var outcomes = Search(scenario);
-        SearchOutcome Of(string shape) => outcomes.Single(outcome => outcome.Label.Contains(shape + ",", StringComparison.Ordinal));
+        SearchOutcome Of(string shape) => Shaped(outcomes, shape);
         Assert.Equal(6, outcomes.Length);
         Assert.Contains("no room for the cache at tensor 8", Of("tensor 8").Why, StringComparison.Ordinal);
         Assert.Contains("no room for the cache at tensor 4 x pipeline 2", Of("tensor 4 x pipeline 2").Why, StringComparison.Ordinal);
@@ -117,21 +124,9 @@ public class DeploymentSearchTests
     public void SpanningReplicas_StepByTheirSystems_AndAStageKeepsItsTensorGroupInOneSystem()
     {
         // At 30 requests a second one pipelined replica of 16 chips is not enough: the counts go 16, 32, 48...
-        const string search = """
-            model: llama3-405b
-            requests: {arrival: poisson, rate: 30, count: 600, input_tokens: 512, output_tokens: 64, seed: 3}
-            objectives: {ttft: 2 s, tpot: 100 ms}
-            search:
-              max_chips: 128
-              systems: [nvidia-dgx-h100]
-              tensor: [6, 8]
-              pipeline: [2, 4]
-              precision: [bf16]
-              max_batch: [32]
-            """;
         using var folder = new TemporaryFolder();
-        var outcomes = Search(ScenarioLoader.LoadServingSearch(folder.Write("search.yaml", search), Repository.Catalog));
-        SearchOutcome Of(string shape) => outcomes.Single(outcome => outcome.Label.Contains(shape + ",", StringComparison.Ordinal));
+        var outcomes = Search(Llama405B(folder, "rate: 30, count: 600", "{ttft: 2 s, tpot: 100 ms}", 128, "[6, 8]", "[2, 4]"));
+        SearchOutcome Of(string shape) => Shaped(outcomes, shape);
         foreach (var (shape, chips) in new[] { ("tensor 8 x pipeline 2", 16L), ("tensor 8 x pipeline 4", 32L) })
         {
             var outcome = Of(shape);
