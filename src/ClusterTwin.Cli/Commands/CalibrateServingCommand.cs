@@ -43,11 +43,11 @@ public sealed class CalibrateServingCommand(IAnsiConsole console) : Command<Cali
             }
 
             var fit = result.Fit;
-            console.MarkupLineInterpolated($"{framework.Id}: layer overhead {result.Constants.LayerOverhead}, request overhead {result.Constants.RequestOverhead}, matrix factor {result.Constants.MatrixScale:0.##}; {fit.FittedOn.Length} cases, {fit.Figures} figures: mean absolute error {fit.MeanAbsoluteErrorPercent:0.0}%, held out {(fit.HeldOutMeanAbsoluteErrorPercent is { } heldOut ? $"{heldOut:0.0}%" : "-")}");
+            console.MarkupLineInterpolated($"{framework.Id}: layer overhead {result.Constants.LayerOverhead}, request overhead {result.Constants.RequestOverhead}{(result.Constants.RequestOverheadP99 is { } p99 ? $" (P99 {p99})" : string.Empty)}, matrix factor {result.Constants.MatrixScale:0.##}; {fit.FittedOn.Length} cases, {fit.Figures} figures: mean absolute error {fit.MeanAbsoluteErrorPercent:0.0}%, held out {(fit.HeldOutMeanAbsoluteErrorPercent is { } heldOut ? $"{heldOut:0.0}%" : "-")}");
             if (!settings.DryRun)
             {
                 var path = Path.Combine(catalog.Directory, "frameworks", framework.Id + ".yaml");
-                CatalogSettings.WriteFile(path, "the fit", () => EfficiencyFitWriter.ReplaceBlocks(path, ["layer_overhead", "request_overhead", "matrix_scale", "fit", "held_out_constants"], FrameworkCalibration.Block(result)));
+                CatalogSettings.WriteFile(path, "the fit", () => EfficiencyFitWriter.ReplaceBlocks(path, ["layer_overhead", "request_overhead", "request_overhead_p99", "matrix_scale", "fit", "held_out_constants"], FrameworkCalibration.Block(result)));
             }
         }
 

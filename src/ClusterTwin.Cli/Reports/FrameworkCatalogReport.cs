@@ -1,5 +1,6 @@
 using System.Globalization;
 using ClusterTwin.Catalog;
+using ClusterTwin.Serving;
 using ClusterTwin.Workloads;
 using Spectre.Console;
 
@@ -25,10 +26,10 @@ internal static class FrameworkCatalogReport
 
         console.Write(training);
         var serving = new Table().Border(TableBorder.Rounded).Title("Serving frameworks");
-        serving.AddColumns("id", "name", "layer overhead", "request overhead", "matrix factor", "fit error (held out)");
+        serving.AddColumns("id", "name", "layer overhead", "request overhead (P99)", "matrix factor", "fit error (held out)");
         foreach (var framework in catalog.Frameworks.Values)
         {
-            serving.AddRow(Markup.Escape(framework.Id), Markup.Escape(framework.Name), framework.LayerOverhead.ToString(), framework.RequestOverhead.ToString(),
+            serving.AddRow(Markup.Escape(framework.Id), Markup.Escape(framework.Name), framework.LayerOverhead.ToString(), RequestOverhead(framework),
                 framework.MatrixScale.ToString("0.###", CultureInfo.InvariantCulture),
                 framework.Fit is { } fit ? $"{fit.MeanAbsoluteErrorPercent:0.0}% ({(fit.HeldOutMeanAbsoluteErrorPercent is { } heldOut ? $"{heldOut:0.0}%" : "-")})" : "not fitted");
         }
@@ -69,7 +70,7 @@ internal static class FrameworkCatalogReport
         {
             var table = new Table().Border(TableBorder.Rounded).Title(Markup.Escape($"{serving.Name} (serving framework)")).AddColumns("field", "value");
             table.AddRow("layer overhead", serving.LayerOverhead.ToString());
-            table.AddRow("request overhead", serving.RequestOverhead.ToString());
+            table.AddRow("request overhead", Markup.Escape(RequestOverhead(serving) + (serving.RequestOverheadP99 is null ? string.Empty : ": the median (P99), log-normal between")));
             table.AddRow("matrix factor", serving.MatrixScale.ToString("0.###", CultureInfo.InvariantCulture));
             table.AddRow("fit", Markup.Escape(Fit(serving.Fit)));
             table.AddRow("provenance", Markup.Escape(serving.Provenance));
@@ -87,4 +88,8 @@ internal static class FrameworkCatalogReport
         ? "not fitted"
         : $"{fit.Figures} figures of {fit.FittedOn.Length} runs: {fit.MeanAbsoluteErrorPercent:0.0}% mean error" +
           (fit.HeldOutMeanAbsoluteErrorPercent is { } heldOut ? $", held out {heldOut:0.0}%" : string.Empty) + $" ({fit.Procedure})";
+
+    // The front end's median, and its 99th percentile where it spreads.
+    private static string RequestOverhead(ServingFramework framework) =>
+        framework.RequestOverheadP99 is { } p99 ? $"{framework.RequestOverhead} ({p99})" : framework.RequestOverhead.ToString();
 }

@@ -12,7 +12,7 @@ internal static class FrameworkReader
     public static ServingFramework? Read(YamlReader reader)
     {
         var root = reader.Root!;
-        reader.CheckKeys(root, string.Empty, "id", "name", "provenance", "settings", "pads_heads", "layer_overhead", "request_overhead", "matrix_scale", "fit", "held_out_constants", "note");
+        reader.CheckKeys(root, string.Empty, "id", "name", "provenance", "settings", "pads_heads", "layer_overhead", "request_overhead", "request_overhead_p99", "matrix_scale", "fit", "held_out_constants", "note");
         var id = reader.String(root, "id", string.Empty);
         var name = reader.String(root, "name", string.Empty);
         var provenance = reader.String(root, "provenance", string.Empty);
@@ -36,6 +36,7 @@ internal static class FrameworkReader
             MixedBatches = scheduler.MixedBatches,
             LayerOverhead = own.LayerOverhead ?? Duration.Zero,
             RequestOverhead = own.RequestOverhead ?? Duration.Zero,
+            RequestOverheadP99 = own.RequestOverheadP99,
             MatrixScale = own.MatrixScale ?? 1,
             PadsHeads = reader.Boolean(root, "pads_heads", string.Empty) ?? false,
             Fit = fit,
@@ -81,14 +82,14 @@ internal static class FrameworkReader
 
             if (node is not YamlMappingNode constants)
             {
-                reader.Error(node, path, "expected a mapping of layer_overhead, request_overhead and matrix_scale, such as {layer_overhead: 100 us, request_overhead: 10 ms, matrix_scale: 1}");
+                reader.Error(node, path, "expected a mapping of layer_overhead, request_overhead, matrix_scale and, where fitted, request_overhead_p99, such as {layer_overhead: 100 us, request_overhead: 10 ms, matrix_scale: 1}");
                 continue;
             }
 
-            reader.CheckKeys(constants, path, "layer_overhead", "request_overhead", "matrix_scale");
-            if (ReadFitConstants(reader, constants, path, required: true) is ({ } layerOverhead, { } requestOverhead, { } scale))
+            reader.CheckKeys(constants, path, "layer_overhead", "request_overhead", "request_overhead_p99", "matrix_scale");
+            if (ReadFitConstants(reader, constants, path, required: true) is ({ } layerOverhead, { } requestOverhead, { } scale, var p99))
             {
-                heldOut[id] = new ServingFitConstants(layerOverhead, requestOverhead, scale);
+                heldOut[id] = new ServingFitConstants(layerOverhead, requestOverhead, scale, p99);
             }
         }
 
@@ -115,15 +116,44 @@ internal static class FrameworkReader
         reader.Boolean(map, "mixed_batches", path));
 
     /// <summary>
-    /// The three constants calibrate-serving fits, with their bounds, as a framework file, one of its held-out entries or
-    /// a scenario's <c>serving</c> block writes them: the time per layer per iteration, per request in the front end, and
-    /// the factor on the multiplies' rate; each null where not given (an error first where <paramref name="required"/>)
-    /// or refused.
+    /// The constants calibrate-serving fits, with their bounds, as a framework file, one of its held-out entries or a
+    /// scenario's <c>serving</c> block writes them: the time per layer per iteration, per request in the front end (its
+    /// median, and its 99th percentile where it spreads, never required), and the factor on the multiplies' rate; each
+    /// null where not given (an error first where <paramref name="required"/>) or refused.
     /// </summary>
-    internal static (Duration? LayerOverhead, Duration? RequestOverhead, double? MatrixScale) ReadFitConstants(YamlReader reader, YamlMappingNode? map, string path, bool required) => (
-        reader.Quantity<Duration>(map, "layer_overhead", path, required, PlausibleRange.LayerOverhead),
-        reader.Quantity<Duration>(map, "request_overhead", path, required, PlausibleRange.RequestOverhead),
-        reader.Number(map, "matrix_scale", path, 0.05, 5, required));
+    internal static (Duration? LayerOverhead, Duration? RequestOverhead, double? MatrixScale, Duration? RequestOverheadP99) ReadFitConstants(
+        YamlReader reader, YamlMappingNode? map, string path, bool required)
+    {
+        var constants = (
+            reader.Quantity<Duration>(map, "layer_overhead", path, required, PlausibleRange.LayerOverhead),
+            reader.Quantity<Duration>(map, "request_overhead", path, required, PlausibleRange.RequestOverhead),
+            reader.Number(map, "matrix_scale", path, 0.05, 5, required),
+            reader.Quantity<Duration>(map, "request_overhead_p99", path, required: false, PlausibleRange.RequestOverhead));
+        if (constants.Item4 is { } p99 && constants.Item2 is { } median)
+        {
+            CheckFrontEnd(reader, map, path, median, p99);
+        }
+
+        return constants;
+    }
+
+    /// <summary>
+    /// Refuses a front end whose 99th percentile lies below its median, or spreads from a median of zero (a log-normal
+    /// time needs a positive median); <paramref name="map"/> holds <c>request_overhead_p99</c>.
+    /// </summary>
+    internal static void CheckFrontEnd(YamlReader reader, YamlMappingNode? map, string path, Duration median, Duration p99)
+    {
+        var field = YamlReader.Join(path, "request_overhead_p99");
+        var node = map is null ? null : YamlReader.Child(map, "request_overhead_p99");
+        if (p99.Seconds < median.Seconds)
+        {
+            reader.Error(node, field, $"{p99} lies below the median request_overhead of {median}: a 99th percentile is at least the median (give {median} or more, or leave it out for no spread)");
+        }
+        else if (p99.Seconds > median.Seconds && median.Seconds <= 0)
+        {
+            reader.Error(node, field, "spreads a front end whose median request_overhead is zero: the spread is log-normal about a positive median (give request_overhead too, or leave request_overhead_p99 out)");
+        }
+    }
 
     internal static FrameworkFit? ReadFit(YamlReader reader, YamlMappingNode? map, string key = "fit")
     {

@@ -120,7 +120,7 @@ public static partial class ScenarioLoader
         var serving = reader.Mapping(map, "serving", path, required: true);
         var servingPath = At("serving");
         reader.CheckKeys(serving ?? new YamlMappingNode(), servingPath, "framework", "tensor", "pipeline", "expert", "precision", "weight_precision", "kv_cache_precision", "max_batch", "max_batch_tokens",
-            "memory_utilization", "layer_overhead", "request_overhead", "matrix_scale", "scheduler_steps", "reserve_output", "mixed_batches", "speculative");
+            "memory_utilization", "layer_overhead", "request_overhead", "request_overhead_p99", "matrix_scale", "scheduler_steps", "reserve_output", "mixed_batches", "speculative");
         var frameworkId = reader.String(serving, "framework", servingPath, required: false);
         ServingFramework? framework = null;
         if (frameworkId is not null && !catalog.Frameworks.TryGetValue(frameworkId, out framework))
@@ -143,6 +143,14 @@ public static partial class ScenarioLoader
         var given = FrameworkReader.ReadFitConstants(reader, serving, servingPath, required: false);
         var layerOverhead = given.LayerOverhead ?? framework?.LayerOverhead ?? Duration.Zero;
         var requestOverhead = given.RequestOverhead ?? framework?.RequestOverhead ?? Duration.Zero;
+
+        // A median given alone is every request's time; a 99th percentile given alone spreads the framework's median.
+        var requestOverheadP99 = given.RequestOverheadP99 ?? (given.RequestOverhead is null ? framework?.RequestOverheadP99 : null);
+        if (given.RequestOverheadP99 is { } p99 && given.RequestOverhead is null)
+        {
+            FrameworkReader.CheckFrontEnd(reader, serving, servingPath, requestOverhead, p99);
+        }
+
         var matrixScale = given.MatrixScale ?? framework?.MatrixScale ?? 1;
         var steps = scheduler.SchedulerSteps ?? framework?.SchedulerSteps ?? 1;
         var reserve = scheduler.OutputReservation ?? framework?.OutputReservation ?? 0;
@@ -201,6 +209,7 @@ public static partial class ScenarioLoader
             MemoryUtilization = utilization,
             LayerOverhead = layerOverhead,
             RequestOverhead = requestOverhead,
+            RequestOverheadP99 = requestOverheadP99,
             MatrixScale = matrixScale,
             SchedulerSteps = steps,
             OutputReservation = reserve,

@@ -81,6 +81,15 @@ public sealed record ServingDeployment
     public Duration RequestOverhead { get; init; }
 
     /// <summary>
+    /// The front end's time that ninety-nine requests in a hundred stay within, where it spreads (log-normal from
+    /// <see cref="RequestOverhead"/>, its median); null: every request spends the median.
+    /// </summary>
+    public Duration? RequestOverheadP99 { get; init; }
+
+    /// <summary>The front end's time as a distribution.</summary>
+    public FrontEnd FrontEnd => new(RequestOverhead, RequestOverheadP99 ?? RequestOverhead);
+
+    /// <summary>
     /// Time each layer adds to every iteration beyond its roofline: the kernel launches, synchronizations and
     /// small-message collective latencies that bind decoding at small batches; the framework's, fitted to published
     /// runs (docs/serving.md).

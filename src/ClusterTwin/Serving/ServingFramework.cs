@@ -51,6 +51,9 @@ public sealed record ServingFramework
     /// <summary>Time each request spends in the front end before its first token (fitted).</summary>
     public Duration RequestOverhead { get; init; }
 
+    /// <summary>The front end's 99th-percentile time, where it spreads (fitted where published runs measured a P99 first token); null: the median.</summary>
+    public Duration? RequestOverheadP99 { get; init; }
+
     /// <summary>A factor on the multiplies' compute rate against the training-calibrated curves (fitted; 1 where not).</summary>
     public double MatrixScale { get; init; } = 1;
 

@@ -3,7 +3,7 @@ using ClusterTwin.Units;
 namespace ClusterTwin.Serving;
 
 /// <summary>Streaming metrics of a serving run: histograms and sums, nothing per request.</summary>
-internal sealed class ServingMetrics(ServingObjectives objectives, Duration requestOverhead)
+internal sealed class ServingMetrics(ServingObjectives objectives, FrontEnd frontEnd)
 {
     private readonly LatencyHistogram timeToFirstToken = new();
     private readonly LatencyHistogram timePerOutputToken = new();
@@ -14,7 +14,7 @@ internal sealed class ServingMetrics(ServingObjectives objectives, Duration requ
     private double last;
     private long outputTokens;
     private long inputTokens;
-    private long withinObjectives;
+    private double withinObjectives;
     private long admitted;
 
     public void Arrived(double time)
@@ -30,7 +30,8 @@ internal sealed class ServingMetrics(ServingObjectives objectives, Duration requ
     public void Completed(ActiveRequest active, double now)
     {
         // The front end's time comes before the chips see the request: it delays the first token and the last alike.
-        var front = requestOverhead.Seconds;
+        // Its median is added here, its spread when the run is summarized (Summary.Of).
+        var front = frontEnd.Median.Seconds;
         var ttft = active.FirstToken - active.Request.Arrival + front;
         var output = active.Request.OutputTokens;
         var tpot = output > 1 ? (now - active.FirstToken) / (output - 1) : 0;
@@ -40,9 +41,9 @@ internal sealed class ServingMetrics(ServingObjectives objectives, Duration requ
         outputTokens += output;
         inputTokens += active.Request.InputTokens;
         last = Math.Max(last, now);
-        if (ttft <= objectives.TimeToFirstToken.Seconds && tpot <= objectives.TimePerOutputToken.Seconds)
+        if (tpot <= objectives.TimePerOutputToken.Seconds)
         {
-            withinObjectives++;
+            withinObjectives += frontEnd.ShareWithin(objectives.TimeToFirstToken.Seconds - ttft);
         }
     }
 
@@ -59,10 +60,10 @@ internal sealed class ServingMetrics(ServingObjectives objectives, Duration requ
         OutputTokens = outputTokens,
         WithinObjectives = withinObjectives,
         Objectives = objectives,
-        TimeToFirstToken = Summary.Of(timeToFirstToken),
+        TimeToFirstToken = Summary.Of(timeToFirstToken, frontEnd),
         TimePerOutputToken = Summary.Of(timePerOutputToken),
         InterTokenLatency = Summary.Of(interTokenLatency),
-        EndToEnd = Summary.Of(endToEnd),
+        EndToEnd = Summary.Of(endToEnd, frontEnd),
         KeyValueTransfer = transfer.Count > 0 ? Summary.Of(transfer) : null,
         Work = pools.Aggregate(Flops.Zero, (sum, pool) => sum + pool.Work),
         MemoryTraffic = pools.Aggregate(Bytes.Zero, (sum, pool) => sum + pool.MemoryTraffic),

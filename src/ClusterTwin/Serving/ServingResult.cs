@@ -25,6 +25,18 @@ public readonly record struct Summary(double Mean, double P50, double P90, doubl
         ArgumentNullException.ThrowIfNull(histogram);
         return new(histogram.Mean, histogram.Percentile(0.5), histogram.Percentile(0.9), histogram.Percentile(0.99));
     }
+
+    /// <summary>
+    /// The summary of <paramref name="histogram"/>'s values (which hold the front end's median) once each is joined by
+    /// the front end's spread: the mean by its mean beyond the median, the percentiles those of the sum.
+    /// </summary>
+    public static Summary Of(LatencyHistogram histogram, FrontEnd frontEnd)
+    {
+        ArgumentNullException.ThrowIfNull(histogram);
+        return frontEnd.Spreads
+            ? new(histogram.Mean + frontEnd.MeanBeyondMedian, histogram.Percentile(0.5, frontEnd), histogram.Percentile(0.9, frontEnd), histogram.Percentile(0.99, frontEnd))
+            : Of(histogram);
+    }
 }
 
 /// <summary>One pool of a serving run: its replicas, how busy they were, and their energy and cost over the run.</summary>
@@ -58,7 +70,7 @@ public sealed record ServingResult
     public long Unfinished { get; init; }
 
     /// <summary>The share of the requests sent that met both objectives: refused and unfinished ones count as misses.</summary>
-    public double Attainment => Completed + Refused + Unfinished == 0 ? 0 : WithinObjectives / (double)(Completed + Refused + Unfinished);
+    public double Attainment => Completed + Refused + Unfinished == 0 ? 0 : WithinObjectives / (Completed + Refused + Unfinished);
 
     /// <summary>Times a request was preempted for cache space and recomputed.</summary>
     public required long Preemptions { get; init; }
@@ -75,8 +87,11 @@ public sealed record ServingResult
     /// <summary>Tokens generated.</summary>
     public required long OutputTokens { get; init; }
 
-    /// <summary>Requests that met both objectives.</summary>
-    public required long WithinObjectives { get; init; }
+    /// <summary>
+    /// Requests that met both objectives: where the front end's time spreads, each request counts by the share of
+    /// front-end times that keep its first token within the objective (an expected count).
+    /// </summary>
+    public required double WithinObjectives { get; init; }
 
     /// <summary>The objectives.</summary>
     public required ServingObjectives Objectives { get; init; }

@@ -35,7 +35,7 @@ public static class ServingSimulator
     private static ServingResult Simulate((PoolRole Role, ServingDeployment Deployment, CostSettings? Cost)[] specifications, DisaggregatedDeployment? split, RequestWorkload workload, ServingObjectives? objectives)
     {
         ArgumentNullException.ThrowIfNull(workload);
-        var metrics = new ServingMetrics(objectives ?? new ServingObjectives(), specifications[0].Deployment.RequestOverhead);
+        var metrics = new ServingMetrics(objectives ?? new ServingObjectives(), specifications[0].Deployment.FrontEnd);
         var transfers = new PriorityQueue<ActiveRequest, (double Ready, long Order)>();
         var order = 0L;
         var pools = new ServingPool[specifications.Length];

@@ -47,7 +47,8 @@ public class ServingHeldOutConstantsTests
     [InlineData("{layer_overhead: 50 us, matrix_scale: 1} #", ".request_overhead", "missing")]
     [InlineData("{layer_overhead: 50 us, request_overhead: 1 ms} #", ".matrix_scale", "missing")]
     [InlineData("{layer_overhead: 50 us, request_overhead: 1 ms, matrix_scale: 1, scale: 2} #", ".scale", "unknown field")]
-    [InlineData("[50 us, 1 ms, 1] #", "rps4", "expected a mapping of layer_overhead, request_overhead and matrix_scale")]
+    [InlineData("{layer_overhead: 50 us, request_overhead: 1 ms, request_overhead_p99: 0.5 ms, matrix_scale: 1} #", ".request_overhead_p99", "lies below the median")]
+    [InlineData("[50 us, 1 ms, 1] #", "rps4", "expected a mapping of layer_overhead, request_overhead, matrix_scale")]
     public void AnEntryOutsideTheFrameworksRanges_IsRefused_NamingItsField(string to, string fieldEnd, string message)
     {
         var error = CatalogEdits.LoadWithChange(File, Entry, Entry[..^1] + to);

@@ -1,0 +1,78 @@
+using ClusterTwin.Units;
+
+namespace ClusterTwin.Serving;
+
+/// <summary>
+/// The time a request spends in the server's front end (HTTP, tokenization, the scheduler's first look) before the
+/// chips see it: a distribution given by its median and its 99th percentile, log-normal between them (a service
+/// time's usual shape: never below zero, a tail to the right). With the two equal it is the one time, every request
+/// alike. The front end does not occupy the chips, so the metrics fold it into the first token's and the end-to-end
+/// latency exactly, by its distribution, instead of drawing a time per request: a percentile does not depend on how
+/// many requests a run sends.
+/// </summary>
+/// <param name="Median">Half the requests spend less.</param>
+/// <param name="P99">Ninety-nine in a hundred spend less; at least <paramref name="Median"/>, and zero spread where equal.</param>
+public readonly record struct FrontEnd(Duration Median, Duration P99)
+{
+    /// <summary>The standard normal distribution's 99th percentile.</summary>
+    public const double NormalP99 = 2.3263478740408408;
+
+    // Numerical Recipes' erfc(x) = t exp(-x^2 + P(t)), t = 1 / (1 + x/2): P's coefficients, the highest power first.
+    private static readonly double[] ErfcCoefficients =
+        [0.17087277, -0.82215223, 1.48851587, -1.13520398, 0.27886807, -0.18628806, 0.09678418, 0.37409196, 1.00002368, -1.26551223];
+
+    /// <summary>One time for every request.</summary>
+    public static FrontEnd Fixed(Duration time) => new(time, time);
+
+    /// <summary>Whether requests spend different times: a P99 above a positive median.</summary>
+    public bool Spreads => Median.Seconds > 0 && P99.Seconds > Median.Seconds;
+
+    /// <summary>The log-normal's shape: the standard deviation of the time's logarithm (zero without spread).</summary>
+    public double Sigma => Spreads ? Math.Log(P99.Seconds / Median.Seconds) / NormalP99 : 0;
+
+    /// <summary>The mean time beyond the median, in seconds: what the spread adds to a mean latency.</summary>
+    public double MeanBeyondMedian => Spreads ? Median.Seconds * (Math.Exp(Sigma * Sigma / 2) - 1) : 0;
+
+    /// <summary>The share of requests whose front end takes at most <paramref name="seconds"/> beyond the median (negative: less than it).</summary>
+    public double ShareWithin(double seconds)
+    {
+        if (!Spreads)
+        {
+            return seconds >= 0 ? 1 : 0;
+        }
+
+        var ratio = 1 + (seconds / Median.Seconds);
+        return ratio <= 0 ? 0 : NormalShareBelow(Math.Log(ratio) / Sigma);
+    }
+
+    /// <summary>The time beyond the median (negative: below it) that a share <paramref name="fraction"/> of requests stay within, in seconds.</summary>
+    public double BeyondMedianAt(double fraction) => Spreads ? Median.Seconds * (Math.Exp(Sigma * NormalQuantile(fraction)) - 1) : 0;
+
+    /// <summary>The standard normal distribution's share below <paramref name="z"/>, to a relative 1.2e-7 (Numerical Recipes' erfc).</summary>
+    internal static double NormalShareBelow(double z)
+    {
+        var x = Math.Abs(z) / Math.Sqrt(2);
+        var t = 1 / (1 + (0.5 * x));
+        var polynomial = 0.0;
+        foreach (var coefficient in ErfcCoefficients)
+        {
+            polynomial = (polynomial * t) + coefficient;
+        }
+
+        var complement = t * Math.Exp((-x * x) + polynomial);
+        return z >= 0 ? 1 - (complement / 2) : complement / 2;
+    }
+
+    // The standard normal quantile, by bisection on the share (the tails beyond 8 standard deviations are clipped).
+    private static double NormalQuantile(double fraction)
+    {
+        double low = -8, high = 8;
+        for (var step = 0; step < 60; step++)
+        {
+            var middle = (low + high) / 2;
+            (low, high) = NormalShareBelow(middle) < fraction ? (middle, high) : (low, middle);
+        }
+
+        return (low + high) / 2;
+    }
+}
