@@ -186,6 +186,7 @@ public static class ValidationReport
         page.AppendLine("(output tokens or requests per second) and latency (time to first token, time per output token, inter-token and");
         page.AppendLine("end-to-end latency, in milliseconds). The band reruns the case with every iteration at the ends of its framework's");
         page.AppendLine("fitted residuals (P10-P90). Each framework's constants (overheads per layer of an iteration and per request in its front end,");
+        page.AppendLine("with the front end's P99 where the cases measured a P99 first token,");
         if (serving.Outcomes.Any(outcome => outcome.Case.FrameworkFitted))
         {
             page.AppendLine("and a factor on its multiplies' rate) are data in `catalog/frameworks/`, fitted to these cases with held-out errors");

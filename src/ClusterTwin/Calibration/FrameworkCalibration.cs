@@ -107,26 +107,25 @@ public static class FrameworkCalibration
         IEnumerable<double> Errors(int item, Fitted at) =>
             Enumerable.Range(0, own[item].Measurements.Length).Select(figure => Error(item, at.Point, at.Request, at.Spread, figure));
 
+        // Each case's figures apart: the spread moves its P99 first tokens alone, so the others' errors are summed once
+        // per request overhead.
+        var tails = own.Select(item => Enumerable.Range(0, item.Measurements.Length).Where(figure => item.Measurements[figure].Measure == ServingMeasure.TimeToFirstTokenP99).ToArray()).ToArray();
+        var bodies = own.Select((item, index) => Enumerable.Range(0, item.Measurements.Length).Except(tails[index]).ToArray()).ToArray();
+
         Fitted Best(int[] items)
         {
+            var count = items.Sum(item => own[item].Measurements.Length);
             var (best, least) = (new Fitted(0, 0, 0), double.MaxValue);
             for (var point = 0; point < points.Length; point++)
             {
                 for (var request = 0; request < shifts; request++)
                 {
-                    // The spread moves the P99 first tokens alone: the other figures' errors are summed once.
                     double others = 0;
-                    var count = 0;
                     foreach (var item in items)
                     {
-                        for (var figure = 0; figure < own[item].Measurements.Length; figure++)
+                        foreach (var figure in bodies[item])
                         {
-                            if (own[item].Measurements[figure].Measure != ServingMeasure.TimeToFirstTokenP99)
-                            {
-                                others += Error(item, point, request, 0, figure);
-                            }
-
-                            count++;
+                            others += Error(item, point, request, 0, figure);
                         }
                     }
 
@@ -136,12 +135,9 @@ public static class FrameworkCalibration
                         var sum = others;
                         foreach (var item in items)
                         {
-                            for (var figure = 0; figure < own[item].Measurements.Length; figure++)
+                            foreach (var figure in tails[item])
                             {
-                                if (own[item].Measurements[figure].Measure == ServingMeasure.TimeToFirstTokenP99)
-                                {
-                                    sum += Error(item, point, request, spread, figure);
-                                }
+                                sum += Error(item, point, request, spread, figure);
                             }
                         }
 
@@ -161,7 +157,7 @@ public static class FrameworkCalibration
             Duration.FromSeconds(points[at.Point].Layer * 1e-6),
             Duration.FromSeconds(RequestGrid[at.Request] / 1000),
             points[at.Point].Matrix,
-            spreads > 1 ? Duration.FromSeconds((RequestGrid[at.Request] + SpreadGrid[at.Spread]) / 1000) : null);
+            SpreadGrid[at.Spread] > 0 ? Duration.FromSeconds((RequestGrid[at.Request] + SpreadGrid[at.Spread]) / 1000) : null);
 
         var all = Enumerable.Range(0, own.Length).ToArray();
         var fittedAt = Best(all);

@@ -87,7 +87,7 @@ internal static class FrameworkReader
             }
 
             reader.CheckKeys(constants, path, "layer_overhead", "request_overhead", "request_overhead_p99", "matrix_scale");
-            if (ReadFitConstants(reader, constants, path, required: true) is ({ } layerOverhead, { } requestOverhead, { } scale, var p99))
+            if (ReadFitConstants(reader, constants, path, required: true) is { LayerOverhead: { } layerOverhead, RequestOverhead: { } requestOverhead, MatrixScale: { } scale, RequestOverheadP99: var p99 })
             {
                 heldOut[id] = new ServingFitConstants(layerOverhead, requestOverhead, scale, p99);
             }
@@ -119,40 +119,33 @@ internal static class FrameworkReader
     /// The constants calibrate-serving fits, with their bounds, as a framework file, one of its held-out entries or a
     /// scenario's <c>serving</c> block writes them: the time per layer per iteration, per request in the front end (its
     /// median, and its 99th percentile where it spreads, never required), and the factor on the multiplies' rate; each
-    /// null where not given (an error first where <paramref name="required"/>) or refused.
+    /// null where not given (an error first where <paramref name="required"/>) or refused. A 99th percentile is checked
+    /// against the median beside it, or where none is, against <paramref name="inheritedMedian"/> (a scenario's
+    /// framework's; zero in a framework file).
     /// </summary>
-    internal static (Duration? LayerOverhead, Duration? RequestOverhead, double? MatrixScale, Duration? RequestOverheadP99) ReadFitConstants(
-        YamlReader reader, YamlMappingNode? map, string path, bool required)
+    internal static FitConstantsRead ReadFitConstants(YamlReader reader, YamlMappingNode? map, string path, bool required, (Duration Median, string Owner)? inheritedMedian = null)
     {
-        var constants = (
+        var constants = new FitConstantsRead(
             reader.Quantity<Duration>(map, "layer_overhead", path, required, PlausibleRange.LayerOverhead),
             reader.Quantity<Duration>(map, "request_overhead", path, required, PlausibleRange.RequestOverhead),
-            reader.Number(map, "matrix_scale", path, 0.05, 5, required),
-            reader.Quantity<Duration>(map, "request_overhead_p99", path, required: false, PlausibleRange.RequestOverhead));
-        if (constants.Item4 is { } p99 && constants.Item2 is { } median)
+            reader.Quantity<Duration>(map, "request_overhead_p99", path, required: false, PlausibleRange.RequestOverhead),
+            reader.Number(map, "matrix_scale", path, 0.05, 5, required));
+        if (constants.RequestOverheadP99 is { } p99)
         {
-            CheckFrontEnd(reader, map, path, median, p99);
+            var (median, owner) = constants.RequestOverhead is { } given ? (given, "request_overhead") : inheritedMedian ?? (Duration.Zero, "request_overhead, not given");
+            var field = YamlReader.Join(path, "request_overhead_p99");
+            var node = map is null ? null : YamlReader.Child(map, "request_overhead_p99");
+            if (p99.Seconds < median.Seconds)
+            {
+                reader.Error(node, field, $"{p99} lies below the median of {median} ({owner}): a 99th percentile is at least the median (give {median} or more, or leave it out for no spread)");
+            }
+            else if (p99.Seconds > median.Seconds && median.Seconds <= 0)
+            {
+                reader.Error(node, field, $"spreads a front end whose median is zero ({owner}): the spread is log-normal about a positive median (give a positive request_overhead, or leave request_overhead_p99 out)");
+            }
         }
 
         return constants;
-    }
-
-    /// <summary>
-    /// Refuses a front end whose 99th percentile lies below its median, or spreads from a median of zero (a log-normal
-    /// time needs a positive median); <paramref name="map"/> holds <c>request_overhead_p99</c>.
-    /// </summary>
-    internal static void CheckFrontEnd(YamlReader reader, YamlMappingNode? map, string path, Duration median, Duration p99)
-    {
-        var field = YamlReader.Join(path, "request_overhead_p99");
-        var node = map is null ? null : YamlReader.Child(map, "request_overhead_p99");
-        if (p99.Seconds < median.Seconds)
-        {
-            reader.Error(node, field, $"{p99} lies below the median request_overhead of {median}: a 99th percentile is at least the median (give {median} or more, or leave it out for no spread)");
-        }
-        else if (p99.Seconds > median.Seconds && median.Seconds <= 0)
-        {
-            reader.Error(node, field, "spreads a front end whose median request_overhead is zero: the spread is log-normal about a positive median (give request_overhead too, or leave request_overhead_p99 out)");
-        }
     }
 
     internal static FrameworkFit? ReadFit(YamlReader reader, YamlMappingNode? map, string key = "fit")
@@ -177,6 +170,9 @@ internal static class FrameworkReader
         return procedure is null || figures is null || error is null ? null : new FrameworkFit(procedure, fittedOn, figures.Value, error.Value, heldOut, low, high);
     }
 }
+
+/// <summary>The constants calibrate-serving fits as a file gives them: each null where it gives none.</summary>
+internal readonly record struct FitConstantsRead(Duration? LayerOverhead, Duration? RequestOverhead, Duration? RequestOverheadP99, double? MatrixScale);
 
 /// <summary>Scheduler settings as a file gives them: each null where it gives none.</summary>
 internal readonly record struct SchedulerSettings(int? MaximumBatch, int? MaximumBatchTokens, double? MemoryUtilization, int? SchedulerSteps, double? OutputReservation, bool? MixedBatches);

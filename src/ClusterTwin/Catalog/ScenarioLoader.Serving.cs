@@ -140,16 +140,13 @@ public static partial class ScenarioLoader
         var batch = scheduler.MaximumBatch ?? framework?.MaximumBatch ?? 256;
         var batchTokens = scheduler.MaximumBatchTokens ?? framework?.MaximumBatchTokens ?? 8192;
         var utilization = scheduler.MemoryUtilization ?? framework?.MemoryUtilization ?? 0.9;
-        var given = FrameworkReader.ReadFitConstants(reader, serving, servingPath, required: false);
+        var inherited = framework is null ? ((Duration, string)?)null : (framework.RequestOverhead, $"the framework {framework.Id}'s request_overhead, as the scenario gives none");
+        var given = FrameworkReader.ReadFitConstants(reader, serving, servingPath, required: false, inherited);
         var layerOverhead = given.LayerOverhead ?? framework?.LayerOverhead ?? Duration.Zero;
         var requestOverhead = given.RequestOverhead ?? framework?.RequestOverhead ?? Duration.Zero;
 
         // A median given alone is every request's time; a 99th percentile given alone spreads the framework's median.
         var requestOverheadP99 = given.RequestOverheadP99 ?? (given.RequestOverhead is null ? framework?.RequestOverheadP99 : null);
-        if (given.RequestOverheadP99 is { } p99 && given.RequestOverhead is null)
-        {
-            FrameworkReader.CheckFrontEnd(reader, serving, servingPath, requestOverhead, p99);
-        }
 
         var matrixScale = given.MatrixScale ?? framework?.MatrixScale ?? 1;
         var steps = scheduler.SchedulerSteps ?? framework?.SchedulerSteps ?? 1;

@@ -21,14 +21,20 @@ public readonly record struct FrontEnd(Duration Median, Duration P99)
     private static readonly double[] ErfcCoefficients =
         [0.17087277, -0.82215223, 1.48851587, -1.13520398, 0.27886807, -0.18628806, 0.09678418, 0.37409196, 1.00002368, -1.26551223];
 
+    /// <summary>The median: never negative (the scenario and catalogue readers refuse one with the field's name).</summary>
+    public Duration Median { get; } = Median.Seconds >= 0 ? Median : throw new ArgumentOutOfRangeException(nameof(Median), Median, "a front end's median time is at least zero");
+
+    /// <summary>The 99th percentile: at least the median (the readers refuse one below it with the field's name).</summary>
+    public Duration P99 { get; } = P99.Seconds >= Median.Seconds ? P99 : throw new ArgumentOutOfRangeException(nameof(P99), P99, $"a front end's 99th percentile is at least its median of {Median}");
+
+    /// <summary>The log-normal's shape: the standard deviation of the time's logarithm (zero without spread), computed once.</summary>
+    public double Sigma { get; } = Median.Seconds > 0 && P99.Seconds > Median.Seconds ? Math.Log(P99.Seconds / Median.Seconds) / NormalP99 : 0;
+
     /// <summary>One time for every request.</summary>
     public static FrontEnd Fixed(Duration time) => new(time, time);
 
     /// <summary>Whether requests spend different times: a P99 above a positive median.</summary>
-    public bool Spreads => Median.Seconds > 0 && P99.Seconds > Median.Seconds;
-
-    /// <summary>The log-normal's shape: the standard deviation of the time's logarithm (zero without spread).</summary>
-    public double Sigma => Spreads ? Math.Log(P99.Seconds / Median.Seconds) / NormalP99 : 0;
+    public bool Spreads => Sigma > 0;
 
     /// <summary>The mean time beyond the median, in seconds: what the spread adds to a mean latency.</summary>
     public double MeanBeyondMedian => Spreads ? Median.Seconds * (Math.Exp(Sigma * Sigma / 2) - 1) : 0;

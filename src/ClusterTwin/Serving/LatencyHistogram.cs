@@ -57,7 +57,7 @@ public sealed class LatencyHistogram
     /// <summary>
     /// The value below which <paramref name="fraction"/> of the recorded values lie once each is joined by the front
     /// end's time beyond its median (the values recorded hold the median): the quantile of their sum's distribution, the
-    /// front end independent of the chips' time, found by bisection to a nanosecond. Without spread, <see cref="Percentile(double)"/>.
+    /// front end independent of the chips' time, found by bisection to a nanosecond (or the doubles' resolution). Without spread, <see cref="Percentile(double)"/>.
     /// </summary>
     public double Percentile(double fraction, FrontEnd frontEnd)
     {
@@ -72,9 +72,15 @@ public sealed class LatencyHistogram
         // Every value joined by the front end's own quantile brackets the answer: the least below it, the largest above.
         var beyond = frontEnd.BeyondMedianAt(fraction);
         var (low, high) = (recorded[0].Value + beyond, recorded[^1].Value + beyond);
-        while (high - low > 1e-9)
+        // To a nanosecond, or to the doubles' own resolution where that is coarser (from about 2^23 s).
+        for (var step = 0; step < 200 && high - low > 1e-9; step++)
         {
             var middle = (low + high) / 2;
+            if (middle <= low || middle >= high)
+            {
+                break;
+            }
+
             (low, high) = Share(middle) < fraction ? (middle, high) : (low, middle);
         }
 

@@ -36,8 +36,8 @@ public class RobustInputTests
     [InlineData("layer_overhead: 1e30 s", "serving.layer_overhead", "'1e30 s' is outside the plausible range of a duration (expected 0 to 100 ms)")]
     [InlineData("layer_overhead: 0.2 s", "serving.layer_overhead", "(expected 0 to 100 ms)")]
     [InlineData("request_overhead: 61 s", "serving.request_overhead", "(expected 0 to 60 s)")]
-    [InlineData("request_overhead: 10 ms, request_overhead_p99: 5 ms", "serving.request_overhead_p99", "5 ms lies below the median request_overhead of 10 ms")]
-    [InlineData("request_overhead_p99: 5 ms", "serving.request_overhead_p99", "spreads a front end whose median request_overhead is zero")]
+    [InlineData("request_overhead: 10 ms, request_overhead_p99: 5 ms", "serving.request_overhead_p99", "5 ms lies below the median of 10 ms (request_overhead)")]
+    [InlineData("request_overhead_p99: 5 ms", "serving.request_overhead_p99", "spreads a front end whose median is zero (request_overhead, not given)")]
     public void AServingOverheadPastPlausible_IsRefused(string overhead, string field, string message)
     {
         var error = RefusedServing(Serving.Replace("tensor: 4}", $"tensor: 4, {overhead}}}", StringComparison.Ordinal) + Requests);

@@ -21,6 +21,7 @@ public class FrontEndTests
     public void TheDistribution_HasTheGivenMedianAndP99()
     {
         Assert.Equal(0.975, FrontEnd.NormalShareBelow(1.959963985), 1e-6);
+        Assert.Equal(0.025, FrontEnd.NormalShareBelow(-1.959963985), 1e-7);
         Assert.Equal(0.5, FrontEnd.NormalShareBelow(0), 1e-7);
         Assert.Equal(0, Spread.BeyondMedianAt(0.5), 1e-9);
         Assert.Equal(4.5e-3, Spread.BeyondMedianAt(0.99), 1e-8);
@@ -39,6 +40,10 @@ public class FrontEndTests
         Assert.Equal(1, fixedTime.ShareWithin(0));
         Assert.Equal(0, fixedTime.ShareWithin(-1e-12));
         Assert.False(new FrontEnd(Duration.Zero, Duration.FromSeconds(1e-3)).Spreads);
+
+        // Built in code, a P99 below its median or a negative median is refused, not quietly taken as one time.
+        Assert.Throws<ArgumentOutOfRangeException>(() => new FrontEnd(Duration.FromSeconds(2e-3), Duration.FromSeconds(1e-3)));
+        Assert.Throws<ArgumentOutOfRangeException>(() => new FrontEnd(Duration.FromSeconds(-1e-3), Duration.FromSeconds(1e-3)));
     }
 
     [Fact]
@@ -71,6 +76,13 @@ public class FrontEndTests
 
         // Without spread, the histogram's own.
         Assert.Equal(histogram.Percentile(0.99), histogram.Percentile(0.99, FrontEnd.Fixed(Duration.FromSeconds(6e-3))));
+
+        // Latencies of months, where neighbouring doubles lie further apart than a nanosecond: the bisection still ends.
+        var overloaded = new LatencyHistogram();
+        overloaded.Add(1e8);
+        overloaded.Add(3e8);
+        var tail = overloaded.Percentile(0.99, Spread);
+        Assert.True(double.IsFinite(tail) && tail >= 2.9e8, $"{tail}");
     }
 
     [Fact]
@@ -90,7 +102,10 @@ public class FrontEndTests
         Assert.Equal(alike.TimeToFirstToken.Mean + Spread.MeanBeyondMedian, spreading.TimeToFirstToken.Mean, 1e-12);
         Assert.Equal(alike.TimePerOutputToken, spreading.TimePerOutputToken);
         Assert.Equal(alike.OutputTokensPerSecond, spreading.OutputTokensPerSecond);
+
+        // Without objectives every request counts whole, spread or not.
         Assert.Equal(4, alike.WithinObjectives);
+        Assert.Equal(4, spreading.WithinObjectives);
     }
 
     [Fact]
@@ -122,6 +137,26 @@ public class FrontEndTests
         Assert.Equal(new FrontEnd(framework.RequestOverhead, framework.RequestOverheadP99.Value), Load(string.Empty).FrontEnd);
         Assert.Equal(new FrontEnd(framework.RequestOverhead, Duration.FromSeconds(0.03)), Load(", request_overhead_p99: 30 ms").FrontEnd);
         Assert.Equal(FrontEnd.Fixed(Duration.FromSeconds(0.002)), Load(", request_overhead: 2 ms").FrontEnd);
+    }
+
+    [Theory]
+    [InlineData("request_overhead: 6 ms\n", "", "spreads a front end whose median is zero (request_overhead, not given)")]
+    [InlineData("request_overhead_p99: 10.5 ms", "request_overhead_p99: 5 ms", "5 ms lies below the median of 6 ms (request_overhead)")]
+    public void AFrameworkFilesP99WithoutAMedianOrBelowIt_IsRefused(string from, string to, string message)
+    {
+        var error = CatalogEdits.LoadWithChange("frameworks/transformers-neuronx.yaml", from, to);
+        Assert.Contains(error.Diagnostics, diagnostic => diagnostic.Field == "request_overhead_p99" && diagnostic.Line > 0 && diagnostic.Message.Contains(message, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void AScenariosP99BelowItsFrameworksMedian_IsRefused_SayingWhoseMedian()
+    {
+        using var folder = new TemporaryFolder();
+        var error = Assert.Throws<InputException>(() => ScenarioLoader.LoadServing(folder.Write("scenario.yaml",
+            "cluster: {system: aws-trn1-32xlarge, count: 1}\nmodel: llama3-8b\nserving: {framework: transformers-neuronx, tensor: 16, request_overhead_p99: 2 ms}\n" +
+            "requests: {arrival: all-at-once, count: 1, input_tokens: 128, output_tokens: 8}\n"), Repository.Catalog));
+        Assert.Contains(error.Diagnostics, diagnostic => diagnostic.Field == "serving.request_overhead_p99" &&
+            diagnostic.Message.Contains("2 ms lies below the median of 6 ms (the framework transformers-neuronx's request_overhead, as the scenario gives none)", StringComparison.Ordinal));
     }
 
     private static double Normal(Random random) => Math.Sqrt(-2 * Math.Log(1 - random.NextDouble())) * Math.Cos(2 * Math.PI * random.NextDouble());
