@@ -17,6 +17,16 @@ public sealed class ServeCommand(IAnsiConsole console) : Command<ServeCommand.Se
         [CommandArgument(0, "<SCENARIO>")]
         [Description("Serving scenario file (YAML): cluster, model, serving limits, requests, objectives (docs/serving.md).")]
         public string Scenario { get; init; } = string.Empty;
+
+        /// <summary>Search the highest arrival rate within the objectives instead of serving the scenario's own rate.</summary>
+        [CommandOption("--capacity")]
+        [Description("Find the highest arrival rate at which the deployment meets the scenario's objectives (Poisson or bursty arrivals; docs/serving.md#capacity).")]
+        public bool Capacity { get; init; }
+
+        /// <summary>The share of requests that must meet the objectives, for <c>--capacity</c>.</summary>
+        [CommandOption("--attainment <SHARE>")]
+        [Description("With --capacity: the share of requests that must meet both objectives, above 0 and at most 1 (default 0.9).")]
+        public double? Attainment { get; init; }
     }
 
     /// <inheritdoc />
@@ -24,11 +34,46 @@ public sealed class ServeCommand(IAnsiConsole console) : Command<ServeCommand.Se
     {
         var catalog = settings.LoadCatalog();
         var scenario = ScenarioLoader.LoadServing(settings.Scenario, catalog);
+        if (settings.Attainment is not null && !settings.Capacity)
+        {
+            throw new InputException("--attainment", "sets the share of requests the capacity search holds to the objectives: give it with --capacity");
+        }
+
+        if (settings.Capacity)
+        {
+            return Capacity(settings, scenario);
+        }
+
         var result = scenario.Run();
 
         settings.EmitJsonOrTables(console, () => ServingReport.Document(scenario, result), output => ServingReport.Write(output, scenario, result));
 
         // Nothing served (every request refused or unfinished): a result, but not a deployment that works.
         return result.Completed > 0 ? 0 : 1;
+    }
+
+    private int Capacity(Settings settings, ServingScenario scenario)
+    {
+        var attainment = settings.Attainment ?? 0.9;
+        if (!(attainment is > 0 and <= 1))
+        {
+            throw new InputException("--attainment", $"{attainment} is not a share of the requests (expected above 0 and at most 1, such as 0.9)");
+        }
+
+        if (scenario.Workload.Arrivals is not (ArrivalKind.Poisson or ArrivalKind.Bursty))
+        {
+            throw new InputException(settings.Scenario, $"requests.arrival: --capacity varies the arrival rate, and {ScenarioLoader.ArrivalKey(scenario.Workload.Arrivals)} arrivals have none (expected poisson or bursty, with a rate to start from)");
+        }
+
+        if (!ObjectivesText.Any(scenario.Objectives))
+        {
+            throw new InputException(settings.Scenario, "objectives: --capacity finds the highest load within the objectives, and the scenario gives none (give objectives.ttft, objectives.tpot or both, such as {ttft: 500 ms, tpot: 50 ms})");
+        }
+
+        var capacity = CapacitySearch.Run(scenario.Workload, workload => (scenario with { Workload = workload }).Run(), attainment);
+        settings.EmitJsonOrTables(console, () => ServingCapacityReport.Document(scenario, capacity), output => ServingCapacityReport.Write(output, scenario, capacity));
+
+        // No rate met the objectives: an answer, but a deployment that cannot serve them.
+        return capacity.Capacity is null ? 1 : 0;
     }
 }

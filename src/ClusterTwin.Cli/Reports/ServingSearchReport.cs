@@ -87,23 +87,10 @@ public static class ServingSearchReport
         return page.ToString();
     }
 
-    /// <summary>An objective in seconds, or null where none was given (unbounded).</summary>
-    private static double? Bounded(Duration limit) => limit.Seconds >= double.MaxValue / 2 ? null : limit.Seconds;
+    private static double? Bounded(Duration limit) => ObjectivesText.Bounded(limit);
 
-    private static string Objective(ServingSearchScenario scenario)
-    {
-        // An objective left out is unbounded: say so rather than print the largest duration there is.
-        static string? Within(Duration limit) => Bounded(limit) is null ? null : limit.ToString();
-        var (first, later) = (Within(scenario.Objectives.TimeToFirstToken), Within(scenario.Objectives.TimePerOutputToken));
-        var goal = (first, later) switch
-        {
-            (null, null) => "complete (no latency objective was given)",
-            (_, null) => $"get their first token within {first} (no objective on later tokens)",
-            (null, _) => $"get later tokens within {later} each on average (no objective on the first)",
-            _ => $"get their first token within {first} and later tokens within {later} each on average",
-        };
-        return $"Each candidate is the fewest replicas for which at least {scenario.Settings.Attainment:0%} of the requests {goal}, every request simulated; candidates are ranked by cost per million output tokens at this load, idle capacity included.";
-    }
+    private static string Objective(ServingSearchScenario scenario) =>
+        $"Each candidate is the fewest replicas for which at least {scenario.Settings.Attainment:0%} of the requests {ObjectivesText.Goal(scenario.Objectives)}, every request simulated; candidates are ranked by cost per million output tokens at this load, idle capacity included.";
 
     /// <summary>Whether any candidate meets the objectives (the search found a deployment).</summary>
     public static bool Found(IReadOnlyList<SearchOutcome> outcomes) => BestPerSystem(outcomes).Any();

@@ -17,6 +17,9 @@ public static partial class ScenarioLoader
         ["trace"] = ArrivalKind.Trace,
     };
 
+    /// <summary>The scenario's word for <paramref name="arrivals"/> (<c>requests.arrival</c>).</summary>
+    public static string ArrivalKey(ArrivalKind arrivals) => ArrivalKinds.First(entry => entry.Value == arrivals).Key;
+
     /// <summary>The most requests a generated workload may hold: ten million simulate in about a minute on two cores.</summary>
     private const int MaximumRequests = 10_000_000;
 
