@@ -1,6 +1,5 @@
 using BenchmarkDotNet.Attributes;
 using ClusterTwin.Catalog;
-using ClusterTwin.Serving;
 
 namespace ClusterTwin.Benchmarks;
 
@@ -23,5 +22,5 @@ public class ServingCapacityBenchmarks
 
     /// <summary>Bracket and bisect the highest rate within the objectives; returns the rates tried.</summary>
     [Benchmark]
-    public int Capacity() => CapacitySearch.Run(scenario.Workload, workload => (scenario with { Workload = workload }).Run(), 0.9).Probes.Length;
+    public int Capacity() => scenario.Capacity(0.9).Probes.Length;
 }

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.ComponentModel;
 using ClusterTwin.Catalog;
 using ClusterTwin.Cli.Reports;
@@ -23,10 +24,36 @@ public sealed class ServeCommand(IAnsiConsole console) : Command<ServeCommand.Se
         [Description("Find the highest arrival rate at which the deployment meets the scenario's objectives (Poisson or bursty arrivals; docs/serving.md#capacity).")]
         public bool Capacity { get; init; }
 
-        /// <summary>The share of requests that must meet the objectives, for <c>--capacity</c>.</summary>
+        /// <summary>The share of requests that must meet the objectives, for <c>--capacity</c>, as typed (read by <see cref="Validate"/>).</summary>
         [CommandOption("--attainment <SHARE>")]
-        [Description("With --capacity: the share of requests that must meet both objectives, above 0 and at most 1 (default 0.9).")]
-        public double? Attainment { get; init; }
+        [Description("With --capacity: the share of requests that must meet both objectives, from 0.01 to 1 (default 0.9).")]
+        public string? AttainmentText { get; init; }
+
+        /// <summary>The share of requests that must meet the objectives.</summary>
+        public double Attainment => AttainmentText is null ? 0.9 : double.Parse(AttainmentText, NumberStyles.Float, CultureInfo.InvariantCulture);
+
+        /// <inheritdoc />
+        public override ValidationResult Validate()
+        {
+            if (base.Validate() is { Successful: false } missing)
+            {
+                return missing;
+            }
+
+            if (AttainmentText is null)
+            {
+                return ValidationResult.Success();
+            }
+
+            if (!Capacity)
+            {
+                return ValidationResult.Error("--attainment sets the share of requests the capacity search holds to the objectives: give it with --capacity");
+            }
+
+            return !double.TryParse(AttainmentText, NumberStyles.Float, CultureInfo.InvariantCulture, out var share) || !(share is >= 0.01 and <= 1)
+                ? ValidationResult.Error($"--attainment '{AttainmentText}' is not a share of the requests from 0.01 to 1 (such as 0.9)")
+                : ValidationResult.Success();
+        }
     }
 
     /// <inheritdoc />
@@ -34,14 +61,9 @@ public sealed class ServeCommand(IAnsiConsole console) : Command<ServeCommand.Se
     {
         var catalog = settings.LoadCatalog();
         var scenario = ScenarioLoader.LoadServing(settings.Scenario, catalog);
-        if (settings.Attainment is not null && !settings.Capacity)
-        {
-            throw new InputException("--attainment", "sets the share of requests the capacity search holds to the objectives: give it with --capacity");
-        }
-
         if (settings.Capacity)
         {
-            return Capacity(settings, scenario);
+            return SearchCapacity(settings, scenario);
         }
 
         var result = scenario.Run();
@@ -52,25 +74,19 @@ public sealed class ServeCommand(IAnsiConsole console) : Command<ServeCommand.Se
         return result.Completed > 0 ? 0 : 1;
     }
 
-    private int Capacity(Settings settings, ServingScenario scenario)
+    private int SearchCapacity(Settings settings, ServingScenario scenario)
     {
-        var attainment = settings.Attainment ?? 0.9;
-        if (!(attainment is > 0 and <= 1))
-        {
-            throw new InputException("--attainment", $"{attainment} is not a share of the requests (expected above 0 and at most 1, such as 0.9)");
-        }
-
         if (scenario.Workload.Arrivals is not (ArrivalKind.Poisson or ArrivalKind.Bursty))
         {
             throw new InputException(settings.Scenario, $"requests.arrival: --capacity varies the arrival rate, and {ScenarioLoader.ArrivalKey(scenario.Workload.Arrivals)} arrivals have none (expected poisson or bursty, with a rate to start from)");
         }
 
-        if (!ObjectivesText.Any(scenario.Objectives))
+        if (!scenario.Objectives.AnyGiven)
         {
             throw new InputException(settings.Scenario, "objectives: --capacity finds the highest load within the objectives, and the scenario gives none (give objectives.ttft, objectives.tpot or both, such as {ttft: 500 ms, tpot: 50 ms})");
         }
 
-        var capacity = CapacitySearch.Run(scenario.Workload, workload => (scenario with { Workload = workload }).Run(), attainment);
+        var capacity = scenario.Capacity(settings.Attainment);
         settings.EmitJsonOrTables(console, () => ServingCapacityReport.Document(scenario, capacity), output => ServingCapacityReport.Write(output, scenario, capacity));
 
         // No rate met the objectives: an answer, but a deployment that cannot serve them.

@@ -6,16 +6,10 @@ namespace ClusterTwin.Cli.Reports;
 /// <summary>Latency objectives as the serving reports word them: an objective left out is unbounded, and said so.</summary>
 internal static class ObjectivesText
 {
-    /// <summary>An objective in seconds, or null where none was given (unbounded).</summary>
-    public static double? Bounded(Duration limit) => limit.Seconds >= double.MaxValue / 2 ? null : limit.Seconds;
-
-    /// <summary>Whether either objective is given.</summary>
-    public static bool Any(ServingObjectives objectives) => Bounded(objectives.TimeToFirstToken) is not null || Bounded(objectives.TimePerOutputToken) is not null;
-
     /// <summary>What a request must do to count, completing "the requests ...".</summary>
     public static string Goal(ServingObjectives objectives)
     {
-        static string? Within(Duration limit) => Bounded(limit) is null ? null : limit.ToString();
+        static string? Within(Duration limit) => ServingObjectives.Bounded(limit) is null ? null : limit.ToString();
         var (first, later) = (Within(objectives.TimeToFirstToken), Within(objectives.TimePerOutputToken));
         return (first, later) switch
         {

@@ -50,11 +50,12 @@ public static class ServingCapacityReport
         {
             scenario = scenario.Name,
             attainmentTarget = capacity.Attainment,
-            ttftObjectiveSeconds = ObjectivesText.Bounded(scenario.Objectives.TimeToFirstToken),
-            tpotObjectiveSeconds = ObjectivesText.Bounded(scenario.Objectives.TimePerOutputToken),
+            ttftObjectiveSeconds = ServingObjectives.Bounded(scenario.Objectives.TimeToFirstToken),
+            tpotObjectiveSeconds = ServingObjectives.Bounded(scenario.Objectives.TimePerOutputToken),
             capacityRequestsPerSecond = capacity.Capacity?.Rate,
             ceilingRequestsPerSecond = capacity.Ceiling?.Rate,
             unbounded = capacity.Unbounded,
+            refusedAtAnyRate = capacity.RefusedAtAnyRate,
             probes = capacity.Probes.Select(probe => new
             {
                 requestsPerSecond = probe.Rate,
@@ -71,15 +72,19 @@ public static class ServingCapacityReport
 
     private static string Headline(ServingScenario scenario, CapacityResult capacity)
     {
-        var goal = $"at least {capacity.Attainment:0.#%} of the requests {ObjectivesText.Goal(scenario.Objectives)}";
-        var share = $"{capacity.Attainment:0.#%}";
-        var chips = scenario.Pools.Sum(pool => pool.Cluster.ChipCount);
+        var share = Format.Percent(capacity.Attainment);
+        var goal = $"at least {share} of the requests {ObjectivesText.Goal(scenario.Objectives)}";
+        var lowest = capacity.Probes[0];
         return (capacity.Capacity, capacity.Ceiling) switch
         {
-            (null, var lowest) => $"No rate tried meets the objectives ({goal}): down to {Format.Number(capacity.Probes[0].Rate)} requests/s, {Format.Percent(capacity.Probes[0].Result.Attainment)} of the requests meet them" +
-                (lowest is not null && lowest.Result.Refused > 0 ? $", and {Format.Count(lowest.Result.Refused)} of {Format.Count(lowest.Result.Completed + lowest.Result.Refused)} are refused at any rate (larger than a replica's cache)." : ": a request alone misses them (a faster deployment, or looser objectives)."),
-            ({ } best, null) => $"Every rate tried meets the objectives ({goal}), up to {Format.Number(best.Rate)} requests/s ({Format.Number(best.Result.OutputTokensPerSecond)} output tokens/s): the simulation reaches no load they bind at.",
-            ({ } best, { } above) => $"Capacity: [bold]{Format.Number(best.Rate)} requests/s[/] ({Format.Number(best.Result.OutputTokensPerSecond)} output tokens/s, {Format.Number(best.Result.OutputTokensPerSecond / chips)} per chip), the highest rate at which {goal}; at {Format.Number(above.Rate)} requests/s, {Format.Percent(above.Result.Attainment)} do (the objectives ask {share}).",
+            (null, _) when capacity.RefusedAtAnyRate =>
+                $"No rate can meet the objectives ({goal}): {Format.Percent(CapacitySearch.RefusedShare(lowest.Result))} of the requests are refused at any rate, each larger than a replica's key-value cache (more tensor parallelism, a narrower cache precision, or shorter requests).",
+            (null, _) =>
+                $"No rate tried meets the objectives ({goal}): at {Format.Number(lowest.Rate)} requests/s, the lightest load tried, {Format.Percent(lowest.Result.Attainment)} of the requests meet them (a faster deployment, or looser objectives).",
+            ({ } best, null) =>
+                $"Every rate tried meets the objectives ({goal}), up to {Format.Number(best.Rate)} requests/s ({Format.Number(best.Result.OutputTokensPerSecond)} output tokens/s): they bind at no load the search reached, where the scenario's {Format.Count(scenario.Workload.Requests)} requests arrive almost at once.",
+            ({ } best, { } above) =>
+                $"Capacity: [bold]{Format.Number(best.Rate)} requests/s[/] ({Format.Number(best.Result.OutputTokensPerSecond)} output tokens/s, {Format.Number(best.Result.OutputTokensPerSecond / best.Result.Chips)} per chip), the highest rate at which {goal}; at {Format.Number(above.Rate)} requests/s, {Format.Percent(above.Result.Attainment)} do.",
         };
     }
 

@@ -36,8 +36,8 @@ public static class ServingSearchReport
         {
             scenario = scenario.Name,
             attainment = scenario.Settings.Attainment,
-            ttftSeconds = Bounded(scenario.Objectives.TimeToFirstToken),
-            tpotSeconds = Bounded(scenario.Objectives.TimePerOutputToken),
+            ttftSeconds = ServingObjectives.Bounded(scenario.Objectives.TimeToFirstToken),
+            tpotSeconds = ServingObjectives.Bounded(scenario.Objectives.TimePerOutputToken),
             candidates = outcomes.Select(outcome => new
             {
                 deployment = outcome.Label,
@@ -86,8 +86,6 @@ public static class ServingSearchReport
         Tables.AppendMarkdown(page, [.. Headers, "note"], outcomes.Select(outcome => (string[])[.. Cells(outcome), Note(outcome)]));
         return page.ToString();
     }
-
-    private static double? Bounded(Duration limit) => ObjectivesText.Bounded(limit);
 
     private static string Objective(ServingSearchScenario scenario) =>
         $"Each candidate is the fewest replicas for which at least {scenario.Settings.Attainment:0%} of the requests {ObjectivesText.Goal(scenario.Objectives)}, every request simulated; candidates are ranked by cost per million output tokens at this load, idle capacity included.";

@@ -311,7 +311,7 @@ public static partial class ScenarioLoader
         {
             if (arrivals is not null && !applies && YamlReader.Child(map, key) is { } unused)
             {
-                reader.Error(unused, YamlReader.Join("requests", key), $"does not apply to arrival: {ArrivalKinds.First(pair => pair.Value == arrivals).Key} (only to {kinds}); remove it");
+                reader.Error(unused, YamlReader.Join("requests", key), $"does not apply to arrival: {ArrivalKey(arrivals.Value)} (only to {kinds}); remove it");
             }
         }
 

@@ -28,6 +28,9 @@ public sealed record ServingScenario(string Name, ServingDeployment Deployment, 
             ? ServingSimulator.Run(split with { Prefill = adjust(split.Prefill), Decode = adjust(split.Decode) }, Workload, Objectives, PrefillCost, Cost)
             : ServingSimulator.Run(adjust(Deployment), Workload, Objectives, Cost);
     }
+
+    /// <summary>The highest arrival rate at which a share <paramref name="attainment"/> of the requests meet the objectives (<see cref="CapacitySearch"/>).</summary>
+    public CapacityResult Capacity(double attainment) => CapacitySearch.Run(Workload, workload => (this with { Workload = workload }).Run(), attainment);
 }
 
 /// <summary>A deployment search: what to try, the settings every candidate shares, the requests and the objectives.</summary>

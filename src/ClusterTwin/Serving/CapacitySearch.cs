@@ -11,16 +11,18 @@ public sealed record CapacityProbe(double Rate, ServingResult Result, bool Meets
 /// <summary>The highest arrival rate a deployment serves within its objectives, and every rate tried to find it.</summary>
 /// <param name="Attainment">The share of requests that must meet both objectives.</param>
 /// <param name="Probes">Every rate tried, lowest first.</param>
-public sealed record CapacityResult(double Attainment, ImmutableArray<CapacityProbe> Probes)
+/// <param name="Capacity">The highest rate tried that met the objectives; null when none did.</param>
+/// <param name="Ceiling">
+/// The lowest rate tried above <paramref name="Capacity"/> that missed them (within <see cref="CapacitySearch.Precision"/>
+/// of it); null when every rate tried met them, or none did.
+/// </param>
+public sealed record CapacityResult(double Attainment, ImmutableArray<CapacityProbe> Probes, CapacityProbe? Capacity, CapacityProbe? Ceiling)
 {
-    /// <summary>The highest rate tried that met the objectives: the capacity; null when none did.</summary>
-    public CapacityProbe? Capacity => Probes.LastOrDefault(probe => probe.Meets);
-
-    /// <summary>The lowest rate tried above the capacity that missed them (the capacity lies within 1% below it); null when every rate tried met them.</summary>
-    public CapacityProbe? Ceiling => Probes.FirstOrDefault(probe => !probe.Meets && probe.Rate > (Capacity?.Rate ?? 0));
-
-    /// <summary>Whether the search stopped at its highest rate still meeting the objectives (they bind nothing the simulation reaches).</summary>
+    /// <summary>Whether every rate tried met the objectives: they bind at no load the search reached.</summary>
     public bool Unbounded => Capacity is not null && Ceiling is null;
+
+    /// <summary>Whether no rate can meet the objectives because more requests than the attainment allows are refused at every rate (larger than a replica's cache).</summary>
+    public bool RefusedAtAnyRate => Capacity is null && Probes.Length > 0 && CapacitySearch.RefusedShare(Probes[0].Result) > 1 - Attainment;
 }
 
 /// <summary>
@@ -38,8 +40,11 @@ public static class CapacitySearch
     /// <summary>The bisection stops when the rates that meet and miss the objectives lie within this share of each other.</summary>
     public const double Precision = 0.01;
 
-    /// <summary>At most this many doublings or halvings from the workload's rate (a factor of about a million either way).</summary>
+    /// <summary>At most this many doublings or halvings from the workload's rate (a factor of about a million).</summary>
     public const int MostSteps = 20;
+
+    /// <summary>The longest a run's arrivals may span, as the scenario loader bounds a trace's times: halving stops before it.</summary>
+    public const double LongestSpanSeconds = 1e9;
 
     /// <summary>
     /// Searches the capacity of the deployment <paramref name="simulate"/> runs, for <paramref name="workload"/>
@@ -50,7 +55,7 @@ public static class CapacitySearch
     {
         ArgumentNullException.ThrowIfNull(workload);
         ArgumentNullException.ThrowIfNull(simulate);
-        if (workload.Arrivals is not (ArrivalKind.Poisson or ArrivalKind.Bursty) || !(workload.Rate > 0))
+        if (workload.Arrivals is not (ArrivalKind.Poisson or ArrivalKind.Bursty) || !(workload.Rate > 0) || workload.Requests < 1)
         {
             throw new ArgumentException("a capacity search varies the arrival rate: it needs generated arrivals (Poisson or bursty) at a positive rate", nameof(workload));
         }
@@ -61,45 +66,48 @@ public static class CapacitySearch
         }
 
         var probes = new List<CapacityProbe>();
-        bool Meets(double rate)
+        CapacityProbe Probe(double rate)
         {
             var result = simulate(workload with { Rate = rate });
             var probe = new CapacityProbe(rate, result, result.Attainment >= attainment);
             probes.Add(probe);
-            return probe.Meets;
+            return probe;
         }
 
-        // Bracket the capacity: from the workload's rate, double while the objectives are met, or halve while they
-        // are missed, until one rate meets them and another misses them.
-        var (meets, misses) = Meets(workload.Rate) ? (workload.Rate, double.NaN) : (double.NaN, workload.Rate);
-        var factor = double.IsNaN(misses) ? 2.0 : 0.5;
-        for (var step = 0; step < MostSteps && (double.IsNaN(meets) || double.IsNaN(misses)); step++)
+        // Bracket the capacity: from the workload's rate, double while the objectives are met, or halve while they are
+        // missed, until one rate meets them and another misses them. Halving stops where the arrivals would span longer
+        // than a run's times stay exact, and as soon as more requests are refused than the attainment allows: a refusal
+        // (a request larger than a replica's cache) does not depend on the rate.
+        var first = Probe(workload.Rate);
+        var (meets, misses) = first.Meets ? (first, (CapacityProbe?)null) : ((CapacityProbe?)null, first);
+        var hopeless = RefusedShare(first.Result) > 1 - attainment;
+        for (var step = 0; step < MostSteps && !hopeless && (meets is null || misses is null); step++)
         {
-            var rate = (double.IsNaN(misses) ? meets : misses) * factor;
-            if (Meets(rate))
+            var rate = misses is null ? meets!.Rate * 2 : misses.Rate / 2;
+            if (meets is null && workload.Requests / rate > LongestSpanSeconds)
             {
-                meets = rate;
+                break;
             }
-            else
-            {
-                misses = rate;
-            }
+
+            var probe = Probe(rate);
+            (meets, misses) = probe.Meets ? (probe, misses) : (meets, probe);
         }
 
         // Then narrow it, halving the ratio between them each time.
-        while (!double.IsNaN(meets) && !double.IsNaN(misses) && misses / meets > 1 + Precision)
+        while (meets is not null && misses is not null && misses.Rate / meets.Rate > 1 + Precision)
         {
-            var middle = Math.Sqrt(meets * misses);
-            if (Meets(middle))
-            {
-                meets = middle;
-            }
-            else
-            {
-                misses = middle;
-            }
+            var probe = Probe(Math.Sqrt(meets.Rate * misses.Rate));
+            (meets, misses) = probe.Meets ? (probe, misses) : (meets, probe);
         }
 
-        return new CapacityResult(attainment, [.. probes.OrderBy(probe => probe.Rate)]);
+        return new CapacityResult(attainment, [.. probes.OrderBy(probe => probe.Rate)], meets, meets is null ? null : misses);
+    }
+
+    /// <summary>The share of a run's requests refused: larger than a replica's cache, at any rate.</summary>
+    public static double RefusedShare(ServingResult result)
+    {
+        ArgumentNullException.ThrowIfNull(result);
+        var sent = result.Completed + result.Refused + result.Unfinished;
+        return sent == 0 ? 0 : result.Refused / (double)sent;
     }
 }

@@ -14,6 +14,12 @@ public sealed record ServingObjectives(Duration TimeToFirstToken, Duration TimeP
         : this(Duration.FromSeconds(double.MaxValue), Duration.FromSeconds(double.MaxValue))
     {
     }
+
+    /// <summary>Whether either objective is given (one left out is unbounded).</summary>
+    public bool AnyGiven => Bounded(TimeToFirstToken) is not null || Bounded(TimePerOutputToken) is not null;
+
+    /// <summary>An objective in seconds, or null where none was given (unbounded).</summary>
+    public static double? Bounded(Duration limit) => limit.Seconds >= double.MaxValue / 2 ? null : limit.Seconds;
 }
 
 /// <summary>A latency distribution: mean and percentiles, in seconds.</summary>
