@@ -25,7 +25,7 @@ public static class ServingReport
             }
 
             SimulationReport.WriteCluster(console, deployment.Cluster);
-            console.MarkupLineInterpolated($"Model:   {deployment.Model.Name}, {deployment.WeightFormat.Key.ToUpperInvariant()} weights{(deployment.Framework is { } framework ? $", {framework.Name}" : string.Empty)}; {pool.Replicas:N0} replicas of {(deployment.ExpertParallel ? $"{deployment.TensorParallelism} chips (expert {deployment.TensorParallelism}: attention data-parallel, routed experts split)" : $"tensor {deployment.TensorParallelism}")}{(deployment.PipelineParallelism > 1 ? $" (pipelines of {deployment.PipelineParallelism} stages, a batch in flight per stage)" : string.Empty)}, batch up to {deployment.MaximumBatch} requests and {deployment.MaximumBatchTokens:N0} tokens; key-value cache {pool.KeyValueCapacityTokens:N0} tokens per replica; busy {Format.Percent(pool.Utilization(result.Makespan))}");
+            console.MarkupLineInterpolated($"Model:   {deployment.Model.Name}, {Weights(deployment)}{(deployment.Framework is { } framework ? $", {framework.Name}" : string.Empty)}; {pool.Replicas:N0} replicas of {(deployment.ExpertParallel ? $"{deployment.TensorParallelism} chips (expert {deployment.TensorParallelism}: attention data-parallel, routed experts split)" : $"tensor {deployment.TensorParallelism}")}{(deployment.PipelineParallelism > 1 ? $" (pipelines of {deployment.PipelineParallelism} stages, a batch in flight per stage)" : string.Empty)}, batch up to {deployment.MaximumBatch} requests and {deployment.MaximumBatchTokens:N0} tokens; key-value cache {pool.KeyValueCapacityTokens:N0} tokens per replica; busy {Format.Percent(pool.Utilization(result.Makespan))}{FrontEnd(deployment)}");
         }
 
         if (scenario.Split is { } split)
@@ -144,4 +144,17 @@ public static class ServingReport
     ];
 
     private static string Seconds(double seconds) => Duration.FromSeconds(seconds).ToString();
+
+    // The multiplies' format, and the weights' where they are stored narrower (weight-only quantization).
+    private static string Weights(ServingDeployment deployment) => deployment.StoredWeightBytesPerElement is { } stored
+        ? $"{deployment.WeightFormat.Key.ToUpperInvariant()} multiplies on weights stored in {stored.ToString("0.##", System.Globalization.CultureInfo.InvariantCulture)} byte{(stored == 1 ? string.Empty : "s")} each"
+        : $"{deployment.WeightFormat.Key.ToUpperInvariant()} weights";
+
+    // The front end's time each request spends before the chips see it, where there is one: its median, and its P99 where it spreads.
+    private static string FrontEnd(ServingDeployment deployment) => deployment.FrontEnd switch
+    {
+        { Median.Seconds: <= 0 } => string.Empty,
+        { Spreads: true } front => $"; front end {front.Median} per request (P99 {front.P99})",
+        var front => $"; front end {front.Median} per request",
+    };
 }

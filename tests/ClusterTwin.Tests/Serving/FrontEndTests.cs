@@ -159,5 +159,18 @@ public class FrontEndTests
             diagnostic.Message.Contains("2 ms lies below the median of 6 ms (the framework transformers-neuronx's request_overhead, as the scenario gives none)", StringComparison.Ordinal));
     }
 
+    [Fact]
+    public void ServesReport_SaysTheFrontEndAndTheStoredWeights()
+    {
+        var path = Repository.Path("validation", "cases", "neuron-trn1-infer-llama-3-8b-bs8-128-3968.yaml");
+        using var folder = new TemporaryFolder();
+        var scenario = string.Join('\n', File.ReadAllLines(path).SkipWhile(line => line != "scenario:").Skip(1).Select(line => line.Length >= 2 ? line[2..] : line));
+        var framework = Repository.Catalog.Frameworks["transformers-neuronx"];
+        var outcome = CliRunner.Run("serve", folder.Write("neuron.yaml", scenario + "\n"));
+        Assert.Equal(0, outcome.ExitCode);
+        Assert.Contains($"front end {framework.RequestOverhead} per request (P99 {framework.RequestOverheadP99})", outcome.Output, StringComparison.Ordinal);
+        Assert.Contains("BF16 multiplies on weights stored in 1 byte each", outcome.Output, StringComparison.Ordinal);
+    }
+
     private static double Normal(Random random) => Math.Sqrt(-2 * Math.Log(1 - random.NextDouble())) * Math.Cos(2 * Math.PI * random.NextDouble());
 }
