@@ -235,7 +235,6 @@ public static partial class ScenarioLoader
         return (deployment, cost);
     }
 
-
     /// <summary><c>speculative: {draft: MODEL, draft_tokens: K, acceptance: A}</c>: speculative decoding with a draft model of the catalogue.</summary>
     private static Speculation? ReadSpeculation(YamlReader reader, YamlMappingNode? serving, string path, HardwareCatalog catalog, Workloads.ModelArchitecture? model)
     {

@@ -191,7 +191,9 @@ public sealed class IterationCost
         var matrixTraffic = WeightsRead(tokens) + activations;
         var matrix = kernels.Time(KernelKind.Matrix, matrixWork, matrixTraffic);
 
-        var (decode, decodeWork, decodeTraffic, prefill, prefillWork, prefillTraffic) = Attention(iteration, requests);
+        var (decodeWork, decodeTraffic, prefillWork, prefillTraffic) = AttentionWork(iteration, requests);
+        var decode = AttentionTime(decodeWork, decodeTraffic, iteration.DecodeTokens);
+        var prefill = AttentionTime(prefillWork, prefillTraffic, iteration.PrefillTokens);
 
         var message = Bytes.FromCount(tokens * model.HiddenSize * 2.0);
         var allReduce = deployment.TensorParallelism > 1 ? collectives.Time(CollectiveKind.AllReduce, tensorGroup, message) * 2 : Duration.Zero;
@@ -215,24 +217,19 @@ public sealed class IterationCost
     private Bytes Activations(double tokens) => Bytes.FromCount(tokens * deployment.Model.HiddenSize * 2.0 * 4);
 
     /// <summary>
-    /// One chip's attention in one layer: decode reads each decoding request's cache (<paramref name="requests"/> of
-    /// them) and prefill scores its causal pairs and writes the prompts' keys and values. Where the chip runs only
-    /// some requests' attention (<see cref="ServingDeployment.ExpertParallel"/>), its shares of the decode context,
-    /// of the prefill pairs and of the prompt tokens scale them; 1 where each chip holds its heads of every request.
+    /// Attention's work and traffic in one layer for every request of <paramref name="iteration"/>, on each chip that
+    /// holds its heads of them: decode reads each decoding request's cache (<paramref name="requests"/> of them), and
+    /// prefill scores its causal pairs and writes the prompts' keys and values.
     /// </summary>
-    private (Duration Decode, Flops DecodeWork, Bytes DecodeTraffic, Duration Prefill, Flops PrefillWork, Bytes PrefillTraffic) Attention(Iteration iteration, int requests,
-        double decodeShare = 1, double pairShare = 1, double promptShare = 1)
-    {
-        var model = deployment.Model;
-        var headSize = new AttentionHeadSize(model.QueryKeyHeadSize, model.ValueHeadSize);
-        var decodeWork = Flops.FromOperations(attentionFlopsPerPair * iteration.DecodeContext * (requests > 0 ? iteration.DecodeTokens / (double)requests : 0) * decodeShare);
-        var decodeTraffic = keyValuePerToken * (iteration.DecodeContext * decodeShare);
-        var decode = iteration.DecodeTokens > 0 ? kernels.Time(KernelKind.FusedAttention, decodeWork, decodeTraffic, headSize: headSize) : Duration.Zero;
-        var prefillWork = Flops.FromOperations(attentionFlopsPerPair * iteration.PrefillPairs * pairShare);
-        var prefillTraffic = keyValuePerToken * (iteration.PrefillTokens * 2.0 * promptShare);
-        var prefill = iteration.PrefillTokens > 0 ? kernels.Time(KernelKind.FusedAttention, prefillWork, prefillTraffic, headSize: headSize) : Duration.Zero;
-        return (decode, decodeWork, decodeTraffic, prefill, prefillWork, prefillTraffic);
-    }
+    private (Flops DecodeWork, Bytes DecodeTraffic, Flops PrefillWork, Bytes PrefillTraffic) AttentionWork(Iteration iteration, int requests) => (
+        Flops.FromOperations(attentionFlopsPerPair * iteration.DecodeContext * (requests > 0 ? iteration.DecodeTokens / (double)requests : 0)),
+        keyValuePerToken * iteration.DecodeContext,
+        Flops.FromOperations(attentionFlopsPerPair * iteration.PrefillPairs),
+        keyValuePerToken * (iteration.PrefillTokens * 2.0));
+
+    /// <summary>The time of attention's <paramref name="work"/> and <paramref name="traffic"/> on one chip; zero where it has no <paramref name="tokens"/>.</summary>
+    private Duration AttentionTime(Flops work, Bytes traffic, int tokens) =>
+        tokens > 0 ? kernels.Time(KernelKind.FusedAttention, work, traffic, headSize: new AttentionHeadSize(deployment.Model.QueryKeyHeadSize, deployment.Model.ValueHeadSize)) : Duration.Zero;
 
     /// <summary>
     /// One pass with data-parallel attention and expert parallelism (<see cref="ServingDeployment.ExpertParallel"/>).
@@ -272,8 +269,10 @@ public sealed class IterationCost
         var busiestTraffic = Bytes.FromCount((split.ExpertShared + (split.Expert * Math.Max(reached, reachedBusiest))) * bytes);
         var expert = kernels.Time(KernelKind.Matrix, Flops.FromOperations(2 * ((split.ExpertShared * busiest) + (routedWork * imbalance))), busiestTraffic + Activations(busiest));
 
-        var (decode, _, _, prefill, _, _) = Attention(iteration, requests, decodeShare, pairShare, promptShare);
-        var (_, decodeWork, decodeTraffic, _, prefillWork, prefillTraffic) = Attention(iteration, requests);
+        // The busiest chip runs its shares of the decode context, the prefill pairs and the prompt tokens.
+        var (decodeWork, decodeTraffic, prefillWork, prefillTraffic) = AttentionWork(iteration, requests);
+        var decode = AttentionTime(decodeWork * decodeShare, decodeTraffic * decodeShare, decodes);
+        var prefill = AttentionTime(prefillWork * pairShare, prefillTraffic * promptShare, prompts);
 
         // Dispatch and combine: the busiest chip exchanges the k copies of its tokens' activations, both ways.
         var exchanged = Bytes.FromCount(busiest * split.PerToken * model.HiddenSize * 2.0);
