@@ -37,6 +37,7 @@ MODELS = {
     "GPT 530B (Megatron)": "megatron-530b", "GPT 1T (Megatron)": "megatron-1t",
     "MPT-7b": "mpt-7b", "MPT-13b": "mpt-13b", "MPT-30b": "mpt-30b", "MPT-70b": "mpt-70b",
     "Qwen3-30B-A3B": "qwen3-30b-a3b", "Qwen3-235B-A22B": "qwen3-235b-a22b", "DeepSeek-V3 671B": "deepseek-v3",
+    "GPT-OSS 120B": "gpt-oss-120b",
     # The published set leaves these vocabularies out; the model files give them with their sources.
     "GPT3-5B (NeMo)": "gpt3-5b-nemo", "GPT3-20B (NeMo)": "gpt3-20b-nemo",
     "Nemotron-3 8B": "nemotron3-8b", "Nemotron-3 22B": "nemotron3-22b", "Nemotron-4 340B": "nemotron4-340b",
@@ -80,6 +81,18 @@ MBRIDGE_RECIPES = {
         "why": "QWEN3_30B_A3B_B200_FP8_MX_BASE_CONFIG (the FP8-CS one), as the row: EP8 GBS 512 MBS 1, no flex backend (the alltoall dispatcher), no all-to-all overlap, no recompute (set_qwen3_common_configs); CUDA graphs over attention, router and preprocessing, not modelled (qwen3 workload_base_configs.py and qwen3_llm_pretrain.py @ 767255d2)"},
     "mbridge2511-gb300-qwen3_235b_a22b-256gpu-bf16": {"plan": {"expert_dispatch": "deduplicated"},
         "why": "the row's 256 GPUs at PP4 VP12 EP16 MBS 2 match no stored config (the GB300 BF16 one is 64 GPUs at TP2 EP64 MBS 4): its flex dispatcher with HybridEP, no all-to-all overlap, assumed as for the GB200 row; no recompute (set_qwen3_common_configs) (qwen3 workload_base_configs.py and qwen3_llm_pretrain.py @ 767255d2)"},
+    # GPT-OSS 120B in BF16 (scripts/performance/configs/gpt_oss/workload_base_configs.py and gpt_oss_llm_pretrain.py @
+    # 6b296ac1, the BF16 configs of PR #1438 "fix GPT-OSS perf scripts", 2025-11-20, cherry-picked for the 25.11 release:
+    # the nearest stored version). set_gpt_oss_common_configs: sequence 8192, grad_reduce_in_fp32 False, router fusion,
+    # forced load balancing; the model's alltoall dispatcher, no all-to-all overlap, no tensor parallelism.
+    "mbridge2511-gb300-gpt-oss-120b-64gpu-bf16": {"plan": {"expert_dispatch": "all-to-all"},
+        "why": "GPT_OSS_120B_GB300_BF16 config: EP64, the alltoall dispatcher, no all-to-all overlap, no recompute; CUDA graphs over attention, router and preprocessing (not modelled); the config's MBS 4 where the table says 2: the table kept (gpt_oss workload_base_configs.py @ 6b296ac1)"},
+    "mbridge2511-gb200-gpt-oss-120b-64gpu-bf16": {"plan": {"expert_dispatch": "all-to-all", "recompute": "[layernorm, moe_act]"},
+        "why": "GPT_OSS_120B_GB200_BF16 config, as the row: EP64 MBS 1 GBS 1280 at 8,192 tokens, the alltoall dispatcher, no all-to-all overlap, recompute_modules layernorm and moe_act, no CUDA graphs (gpt_oss workload_base_configs.py @ 6b296ac1)"},
+    "mbridge2511-b200-gpt-oss-120b-64gpu-bf16": {"plan": {"expert_dispatch": "all-to-all", "recompute": "[layernorm, moe_act]"},
+        "why": "GPT_OSS_120B_B200_BF16 config: the alltoall dispatcher, no all-to-all overlap, recompute_modules layernorm and moe_act, no CUDA graphs; the config's EP64 GBS 1280 at 8,192 tokens where the table says EP8 GBS 512 at 4,096 (the earlier configs' EP8 and the recipe's 4,096 tokens): the table kept (gpt_oss workload_base_configs.py @ 6b296ac1)"},
+    "mbridge2511-h100-gpt-oss-120b-64gpu-bf16": {"plan": {"expert_dispatch": "all-to-all", "recompute": "[layernorm, moe_act]"},
+        "why": "GPT_OSS_120B_H100_BF16 config: PP4 EP8, the alltoall dispatcher, no all-to-all overlap, recompute_modules layernorm and moe_act, no CUDA graphs; the config's MBS 1 GBS 1280 at 8,192 tokens where the table says MBS 4 GBS 512 at 4,096: the table kept (gpt_oss workload_base_configs.py @ 6b296ac1)"},
 }
 
 
@@ -136,7 +149,7 @@ def nvidia(run, source_key):
         # in that precision): set_{llama3,llama31,qwen3,deepseek_v3}_common_configs set cfg.ddp.grad_reduce_in_fp32 =
         # False in every stored version of scripts/performance/configs/*/*_llm_pretrain.py.
         case["training_extra"] = {**case.get("training_extra", {}), "gradient_reduction": "bf16    # the recipes' grad_reduce_in_fp32 = False"}
-        case["assumptions"].append("gradients reduced in BF16: the performance recipes' common settings (set_llama3_common_configs, set_llama31_common_configs, set_qwen3_common_configs, set_deepseek_v3_common_configs: cfg.ddp.grad_reduce_in_fp32 = False, in every stored version of Megatron-Bridge's scripts/performance/configs)")
+        case["assumptions"].append("gradients reduced in BF16: the performance recipes' common settings (set_llama3_common_configs, set_llama31_common_configs, set_qwen3_common_configs, set_deepseek_v3_common_configs, set_gpt_oss_common_configs: cfg.ddp.grad_reduce_in_fp32 = False, in every stored version of Megatron-Bridge's scripts/performance/configs)")
     recipe = MBRIDGE_RECIPES.get(run["id"])
     if recipe:
         if "recompute" in recipe["plan"]:

@@ -1,6 +1,7 @@
 using ClusterTwin.Catalog;
 using ClusterTwin.Hardware;
 using ClusterTwin.Units;
+using ClusterTwin.Workloads;
 using Spectre.Console;
 
 namespace ClusterTwin.Cli.Reports;
@@ -146,6 +147,13 @@ public static class CatalogReport
             if (model.LatentAttention is { } latent)
             {
                 table.AddRow("latent attention", $"query latent {latent.QueryRank}, key-value latent {latent.KeyValueRank}, rotary {latent.RotaryHeadSize} per head, value head {latent.ValueHeadSize}");
+            }
+
+            if (model.LocalAttention is { } local)
+            {
+                var window = local.Kind == LocalAttentionKind.Sliding ? "a sliding window" : "chunks";
+                table.AddRow("local attention", Markup.Escape(string.Create(System.Globalization.CultureInfo.InvariantCulture,
+                    $"{model.LocalAttentionLayerCount} of {model.Layers} layers attend within {window} of {local.Window:N0} tokens; one layer in {local.GlobalEvery} to the whole context")));
             }
 
             if (model.MultiTokenPredictionDepth > 0)

@@ -8,6 +8,7 @@ internal static class ModelReader
 {
     private static readonly Dictionary<string, FeedForwardActivation> Activations = new() { ["gelu"] = FeedForwardActivation.Gelu, ["swiglu"] = FeedForwardActivation.SwiGlu, ["squared-relu"] = FeedForwardActivation.SquaredRelu };
     private static readonly Dictionary<string, PositionEmbedding> Positions = new() { ["learned"] = PositionEmbedding.Learned, ["rotary"] = PositionEmbedding.Rotary, ["alibi"] = PositionEmbedding.Alibi };
+    private static readonly Dictionary<string, LocalAttentionKind> LocalKinds = new() { ["sliding"] = LocalAttentionKind.Sliding, ["chunked"] = LocalAttentionKind.Chunked };
     private static readonly Dictionary<string, Normalization> Normalizations = new() { ["layernorm"] = Normalization.LayerNorm, ["rmsnorm"] = Normalization.RmsNorm };
 
     public static ModelArchitecture? Read(YamlReader reader, YamlMappingNode? map, string path)
@@ -19,7 +20,7 @@ internal static class ModelReader
 
         reader.CheckKeys(map, path, "id", "name", "sources", "layers", "hidden_size", "attention_heads", "key_value_heads", "head_size",
             "feed_forward_size", "feed_forward_activation", "vocabulary_size", "position_embedding", "normalization", "tied_embeddings",
-            "max_sequence_length", "parameters", "note", "mixture_of_experts", "latent_attention", "multi_token_prediction");
+            "max_sequence_length", "parameters", "note", "mixture_of_experts", "latent_attention", "multi_token_prediction", "local_attention");
 
         var id = reader.String(map, "id", path);
         var name = reader.String(map, "name", path, required: false) ?? id;
@@ -63,6 +64,7 @@ internal static class ModelReader
         var experts = ReadExperts(reader, reader.Mapping(map, "mixture_of_experts", path, required: false), YamlReader.Join(path, "mixture_of_experts"), layers);
         var latent = ReadLatentAttention(reader, reader.Mapping(map, "latent_attention", path, required: false), YamlReader.Join(path, "latent_attention"));
         var predictionDepth = reader.Integer(map, "multi_token_prediction", path, 0, 16, required: false) ?? 0;
+        var local = ReadLocalAttention(reader, reader.Mapping(map, "local_attention", path, required: false), YamlReader.Join(path, "local_attention"), layers);
 
         if (id is null || name is null || layers is null || hidden is null || heads is null || keyValueHeads is null || headSize is null ||
             feedForward is null || activation is null || vocabulary is null || !headsDivide)
@@ -91,6 +93,7 @@ internal static class ModelReader
             MixtureOfExperts = experts,
             LatentAttention = latent,
             MultiTokenPredictionDepth = predictionDepth,
+            LocalAttention = local,
         };
 
         // The published headline count guards against a mistyped shape: 10% allows for biases and rounding.
@@ -164,6 +167,28 @@ internal static class ModelReader
         var rotary = reader.Integer(map, "rotary_head_size", path, 0, 100_000);
         var value = reader.Integer(map, "value_head_size", path, 1, 100_000);
         return keyValue is null || rotary is null || value is null ? null : new LatentAttention(query, keyValue.Value, rotary.Value, value.Value);
+    }
+
+    /// <summary>The <c>local_attention</c> block: sliding windows or chunks, their length, and how often a layer attends to the whole context.</summary>
+    private static LocalAttention? ReadLocalAttention(YamlReader reader, YamlMappingNode? map, string path, int? layers)
+    {
+        if (map is null)
+        {
+            return null;
+        }
+
+        reader.CheckKeys(map, path, "kind", "window", "global_every");
+        var kind = reader.Enumeration(map, "kind", path, LocalKinds);
+        var window = reader.Integer(map, "window", path, 1, 100_000_000);
+        var globalEvery = reader.Integer(map, "global_every", path, 2, 100_000);
+        if (globalEvery is { } every && layers is { } count && every > count)
+        {
+            reader.Error(YamlReader.Child(map, "global_every"), YamlReader.Join(path, "global_every"),
+                $"a global layer every {every} leaves none of the {count} layers attending to the whole context (expected at most {count})");
+            return null;
+        }
+
+        return kind is null || window is null || globalEvery is null ? null : new LocalAttention(kind.Value, window.Value, globalEvery.Value);
     }
 
     private static List<ModelSource> ReadSources(YamlReader reader, YamlMappingNode map, string path)

@@ -97,6 +97,57 @@ public sealed record ExpertLayers(int Routed, int PerToken, int FeedForwardSize,
 /// <param name="ValueHeadSize">Width of one value head (<c>v_head_dim</c>).</param>
 public sealed record LatentAttention(int QueryRank, int KeyValueRank, int RotaryHeadSize, int ValueHeadSize);
 
+/// <summary>How a local-attention layer limits the keys each query sees.</summary>
+public enum LocalAttentionKind
+{
+    /// <summary>Each query attends to itself and the window's tokens before it (GPT-OSS, Mistral 7B, Gemma).</summary>
+    Sliding,
+
+    /// <summary>The sequence is cut into chunks of the window's length, and each query attends within its own chunk (Llama 4).</summary>
+    Chunked,
+}
+
+/// <summary>
+/// Attention limited to nearby tokens on most layers, with every <paramref name="GlobalEvery"/>-th layer attending to the
+/// whole context: GPT-OSS alternates 128-token sliding windows with full attention (global every 2), Llama 4 runs
+/// 8,192-token chunks on three layers of four (global every 4).
+/// </summary>
+/// <param name="Kind">Sliding windows or chunks.</param>
+/// <param name="Window">Tokens of the window or the chunk.</param>
+/// <param name="GlobalEvery">Layer i (from 0) attends to the whole context when i + 1 is a multiple of this.</param>
+public sealed record LocalAttention(LocalAttentionKind Kind, int Window, int GlobalEvery)
+{
+    /// <summary>Layers among <c>[start, start + count)</c> whose attention is local.</summary>
+    public int LocalLayersIn(int start, int count) => count - (((start + count) / GlobalEvery) - (start / GlobalEvery));
+
+    /// <summary>
+    /// Query-key pairs one sequence of <paramref name="sequence"/> tokens computes under the causal mask on a local
+    /// layer, counted as the attention kernels are, half of each causal square (the diagonal ignored): a full causal
+    /// layer computes <c>s^2 / 2</c>; a sliding window shorter than the sequence <c>W s - W^2 / 2</c> (the full square's
+    /// half less the half beyond the window); whole chunks <c>W^2 / 2</c> each. Both are the full layer's where the
+    /// window covers the sequence.
+    /// </summary>
+    public double CausalPairs(double sequence)
+    {
+        if (sequence <= Window)
+        {
+            return sequence * sequence / 2;
+        }
+
+        if (Kind == LocalAttentionKind.Sliding)
+        {
+            return (Window * sequence) - (Window * (double)Window / 2);
+        }
+
+        var whole = Math.Floor(sequence / Window);
+        var rest = sequence - (whole * Window);
+        return ((whole * Window * (double)Window) + (rest * rest)) / 2;
+    }
+
+    /// <summary>The most keys one query of a sequence of <paramref name="sequence"/> tokens sees on a local layer: the window, or the sequence where shorter.</summary>
+    public double KeysSeen(double sequence) => Math.Min(sequence, Window);
+}
+
 /// <summary>A citation for a model's shape.</summary>
 public sealed record ModelSource(string Title, string? Url, string? Date);
 
@@ -147,6 +198,12 @@ public sealed record ModelArchitecture
 
     /// <summary>Multi-head latent attention's shape, or null for (grouped-query) multi-head attention.</summary>
     public LatentAttention? LatentAttention { get; init; }
+
+    /// <summary>Local (sliding-window or chunked) attention on most layers, or null where every layer attends to the whole context.</summary>
+    public LocalAttention? LocalAttention { get; init; }
+
+    /// <summary>Layers whose attention is local (<see cref="LocalAttention"/>); 0 where every layer attends to the whole context.</summary>
+    public int LocalAttentionLayerCount => LocalAttention?.LocalLayersIn(0, Layers) ?? 0;
 
     /// <summary>
     /// Multi-token prediction modules after the main model (DeepSeek-V3: one): each embeds the next token, joins it to
@@ -319,7 +376,7 @@ public sealed record ModelArchitecture
         VocabularySize == other.VocabularySize && PositionEmbedding == other.PositionEmbedding && Normalization == other.Normalization &&
         TiedEmbeddings == other.TiedEmbeddings && MaximumSequenceLength == other.MaximumSequenceLength && MixtureOfExperts == other.MixtureOfExperts &&
         PublishedParameters == other.PublishedParameters && LatentAttention == other.LatentAttention &&
-        MultiTokenPredictionDepth == other.MultiTokenPredictionDepth && Sources.SequenceEqual(other.Sources);
+        MultiTokenPredictionDepth == other.MultiTokenPredictionDepth && LocalAttention == other.LocalAttention && Sources.SequenceEqual(other.Sources);
 
     /// <inheritdoc />
     public override int GetHashCode() => HashCode.Combine(Id, Layers, HiddenSize);

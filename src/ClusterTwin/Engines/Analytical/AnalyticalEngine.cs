@@ -104,10 +104,19 @@ public static class AnalyticalEngine
         var regather = SequenceParallelRegather.Time(collectives, tensorGroup, denseRegathered);
         var expertRegather = SequenceParallelRegather.Time(collectives, tensorGroup, expertRegathered);
         var headRegather = plan.SequenceParallelism && plan.TensorParallelism > 1 ? collectives.Time(CollectiveKind.AllGather, tensorGroup, Bytes.FromCount(tokens * model.HiddenSize * 2.0)) : Duration.Zero;
-        var layer = LayerCost(LayerKernels.Forward(model, job, plan), kernels, plan, (tensorPass, tensorPass + regather), contextPass, Duration.Zero, expertOverlap: null);
-        var expertLayer = model.ExpertLayerCount > 0
-            ? LayerCost(LayerKernels.Forward(model, job, plan, expertLayer: true), kernels, plan, (tensorPass, tensorPass + expertRegather), contextPass, dispatch, scenario.Framework.ExpertOverlap)
-            : layer;
+        // A model's local-attention layers differ from its full ones in their attention alone. A stage's layers are taken
+        // in the model's proportion of the two: exact where the pattern repeats within each stage (GPT-OSS's alternation
+        // on stages of even length), within one layer's attention otherwise.
+        var localShare = model.LocalAttentionLayerCount / (double)model.Layers;
+        StageCost LayerOf(bool expert, bool averageLoad)
+        {
+            var (passes, exchange, overlap) = expert ? ((tensorPass, tensorPass + expertRegather), dispatch, scenario.Framework.ExpertOverlap) : ((tensorPass, tensorPass + regather), Duration.Zero, null);
+            StageCost Of(bool local) => LayerCost(LayerKernels.Forward(model, job, plan, expert, averageLoad, local), kernels, plan, passes, contextPass, exchange, overlap);
+            return localShare == 0 ? Of(local: false) : (Of(local: false) * (1 - localShare)) + (Of(local: true) * localShare);
+        }
+
+        var layer = LayerOf(expert: false, averageLoad: false);
+        var expertLayer = model.ExpertLayerCount > 0 ? LayerOf(expert: true, averageLoad: false) : layer;
         var embedding = BoundaryCost(LayerKernels.Embedding(model, job, plan), kernels, tensorPass / 2);
         var head = BoundaryCost(LayerKernels.OutputHead(model, job, plan), kernels, (tensorPass / 2) + headRegather);
         StageCost Layers(int dense, int count) => (layer * dense) + (expertLayer * (count - dense));
@@ -115,7 +124,7 @@ public static class AnalyticalEngine
         // The work the cluster executes: the busiest chip sets the time, but the average chip's experts do the work
         // (the same kernels where no chip is busier than another).
         var averageExpertLayer = model.MixtureOfExperts is { } routing && model.ExpertLayerCount > 0 && LayerKernels.LoadImbalance(routing, job, plan) > 1
-            ? LayerCost(LayerKernels.Forward(model, job, plan, expertLayer: true, averageLoad: true), kernels, plan, (tensorPass, tensorPass + expertRegather), contextPass, dispatch, scenario.Framework.ExpertOverlap)
+            ? LayerOf(expert: true, averageLoad: true)
             : expertLayer;
 
         // Multi-token prediction modules run after the main model on the last stage: two norms and the projection that
@@ -268,7 +277,8 @@ public static class AnalyticalEngine
     /// attention and SwiGLU): forward plus backward is three forward passes, attention is counted over the full
     /// sequence, and recompute is not counted. With <paramref name="causalAttention"/>, attention counts only the causal
     /// half of the score and value products, as NeMo's and Megatron-Bridge's formulas do since 2025. Multi-token
-    /// prediction modules the job trains count like the layer and head they run.
+    /// prediction modules the job trains count like the layer and head they run. A local-attention layer's query counts
+    /// the keys its window lets it see (<see cref="LocalAttention"/>).
     /// </summary>
     public static Flops ModelFlops(ModelArchitecture model, TrainingJob job, bool causalAttention = false)
     {
@@ -310,7 +320,12 @@ public static class AnalyticalEngine
         var total = (model.DenseLayerCount * ((2 * model.ActiveMatrixParameters(expertLayer: false)) + attention)) +
                     (model.ExpertLayerCount * ((2 * model.ActiveMatrixParameters(expertLayer: true)) + attention)) +
                     head + prediction;
-        return (total, attention * (model.Layers + predictionModules));
+        // A local layer's query sees the window (or, causally, its share of the window's pairs) instead of the sequence.
+        var localSaving = model.LocalAttention is { } local
+            ? model.LocalAttentionLayerCount * (attention - (2.0 * model.AttentionHeads * (model.QueryKeyHeadSize + model.ValueHeadSize) *
+                (causalAttention ? local.CausalPairs(job.SequenceLength) / job.SequenceLength : local.KeysSeen(job.SequenceLength))))
+            : 0;
+        return (total - localSaving, (attention * (model.Layers + predictionModules)) - localSaving);
     }
 
     /// <summary>

@@ -31,9 +31,12 @@ public static class LayerKernels
     /// <summary>
     /// Builds the forward kernels of one layer: a dense one, or with <paramref name="expertLayer"/> a mixture of experts,
     /// on the busiest chip (the one the step waits for), or with <paramref name="averageLoad"/> on an average chip (for
-    /// the work the cluster executes).
+    /// the work the cluster executes). With <paramref name="localAttention"/> the layer is one of the model's local ones
+    /// (<see cref="ModelArchitecture.LocalAttention"/>): its fused attention computes only the window's query-key pairs.
+    /// Under context parallelism, and unfused, a local layer is costed as a full one: the ring's or gather's share of a
+    /// window is not modelled, and unfused attention computes the whole score matrix and masks it.
     /// </summary>
-    public static Kernel[] Forward(ModelArchitecture model, TrainingJob job, ParallelPlan plan, bool expertLayer = false, bool averageLoad = false)
+    public static Kernel[] Forward(ModelArchitecture model, TrainingJob job, ParallelPlan plan, bool expertLayer = false, bool averageLoad = false, bool localAttention = false)
     {
         double tensor = plan.TensorParallelism;
         double context = plan.ContextParallelism;
@@ -63,7 +66,9 @@ public static class LayerKernels
         {
             // Causal masking lets the tiled kernel skip the upper triangle: half the score and value work, of which each
             // context-parallel chip does its 1/c share (load-balanced chunks).
-            var work = 2.0 * sequences * heads * sequence * sequence * (model.QueryKeyHeadSize + model.ValueHeadSize) * 0.5 / context;
+            var work = localAttention && plan.ContextParallelism == 1 && model.LocalAttention is { } local
+                ? 2.0 * sequences * heads * local.CausalPairs(sequence) * (model.QueryKeyHeadSize + model.ValueHeadSize)
+                : 2.0 * sequences * heads * sequence * sequence * (model.QueryKeyHeadSize + model.ValueHeadSize) * 0.5 / context;
             var ownTraffic = tokens * (queryWidth + (model.ValueWidth / tensor) + (2 * keyValueWidth)) * bytes;
             var headSize = new AttentionHeadSize(model.QueryKeyHeadSize, model.ValueHeadSize);
             operators.Add((plan.ContextParallelism == 1
