@@ -1,3 +1,4 @@
+using System.Globalization;
 using ClusterTwin.Catalog;
 using ClusterTwin.Serving;
 using ClusterTwin.Units;
@@ -25,7 +26,7 @@ public static class ServingReport
             }
 
             SimulationReport.WriteCluster(console, deployment.Cluster);
-            console.MarkupLineInterpolated($"Model:   {deployment.Model.Name}, {Weights(deployment)}{(deployment.Framework is { } framework ? $", {framework.Name}" : string.Empty)}; {pool.Replicas:N0} replicas of {(deployment.ExpertParallel ? $"{deployment.TensorParallelism} chips (expert {deployment.TensorParallelism}: attention data-parallel, routed experts split)" : $"tensor {deployment.TensorParallelism}")}{(deployment.PipelineParallelism > 1 ? $" (pipelines of {deployment.PipelineParallelism} stages, a batch in flight per stage)" : string.Empty)}, batch up to {deployment.MaximumBatch} requests and {deployment.MaximumBatchTokens:N0} tokens; key-value cache {pool.KeyValueCapacityTokens:N0} tokens per replica; busy {Format.Percent(pool.Utilization(result.Makespan))}{FrontEnd(deployment)}");
+            console.MarkupLineInterpolated($"Model:   {deployment.Model.Name}, {Weights(deployment)}{(deployment.Framework is { } framework ? $", {framework.Name}" : string.Empty)}; {pool.Replicas:N0} replicas of {(deployment.ExpertParallel ? $"{deployment.TensorParallelism} chips (expert {deployment.TensorParallelism}: attention data-parallel, routed experts split)" : $"tensor {deployment.TensorParallelism}")}{(deployment.PipelineParallelism > 1 ? $" (pipelines of {deployment.PipelineParallelism} stages, a batch in flight per stage)" : string.Empty)}, batch up to {deployment.MaximumBatch} requests and {deployment.MaximumBatchTokens:N0} tokens; key-value cache {pool.KeyValueCapacityTokens:N0} tokens per replica{LocalCache(deployment)}; busy {Format.Percent(pool.Utilization(result.Makespan))}{FrontEnd(deployment)}");
         }
 
         if (scenario.Split is { } split)
@@ -151,6 +152,12 @@ public static class ServingReport
         : $"{deployment.WeightFormat.Key.ToUpperInvariant()} weights";
 
     // The front end's time each request spends before the chips see it, where there is one: its median, and its P99 where it spreads.
+    /// <summary>What local-attention layers keep, where the cache counts them apart (<see cref="CacheLayout"/>).</summary>
+    private static string LocalCache(ServingDeployment deployment) =>
+        deployment.CacheLayout.UnitsPerToken > 1 && deployment.Model.LocalAttention is { } local
+            ? string.Create(CultureInfo.InvariantCulture, $" of every layer ({deployment.Model.LocalAttentionLayerCount} of the {deployment.Model.Layers} layers keep at most their {local.Window:N0}-token window, so longer requests hold less)")
+            : string.Empty;
+
     private static string FrontEnd(ServingDeployment deployment) => deployment.FrontEnd switch
     {
         { Median.Seconds: <= 0 } => string.Empty,

@@ -23,6 +23,10 @@ internal sealed class ActiveRequest(Request request)
     /// <summary>Tokens generated but not yet sent (within a multi-step block).</summary>
     public int Undelivered { get; set; }
 
+    /// <summary>Tokens the request holds in the cache.</summary>
+    public long CacheTokens { get; set; }
+
+    /// <summary>Cache units (<see cref="CacheLayout"/>) the request holds: its tokens, or fewer where local layers keep only their window.</summary>
     public long Cache { get; set; }
 
     public double FirstToken { get; set; } = double.NaN;
@@ -44,6 +48,7 @@ internal sealed class ActiveRequest(Request request)
     {
         Prompt = Request.InputTokens + Generated;
         Prefilled = 0;
+        CacheTokens = 0;
         Cache = 0;
         Chunk = 0;
     }

@@ -4,9 +4,10 @@ namespace ClusterTwin.Serving;
 /// One iteration's batch as it is built: decodes, then prefill chunks within the token budget; each decode takes
 /// <paramref name="tokensPerDecode"/> of the budget (one, or every position speculation verifies). A chunk of one
 /// request takes at most <paramref name="chunkLimit"/> tokens (the whole budget unless given: with expert parallelism
-/// each chip schedules its own requests within its own budget).
+/// each chip schedules its own requests within its own budget). Attention's context and pairs are the average
+/// layer's under <paramref name="layout"/> (local layers see at most their window).
 /// </summary>
-internal struct Batch(int budget, int tokensPerDecode = 1, int chunkLimit = int.MaxValue)
+internal struct Batch(CacheLayout layout, int budget, int tokensPerDecode = 1, int chunkLimit = int.MaxValue)
 {
     public int Budget = budget;
     private int decodeTokens;
@@ -26,7 +27,7 @@ internal struct Batch(int budget, int tokensPerDecode = 1, int chunkLimit = int.
     {
         active.DecodeScheduled = true;
         decodeTokens++;
-        decodeContext += active.Context;
+        decodeContext += layout.Context(active.Context);
         Budget -= tokensPerDecode;
     }
 
@@ -43,7 +44,7 @@ internal struct Batch(int budget, int tokensPerDecode = 1, int chunkLimit = int.
         active.Chunk = chunk;
         Budget -= chunk;
         prefillTokens += chunk;
-        var pairs = (chunk * (double)active.Prefilled) + (chunk * (chunk + 1) / 2.0);
+        var pairs = layout.PrefillPairs(active.Prefilled, chunk);
         prefillPairs += pairs;
         if (chunk > largestChunk)
         {

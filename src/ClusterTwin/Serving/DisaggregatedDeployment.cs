@@ -121,10 +121,10 @@ public sealed record DisaggregatedDeployment
     }
 
     /// <summary>The time to move <paramref name="tokens"/> tokens of cache in the prefill pool's cache format.</summary>
-    public Duration TransferTime(long tokens) => Transfer.Time(tokens);
+    public Duration TransferTime(long tokens) => Transfer.Time(Prefill.CacheLayout.Units(tokens));
 
     /// <summary>The figures of one transfer, worked out once for a run of many.</summary>
-    public CacheTransfer Transfer => new(TransferLatency, Prefill.KeyValuePerToken, TransferBandwidth);
+    public CacheTransfer Transfer => new(TransferLatency, Prefill.KeyValuePerToken / Prefill.CacheLayout.UnitsPerToken, TransferBandwidth);
 
     /// <summary>
     /// The index of the replica whose links a prefill replica's transfers queue on: a pipelined replica's stages (the
@@ -135,10 +135,10 @@ public sealed record DisaggregatedDeployment
 
 /// <summary>One key-value cache transfer between pools: a latency, then the cache's bytes over the bandwidth.</summary>
 /// <param name="Latency">Latency of the transfer.</param>
-/// <param name="PerToken">Cache bytes per token.</param>
+/// <param name="PerUnit">Cache bytes per unit of the prefill pool's <see cref="CacheLayout"/>: a token, or a layer-token.</param>
 /// <param name="Bandwidth">Bandwidth of the transfer.</param>
-public readonly record struct CacheTransfer(Duration Latency, Bytes PerToken, Bandwidth Bandwidth)
+public readonly record struct CacheTransfer(Duration Latency, Bytes PerUnit, Bandwidth Bandwidth)
 {
-    /// <summary>The time to move <paramref name="tokens"/> tokens of cache.</summary>
-    public Duration Time(long tokens) => Latency + (PerToken * tokens / Bandwidth);
+    /// <summary>The time to move <paramref name="units"/> units of cache (<see cref="CacheLayout.Units"/>).</summary>
+    public Duration Time(long units) => Latency + (PerUnit * units / Bandwidth);
 }

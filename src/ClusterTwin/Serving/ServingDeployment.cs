@@ -250,6 +250,35 @@ public sealed record ServingDeployment
     }
 
     /// <summary>
+    /// How the cache grows with a request's tokens: local-attention layers (<see cref="ModelArchitecture.LocalAttention"/>)
+    /// keep at most their window. With speculative decoding every layer is counted whole, an upper bound (the draft's
+    /// cache, beside the target's, is counted per token).
+    /// </summary>
+    public CacheLayout CacheLayout => CacheLayout.Of(Speculation is null ? Model : Model with { LocalAttention = null });
+
+    /// <summary>
+    /// <see cref="KeyValueCapacityPerRequest"/> in the units of <see cref="CacheLayout"/>: tokens, or layer-tokens
+    /// where local layers keep at most their window.
+    /// </summary>
+    public long KeyValueCapacityUnitsPerRequest
+    {
+        get
+        {
+            var units = CacheLayout.UnitsPerToken;
+            if (units == 1)
+            {
+                return KeyValueCapacityPerRequest;
+            }
+
+            var free = (Cluster.Chip.MemoryCapacity.Value * MemoryUtilization) - WeightsPerChip;
+            return free.Count <= 0 ? 0 : (long)Math.Floor(free / (KeyValuePerTokenPerChip / units));
+        }
+    }
+
+    /// <summary>Cache units (<see cref="CacheLayout"/>) a replica holds: <see cref="KeyValueCapacityTokens"/> in its units.</summary>
+    public long KeyValueCapacityUnits => KeyValueCapacityUnitsPerRequest * ExpertParallelism;
+
+    /// <summary>
     /// Most requests a replica runs at once: <see cref="MaximumBatch"/>, or with expert parallelism that many on each
     /// chip, whose data-parallel attention schedules its own (SGLang's data-parallel attention ranks).
     /// </summary>

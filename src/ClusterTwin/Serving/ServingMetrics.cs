@@ -71,6 +71,6 @@ internal sealed class ServingMetrics(ServingObjectives objectives, FrontEnd fron
         ReplicaBusyTime = pools.Aggregate(Duration.Zero, (sum, pool) => sum + pool.BusyTime),
         Replicas = pools.Sum(pool => pool.Deployment.Replicas),
         Chips = pools.Sum(pool => pool.Deployment.Cluster.ChipCount),
-        KeyValueCapacityTokens = pools[^1].Capacity,
+        KeyValueCapacityTokens = pools[^1].Deployment.KeyValueCapacityTokens,
     };
 }

@@ -36,7 +36,8 @@ internal sealed class ServingPool
         Role = role;
         Deployment = deployment;
         Cost = new IterationCost(deployment);
-        Capacity = deployment.KeyValueCapacityTokens;
+        Layout = deployment.CacheLayout;
+        Capacity = deployment.KeyValueCapacityUnits;
         replicaCount = (int)Math.Min(deployment.Replicas, int.MaxValue);
         this.handOff = handOff;
     }
@@ -49,6 +50,10 @@ internal sealed class ServingPool
 
     public IterationCost Cost { get; }
 
+    /// <summary>How a request's cache grows with its tokens; <see cref="Capacity"/> and every request's cache are in its units.</summary>
+    public CacheLayout Layout { get; }
+
+    /// <summary>Cache units (<see cref="Layout"/>) each replica holds.</summary>
     public long Capacity { get; }
 
     /// <summary>Replica <paramref name="index"/>, one the router has reached (the replicas are reached in order).</summary>
@@ -73,10 +78,13 @@ internal sealed class ServingPool
     private double ReservationShare => Role == PoolRole.Prefill ? 0 : Deployment.OutputReservation;
 
     /// <summary>Cache set aside for a request at admission: its share of output, and speculation's look-ahead slots.</summary>
-    private long Reserve(ActiveRequest active) => active.Reservation(ReservationShare) + PerDecode - 1;
+    private long Reserve(ActiveRequest active) => Layout.Units(active.Reservation(ReservationShare) + PerDecode - 1);
 
     /// <summary>Cache each decoding request needs per iteration: one token, or every position speculation verifies.</summary>
     private int PerDecode => Deployment.Speculation is { } speculation ? speculation.DraftTokens + 1 : 1;
+
+    /// <summary>Cache units each decoding request may add per iteration, at most (a local layer adds none past its window).</summary>
+    private long PerDecodeUnits => (long)PerDecode * Layout.UnitsPerToken;
 
     /// <summary>Queues <paramref name="active"/> at the least loaded replica, which is returned.</summary>
     public Replica Route(ActiveRequest active)
@@ -114,7 +122,7 @@ internal sealed class ServingPool
             if (decodes > 0)
             {
                 replica.BlockLeft--;
-                var block = new Batch(int.MaxValue);
+                var block = new Batch(Layout, int.MaxValue);
                 foreach (var active in replica.Running)
                 {
                     active.Chunk = 0;
@@ -134,8 +142,8 @@ internal sealed class ServingPool
 
         // Decodes need one more token of cache each (speculating, room for every verified token); preempt the
         // latest admitted until they fit.
-        var perDecode = PerDecode;
-        while (replica.CacheUsed + ((long)decodes * perDecode) > Capacity && replica.Running.Count > 1)
+        var perDecode = PerDecodeUnits;
+        while (replica.CacheUsed + (decodes * perDecode) > Capacity && replica.Running.Count > 1)
         {
             var victim = replica.Running[^1];
             replica.Running.RemoveAt(replica.Running.Count - 1);
@@ -152,7 +160,7 @@ internal sealed class ServingPool
         {
             // A decode-only batch runs as a block of iterations, as long as the cache holds every step's tokens
             // (the server reserves the block's slots when it schedules it); a batch with prefill runs alone.
-            var steps = Math.Min(Deployment.SchedulerSteps, (Capacity - replica.CacheUsed) / ((long)iteration.DecodeTokens * perDecode));
+            var steps = Math.Min(Deployment.SchedulerSteps, (Capacity - replica.CacheUsed) / (iteration.DecodeTokens * perDecode));
             replica.BlockLeft = (int)Math.Max(0, steps - 1);
         }
 
@@ -180,8 +188,10 @@ internal sealed class ServingPool
                 }
 
                 active.Generated += produced;
-                active.Cache += produced;
-                replica.CacheUsed += produced;
+                active.CacheTokens += produced;
+                var grown = Layout.Units(active.CacheTokens) - active.Cache;
+                active.Cache += grown;
+                replica.CacheUsed += grown;
                 active.Undelivered += produced;
             }
             else if (active.Chunk > 0)
@@ -217,7 +227,7 @@ internal sealed class ServingPool
     /// </summary>
     private Iteration Build(Replica replica, int decodes)
     {
-        var batch = new Batch(Deployment.ReplicaBatchTokens, PerDecode, Deployment.MaximumBatchTokens);
+        var batch = new Batch(Layout, Deployment.ReplicaBatchTokens, PerDecode, Deployment.MaximumBatchTokens);
         foreach (var active in replica.Running)
         {
             active.Chunk = 0;
@@ -237,13 +247,14 @@ internal sealed class ServingPool
 
         // Admission leaves room for the running requests' next decodes (in this iteration, or the next when a prefill
         // runs alone) and the newcomer's prompt and first token.
-        var decodeRoom = (long)(Deployment.MixedBatches ? batch.DecodeTokens : decodes) * PerDecode;
+        var decodeRoom = (Deployment.MixedBatches ? batch.DecodeTokens : decodes) * PerDecodeUnits;
         while (batch.Budget > 0 && replica.Running.Count < Deployment.ReplicaBatch && replica.Waiting.Count > 0 &&
-               replica.CacheUsed + decodeRoom + replica.Waiting.Peek().Prompt + 1 <= Capacity &&
+               replica.CacheUsed + decodeRoom + Layout.Units(replica.Waiting.Peek().Prompt + 1) <= Capacity &&
                (replica.Running.Count == 0 || replica.Reserved + Reserve(replica.Waiting.Peek()) <= Capacity))
         {
             var admitted = replica.Waiting.Dequeue();
-            admitted.Cache = admitted.Prompt;
+            admitted.CacheTokens = admitted.Prompt;
+            admitted.Cache = Layout.Units(admitted.Prompt);
             replica.CacheUsed += admitted.Cache;
             replica.Reserved += Reserve(admitted);
             replica.Running.Add(admitted);

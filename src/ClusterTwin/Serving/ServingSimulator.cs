@@ -56,7 +56,7 @@ public static class ServingSimulator
                 }
 
                 var start = Math.Max(now, free[lane]);
-                var ready = start + transfer!.Value.Time(active.Request.InputTokens).Seconds;
+                var ready = start + transfer!.Value.Time(pools[owner].Layout.Units(active.Request.InputTokens)).Seconds;
                 free[lane] = ready;
                 metrics.Transferred(ready - now);
                 transfers.Enqueue(active, (ready, order++));
@@ -71,8 +71,8 @@ public static class ServingSimulator
 
         // A request whose prompt cannot be prefilled, or whose whole context cannot be held where it decodes, is
         // refused (as a server refuses one beyond its context limit) rather than left waiting forever.
-        var prefillLimit = pools[0].Deployment.KeyValueCapacityPerRequest;
-        var decodeLimit = pools[^1].Deployment.KeyValueCapacityPerRequest;
+        var prefillLimit = pools[0].Deployment.KeyValueCapacityUnitsPerRequest;
+        var decodeLimit = pools[^1].Deployment.KeyValueCapacityUnitsPerRequest;
 
         // Requests that reach an idle replica at one instant start it together: the replica's first iteration sees
         // every one of them, as a server that finds several requests queued batches them all (static batching starts
@@ -99,7 +99,7 @@ public static class ServingSimulator
 
             if (pending is { } request && request.Arrival <= nextEvent)
             {
-                if (request.InputTokens + 1 > prefillLimit || (long)request.InputTokens + request.OutputTokens + 1 > decodeLimit)
+                if (pools[0].Layout.Units(request.InputTokens + 1) > prefillLimit || pools[^1].Layout.Units((long)request.InputTokens + request.OutputTokens + 1) > decodeLimit)
                 {
                     refused++;
                 }
@@ -163,7 +163,7 @@ public static class ServingSimulator
             var deployment = pool.Deployment;
             if (!priced)
             {
-                usages.Add(new PoolUsage(pool.Role, deployment, deployment.Replicas, pool.BusyTime, pool.Iterations, pool.Capacity, null, null));
+                usages.Add(new PoolUsage(pool.Role, deployment, deployment.Replicas, pool.BusyTime, pool.Iterations, deployment.KeyValueCapacityTokens, null, null));
                 continue;
             }
 
@@ -171,7 +171,7 @@ public static class ServingSimulator
             var energy = EnergyModel.Of(deployment.Cluster, deployment.WeightFormat.Precision, activity, (result.Makespan, result.Makespan), specifications[pool.Index].Cost?.PowerUsageEffectiveness);
             var held = energy?.StepTime ?? result.Makespan;
             var cost = specifications[pool.Index].Cost is { } settings ? CostModel.Of(settings, deployment.Cluster.ChipCount, held, held, held, result.OutputTokens, energy) : null;
-            usages.Add(new PoolUsage(pool.Role, deployment, deployment.Replicas, pool.BusyTime, pool.Iterations, pool.Capacity, energy, cost));
+            usages.Add(new PoolUsage(pool.Role, deployment, deployment.Replicas, pool.BusyTime, pool.Iterations, deployment.KeyValueCapacityTokens, energy, cost));
         }
 
         var all = usages.ToImmutable();
