@@ -103,6 +103,17 @@ public class LocalAttentionTests
     }
 
     [Theory]
+    [InlineData("gpt-oss-120b", 18, 36)]   // layer_types: sliding, full, ... (36 layers)
+    [InlineData("llama4-maverick", 36, 48)] // three chunked layers of four
+    [InlineData("gemma3-27b", 52, 62)]     // sliding_window_pattern 6: five local, then one global; the 62nd is local
+    public void CatalogueModels_CountTheirLocalLayers(string id, int local, int layers)
+    {
+        var model = Repository.Catalog.Models[id];
+        Assert.Equal(layers, model.Layers);
+        Assert.Equal(local, model.LocalAttentionLayerCount);
+    }
+
+    [Theory]
     [InlineData("global_every: 2", "global_every: 40", "leaves none of the 36 layers")]
     [InlineData("kind: sliding", "kind: diagonal", "diagonal")]
     [InlineData("window: 128", "window: 0", "expected 1 to")]

@@ -107,4 +107,13 @@ public class LocalAttentionServingTests
         Assert.Equal(whole.Makespan.Seconds, windowed.Makespan.Seconds, 9);
         Assert.Equal(whole.MemoryTraffic.Count, windowed.MemoryTraffic.Count, whole.MemoryTraffic.Count * 1e-12);
     }
+
+    [Fact]
+    public void TheExample_CountsItsCacheInLayerTokens()
+    {
+        var deployment = ScenarioLoader.LoadServing(Repository.Path("examples", "serve-gpt-oss-120b-h100.yaml"), Repository.Catalog).Deployment;
+        Assert.Equal(18, deployment.Model.LocalAttentionLayerCount);
+        Assert.Equal(36, deployment.CacheLayout.UnitsPerToken);
+        Assert.InRange(deployment.KeyValueCapacityUnits, (deployment.KeyValueCapacityTokens * 36) - 36, (deployment.KeyValueCapacityTokens * 36) + 36);
+    }
 }

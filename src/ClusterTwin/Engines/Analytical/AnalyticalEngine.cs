@@ -104,19 +104,10 @@ public static class AnalyticalEngine
         var regather = SequenceParallelRegather.Time(collectives, tensorGroup, denseRegathered);
         var expertRegather = SequenceParallelRegather.Time(collectives, tensorGroup, expertRegathered);
         var headRegather = plan.SequenceParallelism && plan.TensorParallelism > 1 ? collectives.Time(CollectiveKind.AllGather, tensorGroup, Bytes.FromCount(tokens * model.HiddenSize * 2.0)) : Duration.Zero;
-        // A model's local-attention layers differ from its full ones in their attention alone. A stage's layers are taken
-        // in the model's proportion of the two: exact where the pattern repeats within each stage (GPT-OSS's alternation
-        // on stages of even length), within one layer's attention otherwise.
-        var localShare = model.LocalAttentionLayerCount / (double)model.Layers;
-        StageCost LayerOf(bool expert, bool averageLoad)
-        {
-            var (passes, exchange, overlap) = expert ? ((tensorPass, tensorPass + expertRegather), dispatch, scenario.Framework.ExpertOverlap) : ((tensorPass, tensorPass + regather), Duration.Zero, null);
-            StageCost Of(bool local) => LayerCost(LayerKernels.Forward(model, job, plan, expert, averageLoad, local), kernels, plan, passes, contextPass, exchange, overlap);
-            return localShare == 0 ? Of(local: false) : (Of(local: false) * (1 - localShare)) + (Of(local: true) * localShare);
-        }
-
-        var layer = LayerOf(expert: false, averageLoad: false);
-        var expertLayer = model.ExpertLayerCount > 0 ? LayerOf(expert: true, averageLoad: false) : layer;
+        var layer = LayerCost(model, job, plan, kernels, (tensorPass, tensorPass + regather), contextPass, Duration.Zero, expertOverlap: null, expertLayer: false, averageLoad: false);
+        var expertLayer = model.ExpertLayerCount > 0
+            ? LayerCost(model, job, plan, kernels, (tensorPass, tensorPass + expertRegather), contextPass, dispatch, scenario.Framework.ExpertOverlap, expertLayer: true, averageLoad: false)
+            : layer;
         var embedding = BoundaryCost(LayerKernels.Embedding(model, job, plan), kernels, tensorPass / 2);
         var head = BoundaryCost(LayerKernels.OutputHead(model, job, plan), kernels, (tensorPass / 2) + headRegather);
         StageCost Layers(int dense, int count) => (layer * dense) + (expertLayer * (count - dense));
@@ -124,7 +115,7 @@ public static class AnalyticalEngine
         // The work the cluster executes: the busiest chip sets the time, but the average chip's experts do the work
         // (the same kernels where no chip is busier than another).
         var averageExpertLayer = model.MixtureOfExperts is { } routing && model.ExpertLayerCount > 0 && LayerKernels.LoadImbalance(routing, job, plan) > 1
-            ? LayerOf(expert: true, averageLoad: true)
+            ? LayerCost(model, job, plan, kernels, (tensorPass, tensorPass + expertRegather), contextPass, dispatch, scenario.Framework.ExpertOverlap, expertLayer: true, averageLoad: true)
             : expertLayer;
 
         // Multi-token prediction modules run after the main model on the last stage: two norms and the projection that
@@ -355,6 +346,21 @@ public static class AnalyticalEngine
     {
         var slowest = first.Total >= last.Total ? first : last;
         return middle.Total > slowest.Total ? middle : slowest;
+    }
+
+    /// <summary>
+    /// One layer of <paramref name="model"/>, dense or with <paramref name="expertLayer"/> a mixture of experts
+    /// (<see cref="LayerKernels.Forward"/>), costed by the overload over its kernels.
+    /// A model's local-attention layers differ from its full ones in their attention alone, and a stage's layers are
+    /// taken in the model's proportion of the two: exact where the pattern repeats within each stage (GPT-OSS's
+    /// alternation on stages of even length), within one layer's attention otherwise.
+    /// </summary>
+    private static StageCost LayerCost(ModelArchitecture model, TrainingJob job, ParallelPlan plan, KernelCost kernels, (Duration Forward, Duration Backward) tensorPasses,
+        ContextPass context, Duration expertPass, ExpertOverlap? expertOverlap, bool expertLayer, bool averageLoad)
+    {
+        StageCost Of(bool local) => LayerCost(LayerKernels.Forward(model, job, plan, expertLayer, averageLoad, local), kernels, plan, tensorPasses, context, expertPass, expertOverlap);
+        var localShare = model.LocalAttentionLayerCount / (double)model.Layers;
+        return localShare == 0 ? Of(local: false) : (Of(local: false) * (1 - localShare)) + (Of(local: true) * localShare);
     }
 
     /// <param name="forward">The layer's forward kernels.</param>
