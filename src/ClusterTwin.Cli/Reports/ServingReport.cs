@@ -31,7 +31,7 @@ public static class ServingReport
 
         if (scenario.Split is { } split)
         {
-            console.MarkupLineInterpolated($"Transfer: key-value cache over {(split.Tier == TransferTier.ScaleUp ? "the shared scale-up domain" : "the scale-out network")} at {split.TransferBandwidth} per request ({split.Prefill.KeyValuePerToken} per token)");
+            console.MarkupLineInterpolated($"Transfer: key-value cache over {(split.Tier == TransferTier.ScaleUp ? "the shared scale-up domain" : "the scale-out network")} at {split.TransferBandwidth} per request ({split.Prefill.KeyValuePerToken} per token{(split.Prefill.CacheLayout.UnitsPerToken > 1 ? " of every layer, less past the local layers' window" : string.Empty)})");
         }
 
         console.WriteLine();
@@ -151,13 +151,13 @@ public static class ServingReport
         ? $"{deployment.WeightFormat.Key.ToUpperInvariant()} multiplies on weights stored in {stored.ToString("0.##", System.Globalization.CultureInfo.InvariantCulture)} byte{(stored == 1 ? string.Empty : "s")} each"
         : $"{deployment.WeightFormat.Key.ToUpperInvariant()} weights";
 
-    // The front end's time each request spends before the chips see it, where there is one: its median, and its P99 where it spreads.
-    /// <summary>What local-attention layers keep, where the cache counts them apart (<see cref="CacheLayout"/>).</summary>
+    // What local-attention layers keep, where the cache counts them apart (CacheLayout).
     private static string LocalCache(ServingDeployment deployment) =>
         deployment.CacheLayout.UnitsPerToken > 1 && deployment.Model.LocalAttention is { } local
             ? string.Create(CultureInfo.InvariantCulture, $" of every layer ({deployment.Model.LocalAttentionLayerCount} of the {deployment.Model.Layers} layers keep at most their {local.Window:N0}-token window, so longer requests hold less)")
             : string.Empty;
 
+    // The front end's time each request spends before the chips see it, where there is one: its median, and its P99 where it spreads.
     private static string FrontEnd(ServingDeployment deployment) => deployment.FrontEnd switch
     {
         { Median.Seconds: <= 0 } => string.Empty,

@@ -49,7 +49,7 @@ public sealed class CacheLayout
     /// </summary>
     public double PrefillPairs(double prefilled, int chunk)
     {
-        var full = (chunk * prefilled) + (chunk * (chunk + 1) / 2.0);
+        var full = (chunk * prefilled) + (chunk * (chunk + 1.0) / 2);
         return local is null ? full : ((globalLayers * full) + (localLayers * (LocalPrefix(prefilled + chunk) - LocalPrefix(prefilled)))) / (globalLayers + localLayers);
     }
 

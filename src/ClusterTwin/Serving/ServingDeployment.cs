@@ -251,8 +251,8 @@ public sealed record ServingDeployment
 
     /// <summary>
     /// How the cache grows with a request's tokens: local-attention layers (<see cref="ModelArchitecture.LocalAttention"/>)
-    /// keep at most their window. With speculative decoding every layer is counted whole, an upper bound (the draft's
-    /// cache, beside the target's, is counted per token).
+    /// keep at most their window. With speculative decoding every layer's cache is counted whole, an upper bound (the
+    /// draft's cache, beside the target's, is counted per token); attention still reads at most the window.
     /// </summary>
     public CacheLayout CacheLayout => CacheLayout.Of(Speculation is null ? Model : Model with { LocalAttention = null });
 

@@ -30,6 +30,9 @@ internal sealed class ServingPool
     private readonly int replicaCount;
     private readonly Action<Replica, ActiveRequest, double>? handOff;
 
+    /// <summary>The model's own layout, which its attention reads follow even where the cache counts every layer whole (speculating).</summary>
+    private readonly CacheLayout attention;
+
     public ServingPool(int index, PoolRole role, ServingDeployment deployment, Action<Replica, ActiveRequest, double>? handOff = null)
     {
         Index = index;
@@ -37,6 +40,7 @@ internal sealed class ServingPool
         Deployment = deployment;
         Cost = new IterationCost(deployment);
         Layout = deployment.CacheLayout;
+        attention = CacheLayout.Of(deployment.Model);
         Capacity = deployment.KeyValueCapacityUnits;
         replicaCount = (int)Math.Min(deployment.Replicas, int.MaxValue);
         this.handOff = handOff;
@@ -122,7 +126,7 @@ internal sealed class ServingPool
             if (decodes > 0)
             {
                 replica.BlockLeft--;
-                var block = new Batch(Layout, int.MaxValue);
+                var block = new Batch(attention, int.MaxValue);
                 foreach (var active in replica.Running)
                 {
                     active.Chunk = 0;
@@ -227,7 +231,7 @@ internal sealed class ServingPool
     /// </summary>
     private Iteration Build(Replica replica, int decodes)
     {
-        var batch = new Batch(Layout, Deployment.ReplicaBatchTokens, PerDecode, Deployment.MaximumBatchTokens);
+        var batch = new Batch(attention, Deployment.ReplicaBatchTokens, PerDecode, Deployment.MaximumBatchTokens);
         foreach (var active in replica.Running)
         {
             active.Chunk = 0;

@@ -100,7 +100,7 @@ public sealed record LatentAttention(int QueryRank, int KeyValueRank, int Rotary
 /// <summary>How a local-attention layer limits the keys each query sees.</summary>
 public enum LocalAttentionKind
 {
-    /// <summary>Each query attends to itself and the window's tokens before it (GPT-OSS, Mistral 7B, Gemma).</summary>
+    /// <summary>Each query attends to the window's last tokens, itself among them (GPT-OSS, Gemma 3).</summary>
     Sliding,
 
     /// <summary>The sequence is cut into chunks of the window's length, and each query attends within its own chunk (Llama 4).</summary>

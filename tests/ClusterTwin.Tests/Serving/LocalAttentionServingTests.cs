@@ -116,4 +116,18 @@ public class LocalAttentionServingTests
         Assert.Equal(36, deployment.CacheLayout.UnitsPerToken);
         Assert.InRange(deployment.KeyValueCapacityUnits, (deployment.KeyValueCapacityTokens * 36) - 36, (deployment.KeyValueCapacityTokens * 36) + 36);
     }
+
+    [Fact]
+    public void Speculating_CountsTheCacheWhole_ButAttentionStillReadsTheWindow()
+    {
+        // A draft beside GPT-OSS (any model of the catalogue: the simulator does not check tokenizers).
+        var deployment = GptOss(400_000) with { Speculation = new Speculation(Repository.Catalog.Models["llama3-8b"], 3, 0.7) };
+        Assert.Equal(1, deployment.CacheLayout.UnitsPerToken);
+        var workload = new RequestWorkload { Arrivals = ArrivalKind.AllAtOnce, Requests = 16, InputTokens = TokenCount.Fixed(8_000), OutputTokens = TokenCount.Fixed(200) };
+        var windowed = ServingSimulator.Run(deployment, workload);
+        var whole = ServingSimulator.Run(Windowless(deployment), workload);
+        Assert.Equal(16, windowed.Completed);
+        Assert.True(windowed.MemoryTraffic < whole.MemoryTraffic);
+        Assert.True(windowed.Makespan < whole.Makespan);
+    }
 }

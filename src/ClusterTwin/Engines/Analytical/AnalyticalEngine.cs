@@ -123,7 +123,15 @@ public static class AnalyticalEngine
         var predictionModules = job.MultiTokenPredictionDepth(model);
         var prediction = predictionModules == 0
             ? default
-            : (BoundaryCost(LayerKernels.PredictionJoin(model, job, plan), kernels, Duration.Zero) + (model.MultiTokenPredictionUsesExperts ? expertLayer : layer) + head) * predictionModules;
+            : (BoundaryCost(LayerKernels.PredictionJoin(model, job, plan), kernels, Duration.Zero) + PredictionLayer() + head) * predictionModules;
+
+        // A module's layer attends to the whole context, as the model FLOPs count it, where the model's own layers
+        // are partly local.
+        StageCost PredictionLayer() => model.LocalAttention is null
+            ? (model.MultiTokenPredictionUsesExperts ? expertLayer : layer)
+            : model.MultiTokenPredictionUsesExperts
+                ? LayerCost(model with { LocalAttention = null }, job, plan, kernels, (tensorPass, tensorPass + expertRegather), contextPass, dispatch, scenario.Framework.ExpertOverlap, expertLayer: true, averageLoad: false)
+                : LayerCost(model with { LocalAttention = null }, job, plan, kernels, (tensorPass, tensorPass + regather), contextPass, Duration.Zero, expertOverlap: null, expertLayer: false, averageLoad: false);
 
         var first = Layers(model.DenseLayersIn(0, stages.First), stages.First) + embedding;
         var last = Layers(model.DenseLayersIn(model.Layers - stages.Last, stages.Last), stages.Last) + head + prediction;
