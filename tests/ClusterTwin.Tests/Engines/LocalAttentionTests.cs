@@ -89,6 +89,21 @@ public class LocalAttentionTests
         Within.Relative(kernelSaved, (full.HardwareFlopsPerStep - sliding.HardwareFlopsPerStep).Operations, 1e-6);
     }
 
+    [Theory]
+    [InlineData(ClusterTwin.Parallelism.ContextCommunication.AllToAll, 0.5)]   // each chip: the whole sequence for half the heads
+    [InlineData(ClusterTwin.Parallelism.ContextCommunication.AllGather, 0.5)]  // each chip: its chunks against the gathered keys
+    [InlineData(ClusterTwin.Parallelism.ContextCommunication.Ring, -1.0)]      // a ring passes every block: costed as full attention
+    public void UnderContextParallelism_ALocalLayerComputesItsShareOfTheWindow(ClusterTwin.Parallelism.ContextCommunication exchange, double share)
+    {
+        var scenario = GptOss();
+        static double Attention(ClusterTwin.Workloads.ModelArchitecture model, TrainingJob job, ClusterTwin.Parallelism.ParallelPlan plan, bool local) =>
+            LayerKernels.Forward(model, job, plan, expertLayer: true, localAttention: local).Where(kernel => kernel.Kind == KernelKind.FusedAttention).Sum(kernel => kernel.TotalWork.Operations);
+        var alone = Attention(scenario.Model, scenario.Job, scenario.Plan, local: true);
+        var split = scenario.Plan with { ContextParallelism = 2, ContextCommunication = exchange };
+        var actual = Attention(scenario.Model, scenario.Job, split, local: true);
+        Within.Relative(share > 0 ? alone * share : Attention(scenario.Model, scenario.Job, split, local: false), actual, 1e-12);
+    }
+
     [Fact]
     public void Llama4_ChunkedLayers_AreCostedBelowFullAttentionAtLongContext()
     {

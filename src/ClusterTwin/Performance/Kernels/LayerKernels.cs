@@ -33,8 +33,9 @@ public static class LayerKernels
     /// on the busiest chip (the one the step waits for), or with <paramref name="averageLoad"/> on an average chip (for
     /// the work the cluster executes). With <paramref name="localAttention"/> the layer is one of the model's local ones
     /// (<see cref="ModelArchitecture.LocalAttention"/>): its fused attention computes only the window's query-key pairs.
-    /// Under context parallelism, and unfused, a local layer is costed as a full one: the ring's or gather's share of a
-    /// window is not modelled, and unfused attention computes the whole score matrix and masks it.
+    /// Under ring context parallelism, and unfused, a local layer is costed as a full one: the ring passes every block
+    /// (Transformer Engine's later windowed exchange, which fetches only the window's keys, is not modelled), and
+    /// unfused attention computes the whole score matrix and masks it.
     /// </summary>
     public static Kernel[] Forward(ModelArchitecture model, TrainingJob job, ParallelPlan plan, bool expertLayer = false, bool averageLoad = false, bool localAttention = false)
     {
@@ -66,8 +67,12 @@ public static class LayerKernels
         {
             // Causal masking lets the tiled kernel skip the upper triangle: half the score and value work, of which each
             // context-parallel chip does its 1/c share (load-balanced chunks).
-            var work = localAttention && plan.ContextParallelism == 1 && model.LocalAttention is { } local
-                ? 2.0 * sequences * heads * local.CausalPairs(sequence) * (model.QueryKeyHeadSize + model.ValueHeadSize)
+            // A local layer computes the window's pairs: whole where each chip attends over the whole sequence (no context
+            // parallelism, or the all-to-all's split of the heads), its share after an all-gather. A ring passes every
+            // block whatever the window, and is costed so.
+            var windowed = localAttention && model.LocalAttention is not null && (plan.ContextParallelism == 1 || plan.ContextCommunication != ContextCommunication.Ring);
+            var work = windowed
+                ? 2.0 * sequences * heads * model.LocalAttention!.CausalPairs(sequence) * (model.QueryKeyHeadSize + model.ValueHeadSize) / context
                 : 2.0 * sequences * heads * sequence * sequence * (model.QueryKeyHeadSize + model.ValueHeadSize) * 0.5 / context;
             var ownTraffic = tokens * (queryWidth + (model.ValueWidth / tensor) + (2 * keyValueWidth)) * bytes;
             var headSize = new AttentionHeadSize(model.QueryKeyHeadSize, model.ValueHeadSize);
