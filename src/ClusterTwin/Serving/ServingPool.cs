@@ -87,8 +87,20 @@ internal sealed class ServingPool
     /// <summary>Cache each decoding request needs per iteration: one token, or every position speculation verifies.</summary>
     private int PerDecode => Deployment.Speculation is { } speculation ? speculation.DraftTokens + 1 : 1;
 
-    /// <summary>Cache units each decoding request may add per iteration, at most (a local layer adds none past its window).</summary>
-    private long PerDecodeUnits => (long)PerDecode * Layout.UnitsPerToken;
+    /// <summary>Cache units the decodes the running batch schedules add.</summary>
+    private long ScheduledGrowth(Replica replica)
+    {
+        var growth = 0L;
+        foreach (var active in replica.Running)
+        {
+            growth += active.DecodeScheduled ? DecodeGrowth(active) : 0;
+        }
+
+        return growth;
+    }
+
+    /// <summary>Cache units <paramref name="active"/>'s next decode adds: its tokens' units on every layer, none on a local layer past its window.</summary>
+    private long DecodeGrowth(ActiveRequest active) => Layout.Units(active.CacheTokens + PerDecode) - active.Cache;
 
     /// <summary>Queues <paramref name="active"/> at the least loaded replica, which is returned.</summary>
     public Replica Route(ActiveRequest active)
@@ -114,9 +126,14 @@ internal sealed class ServingPool
     {
         replica.Busy = false;
         var decodes = 0;
+        var growth = 0L;
         foreach (var active in replica.Running)
         {
-            decodes += active.Decoding ? 1 : 0;
+            if (active.Decoding)
+            {
+                decodes++;
+                growth += DecodeGrowth(active);
+            }
         }
 
         if (replica.BlockLeft > 0)
@@ -146,12 +163,12 @@ internal sealed class ServingPool
 
         // Decodes need one more token of cache each (speculating, room for every verified token); preempt the
         // latest admitted until they fit.
-        var perDecode = PerDecodeUnits;
-        while (replica.CacheUsed + (decodes * perDecode) > Capacity && replica.Running.Count > 1)
+        while (replica.CacheUsed + growth > Capacity && replica.Running.Count > 1)
         {
             var victim = replica.Running[^1];
             replica.Running.RemoveAt(replica.Running.Count - 1);
-            decodes -= victim.Decoding ? 1 : 0;
+            growth -= victim.Decoding ? DecodeGrowth(victim) : 0;
+
             replica.CacheUsed -= victim.Cache;
             replica.Reserved -= Reserve(victim);
             victim.Preempt();
@@ -159,12 +176,13 @@ internal sealed class ServingPool
             Preemptions++;
         }
 
-        var iteration = Build(replica, decodes);
+        var iteration = Build(replica, growth);
         if (Deployment.SchedulerSteps > 1 && iteration.PrefillTokens == 0 && iteration.DecodeTokens > 0)
         {
             // A decode-only batch runs as a block of iterations, as long as the cache holds every step's tokens
-            // (the server reserves the block's slots when it schedules it); a batch with prefill runs alone.
-            var steps = Math.Min(Deployment.SchedulerSteps, (Capacity - replica.CacheUsed) / (iteration.DecodeTokens * perDecode));
+            // (the server reserves the block's slots when it schedules it); a batch with prefill runs alone. A step
+            // adds no more than the first (a local layer stops growing at its window).
+            var steps = Math.Min(Deployment.SchedulerSteps, (Capacity - replica.CacheUsed) / ScheduledGrowth(replica));
             replica.BlockLeft = (int)Math.Max(0, steps - 1);
         }
 
@@ -229,7 +247,7 @@ internal sealed class ServingPool
     /// Mixed batches (TensorRT-LLM, vLLM with chunked prefill): decodes first, then prefill chunks in the budget
     /// left. Separate batches (vLLM without chunked prefill, SGLang 0.3): prefill first, alone; decode otherwise.
     /// </summary>
-    private Iteration Build(Replica replica, int decodes)
+    private Iteration Build(Replica replica, long growth)
     {
         var batch = new Batch(attention, Deployment.ReplicaBatchTokens, PerDecode, Deployment.MaximumBatchTokens);
         foreach (var active in replica.Running)
@@ -249,9 +267,9 @@ internal sealed class ServingPool
             }
         }
 
-        // Admission leaves room for the running requests' next decodes (in this iteration, or the next when a prefill
+        // Admission leaves room for the running requests' next decodes (growth: in this iteration, or the next when a prefill
         // runs alone) and the newcomer's prompt and first token.
-        var decodeRoom = (Deployment.MixedBatches ? batch.DecodeTokens : decodes) * PerDecodeUnits;
+        var decodeRoom = Deployment.MixedBatches ? ScheduledGrowth(replica) : growth;
         while (batch.Budget > 0 && replica.Running.Count < Deployment.ReplicaBatch && replica.Waiting.Count > 0 &&
                replica.CacheUsed + decodeRoom + Layout.Units(replica.Waiting.Peek().Prompt + 1) <= Capacity &&
                (replica.Running.Count == 0 || replica.Reserved + Reserve(replica.Waiting.Peek()) <= Capacity))

@@ -130,4 +130,19 @@ public class LocalAttentionServingTests
         Assert.True(windowed.MemoryTraffic < whole.MemoryTraffic);
         Assert.True(windowed.Makespan < whole.Makespan);
     }
+
+    [Fact]
+    public void ADecodePastTheWindow_NeedsRoomOnTheGlobalLayersAlone()
+    {
+        // 8 requests of 1,000 + 200 tokens, prefilled in one iteration and decoding together: before the last decode
+        // each holds its prompt and 198 decoded tokens, 18 x 1,198 + 18 x 128 layer-tokens, and the decode adds 18 (the
+        // sliding layers are past their window): 191,088 in all. A cache just above that serves them without
+        // preempting; reserving a decode's token on every layer (36) would need 191,232.
+        var deployment = GptOss((long)Math.Ceiling(((8 * 23_886) - 18) / 36.0));
+        Assert.InRange(deployment.KeyValueCapacityUnits, 8 * 23_886, (8 * 23_904) - 1);
+        var workload = new RequestWorkload { Arrivals = ArrivalKind.AllAtOnce, Requests = 8, InputTokens = TokenCount.Fixed(1_000), OutputTokens = TokenCount.Fixed(200) };
+        var result = ServingSimulator.Run(deployment, workload);
+        Assert.Equal(8, result.Completed);
+        Assert.Equal(0, result.Preemptions);
+    }
 }
