@@ -168,7 +168,6 @@ internal sealed class ServingPool
             var victim = replica.Running[^1];
             replica.Running.RemoveAt(replica.Running.Count - 1);
             growth -= victim.Decoding ? DecodeGrowth(victim) : 0;
-
             replica.CacheUsed -= victim.Cache;
             replica.Reserved -= Reserve(victim);
             victim.Preempt();
