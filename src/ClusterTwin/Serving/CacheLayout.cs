@@ -40,7 +40,7 @@ public sealed class CacheLayout
     /// Keys the next query of a request with <paramref name="context"/> tokens of context reads, on the average layer:
     /// the context, or on local layers at most the window (a chunk's keys are at most the window too: an upper bound).
     /// </summary>
-    public double Context(double context) => local is null ? context : ((globalLayers * context) + (localLayers * Math.Min(context, local.Window))) / (globalLayers + localLayers);
+    public double Context(double context) => local is null ? context : ((globalLayers * context) + (localLayers * local.KeysSeen(context))) / (globalLayers + localLayers);
 
     /// <summary>
     /// Query-key pairs a prefill chunk of <paramref name="chunk"/> tokens after <paramref name="prefilled"/> computes
@@ -50,25 +50,6 @@ public sealed class CacheLayout
     public double PrefillPairs(double prefilled, int chunk)
     {
         var full = (chunk * prefilled) + (chunk * (chunk + 1.0) / 2);
-        return local is null ? full : ((globalLayers * full) + (localLayers * (LocalPrefix(prefilled + chunk) - LocalPrefix(prefilled)))) / (globalLayers + localLayers);
-    }
-
-    /// <summary>Pairs the first <paramref name="tokens"/> queries compute on a local layer, the diagonal included.</summary>
-    private double LocalPrefix(double tokens)
-    {
-        double window = local!.Window;
-        if (tokens <= window)
-        {
-            return tokens * (tokens + 1) / 2;
-        }
-
-        if (local.Kind == LocalAttentionKind.Sliding)
-        {
-            return (window * (window + 1) / 2) + ((tokens - window) * window);
-        }
-
-        var whole = Math.Floor(tokens / window);
-        var rest = tokens - (whole * window);
-        return (whole * window * (window + 1) / 2) + (rest * (rest + 1) / 2);
+        return local is null ? full : ((globalLayers * full) + (localLayers * (local.PairsThrough(prefilled + chunk) - local.PairsThrough(prefilled)))) / (globalLayers + localLayers);
     }
 }

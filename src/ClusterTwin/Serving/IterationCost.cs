@@ -263,7 +263,7 @@ public sealed class IterationCost
         // copies, or one per local expert), and read the more of its experts for them.
         var assignments = tokens * split.PerToken / (double)chips;
         var routedWork = split.Expert * assignments;
-        var imbalance = Math.Min(split.Skew * (1 + Math.Sqrt(2 * Math.Log(chips) / Math.Max(assignments, 1))), chips * Math.Min(split.PerToken, split.LocalExperts) / split.PerToken);
+        var imbalance = Math.Min(split.Skew * (1 + LayerKernels.RoutingSpread(chips, assignments)), chips * Math.Min(split.PerToken, split.LocalExperts) / split.PerToken);
         var reachedBusiest = split.LocalExperts * (1 - Math.Pow(1 - (1 / split.LocalExperts), assignments * imbalance));
         var expertTraffic = Bytes.FromCount((split.ExpertShared + (split.Expert * reached)) * bytes);
         var busiestTraffic = Bytes.FromCount((split.ExpertShared + (split.Expert * Math.Max(reached, reachedBusiest))) * bytes);

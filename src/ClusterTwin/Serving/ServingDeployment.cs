@@ -239,15 +239,7 @@ public sealed record ServingDeployment
     /// The most cache one request can hold: the replica's, or with expert parallelism one chip's, where the request's
     /// attention runs (what a prompt, or a whole context, must fit to be served).
     /// </summary>
-    public long KeyValueCapacityPerRequest
-    {
-        get
-        {
-            var free = (Cluster.Chip.MemoryCapacity.Value * MemoryUtilization) - WeightsPerChip;
-            var perToken = KeyValuePerTokenPerChip + (Speculation is { } speculation ? CachePerToken(speculation.Draft, TensorParallelism, Cluster.Chip.Ranks) : Bytes.Zero);
-            return free.Count <= 0 ? 0 : (long)Math.Floor(free / perToken);
-        }
-    }
+    public long KeyValueCapacityPerRequest => CacheHeld(KeyValuePerTokenPerChip + (Speculation is { } speculation ? CachePerToken(speculation.Draft, TensorParallelism, Cluster.Chip.Ranks) : Bytes.Zero));
 
     /// <summary>
     /// How the cache grows with a request's tokens: local-attention layers (<see cref="ModelArchitecture.LocalAttention"/>)
@@ -260,20 +252,7 @@ public sealed record ServingDeployment
     /// <see cref="KeyValueCapacityPerRequest"/> in the units of <see cref="CacheLayout"/>: tokens, or layer-tokens
     /// where local layers keep at most their window.
     /// </summary>
-    public long KeyValueCapacityUnitsPerRequest
-    {
-        get
-        {
-            var units = CacheLayout.UnitsPerToken;
-            if (units == 1)
-            {
-                return KeyValueCapacityPerRequest;
-            }
-
-            var free = (Cluster.Chip.MemoryCapacity.Value * MemoryUtilization) - WeightsPerChip;
-            return free.Count <= 0 ? 0 : (long)Math.Floor(free / (KeyValuePerTokenPerChip / units));
-        }
-    }
+    public long KeyValueCapacityUnitsPerRequest => CacheLayout.UnitsPerToken is var units && units == 1 ? KeyValueCapacityPerRequest : CacheHeld(KeyValuePerTokenPerChip / units);
 
     /// <summary>Cache units (<see cref="CacheLayout"/>) a replica holds: <see cref="KeyValueCapacityTokens"/> in its units.</summary>
     public long KeyValueCapacityUnits => KeyValueCapacityUnitsPerRequest * ExpertParallelism;
@@ -286,6 +265,13 @@ public sealed record ServingDeployment
 
     /// <summary>Most tokens one iteration of a replica processes: <see cref="MaximumBatchTokens"/>, or with expert parallelism that many on each chip.</summary>
     public int ReplicaBatchTokens => (int)Math.Min(int.MaxValue, (long)MaximumBatchTokens * ExpertParallelism);
+
+    /// <summary>How many units of <paramref name="perUnit"/> bytes each fit in one chip's memory left after the weights, within the utilization.</summary>
+    private long CacheHeld(Bytes perUnit)
+    {
+        var free = (Cluster.Chip.MemoryCapacity.Value * MemoryUtilization) - WeightsPerChip;
+        return free.Count <= 0 ? 0 : (long)Math.Floor(free / perUnit);
+    }
 
     /// <summary>The cache of one token on one chip of a tensor group of <paramref name="tensor"/> chips, each running <paramref name="ranks"/> ranks (key-value heads replicated per rank).</summary>
     private Bytes CachePerToken(ModelArchitecture model, int tensor, int ranks) => Bytes.FromCount(model.Layers * KeyValueBytesPerElement *

@@ -144,6 +144,30 @@ public sealed record LocalAttention(LocalAttentionKind Kind, int Window, int Glo
         return ((whole * Window * (double)Window) + (rest * rest)) / 2;
     }
 
+    /// <summary>
+    /// Query-key pairs the first <paramref name="tokens"/> queries compute on a local layer counted one by one, each
+    /// query's own key included (as serving counts a prefill chunk's): <c>sum min(i, W)</c> for a sliding window, the
+    /// earlier tokens of each query's chunk and itself for chunks. <see cref="CausalPairs"/> counts the kernels' half
+    /// squares instead.
+    /// </summary>
+    public double PairsThrough(double tokens)
+    {
+        double window = Window;
+        if (tokens <= window)
+        {
+            return tokens * (tokens + 1) / 2;
+        }
+
+        if (Kind == LocalAttentionKind.Sliding)
+        {
+            return (window * (window + 1) / 2) + ((tokens - window) * window);
+        }
+
+        var whole = Math.Floor(tokens / window);
+        var rest = tokens - (whole * window);
+        return (whole * window * (window + 1) / 2) + (rest * (rest + 1) / 2);
+    }
+
     /// <summary>The most keys one query of a sequence of <paramref name="sequence"/> tokens sees on a local layer: the window, or the sequence where shorter.</summary>
     public double KeysSeen(double sequence) => Math.Min(sequence, Window);
 }

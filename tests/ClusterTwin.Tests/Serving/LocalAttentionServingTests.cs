@@ -23,6 +23,14 @@ public class LocalAttentionServingTests
 
     private static ServingDeployment Windowless(ServingDeployment deployment) => deployment with { Model = deployment.Model with { LocalAttention = null } };
 
+    /// <summary><paramref name="requests"/> requests of fixed lengths, all at once.</summary>
+    private static RequestWorkload AllAtOnce(int requests, int input, int output) =>
+        new() { Arrivals = ArrivalKind.AllAtOnce, Requests = requests, InputTokens = TokenCount.Fixed(input), OutputTokens = TokenCount.Fixed(output) };
+
+    /// <summary>The same requests served with the model's windows and with every layer attending to the whole context.</summary>
+    private static (ServingResult Windowed, ServingResult Whole) BothWays(ServingDeployment deployment, RequestWorkload workload) =>
+        (ServingSimulator.Run(deployment, workload), ServingSimulator.Run(Windowless(deployment), workload));
+
     [Fact]
     public void Units_AreTokens_WhereEveryLayerIsGlobal_AndLayerTokensWithinTheWindowOtherwise()
     {
@@ -71,12 +79,9 @@ public class LocalAttentionServingTests
     {
         // 10,000 tokens of every layer; a request of 15,000 needs 18 x 15,001 + 18 x 128 layer-tokens of the 360,000.
         var deployment = GptOss(10_000);
-        var workload = new RequestWorkload { Arrivals = ArrivalKind.AllAtOnce, Requests = 1, InputTokens = TokenCount.Fixed(14_000), OutputTokens = TokenCount.Fixed(1_000) };
-        var windowed = ServingSimulator.Run(deployment, workload);
+        var (windowed, whole) = BothWays(deployment, AllAtOnce(1, 14_000, 1_000));
         Assert.Equal(1, windowed.Completed);
         Assert.Equal(0, windowed.Refused);
-
-        var whole = ServingSimulator.Run(Windowless(deployment), workload);
         Assert.Equal(0, whole.Completed);
         Assert.Equal(1, whole.Refused);
     }
@@ -86,9 +91,7 @@ public class LocalAttentionServingTests
     {
         // 64 requests of 8,000 + 500 tokens on a cache of 200,000 tokens of every layer: 23 fit whole, about 46 windowed.
         var deployment = GptOss(200_000);
-        var workload = new RequestWorkload { Arrivals = ArrivalKind.AllAtOnce, Requests = 64, InputTokens = TokenCount.Fixed(8_000), OutputTokens = TokenCount.Fixed(500) };
-        var windowed = ServingSimulator.Run(deployment, workload);
-        var whole = ServingSimulator.Run(Windowless(deployment), workload);
+        var (windowed, whole) = BothWays(deployment, AllAtOnce(64, 8_000, 500));
         Assert.Equal(64, windowed.Completed);
         Assert.Equal(64, whole.Completed);
         Assert.True(windowed.Makespan.Seconds < whole.Makespan.Seconds * 0.8, $"{windowed.Makespan.Seconds:F2} s against {whole.Makespan.Seconds:F2} s");
@@ -101,9 +104,7 @@ public class LocalAttentionServingTests
     {
         // Within 128 tokens every layer keeps and reads every token: the same run, give or take the rounding of the capacity.
         var deployment = GptOss(50_000);
-        var workload = new RequestWorkload { Arrivals = ArrivalKind.AllAtOnce, Requests = 200, InputTokens = TokenCount.Fixed(100), OutputTokens = TokenCount.Fixed(20) };
-        var windowed = ServingSimulator.Run(deployment, workload);
-        var whole = ServingSimulator.Run(Windowless(deployment), workload);
+        var (windowed, whole) = BothWays(deployment, AllAtOnce(200, 100, 20));
         Assert.Equal(whole.Makespan.Seconds, windowed.Makespan.Seconds, 9);
         Assert.Equal(whole.MemoryTraffic.Count, windowed.MemoryTraffic.Count, whole.MemoryTraffic.Count * 1e-12);
     }
@@ -123,9 +124,7 @@ public class LocalAttentionServingTests
         // A draft beside GPT-OSS (any model of the catalogue: the simulator does not check tokenizers).
         var deployment = GptOss(400_000) with { Speculation = new Speculation(Repository.Catalog.Models["llama3-8b"], 3, 0.7) };
         Assert.Equal(1, deployment.CacheLayout.UnitsPerToken);
-        var workload = new RequestWorkload { Arrivals = ArrivalKind.AllAtOnce, Requests = 16, InputTokens = TokenCount.Fixed(8_000), OutputTokens = TokenCount.Fixed(200) };
-        var windowed = ServingSimulator.Run(deployment, workload);
-        var whole = ServingSimulator.Run(Windowless(deployment), workload);
+        var (windowed, whole) = BothWays(deployment, AllAtOnce(16, 8_000, 200));
         Assert.Equal(16, windowed.Completed);
         Assert.True(windowed.MemoryTraffic < whole.MemoryTraffic);
         Assert.True(windowed.Makespan < whole.Makespan);
@@ -140,8 +139,7 @@ public class LocalAttentionServingTests
         // preempting; reserving a decode's token on every layer (36) would need 191,232.
         var deployment = GptOss((long)Math.Ceiling(((8 * 23_886) - 18) / 36.0));
         Assert.InRange(deployment.KeyValueCapacityUnits, 8 * 23_886, (8 * 23_904) - 1);
-        var workload = new RequestWorkload { Arrivals = ArrivalKind.AllAtOnce, Requests = 8, InputTokens = TokenCount.Fixed(1_000), OutputTokens = TokenCount.Fixed(200) };
-        var result = ServingSimulator.Run(deployment, workload);
+        var result = ServingSimulator.Run(deployment, AllAtOnce(8, 1_000, 200));
         Assert.Equal(8, result.Completed);
         Assert.Equal(0, result.Preemptions);
     }

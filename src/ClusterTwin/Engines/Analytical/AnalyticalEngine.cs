@@ -121,17 +121,18 @@ public static class AnalyticalEngine
         // Multi-token prediction modules run after the main model on the last stage: two norms and the projection that
         // joins the next token's embedding to the hidden state, one more layer, and the shared head and its loss.
         var predictionModules = job.MultiTokenPredictionDepth(model);
-        var prediction = predictionModules == 0
-            ? default
-            : (BoundaryCost(LayerKernels.PredictionJoin(model, job, plan), kernels, Duration.Zero) + PredictionLayer() + head) * predictionModules;
-
-        // A module's layer attends to the whole context, as the model FLOPs count it, where the model's own layers
-        // are partly local.
-        StageCost PredictionLayer() => model.LocalAttention is null
-            ? (model.MultiTokenPredictionUsesExperts ? expertLayer : layer)
-            : model.MultiTokenPredictionUsesExperts
-                ? LayerCost(model with { LocalAttention = null }, job, plan, kernels, (tensorPass, tensorPass + expertRegather), contextPass, dispatch, scenario.Framework.ExpertOverlap, expertLayer: true, averageLoad: false)
-                : LayerCost(model with { LocalAttention = null }, job, plan, kernels, (tensorPass, tensorPass + regather), contextPass, Duration.Zero, expertOverlap: null, expertLayer: false, averageLoad: false);
+        var prediction = default(StageCost);
+        if (predictionModules > 0)
+        {
+            // A module's layer attends to the whole context, as the model FLOPs count it, where the model's own layers
+            // are partly local.
+            var usesExperts = model.MultiTokenPredictionUsesExperts;
+            var predictionLayer = model.LocalAttention is null
+                ? (usesExperts ? expertLayer : layer)
+                : LayerCost(model, job, plan, kernels, (tensorPass, tensorPass + (usesExperts ? expertRegather : regather)), contextPass, usesExperts ? dispatch : Duration.Zero,
+                    usesExperts ? scenario.Framework.ExpertOverlap : null, usesExperts, averageLoad: false, wholeContext: true);
+            prediction = (BoundaryCost(LayerKernels.PredictionJoin(model, job, plan), kernels, Duration.Zero) + predictionLayer + head) * predictionModules;
+        }
 
         var first = Layers(model.DenseLayersIn(0, stages.First), stages.First) + embedding;
         var last = Layers(model.DenseLayersIn(model.Layers - stages.Last, stages.Last), stages.Last) + head + prediction;
@@ -361,13 +362,14 @@ public static class AnalyticalEngine
     /// (<see cref="LayerKernels.Forward"/>), costed by the overload over its kernels.
     /// A model's local-attention layers differ from its full ones in their attention alone, and a stage's layers are
     /// taken in the model's proportion of the two: exact where the pattern repeats within each stage (GPT-OSS's
-    /// alternation on stages of even length), within one layer's attention otherwise.
+    /// alternation on stages of even length), within one layer's attention otherwise. With <paramref name="wholeContext"/>
+    /// the layer attends to the whole context whatever the model's pattern (a multi-token prediction module's).
     /// </summary>
     private static StageCost LayerCost(ModelArchitecture model, TrainingJob job, ParallelPlan plan, KernelCost kernels, (Duration Forward, Duration Backward) tensorPasses,
-        ContextPass context, Duration expertPass, ExpertOverlap? expertOverlap, bool expertLayer, bool averageLoad)
+        ContextPass context, Duration expertPass, ExpertOverlap? expertOverlap, bool expertLayer, bool averageLoad, bool wholeContext = false)
     {
         StageCost Of(bool local) => LayerCost(LayerKernels.Forward(model, job, plan, expertLayer, averageLoad, local), kernels, plan, tensorPasses, context, expertPass, expertOverlap);
-        var localShare = model.LocalAttentionLayerCount / (double)model.Layers;
+        var localShare = wholeContext ? 0 : model.LocalAttentionLayerCount / (double)model.Layers;
         return localShare == 0 ? Of(local: false) : (Of(local: false) * (1 - localShare)) + (Of(local: true) * localShare);
     }
 

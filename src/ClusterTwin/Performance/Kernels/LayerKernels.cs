@@ -208,10 +208,17 @@ public static class LayerKernels
             return 1;
         }
 
-        var assignments = RoutedTokens(job, plan) * experts.PerToken;
-        var spread = plan.ExpertParallelism > 1 ? Math.Sqrt(2 * Math.Log(plan.ExpertParallelism) / Math.Max(assignments, 1)) : 0;
+        var spread = RoutingSpread(plan.ExpertParallelism, RoutedTokens(job, plan) * experts.PerToken);
         return (job.ForcedLoadBalance ? 1 : experts.RoutingSkewAt(experts.Routed / (double)plan.ExpertParallelism)) * (1 + spread);
     }
+
+    /// <summary>
+    /// How far above the mean the busiest of <paramref name="chips"/> chips' loads lies under balanced random routing,
+    /// as a share of the mean, where each chip's experts receive <paramref name="assignments"/> token-expert assignments
+    /// on average: <c>sqrt(2 ln e / n)</c>, the Gaussian maximum of binomial loads (serving's expert parallelism takes
+    /// the same).
+    /// </summary>
+    public static double RoutingSpread(int chips, double assignments) => Math.Sqrt(2 * Math.Log(chips) / Math.Max(assignments, 1));
 
     // A feed-forward block: up projection, activation, down projection. perExpert marks the routed experts' block,
     // each multiply launched once per local expert; module is the recompute module its kernels belong to.
