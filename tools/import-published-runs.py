@@ -37,10 +37,10 @@ MODELS = {
     "GPT 530B (Megatron)": "megatron-530b", "GPT 1T (Megatron)": "megatron-1t",
     "MPT-7b": "mpt-7b", "MPT-13b": "mpt-13b", "MPT-30b": "mpt-30b", "MPT-70b": "mpt-70b",
     "Qwen3-30B-A3B": "qwen3-30b-a3b", "Qwen3-235B-A22B": "qwen3-235b-a22b", "DeepSeek-V3 671B": "deepseek-v3",
-    "GPT-OSS 120B": "gpt-oss-120b",
+    "GPT-OSS 120B": "gpt-oss-120b", "Mixtral 8x7B": "mixtral-8x7b", "Mixtral 8x22B": "mixtral-8x22b",
     # The published set leaves these vocabularies out; the model files give them with their sources.
     "GPT3-5B (NeMo)": "gpt3-5b-nemo", "GPT3-20B (NeMo)": "gpt3-20b-nemo",
-    "Nemotron-3 8B": "nemotron3-8b", "Nemotron-3 22B": "nemotron3-22b", "Nemotron-4 340B": "nemotron4-340b",
+    "Nemotron-3 8B": "nemotron3-8b", "Nemotron-3 22B": "nemotron3-22b", "Nemotron-4 15B": "nemotron4-15b", "Nemotron-4 340B": "nemotron4-340b",
 }
 
 # Settings of the Megatron-Bridge 25.11 performance recipes the tables do not list, read from NVIDIA-NeMo/Megatron-Bridge
@@ -95,6 +95,53 @@ MBRIDGE_RECIPES = {
         "why": "GPT_OSS_120B_H100_BF16 config: PP4 EP8, the alltoall dispatcher, no all-to-all overlap, recompute_modules layernorm and moe_act, no CUDA graphs; the config's MBS 1 GBS 1280 at 8,192 tokens where the table says MBS 4 GBS 512 at 4,096: the table kept (gpt_oss workload_base_configs.py @ 6b296ac1)"},
 }
 
+# Settings of NeMo 2.0's performance scripts (NVIDIA/NeMo scripts/performance) for the rows of the NeMo 25.02 and 25.04
+# performance summaries (validation/supplementary/nemo-2.0.json): each model's row of recommended_model_configs/
+# model_configs_{b200,gb200}.csv (read @ 9a86f673 and 026c682e for B200, 07ed46e0 and 06c0e700 for GB200; the rows
+# that match a published layout name the version), the pretrain_*.py script and the recipe's performance mode. Under
+# FP8 every row runs without recompute or offloading; tensor-parallel communication overlap is on wherever TP > 1
+# except in the Mixtral recipes, which never ask for it (MegatronCommOverlapCallback's default is off); the scripts
+# reduce gradients in BF16 under FP8 (grad_reduce_in_fp32 = False). CUDA graphs (the CSV's cuda_graphs column) are
+# not modelled. The Mixtral recipes add MegatronTokenDropCallback (capacity factor 1.0, inputs padded to capacity:
+# every expert computes its average share, so the routing's skew is cut off) over MixtralConfig's alltoall dispatcher
+# and aux-loss routing. Context parallelism takes Megatron-Core's default exchange (cp_comm_type p2p: the ring).
+def nemo2(why, plan=None, training=None):
+    return {"plan": plan or {}, "training": training or {}, "why": why}
+
+
+TOKEN_DROP = {"expert_capacity_factor": "1.0    # MegatronTokenDropCallback: capacity 1.0, padded"}
+MIXTRAL_8X7B = nemo2("model_configs CSV row pre_train mixtral 8x7b (every stored version): TP1 PP1 CP1 VP1 EP8 MBS 2 GBS 256, no recompute, no FSDP, "
+                     "cuda_graphs 1 (CUDA graphs, not modelled; with the experts' inputs padded to capacity the whole layer is static); the alltoall "
+                     "dispatcher, aux-loss routing with token dropping at capacity factor 1.0 and padding (MegatronTokenDropCallback)",
+                     {"expert_dispatch": "all-to-all"}, TOKEN_DROP)
+MIXTRAL_8X22B = nemo2("model_configs_b200.csv row pre_train mixtral 8x22b (every stored version): TP2 PP4 CP8 VP14 EP8 ETP1 MBS 1 GBS 64, no "
+                      "recompute, no FSDP, no CUDA graphs; no tensor-parallel communication overlap (MegatronCommOverlapCallback's default, which "
+                      "the Mixtral scripts keep); the context ring (Megatron-Core's default p2p exchange); the alltoall dispatcher, aux-loss "
+                      "routing with token dropping at capacity factor 1.0 and padding (MegatronTokenDropCallback)",
+                      {"expert_dispatch": "all-to-all", "overlap_tensor_communication": "false", "context_communication": "ring"}, TOKEN_DROP)
+NEMO2_RECIPES = {
+    "nemo2502-b200-gpt3-175b-512gpu-fp8": nemo2("model_configs_b200.csv row pre_train gpt3 175b, 512 GPUs (@ 9a86f673 and 026c682e): TP4 PP4 VP6 MBS 2, cuda_graphs 0; tensor-parallel overlap with userbuffers_fp8_b200_h12288_tp4_mbs1_seqlen2048; embedding weight gradients deferred (not modelled)"),
+    "nemo2502-b200-llama3-8b-8gpu-fp8": nemo2("model_configs_b200.csv row pre_train llama3 8b (every stored version): TP1 PP1 CP1 MBS 2; CUDA graphs on in the newer scripts and off in an older one (not modelled)"),
+    "nemo2502-b200-llama3-70b-64gpu-fp8": nemo2("model_configs_b200.csv row pre_train llama3 70b (@ 9a86f673, 026c682e and the older path): TP2 PP4 CP2 VP5 MBS 1, cuda_graphs 1 (not modelled); tensor-parallel overlap with userbuffers_fp8_b200_h8192_tp2_mbs1_seqlen8192; the context ring"),
+    "nemo2502-b200-llama3.1-405b-128gpu-fp8": nemo2("model_configs_b200.csv row pre_train llama31 405b, 128 GPUs (@ 9a86f673 and 026c682e): TP4 PP8 CP2 VP8 MBS 1, cuda_graphs 0; tensor-parallel overlap with userbuffers_fp8_b200_h16384_tp4_cp2_mbs1_seqlen8192; the context ring"),
+    "nemo2502-b200-nemotron4-15b-64gpu-fp8": nemo2("model_configs_b200.csv row pre_train nemotron4 15b (every stored version): TP1 PP1 MBS 2, cuda_graphs 1 (not modelled)"),
+    "nemo2502-b200-nemotron4-340b-128gpu-fp8": nemo2("model_configs_b200.csv row pre_train nemotron4 340b (every stored version): TP8 PP4 VP12 MBS 1; tensor-parallel overlap; CUDA graphs on or off by script version (not modelled)"),
+    "nemo2502-h100-gpt3-175b-512gpu-fp8": nemo2("the GPT-3 175B script's settings as for B200 (TP4 tensor-parallel overlap, no recompute); its H100 CSV row was not read"),
+    "nemo2502-b200-mixtral-8x7b-64gpu-fp8": MIXTRAL_8X7B,
+    "nemo2502-b200-mixtral-8x22b-256gpu-fp8": MIXTRAL_8X22B,
+    "nemo2504-gb200-gpt3-175b-128gpu-fp8": nemo2("model_configs_gb200.csv row pre_train gpt3 175b (@ 07ed46e0 and 06c0e700): TP4 PP4 VP12 MBS 2, cuda_graphs 1 (not modelled); tensor-parallel overlap with the B200 FP8 userbuffer configuration"),
+    "nemo2504-gb200-llama3-8b-8gpu-fp8": nemo2("model_configs_gb200.csv row pre_train llama3 8b: MBS 2 only in the older path's file (@ 215b51ee; the newer files have MBS 4: the table kept); CUDA graphs by script version (not modelled)"),
+    "nemo2504-gb200-llama3-70b-64gpu-fp8": nemo2("model_configs_gb200.csv row pre_train llama3 70b (@ 07ed46e0 and 06c0e700): Megatron FSDP (use_mcore_fsdp 1) at TP1 PP1 MBS 1, cuda_graphs 0, no recompute under FP8"),
+    "nemo2504-gb200-llama3.1-405b-128gpu-fp8": nemo2("model_configs_gb200.csv row pre_train llama31 405b as @ 07ed46e0 (06c0e700 has TP2, FSDP and 95 offloaded layers instead): TP4 PP8 CP2 VP8 MBS 1, cuda_graphs 0; tensor-parallel overlap; the context ring"),
+    "nemo2504-gb200-nemotron4-15b-64gpu-fp8": nemo2("model_configs_gb200.csv row pre_train nemotron4 15b (@ 07ed46e0 and 06c0e700): TP1 PP1 MBS 2, cuda_graphs 1 (not modelled)"),
+    "nemo2504-gb200-nemotron4-340b-128gpu-fp8": nemo2("model_configs_gb200.csv row pre_train nemotron4 340b (@ 07ed46e0 and 06c0e700): TP8 PP4 VP12 MBS 1, cuda_graphs 1 (not modelled); tensor-parallel overlap with userbuffers_fp8_b200_h18432_tp8_mbs1_seqlen4096"),
+    "nemo2504-gb200-mixtral-8x7b-64gpu-fp8": MIXTRAL_8X7B,
+    # No GB200 row for Mixtral 8x22B in any stored model_configs_gb200.csv: the B200 row's settings, the same layout.
+    "nemo2504-gb200-mixtral-8x22b-256gpu-fp8": nemo2(MIXTRAL_8X22B["why"] + "; no GB200 row of this model in any stored model_configs_gb200.csv: the B200 row's settings, the table's layout",
+                                                     MIXTRAL_8X22B["plan"], MIXTRAL_8X22B["training"]),
+}
+RECIPES = {**MBRIDGE_RECIPES, **NEMO2_RECIPES}
+
 
 def korthikanti(run):
     training, model = run["training"], run["model"]
@@ -136,7 +183,7 @@ def mosaic(run):
 
 def nvidia(run, source_key):
     """NeMo 24.07 and Megatron-Bridge performance tables: FP8 Transformer Engine, the recipes' defaults, and for
-    runs in it the recipe settings of MBRIDGE_RECIPES."""
+    runs in it the recipe settings of RECIPES."""
     case = nvidia_defaults(run, source_key)
     if source_key.startswith("megatron-bridge") and case["precision"] == "nvfp4" and case["plan"].get("overlap_tensor_communication") == "true":
         # The builders turn tensor-parallel communication overlap off under NVFP4: cfg.comm_overlap.tp_comm_overlap =
@@ -150,7 +197,7 @@ def nvidia(run, source_key):
         # False in every stored version of scripts/performance/configs/*/*_llm_pretrain.py.
         case["training_extra"] = {**case.get("training_extra", {}), "gradient_reduction": "bf16    # the recipes' grad_reduce_in_fp32 = False"}
         case["assumptions"].append("gradients reduced in BF16: the performance recipes' common settings (set_llama3_common_configs, set_llama31_common_configs, set_qwen3_common_configs, set_deepseek_v3_common_configs, set_gpt_oss_common_configs: cfg.ddp.grad_reduce_in_fp32 = False, in every stored version of Megatron-Bridge's scripts/performance/configs)")
-    recipe = MBRIDGE_RECIPES.get(run["id"])
+    recipe = RECIPES.get(run["id"])
     if recipe:
         if "recompute" in recipe["plan"]:
             # The recipe's recompute replaces the default the first assumption states.
@@ -158,7 +205,20 @@ def nvidia(run, source_key):
         case["plan"].update(recipe["plan"])
         case["training_extra"] = {**case.get("training_extra", {}), **recipe.get("training", {})}
         case["assumptions"].append("from the recipe: " + recipe["why"])
+    if source_key.startswith("nemo-25."):
+        nemo2_settings(case)
     return case
+
+
+def nemo2_settings(case):
+    """NeMo 2.0's performance scripts: no forced balancing (the Mixtral recipes' token dropping bounds each expert's
+    load instead), and BF16 gradient reduction under FP8."""
+    case["training_extra"] = {name: value for name, value in case.get("training_extra", {}).items() if name != "forced_load_balance"}
+    case["assumptions"] = [item for item in case["assumptions"] if "forced-balanced" not in item]
+    overlap = ", tensor-parallel communication overlap" if case["plan"].get("overlap_tensor_communication") == "true" else ""
+    case["assumptions"][0] = f"recompute none, sequence parallelism with tensor parallelism, distributed optimizer{overlap}: the performance scripts' settings (the table does not list them)"
+    case["training_extra"]["gradient_reduction"] = "bf16    # the performance scripts' grad_reduce_in_fp32 = False under FP8"
+    case["assumptions"].append("gradients reduced in BF16: NeMo's performance scripts set recipe.trainer.plugins.grad_reduce_in_fp32 = False under FP8 (scripts/performance/helpers.py)")
 
 
 def nvidia_defaults(run, source_key):
@@ -376,13 +436,15 @@ def convert_run(run):
     if model["moe_experts"] and model["name"] not in MODELS:
         return None, f"mixture-of-experts model {model['name']} not in the catalogue yet"
     pipeline, virtual = training["pp"] or 1, training["vp"] or 1
-    explicit_layout = "first_stage_layers" in MBRIDGE_RECIPES.get(run["id"], {}).get("plan", {})
+    explicit_layout = "first_stage_layers" in RECIPES.get(run["id"], {}).get("plan", {})
     if model["layers"] and not explicit_layout and not pipeline_holds(model["layers"], pipeline, virtual):
         return None, f"uneven pipeline split: {model['layers']} layers over {pipeline} stages of {virtual} chunks, beyond one layer fewer on the first and last stage"
     if run["id"] in NEMO_2407:
         return nvidia(run, "nemo-24.07"), None
     if run["id"].startswith("mbridge2511-"):
         return nvidia(run, "megatron-bridge-25.11"), None
+    if run["id"].startswith(("nemo2502-", "nemo2504-")):
+        return nvidia(run, f"nemo-{run['id'][4:6]}.{run['id'][6:8]}"), None
     if run["id"].startswith("mbridge2606-"):
         return nvidia(run, "megatron-bridge-26.06"), None
     if run["id"].startswith("moezoo-h100-"):
