@@ -48,6 +48,36 @@ public class ExpertLaunchTests
     }
 
     [Fact]
+    public void AHostRunningAhead_PaysNoFloorPerRun_AndCountsItsLaunches()
+    {
+        var small = Multiply(1e8, repeats: 16, perExpert: true);
+        var ahead = Cost(Launch) with { HostRunsAhead = true };
+        Assert.Equal(Cost(Duration.Zero).Times(small), ahead.Times(small));
+        Assert.Equal((Launch * 16, Launch * 32), ahead.HostTimes(small));
+        Assert.Equal((Duration.Zero, Duration.Zero), ahead.HostTimes(Multiply(1e8, repeats: 1, perExpert: false)));
+    }
+
+    [Fact]
+    public void DropAndPad_LetsTheHostRunAhead_SoOnlyLaunchesBeyondTheLayersDeviceWorkShow()
+    {
+        // Dropless, the host waits for each layer's tokens per expert and the chip for each launch; with a capacity the
+        // launches hide behind the layer's other work until they outlast it.
+        var original = Case("moezoo-h100-qwen3-235b-5").Scenario;
+        // A launch longer than each expert multiply (so the dropless chip waits for every one) but, over the layer,
+        // shorter than its device work.
+        var dropless = original with { Framework = original.Framework with { ExpertLaunch = Duration.FromSeconds(40e-6) } };
+        var padded = dropless with { Job = dropless.Job with { ExpertCapacityFactor = 1.0, ForcedLoadBalance = false } };
+        Assert.True(AnalyticalEngine.Simulate(dropless).Breakdown!.HostLaunchWait > Duration.Zero, "the case needs launch-bound expert multiplies");
+        var free = AnalyticalEngine.Simulate(padded with { Framework = padded.Framework with { ExpertLaunch = Duration.Zero } });
+        var ahead = AnalyticalEngine.Simulate(padded);
+        var waiting = AnalyticalEngine.Simulate(padded with { Framework = padded.Framework with { ExpertLaunch = Duration.FromSeconds(400e-6) } });
+        Assert.Equal(free.StepTime, ahead.StepTime);
+        Assert.Equal(Duration.Zero, ahead.Breakdown!.HostLaunchWait);
+        Assert.True(waiting.Breakdown!.HostLaunchWait > Duration.Zero && waiting.StepTime > ahead.StepTime);
+        Assert.True(AnalyticalEngine.Simulate(dropless).StepTime > ahead.StepTime * 1.05);
+    }
+
+    [Fact]
     public void OnlyTheRoutedExperts_AreLaunchedPerExpert()
     {
         var scenario = Case("moezoo-h100-qwen3-235b-5").Scenario;

@@ -71,7 +71,14 @@ public static class AnalyticalEngine
 
         var peak = cluster.Chip.PeakRate(job.Precision)!.Value;
         var bf16Peak = cluster.Chip.PeakRate(Precision.Bf16) is { } bf16 && bf16 < peak ? bf16 : peak;
-        var kernels = new KernelCost(peak, bf16Peak, cluster.Chip.MemoryBandwidth.Value, efficiency) { ExpertLaunch = scenario.Framework.ExpertLaunchFor(job) };
+        // Drop-and-pad routing gives every expert its fixed capacity, so Megatron-Core's alltoall dispatcher makes no
+        // device-to-host copy of the tokens per expert (MoEAlltoAllTokenDispatcher.preprocess returns before it): the
+        // host runs ahead of the device.
+        var kernels = new KernelCost(peak, bf16Peak, cluster.Chip.MemoryBandwidth.Value, efficiency)
+        {
+            ExpertLaunch = scenario.Framework.ExpertLaunchFor(job),
+            HostRunsAhead = job.ExpertCapacityFactor is not null,
+        };
         collectives ??= new CollectiveCost(cluster, efficiency);
         var strides = RankStrides.Of(plan);
         var tensorGroup = GroupPlacement.Place(cluster, plan.TensorParallelism, strides.Tensor);
@@ -394,6 +401,8 @@ public static class AnalyticalEngine
         var expertsBackward = Duration.Zero;
         var (forwardWait, backwardWait) = (Duration.Zero, Duration.Zero);
         var (replayed, replayedWait, replayedWork, replayedTraffic) = (Duration.Zero, Duration.Zero, Flops.Zero, Bytes.Zero);
+        // The host's launches of the pass, and of what selective recompute replays, where the host runs ahead.
+        var (hostForward, hostBackward, hostReplayed) = (Duration.Zero, Duration.Zero, Duration.Zero);
         var forwardWork = Flops.Zero;
         var backwardWork = Flops.Zero;
         var (forwardTraffic, backwardTraffic) = (Bytes.Zero, Bytes.Zero);
@@ -414,10 +423,13 @@ public static class AnalyticalEngine
             backwardTime += backward;
             forwardWait += forwardLaunch;
             backwardWait += backwardLaunch;
+            var host = kernels.HostRunsAhead ? kernels.HostTimes(kernel) : default;
+            (hostForward, hostBackward) = (hostForward + host.Forward, hostBackward + host.Backward);
             if ((kernel.Modules & plan.Recomputed) != RecomputeModules.None)
             {
                 replayed += time;
                 replayedWait += forwardLaunch;
+                hostReplayed += host.Forward;
                 replayedWork += kernel.TotalWork;
                 replayedTraffic += kernel.TotalTraffic;
             }
@@ -454,6 +466,15 @@ public static class AnalyticalEngine
                     (firstStepForward, firstStepBackward) = (time / kernel.Repeats, backward / kernel.Repeats);
                 }
             }
+        }
+
+        // A host running ahead waits only where a pass's launches outlast its device work (the per-run floor does not
+        // apply: KernelCost.HostRunsAhead).
+        if (kernels.HostRunsAhead)
+        {
+            (forwardWait, backwardWait, replayedWait) = (Duration.Max(Duration.Zero, hostForward - forwardTime), Duration.Max(Duration.Zero, hostBackward - backwardTime),
+                Duration.Max(Duration.Zero, hostReplayed - replayed));
+            (forwardTime, backwardTime, replayed) = (forwardTime + forwardWait, backwardTime + backwardWait, replayed + replayedWait);
         }
 
         // Ring attention: while a chip computes attention against one key-value block, it sends that block on and

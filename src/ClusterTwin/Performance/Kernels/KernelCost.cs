@@ -20,6 +20,14 @@ public sealed record KernelCost(FlopRate PeakRate, FlopRate Bf16PeakRate, Bandwi
     public Duration ExpertLaunch { get; init; }
 
     /// <summary>
+    /// Whether the host issues the expert multiplies ahead of the device: nothing in the layer waits for the device
+    /// to tell the host how many tokens each expert received, as under drop-and-pad routing, where every expert
+    /// takes its fixed capacity. Each run then takes its device time (<see cref="Times"/>), and the host's launches
+    /// (<see cref="HostTimes"/>) bound the layer as a whole instead of each run.
+    /// </summary>
+    public bool HostRunsAhead { get; init; }
+
+    /// <summary>
     /// Time of a kernel doing <paramref name="work"/> and moving <paramref name="traffic"/>; a fused attention
     /// <paramref name="unmasked"/> runs at the unmasked attention curve, and at the family's factor for its
     /// <paramref name="headSize"/> (the curves' 128 where not given).
@@ -82,10 +90,17 @@ public sealed record KernelCost(FlopRate PeakRate, FlopRate Bf16PeakRate, Bandwi
         }
 
         var run = Multiply(kernel, kernel.Work, kernel.Traffic);
-        var launched = kernel.PerExpertLaunch ? Duration.Max(run, ExpertLaunch) : run;
+        var launched = kernel.PerExpertLaunch && !HostRunsAhead ? Duration.Max(run, ExpertLaunch) : run;
         var wait = launched - run;
         return new(launched * kernel.Repeats, launched * kernel.BackwardFactor * kernel.Repeats, wait * kernel.Repeats, wait * kernel.Repeats * kernel.BackwardFactor);
     }
+
+    /// <summary>
+    /// The host's time to issue an operator's runs in the forward and the backward pass: <see cref="ExpertLaunch"/>
+    /// per run of a multiply launched per expert (<see cref="Kernel.PerExpertLaunch"/>), nothing for other kernels.
+    /// </summary>
+    public (Duration Forward, Duration Backward) HostTimes(in Kernel kernel) =>
+        kernel.PerExpertLaunch && kernel.Kind == KernelKind.Matrix ? (ExpertLaunch * kernel.Repeats, ExpertLaunch * kernel.Repeats * kernel.BackwardFactor) : (Duration.Zero, Duration.Zero);
 }
 
 /// <summary>An operator's forward and backward times, and the part of each spent waiting for the host to launch it.</summary>
