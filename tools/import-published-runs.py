@@ -101,8 +101,9 @@ MBRIDGE_RECIPES = {
 # that match a published layout name the version), the pretrain_*.py script and the recipe's performance mode. Under
 # FP8 every row runs without recompute or offloading; tensor-parallel communication overlap is on wherever TP > 1
 # except in the Mixtral recipes, which never ask for it (MegatronCommOverlapCallback's default is off); the scripts
-# reduce gradients in BF16 under FP8 (grad_reduce_in_fp32 = False). CUDA graphs (the CSV's cuda_graphs column) are
-# not modelled. The Mixtral recipes add MegatronTokenDropCallback (capacity factor 1.0, inputs padded to capacity:
+# reduce gradients in BF16 under FP8 (grad_reduce_in_fp32 = False). The CSV's cuda_graphs 1 is Megatron-Core's
+# enable_cuda_graph, whole layers (cuda_graphs: layers): the model charges dense layers no launches, so it changes
+# only the mixtures of experts, whose drop-and-pad layers it can capture. The Mixtral recipes add MegatronTokenDropCallback (capacity factor 1.0, inputs padded to capacity:
 # every expert computes its average share, so the routing's skew is cut off) over MixtralConfig's alltoall dispatcher
 # and aux-loss routing. Context parallelism takes Megatron-Core's default exchange (cp_comm_type p2p: the ring).
 def nemo2(why, plan=None, training=None):
@@ -110,10 +111,11 @@ def nemo2(why, plan=None, training=None):
 
 
 TOKEN_DROP = {"expert_capacity_factor": "1.0    # MegatronTokenDropCallback: capacity 1.0, padded"}
+WHOLE_LAYERS = {"cuda_graphs": "layers    # the CSV's cuda_graphs 1: enable_cuda_graph"}
 MIXTRAL_8X7B = nemo2("model_configs CSV row pre_train mixtral 8x7b (every stored version): TP1 PP1 CP1 VP1 EP8 MBS 2 GBS 256, no recompute, no FSDP, "
-                     "cuda_graphs 1 (CUDA graphs, not modelled; with the experts' inputs padded to capacity the whole layer is static); the alltoall "
+                     "cuda_graphs 1 (whole layers as CUDA graphs, which the experts' inputs padded to capacity make static); the alltoall "
                      "dispatcher, aux-loss routing with token dropping at capacity factor 1.0 and padding (MegatronTokenDropCallback)",
-                     {"expert_dispatch": "all-to-all"}, TOKEN_DROP)
+                     {"expert_dispatch": "all-to-all"}, {**TOKEN_DROP, **WHOLE_LAYERS})
 MIXTRAL_8X22B = nemo2("model_configs_b200.csv row pre_train mixtral 8x22b (every stored version): TP2 PP4 CP8 VP14 EP8 ETP1 MBS 1 GBS 64, no "
                       "recompute, no FSDP, no CUDA graphs; no tensor-parallel communication overlap (MegatronCommOverlapCallback's default, which "
                       "the Mixtral scripts keep); the context ring (Megatron-Core's default p2p exchange); the alltoall dispatcher, aux-loss "
@@ -121,20 +123,24 @@ MIXTRAL_8X22B = nemo2("model_configs_b200.csv row pre_train mixtral 8x22b (every
                       {"expert_dispatch": "all-to-all", "overlap_tensor_communication": "false", "context_communication": "ring"}, TOKEN_DROP)
 NEMO2_RECIPES = {
     "nemo2502-b200-gpt3-175b-512gpu-fp8": nemo2("model_configs_b200.csv row pre_train gpt3 175b, 512 GPUs (@ 9a86f673 and 026c682e): TP4 PP4 VP6 MBS 2, cuda_graphs 0; tensor-parallel overlap with userbuffers_fp8_b200_h12288_tp4_mbs1_seqlen2048; embedding weight gradients deferred (not modelled)"),
-    "nemo2502-b200-llama3-8b-8gpu-fp8": nemo2("model_configs_b200.csv row pre_train llama3 8b (every stored version): TP1 PP1 CP1 MBS 2; CUDA graphs on in the newer scripts and off in an older one (not modelled)"),
-    "nemo2502-b200-llama3-70b-64gpu-fp8": nemo2("model_configs_b200.csv row pre_train llama3 70b (@ 9a86f673, 026c682e and the older path): TP2 PP4 CP2 VP5 MBS 1, cuda_graphs 1 (not modelled); tensor-parallel overlap with userbuffers_fp8_b200_h8192_tp2_mbs1_seqlen8192; the context ring"),
+    "nemo2502-b200-llama3-8b-8gpu-fp8": nemo2("model_configs_b200.csv row pre_train llama3 8b (every stored version): TP1 PP1 CP1 MBS 2; CUDA graphs on in the newer scripts and off in an older one (no effect on a dense layer in the model)"),
+    "nemo2502-b200-llama3-70b-64gpu-fp8": nemo2("model_configs_b200.csv row pre_train llama3 70b (@ 9a86f673, 026c682e and the older path): TP2 PP4 CP2 VP5 MBS 1, cuda_graphs 1; tensor-parallel overlap with userbuffers_fp8_b200_h8192_tp2_mbs1_seqlen8192; the context ring", training=WHOLE_LAYERS),
     "nemo2502-b200-llama3.1-405b-128gpu-fp8": nemo2("model_configs_b200.csv row pre_train llama31 405b, 128 GPUs (@ 9a86f673 and 026c682e): TP4 PP8 CP2 VP8 MBS 1, cuda_graphs 0; tensor-parallel overlap with userbuffers_fp8_b200_h16384_tp4_cp2_mbs1_seqlen8192; the context ring"),
-    "nemo2502-b200-nemotron4-15b-64gpu-fp8": nemo2("model_configs_b200.csv row pre_train nemotron4 15b (every stored version): TP1 PP1 MBS 2, cuda_graphs 1 (not modelled)"),
-    "nemo2502-b200-nemotron4-340b-128gpu-fp8": nemo2("model_configs_b200.csv row pre_train nemotron4 340b (every stored version): TP8 PP4 VP12 MBS 1; tensor-parallel overlap; CUDA graphs on or off by script version (not modelled)"),
+    "nemo2502-b200-nemotron4-15b-64gpu-fp8": nemo2("model_configs_b200.csv row pre_train nemotron4 15b (every stored version): TP1 PP1 MBS 2, cuda_graphs 1", training=WHOLE_LAYERS),
+    "nemo2502-b200-nemotron4-340b-128gpu-fp8": nemo2("model_configs_b200.csv row pre_train nemotron4 340b (every stored version): TP8 PP4 VP12 MBS 1; tensor-parallel overlap; CUDA graphs on or off by script version (no effect on a dense layer in the model)"),
     "nemo2502-h100-gpt3-175b-512gpu-fp8": nemo2("the GPT-3 175B script's settings as for B200 (TP4 tensor-parallel overlap, no recompute); its H100 CSV row was not read"),
-    "nemo2502-b200-mixtral-8x7b-64gpu-fp8": MIXTRAL_8X7B,
+    # The older CSVs, perhaps 25.02's, have no cuda_graphs column: no graphs claimed (no effect either way, each chip's
+    # one expert multiplying for milliseconds).
+    "nemo2502-b200-mixtral-8x7b-64gpu-fp8": nemo2(MIXTRAL_8X7B["why"].replace("cuda_graphs 1 (whole layers as CUDA graphs, which the experts' inputs padded to capacity make static)",
+                                                                              "cuda_graphs 1 where the CSV has the column (whole layers as CUDA graphs; the older CSVs have none, so none is assumed)"),
+                                                  MIXTRAL_8X7B["plan"], TOKEN_DROP),
     "nemo2502-b200-mixtral-8x22b-256gpu-fp8": MIXTRAL_8X22B,
-    "nemo2504-gb200-gpt3-175b-128gpu-fp8": nemo2("model_configs_gb200.csv row pre_train gpt3 175b (@ 07ed46e0 and 06c0e700): TP4 PP4 VP12 MBS 2, cuda_graphs 1 (not modelled); tensor-parallel overlap with the B200 FP8 userbuffer configuration"),
-    "nemo2504-gb200-llama3-8b-8gpu-fp8": nemo2("model_configs_gb200.csv row pre_train llama3 8b: MBS 2 only in the older path's file (@ 215b51ee; the newer files have MBS 4: the table kept); CUDA graphs by script version (not modelled)"),
+    "nemo2504-gb200-gpt3-175b-128gpu-fp8": nemo2("model_configs_gb200.csv row pre_train gpt3 175b (@ 07ed46e0 and 06c0e700): TP4 PP4 VP12 MBS 2, cuda_graphs 1; tensor-parallel overlap with the B200 FP8 userbuffer configuration", training=WHOLE_LAYERS),
+    "nemo2504-gb200-llama3-8b-8gpu-fp8": nemo2("model_configs_gb200.csv row pre_train llama3 8b: MBS 2 only in the older path's file (@ 215b51ee; the newer files have MBS 4: the table kept); CUDA graphs by script version (no effect on a dense layer in the model)"),
     "nemo2504-gb200-llama3-70b-64gpu-fp8": nemo2("model_configs_gb200.csv row pre_train llama3 70b (@ 07ed46e0 and 06c0e700): Megatron FSDP (use_mcore_fsdp 1) at TP1 PP1 MBS 1, cuda_graphs 0, no recompute under FP8"),
     "nemo2504-gb200-llama3.1-405b-128gpu-fp8": nemo2("model_configs_gb200.csv row pre_train llama31 405b as @ 07ed46e0 (06c0e700 has TP2, FSDP and 95 offloaded layers instead): TP4 PP8 CP2 VP8 MBS 1, cuda_graphs 0; tensor-parallel overlap; the context ring"),
-    "nemo2504-gb200-nemotron4-15b-64gpu-fp8": nemo2("model_configs_gb200.csv row pre_train nemotron4 15b (@ 07ed46e0 and 06c0e700): TP1 PP1 MBS 2, cuda_graphs 1 (not modelled)"),
-    "nemo2504-gb200-nemotron4-340b-128gpu-fp8": nemo2("model_configs_gb200.csv row pre_train nemotron4 340b (@ 07ed46e0 and 06c0e700): TP8 PP4 VP12 MBS 1, cuda_graphs 1 (not modelled); tensor-parallel overlap with userbuffers_fp8_b200_h18432_tp8_mbs1_seqlen4096"),
+    "nemo2504-gb200-nemotron4-15b-64gpu-fp8": nemo2("model_configs_gb200.csv row pre_train nemotron4 15b (@ 07ed46e0 and 06c0e700): TP1 PP1 MBS 2, cuda_graphs 1", training=WHOLE_LAYERS),
+    "nemo2504-gb200-nemotron4-340b-128gpu-fp8": nemo2("model_configs_gb200.csv row pre_train nemotron4 340b (@ 07ed46e0 and 06c0e700): TP8 PP4 VP12 MBS 1, cuda_graphs 1; tensor-parallel overlap with userbuffers_fp8_b200_h18432_tp8_mbs1_seqlen4096", training=WHOLE_LAYERS),
     "nemo2504-gb200-mixtral-8x7b-64gpu-fp8": MIXTRAL_8X7B,
     # No GB200 row for Mixtral 8x22B in any stored model_configs_gb200.csv: the B200 row's settings, the same layout.
     "nemo2504-gb200-mixtral-8x22b-256gpu-fp8": nemo2(MIXTRAL_8X22B["why"] + "; no GB200 row of this model in any stored model_configs_gb200.csv: the B200 row's settings, the table's layout",

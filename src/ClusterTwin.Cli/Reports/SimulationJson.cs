@@ -30,7 +30,7 @@ public static class SimulationJson
                 fabric = cluster.Fabric.Id,
             },
             model = new { id = scenario.Model.Id, parameters = scenario.Model.Parameters, activeParameters = scenario.Model.ActiveParameters },
-            training = new { sequenceLength = scenario.Job.SequenceLength, globalBatch = scenario.Job.GlobalBatchSize, precision = scenario.Job.Format.Key },
+            training = new { sequenceLength = scenario.Job.SequenceLength, globalBatch = scenario.Job.GlobalBatchSize, precision = scenario.Job.Format.Key, cudaGraphs = ClusterTwin.Workloads.CudaGraphsKeys.Key(scenario.Job.CudaGraphs) },
             plan = Plan(plan),
             stepTimeSeconds = breakdown is null ? (double?)null : result.StepTime.Seconds,
             stepTimeBandSeconds = breakdown is null ? null : new { low = result.StepTimeLow.Seconds, high = result.StepTimeHigh.Seconds },

@@ -26,6 +26,10 @@ public static class SimulationReport
         var line = scenario.Model.MixtureOfExperts is not null && launch > ClusterTwin.Units.Duration.Zero
             ? $"{framework.Name}; each expert multiply takes at least {launch} (the host launches it)"
             : framework.Name;
+        if (scenario.Job.CudaGraphs == CudaGraphs.WholeLayers)
+        {
+            line += "; whole layers run as CUDA graphs (nothing launched per expert)";
+        }
         if (AnalyticalEngine.NoRecomputeSlowdown(scenario) is { } slowdown)
         {
             line += $"; its kernels take {slowdown.ToString("0.###", CultureInfo.InvariantCulture)}x their time without full recompute" +

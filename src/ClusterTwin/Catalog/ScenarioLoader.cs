@@ -329,7 +329,7 @@ public static partial class ScenarioLoader
         }
 
         reader.CheckKeys(map, path, "sequence_length", "global_batch", "tokens", "precision", "attention", "dropout", "multi_token_prediction",
-            "expert_capacity_factor", "forced_load_balance", "gradient_reduction", "framework");
+            "expert_capacity_factor", "forced_load_balance", "gradient_reduction", "cuda_graphs", "framework");
         var sequence = reader.Integer(map, "sequence_length", path, 1, 100_000_000);
         var batch = reader.Integer(map, "global_batch", path, 1, int.MaxValue);
         var tokens = reader.Number(map, "tokens", path, 1, 1e18, required: false);
@@ -340,6 +340,7 @@ public static partial class ScenarioLoader
         var capacity = reader.Number(map, "expert_capacity_factor", path, 1, 1_000, required: false);
         var forcedBalance = reader.Boolean(map, "forced_load_balance", path) ?? false;
         var reduction = reader.Enumeration(map, "gradient_reduction", path, GradientReductionKeys.All, required: false);
+        var graphs = reader.Enumeration(map, "cuda_graphs", path, CudaGraphsKeys.All, required: false) ?? CudaGraphs.None;
         return sequence is null || batch is null ? null : new TrainingJob(sequence.Value, batch.Value, tokens, format.Precision, attention, dropout)
         {
             Format = format,
@@ -347,6 +348,7 @@ public static partial class ScenarioLoader
             ExpertCapacityFactor = capacity,
             ForcedLoadBalance = forcedBalance,
             GradientReduction = reduction,
+            CudaGraphs = graphs,
         };
     }
 

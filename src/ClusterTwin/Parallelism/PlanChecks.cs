@@ -125,6 +125,11 @@ public static class PlanChecks
         }
 
         problems.AddRange(OffloadProblems(plan, cluster, model));
+        if (job.CudaGraphs == CudaGraphs.WholeLayers && model.MixtureOfExperts is not null && job.ExpertCapacityFactor is null)
+        {
+            problems.Add("training.cuda_graphs: layers captures whole layers, which needs fixed shapes, but dropless routing sends each expert a different number of tokens every step: set training.expert_capacity_factor (drop-and-pad routing), or drop cuda_graphs (graphs of attention, the router and the preprocessing alone leave the expert multiplies' launches as they are)");
+        }
+
         if (plan.Recomputed.HasFlag(RecomputeModules.LatentUpProjections) && model.LatentAttention is null)
         {
             problems.Add($"the recompute module mla_up_proj needs a model with latent attention; {model.Name} has none");

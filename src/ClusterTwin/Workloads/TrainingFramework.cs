@@ -48,10 +48,18 @@ public sealed record TrainingFramework
     /// </summary>
     public Duration ExpertQuantizeLaunch { get; init; }
 
-    /// <summary>The least time of one expert multiply of <paramref name="job"/>: the launch, and the quantization where its format is scaled.</summary>
+    /// <summary>
+    /// The least time of one expert multiply of <paramref name="job"/>: the launch, and the quantization where its
+    /// format is scaled; nothing where whole layers run as CUDA graphs (<see cref="CudaGraphs.WholeLayers"/>).
+    /// </summary>
     public Duration ExpertLaunchFor(TrainingJob job)
     {
         ArgumentNullException.ThrowIfNull(job);
+        if (job.CudaGraphs == CudaGraphs.WholeLayers)
+        {
+            return Duration.Zero;
+        }
+
         return job.CastsMultiplyInputs ? ExpertLaunch + ExpertQuantizeLaunch : ExpertLaunch;
     }
 

@@ -59,6 +59,9 @@ public sealed record TrainingJob(int SequenceLength, int GlobalBatchSize, double
     /// </summary>
     public double? ExpertCapacityFactor { get; init; }
 
+    /// <summary>What of each layer runs as CUDA graphs; <see cref="CudaGraphs.WholeLayers"/> launches nothing per expert.</summary>
+    public CudaGraphs CudaGraphs { get; init; }
+
     /// <summary>
     /// Whether the router is overridden to spread tokens evenly at random (Megatron-Core's
     /// <c>--moe-router-force-load-balancing</c>, which benchmarks use): the model's routing skew then does not apply,

@@ -78,6 +78,39 @@ public class ExpertLaunchTests
     }
 
     [Fact]
+    public void WholeLayerCudaGraphs_LaunchNothingPerExpert_AndNeedDropAndPad()
+    {
+        var dropless = Case("moezoo-h100-qwen3-235b-5").Scenario;
+        var padded = dropless with { Job = dropless.Job with { ExpertCapacityFactor = 1.0, ForcedLoadBalance = false } };
+        var graphed = padded with { Job = padded.Job with { CudaGraphs = CudaGraphs.WholeLayers } };
+        Assert.Equal(Duration.Zero, graphed.Framework.ExpertLaunchFor(graphed.Job));
+        Assert.True(padded.Framework.ExpertLaunchFor(padded.Job) > Duration.Zero);
+        var unlaunched = AnalyticalEngine.Simulate(padded with { Framework = padded.Framework with { ExpertLaunch = Duration.Zero } });
+        Assert.Equal(unlaunched.StepTime, AnalyticalEngine.Simulate(graphed).StepTime);
+        Assert.True(AnalyticalEngine.Simulate(padded).StepTime > unlaunched.StepTime, "the case needs host-bound expert launches");
+
+        // Dropless routing has no fixed shapes to capture.
+        var refused = AnalyticalEngine.Simulate(dropless with { Job = dropless.Job with { CudaGraphs = CudaGraphs.WholeLayers } });
+        Assert.False(refused.Valid);
+        Assert.Contains(refused.Problems, problem => problem.Contains("expert_capacity_factor", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void AScenarioNamesItsCudaGraphs_AndAnUnknownScopeIsAClearError()
+    {
+        using var folder = new TemporaryFolder();
+        const string Id = "nemo2504-gb200-mixtral-8x7b-64gpu-fp8";
+        var text = File.ReadAllText(Repository.Path("validation", "supplementary", "nemo-2.0", Id + ".yaml"));
+        Assert.Contains("cuda_graphs: layers", text, StringComparison.Ordinal);
+        Assert.Equal(CudaGraphs.WholeLayers, ValidationCaseLoader.Load(folder.Write(Id + ".yaml", text), Repository.Catalog).Scenario.Job.CudaGraphs);
+        Assert.Equal(CudaGraphs.None, Case("moezoo-h100-qwen3-235b-5").Scenario.Job.CudaGraphs);
+        var error = Assert.Throws<InputException>(() => ValidationCaseLoader.Load(folder.Write(Id + ".yaml", text.Replace("cuda_graphs: layers", "cuda_graphs: attention", StringComparison.Ordinal)), Repository.Catalog));
+        var diagnostic = Assert.Single(error.Diagnostics);
+        Assert.Equal("scenario.training.cuda_graphs", diagnostic.Field);
+        Assert.Contains("layers", diagnostic.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void OnlyTheRoutedExperts_AreLaunchedPerExpert()
     {
         var scenario = Case("moezoo-h100-qwen3-235b-5").Scenario;
