@@ -106,21 +106,22 @@ MBRIDGE_RECIPES = {
 # only the mixtures of experts, whose drop-and-pad layers it can capture. The Mixtral recipes add MegatronTokenDropCallback (capacity factor 1.0, inputs padded to capacity:
 # every expert computes its average share, so the routing's skew is cut off) over MixtralConfig's alltoall dispatcher
 # and aux-loss routing. Context parallelism takes Megatron-Core's default exchange (cp_comm_type p2p: the ring).
-def nemo2(why, plan=None, training=None):
-    return {"plan": plan or {}, "training": training or {}, "why": why}
+def nemo2(why, plan=None, training=None, token_drop=None):
+    """A recipe entry: plan and training settings, why, and the callback or helper that drops and pads tokens (None: dropless)."""
+    return {"plan": plan or {}, "training": training or {}, "why": why, **({"token_drop": token_drop} if token_drop else {})}
 
 
-TOKEN_DROP = {"expert_capacity_factor": "1.0    # MegatronTokenDropCallback: capacity 1.0, padded"}
+TOKEN_DROP = "MegatronTokenDropCallback"
 WHOLE_LAYERS = {"cuda_graphs": "layers    # the CSV's cuda_graphs 1: enable_cuda_graph"}
 MIXTRAL_8X7B = nemo2("model_configs CSV row pre_train mixtral 8x7b (every stored version): TP1 PP1 CP1 VP1 EP8 MBS 2 GBS 256, no recompute, no FSDP, "
                      "cuda_graphs 1 (whole layers as CUDA graphs, which the experts' inputs padded to capacity make static); the alltoall "
                      "dispatcher, aux-loss routing with token dropping at capacity factor 1.0 and padding (MegatronTokenDropCallback)",
-                     {"expert_dispatch": "all-to-all"}, {**TOKEN_DROP, **WHOLE_LAYERS})
+                     {"expert_dispatch": "all-to-all"}, WHOLE_LAYERS, token_drop=TOKEN_DROP)
 MIXTRAL_8X22B = nemo2("model_configs_b200.csv row pre_train mixtral 8x22b (every stored version): TP2 PP4 CP8 VP14 EP8 ETP1 MBS 1 GBS 64, no "
                       "recompute, no FSDP, no CUDA graphs; no tensor-parallel communication overlap (MegatronCommOverlapCallback's default, which "
                       "the Mixtral scripts keep); the context ring (Megatron-Core's default p2p exchange); the alltoall dispatcher, aux-loss "
                       "routing with token dropping at capacity factor 1.0 and padding (MegatronTokenDropCallback)",
-                      {"expert_dispatch": "all-to-all", "overlap_tensor_communication": "false", "context_communication": "ring"}, TOKEN_DROP)
+                      {"expert_dispatch": "all-to-all", "overlap_tensor_communication": "false", "context_communication": "ring"}, token_drop=TOKEN_DROP)
 NEMO2_RECIPES = {
     "nemo2502-b200-gpt3-175b-512gpu-fp8": nemo2("model_configs_b200.csv row pre_train gpt3 175b, 512 GPUs (@ 9a86f673 and 026c682e): TP4 PP4 VP6 MBS 2, cuda_graphs 0; tensor-parallel overlap with userbuffers_fp8_b200_h12288_tp4_mbs1_seqlen2048; embedding weight gradients deferred (not modelled)"),
     "nemo2502-b200-llama3-8b-8gpu-fp8": nemo2("model_configs_b200.csv row pre_train llama3 8b (every stored version): TP1 PP1 CP1 MBS 2; CUDA graphs on in the newer scripts and off in an older one (no effect on a dense layer in the model)"),
@@ -133,7 +134,7 @@ NEMO2_RECIPES = {
     # one expert multiplying for milliseconds).
     "nemo2502-b200-mixtral-8x7b-64gpu-fp8": nemo2(MIXTRAL_8X7B["why"].replace("cuda_graphs 1 (whole layers as CUDA graphs, which the experts' inputs padded to capacity make static)",
                                                                               "cuda_graphs 1 where the CSV has the column (whole layers as CUDA graphs; the older CSVs have none, so none is assumed)"),
-                                                  MIXTRAL_8X7B["plan"], TOKEN_DROP),
+                                                  MIXTRAL_8X7B["plan"], token_drop=TOKEN_DROP),
     "nemo2502-b200-mixtral-8x22b-256gpu-fp8": MIXTRAL_8X22B,
     "nemo2504-gb200-gpt3-175b-128gpu-fp8": nemo2("model_configs_gb200.csv row pre_train gpt3 175b (@ 07ed46e0 and 06c0e700): TP4 PP4 VP12 MBS 2, cuda_graphs 1; tensor-parallel overlap with the B200 FP8 userbuffer configuration", training=WHOLE_LAYERS),
     "nemo2504-gb200-llama3-8b-8gpu-fp8": nemo2("model_configs_gb200.csv row pre_train llama3 8b: MBS 2 only in the older path's file (@ 215b51ee; the newer files have MBS 4: the table kept); CUDA graphs by script version (no effect on a dense layer in the model)"),
@@ -144,9 +145,48 @@ NEMO2_RECIPES = {
     "nemo2504-gb200-mixtral-8x7b-64gpu-fp8": MIXTRAL_8X7B,
     # No GB200 row for Mixtral 8x22B in any stored model_configs_gb200.csv: the B200 row's settings, the same layout.
     "nemo2504-gb200-mixtral-8x22b-256gpu-fp8": nemo2(MIXTRAL_8X22B["why"] + "; no GB200 row of this model in any stored model_configs_gb200.csv: the B200 row's settings, the table's layout",
-                                                     MIXTRAL_8X22B["plan"], MIXTRAL_8X22B["training"]),
+                                                     MIXTRAL_8X22B["plan"], token_drop=TOKEN_DROP),
 }
-RECIPES = {**MBRIDGE_RECIPES, **NEMO2_RECIPES}
+# Settings of the Megatron-Bridge performance scripts behind the 25.09 table (validation/supplementary/
+# megatron-bridge-25.09.json), read from NVIDIA-NeMo/Megatron-Bridge scripts/performance/ as it stood then: run_script.py
+# (the version whose DeepSeek-V3 pp_vp_map is the table's, {"h100": (8, 4), "b200": (16, 1), "gb200": (4, 4)}, between
+# commits 2a932de and 45eda8d), configs/<model>/*_llm_pretrain.yaml (perf_matrix per GPU) and the recipes. Qwen3 runs
+# apply_moe_token_drop (capacity 1.0, padded) on every GPU; DeepSeek-V3 on B200 and GB200 too, and on H100 runs dropless
+# with DeepEP, forced balancing and the 1F1B all-to-all overlap (PR #669, "Malay/dsv3 2509", label r0.1.0). The yaml's
+# cuda_graphs: true is enable_cuda_graph (whole layers). The table's FP8 recipe is not stated; the scripts' default is
+# per-tensor delayed scaling, and the H100 Qwen3-30B row's micro-batch 2 exists only under current scaling: ClusterTwin's
+# fp8 either way.
+APPLY_TOKEN_DROP = "apply_moe_token_drop"
+MBRIDGE2509_RECIPES = {
+    "mbridge2509-gb200-llama3-8b-8gpu-fp8": nemo2("llama3_8b_llm_pretrain.yaml @ 0aa7db37, gb200 num_gpus_8: TP1 PP1 CP1 MBS 2 GBS 128, cuda_graphs true (no effect on a dense layer in the model)", training=WHOLE_LAYERS),
+    "mbridge2509-gb200-llama3-70b-64gpu-fp8": nemo2("llama3_70b_llm_pretrain.yaml @ 0aa7db37, gb200 fp8_cs: Megatron FSDP at TP1 PP1 VP1 (its MBS 1 where the table says 2: the table kept), no CUDA graphs, no recompute"),
+    "mbridge2509-gb200-llama3.1-405b-128gpu-fp8": nemo2("llama31_405b_llm_pretrain.yaml @ 45eda8d3 (a later version, the nearest stored), gb200 num_gpus_128 fp8_cs: Megatron FSDP at TP2 PP1 CP1, cpu_offloading_num_layers 80 (the first 80 layers' activations to the Grace CPUs' memory), no CUDA graphs; tensor-parallel overlap from the helpers' COMM_OVERLAP_CONFIG_MAP", {"offload_activations": 80}),
+    "mbridge2509-gb200-deepseekv3-256gpu-fp8": nemo2("deepseek_v3_llm_pretrain.yaml @ 2a932de8 gb200 num_gpus_256 and run_script's pp_vp_map (4, 4): TP1 PP4 VP4 EP64 GBS 2048, no CUDA graphs; apply_moe_token_drop (capacity 1.0, padded), the alltoall dispatcher, no all-to-all overlap, no forced balancing; selective recompute of mla_up_proj; one multi-token prediction layer placed by the recipe's layout_map[(4, 4)]: the embedding and 4 layers, 14 chunks of 4, 1 layer with the MTP module and the loss, so 16, 16, 16 and 13 layers per rank (recipes/deepseek/deepseek_v3.py @ 05d003fb)",
+                                                    {"recompute": "[mla_up_proj]", "first_stage_layers": 16, "last_stage_layers": 13, "expert_dispatch": "all-to-all"}, {"multi_token_prediction": "true"}, APPLY_TOKEN_DROP),
+    "mbridge2509-gb200-qwen3_30b_a3b-8gpu-fp8": nemo2("qwen3_30b_a3b_llm_pretrain.yaml, gb200: EP8 MBS 4 (as the forks' copies at 7919cbae and 9d6ead18; upstream @ 48b5204a has MBS 1: the table kept), cuda_graphs true; apply_moe_token_drop on every GPU, the alltoall dispatcher, no all-to-all overlap, no recompute",
+                                                      {"expert_dispatch": "all-to-all"}, WHOLE_LAYERS, APPLY_TOKEN_DROP),
+    "mbridge2509-gb200-qwen3_235b_a22b-64gpu-fp8": nemo2("qwen3_235b_a22b_llm_pretrain.yaml @ 60ecd1d9, gb200 num_gpus_64: TP2 PP1 EP64 MBS 1 GBS 1024, cuda_graphs true; apply_moe_token_drop, the alltoall dispatcher, no all-to-all overlap, no recompute; tensor-parallel overlap (CommOverlapConfig(tp_comm_overlap=True))",
+                                                         {"expert_dispatch": "all-to-all"}, WHOLE_LAYERS, APPLY_TOKEN_DROP),
+    "mbridge2509-b200-llama3-8b-8gpu-fp8": nemo2("llama3_8b_llm_pretrain.yaml @ 0aa7db37, b200 num_gpus_8: TP1 PP1 CP1 MBS 2 GBS 128, cuda_graphs true (no effect on a dense layer in the model)", training=WHOLE_LAYERS),
+    "mbridge2509-b200-llama3.1-405b-128gpu-fp8": nemo2("llama31_405b_llm_pretrain.yaml @ 45eda8d3, b200: TP4 PP8 CP2 VP8 GBS 64, no CUDA graphs; tensor-parallel overlap; the context ring"),
+    "mbridge2509-b200-deepseekv3-256gpu-fp8": nemo2("deepseek_v3_llm_pretrain.yaml @ 2a932de8 b200 num_gpus_256 and run_script's pp_vp_map (16, 1): TP1 PP16 EP8 GBS 2048, no CUDA graphs; apply_moe_token_drop, the alltoall dispatcher, no all-to-all overlap, no forced balancing; selective recompute of mla_up_proj; one multi-token prediction layer placed by layout_map[(16, 1)]: the embedding and 4 layers, 14 ranks of 4, 1 layer with the MTP module and the loss",
+                                                    {"recompute": "[mla_up_proj]", "first_stage_layers": 4, "last_stage_layers": 1, "expert_dispatch": "all-to-all"}, {"multi_token_prediction": "true"}, APPLY_TOKEN_DROP),
+    "mbridge2509-b200-qwen3_30b_a3b-8gpu-fp8": nemo2("qwen3_30b_a3b_llm_pretrain.yaml, b200: PP1 EP8 MBS 1 (as the copies at 22a838d7 and 9d6ead18), cuda_graphs true; apply_moe_token_drop, the alltoall dispatcher, no all-to-all overlap, no recompute",
+                                                     {"expert_dispatch": "all-to-all"}, WHOLE_LAYERS, APPLY_TOKEN_DROP),
+    "mbridge2509-b200-qwen3_235b_a22b-64gpu-fp8": nemo2("qwen3_235b_a22b_llm_pretrain.yaml @ 11d3a36e, b200: PP8 VP2 EP8 MBS 1 GBS 1024, no CUDA graphs; apply_moe_token_drop, the alltoall dispatcher, no all-to-all overlap, no recompute",
+                                                        {"expert_dispatch": "all-to-all"}, token_drop=APPLY_TOKEN_DROP),
+    "mbridge2509-h100-llama3-8b-8gpu-fp8": nemo2("llama3_8b_llm_pretrain.yaml @ 0aa7db37, h100 fp8: Megatron FSDP at TP1 CP1 with NCCL user buffers (not modelled), no CUDA graphs"),
+    "mbridge2509-h100-llama3-70b-64gpu-fp8": nemo2("llama3_70b_llm_pretrain.yaml @ 0aa7db37, h100 fp8: TP4 PP8 VP5, no CUDA graphs; tensor-parallel overlap with the H100 TP4 userbuffer configuration"),
+    "mbridge2509-h100-llama3.1-405b-1024gpu-fp8": nemo2("llama31_405b_llm_pretrain.yaml @ 45eda8d3, h100 num_gpus_1024: TP8 PP8 CP2 VP8 GBS 512, no CUDA graphs; tensor-parallel overlap; the context ring"),
+    "mbridge2509-h100-deepseekv3-1024gpu-fp8": nemo2("deepseek_v3_llm_pretrain.yaml @ 2a932de8 h100 num_gpus_1024 and run_script's pp_vp_map (8, 4) with layout Et|(tt|)*30mL: the embedding and 1 layer, 30 chunks of 2, the MTP module and the loss alone, so 7, 8, ..., 8 and 6 layers per rank; dropless with DeepEP (the flex dispatcher), forced balancing, the 1F1B all-to-all overlap with delayed weight gradients, no data-parallel overlap (overlap_grad_reduce False), no tensor-parallel overlap (the recipe's CommOverlapConfig(tp_comm_overlap=False)), selective recompute of mla_up_proj and mlp, no CUDA graphs",
+                                                     {"recompute": "[mla_up_proj, mlp]", "first_stage_layers": 7, "last_stage_layers": 6, "expert_dispatch": "deduplicated", "overlap_expert_communication": "true",
+                                                      "overlap_gradient_reduction": "false", "overlap_tensor_communication": "false"}, {"multi_token_prediction": "true"}),
+    "mbridge2509-h100-qwen3_30b_a3b-16gpu-fp8": nemo2("qwen3_30b_a3b_llm_pretrain.yaml, h100 fp8_cs: PP2 VP24 EP8 MBS 2 (MBS 2 only under current scaling, in every copy with VP24), no CUDA graphs; apply_moe_token_drop, the alltoall dispatcher, no all-to-all overlap, no recompute",
+                                                      {"expert_dispatch": "all-to-all"}, token_drop=APPLY_TOKEN_DROP),
+    "mbridge2509-h100-qwen3_235b_a22b-256gpu-fp8": nemo2("qwen3_235b_a22b_llm_pretrain.yaml (every stored version), h100: TP2 PP8 VP4 EP32 GBS 2048, no CUDA graphs; apply_moe_token_drop, the alltoall dispatcher, no all-to-all overlap, no recompute; tensor-parallel overlap",
+                                                         {"expert_dispatch": "all-to-all"}, token_drop=APPLY_TOKEN_DROP),
+}
+RECIPES = {**MBRIDGE_RECIPES, **NEMO2_RECIPES, **MBRIDGE2509_RECIPES}
 
 
 def korthikanti(run):
@@ -211,16 +251,23 @@ def nvidia(run, source_key):
         case["plan"].update(recipe["plan"])
         case["training_extra"] = {**case.get("training_extra", {}), **recipe.get("training", {})}
         case["assumptions"].append("from the recipe: " + recipe["why"])
+        if recipe.get("token_drop"):
+            token_drop(case, recipe["token_drop"])
     if source_key.startswith("nemo-25."):
         nemo2_settings(case)
     return case
 
 
-def nemo2_settings(case):
-    """NeMo 2.0's performance scripts: no forced balancing (the Mixtral recipes' token dropping bounds each expert's
-    load instead), and BF16 gradient reduction under FP8."""
+def token_drop(case, how):
+    """Drop-and-pad routing at capacity factor 1.0 (how: the callback or helper that sets it): no forced balancing, each
+    expert computing its average share, padded."""
     case["training_extra"] = {name: value for name, value in case.get("training_extra", {}).items() if name != "forced_load_balance"}
+    case["training_extra"]["expert_capacity_factor"] = f"1.0    # {how}: capacity 1.0, padded"
     case["assumptions"] = [item for item in case["assumptions"] if "forced-balanced" not in item]
+
+
+def nemo2_settings(case):
+    """NeMo 2.0's performance scripts: BF16 gradient reduction under FP8."""
     overlap = ", tensor-parallel communication overlap" if case["plan"].get("overlap_tensor_communication") == "true" else ""
     case["assumptions"][0] = f"recompute none, sequence parallelism with tensor parallelism, distributed optimizer{overlap}: the performance scripts' settings (the table does not list them)"
     case["training_extra"]["gradient_reduction"] = "bf16    # the performance scripts' grad_reduce_in_fp32 = False under FP8"
@@ -451,6 +498,8 @@ def convert_run(run):
         return nvidia(run, "megatron-bridge-25.11"), None
     if run["id"].startswith(("nemo2502-", "nemo2504-")):
         return nvidia(run, f"nemo-{run['id'][4:6]}.{run['id'][6:8]}"), None
+    if run["id"].startswith("mbridge2509-"):
+        return nvidia(run, "megatron-bridge-25.09"), None
     if run["id"].startswith("mbridge2606-"):
         return nvidia(run, "megatron-bridge-26.06"), None
     if run["id"].startswith("moezoo-h100-"):

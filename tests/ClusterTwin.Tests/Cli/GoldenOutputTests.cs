@@ -40,6 +40,7 @@ public class GoldenOutputTests
     [Theory]
     [InlineData("llm-foundry", "validation-llm-foundry.md")]
     [InlineData("megatron-bridge-25.11", "validation-megatron-bridge.md")]
+    [InlineData("megatron-bridge-25.09", "validation-megatron-bridge-25.09.md")]
     [InlineData("nemo-2.0", "validation-nemo-2.0.md")]
     [InlineData("aws-neuron-trn1", "validation-neuron-serving.md")]
     public void SupplementaryValidationPage_IsCurrent(string cases, string name)

@@ -6,14 +6,14 @@ using ClusterTwin.Validation;
 namespace ClusterTwin.Tests.Validation;
 
 /// <summary>
-/// The NeMo 2.0 supplementary cases (validation/supplementary/nemo-2.0/) and the two comparisons their README and
-/// docs/calibration.md draw from them: the release (a 25.02 row that repeats a published 25.11 scenario) and
-/// Mixtral 8x7B against its dense twin, Llama 3 8B.
+/// The comparisons the supplementary READMEs and docs/calibration.md draw between releases of NVIDIA's tables
+/// (validation/supplementary/nemo-2.0/ and megatron-bridge-25.09/ against the published 25.11 rows), and Mixtral 8x7B
+/// against its dense twin, Llama 3 8B.
 /// </summary>
-public class NemoTwoCaseTests
+public class ReleaseComparisonTests
 {
     private static ValidationCase Supplementary(string id) =>
-        ValidationCaseLoader.Load(Repository.Path("validation", "supplementary", "nemo-2.0", id + ".yaml"), Repository.Catalog);
+        ValidationCaseLoader.Load(Repository.Path("validation", "supplementary", id.StartsWith("nemo", StringComparison.Ordinal) ? "nemo-2.0" : "megatron-bridge-25.09", id + ".yaml"), Repository.Catalog);
 
     private static ValidationCase Published(string id) => Repository.TrainingCases.Single(item => item.Id == id);
 
@@ -25,6 +25,28 @@ public class NemoTwoCaseTests
         var newer = Published("mbridge2511-b200-llama3-8b-8gpu-fp8-cs");
         Assert.Equal(AnalyticalEngine.Simulate(newer.Scenario).StepTime, AnalyticalEngine.Simulate(older.Scenario).StepTime);
         Within.Relative(1.178, newer.Measured / older.Measured, 0.005);
+    }
+
+    [Fact]
+    public void TheB200Llama3Row_Of25_09_IsTheSameScenarioAgain()
+    {
+        var middle = Supplementary("mbridge2509-b200-llama3-8b-8gpu-fp8");
+        var newer = Published("mbridge2511-b200-llama3-8b-8gpu-fp8-cs");
+        Assert.Equal(AnalyticalEngine.Simulate(newer.Scenario).StepTime, AnalyticalEngine.Simulate(middle.Scenario).StepTime);
+        Assert.True(middle.Measured < newer.Measured && middle.Measured > Supplementary("nemo2502-b200-llama3-8b-8gpu-fp8").Measured);
+    }
+
+    [Fact]
+    public void TheH100Qwen3_30BLayout_MeasuredTwiceIn25_09What25_11Gives()
+    {
+        // The worst published mixture-of-experts miss: the same layout, token dropping in 25.09, dropless with the
+        // all-to-all overlap in 25.11. The model moves 23% between the two; the measurements 99%.
+        var older = Supplementary("mbridge2509-h100-qwen3_30b_a3b-16gpu-fp8");
+        var newer = Published("mbridge2511-h100-qwen3_30b_a3b-16gpu-fp8-cs");
+        Assert.Equal(newer.Scenario.Plan with { OverlapExpertCommunication = false }, older.Scenario.Plan);
+        Within.Relative(1.99, older.Measured / newer.Measured, 0.01);
+        var predicted = older.Predicted(AnalyticalEngine.Simulate(older.Scenario)) / newer.Predicted(AnalyticalEngine.Simulate(newer.Scenario));
+        Within.Relative(1.23, predicted, 0.02);
     }
 
     [Fact]
