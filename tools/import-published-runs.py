@@ -157,22 +157,23 @@ NEMO2_RECIPES = {
 # per-tensor delayed scaling, and the H100 Qwen3-30B row's micro-batch 2 exists only under current scaling: ClusterTwin's
 # fp8 either way.
 APPLY_TOKEN_DROP = "apply_moe_token_drop"
+YAML_GRAPHS = {"cuda_graphs": "layers    # the perf_matrix yaml's cuda_graphs: true: enable_cuda_graph"}
 MBRIDGE2509_RECIPES = {
-    "mbridge2509-gb200-llama3-8b-8gpu-fp8": nemo2("llama3_8b_llm_pretrain.yaml @ 0aa7db37, gb200 num_gpus_8: TP1 PP1 CP1 MBS 2 GBS 128, cuda_graphs true (no effect on a dense layer in the model)", training=WHOLE_LAYERS),
+    "mbridge2509-gb200-llama3-8b-8gpu-fp8": nemo2("llama3_8b_llm_pretrain.yaml @ 0aa7db37, gb200 num_gpus_8: TP1 PP1 CP1 MBS 2 GBS 128, cuda_graphs true (no effect on a dense layer in the model)", training=YAML_GRAPHS),
     "mbridge2509-gb200-llama3-70b-64gpu-fp8": nemo2("llama3_70b_llm_pretrain.yaml @ 0aa7db37, gb200 fp8_cs: Megatron FSDP at TP1 PP1 VP1 (its MBS 1 where the table says 2: the table kept), no CUDA graphs, no recompute"),
     "mbridge2509-gb200-llama3.1-405b-128gpu-fp8": nemo2("llama31_405b_llm_pretrain.yaml @ 45eda8d3 (a later version, the nearest stored), gb200 num_gpus_128 fp8_cs: Megatron FSDP at TP2 PP1 CP1, cpu_offloading_num_layers 80 (the first 80 layers' activations to the Grace CPUs' memory), no CUDA graphs; tensor-parallel overlap from the helpers' COMM_OVERLAP_CONFIG_MAP", {"offload_activations": 80}),
     "mbridge2509-gb200-deepseekv3-256gpu-fp8": nemo2("deepseek_v3_llm_pretrain.yaml @ 2a932de8 gb200 num_gpus_256 and run_script's pp_vp_map (4, 4): TP1 PP4 VP4 EP64 GBS 2048, no CUDA graphs; apply_moe_token_drop (capacity 1.0, padded), the alltoall dispatcher, no all-to-all overlap, no forced balancing; selective recompute of mla_up_proj; one multi-token prediction layer placed by the recipe's layout_map[(4, 4)]: the embedding and 4 layers, 14 chunks of 4, 1 layer with the MTP module and the loss, so 16, 16, 16 and 13 layers per rank (recipes/deepseek/deepseek_v3.py @ 05d003fb)",
                                                     {"recompute": "[mla_up_proj]", "first_stage_layers": 16, "last_stage_layers": 13, "expert_dispatch": "all-to-all"}, {"multi_token_prediction": "true"}, APPLY_TOKEN_DROP),
     "mbridge2509-gb200-qwen3_30b_a3b-8gpu-fp8": nemo2("qwen3_30b_a3b_llm_pretrain.yaml, gb200: EP8 MBS 4 (as the forks' copies at 7919cbae and 9d6ead18; upstream @ 48b5204a has MBS 1: the table kept), cuda_graphs true; apply_moe_token_drop on every GPU, the alltoall dispatcher, no all-to-all overlap, no recompute",
-                                                      {"expert_dispatch": "all-to-all"}, WHOLE_LAYERS, APPLY_TOKEN_DROP),
+                                                      {"expert_dispatch": "all-to-all"}, YAML_GRAPHS, APPLY_TOKEN_DROP),
     "mbridge2509-gb200-qwen3_235b_a22b-64gpu-fp8": nemo2("qwen3_235b_a22b_llm_pretrain.yaml @ 60ecd1d9, gb200 num_gpus_64: TP2 PP1 EP64 MBS 1 GBS 1024, cuda_graphs true; apply_moe_token_drop, the alltoall dispatcher, no all-to-all overlap, no recompute; tensor-parallel overlap (CommOverlapConfig(tp_comm_overlap=True))",
-                                                         {"expert_dispatch": "all-to-all"}, WHOLE_LAYERS, APPLY_TOKEN_DROP),
-    "mbridge2509-b200-llama3-8b-8gpu-fp8": nemo2("llama3_8b_llm_pretrain.yaml @ 0aa7db37, b200 num_gpus_8: TP1 PP1 CP1 MBS 2 GBS 128, cuda_graphs true (no effect on a dense layer in the model)", training=WHOLE_LAYERS),
+                                                         {"expert_dispatch": "all-to-all"}, YAML_GRAPHS, APPLY_TOKEN_DROP),
+    "mbridge2509-b200-llama3-8b-8gpu-fp8": nemo2("llama3_8b_llm_pretrain.yaml @ 0aa7db37, b200 num_gpus_8: TP1 PP1 CP1 MBS 2 GBS 128, cuda_graphs true (no effect on a dense layer in the model)", training=YAML_GRAPHS),
     "mbridge2509-b200-llama3.1-405b-128gpu-fp8": nemo2("llama31_405b_llm_pretrain.yaml @ 45eda8d3, b200: TP4 PP8 CP2 VP8 GBS 64, no CUDA graphs; tensor-parallel overlap; the context ring"),
     "mbridge2509-b200-deepseekv3-256gpu-fp8": nemo2("deepseek_v3_llm_pretrain.yaml @ 2a932de8 b200 num_gpus_256 and run_script's pp_vp_map (16, 1): TP1 PP16 EP8 GBS 2048, no CUDA graphs; apply_moe_token_drop, the alltoall dispatcher, no all-to-all overlap, no forced balancing; selective recompute of mla_up_proj; one multi-token prediction layer placed by layout_map[(16, 1)]: the embedding and 4 layers, 14 ranks of 4, 1 layer with the MTP module and the loss",
                                                     {"recompute": "[mla_up_proj]", "first_stage_layers": 4, "last_stage_layers": 1, "expert_dispatch": "all-to-all"}, {"multi_token_prediction": "true"}, APPLY_TOKEN_DROP),
     "mbridge2509-b200-qwen3_30b_a3b-8gpu-fp8": nemo2("qwen3_30b_a3b_llm_pretrain.yaml, b200: PP1 EP8 MBS 1 (as the copies at 22a838d7 and 9d6ead18), cuda_graphs true; apply_moe_token_drop, the alltoall dispatcher, no all-to-all overlap, no recompute",
-                                                     {"expert_dispatch": "all-to-all"}, WHOLE_LAYERS, APPLY_TOKEN_DROP),
+                                                     {"expert_dispatch": "all-to-all"}, YAML_GRAPHS, APPLY_TOKEN_DROP),
     "mbridge2509-b200-qwen3_235b_a22b-64gpu-fp8": nemo2("qwen3_235b_a22b_llm_pretrain.yaml @ 11d3a36e, b200: PP8 VP2 EP8 MBS 1 GBS 1024, no CUDA graphs; apply_moe_token_drop, the alltoall dispatcher, no all-to-all overlap, no recompute",
                                                         {"expert_dispatch": "all-to-all"}, token_drop=APPLY_TOKEN_DROP),
     "mbridge2509-h100-llama3-8b-8gpu-fp8": nemo2("llama3_8b_llm_pretrain.yaml @ 0aa7db37, h100 fp8: Megatron FSDP at TP1 CP1 with NCCL user buffers (not modelled), no CUDA graphs"),
@@ -249,6 +250,8 @@ def nvidia(run, source_key):
             # The recipe's recompute replaces the default the first assumption states.
             case["assumptions"][0] = case["assumptions"][0].replace("recompute none, ", "")
         case["plan"].update(recipe["plan"])
+        if recipe["plan"].get("overlap_tensor_communication") == "false":
+            case["assumptions"][0] = case["assumptions"][0].replace(", tensor-parallel communication overlap", "")
         case["training_extra"] = {**case.get("training_extra", {}), **recipe.get("training", {})}
         case["assumptions"].append("from the recipe: " + recipe["why"])
         if recipe.get("token_drop"):

@@ -15,18 +15,20 @@ namespace ClusterTwin.Cli.Reports;
 public static class SimulationReport
 {
     /// <summary>
-    /// The training framework, under a mixture of experts the least time of each expert multiply it launches, its
-    /// fitted slowdown where the plan keeps activations (anything but full recompute), and gradients reduced in
-    /// anything but the default FP32.
+    /// The training framework, under a mixture of experts the host's time to launch each expert multiply (the least
+    /// time of each, or under drop-and-pad routing a bound on each layer's pass) or whole-layer CUDA graphs, its fitted
+    /// slowdown where the plan keeps activations (anything but full recompute), and gradients reduced in anything but
+    /// the default FP32.
     /// </summary>
     private static string FrameworkLine(Scenario scenario)
     {
         var framework = scenario.Framework;
         var launch = framework.ExpertLaunchFor(scenario.Job);
-        var line = scenario.Model.MixtureOfExperts is not null && launch > ClusterTwin.Units.Duration.Zero
-            ? $"{framework.Name}; each expert multiply takes at least {launch} (the host launches it)"
-            : framework.Name;
-        if (scenario.Job.CudaGraphs == CudaGraphs.WholeLayers)
+        var expert = scenario.Model.MixtureOfExperts is not null;
+        var line = !expert || launch <= ClusterTwin.Units.Duration.Zero ? framework.Name
+            : scenario.Job.ExpertCapacityFactor is null ? $"{framework.Name}; each expert multiply takes at least {launch} (the host launches it)"
+            : $"{framework.Name}; the host takes {launch} to launch each expert multiply, running ahead of the device (drop-and-pad routing): a layer's pass takes at least its launches";
+        if (expert && scenario.Job.CudaGraphs == CudaGraphs.WholeLayers)
         {
             line += "; whole layers run as CUDA graphs (nothing launched per expert)";
         }

@@ -70,6 +70,20 @@ public static class CatalogLoader
         }
 
         var efficiencies = EfficiencyReader.CarryOver(Entities(directory, "efficiency", diagnostics, EfficiencyReader.Read, efficiency => efficiency.Family), diagnostics, directory);
+        foreach (var (family, efficiency) in efficiencies.Where(pair => pair.Value.CurvesChip is not null).ToArray())
+        {
+            if (chips.TryGetValue(efficiency.CurvesChip!, out var reference) && reference.PeakRate(Precision.Bf16) is { } peak)
+            {
+                efficiencies[family] = efficiency with { CurvesPeak = peak, CurvesBandwidth = reference.MemoryBandwidth.Value };
+            }
+            else if ((efficiency.CarriedOverFrom is null || efficiency.OwnCurves.Contains("matrix")) && !File.Exists(Path.Combine(directory, "chips", efficiency.CurvesChip + ".yaml")))
+            {
+                // A chip file that failed to load has said why already.
+                diagnostics.Add(new Diagnostic(Path.Combine(directory, "efficiency", family + ".yaml"), 0, "reference_chip",
+                    $"'{efficiency.CurvesChip}' is not a chip of the catalogue with a BF16 peak (expected a chip id, as catalog/chips/ names them)"));
+            }
+        }
+
         foreach (var efficiency in efficiencies.Values.Where(efficiency => efficiency.MeasuredOn is not null))
         {
             if (!chips.TryGetValue(efficiency.MeasuredOn!, out var measured) || measured.Family != efficiency.Family)

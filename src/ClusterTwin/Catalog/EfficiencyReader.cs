@@ -11,10 +11,11 @@ internal static class EfficiencyReader
     public static ChipEfficiency? Read(YamlReader reader)
     {
         var root = reader.Root;
-        reader.CheckKeys(root!, string.Empty, ["family", "provenance", "carried_over_from", .. CurveKeys, .. MeasuredAttentionKeys, "kernels", HeadSizesKey, "fit", "band_widening", "families", "note"]);
+        reader.CheckKeys(root!, string.Empty, ["family", "provenance", "carried_over_from", "reference_chip", .. CurveKeys, .. MeasuredAttentionKeys, "kernels", HeadSizesKey, "fit", "band_widening", "families", "note"]);
         var family = reader.String(root, "family", string.Empty);
         var provenance = reader.String(root, "provenance", string.Empty);
         var measuredOn = ReadKernels(reader, root!);
+        var curvesChip = ReadCurvesChip(reader, root!, measuredOn);
         if (YamlReader.Child(root, "attention_unmasked_backward") is { } lone && YamlReader.Child(root, "attention_unmasked") is null)
         {
             reader.Error(lone, "attention_unmasked_backward", "is the backward of attention_unmasked, which the file does not write: write both, or neither");
@@ -55,7 +56,7 @@ internal static class EfficiencyReader
                 : new ChipEfficiency(family, ownMatrix, ownAttention, ownMemory, ownCollective, provenance, ownFit)
                 {
                     CarriedOverFrom = from, BandWidening = widening, HasOwnFit = ownFit is not null, OwnCurves = own, MeasuredAttention = measuredAttention, MeasuredOn = measuredOn,
-                    HeadSizes = headSizes, ServesFamilies = served,
+                    HeadSizes = headSizes, ServesFamilies = served, CurvesChip = curvesChip,
                 };
         }
 
@@ -71,7 +72,35 @@ internal static class EfficiencyReader
         var fit = ReadFit(reader, reader.Mapping(root, "fit", string.Empty, required: false));
         return family is null || provenance is null || matrix is null || attention is null || memory is null || collective is null
             ? null
-            : new ChipEfficiency(family, matrix, attention, memory, collective, provenance, fit) { MeasuredAttention = measuredAttention, MeasuredOn = measuredOn, HeadSizes = headSizes, ServesFamilies = served };
+            : new ChipEfficiency(family, matrix, attention, memory, collective, provenance, fit) { MeasuredAttention = measuredAttention, MeasuredOn = measuredOn, HeadSizes = headSizes, ServesFamilies = served, CurvesChip = curvesChip };
+    }
+
+    /// <summary>
+    /// The chip a family's own matrix and memory curves describe: its <c>reference_chip</c>, else the chip its kernels
+    /// were timed on. A family that writes either curve needs one (the two are read against one chip); one that
+    /// writes neither carries the source family's.
+    /// </summary>
+    private static string? ReadCurvesChip(YamlReader reader, YamlMappingNode root, string? measuredOn)
+    {
+        var writes = ReferencedCurves.Where(key => YamlReader.Child(root, key) is not null).ToArray();
+        var named = reader.String(root, "reference_chip", string.Empty, required: false);
+        if (writes.Length == 1)
+        {
+            reader.Error(YamlReader.Child(root, writes[0]), writes[0], "is read against the same chip as the other of matrix and memory: write both, or neither");
+        }
+
+        if (writes.Length == 0 && named is not null)
+        {
+            reader.Error(YamlReader.Child(root, "reference_chip"), "reference_chip", "names the chip of the family's own matrix and memory curves, but the file writes neither (remove it)");
+            return null;
+        }
+
+        if (writes.Length > 0 && named is null && measuredOn is null)
+        {
+            reader.Error(YamlReader.Child(root, writes[0]), "reference_chip", "is missing: name the chip whose BF16 peak and memory bandwidth the matrix and memory curves describe (a chip id), so that other chips read them at the same time at peak");
+        }
+
+        return named ?? (writes.Length > 0 ? measuredOn : null);
     }
 
     private static readonly EfficiencyCurve Placeholder = EfficiencyCurve.Constant(1);
@@ -81,6 +110,9 @@ internal static class EfficiencyReader
     private static readonly string[] MeasuredAttentionKeys = ["attention_backward", "attention_unmasked", "attention_unmasked_backward"];
 
     private const string HeadSizesKey = "attention_head_sizes";
+
+    // The curves read against the family's reference chip (its peak, its bandwidth).
+    private static readonly string[] ReferencedCurves = ["matrix", "memory"];
 
     private static readonly string[] KernelsTextKeys = ["procedure", "measured_on", "measured_at", "chip", "attention_backend"];
 
@@ -125,6 +157,8 @@ internal static class EfficiencyReader
                     HeadSizes = efficiency.OwnCurves.Contains("attention") ? efficiency.HeadSizes : source.HeadSizes,
                     ServesFamilies = efficiency.ServesFamilies,
                     MeasuredOn = efficiency.MeasuredOn,
+                    // The matrix and memory curves are read against the chip they describe, the family's own or the source's.
+                    CurvesChip = efficiency.OwnCurves.Contains("matrix") ? efficiency.CurvesChip : source.CurvesChip,
                 };
             }
             else

@@ -140,6 +140,32 @@ public sealed record ChipEfficiency
     /// <summary>The chip whose kernel timings the family's measured curves come from (the kernels block's), if any.</summary>
     public string? MeasuredOn { get; init; }
 
+    /// <summary>
+    /// The chip the matrix and memory curves describe (the measured chip, or the file's <c>reference_chip</c>, or the
+    /// family's they are carried from): a kernel on another chip reads them at the same time at peak (see
+    /// <see cref="MatrixSizeOnCurves"/>).
+    /// </summary>
+    public string? CurvesChip { get; init; }
+
+    /// <summary><see cref="CurvesChip"/>'s dense BF16 peak, which the matrix curve's operations are counted at; null: read as written.</summary>
+    public Units.FlopRate? CurvesPeak { get; init; }
+
+    /// <summary><see cref="CurvesChip"/>'s memory bandwidth, which the memory curve's bytes are counted at; null: read as written.</summary>
+    public Units.Bandwidth? CurvesBandwidth { get; init; }
+
+    /// <summary>
+    /// Where on the matrix curve a multiply of <paramref name="operations"/> at <paramref name="peak"/> falls: the
+    /// operations the curves' chip would do in the time this chip takes at its peak. A kernel's efficiency follows
+    /// its time (fixed costs per kernel, waves of tiles) more than its operations: the H100's measured curve reaches
+    /// its plateau at about the A100's operations times their peak ratio (docs/calibration.md).
+    /// </summary>
+    public double MatrixSizeOnCurves(double operations, Units.FlopRate peak) =>
+        CurvesPeak is { } reference ? operations * (reference.OperationsPerSecond / peak.OperationsPerSecond) : operations;
+
+    /// <summary>Where on the memory curve a kernel moving <paramref name="bytes"/> at <paramref name="bandwidth"/> falls, as <see cref="MatrixSizeOnCurves"/>.</summary>
+    public double MemorySizeOnCurves(double bytes, Units.Bandwidth bandwidth) =>
+        CurvesBandwidth is { } reference ? bytes * (reference.BytesPerSecond / bandwidth.BytesPerSecond) : bytes;
+
     /// <summary>The fitted levels of the family the curves come from, for a family that carries another's curves over.</summary>
     public EfficiencyFit? CarriedFit { get; init; }
 
@@ -153,7 +179,7 @@ public sealed record ChipEfficiency
     public ChipEfficiency WithFit(EfficiencyFit fit) => new(Family, MatrixShape, AttentionShape, Memory, ScaleUpCollective, Provenance, fit)
     {
         CarriedOverFrom = CarriedOverFrom, BandWidening = BandWidening, HasOwnFit = HasOwnFit, CarriedFit = CarriedFit, OwnCurves = OwnCurves, MeasuredAttention = MeasuredAttention, MeasuredOn = MeasuredOn,
-        HeadSizes = HeadSizes, ServesFamilies = ServesFamilies,
+        HeadSizes = HeadSizes, ServesFamilies = ServesFamilies, CurvesChip = CurvesChip, CurvesPeak = CurvesPeak, CurvesBandwidth = CurvesBandwidth,
     };
 
     /// <summary>

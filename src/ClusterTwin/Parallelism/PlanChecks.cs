@@ -26,6 +26,11 @@ public static class PlanChecks
             problems = [.. problems, $"the training framework {framework.Id} does not overlap pipeline sends as modelled (it does not say overlaps_interleaved_pipeline_sends: true): drop plan.overlap_pipeline_communication, or name a framework that does (training.framework)"];
         }
 
+        if (job.CudaGraphs == CudaGraphs.WholeLayers && framework.ExpertLaunch <= Units.Duration.Zero && framework.ExpertQuantizeLaunch <= Units.Duration.Zero)
+        {
+            problems = [.. problems, $"training.cuda_graphs: layers replays an eager framework's layers as CUDA graphs, but the training framework {framework.Id} launches nothing per expert (it compiles its step): set training.cuda_graphs: none"];
+        }
+
         if (plan.OverlapExpertCommunication && model.MixtureOfExperts is not null && framework.ExpertOverlap is null)
         {
             return [.. problems, $"the training framework {framework.Id} does not overlap expert communication with another micro-batch's computation (its file has no expert_overlap): drop plan.overlap_expert_communication, or name a framework that does (training.framework)"];
@@ -127,7 +132,12 @@ public static class PlanChecks
         problems.AddRange(OffloadProblems(plan, cluster, model));
         if (job.CudaGraphs == CudaGraphs.WholeLayers && model.MixtureOfExperts is not null && job.ExpertCapacityFactor is null)
         {
-            problems.Add("training.cuda_graphs: layers captures whole layers, which needs fixed shapes, but dropless routing sends each expert a different number of tokens every step: set training.expert_capacity_factor (drop-and-pad routing), or drop cuda_graphs (graphs of attention, the router and the preprocessing alone leave the expert multiplies' launches as they are)");
+            problems.Add("training.cuda_graphs: layers captures whole layers, which needs fixed shapes, but dropless routing sends each expert a different number of tokens every step: set training.expert_capacity_factor (drop-and-pad routing), or set training.cuda_graphs: none (graphs of attention, the router and the preprocessing alone leave the expert multiplies' launches as they are)");
+        }
+
+        if (job.ExpertCapacityFactor is not null && model.MixtureOfExperts is not null && plan.ExpertDispatch != ExpertDispatch.AllToAll)
+        {
+            problems.Add("training.expert_capacity_factor needs expert_dispatch: all-to-all: Megatron-Core drops and pads tokens only in its alltoall dispatcher (\"moe_expert_capacity_factor only works with alltoall token dispatcher\"), not in DeepEP's or HybridEP's deduplicated one");
         }
 
         if (plan.Recomputed.HasFlag(RecomputeModules.LatentUpProjections) && model.LatentAttention is null)

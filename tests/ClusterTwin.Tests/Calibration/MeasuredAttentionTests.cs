@@ -84,6 +84,7 @@ public sealed class MeasuredAttentionTests
         catalog.Write("efficiency/test-measured.yaml", """
             family: test-measured
             provenance: test
+            reference_chip: nvidia-h100-sxm
             matrix: {1 GFLOP: 0.6}
             attention: {1 GFLOP: 0.5}
             attention_backward: {1 GFLOP: 0.4}

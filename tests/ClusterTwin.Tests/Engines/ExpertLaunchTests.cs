@@ -2,6 +2,7 @@ using ClusterTwin.Calibration;
 using ClusterTwin.Catalog;
 using ClusterTwin.Engines.Analytical;
 using ClusterTwin.Hardware;
+using ClusterTwin.Parallelism;
 using ClusterTwin.Performance.Kernels;
 using ClusterTwin.Tests.Support;
 using ClusterTwin.Units;
@@ -66,7 +67,8 @@ public class ExpertLaunchTests
         // A launch longer than each expert multiply (so the dropless chip waits for every one) but, over the layer,
         // shorter than its device work.
         var dropless = original with { Framework = original.Framework with { ExpertLaunch = Duration.FromSeconds(40e-6) } };
-        var padded = dropless with { Job = dropless.Job with { ExpertCapacityFactor = 1.0, ForcedLoadBalance = false } };
+        // Megatron-Core drops and pads in its alltoall dispatcher only.
+        var padded = dropless with { Job = dropless.Job with { ExpertCapacityFactor = 1.0, ForcedLoadBalance = false }, Plan = dropless.Plan with { ExpertDispatch = ExpertDispatch.AllToAll } };
         Assert.True(AnalyticalEngine.Simulate(dropless).Breakdown!.HostLaunchWait > Duration.Zero, "the case needs launch-bound expert multiplies");
         var free = AnalyticalEngine.Simulate(padded with { Framework = padded.Framework with { ExpertLaunch = Duration.Zero } });
         var ahead = AnalyticalEngine.Simulate(padded);
@@ -78,10 +80,30 @@ public class ExpertLaunchTests
     }
 
     [Fact]
+    public void ARunningAheadHost_WaitsAgainInAFullRecompute()
+    {
+        // B200 Qwen3-235B in 25.09: sixteen local experts, token dropping, launch-bound even with the host ahead. A full
+        // recompute replays each layer's forward, launches included: about a third more waiting (the forward's one
+        // launch per multiply beside the backward's two).
+        var scenario = ValidationCaseLoader.Load(Repository.Path("validation", "supplementary", "megatron-bridge-25.09", "mbridge2509-b200-qwen3_235b_a22b-64gpu-fp8.yaml"), Repository.Catalog).Scenario;
+        var ahead = AnalyticalEngine.Simulate(scenario).Breakdown!;
+        Assert.True(ahead.HostLaunchWait > Duration.Zero, "the case needs launch-bound passes");
+        var recomputed = AnalyticalEngine.Simulate(scenario with { Plan = scenario.Plan with { Recompute = RecomputePolicy.Full } }).Breakdown!;
+        Assert.InRange(recomputed.HostLaunchWait / ahead.HostLaunchWait, 1.2, 1.6);
+        Assert.True(recomputed.Recompute > Duration.Zero);
+    }
+
+    [Fact]
     public void WholeLayerCudaGraphs_LaunchNothingPerExpert_AndNeedDropAndPad()
     {
         var dropless = Case("moezoo-h100-qwen3-235b-5").Scenario;
-        var padded = dropless with { Job = dropless.Job with { ExpertCapacityFactor = 1.0, ForcedLoadBalance = false } };
+        // A launch long enough for the padded layers to be host-bound even with the host running ahead.
+        var padded = dropless with
+        {
+            Job = dropless.Job with { ExpertCapacityFactor = 1.0, ForcedLoadBalance = false },
+            Plan = dropless.Plan with { ExpertDispatch = ExpertDispatch.AllToAll },
+            Framework = dropless.Framework with { ExpertLaunch = Duration.FromSeconds(400e-6) },
+        };
         var graphed = padded with { Job = padded.Job with { CudaGraphs = CudaGraphs.WholeLayers } };
         Assert.Equal(Duration.Zero, graphed.Framework.ExpertLaunchFor(graphed.Job));
         Assert.True(padded.Framework.ExpertLaunchFor(padded.Job) > Duration.Zero);

@@ -140,8 +140,8 @@ public class FrontEndTests
     }
 
     [Theory]
-    [InlineData("request_overhead: 6 ms\n", "", "spreads a front end whose median is zero (request_overhead, not given)")]
-    [InlineData("request_overhead_p99: 10.5 ms", "request_overhead_p99: 5 ms", "5 ms lies below the median of 6 ms (request_overhead)")]
+    [InlineData("request_overhead: 6.5 ms\n", "", "spreads a front end whose median is zero (request_overhead, not given)")]
+    [InlineData("request_overhead_p99: 11 ms", "request_overhead_p99: 5 ms", "5 ms lies below the median of 6.5 ms (request_overhead)")]
     public void AFrameworkFilesP99WithoutAMedianOrBelowIt_IsRefused(string from, string to, string message)
     {
         var error = CatalogEdits.LoadWithChange("frameworks/transformers-neuronx.yaml", from, to);
@@ -156,7 +156,7 @@ public class FrontEndTests
             "cluster: {system: aws-trn1-32xlarge, count: 1}\nmodel: llama3-8b\nserving: {framework: transformers-neuronx, tensor: 16, request_overhead_p99: 2 ms}\n" +
             "requests: {arrival: all-at-once, count: 1, input_tokens: 128, output_tokens: 8}\n"), Repository.Catalog));
         Assert.Contains(error.Diagnostics, diagnostic => diagnostic.Field == "serving.request_overhead_p99" &&
-            diagnostic.Message.Contains("2 ms lies below the median of 6 ms (the framework transformers-neuronx's request_overhead, as the scenario gives none)", StringComparison.Ordinal));
+            diagnostic.Message.Contains("2 ms lies below the median of 6.5 ms (the framework transformers-neuronx's request_overhead, as the scenario gives none)", StringComparison.Ordinal));
     }
 
     [Fact]

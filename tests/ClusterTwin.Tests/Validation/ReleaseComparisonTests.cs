@@ -40,13 +40,13 @@ public class ReleaseComparisonTests
     public void TheH100Qwen3_30BLayout_MeasuredTwiceIn25_09What25_11Gives()
     {
         // The worst published mixture-of-experts miss: the same layout, token dropping in 25.09, dropless with the
-        // all-to-all overlap in 25.11. The model moves 23% between the two; the measurements 99%.
+        // all-to-all overlap in 25.11. The model moves 45% between the two; the measurements 99%.
         var older = Supplementary("mbridge2509-h100-qwen3_30b_a3b-16gpu-fp8");
         var newer = Published("mbridge2511-h100-qwen3_30b_a3b-16gpu-fp8-cs");
         Assert.Equal(newer.Scenario.Plan with { OverlapExpertCommunication = false }, older.Scenario.Plan);
         Within.Relative(1.99, older.Measured / newer.Measured, 0.01);
         var predicted = older.Predicted(AnalyticalEngine.Simulate(older.Scenario)) / newer.Predicted(AnalyticalEngine.Simulate(newer.Scenario));
-        Within.Relative(1.23, predicted, 0.02);
+        Within.Relative(1.45, predicted, 0.02);
     }
 
     [Fact]

@@ -169,12 +169,13 @@ public class ServingValidationTests
         Assert.All(ServingValidationRun.Run(supplementary), outcome => Assert.Equal(outcome.Predicted, outcome.HeldOutPredicted));
 
         // A published row the fit used is held out with its own constants; were they missing, it would have none.
-        var inferentia = Cases.Value.Single(item => item.Id == "neuron-inf2-infer-llama-3-70b-bs1-2048-2048");
-        Assert.True(inferentia.FrameworkFitted);
-        var published = ServingValidationRun.Run([inferentia]).Single(outcome => outcome.Measure.Key() == "ttft_p50");
+        // (Llama 3 8B at 8,064 output tokens, whose constants fitted without it differ from the fit's.)
+        var fitted = Cases.Value.Single(item => item.Id == "neuron-trn1-infer-llama-3-8b-bs1-128-8064");
+        Assert.True(fitted.FrameworkFitted);
+        var published = ServingValidationRun.Run([fitted]).Single(outcome => outcome.Measure.Key() == "ttft_p50");
         Assert.NotEqual(published.Predicted, published.HeldOutPredicted!.Value, 6);
-        var deployment = inferentia.Scenario.Deployment;
-        var withoutConstants = inferentia with { Scenario = inferentia.Scenario with { Deployment = deployment with { Framework = deployment.Framework! with { HeldOut = ImmutableDictionary<string, ServingFitConstants>.Empty } } } };
+        var deployment = fitted.Scenario.Deployment;
+        var withoutConstants = fitted with { Scenario = fitted.Scenario with { Deployment = deployment with { Framework = deployment.Framework! with { HeldOut = ImmutableDictionary<string, ServingFitConstants>.Empty } } } };
         Assert.All(ServingValidationRun.Run([withoutConstants]), outcome => Assert.Null(outcome.HeldOutPredicted));
     }
 }

@@ -84,7 +84,8 @@ public class ValidationSetTests
     // Raised to 8.78% (8.767% to 8.776%) by a correction to source: GB300's published attention timings taken from the
     // same night and cuDNN (9.26) as GB200's, where the night before's (9.25) had been, within 7% of them everywhere.
     // Lowered to 8.64% (8.776% to 8.630%) by the collectives' share of the chip (above).
-    private const double HeldOutMeanErrorRatchetPercent = 8.64;
+    // Lowered to 8.60% (8.630% to 8.593%) by reading the curves at each kernel's time at peak.
+    private const double HeldOutMeanErrorRatchetPercent = 8.60;
 
     // From 37.5% and 178% before the training framework's expert launch times (docs/calibration.md), to 10.0% over the
     // eleven runs then in the set; raised once, to 13.0%, when seven more of the model zoo's published runs joined
@@ -123,8 +124,13 @@ public class ValidationSetTests
     // the model zoo's third H100 Qwen3-235B run (Megatron-FSDP over 128 ranks, its expert gathers over one GPU a node,
     // two channels) +4.5% to +5.6%, DeepSeek-V3 BF16 on 256 GB200 +10.5% to +11.2%. The dense means fell (above), and
     // the mean over all 106 training runs from 5.691% to 5.625% (held out 8.85% to 8.79%).
-    private const double MixtureOfExpertsMeanErrorRatchetPercent = 8.28;
-    private const double MixtureOfExpertsWorstErrorRatchetPercent = 42;
+    // Lowered to 8.12% (8.273% to 8.118%), the worst raised to 44.6% (41.5% to 44.5%), by reading the efficiency curves
+    // at each kernel's time at peak, which the H100's measured curve supports against A100's (measurements/,
+    // docs/calibration.md): the quantize launch refitted (75 to 70 us), B200 Qwen3-235B MXFP8 -27.5% to -25.9%, GB200
+    // DeepSeek-V3 BF16 +11.2% to +9.1%, and the host-bound H100 Qwen3-30B, already the worst, +41.5% to +44.5% (the same
+    // layout measured twice 25.11's throughput in 25.09, where the model is +5.3%: validation/supplementary).
+    private const double MixtureOfExpertsMeanErrorRatchetPercent = 8.12;
+    private const double MixtureOfExpertsWorstErrorRatchetPercent = 44.6;
 
     // Each mixture-of-experts case predicted by the launch times fitted without it (13.8% over the first eleven,
     // 14.9% over eighteen, 13.1% over twenty-two, 12.4% with BF16 gradient reduction in the FSDP run, 12.35% with
@@ -142,7 +148,9 @@ public class ValidationSetTests
     // Lowered to 9.15% (9.551% to 9.148%) with the model zoo's fourth H100 run (above).
     // Lowered to 9.09% (9.148% to 9.086%) by the correction of GB300's timings to GB200's night (above).
     // Raised to 9.35% (9.086% to 9.348%) by the collectives' share of the chip (above).
-    private const double MixtureOfExpertsHeldOutMeanErrorRatchetPercent = 9.35;
+    // Raised to 9.40% (9.348% to 9.398%) by the curves read at each kernel's time at peak (above), while the in-sample
+    // mean fell 0.16 points, the dense held-out mean 0.04 and serving's held-out mean 0.8.
+    private const double MixtureOfExpertsHeldOutMeanErrorRatchetPercent = 9.40;
 
     private static readonly Lazy<ValidationSummary> Summary = new(() =>
     {

@@ -468,15 +468,6 @@ public static class AnalyticalEngine
             }
         }
 
-        // A host running ahead waits only where a pass's launches outlast its device work (the per-run floor does not
-        // apply: KernelCost.HostRunsAhead).
-        if (kernels.HostRunsAhead)
-        {
-            (forwardWait, backwardWait, replayedWait) = (Duration.Max(Duration.Zero, hostForward - forwardTime), Duration.Max(Duration.Zero, hostBackward - backwardTime),
-                Duration.Max(Duration.Zero, hostReplayed - replayed));
-            (forwardTime, backwardTime, replayed) = (forwardTime + forwardWait, backwardTime + backwardWait, replayed + replayedWait);
-        }
-
         // Ring attention: while a chip computes attention against one key-value block, it sends that block on and
         // receives the next (Megatron-Core overlaps the two); what the block's attention cannot cover shows, at each
         // of the ring's c - 1 sends: behind the first, causal step and the c - 2 unmasked steps after it (the last
@@ -496,6 +487,21 @@ public static class AnalyticalEngine
         var (forwardExposed, backwardExposed) = plan.OverlapTensorCommunication
             ? (Duration.Max(Duration.Zero, tensorPasses.Forward - projectionForward), Duration.Max(Duration.Zero, tensorPasses.Backward - projectionBackward))
             : tensorPasses;
+        // A host running ahead waits only where a pass's launches outlast the device's work in it, its kernels and its
+        // exposed collectives alike (the per-run floor does not apply: KernelCost.HostRunsAhead). Under the expert
+        // overlap the all-to-alls pair with another micro-batch's work and are left out; a recompute's replay is
+        // credited with its kernels alone. The wait is the expert launches', so it joins the expert block.
+        if (kernels.HostRunsAhead)
+        {
+            var alltoalls = plan.OverlapExpertCommunication ? Duration.Zero : expertPass;
+            (forwardWait, backwardWait, replayedWait) = (
+                Duration.Max(Duration.Zero, hostForward - (forwardTime + forwardExposed + contextForward + alltoalls)),
+                Duration.Max(Duration.Zero, hostBackward - (backwardTime + backwardExposed + contextBackward + alltoalls)),
+                Duration.Max(Duration.Zero, hostReplayed - replayed));
+            (forwardTime, backwardTime, replayed) = (forwardTime + forwardWait, backwardTime + backwardWait, replayed + replayedWait);
+            (expertsForward, expertsBackward) = (expertsForward + forwardWait, expertsBackward + backwardWait);
+        }
+
         var (recompute, recomputeWork, recomputeTraffic, recomputeCommunication, keptRecompute) = plan.Recompute switch
         {
             RecomputePolicy.Full => (forwardTime, forwardWork, forwardTraffic, forwardExposed, keptForward),

@@ -43,7 +43,8 @@ public readonly record struct Kernel(string Name, KernelKind Kind, KernelRegion 
 {
     /// <summary>
     /// Whether each run is one expert's multiply of a grouped expert layer, launched by the host one expert at a time:
-    /// it then takes at least the framework's launch time (<see cref="KernelCost.ExpertLaunch"/>).
+    /// it then takes at least the framework's launch time (<see cref="KernelCost.ExpertLaunch"/>), or, where the host
+    /// runs ahead (drop-and-pad routing), its layer's pass takes at least all its runs' launches.
     /// </summary>
     public bool PerExpertLaunch { get; init; }
 

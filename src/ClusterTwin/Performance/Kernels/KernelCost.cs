@@ -14,8 +14,9 @@ namespace ClusterTwin.Performance.Kernels;
 public sealed record KernelCost(FlopRate PeakRate, FlopRate Bf16PeakRate, Bandwidth MemoryBandwidth, ChipEfficiency Efficiency)
 {
     /// <summary>
-    /// The least time of one launch of a kernel that runs per expert (<see cref="Kernel.PerExpertLaunch"/>): the
-    /// training framework's host time to issue it (<see cref="Workloads.TrainingFramework.ExpertLaunch"/>).
+    /// The host's time to issue one run of a kernel that runs per expert (<see cref="Kernel.PerExpertLaunch"/>), from
+    /// the training framework (<see cref="Workloads.TrainingFramework.ExpertLaunchFor"/>): the least time of each run,
+    /// or where the host runs ahead (<see cref="HostRunsAhead"/>) what a layer's pass takes at least per run.
     /// </summary>
     public Duration ExpertLaunch { get; init; }
 
@@ -37,17 +38,17 @@ public sealed record KernelCost(FlopRate PeakRate, FlopRate Bf16PeakRate, Bandwi
         KernelKind.Memory => Roofline(work, traffic, null),
         KernelKind.FusedAttention => Roofline(work, traffic,
             (Math.Min(1, Efficiency.AttentionForward(unmasked).At(work.Operations) * Efficiency.HeadSizes.At(headSize ?? AttentionHeadSize.Reference).Forward), Bf16PeakRate)),
-        _ => Roofline(work, traffic, (Efficiency.Matrix.At(work.Operations), PeakRate)),
+        _ => Roofline(work, traffic, (Efficiency.Matrix.At(Efficiency.MatrixSizeOnCurves(work.Operations, PeakRate)), PeakRate)),
     };
 
     // A multiply: at the job's peak, or at BF16's where the recipe keeps it there.
     private Duration Multiply(in Kernel kernel, Flops work, Bytes traffic) =>
-        kernel.KeptInBf16 ? Roofline(work, traffic, (Efficiency.Matrix.At(work.Operations), Bf16PeakRate)) : Time(KernelKind.Matrix, work, traffic);
+        kernel.KeptInBf16 ? Roofline(work, traffic, (Efficiency.Matrix.At(Efficiency.MatrixSizeOnCurves(work.Operations, Bf16PeakRate)), Bf16PeakRate)) : Time(KernelKind.Matrix, work, traffic);
 
     // The slower of the work at an efficiency of a peak (none for a memory-bound kernel) and the traffic.
     private Duration Roofline(Flops work, Bytes traffic, (double Efficiency, FlopRate Peak)? compute)
     {
-        var memoryTime = traffic / (MemoryBandwidth * Efficiency.Memory.At(traffic.Count));
+        var memoryTime = traffic / (MemoryBandwidth * Efficiency.Memory.At(Efficiency.MemorySizeOnCurves(traffic.Count, MemoryBandwidth)));
         return compute is not { } rate || work.Operations <= 0 ? memoryTime : Duration.Max(work / (rate.Peak * rate.Efficiency), memoryTime);
     }
 
@@ -73,8 +74,9 @@ public sealed record KernelCost(FlopRate PeakRate, FlopRate Bf16PeakRate, Bandwi
 
     /// <summary>
     /// Forward and backward times of an operator, with the part of each the chip waits for the host to launch its runs:
-    /// zero unless it is launched per expert (<see cref="Kernel.PerExpertLaunch"/>) and shorter than the launch, when
-    /// each run takes <see cref="ExpertLaunch"/>. The roofline of one run is worked out once.
+    /// zero unless it is launched per expert (<see cref="Kernel.PerExpertLaunch"/>), shorter than the launch and the
+    /// host does not run ahead, when each run takes <see cref="ExpertLaunch"/> (where it runs ahead, the layer's pass
+    /// weighs the launches as a whole: <see cref="HostTimes"/>). The roofline of one run is worked out once.
     /// </summary>
     public KernelTimes Times(in Kernel kernel)
     {
