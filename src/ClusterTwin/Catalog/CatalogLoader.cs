@@ -72,15 +72,25 @@ public static class CatalogLoader
         var efficiencies = EfficiencyReader.CarryOver(Entities(directory, "efficiency", diagnostics, EfficiencyReader.Read, efficiency => efficiency.Family), diagnostics, directory);
         foreach (var (family, efficiency) in efficiencies.Where(pair => pair.Value.CurvesChip is not null).ToArray())
         {
-            if (chips.TryGetValue(efficiency.CurvesChip!, out var reference) && reference.PeakRate(Precision.Bf16) is { } peak)
+            var owner = efficiency.CarriedOverFrom is null || efficiency.OwnCurves.Contains("matrix");
+            var chipFile = Path.Combine(directory, "chips", efficiency.CurvesChip + ".yaml");
+            if (chips.TryGetValue(efficiency.CurvesChip!, out var reference))
             {
-                efficiencies[family] = efficiency with { CurvesPeak = peak, CurvesBandwidth = reference.MemoryBandwidth.Value };
+                if (reference.PeakRate(Precision.Bf16) is { } peak)
+                {
+                    efficiencies[family] = efficiency with { CurvesPeak = peak, CurvesBandwidth = reference.MemoryBandwidth.Value };
+                }
+                else if (owner && !diagnostics.Any(diagnostic => diagnostic.File == chipFile))
+                {
+                    diagnostics.Add(new Diagnostic(Path.Combine(directory, "efficiency", family + ".yaml"), 0, "reference_chip",
+                        $"'{efficiency.CurvesChip}' has no BF16 peak, which the curves' operations are counted at (name a chip with peak_rates.bf16)"));
+                }
             }
-            else if ((efficiency.CarriedOverFrom is null || efficiency.OwnCurves.Contains("matrix")) && !File.Exists(Path.Combine(directory, "chips", efficiency.CurvesChip + ".yaml")))
+            else if (owner && !File.Exists(chipFile))
             {
                 // A chip file that failed to load has said why already.
                 diagnostics.Add(new Diagnostic(Path.Combine(directory, "efficiency", family + ".yaml"), 0, "reference_chip",
-                    $"'{efficiency.CurvesChip}' is not a chip of the catalogue with a BF16 peak (expected a chip id, as catalog/chips/ names them)"));
+                    $"'{efficiency.CurvesChip}' is not a chip of the catalogue (expected a chip id, as catalog/chips/ names them)"));
             }
         }
 

@@ -86,7 +86,12 @@ internal static class EfficiencyReader
         var named = reader.String(root, "reference_chip", string.Empty, required: false);
         if (writes.Length == 1)
         {
-            reader.Error(YamlReader.Child(root, writes[0]), writes[0], "is read against the same chip as the other of matrix and memory: write both, or neither");
+            reader.Error(YamlReader.Child(root, writes[0]), writes[0], $"is written without {(writes[0] == "matrix" ? "memory" : "matrix")}: the two curves are read against one chip, so write both or neither");
+        }
+
+        if (named is not null && measuredOn is not null && named != measuredOn)
+        {
+            reader.Error(YamlReader.Child(root, "reference_chip"), "reference_chip", $"'{named}' differs from the chip the curves were measured on ('{measuredOn}', the kernels block's): remove reference_chip");
         }
 
         if (writes.Length == 0 && named is not null)

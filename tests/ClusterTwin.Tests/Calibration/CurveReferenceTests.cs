@@ -66,5 +66,7 @@ public sealed class CurveReferenceTests
         Assert.Contains(unknown.Diagnostics, diagnostic => diagnostic.Field == "reference_chip" && diagnostic.Message.Contains("'nvidia-a100-pcie'", StringComparison.Ordinal));
         var stray = CatalogEdits.LoadWithChange("efficiency/google-tpu-v4.yaml", "carried_over_from: nvidia-ampere", "carried_over_from: nvidia-ampere\nreference_chip: google-tpu-v4");
         Assert.Contains(stray.Diagnostics, diagnostic => diagnostic.Field == "reference_chip" && diagnostic.Message.Contains("writes neither", StringComparison.Ordinal));
+        var contradicting = CatalogEdits.LoadWithChange("efficiency/nvidia-hopper.yaml", "family: nvidia-hopper", "family: nvidia-hopper\nreference_chip: nvidia-h200-sxm");
+        Assert.Contains(contradicting.Diagnostics, diagnostic => diagnostic.Field == "reference_chip" && diagnostic.Message.Contains("measured on ('nvidia-h100-sxm'", StringComparison.Ordinal));
     }
 }
