@@ -423,13 +423,18 @@ public static class AnalyticalEngine
             backwardTime += backward;
             forwardWait += forwardLaunch;
             backwardWait += backwardLaunch;
-            var host = kernels.HostRunsAhead ? kernels.HostTimes(kernel) : default;
-            (hostForward, hostBackward) = (hostForward + host.Forward, hostBackward + host.Backward);
-            if ((kernel.Modules & plan.Recomputed) != RecomputeModules.None)
+            var replays = (kernel.Modules & plan.Recomputed) != RecomputeModules.None;
+            if (kernels.HostRunsAhead)
+            {
+                var host = kernels.HostTimes(kernel);
+                (hostForward, hostBackward) = (hostForward + host.Forward, hostBackward + host.Backward);
+                hostReplayed += replays ? host.Forward : Duration.Zero;
+            }
+
+            if (replays)
             {
                 replayed += time;
                 replayedWait += forwardLaunch;
-                hostReplayed += host.Forward;
                 replayedWork += kernel.TotalWork;
                 replayedTraffic += kernel.TotalTraffic;
             }
