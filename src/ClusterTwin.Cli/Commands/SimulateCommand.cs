@@ -2,12 +2,13 @@ using System.ComponentModel;
 using ClusterTwin.Catalog;
 using ClusterTwin.Cli.Reports;
 using ClusterTwin.Engines.Analytical;
+using ClusterTwin.Validation;
 using Spectre.Console;
 using Spectre.Console.Cli;
 
 namespace ClusterTwin.Cli.Commands;
 
-/// <summary><c>clustertwin simulate SCENARIO [--json]</c>.</summary>
+/// <summary><c>clustertwin simulate SCENARIO [--kernels] [--json]</c>.</summary>
 public sealed class SimulateCommand(IAnsiConsole console) : Command<SimulateCommand.Settings>
 {
     /// <summary>Arguments of <c>simulate</c>.</summary>
@@ -15,17 +16,38 @@ public sealed class SimulateCommand(IAnsiConsole console) : Command<SimulateComm
     {
         /// <summary>The scenario file.</summary>
         [CommandArgument(0, "<SCENARIO>")]
-        [Description("Scenario file (YAML): cluster, model, training job and plan.")]
+        [Description("Scenario file (YAML): cluster, model, training job and plan; or a validation case file, whose measurement the report compares with the prediction.")]
         public string Scenario { get; init; } = string.Empty;
+
+        /// <summary>Add each kind of layer's operators.</summary>
+        [CommandOption("--kernels")]
+        [Description("Also list each kind of layer's operators (kernels) on the busiest chip: runs, work, traffic, forward and backward time, what bounds each.")]
+        public bool Kernels { get; init; }
     }
 
     /// <inheritdoc />
     public override int Execute(CommandContext context, Settings settings, CancellationToken cancellationToken)
     {
         var catalog = settings.LoadCatalog();
-        var scenario = ScenarioLoader.Load(settings.Scenario, catalog);
+        // A validation case file is its scenario beside the measured figures: the report adds the comparison.
+        var published = ValidationCaseLoader.IsCaseFile(settings.Scenario) ? ValidationCaseLoader.Load(settings.Scenario, catalog) : null;
+        var scenario = published?.Scenario ?? ScenarioLoader.Load(settings.Scenario, catalog);
         var result = AnalyticalEngine.Simulate(scenario);
-        settings.EmitJsonOrTables(console, () => SimulationJson.Document(scenario, result), output => SimulationReport.Write(output, scenario, result, settings.Scenario));
+        var outcome = published is not null && result.Valid ? ValidationRun.Outcome(published, result) : null;
+        var layers = settings.Kernels && result.Valid ? LayerProfile.Of(scenario) : [];
+        settings.EmitJsonOrTables(console, () => SimulationJson.Document(scenario, result, settings.Kernels ? LayerProfileReport.Json(layers) : null, outcome), output =>
+        {
+            SimulationReport.Write(output, scenario, result, settings.Scenario);
+            if (outcome is not null)
+            {
+                ValidationReport.WriteOutcome(output, outcome);
+            }
+
+            if (!layers.IsEmpty)
+            {
+                LayerProfileReport.Write(output, layers);
+            }
+        });
 
         return result.Valid ? 0 : 1;
     }

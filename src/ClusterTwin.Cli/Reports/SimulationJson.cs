@@ -6,8 +6,11 @@ namespace ClusterTwin.Cli.Reports;
 /// <summary>The JSON document of <c>simulate --json</c>; every field is documented in <c>docs/json-output.md</c>.</summary>
 public static class SimulationJson
 {
-    /// <summary>The document as an object tree, which <see cref="Json.Serialize"/> writes.</summary>
-    public static object Document(Scenario scenario, TrainingStepResult result)
+    /// <summary>
+    /// The document as an object tree, which <see cref="Json.Serialize"/> writes; with <paramref name="layers"/>
+    /// (<c>--kernels</c>) their operators too, and for a validation case file its <paramref name="published"/> measurement.
+    /// </summary>
+    public static object Document(Scenario scenario, TrainingStepResult result, object[]? layers = null, ClusterTwin.Validation.ValidationOutcome? published = null)
     {
         var cluster = scenario.Cluster;
         var plan = scenario.Plan;
@@ -43,6 +46,8 @@ public static class SimulationJson
             microBatches = breakdown is null ? (double?)null : result.MicroBatches,
             modelFlopsPerStep = breakdown is null ? (double?)null : result.ModelFlopsPerStep.Operations,
             breakdown = breakdown is null ? null : Breakdown(breakdown),
+            layers,
+            validation = published is null ? null : ValidationReport.CaseJson(published),
             memoryPerChipBytes = memory?.Total.Count,
             memoryCapacityBytes = memory is null ? (double?)null : result.MemoryCapacity.Count,
             memory = memory is null ? null : new

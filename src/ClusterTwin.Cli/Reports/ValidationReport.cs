@@ -54,10 +54,11 @@ public static class ValidationReport
         (serving.Overall.HeldOutCount == 0 ? string.Empty
             : $"; held out ({serving.Overall.HeldOutCount} figures predicted by their framework's constants fitted without their case): mean {Percent(serving.Overall.HeldOutMeanAbsoluteErrorPercent)}, worst {Percent(serving.Overall.HeldOutMaximumAbsoluteErrorPercent)}");
 
-    /// <summary>The JSON document: <c>cases[]</c> and <c>summary</c> with its groups.</summary>
-    public static object Document(ValidationSummary summary) => new
+    /// <summary>One case's comparison as JSON: an element of <c>validate --json</c>'s <c>cases[]</c>, and <c>simulate --json</c>'s <c>validation</c> for a case file.</summary>
+    public static object CaseJson(ValidationOutcome outcome)
     {
-        cases = summary.Outcomes.Select(outcome => new
+        ArgumentNullException.ThrowIfNull(outcome);
+        return new
         {
             id = outcome.Case.Id,
             source = outcome.Case.Source,
@@ -73,7 +74,33 @@ public static class ValidationReport
             heldOutErrorPercent = outcome.HeldOutErrorPercent,
             withinBand = outcome.WithinBand,
             fits = outcome.Fits,
-        }),
+        };
+    }
+
+    /// <summary>
+    /// The comparison <c>simulate</c> adds for a validation case file: the measurement, the prediction in the source's
+    /// metric with its band, the error and whether the band holds the measurement.
+    /// </summary>
+    public static void WriteOutcome(IAnsiConsole console, ValidationOutcome outcome)
+    {
+        ArgumentNullException.ThrowIfNull(console);
+        ArgumentNullException.ThrowIfNull(outcome);
+        var rows = new[]
+        {
+            new[] { "source", outcome.Case.Source },
+            ["metric", outcome.Case.MetricName],
+            ["measured", Value(outcome.Measured)],
+            ["predicted (P10-P90)", $"{Value(outcome.Predicted)} ({Value(outcome.PredictedLow)} - {Value(outcome.PredictedHigh)})"],
+            ["error", Signed(outcome.ErrorPercent)],
+            ["in band", outcome.WithinBand ? "yes" : "no"],
+        };
+        console.Write(Tables.Console($"Published run {outcome.Case.Id}", ["measure", "value"], rows));
+    }
+
+    /// <summary>The JSON document: <c>cases[]</c> and <c>summary</c> with its groups.</summary>
+    public static object Document(ValidationSummary summary) => new
+    {
+        cases = summary.Outcomes.Select(CaseJson),
         summary = new
         {
             count = summary.Overall.Count,

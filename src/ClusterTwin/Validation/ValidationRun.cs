@@ -45,8 +45,7 @@ public static class ValidationRun
             var result = AnalyticalEngine.Simulate(item.Scenario);
             if (result.Valid)
             {
-                var (low, high) = Band(item, result);
-                outcomes.Add(new ValidationOutcome(item, item.Predicted(result), low, high, result.Fits));
+                outcomes.Add(Outcome(item, result));
             }
             else
             {
@@ -55,6 +54,15 @@ public static class ValidationRun
         }
 
         return problems.Count > 0 ? throw new InputException(problems) : outcomes.ToImmutable();
+    }
+
+    /// <summary>The outcome of <paramref name="item"/> given its scenario's simulated step, <paramref name="result"/> (valid, with its band).</summary>
+    public static ValidationOutcome Outcome(ValidationCase item, TrainingStepResult result)
+    {
+        ArgumentNullException.ThrowIfNull(item);
+        ArgumentNullException.ThrowIfNull(result);
+        var (low, high) = Band(item, result);
+        return new ValidationOutcome(item, item.Predicted(result), low, high, result.Fits);
     }
 
     /// <summary>Throws, as <see cref="Run"/> would, if a case's plan does not divide; the cheap check before a fit.</summary>

@@ -69,16 +69,8 @@ public static class AnalyticalEngine
             return new TrainingStepResult { Scenario = scenario.Name, Valid = false, Problems = [.. problems], Chips = cluster.ChipCount };
         }
 
-        var peak = cluster.Chip.PeakRate(job.Precision)!.Value;
-        var bf16Peak = cluster.Chip.PeakRate(Precision.Bf16) is { } bf16 && bf16 < peak ? bf16 : peak;
-        // Drop-and-pad routing gives every expert its fixed capacity, so Megatron-Core's alltoall dispatcher makes no
-        // device-to-host copy of the tokens per expert (MoEAlltoAllTokenDispatcher.preprocess returns before it): the
-        // host runs ahead of the device.
-        var kernels = new KernelCost(peak, bf16Peak, cluster.Chip.MemoryBandwidth.Value, efficiency)
-        {
-            ExpertLaunch = scenario.Framework.ExpertLaunchFor(job),
-            HostRunsAhead = job.ExpertCapacityFactor is not null,
-        };
+        var kernels = KernelCostOf(scenario);
+        var peak = kernels.PeakRate;
         collectives ??= new CollectiveCost(cluster, efficiency);
         var strides = RankStrides.Of(plan);
         var tensorGroup = GroupPlacement.Place(cluster, plan.TensorParallelism, strides.Tensor);
@@ -198,7 +190,7 @@ public static class AnalyticalEngine
         var modelCopies = microBatches * plan.DataParallelism * plan.TensorParallelism * plan.ContextParallelism;
         var hardwareWork = modelWork.HardwareWork * modelCopies;
         // Under a low-precision format, the part run at BF16's rate costs BF16's energy per FLOP.
-        var bf16Work = bf16Peak < peak ? modelWork.Bf16Work * modelCopies : Flops.Zero;
+        var bf16Work = kernels.Bf16PeakRate < peak ? modelWork.Bf16Work * modelCopies : Flops.Zero;
         // The average chip's optimizer and gradient traffic: its rank's parameters, divided by the sharding as for the slowest.
         var averageParameters = stageParameters.Average(pipeline);
         var averageOptimizerTraffic = optimizerTraffic * (averageParameters / Math.Max(parametersPerChip + expertParametersPerChip, 1));
@@ -259,6 +251,25 @@ public static class AnalyticalEngine
             Cost = cost,
         };
         return result;
+    }
+
+    /// <summary>
+    /// The kernel cost model of <paramref name="scenario"/>'s chips: its job's peak rate and the BF16 rate of what a
+    /// low-precision recipe keeps in BF16, and its framework's expert launches.
+    /// </summary>
+    internal static KernelCost KernelCostOf(Scenario scenario)
+    {
+        var (chip, job) = (scenario.Cluster.Chip, scenario.Job);
+        var peak = chip.PeakRate(job.Precision)!.Value;
+        var bf16Peak = chip.PeakRate(Precision.Bf16) is { } bf16 && bf16 < peak ? bf16 : peak;
+        // Drop-and-pad routing gives every expert its fixed capacity, so Megatron-Core's alltoall dispatcher makes no
+        // device-to-host copy of the tokens per expert (MoEAlltoAllTokenDispatcher.preprocess returns before it): the
+        // host runs ahead of the device.
+        return new KernelCost(peak, bf16Peak, chip.MemoryBandwidth.Value, scenario.Efficiency)
+        {
+            ExpertLaunch = scenario.Framework.ExpertLaunchFor(job),
+            HostRunsAhead = job.ExpertCapacityFactor is not null,
+        };
     }
 
     private static StepActivity Activity(TrainingStepResult result) =>
