@@ -340,7 +340,7 @@ public static partial class ScenarioLoader
         var capacity = reader.Number(map, "expert_capacity_factor", path, 1, 1_000, required: false);
         var forcedBalance = reader.Boolean(map, "forced_load_balance", path) ?? false;
         var reduction = reader.Enumeration(map, "gradient_reduction", path, GradientReductionKeys.All, required: false);
-        var graphs = reader.Enumeration(map, "cuda_graphs", path, CudaGraphsKeys.All, required: false) ?? CudaGraphs.None;
+        var graphs = CudaGraphsOf(reader, map, path);
         return sequence is null || batch is null ? null : new TrainingJob(sequence.Value, batch.Value, tokens, format.Precision, attention, dropout)
         {
             Format = format,
@@ -453,5 +453,21 @@ public static partial class ScenarioLoader
         }
 
         return (RecomputePolicy.Selective, modules);
+    }
+
+    /// <summary>
+    /// The job's <c>cuda_graphs</c>; a yes-or-no switch, as Megatron-Bridge's performance yaml writes it, is an error
+    /// that says which value it means.
+    /// </summary>
+    private static CudaGraphs CudaGraphsOf(YamlReader reader, YamlMappingNode map, string path)
+    {
+        if (YamlReader.Child(map, "cuda_graphs") is YamlScalarNode { Value: { } value } scalar && bool.TryParse(value, out var enabled))
+        {
+            reader.Error(scalar, YamlReader.Join(path, "cuda_graphs"),
+                $"'{value}' is not one of: none, layers ({(enabled ? "layers is Megatron-Core's enable_cuda_graph, which Megatron-Bridge's cuda_graphs: true sets" : "none is cuda_graphs: false")})");
+            return CudaGraphs.None;
+        }
+
+        return reader.Enumeration(map, "cuda_graphs", path, CudaGraphsKeys.All, required: false) ?? CudaGraphs.None;
     }
 }

@@ -51,6 +51,8 @@ public class BadInputTests
     [InlineData("count: 2", "count: 0", "cluster.count", "out of range")]
     [InlineData("count: 2", "count: 1000000000000", "cluster.count", "out of range")]
     [InlineData("precision: bf16", "precision: int3", "training.precision", "is not one of")]
+    [InlineData("precision: bf16", "precision: bf16\n  cuda_graphs: true", "training.cuda_graphs", "layers is Megatron-Core's enable_cuda_graph")]
+    [InlineData("precision: bf16", "precision: bf16\n  cuda_graphs: false", "training.cuda_graphs", "none is cuda_graphs: false")]
     [InlineData("tensor: 8", "tensr: 8", "plan.tensr", "unknown field")]
     [InlineData("pipeline: 1", "pipeline: 3", "plan.data", "does not divide the cluster's 16 chips")]
     [InlineData("count: 2", "chips: 4.5", "cluster.chips", "not a whole number")]

@@ -17,7 +17,7 @@ public sealed class SimulateOptionsTests
         Assert.Contains("attention (fused)", text.Output, StringComparison.Ordinal);
 
         using var json = JsonDocument.Parse(CliRunner.Run("simulate", Example, "--kernels", "--json").Output);
-        var layer = Assert.Single(json.RootElement.GetProperty("layers").EnumerateArray().ToArray());
+        var layer = Assert.Single(json.RootElement.GetProperty("layers").EnumerateArray().ToArray(), item => item.GetProperty("layer").GetString() == "dense layer");
         Assert.Equal(96, layer.GetProperty("count").GetInt32());
         var first = layer.GetProperty("operators")[0];
         foreach (var field in new[] { "name", "kind", "runs", "flops", "bytes", "forwardSeconds", "backwardSeconds", "hostWaitSeconds", "bound", "recomputed" })

@@ -32,9 +32,9 @@ public enum OperatorBound
 /// <param name="Recomputed">Whether the plan's selective recompute replays it in the backward pass.</param>
 public sealed record OperatorTime(string Name, KernelKind Kind, int Runs, Flops Work, Bytes Traffic, Duration Forward, Duration Backward, Duration HostWait, OperatorBound Bound, bool Recomputed);
 
-/// <summary>The operators of one kind of layer, as the analytical engine costs them.</summary>
-/// <param name="Layer">Which layer ("dense layer", "mixture-of-experts layer").</param>
-/// <param name="Count">How many of the model's layers are of this kind.</param>
+/// <summary>The operators of one kind of layer (or of the embedding, the output head), as the analytical engine costs them.</summary>
+/// <param name="Layer">Which layer ("dense layer", "mixture-of-experts layer", "output head and loss (last stage)").</param>
+/// <param name="Count">How many of the model's layers are of this kind (the embedding and the head: one).</param>
 /// <param name="Operators">Its operators in order.</param>
 public sealed record LayerProfile(string Layer, int Count, ImmutableArray<OperatorTime> Operators)
 {
@@ -62,14 +62,16 @@ public sealed record LayerProfile(string Layer, int Count, ImmutableArray<Operat
         var kernels = AnalyticalEngine.KernelCostOf(scenario);
         var local = model.LocalAttentionLayerCount;
         var layers = ImmutableArray.CreateBuilder<LayerProfile>();
+        void AddKernels(string name, int count, Kernel[] forward) => layers.Add(new LayerProfile(name, count, [.. forward.Select(kernel => Operator(kernel, kernels, plan))]));
         void Add(string name, int count, bool expertLayer, bool localAttention)
         {
             if (count > 0)
             {
-                var forward = LayerKernels.Forward(model, job, plan, expertLayer, averageLoad: false, localAttention);
-                layers.Add(new LayerProfile(name, count, [.. forward.Select(kernel => Operator(kernel, kernels, plan))]));
+                AddKernels(name, count, LayerKernels.Forward(model, job, plan, expertLayer, averageLoad: false, localAttention));
             }
         }
+
+        AddKernels("embedding (first stage)", 1, LayerKernels.Embedding(model, job, plan));
 
         // Local-attention layers are spread evenly over the dense and expert layers (the engine's share).
         var localShare = local / (double)model.Layers;
@@ -78,6 +80,12 @@ public sealed record LayerProfile(string Layer, int Count, ImmutableArray<Operat
         Add("dense layer, local attention", denseLocal, expertLayer: false, localAttention: true);
         Add("mixture-of-experts layer", model.ExpertLayerCount - expertLocal, expertLayer: true, localAttention: false);
         Add("mixture-of-experts layer, local attention", expertLocal, expertLayer: true, localAttention: true);
+        AddKernels("output head and loss (last stage)", 1, LayerKernels.OutputHead(model, job, plan));
+        if (job.MultiTokenPredictionDepth(model) is var modules and > 0)
+        {
+            // Each module joins the next token's embedding to the hidden state, then runs a layer and the shared head (above).
+            AddKernels("multi-token prediction join (last stage)", modules, LayerKernels.PredictionJoin(model, job, plan));
+        }
         return layers.ToImmutable();
     }
 
