@@ -21,7 +21,7 @@ public sealed class SimulateCommand(IAnsiConsole console) : Command<SimulateComm
 
         /// <summary>Add each kind of layer's operators.</summary>
         [CommandOption("--kernels")]
-        [Description("Also list each kind of layer's operators (kernels) on the busiest chip: runs, work, traffic, forward and backward time, what bounds each.")]
+        [Description("Also list each kind of layer's operators (kernels) on the busiest chip: runs, forward and backward time, share, what bounds each, rate (--json adds work and traffic).")]
         public bool Kernels { get; init; }
     }
 
@@ -35,7 +35,7 @@ public sealed class SimulateCommand(IAnsiConsole console) : Command<SimulateComm
         var result = AnalyticalEngine.Simulate(scenario);
         var outcome = published is not null && result.Valid ? ValidationRun.Outcome(published, result) : null;
         var layers = settings.Kernels && result.Valid ? LayerProfile.Of(scenario) : [];
-        settings.EmitJsonOrTables(console, () => SimulationJson.Document(scenario, result, settings.Kernels ? LayerProfileReport.Json(layers) : null, outcome), output =>
+        settings.EmitJsonOrTables(console, () => SimulationJson.Document(scenario, result, layers.IsEmpty ? null : LayerProfileReport.Json(layers), outcome), output =>
         {
             SimulationReport.Write(output, scenario, result, settings.Scenario);
             if (outcome is not null)
@@ -45,7 +45,7 @@ public sealed class SimulateCommand(IAnsiConsole console) : Command<SimulateComm
 
             if (!layers.IsEmpty)
             {
-                LayerProfileReport.Write(output, layers);
+                LayerProfileReport.Write(output, layers, scenario.Cluster.Chip.PeakRate(scenario.Job.Precision)!.Value, scenario.Cluster.Chip.MemoryBandwidth.Value);
             }
         });
 

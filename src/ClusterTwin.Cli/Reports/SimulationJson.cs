@@ -1,5 +1,6 @@
 using ClusterTwin.Engines;
 using ClusterTwin.Scenarios;
+using ClusterTwin.Validation;
 
 namespace ClusterTwin.Cli.Reports;
 
@@ -8,9 +9,9 @@ public static class SimulationJson
 {
     /// <summary>
     /// The document as an object tree, which <see cref="Json.Serialize"/> writes; with <paramref name="layers"/>
-    /// (<c>--kernels</c>) their operators too, and for a validation case file its <paramref name="published"/> measurement.
+    /// (<c>--kernels</c>) their operators too, and for a validation case file its measurement against the prediction, <paramref name="validation"/>.
     /// </summary>
-    public static object Document(Scenario scenario, TrainingStepResult result, object[]? layers = null, ClusterTwin.Validation.ValidationOutcome? published = null)
+    public static object Document(Scenario scenario, TrainingStepResult result, object[]? layers = null, ValidationOutcome? validation = null)
     {
         var cluster = scenario.Cluster;
         var plan = scenario.Plan;
@@ -47,7 +48,7 @@ public static class SimulationJson
             modelFlopsPerStep = breakdown is null ? (double?)null : result.ModelFlopsPerStep.Operations,
             breakdown = breakdown is null ? null : Breakdown(breakdown),
             layers,
-            validation = published is null ? null : ValidationReport.CaseJson(published),
+            validation = validation is null ? null : ValidationReport.CaseJson(validation),
             memoryPerChipBytes = memory?.Total.Count,
             memoryCapacityBytes = memory is null ? (double?)null : result.MemoryCapacity.Count,
             memory = memory is null ? null : new

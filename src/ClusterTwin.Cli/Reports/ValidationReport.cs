@@ -88,7 +88,7 @@ public static class ValidationReport
         var rows = new[]
         {
             new[] { "source", outcome.Case.Source },
-            ["metric", outcome.Case.MetricName],
+            ["metric", MetricLabel(outcome.Case.Metric)],
             ["measured", Value(outcome.Measured)],
             ["predicted (P10-P90)", $"{Value(outcome.Predicted)} ({Value(outcome.PredictedLow)} - {Value(outcome.PredictedHigh)})"],
             ["error", Signed(outcome.ErrorPercent)],
@@ -303,6 +303,15 @@ public static class ValidationReport
             outcome.WithinBand ? "yes" : Marked("no", "red"),
         ];
     }
+
+    /// <summary>A metric in words, with its unit.</summary>
+    private static string MetricLabel(MeasuredMetric metric) => metric switch
+    {
+        MeasuredMetric.StepTime => "step time (seconds)",
+        MeasuredMetric.TokensPerSecondPerChip => "tokens per second per chip",
+        MeasuredMetric.ModelTflopsPerChip => "model TFLOPS per chip",
+        _ => "model TFLOPS per chip, attention counted over its causal half",
+    };
 
     private static string Percent(double? percent, string format = "0.0") => percent is { } value ? value.ToString(format, CultureInfo.InvariantCulture) + "%" : "-";
 

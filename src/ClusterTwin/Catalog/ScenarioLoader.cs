@@ -464,7 +464,7 @@ public static partial class ScenarioLoader
         if (YamlReader.Child(map, "cuda_graphs") is YamlScalarNode { Value: { } value } scalar && bool.TryParse(value, out var enabled))
         {
             reader.Error(scalar, YamlReader.Join(path, "cuda_graphs"),
-                $"'{value}' is not one of: none, layers ({(enabled ? "layers is Megatron-Core's enable_cuda_graph, which Megatron-Bridge's cuda_graphs: true sets" : "none is cuda_graphs: false")})");
+                $"'{value}' is not one of: none, layers ({(enabled ? "layers is whole layers, Megatron-Core's enable_cuda_graph, which Megatron-Bridge's cuda_graphs: true sets without a cuda_graph_scope; graphs of some scopes only (attn, moe_router, moe_preprocess) are none" : "none is cuda_graphs: false")})");
             return CudaGraphs.None;
         }
 

@@ -51,6 +51,11 @@ internal sealed class YamlReader
         {
             diagnostics.Add(new Diagnostic(displayName, (int)exception.Start.Line, string.Empty, $"not valid YAML: {exception.InnerException?.Message ?? exception.Message}"));
         }
+        catch (InvalidOperationException)
+        {
+            // YamlDotNet's parser throws this, not a YamlException, on some unterminated flow collections ("[a" at the end of the file).
+            diagnostics.Add(new Diagnostic(displayName, 0, string.Empty, "not valid YAML: the file ends inside a bracketed list or braced mapping (look for an unclosed [ or {)"));
+        }
         catch (IOException exception)
         {
             diagnostics.Add(new Diagnostic(displayName, 0, string.Empty, $"cannot be read: {exception.Message}"));

@@ -50,6 +50,16 @@ public sealed record TrainingStepResult
     /// <summary>Micro-batches per step on each data-parallel replica.</summary>
     public double MicroBatches { get; init; }
 
+    /// <summary>
+    /// The time the busiest chip waits, in one mixture-of-experts layer's forward and backward pass of one micro-batch,
+    /// for the host's expert launches (<c>simulate --kernels</c>): where the host runs ahead (drop-and-pad routing),
+    /// those that outlast the pass's device work; under dropless routing, each multiply's own. Zero for a dense model.
+    /// </summary>
+    internal Duration ExpertLayerHostWait { get; init; }
+
+    /// <summary>The same for one multi-token prediction module's layer.</summary>
+    internal Duration PredictionLayerHostWait { get; init; }
+
     /// <summary>Where the step's time goes.</summary>
     public StepBreakdown? Breakdown { get; init; }
 

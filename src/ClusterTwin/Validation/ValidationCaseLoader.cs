@@ -34,15 +34,16 @@ public static class ValidationCaseLoader
     }
 
     /// <summary>
-    /// Whether <paramref name="path"/> is a validation case file (a <c>scenario</c> beside its <c>measured</c> figures)
-    /// rather than a scenario: false for a file that cannot be read, whose errors the scenario reader then reports.
+    /// Whether <paramref name="path"/> is a validation case file rather than a scenario: it has a <c>scenario</c>, which
+    /// no scenario file has (the case loader then reports a missing or misspelled <c>measured</c>). False for a file
+    /// that cannot be read, whose errors the scenario reader then reports.
     /// </summary>
     public static bool IsCaseFile(string path) =>
-        File.Exists(path) && YamlReader.Open(path, path).Root is { } root && YamlReader.Child(root, "scenario") is not null && YamlReader.Child(root, "measured") is not null;
+        File.Exists(path) && YamlReader.Open(path, path).Root is { } root && YamlReader.Child(root, "scenario") is not null;
 
     /// <summary>Loads one training case, or throws <see cref="InputException"/> with every problem (a serving case is one).</summary>
     public static ValidationCase Load(string path, HardwareCatalog catalog) =>
-        LoadFile(path, catalog).Training.FirstOrDefault() ?? throw new InputException(path, "is a serving case (its scenario has a serving block); expected a training case (validate --cases compares a folder of serving cases)");
+        LoadFile(path, catalog).Training.FirstOrDefault() ?? throw new InputException(path, "is a serving case (its scenario has a serving block): simulate reads training cases (validate --cases FOLDER compares serving cases)");
 
     /// <summary>
     /// Loads one case file as a set of one case: a training case, or a serving case when its scenario has a

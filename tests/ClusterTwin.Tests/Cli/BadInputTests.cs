@@ -51,7 +51,7 @@ public class BadInputTests
     [InlineData("count: 2", "count: 0", "cluster.count", "out of range")]
     [InlineData("count: 2", "count: 1000000000000", "cluster.count", "out of range")]
     [InlineData("precision: bf16", "precision: int3", "training.precision", "is not one of")]
-    [InlineData("precision: bf16", "precision: bf16\n  cuda_graphs: true", "training.cuda_graphs", "layers is Megatron-Core's enable_cuda_graph")]
+    [InlineData("precision: bf16", "precision: bf16\n  cuda_graphs: true", "training.cuda_graphs", "layers is whole layers, Megatron-Core's enable_cuda_graph")]
     [InlineData("precision: bf16", "precision: bf16\n  cuda_graphs: false", "training.cuda_graphs", "none is cuda_graphs: false")]
     [InlineData("tensor: 8", "tensr: 8", "plan.tensr", "unknown field")]
     [InlineData("pipeline: 1", "pipeline: 3", "plan.data", "does not divide the cluster's 16 chips")]
@@ -193,14 +193,17 @@ public class BadInputTests
         Assert.DoesNotContain("   at ", outcome.Errors + outcome.Output, StringComparison.Ordinal);
     }
 
-    [Fact]
-    public void InvalidYaml_IsReportedWithItsLine()
+    [Theory]
+    [InlineData("name: x\ncluster: [unclosed\n")]
+    [InlineData("scenario: [unclosed\nmeasured: {a: 1\n")]   // YamlDotNet throws InvalidOperationException on this one, not a YamlException
+    public void InvalidYaml_IsReportedAsSuch_NotAsAnInternalError(string text)
     {
         using var folder = new TemporaryFolder();
-        var outcome = CliRunner.Run("simulate", folder.Write("broken.yaml", "name: x\ncluster: [unclosed\n"));
+        var outcome = CliRunner.Run("simulate", folder.Write("broken.yaml", text));
         Assert.Equal(2, outcome.ExitCode);
         Assert.Contains("broken.yaml:", outcome.Errors, StringComparison.Ordinal);
         Assert.Contains("not valid YAML", outcome.Errors, StringComparison.Ordinal);
+        Assert.DoesNotContain("internal error", outcome.Errors, StringComparison.Ordinal);
     }
 
     /// <summary>A validation case of the repository, rewritten by <paramref name="edit"/>, alone in a folder.</summary>

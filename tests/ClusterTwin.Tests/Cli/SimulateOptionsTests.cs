@@ -13,7 +13,7 @@ public sealed class SimulateOptionsTests
     {
         var text = CliRunner.Run("simulate", Example, "--kernels");
         Assert.Equal(0, text.ExitCode);
-        Assert.Contains("dense layer (x96): one micro-batch on the busiest chip", text.Output, StringComparison.Ordinal);
+        Assert.Contains("dense layer (96 in the model): one micro-batch on the busiest chip", text.Output, StringComparison.Ordinal);
         Assert.Contains("attention (fused)", text.Output, StringComparison.Ordinal);
 
         using var json = JsonDocument.Parse(CliRunner.Run("simulate", Example, "--kernels", "--json").Output);
@@ -38,7 +38,7 @@ public sealed class SimulateOptionsTests
         var text = CliRunner.Run("simulate", file);
         Assert.Equal(0, text.ExitCode);
         Assert.Contains($"Published run {Id}", text.Output, StringComparison.Ordinal);
-        Assert.Contains("tokensPerSecondPerChip", text.Output, StringComparison.Ordinal);
+        Assert.Contains("tokens per second per chip", text.Output, StringComparison.Ordinal);
 
         using var simulated = JsonDocument.Parse(CliRunner.Run("simulate", file, "--json").Output);
         var comparison = simulated.RootElement.GetProperty("validation");
@@ -51,5 +51,22 @@ public sealed class SimulateOptionsTests
         var expected = Assert.Single(validated.RootElement.GetProperty("cases").EnumerateArray().ToArray());
         Assert.Equal(expected.GetProperty("errorPercent").GetDouble(), comparison.GetProperty("errorPercent").GetDouble(), 12);
         Assert.Equal(expected.GetProperty("withinBand").GetBoolean(), comparison.GetProperty("withinBand").GetBoolean());
+    }
+
+    [Fact]
+    public void ACaseFileWithoutItsMeasurement_OrAServingCase_IsAClearError()
+    {
+        using var folder = new TemporaryFolder();
+        var text = File.ReadAllText(Repository.Path("validation", "cases", "mpt-a100-7b-seq2048-8gpu.yaml"));
+        var misspelled = CliRunner.Run("simulate", folder.Write("mpt-a100-7b-seq2048-8gpu.yaml", text.Replace("measured:", "measurd:", StringComparison.Ordinal)));
+        Assert.Equal(2, misspelled.ExitCode);
+        Assert.Contains("measurd: unknown field", misspelled.Errors, StringComparison.Ordinal);
+        Assert.Contains("measured: missing", misspelled.Errors, StringComparison.Ordinal);
+
+        var serving = CliRunner.Run("simulate", Repository.Path("validation", "cases", "neuron-inf2-infer-llama-3-70b-bs1-2048-2048.yaml"));
+        Assert.Equal(2, serving.ExitCode);
+        Assert.Contains("is a serving case", serving.Errors, StringComparison.Ordinal);
+        Assert.Contains("simulate reads training cases", serving.Errors, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", misspelled.Errors + serving.Errors, StringComparison.Ordinal);
     }
 }

@@ -60,9 +60,7 @@ public static class AnalyticalEngine
     {
         ArgumentNullException.ThrowIfNull(scenario);
         var (cluster, efficiency, model, job) = (scenario.Cluster, scenario.Efficiency, scenario.Model, scenario.Job);
-        // The plan's degrees count chips; a chip running several ranks (a Neuron chip, one per NeuronCore) replicates
-        // key-value heads per rank. A copy only where it differs: the plan search runs a million steps a second.
-        var plan = scenario.Plan.RanksPerChip == cluster.Chip.Ranks ? scenario.Plan : scenario.Plan with { RanksPerChip = cluster.Chip.Ranks };
+        var plan = PlanOf(scenario);
         var problems = PlanChecks.Problems(plan, cluster, model, job, scenario.Framework);
         if (problems.Count > 0)
         {
@@ -121,6 +119,7 @@ public static class AnalyticalEngine
         // joins the next token's embedding to the hidden state, one more layer, and the shared head and its loss.
         var predictionModules = job.MultiTokenPredictionDepth(model);
         var prediction = default(StageCost);
+        var predictionLayerHostWait = Duration.Zero;
         if (predictionModules > 0)
         {
             // A module's layer attends to the whole context, as the model FLOPs count it, where the model's own layers
@@ -130,6 +129,7 @@ public static class AnalyticalEngine
                 ? (usesExperts ? expertLayer : layer)
                 : LayerCost(model, job, plan, kernels, (tensorPass, tensorPass + (usesExperts ? expertRegather : regather)), contextPass, usesExperts ? dispatch : Duration.Zero,
                     usesExperts ? scenario.Framework.ExpertOverlap : null, usesExperts, averageLoad: false, wholeContext: true);
+            predictionLayerHostWait = predictionLayer.HostWait;
             prediction = (BoundaryCost(LayerKernels.PredictionJoin(model, job, plan), kernels, Duration.Zero) + predictionLayer + head) * predictionModules;
         }
 
@@ -233,6 +233,8 @@ public static class AnalyticalEngine
             Chips = cluster.ChipCount,
             MicroBatches = microBatches,
             Breakdown = breakdown,
+            ExpertLayerHostWait = model.ExpertLayerCount > 0 ? expertLayer.HostWait : Duration.Zero,
+            PredictionLayerHostWait = predictionLayerHostWait,
             TokensPerStep = job.TokensPerStep,
             ModelFlopsPerStep = modelFlops,
             HardwareFlopsPerStep = hardwareWork,
@@ -252,6 +254,14 @@ public static class AnalyticalEngine
         };
         return result;
     }
+
+    /// <summary>
+    /// <paramref name="scenario"/>'s plan as the engine runs it. The plan's degrees count chips; a chip running several
+    /// ranks (a Neuron chip, one per NeuronCore) replicates key-value heads per rank. A copy only where it differs: the
+    /// plan search runs a million steps a second.
+    /// </summary>
+    internal static ParallelPlan PlanOf(Scenario scenario) =>
+        scenario.Plan.RanksPerChip == scenario.Cluster.Chip.Ranks ? scenario.Plan : scenario.Plan with { RanksPerChip = scenario.Cluster.Chip.Ranks };
 
     /// <summary>
     /// The kernel cost model of <paramref name="scenario"/>'s chips: its job's peak rate and the BF16 rate of what a

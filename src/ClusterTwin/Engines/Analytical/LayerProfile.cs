@@ -6,7 +6,7 @@ using ClusterTwin.Units;
 
 namespace ClusterTwin.Engines.Analytical;
 
-/// <summary>What sets an operator's time in the model.</summary>
+/// <summary>What sets an operator's forward time in the model.</summary>
 public enum OperatorBound
 {
     /// <summary>Its operations at the efficiency curve's share of the peak rate.</summary>
@@ -25,18 +25,22 @@ public enum OperatorBound
 /// <param name="Runs">How many times it runs (one per local expert, one per ring step).</param>
 /// <param name="Work">The operations of all its runs, forward.</param>
 /// <param name="Traffic">The memory traffic of all its runs, forward.</param>
-/// <param name="Forward">Its forward time.</param>
-/// <param name="Backward">Its backward time.</param>
-/// <param name="HostWait">The part of both the chip waits for the host to launch it.</param>
-/// <param name="Bound">What sets its time.</param>
+/// <param name="Forward">Its forward time, any wait for the host's launches included.</param>
+/// <param name="Backward">Its backward time, likewise.</param>
+/// <param name="HostWait">The part of both the chip waits for the host to launch its runs.</param>
+/// <param name="Bound">What sets its forward time (the backward of a fused attention follows its own curve).</param>
 /// <param name="Recomputed">Whether the plan's selective recompute replays it in the backward pass.</param>
-public sealed record OperatorTime(string Name, KernelKind Kind, int Runs, Flops Work, Bytes Traffic, Duration Forward, Duration Backward, Duration HostWait, OperatorBound Bound, bool Recomputed);
+public sealed record OperatorProfile(string Name, KernelKind Kind, int Runs, Flops Work, Bytes Traffic, Duration Forward, Duration Backward, Duration HostWait, OperatorBound Bound, bool Recomputed);
 
 /// <summary>The operators of one kind of layer (or of the embedding, the output head), as the analytical engine costs them.</summary>
 /// <param name="Layer">Which layer ("dense layer", "mixture-of-experts layer", "output head and loss (last stage)").</param>
-/// <param name="Count">How many of the model's layers are of this kind (the embedding and the head: one).</param>
+/// <param name="Count">How many of the model's layers are of this kind (the embedding: one; the head: one per output it computes).</param>
 /// <param name="Operators">Its operators in order.</param>
-public sealed record LayerProfile(string Layer, int Count, ImmutableArray<OperatorTime> Operators)
+/// <param name="HostWait">
+/// The time the chip waits for the host beyond its operators: where the host runs ahead (drop-and-pad routing), the
+/// launches that outlast the device's work in a pass, counted for the pass as a whole; zero otherwise.
+/// </param>
+public sealed record LayerProfile(string Layer, int Count, ImmutableArray<OperatorProfile> Operators, Duration HostWait)
 {
     /// <summary>The forward time of all its operators.</summary>
     public Duration Forward => Operators.Aggregate(Duration.Zero, (sum, item) => sum + item.Forward);
@@ -44,60 +48,89 @@ public sealed record LayerProfile(string Layer, int Count, ImmutableArray<Operat
     /// <summary>The backward time of all its operators.</summary>
     public Duration Backward => Operators.Aggregate(Duration.Zero, (sum, item) => sum + item.Backward);
 
+    /// <summary>One of these layers' forward and backward time, with the wait for the host beyond its operators.</summary>
+    public Duration Total => Forward + Backward + HostWait;
+
     /// <summary>
-    /// The layers of <paramref name="scenario"/>'s model, each operator on the busiest chip, for one micro-batch:
-    /// what the step's compute is made of, before collectives, recompute, the pipeline schedule and the framework's
-    /// slowdown without recompute. Empty for a plan the engine refuses.
+    /// The layers of <paramref name="scenario"/>'s model, each operator on the busiest chip, for one micro-batch: what
+    /// the step's compute and its waits for the host's expert launches are made of, before the collectives, the
+    /// recompute, the pipeline schedule and the framework's slowdown without recompute. Empty for a plan the engine
+    /// refuses.
     /// </summary>
     public static ImmutableArray<LayerProfile> Of(Scenario scenario)
     {
         ArgumentNullException.ThrowIfNull(scenario);
-        var (cluster, model, job) = (scenario.Cluster, scenario.Model, scenario.Job);
-        var plan = scenario.Plan.RanksPerChip == cluster.Chip.Ranks ? scenario.Plan : scenario.Plan with { RanksPerChip = cluster.Chip.Ranks };
-        if (PlanChecks.Problems(plan, cluster, model, job, scenario.Framework).Count > 0)
+        var step = AnalyticalEngine.SimulateStep(scenario);
+        if (!step.Valid)
         {
             return [];
         }
 
+        var (model, job) = (scenario.Model, scenario.Job);
+        var plan = AnalyticalEngine.PlanOf(scenario);
         var kernels = AnalyticalEngine.KernelCostOf(scenario);
-        var local = model.LocalAttentionLayerCount;
         var layers = ImmutableArray.CreateBuilder<LayerProfile>();
-        void AddKernels(string name, int count, Kernel[] forward) => layers.Add(new LayerProfile(name, count, [.. forward.Select(kernel => Operator(kernel, kernels, plan))]));
-        void Add(string name, int count, bool expertLayer, bool localAttention)
+        LayerProfile Table(string name, int count, Kernel[] forward, Duration hostWait = default)
+        {
+            var operators = forward.Select(kernel => Operator(kernel, kernels, plan)).ToImmutableArray();
+            // The engine's wait for the layer, less what its operators already wait each (the dropless case).
+            var beyond = hostWait - operators.Aggregate(Duration.Zero, (sum, item) => sum + item.HostWait);
+            return new LayerProfile(name, count, operators, beyond > Duration.FromSeconds(1e-12) ? beyond : Duration.Zero);
+        }
+
+        void AddLayerKind(string name, int count, bool expertLayer, bool localAttention)
         {
             if (count > 0)
             {
-                AddKernels(name, count, LayerKernels.Forward(model, job, plan, expertLayer, averageLoad: false, localAttention));
+                layers.Add(Table(name, count, LayerKernels.Forward(model, job, plan, expertLayer, averageLoad: false, localAttention),
+                    expertLayer ? step.ExpertLayerHostWait : Duration.Zero));
             }
         }
 
-        AddKernels("embedding (first stage)", 1, LayerKernels.Embedding(model, job, plan));
-
-        // Local-attention layers are spread evenly over the dense and expert layers (the engine's share).
-        var localShare = local / (double)model.Layers;
-        var (denseLocal, expertLocal) = ((int)Math.Round(model.DenseLayerCount * localShare), (int)Math.Round(model.ExpertLayerCount * localShare));
-        Add("dense layer", model.DenseLayerCount - denseLocal, expertLayer: false, localAttention: false);
-        Add("dense layer, local attention", denseLocal, expertLayer: false, localAttention: true);
-        Add("mixture-of-experts layer", model.ExpertLayerCount - expertLocal, expertLayer: true, localAttention: false);
-        Add("mixture-of-experts layer, local attention", expertLocal, expertLayer: true, localAttention: true);
-        AddKernels("output head and loss (last stage)", 1, LayerKernels.OutputHead(model, job, plan));
-        if (job.MultiTokenPredictionDepth(model) is var modules and > 0)
+        var (denseGlobal, denseLocal, expertGlobal, expertLocal) = (0, 0, 0, 0);
+        for (var index = 0; index < model.Layers; index++)
         {
-            // Each module joins the next token's embedding to the hidden state, then runs a layer and the shared head (above).
-            AddKernels("multi-token prediction join (last stage)", modules, LayerKernels.PredictionJoin(model, job, plan));
+            var local = model.LocalAttention?.LocalLayersIn(index, 1) == 1;
+            var dense = model.DenseLayersIn(index, 1) == 1;
+            (denseGlobal, denseLocal, expertGlobal, expertLocal) = (dense, local) switch
+            {
+                (true, false) => (denseGlobal + 1, denseLocal, expertGlobal, expertLocal),
+                (true, true) => (denseGlobal, denseLocal + 1, expertGlobal, expertLocal),
+                (false, false) => (denseGlobal, denseLocal, expertGlobal + 1, expertLocal),
+                _ => (denseGlobal, denseLocal, expertGlobal, expertLocal + 1),
+            };
         }
+
+        layers.Add(Table("embedding (first stage)", 1, LayerKernels.Embedding(model, job, plan)));
+        AddLayerKind("dense layer", denseGlobal, expertLayer: false, localAttention: false);
+        AddLayerKind("dense layer, local attention", denseLocal, expertLayer: false, localAttention: true);
+        AddLayerKind("mixture-of-experts layer", expertGlobal, expertLayer: true, localAttention: false);
+        AddLayerKind("mixture-of-experts layer, local attention", expertLocal, expertLayer: true, localAttention: true);
+
+        // Each multi-token prediction module joins the next token's embedding to the hidden state, runs one more layer
+        // (of the kind of the model's last, attending to the whole context) and the shared head.
+        var modules = job.MultiTokenPredictionDepth(model);
+        if (modules > 0)
+        {
+            var usesExperts = model.MultiTokenPredictionUsesExperts;
+            layers.Add(Table("multi-token prediction join (last stage)", modules, LayerKernels.PredictionJoin(model, job, plan)));
+            layers.Add(Table("multi-token prediction layer (last stage)", modules, LayerKernels.Forward(model, job, plan, usesExperts, averageLoad: false, localAttention: false),
+                step.PredictionLayerHostWait));
+        }
+
+        layers.Add(Table("output head and loss (last stage)", 1 + modules, LayerKernels.OutputHead(model, job, plan)));
         return layers.ToImmutable();
     }
 
-    private static OperatorTime Operator(in Kernel kernel, KernelCost kernels, ParallelPlan plan)
+    private static OperatorProfile Operator(in Kernel kernel, KernelCost kernels, ParallelPlan plan)
     {
         var times = kernels.Times(kernel);
         var wait = times.ForwardWait + times.BackwardWait;
         var memoryTime = kernels.Time(KernelKind.Memory, Flops.Zero, kernel.Traffic) * kernel.Repeats;
-        var bound = wait > Duration.Zero ? OperatorBound.Host
+        var bound = times.ForwardWait > Duration.Zero ? OperatorBound.Host
             : kernel.Kind == KernelKind.Memory || memoryTime >= times.Forward ? OperatorBound.Memory
             : OperatorBound.Compute;
-        return new OperatorTime(kernel.Name, kernel.Kind, kernel.Repeats, kernel.TotalWork, kernel.TotalTraffic, times.Forward, times.Backward, wait, bound,
+        return new OperatorProfile(kernel.Name, kernel.Kind, kernel.Repeats, kernel.TotalWork, kernel.TotalTraffic, times.Forward, times.Backward, wait, bound,
             (kernel.Modules & plan.Recomputed) != RecomputeModules.None);
     }
 }
