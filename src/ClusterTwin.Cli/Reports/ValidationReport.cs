@@ -27,6 +27,7 @@ public static class ValidationReport
             console.Write(table);
             console.Write(GroupTable("By chip family", "family", summary.ByFamily));
             console.Write(GroupTable("By source", "source", summary.BySource));
+            console.Write(GroupTable("By workload", "workload", summary.ByWorkload));
             var overall = summary.Overall;
             console.MarkupLine(Markup.Escape(
                 $"{overall.Count} cases: mean absolute error {Percent(overall.MeanAbsoluteErrorPercent, "0.00")}, worst {Percent(overall.MaximumAbsoluteErrorPercent, "0.00")}, band coverage {Coverage(overall)}; held out ({overall.HeldOutCount} cases): mean {Percent(overall.HeldOutMeanAbsoluteErrorPercent, "0.00")}, worst {Percent(overall.HeldOutMaximumAbsoluteErrorPercent, "0.00")}"));
@@ -112,6 +113,7 @@ public static class ValidationReport
             heldOutMaxAbsErrorPercent = summary.Overall.HeldOutMaximumAbsoluteErrorPercent,
             byFamily = summary.ByFamily.Select(Group),
             bySource = summary.BySource.Select(Group),
+            byWorkload = summary.ByWorkload.Select(Group),
         },
         serving = summary.Serving is not { } serving ? null : new
         {
@@ -198,6 +200,9 @@ public static class ValidationReport
         page.AppendLine();
         AppendGroups(page, "By chip family", "family", summary.ByFamily);
         AppendGroups(page, "By source", "source", summary.BySource);
+        AppendGroups(page, "By workload", "workload", summary.ByWorkload);
+        page.AppendLine("A case can be in several workloads (a mixture of experts in MXFP8 over a long context).");
+        page.AppendLine();
         page.AppendLine("## Every case");
         page.AppendLine();
         Tables.AppendMarkdown(page, [.. CaseHeaders.Select(header => header == "band (P10-P90)" ? "band" : header)], summary.Outcomes.Select(outcome => CaseCells(outcome, console: false)));

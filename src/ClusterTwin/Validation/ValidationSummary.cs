@@ -33,7 +33,7 @@ public sealed record ValidationGroup(string Name, int Count, double MeanAbsolute
     }
 }
 
-/// <summary>The whole validation: every outcome, and the summary overall, by chip family and by source.</summary>
+/// <summary>The whole validation: every outcome, and the summary overall, by chip family, by source and by workload.</summary>
 /// <param name="Outcomes">Every case's outcome.</param>
 /// <param name="Overall">All cases together.</param>
 /// <param name="ByFamily">One group per chip family, by name.</param>
@@ -43,12 +43,32 @@ public sealed record ValidationSummary(ImmutableArray<ValidationOutcome> Outcome
     /// <summary>The serving cases' validation, where there are serving cases.</summary>
     public ServingValidationSummary? Serving { get; init; }
 
+    /// <summary>
+    /// The cases by what they train, each group where it has a case: dense models, mixtures of experts, long sequences
+    /// split by context parallelism, and 8-bit or narrower formats. A case can be in several (a mixture of experts in
+    /// MXFP8 over a long context).
+    /// </summary>
+    public ImmutableArray<ValidationGroup> ByWorkload { get; init; } = [];
+
     /// <summary>Summarizes <paramref name="outcomes"/>.</summary>
     public static ValidationSummary Of(ImmutableArray<ValidationOutcome> outcomes) => new(
         outcomes,
         ValidationGroup.Of("all", outcomes),
         [.. outcomes.GroupBy(outcome => outcome.Family).OrderBy(group => group.Key, StringComparer.Ordinal).Select(group => ValidationGroup.Of(group.Key, [.. group]))],
-        [.. outcomes.GroupBy(outcome => outcome.Case.SourceKey).OrderBy(group => group.Key, StringComparer.Ordinal).Select(group => ValidationGroup.Of(group.Key, [.. group]))]);
+        [.. outcomes.GroupBy(outcome => outcome.Case.SourceKey).OrderBy(group => group.Key, StringComparer.Ordinal).Select(group => ValidationGroup.Of(group.Key, [.. group]))])
+    {
+        ByWorkload = [.. Workloads
+            .Select(workload => ValidationGroup.Of(workload.Name, [.. outcomes.Where(outcome => workload.Holds(outcome.Case.Scenario))]))
+            .Where(group => group.Count > 0)],
+    };
+
+    private static readonly (string Name, Func<Scenarios.Scenario, bool> Holds)[] Workloads =
+    [
+        ("dense", scenario => scenario.Model.MixtureOfExperts is null),
+        ("mixture of experts", scenario => scenario.Model.MixtureOfExperts is not null),
+        ("context parallel (long sequences)", scenario => scenario.Plan.ContextParallelism > 1),
+        ("8-bit and narrower formats", scenario => scenario.Job.CastsMultiplyInputs),
+    ];
 }
 
 /// <summary>The serving validation: every measured figure, and the error overall, by kind of figure, by family and by source.</summary>

@@ -169,6 +169,19 @@ public class ValidationSetTests
     }
 
     [Fact]
+    public void TheWorkloadGroups_HoldTheCasesOfEachKind_AndOverlap()
+    {
+        var summary = Summary.Value;
+        var groups = summary.ByWorkload.ToDictionary(group => group.Name, group => group);
+        Assert.Equal(["dense", "mixture of experts", "context parallel (long sequences)", "8-bit and narrower formats"], summary.ByWorkload.Select(group => group.Name));
+        // Dense and mixture of experts split the set; the others cut across it.
+        Assert.Equal(summary.Overall.Count, groups["dense"].Count + groups["mixture of experts"].Count);
+        Assert.Equal(summary.Outcomes.Count(outcome => outcome.Case.Scenario.Plan.ContextParallelism > 1), groups["context parallel (long sequences)"].Count);
+        var experts = ValidationGroup.Of("mixture of experts", [.. summary.Outcomes.Where(outcome => outcome.Case.Scenario.Model.MixtureOfExperts is not null)]);
+        Assert.Equal(experts, groups["mixture of experts"]);
+    }
+
+    [Fact]
     public void BandCoverage_IsBetweenSeventyAndNinetyFivePercent()
     {
         var coverage = Summary.Value.Overall.BandCoverage;
