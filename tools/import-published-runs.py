@@ -32,7 +32,7 @@ TRN1 = ("aws-trn1-32xlarge", "aws-efa-ultracluster")
 MODELS = {
     "GPT3-175B (NeMo)": "gpt3-175b", "GPT-3 175B": "gpt3-175b",
     "Llama 2 7B": "llama2-7b", "Llama 2 13B": "llama2-13b", "Llama 2 70B": "llama2-70b",
-    "Llama 3 8B": "llama3-8b", "Llama 3 70B": "llama3-70b", "Llama 3.1 8B": "llama3-8b", "Llama 3.1 405B": "llama3-405b",
+    "Llama 3 8B": "llama3-8b", "Llama 3 70B": "llama3-70b", "Llama 3.1 8B": "llama3-8b", "Llama 3.1 70B": "llama3-70b", "Llama 3.1 405B": "llama3-405b",
     "GPT 22B (Megatron)": "megatron-22b", "GPT-3 175B (Megatron)": "megatron-175b", "GPT 175B (Megatron)": "megatron-175b",
     "GPT 530B (Megatron)": "megatron-530b", "GPT 1T (Megatron)": "megatron-1t",
     "MPT-7b": "mpt-7b", "MPT-13b": "mpt-13b", "MPT-30b": "mpt-30b", "MPT-70b": "mpt-70b",
