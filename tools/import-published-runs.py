@@ -408,6 +408,7 @@ def neuron(run):
     """NeuronX Distributed on trn1.32xlarge: the table counts NeuronCores (2 per chip); degrees here are in chips."""
     training, model, hardware = run["training"], run["model"], run["hardware"]
     tensor_cores, pipeline, data_cores = training["tp"], training["pp"] or 1, training["dp"]
+    nxd = training["framework"] == "NeuronX Distributed"
     tensor = max(1, tensor_cores // 2)
     chips = hardware["count"]
     data = chips // (tensor * pipeline)
@@ -421,7 +422,13 @@ def neuron(run):
                  "micro_batch": training["micro_batch"], "sequence_parallel": "true" if tensor > 1 else "false",
                  "recompute": "full", "zero": 1},
         "assumptions": [f"the table's degrees count NeuronCores: tensor {tensor_cores} cores = {tensor} chips, data {data_cores} cores = {data} replicas of chips",
-                        "activation checkpointing is not stated in the table: taken as full recompute, as in the NxD tutorials"],
+                        "activation checkpointing is not stated in the table: taken as full recompute. The NeuronX Distributed tutorials "
+                        "the table links run --use_selective_checkpoint 1 (\"Sequence Parallelism and Selective Activation Checkpointing\", "
+                        "libraries/neuronx-distributed/tutorials/training_llama_tp_zero1.rst and training_llama_tp_pp.rst in "
+                        "aws-neuron/aws-neuron-sdk @ 0c5aca1c), but as selective recompute the NxD runs come out 22-24% too fast "
+                        "against the NeMo Megatron run at one level, where as full recompute all four fit within 10% "
+                        "(docs/calibration.md): what the compiled step recomputes is not established" if nxd else
+                        "activation checkpointing is not stated in the table, nor in a NeMo Megatron Neuron recipe found: taken as full recompute"],
     }
 
 
