@@ -373,10 +373,16 @@ def maxtext(run):
     remat = training["activation_recompute"]
     slices = data_axis = training["dp"] or 1
     v4 = {64: "google-tpu-v4-cube", 192: "google-tpu-v4-slice-192", 384: "google-tpu-v4-slice-384", 512: "google-tpu-v4-slice-512"}
-    system = ("google-tpu-v5e-pod", "google-datacenter-network" if slices > 1 else None) if hardware["chip_key"] == "TPUv5e" else (v4[hardware["count"]], None)
-    if hardware["chip_key"] == "TPUv4":
-        slices = 1  # the v4 rows' data axis runs over ICI inside one slice: the whole slice is one system
     chips_per_slice = hardware["count"] // data_axis
+    network = "google-datacenter-network" if slices > 1 else None
+    system = {"TPUv5e": ("google-tpu-v5e-pod", network),
+              "TPUv5p": ("google-tpu-v5p-cube" if chips_per_slice == 64 else f"google-tpu-v5p-slice-{chips_per_slice}", network)}.get(hardware["chip_key"])
+    if hardware["chip_key"] == "TPUv4":
+        system = (v4[hardware["count"]], None)
+        slices = 1  # the v4 rows' data axis runs over ICI inside one slice: the whole slice is one system
+    # MaxText's remat policies: full recomputes each layer; minimal (checkpoint_dots_with_no_batch_dims) keeps the
+    # weight multiplies' outputs and recomputes the rest, the attention core and the norms; others count as full.
+    minimal = remat == "remat_policy=minimal"
     return {
         "source_key": "maxtext",
         "measured": f"model_tflops_per_chip: {run['result']['tflops_per_device']}",
@@ -391,11 +397,13 @@ def maxtext(run):
         "precision": "bf16", "attention": "flash         # Pallas flash attention (MaxText 'autoselected')", "dropout": "false",
         "plan": {"tensor": tensor, "pipeline": 1, "data": hardware["count"] // tensor, "virtual_stages": 1,
                  "micro_batch": int(per_device * tensor), "sequence_parallel": "false",
-                 "recompute": "full", "zero": 3, **({"sharding": chips_per_slice // tensor} if data_axis > 1 else {}),
+                 "recompute": "[core_attn, layernorm]" if minimal else "full", "zero": 3, **({"sharding": chips_per_slice // tensor} if data_axis > 1 else {}),
                  **({"overlap_tensor_communication": "true"} if tensor > 1 else {})},
-        "assumptions": [f"{remat}: counted as full recompute" if remat != "remat_policy=full" else "remat_policy=full: full recompute",
+        "assumptions": [("remat_policy=minimal (jax.checkpoint_policies.checkpoint_dots_with_no_batch_dims): the weight multiplies' outputs "
+                         "kept, the attention core and the norms recomputed (the SwiGLU activation too, not modelled)") if minimal else
+                        f"{remat}: counted as full recompute" if remat != "remat_policy=full" else "remat_policy=full: full recompute",
                         "model shape: MaxText base.yml head_dim 128 and silu-linear (SwiGLU) feed-forward; untied output head"]
-                       + (["tensor-parallel collectives overlapped with their matmuls: the run scripts (configs/v5e/*.sh) set "
+                       + ([f"tensor-parallel collectives overlapped with their matmuls: the run scripts (configs/{'v5p' if hardware['chip_key'] == 'TPUv5p' else 'v5e'}/*.sh) set "
                            "LIBTPU_INIT_ARGS --xla_tpu_enable_async_collective_fusion and --xla_tpu_overlap_compute_collective_tc",
                            "sequence parallelism off: MaxText does shard the activations over the tensor axis between layers (base.yml "
                            "logical_axis_rules: activation_embed -> tensor), which the memory report therefore overstates; modelled as "

@@ -44,6 +44,7 @@ public class GoldenOutputTests
     [InlineData("nemo-2.0", "validation-nemo-2.0.md")]
     [InlineData("aws-neuron-trn1", "validation-neuron-serving.md")]
     [InlineData("aws-neuron-trn1-training", "validation-neuron-training.md")]
+    [InlineData("maxtext-v5p", "validation-maxtext-v5p.md")]
     public void SupplementaryValidationPage_IsCurrent(string cases, string name)
     {
         // The page names the command that wrote it, with the paths as typed: compared below that line.
