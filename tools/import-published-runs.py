@@ -375,11 +375,12 @@ def maxtext(run):
     v4 = {64: "google-tpu-v4-cube", 192: "google-tpu-v4-slice-192", 384: "google-tpu-v4-slice-384", 512: "google-tpu-v4-slice-512"}
     chips_per_slice = hardware["count"] // data_axis
     network = "google-datacenter-network" if slices > 1 else None
-    system = {"TPUv5e": ("google-tpu-v5e-pod", network),
-              "TPUv5p": ("google-tpu-v5p-cube" if chips_per_slice == 64 else f"google-tpu-v5p-slice-{chips_per_slice}", network)}.get(hardware["chip_key"])
     if hardware["chip_key"] == "TPUv4":
         system = (v4[hardware["count"]], None)
         slices = 1  # the v4 rows' data axis runs over ICI inside one slice: the whole slice is one system
+    else:
+        system = {"TPUv5e": ("google-tpu-v5e-pod", network),
+                  "TPUv5p": ("google-tpu-v5p-cube" if chips_per_slice == 64 else f"google-tpu-v5p-slice-{chips_per_slice}", network)}[hardware["chip_key"]]
     # MaxText's remat policies: full recomputes each layer; minimal (checkpoint_dots_with_no_batch_dims) keeps the
     # weight multiplies' outputs and recomputes the rest, the attention core and the norms; others count as full.
     minimal = remat == "remat_policy=minimal"
@@ -408,7 +409,9 @@ def maxtext(run):
                            "sequence parallelism off: MaxText does shard the activations over the tensor axis between layers (base.yml "
                            "logical_axis_rules: activation_embed -> tensor), which the memory report therefore overstates; modelled as "
                            "sequence-parallel, the elementwise work shrinks 16-fold and the TPU v5e levels refit worse (8% mean, attention "
-                           "level above 1), so the XLA fusions that sharding enables are not yet understood"] if tensor > 1 else []),
+                           "level above 1), so the XLA fusions that sharding enables are not yet understood" if hardware["chip_key"] != "TPUv5p" else
+                           "sequence parallelism off, as the TPU v5e cases: MaxText does shard the activations over the tensor axis between "
+                           "layers (base.yml logical_axis_rules: activation_embed -> tensor), which the memory report therefore overstates"] if tensor > 1 else []),
     }
 
 
@@ -431,11 +434,11 @@ def neuron(run):
                  "recompute": "full", "zero": 1},
         "assumptions": [f"the table's degrees count NeuronCores: tensor {tensor_cores} cores = {tensor} chips, data {data_cores} cores = {data} replicas of chips",
                         "activation checkpointing is not stated in the table: taken as full recompute. The NeuronX Distributed tutorials "
-                        "the table links run --use_selective_checkpoint 1 (\"Sequence Parallelism and Selective Activation Checkpointing\", "
-                        "libraries/neuronx-distributed/tutorials/training_llama_tp_zero1.rst and training_llama_tp_pp.rst in "
-                        "aws-neuron/aws-neuron-sdk @ 0c5aca1c), but as selective recompute the NxD runs come out 22-24% too fast "
-                        "against the NeMo Megatron run at one level, where as full recompute all four fit within 10% "
-                        "(docs/calibration.md): what the compiled step recomputes is not established" if nxd else
+                        "(their current versions: libraries/neuronx-distributed/tutorials/training_llama_tp_zero1.rst and training_llama_tp_pp.rst "
+                        "in aws-neuron/aws-neuron-sdk @ 0c5aca1c) run --use_selective_checkpoint 1 (\"Sequence Parallelism and Selective "
+                        "Activation Checkpointing\"), but with the published NxD runs taken as selective and the family refitted, Llama 3.1 8B "
+                        "and Llama 2 70B come out +22% and +24% against the NeMo Megatron run's -14% (mean 15.0%), where as full recompute "
+                        "the four are -10.3% to +9.3% (mean 7.2%; docs/calibration.md): what the compiled step recomputes is not established" if nxd else
                         "activation checkpointing is not stated in the table, nor in a NeMo Megatron Neuron recipe found: taken as full recompute"],
     }
 

@@ -28,6 +28,11 @@ public static class ValidationReport
             console.Write(GroupTable("By chip family", "family", summary.ByFamily));
             console.Write(GroupTable("By source", "source", summary.BySource));
             console.Write(GroupTable("By workload", "workload", summary.ByWorkload));
+            if (WorkloadsOverlap(summary))
+            {
+                console.MarkupLine(Markup.Escape(WorkloadsOverlapNote));
+            }
+
             var overall = summary.Overall;
             console.MarkupLine(Markup.Escape(
                 $"{overall.Count} cases: mean absolute error {Percent(overall.MeanAbsoluteErrorPercent, "0.00")}, worst {Percent(overall.MaximumAbsoluteErrorPercent, "0.00")}, band coverage {Coverage(overall)}; held out ({overall.HeldOutCount} cases): mean {Percent(overall.HeldOutMeanAbsoluteErrorPercent, "0.00")}, worst {Percent(overall.HeldOutMaximumAbsoluteErrorPercent, "0.00")}"));
@@ -201,8 +206,11 @@ public static class ValidationReport
         AppendGroups(page, "By chip family", "family", summary.ByFamily);
         AppendGroups(page, "By source", "source", summary.BySource);
         AppendGroups(page, "By workload", "workload", summary.ByWorkload);
-        page.AppendLine("A case can be in several workloads (a mixture of experts in MXFP8 over a long context).");
-        page.AppendLine();
+        if (WorkloadsOverlap(summary))
+        {
+            page.AppendLine(WorkloadsOverlapNote);
+            page.AppendLine();
+        }
         page.AppendLine("## Every case");
         page.AppendLine();
         Tables.AppendMarkdown(page, [.. CaseHeaders.Select(header => header == "band (P10-P90)" ? "band" : header)], summary.Outcomes.Select(outcome => CaseCells(outcome, console: false)));
@@ -308,6 +316,11 @@ public static class ValidationReport
             outcome.WithinBand ? "yes" : Marked("no", "red"),
         ];
     }
+
+    private const string WorkloadsOverlapNote = "A case can be in several workloads (a mixture of experts in MXFP8 split over a long context).";
+
+    /// <summary>Whether a case of <paramref name="summary"/> is in more than one workload group.</summary>
+    private static bool WorkloadsOverlap(ValidationSummary summary) => summary.ByWorkload.Sum(group => group.Count) > summary.Overall.Count;
 
     /// <summary>A metric in words, with its unit.</summary>
     private static string MetricLabel(MeasuredMetric metric) => metric switch

@@ -44,9 +44,9 @@ public sealed record ValidationSummary(ImmutableArray<ValidationOutcome> Outcome
     public ServingValidationSummary? Serving { get; init; }
 
     /// <summary>
-    /// The cases by what they train, each group where it has a case: dense models, mixtures of experts, long sequences
-    /// split by context parallelism, and 8-bit or narrower formats. A case can be in several (a mixture of experts in
-    /// MXFP8 over a long context).
+    /// The cases by what they train, each group where it has a case: dense models, mixtures of experts, sequences split
+    /// by context parallelism, and 8-bit or narrower formats. A case can be in several (a mixture of experts in MXFP8
+    /// split over a long context).
     /// </summary>
     public ImmutableArray<ValidationGroup> ByWorkload { get; init; } = [];
 
@@ -66,7 +66,7 @@ public sealed record ValidationSummary(ImmutableArray<ValidationOutcome> Outcome
     [
         ("dense", scenario => scenario.Model.MixtureOfExperts is null),
         ("mixture of experts", scenario => scenario.Model.MixtureOfExperts is not null),
-        ("context parallel (long sequences)", scenario => scenario.Plan.ContextParallelism > 1),
+        ("context parallel", scenario => scenario.Plan.ContextParallelism > 1),
         ("8-bit and narrower formats", scenario => scenario.Job.CastsMultiplyInputs),
     ];
 }
