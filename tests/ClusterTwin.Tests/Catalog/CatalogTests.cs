@@ -70,6 +70,11 @@ public class CatalogTests
     [InlineData("nvidia-gb200-nvl72", 72)]
     [InlineData("nvidia-gb300-nvl72", 72)]
     [InlineData("google-tpu-v5p-slice-6144", 6144)]
+    [InlineData("google-tpu-v5p-slice-128", 128)]
+    [InlineData("google-tpu-v5p-slice-256", 256)]
+    [InlineData("google-tpu-v5p-slice-512", 512)]
+    [InlineData("google-tpu-v5p-slice-1024", 1024)]
+    [InlineData("google-tpu-v5p-slice-2048", 2048)]
     [InlineData("amd-mi355x-platform", 8)]
     public void System_HoldsItsChips_InATopologyOfTheSameSize(string id, int chips)
     {
