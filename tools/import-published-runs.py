@@ -375,6 +375,7 @@ def maxtext(run):
     v4 = {64: "google-tpu-v4-cube", 192: "google-tpu-v4-slice-192", 384: "google-tpu-v4-slice-384", 512: "google-tpu-v4-slice-512"}
     chips_per_slice = hardware["count"] // data_axis
     network = "google-datacenter-network" if slices > 1 else None
+    v5p = hardware["chip_key"] == "TPUv5p"
     if hardware["chip_key"] == "TPUv4":
         system = (v4[hardware["count"]], None)
         slices = 1  # the v4 rows' data axis runs over ICI inside one slice: the whole slice is one system
@@ -404,12 +405,12 @@ def maxtext(run):
                          "kept, the attention core and the norms recomputed (the SwiGLU activation too, not modelled)") if minimal else
                         f"{remat}: counted as full recompute" if remat != "remat_policy=full" else "remat_policy=full: full recompute",
                         "model shape: MaxText base.yml head_dim 128 and silu-linear (SwiGLU) feed-forward; untied output head"]
-                       + ([f"tensor-parallel collectives overlapped with their matmuls: the run scripts (configs/{'v5p' if hardware['chip_key'] == 'TPUv5p' else 'v5e'}/*.sh) set "
+                       + ([f"tensor-parallel collectives overlapped with their matmuls: the run scripts (configs/{'v5p' if v5p else 'v5e'}/*.sh) set "
                            "LIBTPU_INIT_ARGS --xla_tpu_enable_async_collective_fusion and --xla_tpu_overlap_compute_collective_tc",
                            "sequence parallelism off: MaxText does shard the activations over the tensor axis between layers (base.yml "
                            "logical_axis_rules: activation_embed -> tensor), which the memory report therefore overstates; modelled as "
                            "sequence-parallel, the elementwise work shrinks 16-fold and the TPU v5e levels refit worse (8% mean, attention "
-                           "level above 1), so the XLA fusions that sharding enables are not yet understood" if hardware["chip_key"] != "TPUv5p" else
+                           "level above 1), so the XLA fusions that sharding enables are not yet understood" if not v5p else
                            "sequence parallelism off, as the TPU v5e cases: MaxText does shard the activations over the tensor axis between "
                            "layers (base.yml logical_axis_rules: activation_embed -> tensor), which the memory report therefore overstates"] if tensor > 1 else []),
     }

@@ -34,7 +34,7 @@ public sealed class SimulateCommand(IAnsiConsole console) : Command<SimulateComm
         var scenario = published?.Scenario ?? ScenarioLoader.Load(settings.Scenario, catalog);
         var result = AnalyticalEngine.Simulate(scenario);
         var outcome = published is not null && result.Valid ? ValidationRun.Outcome(published, result) : null;
-        var layers = settings.Kernels && result.Valid ? LayerProfile.Of(scenario) : [];
+        var layers = settings.Kernels && result.Valid ? LayerProfile.Of(scenario, result) : [];
         settings.EmitJsonOrTables(console, () => SimulationJson.Document(scenario, result, layers.IsEmpty ? null : LayerProfileReport.Json(layers), outcome), output =>
         {
             SimulationReport.Write(output, scenario, result, settings.Scenario);

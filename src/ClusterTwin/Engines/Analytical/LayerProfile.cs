@@ -57,10 +57,16 @@ public sealed record LayerProfile(string Layer, int Count, ImmutableArray<Operat
     /// recompute, the pipeline schedule and the framework's slowdown without recompute. Empty for a plan the engine
     /// refuses.
     /// </summary>
-    public static ImmutableArray<LayerProfile> Of(Scenario scenario)
+    public static ImmutableArray<LayerProfile> Of(Scenario scenario) => Of(scenario, AnalyticalEngine.SimulateStep(scenario));
+
+    /// <summary>
+    /// <see cref="Of(Scenario)"/> with <paramref name="step"/>, the scenario's step already simulated (for its layers'
+    /// waits for the host), which a caller that has it need not simulate again.
+    /// </summary>
+    public static ImmutableArray<LayerProfile> Of(Scenario scenario, TrainingStepResult step)
     {
         ArgumentNullException.ThrowIfNull(scenario);
-        var step = AnalyticalEngine.SimulateStep(scenario);
+        ArgumentNullException.ThrowIfNull(step);
         if (!step.Valid)
         {
             return [];
@@ -87,18 +93,27 @@ public sealed record LayerProfile(string Layer, int Count, ImmutableArray<Operat
             }
         }
 
-        var (denseGlobal, denseLocal, expertGlobal, expertLocal) = (0, 0, 0, 0);
+        // Each layer counted by its kind, as the model places them: dense or expert, local or global attention.
+        int denseGlobal = 0, denseLocal = 0, expertGlobal = 0, expertLocal = 0;
         for (var index = 0; index < model.Layers; index++)
         {
-            var local = model.LocalAttention?.LocalLayersIn(index, 1) == 1;
-            var dense = model.DenseLayersIn(index, 1) == 1;
-            (denseGlobal, denseLocal, expertGlobal, expertLocal) = (dense, local) switch
+            var (dense, local) = (model.DenseLayersIn(index, 1) == 1, model.LocalAttention?.LocalLayersIn(index, 1) == 1);
+            if (dense && local)
             {
-                (true, false) => (denseGlobal + 1, denseLocal, expertGlobal, expertLocal),
-                (true, true) => (denseGlobal, denseLocal + 1, expertGlobal, expertLocal),
-                (false, false) => (denseGlobal, denseLocal, expertGlobal + 1, expertLocal),
-                _ => (denseGlobal, denseLocal, expertGlobal, expertLocal + 1),
-            };
+                denseLocal++;
+            }
+            else if (dense)
+            {
+                denseGlobal++;
+            }
+            else if (local)
+            {
+                expertLocal++;
+            }
+            else
+            {
+                expertGlobal++;
+            }
         }
 
         layers.Add(Table("embedding (first stage)", 1, LayerKernels.Embedding(model, job, plan)));
