@@ -363,57 +363,93 @@ def nemo_long_sequence(run):
     }
 
 
+# How the catalogue's models differ from MaxText's configs of the same name (MaxText/configs/models/*.yml).
+MAXTEXT_MODELS = {
+    "gpt3-175b": ("model: the catalogue's GPT-3 175B for MaxText's gpt3-175b, which pads the vocabulary to 50,304 (50,257 here), "
+                  "learns 16,384 positions and puts biases on its projections and norms: together under 0.1% of the work"),
+}
+
+
 def maxtext(run):
-    """MaxText on one TPU slice: FSDP over the slice's ICI (optionally with tensor parallelism), head_dim 128 and
-    SwiGLU from MaxText's base.yml, the per-device batch as one micro-batch."""
+    """MaxText on TPU slices: FSDP over each slice's ICI (optionally with tensor parallelism), head_dim 128 and SwiGLU
+    from MaxText's base.yml for its synthetic models (a named model is the catalogue's), the per-device batch as one
+    micro-batch; across slices data-parallel over the data-center network, or FSDP where the run sets a DCN FSDP axis."""
     training, model, hardware = run["training"], run["model"], run["hardware"]
     tensor = training["tp"] or 1
     notes = training["notes"] or ""
     per_device = float(notes.split("per_device_batch_size=")[1].split(";")[0])
     remat = training["activation_recompute"]
     slices = data_axis = training["dp"] or 1
+    dcn_fsdp = "DCN FSDP" in (training["fsdp"] or "")
     v4 = {64: "google-tpu-v4-cube", 192: "google-tpu-v4-slice-192", 384: "google-tpu-v4-slice-384", 512: "google-tpu-v4-slice-512"}
     chips_per_slice = hardware["count"] // data_axis
     network = "google-datacenter-network" if slices > 1 else None
-    v5p = hardware["chip_key"] == "TPUv5p"
-    if hardware["chip_key"] == "TPUv4":
+    chip = hardware["chip_key"]
+    if chip == "TPUv4":
         system = (v4[hardware["count"]], None)
         slices = 1  # the v4 rows' data axis runs over ICI inside one slice: the whole slice is one system
+    elif chip not in ("TPUv5e", "TPUv5p", "TPUv6e"):
+        raise SystemExit(f"{run['id']}: no catalogue system for the TPU {chip}")
     else:
         system = {"TPUv5e": ("google-tpu-v5e-pod", network),
-                  "TPUv5p": ("google-tpu-v5p-cube" if chips_per_slice == 64 else f"google-tpu-v5p-slice-{chips_per_slice}", network)}[hardware["chip_key"]]
+                  "TPUv5p": ("google-tpu-v5p-cube" if chips_per_slice == 64 else f"google-tpu-v5p-slice-{chips_per_slice}", network),
+                  "TPUv6e": ("google-tpu-v6e-pod" if chips_per_slice == 256 else f"google-tpu-v6e-slice-{chips_per_slice}", network)}[chip]
     # MaxText's remat policies: full recomputes each layer; minimal (checkpoint_dots_with_no_batch_dims) keeps the
-    # weight multiplies' outputs and recomputes the rest, the attention core and the norms; others count as full.
+    # weight multiplies' outputs and recomputes the rest, the attention core and the norms; custom keeps (or offloads)
+    # the tensors it names and recomputes the rest; others count as full.
     minimal = remat == "remat_policy=minimal"
-    return {
+    kept = remat.split("offload: ")[1].split(", ") if remat.startswith("remat_policy=custom") else []
+    projections_kept = {"query_proj", "key_proj", "value_proj"} <= set(kept)
+    if minimal:
+        recompute, why = "[core_attn, layernorm]", ("remat_policy=minimal (jax.checkpoint_policies.checkpoint_dots_with_no_batch_dims): the weight multiplies' outputs "
+                                                    "kept, the attention core and the norms recomputed (the SwiGLU activation too, not modelled)")
+    elif projections_kept:
+        recompute = "[core_attn, layernorm, mlp]"
+        why = (f"remat_policy=custom offloading {', '.join(kept)} to the host and recomputing the rest: the attention core, the norms "
+               "and the feed-forward block recomputed from the kept projections" + ("" if "out_proj" in kept else
+               "; the attention's output projection, recomputed too, is not (about 2.5% of the layer's training work, which the model leaves out)")
+               + "; the offloaded tensors are counted in the chip's memory (the model does not offload them), so the memory report is over")
+    elif kept == ["decoder_layer_input"]:
+        recompute, why = "full", ("remat_policy=custom offloading only decoder_layer_input to the host: full recompute from the layer's input, "
+                                  "which the model keeps in the chip's memory (the memory report is over)")
+    else:
+        recompute, why = "full", (f"{remat}: counted as full recompute" if remat != "remat_policy=full" else "remat_policy=full: full recompute")
+    named = MODELS.get(model["name"]) if model["layers"] is None else None
+    tokens = run["result"]["tokens_per_s_per_device"]
+    case = {
         "source_key": "maxtext",
-        "measured": f"model_tflops_per_chip: {run['result']['tflops_per_device']}",
+        "measured": f"tokens_per_second_per_chip: {tokens}" if tokens else f"model_tflops_per_chip: {run['result']['tflops_per_device']}",
         "system": system, "systems": slices,
-        "model_inline": {
-            "id": "maxtext-" + run["id"].split("-")[2], "name": model["name"], "layers": model["layers"], "hidden_size": model["hidden"],
-            "attention_heads": model["heads"], "key_value_heads": model["kv_heads"], "head_size": 128, "feed_forward_size": model["ffn"],
-            "feed_forward_activation": "swiglu", "vocabulary_size": model["vocab"], "position_embedding": "rotary",
-            "normalization": "rmsnorm", "tied_embeddings": "false",
-        },
         "sequence": model["seq_len"], "batch": training["global_batch_seqs"],
         "precision": "bf16", "attention": "flash         # Pallas flash attention (MaxText 'autoselected')", "dropout": "false",
         "plan": {"tensor": tensor, "pipeline": 1, "data": hardware["count"] // tensor, "virtual_stages": 1,
                  "micro_batch": int(per_device * tensor), "sequence_parallel": "false",
-                 "recompute": "[core_attn, layernorm]" if minimal else "full", "zero": 3, **({"sharding": chips_per_slice // tensor} if data_axis > 1 else {}),
+                 "recompute": recompute, "zero": 3, **({"sharding": chips_per_slice // tensor} if data_axis > 1 and not dcn_fsdp else {}),
                  **({"overlap_tensor_communication": "true"} if tensor > 1 else {})},
-        "assumptions": [("remat_policy=minimal (jax.checkpoint_policies.checkpoint_dots_with_no_batch_dims): the weight multiplies' outputs "
-                         "kept, the attention core and the norms recomputed (the SwiGLU activation too, not modelled)") if minimal else
-                        f"{remat}: counted as full recompute" if remat != "remat_policy=full" else "remat_policy=full: full recompute",
-                        "model shape: MaxText base.yml head_dim 128 and silu-linear (SwiGLU) feed-forward; untied output head"]
-                       + ([f"tensor-parallel collectives overlapped with their matmuls: the run scripts (configs/{'v5p' if v5p else 'v5e'}/*.sh) set "
+        "assumptions": [why]
+                       + (["model shape: MaxText base.yml head_dim 128 and silu-linear (SwiGLU) feed-forward; untied output head"] if named is None else
+                          [MAXTEXT_MODELS[named]] if named in MAXTEXT_MODELS else [])
+                       + ([f"FSDP over both slices ({notes.split('; ', 1)[1]}): the weights sharded over all {hardware['count']} chips, gathered over ICI and across the data-center network"] if dcn_fsdp else [])
+                       + (["weight_dtype=bfloat16: no FP32 copy of the weights, where the model keeps MaxText's default FP32 master weights (memory only: the gathers are BF16 either way)"] if "weight_dtype=bfloat16" in notes else [])
+                       + ([f"tensor-parallel collectives overlapped with their matmuls: the run scripts (configs/{'v5p' if chip == 'TPUv5p' else 'v5e'}/*.sh) set "
                            "LIBTPU_INIT_ARGS --xla_tpu_enable_async_collective_fusion and --xla_tpu_overlap_compute_collective_tc",
                            "sequence parallelism off: MaxText does shard the activations over the tensor axis between layers (base.yml "
                            "logical_axis_rules: activation_embed -> tensor), which the memory report therefore overstates; modelled as "
                            "sequence-parallel, the elementwise work shrinks 16-fold and the TPU v5e levels refit worse (8% mean, attention "
-                           "level above 1), so the XLA fusions that sharding enables are not yet understood" if not v5p else
+                           "level above 1), so the XLA fusions that sharding enables are not yet understood" if chip != "TPUv5p" else
                            "sequence parallelism off, as the TPU v5e cases: MaxText does shard the activations over the tensor axis between "
                            "layers (base.yml logical_axis_rules: activation_embed -> tensor), which the memory report therefore overstates"] if tensor > 1 else []),
     }
+    if named is None:
+        case["model_inline"] = {
+            "id": "maxtext-" + run["id"].split("-")[2], "name": model["name"], "layers": model["layers"], "hidden_size": model["hidden"],
+            "attention_heads": model["heads"], "key_value_heads": model["kv_heads"], "head_size": 128, "feed_forward_size": model["ffn"],
+            "feed_forward_activation": "swiglu", "vocabulary_size": model["vocab"], "position_embedding": "rotary",
+            "normalization": "rmsnorm", "tied_embeddings": "false",
+        }
+    else:
+        case["model"] = named
+    return case
 
 
 def neuron(run):

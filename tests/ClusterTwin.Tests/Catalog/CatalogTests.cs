@@ -75,6 +75,11 @@ public class CatalogTests
     [InlineData("google-tpu-v5p-slice-512", 512)]
     [InlineData("google-tpu-v5p-slice-1024", 1024)]
     [InlineData("google-tpu-v5p-slice-2048", 2048)]
+    [InlineData("google-tpu-v6e-slice-8", 8)]
+    [InlineData("google-tpu-v6e-slice-32", 32)]
+    [InlineData("google-tpu-v6e-slice-64", 64)]
+    [InlineData("google-tpu-v6e-slice-128", 128)]
+    [InlineData("google-tpu-v6e-pod", 256)]
     [InlineData("amd-mi355x-platform", 8)]
     public void System_HoldsItsChips_InATopologyOfTheSameSize(string id, int chips)
     {
