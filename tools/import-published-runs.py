@@ -440,6 +440,10 @@ def maxtext(run):
                            "sequence parallelism off, as the TPU v5e cases: MaxText does shard the activations over the tensor axis between "
                            "layers (base.yml logical_axis_rules: activation_embed -> tensor), which the memory report therefore overstates"] if tensor > 1 else []),
     }
+    if OUTPUT["supplementary"] and chip in FAMILIES_FITTED_ON_SUPPLEMENTARY:
+        family = FAMILIES_FITTED_ON_SUPPLEMENTARY[chip]
+        case["fits_family"] = True
+        case["assumptions"].append(f"fitted: {family}'s levels are fitted on its supplementary runs, the published set having none (clustertwin calibrate --family {family})")
     if named is None:
         case["model_inline"] = {
             "id": "maxtext-" + run["id"].split("-")[2], "name": model["name"], "layers": model["layers"], "hidden_size": model["hidden"],
@@ -583,6 +587,8 @@ NVFP4_NOT_FITTED = ("NVFP4 training: validated, not fitted, until the model foll
 
 
 SUPPLEMENTARY_NOT_FITTED = "supplementary: the chip families' levels are fitted on the published set (validation/cases) alone"
+# The chips whose measured runs are all supplementary: their families' levels are fitted on them (docs/calibration.md).
+FAMILIES_FITTED_ON_SUPPLEMENTARY = {"TPUv5p": "google-tpu-v5p", "TPUv6e": "google-tpu-v6e"}
 SUPPLEMENTARY_MOE_NOT_FITTED = SUPPLEMENTARY_NOT_FITTED + ", which mixtures of experts stay out of"
 SUPPLEMENTARY_NOT_FRAMEWORK_FITTED = ("a check of the training framework's expert launch times on runs they never saw: they are fitted on "
                                       "the published mixture-of-experts runs (clustertwin calibrate --framework)")
@@ -594,7 +600,7 @@ OUTPUT = {"folder": os.path.join(ROOT, "validation", "cases"), "origin": "shared
 def write(run, case):
     if OUTPUT["supplementary"]:
         case = {**case, "not_fitted": SUPPLEMENTARY_MOE_NOT_FITTED, "not_framework_fitted": SUPPLEMENTARY_NOT_FRAMEWORK_FITTED} if run["model"].get("moe_experts") else \
-            {**case, "not_fitted": SUPPLEMENTARY_NOT_FITTED}
+            case if case.get("fits_family") else {**case, "not_fitted": SUPPLEMENTARY_NOT_FITTED}
     elif run["model"].get("moe_experts"):
         case = {**case, "not_fitted": MOE_NOT_FITTED}
     elif "NVFP4" in (run["training"]["precision"] or "").upper():

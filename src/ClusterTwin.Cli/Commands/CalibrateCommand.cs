@@ -94,7 +94,9 @@ public sealed class CalibrateCommand(IAnsiConsole console) : Command<CalibrateCo
                 : $"'{settings.Family}' is not a calibratable family (expected one of: {families})");
         }
 
-        var cases = CatalogSettings.LoadCases([], catalog).Training;
+        // Published and supplementary cases: a case keeps itself out of its family's levels with not_fitted, as every
+        // supplementary case of a family with published runs does.
+        var cases = CatalogSettings.CalibrationCases(catalog).Training;
         var procedure = $"clustertwin calibrate --family {settings.Family}" + string.Concat(settings.HoldOut.Order(StringComparer.Ordinal).Select(key => $" --hold-out {key}"));
         var result = EfficiencyCalibration.Fit(efficiency, cases, settings.HoldOut, procedure);
         var fitted = efficiency.WithFit(result.Fit);

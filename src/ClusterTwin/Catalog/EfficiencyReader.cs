@@ -259,7 +259,7 @@ internal static class EfficiencyReader
 
         if (YamlReader.Names(node) is not { } names)
         {
-            reader.Error(node, "families", "expected a list of chip family names, such as [aws-trainium3, google-tpu-v5p]");
+            reader.Error(node, "families", "expected a list of chip family names, such as [aws-trainium3, google-tpu7x]");
             return [];
         }
 

@@ -119,7 +119,7 @@ public sealed class MeasuredAttentionTests
     {
         // A fit left stale by a change to the engine, the curves or the procedure fails here, not in a page.
         var efficiency = Repository.Catalog.Efficiencies[family];
-        var fit = EfficiencyCalibration.Fit(efficiency, Repository.TrainingCases, efficiency.Fit.HeldOut, efficiency.Fit.Procedure).Fit;
+        var fit = EfficiencyCalibration.Fit(efficiency, Repository.CalibrationCases, efficiency.Fit.HeldOut, efficiency.Fit.Procedure).Fit;
         // To the three decimals the file writes.
         Assert.Equal(efficiency.Fit.MatrixScale, fit.MatrixScale, 0.0006);
         Assert.Equal(efficiency.Fit.AttentionScale, fit.AttentionScale, 0.0006);

@@ -187,6 +187,21 @@ public class ValidationSetTests
     }
 
     [Fact]
+    public void ASupplementaryCase_FitsItsFamilysLevels_OnlyWhereThePublishedSetHasNoneOfTheFamily()
+    {
+        // Calibration reads the published and the supplementary cases alike; every supplementary case of a family with
+        // published runs keeps itself out (not_fitted), so those levels stay the published set's. TPU v5p and v6e,
+        // which the published set lacks, are fitted on theirs.
+        var published = Repository.TrainingCases.Select(item => item.Id).ToHashSet(StringComparer.Ordinal);
+        var publishedFamilies = Repository.TrainingCases.Select(item => item.Scenario.Cluster.Chip.Family).ToHashSet(StringComparer.Ordinal);
+        var supplementary = Repository.CalibrationCases.Where(item => !published.Contains(item.Id)).ToArray();
+        Assert.All(supplementary.Where(item => publishedFamilies.Contains(item.Scenario.Cluster.Chip.Family)), item => Assert.False(item.Fitted, item.Id));
+        var fitted = supplementary.Where(item => item.Fitted).GroupBy(item => item.Scenario.Cluster.Chip.Family).ToDictionary(group => group.Key, group => group.Count());
+        Assert.Equal(new Dictionary<string, int> { ["google-tpu-v5p"] = 16, ["google-tpu-v6e"] = 11 }, fitted);
+        Assert.All(fitted.Keys, family => Assert.Equal(fitted[family], Repository.Catalog.Efficiencies[family].Fit.Cases));
+    }
+
+    [Fact]
     public void BandCoverage_IsBetweenSeventyAndNinetyFivePercent()
     {
         var coverage = Summary.Value.Overall.BandCoverage;
