@@ -32,6 +32,17 @@ public sealed class ClaimsCommand(IAnsiConsole console) : Command<ClaimsCommand.
             {
                 throw new InputException(folder, "cannot write the charts: --plot takes a folder, and this is a file (expected a folder, such as docs/claims)");
             }
+
+            if (Plot is { } charts)
+            {
+                // Before the workloads' searches, not after them: the folder is made and a file tried in it.
+                CatalogSettings.WriteFile(charts, "the charts", () =>
+                {
+                    var probe = Path.Combine(Directory.CreateDirectory(charts).FullName, $".clustertwin-write-check-{Environment.ProcessId}");
+                    System.IO.File.WriteAllText(probe, string.Empty);
+                    System.IO.File.Delete(probe);
+                });
+            }
         }
     }
 

@@ -1,6 +1,7 @@
 using System.ComponentModel;
 using ClusterTwin.Catalog;
 using ClusterTwin.Cli.Reports;
+using ClusterTwin.Engines;
 using ClusterTwin.Engines.Analytical;
 using ClusterTwin.Planning;
 using Spectre.Console;
@@ -45,8 +46,9 @@ public sealed class CompareCommand(IAnsiConsole console) : Command<CompareComman
             {
                 var planning = ScenarioLoader.LoadForPlanning(path, catalog);
                 var search = PlanSearch.Run(planning.Scenario, planning.Pins, top: 1);
+                // Nothing to rank is a result, as plan says it: the row is invalid, with the search's reasons.
                 return search.Plans.IsEmpty
-                    ? throw new InputException(path, $"no layout both divides and fits: {string.Join("; ", search.Rejections)}")
+                    ? new ComparisonRow(path, planning.Scenario, new TrainingStepResult { Scenario = planning.Scenario.Name, Valid = false, Problems = search.WhyNoLayout(), Chips = planning.Scenario.Cluster.ChipCount }) { HasLayout = false }
                     : new ComparisonRow(path, planning.Scenario with { Plan = search.Plans[0].Plan }, search.Plans[0].Result);
             }
 

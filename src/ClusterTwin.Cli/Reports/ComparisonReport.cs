@@ -12,7 +12,11 @@ namespace ClusterTwin.Cli.Reports;
 /// <param name="Path">The scenario file.</param>
 /// <param name="Scenario">The scenario, with the plan that was simulated.</param>
 /// <param name="Result">Its prediction.</param>
-public sealed record ComparisonRow(string Path, Scenario Scenario, TrainingStepResult Result);
+public sealed record ComparisonRow(string Path, Scenario Scenario, TrainingStepResult Result)
+{
+    /// <summary>Whether the scenario has a layout to show: false where a search found none (its plan is then only the pins).</summary>
+    public bool HasLayout { get; init; } = true;
+}
 
 /// <summary>The report of <c>compare</c>: scenarios side by side, with what bounds each.</summary>
 public static class ComparisonReport
@@ -63,7 +67,7 @@ public static class ComparisonReport
             chips = row.Scenario.Cluster.ChipCount,
             system = row.Scenario.Cluster.System.Id,
             framework = row.Scenario.Framework.Id,
-            plan = SimulationJson.Plan(row.Scenario.Plan),
+            plan = row.HasLayout ? SimulationJson.Plan(row.Scenario.Plan) : null,
             valid = row.Result.Valid,
             problems = row.Result.Problems,
             stepTimeSeconds = row.Result.Valid ? row.Result.StepTime.Seconds : (double?)null,
@@ -93,7 +97,7 @@ public static class ComparisonReport
     {
         var (scenario, result) = (row.Scenario, row.Result);
         var system = scenario.Cluster.System;
-        var common = new[] { scenario.Name, Format.Count(scenario.Cluster.ChipCount), $"{system.ScaleUpName} ({system.Topology.Kind.ToString().ToLowerInvariant()})", PlanDescription.Of(scenario.Plan) };
+        var common = new[] { scenario.Name, Format.Count(scenario.Cluster.ChipCount), $"{system.ScaleUpName} ({system.Topology.Kind.ToString().ToLowerInvariant()})", row.HasLayout ? PlanDescription.Of(scenario.Plan) : "none found" };
         if (!result.Valid)
         {
             return [.. common, "invalid: " + string.Join("; ", result.Problems), "-", "-", .. exchanges.Select(_ => "-"), "-", "-"];

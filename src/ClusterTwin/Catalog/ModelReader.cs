@@ -1,3 +1,4 @@
+using System.Globalization;
 using ClusterTwin.Workloads;
 using YamlDotNet.RepresentationModel;
 
@@ -100,11 +101,20 @@ internal static class ModelReader
         if (parameters is { } published && Math.Abs(model.Parameters / published - 1) > 0.10)
         {
             reader.Error(YamlReader.Child(map, "parameters"), YamlReader.Join(path, "parameters"),
-                $"the shape gives {model.Parameters / 1e9:0.##}B parameters, more than 10% from the published {published / 1e9:0.##}B (check layers, widths and vocabulary)");
+                $"the shape gives {Format(model.Parameters)} parameters, more than 10% from the published {Format(published)} (check layers, widths and vocabulary)");
             return null;
         }
 
         return model;
+
+        // Three significant figures at the scale of the count: 12.6M, 8.03B, 1.2T.
+        static string Format(double count) => count switch
+        {
+            >= 1e12 => (count / 1e12).ToString("0.###", CultureInfo.InvariantCulture) + "T",
+            >= 1e9 => (count / 1e9).ToString(count >= 1e11 ? "0" : count >= 1e10 ? "0.#" : "0.##", CultureInfo.InvariantCulture) + "B",
+            >= 1e6 => (count / 1e6).ToString(count >= 1e8 ? "0" : count >= 1e7 ? "0.#" : "0.##", CultureInfo.InvariantCulture) + "M",
+            _ => count.ToString("0", CultureInfo.InvariantCulture),
+        };
     }
 
     /// <summary>The <c>mixture_of_experts</c> block: routed experts, top-k, expert width, shared experts, leading dense layers.</summary>

@@ -48,6 +48,12 @@ internal sealed record PlausibleRange(double Lowest, double Highest, string Desc
     /// <summary>A serving framework's host time per request: the fitted ones are up to tens of milliseconds; at most 60 s.</summary>
     public static PlausibleRange RequestOverhead { get; } = new(0, 60, "0 to 60 s");
 
+    /// <summary>A measured training step: from a microsecond to thirty days.</summary>
+    public static PlausibleRange StepTime { get; } = new(1e-6, 30 * 86400, "1 us to 30 d");
+
+    /// <summary>A serving latency objective (time to first token, time per output token): from a microsecond to a day.</summary>
+    public static PlausibleRange LatencyObjective { get; } = new(1e-6, 86400, "1 us to 1 d");
+
     /// <summary>The range of a catalogue figure of quantity <typeparamref name="T"/>, or null for a quantity no catalogue figure is written in.</summary>
     public static PlausibleRange? For<T>()
         where T : struct, IQuantity<T> => typeof(T) switch

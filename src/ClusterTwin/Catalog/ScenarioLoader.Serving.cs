@@ -53,6 +53,7 @@ public static partial class ScenarioLoader
         string At(string key) => YamlReader.Join(path, key);
         reader.CheckKeys(root, path, "name", "description", "cluster", "model", "serving", "disaggregated", "requests", "objectives", "cost", "facility");
         var name = reader.String(root, "name", path, required: false) ?? fallbackName;
+        _ = reader.String(root, "description", path, required: false);
         var model = ReadModel(reader, root, At("model"), catalog);
         var workload = ReadRequests(reader, reader.Mapping(root, "requests", path, required: true), file, model);
         var objectives = ReadObjectives(reader, reader.Mapping(root, "objectives", path, required: false));
@@ -394,8 +395,8 @@ public static partial class ScenarioLoader
     private static ServingObjectives ReadObjectives(YamlReader reader, YamlMappingNode? map)
     {
         reader.CheckKeys(map ?? new YamlMappingNode(), "objectives", "ttft", "tpot");
-        var ttft = reader.Quantity<Duration>(map, "ttft", "objectives", required: false);
-        var tpot = reader.Quantity<Duration>(map, "tpot", "objectives", required: false);
+        var ttft = reader.Quantity<Duration>(map, "ttft", "objectives", required: false, range: PlausibleRange.LatencyObjective);
+        var tpot = reader.Quantity<Duration>(map, "tpot", "objectives", required: false, range: PlausibleRange.LatencyObjective);
         foreach (var (key, limit) in new[] { ("ttft", ttft), ("tpot", tpot) })
         {
             if (limit == Duration.Zero)

@@ -78,6 +78,7 @@ public static partial class ScenarioLoader
     {
         reader.CheckKeys(root, path, "name", "description", "cluster", "model", "training", "plan", "cost", "facility");
         var name = reader.String(root, "name", path, required: false) ?? fallbackName;
+        _ = reader.String(root, "description", path, required: false);
         var cluster = ReadCluster(reader, reader.Mapping(root, "cluster", path, required: true), YamlReader.Join(path, "cluster"), catalog);
         var model = ReadModel(reader, root, YamlReader.Join(path, "model"), catalog);
         var training = reader.Mapping(root, "training", path, required: true);

@@ -35,12 +35,21 @@ internal sealed class YamlReader
         YamlMappingNode? root = null;
         try
         {
-            using var reader = new StreamReader(path);
+            if (Text(path, displayName, diagnostics) is not { } text)
+            {
+                return new YamlReader(displayName, null, diagnostics);
+            }
+
             var stream = new YamlStream();
-            stream.Load(reader);
+            stream.Load(new StringReader(text));
             if (stream.Documents.Count == 0 || stream.Documents[0].RootNode is not YamlMappingNode mapping)
             {
                 diagnostics.Add(new Diagnostic(displayName, 1, string.Empty, "expected a YAML mapping of fields at the top level"));
+            }
+            else if (stream.Documents.Count > 1)
+            {
+                diagnostics.Add(new Diagnostic(displayName, (int)stream.Documents[1].RootNode.Start.Line, string.Empty,
+                    $"holds {stream.Documents.Count} YAML documents (separated by ---), where one is read: put each in a file of its own"));
             }
             else
             {
@@ -56,12 +65,39 @@ internal sealed class YamlReader
             // YamlDotNet's parser throws this, not a YamlException, on some unterminated flow collections ("[a" at the end of the file).
             diagnostics.Add(new Diagnostic(displayName, 0, string.Empty, "not valid YAML: the file ends inside a bracketed list or braced mapping (look for an unclosed [ or {)"));
         }
-        catch (IOException exception)
+        catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
         {
             diagnostics.Add(new Diagnostic(displayName, 0, string.Empty, $"cannot be read: {exception.Message}"));
         }
 
         return new YamlReader(displayName, root, diagnostics);
+    }
+
+    // The file's text, strictly UTF-8 and nested no deeper than YamlNesting.Limit; null, with the diagnostic, where not.
+    private static string? Text(string path, string displayName, List<Diagnostic> diagnostics)
+    {
+        var bytes = System.IO.File.ReadAllBytes(path);
+        string text;
+        try
+        {
+            text = new System.Text.UTF8Encoding(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true).GetString(bytes);
+        }
+        catch (System.Text.DecoderFallbackException exception)
+        {
+            var line = 1 + bytes.Take(Math.Max(0, exception.Index)).Count(value => value == (byte)'\n');
+            var bad = exception.BytesUnknown is { Length: > 0 } unknown ? $" (byte 0x{unknown[0]:X2})" : string.Empty;
+            diagnostics.Add(new Diagnostic(displayName, line, string.Empty, $"not valid UTF-8{bad}: save the file as UTF-8"));
+            return null;
+        }
+
+        if (YamlNesting.LineBeyondLimit(text) is { } deep)
+        {
+            diagnostics.Add(new Diagnostic(displayName, deep, string.Empty,
+                $"not read: nested deeper than {YamlNesting.Limit} levels (brackets, braces or indentation; a ClusterTwin file needs a few)"));
+            return null;
+        }
+
+        return text.Length > 0 && text[0] == '\uFEFF' ? text[1..] : text;
     }
 
     public void Error(YamlNode? node, string field, string message) =>
@@ -75,7 +111,11 @@ internal sealed class YamlReader
         foreach (var key in map.Children.Keys)
         {
             var name = Scalar(key);
-            if (name is not null && !allowed.Contains(name, StringComparer.Ordinal))
+            if (name is null)
+            {
+                Error(key, path, $"a field's name must be a word, not a {(key is YamlSequenceNode ? "list" : "mapping")} (expected one of: {string.Join(", ", allowed)})");
+            }
+            else if (!allowed.Contains(name, StringComparer.Ordinal))
             {
                 Error(key, Join(path, name), $"unknown field (expected one of: {string.Join(", ", allowed)})");
             }
@@ -178,7 +218,7 @@ internal sealed class YamlReader
         var node = Child(map, key);
         if (!TryParseCount(text, out var number))
         {
-            Error(node, Join(path, key), $"'{text}' is not a number (expected a plain number, optionally with k, M, B or T)");
+            Error(node, Join(path, key), $"'{text}' is not a number (expected a number from {minimum.ToString(CultureInfo.InvariantCulture)} to {maximum.ToString("G4", CultureInfo.InvariantCulture)}{(maximum >= 1e4 ? ", optionally with k, M, B or T" : string.Empty)})");
             return null;
         }
 
@@ -242,9 +282,16 @@ internal sealed class YamlReader
         }
 
         // A rate, size or power of zero would make a time infinite; only a latency may be zero.
-        if (value.BaseValue < 0 || (value.BaseValue == 0 && typeof(T) != typeof(Duration) && !allowZero))
+        var zeroAllowed = allowZero || typeof(T) == typeof(Duration);
+        if (value.BaseValue < 0)
         {
-            Error(node, field, $"'{text}' is not positive (expected a {T.Units.Name} above zero)");
+            Error(node, field, $"'{text?.Trim()}' is negative (expected {range?.Description ?? (zeroAllowed ? $"a {T.Units.Name} of zero or more" : $"a {T.Units.Name} above zero")})");
+            return null;
+        }
+
+        if (value.BaseValue == 0 && !zeroAllowed)
+        {
+            Error(node, field, $"'{text?.Trim()}' is not positive (expected {(range is null ? $"a {T.Units.Name} above zero" : range.Description)})");
             return null;
         }
 

@@ -64,7 +64,7 @@ public sealed record WorkloadComparison(string Workload, long Chips, ImmutableAr
                 : planning.Pins;
             var search = PlanSearch.Run(scenario, pins, top: 1);
             runs.Add(search.Plans.IsEmpty
-                ? new SystemRun(system, null, new TrainingStepResult { Scenario = scenario.Name, Valid = false, Problems = [.. search.Rejections.DefaultIfEmpty("no layout both divides and fits")], Chips = chips }, framework)
+                ? new SystemRun(system, null, new TrainingStepResult { Scenario = scenario.Name, Valid = false, Problems = search.WhyNoLayout(), Chips = chips }, framework)
                 : new SystemRun(system, search.Plans[0].Plan, search.Plans[0].Result, framework));
         }
 

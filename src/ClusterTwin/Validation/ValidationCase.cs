@@ -41,6 +41,9 @@ public sealed record ValidationCase(string Id, string Source, string SourceKey, 
     /// <summary>Whether calibration may fit the case.</summary>
     public bool Fitted => NotFitted is null;
 
+    /// <summary>The case file and the line of its scenario's plan, where the case was read from one: what an invalid plan is reported against.</summary>
+    public (string File, int Line)? PlanLocation { get; init; }
+
     /// <summary>
     /// Why the case is kept out of its training framework's fitted constants (the expert launch times, the slowdown
     /// without recompute) as well, or null when those may fit it: a check of the constants on runs they never saw.

@@ -88,6 +88,7 @@ public static class ValidationCaseLoader
                     {
                         NotFitted = Reason(reader, root, "not_fitted"),
                         NotFrameworkFitted = Reason(reader, root, "not_framework_fitted"),
+                        PlanLocation = (path, (int)(YamlReader.Child(scenarioMap, "plan") ?? scenarioMap!).Start.Line),
                     }], []);
                 }
             }
@@ -156,6 +157,8 @@ public static class ValidationCaseLoader
         return figures.ToImmutable();
     }
 
+    private static readonly string[] MeasuredFigures = ["step_time", "tokens_per_second_per_chip", "model_tflops_per_chip", "model_tflops_per_chip_causal"];
+
     private static (MeasuredMetric Metric, double? Value) ReadMeasurement(YamlReader reader, YamlMappingNode? measured)
     {
         if (measured is null)
@@ -163,10 +166,17 @@ public static class ValidationCaseLoader
             return (MeasuredMetric.StepTime, null);
         }
 
-        reader.CheckKeys(measured, "measured", "step_time", "tokens_per_second_per_chip", "model_tflops_per_chip", "model_tflops_per_chip_causal");
+        reader.CheckKeys(measured, "measured", MeasuredFigures);
+        string[] figures = [.. MeasuredFigures.Where(key => YamlReader.Child(measured, key) is not null)];
+        if (figures.Length > 1)
+        {
+            // One is compared; the others would be dropped without a word.
+            reader.Error(measured, "measured", $"gives {string.Join(" and ", figures)}: give the one figure the source measured (a case compares one)");
+        }
+
         if (YamlReader.Child(measured, "step_time") is not null)
         {
-            var seconds = reader.Quantity<Units.Duration>(measured, "step_time", "measured")?.Seconds;
+            var seconds = reader.Quantity<Units.Duration>(measured, "step_time", "measured", range: Catalog.PlausibleRange.StepTime)?.Seconds;
             if (seconds <= 0)
             {
                 // Errors are relative to the measurement: a zero step time has none.

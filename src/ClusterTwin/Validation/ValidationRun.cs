@@ -76,7 +76,7 @@ public static class ValidationRun
     }
 
     private static IEnumerable<Diagnostic> Diagnostics(ValidationCase item, TrainingStepResult result) =>
-        result.Valid ? [] : result.Problems.Select(problem => new Diagnostic(item.Id, 0, "scenario.plan", problem));
+        result.Valid ? [] : result.Problems.Select(problem => new Diagnostic(item.PlanLocation?.File ?? item.Id, item.PlanLocation?.Line ?? 0, "scenario.plan", problem));
 
     /// <summary>The step-time band in the case's metric: a throughput's band is the inverse of the time's.</summary>
     private static (double Low, double High) Band(ValidationCase item, TrainingStepResult result) => item.IsThroughput

@@ -163,6 +163,16 @@ public class RobustInputTests
     }
 
     [Fact]
+    public void ChartsIntoAFolderThatCannotBeMade_AreRefused_BeforeTheClaimsAreEvenRead()
+    {
+        // The claims file does not exist either: the charts' folder is tried first, not after minutes of searches.
+        var outcome = CliRunner.Run("claims", Repository.Path("claims", "no-such-claims.yaml"), "--plot", Path.Combine(Repository.Path("README.md"), "charts"));
+        Assert.Equal(2, outcome.ExitCode);
+        Assert.Contains("cannot write the charts:", outcome.Errors, StringComparison.Ordinal);
+        Assert.DoesNotContain("no-such-claims", outcome.Errors, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void AReplicaStraddlingPartialSystems_IsSaidPlainly()
     {
         var error = RefusedServing("cluster: {system: nvidia-vera-rubin-nvl72, chips: 7}\nmodel: llama3-70b\nserving: {tensor: 4, precision: fp8}\n" + Requests);

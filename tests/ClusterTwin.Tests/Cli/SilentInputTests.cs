@@ -1,0 +1,85 @@
+using ClusterTwin.Catalog;
+using ClusterTwin.Tests.Support;
+using ClusterTwin.Validation;
+
+namespace ClusterTwin.Tests.Cli;
+
+/// <summary>
+/// Input an audit (session 30) found read without a word, or held to no range: each is now refused where it is written,
+/// saying what would be right.
+/// </summary>
+public class SilentInputTests
+{
+    private static readonly string Case = File.ReadAllText(Repository.Path("validation", "cases", "korthikanti-a100-22B-full.yaml"));
+
+    private static InputException RefusedCase(string text)
+    {
+        using var folder = new TemporaryFolder();
+        return Assert.Throws<InputException>(() => ValidationCaseLoader.Load(folder.Write("case.yaml", text), Repository.Catalog));
+    }
+
+    [Theory]
+    [InlineData("1e300 s")]
+    [InlineData("1 ps")]
+    public void AMeasuredStepTimePastPlausible_IsRefused(string time)
+    {
+        var error = RefusedCase(Case.Replace("step_time: 1.42 s", $"step_time: {time}", StringComparison.Ordinal));
+        Assert.Contains($"measured.step_time: '{time}' is outside the plausible range of a duration (expected 1 us to 30 d)", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void TwoMeasuredFigures_AreRefused_NotOneDropped()
+    {
+        var error = RefusedCase(Case.Replace("step_time: 1.42 s", "step_time: 1.42 s\n  tokens_per_second_per_chip: 410", StringComparison.Ordinal));
+        Assert.Contains("measured: gives step_time and tokens_per_second_per_chip: give the one figure the source measured", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void ADescriptionThatIsNotText_IsRefused()
+    {
+        using var folder = new TemporaryFolder();
+        var error = Assert.Throws<InputException>(() => ScenarioLoader.Load(folder.Write("s.yaml", SmallScenarios.Training + "\ndescription: {any: [thing]}\n"), Repository.Catalog));
+        Assert.Contains("description: expected text, not a mapping", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void AKeyThatIsAList_IsRefused_NotSkipped()
+    {
+        using var folder = new TemporaryFolder();
+        var error = Assert.Throws<InputException>(() => ScenarioLoader.Load(folder.Write("s.yaml", SmallScenarios.Training + "\n? [a, b]\n: 1\n"), Repository.Catalog));
+        Assert.Contains("a field's name must be a word, not a list (expected one of: name, description,", error.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("ttft: 1e300 s", "objectives.ttft: '1e300 s' is outside the plausible range of a duration (expected 1 us to 1 d)")]
+    [InlineData("tpot: -5 ms", "objectives.tpot: '-5 ms' is negative (expected 1 us to 1 d)")]
+    public void AnObjectivePastPlausible_IsRefused(string objective, string message)
+    {
+        using var folder = new TemporaryFolder();
+        var text = "cluster: {system: nvidia-dgx-h100, chips: 4}\nmodel: llama3-70b\nserving: {tensor: 4}\n"
+            + "requests: {arrival: all-at-once, count: 1, input_tokens: 10, output_tokens: 10}\n" + $"objectives: {{{objective}}}\n";
+        var error = Assert.Throws<InputException>(() => ScenarioLoader.LoadServing(folder.Write("s.yaml", text), Repository.Catalog));
+        Assert.Contains(message, error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void ANegativeOverheadWhereZeroIsAllowed_QuotesTheRange_NotAboveZero()
+    {
+        using var folder = new TemporaryFolder();
+        var text = "cluster: {system: nvidia-dgx-h100, chips: 4}\nmodel: llama3-70b\nserving: {tensor: 4, layer_overhead: -5 us}\n"
+            + "requests: {arrival: all-at-once, count: 1, input_tokens: 10, output_tokens: 10}\n";
+        var error = Assert.Throws<InputException>(() => ScenarioLoader.LoadServing(folder.Write("s.yaml", text), Repository.Catalog));
+        Assert.Contains("serving.layer_overhead: '-5 us' is negative (expected 0 to 100 ms)", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void ComparingASearchThatFindsNoLayout_SaysWhyAsPlanDoes_AndExitsWithOne()
+    {
+        using var folder = new TemporaryFolder();
+        var file = folder.Write("nofit.yaml", "cluster: {system: nvidia-dgx-h100, chips: 8}\nmodel: llama3-405b\ntraining: {sequence_length: 8192, global_batch: 8, precision: bf16}\n");
+        var outcome = CliRunner.Run("compare", "--search", Repository.Path("examples", "gpt3-175b-h100-1024.yaml"), file, "--json");
+        Assert.Equal(1, outcome.ExitCode);
+        Assert.Contains("no layout both divides and fits: of ", outcome.Output, StringComparison.Ordinal);
+        Assert.Contains("do not fit in memory", outcome.Output, StringComparison.Ordinal);
+    }
+}
