@@ -35,9 +35,7 @@ public static class CatalogLoader
 
         var sourceIds = sources.Keys.ToHashSet(StringComparer.Ordinal);
         var chips = Entities(directory, "chips", diagnostics, reader => ChipReader.Read(reader, sourceIds), chip => chip.Id);
-        var chipFiles = System.IO.Directory.Exists(Path.Combine(directory, "chips"))
-            ? System.IO.Directory.GetFiles(Path.Combine(directory, "chips"), "*.yaml").Select(Path.GetFileNameWithoutExtension).OfType<string>().ToHashSet(StringComparer.Ordinal)
-            : [];
+        var chipFiles = FileIds(directory, "chips");
         var systems = Entities(directory, "systems", diagnostics, reader => SystemReader.Read(reader, sourceIds, chips, chipFiles), system => system.Id);
         foreach (var system in systems.Values)
         {
@@ -94,7 +92,8 @@ public static class CatalogLoader
             }
         }
 
-        foreach (var efficiency in efficiencies.Values.Where(efficiency => efficiency.MeasuredOn is not null))
+        // A chip file that failed to load has said why already.
+        foreach (var efficiency in efficiencies.Values.Where(efficiency => efficiency.MeasuredOn is not null && (chips.ContainsKey(efficiency.MeasuredOn) || !chipFiles.Contains(efficiency.MeasuredOn))))
         {
             if (!chips.TryGetValue(efficiency.MeasuredOn!, out var measured) || measured.Family != efficiency.Family)
             {
@@ -108,7 +107,7 @@ public static class CatalogLoader
         {
             foreach (var reader in Files(directory, "prices", diagnostics))
             {
-                prices = reader.Root is null ? prices : PriceReader.Read(reader, sourceIds, systems, prices);
+                prices = reader.Root is null ? prices : PriceReader.Read(reader, sourceIds, systems, FileIds(directory, "systems"), prices);
                 diagnostics.AddRange(reader.Diagnostics);
             }
 
@@ -169,6 +168,12 @@ public static class CatalogLoader
 
         return Path.Combine(System.IO.Directory.GetCurrentDirectory(), "catalog");
     }
+
+    /// <summary>The ids of a catalogue folder's files (their names), whether or not each loaded.</summary>
+    private static HashSet<string> FileIds(string directory, string folder) =>
+        System.IO.Directory.Exists(Path.Combine(directory, folder))
+            ? System.IO.Directory.GetFiles(Path.Combine(directory, folder), "*.yaml").Select(Path.GetFileNameWithoutExtension).OfType<string>().ToHashSet(StringComparer.Ordinal)
+            : [];
 
     private static Dictionary<string, T> Entities<T>(string directory, string folder, List<Diagnostic> diagnostics, Func<YamlReader, T?> read, Func<T, string> idOf)
         where T : class

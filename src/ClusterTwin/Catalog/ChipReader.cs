@@ -128,7 +128,8 @@ internal static class ChipReader
             }
         }
 
-        if (limit is null)
+        // A limit given but refused has been reported as it is.
+        if (limit is null && YamlReader.Child(power, "thermal_design") is null)
         {
             reader.Error(power, "power.thermal_design", "missing: the power model caps the chip at its power limit");
         }

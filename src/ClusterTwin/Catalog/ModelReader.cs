@@ -56,7 +56,7 @@ internal static class ModelReader
             reader.Error(YamlReader.Child(map, "key_value_heads"), YamlReader.Join(path, "key_value_heads"), $"{keyValueHeads} key-value heads do not divide the {heads} attention heads");
         }
 
-        if (position == PositionEmbedding.Learned && maximumSequence is null)
+        if (position == PositionEmbedding.Learned && maximumSequence is null && YamlReader.Child(map, "max_sequence_length") is null)
         {
             reader.Error(map, YamlReader.Join(path, "max_sequence_length"), "missing: learned positions need the table's length");
         }

@@ -19,12 +19,12 @@ internal static class PriceReader
     };
 
     /// <summary>Adds the prices of one file to <paramref name="prices"/>, checking the systems they name.</summary>
-    public static PriceCatalog Read(YamlReader reader, ISet<string> sources, IReadOnlyDictionary<string, AcceleratorSystem> systems, PriceCatalog prices)
+    public static PriceCatalog Read(YamlReader reader, ISet<string> sources, IReadOnlyDictionary<string, AcceleratorSystem> systems, ISet<string> systemFiles, PriceCatalog prices)
     {
         var root = reader.Root!;
         reader.CheckKeys(root, string.Empty, "prices", "capital", "electricity", "note");
-        var rentals = Entries(reader, root, "prices", entry => Rental(reader, entry, sources, systems));
-        var capital = Entries(reader, root, "capital", entry => Capital(reader, entry, sources, systems));
+        var rentals = Entries(reader, root, "prices", entry => Rental(reader, entry, sources, systems, systemFiles));
+        var capital = Entries(reader, root, "capital", entry => Capital(reader, entry, sources, systems, systemFiles));
         var electricity = Entries(reader, root, "electricity", entry => Electricity(reader, entry, sources));
         return prices with
         {
@@ -80,12 +80,12 @@ internal static class PriceReader
         return entries.ToImmutable();
     }
 
-    private static RentalPrice? Rental(YamlReader reader, YamlMappingNode entry, ISet<string> sources, IReadOnlyDictionary<string, AcceleratorSystem> systems)
+    private static RentalPrice? Rental(YamlReader reader, YamlMappingNode entry, ISet<string> sources, IReadOnlyDictionary<string, AcceleratorSystem> systems, ISet<string> systemFiles)
     {
         var id = reader.String(entry, "id", "prices[]");
         var field = $"prices[{id}]";
         reader.CheckKeys(entry, field, "id", "system", "offering", "provider", "item", "chips", "price", "region", "date", "note");
-        var system = SystemId(reader, entry, field, systems);
+        var system = SystemId(reader, entry, field, systems, systemFiles);
         var offering = reader.Enumeration(entry, "offering", field, Offerings);
         var provider = reader.String(entry, "provider", field);
         var item = reader.String(entry, "item", field);
@@ -98,12 +98,12 @@ internal static class PriceReader
             : new RentalPrice(id, system, offering.Value, provider, item, chips.Value, price, region, date);
     }
 
-    private static CapitalPrice? Capital(YamlReader reader, YamlMappingNode entry, ISet<string> sources, IReadOnlyDictionary<string, AcceleratorSystem> systems)
+    private static CapitalPrice? Capital(YamlReader reader, YamlMappingNode entry, ISet<string> sources, IReadOnlyDictionary<string, AcceleratorSystem> systems, ISet<string> systemFiles)
     {
         var id = reader.String(entry, "id", "capital[]");
         var field = $"capital[{id}]";
         reader.CheckKeys(entry, field, "id", "system", "item", "chips", "price", "date", "note");
-        var system = SystemId(reader, entry, field, systems);
+        var system = SystemId(reader, entry, field, systems, systemFiles);
         var chips = reader.Integer(entry, "chips", field, 1, 1_000_000);
         var price = reader.Figure(entry, "price", field, reader.QuantityValue<Money>(), sources, required: true);
         var date = reader.String(entry, "date", field);
@@ -122,9 +122,15 @@ internal static class PriceReader
         return id is null || region is null || price is null || date is null ? null : new ElectricityPrice(id, isDefault, region, price, date);
     }
 
-    private static string? SystemId(YamlReader reader, YamlMappingNode entry, string field, IReadOnlyDictionary<string, AcceleratorSystem> systems)
+    // A system whose file failed to load has said why already: its prices are left out without a word more.
+    private static string? SystemId(YamlReader reader, YamlMappingNode entry, string field, IReadOnlyDictionary<string, AcceleratorSystem> systems, ISet<string> systemFiles)
     {
         var system = reader.String(entry, "system", field);
+        if (system is not null && !systems.ContainsKey(system) && systemFiles.Contains(system))
+        {
+            return null;
+        }
+
         if (system is not null && !systems.ContainsKey(system))
         {
             reader.Error(YamlReader.Child(entry, "system"), $"{field}.system", $"unknown system '{system}' (expected one of catalog/systems/: {string.Join(", ", systems.Keys.Take(6))}, ...)");

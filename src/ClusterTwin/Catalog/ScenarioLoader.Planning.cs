@@ -19,7 +19,7 @@ public static partial class ScenarioLoader
     /// </summary>
     public static PlanningScenario LoadForPlanning(string path, HardwareCatalog catalog)
     {
-        var reader = OpenScenario(path);
+        var reader = OpenScenario(path, ScenarioFileKind.Training);
         var parts = ReadParts(reader, reader.Root!, string.Empty, catalog, Path.GetFileNameWithoutExtension(path), planRequired: false);
         var pins = parts.PlanBlock is null ? PlanPins.None : ReadPins(reader, parts.PlanBlock, parts.Plan);
         ThrowIfUnread(reader, path, parts.Complete);

@@ -36,7 +36,7 @@ public static partial class ScenarioLoader
     public static ServingScenario LoadServing(string path, HardwareCatalog catalog)
     {
         ArgumentNullException.ThrowIfNull(catalog);
-        var reader = OpenScenario(path);
+        var reader = OpenScenario(path, ScenarioFileKind.Serving);
         var scenario = ReadServing(reader, reader.Root!, string.Empty, catalog, Path.GetFileNameWithoutExtension(path), path);
         ThrowIfUnread(reader, path, scenario is not null);
         return scenario!;

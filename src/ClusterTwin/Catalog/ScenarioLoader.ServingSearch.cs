@@ -18,7 +18,7 @@ public static partial class ScenarioLoader
     public static ServingSearchScenario LoadServingSearch(string path, HardwareCatalog catalog)
     {
         ArgumentNullException.ThrowIfNull(catalog);
-        var reader = OpenScenario(path);
+        var reader = OpenScenario(path, ScenarioFileKind.ServingSearch);
         var root = reader.Root!;
         reader.CheckKeys(root, string.Empty, "name", "description", "model", "requests", "objectives", "search");
         var name = reader.String(root, "name", string.Empty, required: false) ?? Path.GetFileNameWithoutExtension(path);

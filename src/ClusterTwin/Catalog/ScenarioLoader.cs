@@ -30,14 +30,17 @@ public static partial class ScenarioLoader
     /// <summary>Loads <paramref name="path"/> against <paramref name="catalog"/>, or throws <see cref="InputException"/> with every problem.</summary>
     public static Scenario Load(string path, HardwareCatalog catalog)
     {
-        var reader = OpenScenario(path);
+        var reader = OpenScenario(path, ScenarioFileKind.Training);
         var scenario = Read(reader, reader.Root!, string.Empty, catalog, Path.GetFileNameWithoutExtension(path));
         ThrowIfUnread(reader, path, scenario is not null);
         return scenario!;
     }
 
-    /// <summary>Opens a scenario file, or throws <see cref="InputException"/> if it is missing, a folder or not a YAML mapping.</summary>
-    private static YamlReader OpenScenario(string path)
+    /// <summary>
+    /// Opens a scenario file, or throws <see cref="InputException"/> if it is missing, a folder, not a YAML mapping, or
+    /// plainly a file of another kind than <paramref name="expected"/> (one command's file given to another).
+    /// </summary>
+    private static YamlReader OpenScenario(string path, ScenarioFileKind expected)
     {
         if (Directory.Exists(path))
         {
@@ -53,6 +56,11 @@ public static partial class ScenarioLoader
         if (reader.Root is null)
         {
             throw new InputException(reader.Diagnostics.Count > 0 ? reader.Diagnostics : [new Diagnostic(path, 0, string.Empty, "scenario could not be read")]);
+        }
+
+        if (ScenarioFileKinds.OtherThan(reader.Root, expected) is { } other)
+        {
+            throw new InputException(path, ScenarioFileKinds.WrongCommand(other, expected, path));
         }
 
         return reader;

@@ -72,6 +72,43 @@ public class SilentInputTests
         Assert.Contains("serving.layer_overhead: '-5 us' is negative (expected 0 to 100 ms)", error.Message, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("simulate", "examples/serve-llama3-70b-h100.yaml", "is a serving scenario (it has a serving block): run clustertwin serve")]
+    [InlineData("plan", "examples/serve-search-llama3-70b.yaml", "is a deployment search (it has a search block): run clustertwin serve-search")]
+    [InlineData("serve", "examples/llama3-405b-trainium3-1m.yaml", "is a training scenario (it has a training block): run clustertwin simulate")]
+    [InlineData("serve-search", "examples/serve-llama3-70b-h100.yaml", "is a serving scenario (it has a serving block): run clustertwin serve")]
+    [InlineData("plan", "validation/cases/korthikanti-a100-22B-full.yaml", "is a validation case (it has measured and scenario blocks): clustertwin simulate")]
+    public void AFileGivenToAnotherKindsCommand_IsSaidToBeWhatItIs_WithTheCommandThatReadsIt(string command, string file, string message)
+    {
+        var outcome = CliRunner.Run(command, Repository.Path(file.Split('/')));
+        Assert.Equal(2, outcome.ExitCode);
+        Assert.Contains(message, outcome.Errors, StringComparison.Ordinal);
+        Assert.DoesNotContain("unknown field", outcome.Errors, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void OneBadChipFigure_IsOneError_AndTheSystemThatNamesTheChip_NotTheSystemsPricesAndCurves()
+    {
+        using var folder = TemporaryFolder.WithCatalogCopy();
+        var chip = Path.Combine(folder.Path, "chips", "nvidia-h100-sxm.yaml");
+        File.WriteAllText(chip, File.ReadAllText(chip).Replace("bandwidth: {value: 3.35 TB/s", "bandwidth: {value: -3 TB/s", StringComparison.Ordinal));
+        var error = Assert.Throws<InputException>(() => CatalogLoader.Load(folder.Path));
+        Assert.Collection(error.Diagnostics,
+            first => Assert.Contains("'-3 TB/s' is negative (expected 1 Mb/s to 1 PB/s)", first.Message, StringComparison.Ordinal),
+            second => Assert.Contains("chip 'nvidia-h100-sxm' could not be loaded", second.Message, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void APowerLimitGivenButRefused_IsNotAlsoCalledMissing()
+    {
+        using var folder = TemporaryFolder.WithCatalogCopy();
+        var chip = Path.Combine(folder.Path, "chips", "nvidia-h100-sxm.yaml");
+        File.WriteAllText(chip, File.ReadAllText(chip).Replace("thermal_design: {value: 700 W", "thermal_design: {value: 0 W", StringComparison.Ordinal));
+        var error = Assert.Throws<InputException>(() => CatalogLoader.Load(folder.Path));
+        Assert.Contains(error.Diagnostics, diagnostic => diagnostic.Field == "power.thermal_design.value" && diagnostic.Message.Contains("'0 W' is not positive", StringComparison.Ordinal));
+        Assert.DoesNotContain(error.Diagnostics, diagnostic => diagnostic.Message.StartsWith("missing", StringComparison.Ordinal));
+    }
+
     [Fact]
     public void ComparingASearchThatFindsNoLayout_SaysWhyAsPlanDoes_AndExitsWithOne()
     {

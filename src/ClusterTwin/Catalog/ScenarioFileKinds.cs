@@ -1,0 +1,56 @@
+using YamlDotNet.RepresentationModel;
+
+namespace ClusterTwin.Catalog;
+
+/// <summary>The kinds of scenario file, each read by its own commands.</summary>
+internal enum ScenarioFileKind
+{
+    /// <summary>A training job on a cluster (<c>training</c>): simulate, plan, compare.</summary>
+    Training,
+
+    /// <summary>A served model and its requests (<c>serving</c> or <c>disaggregated</c>): serve.</summary>
+    Serving,
+
+    /// <summary>A deployment search (<c>search</c>): serve-search.</summary>
+    ServingSearch,
+
+    /// <summary>A measured run (<c>measured</c> and <c>scenario</c>): validate, simulate.</summary>
+    ValidationCase,
+}
+
+/// <summary>Tells a file given to the wrong command by the block that marks its kind, so that the error says so.</summary>
+internal static class ScenarioFileKinds
+{
+    /// <summary>
+    /// The kind <paramref name="root"/> plainly is when it lacks the block of <paramref name="expected"/> and has
+    /// another kind's; null where it is the expected kind, or neither (its fields are then checked one by one).
+    /// </summary>
+    public static ScenarioFileKind? OtherThan(YamlMappingNode? root, ScenarioFileKind expected)
+    {
+        if (root is null || Has(root, expected))
+        {
+            return null;
+        }
+
+        ScenarioFileKind[] others = [ScenarioFileKind.ValidationCase, ScenarioFileKind.ServingSearch, ScenarioFileKind.Serving, ScenarioFileKind.Training];
+        return others.Where(kind => kind != expected && Has(root, kind)).Cast<ScenarioFileKind?>().FirstOrDefault();
+    }
+
+    /// <summary>What the file is and which command reads it.</summary>
+    public static string WrongCommand(ScenarioFileKind kind, ScenarioFileKind expected, string path) => kind switch
+    {
+        ScenarioFileKind.ValidationCase => $"is a validation case (it has measured and scenario blocks): clustertwin simulate {path} runs it, and validate --cases compares a folder of them" +
+            (expected == ScenarioFileKind.Training ? "; plan and compare read a scenario file (the case's scenario block is one)" : string.Empty),
+        ScenarioFileKind.ServingSearch => $"is a deployment search (it has a search block): run clustertwin serve-search {path}",
+        ScenarioFileKind.Serving => $"is a serving scenario (it has a serving block): run clustertwin serve {path}",
+        _ => $"is a training scenario (it has a training block): run clustertwin simulate {path}, or plan to search its layouts",
+    };
+
+    private static bool Has(YamlMappingNode root, ScenarioFileKind kind) => kind switch
+    {
+        ScenarioFileKind.Training => YamlReader.Child(root, "training") is not null,
+        ScenarioFileKind.Serving => YamlReader.Child(root, "serving") is not null || YamlReader.Child(root, "disaggregated") is not null,
+        ScenarioFileKind.ServingSearch => YamlReader.Child(root, "search") is not null,
+        _ => YamlReader.Child(root, "measured") is not null && YamlReader.Child(root, "scenario") is not null,
+    };
+}
