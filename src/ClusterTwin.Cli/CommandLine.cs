@@ -58,6 +58,15 @@ public static class CommandLine
         return app.Run(args);
     }
 
+    /// <summary>
+    /// The message with control characters shown as escapes: an error quotes what it was given (an id, a file's text),
+    /// and an escape sequence in it would otherwise reach the terminal.
+    /// </summary>
+    private static string Printable(string message) =>
+        message.Any(character => char.IsControl(character) && character is not '\n' and not '\t')
+            ? string.Concat(message.Select(character => char.IsControl(character) && character is not '\n' and not '\t' ? $"\\u{(int)character:X4}" : character.ToString()))
+            : message;
+
     private static int Report(TextWriter errors, Exception exception)
     {
         switch (exception)
@@ -65,25 +74,25 @@ public static class CommandLine
             case InputException input:
                 foreach (var diagnostic in input.Diagnostics)
                 {
-                    errors.WriteLine($"error: {diagnostic}");
+                    errors.WriteLine($"error: {Printable(diagnostic.ToString())}");
                 }
 
                 return InputError;
             case CommandAppException command:
-                errors.WriteLine($"error: {command.Message}");
+                errors.WriteLine($"error: {Printable(command.Message)}");
                 return InputError;
             case InvalidDataException data:
                 // A data file read as the run goes (a serving trace): its message names the file and the line.
-                errors.WriteLine($"error: {data.Message}");
+                errors.WriteLine($"error: {Printable(data.Message)}");
                 return InputError;
             case Reports.NonFiniteResultException result:
-                errors.WriteLine($"error: {result.Message}");
+                errors.WriteLine($"error: {Printable(result.Message)}");
                 return InputError;
             case AggregateException { InnerExceptions.Count: > 0 } aggregate:
                 // Raised inside parallel work (the search's candidates, validation's cases): report the first cause.
                 return Report(errors, aggregate.InnerExceptions[0]);
             default:
-                errors.WriteLine($"internal error: {exception.GetType().Name}: {exception.Message}");
+                errors.WriteLine($"internal error: {exception.GetType().Name}: {Printable(exception.Message)}");
                 errors.WriteLine("Please report this with the input that caused it.");
                 return 70;
         }

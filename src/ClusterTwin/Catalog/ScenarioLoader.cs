@@ -42,6 +42,11 @@ public static partial class ScenarioLoader
     /// </summary>
     private static YamlReader OpenScenario(string path, ScenarioFileKind expected)
     {
+        if (string.IsNullOrWhiteSpace(path))
+        {
+            throw new InputException("scenario", "the file name is empty (expected a scenario file, such as examples/gpt3-175b-h100-1024.yaml)");
+        }
+
         if (Directory.Exists(path))
         {
             throw new InputException(path, "is a folder (expected a scenario file, such as examples/gpt3-175b-h100-1024.yaml)");

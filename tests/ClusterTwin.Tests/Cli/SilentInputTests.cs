@@ -110,6 +110,15 @@ public class SilentInputTests
     }
 
     [Fact]
+    public void AnErrorQuotingControlCharacters_ShowsThemEscaped_NotToTheTerminal()
+    {
+        var outcome = CliRunner.Run("catalog", "show", "\u001b[31mred");
+        Assert.Equal(2, outcome.ExitCode);
+        Assert.Contains("'\\u001B[31mred'", outcome.Errors, StringComparison.Ordinal);
+        Assert.DoesNotContain('\u001b', outcome.Errors);
+    }
+
+    [Fact]
     public void ComparingASearchThatFindsNoLayout_SaysWhyAsPlanDoes_AndExitsWithOne()
     {
         using var folder = new TemporaryFolder();
