@@ -80,7 +80,7 @@ def write(row):
         f"id: {case_id(row)}",
         f"source: \"mosaicml/llm-foundry {URL.split('/blob/')[1][:7]}, {table}\"",
         "source_key: mosaicml-llm-foundry",
-        "not_fitted: \"supplementary: the chip families' levels are fitted on the published set (validation/cases) alone; "
+        "not_fitted: \"supplementary: the levels of a chip family with published runs are fitted on the published set (validation/cases) alone; "
         "PyTorch FSDP's slowdown without recompute is fitted on these runs with it (clustertwin calibrate --framework pytorch-fsdp)\"",
         "measured:",
         f"  tokens_per_second_per_chip: {row['tokens_per_s_per_gpu']}",

@@ -366,7 +366,8 @@ def nemo_long_sequence(run):
 # How the catalogue's models differ from MaxText's configs of the same name (MaxText/configs/models/*.yml).
 MAXTEXT_MODELS = {
     "gpt3-175b": ("model: the catalogue's GPT-3 175B for MaxText's gpt3-175b, which pads the vocabulary to 50,304 (50,257 here), "
-                  "learns 16,384 positions and puts biases on its projections and norms: together under 0.1% of the work"),
+                  "learns 16,384 positions and puts biases on its projections and norms: together under 0.1% of the work; "
+                  "2,048 tokens, base.yml's max_target_length, which the workload does not set (the log's total_weights confirms it)"),
 }
 
 
@@ -408,10 +409,12 @@ def maxtext(run):
         why = (f"remat_policy=custom offloading {', '.join(kept)} to the host and recomputing the rest: the attention core, the norms "
                "and the feed-forward block recomputed from the kept projections" + ("" if "out_proj" in kept else
                "; the attention's output projection, recomputed too, is not (about 2.5% of the layer's training work, which the model leaves out)")
-               + "; the offloaded tensors are counted in the chip's memory (the model does not offload them), so the memory report is over")
+               + "; the offloaded tensors are counted in the chip's memory (the model does not offload them), so the memory report is over"
+               + "; the feed-forward block's down projection is replayed, which XLA may drop as its output is not used (docs/calibration.md)")
     elif kept == ["decoder_layer_input"]:
         recompute, why = "full", ("remat_policy=custom offloading only decoder_layer_input to the host: full recompute from the layer's input, "
-                                  "which the model keeps in the chip's memory (the memory report is over)")
+                                  "which the model keeps in the chip's memory (the memory report is over); the feed-forward block's down projection "
+                                  "is replayed, which XLA may drop as its output is not used (docs/calibration.md)")
     else:
         recompute, why = "full", (f"{remat}: counted as full recompute" if remat != "remat_policy=full" else "remat_policy=full: full recompute")
     named = MODELS.get(model["name"]) if model["layers"] is None else None
@@ -441,9 +444,7 @@ def maxtext(run):
                            "layers (base.yml logical_axis_rules: activation_embed -> tensor), which the memory report therefore overstates"] if tensor > 1 else []),
     }
     if OUTPUT["supplementary"] and chip in FAMILIES_FITTED_ON_SUPPLEMENTARY:
-        family = FAMILIES_FITTED_ON_SUPPLEMENTARY[chip]
-        case["fits_family"] = True
-        case["assumptions"].append(f"fitted: {family}'s levels are fitted on its supplementary runs, the published set having none (clustertwin calibrate --family {family})")
+        case["fits_family"] = FAMILIES_FITTED_ON_SUPPLEMENTARY[chip]
     if named is None:
         case["model_inline"] = {
             "id": "maxtext-" + run["id"].split("-")[2], "name": model["name"], "layers": model["layers"], "hidden_size": model["hidden"],
@@ -586,7 +587,7 @@ NVFP4_NOT_FITTED = ("NVFP4 training: validated, not fitted, until the model foll
                     "as every multiply at the FP4 rate it would pull the family's levels toward its error")
 
 
-SUPPLEMENTARY_NOT_FITTED = "supplementary: the chip families' levels are fitted on the published set (validation/cases) alone"
+SUPPLEMENTARY_NOT_FITTED = "supplementary: the levels of a chip family with published runs are fitted on the published set (validation/cases) alone"
 # The chips whose measured runs are all supplementary: their families' levels are fitted on them (docs/calibration.md).
 FAMILIES_FITTED_ON_SUPPLEMENTARY = {"TPUv5p": "google-tpu-v5p", "TPUv6e": "google-tpu-v6e"}
 SUPPLEMENTARY_MOE_NOT_FITTED = SUPPLEMENTARY_NOT_FITTED + ", which mixtures of experts stay out of"
@@ -642,6 +643,9 @@ def write(run, case):
     ] + [f"    {name}: {value}" for name, value in case.get("training_extra", {}).items()] + [
         "  plan:",
     ] + [f"    {name}: {value}" for name, value in case["plan"].items()]
+    if case.get("fits_family"):
+        family = case["fits_family"]
+        lines[2:2] = [f"# Fits {family}'s levels, the published set having none of its runs (clustertwin calibrate --family {family})."]
     if case.get("assumptions"):
         lines[2:2] = ["# Assumed where the source is silent:"] + [f"#  - {item}" for item in case["assumptions"]]
     with open(os.path.join(OUTPUT["folder"], run["id"] + ".yaml"), "w") as handle:

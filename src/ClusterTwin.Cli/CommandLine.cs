@@ -59,13 +59,15 @@ public static class CommandLine
     }
 
     /// <summary>
-    /// The message with control characters shown as escapes: an error quotes what it was given (an id, a file's text),
-    /// and an escape sequence in it would otherwise reach the terminal.
+    /// The message with control and format characters shown as escapes: an error quotes what it was given (an id, a
+    /// file's text), and an escape sequence or a bidirectional override in it would otherwise reach the terminal.
     /// </summary>
     private static string Printable(string message) =>
-        message.Any(character => char.IsControl(character) && character is not '\n' and not '\t')
-            ? string.Concat(message.Select(character => char.IsControl(character) && character is not '\n' and not '\t' ? $"\\u{(int)character:X4}" : character.ToString()))
-            : message;
+        message.Any(Hidden) ? string.Concat(message.Select(character => Hidden(character) ? $"\\u{(int)character:X4}" : character.ToString())) : message;
+
+    // Control characters but the line and tab breaks, and the invisible format characters (bidirectional overrides).
+    private static bool Hidden(char character) =>
+        (char.IsControl(character) && character is not '\n' and not '\t') || char.GetUnicodeCategory(character) == System.Globalization.UnicodeCategory.Format;
 
     private static int Report(TextWriter errors, Exception exception)
     {

@@ -43,7 +43,8 @@ public class CatalogSettings : CommandSettings
     /// <summary>
     /// The repository's supplementary validation cases (<c>validation/supplementary/*/</c>): measured runs beyond the
     /// published set, which training frameworks' constants are fitted on with it (but those a case keeps out,
-    /// <see cref="ValidationCase.NotFrameworkFitted"/>) and <c>validate --cases</c> reports.
+    /// <see cref="ValidationCase.NotFrameworkFitted"/>), and the levels of a chip family the published set has no run
+    /// of (every other supplementary case says <see cref="ValidationCase.NotFitted"/>); <c>validate --cases</c> reports them.
     /// </summary>
     public static IReadOnlyList<string> SupplementaryCasesFolders(HardwareCatalog catalog)
     {
@@ -52,8 +53,9 @@ public class CatalogSettings : CommandSettings
     }
 
     /// <summary>
-    /// The cases training frameworks' constants are fitted on: the repository's published cases beside the catalogue
-    /// (an error where there are none) and its supplementary cases, where there are some.
+    /// The cases calibration reads, chip families' levels and training frameworks' constants alike: the repository's
+    /// published cases beside the catalogue (an error where there are none) and its supplementary cases, where there
+    /// are some; a case keeps itself out of a fit with not_fitted or not_framework_fitted.
     /// </summary>
     public static ValidationSet CalibrationCases(HardwareCatalog catalog) =>
         LoadCases([DefaultCasesFolder(catalog), .. SupplementaryCasesFolders(catalog)], catalog);

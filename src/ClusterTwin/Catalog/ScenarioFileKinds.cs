@@ -36,9 +36,11 @@ internal static class ScenarioFileKinds
         return others.Where(kind => kind != expected && Has(root, kind)).Cast<ScenarioFileKind?>().FirstOrDefault();
     }
 
-    /// <summary>What the file is and which command reads it.</summary>
-    public static string WrongCommand(ScenarioFileKind kind, ScenarioFileKind expected, string path) => kind switch
+    /// <summary>What the file (its top level <paramref name="root"/>) is and which command reads it.</summary>
+    public static string WrongCommand(YamlMappingNode root, ScenarioFileKind kind, ScenarioFileKind expected, string path) => kind switch
     {
+        ScenarioFileKind.ValidationCase when YamlReader.Child(root, "scenario") is YamlMappingNode scenario && Has(scenario, ScenarioFileKind.Serving) =>
+            "is a serving validation case (it has measured and scenario blocks, the scenario a serving one): validate --cases compares the folder that holds it",
         ScenarioFileKind.ValidationCase => $"is a validation case (it has measured and scenario blocks): clustertwin simulate {path} runs it, and validate --cases compares a folder of them" +
             (expected == ScenarioFileKind.Training ? "; plan and compare read a scenario file (the case's scenario block is one)" : string.Empty),
         ScenarioFileKind.ServingSearch => $"is a deployment search (it has a search block): run clustertwin serve-search {path}",

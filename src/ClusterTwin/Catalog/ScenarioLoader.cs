@@ -65,7 +65,7 @@ public static partial class ScenarioLoader
 
         if (ScenarioFileKinds.OtherThan(reader.Root, expected) is { } other)
         {
-            throw new InputException(path, ScenarioFileKinds.WrongCommand(other, expected, path));
+            throw new InputException(path, ScenarioFileKinds.WrongCommand(reader.Root, other, expected, path));
         }
 
         return reader;

@@ -35,18 +35,18 @@ internal sealed class YamlReader
         YamlMappingNode? root = null;
         try
         {
-            if (Text(path, displayName, diagnostics) is not { } text)
+            if (ReadUtf8(path, displayName, diagnostics) is not { } text)
             {
                 return new YamlReader(displayName, null, diagnostics);
             }
 
             var stream = new YamlStream();
-            stream.Load(new StringReader(text));
+            stream.Load(new YamlNesting(new Parser(new StringReader(text))));
             if (stream.Documents.Count == 0 || stream.Documents[0].RootNode is not YamlMappingNode mapping)
             {
                 diagnostics.Add(new Diagnostic(displayName, 1, string.Empty, "expected a YAML mapping of fields at the top level"));
             }
-            else if (stream.Documents.Count > 1)
+            else if (stream.Documents.Skip(1).Any(document => document.RootNode is not YamlScalarNode { Value: null or "" }))
             {
                 diagnostics.Add(new Diagnostic(displayName, (int)stream.Documents[1].RootNode.Start.Line, string.Empty,
                     $"holds {stream.Documents.Count} YAML documents (separated by ---), where one is read: put each in a file of its own"));
@@ -55,6 +55,10 @@ internal sealed class YamlReader
             {
                 root = mapping;
             }
+        }
+        catch (YamlNesting.TooDeepException exception)
+        {
+            diagnostics.Add(new Diagnostic(displayName, (int)exception.Start.Line, string.Empty, $"not read: {exception.Message} (a ClusterTwin file needs a few)"));
         }
         catch (YamlException exception)
         {
@@ -73,8 +77,8 @@ internal sealed class YamlReader
         return new YamlReader(displayName, root, diagnostics);
     }
 
-    // The file's text, strictly UTF-8 and nested no deeper than YamlNesting.Limit; null, with the diagnostic, where not.
-    private static string? Text(string path, string displayName, List<Diagnostic> diagnostics)
+    // The file's text, strictly UTF-8; null, with the diagnostic, where not.
+    private static string? ReadUtf8(string path, string displayName, List<Diagnostic> diagnostics)
     {
         var bytes = System.IO.File.ReadAllBytes(path);
         string text;
@@ -87,13 +91,6 @@ internal sealed class YamlReader
             var line = 1 + bytes.Take(Math.Max(0, exception.Index)).Count(value => value == (byte)'\n');
             var bad = exception.BytesUnknown is { Length: > 0 } unknown ? $" (byte 0x{unknown[0]:X2})" : string.Empty;
             diagnostics.Add(new Diagnostic(displayName, line, string.Empty, $"not valid UTF-8{bad}: save the file as UTF-8"));
-            return null;
-        }
-
-        if (YamlNesting.LineBeyondLimit(text) is { } deep)
-        {
-            diagnostics.Add(new Diagnostic(displayName, deep, string.Empty,
-                $"not read: nested deeper than {YamlNesting.Limit} levels (brackets, braces or indentation; a ClusterTwin file needs a few)"));
             return null;
         }
 

@@ -17,35 +17,55 @@ public class YamlFileTests
         return Assert.Throws<InputException>(() => ScenarioLoader.Load(folder.Write("scenario.yaml", text), Repository.Catalog));
     }
 
-    public static TheoryData<string, int> DeeplyNested => new()
+    private static string Deep(int levels) => new string('[', levels) + new string(']', levels);
+
+    public static TheoryData<string> DeeplyNested => new()
     {
-        { "x: " + new string('[', 50_000) + new string(']', 50_000) + "\n", 1 },
-        { "x: " + string.Concat(Enumerable.Repeat("{a: ", 20_000)) + "1" + new string('}', 20_000) + "\n", 1 },
-        { "x:\n" + string.Concat(Enumerable.Range(1, 300).Select(level => new string(' ', level) + $"a{level}:\n")), YamlNesting.Limit + 2 },
-        { "x:\n" + string.Concat(Enumerable.Repeat("- ", 300)) + "1\n", 2 },
+        "x: " + Deep(50_000) + "\n",
+        "x: " + string.Concat(Enumerable.Repeat("{a: ", 20_000)) + "1" + new string('}', 20_000) + "\n",
+        "x:\n" + string.Concat(Enumerable.Range(1, 300).Select(level => new string(' ', level) + $"a{level}:\n")) + new string(' ', 301) + "1\n",
+        "x:\n" + string.Concat(Enumerable.Repeat("- ", 300)) + "1\n",
+        // What a text heuristic missed (a review found these): a block scalar in a list entry, a plain value ending in
+        // '>', an unmatched bracket in plain text, a quoted scalar over two lines, and line breaks other than \n.
+        "items:\n- key: |\n    text\n  other: " + Deep(50_000) + "\n",
+        "items:\n- note: ends with >\n  other: " + Deep(50_000) + "\n",
+        "note: see [1\nlist:\n" + string.Concat(Enumerable.Repeat("- ", 50_000)) + "1\n",
+        "name: [\"x\n \" , " + Deep(50_000) + "]\n",
+        "name: x # c\rcluster: " + Deep(50_000) + "\r",
+        "name: x # c\u2028cluster: " + Deep(50_000) + "\u2028",
     };
 
     [Theory]
     [MemberData(nameof(DeeplyNested))]
-    public void AFileNestedBeyondTheLimit_IsRefusedBeforeItIsParsed_AtTheLineThatPassesIt(string text, int line)
+    public void AFileNestedBeyondTheLimit_IsRefusedAsItIsParsed_NotAStackOverflow(string text)
     {
         var error = Refused(text);
-        Assert.Contains($"scenario.yaml:{line}: not read: nested deeper than {YamlNesting.Limit} levels", error.Message, StringComparison.Ordinal);
+        Assert.Contains($"not read: nested deeper than {YamlNesting.Limit} levels (a ClusterTwin file needs a few)", error.Message, StringComparison.Ordinal);
     }
 
-    [Theory]
-    [InlineData("note: \"[[[[[[\"\n")]
-    [InlineData("note: '{{{{ it''s [[[['\n")]
-    [InlineData("note: |\n  [[[[[[[[[[\n  {{{{{{{{{{\nother: 1 # [[[[[[\n")]
-    public void BracketsInQuotesCommentsAndBlockScalars_DoNotCount(string text) =>
-        Assert.Null(YamlNesting.LineBeyondLimit(string.Concat(Enumerable.Repeat(text, 100))));
+    [Fact]
+    public void NestingAtTheLimit_IsRead_AndTheLevelPastItIsNot()
+    {
+        using var folder = new TemporaryFolder();
+        // The top-level mapping is a level, and the list under x opens the next.
+        static IReadOnlyList<Diagnostic> Read(string path) => YamlReader.Open(path, path).Diagnostics;
+        Assert.Empty(Read(folder.Write("at.yaml", "x: " + Deep(YamlNesting.Limit - 1) + "\n")));
+        Assert.Contains("nested deeper than", Read(folder.Write("past.yaml", "x: " + Deep(YamlNesting.Limit) + "\n")).Single().Message, StringComparison.Ordinal);
+    }
 
     [Fact]
-    public void TheRepositorysOwnFiles_AreWithinTheLimit()
+    public void TheRepositorysOwnFiles_AreRead()
     {
         var files = RepositoryFolders.SelectMany(folder => Directory.EnumerateFiles(Repository.Path(folder), "*.yaml", SearchOption.AllDirectories)).ToArray();
         Assert.True(files.Length > 300, $"{files.Length} files");
-        Assert.All(files, file => Assert.Null(YamlNesting.LineBeyondLimit(File.ReadAllText(file))));
+        Assert.All(files, file => Assert.Empty(YamlReader.Open(file, file).Diagnostics));
+    }
+
+    [Fact]
+    public void AnEmptyDocumentAfterTheLastSeparator_IsRead_AsBefore()
+    {
+        using var folder = new TemporaryFolder();
+        Assert.Equal("small", ScenarioLoader.Load(folder.Write("s.yaml", SmallScenarios.Training + "\n---\n"), Repository.Catalog).Name);
     }
 
     [Fact]
