@@ -114,7 +114,9 @@ internal sealed class YamlReader
             }
             else if (!allowed.Contains(name, StringComparer.Ordinal))
             {
-                Error(key, Join(path, name), $"unknown field (expected one of: {string.Join(", ", allowed)})");
+                // "{value: 989,5 TFLOPS}" reads as a value of 989 and a field "5 TFLOPS": a decimal comma.
+                var comma = name.Length > 0 && char.IsAsciiDigit(name[0]) ? "; a number's decimals take a point, not a comma (989.5 TFLOPS): in braces a comma separates fields" : string.Empty;
+                Error(key, Join(path, name), $"unknown field (expected one of: {string.Join(", ", allowed)}){comma}");
             }
         }
     }

@@ -120,6 +120,16 @@ public class SilentInputTests
     }
 
     [Fact]
+    public void ADecimalComma_IsSaidToBeOne()
+    {
+        using var folder = TemporaryFolder.WithCatalogCopy();
+        var chip = Path.Combine(folder.Path, "chips", "nvidia-h100-sxm.yaml");
+        File.WriteAllText(chip, File.ReadAllText(chip).Replace("thermal_design: {value: 700 W", "thermal_design: {value: 699,5 W", StringComparison.Ordinal));
+        var error = Assert.Throws<InputException>(() => CatalogLoader.Load(folder.Path));
+        Assert.Contains(error.Diagnostics, diagnostic => diagnostic.Message.Contains("a number's decimals take a point, not a comma", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public void ComparingASearchThatFindsNoLayout_SaysWhyAsPlanDoes_AndExitsWithOne()
     {
         using var folder = new TemporaryFolder();
