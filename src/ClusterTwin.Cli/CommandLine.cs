@@ -14,6 +14,14 @@ public static class CommandLine
     /// <summary>Runs the command line against <paramref name="console"/> and returns the exit code.</summary>
     public static int Run(string[] args, IAnsiConsole console, TextWriter? errors = null)
     {
+        ArgumentNullException.ThrowIfNull(args);
+        if (args.Contains("-"))
+        {
+            // Spectre.Console reads a lone dash as an option without a name; ClusterTwin reads files, not standard input.
+            (errors ?? Console.Error).WriteLine("error: '-': ClusterTwin reads scenario and case files, not standard input (give a file name, such as examples/gpt3-175b-h100-1024.yaml)");
+            return InputError;
+        }
+
         var app = new CommandApp();
         app.Configure(config =>
         {

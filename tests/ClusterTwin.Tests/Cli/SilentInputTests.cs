@@ -130,6 +130,14 @@ public class SilentInputTests
     }
 
     [Fact]
+    public void ALoneDash_IsSaidNotToBeStandardInput()
+    {
+        var outcome = CliRunner.Run("simulate", "-");
+        Assert.Equal(2, outcome.ExitCode);
+        Assert.Contains("ClusterTwin reads scenario and case files, not standard input", outcome.Errors, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void ComparingASearchThatFindsNoLayout_SaysWhyAsPlanDoes_AndExitsWithOne()
     {
         using var folder = new TemporaryFolder();
