@@ -35,12 +35,19 @@ public sealed class ClaimsCommand(IAnsiConsole console) : Command<ClaimsCommand.
 
             if (Plot is { } charts)
             {
-                // Before the workloads' searches, not after them: the folder is made and a file tried in it.
+                // Before the workloads' searches, not after them: the folder is made and a file tried in it, then a
+                // folder made for the try is removed again, so that a run refused later leaves nothing behind.
                 CatalogSettings.WriteFile(charts, "the charts", () =>
                 {
-                    var probe = Path.Combine(Directory.CreateDirectory(charts).FullName, $".clustertwin-write-check-{Environment.ProcessId}");
+                    var existed = Directory.Exists(charts);
+                    var folder = Directory.CreateDirectory(charts);
+                    var probe = Path.Combine(folder.FullName, $".clustertwin-write-check-{Environment.ProcessId}");
                     System.IO.File.WriteAllText(probe, string.Empty);
                     System.IO.File.Delete(probe);
+                    if (!existed)
+                    {
+                        folder.Delete();
+                    }
                 });
             }
         }

@@ -173,6 +173,17 @@ public class RobustInputTests
     }
 
     [Fact]
+    public void ChartsTriedBeforeARefusedRun_LeaveNoFolderBehind()
+    {
+        using var folder = new TemporaryFolder();
+        var charts = Path.Combine(folder.Path, "charts");
+        var outcome = CliRunner.Run("claims", Repository.Path("claims", "no-such-claims.yaml"), "--plot", charts);
+        Assert.Equal(2, outcome.ExitCode);
+        Assert.Contains("no-such-claims", outcome.Errors, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(charts));
+    }
+
+    [Fact]
     public void AReplicaStraddlingPartialSystems_IsSaidPlainly()
     {
         var error = RefusedServing("cluster: {system: nvidia-vera-rubin-nvl72, chips: 7}\nmodel: llama3-70b\nserving: {tensor: 4, precision: fp8}\n" + Requests);
