@@ -103,11 +103,12 @@ public static class CatalogLoader
         }
 
         var prices = PriceCatalog.Empty;
+        var systemFiles = FileIds(directory, "systems");
         if (System.IO.Directory.Exists(Path.Combine(directory, "prices")))
         {
             foreach (var reader in Files(directory, "prices", diagnostics))
             {
-                prices = reader.Root is null ? prices : PriceReader.Read(reader, sourceIds, systems, FileIds(directory, "systems"), prices);
+                prices = reader.Root is null ? prices : PriceReader.Read(reader, sourceIds, systems, systemFiles, prices);
                 diagnostics.AddRange(reader.Diagnostics);
             }
 

@@ -107,14 +107,13 @@ internal static class ModelReader
 
         return model;
 
-        // Three significant figures at the scale of the count: 12.6M, 8.03B, 1.2T.
-        static string Format(double count) => count switch
+        // Three figures at the scale of the count: 12.6M, 8.03B, 1.2T.
+        static string Format(double count)
         {
-            >= 1e12 => (count / 1e12).ToString("0.###", CultureInfo.InvariantCulture) + "T",
-            >= 1e9 => (count / 1e9).ToString(count >= 1e11 ? "0" : count >= 1e10 ? "0.#" : "0.##", CultureInfo.InvariantCulture) + "B",
-            >= 1e6 => (count / 1e6).ToString(count >= 1e8 ? "0" : count >= 1e7 ? "0.#" : "0.##", CultureInfo.InvariantCulture) + "M",
-            _ => count.ToString("0", CultureInfo.InvariantCulture),
-        };
+            var (scale, suffix) = count >= 1e12 ? (1e12, "T") : count >= 1e9 ? (1e9, "B") : count >= 1e6 ? (1e6, "M") : (1, string.Empty);
+            var value = count / scale;
+            return value.ToString(value >= 100 ? "0" : value >= 10 ? "0.#" : "0.##", CultureInfo.InvariantCulture) + suffix;
+        }
     }
 
     /// <summary>The <c>mixture_of_experts</c> block: routed experts, top-k, expert width, shared experts, leading dense layers.</summary>

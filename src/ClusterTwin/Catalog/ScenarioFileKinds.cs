@@ -22,10 +22,10 @@ internal enum ScenarioFileKind
 internal static class ScenarioFileKinds
 {
     /// <summary>
-    /// The kind <paramref name="root"/> plainly is when it lacks the block of <paramref name="expected"/> and has
-    /// another kind's; null where it is the expected kind, or neither (its fields are then checked one by one).
+    /// What <paramref name="root"/> is and which command reads it, where it lacks the block of <paramref name="expected"/>
+    /// and has another kind's; null where it is the expected kind, or neither (its fields are then checked one by one).
     /// </summary>
-    public static ScenarioFileKind? OtherThan(YamlMappingNode? root, ScenarioFileKind expected)
+    public static string? Mismatch(YamlMappingNode? root, ScenarioFileKind expected, string path)
     {
         if (root is null || Has(root, expected))
         {
@@ -33,11 +33,11 @@ internal static class ScenarioFileKinds
         }
 
         ScenarioFileKind[] others = [ScenarioFileKind.ValidationCase, ScenarioFileKind.ServingSearch, ScenarioFileKind.Serving, ScenarioFileKind.Training];
-        return others.Where(kind => kind != expected && Has(root, kind)).Cast<ScenarioFileKind?>().FirstOrDefault();
+        return others.Where(kind => kind != expected && Has(root, kind)).Select(kind => WrongCommand(root, kind, expected, path)).FirstOrDefault();
     }
 
-    /// <summary>What the file (its top level <paramref name="root"/>) is and which command reads it.</summary>
-    public static string WrongCommand(YamlMappingNode root, ScenarioFileKind kind, ScenarioFileKind expected, string path) => kind switch
+    // What the file (its top level root) is and which command reads it.
+    private static string WrongCommand(YamlMappingNode root, ScenarioFileKind kind, ScenarioFileKind expected, string path) => kind switch
     {
         ScenarioFileKind.ValidationCase when YamlReader.Child(root, "scenario") is YamlMappingNode scenario && Has(scenario, ScenarioFileKind.Serving) =>
             "is a serving validation case (it has measured and scenario blocks, the scenario a serving one): validate --cases compares the folder that holds it",

@@ -63,9 +63,9 @@ public static partial class ScenarioLoader
             throw new InputException(reader.Diagnostics.Count > 0 ? reader.Diagnostics : [new Diagnostic(path, 0, string.Empty, "scenario could not be read")]);
         }
 
-        if (ScenarioFileKinds.OtherThan(reader.Root, expected) is { } other)
+        if (ScenarioFileKinds.Mismatch(reader.Root, expected, path) is { } mismatch)
         {
-            throw new InputException(path, ScenarioFileKinds.WrongCommand(reader.Root, other, expected, path));
+            throw new InputException(path, mismatch);
         }
 
         return reader;

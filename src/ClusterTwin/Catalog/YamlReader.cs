@@ -208,7 +208,8 @@ internal sealed class YamlReader
 
     public double? Number(YamlMappingNode? map, string key, string path, double minimum, double maximum, bool required = true)
     {
-        var text = ScalarText(map, key, path, required, $"a number from {minimum.ToString(CultureInfo.InvariantCulture)} to {maximum.ToString("G4", CultureInfo.InvariantCulture)}");
+        var range = $"{minimum.ToString(CultureInfo.InvariantCulture)} to {maximum.ToString("G4", CultureInfo.InvariantCulture)}";
+        var text = ScalarText(map, key, path, required, $"a number from {range}");
         if (text is null)
         {
             return null;
@@ -217,13 +218,13 @@ internal sealed class YamlReader
         var node = Child(map, key);
         if (!TryParseCount(text, out var number))
         {
-            Error(node, Join(path, key), $"'{text}' is not a number (expected a number from {minimum.ToString(CultureInfo.InvariantCulture)} to {maximum.ToString("G4", CultureInfo.InvariantCulture)}{(maximum >= 1e4 ? ", optionally with k, M, B or T" : string.Empty)})");
+            Error(node, Join(path, key), $"'{text}' is not a number (expected a number from {range}{(maximum >= 1e4 ? ", optionally with k, M, B or T" : string.Empty)})");
             return null;
         }
 
         if (number < minimum || number > maximum)
         {
-            Error(node, Join(path, key), $"{text} is out of range (expected {minimum.ToString(CultureInfo.InvariantCulture)} to {maximum.ToString("G4", CultureInfo.InvariantCulture)})");
+            Error(node, Join(path, key), $"{text} is out of range (expected {range})");
             return null;
         }
 

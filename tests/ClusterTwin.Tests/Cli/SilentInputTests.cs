@@ -12,6 +12,15 @@ public class SilentInputTests
 {
     private static readonly string Case = File.ReadAllText(Repository.Path("validation", "cases", "korthikanti-a100-22B-full.yaml"));
 
+    // The catalogue, with one figure of the H100's file changed, refused.
+    private static InputException RefusedH100(string find, string replace)
+    {
+        using var folder = TemporaryFolder.WithCatalogCopy();
+        var chip = Path.Combine(folder.Path, "chips", "nvidia-h100-sxm.yaml");
+        File.WriteAllText(chip, File.ReadAllText(chip).Replace(find, replace, StringComparison.Ordinal));
+        return Assert.Throws<InputException>(() => CatalogLoader.Load(folder.Path));
+    }
+
     private static InputException RefusedCase(string text)
     {
         using var folder = new TemporaryFolder();
@@ -90,10 +99,7 @@ public class SilentInputTests
     [Fact]
     public void OneBadChipFigure_IsOneError_AndTheSystemThatNamesTheChip_NotTheSystemsPricesAndCurves()
     {
-        using var folder = TemporaryFolder.WithCatalogCopy();
-        var chip = Path.Combine(folder.Path, "chips", "nvidia-h100-sxm.yaml");
-        File.WriteAllText(chip, File.ReadAllText(chip).Replace("bandwidth: {value: 3.35 TB/s", "bandwidth: {value: -3 TB/s", StringComparison.Ordinal));
-        var error = Assert.Throws<InputException>(() => CatalogLoader.Load(folder.Path));
+        var error = RefusedH100(find: "bandwidth: {value: 3.35 TB/s", replace: "bandwidth: {value: -3 TB/s");
         Assert.Collection(error.Diagnostics,
             first => Assert.Contains("'-3 TB/s' is negative (expected 1 Mb/s to 1 PB/s)", first.Message, StringComparison.Ordinal),
             second => Assert.Contains("chip 'nvidia-h100-sxm' could not be loaded", second.Message, StringComparison.Ordinal));
@@ -102,10 +108,7 @@ public class SilentInputTests
     [Fact]
     public void APowerLimitGivenButRefused_IsNotAlsoCalledMissing()
     {
-        using var folder = TemporaryFolder.WithCatalogCopy();
-        var chip = Path.Combine(folder.Path, "chips", "nvidia-h100-sxm.yaml");
-        File.WriteAllText(chip, File.ReadAllText(chip).Replace("thermal_design: {value: 700 W", "thermal_design: {value: 0 W", StringComparison.Ordinal));
-        var error = Assert.Throws<InputException>(() => CatalogLoader.Load(folder.Path));
+        var error = RefusedH100(find: "thermal_design: {value: 700 W", replace: "thermal_design: {value: 0 W");
         Assert.Contains(error.Diagnostics, diagnostic => diagnostic.Field == "power.thermal_design.value" && diagnostic.Message.Contains("'0 W' is not positive", StringComparison.Ordinal));
         Assert.DoesNotContain(error.Diagnostics, diagnostic => diagnostic.Message.StartsWith("missing", StringComparison.Ordinal));
     }
@@ -122,10 +125,7 @@ public class SilentInputTests
     [Fact]
     public void ADecimalComma_IsSaidToBeOne()
     {
-        using var folder = TemporaryFolder.WithCatalogCopy();
-        var chip = Path.Combine(folder.Path, "chips", "nvidia-h100-sxm.yaml");
-        File.WriteAllText(chip, File.ReadAllText(chip).Replace("thermal_design: {value: 700 W", "thermal_design: {value: 699,5 W", StringComparison.Ordinal));
-        var error = Assert.Throws<InputException>(() => CatalogLoader.Load(folder.Path));
+        var error = RefusedH100(find: "thermal_design: {value: 700 W", replace: "thermal_design: {value: 699,5 W");
         Assert.Contains(error.Diagnostics, diagnostic => diagnostic.Message.Contains("a number's decimals take a point, not a comma", StringComparison.Ordinal));
     }
 
