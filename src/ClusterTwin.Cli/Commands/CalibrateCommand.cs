@@ -237,6 +237,10 @@ public sealed class CalibrateCommand(IAnsiConsole console) : Command<CalibrateCo
         {
             var fit = experts.Fit;
             console.MarkupLineInterpolated($"{id}: expert launch {experts.ExpertLaunch}, plus {experts.ExpertQuantizeLaunch} under scaled formats; {fit.Figures} cases: mean absolute error {fit.MeanAbsoluteErrorPercent:0.0}%, held out {HeldOut(fit)}");
+            if (experts.Spread is { } spread)
+            {
+                console.MarkupLineInterpolated($"  the {spread.Runs} runs the launch times bind want {spread.Low.ToString("0.00", CultureInfo.InvariantCulture)}-{spread.High.ToString("0.00", CultureInfo.InvariantCulture)} times them (P10-P90): the band of a prediction they bind");
+            }
         }
 
         if (slowdown is not null)
@@ -256,7 +260,7 @@ public sealed class CalibrateCommand(IAnsiConsole console) : Command<CalibrateCo
             {
                 if (experts is not null)
                 {
-                    EfficiencyFitWriter.ReplaceBlocks(path, ["expert_launch", "expert_quantize_launch", "fit"], TrainingFrameworkCalibration.Block(experts, procedure));
+                    EfficiencyFitWriter.ReplaceBlocks(path, ["expert_launch", "expert_quantize_launch", "expert_launch_spread", "fit"], TrainingFrameworkCalibration.Block(experts, procedure));
                 }
 
                 if (slowdown is not null)

@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using System.Globalization;
 using ClusterTwin.Engines.Analytical;
 using ClusterTwin.Units;
 using ClusterTwin.Validation;
@@ -12,8 +13,9 @@ namespace ClusterTwin.Calibration;
 /// <param name="Fit">How they were fitted.</param>
 /// <param name="HeldOutPredicted">Each case's prediction, in its own metric, by the fit without it.</param>
 /// <param name="HeldOutTimes">The launch times fitted without each case, by its id.</param>
+/// <param name="Spread">How far the runs the launch times bind stray from them; null where none does.</param>
 public sealed record TrainingFrameworkCalibrationResult(Duration ExpertLaunch, Duration ExpertQuantizeLaunch, FrameworkFit Fit, ImmutableDictionary<string, double> HeldOutPredicted,
-    ImmutableDictionary<string, ExpertLaunchTimes> HeldOutTimes);
+    ImmutableDictionary<string, ExpertLaunchTimes> HeldOutTimes, ExpertLaunchSpread? Spread);
 
 /// <summary>A training framework's two expert launch times.</summary>
 /// <param name="Launch">The least time of one expert multiply.</param>
@@ -37,7 +39,8 @@ public readonly record struct ExpertLaunchTimes(Duration Launch, Duration Quanti
 /// deterministic, with no starting point, and where the cases cannot tell the two apart (no run in a scaled format, or
 /// none without one) the least quantize time wins the tie, so the time goes to the plain launch every format pays.
 /// Dense runs are left out: nothing in them launches per expert. Each case's held-out prediction comes from the same
-/// search over the other cases.
+/// search over the other cases. The spread (<see cref="ExpertLaunchSpread"/>) is of each bound case's own best least
+/// time on the same grid, over the fitted one: a case the grid cannot bring to its measurement takes the grid's end.
 /// </remarks>
 public static class TrainingFrameworkCalibration
 {
@@ -86,7 +89,17 @@ public static class TrainingFrameworkCalibration
 
         var fit = FitOf(procedure, own, [.. all.Select(index => table.Predicted(index, launch, quantize))],
             heldOut.Count == 0 ? null : [.. own.Select(item => heldOut[item.Id])]);
-        return new TrainingFrameworkCalibrationResult(Microseconds(launch * StepMicroseconds), Microseconds(quantize * StepMicroseconds), fit, heldOut.ToImmutable(), heldOutTimes.ToImmutable());
+        return new TrainingFrameworkCalibrationResult(Microseconds(launch * StepMicroseconds), Microseconds(quantize * StepMicroseconds), fit, heldOut.ToImmutable(), heldOutTimes.ToImmutable(),
+            SpreadOf(table, all, launch, quantize));
+    }
+
+    // Each case the fitted times bind: its own best least time over the fitted one; the percentiles of those.
+    private static ExpertLaunchSpread? SpreadOf(PredictionTable table, int[] cases, int launch, int quantize)
+    {
+        var scales = cases.Where(index => table.Binds(index, launch, quantize) && table.Least(index, launch, quantize) > 0)
+            .Select(index => table.OwnBest(index) / (double)table.Least(index, launch, quantize)).Order().ToArray();
+        return scales.Length == 0 ? null
+            : new ExpertLaunchSpread(Math.Round(Math.Min(1, Statistics.Percentile(scales, 0.1)), 3), Math.Round(Math.Max(1, Statistics.Percentile(scales, 0.9)), 3), scales.Length);
     }
 
     /// <summary>
@@ -103,12 +116,20 @@ public static class TrainingFrameworkCalibration
             Statistics.Percentile(residuals, 0.1), Statistics.Percentile(residuals, 0.9));
     }
 
-    /// <summary>The YAML lines that replace a training framework file's <c>expert_launch</c>, <c>expert_quantize_launch</c> and <c>fit</c>.</summary>
+    /// <summary>The YAML lines that replace a training framework file's <c>expert_launch</c>, <c>expert_quantize_launch</c>, <c>expert_launch_spread</c> and <c>fit</c>.</summary>
     public static IEnumerable<string> Block(TrainingFrameworkCalibrationResult result, string procedure)
     {
         ArgumentNullException.ThrowIfNull(result);
         yield return $"expert_launch: {result.ExpertLaunch.Seconds * 1e6:0} us   # written by {procedure}; do not edit by hand";
         yield return $"expert_quantize_launch: {result.ExpertQuantizeLaunch.Seconds * 1e6:0} us   # added under FP8, MXFP8 and NVFP4";
+        if (result.Spread is { } spread)
+        {
+            yield return "expert_launch_spread:   # P10-P90, over the fitted runs the launch times bind, of each run's own best least time as a multiple of the fitted one: the band's";
+            yield return $"  low: {spread.Low.ToString("0.###", CultureInfo.InvariantCulture)}";
+            yield return $"  high: {spread.High.ToString("0.###", CultureInfo.InvariantCulture)}";
+            yield return $"  runs: {spread.Runs}";
+        }
+
         foreach (var line in FrameworkCalibration.FitBlock(result.Fit))
         {
             yield return line;
@@ -144,8 +165,31 @@ public static class TrainingFrameworkCalibration
             })];
         }
 
+        /// <summary>The least time of case <paramref name="index"/>'s expert multiplies, in grid steps, that brings its prediction nearest its measurement (the lowest of equals).</summary>
+        public int OwnBest(int index)
+        {
+            var values = predicted[index];
+            var (best, bestError) = (0, double.PositiveInfinity);
+            for (var least = 0; least < values.Length; least++)
+            {
+                var error = Math.Abs(Math.Log(values[least] / cases[index].Measured));
+                if (error < bestError - 1e-12)
+                {
+                    (best, bestError) = (least, error);
+                }
+            }
+
+            return best;
+        }
+
+        /// <summary>Whether case <paramref name="index"/>'s prediction at (<paramref name="launch"/>, <paramref name="quantize"/>) depends on the least time at all: its host launches bind there.</summary>
+        public bool Binds(int index, int launch, int quantize) => Predicted(index, launch, quantize) != predicted[index][0];
+
+        /// <summary>Case <paramref name="index"/>'s least time at grid point (<paramref name="launch"/>, <paramref name="quantize"/>), in grid steps.</summary>
+        public int Least(int index, int launch, int quantize) => launch + (scaled[index] ? quantize : 0);
+
         /// <summary>Case <paramref name="index"/>'s prediction at grid point (<paramref name="launch"/>, <paramref name="quantize"/>).</summary>
-        public double Predicted(int index, int launch, int quantize) => predicted[index][launch + (scaled[index] ? quantize : 0)];
+        public double Predicted(int index, int launch, int quantize) => predicted[index][Least(index, launch, quantize)];
 
         /// <summary>
         /// The grid point with the least mean absolute log error over <paramref name="indices"/>: searched quantize

@@ -12,7 +12,7 @@ internal static class TrainingFrameworkReader
     public static TrainingFramework? Read(YamlReader reader)
     {
         var root = reader.Root!;
-        reader.CheckKeys(root, string.Empty, "id", "name", "provenance", "default_for_vendors", "expert_launch", "expert_quantize_launch", "expert_overlap", "fully_sharded_weights", "gradient_reduction", "fit", "no_recompute_slowdown", "no_recompute_fit", "offloads_activations", "overlaps_interleaved_pipeline_sends", "saved_multiply_inputs", "collective_channels", "note");
+        reader.CheckKeys(root, string.Empty, "id", "name", "provenance", "default_for_vendors", "expert_launch", "expert_quantize_launch", "expert_launch_spread", "expert_overlap", "fully_sharded_weights", "gradient_reduction", "fit", "no_recompute_slowdown", "no_recompute_fit", "offloads_activations", "overlaps_interleaved_pipeline_sends", "saved_multiply_inputs", "collective_channels", "note");
         var id = reader.String(root, "id", string.Empty);
         var name = reader.String(root, "name", string.Empty);
         var provenance = reader.String(root, "provenance", string.Empty);
@@ -39,6 +39,7 @@ internal static class TrainingFrameworkReader
         var savedInputs = reader.Enumeration(root, "saved_multiply_inputs", string.Empty, SavedMultiplyInputsKeys.All, required: false) ?? SavedMultiplyInputs.HighPrecision;
         var channels = ReadChannels(reader, reader.Mapping(root, "collective_channels", string.Empty, required: false));
         var fit = FrameworkReader.ReadFit(reader, reader.Mapping(root, "fit", string.Empty, required: false));
+        var spread = ReadSpread(reader, reader.Mapping(root, "expert_launch_spread", string.Empty, required: false));
         // A factor on kernel time: below 1 would make a framework faster than its kernels, above 3 is a typo.
         var slowdown = reader.Number(root, "no_recompute_slowdown", string.Empty, 1, 3, required: false);
         var slowdownFit = FrameworkReader.ReadFit(reader, reader.Mapping(root, "no_recompute_fit", string.Empty, required: false), "no_recompute_fit");
@@ -58,6 +59,7 @@ internal static class TrainingFrameworkReader
             FullyShardedWeights = sharded,
             GradientReduction = reduction,
             Fit = fit,
+            ExpertLaunchSpread = spread,
             NoRecomputeSlowdown = slowdown,
             NoRecomputeFit = slowdownFit,
             OffloadsActivations = offloads,
@@ -81,6 +83,26 @@ internal static class TrainingFrameworkReader
         var share = reader.Number(map, "communication_compute_share", path, 0, 1);
         reader.String(map, "provenance", path);
         return realized is null || share is null ? null : new ExpertOverlap(realized.Value, share.Value);
+    }
+
+    /// <summary>
+    /// The spread of the fitted runs' own launch times (<c>expert_launch_spread</c>): the 10th percentile a multiple of
+    /// the fitted time from 0 to 1, the 90th from 1 to 10 (a run that wants ten times the fitted time is not a spread
+    /// but another framework), and the runs they are of.
+    /// </summary>
+    private static ExpertLaunchSpread? ReadSpread(YamlReader reader, YamlMappingNode? map)
+    {
+        if (map is null)
+        {
+            return null;
+        }
+
+        const string path = "expert_launch_spread";
+        reader.CheckKeys(map, path, "low", "high", "runs");
+        var low = reader.Number(map, "low", path, 0, 1);
+        var high = reader.Number(map, "high", path, 1, 10);
+        var runs = reader.Integer(map, "runs", path, 1, 100_000);
+        return low is null || high is null || runs is null ? null : new ExpertLaunchSpread(low.Value, high.Value, runs.Value);
     }
 
     /// <summary>

@@ -46,6 +46,7 @@ public class GoldenOutputTests
     [InlineData("aws-neuron-trn1-training", "validation-neuron-training.md")]
     [InlineData("maxtext-v5p", "validation-maxtext-v5p.md")]
     [InlineData("maxtext-v6e", "validation-maxtext-v6e.md")]
+    [InlineData("megatron-lm-moe-recipes", "validation-megatron-lm-moe-recipes.md")]
     public void SupplementaryValidationPage_IsCurrent(string cases, string name)
     {
         // The page names the command that wrote it, with the paths as typed: compared below that line.

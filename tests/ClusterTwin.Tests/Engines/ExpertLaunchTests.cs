@@ -257,6 +257,53 @@ public class ExpertLaunchTests
         Assert.Equal(25e-6, result.ExpertQuantizeLaunch.Seconds, 9);
         Assert.True(result.Fit.MeanAbsoluteErrorPercent < 1e-6, $"{result.Fit.MeanAbsoluteErrorPercent}%");
         Assert.Equal(3, result.HeldOutPredicted.Count);
+        // Every case wants the fitted times exactly: no spread.
+        Assert.Equal(new ExpertLaunchSpread(1, 1, 3), result.Spread);
+    }
+
+    [Fact]
+    public void TheSpread_IsOfWhatEachBoundRunWants_OverTheFittedTimes()
+    {
+        // Two cases measured at known times and one at twice its least time: the fit settles between them, so the
+        // third wants more than the fitted times and the others about them or less; no case wants more than twice.
+        var truth = Repository.Catalog.TrainingFrameworks["megatron-core"] with { ExpertLaunch = Duration.FromSeconds(55e-6), ExpertQuantizeLaunch = Duration.FromSeconds(25e-6) };
+        var slower = truth with { ExpertLaunch = truth.ExpertLaunch * 2, ExpertQuantizeLaunch = truth.ExpertQuantizeLaunch * 2 };
+        var cases = FitCases
+            .Select(Case)
+            .Select((item, index) => item with { Measured = item.Predicted(AnalyticalEngine.SimulateStep(item.Scenario with { Framework = index == 0 ? slower : truth })) })
+            .ToArray();
+
+        var spread = TrainingFrameworkCalibration.Fit(truth, cases, "test")!.Spread!;
+        Assert.Equal(3, spread.Runs);
+        Assert.InRange(spread.Low, 0.9, 1.0);
+        Assert.InRange(spread.High, 1.1, 2.0);
+    }
+
+    [Fact]
+    public void AHostBoundMixtureOfExperts_Band_CarriesTheLaunchSpread_AndAGraphedOneDoesNot()
+    {
+        var scenario = Case("moezoo-h100-qwen3-235b-5").Scenario;
+        var spread = scenario.Framework.ExpertLaunchSpread!;
+        var withSpread = AnalyticalEngine.Simulate(scenario);
+        var withoutSpread = AnalyticalEngine.Simulate(scenario with { Framework = scenario.Framework with { ExpertLaunchSpread = null } });
+        Assert.Equal(withoutSpread.StepTime, withSpread.StepTime);
+        Assert.True(withSpread.StepTimeLow < withoutSpread.StepTimeLow && withSpread.StepTimeHigh > withoutSpread.StepTimeHigh, $"{withSpread.StepTimeLow} - {withSpread.StepTimeHigh}");
+        var slow = AnalyticalEngine.SimulateStep(scenario with { Framework = scenario.Framework with { ExpertLaunch = scenario.Framework.ExpertLaunch * spread.High } }).StepTime;
+        Assert.True(withSpread.StepTimeHigh >= slow * (1 - 1e-12), $"{withSpread.StepTimeHigh} against {slow}");
+        Assert.Contains(withSpread.BandSources, source => source.StartsWith("expert launch times", StringComparison.Ordinal));
+
+        // Whole layers as CUDA graphs launch nothing per expert: the spread has nothing to move.
+        var graphed = ValidationCaseLoader.Load(Repository.Path("validation", "supplementary", "megatron-bridge-25.09", "mbridge2509-gb200-qwen3_235b_a22b-64gpu-fp8.yaml"), Repository.Catalog).Scenario;
+        Assert.DoesNotContain(AnalyticalEngine.Simulate(graphed).BandSources, source => source.StartsWith("expert launch times", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void ALaunchSpreadOutsideItsRange_IsACatalogueError()
+    {
+        var error = CatalogEdits.LoadWithChange("training-frameworks/megatron-core.yaml", "  low: 0.", "  low: 1.");
+        var diagnostic = Assert.Single(error.Diagnostics);
+        Assert.Equal("expert_launch_spread.low", diagnostic.Field);
+        Assert.Contains("expected 0 to 1", diagnostic.Message, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -312,6 +359,7 @@ public class ExpertLaunchTests
         Assert.Equal(framework.ExpertQuantizeLaunch, result.ExpertQuantizeLaunch);
         Assert.Equal(string.Join(", ", framework.Fit!.FittedOn), string.Join(", ", result.Fit.FittedOn));
         Assert.Equal(framework.Fit.MeanAbsoluteErrorPercent, result.Fit.MeanAbsoluteErrorPercent, 2);
+        Assert.Equal(framework.ExpertLaunchSpread, result.Spread);
         Assert.DoesNotContain(Repository.CalibrationCases, item => !item.FrameworkFitted && result.Fit.FittedOn.Contains(item.Id));
     }
 

@@ -2,6 +2,7 @@ using System.Collections.Immutable;
 using ClusterTwin.Hardware;
 using ClusterTwin.Scenarios;
 using ClusterTwin.Units;
+using ClusterTwin.Workloads;
 
 namespace ClusterTwin.Engines.Analytical;
 
@@ -9,11 +10,12 @@ namespace ClusterTwin.Engines.Analytical;
 /// The range a measured step time is expected to fall in, from two sources: how far measured runs of the chip
 /// family fell from the calibrated model (the 10th and 90th percentiles of ln(measured / predicted), widened for a
 /// family that borrows another's calibration, and for a mixture of experts no narrower than its training framework's
-/// fitted runs), and the spread of uncertain hardware figures (each published
-/// alternative value, and the other reading of a link bandwidth whose direction the vendor left unstated).
+/// fitted runs), and the spread of uncertain figures: each published alternative value of a hardware figure, the
+/// other reading of a link bandwidth whose direction the vendor left unstated, and for a mixture of experts whose
+/// host launches bind, the spread of the launch times its framework's fitted runs want (<see cref="ExpertLaunchSpread"/>).
 /// </summary>
 /// <remarks>
-/// Each hardware alternative is applied alone and the step recomputed; the band takes the fastest and slowest of
+/// Each alternative is applied alone and the step recomputed; the band takes the fastest and slowest of
 /// them on top of the residual percentiles. The percentiles come from the fitted cases, so a held-out measurement
 /// should fall inside about 80% of the time; <c>clustertwin validate</c> reports how often it does.
 /// </remarks>
@@ -34,10 +36,11 @@ internal static class UncertaintyBand
             : "no calibration: a step 30% either way");
 
         var (fastest, slowest) = (1.0, 1.0);
-        foreach (var (name, variant) in HardwareAlternatives(scenario))
+        foreach (var (name, variant, always) in HardwareAlternatives(scenario).Select(item => (item.Name, item.Variant, true)).Concat(LaunchAlternatives(scenario).Select(item => (item.Name, item.Variant, false))))
         {
+            // A hardware alternative is listed even where it changes nothing; the launch times only where they bind.
             var ratio = AnalyticalEngine.SimulateStep(variant).StepTime / step;
-            if (double.IsFinite(ratio) && ratio > 0)
+            if (double.IsFinite(ratio) && ratio > 0 && (always || ratio != 1))
             {
                 (fastest, slowest) = (Math.Min(fastest, ratio), Math.Max(slowest, ratio));
                 sources.Add($"{name}: {ratio - 1:+0.0%;-0.0%;0.0%}");
@@ -121,6 +124,23 @@ internal static class UncertaintyBand
                 var rates = chip.PeakRates.SetItem(scenario.Job.Precision, peak.WithValue(alternative));
                 yield return ($"peak {alternative}", WithSystem(scenario, system with { Chip = chip with { PeakRates = rates } }));
             }
+        }
+    }
+
+    // The framework's launch times at the two ends of its fitted runs' spread, where the host launches bind this step
+    // (a mixture of experts launched per expert, with a launch time charged).
+    private static IEnumerable<(string Name, Scenario Variant)> LaunchAlternatives(Scenario scenario)
+    {
+        var framework = scenario.Framework;
+        if (scenario.Model.MixtureOfExperts is null || framework.ExpertLaunchSpread is not { } spread || framework.ExpertLaunchFor(scenario.Job) <= Duration.Zero)
+        {
+            yield break;
+        }
+
+        foreach (var factor in new[] { spread.Low, spread.High })
+        {
+            var variant = scenario with { Framework = framework with { ExpertLaunch = framework.ExpertLaunch * factor, ExpertQuantizeLaunch = framework.ExpertQuantizeLaunch * factor } };
+            yield return ($"expert launch times {factor:0.00}x (P10-P90 of the {spread.Runs} runs they bind in {framework.Name}'s fit)", variant);
         }
     }
 
