@@ -99,7 +99,7 @@ public static class TrainingFrameworkCalibration
         var scales = cases.Where(index => table.Binds(index, launch, quantize) && table.Least(index, launch, quantize) > 0)
             .Select(index => table.OwnBest(index) / (double)table.Least(index, launch, quantize)).Order().ToArray();
         return scales.Length == 0 ? null
-            : new ExpertLaunchSpread(Math.Round(Math.Min(1, Statistics.Percentile(scales, 0.1)), 3), Math.Round(Math.Max(1, Statistics.Percentile(scales, 0.9)), 3), scales.Length);
+            : new ExpertLaunchSpread(Math.Round(Math.Min(1, Statistics.Percentile(scales, 0.1)), 3), Math.Round(Math.Clamp(Statistics.Percentile(scales, 0.9), 1, ExpertLaunchSpread.MostHigh), 3), scales.Length);
     }
 
     /// <summary>

@@ -9,4 +9,11 @@ namespace ClusterTwin.Workloads;
 /// <param name="Low">The 10th percentile, a multiple of the fitted least time (0 to 1).</param>
 /// <param name="High">The 90th percentile (1 or more).</param>
 /// <param name="Runs">The fitted runs whose prediction depends on the launch time, which the percentiles are of.</param>
-public sealed record ExpertLaunchSpread(double Low, double High, int Runs);
+public sealed record ExpertLaunchSpread(double Low, double High, int Runs)
+{
+    /// <summary>
+    /// The most the 90th percentile may be: a hundred times the fitted least time, far beyond what a grid of a few
+    /// hundred microseconds over a fitted time of tens gives, so a larger figure in a file is a typo.
+    /// </summary>
+    public const double MostHigh = 100;
+}

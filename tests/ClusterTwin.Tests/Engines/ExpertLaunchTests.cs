@@ -1,9 +1,11 @@
 using ClusterTwin.Calibration;
 using ClusterTwin.Catalog;
+using ClusterTwin.Engines;
 using ClusterTwin.Engines.Analytical;
 using ClusterTwin.Hardware;
 using ClusterTwin.Parallelism;
 using ClusterTwin.Performance.Kernels;
+using ClusterTwin.Scenarios;
 using ClusterTwin.Tests.Support;
 using ClusterTwin.Units;
 using ClusterTwin.Validation;
@@ -28,6 +30,21 @@ public class ExpertLaunchTests
         new("expert up projection", KernelKind.Matrix, KernelRegion.Experts, Flops.FromOperations(operations), Bytes.FromCount(operations / 100), 2, repeats) { PerExpertLaunch = perExpert };
 
     private static ValidationCase Case(string id) => ValidationCaseLoader.Load(Repository.Path("validation", "cases", id + ".yaml"), Repository.Catalog);
+
+    /// <summary>Megatron-Core with known launch times, 55 us and 25 us more under scaled formats.</summary>
+    private static TrainingFramework Truth => Repository.Catalog.TrainingFrameworks["megatron-core"] with { ExpertLaunch = Duration.FromSeconds(55e-6), ExpertQuantizeLaunch = Duration.FromSeconds(25e-6) };
+
+    /// <summary>The fit cases, each measured as the model predicts it on the framework <paramref name="frameworkOf"/> gives its index.</summary>
+    private static ValidationCase[] MeasuredOn(Func<int, TrainingFramework> frameworkOf) => [.. FitCases
+        .Select(Case)
+        .Select((item, index) => item with { Measured = item.Predicted(AnalyticalEngine.SimulateStep(item.Scenario with { Framework = frameworkOf(index) })) })];
+
+    /// <summary>The model zoo's host-bound BF16 run (moezoo-h100-qwen3-235b-5) with its framework as catalogued and as <paramref name="edit"/> leaves it.</summary>
+    private static (Scenario Scenario, TrainingStepResult With, TrainingStepResult Without) HostBoundRun(Func<TrainingFramework, TrainingFramework> edit)
+    {
+        var scenario = Case("moezoo-h100-qwen3-235b-5").Scenario;
+        return (scenario, AnalyticalEngine.Simulate(scenario), AnalyticalEngine.Simulate(scenario with { Framework = edit(scenario.Framework) }));
+    }
 
     [Fact]
     public void ShortExpertMultiplies_TakeTheLaunchTime_EachRunForwardAndBackward()
@@ -246,11 +263,8 @@ public class ExpertLaunchTests
     {
         // Cases whose measurements are the model's own predictions at known launch times: one in BF16 and two in
         // scaled formats, so that both times are identifiable.
-        var truth = Repository.Catalog.TrainingFrameworks["megatron-core"] with { ExpertLaunch = Duration.FromSeconds(55e-6), ExpertQuantizeLaunch = Duration.FromSeconds(25e-6) };
-        var cases = FitCases
-            .Select(Case)
-            .Select(item => item with { Measured = item.Predicted(AnalyticalEngine.SimulateStep(item.Scenario with { Framework = truth })) })
-            .ToArray();
+        var truth = Truth;
+        var cases = MeasuredOn(_ => truth);
 
         var result = TrainingFrameworkCalibration.Fit(truth with { ExpertLaunch = Duration.Zero, ExpertQuantizeLaunch = Duration.Zero }, cases, "test")!;
         Assert.Equal(55e-6, result.ExpertLaunch.Seconds, 9);
@@ -266,12 +280,9 @@ public class ExpertLaunchTests
     {
         // Two cases measured at known times and one at twice its least time: the fit settles between them, so the
         // third wants more than the fitted times and the others about them or less; no case wants more than twice.
-        var truth = Repository.Catalog.TrainingFrameworks["megatron-core"] with { ExpertLaunch = Duration.FromSeconds(55e-6), ExpertQuantizeLaunch = Duration.FromSeconds(25e-6) };
+        var truth = Truth;
         var slower = truth with { ExpertLaunch = truth.ExpertLaunch * 2, ExpertQuantizeLaunch = truth.ExpertQuantizeLaunch * 2 };
-        var cases = FitCases
-            .Select(Case)
-            .Select((item, index) => item with { Measured = item.Predicted(AnalyticalEngine.SimulateStep(item.Scenario with { Framework = index == 0 ? slower : truth })) })
-            .ToArray();
+        var cases = MeasuredOn(index => index == 0 ? slower : truth);
 
         var spread = TrainingFrameworkCalibration.Fit(truth, cases, "test")!.Spread!;
         Assert.Equal(3, spread.Runs);
@@ -282,10 +293,8 @@ public class ExpertLaunchTests
     [Fact]
     public void AHostBoundMixtureOfExperts_Band_CarriesTheLaunchSpread_AndAGraphedOneDoesNot()
     {
-        var scenario = Case("moezoo-h100-qwen3-235b-5").Scenario;
+        var (scenario, withSpread, withoutSpread) = HostBoundRun(framework => framework with { ExpertLaunchSpread = null });
         var spread = scenario.Framework.ExpertLaunchSpread!;
-        var withSpread = AnalyticalEngine.Simulate(scenario);
-        var withoutSpread = AnalyticalEngine.Simulate(scenario with { Framework = scenario.Framework with { ExpertLaunchSpread = null } });
         Assert.Equal(withoutSpread.StepTime, withSpread.StepTime);
         Assert.True(withSpread.StepTimeLow < withoutSpread.StepTimeLow && withSpread.StepTimeHigh > withoutSpread.StepTimeHigh, $"{withSpread.StepTimeLow} - {withSpread.StepTimeHigh}");
         var slow = AnalyticalEngine.SimulateStep(scenario with { Framework = scenario.Framework with { ExpertLaunch = scenario.Framework.ExpertLaunch * spread.High } }).StepTime;
@@ -366,10 +375,8 @@ public class ExpertLaunchTests
     [Fact]
     public void AMixtureOfExperts_Band_IsNoNarrowerThanItsFrameworksFittedRuns()
     {
-        var scenario = Case("moezoo-h100-qwen3-235b-5").Scenario;
+        var (scenario, withFit, withoutFit) = HostBoundRun(framework => framework with { Fit = null });
         var fit = scenario.Framework.Fit!;
-        var withFit = AnalyticalEngine.Simulate(scenario);
-        var withoutFit = AnalyticalEngine.Simulate(scenario with { Framework = scenario.Framework with { Fit = null } });
         Assert.Equal(withoutFit.StepTime, withFit.StepTime);
         Assert.True(withFit.StepTimeLow <= withoutFit.StepTimeLow && withFit.StepTimeHigh >= withoutFit.StepTimeHigh);
         Assert.True(withFit.StepTimeLow <= withFit.StepTime * Math.Exp(fit.ResidualLow!.Value) * (1 + 1e-12), $"{withFit.StepTimeLow}");
