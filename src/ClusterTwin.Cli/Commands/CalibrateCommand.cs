@@ -239,7 +239,7 @@ public sealed class CalibrateCommand(IAnsiConsole console) : Command<CalibrateCo
             console.MarkupLineInterpolated($"{id}: expert launch {experts.ExpertLaunch}, plus {experts.ExpertQuantizeLaunch} under scaled formats; {fit.Figures} cases: mean absolute error {fit.MeanAbsoluteErrorPercent:0.0}%, held out {HeldOut(fit)}");
             if (experts.Spread is { } spread)
             {
-                console.MarkupLineInterpolated($"  the {spread.Runs} runs the launch times bind want {spread.Low.ToString("0.00", CultureInfo.InvariantCulture)}-{spread.High.ToString("0.00", CultureInfo.InvariantCulture)} times them (P10-P90): the band of a prediction they bind");
+                console.MarkupLineInterpolated($"  launch spread (P10-P90 over the {spread.Runs} runs the launch times bind): {spread.Low.ToString("0.00", CultureInfo.InvariantCulture)}x to {spread.High.ToString("0.00", CultureInfo.InvariantCulture)}x the fitted times, which stretch a prediction's band");
             }
         }
 

@@ -93,13 +93,14 @@ public static class TrainingFrameworkCalibration
             SpreadOf(table, all, launch, quantize));
     }
 
-    // Each case the fitted times bind: its own best least time over the fitted one; the percentiles of those.
+    // Each case the fitted times bind (so its least time there is above zero): its own best least time over the fitted
+    // one; the percentiles of those.
     private static ExpertLaunchSpread? SpreadOf(PredictionTable table, int[] cases, int launch, int quantize)
     {
-        var scales = cases.Where(index => table.Binds(index, launch, quantize) && table.Least(index, launch, quantize) > 0)
-            .Select(index => table.OwnBest(index) / (double)table.Least(index, launch, quantize)).Order().ToArray();
+        var scales = cases.Where(index => table.Binds(index, launch, quantize))
+            .Select(index => table.OwnBest(index) / (double)table.LeastSteps(index, launch, quantize)).Order().ToArray();
         return scales.Length == 0 ? null
-            : new ExpertLaunchSpread(Math.Round(Math.Min(1, Statistics.Percentile(scales, 0.1)), 3), Math.Round(Math.Clamp(Statistics.Percentile(scales, 0.9), 1, ExpertLaunchSpread.MostHigh), 3), scales.Length);
+            : new ExpertLaunchSpread(Math.Round(Math.Min(1, Statistics.Percentile(scales, 0.1)), 3), Math.Round(Math.Clamp(Statistics.Percentile(scales, 0.9), 1, ExpertLaunchSpread.HighLimit), 3), scales.Length);
     }
 
     /// <summary>
@@ -124,7 +125,7 @@ public static class TrainingFrameworkCalibration
         yield return $"expert_quantize_launch: {result.ExpertQuantizeLaunch.Seconds * 1e6:0} us   # added under FP8, MXFP8 and NVFP4";
         if (result.Spread is { } spread)
         {
-            yield return "expert_launch_spread:   # P10-P90, over the fitted runs the launch times bind, of each run's own best least time as a multiple of the fitted one: the band's";
+            yield return "expert_launch_spread:   # P10 and P90, over the fitted runs the launch times bind, of each run's own best least time over the fitted one; a prediction's band is stretched to both";
             yield return $"  low: {spread.Low.ToString("0.###", CultureInfo.InvariantCulture)}";
             yield return $"  high: {spread.High.ToString("0.###", CultureInfo.InvariantCulture)}";
             yield return $"  runs: {spread.Runs}";
@@ -183,13 +184,13 @@ public static class TrainingFrameworkCalibration
         }
 
         /// <summary>Whether case <paramref name="index"/>'s prediction at (<paramref name="launch"/>, <paramref name="quantize"/>) depends on the least time at all: its host launches bind there.</summary>
-        public bool Binds(int index, int launch, int quantize) => Predicted(index, launch, quantize) != predicted[index][0];
+        public bool Binds(int index, int launch, int quantize) => Math.Abs((Predicted(index, launch, quantize) / predicted[index][0]) - 1) > 1e-12;
 
         /// <summary>Case <paramref name="index"/>'s least time at grid point (<paramref name="launch"/>, <paramref name="quantize"/>), in grid steps.</summary>
-        public int Least(int index, int launch, int quantize) => launch + (scaled[index] ? quantize : 0);
+        public int LeastSteps(int index, int launch, int quantize) => launch + (scaled[index] ? quantize : 0);
 
         /// <summary>Case <paramref name="index"/>'s prediction at grid point (<paramref name="launch"/>, <paramref name="quantize"/>).</summary>
-        public double Predicted(int index, int launch, int quantize) => predicted[index][Least(index, launch, quantize)];
+        public double Predicted(int index, int launch, int quantize) => predicted[index][LeastSteps(index, launch, quantize)];
 
         /// <summary>
         /// The grid point with the least mean absolute log error over <paramref name="indices"/>: searched quantize

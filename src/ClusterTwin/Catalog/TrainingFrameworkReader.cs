@@ -87,7 +87,7 @@ internal static class TrainingFrameworkReader
 
     /// <summary>
     /// The spread of the fitted runs' own launch times (<c>expert_launch_spread</c>): the 10th percentile a multiple of
-    /// the fitted time from 0 to 1, the 90th from 1 to <see cref="ExpertLaunchSpread.MostHigh"/>, and the runs they are of.
+    /// the fitted time from 0 to 1, the 90th from 1 to <see cref="ExpertLaunchSpread.HighLimit"/>, and the runs they are of.
     /// </summary>
     private static ExpertLaunchSpread? ReadSpread(YamlReader reader, YamlMappingNode? map)
     {
@@ -99,7 +99,7 @@ internal static class TrainingFrameworkReader
         const string path = "expert_launch_spread";
         reader.CheckKeys(map, path, "low", "high", "runs");
         var low = reader.Number(map, "low", path, 0, 1);
-        var high = reader.Number(map, "high", path, 1, ExpertLaunchSpread.MostHigh);
+        var high = reader.Number(map, "high", path, 1, ExpertLaunchSpread.HighLimit);
         var runs = reader.Integer(map, "runs", path, 1, 100_000);
         return low is null || high is null || runs is null ? null : new ExpertLaunchSpread(low.Value, high.Value, runs.Value);
     }

@@ -12,8 +12,8 @@ namespace ClusterTwin.Workloads;
 public sealed record ExpertLaunchSpread(double Low, double High, int Runs)
 {
     /// <summary>
-    /// The most the 90th percentile may be: a hundred times the fitted least time, far beyond what a grid of a few
-    /// hundred microseconds over a fitted time of tens gives, so a larger figure in a file is a typo.
+    /// The most the 90th percentile may be: a hundred times the fitted least time. The fit's grid reaches 300 us in
+    /// steps of 5 us, so no fit gives more than 60; a larger figure in a file is a typo.
     /// </summary>
-    public const double MostHigh = 100;
+    public const double HighLimit = 100;
 }

@@ -130,6 +130,6 @@ public sealed record TrainingFramework
     /// <summary>How <see cref="ExpertLaunch"/> and <see cref="ExpertQuantizeLaunch"/> were fitted; null when they were not.</summary>
     public FrameworkFit? Fit { get; init; }
 
-    /// <summary>How far the fitted runs' own least times stray from the fitted ones: the band's spread of the launch times; null when not fitted.</summary>
+    /// <summary>How far the fitted runs' own least times stray from the fitted ones: the band's spread of the launch times; null when not fitted, or when no fitted run's launches bind.</summary>
     public ExpertLaunchSpread? ExpertLaunchSpread { get; init; }
 }

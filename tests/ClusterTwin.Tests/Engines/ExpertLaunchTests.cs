@@ -301,18 +301,39 @@ public class ExpertLaunchTests
         Assert.True(withSpread.StepTimeHigh >= slow * (1 - 1e-12), $"{withSpread.StepTimeHigh} against {slow}");
         Assert.Contains(withSpread.BandSources, source => source.StartsWith("expert launch times", StringComparison.Ordinal));
 
-        // Whole layers as CUDA graphs launch nothing per expert: the spread has nothing to move.
-        var graphed = ValidationCaseLoader.Load(Repository.Path("validation", "supplementary", "megatron-bridge-25.09", "mbridge2509-gb200-qwen3_235b_a22b-64gpu-fp8.yaml"), Repository.Catalog).Scenario;
+        // The same run as whole-layer CUDA graphs (which need drop-and-pad) launches nothing per expert: nothing to move.
+        var graphed = scenario with
+        {
+            Job = scenario.Job with { CudaGraphs = CudaGraphs.WholeLayers, ExpertCapacityFactor = 1.0, ForcedLoadBalance = false },
+            Plan = scenario.Plan with { ExpertDispatch = ExpertDispatch.AllToAll },
+        };
         Assert.DoesNotContain(AnalyticalEngine.Simulate(graphed).BandSources, source => source.StartsWith("expert launch times", StringComparison.Ordinal));
     }
 
     [Fact]
-    public void ALaunchSpreadOutsideItsRange_IsACatalogueError()
+    public void UnderAScaledFormat_TheSpreadScalesTheQuantizeLaunchToo()
     {
-        var error = CatalogEdits.LoadWithChange("training-frameworks/megatron-core.yaml", "  low: 0.", "  low: 1.");
+        // B200 Qwen3-235B in MXFP8, host-bound: the band's slow end is the step with both times scaled, slower than
+        // with the launch alone scaled.
+        var scenario = Case("mbridge2511-b200-qwen3_235b_a22b-64gpu-fp8-mx").Scenario;
+        var framework = scenario.Framework;
+        var high = framework.ExpertLaunchSpread!.High;
+        Duration Step(TrainingFramework edited) => AnalyticalEngine.SimulateStep(scenario with { Framework = edited }).StepTime;
+        var both = Step(framework with { ExpertLaunch = framework.ExpertLaunch * high, ExpertQuantizeLaunch = framework.ExpertQuantizeLaunch * high });
+        var launchOnly = Step(framework with { ExpertLaunch = framework.ExpertLaunch * high });
+        Assert.True(both > launchOnly, $"{both} against {launchOnly}");
+        Assert.True(AnalyticalEngine.Simulate(scenario).StepTimeHigh >= both * (1 - 1e-12));
+    }
+
+    [Theory]
+    [InlineData("  low: 0.", "  low: 1.", "expert_launch_spread.low", "expected 0 to 1")]
+    [InlineData("  high: 2.", "  high: 200.", "expert_launch_spread.high", "expected 1 to 100")]
+    public void ALaunchSpreadOutsideItsRange_IsACatalogueError(string from, string to, string field, string message)
+    {
+        var error = CatalogEdits.LoadWithChange("training-frameworks/megatron-core.yaml", from, to);
         var diagnostic = Assert.Single(error.Diagnostics);
-        Assert.Equal("expert_launch_spread.low", diagnostic.Field);
-        Assert.Contains("expected 0 to 1", diagnostic.Message, StringComparison.Ordinal);
+        Assert.Equal(field, diagnostic.Field);
+        Assert.Contains(message, diagnostic.Message, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -36,15 +36,25 @@ internal static class UncertaintyBand
             : "no calibration: a step 30% either way");
 
         var (fastest, slowest) = (1.0, 1.0);
-        foreach (var (name, variant, always) in HardwareAlternatives(scenario).Select(item => (item.Name, item.Variant, true)).Concat(LaunchAlternatives(scenario).Select(item => (item.Name, item.Variant, false))))
+        void Stretch(string name, Scenario variant, bool listedWhenUnchanged)
         {
-            // A hardware alternative is listed even where it changes nothing; the launch times only where they bind.
             var ratio = AnalyticalEngine.SimulateStep(variant).StepTime / step;
-            if (double.IsFinite(ratio) && ratio > 0 && (always || ratio != 1))
+            if (double.IsFinite(ratio) && ratio > 0 && (listedWhenUnchanged || Math.Abs(ratio - 1) > 1e-12))
             {
                 (fastest, slowest) = (Math.Min(fastest, ratio), Math.Max(slowest, ratio));
                 sources.Add($"{name}: {ratio - 1:+0.0%;-0.0%;0.0%}");
             }
+        }
+
+        // A hardware alternative is listed even where it changes nothing; the launch times only where they move the step.
+        foreach (var (name, variant) in HardwareAlternatives(scenario))
+        {
+            Stretch(name, variant, listedWhenUnchanged: true);
+        }
+
+        foreach (var (name, variant) in LaunchAlternatives(scenario))
+        {
+            Stretch(name, variant, listedWhenUnchanged: false);
         }
 
         // A mixture of experts also carries the spread of the runs its framework's launch times were fitted on, where
@@ -127,8 +137,8 @@ internal static class UncertaintyBand
         }
     }
 
-    // The framework's launch times at the two ends of its fitted runs' spread, where the host launches bind this step
-    // (a mixture of experts launched per expert, with a launch time charged).
+    // The framework's launch times at the two ends of its fitted runs' spread, for a mixture of experts launched per
+    // expert (a launch time charged): listed where either end moves the step.
     private static IEnumerable<(string Name, Scenario Variant)> LaunchAlternatives(Scenario scenario)
     {
         var framework = scenario.Framework;
@@ -140,7 +150,7 @@ internal static class UncertaintyBand
         foreach (var factor in new[] { spread.Low, spread.High })
         {
             var variant = scenario with { Framework = framework with { ExpertLaunch = framework.ExpertLaunch * factor, ExpertQuantizeLaunch = framework.ExpertQuantizeLaunch * factor } };
-            yield return ($"expert launch times {factor:0.00}x (P10-P90 of the {spread.Runs} runs they bind in {framework.Name}'s fit)", variant);
+            yield return ($"expert launch times {factor:0.00}x (P10-P90 of the {spread.Runs} runs they bind in the fit of {framework.Id})", variant);
         }
     }
 
