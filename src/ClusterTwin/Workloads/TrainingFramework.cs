@@ -63,6 +63,10 @@ public sealed record TrainingFramework
         return job.CastsMultiplyInputs ? ExpertLaunch + ExpertQuantizeLaunch : ExpertLaunch;
     }
 
+    /// <summary>This framework with both expert launch times multiplied by <paramref name="factor"/> (the band's ends, a fit's trial).</summary>
+    public TrainingFramework WithExpertLaunchesScaled(double factor) =>
+        this with { ExpertLaunch = ExpertLaunch * factor, ExpertQuantizeLaunch = ExpertQuantizeLaunch * factor };
+
     /// <summary>
     /// What the framework keeps of a low-precision multiply's input for the backward pass: the cast copy (Transformer
     /// Engine) or the BF16 input (torchao's float8 linear, the default for a framework file that does not say).

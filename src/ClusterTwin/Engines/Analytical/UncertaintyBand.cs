@@ -149,8 +149,7 @@ internal static class UncertaintyBand
 
         foreach (var factor in new[] { spread.Low, spread.High })
         {
-            var variant = scenario with { Framework = framework with { ExpertLaunch = framework.ExpertLaunch * factor, ExpertQuantizeLaunch = framework.ExpertQuantizeLaunch * factor } };
-            yield return ($"expert launch times {factor:0.00}x (P10-P90 of the {spread.Runs} runs they bind in the fit of {framework.Id})", variant);
+            yield return ($"expert launch times {factor:0.00}x (P10-P90 of the {spread.Runs} runs they bind in the fit of {framework.Id})", scenario with { Framework = framework.WithExpertLaunchesScaled(factor) });
         }
     }
 
