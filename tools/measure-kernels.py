@@ -478,6 +478,81 @@ def measure_expert_launch(local_experts, tokens_per_expert, hidden=4096, feed_fo
     return rows
 
 
+def measure_grouped_experts(cases):
+    """An expert layer's multiplies run two ways, forward and backward through autograd, in BF16: one multiply per
+    local expert (the input split per expert, as measure_expert_launch runs them) and one grouped multiply for all
+    local experts (torch._grouped_mm: one kernel over every expert's rows, as grouped-GEMM libraries run them). Each
+    expert's gated up-projection (hidden to twice the expert width) and down-projection, SiLU between. Timed as
+    wall-clock with the device synchronized once at the end, and as the device's own time (the layer replayed as a
+    CUDA graph); the grouped output is checked against the loop's. `cases` are (model, hidden, expert width, local
+    experts, tokens per expert)."""
+    rows = []
+    for model, hidden, feed_forward, experts, tokens in cases:
+        try:
+            up = torch.randn(experts, 2 * feed_forward, hidden, device="cuda", dtype=torch.bfloat16) * hidden ** -0.5
+            down = torch.randn(experts, hidden, feed_forward, device="cuda", dtype=torch.bfloat16) * feed_forward ** -0.5
+            up.requires_grad_(True)
+            down.requires_grad_(True)
+            output_gradient = up_each = down_each = None
+            x = torch.randn(experts * tokens, hidden, device="cuda", dtype=torch.bfloat16, requires_grad=True)
+            counts = [tokens] * experts
+            offsets = torch.arange(1, experts + 1, device="cuda", dtype=torch.int32) * tokens
+
+            # The loop's weights are one tensor per expert, as a framework holds them: indexing the stacked tensor would
+            # make each expert's weight gradient a full-size scatter, a cost that grows with the square of the experts.
+            up_each = [w.detach().clone().requires_grad_(True) for w in up]
+            down_each = [w.detach().clone().requires_grad_(True) for w in down]
+
+            def loop_forward():
+                outputs = []
+                for chunk, w1, w2 in zip(torch.split(x, counts), up_each, down_each):
+                    gate, value = (chunk @ w1.t()).chunk(2, dim=-1)
+                    outputs.append((F.silu(gate) * value) @ w2.t())
+                return torch.cat(outputs)
+
+            def grouped_forward():
+                gate, value = torch._grouped_mm(x, up.transpose(-2, -1), offs=offsets).chunk(2, dim=-1)
+                return torch._grouped_mm((F.silu(gate) * value).contiguous(), down.transpose(-2, -1), offs=offsets)
+
+            with torch.no_grad():
+                reference, grouped = loop_forward().float(), grouped_forward().float()
+                relative_error = ((grouped - reference).norm() / reference.norm()).item()
+            # A dense output gradient: the broadcast one of .sum().backward() has zero strides, which the grouped
+            # multiply's backward refuses.
+            output_gradient = torch.randn(experts * tokens, hidden, device="cuda", dtype=torch.bfloat16)
+            for way, forward in (("per-expert", loop_forward), ("grouped", grouped_forward)):
+                def layer():
+                    forward().backward(output_gradient)
+                for _ in range(3):
+                    layer()
+                torch.cuda.synchronize()
+                repeats = 20
+                began = time.perf_counter()
+                for _ in range(repeats):
+                    layer()
+                torch.cuda.synchronize()
+                wall = (time.perf_counter() - began) / repeats
+                try:
+                    device = graph_time(lambda i: layer(), 5)
+                except Exception as error:  # a layer that cannot be captured keeps its wall-clock row
+                    device = None
+                    torch.cuda.synchronize()
+                operations = 3 * 2.0 * experts * tokens * hidden * 3 * feed_forward  # forward, input and weight gradients
+                rows.append({"model": model, "hidden": hidden, "feed_forward": feed_forward, "local_experts": experts,
+                             "tokens_per_expert": tokens, "way": way, "multiplies": experts * 2 * 3 if way == "per-expert" else 2 * 3,
+                             "operations": operations, "wall_seconds": wall, "graph_seconds": device,
+                             "relative_error_against_per_expert": relative_error})
+                print(model, experts, tokens, way, "wall %.1f us" % (wall * 1e6), "graph %s us" % (None if device is None else round(device * 1e6, 1)),
+                      "%.0f TFLOP/s on the device" % (operations / device / 1e12) if device else "", flush=True)
+        except Exception as error:
+            rows.append({"model": model, "local_experts": experts, "tokens_per_expert": tokens, "error": repr(error)[:300]})
+            print(rows[-1], flush=True)
+        finally:
+            up = down = x = output_gradient = up_each = down_each = None
+            torch.cuda.empty_cache()
+    return rows
+
+
 def measure_ring_steps(heads=16, key_value_heads=1, head=128):
     """The kernels of one context-parallel ring step as Megatron-Core's load-balanced ring runs them (each rank holds
     two of the 2c chunks): a step against an earlier rank's keys runs the rank's two query chunks against one key
@@ -659,7 +734,7 @@ def main():
     parser.add_argument("--out", required=True)
     parser.add_argument("--power-seconds", type=float, default=8)
     parser.add_argument("--quick", action="store_true", help="a few shapes of each kind, to check the script")
-    parser.add_argument("--only", choices=("attention", "grouped", "head-sizes", "cross-entropy", "contention", "expert-launch", "ring-steps"), help="time the attention kernels alone (causal and full), grouped-query attention against multi-head, attention at head sizes other than 128, the loss over the vocabulary, matrix multiplies beside a kernel holding some multiprocessors, the host's time per expert multiply of an eager expert layer, or a context-parallel ring step's kernels")
+    parser.add_argument("--only", choices=("attention", "grouped", "head-sizes", "cross-entropy", "contention", "expert-launch", "grouped-experts", "ring-steps"), help="time the attention kernels alone (causal and full), grouped-query attention against multi-head, attention at head sizes other than 128, the loss over the vocabulary, matrix multiplies beside a kernel holding some multiprocessors, the host's time per expert multiply of an eager expert layer, an expert layer's multiplies one per expert against one grouped kernel, or a context-parallel ring step's kernels")
     args = parser.parse_args()
     if not torch.cuda.is_available():
         raise SystemExit("measure-kernels.py needs a CUDA GPU")
@@ -705,6 +780,22 @@ def main():
         # Qwen3-235B's expert shape (hidden 4,096, expert 1,536) at 4, 8 and 16 local experts, few and many tokens each.
         phase("expert_launch", lambda: measure_expert_launch([4, 8, 16], [128, 512, 2048]))
         for row in result["expert_launch"]:
+            print(row)
+        return
+    if args.only == "grouped-experts":
+        # The expert shapes of the four mixture-of-experts models issue 5 names, at local-expert counts and tokens per
+        # expert their published layouts give: Qwen3-30B-A3B (hidden 2,048, expert 768; 128 experts over EP 8 or 16),
+        # Qwen3-235B (4,096, 1,536; EP 4 to 32), DeepSeek-V3 (7,168, 2,048; 256 experts over EP 8 to 64) and Mixtral
+        # 8x7B (4,096, 14,336; 8 experts over EP 1 to 8).
+        cases = [("qwen3-30b-a3b", 2048, 768, e, t) for e in (8, 16) for t in (128, 512, 2048)]
+        cases += [("qwen3-235b-a22b", 4096, 1536, e, t) for e in (4, 16, 32) for t in (128, 512, 2048)]
+        cases += [("deepseek-v3", 7168, 2048, e, t) for e in (4, 8, 32) for t in (256, 1024, 4096)]
+        cases += [("mixtral-8x7b", 4096, 14336, e, t) for e in (1, 2, 8) for t in (1024, 4096)]
+        phase("grouped_experts", lambda: measure_grouped_experts(cases))
+        # The collective channels of an expert-data-parallel group (NCCL gives a ring with one member per node 2):
+        # multiplies beside 1, 2 and 4 resident blocks.
+        phase("contention", lambda: measure_contention([0, 1, 2, 4], [4096, 8192, 16384]))
+        for row in result["contention"]:
             print(row)
         return
     if args.only == "contention":
