@@ -17,6 +17,8 @@ What it measures, counted exactly as the engine counts them (src/ClusterTwin/Per
              backward timed apart, as the device time of their kernels (the profiler's records).
   memory     a scaling (read + write) and an addition (two reads + one write), by bytes moved.
   power      NVML's power, clocks and temperature while one large multiply, then a copy, runs for several seconds.
+Checks that are not curves run alone, each under --only (main() says what each times): grouped-experts, for
+instance, times an expert layer's multiplies one per expert and as one grouped kernel, device and wall-clock.
 The card is measured as found: no clock, power or mode setting is touched.
 """
 import argparse
@@ -383,8 +385,10 @@ def measure_contention(resident_counts, gemm_sizes):
                 bandwidths.append(2.0 * resident * slice_elements * 2 * rounds / copy_seconds)
                 outlasted.append(copy_seconds > 1.2 * calls * times[-1])
             beside = statistics.median(times)
+            # Alone again after each count, so that a drift of the card between the timings shows as spread.
+            alone_after = event_time(multiplies) / calls
             rows.append({"size": size, "resident_blocks": resident, "multiprocessors": torch.cuda.get_device_properties(0).multi_processor_count,
-                         "alone_seconds": alone, "beside_seconds": beside, "slowdown": beside / alone - 1,
+                         "alone_seconds": alone, "alone_after_seconds": alone_after, "beside_seconds": beside, "slowdown": beside / alone - 1,
                          "copy_bandwidth": statistics.median(bandwidths), "copy_outlasted_multiplies": all(outlasted)})
         a = b = out = None
     return rows
@@ -478,25 +482,51 @@ def measure_expert_launch(local_experts, tokens_per_expert, hidden=4096, feed_fo
     return rows
 
 
+def kernel_times(step, calls=3):
+    """Seconds per step() of each kernel name the profiler records on the device, summed over its launches."""
+    from torch.autograd import DeviceType
+    from torch.profiler import ProfilerActivity, profile
+    step()
+    torch.cuda.synchronize()
+    with profile(activities=[ProfilerActivity.CUDA]) as trace:
+        for _ in range(calls):
+            step()
+        torch.cuda.synchronize()
+    times = {}
+    for event in trace.events():
+        if event.device_type == DeviceType.CUDA:
+            times[event.name[:160]] = times.get(event.name[:160], 0.0) + event.time_range.elapsed_us() / 1e6 / calls
+    return times
+
+
+def is_multiply_kernel(name):
+    """Whether a kernel name is a matrix multiply's: cuBLAS (nvjet, xmma, gemm) or CUTLASS (the grouped multiply)."""
+    lowered = name.lower()
+    return any(word in lowered for word in ("gemm", "nvjet", "xmma", "cutlass", "sm90_"))
+
+
 def measure_grouped_experts(cases):
     """An expert layer's multiplies run two ways, forward and backward through autograd, in BF16: one multiply per
-    local expert (the input split per expert, as measure_expert_launch runs them) and one grouped multiply for all
-    local experts (torch._grouped_mm: one kernel over every expert's rows, as grouped-GEMM libraries run them). Each
-    expert's gated up-projection (hidden to twice the expert width) and down-projection, SiLU between. Timed as
-    wall-clock with the device synchronized once at the end, and as the device's own time (the layer replayed as a
-    CUDA graph); the grouped output is checked against the loop's. `cases` are (model, hidden, expert width, local
-    experts, tokens per expert)."""
+    local expert in turn on one stream (the input split per expert, as measure_expert_launch runs them) and one
+    grouped multiply for all local experts (torch._grouped_mm: one CUTLASS kernel over every expert's rows). Each
+    expert's gated up-projection (hidden to twice the expert width) and down-projection, SiLU between. The backward is
+    torch.autograd.grad, so no gradient accumulates from one run into the next. Timed three ways: wall-clock over 20
+    layers with the device synchronized once at the end; the device's time for the whole layer (a CUDA graph's
+    replays: multiplies, SiLU, the split and join copies); and the multiplies' kernels alone (the profiler's records
+    of the kernels whose names are a multiply's, every kernel's time kept in the row). The grouped forward output and
+    all gradients are checked against the loop's. `cases` are (model, hidden, expert width, local experts, tokens per
+    expert)."""
     rows = []
     for model, hidden, feed_forward, experts, tokens in cases:
+        up = down = x = output_gradient = up_each = down_each = None
         try:
-            up = torch.randn(experts, 2 * feed_forward, hidden, device="cuda", dtype=torch.bfloat16) * hidden ** -0.5
-            down = torch.randn(experts, hidden, feed_forward, device="cuda", dtype=torch.bfloat16) * feed_forward ** -0.5
-            up.requires_grad_(True)
-            down.requires_grad_(True)
-            output_gradient = up_each = down_each = None
+            up = (torch.randn(experts, 2 * feed_forward, hidden, device="cuda", dtype=torch.bfloat16) * hidden ** -0.5).requires_grad_(True)
+            down = (torch.randn(experts, hidden, feed_forward, device="cuda", dtype=torch.bfloat16) * feed_forward ** -0.5).requires_grad_(True)
             x = torch.randn(experts * tokens, hidden, device="cuda", dtype=torch.bfloat16, requires_grad=True)
             counts = [tokens] * experts
             offsets = torch.arange(1, experts + 1, device="cuda", dtype=torch.int32) * tokens
+            # A dense output gradient: the broadcast one of .sum() has zero strides, which the grouped backward refuses.
+            output_gradient = torch.randn(experts * tokens, hidden, device="cuda", dtype=torch.bfloat16)
 
             # The loop's weights are one tensor per expert, as a framework holds them: indexing the stacked tensor would
             # make each expert's weight gradient a full-size scatter, a cost that grows with the square of the experts.
@@ -514,15 +544,23 @@ def measure_grouped_experts(cases):
                 gate, value = torch._grouped_mm(x, up.transpose(-2, -1), offs=offsets).chunk(2, dim=-1)
                 return torch._grouped_mm((F.silu(gate) * value).contiguous(), down.transpose(-2, -1), offs=offsets)
 
+            def loop_layer():
+                return torch.autograd.grad(loop_forward(), [x, *up_each, *down_each], output_gradient)
+
+            def grouped_layer():
+                return torch.autograd.grad(grouped_forward(), [x, up, down], output_gradient)
+
+            def relative(value, reference):
+                return ((value.float() - reference.float()).norm() / reference.float().norm()).item()
+
+            loop_gradients, grouped_gradients = loop_layer(), grouped_layer()
             with torch.no_grad():
-                reference, grouped = loop_forward().float(), grouped_forward().float()
-                relative_error = ((grouped - reference).norm() / reference.norm()).item()
-            # A dense output gradient: the broadcast one of .sum().backward() has zero strides, which the grouped
-            # multiply's backward refuses.
-            output_gradient = torch.randn(experts * tokens, hidden, device="cuda", dtype=torch.bfloat16)
-            for way, forward in (("per-expert", loop_forward), ("grouped", grouped_forward)):
-                def layer():
-                    forward().backward(output_gradient)
+                errors = {"output": relative(grouped_forward(), loop_forward()),
+                          "input_gradient": relative(grouped_gradients[0], loop_gradients[0]),
+                          "up_gradient": relative(grouped_gradients[1], torch.stack(loop_gradients[1:1 + experts])),
+                          "down_gradient": relative(grouped_gradients[2], torch.stack(loop_gradients[1 + experts:]))}
+            loop_gradients = grouped_gradients = None
+            for way, layer in (("per-expert", loop_layer), ("grouped", grouped_layer)):
                 for _ in range(3):
                     layer()
                 torch.cuda.synchronize()
@@ -534,16 +572,20 @@ def measure_grouped_experts(cases):
                 wall = (time.perf_counter() - began) / repeats
                 try:
                     device = graph_time(lambda i: layer(), 5)
-                except Exception as error:  # a layer that cannot be captured keeps its wall-clock row
+                except Exception:  # a layer that cannot be captured keeps its other timings
                     device = None
                     torch.cuda.synchronize()
+                kernels = kernel_times(layer)
+                multiplies_seconds = sum(seconds for name, seconds in kernels.items() if is_multiply_kernel(name))
                 operations = 3 * 2.0 * experts * tokens * hidden * 3 * feed_forward  # forward, input and weight gradients
                 rows.append({"model": model, "hidden": hidden, "feed_forward": feed_forward, "local_experts": experts,
                              "tokens_per_expert": tokens, "way": way, "multiplies": experts * 2 * 3 if way == "per-expert" else 2 * 3,
                              "operations": operations, "wall_seconds": wall, "graph_seconds": device,
-                             "relative_error_against_per_expert": relative_error})
+                             "multiply_kernels_seconds": multiplies_seconds, "kernels_seconds": kernels,
+                             "relative_error_against_per_expert": errors})
                 print(model, experts, tokens, way, "wall %.1f us" % (wall * 1e6), "graph %s us" % (None if device is None else round(device * 1e6, 1)),
-                      "%.0f TFLOP/s on the device" % (operations / device / 1e12) if device else "", flush=True)
+                      "multiplies %.1f us, %.0f TFLOP/s" % (multiplies_seconds * 1e6, operations / multiplies_seconds / 1e12) if multiplies_seconds else "", flush=True)
+            print("  grouped against per-expert:", {key: "%.1e" % value for key, value in errors.items()}, flush=True)
         except Exception as error:
             rows.append({"model": model, "local_experts": experts, "tokens_per_expert": tokens, "error": repr(error)[:300]})
             print(rows[-1], flush=True)
@@ -783,15 +825,18 @@ def main():
             print(row)
         return
     if args.only == "grouped-experts":
-        # The expert shapes of the four mixture-of-experts models issue 5 names, at local-expert counts and tokens per
-        # expert their published layouts give: Qwen3-30B-A3B (hidden 2,048, expert 768; 128 experts over EP 8 or 16),
-        # Qwen3-235B (4,096, 1,536; EP 4 to 32), DeepSeek-V3 (7,168, 2,048; 256 experts over EP 8 to 64) and Mixtral
-        # 8x7B (4,096, 14,336; 8 experts over EP 1 to 8).
+        # The expert shapes of four mixture-of-experts models, at local-expert counts and tokens per expert their
+        # published layouts give: Qwen3-30B-A3B (hidden 2,048, expert 768; 128 experts over expert parallelism 8 or 16),
+        # Qwen3-235B (4,096, 1,536; parallelism 4 to 32), DeepSeek-V3 (7,168, 2,048; 256 experts over 8 to 64) and
+        # Mixtral 8x7B (4,096, 14,336; 8 experts over 1 to 8).
         cases = [("qwen3-30b-a3b", 2048, 768, e, t) for e in (8, 16) for t in (128, 512, 2048)]
         cases += [("qwen3-235b-a22b", 4096, 1536, e, t) for e in (4, 16, 32) for t in (128, 512, 2048)]
         cases += [("deepseek-v3", 7168, 2048, e, t) for e in (4, 8, 32) for t in (256, 1024, 4096)]
         cases += [("mixtral-8x7b", 4096, 14336, e, t) for e in (1, 2, 8) for t in (1024, 4096)]
         phase("grouped_experts", lambda: measure_grouped_experts(cases))
+        for row in result["grouped_experts"][:2]:  # the kernel names, to check which are counted as multiplies
+            for name, seconds in sorted(row.get("kernels_seconds", {}).items(), key=lambda item: -item[1]):
+                print("  %s %8.1f us  %s" % ("multiply" if is_multiply_kernel(name) else "other   ", seconds * 1e6, name[:110]))
         # The collective channels of an expert-data-parallel group (NCCL gives a ring with one member per node 2):
         # multiplies beside 1, 2 and 4 resident blocks.
         phase("contention", lambda: measure_contention([0, 1, 2, 4], [4096, 8192, 16384]))
