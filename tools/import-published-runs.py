@@ -113,15 +113,17 @@ def recipe_entry(why, plan=None, training=None, token_drop=None):
 
 TOKEN_DROP = "MegatronTokenDropCallback"
 WHOLE_LAYERS = {"cuda_graphs": "layers    # the CSV's cuda_graphs 1: enable_cuda_graph"}
+# The Mixtral recipes leave moe_permute_fusion at Megatron-Core's default, off: the unfused PyTorch permutation.
+UNFUSED = {"fused_token_permutation": "false    # moe_permute_fusion unset in the Mixtral recipes: Megatron-Core's default, off"}
 MIXTRAL_8X7B = recipe_entry("model_configs CSV row pre_train mixtral 8x7b (every stored version): TP1 PP1 CP1 VP1 EP8 MBS 2 GBS 256, no recompute, no FSDP, "
                      "cuda_graphs 1 (whole layers as CUDA graphs, which the experts' inputs padded to capacity make static); the alltoall "
                      "dispatcher, aux-loss routing with token dropping at capacity factor 1.0 and padding (MegatronTokenDropCallback)",
-                     {"expert_dispatch": "all-to-all"}, WHOLE_LAYERS, token_drop=TOKEN_DROP)
+                     {"expert_dispatch": "all-to-all"}, {**WHOLE_LAYERS, **UNFUSED}, token_drop=TOKEN_DROP)
 MIXTRAL_8X22B = recipe_entry("model_configs_b200.csv row pre_train mixtral 8x22b (every stored version): TP2 PP4 CP8 VP14 EP8 ETP1 MBS 1 GBS 64, no "
                       "recompute, no FSDP, no CUDA graphs; no tensor-parallel communication overlap (MegatronCommOverlapCallback's default, which "
                       "the Mixtral scripts keep); the context ring (Megatron-Core's default p2p exchange); the alltoall dispatcher, aux-loss "
                       "routing with token dropping at capacity factor 1.0 and padding (MegatronTokenDropCallback)",
-                      {"expert_dispatch": "all-to-all", "overlap_tensor_communication": "false", "context_communication": "ring"}, token_drop=TOKEN_DROP)
+                      {"expert_dispatch": "all-to-all", "overlap_tensor_communication": "false", "context_communication": "ring"}, UNFUSED, token_drop=TOKEN_DROP)
 NEMO2_RECIPES = {
     "nemo2502-b200-gpt3-175b-512gpu-fp8": recipe_entry("model_configs_b200.csv row pre_train gpt3 175b, 512 GPUs (@ 9a86f673 and 026c682e): TP4 PP4 VP6 MBS 2, cuda_graphs 0; tensor-parallel overlap with userbuffers_fp8_b200_h12288_tp4_mbs1_seqlen2048; embedding weight gradients deferred (not modelled)"),
     "nemo2502-b200-llama3-8b-8gpu-fp8": recipe_entry("model_configs_b200.csv row pre_train llama3 8b (every stored version): TP1 PP1 CP1 MBS 2; CUDA graphs on in the newer scripts and off in an older one (no effect on a dense layer in the model)"),
@@ -134,7 +136,7 @@ NEMO2_RECIPES = {
     # one expert multiplying for milliseconds).
     "nemo2502-b200-mixtral-8x7b-64gpu-fp8": recipe_entry(MIXTRAL_8X7B["why"].replace("cuda_graphs 1 (whole layers as CUDA graphs, which the experts' inputs padded to capacity make static)",
                                                                               "cuda_graphs 1 where the CSV has the column (whole layers as CUDA graphs; the older CSVs have none, so none is assumed)"),
-                                                  MIXTRAL_8X7B["plan"], token_drop=TOKEN_DROP),
+                                                  MIXTRAL_8X7B["plan"], UNFUSED, token_drop=TOKEN_DROP),
     "nemo2502-b200-mixtral-8x22b-256gpu-fp8": MIXTRAL_8X22B,
     "nemo2504-gb200-gpt3-175b-128gpu-fp8": recipe_entry("model_configs_gb200.csv row pre_train gpt3 175b (@ 07ed46e0 and 06c0e700): TP4 PP4 VP12 MBS 2, cuda_graphs 1; tensor-parallel overlap with the B200 FP8 userbuffer configuration", training=WHOLE_LAYERS),
     "nemo2504-gb200-llama3-8b-8gpu-fp8": recipe_entry("model_configs_gb200.csv row pre_train llama3 8b: MBS 2 only in the older path's file (@ 215b51ee; the newer files have MBS 4: the table kept); CUDA graphs by script version (no effect on a dense layer in the model)"),
@@ -145,7 +147,7 @@ NEMO2_RECIPES = {
     "nemo2504-gb200-mixtral-8x7b-64gpu-fp8": MIXTRAL_8X7B,
     # No GB200 row for Mixtral 8x22B in any stored model_configs_gb200.csv: the B200 row's settings, the same layout.
     "nemo2504-gb200-mixtral-8x22b-256gpu-fp8": recipe_entry(MIXTRAL_8X22B["why"] + "; no GB200 row of this model in any stored model_configs_gb200.csv: the B200 row's settings, the table's layout",
-                                                     MIXTRAL_8X22B["plan"], token_drop=TOKEN_DROP),
+                                                     MIXTRAL_8X22B["plan"], UNFUSED, token_drop=TOKEN_DROP),
 }
 # Settings of the Megatron-Bridge performance scripts behind the 25.09 table (validation/supplementary/
 # megatron-bridge-25.09.json), read from NVIDIA-NeMo/Megatron-Bridge scripts/performance/ as it stood then: run_script.py

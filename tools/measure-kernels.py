@@ -482,6 +482,26 @@ def measure_expert_launch(local_experts, tokens_per_expert, hidden=4096, feed_fo
     return rows
 
 
+def wall_and_graph(layer, repeats=20):
+    """Seconds per layer() as wall-clock over `repeats` eager calls with the device synchronized once at the end (what
+    a step waits, the host's launches included), and as the device's own time (the layer replayed as a CUDA graph;
+    None where it cannot be captured)."""
+    for _ in range(3):
+        layer()
+    torch.cuda.synchronize()
+    began = time.perf_counter()
+    for _ in range(repeats):
+        layer()
+    torch.cuda.synchronize()
+    wall = (time.perf_counter() - began) / repeats
+    try:
+        device = graph_time(lambda i: layer(), 5)
+    except Exception:  # a layer that cannot be captured keeps its other timings
+        device = None
+        torch.cuda.synchronize()
+    return wall, device
+
+
 def kernel_times(step, calls=3):
     """Seconds per step() of each kernel name the profiler records on the device, summed over its launches."""
     from torch.autograd import DeviceType
@@ -561,20 +581,7 @@ def measure_grouped_experts(cases):
                           "down_gradient": relative(grouped_gradients[2], torch.stack(loop_gradients[1 + experts:]))}
             loop_gradients = grouped_gradients = None
             for way, layer in (("per-expert", loop_layer), ("grouped", grouped_layer)):
-                for _ in range(3):
-                    layer()
-                torch.cuda.synchronize()
-                repeats = 20
-                began = time.perf_counter()
-                for _ in range(repeats):
-                    layer()
-                torch.cuda.synchronize()
-                wall = (time.perf_counter() - began) / repeats
-                try:
-                    device = graph_time(lambda i: layer(), 5)
-                except Exception:  # a layer that cannot be captured keeps its other timings
-                    device = None
-                    torch.cuda.synchronize()
+                wall, device = wall_and_graph(layer)
                 kernels = kernel_times(layer)
                 multiplies_seconds = sum(seconds for name, seconds in kernels.items() if is_multiply_kernel(name))
                 operations = 3 * 2.0 * experts * tokens * hidden * 3 * feed_forward  # forward, input and weight gradients
@@ -591,6 +598,69 @@ def measure_grouped_experts(cases):
             print(rows[-1], flush=True)
         finally:
             up = down = x = output_gradient = up_each = down_each = None
+            torch.cuda.empty_cache()
+    return rows
+
+
+def measure_moe_routing(cases):
+    """What an expert layer does around its experts, on one chip, as Megatron-Core runs it without its fused kernels
+    (moe_permute_fusion and moe_router_fusion off): the router's multiply, top-k over its scores, the load-balancing
+    loss (every expert's summed probabilities against its token count), for a capacity factor the per-expert top-k
+    over tokens that drops and pads, the permutation (an argsort of the routing map and an index_select of the
+    tokens), the unpermutation (each token scaled by its probability and scatter-added back), forward and backward
+    through torch.autograd.grad. The all-to-alls and the experts are left out: the permuted tokens go straight back.
+    Timed as the layer replayed as a CUDA graph, as the profiler's kernels (every kernel's time kept) and as
+    wall-clock. `cases` are (model, tokens on the chip, hidden, experts, top-k, capacity factor or None, router dtype)."""
+    rows = []
+    for model, tokens, hidden, experts, top, capacity_factor, router_dtype in cases:
+        x = router = output_gradient = None
+        try:
+            x = torch.randn(tokens, hidden, device="cuda", dtype=torch.bfloat16, requires_grad=True)
+            router = (torch.randn(experts, hidden, device="cuda", dtype=torch.bfloat16) * hidden ** -0.5).requires_grad_(True)
+            output_gradient = torch.randn(tokens, hidden, device="cuda", dtype=torch.bfloat16)
+            dtype = torch.float32 if router_dtype == "fp32" else torch.bfloat16
+            capacity = None if capacity_factor is None else math.ceil(tokens * top / experts * capacity_factor)
+
+            def layer():
+                logits = (x @ router.t()).to(dtype)
+                top_logits, top_indices = torch.topk(logits, k=top, dim=1)
+                top_probs = torch.softmax(top_logits, dim=-1, dtype=torch.float32).to(dtype)
+                probs = torch.zeros_like(logits).scatter(1, top_indices, top_probs)
+                routing_map = torch.zeros_like(logits, dtype=torch.int32).scatter(1, top_indices, 1).bool()
+                # The switch load-balancing loss on the full softmax's scores, its gradient carried back as Megatron's
+                # MoEAuxLossAutoScaler does (here simply added to the loss).
+                scores = torch.softmax(logits, dim=-1, dtype=torch.float32)
+                auxiliary = torch.sum(scores.sum(dim=0) * routing_map.sum(dim=0)) * (experts * 1e-2 / (top * tokens * tokens))
+                if capacity is not None:
+                    _, capacity_indices = torch.topk(probs, k=capacity, dim=0, sorted=False)
+                    capacity_mask = torch.zeros_like(logits, dtype=torch.int32).scatter(0, capacity_indices, 1).bool()
+                    probs = probs * capacity_mask
+                    routing_map = capacity_mask
+                    per_expert = capacity
+                    sorted_indices = routing_map.to(torch.int8).t().contiguous().argsort(dim=-1, descending=True, stable=True)[:, :per_expert].contiguous().view(-1)
+                    flat = (torch.arange(experts, device="cuda").unsqueeze(-1) * tokens + sorted_indices.view(experts, per_expert)).view(-1)
+                else:
+                    flat = routing_map.t().contiguous().reshape(-1).argsort(descending=True, stable=True)[:tokens * top]
+                    sorted_indices = flat % tokens
+                permuted = x.index_select(0, sorted_indices)
+                permuted_probs = probs.t().contiguous().reshape(-1).index_select(0, flat)
+                # The experts would run here; the unpermutation scales each copy by its probability and adds it back.
+                weighted = permuted * permuted_probs.unsqueeze(-1)
+                output = torch.zeros(tokens, hidden, dtype=weighted.dtype, device="cuda").scatter_add(0, sorted_indices.unsqueeze(1).expand(-1, hidden), weighted)
+                return torch.autograd.grad([output.to(torch.bfloat16), auxiliary], [x, router], [output_gradient, torch.ones((), device="cuda")])
+
+            wall, device = wall_and_graph(layer)
+            kernels = kernel_times(layer)
+            rows.append({"model": model, "tokens": tokens, "hidden": hidden, "experts": experts, "top_k": top, "capacity_factor": capacity_factor,
+                         "router_dtype": router_dtype, "wall_seconds": wall, "graph_seconds": device, "kernels_seconds": kernels,
+                         "kernel_seconds_total": sum(kernels.values())})
+            print(model, tokens, hidden, experts, top, capacity_factor, router_dtype, "wall %.1f us" % (wall * 1e6),
+                  "graph %s us" % (None if device is None else round(device * 1e6, 1)), "kernels %.1f us" % (sum(kernels.values()) * 1e6), flush=True)
+        except Exception as error:
+            rows.append({"model": model, "tokens": tokens, "error": repr(error)[:300]})
+            print(rows[-1], flush=True)
+        finally:
+            x = router = output_gradient = None
             torch.cuda.empty_cache()
     return rows
 
@@ -776,7 +846,7 @@ def main():
     parser.add_argument("--out", required=True)
     parser.add_argument("--power-seconds", type=float, default=8)
     parser.add_argument("--quick", action="store_true", help="a few shapes of each kind, to check the script")
-    parser.add_argument("--only", choices=("attention", "grouped", "head-sizes", "cross-entropy", "contention", "expert-launch", "grouped-experts", "ring-steps"), help="time the attention kernels alone (causal and full), grouped-query attention against multi-head, attention at head sizes other than 128, the loss over the vocabulary, matrix multiplies beside a kernel holding some multiprocessors, the host's time per expert multiply of an eager expert layer, an expert layer's multiplies one per expert against one grouped kernel, or a context-parallel ring step's kernels")
+    parser.add_argument("--only", choices=("attention", "grouped", "head-sizes", "cross-entropy", "contention", "expert-launch", "grouped-experts", "moe-routing", "ring-steps"), help="time the attention kernels alone (causal and full), grouped-query attention against multi-head, attention at head sizes other than 128, the loss over the vocabulary, matrix multiplies beside a kernel holding some multiprocessors, the host's time per expert multiply of an eager expert layer, an expert layer's multiplies one per expert against one grouped kernel, the routing and permutations around the experts, or a context-parallel ring step's kernels")
     args = parser.parse_args()
     if not torch.cuda.is_available():
         raise SystemExit("measure-kernels.py needs a CUDA GPU")
@@ -842,6 +912,17 @@ def main():
         phase("contention", lambda: measure_contention([0, 1, 2, 4], [4096, 8192, 16384]))
         for row in result["contention"]:
             print(row)
+        return
+    if args.only == "moe-routing":
+        # Mixtral 8x7B and 8x22B as NeMo's recipes run them (8 experts, top-2, capacity factor 1 with padding; 8,192
+        # tokens a chip: micro-batch 2 of 4,096, or 65,536 over context parallelism 8), and Qwen3-235B dropless (128
+        # experts, top-8, 4,096 tokens a chip), the router in BF16 and in FP32.
+        cases = [(model, 8192, hidden, 8, 2, 1.0, dtype) for model, hidden in (("mixtral-8x7b", 4096), ("mixtral-8x22b", 6144)) for dtype in ("bf16", "fp32")]
+        cases += [("qwen3-235b-a22b", 4096, 4096, 128, 8, None, dtype) for dtype in ("bf16", "fp32")]
+        phase("moe_routing", lambda: measure_moe_routing(cases))
+        for row in result["moe_routing"][:1]:
+            for name, seconds in sorted(row.get("kernels_seconds", {}).items(), key=lambda item: -item[1]):
+                print("  %8.1f us  %s" % (seconds * 1e6, name[:120]))
         return
     if args.only == "contention":
         # 8, 16 and 32 resident blocks: the collective channels NCCL logs on 8-GPU nodes run 16 to 32.

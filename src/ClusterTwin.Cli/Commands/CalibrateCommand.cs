@@ -14,7 +14,9 @@ namespace ClusterTwin.Cli.Commands;
 /// <c>clustertwin calibrate --kernels FILE --chip C</c>: derive the chip's family's matrix, attention and memory curves
 /// from kernel timings on the chip (<c>tools/measure-kernels.py</c>);
 /// <c>clustertwin calibrate --head-sizes FILE --chip C</c>: derive the family's fused-attention factors for head sizes
-/// other than 128 from timings at several (<c>tools/measure-kernels.py --only head-sizes</c>).
+/// other than 128 from timings at several (<c>tools/measure-kernels.py --only head-sizes</c>);
+/// <c>clustertwin calibrate --token-routing FILE --chip C --framework F</c>: derive the framework's unfused token routing
+/// cost from its timings on the chip (<c>tools/measure-kernels.py --only moe-routing</c>).
 /// </summary>
 public sealed class CalibrateCommand(IAnsiConsole console) : Command<CalibrateCommand.Settings>
 {
@@ -40,6 +42,11 @@ public sealed class CalibrateCommand(IAnsiConsole console) : Command<CalibrateCo
         [CommandOption("--head-sizes <FILE>")]
         [Description("Attention timings at several head sizes written by tools/measure-kernels.py --only head-sizes: derive the measured chip's family's fused-attention factors for head sizes other than 128.")]
         public string? HeadSizes { get; init; }
+
+        /// <summary>Timings of a framework's unfused token routing, to derive its cost against the fused kernels from.</summary>
+        [CommandOption("--token-routing <FILE>")]
+        [Description("Timings of the unfused token routing written by tools/measure-kernels.py --only moe-routing: with --framework and --chip, derive the framework's unfused_token_routing (how many times the fused kernels' traffic it takes).")]
+        public string? TokenRouting { get; init; }
 
         /// <summary>The chip the kernel timings were measured on.</summary>
         [CommandOption("--chip <CHIP>")]
@@ -79,6 +86,11 @@ public sealed class CalibrateCommand(IAnsiConsole console) : Command<CalibrateCo
         if (settings.HeadSizes is { } headSizes)
         {
             return CalibrateHeadSizes(catalog, headSizes, settings);
+        }
+
+        if (settings.TokenRouting is { } routing)
+        {
+            return CalibrateTokenRouting(catalog, routing, settings);
         }
 
         if (settings.Framework is { } framework)
@@ -205,6 +217,42 @@ public sealed class CalibrateCommand(IAnsiConsole console) : Command<CalibrateCo
             var path = Path.Combine(catalog.Directory, "efficiency", chip.Family + ".yaml");
             CatalogSettings.WriteFile(path, "the curves", () => EfficiencyFitWriter.WriteCurves(path, curves, measurements, procedure));
             console.MarkupLineInterpolated($"Written to {path}, without the levels fitted on the curves it replaced; fit them again with: clustertwin calibrate --family {chip.Family}");
+        }
+
+        return 0;
+    }
+
+    private int CalibrateTokenRouting(HardwareCatalog catalog, string file, Settings settings)
+    {
+        if (settings.Kernels is not null || settings.HeadSizes is not null || settings.Family.Length > 0 || settings.HoldOut.Length > 0)
+        {
+            throw new InputException("--token-routing", "derives a framework's unfused routing cost from its own timings: give it with --framework and --chip alone");
+        }
+
+        if (settings.Framework is not { } id || !catalog.TrainingFrameworks.ContainsKey(id))
+        {
+            throw new InputException("--framework", $"{(settings.Framework is null ? "missing" : $"unknown training framework '{settings.Framework}'")}: --token-routing writes to the framework whose unfused path was timed (expected one of: {string.Join(", ", catalog.TrainingFrameworks.Keys)})");
+        }
+
+        if (settings.Chip is not { } chipId || !catalog.Chips.TryGetValue(chipId, out var chip))
+        {
+            throw new InputException("--chip", $"{(settings.Chip is null ? "missing" : $"unknown chip '{settings.Chip}'")}: --token-routing needs the chip the timings were measured on (expected one of: {string.Join(", ", catalog.Chips.Keys)})");
+        }
+
+        var (slowdown, shapes) = TokenRoutingFit.Fit(file, chip, catalog.EfficiencyFor(chip));
+        foreach (var shape in shapes)
+        {
+            console.MarkupLineInterpolated($"  {shape.Model}: {shape.Tokens} tokens, hidden {shape.Hidden}, {shape.Experts} experts, top-{shape.PerToken}: {shape.Measured} measured, {shape.Counted} counted: {shape.Slowdown.ToString("0.00", CultureInfo.InvariantCulture)}x");
+        }
+
+        var procedure = $"clustertwin calibrate --token-routing {file.Replace('\\', '/')} --chip {chip.Id} --framework {id}";
+        console.MarkupLineInterpolated($"{id}: unfused token routing {slowdown.ToString("0.00", CultureInfo.InvariantCulture)}x the fused kernels' traffic (median of {shapes.Length} shapes)");
+        if (!settings.DryRun)
+        {
+            var path = Path.Combine(catalog.Directory, CatalogLoader.TrainingFrameworksFolder, id + ".yaml");
+            CatalogSettings.WriteFile(path, "the factor", () => EfficiencyFitWriter.ReplaceBlocks(path, ["unfused_token_routing"],
+                [$"unfused_token_routing: {slowdown.ToString("0.00", CultureInfo.InvariantCulture)}   # written by {procedure}; do not edit by hand"]));
+            console.MarkupLineInterpolated($"Written to {path}");
         }
 
         return 0;

@@ -343,7 +343,7 @@ public static partial class ScenarioLoader
         }
 
         reader.CheckKeys(map, path, "sequence_length", "global_batch", "tokens", "precision", "attention", "dropout", "multi_token_prediction",
-            "expert_capacity_factor", "forced_load_balance", "gradient_reduction", "cuda_graphs", "framework");
+            "expert_capacity_factor", "forced_load_balance", "fused_token_permutation", "gradient_reduction", "cuda_graphs", "framework");
         var sequence = reader.Integer(map, "sequence_length", path, 1, 100_000_000);
         var batch = reader.Integer(map, "global_batch", path, 1, int.MaxValue);
         var tokens = reader.Number(map, "tokens", path, 1, 1e18, required: false);
@@ -353,6 +353,7 @@ public static partial class ScenarioLoader
         var prediction = reader.Boolean(map, "multi_token_prediction", path) ?? true;
         var capacity = reader.Number(map, "expert_capacity_factor", path, 1, 1_000, required: false);
         var forcedBalance = reader.Boolean(map, "forced_load_balance", path) ?? false;
+        var fusedPermutation = reader.Boolean(map, "fused_token_permutation", path) ?? true;
         var reduction = reader.Enumeration(map, "gradient_reduction", path, GradientReductionKeys.All, required: false);
         var graphs = CudaGraphsOf(reader, map, path);
         return sequence is null || batch is null ? null : new TrainingJob(sequence.Value, batch.Value, tokens, format.Precision, attention, dropout)
@@ -361,6 +362,7 @@ public static partial class ScenarioLoader
             MultiTokenPrediction = prediction,
             ExpertCapacityFactor = capacity,
             ForcedLoadBalance = forcedBalance,
+            FusedTokenPermutation = fusedPermutation,
             GradientReduction = reduction,
             CudaGraphs = graphs,
         };

@@ -12,7 +12,7 @@ internal static class TrainingFrameworkReader
     public static TrainingFramework? Read(YamlReader reader)
     {
         var root = reader.Root!;
-        reader.CheckKeys(root, string.Empty, "id", "name", "provenance", "default_for_vendors", "expert_launch", "expert_quantize_launch", "expert_launch_spread", "expert_overlap", "fully_sharded_weights", "gradient_reduction", "fit", "no_recompute_slowdown", "no_recompute_fit", "offloads_activations", "overlaps_interleaved_pipeline_sends", "saved_multiply_inputs", "collective_channels", "note");
+        reader.CheckKeys(root, string.Empty, "id", "name", "provenance", "default_for_vendors", "expert_launch", "expert_quantize_launch", "expert_launch_spread", "expert_overlap", "fully_sharded_weights", "gradient_reduction", "fit", "no_recompute_slowdown", "no_recompute_fit", "offloads_activations", "overlaps_interleaved_pipeline_sends", "saved_multiply_inputs", "collective_channels", "unfused_token_routing", "note");
         var id = reader.String(root, "id", string.Empty);
         var name = reader.String(root, "name", string.Empty);
         var provenance = reader.String(root, "provenance", string.Empty);
@@ -42,6 +42,8 @@ internal static class TrainingFrameworkReader
         var spread = ReadSpread(reader, reader.Mapping(root, "expert_launch_spread", string.Empty, required: false));
         // A factor on kernel time: below 1 would make a framework faster than its kernels, above 3 is a typo.
         var slowdown = reader.Number(root, "no_recompute_slowdown", string.Empty, 1, 3, required: false);
+        // A factor on the routing kernels' time: below 1 would make the unfused path faster than the fused kernels.
+        var unfusedRouting = reader.Number(root, "unfused_token_routing", string.Empty, 1, 100, required: false);
         var slowdownFit = FrameworkReader.ReadFit(reader, reader.Mapping(root, "no_recompute_fit", string.Empty, required: false), "no_recompute_fit");
         if (slowdownFit is not null && slowdown is null && YamlReader.Child(root, "no_recompute_slowdown") is null)
         {
@@ -66,6 +68,7 @@ internal static class TrainingFrameworkReader
             OverlapsInterleavedPipelineSends = pipelineOverlap,
             SavedMultiplyInputs = savedInputs,
             CollectiveChannels = channels,
+            UnfusedTokenRouting = unfusedRouting,
         };
     }
 

@@ -31,6 +31,11 @@ public static class PlanChecks
             problems = [.. problems, $"training.cuda_graphs: layers replays an eager framework's layers as CUDA graphs, but the training framework {framework.Id} launches nothing per expert (it compiles its step): set training.cuda_graphs: none"];
         }
 
+        if (!job.FusedTokenPermutation && model.MixtureOfExperts is not null && framework.UnfusedTokenRouting is null)
+        {
+            problems = [.. problems, $"training.fused_token_permutation: false asks for the unfused token permutation, but the training framework {framework.Id} has no measured cost of it (its file has no unfused_token_routing): drop the setting, or name a framework that has one (training.framework)"];
+        }
+
         if (plan.OverlapExpertCommunication && model.MixtureOfExperts is not null && framework.ExpertOverlap is null)
         {
             return [.. problems, $"the training framework {framework.Id} does not overlap expert communication with another micro-batch's computation (its file has no expert_overlap): drop plan.overlap_expert_communication, or name a framework that does (training.framework)"];

@@ -63,6 +63,14 @@ public sealed record TrainingFramework
         return job.CastsMultiplyInputs ? ExpertLaunch + ExpertQuantizeLaunch : ExpertLaunch;
     }
 
+    /// <summary>
+    /// How many times longer an expert layer's routing (the router's softmax and top-k, the token permutation and
+    /// unpermutation) takes in this framework's unfused path than the fused kernels' traffic the engine counts, for a
+    /// run that does not use the fused kernels (<see cref="TrainingJob.FusedTokenPermutation"/> false); null where not
+    /// measured. Megatron-Core's: its PyTorch path without <c>moe_permute_fusion</c>, timed on a Hopper GPU.
+    /// </summary>
+    public double? UnfusedTokenRouting { get; init; }
+
     /// <summary>This framework with both expert launch times multiplied by <paramref name="factor"/> (the band's ends, a fit's trial).</summary>
     public TrainingFramework WithExpertLaunchesScaled(double factor) =>
         this with { ExpertLaunch = ExpertLaunch * factor, ExpertQuantizeLaunch = ExpertQuantizeLaunch * factor };

@@ -59,6 +59,14 @@ public sealed record TrainingJob(int SequenceLength, int GlobalBatchSize, double
     /// </summary>
     public double? ExpertCapacityFactor { get; init; }
 
+    /// <summary>
+    /// Whether an expert layer permutes its tokens with fused kernels (Megatron-Core's <c>moe_permute_fusion</c>, which
+    /// the performance recipes set; Transformer Engine's moe_permute), at the traffic the engine counts. False runs the
+    /// unfused PyTorch path, which takes the training framework's <see cref="TrainingFramework.UnfusedTokenRouting"/>
+    /// times as long.
+    /// </summary>
+    public bool FusedTokenPermutation { get; init; } = true;
+
     /// <summary>What of each layer runs as CUDA graphs; <see cref="CudaGraphs.WholeLayers"/> launches nothing per expert.</summary>
     public CudaGraphs CudaGraphs { get; init; }
 

@@ -136,6 +136,28 @@ public class CommandTests
     }
 
     [Fact]
+    public void CalibrateTokenRouting_ReportsEachShape_AndTheFactorTheCatalogueHolds()
+    {
+        var outcome = CliRunner.Run("calibrate", "--token-routing", Repository.Path("measurements", "nvidia-h200-sxm-moe-routing-2026-11-27.json"), "--chip", "nvidia-h200-sxm", "--framework", "megatron-core", "--dry-run");
+        Assert.Equal(0, outcome.ExitCode);
+        var factor = Repository.Catalog.TrainingFrameworks["megatron-core"].UnfusedTokenRouting!.Value.ToString("0.00", System.Globalization.CultureInfo.InvariantCulture);
+        Assert.Contains($"megatron-core: unfused token routing {factor}x the fused kernels' traffic (median of 3 shapes)", outcome.Output.Replace("\n", " ", StringComparison.Ordinal), StringComparison.Ordinal);
+        Assert.Contains("mixtral-8x7b", outcome.Output, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("--framework", "--token-routing writes to the framework whose unfused path was timed")]
+    [InlineData("--chip", "--token-routing needs the chip the timings were measured on")]
+    public void CalibrateTokenRouting_WithoutTheFrameworkOrTheChip_SaysWhichIsMissing(string missing, string message)
+    {
+        string[] arguments = ["calibrate", "--token-routing", Repository.Path("measurements", "nvidia-h200-sxm-moe-routing-2026-11-27.json"), "--dry-run",
+            .. missing == "--framework" ? ["--chip", "nvidia-h200-sxm"] : new[] { "--framework", "megatron-core" }];
+        var outcome = CliRunner.Run(arguments);
+        Assert.Equal(2, outcome.ExitCode);
+        Assert.Contains($"{missing}: missing: {message}", outcome.Errors, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void ValidateMarkdown_OfAnotherFolder_NamesTheCommandThatWroteIt()
     {
         using var folder = new TemporaryFolder();

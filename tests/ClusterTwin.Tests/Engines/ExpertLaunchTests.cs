@@ -242,7 +242,8 @@ public class ExpertLaunchTests
     [InlineData("  communication_compute_share: 0.1515\n", "", "expert_overlap.communication_compute_share", "missing (expected a number from 0 to 1)")]
     [InlineData("  low: 0.", "  low: 1.", "expert_launch_spread.low", "expected 0 to 1")]
     [InlineData("  high: 2.", "  high: 200.", "expert_launch_spread.high", "expected 1 to 100")]
-    public void AnOverlapOrLaunchSpreadOutsideItsRange_OrIncomplete_IsACatalogueError(string from, string to, string field, string message)
+    [InlineData("unfused_token_routing: 4.", "unfused_token_routing: 0.", "unfused_token_routing", "expected 1 to 100")]
+    public void AnOverlapLaunchSpreadOrRoutingFactorOutsideItsRange_OrIncomplete_IsACatalogueError(string from, string to, string field, string message)
     {
         var error = CatalogEdits.LoadWithChange("training-frameworks/megatron-core.yaml", from, to);
         var diagnostic = Assert.Single(error.Diagnostics);

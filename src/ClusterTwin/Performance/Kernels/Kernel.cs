@@ -49,6 +49,13 @@ public readonly record struct Kernel(string Name, KernelKind Kind, KernelRegion 
     public bool PerExpertLaunch { get; init; }
 
     /// <summary>
+    /// Whether the kernel is one of the memory-bound steps of an expert layer's routing: the router's softmax and top-k,
+    /// the permutation that groups tokens by expert, and the unpermutation. Counted at their fused kernels' traffic;
+    /// a run without those fused kernels takes <see cref="KernelCost.UnfusedRoutingSlowdown"/> times as long.
+    /// </summary>
+    public bool TokenRouting { get; init; }
+
+    /// <summary>
     /// Whether a fused attention masks nothing (a context-parallel ring step between two different chunks): it runs at
     /// the family's unmasked attention curves, where it has them (<see cref="Hardware.ChipEfficiency.AttentionForward"/>).
     /// </summary>

@@ -29,6 +29,13 @@ public sealed record KernelCost(FlopRate PeakRate, FlopRate Bf16PeakRate, Bandwi
     public bool HostRunsAhead { get; init; }
 
     /// <summary>
+    /// How many times longer an expert layer's routing kernels (<see cref="Kernel.TokenRouting"/>) take than their fused
+    /// kernels' traffic: 1 where the run uses fused permutation kernels, the training framework's
+    /// <see cref="Workloads.TrainingFramework.UnfusedTokenRouting"/> where it does not.
+    /// </summary>
+    public double UnfusedRoutingSlowdown { get; init; } = 1;
+
+    /// <summary>
     /// Time of a kernel doing <paramref name="work"/> and moving <paramref name="traffic"/>; a fused attention
     /// <paramref name="unmasked"/> runs at the unmasked attention curve, and at the family's factor for its
     /// <paramref name="headSize"/> (the curves' 128 where not given).
@@ -87,8 +94,9 @@ public sealed record KernelCost(FlopRate PeakRate, FlopRate Bf16PeakRate, Bandwi
 
         if (kernel.Kind != KernelKind.Matrix)
         {
-            return new(Time(kernel.Kind, kernel.Work, kernel.Traffic) * kernel.Repeats,
-                Time(kernel.Kind, kernel.Work * kernel.BackwardFactor, kernel.Traffic * kernel.BackwardFactor) * kernel.Repeats, Duration.Zero, Duration.Zero);
+            var runs = kernel.Repeats * (kernel.TokenRouting ? UnfusedRoutingSlowdown : 1);
+            return new(Time(kernel.Kind, kernel.Work, kernel.Traffic) * runs,
+                Time(kernel.Kind, kernel.Work * kernel.BackwardFactor, kernel.Traffic * kernel.BackwardFactor) * runs, Duration.Zero, Duration.Zero);
         }
 
         var run = Multiply(kernel, kernel.Work, kernel.Traffic);

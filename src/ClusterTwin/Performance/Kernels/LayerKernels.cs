@@ -246,15 +246,13 @@ public static class LayerKernels
     /// </summary>
     private static void AddExperts(List<Kernel> operators, ModelArchitecture model, ExpertLayers experts, TrainingJob job, ParallelPlan plan, double tokens, double bytes, double imbalance)
     {
-        double hidden = model.HiddenSize;
         var routed = RoutedTokens(job, plan);
-        operators.Add(Matmul("router", routed, hidden, experts.Routed, Math.Max(2, job.Precision.BytesPerElement())));
-        operators.Add(Elementwise("router softmax and top-k", routed * experts.Routed * 4 * 2));
-        operators.Add(Elementwise("token permutation", routed * experts.PerToken * hidden * bytes * 2));
+        var (router, scores, permutation, unpermutation) = Routing(routed, model.HiddenSize, experts, Math.Max(2, job.Precision.BytesPerElement()), bytes);
+        operators.AddRange([router, scores, permutation]);
         var localExperts = experts.Routed / plan.ExpertParallelism;
         var received = routed * experts.PerToken * imbalance;
         AddFeedForward(operators, model, job, "expert", received / localExperts, experts.FeedForwardSize, localExperts, perExpert: true);
-        operators.Add(Elementwise("token unpermutation", routed * experts.PerToken * hidden * bytes * 2));
+        operators.Add(unpermutation);
         if (experts.Shared > 0)
         {
             AddFeedForward(operators, model, job, "shared expert", tokens, (double)experts.Shared * experts.FeedForwardSize / plan.TensorParallelism, module: RecomputeModules.SharedExperts);
@@ -305,6 +303,22 @@ public static class LayerKernels
         ArgumentNullException.ThrowIfNull(job);
         ArgumentNullException.ThrowIfNull(plan);
         return (double)plan.MicroBatchSize * job.SequenceLength / plan.ContextParallelism;
+    }
+
+    /// <summary>
+    /// An expert layer's routing of <paramref name="routedTokens"/> tokens: the router's multiply, its softmax and top-k
+    /// (FP32 scores, read and written), the permutation that groups each token's copies by expert and the
+    /// unpermutation that brings them back (each copy read and written once, at <paramref name="tokenBytes"/> per
+    /// element: the traffic of fused kernels, such as Transformer Engine's moe_permute).
+    /// </summary>
+    public static (Kernel Router, Kernel Scores, Kernel Permutation, Kernel Unpermutation) Routing(double routedTokens, double hidden, ExpertLayers experts, double routerBytes, double tokenBytes)
+    {
+        ArgumentNullException.ThrowIfNull(experts);
+        var copies = routedTokens * experts.PerToken * hidden * tokenBytes * 2;
+        return (Matmul("router", routedTokens, hidden, experts.Routed, routerBytes),
+            Elementwise("router softmax and top-k", routedTokens * experts.Routed * 4 * 2) with { TokenRouting = true },
+            Elementwise("token permutation", copies) with { TokenRouting = true },
+            Elementwise("token unpermutation", copies) with { TokenRouting = true });
     }
 
     /// <summary>

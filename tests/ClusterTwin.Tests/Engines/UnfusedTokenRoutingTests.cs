@@ -1,0 +1,104 @@
+using ClusterTwin.Calibration;
+using ClusterTwin.Catalog;
+using ClusterTwin.Engines.Analytical;
+using ClusterTwin.Hardware;
+using ClusterTwin.Performance.Kernels;
+using ClusterTwin.Scenarios;
+using ClusterTwin.Tests.Support;
+using ClusterTwin.Units;
+using ClusterTwin.Validation;
+using ClusterTwin.Workloads;
+using Xunit;
+
+namespace ClusterTwin.Tests.Engines;
+
+/// <summary>
+/// An expert layer's routing without Megatron-Core's fused permutation kernels (<c>moe_permute_fusion</c> off): the
+/// routing kernels at the framework's measured factor over their fused traffic, and nothing else.
+/// </summary>
+public sealed class UnfusedTokenRoutingTests
+{
+    private const string Measurements = "nvidia-h200-sxm-moe-routing-2026-11-27.json";
+
+    private static ValidationCase Mixtral() => ValidationCaseLoader.Load(Repository.Path("validation", "supplementary", "nemo-2.0", "nemo2504-gb200-mixtral-8x7b-64gpu-fp8.yaml"), Repository.Catalog);
+
+    private static Scenario Fused(Scenario scenario) => scenario with { Job = scenario.Job with { FusedTokenPermutation = true } };
+
+    [Fact]
+    public void TheCataloguedFactor_IsTheFitOfTheMeasurement()
+    {
+        var chip = Repository.Catalog.Chips["nvidia-h200-sxm"];
+        var (slowdown, shapes) = TokenRoutingFit.Fit(Repository.Path("measurements", Measurements), chip, Repository.Catalog.EfficiencyFor(chip));
+        Assert.Equal(slowdown, Repository.Catalog.TrainingFrameworks["megatron-core"].UnfusedTokenRouting);
+        // Mixtral 8x7B and 8x22B (top-2 of 8, capacity 1 with padding) and Qwen3-235B (top-8 of 128, dropless): each
+        // shape's unfused path takes about four times its fused kernels' traffic.
+        Assert.Equal(["mixtral-8x7b", "mixtral-8x22b", "qwen3-235b-a22b"], shapes.Select(shape => shape.Model));
+        Assert.All(shapes, shape => Assert.InRange(shape.Slowdown, 3.5, 5));
+    }
+
+    [Fact]
+    public void OnlyTheRoutingKernels_TakeTheFactor()
+    {
+        var chip = Repository.Catalog.Chips["nvidia-h100-sxm"];
+        var peak = chip.PeakRate(Precision.Bf16)!.Value;
+        var fused = new KernelCost(peak, peak, chip.MemoryBandwidth.Value, Repository.Catalog.EfficiencyFor(chip));
+        var unfused = fused with { UnfusedRoutingSlowdown = 4 };
+        var (router, scores, permutation, unpermutation) = LayerKernels.Routing(8192, 4096, new ExpertLayers(8, 2, 14336), 2, 2);
+        foreach (var kernel in new[] { scores, permutation, unpermutation })
+        {
+            Assert.True(kernel.TokenRouting);
+            Within.Relative(4 * fused.Forward(kernel).Seconds, unfused.Forward(kernel).Seconds, 1e-12);
+            Within.Relative(4 * fused.Backward(kernel).Seconds, unfused.Backward(kernel).Seconds, 1e-12);
+        }
+
+        Assert.False(router.TokenRouting);
+        Assert.Equal(fused.Forward(router), unfused.Forward(router));
+        var norm = permutation with { TokenRouting = false, Name = "norm" };
+        Assert.Equal(fused.Forward(norm), unfused.Forward(norm));
+    }
+
+    [Fact]
+    public void MixtralsUnfusedRecipe_IsSlower_ByTheFactorOnItsRoutingAlone()
+    {
+        // NeMo's Mixtral 8x7B on 64 GB200 (one pipeline stage, 32 expert layers, two micro-batches a step) leaves
+        // moe_permute_fusion off: its compute grows by 3.38 times its routing kernels' fused time in every layer's pass,
+        // and nothing else in the step moves.
+        var recipe = Mixtral().Scenario;
+        Assert.False(recipe.Job.FusedTokenPermutation);
+        var (unfused, fused) = (AnalyticalEngine.Simulate(recipe), AnalyticalEngine.Simulate(Fused(recipe)));
+        var cost = AnalyticalEngine.KernelCostOf(Fused(recipe));
+        var routing = LayerKernels.Forward(recipe.Model, recipe.Job, recipe.Plan, expertLayer: true, averageLoad: true)
+            .Where(kernel => kernel.TokenRouting)
+            .Aggregate(Duration.Zero, (sum, kernel) => sum + cost.Forward(kernel) + cost.Backward(kernel));
+        var factor = Repository.Catalog.TrainingFrameworks["megatron-core"].UnfusedTokenRouting!.Value;
+        var microBatches = recipe.Job.GlobalBatchSize / (recipe.Plan.DataParallelism * recipe.Plan.MicroBatchSize);
+        Within.Relative((factor - 1) * routing.Seconds * recipe.Model.Layers * microBatches, (unfused.Breakdown!.Compute - fused.Breakdown!.Compute).Seconds, 0.01);
+        Assert.Equal(fused.Breakdown.ExpertParallelCommunication, unfused.Breakdown.ExpertParallelCommunication);
+        Assert.True(unfused.StepTime > fused.StepTime * 1.03, $"{unfused.StepTime} against {fused.StepTime}");
+    }
+
+    [Fact]
+    public void ThePublishedRuns_UseTheFusedKernels_SoNoneMoves()
+    {
+        Assert.All(Repository.TrainingCases, item => Assert.True(item.Scenario.Job.FusedTokenPermutation, item.Id));
+    }
+
+    [Fact]
+    public void AFrameworkWithoutAMeasuredFigure_CannotRunTheUnfusedPath()
+    {
+        var recipe = Mixtral().Scenario;
+        var result = AnalyticalEngine.SimulateStep(recipe with { Framework = Repository.Catalog.TrainingFrameworks["pytorch-fsdp"] });
+        Assert.False(result.Valid);
+        Assert.Contains(result.Problems, problem => problem.Contains("has no measured cost of it (its file has no unfused_token_routing)", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void ACaseThatIsNotTrueOrFalse_IsAClearError()
+    {
+        using var folder = new TemporaryFolder();
+        var text = File.ReadAllText(Repository.Path("validation", "supplementary", "nemo-2.0", "nemo2504-gb200-mixtral-8x7b-64gpu-fp8.yaml"));
+        var file = folder.Write("nemo2504-gb200-mixtral-8x7b-64gpu-fp8.yaml", text.Replace("fused_token_permutation: false", "fused_token_permutation: sometimes", StringComparison.Ordinal));
+        var error = Assert.Throws<InputException>(() => ValidationCaseLoader.Load(file, Repository.Catalog));
+        Assert.Contains(error.Diagnostics, diagnostic => diagnostic.Field.EndsWith("fused_token_permutation", StringComparison.Ordinal));
+    }
+}
