@@ -610,9 +610,12 @@ def measure_moe_routing(cases):
     tokens), the unpermutation (each token scaled by its probability and scatter-added back), forward and backward
     through torch.autograd.grad. The all-to-alls and the experts are left out: the permuted tokens go straight back.
     Timed as the layer replayed as a CUDA graph, as the profiler's kernels (every kernel's time kept) and as
-    wall-clock. `cases` are (model, tokens on the chip, hidden, experts, top-k, capacity factor or None, router dtype)."""
+    wall-clock. The router in FP32 multiplies in FP32 (the input and the weight cast first, as Megatron-Core's
+    router gating linear does). The dropless path permutes by an argsort of the routing map, as the Megatron-Core
+    read does (earlier versions used masked_select, which waits on the host). `cases` are (model, tokens on the chip,
+    hidden, experts, top-k, capacity factor or None, router dtype, softmax before the top-k)."""
     rows = []
-    for model, tokens, hidden, experts, top, capacity_factor, router_dtype in cases:
+    for model, tokens, hidden, experts, top, capacity_factor, router_dtype, pre_softmax in cases:
         x = router = output_gradient = None
         try:
             x = torch.randn(tokens, hidden, device="cuda", dtype=torch.bfloat16, requires_grad=True)
@@ -622,9 +625,12 @@ def measure_moe_routing(cases):
             capacity = None if capacity_factor is None else math.ceil(tokens * top / experts * capacity_factor)
 
             def layer():
-                logits = (x @ router.t()).to(dtype)
-                top_logits, top_indices = torch.topk(logits, k=top, dim=1)
-                top_probs = torch.softmax(top_logits, dim=-1, dtype=torch.float32).to(dtype)
+                logits = x.to(dtype) @ router.to(dtype).t()
+                if pre_softmax:  # softmax over every expert, then the top-k of the probabilities (Mixtral's)
+                    top_probs, top_indices = torch.topk(torch.softmax(logits, dim=-1, dtype=torch.float32).to(dtype), k=top, dim=1)
+                else:  # the top-k of the logits, then a softmax over those k
+                    top_logits, top_indices = torch.topk(logits, k=top, dim=1)
+                    top_probs = torch.softmax(top_logits, dim=-1, dtype=torch.float32).to(dtype)
                 probs = torch.zeros_like(logits).scatter(1, top_indices, top_probs)
                 routing_map = torch.zeros_like(logits, dtype=torch.int32).scatter(1, top_indices, 1).bool()
                 # The switch load-balancing loss on the full softmax's scores, its gradient carried back as Megatron's
@@ -652,7 +658,7 @@ def measure_moe_routing(cases):
             wall, device = wall_and_graph(layer)
             kernels = kernel_times(layer)
             rows.append({"model": model, "tokens": tokens, "hidden": hidden, "experts": experts, "top_k": top, "capacity_factor": capacity_factor,
-                         "router_dtype": router_dtype, "wall_seconds": wall, "graph_seconds": device, "kernels_seconds": kernels,
+                         "router_dtype": router_dtype, "pre_softmax": pre_softmax, "wall_seconds": wall, "graph_seconds": device, "kernels_seconds": kernels,
                          "kernel_seconds_total": sum(kernels.values())})
             print(model, tokens, hidden, experts, top, capacity_factor, router_dtype, "wall %.1f us" % (wall * 1e6),
                   "graph %s us" % (None if device is None else round(device * 1e6, 1)), "kernels %.1f us" % (sum(kernels.values()) * 1e6), flush=True)
@@ -914,11 +920,12 @@ def main():
             print(row)
         return
     if args.only == "moe-routing":
-        # Mixtral 8x7B and 8x22B as NeMo's recipes run them (8 experts, top-2, capacity factor 1 with padding; 8,192
-        # tokens a chip: micro-batch 2 of 4,096, or 65,536 over context parallelism 8), and Qwen3-235B dropless (128
-        # experts, top-8, 4,096 tokens a chip), the router in BF16 and in FP32.
-        cases = [(model, 8192, hidden, 8, 2, 1.0, dtype) for model, hidden in (("mixtral-8x7b", 4096), ("mixtral-8x22b", 6144)) for dtype in ("bf16", "fp32")]
-        cases += [("qwen3-235b-a22b", 4096, 4096, 128, 8, None, dtype) for dtype in ("bf16", "fp32")]
+        # Mixtral 8x7B and 8x22B as NeMo's recipes run them (8 experts, top-2 after a softmax over all 8, capacity
+        # factor 1 with padding; 8,192 tokens on a chip for 8x7B, micro-batch 2 of 4,096, and 4,096 for 8x22B, 65,536
+        # over context parallelism 8 and sequence parallelism 2), and Qwen3-235B dropless (128 experts, top-8 of the
+        # logits, 4,096 tokens), the router in BF16 and in FP32.
+        cases = [(model, tokens, hidden, 8, 2, 1.0, dtype, True) for model, tokens, hidden in (("mixtral-8x7b", 8192, 4096), ("mixtral-8x22b", 4096, 6144)) for dtype in ("bf16", "fp32")]
+        cases += [("qwen3-235b-a22b", 4096, 4096, 128, 8, None, dtype, False) for dtype in ("bf16", "fp32")]
         phase("moe_routing", lambda: measure_moe_routing(cases))
         for row in result["moe_routing"][:1]:
             for name, seconds in sorted(row.get("kernels_seconds", {}).items(), key=lambda item: -item[1]):

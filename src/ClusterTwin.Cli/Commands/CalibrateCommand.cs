@@ -30,7 +30,7 @@ public sealed class CalibrateCommand(IAnsiConsole console) : Command<CalibrateCo
 
         /// <summary>The training framework to fit, instead of a family.</summary>
         [CommandOption("--framework <FRAMEWORK>")]
-        [Description("Training framework to fit instead (a file in catalog/training-frameworks/): its expert launch times on its mixture-of-experts runs, and where its file has one its slowdown without recompute on its dense runs without recompute (published and supplementary cases).")]
+        [Description("Training framework to fit instead (a file in catalog/training-frameworks/): its expert launch times on its mixture-of-experts runs, and where its file has one its slowdown without recompute on its dense runs without recompute (published and supplementary cases); with --token-routing, the framework whose unfused routing was timed.")]
         public string? Framework { get; init; }
 
         /// <summary>Kernel timings to derive a family's curve shapes from, instead of fitting levels.</summary>
@@ -50,7 +50,7 @@ public sealed class CalibrateCommand(IAnsiConsole console) : Command<CalibrateCo
 
         /// <summary>The chip the kernel timings were measured on.</summary>
         [CommandOption("--chip <CHIP>")]
-        [Description("With --kernels or --head-sizes: the chip measured (a file in catalog/chips/), whose peaks and memory bandwidth the efficiencies are fractions of.")]
+        [Description("With --kernels, --head-sizes or --token-routing: the chip measured (a file in catalog/chips/), whose peaks and memory bandwidth the efficiencies are fractions of.")]
         public string? Chip { get; init; }
 
         /// <summary>Which fused attention's timings make the attention curve.</summary>
@@ -76,6 +76,11 @@ public sealed class CalibrateCommand(IAnsiConsole console) : Command<CalibrateCo
         if (settings.Kernels is not null && settings.HeadSizes is not null)
         {
             throw new InputException("--head-sizes", "derives the head-size factors from their own timings: give it without --kernels (run each in turn)");
+        }
+
+        if (settings.TokenRouting is not null && (settings.Kernels is not null || settings.HeadSizes is not null))
+        {
+            throw new InputException("--token-routing", "derives a framework's unfused routing cost from its own timings: give it without --kernels and --head-sizes (run each in turn)");
         }
 
         if (settings.Kernels is { } kernels)
@@ -224,9 +229,9 @@ public sealed class CalibrateCommand(IAnsiConsole console) : Command<CalibrateCo
 
     private int CalibrateTokenRouting(HardwareCatalog catalog, string file, Settings settings)
     {
-        if (settings.Kernels is not null || settings.HeadSizes is not null || settings.Family.Length > 0 || settings.HoldOut.Length > 0)
+        if (settings.Family.Length > 0 || settings.HoldOut.Length > 0)
         {
-            throw new InputException("--token-routing", "derives a framework's unfused routing cost from its own timings: give it with --framework and --chip alone");
+            throw new InputException("--token-routing", "derives a framework's unfused routing cost from its own timings: give it with --framework and --chip, without --family and --hold-out");
         }
 
         if (settings.Framework is not { } id || !catalog.TrainingFrameworks.ContainsKey(id))
@@ -239,14 +244,14 @@ public sealed class CalibrateCommand(IAnsiConsole console) : Command<CalibrateCo
             throw new InputException("--chip", $"{(settings.Chip is null ? "missing" : $"unknown chip '{settings.Chip}'")}: --token-routing needs the chip the timings were measured on (expected one of: {string.Join(", ", catalog.Chips.Keys)})");
         }
 
-        var (slowdown, shapes) = TokenRoutingFit.Fit(file, chip, catalog.EfficiencyFor(chip));
+        var (slowdown, shapes, skipped) = TokenRoutingFit.Fit(file, chip, catalog.EfficiencyFor(chip));
         foreach (var shape in shapes)
         {
             console.MarkupLineInterpolated($"  {shape.Model}: {shape.Tokens} tokens, hidden {shape.Hidden}, {shape.Experts} experts, top-{shape.PerToken}: {shape.Measured} measured, {shape.Counted} counted: {shape.Slowdown.ToString("0.00", CultureInfo.InvariantCulture)}x");
         }
 
         var procedure = $"clustertwin calibrate --token-routing {file.Replace('\\', '/')} --chip {chip.Id} --framework {id}";
-        console.MarkupLineInterpolated($"{id}: unfused token routing {slowdown.ToString("0.00", CultureInfo.InvariantCulture)}x the fused kernels' traffic (median of {shapes.Length} shapes)");
+        console.MarkupLineInterpolated($"{id}: unfused token routing {slowdown.ToString("0.00", CultureInfo.InvariantCulture)}x the fused kernels' traffic (median of {shapes.Length} shapes; {skipped} rows left out: failed, or the router not in {TokenRoutingFit.RouterPrecision})");
         if (!settings.DryRun)
         {
             var path = Path.Combine(catalog.Directory, CatalogLoader.TrainingFrameworksFolder, id + ".yaml");

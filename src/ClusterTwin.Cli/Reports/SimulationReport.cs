@@ -17,8 +17,8 @@ public static class SimulationReport
     /// <summary>
     /// The training framework, under a mixture of experts the host's time to launch each expert multiply (the least
     /// time of each, or under drop-and-pad routing a bound on each layer's pass) or whole-layer CUDA graphs, its fitted
-    /// slowdown where the plan keeps activations (anything but full recompute), and gradients reduced in anything but
-    /// the default FP32.
+    /// slowdown where the plan keeps activations (anything but full recompute), an expert layer's unfused token
+    /// permutation, and gradients reduced in anything but the default FP32.
     /// </summary>
     private static string FrameworkLine(Scenario scenario)
     {
@@ -32,6 +32,11 @@ public static class SimulationReport
         {
             line += "; whole layers run as CUDA graphs (nothing launched per expert)";
         }
+        if (expert && !scenario.Job.FusedTokenPermutation && framework.UnfusedTokenRouting is { } routing)
+        {
+            line += $"; tokens permuted without fused kernels ({routing.ToString("0.##", CultureInfo.InvariantCulture)}x the fused kernels' time, measured)";
+        }
+
         if (AnalyticalEngine.NoRecomputeSlowdown(scenario) is { } slowdown)
         {
             line += $"; its kernels take {slowdown.ToString("0.###", CultureInfo.InvariantCulture)}x their time without full recompute" +

@@ -54,33 +54,12 @@ public sealed record KernelMeasurements(string Device, string MeasuredAt, Immuta
     public string DeviceName { get; init; } = string.Empty;
 
     /// <summary>
-    /// The JSON file of <paramref name="what"/> at <paramref name="path"/>, which <paramref name="writer"/> writes; a
-    /// folder, a missing file or one that is not JSON is an error naming the file.
-    /// </summary>
-    internal static JsonDocument Open(string path, string what, string writer)
-    {
-        if (Directory.Exists(path) || !File.Exists(path))
-        {
-            throw new InputException(path, $"{(Directory.Exists(path) ? "is a folder" : "not found")} (expected the JSON file of {what} {writer} writes)");
-        }
-
-        try
-        {
-            return JsonDocument.Parse(File.ReadAllText(path));
-        }
-        catch (Exception error) when (error is IOException or UnauthorizedAccessException or JsonException)
-        {
-            throw new InputException(path, $"cannot read the {what}: {error.Message} (expected the JSON file {writer} writes)");
-        }
-    }
-
-    /// <summary>
     /// Reads a measurement file. Rows the tool recorded as failed (an <c>error</c> field) are skipped; a row with a
     /// missing or impossible figure is an error naming the file, the row and the field.
     /// </summary>
     public static KernelMeasurements Read(string path)
     {
-        using (var document = Open(path, "kernel timings", "tools/measure-kernels.py"))
+        using (var document = MeasurementFile.Open(path, "kernel timings", "tools/measure-kernels.py"))
         {
             var problems = new List<Diagnostic>();
             var root = document.RootElement;

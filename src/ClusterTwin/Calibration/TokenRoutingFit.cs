@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using System.Globalization;
 using System.Text.Json;
 using ClusterTwin.Catalog;
 using ClusterTwin.Hardware;
@@ -34,53 +35,79 @@ public static class TokenRoutingFit
     /// <summary>The router precision whose rows make the factor.</summary>
     public const string RouterPrecision = "bf16";
 
-    /// <summary>The factor, rounded to two decimals, and every shape it was taken over.</summary>
-    public static (double Slowdown, ImmutableArray<TimedRouting> Shapes) Fit(string path, Chip chip, ChipEfficiency efficiency)
+    /// <summary>The least and the most factor the catalogue accepts (<c>unfused_token_routing</c>).</summary>
+    public const double LeastSlowdown = 1, MostSlowdown = 100;
+
+    /// <summary>
+    /// The factor, rounded to two decimals; every shape it was taken over; and how many rows were left out (failed, or
+    /// with the router in another precision). A file from another chip than <paramref name="chip"/>, a row with an
+    /// impossible figure, or a factor the catalogue would refuse is an error naming the file.
+    /// </summary>
+    public static (double Slowdown, ImmutableArray<TimedRouting> Shapes, int Skipped) Fit(string path, Chip chip, ChipEfficiency efficiency)
     {
         ArgumentNullException.ThrowIfNull(chip);
-        var shapes = Read(path, chip, efficiency);
+        var (shapes, skipped) = Read(path, chip, efficiency);
         var ratios = shapes.Select(shape => shape.Slowdown).Order().ToArray();
-        var median = ratios.Length % 2 == 1 ? ratios[ratios.Length / 2] : (ratios[(ratios.Length / 2) - 1] + ratios[ratios.Length / 2]) / 2;
-        return (Math.Round(median, 2), shapes);
+        var median = Math.Round(ratios.Length % 2 == 1 ? ratios[ratios.Length / 2] : (ratios[(ratios.Length / 2) - 1] + ratios[ratios.Length / 2]) / 2, 2);
+        return median is >= LeastSlowdown and <= MostSlowdown
+            ? (median, shapes, skipped)
+            : throw new InputException(path, $"the timings give the unfused routing {median.ToString("0.00", CultureInfo.InvariantCulture)} times the fused kernels' time, outside {LeastSlowdown} to {MostSlowdown}: the unfused path cannot be faster than the fused kernels, nor a hundred times slower (were the timings of another chip, or of the fused path?)");
     }
 
-    private static ImmutableArray<TimedRouting> Read(string path, Chip chip, ChipEfficiency efficiency)
+    private static (ImmutableArray<TimedRouting> Shapes, int Skipped) Read(string path, Chip chip, ChipEfficiency efficiency)
     {
-        using (var document = KernelMeasurements.Open(path, "routing timings", "tools/measure-kernels.py --only moe-routing"))
+        using var document = MeasurementFile.Open(path, "routing timings", "tools/measure-kernels.py --only moe-routing");
+        var root = document.RootElement;
+        if (root.ValueKind != JsonValueKind.Object || !root.TryGetProperty("moe_routing", out var rows) || rows.ValueKind != JsonValueKind.Array)
         {
-            if (document.RootElement.ValueKind != JsonValueKind.Object || !document.RootElement.TryGetProperty("moe_routing", out var rows) || rows.ValueKind != JsonValueKind.Array)
-            {
-                throw new InputException(path, "expected a JSON object with a moe_routing list (the file tools/measure-kernels.py --only moe-routing writes)");
-            }
-
-            var peak = chip.PeakRate(Precision.Bf16) ?? throw new InputException(path, $"{chip.Id} has no BF16 peak rate, at which the engine costs the routing");
-            var cost = new KernelCost(peak, peak, chip.MemoryBandwidth.Value, efficiency);
-            var shapes = new List<TimedRouting>();
-            var index = 0;
-            foreach (var row in rows.EnumerateArray())
-            {
-                var where = $"moe_routing[{index++}]";
-                if (row.ValueKind != JsonValueKind.Object || row.TryGetProperty("error", out _) || Text(row, "router_dtype") != RouterPrecision)
-                {
-                    continue;
-                }
-
-                var (tokens, hidden, experts, perToken) = (Count(row, "tokens", path, where), Count(row, "hidden", path, where), Count(row, "experts", path, where), Count(row, "top_k", path, where));
-                if (!row.TryGetProperty("kernels_seconds", out var kernels) || kernels.ValueKind != JsonValueKind.Object)
-                {
-                    throw new InputException(path, $"{where}: no kernels_seconds (expected each kernel's seconds, as the script records them)");
-                }
-
-                var routing = kernels.EnumerateObject().Where(kernel => !IsMultiply(kernel.Name)).Sum(kernel => kernel.Value.GetDouble());
-                var layers = new ExpertLayers(experts, perToken, 1);
-                var (_, scores, permutation, unpermutation) = LayerKernels.Routing(tokens, hidden, layers, 2, 2);
-                var counted = new[] { scores, permutation, unpermutation }.Select(kernel => cost.Times(kernel)).Aggregate(Duration.Zero, (sum, time) => sum + time.Forward + time.Backward);
-                shapes.Add(new TimedRouting(Text(row, "model") ?? "?", tokens, hidden, experts, perToken, Duration.FromSeconds(routing), counted));
-            }
-
-            return shapes.Count > 0 ? [.. shapes] : throw new InputException(path, $"no timed routing with the router in {RouterPrecision} (expected rows with router_dtype {RouterPrecision} and their kernels_seconds)");
+            throw new InputException(path, "expected a JSON object with a moe_routing list (the file tools/measure-kernels.py --only moe-routing writes)");
         }
+
+        CheckChip(root, chip);
+        var peak = chip.PeakRate(Precision.Bf16) ?? throw new InputException("--chip", $"{chip.Id} has no BF16 peak rate, at which the engine costs the routing");
+        var cost = new KernelCost(peak, peak, chip.MemoryBandwidth.Value, efficiency);
+        var (shapes, skipped, index) = (new List<TimedRouting>(), 0, 0);
+        foreach (var row in rows.EnumerateArray())
+        {
+            var where = $"moe_routing[{index++}]";
+            if (row.ValueKind != JsonValueKind.Object || row.TryGetProperty("error", out _) || Text(row, "router_dtype") != RouterPrecision)
+            {
+                skipped++;
+                continue;
+            }
+
+            var (tokens, hidden, experts, perToken) = (Count(row, "tokens", path, where), Count(row, "hidden", path, where), Count(row, "experts", path, where), Count(row, "top_k", path, where));
+            if (!row.TryGetProperty("kernels_seconds", out var kernels) || kernels.ValueKind != JsonValueKind.Object || !kernels.EnumerateObject().Any())
+            {
+                throw new InputException(path, $"{where}.kernels_seconds: missing or empty (expected each kernel's seconds, as the script records them)");
+            }
+
+            var routing = kernels.EnumerateObject().Where(kernel => !IsMultiply(kernel.Name)).Sum(kernel => Seconds(kernel, path, where));
+            var (_, scores, permutation, unpermutation) = LayerKernels.Routing(tokens, hidden, new ExpertLayers(experts, perToken, 1), 2, 2);
+            var counted = new[] { scores, permutation, unpermutation }.Select(kernel => cost.Times(kernel)).Aggregate(Duration.Zero, (sum, time) => sum + time.Forward + time.Backward);
+            shapes.Add(new TimedRouting(Text(row, "model") ?? where, tokens, hidden, experts, perToken, Duration.FromSeconds(routing), counted));
+        }
+
+        return shapes.Count > 0 ? ([.. shapes], skipped) : throw new InputException(path, $"no timed routing with the router in {RouterPrecision} (expected rows with router_dtype {RouterPrecision} and their kernels_seconds)");
     }
+
+    // The file's device, where it says its name and memory, must be the chip named (as for curve timings).
+    private static void CheckChip(JsonElement root, Chip chip)
+    {
+        if (!root.TryGetProperty("device", out var device) || device.ValueKind != JsonValueKind.Object)
+        {
+            return;
+        }
+
+        var name = Text(device, "name") ?? string.Empty;
+        var capacity = device.TryGetProperty("memory_bytes", out var bytes) && bytes.ValueKind == JsonValueKind.Number && bytes.TryGetDouble(out var count) && count > 0 ? Bytes.FromCount(count) : (Bytes?)null;
+        KernelCurveFit.CheckChip(new KernelMeasurements(name, string.Empty, [], [], []) { DeviceName = name, MemoryCapacity = capacity }, chip);
+    }
+
+    private static double Seconds(JsonProperty kernel, string path, string where) =>
+        kernel.Value.ValueKind == JsonValueKind.Number && kernel.Value.TryGetDouble(out var seconds) && double.IsFinite(seconds) && seconds >= 0
+            ? seconds
+            : throw new InputException(path, $"{where}.kernels_seconds.{kernel.Name}: expected a number of seconds, 0 or more");
 
     // Words of a matrix multiply's kernel name: cuBLAS's (nvjet, xmma, gemm, its split-K reduction).
     private static readonly string[] MultiplyWords = ["gemm", "nvjet", "xmma", "splitKreduce"];

@@ -28,8 +28,9 @@ public sealed class UnfusedTokenRoutingTests
     public void TheCataloguedFactor_IsTheFitOfTheMeasurement()
     {
         var chip = Repository.Catalog.Chips["nvidia-h200-sxm"];
-        var (slowdown, shapes) = TokenRoutingFit.Fit(Repository.Path("measurements", Measurements), chip, Repository.Catalog.EfficiencyFor(chip));
+        var (slowdown, shapes, skipped) = TokenRoutingFit.Fit(Repository.Path("measurements", Measurements), chip, Repository.Catalog.EfficiencyFor(chip));
         Assert.Equal(slowdown, Repository.Catalog.TrainingFrameworks["megatron-core"].UnfusedTokenRouting);
+        Assert.Equal(3, skipped); // the rows with the router in FP32
         // Mixtral 8x7B and 8x22B (top-2 of 8, capacity 1 with padding) and Qwen3-235B (top-8 of 128, dropless): each
         // shape's unfused path takes about four times its fused kernels' traffic.
         Assert.Equal(["mixtral-8x7b", "mixtral-8x22b", "qwen3-235b-a22b"], shapes.Select(shape => shape.Model));
@@ -42,7 +43,7 @@ public sealed class UnfusedTokenRoutingTests
         var chip = Repository.Catalog.Chips["nvidia-h100-sxm"];
         var peak = chip.PeakRate(Precision.Bf16)!.Value;
         var fused = new KernelCost(peak, peak, chip.MemoryBandwidth.Value, Repository.Catalog.EfficiencyFor(chip));
-        var unfused = fused with { UnfusedRoutingSlowdown = 4 };
+        var unfused = fused with { UnfusedTokenRouting = 4 };
         var (router, scores, permutation, unpermutation) = LayerKernels.Routing(8192, 4096, new ExpertLayers(8, 2, 14336), 2, 2);
         foreach (var kernel in new[] { scores, permutation, unpermutation })
         {
@@ -61,8 +62,8 @@ public sealed class UnfusedTokenRoutingTests
     public void MixtralsUnfusedRecipe_IsSlower_ByTheFactorOnItsRoutingAlone()
     {
         // NeMo's Mixtral 8x7B on 64 GB200 (one pipeline stage, 32 expert layers, two micro-batches a step) leaves
-        // moe_permute_fusion off: its compute grows by 3.38 times its routing kernels' fused time in every layer's pass,
-        // and nothing else in the step moves.
+        // moe_permute_fusion off: its compute grows by the factor less one times its routing kernels' fused time in
+        // every layer's pass, and nothing else in the step moves.
         var recipe = Mixtral().Scenario;
         Assert.False(recipe.Job.FusedTokenPermutation);
         var (unfused, fused) = (AnalyticalEngine.Simulate(recipe), AnalyticalEngine.Simulate(Fused(recipe)));
@@ -80,7 +81,14 @@ public sealed class UnfusedTokenRoutingTests
     [Fact]
     public void ThePublishedRuns_UseTheFusedKernels_SoNoneMoves()
     {
-        Assert.All(Repository.TrainingCases, item => Assert.True(item.Scenario.Job.FusedTokenPermutation, item.Id));
+        // Whatever the factor, a run with the fused kernels takes the same step.
+        var cases = Repository.TrainingCases.Where(item => item.Scenario.Model.MixtureOfExperts is not null).ToArray();
+        Assert.Equal(23, cases.Length);
+        Assert.All(cases, item =>
+        {
+            var tenfold = item.Scenario with { Framework = item.Scenario.Framework with { UnfusedTokenRouting = 10 } };
+            Assert.Equal(AnalyticalEngine.SimulateStep(item.Scenario).StepTime, AnalyticalEngine.SimulateStep(tenfold).StepTime);
+        });
     }
 
     [Fact]
@@ -99,6 +107,44 @@ public sealed class UnfusedTokenRoutingTests
         var text = File.ReadAllText(Repository.Path("validation", "supplementary", "nemo-2.0", "nemo2504-gb200-mixtral-8x7b-64gpu-fp8.yaml"));
         var file = folder.Write("nemo2504-gb200-mixtral-8x7b-64gpu-fp8.yaml", text.Replace("fused_token_permutation: false", "fused_token_permutation: sometimes", StringComparison.Ordinal));
         var error = Assert.Throws<InputException>(() => ValidationCaseLoader.Load(file, Repository.Catalog));
-        Assert.Contains(error.Diagnostics, diagnostic => diagnostic.Field.EndsWith("fused_token_permutation", StringComparison.Ordinal));
+        Assert.Contains(error.Diagnostics, diagnostic => diagnostic.Field.EndsWith("fused_token_permutation", StringComparison.Ordinal) && diagnostic.Message.Contains("'sometimes' is not true or false", StringComparison.Ordinal));
+    }
+
+    [Theory]
+    [InlineData("folder", "is a folder (expected the JSON file of routing timings")]
+    [InlineData("chip", "the measurements come from a GPU with")]
+    [InlineData("negative", "kernels_seconds.Memset (Device): expected a number of seconds, 0 or more")]
+    [InlineData("fp32 only", "no timed routing with the router in bf16")]
+    [InlineData("fused", "outside 1 to 100: the unfused path cannot be faster than the fused kernels")]
+    public void RoutingTimingsTheFitCannotUse_AreErrorsNamingTheFile(string change, string message)
+    {
+        using var folder = new TemporaryFolder();
+        var timings = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(Repository.Path("measurements", Measurements)))!.AsObject();
+        var rows = timings["moe_routing"]!.AsArray().Select(row => row!.AsObject()).ToArray();
+        switch (change)
+        {
+            case "negative":
+                rows[0]["kernels_seconds"]!["Memset (Device)"] = -1e-6;
+                break;
+            case "fp32 only":
+                Array.ForEach(rows, row => row["router_dtype"] = "fp32");
+                break;
+            case "fused": // each kernel a tenth as long: faster than the fused kernels' traffic
+                foreach (var row in rows)
+                {
+                    var kernels = row["kernels_seconds"]!.AsObject();
+                    foreach (var name in kernels.Select(kernel => kernel.Key).ToArray())
+                    {
+                        kernels[name] = kernels[name]!.GetValue<double>() / 10;
+                    }
+                }
+
+                break;
+        }
+
+        var path = change == "folder" ? folder.Path : folder.Write("routing.json", timings.ToJsonString());
+        var chip = Repository.Catalog.Chips[change == "chip" ? "nvidia-b200" : "nvidia-h200-sxm"];
+        var error = Assert.Throws<InputException>(() => TokenRoutingFit.Fit(path, chip, Repository.Catalog.EfficiencyFor(chip)));
+        Assert.Contains(message, error.Message, StringComparison.Ordinal);
     }
 }

@@ -279,7 +279,7 @@ public static class AnalyticalEngine
         {
             ExpertLaunch = scenario.Framework.ExpertLaunchFor(job),
             HostRunsAhead = job.ExpertCapacityFactor is not null,
-            UnfusedRoutingSlowdown = job.FusedTokenPermutation ? 1 : scenario.Framework.UnfusedTokenRouting ?? 1,
+            UnfusedTokenRouting = job.FusedTokenPermutation ? 1 : scenario.Framework.UnfusedTokenRouting ?? 1,
         };
     }
 

@@ -51,7 +51,7 @@ public readonly record struct Kernel(string Name, KernelKind Kind, KernelRegion 
     /// <summary>
     /// Whether the kernel is one of the memory-bound steps of an expert layer's routing: the router's softmax and top-k,
     /// the permutation that groups tokens by expert, and the unpermutation. Counted at their fused kernels' traffic;
-    /// a run without those fused kernels takes <see cref="KernelCost.UnfusedRoutingSlowdown"/> times as long.
+    /// a run without those fused kernels takes <see cref="KernelCost.UnfusedTokenRouting"/> times as long.
     /// </summary>
     public bool TokenRouting { get; init; }
 

@@ -33,7 +33,7 @@ public sealed record KernelCost(FlopRate PeakRate, FlopRate Bf16PeakRate, Bandwi
     /// kernels' traffic: 1 where the run uses fused permutation kernels, the training framework's
     /// <see cref="Workloads.TrainingFramework.UnfusedTokenRouting"/> where it does not.
     /// </summary>
-    public double UnfusedRoutingSlowdown { get; init; } = 1;
+    public double UnfusedTokenRouting { get; init; } = 1;
 
     /// <summary>
     /// Time of a kernel doing <paramref name="work"/> and moving <paramref name="traffic"/>; a fused attention
@@ -94,9 +94,9 @@ public sealed record KernelCost(FlopRate PeakRate, FlopRate Bf16PeakRate, Bandwi
 
         if (kernel.Kind != KernelKind.Matrix)
         {
-            var runs = kernel.Repeats * (kernel.TokenRouting ? UnfusedRoutingSlowdown : 1);
-            return new(Time(kernel.Kind, kernel.Work, kernel.Traffic) * runs,
-                Time(kernel.Kind, kernel.Work * kernel.BackwardFactor, kernel.Traffic * kernel.BackwardFactor) * runs, Duration.Zero, Duration.Zero);
+            var scale = kernel.Repeats * (kernel.TokenRouting ? UnfusedTokenRouting : 1);
+            return new(Time(kernel.Kind, kernel.Work, kernel.Traffic) * scale,
+                Time(kernel.Kind, kernel.Work * kernel.BackwardFactor, kernel.Traffic * kernel.BackwardFactor) * scale, Duration.Zero, Duration.Zero);
         }
 
         var run = Multiply(kernel, kernel.Work, kernel.Traffic);
