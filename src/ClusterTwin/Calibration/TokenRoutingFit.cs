@@ -35,9 +35,6 @@ public static class TokenRoutingFit
     /// <summary>The router precision whose rows make the factor.</summary>
     public const string RouterPrecision = "bf16";
 
-    /// <summary>The least and the most factor the catalogue accepts (<c>unfused_token_routing</c>).</summary>
-    public const double LeastSlowdown = 1, MostSlowdown = 100;
-
     /// <summary>
     /// The factor, rounded to two decimals; every shape it was taken over; and how many rows were left out (failed, or
     /// with the router in another precision). A file from another chip than <paramref name="chip"/>, a row with an
@@ -49,9 +46,9 @@ public static class TokenRoutingFit
         var (shapes, skipped) = Read(path, chip, efficiency);
         var ratios = shapes.Select(shape => shape.Slowdown).Order().ToArray();
         var median = Math.Round(ratios.Length % 2 == 1 ? ratios[ratios.Length / 2] : (ratios[(ratios.Length / 2) - 1] + ratios[ratios.Length / 2]) / 2, 2);
-        return median is >= LeastSlowdown and <= MostSlowdown
+        return median is >= TrainingFramework.LeastUnfusedTokenRouting and <= TrainingFramework.MostUnfusedTokenRouting
             ? (median, shapes, skipped)
-            : throw new InputException(path, $"the timings give the unfused routing {median.ToString("0.00", CultureInfo.InvariantCulture)} times the fused kernels' time, outside {LeastSlowdown} to {MostSlowdown}: the unfused path cannot be faster than the fused kernels, nor a hundred times slower (were the timings of another chip, or of the fused path?)");
+            : throw new InputException(path, $"the timings give the unfused routing {median.ToString("0.00", CultureInfo.InvariantCulture)} times the fused kernels' time, outside {TrainingFramework.LeastUnfusedTokenRouting} to {TrainingFramework.MostUnfusedTokenRouting}: the unfused path cannot be faster than the fused kernels, nor a hundred times slower (were the timings of another chip, or of the fused path?)");
     }
 
     private static (ImmutableArray<TimedRouting> Shapes, int Skipped) Read(string path, Chip chip, ChipEfficiency efficiency)

@@ -43,7 +43,7 @@ internal static class TrainingFrameworkReader
         // A factor on kernel time: below 1 would make a framework faster than its kernels, above 3 is a typo.
         var slowdown = reader.Number(root, "no_recompute_slowdown", string.Empty, 1, 3, required: false);
         // A factor on the routing kernels' time: below 1 would make the unfused path faster than the fused kernels.
-        var unfusedRouting = reader.Number(root, "unfused_token_routing", string.Empty, 1, 100, required: false);
+        var unfusedRouting = reader.Number(root, "unfused_token_routing", string.Empty, TrainingFramework.LeastUnfusedTokenRouting, TrainingFramework.MostUnfusedTokenRouting, required: false);
         var slowdownFit = FrameworkReader.ReadFit(reader, reader.Mapping(root, "no_recompute_fit", string.Empty, required: false), "no_recompute_fit");
         if (slowdownFit is not null && slowdown is null && YamlReader.Child(root, "no_recompute_slowdown") is null)
         {

@@ -71,6 +71,9 @@ public sealed record TrainingFramework
     /// </summary>
     public double? UnfusedTokenRouting { get; init; }
 
+    /// <summary>The least and the most <see cref="UnfusedTokenRouting"/> a catalogue may hold: below 1 the unfused path would beat the fused kernels.</summary>
+    public const double LeastUnfusedTokenRouting = 1, MostUnfusedTokenRouting = 100;
+
     /// <summary>This framework with both expert launch times multiplied by <paramref name="factor"/> (the band's ends, a fit's trial).</summary>
     public TrainingFramework WithExpertLaunchesScaled(double factor) =>
         this with { ExpertLaunch = ExpertLaunch * factor, ExpertQuantizeLaunch = ExpertQuantizeLaunch * factor };

@@ -265,7 +265,8 @@ public static class AnalyticalEngine
 
     /// <summary>
     /// The kernel cost model of <paramref name="scenario"/>'s chips: its job's peak rate and the BF16 rate of what a
-    /// low-precision recipe keeps in BF16, and its framework's expert launches.
+    /// low-precision recipe keeps in BF16, its framework's expert launches, and the framework's unfused token routing
+    /// where the job does not permute with fused kernels.
     /// </summary>
     internal static KernelCost KernelCostOf(Scenario scenario)
     {
