@@ -244,19 +244,23 @@ public sealed class CalibrateCommand(IAnsiConsole console) : Command<CalibrateCo
             throw new InputException("--chip", $"{(settings.Chip is null ? "missing" : $"unknown chip '{settings.Chip}'")}: --token-routing needs the chip the timings were measured on (expected one of: {string.Join(", ", catalog.Chips.Keys)})");
         }
 
-        var (slowdown, shapes, skipped) = TokenRoutingFit.Fit(file, chip, catalog.EfficiencyFor(chip));
+        var (slowdown, range, shapes, skipped) = TokenRoutingFit.Fit(file, chip, catalog.EfficiencyFor(chip));
+        static string Factor(double value) => value.ToString("0.00", CultureInfo.InvariantCulture);
         foreach (var shape in shapes)
         {
-            console.MarkupLineInterpolated($"  {shape.Model}: {shape.Tokens} tokens, hidden {shape.Hidden}, {shape.Experts} experts, top-{shape.PerToken}: {shape.Measured} measured, {shape.Counted} counted: {shape.Slowdown.ToString("0.00", CultureInfo.InvariantCulture)}x");
+            console.MarkupLineInterpolated($"  {shape.Model}, router in {shape.Router}: {shape.Tokens} tokens, hidden {shape.Hidden}, {shape.Experts} experts, top-{shape.PerToken}: {shape.Measured} measured, {shape.Counted} counted: {Factor(shape.Slowdown)}x");
         }
 
         var procedure = $"clustertwin calibrate --token-routing {file.Replace('\\', '/')} --chip {chip.Id} --framework {id}";
-        console.MarkupLineInterpolated($"{id}: unfused token routing {slowdown.ToString("0.00", CultureInfo.InvariantCulture)}x the fused kernels' traffic (median of {shapes.Length} shapes; {skipped} rows left out: failed, or the router not in {TokenRoutingFit.RouterPrecision})");
+        console.MarkupLineInterpolated($"{id}: unfused token routing {Factor(slowdown)}x the fused kernels' traffic (median of the {TokenRoutingFit.RouterPrecision} router's shapes), banded by {Factor(range.Low)}x to {Factor(range.High)}x (the least shape, and the router in {TokenRoutingFit.HighRouterPrecision}); {skipped} rows left out: failed, or another router precision");
         if (!settings.DryRun)
         {
             var path = Path.Combine(catalog.Directory, CatalogLoader.TrainingFrameworksFolder, id + ".yaml");
-            CatalogSettings.WriteFile(path, "the factor", () => EfficiencyFitWriter.ReplaceBlocks(path, ["unfused_token_routing"],
-                [$"unfused_token_routing: {slowdown.ToString("0.00", CultureInfo.InvariantCulture)}   # written by {procedure}; do not edit by hand"]));
+            CatalogSettings.WriteFile(path, "the factor", () => EfficiencyFitWriter.ReplaceBlocks(path, ["unfused_token_routing", "unfused_token_routing_range"],
+                [$"unfused_token_routing: {Factor(slowdown)}   # written by {procedure}; do not edit by hand",
+                 $"unfused_token_routing_range:   # the band's ends: the least {TokenRoutingFit.RouterPrecision}-router shape, and the router in {TokenRoutingFit.HighRouterPrecision}",
+                 $"  low: {Factor(range.Low)}",
+                 $"  high: {Factor(range.High)}"]));
             console.MarkupLineInterpolated($"Written to {path}");
         }
 

@@ -15,9 +15,10 @@ namespace ClusterTwin.Calibration;
 /// <param name="Hidden">The model's hidden size.</param>
 /// <param name="Experts">Routed experts.</param>
 /// <param name="PerToken">Experts each token is routed to (top-k).</param>
+/// <param name="Router">The router's precision: bf16 or fp32.</param>
 /// <param name="Measured">The device time of its kernels other than the router's multiply, forward and backward.</param>
 /// <param name="Counted">The engine's time for its routing kernels at their fused traffic, forward and backward.</param>
-public sealed record TimedRouting(string Model, int Tokens, int Hidden, int Experts, int PerToken, Duration Measured, Duration Counted)
+public sealed record TimedRouting(string Model, int Tokens, int Hidden, int Experts, int PerToken, string Router, Duration Measured, Duration Counted)
 {
     /// <summary>The measured time over the counted one.</summary>
     public double Slowdown => Measured / Counted;
@@ -35,20 +36,41 @@ public static class TokenRoutingFit
     /// <summary>The router precision whose rows make the factor.</summary>
     public const string RouterPrecision = "bf16";
 
+    /// <summary>The router precision whose rows make the band's high end, where the file has them.</summary>
+    public const string HighRouterPrecision = "fp32";
+
     /// <summary>
-    /// The factor, rounded to two decimals; every shape it was taken over; and how many rows were left out (failed, or
-    /// with the router in another precision). A file from another chip than <paramref name="chip"/>, a row with an
-    /// impossible figure, or a factor the catalogue would refuse is an error naming the file.
+    /// The factor and its band's ends, each rounded to two decimals: the median of the BF16-router shapes, the least
+    /// of them, and the median of the FP32-router shapes (the greatest BF16 one where none was timed); every shape
+    /// taken; and how many rows were left out (failed, or with another router precision). A file from another chip
+    /// than <paramref name="chip"/>, a row with an impossible figure, or a factor the catalogue would refuse is an
+    /// error naming the file.
     /// </summary>
-    public static (double Slowdown, ImmutableArray<TimedRouting> Shapes, int Skipped) Fit(string path, Chip chip, ChipEfficiency efficiency)
+    public static (double Slowdown, UnfusedTokenRoutingRange Range, ImmutableArray<TimedRouting> Shapes, int Skipped) Fit(string path, Chip chip, ChipEfficiency efficiency)
     {
         ArgumentNullException.ThrowIfNull(chip);
         var (shapes, skipped) = Read(path, chip, efficiency);
-        var ratios = shapes.Select(shape => shape.Slowdown).Order().ToArray();
-        var median = Math.Round(ratios.Length % 2 == 1 ? ratios[ratios.Length / 2] : (ratios[(ratios.Length / 2) - 1] + ratios[ratios.Length / 2]) / 2, 2);
-        return median is >= TrainingFramework.LeastUnfusedTokenRouting and <= TrainingFramework.MostUnfusedTokenRouting
-            ? (median, shapes, skipped)
-            : throw new InputException(path, $"the timings give the unfused routing {median.ToString("0.00", CultureInfo.InvariantCulture)} times the fused kernels' time, outside {TrainingFramework.LeastUnfusedTokenRouting} to {TrainingFramework.MostUnfusedTokenRouting}: the unfused path cannot be faster than the fused kernels, nor a hundred times slower (were the timings of another chip, or of the fused path?)");
+        var central = shapes.Where(shape => shape.Router == RouterPrecision).Select(shape => shape.Slowdown).ToArray();
+        if (central.Length == 0)
+        {
+            throw new InputException(path, $"no timed routing with the router in {RouterPrecision} (expected rows with router_dtype {RouterPrecision} and their kernels_seconds)");
+        }
+
+        var high = shapes.Where(shape => shape.Router == HighRouterPrecision).Select(shape => shape.Slowdown).ToArray();
+        var (median, low, highEnd) = (Math.Round(Median(central), 2), Math.Round(central.Min(), 2), Math.Round(high.Length > 0 ? Median(high) : central.Max(), 2));
+        var (least, most) = (TrainingFramework.LeastUnfusedTokenRouting, TrainingFramework.MostUnfusedTokenRouting);
+        if (low < least || highEnd > most)
+        {
+            throw new InputException(path, $"the timings give the unfused routing {low.ToString("0.00", CultureInfo.InvariantCulture)} to {highEnd.ToString("0.00", CultureInfo.InvariantCulture)} times the fused kernels' time, outside {least} to {most}: the unfused path cannot be faster than the fused kernels, nor a hundred times slower (were the timings of another chip, or of the fused path?)");
+        }
+
+        return (median, new UnfusedTokenRoutingRange(low, Math.Max(highEnd, median)), shapes, skipped);
+    }
+
+    private static double Median(double[] values)
+    {
+        var sorted = values.Order().ToArray();
+        return sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[(sorted.Length / 2) - 1] + sorted[sorted.Length / 2]) / 2;
     }
 
     private static (ImmutableArray<TimedRouting> Shapes, int Skipped) Read(string path, Chip chip, ChipEfficiency efficiency)
@@ -67,7 +89,8 @@ public static class TokenRoutingFit
         foreach (var row in rows.EnumerateArray())
         {
             var where = $"moe_routing[{index++}]";
-            if (row.ValueKind != JsonValueKind.Object || row.TryGetProperty("error", out _) || Text(row, "router_dtype") != RouterPrecision)
+            var router = row.ValueKind == JsonValueKind.Object ? Text(row, "router_dtype") : null;
+            if (row.ValueKind != JsonValueKind.Object || row.TryGetProperty("error", out _) || router is not (RouterPrecision or HighRouterPrecision))
             {
                 skipped++;
                 continue;
@@ -82,10 +105,10 @@ public static class TokenRoutingFit
             var routing = kernels.EnumerateObject().Where(kernel => !IsMultiply(kernel.Name)).Sum(kernel => Seconds(kernel, path, where));
             var (_, scores, permutation, unpermutation) = LayerKernels.Routing(tokens, hidden, new ExpertLayers(experts, perToken, 1), 2, 2);
             var counted = new[] { scores, permutation, unpermutation }.Select(kernel => cost.Times(kernel)).Aggregate(Duration.Zero, (sum, time) => sum + time.Forward + time.Backward);
-            shapes.Add(new TimedRouting(Text(row, "model") ?? where, tokens, hidden, experts, perToken, Duration.FromSeconds(routing), counted));
+            shapes.Add(new TimedRouting(Text(row, "model") ?? where, tokens, hidden, experts, perToken, router, Duration.FromSeconds(routing), counted));
         }
 
-        return shapes.Count > 0 ? ([.. shapes], skipped) : throw new InputException(path, $"no timed routing with the router in {RouterPrecision} (expected rows with router_dtype {RouterPrecision} and their kernels_seconds)");
+        return ([.. shapes], skipped);
     }
 
     // The file's device, where it says its name and memory, must be the chip named (as for curve timings).

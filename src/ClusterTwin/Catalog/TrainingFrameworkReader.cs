@@ -12,7 +12,7 @@ internal static class TrainingFrameworkReader
     public static TrainingFramework? Read(YamlReader reader)
     {
         var root = reader.Root!;
-        reader.CheckKeys(root, string.Empty, "id", "name", "provenance", "default_for_vendors", "expert_launch", "expert_quantize_launch", "expert_launch_spread", "expert_overlap", "fully_sharded_weights", "gradient_reduction", "fit", "no_recompute_slowdown", "no_recompute_fit", "offloads_activations", "overlaps_interleaved_pipeline_sends", "saved_multiply_inputs", "collective_channels", "unfused_token_routing", "note");
+        reader.CheckKeys(root, string.Empty, "id", "name", "provenance", "default_for_vendors", "expert_launch", "expert_quantize_launch", "expert_launch_spread", "expert_overlap", "fully_sharded_weights", "gradient_reduction", "fit", "no_recompute_slowdown", "no_recompute_fit", "offloads_activations", "overlaps_interleaved_pipeline_sends", "saved_multiply_inputs", "collective_channels", "unfused_token_routing", "unfused_token_routing_range", "note");
         var id = reader.String(root, "id", string.Empty);
         var name = reader.String(root, "name", string.Empty);
         var provenance = reader.String(root, "provenance", string.Empty);
@@ -44,6 +44,7 @@ internal static class TrainingFrameworkReader
         var slowdown = reader.Number(root, "no_recompute_slowdown", string.Empty, 1, 3, required: false);
         // A factor on the routing kernels' time: below 1 would make the unfused path faster than the fused kernels.
         var unfusedRouting = reader.Number(root, "unfused_token_routing", string.Empty, TrainingFramework.LeastUnfusedTokenRouting, TrainingFramework.MostUnfusedTokenRouting, required: false);
+        var routingRange = ReadRoutingRange(reader, reader.Mapping(root, "unfused_token_routing_range", string.Empty, required: false), unfusedRouting, YamlReader.Child(root, "unfused_token_routing") is not null);
         var slowdownFit = FrameworkReader.ReadFit(reader, reader.Mapping(root, "no_recompute_fit", string.Empty, required: false), "no_recompute_fit");
         if (slowdownFit is not null && slowdown is null && YamlReader.Child(root, "no_recompute_slowdown") is null)
         {
@@ -69,6 +70,7 @@ internal static class TrainingFrameworkReader
             SavedMultiplyInputs = savedInputs,
             CollectiveChannels = channels,
             UnfusedTokenRouting = unfusedRouting,
+            UnfusedTokenRoutingRange = routingRange,
         };
     }
 
@@ -92,6 +94,28 @@ internal static class TrainingFrameworkReader
     /// The spread of the fitted runs' own launch times (<c>expert_launch_spread</c>): the 10th percentile a multiple of
     /// the fitted time from 0 to 1, the 90th from 1 to <see cref="ExpertLaunchSpread.HighLimit"/>, and the runs they are of.
     /// </summary>
+    /// <summary>The unfused routing's band ends: the low at most the central factor, the high at least it.</summary>
+    private static UnfusedTokenRoutingRange? ReadRoutingRange(YamlReader reader, YamlMappingNode? map, double? central, bool centralGiven)
+    {
+        if (map is null)
+        {
+            return null;
+        }
+
+        const string path = "unfused_token_routing_range";
+        if (!centralGiven)
+        {
+            reader.Error(map, path, "a range without the unfused_token_routing it surrounds: add the factor (clustertwin calibrate --token-routing writes both), or remove the block");
+            return null;
+        }
+
+        reader.CheckKeys(map, path, "low", "high");
+        var most = TrainingFramework.MostUnfusedTokenRouting;
+        var low = reader.Number(map, "low", path, TrainingFramework.LeastUnfusedTokenRouting, central ?? most);
+        var high = reader.Number(map, "high", path, central ?? TrainingFramework.LeastUnfusedTokenRouting, most);
+        return low is null || high is null ? null : new UnfusedTokenRoutingRange(low.Value, high.Value);
+    }
+
     private static ExpertLaunchSpread? ReadSpread(YamlReader reader, YamlMappingNode? map)
     {
         if (map is null)

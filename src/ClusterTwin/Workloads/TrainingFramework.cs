@@ -71,6 +71,9 @@ public sealed record TrainingFramework
     /// </summary>
     public double? UnfusedTokenRouting { get; init; }
 
+    /// <summary>The band's ends for <see cref="UnfusedTokenRouting"/>, where timed; null otherwise.</summary>
+    public UnfusedTokenRoutingRange? UnfusedTokenRoutingRange { get; init; }
+
     /// <summary>The least and the most <see cref="UnfusedTokenRouting"/> a catalogue may hold: below 1 the unfused path would beat the fused kernels.</summary>
     public const double LeastUnfusedTokenRouting = 1, MostUnfusedTokenRouting = 100;
 

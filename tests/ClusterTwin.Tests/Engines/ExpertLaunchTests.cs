@@ -243,6 +243,9 @@ public class ExpertLaunchTests
     [InlineData("  low: 0.", "  low: 1.", "expert_launch_spread.low", "expected 0 to 1")]
     [InlineData("  high: 2.", "  high: 200.", "expert_launch_spread.high", "expected 1 to 100")]
     [InlineData("unfused_token_routing: 4.", "unfused_token_routing: 0.", "unfused_token_routing", "expected 1 to 100")]
+    [InlineData("  low: 3.94", "  low: 5.94", "unfused_token_routing_range.low", "expected 1 to 4.5")]
+    [InlineData("  high: 6.61", "  high: 3.61", "unfused_token_routing_range.high", "expected 4.5 to 100")]
+    [InlineData("unfused_token_routing: 4.50", "# no factor", "unfused_token_routing_range", "a range without the unfused_token_routing it surrounds")]
     public void AnOverlapLaunchSpreadOrRoutingFactorOutsideItsRange_OrIncomplete_IsACatalogueError(string from, string to, string field, string message)
     {
         var error = CatalogEdits.LoadWithChange("training-frameworks/megatron-core.yaml", from, to);

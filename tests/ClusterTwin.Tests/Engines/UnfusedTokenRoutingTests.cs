@@ -28,13 +28,34 @@ public sealed class UnfusedTokenRoutingTests
     public void TheCataloguedFactor_IsTheFitOfTheMeasurement()
     {
         var chip = Repository.Catalog.Chips["nvidia-h200-sxm"];
-        var (slowdown, shapes, skipped) = TokenRoutingFit.Fit(Repository.Path("measurements", Measurements), chip, Repository.Catalog.EfficiencyFor(chip));
-        Assert.Equal(slowdown, Repository.Catalog.TrainingFrameworks["megatron-core"].UnfusedTokenRouting);
-        Assert.Equal(3, skipped); // the rows with the router in FP32
+        var (slowdown, range, shapes, skipped) = TokenRoutingFit.Fit(Repository.Path("measurements", Measurements), chip, Repository.Catalog.EfficiencyFor(chip));
+        var framework = Repository.Catalog.TrainingFrameworks["megatron-core"];
+        Assert.Equal(slowdown, framework.UnfusedTokenRouting);
+        Assert.Equal(range, framework.UnfusedTokenRoutingRange);
+        Assert.Equal(0, skipped);
         // Mixtral 8x7B and 8x22B (top-2 of 8, capacity 1 with padding) and Qwen3-235B (top-8 of 128, dropless): each
-        // shape's unfused path takes about four times its fused kernels' traffic.
-        Assert.Equal(["mixtral-8x7b", "mixtral-8x22b", "qwen3-235b-a22b"], shapes.Select(shape => shape.Model));
-        Assert.All(shapes, shape => Assert.InRange(shape.Slowdown, 3.5, 5));
+        // shape's unfused path takes about four times its fused kernels' traffic with the router in BF16, and more with
+        // it in FP32, which makes the band's high end.
+        var bf16 = shapes.Where(shape => shape.Router == "bf16").ToArray();
+        Assert.Equal(["mixtral-8x7b", "mixtral-8x22b", "qwen3-235b-a22b"], bf16.Select(shape => shape.Model));
+        Assert.All(bf16, shape => Assert.InRange(shape.Slowdown, 3.5, 5));
+        Assert.All(shapes.Where(shape => shape.Router == "fp32"), shape => Assert.True(shape.Slowdown > bf16.Single(other => other.Model == shape.Model).Slowdown * 1.3, shape.Model));
+        Assert.Equal(Math.Round(bf16.Min(shape => shape.Slowdown), 2), range.Low);
+        Assert.True(range.Low < slowdown && slowdown < range.High);
+    }
+
+    [Fact]
+    public void AnUnfusedRunsBand_ReachesTheRouterInFp32()
+    {
+        var recipe = Mixtral().Scenario;
+        var result = AnalyticalEngine.Simulate(recipe);
+        var range = recipe.Framework.UnfusedTokenRoutingRange!;
+        var slowest = AnalyticalEngine.SimulateStep(recipe with { Framework = recipe.Framework with { UnfusedTokenRouting = range.High } }).StepTime;
+        Assert.True(slowest > result.StepTime);
+        Assert.True(result.StepTimeHigh >= slowest, $"{result.StepTimeHigh} against {slowest}");
+        Assert.Contains(result.BandSources, source => source.StartsWith("unfused token routing 6.61x (the router in FP32)", StringComparison.Ordinal));
+        var fused = AnalyticalEngine.Simulate(Fused(recipe));
+        Assert.DoesNotContain(fused.BandSources, source => source.StartsWith("unfused token routing", StringComparison.Ordinal));
     }
 
     [Fact]

@@ -12,7 +12,9 @@ namespace ClusterTwin.Engines.Analytical;
 /// family that borrows another's calibration, and for a mixture of experts no narrower than its training framework's
 /// fitted runs), and the spread of uncertain figures: each published alternative value of a hardware figure, the
 /// other reading of a link bandwidth whose direction the vendor left unstated, and for a mixture of experts whose
-/// host launches bind, the spread of the launch times its framework's fitted runs want (<see cref="ExpertLaunchSpread"/>).
+/// host launches bind, the spread of the launch times its framework's fitted runs want (<see cref="ExpertLaunchSpread"/>),
+/// and for one that permutes its tokens without fused kernels, the range of its framework's timed unfused routing
+/// (<see cref="UnfusedTokenRoutingRange"/>).
 /// </summary>
 /// <remarks>
 /// Each alternative is applied alone and the step recomputed; the band takes the fastest and slowest of
@@ -46,13 +48,14 @@ internal static class UncertaintyBand
             }
         }
 
-        // A hardware alternative is listed even where it changes nothing; the launch times only where they move the step.
+        // A hardware alternative is listed even where it changes nothing; the launch times and routing factors only where
+        // they move the step.
         foreach (var (name, variant) in HardwareAlternatives(scenario))
         {
             Stretch(name, variant, listedWhenUnchanged: true);
         }
 
-        foreach (var (name, variant) in LaunchAlternatives(scenario))
+        foreach (var (name, variant) in LaunchAlternatives(scenario).Concat(RoutingAlternatives(scenario)))
         {
             Stretch(name, variant, listedWhenUnchanged: false);
         }
@@ -151,6 +154,20 @@ internal static class UncertaintyBand
         {
             yield return ($"expert launch times {factor:0.00}x (P10-P90 of the {spread.Runs} runs they bind in the fit of {framework.Id})", scenario with { Framework = framework.WithExpertLaunchesScaled(factor) });
         }
+    }
+
+    // A run without fused permutation kernels at its framework's range of unfused routing factors: the fastest timed
+    // shape, and the router in FP32, which its recipe may run without saying.
+    private static IEnumerable<(string Name, Scenario Variant)> RoutingAlternatives(Scenario scenario)
+    {
+        var framework = scenario.Framework;
+        if (scenario.Model.MixtureOfExperts is null || scenario.Job.FusedTokenPermutation || framework.UnfusedTokenRoutingRange is not { } range)
+        {
+            yield break;
+        }
+
+        yield return ($"unfused token routing {range.Low:0.00}x (the fastest timed shape of {framework.Id}'s)", scenario with { Framework = framework with { UnfusedTokenRouting = range.Low } });
+        yield return ($"unfused token routing {range.High:0.00}x (the router in FP32)", scenario with { Framework = framework with { UnfusedTokenRouting = range.High } });
     }
 
     private static Scenario WithSystem(Scenario scenario, AcceleratorSystem system) =>
