@@ -57,6 +57,10 @@ internal static class FrameworkCatalogReport
                 ? "kept for the backward pass in the multiply's format (the cast copy)"
                 : "kept for the backward pass in BF16 (cast again in the backward pass)");
             table.AddRow("activation offloading", training.OffloadsActivations ? "on Transformer Engine's schedule (plan.offload_activations)" : "none (a plan that offloads is invalid)");
+            table.AddRow("unfused token routing", training.UnfusedTokenRouting is { } routing
+                ? Markup.Escape($"{routing.ToString("0.00", CultureInfo.InvariantCulture)}x the fused kernels' time (training.fused_token_permutation: false)" +
+                    (training.UnfusedTokenRoutingRange is { } range ? $", banded by {range.Low.ToString("0.00", CultureInfo.InvariantCulture)}x to {range.High.ToString("0.00", CultureInfo.InvariantCulture)}x" : string.Empty))
+                : "not measured (a scenario without fused permutation is invalid)");
             table.AddRow("fit", Markup.Escape(Fit(training.Fit)));
             table.AddRow("slowdown without recompute", training.NoRecomputeSlowdown is { } slowdown
                 ? Markup.Escape($"{slowdown.ToString("0.000", CultureInfo.InvariantCulture)}x the kernels' time; {Fit(training.NoRecomputeFit)}")

@@ -67,6 +67,8 @@ public class CommandTests
     [InlineData("pytorch-fsdp", "x the kernels' time; 43 figures of 43 runs")]
     [InlineData("megatron-core", "none (its kernels cost the same with or without recompute)")]
     [InlineData("neuronx-distributed", "does not overlap expert communication")]
+    [InlineData("megatron-core", "4.50x the fused kernels' time")]
+    [InlineData("pytorch-fsdp", "not measured (a scenario without fused permutation is invalid)")]
     [InlineData("transformers-neuronx", "clustertwin calibrate-serving")]
     public void CatalogShow_ShowsTheFigureAndItsProvenance(string id, string expected)
     {
