@@ -14,7 +14,7 @@ public static class PlanReport
         var cluster = scenario.Cluster;
         console.Write(new Rule($"[bold]Plan search: {Markup.Escape(scenario.Name)}[/]").LeftJustified());
         SimulationReport.WriteCluster(console, cluster);
-        console.MarkupLineInterpolated($"Model:   {scenario.Model.Name}, sequence {scenario.Job.SequenceLength:N0}, global batch {scenario.Job.GlobalBatchSize:N0}, {scenario.Job.Precision.ToString().ToUpperInvariant()}, on {scenario.Framework.Name}{SimulationReport.ReductionNote(scenario)}");
+        console.MarkupLineInterpolated($"Model:   {scenario.Model.Name}, sequence {scenario.Job.SequenceLength:N0}, global batch {scenario.Job.GlobalBatchSize:N0}, {scenario.Job.Precision.ToString().ToUpperInvariant()}, on {scenario.Framework.Name}{SimulationReport.RoutingNote(scenario)}{SimulationReport.ReductionNote(scenario)}");
         if (cluster.Chip.Ranks > 1)
         {
             console.MarkupLineInterpolated($"Ranks:   {cluster.Chip.Ranks} per {cluster.Chip.Name} (one per device its runtime exposes): tensor parallelism below counts chips, the framework's degree is {cluster.Chip.Ranks} times it");

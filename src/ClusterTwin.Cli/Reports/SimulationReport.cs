@@ -32,19 +32,20 @@ public static class SimulationReport
         {
             line += "; whole layers run as CUDA graphs (nothing launched per expert)";
         }
-        if (expert && !scenario.Job.FusedTokenPermutation && framework.UnfusedTokenRouting is { } routing)
-        {
-            line += $"; tokens permuted without fused kernels ({routing.ToString("0.##", CultureInfo.InvariantCulture)}x the fused kernels' time, measured)";
-        }
-
         if (AnalyticalEngine.NoRecomputeSlowdown(scenario) is { } slowdown)
         {
             line += $"; its kernels take {slowdown.ToString("0.###", CultureInfo.InvariantCulture)}x their time without full recompute" +
                     (framework.NoRecomputeFit is { } fit ? $" (fitted on {fit.Figures} published runs)" : string.Empty);
         }
 
-        return line + ReductionNote(scenario);
+        return line + RoutingNote(scenario) + ReductionNote(scenario);
     }
+
+    /// <summary>"; tokens permuted without fused kernels (...)" for a mixture of experts that does so, else empty.</summary>
+    internal static string RoutingNote(Scenario scenario) =>
+        scenario.Model.MixtureOfExperts is not null && !scenario.Job.FusedTokenPermutation && scenario.Framework.UnfusedTokenRouting is { } routing
+            ? $"; tokens permuted without fused kernels ({routing.ToString("0.##", CultureInfo.InvariantCulture)}x the fused kernels' time, measured)"
+            : string.Empty;
 
     /// <summary>"; gradients reduced in BF16" where the job's gradients are not reduced in the default FP32, else empty.</summary>
     internal static string ReductionNote(Scenario scenario)

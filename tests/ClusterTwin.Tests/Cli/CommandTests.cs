@@ -161,6 +161,16 @@ public class CommandTests
     }
 
     [Fact]
+    public void Simulate_OfARunWithoutFusedPermutation_SaysSoInItsFrameworkLine()
+    {
+        var outcome = CliRunner.Run("simulate", Repository.Path("validation", "supplementary", "nemo-2.0", "nemo2504-gb200-mixtral-8x7b-64gpu-fp8.yaml"));
+        Assert.Equal(0, outcome.ExitCode);
+        var output = System.Text.RegularExpressions.Regex.Replace(outcome.Output, @"\s+", " ");
+        Assert.Contains("tokens permuted without fused kernels (4.5x the fused kernels' time, measured)", output, StringComparison.Ordinal);
+        Assert.Contains("unfused token routing 6.61x (the router in FP32)", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void CalibrateTokenRouting_WithKernelTimingsToo_IsRefused_NotIgnored()
     {
         var routing = Repository.Path("measurements", "nvidia-h200-sxm-moe-routing-2026-11-27.json");
