@@ -156,18 +156,27 @@ public static class KernelCurveFit
     public static void CheckChip(KernelMeasurements measurements, Chip chip)
     {
         ArgumentNullException.ThrowIfNull(measurements);
+        CheckChip(measurements.DeviceName, measurements.Device, measurements.MemoryCapacity, chip);
+    }
+
+    /// <summary>
+    /// The same check for any timings whose device is named <paramref name="deviceName"/> (described as
+    /// <paramref name="device"/>) with <paramref name="memoryCapacity"/> of memory, where the file gives it.
+    /// </summary>
+    public static void CheckChip(string deviceName, string device, Bytes? memoryCapacity, Chip chip)
+    {
         ArgumentNullException.ThrowIfNull(chip);
-        if (measurements.MemoryCapacity is { } measured && Math.Abs((measured / chip.MemoryCapacity.Value) - 1) > MemoryCapacityTolerance)
+        if (memoryCapacity is { } measured && Math.Abs((measured / chip.MemoryCapacity.Value) - 1) > MemoryCapacityTolerance)
         {
-            throw new InputException("--chip", $"the measurements come from a GPU with {Quantity.FormatLike(measured, chip.MemoryCapacity.Value)} of memory ({measurements.Device}), but {chip.Id} has {Quantity.Format(chip.MemoryCapacity.Value)}: name the chip measured");
+            throw new InputException("--chip", $"the measurements come from a GPU with {Quantity.FormatLike(measured, chip.MemoryCapacity.Value)} of memory ({device}), but {chip.Id} has {Quantity.Format(chip.MemoryCapacity.Value)}: name the chip measured");
         }
 
         // Model words carry a digit (H100, GB300, 80GB); a name without any says nothing either way.
         static string[] ModelWords(string name) => [.. name.Split([' ', ',', '(', ')', '-', '/'], StringSplitOptions.RemoveEmptyEntries).Where(word => word.Any(char.IsDigit))];
-        var measuredWords = ModelWords(measurements.DeviceName);
-        if (measurements.MemoryCapacity is null && measuredWords.Length > 0 && !measuredWords.Intersect(ModelWords(chip.Name), StringComparer.OrdinalIgnoreCase).Any())
+        var measuredWords = ModelWords(deviceName);
+        if (memoryCapacity is null && measuredWords.Length > 0 && !measuredWords.Intersect(ModelWords(chip.Name), StringComparer.OrdinalIgnoreCase).Any())
         {
-            throw new InputException("--chip", $"the measurements come from '{measurements.DeviceName}' ({measurements.Device}), which {chip.Id} ({chip.Name}) is not: name the chip measured");
+            throw new InputException("--chip", $"the measurements come from '{deviceName}' ({device}), which {chip.Id} ({chip.Name}) is not: name the chip measured");
         }
     }
 

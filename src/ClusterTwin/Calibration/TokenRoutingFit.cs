@@ -5,6 +5,7 @@ using ClusterTwin.Catalog;
 using ClusterTwin.Hardware;
 using ClusterTwin.Performance.Kernels;
 using ClusterTwin.Units;
+using ClusterTwin.Validation;
 using ClusterTwin.Workloads;
 
 namespace ClusterTwin.Calibration;
@@ -57,7 +58,7 @@ public static class TokenRoutingFit
         }
 
         var high = shapes.Where(shape => shape.Router == HighRouterPrecision).Select(shape => shape.Slowdown).ToArray();
-        var (median, low, highEnd) = (Math.Round(Median(central), 2), Math.Round(central.Min(), 2), Math.Round(high.Length > 0 ? Median(high) : central.Max(), 2));
+        var (median, low, highEnd) = (Math.Round(Statistics.Median(central), 2), Math.Round(central.Min(), 2), Math.Round(high.Length > 0 ? Statistics.Median(high) : central.Max(), 2));
         var (least, most) = (TrainingFramework.LeastUnfusedTokenRouting, TrainingFramework.MostUnfusedTokenRouting);
         if (low < least || highEnd > most)
         {
@@ -65,12 +66,6 @@ public static class TokenRoutingFit
         }
 
         return (median, new UnfusedTokenRoutingRange(low, Math.Max(highEnd, median)), shapes, skipped);
-    }
-
-    private static double Median(double[] values)
-    {
-        var sorted = values.Order().ToArray();
-        return sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[(sorted.Length / 2) - 1] + sorted[sorted.Length / 2]) / 2;
     }
 
     private static (ImmutableArray<TimedRouting> Shapes, int Skipped) Read(string path, Chip chip, ChipEfficiency efficiency)
@@ -121,7 +116,7 @@ public static class TokenRoutingFit
 
         var name = Text(device, "name") ?? string.Empty;
         var capacity = device.TryGetProperty("memory_bytes", out var bytes) && bytes.ValueKind == JsonValueKind.Number && bytes.TryGetDouble(out var count) && count > 0 ? Bytes.FromCount(count) : (Bytes?)null;
-        KernelCurveFit.CheckChip(new KernelMeasurements(name, string.Empty, [], [], []) { DeviceName = name, MemoryCapacity = capacity }, chip);
+        KernelCurveFit.CheckChip(name, name, capacity, chip);
     }
 
     private static double Seconds(JsonProperty kernel, string path, string where) =>

@@ -94,6 +94,21 @@ internal static class TrainingFrameworkReader
     /// The spread of the fitted runs' own launch times (<c>expert_launch_spread</c>): the 10th percentile a multiple of
     /// the fitted time from 0 to 1, the 90th from 1 to <see cref="ExpertLaunchSpread.HighLimit"/>, and the runs they are of.
     /// </summary>
+    private static ExpertLaunchSpread? ReadSpread(YamlReader reader, YamlMappingNode? map)
+    {
+        if (map is null)
+        {
+            return null;
+        }
+
+        const string path = "expert_launch_spread";
+        reader.CheckKeys(map, path, "low", "high", "runs");
+        var low = reader.Number(map, "low", path, 0, 1);
+        var high = reader.Number(map, "high", path, 1, ExpertLaunchSpread.HighLimit);
+        var runs = reader.Integer(map, "runs", path, 1, 100_000);
+        return low is null || high is null || runs is null ? null : new ExpertLaunchSpread(low.Value, high.Value, runs.Value);
+    }
+
     /// <summary>The unfused routing's band ends: the low at most the central factor, the high at least it.</summary>
     private static UnfusedTokenRoutingRange? ReadRoutingRange(YamlReader reader, YamlMappingNode? map, double? central, bool centralGiven)
     {
@@ -114,21 +129,6 @@ internal static class TrainingFrameworkReader
         var low = reader.Number(map, "low", path, TrainingFramework.LeastUnfusedTokenRouting, central ?? most);
         var high = reader.Number(map, "high", path, central ?? TrainingFramework.LeastUnfusedTokenRouting, most);
         return low is null || high is null ? null : new UnfusedTokenRoutingRange(low.Value, high.Value);
-    }
-
-    private static ExpertLaunchSpread? ReadSpread(YamlReader reader, YamlMappingNode? map)
-    {
-        if (map is null)
-        {
-            return null;
-        }
-
-        const string path = "expert_launch_spread";
-        reader.CheckKeys(map, path, "low", "high", "runs");
-        var low = reader.Number(map, "low", path, 0, 1);
-        var high = reader.Number(map, "high", path, 1, ExpertLaunchSpread.HighLimit);
-        var runs = reader.Integer(map, "runs", path, 1, 100_000);
-        return low is null || high is null || runs is null ? null : new ExpertLaunchSpread(low.Value, high.Value, runs.Value);
     }
 
     /// <summary>

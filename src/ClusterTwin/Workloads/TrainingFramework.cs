@@ -71,6 +71,16 @@ public sealed record TrainingFramework
     /// </summary>
     public double? UnfusedTokenRouting { get; init; }
 
+    /// <summary>
+    /// The factor on <paramref name="job"/>'s routing kernels: 1 where it permutes with fused kernels (or the framework
+    /// has no measured figure, which makes the plan invalid), else <see cref="UnfusedTokenRouting"/>.
+    /// </summary>
+    public double UnfusedTokenRoutingFor(TrainingJob job)
+    {
+        ArgumentNullException.ThrowIfNull(job);
+        return job.FusedTokenPermutation ? 1 : UnfusedTokenRouting ?? 1;
+    }
+
     /// <summary>The band's ends for <see cref="UnfusedTokenRouting"/>, where timed; null otherwise.</summary>
     public UnfusedTokenRoutingRange? UnfusedTokenRoutingRange { get; init; }
 

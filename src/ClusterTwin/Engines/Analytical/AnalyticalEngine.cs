@@ -280,7 +280,7 @@ public static class AnalyticalEngine
         {
             ExpertLaunch = scenario.Framework.ExpertLaunchFor(job),
             HostRunsAhead = job.ExpertCapacityFactor is not null,
-            UnfusedTokenRouting = job.FusedTokenPermutation ? 1 : scenario.Framework.UnfusedTokenRouting ?? 1,
+            UnfusedTokenRouting = scenario.Framework.UnfusedTokenRoutingFor(job),
         };
     }
 
