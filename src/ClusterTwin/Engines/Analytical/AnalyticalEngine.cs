@@ -22,7 +22,7 @@ namespace ClusterTwin.Engines.Analytical;
 /// micro-batch (compute, recompute, exposed tensor-parallel and pipeline communication), plus data-parallel
 /// communication that the backward pass cannot hide and the optimizer step.
 /// </remarks>
-public static class AnalyticalEngine
+public static partial class AnalyticalEngine
 {
     /// <summary>
     /// Bytes per parameter a mixed-precision Adam step moves through memory, pass by pass as Megatron-LM runs it:
@@ -101,18 +101,18 @@ public static class AnalyticalEngine
         var regather = SequenceParallelRegather.Time(collectives, tensorGroup, denseRegathered);
         var expertRegather = SequenceParallelRegather.Time(collectives, tensorGroup, expertRegathered);
         var headRegather = plan.SequenceParallelism && plan.TensorParallelism > 1 ? collectives.Time(CollectiveKind.AllGather, tensorGroup, Bytes.FromCount(tokens * model.HiddenSize * 2.0)) : Duration.Zero;
-        var layer = LayerCost(model, job, plan, kernels, (tensorPass, tensorPass + regather), contextPass, Duration.Zero, expertOverlap: null, expertLayer: false, averageLoad: false);
+        var layer = LayerCosting.Layer(model, job, plan, kernels, (tensorPass, tensorPass + regather), contextPass, Duration.Zero, expertOverlap: null, expertLayer: false, averageLoad: false);
         var expertLayer = model.ExpertLayerCount > 0
-            ? LayerCost(model, job, plan, kernels, (tensorPass, tensorPass + expertRegather), contextPass, dispatch, scenario.Framework.ExpertOverlap, expertLayer: true, averageLoad: false)
+            ? LayerCosting.Layer(model, job, plan, kernels, (tensorPass, tensorPass + expertRegather), contextPass, dispatch, scenario.Framework.ExpertOverlap, expertLayer: true, averageLoad: false)
             : layer;
-        var embedding = BoundaryCost(LayerKernels.Embedding(model, job, plan), kernels, tensorPass / 2);
-        var head = BoundaryCost(LayerKernels.OutputHead(model, job, plan), kernels, (tensorPass / 2) + headRegather);
+        var embedding = LayerCosting.Boundary(LayerKernels.Embedding(model, job, plan), kernels, tensorPass / 2);
+        var head = LayerCosting.Boundary(LayerKernels.OutputHead(model, job, plan), kernels, (tensorPass / 2) + headRegather);
         StageCost Layers(int dense, int count) => (layer * dense) + (expertLayer * (count - dense));
 
         // The work the cluster executes: the busiest chip sets the time, but the average chip's experts do the work
         // (the same kernels where no chip is busier than another).
         var averageExpertLayer = model.MixtureOfExperts is { } routing && model.ExpertLayerCount > 0 && LayerKernels.LoadImbalance(routing, job, plan) > 1
-            ? LayerCost(model, job, plan, kernels, (tensorPass, tensorPass + expertRegather), contextPass, dispatch, scenario.Framework.ExpertOverlap, expertLayer: true, averageLoad: true)
+            ? LayerCosting.Layer(model, job, plan, kernels, (tensorPass, tensorPass + expertRegather), contextPass, dispatch, scenario.Framework.ExpertOverlap, expertLayer: true, averageLoad: true)
             : expertLayer;
 
         // Multi-token prediction modules run after the main model on the last stage: two norms and the projection that
@@ -127,18 +127,18 @@ public static class AnalyticalEngine
             var usesExperts = model.MultiTokenPredictionUsesExperts;
             var predictionLayer = model.LocalAttention is null
                 ? (usesExperts ? expertLayer : layer)
-                : LayerCost(model, job, plan, kernels, (tensorPass, tensorPass + (usesExperts ? expertRegather : regather)), contextPass, usesExperts ? dispatch : Duration.Zero,
+                : LayerCosting.Layer(model, job, plan, kernels, (tensorPass, tensorPass + (usesExperts ? expertRegather : regather)), contextPass, usesExperts ? dispatch : Duration.Zero,
                     usesExperts ? scenario.Framework.ExpertOverlap : null, usesExperts, averageLoad: false, wholeContext: true);
             predictionLayerHostWait = predictionLayer.HostWait;
-            prediction = (BoundaryCost(LayerKernels.PredictionJoin(model, job, plan), kernels, Duration.Zero) + predictionLayer + head) * predictionModules;
+            prediction = (LayerCosting.Boundary(LayerKernels.PredictionJoin(model, job, plan), kernels, Duration.Zero) + predictionLayer + head) * predictionModules;
         }
 
         var first = Layers(model.DenseLayersIn(0, stages.First), stages.First) + embedding;
         var last = Layers(model.DenseLayersIn(model.Layers - stages.Last, stages.Last), stages.Last) + head + prediction;
         // Middle ranks differ only in how many dense layers they hold; the cost is linear in that count.
         var (fewestDense, mostDense) = stages.MiddleDenseLayers(model, pipeline);
-        var middle = Slowest(Layers(mostDense, stages.Middle), Layers(fewestDense, stages.Middle), default);
-        var slowest = pipeline == 1 ? first + head + prediction : Slowest(first, pipeline > 2 ? middle : first, last);
+        var middle = LayerCosting.Slowest(Layers(mostDense, stages.Middle), Layers(fewestDense, stages.Middle), default);
+        var slowest = pipeline == 1 ? first + head + prediction : LayerCosting.Slowest(first, pipeline > 2 ? middle : first, last);
         if (NoRecomputeSlowdown(scenario) is { } slowdown)
         {
             slowest = slowest with { Compute = slowest.Compute * slowdown };
@@ -165,9 +165,9 @@ public static class AnalyticalEngine
         var gradientBytes = reduction.BytesPerElement();
         // Only the chips whose collective library the framework's channels describe (NCCL on NVIDIA's).
         var channels = scenario.Framework.CollectiveChannels is { } described && described.AppliesTo(cluster.Chip.Vendor) ? described : null;
-        var dataParallel = DataParallelExposed(plan, job, collectives, dataGroup, parametersPerChip, plan.ShardingDegree, slowest, microBatches, gradientBytes, channels) +
-                           ReplicaReduction(plan, collectives, replicaGroup, parametersPerChip, slowest, gradientBytes, channels) +
-                           DataParallelExposed(plan, job, collectives, expertDataGroup, expertParametersPerChip, plan.ExpertShardingDegree, slowest, microBatches, gradientBytes, channels);
+        var dataParallel = DataParallelExposure.ShardingGroup(plan, job, collectives, dataGroup, parametersPerChip, plan.ShardingDegree, slowest, microBatches, gradientBytes, channels) +
+                           DataParallelExposure.ReplicaGroups(plan, collectives, replicaGroup, parametersPerChip, slowest, gradientBytes, channels) +
+                           DataParallelExposure.ShardingGroup(plan, job, collectives, expertDataGroup, expertParametersPerChip, plan.ExpertShardingDegree, slowest, microBatches, gradientBytes, channels);
         var optimizerParameters = (parametersPerChip / (plan.ZeroStage >= 1 ? plan.ShardingDegree : 1)) + (expertParametersPerChip / expertSharding);
         var masterOnly = MemoryModel.KeepsMasterOnly(plan, scenario.Framework.FullyShardedWeights);
         var optimizerTraffic = Bytes.FromCount(optimizerParameters * (OptimizerTrafficPerParameter - (masterOnly ? WeightCopyTrafficPerParameter : 0)));
@@ -303,20 +303,6 @@ public static class AnalyticalEngine
     }
 
     /// <summary>
-    /// Model FLOPs of one step in the Megatron convention (Narayanan et al. 2021, eq. 3, generalized to grouped-query
-    /// attention and SwiGLU): forward plus backward is three forward passes, attention is counted over the full
-    /// sequence, and recompute is not counted. With <paramref name="causalAttention"/>, attention counts only the causal
-    /// half of the score and value products, as NeMo's and Megatron-Bridge's formulas do since 2025. Multi-token
-    /// prediction modules the job trains count like the layer and head they run. A local-attention layer's query counts
-    /// the keys its window lets it see (<see cref="LocalAttention"/>).
-    /// </summary>
-    public static Flops ModelFlops(ModelArchitecture model, TrainingJob job, bool causalAttention = false)
-    {
-        var (perTokenForward, _) = ForwardFlopsPerToken(model, job, causalAttention);
-        return Flops.FromOperations(3 * perTokenForward * job.TokensPerStep);
-    }
-
-    /// <summary>
     /// The factor on <paramref name="scenario"/>'s kernel time from its framework's slowdown without recompute: the
     /// framework's <see cref="TrainingFramework.NoRecomputeSlowdown"/> where the plan keeps its activations for the
     /// backward pass (any recompute but full; fitted, not explained); null where none applies.
@@ -325,37 +311,6 @@ public static class AnalyticalEngine
     {
         ArgumentNullException.ThrowIfNull(scenario);
         return scenario.Plan.Recompute == RecomputePolicy.Full ? null : scenario.Framework.NoRecomputeSlowdown;
-    }
-
-    /// <summary>
-    /// The share of <see cref="ModelFlops"/> that the attention's score and value products take: where it is small, a
-    /// run's time says little about the attention kernel.
-    /// </summary>
-    public static double AttentionShare(ModelArchitecture model, TrainingJob job)
-    {
-        var (perTokenForward, attention) = ForwardFlopsPerToken(model, job, causalAttention: false);
-        return attention / perTokenForward;
-    }
-
-    /// <summary>One token's forward FLOPs (<see cref="ModelFlops"/>) and the attention products' part of them.</summary>
-    private static (double Total, double Attention) ForwardFlopsPerToken(ModelArchitecture model, TrainingJob job, bool causalAttention)
-    {
-        ArgumentNullException.ThrowIfNull(model);
-        ArgumentNullException.ThrowIfNull(job);
-        var attention = 2.0 * job.SequenceLength * model.AttentionHeads * (model.QueryKeyHeadSize + model.ValueHeadSize) * (causalAttention ? 0.5 : 1);
-        var head = 2.0 * model.HiddenSize * model.VocabularySize;
-        var predictionModules = job.MultiTokenPredictionDepth(model);
-        var prediction = predictionModules *
-                         ((2 * model.ActiveMatrixParameters(model.MultiTokenPredictionUsesExperts)) + attention + (4.0 * model.HiddenSize * model.HiddenSize) + head);
-        var total = (model.DenseLayerCount * ((2 * model.ActiveMatrixParameters(expertLayer: false)) + attention)) +
-                    (model.ExpertLayerCount * ((2 * model.ActiveMatrixParameters(expertLayer: true)) + attention)) +
-                    head + prediction;
-        // A local layer's query sees the window (or, causally, its share of the window's pairs) instead of the sequence.
-        var localSaving = model.LocalAttention is { } local
-            ? model.LocalAttentionLayerCount * (attention - (2.0 * model.AttentionHeads * (model.QueryKeyHeadSize + model.ValueHeadSize) *
-                (causalAttention ? local.CausalPairs(job.SequenceLength) / job.SequenceLength : local.KeysSeen(job.SequenceLength))))
-            : 0;
-        return (total - localSaving, (attention * (model.Layers + predictionModules)) - localSaving);
     }
 
     /// <summary>
@@ -368,7 +323,7 @@ public static class AnalyticalEngine
     private static Bytes LinkTrafficPerChip(ModelArchitecture model, TrainingJob job, ParallelPlan plan, Bytes activation, Bytes regathered, Bytes pipelineSends, double parametersPerChip, double microBatches, double gradientBytesPerParameter)
     {
         static double Share(int members) => (members - 1) / (double)members;
-        var passes = plan.Recompute == RecomputePolicy.Full ? 3 : ReplaysFeedForwardHalf(plan) ? 2.5 : 2;
+        var passes = plan.Recompute == RecomputePolicy.Full ? 3 : LayerCosting.ReplaysFeedForwardHalf(plan) ? 2.5 : 2;
         var expertPasses = plan.Recompute == RecomputePolicy.Full || plan.Recomputed.HasFlag(RecomputeModules.Experts) ? 3 : 2;
         var layersPerChip = model.Layers / (double)plan.PipelineParallelism;
         var expertLayersPerChip = model.ExpertLayerCount / (double)plan.PipelineParallelism;
@@ -379,182 +334,6 @@ public static class AnalyticalEngine
         var expert = Bytes.FromCount(expertTokens * model.HiddenSize * 2.0 * 2 * Share(plan.ExpertParallelism) * expertPasses * expertLayersPerChip);
         var gradients = Bytes.FromCount(parametersPerChip * gradientBytesPerParameter * 2 * Share(plan.DataParallelism) / microBatches);
         return tensor + context + expert + pipelineSends + gradients;
-    }
-
-    private static StageCost Slowest(StageCost first, StageCost middle, StageCost last)
-    {
-        var slowest = first.Total >= last.Total ? first : last;
-        return middle.Total > slowest.Total ? middle : slowest;
-    }
-
-    /// <summary>
-    /// One layer of <paramref name="model"/>, dense or with <paramref name="expertLayer"/> a mixture of experts
-    /// (<see cref="LayerKernels.Forward"/>), costed by the overload over its kernels.
-    /// A model's local-attention layers differ from its full ones in their attention alone, and a stage's layers are
-    /// taken in the model's proportion of the two: exact where the pattern repeats within each stage (GPT-OSS's
-    /// alternation on stages of even length), within one layer's attention otherwise. With <paramref name="wholeContext"/>
-    /// the layer attends to the whole context whatever the model's pattern (a multi-token prediction module's).
-    /// </summary>
-    private static StageCost LayerCost(ModelArchitecture model, TrainingJob job, ParallelPlan plan, KernelCost kernels, (Duration Forward, Duration Backward) tensorPasses,
-        ContextPass context, Duration expertPass, ExpertOverlap? expertOverlap, bool expertLayer, bool averageLoad, bool wholeContext = false)
-    {
-        StageCost Of(bool local) => LayerCost(LayerKernels.Forward(model, job, plan, expertLayer, averageLoad, local), kernels, plan, tensorPasses, context, expertPass, expertOverlap);
-        var localShare = wholeContext ? 0 : model.LocalAttentionLayerCount / (double)model.Layers;
-        return localShare == 0 ? Of(local: false) : (Of(local: false) * (1 - localShare)) + (Of(local: true) * localShare);
-    }
-
-    /// <param name="forward">The layer's forward kernels.</param>
-    /// <param name="kernels">Their cost model.</param>
-    /// <param name="plan">The plan (recompute policy, tensor overlap).</param>
-    /// <param name="tensorPasses">The tensor-parallel collectives of one layer's forward pass and of its backward pass.</param>
-    /// <param name="context">The context-parallel exchange of one layer; nothing without context parallelism.</param>
-    /// <param name="expertPass">The expert all-to-alls of one pass (dispatch and combine); zero for a dense layer.</param>
-    /// <param name="expertOverlap">The framework's overlap of the expert all-to-alls where the plan asks for it; null for a dense layer.</param>
-    private static StageCost LayerCost(Kernel[] forward, KernelCost kernels, ParallelPlan plan, (Duration Forward, Duration Backward) tensorPasses, ContextPass context, Duration expertPass, ExpertOverlap? expertOverlap)
-    {
-        var forwardTime = Duration.Zero;
-        var backwardTime = Duration.Zero;
-        var projectionForward = Duration.Zero;
-        var projectionBackward = Duration.Zero;
-        var coreForward = Duration.Zero;
-        var coreBackward = Duration.Zero;
-        // A ring's steps: the first, causal on the chip's own chunks, and each later one, unmasked (LayerKernels).
-        var (firstStepForward, firstStepBackward, laterStepForward, laterStepBackward) = (Duration.Zero, Duration.Zero, Duration.Zero, Duration.Zero);
-        var expertsForward = Duration.Zero;
-        var expertsBackward = Duration.Zero;
-        var (forwardWait, backwardWait) = (Duration.Zero, Duration.Zero);
-        var (replayed, replayedWait, replayedWork, replayedTraffic) = (Duration.Zero, Duration.Zero, Flops.Zero, Bytes.Zero);
-        // The host's launches of the pass, and of what selective recompute replays, where the host runs ahead.
-        var (hostForward, hostBackward, hostReplayed) = (Duration.Zero, Duration.Zero, Duration.Zero);
-        var forwardWork = Flops.Zero;
-        var backwardWork = Flops.Zero;
-        var (forwardTraffic, backwardTraffic) = (Bytes.Zero, Bytes.Zero);
-        // The work a low-precision recipe keeps in BF16 (fused attention, the output head): forward and backward, the
-        // forward alone, and what selective recompute replays of it.
-        var (keptWork, keptForward, keptReplayed) = (Flops.Zero, Flops.Zero, Flops.Zero);
-        foreach (var kernel in forward)
-        {
-            if (kernel.RunsAtBf16Rate)
-            {
-                keptWork += kernel.TotalWork * (1 + kernel.BackwardFactor);
-                keptForward += kernel.TotalWork;
-                keptReplayed += (kernel.Modules & plan.Recomputed) != RecomputeModules.None ? kernel.TotalWork : Flops.Zero;
-            }
-
-            var (time, backward, forwardLaunch, backwardLaunch) = kernels.Times(kernel);
-            forwardTime += time;
-            backwardTime += backward;
-            forwardWait += forwardLaunch;
-            backwardWait += backwardLaunch;
-            var replays = (kernel.Modules & plan.Recomputed) != RecomputeModules.None;
-            if (kernels.HostRunsAhead)
-            {
-                var host = kernels.HostTimes(kernel);
-                (hostForward, hostBackward) = (hostForward + host.Forward, hostBackward + host.Backward);
-                hostReplayed += replays ? host.Forward : Duration.Zero;
-            }
-
-            if (replays)
-            {
-                replayed += time;
-                replayedWait += forwardLaunch;
-                replayedWork += kernel.TotalWork;
-                replayedTraffic += kernel.TotalTraffic;
-            }
-            if (kernel.Kind == KernelKind.Matrix && kernel.Region != KernelRegion.AttentionCore)
-            {
-                projectionForward += time;
-                projectionBackward += backward;
-            }
-
-            if (kernel.Region == KernelRegion.Experts)
-            {
-                expertsForward += time;
-                expertsBackward += backward;
-            }
-
-            forwardWork += kernel.TotalWork;
-            backwardWork += kernel.TotalWork * kernel.BackwardFactor;
-            forwardTraffic += kernel.TotalTraffic;
-            backwardTraffic += kernel.TotalTraffic * kernel.BackwardFactor;
-            if (kernel.Region == KernelRegion.AttentionCore)
-            {
-                coreForward += time;
-                coreBackward += backward;
-            }
-
-            if (kernel.Kind == KernelKind.FusedAttention)
-            {
-                if (kernel.Unmasked)
-                {
-                    (laterStepForward, laterStepBackward) = (time / kernel.Repeats, backward / kernel.Repeats);
-                }
-                else
-                {
-                    (firstStepForward, firstStepBackward) = (time / kernel.Repeats, backward / kernel.Repeats);
-                }
-            }
-        }
-
-        // Ring attention: while a chip computes attention against one key-value block, it sends that block on and
-        // receives the next (Megatron-Core overlaps the two); what the block's attention cannot cover shows, at each
-        // of the ring's c - 1 sends: behind the first, causal step and the c - 2 unmasked steps after it (the last
-        // step sends nothing). The backward pass also sends the blocks' gradients: twice the bytes. The all-gather
-        // and all-to-all variants' collectives run before and after attention, exposed.
-        var ring = plan.ContextParallelism;
-        static Duration Exposed(Duration send, Duration first, Duration later, int ring) =>
-            Duration.Max(Duration.Zero, send - first) + (Duration.Max(Duration.Zero, send - later) * (ring - 2));
-        var (contextForward, contextBackward) = ring > 1 && plan.ContextCommunication == ContextCommunication.Ring
-            ? (Exposed(context.RingStep, firstStepForward, laterStepForward, ring), Exposed(context.RingStep * 2, firstStepBackward, laterStepBackward, ring))
-            : (context.Forward, context.Backward);
-
-        // Two collectives per layer in each pass (after attention and after the feed-forward block): all-reduce,
-        // or all-gather plus reduce-scatter under sequence parallelism (Korthikanti et al. 2022, figure 5).
-        // With overlap (Transformer Engine's userbuffers, XLA's collective matmuls), each collective is split into
-        // chunks pipelined with the projection it feeds or follows: only what the projections cannot cover shows.
-        var (forwardExposed, backwardExposed) = plan.OverlapTensorCommunication
-            ? (Duration.Max(Duration.Zero, tensorPasses.Forward - projectionForward), Duration.Max(Duration.Zero, tensorPasses.Backward - projectionBackward))
-            : tensorPasses;
-        // A host running ahead waits only where a pass's launches outlast the device's work in it, its kernels and its
-        // exposed collectives alike (the per-run floor does not apply: KernelCost.HostRunsAhead). Under the expert
-        // overlap the all-to-alls pair with another micro-batch's work and are left out; a recompute's replay is
-        // credited with its kernels alone. The wait is the expert launches', so it joins the expert block.
-        if (kernels.HostRunsAhead)
-        {
-            var alltoalls = plan.OverlapExpertCommunication ? Duration.Zero : expertPass;
-            (forwardWait, backwardWait, replayedWait) = (
-                Duration.Max(Duration.Zero, hostForward - (forwardTime + forwardExposed + contextForward + alltoalls)),
-                Duration.Max(Duration.Zero, hostBackward - (backwardTime + backwardExposed + contextBackward + alltoalls)),
-                Duration.Max(Duration.Zero, hostReplayed - replayed));
-            (forwardTime, backwardTime, replayed) = (forwardTime + forwardWait, backwardTime + backwardWait, replayed + replayedWait);
-            (expertsForward, expertsBackward) = (expertsForward + forwardWait, expertsBackward + backwardWait);
-        }
-
-        var (recompute, recomputeWork, recomputeTraffic, recomputeCommunication, keptRecompute) = plan.Recompute switch
-        {
-            RecomputePolicy.Full => (forwardTime, forwardWork, forwardTraffic, forwardExposed, keptForward),
-            // Replaying the feed-forward or expert block replays its tensor-parallel collective, one of the layer's two.
-            RecomputePolicy.Selective => (replayed, replayedWork, replayedTraffic, ReplaysFeedForwardHalf(plan) ? forwardExposed / 2 : Duration.Zero, keptReplayed),
-            _ => (Duration.Zero, Flops.Zero, Bytes.Zero, Duration.Zero, Flops.Zero),
-        };
-
-        // The exchange sits inside the attention core: replaying it (full recompute, or selective of core_attn)
-        // replays the exchange.
-        var contextRecompute = ContextPass.ReplaysExchange(plan) ? contextForward : Duration.Zero;
-
-        // The expert all-to-alls run between the router and the experts and after them: nothing in the layer is left
-        // to hide them behind (Megatron-Core's default), unless they overlap another micro-batch's blocks. A recompute
-        // of the whole layer or of the expert block replays them, unpaired.
-        var expertPasses = plan.Recompute == RecomputePolicy.Full || plan.Recomputed.HasFlag(RecomputeModules.Experts) ? 3 : 2;
-        var expertCommunication = plan.OverlapExpertCommunication && expertOverlap is { } overlap
-            ? ExpertExchange.Overlapped(overlap, expertPass, expertsForward, expertsBackward, forwardTime - expertsForward, backwardTime - expertsBackward) + (expertPass * (expertPasses - 2))
-            : expertPass * expertPasses;
-
-        // The chip's waits for the host's expert launches are shown apart from its compute.
-        var recomputeWait = plan.Recompute == RecomputePolicy.Full ? forwardWait : replayedWait;
-        return new StageCost(forwardTime + backwardTime - forwardWait - backwardWait, recompute - recomputeWait, forwardExposed + backwardExposed + recomputeCommunication, forwardWork + backwardWork + recomputeWork,
-            contextForward + contextBackward + contextRecompute, expertCommunication, forwardTraffic + backwardTraffic + recomputeTraffic, forwardWait + backwardWait, recomputeWait,
-            keptWork + keptRecompute, forwardTime + forwardExposed + contextForward + (expertCommunication / expertPasses));
     }
 
     /// <summary>
@@ -606,33 +385,6 @@ public static class AnalyticalEngine
         return exposed;
     }
 
-    /// <summary>Whether selective recompute replays a layer's feed-forward or expert block, and with it its tensor-parallel collective.</summary>
-    private static bool ReplaysFeedForwardHalf(ParallelPlan plan) =>
-        (plan.Recomputed & (RecomputeModules.FeedForward | RecomputeModules.Experts | RecomputeModules.SharedExperts)) != RecomputeModules.None;
-
-    /// <summary>
-    /// The embedding or the output head: its kernels both ways and its tensor-parallel <paramref name="communication"/>.
-    /// The vocabulary-parallel embedding and the head each need one tensor-parallel collective per micro-batch (an
-    /// all-reduce), or under sequence parallelism a reduce-scatter one way and an all-gather the other (half a layer's
-    /// pass); the head's backward pass also gathers its input again.
-    /// </summary>
-    private static StageCost BoundaryCost(Kernel[] forward, KernelCost kernels, Duration communication)
-    {
-        var time = Duration.Zero;
-        var work = Flops.Zero;
-        var kept = Flops.Zero;
-        var traffic = Bytes.Zero;
-        foreach (var kernel in forward)
-        {
-            time += kernels.Forward(kernel) + kernels.Backward(kernel);
-            work += kernel.TotalWork * (1 + kernel.BackwardFactor);
-            kept += kernel.RunsAtBf16Rate ? kernel.TotalWork * (1 + kernel.BackwardFactor) : Flops.Zero;
-            traffic += kernel.TotalTraffic * (1 + kernel.BackwardFactor);
-        }
-
-        return new StageCost(time, Duration.Zero, communication, work, MemoryTraffic: traffic, Bf16Work: kept);
-    }
-
     private static Duration TensorCollectivesPerPass(ParallelPlan plan, CollectiveCost collectives, CommunicationGroup tensorGroup, Bytes activation)
     {
         if (plan.TensorParallelism == 1)
@@ -643,96 +395,5 @@ public static class AnalyticalEngine
         return plan.SequenceParallelism
             ? (collectives.Time(CollectiveKind.AllGather, tensorGroup, activation) + collectives.Time(CollectiveKind.ReduceScatter, tensorGroup, activation)) * 2
             : collectives.Time(CollectiveKind.AllReduce, tensorGroup, activation) * 2;
-    }
-
-    /// <summary>
-    /// Data-parallel communication the compute does not hide. Gradients are reduced in the job's reduction precision
-    /// (<paramref name="gradientBytesPerParameter"/>: 4 in FP32, Megatron-Core's default, 2 in BF16). ZeRO-0 all-reduces them once per step, ZeRO-1
-    /// reduce-scatters them once and all-gathers the updated weights; ZeRO-2 and 3 keep only a gradient shard, so they
-    /// reduce-scatter after every micro-batch, and ZeRO-3 also gathers the weights for every forward and backward.
-    /// With overlap, a reduction hides behind the backward pass it follows and a gather behind the forward it precedes,
-    /// holding the framework's <paramref name="channels"/> while it runs (<see cref="Exposed"/>).
-    /// </summary>
-    private static Duration DataParallelExposed(ParallelPlan plan, TrainingJob job, CollectiveCost collectives, CommunicationGroup dataGroup, double parametersPerChip, int shardingDegree, StageCost slowest, double microBatches, double gradientBytesPerParameter, CollectiveChannels? channels)
-    {
-        if (shardingDegree <= 1 || parametersPerChip <= 0)
-        {
-            return Duration.Zero;
-        }
-
-        var gradientBytes = Bytes.FromCount(parametersPerChip * gradientBytesPerParameter);
-        var (forwardWindow, backwardWindow) = OverlapWindows(plan, slowest);
-        var (forwardShare, backwardShare) = WindowShares(channels, dataGroup, slowest);
-        if (plan.ZeroStage == 0)
-        {
-            return Exposed(collectives.Time(CollectiveKind.AllReduce, dataGroup, gradientBytes), backwardWindow, parametersPerChip, backwardShare);
-        }
-
-        var reduceScatter = collectives.Time(CollectiveKind.ReduceScatter, dataGroup, gradientBytes);
-        var allGather = collectives.Time(CollectiveKind.AllGather, dataGroup, Bytes.FromCount(parametersPerChip * Math.Min(2, job.MatrixBytesPerElement)));
-        return plan.ZeroStage switch
-        {
-            1 => Exposed(reduceScatter, backwardWindow, parametersPerChip, backwardShare) + Exposed(allGather, forwardWindow, parametersPerChip, forwardShare),
-            2 => (Exposed(reduceScatter, backwardWindow, parametersPerChip, backwardShare) * microBatches) + Exposed(allGather, forwardWindow, parametersPerChip, forwardShare),
-            _ => (Exposed(reduceScatter + allGather, backwardWindow, parametersPerChip, backwardShare) + Exposed(allGather, forwardWindow, parametersPerChip, forwardShare)) * microBatches,
-        };
-    }
-
-    /// <summary>
-    /// Under hybrid sharding, each sharding group's gradient shard is all-reduced across the replica groups once per
-    /// step, after the last backward pass (hidden behind it where overlap is on).
-    /// </summary>
-    private static Duration ReplicaReduction(ParallelPlan plan, CollectiveCost collectives, CommunicationGroup replicaGroup, double parametersPerChip, StageCost slowest, double gradientBytesPerParameter, CollectiveChannels? channels)
-    {
-        if (plan.ReplicaGroups == 1)
-        {
-            return Duration.Zero;
-        }
-
-        var shard = Bytes.FromCount(parametersPerChip * gradientBytesPerParameter / (plan.ZeroStage >= 1 ? plan.ShardingDegree : 1));
-        return Exposed(collectives.Time(CollectiveKind.AllReduce, replicaGroup, shard), OverlapWindows(plan, slowest).Backward, parametersPerChip, WindowShares(channels, replicaGroup, slowest).Backward);
-    }
-
-    /// <summary>
-    /// The share of the chip a hidden collective of <paramref name="group"/> takes from the window it hides behind, the
-    /// forward's and the backward's (<see cref="OverlapWindows"/>): its channels' share of the chip, over the part of
-    /// each window the chip computes in. Where the chip waits for the host's expert launches its multiprocessors are
-    /// idle, and a collective there takes nothing from the computation.
-    /// </summary>
-    private static (double Forward, double Backward) WindowShares(CollectiveChannels? channels, CommunicationGroup group, StageCost slowest)
-    {
-        if (channels is null)
-        {
-            return (0, 0);
-        }
-
-        var share = channels.ComputeShare(group.MembersPerSystem, group.CrossesFabric);
-        static double Computing(Duration compute, Duration waiting) => compute + waiting > Duration.Zero ? compute / (compute + waiting) : 1;
-        return (share * Computing(slowest.Compute, slowest.HostWait),
-                share * Computing((slowest.Compute * (2.0 / 3)) + slowest.Recompute, (slowest.HostWait * (2.0 / 3)) + slowest.RecomputeHostWait));
-    }
-
-    /// <summary>
-    /// The compute a data-parallel collective can hide behind on the slowest stage, per micro-batch: the forward pass
-    /// (a third of the forward-and-backward kernels) for a weight gather, the backward pass and its recompute for a
-    /// gradient reduction; nothing when overlap is off.
-    /// </summary>
-    private static (Duration Forward, Duration Backward) OverlapWindows(ParallelPlan plan, StageCost slowest) =>
-        plan.OverlapGradientReduction
-            ? ((slowest.Compute + slowest.HostWait) / 3, ((slowest.Compute + slowest.HostWait) * (2.0 / 3)) + slowest.Recompute + slowest.RecomputeHostWait)
-            : (Duration.Zero, Duration.Zero);
-
-    /// <summary>
-    /// What a data-parallel collective adds to the step. Gradients are reduced in buckets as the backward pass produces
-    /// them (Megatron-LM's 40M-parameter buckets, FSDP's per-layer units), so the last bucket always waits for the end
-    /// of the pass: at least that share of the collective shows, however long the window. The rest shows where it
-    /// outlasts the window; where it is hidden, it still holds <paramref name="computeShare"/> of the chip
-    /// (<see cref="CollectiveChannels"/>), so the computation it overlaps runs that much longer.
-    /// </summary>
-    private static Duration Exposed(Duration communication, Duration window, double parametersPerChip, double computeShare)
-    {
-        var last = communication * Math.Min(1, MemoryModel.GradientBucketParameters / Math.Max(parametersPerChip, 1));
-        var hidden = Duration.Min(communication - last, window);
-        return Duration.Max(communication - window, last) + (hidden * computeShare);
     }
 }
