@@ -108,6 +108,11 @@ public sealed class PlanCommand(IAnsiConsole console) : Command<PlanCommand.Sett
         PlanSearchResult Search(IProgress<double>? progress) => PlanSearch.Run(planning.Scenario, pins, settings.Top, progress, settings.MemoryHeadroom / 100, objective: objective);
         var search = settings.Json || !console.Profile.Capabilities.Interactive ? Search(null) : WithProgress(Search);
         var elapsed = clock.Elapsed;
+        if (search.TooLarge is { } tooLarge)
+        {
+            throw new InputException(settings.Scenario, tooLarge);
+        }
+
         if (settings.Json)
         {
             console.Profile.Out.Writer.WriteLine(PlanJson.Serialize(planning.Scenario, search, elapsed, given));

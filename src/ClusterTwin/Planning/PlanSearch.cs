@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Collections.Immutable;
+using System.Globalization;
 using ClusterTwin.Engines;
 using ClusterTwin.Engines.Analytical;
 using ClusterTwin.Parallelism;
@@ -24,6 +25,12 @@ namespace ClusterTwin.Planning;
 public static class PlanSearch
 {
     private const int ChunkSize = 256;
+
+    /// <summary>
+    /// The most layouts one search simulates: a minute or two on two cores at a mixture-of-experts step's cost (about
+    /// 8 us). A space with more asks for pins instead of running for hours (<see cref="PlanSearchResult.TooLarge"/>).
+    /// </summary>
+    public const long MaximumLayouts = 10_000_000;
     private const int MaximumRejectionReasons = 5;
 
     /// <summary>A layout pruned for memory must be at least this much faster than the best that fits for memory to count as binding.</summary>
@@ -50,7 +57,12 @@ public static class PlanSearch
         }
 
         var space = new PlanSpace(scenario.Cluster, scenario.Model, scenario.Job, pins);
-        var layouts = space.ValidLayouts();
+        var count = space.CountValidLayouts(stopAfter: MaximumLayouts + 1);
+        if (count > MaximumLayouts)
+        {
+            return new PlanSearchResult([], space.Size, 0, 0, 0, 0, null, []) { Objective = objective, TooLarge = TooLarge(space) };
+        }
+
         var limit = scenario.Cluster.Chip.MemoryCapacity.Value * (1 - memoryHeadroom);
         var tally = new Tally(top, objective);
         // Offloading is tried only where the framework and the system allow it at all; the rest the engine's checks rule.
@@ -58,18 +70,18 @@ public static class PlanSearch
 
         // Every layout runs on the same cluster: its collective cost model (immutable) is built once.
         var collectives = new CollectiveCost(scenario.Cluster, scenario.Efficiency);
-        if (layouts.Count > 0)
+        if (count > 0)
         {
             var done = 0L;
             var options = new ParallelOptions { MaxDegreeOfParallelism = threads ?? -1 };
-            Parallel.ForEach(Partitioner.Create(0, layouts.Count, ChunkSize), options, () => new Tally(top, objective), (range, _, local) =>
+            Parallel.ForEach(Partitioner.Create(Chunks(space.ValidLayouts()), EnumerablePartitionerOptions.NoBuffering), options, () => new Tally(top, objective), (chunk, _, local) =>
             {
-                for (var index = range.Item1; index < range.Item2; index++)
+                for (var offset = 0; offset < chunk.Layouts.Length; offset++)
                 {
-                    local.Consider(scenario, collectives, layouts[index], index, limit, searchesOffloading);
+                    local.Consider(scenario, collectives, chunk.Layouts[offset], chunk.Start + offset, limit, searchesOffloading);
                 }
 
-                progress?.Report(Interlocked.Add(ref done, range.Item2 - range.Item1) / (double)layouts.Count);
+                progress?.Report(Interlocked.Add(ref done, chunk.Layouts.Length) / (double)count);
                 return local;
             }, local =>
             {
@@ -81,16 +93,16 @@ public static class PlanSearch
         }
 
         var ranked = tally.Best()
-            .Select(entry => layouts[entry.Index] with { OffloadedLayers = entry.Offloaded ?? layouts[entry.Index].OffloadedLayers })
+            .Select(entry => entry.Layout with { OffloadedLayers = entry.Offloaded ?? entry.Layout.OffloadedLayers })
             .Select(plan => new RankedPlan(plan, AnalyticalEngine.Simulate(scenario with { Plan = plan })))
             .ToImmutableArray();
         var overMemory = tally.FastestOverMemory is { } fastest && (ranked.Length == 0 || fastest.Score < Score(ranked[0].Result, objective) * (1 - MemoryBindsAbove))
-            ? new RankedPlan(layouts[fastest.Index], AnalyticalEngine.SimulateStep(scenario with { Plan = layouts[fastest.Index] }))
+            ? new RankedPlan(fastest.Layout, AnalyticalEngine.SimulateStep(scenario with { Plan = fastest.Layout }))
             : null;
         var explanation = ranked.Length == 0 ? null : PlanExplanation.Of(scenario, ranked[0], ranked.Length > 1 ? ranked[1] : null, overMemory, limit);
         var rejections = tally.Rejections.OrderBy(pair => pair.Value).Take(MaximumRejectionReasons).Select(pair => pair.Key);
-        ImmutableArray<string> reasons = layouts.Count == 0 ? [space.EmptyReason()] : [.. rejections];
-        return new PlanSearchResult(ranked, space.Size, space.Size - layouts.Count, tally.PrunedMemory, tally.PrunedOther, tally.Evaluated, explanation, reasons)
+        ImmutableArray<string> reasons = count == 0 ? [space.EmptyReason()] : [.. rejections];
+        return new PlanSearchResult(ranked, space.Size, space.Size - count, tally.PrunedMemory, tally.PrunedOther, tally.Evaluated, explanation, reasons)
         {
             FasterOverMemory = overMemory,
             Objective = objective,
@@ -113,11 +125,46 @@ public static class PlanSearch
         };
     }
 
+    /// <summary>
+    /// Why <paramref name="space"/> is not searched: how many layouts it holds at least, and the dimensions that
+    /// multiply them, widest first, with the plan fields that would narrow it.
+    /// </summary>
+    private static string TooLarge(PlanSpace space)
+    {
+        var breadth = space.Breadth().ToArray();
+        var dimensions = string.Join(", ", breadth.Select(dimension => $"{dimension.Field} {dimension.Choices:N0}"));
+        var widest = string.Join(", ", breadth.Take(3).Select(dimension => $"plan.{dimension.Field}"));
+        return string.Create(CultureInfo.InvariantCulture,
+            $"the search space holds more than {MaximumLayouts:N0} layouts, more than one search simulates (choices per dimension: {dimensions}): pin the widest dimensions in the scenario's plan block ({widest}) to narrow it");
+    }
+
+    /// <summary>The layouts in enumeration order, in chunks that carry the enumeration index of their first.</summary>
+    private static IEnumerable<(long Start, ParallelPlan[] Layouts)> Chunks(IEnumerable<ParallelPlan> layouts)
+    {
+        var start = 0L;
+        var buffer = new List<ParallelPlan>(ChunkSize);
+        foreach (var layout in layouts)
+        {
+            buffer.Add(layout);
+            if (buffer.Count == ChunkSize)
+            {
+                yield return (start, [.. buffer]);
+                start += ChunkSize;
+                buffer.Clear();
+            }
+        }
+
+        if (buffer.Count > 0)
+        {
+            yield return (start, [.. buffer]);
+        }
+    }
+
     /// <summary>Counts and the best entries seen by one thread (or, merged, by all), by the objective's score.</summary>
     private sealed class Tally(int top, PlanObjective objective)
     {
-        /// <summary>The ranked entries: a layout's score, its enumeration index, and the layers offloaded where the search chose them.</summary>
-        private readonly List<(double Score, int Index, int? Offloaded)> best = new(top + 1);
+        /// <summary>The ranked entries: a layout's score, its enumeration index, the layout, and the layers offloaded where the search chose them.</summary>
+        private readonly List<(double Score, long Index, ParallelPlan Layout, int? Offloaded)> best = new(top + 1);
 
         public long PrunedMemory { get; private set; }
 
@@ -129,12 +176,12 @@ public static class PlanSearch
         public long FitByOffloading { get; private set; }
 
         /// <summary>The fastest layout over memory, by (step time, enumeration index).</summary>
-        public (double Score, int Index)? FastestOverMemory { get; private set; }
+        public (double Score, long Index, ParallelPlan Layout)? FastestOverMemory { get; private set; }
 
         /// <summary>Each distinct rejection reason with the first layout (by enumeration index) that gave it.</summary>
-        public Dictionary<string, int> Rejections { get; } = new(StringComparer.Ordinal);
+        public Dictionary<string, long> Rejections { get; } = new(StringComparer.Ordinal);
 
-        public void Consider(Scenario scenario, CollectiveCost collectives, ParallelPlan plan, int index, Bytes limit, bool searchesOffloading)
+        public void Consider(Scenario scenario, CollectiveCost collectives, ParallelPlan plan, long index, Bytes limit, bool searchesOffloading)
         {
             var result = AnalyticalEngine.SimulateStep(scenario with { Plan = plan }, collectives);
             if (!result.Valid)
@@ -154,7 +201,7 @@ public static class PlanSearch
                 {
                     Evaluated++;
                     FitByOffloading++;
-                    Offer((Score(offloaded.Result, objective), index, offloaded.Layers));
+                    Offer((Score(offloaded.Result, objective), index, plan, offloaded.Layers));
                     return;
                 }
 
@@ -163,14 +210,14 @@ public static class PlanSearch
                 PrunedMemory++;
                 if (result.Memory.Total > limit)
                 {
-                    FastestOverMemory = Earlier(FastestOverMemory, (Score(result, objective), index));
+                    FastestOverMemory = Earlier(FastestOverMemory, (Score(result, objective), index, plan));
                 }
 
                 return;
             }
 
             Evaluated++;
-            Offer((Score(result, objective), index, null));
+            Offer((Score(result, objective), index, plan, null));
         }
 
         /// <summary>
@@ -235,13 +282,13 @@ public static class PlanSearch
             }
         }
 
-        public (double Score, int Index, int? Offloaded)[] Best() => [.. best];
+        public (double Score, long Index, ParallelPlan Layout, int? Offloaded)[] Best() => [.. best];
 
-        private void Reject(string reason, int index) =>
+        private void Reject(string reason, long index) =>
             Rejections[reason] = Rejections.TryGetValue(reason, out var first) ? Math.Min(first, index) : index;
 
         /// <summary>Keeps the <c>top</c> smallest by (step time, enumeration index): a total order, so merging is order-free.</summary>
-        private void Offer((double Score, int Index, int? Offloaded) entry)
+        private void Offer((double Score, long Index, ParallelPlan Layout, int? Offloaded) entry)
         {
             if (best.Count == top && Compare(entry, best[^1]) >= 0)
             {
@@ -256,12 +303,12 @@ public static class PlanSearch
             }
         }
 
-        private static (double Score, int Index) Earlier((double Score, int Index)? current, (double Score, int Index) candidate) =>
-            current is { } existing && Compare(existing, candidate) <= 0 ? existing : candidate;
+        private static (double Score, long Index, ParallelPlan Layout) Earlier((double Score, long Index, ParallelPlan Layout)? current, (double Score, long Index, ParallelPlan Layout) candidate) =>
+            current is { } existing && Compare((existing.Score, existing.Index), (candidate.Score, candidate.Index)) <= 0 ? existing : candidate;
 
-        private static int Compare((double Score, int Index, int? Offloaded) left, (double Score, int Index, int? Offloaded) right) => Compare((left.Score, left.Index), (right.Score, right.Index));
+        private static int Compare((double Score, long Index, ParallelPlan Layout, int? Offloaded) left, (double Score, long Index, ParallelPlan Layout, int? Offloaded) right) => Compare((left.Score, left.Index), (right.Score, right.Index));
 
-        private static int Compare((double Score, int Index) left, (double Score, int Index) right)
+        private static int Compare((double Score, long Index) left, (double Score, long Index) right)
         {
             var byScore = left.Score.CompareTo(right.Score);
             return byScore != 0 ? byScore : left.Index.CompareTo(right.Index);

@@ -37,11 +37,17 @@ public sealed record PlanSearchResult(
     /// <summary>Layouts over memory that fit once the search offloaded some of their layers' activations (part of <see cref="Evaluated"/>).</summary>
     public long FitByOffloading { get; init; }
 
+    /// <summary>
+    /// Why the search did not run, where its space holds more layouts than one search simulates
+    /// (<see cref="PlanSearch.MaximumLayouts"/>): the dimensions to pin. Null where it ran.
+    /// </summary>
+    public string? TooLarge { get; init; }
+
     /// <summary>Everything the search removed before ranking.</summary>
     public long Pruned => PrunedLayout + PrunedMemory + PrunedOther;
 
     /// <summary>Why no layout was ranked: what the search pruned, counted, then the engine's reasons where it gave some.</summary>
-    public ImmutableArray<string> WhyNoLayout() =>
+    public ImmutableArray<string> WhyNoLayout() => TooLarge is { } tooLarge ? [tooLarge] :
     [
         string.Create(System.Globalization.CultureInfo.InvariantCulture,
             $"no layout both divides and fits: of {Considered:N0} combinations, {PrunedLayout:N0} are not layouts, {PrunedMemory:N0} do not fit in memory and {PrunedOther:N0} were rejected otherwise (pin fewer fields, add chips, or lower the micro-batch or the sequence length)"),

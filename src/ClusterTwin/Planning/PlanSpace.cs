@@ -65,12 +65,12 @@ public sealed class PlanSpace
     private long ContextAndExchangeChoices => contextChoices.Count(context => context == 1) + ((long)contextChoices.Count(context => context > 1) * exchangeChoices.Length);
 
     /// <summary>
-    /// The combinations that are layouts at all: degrees that divide the chips, the layers and the batch, as
-    /// <see cref="PlanChecks"/> requires, and no sequence parallelism without tensor parallelism (the same layout twice).
+    /// The combinations that are layouts at all, in enumeration order: degrees that divide the chips, the layers and the
+    /// batch, as <see cref="PlanChecks"/> requires, and no sequence parallelism without tensor parallelism (the same
+    /// layout twice). Made as they are read, so a search holds none but those it keeps.
     /// </summary>
-    public List<ParallelPlan> ValidLayouts()
+    public IEnumerable<ParallelPlan> ValidLayouts()
     {
-        var layouts = new List<ParallelPlan>();
         var chips = cluster.ChipCount;
         foreach (var tensor in tensorChoices)
         {
@@ -106,20 +106,49 @@ public sealed class PlanSpace
 
                         foreach (var expert in expertChoices)
                         {
-                            if ((long)tensor * context * data % expert == 0)
+                            if ((long)tensor * context * data % expert != 0)
                             {
-                                AddStages(layouts, placement, tensor, context, exchange, expert, pipeline, data);
+                                continue;
+                            }
+
+                            foreach (var layout in Stages(placement, tensor, context, exchange, expert, pipeline, data))
+                            {
+                                yield return layout;
                             }
                         }
                     }
                 }
             }
         }
-
-        return layouts;
     }
 
-    private void AddStages(List<ParallelPlan> layouts, PipelineLayers placement, int tensor, int context, ContextCommunication exchange, int expert, int pipeline, int data)
+    /// <summary>
+    /// How many layouts <see cref="ValidLayouts"/> gives, counting no further than <paramref name="stopAfter"/>: a search
+    /// asks whether the space is small enough to search whole before it simulates any.
+    /// </summary>
+    public long CountValidLayouts(long stopAfter)
+    {
+        var count = 0L;
+        using var layouts = ValidLayouts().GetEnumerator();
+        while (count < stopAfter && layouts.MoveNext())
+        {
+            count++;
+        }
+
+        return count;
+    }
+
+    /// <summary>How many values each searched dimension takes (a pinned one, one), widest first: what to pin when the space is too large.</summary>
+    public IEnumerable<(string Field, int Choices)> Breadth() =>
+        new (string Field, int Choices)[]
+        {
+            ("tensor", tensorChoices.Length), ("context", contextChoices.Length), ("context_communication", exchangeChoices.Length),
+            ("expert", expertChoices.Length), ("pipeline", pipelineChoices.Length), ("virtual_stages", virtualChoices.Length),
+            ("micro_batch", microBatchChoices.Length), ("sequence_parallel", sequenceChoices.Length), ("recompute", recomputeChoices.Length),
+            ("zero", zeroChoices.Length),
+        }.Where(dimension => dimension.Choices > 1).OrderByDescending(dimension => dimension.Choices);
+
+    private IEnumerable<ParallelPlan> Stages(PipelineLayers placement, int tensor, int context, ContextCommunication exchange, int expert, int pipeline, int data)
     {
         foreach (var stages in virtualChoices)
         {
@@ -147,13 +176,13 @@ public sealed class PlanSpace
                     {
                         foreach (var zero in zeroChoices)
                         {
-                            layouts.Add(pins.Settings with
+                            yield return pins.Settings with
                             {
                                 TensorParallelism = tensor, PipelineParallelism = pipeline, DataParallelism = data, MicroBatchSize = microBatch,
                                 VirtualStages = stages, SequenceParallelism = sequence, Recompute = recompute, ZeroStage = zero,
                                 ContextParallelism = context, ContextCommunication = exchange, ExpertParallelism = expert,
                                 OffloadedLayers = pins.OffloadedLayers ?? 0,
-                            });
+                            };
                         }
                     }
                 }

@@ -87,6 +87,16 @@ public class BadInputTests
     }
 
     [Fact]
+    public void APlanSearchTooLargeToRun_IsBadInput_NamingWhatToPin()
+    {
+        using var folder = new TemporaryFolder();
+        var outcome = CliRunner.Run("plan", folder.Write("huge.yaml", ClusterTwin.Tests.Planning.PlanSearchTests.HugeSpaceScenario), "--top", "1");
+        Assert.Equal(2, outcome.ExitCode);
+        Assert.Contains("huge.yaml: the search space holds more than 10,000,000 layouts", outcome.Errors, StringComparison.Ordinal);
+        Assert.Contains("pin the widest dimensions in the scenario's plan block (plan.micro_batch, plan.expert, plan.pipeline)", outcome.Errors, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void ValueWithoutUnit_InTheCatalogue_IsReported()
     {
         using var catalog = TemporaryFolder.WithCatalogCopy();

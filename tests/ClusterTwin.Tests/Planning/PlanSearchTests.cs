@@ -168,6 +168,65 @@ public class PlanSearchTests
         Assert.Contains("under the pinned values", Assert.Single(search.Rejections), StringComparison.Ordinal);
     }
 
+    /// <summary>
+    /// A mixture of experts whose every size has many divisors (5,040 experts, 60 layers, a batch of 1,081,080 on 5,040
+    /// H100): billions of layouts, which a search would take hours and gigabytes to walk.
+    /// </summary>
+    internal const string HugeSpaceScenario = """
+        name: a highly divisible mixture of experts
+        cluster: {system: nvidia-dgx-h100, count: 630, fabric: infiniband-ndr-fat-tree}
+        model:
+          id: divisible
+          name: a highly divisible model
+          layers: 60
+          hidden_size: 5760
+          attention_heads: 720
+          key_value_heads: 720
+          head_size: 8
+          feed_forward_size: 40320
+          feed_forward_activation: gelu
+          vocabulary_size: 50400
+          position_embedding: rotary
+          normalization: layernorm
+          tied_embeddings: false
+          mixture_of_experts: {experts: 5040, experts_per_token: 2, expert_feed_forward_size: 720}
+        training: {sequence_length: 20160, global_batch: 1081080, precision: bf16}
+        """;
+
+    [Fact]
+    public void ASpaceLargerThanOneSearch_IsRefusedBeforeAnyIsSimulated_NamingTheWidestDimensions()
+    {
+        var planning = Load(HugeSpaceScenario);
+        var scenario = planning.Scenario;
+        var space = new PlanSpace(scenario.Cluster, scenario.Model, scenario.Job, planning.Pins);
+        Assert.True(space.CountValidLayouts(stopAfter: PlanSearch.MaximumLayouts + 1) > PlanSearch.MaximumLayouts);
+
+        var search = PlanSearch.Run(scenario, planning.Pins, top: 3);
+        Assert.Empty(search.Plans);
+        Assert.Equal(0, search.Evaluated);
+        var reason = Assert.Single(search.WhyNoLayout());
+        Assert.Contains("more than 10,000,000 layouts", reason, StringComparison.Ordinal);
+        Assert.Contains("micro_batch 256", reason, StringComparison.Ordinal);
+        Assert.Contains("(plan.micro_batch, plan.expert, plan.pipeline)", reason, StringComparison.Ordinal);
+
+        // Pinning the widest dimensions brings it within reach.
+        var narrowed = planning.Pins with { MicroBatchSize = 1, ExpertParallelism = 8, PipelineParallelism = 4, VirtualStages = 1 };
+        Assert.True(new PlanSpace(scenario.Cluster, scenario.Model, scenario.Job, narrowed).CountValidLayouts(stopAfter: PlanSearch.MaximumLayouts + 1) <= PlanSearch.MaximumLayouts);
+    }
+
+    [Fact]
+    public void CountingTheLayouts_AgreesWithEnumeratingThem_AndStopsWhereAsked()
+    {
+        var planning = Load(SmallScenario);
+        var scenario = planning.Scenario;
+        var space = new PlanSpace(scenario.Cluster, scenario.Model, scenario.Job, planning.Pins);
+        var all = space.ValidLayouts().Count();
+        Assert.True(all > 100);
+        Assert.Equal(all, space.CountValidLayouts(stopAfter: long.MaxValue));
+        Assert.Equal(100, space.CountValidLayouts(stopAfter: 100));
+        Assert.Equal(space.Size - all, PlanSearch.Run(scenario, planning.Pins, top: 1).PrunedLayout);
+    }
+
     [Fact]
     public void TheSpacesSize_IsTheProductOfItsChoices_TheExchangeOnlyAboveContextOne()
     {
