@@ -19,7 +19,7 @@ internal static class MeasurementFile
 
         try
         {
-            return JsonDocument.Parse(File.ReadAllText(path));
+            return JsonDocument.Parse(BoundedFile.ReadAllText(path));
         }
         catch (Exception error) when (error is IOException or UnauthorizedAccessException or JsonException)
         {

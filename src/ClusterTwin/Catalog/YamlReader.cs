@@ -80,7 +80,7 @@ internal sealed class YamlReader
     // The file's text, strictly UTF-8; null, with the diagnostic, where not.
     private static string? ReadUtf8(string path, string displayName, List<Diagnostic> diagnostics)
     {
-        var bytes = System.IO.File.ReadAllBytes(path);
+        var bytes = BoundedFile.ReadAllBytes(path);
         string text;
         try
         {

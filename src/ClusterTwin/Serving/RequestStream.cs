@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text;
 
 namespace ClusterTwin.Serving;
 
@@ -213,6 +214,9 @@ public sealed record RequestWorkload
         }
     }
 
+    /// <summary>The longest line a trace may hold: a request is a few dozen characters.</summary>
+    private const int LongestLine = 4096;
+
     private static IEnumerable<Request> ReadTrace(string path)
     {
         using var reader = new StreamReader(path);
@@ -220,7 +224,8 @@ public sealed record RequestWorkload
         var last = 0.0;
         var requests = 0L;
         var first = true;
-        while (reader.ReadLine() is { } text)
+        var buffer = new StringBuilder();
+        while (ReadLine(reader, buffer, path, line + 1) is { } text)
         {
             line++;
             if (string.IsNullOrWhiteSpace(text))
@@ -269,6 +274,38 @@ public sealed record RequestWorkload
         {
             throw Invalid(path, $"no requests (expected lines of {TraceHeader}, such as 0.25,512,128, after an optional header)");
         }
+    }
+
+    /// <summary>
+    /// The next line of <paramref name="reader"/> (ended by a line feed, a carriage return or both, as
+    /// <see cref="StreamReader.ReadLine"/> reads them), null at the end; one longer than <see cref="LongestLine"/> is an
+    /// error, so that a file with no line breaks (a binary file, a device) is refused instead of read into memory whole.
+    /// </summary>
+    private static string? ReadLine(StreamReader reader, StringBuilder buffer, string path, int line)
+    {
+        buffer.Clear();
+        int next;
+        while ((next = reader.Read()) >= 0)
+        {
+            if (next == '\n' || next == '\r')
+            {
+                if (next == '\r' && reader.Peek() == '\n')
+                {
+                    reader.Read();
+                }
+
+                return buffer.ToString();
+            }
+
+            if (buffer.Length == LongestLine)
+            {
+                throw Invalid(path, string.Create(CultureInfo.InvariantCulture, $"line {line}: longer than {LongestLine:N0} characters, where a trace's lines are a few dozen (expected {TraceHeader}, such as 0.25,512,128: is it the right file?)"));
+            }
+
+            buffer.Append((char)next);
+        }
+
+        return buffer.Length > 0 ? buffer.ToString() : null;
     }
 
     /// <summary>A trace that cannot be read: the message names the file, then the problem (which <see cref="TraceProblem"/> returns alone).</summary>

@@ -71,6 +71,7 @@ public class RobustInputTests
     [InlineData("\nhello\nworld\n0,100,50\n", "'trace.csv', line 2: expected the header")]
     [InlineData("arrival_seconds,input_tokens,output_tokens\ngarbage\n0,100,50\n", "'trace.csv', line 2: expected arrival_seconds,input_tokens,output_tokens (such as 0.25,512,128)")]
     [InlineData("\n\narrival_seconds,input_tokens,output_tokens\n\n", "'trace.csv' holds no requests")]
+    [InlineData("0,100,50\r\n0.5,200,20\r", null)]
     public void ATrace_IsCheckedAsItStreams_SkippingBlankLinesAndTheHeader_NamingTheFirstBadLine(string trace, string? message)
     {
         using var folder = new TemporaryFolder();
@@ -85,6 +86,30 @@ public class RobustInputTests
 
         var error = Assert.Throws<InputException>(() => ScenarioLoader.LoadServing(path, Repository.Catalog));
         Assert.Contains(error.Diagnostics, diagnostic => diagnostic.Field == "requests.trace" && diagnostic.Message.Contains(message, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void ATraceWithoutLineBreaks_IsRefusedAtItsFirstLongLine_NotReadIntoMemoryWhole()
+    {
+        using var folder = new TemporaryFolder();
+        folder.Write("trace.csv", "\n" + new string('9', 10_000) + "\n0,100,50\n");
+        var error = Assert.Throws<InputException>(() => ScenarioLoader.LoadServing(folder.Write("scenario.yaml", Serving + "requests: {arrival: trace, trace: trace.csv}\n"), Repository.Catalog));
+        Assert.Contains(error.Diagnostics, diagnostic => diagnostic.Field == "requests.trace" && diagnostic.Message.Contains("line 2: longer than 4,096 characters", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void AnInputFileLargerThanAnyClusterTwinFile_IsRefusedUnread()
+    {
+        using var folder = new TemporaryFolder();
+        var path = folder.Write("huge.yaml", Training);
+        using (var stream = new FileStream(path, FileMode.Append))
+        {
+            stream.SetLength(17L << 20);
+        }
+
+        var outcome = CliRunner.Run("simulate", path);
+        Assert.Equal(2, outcome.ExitCode);
+        Assert.Contains("huge.yaml: cannot be read: it holds 17 MiB, where a ClusterTwin file holds kilobytes", outcome.Errors, StringComparison.Ordinal);
     }
 
     [Fact]
