@@ -84,7 +84,40 @@ public class CatalogSettings : CommandSettings
             }
         }
 
+        DuplicateCases(named);
         return ValidationSet.Concat(named.Select(folder => ValidationCaseLoader.LoadAll(folder, catalog)));
+    }
+
+    /// <summary>
+    /// Throws <see cref="InputException"/> where two of <paramref name="folders"/> hold a case of the same id (a case's id
+    /// is its file name), or one folder is named twice: each case would be counted twice in every mean.
+    /// </summary>
+    private static void DuplicateCases(IReadOnlyList<string> folders)
+    {
+        var full = folders.Select(folder => Path.GetFullPath(folder).TrimEnd(Path.DirectorySeparatorChar)).ToArray();
+        for (var index = 0; index < folders.Count; index++)
+        {
+            if (Array.IndexOf(full, full[index]) < index)
+            {
+                throw new InputException(folders[index], "--cases names this folder twice: each of its cases would be counted twice (name it once)");
+            }
+        }
+
+        var first = new Dictionary<string, string>(StringComparer.Ordinal);
+        var problems = new List<Diagnostic>();
+        foreach (var file in folders.SelectMany(folder => Directory.GetFiles(folder, "*.yaml").Order(StringComparer.Ordinal)))
+        {
+            var id = Path.GetFileNameWithoutExtension(file);
+            if (!first.TryAdd(id, file))
+            {
+                problems.Add(new Diagnostic(file, 0, "id", $"'{id}' is also the case {first[id]}: a case is counted once (rename one, or leave one folder out)"));
+            }
+        }
+
+        if (problems.Count > 0)
+        {
+            throw new InputException(problems);
+        }
     }
 
     /// <summary>Writes a report file the user named, or throws <see cref="InputException"/> saying why it cannot be written.</summary>

@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using System.Globalization;
 using ClusterTwin.Hardware;
 using ClusterTwin.Units;
 using YamlDotNet.RepresentationModel;
@@ -126,6 +127,12 @@ internal static class ChipReader
             {
                 reader.Error(energies, "power.matrix_energy", "no energy per FLOP (expected one per precision of peak_rates, such as bf16: {value: 1.07 pJ/FLOP, ...})");
             }
+        }
+
+        if (limit is not null && idle is not null && idle.Value >= limit.Value)
+        {
+            reader.Error(YamlReader.Child(power, "idle"), "power.idle", string.Create(CultureInfo.InvariantCulture,
+                $"{idle.Value.Watts:0.#} W is not below the thermal design power, {limit.Value.Watts:0.#} W (expected the draw with nothing running, below the chip's limit)"));
         }
 
         // A limit given but refused has been reported as it is.

@@ -47,6 +47,11 @@ internal static class SystemReader
         reader.CheckKeys(power ?? new YamlMappingNode(), "power", "system_maximum", "host", "host_idle", "scale_up_switches", "conversion_efficiency", "pue", "note");
         var systemPower = reader.Figure(power, "system_maximum", "power", reader.QuantityValue<Power>(), sources, required: false);
         var overheads = ReadOverheads(reader, power, sources);
+        if (systemPower is not null && overheads is not null && systemPower.Value <= overheads.Host.Value)
+        {
+            reader.Error(YamlReader.Child(power, "system_maximum"), "power.system_maximum", string.Create(System.Globalization.CultureInfo.InvariantCulture,
+                $"{systemPower.Value.Watts:0.#} W is not above the host's own {overheads.Host.Value.Watts:0.#} W (power.host): the system's maximum holds the host and its chips"));
+        }
 
         if (id is null || name is null || vendor is null || chip is null || count is null || topology is null || bandwidth is null || latency is null)
         {

@@ -97,6 +97,21 @@ public class BadInputTests
     }
 
     [Fact]
+    public void PowerFiguresThatContradictEachOther_InTheCatalogue_AreReported()
+    {
+        using var catalog = TemporaryFolder.WithCatalogCopy();
+        var chip = Path.Combine(catalog.Path, "chips", "nvidia-h100-sxm.yaml");
+        File.WriteAllText(chip, File.ReadAllText(chip).Replace("thermal_design: {value: 700 W", "thermal_design: {value: 50 W", StringComparison.Ordinal));
+        var system = Path.Combine(catalog.Path, "systems", "nvidia-dgx-h100.yaml");
+        var text = File.ReadAllText(system);
+        File.WriteAllText(system, System.Text.RegularExpressions.Regex.Replace(text, @"system_maximum: \{value: [0-9.,]+ kW", "system_maximum: {value: 1 W"));
+        var outcome = CliRunner.Run("catalog", "list", "--catalog", catalog.Path);
+        Assert.Equal(2, outcome.ExitCode);
+        Assert.Contains("power.idle: 115 W is not below the thermal design power, 50 W", outcome.Errors, StringComparison.Ordinal);
+        Assert.Contains("power.system_maximum: 1 W is not above the host's own", outcome.Errors, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void ValueWithoutUnit_InTheCatalogue_IsReported()
     {
         using var catalog = TemporaryFolder.WithCatalogCopy();

@@ -56,6 +56,26 @@ public class RobustInputTests
     }
 
     [Fact]
+    public void TheSameCaseInTwoFolders_OrOneFolderNamedTwice_IsRefused_NotCountedTwice()
+    {
+        using var folder = new TemporaryFolder();
+        var (first, second) = (Path.Combine(folder.Path, "a"), Path.Combine(folder.Path, "b"));
+        Directory.CreateDirectory(first);
+        Directory.CreateDirectory(second);
+        var source = Repository.Path("validation", "cases", "korthikanti-a100-22B-full.yaml");
+        File.Copy(source, Path.Combine(first, "korthikanti-a100-22B-full.yaml"));
+        File.Copy(source, Path.Combine(second, "korthikanti-a100-22B-full.yaml"));
+
+        var twoFolders = CliRunner.Run("validate", "--cases", first, "--cases", second);
+        Assert.Equal(2, twoFolders.ExitCode);
+        Assert.Contains("korthikanti-a100-22B-full.yaml: id: 'korthikanti-a100-22B-full' is also the case", twoFolders.Errors, StringComparison.Ordinal);
+
+        var named = CliRunner.Run("validate", "--cases", first, "--cases", first + "/");
+        Assert.Equal(2, named.ExitCode);
+        Assert.Contains("--cases names this folder twice", named.Errors, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void ACaseFileGivenAsCases_IsRefused_SayingCasesTakesAFolder()
     {
         var outcome = CliRunner.Run("validate", "--cases", Repository.Path("validation", "cases", "korthikanti-a100-22B-full.yaml"));
