@@ -2,6 +2,7 @@ using System.ComponentModel;
 using System.Globalization;
 using ClusterTwin.Calibration;
 using ClusterTwin.Catalog;
+using ClusterTwin.Units;
 using ClusterTwin.Validation;
 using Spectre.Console;
 using Spectre.Console.Cli;
@@ -234,9 +235,17 @@ public sealed class CalibrateCommand(IAnsiConsole console) : Command<CalibrateCo
             throw new InputException("--token-routing", "derives a framework's unfused routing cost from its own timings: give it with --framework and --chip, without --family and --hold-out");
         }
 
-        if (settings.Framework is not { } id || !catalog.TrainingFrameworks.ContainsKey(id))
+        if (settings.Framework is not { } id || !catalog.TrainingFrameworks.TryGetValue(id, out var framework))
         {
             throw new InputException("--framework", $"{(settings.Framework is null ? "missing" : $"unknown training framework '{settings.Framework}'")}: --token-routing writes to the framework whose unfused path was timed (expected one of: {string.Join(", ", catalog.TrainingFrameworks.Keys)})");
+        }
+
+        // The timings are of eager PyTorch's routing (tools/measure-kernels.py --only moe-routing): a framework whose
+        // expert layers the host does not launch kernel by kernel (compiled, or without experts) runs another path.
+        if (framework.ExpertLaunch <= Duration.Zero)
+        {
+            var eager = string.Join(", ", catalog.TrainingFrameworks.Values.Where(other => other.ExpertLaunch > Duration.Zero).Select(other => other.Id));
+            throw new InputException("--framework", $"'{id}' launches no expert kernels from the host (expert_launch 0 us: compiled, or without an expert path), so it does not run the eager PyTorch routing these timings are of (expected a framework that does: {eager})");
         }
 
         if (settings.Chip is not { } chipId || !catalog.Chips.TryGetValue(chipId, out var chip))

@@ -149,9 +149,9 @@ public static class KernelCurveFit
 
     /// <summary>
     /// Fails where <paramref name="measurements"/> come from a GPU whose memory differs from <paramref name="chip"/>'s
-    /// by more than <see cref="MemoryCapacityTolerance"/>, or, where the file gives no memory (published timings), whose
-    /// name shares no model word with the chip's ("GB300" against "NVIDIA GB200 Superchip, per B200 GPU"): the likely
-    /// cause is that another chip was named.
+    /// by more than <see cref="MemoryCapacityTolerance"/>, or whose name shares no model word with the chip's ("GB300"
+    /// against "NVIDIA GB200 Superchip, per B200 GPU", "MI300X" against an H100 of the same memory): the likely cause is
+    /// that another chip was named.
     /// </summary>
     public static void CheckChip(KernelMeasurements measurements, Chip chip)
     {
@@ -172,9 +172,9 @@ public static class KernelCurveFit
         }
 
         // Model words carry a digit (H100, GB300, 80GB); a name without any says nothing either way.
-        static string[] ModelWords(string name) => [.. name.Split([' ', ',', '(', ')', '-', '/'], StringSplitOptions.RemoveEmptyEntries).Where(word => word.Any(char.IsDigit))];
+        static string[] ModelWords(string name) => [.. System.Text.RegularExpressions.Regex.Split(name, "[^A-Za-z0-9]+").Where(word => word.Any(char.IsDigit))];
         var measuredWords = ModelWords(deviceName);
-        if (memoryCapacity is null && measuredWords.Length > 0 && !measuredWords.Intersect(ModelWords(chip.Name), StringComparer.OrdinalIgnoreCase).Any())
+        if (measuredWords.Length > 0 && !measuredWords.Intersect(ModelWords(chip.Name), StringComparer.OrdinalIgnoreCase).Any())
         {
             throw new InputException("--chip", $"the measurements come from '{deviceName}' ({device}), which {chip.Id} ({chip.Name}) is not: name the chip measured");
         }

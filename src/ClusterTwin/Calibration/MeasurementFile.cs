@@ -17,13 +17,30 @@ internal static class MeasurementFile
             throw new InputException(path, $"{(Directory.Exists(path) ? "is a folder" : "not found")} (expected the JSON file of {what} {writer} writes)");
         }
 
+        JsonDocument document;
         try
         {
-            return JsonDocument.Parse(BoundedFile.ReadAllText(path));
+            document = JsonDocument.Parse(BoundedFile.ReadAllText(path));
         }
         catch (Exception error) when (error is IOException or UnauthorizedAccessException or JsonException)
         {
             throw new InputException(path, $"cannot read the {what}: {error.Message} (expected the JSON file {writer} writes)");
         }
+
+        if (document.RootElement.ValueKind == JsonValueKind.Object && document.RootElement.TryGetProperty("method", out var method) && !KnownMethod(method))
+        {
+            var given = method.GetRawText();
+            document.Dispose();
+            throw new InputException(path, $"method: {given} is not a way of timing this version reads (expected {ToolMethod}, the one tools/measure-kernels.py writes, or \"published\" for imported timings): read it with the version that wrote it");
+        }
+
+        return document;
     }
+
+    /// <summary>The timing method <c>tools/measure-kernels.py</c> writes (its <c>method</c> field), the one the fits read.</summary>
+    internal const int ToolMethod = 2;
+
+    private static bool KnownMethod(JsonElement method) =>
+        (method.ValueKind == JsonValueKind.Number && method.TryGetInt32(out var number) && number == ToolMethod) ||
+        (method.ValueKind == JsonValueKind.String && method.GetString() == "published");
 }

@@ -163,6 +163,25 @@ public sealed class KernelCurveFitTests
     }
 
     [Fact]
+    public void AMeasurementFile_OfAnUnknownTimingMethod_IsRefused()
+    {
+        using var folder = new TemporaryFolder();
+        var text = File.ReadAllText(Repository.Path("measurements", H100Measurements)).Replace("\"method\": 2", "\"method\": 99", StringComparison.Ordinal);
+        var error = Assert.Throws<InputException>(() => KernelMeasurements.Read(folder.Write("kernels.json", text)));
+        Assert.Contains("method: 99 is not a way of timing this version reads (expected 2", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void AnotherVendorsGpu_WithTheSameMemory_IsRefused_ByItsName()
+    {
+        using var folder = new TemporaryFolder();
+        var text = File.ReadAllText(Repository.Path("measurements", H100Measurements)).Replace("\"NVIDIA H100 80GB HBM3\"", "\"AMD Instinct MI300X\"", StringComparison.Ordinal);
+        var error = Assert.Throws<InputException>(() => KernelCurveFit.Fit(KernelMeasurements.Read(folder.Write("kernels.json", text)), H100));
+        Assert.Contains("the measurements come from 'AMD Instinct MI300X'", error.Message, StringComparison.Ordinal);
+        Assert.Contains("which nvidia-h100-sxm (NVIDIA H100 SXM5 80GB) is not: name the chip measured", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void WhatCalibrateKernelsWrites_LoadsAgain_WhateverTheDeviceIsCalled()
     {
         // A device name with a quote, a backslash and a line break, as a runtime could report one.

@@ -160,6 +160,19 @@ public class CommandTests
         Assert.Contains($"{missing}: missing: {message}", outcome.Errors, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("maxtext")]
+    [InlineData("neuronx-distributed")]
+    public void CalibrateTokenRouting_IntoAFrameworkThatDoesNotRunThatPath_IsRefused(string framework)
+    {
+        using var catalog = TemporaryFolder.WithCatalogCopy();
+        var outcome = CliRunner.Run("calibrate", "--catalog", catalog.Path, "--token-routing", Repository.Path("measurements", "nvidia-h200-sxm-moe-routing-2026-11-27.json"), "--chip", "nvidia-h200-sxm", "--framework", framework);
+        Assert.Equal(2, outcome.ExitCode);
+        Assert.Contains($"--framework: '{framework}' launches no expert kernels from the host", outcome.Errors, StringComparison.Ordinal);
+        Assert.Contains("(expected a framework that does: megatron-core)", outcome.Errors, StringComparison.Ordinal);
+        Assert.DoesNotContain("unfused_token_routing", File.ReadAllText(Path.Combine(catalog.Path, "training-frameworks", framework + ".yaml")), StringComparison.Ordinal);
+    }
+
     [Fact]
     public void Simulate_OfARunWithoutFusedPermutation_SaysSoInItsFrameworkLine()
     {
