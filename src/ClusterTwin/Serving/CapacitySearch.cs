@@ -29,9 +29,10 @@ public sealed record CapacityResult(double Attainment, ImmutableArray<CapacityPr
 /// Finds the highest arrival rate at which a deployment still serves a workload within its objectives: the question
 /// "how much load can this deployment take at this SLO" (docs/serving.md#capacity). Each rate tried is a full
 /// request-level simulation of the workload at that rate, with the same seed, so the arrivals are the same sequence
-/// compressed or stretched in time and the requests the same ones. From the workload's own rate it doubles, or
-/// halves, until one rate meets the objectives and another misses them, then bisects between the two (geometrically)
-/// until they lie within <see cref="Precision"/> of each other. It assumes that attainment falls as the load rises;
+/// compressed or stretched in time and the requests the same ones. From the workload's own rate it raises the rate, or
+/// lowers it, by a factor that doubles at each step (2, 4, 8 ...: twenty-one decades, the scenario's whole range of
+/// rates, in a dozen steps), until one rate meets the objectives and another misses them, then bisects between the two
+/// (geometrically) until they lie within <see cref="Precision"/> of each other. It assumes that attainment falls as the load rises;
 /// where the simulation is not monotone (a queue that happens to drain at one rate and not at a lower one), it finds a
 /// boundary, not necessarily the highest.
 /// </summary>
@@ -40,11 +41,14 @@ public static class CapacitySearch
     /// <summary>The bisection stops when the rates that meet and miss the objectives lie within this share of each other.</summary>
     public const double Precision = 0.01;
 
-    /// <summary>At most this many doublings or halvings from the workload's rate (a factor of about a million).</summary>
-    public const int MostSteps = 20;
-
-    /// <summary>The longest a run's arrivals may span, as the scenario loader bounds a trace's times: halving stops before it.</summary>
+    /// <summary>The longest a run's arrivals may span, as the scenario loader bounds a trace's times: lowering stops there.</summary>
     public const double LongestSpanSeconds = 1e9;
+
+    /// <summary>The highest rate tried, the most a scenario may give (requests per second): raising stops there.</summary>
+    public const double HighestRate = 1e12;
+
+    /// <summary>The lowest rate tried, the least a scenario may give (requests per second), unless the span stops it first.</summary>
+    public const double LowestRate = 1e-9;
 
     /// <summary>
     /// Searches the capacity of the deployment <paramref name="simulate"/> runs, for <paramref name="workload"/>
@@ -74,17 +78,20 @@ public static class CapacitySearch
             return probe;
         }
 
-        // Bracket the capacity: from the workload's rate, double while the objectives are met, or halve while they are
-        // missed, until one rate meets them and another misses them. Halving stops where the arrivals would span longer
-        // than a run's times stay exact, and as soon as more requests are refused than the attainment allows: a refusal
-        // (a request larger than a replica's cache) does not depend on the rate.
-        var first = Probe(workload.Rate);
+        // Bracket the capacity: from the workload's rate, raise it while the objectives are met, or lower it while they
+        // are missed, by a factor that doubles at each step, until one rate meets them and another misses them. Lowering
+        // stops at the lowest rate a scenario may give, or where the arrivals would span longer than a run's times stay
+        // exact; raising at the highest; and the search stops as soon as more requests are refused than the attainment
+        // allows: a refusal (a request larger than a replica's cache) does not depend on the rate.
+        var (lowest, highest) = (Math.Max(LowestRate, workload.Requests / LongestSpanSeconds), HighestRate);
+        var first = Probe(Math.Clamp(workload.Rate, lowest, highest));
         var (meets, misses) = first.Meets ? (first, (CapacityProbe?)null) : ((CapacityProbe?)null, first);
         var hopeless = RefusedShare(first.Result) > 1 - attainment;
-        for (var step = 0; step < MostSteps && !hopeless && (meets is null || misses is null); step++)
+        for (var factor = 2.0; !hopeless && (meets is null || misses is null); factor *= 2)
         {
-            var rate = misses is null ? meets!.Rate * 2 : misses.Rate / 2;
-            if (meets is null && workload.Requests / rate > LongestSpanSeconds)
+            var from = misses is null ? meets!.Rate : misses.Rate;
+            var rate = Math.Clamp(misses is null ? from * factor : from / factor, lowest, highest);
+            if (rate == from)
             {
                 break;
             }

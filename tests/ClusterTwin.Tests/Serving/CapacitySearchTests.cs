@@ -48,9 +48,11 @@ public class CapacitySearchTests
     };
 
     [Theory]
-    [InlineData(4, 10)]      // meets at the start: doubles to 16, then bisects
-    [InlineData(100, 10)]    // misses at the start: halves to 6.25, then bisects
+    [InlineData(4, 10)]      // meets at the start: 8 meets, 32 misses, then bisects
+    [InlineData(100, 10)]    // misses at the start: 50 misses, 12.5 misses, 1.5625 meets, then bisects
     [InlineData(4, 4.02)]    // the boundary just above the start
+    [InlineData(1e9, 13)]    // a start far above the boundary: the factor grows, so a dozen steps reach it
+    [InlineData(1e-6, 13)]   // and far below it
     public void TheSearch_BracketsTheBoundary_ThenBisectsItToOnePercent(double start, double boundary)
     {
         var capacity = CapacitySearch.Run(Poisson with { Rate = start }, workload => Run(workload.Rate < boundary ? 1 : 0), 0.9);
@@ -59,7 +61,8 @@ public class CapacitySearchTests
         Assert.InRange(capacity.Ceiling.Rate / capacity.Capacity.Rate, 1, 1 + CapacitySearch.Precision);
         Assert.Contains(capacity.Probes, probe => probe.Rate == start);
         Assert.Equal(capacity.Probes.Select(probe => probe.Rate).Order(), capacity.Probes.Select(probe => probe.Rate));
-        Assert.InRange(capacity.Probes.Length, 3, 16);
+        // A start eight decades away takes about eight steps to bracket and nine to bisect the last, widest step.
+        Assert.InRange(capacity.Probes.Length, 3, 20);
     }
 
     [Fact]
@@ -75,12 +78,14 @@ public class CapacitySearchTests
     [Fact]
     public void WhereNoRateMeets_TheSearchSaysWhy_AndStopsWhereGoingOnIsPointless()
     {
-        // Missed at every rate: twenty halvings, then no capacity and no ceiling.
+        // Missed at every rate: lowered to the least rate whose arrivals a run spans (1,000 requests over 1e9 s), then no
+        // capacity and no ceiling.
         var never = CapacitySearch.Run(Poisson, _ => Run(0.5), 0.9);
         Assert.Null(never.Capacity);
         Assert.Null(never.Ceiling);
         Assert.False(never.RefusedAtAnyRate);
-        Assert.Equal(CapacitySearch.MostSteps + 1, never.Probes.Length);
+        Assert.Equal(1000 / CapacitySearch.LongestSpanSeconds, never.Probes[0].Rate);
+        Assert.InRange(never.Probes.Length, 5, 12);
 
         // A fifth of the requests refused (larger than the cache at any rate): one run says no rate can meet 90%.
         var refused = CapacitySearch.Run(Poisson, _ => Run(0.8, refused: 200), 0.9);
@@ -90,12 +95,13 @@ public class CapacitySearchTests
         // Halving stops before the arrivals would span more than the 1e9 s a run's times stay exact to.
         var slow = CapacitySearch.Run(Poisson with { Rate = 1e-2, Requests = 1_000_000 }, _ => Run(0), 0.9);
         Assert.All(slow.Probes, probe => Assert.True(1_000_000 / probe.Rate <= CapacitySearch.LongestSpanSeconds, $"{probe.Rate}"));
-        Assert.Equal(4, slow.Probes.Length);
+        Assert.Equal(1_000_000 / CapacitySearch.LongestSpanSeconds, slow.Probes[0].Rate);
 
-        // Met at every rate: twenty doublings, unbounded.
+        // Met at every rate: raised to the highest rate a scenario may give, unbounded.
         var always = CapacitySearch.Run(Poisson, _ => Run(1), 0.9);
         Assert.True(always.Unbounded);
-        Assert.Equal(4 * Math.Pow(2, CapacitySearch.MostSteps), always.Capacity!.Rate);
+        Assert.Equal(CapacitySearch.HighestRate, always.Capacity!.Rate);
+        Assert.InRange(always.Probes.Length, 5, 12);
     }
 
     [Fact]
@@ -169,7 +175,7 @@ public class CapacitySearchTests
         Assert.False(nothing.RootElement.TryGetProperty("capacityRequestsPerSecond", out _));
         Assert.False(nothing.RootElement.TryGetProperty("ceilingRequestsPerSecond", out _));
         Assert.False(nothing.RootElement.TryGetProperty("atCapacity", out _));
-        Assert.Equal(CapacitySearch.MostSteps + 1, nothing.RootElement.GetProperty("probes").GetArrayLength());
+        Assert.Equal(8, nothing.RootElement.GetProperty("probes").GetArrayLength());
     }
 
     [Theory]
