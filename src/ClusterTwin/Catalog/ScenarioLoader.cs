@@ -1,3 +1,4 @@
+using System.Globalization;
 using ClusterTwin.Economics;
 using ClusterTwin.Hardware;
 using ClusterTwin.Parallelism;
@@ -368,6 +369,18 @@ public static partial class ScenarioLoader
         };
     }
 
+    /// <summary>The divisors of <paramref name="value"/>, ascending, as far as they are read.</summary>
+    private static IEnumerable<long> Divisors(long value)
+    {
+        for (var candidate = 1L; candidate <= value; candidate++)
+        {
+            if (value % candidate == 0)
+            {
+                yield return candidate;
+            }
+        }
+    }
+
     private static ParallelPlan? ReadPlan(YamlReader reader, YamlMappingNode? map, string path, Cluster? cluster)
     {
         if (map is null)
@@ -387,8 +400,20 @@ public static partial class ScenarioLoader
             var modelParallel = (long)tensor * pipeline * context;
             if (cluster.ChipCount % modelParallel != 0)
             {
-                var degrees = context > 1 ? $"tensor {tensor} x context {context} x pipeline {pipeline}" : $"tensor {tensor} x pipeline {pipeline}";
-                reader.Error(map, YamlReader.Join(path, "data"), $"{degrees} = {modelParallel} does not divide the cluster's {cluster.ChipCount} chips, so the data-parallel degree cannot be derived");
+                // Where the block names one of the three degrees, the others left at 1, that one is what does not divide.
+                var named = new[] { ("tensor", tensor), ("context", context), ("pipeline", pipeline) }.Where(degree => YamlReader.Child(map, degree.Item1) is not null).ToArray();
+                if (named.Length == 1)
+                {
+                    var (field, value) = named[0];
+                    var divisors = string.Join(", ", Divisors(cluster.ChipCount).Take(8));
+                    reader.Error(YamlReader.Child(map, field), YamlReader.Join(path, field), string.Create(CultureInfo.InvariantCulture,
+                        $"{field} {value} does not divide the cluster's {cluster.ChipCount:N0} chips (expected a divisor of {cluster.ChipCount:N0}, such as {divisors})"));
+                }
+                else
+                {
+                    var degrees = context > 1 ? $"tensor {tensor} x context {context} x pipeline {pipeline}" : $"tensor {tensor} x pipeline {pipeline}";
+                    reader.Error(map, YamlReader.Join(path, "data"), $"{degrees} = {modelParallel} does not divide the cluster's {cluster.ChipCount} chips, so the data-parallel degree cannot be derived");
+                }
             }
             else if (cluster.ChipCount / modelParallel > 100_000_000)
             {

@@ -86,6 +86,18 @@ public class BadInputTests
         Assert.Contains("virtual stages 3 do not split pipeline 2", outcome.Output, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("plan")]
+    [InlineData("simulate")]
+    public void ThePlanBlocksOneDegree_ThatDoesNotDivideTheChips_IsNamed_WithDivisorsThatWould(string command)
+    {
+        using var folder = new TemporaryFolder();
+        var path = folder.Write("tensor3.yaml", Valid.Replace("  tensor: 8\n  pipeline: 1\n", "  tensor: 3\n", StringComparison.Ordinal));
+        var outcome = CliRunner.Run(command, path);
+        Assert.Equal(2, outcome.ExitCode);
+        Assert.Contains("plan.tensor: tensor 3 does not divide the cluster's 16 chips (expected a divisor of 16, such as 1, 2, 4, 8, 16)", outcome.Errors, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void APlanSearchTooLargeToRun_IsBadInput_NamingWhatToPin()
     {
