@@ -99,7 +99,7 @@ public static class SimulationReport
         throughput.AddRow("micro-batches per step", Format.Number(result.MicroBatches));
         if (result.TimeToTrain is { } time && result.ChipHours is { } chipHours)
         {
-            throughput.AddRow($"time to train {Format.Number(result.TokensToTrain!.Value)} tokens", $"{time.Seconds / 86400:0.0} days");
+            throughput.AddRow($"time to train {Format.Number(result.TokensToTrain!.Value)} tokens", time.Seconds >= 86400 ? $"{time.Seconds / 86400:0.0} days" : time.ToString());
             throughput.AddRow("chip-hours", Format.Number(chipHours));
         }
 

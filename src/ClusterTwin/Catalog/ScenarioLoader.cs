@@ -131,7 +131,7 @@ public static partial class ScenarioLoader
         }
 
         reader.Error(YamlReader.Child(map, "framework"), YamlReader.Join(path, "framework"),
-            $"unknown training framework '{id}' (expected one of: {string.Join(", ", [.. catalog.TrainingFrameworks.Keys, TrainingFramework.None.Id])}, none meaning kernels at their roofline)");
+            $"unknown training framework '{id}' (expected one of: {string.Join(", ", catalog.TrainingFrameworks.Keys)}, or {TrainingFramework.None.Id} for kernels at their roofline)");
         return null;
     }
 

@@ -146,8 +146,23 @@ internal sealed class YamlReader
         return null;
     }
 
-    public string? String(YamlMappingNode? map, string key, string path, bool required = true) =>
-        ScalarText(map, key, path, required, "text");
+    /// <summary>
+    /// The text of a field; one holding a control character other than a tab or a line break (an escape, a NUL), which
+    /// a report would pass to the terminal to act on, is an error.
+    /// </summary>
+    public string? String(YamlMappingNode? map, string key, string path, bool required = true)
+    {
+        static bool Unprintable(char character) => char.IsControl(character) && character is not ('\t' or '\n' or '\r');
+        var text = ScalarText(map, key, path, required, "text");
+        if (text is not null && text.Any(Unprintable))
+        {
+            var found = text.First(Unprintable);
+            Error(Child(map, key), Join(path, key), string.Create(CultureInfo.InvariantCulture, $"holds the control character U+{(int)found:X4}, which a report would pass to the terminal (expected printable text)"));
+            return null;
+        }
+
+        return text;
+    }
 
     /// <summary>
     /// The text of a field that must be a single value, reported as <paramref name="expected"/> ("a whole number from
@@ -173,6 +188,7 @@ internal sealed class YamlReader
             {
                 YamlSequenceNode => ", not a list",
                 YamlMappingNode => ", not a mapping",
+                _ when text is not null => ", not an empty value",
                 _ => string.Empty,
             };
             Error(node, Join(path, key), $"expected {expected}{shape}");
@@ -191,7 +207,8 @@ internal sealed class YamlReader
         }
 
         var node = Child(map, key);
-        if (!double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var number) || number != Math.Floor(number) || !double.IsFinite(number))
+        var parsed = double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var number);
+        if (!parsed || double.IsNaN(number) || (double.IsFinite(number) && number != Math.Floor(number)))
         {
             Error(node, Join(path, key), $"'{text}' is not a whole number (expected an integer from {minimum} to {maximum})");
             return null;
@@ -208,7 +225,7 @@ internal sealed class YamlReader
 
     public double? Number(YamlMappingNode? map, string key, string path, double minimum, double maximum, bool required = true)
     {
-        var range = $"{minimum.ToString(CultureInfo.InvariantCulture)} to {maximum.ToString("G4", CultureInfo.InvariantCulture)}";
+        var range = $"{NumberText(minimum)} to {NumberText(maximum)}";
         var text = ScalarText(map, key, path, required, $"a number from {range}");
         if (text is null)
         {
@@ -216,7 +233,7 @@ internal sealed class YamlReader
         }
 
         var node = Child(map, key);
-        if (!TryParseCount(text, out var number))
+        if (!TryParseCount(text, out var number) && !double.IsInfinity(number))
         {
             Error(node, Join(path, key), $"'{text}' is not a number (expected a number from {range}{(maximum >= 1e4 ? ", optionally with k, M, B or T" : string.Empty)})");
             return null;
@@ -445,6 +462,16 @@ internal sealed class YamlReader
             ? [.. list.Children.Select(item => Scalar(item)!)]
             : null;
 
+    /// <summary>A bound as an error message gives it: plain below a million, else as the input may write it (1e18, 1e-9).</summary>
+    public static string NumberText(double value) =>
+        value != 0 && (Math.Abs(value) >= 1e6 || Math.Abs(value) < 1e-3)
+            ? value.ToString("0.###e0", CultureInfo.InvariantCulture)
+            : value.ToString("0.####", CultureInfo.InvariantCulture);
+
+    /// <summary>
+    /// Reads a count such as 15.6T or 2_048 (k, M, B or G, T); false where it is not a number, or is one too large to
+    /// hold (<paramref name="value"/> is then infinite, which a caller reports as out of range).
+    /// </summary>
     public static bool TryParseCount(string text, out double value)
     {
         var trimmed = text.Trim().Replace("_", string.Empty, StringComparison.Ordinal);
