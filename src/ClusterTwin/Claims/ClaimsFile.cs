@@ -45,6 +45,11 @@ public sealed record ClaimsFile(string Name, ImmutableArray<Claim> Claims, long 
             {
                 if (ReadClaim(reader, entry, sources, catalog) is { } claim)
                 {
+                    if (claims.Any(earlier => earlier.Id == claim.Id))
+                    {
+                        reader.Error(YamlReader.Child(entry, "id"), $"claims[{claim.Id}].id", $"'{claim.Id}' is also an earlier claim's id (expected one id per claim)");
+                    }
+
                     claims.Add(claim);
                 }
             }
@@ -93,7 +98,7 @@ public sealed record ClaimsFile(string Name, ImmutableArray<Claim> Claims, long 
         }
 
         var status = reader.Enumeration(entry, "status", field, YamlReader.FigureStatuses, required: false) ?? FigureStatus.Official;
-        var published = reader.Number(entry, "published", field, 0, 1e6);
+        var published = reader.Number(entry, "published", field, 1e-3, 1e6);
         var metric = reader.Enumeration(entry, "metric", field, Metrics);
         var subject = reader.String(entry, "subject", field);
         var baseline = reader.String(entry, "baseline", field);
@@ -103,6 +108,11 @@ public sealed record ClaimsFile(string Name, ImmutableArray<Claim> Claims, long 
             {
                 reader.Error(YamlReader.Child(entry, key), $"{field}.{key}", $"'{value}' is neither a catalogue chip nor a system");
             }
+        }
+
+        if (subject is not null && subject == baseline)
+        {
+            reader.Error(YamlReader.Child(entry, "baseline"), $"{field}.baseline", $"'{baseline}' is also the subject: a claim compares one chip or system with another");
         }
 
         if (subject is not null && baseline is not null && catalog.Systems.ContainsKey(subject) != catalog.Systems.ContainsKey(baseline))

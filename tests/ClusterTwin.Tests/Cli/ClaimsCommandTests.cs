@@ -52,6 +52,27 @@ public class ClaimsCommandTests
             "docs/claims.md is stale: regenerate it with ./clustertwin claims --markdown docs/claims.md --plot docs/claims");
     }
 
+    [Theory]
+    [InlineData("  - id: C2\n", "  - id: C1\n", "claims[C1].id: 'C1' is also an earlier claim's id")]
+    [InlineData("published: 4.4", "published: 0", "claims[C1].published: 0 is out of range (expected 0.001 to 1e6)")]
+    [InlineData("baseline: aws-trn2-ultraserver\n    note: \"AWS launch", "baseline: aws-trn3-gen2-ultraserver\n    note: \"AWS launch", "claims[C1].baseline: 'aws-trn3-gen2-ultraserver' is also the subject")]
+    public void AClaimThatCannotBeCompared_IsAnError_NamingIt(string find, string replace, string message)
+    {
+        using var folder = new TemporaryFolder();
+        var workloads = Path.Combine(folder.Path, "workloads");
+        Directory.CreateDirectory(workloads);
+        foreach (var file in Directory.GetFiles(Repository.Path("claims", "workloads")))
+        {
+            File.Copy(file, Path.Combine(workloads, Path.GetFileName(file)));
+        }
+
+        var text = File.ReadAllText(Repository.Path("claims", "aws-trainium.yaml"));
+        Assert.Contains(find, text, StringComparison.Ordinal);
+        var outcome = CliRunner.Run("claims", folder.Write("claims.yaml", text.Replace(find, replace, StringComparison.Ordinal)));
+        Assert.Equal(2, outcome.ExitCode);
+        Assert.Contains(message, outcome.Errors, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void AMissingClaimsFile_IsAClearError()
     {
