@@ -115,8 +115,9 @@ public sealed class CalibrateCommand(IAnsiConsole console) : Command<CalibrateCo
         // Published and supplementary cases: a case keeps itself out of its family's levels with not_fitted, as every
         // supplementary case of a family with published runs does.
         var cases = CatalogSettings.CalibrationCases(catalog).Training;
-        var procedure = $"clustertwin calibrate --family {settings.Family}" + string.Concat(settings.HoldOut.Order(StringComparer.Ordinal).Select(key => $" --hold-out {key}"));
-        var result = EfficiencyCalibration.Fit(efficiency, cases, settings.HoldOut, procedure);
+        var heldOutSources = settings.HoldOut.Distinct(StringComparer.Ordinal).ToArray();
+        var procedure = $"clustertwin calibrate --family {settings.Family}" + string.Concat(heldOutSources.Order(StringComparer.Ordinal).Select(key => $" --hold-out {key}"));
+        var result = EfficiencyCalibration.Fit(efficiency, cases, heldOutSources, procedure);
         var fitted = efficiency.WithFit(result.Fit);
         var heldOut = ValidationRun.Run(EfficiencyCalibration.Using(result.HeldOut, fitted));
         console.MarkupLineInterpolated($"Family {settings.Family}: matrix level {result.Fit.MatrixScale.ToString("0.###", CultureInfo.InvariantCulture)}, attention level {result.Fit.AttentionScale.ToString("0.###", CultureInfo.InvariantCulture)}");
@@ -124,7 +125,7 @@ public sealed class CalibrateCommand(IAnsiConsole console) : Command<CalibrateCo
         if (heldOut.Length > 0)
         {
             var group = ValidationGroup.Of("held out", heldOut);
-            console.MarkupLineInterpolated($"Held out {heldOut.Length} cases ({string.Join(", ", settings.HoldOut)}): mean absolute error {group.MeanAbsoluteErrorPercent:0.00}%, worst {group.MaximumAbsoluteErrorPercent:0.00}%");
+            console.MarkupLineInterpolated($"Held out {heldOut.Length} cases ({string.Join(", ", heldOutSources)}): mean absolute error {group.MeanAbsoluteErrorPercent:0.00}%, worst {group.MaximumAbsoluteErrorPercent:0.00}%");
         }
 
         if (!settings.DryRun)

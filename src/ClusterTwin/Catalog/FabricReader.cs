@@ -44,7 +44,8 @@ internal static class FabricReader
         }
         else
         {
-            reader.Error(root, "tiers", "missing (expected a list of switch tiers from the leaf up)");
+            var given = YamlReader.Child(root, "tiers");
+            reader.Error(given ?? root, "tiers", $"{(given is YamlSequenceNode ? "empty" : given is null ? "missing" : "not a list")} (expected a list of switch tiers from the leaf up)");
         }
 
         if (id is null || name is null || technology is null || efficiency is null || tiers.Count == 0)

@@ -65,6 +65,12 @@ public sealed record ClaimsFile(string Name, ImmutableArray<Claim> Claims, long 
         var subject = SystemOf(reader, comparison, "subject", catalog);
         var baseline = SystemOf(reader, comparison, "baseline", catalog);
         var systems = Strings(reader, comparison, "systems").Select(id => catalog.Systems.GetValueOrDefault(id) ?? Unknown(reader, comparison!, id, catalog)).OfType<AcceleratorSystem>().ToImmutableArray();
+        // Each system runs the comparison's chips in whole systems.
+        foreach (var system in systems.Where(system => chips is { } total && total % system.Chips.Value != 0))
+        {
+            reader.Error(YamlReader.Child(comparison, "chips"), "comparison.chips", $"{chips} chips is not a whole number of {system.Id}'s {system.Chips.Value}-chip systems (expected a multiple of every system's size)");
+        }
+
         foreach (var end in new[] { subject, baseline }.OfType<AcceleratorSystem>().Where(end => !systems.Contains(end)))
         {
             reader.Error(comparison, "comparison.systems", $"must include the subject and the baseline ({end.Id} is missing)");

@@ -243,9 +243,12 @@ public sealed record RequestWorkload
                     continue;
                 }
 
+                // A line of comma-separated values in another number than three says how many it has.
+                var columns = text.Count(character => character == ',') + 1;
+                var counted = columns is > 1 and not 3 ? $"{columns} columns where a request has 3; " : string.Empty;
                 throw Invalid(path, isFirst
-                    ? $"line {line}: expected the header {TraceHeader} (in that column order) or a first request (such as 0.25,512,128)"
-                    : $"line {line}: expected {TraceHeader} (such as 0.25,512,128)");
+                    ? $"line {line}: {counted}expected the header {TraceHeader} (in that column order) or a first request (such as 0.25,512,128)"
+                    : $"line {line}: {counted}expected {TraceHeader} (such as 0.25,512,128)");
             }
 
             if (!int.TryParse(text.AsSpan(inputText.Start, inputText.Length), CultureInfo.InvariantCulture, out var input) ||

@@ -129,6 +129,21 @@ public class BadInputTests
     }
 
     [Fact]
+    public void AFabricWithAnEmptyListOfTiers_IsSaidToBeEmpty_NotMissing()
+    {
+        using var catalog = TemporaryFolder.WithCatalogCopy();
+        var fabric = Directory.GetFiles(Path.Combine(catalog.Path, "fabrics"), "infiniband-ndr-fat-tree.yaml").Single();
+        var text = File.ReadAllText(fabric);
+        var start = text.IndexOf("\ntiers:", StringComparison.Ordinal);
+        var end = text.IndexOf('\n', start + 7);
+        var rest = text[(end + 1)..].Split('\n').SkipWhile(line => line.StartsWith(' ') || line.StartsWith('-')).ToArray();
+        File.WriteAllText(fabric, text[..start] + "\ntiers: []\n" + string.Join('\n', rest));
+        var outcome = CliRunner.Run("catalog", "list", "--catalog", catalog.Path);
+        Assert.Equal(2, outcome.ExitCode);
+        Assert.Contains("tiers: empty (expected a list of switch tiers from the leaf up)", outcome.Errors, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void ValueWithoutUnit_InTheCatalogue_IsReported()
     {
         using var catalog = TemporaryFolder.WithCatalogCopy();

@@ -55,6 +55,7 @@ public class ClaimsCommandTests
     [Theory]
     [InlineData("  - id: C2\n", "  - id: C1\n", "claims[C1].id: 'C1' is also an earlier claim's id")]
     [InlineData("published: 4.4", "published: 0", "claims[C1].published: 0 is out of range (expected 0.001 to 1e6)")]
+    [InlineData("  chips: 576", "  chips: 577", "comparison.chips: 577 chips is not a whole number of aws-trn2-ultraserver's 64-chip systems")]
     [InlineData("baseline: aws-trn2-ultraserver\n    note: \"AWS launch", "baseline: aws-trn3-gen2-ultraserver\n    note: \"AWS launch", "claims[C1].baseline: 'aws-trn3-gen2-ultraserver' is also the subject")]
     public void AClaimThatCannotBeCompared_IsAnError_NamingIt(string find, string replace, string message)
     {

@@ -86,7 +86,8 @@ public class RobustInputTests
 
     [Theory]
     [InlineData("\n\narrival_seconds,input_tokens,output_tokens\n\n0,100,50\n0.5,200,20\n\n", null)]
-    [InlineData("0,100\n", "'trace.csv', line 1: expected the header arrival_seconds,input_tokens,output_tokens")]
+    [InlineData("0,100\n", "'trace.csv', line 1: 2 columns where a request has 3; expected the header arrival_seconds,input_tokens,output_tokens")]
+    [InlineData("0,128,64,9\n", "'trace.csv', line 1: 4 columns where a request has 3; expected the header")]
     [InlineData("0;100;50\n", "'trace.csv', line 1: expected the header")]
     [InlineData("\nhello\nworld\n0,100,50\n", "'trace.csv', line 2: expected the header")]
     [InlineData("arrival_seconds,input_tokens,output_tokens\ngarbage\n0,100,50\n", "'trace.csv', line 2: expected arrival_seconds,input_tokens,output_tokens (such as 0.25,512,128)")]
