@@ -19,6 +19,11 @@ public static class ServingSearchReport
         ArgumentNullException.ThrowIfNull(scenario);
         console.Write(new Rule($"[bold]{Markup.Escape(scenario.Name)}[/]").LeftJustified());
         console.MarkupLine(Markup.Escape(Objective(scenario)));
+        if (Burst(scenario.Workload) is { } burst)
+        {
+            console.MarkupLine($"[yellow]{Markup.Escape(burst)}[/]");
+        }
+
         if (!Found(outcomes))
         {
             console.MarkupLine("[red bold]No candidate meets the objectives.[/] The notes below say why each falls short: allow more chips (search.max_chips), other systems, tensor degrees or precisions, or looser objectives.");
@@ -26,6 +31,19 @@ public static class ServingSearchReport
 
         console.Write(Tables.Console("Cheapest deployment of each system", Headers, BestPerSystem(outcomes).Select(Cells)));
         console.Write(Tables.Console("Every candidate", [.. Headers, "note"], outcomes.Select(outcome => (string[])[.. Cells(outcome), Note(outcome)])));
+    }
+
+    /// <summary>
+    /// A warning where the workload's generated requests all arrive within a second: the deployments are then sized for
+    /// a burst the queue absorbs, not for a load sustained long enough to reach its steady state; null otherwise.
+    /// </summary>
+    internal static string? Burst(RequestWorkload workload)
+    {
+        ArgumentNullException.ThrowIfNull(workload);
+        var span = workload.Arrivals is ArrivalKind.Poisson or ArrivalKind.Bursty && workload.Rate > 0 ? workload.Requests / workload.Rate : double.PositiveInfinity;
+        return span < 1
+            ? string.Create(CultureInfo.InvariantCulture, $"The {workload.Requests:N0} requests arrive within {Duration.FromSeconds(span)} at {Format.Number(workload.Rate)} requests/s: the search sizes deployments for that burst, not a sustained load (send more requests, or at a lower rate, to reach the steady state).")
+            : null;
     }
 
     /// <summary>The JSON document.</summary>

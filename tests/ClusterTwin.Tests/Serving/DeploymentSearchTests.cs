@@ -7,6 +7,21 @@ namespace ClusterTwin.Tests.Serving;
 
 public class DeploymentSearchTests
 {
+    [Theory]
+    [InlineData(1e9, 200, true)]       // 200 requests in 200 ns: a burst
+    [InlineData(8, 5000, false)]       // the example's sustained load
+    [InlineData(500, 400, true)]       // 0.8 s of arrivals
+    public void AWorkloadArrivingWithinASecond_IsSaidToBeABurst(double rate, long requests, bool burst)
+    {
+        var workload = new RequestWorkload { Arrivals = ArrivalKind.Poisson, Rate = rate, Requests = requests, InputTokens = TokenCount.Fixed(100), OutputTokens = TokenCount.Fixed(10) };
+        var warning = ClusterTwin.Cli.Reports.ServingSearchReport.Burst(workload);
+        Assert.Equal(burst, warning is not null);
+        if (burst)
+        {
+            Assert.Contains($"The {requests:N0} requests arrive within", warning!, StringComparison.Ordinal);
+        }
+    }
+
     private const string Scenario = """
         model: llama3-70b
         requests: {arrival: poisson, rate: 12, count: 600, input_tokens: [512, 2048], output_tokens: [64, 256], seed: 2}
