@@ -71,11 +71,7 @@ public static class CommandLine
     /// file's text), and an escape sequence or a bidirectional override in it would otherwise reach the terminal.
     /// </summary>
     private static string Printable(string message) =>
-        message.Any(Hidden) ? string.Concat(message.Select(character => Hidden(character) ? $"\\u{(int)character:X4}" : character.ToString())) : message;
-
-    // Control characters but the line and tab breaks, and the invisible format characters (bidirectional overrides).
-    private static bool Hidden(char character) =>
-        (char.IsControl(character) && character is not '\n' and not '\t') || char.GetUnicodeCategory(character) == System.Globalization.UnicodeCategory.Format;
+        message.Any(TextSafety.IsHidden) ? string.Concat(message.Select(character => TextSafety.IsHidden(character) ? $"\\u{(int)character:X4}" : character.ToString())) : message;
 
     private static int Report(TextWriter errors, Exception exception)
     {

@@ -46,6 +46,11 @@ public sealed class CompareCommand(IAnsiConsole console) : Command<CompareComman
             {
                 var planning = ScenarioLoader.LoadForPlanning(path, catalog);
                 var search = PlanSearch.Run(planning.Scenario, planning.Pins, top: 1);
+                if (search.Refusal is { } refusal)
+                {
+                    throw new InputException(path, refusal);
+                }
+
                 // Nothing to rank is a result, as plan says it: the row is invalid, with the search's reasons.
                 return search.Plans.IsEmpty
                     ? new ComparisonRow(path, planning.Scenario, new TrainingStepResult { Scenario = planning.Scenario.Name, Valid = false, Problems = search.WhyNoLayout(), Chips = planning.Scenario.Cluster.ChipCount }) { HasLayout = false }

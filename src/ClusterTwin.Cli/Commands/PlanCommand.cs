@@ -108,9 +108,9 @@ public sealed class PlanCommand(IAnsiConsole console) : Command<PlanCommand.Sett
         PlanSearchResult Search(IProgress<double>? progress) => PlanSearch.Run(planning.Scenario, pins, settings.Top, progress, settings.MemoryHeadroom / 100, objective: objective);
         var search = settings.Json || !console.Profile.Capabilities.Interactive ? Search(null) : WithProgress(Search);
         var elapsed = clock.Elapsed;
-        if (search.TooLarge is { } tooLarge)
+        if (search.Refusal is { } refusal)
         {
-            throw new InputException(settings.Scenario, tooLarge);
+            throw new InputException(settings.Scenario, refusal);
         }
 
         if (settings.Json)

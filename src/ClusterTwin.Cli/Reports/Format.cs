@@ -14,8 +14,10 @@ internal static class Format
         >= 1e9 => (value / 1e9).ToString("0.##", CultureInfo.InvariantCulture) + "B",
         >= 1e6 => (value / 1e6).ToString("0.##", CultureInfo.InvariantCulture) + "M",
         >= 1e4 => (value / 1e3).ToString("0.#", CultureInfo.InvariantCulture) + "k",
-        // Below a hundredth, three significant figures, where two decimals would round a rate of one request an hour to 0.
-        > 0 and < 0.01 => Math.Round(value, 2 - (int)Math.Floor(Math.Log10(value))).ToString("0.##############", CultureInfo.InvariantCulture),
+        // Below a hundredth, three significant figures, where two decimals would round a rate of one request an hour to
+        // 0: as decimals down to a millionth, below it with an exponent as the input may write it (1.91e-9).
+        > 0 and < 1e-6 => value.ToString("0.##e0", CultureInfo.InvariantCulture),
+        > 0 and < 0.01 => Math.Round(value, 2 - (int)Math.Floor(Math.Log10(value))).ToString("0.#########", CultureInfo.InvariantCulture),
         _ => value.ToString("0.##", CultureInfo.InvariantCulture),
     };
 

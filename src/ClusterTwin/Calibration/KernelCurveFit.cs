@@ -171,8 +171,13 @@ public static class KernelCurveFit
             throw new InputException("--chip", $"the measurements come from a GPU with {Quantity.FormatLike(measured, chip.MemoryCapacity.Value)} of memory ({device}), but {chip.Id} has {Quantity.Format(chip.MemoryCapacity.Value)}: name the chip measured");
         }
 
-        // Model words carry a digit (H100, GB300, 80GB); a name without any says nothing either way.
-        static string[] ModelWords(string name) => [.. System.Text.RegularExpressions.Regex.Split(name, "[^A-Za-z0-9]+").Where(word => word.Any(char.IsDigit))];
+        // Model words carry a digit (H100, GB300, MI300X); sizes and packages (80GB, HBM3, SXM5, a bare number), which
+        // chips of different models share, do not count. A name without any says nothing either way.
+        static string[] ModelWords(string name) =>
+        [
+            .. System.Text.RegularExpressions.Regex.Split(name, "[^A-Za-z0-9]+")
+                .Where(word => word.Any(char.IsDigit) && !System.Text.RegularExpressions.Regex.IsMatch(word, "^([0-9]+(GB|W)?|HBM[0-9]*E?|SXM[0-9]*|PCIE[0-9]*|NVL[0-9]*)$", System.Text.RegularExpressions.RegexOptions.IgnoreCase)),
+        ];
         var measuredWords = ModelWords(deviceName);
         if (measuredWords.Length > 0 && !measuredWords.Intersect(ModelWords(chip.Name), StringComparer.OrdinalIgnoreCase).Any())
         {

@@ -7,7 +7,7 @@ namespace ClusterTwin.Catalog;
 /// </summary>
 internal static class BoundedFile
 {
-    /// <summary>The largest input file read: 16 MiB, a thousand times the largest file the repository ships.</summary>
+    /// <summary>The largest input file read: 16 MiB, over a hundred times the largest file the repository ships (128 KB of timings).</summary>
     public const long MaximumBytes = 16L << 20;
 
     /// <summary>The bytes of <paramref name="path"/>; an <see cref="IOException"/> saying so where it holds more than <see cref="MaximumBytes"/>.</summary>
@@ -35,10 +35,17 @@ internal static class BoundedFile
         return bytes.ToArray();
     }
 
-    /// <summary>The text of <paramref name="path"/> as UTF-8, within the same limit.</summary>
-    public static string ReadAllText(string path) => new System.Text.UTF8Encoding(encoderShouldEmitUTF8Identifier: false).GetString(ReadAllBytes(path));
+    /// <summary>
+    /// The text of <paramref name="path"/>, within the same limit: UTF-8 unless a byte-order mark says otherwise, the
+    /// mark removed (as <see cref="File.ReadAllText(string)"/> reads it).
+    /// </summary>
+    public static string ReadAllText(string path)
+    {
+        using var reader = new StreamReader(new MemoryStream(ReadAllBytes(path)), System.Text.Encoding.UTF8, detectEncodingFromByteOrderMarks: true);
+        return reader.ReadToEnd();
+    }
 
     private static IOException TooLarge(long? length) =>
         new(string.Create(System.Globalization.CultureInfo.InvariantCulture,
-            $"it holds {(length is { } size ? $"{size / (double)(1 << 20):N0} MiB" : "more than 16 MiB")}, where a ClusterTwin file holds kilobytes (expected a scenario, case, catalogue or timings file under 16 MiB: is it the right file?)"));
+            $"it holds {(length is { } size ? $"{size / (double)(1 << 20):N1} MiB" : "more than 16 MiB")}, where a ClusterTwin file holds kilobytes (expected a scenario, case, catalogue or timings file under 16 MiB: is it the right file?)"));
 }

@@ -129,10 +129,11 @@ internal static class ChipReader
             }
         }
 
-        if (limit is not null && idle is not null && idle.Value >= limit.Value)
+        if (limit is not null && idle is not null && (idle.Range?.High ?? idle.Value) >= limit.Value)
         {
+            var highest = idle.Range?.High ?? idle.Value;
             reader.Error(YamlReader.Child(power, "idle"), "power.idle", string.Create(CultureInfo.InvariantCulture,
-                $"{idle.Value.Watts:0.#} W is not below the thermal design power, {limit.Value.Watts:0.#} W (expected the draw with nothing running, below the chip's limit)"));
+                $"{(idle.Range is null ? $"{highest.Watts:0.#} W" : $"the top of its range, {highest.Watts:0.#} W,")} is not below the thermal design power, {limit.Value.Watts:0.#} W (expected the draw with nothing running, below the chip's limit)"));
         }
 
         // A limit given but refused has been reported as it is.

@@ -369,18 +369,6 @@ public static partial class ScenarioLoader
         };
     }
 
-    /// <summary>The divisors of <paramref name="value"/>, ascending, as far as they are read.</summary>
-    private static IEnumerable<long> Divisors(long value)
-    {
-        for (var candidate = 1L; candidate <= value; candidate++)
-        {
-            if (value % candidate == 0)
-            {
-                yield return candidate;
-            }
-        }
-    }
-
     private static ParallelPlan? ReadPlan(YamlReader reader, YamlMappingNode? map, string path, Cluster? cluster)
     {
         if (map is null)
@@ -400,12 +388,12 @@ public static partial class ScenarioLoader
             var modelParallel = (long)tensor * pipeline * context;
             if (cluster.ChipCount % modelParallel != 0)
             {
-                // Where the block names one of the three degrees, the others left at 1, that one is what does not divide.
-                var named = new[] { ("tensor", tensor), ("context", context), ("pipeline", pipeline) }.Where(degree => YamlReader.Child(map, degree.Item1) is not null).ToArray();
-                if (named.Length == 1)
+                // Where one of the three degrees is above 1, the others at 1, that one is what does not divide.
+                var above = new[] { (Field: "tensor", Value: tensor), (Field: "context", Value: context), (Field: "pipeline", Value: pipeline) }.Where(degree => degree.Value > 1).ToArray();
+                if (above.Length == 1 && cluster.ChipCount <= int.MaxValue)
                 {
-                    var (field, value) = named[0];
-                    var divisors = string.Join(", ", Divisors(cluster.ChipCount).Take(8));
+                    var (field, value) = above[0];
+                    var divisors = string.Join(", ", Planning.PlanSpace.Divisors((int)cluster.ChipCount).Take(8));
                     reader.Error(YamlReader.Child(map, field), YamlReader.Join(path, field), string.Create(CultureInfo.InvariantCulture,
                         $"{field} {value} does not divide the cluster's {cluster.ChipCount:N0} chips (expected a divisor of {cluster.ChipCount:N0}, such as {divisors})"));
                 }

@@ -1,3 +1,4 @@
+using System.Globalization;
 using ClusterTwin.Hardware;
 using ClusterTwin.Units;
 using YamlDotNet.RepresentationModel;
@@ -49,7 +50,7 @@ internal static class SystemReader
         var overheads = ReadOverheads(reader, power, sources);
         if (systemPower is not null && overheads is not null && systemPower.Value <= overheads.Host.Value)
         {
-            reader.Error(YamlReader.Child(power, "system_maximum"), "power.system_maximum", string.Create(System.Globalization.CultureInfo.InvariantCulture,
+            reader.Error(YamlReader.Child(power, "system_maximum"), "power.system_maximum", string.Create(CultureInfo.InvariantCulture,
                 $"{systemPower.Value.Watts:0.#} W is not above the host's own {overheads.Host.Value.Watts:0.#} W (power.host): the system's maximum holds the host and its chips"));
         }
 

@@ -147,17 +147,16 @@ internal sealed class YamlReader
     }
 
     /// <summary>
-    /// The text of a field; one holding a control character other than a tab or a line break (an escape, a NUL), which
-    /// a report would pass to the terminal to act on, is an error.
+    /// The text of a field; one holding a character a terminal would act on rather than show (an escape, a carriage
+    /// return, a NUL, a bidirectional override: <see cref="TextSafety.IsHidden"/>), which a report would pass on, is an error.
     /// </summary>
     public string? String(YamlMappingNode? map, string key, string path, bool required = true)
     {
-        static bool Unprintable(char character) => char.IsControl(character) && character is not ('\t' or '\n' or '\r');
         var text = ScalarText(map, key, path, required, "text");
-        if (text is not null && text.Any(Unprintable))
+        if (text is not null && text.Any(TextSafety.IsHidden))
         {
-            var found = text.First(Unprintable);
-            Error(Child(map, key), Join(path, key), string.Create(CultureInfo.InvariantCulture, $"holds the control character U+{(int)found:X4}, which a report would pass to the terminal (expected printable text)"));
+            var found = text.First(TextSafety.IsHidden);
+            Error(Child(map, key), Join(path, key), string.Create(CultureInfo.InvariantCulture, $"holds the character U+{(int)found:X4}, which a terminal would act on rather than show (expected printable text)"));
             return null;
         }
 

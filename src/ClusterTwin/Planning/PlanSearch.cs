@@ -28,7 +28,7 @@ public static class PlanSearch
 
     /// <summary>
     /// The most layouts one search simulates: a minute or two on two cores at a mixture-of-experts step's cost (about
-    /// 8 us). A space with more asks for pins instead of running for hours (<see cref="PlanSearchResult.TooLarge"/>).
+    /// 8 us). A space with more asks for pins instead of running for hours (<see cref="PlanSearchResult.Refusal"/>).
     /// </summary>
     public const long MaximumLayouts = 10_000_000;
     private const int MaximumRejectionReasons = 5;
@@ -60,7 +60,7 @@ public static class PlanSearch
         var count = space.CountValidLayouts(stopAfter: MaximumLayouts + 1);
         if (count > MaximumLayouts)
         {
-            return new PlanSearchResult([], space.Size, 0, 0, 0, 0, null, []) { Objective = objective, TooLarge = TooLarge(space) };
+            return new PlanSearchResult([], space.Size, 0, 0, 0, 0, null, []) { Objective = objective, Refusal = TooLarge(space) };
         }
 
         var limit = scenario.Cluster.Chip.MemoryCapacity.Value * (1 - memoryHeadroom);

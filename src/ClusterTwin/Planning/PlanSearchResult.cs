@@ -41,13 +41,13 @@ public sealed record PlanSearchResult(
     /// Why the search did not run, where its space holds more layouts than one search simulates
     /// (<see cref="PlanSearch.MaximumLayouts"/>): the dimensions to pin. Null where it ran.
     /// </summary>
-    public string? TooLarge { get; init; }
+    public string? Refusal { get; init; }
 
     /// <summary>Everything the search removed before ranking.</summary>
     public long Pruned => PrunedLayout + PrunedMemory + PrunedOther;
 
     /// <summary>Why no layout was ranked: what the search pruned, counted, then the engine's reasons where it gave some.</summary>
-    public ImmutableArray<string> WhyNoLayout() => TooLarge is { } tooLarge ? [tooLarge] :
+    public ImmutableArray<string> WhyNoLayout() => Refusal is { } refusal ? [refusal] :
     [
         string.Create(System.Globalization.CultureInfo.InvariantCulture,
             $"no layout both divides and fits: of {Considered:N0} combinations, {PrunedLayout:N0} are not layouts, {PrunedMemory:N0} do not fit in memory and {PrunedOther:N0} were rejected otherwise (pin fewer fields, add chips, or lower the micro-batch or the sequence length)"),

@@ -34,7 +34,8 @@ public sealed record PublishedLayoutComparison(ValidationCase Case, double Publi
         var outside = !published.Valid ? "the published layout is not valid in the model: " + string.Join("; ", published.Problems)
             : scenario.Plan.ShardingGroup > 0 ? "hybrid sharding (a sharding group smaller than data parallelism) is not searched"
             : scenario.Plan.FirstStageLayers is not null || scenario.Plan.LastStageLayers is not null ? "explicit first- and last-stage layers are not searched (the search places layers by the default rule)"
-            : !published.Fits ? "the model puts the published layout over memory" : null;
+            : !published.Fits ? "the model puts the published layout over memory"
+            : search.Refusal;
         return new PublishedLayoutComparison(item, published.StepTime.Seconds, published.Fits, search.Plans.IsEmpty ? null : search.Plans[0], outside);
     }
 }

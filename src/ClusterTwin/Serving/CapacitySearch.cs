@@ -47,9 +47,6 @@ public static class CapacitySearch
     /// <summary>The highest rate tried, the most a scenario may give (requests per second): raising stops there.</summary>
     public const double HighestRate = 1e12;
 
-    /// <summary>The lowest rate tried, the least a scenario may give (requests per second), unless the span stops it first.</summary>
-    public const double LowestRate = 1e-9;
-
     /// <summary>
     /// Searches the capacity of the deployment <paramref name="simulate"/> runs, for <paramref name="workload"/>
     /// (generated arrivals: Poisson or bursty) at a share <paramref name="attainment"/> of its requests within the
@@ -62,6 +59,13 @@ public static class CapacitySearch
         if (workload.Arrivals is not (ArrivalKind.Poisson or ArrivalKind.Bursty) || !(workload.Rate > 0) || workload.Requests < 1)
         {
             throw new ArgumentException("a capacity search varies the arrival rate: it needs generated arrivals (Poisson or bursty) at a positive rate", nameof(workload));
+        }
+
+        // The lowest rate tried: where the requests' arrivals span as long as a run's times stay exact.
+        var (lowest, highest) = (workload.Requests / LongestSpanSeconds, HighestRate);
+        if (workload.Rate < lowest || workload.Rate > highest)
+        {
+            throw new ArgumentOutOfRangeException(nameof(workload), workload.Rate, $"the starting rate must lie from {lowest} (the requests arriving over {LongestSpanSeconds} s) to {highest} requests per second");
         }
 
         if (!(attainment is > 0 and <= 1))
@@ -80,11 +84,10 @@ public static class CapacitySearch
 
         // Bracket the capacity: from the workload's rate, raise it while the objectives are met, or lower it while they
         // are missed, by a factor that doubles at each step, until one rate meets them and another misses them. Lowering
-        // stops at the lowest rate a scenario may give, or where the arrivals would span longer than a run's times stay
-        // exact; raising at the highest; and the search stops as soon as more requests are refused than the attainment
-        // allows: a refusal (a request larger than a replica's cache) does not depend on the rate.
-        var (lowest, highest) = (Math.Max(LowestRate, workload.Requests / LongestSpanSeconds), HighestRate);
-        var first = Probe(Math.Clamp(workload.Rate, lowest, highest));
+        // stops where the arrivals would span longer than a run's times stay exact, raising at the highest rate a
+        // scenario may give; and the search stops as soon as more requests are refused than the attainment allows: a
+        // refusal (a request larger than a replica's cache) does not depend on the rate.
+        var first = Probe(workload.Rate);
         var (meets, misses) = first.Meets ? (first, (CapacityProbe?)null) : ((CapacityProbe?)null, first);
         var hopeless = RefusedShare(first.Result) > 1 - attainment;
         for (var factor = 2.0; !hopeless && (meets is null || misses is null); factor *= 2)

@@ -171,13 +171,15 @@ public sealed class KernelCurveFitTests
         Assert.Contains("method: 99 is not a way of timing this version reads (expected 2", error.Message, StringComparison.Ordinal);
     }
 
-    [Fact]
-    public void AnotherVendorsGpu_WithTheSameMemory_IsRefused_ByItsName()
+    [Theory]
+    [InlineData("AMD Instinct MI300X")]
+    [InlineData("NVIDIA A100-SXM4-80GB")]   // the same 80GB as the H100's name: sizes are not model words
+    public void AnotherGpu_WithTheSameMemory_IsRefused_ByItsName(string device)
     {
         using var folder = new TemporaryFolder();
-        var text = File.ReadAllText(Repository.Path("measurements", H100Measurements)).Replace("\"NVIDIA H100 80GB HBM3\"", "\"AMD Instinct MI300X\"", StringComparison.Ordinal);
+        var text = File.ReadAllText(Repository.Path("measurements", H100Measurements)).Replace("\"NVIDIA H100 80GB HBM3\"", $"\"{device}\"", StringComparison.Ordinal);
         var error = Assert.Throws<InputException>(() => KernelCurveFit.Fit(KernelMeasurements.Read(folder.Write("kernels.json", text)), H100));
-        Assert.Contains("the measurements come from 'AMD Instinct MI300X'", error.Message, StringComparison.Ordinal);
+        Assert.Contains($"the measurements come from '{device}'", error.Message, StringComparison.Ordinal);
         Assert.Contains("which nvidia-h100-sxm (NVIDIA H100 SXM5 80GB) is not: name the chip measured", error.Message, StringComparison.Ordinal);
     }
 

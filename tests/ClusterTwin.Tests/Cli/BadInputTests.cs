@@ -51,7 +51,9 @@ public class BadInputTests
     [InlineData("count: 2", "count: 0", "cluster.count", "out of range")]
     [InlineData("count: 2", "count: 1000000000000", "cluster.count", "out of range")]
     [InlineData("count: 2", "count: 1e400", "cluster.count", "1e400 is out of range (expected 1 to")]
-    [InlineData("name: small", "name: \"a\\e[31mred\"", "name", "holds the control character U+001B, which a report would pass to the terminal")]
+    [InlineData("name: small", "name: \"a\\e[31mred\"", "name", "holds the character U+001B, which a terminal would act on rather than show")]
+    [InlineData("name: small", "name: \"over\\rwritten\"", "name", "holds the character U+000D")]
+    [InlineData("name: small", "name: \"a\\u202Ereversed\"", "name", "holds the character U+202E")]
     [InlineData("count: 2", "count: ''", "cluster.count", "not an empty value")]
     [InlineData("precision: bf16", "precision: bf16\n  tokens: 1e300T", "training.tokens", "1e300T is out of range (expected 1 to 1e18)")]
     [InlineData("precision: bf16", "precision: bf16\n  framework: nope", "training.framework", "pytorch-fsdp, or none for kernels at their roofline)")]
@@ -124,7 +126,7 @@ public class BadInputTests
         File.WriteAllText(system, System.Text.RegularExpressions.Regex.Replace(text, @"system_maximum: \{value: [0-9.,]+ kW", "system_maximum: {value: 1 W"));
         var outcome = CliRunner.Run("catalog", "list", "--catalog", catalog.Path);
         Assert.Equal(2, outcome.ExitCode);
-        Assert.Contains("power.idle: 115 W is not below the thermal design power, 50 W", outcome.Errors, StringComparison.Ordinal);
+        Assert.Contains("power.idle: the top of its range, 145 W, is not below the thermal design power, 50 W", outcome.Errors, StringComparison.Ordinal);
         Assert.Contains("power.system_maximum: 1 W is not above the host's own", outcome.Errors, StringComparison.Ordinal);
     }
 

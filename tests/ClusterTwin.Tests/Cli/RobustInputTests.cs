@@ -118,6 +118,37 @@ public class RobustInputTests
         Assert.Contains(error.Diagnostics, diagnostic => diagnostic.Field == "requests.trace" && diagnostic.Message.Contains("line 2: longer than 4,096 characters", StringComparison.Ordinal));
     }
 
+    [Theory]
+    [InlineData(4096, "line 2: expected the header")]
+    [InlineData(4097, "line 2: longer than 4,096 characters")]
+    public void ATraceLine_OfTheLongestLength_IsRead_AndOneLonger_IsNot(int length, string message)
+    {
+        using var folder = new TemporaryFolder();
+        folder.Write("trace.csv", "\n" + new string('9', length) + "\n0,100,50\n");
+        var error = Assert.Throws<InputException>(() => ScenarioLoader.LoadServing(folder.Write("scenario.yaml", Serving + "requests: {arrival: trace, trace: trace.csv}\n"), Repository.Catalog));
+        Assert.Contains(error.Diagnostics, diagnostic => diagnostic.Field == "requests.trace" && diagnostic.Message.Contains(message, StringComparison.Ordinal));
+    }
+
+    [Theory]
+    [InlineData(1e-14, "1e-14")]
+    [InlineData(1.906e-9, "1.91e-9")]
+    [InlineData(0.000123456, "0.000123")]
+    [InlineData(0.5, "0.5")]
+    [InlineData(13.14159, "13.14")]
+    public void SmallNumbers_PrintToThreeSignificantFigures_NotZero(double value, string expected) =>
+        Assert.Equal(expected, ClusterTwin.Cli.Reports.Format.Number(value));
+
+    [Fact]
+    public void ATimingsFileWithAByteOrderMark_IsRead()
+    {
+        using var folder = new TemporaryFolder();
+        var text = File.ReadAllText(Repository.Path("measurements", "nvidia-h100-sxm-2026-11-26.json"));
+        var path = Path.Combine(folder.Path, "bom.json");
+        File.WriteAllText(path, text, new System.Text.UTF8Encoding(encoderShouldEmitUTF8Identifier: true));
+        Assert.Equal(0xEF, File.ReadAllBytes(path)[0]);
+        Assert.NotEmpty(ClusterTwin.Calibration.KernelMeasurements.Read(path).Matrix);
+    }
+
     [Fact]
     public void AnInputFileLargerThanAnyClusterTwinFile_IsRefusedUnread()
     {
@@ -130,7 +161,7 @@ public class RobustInputTests
 
         var outcome = CliRunner.Run("simulate", path);
         Assert.Equal(2, outcome.ExitCode);
-        Assert.Contains("huge.yaml: cannot be read: it holds 17 MiB, where a ClusterTwin file holds kilobytes", outcome.Errors, StringComparison.Ordinal);
+        Assert.Contains("huge.yaml: cannot be read: it holds 17.0 MiB, where a ClusterTwin file holds kilobytes", outcome.Errors, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -65,6 +65,12 @@ public class CapacitySearchTests
         Assert.InRange(capacity.Probes.Length, 3, 20);
     }
 
+    [Theory]
+    [InlineData(1e-7)]   // 1,000 requests would arrive over 1e10 s
+    [InlineData(1e13)]   // above the highest rate a scenario may give
+    public void AStartingRateOutsideTheSearchesRange_IsRefused_NotMovedSilently(double rate) =>
+        Assert.Throws<ArgumentOutOfRangeException>(() => CapacitySearch.Run(Poisson with { Rate = rate }, _ => Run(1), 0.9));
+
     [Fact]
     public void ANonMonotoneRun_StillEndsOnABoundary_ARateThatMeetsBesideOneThatMisses()
     {

@@ -1,5 +1,5 @@
-using ClusterTwin.Workloads;
 using ClusterTwin.Units;
+using ClusterTwin.Workloads;
 
 namespace ClusterTwin.Engines.Analytical;
 

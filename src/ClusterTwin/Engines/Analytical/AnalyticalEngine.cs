@@ -137,8 +137,8 @@ public static partial class AnalyticalEngine
         var last = Layers(model.DenseLayersIn(model.Layers - stages.Last, stages.Last), stages.Last) + head + prediction;
         // Middle ranks differ only in how many dense layers they hold; the cost is linear in that count.
         var (fewestDense, mostDense) = stages.MiddleDenseLayers(model, pipeline);
-        var middle = LayerCosting.Slowest(Layers(mostDense, stages.Middle), Layers(fewestDense, stages.Middle), default);
-        var slowest = pipeline == 1 ? first + head + prediction : LayerCosting.Slowest(first, pipeline > 2 ? middle : first, last);
+        var middle = StageCost.Slowest(Layers(mostDense, stages.Middle), Layers(fewestDense, stages.Middle), default);
+        var slowest = pipeline == 1 ? first + head + prediction : StageCost.Slowest(first, pipeline > 2 ? middle : first, last);
         if (NoRecomputeSlowdown(scenario) is { } slowdown)
         {
             slowest = slowest with { Compute = slowest.Compute * slowdown };

@@ -210,10 +210,4 @@ internal static class LayerCosting
 
         return new StageCost(time, Duration.Zero, communication, work, MemoryTraffic: traffic, Bf16Work: kept);
     }
-
-    internal static StageCost Slowest(StageCost first, StageCost middle, StageCost last)
-    {
-        var slowest = first.Total >= last.Total ? first : last;
-        return middle.Total > slowest.Total ? middle : slowest;
-    }
 }

@@ -21,6 +21,13 @@ internal readonly record struct StageCost(Duration Compute, Duration Recompute, 
             left.HardwareWork + right.HardwareWork, left.ContextCommunication + right.ContextCommunication, left.ExpertCommunication + right.ExpertCommunication,
             left.MemoryTraffic + right.MemoryTraffic, left.HostWait + right.HostWait, left.RecomputeHostWait + right.RecomputeHostWait, left.Bf16Work + right.Bf16Work, left.Forward + right.Forward);
 
+    /// <summary>The stage that takes longest of the first, a middle and the last: the first where it ties the last, a middle only where strictly longer.</summary>
+    public static StageCost Slowest(StageCost first, StageCost middle, StageCost last)
+    {
+        var slowest = first.Total >= last.Total ? first : last;
+        return middle.Total > slowest.Total ? middle : slowest;
+    }
+
     public static StageCost operator *(StageCost cost, double times) =>
         new(cost.Compute * times, cost.Recompute * times, cost.TensorCommunication * times, cost.HardwareWork * times, cost.ContextCommunication * times, cost.ExpertCommunication * times, cost.MemoryTraffic * times,
             cost.HostWait * times, cost.RecomputeHostWait * times, cost.Bf16Work * times, cost.Forward * times);
