@@ -157,7 +157,7 @@ public sealed record KernelMeasurements(string Device, string MeasuredAt, Immuta
 
         if (rows.ValueKind != JsonValueKind.Array)
         {
-            problems.Add(new Diagnostic(path, 0, key, $"'{rows.ValueKind}': expected a list of measured rows"));
+            problems.Add(new Diagnostic(path, 0, key, $"a JSON {rows.ValueKind.ToString().ToLowerInvariant()}, where a list of measured rows belongs"));
             return [];
         }
 

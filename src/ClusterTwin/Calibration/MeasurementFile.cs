@@ -22,7 +22,13 @@ internal static class MeasurementFile
         {
             document = JsonDocument.Parse(BoundedFile.ReadAllText(path));
         }
-        catch (Exception error) when (error is IOException or UnauthorizedAccessException or JsonException)
+        catch (JsonException error)
+        {
+            // The parser counts lines and bytes from 0; NaN and Infinity, which Python's json module writes, are not JSON.
+            var where = error.LineNumber is { } line ? $"line {line + 1}, byte {error.BytePositionInLine + 1}: " : string.Empty;
+            throw new InputException(path, $"not valid JSON at {where}{error.Message.Split(" LineNumber:")[0].TrimEnd('.', ' ')} (expected the JSON file {writer} writes, whose numbers are finite: NaN and Infinity are not JSON)");
+        }
+        catch (Exception error) when (error is IOException or UnauthorizedAccessException)
         {
             throw new InputException(path, $"cannot read the {what}: {error.Message} (expected the JSON file {writer} writes)");
         }

@@ -163,6 +163,18 @@ public sealed class KernelCurveFitTests
     }
 
     [Fact]
+    public void AMeasurementFile_WithANaN_IsNotJson_AtItsLineAndByte()
+    {
+        using var folder = new TemporaryFolder();
+        var error = Assert.Throws<InputException>(() => KernelMeasurements.Read(folder.Write("kernels.json", "{\"method\": 2,\n \"matrix\": [{\"seconds\": NaN}]}")));
+        Assert.Contains("not valid JSON at line 2, byte 25: 'N' is an invalid start of a value (expected the JSON file", error.Message, StringComparison.Ordinal);
+        Assert.Contains("NaN and Infinity are not JSON", error.Message, StringComparison.Ordinal);
+
+        error = Assert.Throws<InputException>(() => KernelMeasurements.Read(folder.Write("object.json", "{\"device\": {\"name\": \"GPU\"}, \"measured_utc\": \"2026-11-26T00:00:00Z\", \"matrix\": {\"a\": 1}, \"attention\": [], \"memory\": []}")));
+        Assert.Contains("matrix: a JSON object, where a list of measured rows belongs", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void AMeasurementFile_OfAnUnknownTimingMethod_IsRefused()
     {
         using var folder = new TemporaryFolder();
