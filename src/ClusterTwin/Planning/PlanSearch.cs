@@ -5,6 +5,7 @@ using ClusterTwin.Engines;
 using ClusterTwin.Engines.Analytical;
 using ClusterTwin.Parallelism;
 using ClusterTwin.Performance.Collectives;
+using ClusterTwin.Performance.Kernels;
 using ClusterTwin.Scenarios;
 using ClusterTwin.Units;
 
@@ -163,6 +164,9 @@ public static class PlanSearch
     /// <summary>Counts and the best entries seen by one thread (or, merged, by all), by the objective's score.</summary>
     private sealed class Tally(int top, PlanObjective objective)
     {
+        /// <summary>This thread's memo of the layers' kernels, which consecutive layouts share.</summary>
+        private readonly ForwardKernelMemo memo = new();
+
         /// <summary>The ranked entries: a layout's score, its enumeration index, the layout, and the layers offloaded where the search chose them.</summary>
         private readonly List<(double Score, long Index, ParallelPlan Layout, int? Offloaded)> best = new(top + 1);
 
@@ -183,7 +187,7 @@ public static class PlanSearch
 
         public void Consider(Scenario scenario, CollectiveCost collectives, ParallelPlan plan, long index, Bytes limit, bool searchesOffloading)
         {
-            var result = AnalyticalEngine.SimulateStep(scenario with { Plan = plan }, collectives);
+            var result = AnalyticalEngine.SimulateStep(scenario with { Plan = plan }, collectives, memo);
             if (!result.Valid)
             {
                 PrunedOther++;
@@ -197,7 +201,7 @@ public static class PlanSearch
 
             if (result.Memory!.Total > limit || !result.HostMemoryFits)
             {
-                if (searchesOffloading && FewestOffloadedLayersThatFit(scenario, collectives, plan, limit) is { } offloaded)
+                if (searchesOffloading && FewestOffloadedLayersThatFit(scenario, collectives, memo, plan, limit) is { } offloaded)
                 {
                     Evaluated++;
                     FitByOffloading++;
@@ -226,9 +230,9 @@ public static class PlanSearch
         /// the fewest that do are more than the chip's share of the host's memory holds. The chip's memory falls as layers
         /// go to the host (a bisection finds the fewest) and the host's rises, so the fewest is the only count to check there.
         /// </summary>
-        private static (int Layers, TrainingStepResult Result)? FewestOffloadedLayersThatFit(Scenario scenario, CollectiveCost collectives, ParallelPlan plan, Bytes limit)
+        private static (int Layers, TrainingStepResult Result)? FewestOffloadedLayersThatFit(Scenario scenario, CollectiveCost collectives, ForwardKernelMemo memo, ParallelPlan plan, Bytes limit)
         {
-            TrainingStepResult Offloading(int layers) => AnalyticalEngine.SimulateStep(scenario with { Plan = plan with { OffloadedLayers = layers } }, collectives);
+            TrainingStepResult Offloading(int layers) => AnalyticalEngine.SimulateStep(scenario with { Plan = plan with { OffloadedLayers = layers } }, collectives, memo);
             bool Fits(TrainingStepResult step) => step.Valid && step.Memory!.Total <= limit;
             var most = scenario.Model.Layers - 1;
             if (most < 1)

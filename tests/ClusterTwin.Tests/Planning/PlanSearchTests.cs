@@ -211,6 +211,43 @@ public class PlanSearchTests
         Assert.True(new PlanSpace(scenario.Cluster, scenario.Model, scenario.Job, narrowed).CountValidLayouts(stopAfter: PlanSearch.MaximumLayouts + 1) <= PlanSearch.MaximumLayouts);
     }
 
+    /// <summary>
+    /// Every layout a search simulates, costed with one thread's memo of the layers' kernels and without: the same
+    /// step, part by part, and the same memory. A mixture of experts with local attention and multi-token prediction
+    /// (every kind of layer the memo keeps) and DeepSeek-V3's latent attention, over their spaces in search order.
+    /// </summary>
+    [Theory]
+    [InlineData("model: gpt-oss-120b", 4096)]
+    [InlineData("model: deepseek-v3\n", 4096)]
+    public void TheKernelMemo_ChangesNoLayoutsStep(string model, int sequence)
+    {
+        var text = $$"""
+            name: memo check
+            cluster: {system: nvidia-dgx-h100, count: 4, fabric: infiniband-ndr-fat-tree}
+            {{model.Trim()}}
+            training: {sequence_length: {{sequence}}, global_batch: 64, precision: fp8, attention: flash}
+            """;
+        var planning = Load(text);
+        var scenario = planning.Scenario;
+        var memo = new ClusterTwin.Performance.Kernels.ForwardKernelMemo();
+        var compared = 0;
+        foreach (var layout in new PlanSpace(scenario.Cluster, scenario.Model, scenario.Job, planning.Pins).ValidLayouts().Take(4000))
+        {
+            var plain = AnalyticalEngine.SimulateStep(scenario with { Plan = layout });
+            var remembered = AnalyticalEngine.SimulateStep(scenario with { Plan = layout }, null, memo);
+            Assert.Equal(plain.Valid, remembered.Valid);
+            if (plain.Valid)
+            {
+                Assert.Equal(plain.Breakdown, remembered.Breakdown);
+                Assert.Equal(plain.Memory, remembered.Memory);
+                Assert.Equal(plain.HardwareFlopsPerStep, remembered.HardwareFlopsPerStep);
+                compared++;
+            }
+        }
+
+        Assert.True(compared > 500, $"{compared} valid layouts compared");
+    }
+
     [Fact]
     public void CountingTheLayouts_AgreesWithEnumeratingThem_AndStopsWhereAsked()
     {

@@ -54,9 +54,10 @@ public static partial class AnalyticalEngine
 
     /// <summary>
     /// Simulates one step with <paramref name="collectives"/>, the cost model of the scenario's cluster built once for
-    /// many layouts of it (a plan search), or a new one when null.
+    /// many layouts of it (a plan search), or a new one when null; and with <paramref name="memo"/>, a search thread's
+    /// memo of the layers' kernels, which many layouts share (<see cref="ForwardKernelMemo"/>), or none.
     /// </summary>
-    internal static TrainingStepResult SimulateStep(Scenario scenario, CollectiveCost? collectives)
+    internal static TrainingStepResult SimulateStep(Scenario scenario, CollectiveCost? collectives, ForwardKernelMemo? memo = null)
     {
         ArgumentNullException.ThrowIfNull(scenario);
         var (cluster, efficiency, model, job) = (scenario.Cluster, scenario.Efficiency, scenario.Model, scenario.Job);
@@ -101,9 +102,9 @@ public static partial class AnalyticalEngine
         var regather = SequenceParallelRegather.Time(collectives, tensorGroup, denseRegathered);
         var expertRegather = SequenceParallelRegather.Time(collectives, tensorGroup, expertRegathered);
         var headRegather = plan.SequenceParallelism && plan.TensorParallelism > 1 ? collectives.Time(CollectiveKind.AllGather, tensorGroup, Bytes.FromCount(tokens * model.HiddenSize * 2.0)) : Duration.Zero;
-        var layer = LayerCosting.Layer(model, job, plan, kernels, (tensorPass, tensorPass + regather), contextPass, Duration.Zero, expertOverlap: null, expertLayer: false, averageLoad: false);
+        var layer = LayerCosting.Layer(model, job, plan, kernels, (tensorPass, tensorPass + regather), contextPass, Duration.Zero, expertOverlap: null, expertLayer: false, averageLoad: false, memo: memo);
         var expertLayer = model.ExpertLayerCount > 0
-            ? LayerCosting.Layer(model, job, plan, kernels, (tensorPass, tensorPass + expertRegather), contextPass, dispatch, scenario.Framework.ExpertOverlap, expertLayer: true, averageLoad: false)
+            ? LayerCosting.Layer(model, job, plan, kernels, (tensorPass, tensorPass + expertRegather), contextPass, dispatch, scenario.Framework.ExpertOverlap, expertLayer: true, averageLoad: false, memo: memo)
             : layer;
         var embedding = LayerCosting.Boundary(LayerKernels.Embedding(model, job, plan), kernels, tensorPass / 2);
         var head = LayerCosting.Boundary(LayerKernels.OutputHead(model, job, plan), kernels, (tensorPass / 2) + headRegather);
@@ -112,7 +113,7 @@ public static partial class AnalyticalEngine
         // The work the cluster executes: the busiest chip sets the time, but the average chip's experts do the work
         // (the same kernels where no chip is busier than another).
         var averageExpertLayer = model.MixtureOfExperts is { } routing && model.ExpertLayerCount > 0 && LayerKernels.LoadImbalance(routing, job, plan) > 1
-            ? LayerCosting.Layer(model, job, plan, kernels, (tensorPass, tensorPass + expertRegather), contextPass, dispatch, scenario.Framework.ExpertOverlap, expertLayer: true, averageLoad: true)
+            ? LayerCosting.Layer(model, job, plan, kernels, (tensorPass, tensorPass + expertRegather), contextPass, dispatch, scenario.Framework.ExpertOverlap, expertLayer: true, averageLoad: true, memo: memo)
             : expertLayer;
 
         // Multi-token prediction modules run after the main model on the last stage: two norms and the projection that
@@ -128,7 +129,7 @@ public static partial class AnalyticalEngine
             var predictionLayer = model.LocalAttention is null
                 ? (usesExperts ? expertLayer : layer)
                 : LayerCosting.Layer(model, job, plan, kernels, (tensorPass, tensorPass + (usesExperts ? expertRegather : regather)), contextPass, usesExperts ? dispatch : Duration.Zero,
-                    usesExperts ? scenario.Framework.ExpertOverlap : null, usesExperts, averageLoad: false, wholeContext: true);
+                    usesExperts ? scenario.Framework.ExpertOverlap : null, usesExperts, averageLoad: false, wholeContext: true, memo: memo);
             predictionLayerHostWait = predictionLayer.HostWait;
             prediction = (LayerCosting.Boundary(LayerKernels.PredictionJoin(model, job, plan), kernels, Duration.Zero) + predictionLayer + head) * predictionModules;
         }

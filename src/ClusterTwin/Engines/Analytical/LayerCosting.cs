@@ -20,12 +20,15 @@ internal static class LayerCosting
     /// A model's local-attention layers differ from its full ones in their attention alone, and a stage's layers are
     /// taken in the model's proportion of the two: exact where the pattern repeats within each stage (GPT-OSS's
     /// alternation on stages of even length), within one layer's attention otherwise. With <paramref name="wholeContext"/>
-    /// the layer attends to the whole context whatever the model's pattern (a multi-token prediction module's).
+    /// the layer attends to the whole context whatever the model's pattern (a multi-token prediction module's). A plan
+    /// search passes its thread's <paramref name="memo"/> of the kernels; null builds them afresh.
     /// </summary>
     internal static StageCost Layer(ModelArchitecture model, TrainingJob job, ParallelPlan plan, KernelCost kernels, (Duration Forward, Duration Backward) tensorPasses,
-        ContextPass context, Duration expertPass, ExpertOverlap? expertOverlap, bool expertLayer, bool averageLoad, bool wholeContext = false)
+        ContextPass context, Duration expertPass, ExpertOverlap? expertOverlap, bool expertLayer, bool averageLoad, bool wholeContext = false, ForwardKernelMemo? memo = null)
     {
-        StageCost Of(bool local) => Layer(LayerKernels.Forward(model, job, plan, expertLayer, averageLoad, local), kernels, plan, tensorPasses, context, expertPass, expertOverlap);
+        StageCost Of(bool local) => Layer(
+            memo?.Forward(model, job, plan, expertLayer, averageLoad, local) ?? LayerKernels.Forward(model, job, plan, expertLayer, averageLoad, local),
+            kernels, plan, tensorPasses, context, expertPass, expertOverlap);
         var localShare = wholeContext ? 0 : model.LocalAttentionLayerCount / (double)model.Layers;
         return localShare == 0 ? Of(local: false) : (Of(local: false) * (1 - localShare)) + (Of(local: true) * localShare);
     }
