@@ -28,10 +28,11 @@ public static class PlanSearch
     private const int ChunkSize = 256;
 
     /// <summary>
-    /// The most layouts one search simulates: a minute or two on two cores at a mixture-of-experts step's cost (about
+    /// The most layouts one search simulates: about a minute on two cores at a mixture-of-experts step's cost (5 to
     /// 8 us). A space with more asks for pins instead of running for hours (<see cref="PlanSearchResult.Refusal"/>).
     /// </summary>
     public const long MaximumLayouts = 10_000_000;
+
     private const int MaximumRejectionReasons = 5;
 
     /// <summary>A layout pruned for memory must be at least this much faster than the best that fits for memory to count as binding.</summary>
