@@ -71,6 +71,58 @@ public sealed class PlanSpace
     /// </summary>
     public IEnumerable<ParallelPlan> ValidLayouts()
     {
+        foreach (var shape in Shapes())
+        {
+            foreach (var recompute in recomputeChoices)
+            {
+                foreach (var zero in zeroChoices)
+                {
+                    yield return pins.Settings with
+                    {
+                        TensorParallelism = shape.Tensor, PipelineParallelism = shape.Pipeline, DataParallelism = shape.Data, MicroBatchSize = shape.MicroBatch,
+                        VirtualStages = shape.Stages, SequenceParallelism = shape.Sequence, Recompute = recompute, ZeroStage = zero,
+                        ContextParallelism = shape.Context, ContextCommunication = shape.Exchange, ExpertParallelism = shape.Expert,
+                        OffloadedLayers = pins.OffloadedLayers ?? 0,
+                    };
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// How many layouts <see cref="ValidLayouts"/> gives, counting no further than <paramref name="stopAfter"/>: a search
+    /// asks whether the space is small enough to search whole before it simulates any. Every recompute policy and ZeRO
+    /// stage goes with every shape, so the count walks the shapes alone and makes no layout.
+    /// </summary>
+    public long CountValidLayouts(long stopAfter)
+    {
+        var perShape = (long)recomputeChoices.Length * zeroChoices.Length;
+        var count = 0L;
+        using var shapes = Shapes().GetEnumerator();
+        while (count < stopAfter && shapes.MoveNext())
+        {
+            count += perShape;
+        }
+
+        return Math.Min(count, stopAfter);
+    }
+
+    /// <summary>How many values each searched dimension takes (a pinned one, one), widest first: what to pin when the space is too large.</summary>
+    public IEnumerable<(string Field, int Choices)> Breadth() =>
+        new (string Field, int Choices)[]
+        {
+            ("tensor", tensorChoices.Length), ("context", contextChoices.Length), ("context_communication", exchangeChoices.Length),
+            ("expert", expertChoices.Length), ("pipeline", pipelineChoices.Length), ("virtual_stages", virtualChoices.Length),
+            ("micro_batch", microBatchChoices.Length), ("sequence_parallel", sequenceChoices.Length), ("recompute", recomputeChoices.Length),
+            ("zero", zeroChoices.Length),
+        }.Where(dimension => dimension.Choices > 1).OrderByDescending(dimension => dimension.Choices);
+
+    /// <summary>
+    /// A layout's degrees, stages, micro-batch and sequence parallelism, in enumeration order: each goes with every
+    /// recompute policy and ZeRO stage the space holds, which no divisibility rule constrains.
+    /// </summary>
+    private IEnumerable<LayoutShape> Shapes()
+    {
         var chips = cluster.ChipCount;
         foreach (var tensor in tensorChoices)
         {
@@ -111,9 +163,9 @@ public sealed class PlanSpace
                                 continue;
                             }
 
-                            foreach (var layout in Stages(placement, tensor, context, exchange, expert, pipeline, data))
+                            foreach (var shape in Stages(placement, new LayoutShape(tensor, context, exchange, expert, pipeline, data, 1, 1, false)))
                             {
-                                yield return layout;
+                                yield return shape;
                             }
                         }
                     }
@@ -122,69 +174,32 @@ public sealed class PlanSpace
         }
     }
 
-    /// <summary>
-    /// How many layouts <see cref="ValidLayouts"/> gives, counting no further than <paramref name="stopAfter"/>: a search
-    /// asks whether the space is small enough to search whole before it simulates any.
-    /// </summary>
-    public long CountValidLayouts(long stopAfter)
-    {
-        var count = 0L;
-        using var layouts = ValidLayouts().GetEnumerator();
-        while (count < stopAfter && layouts.MoveNext())
-        {
-            count++;
-        }
-
-        return count;
-    }
-
-    /// <summary>How many values each searched dimension takes (a pinned one, one), widest first: what to pin when the space is too large.</summary>
-    public IEnumerable<(string Field, int Choices)> Breadth() =>
-        new (string Field, int Choices)[]
-        {
-            ("tensor", tensorChoices.Length), ("context", contextChoices.Length), ("context_communication", exchangeChoices.Length),
-            ("expert", expertChoices.Length), ("pipeline", pipelineChoices.Length), ("virtual_stages", virtualChoices.Length),
-            ("micro_batch", microBatchChoices.Length), ("sequence_parallel", sequenceChoices.Length), ("recompute", recomputeChoices.Length),
-            ("zero", zeroChoices.Length),
-        }.Where(dimension => dimension.Choices > 1).OrderByDescending(dimension => dimension.Choices);
-
-    private IEnumerable<ParallelPlan> Stages(PipelineLayers placement, int tensor, int context, ContextCommunication exchange, int expert, int pipeline, int data)
+    /// <summary>The virtual stages, micro-batches and sequence parallelism that go with <paramref name="degrees"/>.</summary>
+    private IEnumerable<LayoutShape> Stages(PipelineLayers placement, LayoutShape degrees)
     {
         foreach (var stages in virtualChoices)
         {
-            if ((stages > 1 && pipeline == 1) || !placement.Holds(stages))
+            if ((stages > 1 && degrees.Pipeline == 1) || !placement.Holds(stages))
             {
                 continue;
             }
 
             foreach (var microBatch in microBatchChoices)
             {
-                var replicaBatch = (long)data * microBatch;
-                if (job.GlobalBatchSize % replicaBatch != 0 || (stages > 1 && job.GlobalBatchSize / replicaBatch % pipeline != 0))
+                var replicaBatch = (long)degrees.Data * microBatch;
+                if (job.GlobalBatchSize % replicaBatch != 0 || (stages > 1 && job.GlobalBatchSize / replicaBatch % degrees.Pipeline != 0))
                 {
                     continue;
                 }
 
                 foreach (var sequence in sequenceChoices)
                 {
-                    if ((sequence && tensor == 1) || (!sequence && tensor > 1 && model.MixtureOfExperts is not null))
+                    if ((sequence && degrees.Tensor == 1) || (!sequence && degrees.Tensor > 1 && model.MixtureOfExperts is not null))
                     {
                         continue;
                     }
 
-                    foreach (var recompute in recomputeChoices)
-                    {
-                        foreach (var zero in zeroChoices)
-                        {
-                            yield return pins.Settings with
-                            {
-                                TensorParallelism = tensor, PipelineParallelism = pipeline, DataParallelism = data, MicroBatchSize = microBatch,
-                                VirtualStages = stages, SequenceParallelism = sequence, Recompute = recompute, ZeroStage = zero,
-                                ContextParallelism = context, ContextCommunication = exchange, ExpertParallelism = expert,
-                                OffloadedLayers = pins.OffloadedLayers ?? 0,
-                            };
-                        }
-                    }
+                    yield return degrees with { Stages = stages, MicroBatch = microBatch, Sequence = sequence };
                 }
             }
         }
@@ -250,4 +265,7 @@ public sealed class PlanSpace
         high.Reverse();
         return [.. low, .. high];
     }
+
+    /// <summary>A layout but its recompute policy and ZeRO stage.</summary>
+    private readonly record struct LayoutShape(int Tensor, int Context, ContextCommunication Exchange, int Expert, int Pipeline, int Data, int Stages, int MicroBatch, bool Sequence);
 }
