@@ -94,7 +94,7 @@ public class CatalogSettings : CommandSettings
     /// </summary>
     private static void DuplicateCases(IReadOnlyList<string> folders)
     {
-        var full = folders.Select(folder => Path.GetFullPath(folder).TrimEnd(Path.DirectorySeparatorChar)).ToArray();
+        var full = folders.Select(folder => Path.TrimEndingDirectorySeparator(Path.GetFullPath(folder))).ToArray();
         for (var index = 0; index < folders.Count; index++)
         {
             if (Array.IndexOf(full, full[index]) < index)
@@ -110,7 +110,7 @@ public class CatalogSettings : CommandSettings
             var id = Path.GetFileNameWithoutExtension(file);
             if (!first.TryAdd(id, file))
             {
-                problems.Add(new Diagnostic(file, 0, "id", $"'{id}' is also the case {first[id]}: a case is counted once (rename one, or leave one folder out)"));
+                problems.Add(new Diagnostic(file, IdLine(file), "id", $"'{id}' is also the case {first[id]}: a case is counted once (rename one, or leave one folder out)"));
             }
         }
 
@@ -118,6 +118,30 @@ public class CatalogSettings : CommandSettings
         {
             throw new InputException(problems);
         }
+    }
+
+    /// <summary>
+    /// The line of a case file's <c>id:</c> (counted from 1), or 0 where it has none at the start of a line or is larger
+    /// than a case file can be (its loading says so).
+    /// </summary>
+    private static int IdLine(string file)
+    {
+        if (new FileInfo(file).Length > BoundedFile.MaximumBytes)
+        {
+            return 0;
+        }
+
+        var number = 0;
+        foreach (var line in File.ReadLines(file))
+        {
+            number++;
+            if (line.StartsWith("id:", StringComparison.Ordinal))
+            {
+                return number;
+            }
+        }
+
+        return 0;
     }
 
     /// <summary>Writes a report file the user named, or throws <see cref="InputException"/> saying why it cannot be written.</summary>

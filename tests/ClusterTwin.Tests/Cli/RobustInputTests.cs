@@ -68,11 +68,19 @@ public class RobustInputTests
 
         var twoFolders = CliRunner.Run("validate", "--cases", first, "--cases", second);
         Assert.Equal(2, twoFolders.ExitCode);
-        Assert.Contains("korthikanti-a100-22B-full.yaml: id: 'korthikanti-a100-22B-full' is also the case", twoFolders.Errors, StringComparison.Ordinal);
+        Assert.Contains($"korthikanti-a100-22B-full.yaml:{IdLineOf(source)}: id: 'korthikanti-a100-22B-full' is also the case", twoFolders.Errors, StringComparison.Ordinal);
 
         var named = CliRunner.Run("validate", "--cases", first, "--cases", first + "/");
         Assert.Equal(2, named.ExitCode);
         Assert.Contains("--cases names this folder twice", named.Errors, StringComparison.Ordinal);
+    }
+
+    /// <summary>The line a case file's id is on, counted from 1 (the files begin with comments).</summary>
+    private static int IdLineOf(string file)
+    {
+        var line = Array.FindIndex(File.ReadAllLines(file), text => text.StartsWith("id:", StringComparison.Ordinal)) + 1;
+        Assert.True(line > 1, "the case names its id below its comments");
+        return line;
     }
 
     [Fact]
