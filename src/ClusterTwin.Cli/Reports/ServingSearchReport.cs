@@ -26,7 +26,7 @@ public static class ServingSearchReport
 
         if (!Found(outcomes))
         {
-            console.MarkupLine("[red bold]No candidate meets the objectives.[/] The notes below say why each falls short: allow more chips (search.max_chips), other systems, tensor degrees or precisions, or looser objectives.");
+            console.MarkupLine("[red bold]No candidate meets the objectives.[/] The notes below say why each falls short: allow more chips (search.max_chips), other systems, tensor or pipeline degrees, precisions or batch limits, or looser objectives.");
         }
 
         console.Write(Tables.Console("Cheapest deployment of each system", Headers, BestPerSystem(outcomes).Select(Cells)));

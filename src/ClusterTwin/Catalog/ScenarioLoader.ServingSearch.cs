@@ -26,12 +26,23 @@ public static partial class ScenarioLoader
         var model = ReadModel(reader, root, "model", catalog);
         var workload = ReadRequests(reader, reader.Mapping(root, "requests", string.Empty, required: true), path, model);
         var objectives = ReadObjectives(reader, reader.Mapping(root, "objectives", string.Empty, required: false));
-        var search = reader.Mapping(root, "search", string.Empty, required: true) ?? new YamlMappingNode();
+        var search = reader.Mapping(root, "search", string.Empty, required: true);
+        if (search is null)
+        {
+            // Its fields would each be missing too: the one error says it.
+            ThrowIfUnread(reader, path, read: false);
+        }
+
         reader.CheckKeys(search, "search", "systems", "tensor", "pipeline", "expert_parallel", "precision", "max_batch", "attainment", "max_chips", "serving", "cost", "facility", "disaggregated");
         var systems = ReadList(reader, search, "systems", "search", catalog.Systems, "system");
         var tensors = ReadIntegers(reader, search, "tensor", "search", "tensor degree");
         var pipelines = YamlReader.Child(search, "pipeline") is null ? [1] : ReadIntegers(reader, search, "pipeline", "search", "pipeline degree");
         var expertParallelism = YamlReader.Child(search, "expert_parallel") is null ? [false] : ReadSwitches(reader, search, "expert_parallel", "search");
+        if (model is { MixtureOfExperts: null } && expertParallelism.Contains(true))
+        {
+            reader.Error(YamlReader.Child(search, "expert_parallel"), "search.expert_parallel",
+                $"{model.Name} is not a mixture of experts: expert parallelism splits routed experts (leave expert_parallel out, or list [false])");
+        }
         var formats = ReadList(reader, search, "precision", "search", NumberFormat.All, "precision");
         var batches = ReadIntegers(reader, search, "max_batch", "search", "batch limit");
         var attainment = reader.Number(search, "attainment", "search", 0.01, 1, required: false) ?? 0.9;
@@ -103,13 +114,17 @@ public static partial class ScenarioLoader
             var pools = PoolNames.Select(name =>
             {
                 var poolPath = YamlReader.Join(path, name);
-                var map = reader.Mapping(item, name, path, required: true);
-                reader.CheckKeys(map ?? new YamlMappingNode(), poolPath, "system", "tensor", "precision", "max_batch");
+                if (reader.Mapping(item, name, path, required: true) is not { } map)
+                {
+                    return null;
+                }
+
+                reader.CheckKeys(map, poolPath, "system", "tensor", "precision", "max_batch");
                 var id = reader.String(map, "system", poolPath);
                 AcceleratorSystem? system = null;
                 if (id is not null && !catalog.Systems.TryGetValue(id, out system))
                 {
-                    reader.Error(YamlReader.Child(map!, "system"), YamlReader.Join(poolPath, "system"), $"unknown system '{id}' (expected one of: {string.Join(", ", catalog.Systems.Keys)})");
+                    reader.Error(YamlReader.Child(map, "system"), YamlReader.Join(poolPath, "system"), $"unknown system '{id}' (expected one of: {string.Join(", ", catalog.Systems.Keys)})");
                 }
 
                 var tensor = reader.Integer(map, "tensor", poolPath, 1, 1_000_000, required: false) ?? 1;

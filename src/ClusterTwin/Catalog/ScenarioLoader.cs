@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Globalization;
 using ClusterTwin.Economics;
 using ClusterTwin.Hardware;
@@ -136,7 +137,7 @@ public static partial class ScenarioLoader
     }
 
     /// <summary>Throws <see cref="InputException"/> with the reader's diagnostics, or a generic one, when reading failed.</summary>
-    private static void ThrowIfUnread(YamlReader reader, string path, bool read)
+    private static void ThrowIfUnread(YamlReader reader, string path, [DoesNotReturnIf(false)] bool read)
     {
         if (reader.Diagnostics.Count > 0 || !read)
         {

@@ -159,7 +159,8 @@ public class DeploymentSearchTests
     public void ExpertParallelCandidates_AreSearched_WhereTheModelHasExperts()
     {
         // DeepSeek-V3 at 40 requests a second: both splits of an H200 tensor group of eight are searched; the
-        // expert-parallel deployments run expert-parallel. Llama 3 70B has no experts to split, and says so.
+        // expert-parallel deployments run expert-parallel. Llama 3 70B has no experts to split: the file is refused at
+        // the field, where every expert-parallel candidate would otherwise fail for the same reason.
         const string search = """
             model: deepseek-v3
             requests: {arrival: poisson, rate: 40, count: 1000, input_tokens: [512, 2048], output_tokens: [128, 512], seed: 1}
@@ -182,8 +183,10 @@ public class DeploymentSearchTests
         Assert.True(expert.Pools.Single().ExpertParallel);
         Assert.False(split.Pools.Single().ExpertParallel);
 
-        var dense = Search(ScenarioLoader.LoadServingSearch(folder.Write("dense.yaml", search.Replace("model: deepseek-v3", "model: llama3-70b", StringComparison.Ordinal)), Repository.Catalog));
-        Assert.Contains("is not a mixture of experts", dense.Single(outcome => outcome.Label.Contains("expert-parallel", StringComparison.Ordinal)).Why, StringComparison.Ordinal);
+        var dense = Assert.Throws<InputException>(() => ScenarioLoader.LoadServingSearch(folder.Write("dense.yaml", search.Replace("model: deepseek-v3", "model: llama3-70b", StringComparison.Ordinal)), Repository.Catalog));
+        var problem = Assert.Single(dense.Diagnostics);
+        Assert.Equal(("search.expert_parallel", 8), (problem.Field, problem.Line));
+        Assert.Contains("Llama 3 70B is not a mixture of experts", problem.Message, StringComparison.Ordinal);
         var one = Search(ScenarioLoader.LoadServingSearch(folder.Write("one.yaml", search.Replace("tensor: [8]", "tensor: [1]", StringComparison.Ordinal)), Repository.Catalog));
         Assert.Contains("at least two chips", one.Single(outcome => outcome.Label.Contains("expert-parallel", StringComparison.Ordinal)).Why, StringComparison.Ordinal);
         var bad = CliRunner.Run("serve-search", folder.Write("bad.yaml", search.Replace("[false, true]", "[true, true]", StringComparison.Ordinal)));
@@ -209,5 +212,19 @@ public class DeploymentSearchTests
         Assert.NotEqual(0, expert.ExitCode);
         Assert.Contains("search.serving.expert", expert.Errors, StringComparison.Ordinal);
         Assert.Contains("list it in search.expert_parallel", expert.Errors, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void AMissingSearchBlock_OrPool_IsOneError_NotOnePerField()
+    {
+        using var folder = new TemporaryFolder();
+        var noSearch = Scenario[..Scenario.IndexOf("search:", StringComparison.Ordinal)];
+        var missing = Assert.Throws<InputException>(() => ScenarioLoader.LoadServingSearch(folder.Write("none.yaml", noSearch), Repository.Catalog));
+        Assert.Equal("search", Assert.Single(missing.Diagnostics).Field);
+
+        var onePool = Scenario + "\n  disaggregated:\n    - decode: {system: nvidia-dgx-h100, tensor: 8}\n";
+        var split = Assert.Throws<InputException>(() => ScenarioLoader.LoadServingSearch(folder.Write("split.yaml", onePool), Repository.Catalog));
+        var problem = Assert.Single(split.Diagnostics);
+        Assert.Equal(("search.disaggregated.prefill", 13), (problem.Field, problem.Line));
     }
 }
