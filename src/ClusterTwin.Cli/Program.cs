@@ -1,3 +1,9 @@
 using ClusterTwin.Cli;
 
-return CommandLine.Run(args, Spectre.Console.AnsiConsole.Console);
+var console = Spectre.Console.AnsiConsole.Console;
+if (OutputWidth.Of(Environment.GetEnvironmentVariable("COLUMNS"), Console.IsOutputRedirected) is { } width)
+{
+    console.Profile.Width = width;
+}
+
+return CommandLine.Run(args, console);

@@ -8,7 +8,10 @@ internal static class CliRunner
 {
     public sealed record Outcome(int ExitCode, string Output, string Errors);
 
-    public static Outcome Run(params string[] args)
+    public static Outcome Run(params string[] args) => Run(200, args);
+
+    /// <summary>Runs the command line drawing at <paramref name="width"/> columns.</summary>
+    public static Outcome Run(int width, params string[] args)
     {
         var output = new StringWriter();
         var errors = new StringWriter();
@@ -19,7 +22,7 @@ internal static class CliRunner
             Out = new AnsiConsoleOutput(output),
             Interactive = InteractionSupport.No,
         });
-        console.Profile.Width = 200;
+        console.Profile.Width = width;
 
         // Tests run in parallel, so the working folder is never changed: paths are absolute, and the catalogue
         // is found above the test assembly.
