@@ -19,7 +19,7 @@ public sealed record ClaimsFindings(ClaimsFile File, ImmutableArray<Specificatio
 public static class ClaimsReport
 {
     private static readonly string[] ClaimHeaders = ["Claim", "As published", "Published", "Spec ratio (claim's level)", "Per chip", "Range", "How"];
-    private static readonly string[] RunHeaders = ["System", "Framework", "Layout", "Step time (P10-P90)", "Throttled step", "Tokens/s per chip", "MFU", "Power per chip", "Energy per token (range)", "Cost per M tokens (range)"];
+    private static readonly string[] RunHeaders = ["System", "Framework", "Layout", "Step time (P10-P90)", "Power limit adds", "Tokens/s per chip", "MFU", "Power per chip", "Energy per token (range)", "Cost per M tokens (range)"];
     private static readonly string[] RatioHeaders = ["First over second (>1: the first is better)", "Tokens/s per chip", "Tokens/s per system", "Tokens per joule", "Tokens per dollar"];
 
     /// <summary>Writes the console report.</summary>
@@ -54,7 +54,7 @@ public static class ClaimsReport
         text.AppendLine();
         text.AppendLine("## What the claims give on the workloads");
         text.AppendLine();
-        text.AppendLine(CultureInfo.InvariantCulture, $"Each workload runs at its best layout on {findings.File.Chips:N0} chips of each system, on its vendor's training framework unless the workload names one (the Framework column; catalog/training-frameworks/: NVIDIA's eager Megatron-Core pays a host launch time for each expert multiply, which AWS's compiled Neuron graphs do not). A compute or bandwidth claim per chip reads as tokens per second per chip, per UltraServer as tokens per second per UltraServer; an energy-efficiency claim as energy per token. A system whose chips would draw more than their power limit throttles: its speed, energy and cost are taken over the throttled step (shown beside the engine's). Trainium power limits are reports or estimates with wide ranges, which the energy ranges carry; Trainium3's BF16 energy per FLOP is an upper bound (docs/energy.md), which weighs on the BF16 workload. No Trn2 or Trn3 UltraServer price is published: the Trn2 price is 64 times the trn2.48xlarge chip rate, and the Trn3 price Trn2's times 1.66 by assumption, so every Trn3-over-Trn2 cost ratio is the speed-up over 1.66.");
+        text.AppendLine(CultureInfo.InvariantCulture, $"Each workload runs at its best layout on {findings.File.Chips:N0} chips of each system, on its vendor's training framework unless the workload names one (the Framework column; catalog/training-frameworks/: NVIDIA's eager Megatron-Core pays a host launch time for each expert multiply, which AWS's compiled Neuron graphs do not). A compute or bandwidth claim per chip reads as tokens per second per chip, per UltraServer as tokens per second per UltraServer; an energy-efficiency claim as energy per token. A system whose chips would draw more than their power limit throttles: its step is the throttled one, which its speed, energy and cost are taken over (the Power limit adds column: what the limit adds to the engine's step). Trainium power limits are reports or estimates with wide ranges, which the energy ranges carry; Trainium3's BF16 energy per FLOP is an upper bound (docs/energy.md), which weighs on the BF16 workload. No Trn2 or Trn3 UltraServer price is published: the Trn2 price is 64 times the trn2.48xlarge chip rate, and the Trn3 price Trn2's times 1.66 by assumption, so every Trn3-over-Trn2 cost ratio is the speed-up over 1.66.");
         text.AppendLine();
         Tables.AppendMarkdown(text, WorkloadClaimHeaders(findings), WorkloadClaimRows(findings));
         foreach (var workload in findings.Workloads)
@@ -105,8 +105,8 @@ public static class ClaimsReport
                     problems = run.Result.Valid ? null : run.Result.Problems.ToArray(),
                     stepTimeSeconds = Finite(run.Result, result => result.StepTime.Seconds),
                     stepTimeBandSeconds = run.Result.Valid ? new { low = run.Result.StepTimeLow.Seconds, high = run.Result.StepTimeHigh.Seconds } : null,
-                    throttledStepTimeSeconds = run.Result.HeldStepTime > run.Result.StepTime ? run.Result.HeldStepTime.Seconds : (double?)null,
-                    tokensPerSecondPerChip = Finite(run.Result, result => result.TokensPerStep / result.HeldStepTime.Seconds / result.Chips),
+                    throttledStepTimeSeconds = run.Result.Throttled ? run.Result.StepTime.Seconds : (double?)null,
+                    tokensPerSecondPerChip = Finite(run.Result, result => result.TokensPerSecond / result.Chips),
                     joulesPerToken = run.Result.Energy?.ItPerToken.Joules,
                     joulesPerTokenBand = run.Result.Energy is { } energy ? new { low = energy.ItPerTokenLow.Joules, high = energy.ItPerTokenHigh.Joules } : null,
                     averagePowerPerChipWatts = run.Result.Energy?.AveragePowerPerChip.Watts,
@@ -150,7 +150,7 @@ public static class ClaimsReport
         foreach (var (stem, label, measure) in new (string, string, Func<TrainingStepResult, (double, double, double)?>)[]
         {
             ("tokens-per-chip", "tokens per second per chip", result => result.Valid
-                ? (result.TokensPerStep / result.HeldStepTime.Seconds / result.Chips, result.TokensPerSecondLow * (result.StepTime / result.HeldStepTime) / result.Chips, result.TokensPerSecondHigh * (result.StepTime / result.HeldStepTime) / result.Chips)
+                ? (result.TokensPerSecond / result.Chips, result.TokensPerSecondLow / result.Chips, result.TokensPerSecondHigh / result.Chips)
                 : null),
             ("joules-per-token", "joules per token (IT)", result => result.Energy is { } energy ? (energy.ItPerToken.Joules, energy.ItPerTokenLow.Joules, energy.ItPerTokenHigh.Joules) : null),
             ("dollars-per-million-tokens", "US dollars per million tokens", result => result.Cost is { } cost ? (cost.PerMillionTokens.Dollars, cost.PerMillionTokensLow.Dollars, cost.PerMillionTokensHigh.Dollars) : null),
@@ -240,8 +240,8 @@ public static class ClaimsReport
             run.Framework.Name,
             run.Plan is { } plan ? Layout(plan) : string.Empty,
             $"{result.StepTime} ({result.StepTimeLow} - {result.StepTimeHigh})",
-            result.HeldStepTime > result.StepTime ? result.HeldStepTime.ToString() : "-",
-            Format.Number(result.TokensPerStep / result.HeldStepTime.Seconds / result.Chips),
+            result.Throttled ? "+" + result.Breakdown!.PowerThrottling : "-",
+            Format.Number(result.TokensPerSecond / result.Chips),
             Format.Percent(result.ModelFlopsUtilization),
             energy is null ? "n/a" : energy.AveragePowerPerChip + (energy.PowerLimited ? " (at limit)" : string.Empty),
             energy is null ? "n/a" : $"{energy.ItPerToken} ({energy.ItPerTokenLow} - {energy.ItPerTokenHigh})",

@@ -182,6 +182,7 @@ public static class SimulationJson
             pipelineBubbleSeconds = breakdown.PipelineBubble.Seconds,
             dataParallelCommunicationSeconds = breakdown.DataParallelCommunication.Seconds,
             optimizerSeconds = breakdown.Optimizer.Seconds,
+            powerThrottlingSeconds = breakdown.PowerThrottling.Seconds,
         };
     }
 }

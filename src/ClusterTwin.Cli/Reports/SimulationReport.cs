@@ -145,7 +145,7 @@ public static class SimulationReport
         table.AddColumn("Measure").AddColumn(new TableColumn("Value").RightAligned());
         if (result.Energy is { } energy)
         {
-            var limited = energy.PowerLimited ? $" [red](at its limit: throttled, a step takes about {energy.StepTime})[/]" : string.Empty;
+            var limited = energy.PowerLimited ? $" [red](at its limit: throttled, {result.Breakdown!.PowerThrottling} longer a step)[/]" : string.Empty;
             table.AddRow("average power per chip", $"{energy.AveragePowerPerChip} of {energy.PowerLimit}{limited}");
             table.AddRow("cluster power (IT / facility)", $"{energy.ClusterItPower} / {energy.ClusterFacilityPower} (PUE {energy.PowerUsageEffectiveness:0.00})");
             table.AddRow("energy per step (IT)", $"{energy.ItPerStep} ({energy.ItPerStepLow} - {energy.ItPerStepHigh})");

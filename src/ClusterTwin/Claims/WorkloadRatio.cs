@@ -24,8 +24,7 @@ public readonly record struct WorkloadRatio(double Value, double Low, double Hig
             return null;
         }
 
-        var (mine, theirs) = (subject.HeldStepTime / subject.StepTime, baseline.HeldStepTime / baseline.StepTime);
-        return new WorkloadRatio(baseline.HeldStepTime / subject.HeldStepTime, baseline.StepTimeLow * theirs / (subject.StepTimeHigh * mine), baseline.StepTimeHigh * theirs / (subject.StepTimeLow * mine));
+        return new WorkloadRatio(baseline.StepTime / subject.StepTime, baseline.StepTimeLow / subject.StepTimeHigh, baseline.StepTimeHigh / subject.StepTimeLow);
     }
 
     /// <summary>The baseline's energy per token over the subject's: the subject's tokens per joule relative to the baseline's.</summary>

@@ -20,6 +20,10 @@ namespace ClusterTwin.Engines;
 /// (recompute included): host-bound, not compute-bound.
 /// </param>
 /// <param name="ActivationOffload">Moving offloaded layers' activations to and from the host, where the layers' passes do not cover it.</param>
+/// <param name="PowerThrottling">
+/// What the step takes longer where the chips would average more than their power limit, as the energy model finds:
+/// they lower their clocks, and the same work spreads over a longer step (zero where they stay within it).
+/// </param>
 public sealed record StepBreakdown(
     Duration Compute,
     Duration Recompute,
@@ -31,10 +35,11 @@ public sealed record StepBreakdown(
     Duration ContextParallelCommunication = default,
     Duration ExpertParallelCommunication = default,
     Duration HostLaunchWait = default,
-    Duration ActivationOffload = default)
+    Duration ActivationOffload = default,
+    Duration PowerThrottling = default)
 {
     /// <summary>The step time: the sum of the parts.</summary>
-    public Duration Total => Compute + Recompute + HostLaunchWait + ActivationOffload + TensorParallelCommunication + ContextParallelCommunication + ExpertParallelCommunication + PipelineCommunication + PipelineBubble + DataParallelCommunication + Optimizer;
+    public Duration Total => Compute + Recompute + HostLaunchWait + ActivationOffload + TensorParallelCommunication + ContextParallelCommunication + ExpertParallelCommunication + PipelineCommunication + PipelineBubble + DataParallelCommunication + Optimizer + PowerThrottling;
 
     /// <summary>Name of the compute part.</summary>
     public const string ComputeName = "compute";
@@ -69,13 +74,16 @@ public sealed record StepBreakdown(
     /// <summary>Name of the optimizer part.</summary>
     public const string OptimizerName = "optimizer";
 
+    /// <summary>Name of the power limit's part.</summary>
+    public const string PowerThrottlingName = "power limit (throttled)";
+
     /// <summary>The parts with their names, in the order reports print them.</summary>
     public IEnumerable<(string Name, Duration Time)> Parts() =>
         new (string, Duration)[]
         {
             (ComputeName, Compute), (RecomputeName, Recompute), (HostLaunchName, HostLaunchWait), (ActivationOffloadName, ActivationOffload), (TensorParallelName, TensorParallelCommunication),
             (ContextParallelName, ContextParallelCommunication), (ExpertParallelName, ExpertParallelCommunication), (PipelineName, PipelineCommunication), (BubbleName, PipelineBubble),
-            (DataParallelName, DataParallelCommunication), (OptimizerName, Optimizer),
+            (DataParallelName, DataParallelCommunication), (OptimizerName, Optimizer), (PowerThrottlingName, PowerThrottling),
         };
 
     /// <summary>The parts as a layout's bottleneck is judged: compute together with its recompute, then the others.</summary>

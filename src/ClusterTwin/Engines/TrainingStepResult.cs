@@ -142,10 +142,13 @@ public sealed record TrainingStepResult
     public string? CostMissing { get; init; }
 
     /// <summary>
-    /// The time the chips are held for a step: the step time, or the longer throttled step where the chips would
-    /// draw more than their power limit (the energy model's, <see cref="StepEnergy.StepTime"/>).
+    /// The step time before the chips' power limit: the engine's, which the energy model throttles where the chips would
+    /// average more than their limit (<see cref="StepBreakdown.PowerThrottling"/>; the same as <see cref="StepTime"/> where not).
     /// </summary>
-    public Duration HeldStepTime => Energy?.StepTime ?? StepTime;
+    public Duration UnthrottledStepTime => Breakdown is { } breakdown ? (breakdown with { PowerThrottling = Duration.Zero }).Total : Duration.Zero;
+
+    /// <summary>Whether the chips throttle at their power limit: the step is longer than the engine's.</summary>
+    public bool Throttled => Breakdown is { } breakdown && breakdown.PowerThrottling > Duration.Zero;
 
     /// <summary>Steps of the whole run, when the job names its tokens.</summary>
     public double? StepsToTrain => TokensToTrain is { } tokens && TokensPerStep > 0 ? Math.Ceiling(tokens / TokensPerStep) : null;

@@ -1,3 +1,4 @@
+using ClusterTwin.Catalog;
 using System.Text.Json;
 using ClusterTwin.Economics;
 using ClusterTwin.Engines.Analytical;
@@ -170,10 +171,39 @@ public class EnergyModelTests
         var free = AnalyticalEngine.Simulate(scenario).Energy!;
         Assert.True(energy.PowerLimited);
         Assert.Equal(200, energy.AveragePowerPerChip.Watts, 1e-6);
-        Assert.True(energy.StepTime > result.StepTime, "a throttled chip takes longer than the step the engine predicts");
+        Assert.True(result.Throttled);
+        Assert.True(result.StepTime > result.UnthrottledStepTime, "a throttled chip takes longer than the engine's step");
+        Assert.Equal(energy.StepTime.Seconds, result.StepTime.Seconds, 1e-12 * energy.StepTime.Seconds);
+        Assert.Equal(energy.StepTime - result.UnthrottledStepTime, result.Breakdown!.PowerThrottling);
+        var unlimited = AnalyticalEngine.Simulate(scenario);
+        Assert.Equal(unlimited.StepTime, result.UnthrottledStepTime);
+        Assert.True(result.TokensPerSecond < unlimited.TokensPerSecond, "the throughput is of the longer step");
+        Assert.Equal(result.StepTimeLow / result.StepTime, unlimited.StepTimeLow / unlimited.StepTime, 1e-9);
+        Assert.True(result.ModelFlopsUtilization < unlimited.ModelFlopsUtilization, "the utilization is of the longer step");
         Assert.Equal(free.Chips.Matrix.Joules, energy.Chips.Matrix.Joules, 1e-6 * free.Chips.Matrix.Joules);
         Assert.True(energy.ItPerStep > free.ItPerStep, "throttling costs the idle floor and the hosts for longer: more energy, not less");
         Assert.True(result.Cost!.PerStep > AnalyticalEngine.Simulate(scenario).Cost!.PerStep);
+    }
+
+    [Fact]
+    public void AThrottledRun_ChargesTheChipHoursItReports_AndTakesTheirTime()
+    {
+        // Llama 3 70B on 4,096 Trainium3 in BF16 draws more than the chips' limit: the time to train, the chip-hours and
+        // the whole run's cost are all of the throttled step (the chip-hours at their price are the run's cost).
+        using var folder = new Support.TemporaryFolder();
+        var scenario = ScenarioLoader.Load(folder.Write("trn3.yaml", """
+            name: Llama 3 70B, 15T tokens on 4,096 Trainium3
+            cluster: {system: aws-trn3-gen1-ultraserver, count: 64, fabric: aws-efa-ultracluster}
+            model: llama3-70b
+            training: {sequence_length: 8192, global_batch: 2048, tokens: 15T, precision: bf16, attention: flash}
+            plan: {tensor: 1, context: 2, pipeline: 1, data: 2048, micro_batch: 1, recompute: none, zero: 3}
+            """), Repository.Catalog);
+        var result = AnalyticalEngine.Simulate(scenario);
+        Assert.True(result.Throttled, "the layout is at the chips' power limit");
+        Assert.Equal(result.StepTime.Seconds * result.StepsToTrain!.Value, result.TimeToTrain!.Value.Seconds, 1e-9 * result.TimeToTrain.Value.Seconds);
+        var cost = result.Cost!;
+        var wholeRun = cost.PerStep.Dollars * result.StepsToTrain.Value;
+        Assert.Equal(wholeRun, result.ChipHours!.Value * cost.PerChipHour.DollarsPerSecond * 3600, 1e-9 * wholeRun);
     }
 
     [Fact]

@@ -44,9 +44,12 @@ public static partial class AnalyticalEngine
             return result;
         }
 
-        var (low, high, sources) = UncertaintyBand.Of(scenario, result.StepTime);
-        var (energy, cost) = EnergyAndCost(scenario, Activity(result), result.Chips, (low, high));
-        return result with { StepTimeLow = low, StepTimeHigh = high, BandSources = sources, Energy = energy, Cost = cost };
+        // The band is the engine's (the kernels' and the links'), taken with the energy model's throttling, as its centre is.
+        var unthrottled = result.UnthrottledStepTime;
+        var (low, high, sources) = UncertaintyBand.Of(scenario, unthrottled);
+        var (energy, cost) = EnergyAndCost(scenario, Activity(result, unthrottled), result.Chips, (low, high));
+        var stretch = result.StepTime / unthrottled;
+        return result with { StepTimeLow = low * stretch, StepTimeHigh = high * stretch, BandSources = sources, Energy = energy, Cost = cost };
     }
 
     /// <summary>Simulates one step without its uncertainty band: the cheap path for searches and sweeps.</summary>
@@ -224,6 +227,12 @@ public static partial class AnalyticalEngine
         var modelFlops = ModelFlops(model, job);
         var step = breakdown.Total;
         var (energy, cost) = EnergyAndCost(scenario, new StepActivity(step, hardwareWork, memoryTraffic, linkTraffic, job.TokensPerStep, modelFlops, bf16Work), cluster.ChipCount, band: null);
+        if (energy is { PowerLimited: true })
+        {
+            // Chips that would average more than their limit throttle: the step is the energy model's longer one.
+            breakdown = breakdown with { PowerThrottling = energy.StepTime - step };
+        }
+
         var result = new TrainingStepResult
         {
             Scenario = scenario.Name,
@@ -285,8 +294,8 @@ public static partial class AnalyticalEngine
         };
     }
 
-    private static StepActivity Activity(TrainingStepResult result) =>
-        new(result.StepTime, result.HardwareFlopsPerStep, result.MemoryTrafficPerStep, result.LinkTrafficPerStep, result.TokensPerStep, result.ModelFlopsPerStep, result.Bf16FlopsPerStep);
+    private static StepActivity Activity(TrainingStepResult result, Duration stepTime) =>
+        new(stepTime, result.HardwareFlopsPerStep, result.MemoryTrafficPerStep, result.LinkTrafficPerStep, result.TokensPerStep, result.ModelFlopsPerStep, result.Bf16FlopsPerStep);
 
     /// <summary>
     /// The step's energy and cost, their ranges taken with the step time across <paramref name="band"/>; without a band
