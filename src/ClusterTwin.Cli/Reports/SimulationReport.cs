@@ -134,7 +134,14 @@ public static class SimulationReport
             console.MarkupLineInterpolated($"[yellow]note:[/] {warning}");
         }
 
-        console.MarkupLineInterpolated($"[grey]Efficiency curves: {scenario.Efficiency.Family} ({Truncate(scenario.Efficiency.Provenance)})[/]");
+        var efficiency = scenario.Efficiency;
+        var calibration = efficiency switch
+        {
+            { CarriedOverFrom: { } from, HasOwnFit: false } => $"no measured runs of its own: the curves and levels of {from}, carried over",
+            { HasOwnFit: true, Fit.Cases: > 0 } => $"levels fitted to {efficiency.Fit.Cases} measured runs",
+            _ => "levels as written",
+        };
+        console.MarkupLineInterpolated($"[grey]Efficiency curves: {efficiency.Family}, {calibration} ({Truncate(efficiency.Provenance)})[/]");
         console.MarkupLineInterpolated($"[grey]Range from: {string.Join("; ", result.BandSources)}[/]");
     }
 

@@ -67,7 +67,8 @@ public static class CatalogLoader
                 $"vendor '{vendor.Key}' is the default of several frameworks ({string.Join(", ", vendor.Select(pair => pair.Id).Order(StringComparer.Ordinal))}); expected one"));
         }
 
-        var efficiencies = EfficiencyReader.CarryOver(Entities(directory, "efficiency", diagnostics, EfficiencyReader.Read, efficiency => efficiency.Family), diagnostics, directory);
+        var read = Entities(directory, "efficiency", diagnostics, EfficiencyReader.Read, efficiency => efficiency.Family);
+        var efficiencies = EfficiencyReader.CarryOver(read, diagnostics, directory);
         foreach (var (family, efficiency) in efficiencies.Where(pair => pair.Value.CurvesChip is not null).ToArray())
         {
             var owner = efficiency.CarriedOverFrom is null || efficiency.OwnCurves.Contains("matrix");
@@ -121,7 +122,8 @@ public static class CatalogLoader
         }
         else
         {
-            diagnostics.AddRange(FamilyProblems(directory, chips.Values, efficiencies, fallback.ServesFamilies));
+            // A family whose file was read but whose carry-over failed has its error already: its chips are not unknown.
+            diagnostics.AddRange(FamilyProblems(directory, chips.Values.Where(chip => efficiencies.ContainsKey(chip.Family) || !read.ContainsKey(chip.Family)), efficiencies, fallback.ServesFamilies));
         }
 
         if (diagnostics.Count > 0)

@@ -131,48 +131,90 @@ internal static class EfficiencyReader
     private static EfficiencyCurve? OptionalCurve(YamlReader reader, YamlMappingNode? root, string key) =>
         YamlReader.Child(root, key) is null ? null : Curve<Flops>(reader, root, key);
 
-    /// <summary>Replaces each family that carries another's curves over with a copy of that family's curves and fit.</summary>
+    /// <summary>
+    /// Replaces each family that carries another's curves over with a copy of that family's curves and fit. The family
+    /// carried from may carry its own from a third (Trainium3 from Trainium1, whose curve shapes are A100's): it is
+    /// resolved first, and its resolved curves and levels are what come over. A family carried from itself, directly or
+    /// round a loop, or from one that does not exist, is an error.
+    /// </summary>
     public static Dictionary<string, ChipEfficiency> CarryOver(Dictionary<string, ChipEfficiency> families, List<Diagnostic> diagnostics, string directory)
     {
         var resolved = new Dictionary<string, ChipEfficiency>(StringComparer.Ordinal);
-        foreach (var (family, efficiency) in families)
+        var resolving = new HashSet<string>(StringComparer.Ordinal);
+        var failed = new HashSet<string>(StringComparer.Ordinal);
+        ChipEfficiency? Resolve(string family)
         {
+            if (resolved.TryGetValue(family, out var done) || failed.Contains(family))
+            {
+                return done;
+            }
+
+            var efficiency = families[family];
             if (efficiency.CarriedOverFrom is not { } from)
             {
-                resolved[family] = efficiency;
+                return resolved[family] = efficiency;
             }
-            else if (families.TryGetValue(from, out var source) && source.CarriedOverFrom is null)
+
+            var file = Path.Combine(directory, "efficiency", family + ".yaml");
+            if (!families.ContainsKey(from))
             {
-                // The curves' shapes come over. The fitted levels are the family's own where it has measured runs; else
-                // the other family's where its matrix and attention curves come over with them, and none (the
-                // curves as written) where the family measured its own: another family's levels belong to its curves.
-                EfficiencyCurve Pick(string key, EfficiencyCurve own, EfficiencyCurve carried) => efficiency.OwnCurves.Contains(key) ? own : carried;
-                var ownLevels = efficiency.OwnCurves.Contains("matrix") || efficiency.OwnCurves.Contains("attention");
-                resolved[family] = new ChipEfficiency(family, Pick("matrix", efficiency.MatrixShape, source.MatrixShape), Pick("attention", efficiency.AttentionShape, source.AttentionShape),
-                    Pick("memory", efficiency.Memory, source.Memory), Pick("scale_up_collective", efficiency.ScaleUpCollective, source.ScaleUpCollective), efficiency.Provenance,
-                    efficiency.HasOwnFit ? efficiency.Fit : ownLevels ? EfficiencyFit.None : source.Fit)
-                {
-                    OwnCurves = efficiency.OwnCurves,
-                    CarriedOverFrom = from,
-                    BandWidening = efficiency.BandWidening,
-                    HasOwnFit = efficiency.HasOwnFit,
-                    CarriedFit = ownLevels ? null : source.Fit,
-                    // The measured attention curves go with the attention curve they were measured beside.
-                    MeasuredAttention = efficiency.OwnCurves.Contains("attention") ? efficiency.MeasuredAttention : source.MeasuredAttention,
-                    HeadSizes = efficiency.OwnCurves.Contains("attention") ? efficiency.HeadSizes : source.HeadSizes,
-                    ServesFamilies = efficiency.ServesFamilies,
-                    MeasuredOn = efficiency.MeasuredOn,
-                    // The matrix and memory curves are read against the chip they describe, the family's own or the source's.
-                    CurvesChip = efficiency.OwnCurves.Contains("matrix") ? efficiency.CurvesChip : source.CurvesChip,
-                };
+                diagnostics.Add(new Diagnostic(file, 0, "carried_over_from", $"'{from}' is not a family of the catalogue (expected one of: {string.Join(", ", families.Keys.Where(key => key != family).Order(StringComparer.Ordinal))})"));
+                failed.Add(family);
+                return null;
             }
-            else
+
+            if (!resolving.Add(family))
             {
-                diagnostics.Add(new Diagnostic(Path.Combine(directory, "efficiency", family + ".yaml"), 0, "carried_over_from", $"'{from}' is not a family with curves of its own (expected one of: {string.Join(", ", families.Where(pair => pair.Value.CarriedOverFrom is null).Select(pair => pair.Key))})"));
+                // Back at a family being resolved: every family on the loop fails, and this one says so.
+                diagnostics.Add(new Diagnostic(file, 0, "carried_over_from", $"'{from}' leads back to {family}, round a loop of carried_over_from: one family on it must have curves of its own"));
+                failed.UnionWith(resolving);
+                return null;
             }
+
+            var source = Resolve(from);
+            resolving.Remove(family);
+            if (source is null)
+            {
+                failed.Add(family);
+                return null;
+            }
+
+            return resolved[family] = CarriedFrom(efficiency, from, source);
+        }
+
+        foreach (var family in families.Keys.Order(StringComparer.Ordinal))
+        {
+            Resolve(family);
         }
 
         return resolved;
+    }
+
+    /// <summary><paramref name="efficiency"/> with what it does not write itself taken from <paramref name="source"/>, resolved.</summary>
+    private static ChipEfficiency CarriedFrom(ChipEfficiency efficiency, string from, ChipEfficiency source)
+    {
+        // The curves' shapes come over. The fitted levels are the family's own where it has measured runs; else
+        // the other family's where its matrix and attention curves come over with them, and none (the
+        // curves as written) where the family measured its own: another family's levels belong to its curves.
+        EfficiencyCurve Pick(string key, EfficiencyCurve own, EfficiencyCurve carried) => efficiency.OwnCurves.Contains(key) ? own : carried;
+        var ownLevels = efficiency.OwnCurves.Contains("matrix") || efficiency.OwnCurves.Contains("attention");
+        return new ChipEfficiency(family: efficiency.Family, Pick("matrix", efficiency.MatrixShape, source.MatrixShape), Pick("attention", efficiency.AttentionShape, source.AttentionShape),
+            Pick("memory", efficiency.Memory, source.Memory), Pick("scale_up_collective", efficiency.ScaleUpCollective, source.ScaleUpCollective), efficiency.Provenance,
+            efficiency.HasOwnFit ? efficiency.Fit : ownLevels ? EfficiencyFit.None : source.Fit)
+        {
+            OwnCurves = efficiency.OwnCurves,
+            CarriedOverFrom = from,
+            BandWidening = efficiency.BandWidening,
+            HasOwnFit = efficiency.HasOwnFit,
+            CarriedFit = ownLevels ? null : source.Fit,
+            // The measured attention curves go with the attention curve they were measured beside.
+            MeasuredAttention = efficiency.OwnCurves.Contains("attention") ? efficiency.MeasuredAttention : source.MeasuredAttention,
+            HeadSizes = efficiency.OwnCurves.Contains("attention") ? efficiency.HeadSizes : source.HeadSizes,
+            ServesFamilies = efficiency.ServesFamilies,
+            MeasuredOn = efficiency.MeasuredOn,
+            // The matrix and memory curves are read against the chip they describe, the family's own or the source's.
+            CurvesChip = efficiency.OwnCurves.Contains("matrix") ? efficiency.CurvesChip : source.CurvesChip,
+        };
     }
 
     /// <summary>

@@ -481,7 +481,7 @@ public sealed class KernelCurveFitTests
     [Theory]
     [InlineData("--family", "nvidia-hopper", "--kernels: derives curve shapes from kernel timings alone")]
     [InlineData("--chip", "nvidia-h99", "--chip: unknown chip 'nvidia-h99'")]
-    [InlineData("--chip", "aws-trainium3", "--chip: aws-trainium3's family 'aws-trainium3' has no efficiency file of its own")]
+    [InlineData("--chip", "amd-mi300x", "--chip: amd-mi300x's family 'amd-cdna3' has no efficiency file of its own")]
     public void CalibrateKernels_WithAMismatchedOption_SaysWhatIsExpected(string option, string value, string expected)
     {
         var outcome = CliRunner.Run("calibrate", "--kernels", Repository.Path("measurements", H100Measurements), option, value, "--dry-run");

@@ -188,18 +188,18 @@ public class EnergyModelTests
     [Fact]
     public void AThrottledRun_ChargesTheChipHoursItReports_AndTakesTheirTime()
     {
-        // Llama 3 70B on 4,096 Trainium3 in BF16 draws more than the chips' limit: the time to train, the chip-hours and
-        // the whole run's cost are all of the throttled step (the chip-hours at their price are the run's cost).
-        using var folder = new Support.TemporaryFolder();
-        var scenario = ScenarioLoader.Load(folder.Write("trn3.yaml", """
-            name: Llama 3 70B, 15T tokens on 4,096 Trainium3
-            cluster: {system: aws-trn3-gen1-ultraserver, count: 64, fabric: aws-efa-ultracluster}
-            model: llama3-70b
-            training: {sequence_length: 8192, global_batch: 2048, tokens: 15T, precision: bf16, attention: flash}
-            plan: {tensor: 1, context: 2, pipeline: 1, data: 2048, micro_batch: 1, recompute: none, zero: 3}
-            """), Repository.Catalog);
-        var result = AnalyticalEngine.Simulate(scenario);
-        Assert.True(result.Throttled, "the layout is at the chips' power limit");
+        // GPT-3 175B on 1,024 H100 held to 200 W a chip, for 300B tokens: the time to train, the chip-hours and the whole
+        // run's cost are all of the throttled step (the chip-hours at their price are the run's cost).
+        var scenario = Repository.Example("gpt3-175b-h100-1024");
+        var chip = scenario.Cluster.Chip;
+        var power = chip.Power! with { Limit = chip.Power.Limit.WithValue(Power.FromWatts(200)) };
+        var capped = scenario with
+        {
+            Cluster = scenario.Cluster with { System = scenario.Cluster.System with { Chip = chip with { Power = power } } },
+            Job = scenario.Job with { TokensToTrain = 300e9 },
+        };
+        var result = AnalyticalEngine.Simulate(capped);
+        Assert.True(result.Throttled, "the chips are at their power limit");
         Assert.Equal(result.StepTime.Seconds * result.StepsToTrain!.Value, result.TimeToTrain!.Value.Seconds, 1e-9 * result.TimeToTrain.Value.Seconds);
         var cost = result.Cost!;
         var wholeRun = cost.PerStep.Dollars * result.StepsToTrain.Value;
