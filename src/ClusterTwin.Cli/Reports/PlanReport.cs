@@ -8,13 +8,16 @@ namespace ClusterTwin.Cli.Reports;
 /// <summary>The human-readable report of <c>plan</c>.</summary>
 public static class PlanReport
 {
+    /// <summary>The share of the chip's memory above which the best layout is called tight (docs/plan-search.md's margin of 10-15%).</summary>
+    private const double TightMemory = 0.9;
+
     /// <summary>Writes the ranked layouts, the search's counts and the explanation.</summary>
     public static void Write(IAnsiConsole console, Scenario scenario, PlanSearchResult search, TimeSpan elapsed, TrainingStepResult? given)
     {
         var cluster = scenario.Cluster;
         console.Write(new Rule($"[bold]Plan search: {Markup.Escape(scenario.Name)}[/]").LeftJustified());
         SimulationReport.WriteCluster(console, cluster);
-        console.MarkupLineInterpolated($"Model:   {scenario.Model.Name}, sequence {scenario.Job.SequenceLength:N0}, global batch {scenario.Job.GlobalBatchSize:N0}, {scenario.Job.Precision.ToString().ToUpperInvariant()}, on {scenario.Framework.Name}{SimulationReport.RoutingNote(scenario)}{SimulationReport.ReductionNote(scenario)}");
+        console.MarkupLineInterpolated($"Model:   {scenario.Model.Name}, sequence {scenario.Job.SequenceLength:N0}, global batch {scenario.Job.GlobalBatchSize:N0}, {scenario.Job.Format.Key.ToUpperInvariant()}, on {scenario.Framework.Name}{SimulationReport.RoutingNote(scenario)}{SimulationReport.ReductionNote(scenario)}");
         if (cluster.Chip.Ranks > 1)
         {
             console.MarkupLineInterpolated($"Ranks:   {cluster.Chip.Ranks} per {cluster.Chip.Name} (one per device its runtime exposes): tensor parallelism below counts chips, the framework's degree is {cluster.Chip.Ranks} times it");
@@ -94,6 +97,14 @@ public static class PlanReport
         {
             console.MarkupLineInterpolated($"[bold]Trade:[/] {runnerUp}.");
         }
+
+        var bestResult = search.Plans[0].Result;
+        if (bestResult.Memory is { } memory && memory.Total / bestResult.MemoryCapacity > TightMemory)
+        {
+            console.MarkupLineInterpolated($"[yellow]Tight:[/] the best layout uses {Format.Percent(memory.Total / bestResult.MemoryCapacity)} of the chip's memory, which leaves the allocator's fragmentation and the framework's own buffers little room: --memory-headroom 10 searches with a tenth kept free.");
+        }
+
+        console.MarkupLineInterpolated($"[bold]As a scenario:[/] {PlanDescription.ScenarioBlock(search.Plans[0].Plan)}");
 
         if (given is { Valid: true } && given.Breakdown is not null)
         {

@@ -1,4 +1,5 @@
 using System.Globalization;
+using ClusterTwin.Catalog;
 using ClusterTwin.Engines;
 using ClusterTwin.Engines.Analytical;
 using ClusterTwin.Hardware;
@@ -196,7 +197,9 @@ public static class SimulationReport
     {
         ArgumentNullException.ThrowIfNull(console);
         ArgumentNullException.ThrowIfNull(cluster);
-        console.MarkupLineInterpolated($"Cluster: {cluster.SystemCount:N0} x {cluster.System.Name} = [bold]{cluster.ChipCount:N0}[/] {cluster.Chip.Name} on {cluster.Fabric.Name}");
+        // A scenario that names no fabric (serving replicas, each in its own system) has none to name.
+        var fabric = cluster.Fabric.Id == ScenarioLoader.NoFabric ? "with no scale-out fabric" : $"on {cluster.Fabric.Name}";
+        console.MarkupLineInterpolated($"Cluster: {cluster.SystemCount:N0} x {cluster.System.Name} = [bold]{cluster.ChipCount:N0}[/] {cluster.Chip.Name} {fabric}");
     }
 
     /// <summary>The plan in words: degrees, expert dispatch, pipeline placement where written, and the options.</summary>

@@ -273,7 +273,7 @@ public static partial class ScenarioLoader
         return system with
         {
             Id = $"{system.Id}[{chips}]",
-            Name = $"{chips} of the {system.Chips.Value} chips of a {system.Name}",
+            Name = $"{chips} of the {system.Chips.Value} chips of one {system.Name}",
             Chips = system.Chips with { Value = chips, Note = $"{chips} of the system's {system.Chips.Value} chips used" },
             WholeSystemChips = system.DomainChips,
             WholeSystemId = system.WholeId,
@@ -298,6 +298,9 @@ public static partial class ScenarioLoader
         return chips % perSystem == 0 ? new Cluster(system, (int)(chips / perSystem), SingleSystemFabric) : null;
     }
 
+    /// <summary>The id of the fabric a scenario that names none runs on (<see cref="SingleSystemFabric"/>).</summary>
+    public const string NoFabric = "none";
+
     /// <summary>
     /// Stands in where the scenario names no fabric: independent replicas never use one, and a pipelined replica's
     /// stages in different systems hand off over the systems' network adapters at the scale-up latency (microseconds
@@ -305,7 +308,7 @@ public static partial class ScenarioLoader
     /// </summary>
     private static readonly Fabric SingleSystemFabric = new()
     {
-        Id = "none",
+        Id = NoFabric,
         Name = "none (a single system)",
         Technology = "none",
         Tiers = [new FabricTier("none", Figure.Assumed<int>(2, "a single system uses no fabric"), 1, Figure.Assumed<Duration>(Duration.Zero, "unused"))],

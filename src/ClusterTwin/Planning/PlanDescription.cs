@@ -30,6 +30,42 @@ public static class PlanDescription
         (plan.FirstStageLayers is null && plan.LastStageLayers is null ? string.Empty
             : $" (layers on the first rank {plan.FirstStageLayers?.ToString(CultureInfo.InvariantCulture) ?? "even"}, on the last {plan.LastStageLayers?.ToString(CultureInfo.InvariantCulture) ?? "even"})");
 
+    /// <summary>
+    /// The searched fields of <paramref name="plan"/> as a scenario's <c>plan</c> block on one line, in the keys the
+    /// scenario format reads, so that a search's best layout can be pasted into a scenario and simulated: "plan:
+    /// {tensor: 8, pipeline: 4, ...}". Fields the search does not vary (rank order, overlaps, dispatch) are left to the
+    /// scenario, as the search took them from it.
+    /// </summary>
+    public static string ScenarioBlock(ParallelPlan plan)
+    {
+        ArgumentNullException.ThrowIfNull(plan);
+        var recompute = plan.Recompute != RecomputePolicy.Selective || plan.RecomputeModules == RecomputeModules.CoreAttention
+            ? plan.Recompute.ToString().ToLowerInvariant()
+            : $"[{string.Join(", ", RecomputeModuleNames.Names(plan.RecomputeModules))}]";
+        var fields = new List<string>
+        {
+            $"tensor: {Number(plan.TensorParallelism)}",
+            $"context: {Number(plan.ContextParallelism)}",
+        };
+        if (plan.ContextParallelism > 1)
+        {
+            fields.Add($"context_communication: {ContextCommunicationKeys.Key(plan.ContextCommunication)}");
+        }
+
+        fields.AddRange(
+        [
+            $"expert: {Number(plan.ExpertParallelism)}", $"pipeline: {Number(plan.PipelineParallelism)}", $"virtual_stages: {Number(plan.VirtualStages)}",
+            $"data: {Number(plan.DataParallelism)}", $"micro_batch: {Number(plan.MicroBatchSize)}", $"sequence_parallel: {(plan.SequenceParallelism ? "true" : "false")}",
+            $"recompute: {recompute}", $"zero: {Number(plan.ZeroStage)}",
+        ]);
+        if (plan.OffloadedLayers > 0)
+        {
+            fields.Add($"offload_activations: {Number(plan.OffloadedLayers)}");
+        }
+
+        return $"plan: {{{string.Join(", ", fields)}}}";
+    }
+
     /// <summary>What <paramref name="other"/> changes against <paramref name="plan"/>: "TP 8 -> 4, micro-batch 1 -> 2".</summary>
     public static string Differences(ParallelPlan plan, ParallelPlan other)
     {

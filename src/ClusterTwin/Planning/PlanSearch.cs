@@ -38,6 +38,13 @@ public static class PlanSearch
     /// <summary>A layout pruned for memory must be at least this much faster than the best that fits for memory to count as binding.</summary>
     public const double MemoryBindsAbove = 0.01;
 
+    /// <summary>
+    /// A layout pruned for memory says memory binds only where it needs at most this many times the limit: twice it,
+    /// what a chip of the next memory size holds (H100's 80 GB to H200's 141, B200's 180 to B300's 288). One that needs
+    /// ten times the chip's memory says nothing a user can act on.
+    /// </summary>
+    public const double MemoryBindsWithin = 2;
+
     /// <summary>Searches <paramref name="scenario"/>'s cluster, model and job under <paramref name="pins"/>, keeping the <paramref name="top"/> best.</summary>
     /// <param name="scenario">The cluster, model and job; its plan is ignored (pins carry what the user fixed).</param>
     /// <param name="pins">What the user fixed.</param>
@@ -98,7 +105,8 @@ public static class PlanSearch
             .Select(entry => entry.Layout with { OffloadedLayers = entry.Offloaded ?? entry.Layout.OffloadedLayers })
             .Select(plan => new RankedPlan(plan, AnalyticalEngine.Simulate(scenario with { Plan = plan })))
             .ToImmutableArray();
-        var overMemory = tally.FastestOverMemory is { } fastest && (ranked.Length == 0 || fastest.Score < Score(ranked[0].Result, objective) * (1 - MemoryBindsAbove))
+        // Where nothing fits, the fastest layout over memory however far; else one within reach that beats the best.
+        var overMemory = (ranked.Length == 0 ? tally.FastestOverMemory : tally.FastestNearMemory) is { } fastest && (ranked.Length == 0 || fastest.Score < Score(ranked[0].Result, objective) * (1 - MemoryBindsAbove))
             ? new RankedPlan(fastest.Layout, AnalyticalEngine.SimulateStep(scenario with { Plan = fastest.Layout }))
             : null;
         var explanation = ranked.Length == 0 ? null : PlanExplanation.Of(scenario, ranked[0], ranked.Length > 1 ? ranked[1] : null, overMemory, limit);
@@ -183,6 +191,9 @@ public static class PlanSearch
         /// <summary>The fastest layout over memory, by (step time, enumeration index).</summary>
         public (double Score, long Index, ParallelPlan Layout)? FastestOverMemory { get; private set; }
 
+        /// <summary>The fastest layout over memory that needs at most <see cref="MemoryBindsWithin"/> times the limit.</summary>
+        public (double Score, long Index, ParallelPlan Layout)? FastestNearMemory { get; private set; }
+
         /// <summary>Each distinct rejection reason with the first layout (by enumeration index) that gave it.</summary>
         public Dictionary<string, long> Rejections { get; } = new(StringComparer.Ordinal);
 
@@ -215,7 +226,12 @@ public static class PlanSearch
                 PrunedMemory++;
                 if (result.Memory.Total > limit)
                 {
-                    FastestOverMemory = Earlier(FastestOverMemory, (Score(result, objective), index, plan));
+                    var entry = (Score(result, objective), index, plan);
+                    FastestOverMemory = Earlier(FastestOverMemory, entry);
+                    if (result.Memory.Total <= limit * MemoryBindsWithin)
+                    {
+                        FastestNearMemory = Earlier(FastestNearMemory, entry);
+                    }
                 }
 
                 return;
@@ -279,6 +295,11 @@ public static class PlanSearch
             if (other.FastestOverMemory is { } theirs)
             {
                 FastestOverMemory = Earlier(FastestOverMemory, theirs);
+            }
+
+            if (other.FastestNearMemory is { } near)
+            {
+                FastestNearMemory = Earlier(FastestNearMemory, near);
             }
 
             foreach (var entry in other.best)

@@ -273,7 +273,7 @@ public class RobustInputTests
     {
         var error = RefusedServing("cluster: {system: nvidia-vera-rubin-nvl72, chips: 7}\nmodel: llama3-70b\nserving: {tensor: 4, precision: fp8}\n" + Requests);
         Assert.Contains(error.Diagnostics, diagnostic => diagnostic.Field == "serving.tensor" && diagnostic.Message.Contains(
-            "a replica of tensor 4 x pipeline 1 = 4 chips would straddle two of the cluster's systems, which hold 7 chips each (7 of the 72 chips of a NVIDIA Vera Rubin NVL72): choose tensor x pipeline that divides 7, or a multiple of it",
+            "a replica of tensor 4 x pipeline 1 = 4 chips would straddle two of the cluster's systems, which hold 7 chips each (7 of the 72 chips of one NVIDIA Vera Rubin NVL72): choose tensor x pipeline that divides 7, or a multiple of it",
             StringComparison.Ordinal));
     }
 

@@ -366,5 +366,26 @@ public class PlanSearchTests
         Assert.False(over.Result.Fits);
         Assert.True(over.Result.StepTime.Seconds <= best.StepTime.Seconds * (1 - PlanSearch.MemoryBindsAbove));
         Assert.Contains("memory binds", search.Explanation!.Summary, StringComparison.Ordinal);
+        // Within reach of a chip of the next memory size: the search once named a layout needing 363 GiB of 80.
+        Assert.True(over.Result.Memory!.Total <= best.MemoryCapacity * PlanSearch.MemoryBindsWithin, $"{over.Result.Memory.Total} against {best.MemoryCapacity}");
+        Assert.True(over.Result.Memory.Total > best.MemoryCapacity);
+    }
+
+    [Fact]
+    public void TheBestLayoutAsAScenarioBlock_LoadsBackAsTheSameLayout()
+    {
+        foreach (var (scenario, pins) in new[]
+        {
+            (SmallScenario, string.Empty),
+            (SmallScenario, "\nplan: {context: 2, context_communication: all-gather, recompute: [layernorm, mlp]}\n"),
+        })
+        {
+            var planning = Load(scenario + pins);
+            var best = PlanSearch.Run(planning.Scenario, planning.Pins, top: 1).Plans[0].Plan;
+            var block = PlanDescription.ScenarioBlock(best);
+            var loaded = Load(scenario + "\n" + block + "\n").Scenario.Plan;
+            Assert.Equal(PlanDescription.Of(best), PlanDescription.Of(loaded));
+            Assert.Equal((best.ContextCommunication, best.RecomputeModules, best.Recompute), (loaded.ContextCommunication, loaded.RecomputeModules, loaded.Recompute));
+        }
     }
 }
