@@ -115,9 +115,12 @@ public static class ScenarioCost
 
     private static (RentalPrice? Rental, CapitalPrice? Capital) Defaults(string system, PriceOffering? offering, PriceCatalog prices)
     {
+        // The reference provider's first (one provider across systems compared), then the most recent, then the cheapest.
+        var reference = prices.ReferenceProvider;
         var rental = (offering is { } wanted ? [wanted] : Preference)
             .Select(choice => prices.Rentals.Where(price => price.System == system && price.Offering == choice)
-                .OrderByDescending(price => price.Date, StringComparer.Ordinal).ThenBy(price => price.PerChip.DollarsPerSecond).FirstOrDefault())
+                .OrderByDescending(price => price.Provider == reference)
+                .ThenByDescending(price => price.Date, StringComparer.Ordinal).ThenBy(price => price.PerChip.DollarsPerSecond).FirstOrDefault())
             .FirstOrDefault(price => price is not null);
         var capital = prices.Capital.Where(price => price.System == system).OrderByDescending(price => price.Date, StringComparer.Ordinal).FirstOrDefault();
         return (rental, capital);

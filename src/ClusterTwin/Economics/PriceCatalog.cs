@@ -37,6 +37,9 @@ public sealed record RentalPrice(string Id, string System, PriceOffering Offerin
 {
     /// <summary>The price of one chip for an hour.</summary>
     public MoneyRate PerChip => Price.Value / Chips;
+
+    /// <summary>The id of the chip the system holds (its slices and racks of one chip count as one chip when providers are compared).</summary>
+    public string Chip { get; init; } = string.Empty;
 }
 
 /// <summary>A purchase price of a catalogue system, for the owner's view of cost.</summary>
@@ -76,6 +79,18 @@ public sealed record PriceCatalog
 
     /// <summary>The electricity price that applies when a scenario names none; null in a catalogue without one.</summary>
     public ElectricityPrice? DefaultElectricity => Electricity.FirstOrDefault(price => price.IsDefault);
+
+    /// <summary>
+    /// The provider whose on-demand prices cover the most chips (ties to the first by name): a system's default rental
+    /// price is this provider's where it has one, so that systems compared by default are priced by one provider, not
+    /// each by whichever happened to quote it cheapest; null without on-demand prices.
+    /// </summary>
+    public string? ReferenceProvider => Rentals.Where(price => price.Offering == PriceOffering.OnDemand)
+        .GroupBy(price => price.Provider, StringComparer.Ordinal)
+        .OrderByDescending(group => group.Select(price => price.Chip).Distinct(StringComparer.Ordinal).Count())
+        .ThenBy(group => group.Key, StringComparer.Ordinal)
+        .Select(group => group.Key)
+        .FirstOrDefault();
 
     /// <inheritdoc />
     public bool Equals(PriceCatalog? other) => other is not null && Rentals.SequenceEqual(other.Rentals) && Capital.SequenceEqual(other.Capital) && Electricity.SequenceEqual(other.Electricity);

@@ -23,6 +23,30 @@ public class CostAndClaimsTests
     }
 
     [Fact]
+    public void DefaultPrices_OfSystemsOneProviderPrices_AreThatProvidersOnDemandPrices()
+    {
+        // AWS prices on demand the most chips of the catalogue: H100, H200 and B200 compared by default are all AWS's
+        // (they had been Google Cloud's, Azure's and AWS's: the cheapest of the most recent).
+        var prices = Repository.Catalog.Prices;
+        var onDemand = prices.Rentals.Where(price => price.Offering == PriceOffering.OnDemand).ToArray();
+        var chipsBy = onDemand.GroupBy(price => price.Provider).ToDictionary(group => group.Key, group => group.Select(price => price.Chip).Distinct().Count());
+        Assert.Equal(chipsBy.MaxBy(pair => pair.Value).Key, prices.ReferenceProvider);
+        Assert.Equal("AWS", prices.ReferenceProvider);
+        foreach (var system in new[] { "nvidia-dgx-h100", "nvidia-hgx-h200", "nvidia-dgx-b200" })
+        {
+            var settings = ScenarioCost.ForSystem(new CostSettings(), Repository.Catalog.Systems[system], prices);
+            Assert.Equal(("AWS", PriceOffering.OnDemand), (settings.Rental!.Provider, settings.Rental.Offering));
+            var latest = onDemand.Where(price => price.System == system && price.Provider == "AWS").Max(price => price.Date);
+            Assert.Equal(latest, settings.Rental.Date);
+        }
+
+        // A system the reference provider does not price keeps the most recent, cheapest on-demand price.
+        var gb200 = ScenarioCost.ForSystem(new CostSettings(), Repository.Catalog.Systems["nvidia-gb200-nvl72"], prices).Rental!;
+        Assert.NotEqual("AWS", gb200.Provider);
+        Assert.Equal(onDemand.Where(price => price.System == "nvidia-gb200-nvl72").MinBy(price => price.PerChip.DollarsPerSecond)!.Id, gb200.Id);
+    }
+
+    [Fact]
     public void OwnerCost_IsTheAmortisedPurchase_PlusTheFacilityElectricity()
     {
         var scenario = Repository.Example("gpt3-175b-h100-1024");
