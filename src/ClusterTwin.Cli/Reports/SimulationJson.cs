@@ -43,6 +43,7 @@ public static class SimulationJson
             tokensPerSecond = breakdown is null ? (double?)null : result.TokensPerSecond,
             tokensPerSecondPerChip = breakdown is null ? (double?)null : result.TokensPerSecond / result.Chips,
             mfu = breakdown is null ? (double?)null : result.ModelFlopsUtilization,
+            mfuCausal = breakdown is null ? (double?)null : result.CausalModelFlopsUtilization,
             hfu = breakdown is null ? (double?)null : result.HardwareFlopsUtilization,
             microBatches = breakdown is null ? (double?)null : result.MicroBatches,
             modelFlopsPerStep = breakdown is null ? (double?)null : result.ModelFlopsPerStep.Operations,

@@ -95,8 +95,9 @@ public static class SimulationReport
         throughput.AddColumn("Measure").AddColumn(new TableColumn("Value").RightAligned());
         throughput.AddRow("tokens per second", $"{Format.Number(result.TokensPerSecond)} ({Format.Number(result.TokensPerSecondLow)} - {Format.Number(result.TokensPerSecondHigh)})");
         throughput.AddRow("tokens per second per chip", Format.Number(result.TokensPerSecond / result.Chips));
-        throughput.AddRow("MFU (model FLOPs utilization)", Format.Percent(result.ModelFlopsUtilization));
-        throughput.AddRow("HFU (hardware FLOPs utilization)", Format.Percent(result.HardwareFlopsUtilization));
+        throughput.AddRow("MFU (Megatron's count: full attention)", Format.Percent(result.ModelFlopsUtilization));
+        throughput.AddRow("MFU, causal attention (NeMo's count)", Format.Percent(result.CausalModelFlopsUtilization));
+        throughput.AddRow("HFU (every FLOP run, recompute too)", Format.Percent(result.HardwareFlopsUtilization));
         throughput.AddRow("micro-batches per step", Format.Number(result.MicroBatches));
         if (result.TimeToTrain is { } time && result.ChipHours is { } chipHours)
         {

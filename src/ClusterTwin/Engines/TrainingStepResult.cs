@@ -108,6 +108,18 @@ public sealed record TrainingStepResult
     /// <summary>Model FLOPs utilization.</summary>
     public double ModelFlopsUtilization => Utilization(ModelFlopsPerStep);
 
+    /// <summary>
+    /// Model FLOPs per step with attention counted over the causal half of its products, as NeMo's and
+    /// Megatron-Bridge's formulas count since 2025 (<see cref="Analytical.AnalyticalEngine.ModelFlops"/>).
+    /// </summary>
+    public Flops CausalModelFlopsPerStep { get; init; }
+
+    /// <summary>
+    /// <see cref="ModelFlopsUtilization"/> with the causal count: lower, by the attention's half, and the figure to set
+    /// beside a published MFU of that convention; for a long sequence the two differ by a third or more.
+    /// </summary>
+    public double CausalModelFlopsUtilization => Utilization(CausalModelFlopsPerStep);
+
     /// <summary>Hardware FLOPs utilization.</summary>
     public double HardwareFlopsUtilization => Utilization(HardwareFlopsPerStep);
 

@@ -15,7 +15,8 @@ public class CommandTests
         Assert.Equal(0, outcome.ExitCode);
         Assert.Equal(string.Empty, outcome.Errors);
         Assert.Contains("Step time breakdown", outcome.Output, StringComparison.Ordinal);
-        Assert.Contains("MFU (model FLOPs utilization)", outcome.Output, StringComparison.Ordinal);
+        Assert.Contains("MFU (Megatron's count: full attention)", outcome.Output, StringComparison.Ordinal);
+        Assert.Contains("MFU, causal attention (NeMo's count)", outcome.Output, StringComparison.Ordinal);
         Assert.Contains("fits", outcome.Output, StringComparison.Ordinal);
     }
 
@@ -31,6 +32,7 @@ public class CommandTests
         Within.Relative(step, breakdown, 1e-9);
         Within.Relative(1536 * 2048 / step, root.GetProperty("tokensPerSecond").GetDouble(), 1e-9);
         Assert.InRange(root.GetProperty("mfu").GetDouble(), 0.01, 1);
+        Assert.InRange(root.GetProperty("mfuCausal").GetDouble(), 0.01, root.GetProperty("mfu").GetDouble());
         Assert.True(root.GetProperty("fits").GetBoolean());
         Assert.True(root.GetProperty("memoryPerChipBytes").GetDouble() < root.GetProperty("memoryCapacityBytes").GetDouble());
         Assert.Equal(1024, root.GetProperty("cluster").GetProperty("chips").GetInt64());

@@ -245,4 +245,18 @@ public class ContextParallelismTests
         Assert.Equal("plan.context_communication", diagnostic.Field);
         Assert.Contains("all-to-all", diagnostic.Message, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void TheCausalMfu_CountsHalfTheAttention_AndFallsFurtherBelowTheFullCountAtLongSequences()
+    {
+        // Llama 2 7B at 128K tokens: attention is most of the model FLOPs, so the two conventions differ by a third or more.
+        var scenario = ScenarioLoader.Load(Repository.Path("examples", "compare-context", "llama2-7b-128k-ring.yaml"), Repository.Catalog);
+        var result = AnalyticalEngine.Simulate(scenario);
+        var (model, job) = (scenario.Model, scenario.Job);
+        var ratio = AnalyticalEngine.ModelFlops(model, job, causalAttention: true) / AnalyticalEngine.ModelFlops(model, job);
+        Assert.Equal(ratio, result.CausalModelFlopsUtilization / result.ModelFlopsUtilization, 12);
+        var share = AnalyticalEngine.AttentionShare(model, job);
+        Assert.Equal(1 - (share / 2), ratio, 12);
+        Assert.True(result.CausalModelFlopsUtilization < 0.67 * result.ModelFlopsUtilization, $"{result.CausalModelFlopsUtilization} against {result.ModelFlopsUtilization}");
+    }
 }

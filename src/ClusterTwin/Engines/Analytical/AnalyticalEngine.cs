@@ -247,6 +247,7 @@ public static partial class AnalyticalEngine
             PredictionLayerHostWait = predictionLayerHostWait,
             TokensPerStep = job.TokensPerStep,
             ModelFlopsPerStep = modelFlops,
+            CausalModelFlopsPerStep = ModelFlops(model, job, causalAttention: true),
             HardwareFlopsPerStep = hardwareWork,
             Bf16FlopsPerStep = bf16Work,
             MemoryTrafficPerStep = memoryTraffic,
