@@ -71,11 +71,27 @@ public static class ComparisonReport
             valid = row.Result.Valid,
             problems = row.Result.Problems,
             stepTimeSeconds = row.Result.Valid ? row.Result.StepTime.Seconds : (double?)null,
+            stepTimeBandSeconds = row.Result.Valid ? new { low = row.Result.StepTimeLow.Seconds, high = row.Result.StepTimeHigh.Seconds } : null,
             tokensPerSecondPerChip = row.Result.Valid ? row.Result.TokensPerSecond / row.Result.Chips : (double?)null,
             mfu = row.Result.Valid ? row.Result.ModelFlopsUtilization : (double?)null,
+            mfuCausal = row.Result.Valid ? row.Result.CausalModelFlopsUtilization : (double?)null,
             breakdown = row.Result.Breakdown is { } breakdown ? SimulationJson.Breakdown(breakdown) : null,
             memoryPerChipBytes = row.Result.Memory?.Total.Count,
+            memoryCapacityBytes = row.Result.Valid ? row.Result.MemoryCapacity.Count : (double?)null,
+            joulesPerToken = row.Result.Energy?.ItPerToken.Joules,
+            costPerMillionTokens = row.Result.Cost?.PerMillionTokens.Dollars,
+            priceId = row.Result.Cost?.PriceIds,
+            timeToTrainSeconds = row.Result.Valid ? row.Result.TimeToTrain?.Seconds : null,
+            calibration = Calibration(row.Scenario),
         }),
+    };
+
+    /// <summary>What the scenario's efficiency levels rest on: its family's measured runs, or another family's carried over.</summary>
+    private static string Calibration(Scenario scenario) => scenario.Efficiency switch
+    {
+        { CarriedOverFrom: { } from, HasOwnFit: false } => $"carried from {from}",
+        { HasOwnFit: true, Fit.Cases: > 0 } efficiency => $"{efficiency.Fit.Cases} measured runs",
+        _ => "levels as written",
     };
 
     /// <summary>The scenario's path from the repository root where it lies inside it (so the page is the same from any working folder).</summary>
@@ -91,7 +107,8 @@ public static class ComparisonReport
         [.. Exchanges.Where(exchange => rows.Any(row => row.Result.Breakdown is { } breakdown && exchange.Part(breakdown) > Duration.Zero))];
 
     private static string[] Headers((string Header, Func<StepBreakdown, Duration> Part)[] exchanges) =>
-        ["scenario", "chips", "scale-up", "layout", "step", "tokens/s per chip", "MFU", .. exchanges.Select(exchange => exchange.Header), "largest part", "memory per chip"];
+        ["scenario", "chips", "scale-up", "layout", "step (P10-P90)", "tokens/s per chip", "MFU", .. exchanges.Select(exchange => exchange.Header), "largest part", "memory per chip",
+            "energy per token", "cost per M tokens", "calibration"];
 
     private static string[] Cells(ComparisonRow row, (string Header, Func<StepBreakdown, Duration> Part)[] exchanges)
     {
@@ -100,7 +117,7 @@ public static class ComparisonReport
         var common = new[] { scenario.Name, Format.Count(scenario.Cluster.ChipCount), $"{system.ScaleUpName} ({system.Topology.Kind.ToString().ToLowerInvariant()})", row.HasLayout ? PlanDescription.Of(scenario.Plan) : "none found" };
         if (!result.Valid)
         {
-            return [.. common, "invalid: " + string.Join("; ", result.Problems), "-", "-", .. exchanges.Select(_ => "-"), "-", "-"];
+            return [.. common, "invalid: " + string.Join("; ", result.Problems), "-", "-", .. exchanges.Select(_ => "-"), "-", "-", "-", "-", Calibration(scenario)];
         }
 
         var breakdown = result.Breakdown!;
@@ -108,12 +125,15 @@ public static class ComparisonReport
         return
         [
             .. common,
-            result.StepTime.ToString(),
+            $"{result.StepTime} ({result.StepTimeLow} - {result.StepTimeHigh})",
             Format.Number(result.TokensPerSecond / result.Chips),
             Format.Percent(result.ModelFlopsUtilization),
             .. exchanges.Select(exchange => $"{exchange.Part(breakdown)} ({Format.Percent(exchange.Part(breakdown) / result.StepTime)})"),
             $"{largest.Name} {Format.Percent(largest.Time / result.StepTime)}",
             $"{Quantity.FormatLike(result.Memory!.Total, result.MemoryCapacity)} of {result.MemoryCapacity}" + (result.Fits ? string.Empty : " (does not fit)"),
+            result.Energy is { } energy ? energy.ItPerToken.ToString() : "n/a",
+            result.Cost is { } cost ? $"{cost.PerMillionTokens}{(cost.PriceStatus is Hardware.FigureStatus.Official or Hardware.FigureStatus.Reported ? string.Empty : " " + cost.PriceStatus.ToString().ToLowerInvariant())}" : "n/a",
+            Calibration(scenario),
         ];
     }
 }
