@@ -74,7 +74,8 @@ public static class ServingReport
 
         throughput.AddRow("energy per output token (IT / facility)", result.Energy is { } energy
             ? $"{energy.ItPerToken} ({energy.ItPerTokenLow} - {energy.ItPerTokenHigh}) / {energy.FacilityPerToken}"
-            : result.EnergyPerOutputToken is { } total ? $"{total} (IT, every pool)" : "n/a");
+            : result.EnergyPerOutputToken is { } total && result.EnergyPerOutputTokenRange is { } range && result.FacilityEnergyPerOutputToken is { } facility
+                ? $"{total} ({range.Low} - {range.High}) / {facility}, every pool" : "n/a");
         throughput.AddRow("cost per million output tokens", result.Cost is { } cost
             ? $"{cost.PerMillionTokens} ({Markup.Escape(cost.Description)})"
             : result.CostPerMillionOutputTokens is { } money ? $"{money} (every pool: {Markup.Escape(string.Join("; ", result.Pools.Select(pool => $"{pool.Name} {pool.Cost!.Description}")))})" : $"n/a: {Markup.Escape(scenario.Cost.Missing ?? scenario.PrefillCost?.Missing ?? "no energy")}");
@@ -110,8 +111,11 @@ public static class ServingReport
             interTokenLatencySeconds = Latencies(result, result.InterTokenLatency),
             endToEndSeconds = Latencies(result, result.EndToEnd),
             joulesPerOutputToken = result.EnergyPerOutputToken?.Joules,
+            joulesPerOutputTokenBand = result.EnergyPerOutputTokenRange is { } range ? new { low = range.Low.Joules, high = range.High.Joules } : null,
+            facilityJoulesPerOutputToken = result.FacilityEnergyPerOutputToken?.Joules,
             averagePowerPerChipWatts = result.Energy?.AveragePowerPerChip.Watts,
             costPerMillionOutputTokens = result.CostPerMillionOutputTokens?.Dollars,
+            priceIds = result.Pools.All(pool => pool.Cost is not null) ? result.Pools.Select(pool => pool.Cost!.PriceIds).ToArray() : null,
             keyValueTransferSeconds = result.KeyValueTransfer is { } transfer ? Summary(transfer) : null,
             pools = result.Pools.Select(pool => new
             {

@@ -142,9 +142,18 @@ public sealed record ServingResult
     public ImmutableArray<PoolUsage> Pools { get; init; } = [];
 
     /// <summary>IT energy per output token over every pool; null where a pool cannot be priced.</summary>
-    public Energy? EnergyPerOutputToken => Pools.IsEmpty || Pools.Any(pool => pool.Energy is null) || OutputTokens == 0
+    public Energy? EnergyPerOutputToken => PerOutputToken(energy => energy.ItPerStep);
+
+    /// <summary>The low and high ends of <see cref="EnergyPerOutputToken"/>: every pool's energy range, summed.</summary>
+    public (Energy Low, Energy High)? EnergyPerOutputTokenRange =>
+        PerOutputToken(energy => energy.ItPerStepLow) is { } low && PerOutputToken(energy => energy.ItPerStepHigh) is { } high ? (low, high) : null;
+
+    /// <summary>Facility energy per output token over every pool (each pool's IT energy times its facility's PUE).</summary>
+    public Energy? FacilityEnergyPerOutputToken => PerOutputToken(energy => energy.FacilityPerStep);
+
+    private Energy? PerOutputToken(Func<StepEnergy, Energy> part) => Pools.IsEmpty || Pools.Any(pool => pool.Energy is null) || OutputTokens == 0
         ? null
-        : Pools.Aggregate(Units.Energy.Zero, (sum, pool) => sum + pool.Energy!.ItPerStep) / OutputTokens;
+        : Pools.Aggregate(Units.Energy.Zero, (sum, pool) => sum + part(pool.Energy!)) / OutputTokens;
 
     /// <summary>Cost per million output tokens over every pool; null where a pool has no price.</summary>
     public Money? CostPerMillionOutputTokens => Pools.IsEmpty || Pools.Any(pool => pool.Cost is null)

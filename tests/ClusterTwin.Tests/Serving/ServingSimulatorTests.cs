@@ -158,6 +158,16 @@ public class ServingSimulatorTests
         var outcome = CliRunner.Run("serve", Repository.Path("examples", "serve-llama3-70b-h100.yaml"), "--json");
         Assert.Equal(0, outcome.ExitCode);
         Assert.Contains("\"timeToFirstTokenSeconds\"", outcome.Output, StringComparison.Ordinal);
+        foreach (var example in new[] { "serve-llama3-70b-h100.yaml", "serve-llama3-70b-fusion-disaggregated.yaml" })
+        {
+            // The energy per output token with its range and its facility figure, whether one pool or two.
+            var root = System.Text.Json.JsonDocument.Parse(CliRunner.Run("serve", Repository.Path("examples", example), "--json").Output).RootElement;
+            var (central, band) = (root.GetProperty("joulesPerOutputToken").GetDouble(), root.GetProperty("joulesPerOutputTokenBand"));
+            Assert.InRange(central, band.GetProperty("low").GetDouble(), band.GetProperty("high").GetDouble());
+            Assert.True(root.GetProperty("facilityJoulesPerOutputToken").GetDouble() > central, example);
+            Assert.Equal(root.GetProperty("pools").GetArrayLength(), root.GetProperty("priceIds").GetArrayLength());
+        }
+
         using var folder = new TemporaryFolder();
         var path = folder.Write("tight.yaml", File.ReadAllText(Repository.Path("examples", "serve-llama3-70b-h100.yaml")).Replace("tensor: 4", "tensor: 1", StringComparison.Ordinal));
         var refused = CliRunner.Run("serve", path);
