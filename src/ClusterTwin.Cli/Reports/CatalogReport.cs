@@ -21,7 +21,7 @@ public static class CatalogReport
         foreach (var chip in catalog.Chips.Values)
         {
             chips.AddRow(Markup.Escape(chip.Id), Markup.Escape(chip.Name), chip.Status.ToString().ToLowerInvariant(),
-                chip.PeakRate(Precision.Bf16)?.ToString() ?? "-", chip.PeakRate(Precision.Fp8)?.ToString() ?? "-",
+                chip.PeakRate(Precision.Bf16)?.ToString() ?? "-", Fp8Peak(chip),
                 chip.MemoryCapacity.Value.ToString(), chip.MemoryBandwidth.Value.ToString());
         }
 
@@ -210,4 +210,12 @@ public static class CatalogReport
         table.AddRow(Markup.Escape(name), Markup.Escape(value), figure.Status.ToString().ToLowerInvariant(),
             Markup.Escape(citation + (detail is null ? string.Empty : $" ({detail})")));
     }
+
+    /// <summary>
+    /// The chip's FP8 peak, marked where it is no faster than BF16's: such a chip takes FP8 (for its memory) but gains no
+    /// speed from it (TPU v5p and v6e, Trainium1), which the bare figure would let one read as FP8 support.
+    /// </summary>
+    private static string Fp8Peak(Hardware.Chip chip) => chip.PeakRate(Precision.Fp8) is not { } fp8 ? "-"
+        : chip.PeakRate(Precision.Bf16) is { } bf16 && fp8 <= bf16 ? $"{fp8} (no faster than BF16)"
+        : fp8.ToString();
 }

@@ -148,5 +148,5 @@ public static class ScenarioCost
     };
 
     private static Figure<Units.Power> Scaled(Figure<Units.Power> figure, double share) =>
-        figure.Scaled(power => power * share, $"{share:P0} of the whole system's figure, in proportion to the chips used" + (figure.Derivation is { } whole ? $"; the whole: {whole}" : string.Empty));
+        figure.Scaled(power => power * share, $"{share * 100:0.#}% of the whole system's figure, in proportion to the chips used" + (figure.Derivation is { } whole ? $"; the whole: {whole}" : string.Empty));
 }

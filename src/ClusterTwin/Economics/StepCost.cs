@@ -24,7 +24,7 @@ public sealed record StepCost
     /// <summary>What the price is, in words ("AWS p5.48xlarge, on-demand, us-east-1, 2025-06"); worded when read, as searches cost many layouts.</summary>
     public string Description => Rental is { } rental
         ? $"{rental.Provider} {rental.Item}, {CostModel.Words(rental.Offering)}, {rental.Region}, {rental.Date}"
-        : $"owned: {Capital?.Price.Value} for {Capital?.Chips} chips ({Capital?.Date}) over {Ownership.LifetimeYears:0.#} years at {Ownership.Utilization:P0} use, electricity {ElectricityPrice?.Price.Value} ({ElectricityPrice?.Region}, {ElectricityPrice?.Date})";
+        : $"owned: {Capital?.Price.Value} for {Capital?.Chips} chips ({Capital?.Date}) over {Ownership.LifetimeYears:0.#} years at {Ownership.Utilization * 100:0.#}% use, electricity {ElectricityPrice?.Price.Value} ({ElectricityPrice?.Region}, {ElectricityPrice?.Date})";
 
     /// <summary>The catalogue ids of the prices used.</summary>
     public string PriceIds => Rental?.Id ?? $"{Capital?.Id}, {ElectricityPrice?.Id}";

@@ -56,6 +56,11 @@ public class CommandTests
         {
             Assert.Contains(id, outcome.Output, StringComparison.Ordinal);
         }
+
+        // An FP8 peak no faster than BF16's says so, where a bare figure read as FP8 support.
+        var rows = outcome.Output.Split('\n');
+        Assert.Contains("(no faster than BF16)", rows.Single(row => row.StartsWith("│ google-tpu-v5p ", StringComparison.Ordinal)), StringComparison.Ordinal);
+        Assert.DoesNotContain("(no faster than BF16)", rows.Single(row => row.StartsWith("│ nvidia-h100-sxm ", StringComparison.Ordinal)), StringComparison.Ordinal);
     }
 
     [Theory]
