@@ -8,7 +8,7 @@ using Spectre.Console.Cli;
 
 namespace ClusterTwin.Cli.Commands;
 
-/// <summary><c>clustertwin simulate SCENARIO [--kernels] [--json]</c>.</summary>
+/// <summary><c>clustertwin simulate SCENARIO [--kernels] [--require-fit] [--json]</c>.</summary>
 public sealed class SimulateCommand(IAnsiConsole console) : Command<SimulateCommand.Settings>
 {
     /// <summary>Arguments of <c>simulate</c>.</summary>
@@ -23,6 +23,11 @@ public sealed class SimulateCommand(IAnsiConsole console) : Command<SimulateComm
         [CommandOption("--kernels")]
         [Description("Also list each kind of layer's operators (kernels) on the busiest chip: runs, forward and backward time, share, what bounds each, rate (--json adds work and traffic).")]
         public bool Kernels { get; init; }
+
+        /// <summary>Exit with code 1 where the layout does not fit in memory, as where it does not divide.</summary>
+        [CommandOption("--require-fit")]
+        [Description("Exit with code 1 where the layout does not fit in the chips' memory (or in the host's, for offloaded activations), as where it does not divide: for scripts and CI. The report is printed either way.")]
+        public bool RequireFit { get; init; }
     }
 
     /// <inheritdoc />
@@ -49,6 +54,6 @@ public sealed class SimulateCommand(IAnsiConsole console) : Command<SimulateComm
             }
         });
 
-        return result.Valid ? 0 : 1;
+        return result.Valid && (result.Fits || !settings.RequireFit) ? 0 : 1;
     }
 }

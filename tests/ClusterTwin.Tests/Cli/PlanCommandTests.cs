@@ -169,6 +169,19 @@ public class PlanCommandTests
     }
 
     [Fact]
+    public void RequireFit_ExitsWithOne_OnlyWhereTheLayoutDoesNotFit()
+    {
+        using var folder = new TemporaryFolder();
+        var kept = folder.Write("kept.yaml", Llama70OnGb200.Replace("zero: 3}", "zero: 3, data: 64}", StringComparison.Ordinal));
+        var offloaded = folder.Write("offloaded.yaml", Llama70OnGb200.Replace("zero: 3}", "zero: 3, data: 64, offload_activations: 43}", StringComparison.Ordinal));
+        Assert.Equal(0, CliRunner.Run("simulate", kept).ExitCode);
+        var over = CliRunner.Run("simulate", kept, "--require-fit");
+        Assert.Equal(1, over.ExitCode);
+        Assert.Contains("does not fit", over.Output, StringComparison.Ordinal);
+        Assert.Equal(0, CliRunner.Run("simulate", offloaded, "--require-fit").ExitCode);
+    }
+
+    [Fact]
     public void Compare_SaysWhichScenarioDoesNotFit()
     {
         // Megatron-Bridge's Llama 3 70B layout on GB200 is over memory without its recipe's offloading, and fits with it.
