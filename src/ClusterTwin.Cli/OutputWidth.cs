@@ -17,6 +17,18 @@ public static class OutputWidth
     /// <inheritdoc cref="Narrowest"/>
     public const int Widest = 1000;
 
+    /// <summary>Sets <paramref name="console"/>'s width by <see cref="Of"/>, where that gives one, and returns the console.</summary>
+    public static Spectre.Console.IAnsiConsole Apply(Spectre.Console.IAnsiConsole console, string? columns, bool redirected)
+    {
+        ArgumentNullException.ThrowIfNull(console);
+        if (Of(columns, redirected) is { } width)
+        {
+            console.Profile.Width = width;
+        }
+
+        return console;
+    }
+
     /// <summary>
     /// The width to draw at, given the <c>COLUMNS</c> variable's text (null where unset) and whether the output is
     /// redirected; null to keep the console's own.

@@ -1,9 +1,4 @@
 using ClusterTwin.Cli;
 
-var console = Spectre.Console.AnsiConsole.Console;
-if (OutputWidth.Of(Environment.GetEnvironmentVariable("COLUMNS"), Console.IsOutputRedirected) is { } width)
-{
-    console.Profile.Width = width;
-}
-
+var console = OutputWidth.Apply(Spectre.Console.AnsiConsole.Console, Environment.GetEnvironmentVariable("COLUMNS"), Console.IsOutputRedirected);
 return CommandLine.Run(args, console);

@@ -121,27 +121,26 @@ public class CatalogSettings : CommandSettings
     }
 
     /// <summary>
-    /// The line of a case file's <c>id:</c> (counted from 1), or 0 where it has none at the start of a line or is larger
-    /// than a case file can be (its loading says so).
+    /// The line of a case file's <c>id:</c>, counted from 1; 0 (the whole file) where its first 64 KiB have none at the
+    /// start of a line. A case file names its id within its first lines; a device or an endless file is read no further.
     /// </summary>
     private static int IdLine(string file)
     {
-        if (new FileInfo(file).Length > BoundedFile.MaximumBytes)
+        var head = new char[64 * 1024];
+        int read;
+        try
+        {
+            using var reader = new StreamReader(file);
+            read = reader.ReadBlock(head, 0, head.Length);
+        }
+        catch (Exception error) when (error is IOException or UnauthorizedAccessException)
         {
             return 0;
         }
 
-        var number = 0;
-        foreach (var line in File.ReadLines(file))
-        {
-            number++;
-            if (line.StartsWith("id:", StringComparison.Ordinal))
-            {
-                return number;
-            }
-        }
-
-        return 0;
+        var lines = new string(head, 0, read).Split('\n');
+        var index = Array.FindIndex(lines, line => line.StartsWith("id:", StringComparison.Ordinal));
+        return index + 1;
     }
 
     /// <summary>Writes a report file the user named, or throws <see cref="InputException"/> saying why it cannot be written.</summary>

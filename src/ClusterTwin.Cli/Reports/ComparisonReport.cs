@@ -80,7 +80,7 @@ public static class ComparisonReport
             memoryCapacityBytes = row.Result.Valid ? row.Result.MemoryCapacity.Count : (double?)null,
             joulesPerToken = row.Result.Energy?.ItPerToken.Joules,
             costPerMillionTokens = row.Result.Cost?.PerMillionTokens.Dollars,
-            priceId = row.Result.Cost?.PriceIds,
+            priceIds = row.Result.Cost?.PriceIds,
             timeToTrainSeconds = row.Result.Valid ? row.Result.TimeToTrain?.Seconds : null,
             calibration = Calibration(row.Scenario),
         }),
@@ -89,7 +89,7 @@ public static class ComparisonReport
     /// <summary>What the scenario's efficiency levels rest on: its family's measured runs, or another family's carried over.</summary>
     private static string Calibration(Scenario scenario) => scenario.Efficiency switch
     {
-        { CarriedOverFrom: { } from, HasOwnFit: false } => $"carried from {from}",
+        { CarriedOverFrom: not null, HasOwnFit: false } efficiency => $"carried from {efficiency.LevelsFrom}",
         { HasOwnFit: true, Fit.Cases: > 0 } efficiency => $"{efficiency.Fit.Cases} measured runs",
         _ => "levels as written",
     };

@@ -1,6 +1,7 @@
 using ClusterTwin.Engines;
 using ClusterTwin.Planning;
 using ClusterTwin.Scenarios;
+using ClusterTwin.Units;
 using Spectre.Console;
 
 namespace ClusterTwin.Cli.Reports;
@@ -77,9 +78,13 @@ public static class PlanReport
         }
 
         console.Write(table);
-        var parts = new Table().Border(TableBorder.Rounded).Title("Where each step goes");
+        // The parts some ranked layout spends time in: a column of zeros (no experts, no offload, no throttling) is left out.
+        var shown = search.Plans[0].Result.Breakdown!.Parts().Select((part, index) => (part.Name, Index: index))
+            .Where(part => search.Plans.Any(ranked => ranked.Result.Breakdown!.Parts().ElementAt(part.Index).Time > Duration.Zero))
+            .ToArray();
+        var parts = new Table().Border(TableBorder.Rounded).Title("Where each step goes (the parts that take time)");
         parts.AddColumn("#");
-        foreach (var (name, _) in search.Plans[0].Result.Breakdown!.Parts())
+        foreach (var (name, _) in shown)
         {
             parts.AddColumn(new TableColumn(name).RightAligned());
         }
@@ -87,7 +92,8 @@ public static class PlanReport
         rank = 0;
         foreach (var ranked in search.Plans)
         {
-            parts.AddRow([(++rank).ToString(System.Globalization.CultureInfo.InvariantCulture), .. ranked.Result.Breakdown!.Parts().Select(part => part.Time.ToString())]);
+            var times = ranked.Result.Breakdown!.Parts().Select(part => part.Time.ToString()).ToArray();
+            parts.AddRow([(++rank).ToString(System.Globalization.CultureInfo.InvariantCulture), .. shown.Select(part => times[part.Index])]);
         }
 
         console.Write(parts);
@@ -101,7 +107,7 @@ public static class PlanReport
         var bestResult = search.Plans[0].Result;
         if (bestResult.Memory is { } memory && memory.Total / bestResult.MemoryCapacity > TightMemory)
         {
-            console.MarkupLineInterpolated($"[yellow]Tight:[/] the best layout uses {Format.Percent(memory.Total / bestResult.MemoryCapacity)} of the chip's memory, which leaves the allocator's fragmentation and the framework's own buffers little room: --memory-headroom 10 searches with a tenth kept free.");
+            console.MarkupLineInterpolated($"[yellow]Tight:[/] the best layout uses {Format.Percent(memory.Total / bestResult.MemoryCapacity)} of the chip's memory, which leaves the allocator's fragmentation and the framework's own buffers little room: a larger --memory-headroom (10 or more) keeps that share free.");
         }
 
         console.MarkupLineInterpolated($"[bold]As a scenario:[/] {PlanDescription.ScenarioBlock(search.Plans[0].Plan)}");

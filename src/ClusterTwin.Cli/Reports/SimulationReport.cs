@@ -139,7 +139,7 @@ public static class SimulationReport
         var efficiency = scenario.Efficiency;
         var calibration = efficiency switch
         {
-            { CarriedOverFrom: { } from, HasOwnFit: false } => $"no measured runs of its own: the curves and levels of {from}, carried over",
+            { CarriedOverFrom: not null, HasOwnFit: false } => $"no measured runs of its own: the curves and levels of {efficiency.LevelsFrom}, carried over",
             { HasOwnFit: true, Fit.Cases: > 0 } => $"levels fitted to {efficiency.Fit.Cases} measured runs",
             _ => "levels as written",
         };

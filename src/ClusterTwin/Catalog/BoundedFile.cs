@@ -5,7 +5,7 @@ namespace ClusterTwin.Catalog;
 /// or a file of timings holds kilobytes, so a larger one is the wrong file (a log, a model checkpoint, a device such as
 /// <c>/dev/zero</c>), read no further than the limit instead of until memory runs out.
 /// </summary>
-public static class BoundedFile
+internal static class BoundedFile
 {
     /// <summary>The largest input file read: 16 MiB, over a hundred times the largest file the repository ships (128 KB of timings).</summary>
     public const long MaximumBytes = 16L << 20;

@@ -118,7 +118,11 @@ public static class CatalogLoader
 
         if (!efficiencies.TryGetValue(HardwareCatalog.DefaultFamily, out var fallback))
         {
-            diagnostics.Add(new Diagnostic(Path.Combine(directory, "efficiency"), 0, string.Empty, $"missing {HardwareCatalog.DefaultFamily}.yaml (the curves for chip families without their own)"));
+            // One read whose carry-over failed has its error at its own file already.
+            if (!read.ContainsKey(HardwareCatalog.DefaultFamily))
+            {
+                diagnostics.Add(new Diagnostic(Path.Combine(directory, "efficiency"), 0, string.Empty, $"missing {HardwareCatalog.DefaultFamily}.yaml (the curves for chip families without their own)"));
+            }
         }
         else
         {

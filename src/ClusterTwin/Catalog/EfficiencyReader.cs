@@ -204,6 +204,7 @@ internal static class EfficiencyReader
         {
             OwnCurves = efficiency.OwnCurves,
             CarriedOverFrom = from,
+            CarriedLevelsFrom = source.LevelsFrom,
             BandWidening = efficiency.BandWidening,
             HasOwnFit = efficiency.HasOwnFit,
             CarriedFit = ownLevels ? null : source.Fit,

@@ -95,7 +95,7 @@ internal static class PriceReader
         var date = reader.String(entry, "date", field);
         return id is null || system is null || offering is null || provider is null || item is null || chips is null || price is null || region is null || date is null
             ? null
-            : new RentalPrice(id, system, offering.Value, provider, item, chips.Value, price, region, date) { Chip = systems.TryGetValue(system, out var rented) ? rented.Chip.Id : system };
+            : new RentalPrice(id, system, offering.Value, provider, item, chips.Value, price, region, date) { Chip = systems[system].Chip.Id };
     }
 
     private static CapitalPrice? Capital(YamlReader reader, YamlMappingNode entry, ISet<string> sources, IReadOnlyDictionary<string, AcceleratorSystem> systems, ISet<string> systemFiles)

@@ -6,8 +6,9 @@ namespace ClusterTwin.Catalog;
 
 /// <summary>
 /// Reads a scenario's <c>cost</c> and <c>facility</c> blocks and resolves the prices they name, or the catalogue's
-/// defaults for the cluster's system: the most recent on-demand rental, the cheapest of equally recent ones (else a
-/// capacity block, a market figure, a reservation, spot), the most recent purchase price, and the default electricity price.
+/// defaults for the cluster's system: an on-demand rental (else a capacity block, a market figure, a reservation, spot),
+/// the reference provider's where it prices the system (<see cref="PriceCatalog.ReferenceProvider"/>), else the most
+/// recent, the cheapest of equally recent ones; the most recent purchase price; and the default electricity price.
 /// </summary>
 public static class ScenarioCost
 {

@@ -68,8 +68,14 @@ public sealed record PriceCatalog
     /// <summary>No prices.</summary>
     public static PriceCatalog Empty { get; } = new();
 
+    private readonly ImmutableArray<RentalPrice> rentals = [];
+
     /// <summary>Rental prices.</summary>
-    public ImmutableArray<RentalPrice> Rentals { get; init; } = [];
+    public ImmutableArray<RentalPrice> Rentals
+    {
+        get => rentals;
+        init => (rentals, ReferenceProvider) = (value, ReferenceOf(value));
+    }
 
     /// <summary>Purchase prices.</summary>
     public ImmutableArray<CapitalPrice> Capital { get; init; } = [];
@@ -81,11 +87,18 @@ public sealed record PriceCatalog
     public ElectricityPrice? DefaultElectricity => Electricity.FirstOrDefault(price => price.IsDefault);
 
     /// <summary>
-    /// The provider whose on-demand prices cover the most chips (ties to the first by name): a system's default rental
-    /// price is this provider's where it has one, so that systems compared by default are priced by one provider, not
-    /// each by whichever happened to quote it cheapest; null without on-demand prices.
+    /// The provider whose published on-demand prices (official or reported: not this catalogue's estimates and
+    /// projections) cover the most chips, ties to the first by name: a system's default rental price is this
+    /// provider's where it has one, so that systems compared by default are priced by one provider, not each by
+    /// whichever happened to quote it cheapest; null without such prices.
     /// </summary>
-    public string? ReferenceProvider => Rentals.Where(price => price.Offering == PriceOffering.OnDemand)
+    public string? ReferenceProvider { get; private init; }
+
+    /// <summary>The provider a price that names none is entered under.</summary>
+    public const string UnstatedProvider = "unstated";
+
+    private static string? ReferenceOf(ImmutableArray<RentalPrice> rentals) => rentals
+        .Where(price => price.Offering == PriceOffering.OnDemand && price.Price.Status is FigureStatus.Official or FigureStatus.Reported && price.Provider != UnstatedProvider)
         .GroupBy(price => price.Provider, StringComparer.Ordinal)
         .OrderByDescending(group => group.Select(price => price.Chip).Distinct(StringComparer.Ordinal).Count())
         .ThenBy(group => group.Key, StringComparer.Ordinal)

@@ -16,9 +16,10 @@ public sealed record StepEnergy
 
     /// <summary>
     /// Whether the chip would draw more than its limit: it then throttles, and the step takes <see cref="StepTime"/>,
-    /// longer than the engine's step time, which does not model throttling.
+    /// longer than the engine's kernels and collectives take (the step's <c>PowerThrottling</c> part is the difference).
     /// </summary>
     public required bool PowerLimited { get; init; }
+
 
     /// <summary>The chips' energy per step, by what spends it.</summary>
     public required EnergyBreakdown Chips { get; init; }

@@ -42,19 +42,22 @@ public static class PlanDescription
         var recompute = plan.Recompute != RecomputePolicy.Selective || plan.RecomputeModules == RecomputeModules.CoreAttention
             ? plan.Recompute.ToString().ToLowerInvariant()
             : $"[{string.Join(", ", RecomputeModuleNames.Names(plan.RecomputeModules))}]";
-        var fields = new List<string>
-        {
-            $"tensor: {Number(plan.TensorParallelism)}",
-            $"context: {Number(plan.ContextParallelism)}",
-        };
+        // Context and expert parallelism, where off, are left to the loader's default of 1.
+        var fields = new List<string> { $"tensor: {Number(plan.TensorParallelism)}" };
         if (plan.ContextParallelism > 1)
         {
+            fields.Add($"context: {Number(plan.ContextParallelism)}");
             fields.Add($"context_communication: {ContextCommunicationKeys.Key(plan.ContextCommunication)}");
+        }
+
+        if (plan.ExpertParallelism > 1)
+        {
+            fields.Add($"expert: {Number(plan.ExpertParallelism)}");
         }
 
         fields.AddRange(
         [
-            $"expert: {Number(plan.ExpertParallelism)}", $"pipeline: {Number(plan.PipelineParallelism)}", $"virtual_stages: {Number(plan.VirtualStages)}",
+            $"pipeline: {Number(plan.PipelineParallelism)}", $"virtual_stages: {Number(plan.VirtualStages)}",
             $"data: {Number(plan.DataParallelism)}", $"micro_batch: {Number(plan.MicroBatchSize)}", $"sequence_parallel: {(plan.SequenceParallelism ? "true" : "false")}",
             $"recompute: {recompute}", $"zero: {Number(plan.ZeroStage)}",
         ]);

@@ -72,6 +72,33 @@ public class CarryOverBandTests
         Assert.True(table.Count(row => row.Previous < row.A100 - 0.02) >= 2, text);
     }
 
+    [Theory]
+    [InlineData("aws-trainium2", "aws-neuroncore-v2")]
+    [InlineData("aws-trainium3", "aws-neuroncore-v2")]
+    [InlineData("aws-trainium4", "aws-neuroncore-v2")]
+    [InlineData("google-tpu7x", "google-tpu-v6e")]
+    [InlineData("nvidia-rubin", "nvidia-blackwell-ultra")]
+    [InlineData("default", "nvidia-ampere")]
+    public void EachFamilyWithoutRuns_CarriesTheLatestMeasuredGenerationOfItsVendor(string family, string measured)
+    {
+        var efficiency = Repository.Catalog.Efficiencies[family];
+        Assert.False(efficiency.HasOwnFit);
+        Assert.Equal((measured, measured), (efficiency.CarriedOverFrom, efficiency.LevelsFrom));
+        Assert.True(Repository.Catalog.Efficiencies[measured].HasOwnFit, $"{measured} has runs of its own");
+    }
+
+    [Fact]
+    public void AChainOfCarryOvers_NamesTheFamilyWhoseRunsTheLevelsCameFrom()
+    {
+        // Trainium4 carried from Trainium3 (which carries Trainium1's) runs at Trainium1's levels, and says so.
+        using var folder = TemporaryFolder.WithCatalogCopy();
+        var path = Path.Combine(folder.Path, "efficiency", "aws-trainium4.yaml");
+        File.WriteAllText(path, File.ReadAllText(path).Replace("carried_over_from: aws-neuroncore-v2", "carried_over_from: aws-trainium3", StringComparison.Ordinal));
+        var trainium4 = ClusterTwin.Catalog.CatalogLoader.Load(folder.Path).Efficiencies["aws-trainium4"];
+        Assert.Equal(("aws-trainium3", "aws-neuroncore-v2"), (trainium4.CarriedOverFrom, trainium4.LevelsFrom));
+        Assert.Equal(Repository.Catalog.Efficiencies["aws-neuroncore-v2"].Fit.MatrixScale, trainium4.Fit.MatrixScale);
+    }
+
     [Fact]
     public void AFamilyWithAMeasuredGeneration_CarriesItsLevels_NotA100s()
     {

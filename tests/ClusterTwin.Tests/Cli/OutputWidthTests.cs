@@ -22,6 +22,16 @@ public sealed class OutputWidthTests
         Assert.Equal(expected, OutputWidth.Of(columns, redirected));
 
     [Fact]
+    public void Apply_SetsTheConsolesWidth_OnlyWhereThereIsOneToSet()
+    {
+        var console = Spectre.Console.AnsiConsole.Create(new Spectre.Console.AnsiConsoleSettings { Out = new Spectre.Console.AnsiConsoleOutput(new StringWriter()) });
+        console.Profile.Width = 77;
+        Assert.Equal(77, OutputWidth.Apply(console, null, redirected: false).Profile.Width);
+        Assert.Equal(OutputWidth.Redirected, OutputWidth.Apply(console, null, redirected: true).Profile.Width);
+        Assert.Equal(132, OutputWidth.Apply(console, "132", redirected: true).Profile.Width);
+    }
+
+    [Fact]
     public void ALayoutTable_KeepsEachNumberOnOneLine_AtTheRedirectedWidth()
     {
         // At Spectre.Console's 80 columns, the search's table broke step times across two lines ("35.6" over "3 s").

@@ -2,6 +2,7 @@ using ClusterTwin.Catalog;
 using ClusterTwin.Claims;
 using ClusterTwin.Economics;
 using ClusterTwin.Engines.Analytical;
+using ClusterTwin.Hardware;
 using ClusterTwin.Planning;
 using ClusterTwin.Tests.Support;
 
@@ -29,7 +30,8 @@ public class CostAndClaimsTests
         // (they had been Google Cloud's, Azure's and AWS's: the cheapest of the most recent).
         var prices = Repository.Catalog.Prices;
         var onDemand = prices.Rentals.Where(price => price.Offering == PriceOffering.OnDemand).ToArray();
-        var chipsBy = onDemand.GroupBy(price => price.Provider).ToDictionary(group => group.Key, group => group.Select(price => price.Chip).Distinct().Count());
+        var chipsBy = onDemand.Where(price => price.Price.Status is FigureStatus.Official or FigureStatus.Reported && price.Provider != PriceCatalog.UnstatedProvider)
+            .GroupBy(price => price.Provider).ToDictionary(group => group.Key, group => group.Select(price => price.Chip).Distinct().Count());
         Assert.Equal(chipsBy.MaxBy(pair => pair.Value).Key, prices.ReferenceProvider);
         Assert.Equal("AWS", prices.ReferenceProvider);
         foreach (var system in new[] { "nvidia-dgx-h100", "nvidia-hgx-h200", "nvidia-dgx-b200" })

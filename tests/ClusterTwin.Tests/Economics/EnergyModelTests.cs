@@ -178,11 +178,37 @@ public class EnergyModelTests
         var unlimited = AnalyticalEngine.Simulate(scenario);
         Assert.Equal(unlimited.StepTime, result.UnthrottledStepTime);
         Assert.True(result.TokensPerSecond < unlimited.TokensPerSecond, "the throughput is of the longer step");
-        Assert.Equal(result.StepTimeLow / result.StepTime, unlimited.StepTimeLow / unlimited.StepTime, 1e-9);
+        // The band is the engine's, stretched once by the centre's throttling.
+        Assert.Equal(unlimited.StepTimeLow / unlimited.StepTime, result.StepTimeLow / result.StepTime, 1e-9);
+        Assert.Equal(unlimited.StepTimeHigh / unlimited.StepTime, result.StepTimeHigh / result.StepTime, 1e-9);
         Assert.True(result.ModelFlopsUtilization < unlimited.ModelFlopsUtilization, "the utilization is of the longer step");
         Assert.Equal(free.Chips.Matrix.Joules, energy.Chips.Matrix.Joules, 1e-6 * free.Chips.Matrix.Joules);
         Assert.True(energy.ItPerStep > free.ItPerStep, "throttling costs the idle floor and the hosts for longer: more energy, not less");
         Assert.True(result.Cost!.PerStep > AnalyticalEngine.Simulate(scenario).Cost!.PerStep);
+    }
+
+    [Fact]
+    public void AThrottledBand_ListsEachAlternativeAtItsOwnEffect_AndTakesTheThrottleOnce()
+    {
+        // Llama 3 70B on 4,096 Trainium3, whose chips are held to 600 W: Trainium3's alternative link figures change the
+        // engine's step by what they change it unthrottled, not by the throttle, and the band's slow end is stretched once.
+        using var folder = new Support.TemporaryFolder();
+        var scenario = ClusterTwin.Catalog.ScenarioLoader.Load(folder.Write("trn3.yaml", """
+            name: Llama 3 70B on 4,096 Trainium3
+            cluster: {system: aws-trn3-gen1-ultraserver, count: 64, fabric: aws-efa-ultracluster}
+            model: llama3-70b
+            training: {sequence_length: 8192, global_batch: 2048, precision: bf16, attention: flash}
+            plan: {tensor: 1, context: 2, pipeline: 1, data: 2048, micro_batch: 1, recompute: none, zero: 3}
+            """), Repository.Catalog);
+        var chip = scenario.Cluster.Chip;
+        var power = chip.Power! with { Limit = chip.Power.Limit.WithValue(Power.FromWatts(600)) };
+        var capped = scenario with { Cluster = scenario.Cluster with { System = scenario.Cluster.System with { Chip = chip with { Power = power } } } };
+        var (free, held) = (AnalyticalEngine.Simulate(scenario), AnalyticalEngine.Simulate(capped));
+        Assert.True(held.Throttled && !free.Throttled);
+        Assert.Equal(string.Join(" | ", free.BandSources), string.Join(" | ", held.BandSources));
+        // Stretched once by the centre's throttling, not twice (the alternatives had each counted it as well).
+        Assert.Equal(free.StepTimeHigh / free.StepTime, held.StepTimeHigh / held.StepTime, 1e-9);
+        Assert.Equal(free.StepTimeLow / free.StepTime, held.StepTimeLow / held.StepTime, 1e-9);
     }
 
     [Fact]

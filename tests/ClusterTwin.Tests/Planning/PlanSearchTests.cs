@@ -378,6 +378,7 @@ public class PlanSearchTests
         {
             (SmallScenario, string.Empty),
             (SmallScenario, "\nplan: {context: 2, context_communication: all-gather, recompute: [layernorm, mlp]}\n"),
+            (SmallScenario, "\nplan: {pipeline: 2, virtual_stages: 5, zero: 3, sequence_parallel: true, tensor: 2}\n"),
         })
         {
             var planning = Load(scenario + pins);

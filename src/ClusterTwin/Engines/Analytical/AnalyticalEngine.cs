@@ -44,7 +44,9 @@ public static partial class AnalyticalEngine
             return result;
         }
 
-        // The band is the engine's (the kernels' and the links'), taken with the energy model's throttling, as its centre is.
+        // The band is the engine's (the kernels' and the links'), stretched by the centre's throttling. Not held to the
+        // power model's floor at either end: the measured runs of chips near their limit (A100, TPU v5e) run faster than
+        // that floor at the central power coefficients allows, so it is not sure enough to bound the band (energy.md).
         var unthrottled = result.UnthrottledStepTime;
         var (low, high, sources) = UncertaintyBand.Of(scenario, unthrottled);
         var (energy, cost) = EnergyAndCost(scenario, Activity(result, unthrottled), result.Chips, (low, high));
@@ -305,7 +307,8 @@ public static partial class AnalyticalEngine
     private static (StepEnergy? Energy, StepCost? Cost) EnergyAndCost(Scenario scenario, StepActivity activity, long chips, (Duration Fastest, Duration Slowest)? band)
     {
         var energy = EnergyModel.Of(scenario.Cluster, scenario.Job.Precision, activity, band, scenario.Cost?.PowerUsageEffectiveness);
-        // The chips are held (and paid for) for the throttled step where they run at their power limit.
+        // The chips are held (and paid for) for the throttled step where they run at their power limit, at the band's
+        // ends as at its centre.
         var held = energy?.StepTime ?? activity.StepTime;
         var stretch = held / activity.StepTime;
         var (fastest, slowest) = band ?? (activity.StepTime, activity.StepTime);

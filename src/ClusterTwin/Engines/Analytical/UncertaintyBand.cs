@@ -29,7 +29,7 @@ internal static class UncertaintyBand
         var widening = efficiency.BandWidening;
         var sources = ImmutableArray.CreateBuilder<string>();
         sources.Add(efficiency.Fit.Cases > 0
-            ? $"residuals of {efficiency.Fit.Cases} measured runs fitted for {(efficiency.HasOwnFit ? efficiency.Family : efficiency.CarriedOverFrom)}" +
+            ? $"residuals of {efficiency.Fit.Cases} measured runs fitted for {efficiency.LevelsFrom}" +
               (widening > 1
                   ? efficiency.HasOwnFit
                       ? $", widened {widening:0.#}x because {scenario.Cluster.Chip.Family} borrows {Borrowed(efficiency)} from {efficiency.CarriedOverFrom}"
@@ -40,7 +40,8 @@ internal static class UncertaintyBand
         var (fastest, slowest) = (1.0, 1.0);
         void Stretch(string name, Scenario variant, bool listedWhenUnchanged)
         {
-            var ratio = AnalyticalEngine.SimulateStep(variant).StepTime / step;
+            // The engine's step against the engine's step: throttling is taken once, by the caller, over the band.
+            var ratio = AnalyticalEngine.SimulateStep(variant).UnthrottledStepTime / step;
             if (double.IsFinite(ratio) && ratio > 0 && (listedWhenUnchanged || Math.Abs(ratio - 1) > 1e-12))
             {
                 (fastest, slowest) = (Math.Min(fastest, ratio), Math.Max(slowest, ratio));
