@@ -177,12 +177,10 @@ public sealed record ChipEfficiency
     /// its levels came from, followed along a chain of carry-overs (a family carried from Trainium3, which carries
     /// Trainium1's, names Trainium1).
     /// </summary>
-    public string LevelsFrom => HasOwnFit ? Family : levelsFrom ?? CarriedOverFrom ?? Family;
+    public string LevelsFrom => HasOwnFit ? Family : CarriedLevelsFrom ?? CarriedOverFrom ?? Family;
 
-    private readonly string? levelsFrom;
-
-    /// <summary>Set where the carry-over is resolved: the source's own <see cref="LevelsFrom"/>.</summary>
-    public string? CarriedLevelsFrom { init => levelsFrom = value; }
+    /// <summary>The source's own <see cref="LevelsFrom"/>, set where the carry-over is resolved; null before.</summary>
+    public string? CarriedLevelsFrom { get; init; }
 
     /// <summary>How much wider than the fitted residuals the band is: 1 for a fitted family, more for one that carries another's fit over.</summary>
     public double BandWidening { get; init; } = 1;
@@ -190,7 +188,7 @@ public sealed record ChipEfficiency
     /// <summary>The same curves with another fit.</summary>
     public ChipEfficiency WithFit(EfficiencyFit fit) => new(Family, MatrixShape, AttentionShape, Memory, ScaleUpCollective, Provenance, fit)
     {
-        CarriedOverFrom = CarriedOverFrom, CarriedLevelsFrom = levelsFrom, BandWidening = BandWidening, HasOwnFit = HasOwnFit, CarriedFit = CarriedFit, OwnCurves = OwnCurves, MeasuredAttention = MeasuredAttention, MeasuredOn = MeasuredOn,
+        CarriedOverFrom = CarriedOverFrom, CarriedLevelsFrom = CarriedLevelsFrom, BandWidening = BandWidening, HasOwnFit = HasOwnFit, CarriedFit = CarriedFit, OwnCurves = OwnCurves, MeasuredAttention = MeasuredAttention, MeasuredOn = MeasuredOn,
         HeadSizes = HeadSizes, ServesFamilies = ServesFamilies, CurvesChip = CurvesChip, CurvesPeak = CurvesPeak, CurvesBandwidth = CurvesBandwidth,
     };
 
