@@ -245,7 +245,7 @@ public static class ClaimsReport
             Format.Percent(result.ModelFlopsUtilization),
             energy is null ? "n/a" : energy.AveragePowerPerChip + (energy.PowerLimited ? " (at limit)" : string.Empty),
             energy is null ? "n/a" : $"{energy.ItPerToken} ({energy.ItPerTokenLow} - {energy.ItPerTokenHigh})",
-            cost is null ? "n/a: " + (result.CostMissing ?? "no energy") : $"{cost.PerMillionTokens} ({cost.PerMillionTokensLow} - {cost.PerMillionTokensHigh}){(cost.PriceStatus is Hardware.FigureStatus.Official or Hardware.FigureStatus.Reported ? string.Empty : " " + cost.PriceStatus.ToString().ToLowerInvariant())}",
+            cost is null ? "n/a: " + (result.CostMissing ?? "no energy") : $"{cost.PerMillionTokens} ({cost.PerMillionTokensLow} - {cost.PerMillionTokensHigh}){Format.UnpublishedPrice(cost.PriceStatus)}",
         };
     });
 

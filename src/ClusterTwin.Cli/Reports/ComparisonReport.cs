@@ -82,16 +82,8 @@ public static class ComparisonReport
             costPerMillionTokens = row.Result.Cost?.PerMillionTokens.Dollars,
             priceIds = row.Result.Cost?.PriceIds,
             timeToTrainSeconds = row.Result.Valid ? row.Result.TimeToTrain?.Seconds : null,
-            calibration = Calibration(row.Scenario),
+            calibration = Format.Calibration(row.Scenario.Efficiency, brief: true),
         }),
-    };
-
-    /// <summary>What the scenario's efficiency levels rest on: its family's measured runs, or another family's carried over.</summary>
-    private static string Calibration(Scenario scenario) => scenario.Efficiency switch
-    {
-        { CarriedOverFrom: not null, HasOwnFit: false } efficiency => $"carried from {efficiency.LevelsFrom}",
-        { HasOwnFit: true, Fit.Cases: > 0 } efficiency => $"{efficiency.Fit.Cases} measured runs",
-        _ => "levels as written",
     };
 
     /// <summary>The scenario's path from the repository root where it lies inside it (so the page is the same from any working folder).</summary>
@@ -117,7 +109,7 @@ public static class ComparisonReport
         var common = new[] { scenario.Name, Format.Count(scenario.Cluster.ChipCount), $"{system.ScaleUpName} ({system.Topology.Kind.ToString().ToLowerInvariant()})", row.HasLayout ? PlanDescription.Of(scenario.Plan) : "none found" };
         if (!result.Valid)
         {
-            return [.. common, "invalid: " + string.Join("; ", result.Problems), "-", "-", .. exchanges.Select(_ => "-"), "-", "-", "-", "-", Calibration(scenario)];
+            return [.. common, "invalid: " + string.Join("; ", result.Problems), "-", "-", .. exchanges.Select(_ => "-"), "-", "-", "-", "-", Format.Calibration(scenario.Efficiency, brief: true)];
         }
 
         var breakdown = result.Breakdown!;
@@ -132,8 +124,8 @@ public static class ComparisonReport
             $"{largest.Name} {Format.Percent(largest.Time / result.StepTime)}",
             $"{Quantity.FormatLike(result.Memory!.Total, result.MemoryCapacity)} of {result.MemoryCapacity}" + (result.Fits ? string.Empty : " (does not fit)"),
             result.Energy is { } energy ? energy.ItPerToken.ToString() : "n/a",
-            result.Cost is { } cost ? $"{cost.PerMillionTokens}{(cost.PriceStatus is Hardware.FigureStatus.Official or Hardware.FigureStatus.Reported ? string.Empty : " " + cost.PriceStatus.ToString().ToLowerInvariant())}" : "n/a",
-            Calibration(scenario),
+            result.Cost is { } cost ? $"{cost.PerMillionTokens}{Format.UnpublishedPrice(cost.PriceStatus)}" : "n/a",
+            Format.Calibration(scenario.Efficiency, brief: true),
         ];
     }
 }

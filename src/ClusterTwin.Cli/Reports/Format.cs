@@ -22,4 +22,19 @@ internal static class Format
     };
 
     public static string Count(long value) => value.ToString("N0", CultureInfo.InvariantCulture);
+
+    /// <summary>
+    /// What a chip family's efficiency levels rest on: its own measured runs, or the family whose runs they were
+    /// carried over from. <paramref name="brief"/> for a table cell ("25 measured runs", "carried from X"), else a clause.
+    /// </summary>
+    public static string Calibration(Hardware.ChipEfficiency efficiency, bool brief) => efficiency switch
+    {
+        { CarriedOverFrom: not null, HasOwnFit: false } => brief ? $"carried from {efficiency.LevelsFrom}" : $"no measured runs of its own: the curves and levels of {efficiency.LevelsFrom}, carried over",
+        { HasOwnFit: true, Fit.Cases: > 0 } => brief ? $"{efficiency.Fit.Cases} measured runs" : $"levels fitted to {efficiency.Fit.Cases} measured runs",
+        _ => "levels as written",
+    };
+
+    /// <summary>A price's status after a figure that rests on it, where the price is not a published one (" estimate", " projection"); empty where it is.</summary>
+    public static string UnpublishedPrice(Hardware.FigureStatus status) =>
+        status is Hardware.FigureStatus.Official or Hardware.FigureStatus.Reported ? string.Empty : " " + status.ToString().ToLowerInvariant();
 }

@@ -79,21 +79,19 @@ public static class PlanReport
 
         console.Write(table);
         // The parts some ranked layout spends time in: a column of zeros (no experts, no offload, no throttling) is left out.
-        var shown = search.Plans[0].Result.Breakdown!.Parts().Select((part, index) => (part.Name, Index: index))
-            .Where(part => search.Plans.Any(ranked => ranked.Result.Breakdown!.Parts().ElementAt(part.Index).Time > Duration.Zero))
-            .ToArray();
+        var rows = search.Plans.Select(ranked => ranked.Result.Breakdown!.Parts().ToArray()).ToArray();
+        var shown = Enumerable.Range(0, rows[0].Length).Where(part => rows.Any(row => row[part].Time > Duration.Zero)).ToArray();
         var parts = new Table().Border(TableBorder.Rounded).Title("Where each step goes (the parts that take time)");
         parts.AddColumn("#");
-        foreach (var (name, _) in shown)
+        foreach (var part in shown)
         {
-            parts.AddColumn(new TableColumn(name).RightAligned());
+            parts.AddColumn(new TableColumn(rows[0][part].Name).RightAligned());
         }
 
         rank = 0;
-        foreach (var ranked in search.Plans)
+        foreach (var row in rows)
         {
-            var times = ranked.Result.Breakdown!.Parts().Select(part => part.Time.ToString()).ToArray();
-            parts.AddRow([(++rank).ToString(System.Globalization.CultureInfo.InvariantCulture), .. shown.Select(part => times[part.Index])]);
+            parts.AddRow([(++rank).ToString(System.Globalization.CultureInfo.InvariantCulture), .. shown.Select(part => row[part].Time.ToString())]);
         }
 
         console.Write(parts);

@@ -137,13 +137,7 @@ public static class SimulationReport
         }
 
         var efficiency = scenario.Efficiency;
-        var calibration = efficiency switch
-        {
-            { CarriedOverFrom: not null, HasOwnFit: false } => $"no measured runs of its own: the curves and levels of {efficiency.LevelsFrom}, carried over",
-            { HasOwnFit: true, Fit.Cases: > 0 } => $"levels fitted to {efficiency.Fit.Cases} measured runs",
-            _ => "levels as written",
-        };
-        console.MarkupLineInterpolated($"[grey]Efficiency curves: {efficiency.Family}, {calibration} ({Truncate(efficiency.Provenance)})[/]");
+        console.MarkupLineInterpolated($"[grey]Efficiency curves: {efficiency.Family}, {Format.Calibration(efficiency, brief: false)} ({Truncate(efficiency.Provenance)})[/]");
         console.MarkupLineInterpolated($"[grey]Range from: {string.Join("; ", result.BandSources)}[/]");
     }
 

@@ -118,13 +118,9 @@ public class BadInputTests
     [Fact]
     public void PowerFiguresThatContradictEachOther_InTheCatalogue_AreReported()
     {
-        using var catalog = TemporaryFolder.WithCatalogCopy();
-        var chip = Path.Combine(catalog.Path, "chips", "nvidia-h100-sxm.yaml");
-        File.WriteAllText(chip, File.ReadAllText(chip).Replace("thermal_design: {value: 700 W", "thermal_design: {value: 50 W", StringComparison.Ordinal));
-        var system = Path.Combine(catalog.Path, "systems", "nvidia-dgx-h100.yaml");
-        var text = File.ReadAllText(system);
-        File.WriteAllText(system, System.Text.RegularExpressions.Regex.Replace(text, @"system_maximum: \{value: [0-9.,]+ kW", "system_maximum: {value: 1 W"));
-        var outcome = CliRunner.Run("catalog", "list", "--catalog", catalog.Path);
+        var outcome = CatalogListAfter(
+            ("chips/nvidia-h100-sxm.yaml", text => text.Replace("thermal_design: {value: 700 W", "thermal_design: {value: 50 W", StringComparison.Ordinal)),
+            ("systems/nvidia-dgx-h100.yaml", text => System.Text.RegularExpressions.Regex.Replace(text, @"system_maximum: \{value: [0-9.,]+ kW", "system_maximum: {value: 1 W")));
         Assert.Equal(2, outcome.ExitCode);
         Assert.Contains("power.idle: the top of its range, 145 W, is not below the thermal design power, 50 W", outcome.Errors, StringComparison.Ordinal);
         Assert.Contains("power.system_maximum: 1 W is not above the host's own", outcome.Errors, StringComparison.Ordinal);
@@ -133,14 +129,15 @@ public class BadInputTests
     [Fact]
     public void AFabricWithAnEmptyListOfTiers_IsSaidToBeEmpty_NotMissing()
     {
-        using var catalog = TemporaryFolder.WithCatalogCopy();
-        var fabric = Directory.GetFiles(Path.Combine(catalog.Path, "fabrics"), "infiniband-ndr-fat-tree.yaml").Single();
-        var text = File.ReadAllText(fabric);
-        var start = text.IndexOf("\ntiers:", StringComparison.Ordinal);
-        var end = text.IndexOf('\n', start + 7);
-        var rest = text[(end + 1)..].Split('\n').SkipWhile(line => line.StartsWith(' ') || line.StartsWith('-')).ToArray();
-        File.WriteAllText(fabric, text[..start] + "\ntiers: []\n" + string.Join('\n', rest));
-        var outcome = CliRunner.Run("catalog", "list", "--catalog", catalog.Path);
+        static string EmptyTiers(string text)
+        {
+            var start = text.IndexOf("\ntiers:", StringComparison.Ordinal);
+            var end = text.IndexOf('\n', start + 7);
+            var rest = text[(end + 1)..].Split('\n').SkipWhile(line => line.StartsWith(' ') || line.StartsWith('-')).ToArray();
+            return text[..start] + "\ntiers: []\n" + string.Join('\n', rest);
+        }
+
+        var outcome = CatalogListAfter(("fabrics/infiniband-ndr-fat-tree.yaml", EmptyTiers));
         Assert.Equal(2, outcome.ExitCode);
         Assert.Contains("tiers: empty (expected a list of switch tiers from the leaf up)", outcome.Errors, StringComparison.Ordinal);
     }
@@ -148,10 +145,7 @@ public class BadInputTests
     [Fact]
     public void ValueWithoutUnit_InTheCatalogue_IsReported()
     {
-        using var catalog = TemporaryFolder.WithCatalogCopy();
-        var chip = Path.Combine(catalog.Path, "chips", "nvidia-h100-sxm.yaml");
-        File.WriteAllText(chip, File.ReadAllText(chip).Replace("3.35 TB/s", "3.35", StringComparison.Ordinal).Replace("700 W", "700 TB/s", StringComparison.Ordinal));
-        var outcome = CliRunner.Run("catalog", "list", "--catalog", catalog.Path);
+        var outcome = CatalogListAfter(("chips/nvidia-h100-sxm.yaml", text => text.Replace("3.35 TB/s", "3.35", StringComparison.Ordinal).Replace("700 W", "700 TB/s", StringComparison.Ordinal)));
         Assert.Equal(2, outcome.ExitCode);
         Assert.Contains("memory.bandwidth.value: '3.35' has no unit", outcome.Errors, StringComparison.Ordinal);
         Assert.Contains("power.thermal_design.value: 'TB/s' is not a unit of power", outcome.Errors, StringComparison.Ordinal);
@@ -160,14 +154,11 @@ public class BadInputTests
     [Fact]
     public void EveryProblemOfACatalogueFile_IsReportedTogether()
     {
-        using var catalog = TemporaryFolder.WithCatalogCopy();
-        var hopper = Path.Combine(catalog.Path, "efficiency", "nvidia-hopper.yaml");
-        File.AppendAllText(hopper, "scale_up_collective: {1 MB: 0.5}\n");
-        var model = Path.Combine(catalog.Path, "models", "qwen3-235b-a22b.yaml");
-        File.WriteAllText(model, File.ReadAllText(model)
-            .Replace("key_value_heads: 4", "key_value_heads: 5", StringComparison.Ordinal)
-            .Replace("experts_per_token: 8", "experts_per_token: 800", StringComparison.Ordinal));
-        var outcome = CliRunner.Run("catalog", "list", "--catalog", catalog.Path);
+        var outcome = CatalogListAfter(
+            ("efficiency/nvidia-hopper.yaml", text => text + "scale_up_collective: {1 MB: 0.5}\n"),
+            ("models/qwen3-235b-a22b.yaml", text => text
+                .Replace("key_value_heads: 4", "key_value_heads: 5", StringComparison.Ordinal)
+                .Replace("experts_per_token: 8", "experts_per_token: 800", StringComparison.Ordinal)));
         Assert.Equal(2, outcome.ExitCode);
         Assert.Contains("carried_over_from: the family writes all four curves, so nothing is carried over", outcome.Errors, StringComparison.Ordinal);
         Assert.Contains("key_value_heads: 5 key-value heads do not divide the 64 attention heads", outcome.Errors, StringComparison.Ordinal);
@@ -337,5 +328,18 @@ public class BadInputTests
         var catalog = Repository.Catalog;
         Assert.Equal(ClusterTwin.Cli.Commands.CatalogSettings.DefaultCasesFolder(catalog),
             ClusterTwin.Cli.Commands.CatalogSettings.DefaultCasesFolder(catalog with { Directory = catalog.Directory.TrimEnd('/') + "/" }));
+    }
+
+    /// <summary><c>catalog list</c> on a copy of the catalogue with each file (a path under it) rewritten by its edit.</summary>
+    private static CliRunner.Outcome CatalogListAfter(params (string File, Func<string, string> Edit)[] edits)
+    {
+        using var catalog = TemporaryFolder.WithCatalogCopy();
+        foreach (var (file, edit) in edits)
+        {
+            var path = Path.Combine(catalog.Path, file);
+            File.WriteAllText(path, edit(File.ReadAllText(path)));
+        }
+
+        return CliRunner.Run("catalog", "list", "--catalog", catalog.Path);
     }
 }
