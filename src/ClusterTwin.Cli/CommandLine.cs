@@ -35,6 +35,9 @@ public static class CommandLine
             config.AddCommand<PlanCommand>("plan")
                 .WithDescription("Search every parallel layout of a scenario's job on its cluster and rank the fastest.")
                 .WithExample("plan", "examples/plan-gpt3-175b-h100-1024.yaml");
+            config.AddCommand<TrainSearchCommand>("train-search")
+                .WithDescription("Find the cluster (system and size) that trains a job on its tokens within a deadline at the least cost or with the fewest chips, each size at its best layout.")
+                .WithExample("train-search", "examples/train-search-llama3-70b.yaml");
             config.AddCommand<CompareCommand>("compare")
                 .WithDescription("Simulate several scenarios side by side (with --search, each at its best layout).")
                 .WithExample("compare", "--search", "examples/compare-moe/qwen3-235b-trn2-ultraserver.yaml", "examples/compare-moe/qwen3-235b-trn3-ultraserver.yaml");

@@ -33,6 +33,9 @@ internal sealed record PlausibleRange(double Lowest, double Highest, string Desc
     /// <summary>The energy of moving one byte: from 0.01 pJ to 10 nJ.</summary>
     public static PlausibleRange EnergyPerByte { get; } = new(1e-14, 1e-8, "0.01 pJ/B to 10 nJ/B");
 
+    /// <summary>A training run's deadline: from a minute to a century.</summary>
+    public static PlausibleRange Deadline { get; } = new(60, 100 * 365.25 * 86400, "1 min to 36525 d");
+
     /// <summary>A purchase price: from $1 to $10B.</summary>
     public static PlausibleRange Money { get; } = new(1, 1e10, "1 USD to 10000000000 USD");
 

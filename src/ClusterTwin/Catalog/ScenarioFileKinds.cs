@@ -5,14 +5,17 @@ namespace ClusterTwin.Catalog;
 /// <summary>The kinds of scenario file, each read by its own commands.</summary>
 internal enum ScenarioFileKind
 {
-    /// <summary>A training job on a cluster (<c>training</c>): simulate, plan, compare.</summary>
+    /// <summary>A training job on a cluster (<c>training</c> without <c>search</c>): simulate, plan, compare.</summary>
     Training,
 
     /// <summary>A served model and its requests (<c>serving</c> or <c>disaggregated</c>): serve.</summary>
     Serving,
 
-    /// <summary>A deployment search (<c>search</c>): serve-search.</summary>
+    /// <summary>A deployment search (<c>search</c> without <c>training</c>): serve-search.</summary>
     ServingSearch,
+
+    /// <summary>A cluster size search (<c>search</c> and <c>training</c>): train-search.</summary>
+    TrainingSearch,
 
     /// <summary>A measured run (<c>measured</c> and <c>scenario</c>): validate, simulate.</summary>
     ValidationCase,
@@ -32,7 +35,7 @@ internal static class ScenarioFileKinds
             return null;
         }
 
-        ScenarioFileKind[] others = [ScenarioFileKind.ValidationCase, ScenarioFileKind.ServingSearch, ScenarioFileKind.Serving, ScenarioFileKind.Training];
+        ScenarioFileKind[] others = [ScenarioFileKind.ValidationCase, ScenarioFileKind.TrainingSearch, ScenarioFileKind.ServingSearch, ScenarioFileKind.Serving, ScenarioFileKind.Training];
         return others.Where(kind => kind != expected && Has(root, kind)).Select(kind => WrongCommand(root, kind, expected, path)).FirstOrDefault();
     }
 
@@ -44,15 +47,17 @@ internal static class ScenarioFileKinds
         ScenarioFileKind.ValidationCase => $"is a validation case (it has measured and scenario blocks): clustertwin simulate {path} runs it, and validate --cases compares a folder of them" +
             (expected == ScenarioFileKind.Training ? "; plan and compare read a scenario file (the case's scenario block is one)" : string.Empty),
         ScenarioFileKind.ServingSearch => $"is a deployment search (it has a search block): run clustertwin serve-search {path}",
+        ScenarioFileKind.TrainingSearch => $"is a cluster size search (it has training and search blocks): run clustertwin train-search {path}",
         ScenarioFileKind.Serving => $"is a serving scenario (it has a serving block): run clustertwin serve {path}",
         _ => $"is a training scenario (it has a training block): run clustertwin simulate {path}, or plan to search its layouts",
     };
 
     private static bool Has(YamlMappingNode root, ScenarioFileKind kind) => kind switch
     {
-        ScenarioFileKind.Training => YamlReader.Child(root, "training") is not null,
+        ScenarioFileKind.Training => YamlReader.Child(root, "training") is not null && YamlReader.Child(root, "search") is null,
         ScenarioFileKind.Serving => YamlReader.Child(root, "serving") is not null || YamlReader.Child(root, "disaggregated") is not null,
-        ScenarioFileKind.ServingSearch => YamlReader.Child(root, "search") is not null,
+        ScenarioFileKind.ServingSearch => YamlReader.Child(root, "search") is not null && YamlReader.Child(root, "training") is null,
+        ScenarioFileKind.TrainingSearch => YamlReader.Child(root, "search") is not null && YamlReader.Child(root, "training") is not null,
         _ => YamlReader.Child(root, "measured") is not null && YamlReader.Child(root, "scenario") is not null,
     };
 }

@@ -7,7 +7,7 @@ public readonly record struct Duration(double Seconds) : IQuantity<Duration>
     public static Duration Zero => default;
 
     /// <inheritdoc />
-    public static UnitTable Units { get; } = new("duration", [("ps", 1e-12), ("ns", 1e-9), ("us", 1e-6), ("\u00b5s", 1e-6), ("ms", 1e-3), ("s", 1), ("min", 60), ("h", 3600), ("d", 86400)], ["d", "h", "min", "s", "ms", "us", "ns", "ps"], "s, ms, us, ns");
+    public static UnitTable Units { get; } = new("duration", [("ps", 1e-12), ("ns", 1e-9), ("us", 1e-6), ("\u00b5s", 1e-6), ("ms", 1e-3), ("s", 1), ("min", 60), ("h", 3600), ("d", 86400)], ["d", "h", "min", "s", "ms", "us", "ns", "ps"], "d, h, min, s, ms, us, ns");
 
     /// <inheritdoc />
     public double BaseValue => Seconds;

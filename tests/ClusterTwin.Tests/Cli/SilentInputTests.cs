@@ -86,6 +86,10 @@ public class SilentInputTests
     [InlineData("plan", "examples/serve-search-llama3-70b.yaml", "is a deployment search (it has a search block): run clustertwin serve-search")]
     [InlineData("serve", "examples/llama3-405b-trainium3-1m.yaml", "is a training scenario (it has a training block): run clustertwin simulate")]
     [InlineData("serve-search", "examples/serve-llama3-70b-h100.yaml", "is a serving scenario (it has a serving block): run clustertwin serve")]
+    [InlineData("simulate", "examples/train-search-llama3-70b.yaml", "is a cluster size search (it has training and search blocks): run clustertwin train-search")]
+    [InlineData("serve-search", "examples/train-search-llama3-70b.yaml", "is a cluster size search (it has training and search blocks): run clustertwin train-search")]
+    [InlineData("train-search", "examples/plan-gpt3-175b-h100-1024.yaml", "is a training scenario (it has a training block): run clustertwin simulate")]
+    [InlineData("train-search", "examples/serve-search-llama3-70b.yaml", "is a deployment search (it has a search block): run clustertwin serve-search")]
     [InlineData("plan", "validation/cases/korthikanti-a100-22B-full.yaml", "is a validation case (it has measured and scenario blocks): clustertwin simulate")]
     [InlineData("serve", "validation/cases/neuron-inf2-infer-llama-3-70b-bs1-2048-2048.yaml", "is a serving validation case (it has measured and scenario blocks, the scenario a serving one): validate --cases")]
     public void AFileGivenToAnotherKindsCommand_IsSaidToBeWhatItIs_WithTheCommandThatReadsIt(string command, string file, string message)

@@ -1,0 +1,182 @@
+using System.Collections.Immutable;
+using ClusterTwin.Hardware;
+using ClusterTwin.Planning;
+using ClusterTwin.Units;
+using YamlDotNet.RepresentationModel;
+
+namespace ClusterTwin.Catalog;
+
+/// <summary>A cluster size search (<c>clustertwin train-search</c>): the job, the deadline, and the kinds of cluster to size.</summary>
+/// <param name="Name">A label for reports.</param>
+/// <param name="Settings">The deadline, objective and limits.</param>
+/// <param name="Candidates">Each kind of cluster: the job on one system of it, with the plan fields pinned.</param>
+public sealed record TrainingSearchScenario(string Name, SizeSearchSettings Settings, ImmutableArray<SizeCandidate> Candidates)
+{
+    /// <summary>What the search asks and how to read it, for its report; null when the file gives none.</summary>
+    public string? Description { get; init; }
+}
+
+public static partial class ScenarioLoader
+{
+    private static readonly Dictionary<string, SizeObjective> SizeObjectives = new() { ["cost"] = SizeObjective.Cost, ["chips"] = SizeObjective.Chips };
+
+    private static readonly Dictionary<string, DeadlineBasis> DeadlineBases = new() { ["prediction"] = DeadlineBasis.Prediction, ["p90"] = DeadlineBasis.SlowEnd };
+
+    /// <summary>
+    /// Loads a cluster size search for <c>clustertwin train-search</c> (docs/plan-search.md#sizing-a-cluster-for-a-deadline):
+    /// a training scenario without its cluster (model, training with its tokens, an optional plan block of pins, cost
+    /// and facility), a <c>deadline</c>, and a <c>search</c> block of clusters to size; or throws <see cref="InputException"/>.
+    /// </summary>
+    public static TrainingSearchScenario LoadTrainingSearch(string path, HardwareCatalog catalog)
+    {
+        ArgumentNullException.ThrowIfNull(catalog);
+        var reader = OpenScenario(path, ScenarioFileKind.TrainingSearch);
+        var root = reader.Root!;
+        reader.CheckKeys(root, string.Empty, "name", "description", "model", "training", "plan", "cost", "facility", "deadline", "search");
+        var name = reader.String(root, "name", string.Empty, required: false) ?? Path.GetFileNameWithoutExtension(path);
+        var description = reader.String(root, "description", string.Empty, required: false);
+        var deadline = reader.Quantity<Duration>(root, "deadline", string.Empty, range: PlausibleRange.Deadline);
+        if (deadline is { Seconds: 0 })
+        {
+            reader.Error(YamlReader.Child(root, "deadline"), "deadline", "is zero (expected the wall time the run may take, such as 90 d)");
+        }
+
+        if (reader.Mapping(root, "training", string.Empty, required: false) is { } training && YamlReader.Child(training, "tokens") is null)
+        {
+            reader.Error(training, "training.tokens", "missing: a size search needs the tokens to train on, to time the whole run (such as tokens: 15T)");
+        }
+
+        if (reader.Mapping(root, "cost", string.Empty, required: false) is { } cost && YamlReader.Child(cost, "price") is { } price)
+        {
+            reader.Error(price, "cost.price", "names one system's price, but a size search prices each system at its own default (the reference provider's on-demand price): remove it, and simulate the chosen cluster to price it by name");
+        }
+
+        var pins = ReadSizePins(reader, reader.Mapping(root, "plan", string.Empty, required: false));
+
+        var search = reader.Mapping(root, "search", string.Empty, required: true);
+        reader.CheckKeys(search ?? new YamlMappingNode(), "search", "clusters", "objective", "deadline_at", "max_chips", "memory_headroom");
+        var settings = deadline is { } time ? new SizeSearchSettings
+        {
+            Deadline = time,
+            Objective = reader.Enumeration(search, "objective", "search", SizeObjectives, required: false) ?? SizeObjective.Cost,
+            DeadlineAt = reader.Enumeration(search, "deadline_at", "search", DeadlineBases, required: false) ?? DeadlineBasis.Prediction,
+            MaximumChips = reader.Integer(search, "max_chips", "search", 1, 100_000_000, required: false) ?? 1_000_000,
+            MemoryHeadroom = reader.Number(search, "memory_headroom", "search", 0, 0.9, required: false) ?? 0,
+        } : null;
+        var candidates = search is null ? [] : ReadSizeCandidates(reader, root, search, catalog, name, settings?.MaximumChips ?? 1_000_000, pins);
+        if (reader.Diagnostics.Count > 0 || settings is null || candidates.IsDefaultOrEmpty)
+        {
+            // Each candidate reads the shared blocks again: their problems are told once.
+            throw new InputException(reader.Diagnostics.Count > 0 ? reader.Diagnostics.Distinct() : [new Diagnostic(path, 0, string.Empty, "scenario could not be read")]);
+        }
+
+        return new TrainingSearchScenario(name, settings, candidates) { Description = description };
+    }
+
+    /// <summary>The search's clusters, <c>[{system, chips_per_system, fabric}]</c>: each the scenario on one system of it.</summary>
+    private static ImmutableArray<SizeCandidate> ReadSizeCandidates(YamlReader reader, YamlMappingNode root, YamlMappingNode search, HardwareCatalog catalog, string name, long maximumChips, PlanPins pins)
+    {
+        const string path = "search.clusters";
+        const string expected = "expected a list of {system, fabric, chips_per_system}, such as [{system: nvidia-dgx-h100, fabric: infiniband-ndr-fat-tree}]";
+        var node = YamlReader.Child(search, "clusters");
+        if (node is not YamlSequenceNode { Children.Count: > 0 } list)
+        {
+            reader.Error(node ?? search, path, node is null ? $"missing ({expected})" : expected);
+            return [];
+        }
+
+        var candidates = ImmutableArray.CreateBuilder<SizeCandidate>();
+        foreach (var entry in list.Children)
+        {
+            if (entry is not YamlMappingNode item)
+            {
+                reader.Error(entry, path, expected);
+                continue;
+            }
+
+            if (SizeCandidateOf(reader, root, item, catalog, name, maximumChips, pins) is { } candidate)
+            {
+                candidates.Add(candidate);
+            }
+        }
+
+        return candidates.ToImmutable();
+    }
+
+    /// <summary>One cluster of the search, checked where it is written, then read as the scenario on one system of it.</summary>
+    private static SizeCandidate? SizeCandidateOf(YamlReader reader, YamlMappingNode root, YamlMappingNode item, HardwareCatalog catalog, string name, long maximumChips, PlanPins pins)
+    {
+        const string path = "search.clusters";
+        var errors = reader.Diagnostics.Count;
+        reader.CheckKeys(item, path, "system", "chips_per_system", "fabric");
+        var id = reader.String(item, "system", path);
+        AcceleratorSystem? system = null;
+        if (id is not null && !catalog.Systems.TryGetValue(id, out system))
+        {
+            reader.Error(YamlReader.Child(item, "system"), YamlReader.Join(path, "system"), $"unknown system '{id}' (expected one of: {string.Join(", ", catalog.Systems.Keys)})");
+        }
+
+        var used = reader.Integer(item, "chips_per_system", path, 1, 1_000_000, required: false);
+        if (system is not null && used is { } chips && Part(system, chips, out var problem) is null)
+        {
+            reader.Error(YamlReader.Child(item, "chips_per_system"), YamlReader.Join(path, "chips_per_system"), problem!);
+        }
+
+        var fabric = reader.String(item, "fabric", path, required: false);
+        if (fabric is not null && !catalog.Fabrics.ContainsKey(fabric))
+        {
+            reader.Error(YamlReader.Child(item, "fabric"), YamlReader.Join(path, "fabric"), $"unknown fabric '{fabric}' (expected one of: {string.Join(", ", catalog.Fabrics.Keys)})");
+        }
+        else if (fabric is null && system is not null && system.ScaleOutBandwidth is not null && (used ?? system.Chips.Value) < maximumChips)
+        {
+            reader.Error(item, YamlReader.Join(path, "fabric"), $"missing: the search joins {system.Name} systems on a scale-out fabric (expected one of: {string.Join(", ", catalog.Fabrics.Keys)})");
+        }
+
+        if (reader.Diagnostics.Count > errors)
+        {
+            return null;
+        }
+
+        // The scenario on one system: the file's own blocks, read as a training scenario's, with this cluster (the plan
+        // block is read once, as pins, for every size).
+        var scenario = new YamlMappingNode();
+        foreach (var (key, value) in root.Children.Where(child => YamlReader.Scalar(child.Key) is not ("deadline" or "search" or "plan")))
+        {
+            scenario.Add(key, value);
+        }
+
+        var cluster = new YamlMappingNode(item.Children);
+        cluster.Add("count", "1");
+        scenario.Add("cluster", cluster);
+        var parts = ReadParts(reader, scenario, string.Empty, catalog, name, planRequired: false);
+        if (!parts.Complete)
+        {
+            return null;
+        }
+
+        // The search ignores the scenario's plan (the pins carry what the file fixed): pure data parallelism stands in.
+        return new SizeCandidate(parts.With(new Parallelism.ParallelPlan(1, 1, parts.Cluster!.System.Chips.Value, 1)), pins);
+    }
+
+    /// <summary>
+    /// The plan block's pins, the same for every size: read without a cluster, so that a degree is not held to one
+    /// system's chips. It may not pin the data-parallel degree, which each size's chips set.
+    /// </summary>
+    private static PlanPins ReadSizePins(YamlReader reader, YamlMappingNode? map)
+    {
+        if (map is null)
+        {
+            return PlanPins.None;
+        }
+
+        if (YamlReader.Child(map, "data") is { } data)
+        {
+            reader.Error(data, "plan.data", "the search sizes the cluster, so the data-parallel degree follows each size: remove it (pin the other degrees instead)");
+            return PlanPins.None;
+        }
+
+        var withData = new YamlMappingNode(map.Children);
+        withData.Add("data", "1");
+        return ReadPlan(reader, withData, "plan", cluster: null) is { } given ? ReadPins(reader, map, given) : PlanPins.None;
+    }
+}

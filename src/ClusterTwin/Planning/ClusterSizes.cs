@@ -1,0 +1,24 @@
+namespace ClusterTwin.Planning;
+
+/// <summary>
+/// The cluster sizes a size search tries, counted in systems: every power of two and, between two of them, three times
+/// the lower one's half (1, 2, 3, 4, 6, 8, 12, 16, 24, ...). Two sizes per doubling, each from the third on at most
+/// 1.5 times the one before: the steps in which clusters are quoted and built, and fine enough that the first size to
+/// meet a deadline overshoots the least one that would by at most half.
+/// </summary>
+public static class ClusterSizes
+{
+    /// <summary>The sizes up to <paramref name="maximumSystems"/>, smallest first.</summary>
+    public static IEnumerable<int> Ladder(int maximumSystems)
+    {
+        for (long power = 1; power <= maximumSystems; power *= 2)
+        {
+            yield return (int)power;
+            var between = power * 3 / 2;
+            if (power >= 2 && between <= maximumSystems)
+            {
+                yield return (int)between;
+            }
+        }
+    }
+}

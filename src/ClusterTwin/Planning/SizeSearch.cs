@@ -1,0 +1,188 @@
+using System.Collections.Immutable;
+using System.Globalization;
+using ClusterTwin.Engines.Analytical;
+using ClusterTwin.Units;
+
+namespace ClusterTwin.Planning;
+
+/// <summary>
+/// Sizes a cluster for a training run: the fewest systems, or the cheapest run, that trains the job's tokens within a
+/// deadline, each size at the fastest layout <see cref="PlanSearch"/> finds for it. The sizes are the
+/// <see cref="ClusterSizes"/> ladder, walked up from the least the chips' peak rate allows; the walk stops at the first
+/// size that meets the deadline, or (ranking by cost) <see cref="SizeSearchSettings.SizesPastDeadline"/> sizes after it.
+/// </summary>
+/// <remarks>
+/// Each size is ranked by step time: the layout that meets a deadline soonest. At one size a step's cost is its time
+/// times the chips' price, so the fastest layout is also the cheapest to rent (an owner's electricity can differ by a
+/// fraction of a percent). The time to train counts steps only: no failures, restarts or checkpoints.
+/// </remarks>
+public static class SizeSearch
+{
+    /// <summary>
+    /// Sizes in a row that train no faster than the fastest before them by <see cref="Gain"/>, or have no layout for a
+    /// reason other than memory, end the walk: past the size where the global batch runs out of data-parallel
+    /// replicas, or the fabric's upper tiers bind, more chips only cost more.
+    /// </summary>
+    public const int StalledSizes = 3;
+
+    /// <summary>The least gain in time to train over the fastest smaller size that counts as progress: 2%.</summary>
+    public const double Gain = 0.02;
+
+    /// <summary>Sizes <paramref name="candidate"/> under <paramref name="settings"/>.</summary>
+    /// <param name="candidate">The kind of cluster: the job on one system of it.</param>
+    /// <param name="settings">The deadline, objective and limits.</param>
+    /// <param name="threads">Threads per layout search; null for every core.</param>
+    /// <param name="progress">Receives each size as its search starts (systems, chips).</param>
+    public static SizeOutcome Run(SizeCandidate candidate, SizeSearchSettings settings, int? threads = null, IProgress<(int Systems, long Chips)>? progress = null)
+    {
+        ArgumentNullException.ThrowIfNull(candidate);
+        ArgumentNullException.ThrowIfNull(settings);
+        var template = candidate.Template;
+        var (cluster, job) = (template.Cluster, template.Job);
+        if (job.TokensToTrain is not { } tokens)
+        {
+            throw new ArgumentException("the job names no tokens to train on, so it has no time to train", nameof(candidate));
+        }
+
+        var perSystem = cluster.System.Chips.Value;
+        var leastChips = LeastChipsAtPeak(candidate, settings.Deadline, tokens);
+        var maximumSystems = MaximumSystems(candidate, settings.MaximumChips);
+        if (maximumSystems == 0)
+        {
+            return new SizeOutcome(candidate, [], null, 0, leastChips, string.Create(CultureInfo.InvariantCulture,
+                $"one {cluster.System.Name} has {perSystem:N0} chips, more than the {settings.MaximumChips:N0} allowed (search.max_chips)"));
+        }
+
+        var tried = ImmutableArray.CreateBuilder<SizedCluster>();
+        var belowBound = 0;
+        var pastDeadline = -1;
+        var (fastest, stalled) = (double.PositiveInfinity, 0);
+        foreach (var systems in ClusterSizes.Ladder(maximumSystems))
+        {
+            var chips = (long)systems * perSystem;
+            if (chips < leastChips)
+            {
+                belowBound++;
+                continue;
+            }
+
+            progress?.Report((systems, chips));
+            var scenario = template with { Cluster = cluster with { SystemCount = systems } };
+            var size = new SizedCluster(systems, chips, PlanSearch.Run(scenario, candidate.Pins, top: 1, memoryHeadroom: settings.MemoryHeadroom, threads: threads));
+            tried.Add(size);
+            if (pastDeadline >= 0 || size.Meets(settings.Deadline, settings.DeadlineAt))
+            {
+                pastDeadline++;
+            }
+
+            if (pastDeadline >= (settings.Objective == SizeObjective.Chips ? 0 : SizeSearchSettings.SizesPastDeadline))
+            {
+                break;
+            }
+
+            // A size without a layout for want of memory is too small; one without for another reason (a format the
+            // chip lacks, degrees that do not divide) does not train faster either.
+            (fastest, stalled) = size.TimeToTrain is { } time
+                ? (time.Seconds < fastest * (1 - Gain) ? (time.Seconds, 0) : (Math.Min(fastest, time.Seconds), stalled + 1))
+                : (fastest, size.Search.PrunedMemory == 0 ? stalled + 1 : stalled);
+            if (stalled == StalledSizes)
+            {
+                break;
+            }
+        }
+
+        var sizes = tried.ToImmutable();
+        var meeting = sizes.Where(size => size.Meets(settings.Deadline, settings.DeadlineAt)).ToArray();
+        var priced = meeting.All(size => size.RunCost is not null);
+        var chosen = meeting.Length == 0 ? null
+            : settings.Objective == SizeObjective.Cost && priced ? meeting.MinBy(size => size.RunCost!.Value.Dollars)
+            : meeting[0];
+        return new SizeOutcome(candidate, sizes, chosen, belowBound, leastChips, chosen is null ? WhyNone(candidate, settings, sizes, leastChips, maximumSystems) : null)
+        {
+            Unpriced = settings.Objective == SizeObjective.Cost && meeting.Length > 0 && !priced,
+        };
+    }
+
+    /// <summary>
+    /// The outcomes ranked: those that meet the deadline first, by the objective (run cost, then chips; unpriced ones
+    /// after the priced), then the rest in the order given.
+    /// </summary>
+    public static ImmutableArray<SizeOutcome> Rank(IEnumerable<SizeOutcome> outcomes, SizeObjective objective)
+    {
+        ArgumentNullException.ThrowIfNull(outcomes);
+        var list = outcomes.ToArray();
+        var meeting = list.Where(outcome => outcome.Chosen is not null)
+            .OrderBy(outcome => objective == SizeObjective.Cost ? outcome.Chosen!.RunCost?.Dollars ?? double.PositiveInfinity : outcome.Chosen!.Chips)
+            .ThenBy(outcome => outcome.Chosen!.Chips)
+            .ThenBy(outcome => Array.IndexOf(list, outcome));
+        return [.. meeting, .. list.Where(outcome => outcome.Chosen is null)];
+    }
+
+    /// <summary>
+    /// The chips that would train <paramref name="tokens"/> within <paramref name="deadline"/> at the chip's peak rate in
+    /// the job's format, counting only the model's FLOPs with attention over its causal half (what a causal kernel
+    /// runs): no cluster of fewer chips can meet the deadline. Zero where the chip has no rate in that format (the
+    /// layout search then says so).
+    /// </summary>
+    public static double LeastChipsAtPeak(SizeCandidate candidate, Duration deadline, double tokens)
+    {
+        ArgumentNullException.ThrowIfNull(candidate);
+        var (template, job) = (candidate.Template, candidate.Template.Job);
+        if (template.Cluster.Chip.PeakRate(job.Precision) is not { } peak || peak.OperationsPerSecond <= 0 || deadline <= Duration.Zero)
+        {
+            return 0;
+        }
+
+        var steps = Math.Ceiling(tokens / job.TokensPerStep);
+        var atPeak = AnalyticalEngine.ModelFlops(template.Model, job, causalAttention: true) * steps / peak;
+        return atPeak / deadline;
+    }
+
+    /// <summary>The most systems a cluster may have: the chips allowed and the fabric's reach, one where the system cannot be joined.</summary>
+    private static int MaximumSystems(SizeCandidate candidate, long maximumChips)
+    {
+        var cluster = candidate.Template.Cluster;
+        var perSystem = cluster.System.Chips.Value;
+        if (perSystem > maximumChips)
+        {
+            return 0;
+        }
+
+        if (cluster.System.ScaleOutBandwidth is null)
+        {
+            return 1;
+        }
+
+        var reach = Math.Max(perSystem, Math.Min(maximumChips, cluster.Fabric.MaximumEndpoints));
+        return (int)Math.Min(int.MaxValue, reach / perSystem);
+    }
+
+    private static string WhyNone(SizeCandidate candidate, SizeSearchSettings settings, ImmutableArray<SizedCluster> sizes, double leastChips, int maximumSystems)
+    {
+        var system = candidate.Template.Cluster.System;
+        var largest = (long)maximumSystems * system.Chips.Value;
+        if (sizes.IsEmpty)
+        {
+            return string.Create(CultureInfo.InvariantCulture,
+                $"even at the chip's peak rate the run needs {Math.Ceiling(leastChips):N0} chips to finish in time, more than the {largest:N0} this search may use (search.max_chips{(system.ScaleOutBandwidth is null ? string.Empty : ", or the fabric's reach")})");
+        }
+
+        var timed = sizes.Where(size => size.Best is not null).ToArray();
+        if (timed.Length == 0)
+        {
+            return $"no size tried has a layout that fits: {string.Join("; ", sizes[^1].Search.WhyNoLayout())}";
+        }
+
+        var fastest = timed.MinBy(size => size.TimeToTrain!.Value.Seconds)!;
+        var time = settings.DeadlineAt == DeadlineBasis.SlowEnd ? $"{Days(fastest.TimeToTrainHigh!.Value)} at the band's slow end" : Days(fastest.TimeToTrain!.Value);
+        var last = sizes[^1];
+        var reach = last.Chips >= largest
+            ? string.Create(CultureInfo.InvariantCulture, $"no size up to {largest:N0} chips meets the deadline")
+            : string.Create(CultureInfo.InvariantCulture, $"the search stopped at {last.Chips:N0} chips, the last of {StalledSizes} sizes that trained no faster ({(last.Best is null ? last.Search.WhyNoLayout()[0] : "the global batch or the fabric limits them")})");
+        return string.Create(CultureInfo.InvariantCulture,
+            $"{reach}: the fastest, {fastest.Chips:N0} chips, trains in {time} against {Days(settings.Deadline)}");
+    }
+
+    /// <summary>A run's length in days, as the reports write it.</summary>
+    public static string Days(Duration time) => (time.Seconds / 86400).ToString(time.Seconds < 864000 ? "0.0#" : "0.#", CultureInfo.InvariantCulture) + " days";
+}

@@ -1,0 +1,98 @@
+using ClusterTwin.Tests.Support;
+
+namespace ClusterTwin.Tests.Cli;
+
+public class TrainSearchInputTests
+{
+    private const string Valid = """
+        model: llama3-8b
+        training:
+          sequence_length: 8192
+          global_batch: 512
+          tokens: 1T
+        plan: {tensor: 8}
+        cost: {basis: rental}
+        deadline: 10 d
+        search:
+          max_chips: 4096
+          clusters:
+            - {system: nvidia-dgx-h100, fabric: infiniband-ndr-fat-tree}
+            - {system: aws-trn2-ultraserver, fabric: aws-efa-ultracluster}
+        """;
+
+    [Theory]
+    [InlineData("  tokens: 1T\n", "", "training.tokens", "a size search needs the tokens to train on")]
+    [InlineData("deadline: 10 d", "deadline: 0 d", "deadline", "is zero")]
+    [InlineData("deadline: 10 d", "deadline: 10 days", "deadline", "days")]
+    [InlineData("deadline: 10 d", "deadline: 1 s", "deadline", "outside the plausible range")]
+    [InlineData("deadline: 10 d\n", "", "deadline", "missing")]
+    [InlineData("system: nvidia-dgx-h100", "system: nvidia-dgx-h1000", "search.clusters.system", "unknown system 'nvidia-dgx-h1000'")]
+    [InlineData("fabric: aws-efa-ultracluster", "fabric: efa", "search.clusters.fabric", "unknown fabric 'efa'")]
+    [InlineData(", fabric: infiniband-ndr-fat-tree}", "}", "search.clusters.fabric", "missing: the search joins NVIDIA DGX H100")]
+    [InlineData("{system: nvidia-dgx-h100,", "{system: nvidia-dgx-h100, chips_per_system: 9,", "search.clusters.chips_per_system", "9 chips is more than the 8")]
+    [InlineData("{system: nvidia-dgx-h100,", "{system: nvidia-dgx-h100, count: 4,", "search.clusters.count", "unknown field")]
+    [InlineData("plan: {tensor: 8}", "plan: {tensor: 8, data: 4}", "plan.data", "the data-parallel degree follows each size")]
+    [InlineData("cost: {basis: rental}", "cost: {basis: rental, price: aws-p5-48xlarge-on-demand-2025}", "cost.price", "prices each system at its own default")]
+    [InlineData("  max_chips: 4096", "  max_chips: 0", "search.max_chips", "out of range")]
+    [InlineData("  max_chips: 4096", "  objective: speed", "search.objective", "'speed' is not one of: cost, chips")]
+    [InlineData("  max_chips: 4096", "  deadline_at: p50", "search.deadline_at", "'p50' is not one of: prediction, p90")]
+    [InlineData("  clusters:\n    - {system: nvidia-dgx-h100, fabric: infiniband-ndr-fat-tree}\n    - {system: aws-trn2-ultraserver, fabric: aws-efa-ultracluster}", "  clusters: []", "search.clusters", "expected a list of {system, fabric, chips_per_system}")]
+    [InlineData("model: llama3-8b", "model: llama9", "model", "unknown model 'llama9'")]
+    public void BadSearch_IsReportedWithFieldAndReason(string find, string replace, string field, string reason)
+    {
+        using var folder = new TemporaryFolder();
+        var text = Valid.Replace(find, replace, StringComparison.Ordinal);
+        Assert.NotEqual(Valid, text);
+        var outcome = CliRunner.Run("train-search", folder.Write("bad.yaml", text));
+        Assert.Equal(2, outcome.ExitCode);
+        Assert.Contains($"bad.yaml:", outcome.Errors, StringComparison.Ordinal);
+        Assert.Contains($": {field}: ", outcome.Errors, StringComparison.Ordinal);
+        Assert.Contains(reason, outcome.Errors, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", outcome.Errors, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void AProblemOfASharedBlock_IsToldOnce_NotOncePerCluster()
+    {
+        using var folder = new TemporaryFolder();
+        var outcome = CliRunner.Run("train-search", folder.Write("bad.yaml", Valid.Replace("model: llama3-8b", "model: llama9", StringComparison.Ordinal)));
+        Assert.Equal(1, outcome.Errors.Split("unknown model 'llama9'").Length - 1);
+    }
+
+    [Fact]
+    public void ADeadlineNoClusterMeets_IsAResult_AndExitsOne()
+    {
+        using var folder = new TemporaryFolder();
+        var path = folder.Write("late.yaml", Valid.Replace("deadline: 10 d", "deadline: 2 h", StringComparison.Ordinal));
+        var outcome = CliRunner.Run("train-search", path);
+        Assert.Equal(1, outcome.ExitCode);
+        Assert.Contains("No cluster meets the deadline.", outcome.Output, StringComparison.Ordinal);
+        var json = CliRunner.Run("train-search", path, "--json");
+        Assert.Equal(1, json.ExitCode);
+        using var document = System.Text.Json.JsonDocument.Parse(json.Output);
+        Assert.All(document.RootElement.GetProperty("clusters").EnumerateArray(), cluster =>
+            Assert.Contains("even at the chip's peak rate the run needs", cluster.GetProperty("why").GetString(), StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void TheJsonAndTheMarkdownPage_CarryTheChosenClusters()
+    {
+        using var folder = new TemporaryFolder();
+        var path = folder.Write("search.yaml", Valid);
+        var page = Path.Combine(folder.Path, "page.md");
+        var outcome = CliRunner.Run("train-search", path, "--json", "--markdown", page);
+        Assert.Equal(0, outcome.ExitCode);
+        using var json = System.Text.Json.JsonDocument.Parse(outcome.Output);
+        var root = json.RootElement;
+        Assert.Equal(864000, root.GetProperty("deadlineSeconds").GetDouble());
+        var clusters = root.GetProperty("clusters").EnumerateArray().ToArray();
+        Assert.Equal(2, clusters.Length);
+        var chosen = clusters[0].GetProperty("chosen");
+        Assert.True(chosen.GetProperty("meets").GetBoolean());
+        Assert.True(chosen.GetProperty("timeToTrainSeconds").GetDouble() <= 864000);
+        Assert.Equal(8, chosen.GetProperty("plan").GetProperty("tensor").GetInt32());
+        var markdown = File.ReadAllText(page);
+        Assert.Contains("## The cluster each system needs", markdown, StringComparison.Ordinal);
+        Assert.Contains("| NVIDIA DGX H100", markdown, StringComparison.Ordinal);
+    }
+}

@@ -1,0 +1,149 @@
+using System.Collections.Immutable;
+using ClusterTwin.Catalog;
+using ClusterTwin.Planning;
+using ClusterTwin.Tests.Support;
+using ClusterTwin.Units;
+
+namespace ClusterTwin.Tests.Planning;
+
+public class SizeSearchTests
+{
+    /// <summary>Llama 3 8B on 1T tokens: about a hundred H100 in ten days, so each layout search is small.</summary>
+    private static string Search(string deadline = "10 d", string search = "") => $$"""
+        name: Llama 3 8B on 1T tokens
+        model: llama3-8b
+        training:
+          sequence_length: 8192
+          global_batch: 512
+          tokens: 1T
+          precision: bf16
+        deadline: {{deadline}}
+        search:
+          max_chips: 4096
+        {{search}}
+          clusters:
+            - {system: nvidia-dgx-h100, fabric: infiniband-ndr-fat-tree}
+        """;
+
+    private static TrainingSearchScenario Load(TemporaryFolder folder, string text) => ScenarioLoader.LoadTrainingSearch(folder.Write("search.yaml", text), Repository.Catalog);
+
+    private static SizeOutcome Run(TrainingSearchScenario scenario) => SizeSearch.Run(scenario.Candidates.Single(), scenario.Settings);
+
+    [Fact]
+    public void TheLadder_DoublesInTwoSteps_EachAtMostHalfAgainTheOneBefore()
+    {
+        Assert.Equal([1, 2, 3, 4, 6, 8, 12, 16], ClusterSizes.Ladder(20));
+        Assert.Equal([1], ClusterSizes.Ladder(1));
+        var ladder = ClusterSizes.Ladder(1_000_000).ToArray();
+        Assert.All(ladder.Skip(1).Zip(ladder.Skip(2)), pair => Assert.InRange(pair.Second / (double)pair.First, 1.33, 1.5));
+    }
+
+    [Fact]
+    public void ByChips_TheChosenSizeMeetsTheDeadline_AndTheSizeBeforeItDoesNot()
+    {
+        using var folder = new TemporaryFolder();
+        var scenario = Load(folder, Search(search: "  objective: chips"));
+        var outcome = Run(scenario);
+        var chosen = outcome.Chosen!;
+        Assert.True(chosen.TimeToTrain!.Value <= scenario.Settings.Deadline);
+        Assert.Same(chosen, outcome.Tried[^1]);    // the walk stops at the first size in time
+        Assert.True(outcome.Tried.Length >= 2, "the smallest size the peak allows should miss a deadline this tight");
+        Assert.True(outcome.Tried[^2].TimeToTrain!.Value > scenario.Settings.Deadline);
+        Assert.All(outcome.Tried, size => Assert.Equal(size.Chips, size.Systems * 8L));
+    }
+
+    [Fact]
+    public void SizesBelowThePeakBound_WouldMissTheDeadline()
+    {
+        using var folder = new TemporaryFolder();
+        var scenario = Load(folder, Search(search: "  objective: chips"));
+        var outcome = Run(scenario);
+        Assert.True(outcome.BelowPeakBound > 0);
+        Assert.True(outcome.Tried[0].Chips >= outcome.LeastChipsAtPeak);
+
+        // The largest skipped size, searched anyway, is slower than the deadline: the bound is a true lower bound.
+        var skipped = ClusterSizes.Ladder(512).Take(outcome.BelowPeakBound).Last();
+        var candidate = scenario.Candidates.Single();
+        var search = PlanSearch.Run(candidate.Template with { Cluster = candidate.Template.Cluster with { SystemCount = skipped } }, candidate.Pins, top: 1);
+        Assert.True(search.Plans.IsEmpty || search.Plans[0].Result.TimeToTrain!.Value > scenario.Settings.Deadline);
+    }
+
+    [Fact]
+    public void ByCost_TheChosenSizeIsTheCheapestOfThoseInTime_TwoSizesPastTheFirst()
+    {
+        using var folder = new TemporaryFolder();
+        var scenario = Load(folder, Search());
+        var outcome = Run(scenario);
+        var meeting = outcome.Tried.Where(size => size.Meets(scenario.Settings.Deadline, DeadlineBasis.Prediction)).ToArray();
+        Assert.Equal(SizeSearchSettings.SizesPastDeadline + 1, meeting.Length);
+        Assert.Equal(meeting.Min(size => size.RunCost!.Value.Dollars), outcome.Chosen!.RunCost!.Value.Dollars);
+
+        // The run's cost is its chip-hours at the system's price.
+        var result = outcome.Chosen.Best!.Result;
+        Assert.InRange(outcome.Chosen.RunCost.Value.Dollars / (result.ChipHours!.Value * 3600 * result.Cost!.PerChipHour.DollarsPerSecond), 1 - 1e-9, 1 + 1e-9);
+    }
+
+    [Fact]
+    public void AtTheBandsSlowEnd_TheChosenSizeIsNoSmaller_AndItsP90TimeMeetsTheDeadline()
+    {
+        using var folder = new TemporaryFolder();
+        var central = Run(Load(folder, Search(search: "  objective: chips")));
+        var slow = Load(folder, Search(search: "  objective: chips\n  deadline_at: p90"));
+        var outcome = Run(slow);
+        Assert.Equal(DeadlineBasis.SlowEnd, slow.Settings.DeadlineAt);
+        Assert.True(outcome.Chosen!.TimeToTrainHigh!.Value <= slow.Settings.Deadline);
+        Assert.True(outcome.Chosen.Chips >= central.Chosen!.Chips);
+    }
+
+    [Fact]
+    public void ADeadlineNoClusterCanMeet_SaysWhy()
+    {
+        using var folder = new TemporaryFolder();
+        var outcome = Run(Load(folder, Search(deadline: "1 h")));
+        Assert.Null(outcome.Chosen);
+        Assert.Empty(outcome.Tried);
+        Assert.Contains("even at the chip's peak rate the run needs", outcome.Why, StringComparison.Ordinal);
+        Assert.Contains("more than the 4,096 this search may use", outcome.Why, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void PastTheBatchsReach_TheWalkStops_AndSaysMoreChipsStoppedHelping()
+    {
+        // Sixteen sequences a step, tensor 8 and nothing else but data parallelism: past 128 chips no layout divides,
+        // and the deadline is out of reach.
+        using var folder = new TemporaryFolder();
+        var text = Search(deadline: "5 d").Replace("global_batch: 512", "global_batch: 16", StringComparison.Ordinal).Replace("max_chips: 4096", "max_chips: 100000", StringComparison.Ordinal)
+            + "\nplan: {tensor: 8, context: 1, pipeline: 1}\n";
+        var outcome = Run(Load(folder, text));
+        Assert.Null(outcome.Chosen);
+        Assert.Equal(128, outcome.Tried.Where(size => size.Best is not null).Max(size => size.Chips));
+        Assert.Equal(SizeSearch.StalledSizes, outcome.Tried.Count(size => size.Chips > 128));
+        Assert.Contains("the search stopped at", outcome.Why, StringComparison.Ordinal);
+        Assert.Contains("the fastest, 128 chips", outcome.Why, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Outcomes_RankThoseInTimeByTheObjective_ThenTheRest()
+    {
+        using var folder = new TemporaryFolder();
+        var scenario = Load(folder, Search(search: "  objective: chips").Replace(
+            "    - {system: nvidia-dgx-h100, fabric: infiniband-ndr-fat-tree}",
+            "    - {system: nvidia-dgx-a100, fabric: infiniband-hdr-fat-tree}\n    - {system: nvidia-dgx-h100, fabric: infiniband-ndr-fat-tree}\n    - {system: nvidia-dgx-b200, fabric: infiniband-ndr-fat-tree}",
+            StringComparison.Ordinal));
+        var ranked = SizeSearch.Rank(scenario.Candidates.Select(candidate => SizeSearch.Run(candidate, scenario.Settings)), SizeObjective.Chips);
+        var chips = ranked.Where(outcome => outcome.Chosen is not null).Select(outcome => outcome.Chosen!.Chips).ToArray();
+        Assert.Equal(chips.Order(), chips);
+        Assert.Equal("nvidia-dgx-b200", ranked[0].Candidate.Template.Cluster.System.Id);
+    }
+
+    [Fact]
+    public void TheSearch_IsDeterministic()
+    {
+        using var folder = new TemporaryFolder();
+        var path = folder.Write("search.yaml", Search());
+        var first = CliRunner.Run("train-search", path, "--json");
+        var second = CliRunner.Run("train-search", path, "--json");
+        Assert.Equal(0, first.ExitCode);
+        Assert.Equal(first.Output, second.Output);
+    }
+}
