@@ -27,7 +27,8 @@ public static class SizeSearchReport
             console.MarkupLine("[red bold]No cluster meets the deadline.[/] The notes say why each falls short: allow more chips (search.max_chips), other systems or a lower precision, or a later deadline.");
         }
 
-        console.Write(Tables.Console("The cluster each system needs", ChosenHeaders, outcomes.Select(outcome => ChosenCells(outcome, scenario.Settings))));
+        var (headers, rows) = Chosen(outcomes);
+        console.Write(Tables.Console("The cluster each system needs", headers, rows));
         console.Write(Tables.Console("Every size tried", TriedHeaders, Tried(outcomes, scenario.Settings)));
         foreach (var note in Notes(outcomes))
         {
@@ -59,7 +60,8 @@ public static class SizeSearchReport
             page.AppendLine();
         }
 
-        Tables.AppendMarkdown(page, ChosenHeaders, outcomes.Select(outcome => ChosenCells(outcome, scenario.Settings)));
+        var (headers, rows) = Chosen(outcomes);
+        Tables.AppendMarkdown(page, headers, rows);
         page.AppendLine();
         page.AppendLine("## Every size tried");
         page.AppendLine();
@@ -88,6 +90,7 @@ public static class SizeSearchReport
             clusters = outcomes.Select(outcome => new
             {
                 system = outcome.Candidate.Template.Cluster.System.Id,
+                precision = outcome.Candidate.Template.Job.Format.Key,
                 fabric = outcome.Candidate.Template.Cluster.Fabric.Id,
                 framework = outcome.Candidate.Template.Framework.Id,
                 calibration = Format.Calibration(outcome.Candidate.Template.Efficiency, brief: true),
@@ -133,7 +136,7 @@ public static class SizeSearchReport
         var template = scenario.Candidates[0].Template;
         var job = template.Job;
         return string.Create(CultureInfo.InvariantCulture,
-            $"{template.Model.Name}, sequence {job.SequenceLength:N0}, global batch {job.GlobalBatchSize:N0}, {Format.Number(job.TokensToTrain ?? 0)} tokens, {job.Format.Key.ToUpperInvariant()}.");
+            $"{template.Model.Name}, sequence {job.SequenceLength:N0}, global batch {job.GlobalBatchSize:N0}, {Format.Number(job.TokensToTrain ?? 0)} tokens; each cluster in the format it names.");
     }
 
     private static string Objective(TrainingSearchScenario scenario)
@@ -144,10 +147,17 @@ public static class SizeSearchReport
         return $"Each system is sized for a run that ends within {SizeSearch.Days(settings.Deadline)}{basis}, each size at the fastest layout that fits; the clusters that do are ranked by {rank}.";
     }
 
-    private static string[] ChosenCells(SizeOutcome outcome, SizeSearchSettings settings)
+    /// <summary>The chosen clusters' table; its note column only where some cluster has a note.</summary>
+    private static (string[] Headers, IEnumerable<string[]> Rows) Chosen(ImmutableArray<SizeOutcome> outcomes)
+    {
+        var rows = outcomes.Select(ChosenCells).ToArray();
+        return rows.Any(row => row[^1].Length > 0) ? (ChosenHeaders, rows) : (ChosenHeaders[..^1], rows.Select(row => row[..^1]));
+    }
+
+    private static string[] ChosenCells(SizeOutcome outcome)
     {
         var template = outcome.Candidate.Template;
-        var name = template.Cluster.System.Name;
+        var name = Name(outcome);
         var calibration = Format.Calibration(template.Efficiency, brief: true);
         if (outcome.Chosen is not { Best: { } best } chosen)
         {
@@ -174,7 +184,7 @@ public static class SizeSearchReport
     private static IEnumerable<string[]> Tried(ImmutableArray<SizeOutcome> outcomes, SizeSearchSettings settings) =>
         outcomes.SelectMany(outcome => outcome.Tried.Select(size =>
         {
-            var name = outcome.Candidate.Template.Cluster.System.Name;
+            var name = Name(outcome);
             if (size.Best is not { } best)
             {
                 return new[] { name, Chips(size), "none", "-", "-", "-", "-", "no", size.Search.WhyNoLayout()[0] };
@@ -201,17 +211,21 @@ public static class SizeSearchReport
         {
             var result = outcome.Chosen!.Best!.Result;
             var price = result.Cost is { } cost ? cost.Description + Format.UnpublishedPrice(cost.PriceStatus) : result.CostMissing ?? "no price";
-            yield return $"{outcome.Candidate.Template.Cluster.System.Name}: priced at {price}; on {outcome.Candidate.Template.Framework.Name}.";
+            yield return $"{Name(outcome)}: priced at {price}; on {outcome.Candidate.Template.Framework.Name}.";
         }
 
         foreach (var outcome in outcomes.Where(outcome => outcome.BelowPeakBound > 0))
         {
             yield return string.Create(CultureInfo.InvariantCulture,
-                $"{outcome.Candidate.Template.Cluster.System.Name}: {outcome.BelowPeakBound} smaller sizes not tried: below {Math.Ceiling(outcome.LeastChipsAtPeak):N0} chips the run would miss the deadline even at the chip's peak rate.");
+                $"{Name(outcome)}: {outcome.BelowPeakBound} smaller sizes not tried: below {Math.Ceiling(outcome.LeastChipsAtPeak):N0} chips the run would miss the deadline even at the chip's peak rate.");
         }
 
         yield return "The time to train counts steps only: no failures, restarts or checkpoints. The global batch is held as given at every size (it sets the optimization, not the cluster).";
     }
+
+    /// <summary>The kind of cluster as the tables name it: the system, and the format it trains in.</summary>
+    private static string Name(SizeOutcome outcome) =>
+        $"{outcome.Candidate.Template.Cluster.System.Name}, {outcome.Candidate.Template.Job.Format.Key.ToUpperInvariant()}";
 
     private static string Chips(SizedCluster size) => size.Systems == 1
         ? Format.Count(size.Chips)

@@ -73,11 +73,14 @@ public static partial class ScenarioLoader
         return new TrainingSearchScenario(name, settings, candidates) { Description = description };
     }
 
-    /// <summary>The search's clusters, <c>[{system, chips_per_system, fabric}]</c>: each the scenario on one system of it.</summary>
+    /// <summary>
+    /// The search's clusters, <c>[{system, chips_per_system, fabric, precision}]</c>: each the scenario on one system of
+    /// it, in the training block's format or its own (Trainium3 in MXFP8 beside H100 in FP8).
+    /// </summary>
     private static ImmutableArray<SizeCandidate> ReadSizeCandidates(YamlReader reader, YamlMappingNode root, YamlMappingNode search, HardwareCatalog catalog, string name, long maximumChips, PlanPins pins)
     {
         const string path = "search.clusters";
-        const string expected = "expected a list of {system, fabric, chips_per_system}, such as [{system: nvidia-dgx-h100, fabric: infiniband-ndr-fat-tree}]";
+        const string expected = "expected a list of {system, fabric, chips_per_system, precision}, such as [{system: nvidia-dgx-h100, fabric: infiniband-ndr-fat-tree}]";
         var node = YamlReader.Child(search, "clusters");
         if (node is not YamlSequenceNode { Children.Count: > 0 } list)
         {
@@ -108,7 +111,7 @@ public static partial class ScenarioLoader
     {
         const string path = "search.clusters";
         var errors = reader.Diagnostics.Count;
-        reader.CheckKeys(item, path, "system", "chips_per_system", "fabric");
+        reader.CheckKeys(item, path, "system", "chips_per_system", "fabric", "precision");
         var id = reader.String(item, "system", path);
         AcceleratorSystem? system = null;
         if (id is not null && !catalog.Systems.TryGetValue(id, out system))
@@ -132,6 +135,13 @@ public static partial class ScenarioLoader
             reader.Error(item, YamlReader.Join(path, "fabric"), $"missing: the search joins {system.Name} systems on a scale-out fabric (expected one of: {string.Join(", ", catalog.Fabrics.Keys)})");
         }
 
+        var format = reader.Choice(item, "precision", path, NumberFormat.All, required: false);
+        if (format is not null && system is not null && !system.Chip.Supports(format))
+        {
+            reader.Error(YamlReader.Child(item, "precision"), YamlReader.Join(path, "precision"),
+                $"{system.Chip.Name} does not train in {format.Key} (it has {string.Join(", ", system.Chip.PeakRates.Keys.Select(precision => precision.Key()))} rates{(system.Chip.ScaledFormats.IsEmpty ? string.Empty : $", and scales {string.Join(", ", system.Chip.ScaledFormats)} in hardware")})");
+        }
+
         if (reader.Diagnostics.Count > errors)
         {
             return null;
@@ -145,7 +155,7 @@ public static partial class ScenarioLoader
             scenario.Add(key, value);
         }
 
-        var cluster = new YamlMappingNode(item.Children);
+        var cluster = new YamlMappingNode(item.Children.Where(child => YamlReader.Scalar(child.Key) != "precision"));
         cluster.Add("count", "1");
         scenario.Add("cluster", cluster);
         var parts = ReadParts(reader, scenario, string.Empty, catalog, name, planRequired: false);
@@ -155,7 +165,8 @@ public static partial class ScenarioLoader
         }
 
         // The search ignores the scenario's plan (the pins carry what the file fixed): pure data parallelism stands in.
-        return new SizeCandidate(parts.With(new Parallelism.ParallelPlan(1, 1, parts.Cluster!.System.Chips.Value, 1)), pins);
+        var template = parts.With(new Parallelism.ParallelPlan(1, 1, parts.Cluster!.System.Chips.Value, 1));
+        return new SizeCandidate(format is null ? template : template with { Job = template.Job with { Format = format } }, pins);
     }
 
     /// <summary>

@@ -25,7 +25,10 @@ public static class SizeSearch
     /// </summary>
     public const int StalledSizes = 3;
 
-    /// <summary>The least gain in time to train over the fastest smaller size that counts as progress: 2%.</summary>
+    /// <summary>
+    /// The least gain over a smaller size that counts: 2% in time to train for the walk's progress, and in the run's cost
+    /// for a larger size to be chosen over a smaller one.
+    /// </summary>
     public const double Gain = 0.02;
 
     /// <summary>Sizes <paramref name="candidate"/> under <paramref name="settings"/>.</summary>
@@ -95,13 +98,21 @@ public static class SizeSearch
         var meeting = sizes.Where(size => size.Meets(settings.Deadline, settings.DeadlineAt)).ToArray();
         var priced = meeting.All(size => size.RunCost is not null);
         var chosen = meeting.Length == 0 ? null
-            : settings.Objective == SizeObjective.Cost && priced ? meeting.MinBy(size => size.RunCost!.Value.Dollars)
+            : settings.Objective == SizeObjective.Cost && priced ? Cheapest(meeting)
             : meeting[0];
         return new SizeOutcome(candidate, sizes, chosen, belowBound, leastChips, chosen is null ? WhyNone(candidate, settings, sizes, leastChips, maximumSystems) : null)
         {
             Unpriced = settings.Objective == SizeObjective.Cost && meeting.Length > 0 && !priced,
         };
     }
+
+    /// <summary>
+    /// The cheapest of <paramref name="meeting"/> (smallest first): a larger size only where its run costs at least
+    /// <see cref="Gain"/> less than the smaller one it would replace. A cost within 2% is within the noise of a layout's
+    /// MFU from one size to the next, and the smaller cluster is the one easier to get.
+    /// </summary>
+    private static SizedCluster Cheapest(IEnumerable<SizedCluster> meeting) =>
+        meeting.Aggregate((chosen, larger) => larger.RunCost!.Value.Dollars < chosen.RunCost!.Value.Dollars * (1 - Gain) ? larger : chosen);
 
     /// <summary>
     /// The outcomes ranked: those that meet the deadline first, by the objective (run cost, then chips; unpriced ones

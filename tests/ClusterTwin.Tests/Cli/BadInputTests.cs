@@ -70,10 +70,7 @@ public class BadInputTests
         var file = folder.Write("bad.yaml", Valid.Replace(find, replace, StringComparison.Ordinal));
         var outcome = CliRunner.Run("simulate", file);
         Assert.NotEqual(0, outcome.ExitCode);
-        Assert.Contains($"bad.yaml:", outcome.Errors, StringComparison.Ordinal);
-        Assert.Contains($": {field}: ", outcome.Errors, StringComparison.Ordinal);
-        Assert.Contains(reason, outcome.Errors, StringComparison.Ordinal);
-        Assert.DoesNotContain("   at ", outcome.Errors, StringComparison.Ordinal);
+        Reported.AtField(outcome, "bad.yaml", field, reason);
     }
 
     [Fact]

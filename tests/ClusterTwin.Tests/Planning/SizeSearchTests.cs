@@ -69,14 +69,17 @@ public class SizeSearchTests
     }
 
     [Fact]
-    public void ByCost_TheChosenSizeIsTheCheapestOfThoseInTime_TwoSizesPastTheFirst()
+    public void ByCost_TheChosenSizeIsTheCheapestInTime_ALargerOneOnlyWhereItSavesTwoPercent()
     {
         using var folder = new TemporaryFolder();
         var scenario = Load(folder, Search());
         var outcome = Run(scenario);
         var meeting = outcome.Tried.Where(size => size.Meets(scenario.Settings.Deadline, DeadlineBasis.Prediction)).ToArray();
         Assert.Equal(SizeSearchSettings.SizesPastDeadline + 1, meeting.Length);
-        Assert.Equal(meeting.Min(size => size.RunCost!.Value.Dollars), outcome.Chosen!.RunCost!.Value.Dollars);
+        var cheapest = meeting.Min(size => size.RunCost!.Value.Dollars);
+        Assert.InRange(outcome.Chosen!.RunCost!.Value.Dollars, cheapest, cheapest / (1 - SizeSearch.Gain));
+        Assert.All(meeting.Where(size => size.Chips < outcome.Chosen.Chips), smaller =>
+            Assert.True(outcome.Chosen.RunCost.Value.Dollars < smaller.RunCost!.Value.Dollars * (1 - SizeSearch.Gain), "a larger cluster is chosen only where it saves 2%"));
 
         // The run's cost is its chip-hours at the system's price.
         var result = outcome.Chosen.Best!.Result;
@@ -134,6 +137,22 @@ public class SizeSearchTests
         var chips = ranked.Where(outcome => outcome.Chosen is not null).Select(outcome => outcome.Chosen!.Chips).ToArray();
         Assert.Equal(chips.Order(), chips);
         Assert.Equal("nvidia-dgx-b200", ranked[0].Candidate.Template.Cluster.System.Id);
+    }
+
+    [Fact]
+    public void AClusterMayTrainInItsOwnFormat_AndItsPeakBoundFollows()
+    {
+        using var folder = new TemporaryFolder();
+        var scenario = Load(folder, Search().Replace(
+            "    - {system: nvidia-dgx-h100, fabric: infiniband-ndr-fat-tree}",
+            "    - {system: nvidia-dgx-h100, fabric: infiniband-ndr-fat-tree}\n    - {system: nvidia-dgx-h100, fabric: infiniband-ndr-fat-tree, precision: fp8}",
+            StringComparison.Ordinal));
+        var (bf16, fp8) = (scenario.Candidates[0], scenario.Candidates[1]);
+        Assert.Equal("bf16", bf16.Template.Job.Format.Key);
+        Assert.Equal("fp8", fp8.Template.Job.Format.Key);
+        var chip = bf16.Template.Cluster.Chip;
+        var (bf16Bound, fp8Bound) = (SizeSearch.LeastChipsAtPeak(bf16, scenario.Settings.Deadline, 1e12), SizeSearch.LeastChipsAtPeak(fp8, scenario.Settings.Deadline, 1e12));
+        Within.Relative(chip.PeakRate(Hardware.Precision.Bf16)!.Value / chip.PeakRate(Hardware.Precision.Fp8)!.Value, fp8Bound / bf16Bound, 1e-12);
     }
 
     [Fact]
