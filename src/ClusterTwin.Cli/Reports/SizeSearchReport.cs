@@ -10,7 +10,7 @@ namespace ClusterTwin.Cli.Reports;
 /// <summary>The outputs of <c>train-search</c>: the cluster each system needs for the deadline, then every size tried.</summary>
 public static class SizeSearchReport
 {
-    private static readonly string[] ChosenHeaders = ["cluster", "chips", "layout", "MFU", "time to train (P10-P90)", "run cost (P10-P90)", "run energy (IT)", "calibration", "note"];
+    private static readonly string[] ChosenHeaders = ["cluster", "chips", "layout", "MFU", "time to train (P10-P90)", "run cost (range)", "run energy (IT)", "calibration", "note"];
 
     private static readonly string[] TriedHeaders = ["cluster", "chips", "layout", "step", "MFU", "time to train (P10-P90)", "run cost", "meets the deadline", "note"];
 
@@ -27,7 +27,7 @@ public static class SizeSearchReport
             console.MarkupLine("[red bold]No cluster meets the deadline.[/] The notes say why each falls short: allow more chips (search.max_chips), other systems or a lower precision, or a later deadline.");
         }
 
-        var (headers, rows) = Chosen(outcomes);
+        var (headers, rows) = Chosen(outcomes, scenario.Settings);
         console.Write(Tables.Console("The cluster each system needs", headers, rows));
         console.Write(Tables.Console("Every size tried", TriedHeaders, Tried(outcomes, scenario.Settings)));
         foreach (var note in Notes(outcomes))
@@ -60,7 +60,7 @@ public static class SizeSearchReport
             page.AppendLine();
         }
 
-        var (headers, rows) = Chosen(outcomes);
+        var (headers, rows) = Chosen(outcomes, scenario.Settings);
         Tables.AppendMarkdown(page, headers, rows);
         page.AppendLine();
         page.AppendLine("## Every size tried");
@@ -144,17 +144,38 @@ public static class SizeSearchReport
         var settings = scenario.Settings;
         var basis = settings.DeadlineAt == DeadlineBasis.SlowEnd ? " at the slow end of its band (P90 step time)" : string.Empty;
         var rank = settings.Objective == SizeObjective.Chips ? "the fewest chips" : "the cheapest run (a system the catalogue cannot price: the fewest chips)";
-        return $"Each system is sized for a run that ends within {SizeSearch.Days(settings.Deadline)}{basis}, each size at the fastest layout that fits; the clusters that do are ranked by {rank}.";
+        return $"Each system is sized for a run that ends within {SizeSearch.RunLength(settings.Deadline)}{basis}, each size at the fastest layout that fits; the clusters that do are ranked by {rank}.";
+    }
+
+    /// <summary>
+    /// What a chosen cluster's row must add: that it is sized by chips for want of a price, or that its run misses the
+    /// deadline at the band's slow end; empty otherwise.
+    /// </summary>
+    private static string Note(SizeOutcome outcome, SizeSearchSettings settings)
+    {
+        var chosen = outcome.Chosen!;
+        var notes = new List<string>();
+        if (outcome.Unpriced)
+        {
+            notes.Add("no price: the fewest chips that meet the deadline");
+        }
+
+        if (settings.DeadlineAt == DeadlineBasis.Prediction && chosen.TimeToTrainHigh!.Value > settings.Deadline)
+        {
+            notes.Add($"in time as predicted, not at the band's slow end ({SizeSearch.RunLength(chosen.TimeToTrainHigh.Value)}): search.deadline_at: p90 sizes for it");
+        }
+
+        return string.Join("; ", notes);
     }
 
     /// <summary>The chosen clusters' table; its note column only where some cluster has a note.</summary>
-    private static (string[] Headers, IEnumerable<string[]> Rows) Chosen(ImmutableArray<SizeOutcome> outcomes)
+    private static (string[] Headers, IEnumerable<string[]> Rows) Chosen(ImmutableArray<SizeOutcome> outcomes, SizeSearchSettings settings)
     {
-        var rows = outcomes.Select(ChosenCells).ToArray();
+        var rows = outcomes.Select(outcome => ChosenCells(outcome, settings)).ToArray();
         return rows.Any(row => row[^1].Length > 0) ? (ChosenHeaders, rows) : (ChosenHeaders[..^1], rows.Select(row => row[..^1]));
     }
 
-    private static string[] ChosenCells(SizeOutcome outcome)
+    private static string[] ChosenCells(SizeOutcome outcome, SizeSearchSettings settings)
     {
         var template = outcome.Candidate.Template;
         var name = Name(outcome);
@@ -177,7 +198,7 @@ public static class SizeSearchReport
             cost is null ? "n/a" : $"{cost.PerStep * steps} ({cost.PerStepLow * steps} - {cost.PerStepHigh * steps}){Format.UnpublishedPrice(cost.PriceStatus)}",
             chosen.RunEnergy?.ToString() ?? "n/a",
             calibration,
-            outcome.Unpriced ? "no price: the fewest chips that meet the deadline" : string.Empty,
+            Note(outcome, settings),
         ];
     }
 
@@ -217,7 +238,7 @@ public static class SizeSearchReport
         foreach (var outcome in outcomes.Where(outcome => outcome.BelowPeakBound > 0))
         {
             yield return string.Create(CultureInfo.InvariantCulture,
-                $"{Name(outcome)}: {outcome.BelowPeakBound} smaller sizes not tried: below {Math.Ceiling(outcome.LeastChipsAtPeak):N0} chips the run would miss the deadline even at the chip's peak rate.");
+                $"{Name(outcome)}: {outcome.BelowPeakBound} sizes of the ladder below {Math.Ceiling(outcome.LeastChipsAtPeak):N0} chips were skipped: with fewer the run would miss the deadline even at the chip's peak rate.");
         }
 
         yield return "The time to train counts steps only: no failures, restarts or checkpoints. The global batch is held as given at every size (it sets the optimization, not the cluster).";
@@ -232,5 +253,5 @@ public static class SizeSearchReport
         : string.Create(CultureInfo.InvariantCulture, $"{Format.Count(size.Chips)} ({size.Systems:N0} systems)");
 
     private static string TimeToTrain(SizedCluster size) =>
-        $"{SizeSearch.Days(size.TimeToTrain!.Value)} ({SizeSearch.Days(size.TimeToTrainLow!.Value)} - {SizeSearch.Days(size.TimeToTrainHigh!.Value)})";
+        $"{SizeSearch.RunLength(size.TimeToTrain!.Value)} ({SizeSearch.RunLength(size.TimeToTrainLow!.Value)} - {SizeSearch.RunLength(size.TimeToTrainHigh!.Value)})";
 }

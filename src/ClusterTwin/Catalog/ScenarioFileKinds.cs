@@ -47,17 +47,18 @@ internal static class ScenarioFileKinds
         ScenarioFileKind.ValidationCase => $"is a validation case (it has measured and scenario blocks): clustertwin simulate {path} runs it, and validate --cases compares a folder of them" +
             (expected == ScenarioFileKind.Training ? "; plan and compare read a scenario file (the case's scenario block is one)" : string.Empty),
         ScenarioFileKind.ServingSearch => $"is a deployment search (it has a search block): run clustertwin serve-search {path}",
-        ScenarioFileKind.TrainingSearch => $"is a cluster size search (it has training and search blocks): run clustertwin train-search {path}",
+        ScenarioFileKind.TrainingSearch => $"is a cluster size search (it has a deadline, or training and search blocks): run clustertwin train-search {path}",
         ScenarioFileKind.Serving => $"is a serving scenario (it has a serving block): run clustertwin serve {path}",
         _ => $"is a training scenario (it has a training block): run clustertwin simulate {path}, or plan to search its layouts",
     };
 
     private static bool Has(YamlMappingNode root, ScenarioFileKind kind) => kind switch
     {
-        ScenarioFileKind.Training => YamlReader.Child(root, "training") is not null && YamlReader.Child(root, "search") is null,
+        ScenarioFileKind.Training => YamlReader.Child(root, "training") is not null && !Has(root, ScenarioFileKind.TrainingSearch),
         ScenarioFileKind.Serving => YamlReader.Child(root, "serving") is not null || YamlReader.Child(root, "disaggregated") is not null,
-        ScenarioFileKind.ServingSearch => YamlReader.Child(root, "search") is not null && YamlReader.Child(root, "training") is null,
-        ScenarioFileKind.TrainingSearch => YamlReader.Child(root, "search") is not null && YamlReader.Child(root, "training") is not null,
+        ScenarioFileKind.ServingSearch => YamlReader.Child(root, "search") is not null && !Has(root, ScenarioFileKind.TrainingSearch),
+        // A deadline marks a size search even without its search or training block: the error is then that block's.
+        ScenarioFileKind.TrainingSearch => YamlReader.Child(root, "deadline") is not null || (YamlReader.Child(root, "search") is not null && YamlReader.Child(root, "training") is not null),
         _ => YamlReader.Child(root, "measured") is not null && YamlReader.Child(root, "scenario") is not null,
     };
 }

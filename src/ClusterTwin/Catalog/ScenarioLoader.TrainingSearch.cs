@@ -35,7 +35,12 @@ public static partial class ScenarioLoader
         reader.CheckKeys(root, string.Empty, "name", "description", "model", "training", "plan", "cost", "facility", "deadline", "search");
         var name = reader.String(root, "name", string.Empty, required: false) ?? Path.GetFileNameWithoutExtension(path);
         var description = reader.String(root, "description", string.Empty, required: false);
-        var deadline = reader.Quantity<Duration>(root, "deadline", string.Empty, range: PlausibleRange.Deadline);
+        if (YamlReader.Child(root, "deadline") is null)
+        {
+            reader.Error(root, "deadline", "missing (expected the wall time the run may take, such as 30 d)");
+        }
+
+        var deadline = reader.Quantity<Duration>(root, "deadline", string.Empty, required: false, range: PlausibleRange.Deadline);
         if (deadline is { Seconds: 0 })
         {
             reader.Error(YamlReader.Child(root, "deadline"), "deadline", "is zero (expected the wall time the run may take, such as 90 d)");
@@ -55,15 +60,17 @@ public static partial class ScenarioLoader
 
         var search = reader.Mapping(root, "search", string.Empty, required: true);
         reader.CheckKeys(search ?? new YamlMappingNode(), "search", "clusters", "objective", "deadline_at", "max_chips", "memory_headroom");
-        var settings = deadline is { } time ? new SizeSearchSettings
+        // Read whether or not the deadline was, so that one run lists every problem.
+        var searched = new SizeSearchSettings
         {
-            Deadline = time,
+            Deadline = deadline ?? Duration.Zero,
             Objective = reader.Enumeration(search, "objective", "search", SizeObjectives, required: false) ?? SizeObjective.Cost,
             DeadlineAt = reader.Enumeration(search, "deadline_at", "search", DeadlineBases, required: false) ?? DeadlineBasis.Prediction,
             MaximumChips = reader.Integer(search, "max_chips", "search", 1, 100_000_000, required: false) ?? 1_000_000,
             MemoryHeadroom = reader.Number(search, "memory_headroom", "search", 0, 0.9, required: false) ?? 0,
-        } : null;
-        var candidates = search is null ? [] : ReadSizeCandidates(reader, root, search, catalog, name, settings?.MaximumChips ?? 1_000_000, pins);
+        };
+        var settings = deadline is null ? null : searched;
+        var candidates = search is null ? [] : ReadSizeCandidates(reader, root, search, catalog, name, searched.MaximumChips, pins);
         if (reader.Diagnostics.Count > 0 || settings is null || candidates.IsDefaultOrEmpty)
         {
             // Each candidate reads the shared blocks again: their problems are told once.
@@ -97,10 +104,20 @@ public static partial class ScenarioLoader
                 continue;
             }
 
-            if (SizeCandidateOf(reader, root, item, catalog, name, maximumChips, pins) is { } candidate)
+            if (SizeCandidateOf(reader, root, item, catalog, name, maximumChips, pins) is not { } candidate)
             {
-                candidates.Add(candidate);
+                continue;
             }
+
+            // The same system, part, fabric and format twice would be sized twice, to the same answer.
+            var (cluster, format) = (candidate.Template.Cluster, candidate.Template.Job.Format);
+            if (candidates.Any(other => other.Template.Cluster.System.Id == cluster.System.Id && other.Template.Cluster.Fabric.Id == cluster.Fabric.Id && other.Template.Job.Format == format))
+            {
+                reader.Error(item, path, $"{cluster.System.Id} on {cluster.Fabric.Id} in {format.Key} is listed twice (list each cluster once)");
+                continue;
+            }
+
+            candidates.Add(candidate);
         }
 
         return candidates.ToImmutable();
@@ -130,7 +147,7 @@ public static partial class ScenarioLoader
         {
             reader.Error(YamlReader.Child(item, "fabric"), YamlReader.Join(path, "fabric"), $"unknown fabric '{fabric}' (expected one of: {string.Join(", ", catalog.Fabrics.Keys)})");
         }
-        else if (fabric is null && system is not null && system.ScaleOutBandwidth is not null && (used ?? system.Chips.Value) < maximumChips)
+        else if (YamlReader.Child(item, "fabric") is null && system is not null && system.ScaleOutBandwidth is not null && (used ?? system.Chips.Value) < maximumChips)
         {
             reader.Error(item, YamlReader.Join(path, "fabric"), $"missing: the search joins {system.Name} systems on a scale-out fabric (expected one of: {string.Join(", ", catalog.Fabrics.Keys)})");
         }
@@ -150,7 +167,7 @@ public static partial class ScenarioLoader
         // The scenario on one system: the file's own blocks, read as a training scenario's, with this cluster (the plan
         // block is read once, as pins, for every size).
         var scenario = new YamlMappingNode();
-        foreach (var (key, value) in root.Children.Where(child => YamlReader.Scalar(child.Key) is not ("deadline" or "search" or "plan")))
+        foreach (var (key, value) in root.Children.Where(child => YamlReader.Scalar(child.Key) is "name" or "description" or "model" or "training" or "cost" or "facility"))
         {
             scenario.Add(key, value);
         }

@@ -59,8 +59,9 @@ public static class SizeSearch
         var tried = ImmutableArray.CreateBuilder<SizedCluster>();
         var belowBound = 0;
         var pastDeadline = -1;
-        var (fastest, stalled) = (double.PositiveInfinity, 0);
-        foreach (var systems in ClusterSizes.Ladder(maximumSystems))
+        var walk = new Walk();
+        var stopped = false;
+        foreach (var systems in Sizes(maximumSystems))
         {
             var chips = (long)systems * perSystem;
             if (chips < leastChips)
@@ -78,18 +79,9 @@ public static class SizeSearch
                 pastDeadline++;
             }
 
-            if (pastDeadline >= (settings.Objective == SizeObjective.Chips ? 0 : SizeSearchSettings.SizesPastDeadline))
+            if (pastDeadline >= (settings.Objective == SizeObjective.Chips ? 0 : SizeSearchSettings.SizesPastDeadline) || walk.Stalls(size))
             {
-                break;
-            }
-
-            // A size without a layout for want of memory is too small; one without for another reason (a format the
-            // chip lacks, degrees that do not divide) does not train faster either.
-            (fastest, stalled) = size.TimeToTrain is { } time
-                ? (time.Seconds < fastest * (1 - Gain) ? (time.Seconds, 0) : (Math.Min(fastest, time.Seconds), stalled + 1))
-                : (fastest, size.Search.PrunedMemory == 0 ? stalled + 1 : stalled);
-            if (stalled == StalledSizes)
-            {
+                stopped = pastDeadline < 0;
                 break;
             }
         }
@@ -100,10 +92,58 @@ public static class SizeSearch
         var chosen = meeting.Length == 0 ? null
             : settings.Objective == SizeObjective.Cost && priced ? Cheapest(meeting)
             : meeting[0];
-        return new SizeOutcome(candidate, sizes, chosen, belowBound, leastChips, chosen is null ? WhyNone(candidate, settings, sizes, leastChips, maximumSystems) : null)
+        return new SizeOutcome(candidate, sizes, chosen, belowBound, leastChips, chosen is null ? WhyNone(candidate, settings, sizes, leastChips, maximumSystems, stopped) : null)
         {
             Unpriced = settings.Objective == SizeObjective.Cost && meeting.Length > 0 && !priced,
         };
+    }
+
+    /// <summary>The sizes to try: the ladder, and the most systems allowed where the ladder stops short of it.</summary>
+    private static IEnumerable<int> Sizes(int maximumSystems)
+    {
+        var last = 0;
+        foreach (var systems in ClusterSizes.Ladder(maximumSystems))
+        {
+            yield return last = systems;
+        }
+
+        if (last < maximumSystems)
+        {
+            yield return maximumSystems;
+        }
+    }
+
+    /// <summary>Whether the walk has stopped making progress: <see cref="StalledSizes"/> sizes in a row that gained nothing.</summary>
+    private sealed class Walk
+    {
+        private double fastest = double.PositiveInfinity;
+        private int stalled;
+        private bool memoryBound;
+
+        /// <summary>Takes <paramref name="size"/> in; true where it is the last of <see cref="StalledSizes"/> in a row without progress.</summary>
+        public bool Stalls(SizedCluster size)
+        {
+            if (size.TimeToTrain is { } time)
+            {
+                // Progress is a time to train 2% below the fastest so far.
+                stalled = time.Seconds < fastest * (1 - Gain) ? 0 : stalled + 1;
+                fastest = Math.Min(fastest, time.Seconds);
+            }
+            else if (size.Search.PrunedMemory > 0)
+            {
+                // Too small to fit: larger sizes may, so this is no stall.
+                memoryBound = true;
+            }
+            else if (double.IsFinite(fastest) || !memoryBound)
+            {
+                // No layout for another reason (no degree divides, a format the chip lacks). Before any size has fit,
+                // that counts only where no size was short of memory either: between sizes too small to fit, a size
+                // the pins cannot divide says nothing of the larger ones that can.
+                stalled++;
+            }
+
+            return stalled >= StalledSizes;
+        }
     }
 
     /// <summary>
@@ -122,10 +162,10 @@ public static class SizeSearch
     {
         ArgumentNullException.ThrowIfNull(outcomes);
         var list = outcomes.ToArray();
+        // OrderBy is stable: outcomes that tie keep the order given.
         var meeting = list.Where(outcome => outcome.Chosen is not null)
             .OrderBy(outcome => objective == SizeObjective.Cost ? outcome.Chosen!.RunCost?.Dollars ?? double.PositiveInfinity : outcome.Chosen!.Chips)
-            .ThenBy(outcome => outcome.Chosen!.Chips)
-            .ThenBy(outcome => Array.IndexOf(list, outcome));
+            .ThenBy(outcome => outcome.Chosen!.Chips);
         return [.. meeting, .. list.Where(outcome => outcome.Chosen is null)];
     }
 
@@ -168,7 +208,7 @@ public static class SizeSearch
         return (int)Math.Min(int.MaxValue, reach / perSystem);
     }
 
-    private static string WhyNone(SizeCandidate candidate, SizeSearchSettings settings, ImmutableArray<SizedCluster> sizes, double leastChips, int maximumSystems)
+    private static string WhyNone(SizeCandidate candidate, SizeSearchSettings settings, ImmutableArray<SizedCluster> sizes, double leastChips, int maximumSystems, bool stalled)
     {
         var system = candidate.Template.Cluster.System;
         var largest = (long)maximumSystems * system.Chips.Value;
@@ -179,21 +219,34 @@ public static class SizeSearch
         }
 
         var timed = sizes.Where(size => size.Best is not null).ToArray();
+        var last = sizes[^1];
         if (timed.Length == 0)
         {
-            return $"no size tried has a layout that fits: {string.Join("; ", sizes[^1].Search.WhyNoLayout())}";
+            return string.Create(CultureInfo.InvariantCulture, $"no size tried, up to {last.Chips:N0} chips, has a layout that fits: {string.Join("; ", last.Search.WhyNoLayout())}");
         }
 
-        var fastest = timed.MinBy(size => size.TimeToTrain!.Value.Seconds)!;
-        var time = settings.DeadlineAt == DeadlineBasis.SlowEnd ? $"{Days(fastest.TimeToTrainHigh!.Value)} at the band's slow end" : Days(fastest.TimeToTrain!.Value);
-        var last = sizes[^1];
-        var reach = last.Chips >= largest
-            ? string.Create(CultureInfo.InvariantCulture, $"no size up to {largest:N0} chips meets the deadline")
-            : string.Create(CultureInfo.InvariantCulture, $"the search stopped at {last.Chips:N0} chips, the last of {StalledSizes} sizes that trained no faster ({(last.Best is null ? last.Search.WhyNoLayout()[0] : "the global batch or the fabric limits them")})");
+        // The fastest by the time the deadline is held to.
+        var slowEnd = settings.DeadlineAt == DeadlineBasis.SlowEnd;
+        var fastest = timed.MinBy(size => (slowEnd ? size.TimeToTrainHigh : size.TimeToTrain)!.Value.Seconds)!;
+        var time = slowEnd ? $"{RunLength(fastest.TimeToTrainHigh!.Value)} at the band's slow end" : RunLength(fastest.TimeToTrain!.Value);
+        var reach = stalled
+            ? string.Create(CultureInfo.InvariantCulture, $"the search stopped at {last.Chips:N0} chips, the last of {StalledSizes} sizes that trained no faster ({(last.Best is null ? last.Search.WhyNoLayout()[0] : "the global batch or the fabric limits them")})")
+            : string.Create(CultureInfo.InvariantCulture, $"no size up to {largest:N0} chips meets the deadline");
         return string.Create(CultureInfo.InvariantCulture,
-            $"{reach}: the fastest, {fastest.Chips:N0} chips, trains in {time} against {Days(settings.Deadline)}");
+            $"{reach}: the fastest, {fastest.Chips:N0} chips, trains in {time} against {RunLength(settings.Deadline)}");
     }
 
-    /// <summary>A run's length in days, as the reports write it.</summary>
-    public static string Days(Duration time) => (time.Seconds / 86400).ToString(time.Seconds < 864000 ? "0.0#" : "0.#", CultureInfo.InvariantCulture) + " days";
+    /// <summary>
+    /// A run's length as the reports write it: in days from two days up, in hours from two hours, else as a duration
+    /// ("26 days", "15.3 h", "42 min"), to three significant figures.
+    /// </summary>
+    public static string RunLength(Duration time) => time.Seconds switch
+    {
+        >= 2 * 86400 => Significant(time.Seconds / 86400) + " days",
+        >= 2 * 3600 => Significant(time.Seconds / 3600) + " h",
+        _ => time.ToString(),
+    };
+
+    private static string Significant(double value) =>
+        Math.Round(value, Math.Max(0, 2 - (int)Math.Floor(Math.Log10(value)))).ToString("0.##", CultureInfo.InvariantCulture);
 }

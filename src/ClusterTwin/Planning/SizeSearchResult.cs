@@ -41,7 +41,7 @@ public sealed record SizedCluster(int Systems, long Chips, PlanSearchResult Sear
 /// <param name="Chosen">The size the objective picks among those that meet the deadline; null where none does.</param>
 /// <param name="BelowPeakBound">
 /// Sizes of the ladder not tried because even at the chip's peak rate they would miss the deadline (the model FLOPs
-/// of the run over the deadline and the peak give the least chips; <see cref="LeastChipsAtPeak"/>).
+/// of the run over the deadline and the peak give the least chips; <see cref="SizeSearch.LeastChipsAtPeak"/>).
 /// </param>
 /// <param name="LeastChipsAtPeak">The chips that would train in time at the chip's peak rate, every FLOP useful.</param>
 /// <param name="Why">Why no size was chosen; null where one was.</param>

@@ -170,7 +170,7 @@ public static class ServingSimulator
             var activity = new StepActivity(result.Makespan, pool.Work, pool.MemoryTraffic, pool.LinkTraffic, result.OutputTokens, pool.Work, pool.Bf16Work);
             var energy = EnergyModel.Of(deployment.Cluster, deployment.WeightFormat.Precision, activity, (result.Makespan, result.Makespan), specifications[pool.Index].Cost?.PowerUsageEffectiveness);
             var held = energy?.StepTime ?? result.Makespan;
-            var cost = specifications[pool.Index].Cost is { } settings ? CostModel.Of(settings, deployment.Cluster.ChipCount, held, held, held, result.OutputTokens, energy) : null;
+            var cost = specifications[pool.Index].Cost is { } settings ? CostModel.Of(settings, deployment.Cluster.ChipCount, deployment.Cluster.SystemCount, held, held, held, result.OutputTokens, energy) : null;
             usages.Add(new PoolUsage(pool.Role, deployment, deployment.Replicas, pool.BusyTime, pool.Iterations, deployment.KeyValueCapacityTokens, energy, cost));
         }
 

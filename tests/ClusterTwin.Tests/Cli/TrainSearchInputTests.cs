@@ -50,6 +50,23 @@ public class TrainSearchInputTests
         Reported.AtField(outcome, "bad.yaml", field, reason);
     }
 
+    [Theory]
+    [InlineData("deadline: 10 d", "deadline: 10 d\ncluster: {system: nvidia-dgx-h100, count: 4}", "cluster", "unknown field")]
+    [InlineData("    - {system: aws-trn2-ultraserver, fabric: aws-efa-ultracluster}", "    - {system: nvidia-dgx-h100, fabric: infiniband-ndr-fat-tree}", "search.clusters", "nvidia-dgx-h100 on infiniband-ndr-fat-tree in bf16 is listed twice")]
+    [InlineData("\nsearch:\n  max_chips: 4096\n  clusters:\n    - {system: nvidia-dgx-h100, fabric: infiniband-ndr-fat-tree}\n    - {system: aws-trn2-ultraserver, fabric: aws-efa-ultracluster}", "", "search", "missing")]
+    [InlineData("deadline: 10 d\n", "", "deadline", "missing (expected the wall time the run may take, such as 30 d)")]
+    [InlineData("{system: nvidia-dgx-h100, fabric: infiniband-ndr-fat-tree}", "{system: nvidia-dgx-h100, fabric: [a, b]}", "search.clusters.fabric", "expected")]
+    public void MistakesOfASizeSearchFile_AreInputErrors(string find, string replace, string field, string reason)
+    {
+        using var folder = new TemporaryFolder();
+        var text = Valid.Replace(find, replace, StringComparison.Ordinal);
+        Assert.NotEqual(Valid, text);
+        var outcome = CliRunner.Run("train-search", folder.Write("bad.yaml", text));
+        Assert.Equal(2, outcome.ExitCode);
+        Reported.AtField(outcome, "bad.yaml", field, reason);
+        Assert.DoesNotContain("missing: the search joins", outcome.Errors, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void AProblemOfASharedBlock_IsToldOnce_NotOncePerCluster()
     {

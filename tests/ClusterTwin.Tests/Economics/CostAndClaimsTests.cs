@@ -24,6 +24,26 @@ public class CostAndClaimsTests
     }
 
     [Fact]
+    public void ClustersOfPartSystems_RentEachSystemsWholeInstance()
+    {
+        // 4 UltraServers using 128 of their 144 Trainium3 each rent 4 UltraServers: 576 chips, not the 512 used rounded
+        // up to whole instances over the cluster (4 instances of 144 hold 576; 512 / 144 rounds up to 4 as well, so a
+        // count where the two differ: 64 of them, 64 x 144 against 57 x 144).
+        using var folder = new TemporaryFolder();
+        var scenario = ScenarioLoader.Load(folder.Write("part.yaml", """
+            cluster: {system: aws-trn3-gen2-ultraserver, chips_per_system: 128, count: 64, fabric: aws-efa-ultracluster}
+            model: llama3-70b
+            training: {sequence_length: 8192, global_batch: 2048}
+            plan: {tensor: 8, pipeline: 1, data: 1024}
+            """), Repository.Catalog);
+        var result = AnalyticalEngine.Simulate(scenario);
+        var cost = result.Cost!;
+        var rented = cost.PerStep.Dollars / (cost.PerChipHour.DollarsPerSecond * result.StepTime.Seconds);
+        Assert.Equal(64 * 144, rented, 1e-6 * rented);
+        Assert.Equal(8192, result.Chips);
+    }
+
+    [Fact]
     public void DefaultPrices_OfSystemsOneProviderPrices_AreThatProvidersOnDemandPrices()
     {
         // AWS prices on demand the most chips of the catalogue: H100, H200 and B200 compared by default are all AWS's

@@ -126,6 +126,45 @@ public class SizeSearchTests
     }
 
     [Fact]
+    public void SizesWhosePinsDoNotDivide_BetweenSizesTooSmallToFit_DoNotEndTheWalk()
+    {
+        // Llama 3 405B at tensor 8 and no pipeline: the 1.5-times sizes cannot split a power-of-two batch, and the
+        // power-of-two sizes between them are short of memory until 128 chips. The walk must go on to them.
+        using var folder = new TemporaryFolder();
+        var scenario = Load(folder, """
+            model: llama3-405b
+            training: {sequence_length: 8192, global_batch: 512, tokens: 10B, precision: bf16}
+            plan: {tensor: 8, pipeline: 1}
+            deadline: 30 d
+            search: {objective: chips, clusters: [{system: nvidia-dgx-h100, fabric: infiniband-ndr-fat-tree}]}
+            """);
+        var outcome = Run(scenario);
+        Assert.NotNull(outcome.Chosen);
+        Assert.Contains(outcome.Tried, size => size.Best is null && size.Search.PrunedMemory > 0);
+        Assert.Contains(outcome.Tried, size => size.Best is null && size.Search.PrunedMemory == 0);
+    }
+
+    [Fact]
+    public void TheMostSystemsAllowed_AreTried_WhereTheLadderStopsShortOfThem()
+    {
+        // 80 chips are 10 DGX H100, which the ladder (8, 12) steps over.
+        using var folder = new TemporaryFolder();
+        var outcome = Run(Load(folder, Search().Replace("max_chips: 4096", "max_chips: 80", StringComparison.Ordinal)));
+        Assert.Null(outcome.Chosen);
+        Assert.Equal(80, outcome.Tried[^1].Chips);
+        Assert.StartsWith("no size up to 80 chips meets the deadline: the fastest,", outcome.Why, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData(1.5 * 86400, "36 h")]
+    [InlineData(26.04 * 86400, "26 days")]
+    [InlineData(5.321 * 86400, "5.32 days")]
+    [InlineData(123.4 * 86400, "123 days")]
+    [InlineData(2520, "42 min")]
+    public void RunLengths_ReadInDaysHoursOrMinutes(double seconds, string expected) =>
+        Assert.Equal(expected, SizeSearch.RunLength(Duration.FromSeconds(seconds)));
+
+    [Fact]
     public void Outcomes_RankThoseInTimeByTheObjective_ThenTheRest()
     {
         using var folder = new TemporaryFolder();

@@ -312,7 +312,7 @@ public static partial class AnalyticalEngine
         var held = energy?.StepTime ?? activity.StepTime;
         var stretch = held / activity.StepTime;
         var (fastest, slowest) = band ?? (activity.StepTime, activity.StepTime);
-        var cost = scenario.Cost is { } settings ? CostModel.Of(settings, chips, held, fastest * stretch, slowest * stretch, activity.Tokens, energy) : null;
+        var cost = scenario.Cost is { } settings ? CostModel.Of(settings, chips, scenario.Cluster.SystemCount, held, fastest * stretch, slowest * stretch, activity.Tokens, energy) : null;
         return (energy, cost);
     }
 
