@@ -75,6 +75,9 @@ public sealed record TrainingStepResult
     /// <summary>What the band is made of: the calibration residuals and each uncertain hardware figure's effect.</summary>
     public ImmutableArray<string> BandSources { get; init; } = [];
 
+    /// <summary>The band's parts as numbers, for comparing two predictions; null for a step simulated without its band.</summary>
+    public BandParts? BandParts { get; init; }
+
     /// <summary>Tokens per step.</summary>
     public double TokensPerStep { get; init; }
 

@@ -48,10 +48,10 @@ public static partial class AnalyticalEngine
         // power model's floor at either end: the measured runs of chips near their limit (A100, TPU v5e) run faster than
         // that floor at the central power coefficients allows, so it is not sure enough to bound the band (energy.md).
         var unthrottled = result.UnthrottledStepTime;
-        var (low, high, sources) = UncertaintyBand.Of(scenario, unthrottled);
+        var (low, high, sources, parts) = UncertaintyBand.Of(scenario, unthrottled);
         var (energy, cost) = EnergyAndCost(scenario, Activity(result, unthrottled), result.Chips, (low, high));
         var stretch = result.StepTime / unthrottled;
-        return result with { StepTimeLow = low * stretch, StepTimeHigh = high * stretch, BandSources = sources, Energy = energy, Cost = cost };
+        return result with { StepTimeLow = low * stretch, StepTimeHigh = high * stretch, BandSources = sources, BandParts = parts, Energy = energy, Cost = cost };
     }
 
     /// <summary>Simulates one step without its uncertainty band: the cheap path for searches and sweeps.</summary>

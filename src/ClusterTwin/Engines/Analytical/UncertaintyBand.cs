@@ -23,7 +23,7 @@ namespace ClusterTwin.Engines.Analytical;
 /// </remarks>
 internal static class UncertaintyBand
 {
-    public static (Duration Low, Duration High, ImmutableArray<string> Sources) Of(Scenario scenario, Duration step)
+    public static (Duration Low, Duration High, ImmutableArray<string> Sources, BandParts Parts) Of(Scenario scenario, Duration step)
     {
         var efficiency = scenario.Efficiency;
         var widening = efficiency.BandWidening;
@@ -79,7 +79,8 @@ internal static class UncertaintyBand
 
         var low = step * Math.Exp(residualLow) * fastest;
         var high = step * Math.Exp(residualHigh) * slowest;
-        return (low, high, sources.ToImmutable());
+        var carried = efficiency is { HasOwnFit: false, CarriedOverFrom: not null } ? efficiency.LevelsFrom : null;
+        return (low, high, sources.ToImmutable(), new BandParts(Math.Min(0, residualLow), Math.Max(0, residualHigh), fastest, slowest, carried));
     }
 
     // The curves a family takes from the one it carries over from: all of them, or those it did not measure.
