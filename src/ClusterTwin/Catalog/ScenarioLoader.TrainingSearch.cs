@@ -147,6 +147,10 @@ public static partial class ScenarioLoader
         {
             reader.Error(YamlReader.Child(item, "fabric"), YamlReader.Join(path, "fabric"), $"unknown fabric '{fabric}' (expected one of: {string.Join(", ", catalog.Fabrics.Keys)})");
         }
+        else if (fabric is not null && system is not null && system.ScaleOutBandwidth is null)
+        {
+            reader.Error(YamlReader.Child(item, "fabric"), YamlReader.Join(path, "fabric"), $"{system.Name} has no published scale-out bandwidth, so it is sized as one system and joins no fabric: remove it");
+        }
         else if (YamlReader.Child(item, "fabric") is null && system is not null && system.ScaleOutBandwidth is not null && (used ?? system.Chips.Value) < maximumChips)
         {
             reader.Error(item, YamlReader.Join(path, "fabric"), $"missing: the search joins {system.Name} systems on a scale-out fabric (expected one of: {string.Join(", ", catalog.Fabrics.Keys)})");

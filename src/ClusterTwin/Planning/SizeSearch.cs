@@ -222,7 +222,13 @@ public static class SizeSearch
         var last = sizes[^1];
         if (timed.Length == 0)
         {
-            return string.Create(CultureInfo.InvariantCulture, $"no size tried, up to {last.Chips:N0} chips, has a layout that fits: {string.Join("; ", last.Search.WhyNoLayout())}");
+            // Where no size was even short of memory, the system's own chip count may be what no layout divides.
+            var batch = candidate.Template.Job.GlobalBatchSize;
+            var perSystem = system.Chips.Value;
+            var hint = sizes.All(size => size.Search.PrunedMemory == 0) && batch % perSystem != 0 && perSystem % batch != 0
+                ? string.Create(CultureInfo.InvariantCulture, $" (a {perSystem}-chip system does not divide a global batch of {batch:N0} sequences: part of each system, search.clusters[].chips_per_system, may)")
+                : string.Empty;
+            return string.Create(CultureInfo.InvariantCulture, $"no size tried, up to {last.Chips:N0} chips, has a layout that fits{hint}: {string.Join("; ", last.Search.WhyNoLayout())}");
         }
 
         // The fastest by the time the deadline is held to.

@@ -56,6 +56,7 @@ public class TrainSearchInputTests
     [InlineData("\nsearch:\n  max_chips: 4096\n  clusters:\n    - {system: nvidia-dgx-h100, fabric: infiniband-ndr-fat-tree}\n    - {system: aws-trn2-ultraserver, fabric: aws-efa-ultracluster}", "", "search", "missing")]
     [InlineData("deadline: 10 d\n", "", "deadline", "missing (expected the wall time the run may take, such as 30 d)")]
     [InlineData("{system: nvidia-dgx-h100, fabric: infiniband-ndr-fat-tree}", "{system: nvidia-dgx-h100, fabric: [a, b]}", "search.clusters.fabric", "expected")]
+    [InlineData("{system: nvidia-dgx-h100, fabric: infiniband-ndr-fat-tree}", "{system: google-tpu-v4-cube, fabric: google-datacenter-network}", "search.clusters.fabric", "has no published scale-out bandwidth, so it is sized as one system and joins no fabric: remove it")]
     public void MistakesOfASizeSearchFile_AreInputErrors(string find, string replace, string field, string reason)
     {
         using var folder = new TemporaryFolder();

@@ -155,6 +155,17 @@ public class SizeSearchTests
         Assert.StartsWith("no size up to 80 chips meets the deadline: the fastest,", outcome.Why, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void ASystemWhoseChipsNoLayoutDivides_IsToldToUsePartOfEach()
+    {
+        // 72 GB200 per rack against 512 sequences a step: Llama 3 8B's degrees cannot absorb the factor of 9.
+        using var folder = new TemporaryFolder();
+        var outcome = Run(Load(folder, Search().Replace("{system: nvidia-dgx-h100, fabric: infiniband-ndr-fat-tree}", "{system: nvidia-gb200-nvl72, fabric: infiniband-ndr-fat-tree}", StringComparison.Ordinal)));
+        Assert.Null(outcome.Chosen);
+        Assert.Equal(SizeSearch.StalledSizes, outcome.Tried.Length);
+        Assert.Contains("(a 72-chip system does not divide a global batch of 512 sequences: part of each system, search.clusters[].chips_per_system, may)", outcome.Why, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData(1.5 * 86400, "36 h")]
     [InlineData(26.04 * 86400, "26 days")]
