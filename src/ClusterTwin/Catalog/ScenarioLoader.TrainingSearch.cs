@@ -2,6 +2,7 @@ using System.Collections.Immutable;
 using ClusterTwin.Hardware;
 using ClusterTwin.Planning;
 using ClusterTwin.Units;
+using ClusterTwin.Workloads;
 using YamlDotNet.RepresentationModel;
 
 namespace ClusterTwin.Catalog;
@@ -81,13 +82,13 @@ public static partial class ScenarioLoader
     }
 
     /// <summary>
-    /// The search's clusters, <c>[{system, chips_per_system, fabric, precision}]</c>: each the scenario on one system of
-    /// it, in the training block's format or its own (Trainium3 in MXFP8 beside H100 in FP8).
+    /// The search's clusters, <c>[{system, chips_per_system, fabric, precision, framework}]</c>: each the scenario on one
+    /// system of it, in the training block's format and framework or its own (Trainium3 in MXFP8 beside H100 in FP8).
     /// </summary>
     private static ImmutableArray<SizeCandidate> ReadSizeCandidates(YamlReader reader, YamlMappingNode root, YamlMappingNode search, HardwareCatalog catalog, string name, long maximumChips, PlanPins pins)
     {
         const string path = "search.clusters";
-        const string expected = "expected a list of {system, fabric, chips_per_system, precision}, such as [{system: nvidia-dgx-h100, fabric: infiniband-ndr-fat-tree}]";
+        const string expected = "expected a list of {system, fabric, chips_per_system, precision, framework}, such as [{system: nvidia-dgx-h100, fabric: infiniband-ndr-fat-tree}]";
         var node = YamlReader.Child(search, "clusters");
         if (node is not YamlSequenceNode { Children.Count: > 0 } list)
         {
@@ -128,7 +129,7 @@ public static partial class ScenarioLoader
     {
         const string path = "search.clusters";
         var errors = reader.Diagnostics.Count;
-        reader.CheckKeys(item, path, "system", "chips_per_system", "fabric", "precision");
+        reader.CheckKeys(item, path, "system", "chips_per_system", "fabric", "precision", "framework");
         var id = reader.String(item, "system", path);
         AcceleratorSystem? system = null;
         if (id is not null && !catalog.Systems.TryGetValue(id, out system))
@@ -163,6 +164,14 @@ public static partial class ScenarioLoader
                 $"{system.Chip.Name} does not train in {format.Key} (it has {string.Join(", ", system.Chip.PeakRates.Keys.Select(precision => precision.Key()))} rates{(system.Chip.ScaledFormats.IsEmpty ? string.Empty : $", and scales {string.Join(", ", system.Chip.ScaledFormats)} in hardware")})");
         }
 
+        var frameworkId = reader.String(item, "framework", path, required: false);
+        TrainingFramework? framework = null;
+        if (frameworkId is not null && frameworkId != TrainingFramework.None.Id && !catalog.TrainingFrameworks.TryGetValue(frameworkId, out framework))
+        {
+            reader.Error(YamlReader.Child(item, "framework"), YamlReader.Join(path, "framework"),
+                $"unknown training framework '{frameworkId}' (expected one of: {string.Join(", ", catalog.TrainingFrameworks.Keys)}, or {TrainingFramework.None.Id} for kernels at their roofline)");
+        }
+
         if (reader.Diagnostics.Count > errors)
         {
             return null;
@@ -176,7 +185,7 @@ public static partial class ScenarioLoader
             scenario.Add(key, value);
         }
 
-        var cluster = new YamlMappingNode(item.Children.Where(child => YamlReader.Scalar(child.Key) != "precision"));
+        var cluster = new YamlMappingNode(item.Children.Where(child => YamlReader.Scalar(child.Key) is not ("precision" or "framework")));
         cluster.Add("count", "1");
         scenario.Add("cluster", cluster);
         var parts = ReadParts(reader, scenario, string.Empty, catalog, name, planRequired: false);
@@ -187,7 +196,9 @@ public static partial class ScenarioLoader
 
         // The search ignores the scenario's plan (the pins carry what the file fixed): pure data parallelism stands in.
         var template = parts.With(new Parallelism.ParallelPlan(1, 1, parts.Cluster!.System.Chips.Value, 1));
-        return new SizeCandidate(format is null ? template : template with { Job = template.Job with { Format = format } }, pins);
+        template = format is null ? template : template with { Job = template.Job with { Format = format } };
+        template = frameworkId is null ? template : template with { Framework = framework ?? TrainingFramework.None, FrameworkNamed = true };
+        return new SizeCandidate(template, pins);
     }
 
     /// <summary>

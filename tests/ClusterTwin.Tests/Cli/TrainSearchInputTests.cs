@@ -33,12 +33,13 @@ public class TrainSearchInputTests
     [InlineData("{system: nvidia-dgx-h100,", "{system: nvidia-dgx-h100, count: 4,", "search.clusters.count", "unknown field")]
     [InlineData("{system: nvidia-dgx-h100,", "{system: nvidia-dgx-a100, precision: fp8,", "search.clusters.precision", "NVIDIA A100 SXM4 80GB does not train in fp8 (it has")]
     [InlineData("{system: nvidia-dgx-h100,", "{system: nvidia-dgx-h100, precision: fp7,", "search.clusters.precision", "'fp7' is not one of")]
+    [InlineData("{system: nvidia-dgx-h100,", "{system: nvidia-dgx-h100, framework: megatron,", "search.clusters.framework", "unknown training framework 'megatron'")]
     [InlineData("plan: {tensor: 8}", "plan: {tensor: 8, data: 4}", "plan.data", "the data-parallel degree follows each size")]
     [InlineData("cost: {basis: rental}", "cost: {basis: rental, price: aws-p5-48xlarge-on-demand-2025}", "cost.price", "prices each system at its own default")]
     [InlineData("  max_chips: 4096", "  max_chips: 0", "search.max_chips", "out of range")]
     [InlineData("  max_chips: 4096", "  objective: speed", "search.objective", "'speed' is not one of: cost, chips")]
     [InlineData("  max_chips: 4096", "  deadline_at: p50", "search.deadline_at", "'p50' is not one of: prediction, p90")]
-    [InlineData("  clusters:\n    - {system: nvidia-dgx-h100, fabric: infiniband-ndr-fat-tree}\n    - {system: aws-trn2-ultraserver, fabric: aws-efa-ultracluster}", "  clusters: []", "search.clusters", "expected a list of {system, fabric, chips_per_system, precision}")]
+    [InlineData("  clusters:\n    - {system: nvidia-dgx-h100, fabric: infiniband-ndr-fat-tree}\n    - {system: aws-trn2-ultraserver, fabric: aws-efa-ultracluster}", "  clusters: []", "search.clusters", "expected a list of {system, fabric, chips_per_system, precision, framework}")]
     [InlineData("model: llama3-8b", "model: llama9", "model", "unknown model 'llama9'")]
     public void BadSearch_IsReportedWithFieldAndReason(string find, string replace, string field, string reason)
     {

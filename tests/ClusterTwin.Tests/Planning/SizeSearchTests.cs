@@ -156,6 +156,19 @@ public class SizeSearchTests
     }
 
     [Fact]
+    public void AClusterMayRunItsOwnFramework_OthersTheirVendorsDefault()
+    {
+        using var folder = new TemporaryFolder();
+        var scenario = Load(folder, Search().Replace(
+            "    - {system: nvidia-dgx-h100, fabric: infiniband-ndr-fat-tree}",
+            "    - {system: nvidia-dgx-h100, fabric: infiniband-ndr-fat-tree, framework: pytorch-fsdp}\n    - {system: aws-trn2-ultraserver, fabric: aws-efa-ultracluster}",
+            StringComparison.Ordinal));
+        Assert.Equal("pytorch-fsdp", scenario.Candidates[0].Template.Framework.Id);
+        Assert.True(scenario.Candidates[0].Template.FrameworkNamed);
+        Assert.Equal(Repository.Catalog.TrainingFrameworkFor(scenario.Candidates[1].Template.Cluster.Chip).Id, scenario.Candidates[1].Template.Framework.Id);
+    }
+
+    [Fact]
     public void ASystemWhoseChipsNoLayoutDivides_IsToldToUsePartOfEach()
     {
         // 72 GB200 per rack against 512 sequences a step: Llama 3 8B's degrees cannot absorb the factor of 9.
