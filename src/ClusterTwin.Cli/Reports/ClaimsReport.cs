@@ -36,7 +36,7 @@ public static class ClaimsReport
             console.Write(Tables.Console("Ratios (higher is better for the first system)", RatioHeaders, RatioRows(findings.File, workload)));
         }
 
-        console.MarkupLine("[grey]Ranges: energy from the power model's coefficient ranges and the step-time band; a speed-up's range adds independent calibrations in quadrature and counts a calibration two systems share once (tokens per dollar: price range times speed-up range; tokens per joule: the widest ends). Trainium power is not published (docs/energy.md).[/]");
+        console.MarkupLine("[grey]Ranges: energy from the power model's coefficient ranges and the step-time band; a speed-up's range adds the two bands in quadrature, less what they share (tokens per dollar: price range times speed-up range; tokens per joule: the widest ends; docs/energy.md). Trainium power is not published (docs/energy.md).[/]");
     }
 
     /// <summary>The markdown page.</summary>

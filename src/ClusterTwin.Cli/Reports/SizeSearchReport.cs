@@ -244,14 +244,15 @@ public static class SizeSearchReport
         yield return "The time to train counts steps only: no failures, restarts or checkpoints. The global batch is held as given at every size (it sets the optimization, not the cluster).";
     }
 
-    /// <summary>The kind of cluster as the tables name it: the system, and the format it trains in.</summary>
+    /// <summary>The kind of cluster as the tables name it: the system, the format it trains in, and the framework where the file names one.</summary>
     private static string Name(SizeOutcome outcome) =>
-        $"{outcome.Candidate.Template.Cluster.System.Name}, {outcome.Candidate.Template.Job.Format.Key.ToUpperInvariant()}";
+        $"{outcome.Candidate.Template.Cluster.System.Name}, {outcome.Candidate.Template.Job.Format.Key.ToUpperInvariant()}" +
+        (outcome.Candidate.Template.FrameworkNamed ? $", on {outcome.Candidate.Template.Framework.Name}" : string.Empty);
 
     private static string Chips(SizedCluster size) => size.Systems == 1
         ? Format.Count(size.Chips)
         : string.Create(CultureInfo.InvariantCulture, $"{Format.Count(size.Chips)} ({size.Systems:N0} systems)");
 
     private static string TimeToTrain(SizedCluster size) =>
-        $"{SizeSearch.RunLength(size.TimeToTrain!.Value)} ({SizeSearch.RunLength(size.TimeToTrainLow!.Value)} - {SizeSearch.RunLength(size.TimeToTrainHigh!.Value)})";
+        $"{SizeSearch.RunLength(size.TimeToTrain!.Value)} ({SizeSearch.RunLength(size.TimeToTrainLow!.Value, size.TimeToTrain.Value)} - {SizeSearch.RunLength(size.TimeToTrainHigh!.Value, size.TimeToTrain.Value)})";
 }

@@ -90,6 +90,13 @@ internal static class PriceReader
         var provider = reader.String(entry, "provider", field);
         var item = reader.String(entry, "item", field);
         var chips = reader.Integer(entry, "chips", field, 1, 1_000_000);
+        if (system is not null && chips is { } instance && systems[system].Chips.Value is var whole && (instance > whole || whole % instance != 0))
+        {
+            // The cost model rents each system its own whole instances (CostModel): an instance must divide its system.
+            reader.Error(YamlReader.Child(entry, "chips"), YamlReader.Join(field, "chips"),
+                $"an instance of {instance} chips does not divide one {systems[system].Name} of {whole} chips (expected a divisor of {whole}: a price per chip, per server or per system)");
+        }
+
         var price = reader.Figure(entry, "price", field, reader.QuantityValue<MoneyRate>(), sources, required: true);
         var region = reader.String(entry, "region", field);
         var date = reader.String(entry, "date", field);

@@ -5,16 +5,16 @@ namespace ClusterTwin.Catalog;
 /// <summary>The kinds of scenario file, each read by its own commands.</summary>
 internal enum ScenarioFileKind
 {
-    /// <summary>A training job on a cluster (<c>training</c> without <c>search</c>): simulate, plan, compare.</summary>
+    /// <summary>A training job on a cluster (<c>training</c>, and not a size search): simulate, plan, compare.</summary>
     Training,
 
     /// <summary>A served model and its requests (<c>serving</c> or <c>disaggregated</c>): serve.</summary>
     Serving,
 
-    /// <summary>A deployment search (<c>search</c> without <c>training</c>): serve-search.</summary>
+    /// <summary>A deployment search (<c>search</c>, and not a size search): serve-search.</summary>
     ServingSearch,
 
-    /// <summary>A cluster size search (<c>search</c> and <c>training</c>): train-search.</summary>
+    /// <summary>A cluster size search (<c>search</c> and <c>training</c>, or a <c>deadline</c> without a cluster): train-search.</summary>
     TrainingSearch,
 
     /// <summary>A measured run (<c>measured</c> and <c>scenario</c>): validate, simulate.</summary>
@@ -57,8 +57,10 @@ internal static class ScenarioFileKinds
         ScenarioFileKind.Training => YamlReader.Child(root, "training") is not null && !Has(root, ScenarioFileKind.TrainingSearch),
         ScenarioFileKind.Serving => YamlReader.Child(root, "serving") is not null || YamlReader.Child(root, "disaggregated") is not null,
         ScenarioFileKind.ServingSearch => YamlReader.Child(root, "search") is not null && !Has(root, ScenarioFileKind.TrainingSearch),
-        // A deadline marks a size search even without its search or training block: the error is then that block's.
-        ScenarioFileKind.TrainingSearch => YamlReader.Child(root, "deadline") is not null || (YamlReader.Child(root, "search") is not null && YamlReader.Child(root, "training") is not null),
+        // A deadline marks a size search even without its search or training block (the error is then that block's),
+        // but not in a file with a cluster or a served model: there it is a stray field of that file's kind.
+        ScenarioFileKind.TrainingSearch => (YamlReader.Child(root, "deadline") is not null && YamlReader.Child(root, "cluster") is null && !Has(root, ScenarioFileKind.Serving))
+            || (YamlReader.Child(root, "search") is not null && YamlReader.Child(root, "training") is not null),
         _ => YamlReader.Child(root, "measured") is not null && YamlReader.Child(root, "scenario") is not null,
     };
 }

@@ -110,11 +110,11 @@ public static partial class ScenarioLoader
                 continue;
             }
 
-            // The same system, part, fabric and format twice would be sized twice, to the same answer.
-            var (cluster, format) = (candidate.Template.Cluster, candidate.Template.Job.Format);
-            if (candidates.Any(other => other.Template.Cluster.System.Id == cluster.System.Id && other.Template.Cluster.Fabric.Id == cluster.Fabric.Id && other.Template.Job.Format == format))
+            // The same system, part, fabric, format and framework twice would be sized twice, to the same answer.
+            var (cluster, format, framework) = (candidate.Template.Cluster, candidate.Template.Job.Format, candidate.Template.Framework);
+            if (candidates.Any(other => other.Template.Cluster.System.Id == cluster.System.Id && other.Template.Cluster.Fabric.Id == cluster.Fabric.Id && other.Template.Job.Format == format && other.Template.Framework.Id == framework.Id))
             {
-                reader.Error(item, path, $"{cluster.System.Id} on {cluster.Fabric.Id} in {format.Key} is listed twice (list each cluster once)");
+                reader.Error(item, path, $"{cluster.System.Id} on {cluster.Fabric.Id} in {format.Key} on {framework.Id} is listed twice (list each cluster once)");
                 continue;
             }
 
@@ -158,10 +158,12 @@ public static partial class ScenarioLoader
         }
 
         var format = reader.Choice(item, "precision", path, NumberFormat.All, required: false);
-        if (format is not null && system is not null && !system.Chip.Supports(format))
+        var trained = format ?? TrainingFormat(root);
+        if (trained is not null && system is not null && !system.Chip.Supports(trained))
         {
-            reader.Error(YamlReader.Child(item, "precision"), YamlReader.Join(path, "precision"),
-                $"{system.Chip.Name} does not train in {format.Key} (it has {string.Join(", ", system.Chip.PeakRates.Keys.Select(precision => precision.Key()))} rates{(system.Chip.ScaledFormats.IsEmpty ? string.Empty : $", and scales {string.Join(", ", system.Chip.ScaledFormats)} in hardware")})");
+            reader.Error(YamlReader.Child(item, "precision") ?? item, YamlReader.Join(path, "precision"),
+                format is null ? $"{system.Chip.Name} does not train in training.precision {trained.Key}: give this cluster a format it runs (search.clusters[].precision)" :
+                $"{system.Chip.Name} does not train in {trained.Key} (it has {string.Join(", ", system.Chip.PeakRates.Keys.Select(precision => precision.Key()))} rates{(system.Chip.ScaledFormats.IsEmpty ? string.Empty : $", and scales {string.Join(", ", system.Chip.ScaledFormats)} in hardware")})");
         }
 
         var frameworkId = reader.String(item, "framework", path, required: false);
@@ -200,6 +202,12 @@ public static partial class ScenarioLoader
         template = frameworkId is null ? template : template with { Framework = framework ?? TrainingFramework.None, FrameworkNamed = true };
         return new SizeCandidate(template, pins);
     }
+
+    /// <summary>The training block's format: the one it names, BF16 where it names none, null where it names an unknown one (the training block's reader reports that).</summary>
+    private static NumberFormat? TrainingFormat(YamlMappingNode root) =>
+        YamlReader.Child(root, "training") is YamlMappingNode training && YamlReader.Scalar(YamlReader.Child(training, "precision")) is { } key
+            ? NumberFormat.All.GetValueOrDefault(key.Trim())
+            : NumberFormat.Bf16;
 
     /// <summary>
     /// The plan block's pins, the same for every size: read without a cluster, so that a degree is not held to one

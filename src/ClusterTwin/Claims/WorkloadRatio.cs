@@ -6,19 +6,18 @@ namespace ClusterTwin.Claims;
 /// How much better one system runs a workload than another, with a range. Above 1 the subject is better.
 /// </summary>
 /// <remarks>
-/// The speed-up's range combines the two bands by their parts (<see cref="BandParts"/>). The calibration residuals of
-/// two chips with runs of their own are independent errors, so their half-widths add in quadrature, as the 10th and
-/// 90th percentiles of a difference of two independent errors do; two chips whose levels are carried over from the
-/// same measured family share that family's error, so one carry-over's half-width stands for both (the carry-over
-/// band is what one generation's levels missed on the next: docs/calibration.md). The uncertain figures (a published
-/// alternative link bandwidth) are discrete alternatives, taken at their widest: the subject's fastest against the
-/// baseline's slowest, and the reverse. A result without its parts takes the widest range of the two bands. The
-/// cost ratio at rental prices is the price ratio times the speed-up, each with its range; the energy ratio, whose
-/// ranges mix power coefficients with the step's band, stays at the widest range of the two.
+/// The speed-up's range combines the two bands by their parts (<see cref="BandParts"/>), treating the calibration
+/// errors as roughly normal in ln, so that P10 and P90 half-widths add in quadrature as a difference of independent
+/// errors does. Two predictions for one chip family share all of their calibration's error, which cancels. Two whose
+/// levels rest on the same fitted runs (Trainium2 and Trainium3, both carried over from Trainium1; H100 and H200, both
+/// on Hopper's fit) share that fit's own spread, which cancels; the rest of each band (a carried-over chip's miss on
+/// top of its source's, or the widening for borrowed curves) is each chip's own, and those add in quadrature. Two
+/// chips on different fits add their whole bands in quadrature. The uncertain figures (a published alternative link
+/// bandwidth) are discrete alternatives, taken at their widest: the subject's fastest against the baseline's slowest,
+/// and the reverse. A result without its parts takes the widest range of the two bands. The cost ratio at rental
+/// prices is the price ratio times the speed-up, each with its range, the two prices' ranges taken as independent;
+/// the energy ratio, whose ranges mix power coefficients with the step's band, takes the widest range of the two.
 /// </remarks>
-/// <param name="Value">The central ratio.</param>
-/// <param name="Low">The low end.</param>
-/// <param name="High">The high end.</param>
 public readonly record struct WorkloadRatio(double Value, double Low, double High)
 {
     /// <summary>
@@ -37,14 +36,18 @@ public readonly record struct WorkloadRatio(double Value, double Low, double Hig
         var value = baseline.StepTime / subject.StepTime;
         if (subject.BandParts is not { } mine || baseline.BandParts is not { } theirs)
         {
-            return new WorkloadRatio(value, baseline.StepTimeLow / subject.StepTimeHigh, baseline.StepTimeHigh / subject.StepTimeLow);
+            // A step simulated without its band has none: its ends are its centre.
+            var (myFast, mySlow) = Ends(subject);
+            var (theirFast, theirSlow) = Ends(baseline);
+            return new WorkloadRatio(value, theirFast / mySlow, theirSlow / myFast);
         }
 
-        // ln(speed-up) errs by the baseline's error less the subject's.
-        var (down, up) = mine.CarriedFrom is { } from && from == theirs.CarriedFrom
-            ? (Math.Max(mine.ResidualWidth, theirs.ResidualWidth), Math.Max(mine.ResidualWidth, theirs.ResidualWidth))
-            : (Math.Sqrt((theirs.ResidualLow * theirs.ResidualLow) + (mine.ResidualHigh * mine.ResidualHigh)),
-                Math.Sqrt((theirs.ResidualHigh * theirs.ResidualHigh) + (mine.ResidualLow * mine.ResidualLow)));
+        // ln(speed-up) errs by the baseline's error less the subject's; what the two share cancels.
+        var ((myLow, myHigh), (theirLow, theirHigh)) = mine.Family == theirs.Family ? ((0.0, 0.0), (0.0, 0.0))
+            : mine.LevelsFrom == theirs.LevelsFrom ? (mine.OwnResiduals, theirs.OwnResiduals)
+            : ((mine.ResidualLow, mine.ResidualHigh), (theirs.ResidualLow, theirs.ResidualHigh));
+        var down = Math.Sqrt((theirLow * theirLow) + (myHigh * myHigh));
+        var up = Math.Sqrt((theirHigh * theirHigh) + (myLow * myLow));
         return new WorkloadRatio(value, value * Math.Exp(-down) * theirs.Fastest / mine.Slowest, value * Math.Exp(up) * theirs.Slowest / mine.Fastest);
     }
 
@@ -80,6 +83,9 @@ public readonly record struct WorkloadRatio(double Value, double Low, double Hig
 
         return new WorkloadRatio(value, theirs.PerMillionTokensLow / mine.PerMillionTokensHigh, theirs.PerMillionTokensHigh / mine.PerMillionTokensLow);
     }
+
+    private static (Units.Duration Fast, Units.Duration Slow) Ends(TrainingStepResult result) =>
+        result.StepTimeLow > Units.Duration.Zero && result.StepTimeHigh > Units.Duration.Zero ? (result.StepTimeLow, result.StepTimeHigh) : (result.StepTime, result.StepTime);
 
     private static bool Runs(TrainingStepResult result) => result.Valid && result.Fits && result.StepTime.Seconds > 0;
 }

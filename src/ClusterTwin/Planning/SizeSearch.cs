@@ -98,7 +98,10 @@ public static class SizeSearch
         };
     }
 
-    /// <summary>The sizes to try: the ladder, and the most systems allowed where the ladder stops short of it.</summary>
+    /// <summary>
+    /// The sizes to try: the ladder, then, where it stops short of the most systems allowed, the largest count up to them
+    /// whose only factors are 2 and 3 (as the ladder's are: a count with a factor of 5 or 7 rarely divides a batch).
+    /// </summary>
     private static IEnumerable<int> Sizes(int maximumSystems)
     {
         var last = 0;
@@ -107,9 +110,18 @@ public static class SizeSearch
             yield return last = systems;
         }
 
-        if (last < maximumSystems)
+        var largest = 0L;
+        for (long twos = 1; twos <= maximumSystems; twos *= 2)
         {
-            yield return maximumSystems;
+            for (var count = twos; count <= maximumSystems; count *= 3)
+            {
+                largest = Math.Max(largest, count);
+            }
+        }
+
+        if (largest > last)
+        {
+            yield return (int)largest;
         }
     }
 
@@ -222,10 +234,12 @@ public static class SizeSearch
         var last = sizes[^1];
         if (timed.Length == 0)
         {
-            // Where no size was even short of memory, the system's own chip count may be what no layout divides.
+            // Where every combination at every size failed to divide (none short of memory, none refused by the engine),
+            // the system's own chip count may be what no layout divides; part of a switched or meshed system can help.
             var batch = candidate.Template.Job.GlobalBatchSize;
             var perSystem = system.Chips.Value;
-            var hint = sizes.All(size => size.Search.PrunedMemory == 0) && batch % perSystem != 0 && perSystem % batch != 0
+            var structural = sizes.All(size => size.Search is { PrunedMemory: 0, PrunedOther: 0, Refusal: null });
+            var hint = structural && system.Topology.Kind != Hardware.ScaleUpTopologyKind.Torus && batch % perSystem != 0 && perSystem % batch != 0
                 ? string.Create(CultureInfo.InvariantCulture, $" (a {perSystem}-chip system does not divide a global batch of {batch:N0} sequences: part of each system, search.clusters[].chips_per_system, may)")
                 : string.Empty;
             return string.Create(CultureInfo.InvariantCulture, $"no size tried, up to {last.Chips:N0} chips, has a layout that fits{hint}: {string.Join("; ", last.Search.WhyNoLayout())}");
@@ -237,22 +251,31 @@ public static class SizeSearch
         var time = slowEnd ? $"{RunLength(fastest.TimeToTrainHigh!.Value)} at the band's slow end" : RunLength(fastest.TimeToTrain!.Value);
         var reach = stalled
             ? string.Create(CultureInfo.InvariantCulture, $"the search stopped at {last.Chips:N0} chips, the last of {StalledSizes} sizes that trained no faster ({(last.Best is null ? last.Search.WhyNoLayout()[0] : "the global batch or the fabric limits them")})")
-            : string.Create(CultureInfo.InvariantCulture, $"no size up to {largest:N0} chips meets the deadline");
+            : string.Create(CultureInfo.InvariantCulture, $"no size tried, up to {last.Chips:N0} of the {largest:N0} chips allowed, meets the deadline");
         return string.Create(CultureInfo.InvariantCulture,
             $"{reach}: the fastest, {fastest.Chips:N0} chips, trains in {time} against {RunLength(settings.Deadline)}");
     }
 
     /// <summary>
-    /// A run's length as the reports write it: in days from two days up, in hours from two hours, else as a duration
-    /// ("26 days", "15.3 h", "42 min"), to three significant figures.
+    /// A run's length as the reports write it: in days from two days up, in hours from two hours, in minutes from two
+    /// minutes, else in seconds ("26 days", "15.3 h", "42 min"), to three significant figures.
     /// </summary>
-    public static string RunLength(Duration time) => time.Seconds switch
-    {
-        >= 2 * 86400 => Significant(time.Seconds / 86400) + " days",
-        >= 2 * 3600 => Significant(time.Seconds / 3600) + " h",
-        _ => time.ToString(),
-    };
+    public static string RunLength(Duration time) => RunLength(time, time);
 
-    private static string Significant(double value) =>
-        Math.Round(value, Math.Max(0, 2 - (int)Math.Floor(Math.Log10(value)))).ToString("0.##", CultureInfo.InvariantCulture);
+    /// <summary><paramref name="time"/> in the unit <see cref="RunLength(Duration)"/> gives <paramref name="like"/>: a range's ends in its centre's unit.</summary>
+    public static string RunLength(Duration time, Duration like)
+    {
+        var (unit, name) = like.Seconds switch
+        {
+            >= 2 * 86400 => (86400.0, " days"),
+            >= 2 * 3600 => (3600.0, " h"),
+            >= 120 => (60.0, " min"),
+            _ => (1.0, " s"),
+        };
+        return Significant(time.Seconds / unit) + name;
+    }
+
+    private static string Significant(double value) => value <= 0 || !double.IsFinite(value)
+        ? "0"
+        : Math.Round(value, Math.Clamp(2 - (int)Math.Floor(Math.Log10(value)), 0, 15)).ToString("0.###############", CultureInfo.InvariantCulture);
 }

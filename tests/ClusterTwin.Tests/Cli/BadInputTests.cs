@@ -124,6 +124,15 @@ public class BadInputTests
     }
 
     [Fact]
+    public void ARentalInstanceThatDoesNotDivideItsSystem_IsRefused()
+    {
+        // Each system rents its own whole instances, so an instance of 3 GPUs on an 8-GPU server would be billed 9.
+        var outcome = CatalogListAfter(("prices/cloud.yaml", text => text.Replace("    item: p5.48xlarge\n    chips: 8", "    item: p5.48xlarge\n    chips: 3", StringComparison.Ordinal)));
+        Assert.Equal(2, outcome.ExitCode);
+        Assert.Contains("chips: an instance of 3 chips does not divide one NVIDIA DGX H100 / HGX H100 8-GPU of 8 chips", outcome.Errors, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void AFabricWithAnEmptyListOfTiers_IsSaidToBeEmpty_NotMissing()
     {
         static string EmptyTiers(string text)

@@ -34,6 +34,7 @@ public class TrainSearchInputTests
     [InlineData("{system: nvidia-dgx-h100,", "{system: nvidia-dgx-a100, precision: fp8,", "search.clusters.precision", "NVIDIA A100 SXM4 80GB does not train in fp8 (it has")]
     [InlineData("{system: nvidia-dgx-h100,", "{system: nvidia-dgx-h100, precision: fp7,", "search.clusters.precision", "'fp7' is not one of")]
     [InlineData("{system: nvidia-dgx-h100,", "{system: nvidia-dgx-h100, framework: megatron,", "search.clusters.framework", "unknown training framework 'megatron'")]
+    [InlineData("  tokens: 1T", "  tokens: 1T\n  precision: mxfp8", "search.clusters.precision", "NVIDIA H100 SXM5 80GB does not train in training.precision mxfp8: give this cluster a format it runs")]
     [InlineData("plan: {tensor: 8}", "plan: {tensor: 8, data: 4}", "plan.data", "the data-parallel degree follows each size")]
     [InlineData("cost: {basis: rental}", "cost: {basis: rental, price: aws-p5-48xlarge-on-demand-2025}", "cost.price", "prices each system at its own default")]
     [InlineData("  max_chips: 4096", "  max_chips: 0", "search.max_chips", "out of range")]
@@ -53,7 +54,7 @@ public class TrainSearchInputTests
 
     [Theory]
     [InlineData("deadline: 10 d", "deadline: 10 d\ncluster: {system: nvidia-dgx-h100, count: 4}", "cluster", "unknown field")]
-    [InlineData("    - {system: aws-trn2-ultraserver, fabric: aws-efa-ultracluster}", "    - {system: nvidia-dgx-h100, fabric: infiniband-ndr-fat-tree}", "search.clusters", "nvidia-dgx-h100 on infiniband-ndr-fat-tree in bf16 is listed twice")]
+    [InlineData("    - {system: aws-trn2-ultraserver, fabric: aws-efa-ultracluster}", "    - {system: nvidia-dgx-h100, fabric: infiniband-ndr-fat-tree}", "search.clusters", "nvidia-dgx-h100 on infiniband-ndr-fat-tree in bf16 on megatron-core is listed twice")]
     [InlineData("\nsearch:\n  max_chips: 4096\n  clusters:\n    - {system: nvidia-dgx-h100, fabric: infiniband-ndr-fat-tree}\n    - {system: aws-trn2-ultraserver, fabric: aws-efa-ultracluster}", "", "search", "missing")]
     [InlineData("deadline: 10 d\n", "", "deadline", "missing (expected the wall time the run may take, such as 30 d)")]
     [InlineData("{system: nvidia-dgx-h100, fabric: infiniband-ndr-fat-tree}", "{system: nvidia-dgx-h100, fabric: [a, b]}", "search.clusters.fabric", "expected")]
@@ -67,6 +68,34 @@ public class TrainSearchInputTests
         Assert.Equal(2, outcome.ExitCode);
         Reported.AtField(outcome, "bad.yaml", field, reason);
         Assert.DoesNotContain("missing: the search joins", outcome.Errors, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void TwoClustersDifferingOnlyInFramework_AreBothSized()
+    {
+        using var folder = new TemporaryFolder();
+        var path = folder.Write("two.yaml", Valid.Replace(
+            "    - {system: aws-trn2-ultraserver, fabric: aws-efa-ultracluster}",
+            "    - {system: nvidia-dgx-h100, fabric: infiniband-ndr-fat-tree, framework: pytorch-fsdp}",
+            StringComparison.Ordinal));
+        var scenario = ClusterTwin.Catalog.ScenarioLoader.LoadTrainingSearch(path, Repository.Catalog);
+        Assert.Equal(2, scenario.Candidates.Length);
+    }
+
+    [Fact]
+    public void ATrainingScenarioWithAStrayDeadline_IsStillATrainingScenario()
+    {
+        using var folder = new TemporaryFolder();
+        var path = folder.Write("stray.yaml", """
+            cluster: {system: nvidia-dgx-h100, count: 2, fabric: infiniband-ndr-fat-tree}
+            model: llama3-8b
+            training: {sequence_length: 4096, global_batch: 64}
+            plan: {tensor: 8}
+            deadline: 30 d
+            """);
+        var outcome = CliRunner.Run("simulate", path);
+        Assert.Equal(2, outcome.ExitCode);
+        Reported.AtField(outcome, "stray.yaml", "deadline", "unknown field");
     }
 
     [Fact]

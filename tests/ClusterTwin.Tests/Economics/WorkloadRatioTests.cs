@@ -28,20 +28,39 @@ public class WorkloadRatioTests
     private static readonly Lazy<TrainingStepResult> H100 = new(() => Simulate("{system: nvidia-dgx-h100, count: 18, fabric: infiniband-ndr-fat-tree}", 144));
 
     [Fact]
-    public void TwoChipsOnTheSameCarriedLevels_CountTheirSharedErrorOnce()
+    public void TwoChipsOnTheSameFittedRuns_CancelTheFitsOwnSpread_AndAddTheRestInQuadrature()
     {
         var (subject, baseline) = (Trainium3.Value, Trainium2.Value);
         var (mine, theirs) = (subject.BandParts!, baseline.BandParts!);
-        Assert.Equal("aws-neuroncore-v2", mine.CarriedFrom);
-        Assert.Equal(mine.CarriedFrom, theirs.CarriedFrom);
+        Assert.Equal("aws-neuroncore-v2", mine.LevelsFrom);
+        Assert.Equal(mine.LevelsFrom, theirs.LevelsFrom);
+        Assert.NotEqual(mine.Family, theirs.Family);
         var ratio = WorkloadRatio.SpeedUp(subject, baseline)!.Value;
-        var width = Math.Max(mine.ResidualWidth, theirs.ResidualWidth);
-        Within.Relative(width + Math.Log(theirs.Slowest / mine.Fastest), Math.Log(ratio.High / ratio.Value), 1e-9);
-        Within.Relative(width + Math.Log(mine.Slowest / theirs.Fastest), Math.Log(ratio.Value / ratio.Low), 1e-9);
 
-        // Narrower than pairing the two bands' opposite ends, which counts the shared error twice.
+        // Each side's own part is its widened band less its source's fit, in quadrature.
+        var own = (Subject: mine.OwnResiduals, Baseline: theirs.OwnResiduals);
+        Within.Relative(Math.Sqrt((mine.ResidualHigh * mine.ResidualHigh) - (mine.FittedHigh * mine.FittedHigh)), own.Subject.High, 1e-12);
+        var up = Math.Sqrt((own.Baseline.High * own.Baseline.High) + (own.Subject.Low * own.Subject.Low));
+        var down = Math.Sqrt((own.Baseline.Low * own.Baseline.Low) + (own.Subject.High * own.Subject.High));
+        Within.Relative(up + Math.Log(theirs.Slowest / mine.Fastest), Math.Log(ratio.High / ratio.Value), 1e-9);
+        Within.Relative(down + Math.Log(mine.Slowest / theirs.Fastest), Math.Log(ratio.Value / ratio.Low), 1e-9);
+
+        // Narrower than two independent bands, and than pairing their opposite ends.
+        Assert.True(up < Math.Sqrt((theirs.ResidualHigh * theirs.ResidualHigh) + (mine.ResidualLow * mine.ResidualLow)));
         Assert.True(ratio.High < baseline.StepTimeHigh / subject.StepTimeLow);
         Assert.True(ratio.Low > baseline.StepTimeLow / subject.StepTimeHigh);
+    }
+
+    [Fact]
+    public void TwoSystemsOfOneChipFamily_ShareTheirWholeCalibration()
+    {
+        var subject = Trainium3.Value;
+        var baseline = Simulate("{system: aws-trn3-gen1-ultraserver, count: 2, fabric: aws-efa-ultracluster}", 128);
+        var (mine, theirs) = (subject.BandParts!, baseline.BandParts!);
+        Assert.Equal(mine.Family, theirs.Family);
+        var ratio = WorkloadRatio.SpeedUp(subject, baseline)!.Value;
+        Within.Relative(theirs.Slowest / mine.Fastest, ratio.High / ratio.Value, 1e-9);
+        Within.Relative(mine.Slowest / theirs.Fastest, ratio.Value / ratio.Low, 1e-9);
     }
 
     [Fact]
@@ -49,7 +68,7 @@ public class WorkloadRatioTests
     {
         var (subject, baseline) = (Trainium3.Value, H100.Value);
         var (mine, theirs) = (subject.BandParts!, baseline.BandParts!);
-        Assert.Null(theirs.CarriedFrom);
+        Assert.NotEqual(mine.LevelsFrom, theirs.LevelsFrom);
         var ratio = WorkloadRatio.SpeedUp(subject, baseline)!.Value;
         var up = Math.Sqrt((theirs.ResidualHigh * theirs.ResidualHigh) + (mine.ResidualLow * mine.ResidualLow));
         Within.Relative(up + Math.Log(theirs.Slowest / mine.Fastest), Math.Log(ratio.High / ratio.Value), 1e-9);

@@ -147,12 +147,13 @@ public class SizeSearchTests
     [Fact]
     public void TheMostSystemsAllowed_AreTried_WhereTheLadderStopsShortOfThem()
     {
-        // 80 chips are 10 DGX H100, which the ladder (8, 12) steps over.
+        // 80 chips are 10 DGX H100, which the ladder (8, 12) steps over: the largest count of twos and threes up to
+        // them, 9, is tried.
         using var folder = new TemporaryFolder();
         var outcome = Run(Load(folder, Search().Replace("max_chips: 4096", "max_chips: 80", StringComparison.Ordinal)));
         Assert.Null(outcome.Chosen);
-        Assert.Equal(80, outcome.Tried[^1].Chips);
-        Assert.StartsWith("no size up to 80 chips meets the deadline: the fastest,", outcome.Why, StringComparison.Ordinal);
+        Assert.Equal(72, outcome.Tried[^1].Chips);
+        Assert.StartsWith("no size tried, up to 72 of the 80 chips allowed, meets the deadline: the fastest,", outcome.Why, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -185,6 +186,8 @@ public class SizeSearchTests
     [InlineData(5.321 * 86400, "5.32 days")]
     [InlineData(123.4 * 86400, "123 days")]
     [InlineData(2520, "42 min")]
+    [InlineData(5721, "95.4 min")]
+    [InlineData(90, "90 s")]
     public void RunLengths_ReadInDaysHoursOrMinutes(double seconds, string expected) =>
         Assert.Equal(expected, SizeSearch.RunLength(Duration.FromSeconds(seconds)));
 

@@ -79,8 +79,9 @@ internal static class UncertaintyBand
 
         var low = step * Math.Exp(residualLow) * fastest;
         var high = step * Math.Exp(residualHigh) * slowest;
-        var carried = efficiency is { HasOwnFit: false, CarriedOverFrom: not null } ? efficiency.LevelsFrom : null;
-        return (low, high, sources.ToImmutable(), new BandParts(Math.Min(0, residualLow), Math.Max(0, residualHigh), fastest, slowest, carried));
+        var parts = new BandParts(Math.Min(0, residualLow), Math.Max(0, residualHigh), fastest, slowest, scenario.Cluster.Chip.Family, efficiency.LevelsFrom,
+            Math.Min(0, efficiency.Fit.ResidualLow), Math.Max(0, efficiency.Fit.ResidualHigh));
+        return (low, high, sources.ToImmutable(), parts);
     }
 
     // The curves a family takes from the one it carries over from: all of them, or those it did not measure.
