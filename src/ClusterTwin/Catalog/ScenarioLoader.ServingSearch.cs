@@ -120,12 +120,7 @@ public static partial class ScenarioLoader
                 }
 
                 reader.CheckKeys(map, poolPath, "system", "tensor", "precision", "max_batch");
-                var id = reader.String(map, "system", poolPath);
-                AcceleratorSystem? system = null;
-                if (id is not null && !catalog.Systems.TryGetValue(id, out system))
-                {
-                    reader.Error(YamlReader.Child(map, "system"), YamlReader.Join(poolPath, "system"), $"unknown system '{id}' (expected one of: {string.Join(", ", catalog.Systems.Keys)})");
-                }
+                var system = ReadSystem(reader, map, poolPath, catalog);
 
                 var tensor = reader.Integer(map, "tensor", poolPath, 1, 1_000_000, required: false) ?? 1;
                 var format = reader.Choice(map, "precision", poolPath, NumberFormat.All, required: false) ?? NumberFormat.Bf16;

@@ -130,12 +130,7 @@ public static partial class ScenarioLoader
         const string path = "search.clusters";
         var errors = reader.Diagnostics.Count;
         reader.CheckKeys(item, path, "system", "chips_per_system", "fabric", "precision", "framework");
-        var id = reader.String(item, "system", path);
-        AcceleratorSystem? system = null;
-        if (id is not null && !catalog.Systems.TryGetValue(id, out system))
-        {
-            reader.Error(YamlReader.Child(item, "system"), YamlReader.Join(path, "system"), $"unknown system '{id}' (expected one of: {string.Join(", ", catalog.Systems.Keys)})");
-        }
+        var system = ReadSystem(reader, item, path, catalog);
 
         var used = reader.Integer(item, "chips_per_system", path, 1, 1_000_000, required: false);
         if (system is not null && used is { } chips && Part(system, chips, out var problem) is null)

@@ -153,13 +153,7 @@ public static partial class ScenarioLoader
         }
 
         reader.CheckKeys(map, path, "system", "count", "chips", "chips_per_system", "fabric");
-        var systemId = reader.String(map, "system", path);
-        AcceleratorSystem? system = null;
-        if (systemId is not null && !catalog.Systems.TryGetValue(systemId, out system))
-        {
-            reader.Error(YamlReader.Child(map, "system"), YamlReader.Join(path, "system"), $"unknown system '{systemId}' (expected one of: {string.Join(", ", catalog.Systems.Keys)})");
-        }
-
+        var system = ReadSystem(reader, map, path, catalog);
         var used = reader.Integer(map, "chips_per_system", path, 1, 1_000_000, required: false);
         if (system is not null && used is { } part)
         {
@@ -217,6 +211,19 @@ public static partial class ScenarioLoader
         }
 
         return new Cluster(system, count.Value, fabric ?? SingleSystemFabric);
+    }
+
+    /// <summary>The catalogue system <paramref name="map"/>'s <c>system</c> names, or null with a diagnostic naming the known ones.</summary>
+    private static AcceleratorSystem? ReadSystem(YamlReader reader, YamlMappingNode map, string path, HardwareCatalog catalog)
+    {
+        var id = reader.String(map, "system", path);
+        AcceleratorSystem? system = null;
+        if (id is not null && !catalog.Systems.TryGetValue(id, out system))
+        {
+            reader.Error(YamlReader.Child(map, "system"), YamlReader.Join(path, "system"), $"unknown system '{id}' (expected one of: {string.Join(", ", catalog.Systems.Keys)})");
+        }
+
+        return system;
     }
 
     /// <summary>

@@ -42,6 +42,12 @@ public class TrainSearchInputTests
     [InlineData("  max_chips: 4096", "  deadline_at: p50", "search.deadline_at", "'p50' is not one of: prediction, p90")]
     [InlineData("  clusters:\n    - {system: nvidia-dgx-h100, fabric: infiniband-ndr-fat-tree}\n    - {system: aws-trn2-ultraserver, fabric: aws-efa-ultracluster}", "  clusters: []", "search.clusters", "expected a list of {system, fabric, chips_per_system, precision, framework}")]
     [InlineData("model: llama3-8b", "model: llama9", "model", "unknown model 'llama9'")]
+    [InlineData("deadline: 10 d", "deadline: 10 d\ncluster: {system: nvidia-dgx-h100, count: 4}", "cluster", "unknown field")]
+    [InlineData("    - {system: aws-trn2-ultraserver, fabric: aws-efa-ultracluster}", "    - {system: nvidia-dgx-h100, fabric: infiniband-ndr-fat-tree}", "search.clusters", "nvidia-dgx-h100 on infiniband-ndr-fat-tree in bf16 on megatron-core is listed twice")]
+    [InlineData("\nsearch:\n  max_chips: 4096\n  clusters:\n    - {system: nvidia-dgx-h100, fabric: infiniband-ndr-fat-tree}\n    - {system: aws-trn2-ultraserver, fabric: aws-efa-ultracluster}", "", "search", "missing")]
+    [InlineData("deadline: 10 d\n", "", "deadline", "missing (expected the wall time the run may take, such as 30 d)")]
+    [InlineData("{system: nvidia-dgx-h100, fabric: infiniband-ndr-fat-tree}", "{system: nvidia-dgx-h100, fabric: [a, b]}", "search.clusters.fabric", "expected")]
+    [InlineData("{system: nvidia-dgx-h100, fabric: infiniband-ndr-fat-tree}", "{system: google-tpu-v4-cube, fabric: google-datacenter-network}", "search.clusters.fabric", "has no published scale-out bandwidth, so it is sized as one system and joins no fabric: remove it")]
     public void BadSearch_IsReportedWithFieldAndReason(string find, string replace, string field, string reason)
     {
         using var folder = new TemporaryFolder();
@@ -50,24 +56,9 @@ public class TrainSearchInputTests
         var outcome = CliRunner.Run("train-search", folder.Write("bad.yaml", text));
         Assert.Equal(2, outcome.ExitCode);
         Reported.AtField(outcome, "bad.yaml", field, reason);
-    }
 
-    [Theory]
-    [InlineData("deadline: 10 d", "deadline: 10 d\ncluster: {system: nvidia-dgx-h100, count: 4}", "cluster", "unknown field")]
-    [InlineData("    - {system: aws-trn2-ultraserver, fabric: aws-efa-ultracluster}", "    - {system: nvidia-dgx-h100, fabric: infiniband-ndr-fat-tree}", "search.clusters", "nvidia-dgx-h100 on infiniband-ndr-fat-tree in bf16 on megatron-core is listed twice")]
-    [InlineData("\nsearch:\n  max_chips: 4096\n  clusters:\n    - {system: nvidia-dgx-h100, fabric: infiniband-ndr-fat-tree}\n    - {system: aws-trn2-ultraserver, fabric: aws-efa-ultracluster}", "", "search", "missing")]
-    [InlineData("deadline: 10 d\n", "", "deadline", "missing (expected the wall time the run may take, such as 30 d)")]
-    [InlineData("{system: nvidia-dgx-h100, fabric: infiniband-ndr-fat-tree}", "{system: nvidia-dgx-h100, fabric: [a, b]}", "search.clusters.fabric", "expected")]
-    [InlineData("{system: nvidia-dgx-h100, fabric: infiniband-ndr-fat-tree}", "{system: google-tpu-v4-cube, fabric: google-datacenter-network}", "search.clusters.fabric", "has no published scale-out bandwidth, so it is sized as one system and joins no fabric: remove it")]
-    public void MistakesOfASizeSearchFile_AreInputErrors(string find, string replace, string field, string reason)
-    {
-        using var folder = new TemporaryFolder();
-        var text = Valid.Replace(find, replace, StringComparison.Ordinal);
-        Assert.NotEqual(Valid, text);
-        var outcome = CliRunner.Run("train-search", folder.Write("bad.yaml", text));
-        Assert.Equal(2, outcome.ExitCode);
-        Reported.AtField(outcome, "bad.yaml", field, reason);
-        Assert.DoesNotContain("missing: the search joins", outcome.Errors, StringComparison.Ordinal);
+        // A fabric that is given, however wrong, is not also said to be missing.
+        Assert.True(reason.StartsWith("missing: the search joins", StringComparison.Ordinal) || !outcome.Errors.Contains("missing: the search joins", StringComparison.Ordinal));
     }
 
     [Fact]
