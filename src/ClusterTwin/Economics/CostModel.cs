@@ -16,14 +16,14 @@ public static class CostModel
     /// <see cref="CostSettings.Missing"/> (or no energy for an owner's electricity).
     /// </summary>
     /// <param name="settings">The resolved prices.</param>
-    /// <param name="chips">Chips in the cluster.</param>
+    /// <param name="chips">Chips in the cluster (a share of an instance another pool shares is a fraction of it).</param>
     /// <param name="systems">Systems the chips are spread over, each holding the same share of them.</param>
     /// <param name="stepTime">The step time.</param>
     /// <param name="fastest">The step time's low end.</param>
     /// <param name="slowest">The step time's high end.</param>
     /// <param name="tokens">Tokens per step.</param>
     /// <param name="energy">The step's energy, for an owner's electricity.</param>
-    public static StepCost? Of(CostSettings settings, long chips, int systems, Duration stepTime, Duration fastest, Duration slowest, double tokens, StepEnergy? energy)
+    public static StepCost? Of(CostSettings settings, double chips, int systems, Duration stepTime, Duration fastest, Duration slowest, double tokens, StepEnergy? energy)
     {
         ArgumentNullException.ThrowIfNull(settings);
         if (settings.Missing is not null || stepTime.Seconds <= 0 || tokens <= 0)
@@ -39,7 +39,7 @@ public static class CostModel
             // charge by the chip (the rest of the instance assumed to run other work). An instance never spans systems
             // (none in the catalogue holds more chips than its system), so each system rounds up on its own: 64
             // UltraServers using 128 of their 144 chips rent 64 UltraServers.
-            var perSystem = chips / (double)Math.Max(1, systems);
+            var perSystem = chips / Math.Max(1, systems);
             var rented = settings.WholeInstances ? Math.Max(1, systems) * Math.Ceiling(perSystem / rental.Chips) * rental.Chips : chips;
             var perChip = rental.PerChip;
             return new StepCost

@@ -158,6 +158,7 @@ public static class ServingSimulator
     {
         var usages = ImmutableArray.CreateBuilder<PoolUsage>();
         var priced = result.Makespan.Seconds > 0 && result.OutputTokens > 0;
+        var sharing = SharedInstanceFactor(pools, specifications);
         foreach (var pool in pools)
         {
             var deployment = pool.Deployment;
@@ -170,11 +171,38 @@ public static class ServingSimulator
             var activity = new StepActivity(result.Makespan, pool.Work, pool.MemoryTraffic, pool.LinkTraffic, result.OutputTokens, pool.Work, pool.Bf16Work);
             var energy = EnergyModel.Of(deployment.Cluster, deployment.WeightFormat.Precision, activity, (result.Makespan, result.Makespan), specifications[pool.Index].Cost?.PowerUsageEffectiveness);
             var held = energy?.StepTime ?? result.Makespan;
-            var cost = specifications[pool.Index].Cost is { } settings ? CostModel.Of(settings, deployment.Cluster.ChipCount, deployment.Cluster.SystemCount, held, held, held, result.OutputTokens, energy) : null;
+            var cost = specifications[pool.Index].Cost is not { } settings ? null
+                : sharing is { } factor ? CostModel.Of(settings with { WholeInstances = false }, deployment.Cluster.ChipCount * factor, 1, held, held, held, result.OutputTokens, energy)
+                : CostModel.Of(settings, deployment.Cluster.ChipCount, deployment.Cluster.SystemCount, held, held, held, result.OutputTokens, energy);
             usages.Add(new PoolUsage(pool.Role, deployment, deployment.Replicas, pool.BusyTime, pool.Iterations, deployment.KeyValueCapacityTokens, energy, cost));
         }
 
         var all = usages.ToImmutable();
         return result with { Pools = all };
+    }
+
+    /// <summary>
+    /// Where two pools are parts of one system (a disaggregated deployment within its scale-up domain) rented by the
+    /// whole instance at one price, the instances they rent together over the chips they use: each pool pays its
+    /// chips' share of them (4 GPUs of prefill and 4 of decode on one 8-GPU server rent one server, not two). Null
+    /// where the pools do not share an instance.
+    /// </summary>
+    private static double? SharedInstanceFactor(ServingPool[] pools, (PoolRole Role, ServingDeployment Deployment, CostSettings? Cost)[] specifications)
+    {
+        if (pools.Length != 2 || pools.Any(pool => pool.Deployment.Cluster is not { SystemCount: 1, System.WholeSystemId: not null }))
+        {
+            return null;
+        }
+
+        var (first, second) = (pools[0].Deployment.Cluster, pools[1].Deployment.Cluster);
+        var chips = first.ChipCount + second.ChipCount;
+        if (first.System.WholeSystemId != second.System.WholeSystemId || chips > first.System.DomainChips
+            || specifications[pools[0].Index].Cost is not { Basis: CostBasis.Rental, WholeInstances: true, Rental: { } rental }
+            || specifications[pools[1].Index].Cost is not { Basis: CostBasis.Rental, WholeInstances: true, Rental: { } other } || other.Id != rental.Id)
+        {
+            return null;
+        }
+
+        return Math.Ceiling(chips / (double)rental.Chips) * rental.Chips / chips;
     }
 }

@@ -8,6 +8,31 @@ public class DisaggregatedServingTests
 {
     private static ServingScenario Example => ScenarioLoader.LoadServing(Repository.Path("examples", "serve-llama3-70b-fusion-disaggregated.yaml"), Repository.Catalog);
 
+    /// <summary>Llama 3 8B split over <paramref name="prefill"/> and <paramref name="decode"/> GPUs of one DGX H100, rented as <paramref name="whole"/> says.</summary>
+    private static ServingResult OneServer(int prefill, int decode, bool whole)
+    {
+        using var folder = new TemporaryFolder();
+        var cost = whole ? string.Empty : ", cost: {whole_instances: false}";
+        return ScenarioLoader.LoadServing(folder.Write("split.yaml", $$"""
+            model: llama3-8b
+            disaggregated:
+              transfer: scale-up
+              prefill: {cluster: {system: nvidia-dgx-h100, chips: {{prefill}}}, serving: {tensor: {{prefill}}, max_batch: 64}{{cost}}}
+              decode: {cluster: {system: nvidia-dgx-h100, chips: {{decode}}}, serving: {tensor: {{decode}}, max_batch: 256}{{cost}}}
+            requests: {arrival: poisson, rate: 10, count: 300, input_tokens: [1000, 2000], output_tokens: [100, 200], seed: 1}
+            """), Repository.Catalog).Run();
+    }
+
+    [Theory]
+    [InlineData(4, 4, 1.0)]   // the two pools fill the server: what they use is what they rent
+    [InlineData(2, 2, 2.0)]   // half of it: they rent one server between them, twice their chips
+    public void TwoPoolsInOneServer_RentItOnce(int prefill, int decode, double rentedOverUsed)
+    {
+        var whole = OneServer(prefill, decode, whole: true);
+        var byChip = OneServer(prefill, decode, whole: false);
+        Within.Relative(rentedOverUsed * byChip.CostPerMillionOutputTokens!.Value.Dollars, whole.CostPerMillionOutputTokens!.Value.Dollars, 1e-9);
+    }
+
     [Fact]
     public void KeyValueTransfer_IsItsLatencyPlusTheCacheOverTheSlowerSide()
     {
