@@ -71,6 +71,16 @@ public static partial class ScenarioLoader
             MemoryHeadroom = reader.Number(search, "memory_headroom", "search", 0, 0.9, required: false) ?? 0,
         };
         var settings = deadline is null ? null : searched;
+        if (search is null)
+        {
+            // The clusters read the shared blocks; without them, the blocks a search needs are still named.
+            _ = reader.Mapping(root, "training", string.Empty, required: true);
+            if (YamlReader.Child(root, "model") is null)
+            {
+                reader.Error(root, "model", "missing (expected a catalogue model id, such as llama3-70b, or a mapping of its shape)");
+            }
+        }
+
         var candidates = search is null ? [] : ReadSizeCandidates(reader, root, search, catalog, name, searched.MaximumChips, pins);
         if (reader.Diagnostics.Count > 0 || settings is null || candidates.IsDefaultOrEmpty)
         {

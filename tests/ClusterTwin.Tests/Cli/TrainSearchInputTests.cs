@@ -90,6 +90,17 @@ public class TrainSearchInputTests
     }
 
     [Fact]
+    public void AFileWithADeadlineAlone_NamesEveryBlockItLacks()
+    {
+        using var folder = new TemporaryFolder();
+        var outcome = CliRunner.Run("train-search", folder.Write("bare.yaml", "deadline: 30 d\n"));
+        Assert.Equal(2, outcome.ExitCode);
+        Reported.AtField(outcome, "bare.yaml", "search", "missing");
+        Reported.AtField(outcome, "bare.yaml", "training", "missing");
+        Reported.AtField(outcome, "bare.yaml", "model", "missing");
+    }
+
+    [Fact]
     public void AProblemOfASharedBlock_IsToldOnce_NotOncePerCluster()
     {
         using var folder = new TemporaryFolder();
