@@ -125,7 +125,7 @@ public static class SizeSearchReport
             timeToTrainSeconds = size.TimeToTrain?.Seconds,
             timeToTrainBandSeconds = size.TimeToTrainLow is { } low ? new { low = low.Seconds, high = size.TimeToTrainHigh!.Value.Seconds } : null,
             runCostDollars = size.RunCost?.Dollars,
-            runCostBandDollars = result?.Cost is { } cost && size.Steps is { } steps ? new { low = (cost.PerStepLow * steps).Dollars, high = (cost.PerStepHigh * steps).Dollars } : null,
+            runCostBandDollars = size.RunCostLow is { } cheapest ? new { low = cheapest.Dollars, high = size.RunCostHigh!.Value.Dollars } : null,
             runEnergyJoules = size.RunEnergy?.Joules,
             priceIds = result?.Cost?.PriceIds,
         };
@@ -186,8 +186,6 @@ public static class SizeSearchReport
         }
 
         var result = best.Result;
-        var steps = chosen.Steps!.Value;
-        var cost = result.Cost;
         return
         [
             name,
@@ -195,7 +193,7 @@ public static class SizeSearchReport
             PlanDescription.Of(best.Plan),
             Format.Percent(result.ModelFlopsUtilization),
             TimeToTrain(chosen),
-            cost is null ? "n/a" : $"{cost.PerStep * steps} ({cost.PerStepLow * steps} - {cost.PerStepHigh * steps}){Format.UnpublishedPrice(cost.PriceStatus)}",
+            result.Cost is { } cost ? $"{chosen.RunCost} ({chosen.RunCostLow} - {chosen.RunCostHigh}){Format.UnpublishedPrice(cost.PriceStatus)}" : "n/a",
             chosen.RunEnergy?.ToString() ?? "n/a",
             calibration,
             Note(outcome, settings),

@@ -43,9 +43,8 @@ public readonly record struct WorkloadRatio(double Value, double Low, double Hig
         }
 
         // ln(speed-up) errs by the baseline's error less the subject's; what the two share cancels.
-        var ((myLow, myHigh), (theirLow, theirHigh)) = mine.Family == theirs.Family ? ((0.0, 0.0), (0.0, 0.0))
-            : mine.LevelsFrom == theirs.LevelsFrom ? (mine.OwnResiduals, theirs.OwnResiduals)
-            : ((mine.ResidualLow, mine.ResidualHigh), (theirs.ResidualLow, theirs.ResidualHigh));
+        var (myLow, myHigh) = mine.ApartFrom(theirs);
+        var (theirLow, theirHigh) = theirs.ApartFrom(mine);
         var down = Math.Sqrt((theirLow * theirLow) + (myHigh * myHigh));
         var up = Math.Sqrt((theirHigh * theirHigh) + (myLow * myLow));
         return new WorkloadRatio(value, value * Math.Exp(-down) * theirs.Fastest / mine.Slowest, value * Math.Exp(up) * theirs.Slowest / mine.Fastest);

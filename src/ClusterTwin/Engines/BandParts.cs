@@ -23,5 +23,16 @@ public sealed record BandParts(double ResidualLow, double ResidualHigh, double F
     /// </summary>
     public (double Low, double High) OwnResiduals => (-Beyond(-ResidualLow, -FittedLow), Beyond(ResidualHigh, FittedHigh));
 
+    /// <summary>
+    /// The residuals (10th and 90th percentiles, in ln) of this band that <paramref name="other"/>'s does not share: none
+    /// for one chip family (the same calibration's error), <see cref="OwnResiduals"/> where both rest on the same
+    /// fitted runs, else the whole residuals.
+    /// </summary>
+    public (double Low, double High) ApartFrom(BandParts other)
+    {
+        ArgumentNullException.ThrowIfNull(other);
+        return Family == other.Family ? (0, 0) : LevelsFrom == other.LevelsFrom ? OwnResiduals : (ResidualLow, ResidualHigh);
+    }
+
     private static double Beyond(double total, double shared) => Math.Sqrt(Math.Max(0, (total * total) - (shared * shared)));
 }

@@ -160,7 +160,12 @@ public sealed record TrainingStepResult
     /// The step time before the chips' power limit: the engine's, which the energy model throttles where the chips would
     /// average more than their limit (<see cref="StepBreakdown.PowerThrottling"/>; the same as <see cref="StepTime"/> where not).
     /// </summary>
-    public Duration UnthrottledStepTime => Breakdown is { } breakdown ? (breakdown with { PowerThrottling = Duration.Zero }).Total : Duration.Zero;
+    public Duration UnthrottledStepTime => Breakdown switch
+    {
+        null => Duration.Zero,
+        { PowerThrottling.Seconds: 0 } breakdown => breakdown.Total,
+        var breakdown => (breakdown with { PowerThrottling = Duration.Zero }).Total,
+    };
 
     /// <summary>Whether the chips throttle at their power limit: the step is longer than the engine's.</summary>
     public bool Throttled => Breakdown is { } breakdown && breakdown.PowerThrottling > Duration.Zero;

@@ -21,4 +21,31 @@ public static class ClusterSizes
             }
         }
     }
+
+    /// <summary>
+    /// The ladder, then, where it stops short of <paramref name="maximumSystems"/>, the largest count up to them whose
+    /// only factors are 2 and 3, as the ladder's are (a count with a factor of 5 or 7 rarely divides a batch).
+    /// </summary>
+    public static IEnumerable<int> LadderAndLargest(int maximumSystems)
+    {
+        var last = 0;
+        foreach (var systems in Ladder(maximumSystems))
+        {
+            yield return last = systems;
+        }
+
+        var largest = 0L;
+        for (long twos = 1; twos <= maximumSystems; twos *= 2)
+        {
+            for (var count = twos; count <= maximumSystems; count *= 3)
+            {
+                largest = Math.Max(largest, count);
+            }
+        }
+
+        if (largest > last)
+        {
+            yield return (int)largest;
+        }
+    }
 }

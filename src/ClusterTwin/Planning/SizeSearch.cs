@@ -61,7 +61,7 @@ public static class SizeSearch
         var pastDeadline = -1;
         var walk = new Walk();
         var stopped = false;
-        foreach (var systems in Sizes(maximumSystems))
+        foreach (var systems in ClusterSizes.LadderAndLargest(maximumSystems))
         {
             var chips = (long)systems * perSystem;
             if (chips < leastChips)
@@ -96,33 +96,6 @@ public static class SizeSearch
         {
             Unpriced = settings.Objective == SizeObjective.Cost && meeting.Length > 0 && !priced,
         };
-    }
-
-    /// <summary>
-    /// The sizes to try: the ladder, then, where it stops short of the most systems allowed, the largest count up to them
-    /// whose only factors are 2 and 3 (as the ladder's are: a count with a factor of 5 or 7 rarely divides a batch).
-    /// </summary>
-    private static IEnumerable<int> Sizes(int maximumSystems)
-    {
-        var last = 0;
-        foreach (var systems in ClusterSizes.Ladder(maximumSystems))
-        {
-            yield return last = systems;
-        }
-
-        var largest = 0L;
-        for (long twos = 1; twos <= maximumSystems; twos *= 2)
-        {
-            for (var count = twos; count <= maximumSystems; count *= 3)
-            {
-                largest = Math.Max(largest, count);
-            }
-        }
-
-        if (largest > last)
-        {
-            yield return (int)largest;
-        }
     }
 
     /// <summary>Whether the walk has stopped making progress: <see cref="StalledSizes"/> sizes in a row that gained nothing.</summary>

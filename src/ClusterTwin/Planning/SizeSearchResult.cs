@@ -27,6 +27,12 @@ public sealed record SizedCluster(int Systems, long Chips, PlanSearchResult Sear
     /// <summary>The cost of the whole run, where the catalogue prices the system.</summary>
     public Money? RunCost => Steps is { } steps && Best!.Result.Cost is { } cost ? cost.PerStep * steps : null;
 
+    /// <summary>The run's cost at the low end of its range (the price's low end, the band's fast end).</summary>
+    public Money? RunCostLow => Steps is { } steps && Best!.Result.Cost is { } cost ? cost.PerStepLow * steps : null;
+
+    /// <summary>The run's cost at the high end of its range.</summary>
+    public Money? RunCostHigh => Steps is { } steps && Best!.Result.Cost is { } cost ? cost.PerStepHigh * steps : null;
+
     /// <summary>The IT energy of the whole run, where the energy model covers the system.</summary>
     public Energy? RunEnergy => Steps is { } steps && Best!.Result.Energy is { } energy ? energy.ItPerStep * steps : null;
 
