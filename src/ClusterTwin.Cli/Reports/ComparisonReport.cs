@@ -32,7 +32,8 @@ public static class ComparisonReport
     public static void Write(IAnsiConsole console, IReadOnlyList<ComparisonRow> rows)
     {
         var exchanges = ExchangesShown(rows);
-        console.Write(Tables.Console("Scenarios side by side", Headers(exchanges), rows.Select(row => Cells(row, exchanges))));
+        var runs = RunsShown(rows);
+        console.Write(Tables.Console("Scenarios side by side", Headers(exchanges, runs), rows.Select(row => Cells(row, exchanges, runs))));
     }
 
     /// <summary>The comparison as a markdown page.</summary>
@@ -47,7 +48,8 @@ public static class ComparisonReport
             : "Each scenario runs the plan it gives.");
         text.AppendLine();
         var exchanges = ExchangesShown(rows);
-        Tables.AppendMarkdown(text, Headers(exchanges), rows.Select(row => Cells(row, exchanges)));
+        var runs = RunsShown(rows);
+        Tables.AppendMarkdown(text, Headers(exchanges, runs), rows.Select(row => Cells(row, exchanges, runs)));
 
         text.AppendLine();
         foreach (var row in rows.Where(row => row.Result.Valid))
@@ -82,6 +84,7 @@ public static class ComparisonReport
             costPerMillionTokens = row.Result.Cost?.PerMillionTokens.Dollars,
             priceIds = row.Result.Cost?.PriceIds,
             timeToTrainSeconds = row.Result.Valid ? row.Result.TimeToTrain?.Seconds : null,
+            run = row.Result.Run is { } run ? SimulationJson.Run(run) : null,
             calibration = Format.Calibration(row.Scenario.Efficiency, brief: true),
         }),
     };
@@ -98,18 +101,37 @@ public static class ComparisonReport
     private static (string Header, Func<StepBreakdown, Duration> Part)[] ExchangesShown(IReadOnlyList<ComparisonRow> rows) =>
         [.. Exchanges.Where(exchange => rows.Any(row => row.Result.Breakdown is { } breakdown && exchange.Part(breakdown) > Duration.Zero))];
 
-    private static string[] Headers((string Header, Func<StepBreakdown, Duration> Part)[] exchanges) =>
-        ["scenario", "chips", "scale-up", "layout", "step (P10-P90)", "tokens/s per chip", "MFU", .. exchanges.Select(exchange => exchange.Header), "largest part", "memory per chip",
-            "energy per token", "cost per M tokens", "calibration"];
+    /// <summary>Whether some valid scenario names its tokens, so that its whole run, interruptions included, is shown.</summary>
+    private static bool RunsShown(IReadOnlyList<ComparisonRow> rows) => rows.Any(row => row.Result.Valid && row.Result.Run is not null);
 
-    private static string[] Cells(ComparisonRow row, (string Header, Func<StepBreakdown, Duration> Part)[] exchanges)
+    private static readonly string[] RunHeaders = ["time to train (fault-free)", "with interruptions (P10-P90)", "goodput", "interrupted every", "restart"];
+
+    private static string[] Headers((string Header, Func<StepBreakdown, Duration> Part)[] exchanges, bool runs) =>
+        ["scenario", "chips", "scale-up", "layout", "step (P10-P90)", "tokens/s per chip", "MFU", .. exchanges.Select(exchange => exchange.Header), "largest part", "memory per chip",
+            "energy per token", "cost per M tokens", .. runs ? RunHeaders : [], "calibration"];
+
+    /// <summary>The whole run's cells: fault-free, with interruptions, what they take; dashes where the scenario names no tokens.</summary>
+    private static string[] RunCells(TrainingStepResult result)
+    {
+        if (result.Run is not { } run)
+        {
+            return [.. RunHeaders.Select(_ => "-")];
+        }
+
+        var expected = run.Expected is { } time
+            ? $"{SizeSearch.RunLength(time)} ({(run.ExpectedLow is { } low ? SizeSearch.RunLength(low, time) : "never")} - {(run.ExpectedHigh is { } high ? SizeSearch.RunLength(high, time) : "never")})"
+            : "never: interrupted faster than it recovers";
+        return [SizeSearch.RunLength(run.FaultFree), expected, run.Expected is null ? "under 0.1%" : Format.Percent(run.Goodput), SizeSearch.RunLength(run.MeanTimeBetweenInterruptions), SizeSearch.RunLength(run.Restart)];
+    }
+
+    private static string[] Cells(ComparisonRow row, (string Header, Func<StepBreakdown, Duration> Part)[] exchanges, bool runs)
     {
         var (scenario, result) = (row.Scenario, row.Result);
         var system = scenario.Cluster.System;
         var common = new[] { scenario.Name, Format.Count(scenario.Cluster.ChipCount), $"{system.ScaleUpName} ({system.Topology.Kind.ToString().ToLowerInvariant()})", row.HasLayout ? PlanDescription.Of(scenario.Plan) : "none found" };
         if (!result.Valid)
         {
-            return [.. common, "invalid: " + string.Join("; ", result.Problems), "-", "-", .. exchanges.Select(_ => "-"), "-", "-", "-", "-", Format.Calibration(scenario.Efficiency, brief: true)];
+            return [.. common, "invalid: " + string.Join("; ", result.Problems), "-", "-", .. exchanges.Select(_ => "-"), "-", "-", "-", "-", .. runs ? RunHeaders.Select(_ => "-") : [], Format.Calibration(scenario.Efficiency, brief: true)];
         }
 
         var breakdown = result.Breakdown!;
@@ -125,6 +147,7 @@ public static class ComparisonReport
             $"{Quantity.FormatLike(result.Memory!.Total, result.MemoryCapacity)} of {result.MemoryCapacity}" + (result.Fits ? string.Empty : " (does not fit)"),
             result.Energy is { } energy ? energy.ItPerToken.ToString() : "n/a",
             result.Cost is { } cost ? $"{cost.PerMillionTokens}{Format.UnpublishedPrice(cost.PriceStatus)}" : "n/a",
+            .. runs ? RunCells(result) : [],
             Format.Calibration(scenario.Efficiency, brief: true),
         ];
     }

@@ -65,6 +65,7 @@ public static class SimulationJson
             tokensToTrain = result.TokensToTrain,
             timeToTrainSeconds = result.TimeToTrain?.Seconds,
             chipHours = result.ChipHours,
+            run = result.Run is { } goodput ? Run(goodput) : null,
             energyPerStepJoules = result.Energy?.ItPerStep.Joules,
             joulesPerToken = result.Energy?.ItPerToken.Joules,
             averagePowerPerChipWatts = result.Energy?.AveragePowerPerChip.Watts,
@@ -121,6 +122,25 @@ public static class SimulationJson
             runFacilityMegawattHours = steps is { } all ? energy.FacilityPerStep.Joules * all / 3.6e9 : (double?)null,
         };
     }
+
+    /// <summary>The whole run with its interruptions (docs/json-output.md, <c>run</c>).</summary>
+    public static object Run(ClusterTwin.Reliability.RunGoodput run) => new
+    {
+        faultFreeSeconds = run.FaultFree.Seconds,
+        expectedSeconds = run.Expected?.Seconds,
+        expectedBandSeconds = new { low = run.ExpectedLow?.Seconds, high = run.ExpectedHigh?.Seconds },
+        completes = run.Expected is not null,
+        goodput = run.Goodput,
+        meanTimeBetweenInterruptionsSeconds = run.MeanTimeBetweenInterruptions.Seconds,
+        expectedInterruptions = run.ExpectedInterruptions,
+        checkpointIntervalSeconds = run.CheckpointInterval.Seconds,
+        checkpointIntervalOptimal = run.IntervalIsOptimal,
+        checkpointBytes = run.CheckpointSize.Count,
+        checkpointStallSeconds = run.CheckpointStall.Seconds,
+        checkpointSaveSeconds = run.CheckpointSave.Seconds,
+        restartSeconds = run.Restart.Seconds,
+        interruptionRateSource = run.RateSource,
+    };
 
     /// <summary>The <c>cost</c> object: the price used and the cost per step, per million tokens and per run, in US dollars.</summary>
     public static object Cost(ClusterTwin.Economics.StepCost cost, double? steps)

@@ -5,6 +5,7 @@ using ClusterTwin.Engines.Analytical;
 using ClusterTwin.Hardware;
 using ClusterTwin.Parallelism;
 using ClusterTwin.Planning;
+using ClusterTwin.Reliability;
 using ClusterTwin.Scenarios;
 using ClusterTwin.Units;
 using ClusterTwin.Workloads;
@@ -106,6 +107,10 @@ public static class SimulationReport
         }
 
         console.Write(throughput);
+        if (result.Run is { } goodput)
+        {
+            WriteRun(console, goodput);
+        }
 
         var memory = result.Memory!;
         var memoryTable = new Table().Border(TableBorder.Rounded).Title("Memory per chip (most loaded stage)");
@@ -142,6 +147,32 @@ public static class SimulationReport
     }
 
     /// <summary>The energy and cost table, or the reason each is missing.</summary>
+    /// <summary>The whole run with its interruptions, checkpoints and restarts (docs/reliability.md).</summary>
+    private static void WriteRun(IAnsiConsole console, RunGoodput run)
+    {
+        var table = new Table().Border(TableBorder.Rounded).Title("The run with interruptions (docs/reliability.md)");
+        table.AddColumn("Measure").AddColumn(new TableColumn("Value").RightAligned());
+        var centre = run.Expected ?? run.FaultFree;
+        var range = run.ExpectedLow is { } low && run.ExpectedHigh is { } high
+            ? $" ({SizeSearch.RunLength(low, centre)} - {SizeSearch.RunLength(high, centre)})"
+            : run.ExpectedLow is { } fast ? $" ({SizeSearch.RunLength(fast, centre)} - never, at the band's slow end)" : string.Empty;
+        table.AddRow("expected time to train", run.Expected is { } expected
+            ? $"{SizeSearch.RunLength(expected)}{range}"
+            : "never: interruptions come faster than the run recovers (goodput under 0.1%)");
+        table.AddRow("goodput (fault-free time over expected)", run.Expected is null ? "under 0.1%" : Format.Percent(run.Goodput));
+        table.AddRow("mean time between interruptions", SizeSearch.RunLength(run.MeanTimeBetweenInterruptions));
+        if (run.ExpectedInterruptions is { } count)
+        {
+            table.AddRow("interruptions expected", Format.Number(count));
+        }
+
+        table.AddRow(run.IntervalIsOptimal ? "checkpoint every (Daly's optimum)" : "checkpoint every", SizeSearch.RunLength(run.CheckpointInterval));
+        table.AddRow("checkpoint: state, stall, save behind training", $"{run.CheckpointSize}, {run.CheckpointStall}, {SizeSearch.RunLength(run.CheckpointSave)}");
+        table.AddRow("restart", SizeSearch.RunLength(run.Restart));
+        table.AddRow("[grey]interruption rate from[/]", $"[grey]{Markup.Escape(run.RateSource)}[/]");
+        console.Write(table);
+    }
+
     private static void WriteEnergyAndCost(IAnsiConsole console, TrainingStepResult result)
     {
         var table = new Table().Border(TableBorder.Rounded).Title("Energy and cost");

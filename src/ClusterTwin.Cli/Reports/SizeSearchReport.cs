@@ -123,9 +123,11 @@ public static class SizeSearchReport
             mfu = result?.ModelFlopsUtilization,
             steps = size.Steps,
             timeToTrainSeconds = size.TimeToTrain?.Seconds,
-            timeToTrainBandSeconds = size.TimeToTrainLow is { } low ? new { low = low.Seconds, high = size.TimeToTrainHigh!.Value.Seconds } : null,
+            timeToTrainBandSeconds = size.TimeToTrainLow is { } low ? new { low = low.Seconds, high = size.TimeToTrainHigh?.Seconds } : null,
+            faultFreeTimeToTrainSeconds = size.FaultFreeTimeToTrain?.Seconds,
+            run = size.Run is { } run ? SimulationJson.Run(run) : null,
             runCostDollars = size.RunCost?.Dollars,
-            runCostBandDollars = size.RunCostLow is { } cheapest ? new { low = cheapest.Dollars, high = size.RunCostHigh!.Value.Dollars } : null,
+            runCostBandDollars = size.RunCostLow is { } cheapest ? new { low = cheapest.Dollars, high = size.RunCostHigh?.Dollars } : null,
             runEnergyJoules = size.RunEnergy?.Joules,
             priceIds = result?.Cost?.PriceIds,
         };
@@ -160,9 +162,10 @@ public static class SizeSearchReport
             notes.Add("no price: the fewest chips that meet the deadline");
         }
 
-        if (settings.DeadlineAt == DeadlineBasis.Prediction && chosen.TimeToTrainHigh!.Value > settings.Deadline)
+        if (settings.DeadlineAt == DeadlineBasis.Prediction && (chosen.TimeToTrainHigh is not { } slow || slow > settings.Deadline))
         {
-            notes.Add($"in time as predicted, not at the band's slow end ({SizeSearch.RunLength(chosen.TimeToTrainHigh.Value)}): search.deadline_at: p90 sizes for it");
+            var slowEnd = chosen.TimeToTrainHigh is { } high ? SizeSearch.RunLength(high) : "never finishes";
+            notes.Add($"in time as predicted, not at the band's slow end ({slowEnd}): search.deadline_at: p90 sizes for it");
         }
 
         return string.Join("; ", notes);
@@ -193,7 +196,7 @@ public static class SizeSearchReport
             PlanDescription.Of(best.Plan),
             Format.Percent(result.ModelFlopsUtilization),
             TimeToTrain(chosen),
-            result.Cost is { } cost ? $"{chosen.RunCost} ({chosen.RunCostLow} - {chosen.RunCostHigh}){Format.UnpublishedPrice(cost.PriceStatus)}" : "n/a",
+            result.Cost is { } cost ? $"{chosen.RunCost} ({chosen.RunCostLow} - {chosen.RunCostHigh?.ToString() ?? "never ends"}){Format.UnpublishedPrice(cost.PriceStatus)}" : "n/a",
             chosen.RunEnergy?.ToString() ?? "n/a",
             calibration,
             Note(outcome, settings),
@@ -239,7 +242,10 @@ public static class SizeSearchReport
                 $"{Name(outcome)}: {outcome.BelowPeakBound} sizes of the ladder below {Math.Ceiling(outcome.LeastChipsAtPeak):N0} chips were skipped: with fewer the run would miss the deadline even at the chip's peak rate.");
         }
 
-        yield return "The time to train counts steps only: no failures, restarts or checkpoints. The global batch is held as given at every size (it sets the optimization, not the cluster).";
+        var run = outcomes.SelectMany(outcome => outcome.Tried).Select(size => size.Run).FirstOrDefault(run => run is not null);
+        yield return run is null
+            ? "The time to train counts steps only: no failures, restarts or checkpoints. The global batch is held as given at every size (it sets the optimization, not the cluster)."
+            : $"The time to train counts interruptions (docs/reliability.md): each chip family's rate of them (catalog/reliability/), a restart of {SizeSearch.RunLength(run.Restart)} and checkpoints at Daly's optimum; the run cost pays for the whole wall time. The goodput is the fault-free time over it. The global batch is held as given at every size (it sets the optimization, not the cluster).";
     }
 
     /// <summary>The kind of cluster as the tables name it: the system, the format it trains in, and the framework where the file names one.</summary>
@@ -251,6 +257,15 @@ public static class SizeSearchReport
         ? Format.Count(size.Chips)
         : string.Create(CultureInfo.InvariantCulture, $"{Format.Count(size.Chips)} ({size.Systems:N0} systems)");
 
-    private static string TimeToTrain(SizedCluster size) =>
-        $"{SizeSearch.RunLength(size.TimeToTrain!.Value)} ({SizeSearch.RunLength(size.TimeToTrainLow!.Value, size.TimeToTrain.Value)} - {SizeSearch.RunLength(size.TimeToTrainHigh!.Value, size.TimeToTrain.Value)})";
+    private static string TimeToTrain(SizedCluster size)
+    {
+        if (size.TimeToTrain is not { } time)
+        {
+            return "never: interrupted faster than it recovers";
+        }
+
+        var high = size.TimeToTrainHigh is { } slow ? SizeSearch.RunLength(slow, time) : "never";
+        var goodput = size.Run is { } run ? $", {Format.Percent(run.Goodput)} goodput" : string.Empty;
+        return $"{SizeSearch.RunLength(time)} ({SizeSearch.RunLength(size.TimeToTrainLow!.Value, time)} - {high}){goodput}";
+    }
 }

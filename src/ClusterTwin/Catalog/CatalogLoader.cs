@@ -116,6 +116,7 @@ public static class CatalogLoader
             diagnostics.AddRange(PriceReader.Problems(prices, Path.Combine(directory, "prices")));
         }
 
+        var reliability = ReadReliability(directory, sourceIds, chips.Values.Select(chip => chip.Family).ToHashSet(StringComparer.Ordinal), diagnostics);
         if (!efficiencies.TryGetValue(HardwareCatalog.DefaultFamily, out var fallback))
         {
             // One read whose carry-over failed has its error at its own file already.
@@ -147,7 +148,30 @@ public static class CatalogLoader
             Prices = prices,
             Frameworks = frameworks.ToImmutableSortedDictionary(StringComparer.Ordinal),
             TrainingFrameworks = trainingFrameworks.ToImmutableSortedDictionary(StringComparer.Ordinal),
+            Reliability = reliability,
         };
+    }
+
+    /// <summary>The optional <c>reliability/</c> folder's one file; null where the folder is absent or its file fails (its errors added).</summary>
+    private static Reliability.ReliabilityCatalog? ReadReliability(string directory, ISet<string> sources, ISet<string> families, List<Diagnostic> diagnostics)
+    {
+        var folder = Path.Combine(directory, ReliabilityReader.Folder);
+        if (!System.IO.Directory.Exists(folder))
+        {
+            return null;
+        }
+
+        var readers = Files(directory, ReliabilityReader.Folder, diagnostics).ToArray();
+        if (readers.Length != 1)
+        {
+            diagnostics.Add(new Diagnostic(folder, 0, string.Empty, $"holds {readers.Length} files (expected one, with the interruptions list and the recovery block)"));
+            return null;
+        }
+
+        var reader = readers[0];
+        var reliability = reader.Root is null ? null : ReliabilityReader.Read(reader, sources, families);
+        diagnostics.AddRange(reader.Diagnostics);
+        return reliability;
     }
 
     /// <summary>The optional folder of training frameworks.</summary>

@@ -38,6 +38,9 @@ public sealed record HardwareCatalog
     /// <summary>Training frameworks by id: what their software adds to the kernels' roofline.</summary>
     public ImmutableSortedDictionary<string, TrainingFramework> TrainingFrameworks { get; init; } = ImmutableSortedDictionary<string, TrainingFramework>.Empty;
 
+    /// <summary>Interruption, restart and checkpoint figures; null in a catalogue without <c>reliability/</c>.</summary>
+    public Reliability.ReliabilityCatalog? Reliability { get; init; }
+
     /// <summary>The family key of the curves used when a family has none of its own.</summary>
     public const string DefaultFamily = "default";
 

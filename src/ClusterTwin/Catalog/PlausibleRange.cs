@@ -36,6 +36,12 @@ internal sealed record PlausibleRange(double Lowest, double Highest, string Desc
     /// <summary>A training run's deadline: from a minute to a century.</summary>
     public static PlausibleRange Deadline { get; } = new(60, 100 * 365.25 * 86400, "1 min to 36525 d");
 
+    /// <summary>Chip-time between job interruptions: from an hour to ten million years of one chip.</summary>
+    public static PlausibleRange ChipTimeBetweenInterruptions { get; } = new(3600, 1e7 * 365.25 * 86400, "1 h to 3652500000 d");
+
+    /// <summary>A restart, a checkpoint's overhead or the time between checkpoints: from a second to a week.</summary>
+    public static PlausibleRange Recovery { get; } = new(1, 7 * 86400, "1 s to 7 d");
+
     /// <summary>A purchase price: from $1 to $10B.</summary>
     public static PlausibleRange Money { get; } = new(1, 1e10, "1 USD to 10000000000 USD");
 

@@ -33,7 +33,7 @@ public static partial class ScenarioLoader
         ArgumentNullException.ThrowIfNull(catalog);
         var reader = OpenScenario(path, ScenarioFileKind.TrainingSearch);
         var root = reader.Root!;
-        reader.CheckKeys(root, string.Empty, "name", "description", "model", "training", "plan", "cost", "facility", "deadline", "search");
+        reader.CheckKeys(root, string.Empty, "name", "description", "model", "training", "plan", "cost", "facility", "resilience", "deadline", "search");
         var name = reader.String(root, "name", string.Empty, required: false) ?? Path.GetFileNameWithoutExtension(path);
         var description = reader.String(root, "description", string.Empty, required: false);
         if (YamlReader.Child(root, "deadline") is null)
@@ -187,7 +187,7 @@ public static partial class ScenarioLoader
         // The scenario on one system: the file's own blocks, read as a training scenario's, with this cluster (the plan
         // block is read once, as pins, for every size).
         var scenario = new YamlMappingNode();
-        foreach (var (key, value) in root.Children.Where(child => YamlReader.Scalar(child.Key) is "name" or "description" or "model" or "training" or "cost" or "facility"))
+        foreach (var (key, value) in root.Children.Where(child => YamlReader.Scalar(child.Key) is "name" or "description" or "model" or "training" or "cost" or "facility" or "resilience"))
         {
             scenario.Add(key, value);
         }

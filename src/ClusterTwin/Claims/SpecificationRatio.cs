@@ -26,7 +26,7 @@ public sealed record SpecificationRatio(Claim Claim, double? PerChip, double? Pe
         var (baselineChip, baselineChips) = Resolve(claim.Baseline, catalog);
         if (claim.Metric == ClaimMetric.Scale)
         {
-            return new SpecificationRatio(claim, null, null, null, null, claim.Status, "no catalogue figure compares this claim; it is about scale, which the simulator shows by running it (examples/llama3-405b-trainium3-1m.yaml)");
+            return new SpecificationRatio(claim, null, null, null, null, claim.Status, "no catalogue figure compares this claim; it is about scale, which the simulator shows by running it (examples/llama3-405b-trainium3-1m.yaml) with the interruptions a million chips meet (docs/reliability-at-scale.md)");
         }
 
         var subject = Measure(claim.Metric, subjectChip);

@@ -179,6 +179,12 @@ public sealed record TrainingStepResult
     /// <summary>Wall time of the whole run, at this step time and no failures.</summary>
     public Duration? TimeToTrain => StepsToTrain is { } steps ? StepTime * steps : null;
 
+    /// <summary>
+    /// The whole run with its interruptions, checkpoints and restarts, where the job names its tokens and the scenario
+    /// its resilience settings (the catalogue's by default).
+    /// </summary>
+    public Reliability.RunGoodput? Run { get; init; }
+
     /// <summary>Chip-hours of the whole run.</summary>
     public double? ChipHours => TimeToTrain is { } time ? time.Seconds / 3600 * Chips : null;
 

@@ -114,6 +114,11 @@ public static class SizeSearch
                 stalled = time.Seconds < fastest * (1 - Gain) ? 0 : stalled + 1;
                 fastest = Math.Min(fastest, time.Seconds);
             }
+            else if (size.Best is not null)
+            {
+                // A layout whose run never finishes (interrupted faster than it recovers): larger sizes are interrupted more often.
+                stalled++;
+            }
             else if (size.Search.PrunedMemory > 0)
             {
                 // Too small to fit: larger sizes may, so this is no stall.
@@ -203,9 +208,18 @@ public static class SizeSearch
                 $"even at the chip's peak rate the run needs {Math.Ceiling(leastChips):N0} chips to finish in time, more than the {largest:N0} this search may use (search.max_chips{(system.ScaleOutBandwidth is null ? string.Empty : ", or the fabric's reach")})");
         }
 
-        var timed = sizes.Where(size => size.Best is not null).ToArray();
         var last = sizes[^1];
-        if (timed.Length == 0)
+        var laidOut = sizes.Where(size => size.Best is not null).ToArray();
+        var slowEnd = settings.DeadlineAt == DeadlineBasis.SlowEnd;
+        var timed = laidOut.Where(size => (slowEnd ? size.TimeToTrainHigh : size.TimeToTrain) is not null).ToArray();
+        if (laidOut.Length > 0 && timed.Length == 0)
+        {
+            var run = laidOut[0].Run!;
+            return string.Create(CultureInfo.InvariantCulture,
+                $"no run of the sizes tried ({laidOut[0].Chips:N0} to {laidOut[^1].Chips:N0} chips) would finish{(slowEnd ? " at the band's slow end" : string.Empty)}: {laidOut[0].Chips:N0} chips are interrupted every {RunLength(run.MeanTimeBetweenInterruptions)} and take {RunLength(run.Restart)} to restart (resilience.restart, docs/reliability.md)");
+        }
+
+        if (laidOut.Length == 0)
         {
             // Where every combination at every size failed to divide (none short of memory, none refused by the engine),
             // the system's own chip count may be what no layout divides; part of a switched or meshed system can help.
@@ -219,7 +233,6 @@ public static class SizeSearch
         }
 
         // The fastest by the time the deadline is held to.
-        var slowEnd = settings.DeadlineAt == DeadlineBasis.SlowEnd;
         var fastest = timed.MinBy(size => (slowEnd ? size.TimeToTrainHigh : size.TimeToTrain)!.Value.Seconds)!;
         var time = slowEnd ? $"{RunLength(fastest.TimeToTrainHigh!.Value)} at the band's slow end" : RunLength(fastest.TimeToTrain!.Value);
         var reach = stalled

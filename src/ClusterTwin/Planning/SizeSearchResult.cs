@@ -15,26 +15,45 @@ public sealed record SizedCluster(int Systems, long Chips, PlanSearchResult Sear
     /// <summary>Steps of the whole run.</summary>
     public double? Steps => Best?.Result.StepsToTrain;
 
-    /// <summary>The predicted time to train.</summary>
-    public Duration? TimeToTrain => Best?.Result.TimeToTrain;
+    /// <summary>The run's interruptions, checkpoints and restarts, where the scenario has resilience settings.</summary>
+    public Reliability.RunGoodput? Run => Best?.Result.Run;
 
-    /// <summary>The time to train at the fast end of the band (P10 step time).</summary>
-    public Duration? TimeToTrainLow => Steps is { } steps ? Best!.Result.StepTimeLow * steps : null;
+    /// <summary>The predicted time to train with nothing ever failing.</summary>
+    public Duration? FaultFreeTimeToTrain => Best?.Result.TimeToTrain;
 
-    /// <summary>The time to train at the slow end of the band (P90 step time).</summary>
-    public Duration? TimeToTrainHigh => Steps is { } steps ? Best!.Result.StepTimeHigh * steps : null;
+    /// <summary>
+    /// The predicted time to train: with its interruptions where the scenario has resilience settings (null where the
+    /// run would not finish), else fault-free.
+    /// </summary>
+    public Duration? TimeToTrain => Run is { } run ? run.Expected : FaultFreeTimeToTrain;
 
-    /// <summary>The cost of the whole run, where the catalogue prices the system.</summary>
-    public Money? RunCost => Steps is { } steps && Best!.Result.Cost is { } cost ? cost.PerStep * steps : null;
+    /// <summary>The time to train at the fast end of the band (P10 step time; with interruptions, the fewest).</summary>
+    public Duration? TimeToTrainLow => Run is { } run ? run.ExpectedLow : Steps is { } steps ? Best!.Result.StepTimeLow * steps : null;
+
+    /// <summary>The time to train at the slow end of the band (P90 step time; with interruptions, the most); null where that run would not finish.</summary>
+    public Duration? TimeToTrainHigh => Run is { } run ? run.ExpectedHigh : Steps is { } steps ? Best!.Result.StepTimeHigh * steps : null;
+
+    /// <summary>
+    /// The cost of the whole run, where the catalogue prices the system: the chips are held, and paid for, for the
+    /// whole wall time, interruptions included.
+    /// </summary>
+    public Money? RunCost => Steps is { } steps && Best!.Result.Cost is { } cost && Held(TimeToTrain, Best.Result.StepTime) is { } held ? cost.PerStep * steps * held : null;
 
     /// <summary>The run's cost at the low end of its range (the price's low end, the band's fast end).</summary>
-    public Money? RunCostLow => Steps is { } steps && Best!.Result.Cost is { } cost ? cost.PerStepLow * steps : null;
+    public Money? RunCostLow => Steps is { } steps && Best!.Result.Cost is { } cost && Held(TimeToTrainLow, Best.Result.StepTimeLow) is { } held ? cost.PerStepLow * steps * held : null;
 
-    /// <summary>The run's cost at the high end of its range.</summary>
-    public Money? RunCostHigh => Steps is { } steps && Best!.Result.Cost is { } cost ? cost.PerStepHigh * steps : null;
+    /// <summary>The run's cost at the high end of its range; null where that run would not finish.</summary>
+    public Money? RunCostHigh => Steps is { } steps && Best!.Result.Cost is { } cost && Held(TimeToTrainHigh, Best.Result.StepTimeHigh) is { } held ? cost.PerStepHigh * steps * held : null;
 
-    /// <summary>The IT energy of the whole run, where the energy model covers the system.</summary>
-    public Energy? RunEnergy => Steps is { } steps && Best!.Result.Energy is { } energy ? energy.ItPerStep * steps : null;
+    /// <summary>
+    /// The IT energy of the whole run, where the energy model covers the system; with interruptions, an upper bound:
+    /// the lost time is charged at the training power, where restarts draw less.
+    /// </summary>
+    public Energy? RunEnergy => Steps is { } steps && Best!.Result.Energy is { } energy && Held(TimeToTrain, Best.Result.StepTime) is { } held ? energy.ItPerStep * steps * held : null;
+
+    /// <summary>The wall time over the fault-free time at <paramref name="step"/>: one without interruptions; null where the run would not finish.</summary>
+    private double? Held(Duration? wall, Duration step) =>
+        Run is null ? 1 : wall is { } time && Steps is { } steps && step.Seconds > 0 ? time / (step * steps) : null;
 
     /// <summary>Whether the run ends within <paramref name="deadline"/>, at the time <paramref name="basis"/> names.</summary>
     public bool Meets(Duration deadline, DeadlineBasis basis) =>

@@ -18,6 +18,9 @@ public sealed record Scenario(string Name, Cluster Cluster, ChipEfficiency Effic
     /// <summary>The training framework the job runs on: what its software adds to the kernels' roofline.</summary>
     public TrainingFramework Framework { get; init; } = TrainingFramework.None;
 
+    /// <summary>What interrupts the run and how it recovers, for the whole run's expected time; null leaves interruptions out.</summary>
+    public Reliability.ResilienceSettings? Resilience { get; init; }
+
     /// <summary>Whether the scenario named its framework; one it did not name is its chip vendor's default, which follows the chip.</summary>
     public bool FrameworkNamed { get; init; }
 }

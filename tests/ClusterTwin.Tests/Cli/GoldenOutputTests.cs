@@ -110,6 +110,19 @@ public class GoldenOutputTests
             ["compare", .. scenarios.Select(name => Repository.Path("examples", "compare-context", name + ".yaml")), "--title", "Three context-parallel exchanges at 128K tokens on 8 H100, with multi-head and grouped-query attention", "--markdown"]);
     }
 
+    [Fact]
+    public void ReliabilityAtScalePage_IsCurrent()
+    {
+        string[] scenarios = ["llama3-405b-h100-16k", "llama3-405b-trn3-16k", "llama3-405b-trn3-1m", "llama3-405b-trn3-1m-restart-1min", "llama3-405b-trn3-1m-restart-10s"];
+        AssertPageIsCurrent("reliability-at-scale.md", "the command at the top of docs/reliability-at-scale.md",
+            ["compare", .. scenarios.Select(name => Repository.Path("examples", "reliability", name + ".yaml")), "--title", "What interruptions cost Llama 3 405B, from 16K chips to a million", "--markdown"]);
+    }
+
+    [Fact]
+    public void SizingPage_IsCurrent() =>
+        AssertPageIsCurrent("sizing-llama3-70b.md", "./clustertwin train-search examples/train-search-llama3-70b.yaml --markdown docs/sizing-llama3-70b.md",
+            "train-search", Repository.Path("examples", "train-search-llama3-70b.yaml"), "--markdown");
+
     /// <summary>Runs the command that generates docs/<paramref name="name"/> (its arguments end with the output option) and compares.</summary>
     private static void AssertPageIsCurrent(string name, string regenerate, params string[] arguments)
     {

@@ -81,9 +81,38 @@ public class SizeSearchTests
         Assert.All(meeting.Where(size => size.Chips < outcome.Chosen.Chips), smaller =>
             Assert.True(outcome.Chosen.RunCost.Value.Dollars < smaller.RunCost!.Value.Dollars * (1 - SizeSearch.Gain), "a larger cluster is chosen only where it saves 2%"));
 
-        // The run's cost is its chip-hours at the system's price.
+        // The run's cost is its chip-hours at the system's price, the chips held for the whole wall time, interruptions included.
         var result = outcome.Chosen.Best!.Result;
-        Assert.InRange(outcome.Chosen.RunCost.Value.Dollars / (result.ChipHours!.Value * 3600 * result.Cost!.PerChipHour.DollarsPerSecond), 1 - 1e-9, 1 + 1e-9);
+        var held = outcome.Chosen.Run!.Expected!.Value / outcome.Chosen.Run.FaultFree;
+        Assert.True(held > 1);
+        Assert.InRange(outcome.Chosen.RunCost.Value.Dollars / (result.ChipHours!.Value * 3600 * result.Cost!.PerChipHour.DollarsPerSecond * held), 1 - 1e-9, 1 + 1e-9);
+    }
+
+    [Fact]
+    public void TheDeadline_IsHeldToTheRunWithItsInterruptions()
+    {
+        using var folder = new TemporaryFolder();
+        var outcome = Run(Load(folder, Search(search: "  objective: chips")));
+        var chosen = outcome.Chosen!;
+        Assert.Equal(chosen.Run!.Expected, chosen.TimeToTrain);
+        Assert.True(chosen.TimeToTrain > chosen.FaultFreeTimeToTrain);
+        Assert.All(outcome.Tried.Where(size => size.Chips < chosen.Chips && size.Best is not null), smaller => Assert.True(smaller.TimeToTrain > Duration.FromSeconds(10 * 86400)));
+    }
+
+    [Fact]
+    public void ClustersInterruptedFasterThanTheyRestart_NeverFinish_AndTheSearchSaysSo()
+    {
+        using var folder = new TemporaryFolder();
+        var text = Search() + "\nresilience: {chip_time_between_interruptions: 2 h, restart: 1 d}\n";
+        var outcome = Run(Load(folder, text));
+        Assert.Null(outcome.Chosen);
+        Assert.Contains(outcome.Tried, size => size.Best is not null && size.TimeToTrain is null);
+        Assert.Contains("would finish", outcome.Why, StringComparison.Ordinal);
+        Assert.Contains("resilience.restart", outcome.Why, StringComparison.Ordinal);
+        var report = CliRunner.Run("train-search", folder.Write("never.yaml", text), "--json");
+        Assert.Equal(1, report.ExitCode);
+        Assert.DoesNotContain("Infinity", report.Output, StringComparison.Ordinal);
+        Assert.DoesNotContain("NaN", report.Output, StringComparison.Ordinal);
     }
 
     [Fact]

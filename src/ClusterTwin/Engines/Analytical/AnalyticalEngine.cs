@@ -5,6 +5,7 @@ using ClusterTwin.Parallelism;
 using ClusterTwin.Performance.Collectives;
 using ClusterTwin.Performance.Memory;
 using ClusterTwin.Performance.Kernels;
+using ClusterTwin.Reliability;
 using ClusterTwin.Scenarios;
 using ClusterTwin.Units;
 using ClusterTwin.Workloads;
@@ -51,7 +52,10 @@ public static partial class AnalyticalEngine
         var (low, high, sources, parts) = UncertaintyBand.Of(scenario, unthrottled);
         var (energy, cost) = EnergyAndCost(scenario, Activity(result, unthrottled), result.Chips, (low, high));
         var stretch = result.StepTime / unthrottled;
-        return result with { StepTimeLow = low * stretch, StepTimeHigh = high * stretch, BandSources = sources, BandParts = parts, Energy = energy, Cost = cost };
+        var run = scenario.Resilience is { } resilience && result.StepsToTrain is { } steps
+            ? RunGoodput.Of(resilience, result.Chips, scenario.Model.Parameters, steps, result.StepTime * steps, low * stretch * steps, high * stretch * steps)
+            : null;
+        return result with { StepTimeLow = low * stretch, StepTimeHigh = high * stretch, BandSources = sources, BandParts = parts, Energy = energy, Cost = cost, Run = run };
     }
 
     /// <summary>Simulates one step without its uncertainty band: the cheap path for searches and sweeps.</summary>

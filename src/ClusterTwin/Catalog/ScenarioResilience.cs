@@ -1,0 +1,57 @@
+using ClusterTwin.Hardware;
+using ClusterTwin.Reliability;
+using ClusterTwin.Units;
+using YamlDotNet.RepresentationModel;
+
+namespace ClusterTwin.Catalog;
+
+/// <summary>
+/// Reads a scenario's <c>resilience</c> block: the catalogue's interruption, restart and checkpoint figures for the
+/// cluster's chip family, each replaced where the block names its own, and the time between checkpoints (Daly's
+/// optimum unless named).
+/// </summary>
+internal static class ScenarioResilience
+{
+    private const string Why = "the scenario's resilience block";
+
+    internal static ResilienceSettings? Read(YamlReader reader, YamlMappingNode root, string path, Cluster? cluster, ReliabilityCatalog? catalog)
+    {
+        var field = YamlReader.Join(path, "resilience");
+        var map = reader.Mapping(root, "resilience", path, required: false);
+        reader.CheckKeys(map ?? new YamlMappingNode(), field, "chip_time_between_interruptions", "restart", "checkpoint_copy_per_chip", "checkpoint_save_per_chip", "checkpoint_interval", "note");
+        var chipTime = reader.Quantity<Duration>(map, "chip_time_between_interruptions", field, required: false, range: PlausibleRange.ChipTimeBetweenInterruptions);
+        var restart = reader.Quantity<Duration>(map, "restart", field, required: false, range: PlausibleRange.Recovery);
+        var copy = reader.Quantity<Bandwidth>(map, "checkpoint_copy_per_chip", field, required: false, range: PlausibleRange.Bandwidth);
+        var save = reader.Quantity<Bandwidth>(map, "checkpoint_save_per_chip", field, required: false, range: PlausibleRange.Bandwidth);
+        var interval = reader.Quantity<Duration>(map, "checkpoint_interval", field, required: false, range: PlausibleRange.Recovery);
+        if (catalog is null || cluster is null)
+        {
+            // A catalogue without reliability figures (a test's) leaves interruptions out unless the block gives them all.
+            if (catalog is null && map is not null && (chipTime is null || restart is null || copy is null || save is null))
+            {
+                reader.Error(map, field, "the catalogue has no reliability figures (catalog/reliability/) to complete it: name chip_time_between_interruptions, restart, checkpoint_copy_per_chip and checkpoint_save_per_chip");
+            }
+
+            return chipTime is { } time && restart is { } back && copy is { } copied && save is { } saved
+                ? new ResilienceSettings
+                {
+                    ChipTimeBetweenInterruptions = Figure.Assumed(time, Why),
+                    Restart = Figure.Assumed(back, Why),
+                    CheckpointCopyPerChip = Figure.Assumed(copied, Why),
+                    CheckpointSavePerChip = Figure.Assumed(saved, Why),
+                    CheckpointInterval = interval,
+                }
+                : null;
+        }
+
+        var defaults = catalog.SettingsFor(cluster.Chip.Family);
+        return defaults with
+        {
+            ChipTimeBetweenInterruptions = chipTime is { } own ? Figure.Assumed(own, Why) : defaults.ChipTimeBetweenInterruptions,
+            Restart = restart is { } ownRestart ? Figure.Assumed(ownRestart, Why) : defaults.Restart,
+            CheckpointCopyPerChip = copy is { } ownCopy ? Figure.Assumed(ownCopy, Why) : defaults.CheckpointCopyPerChip,
+            CheckpointSavePerChip = save is { } ownSave ? Figure.Assumed(ownSave, Why) : defaults.CheckpointSavePerChip,
+            CheckpointInterval = interval,
+        };
+    }
+}

@@ -1,0 +1,111 @@
+using System.Text.Json;
+using ClusterTwin.Hardware;
+using ClusterTwin.Reliability;
+using ClusterTwin.Tests.Support;
+
+namespace ClusterTwin.Tests.Reliability;
+
+public class ResilienceInputTests
+{
+    private const string Scenario = """
+        name: Llama 3 8B on 64 H100
+        cluster: {system: nvidia-dgx-h100, count: 8, fabric: infiniband-ndr-fat-tree}
+        model: llama3-8b
+        training: {sequence_length: 8192, global_batch: 512, tokens: 1T, precision: bf16}
+        plan: {tensor: 1, pipeline: 1, data: 64, micro_batch: 1, recompute: selective, zero: 1}
+        resilience: {restart: 5 min}
+        """;
+
+    private static JsonElement Run(string text)
+    {
+        using var folder = new TemporaryFolder();
+        var outcome = CliRunner.Run("simulate", folder.Write("run.yaml", text), "--json");
+        Assert.Equal(0, outcome.ExitCode);
+        return JsonDocument.Parse(outcome.Output).RootElement.GetProperty("run");
+    }
+
+    [Fact]
+    public void TheResilienceBlock_ReplacesTheCatalogueFigures_ItNames()
+    {
+        var named = Run(Scenario);
+        var catalogue = Run(Scenario.Replace("resilience: {restart: 5 min}", string.Empty, StringComparison.Ordinal));
+        Assert.Equal(300, named.GetProperty("restartSeconds").GetDouble());
+        Assert.Equal(12 * 60, catalogue.GetProperty("restartSeconds").GetDouble());
+        Assert.Equal(catalogue.GetProperty("meanTimeBetweenInterruptionsSeconds").GetDouble(), named.GetProperty("meanTimeBetweenInterruptionsSeconds").GetDouble());
+        Assert.True(named.GetProperty("expectedSeconds").GetDouble() < catalogue.GetProperty("expectedSeconds").GetDouble());
+        // The H100's figure: Llama 3's 50,700 chip-hours over 64 chips.
+        Within.Relative(50_700.0 / 64 * 3600, catalogue.GetProperty("meanTimeBetweenInterruptionsSeconds").GetDouble(), 1e-9);
+        Assert.StartsWith("llama3-herd-2024", catalogue.GetProperty("interruptionRateSource").GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void AScenarioWithoutTokens_HasNoRun()
+    {
+        using var folder = new TemporaryFolder();
+        var outcome = CliRunner.Run("simulate", folder.Write("run.yaml", Scenario.Replace(", tokens: 1T", string.Empty, StringComparison.Ordinal)), "--json");
+        Assert.Equal(0, outcome.ExitCode);
+        Assert.False(JsonDocument.Parse(outcome.Output).RootElement.TryGetProperty("run", out _));
+        Assert.DoesNotContain("The run with interruptions", CliRunner.Run("simulate", folder.Write("run.yaml", Scenario.Replace(", tokens: 1T", string.Empty, StringComparison.Ordinal))).Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void TheReport_ShowsTheRunWithItsInterruptions()
+    {
+        using var folder = new TemporaryFolder();
+        var outcome = CliRunner.Run("simulate", folder.Write("run.yaml", Scenario));
+        Assert.Equal(0, outcome.ExitCode);
+        Assert.Contains("The run with interruptions", outcome.Output, StringComparison.Ordinal);
+        Assert.Contains("checkpoint every (Daly's optimum)", outcome.Output, StringComparison.Ordinal);
+        Assert.Contains("restart", outcome.Output, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("{restart: 5 min}", "{restart: 5 minutes}", "resilience.restart", "minutes")]
+    [InlineData("{restart: 5 min}", "{restart: -5 min}", "resilience.restart", "is negative")]
+    [InlineData("{restart: 5 min}", "{restart: 30 d}", "resilience.restart", "outside the plausible range")]
+    [InlineData("{restart: 5 min}", "{restart_time: 5 min}", "resilience.restart_time", "unknown field")]
+    [InlineData("{restart: 5 min}", "{chip_time_between_interruptions: 1 min}", "resilience.chip_time_between_interruptions", "outside the plausible range")]
+    [InlineData("{restart: 5 min}", "{checkpoint_save_per_chip: 0 MB/s}", "resilience.checkpoint_save_per_chip", "")]
+    [InlineData("{restart: 5 min}", "{checkpoint_copy_per_chip: fast}", "resilience.checkpoint_copy_per_chip", "")]
+    [InlineData("{restart: 5 min}", "{checkpoint_interval: 0.1 s}", "resilience.checkpoint_interval", "outside the plausible range")]
+    [InlineData("resilience: {restart: 5 min}", "resilience: 5 min", "resilience", "")]
+    public void BadResilience_IsReportedWithFieldAndReason(string find, string replace, string field, string reason)
+    {
+        using var folder = new TemporaryFolder();
+        var text = Scenario.Replace(find, replace, StringComparison.Ordinal);
+        Assert.NotEqual(Scenario, text);
+        var outcome = CliRunner.Run("simulate", folder.Write("bad.yaml", text));
+        Assert.Equal(2, outcome.ExitCode);
+        Reported.AtField(outcome, "bad.yaml", field, reason);
+    }
+
+    [Theory]
+    [InlineData("  - family: nvidia-ampere", "  - family: nvidia-amper", "interruptions[nvidia-amper].family", "is no chip's family")]
+    [InlineData("  - family: default", "  - family: nvidia-hopper", "interruptions[nvidia-hopper]", "family listed twice")]
+    [InlineData("      value: 13600 h", "      value: 13600 hours", "interruptions[nvidia-ampere].chip_time_between_interruptions.value", "hours")]
+    [InlineData("      source: opt-175b-2022", "      source: opt-2022", "interruptions[nvidia-ampere].chip_time_between_interruptions.source", "opt-2022")]
+    [InlineData("    value: 7.9 MB/s", "    value: 0 MB/s", "recovery.checkpoint_save_per_chip", "")]
+    [InlineData("    value: 12 min", "    value: 12 d", "recovery.restart.value", "outside the plausible range")]
+    [InlineData("  restart:", "  restarts:", "recovery.restarts", "unknown field")]
+    public void BadReliabilityCatalogue_IsReportedWithFieldAndReason(string find, string replace, string field, string reason)
+    {
+        var error = CatalogEdits.LoadWithChange(Path.Combine("reliability", "interruptions.yaml"), find, replace);
+        var diagnostic = Assert.Single(error.Diagnostics, diagnostic => diagnostic.Field.StartsWith(field, StringComparison.Ordinal) || diagnostic.Field == field);
+        Assert.Contains(reason, diagnostic.Message, StringComparison.Ordinal);
+        Assert.EndsWith("interruptions.yaml", diagnostic.File, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void EveryFamilyWithoutItsOwnFigure_TakesTheDefault_MarkedAsAnEstimate()
+    {
+        var reliability = Repository.Catalog.Reliability!;
+        var fallback = reliability.ChipTimeBetweenInterruptions[ReliabilityCatalog.DefaultFamily];
+        Assert.Equal(FigureStatus.Estimate, fallback.Status);
+        foreach (var chip in Repository.Catalog.Chips.Values)
+        {
+            var settings = reliability.SettingsFor(chip.Family);
+            Assert.True(settings.ChipTimeBetweenInterruptions.Status != FigureStatus.Official);
+            Assert.Equal(reliability.ChipTimeBetweenInterruptions.TryGetValue(chip.Family, out var own) ? own : fallback, settings.ChipTimeBetweenInterruptions);
+        }
+    }
+}
