@@ -84,7 +84,7 @@ public static class ComparisonReport
             costPerMillionTokens = row.Result.Cost?.PerMillionTokens.Dollars,
             priceIds = row.Result.Cost?.PriceIds,
             timeToTrainSeconds = row.Result.Valid ? row.Result.TimeToTrain?.Seconds : null,
-            run = row.Result.Run is { } run ? SimulationJson.Run(run) : null,
+            run = row.Result.Run is { } run ? SimulationJson.Run(run, row.Result) : null,
             calibration = Format.Calibration(row.Scenario.Efficiency, brief: true),
         }),
     };
@@ -104,25 +104,16 @@ public static class ComparisonReport
     /// <summary>Whether some valid scenario names its tokens, so that its whole run, interruptions included, is shown.</summary>
     private static bool RunsShown(IReadOnlyList<ComparisonRow> rows) => rows.Any(row => row.Result.Valid && row.Result.Run is not null);
 
-    private static readonly string[] RunHeaders = ["time to train (fault-free)", "with interruptions (P10-P90)", "goodput", "interrupted every", "restart"];
+    private static readonly string[] RunHeaders = ["time to train (fault-free)", "with interruptions (range)", "goodput", "interrupted every", "restart"];
 
     private static string[] Headers((string Header, Func<StepBreakdown, Duration> Part)[] exchanges, bool runs) =>
         ["scenario", "chips", "scale-up", "layout", "step (P10-P90)", "tokens/s per chip", "MFU", .. exchanges.Select(exchange => exchange.Header), "largest part", "memory per chip",
             "energy per token", "cost per M tokens", .. runs ? RunHeaders : [], "calibration"];
 
     /// <summary>The whole run's cells: fault-free, with interruptions, what they take; dashes where the scenario names no tokens.</summary>
-    private static string[] RunCells(TrainingStepResult result)
-    {
-        if (result.Run is not { } run)
-        {
-            return [.. RunHeaders.Select(_ => "-")];
-        }
-
-        var expected = run.Expected is { } time
-            ? $"{SizeSearch.RunLength(time)} ({(run.ExpectedLow is { } low ? SizeSearch.RunLength(low, time) : "never")} - {(run.ExpectedHigh is { } high ? SizeSearch.RunLength(high, time) : "never")})"
-            : "never: interrupted faster than it recovers";
-        return [SizeSearch.RunLength(run.FaultFree), expected, run.Expected is null ? "under 0.1%" : Format.Percent(run.Goodput), SizeSearch.RunLength(run.MeanTimeBetweenInterruptions), SizeSearch.RunLength(run.Restart)];
-    }
+    private static string[] RunCells(TrainingStepResult result) => result.Run is { } run
+        ? [RunLength.Of(run.FaultFree), RunText.Expected(run), RunText.Goodput(run), RunLength.Of(run.MeanTimeBetweenInterruptions), RunLength.Of(run.Restart)]
+        : [.. RunHeaders.Select(_ => "-")];
 
     private static string[] Cells(ComparisonRow row, (string Header, Func<StepBreakdown, Duration> Part)[] exchanges, bool runs)
     {

@@ -1,4 +1,5 @@
 using ClusterTwin.Engines;
+using ClusterTwin.Reliability;
 using ClusterTwin.Scenarios;
 using ClusterTwin.Validation;
 
@@ -65,7 +66,7 @@ public static class SimulationJson
             tokensToTrain = result.TokensToTrain,
             timeToTrainSeconds = result.TimeToTrain?.Seconds,
             chipHours = result.ChipHours,
-            run = result.Run is { } goodput ? Run(goodput) : null,
+            run = result.Run is { } run ? Run(run, result) : null,
             energyPerStepJoules = result.Energy?.ItPerStep.Joules,
             joulesPerToken = result.Energy?.ItPerToken.Joules,
             averagePowerPerChipWatts = result.Energy?.AveragePowerPerChip.Watts,
@@ -123,24 +124,32 @@ public static class SimulationJson
         };
     }
 
-    /// <summary>The whole run with its interruptions (docs/json-output.md, <c>run</c>).</summary>
-    public static object Run(ClusterTwin.Reliability.RunGoodput run) => new
+    /// <summary>The whole run with its interruptions (docs/json-output.md, <c>run</c>), its cost and energy where <paramref name="result"/> has them.</summary>
+    public static object Run(RunGoodput run, TrainingStepResult result)
     {
-        faultFreeSeconds = run.FaultFree.Seconds,
-        expectedSeconds = run.Expected?.Seconds,
-        expectedBandSeconds = new { low = run.ExpectedLow?.Seconds, high = run.ExpectedHigh?.Seconds },
-        completes = run.Expected is not null,
-        goodput = run.Goodput,
-        meanTimeBetweenInterruptionsSeconds = run.MeanTimeBetweenInterruptions.Seconds,
-        expectedInterruptions = run.ExpectedInterruptions,
-        checkpointIntervalSeconds = run.CheckpointInterval.Seconds,
-        checkpointIntervalOptimal = run.IntervalIsOptimal,
-        checkpointBytes = run.CheckpointSize.Count,
-        checkpointStallSeconds = run.CheckpointStall.Seconds,
-        checkpointSaveSeconds = run.CheckpointSave.Seconds,
-        restartSeconds = run.Restart.Seconds,
-        interruptionRateSource = run.RateSource,
-    };
+        var steps = result.StepsToTrain ?? 0;
+        return new
+        {
+            faultFreeSeconds = run.FaultFree.Seconds,
+            expectedSeconds = run.Expected?.Seconds,
+            expectedRangeSeconds = run.ExpectedLow is null && run.ExpectedHigh is null ? null : new { low = run.ExpectedLow?.Seconds, high = run.ExpectedHigh?.Seconds },
+            completes = run.Expected is not null,
+            whyNever = run.WhyNever,
+            goodput = run.Goodput,
+            meanTimeBetweenInterruptionsSeconds = run.MeanTimeBetweenInterruptions.Seconds,
+            expectedInterruptions = run.ExpectedInterruptions,
+            checkpointIntervalSeconds = run.CheckpointInterval.Seconds,
+            checkpointIntervalSetBy = RunText.IntervalBound(run.IntervalBound),
+            optimalCheckpointIntervalSeconds = run.OptimalInterval.Seconds,
+            checkpointBytes = run.CheckpointSize.Count,
+            checkpointStallSeconds = run.CheckpointStall.Seconds,
+            checkpointSaveSeconds = run.CheckpointSave.Seconds,
+            restartSeconds = run.Restart.Seconds,
+            costDollars = result.Cost is { } cost ? run.CostOf(cost.PerStep, steps)?.Dollars : null,
+            itEnergyJoules = result.Energy is { } energy ? run.EnergyOf(energy.ItPerStep, steps)?.Joules : null,
+            interruptionRateSource = run.RateSource,
+        };
+    }
 
     /// <summary>The <c>cost</c> object: the price used and the cost per step, per million tokens and per run, in US dollars.</summary>
     public static object Cost(ClusterTwin.Economics.StepCost cost, double? steps)

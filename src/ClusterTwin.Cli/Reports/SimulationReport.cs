@@ -107,9 +107,9 @@ public static class SimulationReport
         }
 
         console.Write(throughput);
-        if (result.Run is { } goodput)
+        if (result.Run is { } run)
         {
-            WriteRun(console, goodput);
+            WriteRun(console, result, run);
         }
 
         var memory = result.Memory!;
@@ -146,33 +146,35 @@ public static class SimulationReport
         console.MarkupLineInterpolated($"[grey]Range from: {string.Join("; ", result.BandSources)}[/]");
     }
 
-    /// <summary>The energy and cost table, or the reason each is missing.</summary>
     /// <summary>The whole run with its interruptions, checkpoints and restarts (docs/reliability.md).</summary>
-    private static void WriteRun(IAnsiConsole console, RunGoodput run)
+    private static void WriteRun(IAnsiConsole console, TrainingStepResult result, RunGoodput run)
     {
         var table = new Table().Border(TableBorder.Rounded).Title("The run with interruptions (docs/reliability.md)");
         table.AddColumn("Measure").AddColumn(new TableColumn("Value").RightAligned());
-        var centre = run.Expected ?? run.FaultFree;
-        var range = run.ExpectedLow is { } low && run.ExpectedHigh is { } high
-            ? $" ({SizeSearch.RunLength(low, centre)} - {SizeSearch.RunLength(high, centre)})"
-            : run.ExpectedLow is { } fast ? $" ({SizeSearch.RunLength(fast, centre)} - never, at the band's slow end)" : string.Empty;
-        table.AddRow("expected time to train", run.Expected is { } expected
-            ? $"{SizeSearch.RunLength(expected)}{range}"
-            : "never: interruptions come faster than the run recovers (goodput under 0.1%)");
-        table.AddRow("goodput (fault-free time over expected)", run.Expected is null ? "under 0.1%" : Format.Percent(run.Goodput));
-        table.AddRow("mean time between interruptions", SizeSearch.RunLength(run.MeanTimeBetweenInterruptions));
+        table.AddRow("expected time to train (range)", RunText.Expected(run));
+        table.AddRow("goodput (fault-free time over expected)", RunText.Goodput(run));
+        table.AddRow("mean time between interruptions", RunLength.Of(run.MeanTimeBetweenInterruptions));
         if (run.ExpectedInterruptions is { } count)
         {
-            table.AddRow("interruptions expected", Format.Number(count));
+            table.AddRow("interruptions expected", count.ToString("N0", CultureInfo.InvariantCulture));
         }
 
-        table.AddRow(run.IntervalIsOptimal ? "checkpoint every (Daly's optimum)" : "checkpoint every", SizeSearch.RunLength(run.CheckpointInterval));
-        table.AddRow("checkpoint: state, stall, save behind training", $"{run.CheckpointSize}, {run.CheckpointStall}, {SizeSearch.RunLength(run.CheckpointSave)}");
-        table.AddRow("restart", SizeSearch.RunLength(run.Restart));
+        table.AddRow("checkpoint every", RunText.Interval(run));
+        table.AddRow("checkpoint: state, stall, save behind training", $"{run.CheckpointSize}, {run.CheckpointStall}, {RunLength.Of(run.CheckpointSave)}");
+        table.AddRow("restart", RunLength.Of(run.Restart));
+        if (result.StepsToTrain is { } steps && result.Cost is { } cost)
+        {
+            table.AddRow("whole run's cost, the chips held throughout", run.CostOf(cost.PerStep, steps) is { } money
+                ? $"{money} ({Held(run.Fastest?.CostOf(cost.PerStepLow, steps))} - {Held(run.Slowest?.CostOf(cost.PerStepHigh, steps))})"
+                : "never ends");
+        }
+
         table.AddRow("[grey]interruption rate from[/]", $"[grey]{Markup.Escape(run.RateSource)}[/]");
         console.Write(table);
+        static string Held(Money? money) => money?.ToString() ?? "never ends";
     }
 
+    /// <summary>The energy and cost table, or the reason each is missing.</summary>
     private static void WriteEnergyAndCost(IAnsiConsole console, TrainingStepResult result)
     {
         var table = new Table().Border(TableBorder.Rounded).Title("Energy and cost");
@@ -189,7 +191,7 @@ public static class SimulationReport
             table.AddRow("performance per watt (model FLOPs, IT)", $"{Format.Number(energy.ModelFlopsPerJoule / 1e9)} GFLOPS/W");
             if (result.StepsToTrain is { } steps)
             {
-                table.AddRow("whole run (IT / facility)", $"{energy.ItPerStep * steps} / {energy.FacilityPerStep * steps}");
+                table.AddRow("whole run, fault-free (IT / facility)", $"{energy.ItPerStep * steps} / {energy.FacilityPerStep * steps}");
             }
         }
         else
@@ -206,7 +208,7 @@ public static class SimulationReport
             table.AddRow("cost per million tokens", $"{cost.PerMillionTokens} ({cost.PerMillionTokensLow} - {cost.PerMillionTokensHigh})");
             if (result.StepsToTrain is { } steps)
             {
-                table.AddRow("whole run", $"{cost.PerStep * steps} ({cost.PerStepLow * steps} - {cost.PerStepHigh * steps})");
+                table.AddRow("whole run, fault-free", $"{cost.PerStep * steps} ({cost.PerStepLow * steps} - {cost.PerStepHigh * steps})");
             }
         }
         else

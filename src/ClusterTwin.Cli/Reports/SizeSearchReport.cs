@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text;
 using ClusterTwin.Catalog;
 using ClusterTwin.Planning;
+using ClusterTwin.Units;
 using Spectre.Console;
 
 namespace ClusterTwin.Cli.Reports;
@@ -10,9 +11,9 @@ namespace ClusterTwin.Cli.Reports;
 /// <summary>The outputs of <c>train-search</c>: the cluster each system needs for the deadline, then every size tried.</summary>
 public static class SizeSearchReport
 {
-    private static readonly string[] ChosenHeaders = ["cluster", "chips", "layout", "MFU", "time to train (P10-P90)", "run cost (range)", "run energy (IT)", "calibration", "note"];
+    private static readonly string[] ChosenHeaders = ["cluster", "chips", "layout", "MFU", "time to train (range)", "run cost (range)", "run energy (IT)", "calibration", "note"];
 
-    private static readonly string[] TriedHeaders = ["cluster", "chips", "layout", "step", "MFU", "time to train (P10-P90)", "run cost", "meets the deadline", "note"];
+    private static readonly string[] TriedHeaders = ["cluster", "chips", "layout", "step", "MFU", "time to train (range)", "run cost", "meets the deadline", "note"];
 
     /// <summary>Writes the console report.</summary>
     public static void Write(IAnsiConsole console, TrainingSearchScenario scenario, ImmutableArray<SizeOutcome> outcomes)
@@ -122,10 +123,9 @@ public static class SizeSearchReport
             stepTimeBandSeconds = result is null ? null : new { low = result.StepTimeLow.Seconds, high = result.StepTimeHigh.Seconds },
             mfu = result?.ModelFlopsUtilization,
             steps = size.Steps,
-            timeToTrainSeconds = size.TimeToTrain?.Seconds,
-            timeToTrainBandSeconds = size.TimeToTrainLow is { } low ? new { low = low.Seconds, high = size.TimeToTrainHigh?.Seconds } : null,
-            faultFreeTimeToTrainSeconds = size.FaultFreeTimeToTrain?.Seconds,
-            run = size.Run is { } run ? SimulationJson.Run(run) : null,
+            timeToTrainSeconds = size.FaultFreeTimeToTrain?.Seconds,
+            timeToTrainBandSeconds = result is null || size.Steps is not { } steps ? null : new { low = result.StepTimeLow.Seconds * steps, high = result.StepTimeHigh.Seconds * steps },
+            run = size.Run is { } run ? SimulationJson.Run(run, result!) : null,
             runCostDollars = size.RunCost?.Dollars,
             runCostBandDollars = size.RunCostLow is { } cheapest ? new { low = cheapest.Dollars, high = size.RunCostHigh?.Dollars } : null,
             runEnergyJoules = size.RunEnergy?.Joules,
@@ -146,7 +146,7 @@ public static class SizeSearchReport
         var settings = scenario.Settings;
         var basis = settings.DeadlineAt == DeadlineBasis.SlowEnd ? " at the slow end of its band (P90 step time)" : string.Empty;
         var rank = settings.Objective == SizeObjective.Chips ? "the fewest chips" : "the cheapest run (a system the catalogue cannot price: the fewest chips)";
-        return $"Each system is sized for a run that ends within {SizeSearch.RunLength(settings.Deadline)}{basis}, each size at the fastest layout that fits; the clusters that do are ranked by {rank}.";
+        return $"Each system is sized for a run that ends within {RunLength.Of(settings.Deadline)}{basis}, each size at the fastest layout that fits; the clusters that do are ranked by {rank}.";
     }
 
     /// <summary>
@@ -164,7 +164,7 @@ public static class SizeSearchReport
 
         if (settings.DeadlineAt == DeadlineBasis.Prediction && (chosen.TimeToTrainHigh is not { } slow || slow > settings.Deadline))
         {
-            var slowEnd = chosen.TimeToTrainHigh is { } high ? SizeSearch.RunLength(high) : "never finishes";
+            var slowEnd = chosen.TimeToTrainHigh is { } high ? RunLength.Of(high) : "never finishes";
             notes.Add($"in time as predicted, not at the band's slow end ({slowEnd}): search.deadline_at: p90 sizes for it");
         }
 
@@ -221,7 +221,7 @@ public static class SizeSearchReport
                 best.Result.StepTime.ToString(),
                 Format.Percent(best.Result.ModelFlopsUtilization),
                 TimeToTrain(size),
-                size.RunCost?.ToString() ?? "n/a",
+                size.RunCost?.ToString() ?? (size.Run is { Expected: null } ? "never ends" : "n/a"),
                 size.Meets(settings.Deadline, settings.DeadlineAt) ? "yes" : "no",
                 chosen,
             ];
@@ -242,10 +242,16 @@ public static class SizeSearchReport
                 $"{Name(outcome)}: {outcome.BelowPeakBound} sizes of the ladder below {Math.Ceiling(outcome.LeastChipsAtPeak):N0} chips were skipped: with fewer the run would miss the deadline even at the chip's peak rate.");
         }
 
-        var run = outcomes.SelectMany(outcome => outcome.Tried).Select(size => size.Run).FirstOrDefault(run => run is not null);
-        yield return run is null
-            ? "The time to train counts steps only: no failures, restarts or checkpoints. The global batch is held as given at every size (it sets the optimization, not the cluster)."
-            : $"The time to train counts interruptions (docs/reliability.md): each chip family's rate of them (catalog/reliability/), a restart of {SizeSearch.RunLength(run.Restart)} and checkpoints at Daly's optimum; the run cost pays for the whole wall time. The goodput is the fault-free time over it. The global batch is held as given at every size (it sets the optimization, not the cluster).";
+        var runs = outcomes.SelectMany(outcome => outcome.Tried).Select(size => size.Run).OfType<Reliability.RunGoodput>().ToArray();
+        if (runs.Length == 0)
+        {
+            yield return "The time to train counts steps only: no failures, restarts or checkpoints. The global batch is held as given at every size (it sets the optimization, not the cluster).";
+            yield break;
+        }
+
+        var rates = string.Join(", ", runs.Select(run => run.RateSource).Distinct(StringComparer.Ordinal));
+        var restarts = string.Join(", ", runs.Select(run => RunLength.Of(run.Restart)).Distinct(StringComparer.Ordinal));
+        yield return $"The time to train is the expected wall time with the run's interruptions (docs/reliability.md): a cluster interrupted at its chips' rate ({rates}), restarting in {restarts} and checkpointing at the interval each row's JSON gives (`run`); its range pairs the step's P10 with the rarest interruptions and its P90 with the most. The run cost pays for the whole wall time; the goodput is the fault-free time over it. The global batch is held as given at every size (it sets the optimization, not the cluster).";
     }
 
     /// <summary>The kind of cluster as the tables name it: the system, the format it trains in, and the framework where the file names one.</summary>
@@ -261,11 +267,12 @@ public static class SizeSearchReport
     {
         if (size.TimeToTrain is not { } time)
         {
-            return "never: interrupted faster than it recovers";
+            return size.Run is { } never ? RunText.Expected(never) : "-";
         }
 
-        var high = size.TimeToTrainHigh is { } slow ? SizeSearch.RunLength(slow, time) : "never";
+        var low = size.TimeToTrainLow is { } fast ? RunLength.Of(fast, time) : "never";
+        var high = size.TimeToTrainHigh is { } slow ? RunLength.Of(slow, time) : "never";
         var goodput = size.Run is { } run ? $", {Format.Percent(run.Goodput)} goodput" : string.Empty;
-        return $"{SizeSearch.RunLength(time)} ({SizeSearch.RunLength(size.TimeToTrainLow!.Value, time)} - {high}){goodput}";
+        return $"{RunLength.Of(time)} ({low} - {high}){goodput}";
     }
 }

@@ -110,7 +110,7 @@ public static partial class ScenarioLoader
         var planBlock = reader.Mapping(root, "plan", path, required: planRequired);
         var plan = planBlock is null ? null : ReadPlan(reader, planBlock, YamlReader.Join(path, "plan"), cluster);
         var cost = ScenarioCost.Read(reader, root, path, cluster, catalog.Prices);
-        var resilience = ScenarioResilience.Read(reader, root, path, cluster, catalog.Reliability);
+        var resilience = ScenarioResilience.Read(reader, root, path, cluster, job, catalog.Reliability);
         return new ScenarioParts(name, cluster, model, job, cluster is null ? null : catalog.EfficiencyFor(cluster.Chip), planBlock, plan, cost, framework, YamlReader.Child(training, "framework") is not null, resilience);
     }
 

@@ -1,6 +1,7 @@
 using ClusterTwin.Hardware;
 using ClusterTwin.Reliability;
 using ClusterTwin.Units;
+using ClusterTwin.Workloads;
 using YamlDotNet.RepresentationModel;
 
 namespace ClusterTwin.Catalog;
@@ -14,16 +15,23 @@ internal static class ScenarioResilience
 {
     private const string Why = "the scenario's resilience block";
 
-    internal static ResilienceSettings? Read(YamlReader reader, YamlMappingNode root, string path, Cluster? cluster, ReliabilityCatalog? catalog)
+    internal static ResilienceSettings? Read(YamlReader reader, YamlMappingNode root, string path, Cluster? cluster, TrainingJob? job, ReliabilityCatalog? catalog)
     {
         var field = YamlReader.Join(path, "resilience");
         var map = reader.Mapping(root, "resilience", path, required: false);
-        reader.CheckKeys(map ?? new YamlMappingNode(), field, "chip_time_between_interruptions", "restart", "checkpoint_copy_per_chip", "checkpoint_save_per_chip", "checkpoint_interval", "note");
-        var chipTime = reader.Quantity<Duration>(map, "chip_time_between_interruptions", field, required: false, range: PlausibleRange.ChipTimeBetweenInterruptions);
+        reader.CheckKeys(map ?? new YamlMappingNode(), field, "chip_time_between_interruptions", "restart", "checkpoint_copy_per_chip", "checkpoint_save_per_chip", "storage_write_bandwidth", "checkpoint_interval", "note");
+        if (map is not null && job is { TokensToTrain: null })
+        {
+            reader.Error(map, field, "applies to the whole run, which needs its length: add training.tokens (such as tokens: 15T), or remove the block");
+        }
+
+        // A restart may take no time; the run's interruptions and checkpoints may not.
+        var chipTime = Positive(reader, map, "chip_time_between_interruptions", field, PlausibleRange.ChipTimeBetweenInterruptions);
         var restart = reader.Quantity<Duration>(map, "restart", field, required: false, range: PlausibleRange.Recovery);
         var copy = reader.Quantity<Bandwidth>(map, "checkpoint_copy_per_chip", field, required: false, range: PlausibleRange.Bandwidth);
         var save = reader.Quantity<Bandwidth>(map, "checkpoint_save_per_chip", field, required: false, range: PlausibleRange.Bandwidth);
-        var interval = reader.Quantity<Duration>(map, "checkpoint_interval", field, required: false, range: PlausibleRange.Recovery);
+        var storage = reader.Quantity<Bandwidth>(map, "storage_write_bandwidth", field, required: false, range: PlausibleRange.Bandwidth);
+        var interval = Positive(reader, map, "checkpoint_interval", field, PlausibleRange.Recovery);
         if (catalog is null || cluster is null)
         {
             // A catalogue without reliability figures (a test's) leaves interruptions out unless the block gives them all.
@@ -40,6 +48,7 @@ internal static class ScenarioResilience
                     CheckpointCopyPerChip = Figure.Assumed(copied, Why),
                     CheckpointSavePerChip = Figure.Assumed(saved, Why),
                     CheckpointInterval = interval,
+                    StorageWriteBandwidth = storage,
                 }
                 : null;
         }
@@ -52,6 +61,20 @@ internal static class ScenarioResilience
             CheckpointCopyPerChip = copy is { } ownCopy ? Figure.Assumed(ownCopy, Why) : defaults.CheckpointCopyPerChip,
             CheckpointSavePerChip = save is { } ownSave ? Figure.Assumed(ownSave, Why) : defaults.CheckpointSavePerChip,
             CheckpointInterval = interval,
+            StorageWriteBandwidth = storage,
         };
+    }
+
+    /// <summary>A duration that must be above zero (the reader lets durations be zero: a latency may be).</summary>
+    private static Duration? Positive(YamlReader reader, YamlMappingNode? map, string key, string field, PlausibleRange range)
+    {
+        var value = reader.Quantity<Duration>(map, key, field, required: false, range: range);
+        if (value is { Seconds: 0 })
+        {
+            reader.Error(YamlReader.Child(map, key), YamlReader.Join(field, key), $"is zero (expected {range.Description})");
+            return null;
+        }
+
+        return value;
     }
 }

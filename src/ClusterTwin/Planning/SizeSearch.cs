@@ -214,9 +214,11 @@ public static class SizeSearch
         var timed = laidOut.Where(size => (slowEnd ? size.TimeToTrainHigh : size.TimeToTrain) is not null).ToArray();
         if (laidOut.Length > 0 && timed.Length == 0)
         {
+            // The smallest size's run, at the end the deadline is held to, says why.
             var run = laidOut[0].Run!;
+            var end = slowEnd ? run.Slowest ?? run : run;
             return string.Create(CultureInfo.InvariantCulture,
-                $"no run of the sizes tried ({laidOut[0].Chips:N0} to {laidOut[^1].Chips:N0} chips) would finish{(slowEnd ? " at the band's slow end" : string.Empty)}: {laidOut[0].Chips:N0} chips are interrupted every {RunLength(run.MeanTimeBetweenInterruptions)} and take {RunLength(run.Restart)} to restart (resilience.restart, docs/reliability.md)");
+                $"no run of the sizes tried ({laidOut[0].Chips:N0} to {laidOut[^1].Chips:N0} chips) would finish{(slowEnd ? " at the band's slow end" : string.Empty)}: {laidOut[0].Chips:N0} chips are {end.WhyNever} (the resilience block, docs/reliability.md)");
         }
 
         if (laidOut.Length == 0)
@@ -234,34 +236,11 @@ public static class SizeSearch
 
         // The fastest by the time the deadline is held to.
         var fastest = timed.MinBy(size => (slowEnd ? size.TimeToTrainHigh : size.TimeToTrain)!.Value.Seconds)!;
-        var time = slowEnd ? $"{RunLength(fastest.TimeToTrainHigh!.Value)} at the band's slow end" : RunLength(fastest.TimeToTrain!.Value);
+        var time = slowEnd ? $"{RunLength.Of(fastest.TimeToTrainHigh!.Value)} at the band's slow end" : RunLength.Of(fastest.TimeToTrain!.Value);
         var reach = stalled
             ? string.Create(CultureInfo.InvariantCulture, $"the search stopped at {last.Chips:N0} chips, the last of {StalledSizes} sizes that trained no faster ({(last.Best is null ? last.Search.WhyNoLayout()[0] : "the global batch or the fabric limits them")})")
             : string.Create(CultureInfo.InvariantCulture, $"no size tried, up to {last.Chips:N0} of the {largest:N0} chips allowed, meets the deadline");
         return string.Create(CultureInfo.InvariantCulture,
-            $"{reach}: the fastest, {fastest.Chips:N0} chips, trains in {time} against {RunLength(settings.Deadline)}");
+            $"{reach}: the fastest, {fastest.Chips:N0} chips, trains in {time} against {RunLength.Of(settings.Deadline)}");
     }
-
-    /// <summary>
-    /// A run's length as the reports write it: in days from two days up, in hours from two hours, in minutes from two
-    /// minutes, else in seconds ("26 days", "15.3 h", "42 min"), to three significant figures.
-    /// </summary>
-    public static string RunLength(Duration time) => RunLength(time, time);
-
-    /// <summary><paramref name="time"/> in the unit <see cref="RunLength(Duration)"/> gives <paramref name="like"/>: a range's ends in its centre's unit.</summary>
-    public static string RunLength(Duration time, Duration like)
-    {
-        var (unit, name) = like.Seconds switch
-        {
-            >= 2 * 86400 => (86400.0, " days"),
-            >= 2 * 3600 => (3600.0, " h"),
-            >= 120 => (60.0, " min"),
-            _ => (1.0, " s"),
-        };
-        return Significant(time.Seconds / unit) + name;
-    }
-
-    private static string Significant(double value) => value <= 0 || !double.IsFinite(value)
-        ? "0"
-        : Math.Round(value, Math.Clamp(2 - (int)Math.Floor(Math.Log10(value)), 0, 15)).ToString("0.###############", CultureInfo.InvariantCulture);
 }

@@ -35,25 +35,23 @@ public sealed record SizedCluster(int Systems, long Chips, PlanSearchResult Sear
 
     /// <summary>
     /// The cost of the whole run, where the catalogue prices the system: the chips are held, and paid for, for the
-    /// whole wall time, interruptions included.
+    /// whole wall time, interruptions included; null where the run would not finish.
     /// </summary>
-    public Money? RunCost => Steps is { } steps && Best!.Result.Cost is { } cost && Held(TimeToTrain, Best.Result.StepTime) is { } held ? cost.PerStep * steps * held : null;
+    public Money? RunCost => Steps is { } steps && Best!.Result.Cost is { } cost ? Held(cost.PerStep, steps, Run) : null;
 
     /// <summary>The run's cost at the low end of its range (the price's low end, the band's fast end).</summary>
-    public Money? RunCostLow => Steps is { } steps && Best!.Result.Cost is { } cost && Held(TimeToTrainLow, Best.Result.StepTimeLow) is { } held ? cost.PerStepLow * steps * held : null;
+    public Money? RunCostLow => Steps is { } steps && Best!.Result.Cost is { } cost ? Held(cost.PerStepLow, steps, Run?.Fastest ?? Run) : null;
 
     /// <summary>The run's cost at the high end of its range; null where that run would not finish.</summary>
-    public Money? RunCostHigh => Steps is { } steps && Best!.Result.Cost is { } cost && Held(TimeToTrainHigh, Best.Result.StepTimeHigh) is { } held ? cost.PerStepHigh * steps * held : null;
+    public Money? RunCostHigh => Steps is { } steps && Best!.Result.Cost is { } cost ? Held(cost.PerStepHigh, steps, Run?.Slowest ?? Run) : null;
 
     /// <summary>
-    /// The IT energy of the whole run, where the energy model covers the system; with interruptions, an upper bound:
-    /// the lost time is charged at the training power, where restarts draw less.
+    /// The IT energy of the whole run, where the energy model covers the system; with interruptions, an upper bound
+    /// (<see cref="Reliability.RunGoodput.EnergyOf"/>).
     /// </summary>
-    public Energy? RunEnergy => Steps is { } steps && Best!.Result.Energy is { } energy && Held(TimeToTrain, Best.Result.StepTime) is { } held ? energy.ItPerStep * steps * held : null;
+    public Energy? RunEnergy => Steps is { } steps && Best!.Result.Energy is { } energy ? (Run is { } run ? run.EnergyOf(energy.ItPerStep, steps) : energy.ItPerStep * steps) : null;
 
-    /// <summary>The wall time over the fault-free time at <paramref name="step"/>: one without interruptions; null where the run would not finish.</summary>
-    private double? Held(Duration? wall, Duration step) =>
-        Run is null ? 1 : wall is { } time && Steps is { } steps && step.Seconds > 0 ? time / (step * steps) : null;
+    private static Money? Held(Money perStep, double steps, Reliability.RunGoodput? run) => run is null ? perStep * steps : run.CostOf(perStep, steps);
 
     /// <summary>Whether the run ends within <paramref name="deadline"/>, at the time <paramref name="basis"/> names.</summary>
     public bool Meets(Duration deadline, DeadlineBasis basis) =>

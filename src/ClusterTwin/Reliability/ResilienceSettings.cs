@@ -31,6 +31,12 @@ public sealed record ResilienceSettings
     /// </summary>
     public required Figure<Bandwidth> CheckpointSavePerChip { get; init; }
 
+    /// <summary>
+    /// The whole cluster's rate of writing to storage, where it bounds the save: the save takes the longer of each
+    /// chip's share at <see cref="CheckpointSavePerChip"/> and the whole checkpoint at this. Null: no bound.
+    /// </summary>
+    public Bandwidth? StorageWriteBandwidth { get; init; }
+
     /// <summary>The time between checkpoints; null takes Daly's optimum for the run's interruption rate.</summary>
     public Duration? CheckpointInterval { get; init; }
 }

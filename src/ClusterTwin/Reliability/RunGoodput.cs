@@ -24,20 +24,23 @@ public sealed record RunGoodput
     /// <summary>The expected wall time; null where the run would not finish (<see cref="CheckpointRestart.MostSlowdown"/>).</summary>
     public required Duration? Expected { get; init; }
 
-    /// <summary>The expected wall time at the band's fast end, the rarest interruptions and the quickest recovery the figures allow.</summary>
-    public Duration? ExpectedLow { get; init; }
+    /// <summary>The band's fast end: the step's P10 with the rarest interruptions and the quickest recovery the figures allow; null on an end itself.</summary>
+    public RunGoodput? Fastest { get; init; }
 
-    /// <summary>The expected wall time at the band's slow end, the most frequent interruptions and the slowest recovery; null where that run would not finish.</summary>
-    public Duration? ExpectedHigh { get; init; }
+    /// <summary>The band's slow end: the step's P90 with the most frequent interruptions and the slowest recovery; null on an end itself.</summary>
+    public RunGoodput? Slowest { get; init; }
 
     /// <summary>The cluster's mean time between interruptions: the chip-time between them over the chips.</summary>
     public required Duration MeanTimeBetweenInterruptions { get; init; }
 
-    /// <summary>The time between checkpoints: the scenario's, or Daly's optimum, in whole steps and at least a save's length.</summary>
+    /// <summary>The time between checkpoints, in whole steps.</summary>
     public required Duration CheckpointInterval { get; init; }
 
-    /// <summary>Whether <see cref="CheckpointInterval"/> was chosen by the model rather than named by the scenario (a named one shorter than a save waits for it).</summary>
-    public required bool IntervalIsOptimal { get; init; }
+    /// <summary>What set <see cref="CheckpointInterval"/>.</summary>
+    public required CheckpointIntervalBound IntervalBound { get; init; }
+
+    /// <summary>Daly's optimum interval for the run's interruptions, before it was held to whole steps, a save and the run.</summary>
+    public required Duration OptimalInterval { get; init; }
 
     /// <summary>The state a checkpoint holds, the whole cluster's.</summary>
     public required Bytes CheckpointSize { get; init; }
@@ -45,20 +48,46 @@ public sealed record RunGoodput
     /// <summary>The time each checkpoint stops training: each chip's share copied out of its memory.</summary>
     public required Duration CheckpointStall { get; init; }
 
-    /// <summary>The save behind training that follows each copy.</summary>
+    /// <summary>The save behind training that follows each copy: each chip's share at its rate, or the whole at the storage's, the longer.</summary>
     public required Duration CheckpointSave { get; init; }
 
     /// <summary>The time from an interruption to training again.</summary>
     public required Duration Restart { get; init; }
 
     /// <summary>Where the chip-time between interruptions comes from, for reports.</summary>
-    public required string RateSource { get; init; }
+    public string RateSource { get; init; } = string.Empty;
 
     /// <summary>Fault-free time over expected time: the share of the wall time that trains (the effective training time ratio); zero where the run would not finish.</summary>
     public double Goodput => Expected is { } expected ? FaultFree / expected : 0;
 
+    /// <summary>Expected time over fault-free time: what holding the chips for the whole run multiplies its cost by; null where it would not finish.</summary>
+    public double? Slowdown => Expected is { } expected ? expected / FaultFree : null;
+
+    /// <summary>The expected wall time at the band's fast end.</summary>
+    public Duration? ExpectedLow => Fastest is { } fastest ? fastest.Expected : Expected;
+
+    /// <summary>The expected wall time at the band's slow end; null where that run would not finish.</summary>
+    public Duration? ExpectedHigh => Slowest is { } slowest ? slowest.Expected : Expected;
+
+    /// <summary>The whole run's cost at <paramref name="perStep"/> a step: the chips are held, and paid for, for the whole wall time; null where it would not finish.</summary>
+    public Money? CostOf(Money perStep, double steps) => Slowdown is { } slowdown ? perStep * steps * slowdown : null;
+
+    /// <summary>
+    /// The whole run's energy at <paramref name="perStep"/> a step, the lost time charged at the training power: an
+    /// upper bound (chips restarting draw less); null where it would not finish.
+    /// </summary>
+    public Energy? EnergyOf(Energy perStep, double steps) => Slowdown is { } slowdown ? perStep * steps * slowdown : null;
+
     /// <summary>Interruptions expected over the run.</summary>
     public double? ExpectedInterruptions => Expected is { } expected ? expected / MeanTimeBetweenInterruptions : null;
+
+    /// <summary>Why the run would not finish, in words; null where it does.</summary>
+    public string? WhyNever => Expected is not null ? null
+        : Restart + CheckpointSave >= MeanTimeBetweenInterruptions
+            ? $"interrupted every {RunLength.Of(MeanTimeBetweenInterruptions)}, sooner than the run recovers ({RunLength.Of(Restart)} to restart, {RunLength.Of(CheckpointSave)} to save a checkpoint)"
+        : CheckpointInterval >= MeanTimeBetweenInterruptions
+            ? $"checkpointed every {RunLength.Of(CheckpointInterval)}, longer than the {RunLength.Of(MeanTimeBetweenInterruptions)} between interruptions"
+        : $"interrupted every {RunLength.Of(MeanTimeBetweenInterruptions)}, with {RunLength.Of(Restart)} to restart and a checkpoint every {RunLength.Of(CheckpointInterval)}";
 
     /// <summary>
     /// The run of <paramref name="steps"/> steps on <paramref name="chips"/> chips, whose fault-free length is
@@ -70,50 +99,73 @@ public sealed record RunGoodput
         ArgumentNullException.ThrowIfNull(settings);
         ArgumentOutOfRangeException.ThrowIfLessThan(chips, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(steps, 1);
-        var share = Bytes.FromCount(parameters * CheckpointBytesPerParameter / chips);
+        var size = Bytes.FromCount(parameters * CheckpointBytesPerParameter);
         var rate = settings.ChipTimeBetweenInterruptions;
         var (restart, copy, save) = (settings.Restart, settings.CheckpointCopyPerChip, settings.CheckpointSavePerChip);
-        var centre = Run(settings.CheckpointInterval, chips, share, rate.Value, restart.Value, copy.Value, save.Value, faultFree, faultFree / steps);
+        var run = new Run(settings.CheckpointInterval, settings.StorageWriteBandwidth, chips, size, steps);
         // The band pairs the fast step with the rarest interruptions and the quickest recovery, the slow step with the
-        // most frequent and the slowest: the widest range the figures allow.
-        var low = Run(settings.CheckpointInterval, chips, share, rate.Highest, restart.Lowest, copy.Highest, save.Highest, fastest, fastest / steps);
-        var high = Run(settings.CheckpointInterval, chips, share, rate.Lowest, restart.Highest, copy.Lowest, save.Lowest, slowest, slowest / steps);
-        return centre with { ExpectedLow = low.Expected, ExpectedHigh = high.Expected, RateSource = Describe(rate) };
-    }
-
-    private static RunGoodput Run(Duration? named, long chips, Bytes share, Duration chipTime, Duration restart, Bandwidth copy, Bandwidth save, Duration faultFree, Duration step)
-    {
-        var mean = chipTime / chips;
-        var stall = share / copy;
-        var saving = share / save;
-        var interval = Interval(named ?? CheckpointRestart.OptimalInterval(stall, mean), saving, step, faultFree);
-        var slowdown = CheckpointRestart.Slowdown(interval, stall, restart + saving, mean);
-        return new RunGoodput
+        // most frequent and the slowest: the extremes of every figure's range, wider than a P10-P90.
+        return run.At(rate.Value, restart.Value, copy.Value, save.Value, faultFree) with
         {
-            FaultFree = faultFree,
-            Expected = slowdown is { } factor ? faultFree * factor : null,
-            MeanTimeBetweenInterruptions = mean,
-            CheckpointInterval = interval,
-            IntervalIsOptimal = named is null,
-            CheckpointSize = share * chips,
-            CheckpointStall = stall,
-            CheckpointSave = saving,
-            Restart = restart,
-            RateSource = string.Empty,
+            Fastest = run.At(rate.Highest, restart.Lowest, copy.Highest, save.Highest, fastest),
+            Slowest = run.At(rate.Lowest, restart.Highest, copy.Lowest, save.Lowest, slowest),
+            RateSource = $"{rate.Source} ({rate.Status.ToString().ToLowerInvariant()})",
         };
     }
 
-    /// <summary>
-    /// <paramref name="wanted"/> as a checkpoint interval can be: a whole number of steps (a checkpoint is taken between
-    /// steps), the nearest to it, no shorter than <paramref name="saving"/> (the next cannot start before the last is
-    /// saved) and no longer than the run (<paramref name="run"/>: one checkpoint at its end).
-    /// </summary>
-    private static Duration Interval(Duration wanted, Duration saving, Duration step, Duration run)
+    /// <summary>What the run's three readings share: the interval named, the storage, the chips, the checkpoint and the steps.</summary>
+    private readonly record struct Run(Duration? Named, Bandwidth? Storage, long Chips, Bytes Size, double Steps)
     {
-        var steps = Math.Max(1, Math.Round(wanted / step));
-        steps = Math.Max(steps, Math.Ceiling(saving / step));
-        return step * Math.Min(steps, Math.Round(run / step));
-    }
+        public RunGoodput At(Duration chipTime, Duration restart, Bandwidth copy, Bandwidth save, Duration faultFree)
+        {
+            var mean = chipTime / Chips;
+            var share = Size / Chips;
+            var stall = share / copy;
+            var saving = Storage is { } storage ? Duration.FromSeconds(Math.Max((share / save).Seconds, (Size / storage).Seconds)) : share / save;
+            var optimum = CheckpointRestart.OptimalInterval(stall, mean);
+            var (interval, bound) = Interval(optimum, saving, faultFree / Steps, faultFree);
+            var slowdown = CheckpointRestart.Slowdown(interval, stall, restart + saving, mean);
+            return new RunGoodput
+            {
+                FaultFree = faultFree,
+                Expected = slowdown is { } factor ? faultFree * factor : null,
+                MeanTimeBetweenInterruptions = mean,
+                CheckpointInterval = interval,
+                IntervalBound = bound,
+                OptimalInterval = optimum,
+                CheckpointSize = Size,
+                CheckpointStall = stall,
+                CheckpointSave = saving,
+                Restart = restart,
+            };
+        }
 
-    private static string Describe(Figure<Duration> rate) => $"{rate.Source} ({rate.Status.ToString().ToLowerInvariant()})";
+        /// <summary>
+        /// The interval wanted (the scenario's, else <paramref name="optimum"/>) as a checkpoint interval can be: a whole
+        /// number of steps, the nearest to it, no shorter than <paramref name="saving"/> (the next cannot start before
+        /// the last is saved) and no longer than the run (one checkpoint at its end; a run shorter than a save ends
+        /// before its checkpoint is saved).
+        /// </summary>
+        private (Duration Interval, CheckpointIntervalBound Bound) Interval(Duration optimum, Duration saving, Duration step, Duration run)
+        {
+            var wanted = Math.Round((Named ?? optimum) / step);
+            var (steps, bound) = (wanted, Named is null ? CheckpointIntervalBound.Optimum : CheckpointIntervalBound.Scenario);
+            if (steps < 1)
+            {
+                (steps, bound) = (1, CheckpointIntervalBound.OneStep);
+            }
+
+            if (steps < Math.Ceiling(saving / step))
+            {
+                (steps, bound) = (Math.Ceiling(saving / step), CheckpointIntervalBound.Save);
+            }
+
+            if (steps > Steps)
+            {
+                (steps, bound) = (Steps, CheckpointIntervalBound.Run);
+            }
+
+            return (step * steps, bound);
+        }
+    }
 }

@@ -108,7 +108,7 @@ public class SizeSearchTests
         Assert.Null(outcome.Chosen);
         Assert.Contains(outcome.Tried, size => size.Best is not null && size.TimeToTrain is null);
         Assert.Contains("would finish", outcome.Why, StringComparison.Ordinal);
-        Assert.Contains("resilience.restart", outcome.Why, StringComparison.Ordinal);
+        Assert.Contains("sooner than the run recovers (24 h to restart", outcome.Why, StringComparison.Ordinal);
         var report = CliRunner.Run("train-search", folder.Write("never.yaml", text), "--json");
         Assert.Equal(1, report.ExitCode);
         Assert.DoesNotContain("Infinity", report.Output, StringComparison.Ordinal);
@@ -218,7 +218,7 @@ public class SizeSearchTests
     [InlineData(5721, "95.4 min")]
     [InlineData(90, "90 s")]
     public void RunLengths_ReadInDaysHoursOrMinutes(double seconds, string expected) =>
-        Assert.Equal(expected, SizeSearch.RunLength(Duration.FromSeconds(seconds)));
+        Assert.Equal(expected, RunLength.Of(Duration.FromSeconds(seconds)));
 
     [Fact]
     public void Outcomes_RankThoseInTimeByTheObjective_ThenTheRest()

@@ -30,7 +30,7 @@ public class ResilienceInputTests
         var named = Run(Scenario);
         var catalogue = Run(Scenario.Replace("resilience: {restart: 5 min}", string.Empty, StringComparison.Ordinal));
         Assert.Equal(300, named.GetProperty("restartSeconds").GetDouble());
-        Assert.Equal(12 * 60, catalogue.GetProperty("restartSeconds").GetDouble());
+        Assert.Equal(12.7 * 60, catalogue.GetProperty("restartSeconds").GetDouble(), 9);
         Assert.Equal(catalogue.GetProperty("meanTimeBetweenInterruptionsSeconds").GetDouble(), named.GetProperty("meanTimeBetweenInterruptionsSeconds").GetDouble());
         Assert.True(named.GetProperty("expectedSeconds").GetDouble() < catalogue.GetProperty("expectedSeconds").GetDouble());
         // The H100's figure: Llama 3's 50,700 chip-hours over 64 chips.
@@ -39,13 +39,27 @@ public class ResilienceInputTests
     }
 
     [Fact]
+    public void TheRunsCost_HoldsTheChipsForItsWholeWallTime()
+    {
+        using var folder = new TemporaryFolder();
+        var outcome = CliRunner.Run("simulate", folder.Write("run.yaml", Scenario), "--json");
+        var document = JsonDocument.Parse(outcome.Output).RootElement;
+        var run = document.GetProperty("run");
+        var slowdown = run.GetProperty("expectedSeconds").GetDouble() / run.GetProperty("faultFreeSeconds").GetDouble();
+        Within.Relative(document.GetProperty("cost").GetProperty("runDollars").GetDouble() * slowdown, run.GetProperty("costDollars").GetDouble(), 1e-9);
+        Assert.Equal("optimum", run.GetProperty("checkpointIntervalSetBy").GetString());
+        Assert.True(run.GetProperty("completes").GetBoolean());
+    }
+
+    [Fact]
     public void AScenarioWithoutTokens_HasNoRun()
     {
         using var folder = new TemporaryFolder();
-        var outcome = CliRunner.Run("simulate", folder.Write("run.yaml", Scenario.Replace(", tokens: 1T", string.Empty, StringComparison.Ordinal)), "--json");
+        var withoutTokens = Scenario.Replace(", tokens: 1T", string.Empty, StringComparison.Ordinal).Replace("resilience: {restart: 5 min}", string.Empty, StringComparison.Ordinal);
+        var outcome = CliRunner.Run("simulate", folder.Write("run.yaml", withoutTokens), "--json");
         Assert.Equal(0, outcome.ExitCode);
         Assert.False(JsonDocument.Parse(outcome.Output).RootElement.TryGetProperty("run", out _));
-        Assert.DoesNotContain("The run with interruptions", CliRunner.Run("simulate", folder.Write("run.yaml", Scenario.Replace(", tokens: 1T", string.Empty, StringComparison.Ordinal))).Output, StringComparison.Ordinal);
+        Assert.DoesNotContain("The run with interruptions", CliRunner.Run("simulate", folder.Write("run.yaml", withoutTokens)).Output, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -55,7 +69,7 @@ public class ResilienceInputTests
         var outcome = CliRunner.Run("simulate", folder.Write("run.yaml", Scenario));
         Assert.Equal(0, outcome.ExitCode);
         Assert.Contains("The run with interruptions", outcome.Output, StringComparison.Ordinal);
-        Assert.Contains("checkpoint every (Daly's optimum)", outcome.Output, StringComparison.Ordinal);
+        Assert.Contains("Daly's optimum", outcome.Output, StringComparison.Ordinal);
         Assert.Contains("restart", outcome.Output, StringComparison.Ordinal);
     }
 
@@ -69,6 +83,10 @@ public class ResilienceInputTests
     [InlineData("{restart: 5 min}", "{checkpoint_copy_per_chip: fast}", "resilience.checkpoint_copy_per_chip", "")]
     [InlineData("{restart: 5 min}", "{checkpoint_interval: 0.1 s}", "resilience.checkpoint_interval", "outside the plausible range")]
     [InlineData("resilience: {restart: 5 min}", "resilience: 5 min", "resilience", "")]
+    [InlineData("{restart: 5 min}", "{chip_time_between_interruptions: 0 h}", "resilience.chip_time_between_interruptions", "is zero")]
+    [InlineData("{restart: 5 min}", "{checkpoint_interval: 0 s}", "resilience.checkpoint_interval", "is zero")]
+    [InlineData("{restart: 5 min}", "{storage_write_bandwidth: 0 TB/s}", "resilience.storage_write_bandwidth", "")]
+    [InlineData(", tokens: 1T", "", "resilience", "add training.tokens")]
     public void BadResilience_IsReportedWithFieldAndReason(string find, string replace, string field, string reason)
     {
         using var folder = new TemporaryFolder();
@@ -85,7 +103,7 @@ public class ResilienceInputTests
     [InlineData("      value: 13600 h", "      value: 13600 hours", "interruptions[nvidia-ampere].chip_time_between_interruptions.value", "hours")]
     [InlineData("      source: opt-175b-2022", "      source: opt-2022", "interruptions[nvidia-ampere].chip_time_between_interruptions.source", "opt-2022")]
     [InlineData("    value: 7.9 MB/s", "    value: 0 MB/s", "recovery.checkpoint_save_per_chip", "")]
-    [InlineData("    value: 12 min", "    value: 12 d", "recovery.restart.value", "outside the plausible range")]
+    [InlineData("    value: 12.7 min", "    value: 12.7 d", "recovery.restart.value", "outside the plausible range")]
     [InlineData("  restart:", "  restarts:", "recovery.restarts", "unknown field")]
     public void BadReliabilityCatalogue_IsReportedWithFieldAndReason(string find, string replace, string field, string reason)
     {

@@ -68,15 +68,54 @@ public class RunGoodputTests
     }
 
     [Fact]
-    public void TheInterval_IsWholeSteps_NoShorterThanASave()
+    public void TheInterval_IsWholeSteps_NoShorterThanASave_AndSaysWhatSetIt()
     {
         var run = Run(16_384);
-        Assert.True(run.IntervalIsOptimal);
+        Assert.Equal(CheckpointIntervalBound.Optimum, run.IntervalBound);
         Assert.Equal(0, run.CheckpointInterval.Seconds % 6, 9);
+        Assert.InRange(run.CheckpointInterval.Seconds, run.OptimalInterval.Seconds - 3, run.OptimalInterval.Seconds + 3);
+
         // A named interval shorter than a save waits for it: 25 MB per chip saved at 1 MB/s takes 25 s, five steps.
         var waiting = RunGoodput.Of(Settings(saveMegabytesPerSecond: 1, intervalSeconds: 6), 1_000, 1.8e9, 1e6, Duration.FromSeconds(6e6), Duration.FromSeconds(6e6), Duration.FromSeconds(6e6));
-        Assert.False(waiting.IntervalIsOptimal);
+        Assert.Equal(CheckpointIntervalBound.Save, waiting.IntervalBound);
         Assert.Equal(30, waiting.CheckpointInterval.Seconds, 9);
+        Assert.Equal(CheckpointIntervalBound.Scenario, RunGoodput.Of(Settings(intervalSeconds: 3600), 1_000, 1.8e9, 1e6, Duration.FromSeconds(6e6), Duration.FromSeconds(6e6), Duration.FromSeconds(6e6)).IntervalBound);
+
+        // At a million chips the optimum is under a step: one step it is.
+        var million = Run(1_000_000);
+        Assert.True(million.OptimalInterval.Seconds < 6);
+        Assert.Equal(CheckpointIntervalBound.OneStep, million.IntervalBound);
+        Assert.Equal(6, million.CheckpointInterval.Seconds, 9);
+    }
+
+    [Fact]
+    public void TheStoragesWholeRate_BoundsTheSave_WhereItIsSlowerThanTheChipsShares()
+    {
+        var unbounded = Run(1_000_000);
+        var bounded = Run(1_000_000, Settings() with { StorageWriteBandwidth = Bandwidth.FromBytesPerSecond(2e12) });
+        Within.Relative(405e9 * 14 / 1_000_000 / 8e6, unbounded.CheckpointSave.Seconds, 1e-12);
+        Within.Relative(405e9 * 14 / 2e12, bounded.CheckpointSave.Seconds, 1e-12);
+        Assert.True(bounded.Goodput < unbounded.Goodput);
+        Assert.Equal(unbounded.CheckpointSave, Run(1_000, Settings() with { StorageWriteBandwidth = Bandwidth.FromBytesPerSecond(2e12) }).CheckpointSave * 1_000 / 1_000_000);
+    }
+
+    [Fact]
+    public void ARunThatNeverFinishes_SaysWhy()
+    {
+        var restarting = Run(1_000_000, Settings(chipHours: 10_000, restartMinutes: 30));
+        Assert.StartsWith("interrupted every 36 s, sooner than the run recovers (30 min to restart", restarting.WhyNever, StringComparison.Ordinal);
+        var checkpointing = Run(16_384, Settings(intervalSeconds: 6 * 86400));
+        Assert.Null(checkpointing.Expected);
+        Assert.StartsWith("checkpointed every 6 days, longer than the 3.05 h between interruptions", checkpointing.WhyNever, StringComparison.Ordinal);
+        Assert.Null(Run(16_384).WhyNever);
+    }
+
+    [Fact]
+    public void TheWholeRunsCost_HoldsTheChipsForTheWholeWallTime()
+    {
+        var run = Run(16_384);
+        Within.Relative(1_000_000 * 2.0 * run.Slowdown!.Value, run.CostOf(new Money(2), 1_000_000)!.Value.Dollars, 1e-12);
+        Assert.Null(Run(1_000_000, Settings(chipHours: 10_000, restartMinutes: 30)).CostOf(new Money(2), 1_000_000));
     }
 
     [Fact]

@@ -1,0 +1,38 @@
+using ClusterTwin.Reliability;
+using ClusterTwin.Units;
+
+namespace ClusterTwin.Cli.Reports;
+
+/// <summary>How the reports word a run with its interruptions (docs/reliability.md): one wording for simulate, compare and train-search.</summary>
+internal static class RunText
+{
+    /// <summary>The expected time with its range ("89 days (2.55 days - never)"), or why the run never finishes.</summary>
+    public static string Expected(RunGoodput run) => run.Expected is { } expected
+        ? $"{RunLength.Of(expected)} ({End(run.ExpectedLow, expected)} - {End(run.ExpectedHigh, expected)})"
+        : $"never: {run.WhyNever}";
+
+    /// <summary>The goodput, or "under 0.1%" where the run never finishes.</summary>
+    public static string Goodput(RunGoodput run) => run.Expected is null ? "under 0.1%" : Format.Percent(run.Goodput);
+
+    /// <summary>The checkpoint interval with what set it ("105 s, Daly's optimum").</summary>
+    public static string Interval(RunGoodput run) => RunLength.Of(run.CheckpointInterval) + run.IntervalBound switch
+    {
+        CheckpointIntervalBound.Optimum => ", Daly's optimum",
+        CheckpointIntervalBound.Scenario => ", the scenario's",
+        CheckpointIntervalBound.OneStep => $", one step (Daly's optimum, {RunLength.Of(run.OptimalInterval)}, is shorter)",
+        CheckpointIntervalBound.Save => $", a save's length (Daly's optimum, {RunLength.Of(run.OptimalInterval)}, is shorter)",
+        _ => ", the whole run: one checkpoint, at its end",
+    };
+
+    /// <summary>The bound's name in JSON.</summary>
+    public static string IntervalBound(CheckpointIntervalBound bound) => bound switch
+    {
+        CheckpointIntervalBound.Optimum => "optimum",
+        CheckpointIntervalBound.Scenario => "scenario",
+        CheckpointIntervalBound.OneStep => "one-step",
+        CheckpointIntervalBound.Save => "save",
+        _ => "run",
+    };
+
+    private static string End(Duration? end, Duration centre) => end is { } time ? RunLength.Of(time, centre) : "never";
+}
