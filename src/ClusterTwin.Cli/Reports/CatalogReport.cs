@@ -94,6 +94,16 @@ public static class CatalogReport
                 AddRanged(table, catalog, "memory energy", power.MemoryEnergy);
                 AddRanged(table, catalog, "link energy", power.LinkEnergy);
             }
+
+            if (catalog.Reliability is { } reliability)
+            {
+                // The family's, or the default one (docs/reliability.md): what interrupts a run on this chip.
+                var chipTime = reliability.SettingsFor(chip.Family).ChipTimeBetweenInterruptions;
+                static string Hours(Duration time) => (time.Seconds / 3600).ToString("N0", System.Globalization.CultureInfo.InvariantCulture) + " h";
+                AddFigure(table, catalog, "chip-time between job interruptions", chipTime,
+                    Hours(chipTime.Value) + (chipTime.Range is { } range ? $" ({Hours(range.Low)} - {Hours(range.High)})" : string.Empty));
+            }
+
             console.Write(table);
             return true;
         }

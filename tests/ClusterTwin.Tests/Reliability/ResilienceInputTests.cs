@@ -114,6 +114,16 @@ public class ResilienceInputTests
     }
 
     [Fact]
+    public void TheCatalogueEntryOfAChip_GivesItsFamilysInterruptionFigure_WithItsStatus()
+    {
+        var trainium = CliRunner.Run(300, "catalog", "show", "aws-trainium3");
+        Assert.Equal(0, trainium.ExitCode);
+        Assert.Contains("chip-time between job interruptions │ 50,700 h (13,600 h - 101,400 h)", trainium.Output, StringComparison.Ordinal);
+        Assert.Contains("estimate", trainium.Output, StringComparison.Ordinal);
+        Assert.Contains("50,700 h (25,300 h - 50,700 h)", CliRunner.Run(300, "catalog", "show", "nvidia-h100-sxm").Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void EveryFamilyWithoutItsOwnFigure_TakesTheDefault_MarkedAsAnEstimate()
     {
         var reliability = Repository.Catalog.Reliability!;
