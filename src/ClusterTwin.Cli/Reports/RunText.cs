@@ -15,14 +15,22 @@ internal static class RunText
     public static string Goodput(RunGoodput run) => run.Expected is null ? "under 0.1%" : Format.Percent(run.Goodput);
 
     /// <summary>The checkpoint interval with what set it ("105 s, Daly's optimum").</summary>
-    public static string Interval(RunGoodput run) => RunLength.Of(run.CheckpointInterval) + run.IntervalBound switch
+    public static string Interval(RunGoodput run)
     {
-        CheckpointIntervalBound.Optimum => ", Daly's optimum",
-        CheckpointIntervalBound.Scenario => ", the scenario's",
-        CheckpointIntervalBound.OneStep => $", one step (Daly's optimum, {RunLength.Of(run.OptimalInterval)}, is shorter)",
-        CheckpointIntervalBound.Save => $", a save's length (Daly's optimum, {RunLength.Of(run.OptimalInterval)}, is shorter)",
-        _ => ", the whole run: one checkpoint, at its end",
-    };
+        var wanted = run.NamedInterval is { } named ? $"the scenario's {RunLength.Of(named)}" : $"Daly's optimum, {RunLength.Of(run.OptimalInterval)},";
+        return RunLength.Of(run.CheckpointInterval) + run.IntervalBound switch
+        {
+            CheckpointIntervalBound.Optimum => ", Daly's optimum",
+            CheckpointIntervalBound.Scenario => ", the scenario's",
+            CheckpointIntervalBound.OneStep => $", one step ({wanted} is shorter)",
+            CheckpointIntervalBound.Save => $", a save's length ({wanted} is shorter)",
+            _ => $", the whole run: one checkpoint, at its end ({wanted} is longer)",
+        };
+    }
+
+    /// <summary>The checkpoint's state, stall and save, and what bounds the save ("5.168 TiB, 510 ms, 43.9 s").</summary>
+    public static string Checkpoint(RunGoodput run) =>
+        $"{run.CheckpointSize}, {run.CheckpointStall}, {RunLength.Of(run.CheckpointSave)}{(run.SaveBoundByStorage ? " (the storage's write rate)" : string.Empty)}";
 
     /// <summary>The bound's name in JSON.</summary>
     public static string IntervalBound(CheckpointIntervalBound bound) => bound switch

@@ -156,11 +156,11 @@ public static class SimulationReport
         table.AddRow("mean time between interruptions", RunLength.Of(run.MeanTimeBetweenInterruptions));
         if (run.ExpectedInterruptions is { } count)
         {
-            table.AddRow("interruptions expected", count.ToString("N0", CultureInfo.InvariantCulture));
+            table.AddRow("interruptions expected", count < 10 ? Format.Number(count) : count.ToString("N0", CultureInfo.InvariantCulture));
         }
 
         table.AddRow("checkpoint every", RunText.Interval(run));
-        table.AddRow("checkpoint: state, stall, save behind training", $"{run.CheckpointSize}, {run.CheckpointStall}, {RunLength.Of(run.CheckpointSave)}");
+        table.AddRow("checkpoint: state, stall, save behind training", RunText.Checkpoint(run));
         table.AddRow("restart", RunLength.Of(run.Restart));
         if (result.StepsToTrain is { } steps && result.Cost is { } cost)
         {

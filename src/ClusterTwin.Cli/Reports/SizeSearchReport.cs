@@ -144,7 +144,10 @@ public static class SizeSearchReport
     private static string Objective(TrainingSearchScenario scenario)
     {
         var settings = scenario.Settings;
-        var basis = settings.DeadlineAt == DeadlineBasis.SlowEnd ? " at the slow end of its band (P90 step time)" : string.Empty;
+        var interrupted = scenario.Candidates.Any(candidate => candidate.Template.Resilience is not null);
+        var basis = settings.DeadlineAt != DeadlineBasis.SlowEnd ? string.Empty
+            : interrupted ? " at the slow end of its range (the step's P90 with the most frequent interruptions and the slowest recovery the figures allow)"
+            : " at the slow end of its band (P90 step time)";
         var rank = settings.Objective == SizeObjective.Chips ? "the fewest chips" : "the cheapest run (a system the catalogue cannot price: the fewest chips)";
         return $"Each system is sized for a run that ends within {RunLength.Of(settings.Deadline)}{basis}, each size at the fastest layout that fits; the clusters that do are ranked by {rank}.";
     }
@@ -251,7 +254,7 @@ public static class SizeSearchReport
 
         var rates = string.Join(", ", runs.Select(run => run.RateSource).Distinct(StringComparer.Ordinal));
         var restarts = string.Join(", ", runs.Select(run => RunLength.Of(run.Restart)).Distinct(StringComparer.Ordinal));
-        yield return $"The time to train is the expected wall time with the run's interruptions (docs/reliability.md): a cluster interrupted at its chips' rate ({rates}), restarting in {restarts} and checkpointing at the interval each row's JSON gives (`run`); its range pairs the step's P10 with the rarest interruptions and its P90 with the most. The run cost pays for the whole wall time; the goodput is the fault-free time over it. The global batch is held as given at every size (it sets the optimization, not the cluster).";
+        yield return $"The time to train is the expected wall time with the run's interruptions (docs/reliability.md): a cluster interrupted at its chips' rate, from {rates}; restarting in {restarts}; checkpointing at the interval each row's JSON gives (`run`); its range pairs the step's P10 with the rarest interruptions and its P90 with the most. The run cost pays for the whole wall time; the goodput is the fault-free time over it. The global batch is held as given at every size (it sets the optimization, not the cluster).";
     }
 
     /// <summary>The kind of cluster as the tables name it: the system, the format it trains in, and the framework where the file names one.</summary>

@@ -37,7 +37,7 @@ internal sealed record PlausibleRange(double Lowest, double Highest, string Desc
     public static PlausibleRange Deadline { get; } = new(60, 100 * 365.25 * 86400, "1 min to 36525 d");
 
     /// <summary>Chip-time between job interruptions: from an hour to ten million years of one chip.</summary>
-    public static PlausibleRange ChipTimeBetweenInterruptions { get; } = new(3600, 1e7 * 365.25 * 86400, "1 h to 3652500000 d");
+    public static PlausibleRange ChipTimeBetweenInterruptions { get; } = new(3600, 1e7 * 365.25 * 86400, "1 h to ten million years, 87,660,000,000 h");
 
     /// <summary>A restart, a checkpoint's overhead or the time between checkpoints: from a second to a week.</summary>
     public static PlausibleRange Recovery { get; } = new(1, 7 * 86400, "1 s to 7 d");

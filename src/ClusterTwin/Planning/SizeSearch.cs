@@ -218,7 +218,7 @@ public static class SizeSearch
             var run = laidOut[0].Run!;
             var end = slowEnd ? run.Slowest ?? run : run;
             return string.Create(CultureInfo.InvariantCulture,
-                $"no run of the sizes tried ({laidOut[0].Chips:N0} to {laidOut[^1].Chips:N0} chips) would finish{(slowEnd ? " at the band's slow end" : string.Empty)}: {laidOut[0].Chips:N0} chips are {end.WhyNever} (the resilience block, docs/reliability.md)");
+                $"no run of the sizes tried ({laidOut[0].Chips:N0} to {laidOut[^1].Chips:N0} chips) would finish{(slowEnd ? " at the band's slow end" : string.Empty)}: {laidOut[0].Chips:N0} chips are {end.WhyNever}; a scenario's resilience block changes the figures (docs/reliability.md)");
         }
 
         if (laidOut.Length == 0)

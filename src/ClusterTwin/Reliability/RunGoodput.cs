@@ -42,6 +42,12 @@ public sealed record RunGoodput
     /// <summary>Daly's optimum interval for the run's interruptions, before it was held to whole steps, a save and the run.</summary>
     public required Duration OptimalInterval { get; init; }
 
+    /// <summary>The scenario's interval, where it names one (<see cref="IntervalBound"/> says whether it stood).</summary>
+    public Duration? NamedInterval { get; init; }
+
+    /// <summary>Whether the storage's whole write rate, rather than each chip's, set <see cref="CheckpointSave"/>.</summary>
+    public bool SaveBoundByStorage { get; init; }
+
     /// <summary>The state a checkpoint holds, the whole cluster's.</summary>
     public required Bytes CheckpointSize { get; init; }
 
@@ -81,13 +87,28 @@ public sealed record RunGoodput
     /// <summary>Interruptions expected over the run.</summary>
     public double? ExpectedInterruptions => Expected is { } expected ? expected / MeanTimeBetweenInterruptions : null;
 
-    /// <summary>Why the run would not finish, in words; null where it does.</summary>
-    public string? WhyNever => Expected is not null ? null
-        : Restart + CheckpointSave >= MeanTimeBetweenInterruptions
-            ? $"interrupted every {RunLength.Of(MeanTimeBetweenInterruptions)}, sooner than the run recovers ({RunLength.Of(Restart)} to restart, {RunLength.Of(CheckpointSave)} to save a checkpoint)"
-        : CheckpointInterval >= MeanTimeBetweenInterruptions
-            ? $"checkpointed every {RunLength.Of(CheckpointInterval)}, longer than the {RunLength.Of(MeanTimeBetweenInterruptions)} between interruptions"
-        : $"interrupted every {RunLength.Of(MeanTimeBetweenInterruptions)}, with {RunLength.Of(Restart)} to restart and a checkpoint every {RunLength.Of(CheckpointInterval)}";
+    /// <summary>What each interruption costs on top of the lost work: the restart, and the save that was under way (none where the one checkpoint is at the run's end).</summary>
+    public Duration Recovery => IntervalBound == CheckpointIntervalBound.Run ? Restart : Restart + CheckpointSave;
+
+    /// <summary>Why the run would not finish, in words, naming the largest cause against the time between interruptions; null where it does.</summary>
+    public string? WhyNever
+    {
+        get
+        {
+            if (Expected is not null)
+            {
+                return null;
+            }
+
+            var (mean, between) = (MeanTimeBetweenInterruptions, RunLength.Of(MeanTimeBetweenInterruptions));
+            var largest = new[] { Recovery, CheckpointStall, CheckpointInterval }.Max();
+            return largest == Recovery
+                ? $"interrupted every {between}, sooner than the run recovers ({RunLength.Of(Restart)} to restart{(Recovery > Restart ? $", {RunLength.Of(CheckpointSave)} to save a checkpoint" : string.Empty)})"
+                : largest == CheckpointStall
+                    ? $"stalled {RunLength.Of(CheckpointStall)} by each checkpoint, against {between} between interruptions"
+                    : $"checkpointed every {RunLength.Of(CheckpointInterval)}, against {between} between interruptions";
+        }
+    }
 
     /// <summary>
     /// The run of <paramref name="steps"/> steps on <paramref name="chips"/> chips, whose fault-free length is
@@ -121,10 +142,13 @@ public sealed record RunGoodput
             var mean = chipTime / Chips;
             var share = Size / Chips;
             var stall = share / copy;
-            var saving = Storage is { } storage ? Duration.FromSeconds(Math.Max((share / save).Seconds, (Size / storage).Seconds)) : share / save;
+            var (byChip, byStorage) = (share / save, Storage is { } storage ? Size / storage : Duration.Zero);
+            var saving = byStorage > byChip ? byStorage : byChip;
             var optimum = CheckpointRestart.OptimalInterval(stall, mean);
             var (interval, bound) = Interval(optimum, saving, faultFree / Steps, faultFree);
-            var slowdown = CheckpointRestart.Slowdown(interval, stall, restart + saving, mean);
+            // An interruption loses the save under way, except where the one checkpoint is at the run's end.
+            var recovery = bound == CheckpointIntervalBound.Run ? restart : restart + saving;
+            var slowdown = CheckpointRestart.Slowdown(interval, stall, recovery, mean);
             return new RunGoodput
             {
                 FaultFree = faultFree,
@@ -133,6 +157,8 @@ public sealed record RunGoodput
                 CheckpointInterval = interval,
                 IntervalBound = bound,
                 OptimalInterval = optimum,
+                NamedInterval = Named,
+                SaveBoundByStorage = byStorage > byChip,
                 CheckpointSize = Size,
                 CheckpointStall = stall,
                 CheckpointSave = saving,
