@@ -11,6 +11,9 @@ internal static class RunText
         ? $"{RunLength.Of(expected)} ({End(run.ExpectedLow, expected)} - {End(run.ExpectedHigh, expected)})"
         : $"never: {run.WhyNever}";
 
+    /// <summary>A run's cost and its range ("$195M ($163.1M - $276.8M)"), an end that never finishes worded so.</summary>
+    public static string Cost(Money centre, Money? low, Money? high) => $"{centre} ({Ends(low)} - {Ends(high)})";
+
     /// <summary>The goodput, or "under 0.1%" where the run never finishes.</summary>
     public static string Goodput(RunGoodput run) => run.Expected is null ? "under 0.1%" : Format.Percent(run.Goodput);
 
@@ -41,6 +44,8 @@ internal static class RunText
         CheckpointIntervalBound.Save => "save",
         _ => "run",
     };
+
+    private static string Ends(Money? end) => end?.ToString() ?? "never ends";
 
     private static string End(Duration? end, Duration centre) => end is { } time ? RunLength.Of(time, centre) : "never";
 }

@@ -165,13 +165,12 @@ public static class SimulationReport
         if (result.StepsToTrain is { } steps && result.Cost is { } cost)
         {
             table.AddRow("whole run's cost, the chips held throughout", run.CostOf(cost.PerStep, steps) is { } money
-                ? $"{money} ({Held(run.Fastest?.CostOf(cost.PerStepLow, steps))} - {Held(run.Slowest?.CostOf(cost.PerStepHigh, steps))})"
+                ? RunText.Cost(money, run.Fastest?.CostOf(cost.PerStepLow, steps), run.Slowest?.CostOf(cost.PerStepHigh, steps))
                 : "never ends");
         }
 
         table.AddRow("[grey]interruption rate from[/]", $"[grey]{Markup.Escape(run.RateSource)}[/]");
         console.Write(table);
-        static string Held(Money? money) => money?.ToString() ?? "never ends";
     }
 
     /// <summary>The energy and cost table, or the reason each is missing.</summary>

@@ -38,7 +38,7 @@ internal static class ReliabilityReader
                 var family = reader.String(entry, "family", "interruptions[]");
                 var field = $"interruptions[{family}]";
                 reader.CheckKeys(entry, field, "family", "chip_time_between_interruptions", "note");
-                var figure = reader.Figure(entry, "chip_time_between_interruptions", field, Within<Duration>(reader, PlausibleRange.ChipTimeBetweenInterruptions), sources, required: true);
+                var figure = reader.Figure(entry, "chip_time_between_interruptions", field, reader.QuantityValue<Duration>(PlausibleRange.ChipTimeBetweenInterruptions), sources, required: true);
                 if (family is null || figure is null)
                 {
                     continue;
@@ -67,18 +67,13 @@ internal static class ReliabilityReader
 
         var recovery = reader.Mapping(root, "recovery", string.Empty, required: true);
         reader.CheckKeys(recovery ?? new YamlMappingNode(), "recovery", "restart", "checkpoint_copy_per_chip", "checkpoint_save_per_chip", "note");
-        var restart = reader.Figure(recovery, "restart", "recovery", Within<Duration>(reader, PlausibleRange.Recovery), sources, required: true);
+        var restart = reader.Figure(recovery, "restart", "recovery", reader.QuantityValue<Duration>(PlausibleRange.Recovery), sources, required: true);
         var copy = Rate(reader, recovery, "checkpoint_copy_per_chip", sources);
         var save = Rate(reader, recovery, "checkpoint_save_per_chip", sources);
         return reader.Diagnostics.Count > 0 || restart is null || copy is null || save is null
             ? null
             : new ReliabilityCatalog { ChipTimeBetweenInterruptions = rates.ToImmutable(), Restart = restart, CheckpointCopyPerChip = copy, CheckpointSavePerChip = save };
     }
-
-    /// <summary>A figure parser reading a quantity within <paramref name="range"/>, not its kind's usual one (a restart is not a latency).</summary>
-    private static Func<YamlNode, string, T?> Within<T>(YamlReader reader, PlausibleRange range)
-        where T : struct, IQuantity<T>
-        => (node, field) => reader.Quantity<T>(node, field, range: range);
 
     /// <summary>A checkpoint rate, which must be above zero at every value it may take (a time is divided by it).</summary>
     private static Figure<Bandwidth>? Rate(YamlReader reader, YamlMappingNode? recovery, string key, ISet<string> sources)

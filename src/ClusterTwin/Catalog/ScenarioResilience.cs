@@ -32,38 +32,33 @@ internal static class ScenarioResilience
         var save = reader.Quantity<Bandwidth>(map, "checkpoint_save_per_chip", field, required: false, range: PlausibleRange.Bandwidth);
         var storage = reader.Quantity<Bandwidth>(map, "storage_write_bandwidth", field, required: false, range: PlausibleRange.Bandwidth);
         var interval = Positive(reader, map, "checkpoint_interval", field, PlausibleRange.Recovery);
-        if (catalog is null || cluster is null)
+        // The catalogue's figures for the chip's family, each replaced where the block names its own. A catalogue without
+        // reliability figures (a test's) leaves interruptions out unless the block gives them all.
+        var defaults = catalog is not null && cluster is not null ? catalog.SettingsFor(cluster.Chip.Family) : null;
+        if (catalog is null && map is not null && (chipTime is null || restart is null || copy is null || save is null))
         {
-            // A catalogue without reliability figures (a test's) leaves interruptions out unless the block gives them all.
-            if (catalog is null && map is not null && (chipTime is null || restart is null || copy is null || save is null))
-            {
-                reader.Error(map, field, "the catalogue has no reliability figures (catalog/reliability/) to complete it: name chip_time_between_interruptions, restart, checkpoint_copy_per_chip and checkpoint_save_per_chip");
-            }
-
-            return chipTime is { } time && restart is { } back && copy is { } copied && save is { } saved
-                ? new ResilienceSettings
-                {
-                    ChipTimeBetweenInterruptions = Figure.Assumed(time, Why),
-                    Restart = Figure.Assumed(back, Why),
-                    CheckpointCopyPerChip = Figure.Assumed(copied, Why),
-                    CheckpointSavePerChip = Figure.Assumed(saved, Why),
-                    CheckpointInterval = interval,
-                    StorageWriteBandwidth = storage,
-                }
-                : null;
+            reader.Error(map, field, "the catalogue has no reliability figures (catalog/reliability/) to complete it: name chip_time_between_interruptions, restart, checkpoint_copy_per_chip and checkpoint_save_per_chip");
         }
 
-        var defaults = catalog.SettingsFor(cluster.Chip.Family);
-        return defaults with
-        {
-            ChipTimeBetweenInterruptions = chipTime is { } own ? Figure.Assumed(own, Why) : defaults.ChipTimeBetweenInterruptions,
-            Restart = restart is { } ownRestart ? Figure.Assumed(ownRestart, Why) : defaults.Restart,
-            CheckpointCopyPerChip = copy is { } ownCopy ? Figure.Assumed(ownCopy, Why) : defaults.CheckpointCopyPerChip,
-            CheckpointSavePerChip = save is { } ownSave ? Figure.Assumed(ownSave, Why) : defaults.CheckpointSavePerChip,
-            CheckpointInterval = interval,
-            StorageWriteBandwidth = storage,
-        };
+        return (Own(chipTime) ?? defaults?.ChipTimeBetweenInterruptions) is { } rate
+            && (Own(restart) ?? defaults?.Restart) is { } back
+            && (Own(copy) ?? defaults?.CheckpointCopyPerChip) is { } copied
+            && (Own(save) ?? defaults?.CheckpointSavePerChip) is { } saved
+            ? new ResilienceSettings
+            {
+                ChipTimeBetweenInterruptions = rate,
+                Restart = back,
+                CheckpointCopyPerChip = copied,
+                CheckpointSavePerChip = saved,
+                CheckpointInterval = interval,
+                StorageWriteBandwidth = storage,
+            }
+            : null;
     }
+
+    /// <summary>The block's own figure, marked as the scenario's assumption; null where it names none.</summary>
+    private static Figure<T>? Own<T>(T? value)
+        where T : struct => value is { } own ? Figure.Assumed(own, Why) : null;
 
     /// <summary>A duration that must be above zero (the reader lets durations be zero: a latency may be).</summary>
     private static Duration? Positive(YamlReader reader, YamlMappingNode? map, string key, string field, PlausibleRange range)

@@ -496,7 +496,12 @@ internal sealed class YamlReader
     /// <summary>A figure parser reading its value as a quantity with its unit, within the plausible range of its kind (<see cref="PlausibleRange.For{T}"/>).</summary>
     public Func<YamlNode, string, T?> QuantityValue<T>()
         where T : struct, IQuantity<T>
-        => (node, field) => Quantity<T>(node, field, range: PlausibleRange.For<T>());
+        => QuantityValue<T>(PlausibleRange.For<T>());
+
+    /// <summary>A figure parser reading its value as a quantity within <paramref name="range"/>, for a figure whose kind's usual range does not fit it (a restart is not a latency).</summary>
+    internal Func<YamlNode, string, T?> QuantityValue<T>(PlausibleRange? range)
+        where T : struct, IQuantity<T>
+        => (node, field) => Quantity<T>(node, field, range: range);
 
     /// <summary>A figure parser reading a quantity that may be zero (a power a system does not draw), and otherwise within the plausible range of its kind.</summary>
     public Func<YamlNode, string, T?> QuantityOrZeroValue<T>()

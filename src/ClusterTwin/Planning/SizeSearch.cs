@@ -14,7 +14,8 @@ namespace ClusterTwin.Planning;
 /// <remarks>
 /// Each size is ranked by step time: the layout that meets a deadline soonest. At one size a step's cost is its time
 /// times the chips' price, so the fastest layout is also the cheapest to rent (an owner's electricity can differ by a
-/// fraction of a percent). The time to train counts steps only: no failures, restarts or checkpoints.
+/// fraction of a percent). The time to train is the run's expected wall time with its interruptions, restarts and
+/// checkpoints where the scenario has resilience settings (<see cref="SizedCluster.Run"/>), else its steps alone.
 /// </remarks>
 public static class SizeSearch
 {

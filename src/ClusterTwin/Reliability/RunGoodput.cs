@@ -1,4 +1,5 @@
 using ClusterTwin.Hardware;
+using ClusterTwin.Performance.Memory;
 using ClusterTwin.Units;
 
 namespace ClusterTwin.Reliability;
@@ -15,8 +16,8 @@ namespace ClusterTwin.Reliability;
 /// </remarks>
 public sealed record RunGoodput
 {
-    /// <summary>Bytes of checkpoint state per parameter: 16-bit weights (2), FP32 master weights (4) and Adam's two FP32 moments (8), as Megatron-Core's distributed checkpoint saves them.</summary>
-    public const double CheckpointBytesPerParameter = 2 + 4 + 8;
+    /// <summary>Bytes of checkpoint state per parameter: 16-bit weights (2) and the optimizer state the memory model holds (FP32 master weights and Adam's two FP32 moments), as Megatron-Core's distributed checkpoint saves them.</summary>
+    public const double CheckpointBytesPerParameter = 2 + MemoryModel.OptimizerBytesPerParameter;
 
     /// <summary>The run at the predicted step time with nothing ever failing.</summary>
     public required Duration FaultFree { get; init; }
@@ -60,8 +61,11 @@ public sealed record RunGoodput
     /// <summary>The time from an interruption to training again.</summary>
     public required Duration Restart { get; init; }
 
-    /// <summary>Where the chip-time between interruptions comes from, for reports.</summary>
-    public string RateSource { get; init; } = string.Empty;
+    /// <summary>The chip-time between interruptions the run was read at the centre of; null on the band's ends.</summary>
+    public Figure<Duration>? Rate { get; init; }
+
+    /// <summary>Where the chip-time between interruptions comes from, for reports: its source and status (worded when read, as a search reads few).</summary>
+    public string RateSource => Rate is { } rate ? $"{rate.Source} ({rate.Status.ToString().ToLowerInvariant()})" : string.Empty;
 
     /// <summary>Fault-free time over expected time: the share of the wall time that trains (the effective training time ratio); zero where the run would not finish.</summary>
     public double Goodput => Expected is { } expected ? FaultFree / expected : 0;
@@ -88,7 +92,7 @@ public sealed record RunGoodput
     public double? ExpectedInterruptions => Expected is { } expected ? expected / MeanTimeBetweenInterruptions : null;
 
     /// <summary>What each interruption costs on top of the lost work: the restart, and the save that was under way (none where the one checkpoint is at the run's end).</summary>
-    public Duration Recovery => IntervalBound == CheckpointIntervalBound.Run ? Restart : Restart + CheckpointSave;
+    public Duration Recovery => RecoveryOf(IntervalBound, Restart, CheckpointSave);
 
     /// <summary>Why the run would not finish, in words, naming the largest cause against the time between interruptions; null where it does.</summary>
     public string? WhyNever
@@ -100,7 +104,7 @@ public sealed record RunGoodput
                 return null;
             }
 
-            var (mean, between) = (MeanTimeBetweenInterruptions, RunLength.Of(MeanTimeBetweenInterruptions));
+            var between = RunLength.Of(MeanTimeBetweenInterruptions);
             var largest = new[] { Recovery, CheckpointStall, CheckpointInterval }.Max();
             return largest == Recovery
                 ? $"interrupted every {between}, sooner than the run recovers ({RunLength.Of(Restart)} to restart{(Recovery > Restart ? $", {RunLength.Of(CheckpointSave)} to save a checkpoint" : string.Empty)})"
@@ -130,9 +134,13 @@ public sealed record RunGoodput
         {
             Fastest = run.At(rate.Highest, restart.Lowest, copy.Highest, save.Highest, fastest),
             Slowest = run.At(rate.Lowest, restart.Highest, copy.Lowest, save.Lowest, slowest),
-            RateSource = $"{rate.Source} ({rate.Status.ToString().ToLowerInvariant()})",
+            Rate = rate,
         };
     }
+
+    /// <summary>What an interruption costs on top of the lost work: the restart, and the save under way, except where the one checkpoint is at the run's end.</summary>
+    private static Duration RecoveryOf(CheckpointIntervalBound bound, Duration restart, Duration save) =>
+        bound == CheckpointIntervalBound.Run ? restart : restart + save;
 
     /// <summary>What the run's three readings share: the interval named, the storage, the chips, the checkpoint and the steps.</summary>
     private readonly record struct Run(Duration? Named, Bandwidth? Storage, long Chips, Bytes Size, double Steps)
@@ -143,12 +151,11 @@ public sealed record RunGoodput
             var share = Size / Chips;
             var stall = share / copy;
             var (byChip, byStorage) = (share / save, Storage is { } storage ? Size / storage : Duration.Zero);
-            var saving = byStorage > byChip ? byStorage : byChip;
+            var storageBound = byStorage > byChip;
+            var saving = storageBound ? byStorage : byChip;
             var optimum = CheckpointRestart.OptimalInterval(stall, mean);
-            var (interval, bound) = Interval(optimum, saving, faultFree / Steps, faultFree);
-            // An interruption loses the save under way, except where the one checkpoint is at the run's end.
-            var recovery = bound == CheckpointIntervalBound.Run ? restart : restart + saving;
-            var slowdown = CheckpointRestart.Slowdown(interval, stall, recovery, mean);
+            var (interval, bound) = Interval(optimum, saving, faultFree / Steps);
+            var slowdown = CheckpointRestart.Slowdown(interval, stall, RecoveryOf(bound, restart, saving), mean);
             return new RunGoodput
             {
                 FaultFree = faultFree,
@@ -158,7 +165,7 @@ public sealed record RunGoodput
                 IntervalBound = bound,
                 OptimalInterval = optimum,
                 NamedInterval = Named,
-                SaveBoundByStorage = byStorage > byChip,
+                SaveBoundByStorage = storageBound,
                 CheckpointSize = Size,
                 CheckpointStall = stall,
                 CheckpointSave = saving,
@@ -172,18 +179,18 @@ public sealed record RunGoodput
         /// the last is saved) and no longer than the run (one checkpoint at its end; a run shorter than a save ends
         /// before its checkpoint is saved).
         /// </summary>
-        private (Duration Interval, CheckpointIntervalBound Bound) Interval(Duration optimum, Duration saving, Duration step, Duration run)
+        private (Duration Interval, CheckpointIntervalBound Bound) Interval(Duration optimum, Duration saving, Duration step)
         {
-            var wanted = Math.Round((Named ?? optimum) / step);
-            var (steps, bound) = (wanted, Named is null ? CheckpointIntervalBound.Optimum : CheckpointIntervalBound.Scenario);
+            var (steps, bound) = (Math.Round((Named ?? optimum) / step), Named is null ? CheckpointIntervalBound.Optimum : CheckpointIntervalBound.Scenario);
             if (steps < 1)
             {
                 (steps, bound) = (1, CheckpointIntervalBound.OneStep);
             }
 
-            if (steps < Math.Ceiling(saving / step))
+            var saved = Math.Ceiling(saving / step);
+            if (steps < saved)
             {
-                (steps, bound) = (Math.Ceiling(saving / step), CheckpointIntervalBound.Save);
+                (steps, bound) = (saved, CheckpointIntervalBound.Save);
             }
 
             if (steps > Steps)
