@@ -54,11 +54,11 @@ public sealed class CompareCommand(IAnsiConsole console) : Command<CompareComman
                 // Nothing to rank is a result, as plan says it: the row is invalid, with the search's reasons.
                 return search.Plans.IsEmpty
                     ? new ComparisonRow(path, planning.Scenario, new TrainingStepResult { Scenario = planning.Scenario.Name, Valid = false, Problems = search.WhyNoLayout(), Chips = planning.Scenario.Cluster.ChipCount }) { HasLayout = false }
-                    : new ComparisonRow(path, planning.Scenario with { Plan = search.Plans[0].Plan }, search.Plans[0].Result);
+                    : new ComparisonRow(path, planning.Scenario with { Plan = search.Plans[0].Plan }, search.Plans[0].Result.WithSimulatedRuns(planning.Scenario.Resilience));
             }
 
             var scenario = ScenarioLoader.Load(path, catalog);
-            return new ComparisonRow(path, scenario, AnalyticalEngine.Simulate(scenario));
+            return new ComparisonRow(path, scenario, AnalyticalEngine.Simulate(scenario).WithSimulatedRuns(scenario.Resilience));
         }).ToArray();
 
         settings.Emit(console, () => ComparisonReport.Markdown(rows, settings.Search, settings.Title), () => ComparisonReport.Document(rows), output => ComparisonReport.Write(output, rows));

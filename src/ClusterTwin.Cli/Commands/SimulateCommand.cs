@@ -37,7 +37,7 @@ public sealed class SimulateCommand(IAnsiConsole console) : Command<SimulateComm
         // A validation case file is its scenario beside the measured figures: the report adds the comparison.
         var published = ValidationCaseLoader.IsCaseFile(settings.Scenario) ? ValidationCaseLoader.Load(settings.Scenario, catalog) : null;
         var scenario = published?.Scenario ?? ScenarioLoader.Load(settings.Scenario, catalog);
-        var result = AnalyticalEngine.Simulate(scenario);
+        var result = AnalyticalEngine.Simulate(scenario).WithSimulatedRuns(scenario.Resilience);
         var outcome = published is not null && result.Valid ? ValidationRun.Outcome(published, result) : null;
         var layers = settings.Kernels && result.Valid ? LayerProfile.Of(scenario, result) : [];
         settings.EmitJsonOrTables(console, () => SimulationJson.Document(scenario, result, layers.IsEmpty ? null : LayerProfileReport.Json(layers), outcome), output =>

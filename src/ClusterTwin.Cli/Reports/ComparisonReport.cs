@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text;
 using ClusterTwin.Engines;
 using ClusterTwin.Planning;
+using ClusterTwin.Reliability;
 using ClusterTwin.Scenarios;
 using ClusterTwin.Units;
 using Spectre.Console;
@@ -104,7 +105,7 @@ public static class ComparisonReport
     /// <summary>Whether some valid scenario names its tokens, so that its whole run, interruptions included, is shown.</summary>
     private static bool RunsShown(IReadOnlyList<ComparisonRow> rows) => rows.Any(row => row.Result.Valid && row.Result.Run is not null);
 
-    private static readonly string[] RunHeaders = ["time to train (fault-free)", "with interruptions (range)", "goodput", "interrupted every", "restart"];
+    private static readonly string[] RunHeaders = ["time to train (fault-free)", "with interruptions (range)", "simulated runs: mean (P10 - P90)", "goodput", "interrupted every", "restart"];
 
     private static string[] Headers((string Header, Func<StepBreakdown, Duration> Part)[] exchanges, bool runs) =>
         ["scenario", "chips", "scale-up", "layout", "step (P10-P90)", "tokens/s per chip", "MFU", .. exchanges.Select(exchange => exchange.Header), "largest part", "memory per chip",
@@ -112,8 +113,13 @@ public static class ComparisonReport
 
     /// <summary>The whole run's cells: fault-free, with interruptions, what they take; dashes where the scenario names no tokens.</summary>
     private static string[] RunCells(TrainingStepResult result) => result.Run is { } run
-        ? [RunLength.Of(run.FaultFree), RunText.Expected(run), RunText.Goodput(run), RunLength.Of(run.MeanTimeBetweenInterruptions), RunLength.Of(run.Restart)]
+        ? [RunLength.Of(run.FaultFree), RunText.Expected(run), SimulatedCell(run.Simulated), RunText.Goodput(run), RunLength.Of(run.MeanTimeBetweenInterruptions), RunLength.Of(run.Restart)]
         : [.. RunHeaders.Select(_ => "-")];
+
+    /// <summary>The simulated runs' mean and spread, with their wait for spares where the scenario names spares; a dash where none were drawn.</summary>
+    private static string SimulatedCell(SimulatedRuns? runs) => runs is null ? "-"
+        : runs.Spares is null || runs.WallTimes.IsEmpty ? RunText.Simulated(runs)
+        : $"{RunText.Simulated(runs)}; {RunLength.Of(runs.MeanWaitingForSpares)} waiting for {runs.Spares.Count:N0} spares";
 
     private static string[] Cells(ComparisonRow row, (string Header, Func<StepBreakdown, Duration> Part)[] exchanges, bool runs)
     {

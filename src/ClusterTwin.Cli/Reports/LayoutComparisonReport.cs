@@ -1,8 +1,8 @@
 using System.Collections.Immutable;
 using System.Globalization;
 using System.Text;
+using ClusterTwin.Numerics;
 using ClusterTwin.Planning;
-using ClusterTwin.Validation;
 using Spectre.Console;
 
 namespace ClusterTwin.Cli.Reports;

@@ -1,6 +1,7 @@
 using ClusterTwin.Engines;
 using ClusterTwin.Reliability;
 using ClusterTwin.Scenarios;
+using ClusterTwin.Units;
 using ClusterTwin.Validation;
 
 namespace ClusterTwin.Cli.Reports;
@@ -151,6 +152,35 @@ public static class SimulationJson
             costDollars = result.Cost is { } cost ? run.CostOf(cost.PerStep, steps)?.Dollars : null,
             itEnergyJoules = result.Energy is { } energy ? run.EnergyOf(energy.ItPerStep, steps)?.Joules : null,
             interruptionRateSource = run.RateSource,
+            simulated = run.Simulated is { } simulated ? Simulated(simulated, run.MeanTimeBetweenInterruptions) : null,
+        };
+    }
+
+    /// <summary>The runs drawn event by event (docs/json-output.md, <c>run.simulated</c>); the figures of the finished runs, null where none finished.</summary>
+    private static object Simulated(SimulatedRuns runs, Duration meanTimeBetweenInterruptions)
+    {
+        var any = !runs.WallTimes.IsEmpty;
+        return new
+        {
+            runs = runs.Count,
+            requested = runs.Requested,
+            seed = runs.Seed,
+            unfinished = runs.Unfinished,
+            meanSeconds = any ? runs.Mean.Seconds : (double?)null,
+            standardErrorSeconds = any ? runs.StandardError.Seconds : (double?)null,
+            percentileSeconds = any ? new { p10 = runs.Percentile(0.1).Seconds, p50 = runs.Percentile(0.5).Seconds, p90 = runs.Percentile(0.9).Seconds, p99 = runs.Percentile(0.99).Seconds } : null,
+            shortestSeconds = any ? runs.WallTimes[0].Seconds : (double?)null,
+            longestSeconds = any ? runs.WallTimes[^1].Seconds : (double?)null,
+            goodput = any ? runs.Goodput : (double?)null,
+            meanInterruptions = any ? runs.MeanInterruptions : (double?)null,
+            meanStalledSeconds = any ? runs.MeanStalled.Seconds : (double?)null,
+            meanRestartingSeconds = any ? runs.MeanRestarting.Seconds : (double?)null,
+            meanLostSeconds = any ? runs.MeanLost.Seconds : (double?)null,
+            spares = runs.Spares is { } spares
+                ? new { count = spares.Count, repairSeconds = spares.RepairTime.Seconds, replacementShare = spares.ReplacementShare.Value, inRepairOnAverage = spares.InRepair(meanTimeBetweenInterruptions) }
+                : null,
+            meanWaitingForSparesSeconds = any && runs.Spares is not null ? runs.MeanWaitingForSpares.Seconds : (double?)null,
+            runsThatWaited = runs.Spares is not null ? runs.RunsThatWaited : (int?)null,
         };
     }
 

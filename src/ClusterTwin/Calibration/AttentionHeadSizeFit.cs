@@ -1,7 +1,7 @@
 using System.Collections.Immutable;
 using ClusterTwin.Catalog;
 using ClusterTwin.Hardware;
-using ClusterTwin.Validation;
+using ClusterTwin.Numerics;
 
 namespace ClusterTwin.Calibration;
 

@@ -2,6 +2,7 @@ using System.Collections.Immutable;
 using ClusterTwin.Catalog;
 using ClusterTwin.Engines.Analytical;
 using ClusterTwin.Hardware;
+using ClusterTwin.Numerics;
 using ClusterTwin.Validation;
 
 namespace ClusterTwin.Calibration;

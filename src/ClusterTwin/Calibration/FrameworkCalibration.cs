@@ -1,5 +1,6 @@
 using System.Collections.Immutable;
 using System.Globalization;
+using ClusterTwin.Numerics;
 using ClusterTwin.Serving;
 using ClusterTwin.Units;
 using ClusterTwin.Validation;

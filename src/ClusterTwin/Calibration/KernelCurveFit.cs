@@ -1,9 +1,9 @@
 using System.Collections.Immutable;
 using ClusterTwin.Catalog;
 using ClusterTwin.Hardware;
+using ClusterTwin.Numerics;
 using ClusterTwin.Performance.Kernels;
 using ClusterTwin.Units;
-using ClusterTwin.Validation;
 
 namespace ClusterTwin.Calibration;
 

@@ -3,9 +3,9 @@ using System.Globalization;
 using System.Text.Json;
 using ClusterTwin.Catalog;
 using ClusterTwin.Hardware;
+using ClusterTwin.Numerics;
 using ClusterTwin.Performance.Kernels;
 using ClusterTwin.Units;
-using ClusterTwin.Validation;
 using ClusterTwin.Workloads;
 
 namespace ClusterTwin.Calibration;

@@ -1,6 +1,7 @@
 using System.Collections.Immutable;
 using System.Globalization;
 using ClusterTwin.Engines.Analytical;
+using ClusterTwin.Numerics;
 using ClusterTwin.Units;
 using ClusterTwin.Validation;
 using ClusterTwin.Workloads;

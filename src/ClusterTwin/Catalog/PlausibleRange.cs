@@ -42,6 +42,9 @@ internal sealed record PlausibleRange(double Lowest, double Highest, string Desc
     /// <summary>A restart, a checkpoint's overhead or the time between checkpoints: from a second to a week.</summary>
     public static PlausibleRange Recovery { get; } = new(1, 7 * 86400, "1 s to 7 d");
 
+    /// <summary>A server's time away in repair or replacement: a minute (a swap from the shelf) to a year.</summary>
+    public static PlausibleRange Repair { get; } = new(60, 365 * 86400, "1 min to 365 d");
+
     /// <summary>A purchase price: from $1 to $10B.</summary>
     public static PlausibleRange Money { get; } = new(1, 1e10, "1 USD to 10000000000 USD");
 

@@ -66,13 +66,14 @@ internal static class ReliabilityReader
         }
 
         var recovery = reader.Mapping(root, "recovery", string.Empty, required: true);
-        reader.CheckKeys(recovery ?? new YamlMappingNode(), "recovery", "restart", "checkpoint_copy_per_chip", "checkpoint_save_per_chip", "note");
+        reader.CheckKeys(recovery ?? new YamlMappingNode(), "recovery", "restart", "checkpoint_copy_per_chip", "checkpoint_save_per_chip", "replacement_share", "note");
         var restart = reader.Figure(recovery, "restart", "recovery", reader.QuantityValue<Duration>(PlausibleRange.Recovery), sources, required: true);
         var copy = Rate(reader, recovery, "checkpoint_copy_per_chip", sources);
         var save = Rate(reader, recovery, "checkpoint_save_per_chip", sources);
+        var share = reader.Figure(recovery, "replacement_share", "recovery", reader.FractionValue(), sources, required: false);
         return reader.Diagnostics.Count > 0 || restart is null || copy is null || save is null
             ? null
-            : new ReliabilityCatalog { ChipTimeBetweenInterruptions = rates.ToImmutable(), Restart = restart, CheckpointCopyPerChip = copy, CheckpointSavePerChip = save };
+            : new ReliabilityCatalog { ChipTimeBetweenInterruptions = rates.ToImmutable(), Restart = restart, CheckpointCopyPerChip = copy, CheckpointSavePerChip = save, ReplacementShare = share };
     }
 
     /// <summary>A checkpoint rate, which must be above zero at every value it may take (a time is divided by it).</summary>

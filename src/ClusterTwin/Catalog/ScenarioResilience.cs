@@ -15,11 +15,14 @@ internal static class ScenarioResilience
 {
     private const string Why = "the scenario's resilience block";
 
+    /// <summary>The most runs a scenario may ask the event-level simulation for: a million runs take about a minute (each stores its wall time).</summary>
+    private const int MostSimulatedRuns = 1_000_000;
+
     internal static ResilienceSettings? Read(YamlReader reader, YamlMappingNode root, string path, Cluster? cluster, TrainingJob? job, ReliabilityCatalog? catalog)
     {
         var field = YamlReader.Join(path, "resilience");
         var map = reader.Mapping(root, "resilience", path, required: false);
-        reader.CheckKeys(map ?? new YamlMappingNode(), field, "chip_time_between_interruptions", "restart", "checkpoint_copy_per_chip", "checkpoint_save_per_chip", "storage_write_bandwidth", "checkpoint_interval", "note");
+        reader.CheckKeys(map ?? new YamlMappingNode(), field, "chip_time_between_interruptions", "restart", "checkpoint_copy_per_chip", "checkpoint_save_per_chip", "storage_write_bandwidth", "checkpoint_interval", "simulated_runs", "seed", "spare_servers", "server_repair_time", "replacement_share", "note");
         if (map is not null && job is { TokensToTrain: null })
         {
             reader.Error(map, field, "applies to the whole run, which needs its length: add training.tokens (such as tokens: 15T), or remove the block");
@@ -32,6 +35,15 @@ internal static class ScenarioResilience
         var save = reader.Quantity<Bandwidth>(map, "checkpoint_save_per_chip", field, required: false, range: PlausibleRange.Bandwidth);
         var storage = reader.Quantity<Bandwidth>(map, "storage_write_bandwidth", field, required: false, range: PlausibleRange.Bandwidth);
         var interval = Positive(reader, map, "checkpoint_interval", field, PlausibleRange.Recovery);
+        var runs = reader.Integer(map, "simulated_runs", field, 0, MostSimulatedRuns, required: false) ?? SimulatedRuns.DefaultRuns;
+        var seed = reader.Integer(map, "seed", field, 0, int.MaxValue, required: false) ?? 1;
+        var spareCount = reader.Integer(map, "spare_servers", field, 0, int.MaxValue, required: false);
+        var repair = Positive(reader, map, "server_repair_time", field, PlausibleRange.Repair);
+        var share = YamlReader.Child(map, "replacement_share") is { } shareNode ? reader.FractionValue(0)(shareNode, YamlReader.Join(field, "replacement_share")) : null;
+        if (map is not null && (spareCount is null) != (repair is null))
+        {
+            reader.Error(map, field, "spare_servers and server_repair_time go together: name both (such as spare_servers: 64 and server_repair_time: 2 d), or neither for a spare always at hand");
+        }
         // The catalogue's figures for the chip's family, each replaced where the block names its own. A catalogue without
         // reliability figures (a test's) leaves interruptions out unless the block gives them all.
         var defaults = catalog is not null && cluster is not null ? catalog.SettingsFor(cluster.Chip.Family) : null;
@@ -52,8 +64,29 @@ internal static class ScenarioResilience
                 CheckpointSavePerChip = saved,
                 CheckpointInterval = interval,
                 StorageWriteBandwidth = storage,
+                SimulatedRuns = runs,
+                Seed = seed,
+                ReplacementShare = Own(share) ?? defaults?.ReplacementShare,
+                Spares = Spares(reader, map, field, spareCount, repair, Own(share) ?? defaults?.ReplacementShare),
             }
             : null;
+    }
+
+    /// <summary>The spare servers the block names, with the share of interruptions that take a server out, which the catalogue or the block must give.</summary>
+    private static SpareServers? Spares(YamlReader reader, YamlMappingNode? map, string field, int? count, Duration? repair, Figure<double>? share)
+    {
+        if (count is not { } spares || repair is not { } time)
+        {
+            return null;
+        }
+
+        if (share is null)
+        {
+            reader.Error(map!, field, "names spare servers, but the catalogue gives no share of interruptions that take a server out: add replacement_share (such as 0.78)");
+            return null;
+        }
+
+        return new SpareServers(spares, time, share);
     }
 
     /// <summary>The block's own figure, marked as the scenario's assumption; null where it names none.</summary>

@@ -185,6 +185,13 @@ public sealed record TrainingStepResult
     /// </summary>
     public Reliability.RunGoodput? Run { get; init; }
 
+    /// <summary>
+    /// This result with its run also drawn event by event, as many times as <paramref name="settings"/> ask
+    /// (<see cref="Reliability.RunGoodput.Simulated"/>); itself where there is no run or no settings.
+    /// </summary>
+    public TrainingStepResult WithSimulatedRuns(Reliability.ResilienceSettings? settings) =>
+        Run is { } run && settings is { } resilience ? this with { Run = run.WithSimulatedRuns(resilience) } : this;
+
     /// <summary>Chip-hours of the whole run.</summary>
     public double? ChipHours => TimeToTrain is { } time ? time.Seconds / 3600 * Chips : null;
 

@@ -26,6 +26,9 @@ public sealed record ReliabilityCatalog
     /// <summary>The rate each chip's share is saved to storage behind training.</summary>
     public required Figure<Bandwidth> CheckpointSavePerChip { get; init; }
 
+    /// <summary>The share of interruptions that take a server out of the job, for runs that name their spare servers.</summary>
+    public Figure<double>? ReplacementShare { get; init; }
+
     /// <summary>The settings a run on a chip of <paramref name="family"/> takes: its family's interruption figure, or the default one.</summary>
     public ResilienceSettings SettingsFor(string family) => new()
     {
@@ -33,5 +36,6 @@ public sealed record ReliabilityCatalog
         Restart = Restart,
         CheckpointCopyPerChip = CheckpointCopyPerChip,
         CheckpointSavePerChip = CheckpointSavePerChip,
+        ReplacementShare = ReplacementShare,
     };
 }

@@ -64,6 +64,9 @@ public sealed record RunGoodput
     /// <summary>The chip-time between interruptions the run was read at the centre of; null on the band's ends.</summary>
     public Figure<Duration>? Rate { get; init; }
 
+    /// <summary>The run drawn event by event, many times over, where a command asked for it (<see cref="WithSimulatedRuns"/>); null in searches.</summary>
+    public SimulatedRuns? Simulated { get; init; }
+
     /// <summary>Where the chip-time between interruptions comes from, for reports: its source and status (worded when read, as a search reads few).</summary>
     public string RateSource => Rate is { } rate ? $"{rate.Source} ({rate.Status.ToString().ToLowerInvariant()})" : string.Empty;
 
@@ -136,6 +139,13 @@ public sealed record RunGoodput
             Slowest = run.At(rate.Lowest, restart.Highest, copy.Lowest, save.Lowest, slowest),
             Rate = rate,
         };
+    }
+
+    /// <summary>This run with as many runs of its schedule drawn as <paramref name="settings"/> ask, on their spare servers (<see cref="Simulated"/>); itself for none.</summary>
+    public RunGoodput WithSimulatedRuns(ResilienceSettings settings)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        return settings.SimulatedRuns > 0 ? this with { Simulated = SimulatedRuns.Of(this, settings.SimulatedRuns, settings.Seed, settings.Spares) } : this;
     }
 
     /// <summary>What an interruption costs on top of the lost work: the restart, and the save under way, except where the one checkpoint is at the run's end.</summary>

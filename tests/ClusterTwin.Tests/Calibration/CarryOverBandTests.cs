@@ -1,4 +1,5 @@
 using ClusterTwin.Calibration;
+using ClusterTwin.Numerics;
 using ClusterTwin.Tests.Support;
 using ClusterTwin.Validation;
 

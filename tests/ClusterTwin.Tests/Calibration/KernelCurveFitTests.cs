@@ -2,6 +2,7 @@ using System.Collections.Immutable;
 using ClusterTwin.Calibration;
 using ClusterTwin.Catalog;
 using ClusterTwin.Hardware;
+using ClusterTwin.Numerics;
 using ClusterTwin.Performance.Kernels;
 using ClusterTwin.Tests.Support;
 using ClusterTwin.Units;

@@ -113,7 +113,7 @@ public class GoldenOutputTests
     [Fact]
     public void ReliabilityAtScalePage_IsCurrent()
     {
-        string[] scenarios = ["llama3-405b-h100-16k", "llama3-405b-trn3-16k", "llama3-405b-trn3-1m", "llama3-405b-trn3-1m-restart-1min", "llama3-405b-trn3-1m-restart-10s"];
+        string[] scenarios = ["llama3-405b-h100-16k", "llama3-405b-trn3-16k", "llama3-405b-trn3-1m", "llama3-405b-trn3-1m-restart-1min", "llama3-405b-trn3-1m-restart-10s", "llama3-405b-trn3-1m-restart-10s-spares-512", "llama3-405b-trn3-1m-restart-10s-spares-1024"];
         AssertPageIsCurrent("reliability-at-scale.md", "the command at the top of docs/reliability-at-scale.md",
             ["compare", .. scenarios.Select(name => Repository.Path("examples", "reliability", name + ".yaml")), "--title", "What interruptions cost Llama 3 405B, from 16K chips to a million", "--markdown"]);
     }

@@ -63,6 +63,36 @@ public class ResilienceInputTests
     }
 
     [Fact]
+    public void TheSimulatedRuns_AreSeeded_AndTheirMeanMeetsDalys()
+    {
+        var first = Run(Scenario).GetProperty("simulated");
+        var again = Run(Scenario).GetProperty("simulated");
+        var reseeded = Run(Scenario.Replace("{restart: 5 min}", "{restart: 5 min, seed: 9, simulated_runs: 200}", StringComparison.Ordinal)).GetProperty("simulated");
+        Assert.Equal(first.GetRawText(), again.GetRawText());
+        Assert.Equal(1000, first.GetProperty("runs").GetInt32());
+        Assert.Equal(200, reseeded.GetProperty("runs").GetInt32());
+        Assert.NotEqual(first.GetProperty("meanSeconds").GetDouble(), reseeded.GetProperty("meanSeconds").GetDouble());
+        // Sixty-four chips over 1T tokens: a few interruptions a run, each near its expected cost.
+        var expected = Run(Scenario).GetProperty("expectedSeconds").GetDouble();
+        Assert.True(Math.Abs(first.GetProperty("meanSeconds").GetDouble() - expected) < 4 * first.GetProperty("standardErrorSeconds").GetDouble());
+        Assert.False(first.TryGetProperty("spares", out _));
+        Assert.False(Run(Scenario.Replace("{restart: 5 min}", "{restart: 5 min, simulated_runs: 0}", StringComparison.Ordinal)).TryGetProperty("simulated", out _));
+    }
+
+    [Fact]
+    public void SpareServers_TakeTheCataloguesReplacementShare_UnlessTheScenarioNamesOne()
+    {
+        var catalogue = Run(Scenario.Replace("{restart: 5 min}", "{restart: 5 min, spare_servers: 0, server_repair_time: 3 d}", StringComparison.Ordinal)).GetProperty("simulated");
+        var own = Run(Scenario.Replace("{restart: 5 min}", "{restart: 5 min, spare_servers: 0, server_repair_time: 3 d, replacement_share: 0.5}", StringComparison.Ordinal)).GetProperty("simulated");
+        Assert.Equal(0.78, catalogue.GetProperty("spares").GetProperty("replacementShare").GetDouble());
+        Assert.Equal(0.5, own.GetProperty("spares").GetProperty("replacementShare").GetDouble());
+        Assert.Equal(3 * 86400, catalogue.GetProperty("spares").GetProperty("repairSeconds").GetDouble());
+        // Without a spare, every server taken out (78% or 50% of the interruptions) stops the job for its three days.
+        Within.Relative(0.78 * catalogue.GetProperty("meanInterruptions").GetDouble() * 3 * 86400, catalogue.GetProperty("meanWaitingForSparesSeconds").GetDouble(), 0.1);
+        Within.Relative(0.5 * own.GetProperty("meanInterruptions").GetDouble() * 3 * 86400, own.GetProperty("meanWaitingForSparesSeconds").GetDouble(), 0.1);
+    }
+
+    [Fact]
     public void TheReport_ShowsTheRunWithItsInterruptions()
     {
         using var folder = new TemporaryFolder();
@@ -71,6 +101,7 @@ public class ResilienceInputTests
         Assert.Contains("The run with interruptions", outcome.Output, StringComparison.Ordinal);
         Assert.Contains("Daly's optimum", outcome.Output, StringComparison.Ordinal);
         Assert.Contains("restart", outcome.Output, StringComparison.Ordinal);
+        Assert.Contains("simulated runs, event by event", outcome.Output, StringComparison.Ordinal);
     }
 
     [Theory]
@@ -87,6 +118,13 @@ public class ResilienceInputTests
     [InlineData("{restart: 5 min}", "{checkpoint_interval: 0 s}", "resilience.checkpoint_interval", "is zero")]
     [InlineData("{restart: 5 min}", "{storage_write_bandwidth: 0 TB/s}", "resilience.storage_write_bandwidth", "")]
     [InlineData(", tokens: 1T", "", "resilience", "add training.tokens")]
+    [InlineData("{restart: 5 min}", "{spare_servers: 8}", "resilience", "go together")]
+    [InlineData("{restart: 5 min}", "{server_repair_time: 2 d}", "resilience", "go together")]
+    [InlineData("{restart: 5 min}", "{spare_servers: -1, server_repair_time: 2 d}", "resilience.spare_servers", "out of range")]
+    [InlineData("{restart: 5 min}", "{spare_servers: 8, server_repair_time: 2 years}", "resilience.server_repair_time", "years")]
+    [InlineData("{restart: 5 min}", "{spare_servers: 8, server_repair_time: 2 d, replacement_share: 1.5}", "resilience.replacement_share", "fraction")]
+    [InlineData("{restart: 5 min}", "{simulated_runs: 2.5}", "resilience.simulated_runs", "not a whole number")]
+    [InlineData("{restart: 5 min}", "{simulated_runs: 10000000}", "resilience.simulated_runs", "out of range")]
     public void BadResilience_IsReportedWithFieldAndReason(string find, string replace, string field, string reason)
     {
         using var folder = new TemporaryFolder();
@@ -105,6 +143,7 @@ public class ResilienceInputTests
     [InlineData("    value: 7.9 MB/s", "    value: 0 MB/s", "recovery.checkpoint_save_per_chip", "")]
     [InlineData("    value: 12.7 min", "    value: 12.7 d", "recovery.restart.value", "outside the plausible range")]
     [InlineData("  restart:", "  restarts:", "recovery.restarts", "unknown field")]
+    [InlineData("    value: 0.78", "    value: 78", "recovery.replacement_share.value", "fraction")]
     public void BadReliabilityCatalogue_IsReportedWithFieldAndReason(string find, string replace, string field, string reason)
     {
         var error = CatalogEdits.LoadWithChange(Path.Combine("reliability", "interruptions.yaml"), find, replace);

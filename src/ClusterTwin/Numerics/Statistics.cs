@@ -1,4 +1,4 @@
-namespace ClusterTwin.Validation;
+namespace ClusterTwin.Numerics;
 
 /// <summary>Order statistics of measured and predicted values.</summary>
 public static class Statistics
