@@ -28,13 +28,7 @@ public class SimulatedRunsBenchmarks
     {
         var catalog = Examples.Catalog();
         var million = ScenarioLoader.Load(Examples.Path(catalog, Path.Combine("reliability", "llama3-405b-trn3-1m-restart-10s-spares-512.yaml")), catalog);
-        var systems = Math.Max(1, (int)Math.Round(Chips / 144.0));
-        var scenario = million with
-        {
-            Cluster = million.Cluster with { SystemCount = systems },
-            Plan = million.Plan with { DataParallelism = systems },
-            Job = million.Job with { GlobalBatchSize = systems * 18 },
-        };
+        var scenario = Examples.AtChips(million, Chips);
         run = AnalyticalEngine.Simulate(scenario).Run!;
         spares = scenario.Resilience!.Spares!;
     }

@@ -25,13 +25,7 @@ public class StepSimulationBenchmarks
     {
         var catalog = Examples.Catalog();
         var million = ScenarioLoader.Load(Examples.Path(catalog, "llama3-405b-trainium3-1m.yaml"), catalog);
-        var systems = Math.Max(1, (int)Math.Round(Chips / 144.0));
-        scenario = million with
-        {
-            Cluster = million.Cluster with { SystemCount = systems },
-            Plan = million.Plan with { DataParallelism = systems },
-            Job = million.Job with { GlobalBatchSize = systems * 18 },
-        };
+        scenario = Examples.AtChips(million, Chips);
     }
 
     /// <summary>One step with its uncertainty band (the band recomputes the step for each uncertain hardware figure).</summary>

@@ -15,7 +15,7 @@ internal static class ScenarioResilience
 {
     private const string Why = "the scenario's resilience block";
 
-    /// <summary>The most runs a scenario may ask the event-level simulation for: a million runs take about a minute (each stores its wall time).</summary>
+    /// <summary>The most runs a scenario may ask the event-level simulation for: each keeps its wall time, sorted for the percentiles (a million, 8 MB).</summary>
     private const int MostSimulatedRuns = 1_000_000;
 
     internal static ResilienceSettings? Read(YamlReader reader, YamlMappingNode root, string path, Cluster? cluster, TrainingJob? job, ReliabilityCatalog? catalog)
@@ -47,6 +47,7 @@ internal static class ScenarioResilience
         // The catalogue's figures for the chip's family, each replaced where the block names its own. A catalogue without
         // reliability figures (a test's) leaves interruptions out unless the block gives them all.
         var defaults = catalog is not null && cluster is not null ? catalog.SettingsFor(cluster.Chip.Family) : null;
+        var replacement = Own(share) ?? defaults?.ReplacementShare;
         if (catalog is null && map is not null && (chipTime is null || restart is null || copy is null || save is null))
         {
             reader.Error(map, field, "the catalogue has no reliability figures (catalog/reliability/) to complete it: name chip_time_between_interruptions, restart, checkpoint_copy_per_chip and checkpoint_save_per_chip");
@@ -66,8 +67,8 @@ internal static class ScenarioResilience
                 StorageWriteBandwidth = storage,
                 SimulatedRuns = runs,
                 Seed = seed,
-                ReplacementShare = Own(share) ?? defaults?.ReplacementShare,
-                Spares = Spares(reader, map, field, spareCount, repair, Own(share) ?? defaults?.ReplacementShare),
+                ReplacementShare = replacement,
+                Spares = Spares(reader, map, field, spareCount, repair, replacement),
             }
             : null;
     }

@@ -14,8 +14,9 @@ namespace ClusterTwin.Reliability;
 /// then runs behind training, and a checkpoint counts only once saved. An interruption, during training, a copy or a
 /// restart, loses everything since the last saved checkpoint and starts the restart again. Without a save behind
 /// training the mean of the runs converges on Daly's formula, which is exact for this process; with one, it measures
-/// how far the analytical model's charge of a whole save to every interruption is from the schedule itself.
-/// A run's cost grows with its interruptions and not with its steps or chips: the checkpoints between two
+/// how far the analytical model's charge of a whole save to every interruption is from the schedule itself. With
+/// <see cref="SpareServers"/> named, an interruption that takes a server out restarts on a spare or waits for one back
+/// from repair, which the analytical model cannot see. A run's cost grows with its interruptions and not with its steps or chips: the checkpoints between two
 /// interruptions are crossed in one step.
 /// </remarks>
 public sealed record SimulatedRuns
