@@ -40,9 +40,15 @@ internal static class ScenarioResilience
         var spareCount = reader.Integer(map, "spare_servers", field, 0, int.MaxValue, required: false);
         var repair = Positive(reader, map, "server_repair_time", field, PlausibleRange.Repair);
         var share = YamlReader.Child(map, "replacement_share") is { } shareNode ? reader.FractionValue(0)(shareNode, YamlReader.Join(field, "replacement_share")) : null;
-        if (map is not null && (spareCount is null) != (repair is null))
+        var (namesSpares, namesRepair) = (YamlReader.Child(map, "spare_servers") is not null, YamlReader.Child(map, "server_repair_time") is not null);
+        if (map is not null && namesSpares != namesRepair)
         {
             reader.Error(map, field, "spare_servers and server_repair_time go together: name both (such as spare_servers: 64 and server_repair_time: 2 d), or neither for a spare always at hand");
+        }
+
+        if (map is not null && share is not null && !namesSpares)
+        {
+            reader.Error(YamlReader.Child(map, "replacement_share")!, YamlReader.Join(field, "replacement_share"), "applies to spare servers: name spare_servers and server_repair_time too, or remove it");
         }
         // The catalogue's figures for the chip's family, each replaced where the block names its own. A catalogue without
         // reliability figures (a test's) leaves interruptions out unless the block gives them all.

@@ -48,7 +48,7 @@ public sealed record SimulatedRuns
     /// <summary>Interruptions a finished run meets on average, those during restarts included.</summary>
     public required double MeanInterruptions { get; init; }
 
-    /// <summary>Time a finished run spends on average stalled by checkpoint copies that completed (a copy cut short is lost work).</summary>
+    /// <summary>Time a finished run spends on average stalled by checkpoint copies that completed, those later rolled back too (a copy cut short is lost work).</summary>
     public required Duration MeanStalled { get; init; }
 
     /// <summary>Time a finished run spends on average restarting, restarts cut short included.</summary>
@@ -97,25 +97,34 @@ public sealed record SimulatedRuns
     /// <summary>
     /// <paramref name="runs"/> runs of <paramref name="run"/>'s schedule (its interval, copy stall, save and restart at
     /// its mean time between interruptions), drawn from <paramref name="seed"/>, restarting on <paramref name="spares"/>
-    /// where named (else on a spare always at hand); null where the run would not finish.
+    /// where named (else on a spare always at hand); null where the run would not finish, or where one run alone would
+    /// draw more than <see cref="MostInterruptions"/>.
     /// </summary>
     public static SimulatedRuns? Of(RunGoodput run, int runs = DefaultRuns, int seed = 1, SpareServers? spares = null)
     {
         ArgumentNullException.ThrowIfNull(run);
         ArgumentOutOfRangeException.ThrowIfLessThan(runs, 1);
-        if (run.ExpectedInterruptions is not { } expected)
+        if (run.ExpectedInterruptions is not { } expected || expected > MostInterruptions)
         {
             return null;
         }
 
+        // The schedule saves each checkpoint before the next copy starts (RunGoodput holds the interval to at least a
+        // save), except for the one checkpoint at a run's end.
+        if (run.CheckpointSave > run.CheckpointInterval && run.IntervalBound != CheckpointIntervalBound.Run)
+        {
+            throw new ArgumentException($"a save of {run.CheckpointSave} outlasts the interval of {run.CheckpointInterval}", nameof(run));
+        }
+
         var count = (int)Math.Clamp(MostInterruptions / Math.Max(1, expected), 1, runs);
         var schedule = new Schedule(run, spares);
-        var random = new Random(seed);
+        // The spares draw from their own stream, so that the same seed gives the same interruptions with spares and without.
+        var (random, replacements) = (new Random(seed), new Random(unchecked((seed * 31) + 17)));
         var finished = ImmutableArray.CreateBuilder<Duration>(count);
         var (interruptions, stalled, restarting, waiting, waited) = (0L, 0.0, 0.0, 0.0, 0);
         for (var index = 0; index < count; index++)
         {
-            var one = schedule.Draw(random);
+            var one = schedule.Draw(random, replacements);
             if (one.Finished)
             {
                 finished.Add(Duration.FromSeconds(one.Wall));
@@ -167,7 +176,7 @@ public sealed record SimulatedRuns
         /// <summary>The work before checkpoint <paramref name="index"/> (counted from one) since the one before it.</summary>
         private double SegmentWork(long index) => index < Checkpoints ? interval : work - ((Checkpoints - 1) * interval);
 
-        public Draw Draw(Random random)
+        public Draw Draw(Random random, Random replacements)
         {
             var last = Checkpoints;
             var (now, next) = (0.0, Next(random, 0));
@@ -205,12 +214,12 @@ public sealed record SimulatedRuns
                 interruptions++;
                 saved = pending >= 0 && pendingSaved <= now ? pending : saved;
                 (from, pending) = (saved, -1);
-                (now, waiting) = Replace(random, now, waiting, ref shelf);
+                (now, waiting) = Replace(replacements, now, waiting, ref shelf);
                 next = Next(random, now);
                 while (next < now + restart && now < limit)
                 {
                     (restarting, now, interruptions) = (restarting + (next - now), next, interruptions + 1);
-                    (now, waiting) = Replace(random, now, waiting, ref shelf);
+                    (now, waiting) = Replace(replacements, now, waiting, ref shelf);
                     next = Next(random, now);
                 }
 

@@ -123,6 +123,7 @@ public class ResilienceInputTests
     [InlineData("{restart: 5 min}", "{spare_servers: -1, server_repair_time: 2 d}", "resilience.spare_servers", "out of range")]
     [InlineData("{restart: 5 min}", "{spare_servers: 8, server_repair_time: 2 years}", "resilience.server_repair_time", "years")]
     [InlineData("{restart: 5 min}", "{spare_servers: 8, server_repair_time: 2 d, replacement_share: 1.5}", "resilience.replacement_share", "fraction")]
+    [InlineData("{restart: 5 min}", "{replacement_share: 0.5}", "resilience.replacement_share", "applies to spare servers")]
     [InlineData("{restart: 5 min}", "{simulated_runs: 2.5}", "resilience.simulated_runs", "not a whole number")]
     [InlineData("{restart: 5 min}", "{simulated_runs: 10000000}", "resilience.simulated_runs", "out of range")]
     public void BadResilience_IsReportedWithFieldAndReason(string find, string replace, string field, string reason)
