@@ -69,10 +69,12 @@ internal static class RunText
     /// <summary>The spare servers and how many are away at a time ("64, each 2 days in repair; 374 away at a time in the steady state, as 78% of interruptions take one out").</summary>
     public static string Spares(SpareServers spares, Duration meanTimeBetweenInterruptions)
     {
-        var away = spares.InRepair(meanTimeBetweenInterruptions);
         return FormattableString.Invariant(
-            $"{spares.Count:N0}, each {RunLength.Of(spares.RepairTime)} in repair; {(away < 10 ? Format.Number(away) : away.ToString("N0", CultureInfo.InvariantCulture))} away at a time in the steady state (Little's law), as {Format.Percent(spares.ReplacementShare.Value)} of interruptions take one out");
+            $"{spares.Count:N0}, each {RunLength.Of(spares.RepairTime)} in repair; {Count(spares.InRepair(meanTimeBetweenInterruptions))} away at a time in the steady state (Little's law), as {Format.Percent(spares.ReplacementShare.Value)} of interruptions take one out");
     }
+
+    /// <summary>A count of interruptions or servers: to three figures under ten, else whole ("3.42", "1,133").</summary>
+    public static string Count(double count) => count < 10 ? Format.Number(count) : count.ToString("N0", CultureInfo.InvariantCulture);
 
     /// <summary>How long the simulated runs waited for a spare and how many did ("3.2 days a run; 98% of runs waited").</summary>
     public static string SpareWait(SimulatedRuns runs) => runs.WallTimes.IsEmpty

@@ -156,13 +156,13 @@ public static class SimulationReport
         table.AddRow("mean time between interruptions", RunLength.Of(run.MeanTimeBetweenInterruptions));
         if (run.ExpectedInterruptions is { } count)
         {
-            table.AddRow("interruptions expected", Count(count));
+            table.AddRow("interruptions expected", RunText.Count(count));
         }
 
         if (run.Simulated is { } simulated)
         {
             table.AddRow("simulated runs, event by event: mean (P10 - P90)", RunText.Simulated(simulated));
-            table.AddRow("simulated: goodput, interruptions a run", simulated.WallTimes.IsEmpty ? "-" : $"{Format.Percent(simulated.Goodput)}, {Count(simulated.MeanInterruptions)}");
+            table.AddRow("simulated: goodput, interruptions a run", simulated.WallTimes.IsEmpty ? "-" : $"{Format.Percent(simulated.Goodput)}, {RunText.Count(simulated.MeanInterruptions)}");
             table.AddRow("simulated: where the mean run's time goes", simulated.WallTimes.IsEmpty ? "-" : RunText.SimulatedParts(simulated));
             if (simulated.Spares is { } spares)
             {
@@ -186,9 +186,6 @@ public static class SimulationReport
         table.AddRow("[grey]interruption rate from[/]", $"[grey]{Markup.Escape(run.RateSource)}[/]");
         console.Write(table);
     }
-
-    /// <summary>A count of interruptions: to three figures under ten, else whole.</summary>
-    private static string Count(double count) => count < 10 ? Format.Number(count) : count.ToString("N0", CultureInfo.InvariantCulture);
 
     /// <summary>The energy and cost table, or the reason each is missing.</summary>
     private static void WriteEnergyAndCost(IAnsiConsole console, TrainingStepResult result)

@@ -171,13 +171,8 @@ public static partial class ScenarioLoader
                 $"{system.Chip.Name} does not train in {trained.Key} (it has {string.Join(", ", system.Chip.PeakRates.Keys.Select(precision => precision.Key()))} rates{(system.Chip.ScaledFormats.IsEmpty ? string.Empty : $", and scales {string.Join(", ", system.Chip.ScaledFormats)} in hardware")})");
         }
 
-        var frameworkId = reader.String(item, "framework", path, required: false);
-        TrainingFramework? framework = null;
-        if (frameworkId is not null && frameworkId != TrainingFramework.None.Id && !catalog.TrainingFrameworks.TryGetValue(frameworkId, out framework))
-        {
-            reader.Error(YamlReader.Child(item, "framework"), YamlReader.Join(path, "framework"),
-                $"unknown training framework '{frameworkId}' (expected one of: {string.Join(", ", catalog.TrainingFrameworks.Keys)}, or {TrainingFramework.None.Id} for kernels at their roofline)");
-        }
+        // Without a cluster the reader gives no vendor default: null where the entry names none.
+        var framework = ReadFramework(reader, item, path, catalog, cluster: null);
 
         if (reader.Diagnostics.Count > errors)
         {
@@ -204,7 +199,7 @@ public static partial class ScenarioLoader
         // The search ignores the scenario's plan (the pins carry what the file fixed): pure data parallelism stands in.
         var template = parts.With(new Parallelism.ParallelPlan(1, 1, parts.Cluster!.System.Chips.Value, 1));
         template = format is null ? template : template with { Job = template.Job with { Format = format } };
-        template = frameworkId is null ? template : template with { Framework = framework ?? TrainingFramework.None, FrameworkNamed = true };
+        template = framework is null ? template : template with { Framework = framework, FrameworkNamed = true };
         return new SizeCandidate(template, pins);
     }
 

@@ -50,10 +50,10 @@ internal static class ScenarioResilience
         {
             reader.Error(YamlReader.Child(map, "replacement_share")!, YamlReader.Join(field, "replacement_share"), "applies to spare servers: name spare_servers and server_repair_time too, or remove it");
         }
+
         // The catalogue's figures for the chip's family, each replaced where the block names its own. A catalogue without
         // reliability figures (a test's) leaves interruptions out unless the block gives them all.
         var defaults = catalog is not null && cluster is not null ? catalog.SettingsFor(cluster.Chip.Family) : null;
-        var replacement = Own(share) ?? defaults?.ReplacementShare;
         if (catalog is null && map is not null && (chipTime is null || restart is null || copy is null || save is null))
         {
             reader.Error(map, field, "the catalogue has no reliability figures (catalog/reliability/) to complete it: name chip_time_between_interruptions, restart, checkpoint_copy_per_chip and checkpoint_save_per_chip");
@@ -73,8 +73,7 @@ internal static class ScenarioResilience
                 StorageWriteBandwidth = storage,
                 SimulatedRuns = runs,
                 Seed = seed,
-                ReplacementShare = replacement,
-                Spares = Spares(reader, map, field, spareCount, repair, replacement),
+                Spares = Spares(reader, map, field, spareCount, repair, Own(share) ?? catalog?.ReplacementShare),
             }
             : null;
     }

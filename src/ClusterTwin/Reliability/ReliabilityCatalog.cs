@@ -36,6 +36,5 @@ public sealed record ReliabilityCatalog
         Restart = Restart,
         CheckpointCopyPerChip = CheckpointCopyPerChip,
         CheckpointSavePerChip = CheckpointSavePerChip,
-        ReplacementShare = ReplacementShare,
     };
 }

@@ -40,12 +40,6 @@ public sealed record ResilienceSettings
     /// <summary>The time between checkpoints; null takes Daly's optimum for the run's interruption rate.</summary>
     public Duration? CheckpointInterval { get; init; }
 
-    /// <summary>
-    /// The share of interruptions that take a server out of the job (a hardware fault), from the catalogue unless the
-    /// scenario names its own; null where neither gives it.
-    /// </summary>
-    public Figure<double>? ReplacementShare { get; init; }
-
     /// <summary>The servers held in reserve, where the scenario names them; null: a spare is always there.</summary>
     public SpareServers? Spares { get; init; }
 

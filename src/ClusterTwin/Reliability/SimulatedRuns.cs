@@ -158,7 +158,7 @@ public sealed record SimulatedRuns
     private sealed class Schedule(RunGoodput run, SpareServers? spares)
     {
         private readonly double work = run.FaultFree.Seconds;
-        private readonly double interval = Math.Min(run.CheckpointInterval.Seconds, run.FaultFree.Seconds);
+        private readonly double interval = IntervalOf(run);
         private readonly double stall = run.CheckpointStall.Seconds;
         private readonly double save = run.CheckpointSave.Seconds;
         private readonly double restart = run.Restart.Seconds;
@@ -171,14 +171,14 @@ public sealed record SimulatedRuns
         private readonly Queue<double> away = new();
 
         /// <summary>Checkpoints over the run: one at every interval of work and one at its end.</summary>
-        private long Checkpoints => (long)Math.Ceiling((work / interval) - 1e-9);
+        private readonly long checkpoints = (long)Math.Ceiling((run.FaultFree.Seconds / IntervalOf(run)) - 1e-9);
 
         /// <summary>The work before checkpoint <paramref name="index"/> (counted from one) since the one before it.</summary>
-        private double SegmentWork(long index) => index < Checkpoints ? interval : work - ((Checkpoints - 1) * interval);
+        private double SegmentWork(long index) => index < checkpoints ? interval : work - ((checkpoints - 1) * interval);
 
         public Draw Draw(Random random, Random replacements)
         {
-            var last = Checkpoints;
+            var last = checkpoints;
             var (now, next) = (0.0, Next(random, 0));
             // Training runs on from checkpoint `from`; `saved` is the last checkpoint saved, and `pending` the one
             // being saved behind training (-1: none) until `pendingSaved`.
@@ -257,6 +257,9 @@ public sealed record SimulatedRuns
             var back = away.Dequeue();
             return (back, waiting + (back - now));
         }
+
+        /// <summary>The work between checkpoints: the run's interval, or the whole run where that is shorter.</summary>
+        private static double IntervalOf(RunGoodput run) => Math.Min(run.CheckpointInterval.Seconds, run.FaultFree.Seconds);
 
         /// <summary>The time of the next interruption after <paramref name="now"/>: an exponential draw, never infinite.</summary>
         private double Next(Random random, double now) => now - (mean * Math.Log(1 - random.NextDouble()));

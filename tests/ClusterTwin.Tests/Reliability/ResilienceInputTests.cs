@@ -24,6 +24,9 @@ public class ResilienceInputTests
         return JsonDocument.Parse(outcome.Output).RootElement.GetProperty("run");
     }
 
+    /// <summary>The run of the scenario with <paramref name="resilience"/> as its resilience block.</summary>
+    private static JsonElement RunWith(string resilience) => Run(Scenario.Replace("{restart: 5 min}", resilience, StringComparison.Ordinal));
+
     [Fact]
     public void TheResilienceBlock_ReplacesTheCatalogueFigures_ItNames()
     {
@@ -65,25 +68,26 @@ public class ResilienceInputTests
     [Fact]
     public void TheSimulatedRuns_AreSeeded_AndTheirMeanMeetsDalys()
     {
-        var first = Run(Scenario).GetProperty("simulated");
+        var run = Run(Scenario);
+        var first = run.GetProperty("simulated");
         var again = Run(Scenario).GetProperty("simulated");
-        var reseeded = Run(Scenario.Replace("{restart: 5 min}", "{restart: 5 min, seed: 9, simulated_runs: 200}", StringComparison.Ordinal)).GetProperty("simulated");
+        var reseeded = RunWith("{restart: 5 min, seed: 9, simulated_runs: 200}").GetProperty("simulated");
         Assert.Equal(first.GetRawText(), again.GetRawText());
         Assert.Equal(1000, first.GetProperty("runs").GetInt32());
         Assert.Equal(200, reseeded.GetProperty("runs").GetInt32());
         Assert.NotEqual(first.GetProperty("meanSeconds").GetDouble(), reseeded.GetProperty("meanSeconds").GetDouble());
         // Sixty-four chips over 1T tokens: a few interruptions a run, each near its expected cost.
-        var expected = Run(Scenario).GetProperty("expectedSeconds").GetDouble();
+        var expected = run.GetProperty("expectedSeconds").GetDouble();
         Assert.True(Math.Abs(first.GetProperty("meanSeconds").GetDouble() - expected) < 4 * first.GetProperty("standardErrorSeconds").GetDouble());
         Assert.False(first.TryGetProperty("spares", out _));
-        Assert.False(Run(Scenario.Replace("{restart: 5 min}", "{restart: 5 min, simulated_runs: 0}", StringComparison.Ordinal)).TryGetProperty("simulated", out _));
+        Assert.False(RunWith("{restart: 5 min, simulated_runs: 0}").TryGetProperty("simulated", out _));
     }
 
     [Fact]
     public void SpareServers_TakeTheCataloguesReplacementShare_UnlessTheScenarioNamesOne()
     {
-        var catalogue = Run(Scenario.Replace("{restart: 5 min}", "{restart: 5 min, spare_servers: 0, server_repair_time: 3 d}", StringComparison.Ordinal)).GetProperty("simulated");
-        var own = Run(Scenario.Replace("{restart: 5 min}", "{restart: 5 min, spare_servers: 0, server_repair_time: 3 d, replacement_share: 0.5}", StringComparison.Ordinal)).GetProperty("simulated");
+        var catalogue = RunWith("{restart: 5 min, spare_servers: 0, server_repair_time: 3 d}").GetProperty("simulated");
+        var own = RunWith("{restart: 5 min, spare_servers: 0, server_repair_time: 3 d, replacement_share: 0.5}").GetProperty("simulated");
         Assert.Equal(0.78, catalogue.GetProperty("spares").GetProperty("replacementShare").GetDouble());
         Assert.Equal(0.5, own.GetProperty("spares").GetProperty("replacementShare").GetDouble());
         Assert.Equal(3 * 86400, catalogue.GetProperty("spares").GetProperty("repairSeconds").GetDouble());
