@@ -143,6 +143,30 @@ public class CatalogSettings : CommandSettings
         return index + 1;
     }
 
+    /// <summary>
+    /// Throws <see cref="InputException"/> before any work where <paramref name="path"/>, given to
+    /// <paramref name="option"/> for <paramref name="what"/>, is not a file that can be written: empty, a folder, or in
+    /// a folder that does not exist.
+    /// </summary>
+    public static void CheckOutputFile(string path, string option, string what, string example)
+    {
+        if (string.IsNullOrWhiteSpace(path))
+        {
+            throw new InputException(option, $"expected a file name for {what}, such as {example}");
+        }
+
+        var folder = Path.GetDirectoryName(Path.GetFullPath(path));
+        if (Directory.Exists(path))
+        {
+            throw new InputException(path, $"cannot write {what}: it is a folder (expected a file name, such as {example})");
+        }
+
+        if (folder is not null && !Directory.Exists(folder))
+        {
+            throw new InputException(path, $"cannot write {what}: the folder {folder} does not exist");
+        }
+    }
+
     /// <summary>Writes a report file the user named, or throws <see cref="InputException"/> saying why it cannot be written.</summary>
     public static void WriteReport(string path, string text) => WriteFile(path, "the report", () => File.WriteAllText(path, text));
 

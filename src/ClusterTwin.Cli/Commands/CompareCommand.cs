@@ -3,7 +3,9 @@ using ClusterTwin.Catalog;
 using ClusterTwin.Cli.Reports;
 using ClusterTwin.Engines;
 using ClusterTwin.Engines.Analytical;
+using ClusterTwin.Engines.EventLevel;
 using ClusterTwin.Planning;
+using ClusterTwin.Scenarios;
 using Spectre.Console;
 using Spectre.Console.Cli;
 
@@ -54,14 +56,18 @@ public sealed class CompareCommand(IAnsiConsole console) : Command<CompareComman
                 // Nothing to rank is a result, as plan says it: the row is invalid, with the search's reasons.
                 return search.Plans.IsEmpty
                     ? new ComparisonRow(path, planning.Scenario, new TrainingStepResult { Scenario = planning.Scenario.Name, Valid = false, Problems = search.WhyNoLayout(), Chips = planning.Scenario.Cluster.ChipCount }) { HasLayout = false }
-                    : new ComparisonRow(path, planning.Scenario with { Plan = search.Plans[0].Plan }, search.Plans[0].Result.WithSimulatedRuns(planning.Scenario.Resilience));
+                    : Row(path, planning.Scenario with { Plan = search.Plans[0].Plan }, search.Plans[0].Result);
             }
 
             var scenario = ScenarioLoader.Load(path, catalog);
-            return new ComparisonRow(path, scenario, AnalyticalEngine.Simulate(scenario).WithSimulatedRuns(scenario.Resilience));
+            return Row(path, scenario, AnalyticalEngine.Simulate(scenario));
         }).ToArray();
 
         settings.Emit(console, () => ComparisonReport.Markdown(rows, settings.Search, settings.Title), () => ComparisonReport.Document(rows), output => ComparisonReport.Write(output, rows));
         return rows.All(row => row.Result.Valid) ? 0 : 1;
     }
+
+    /// <summary>A scenario's row: its result with the simulated runs of its resilience block, and its straggler draws where it names stragglers.</summary>
+    private static ComparisonRow Row(string path, Scenario scenario, TrainingStepResult result) =>
+        new(path, scenario, result.WithSimulatedRuns(scenario.Resilience)) { Replay = scenario.Stragglers is not null && result.Valid ? EventLevelStep.Of(scenario) : null };
 }

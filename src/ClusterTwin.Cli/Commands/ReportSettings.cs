@@ -51,21 +51,7 @@ public class ReportSettings : JsonSettings
             return;
         }
 
-        if (string.IsNullOrWhiteSpace(Markdown))
-        {
-            throw new InputException("--markdown", "expected a file name for the report, such as docs/report.md");
-        }
-
-        var folder = Path.GetDirectoryName(Path.GetFullPath(Markdown));
-        if (Directory.Exists(Markdown))
-        {
-            throw new InputException(Markdown, "cannot write the report: it is a folder (expected a file name, such as docs/report.md)");
-        }
-
-        if (folder is not null && !Directory.Exists(folder))
-        {
-            throw new InputException(Markdown, $"cannot write the report: the folder {folder} does not exist");
-        }
+        CheckOutputFile(Markdown, "--markdown", "the report", "docs/report.md");
     }
 
     /// <summary>

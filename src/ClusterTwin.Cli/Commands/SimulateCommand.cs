@@ -2,13 +2,14 @@ using System.ComponentModel;
 using ClusterTwin.Catalog;
 using ClusterTwin.Cli.Reports;
 using ClusterTwin.Engines.Analytical;
+using ClusterTwin.Engines.EventLevel;
 using ClusterTwin.Validation;
 using Spectre.Console;
 using Spectre.Console.Cli;
 
 namespace ClusterTwin.Cli.Commands;
 
-/// <summary><c>clustertwin simulate SCENARIO [--kernels] [--require-fit] [--json]</c>.</summary>
+/// <summary><c>clustertwin simulate SCENARIO [--kernels] [--timeline FILE] [--require-fit] [--json]</c>.</summary>
 public sealed class SimulateCommand(IAnsiConsole console) : Command<SimulateCommand.Settings>
 {
     /// <summary>Arguments of <c>simulate</c>.</summary>
@@ -28,6 +29,20 @@ public sealed class SimulateCommand(IAnsiConsole console) : Command<SimulateComm
         [CommandOption("--require-fit")]
         [Description("Exit with code 1 where the layout does not fit in the chips' memory (or in the host's, for offloaded activations), as where it does not divide: for scripts and CI. The report is printed either way.")]
         public bool RequireFit { get; init; }
+
+        /// <summary>Write the replayed step as a trace.</summary>
+        [CommandOption("--timeline <FILE>")]
+        [Description("Also write the step replayed pass by pass as a trace (Trace Event Format JSON: open it in ui.perfetto.dev or chrome://tracing), one row per pipeline rank.")]
+        public string? Timeline { get; init; }
+
+        /// <inheritdoc />
+        protected override void CheckOutputs()
+        {
+            if (Timeline is not null)
+            {
+                CheckOutputFile(Timeline, "--timeline", "the timeline", "step.trace.json");
+            }
+        }
     }
 
     /// <inheritdoc />
@@ -40,9 +55,30 @@ public sealed class SimulateCommand(IAnsiConsole console) : Command<SimulateComm
         var result = AnalyticalEngine.Simulate(scenario).WithSimulatedRuns(scenario.Resilience);
         var outcome = published is not null && result.Valid ? ValidationRun.Outcome(published, result) : null;
         var layers = settings.Kernels && result.Valid ? LayerProfile.Of(scenario, result) : [];
-        settings.EmitJsonOrTables(console, () => SimulationJson.Document(scenario, result, layers.IsEmpty ? null : LayerProfileReport.Json(layers), outcome), output =>
+        var replay = result.Valid ? EventLevelStep.Of(scenario) : null;
+        if (settings.Timeline is { } path)
+        {
+            if (replay?.Timeline is not { } timeline)
+            {
+                throw new InputException(path, $"cannot write the timeline: the step was not replayed ({(result.Valid ? replay?.NotReplayed : "the plan is invalid")})");
+            }
+
+            CatalogSettings.WriteFile(path, "the timeline", () =>
+            {
+                using var file = File.Create(path);
+                TimelineTrace.Write(file, scenario.Name, timeline);
+            });
+        }
+
+        var eventLevel = replay is not null && EventLevelReport.Shows(replay) ? replay : null;
+        settings.EmitJsonOrTables(console, () => SimulationJson.Document(scenario, result, layers.IsEmpty ? null : LayerProfileReport.Json(layers), outcome, eventLevel is null ? null : EventLevelReport.Json(result, eventLevel)), output =>
         {
             SimulationReport.Write(output, scenario, result, settings.Scenario);
+            if (eventLevel is not null)
+            {
+                EventLevelReport.Write(output, result, eventLevel);
+            }
+
             if (outcome is not null)
             {
                 ValidationReport.WriteOutcome(output, outcome);

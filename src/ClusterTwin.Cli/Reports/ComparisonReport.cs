@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using ClusterTwin.Engines;
+using ClusterTwin.Engines.EventLevel;
 using ClusterTwin.Planning;
 using ClusterTwin.Reliability;
 using ClusterTwin.Scenarios;
@@ -17,6 +18,9 @@ public sealed record ComparisonRow(string Path, Scenario Scenario, TrainingStepR
 {
     /// <summary>Whether the scenario has a layout to show: false where a search found none (its plan is then only the pins).</summary>
     public bool HasLayout { get; init; } = true;
+
+    /// <summary>The event-level engine's replay where the scenario names stragglers (its draws); otherwise null.</summary>
+    public EventLevelStep? Replay { get; init; }
 }
 
 /// <summary>The report of <c>compare</c>: scenarios side by side, with what bounds each.</summary>
@@ -32,9 +36,8 @@ public static class ComparisonReport
     /// <summary>Writes the comparison as a table.</summary>
     public static void Write(IAnsiConsole console, IReadOnlyList<ComparisonRow> rows)
     {
-        var exchanges = ExchangesShown(rows);
-        var runs = RunsShown(rows);
-        console.Write(Tables.Console("Scenarios side by side", Headers(exchanges, runs), rows.Select(row => Cells(row, exchanges, runs))));
+        var shown = Shown(rows);
+        console.Write(Tables.Console("Scenarios side by side", Headers(shown), rows.Select(row => Cells(row, shown))));
     }
 
     /// <summary>The comparison as a markdown page.</summary>
@@ -48,9 +51,8 @@ public static class ComparisonReport
             ? "Each scenario runs the best layout `clustertwin plan` finds for it (the fields its plan block names pinned)."
             : "Each scenario runs the plan it gives.");
         text.AppendLine();
-        var exchanges = ExchangesShown(rows);
-        var runs = RunsShown(rows);
-        Tables.AppendMarkdown(text, Headers(exchanges, runs), rows.Select(row => Cells(row, exchanges, runs)));
+        var shown = Shown(rows);
+        Tables.AppendMarkdown(text, Headers(shown), rows.Select(row => Cells(row, shown)));
 
         text.AppendLine();
         foreach (var row in rows.Where(row => row.Result.Valid))
@@ -86,6 +88,7 @@ public static class ComparisonReport
             priceIds = row.Result.Cost?.PriceIds,
             timeToTrainSeconds = row.Result.Valid ? row.Result.TimeToTrain?.Seconds : null,
             run = row.Result.Run is { } run ? SimulationJson.Run(run, row.Result) : null,
+            stragglers = row.Replay?.Stragglers is { } draws ? EventLevelReport.StragglersJson(draws) : null,
             calibration = Format.Calibration(row.Scenario.Efficiency, brief: true),
         }),
     };
@@ -98,6 +101,11 @@ public static class ComparisonReport
         return marker >= 0 ? full[(marker + 1)..] : System.IO.Path.GetFileName(full);
     }
 
+    /// <summary>The optional columns a comparison shows: the exchanges, the whole run and the stragglers, each where some scenario has them.</summary>
+    private sealed record Columns((string Header, Func<StepBreakdown, Duration> Part)[] Exchanges, bool Runs, bool Stragglers);
+
+    private static Columns Shown(IReadOnlyList<ComparisonRow> rows) => new(ExchangesShown(rows), RunsShown(rows), rows.Any(row => row.Replay?.Stragglers is not null));
+
     /// <summary>The exchanges some valid scenario exposes any of.</summary>
     private static (string Header, Func<StepBreakdown, Duration> Part)[] ExchangesShown(IReadOnlyList<ComparisonRow> rows) =>
         [.. Exchanges.Where(exchange => rows.Any(row => row.Result.Breakdown is { } breakdown && exchange.Part(breakdown) > Duration.Zero))];
@@ -107,9 +115,16 @@ public static class ComparisonReport
 
     private static readonly string[] RunHeaders = ["time to train (fault-free)", "with interruptions (range)", "simulated runs: mean (P10 - P90)", "goodput", "interrupted every", "restart"];
 
-    private static string[] Headers((string Header, Func<StepBreakdown, Duration> Part)[] exchanges, bool runs) =>
-        ["scenario", "chips", "scale-up", "layout", "step (P10-P90)", "tokens/s per chip", "MFU", .. exchanges.Select(exchange => exchange.Header), "largest part", "memory per chip",
-            "energy per token", "cost per M tokens", .. runs ? RunHeaders : [], "calibration"];
+    private const string StragglersHeader = "with stragglers: mean step (against the replay without; P99); slowest chip";
+
+    private static string[] Headers(Columns shown) =>
+        ["scenario", "chips", "scale-up", "layout", "step (P10-P90)", "tokens/s per chip", "MFU", .. shown.Exchanges.Select(exchange => exchange.Header), "largest part", "memory per chip",
+            "energy per token", "cost per M tokens", .. shown.Runs ? RunHeaders : [], .. shown.Stragglers ? [StragglersHeader] : Array.Empty<string>(), "calibration"];
+
+    /// <summary>The straggler draws' mean step, its slowdown and P99, and the slowest chip's pace; a dash where none were drawn.</summary>
+    private static string StragglersCell(ComparisonRow row) => row.Replay?.Stragglers is { } draws
+        ? $"{draws.Mean} ({EventLevelReport.Signed(draws.Slowdown)}; P99 {draws.Percentile(0.99)}); {EventLevelReport.Signed(draws.MeanSlowestChip)}{(draws.ReplacedShare > 0 ? $", {Format.Percent(draws.ReplacedShare)} of chips replaced" : string.Empty)}"
+        : "-";
 
     /// <summary>The whole run's cells: fault-free, with interruptions, what they take; dashes where the scenario names no tokens.</summary>
     private static string[] RunCells(TrainingStepResult result) => result.Run is { } run
@@ -121,14 +136,15 @@ public static class ComparisonReport
         : runs.Spares is null || runs.WallTimes.IsEmpty ? RunText.Simulated(runs)
         : $"{RunText.Simulated(runs)}; {RunLength.Of(runs.MeanWaitingForSpares)} waiting for {runs.Spares.Count:N0} spares";
 
-    private static string[] Cells(ComparisonRow row, (string Header, Func<StepBreakdown, Duration> Part)[] exchanges, bool runs)
+    private static string[] Cells(ComparisonRow row, Columns shown)
     {
+        var (exchanges, runs) = (shown.Exchanges, shown.Runs);
         var (scenario, result) = (row.Scenario, row.Result);
         var system = scenario.Cluster.System;
         var common = new[] { scenario.Name, Format.Count(scenario.Cluster.ChipCount), $"{system.ScaleUpName} ({system.Topology.Kind.ToString().ToLowerInvariant()})", row.HasLayout ? PlanDescription.Of(scenario.Plan) : "none found" };
         if (!result.Valid)
         {
-            return [.. common, "invalid: " + string.Join("; ", result.Problems), "-", "-", .. exchanges.Select(_ => "-"), "-", "-", "-", "-", .. runs ? RunHeaders.Select(_ => "-") : [], Format.Calibration(scenario.Efficiency, brief: true)];
+            return [.. common, "invalid: " + string.Join("; ", result.Problems), "-", "-", .. exchanges.Select(_ => "-"), "-", "-", "-", "-", .. runs ? RunHeaders.Select(_ => "-") : [], .. shown.Stragglers ? ["-"] : Array.Empty<string>(), Format.Calibration(scenario.Efficiency, brief: true)];
         }
 
         var breakdown = result.Breakdown!;
@@ -145,6 +161,7 @@ public static class ComparisonReport
             result.Energy is { } energy ? energy.ItPerToken.ToString() : "n/a",
             result.Cost is { } cost ? $"{cost.PerMillionTokens}{Format.UnpublishedPrice(cost.PriceStatus)}" : "n/a",
             .. runs ? RunCells(result) : [],
+            .. shown.Stragglers ? [StragglersCell(row)] : Array.Empty<string>(),
             Format.Calibration(scenario.Efficiency, brief: true),
         ];
     }

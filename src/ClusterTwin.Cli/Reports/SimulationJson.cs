@@ -11,9 +11,10 @@ public static class SimulationJson
 {
     /// <summary>
     /// The document as an object tree, which <see cref="Json.Serialize"/> writes; with <paramref name="layers"/>
-    /// (<c>--kernels</c>) their operators too, and for a validation case file its measurement against the prediction, <paramref name="validation"/>.
+    /// (<c>--kernels</c>) their operators too, for a validation case file its measurement against the prediction, <paramref name="validation"/>,
+    /// and the event-level engine's replay, <paramref name="eventLevel"/>, where it has something to say.
     /// </summary>
-    public static object Document(Scenario scenario, TrainingStepResult result, object[]? layers = null, ValidationOutcome? validation = null)
+    public static object Document(Scenario scenario, TrainingStepResult result, object[]? layers = null, ValidationOutcome? validation = null, object? eventLevel = null)
     {
         var cluster = scenario.Cluster;
         var plan = scenario.Plan;
@@ -68,6 +69,7 @@ public static class SimulationJson
             timeToTrainSeconds = result.TimeToTrain?.Seconds,
             chipHours = result.ChipHours,
             run = result.Run is { } run ? Run(run, result) : null,
+            eventLevel,
             energyPerStepJoules = result.Energy?.ItPerStep.Joules,
             joulesPerToken = result.Energy?.ItPerToken.Joules,
             averagePowerPerChipWatts = result.Energy?.AveragePowerPerChip.Watts,

@@ -83,16 +83,16 @@ public static partial class ScenarioLoader
 
     /// <summary>What a scenario file holds: its cluster, model and job, and its plan block (read as a plan) where it has one.</summary>
     private sealed record ScenarioParts(string Name, Cluster? Cluster, ModelArchitecture? Model, TrainingJob? Job, ChipEfficiency? Efficiency, YamlMappingNode? PlanBlock, ParallelPlan? Plan, CostSettings? Cost,
-        TrainingFramework? Framework, bool FrameworkNamed, ResilienceSettings? Resilience)
+        TrainingFramework? Framework, bool FrameworkNamed, ResilienceSettings? Resilience, StragglerSettings? Stragglers)
     {
         public bool Complete => Cluster is not null && Model is not null && Job is not null && Cost is not null && Framework is not null && (PlanBlock is null || Plan is not null);
 
-        public Scenario With(ParallelPlan plan) => new(Name, Cluster!, Efficiency!, Model!, Job!, plan, Cost) { Framework = Framework ?? TrainingFramework.None, FrameworkNamed = FrameworkNamed, Resilience = Resilience };
+        public Scenario With(ParallelPlan plan) => new(Name, Cluster!, Efficiency!, Model!, Job!, plan, Cost) { Framework = Framework ?? TrainingFramework.None, FrameworkNamed = FrameworkNamed, Resilience = Resilience, Stragglers = Stragglers };
     }
 
     private static ScenarioParts ReadParts(YamlReader reader, YamlMappingNode root, string path, HardwareCatalog catalog, string fallbackName, bool planRequired)
     {
-        reader.CheckKeys(root, path, "name", "description", "cluster", "model", "training", "plan", "cost", "facility", "resilience");
+        reader.CheckKeys(root, path, "name", "description", "cluster", "model", "training", "plan", "cost", "facility", "resilience", "stragglers");
         var name = reader.String(root, "name", path, required: false) ?? fallbackName;
         _ = reader.String(root, "description", path, required: false);
         var cluster = ReadCluster(reader, reader.Mapping(root, "cluster", path, required: true), YamlReader.Join(path, "cluster"), catalog);
@@ -111,7 +111,8 @@ public static partial class ScenarioLoader
         var plan = planBlock is null ? null : ReadPlan(reader, planBlock, YamlReader.Join(path, "plan"), cluster);
         var cost = ScenarioCost.Read(reader, root, path, cluster, catalog.Prices);
         var resilience = ScenarioResilience.Read(reader, root, path, cluster, job, catalog.Reliability);
-        return new ScenarioParts(name, cluster, model, job, cluster is null ? null : catalog.EfficiencyFor(cluster.Chip), planBlock, plan, cost, framework, YamlReader.Child(training, "framework") is not null, resilience);
+        var stragglers = ScenarioStragglers.Read(reader, root, path);
+        return new ScenarioParts(name, cluster, model, job, cluster is null ? null : catalog.EfficiencyFor(cluster.Chip), planBlock, plan, cost, framework, YamlReader.Child(training, "framework") is not null, resilience, stragglers);
     }
 
     /// <summary>The training framework the training block names, or the default of the cluster's chip vendor.</summary>

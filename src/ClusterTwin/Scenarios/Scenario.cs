@@ -21,6 +21,9 @@ public sealed record Scenario(string Name, Cluster Cluster, ChipEfficiency Effic
     /// <summary>What interrupts the run and how it recovers, for the whole run's expected time; null leaves interruptions out.</summary>
     public Reliability.ResilienceSettings? Resilience { get; init; }
 
+    /// <summary>How the chips differ in speed, for the event-level engine's straggler draws; null draws none.</summary>
+    public Reliability.StragglerSettings? Stragglers { get; init; }
+
     /// <summary>Whether the scenario named its framework; one it did not name is its chip vendor's default, which follows the chip.</summary>
     public bool FrameworkNamed { get; init; }
 }

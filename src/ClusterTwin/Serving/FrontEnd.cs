@@ -1,3 +1,4 @@
+using ClusterTwin.Numerics;
 using ClusterTwin.Units;
 
 namespace ClusterTwin.Serving;
@@ -15,11 +16,7 @@ namespace ClusterTwin.Serving;
 public readonly record struct FrontEnd(Duration Median, Duration P99)
 {
     /// <summary>The standard normal distribution's 99th percentile.</summary>
-    public const double NormalP99 = 2.3263478740408408;
-
-    // Numerical Recipes' erfc(x) = t exp(-x^2 + P(t)), t = 1 / (1 + x/2): P's coefficients, the highest power first.
-    private static readonly double[] ErfcCoefficients =
-        [0.17087277, -0.82215223, 1.48851587, -1.13520398, 0.27886807, -0.18628806, 0.09678418, 0.37409196, 1.00002368, -1.26551223];
+    public const double NormalP99 = NormalDistribution.P99;
 
     /// <summary>The median: never negative (the scenario and catalogue readers refuse one with the field's name).</summary>
     public Duration Median { get; } = Median.Seconds >= 0 ? Median : throw new ArgumentOutOfRangeException(nameof(Median), Median, "a front end's median time is at least zero");
@@ -48,37 +45,9 @@ public readonly record struct FrontEnd(Duration Median, Duration P99)
         }
 
         var ratio = 1 + (seconds / Median.Seconds);
-        return ratio <= 0 ? 0 : NormalShareBelow(Math.Log(ratio) / Sigma);
+        return ratio <= 0 ? 0 : NormalDistribution.ShareBelow(Math.Log(ratio) / Sigma);
     }
 
     /// <summary>The time beyond the median (negative: below it) that a share <paramref name="fraction"/> of requests stay within, in seconds.</summary>
-    public double BeyondMedianAt(double fraction) => Spreads ? Median.Seconds * (Math.Exp(Sigma * NormalQuantile(fraction)) - 1) : 0;
-
-    /// <summary>The standard normal distribution's share below <paramref name="z"/>, to a relative 1.2e-7 (Numerical Recipes' erfc).</summary>
-    internal static double NormalShareBelow(double z)
-    {
-        var x = Math.Abs(z) / Math.Sqrt(2);
-        var t = 1 / (1 + (0.5 * x));
-        var polynomial = 0.0;
-        foreach (var coefficient in ErfcCoefficients)
-        {
-            polynomial = (polynomial * t) + coefficient;
-        }
-
-        var complement = t * Math.Exp((-x * x) + polynomial);
-        return z >= 0 ? 1 - (complement / 2) : complement / 2;
-    }
-
-    // The standard normal quantile, by bisection on the share (the tails beyond 8 standard deviations are clipped).
-    private static double NormalQuantile(double fraction)
-    {
-        double low = -8, high = 8;
-        for (var step = 0; step < 60; step++)
-        {
-            var middle = (low + high) / 2;
-            (low, high) = NormalShareBelow(middle) < fraction ? (middle, high) : (low, middle);
-        }
-
-        return (low + high) / 2;
-    }
+    public double BeyondMedianAt(double fraction) => Spreads ? Median.Seconds * (Math.Exp(Sigma * NormalDistribution.Quantile(fraction)) - 1) : 0;
 }

@@ -119,6 +119,14 @@ public class GoldenOutputTests
     }
 
     [Fact]
+    public void StragglersAtScalePage_IsCurrent()
+    {
+        string[] scenarios = ["llama3-405b-trn3-16k-spread", "llama3-405b-trn3-1m-spread", "llama3-405b-trn3-1m-spread-replaced-2pct", "llama3-405b-trn3-1m-spread-transients"];
+        AssertPageIsCurrent("stragglers-at-scale.md", "the command at the top of docs/stragglers-at-scale.md",
+            ["compare", .. scenarios.Select(name => Repository.Path("examples", "stragglers", name + ".yaml")), "--title", "What stragglers cost Llama 3 405B on Trainium3, from 16K chips to a million", "--markdown"]);
+    }
+
+    [Fact]
     public void SizingPage_IsCurrent() =>
         AssertPageIsCurrent("sizing-llama3-70b.md", "./clustertwin train-search examples/train-search-llama3-70b.yaml --markdown docs/sizing-llama3-70b.md",
             "train-search", Repository.Path("examples", "train-search-llama3-70b.yaml"), "--markdown");

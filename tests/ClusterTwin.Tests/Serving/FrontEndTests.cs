@@ -1,4 +1,5 @@
 using ClusterTwin.Catalog;
+using ClusterTwin.Numerics;
 using ClusterTwin.Serving;
 using ClusterTwin.Tests.Support;
 using ClusterTwin.Units;
@@ -20,9 +21,9 @@ public class FrontEndTests
     [Fact]
     public void TheDistribution_HasTheGivenMedianAndP99()
     {
-        Assert.Equal(0.975, FrontEnd.NormalShareBelow(1.959963985), 1e-6);
-        Assert.Equal(0.025, FrontEnd.NormalShareBelow(-1.959963985), 1e-7);
-        Assert.Equal(0.5, FrontEnd.NormalShareBelow(0), 1e-7);
+        Assert.Equal(0.975, NormalDistribution.ShareBelow(1.959963985), 1e-6);
+        Assert.Equal(0.025, NormalDistribution.ShareBelow(-1.959963985), 1e-7);
+        Assert.Equal(0.5, NormalDistribution.ShareBelow(0), 1e-7);
         Assert.Equal(0, Spread.BeyondMedianAt(0.5), 1e-9);
         Assert.Equal(4.5e-3, Spread.BeyondMedianAt(0.99), 1e-8);
         Assert.Equal(0.99, Spread.ShareWithin(4.5e-3), 1e-6);

@@ -66,7 +66,13 @@ public static partial class AnalyticalEngine
     /// many layouts of it (a plan search), or a new one when null; and with <paramref name="memo"/>, a search thread's
     /// memo of the layers' kernels, which many layouts share (<see cref="ForwardKernelMemo"/>), or none.
     /// </summary>
-    internal static TrainingStepResult SimulateStep(Scenario scenario, CollectiveCost? collectives, ForwardKernelMemo? memo = null)
+    internal static TrainingStepResult SimulateStep(Scenario scenario, CollectiveCost? collectives, ForwardKernelMemo? memo = null) => Step(scenario, collectives, memo, withStages: false).Result;
+
+    /// <summary>
+    /// The step of <paramref name="scenario"/> and, where <paramref name="withStages"/> asks (the event-level engine),
+    /// each pipeline rank's own work, which the closed form reduces to the slowest's; null for a plan that does not divide.
+    /// </summary>
+    private static (TrainingStepResult Result, PipelineStages? Stages) Step(Scenario scenario, CollectiveCost? collectives, ForwardKernelMemo? memo, bool withStages)
     {
         ArgumentNullException.ThrowIfNull(scenario);
         var (cluster, efficiency, model, job) = (scenario.Cluster, scenario.Efficiency, scenario.Model, scenario.Job);
@@ -74,7 +80,7 @@ public static partial class AnalyticalEngine
         var problems = PlanChecks.Problems(plan, cluster, model, job, scenario.Framework);
         if (problems.Count > 0)
         {
-            return new TrainingStepResult { Scenario = scenario.Name, Valid = false, Problems = [.. problems], Chips = cluster.ChipCount };
+            return (new TrainingStepResult { Scenario = scenario.Name, Valid = false, Problems = [.. problems], Chips = cluster.ChipCount }, null);
         }
 
         var kernels = KernelCostOf(scenario);
@@ -221,13 +227,13 @@ public static partial class AnalyticalEngine
 
         if (!double.IsFinite(breakdown.Total.Seconds) || !double.IsFinite(memory.Total.Count))
         {
-            return new TrainingStepResult
+            return (new TrainingStepResult
             {
                 Scenario = scenario.Name,
                 Valid = false,
                 Problems = ["the inputs give a step time or memory that is not a finite number: look for an absurd figure in the catalogue or the scenario"],
                 Chips = cluster.ChipCount,
-            };
+            }, null);
         }
 
         var modelFlops = ModelFlops(model, job);
@@ -269,7 +275,15 @@ public static partial class AnalyticalEngine
             Energy = energy,
             Cost = cost,
         };
-        return result;
+        if (!withStages)
+        {
+            return (result, null);
+        }
+
+        var ranks = RanksOf(model, stages, pipeline, Layers, (embedding, head + prediction), slowdown: NoRecomputeSlowdown(scenario), offload);
+        var pipelineStages = new PipelineStages(ranks, plan.VirtualStages, (int)microBatches, pipelineSend, plan.OverlapsPipelineSends(scenario.Framework),
+            breakdown.DataParallelCommunication + breakdown.Optimizer, breakdown.Total / (breakdown.Total - breakdown.PowerThrottling));
+        return (result, pipelineStages);
     }
 
     /// <summary>

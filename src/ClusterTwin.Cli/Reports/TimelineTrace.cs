@@ -1,0 +1,97 @@
+using System.Text.Json;
+using ClusterTwin.Engines.EventLevel;
+
+namespace ClusterTwin.Cli.Reports;
+
+/// <summary>
+/// Writes a replayed step (<c>simulate --timeline FILE</c>) in the Trace Event Format that Perfetto
+/// (ui.perfetto.dev) and Chrome's <c>chrome://tracing</c> open: one row per pipeline rank, a complete event
+/// (<c>"ph": "X"</c>) per pass, in microseconds from the step's start, then the data-parallel communication and
+/// optimizer that follow the pipeline. A rank stands for every chip that runs its work.
+/// </summary>
+public static class TimelineTrace
+{
+    /// <summary>Writes <paramref name="timeline"/> of <paramref name="scenario"/> to <paramref name="stream"/>.</summary>
+    public static void Write(Stream stream, string scenario, StepTimeline timeline)
+    {
+        ArgumentNullException.ThrowIfNull(stream);
+        ArgumentNullException.ThrowIfNull(timeline);
+        using var json = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = false });
+        json.WriteStartObject();
+        json.WriteString("displayTimeUnit", "ms");
+        json.WriteStartObject("otherData");
+        json.WriteString("scenario", scenario);
+        json.WriteString("generator", "clustertwin simulate --timeline");
+        json.WriteNumber("stepTimeSeconds", timeline.StepTime.Seconds);
+        json.WriteEndObject();
+        json.WriteStartArray("traceEvents");
+        Metadata(json, "process_name", 0, 0, $"{scenario}: one step");
+        for (var rank = 0; rank < timeline.Stages.Pipeline; rank++)
+        {
+            Metadata(json, "thread_name", 0, rank, $"pipeline rank {rank}");
+            Metadata(json, "thread_sort_index", 0, rank, rank);
+        }
+
+        foreach (var span in timeline.Spans)
+        {
+            var pass = span.Pass;
+            var name = (pass.Backward ? "B" : "F") + pass.MicroBatch.ToString(System.Globalization.CultureInfo.InvariantCulture)
+                + (timeline.Stages.VirtualStages > 1 ? "." + pass.Chunk.ToString(System.Globalization.CultureInfo.InvariantCulture) : string.Empty);
+            Complete(json, name, pass.Backward ? "backward" : "forward", span.Rank, span.Start.Seconds, span.End.Seconds - span.Start.Seconds, pass.MicroBatch, pass.Chunk);
+        }
+
+        var after = timeline.Stages.AfterPipeline.Seconds;
+        if (after > 0)
+        {
+            for (var rank = 0; rank < timeline.Stages.Pipeline; rank++)
+            {
+                Complete(json, "data-parallel communication and optimizer", "after the pipeline", rank, timeline.Pipeline.Seconds, after, null, null);
+            }
+        }
+
+        json.WriteEndArray();
+        json.WriteEndObject();
+    }
+
+    private static void Metadata(Utf8JsonWriter json, string name, int process, int thread, object value)
+    {
+        json.WriteStartObject();
+        json.WriteString("name", name);
+        json.WriteString("ph", "M");
+        json.WriteNumber("pid", process);
+        json.WriteNumber("tid", thread);
+        json.WriteStartObject("args");
+        if (value is int number)
+        {
+            json.WriteNumber("sort_index", number);
+        }
+        else
+        {
+            json.WriteString("name", value.ToString());
+        }
+
+        json.WriteEndObject();
+        json.WriteEndObject();
+    }
+
+    private static void Complete(Utf8JsonWriter json, string name, string category, int rank, double startSeconds, double durationSeconds, int? microBatch, int? chunk)
+    {
+        json.WriteStartObject();
+        json.WriteString("name", name);
+        json.WriteString("cat", category);
+        json.WriteString("ph", "X");
+        json.WriteNumber("pid", 0);
+        json.WriteNumber("tid", rank);
+        json.WriteNumber("ts", startSeconds * 1e6);
+        json.WriteNumber("dur", durationSeconds * 1e6);
+        if (microBatch is { } batch)
+        {
+            json.WriteStartObject("args");
+            json.WriteNumber("micro_batch", batch);
+            json.WriteNumber("chunk", chunk ?? 0);
+            json.WriteEndObject();
+        }
+
+        json.WriteEndObject();
+    }
+}
