@@ -32,7 +32,7 @@ public class EventLevelBenchmarks
         var million = ScenarioLoader.Load(Examples.Path(catalog, Path.Combine("stragglers", "llama3-405b-trn3-1m-spread-transients.yaml")), catalog);
         var scenario = Examples.AtChips(million, Chips);
         stages = AnalyticalEngine.Stages(scenario)!;
-        stragglers = scenario.Stragglers!;
+        stragglers = scenario.Stragglers! with { Draws = 1000 };
         chips = scenario.Cluster.ChipCount;
     }
 

@@ -56,11 +56,12 @@ public sealed class SimulateCommand(IAnsiConsole console) : Command<SimulateComm
         var outcome = published is not null && result.Valid ? ValidationRun.Outcome(published, result) : null;
         var layers = settings.Kernels && result.Valid ? LayerProfile.Of(scenario, result) : [];
         var replay = result.Valid ? EventLevelStep.Of(scenario) : null;
-        if (settings.Timeline is { } path)
+        // A plan that does not divide has no step to replay: its report says why, and the command exits 1.
+        if (settings.Timeline is { } path && replay is not null)
         {
-            if (replay?.Timeline is not { } timeline)
+            if (replay.Timeline is not { } timeline)
             {
-                throw new InputException(path, $"cannot write the timeline: the step was not replayed ({(result.Valid ? replay?.NotReplayed : "the plan is invalid")})");
+                throw new InputException(path, $"cannot write the timeline: the step was not replayed ({replay.NotReplayed})");
             }
 
             CatalogSettings.WriteFile(path, "the timeline", () =>

@@ -52,7 +52,7 @@ public static class EventLevelReport
     private static void WriteStragglers(Table table, StragglerDraws draws, TrainingStepResult result)
     {
         var settings = draws.Settings;
-        table.AddRow("stragglers: mean step (P50 - P99)", $"{draws.Mean} ({draws.Percentile(0.5)} - {draws.Percentile(0.99)})");
+        table.AddRow("stragglers: mean step (P50 - P99)", $"{draws.Mean} ± {draws.StandardError} ({draws.Percentile(0.5)} - {draws.Percentile(0.99)})");
         table.AddRow("stragglers: slowdown of the mean step", $"{Signed(draws.Slowdown)}; {Format.Number(result.TokensPerSecond / (1 + draws.Slowdown))} tokens per second");
         if (settings.ChipSpread > 0)
         {
@@ -107,6 +107,7 @@ public static class EventLevelReport
             chipsPerRank = draws.ChipsPerRank,
             evenStepSeconds = draws.EvenStep.Seconds,
             meanSeconds = draws.Mean.Seconds,
+            standardErrorSeconds = draws.StandardError.Seconds,
             p50Seconds = draws.Percentile(0.5).Seconds,
             p90Seconds = draws.Percentile(0.9).Seconds,
             p99Seconds = draws.Percentile(0.99).Seconds,
@@ -118,5 +119,5 @@ public static class EventLevelReport
     }
 
     /// <summary>A share with its sign: "+9.3%", "-0.8%".</summary>
-    internal static string Signed(double fraction) => (fraction >= 0 ? "+" : string.Empty) + Format.Percent(fraction);
+    internal static string Signed(double fraction) => Math.Abs(fraction) < 0.0005 ? Format.Percent(0) : (fraction > 0 ? "+" : string.Empty) + Format.Percent(fraction);
 }

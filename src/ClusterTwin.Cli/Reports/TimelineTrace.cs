@@ -7,7 +7,8 @@ namespace ClusterTwin.Cli.Reports;
 /// Writes a replayed step (<c>simulate --timeline FILE</c>) in the Trace Event Format that Perfetto
 /// (ui.perfetto.dev) and Chrome's <c>chrome://tracing</c> open: one row per pipeline rank, a complete event
 /// (<c>"ph": "X"</c>) per pass, in microseconds from the step's start, then the data-parallel communication and
-/// optimizer that follow the pipeline. A rank stands for every chip that runs its work.
+/// optimizer that follow the pipeline, all stretched by the power limit where the chips throttle. A rank stands for
+/// every chip that runs its work. The sends are not drawn: they show as the gaps they leave.
 /// </summary>
 public static class TimelineTrace
 {
@@ -32,12 +33,14 @@ public static class TimelineTrace
             Metadata(json, "thread_sort_index", 0, rank, rank);
         }
 
+        // Where the chips throttle at their power limit, every pass stretches with the step.
+        var stretch = timeline.Stages.PowerStretch;
         foreach (var span in timeline.Spans)
         {
             var pass = span.Pass;
             var name = (pass.Backward ? "B" : "F") + pass.MicroBatch.ToString(System.Globalization.CultureInfo.InvariantCulture)
                 + (timeline.Stages.VirtualStages > 1 ? "." + pass.Chunk.ToString(System.Globalization.CultureInfo.InvariantCulture) : string.Empty);
-            Complete(json, name, pass.Backward ? "backward" : "forward", span.Rank, span.Start.Seconds, span.End.Seconds - span.Start.Seconds, pass.MicroBatch, pass.Chunk);
+            Complete(json, name, pass.Backward ? "backward" : "forward", span.Rank, span.Start.Seconds * stretch, (span.End.Seconds - span.Start.Seconds) * stretch, pass.MicroBatch, pass.Chunk);
         }
 
         var after = timeline.Stages.AfterPipeline.Seconds;
@@ -45,7 +48,7 @@ public static class TimelineTrace
         {
             for (var rank = 0; rank < timeline.Stages.Pipeline; rank++)
             {
-                Complete(json, "data-parallel communication and optimizer", "after the pipeline", rank, timeline.Pipeline.Seconds, after, null, null);
+                Complete(json, "data-parallel communication and optimizer", "after the pipeline", rank, timeline.Pipeline.Seconds * stretch, after * stretch, null, null);
             }
         }
 

@@ -30,15 +30,14 @@ internal static class ScenarioStragglers
         {
             reader.Error(map, field, "transient_share and transient_slowdown go together: name both (such as transient_share: 1e-6 and transient_slowdown: 1.3), or neither");
         }
-
-        if (Names("replaced_beyond") && !(spread > 0))
+        else if (!(spread > 0) && !(share > 0) && Names("chip_spread") == (spread is not null) && Names("transient_share") == (share is not null))
         {
-            reader.Error(YamlReader.Child(map, "replaced_beyond")!, YamlReader.Join(field, "replaced_beyond"), "cuts the chips' spread: name chip_spread above 0 too (such as chip_spread: 0.02), or remove it");
+            // Every field named was read: the block names no straggler at all.
+            reader.Error(map, field, "names no stragglers: give chip_spread above 0 (the chips' persistent spread, such as 0.012), or transient_share above 0 with transient_slowdown, or remove the block");
         }
-
-        if (!Names("chip_spread") && !Names("transient_share"))
+        else if (Names("replaced_beyond") && !(spread > 0) && Names("chip_spread") == (spread is not null))
         {
-            reader.Error(map, field, "names no stragglers: give chip_spread (the chips' persistent spread, such as 0.02), or transient_share with transient_slowdown, or remove the block");
+            reader.Error(YamlReader.Child(map, "replaced_beyond")!, YamlReader.Join(field, "replaced_beyond"), "cuts the chips' spread: name chip_spread above 0 too (such as chip_spread: 0.012), or remove it");
         }
 
         return spread is null && share is null ? null : new StragglerSettings(spread ?? 0, replaced, share ?? 0, slowdown ?? 1, draws, seed);

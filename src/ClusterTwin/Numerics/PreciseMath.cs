@@ -13,6 +13,7 @@ public static class PreciseMath
         var exponential = Math.Exp(x);
         return exponential == 1 ? x
             : exponential - 1 == -1 ? -1
+            : double.IsPositiveInfinity(exponential) ? exponential
             : (exponential - 1) * x / Math.Log(exponential);
     }
 

@@ -70,20 +70,7 @@ public sealed record SimulatedRuns
     public Duration Mean => WallTimes.IsEmpty ? Duration.Zero : Duration.FromSeconds(WallTimes.Average(time => time.Seconds));
 
     /// <summary>The standard error of <see cref="Mean"/>: the sample's standard deviation over the root of its size.</summary>
-    public Duration StandardError
-    {
-        get
-        {
-            if (WallTimes.Length < 2)
-            {
-                return Duration.Zero;
-            }
-
-            var mean = Mean.Seconds;
-            var variance = WallTimes.Sum(time => (time.Seconds - mean) * (time.Seconds - mean)) / (WallTimes.Length - 1);
-            return Duration.FromSeconds(Math.Sqrt(variance / WallTimes.Length));
-        }
-    }
+    public Duration StandardError => Duration.FromSeconds(Statistics.StandardErrorOfMean([.. WallTimes.Select(time => time.Seconds)]));
 
     /// <summary>Time a finished run re-does on average: work and copies lost to interruptions.</summary>
     public Duration MeanLost => Mean - FaultFree - MeanStalled - MeanRestarting - MeanWaitingForSpares;

@@ -37,6 +37,7 @@ public class EventLevelCommandTests
         Assert.Equal(32, stragglers.GetProperty("chipsPerRank").GetInt64());
         Assert.True(stragglers.GetProperty("meanSeconds").GetDouble() > stragglers.GetProperty("evenStepSeconds").GetDouble());
         Assert.True(stragglers.GetProperty("p99Seconds").GetDouble() >= stragglers.GetProperty("p50Seconds").GetDouble());
+        Assert.True(stragglers.GetProperty("standardErrorSeconds").GetDouble() > 0);
         Assert.Equal(outcome.Output, Simulate(Scenario, "--json").Output);
     }
 
@@ -82,6 +83,17 @@ public class EventLevelCommandTests
     }
 
     [Fact]
+    public void APlanThatDoesNotDivide_KeepsItsReportUnderTimeline_AndExitsOne()
+    {
+        using var folder = new TemporaryFolder();
+        var trace = Path.Combine(folder.Path, "step.trace.json");
+        var outcome = CliRunner.Run("simulate", folder.Write("scenario.yaml", Scenario.Replace("pipeline: 8, data: 4", "pipeline: 7, data: 4", StringComparison.Ordinal)), "--timeline", trace);
+        Assert.Equal(1, outcome.ExitCode);
+        Assert.Contains("is invalid", outcome.Output, StringComparison.Ordinal);
+        Assert.False(File.Exists(trace));
+    }
+
+    [Fact]
     public void ATimelineThatCannotBeWritten_IsRefusedBeforeAnyWork()
     {
         var outcome = Simulate(Scenario, "--timeline", Path.Combine(Path.GetTempPath(), "no-such-folder-" + Guid.NewGuid().ToString("N"), "step.json"));
@@ -96,6 +108,8 @@ public class EventLevelCommandTests
     [InlineData("{draws: 10}", "stragglers", "names no stragglers")]
     [InlineData("{chip_spread: 0.01, spread: 2}", "stragglers", "spread")]
     [InlineData("{chip_spread: 0.01, draws: 0}", "stragglers.draws", "out of range")]
+    [InlineData("{chip_spread: 0}", "stragglers", "names no stragglers")]
+    [InlineData("{chip_spread: 0, replaced_beyond: 0.02, transient_share: 1e-6, transient_slowdown: 1.2}", "stragglers.replaced_beyond", "name chip_spread above 0 too")]
     public void ABadStragglersBlock_IsNamedWithWhatWouldBeRight(string block, string field, string words)
     {
         var outcome = Simulate(Scenario.Replace("{chip_spread: 0.02, transient_share: 1e-4, transient_slowdown: 1.5, draws: 300}", block, StringComparison.Ordinal));

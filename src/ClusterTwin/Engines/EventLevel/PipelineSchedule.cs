@@ -8,8 +8,9 @@ public readonly record struct PipelinePass(bool Backward, int MicroBatch, int Ch
 
 /// <summary>
 /// The order in which each pipeline rank runs its passes under Megatron-LM's one-forward-one-backward schedule (1F1B,
-/// Narayanan et al. 2021, section 2.2), plain or interleaved over virtual stages, as
-/// <c>megatron.core.pipeline_parallel.schedules</c> orders them: a warm-up of forward passes, a steady phase
+/// Narayanan et al. 2021, section 2.2), plain or interleaved over virtual stages, as Megatron-Core's
+/// <c>pipeline_parallel.schedules</c> orders them (<c>get_pp_rank_microbatches</c>, with the default
+/// <c>microbatch_group_size_per_vp_stage</c> of the pipeline size): a warm-up of forward passes, a steady phase
 /// alternating one forward and one backward, and a cool-down of backward passes.
 /// </summary>
 public static class PipelineSchedule
@@ -20,10 +21,11 @@ public static class PipelineSchedule
     /// </summary>
     /// <remarks>
     /// Plain 1F1B warms up with <c>min(p - r - 1, m)</c> forward passes. The interleaved schedule warms up with
-    /// <c>2(p - r - 1) + (v - 1)p</c> (all <c>mv</c> where <c>m = p</c>), and walks the chunks in groups of
-    /// <c>p</c> micro-batches: the k-th forward pass is chunk <c>(k mod pv) / p</c> of micro-batch
-    /// <c>(k / pv) p + k mod p</c>, the k-th backward pass the same micro-batch's chunk counted from the last. It needs
-    /// the micro-batches to be a multiple of the pipeline size, as Megatron-LM's plan checks require.
+    /// <c>min(2(p - r - 1) + (v - 1)p, mv)</c>, and walks the chunks in groups of <c>p</c> micro-batches: the i-th
+    /// forward pass is chunk <c>(i mod pv) / p</c> of micro-batch <c>(i / pv) p + i mod p</c>, the i-th backward pass
+    /// the same micro-batch's chunk counted from the last. It needs the micro-batches to be a multiple of the pipeline
+    /// size, as the plan checks require. Megatron-Core before the group size ran every forward pass first where
+    /// <c>m = p</c>; the extra forward pass it adds under <c>overlap_moe_expert_parallel_comm</c> is not drawn.
     /// </remarks>
     public static PipelinePass[] Of(int rank, int pipeline, int microBatches, int virtualStages)
     {
@@ -52,7 +54,6 @@ public static class PipelineSchedule
 
         var total = microBatches * virtualStages;
         return virtualStages == 1 ? Math.Min(pipeline - rank - 1, microBatches)
-            : microBatches == pipeline ? total
             : Math.Min(((pipeline - rank - 1) * 2) + ((virtualStages - 1) * pipeline), total);
     }
 
@@ -76,10 +77,11 @@ public static class PipelineSchedule
             : Pass(position - total, backward: true, pipeline, virtualStages);
     }
 
-    private static PipelinePass Pass(int k, bool backward, int pipeline, int virtualStages)
+    /// <summary>The <paramref name="ordinal"/>-th forward (or backward) pass of a rank, counted from 0.</summary>
+    private static PipelinePass Pass(int ordinal, bool backward, int pipeline, int virtualStages)
     {
         var group = pipeline * virtualStages;
-        var chunk = k % group / pipeline;
-        return new PipelinePass(backward, (k / group * pipeline) + (k % pipeline), backward ? virtualStages - 1 - chunk : chunk);
+        var chunk = ordinal % group / pipeline;
+        return new PipelinePass(backward, (ordinal / group * pipeline) + (ordinal % pipeline), backward ? virtualStages - 1 - chunk : chunk);
     }
 }

@@ -43,6 +43,11 @@ public sealed class PipelineTimeline
             throw new ArgumentException($"a pipeline of {pipeline} ranks and {chunks} chunks per rank is not a schedule (chunks need two ranks or more)", nameof(stages));
         }
 
+        if (stages.Ranks.Any(rank => !IsTime(rank.Forward.Seconds) || !IsTime(rank.Backward.Seconds)) || !IsTime(send) || !IsTime(stages.AfterPipeline.Seconds) || !(stages.PowerStretch >= 1 && double.IsFinite(stages.PowerStretch)))
+        {
+            throw new ArgumentException("every rank's work, the send and what follows the pipeline must be finite times of at least zero, and the power stretch a finite factor of at least 1", nameof(stages));
+        }
+
         if (Passes(stages) > MostPasses)
         {
             throw new ArgumentException($"the step has {Passes(stages):N0} passes ({microBatches:N0} micro-batches x {chunks} chunks x {pipeline} ranks, forward and backward): more than the {MostPasses:N0} a replay takes", nameof(stages));
@@ -72,13 +77,22 @@ public sealed class PipelineTimeline
 
     /// <summary>
     /// The pipeline's time with each rank's passes slowed by its factor in <paramref name="rankSlowdowns"/> (one per
-    /// rank, at least 1; empty for none): a straggler holds back the rank whose work it shares.
+    /// rank, above zero: below 1 a rank runs faster than its work says; empty for none): a straggler holds back the
+    /// rank whose work it shares.
     /// </summary>
     public Duration Pipeline(ReadOnlySpan<double> rankSlowdowns)
     {
         if (!rankSlowdowns.IsEmpty && rankSlowdowns.Length != pipeline)
         {
             throw new ArgumentException($"expected one slowdown per rank ({pipeline}), got {rankSlowdowns.Length}", nameof(rankSlowdowns));
+        }
+
+        foreach (var slowdown in rankSlowdowns)
+        {
+            if (!(slowdown > 0 && double.IsFinite(slowdown)))
+            {
+                throw new ArgumentOutOfRangeException(nameof(rankSlowdowns), slowdown, "a rank's slowdown is a finite factor above zero");
+            }
         }
 
         return Duration.FromSeconds(Replay(rankSlowdowns, null));
@@ -93,9 +107,18 @@ public sealed class PipelineTimeline
         Array.Clear(busy);
         var total = 2 * microBatches * chunks;
         var count = 0;
+        void Wake(int rank)
+        {
+            if (!queued[rank])
+            {
+                waiting[count++] = rank;
+                queued[rank] = true;
+            }
+        }
+
         for (var rank = pipeline - 1; rank >= 0; rank--)
         {
-            (waiting[count++], queued[rank]) = (rank, true);
+            Wake(rank);
         }
 
         while (count > 0)
@@ -123,9 +146,9 @@ public sealed class PipelineTimeline
                 var sends = consumer >= 0 && consumer != rank;
                 free[rank] = end + (sends && !stages.SendsOverlap ? send : 0);
                 position[rank]++;
-                if (sends && !queued[consumer])
+                if (sends)
                 {
-                    (waiting[count++], queued[consumer]) = (consumer, true);
+                    Wake(consumer);
                 }
             }
         }
@@ -137,6 +160,8 @@ public sealed class PipelineTimeline
 
         return free.Max();
     }
+
+    private static bool IsTime(double seconds) => seconds >= 0 && double.IsFinite(seconds);
 
     private int Slot(int rank, int chunk, int microBatch) => (((rank * chunks) + chunk) * microBatches) + microBatch;
 

@@ -48,6 +48,9 @@ public sealed record StragglerDraws
     /// <summary>The mean drawn step.</summary>
     public Duration Mean => Duration.FromSeconds(Steps.Average(step => step.Seconds));
 
+    /// <summary>The standard error of <see cref="Mean"/>: the drawn steps' standard deviation over the square root of their count.</summary>
+    public Duration StandardError => Duration.FromSeconds(Statistics.StandardErrorOfMean([.. Steps.Select(step => step.Seconds)]));
+
     /// <summary>What stragglers add to the mean step, as a share of the even step.</summary>
     public double Slowdown => (Mean / EvenStep) - 1;
 
@@ -78,8 +81,9 @@ public sealed record StragglerDraws
             var (slowest, anyStruck) = (double.NegativeInfinity, false);
             for (var rank = 0; rank < pipeline; rank++)
             {
-                // The largest of K draws below the cut: its share above is Q(c) + (1 - Q(c)) (1 - U^(1/K)), U in (0, 1).
-                var uniform = random.NextDouble() + Math.ScaleB(1, -54);
+                // The largest of K draws below the cut: its share above is Q(c) + (1 - Q(c)) (1 - U^(1/K)), U in (0, 1):
+                // the seeded stream's draws are whole multiples of 1 / int.MaxValue from 0, moved half a step up.
+                var uniform = random.NextDouble() + (0.5 / int.MaxValue);
                 var tail = beyondCut + ((1 - beyondCut) * -PreciseMath.ExpMinusOne(Math.Log(uniform) / chipsPerRank));
                 var persistent = settings.ChipSpread > 0 ? 1 + (settings.ChipSpread * NormalDistribution.UpperQuantile(tail)) : 1;
                 var transient = random.NextDouble() < struck;

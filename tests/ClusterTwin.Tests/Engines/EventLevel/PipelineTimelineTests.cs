@@ -109,6 +109,10 @@ public class PipelineTimelineTests
         Assert.Equal("F0 F1 F2 F3 B0 F4 B1 F5 B2 B3 B4 B5", string.Join(' ', order));
         // The last rank alternates from the start.
         Assert.Equal("F0 B0 F1 B1 F2 B2", string.Join(' ', PipelineSchedule.Of(3, 4, 3, 1).Select(pass => (pass.Backward ? "B" : "F") + pass.MicroBatch)));
+        // Interleaved with m = p (4 ranks, 2 chunks, 4 micro-batches): Megatron-Core's current rule warms rank 0 up with
+        // 2(p - 1) + p = 10 passes, capped at all 8, and the last rank with p = 4, where it once ran every forward first.
+        Assert.Equal(8, PipelineSchedule.WarmUp(0, 4, 4, 2));
+        Assert.Equal(4, PipelineSchedule.WarmUp(3, 4, 4, 2));
         // Interleaved, 2 ranks, 2 chunks, 4 micro-batches: rank 1 warms up with (v - 1) p = 2 forward passes, chunk 0 of micro-batches 0 and 1.
         var interleaved = PipelineSchedule.Of(1, 2, 4, 2);
         Assert.Equal(16, interleaved.Length);
@@ -118,6 +122,17 @@ public class PipelineTimelineTests
         Assert.Equal(new PipelinePass(true, 0, 1), interleaved[3]);
         // Every pass of every micro-batch and chunk appears once, forward and backward.
         Assert.Equal(16, interleaved.Distinct().Count());
+    }
+
+    [Fact]
+    public void WorkOrSlowdownsThatAreNotFiniteTimes_AreRefused_NotReportedAsADeadlock()
+    {
+        var bad = Uniform(4, 8) with { Ranks = [.. Enumerable.Repeat(new RankWork(Duration.FromSeconds(double.NaN), Duration.FromSeconds(1)), 4)] };
+        Assert.Contains("finite times", Assert.Throws<ArgumentException>(() => new PipelineTimeline(bad)).Message, StringComparison.Ordinal);
+        var timeline = new PipelineTimeline(Uniform(4, 8));
+        Assert.Throws<ArgumentOutOfRangeException>(() => timeline.Pipeline([1, 1, double.PositiveInfinity, 1]));
+        Assert.Throws<ArgumentOutOfRangeException>(() => timeline.Pipeline([1, 0, 1, 1]));
+        Assert.Throws<ArgumentException>(() => timeline.Pipeline([1, 1]));
     }
 
     [Fact]
