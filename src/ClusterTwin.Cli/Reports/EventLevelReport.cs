@@ -54,6 +54,11 @@ public static class EventLevelReport
         var settings = draws.Settings;
         table.AddRow("stragglers: mean step (P50 - P99)", $"{draws.Mean} ± {draws.StandardError} ({draws.Percentile(0.5)} - {draws.Percentile(0.99)})");
         table.AddRow("stragglers: slowdown of the mean step", $"{Signed(draws.Slowdown)}; {Format.Number(result.TokensPerSecond / (1 + draws.Slowdown))} tokens per second");
+        if (result.TimeToTrain is { } time)
+        {
+            var slowed = time * (1 + draws.Slowdown);
+            table.AddRow("stragglers: time to train, fault-free", slowed.Seconds >= 86400 ? $"{slowed.Seconds / 86400:0.0} days" : slowed.ToString());
+        }
         if (settings.ChipSpread > 0)
         {
             var cut = settings.ReplacedBeyond is { } beyond ? $", the {Format.Percent(draws.ReplacedShare)} of chips beyond +{Format.Percent(beyond)} replaced" : string.Empty;
@@ -88,6 +93,7 @@ public static class EventLevelReport
             meanIdleShare = timeline?.MeanIdleShare,
             passes = timeline?.Spans.Length,
             stragglers = draws is null ? null : StragglersJson(draws),
+            timeToTrainWithStragglersSeconds = draws is not null && result.TimeToTrain is { } time ? time.Seconds * (1 + draws.Slowdown) : (double?)null,
         };
     }
 

@@ -42,6 +42,19 @@ public class EventLevelCommandTests
     }
 
     [Fact]
+    public void WithTokens_TheTimeToTrainCarriesTheStragglersSlowdown()
+    {
+        var outcome = Simulate(Scenario.Replace("global_batch: 256,", "global_batch: 256, tokens: 300B,", StringComparison.Ordinal), "--json");
+        Assert.Equal(0, outcome.ExitCode);
+        var root = JsonDocument.Parse(outcome.Output).RootElement;
+        var replay = root.GetProperty("eventLevel");
+        var slowdown = replay.GetProperty("stragglers").GetProperty("slowdown").GetDouble();
+        Assert.True(slowdown > 0);
+        Assert.Equal(root.GetProperty("timeToTrainSeconds").GetDouble() * (1 + slowdown), replay.GetProperty("timeToTrainWithStragglersSeconds").GetDouble(), 6);
+        Assert.False(JsonDocument.Parse(Simulate(Scenario, "--json").Output).RootElement.GetProperty("eventLevel").TryGetProperty("timeToTrainWithStragglersSeconds", out _));
+    }
+
+    [Fact]
     public void TheTables_ShowTheReplayAndTheStragglers()
     {
         var outcome = Simulate(Scenario);
