@@ -58,6 +58,9 @@ public static class CommandLine
                 .WithDescription("Fit a chip family's efficiency levels to the validation cases, holding sources out; or, with --framework, a training framework's expert launch times and slowdown without recompute.");
             config.AddCommand<CalibrateServingCommand>("calibrate-serving")
                 .WithDescription("Fit serving frameworks' layer overheads to the serving validation cases.");
+            config.AddCommand<DashboardCommand>("dashboard")
+                .WithDescription("Serve the local web dashboard: pick or write a scenario, see its step, memory, energy, run, replayed timeline and stragglers.")
+                .WithExample("dashboard", "--port", "5080");
             config.AddBranch("catalog", catalog =>
             {
                 catalog.SetDescription("List and show the chips, systems, fabrics, models and training and serving frameworks the catalogue holds.");

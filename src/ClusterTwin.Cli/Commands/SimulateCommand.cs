@@ -1,8 +1,10 @@
 using System.ComponentModel;
 using ClusterTwin.Catalog;
 using ClusterTwin.Cli.Reports;
+using ClusterTwin.Engines;
 using ClusterTwin.Engines.Analytical;
 using ClusterTwin.Engines.EventLevel;
+using ClusterTwin.Scenarios;
 using ClusterTwin.Validation;
 using Spectre.Console;
 using Spectre.Console.Cli;
@@ -52,10 +54,9 @@ public sealed class SimulateCommand(IAnsiConsole console) : Command<SimulateComm
         // A validation case file is its scenario beside the measured figures: the report adds the comparison.
         var published = ValidationCaseLoader.IsCaseFile(settings.Scenario) ? ValidationCaseLoader.Load(settings.Scenario, catalog) : null;
         var scenario = published?.Scenario ?? ScenarioLoader.Load(settings.Scenario, catalog);
-        var result = AnalyticalEngine.Simulate(scenario).WithSimulatedRuns(scenario.Resilience);
+        var (result, replay) = Run(scenario);
         var outcome = published is not null && result.Valid ? ValidationRun.Outcome(published, result) : null;
         var layers = settings.Kernels && result.Valid ? LayerProfile.Of(scenario, result) : [];
-        var replay = result.Valid ? EventLevelStep.Of(scenario) : null;
         // A plan that does not divide has no step to replay: its report says why, and the command exits 1.
         if (settings.Timeline is { } path && replay is not null)
         {
@@ -71,7 +72,7 @@ public sealed class SimulateCommand(IAnsiConsole console) : Command<SimulateComm
             });
         }
 
-        var eventLevel = replay is not null && EventLevelReport.Shows(replay) ? replay : null;
+        var eventLevel = Shown(replay);
         settings.EmitJsonOrTables(console, () => SimulationJson.Document(scenario, result, layers.IsEmpty ? null : LayerProfileReport.Json(layers), outcome, eventLevel is null ? null : EventLevelReport.Json(result, eventLevel)), output =>
         {
             SimulationReport.Write(output, scenario, result, settings.Scenario);
@@ -93,4 +94,17 @@ public sealed class SimulateCommand(IAnsiConsole console) : Command<SimulateComm
 
         return result.Valid && (result.Fits || !settings.RequireFit) ? 0 : 1;
     }
+
+    /// <summary>
+    /// <paramref name="scenario"/>'s step as <c>simulate</c> reports it: the analytical engine's result with its simulated
+    /// runs, and the event-level engine's replay (null for a plan that does not divide).
+    /// </summary>
+    internal static (TrainingStepResult Result, EventLevelStep? Replay) Run(Scenario scenario)
+    {
+        var result = AnalyticalEngine.Simulate(scenario).WithSimulatedRuns(scenario.Resilience);
+        return (result, result.Valid ? EventLevelStep.Of(scenario) : null);
+    }
+
+    /// <summary>The replay where the report shows it (a pipeline, stragglers, or a step too long to replay); otherwise null.</summary>
+    internal static EventLevelStep? Shown(EventLevelStep? replay) => replay is not null && EventLevelReport.Shows(replay) ? replay : null;
 }
