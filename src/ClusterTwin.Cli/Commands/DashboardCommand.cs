@@ -28,7 +28,25 @@ public sealed class DashboardCommand(IAnsiConsole console) : AsyncCommand<Dashbo
         var catalog = settings.LoadCatalog();
         await using var server = await Start(catalog, settings.Port, cancellationToken);
         console.MarkupLineInterpolated($"ClusterTwin dashboard at [link]{server.Url}[/] (this machine only); Ctrl+C stops it.");
-        await server.WaitAsync(cancellationToken);
+
+        // Ctrl+C stops the server and ends the command, instead of killing the process.
+        using var interrupted = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        void Stop(object? sender, ConsoleCancelEventArgs press)
+        {
+            press.Cancel = true;
+            interrupted.Cancel();
+        }
+
+        Console.CancelKeyPress += Stop;
+        try
+        {
+            await server.WaitAsync(interrupted.Token);
+        }
+        finally
+        {
+            Console.CancelKeyPress -= Stop;
+        }
+
         return 0;
     }
 

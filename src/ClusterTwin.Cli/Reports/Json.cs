@@ -20,12 +20,18 @@ public static class Json
         Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
     };
 
+    /// <summary>The same style on one line, for a document sent to a program (the dashboard's page), not read by a person.</summary>
+    private static readonly JsonSerializerOptions CompactOptions = new(Options) { WriteIndented = false };
+
     /// <summary>Serializes a report document, or throws <see cref="NonFiniteResultException"/> naming a number in it that is not finite.</summary>
-    public static string Serialize(object document)
+    public static string Serialize(object document) => Serialize(document, indented: true);
+
+    /// <summary>Serializes a report document indented or on one line, or throws <see cref="NonFiniteResultException"/> naming a number in it that is not finite.</summary>
+    public static string Serialize(object document, bool indented)
     {
         try
         {
-            return JsonSerializer.Serialize(document, Options);
+            return JsonSerializer.Serialize(document, indented ? Options : CompactOptions);
         }
         catch (JsonException error) when (error.InnerException is NonFiniteNumber number)
         {
@@ -34,7 +40,7 @@ public static class Json
     }
 
     /// <summary>
-    /// Checks that every number of a report document is finite, as <see cref="Serialize"/> does, where the report is
+    /// Checks that every number of a report document is finite, as <see cref="Serialize(object)"/> does, where the report is
     /// printed as tables: the last line of defence against an input figure far out of proportion that the readers let
     /// through, which would otherwise print as "Infinity days".
     /// </summary>

@@ -10,7 +10,7 @@ namespace ClusterTwin.Cli.Reports;
 public static class SimulationJson
 {
     /// <summary>
-    /// The document as an object tree, which <see cref="Json.Serialize"/> writes; with <paramref name="layers"/>
+    /// The document as an object tree, which <see cref="Json.Serialize(object)"/> writes; with <paramref name="layers"/>
     /// (<c>--kernels</c>) their operators too, for a validation case file its measurement against the prediction, <paramref name="validation"/>,
     /// and the event-level engine's replay, <paramref name="eventLevel"/>, where it has something to say.
     /// </summary>
