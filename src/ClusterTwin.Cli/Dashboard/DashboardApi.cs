@@ -1,14 +1,17 @@
 using ClusterTwin.Catalog;
 using ClusterTwin.Cli.Commands;
 using ClusterTwin.Cli.Reports;
+using ClusterTwin.Engines.Analytical;
 using ClusterTwin.Engines.EventLevel;
+using ClusterTwin.Planning;
 
 namespace ClusterTwin.Cli.Dashboard;
 
 /// <summary>
-/// What the dashboard's page asks for: the repository's training examples, one example's text, and the simulation of
-/// a scenario the page sends (an example as it is, or as the user edited it), as <c>simulate --json</c> gives it with
-/// the replayed step's passes and the drawn steps for the page to draw.
+/// What the dashboard's page asks for: the repository's training examples, one example's text, the simulation of a
+/// scenario the page sends (an example as it is, or as the user edited it), as <c>simulate --json</c> gives it with
+/// the replayed step's passes and the drawn steps for the page to draw, and the search of its layouts, as
+/// <c>plan --json</c> gives it.
 /// </summary>
 public sealed class DashboardApi
 {
@@ -48,21 +51,9 @@ public sealed class DashboardApi
     public object Simulate(string text)
     {
         ArgumentNullException.ThrowIfNull(text);
-        var folder = Directory.CreateTempSubdirectory("clustertwin-dashboard-");
-        try
+        return WithScenarioFile(text, file =>
         {
-            var file = Path.Combine(folder.FullName, SentScenarioName);
-            File.WriteAllText(file, text);
-            Scenarios.Scenario scenario;
-            try
-            {
-                scenario = ScenarioLoader.Load(file, catalog);
-            }
-            catch (InputException error)
-            {
-                throw new InputException(error.Diagnostics.Select(problem => problem with { File = problem.File == file ? SentScenarioName : problem.File }));
-            }
-
+            var scenario = ScenarioLoader.Load(file, catalog);
             var (result, replay) = SimulateCommand.Run(scenario);
             var shown = SimulateCommand.Shown(replay);
             return new
@@ -71,6 +62,53 @@ public sealed class DashboardApi
                 timeline = replay?.Timeline is { } timeline ? Timeline(timeline) : null,
                 stragglerSteps = replay?.Stragglers?.Steps.Select(step => step.Seconds),
             };
+        });
+    }
+
+    /// <summary>The layouts <see cref="Plan"/> ranks.</summary>
+    public const int LayoutsRanked = 10;
+
+    /// <summary>
+    /// Searches the layouts of the scenario <paramref name="text"/> as <c>plan --compare --top 10 --json</c> does where
+    /// its plan block is a valid layout (every field free, the best set beside the scenario's own), and as
+    /// <c>plan --top 10 --json</c> does otherwise (the fields the block names pinned): the fastest first.
+    /// </summary>
+    /// <exception cref="InputException">The text is not a scenario a search can run on, or the search refuses it.</exception>
+    public object Plan(string text)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        return WithScenarioFile(text, file =>
+        {
+            var planning = ScenarioLoader.LoadForPlanning(file, catalog);
+            var given = planning.Given is { } plan && AnalyticalEngine.Simulate(planning.Scenario with { Plan = plan }) is { Valid: true } simulated ? simulated : null;
+            var pins = given is null ? planning.Pins : PlanPins.SettingsOf(planning.Given!);
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+            var search = PlanSearch.Run(planning.Scenario, pins, LayoutsRanked);
+            if (search.Refusal is { } refusal)
+            {
+                throw new InputException(SentScenarioName, refusal);
+            }
+
+            return PlanJson.Document(planning.Scenario, search, clock.Elapsed, given);
+        });
+    }
+
+    /// <summary>
+    /// Runs <paramref name="read"/> on <paramref name="text"/> written to a file of its own, which the loaders read, and
+    /// names that file <see cref="SentScenarioName"/> in any problem found.
+    /// </summary>
+    private static object WithScenarioFile(string text, Func<string, object> read)
+    {
+        var folder = Directory.CreateTempSubdirectory("clustertwin-dashboard-");
+        var file = Path.Combine(folder.FullName, SentScenarioName);
+        try
+        {
+            File.WriteAllText(file, text);
+            return read(file);
+        }
+        catch (InputException error)
+        {
+            throw new InputException(error.Diagnostics.Select(problem => problem with { File = problem.File == file ? SentScenarioName : problem.File }));
         }
         finally
         {

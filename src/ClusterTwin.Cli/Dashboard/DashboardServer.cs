@@ -14,15 +14,16 @@ namespace ClusterTwin.Cli.Dashboard;
 /// <summary>
 /// The local dashboard (<c>clustertwin dashboard</c>): one page, served with its API on the loopback address only, so
 /// nothing on the network reaches it. Routes: <c>GET /</c> the page; <c>GET /api/examples</c> the training examples;
-/// <c>GET /api/examples/{path}</c> one example's text; <c>POST /api/simulate</c> a scenario's text, answered with
-/// <see cref="DashboardApi.Simulate"/> or, for a scenario that cannot be used, status 400 and its problems.
+/// <c>GET /api/examples/{path}</c> one example's text; <c>POST /api/simulate</c> and <c>POST /api/plan</c> a scenario's
+/// text, answered with <see cref="DashboardApi.Simulate"/> or <see cref="DashboardApi.Plan"/>, or, for a scenario that
+/// cannot be used, status 400 and its problems.
 /// </summary>
 /// <remarks>
 /// The host is built empty: no settings file, environment variable or command-line argument can move its listener off
 /// the loopback address. A request must name this machine's address as its host (a page elsewhere that rebinds a name
 /// to 127.0.0.1 is refused), and a simulation must be sent as YAML (<c>text/yaml</c>), a type a page elsewhere cannot
-/// send without the browser asking first, which this server does not answer. Two simulations run at a time, as the
-/// machines it is meant for have two cores; others wait their turn.
+/// send without the browser asking first, which this server does not answer. Two simulations or searches run at a time,
+/// as the machines it is meant for have two cores; others wait their turn.
 /// </remarks>
 public sealed class DashboardServer : IAsyncDisposable
 {
@@ -61,7 +62,8 @@ public sealed class DashboardServer : IAsyncDisposable
         application.MapGet("/", () => Results.Text(page, "text/html; charset=utf-8"));
         application.MapGet("/api/examples", () => JsonResult(api.Examples));
         application.MapGet("/api/examples/{**path}", (string path) => api.Example(path) is { } text ? Results.Text(text, "text/yaml; charset=utf-8") : Results.NotFound());
-        application.MapPost("/api/simulate", async (HttpRequest request) => await Simulate(api, request, turns));
+        application.MapPost("/api/simulate", async (HttpRequest request) => await Answer(request, turns, api.Simulate));
+        application.MapPost("/api/plan", async (HttpRequest request) => await Answer(request, turns, api.Plan));
         await application.StartAsync(cancellationToken);
         return new DashboardServer(application);
     }
@@ -91,7 +93,8 @@ public sealed class DashboardServer : IAsyncDisposable
     private static bool FromThisMachine(HttpRequest request) =>
         request.Host.Host is "127.0.0.1" or "localhost" or "[::1]";
 
-    private static async Task<IResult> Simulate(DashboardApi api, HttpRequest request, SemaphoreSlim turns)
+    /// <summary>Reads the scenario <paramref name="request"/> sends and answers with <paramref name="work"/> on it, in its turn.</summary>
+    private static async Task<IResult> Answer(HttpRequest request, SemaphoreSlim turns, Func<string, object> work)
     {
         var type = request.ContentType?.Split(';')[0].Trim();
         if (type is null || !YamlTypes.Contains(type, StringComparer.OrdinalIgnoreCase))
@@ -126,7 +129,7 @@ public sealed class DashboardServer : IAsyncDisposable
         try
         {
             // The engines are synchronous and CPU-bound: off the request's thread.
-            return JsonResult(await Task.Run(() => api.Simulate(text)));
+            return JsonResult(await Task.Run(() => work(text)));
         }
         catch (InputException error)
         {
@@ -139,7 +142,7 @@ public sealed class DashboardServer : IAsyncDisposable
         catch (Exception error) when (error is not OperationCanceledException)
         {
             // A fault of ClusterTwin's, not of the scenario: said, not hidden behind an empty answer, and logged.
-            await Console.Error.WriteLineAsync($"dashboard: the simulation failed: {error}");
+            await Console.Error.WriteLineAsync($"dashboard: {request.Path} failed: {error}");
             return Problems(StatusCodes.Status500InternalServerError, [Problem($"ClusterTwin failed on this scenario ({error.GetType().Name}: {error.Message}); please report it with the scenario")]);
         }
         finally

@@ -8,12 +8,15 @@ namespace ClusterTwin.Cli.Reports;
 public static class PlanJson
 {
     /// <summary>Serializes a search.</summary>
-    public static string Serialize(Scenario scenario, PlanSearchResult search, TimeSpan elapsed, TrainingStepResult? given)
+    public static string Serialize(Scenario scenario, PlanSearchResult search, TimeSpan elapsed, TrainingStepResult? given) => Json.Serialize(Document(scenario, search, elapsed, given));
+
+    /// <summary>The search as an object tree, which <see cref="Json.Serialize(object)"/> writes (the dashboard sends it too).</summary>
+    public static object Document(Scenario scenario, PlanSearchResult search, TimeSpan elapsed, TrainingStepResult? given)
     {
         ArgumentNullException.ThrowIfNull(scenario);
         ArgumentNullException.ThrowIfNull(search);
         var best = search.Plans.IsEmpty ? null : search.Plans[0].Result;
-        return Json.Serialize(new
+        return new
         {
             scenario = scenario.Name,
             objective = search.Objective.ToString().ToLowerInvariant(),
@@ -66,6 +69,6 @@ public static class PlanJson
                 fits = given.Fits,
                 bestFasterByPercent = (1 - (best.StepTime.Seconds / given.StepTime.Seconds)) * 100,
             },
-        });
+        };
     }
 }

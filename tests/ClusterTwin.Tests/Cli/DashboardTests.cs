@@ -68,6 +68,22 @@ public sealed class DashboardTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ALayoutSearch_IsPlansCompareWithTheTenFastest()
+    {
+        var path = Repository.Path("examples", "gpt3-175b-h100-1024.yaml");
+        using var client = Client();
+        using var response = await client.PostAsync("/api/plan", new StringContent(File.ReadAllText(path), Encoding.UTF8, "text/yaml"));
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var answer = JsonNode.Parse(await response.Content.ReadAsStringAsync())!;
+        var cli = JsonNode.Parse(CliRunner.Run("plan", path, "--compare", "--top", "10", "--json").Output)!;
+        // The same layouts in the same order, with the scenario's own beside them; only the time taken differs.
+        Assert.Equal(10, answer["plans"]!.AsArray().Count);
+        Assert.True(JsonNode.DeepEquals(cli["plans"], answer["plans"]));
+        Assert.True(JsonNode.DeepEquals(cli["given"], answer["given"]));
+        Assert.Equal(cli["evaluated"]!.GetValue<long>(), answer["evaluated"]!.GetValue<long>());
+    }
+
+    [Fact]
     public async Task AScenarioThatCannotBeUsed_IsAnsweredWithItsProblems_NamedLikeSimulates()
     {
         var (status, body) = await Simulate("name: x\ncluster: {system: nope, count: 1}\n");
