@@ -21,6 +21,9 @@ public sealed class DashboardApi
     /// <summary>The most passes the page is sent to draw; a longer step is summarized, and <c>simulate --timeline</c> writes it whole.</summary>
     public const int MostSpansDrawn = 20_000;
 
+    /// <summary>The layouts <see cref="Plan"/> ranks.</summary>
+    public const int LayoutsRanked = 10;
+
     /// <summary>The name a scenario sent by the page goes by in error messages.</summary>
     public const string SentScenarioName = "scenario.yaml";
 
@@ -64,9 +67,6 @@ public sealed class DashboardApi
             };
         });
     }
-
-    /// <summary>The layouts <see cref="Plan"/> ranks.</summary>
-    public const int LayoutsRanked = 10;
 
     /// <summary>
     /// Searches the layouts of the scenario <paramref name="text"/> as <c>plan --compare --top 10 --json</c> does where
