@@ -29,7 +29,7 @@ public sealed class DashboardApi
 
     private readonly HardwareCatalog catalog;
     private readonly string examples;
-    private readonly Lazy<IReadOnlyList<string>> trainingExamples;
+    private readonly Lazy<IReadOnlyList<DashboardExample>> examplesFound;
 
     /// <summary>Serves <paramref name="catalog"/>'s repository's examples and simulations on it.</summary>
     public DashboardApi(HardwareCatalog catalog)
@@ -37,14 +37,26 @@ public sealed class DashboardApi
         ArgumentNullException.ThrowIfNull(catalog);
         this.catalog = catalog;
         examples = Path.Combine(CatalogSettings.RepositoryFolder(catalog), "examples");
-        trainingExamples = new Lazy<IReadOnlyList<string>>(ListTrainingExamples);
+        examplesFound = new Lazy<IReadOnlyList<DashboardExample>>(ListExamples);
     }
 
-    /// <summary>The training scenarios under <c>examples/</c> (those <c>simulate</c> reads), by their path from there, in order.</summary>
-    public IReadOnlyList<string> Examples => trainingExamples.Value;
+    /// <summary>The training and serving scenarios under <c>examples/</c> (those <c>simulate</c> and <c>serve</c> read), by their path from there, in order.</summary>
+    public IReadOnlyList<DashboardExample> Examples => examplesFound.Value;
 
     /// <summary>The text of the example <paramref name="name"/>; null where it is not one of <see cref="Examples"/>.</summary>
-    public string? Example(string name) => Examples.Contains(name, StringComparer.Ordinal) ? File.ReadAllText(Path.Combine(examples, name)) : null;
+    public string? Example(string name) => Examples.Any(example => example.Path == name) ? File.ReadAllText(Path.Combine(examples, name)) : null;
+
+    /// <summary>Serves the serving scenario <paramref name="text"/> request by request: the document of <c>serve --json</c>.</summary>
+    /// <exception cref="InputException">The text is not a serving scenario that can be used: every problem, as <c>serve</c> reports it.</exception>
+    public object Serve(string text)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        return WithScenarioFile(text, file =>
+        {
+            var scenario = ScenarioLoader.LoadServing(file, catalog);
+            return ServingReport.Document(scenario, scenario.Run());
+        });
+    }
 
     /// <summary>
     /// Simulates the scenario <paramref name="text"/>: the document of <c>simulate --json</c> (<c>document</c>), the
@@ -129,28 +141,54 @@ public sealed class DashboardApi
         spans = timeline.Spans.Length > MostSpansDrawn ? null : timeline.Spans.Select(span => new[] { span.Rank, span.Pass.Backward ? 1 : 0, span.Pass.MicroBatch, span.Pass.Chunk, span.Start.Seconds, span.End.Seconds }),
     };
 
-    private List<string> ListTrainingExamples()
+    private List<DashboardExample> ListExamples()
     {
         if (!Directory.Exists(examples))
         {
             return [];
         }
 
-        // An example is listed where simulate reads it: a training scenario that loads.
-        var found = new List<string>();
+        // An example is listed where simulate or serve reads it: a training or a serving scenario that loads.
+        var found = new List<DashboardExample>();
         foreach (var file in Directory.GetFiles(examples, "*.yaml", SearchOption.AllDirectories).Order(StringComparer.Ordinal))
         {
-            try
+            var path = Path.GetRelativePath(examples, file).Replace('\\', '/');
+            if (Loads(() => ScenarioLoader.Load(file, catalog)))
             {
-                _ = ScenarioLoader.Load(file, catalog);
-                found.Add(Path.GetRelativePath(examples, file).Replace('\\', '/'));
+                found.Add(new DashboardExample(path, DashboardExample.Training));
             }
-            catch (InputException)
+            else if (Loads(() => ScenarioLoader.LoadServing(file, catalog)))
             {
-                // A serving scenario, a search or a plan's pins: another command's file.
+                found.Add(new DashboardExample(path, DashboardExample.Serving));
             }
         }
 
         return found;
     }
+
+    /// <summary>Whether <paramref name="load"/> reads its file without a problem (a search is another command's file).</summary>
+    private static bool Loads(Action load)
+    {
+        try
+        {
+            load();
+            return true;
+        }
+        catch (InputException)
+        {
+            return false;
+        }
+    }
+}
+
+/// <summary>An example the dashboard lists: its path under <c>examples/</c>, and which command reads it.</summary>
+/// <param name="Path">The path from <c>examples/</c>, with forward slashes.</param>
+/// <param name="Kind"><see cref="Training"/> (<c>simulate</c>, <c>plan</c>) or <see cref="Serving"/> (<c>serve</c>).</param>
+public sealed record DashboardExample(string Path, string Kind)
+{
+    /// <summary>A training scenario.</summary>
+    public const string Training = "training";
+
+    /// <summary>A serving scenario.</summary>
+    public const string Serving = "serving";
 }

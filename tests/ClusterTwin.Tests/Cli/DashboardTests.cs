@@ -36,20 +36,34 @@ public sealed class DashboardTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task TheExamples_AreTheTrainingScenariosSimulateReads_AndOnlyThoseCanBeRead()
+    public async Task TheExamples_AreTheScenariosSimulateAndServeRead_AndOnlyThoseCanBeRead()
     {
         using var client = Client();
-        var names = JsonSerializer.Deserialize<string[]>(await client.GetStringAsync("/api/examples"))!;
-        Assert.Contains("gpt3-175b-h100-1024.yaml", names);
-        Assert.Contains("stragglers/llama3-405b-trn3-1m-spread.yaml", names);
-        Assert.DoesNotContain(names, name => name.StartsWith("serve", StringComparison.Ordinal) || name.Contains("search", StringComparison.Ordinal));
+        var examples = JsonNode.Parse(await client.GetStringAsync("/api/examples"))!.AsArray()
+            .ToDictionary(example => example!["path"]!.GetValue<string>(), example => example!["kind"]!.GetValue<string>());
+        Assert.Equal("training", examples["gpt3-175b-h100-1024.yaml"]);
+        Assert.Equal("training", examples["stragglers/llama3-405b-trn3-1m-spread.yaml"]);
+        Assert.Equal("serving", examples["serve-llama3-70b-h100.yaml"]);
+        // Searches are other commands' files.
+        Assert.DoesNotContain(examples.Keys, name => name.Contains("search", StringComparison.Ordinal));
         var text = await client.GetStringAsync("/api/examples/gpt3-175b-h100-1024.yaml");
         Assert.Equal(File.ReadAllText(Repository.Path("examples", "gpt3-175b-h100-1024.yaml")), text);
-        foreach (var outside in new[] { "/api/examples/..%2F..%2FREADME.md", "/api/examples/serve-llama3-70b-h100.yaml", "/api/examples/nope.yaml" })
+        foreach (var outside in new[] { "/api/examples/..%2F..%2FREADME.md", "/api/examples/serve-search-llama3-70b.yaml", "/api/examples/nope.yaml" })
         {
             using var response = await client.GetAsync(outside);
             Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
         }
+    }
+
+    [Fact]
+    public async Task AServingScenario_IsServesJson()
+    {
+        var path = Repository.Path("examples", "serve-llama3-70b-h100.yaml");
+        using var client = Client();
+        using var response = await client.PostAsync("/api/serve", new StringContent(File.ReadAllText(path), Encoding.UTF8, "text/yaml"));
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var cli = JsonNode.Parse(CliRunner.Run("serve", path, "--json").Output);
+        Assert.True(JsonNode.DeepEquals(cli, JsonNode.Parse(await response.Content.ReadAsStringAsync())));
     }
 
     [Fact]
