@@ -24,6 +24,9 @@ public sealed class DashboardApi
     /// <summary>The layouts <see cref="Plan"/> ranks.</summary>
     public const int LayoutsRanked = 10;
 
+    /// <summary>The most requests <see cref="Serve"/> serves: a run's time grows with its requests, and the page waits for it (<c>serve</c> takes any).</summary>
+    public const long MostRequestsServed = 50_000;
+
     /// <summary>The name a scenario sent by the page goes by in error messages.</summary>
     public const string SentScenarioName = "scenario.yaml";
 
@@ -54,6 +57,11 @@ public sealed class DashboardApi
         return WithScenarioFile(text, file =>
         {
             var scenario = ScenarioLoader.LoadServing(file, catalog);
+            if (scenario.Workload.Requests > MostRequestsServed)
+            {
+                throw new InputException([new Diagnostic(SentScenarioName, 0, "requests.count", $"{scenario.Workload.Requests:N0} requests: the dashboard serves at most {MostRequestsServed:N0}, so that the page gets its answer in a minute or so (clustertwin serve FILE serves any number)")]);
+            }
+
             return ServingReport.Document(scenario, scenario.Run());
         });
     }
@@ -82,8 +90,10 @@ public sealed class DashboardApi
 
     /// <summary>
     /// Searches the layouts of the scenario <paramref name="text"/> as <c>plan --compare --top 10 --json</c> does where
-    /// its plan block is a valid layout (every field free, the best set beside the scenario's own), and as
-    /// <c>plan --top 10 --json</c> does otherwise (the fields the block names pinned): the fastest first.
+    /// its plan block names a whole layout (the tensor, pipeline and data degrees) that is valid: every field free, the
+    /// best set beside the scenario's own; and as <c>plan --top 10 --json</c> does otherwise: the fields the block names
+    /// pinned. The fastest first; the answer has <c>given</c> in the first case only. One thread, so that the page and
+    /// another request are answered meanwhile.
     /// </summary>
     /// <exception cref="InputException">The text is not a scenario a search can run on, or the search refuses it.</exception>
     public object Plan(string text)
@@ -92,10 +102,11 @@ public sealed class DashboardApi
         return WithScenarioFile(text, file =>
         {
             var planning = ScenarioLoader.LoadForPlanning(file, catalog);
-            var given = planning.Given is { } plan && AnalyticalEngine.Simulate(planning.Scenario with { Plan = plan }) is { Valid: true } simulated ? simulated : null;
+            var whole = planning.Pins is { TensorParallelism: not null, PipelineParallelism: not null, DataParallelism: not null };
+            var given = whole && planning.Given is { } plan && AnalyticalEngine.Simulate(planning.Scenario with { Plan = plan }) is { Valid: true } simulated ? simulated : null;
             var pins = given is null ? planning.Pins : PlanPins.SettingsOf(planning.Given!);
             var clock = System.Diagnostics.Stopwatch.StartNew();
-            var search = PlanSearch.Run(planning.Scenario, pins, LayoutsRanked);
+            var search = PlanSearch.Run(planning.Scenario, pins, LayoutsRanked, threads: 1);
             if (search.Refusal is { } refusal)
             {
                 throw new InputException(SentScenarioName, refusal);
@@ -120,7 +131,12 @@ public sealed class DashboardApi
         }
         catch (InputException error)
         {
-            throw new InputException(error.Diagnostics.Select(problem => problem with { File = problem.File == file ? SentScenarioName : problem.File }));
+            // The file is the page's text: named as the page knows it, in the messages too.
+            throw new InputException(error.Diagnostics.Select(problem => problem with
+            {
+                File = problem.File == file ? SentScenarioName : problem.File,
+                Message = problem.Message.Replace(file, SentScenarioName, StringComparison.Ordinal),
+            }));
         }
         finally
         {

@@ -98,6 +98,45 @@ public sealed class DashboardTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task APlanBlockThatNamesPartOfALayout_PinsIt_AsPlanDoes()
+    {
+        // Without data parallelism the block is not a whole layout: its fields are pinned, nothing is compared.
+        var text = File.ReadAllText(Repository.Path("examples", "gpt3-175b-h100-1024.yaml")).Replace("  data: 16\n", string.Empty, StringComparison.Ordinal);
+        Assert.DoesNotContain("data: 16", text, StringComparison.Ordinal);
+        using var client = Client();
+        using var response = await client.PostAsync("/api/plan", new StringContent(text, Encoding.UTF8, "text/yaml"));
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var answer = JsonNode.Parse(await response.Content.ReadAsStringAsync())!;
+        Assert.Null(answer["given"]);
+        var plans = answer["plans"]!.AsArray();
+        Assert.NotEmpty(plans);
+        Assert.All(plans, ranked => Assert.Equal((8, 8), (ranked!["plan"]!["tensor"]!.GetValue<int>(), ranked["plan"]!["pipeline"]!.GetValue<int>())));
+    }
+
+    [Fact]
+    public async Task AServingRunTooLongForThePage_IsRefusedWithTheCommandThatRunsIt()
+    {
+        var text = File.ReadAllText(Repository.Path("examples", "serve-llama3-70b-h100.yaml")).Replace("count: 2000", "count: 60000", StringComparison.Ordinal);
+        using var client = Client();
+        using var response = await client.PostAsync("/api/serve", new StringContent(text, Encoding.UTF8, "text/yaml"));
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        var problem = JsonNode.Parse(await response.Content.ReadAsStringAsync())!["problems"]![0]!;
+        Assert.Equal("requests.count", problem["field"]!.GetValue<string>());
+        Assert.Contains("clustertwin serve FILE", problem["message"]!.GetValue<string>(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task AScenarioSentToTheWrongRoute_IsToldSo_WithoutTheServersTemporaryPath()
+    {
+        using var client = Client();
+        using var response = await client.PostAsync("/api/simulate", new StringContent(File.ReadAllText(Repository.Path("examples", "serve-llama3-70b-h100.yaml")), Encoding.UTF8, "text/yaml"));
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        var body = await response.Content.ReadAsStringAsync();
+        Assert.Contains("serving scenario", body, StringComparison.Ordinal);
+        Assert.DoesNotContain("clustertwin-dashboard-", body, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task AScenarioThatCannotBeUsed_IsAnsweredWithItsProblems_NamedLikeSimulates()
     {
         var (status, body) = await Simulate("name: x\ncluster: {system: nope, count: 1}\n");
