@@ -1,6 +1,5 @@
 using System.Net;
 using System.Text;
-using System.Text.Json;
 using System.Text.Json.Nodes;
 using ClusterTwin.Cli.Dashboard;
 using ClusterTwin.Tests.Support;
@@ -18,12 +17,17 @@ public sealed class DashboardTests : IAsyncLifetime
 
     private HttpClient Client() => new() { BaseAddress = new Uri(server.Url) };
 
-    private async Task<(HttpStatusCode Status, JsonElement Body)> Simulate(string text)
+    /// <summary>Sends <paramref name="text"/> as YAML to <paramref name="route"/>: the status and the answer.</summary>
+    private async Task<(HttpStatusCode Status, JsonNode Body)> Post(string route, string text)
     {
         using var client = Client();
-        using var response = await client.PostAsync("/api/simulate", new StringContent(text, Encoding.UTF8, "text/yaml"));
-        return (response.StatusCode, JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement);
+        using var response = await client.PostAsync(route, new StringContent(text, Encoding.UTF8, "text/yaml"));
+        return (response.StatusCode, JsonNode.Parse(await response.Content.ReadAsStringAsync())!);
     }
+
+    private Task<(HttpStatusCode Status, JsonNode Body)> Simulate(string text) => Post("/api/simulate", text);
+
+    private static string Example(params string[] path) => File.ReadAllText(Repository.Path(["examples", .. path]));
 
     [Fact]
     public async Task ThePage_IsServedOnTheLoopbackAddressOnly()
@@ -58,38 +62,32 @@ public sealed class DashboardTests : IAsyncLifetime
     [Fact]
     public async Task AServingScenario_IsServesJson()
     {
-        var path = Repository.Path("examples", "serve-llama3-70b-h100.yaml");
-        using var client = Client();
-        using var response = await client.PostAsync("/api/serve", new StringContent(File.ReadAllText(path), Encoding.UTF8, "text/yaml"));
-        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        var cli = JsonNode.Parse(CliRunner.Run("serve", path, "--json").Output);
-        Assert.True(JsonNode.DeepEquals(cli, JsonNode.Parse(await response.Content.ReadAsStringAsync())));
+        var (status, body) = await Post("/api/serve", Example("serve-llama3-70b-h100.yaml"));
+        Assert.Equal(HttpStatusCode.OK, status);
+        var cli = JsonNode.Parse(CliRunner.Run("serve", Repository.Path("examples", "serve-llama3-70b-h100.yaml"), "--json").Output);
+        Assert.True(JsonNode.DeepEquals(cli, body));
     }
 
     [Fact]
     public async Task ASimulation_IsSimulatesJson_WithEveryReplayedPassAndTheDrawnSteps()
     {
-        var path = Repository.Path("examples", "stragglers", "llama3-405b-trn3-16k-spread.yaml");
-        var (status, body) = await Simulate(File.ReadAllText(path));
+        var (status, body) = await Simulate(Example("stragglers", "llama3-405b-trn3-16k-spread.yaml"));
         Assert.Equal(HttpStatusCode.OK, status);
         // The whole document, number for number, is what simulate --json prints.
-        var cli = JsonNode.Parse(CliRunner.Run("simulate", path, "--json").Output);
-        Assert.True(JsonNode.DeepEquals(cli, JsonNode.Parse(body.GetProperty("document").GetRawText())));
-        var timeline = body.GetProperty("timeline");
-        Assert.Equal(timeline.GetProperty("passes").GetInt32(), timeline.GetProperty("spans").GetArrayLength());
-        Assert.Equal(18, timeline.GetProperty("ranks").GetInt32());
-        Assert.Equal(1000, body.GetProperty("stragglerSteps").GetArrayLength());
+        var cli = JsonNode.Parse(CliRunner.Run("simulate", Repository.Path("examples", "stragglers", "llama3-405b-trn3-16k-spread.yaml"), "--json").Output);
+        Assert.True(JsonNode.DeepEquals(cli, body["document"]));
+        var timeline = body["timeline"]!;
+        Assert.Equal(timeline["passes"]!.GetValue<int>(), timeline["spans"]!.AsArray().Count);
+        Assert.Equal(18, timeline["ranks"]!.GetValue<int>());
+        Assert.Equal(1000, body["stragglerSteps"]!.AsArray().Count);
     }
 
     [Fact]
     public async Task ALayoutSearch_IsPlansCompareWithTheTenFastest()
     {
-        var path = Repository.Path("examples", "gpt3-175b-h100-1024.yaml");
-        using var client = Client();
-        using var response = await client.PostAsync("/api/plan", new StringContent(File.ReadAllText(path), Encoding.UTF8, "text/yaml"));
-        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        var answer = JsonNode.Parse(await response.Content.ReadAsStringAsync())!;
-        var cli = JsonNode.Parse(CliRunner.Run("plan", path, "--compare", "--top", "10", "--json").Output)!;
+        var (status, answer) = await Post("/api/plan", Example("gpt3-175b-h100-1024.yaml"));
+        Assert.Equal(HttpStatusCode.OK, status);
+        var cli = JsonNode.Parse(CliRunner.Run("plan", Repository.Path("examples", "gpt3-175b-h100-1024.yaml"), "--compare", "--top", "10", "--json").Output)!;
         // The same layouts in the same order, with the scenario's own beside them; only the time taken differs.
         Assert.Equal(10, answer["plans"]!.AsArray().Count);
         Assert.True(JsonNode.DeepEquals(cli["plans"], answer["plans"]));
@@ -101,12 +99,10 @@ public sealed class DashboardTests : IAsyncLifetime
     public async Task APlanBlockThatNamesPartOfALayout_PinsIt_AsPlanDoes()
     {
         // Without data parallelism the block is not a whole layout: its fields are pinned, nothing is compared.
-        var text = File.ReadAllText(Repository.Path("examples", "gpt3-175b-h100-1024.yaml")).Replace("  data: 16\n", string.Empty, StringComparison.Ordinal);
+        var text = Example("gpt3-175b-h100-1024.yaml").Replace("  data: 16\n", string.Empty, StringComparison.Ordinal);
         Assert.DoesNotContain("data: 16", text, StringComparison.Ordinal);
-        using var client = Client();
-        using var response = await client.PostAsync("/api/plan", new StringContent(text, Encoding.UTF8, "text/yaml"));
-        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        var answer = JsonNode.Parse(await response.Content.ReadAsStringAsync())!;
+        var (status, answer) = await Post("/api/plan", text);
+        Assert.Equal(HttpStatusCode.OK, status);
         Assert.Null(answer["given"]);
         var plans = answer["plans"]!.AsArray();
         Assert.NotEmpty(plans);
@@ -116,11 +112,9 @@ public sealed class DashboardTests : IAsyncLifetime
     [Fact]
     public async Task AServingRunTooLongForThePage_IsRefusedWithTheCommandThatRunsIt()
     {
-        var text = File.ReadAllText(Repository.Path("examples", "serve-llama3-70b-h100.yaml")).Replace("count: 2000", "count: 60000", StringComparison.Ordinal);
-        using var client = Client();
-        using var response = await client.PostAsync("/api/serve", new StringContent(text, Encoding.UTF8, "text/yaml"));
-        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
-        var problem = JsonNode.Parse(await response.Content.ReadAsStringAsync())!["problems"]![0]!;
+        var (status, body) = await Post("/api/serve", Example("serve-llama3-70b-h100.yaml").Replace("count: 2000", "count: 60000", StringComparison.Ordinal));
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        var problem = body["problems"]![0]!;
         Assert.Equal("requests.count", problem["field"]!.GetValue<string>());
         Assert.Contains("clustertwin serve FILE", problem["message"]!.GetValue<string>(), StringComparison.Ordinal);
     }
@@ -128,12 +122,10 @@ public sealed class DashboardTests : IAsyncLifetime
     [Fact]
     public async Task AScenarioSentToTheWrongRoute_IsToldSo_WithoutTheServersTemporaryPath()
     {
-        using var client = Client();
-        using var response = await client.PostAsync("/api/simulate", new StringContent(File.ReadAllText(Repository.Path("examples", "serve-llama3-70b-h100.yaml")), Encoding.UTF8, "text/yaml"));
-        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
-        var body = await response.Content.ReadAsStringAsync();
-        Assert.Contains("serving scenario", body, StringComparison.Ordinal);
-        Assert.DoesNotContain("clustertwin-dashboard-", body, StringComparison.Ordinal);
+        var (status, body) = await Simulate(Example("serve-llama3-70b-h100.yaml"));
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        Assert.Contains("serving scenario", body.ToJsonString(), StringComparison.Ordinal);
+        Assert.DoesNotContain("clustertwin-dashboard-", body.ToJsonString(), StringComparison.Ordinal);
     }
 
     [Fact]
@@ -141,11 +133,10 @@ public sealed class DashboardTests : IAsyncLifetime
     {
         var (status, body) = await Simulate("name: x\ncluster: {system: nope, count: 1}\n");
         Assert.Equal(HttpStatusCode.BadRequest, status);
-        var problems = body.GetProperty("problems").EnumerateArray().ToArray();
-        var system = Assert.Single(problems, problem => problem.GetProperty("field").GetString() == "cluster.system");
-        Assert.Equal("scenario.yaml", system.GetProperty("file").GetString());
-        Assert.Equal(2, system.GetProperty("line").GetInt32());
-        Assert.Contains("unknown system 'nope'", system.GetProperty("message").GetString(), StringComparison.Ordinal);
+        var system = Assert.Single(body["problems"]!.AsArray(), problem => problem!["field"]!.GetValue<string>() == "cluster.system")!;
+        Assert.Equal("scenario.yaml", system["file"]!.GetValue<string>());
+        Assert.Equal(2, system["line"]!.GetValue<int>());
+        Assert.Contains("unknown system 'nope'", system["message"]!.GetValue<string>(), StringComparison.Ordinal);
         var (tooLarge, _) = await Simulate(new string('#', DashboardApi.MostScenarioBytes + 10));
         Assert.Equal(HttpStatusCode.RequestEntityTooLarge, tooLarge);
     }
@@ -166,7 +157,7 @@ public sealed class DashboardTests : IAsyncLifetime
     [Fact]
     public async Task APageElsewhere_CannotAskForASimulation()
     {
-        var text = File.ReadAllText(Repository.Path("examples", "gpt3-175b-h100-1024.yaml"));
+        var text = Example("gpt3-175b-h100-1024.yaml");
         using var client = Client();
         // A form or a plain-text fetch from another site (no preflight) is refused for its type.
         using (var plain = await client.PostAsync("/api/simulate", new StringContent(text, Encoding.UTF8, "text/plain")))
@@ -210,10 +201,9 @@ public sealed class DashboardTests : IAsyncLifetime
     [Fact]
     public async Task APlanThatDoesNotDivide_IsAResult_NotAnError()
     {
-        var text = File.ReadAllText(Repository.Path("examples", "gpt3-175b-h100-1024.yaml")).Replace("pipeline: 8", "pipeline: 7", StringComparison.Ordinal);
-        var (status, body) = await Simulate(text);
+        var (status, body) = await Simulate(Example("gpt3-175b-h100-1024.yaml").Replace("pipeline: 8", "pipeline: 7", StringComparison.Ordinal));
         Assert.Equal(HttpStatusCode.OK, status);
-        Assert.False(body.GetProperty("document").GetProperty("valid").GetBoolean());
-        Assert.False(body.TryGetProperty("timeline", out _));
+        Assert.False(body["document"]!["valid"]!.GetValue<bool>());
+        Assert.Null(body["timeline"]);
     }
 }
