@@ -67,10 +67,10 @@ public sealed record SimulatedRuns
     public int Count => WallTimes.Length + Unfinished;
 
     /// <summary>The mean wall time of the runs that finished.</summary>
-    public Duration Mean => WallTimes.IsEmpty ? Duration.Zero : Duration.FromSeconds(WallTimes.Average(time => time.Seconds));
+    public Duration Mean => Statistics.Mean(WallTimes);
 
     /// <summary>The standard error of <see cref="Mean"/>: the sample's standard deviation over the root of its size.</summary>
-    public Duration StandardError => Duration.FromSeconds(Statistics.StandardErrorOfMean([.. WallTimes.Select(time => time.Seconds)]));
+    public Duration StandardError => Statistics.StandardErrorOfMean(WallTimes);
 
     /// <summary>Time a finished run re-does on average: work and copies lost to interruptions.</summary>
     public Duration MeanLost => Mean - FaultFree - MeanStalled - MeanRestarting - MeanWaitingForSpares;
@@ -79,7 +79,7 @@ public sealed record SimulatedRuns
     public double Goodput => WallTimes.IsEmpty ? 0 : FaultFree / Mean;
 
     /// <summary>The wall time that <paramref name="fraction"/> of the finished runs take at most.</summary>
-    public Duration Percentile(double fraction) => Duration.FromSeconds(Statistics.Percentile([.. WallTimes.Select(time => time.Seconds)], fraction));
+    public Duration Percentile(double fraction) => Statistics.Percentile(WallTimes, fraction);
 
     /// <summary>
     /// <paramref name="runs"/> runs of <paramref name="run"/>'s schedule (its interval, copy stall, save and restart at

@@ -46,16 +46,16 @@ public sealed record StragglerDraws
     public required double StepsStruck { get; init; }
 
     /// <summary>The mean drawn step.</summary>
-    public Duration Mean => Duration.FromSeconds(Steps.Average(step => step.Seconds));
+    public Duration Mean => Statistics.Mean(Steps);
 
     /// <summary>The standard error of <see cref="Mean"/>: the drawn steps' standard deviation over the square root of their count.</summary>
-    public Duration StandardError => Duration.FromSeconds(Statistics.StandardErrorOfMean([.. Steps.Select(step => step.Seconds)]));
+    public Duration StandardError => Statistics.StandardErrorOfMean(Steps);
 
     /// <summary>What stragglers add to the mean step, as a share of the even step.</summary>
     public double Slowdown => (Mean / EvenStep) - 1;
 
     /// <summary>The drawn step <paramref name="fraction"/> of the draws stay within.</summary>
-    public Duration Percentile(double fraction) => Duration.FromSeconds(Statistics.Percentile([.. Steps.Select(step => step.Seconds)], fraction));
+    public Duration Percentile(double fraction) => Statistics.Percentile(Steps, fraction);
 
     /// <summary>Draws the steps of <paramref name="stages"/> on <paramref name="chips"/> chips.</summary>
     /// <exception cref="ArgumentException">The step is too long to replay (<see cref="PipelineTimeline.MostPasses"/>).</exception>
