@@ -59,7 +59,7 @@ public sealed class CompareCommand(IAnsiConsole console) : Command<CompareComman
                     : Row(path, planning.Scenario with { Plan = search.Plans[0].Plan }, search.Plans[0].Result);
             }
 
-            var scenario = ScenarioLoader.Load(path, catalog);
+            var scenario = ScenarioLoader.Load(path, catalog, "compare sets scenarios on one kind of chip side by side; `clustertwin simulate` weighs a mixed pipeline against each of its kinds alone");
             return Row(path, scenario, AnalyticalEngine.Simulate(scenario));
         }).ToArray();
 

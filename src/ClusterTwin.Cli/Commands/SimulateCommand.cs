@@ -4,6 +4,7 @@ using ClusterTwin.Cli.Reports;
 using ClusterTwin.Engines;
 using ClusterTwin.Engines.Analytical;
 using ClusterTwin.Engines.EventLevel;
+using ClusterTwin.Engines.Mixed;
 using ClusterTwin.Scenarios;
 using ClusterTwin.Validation;
 using Spectre.Console;
@@ -54,6 +55,11 @@ public sealed class SimulateCommand(IAnsiConsole console) : Command<SimulateComm
         // A validation case file is its scenario beside the measured figures: the report adds the comparison.
         var published = ValidationCaseLoader.IsCaseFile(settings.Scenario) ? ValidationCaseLoader.Load(settings.Scenario, catalog) : null;
         var scenario = published?.Scenario ?? ScenarioLoader.Load(settings.Scenario, catalog);
+        if (scenario.MixedPipeline is not null)
+        {
+            return Mixed(scenario, catalog, settings);
+        }
+
         var (result, replay) = Run(scenario);
         var outcome = published is not null && result.Valid ? ValidationRun.Outcome(published, result) : null;
         var layers = settings.Kernels && result.Valid ? LayerProfile.Of(scenario, result) : [];
@@ -93,6 +99,44 @@ public sealed class SimulateCommand(IAnsiConsole console) : Command<SimulateComm
         });
 
         return result.Valid && (result.Fits || !settings.RequireFit) ? 0 : 1;
+    }
+
+    /// <summary>
+    /// A scenario whose pipeline runs on two kinds of chip: its step (the mixed pipeline engine's), beside the same job
+    /// on each kind alone.
+    /// </summary>
+    private static readonly bool[] FirstKindThenOther = [true, false];
+
+    private int Mixed(Scenario scenario, HardwareCatalog catalog, Settings settings)
+    {
+        if (settings.Kernels)
+        {
+            throw new InputException("--kernels", "lists one kind of chip's kernels; simulate each kind's cluster on its own for them (remove mixed_pipeline)");
+        }
+
+        var result = MixedPipelineEngine.Simulate(scenario);
+        if (settings.Timeline is { } path)
+        {
+            if (result.Timeline is not { } timeline)
+            {
+                throw new InputException(path, $"cannot write the timeline: the step cannot run ({string.Join("; ", result.Problems)})");
+            }
+
+            CatalogSettings.WriteFile(path, "the timeline", () =>
+            {
+                using var file = File.Create(path);
+                TimelineTrace.Write(file, scenario.Name, timeline);
+            });
+        }
+
+        var alone = result.Valid ? FirstKindThenOther.Select(first =>
+        {
+            var kind = ScenarioLoader.MixedPipelineAlone(scenario, catalog, first, out var problem);
+            var chip = (first ? scenario.MixedPipeline!.Cluster : scenario.Cluster).Chip.Name;
+            return new MixedPipelineReport.Alone(chip, kind is null ? null : AnalyticalEngine.Simulate(kind), problem);
+        }).ToArray() : [];
+        settings.EmitJsonOrTables(console, () => MixedPipelineReport.Json(result, alone), output => MixedPipelineReport.Write(output, result, alone));
+        return result.Valid && (result.Pools.All(pool => pool.Fits) || !settings.RequireFit) ? 0 : 1;
     }
 
     /// <summary>

@@ -27,6 +27,9 @@ public sealed class DashboardApi
     /// <summary>The most requests <see cref="Serve"/> serves: a run's time grows with its requests, and the page waits for it (<c>serve</c> takes any).</summary>
     public const long MostRequestsServed = 50_000;
 
+    /// <summary>Why the page does not take a pipeline over two kinds of chip.</summary>
+    private const string MixedPipelineRefused = "the dashboard shows pipelines on one kind of chip; run `clustertwin simulate` on this scenario";
+
     /// <summary>The name a scenario sent by the page goes by in error messages.</summary>
     public const string SentScenarioName = "scenario.yaml";
 
@@ -76,7 +79,7 @@ public sealed class DashboardApi
         ArgumentNullException.ThrowIfNull(text);
         return WithScenarioFile(text, file =>
         {
-            var scenario = ScenarioLoader.Load(file, catalog);
+            var scenario = ScenarioLoader.Load(file, catalog, MixedPipelineRefused);
             var (result, replay) = SimulateCommand.Run(scenario);
             var shown = SimulateCommand.Shown(replay);
             return new
@@ -169,7 +172,7 @@ public sealed class DashboardApi
         foreach (var file in Directory.GetFiles(examples, "*.yaml", SearchOption.AllDirectories).Order(StringComparer.Ordinal))
         {
             var path = Path.GetRelativePath(examples, file).Replace('\\', '/');
-            if (Loads(() => ScenarioLoader.Load(file, catalog)))
+            if (Loads(() => ScenarioLoader.Load(file, catalog, MixedPipelineRefused)))
             {
                 found.Add(new DashboardExample(path, DashboardExample.Training));
             }

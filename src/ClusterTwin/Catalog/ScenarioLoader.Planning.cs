@@ -20,7 +20,7 @@ public static partial class ScenarioLoader
     public static PlanningScenario LoadForPlanning(string path, HardwareCatalog catalog)
     {
         var reader = OpenScenario(path, ScenarioFileKind.Training);
-        var parts = ReadParts(reader, reader.Root!, string.Empty, catalog, Path.GetFileNameWithoutExtension(path), planRequired: false);
+        var parts = ReadParts(reader, reader.Root!, string.Empty, catalog, Path.GetFileNameWithoutExtension(path), planRequired: false, "plan searches every layout on one kind of chip; simulate the mixed pipeline with `clustertwin simulate`, or remove the block to search the cluster alone");
         var pins = parts.PlanBlock is null ? PlanPins.None : ReadPins(reader, parts.PlanBlock, parts.Plan);
         ThrowIfUnread(reader, path, parts.Complete);
         var placeholder = parts.Plan ?? new ParallelPlan(1, 1, (int)Math.Min(parts.Cluster!.ChipCount, int.MaxValue), 1);

@@ -190,7 +190,7 @@ public static partial class ScenarioLoader
         var cluster = new YamlMappingNode(item.Children.Where(child => YamlReader.Scalar(child.Key) is not ("precision" or "framework")));
         cluster.Add("count", "1");
         scenario.Add("cluster", cluster);
-        var parts = ReadParts(reader, scenario, string.Empty, catalog, name, planRequired: false);
+        var parts = ReadParts(reader, scenario, string.Empty, catalog, name, planRequired: false, "train-search sizes clusters of one kind of chip; simulate the mixed pipeline with `clustertwin simulate`");
         if (!parts.Complete)
         {
             return null;

@@ -30,11 +30,15 @@ public static partial class ScenarioLoader
     private static readonly Dictionary<string, ExpertDispatch> Dispatches = new() { ["all-to-all"] = ExpertDispatch.AllToAll, ["deduplicated"] = ExpertDispatch.Deduplicated };
     private static readonly Dictionary<string, RankOrder> Orders = Enum.GetValues<RankOrder>().ToDictionary(order => order.Key(), StringComparer.Ordinal);
 
-    /// <summary>Loads <paramref name="path"/> against <paramref name="catalog"/>, or throws <see cref="InputException"/> with every problem.</summary>
-    public static Scenario Load(string path, HardwareCatalog catalog)
+    /// <summary>
+    /// Loads <paramref name="path"/> against <paramref name="catalog"/>, or throws <see cref="InputException"/> with every
+    /// problem; <paramref name="mixedPipelineRefused"/> says why the caller cannot use a <c>mixed_pipeline</c> block, or is
+    /// null where it can.
+    /// </summary>
+    public static Scenario Load(string path, HardwareCatalog catalog, string? mixedPipelineRefused = null)
     {
         var reader = OpenScenario(path, ScenarioFileKind.Training);
-        var scenario = Read(reader, reader.Root!, string.Empty, catalog, Path.GetFileNameWithoutExtension(path));
+        var scenario = Read(reader, reader.Root!, string.Empty, catalog, Path.GetFileNameWithoutExtension(path), mixedPipelineRefused);
         ThrowIfUnread(reader, path, scenario is not null);
         return scenario!;
     }
@@ -75,24 +79,28 @@ public static partial class ScenarioLoader
     }
 
     /// <summary>Reads the scenario fields of <paramref name="root"/>; a validation case embeds them under its own key.</summary>
-    internal static Scenario? Read(YamlReader reader, YamlMappingNode root, string path, HardwareCatalog catalog, string fallbackName)
+    internal static Scenario? Read(YamlReader reader, YamlMappingNode root, string path, HardwareCatalog catalog, string fallbackName, string? mixedPipelineRefused = null)
     {
-        var parts = ReadParts(reader, root, path, catalog, fallbackName, planRequired: true);
+        var parts = ReadParts(reader, root, path, catalog, fallbackName, planRequired: true, mixedPipelineRefused);
         return parts.Plan is { } plan ? parts.With(plan) : null;
     }
 
     /// <summary>What a scenario file holds: its cluster, model and job, and its plan block (read as a plan) where it has one.</summary>
     private sealed record ScenarioParts(string Name, Cluster? Cluster, ModelArchitecture? Model, TrainingJob? Job, ChipEfficiency? Efficiency, YamlMappingNode? PlanBlock, ParallelPlan? Plan, CostSettings? Cost,
-        TrainingFramework? Framework, bool FrameworkNamed, ResilienceSettings? Resilience, StragglerSettings? Stragglers)
+        TrainingFramework? Framework, bool FrameworkNamed, ResilienceSettings? Resilience, StragglerSettings? Stragglers, MixedPipeline? MixedPipeline)
     {
         public bool Complete => Cluster is not null && Model is not null && Job is not null && Cost is not null && Framework is not null && (PlanBlock is null || Plan is not null);
 
-        public Scenario With(ParallelPlan plan) => new(Name, Cluster!, Efficiency!, Model!, Job!, plan, Cost) { Framework = Framework ?? TrainingFramework.None, FrameworkNamed = FrameworkNamed, Resilience = Resilience, Stragglers = Stragglers };
+        public Scenario With(ParallelPlan plan) => new(Name, Cluster!, Efficiency!, Model!, Job!, plan, Cost) { Framework = Framework ?? TrainingFramework.None, FrameworkNamed = FrameworkNamed, Resilience = Resilience, Stragglers = Stragglers, MixedPipeline = MixedPipeline };
     }
 
-    private static ScenarioParts ReadParts(YamlReader reader, YamlMappingNode root, string path, HardwareCatalog catalog, string fallbackName, bool planRequired)
+    /// <summary>
+    /// Reads a scenario's parts. <paramref name="mixedPipelineRefused"/> says why the caller cannot use a
+    /// <c>mixed_pipeline</c> block (a search, a validation case), or is null where it can.
+    /// </summary>
+    private static ScenarioParts ReadParts(YamlReader reader, YamlMappingNode root, string path, HardwareCatalog catalog, string fallbackName, bool planRequired, string? mixedPipelineRefused)
     {
-        reader.CheckKeys(root, path, "name", "description", "cluster", "model", "training", "plan", "cost", "facility", "resilience", "stragglers");
+        reader.CheckKeys(root, path, "name", "description", "cluster", "model", "training", "plan", "cost", "facility", "resilience", "stragglers", "mixed_pipeline");
         var name = reader.String(root, "name", path, required: false) ?? fallbackName;
         _ = reader.String(root, "description", path, required: false);
         var cluster = ReadCluster(reader, reader.Mapping(root, "cluster", path, required: true), YamlReader.Join(path, "cluster"), catalog);
@@ -108,11 +116,13 @@ public static partial class ScenarioLoader
 
         var framework = ReadFramework(reader, training, YamlReader.Join(path, "training"), catalog, cluster);
         var planBlock = reader.Mapping(root, "plan", path, required: planRequired);
-        var plan = planBlock is null ? null : ReadPlan(reader, planBlock, YamlReader.Join(path, "plan"), cluster);
+        // With a mixed pipeline the cluster holds only the last stages: data parallelism is not its chips' to derive.
+        var plan = planBlock is null ? null : ReadPlan(reader, planBlock, YamlReader.Join(path, "plan"), YamlReader.Child(root, "mixed_pipeline") is null ? cluster : null);
         var cost = ScenarioCost.Read(reader, root, path, cluster, catalog.Prices);
         var resilience = ScenarioResilience.Read(reader, root, path, cluster, job, catalog.Reliability);
         var stragglers = ScenarioStragglers.Read(reader, root, path);
-        return new ScenarioParts(name, cluster, model, job, cluster is null ? null : catalog.EfficiencyFor(cluster.Chip), planBlock, plan, cost, framework, YamlReader.Child(training, "framework") is not null, resilience, stragglers);
+        var mixed = ReadMixedPipeline(reader, root, path, catalog, (cluster, model, planBlock, plan, cost), mixedPipelineRefused);
+        return new ScenarioParts(name, cluster, model, job, cluster is null ? null : catalog.EfficiencyFor(cluster.Chip), planBlock, plan, cost, framework, YamlReader.Child(training, "framework") is not null, resilience, stragglers, mixed);
     }
 
     /// <summary>The training framework the training block names, or the default of the cluster's chip vendor.</summary>

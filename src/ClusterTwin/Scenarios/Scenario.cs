@@ -24,6 +24,9 @@ public sealed record Scenario(string Name, Cluster Cluster, ChipEfficiency Effic
     /// <summary>How the chips differ in speed, for the event-level engine's straggler draws; null draws none.</summary>
     public Reliability.StragglerSettings? Stragglers { get; init; }
 
+    /// <summary>The first pipeline stages on a second kind of chip (<see cref="Scenarios.MixedPipeline"/>); null where every stage runs on <see cref="Cluster"/>.</summary>
+    public MixedPipeline? MixedPipeline { get; init; }
+
     /// <summary>Whether the scenario named its framework; one it did not name is its chip vendor's default, which follows the chip.</summary>
     public bool FrameworkNamed { get; init; }
 }

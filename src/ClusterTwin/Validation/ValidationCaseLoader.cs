@@ -81,7 +81,7 @@ public static class ValidationCaseLoader
             else
             {
                 var (metric, value) = ReadMeasurement(reader, measured);
-                var scenario = scenarioMap is null ? null : ScenarioLoader.Read(reader, scenarioMap, "scenario", catalog, name);
+                var scenario = scenarioMap is null ? null : ScenarioLoader.Read(reader, scenarioMap, "scenario", catalog, name, "a validation case is a measured run on one kind of chip");
                 if (id is not null && source is not null && sourceKey is not null && value is { } figure && scenario is not null)
                 {
                     result = new ValidationSet([new ValidationCase(id, source, sourceKey, scenario, metric, figure)

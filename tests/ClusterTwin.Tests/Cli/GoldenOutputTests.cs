@@ -12,6 +12,7 @@ public class GoldenOutputTests
     [Theory]
     [InlineData("simulate-gpt3-175b-h100-1024.txt", "simulate", "examples/gpt3-175b-h100-1024.yaml")]
     [InlineData("simulate-llama3-405b-trainium3-1m.json", "simulate", "examples/llama3-405b-trainium3-1m.yaml", "--json")]
+    [InlineData("simulate-llama3-405b-rubin-trainium4.txt", "simulate", "examples/mixed/llama3-405b-rubin-trainium4.yaml")]
     [InlineData("catalog-show-aws-trainium3.txt", "catalog", "show", "aws-trainium3")]
     [InlineData("plan-gpt3-175b-h100-1024.txt", "plan", "examples/plan-gpt3-175b-h100-1024.yaml")]
     public void Output_MatchesTheGoldenFile(string golden, params string[] args)

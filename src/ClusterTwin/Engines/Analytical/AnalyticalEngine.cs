@@ -69,10 +69,21 @@ public static partial class AnalyticalEngine
     internal static TrainingStepResult SimulateStep(Scenario scenario, CollectiveCost? collectives, ForwardKernelMemo? memo = null) => Step(scenario, collectives, memo, withStages: false).Result;
 
     /// <summary>
+    /// The step of <paramref name="scenario"/> and what any pipeline rank of its layout costs on its chips, whatever
+    /// layers it holds (<see cref="RankCosting"/>): for a pipeline whose ranks the closed form does not describe, one
+    /// over two kinds of chip. The costing is null where the step is not valid.
+    /// </summary>
+    internal static (TrainingStepResult Result, RankCosting? Costing) Costing(Scenario scenario)
+    {
+        var (result, _, costing) = Step(scenario, null, null, withStages: true);
+        return (result, costing);
+    }
+
+    /// <summary>
     /// The step of <paramref name="scenario"/> and, where <paramref name="withStages"/> asks (the event-level engine),
     /// each pipeline rank's own work, which the closed form reduces to the slowest's; null for a plan that does not divide.
     /// </summary>
-    private static (TrainingStepResult Result, PipelineStages? Stages) Step(Scenario scenario, CollectiveCost? collectives, ForwardKernelMemo? memo, bool withStages)
+    private static (TrainingStepResult Result, PipelineStages? Stages, RankCosting? Costing) Step(Scenario scenario, CollectiveCost? collectives, ForwardKernelMemo? memo, bool withStages)
     {
         ArgumentNullException.ThrowIfNull(scenario);
         var (cluster, efficiency, model, job) = (scenario.Cluster, scenario.Efficiency, scenario.Model, scenario.Job);
@@ -80,7 +91,7 @@ public static partial class AnalyticalEngine
         var problems = PlanChecks.Problems(plan, cluster, model, job, scenario.Framework);
         if (problems.Count > 0)
         {
-            return (new TrainingStepResult { Scenario = scenario.Name, Valid = false, Problems = [.. problems], Chips = cluster.ChipCount }, null);
+            return (new TrainingStepResult { Scenario = scenario.Name, Valid = false, Problems = [.. problems], Chips = cluster.ChipCount }, null, null);
         }
 
         var kernels = KernelCostOf(scenario);
@@ -100,7 +111,7 @@ public static partial class AnalyticalEngine
         var microBatches = job.GlobalBatchSize / (double)(plan.DataParallelism * plan.MicroBatchSize);
         var stages = PipelineLayers.Of(model.Layers, plan);
         var tokens = LayerKernels.Tokens(job, plan);
-        var activation = Bytes.FromCount(tokens * model.HiddenSize * Math.Max(2, job.Precision.BytesPerElement()));
+        var activation = Activation(model, job, plan);
 
         // Context parallelism exchanges keys and values around each layer's attention: ring steps, or collectives.
         var contextPass = ContextPass.Of(collectives, contextGroup, model, job, plan);
@@ -181,13 +192,20 @@ public static partial class AnalyticalEngine
         var gradientBytes = reduction.BytesPerElement();
         // Only the chips whose collective library the framework's channels describe (NCCL on NVIDIA's).
         var channels = scenario.Framework.CollectiveChannels is { } described && described.AppliesTo(cluster.Chip.Vendor) ? described : null;
-        var dataParallel = DataParallelExposure.ShardingGroup(plan, job, collectives, dataGroup, parametersPerChip, plan.ShardingDegree, slowest, microBatches, gradientBytes, channels) +
-                           DataParallelExposure.ReplicaGroups(plan, collectives, replicaGroup, parametersPerChip, slowest, gradientBytes, channels) +
-                           DataParallelExposure.ShardingGroup(plan, job, collectives, expertDataGroup, expertParametersPerChip, plan.ExpertShardingDegree, slowest, microBatches, gradientBytes, channels);
-        var optimizerParameters = (parametersPerChip / (plan.ZeroStage >= 1 ? plan.ShardingDegree : 1)) + (expertParametersPerChip / expertSharding);
         var masterOnly = MemoryModel.KeepsMasterOnly(plan, scenario.Framework.FullyShardedWeights);
-        var optimizerTraffic = Bytes.FromCount(optimizerParameters * (OptimizerTrafficPerParameter - (masterOnly ? WeightCopyTrafficPerParameter : 0)));
-        var optimizer = kernels.Time(KernelKind.Memory, Flops.Zero, optimizerTraffic);
+        // What a rank holding these parameters (its heaviest chip's) spends once its last backward pass is done, given
+        // its slowest stage, whose passes hide the gradient reduction: the exposed reduction, and the optimizer step.
+        (Duration DataParallel, Duration Optimizer, Bytes OptimizerTraffic) AfterPipeline(double shared, double experts, StageCost stage)
+        {
+            var reduced = DataParallelExposure.ShardingGroup(plan, job, collectives, dataGroup, shared, plan.ShardingDegree, stage, microBatches, gradientBytes, channels) +
+                          DataParallelExposure.ReplicaGroups(plan, collectives, replicaGroup, shared, stage, gradientBytes, channels) +
+                          DataParallelExposure.ShardingGroup(plan, job, collectives, expertDataGroup, experts, plan.ExpertShardingDegree, stage, microBatches, gradientBytes, channels);
+            var updated = (shared / (plan.ZeroStage >= 1 ? plan.ShardingDegree : 1)) + (experts / expertSharding);
+            var traffic = Bytes.FromCount(updated * (OptimizerTrafficPerParameter - (masterOnly ? WeightCopyTrafficPerParameter : 0)));
+            return (reduced, kernels.Time(KernelKind.Memory, Flops.Zero, traffic), traffic);
+        }
+
+        var (dataParallel, optimizer, optimizerTraffic) = AfterPipeline(parametersPerChip, expertParametersPerChip, slowest);
 
         var breakdown = new StepBreakdown(
             Compute: slowest.Compute * microBatches,
@@ -233,7 +251,7 @@ public static partial class AnalyticalEngine
                 Valid = false,
                 Problems = ["the inputs give a step time or memory that is not a finite number: look for an absurd figure in the catalogue or the scenario"],
                 Chips = cluster.ChipCount,
-            }, null);
+            }, null, null);
         }
 
         var modelFlops = ModelFlops(model, job);
@@ -277,13 +295,39 @@ public static partial class AnalyticalEngine
         };
         if (!withStages)
         {
-            return (result, null);
+            return (result, null, null);
         }
 
-        var ranks = RanksOf(model, stages, pipeline, Layers, (embedding, head + prediction), slowdown: NoRecomputeSlowdown(scenario), offload);
-        var pipelineStages = new PipelineStages(ranks, plan.VirtualStages, (int)microBatches, pipelineSend, plan.OverlapsPipelineSends(scenario.Framework),
+        var costing = new RankCosting(model, Layers, embedding, head + prediction, NoRecomputeSlowdown(scenario), offload, pipelineSend, plan.OverlapsPipelineSends(scenario.Framework),
+            (shared, experts, stage) =>
+            {
+                var after = AfterPipeline(shared, experts, stage);
+                return after.DataParallel + after.Optimizer;
+            });
+        var pipelineStages = new PipelineStages(costing.Ranks(stages, pipeline), plan.VirtualStages, (int)microBatches, pipelineSend, costing.SendsOverlap,
             breakdown.DataParallelCommunication + breakdown.Optimizer, breakdown.Total / (breakdown.Total - breakdown.PowerThrottling));
-        return (result, pipelineStages);
+        return (result, pipelineStages, costing);
+    }
+
+    /// <summary>One micro-batch's activations between two layers (at least BF16): what tensor-parallel collectives and pipeline sends move.</summary>
+    private static Bytes Activation(ModelArchitecture model, TrainingJob job, ParallelPlan plan) =>
+        Bytes.FromCount(LayerKernels.Tokens(job, plan) * model.HiddenSize * Math.Max(2, job.Precision.BytesPerElement()));
+
+    /// <summary>
+    /// One pipeline send of <paramref name="plan"/>'s activations between neighbouring stages on
+    /// <paramref name="cluster"/>'s chips (Megatron's scatter-gather sends one tensor-parallel shard per chip), the
+    /// stages <see cref="RankStrides.Pipeline"/> apart as the plan orders them; or, where <paramref name="acrossSystems"/>
+    /// asks, between two systems whatever the stride.
+    /// </summary>
+    internal static Duration PipelineSend(Cluster cluster, ChipEfficiency efficiency, ModelArchitecture model, TrainingJob job, ParallelPlan plan, bool acrossSystems = false)
+    {
+        ArgumentNullException.ThrowIfNull(cluster);
+        ArgumentNullException.ThrowIfNull(plan);
+        var stride = RankStrides.Of(plan).Pipeline;
+        var group = acrossSystems
+            ? GroupPlacement.PlaceNeighbours(cluster, 2, Math.Max(stride, cluster.System.Chips.Value))
+            : GroupPlacement.PlaceNeighbours(cluster, plan.PipelineParallelism, stride);
+        return new CollectiveCost(cluster, efficiency).Time(CollectiveKind.PointToPoint, group, Activation(model, job, plan) / plan.TensorParallelism);
     }
 
     /// <summary>

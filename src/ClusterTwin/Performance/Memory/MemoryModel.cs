@@ -70,31 +70,9 @@ public static class MemoryModel
             : LayerPassesInFlight(plan, rank, microBatches, rankLayers, stages.ShortOuterChunk(rankLayers, plan.VirtualStages)) / rankLayers;
 
         var weights = StageParameters.Of(model, job, plan);
-
-        var dense = ActivationsPerLayer(model, job, plan, savedInputs: savedInputs);
-        var expert = model.ExpertLayerCount > 0 ? ActivationsPerLayer(model, job, plan, expertLayer: true, savedInputs) : dense;
-
-        // Layers [start, start + count), the leading ones dense, with inFlight micro-batches' worth kept. Offloaded layers
-        // (the model's first ones) keep nothing on the chip but the one layer being moved to or from the host.
-        double Activations(int start, int count, double inFlight)
-        {
-            double Stored(int from, int layers)
-            {
-                var denseLayers = model.DenseLayersIn(from, layers);
-                return (denseLayers * dense.Stored) + ((layers - denseLayers) * expert.Stored);
-            }
-
-            // The layer in transit: the larger kind among the offloaded ones.
-            double InTransit(int layers)
-            {
-                var denseLayers = model.DenseLayersIn(start, layers);
-                return layers == 0 ? 0 : Math.Max(denseLayers > 0 ? dense.Stored : 0, layers > denseLayers ? expert.Stored : 0);
-            }
-
-            var offloaded = Math.Clamp(plan.OffloadedLayers - start, 0, count);
-            var stored = Stored(start, count) - Stored(start, offloaded) + InTransit(offloaded);
-            return (stored * inFlight) + Math.Max(model.DenseLayerCount > 0 ? dense.Working : 0, expert.Working);
-        }
+        var kinds = LayerActivations.Of(model, job, plan, savedInputs);
+        var (dense, expert) = (kinds.Dense, kinds.Expert);
+        double Activations(int start, int count, double inFlight) => kinds.Kept(start, count, inFlight);
 
         var firstActivations = Activations(0, stages.First, InFlight(0, stages.First));
         var logits = 2.0 * 4 * LayerKernels.Tokens(job, plan) * (model.VocabularySize / (double)plan.TensorParallelism);
@@ -124,6 +102,74 @@ public static class MemoryModel
         }
 
         return heaviest;
+    }
+
+    /// <summary>
+    /// The memory of one pipeline rank, <paramref name="rank"/> of the plan's, holding the <paramref name="count"/>
+    /// layers from <paramref name="start"/> as the plan's schedule keeps their activations, with the embedding on the
+    /// first rank and the output head (with any multi-token prediction modules) on the last: for a placement the
+    /// first, middle and last ranks of <see cref="PipelineLayers"/> do not describe (a pipeline over two kinds of chip).
+    /// </summary>
+    public static MemoryBreakdown PerRank(ModelArchitecture model, TrainingJob job, ParallelPlan plan, int rank, int start, int count,
+        FullyShardedWeights shardedWeights = FullyShardedWeights.ComputeAndMaster, GradientReduction reduction = GradientReduction.Fp32, SavedMultiplyInputs savedInputs = SavedMultiplyInputs.HighPrecision)
+    {
+        CheckDegrees(plan);
+        ArgumentOutOfRangeException.ThrowIfNegative(rank);
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(rank, plan.PipelineParallelism);
+        ArgumentOutOfRangeException.ThrowIfLessThan(count, 1);
+        var microBatches = job.GlobalBatchSize / ((double)plan.DataParallelism * plan.MicroBatchSize);
+        var kinds = LayerActivations.Of(model, job, plan, savedInputs);
+        var activations = kinds.Kept(start, count, LayerPassesInFlight(plan, rank, microBatches, count, shortOuterChunk: false) / count);
+        var (shared, routed) = StageParameters.Rank(model, plan, model.DenseLayersIn(start, count), count);
+        var ends = StageParameters.Ends(model, job, plan);
+        if (rank == 0)
+        {
+            shared += ends.Embedding;
+        }
+
+        if (rank == plan.PipelineParallelism - 1)
+        {
+            var logits = 2.0 * 4 * LayerKernels.Tokens(job, plan) * (model.VocabularySize / (double)plan.TensorParallelism);
+            activations += logits + (job.MultiTokenPredictionDepth(model) * ((model.MultiTokenPredictionUsesExperts ? kinds.Expert : kinds.Dense).Stored + logits));
+            (shared, routed) = (shared + ends.Head + ends.Prediction.Shared, routed + ends.Prediction.Routed);
+        }
+
+        return Breakdown(shared, routed, activations, model, job, plan, shardedWeights, reduction);
+    }
+
+    /// <summary>
+    /// The activations a rank keeps of its layers: each dense and expert layer's stored bytes per micro-batch in flight,
+    /// and the working set of the layer being recomputed. Offloaded layers (the model's first ones) keep nothing on the
+    /// chip but the one layer being moved to or from the host.
+    /// </summary>
+    private readonly record struct LayerActivations(ModelArchitecture Model, ParallelPlan Plan, (double Stored, double Working) Dense, (double Stored, double Working) Expert)
+    {
+        public static LayerActivations Of(ModelArchitecture model, TrainingJob job, ParallelPlan plan, SavedMultiplyInputs savedInputs)
+        {
+            var dense = ActivationsPerLayer(model, job, plan, savedInputs: savedInputs);
+            return new(model, plan, dense, model.ExpertLayerCount > 0 ? ActivationsPerLayer(model, job, plan, expertLayer: true, savedInputs) : dense);
+        }
+
+        /// <summary>Layers [start, start + count), the leading ones dense, with inFlight micro-batches' worth kept.</summary>
+        public double Kept(int start, int count, double inFlight)
+        {
+            var offloaded = Math.Clamp(Plan.OffloadedLayers - start, 0, count);
+            var stored = Stored(start, count) - Stored(start, offloaded) + InTransit(start, offloaded);
+            return (stored * inFlight) + Math.Max(Model.DenseLayerCount > 0 ? Dense.Working : 0, Expert.Working);
+        }
+
+        private double Stored(int from, int layers)
+        {
+            var denseLayers = Model.DenseLayersIn(from, layers);
+            return (denseLayers * Dense.Stored) + ((layers - denseLayers) * Expert.Stored);
+        }
+
+        /// <summary>The layer in transit: the larger kind among the offloaded ones.</summary>
+        private double InTransit(int start, int layers)
+        {
+            var denseLayers = Model.DenseLayersIn(start, layers);
+            return layers == 0 ? 0 : Math.Max(denseLayers > 0 ? Dense.Stored : 0, layers > denseLayers ? Expert.Stored : 0);
+        }
     }
 
     /// <summary>

@@ -34,22 +34,15 @@ public readonly record struct StageParameters(double First, double Middle, doubl
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(job);
         ArgumentNullException.ThrowIfNull(plan);
-        var predictionModules = job.MultiTokenPredictionDepth(model);
-        var tensor = plan.TensorParallelism;
         var pipeline = plan.PipelineParallelism;
         var stages = PipelineLayers.Of(model.Layers, plan);
-        var embedding = model.EmbeddingParameters / tensor;
-        var head = (pipeline == 1 && model.TiedEmbeddings ? 0 : (double)model.VocabularySize * model.HiddenSize) / tensor;
-        var dense = model.ParametersPerLayerPerRank(tensor, plan.RanksPerChip);
-        var shared = model.ExpertLayerSharedParametersPerRank(tensor, plan.RanksPerChip);
-        var routed = model.ExpertLayerRoutedParametersPerRank(plan.ExpertParallelism);
+        var (embedding, head, prediction) = Ends(model, job, plan);
         (double Shared, double Routed) Layers(int denseLayers, int count) => Rank(model, plan, denseLayers, count);
 
         if (pipeline == 1)
         {
             var (all, experts) = Layers(model.DenseLayerCount, model.Layers);
-            var modules = PredictionModules(model, plan, predictionModules, shared, dense, routed);
-            (all, experts) = (all + modules.Shared, experts + modules.Routed);
+            (all, experts) = (all + prediction.Shared, experts + prediction.Routed);
             return new StageParameters(all + embedding + head, all + embedding + head, all + embedding + head, experts, experts, experts);
         }
 
@@ -64,10 +57,26 @@ public readonly record struct StageParameters(double First, double Middle, doubl
         }
 
         var last = Layers(model.DenseLayersIn(model.Layers - stages.Last, stages.Last), stages.Last);
-        var prediction = PredictionModules(model, plan, predictionModules, shared, dense, routed);
         last = (last.Shared + prediction.Shared, last.Routed + prediction.Routed);
         return new StageParameters(first.Shared + embedding, pipeline > 2 ? middle.Shared : first.Shared + embedding, last.Shared + head,
             first.Routed, middle.Routed, last.Routed);
+    }
+
+    /// <summary>
+    /// Parameters per chip outside the layers: the vocabulary-parallel embedding (first rank), the output head (last
+    /// rank; none of its own where the embedding is tied and one rank holds both) and the multi-token prediction modules
+    /// the job trains (last rank), shared and routed.
+    /// </summary>
+    public static (double Embedding, double Head, (double Shared, double Routed) Prediction) Ends(ModelArchitecture model, TrainingJob job, ParallelPlan plan)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(job);
+        ArgumentNullException.ThrowIfNull(plan);
+        var tensor = plan.TensorParallelism;
+        var head = (plan.PipelineParallelism == 1 && model.TiedEmbeddings ? 0 : (double)model.VocabularySize * model.HiddenSize) / tensor;
+        var prediction = PredictionModules(model, plan, job.MultiTokenPredictionDepth(model), model.ExpertLayerSharedParametersPerRank(tensor, plan.RanksPerChip),
+            model.ParametersPerLayerPerRank(tensor, plan.RanksPerChip), model.ExpertLayerRoutedParametersPerRank(plan.ExpertParallelism));
+        return (model.EmbeddingParameters / tensor, head, prediction);
     }
 
     /// <summary>

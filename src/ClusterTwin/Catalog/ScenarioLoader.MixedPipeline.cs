@@ -1,0 +1,159 @@
+using ClusterTwin.Economics;
+using ClusterTwin.Hardware;
+using ClusterTwin.Parallelism;
+using ClusterTwin.Scenarios;
+using ClusterTwin.Workloads;
+using YamlDotNet.RepresentationModel;
+
+namespace ClusterTwin.Catalog;
+
+public static partial class ScenarioLoader
+{
+    private static readonly string[] NotDrawnOverMixedPipelines = ["resilience", "stragglers"];
+
+    /// <summary>
+    /// Reads a scenario's <c>mixed_pipeline</c> block: the first pipeline stages on a second system's chips, the
+    /// cluster running the rest. Every stage keeps the plan's tensor, context and data degrees, so the block's chips are
+    /// its stages times those, and the cluster's the other stages times those. Refused, with
+    /// <paramref name="refused"/>'s reason, where the caller cannot use it.
+    /// </summary>
+    private static MixedPipeline? ReadMixedPipeline(YamlReader reader, YamlMappingNode root, string path, HardwareCatalog catalog,
+        (Cluster? Cluster, ModelArchitecture? Model, YamlMappingNode? PlanBlock, ParallelPlan? Plan, CostSettings Cost) rest, string? refused)
+    {
+        var field = YamlReader.Join(path, "mixed_pipeline");
+        if (reader.Mapping(root, "mixed_pipeline", path, required: false) is not { } map)
+        {
+            return null;
+        }
+
+        if (refused is not null)
+        {
+            reader.Error(map, field, refused);
+            return null;
+        }
+
+        reader.CheckKeys(map, field, "system", "stages", "layers_per_stage", "framework", "cost", "note");
+        _ = reader.String(map, "note", field, required: false);
+        foreach (var block in NotDrawnOverMixedPipelines.Where(key => YamlReader.Child(root, key) is not null))
+        {
+            reader.Error(YamlReader.Child(root, block)!, YamlReader.Join(path, block), "is not drawn over a mixed pipeline yet: remove it, or simulate each kind of chip's cluster on its own");
+        }
+
+        var system = ReadSystem(reader, map, field, catalog);
+        var stages = reader.Integer(map, "stages", field, 1, 1_000_000);
+        var layers = reader.Integer(map, "layers_per_stage", field, 1, 1_000_000, required: false);
+        var (cluster, model, planBlock, plan, cost) = rest;
+        if (planBlock is not null && YamlReader.Child(planBlock, "data") is null)
+        {
+            reader.Error(planBlock, YamlReader.Join(path, "plan.data"), "is needed with mixed_pipeline: the cluster holds only the last stages, so data parallelism cannot be worked out from its chips (give data: N)");
+            return null;
+        }
+
+        if (system is null || stages is null || cluster is null || model is null || planBlock is null || plan is null)
+        {
+            return null;
+        }
+
+        var pipeline = plan.PipelineParallelism;
+        var stageRanks = (long)plan.TensorParallelism * plan.ContextParallelism * plan.DataParallelism;
+        if (stages >= pipeline)
+        {
+            reader.Error(YamlReader.Child(map, "stages")!, YamlReader.Join(field, "stages"), $"{stages} leaves the cluster none of the plan's {pipeline} pipeline stages (use 1 to {pipeline - 1}, or raise plan.pipeline)");
+            return null;
+        }
+
+        if (plan.Order != RankOrder.TensorDataPipeline)
+        {
+            reader.Error(YamlReader.Child(planBlock, "order")!, YamlReader.Join(path, "plan.order"), "must be tensor-data-pipeline with mixed_pipeline: each kind of chip holds whole pipeline stages");
+            return null;
+        }
+
+        var lastChips = (pipeline - stages.Value) * stageRanks;
+        if (cluster.ChipCount != lastChips)
+        {
+            reader.Error(root, YamlReader.Join(path, "cluster.chips"), $"is {cluster.ChipCount:N0}, but with mixed_pipeline the cluster runs the last {pipeline - stages} of the plan's {pipeline} stages: tensor x context x data x {pipeline - stages} = {lastChips:N0} chips");
+            return null;
+        }
+
+        if (layers is { } perStage && model.Layers - ((long)perStage * stages) < pipeline - stages)
+        {
+            reader.Error(YamlReader.Child(map, "layers_per_stage")!, YamlReader.Join(field, "layers_per_stage"), $"{perStage} x {stages} stages leaves fewer than one of {model.Name}'s {model.Layers} layers for each of the cluster's {pipeline - stages} stages (use at most {(model.Layers - (pipeline - stages)) / stages})");
+            return null;
+        }
+
+        var firstCluster = MixedPipelineCluster(reader, map, field, system, stages.Value * stageRanks, cluster.Fabric);
+        var framework = firstCluster is null ? null : ReadFramework(reader, map, field, catalog, firstCluster);
+        if (firstCluster is null || framework is null)
+        {
+            return null;
+        }
+
+        var costMap = YamlReader.Child(map, "cost") is not null ? map : root;
+        if (costMap == root && YamlReader.Child(YamlReader.Child(root, "cost") as YamlMappingNode, "price") is not null)
+        {
+            reader.Error(map, YamlReader.Join(field, "cost"), $"is needed where the scenario's cost names a price: that price is the cluster's; give the {system.Name}'s own (cost: {{price: ...}}), or its basis alone for the catalogue's");
+            return null;
+        }
+
+        var firstCost = ScenarioCost.Read(reader, costMap, costMap == root ? path : field, firstCluster, catalog.Prices) with { PowerUsageEffectiveness = cost.PowerUsageEffectiveness };
+        return new MixedPipeline(firstCluster, catalog.EfficiencyFor(firstCluster.Chip), framework, stages.Value, layers, firstCost);
+    }
+
+    /// <summary>The first stages' chips: part of one <paramref name="system"/>, or whole ones on the cluster's fabric.</summary>
+    private static Cluster? MixedPipelineCluster(YamlReader reader, YamlMappingNode map, string field, AcceleratorSystem system, long chips, Fabric fabric)
+    {
+        var cluster = ClusterOf(system, chips, fabric, out var problem);
+        if (problem is not null)
+        {
+            reader.Error(map, YamlReader.Join(field, "stages"), $"the first stages' {chips:N0} chips (stages x tensor x context x data) {problem}");
+        }
+
+        return cluster;
+    }
+
+    /// <summary>
+    /// <paramref name="chips"/> chips of <paramref name="system"/>: part of one, or whole ones on
+    /// <paramref name="fabric"/>; null with the reason (<paramref name="problem"/>) where they are neither.
+    /// </summary>
+    private static Cluster? ClusterOf(AcceleratorSystem system, long chips, Fabric fabric, out string? problem)
+    {
+        var perSystem = system.Chips.Value;
+        if (chips <= perSystem)
+        {
+            var part = Part(system, (int)chips, out var partProblem);
+            problem = partProblem is null ? null : $"are not a system: {partProblem}";
+            return part is null ? null : new Cluster(part, 1, fabric);
+        }
+
+        problem = chips % perSystem != 0 || chips / perSystem > int.MaxValue
+            ? $"are not a whole number of {system.Name} ({perSystem} chips each)"
+            : system.ScaleOutBandwidth is null ? $"need {chips / perSystem} {system.Name}, which has no published scale-out bandwidth to join them" : null;
+        return problem is null ? new Cluster(system, (int)(chips / perSystem), fabric) : null;
+    }
+
+    /// <summary>
+    /// <paramref name="scenario"/>'s job on one of its mixed pipeline's two kinds of chip alone (the first stages'
+    /// where <paramref name="firstKind"/>), every stage on as many of its chips as both kinds hold, with that kind's
+    /// framework, calibration and prices: what the mixed pipeline is weighed against. Null with the reason
+    /// (<paramref name="problem"/>) where those chips are not a cluster.
+    /// </summary>
+    public static Scenario? MixedPipelineAlone(Scenario scenario, HardwareCatalog catalog, bool firstKind, out string? problem)
+    {
+        ArgumentNullException.ThrowIfNull(scenario);
+        ArgumentNullException.ThrowIfNull(catalog);
+        var mixed = scenario.MixedPipeline ?? throw new ArgumentException("the scenario has no mixed pipeline", nameof(scenario));
+        var chips = scenario.Cluster.ChipCount + mixed.Cluster.ChipCount;
+        // A kind that used part of a system alone fills whole ones.
+        var used = firstKind ? mixed.Cluster.System : scenario.Cluster.System;
+        var system = catalog.Systems.GetValueOrDefault(used.WholeId, used);
+        var cluster = ClusterOf(system, chips, scenario.Cluster.Fabric, out var reason);
+        problem = reason is null ? null : $"{chips:N0} chips of {system.Name} {reason}";
+        if (cluster is null)
+        {
+            return null;
+        }
+
+        var alone = scenario with { Cluster = cluster, MixedPipeline = null };
+        return firstKind ? alone with { Efficiency = mixed.Efficiency, Framework = mixed.Framework, Cost = mixed.Cost } : alone;
+    }
+}

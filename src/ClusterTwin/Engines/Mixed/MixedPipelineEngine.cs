@@ -1,0 +1,282 @@
+using System.Collections.Immutable;
+using ClusterTwin.Economics;
+using ClusterTwin.Engines.Analytical;
+using ClusterTwin.Engines.EventLevel;
+using ClusterTwin.Hardware;
+using ClusterTwin.Performance.Memory;
+using ClusterTwin.Scenarios;
+using ClusterTwin.Serving;
+using ClusterTwin.Units;
+
+namespace ClusterTwin.Engines.Mixed;
+
+/// <summary>
+/// Simulates a training step whose pipeline runs on two kinds of chip (<see cref="MixedPipeline"/>): the first stages
+/// on one, the rest on the other, such as NVIDIA GPUs and Trainium4 in one NVLink Fusion domain.
+/// </summary>
+/// <remarks>
+/// <para>
+/// Each kind's ranks are costed by the analytical engine on its own chips, framework and calibration, with the plan's
+/// tensor, context and data degrees (<see cref="RankCosting"/>): a layer costs what it costs on those chips whatever
+/// stage holds it. The closed form charges every rank the slowest's; here the ranks differ by design, so the step is
+/// the event-level replay (<see cref="PipelineTimeline"/>) of every rank's own work.
+/// </para>
+/// <para>
+/// Unless the scenario fixes the first kind's layers per stage, the engine balances them: it places the layers so
+/// that the slowest stage is as fast as it can be, the first kind's stages holding equal counts and the rest's
+/// sharing the remainder (one more on their earliest stages, the last holding the head). Every send is charged at the
+/// slowest of the two kinds' sends and the one between them (over scale-up where the two systems share a domain,
+/// scale-out otherwise). Each kind reduces its own gradients after the pipeline drains; the step waits for the
+/// slower. Each kind's energy is its share of the model's work at the step's length on its own power model; a kind
+/// that would exceed its power limit stretches the whole step, as a homogeneous cluster's does.
+/// </para>
+/// </remarks>
+public static class MixedPipelineEngine
+{
+    /// <summary>Simulates <paramref name="scenario"/>, whose <see cref="Scenario.MixedPipeline"/> must be set.</summary>
+    public static MixedPipelineResult Simulate(Scenario scenario)
+    {
+        ArgumentNullException.ThrowIfNull(scenario);
+        var mixed = scenario.MixedPipeline ?? throw new ArgumentException("the scenario has no mixed pipeline", nameof(scenario));
+        var (model, job, plan) = (scenario.Model, scenario.Job, scenario.Plan);
+        var pipeline = plan.PipelineParallelism;
+        var kinds = new[]
+        {
+            new Kind(scenario with { Cluster = mixed.Cluster, Efficiency = mixed.Efficiency, Cost = mixed.Cost, MixedPipeline = null, Framework = mixed.Framework }, 0, mixed.Stages),
+            new Kind(scenario with { MixedPipeline = null }, mixed.Stages, pipeline - mixed.Stages),
+        };
+
+        var problems = new List<string>();
+        var costings = new RankCosting[2];
+        var results = new TrainingStepResult[2];
+        for (var index = 0; index < 2; index++)
+        {
+            var kind = kinds[index];
+            (results[index], var costing) = AnalyticalEngine.Costing(kind.Scenario with { Plan = CostingPlan(kind, model.Layers) });
+            if (costing is null)
+            {
+                problems.AddRange(results[index].Problems.Select(problem => $"{kind.Scenario.Cluster.Chip.Name}: {problem}"));
+            }
+            else
+            {
+                costings[index] = costing;
+            }
+        }
+
+        var microBatches = job.GlobalBatchSize / (double)(plan.DataParallelism * plan.MicroBatchSize);
+        if (plan.VirtualStages > 1 && microBatches % pipeline != 0)
+        {
+            problems.Add($"the interleaved schedule needs the {microBatches} micro-batches per step to be a multiple of the pipeline size {pipeline}");
+        }
+
+        var placement = problems.Count > 0 ? null : Placement(mixed, model.Layers, pipeline, plan.VirtualStages, costings);
+        if (problems.Count == 0 && placement is null)
+        {
+            problems.Add(mixed.LayersPerStage is { } given
+                ? $"{given} layers on each of the first {mixed.Stages} stages leaves the other {pipeline - mixed.Stages} stages {model.Layers - (given * mixed.Stages)} layers, which do not split into whole chunks of {plan.VirtualStages} per stage (every stage's layers must be a multiple of the virtual stages, at least one chunk each)"
+                : $"no placement of the {model.Layers} layers gives every one of the {pipeline} stages a multiple of {plan.VirtualStages} layers (the virtual stages), at least one chunk each");
+        }
+
+        if (problems.Count > 0)
+        {
+            return new MixedPipelineResult { Scenario = scenario.Name, Valid = false, Problems = [.. problems] };
+        }
+
+        var layers = placement!;
+        var ranks = ImmutableArray.CreateBuilder<RankWork>(pipeline);
+        var sends = new Duration[3];
+        var pools = new MixedPipelinePool[2];
+        var afterPipeline = Duration.Zero;
+        for (var index = 0; index < 2; index++)
+        {
+            var (kind, costing) = (kinds[index], costings[index]);
+            var (slowest, shared, experts) = (default(StageCost), 0.0, 0.0);
+            var heaviest = default(MemoryBreakdown);
+            var work = Flops.Zero;
+            var start = layers.Take(kind.FirstStage).Sum();
+            for (var rank = kind.FirstStage; rank < kind.FirstStage + kind.Stages; start += layers[rank++])
+            {
+                var (cost, rankWork) = costing.Rank(start, layers[rank], rank == 0, rank == pipeline - 1);
+                ranks.Add(rankWork);
+                work += cost.HardwareWork;
+                slowest = cost.Total > slowest.Total ? cost : slowest;
+                var framework = kind.Scenario.Framework;
+                var memory = MemoryModel.PerRank(model, job, plan, rank, start, layers[rank], framework.FullyShardedWeights, framework.GradientReductionFor(job), framework.SavedMultiplyInputs);
+                heaviest = heaviest is null || memory.Total > heaviest.Total ? memory : heaviest;
+                var (rankShared, rankExperts) = RankParameters(kind.Scenario, rank, start, layers[rank]);
+                (shared, experts) = (Math.Max(shared, rankShared), Math.Max(experts, rankExperts));
+            }
+
+            var after = costing.AfterPipeline(shared, experts, slowest);
+            afterPipeline = Duration.Max(afterPipeline, after);
+            sends[index] = AnalyticalEngine.PipelineSend(kind.SendCluster(plan), kind.Scenario.Efficiency, model, job, plan);
+            var cluster = kind.Scenario.Cluster;
+            var result = results[index];
+            var modelWork = result.HardwareFlopsPerStep.Operations / (microBatches * plan.DataParallelism * plan.TensorParallelism * plan.ContextParallelism);
+            pools[index] = new MixedPipelinePool(cluster.System.Name, cluster.Chip.Name, kind.Scenario.Framework.Name, cluster.ChipCount, kind.FirstStage,
+                [.. layers.Skip(kind.FirstStage).Take(kind.Stages)], slowest.Total, heaviest!, cluster.Chip.MemoryCapacity.Value, after, result.PeakRatePerChip,
+                modelWork > 0 ? work.Operations / modelWork : 0, null, null);
+        }
+
+        sends[2] = BoundarySend(kinds, plan, model, job);
+        var overlap = plan.OverlapsPipelineSends(kinds[0].Scenario.Framework) && plan.OverlapsPipelineSends(kinds[1].Scenario.Framework);
+        var stages = new PipelineStages(ranks.MoveToImmutable(), plan.VirtualStages, (int)microBatches, sends.Max(), overlap, afterPipeline, 1);
+        var timeline = PipelineTimeline.Of(stages);
+        var step = timeline.StepTime;
+
+        // Each kind's energy at the step's length; a kind past its power limit stretches the step, and both kinds' energy
+        // and cost are taken again over the stretched step.
+        var priced = Priced(pools, kinds, results, step);
+        var stretch = priced.Max(pool => pool.Energy is { PowerLimited: true } energy ? energy.StepTime / step : 1);
+        if (stretch > 1)
+        {
+            priced = Priced(pools, kinds, results, step * stretch);
+        }
+
+        timeline = timeline with { Stages = stages with { PowerStretch = stretch } };
+
+        return new MixedPipelineResult
+        {
+            Scenario = scenario.Name,
+            Valid = true,
+            Warnings = [.. results.SelectMany((result, index) => result.Warnings.Select(warning => $"{kinds[index].Scenario.Cluster.Chip.Name}: {warning}")).Distinct()],
+            Pools = [.. priced],
+            LayersBalanced = mixed.LayersPerStage is null,
+            Timeline = timeline,
+            TokensPerStep = job.TokensPerStep,
+            ModelFlopsPerStep = AnalyticalEngine.ModelFlops(model, job),
+        };
+    }
+
+    /// <summary>One kind of chip's scenario and the stages it runs.</summary>
+    private sealed record Kind(Scenario Scenario, int FirstStage, int Stages)
+    {
+        /// <summary>
+        /// The chips its sends cross: its own cluster, or where that holds fewer than two stages, as many of its
+        /// systems as hold the whole pipeline's stages, so that the send is the one the plan's stride gives.
+        /// </summary>
+        public Cluster SendCluster(Parallelism.ParallelPlan plan)
+        {
+            var cluster = Scenario.Cluster;
+            var chips = (long)plan.TensorParallelism * plan.ContextParallelism * plan.DataParallelism * plan.PipelineParallelism;
+            var perSystem = cluster.System.Chips.Value;
+            return chips <= cluster.ChipCount || chips <= perSystem ? cluster : cluster with { SystemCount = (int)Math.Min(int.MaxValue, (chips + perSystem - 1) / perSystem) };
+        }
+    }
+
+    /// <summary>
+    /// The plan a kind's ranks are costed with: the scenario's degrees over its own stages, one chunk each (a layer's
+    /// cost does not depend on the schedule), its layers placed any way that places them (the placement is the mixed
+    /// pipeline's, not this plan's).
+    /// </summary>
+    private static Parallelism.ParallelPlan CostingPlan(Kind kind, int layers)
+    {
+        var stages = kind.Stages;
+        var middle = layers / stages;
+        return kind.Scenario.Plan with
+        {
+            PipelineParallelism = stages,
+            VirtualStages = 1,
+            FirstStageLayers = stages > 1 ? layers - ((stages - 1) * middle) : null,
+            LastStageLayers = stages > 1 ? middle : null,
+        };
+    }
+
+    /// <summary>
+    /// The layers of each stage: the scenario's count on each of the first kind's stages, or the count that makes the
+    /// slowest stage fastest; the rest shared by the other kind's stages in whole chunks, one more on the earliest.
+    /// Null where no count places every stage whole chunks.
+    /// </summary>
+    private static int[]? Placement(MixedPipeline mixed, int layers, int pipeline, int chunks, RankCosting[] costings)
+    {
+        var (first, rest) = (mixed.Stages, pipeline - mixed.Stages);
+        int[]? Place(int perStage)
+        {
+            var remaining = layers - (perStage * first);
+            if (perStage % chunks != 0 || remaining % chunks != 0 || remaining / chunks < rest)
+            {
+                return null;
+            }
+
+            var (each, extra) = (remaining / chunks / rest, remaining / chunks % rest);
+            return [.. Enumerable.Range(0, pipeline).Select(rank => rank < first ? perStage : chunks * (each + (rank - first < extra ? 1 : 0)))];
+        }
+
+        if (mixed.LayersPerStage is { } given)
+        {
+            return Place(given);
+        }
+
+        Duration Slowest(int[] placed)
+        {
+            var (slowest, start) = (Duration.Zero, 0);
+            for (var rank = 0; rank < pipeline; rank++)
+            {
+                var costing = costings[rank < first ? 0 : 1];
+                slowest = Duration.Max(slowest, costing.Rank(start, placed[rank], rank == 0, rank == pipeline - 1).Work.Total);
+                start += placed[rank];
+            }
+
+            return slowest;
+        }
+
+        var best = default(int[]);
+        var bestTime = Duration.Zero;
+        for (var perStage = chunks; perStage * first <= layers - rest; perStage += chunks)
+        {
+            if (Place(perStage) is { } placed && Slowest(placed) is var time && (best is null || time < bestTime))
+            {
+                (best, bestTime) = (placed, time);
+            }
+        }
+
+        return best;
+    }
+
+    /// <summary>The parameters per chip of the rank holding <paramref name="count"/> layers from <paramref name="start"/>, its ends included: shared, and routed experts.</summary>
+    private static (double Shared, double Experts) RankParameters(Scenario scenario, int rank, int start, int count)
+    {
+        var (model, job, plan) = (scenario.Model, scenario.Job, scenario.Plan);
+        var (shared, experts) = StageParameters.Rank(model, plan, model.DenseLayersIn(start, count), count);
+        var ends = StageParameters.Ends(model, job, plan);
+        shared += rank == 0 ? ends.Embedding : 0;
+        return rank == plan.PipelineParallelism - 1 ? (shared + ends.Head + ends.Prediction.Shared, experts + ends.Prediction.Routed) : (shared, experts);
+    }
+
+    /// <summary>
+    /// The send between the last stage of the first kind and the first of the other: over the shared scale-up domain
+    /// where the two systems have one (no slower than either kind's own sends, already counted), else between systems
+    /// over each kind's scale-out, the slower.
+    /// </summary>
+    private static Duration BoundarySend(Kind[] kinds, Parallelism.ParallelPlan plan, Workloads.ModelArchitecture model, Workloads.TrainingJob job)
+    {
+        var (one, other) = (kinds[0].Scenario.Cluster.System, kinds[1].Scenario.Cluster.System);
+        if (DisaggregatedDeployment.Incompatibility(one, other, TransferTier.ScaleUp) is null)
+        {
+            return Duration.Zero;
+        }
+
+        return kinds.Select(kind =>
+        {
+            var cluster = kind.Scenario.Cluster;
+            var across = cluster with { SystemCount = Math.Max(2, cluster.SystemCount) };
+            return across.System.ScaleOutBandwidth is null ? Duration.Zero : AnalyticalEngine.PipelineSend(across, kind.Scenario.Efficiency, model, job, plan, acrossSystems: true);
+        }).Max();
+    }
+
+    /// <summary>Each of <paramref name="pools"/> with its energy and cost over a step of <paramref name="step"/>.</summary>
+    private static MixedPipelinePool[] Priced(MixedPipelinePool[] pools, Kind[] kinds, TrainingStepResult[] results, Duration step) =>
+        [.. pools.Select((pool, index) => Priced(pool, kinds[index].Scenario, results[index], step))];
+
+    /// <summary><paramref name="pool"/> with its energy and cost over a step of <paramref name="step"/>: its share of the model's work, traffic and tokens on its own power model and prices.</summary>
+    private static MixedPipelinePool Priced(MixedPipelinePool pool, Scenario scenario, TrainingStepResult result, Duration step)
+    {
+        var share = pool.WorkShare;
+        var activity = new StepActivity(step, result.HardwareFlopsPerStep * share, result.MemoryTrafficPerStep * share, result.LinkTrafficPerStep * share,
+            result.TokensPerStep, result.ModelFlopsPerStep * share, result.Bf16FlopsPerStep * share);
+        var energy = EnergyModel.Of(scenario.Cluster, scenario.Job.Precision, activity, null, scenario.Cost?.PowerUsageEffectiveness);
+        var held = energy?.StepTime ?? step;
+        var cost = scenario.Cost is { } settings ? CostModel.Of(settings, pool.Chips, scenario.Cluster.SystemCount, held, held, held, result.TokensPerStep, energy) : null;
+        return pool with { Energy = energy, Cost = cost };
+    }
+}

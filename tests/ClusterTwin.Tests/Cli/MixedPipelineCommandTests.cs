@@ -1,0 +1,96 @@
+using System.Text.Json;
+using ClusterTwin.Engines.Mixed;
+using ClusterTwin.Tests.Support;
+
+namespace ClusterTwin.Tests.Cli;
+
+public class MixedPipelineCommandTests
+{
+    private const string Example = "examples/mixed/llama3-405b-rubin-trainium4.yaml";
+
+    private static string Text => File.ReadAllText(Repository.Path(Example));
+
+    private static CliRunner.Outcome Simulate(string text, params string[] options)
+    {
+        using var folder = new TemporaryFolder();
+        return CliRunner.Run(["simulate", folder.Write("scenario.yaml", text), .. options]);
+    }
+
+    [Fact]
+    public void TheJson_GivesTheEnginesStep_EachKind_AndEachKindAlone()
+    {
+        var outcome = CliRunner.Run("simulate", Repository.Path(Example), "--json");
+        Assert.Equal(0, outcome.ExitCode);
+        var root = JsonDocument.Parse(outcome.Output).RootElement;
+        var expected = MixedPipelineEngine.Simulate(Repository.Example("mixed/llama3-405b-rubin-trainium4"));
+        var mixed = root.GetProperty("mixedPipeline");
+        Assert.Equal(expected.StepTime.Seconds, mixed.GetProperty("stepTimeSeconds").GetDouble());
+        Assert.Equal(16, mixed.GetProperty("rankWorkSeconds").GetArrayLength());
+        var pools = mixed.GetProperty("pools");
+        Assert.Equal(["NVIDIA Rubin GPU (Vera Rubin NVL72)", "AWS Trainium4"], pools.EnumerateArray().Select(pool => pool.GetProperty("chip").GetString()));
+        Assert.Equal(126, pools.EnumerateArray().Sum(pool => pool.GetProperty("layers").EnumerateArray().Sum(layers => layers.GetInt32())));
+        var alone = root.GetProperty("alone");
+        Assert.Equal(2, alone.GetArrayLength());
+        Assert.All(alone.EnumerateArray(), kind => Assert.True(kind.GetProperty("valid").GetBoolean()));
+
+        // Per token, the mixed cluster's energy lies between its two kinds' alone.
+        var perToken = mixed.GetProperty("facilityEnergyPerTokenJoules").GetDouble();
+        var aloneEnergy = alone.EnumerateArray().Select(kind => kind.GetProperty("facilityEnergyPerTokenJoules").GetDouble()).ToArray();
+        Assert.InRange(perToken, aloneEnergy.Min(), aloneEnergy.Max());
+    }
+
+    [Fact]
+    public void TheReport_ShowsEachKind_TheStep_AndTheKindsAlone()
+    {
+        var outcome = CliRunner.Run(240, "simulate", Repository.Path(Example));
+        Assert.Equal(0, outcome.ExitCode);
+        Assert.Contains("a pipeline over two kinds of chip", outcome.Output, StringComparison.Ordinal);
+        Assert.Contains("Each kind of chip's stages", outcome.Output, StringComparison.Ordinal);
+        Assert.Contains("balanced by the engine", outcome.Output, StringComparison.Ordinal);
+        Assert.Contains("AWS Trainium4 alone", outcome.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void TheTimeline_HasARowPerStageOfBothKinds()
+    {
+        using var folder = new TemporaryFolder();
+        var trace = Path.Combine(folder.Path, "step.trace.json");
+        var outcome = CliRunner.Run("simulate", Repository.Path(Example), "--timeline", trace);
+        Assert.Equal(0, outcome.ExitCode);
+        var events = JsonDocument.Parse(File.ReadAllText(trace)).RootElement.GetProperty("traceEvents");
+        Assert.Equal(16, events.EnumerateArray().Where(item => item.GetProperty("ph").GetString() == "X").Select(item => item.GetProperty("tid").GetInt32()).Distinct().Count());
+    }
+
+    [Theory]
+    [InlineData("chips: 504", "chips: 576", "cluster.chips", "tensor x context x data x 14 = 504 chips")]
+    [InlineData("stages: 2 ", "stages: 16 ", "mixed_pipeline.stages", "leaves the cluster none of the plan's 16 pipeline stages")]
+    [InlineData("  data: 9\n", "\n", "plan.data", "is needed with mixed_pipeline")]
+    [InlineData("framework: megatron-core", "framework: megatron-core\n  layers_per_stage: 60", "mixed_pipeline.layers_per_stage", "use at most 56")]
+    [InlineData("framework: megatron-core", "framework: megatron-core\nstragglers: {chip_spread: 0.01}", "stragglers", "is not drawn over a mixed pipeline yet")]
+    public void ALayoutTheTwoKindsCannotShare_IsReportedAtItsField(string from, string to, string field, string reason)
+    {
+        Assert.Contains(from, Text, StringComparison.Ordinal);
+        var outcome = Simulate(Text.Replace(from, to, StringComparison.Ordinal));
+        Assert.NotEqual(0, outcome.ExitCode);
+        Reported.AtField(outcome, "scenario.yaml", field, reason);
+    }
+
+    [Theory]
+    [InlineData("plan", "plan searches every layout on one kind of chip")]
+    [InlineData("compare", "compare sets scenarios on one kind of chip side by side")]
+    public void ACommandOnOneKindOfChip_RefusesAMixedPipeline(string command, string reason)
+    {
+        var path = Repository.Path(Example);
+        var outcome = command == "compare" ? CliRunner.Run(command, path, path) : CliRunner.Run(command, path);
+        Assert.NotEqual(0, outcome.ExitCode);
+        Reported.AtField(outcome, "llama3-405b-rubin-trainium4.yaml", "mixed_pipeline", reason);
+    }
+
+    [Fact]
+    public void Kernels_AreRefusedForAMixedPipeline()
+    {
+        var outcome = CliRunner.Run("simulate", Repository.Path(Example), "--kernels");
+        Assert.NotEqual(0, outcome.ExitCode);
+        Assert.Contains("--kernels", outcome.Errors, StringComparison.Ordinal);
+    }
+}
