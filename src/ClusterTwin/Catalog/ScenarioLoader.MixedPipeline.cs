@@ -11,6 +11,8 @@ public static partial class ScenarioLoader
 {
     private static readonly string[] NotDrawnOverMixedPipelines = ["resilience", "stragglers"];
 
+    private static readonly string[] NotPlacedOverMixedPipelines = ["first_stage_layers", "last_stage_layers"];
+
     /// <summary>
     /// Reads a scenario's <c>mixed_pipeline</c> block: the first pipeline stages on a second system's chips, the
     /// cluster running the rest. Every stage keeps the plan's tensor, context and data degrees, so the block's chips are
@@ -71,7 +73,20 @@ public static partial class ScenarioLoader
         var lastChips = (pipeline - stages.Value) * stageRanks;
         if (cluster.ChipCount != lastChips)
         {
-            reader.Error(root, YamlReader.Join(path, "cluster.chips"), $"is {cluster.ChipCount:N0}, but with mixed_pipeline the cluster runs the last {pipeline - stages} of the plan's {pipeline} stages: tensor x context x data x {pipeline - stages} = {lastChips:N0} chips");
+            var clusterMap = YamlReader.Child(root, "cluster") as YamlMappingNode;
+            reader.Error(YamlReader.Child(clusterMap, "chips") ?? YamlReader.Child(clusterMap, "count") ?? root, YamlReader.Join(path, "cluster.chips"), $"is {cluster.ChipCount:N0}, but with mixed_pipeline the cluster runs the last {pipeline - stages} of the plan's {pipeline} stages: tensor x context x data x {pipeline - stages} = {lastChips:N0} chips");
+            return null;
+        }
+
+        foreach (var key in NotPlacedOverMixedPipelines.Where(key => YamlReader.Child(planBlock, key) is not null))
+        {
+            reader.Error(YamlReader.Child(planBlock, key)!, YamlReader.Join(path, "plan." + key), "does not apply with mixed_pipeline: the engine places the layers (or mixed_pipeline.layers_per_stage fixes the first kind's); remove it");
+            return null;
+        }
+
+        if (layers is { } chunked && chunked % plan.VirtualStages != 0)
+        {
+            reader.Error(YamlReader.Child(map, "layers_per_stage")!, YamlReader.Join(field, "layers_per_stage"), $"{chunked} does not split into the plan's {plan.VirtualStages} virtual stages: use a multiple of {plan.VirtualStages}");
             return null;
         }
 

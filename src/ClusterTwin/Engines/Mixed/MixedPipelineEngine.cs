@@ -46,21 +46,21 @@ public static class MixedPipelineEngine
             new Kind(scenario with { MixedPipeline = null }, mixed.Stages, pipeline - mixed.Stages),
         };
 
-        var problems = new List<string>();
-        var costings = new RankCosting[2];
+        var costings = new RankCosting?[2];
         var results = new TrainingStepResult[2];
         for (var index = 0; index < 2; index++)
         {
-            var kind = kinds[index];
-            (results[index], var costing) = AnalyticalEngine.Costing(kind.Scenario with { Plan = CostingPlan(kind, model.Layers) });
-            if (costing is null)
-            {
-                problems.AddRange(results[index].Problems.Select(problem => $"{kind.Scenario.Cluster.Chip.Name}: {problem}"));
-            }
-            else
-            {
-                costings[index] = costing;
-            }
+            (results[index], costings[index]) = AnalyticalEngine.Costing(kinds[index].Scenario with { Plan = CostingPlan(kinds[index], model.Layers) });
+        }
+
+        // What stops a kind's costing (a costed whole model that does not fit its chips is no problem here: the stages
+        // hold their own layers). A problem of the plan itself is both kinds'; it is said once, without a kind.
+        var stopped = costings.Select((costing, index) => costing is null ? results[index].Problems : []).ToArray();
+        var both = stopped[0].Intersect(stopped[1]).ToHashSet();
+        var problems = new List<string>(both);
+        for (var index = 0; index < 2; index++)
+        {
+            problems.AddRange(stopped[index].Where(problem => !both.Contains(problem)).Select(problem => $"{kinds[index].Scenario.Cluster.Chip.Name}: {problem}"));
         }
 
         var microBatches = job.GlobalBatchSize / (double)(plan.DataParallelism * plan.MicroBatchSize);
@@ -69,7 +69,8 @@ public static class MixedPipelineEngine
             problems.Add($"the interleaved schedule needs the {microBatches} micro-batches per step to be a multiple of the pipeline size {pipeline}");
         }
 
-        var placement = problems.Count > 0 ? null : Placement(mixed, model.Layers, pipeline, plan.VirtualStages, costings);
+        problems.AddRange(Unreachable(kinds, plan));
+        var placement = problems.Count > 0 ? null : Placement(mixed, model.Layers, pipeline, plan.VirtualStages, [costings[0]!, costings[1]!], Fits(kinds, model, job, plan));
         if (problems.Count == 0 && placement is null)
         {
             problems.Add(mixed.LayersPerStage is { } given
@@ -89,7 +90,7 @@ public static class MixedPipelineEngine
         var afterPipeline = Duration.Zero;
         for (var index = 0; index < 2; index++)
         {
-            var (kind, costing) = (kinds[index], costings[index]);
+            var (kind, costing) = (kinds[index], costings[index]!);
             var (slowest, shared, experts) = (default(StageCost), 0.0, 0.0);
             var heaviest = default(MemoryBreakdown);
             var work = Flops.Zero;
@@ -118,9 +119,18 @@ public static class MixedPipelineEngine
                 modelWork > 0 ? work.Operations / modelWork : 0, null, null);
         }
 
+        // Each kind's share is of the model as its own engine counts it (with a mixture of experts, the busiest chip's
+        // experts per stage against the average's in the whole): the two are scaled to add up to the model.
+        var shares = pools.Sum(pool => pool.WorkShare);
+        pools = [.. pools.Select(pool => pool with { WorkShare = shares > 0 ? pool.WorkShare / shares : 0 })];
         sends[2] = BoundarySend(kinds, plan, model, job);
         var overlap = plan.OverlapsPipelineSends(kinds[0].Scenario.Framework) && plan.OverlapsPipelineSends(kinds[1].Scenario.Framework);
         var stages = new PipelineStages(ranks.MoveToImmutable(), plan.VirtualStages, (int)microBatches, sends.Max(), overlap, afterPipeline, 1);
+        if (PipelineTimeline.Passes(stages) > PipelineTimeline.MostPasses)
+        {
+            return new MixedPipelineResult { Scenario = scenario.Name, Valid = false, Problems = [$"the step has {PipelineTimeline.Passes(stages):N0} passes, more than the {PipelineTimeline.MostPasses:N0} a replay takes (fewer micro-batches, by a larger micro-batch or more data parallelism, replay it)"] };
+        }
+
         var timeline = PipelineTimeline.Of(stages);
         var step = timeline.StepTime;
 
@@ -183,11 +193,48 @@ public static class MixedPipelineEngine
     }
 
     /// <summary>
-    /// The layers of each stage: the scenario's count on each of the first kind's stages, or the count that makes the
-    /// slowest stage fastest; the rest shared by the other kind's stages in whole chunks, one more on the earliest.
-    /// Null where no count places every stage whole chunks.
+    /// Why a send cannot be made: a kind whose stages span systems that have no scale-out network, or two kinds that
+    /// share no scale-up domain where one has none.
     /// </summary>
-    private static int[]? Placement(MixedPipeline mixed, int layers, int pipeline, int chunks, RankCosting[] costings)
+    private static IEnumerable<string> Unreachable(Kind[] kinds, Parallelism.ParallelPlan plan)
+    {
+        foreach (var kind in kinds.Where(kind => kind.SendCluster(plan).SystemCount > 1 && kind.Scenario.Cluster.System.ScaleOutBandwidth is null))
+        {
+            yield return $"{kind.Scenario.Cluster.Chip.Name}: the pipeline's stages span several {kind.Scenario.Cluster.System.Name}, which has no scale-out network to send between them";
+        }
+
+        var (one, other) = (kinds[0].Scenario.Cluster.System, kinds[1].Scenario.Cluster.System);
+        if (DisaggregatedDeployment.Incompatibility(one, other, TransferTier.ScaleUp) is not null && (one.ScaleOutBandwidth is null || other.ScaleOutBandwidth is null))
+        {
+            yield return $"the {one.Name} and the {other.Name} share no scale-up domain, and the {(one.ScaleOutBandwidth is null ? one.Name : other.Name)} has no scale-out network: the two kinds' stages cannot send to each other";
+        }
+    }
+
+    /// <summary>Whether every stage of a placement fits in its kind's chips' memory.</summary>
+    private static Func<int[], bool> Fits(Kind[] kinds, Workloads.ModelArchitecture model, Workloads.TrainingJob job, Parallelism.ParallelPlan plan) => placed =>
+    {
+        var start = 0;
+        for (var rank = 0; rank < placed.Length; start += placed[rank++])
+        {
+            var scenario = kinds[rank < kinds[1].FirstStage ? 0 : 1].Scenario;
+            var framework = scenario.Framework;
+            var memory = MemoryModel.PerRank(model, job, plan, rank, start, placed[rank], framework.FullyShardedWeights, framework.GradientReductionFor(job), framework.SavedMultiplyInputs);
+            if (memory.Total > scenario.Cluster.Chip.MemoryCapacity.Value)
+            {
+                return false;
+            }
+        }
+
+        return true;
+    };
+
+    /// <summary>
+    /// The layers of each stage: the scenario's count on each of the first kind's stages, or the count that makes the
+    /// slowest stage fastest among those that <paramref name="fits"/> in memory (among all where none does); the rest
+    /// shared by the other kind's stages in whole chunks, one more on the earliest. Null where no count places every
+    /// stage whole chunks.
+    /// </summary>
+    private static int[]? Placement(MixedPipeline mixed, int layers, int pipeline, int chunks, RankCosting[] costings, Func<int[], bool> fits)
     {
         var (first, rest) = (mixed.Stages, pipeline - mixed.Stages);
         int[]? Place(int perStage)
@@ -220,13 +267,18 @@ public static class MixedPipelineEngine
             return slowest;
         }
 
-        var best = default(int[]);
-        var bestTime = Duration.Zero;
+        var (best, bestTime, bestFits) = (default(int[]), Duration.Zero, false);
         for (var perStage = chunks; perStage * first <= layers - rest; perStage += chunks)
         {
-            if (Place(perStage) is { } placed && Slowest(placed) is var time && (best is null || time < bestTime))
+            if (Place(perStage) is not { } placed)
             {
-                (best, bestTime) = (placed, time);
+                continue;
+            }
+
+            var (time, fitting) = (Slowest(placed), fits(placed));
+            if (best is null || (fitting && !bestFits) || (fitting == bestFits && time < bestTime))
+            {
+                (best, bestTime, bestFits) = (placed, time, fitting);
             }
         }
 
@@ -260,7 +312,7 @@ public static class MixedPipelineEngine
         {
             var cluster = kind.Scenario.Cluster;
             var across = cluster with { SystemCount = Math.Max(2, cluster.SystemCount) };
-            return across.System.ScaleOutBandwidth is null ? Duration.Zero : AnalyticalEngine.PipelineSend(across, kind.Scenario.Efficiency, model, job, plan, acrossSystems: true);
+            return AnalyticalEngine.PipelineSend(across, kind.Scenario.Efficiency, model, job, plan, acrossSystems: true);
         }).Max();
     }
 
