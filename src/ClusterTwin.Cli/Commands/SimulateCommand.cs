@@ -105,8 +105,6 @@ public sealed class SimulateCommand(IAnsiConsole console) : Command<SimulateComm
     /// A scenario whose pipeline runs on two kinds of chip: its step (the mixed pipeline engine's), beside the same job
     /// on each kind alone.
     /// </summary>
-    private static readonly bool[] FirstKindThenOther = [true, false];
-
     private int Mixed(Scenario scenario, HardwareCatalog catalog, Settings settings)
     {
         if (settings.Kernels)
@@ -129,14 +127,32 @@ public sealed class SimulateCommand(IAnsiConsole console) : Command<SimulateComm
             });
         }
 
-        var alone = result.Valid ? FirstKindThenOther.Select(first =>
-        {
-            var kind = ScenarioLoader.MixedPipelineAlone(scenario, catalog, first, out var problem);
-            var chip = (first ? scenario.MixedPipeline!.Cluster : scenario.Cluster).Chip.Name;
-            return new MixedPipelineReport.Alone(chip, kind is null ? null : AnalyticalEngine.Simulate(kind), problem);
-        }).ToArray() : [];
-        settings.EmitJsonOrTables(console, () => MixedPipelineReport.Json(result, alone), output => MixedPipelineReport.Write(output, result, alone));
+        var splits = result.Valid ? Splits(scenario, catalog) : [];
+        settings.EmitJsonOrTables(console, () => MixedPipelineReport.Json(result, splits), output => MixedPipelineReport.Write(output, result, splits));
         return result.Valid && (result.Pools.All(pool => pool.Fits) || !settings.RequireFit) ? 0 : 1;
+    }
+
+    /// <summary>
+    /// Where <paramref name="scenario"/>'s mixed pipeline could split instead, as many chips in all: the other kind
+    /// alone, every split with the layers balanced, and the first kind alone.
+    /// </summary>
+    private static MixedPipelineReport.Split[] Splits(Scenario scenario, HardwareCatalog catalog)
+    {
+        var mixed = scenario.MixedPipeline!;
+        var pipeline = scenario.Plan.PipelineParallelism;
+        var (first, rest) = (mixed.Cluster.Chip.Name, scenario.Cluster.Chip.Name);
+        return [.. Enumerable.Range(0, pipeline + 1).Select(stages =>
+        {
+            var label = $"{stages} + {pipeline - stages}";
+            if (stages == 0 || stages == pipeline)
+            {
+                var alone = ScenarioLoader.MixedPipelineAlone(scenario, catalog, firstKind: stages == pipeline, out var problem);
+                return new MixedPipelineReport.Split(stages, $"{label} ({(stages == 0 ? rest : first)} alone)", null, alone is null ? null : AnalyticalEngine.Simulate(alone), problem);
+            }
+
+            var split = ScenarioLoader.MixedPipelineSplit(scenario, catalog, stages, out var splitProblem);
+            return new MixedPipelineReport.Split(stages, label, split is null ? null : MixedPipelineEngine.Simulate(split), null, splitProblem);
+        })];
     }
 
     /// <summary>

@@ -11,18 +11,49 @@ namespace ClusterTwin.Cli.Reports;
 /// </summary>
 public static class MixedPipelineReport
 {
-    /// <summary>The same job on one kind of chip alone: its result, or why it has none.</summary>
-    /// <param name="Chip">The chip.</param>
-    /// <param name="Result">Its step; null where the chips are not a cluster.</param>
-    /// <param name="Problem">Why there is no result, or null.</param>
-    public sealed record Alone(string Chip, TrainingStepResult? Result, string? Problem);
+    /// <summary>
+    /// Where the pipeline could split instead, as many chips in all: <see cref="FirstStages"/> stages on the first kind
+    /// of chip, the rest on the other; at either end one kind alone (the analytical engine's step), in between a mixed
+    /// pipeline with its layers balanced.
+    /// </summary>
+    /// <param name="FirstStages">Stages on the first kind (0 to the pipeline's depth).</param>
+    /// <param name="Label">The kind or kinds, for the report.</param>
+    /// <param name="Mixed">The mixed pipeline's step, in between.</param>
+    /// <param name="Alone">One kind's step, at either end.</param>
+    /// <param name="Problem">Why there is no step (the chips are not a cluster), or null.</param>
+    public sealed record Split(int FirstStages, string Label, MixedPipelineResult? Mixed, TrainingStepResult? Alone, string? Problem)
+    {
+        /// <summary>Whether the split has a step.</summary>
+        public bool Valid => Mixed?.Valid ?? Alone?.Valid ?? false;
+
+        /// <summary>Why it has none: its problem, or its engine's.</summary>
+        public IEnumerable<string> Problems => Problem is { } problem ? [problem] : Mixed?.Problems ?? Alone?.Problems ?? [];
+
+        /// <summary>The step, stretched by the power limit.</summary>
+        public Duration StepTime => Mixed?.StepTime ?? Alone?.StepTime ?? Duration.Zero;
+
+        /// <summary>Tokens per second.</summary>
+        public double TokensPerSecond => Mixed?.TokensPerSecond ?? Alone?.TokensPerSecond ?? 0;
+
+        /// <summary>MFU (against both kinds' peaks where it mixes them).</summary>
+        public double ModelFlopsUtilization => Mixed?.ModelFlopsUtilization ?? Alone?.ModelFlopsUtilization ?? 0;
+
+        /// <summary>Whether every chip's memory fits.</summary>
+        public bool Fits => Mixed?.Pools.All(pool => pool.Fits) ?? Alone?.Fits ?? false;
+
+        /// <summary>Facility energy per token, where the power figures are known.</summary>
+        public Energy? FacilityEnergyPerToken => Mixed is { } mixed ? mixed.FacilityEnergyPerStep / mixed.TokensPerStep : Alone?.Energy?.FacilityPerToken;
+
+        /// <summary>Cost per million tokens, where the prices are known.</summary>
+        public Money? CostPerMillionTokens => Mixed is { } mixed ? mixed.CostPerStep * (1e6 / mixed.TokensPerStep) : Alone?.Cost?.PerMillionTokens;
+    }
 
     /// <summary>Writes the report.</summary>
-    public static void Write(IAnsiConsole console, MixedPipelineResult result, IReadOnlyList<Alone> alone)
+    public static void Write(IAnsiConsole console, MixedPipelineResult result, IReadOnlyList<Split> splits)
     {
         ArgumentNullException.ThrowIfNull(console);
         ArgumentNullException.ThrowIfNull(result);
-        ArgumentNullException.ThrowIfNull(alone);
+        ArgumentNullException.ThrowIfNull(splits);
         console.Write(new Rule($"[bold]{Markup.Escape(result.Scenario)}[/]: a pipeline over two kinds of chip").LeftJustified());
         if (!result.Valid)
         {
@@ -66,23 +97,28 @@ public static class MixedPipelineReport
         summary.AddRow("cost per million tokens", result.CostPerStep is { } cost ? (cost * (1e6 / result.TokensPerStep)).ToString() : "-");
         console.Write(summary);
 
-        var weighed = new Table().Border(TableBorder.Rounded).Title("The same job and plan on each kind alone, as many chips");
-        weighed.AddColumn("Chips").AddColumn(new TableColumn("Step time").RightAligned()).AddColumn(new TableColumn("Tokens per second").RightAligned())
-            .AddColumn(new TableColumn("MFU").RightAligned()).AddColumn(new TableColumn("Memory per chip").RightAligned())
+        var weighed = new Table().Border(TableBorder.Rounded).Title("Where the pipeline splits: as many chips, the layers balanced (at either end, one kind alone)");
+        weighed.AddColumn("Stages on each kind").AddColumn(new TableColumn("Step time").RightAligned()).AddColumn(new TableColumn("Tokens per second").RightAligned())
+            .AddColumn(new TableColumn("MFU").RightAligned()).AddColumn(new TableColumn("Memory").RightAligned())
             .AddColumn(new TableColumn("Energy per token").RightAligned()).AddColumn(new TableColumn("Cost per million tokens").RightAligned());
-        weighed.AddRow("both kinds (this scenario)", result.StepTime.ToString(), Format.Number(result.TokensPerSecond), Format.Percent(result.ModelFlopsUtilization),
-            result.Pools.All(pool => pool.Fits) ? "fits" : "[red]does not fit[/]", result.FacilityEnergyPerStep is { } both ? (both / result.TokensPerStep).ToString() : "-",
-            result.CostPerStep is { } bothCost ? (bothCost * (1e6 / result.TokensPerStep)).ToString() : "-");
-        foreach (var (chip, step, problem) in alone)
+        var own = result.Pools[0].Stages;
+        var notClusters = splits.Where(split => split.Problem is not null).Select(split => split.Label).ToArray();
+        if (notClusters.Length > 0)
         {
-            if (step is not { Valid: true })
+            weighed.Caption($"Left out, their chips not whole systems of a kind: {string.Join(", ", notClusters)}");
+        }
+
+        foreach (var split in splits.Where(split => split.Problem is null))
+        {
+            var label = Markup.Escape(split.Label) + (split.FirstStages == own ? " [bold](this split)[/]" : string.Empty);
+            if (!split.Valid)
             {
-                weighed.AddRow($"{Markup.Escape(chip)} alone", $"[grey]{Markup.Escape(problem ?? string.Join("; ", step?.Problems ?? []))}[/]", "-", "-", "-", "-", "-");
+                weighed.AddRow(label, $"[grey]{Markup.Escape(string.Join("; ", split.Problems))}[/]", "-", "-", "-", "-", "-");
                 continue;
             }
 
-            weighed.AddRow($"{Markup.Escape(chip)} alone", step.StepTime.ToString(), Format.Number(step.TokensPerSecond), Format.Percent(step.ModelFlopsUtilization),
-                $"{step.Memory!.Total}{(step.Fits ? string.Empty : " [red](does not fit)[/]")}", step.Energy?.FacilityPerToken.ToString() ?? "-", step.Cost?.PerMillionTokens.ToString() ?? "-");
+            weighed.AddRow(label, split.StepTime.ToString(), Format.Number(split.TokensPerSecond), Format.Percent(split.ModelFlopsUtilization),
+                split.Fits ? "fits" : "[red]does not fit[/]", split.FacilityEnergyPerToken?.ToString() ?? "-", split.CostPerMillionTokens?.ToString() ?? "-");
         }
 
         console.Write(weighed);
@@ -93,10 +129,10 @@ public static class MixedPipelineReport
     }
 
     /// <summary>The report as JSON (<c>simulate --json</c> on a scenario with a mixed pipeline).</summary>
-    public static object Json(MixedPipelineResult result, IReadOnlyList<Alone> alone)
+    public static object Json(MixedPipelineResult result, IReadOnlyList<Split> splits)
     {
         ArgumentNullException.ThrowIfNull(result);
-        ArgumentNullException.ThrowIfNull(alone);
+        ArgumentNullException.ThrowIfNull(splits);
         var timeline = result.Timeline;
         return new
         {
@@ -137,17 +173,18 @@ public static class MixedPipelineReport
                     costPerStep = pool.Cost?.PerStep.Dollars,
                 }),
             },
-            alone = alone.Select(kind => new
+            splits = splits.Select(split => new
             {
-                chip = kind.Chip,
-                valid = kind.Result is { Valid: true },
-                problems = kind.Problem is { } problem ? [problem] : kind.Result?.Problems.ToArray(),
-                stepTimeSeconds = kind.Result is { Valid: true } step ? step.StepTime.Seconds : (double?)null,
-                tokensPerSecond = kind.Result is { Valid: true } forTokens ? forTokens.TokensPerSecond : (double?)null,
-                modelFlopsUtilization = kind.Result is { Valid: true } forUse ? forUse.ModelFlopsUtilization : (double?)null,
-                fits = kind.Result is { Valid: true } forFit ? forFit.Fits : (bool?)null,
-                facilityEnergyPerTokenJoules = kind.Result?.Energy?.FacilityPerToken.Joules,
-                costPerMillionTokens = kind.Result?.Cost?.PerMillionTokens.Dollars,
+                firstStages = split.FirstStages,
+                label = split.Label,
+                valid = split.Valid,
+                problems = split.Valid ? null : split.Problems.ToArray(),
+                stepTimeSeconds = split.Valid ? split.StepTime.Seconds : (double?)null,
+                tokensPerSecond = split.Valid ? split.TokensPerSecond : (double?)null,
+                modelFlopsUtilization = split.Valid ? split.ModelFlopsUtilization : (double?)null,
+                fits = split.Valid ? split.Fits : (bool?)null,
+                facilityEnergyPerTokenJoules = split.Valid ? split.FacilityEnergyPerToken?.Joules : null,
+                costPerMillionTokens = split.Valid ? split.CostPerMillionTokens?.Dollars : null,
             }),
         };
     }

@@ -171,4 +171,29 @@ public static partial class ScenarioLoader
         var alone = scenario with { Cluster = cluster, MixedPipeline = null };
         return firstKind ? alone with { Efficiency = mixed.Efficiency, Framework = mixed.Framework, Cost = mixed.Cost } : alone;
     }
+
+    /// <summary>
+    /// <paramref name="scenario"/> with <paramref name="stages"/> of its pipeline's stages on the mixed pipeline's first
+    /// kind of chip and the rest on its cluster's kind, as many chips in all, the layers balanced by the engine: where
+    /// the pipeline could split instead. Null with the reason (<paramref name="problem"/>) where either kind's chips are
+    /// not a cluster of its systems.
+    /// </summary>
+    public static Scenario? MixedPipelineSplit(Scenario scenario, HardwareCatalog catalog, int stages, out string? problem)
+    {
+        ArgumentNullException.ThrowIfNull(scenario);
+        ArgumentNullException.ThrowIfNull(catalog);
+        var mixed = scenario.MixedPipeline ?? throw new ArgumentException("the scenario has no mixed pipeline", nameof(scenario));
+        var pipeline = scenario.Plan.PipelineParallelism;
+        ArgumentOutOfRangeException.ThrowIfLessThan(stages, 1);
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(stages, pipeline);
+        var stageRanks = (long)scenario.Plan.TensorParallelism * scenario.Plan.ContextParallelism * scenario.Plan.DataParallelism;
+        var first = catalog.Systems.GetValueOrDefault(mixed.Cluster.System.WholeId, mixed.Cluster.System);
+        var rest = catalog.Systems.GetValueOrDefault(scenario.Cluster.System.WholeId, scenario.Cluster.System);
+        var firstCluster = ClusterOf(first, stages * stageRanks, scenario.Cluster.Fabric, out var firstProblem);
+        var restCluster = ClusterOf(rest, (pipeline - stages) * stageRanks, scenario.Cluster.Fabric, out var restProblem);
+        problem = firstProblem is not null ? $"{stages * stageRanks:N0} chips {firstProblem}"
+            : restProblem is not null ? $"{(pipeline - stages) * stageRanks:N0} chips {restProblem}" : null;
+        return firstCluster is null || restCluster is null ? null
+            : scenario with { Cluster = restCluster, MixedPipeline = mixed with { Cluster = firstCluster, Stages = stages, LayersPerStage = null } };
+    }
 }

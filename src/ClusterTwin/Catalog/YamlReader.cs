@@ -15,6 +15,9 @@ internal sealed class YamlReader
 {
     private readonly List<Diagnostic> diagnostics;
 
+    /// <summary>The problems this reader has reported, to report each once.</summary>
+    private readonly HashSet<Diagnostic> reported = [];
+
     private YamlReader(string file, YamlMappingNode? root, List<Diagnostic> diagnostics)
     {
         File = file;
@@ -97,8 +100,15 @@ internal sealed class YamlReader
         return text.Length > 0 && text[0] == '\uFEFF' ? text[1..] : text;
     }
 
-    public void Error(YamlNode? node, string field, string message) =>
-        diagnostics.Add(new Diagnostic(File, node is null ? 0 : (int)node.Start.Line, field, message));
+    public void Error(YamlNode? node, string field, string message)
+    {
+        // A block read twice (a scenario's cost, once for each kind of chip of a mixed pipeline) says each problem once.
+        var diagnostic = new Diagnostic(File, node is null ? 0 : (int)node.Start.Line, field, message);
+        if (reported.Add(diagnostic))
+        {
+            diagnostics.Add(diagnostic);
+        }
+    }
 
     public static string Join(string parent, string key) => parent.Length == 0 ? key : $"{parent}.{key}";
 

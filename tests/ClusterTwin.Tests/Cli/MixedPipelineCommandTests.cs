@@ -29,14 +29,23 @@ public class MixedPipelineCommandTests
         var pools = mixed.GetProperty("pools");
         Assert.Equal(["NVIDIA Rubin GPU (Vera Rubin NVL72)", "AWS Trainium4"], pools.EnumerateArray().Select(pool => pool.GetProperty("chip").GetString()));
         Assert.Equal(126, pools.EnumerateArray().Sum(pool => pool.GetProperty("layers").EnumerateArray().Sum(layers => layers.GetInt32())));
-        var alone = root.GetProperty("alone");
-        Assert.Equal(2, alone.GetArrayLength());
-        Assert.All(alone.EnumerateArray(), kind => Assert.True(kind.GetProperty("valid").GetBoolean()));
+        // Where the pipeline could split: every split from the other kind alone to the first kind alone, the scenario's
+        // own (its layers balanced) among them; the splits whose chips are not whole racks say so.
+        var splits = root.GetProperty("splits").EnumerateArray().ToArray();
+        Assert.Equal(Enumerable.Range(0, 17), splits.Select(split => split.GetProperty("firstStages").GetInt32()));
+        Assert.Equal(expected.StepTime.Seconds, splits[2].GetProperty("stepTimeSeconds").GetDouble());
+        Assert.All(splits.Where((_, stages) => stages % 2 == 1 && stages > 1), split => Assert.Contains("whole number", split.GetProperty("problems")[0].GetString(), StringComparison.Ordinal));
+        var valid = splits.Where(split => split.GetProperty("valid").GetBoolean()).ToArray();
+        Assert.Equal(9, valid.Length);
 
-        // Per token, the mixed cluster's energy lies between its two kinds' alone.
-        var perToken = mixed.GetProperty("facilityEnergyPerTokenJoules").GetDouble();
-        var aloneEnergy = alone.EnumerateArray().Select(kind => kind.GetProperty("facilityEnergyPerTokenJoules").GetDouble()).ToArray();
-        Assert.InRange(perToken, aloneEnergy.Min(), aloneEnergy.Max());
+        // More stages on the faster kind: a shorter step, less energy and more rent per token, the mixed pipeline
+        // between the two kinds alone.
+        var steps = valid.Select(split => split.GetProperty("stepTimeSeconds").GetDouble()).ToArray();
+        Assert.Equal(steps.OrderDescending(), steps);
+        var energy = valid.Select(split => split.GetProperty("facilityEnergyPerTokenJoules").GetDouble()).ToArray();
+        Assert.Equal(energy.OrderDescending(), energy);
+        var cost = valid.Select(split => split.GetProperty("costPerMillionTokens").GetDouble()).ToArray();
+        Assert.Equal(cost.Order(), cost);
     }
 
     [Fact]
@@ -47,7 +56,9 @@ public class MixedPipelineCommandTests
         Assert.Contains("a pipeline over two kinds of chip", outcome.Output, StringComparison.Ordinal);
         Assert.Contains("Each kind of chip's stages", outcome.Output, StringComparison.Ordinal);
         Assert.Contains("balanced by the engine", outcome.Output, StringComparison.Ordinal);
-        Assert.Contains("AWS Trainium4 alone", outcome.Output, StringComparison.Ordinal);
+        Assert.Contains("0 + 16 (AWS Trainium4 alone)", outcome.Output, StringComparison.Ordinal);
+        Assert.Contains("2 + 14 (this split)", outcome.Output, StringComparison.Ordinal);
+        Assert.Contains("Left out, their chips not whole systems of a kind: 1 + 15, 3 + 13", outcome.Output, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -229,29 +229,36 @@ public static class MixedPipelineEngine
     };
 
     /// <summary>
-    /// The layers of each stage: the scenario's count on each of the first kind's stages, or the count that makes the
-    /// slowest stage fastest among those that <paramref name="fits"/> in memory (among all where none does); the rest
-    /// shared by the other kind's stages in whole chunks, one more on the earliest. Null where no count places every
+    /// The layers of each stage: the scenario's count on each of the first kind's stages, or the share of the layers
+    /// on the first kind that makes the slowest stage fastest among those that <paramref name="fits"/> in memory (among
+    /// all where none does), each kind's spread over its stages in whole chunks. Null where no share places every
     /// stage whole chunks.
     /// </summary>
     private static int[]? Placement(MixedPipeline mixed, int layers, int pipeline, int chunks, RankCosting[] costings, Func<int[], bool> fits)
     {
         var (first, rest) = (mixed.Stages, pipeline - mixed.Stages);
-        int[]? Place(int perStage)
+
+        // The first kind's stages hold firstLayers, the rest the others, each kind's spread in whole chunks as evenly as
+        // they go: a stage more on the first kind's last stages (away from the embedding) and on the other kind's
+        // first ones (away from the head).
+        int[]? Place(int firstLayers)
         {
-            var remaining = layers - (perStage * first);
-            if (perStage % chunks != 0 || remaining % chunks != 0 || remaining / chunks < rest)
+            var remaining = layers - firstLayers;
+            if (firstLayers % chunks != 0 || remaining % chunks != 0 || firstLayers / chunks < first || remaining / chunks < rest)
             {
                 return null;
             }
 
-            var (each, extra) = (remaining / chunks / rest, remaining / chunks % rest);
-            return [.. Enumerable.Range(0, pipeline).Select(rank => rank < first ? perStage : chunks * (each + (rank - first < extra ? 1 : 0)))];
+            var (firstEach, firstExtra) = (firstLayers / chunks / first, firstLayers / chunks % first);
+            var (restEach, restExtra) = (remaining / chunks / rest, remaining / chunks % rest);
+            return [.. Enumerable.Range(0, pipeline).Select(rank => chunks * (rank < first
+                ? firstEach + (first - 1 - rank < firstExtra ? 1 : 0)
+                : restEach + (rank - first < restExtra ? 1 : 0)))];
         }
 
         if (mixed.LayersPerStage is { } given)
         {
-            return Place(given);
+            return Place(given * first);
         }
 
         Duration Slowest(int[] placed)
@@ -268,9 +275,9 @@ public static class MixedPipelineEngine
         }
 
         var (best, bestTime, bestFits) = (default(int[]), Duration.Zero, false);
-        for (var perStage = chunks; perStage * first <= layers - rest; perStage += chunks)
+        for (var firstLayers = chunks * first; firstLayers <= layers - (chunks * rest); firstLayers += chunks)
         {
-            if (Place(perStage) is not { } placed)
+            if (Place(firstLayers) is not { } placed)
             {
                 continue;
             }
