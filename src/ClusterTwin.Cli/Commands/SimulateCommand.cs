@@ -136,7 +136,7 @@ public sealed class SimulateCommand(IAnsiConsole console) : Command<SimulateComm
     /// Where <paramref name="scenario"/>'s mixed pipeline could split instead, as many chips in all: the other kind
     /// alone, every split with the layers balanced, and the first kind alone.
     /// </summary>
-    private static MixedPipelineReport.Split[] Splits(Scenario scenario, HardwareCatalog catalog)
+    internal static MixedPipelineReport.Split[] Splits(Scenario scenario, HardwareCatalog catalog)
     {
         var mixed = scenario.MixedPipeline!;
         var pipeline = scenario.Plan.PipelineParallelism;

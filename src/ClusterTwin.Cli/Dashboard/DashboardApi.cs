@@ -3,6 +3,7 @@ using ClusterTwin.Cli.Commands;
 using ClusterTwin.Cli.Reports;
 using ClusterTwin.Engines.Analytical;
 using ClusterTwin.Engines.EventLevel;
+using ClusterTwin.Engines.Mixed;
 using ClusterTwin.Planning;
 
 namespace ClusterTwin.Cli.Dashboard;
@@ -26,9 +27,6 @@ public sealed class DashboardApi
 
     /// <summary>The most requests <see cref="Serve"/> serves: a run's time grows with its requests, and the page waits for it (<c>serve</c> takes any).</summary>
     public const long MostRequestsServed = 50_000;
-
-    /// <summary>Why the page does not take a pipeline over two kinds of chip.</summary>
-    private const string MixedPipelineRefused = "the dashboard shows pipelines on one kind of chip; run `clustertwin simulate` on this scenario";
 
     /// <summary>The name a scenario sent by the page goes by in error messages.</summary>
     public const string SentScenarioName = "scenario.yaml";
@@ -71,7 +69,8 @@ public sealed class DashboardApi
 
     /// <summary>
     /// Simulates the scenario <paramref name="text"/>: the document of <c>simulate --json</c> (<c>document</c>), the
-    /// replayed step's passes (<c>timeline</c>, null without a replay) and the drawn steps (<c>stragglerSteps</c>).
+    /// replayed step's passes (<c>timeline</c>, null without a replay) and the drawn steps (<c>stragglerSteps</c>); for
+    /// a pipeline over two kinds of chip, <c>simulate --json</c>'s document for it (<c>mixed</c>) and the passes.
     /// </summary>
     /// <exception cref="InputException">The text is not a training scenario that can be used: every problem, as <c>simulate</c> reports it, named <see cref="SentScenarioName"/>.</exception>
     public object Simulate(string text)
@@ -79,7 +78,15 @@ public sealed class DashboardApi
         ArgumentNullException.ThrowIfNull(text);
         return WithScenarioFile(text, file =>
         {
-            var scenario = ScenarioLoader.Load(file, catalog, MixedPipelineRefused);
+            var scenario = ScenarioLoader.Load(file, catalog);
+            if (scenario.MixedPipeline is not null)
+            {
+                // A pipeline over two kinds of chip: simulate --json's own document for it, and the replayed passes.
+                var mixed = MixedPipelineEngine.Simulate(scenario);
+                var splits = mixed.Valid ? SimulateCommand.Splits(scenario, catalog) : [];
+                return new { mixed = MixedPipelineReport.Json(mixed, splits), timeline = mixed.Timeline is { } replayed ? Timeline(replayed) : null };
+            }
+
             var (result, replay) = SimulateCommand.Run(scenario);
             var shown = SimulateCommand.Shown(replay);
             return new
@@ -172,7 +179,7 @@ public sealed class DashboardApi
         foreach (var file in Directory.GetFiles(examples, "*.yaml", SearchOption.AllDirectories).Order(StringComparer.Ordinal))
         {
             var path = Path.GetRelativePath(examples, file).Replace('\\', '/');
-            if (Loads(() => ScenarioLoader.Load(file, catalog, MixedPipelineRefused)))
+            if (Loads(() => ScenarioLoader.Load(file, catalog)))
             {
                 found.Add(new DashboardExample(path, DashboardExample.Training));
             }

@@ -47,6 +47,7 @@ public sealed class DashboardTests : IAsyncLifetime
             .ToDictionary(example => example!["path"]!.GetValue<string>(), example => example!["kind"]!.GetValue<string>());
         Assert.Equal("training", examples["gpt3-175b-h100-1024.yaml"]);
         Assert.Equal("training", examples["stragglers/llama3-405b-trn3-1m-spread.yaml"]);
+        Assert.Equal("training", examples["mixed/llama3-405b-rubin-trainium4.yaml"]);
         Assert.Equal("serving", examples["serve-llama3-70b-h100.yaml"]);
         // Searches are other commands' files.
         Assert.DoesNotContain(examples.Keys, name => name.Contains("search", StringComparison.Ordinal));
@@ -80,6 +81,18 @@ public sealed class DashboardTests : IAsyncLifetime
         Assert.Equal(timeline["passes"]!.GetValue<int>(), timeline["spans"]!.AsArray().Count);
         Assert.Equal(18, timeline["ranks"]!.GetValue<int>());
         Assert.Equal(1000, body["stragglerSteps"]!.AsArray().Count);
+    }
+
+    [Fact]
+    public async Task APipelineOverTwoKindsOfChip_IsSimulatesJsonForIt_WithEveryReplayedPass()
+    {
+        var (status, body) = await Simulate(Example("mixed", "llama3-405b-rubin-trainium4.yaml"));
+        Assert.Equal(HttpStatusCode.OK, status);
+        var cli = JsonNode.Parse(CliRunner.Run("simulate", Repository.Path("examples", "mixed", "llama3-405b-rubin-trainium4.yaml"), "--json").Output);
+        Assert.True(JsonNode.DeepEquals(cli, body["mixed"]));
+        var timeline = body["timeline"]!;
+        Assert.Equal(16, timeline["ranks"]!.GetValue<int>());
+        Assert.Equal(timeline["passes"]!.GetValue<int>(), timeline["spans"]!.AsArray().Count);
     }
 
     [Fact]
