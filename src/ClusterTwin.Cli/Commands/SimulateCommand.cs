@@ -127,16 +127,17 @@ public sealed class SimulateCommand(IAnsiConsole console) : Command<SimulateComm
             });
         }
 
-        var splits = result.Valid ? Splits(scenario, catalog) : [];
+        var splits = result.Valid ? Splits(scenario, catalog, result) : [];
         settings.EmitJsonOrTables(console, () => MixedPipelineReport.Json(result, splits), output => MixedPipelineReport.Write(output, result, splits));
         return result.Valid && (result.Pools.All(pool => pool.Fits) || !settings.RequireFit) ? 0 : 1;
     }
 
     /// <summary>
     /// Where <paramref name="scenario"/>'s mixed pipeline could split instead, as many chips in all: the other kind
-    /// alone, every split with the layers balanced, and the first kind alone.
+    /// alone, every split with the layers balanced, and the first kind alone; its own split is its step
+    /// (<paramref name="own"/>), its layers and systems as it gives them.
     /// </summary>
-    internal static MixedPipelineReport.Split[] Splits(Scenario scenario, HardwareCatalog catalog)
+    internal static MixedPipelineReport.Split[] Splits(Scenario scenario, HardwareCatalog catalog, MixedPipelineResult own)
     {
         var mixed = scenario.MixedPipeline!;
         var pipeline = scenario.Plan.PipelineParallelism;
@@ -148,6 +149,11 @@ public sealed class SimulateCommand(IAnsiConsole console) : Command<SimulateComm
             {
                 var alone = ScenarioLoader.MixedPipelineAlone(scenario, catalog, firstKind: stages == pipeline, out var problem);
                 return new MixedPipelineReport.Split(stages, $"{label} ({(stages == 0 ? rest : first)} alone)", null, alone is null ? null : AnalyticalEngine.Simulate(alone), problem);
+            }
+
+            if (stages == mixed.Stages)
+            {
+                return new MixedPipelineReport.Split(stages, label, own, null, null);
             }
 
             var split = ScenarioLoader.MixedPipelineSplit(scenario, catalog, stages, out var splitProblem);

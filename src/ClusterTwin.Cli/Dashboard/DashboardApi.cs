@@ -83,7 +83,7 @@ public sealed class DashboardApi
             {
                 // A pipeline over two kinds of chip: simulate --json's own document for it, and the replayed passes.
                 var mixed = MixedPipelineEngine.Simulate(scenario);
-                var splits = mixed.Valid ? SimulateCommand.Splits(scenario, catalog) : [];
+                var splits = mixed.Valid ? SimulateCommand.Splits(scenario, catalog, mixed) : [];
                 return new { mixed = MixedPipelineReport.Json(mixed, splits), timeline = mixed.Timeline is { } replayed ? Timeline(replayed) : null };
             }
 

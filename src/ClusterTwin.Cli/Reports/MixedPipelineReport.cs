@@ -97,7 +97,7 @@ public static class MixedPipelineReport
         summary.AddRow("cost per million tokens", result.CostPerStep is { } cost ? (cost * (1e6 / result.TokensPerStep)).ToString() : "-");
         console.Write(summary);
 
-        var weighed = new Table().Border(TableBorder.Rounded).Title("Where the pipeline splits: as many chips, the layers balanced (at either end, one kind alone)");
+        var weighed = new Table().Border(TableBorder.Rounded).Title("Where the pipeline could split: as many chips, the layers balanced (the scenario's own as it gives them; at either end, one kind alone)");
         weighed.AddColumn("Stages on each kind").AddColumn(new TableColumn("Step time").RightAligned()).AddColumn(new TableColumn("Tokens per second").RightAligned())
             .AddColumn(new TableColumn("MFU").RightAligned()).AddColumn(new TableColumn("Memory").RightAligned())
             .AddColumn(new TableColumn("Energy per token").RightAligned()).AddColumn(new TableColumn("Cost per million tokens").RightAligned());

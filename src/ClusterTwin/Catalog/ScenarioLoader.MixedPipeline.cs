@@ -97,6 +97,12 @@ public static partial class ScenarioLoader
         }
 
         var firstCluster = MixedPipelineCluster(reader, map, field, system, stages.Value * stageRanks, cluster.Fabric);
+        if (firstCluster is { SystemCount: > 1 } && YamlReader.Child(YamlReader.Child(root, "cluster") as YamlMappingNode, "fabric") is null)
+        {
+            reader.Error(YamlReader.Child(root, "cluster"), YamlReader.Join(path, "cluster.fabric"), $"is needed: the first stages' {firstCluster.ChipCount:N0} chips are {firstCluster.SystemCount} {system.Name}, joined by the cluster's fabric (name one, such as {catalog.Fabrics.Keys.First()})");
+            return null;
+        }
+
         var framework = firstCluster is null ? null : ReadFramework(reader, map, field, catalog, firstCluster);
         if (firstCluster is null || framework is null)
         {
@@ -110,7 +116,8 @@ public static partial class ScenarioLoader
             return null;
         }
 
-        var firstCost = ScenarioCost.Read(reader, costMap, costMap == root ? path : field, firstCluster, catalog.Prices) with { PowerUsageEffectiveness = cost.PowerUsageEffectiveness };
+        // The scenario's own cost block, read again for the first kind's system, has had its problems reported once.
+        var firstCost = ScenarioCost.Read(costMap == root ? reader.Shadow() : reader, costMap, costMap == root ? path : field, firstCluster, catalog.Prices) with { PowerUsageEffectiveness = cost.PowerUsageEffectiveness };
         return new MixedPipeline(firstCluster, catalog.EfficiencyFor(firstCluster.Chip), framework, stages.Value, layers, firstCost);
     }
 

@@ -17,12 +17,19 @@ public static partial class ScenarioLoader
     /// Loads <paramref name="path"/> for <c>clustertwin plan</c>: the plan block is optional, and each field it names
     /// pins that dimension of the search; or throws <see cref="InputException"/> with every problem.
     /// </summary>
-    public static PlanningScenario LoadForPlanning(string path, HardwareCatalog catalog)
+    public static PlanningScenario LoadForPlanning(string path, HardwareCatalog catalog) =>
+        ReadForPlanning(OpenScenario(path, ScenarioFileKind.Training), Path.GetFileNameWithoutExtension(path), catalog,
+            "plan searches every layout on one kind of chip; simulate the mixed pipeline with `clustertwin simulate`, or remove the block to search the cluster alone");
+
+    /// <summary>
+    /// Reads the scenario <paramref name="reader"/> holds (a file, or a sweep's point) for a plan search, named
+    /// <paramref name="name"/>; <paramref name="mixedPipelineRefused"/> says why a <c>mixed_pipeline</c> block cannot be used.
+    /// </summary>
+    internal static PlanningScenario ReadForPlanning(YamlReader reader, string name, HardwareCatalog catalog, string mixedPipelineRefused)
     {
-        var reader = OpenScenario(path, ScenarioFileKind.Training);
-        var parts = ReadParts(reader, reader.Root!, string.Empty, catalog, Path.GetFileNameWithoutExtension(path), planRequired: false, "plan searches every layout on one kind of chip; simulate the mixed pipeline with `clustertwin simulate`, or remove the block to search the cluster alone");
+        var parts = ReadParts(reader, reader.Root!, string.Empty, catalog, name, planRequired: false, mixedPipelineRefused);
         var pins = parts.PlanBlock is null ? PlanPins.None : ReadPins(reader, parts.PlanBlock, parts.Plan);
-        ThrowIfUnread(reader, path, parts.Complete);
+        ThrowIfUnread(reader, reader.File, parts.Complete);
         var placeholder = parts.Plan ?? new ParallelPlan(1, 1, (int)Math.Min(parts.Cluster!.ChipCount, int.MaxValue), 1);
         return new PlanningScenario(parts.With(placeholder), pins, parts.Plan);
     }

@@ -44,6 +44,18 @@ public static partial class ScenarioLoader
     }
 
     /// <summary>
+    /// Reads the scenario <paramref name="reader"/> holds (a sweep's point), named <paramref name="name"/>, as
+    /// <see cref="Load"/> reads a file; <paramref name="mixedPipelineRefused"/> says why a <c>mixed_pipeline</c> block
+    /// cannot be used.
+    /// </summary>
+    internal static Scenario ReadPoint(YamlReader reader, string name, HardwareCatalog catalog, string mixedPipelineRefused)
+    {
+        var scenario = Read(reader, reader.Root!, string.Empty, catalog, name, mixedPipelineRefused);
+        ThrowIfUnread(reader, reader.File, scenario is not null);
+        return scenario!;
+    }
+
+    /// <summary>
     /// Opens a scenario file, or throws <see cref="InputException"/> if it is missing, a folder, not a YAML mapping, or
     /// plainly a file of another kind than <paramref name="expected"/> (one command's file given to another).
     /// </summary>

@@ -15,9 +15,6 @@ internal sealed class YamlReader
 {
     private readonly List<Diagnostic> diagnostics;
 
-    /// <summary>The problems this reader has reported, to report each once.</summary>
-    private readonly HashSet<Diagnostic> reported = [];
-
     private YamlReader(string file, YamlMappingNode? root, List<Diagnostic> diagnostics)
     {
         File = file;
@@ -35,7 +32,6 @@ internal sealed class YamlReader
     public static YamlReader Open(string path, string displayName)
     {
         var diagnostics = new List<Diagnostic>();
-        YamlMappingNode? root = null;
         try
         {
             if (ReadUtf8(path, displayName, diagnostics) is not { } text)
@@ -43,6 +39,23 @@ internal sealed class YamlReader
                 return new YamlReader(displayName, null, diagnostics);
             }
 
+            return Parse(text, displayName, diagnostics);
+        }
+        catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
+        {
+            diagnostics.Add(new Diagnostic(displayName, 0, string.Empty, $"cannot be read: {exception.Message}"));
+            return new YamlReader(displayName, null, diagnostics);
+        }
+    }
+
+    /// <summary>Reads <paramref name="text"/>, already read from <paramref name="displayName"/>, whose top level must be a mapping.</summary>
+    public static YamlReader Parse(string text, string displayName) => Parse(text, displayName, []);
+
+    private static YamlReader Parse(string text, string displayName, List<Diagnostic> diagnostics)
+    {
+        YamlMappingNode? root = null;
+        try
+        {
             var stream = new YamlStream();
             stream.Load(new YamlNesting(new Parser(new StringReader(text))));
             if (stream.Documents.Count == 0 || stream.Documents[0].RootNode is not YamlMappingNode mapping)
@@ -72,16 +85,12 @@ internal sealed class YamlReader
             // YamlDotNet's parser throws this, not a YamlException, on some unterminated flow collections ("[a" at the end of the file).
             diagnostics.Add(new Diagnostic(displayName, 0, string.Empty, "not valid YAML: the file ends inside a bracketed list or braced mapping (look for an unclosed [ or {)"));
         }
-        catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
-        {
-            diagnostics.Add(new Diagnostic(displayName, 0, string.Empty, $"cannot be read: {exception.Message}"));
-        }
 
         return new YamlReader(displayName, root, diagnostics);
     }
 
     // The file's text, strictly UTF-8; null, with the diagnostic, where not.
-    private static string? ReadUtf8(string path, string displayName, List<Diagnostic> diagnostics)
+    internal static string? ReadUtf8(string path, string displayName, List<Diagnostic> diagnostics)
     {
         var bytes = BoundedFile.ReadAllBytes(path);
         string text;
@@ -100,15 +109,11 @@ internal sealed class YamlReader
         return text.Length > 0 && text[0] == '\uFEFF' ? text[1..] : text;
     }
 
-    public void Error(YamlNode? node, string field, string message)
-    {
-        // A block read twice (a scenario's cost, once for each kind of chip of a mixed pipeline) says each problem once.
-        var diagnostic = new Diagnostic(File, node is null ? 0 : (int)node.Start.Line, field, message);
-        if (reported.Add(diagnostic))
-        {
-            diagnostics.Add(diagnostic);
-        }
-    }
+    public void Error(YamlNode? node, string field, string message) =>
+        diagnostics.Add(new Diagnostic(File, node is null ? 0 : (int)node.Start.Line, field, message));
+
+    /// <summary>A reader of the same file whose problems are dropped: for a block read a second time, whose problems the first reading reported.</summary>
+    internal YamlReader Shadow() => new(File, Root, []);
 
     public static string Join(string parent, string key) => parent.Length == 0 ? key : $"{parent}.{key}";
 

@@ -315,18 +315,19 @@ public static partial class AnalyticalEngine
 
     /// <summary>
     /// One pipeline send of <paramref name="plan"/>'s activations between neighbouring stages on
-    /// <paramref name="cluster"/>'s chips (Megatron's scatter-gather sends one tensor-parallel shard per chip), the
-    /// stages <see cref="RankStrides.Pipeline"/> apart as the plan orders them; or, where <paramref name="acrossSystems"/>
-    /// asks, between two systems whatever the stride.
+    /// <paramref name="cluster"/>'s chips (Megatron's scatter-gather sends one tensor-parallel shard per chip): as the
+    /// plan places the stages (<see cref="PipelineSendPath.AsPlaced"/>), or between two chips of one system, or of two.
     /// </summary>
-    internal static Duration PipelineSend(Cluster cluster, ChipEfficiency efficiency, ModelArchitecture model, TrainingJob job, ParallelPlan plan, bool acrossSystems = false)
+    internal static Duration PipelineSend(Cluster cluster, ChipEfficiency efficiency, ModelArchitecture model, TrainingJob job, ParallelPlan plan, PipelineSendPath path = PipelineSendPath.AsPlaced)
     {
         ArgumentNullException.ThrowIfNull(cluster);
         ArgumentNullException.ThrowIfNull(plan);
-        var stride = RankStrides.Of(plan).Pipeline;
-        var group = acrossSystems
-            ? GroupPlacement.PlaceNeighbours(cluster, 2, Math.Max(stride, cluster.System.Chips.Value))
-            : GroupPlacement.PlaceNeighbours(cluster, plan.PipelineParallelism, stride);
+        var group = path switch
+        {
+            PipelineSendPath.WithinSystem => GroupPlacement.Place(cluster with { SystemCount = 1 }, 2, 1),
+            PipelineSendPath.AcrossSystems => GroupPlacement.PlaceNeighbours(cluster with { SystemCount = Math.Max(2, cluster.SystemCount) }, 2, cluster.System.Chips.Value),
+            _ => GroupPlacement.PlaceNeighbours(cluster, plan.PipelineParallelism, RankStrides.Of(plan).Pipeline),
+        };
         return new CollectiveCost(cluster, efficiency).Time(CollectiveKind.PointToPoint, group, Activation(model, job, plan) / plan.TensorParallelism);
     }
 
@@ -472,4 +473,17 @@ public static partial class AnalyticalEngine
             ? (collectives.Time(CollectiveKind.AllGather, tensorGroup, activation) + collectives.Time(CollectiveKind.ReduceScatter, tensorGroup, activation)) * 2
             : collectives.Time(CollectiveKind.AllReduce, tensorGroup, activation) * 2;
     }
+}
+
+/// <summary>Where a pipeline send goes (<see cref="AnalyticalEngine.PipelineSend"/>).</summary>
+internal enum PipelineSendPath
+{
+    /// <summary>Between neighbouring stages as the plan places them.</summary>
+    AsPlaced,
+
+    /// <summary>Between two chips of one system, over its scale-up domain.</summary>
+    WithinSystem,
+
+    /// <summary>Between chips of two systems, over the scale-out network.</summary>
+    AcrossSystems,
 }

@@ -69,7 +69,7 @@ public static class MixedPipelineEngine
             problems.Add($"the interleaved schedule needs the {microBatches} micro-batches per step to be a multiple of the pipeline size {pipeline}");
         }
 
-        problems.AddRange(Unreachable(kinds, plan));
+        problems.AddRange(Unreachable(kinds));
         var placement = problems.Count > 0 ? null : Placement(mixed, model.Layers, pipeline, plan.VirtualStages, [costings[0]!, costings[1]!], Fits(kinds, model, job, plan));
         if (problems.Count == 0 && placement is null)
         {
@@ -110,7 +110,7 @@ public static class MixedPipelineEngine
 
             var after = costing.AfterPipeline(shared, experts, slowest);
             afterPipeline = Duration.Max(afterPipeline, after);
-            sends[index] = AnalyticalEngine.PipelineSend(kind.SendCluster(plan), kind.Scenario.Efficiency, model, job, plan);
+            sends[index] = kind.Stages > 1 ? AnalyticalEngine.PipelineSend(kind.Scenario.Cluster, kind.Scenario.Efficiency, model, job, plan with { PipelineParallelism = kind.Stages }) : Duration.Zero;
             var cluster = kind.Scenario.Cluster;
             var result = results[index];
             var modelWork = result.HardwareFlopsPerStep.Operations / (microBatches * plan.DataParallelism * plan.TensorParallelism * plan.ContextParallelism);
@@ -159,20 +159,7 @@ public static class MixedPipelineEngine
     }
 
     /// <summary>One kind of chip's scenario and the stages it runs.</summary>
-    private sealed record Kind(Scenario Scenario, int FirstStage, int Stages)
-    {
-        /// <summary>
-        /// The chips its sends cross: its own cluster, or where that holds fewer than two stages, as many of its
-        /// systems as hold the whole pipeline's stages, so that the send is the one the plan's stride gives.
-        /// </summary>
-        public Cluster SendCluster(Parallelism.ParallelPlan plan)
-        {
-            var cluster = Scenario.Cluster;
-            var chips = (long)plan.TensorParallelism * plan.ContextParallelism * plan.DataParallelism * plan.PipelineParallelism;
-            var perSystem = cluster.System.Chips.Value;
-            return chips <= cluster.ChipCount || chips <= perSystem ? cluster : cluster with { SystemCount = (int)Math.Min(int.MaxValue, (chips + perSystem - 1) / perSystem) };
-        }
-    }
+    private sealed record Kind(Scenario Scenario, int FirstStage, int Stages);
 
     /// <summary>
     /// The plan a kind's ranks are costed with: the scenario's degrees over its own stages, one chunk each (a layer's
@@ -193,16 +180,11 @@ public static class MixedPipelineEngine
     }
 
     /// <summary>
-    /// Why a send cannot be made: a kind whose stages span systems that have no scale-out network, or two kinds that
-    /// share no scale-up domain where one has none.
+    /// Why the two kinds' stages cannot send to each other: they share no scale-up domain and one has no scale-out
+    /// network (each kind's own stages span systems only where its system has one: the scenario's reader sees to it).
     /// </summary>
-    private static IEnumerable<string> Unreachable(Kind[] kinds, Parallelism.ParallelPlan plan)
+    private static IEnumerable<string> Unreachable(Kind[] kinds)
     {
-        foreach (var kind in kinds.Where(kind => kind.SendCluster(plan).SystemCount > 1 && kind.Scenario.Cluster.System.ScaleOutBandwidth is null))
-        {
-            yield return $"{kind.Scenario.Cluster.Chip.Name}: the pipeline's stages span several {kind.Scenario.Cluster.System.Name}, which has no scale-out network to send between them";
-        }
-
         var (one, other) = (kinds[0].Scenario.Cluster.System, kinds[1].Scenario.Cluster.System);
         if (DisaggregatedDeployment.Incompatibility(one, other, TransferTier.ScaleUp) is not null && (one.ScaleOutBandwidth is null || other.ScaleOutBandwidth is null))
         {
@@ -303,24 +285,14 @@ public static class MixedPipelineEngine
     }
 
     /// <summary>
-    /// The send between the last stage of the first kind and the first of the other: over the shared scale-up domain
-    /// where the two systems have one (no slower than either kind's own sends, already counted), else between systems
-    /// over each kind's scale-out, the slower.
+    /// The send between the last stage of the first kind and the first of the other: over the scale-up domain the two
+    /// systems share where they share one, else between systems over scale-out; at the slower kind's links.
     /// </summary>
     private static Duration BoundarySend(Kind[] kinds, Parallelism.ParallelPlan plan, Workloads.ModelArchitecture model, Workloads.TrainingJob job)
     {
         var (one, other) = (kinds[0].Scenario.Cluster.System, kinds[1].Scenario.Cluster.System);
-        if (DisaggregatedDeployment.Incompatibility(one, other, TransferTier.ScaleUp) is null)
-        {
-            return Duration.Zero;
-        }
-
-        return kinds.Select(kind =>
-        {
-            var cluster = kind.Scenario.Cluster;
-            var across = cluster with { SystemCount = Math.Max(2, cluster.SystemCount) };
-            return AnalyticalEngine.PipelineSend(across, kind.Scenario.Efficiency, model, job, plan, acrossSystems: true);
-        }).Max();
+        var path = DisaggregatedDeployment.Incompatibility(one, other, TransferTier.ScaleUp) is null ? PipelineSendPath.WithinSystem : PipelineSendPath.AcrossSystems;
+        return kinds.Max(kind => AnalyticalEngine.PipelineSend(kind.Scenario.Cluster, kind.Scenario.Efficiency, model, job, plan, path));
     }
 
     /// <summary>Each of <paramref name="pools"/> with its energy and cost over a step of <paramref name="step"/>.</summary>

@@ -1,0 +1,124 @@
+using System.ComponentModel;
+using System.Diagnostics;
+using System.Globalization;
+using ClusterTwin.Catalog;
+using ClusterTwin.Cli.Reports;
+using ClusterTwin.Sweeps;
+using Spectre.Console;
+using Spectre.Console.Cli;
+
+namespace ClusterTwin.Cli.Commands;
+
+/// <summary><c>clustertwin sweep SWEEP [--shard I/N] [--out FILE] [--threads N] [--json]</c>.</summary>
+public sealed class SweepCommand(IAnsiConsole console) : Command<SweepCommand.Settings>
+{
+    /// <summary>The most rows the table prints; <c>--out</c> writes every one.</summary>
+    public const int MostRowsShown = 200;
+
+    /// <summary>Arguments of <c>sweep</c>.</summary>
+    public sealed class Settings : JsonSettings
+    {
+        /// <summary>The sweep file.</summary>
+        [CommandArgument(0, "<SWEEP>")]
+        [Description("Sweep file (YAML): a base scenario and the fields it varies, each combination a point (docs/sweeps.md).")]
+        public string Sweep { get; init; } = string.Empty;
+
+        /// <summary>The shard to run, as typed ("3/16").</summary>
+        [CommandOption("--shard <I/N>")]
+        [Description("Run shard I of N (from 0): the points whose number leaves I divided by N. Shards run anywhere (sweep-launch writes the jobs) and sweep-merge joins their files.")]
+        public string? ShardText { get; init; }
+
+        /// <summary>The file to write the points' lines to.</summary>
+        [CommandOption("--out <FILE>")]
+        [Description("Write every point as JSON Lines (a header, then a line per point) to FILE, instead of printing a table.")]
+        public string? Out { get; init; }
+
+        /// <summary>Threads, as typed.</summary>
+        [CommandOption("--threads <N>")]
+        [Description("Points run at once (default: the machine's cores). The output is the same for any number.")]
+        public string? ThreadsText { get; init; }
+
+        /// <summary>The shard.</summary>
+        public SweepShard Shard => ShardText is null ? SweepShard.Whole : ParseShard(ShardText)!.Value;
+
+        /// <summary>Threads.</summary>
+        public int Threads => ThreadsText is null ? Environment.ProcessorCount : int.Parse(ThreadsText, NumberStyles.Integer, CultureInfo.InvariantCulture);
+
+        /// <inheritdoc />
+        public override ValidationResult Validate()
+        {
+            if (base.Validate() is { Successful: false } missing)
+            {
+                return missing;
+            }
+
+            if (ShardText is not null && ParseShard(ShardText) is null)
+            {
+                return ValidationResult.Error($"--shard '{ShardText}' is not a shard (expected I/N with 0 <= I < N <= 1000000, such as 3/16)");
+            }
+
+            return ThreadsText is not null && (!int.TryParse(ThreadsText, NumberStyles.Integer, CultureInfo.InvariantCulture, out var threads) || threads is < 1 or > 1024)
+                ? ValidationResult.Error($"--threads '{ThreadsText}' is not a whole number from 1 to 1024 (such as 4)")
+                : ValidationResult.Success();
+        }
+
+        /// <inheritdoc />
+        protected override void CheckOutputs()
+        {
+            if (Out is not null)
+            {
+                CheckOutputFile(Out, "--out", "the sweep's points", "parts/sweep-0.jsonl");
+            }
+        }
+
+        private static SweepShard? ParseShard(string text)
+        {
+            var parts = text.Split('/');
+            return parts.Length == 2 && int.TryParse(parts[0], NumberStyles.None, CultureInfo.InvariantCulture, out var index) &&
+                   int.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out var count) && count is >= 1 and <= 1_000_000 && index < count
+                ? new SweepShard(index, count)
+                : null;
+        }
+    }
+
+    /// <inheritdoc />
+    public override int Execute(CommandContext context, Settings settings, CancellationToken cancellationToken)
+    {
+        var catalog = settings.LoadCatalog();
+        var sweep = SweepLoader.Load(settings.Sweep);
+        var shard = settings.Shard;
+        var clock = Stopwatch.StartNew();
+        var rows = SweepRunner.Run(sweep, catalog, shard, settings.Threads);
+        if (settings.Out is { } path)
+        {
+            var (count, valid) = (0L, 0L);
+            CatalogSettings.WriteFile(path, "the sweep's points", () =>
+            {
+                using var file = new StreamWriter(path, append: false, new System.Text.UTF8Encoding(false));
+                file.WriteLine(SweepLines.Header(sweep, shard));
+                foreach (var row in rows)
+                {
+                    file.WriteLine(SweepLines.Row(row));
+                    (count, valid) = (count + 1, valid + (row.Valid ? 1 : 0));
+                }
+            });
+            console.MarkupLine($"{Markup.Escape(sweep.Name)}: {count:N0} points{(shard.Count > 1 ? $" (shard {shard})" : string.Empty)}, {valid:N0} with a step, in {clock.Elapsed.TotalSeconds:0.0} s; written to {Markup.Escape(path)}");
+            return 0;
+        }
+
+        if (settings.Json)
+        {
+            var writer = console.Profile.Out.Writer;
+            writer.WriteLine(SweepLines.Header(sweep, shard));
+            foreach (var row in rows)
+            {
+                writer.WriteLine(SweepLines.Row(row));
+            }
+
+            return 0;
+        }
+
+        SweepReport.Write(console, sweep, shard, rows, MostRowsShown, clock);
+        return 0;
+    }
+}

@@ -1,0 +1,58 @@
+using System.Diagnostics;
+using ClusterTwin.Sweeps;
+using Spectre.Console;
+
+namespace ClusterTwin.Cli.Reports;
+
+/// <summary><c>sweep</c>'s table: a row per point, each varied field's value and the step's figures.</summary>
+public static class SweepReport
+{
+    /// <summary>Writes up to <paramref name="most"/> of <paramref name="rows"/>, and how many there were.</summary>
+    public static void Write(IAnsiConsole console, SweepDefinition sweep, SweepShard shard, IEnumerable<SweepRow> rows, int most, Stopwatch clock)
+    {
+        ArgumentNullException.ThrowIfNull(console);
+        ArgumentNullException.ThrowIfNull(sweep);
+        ArgumentNullException.ThrowIfNull(rows);
+        ArgumentNullException.ThrowIfNull(clock);
+        var table = new Table().Border(TableBorder.Rounded)
+            .Title($"{Markup.Escape(sweep.Name)}: {sweep.Points:N0} points{(sweep.Search ? $", each at its best layout ({sweep.Objective.ToString().ToLowerInvariant()})" : string.Empty)}");
+        table.AddColumn(new TableColumn("Point").RightAligned());
+        foreach (var axis in sweep.Axes)
+        {
+            table.AddColumn(Markup.Escape(axis.Path));
+        }
+
+        table.AddColumn(new TableColumn("Step").RightAligned()).AddColumn(new TableColumn("Tokens/s").RightAligned()).AddColumn(new TableColumn("MFU").RightAligned())
+            .AddColumn(new TableColumn("Memory per chip").RightAligned()).AddColumn(new TableColumn("Energy per token").RightAligned())
+            .AddColumn(new TableColumn("Cost per million tokens").RightAligned()).AddColumn(sweep.Search ? "Best layout" : "Time to train");
+        var (count, valid) = (0L, 0L);
+        foreach (var row in rows)
+        {
+            (count, valid) = (count + 1, valid + (row.Valid ? 1 : 0));
+            if (count > most)
+            {
+                continue;
+            }
+
+            var cells = new List<string> { row.Point.ToString(System.Globalization.CultureInfo.InvariantCulture) };
+            cells.AddRange(row.Values.Select(value => Markup.Escape(value.Value)));
+            if (!row.Valid)
+            {
+                cells.Add($"[grey]{Markup.Escape(string.Join("; ", row.Problems))}[/]");
+                cells.AddRange(Enumerable.Repeat("-", 6));
+            }
+            else
+            {
+                cells.AddRange([row.StepTime.ToString(), Format.Number(row.TokensPerSecond), Format.Percent(row.ModelFlopsUtilization),
+                    row.Fits ? row.MemoryPerChip.ToString() : $"[red]{row.MemoryPerChip} (over)[/]", row.EnergyPerToken?.ToString() ?? "-", row.CostPerMillionTokens?.ToString() ?? "-",
+                    Markup.Escape(sweep.Search ? row.Plan ?? "-" : row.TimeToTrain is { } time ? (time.Seconds >= 86400 ? $"{time.Seconds / 86400:0.0} days" : time.ToString()) : "-")]);
+            }
+
+            table.AddRow(cells.ToArray());
+        }
+
+        console.Write(table);
+        var shown = count > most ? $"; the first {most:N0} shown (--out FILE writes every one, --json prints them)" : string.Empty;
+        console.MarkupLine($"{count:N0} points{(shard.Count > 1 ? $" (shard {shard})" : string.Empty)}, {valid:N0} with a step, in {clock.Elapsed.TotalSeconds:0.0} s{shown}.");
+    }
+}

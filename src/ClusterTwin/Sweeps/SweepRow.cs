@@ -1,0 +1,49 @@
+using System.Collections.Immutable;
+using ClusterTwin.Units;
+
+namespace ClusterTwin.Sweeps;
+
+/// <summary>
+/// One point of a sweep: its values and what its step gives, or why it has none. The figures are those of
+/// <c>simulate</c>'s report for the point's scenario (at its best layout where the sweep searches).
+/// </summary>
+/// <param name="Point">The point's number.</param>
+/// <param name="Values">Each varied field's path and value.</param>
+public sealed record SweepRow(long Point, ImmutableArray<(string Path, string Value)> Values)
+{
+    /// <summary>Whether the point has a step; otherwise <see cref="Problems"/> says why.</summary>
+    public bool Valid { get; init; }
+
+    /// <summary>Why the point has no step: a value its field does not take, a plan that does not divide, no layout found.</summary>
+    public ImmutableArray<string> Problems { get; init; } = [];
+
+    /// <summary>Chips.</summary>
+    public long Chips { get; init; }
+
+    /// <summary>The layout, in <c>plan</c>'s words (the best found, where the sweep searches).</summary>
+    public string? Plan { get; init; }
+
+    /// <summary>The step's time.</summary>
+    public Duration StepTime { get; init; }
+
+    /// <summary>Tokens per second.</summary>
+    public double TokensPerSecond { get; init; }
+
+    /// <summary>Model FLOPs utilization.</summary>
+    public double ModelFlopsUtilization { get; init; }
+
+    /// <summary>The most loaded chip's memory.</summary>
+    public Bytes MemoryPerChip { get; init; }
+
+    /// <summary>Whether it fits in the chip's memory.</summary>
+    public bool Fits { get; init; }
+
+    /// <summary>IT energy per token, where the power figures are known.</summary>
+    public Energy? EnergyPerToken { get; init; }
+
+    /// <summary>Cost per million tokens, where the prices are known.</summary>
+    public Money? CostPerMillionTokens { get; init; }
+
+    /// <summary>The fault-free time to train, where the scenario names its tokens.</summary>
+    public Duration? TimeToTrain { get; init; }
+}

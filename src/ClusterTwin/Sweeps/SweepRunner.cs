@@ -1,0 +1,111 @@
+using System.Collections.Immutable;
+using ClusterTwin.Catalog;
+using ClusterTwin.Economics;
+using ClusterTwin.Engines.Analytical;
+using ClusterTwin.Planning;
+
+namespace ClusterTwin.Sweeps;
+
+/// <summary>
+/// Runs a sweep's points, or one shard's: each point read, simulated (or searched, then simulated at its best
+/// layout), in point order whatever the threads. A point costs what one <c>simulate</c> (or <c>plan</c> on one thread)
+/// costs; the points are independent, so shards on separate machines give, merged, what one machine gives.
+/// </summary>
+public static class SweepRunner
+{
+    /// <summary>Points evaluated together by the threads before their rows are given out, in order.</summary>
+    private const int BlockPerThread = 16;
+
+    /// <summary>The rows of <paramref name="shard"/>'s points of <paramref name="sweep"/>, in order, on <paramref name="threads"/> threads.</summary>
+    public static IEnumerable<SweepRow> Run(SweepDefinition sweep, HardwareCatalog catalog, SweepShard shard, int threads = 1)
+    {
+        ArgumentNullException.ThrowIfNull(sweep);
+        ArgumentNullException.ThrowIfNull(catalog);
+        ArgumentOutOfRangeException.ThrowIfLessThan(threads, 1);
+        var block = new List<long>(BlockPerThread * threads);
+        foreach (var point in shard.Of(sweep.Points))
+        {
+            block.Add(point);
+            if (block.Count == block.Capacity)
+            {
+                foreach (var row in Evaluate(sweep, catalog, block, threads))
+                {
+                    yield return row;
+                }
+
+                block.Clear();
+            }
+        }
+
+        foreach (var row in Evaluate(sweep, catalog, block, threads))
+        {
+            yield return row;
+        }
+    }
+
+    private static SweepRow[] Evaluate(SweepDefinition sweep, HardwareCatalog catalog, List<long> points, int threads)
+    {
+        var rows = new SweepRow[points.Count];
+        Parallel.For(0, points.Count, new ParallelOptions { MaxDegreeOfParallelism = threads }, index => rows[index] = Point(sweep, catalog, points[index]));
+        return rows;
+    }
+
+    /// <summary>Point <paramref name="point"/>'s row.</summary>
+    public static SweepRow Point(SweepDefinition sweep, HardwareCatalog catalog, long point)
+    {
+        ArgumentNullException.ThrowIfNull(sweep);
+        var row = new SweepRow(point, sweep.ValuesAt(point));
+        PlanningScenario loaded;
+        try
+        {
+            loaded = SweepLoader.LoadPoint(sweep, point, catalog);
+        }
+        catch (InputException error)
+        {
+            return row with { Problems = [.. error.Diagnostics.Select(problem => problem.Field.Length > 0 ? $"{problem.Field}: {problem.Message}" : problem.Message)] };
+        }
+
+        var scenario = loaded.Scenario;
+        if (sweep.Search)
+        {
+            var costMissing = scenario.Cost?.Missing ?? (scenario.Cost?.Basis == CostBasis.Owner ? EnergyModel.Missing(scenario.Cluster) : null);
+            var missing = sweep.Objective switch
+            {
+                PlanObjective.Energy => EnergyModel.Missing(scenario.Cluster),
+                PlanObjective.Cost => costMissing,
+                _ => null,
+            };
+            if (missing is not null)
+            {
+                return row with { Problems = [$"objective {sweep.Objective.ToString().ToLowerInvariant()}: {missing}"] };
+            }
+
+            var search = PlanSearch.Run(scenario, loaded.Pins, top: 1, threads: 1, objective: sweep.Objective);
+            if (search.Plans.IsEmpty)
+            {
+                return row with { Problems = search.WhyNoLayout() };
+            }
+
+            scenario = scenario with { Plan = search.Plans[0].Plan };
+        }
+
+        var result = AnalyticalEngine.Simulate(scenario);
+        return !result.Valid
+            ? row with { Chips = result.Chips, Problems = result.Problems }
+            : row with
+            {
+                Valid = true,
+                Chips = result.Chips,
+                Plan = PlanDescription.Of(scenario.Plan),
+                StepTime = result.StepTime,
+                TokensPerSecond = result.TokensPerSecond,
+                ModelFlopsUtilization = result.ModelFlopsUtilization,
+                MemoryPerChip = result.Memory!.Total,
+                Fits = result.Fits,
+                EnergyPerToken = result.Energy?.ItPerToken,
+                CostPerMillionTokens = result.Cost?.PerMillionTokens,
+                TimeToTrain = result.TimeToTrain,
+                Problems = ImmutableArray<string>.Empty,
+            };
+    }
+}
