@@ -58,6 +58,15 @@ public static class CommandLine
                 .WithDescription("Fit a chip family's efficiency levels to the validation cases, holding sources out; or, with --framework, a training framework's expert launch times and slowdown without recompute.");
             config.AddCommand<CalibrateServingCommand>("calibrate-serving")
                 .WithDescription("Fit serving frameworks' layer overheads to the serving validation cases.");
+            config.AddCommand<SweepCommand>("sweep")
+                .WithDescription("Run every combination of the fields a sweep varies over a base scenario (or one shard of them), each simulated or at its best layout.")
+                .WithExample("sweep", "examples/sweeps/llama3-70b-trainium-sizes.yaml");
+            config.AddCommand<SweepLaunchCommand>("sweep-launch")
+                .WithDescription("Write the job that runs a sweep's shards on Slurm (an array job) or Kubernetes (an Indexed Job).")
+                .WithExample("sweep-launch", "examples/sweeps/llama3-70b-trainium-sizes.yaml", "--engine", "slurm", "--shards", "16", "--out", "sweep.slurm");
+            config.AddCommand<SweepMergeCommand>("sweep-merge")
+                .WithDescription("Join the files of a sweep's shards into one, the same as one run of the whole sweep writes, and as CSV.")
+                .WithExample("sweep-merge", "sweep-parts/llama3-70b-trainium-sizes-0.jsonl", "sweep-parts/llama3-70b-trainium-sizes-1.jsonl", "--out", "sweep.jsonl");
             config.AddCommand<DashboardCommand>("dashboard")
                 .WithDescription("Serve the local web dashboard: pick or write a scenario, see its step, memory, energy, run, replayed timeline and stragglers.")
                 .WithExample("dashboard", "--port", "5080");

@@ -94,7 +94,7 @@ public sealed class SweepCommand(IAnsiConsole console) : Command<SweepCommand.Se
             var (count, valid) = (0L, 0L);
             CatalogSettings.WriteFile(path, "the sweep's points", () =>
             {
-                using var file = new StreamWriter(path, append: false, new System.Text.UTF8Encoding(false));
+                using var file = new StreamWriter(path, append: false, new System.Text.UTF8Encoding(false)) { NewLine = "\n" };
                 file.WriteLine(SweepLines.Header(sweep, shard));
                 foreach (var row in rows)
                 {

@@ -45,7 +45,7 @@ public static class SweepReport
             {
                 cells.AddRange([row.StepTime.ToString(), Format.Number(row.TokensPerSecond), Format.Percent(row.ModelFlopsUtilization),
                     row.Fits ? row.MemoryPerChip.ToString() : $"[red]{row.MemoryPerChip} (over)[/]", row.EnergyPerToken?.ToString() ?? "-", row.CostPerMillionTokens?.ToString() ?? "-",
-                    Markup.Escape(sweep.Search ? row.Plan ?? "-" : row.TimeToTrain is { } time ? (time.Seconds >= 86400 ? $"{time.Seconds / 86400:0.0} days" : time.ToString()) : "-")]);
+                    Markup.Escape(sweep.Search ? row.Degrees ?? "-" : row.TimeToTrain is { } time ? (time.Seconds >= 86400 ? $"{time.Seconds / 86400:0.0} days" : time.ToString()) : "-")]);
             }
 
             table.AddRow(cells.ToArray());

@@ -30,6 +30,14 @@ public static class PlanDescription
         (plan.FirstStageLayers is null && plan.LastStageLayers is null ? string.Empty
             : $" (layers on the first rank {plan.FirstStageLayers?.ToString(CultureInfo.InvariantCulture) ?? "even"}, on the last {plan.LastStageLayers?.ToString(CultureInfo.InvariantCulture) ?? "even"})");
 
+    /// <summary>The degrees that shape <paramref name="plan"/>, for a narrow column: those above 1, data parallelism always, and the ZeRO stage ("TP 4 CP 2 PP 9 DP 16 ZeRO 1").</summary>
+    public static string Degrees(ParallelPlan plan)
+    {
+        ArgumentNullException.ThrowIfNull(plan);
+        var fields = Fields(plan).Where(field => field.Name is "TP" or "CP" or "EP" or "PP" or "VP" ? field.Value != "1" : field.Name is "DP" || (field.Name == "ZeRO" && field.Value != "0"));
+        return string.Join(" ", fields.Select(field => field.Name + " " + field.Value));
+    }
+
     /// <summary>
     /// The searched fields of <paramref name="plan"/> as a scenario's <c>plan</c> block on one line, in the keys the
     /// scenario format reads, so that a search's best layout can be pasted into a scenario and simulated: "plan:

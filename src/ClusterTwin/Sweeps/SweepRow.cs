@@ -23,6 +23,9 @@ public sealed record SweepRow(long Point, ImmutableArray<(string Path, string Va
     /// <summary>The layout, in <c>plan</c>'s words (the best found, where the sweep searches).</summary>
     public string? Plan { get; init; }
 
+    /// <summary>The layout's degrees, for a narrow column (<see cref="Planning.PlanDescription.Degrees"/>).</summary>
+    public string? Degrees { get; init; }
+
     /// <summary>The step's time.</summary>
     public Duration StepTime { get; init; }
 

@@ -97,6 +97,7 @@ public static class SweepRunner
                 Valid = true,
                 Chips = result.Chips,
                 Plan = PlanDescription.Of(scenario.Plan),
+                Degrees = PlanDescription.Degrees(scenario.Plan),
                 StepTime = result.StepTime,
                 TokensPerSecond = result.TokensPerSecond,
                 ModelFlopsUtilization = result.ModelFlopsUtilization,

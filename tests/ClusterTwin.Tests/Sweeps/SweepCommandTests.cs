@@ -1,0 +1,157 @@
+using System.Text.Json;
+using ClusterTwin.Catalog;
+using ClusterTwin.Sweeps;
+using ClusterTwin.Tests.Support;
+using YamlDotNet.RepresentationModel;
+
+namespace ClusterTwin.Tests.Sweeps;
+
+public class SweepCommandTests
+{
+    /// <summary>Eight points over the Trn2 UltraServer example, each simulated with its plan (no search): quick.</summary>
+    private static string Sweep(string extra = "") => $"""
+        name: Llama 3 70B on Trn2, by batch, micro-batch and sequence
+        scenario: {Repository.Path("examples", "llama3-70b-trn2-ultraserver.yaml")}
+        vary:
+          training.global_batch: [512, 1024]
+          plan.micro_batch: [1, 2]
+          training.sequence_length: [4096, 8192]
+        {extra}
+        """;
+
+    [Fact]
+    public void ThePoints_AreEveryCombination_TheLastFieldFastest()
+    {
+        using var folder = new TemporaryFolder();
+        var sweep = SweepLoader.Load(folder.Write("sweep.yaml", Sweep()));
+        Assert.Equal(8, sweep.Points);
+        Assert.Equal([("training.global_batch", "512"), ("plan.micro_batch", "1"), ("training.sequence_length", "8192")], sweep.ValuesAt(1).AsEnumerable());
+        Assert.Equal([("training.global_batch", "1024"), ("plan.micro_batch", "2"), ("training.sequence_length", "4096")], sweep.ValuesAt(6).AsEnumerable());
+
+        // Shards deal the points round: together every point once.
+        var dealt = Enumerable.Range(0, 3).SelectMany(index => new SweepShard(index, 3).Of(sweep.Points)).Order();
+        Assert.Equal(Enumerable.Range(0, 8).Select(point => (long)point), dealt);
+    }
+
+    [Fact]
+    public void APoint_IsWhatSimulateGivesTheScenarioWithItsValues()
+    {
+        using var folder = new TemporaryFolder();
+        var sweep = SweepLoader.Load(folder.Write("sweep.yaml", Sweep()));
+        var row = SweepRunner.Point(sweep, Repository.Catalog, 6);
+        Assert.True(row.Valid, string.Join("; ", row.Problems));
+
+        // The same scenario written out by hand: batch 1024, micro-batch 2, sequence 4096.
+        var text = File.ReadAllText(Repository.Path("examples", "llama3-70b-trn2-ultraserver.yaml"))
+            .Replace("sequence_length: 8192", "sequence_length: 4096", StringComparison.Ordinal)
+            .Replace("micro_batch: 1", "micro_batch: 2", StringComparison.Ordinal);
+        var simulated = JsonDocument.Parse(CliRunner.Run("simulate", folder.Write("point.yaml", text), "--json").Output).RootElement;
+        Assert.Equal(simulated.GetProperty("stepTimeSeconds").GetDouble(), row.StepTime.Seconds);
+        Assert.Equal(simulated.GetProperty("memoryPerChipBytes").GetDouble(), row.MemoryPerChip.Count);
+        Assert.Equal(simulated.GetProperty("costPerMillionTokens").GetDouble(), row.CostPerMillionTokens!.Value.Dollars);
+    }
+
+    [Fact]
+    public void Shards_MergeIntoTheBytesOfOneRun_WhateverTheThreads()
+    {
+        using var folder = new TemporaryFolder();
+        var sweep = folder.Write("sweep.yaml", Sweep());
+        var whole = Path.Combine(folder.Path, "whole.jsonl");
+        Assert.Equal(0, CliRunner.Run("sweep", sweep, "--threads", "1", "--out", whole).ExitCode);
+        var parts = Enumerable.Range(0, 3).Select(index => Path.Combine(folder.Path, $"part-{index}.jsonl")).ToArray();
+        for (var index = 0; index < 3; index++)
+        {
+            Assert.Equal(0, CliRunner.Run("sweep", sweep, "--shard", $"{index}/3", "--threads", "2", "--out", parts[index]).ExitCode);
+        }
+
+        var merged = Path.Combine(folder.Path, "merged.jsonl");
+        var csv = Path.Combine(folder.Path, "merged.csv");
+        var outcome = CliRunner.Run("sweep-merge", parts[2], parts[0], parts[1], "--out", merged, "--csv", csv);
+        Assert.Equal(0, outcome.ExitCode);
+        Assert.Equal(File.ReadAllBytes(whole), File.ReadAllBytes(merged));
+
+        var lines = File.ReadAllLines(whole);
+        Assert.Equal(9, lines.Length);
+        Assert.Equal(8, lines.Skip(1).Count(line => JsonDocument.Parse(line).RootElement.GetProperty("valid").GetBoolean()));
+        var table = File.ReadAllLines(csv);
+        Assert.Equal(9, table.Length);
+        Assert.StartsWith("point,training.global_batch,plan.micro_batch,training.sequence_length,valid,chips,plan,stepTimeSeconds", table[0], StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void AValueItsFieldDoesNotTake_MakesThatPointInvalid_NotTheSweep()
+    {
+        using var folder = new TemporaryFolder();
+        var text = Sweep().Replace("plan.micro_batch: [1, 2]", "plan.micro_batch: [1, 3]", StringComparison.Ordinal)
+            .Replace("training.global_batch: [512, 1024]", "cluster.system: [aws-trn2-ultraserver, no-such-system]", StringComparison.Ordinal);
+        var outcome = CliRunner.Run("sweep", folder.Write("sweep.yaml", text), "--json");
+        Assert.Equal(0, outcome.ExitCode);
+        var rows = outcome.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries).Skip(1).Select(line => JsonDocument.Parse(line).RootElement).ToArray();
+        Assert.Equal(8, rows.Length);
+        Assert.All(rows[4..], row => Assert.Contains("cluster.system: unknown system 'no-such-system'", row.GetProperty("problems")[0].GetString(), StringComparison.Ordinal));
+
+        // Micro-batch 3 does not divide the 512 sequences per 32 replicas: the plan's problem, as simulate says it.
+        Assert.Contains("not a multiple of data parallelism", rows[2].GetProperty("problems")[0].GetString(), StringComparison.Ordinal);
+        Assert.True(rows[0].GetProperty("valid").GetBoolean());
+    }
+
+    [Theory]
+    [InlineData("model.layers: [80]", "vary.model.layers", "cannot be set: model in the base scenario is not a mapping")]
+    [InlineData("cluster.count: []", "vary.cluster.count", "expected a non-empty list")]
+    [InlineData("Cluster.Count: [1]", "vary.Cluster.Count", "is not a field path")]
+    [InlineData("objective: cost", "objective", "applies to a search")]
+    public void ASweepThatCannotBeRun_IsReportedAtItsField(string line, string field, string reason)
+    {
+        using var folder = new TemporaryFolder();
+        var text = line.StartsWith("objective", StringComparison.Ordinal) ? Sweep(line) : Sweep().Replace("  plan.micro_batch: [1, 2]", "  " + line, StringComparison.Ordinal);
+        var outcome = CliRunner.Run("sweep", folder.Write("sweep.yaml", text));
+        Assert.Equal(2, outcome.ExitCode);
+        Reported.AtField(outcome, "sweep.yaml", field, reason);
+    }
+
+    [Fact]
+    public void MergingShardsThatDoNotMakeOneRun_IsRefused_SayingWhy()
+    {
+        using var folder = new TemporaryFolder();
+        var sweep = folder.Write("sweep.yaml", Sweep());
+        var other = folder.Write("other.yaml", Sweep().Replace("[4096, 8192]", "[2048, 8192]", StringComparison.Ordinal));
+        string Part(string file, string shard)
+        {
+            var path = Path.Combine(folder.Path, $"{Path.GetFileNameWithoutExtension(file)}-{shard.Replace('/', '-')}.jsonl");
+            Assert.Equal(0, CliRunner.Run("sweep", file, "--shard", shard, "--out", path).ExitCode);
+            return path;
+        }
+
+        var (zero, one, otherOne) = (Part(sweep, "0/2"), Part(sweep, "1/2"), Part(other, "1/2"));
+        var merged = Path.Combine(folder.Path, "merged.jsonl");
+        Assert.Contains("shards 1 of 2 are missing", CliRunner.Run("sweep-merge", zero, "--out", merged).Errors, StringComparison.Ordinal);
+        Assert.Contains("is shard 0, as", CliRunner.Run("sweep-merge", zero, zero, one, "--out", merged).Errors, StringComparison.Ordinal);
+        Assert.Contains("is of another sweep or split", CliRunner.Run("sweep-merge", zero, otherOne, "--out", merged).Errors, StringComparison.Ordinal);
+        File.WriteAllLines(one, File.ReadAllLines(one)[..^1]);
+        Assert.Contains("a shard stopped early", CliRunner.Run("sweep-merge", zero, one, "--out", merged).Errors, StringComparison.Ordinal);
+        Assert.False(File.Exists(merged));
+    }
+
+    [Fact]
+    public void TheJobs_RunEveryShardOnce_OnSlurmAndOnKubernetes()
+    {
+        using var folder = new TemporaryFolder();
+        var sweep = folder.Write("sweep.yaml", Sweep());
+        var slurm = Path.Combine(folder.Path, "sweep.slurm");
+        Assert.Equal(0, CliRunner.Run("sweep-launch", sweep, "--engine", "slurm", "--shards", "4", "--out", slurm).ExitCode);
+        var script = File.ReadAllText(slurm);
+        Assert.Contains("#SBATCH --array=0-3", script, StringComparison.Ordinal);
+        Assert.Contains($"./clustertwin sweep '{sweep}' --shard \"${{SLURM_ARRAY_TASK_ID}}/4\"", script, StringComparison.Ordinal);
+
+        var manifest = Path.Combine(folder.Path, "sweep-job.yaml");
+        Assert.Equal(0, CliRunner.Run("sweep-launch", sweep, "--engine", "kubernetes", "--shards", "4", "--image", "registry.example.com/clustertwin:1", "--out", manifest).ExitCode);
+        var yaml = new YamlStream();
+        yaml.Load(new StringReader(File.ReadAllText(manifest)));
+        var spec = (YamlMappingNode)((YamlMappingNode)yaml.Documents[0].RootNode)["spec"];
+        Assert.Equal("Indexed", spec["completionMode"].ToString());
+        Assert.Equal("4", spec["completions"].ToString());
+        var container = (YamlMappingNode)((YamlSequenceNode)((YamlMappingNode)((YamlMappingNode)spec["template"])["spec"])["containers"])[0];
+        Assert.Equal("registry.example.com/clustertwin:1", container["image"].ToString());
+        Assert.Contains("--shard \"$JOB_COMPLETION_INDEX/4\"", ((YamlSequenceNode)container["args"])[0].ToString(), StringComparison.Ordinal);
+    }
+}
