@@ -86,6 +86,11 @@ public sealed class SweepCommand(IAnsiConsole console) : Command<SweepCommand.Se
     {
         var catalog = settings.LoadCatalog();
         var sweep = SweepLoader.Load(settings.Sweep);
+        if (settings.Out is { } target && (Path.GetFullPath(target) == Path.GetFullPath(sweep.File) || Path.GetFullPath(target) == Path.GetFullPath(sweep.ScenarioFile)))
+        {
+            throw new InputException(target, "is the sweep's own file or its base scenario: write the points to another file, such as sweep.jsonl");
+        }
+
         var shard = settings.Shard;
         var clock = Stopwatch.StartNew();
         var rows = SweepRunner.Run(sweep, catalog, shard, settings.Threads);

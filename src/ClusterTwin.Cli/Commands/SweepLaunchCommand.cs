@@ -11,7 +11,7 @@ namespace ClusterTwin.Cli.Commands;
 public sealed class SweepLaunchCommand(IAnsiConsole console) : Command<SweepLaunchCommand.Settings>
 {
     /// <summary>Arguments of <c>sweep-launch</c>.</summary>
-    public sealed class Settings : CommandSettings
+    public sealed class Settings : CatalogSettings
     {
         /// <summary>The sweep file.</summary>
         [CommandArgument(0, "<SWEEP>")]
@@ -52,6 +52,11 @@ public sealed class SweepLaunchCommand(IAnsiConsole console) : Command<SweepLaun
         /// <inheritdoc />
         public override ValidationResult Validate()
         {
+            if (base.Validate() is { Successful: false } missing)
+            {
+                return missing;
+            }
+
             if (Engine is not ("slurm" or "kubernetes"))
             {
                 return ValidationResult.Error($"--engine '{Engine}' is not an engine this writes jobs for (expected slurm or kubernetes)");
@@ -60,6 +65,11 @@ public sealed class SweepLaunchCommand(IAnsiConsole console) : Command<SweepLaun
             if (!int.TryParse(ShardsText, NumberStyles.None, CultureInfo.InvariantCulture, out var shards) || shards is < 1 or > 1_000_000)
             {
                 return ValidationResult.Error($"--shards '{ShardsText}' is not a whole number from 1 to 1000000 (such as 64)");
+            }
+
+            if (Engine == "kubernetes" && shards > SweepJobs.KubernetesMostCompletions)
+            {
+                return ValidationResult.Error($"--shards {shards} is more than the {SweepJobs.KubernetesMostCompletions:N0} completions Kubernetes takes in an Indexed Job with a backoff limit per index");
             }
 
             if (!int.TryParse(ThreadsText, NumberStyles.None, CultureInfo.InvariantCulture, out var threads) || threads is < 1 or > 1024)
@@ -86,9 +96,25 @@ public sealed class SweepLaunchCommand(IAnsiConsole console) : Command<SweepLaun
     public override int Execute(CommandContext context, Settings settings, CancellationToken cancellationToken)
     {
         var sweep = SweepLoader.Load(settings.Sweep);
+        if (Path.GetFullPath(settings.Out!) == Path.GetFullPath(settings.Sweep) || Path.GetFullPath(settings.Out!) == Path.GetFullPath(sweep.ScenarioFile))
+        {
+            throw new InputException(settings.Out!, "is the sweep's own file or its base scenario: write the job to another file, such as sweep.slurm");
+        }
+
+        // The tasks run in the repository (Slurm: submitted from its root; Kubernetes: the image's copy of it): the
+        // sweep's path relative to the root of the repository whose catalogue this reads.
+        var root = CatalogSettings.RepositoryFolder(settings.LoadCatalog());
+        var relative = Path.GetRelativePath(root, Path.GetFullPath(settings.Sweep));
+        var inside = !relative.StartsWith("..", StringComparison.Ordinal) && !Path.IsPathRooted(relative);
+        if (settings.Engine == "kubernetes" && !inside)
+        {
+            throw new InputException(settings.Sweep, $"is outside the repository ({root}), which the image holds at /clustertwin: put the sweep file and its scenario in it");
+        }
+
+        var file = (inside ? relative : Path.GetFullPath(settings.Sweep)).Replace('\\', '/');
         var text = settings.Engine == "slurm"
-            ? SweepJobs.Slurm(sweep, settings.Sweep, settings.Shards, settings.Threads)
-            : SweepJobs.Kubernetes(sweep, settings.Sweep, settings.Shards, settings.Threads, settings.Image);
+            ? SweepJobs.Slurm(sweep, file, settings.Shards, settings.Threads)
+            : SweepJobs.Kubernetes(sweep, file, settings.Shards, settings.Threads, settings.Image);
         CatalogSettings.WriteFile(settings.Out!, "the job file", () => File.WriteAllText(settings.Out!, text));
         var submit = settings.Engine == "slurm" ? $"sbatch {settings.Out}" : $"kubectl apply -f {settings.Out}";
         console.MarkupLine(Markup.Escape($"{sweep.Name}: {sweep.Points:N0} points in {settings.Shards} shards of about {(sweep.Points + settings.Shards - 1) / settings.Shards:N0}; written to {settings.Out}. Submit it with: {submit}; then merge the parts with clustertwin sweep-merge (the file says how)."));

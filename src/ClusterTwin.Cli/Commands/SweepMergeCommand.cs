@@ -50,6 +50,12 @@ public sealed class SweepMergeCommand(IAnsiConsole console) : Command<SweepMerge
     /// <inheritdoc />
     public override int Execute(CommandContext context, Settings settings, CancellationToken cancellationToken)
     {
+        var written = new[] { settings.Out, settings.Csv }.OfType<string>().Select(Path.GetFullPath).ToArray();
+        if (written.Length == 2 && written[0] == written[1] || settings.Parts.Select(Path.GetFullPath).Intersect(written).FirstOrDefault() is not null)
+        {
+            throw new InputException(settings.Out ?? settings.Csv!, "is a shard's file or both outputs at once: write the merged points to a file of their own");
+        }
+
         var (header, rows) = SweepLines.Merge(settings.Parts);
         if (settings.Out is { } path)
         {

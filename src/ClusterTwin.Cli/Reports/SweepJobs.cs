@@ -21,6 +21,9 @@ public static class SweepJobs
     /// <summary>Slurm's default MaxArraySize: the highest array index is one less.</summary>
     public const int SlurmDefaultMaxArraySize = 1001;
 
+    /// <summary>The most completions Kubernetes takes in an Indexed Job with a backoff limit per index.</summary>
+    public const int KubernetesMostCompletions = 100_000;
+
     /// <summary>The most completions a Kubernetes Indexed Job runs at once, by this file (a cluster's quota may say less).</summary>
     public const int KubernetesParallelism = 100;
 
@@ -33,15 +36,15 @@ public static class SweepJobs
         text.Append(CultureInfo.InvariantCulture, $"""
             #!/bin/bash
             # ClusterTwin sweep "{OneLine(sweep.Name)}" ({OneLine(file)}): {sweep.Points:N0} points in {shards} shards, fingerprint {sweep.Fingerprint}.
-            # Written by clustertwin sweep-launch. Submit from the repository root, with the tool built first
-            # (./clustertwin --help builds it; the tasks then only run it):
+            # Written by clustertwin sweep-launch. Submit from the repository root (where sweep-launch ran), with the
+            # tool built first (./clustertwin --help builds it; the tasks then only run it):
             #   sbatch THIS-FILE
-            # Each task runs one shard and writes sweep-parts/{slug}-I.jsonl. When every task is done, merge them:
-            #   ./clustertwin sweep-merge sweep-parts/{slug}-*.jsonl --out {slug}.jsonl --csv {slug}.csv
+            # Each task runs one shard and writes sweep-parts/{slug}/I.jsonl. When every task is done, merge them:
+            #   ./clustertwin sweep-merge sweep-parts/{slug}/*.jsonl --out {slug}.jsonl --csv {slug}.csv
             #SBATCH --job-name=clustertwin-{slug}
             #SBATCH --array=0-{shards - 1}
             #SBATCH --cpus-per-task={threads}
-            #SBATCH --output=clustertwin-{slug}-%a.log
+            #SBATCH --output=clustertwin-{slug}-%A-%a.log
 
             """);
         if (shards > SlurmDefaultMaxArraySize)
@@ -51,8 +54,8 @@ public static class SweepJobs
 
         text.Append(CultureInfo.InvariantCulture, $"""
             set -euo pipefail
-            mkdir -p sweep-parts
-            ./clustertwin sweep {Quoted(file)} --shard "{Task}/{shards}" --threads {threads} --out "sweep-parts/{slug}-{Task}.jsonl"
+            mkdir -p sweep-parts/{slug}
+            ./clustertwin sweep {Quoted(file)} --shard "{Task}/{shards}" --threads {threads} --out "sweep-parts/{slug}/{Task}.jsonl"
 
             """);
         return text.ToString();
@@ -63,14 +66,15 @@ public static class SweepJobs
     {
         ArgumentNullException.ThrowIfNull(sweep);
         var slug = Slug(Path.GetFileNameWithoutExtension(file));
-        var command = $"./clustertwin sweep {Quoted(file)} --shard \"$JOB_COMPLETION_INDEX/{shards}\" --threads {threads} --out \"/results/{slug}-$JOB_COMPLETION_INDEX.jsonl\"";
+        var command = $"mkdir -p /results/{slug} && ./clustertwin sweep {Quoted(file)} --shard \"$JOB_COMPLETION_INDEX/{shards}\" --threads {threads} --out \"/results/{slug}/$JOB_COMPLETION_INDEX.jsonl\"";
         return string.Create(CultureInfo.InvariantCulture, $$"""
             # ClusterTwin sweep "{{OneLine(sweep.Name)}}" ({{OneLine(file)}}): {{sweep.Points:N0}} points in {{shards}} shards, fingerprint {{sweep.Fingerprint}}.
             # Written by clustertwin sweep-launch. The image holds the repository at /clustertwin with the tool built
-            # (docs/sweeps.md); the parts go to the volume claim clustertwin-results, mounted at /results. Submit with
+            # (docs/sweeps.md); the parts go to the volume claim clustertwin-results (ReadWriteMany: the pods write
+            # at once), mounted at /results. Submit with
             #   kubectl apply -f THIS-FILE
             # and, when every completion is done, merge the parts from the volume:
-            #   ./clustertwin sweep-merge RESULTS/{{slug}}-*.jsonl --out {{slug}}.jsonl --csv {{slug}}.csv
+            #   ./clustertwin sweep-merge RESULTS/{{slug}}/*.jsonl --out {{slug}}.jsonl --csv {{slug}}.csv
             apiVersion: batch/v1
             kind: Job
             metadata:

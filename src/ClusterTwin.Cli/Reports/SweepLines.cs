@@ -65,108 +65,124 @@ public static class SweepLines
     }
 
     /// <summary>
-    /// Merges the shard files <paramref name="parts"/> of one sweep: every shard once, every point once. The header
-    /// and lines returned are those one run of the whole sweep writes. Throws <see cref="InputException"/> naming the
-    /// file and what does not fit.
+    /// Merges the shard files <paramref name="parts"/> of one sweep: every shard once, every point once, each in its
+    /// shard. The header and lines returned are those one run of the whole sweep writes. Throws
+    /// <see cref="InputException"/> naming the file, the line and what does not fit.
     /// </summary>
     public static (string Header, List<string> Rows) Merge(IReadOnlyList<string> parts)
     {
         ArgumentNullException.ThrowIfNull(parts);
         if (parts.Count == 0)
         {
-            throw new InputException("sweep-merge", "no shard files given (expected the files sweep --shard I/N --out wrote, such as parts/*.jsonl)");
+            throw new InputException("sweep-merge", "no shard files given (expected the files sweep --shard I/N --out wrote, such as sweep-parts/NAME/*.jsonl)");
         }
 
         JsonObject? first = null;
-        var shardsSeen = new Dictionary<int, string>();
+        var (shards, points) = (0L, 0L);
+        var shardsSeen = new Dictionary<long, string>();
         var rows = new List<(long Point, string Line, string File)>();
         foreach (var part in parts)
         {
             if (!File.Exists(part))
             {
-                throw new InputException(part, "shard file not found");
+                throw new InputException(part, Directory.Exists(part) ? "is a folder (expected a shard's file, such as sweep-parts/NAME/0.jsonl)" : "shard file not found");
             }
 
-            using var reader = new StreamReader(part, new UTF8Encoding(false, throwOnInvalidBytes: true));
-            var header = ParseLine(reader.ReadLine(), part, 1) ?? throw new InputException(part, "is empty (expected a sweep's shard, as sweep --shard I/N --out writes it)");
-            if (header["fingerprint"] is null || header["shards"] is null || header["shard"] is null)
+            var lines = ReadLines(part);
+            var header = lines.Count == 0 ? null : ParseLine(lines[0], part, 1);
+            if (header is null || header["fingerprint"] is null)
             {
-                throw new InputException(part, "line 1 is not a sweep's header (expected the file sweep --shard I/N --out writes)");
+                throw new InputException([new Diagnostic(part, 1, string.Empty, "is not a sweep's header (expected the file sweep --shard I/N --out writes)")]);
             }
 
-            first ??= header;
+            if (first is null)
+            {
+                first = header;
+                shards = Whole(header, "shards", part, 1, 1, 1_000_000);
+                points = Whole(header, "points", part, 1, 1, SweepDefinition.MostPoints);
+            }
+
             foreach (var key in SameInEveryShard)
             {
                 if (!JsonNode.DeepEquals(first[key], header[key]))
                 {
-                    throw new InputException(part, $"is of another sweep or split than {parts[0]}: its {key} is {header[key]?.ToJsonString()}, not {first[key]?.ToJsonString()} (merge the shards of one run of one sweep file)");
+                    throw new InputException([new Diagnostic(part, 1, key, $"is {header[key]?.ToJsonString() ?? "missing"}, not {first[key]?.ToJsonString()} as in {parts[0]}: the file is of another sweep or split (merge the shards of one run of one sweep file)")]);
                 }
             }
 
-            var shard = header["shard"]!.GetValue<int>();
+            var shard = Whole(header, "shard", part, 1, 0, shards - 1);
             if (!shardsSeen.TryAdd(shard, part))
             {
-                throw new InputException(part, $"is shard {shard}, as {shardsSeen[shard]} is: give each shard once");
+                throw new InputException([new Diagnostic(part, 1, "shard", $"is {shard}, as in {shardsSeen[shard]}: give each shard once")]);
             }
 
-            var number = 1;
-            while (reader.ReadLine() is { } line)
+            for (var index = 1; index < lines.Count; index++)
             {
-                number++;
-                var row = ParseLine(line, part, number);
-                if (row?["point"] is not { } point)
+                var row = ParseLine(lines[index], part, index + 1) ?? throw new InputException([new Diagnostic(part, index + 1, string.Empty, "is not a point's line")]);
+                var point = Whole(row, "point", part, index + 1, 0, points - 1);
+                if (point % shards != shard)
                 {
-                    throw new InputException(part, $"line {number} is not a point's line");
+                    throw new InputException([new Diagnostic(part, index + 1, "point", $"{point} is not shard {shard}'s of {shards} (its points leave {shard} when divided by {shards})")]);
                 }
 
-                rows.Add((point.GetValue<long>(), line, part));
+                rows.Add((point, lines[index], part));
             }
         }
 
-        var shards = first!["shards"]!.GetValue<int>();
-        var points = first["points"]!.GetValue<long>();
-        var missingShards = Enumerable.Range(0, shards).Where(shard => !shardsSeen.ContainsKey(shard)).ToArray();
-        if (missingShards.Length > 0)
+        if (shardsSeen.Count < shards)
         {
-            throw new InputException("sweep-merge", $"shards {string.Join(", ", missingShards.Take(10))}{(missingShards.Length > 10 ? ", ..." : string.Empty)} of {shards} are missing");
+            var missing = Enumerable.Range(0, (int)shards).Where(shard => !shardsSeen.ContainsKey(shard)).Take(10).ToArray();
+            throw new InputException("sweep-merge", $"{shards - shardsSeen.Count:N0} of the {shards:N0} shards are missing, such as {string.Join(", ", missing)} (give every shard's file)");
         }
 
         rows.Sort((one, other) => one.Point.CompareTo(other.Point));
         for (var index = 0; index < rows.Count; index++)
         {
-            if (rows[index].Point != index)
+            if (index > 0 && rows[index].Point == rows[index - 1].Point)
             {
-                var problem = index > 0 && rows[index].Point == rows[index - 1].Point
-                    ? $"point {rows[index].Point} appears twice (in {rows[index - 1].File} and {rows[index].File})"
-                    : $"point {index} is missing: a shard stopped early (run it again)";
-                throw new InputException("sweep-merge", problem);
+                throw new InputException("sweep-merge", $"point {rows[index].Point} appears twice (in {rows[index - 1].File} and {rows[index].File})");
             }
         }
 
         if (rows.Count != points)
         {
-            throw new InputException("sweep-merge", $"{rows.Count:N0} points of {points:N0}: points {rows.Count} onward are missing (a shard stopped early: run it again)");
+            var missing = Enumerable.Range(0, rows.Count + 1).First(index => index == rows.Count || rows[index].Point != index);
+            throw new InputException("sweep-merge", $"{rows.Count:N0} of the {points:N0} points are there; point {missing} is missing (a shard stopped early: run it again)");
         }
 
-        first["shard"] = 0;
+        first!["shard"] = 0;
         first["shards"] = 1;
-        return (first.ToJsonString(), [.. rows.Select(row => row.Line)]);
+        return (Json.Serialize(first, indented: false), [.. rows.Select(row => row.Line)]);
     }
 
-    private static JsonObject? ParseLine(string? line, string file, int number)
+    /// <summary>A file's lines, blank ones left out (an editor's newline at the end), strictly UTF-8.</summary>
+    private static List<string> ReadLines(string file)
     {
-        if (line is null)
-        {
-            return null;
-        }
-
         try
         {
-            return JsonNode.Parse(line) as JsonObject ?? throw new InputException(file, $"line {number} is not a JSON object");
+            return [.. File.ReadLines(file, new UTF8Encoding(false, throwOnInvalidBytes: true)).Where(line => line.Length > 0)];
         }
-        catch (JsonException error)
+        catch (DecoderFallbackException)
         {
-            throw new InputException(file, $"line {number} is not JSON: {error.Message}");
+            throw new InputException(file, "is not valid UTF-8 (expected the file sweep --shard I/N --out writes)");
+        }
+    }
+
+    /// <summary><paramref name="key"/> of <paramref name="line"/>: a whole number from <paramref name="least"/> to <paramref name="most"/>.</summary>
+    private static long Whole(JsonObject line, string key, string file, int number, long least, long most) =>
+        line[key] is JsonValue value && value.TryGetValue<long>(out var whole) && whole >= least && whole <= most
+            ? whole
+            : throw new InputException([new Diagnostic(file, number, key, $"is {line[key]?.ToJsonString() ?? "missing"} (expected a whole number from {least:N0} to {most:N0})")]);
+
+    private static JsonObject? ParseLine(string line, string file, int number)
+    {
+        try
+        {
+            return JsonNode.Parse(line) as JsonObject ?? throw new InputException([new Diagnostic(file, number, string.Empty, "is not a JSON object")]);
+        }
+        catch (JsonException)
+        {
+            throw new InputException([new Diagnostic(file, number, string.Empty, "is not JSON: the line is cut short or damaged (run its shard again)")]);
         }
     }
 

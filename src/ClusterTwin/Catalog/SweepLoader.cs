@@ -77,6 +77,12 @@ public static partial class SweepLoader
             return (null, null, null);
         }
 
+        if (Path.GetFullPath(file) == Path.GetFullPath(path))
+        {
+            reader.Error(YamlReader.Child(root, "scenario"), "scenario", $"'{named}' is this sweep file (expected the training scenario the sweep varies)");
+            return (null, null, null);
+        }
+
         var diagnostics = new List<Diagnostic>();
         var text = YamlReader.ReadUtf8(file, file, diagnostics);
         var parsed = text is null ? null : YamlReader.Parse(text, file);
@@ -90,7 +96,15 @@ public static partial class SweepLoader
             return (null, null, null);
         }
 
-        if (ScenarioFileKinds.Mismatch(scenarioRoot, ScenarioFileKind.Training, file) is { } mismatch)
+        if (YamlReader.Child(scenarioRoot, "mixed_pipeline") is not null)
+        {
+            reader.Error(YamlReader.Child(root, "scenario"), "scenario", $"'{named}' has a mixed_pipeline block: {MixedPipelineRefused}");
+        }
+        else if (YamlReader.Child(scenarioRoot, "vary") is not null)
+        {
+            reader.Error(YamlReader.Child(root, "scenario"), "scenario", $"'{named}' is a sweep file (expected the training scenario the sweep varies)");
+        }
+        else if (ScenarioFileKinds.Mismatch(scenarioRoot, ScenarioFileKind.Training, file) is { } mismatch)
         {
             reader.Error(YamlReader.Child(root, "scenario"), "scenario", $"'{named}': {mismatch} (a sweep's base is a training scenario, as simulate and plan read)");
         }
@@ -196,7 +210,8 @@ public static partial class SweepLoader
         var coordinates = sweep.Coordinates(point);
         for (var axis = 0; axis < sweep.Axes.Length; axis++)
         {
-            Set(root, sweep.Axes[axis].Path, sweep.Axes[axis].Values[coordinates[axis]]);
+            // A copy: a later field inside this value sets into it, and the sweep's own nodes are every thread's.
+            Set(root, sweep.Axes[axis].Path, Copy(sweep.Axes[axis].Values[coordinates[axis]]));
         }
 
         var name = $"{sweep.Name} #{point}";
@@ -208,6 +223,15 @@ public static partial class SweepLoader
         var scenario = ScenarioLoader.ReadPoint(reader, name, catalog, MixedPipelineRefused);
         return new PlanningScenario(scenario, PlanPins.None, scenario.Plan);
     }
+
+    /// <summary>A copy of <paramref name="node"/> and everything under it.</summary>
+    private static YamlNode Copy(YamlNode node) => node switch
+    {
+        YamlScalarNode scalar => new YamlScalarNode(scalar.Value) { Style = scalar.Style, Tag = scalar.Tag },
+        YamlSequenceNode sequence => new YamlSequenceNode(sequence.Children.Select(Copy)) { Style = sequence.Style },
+        YamlMappingNode mapping => new YamlMappingNode(mapping.Children.Select(pair => new KeyValuePair<YamlNode, YamlNode>(Copy(pair.Key), Copy(pair.Value)))) { Style = mapping.Style },
+        _ => node,
+    };
 
     /// <summary>Sets <paramref name="field"/> (a dotted path) in <paramref name="root"/> to <paramref name="value"/>, making the mappings on its way.</summary>
     private static void Set(YamlMappingNode root, string field, YamlNode value)

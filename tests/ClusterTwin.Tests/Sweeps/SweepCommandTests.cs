@@ -124,9 +124,9 @@ public class SweepCommandTests
 
         var (zero, one, otherOne) = (Part(sweep, "0/2"), Part(sweep, "1/2"), Part(other, "1/2"));
         var merged = Path.Combine(folder.Path, "merged.jsonl");
-        Assert.Contains("shards 1 of 2 are missing", CliRunner.Run("sweep-merge", zero, "--out", merged).Errors, StringComparison.Ordinal);
-        Assert.Contains("is shard 0, as", CliRunner.Run("sweep-merge", zero, zero, one, "--out", merged).Errors, StringComparison.Ordinal);
-        Assert.Contains("is of another sweep or split", CliRunner.Run("sweep-merge", zero, otherOne, "--out", merged).Errors, StringComparison.Ordinal);
+        Assert.Contains("1 of the 2 shards are missing, such as 1", CliRunner.Run("sweep-merge", zero, "--out", merged).Errors, StringComparison.Ordinal);
+        Assert.Contains("shard: is 0, as in", CliRunner.Run("sweep-merge", zero, zero, one, "--out", merged).Errors, StringComparison.Ordinal);
+        Assert.Contains("the file is of another sweep or split", CliRunner.Run("sweep-merge", zero, otherOne, "--out", merged).Errors, StringComparison.Ordinal);
         File.WriteAllLines(one, File.ReadAllLines(one)[..^1]);
         Assert.Contains("a shard stopped early", CliRunner.Run("sweep-merge", zero, one, "--out", merged).Errors, StringComparison.Ordinal);
         Assert.False(File.Exists(merged));
@@ -142,9 +142,12 @@ public class SweepCommandTests
         var script = File.ReadAllText(slurm);
         Assert.Contains("#SBATCH --array=0-3", script, StringComparison.Ordinal);
         Assert.Contains($"./clustertwin sweep '{sweep}' --shard \"${{SLURM_ARRAY_TASK_ID}}/4\"", script, StringComparison.Ordinal);
+        Assert.Contains("--out \"sweep-parts/sweep/${SLURM_ARRAY_TASK_ID}.jsonl\"", script, StringComparison.Ordinal);
 
+        // In the image the repository is at /clustertwin: the example's path is the repository's.
+        var example = Repository.Path("examples", "sweeps", "llama3-70b-trainium-sizes.yaml");
         var manifest = Path.Combine(folder.Path, "sweep-job.yaml");
-        Assert.Equal(0, CliRunner.Run("sweep-launch", sweep, "--engine", "kubernetes", "--shards", "4", "--image", "registry.example.com/clustertwin:1", "--out", manifest).ExitCode);
+        Assert.Equal(0, CliRunner.Run("sweep-launch", example, "--engine", "kubernetes", "--shards", "4", "--image", "registry.example.com/clustertwin:1", "--out", manifest).ExitCode);
         var yaml = new YamlStream();
         yaml.Load(new StringReader(File.ReadAllText(manifest)));
         var spec = (YamlMappingNode)((YamlMappingNode)yaml.Documents[0].RootNode)["spec"];
@@ -152,6 +155,62 @@ public class SweepCommandTests
         Assert.Equal("4", spec["completions"].ToString());
         var container = (YamlMappingNode)((YamlSequenceNode)((YamlMappingNode)((YamlMappingNode)spec["template"])["spec"])["containers"])[0];
         Assert.Equal("registry.example.com/clustertwin:1", container["image"].ToString());
-        Assert.Contains("--shard \"$JOB_COMPLETION_INDEX/4\"", ((YamlSequenceNode)container["args"])[0].ToString(), StringComparison.Ordinal);
+        var command = ((YamlSequenceNode)container["args"])[0].ToString();
+        Assert.Contains("./clustertwin sweep 'examples/sweeps/llama3-70b-trainium-sizes.yaml' --shard \"$JOB_COMPLETION_INDEX/4\"", command, StringComparison.Ordinal);
+
+        // A sweep outside the repository is not in the image.
+        Assert.Contains("is outside the repository", CliRunner.Run("sweep-launch", sweep, "--engine", "kubernetes", "--shards", "4", "--out", manifest).Errors, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void AMappingAndAFieldInsideIt_GiveEveryPointItsOwnValues_WhateverTheThreads()
+    {
+        // The plan block as a whole, then a field inside it: each point sets into its own copy of the block.
+        using var folder = new TemporaryFolder();
+        var text = Sweep().Replace("  plan.micro_batch: [1, 2]", "  plan: [{tensor: 8, pipeline: 4, data: 32, sequence_parallel: true, recompute: selective}, {tensor: 4, pipeline: 8, data: 32, sequence_parallel: true, recompute: selective}]\n  plan.micro_batch: [1, 2]", StringComparison.Ordinal)
+            .Replace("name: Llama 3 70B on Trn2, by batch, micro-batch and sequence", "name: \"Llama 3 70B's plans & micro-batches, é\"", StringComparison.Ordinal);
+        var sweep = folder.Write("sweep.yaml", text);
+        var (one, many) = (Path.Combine(folder.Path, "one.jsonl"), Path.Combine(folder.Path, "many.jsonl"));
+        Assert.Equal(0, CliRunner.Run("sweep", sweep, "--threads", "1", "--out", one).ExitCode);
+        Assert.Equal(0, CliRunner.Run("sweep", sweep, "--threads", "8", "--out", many).ExitCode);
+        Assert.Equal(File.ReadAllBytes(one), File.ReadAllBytes(many));
+        var rows = File.ReadAllLines(one).Skip(1).Select(line => JsonDocument.Parse(line).RootElement).ToArray();
+        Assert.Equal(16, rows.Length);
+        Assert.StartsWith("TP 8 CP 1 EP 1 PP 4 VP 1 DP 32 micro-batch 1", rows[0].GetProperty("plan").GetString(), StringComparison.Ordinal);
+        Assert.StartsWith("TP 4 CP 1 EP 1 PP 8 VP 1 DP 32 micro-batch 2", rows[7].GetProperty("plan").GetString(), StringComparison.Ordinal);
+
+        // A name with quotes and accents survives the merge byte for byte.
+        var parts = Enumerable.Range(0, 2).Select(index => Path.Combine(folder.Path, $"part-{index}.jsonl")).ToArray();
+        for (var index = 0; index < 2; index++)
+        {
+            Assert.Equal(0, CliRunner.Run("sweep", sweep, "--shard", $"{index}/2", "--out", parts[index]).ExitCode);
+        }
+
+        var merged = Path.Combine(folder.Path, "merged.jsonl");
+        Assert.Equal(0, CliRunner.Run("sweep-merge", parts[1], parts[0], "--out", merged).ExitCode);
+        Assert.Equal(File.ReadAllBytes(one), File.ReadAllBytes(merged));
+    }
+
+    [Theory]
+    [InlineData("\"shard\":1,", "\"shard\":\"1\",", "shard", "expected a whole number from 0 to 1")]
+    [InlineData("{\"point\":1,", "{\"point\":1.5,", "point", "expected a whole number from 0 to 7")]
+    [InlineData("{\"point\":1,", "{\"point\":2,", "point", "2 is not shard 1's of 2")]
+    [InlineData("\"shards\":2,", "\"shards\":2000000000,", "shards", "is 2000000000, not 2")]
+    public void ADamagedShardFile_IsRefused_AtItsLineAndField(string from, string to, string field, string reason)
+    {
+        using var folder = new TemporaryFolder();
+        var sweep = folder.Write("sweep.yaml", Sweep());
+        var parts = Enumerable.Range(0, 2).Select(index => Path.Combine(folder.Path, $"part-{index}.jsonl")).ToArray();
+        for (var index = 0; index < 2; index++)
+        {
+            Assert.Equal(0, CliRunner.Run("sweep", sweep, "--shard", $"{index}/2", "--out", parts[index]).ExitCode);
+        }
+
+        var text = File.ReadAllText(parts[1]);
+        Assert.Contains(from, text, StringComparison.Ordinal);
+        File.WriteAllText(parts[1], text.Replace(from, to, StringComparison.Ordinal));
+        var outcome = CliRunner.Run("sweep-merge", parts[0], parts[1], "--out", Path.Combine(folder.Path, "merged.jsonl"));
+        Assert.Equal(2, outcome.ExitCode);
+        Reported.AtField(outcome, "part-1.jsonl", field, reason);
     }
 }
