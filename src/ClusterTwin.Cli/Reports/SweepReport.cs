@@ -26,9 +26,17 @@ public static class SweepReport
             .AddColumn(new TableColumn("Memory per chip").RightAligned()).AddColumn(new TableColumn("Energy per token").RightAligned())
             .AddColumn(new TableColumn("Cost per million tokens").RightAligned()).AddColumn(sweep.Search ? "Best layout" : "Time to train");
         var (count, valid) = (0L, 0L);
+        var best = new Dictionary<string, SweepRow>();
         foreach (var row in rows)
         {
             (count, valid) = (count + 1, valid + (row.Valid ? 1 : 0));
+            if (row is { Valid: true, Fits: true })
+            {
+                Keep(best, "the most tokens per second", row, candidate => -candidate.TokensPerSecond);
+                Keep(best, "the least energy per token", row, candidate => candidate.EnergyPerToken?.Joules);
+                Keep(best, "the least cost per million tokens", row, candidate => candidate.CostPerMillionTokens?.Dollars);
+            }
+
             if (count > most)
             {
                 continue;
@@ -52,7 +60,22 @@ public static class SweepReport
         }
 
         console.Write(table);
+        foreach (var (what, row) in best)
+        {
+            var values = string.Join(", ", row.Values.Select(value => $"{value.Path} {value.Value}"));
+            console.MarkupLine(Markup.Escape($"Of the points that fit, {what}: point {row.Point} ({values}): {Format.Number(row.TokensPerSecond)} tokens per second, {(row.EnergyPerToken?.ToString() ?? "-")} per token, {(row.CostPerMillionTokens?.ToString() ?? "-")} per million tokens."));
+        }
+
         var shown = count > most ? $"; the first {most:N0} shown (--out FILE writes every one, --json prints them)" : string.Empty;
         console.MarkupLine($"{count:N0} points{(shard.Count > 1 ? $" (shard {shard})" : string.Empty)}, {valid:N0} with a step, in {clock.Elapsed.TotalSeconds:0.0} s{shown}.");
+    }
+
+    /// <summary>Keeps <paramref name="row"/> as the best for <paramref name="what"/> where its <paramref name="figure"/> is known and lower (the first point on a tie; a figure to maximize goes in negated).</summary>
+    private static void Keep(Dictionary<string, SweepRow> best, string what, SweepRow row, Func<SweepRow, double?> figure)
+    {
+        if (figure(row) is { } value && (!best.TryGetValue(what, out var kept) || value < figure(kept)!.Value))
+        {
+            best[what] = row;
+        }
     }
 }

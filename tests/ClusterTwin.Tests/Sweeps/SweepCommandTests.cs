@@ -34,6 +34,21 @@ public class SweepCommandTests
     }
 
     [Fact]
+    public void TheTable_NamesTheBestPoints_AmongThoseThatFit()
+    {
+        using var folder = new TemporaryFolder();
+        var sweep = folder.Write("sweep.yaml", Sweep());
+        var outcome = CliRunner.Run(300, "sweep", sweep);
+        Assert.Equal(0, outcome.ExitCode);
+        var rows = SweepRunner.Run(SweepLoader.Load(sweep), Repository.Catalog, SweepShard.Whole).Where(row => row is { Valid: true, Fits: true }).ToArray();
+        var fastest = rows.MaxBy(row => row.TokensPerSecond)!;
+        var cheapest = rows.MinBy(row => row.CostPerMillionTokens!.Value.Dollars)!;
+        Assert.Contains($"the most tokens per second: point {fastest.Point} (", outcome.Output, StringComparison.Ordinal);
+        Assert.Contains($"the least cost per million tokens: point {cheapest.Point} (", outcome.Output, StringComparison.Ordinal);
+        Assert.Contains("8 points, 8 with a step", outcome.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void APoint_IsWhatSimulateGivesTheScenarioWithItsValues()
     {
         using var folder = new TemporaryFolder();
