@@ -15,8 +15,12 @@ public static class SweepLines
     /// <summary>What every shard's header of one run of one sweep has alike.</summary>
     private static readonly string[] SameInEveryShard = ["fingerprint", "points", "shards"];
 
-    /// <summary>The figures of a point's line, in the CSV's order.</summary>
-    private static readonly string[] Figures = ["valid", "chips", "plan", "stepTimeSeconds", "tokensPerSecond", "modelFlopsUtilization", "memoryPerChipBytes", "fits", "joulesPerToken", "costPerMillionTokens", "timeToTrainSeconds"];
+    /// <summary>The figures of a training point's line, in the CSV's order.</summary>
+    private static readonly string[] TrainingFigures = ["valid", "chips", "plan", "stepTimeSeconds", "tokensPerSecond", "modelFlopsUtilization", "memoryPerChipBytes", "fits", "joulesPerToken", "costPerMillionTokens", "timeToTrainSeconds"];
+
+    /// <summary>The figures of a serving point's line, in the CSV's order.</summary>
+    private static readonly string[] ServingFigures = ["valid", "chips", "outputTokensPerSecond", "goodputRequestsPerSecond", "attainment", "timeToFirstTokenP50Seconds", "timeToFirstTokenP99Seconds",
+        "timePerOutputTokenP50Seconds", "timePerOutputTokenP99Seconds", "joulesPerOutputToken", "costPerMillionOutputTokens"];
 
     /// <summary>The header line of <paramref name="shard"/> of <paramref name="sweep"/>.</summary>
     public static string Header(SweepDefinition sweep, SweepShard shard)
@@ -25,6 +29,7 @@ public static class SweepLines
         return Json.Serialize(new
         {
             sweep = sweep.Name,
+            kind = sweep.Serving ? "serving" : "training",
             fingerprint = sweep.Fingerprint,
             points = sweep.Points,
             shard = shard.Index,
@@ -43,6 +48,26 @@ public static class SweepLines
         foreach (var (path, value) in row.Values)
         {
             values[path] = value;
+        }
+
+        if (row.Serving is { } served)
+        {
+            return Json.Serialize(new
+            {
+                point = row.Point,
+                values,
+                valid = row.Valid,
+                chips = row.Chips,
+                outputTokensPerSecond = served.OutputTokensPerSecond,
+                goodputRequestsPerSecond = served.Goodput,
+                attainment = served.Attainment,
+                timeToFirstTokenP50Seconds = served.TimeToFirstToken.P50.Seconds,
+                timeToFirstTokenP99Seconds = served.TimeToFirstToken.P99.Seconds,
+                timePerOutputTokenP50Seconds = served.TimePerOutputToken.P50.Seconds,
+                timePerOutputTokenP99Seconds = served.TimePerOutputToken.P99.Seconds,
+                joulesPerOutputToken = served.EnergyPerOutputToken?.Joules,
+                costPerMillionOutputTokens = served.CostPerMillionOutputTokens?.Dollars,
+            }, indented: false);
         }
 
         return Json.Serialize(new
@@ -190,15 +215,17 @@ public static class SweepLines
     public static string Csv(string header, IEnumerable<string> rows)
     {
         ArgumentNullException.ThrowIfNull(rows);
-        var fields = JsonNode.Parse(header)!["fields"]!.AsArray().Select(field => field!.GetValue<string>()).ToArray();
+        var top = JsonNode.Parse(header)!;
+        var fields = top["fields"]!.AsArray().Select(field => field!.GetValue<string>()).ToArray();
+        var figures = top["kind"]?.GetValue<string>() == "serving" ? ServingFigures : TrainingFigures;
         var text = new StringBuilder();
-        text.AppendLine(string.Join(',', fields.Prepend("point").Concat(Figures).Append("problems").Select(Quoted)));
+        text.AppendLine(string.Join(',', fields.Prepend("point").Concat(figures).Append("problems").Select(Quoted)));
         foreach (var line in rows)
         {
             var row = JsonNode.Parse(line)!.AsObject();
             var cells = new List<string> { row["point"]!.ToJsonString() };
             cells.AddRange(fields.Select(field => row["values"]?[field]?.GetValue<string>() ?? string.Empty));
-            cells.AddRange(Figures.Select(figure => row[figure] is { } value ? (value.GetValueKind() == JsonValueKind.String ? value.GetValue<string>() : value.ToJsonString()) : string.Empty));
+            cells.AddRange(figures.Select(figure => row[figure] is { } value ? (value.GetValueKind() == JsonValueKind.String ? value.GetValue<string>() : value.ToJsonString()) : string.Empty));
             cells.Add(row["problems"] is JsonArray problems ? string.Join("; ", problems.Select(problem => problem!.GetValue<string>())) : string.Empty);
             text.AppendLine(string.Join(',', cells.Select(Quoted)));
         }

@@ -1,19 +1,42 @@
 using System.Diagnostics;
+using System.Globalization;
 using ClusterTwin.Sweeps;
 using Spectre.Console;
 
 namespace ClusterTwin.Cli.Reports;
 
-/// <summary><c>sweep</c>'s table: a row per point, each varied field's value and the step's figures.</summary>
+/// <summary>
+/// <c>sweep</c>'s table: a row per point, each varied field's value and its figures (a training point's step, a
+/// serving point's throughput and latencies), then the best points.
+/// </summary>
 public static class SweepReport
 {
-    /// <summary>Writes up to <paramref name="most"/> of <paramref name="rows"/>, and how many there were.</summary>
+    /// <summary>What a training point's columns and best points are.</summary>
+    private static readonly Kind Training = new(
+        ["Step", "Tokens/s", "MFU", "Memory per chip", "Energy per token", "Cost per million tokens"],
+        row => [row.StepTime.ToString(), Format.Number(row.TokensPerSecond), Format.Percent(row.ModelFlopsUtilization),
+            row.Fits ? row.MemoryPerChip.ToString() : $"[red]{row.MemoryPerChip} (over)[/]", row.EnergyPerToken?.ToString() ?? "-", row.CostPerMillionTokens?.ToString() ?? "-"],
+        [("the most tokens per second", row => -row.TokensPerSecond), ("the least energy per token", row => row.EnergyPerToken?.Joules), ("the least cost per million tokens", row => row.CostPerMillionTokens?.Dollars)],
+        row => $"{Format.Number(row.TokensPerSecond)} tokens per second, {row.EnergyPerToken?.ToString() ?? "-"} per token, {row.CostPerMillionTokens?.ToString() ?? "-"} per million tokens");
+
+    /// <summary>What a serving point's columns and best points are.</summary>
+    private static readonly Kind Serving = new(
+        ["Output tokens/s", "Goodput (req/s)", "Within objectives", "First token P50 / P99", "Per token P50 / P99", "Energy per output token", "Cost per million output tokens"],
+        row => row.Serving is not { } served ? [] : [Format.Number(served.OutputTokensPerSecond), Format.Number(served.Goodput), Format.Percent(served.Attainment),
+            $"{served.TimeToFirstToken.P50} / {served.TimeToFirstToken.P99}", $"{served.TimePerOutputToken.P50} / {served.TimePerOutputToken.P99}",
+            served.EnergyPerOutputToken?.ToString() ?? "-", served.CostPerMillionOutputTokens?.ToString() ?? "-"],
+        [("the most goodput", row => -row.Serving?.Goodput), ("the least energy per output token", row => row.Serving?.EnergyPerOutputToken?.Joules),
+            ("the least cost per million output tokens", row => row.Serving?.CostPerMillionOutputTokens?.Dollars)],
+        row => $"{Format.Number(row.Serving!.OutputTokensPerSecond)} output tokens per second, goodput {Format.Number(row.Serving.Goodput)} requests per second, {row.Serving.CostPerMillionOutputTokens?.ToString() ?? "-"} per million output tokens");
+
+    /// <summary>Writes up to <paramref name="most"/> of <paramref name="rows"/>, how many there were, and the best.</summary>
     public static void Write(IAnsiConsole console, SweepDefinition sweep, SweepShard shard, IEnumerable<SweepRow> rows, int most, Stopwatch clock)
     {
         ArgumentNullException.ThrowIfNull(console);
         ArgumentNullException.ThrowIfNull(sweep);
         ArgumentNullException.ThrowIfNull(rows);
         ArgumentNullException.ThrowIfNull(clock);
+        var kind = sweep.Serving ? Serving : Training;
         var table = new Table().Border(TableBorder.Rounded)
             .Title($"{Markup.Escape(sweep.Name)}: {sweep.Points:N0} points{(sweep.Search ? $", each at its best layout ({sweep.Objective.ToString().ToLowerInvariant()})" : string.Empty)}");
         table.AddColumn(new TableColumn("Point").RightAligned());
@@ -22,19 +45,28 @@ public static class SweepReport
             table.AddColumn(Markup.Escape(axis.Path));
         }
 
-        table.AddColumn(new TableColumn("Step").RightAligned()).AddColumn(new TableColumn("Tokens/s").RightAligned()).AddColumn(new TableColumn("MFU").RightAligned())
-            .AddColumn(new TableColumn("Memory per chip").RightAligned()).AddColumn(new TableColumn("Energy per token").RightAligned())
-            .AddColumn(new TableColumn("Cost per million tokens").RightAligned()).AddColumn(sweep.Search ? "Best layout" : "Time to train");
+        foreach (var column in kind.Columns)
+        {
+            table.AddColumn(new TableColumn(column).RightAligned());
+        }
+
+        var last = sweep.Serving ? null : sweep.Search ? "Best layout" : "Time to train";
+        if (last is not null)
+        {
+            table.AddColumn(last);
+        }
+
         var (count, valid) = (0L, 0L);
         var best = new Dictionary<string, SweepRow>();
         foreach (var row in rows)
         {
             (count, valid) = (count + 1, valid + (row.Valid ? 1 : 0));
-            if (row is { Valid: true, Fits: true })
+            if (row.Valid && (sweep.Serving ? row.Serving!.Attainment >= sweep.Attainment : row.Fits))
             {
-                Keep(best, "the most tokens per second", row, candidate => -candidate.TokensPerSecond);
-                Keep(best, "the least energy per token", row, candidate => candidate.EnergyPerToken?.Joules);
-                Keep(best, "the least cost per million tokens", row, candidate => candidate.CostPerMillionTokens?.Dollars);
+                foreach (var (what, figure) in kind.Best)
+                {
+                    Keep(best, what, row, figure);
+                }
             }
 
             if (count > most)
@@ -42,18 +74,20 @@ public static class SweepReport
                 continue;
             }
 
-            var cells = new List<string> { row.Point.ToString(System.Globalization.CultureInfo.InvariantCulture) };
+            var cells = new List<string> { row.Point.ToString(CultureInfo.InvariantCulture) };
             cells.AddRange(row.Values.Select(value => Markup.Escape(value.Value)));
             if (!row.Valid)
             {
                 cells.Add($"[grey]{Markup.Escape(string.Join("; ", row.Problems))}[/]");
-                cells.AddRange(Enumerable.Repeat("-", 6));
+                cells.AddRange(Enumerable.Repeat("-", kind.Columns.Length - 1 + (last is null ? 0 : 1)));
             }
             else
             {
-                cells.AddRange([row.StepTime.ToString(), Format.Number(row.TokensPerSecond), Format.Percent(row.ModelFlopsUtilization),
-                    row.Fits ? row.MemoryPerChip.ToString() : $"[red]{row.MemoryPerChip} (over)[/]", row.EnergyPerToken?.ToString() ?? "-", row.CostPerMillionTokens?.ToString() ?? "-",
-                    Markup.Escape(sweep.Search ? row.Degrees ?? "-" : row.TimeToTrain is { } time ? (time.Seconds >= 86400 ? $"{time.Seconds / 86400:0.0} days" : time.ToString()) : "-")]);
+                cells.AddRange(kind.Cells(row));
+                if (last is not null)
+                {
+                    cells.Add(Markup.Escape(sweep.Search ? row.Degrees ?? "-" : row.TimeToTrain is { } time ? (time.Seconds >= 86400 ? $"{time.Seconds / 86400:0.0} days" : time.ToString()) : "-"));
+                }
             }
 
             table.AddRow(cells.ToArray());
@@ -63,11 +97,16 @@ public static class SweepReport
         foreach (var (what, row) in best)
         {
             var values = string.Join(", ", row.Values.Select(value => $"{value.Path} {value.Value}"));
-            console.MarkupLine(Markup.Escape($"Of the points that fit, {what}: point {row.Point} ({values}): {Format.Number(row.TokensPerSecond)} tokens per second, {(row.EnergyPerToken?.ToString() ?? "-")} per token, {(row.CostPerMillionTokens?.ToString() ?? "-")} per million tokens."));
+            console.MarkupLine(Markup.Escape($"Of the points {(sweep.Serving ? $"that meet their objectives for {Format.Percent(sweep.Attainment)} of requests" : "that fit")}, {what}: point {row.Point} ({values}): {kind.Summary(row)}."));
+        }
+
+        if (best.Count == 0 && valid > 0)
+        {
+            console.MarkupLine(Markup.Escape(sweep.Serving ? $"No point meets its objectives for {Format.Percent(sweep.Attainment)} of requests." : "No point fits in its chips' memory."));
         }
 
         var shown = count > most ? $"; the first {most:N0} shown (--out FILE writes every one, --json prints them)" : string.Empty;
-        console.MarkupLine($"{count:N0} points{(shard.Count > 1 ? $" (shard {shard})" : string.Empty)}, {valid:N0} with a step, in {clock.Elapsed.TotalSeconds:0.0} s{shown}.");
+        console.MarkupLine($"{count:N0} points{(shard.Count > 1 ? $" (shard {shard})" : string.Empty)}, {valid:N0} with {(sweep.Serving ? "a run" : "a step")}, in {clock.Elapsed.TotalSeconds:0.0} s{shown}.");
     }
 
     /// <summary>Keeps <paramref name="row"/> as the best for <paramref name="what"/> where its <paramref name="figure"/> is known and lower (the first point on a tie; a figure to maximize goes in negated).</summary>
@@ -78,4 +117,7 @@ public static class SweepReport
             best[what] = row;
         }
     }
+
+    /// <summary>A kind of point's columns, cells, best points and summary line.</summary>
+    private sealed record Kind(string[] Columns, Func<SweepRow, string[]> Cells, (string What, Func<SweepRow, double?> Figure)[] Best, Func<SweepRow, string> Summary);
 }

@@ -43,6 +43,17 @@ public static partial class ScenarioLoader
     }
 
     /// <summary>
+    /// Reads the serving scenario <paramref name="reader"/> holds (a sweep's point), named <paramref name="name"/>, its
+    /// request traces relative to <paramref name="file"/>, as <see cref="LoadServing"/> reads a file.
+    /// </summary>
+    internal static ServingScenario ReadServingPoint(YamlReader reader, string name, HardwareCatalog catalog, string file)
+    {
+        var scenario = ReadServing(reader, reader.Root!, string.Empty, catalog, name, file);
+        ThrowIfUnread(reader, reader.File, scenario is not null);
+        return scenario!;
+    }
+
+    /// <summary>
     /// Reads a serving scenario at <paramref name="path"/> in <paramref name="root"/> (a file's root, or a validation
     /// case's <c>scenario</c>), adding any problem to <paramref name="reader"/>; null when it cannot be built.
     /// </summary>

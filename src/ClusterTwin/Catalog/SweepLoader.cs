@@ -40,7 +40,7 @@ public static partial class SweepLoader
             throw new InputException(reader.Diagnostics);
         }
 
-        reader.CheckKeys(root, string.Empty, "name", "description", "scenario", "vary", "search", "objective", "note");
+        reader.CheckKeys(root, string.Empty, "name", "description", "scenario", "vary", "search", "objective", "attainment", "note");
         _ = reader.String(root, "description", string.Empty, required: false);
         _ = reader.String(root, "note", string.Empty, required: false);
         var name = reader.String(root, "name", string.Empty, required: false) ?? Path.GetFileNameWithoutExtension(path);
@@ -52,6 +52,19 @@ public static partial class SweepLoader
         }
 
         var (scenarioFile, scenarioText, scenarioRoot) = ReadBase(reader, root, path);
+        var serving = scenarioRoot is not null && ScenarioFileKinds.Mismatch(scenarioRoot, ScenarioFileKind.Training, path) is not null &&
+            ScenarioFileKinds.Mismatch(scenarioRoot, ScenarioFileKind.Serving, path) is null;
+        var attainment = reader.Number(root, "attainment", string.Empty, 0.01, 1, required: false);
+        if (attainment is not null && !serving && scenarioRoot is not null)
+        {
+            reader.Error(YamlReader.Child(root, "attainment"), "attainment", "applies to serving sweeps (the share of requests within their objectives a point must reach to count among the best); remove it");
+        }
+
+        if (serving && search)
+        {
+            reader.Error(YamlReader.Child(root, "search"), "search", "applies to training sweeps: a serving point is served as its deployment says (serve-search finds the cheapest deployment); remove it");
+        }
+
         var axes = ReadAxes(reader, root, scenarioRoot);
         if (reader.Diagnostics.Count > 0 || scenarioText is null || axes is null)
         {
@@ -59,7 +72,7 @@ public static partial class SweepLoader
         }
 
         var fingerprint = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(sweepText + "\n\0\n" + scenarioText)))[..16];
-        return new SweepDefinition(name, path, scenarioFile!, scenarioText, axes.Value, search, objective ?? PlanObjective.Time, fingerprint);
+        return new SweepDefinition(name, path, scenarioFile!, scenarioText, axes.Value, search, objective ?? PlanObjective.Time, fingerprint) { Serving = serving, Attainment = attainment ?? 0.9 };
     }
 
     /// <summary>The base scenario the sweep names, relative to the sweep file: its path, text and top level.</summary>
@@ -104,9 +117,10 @@ public static partial class SweepLoader
         {
             reader.Error(YamlReader.Child(root, "scenario"), "scenario", $"'{named}' is a sweep file (expected the training scenario the sweep varies)");
         }
-        else if (ScenarioFileKinds.Mismatch(scenarioRoot, ScenarioFileKind.Training, file) is { } mismatch)
+        else if (ScenarioFileKinds.Mismatch(scenarioRoot, ScenarioFileKind.Training, file) is { } mismatch &&
+                 ScenarioFileKinds.Mismatch(scenarioRoot, ScenarioFileKind.Serving, file) is not null)
         {
-            reader.Error(YamlReader.Child(root, "scenario"), "scenario", $"'{named}': {mismatch} (a sweep's base is a training scenario, as simulate and plan read)");
+            reader.Error(YamlReader.Child(root, "scenario"), "scenario", $"'{named}': {mismatch} (a sweep's base is a training scenario, as simulate and plan read, or a serving one, as serve reads)");
         }
 
         return (file, text, scenarioRoot);
@@ -197,14 +211,18 @@ public static partial class SweepLoader
     };
 
     /// <summary>
-    /// Point <paramref name="point"/> of <paramref name="sweep"/> as a scenario: as <c>simulate</c> reads it, or with the
-    /// sweep's search as <c>plan</c> reads it (its plan fields pinning the search). Throws <see cref="InputException"/>
-    /// where the point cannot be read (a value the field does not take); its diagnostics name the base scenario's lines
-    /// for the fields the sweep does not set.
+    /// Point <paramref name="point"/> of a serving sweep as a serving scenario, as <c>serve</c> reads it; throws
+    /// <see cref="InputException"/> where the point cannot be read.
     /// </summary>
-    public static PlanningScenario LoadPoint(SweepDefinition sweep, long point, HardwareCatalog catalog)
+    public static ServingScenario LoadServingPoint(SweepDefinition sweep, long point, HardwareCatalog catalog)
     {
         ArgumentNullException.ThrowIfNull(sweep);
+        return ScenarioLoader.ReadServingPoint(PointReader(sweep, point), $"{sweep.Name} #{point}", catalog, sweep.ScenarioFile);
+    }
+
+    /// <summary>The base scenario parsed anew with point <paramref name="point"/>'s values set.</summary>
+    private static YamlReader PointReader(SweepDefinition sweep, long point)
+    {
         var reader = YamlReader.Parse(sweep.ScenarioText, sweep.ScenarioFile);
         var root = reader.Root ?? throw new InputException(reader.Diagnostics);
         var coordinates = sweep.Coordinates(point);
@@ -214,6 +232,19 @@ public static partial class SweepLoader
             Set(root, sweep.Axes[axis].Path, Copy(sweep.Axes[axis].Values[coordinates[axis]]));
         }
 
+        return reader;
+    }
+
+    /// <summary>
+    /// Point <paramref name="point"/> of <paramref name="sweep"/> as a scenario: as <c>simulate</c> reads it, or with the
+    /// sweep's search as <c>plan</c> reads it (its plan fields pinning the search). Throws <see cref="InputException"/>
+    /// where the point cannot be read (a value the field does not take); its diagnostics name the base scenario's lines
+    /// for the fields the sweep does not set.
+    /// </summary>
+    public static PlanningScenario LoadPoint(SweepDefinition sweep, long point, HardwareCatalog catalog)
+    {
+        ArgumentNullException.ThrowIfNull(sweep);
+        var reader = PointReader(sweep, point);
         var name = $"{sweep.Name} #{point}";
         if (sweep.Search)
         {

@@ -25,6 +25,12 @@ public sealed record SweepAxis(string Path, ImmutableArray<YamlNode> Values, Imm
 /// <param name="Fingerprint">A hash of the sweep's and the base scenario's text: shards of one sweep carry the same.</param>
 public sealed record SweepDefinition(string Name, string File, string ScenarioFile, string ScenarioText, ImmutableArray<SweepAxis> Axes, bool Search, PlanObjective Objective, string Fingerprint)
 {
+    /// <summary>Whether the base is a serving scenario (its points served request by request, as <c>serve</c> does), not a training one.</summary>
+    public bool Serving { get; init; }
+
+    /// <summary>For a serving sweep, the share of requests within their objectives that makes a point count among the best (0.9, as <c>serve --capacity</c> and <c>serve-search</c> take by default).</summary>
+    public double Attainment { get; init; } = 0.9;
+
     /// <summary>The most points a sweep may have.</summary>
     public const long MostPoints = 100_000_000;
 

@@ -49,4 +49,18 @@ public sealed record SweepRow(long Point, ImmutableArray<(string Path, string Va
 
     /// <summary>The fault-free time to train, where the scenario names its tokens.</summary>
     public Duration? TimeToTrain { get; init; }
+
+    /// <summary>A serving point's figures (<see cref="TokensPerSecond"/> and the training figures are then unset).</summary>
+    public ServingFigures? Serving { get; init; }
 }
+
+/// <summary>What a serving point's run gives, as <c>serve</c> reports it.</summary>
+/// <param name="OutputTokensPerSecond">Output tokens per second over the run.</param>
+/// <param name="Goodput">Requests per second completed within the objectives.</param>
+/// <param name="Attainment">The share of requests within the objectives.</param>
+/// <param name="TimeToFirstToken">Time to the first token: P50 and P99.</param>
+/// <param name="TimePerOutputToken">Time per output token after the first: P50 and P99.</param>
+/// <param name="EnergyPerOutputToken">IT energy per output token, where the power figures are known.</param>
+/// <param name="CostPerMillionOutputTokens">Cost per million output tokens, where the prices are known.</param>
+public sealed record ServingFigures(double OutputTokensPerSecond, double Goodput, double Attainment, (Duration P50, Duration P99) TimeToFirstToken,
+    (Duration P50, Duration P99) TimePerOutputToken, Energy? EnergyPerOutputToken, Money? CostPerMillionOutputTokens);

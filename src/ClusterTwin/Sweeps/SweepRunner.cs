@@ -3,6 +3,7 @@ using ClusterTwin.Catalog;
 using ClusterTwin.Economics;
 using ClusterTwin.Engines.Analytical;
 using ClusterTwin.Planning;
+using ClusterTwin.Units;
 
 namespace ClusterTwin.Sweeps;
 
@@ -55,6 +56,11 @@ public static class SweepRunner
     {
         ArgumentNullException.ThrowIfNull(sweep);
         var row = new SweepRow(point, sweep.ValuesAt(point));
+        if (sweep.Serving)
+        {
+            return Served(sweep, catalog, point, row);
+        }
+
         PlanningScenario loaded;
         try
         {
@@ -62,7 +68,7 @@ public static class SweepRunner
         }
         catch (InputException error)
         {
-            return row with { Problems = [.. error.Diagnostics.Select(problem => problem.Field.Length > 0 ? $"{problem.Field}: {problem.Message}" : problem.Message)] };
+            return row with { Problems = Problems(error) };
         }
 
         var scenario = loaded.Scenario;
@@ -109,4 +115,37 @@ public static class SweepRunner
                 Problems = ImmutableArray<string>.Empty,
             };
     }
+
+    /// <summary>A serving point: its scenario served request by request, as <c>serve</c> does.</summary>
+    private static SweepRow Served(SweepDefinition sweep, HardwareCatalog catalog, long point, SweepRow row)
+    {
+        ServingScenario scenario;
+        try
+        {
+            scenario = SweepLoader.LoadServingPoint(sweep, point, catalog);
+        }
+        catch (InputException error)
+        {
+            return row with { Problems = Problems(error) };
+        }
+
+        var result = scenario.Run();
+        if (result.Completed == 0)
+        {
+            return row with { Chips = result.Chips, Problems = [$"no request completed ({result.Refused:N0} refused, {result.Unfinished:N0} unfinished): serve the scenario for why"] };
+        }
+
+        static (Duration, Duration) Percentiles(Serving.Summary summary) => (Duration.FromSeconds(summary.P50), Duration.FromSeconds(summary.P99));
+        return row with
+        {
+            Valid = true,
+            Chips = result.Chips,
+            Serving = new ServingFigures(result.OutputTokensPerSecond, result.Goodput, result.Attainment, Percentiles(result.TimeToFirstToken), Percentiles(result.TimePerOutputToken),
+                result.EnergyPerOutputToken, result.CostPerMillionOutputTokens),
+        };
+    }
+
+    /// <summary>A point's reading problems, each as its field and message (the file and line are the base scenario's, or the sweep's for a value).</summary>
+    private static ImmutableArray<string> Problems(InputException error) =>
+        [.. error.Diagnostics.Select(problem => problem.Field.Length > 0 ? $"{problem.Field}: {problem.Message}" : problem.Message)];
 }

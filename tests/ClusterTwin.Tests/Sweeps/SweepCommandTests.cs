@@ -228,4 +228,58 @@ public class SweepCommandTests
         Assert.Equal(2, outcome.ExitCode);
         Reported.AtField(outcome, "part-1.jsonl", field, reason);
     }
+
+    /// <summary>Six serving points over the H100 serving example, 500 requests each: quick.</summary>
+    private static string ServingSweep(string extra = "") => $"""
+        name: Llama 3 70B on 8 H100, by rate and batch limit
+        scenario: {Repository.Path("examples", "serve-llama3-70b-h100.yaml")}
+        vary:
+          requests.count: [500]
+          requests.rate: [4, 8, 16]
+          serving.max_batch: [64, 256]
+        {extra}
+        """;
+
+    [Fact]
+    public void AServingPoint_IsWhatServeGivesTheScenarioWithItsValues_AndItsShardsMergeToo()
+    {
+        using var folder = new TemporaryFolder();
+        var sweep = folder.Write("sweep.yaml", ServingSweep());
+        var whole = Path.Combine(folder.Path, "whole.jsonl");
+        Assert.Equal(0, CliRunner.Run("sweep", sweep, "--out", whole).ExitCode);
+        var lines = File.ReadAllLines(whole);
+        Assert.Equal("serving", JsonDocument.Parse(lines[0]).RootElement.GetProperty("kind").GetString());
+        var point = JsonDocument.Parse(lines[4]).RootElement; // rate 8, max_batch 256
+
+        var text = File.ReadAllText(Repository.Path("examples", "serve-llama3-70b-h100.yaml")).Replace("count: 2000", "count: 500", StringComparison.Ordinal);
+        var served = JsonDocument.Parse(CliRunner.Run("serve", folder.Write("point.yaml", text), "--json").Output).RootElement;
+        Assert.Equal(served.GetProperty("outputTokensPerSecond").GetDouble(), point.GetProperty("outputTokensPerSecond").GetDouble());
+        Assert.Equal(served.GetProperty("costPerMillionOutputTokens").GetDouble(), point.GetProperty("costPerMillionOutputTokens").GetDouble());
+
+        var parts = Enumerable.Range(0, 2).Select(index => Path.Combine(folder.Path, $"part-{index}.jsonl")).ToArray();
+        for (var index = 0; index < 2; index++)
+        {
+            Assert.Equal(0, CliRunner.Run("sweep", sweep, "--shard", $"{index}/2", "--out", parts[index]).ExitCode);
+        }
+
+        var (merged, csv) = (Path.Combine(folder.Path, "merged.jsonl"), Path.Combine(folder.Path, "merged.csv"));
+        Assert.Equal(0, CliRunner.Run("sweep-merge", parts[0], parts[1], "--out", merged, "--csv", csv).ExitCode);
+        Assert.Equal(File.ReadAllBytes(whole), File.ReadAllBytes(merged));
+        Assert.StartsWith("point,requests.count,requests.rate,serving.max_batch,valid,chips,outputTokensPerSecond,goodputRequestsPerSecond,attainment", File.ReadAllLines(csv)[0], StringComparison.Ordinal);
+
+        // The table names the best of the points that meet their objectives for 90% of requests.
+        Assert.Contains("Of the points that meet their objectives for 90.0% of requests, the most goodput: point", CliRunner.Run(300, "sweep", sweep).Output, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("search: true", "search", "applies to training sweeps")]
+    [InlineData("attainment: 0.95", "attainment", "applies to serving sweeps")]
+    public void AFieldOfTheOtherKindOfSweep_IsRefused(string line, string field, string reason)
+    {
+        using var folder = new TemporaryFolder();
+        var text = field == "search" ? ServingSweep(line) : Sweep(line);
+        var outcome = CliRunner.Run("sweep", folder.Write("sweep.yaml", text));
+        Assert.Equal(2, outcome.ExitCode);
+        Reported.AtField(outcome, "sweep.yaml", field, reason);
+    }
 }
