@@ -27,7 +27,7 @@ public static class SweepReport
             served.EnergyPerOutputToken?.ToString() ?? "-", served.CostPerMillionOutputTokens?.ToString() ?? "-"],
         [("the most goodput", row => -row.Serving?.Goodput), ("the least energy per output token", row => row.Serving?.EnergyPerOutputToken?.Joules),
             ("the least cost per million output tokens", row => row.Serving?.CostPerMillionOutputTokens?.Dollars)],
-        row => $"{Format.Number(row.Serving!.OutputTokensPerSecond)} output tokens per second, goodput {Format.Number(row.Serving.Goodput)} requests per second, {row.Serving.CostPerMillionOutputTokens?.ToString() ?? "-"} per million output tokens");
+        row => $"{Format.Number(row.Serving!.OutputTokensPerSecond)} output tokens per second, goodput {Format.Number(row.Serving.Goodput)} requests per second, {row.Serving.EnergyPerOutputToken?.ToString() ?? "-"} and {row.Serving.CostPerMillionOutputTokens?.ToString() ?? "-"} per output token and million output tokens");
 
     /// <summary>Writes up to <paramref name="most"/> of <paramref name="rows"/>, how many there were, and the best.</summary>
     public static void Write(IAnsiConsole console, SweepDefinition sweep, SweepShard shard, IEnumerable<SweepRow> rows, int most, Stopwatch clock)
@@ -94,10 +94,11 @@ public static class SweepReport
         }
 
         console.Write(table);
-        foreach (var (what, row) in best)
+        var scope = shard.Count > 1 ? $" of shard {shard}" : string.Empty;
+        foreach (var (what, row) in kind.Best.Where(figure => best.ContainsKey(figure.What)).Select(figure => (figure.What, best[figure.What])))
         {
             var values = string.Join(", ", row.Values.Select(value => $"{value.Path} {value.Value}"));
-            console.MarkupLine(Markup.Escape($"Of the points {(sweep.Serving ? $"that meet their objectives for {Format.Percent(sweep.Attainment)} of requests" : "that fit")}, {what}: point {row.Point} ({values}): {kind.Summary(row)}."));
+            console.MarkupLine(Markup.Escape($"Of the points{scope} {(sweep.Serving ? $"that meet their objectives for {Format.Percent(sweep.Attainment)} of requests" : "that fit")}, {what}: point {row.Point} ({values}): {kind.Summary(row)}."));
         }
 
         if (best.Count == 0 && valid > 0)

@@ -29,7 +29,7 @@ public static partial class SweepLoader
     {
         if (!File.Exists(path))
         {
-            throw new InputException(path, Directory.Exists(path) ? "is a folder (expected a sweep file, such as examples/sweeps/llama3-70b-trainium.yaml)" : "sweep file not found");
+            throw new InputException(path, Directory.Exists(path) ? "is a folder (expected a sweep file, such as examples/sweeps/llama3-70b-trainium-sizes.yaml)" : "sweep file not found");
         }
 
         var diagnostics = new List<Diagnostic>();
@@ -71,8 +71,33 @@ public static partial class SweepLoader
             throw new InputException(reader.Diagnostics.Count > 0 ? reader.Diagnostics : [new Diagnostic(path, 0, string.Empty, "sweep could not be read")]);
         }
 
-        var fingerprint = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(sweepText + "\n\0\n" + scenarioText)))[..16];
+        var fingerprint = Fingerprint(sweepText, scenarioText, Traces(scenarioFile!, scenarioRoot!, axes.Value));
         return new SweepDefinition(name, path, scenarioFile!, scenarioText, axes.Value, search, objective ?? PlanObjective.Time, fingerprint) { Serving = serving, Attainment = attainment ?? 0.9 };
+    }
+
+    /// <summary>A hash of what a shard reads besides the catalogue: the sweep's text, the base scenario's, and every request trace's bytes.</summary>
+    private static string Fingerprint(string sweepText, string scenarioText, IEnumerable<string> traces)
+    {
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        hash.AppendData(Encoding.UTF8.GetBytes(sweepText + "\n\0\n" + scenarioText));
+        foreach (var trace in traces)
+        {
+            hash.AppendData(Encoding.UTF8.GetBytes("\n\0" + trace + "\n"));
+            hash.AppendData(File.Exists(trace) ? BoundedFile.ReadAllBytes(trace) : []);
+        }
+
+        return Convert.ToHexStringLower(hash.GetHashAndReset())[..16];
+    }
+
+    /// <summary>The request trace files a serving sweep's points read: the base scenario's, and any the sweep sets, relative to the base scenario.</summary>
+    private static IEnumerable<string> Traces(string scenarioFile, YamlMappingNode scenarioRoot, ImmutableArray<SweepAxis> axes)
+    {
+        var folder = Path.GetDirectoryName(scenarioFile) ?? string.Empty;
+        var named = (YamlReader.Child(YamlReader.Child(scenarioRoot, "requests") as YamlMappingNode, "trace") as YamlScalarNode)?.Value is { } own ? [own] : Array.Empty<string>();
+        var swept = axes.Where(axis => axis.Path == "requests.trace").SelectMany(axis => axis.Shown)
+            .Concat(axes.Where(axis => axis.Path == "requests").SelectMany(axis => axis.Values.OfType<YamlMappingNode>())
+                .Select(requests => (YamlReader.Child(requests, "trace") as YamlScalarNode)?.Value).OfType<string>());
+        return named.Concat(swept).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).Select(trace => Path.Combine(folder, trace));
     }
 
     /// <summary>The base scenario the sweep names, relative to the sweep file: its path, text and top level.</summary>
@@ -92,7 +117,7 @@ public static partial class SweepLoader
 
         if (Path.GetFullPath(file) == Path.GetFullPath(path))
         {
-            reader.Error(YamlReader.Child(root, "scenario"), "scenario", $"'{named}' is this sweep file (expected the training scenario the sweep varies)");
+            reader.Error(YamlReader.Child(root, "scenario"), "scenario", $"'{named}' is this sweep file (expected the training or serving scenario the sweep varies)");
             return (null, null, null);
         }
 
@@ -115,7 +140,7 @@ public static partial class SweepLoader
         }
         else if (YamlReader.Child(scenarioRoot, "vary") is not null)
         {
-            reader.Error(YamlReader.Child(root, "scenario"), "scenario", $"'{named}' is a sweep file (expected the training scenario the sweep varies)");
+            reader.Error(YamlReader.Child(root, "scenario"), "scenario", $"'{named}' is a sweep file (expected the training or serving scenario the sweep varies)");
         }
         else if (ScenarioFileKinds.Mismatch(scenarioRoot, ScenarioFileKind.Training, file) is { } mismatch &&
                  ScenarioFileKinds.Mismatch(scenarioRoot, ScenarioFileKind.Serving, file) is not null)

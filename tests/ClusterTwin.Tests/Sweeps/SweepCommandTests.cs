@@ -249,9 +249,11 @@ public class SweepCommandTests
         Assert.Equal(0, CliRunner.Run("sweep", sweep, "--out", whole).ExitCode);
         var lines = File.ReadAllLines(whole);
         Assert.Equal("serving", JsonDocument.Parse(lines[0]).RootElement.GetProperty("kind").GetString());
-        var point = JsonDocument.Parse(lines[4]).RootElement; // rate 8, max_batch 256
+        var point = JsonDocument.Parse(lines[6]).RootElement; // rate 16, max_batch 256: the batch limit shows at this rate
+        Assert.NotEqual(JsonDocument.Parse(lines[5]).RootElement.GetProperty("outputTokensPerSecond").GetDouble(), point.GetProperty("outputTokensPerSecond").GetDouble());
 
-        var text = File.ReadAllText(Repository.Path("examples", "serve-llama3-70b-h100.yaml")).Replace("count: 2000", "count: 500", StringComparison.Ordinal);
+        var text = File.ReadAllText(Repository.Path("examples", "serve-llama3-70b-h100.yaml")).Replace("count: 2000", "count: 500", StringComparison.Ordinal)
+            .Replace("rate: 8 ", "rate: 16 ", StringComparison.Ordinal);
         var served = JsonDocument.Parse(CliRunner.Run("serve", folder.Write("point.yaml", text), "--json").Output).RootElement;
         Assert.Equal(served.GetProperty("outputTokensPerSecond").GetDouble(), point.GetProperty("outputTokensPerSecond").GetDouble());
         Assert.Equal(served.GetProperty("costPerMillionOutputTokens").GetDouble(), point.GetProperty("costPerMillionOutputTokens").GetDouble());
@@ -281,5 +283,17 @@ public class SweepCommandTests
         var outcome = CliRunner.Run("sweep", folder.Write("sweep.yaml", text));
         Assert.Equal(2, outcome.ExitCode);
         Reported.AtField(outcome, "sweep.yaml", field, reason);
+    }
+
+    [Fact]
+    public void TheFingerprint_CoversTheRequestTrace_SoShardsOfTwoTracesDoNotMerge()
+    {
+        using var folder = new TemporaryFolder();
+        folder.Write("base.yaml", File.ReadAllText(Repository.Path("examples", "serve-llama3-70b-h100.yaml")).Replace("arrival: poisson", "arrival: trace\n  trace: requests.csv", StringComparison.Ordinal));
+        var sweep = folder.Write("sweep.yaml", "scenario: base.yaml\nvary:\n  serving.max_batch: [64, 256]\n");
+        folder.Write("requests.csv", "0,100,10\n");
+        var before = SweepLoader.Load(sweep).Fingerprint;
+        folder.Write("requests.csv", "0,100,11\n");
+        Assert.NotEqual(before, SweepLoader.Load(sweep).Fingerprint);
     }
 }
