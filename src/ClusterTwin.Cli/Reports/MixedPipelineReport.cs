@@ -92,6 +92,12 @@ public static class MixedPipelineReport
         }
 
         summary.AddRow("tokens per second", Format.Number(result.TokensPerSecond));
+        if (result.Stragglers is { } draws)
+        {
+            summary.AddRow("stragglers: mean step (P50 - P99)", $"{draws.Mean} ± {draws.StandardError} ({draws.Percentile(0.5)} - {draws.Percentile(0.99)})");
+            summary.AddRow("stragglers: slowdown of the mean step", $"{EventLevelReport.Signed(draws.Slowdown)}; {Format.Number(result.TokensPerSecond / (1 + draws.Slowdown))} tokens per second ({draws.Steps.Length:N0} steps drawn, seed {draws.Settings.Seed})");
+        }
+
         summary.AddRow("MFU (against both kinds' peaks)", Format.Percent(result.ModelFlopsUtilization));
         summary.AddRow("facility energy per token", result.FacilityEnergyPerStep is { } energy ? (energy / result.TokensPerStep).ToString() : "-");
         summary.AddRow("cost per million tokens", result.CostPerStep is { } cost ? (cost * (1e6 / result.TokensPerStep)).ToString() : "-");
@@ -152,6 +158,7 @@ public static class MixedPipelineReport
                 modelFlopsUtilization = result.ModelFlopsUtilization,
                 facilityEnergyPerTokenJoules = result.FacilityEnergyPerStep is { } energy ? energy.Joules / result.TokensPerStep : (double?)null,
                 costPerMillionTokens = result.CostPerStep is { } cost ? cost.Dollars * 1e6 / result.TokensPerStep : (double?)null,
+                stragglers = result.Stragglers is { } draws ? EventLevelReport.StragglersJson(draws) : null,
                 rankWorkSeconds = timeline?.Stages.Ranks.Select(rank => new { forward = rank.Forward.Seconds, backward = rank.Backward.Seconds }),
                 pools = result.Pools.Select(pool => new
                 {

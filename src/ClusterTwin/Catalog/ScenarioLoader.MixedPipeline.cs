@@ -9,7 +9,7 @@ namespace ClusterTwin.Catalog;
 
 public static partial class ScenarioLoader
 {
-    private static readonly string[] NotDrawnOverMixedPipelines = ["resilience", "stragglers"];
+    private static readonly string[] NotDrawnOverMixedPipelines = ["resilience"];
 
     private static readonly string[] NotPlacedOverMixedPipelines = ["first_stage_layers", "last_stage_layers"];
 
@@ -182,7 +182,8 @@ public static partial class ScenarioLoader
     /// <summary>
     /// <paramref name="scenario"/> with <paramref name="stages"/> of its pipeline's stages on the mixed pipeline's first
     /// kind of chip and the rest on its cluster's kind, as many chips in all, the layers balanced by the engine: where
-    /// the pipeline could split instead. Null with the reason (<paramref name="problem"/>) where either kind's chips are
+    /// the pipeline could split instead (its stragglers not drawn: the splits are set side by side on their even step).
+    /// Null with the reason (<paramref name="problem"/>) where either kind's chips are
     /// not a cluster of its systems.
     /// </summary>
     public static Scenario? MixedPipelineSplit(Scenario scenario, HardwareCatalog catalog, int stages, out string? problem)
@@ -201,6 +202,6 @@ public static partial class ScenarioLoader
         problem = firstProblem is not null ? $"{stages * stageRanks:N0} chips {firstProblem}"
             : restProblem is not null ? $"{(pipeline - stages) * stageRanks:N0} chips {restProblem}" : null;
         return firstCluster is null || restCluster is null ? null
-            : scenario with { Cluster = restCluster, MixedPipeline = mixed with { Cluster = firstCluster, Stages = stages, LayersPerStage = null } };
+            : scenario with { Cluster = restCluster, MixedPipeline = mixed with { Cluster = firstCluster, Stages = stages, LayersPerStage = null }, Stragglers = null };
     }
 }

@@ -82,7 +82,7 @@ public class MixedPipelineCommandTests
     [InlineData("stages: 2 ", "stages: 16 ", "mixed_pipeline.stages", "leaves the cluster none of the plan's 16 pipeline stages")]
     [InlineData("  data: 9\n", "\n", "plan.data", "is needed with mixed_pipeline")]
     [InlineData("framework: megatron-core", "framework: megatron-core\n  layers_per_stage: 60", "mixed_pipeline.layers_per_stage", "use at most 56")]
-    [InlineData("framework: megatron-core", "framework: megatron-core\nstragglers: {chip_spread: 0.01}", "stragglers", "is not drawn over a mixed pipeline yet")]
+    [InlineData("framework: megatron-core", "framework: megatron-core\nresilience: {}", "resilience", "is not drawn over a mixed pipeline yet")]
     public void ALayoutTheTwoKindsCannotShare_IsReportedAtItsField(string from, string to, string field, string reason)
     {
         Assert.Contains(from, Text, StringComparison.Ordinal);

@@ -145,6 +145,10 @@ public static class MixedPipelineEngine
 
         timeline = timeline with { Stages = stages with { PowerStretch = stretch } };
 
+        // Every stage's work is shared by as many chips (the plan's tensor x context x data), whichever kind runs it.
+        var chips = pools.Sum(pool => pool.Chips);
+        var stragglers = scenario.Stragglers is { } settings ? StragglerDraws.Of(timeline.Stages, chips, settings) : null;
+
         return new MixedPipelineResult
         {
             Scenario = scenario.Name,
@@ -153,6 +157,7 @@ public static class MixedPipelineEngine
             Pools = [.. priced],
             LayersBalanced = mixed.LayersPerStage is null,
             Timeline = timeline,
+            Stragglers = stragglers,
             TokensPerStep = job.TokensPerStep,
             ModelFlopsPerStep = AnalyticalEngine.ModelFlops(model, job),
         };

@@ -58,6 +58,9 @@ public sealed record MixedPipelineResult
     /// <summary>The step replayed pass by pass over every stage, both kinds together.</summary>
     public StepTimeline? Timeline { get; init; }
 
+    /// <summary>The scenario's stragglers drawn over the step, both kinds' stages alike; null where it names none.</summary>
+    public StragglerDraws? Stragglers { get; init; }
+
     /// <summary>The factor the power limit stretches the step by: the larger of the two kinds' (1 where both stay within it).</summary>
     public double PowerStretch => Timeline?.Stages.PowerStretch ?? 1;
 

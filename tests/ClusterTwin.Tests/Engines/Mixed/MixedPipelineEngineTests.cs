@@ -132,4 +132,20 @@ public class MixedPipelineEngineTests
         Assert.False(mixed.Valid);
         Assert.Contains(mixed.Problems, problem => problem.Contains("the two kinds' stages cannot send to each other", StringComparison.Ordinal));
     }
+
+    [Fact]
+    public void Stragglers_AreDrawnOverBothKindsStages_AsOverOneKinds()
+    {
+        var settings = new ClusterTwin.Reliability.StragglerSettings(0.012, null, 0, 1, 200, 7);
+        var mixed = MixedPipelineEngine.Simulate(RubinThenTrainium4() with { Stragglers = settings });
+        var draws = mixed.Stragglers!;
+        Assert.Equal(200, draws.Steps.Length);
+        Assert.True(draws.Slowdown > 0, $"slowdown {draws.Slowdown}");
+        Assert.Equal(mixed.StepTime, draws.EvenStep);
+
+        // The draws are the event-level engine's over these stages, each stage shared by tensor x data = 72 chips.
+        var direct = StragglerDraws.Of(mixed.Timeline!.Stages, mixed.Chips, settings);
+        Assert.Equal(direct.Steps.AsEnumerable(), draws.Steps.AsEnumerable());
+        Assert.Equal(72, draws.ChipsPerRank);
+    }
 }
