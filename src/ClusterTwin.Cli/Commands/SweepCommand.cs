@@ -92,6 +92,7 @@ public sealed class SweepCommand(IAnsiConsole console) : Command<SweepCommand.Se
         }
 
         var shard = settings.Shard;
+        var catalogFingerprint = SweepLines.CatalogFingerprint(catalog.Directory);
         var clock = Stopwatch.StartNew();
         var rows = SweepRunner.Run(sweep, catalog, shard, settings.Threads);
         if (settings.Out is { } path)
@@ -100,7 +101,7 @@ public sealed class SweepCommand(IAnsiConsole console) : Command<SweepCommand.Se
             CatalogSettings.WriteFile(path, "the sweep's points", () =>
             {
                 using var file = new StreamWriter(path, append: false, new System.Text.UTF8Encoding(false)) { NewLine = "\n" };
-                file.WriteLine(SweepLines.Header(sweep, shard));
+                file.WriteLine(SweepLines.Header(sweep, shard, catalogFingerprint));
                 foreach (var row in rows)
                 {
                     file.WriteLine(SweepLines.Row(row));
@@ -114,7 +115,7 @@ public sealed class SweepCommand(IAnsiConsole console) : Command<SweepCommand.Se
         if (settings.Json)
         {
             var writer = console.Profile.Out.Writer;
-            writer.WriteLine(SweepLines.Header(sweep, shard));
+            writer.WriteLine(SweepLines.Header(sweep, shard, catalogFingerprint));
             foreach (var row in rows)
             {
                 writer.WriteLine(SweepLines.Row(row));

@@ -13,7 +13,7 @@ namespace ClusterTwin.Cli.Reports;
 public static class SweepLines
 {
     /// <summary>What every shard's header of one run of one sweep has alike.</summary>
-    private static readonly string[] SameInEveryShard = ["fingerprint", "points", "shards"];
+    private static readonly string[] SameInEveryShard = ["fingerprint", "catalog", "points", "shards"];
 
     /// <summary>The figures of a training point's line, in the CSV's order.</summary>
     private static readonly string[] TrainingFigures = ["valid", "chips", "plan", "stepTimeSeconds", "tokensPerSecond", "modelFlopsUtilization", "memoryPerChipBytes", "fits", "joulesPerToken", "costPerMillionTokens", "timeToTrainSeconds"];
@@ -22,8 +22,11 @@ public static class SweepLines
     private static readonly string[] ServingFigures = ["valid", "chips", "outputTokensPerSecond", "goodputRequestsPerSecond", "attainment", "timeToFirstTokenP50Seconds", "timeToFirstTokenP99Seconds",
         "timePerOutputTokenP50Seconds", "timePerOutputTokenP99Seconds", "joulesPerOutputToken", "costPerMillionOutputTokens"];
 
-    /// <summary>The header line of <paramref name="shard"/> of <paramref name="sweep"/>.</summary>
-    public static string Header(SweepDefinition sweep, SweepShard shard)
+    /// <summary>
+    /// The header line of <paramref name="shard"/> of <paramref name="sweep"/>, run with the catalogue whose
+    /// fingerprint is <paramref name="catalog"/> (<see cref="CatalogFingerprint"/>).
+    /// </summary>
+    public static string Header(SweepDefinition sweep, SweepShard shard, string catalog)
     {
         ArgumentNullException.ThrowIfNull(sweep);
         return Json.Serialize(new
@@ -31,6 +34,7 @@ public static class SweepLines
             sweep = sweep.Name,
             kind = sweep.Serving ? "serving" : "training",
             fingerprint = sweep.Fingerprint,
+            catalog,
             points = sweep.Points,
             shard = shard.Index,
             shards = shard.Count,
@@ -38,6 +42,22 @@ public static class SweepLines
             objective = sweep.Search ? sweep.Objective.ToString().ToLowerInvariant() : null,
             fields = sweep.Axes.Select(axis => axis.Path),
         }, indented: false);
+    }
+
+    /// <summary>
+    /// A hash of every file of the catalogue in <paramref name="folder"/> (its path within the catalogue and its bytes,
+    /// in path order): shards run with different hardware figures, prices or calibrations do not merge.
+    /// </summary>
+    public static string CatalogFingerprint(string folder)
+    {
+        using var hash = System.Security.Cryptography.IncrementalHash.CreateHash(System.Security.Cryptography.HashAlgorithmName.SHA256);
+        foreach (var file in Directory.GetFiles(folder, "*", SearchOption.AllDirectories).Select(file => (Name: Path.GetRelativePath(folder, file).Replace('\\', '/'), Path: file)).OrderBy(file => file.Name, StringComparer.Ordinal))
+        {
+            hash.AppendData(Encoding.UTF8.GetBytes(file.Name + "\n\0"));
+            hash.AppendData(File.ReadAllBytes(file.Path));
+        }
+
+        return Convert.ToHexStringLower(hash.GetHashAndReset())[..16];
     }
 
     /// <summary>The line of <paramref name="row"/>.</summary>
@@ -115,7 +135,7 @@ public static class SweepLines
 
             var lines = ReadLines(part);
             var header = lines.Count == 0 ? null : ParseLine(lines[0], part, 1);
-            if (header is null || header["fingerprint"] is null)
+            if (header is null || header["fingerprint"] is null || header["catalog"] is null)
             {
                 throw new InputException([new Diagnostic(part, 1, string.Empty, "is not a sweep's header (expected the file sweep --shard I/N --out writes)")]);
             }
@@ -131,7 +151,7 @@ public static class SweepLines
             {
                 if (!JsonNode.DeepEquals(first[key], header[key]))
                 {
-                    throw new InputException([new Diagnostic(part, 1, key, $"is {header[key]?.ToJsonString() ?? "missing"}, not {first[key]?.ToJsonString()} as in {parts[0]}: the file is of another sweep or split (merge the shards of one run of one sweep file)")]);
+                    throw new InputException([new Diagnostic(part, 1, key, $"is {header[key]?.ToJsonString() ?? "missing"}, not {first[key]?.ToJsonString()} as in {parts[0]}: the file is of another sweep, split or catalogue (merge the shards of one run of one sweep file, every shard run from the same commit)")]);
                 }
             }
 

@@ -141,7 +141,15 @@ public class SweepCommandTests
         var merged = Path.Combine(folder.Path, "merged.jsonl");
         Assert.Contains("1 of the 2 shards are missing, such as 1", CliRunner.Run("sweep-merge", zero, "--out", merged).Errors, StringComparison.Ordinal);
         Assert.Contains("shard: is 0, as in", CliRunner.Run("sweep-merge", zero, zero, one, "--out", merged).Errors, StringComparison.Ordinal);
-        Assert.Contains("the file is of another sweep or split", CliRunner.Run("sweep-merge", zero, otherOne, "--out", merged).Errors, StringComparison.Ordinal);
+        Assert.Contains("the file is of another sweep, split or catalogue", CliRunner.Run("sweep-merge", zero, otherOne, "--out", merged).Errors, StringComparison.Ordinal);
+
+        // A shard run with other catalogue figures does not merge either.
+        using var catalog = TemporaryFolder.WithCatalogCopy();
+        File.AppendAllText(Path.Combine(catalog.Path, "prices", "cloud.yaml"), "\n# a changed figure would change the points\n");
+        var otherCatalog = Path.Combine(folder.Path, "other-catalog-1.jsonl");
+        Assert.Equal(0, CliRunner.Run("sweep", sweep, "--shard", "1/2", "--out", otherCatalog, "--catalog", catalog.Path).ExitCode);
+        var outcome = CliRunner.Run("sweep-merge", zero, otherCatalog, "--out", merged);
+        Reported.AtField(outcome, "other-catalog-1.jsonl", "catalog", "the file is of another sweep, split or catalogue");
         File.WriteAllLines(one, File.ReadAllLines(one)[..^1]);
         Assert.Contains("a shard stopped early", CliRunner.Run("sweep-merge", zero, one, "--out", merged).Errors, StringComparison.Ordinal);
         Assert.False(File.Exists(merged));
