@@ -2,7 +2,6 @@ using System.ComponentModel;
 using System.Diagnostics;
 using System.Globalization;
 using ClusterTwin.Catalog;
-using ClusterTwin.Economics;
 using ClusterTwin.Cli.Reports;
 using ClusterTwin.Engines;
 using ClusterTwin.Engines.Analytical;
@@ -91,15 +90,7 @@ public sealed class PlanCommand(IAnsiConsole console) : Command<PlanCommand.Sett
 
         var pins = (settings.Compare ? PlanPins.SettingsOf(planning.Given!) : planning.Pins) with { SearchesOffloading = settings.Offload };
         var objective = Enum.Parse<PlanObjective>(settings.Objective, ignoreCase: true);
-        var cluster = planning.Scenario.Cluster;
-        var costMissing = planning.Scenario.Cost?.Missing ?? (planning.Scenario.Cost?.Basis == CostBasis.Owner ? EnergyModel.Missing(cluster) : null);
-        var missing = objective switch
-        {
-            PlanObjective.Energy => EnergyModel.Missing(cluster),
-            PlanObjective.Cost => costMissing,
-            _ => null,
-        };
-        if (missing is not null)
+        if (objective.Missing(planning.Scenario) is { } missing)
         {
             throw new InputException(settings.Scenario, $"--objective {settings.Objective}: {missing}");
         }

@@ -71,11 +71,7 @@ public sealed class SimulateCommand(IAnsiConsole console) : Command<SimulateComm
                 throw new InputException(path, $"cannot write the timeline: the step was not replayed ({replay.NotReplayed})");
             }
 
-            CatalogSettings.WriteFile(path, "the timeline", () =>
-            {
-                using var file = File.Create(path);
-                TimelineTrace.Write(file, scenario.Name, timeline);
-            });
+            WriteTimeline(path, scenario.Name, timeline);
         }
 
         var eventLevel = Shown(replay);
@@ -120,17 +116,21 @@ public sealed class SimulateCommand(IAnsiConsole console) : Command<SimulateComm
                 throw new InputException(path, $"cannot write the timeline: the step cannot run ({string.Join("; ", result.Problems)})");
             }
 
-            CatalogSettings.WriteFile(path, "the timeline", () =>
-            {
-                using var file = File.Create(path);
-                TimelineTrace.Write(file, scenario.Name, timeline);
-            });
+            WriteTimeline(path, scenario.Name, timeline);
         }
 
         var splits = result.Valid ? Splits(scenario, catalog, result) : [];
         settings.EmitJsonOrTables(console, () => MixedPipelineReport.Json(result, splits), output => MixedPipelineReport.Write(output, result, splits));
         return result.Valid && (result.Pools.All(pool => pool.Fits) || !settings.RequireFit) ? 0 : 1;
     }
+
+    /// <summary>Writes the replayed step to <paramref name="path"/> as a trace (<c>--timeline</c>).</summary>
+    private static void WriteTimeline(string path, string scenario, StepTimeline timeline) =>
+        CatalogSettings.WriteFile(path, "the timeline", () =>
+        {
+            using var file = File.Create(path);
+            TimelineTrace.Write(file, scenario, timeline);
+        });
 
     /// <summary>
     /// Where <paramref name="scenario"/>'s mixed pipeline could split instead, as many chips in all: the other kind

@@ -92,39 +92,42 @@ public sealed class SweepCommand(IAnsiConsole console) : Command<SweepCommand.Se
         }
 
         var shard = settings.Shard;
-        var catalogFingerprint = SweepLines.CatalogFingerprint(catalog.Directory);
         var clock = Stopwatch.StartNew();
         var rows = SweepRunner.Run(sweep, catalog, shard, settings.Threads);
+        var header = SweepLines.Header(sweep, shard, SweepLines.CatalogFingerprint(catalog.Directory));
         if (settings.Out is { } path)
         {
             var (count, valid) = (0L, 0L);
             CatalogSettings.WriteFile(path, "the sweep's points", () =>
             {
                 using var file = new StreamWriter(path, append: false, new System.Text.UTF8Encoding(false)) { NewLine = "\n" };
-                file.WriteLine(SweepLines.Header(sweep, shard, catalogFingerprint));
-                foreach (var row in rows)
-                {
-                    file.WriteLine(SweepLines.Row(row));
-                    (count, valid) = (count + 1, valid + (row.Valid ? 1 : 0));
-                }
+                (count, valid) = WriteLines(file, header, rows);
             });
-            console.MarkupLine($"{Markup.Escape(sweep.Name)}: {count:N0} points{(shard.Count > 1 ? $" (shard {shard})" : string.Empty)}, {valid:N0} with a step, in {clock.Elapsed.TotalSeconds:0.0} s; written to {Markup.Escape(path)}");
+            console.MarkupLine($"{Markup.Escape(sweep.Name)}: {count:N0} points{(shard.Count > 1 ? $" (shard {shard})" : string.Empty)}, {valid:N0} with {(sweep.Serving ? "a run" : "a step")}, in {clock.Elapsed.TotalSeconds:0.0} s; written to {Markup.Escape(path)}");
             return 0;
         }
 
         if (settings.Json)
         {
-            var writer = console.Profile.Out.Writer;
-            writer.WriteLine(SweepLines.Header(sweep, shard, catalogFingerprint));
-            foreach (var row in rows)
-            {
-                writer.WriteLine(SweepLines.Row(row));
-            }
-
+            WriteLines(console.Profile.Out.Writer, header, rows);
             return 0;
         }
 
         SweepReport.Write(console, sweep, shard, rows, MostRowsShown, clock);
         return 0;
+    }
+
+    /// <summary>Writes the header and a line per point; the points written, and how many of them have a step (or a run).</summary>
+    private static (long Count, long Valid) WriteLines(TextWriter writer, string header, IEnumerable<SweepRow> rows)
+    {
+        writer.WriteLine(header);
+        var (count, valid) = (0L, 0L);
+        foreach (var row in rows)
+        {
+            writer.WriteLine(SweepLines.Row(row));
+            (count, valid) = (count + 1, valid + (row.Valid ? 1 : 0));
+        }
+
+        return (count, valid);
     }
 }

@@ -42,10 +42,10 @@ public static class MixedPipelineReport
         public bool Fits => Mixed?.Pools.All(pool => pool.Fits) ?? Alone?.Fits ?? false;
 
         /// <summary>Facility energy per token, where the power figures are known.</summary>
-        public Energy? FacilityEnergyPerToken => Mixed is { } mixed ? mixed.FacilityEnergyPerStep / mixed.TokensPerStep : Alone?.Energy?.FacilityPerToken;
+        public Energy? FacilityEnergyPerToken => Mixed is { } mixed ? mixed.FacilityEnergyPerToken : Alone?.Energy?.FacilityPerToken;
 
         /// <summary>Cost per million tokens, where the prices are known.</summary>
-        public Money? CostPerMillionTokens => Mixed is { } mixed ? mixed.CostPerStep * (1e6 / mixed.TokensPerStep) : Alone?.Cost?.PerMillionTokens;
+        public Money? CostPerMillionTokens => Mixed is { } mixed ? mixed.CostPerMillionTokens : Alone?.Cost?.PerMillionTokens;
     }
 
     /// <summary>Writes the report.</summary>
@@ -99,8 +99,8 @@ public static class MixedPipelineReport
         }
 
         summary.AddRow("MFU (against both kinds' peaks)", Format.Percent(result.ModelFlopsUtilization));
-        summary.AddRow("facility energy per token", result.FacilityEnergyPerStep is { } energy ? (energy / result.TokensPerStep).ToString() : "-");
-        summary.AddRow("cost per million tokens", result.CostPerStep is { } cost ? (cost * (1e6 / result.TokensPerStep)).ToString() : "-");
+        summary.AddRow("facility energy per token", result.FacilityEnergyPerToken?.ToString() ?? "-");
+        summary.AddRow("cost per million tokens", result.CostPerMillionTokens?.ToString() ?? "-");
         console.Write(summary);
 
         var weighed = new Table().Border(TableBorder.Rounded).Title("Where the pipeline could split: as many chips, the layers balanced (the scenario's own as it gives them; at either end, one kind alone)");
@@ -156,8 +156,8 @@ public static class MixedPipelineReport
                 tokensPerStep = result.TokensPerStep,
                 tokensPerSecond = result.TokensPerSecond,
                 modelFlopsUtilization = result.ModelFlopsUtilization,
-                facilityEnergyPerTokenJoules = result.FacilityEnergyPerStep is { } energy ? energy.Joules / result.TokensPerStep : (double?)null,
-                costPerMillionTokens = result.CostPerStep is { } cost ? cost.Dollars * 1e6 / result.TokensPerStep : (double?)null,
+                facilityEnergyPerTokenJoules = result.FacilityEnergyPerToken?.Joules,
+                costPerMillionTokens = result.CostPerMillionTokens?.Dollars,
                 stragglers = result.Stragglers is { } draws ? EventLevelReport.StragglersJson(draws) : null,
                 rankWorkSeconds = timeline?.Stages.Ranks.Select(rank => new { forward = rank.Forward.Seconds, backward = rank.Backward.Seconds }),
                 pools = result.Pools.Select(pool => new

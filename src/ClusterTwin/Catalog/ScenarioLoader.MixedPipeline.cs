@@ -57,7 +57,7 @@ public static partial class ScenarioLoader
         }
 
         var pipeline = plan.PipelineParallelism;
-        var stageRanks = (long)plan.TensorParallelism * plan.ContextParallelism * plan.DataParallelism;
+        var stageRanks = plan.StageRanks;
         if (stages >= pipeline)
         {
             reader.Error(YamlReader.Child(map, "stages")!, YamlReader.Join(field, "stages"), $"{stages} leaves the cluster none of the plan's {pipeline} pipeline stages (use 1 to {pipeline - 1}, or raise plan.pipeline)");
@@ -165,9 +165,8 @@ public static partial class ScenarioLoader
         ArgumentNullException.ThrowIfNull(catalog);
         var mixed = scenario.MixedPipeline ?? throw new ArgumentException("the scenario has no mixed pipeline", nameof(scenario));
         var chips = scenario.Cluster.ChipCount + mixed.Cluster.ChipCount;
-        // A kind that used part of a system alone fills whole ones.
         var used = firstKind ? mixed.Cluster.System : scenario.Cluster.System;
-        var system = catalog.Systems.GetValueOrDefault(used.WholeId, used);
+        var system = Whole(catalog, used);
         var cluster = ClusterOf(system, chips, scenario.Cluster.Fabric, out var reason);
         problem = reason is null ? null : $"{chips:N0} chips of {system.Name} {reason}";
         if (cluster is null)
@@ -194,9 +193,8 @@ public static partial class ScenarioLoader
         var pipeline = scenario.Plan.PipelineParallelism;
         ArgumentOutOfRangeException.ThrowIfLessThan(stages, 1);
         ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(stages, pipeline);
-        var stageRanks = (long)scenario.Plan.TensorParallelism * scenario.Plan.ContextParallelism * scenario.Plan.DataParallelism;
-        var first = catalog.Systems.GetValueOrDefault(mixed.Cluster.System.WholeId, mixed.Cluster.System);
-        var rest = catalog.Systems.GetValueOrDefault(scenario.Cluster.System.WholeId, scenario.Cluster.System);
+        var stageRanks = scenario.Plan.StageRanks;
+        var (first, rest) = (Whole(catalog, mixed.Cluster.System), Whole(catalog, scenario.Cluster.System));
         var firstCluster = ClusterOf(first, stages * stageRanks, scenario.Cluster.Fabric, out var firstProblem);
         var restCluster = ClusterOf(rest, (pipeline - stages) * stageRanks, scenario.Cluster.Fabric, out var restProblem);
         problem = firstProblem is not null ? $"{stages * stageRanks:N0} chips {firstProblem}"
@@ -204,4 +202,7 @@ public static partial class ScenarioLoader
         return firstCluster is null || restCluster is null ? null
             : scenario with { Cluster = restCluster, MixedPipeline = mixed with { Cluster = firstCluster, Stages = stages, LayersPerStage = null }, Stragglers = null };
     }
+
+    /// <summary>The whole catalogue system of which <paramref name="system"/> may be a part (a run on part of a rack fills whole ones elsewhere).</summary>
+    private static AcceleratorSystem Whole(HardwareCatalog catalog, AcceleratorSystem system) => catalog.Systems.GetValueOrDefault(system.WholeId, system);
 }

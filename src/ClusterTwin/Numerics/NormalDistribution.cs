@@ -21,29 +21,27 @@ public static class NormalDistribution
     public static double ShareAbove(double z) => ShareBelow(-z);
 
     /// <summary>The point <paramref name="fraction"/> of the distribution lies below, by bisection (clipped at 8 standard deviations).</summary>
-    public static double Quantile(double fraction)
-    {
-        double low = -8, high = 8;
-        for (var step = 0; step < 60; step++)
-        {
-            var middle = (low + high) / 2;
-            (low, high) = ShareBelow(middle) < fraction ? (middle, high) : (low, middle);
-        }
-
-        return (low + high) / 2;
-    }
+    public static double Quantile(double fraction) => Bisect(fraction, upperTail: false, 8, 60);
 
     /// <summary>
     /// The point a share <paramref name="tail"/> lies above, by bisection on the upper tail, so that a tail of 1e-12 (the
     /// slowest of a million chips) is found as precisely as one of a half (clipped at 37 standard deviations).
     /// </summary>
-    public static double UpperQuantile(double tail)
+    public static double UpperQuantile(double tail) => Bisect(tail, upperTail: true, 37, 80);
+
+    /// <summary>
+    /// The point in [-<paramref name="limit"/>, <paramref name="limit"/>] with <paramref name="share"/> below it (or
+    /// above, on the <paramref name="upperTail"/>), in <paramref name="steps"/> halvings. A plain loop: the straggler
+    /// draws call it for every rank of every draw, and a predicate would be a closure each time.
+    /// </summary>
+    private static double Bisect(double share, bool upperTail, double limit, int steps)
     {
-        double low = -37, high = 37;
-        for (var step = 0; step < 80; step++)
+        double low = -limit, high = limit;
+        for (var step = 0; step < steps; step++)
         {
             var middle = (low + high) / 2;
-            (low, high) = ShareAbove(middle) > tail ? (middle, high) : (low, middle);
+            var before = upperTail ? ShareAbove(middle) > share : ShareBelow(middle) < share;
+            (low, high) = before ? (middle, high) : (low, middle);
         }
 
         return (low + high) / 2;

@@ -1,6 +1,5 @@
 using System.Collections.Immutable;
 using ClusterTwin.Catalog;
-using ClusterTwin.Economics;
 using ClusterTwin.Engines.Analytical;
 using ClusterTwin.Planning;
 using ClusterTwin.Units;
@@ -74,14 +73,7 @@ public static class SweepRunner
         var scenario = loaded.Scenario;
         if (sweep.Search)
         {
-            var costMissing = scenario.Cost?.Missing ?? (scenario.Cost?.Basis == CostBasis.Owner ? EnergyModel.Missing(scenario.Cluster) : null);
-            var missing = sweep.Objective switch
-            {
-                PlanObjective.Energy => EnergyModel.Missing(scenario.Cluster),
-                PlanObjective.Cost => costMissing,
-                _ => null,
-            };
-            if (missing is not null)
+            if (sweep.Objective.Missing(scenario) is { } missing)
             {
                 return row with { Problems = [$"objective {sweep.Objective.ToString().ToLowerInvariant()}: {missing}"] };
             }

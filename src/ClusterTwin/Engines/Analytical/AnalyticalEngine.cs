@@ -25,17 +25,6 @@ namespace ClusterTwin.Engines.Analytical;
 /// </remarks>
 public static partial class AnalyticalEngine
 {
-    /// <summary>
-    /// Bytes per parameter a mixed-precision Adam step moves through memory, pass by pass as Megatron-LM runs it:
-    /// cast the gradient to the FP32 main gradient (2 read + 4 written), unscale it and check for overflow (4 + 4),
-    /// take its norm for clipping (4), update (gradient, master weight and two moments read: 16; master weight
-    /// and moments written: 12), and copy the master weight back to the 16-bit model weight (4 + 2).
-    /// </summary>
-    private const double OptimizerTrafficPerParameter = 2 + 4 + 4 + 4 + 4 + 16 + 12 + 4 + 2;
-
-    /// <summary>The copy back to the 16-bit model weight (4 read + 2 written), which a framework keeping only the FP32 shard does not make.</summary>
-    private const double WeightCopyTrafficPerParameter = 4 + 2;
-
     /// <summary>Simulates one step of <paramref name="scenario"/>, with the band its measurement is expected to fall in.</summary>
     public static TrainingStepResult Simulate(Scenario scenario)
     {
@@ -192,20 +181,9 @@ public static partial class AnalyticalEngine
         var gradientBytes = reduction.BytesPerElement();
         // Only the chips whose collective library the framework's channels describe (NCCL on NVIDIA's).
         var channels = scenario.Framework.CollectiveChannels is { } described && described.AppliesTo(cluster.Chip.Vendor) ? described : null;
-        var masterOnly = MemoryModel.KeepsMasterOnly(plan, scenario.Framework.FullyShardedWeights);
-        // What a rank holding these parameters (its heaviest chip's) spends once its last backward pass is done, given
-        // its slowest stage, whose passes hide the gradient reduction: the exposed reduction, and the optimizer step.
-        (Duration DataParallel, Duration Optimizer, Bytes OptimizerTraffic) AfterPipeline(double shared, double experts, StageCost stage)
-        {
-            var reduced = DataParallelExposure.ShardingGroup(plan, job, collectives, dataGroup, shared, plan.ShardingDegree, stage, microBatches, gradientBytes, channels) +
-                          DataParallelExposure.ReplicaGroups(plan, collectives, replicaGroup, shared, stage, gradientBytes, channels) +
-                          DataParallelExposure.ShardingGroup(plan, job, collectives, expertDataGroup, experts, plan.ExpertShardingDegree, stage, microBatches, gradientBytes, channels);
-            var updated = (shared / (plan.ZeroStage >= 1 ? plan.ShardingDegree : 1)) + (experts / expertSharding);
-            var traffic = Bytes.FromCount(updated * (OptimizerTrafficPerParameter - (masterOnly ? WeightCopyTrafficPerParameter : 0)));
-            return (reduced, kernels.Time(KernelKind.Memory, Flops.Zero, traffic), traffic);
-        }
-
-        var (dataParallel, optimizer, optimizerTraffic) = AfterPipeline(parametersPerChip, expertParametersPerChip, slowest);
+        var afterPipeline = new AfterPipelineCost(plan, job, collectives, dataGroup, replicaGroup, expertDataGroup, microBatches, gradientBytes, channels, expertSharding,
+            MemoryModel.KeepsMasterOnly(plan, scenario.Framework.FullyShardedWeights), kernels);
+        var (dataParallel, optimizer, optimizerTraffic) = afterPipeline.Of(parametersPerChip, expertParametersPerChip, slowest);
 
         var breakdown = new StepBreakdown(
             Compute: slowest.Compute * microBatches,
@@ -298,12 +276,7 @@ public static partial class AnalyticalEngine
             return (result, null, null);
         }
 
-        var costing = new RankCosting(model, Layers, embedding, head + prediction, NoRecomputeSlowdown(scenario), offload, pipelineSend, plan.OverlapsPipelineSends(scenario.Framework),
-            (shared, experts, stage) =>
-            {
-                var after = AfterPipeline(shared, experts, stage);
-                return after.DataParallel + after.Optimizer;
-            });
+        var costing = new RankCosting(model, Layers, embedding, head + prediction, NoRecomputeSlowdown(scenario), offload, pipelineSend, plan.OverlapsPipelineSends(scenario.Framework), afterPipeline);
         var pipelineStages = new PipelineStages(costing.Ranks(stages, pipeline), plan.VirtualStages, (int)microBatches, pipelineSend, costing.SendsOverlap,
             breakdown.DataParallelCommunication + breakdown.Optimizer, breakdown.Total / (breakdown.Total - breakdown.PowerThrottling));
         return (result, pipelineStages, costing);

@@ -14,7 +14,7 @@ namespace ClusterTwin.Engines.Analytical;
 /// and a pipeline over two kinds of chip take them one by one.
 /// </summary>
 internal sealed class RankCosting(ModelArchitecture model, Func<int, int, StageCost> layers, StageCost embedding, StageCost end, double? slowdown, Duration offload,
-    Duration send, bool sendsOverlap, Func<double, double, StageCost, Duration> afterPipeline)
+    Duration send, bool sendsOverlap, AfterPipelineCost afterPipeline)
 {
     /// <summary>One send of activations (or their gradient) from a chunk to the next rank's.</summary>
     public Duration Send => send;
@@ -63,5 +63,9 @@ internal sealed class RankCosting(ModelArchitecture model, Func<int, int, StageC
     /// experts) spends once its last backward pass is done, its passes costing <paramref name="stage"/>: the gradient
     /// reduction those passes do not hide, and the optimizer step.
     /// </summary>
-    public Duration AfterPipeline(double parameters, double expertParameters, StageCost stage) => afterPipeline(parameters, expertParameters, stage);
+    public Duration AfterPipeline(double parameters, double expertParameters, StageCost stage)
+    {
+        var (reduction, optimizer, _) = afterPipeline.Of(parameters, expertParameters, stage);
+        return reduction + optimizer;
+    }
 }

@@ -63,8 +63,11 @@ public sealed class PipelineTimeline
     public static long Passes(PipelineStages stages)
     {
         ArgumentNullException.ThrowIfNull(stages);
-        return 2L * stages.MicroBatches * stages.VirtualStages * stages.Pipeline;
+        return Passes(stages.Pipeline, stages.VirtualStages, stages.MicroBatches);
     }
+
+    /// <summary>The passes a replay of <paramref name="pipeline"/> ranks of <paramref name="virtualStages"/> chunks over <paramref name="microBatches"/> micro-batches runs, forward and backward.</summary>
+    public static long Passes(int pipeline, int virtualStages, long microBatches) => 2L * microBatches * virtualStages * pipeline;
 
     /// <summary>Replays <paramref name="stages"/>'s step once, keeping every pass.</summary>
     public static StepTimeline Of(PipelineStages stages)

@@ -69,6 +69,13 @@ public static class MixedPipelineEngine
             problems.Add($"the interleaved schedule needs the {microBatches} micro-batches per step to be a multiple of the pipeline size {pipeline}");
         }
 
+        // The step is the replay's: a step of more passes than a replay takes has none (whatever the placement).
+        var passes = PipelineTimeline.Passes(pipeline, plan.VirtualStages, (long)microBatches);
+        if (passes > PipelineTimeline.MostPasses)
+        {
+            problems.Add($"the step has {passes:N0} passes, more than the {PipelineTimeline.MostPasses:N0} a replay takes (fewer micro-batches, by a larger micro-batch or more data parallelism, replay it)");
+        }
+
         problems.AddRange(Unreachable(kinds));
         var placement = problems.Count > 0 ? null : Placement(mixed, model.Layers, pipeline, plan.VirtualStages, [costings[0]!, costings[1]!], Fits(kinds, model, job, plan));
         if (problems.Count == 0 && placement is null)
@@ -104,7 +111,7 @@ public static class MixedPipelineEngine
                 var framework = kind.Scenario.Framework;
                 var memory = MemoryModel.PerRank(model, job, plan, rank, start, layers[rank], framework.FullyShardedWeights, framework.GradientReductionFor(job), framework.SavedMultiplyInputs);
                 heaviest = heaviest is null || memory.Total > heaviest.Total ? memory : heaviest;
-                var (rankShared, rankExperts) = RankParameters(kind.Scenario, rank, start, layers[rank]);
+                var (rankShared, rankExperts) = StageParameters.OfRank(model, job, plan, rank, start, layers[rank]);
                 (shared, experts) = (Math.Max(shared, rankShared), Math.Max(experts, rankExperts));
             }
 
@@ -126,11 +133,6 @@ public static class MixedPipelineEngine
         sends[2] = BoundarySend(kinds, plan, model, job);
         var overlap = plan.OverlapsPipelineSends(kinds[0].Scenario.Framework) && plan.OverlapsPipelineSends(kinds[1].Scenario.Framework);
         var stages = new PipelineStages(ranks.MoveToImmutable(), plan.VirtualStages, (int)microBatches, sends.Max(), overlap, afterPipeline, 1);
-        if (PipelineTimeline.Passes(stages) > PipelineTimeline.MostPasses)
-        {
-            return new MixedPipelineResult { Scenario = scenario.Name, Valid = false, Problems = [$"the step has {PipelineTimeline.Passes(stages):N0} passes, more than the {PipelineTimeline.MostPasses:N0} a replay takes (fewer micro-batches, by a larger micro-batch or more data parallelism, replay it)"] };
-        }
-
         var timeline = PipelineTimeline.Of(stages);
         var step = timeline.StepTime;
 
@@ -277,16 +279,6 @@ public static class MixedPipelineEngine
         }
 
         return best;
-    }
-
-    /// <summary>The parameters per chip of the rank holding <paramref name="count"/> layers from <paramref name="start"/>, its ends included: shared, and routed experts.</summary>
-    private static (double Shared, double Experts) RankParameters(Scenario scenario, int rank, int start, int count)
-    {
-        var (model, job, plan) = (scenario.Model, scenario.Job, scenario.Plan);
-        var (shared, experts) = StageParameters.Rank(model, plan, model.DenseLayersIn(start, count), count);
-        var ends = StageParameters.Ends(model, job, plan);
-        shared += rank == 0 ? ends.Embedding : 0;
-        return rank == plan.PipelineParallelism - 1 ? (shared + ends.Head + ends.Prediction.Shared, experts + ends.Prediction.Routed) : (shared, experts);
     }
 
     /// <summary>

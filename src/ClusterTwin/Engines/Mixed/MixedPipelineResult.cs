@@ -89,4 +89,10 @@ public sealed record MixedPipelineResult
 
     /// <summary>Both kinds' cost per step; null where either's is missing.</summary>
     public Money? CostPerStep => Pools.All(pool => pool.Cost is not null) ? Pools.Aggregate(Money.Zero, (sum, pool) => sum + pool.Cost!.PerStep) : null;
+
+    /// <summary>Both kinds' facility energy per token; null where either's is missing.</summary>
+    public Energy? FacilityEnergyPerToken => FacilityEnergyPerStep / TokensPerStep;
+
+    /// <summary>Both kinds' cost per million tokens; null where either's price is missing.</summary>
+    public Money? CostPerMillionTokens => CostPerStep * (1e6 / TokensPerStep);
 }

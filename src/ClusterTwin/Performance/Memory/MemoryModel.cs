@@ -71,16 +71,10 @@ public static class MemoryModel
 
         var weights = StageParameters.Of(model, job, plan);
         var kinds = LayerActivations.Of(model, job, plan, savedInputs);
-        var (dense, expert) = (kinds.Dense, kinds.Expert);
         double Activations(int start, int count, double inFlight) => kinds.Kept(start, count, inFlight);
 
         var firstActivations = Activations(0, stages.First, InFlight(0, stages.First));
-        var logits = 2.0 * 4 * LayerKernels.Tokens(job, plan) * (model.VocabularySize / (double)plan.TensorParallelism);
-        // Multi-token prediction runs on the last stage, in its last chunk: each module's layer and logits, for the one
-        // micro-batch in flight there, as the output head's.
-        var predictionModules = job.MultiTokenPredictionDepth(model);
-        var prediction = predictionModules * ((model.MultiTokenPredictionUsesExperts ? expert : dense).Stored + logits);
-        var lastActivations = (pipeline == 1 ? firstActivations : Activations(model.Layers - stages.Last, stages.Last, InFlight(pipeline - 1, stages.Last))) + logits + prediction;
+        var lastActivations = (pipeline == 1 ? firstActivations : Activations(model.Layers - stages.Last, stages.Last, InFlight(pipeline - 1, stages.Last))) + HeadActivations(model, job, plan, kinds);
 
         var first = Breakdown(weights.First, weights.FirstExperts, firstActivations, model, job, plan, shardedWeights, reduction);
         var last = Breakdown(weights.Last, weights.LastExperts, lastActivations, model, job, plan, shardedWeights, reduction);
@@ -119,22 +113,20 @@ public static class MemoryModel
         ArgumentOutOfRangeException.ThrowIfLessThan(count, 1);
         var microBatches = job.GlobalBatchSize / ((double)plan.DataParallelism * plan.MicroBatchSize);
         var kinds = LayerActivations.Of(model, job, plan, savedInputs);
-        var activations = kinds.Kept(start, count, LayerPassesInFlight(plan, rank, microBatches, count, shortOuterChunk: false) / count);
-        var (shared, routed) = StageParameters.Rank(model, plan, model.DenseLayersIn(start, count), count);
-        var ends = StageParameters.Ends(model, job, plan);
-        if (rank == 0)
-        {
-            shared += ends.Embedding;
-        }
-
-        if (rank == plan.PipelineParallelism - 1)
-        {
-            var logits = 2.0 * 4 * LayerKernels.Tokens(job, plan) * (model.VocabularySize / (double)plan.TensorParallelism);
-            activations += logits + (job.MultiTokenPredictionDepth(model) * ((model.MultiTokenPredictionUsesExperts ? kinds.Expert : kinds.Dense).Stored + logits));
-            (shared, routed) = (shared + ends.Head + ends.Prediction.Shared, routed + ends.Prediction.Routed);
-        }
-
+        var activations = kinds.Kept(start, count, LayerPassesInFlight(plan, rank, microBatches, count, shortOuterChunk: false) / count) +
+            (rank == plan.PipelineParallelism - 1 ? HeadActivations(model, job, plan, kinds) : 0);
+        var (shared, routed) = StageParameters.OfRank(model, job, plan, rank, start, count);
         return Breakdown(shared, routed, activations, model, job, plan, shardedWeights, reduction);
+    }
+
+    /// <summary>
+    /// What the last rank keeps beyond its layers: the output head's FP32 logits and, where the job trains multi-token
+    /// prediction, each module's layer and logits, for the one micro-batch in flight there (its last chunk).
+    /// </summary>
+    private static double HeadActivations(ModelArchitecture model, TrainingJob job, ParallelPlan plan, LayerActivations kinds)
+    {
+        var logits = 2.0 * 4 * LayerKernels.Tokens(job, plan) * (model.VocabularySize / (double)plan.TensorParallelism);
+        return logits + (job.MultiTokenPredictionDepth(model) * ((model.MultiTokenPredictionUsesExperts ? kinds.Expert : kinds.Dense).Stored + logits));
     }
 
     /// <summary>

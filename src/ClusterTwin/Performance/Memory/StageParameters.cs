@@ -80,6 +80,21 @@ public readonly record struct StageParameters(double First, double Middle, doubl
     }
 
     /// <summary>
+    /// Parameters per chip of pipeline rank <paramref name="rank"/> of <paramref name="plan"/>'s, holding the
+    /// <paramref name="count"/> layers from <paramref name="start"/>: its layers', with the embedding on the first rank
+    /// and the output head and multi-token prediction modules on the last; shared, and routed experts.
+    /// </summary>
+    public static (double Shared, double Routed) OfRank(ModelArchitecture model, TrainingJob job, ParallelPlan plan, int rank, int start, int count)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(plan);
+        var (shared, routed) = Rank(model, plan, model.DenseLayersIn(start, count), count);
+        var (embedding, head, prediction) = Ends(model, job, plan);
+        shared += rank == 0 ? embedding : 0;
+        return rank == plan.PipelineParallelism - 1 ? (shared + head + prediction.Shared, routed + prediction.Routed) : (shared, routed);
+    }
+
+    /// <summary>
     /// Parameters per chip of <paramref name="count"/> layers, <paramref name="denseLayers"/> of them dense and the rest
     /// mixtures of experts: all but the routed experts, and the routed experts.
     /// </summary>
