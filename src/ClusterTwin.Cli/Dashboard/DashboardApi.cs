@@ -4,6 +4,7 @@ using ClusterTwin.Cli.Reports;
 using ClusterTwin.Engines.Analytical;
 using ClusterTwin.Engines.EventLevel;
 using ClusterTwin.Engines.Mixed;
+using ClusterTwin.Parallelism;
 using ClusterTwin.Planning;
 
 namespace ClusterTwin.Cli.Dashboard;
@@ -154,17 +155,21 @@ public sealed class DashboardApi
         }
     }
 
-    /// <summary>The passes as rows of [rank, backward (0 or 1), micro-batch, chunk, start, end] in seconds, at most <see cref="MostSpansDrawn"/>.</summary>
+    /// <summary>
+    /// The passes as rows of [rank, kind (0 forward, 1 backward or input gradient, 2 weight gradient), micro-batch, chunk
+    /// (under DualPipe the direction), start, end] in seconds, at most <see cref="MostSpansDrawn"/>.
+    /// </summary>
     private static object Timeline(StepTimeline timeline) => new
     {
         ranks = timeline.Stages.Pipeline,
         chunks = timeline.Stages.VirtualStages,
+        schedule = PipelineScheduleKeys.Key(timeline.Stages.Schedule),
         microBatches = timeline.Stages.MicroBatches,
         pipelineSeconds = timeline.Pipeline.Seconds,
         afterPipelineSeconds = timeline.Stages.AfterPipeline.Seconds,
         powerStretch = timeline.Stages.PowerStretch,
         passes = timeline.Spans.Length,
-        spans = timeline.Spans.Length > MostSpansDrawn ? null : timeline.Spans.Select(span => new[] { span.Rank, span.Pass.Backward ? 1 : 0, span.Pass.MicroBatch, span.Pass.Chunk, span.Start.Seconds, span.End.Seconds }),
+        spans = timeline.Spans.Length > MostSpansDrawn ? null : timeline.Spans.Select(span => new[] { span.Rank, span.Pass.Kind == PassKind.WeightGradient ? 2 : span.Pass.Backward ? 1 : 0, span.Pass.MicroBatch, span.Pass.Chunk, span.Start.Seconds, span.End.Seconds }),
     };
 
     private List<DashboardExample> ListExamples()

@@ -1,6 +1,7 @@
 using System.Globalization;
 using ClusterTwin.Engines;
 using ClusterTwin.Engines.EventLevel;
+using ClusterTwin.Parallelism;
 using ClusterTwin.Units;
 using Spectre.Console;
 
@@ -40,7 +41,13 @@ public static class EventLevelReport
         var (lightest, slowest) = (stages.Ranks.Min(rank => rank.Total.Seconds), stages.SlowestRank);
         table.AddRow("ranks' work per micro-batch", stages.Pipeline == 1 ? slowest.ToString() : $"{Duration.FromSeconds(lightest)} - {slowest} over {stages.Pipeline} ranks (the closed form charges each the slowest's)");
         table.AddRow("idle in the pipeline: busiest rank / average rank", $"{Format.Percent(timeline.SlowestRankIdleShare)} / {Format.Percent(timeline.MeanIdleShare)}");
-        table.AddRow("passes replayed", $"{Format.Count(timeline.Spans.Length)} ({stages.MicroBatches:N0} micro-batches x {stages.VirtualStages} chunks x {stages.Pipeline} ranks, forward and backward)");
+        var passes = stages.Schedule switch
+        {
+            PipelineScheduleKind.ZeroBubble => $"{stages.MicroBatches:N0} micro-batches x {stages.Pipeline} ranks, forward, input gradient and weight gradients, zero-bubble schedule",
+            PipelineScheduleKind.DualPipe => $"{stages.MicroBatches:N0} micro-batches, half from each end, x {stages.Pipeline} ranks, forward and backward, some split into input and weight gradients, DualPipe schedule",
+            _ => $"{stages.MicroBatches:N0} micro-batches x {stages.VirtualStages} chunks x {stages.Pipeline} ranks, forward and backward",
+        };
+        table.AddRow("passes replayed", $"{Format.Count(timeline.Spans.Length)} ({passes})");
         if (step.Stragglers is { } draws)
         {
             WriteStragglers(table, draws, result);
@@ -88,7 +95,7 @@ public static class EventLevelReport
             closedFormStepTimeSeconds = result.StepTime.Seconds,
             pipelineSeconds = timeline?.Pipeline.Seconds,
             afterPipelineSeconds = timeline?.Stages.AfterPipeline.Seconds,
-            rankWorkSeconds = timeline?.Stages.Ranks.Select(rank => new { forward = rank.Forward.Seconds, backward = rank.Backward.Seconds }),
+            rankWorkSeconds = timeline?.Stages.Ranks.Select(rank => new { forward = rank.Forward.Seconds, backward = rank.Backward.Seconds, weightGradient = rank.WeightGradient.Seconds }),
             busiestRankIdleShare = timeline?.SlowestRankIdleShare,
             meanIdleShare = timeline?.MeanIdleShare,
             passes = timeline?.Spans.Length,

@@ -219,6 +219,7 @@ public static class SimulationJson
             pipeline = plan.PipelineParallelism,
             data = plan.DataParallelism,
             virtualStages = plan.VirtualStages,
+            schedule = ClusterTwin.Parallelism.PipelineScheduleKeys.Key(plan.Schedule),
             microBatch = plan.MicroBatchSize,
             sequenceParallel = plan.SequenceParallelism,
             recompute = plan.Recompute.ToString().ToLowerInvariant(),

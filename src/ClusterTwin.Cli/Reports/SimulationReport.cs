@@ -256,7 +256,8 @@ public static class SimulationReport
             : stages.Places ? $"; {stages.Describe(plan.PipelineParallelism)}"
             : $"; first-stage layers {plan.FirstStageLayers?.ToString(CultureInfo.InvariantCulture) ?? "even"}, last-stage layers {plan.LastStageLayers?.ToString(CultureInfo.InvariantCulture) ?? "even"}";
         var sends = plan.OverlapsPipelineSends(framework) ? ", sends overlapped" : string.Empty;
-        return $"TP {plan.TensorParallelism}{context}{expert} x PP {plan.PipelineParallelism} (virtual {plan.VirtualStages}{placement}{sends}) x DP {plan.DataParallelism:N0}, " +
+        var schedule = plan.Schedule == PipelineScheduleKind.OneForwardOneBackward ? string.Empty : $"{PipelineScheduleKeys.Key(plan.Schedule)} schedule, ";
+        return $"TP {plan.TensorParallelism}{context}{expert} x PP {plan.PipelineParallelism} ({schedule}virtual {plan.VirtualStages}{placement}{sends}) x DP {plan.DataParallelism:N0}, " +
                $"micro-batch {plan.MicroBatchSize}, sequence parallel {(plan.SequenceParallelism ? "on" : "off")}, recompute {RecomputeModuleNames.Describe(plan)}, " +
                (plan.OffloadedLayers > 0 ? $"activations of {plan.OffloadedLayers} layers offloaded to the host, " : string.Empty) +
                $"ZeRO {plan.ZeroStage}, ranks ordered {RankOrderKeys.Key(plan.Order)}";

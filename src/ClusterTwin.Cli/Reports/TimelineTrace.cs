@@ -1,5 +1,6 @@
 using System.Text.Json;
 using ClusterTwin.Engines.EventLevel;
+using ClusterTwin.Parallelism;
 
 namespace ClusterTwin.Cli.Reports;
 
@@ -38,9 +39,10 @@ public static class TimelineTrace
         foreach (var span in timeline.Spans)
         {
             var pass = span.Pass;
-            var name = (pass.Backward ? "B" : "F") + pass.MicroBatch.ToString(System.Globalization.CultureInfo.InvariantCulture)
-                + (timeline.Stages.VirtualStages > 1 ? "." + pass.Chunk.ToString(System.Globalization.CultureInfo.InvariantCulture) : string.Empty);
-            Complete(json, name, pass.Backward ? "backward" : "forward", span.Rank, span.Start.Seconds * stretch, (span.End.Seconds - span.Start.Seconds) * stretch, pass.MicroBatch, pass.Chunk);
+            // Under DualPipe the chunk is the direction: 0 fed from the first rank, 1 from the last.
+            var name = PassKindNames.Letter(pass.Kind) + pass.MicroBatch.ToString(System.Globalization.CultureInfo.InvariantCulture)
+                + (timeline.Stages.VirtualStages > 1 || timeline.Stages.Schedule == PipelineScheduleKind.DualPipe ? "." + pass.Chunk.ToString(System.Globalization.CultureInfo.InvariantCulture) : string.Empty);
+            Complete(json, name, PassKindNames.Name(pass.Kind), span.Rank, span.Start.Seconds * stretch, (span.End.Seconds - span.Start.Seconds) * stretch, pass.MicroBatch, pass.Chunk);
         }
 
         var after = timeline.Stages.AfterPipeline.Seconds;

@@ -70,6 +70,12 @@ public static partial class ScenarioLoader
             return null;
         }
 
+        if (plan.Schedule != PipelineScheduleKind.OneForwardOneBackward)
+        {
+            reader.Error(YamlReader.Child(planBlock, "schedule")!, YamlReader.Join(path, "plan.schedule"), $"{PipelineScheduleKeys.Key(plan.Schedule)} is not replayed over a mixed pipeline yet: use 1f1b (the default), or simulate each kind of chip's cluster on its own");
+            return null;
+        }
+
         var lastChips = (pipeline - stages.Value) * stageRanks;
         if (cluster.ChipCount != lastChips)
         {

@@ -413,7 +413,7 @@ public static partial class ScenarioLoader
         }
 
         reader.CheckKeys(map, path, "tensor", "pipeline", "data", "virtual_stages", "micro_batch", "sequence_parallel", "recompute", "zero", "overlap_gradient_reduction", "overlap_tensor_communication", "overlap_pipeline_communication", "order", "sharding", "context", "context_communication", "expert",
-            "expert_dispatch", "overlap_expert_communication", "first_stage_layers", "last_stage_layers", "offload_activations");
+            "expert_dispatch", "overlap_expert_communication", "first_stage_layers", "last_stage_layers", "offload_activations", "schedule");
         var tensor = reader.Integer(map, "tensor", path, 1, 1_000_000, required: false) ?? 1;
         var pipeline = reader.Integer(map, "pipeline", path, 1, 1_000_000, required: false) ?? 1;
         var context = reader.Integer(map, "context", path, 1, 1_000_000, required: false) ?? 1;
@@ -465,6 +465,7 @@ public static partial class ScenarioLoader
         var firstLayers = reader.Integer(map, "first_stage_layers", path, 1, 1_000_000, required: false);
         var lastLayers = reader.Integer(map, "last_stage_layers", path, 1, 1_000_000, required: false);
         var offloaded = reader.Integer(map, "offload_activations", path, 0, 1_000_000, required: false) ?? 0;
+        var schedule = reader.Enumeration(map, "schedule", path, PipelineScheduleKeys.All, required: false) ?? PipelineScheduleKind.OneForwardOneBackward;
         return data is null ? null : new ParallelPlan(tensor, pipeline, data.Value, microBatch, virtualStages, sequenceParallel, recompute, zero, overlap, order, sharding, overlapTensor, context, expert)
         {
             ContextCommunication = contextCommunication,
@@ -475,6 +476,7 @@ public static partial class ScenarioLoader
             RecomputeModules = modules,
             OffloadedLayers = offloaded,
             OverlapPipelineCommunication = overlapPipeline,
+            Schedule = schedule,
         };
     }
 

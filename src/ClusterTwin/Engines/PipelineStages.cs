@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using ClusterTwin.Parallelism;
 using ClusterTwin.Units;
 
 namespace ClusterTwin.Engines;
@@ -6,8 +7,15 @@ namespace ClusterTwin.Engines;
 /// <summary>One pipeline rank's time for one micro-batch through all its chunks, split into the forward and the backward pass.</summary>
 /// <param name="Forward">Its forward passes, their exposed communication included.</param>
 /// <param name="Backward">Its backward passes with their recompute, exposed communication and host waits, and any activation offload the passes do not cover.</param>
-public readonly record struct RankWork(Duration Forward, Duration Backward)
+/// <param name="WeightGradient">
+/// The part of <paramref name="Backward"/> that computes the weights' gradients, which a zero-bubble schedule runs as a
+/// pass of its own; the rest computes the input's gradient, which the rank before waits for.
+/// </param>
+public readonly record struct RankWork(Duration Forward, Duration Backward, Duration WeightGradient = default)
 {
+    /// <summary>The backward pass without its weight gradients: what the rank before waits for.</summary>
+    public Duration InputGradient => Backward - WeightGradient;
+
     /// <summary>Both passes.</summary>
     public Duration Total => Forward + Backward;
 }
@@ -28,7 +36,12 @@ public readonly record struct RankWork(Duration Forward, Duration Backward)
 /// </param>
 /// <param name="AfterPipeline">What the step spends once the pipeline drains: the data-parallel communication the backward passes do not hide, and the optimizer step.</param>
 /// <param name="PowerStretch">The factor the chips' power limit stretches the step by (1 where they stay within it).</param>
-public sealed record PipelineStages(ImmutableArray<RankWork> Ranks, int VirtualStages, int MicroBatches, Duration Send, bool SendsOverlap, Duration AfterPipeline, double PowerStretch)
+/// <param name="Schedule">
+/// The order the ranks run their passes in. Under DualPipe, <paramref name="Ranks"/> are the stages: rank <c>r</c> runs
+/// stage <c>r</c> for the micro-batches fed from the first rank and stage <c>p - 1 - r</c> for those fed from the last.
+/// </param>
+public sealed record PipelineStages(ImmutableArray<RankWork> Ranks, int VirtualStages, int MicroBatches, Duration Send, bool SendsOverlap, Duration AfterPipeline, double PowerStretch,
+    PipelineScheduleKind Schedule = PipelineScheduleKind.OneForwardOneBackward)
 {
     /// <summary>Pipeline ranks.</summary>
     public int Pipeline => Ranks.Length;

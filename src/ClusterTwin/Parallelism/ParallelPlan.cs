@@ -149,6 +149,9 @@ public sealed record ParallelPlan(
     /// </summary>
     public int RanksPerChip { get; init; } = 1;
 
+    /// <summary>The pipeline schedule: 1F1B (plain or interleaved) by default, zero bubble (ZB-H1) or DualPipe.</summary>
+    public PipelineScheduleKind Schedule { get; init; }
+
     /// <summary>The modules selective recompute replays; by default the attention core.</summary>
     public RecomputeModules RecomputeModules { get; init; } = RecomputeModules.CoreAttention;
 

@@ -237,6 +237,10 @@ public static class PlanChecks
         {
             problems.Add($"the interleaved schedule needs the {job.GlobalBatchSize / sequencesPerReplica} micro-batches per step to be a multiple of the pipeline size {pipeline}");
         }
+        else if (PipelineScheduleKeys.Problem(plan.Schedule, pipeline, plan.VirtualStages, job.GlobalBatchSize / sequencesPerReplica) is { } schedule)
+        {
+            problems.Add(schedule);
+        }
 
         if (plan.VirtualStages > 1 && pipeline == 1)
         {

@@ -25,8 +25,9 @@ public static class PlanDescription
         yield return ("offload", Number(plan.OffloadedLayers));
     }
 
-    /// <summary>The searched dimensions of <paramref name="plan"/> on one line, with its explicit stage layers where it gives them.</summary>
+    /// <summary>The searched dimensions of <paramref name="plan"/> on one line, with its pipeline schedule (other than 1F1B) and its explicit stage layers where it gives them.</summary>
     public static string Of(ParallelPlan plan) => string.Join(" ", Fields(plan).Select(field => field.Name + " " + field.Value)) +
+        (plan.Schedule == PipelineScheduleKind.OneForwardOneBackward ? string.Empty : $" schedule {PipelineScheduleKeys.Key(plan.Schedule)}") +
         (plan.FirstStageLayers is null && plan.LastStageLayers is null ? string.Empty
             : $" (layers on the first rank {plan.FirstStageLayers?.ToString(CultureInfo.InvariantCulture) ?? "even"}, on the last {plan.LastStageLayers?.ToString(CultureInfo.InvariantCulture) ?? "even"})");
 
@@ -72,6 +73,11 @@ public static class PlanDescription
         if (plan.OffloadedLayers > 0)
         {
             fields.Add($"offload_activations: {Number(plan.OffloadedLayers)}");
+        }
+
+        if (plan.Schedule != PipelineScheduleKind.OneForwardOneBackward)
+        {
+            fields.Add($"schedule: {PipelineScheduleKeys.Key(plan.Schedule)}");
         }
 
         return $"plan: {{{string.Join(", ", fields)}}}";

@@ -187,7 +187,8 @@ public sealed class PlanSpace
             foreach (var microBatch in microBatchChoices)
             {
                 var replicaBatch = (long)degrees.Data * microBatch;
-                if (job.GlobalBatchSize % replicaBatch != 0 || (stages > 1 && job.GlobalBatchSize / replicaBatch % degrees.Pipeline != 0))
+                if (job.GlobalBatchSize % replicaBatch != 0 || (stages > 1 && job.GlobalBatchSize / replicaBatch % degrees.Pipeline != 0)
+                    || (pins.Settings.Schedule != PipelineScheduleKind.OneForwardOneBackward && PipelineScheduleKeys.Problem(pins.Settings.Schedule, degrees.Pipeline, stages, job.GlobalBatchSize / replicaBatch) is not null))
                 {
                     continue;
                 }

@@ -249,6 +249,24 @@ public class PlanSearchTests
     }
 
     [Fact]
+    public void UnderAScheduleTheScenarioNames_TheSearchKeepsIt_AndOnlyTheLayoutsItCanRun()
+    {
+        // 32 sequences: DualPipe needs an even pipeline and at least two micro-batches per rank, no virtual stages.
+        var planning = Load(SmallScenario + "\nplan: {schedule: dualpipe}\n");
+        var scenario = planning.Scenario;
+        var layouts = new PlanSpace(scenario.Cluster, scenario.Model, scenario.Job, planning.Pins).ValidLayouts().ToList();
+        Assert.NotEmpty(layouts);
+        Assert.All(layouts, layout =>
+        {
+            Assert.Equal(PipelineScheduleKind.DualPipe, layout.Schedule);
+            Assert.Null(PipelineScheduleKeys.Problem(layout.Schedule, layout.PipelineParallelism, layout.VirtualStages, scenario.Job.GlobalBatchSize / (layout.DataParallelism * layout.MicroBatchSize)));
+        });
+        var best = PlanSearch.Run(scenario, planning.Pins, top: 1).Plans[0].Plan;
+        Assert.Contains("schedule: dualpipe", PlanDescription.ScenarioBlock(best), StringComparison.Ordinal);
+        Assert.EndsWith("schedule dualpipe", PlanDescription.Of(best), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void CountingTheLayouts_AgreesWithEnumeratingThem_AndStopsWhereAsked()
     {
         var planning = Load(SmallScenario);

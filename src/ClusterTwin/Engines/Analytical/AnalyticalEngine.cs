@@ -149,15 +149,14 @@ public static partial class AnalyticalEngine
             prediction = (LayerCosting.Boundary(LayerKernels.PredictionJoin(model, job, plan), kernels, Duration.Zero) + predictionLayer + head) * predictionModules;
         }
 
-        var first = Layers(model.DenseLayersIn(0, stages.First), stages.First) + embedding;
-        var last = Layers(model.DenseLayersIn(model.Layers - stages.Last, stages.Last), stages.Last) + head + prediction;
+        var (firstLayers, lastLayers) = (Layers(model.DenseLayersIn(0, stages.First), stages.First), Layers(model.DenseLayersIn(model.Layers - stages.Last, stages.Last), stages.Last));
         // Middle ranks differ only in how many dense layers they hold; the cost is linear in that count.
         var (fewestDense, mostDense) = stages.MiddleDenseLayers(model, pipeline);
         var middle = StageCost.Slowest(Layers(mostDense, stages.Middle), Layers(fewestDense, stages.Middle), default);
-        var slowest = pipeline == 1 ? first + head + prediction : StageCost.Slowest(first, pipeline > 2 ? middle : first, last);
+        var (slowest, forwardShare) = SlowestRank(plan, firstLayers, middle, lastLayers, embedding, head, prediction);
         if (NoRecomputeSlowdown(scenario) is { } slowdown)
         {
-            slowest = slowest with { Compute = slowest.Compute * slowdown };
+            slowest = slowest with { Compute = slowest.Compute * slowdown, WeightGradient = slowest.WeightGradient * slowdown };
         }
 
         // Pipeline: each micro-batch crosses every chunk boundary forward and backward; Megatron's scatter-gather
@@ -172,7 +171,8 @@ public static partial class AnalyticalEngine
         var offload = OffloadExposed(plan, cluster.System, model, job, scenario.Framework.SavedMultiplyInputs, Layers);
         // The fill and the drain wait for every send in full: the stage that receives has nothing to overlap them with.
         var perMicroBatch = slowest.Total + (pipelineSend * pipelineSends) + offload;
-        var bubbleFraction = (pipeline - 1) / (double)plan.VirtualStages;
+        var rankTime = slowest.Total + offload;
+        var bubble = PipelineBubble(plan, perMicroBatch, rankTime * forwardShare, rankTime * WeightShare(slowest));
 
         var stageParameters = StageParameters.Of(model, job, plan);
         var parametersPerChip = stageParameters.Heaviest;
@@ -190,7 +190,7 @@ public static partial class AnalyticalEngine
             Recompute: slowest.Recompute * microBatches,
             TensorParallelCommunication: slowest.TensorCommunication * microBatches,
             PipelineCommunication: pipelinePerMicroBatch * microBatches,
-            PipelineBubble: perMicroBatch * bubbleFraction,
+            PipelineBubble: bubble,
             DataParallelCommunication: dataParallel,
             Optimizer: optimizer,
             ContextParallelCommunication: slowest.ContextCommunication * microBatches,
@@ -278,7 +278,7 @@ public static partial class AnalyticalEngine
 
         var costing = new RankCosting(model, Layers, embedding, head + prediction, NoRecomputeSlowdown(scenario), offload, pipelineSend, plan.OverlapsPipelineSends(scenario.Framework), afterPipeline);
         var pipelineStages = new PipelineStages(costing.Ranks(stages, pipeline), plan.VirtualStages, (int)microBatches, pipelineSend, costing.SendsOverlap,
-            breakdown.DataParallelCommunication + breakdown.Optimizer, breakdown.Total / (breakdown.Total - breakdown.PowerThrottling));
+            breakdown.DataParallelCommunication + breakdown.Optimizer, breakdown.Total / (breakdown.Total - breakdown.PowerThrottling), plan.Schedule);
         return (result, pipelineStages, costing);
     }
 

@@ -56,6 +56,7 @@ internal static class LayerCosting
         var (replayed, replayedWait, replayedWork, replayedTraffic) = (Duration.Zero, Duration.Zero, Flops.Zero, Bytes.Zero);
         // The host's launches of the pass, and of what selective recompute replays, where the host runs ahead.
         var (hostForward, hostBackward, hostReplayed) = (Duration.Zero, Duration.Zero, Duration.Zero);
+        var weightGradient = Duration.Zero;
         var forwardWork = Flops.Zero;
         var backwardWork = Flops.Zero;
         var (forwardTraffic, backwardTraffic) = (Bytes.Zero, Bytes.Zero);
@@ -95,6 +96,7 @@ internal static class LayerCosting
             {
                 projectionForward += time;
                 projectionBackward += backward;
+                weightGradient += WeightGradientOf(kernel, backward);
             }
 
             if (kernel.Region == KernelRegion.Experts)
@@ -184,8 +186,16 @@ internal static class LayerCosting
         var recomputeWait = plan.Recompute == RecomputePolicy.Full ? forwardWait : replayedWait;
         return new StageCost(forwardTime + backwardTime - forwardWait - backwardWait, recompute - recomputeWait, forwardExposed + backwardExposed + recomputeCommunication, forwardWork + backwardWork + recomputeWork,
             contextForward + contextBackward + contextRecompute, expertCommunication, forwardTraffic + backwardTraffic + recomputeTraffic, forwardWait + backwardWait, recomputeWait,
-            keptWork + keptRecompute, forwardTime + forwardExposed + contextForward + (expertCommunication / expertPasses));
+            keptWork + keptRecompute, forwardTime + forwardExposed + contextForward + (expertCommunication / expertPasses), weightGradient);
     }
+
+    /// <summary>
+    /// The part of a multiply's <paramref name="backward"/> time that computes its weights' gradient: one of the
+    /// <see cref="Kernel.BackwardFactor"/> products its backward pass runs for its forward one (the other, the input's
+    /// gradient, is what the rank before waits for). Nothing for a kernel without weights.
+    /// </summary>
+    private static Duration WeightGradientOf(in Kernel kernel, Duration backward) =>
+        kernel.Kind == KernelKind.Matrix && kernel.Region != KernelRegion.AttentionCore && kernel.BackwardFactor >= 1 ? backward / kernel.BackwardFactor : Duration.Zero;
 
     /// <summary>Whether selective recompute replays a layer's feed-forward or expert block, and with it its tensor-parallel collective.</summary>
     internal static bool ReplaysFeedForwardHalf(ParallelPlan plan) =>
@@ -203,14 +213,17 @@ internal static class LayerCosting
         var work = Flops.Zero;
         var kept = Flops.Zero;
         var traffic = Bytes.Zero;
+        var weightGradient = Duration.Zero;
         foreach (var kernel in forward)
         {
-            time += kernels.Forward(kernel) + kernels.Backward(kernel);
+            var backward = kernels.Backward(kernel);
+            time += kernels.Forward(kernel) + backward;
+            weightGradient += WeightGradientOf(kernel, backward);
             work += kernel.TotalWork * (1 + kernel.BackwardFactor);
             kept += kernel.RunsAtBf16Rate ? kernel.TotalWork * (1 + kernel.BackwardFactor) : Flops.Zero;
             traffic += kernel.TotalTraffic * (1 + kernel.BackwardFactor);
         }
 
-        return new StageCost(time, Duration.Zero, communication, work, MemoryTraffic: traffic, Bf16Work: kept);
+        return new StageCost(time, Duration.Zero, communication, work, MemoryTraffic: traffic, Bf16Work: kept, WeightGradient: weightGradient);
     }
 }

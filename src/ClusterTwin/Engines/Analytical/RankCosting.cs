@@ -30,7 +30,8 @@ internal sealed class RankCosting(ModelArchitecture model, Func<int, int, StageC
     /// <remarks>
     /// A layer's forward share is its costed forward pass; the embedding's and the head's, whose costs are not split by
     /// pass, is a third (a multiply's backward pass computes two products for its one). The rank's time is split in
-    /// those shares, so the two passes add up to the closed form's time for the rank exactly.
+    /// those shares, so the two passes add up to the closed form's time for the rank exactly. The weight gradients are
+    /// the same share of the time as of the rank's costs.
     /// </remarks>
     public (StageCost Cost, RankWork Work) Rank(int start, int count, bool first, bool last)
     {
@@ -38,9 +39,10 @@ internal sealed class RankCosting(ModelArchitecture model, Func<int, int, StageC
         var boundaries = (first ? embedding : default) + (last ? end : default);
         var cost = rankLayers + boundaries;
         var forwardShare = cost.Total > Duration.Zero ? (rankLayers.Forward + (boundaries.Total / 3)) / cost.Total : 0;
-        var slowed = slowdown is { } factor ? cost with { Compute = cost.Compute * factor } : cost;
+        var slowed = slowdown is { } factor ? cost with { Compute = cost.Compute * factor, WeightGradient = cost.WeightGradient * factor } : cost;
         var time = slowed.Total + offload;
-        return (slowed, new RankWork(time * forwardShare, time * (1 - forwardShare)));
+        var backward = time * (1 - forwardShare);
+        return (slowed, new RankWork(time * forwardShare, backward, Duration.Min(backward, time * AnalyticalEngine.WeightShare(slowed))));
     }
 
     /// <summary>Every rank's work under <paramref name="stages"/>' placement on <paramref name="pipeline"/> ranks.</summary>

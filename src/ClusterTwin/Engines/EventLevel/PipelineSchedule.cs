@@ -1,10 +1,61 @@
 namespace ClusterTwin.Engines.EventLevel;
 
+/// <summary>What a pass computes.</summary>
+public enum PassKind
+{
+    /// <summary>The forward pass.</summary>
+    Forward,
+
+    /// <summary>The whole backward pass: the input's gradient, then the weights'.</summary>
+    Backward,
+
+    /// <summary>The backward pass's input gradient alone, which the rank before waits for (a zero-bubble schedule's B).</summary>
+    InputGradient,
+
+    /// <summary>The backward pass's weight gradients alone, which nobody waits for (a zero-bubble schedule's W).</summary>
+    WeightGradient,
+}
+
+/// <summary>How reports name a <see cref="PassKind"/>.</summary>
+public static class PassKindNames
+{
+    /// <summary>"forward", "backward", "input gradient" or "weight gradient".</summary>
+    public static string Name(PassKind kind) => kind switch
+    {
+        PassKind.Forward => "forward",
+        PassKind.InputGradient => "input gradient",
+        PassKind.WeightGradient => "weight gradient",
+        _ => "backward",
+    };
+
+    /// <summary>The letter a timeline labels the pass with, as the zero-bubble papers draw them: F, B (the input gradient too) or W.</summary>
+    public static string Letter(PassKind kind) => kind switch
+    {
+        PassKind.Forward => "F",
+        PassKind.WeightGradient => "W",
+        _ => "B",
+    };
+}
+
 /// <summary>One pass of one micro-batch through one chunk of a pipeline rank.</summary>
-/// <param name="Backward">The backward pass (otherwise the forward).</param>
-/// <param name="MicroBatch">Which micro-batch of the step, from 0.</param>
-/// <param name="Chunk">Which of the rank's chunks (virtual stages), from 0.</param>
-public readonly record struct PipelinePass(bool Backward, int MicroBatch, int Chunk);
+/// <param name="Kind">What the pass computes.</param>
+/// <param name="MicroBatch">Which micro-batch of the step, from 0 (under DualPipe, of its direction's).</param>
+/// <param name="Chunk">Which of the rank's chunks (virtual stages), from 0; under DualPipe, the direction: 0 from the first rank, 1 from the last.</param>
+/// <param name="PairedWithNext">
+/// A forward pass that runs with the backward pass after it as one (DualPipe's F&amp;B): both start once both their
+/// inputs are there, and the forward's output leaves with the backward's.
+/// </param>
+public readonly record struct PipelinePass(PassKind Kind, int MicroBatch, int Chunk, bool PairedWithNext = false)
+{
+    /// <summary>A forward (<paramref name="backward"/> false) or whole backward pass.</summary>
+    public PipelinePass(bool backward, int microBatch, int chunk)
+        : this(backward ? PassKind.Backward : PassKind.Forward, microBatch, chunk)
+    {
+    }
+
+    /// <summary>Whether the pass sends a gradient back toward the first stage: a whole backward pass or an input gradient.</summary>
+    public bool Backward => Kind is PassKind.Backward or PassKind.InputGradient;
+}
 
 /// <summary>
 /// The order in which each pipeline rank runs its passes under Megatron-LM's one-forward-one-backward schedule (1F1B,
@@ -83,5 +134,149 @@ public static class PipelineSchedule
         var group = pipeline * virtualStages;
         var chunk = ordinal % group / pipeline;
         return new PipelinePass(backward, (ordinal / group * pipeline) + (ordinal % pipeline), backward ? virtualStages - 1 - chunk : chunk);
+    }
+
+    /// <summary>
+    /// The passes rank <paramref name="rank"/> of <paramref name="pipeline"/> runs under zero bubble (ZB-H1, Qi et al.
+    /// 2024, section 3.1), in order: 1F1B's, each backward pass split into its input gradient and its weight gradients,
+    /// the weight gradients of micro-batch <c>k</c> run after the input gradient of <c>k + rank</c>, and the ones left
+    /// over at the end. Every rank keeps at most <c>p</c> micro-batches whose weight gradients have not run.
+    /// </summary>
+    public static PipelinePass[] ZeroBubble(int rank, int pipeline, int microBatches)
+    {
+        var warmUp = WarmUp(rank, pipeline, microBatches, 1);
+        var passes = new List<PipelinePass>(3 * microBatches);
+        for (var microBatch = 0; microBatch < warmUp; microBatch++)
+        {
+            passes.Add(new PipelinePass(PassKind.Forward, microBatch, 0));
+        }
+
+        var weights = 0;
+        for (var microBatch = 0; microBatch < microBatches; microBatch++)
+        {
+            if (warmUp + microBatch < microBatches)
+            {
+                passes.Add(new PipelinePass(PassKind.Forward, warmUp + microBatch, 0));
+            }
+
+            passes.Add(new PipelinePass(PassKind.InputGradient, microBatch, 0));
+            if (microBatch >= rank)
+            {
+                passes.Add(new PipelinePass(PassKind.WeightGradient, weights++, 0));
+            }
+        }
+
+        while (weights < microBatches)
+        {
+            passes.Add(new PipelinePass(PassKind.WeightGradient, weights++, 0));
+        }
+
+        return [.. passes];
+    }
+
+    /// <summary>
+    /// The passes rank <paramref name="rank"/> of <paramref name="pipeline"/> (even) runs under DualPipe over
+    /// <paramref name="microBatches"/> (even, at least <c>2p</c>), half fed from each end, in the eight steps of
+    /// deepseek-ai/DualPipe's <c>DualPipe.step</c>. A rank in the first half runs its own stage for the direction from
+    /// the first rank ("early") and its mirror for the direction from the last ("late"); a rank in the second half the
+    /// other way round. With <c>h</c> the rank's distance from the nearer end and <c>n = p/2</c>:
+    /// <list type="number">
+    /// <item><c>2(n - h - 1)</c> early forward passes;</item>
+    /// <item><c>h + 1</c> pairs of an early and a late forward pass;</item>
+    /// <item><c>n - h - 1</c> of a late input gradient, a weight gradient, a late forward pass;</item>
+    /// <item><c>m/2 - p + h + 1</c> of an early forward paired with a late backward, then a late forward paired with an early backward;</item>
+    /// <item><c>n - h - 1</c> of a late backward, then a late forward paired with an early backward;</item>
+    /// <item><c>h + 1</c> of a late and an early backward, the second half of them split into input and weight gradients;</item>
+    /// <item><c>n - h - 1</c> of a weight gradient and an early input gradient;</item>
+    /// <item>the <c>h + 1</c> weight gradients left, first in first out.</item>
+    /// </list>
+    /// </summary>
+    public static PipelinePass[] DualPipe(int rank, int pipeline, int microBatches)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(rank);
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(rank, pipeline);
+        if (pipeline % 2 != 0 || microBatches % 2 != 0 || microBatches < 2 * pipeline)
+        {
+            throw new ArgumentException($"DualPipe needs an even pipeline ({pipeline}) and an even number of micro-batches ({microBatches}), at least twice the pipeline", nameof(microBatches));
+        }
+
+        var half = pipeline / 2;
+        var near = Math.Min(rank, pipeline - 1 - rank);
+        // The direction a rank runs as its early stage: from the first rank in the first half, from the last in the second.
+        var early = rank < half ? 0 : 1;
+        var late = 1 - early;
+        var (forwards, backwards) = (new int[2], new int[2]);
+        var deferred = new Queue<PipelinePass>();
+        var passes = new List<PipelinePass>(3 * microBatches);
+        PipelinePass Forward(int direction, bool paired = false) => new(PassKind.Forward, forwards[direction]++, direction, paired);
+        PipelinePass Backward(int direction, bool split)
+        {
+            var pass = new PipelinePass(split ? PassKind.InputGradient : PassKind.Backward, backwards[direction]++, direction);
+            if (split)
+            {
+                deferred.Enqueue(pass with { Kind = PassKind.WeightGradient });
+            }
+
+            return pass;
+        }
+
+        void Pair(int forward, int backward)
+        {
+            passes.Add(Forward(forward, paired: true));
+            passes.Add(Backward(backward, split: false));
+        }
+
+        for (var step = 0; step < 2 * (half - near - 1); step++)
+        {
+            passes.Add(Forward(early));
+        }
+
+        for (var step = 0; step < near + 1; step++)
+        {
+            passes.Add(Forward(early));
+            passes.Add(Forward(late));
+        }
+
+        for (var step = 0; step < half - near - 1; step++)
+        {
+            passes.Add(Backward(late, split: true));
+            passes.Add(deferred.Dequeue());
+            passes.Add(Forward(late));
+        }
+
+        for (var step = 0; step < (microBatches / 2) - pipeline + near + 1; step++)
+        {
+            Pair(early, late);
+            Pair(late, early);
+        }
+
+        for (var step = 0; step < half - near - 1; step++)
+        {
+            passes.Add(Backward(late, split: false));
+            Pair(late, early);
+        }
+
+        // The second half of these backward passes split their weight gradients off, from the middle on.
+        var split = false;
+        for (var step = 0; step < near + 1; step++)
+        {
+            split |= step == (near + 1) / 2 && near % 2 == 1;
+            passes.Add(Backward(late, split));
+            split |= step == (near + 1) / 2 && near % 2 == 0;
+            passes.Add(Backward(early, split));
+        }
+
+        for (var step = 0; step < half - near - 1; step++)
+        {
+            passes.Add(deferred.Dequeue());
+            passes.Add(Backward(early, split: true));
+        }
+
+        while (deferred.Count > 0)
+        {
+            passes.Add(deferred.Dequeue());
+        }
+
+        return [.. passes];
     }
 }

@@ -1,11 +1,12 @@
 using System.Collections.Immutable;
+using ClusterTwin.Parallelism;
 using ClusterTwin.Units;
 
 namespace ClusterTwin.Engines.EventLevel;
 
 /// <summary>
-/// The event-level engine's training step: every forward and backward pass of every micro-batch on every pipeline
-/// rank, in the order <see cref="PipelineSchedule"/> gives, each starting when its rank is free and its input has
+/// The event-level engine's training step: every pass of every micro-batch on every pipeline rank, in the order
+/// <see cref="PipelineSchedule"/> gives for the stages' schedule, each starting when its rank is free and its input has
 /// arrived from the rank before (or its gradient from the rank after), sends taking <see cref="PipelineStages.Send"/>.
 /// Each rank runs its own time (<see cref="PipelineStages.Ranks"/>), where the closed form charges every rank the
 /// slowest's; a rank stands for every chip that runs its work, so the cost grows with the passes, not the chips.
@@ -15,7 +16,7 @@ namespace ClusterTwin.Engines.EventLevel;
 /// </remarks>
 public sealed class PipelineTimeline
 {
-    /// <summary>The most passes (twice the micro-batches, times the chunks, times the ranks) a step may replay.</summary>
+    /// <summary>The most passes (twice the micro-batches, times the chunks, times the ranks under 1F1B) a step may replay.</summary>
     public const int MostPasses = 1 << 20;
 
     private readonly PipelineStages stages;
@@ -23,9 +24,12 @@ public sealed class PipelineTimeline
     private readonly int chunks;
     private readonly int microBatches;
     private readonly double send;
+    private readonly PipelineScheduleKind schedule;
     private readonly double[] forwardEnd;
     private readonly double[] backwardEnd;
     private readonly int[] warmUp;
+    private readonly PipelinePass[][]? orders;
+    private readonly int[] total;
     private readonly int[] position;
     private readonly double[] free;
     private readonly double[] busy;
@@ -37,37 +41,68 @@ public sealed class PipelineTimeline
     public PipelineTimeline(PipelineStages stages)
     {
         ArgumentNullException.ThrowIfNull(stages);
-        (this.stages, pipeline, chunks, microBatches, send) = (stages, stages.Pipeline, stages.VirtualStages, stages.MicroBatches, stages.Send.Seconds);
-        if (pipeline < 1 || (chunks > 1 && pipeline == 1))
+        (this.stages, pipeline, send, schedule) = (stages, stages.Pipeline, stages.Send.Seconds, stages.Schedule);
+        if (pipeline < 1 || (stages.VirtualStages > 1 && pipeline == 1))
         {
-            throw new ArgumentException($"a pipeline of {pipeline} ranks and {chunks} chunks per rank is not a schedule (chunks need two ranks or more)", nameof(stages));
+            throw new ArgumentException($"a pipeline of {pipeline} ranks and {stages.VirtualStages} chunks per rank is not a schedule (chunks need two ranks or more)", nameof(stages));
         }
 
-        if (stages.Ranks.Any(rank => !IsTime(rank.Forward.Seconds) || !IsTime(rank.Backward.Seconds)) || !IsTime(send) || !IsTime(stages.AfterPipeline.Seconds) || !(stages.PowerStretch >= 1 && double.IsFinite(stages.PowerStretch)))
+        if (stages.Ranks.Any(rank => !IsTime(rank.Forward.Seconds) || !IsTime(rank.Backward.Seconds) || !IsTime(rank.WeightGradient.Seconds) || rank.WeightGradient > rank.Backward)
+            || !IsTime(send) || !IsTime(stages.AfterPipeline.Seconds) || !(stages.PowerStretch >= 1 && double.IsFinite(stages.PowerStretch)))
         {
-            throw new ArgumentException("every rank's work, the send and what follows the pipeline must be finite times of at least zero, and the power stretch a finite factor of at least 1", nameof(stages));
+            throw new ArgumentException("every rank's work, the send and what follows the pipeline must be finite times of at least zero (a rank's weight gradients no more than its backward pass), and the power stretch a finite factor of at least 1", nameof(stages));
+        }
+
+        if (PipelineScheduleKeys.Problem(schedule, pipeline, stages.VirtualStages, stages.MicroBatches) is { } problem)
+        {
+            throw new ArgumentException(problem, nameof(stages));
         }
 
         if (Passes(stages) > MostPasses)
         {
-            throw new ArgumentException($"the step has {Passes(stages):N0} passes ({microBatches:N0} micro-batches x {chunks} chunks x {pipeline} ranks, forward and backward): more than the {MostPasses:N0} a replay takes", nameof(stages));
+            throw new ArgumentException($"the step has {Passes(stages):N0} passes ({stages.MicroBatches:N0} micro-batches x {stages.VirtualStages} chunks x {pipeline} ranks, each pass of each): more than the {MostPasses:N0} a replay takes", nameof(stages));
         }
 
+        // DualPipe's two directions are two chunks of half the micro-batches each.
+        (chunks, microBatches) = schedule == PipelineScheduleKind.DualPipe ? (2, stages.MicroBatches / 2) : (stages.VirtualStages, stages.MicroBatches);
         var slots = pipeline * chunks * microBatches;
         (forwardEnd, backwardEnd) = (new double[slots], new double[slots]);
-        warmUp = [.. Enumerable.Range(0, pipeline).Select(rank => PipelineSchedule.WarmUp(rank, pipeline, microBatches, chunks))];
+        warmUp = [.. Enumerable.Range(0, pipeline).Select(rank => PipelineSchedule.WarmUp(rank, pipeline, stages.MicroBatches, stages.VirtualStages))];
+        orders = schedule switch
+        {
+            PipelineScheduleKind.ZeroBubble => [.. Enumerable.Range(0, pipeline).Select(rank => PipelineSchedule.ZeroBubble(rank, pipeline, stages.MicroBatches))],
+            PipelineScheduleKind.DualPipe => [.. Enumerable.Range(0, pipeline).Select(rank => PipelineSchedule.DualPipe(rank, pipeline, stages.MicroBatches))],
+            _ => null,
+        };
+        total = [.. Enumerable.Range(0, pipeline).Select(rank => orders?[rank].Length ?? 2 * microBatches * chunks)];
         (position, free, busy, waiting, queued) = (new int[pipeline], new double[pipeline], new double[pipeline], new int[pipeline], new bool[pipeline]);
     }
 
-    /// <summary>The passes of <paramref name="stages"/>'s step, forward and backward: <c>2 m v p</c>.</summary>
+    /// <summary>The passes of <paramref name="stages"/>'s step under its schedule.</summary>
     public static long Passes(PipelineStages stages)
     {
         ArgumentNullException.ThrowIfNull(stages);
-        return Passes(stages.Pipeline, stages.VirtualStages, stages.MicroBatches);
+        return Passes(stages.Pipeline, stages.VirtualStages, stages.MicroBatches, stages.Schedule);
     }
 
-    /// <summary>The passes a replay of <paramref name="pipeline"/> ranks of <paramref name="virtualStages"/> chunks over <paramref name="microBatches"/> micro-batches runs, forward and backward.</summary>
-    public static long Passes(int pipeline, int virtualStages, long microBatches) => 2L * microBatches * virtualStages * pipeline;
+    /// <summary>
+    /// The passes a replay of <paramref name="pipeline"/> ranks of <paramref name="virtualStages"/> chunks over
+    /// <paramref name="microBatches"/> micro-batches runs under <paramref name="schedule"/>: forward and backward under
+    /// 1F1B (<c>2 m v p</c>); and the weight gradients apart under zero bubble (<c>3 m p</c>); under DualPipe, the
+    /// weight gradients of the <c>p - h - 1</c> backward passes each rank splits, <c>h</c> its distance from the nearer end.
+    /// </summary>
+    public static long Passes(int pipeline, int virtualStages, long microBatches, PipelineScheduleKind schedule = PipelineScheduleKind.OneForwardOneBackward)
+    {
+        var whole = 2L * microBatches * virtualStages * pipeline;
+        var half = pipeline / 2;
+        return schedule switch
+        {
+            PipelineScheduleKind.ZeroBubble => 3L * microBatches * pipeline,
+            // Twice the sum of p - h - 1 over h from 0 to p/2 - 1.
+            PipelineScheduleKind.DualPipe => whole + (2L * ((half * (pipeline - 1L)) - (half * (half - 1L) / 2))),
+            _ => whole,
+        };
+    }
 
     /// <summary>Replays <paramref name="stages"/>'s step once, keeping every pass.</summary>
     public static StepTimeline Of(PipelineStages stages)
@@ -108,7 +143,6 @@ public sealed class PipelineTimeline
         Array.Clear(position);
         Array.Clear(free);
         Array.Clear(busy);
-        var total = 2 * microBatches * chunks;
         var count = 0;
         void Wake(int rank)
         {
@@ -117,6 +151,19 @@ public sealed class PipelineTimeline
                 waiting[count++] = rank;
                 queued[rank] = true;
             }
+        }
+
+        // Wakes the rank that needs the pass's output, where that is another rank; 1 for the send, otherwise 0.
+        int WakeConsumer(int rank, PipelinePass pass)
+        {
+            var consumer = Consumer(rank, pass);
+            if (consumer < 0 || consumer == rank)
+            {
+                return 0;
+            }
+
+            Wake(consumer);
+            return 1;
         }
 
         for (var rank = pipeline - 1; rank >= 0; rank--)
@@ -128,35 +175,42 @@ public sealed class PipelineTimeline
         {
             var rank = waiting[--count];
             queued[rank] = false;
-            var work = stages.Ranks[rank];
             var slowdown = slowdowns.IsEmpty ? 1 : slowdowns[rank];
-            while (position[rank] < total)
+            while (position[rank] < total[rank])
             {
-                var pass = PipelineSchedule.At(position[rank], warmUp[rank], pipeline, microBatches, chunks);
+                var pass = PassAt(rank, position[rank]);
                 var ready = Ready(rank, pass);
+                // A paired forward pass runs with the backward pass after it: both wait for both inputs.
+                var partner = pass.PairedWithNext ? PassAt(rank, position[rank] + 1) : default;
+                if (pass.PairedWithNext)
+                {
+                    ready = Math.Max(ready, Ready(rank, partner));
+                }
+
                 if (double.IsNaN(ready))
                 {
                     break;
                 }
 
                 var start = Math.Max(free[rank], ready);
-                var duration = (pass.Backward ? work.Backward : work.Forward).Seconds / chunks * slowdown;
-                var end = start + duration;
-                (pass.Backward ? backwardEnd : forwardEnd)[Slot(rank, pass.Chunk, pass.MicroBatch)] = end;
-                busy[rank] += duration;
-                spans?.Add(new TimelineSpan(rank, pass, Duration.FromSeconds(start), Duration.FromSeconds(end)));
-                var consumer = Consumer(rank, pass);
-                var sends = consumer >= 0 && consumer != rank;
-                free[rank] = end + (sends && !stages.SendsOverlap ? send : 0);
-                position[rank]++;
-                if (sends)
+                var end = Run(rank, pass, start, slowdown, spans);
+                var sends = 0;
+                if (pass.PairedWithNext)
                 {
-                    Wake(consumer);
+                    end = Run(rank, partner, end, slowdown, spans);
+                    // The forward pass's output leaves with the backward's.
+                    forwardEnd[Slot(rank, pass.Chunk, pass.MicroBatch)] = end;
+                    sends += WakeConsumer(rank, partner);
+                    position[rank]++;
                 }
+
+                sends += WakeConsumer(rank, pass);
+                free[rank] = end + (stages.SendsOverlap ? 0 : sends * send);
+                position[rank]++;
             }
         }
 
-        if (position.Any(done => done < total))
+        if (position.AsSpan().SequenceCompareTo(total) != 0)
         {
             throw new InvalidOperationException("the pipeline schedule deadlocked: a rank waits for a pass that never runs");
         }
@@ -164,14 +218,72 @@ public sealed class PipelineTimeline
         return free.Max();
     }
 
+    /// <summary>Runs <paramref name="pass"/> on <paramref name="rank"/> from <paramref name="start"/>: records its end and its span, and returns its end.</summary>
+    private double Run(int rank, PipelinePass pass, double start, double slowdown, ImmutableArray<TimelineSpan>.Builder? spans)
+    {
+        var work = stages.Ranks[Stage(rank, pass.Chunk)];
+        var seconds = pass.Kind switch
+        {
+            PassKind.Forward => work.Forward,
+            PassKind.InputGradient => work.InputGradient,
+            PassKind.WeightGradient => work.WeightGradient,
+            _ => work.Backward,
+        };
+        // Under 1F1B each chunk is an equal share of the rank's work; DualPipe's directions each run a whole stage.
+        var duration = seconds.Seconds / (schedule == PipelineScheduleKind.DualPipe ? 1 : chunks) * slowdown;
+        var end = start + duration;
+        if (pass.Kind == PassKind.Forward)
+        {
+            forwardEnd[Slot(rank, pass.Chunk, pass.MicroBatch)] = end;
+        }
+        else if (pass.Backward)
+        {
+            backwardEnd[Slot(rank, pass.Chunk, pass.MicroBatch)] = end;
+        }
+
+        busy[rank] += duration;
+        spans?.Add(new TimelineSpan(rank, pass, Duration.FromSeconds(start), Duration.FromSeconds(end)));
+        return end;
+    }
+
+    private PipelinePass PassAt(int rank, int at) => orders is { } order ? order[rank][at] : PipelineSchedule.At(at, warmUp[rank], pipeline, microBatches, chunks);
+
     private static bool IsTime(double seconds) => seconds >= 0 && double.IsFinite(seconds);
 
     private int Slot(int rank, int chunk, int microBatch) => (((rank * chunks) + chunk) * microBatches) + microBatch;
+
+    /// <summary>The stage <paramref name="rank"/> runs for <paramref name="chunk"/>: its own, or under DualPipe for the direction from the last rank its mirror's.</summary>
+    private int Stage(int rank, int chunk) => schedule == PipelineScheduleKind.DualPipe && chunk == 1 ? pipeline - 1 - rank : rank;
+
+    /// <summary>
+    /// The rank that runs the next stage of <paramref name="chunk"/>'s path after <paramref name="rank"/>
+    /// (<paramref name="step"/> 1) or before it (-1), or -1 past either end; under 1F1B a chunk's path goes on into the
+    /// next chunk on the first rank (and back from the previous one's last rank), which <see cref="Ready"/> and
+    /// <see cref="Consumer"/> handle.
+    /// </summary>
+    private int Neighbour(int rank, int chunk, int step)
+    {
+        var next = schedule == PipelineScheduleKind.DualPipe && chunk == 1 ? rank - step : rank + step;
+        return next >= 0 && next < pipeline ? next : -1;
+    }
 
     /// <summary>When <paramref name="pass"/>'s input is on <paramref name="rank"/>: NaN while the pass it needs has not run.</summary>
     private double Ready(int rank, PipelinePass pass)
     {
         var (chunk, microBatch) = (pass.Chunk, pass.MicroBatch);
+        if (pass.Kind == PassKind.WeightGradient)
+        {
+            return backwardEnd[Slot(rank, chunk, microBatch)];
+        }
+
+        if (schedule == PipelineScheduleKind.DualPipe)
+        {
+            var (before, after) = (Neighbour(rank, chunk, -1), Neighbour(rank, chunk, 1));
+            return !pass.Backward ? (before >= 0 ? forwardEnd[Slot(before, chunk, microBatch)] + send : 0)
+                : after >= 0 ? backwardEnd[Slot(after, chunk, microBatch)] + send
+                : forwardEnd[Slot(rank, chunk, microBatch)];
+        }
+
         if (!pass.Backward)
         {
             return rank > 0 ? forwardEnd[Slot(rank - 1, chunk, microBatch)] + send
@@ -184,8 +296,21 @@ public sealed class PipelineTimeline
             : forwardEnd[Slot(rank, chunk, microBatch)];
     }
 
-    /// <summary>The rank that needs <paramref name="pass"/>'s output next; -1 for none (the first chunk's backward on the first rank).</summary>
-    private int Consumer(int rank, PipelinePass pass) => pass.Backward
-        ? (rank > 0 ? rank - 1 : pass.Chunk > 0 ? pipeline - 1 : -1)
-        : (rank < pipeline - 1 ? rank + 1 : pass.Chunk < chunks - 1 ? 0 : rank);
+    /// <summary>The rank that needs <paramref name="pass"/>'s output next; -1 for none (a weight gradient, the first stage's backward pass).</summary>
+    private int Consumer(int rank, PipelinePass pass)
+    {
+        if (pass.Kind == PassKind.WeightGradient)
+        {
+            return -1;
+        }
+
+        if (schedule == PipelineScheduleKind.DualPipe)
+        {
+            return pass.Backward ? Neighbour(rank, pass.Chunk, -1) : Neighbour(rank, pass.Chunk, 1) is var next && next >= 0 ? next : rank;
+        }
+
+        return pass.Backward
+            ? (rank > 0 ? rank - 1 : pass.Chunk > 0 ? pipeline - 1 : -1)
+            : (rank < pipeline - 1 ? rank + 1 : pass.Chunk < chunks - 1 ? 0 : rank);
+    }
 }

@@ -69,8 +69,13 @@ public static class MemoryModel
         double InFlight(int rank, int rankLayers) => rankLayers == 0 ? 0
             : LayerPassesInFlight(plan, rank, microBatches, rankLayers, stages.ShortOuterChunk(rankLayers, plan.VirtualStages)) / rankLayers;
 
-        var weights = StageParameters.Of(model, job, plan);
         var kinds = LayerActivations.Of(model, job, plan, savedInputs);
+        if (plan.Schedule == PipelineScheduleKind.DualPipe && pipeline > 1)
+        {
+            return MirroredHeaviest(model, job, plan, stages, microBatches, kinds, shardedWeights, reduction);
+        }
+
+        var weights = StageParameters.Of(model, job, plan);
         double Activations(int start, int count, double inFlight) => kinds.Kept(start, count, inFlight);
 
         var firstActivations = Activations(0, stages.First, InFlight(0, stages.First));
@@ -120,6 +125,40 @@ public static class MemoryModel
     }
 
     /// <summary>
+    /// The heaviest rank under DualPipe, where rank <c>r</c> of <c>p</c> holds stage <c>r</c> and its mirror
+    /// <c>p - 1 - r</c> (ranks <c>r</c> and <c>p - 1 - r</c> alike): <c>p - r</c> micro-batches in flight on the stage
+    /// it runs early in its pass and <c>r + 1</c> on the one it runs late, <c>p + 1</c> in all (the DeepSeek-V3 report,
+    /// table 2; the schedule's replay counts the same), each capped at the half of the micro-batches one direction
+    /// carries. The end ranks keep the head's logits too. Weight-gradient passes deferred by the schedule are counted
+    /// until they run, an upper bound.
+    /// </summary>
+    private static MemoryBreakdown MirroredHeaviest(ModelArchitecture model, TrainingJob job, ParallelPlan plan, PipelineLayers stages, double microBatches,
+        LayerActivations kinds, FullyShardedWeights shardedWeights, GradientReduction reduction)
+    {
+        var pipeline = plan.PipelineParallelism;
+        var perDirection = microBatches / 2;
+        (int Start, int Count) Layers(int stage) => stage == 0 ? (0, stages.First)
+            : stage == pipeline - 1 ? (model.Layers - stages.Last, stages.Last)
+            : (stages.First + ((stage - 1) * stages.Middle), stages.Middle);
+
+        MemoryBreakdown? heaviest = null;
+        for (var rank = 0; rank < pipeline / 2; rank++)
+        {
+            var (early, late) = (Layers(rank), Layers(pipeline - 1 - rank));
+            var (earlyShared, earlyRouted) = StageParameters.OfRank(model, job, plan, rank, early.Start, early.Count);
+            var (lateShared, lateRouted) = StageParameters.OfRank(model, job, plan, pipeline - 1 - rank, late.Start, late.Count);
+            // The working set of the layer being recomputed is one, whichever stage it belongs to.
+            var activations = kinds.Kept(early.Start, early.Count, Math.Min(pipeline - rank, perDirection))
+                + kinds.Kept(late.Start, late.Count, Math.Min(rank + 1, perDirection)) - kinds.Kept(late.Start, late.Count, 0)
+                + (rank == 0 ? HeadActivations(model, job, plan, kinds) : 0);
+            var memory = Breakdown(earlyShared + lateShared, earlyRouted + lateRouted, activations, model, job, plan, shardedWeights, reduction);
+            heaviest = heaviest is null || memory.Total > heaviest.Total ? memory : heaviest;
+        }
+
+        return heaviest!;
+    }
+
+    /// <summary>
     /// What the last rank keeps beyond its layers: the output head's FP32 logits and, where the job trains multi-token
     /// prediction, each module's layer and logits, for the one micro-batch in flight there (its last chunk).
     /// </summary>
@@ -166,7 +205,9 @@ public static class MemoryModel
 
     /// <summary>
     /// The chunk forward passes rank <paramref name="rank"/> holds at its peak. Under 1F1B, the <c>p - rank</c> of its
-    /// warm-up and the one in flight (<c>p - rank</c> in all), each the whole rank. Under the interleaved schedule,
+    /// warm-up and the one in flight (<c>p - rank</c> in all), each the whole rank. Under zero bubble (ZB-H1), <c>p</c>
+    /// on every rank: rank <c>r</c> defers <c>r</c> weight-gradient passes, whose inputs it keeps until they run (an
+    /// upper bound: the input-gradient pass frees what only it needs). Under the interleaved schedule,
     /// Megatron-LM's warm-up of <c>2 (p - rank - 1) + (v - 1) p</c> chunk passes and the one in flight, each chunk a
     /// v-th of the rank's layers (megatron/core/pipeline_parallel/schedules.py,
     /// forward_backward_pipelining_with_interleaving): <c>p + (p - 1) / v</c> micro-batches' worth on the first rank,
@@ -180,7 +221,7 @@ public static class MemoryModel
         var (pipeline, chunks) = (plan.PipelineParallelism, plan.VirtualStages);
         var combined = plan.OverlapExpertCommunication ? 1 : 0;
         return chunks == 1
-            ? Math.Min(pipeline - rank, microBatches)
+            ? Math.Min(plan.Schedule == PipelineScheduleKind.ZeroBubble ? pipeline : pipeline - rank, microBatches)
             : Math.Min((2.0 * (pipeline - rank - 1)) + ((chunks - 1) * pipeline) + 1 + combined, microBatches * chunks);
     }
 

@@ -58,8 +58,21 @@ public readonly record struct StageParameters(double First, double Middle, doubl
 
         var last = Layers(model.DenseLayersIn(model.Layers - stages.Last, stages.Last), stages.Last);
         last = (last.Shared + prediction.Shared, last.Routed + prediction.Routed);
-        return new StageParameters(first.Shared + embedding, pipeline > 2 ? middle.Shared : first.Shared + embedding, last.Shared + head,
+        var parameters = new StageParameters(first.Shared + embedding, pipeline > 2 ? middle.Shared : first.Shared + embedding, last.Shared + head,
             first.Routed, middle.Routed, last.Routed);
+        return plan.Schedule == PipelineScheduleKind.DualPipe ? parameters.Mirrored(pipeline) : parameters;
+    }
+
+    /// <summary>
+    /// The parameters under DualPipe, where rank <c>r</c> of <paramref name="pipeline"/> holds stage <c>r</c> and its
+    /// mirror <c>p - 1 - r</c>: the end ranks each the first and the last stage, a middle rank two middle ones.
+    /// </summary>
+    private StageParameters Mirrored(int pipeline)
+    {
+        var (ends, endExperts) = (First + Last, FirstExperts + LastExperts);
+        return pipeline > 2
+            ? new StageParameters(ends, 2 * Middle, ends, endExperts, 2 * MiddleExperts, endExperts)
+            : new StageParameters(ends, ends, ends, endExperts, endExperts, endExperts);
     }
 
     /// <summary>
