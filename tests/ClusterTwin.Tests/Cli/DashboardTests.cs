@@ -96,6 +96,20 @@ public sealed class DashboardTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task AZeroBubbleStep_IsDrawnWithItsWeightGradientsApart()
+    {
+        var (status, body) = await Simulate(Example("compare-schedules", "deepseek-v3-h100-2048-zero-bubble.yaml"));
+        Assert.Equal(HttpStatusCode.OK, status);
+        var timeline = body["timeline"]!;
+        Assert.Equal("zero-bubble", timeline["schedule"]!.GetValue<string>());
+        var kinds = timeline["spans"]!.AsArray().GroupBy(span => span![1]!.GetValue<double>()).ToDictionary(group => group.Key, group => group.Count());
+        // A forward, an input gradient and a weight gradient of each of 120 micro-batches on each of 16 ranks.
+        Assert.Equal(3, kinds.Count);
+        Assert.Equal(2.0, kinds.Keys.Max());
+        Assert.All(kinds.Values, count => Assert.Equal(16 * 120, count));
+    }
+
+    [Fact]
     public async Task ALayoutSearch_IsPlansCompareWithTheTenFastest()
     {
         var (status, answer) = await Post("/api/plan", Example("gpt3-175b-h100-1024.yaml"));

@@ -96,6 +96,25 @@ public class EventLevelCommandTests
     }
 
     [Fact]
+    public void UnderDualPipe_TheTraceNamesEachPassKindAndDirection()
+    {
+        using var folder = new TemporaryFolder();
+        var trace = Path.Combine(folder.Path, "step.trace.json");
+        var outcome = CliRunner.Run("simulate", Repository.Path("examples", "compare-schedules", "deepseek-v3-h100-2048-dualpipe.yaml"), "--timeline", trace);
+        Assert.Equal(0, outcome.ExitCode);
+        Assert.Contains("dualpipe schedule", outcome.Output, StringComparison.Ordinal);
+        var passes = JsonDocument.Parse(File.ReadAllText(trace)).RootElement.GetProperty("traceEvents").EnumerateArray()
+            .Where(item => item.GetProperty("ph").GetString() == "X" && item.TryGetProperty("args", out _)).ToArray();
+        // 16 ranks x 120 micro-batches forward and backward, and the weight gradients each rank splits off.
+        Assert.Equal(ClusterTwin.Engines.EventLevel.PipelineTimeline.Passes(16, 1, 120, ClusterTwin.Parallelism.PipelineScheduleKind.DualPipe), passes.Length);
+        var categories = passes.GroupBy(pass => pass.GetProperty("cat").GetString()!).ToDictionary(group => group.Key, group => group.Count());
+        Assert.Equal(16 * 120, categories["forward"]);
+        Assert.Equal(categories["weight gradient"], categories["input gradient"]);
+        Assert.Equal(16 * 120, categories["backward"] + categories["input gradient"]);
+        Assert.Contains(passes, pass => pass.GetProperty("name").GetString() == "W0.1");
+    }
+
+    [Fact]
     public void APlanThatDoesNotDivide_KeepsItsReportUnderTimeline_AndExitsOne()
     {
         using var folder = new TemporaryFolder();
