@@ -98,10 +98,18 @@ public sealed class SweepCommand(IAnsiConsole console) : Command<SweepCommand.Se
         if (settings.Out is { } path)
         {
             var (count, valid) = (0L, 0L);
+            // The points go to PATH.partial as they are made, and take the file's name only once all are written, so
+            // that a shard stopped part way (a job's time limit, a lost node) leaves no file a merge could mistake for
+            // its output.
+            var partial = path + ".partial";
             CatalogSettings.WriteFile(path, "the sweep's points", () =>
             {
-                using var file = new StreamWriter(path, append: false, new System.Text.UTF8Encoding(false)) { NewLine = "\n" };
-                (count, valid) = WriteLines(file, header, rows);
+                using (var file = new StreamWriter(partial, append: false, new System.Text.UTF8Encoding(false)) { NewLine = "\n" })
+                {
+                    (count, valid) = WriteLines(file, header, rows);
+                }
+
+                File.Move(partial, path, overwrite: true);
             });
             console.MarkupLine($"{Markup.Escape(sweep.Name)}: {count:N0} points{(shard.Count > 1 ? $" (shard {shard})" : string.Empty)}, {valid:N0} with {(sweep.Serving ? "a run" : "a step")}, in {clock.Elapsed.TotalSeconds:0.0} s; written to {Markup.Escape(path)}");
             return 0;

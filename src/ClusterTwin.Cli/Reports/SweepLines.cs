@@ -253,6 +253,19 @@ public static class SweepLines
         return text.ToString();
     }
 
-    private static string Quoted(string cell) =>
-        cell.AsSpan().IndexOfAny(",\"\n\r") >= 0 ? "\"" + cell.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"" : cell;
+    /// <summary>
+    /// A cell as CSV writes it: quoted where it holds a comma, a quote or a line break; and a text that a spreadsheet
+    /// would take for a formula (one starting with =, +, -, @, a tab or a carriage return, and not a number) behind a
+    /// single quote, as OWASP's advice on CSV injection has it, since a sweep's values and problems echo its files.
+    /// </summary>
+    private static string Quoted(string cell)
+    {
+        if (cell.Length > 0 && cell[0] is '=' or '+' or '-' or '@' or '\t' or '\r'
+            && !double.TryParse(cell, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out _))
+        {
+            cell = "'" + cell;
+        }
+
+        return cell.AsSpan().IndexOfAny(",\"\n\r") >= 0 ? "\"" + cell.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"" : cell;
+    }
 }

@@ -94,6 +94,25 @@ public class SweepCommandTests
     }
 
     [Fact]
+    public void TheCsv_KeepsTextASpreadsheetWouldRunAsAFormulaFromRunning_AndNumbersAsNumbers()
+    {
+        using var folder = new TemporaryFolder();
+        var sweep = folder.Write("sweep.yaml", $"""
+            name: names that look like formulas
+            scenario: {Repository.Path("examples", "llama3-70b-trn2-ultraserver.yaml")}
+            vary:
+              name: ["=HYPERLINK(\"http://example.com\")", "@SUM(A1)", "-2+3", "-2.5", "plain"]
+            """);
+        var (points, csv) = (Path.Combine(folder.Path, "points.jsonl"), Path.Combine(folder.Path, "points.csv"));
+        Assert.Equal(0, CliRunner.Run("sweep", sweep, "--out", points).ExitCode);
+        Assert.False(File.Exists(points + ".partial"));
+        Assert.Equal(0, CliRunner.Run("sweep-merge", points, "--out", Path.Combine(folder.Path, "merged.jsonl"), "--csv", csv).ExitCode);
+        var names = File.ReadAllLines(csv).Skip(1).Select(line => line.Split(',')[1]).ToArray();
+        // A negative number stays a number.
+        Assert.Equal(["\"'=HYPERLINK(\"\"http://example.com\"\")\"", "'@SUM(A1)", "'-2+3", "-2.5", "plain"], names);
+    }
+
+    [Fact]
     public void AValueItsFieldDoesNotTake_MakesThatPointInvalid_NotTheSweep()
     {
         using var folder = new TemporaryFolder();

@@ -21,7 +21,8 @@ namespace ClusterTwin.Engines.Analytical;
 /// The step is <c>(m + (p-1)/v) t</c> on the slowest stage (Narayanan et al. 2021, section 2.2), where <c>m</c> is
 /// micro-batches per step, <c>p</c> pipeline stages, <c>v</c> virtual stages and <c>t</c> the stage's time per
 /// micro-batch (compute, recompute, exposed tensor-parallel and pipeline communication), plus data-parallel
-/// communication that the backward pass cannot hide and the optimizer step.
+/// communication that the backward pass cannot hide and the optimizer step. Under a zero-bubble schedule or DualPipe
+/// the bubble is theirs (<see cref="PipelineBubble"/>).
 /// </remarks>
 public static partial class AnalyticalEngine
 {
