@@ -5,13 +5,14 @@ using ClusterTwin.Catalog;
 using ClusterTwin.Cli.Reports;
 using ClusterTwin.Engines;
 using ClusterTwin.Engines.Analytical;
+using ClusterTwin.Parallelism;
 using ClusterTwin.Planning;
 using Spectre.Console;
 using Spectre.Console.Cli;
 
 namespace ClusterTwin.Cli.Commands;
 
-/// <summary><c>clustertwin plan SCENARIO [--objective time] [--top N] [--compare] [--offload] [--json]</c>.</summary>
+/// <summary><c>clustertwin plan SCENARIO [--objective time] [--top N] [--compare] [--offload] [--schedules] [--json]</c>.</summary>
 public sealed class PlanCommand(IAnsiConsole console) : Command<PlanCommand.Settings>
 {
     /// <summary>Arguments of <c>plan</c>.</summary>
@@ -53,6 +54,11 @@ public sealed class PlanCommand(IAnsiConsole console) : Command<PlanCommand.Sett
         [Description("Let the search offload the fewest layers' activations to the host that make a layout over memory fit, where the framework and the system can (validated on NVLink-C2C hosts only).")]
         public bool Offload { get; init; }
 
+        /// <summary>Let the search try every pipeline schedule on every layout with a pipeline.</summary>
+        [CommandOption("--schedules")]
+        [Description("Also search the pipeline schedule: 1F1B, zero bubble and DualPipe, on every layout with a pipeline where each runs (docs/pipeline-schedules.md: few frameworks run the last two).")]
+        public bool Schedules { get; init; }
+
         /// <inheritdoc />
         public override ValidationResult Validate()
         {
@@ -88,7 +94,12 @@ public sealed class PlanCommand(IAnsiConsole console) : Command<PlanCommand.Sett
             throw new InputException(settings.Scenario, $"--offload lets the search choose the offloaded layers, but the plan block pins offload_activations: {pinned}: remove one of them");
         }
 
-        var pins = (settings.Compare ? PlanPins.SettingsOf(planning.Given!) : planning.Pins) with { SearchesOffloading = settings.Offload };
+        if (settings.Schedules && !settings.Compare && planning.Pins.NamesSchedule)
+        {
+            throw new InputException(settings.Scenario, $"--schedules lets the search choose the pipeline schedule, but the plan block names schedule: {PipelineScheduleKeys.Key(planning.Given!.Schedule)}: remove one of them");
+        }
+
+        var pins = (settings.Compare ? PlanPins.SettingsOf(planning.Given!) : planning.Pins) with { SearchesOffloading = settings.Offload, SearchesSchedules = settings.Schedules };
         var objective = Enum.Parse<PlanObjective>(settings.Objective, ignoreCase: true);
         if (objective.Missing(planning.Scenario) is { } missing)
         {

@@ -1,4 +1,5 @@
 using ClusterTwin.Engines;
+using ClusterTwin.Parallelism;
 using ClusterTwin.Planning;
 using ClusterTwin.Scenarios;
 using ClusterTwin.Units;
@@ -46,6 +47,13 @@ public static class PlanReport
             table.AddColumn(new TableColumn(name).RightAligned());
         }
 
+        // The schedule has a column where any layout shown runs another than 1F1B.
+        var schedules = search.Plans.Any(ranked => ranked.Plan.Schedule != PipelineScheduleKind.OneForwardOneBackward);
+        if (schedules)
+        {
+            table.AddColumn(new TableColumn("schedule").RightAligned());
+        }
+
         // Ranked by energy or cost, those figures replace throughput and the largest part (the table keeps its width).
         string[] measures = priced ? ["step", "J/token", "$/M tokens", "memory/chip"] : ["step", "tokens/s", "MFU", "memory/chip"];
         foreach (var measure in measures)
@@ -64,6 +72,10 @@ public static class PlanReport
             var result = ranked.Result;
             var cells = new List<string> { (++rank).ToString(System.Globalization.CultureInfo.InvariantCulture) };
             cells.AddRange(PlanDescription.Fields(ranked.Plan).Select(field => field.Value));
+            if (schedules)
+            {
+                cells.Add(PipelineScheduleKeys.Key(ranked.Plan.Schedule));
+            }
             cells.Add(result.StepTime.ToString());
             cells.Add(priced ? result.Energy?.ItPerToken.ToString() ?? "n/a" : Format.Number(result.TokensPerSecond));
             cells.Add(priced ? result.Cost?.PerMillionTokens.ToString() ?? "n/a" : Format.Percent(result.ModelFlopsUtilization));

@@ -71,6 +71,7 @@ public static partial class ScenarioLoader
             Recompute = Names("recompute") ? given.Recompute : null,
             ZeroStage = Names("zero") ? given.ZeroStage : null,
             OffloadedLayers = Names("offload_activations") ? given.OffloadedLayers : null,
+            NamesSchedule = Names("schedule"),
         };
     }
 }

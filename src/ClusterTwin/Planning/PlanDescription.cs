@@ -93,8 +93,13 @@ public static class PlanDescription
         var changes = Fields(plan, namesExchange).Zip(Fields(other, namesExchange), (mine, theirs) => (mine.Name, From: mine.Value, To: theirs.Value))
             .Where(item => item.From != item.To)
             .Select(item => $"{item.Name} {item.From} -> {item.To}")
-            .ToArray();
-        return changes.Length == 0 ? "the same layout" : string.Join(", ", changes);
+            .ToList();
+        if (plan.Schedule != other.Schedule)
+        {
+            changes.Add($"schedule {PipelineScheduleKeys.Key(plan.Schedule)} -> {PipelineScheduleKeys.Key(other.Schedule)}");
+        }
+
+        return changes.Count == 0 ? "the same layout" : string.Join(", ", changes);
     }
 
     /// <summary>

@@ -56,6 +56,19 @@ public sealed record PlanPins
     public bool SearchesOffloading { get; init; }
 
     /// <summary>
+    /// Whether the plan block names the pipeline schedule (the search then keeps it, as it keeps the settings it does not
+    /// explore); <see cref="SearchesSchedules"/> and a named schedule do not go together.
+    /// </summary>
+    public bool NamesSchedule { get; init; }
+
+    /// <summary>
+    /// Whether the search tries every pipeline schedule (1F1B, zero bubble and DualPipe) on every layout with a pipeline
+    /// where it runs (<c>plan --schedules</c>); otherwise every layout runs the scenario's schedule. Off by default: few
+    /// training frameworks run the schedules other than 1F1B (docs/pipeline-schedules.md).
+    /// </summary>
+    public bool SearchesSchedules { get; init; }
+
+    /// <summary>
     /// The plan whose settings the search does not explore (overlaps, rank order, expert dispatch, explicit stage
     /// layers) every layout takes: its searched fields are ignored. By default the defaults of <see cref="ParallelPlan"/>.
     /// </summary>

@@ -11,7 +11,8 @@ namespace ClusterTwin.Planning;
 /// count, with uneven first and last stages where the layers do not divide (<see cref="PipelineLayers"/>); virtual
 /// stages that divide the most loaded rank's layers; context parallelism in powers of two whose chunks divide the
 /// sequence (flash attention only), each above 1 with every context exchange (ring, all-gather, and all-to-all where
-/// tensor x context splits the heads); micro-batches that divide the global batch. Activation offloading is not a
+/// tensor x context splits the heads); micro-batches that divide the global batch; the scenario's pipeline schedule, or
+/// with <see cref="PlanPins.SearchesSchedules"/> each schedule where it runs. Activation offloading is not a
 /// dimension of the space: a layout offloads what the pins say, or none, and the search offloads where that fits.
 /// </summary>
 public sealed class PlanSpace
@@ -19,6 +20,7 @@ public sealed class PlanSpace
     private static readonly RecomputePolicy[] Policies = [RecomputePolicy.None, RecomputePolicy.Selective, RecomputePolicy.Full];
     private static readonly int[] ZeroStages = [0, 1, 2, 3];
     private static readonly ContextCommunication[] Exchanges = [ContextCommunication.Ring, ContextCommunication.AllGather, ContextCommunication.AllToAll];
+    private static readonly PipelineScheduleKind[] Schedules = [PipelineScheduleKind.OneForwardOneBackward, PipelineScheduleKind.ZeroBubble, PipelineScheduleKind.DualPipe];
 
     /// <summary>The largest context-parallel degree searched (Megatron-Core's published long-sequence runs reach 32).</summary>
     public const int MaximumContextParallelism = 64;
@@ -33,6 +35,7 @@ public sealed class PlanSpace
     private readonly bool[] sequenceChoices;
     private readonly RecomputePolicy[] recomputeChoices;
     private readonly int[] zeroChoices;
+    private readonly PipelineScheduleKind[] scheduleChoices;
     private readonly Cluster cluster;
     private readonly ModelArchitecture model;
     private readonly TrainingJob job;
@@ -56,11 +59,12 @@ public sealed class PlanSpace
         sequenceChoices = pins.SequenceParallelism is { } sequence ? [sequence] : [false, true];
         recomputeChoices = pins.Recompute is { } recompute ? [recompute] : Policies;
         zeroChoices = Pinned(pins.ZeroStage) ?? ZeroStages;
+        scheduleChoices = pins.SearchesSchedules ? Schedules : [pins.Settings.Schedule];
     }
 
     /// <summary>How many combinations the space spans before any is pruned (the exchange only where context parallelism is above 1).</summary>
     public long Size => (long)tensorChoices.Length * ContextAndExchangeChoices * expertChoices.Length * pipelineChoices.Length * virtualChoices.Length * microBatchChoices.Length *
-                        sequenceChoices.Length * recomputeChoices.Length * zeroChoices.Length;
+                        sequenceChoices.Length * recomputeChoices.Length * zeroChoices.Length * scheduleChoices.Length;
 
     private long ContextAndExchangeChoices => contextChoices.Count(context => context == 1) + ((long)contextChoices.Count(context => context > 1) * exchangeChoices.Length);
 
@@ -82,7 +86,7 @@ public sealed class PlanSpace
                         TensorParallelism = shape.Tensor, PipelineParallelism = shape.Pipeline, DataParallelism = shape.Data, MicroBatchSize = shape.MicroBatch,
                         VirtualStages = shape.Stages, SequenceParallelism = shape.Sequence, Recompute = recompute, ZeroStage = zero,
                         ContextParallelism = shape.Context, ContextCommunication = shape.Exchange, ExpertParallelism = shape.Expert,
-                        OffloadedLayers = pins.OffloadedLayers ?? 0,
+                        OffloadedLayers = pins.OffloadedLayers ?? 0, Schedule = shape.Schedule,
                     };
                 }
             }
@@ -114,7 +118,7 @@ public sealed class PlanSpace
             ("tensor", tensorChoices.Length), ("context", contextChoices.Length), ("context_communication", exchangeChoices.Length),
             ("expert", expertChoices.Length), ("pipeline", pipelineChoices.Length), ("virtual_stages", virtualChoices.Length),
             ("micro_batch", microBatchChoices.Length), ("sequence_parallel", sequenceChoices.Length), ("recompute", recomputeChoices.Length),
-            ("zero", zeroChoices.Length),
+            ("zero", zeroChoices.Length), ("schedule", scheduleChoices.Length),
         }.Where(dimension => dimension.Choices > 1).OrderByDescending(dimension => dimension.Choices);
 
     /// <summary>
@@ -174,7 +178,7 @@ public sealed class PlanSpace
         }
     }
 
-    /// <summary>The virtual stages, micro-batches and sequence parallelism that go with <paramref name="degrees"/>.</summary>
+    /// <summary>The virtual stages, micro-batches, schedules and sequence parallelism that go with <paramref name="degrees"/>.</summary>
     private IEnumerable<LayoutShape> Stages(PipelineLayers placement, LayoutShape degrees)
     {
         foreach (var stages in virtualChoices)
@@ -187,20 +191,30 @@ public sealed class PlanSpace
             foreach (var microBatch in microBatchChoices)
             {
                 var replicaBatch = (long)degrees.Data * microBatch;
-                if (job.GlobalBatchSize % replicaBatch != 0 || (stages > 1 && job.GlobalBatchSize / replicaBatch % degrees.Pipeline != 0)
-                    || (pins.Settings.Schedule != PipelineScheduleKind.OneForwardOneBackward && PipelineScheduleKeys.Problem(pins.Settings.Schedule, degrees.Pipeline, stages, job.GlobalBatchSize / replicaBatch) is not null))
+                if (job.GlobalBatchSize % replicaBatch != 0 || (stages > 1 && job.GlobalBatchSize / replicaBatch % degrees.Pipeline != 0))
                 {
                     continue;
                 }
 
-                foreach (var sequence in sequenceChoices)
+                foreach (var schedule in scheduleChoices)
                 {
-                    if ((sequence && degrees.Tensor == 1) || (!sequence && degrees.Tensor > 1 && model.MixtureOfExperts is not null))
+                    // A schedule runs where its plan checks allow; searched, the others only where there is a pipeline
+                    // to schedule (without one they are 1F1B again).
+                    if (PipelineScheduleKeys.Problem(schedule, degrees.Pipeline, stages, job.GlobalBatchSize / replicaBatch) is not null
+                        || (pins.SearchesSchedules && schedule != PipelineScheduleKind.OneForwardOneBackward && degrees.Pipeline == 1))
                     {
                         continue;
                     }
 
-                    yield return degrees with { Stages = stages, MicroBatch = microBatch, Sequence = sequence };
+                    foreach (var sequence in sequenceChoices)
+                    {
+                        if ((sequence && degrees.Tensor == 1) || (!sequence && degrees.Tensor > 1 && model.MixtureOfExperts is not null))
+                        {
+                            continue;
+                        }
+
+                        yield return degrees with { Stages = stages, MicroBatch = microBatch, Sequence = sequence, Schedule = schedule };
+                    }
                 }
             }
         }
@@ -268,5 +282,6 @@ public sealed class PlanSpace
     }
 
     /// <summary>A layout but its recompute policy and ZeRO stage.</summary>
-    private readonly record struct LayoutShape(int Tensor, int Context, ContextCommunication Exchange, int Expert, int Pipeline, int Data, int Stages, int MicroBatch, bool Sequence);
+    private readonly record struct LayoutShape(int Tensor, int Context, ContextCommunication Exchange, int Expert, int Pipeline, int Data, int Stages, int MicroBatch, bool Sequence,
+        PipelineScheduleKind Schedule = PipelineScheduleKind.OneForwardOneBackward);
 }

@@ -267,6 +267,34 @@ public class PlanSearchTests
     }
 
     [Fact]
+    public void SearchingTheSchedules_TriesEachWhereItRuns_AndFindsNoWorseThanTheScenariosAlone()
+    {
+        var planning = Load(SmallScenario);
+        var scenario = planning.Scenario;
+        var searched = planning.Pins with { SearchesSchedules = true };
+        var layouts = new PlanSpace(scenario.Cluster, scenario.Model, scenario.Job, searched).ValidLayouts().ToList();
+        var plain = new PlanSpace(scenario.Cluster, scenario.Model, scenario.Job, planning.Pins).ValidLayouts().ToList();
+        // Every 1F1B layout again, and the other schedules on layouts with a pipeline of one chunk per rank.
+        Assert.Equal(plain.Count, layouts.Count(layout => layout.Schedule == PipelineScheduleKind.OneForwardOneBackward));
+        Assert.Equal(plain.Count(layout => layout is { PipelineParallelism: > 1, VirtualStages: 1 }), layouts.Count(layout => layout.Schedule == PipelineScheduleKind.ZeroBubble));
+        Assert.Contains(layouts, layout => layout.Schedule == PipelineScheduleKind.DualPipe);
+        Assert.All(layouts.Where(layout => layout.Schedule != PipelineScheduleKind.OneForwardOneBackward), layout =>
+            Assert.Null(PipelineScheduleKeys.Problem(layout.Schedule, layout.PipelineParallelism, layout.VirtualStages, scenario.Job.GlobalBatchSize / (layout.DataParallelism * layout.MicroBatchSize))));
+        Assert.DoesNotContain(layouts, layout => layout.PipelineParallelism == 1 && layout.Schedule != PipelineScheduleKind.OneForwardOneBackward);
+        var (best, alone) = (PlanSearch.Run(scenario, searched, top: 1).Plans[0].Result.StepTime, PlanSearch.Run(scenario, planning.Pins, top: 1).Plans[0].Result.StepTime);
+        Assert.True(best <= alone);
+    }
+
+    [Fact]
+    public void SearchingTheSchedules_WhereThePlanBlockNamesOne_IsRefused()
+    {
+        using var folder = new TemporaryFolder();
+        var outcome = CliRunner.Run("plan", folder.Write("scenario.yaml", SmallScenario + "\nplan: {schedule: zero-bubble}\n"), "--schedules");
+        Assert.Equal(2, outcome.ExitCode);
+        Assert.Contains("--schedules lets the search choose the pipeline schedule, but the plan block names schedule: zero-bubble", outcome.Errors, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void CountingTheLayouts_AgreesWithEnumeratingThem_AndStopsWhereAsked()
     {
         var planning = Load(SmallScenario);
