@@ -38,7 +38,7 @@ public static class EventLevelReport
         var stages = timeline.Stages;
         table.AddRow("step, each rank at its own pace", $"{timeline.StepTime} ({Signed(timeline.StepTime / result.StepTime - 1)} against the closed form's {result.StepTime})");
         table.AddRow("pipeline: fill, steady state and drain", timeline.Pipeline.ToString());
-        var (lightest, slowest) = (stages.Ranks.Min(rank => rank.Total.Seconds), stages.SlowestRank);
+        var (lightest, slowest) = (Enumerable.Range(0, stages.Pipeline).Min(rank => stages.RankWork(rank).Seconds), stages.SlowestRank);
         table.AddRow("ranks' work per micro-batch", stages.Pipeline == 1 ? slowest.ToString() : $"{Duration.FromSeconds(lightest)} - {slowest} over {stages.Pipeline} ranks (the closed form charges each the slowest's)");
         table.AddRow("idle in the pipeline: busiest rank / average rank", $"{Format.Percent(timeline.SlowestRankIdleShare)} / {Format.Percent(timeline.MeanIdleShare)}");
         var passes = stages.Schedule switch

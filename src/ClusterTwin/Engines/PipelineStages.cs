@@ -46,6 +46,12 @@ public sealed record PipelineStages(ImmutableArray<RankWork> Ranks, int VirtualS
     /// <summary>Pipeline ranks.</summary>
     public int Pipeline => Ranks.Length;
 
-    /// <summary>The slowest rank's work per micro-batch: what the closed form charges every rank.</summary>
-    public Duration SlowestRank => Ranks.Aggregate(Duration.Zero, (slowest, rank) => Duration.Max(slowest, rank.Total));
+    /// <summary>
+    /// Rank <paramref name="rank"/>'s work per micro-batch: its stage's, or under DualPipe half its stage's and half its
+    /// mirror's (it runs each for half the micro-batches).
+    /// </summary>
+    public Duration RankWork(int rank) => Schedule == PipelineScheduleKind.DualPipe ? (Ranks[rank].Total + Ranks[Pipeline - 1 - rank].Total) / 2 : Ranks[rank].Total;
+
+    /// <summary>The slowest rank's work per micro-batch (<see cref="RankWork"/>): what the closed form charges every rank.</summary>
+    public Duration SlowestRank => Enumerable.Range(0, Pipeline).Aggregate(Duration.Zero, (slowest, rank) => Duration.Max(slowest, RankWork(rank)));
 }

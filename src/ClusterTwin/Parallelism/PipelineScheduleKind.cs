@@ -22,8 +22,8 @@ public enum PipelineScheduleKind
     /// Zero bubble, ZB-H1 (Qi et al., "Zero Bubble Pipeline Parallelism", ICLR 2024): 1F1B with each backward pass split
     /// into the input gradient, which the rank before waits for, and the weight gradient, which nobody waits for. Rank
     /// <c>r</c> defers its weight-gradient passes by <c>r</c> micro-batches into the cool-down, where 1F1B waits: the
-    /// bubble shrinks to <c>(p - 1)(F + B - W - min(W, F))</c>, and every rank keeps at most <c>p</c> micro-batches, the
-    /// first rank's 1F1B peak. Needs no virtual stages.
+    /// bubble shrinks to <c>(p - 1)(F + B - W) - min(m - 1, p - 1) min(W, F)</c>, and every rank keeps at most <c>p</c>
+    /// micro-batches, the first rank's 1F1B peak. Needs no virtual stages.
     /// </summary>
     ZeroBubble,
 
@@ -31,7 +31,8 @@ public enum PipelineScheduleKind
     /// DualPipe (DeepSeek-V3): micro-batches fed from both ends of the pipeline, each rank holding the stage it runs for
     /// one direction and its mirror for the other (twice the parameters), a forward and a backward pass of the two
     /// directions paired so that each one's communication hides behind the other's work, and the last passes split
-    /// into input and weight gradients. Bubble <c>(p/2 - 1)(F&amp;B + B - 3W)</c>; <c>p + 1</c> micro-batches in flight
+    /// into input and weight gradients. Bubble <c>(p/2 - 1)(F&amp;B + B - 3W)</c> where the forward pass is no longer
+    /// than the input gradient (docs/pipeline-schedules.md has the rest); <c>p + 1</c> micro-batches in flight
     /// per rank. Needs an even pipeline, no virtual stages, and an even number of micro-batches, at least <c>2p</c>.
     /// </summary>
     DualPipe,

@@ -233,13 +233,14 @@ public static class PlanChecks
         {
             problems.Add($"the global batch of {job.GlobalBatchSize} sequences is not a multiple of data parallelism {plan.DataParallelism} x micro-batch {plan.MicroBatchSize}");
         }
+        else if (PipelineScheduleKeys.Problem(plan.Schedule, pipeline, plan.VirtualStages, job.GlobalBatchSize / sequencesPerReplica) is { } schedule)
+        {
+            // First: a schedule without chunks says so before the interleaved schedule's rule for them.
+            problems.Add(schedule);
+        }
         else if (plan.VirtualStages > 1 && job.GlobalBatchSize / sequencesPerReplica % pipeline != 0)
         {
             problems.Add($"the interleaved schedule needs the {job.GlobalBatchSize / sequencesPerReplica} micro-batches per step to be a multiple of the pipeline size {pipeline}");
-        }
-        else if (PipelineScheduleKeys.Problem(plan.Schedule, pipeline, plan.VirtualStages, job.GlobalBatchSize / sequencesPerReplica) is { } schedule)
-        {
-            problems.Add(schedule);
         }
 
         if (plan.VirtualStages > 1 && pipeline == 1)

@@ -106,6 +106,16 @@ public class PipelineSchedulesScenarioTests
     }
 
     [Fact]
+    public void VirtualStagesUnderAnotherSchedule_AreNamedAsTheCause_BeforeTheInterleavedSchedulesRule()
+    {
+        // 120 micro-batches on 16 ranks would also break the interleaved schedule's rule; the schedule is the cause.
+        var scenario = Under(Repository.Example(Example), PipelineScheduleKind.DualPipe).WithPlan(plan => plan with { VirtualStages = 2 });
+        var result = AnalyticalEngine.Simulate(scenario);
+        Assert.Contains(result.Problems, problem => problem.Contains("schedule dualpipe runs one chunk per rank, but the plan has virtual_stages 2", StringComparison.Ordinal));
+        Assert.DoesNotContain(result.Problems, problem => problem.Contains("the interleaved schedule needs", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public void DualPipe_WithTooFewMicroBatches_IsInvalidWithTheCountItNeeds()
     {
         // 2,048 sequences over 128 replicas: 16 micro-batches, where 16 ranks need 32.

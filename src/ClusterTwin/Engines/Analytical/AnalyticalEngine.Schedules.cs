@@ -49,20 +49,24 @@ public static partial class AnalyticalEngine
     internal static double WeightShare(StageCost stage) => stage.Total > Duration.Zero ? stage.WeightGradient / stage.Total : 0;
 
     /// <summary>
-    /// The time the pipeline's fill and drain leave a rank idle, where it spends <paramref name="perMicroBatch"/> per
-    /// micro-batch (its passes and the sends they wait for), <paramref name="forward"/> of it in forward passes and
-    /// <paramref name="weight"/> computing weight gradients. With <c>T</c> the whole, <c>F</c> the forward and
-    /// <c>W</c> the weight gradients (so the full backward pass is <c>T - F</c>):
+    /// The time the pipeline's fill and drain leave a rank idle over <paramref name="microBatches"/> micro-batches, where
+    /// it spends <paramref name="perMicroBatch"/> per micro-batch (its passes, and <paramref name="sends"/> of sends they
+    /// wait for), <paramref name="forward"/> of it in forward passes and <paramref name="weight"/> computing weight
+    /// gradients. With <c>T</c> the whole, <c>F</c> the forward, <c>W</c> the weight gradients (so the full backward
+    /// pass <c>B</c> is <c>T - F</c>), and <c>m</c> the micro-batches:
     /// <list type="bullet">
     /// <item>1F1B: <c>(p - 1) T / v</c> (Narayanan et al. 2021);</item>
-    /// <item>zero bubble (ZB-H1): <c>(p - 1)(T - W - min(W, F))</c>: the DeepSeek-V3 report's <c>(p - 1)(F + B - 2W)</c>
-    /// where the deferred weight gradients fit the forward pass they stand in for, and their replay beyond;</item>
+    /// <item>zero bubble (ZB-H1): <c>(p - 1)(T - W) - min(m - 1, p - 1) min(W, F)</c>: the DeepSeek-V3 report's
+    /// <c>(p - 1)(F + B - 2W)</c> where each rank defers all its weight gradients (<c>m &gt;= p</c>) and they fit the
+    /// forward passes they stand in for (<c>W &lt;= F</c>), and the replay's bubble beyond;</item>
     /// <item>DualPipe: <c>(p/2 - 1)(F&amp;B + B - 3W)</c>, the paired forward and backward chunk <c>F&amp;B</c> taking
-    /// <c>T</c>: <c>(p/2 - 1)(2T - F - 3W)</c>.</item>
+    /// <c>F + B</c>: <c>(p/2 - 1)(F + 2B - 3W)</c> where the forward pass is no longer than the input gradient
+    /// (<c>F &lt;= B - W</c>), <c>(p/2 - 1)(2F + B - 2W)</c> beyond; on the passes' time without the sends, and one send
+    /// for each of the <c>p/2 - 1</c>, as the replay waits for them.</item>
     /// </list>
-    /// The event-level replay of each schedule reproduces these on even stages (tested).
+    /// The event-level replay of each schedule gives these exactly on even stages without sends (tested).
     /// </summary>
-    internal static Duration PipelineBubble(ParallelPlan plan, Duration perMicroBatch, Duration forward, Duration weight)
+    internal static Duration PipelineBubble(ParallelPlan plan, double microBatches, Duration perMicroBatch, Duration sends, Duration forward, Duration weight)
     {
         var pipeline = plan.PipelineParallelism;
         if (pipeline == 1)
@@ -70,11 +74,20 @@ public static partial class AnalyticalEngine
             return Duration.Zero;
         }
 
-        return plan.Schedule switch
+        switch (plan.Schedule)
         {
-            PipelineScheduleKind.ZeroBubble => Duration.Max(Duration.Zero, perMicroBatch - weight - Duration.Min(weight, forward)) * (pipeline - 1),
-            PipelineScheduleKind.DualPipe => Duration.Max(Duration.Zero, (perMicroBatch * 2) - forward - (weight * 3)) * ((pipeline / 2) - 1),
-            _ => perMicroBatch * ((pipeline - 1) / (double)plan.VirtualStages),
-        };
+            case PipelineScheduleKind.ZeroBubble:
+                // Rank r defers min(r, m) weight gradients: as many as micro-batches where there are fewer than ranks.
+                var deferred = Math.Min(microBatches - 1, pipeline - 1);
+                return Duration.Max(Duration.Zero, ((perMicroBatch - weight) * (pipeline - 1)) - (Duration.Min(weight, forward) * Math.Max(0, deferred)));
+            case PipelineScheduleKind.DualPipe:
+                var passes = perMicroBatch - sends;
+                var backward = passes - forward;
+                var unit = Duration.Max(forward + (backward * 2) - (weight * 3), (forward * 2) + backward - (weight * 2));
+                // perMicroBatch holds a micro-batch's two sends (forward and backward); the replay waits for one a unit.
+                return Duration.Max(Duration.Zero, unit + (sends / 2)) * ((pipeline / 2) - 1);
+            default:
+                return perMicroBatch * ((pipeline - 1) / (double)plan.VirtualStages);
+        }
     }
 }

@@ -173,7 +173,8 @@ public static partial class AnalyticalEngine
         // The fill and the drain wait for every send in full: the stage that receives has nothing to overlap them with.
         var perMicroBatch = slowest.Total + (pipelineSend * pipelineSends) + offload;
         var rankTime = slowest.Total + offload;
-        var bubble = PipelineBubble(plan, perMicroBatch, rankTime * forwardShare, rankTime * WeightShare(slowest));
+        // The shares are of the rank's passes; exposed offload (a single stage only) adds to them, not to the sends.
+        var bubble = PipelineBubble(plan, microBatches, perMicroBatch, pipelineSend * pipelineSends, rankTime * forwardShare, rankTime * WeightShare(slowest));
 
         var stageParameters = StageParameters.Of(model, job, plan);
         var parametersPerChip = stageParameters.Heaviest;

@@ -96,7 +96,8 @@ internal static class LayerCosting
             {
                 projectionForward += time;
                 projectionBackward += backward;
-                weightGradient += WeightGradientOf(kernel, backward);
+                // The chip's work, without its wait for the host's launch (which Compute leaves out too).
+                weightGradient += WeightGradientOf(kernel, backward - backwardLaunch);
             }
 
             if (kernel.Region == KernelRegion.Experts)

@@ -67,13 +67,14 @@ public sealed class PipelineTimeline
         (chunks, microBatches) = schedule == PipelineScheduleKind.DualPipe ? (2, stages.MicroBatches / 2) : (stages.VirtualStages, stages.MicroBatches);
         var slots = pipeline * chunks * microBatches;
         (forwardEnd, backwardEnd) = (new double[slots], new double[slots]);
-        warmUp = [.. Enumerable.Range(0, pipeline).Select(rank => PipelineSchedule.WarmUp(rank, pipeline, stages.MicroBatches, stages.VirtualStages))];
         orders = schedule switch
         {
             PipelineScheduleKind.ZeroBubble => [.. Enumerable.Range(0, pipeline).Select(rank => PipelineSchedule.ZeroBubble(rank, pipeline, stages.MicroBatches))],
             PipelineScheduleKind.DualPipe => [.. Enumerable.Range(0, pipeline).Select(rank => PipelineSchedule.DualPipe(rank, pipeline, stages.MicroBatches))],
             _ => null,
         };
+        // 1F1B's order is worked out as it runs, from each rank's warm-up; the others' are stored.
+        warmUp = orders is null ? [.. Enumerable.Range(0, pipeline).Select(rank => PipelineSchedule.WarmUp(rank, pipeline, microBatches, chunks))] : [];
         total = [.. Enumerable.Range(0, pipeline).Select(rank => orders?[rank].Length ?? 2 * microBatches * chunks)];
         (position, free, busy, waiting, queued) = (new int[pipeline], new double[pipeline], new double[pipeline], new int[pipeline], new bool[pipeline]);
     }
@@ -108,7 +109,7 @@ public sealed class PipelineTimeline
     public static StepTimeline Of(PipelineStages stages)
     {
         var timeline = new PipelineTimeline(stages);
-        var spans = ImmutableArray.CreateBuilder<TimelineSpan>((int)Passes(stages));
+        var spans = ImmutableArray.CreateBuilder<TimelineSpan>(timeline.total.Sum());
         var pipelineTime = timeline.Replay(ReadOnlySpan<double>.Empty, spans);
         return new StepTimeline(stages, spans.MoveToImmutable(), Duration.FromSeconds(pipelineTime), [.. timeline.busy.Select(Duration.FromSeconds)]);
     }

@@ -59,6 +59,14 @@ public class ReplayAgainstClosedFormTests
                 continue;
             }
 
+            // The closed form's pace is the slowest rank's, under DualPipe each rank's mirrored pair of stages (where
+            // the middle stages differ in dense layers, the closed form takes the slowest middle stage twice: at most
+            // above).
+            var breakdown = result.Breakdown!;
+            var perMicroBatch = (breakdown.Compute + breakdown.Recompute + breakdown.TensorParallelCommunication + breakdown.ContextParallelCommunication
+                + breakdown.ExpertParallelCommunication + breakdown.HostLaunchWait + breakdown.ActivationOffload).Seconds / result.MicroBatches;
+            Assert.InRange(AnalyticalEngine.Stages(scenario)!.SlowestRank.Seconds / perMicroBatch, 0.99, 1 + 1e-9);
+
             // The closed form charges the bubble at the slowest rank's pace, where the replay runs each rank at its
             // own: on stages as even as most cases', within 2%; where the last stage is much the slowest (a large
             // vocabulary on few micro-batches), no further off than 1F1B's closed form is, plus 2 points.
