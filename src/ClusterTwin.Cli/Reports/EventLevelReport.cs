@@ -48,6 +48,11 @@ public static class EventLevelReport
             _ => $"{stages.MicroBatches:N0} micro-batches x {stages.VirtualStages} chunks x {stages.Pipeline} ranks, forward and backward",
         };
         table.AddRow("passes replayed", $"{Format.Count(timeline.Spans.Length)} ({passes})");
+        if (stages.Pipeline > 1)
+        {
+            table.AddRow("critical path: the passes that set the pipeline", CriticalPathText(timeline));
+        }
+
         if (step.Stragglers is { } draws)
         {
             WriteStragglers(table, draws, result);
@@ -81,6 +86,17 @@ public static class EventLevelReport
         table.AddRow("stragglers: steps drawn", $"{draws.Steps.Length:N0} (seed {settings.Seed}{cutShort})");
     }
 
+    /// <summary>"270 passes, 89.9% of the time on rank 15; forward 34.5%, backward 64.8%, sends 0.7%".</summary>
+    private static string CriticalPathText(StepTimeline timeline)
+    {
+        var path = timeline.Critical;
+        var pipeline = timeline.Pipeline;
+        var heaviest = path.RankTime.IndexOf(path.RankTime.Max());
+        var weight = path.WeightGradient > Duration.Zero ? $", weight gradients {Format.Percent(path.WeightGradient / pipeline)}" : string.Empty;
+        return $"{Format.Count(path.Spans.Length)} passes, {Format.Percent(path.RankTime[heaviest] / pipeline)} of the time on rank {heaviest}; " +
+               $"forward {Format.Percent(path.Forward / pipeline)}, backward {Format.Percent(path.Backward / pipeline)}{weight}, sends {Format.Percent(path.Sends / pipeline)}";
+    }
+
     /// <summary>The section as JSON (<c>simulate --json</c>'s <c>eventLevel</c>).</summary>
     public static object Json(TrainingStepResult result, EventLevelStep step)
     {
@@ -99,10 +115,22 @@ public static class EventLevelReport
             busiestRankIdleShare = timeline?.SlowestRankIdleShare,
             meanIdleShare = timeline?.MeanIdleShare,
             passes = timeline?.Spans.Length,
+            criticalPath = timeline is null ? null : CriticalPathJson(timeline.Critical),
             stragglers = draws is null ? null : StragglersJson(draws),
             timeToTrainWithStragglersSeconds = draws is not null && result.TimeToTrain is { } time ? time.Seconds * (1 + draws.Slowdown) : (double?)null,
         };
     }
+
+    /// <summary>The critical path as JSON (<c>eventLevel.criticalPath</c>).</summary>
+    private static object CriticalPathJson(CriticalPath path) => new
+    {
+        passes = path.Spans.Length,
+        forwardSeconds = path.Forward.Seconds,
+        backwardSeconds = path.Backward.Seconds,
+        weightGradientSeconds = path.WeightGradient.Seconds,
+        sendSeconds = path.Sends.Seconds,
+        rankSeconds = path.RankTime.Select(time => time.Seconds),
+    };
 
     /// <summary>The straggler draws as JSON (<c>eventLevel.stragglers</c> of <c>simulate</c>, <c>scenarios[].stragglers</c> of <c>compare</c>).</summary>
     public static object StragglersJson(StragglerDraws draws)

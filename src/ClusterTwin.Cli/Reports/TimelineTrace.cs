@@ -36,13 +36,16 @@ public static class TimelineTrace
 
         // Where the chips throttle at their power limit, every pass stretches with the step.
         var stretch = timeline.Stages.PowerStretch;
+        var critical = timeline.CriticalSpans.ToHashSet();
+        var index = 0;
         foreach (var span in timeline.Spans)
         {
+            var onCriticalPath = critical.Contains(index++);
             var pass = span.Pass;
             // Under DualPipe the chunk is the direction: 0 fed from the first rank, 1 from the last.
             var name = PassKindNames.Letter(pass.Kind) + pass.MicroBatch.ToString(System.Globalization.CultureInfo.InvariantCulture)
                 + (timeline.Stages.VirtualStages > 1 || timeline.Stages.Schedule == PipelineScheduleKind.DualPipe ? "." + pass.Chunk.ToString(System.Globalization.CultureInfo.InvariantCulture) : string.Empty);
-            Complete(json, name, PassKindNames.Name(pass.Kind), span.Rank, span.Start.Seconds * stretch, (span.End.Seconds - span.Start.Seconds) * stretch, pass.MicroBatch, pass.Chunk);
+            Complete(json, name, PassKindNames.Name(pass.Kind), span.Rank, span.Start.Seconds * stretch, (span.End.Seconds - span.Start.Seconds) * stretch, pass.MicroBatch, pass.Chunk, onCriticalPath);
         }
 
         var after = timeline.Stages.AfterPipeline.Seconds;
@@ -50,7 +53,7 @@ public static class TimelineTrace
         {
             for (var rank = 0; rank < timeline.Stages.Pipeline; rank++)
             {
-                Complete(json, "data-parallel communication and optimizer", "after the pipeline", rank, timeline.Pipeline.Seconds * stretch, after * stretch, null, null);
+                Complete(json, "data-parallel communication and optimizer", "after the pipeline", rank, timeline.Pipeline.Seconds * stretch, after * stretch, null, null, false);
             }
         }
 
@@ -79,7 +82,7 @@ public static class TimelineTrace
         json.WriteEndObject();
     }
 
-    private static void Complete(Utf8JsonWriter json, string name, string category, int rank, double startSeconds, double durationSeconds, int? microBatch, int? chunk)
+    private static void Complete(Utf8JsonWriter json, string name, string category, int rank, double startSeconds, double durationSeconds, int? microBatch, int? chunk, bool critical)
     {
         json.WriteStartObject();
         json.WriteString("name", name);
@@ -94,6 +97,7 @@ public static class TimelineTrace
             json.WriteStartObject("args");
             json.WriteNumber("micro_batch", batch);
             json.WriteNumber("chunk", chunk ?? 0);
+            json.WriteBoolean("critical_path", critical);
             json.WriteEndObject();
         }
 

@@ -107,6 +107,9 @@ public sealed class DashboardTests : IAsyncLifetime
         Assert.Equal(3, kinds.Count);
         Assert.Equal(2.0, kinds.Keys.Max());
         Assert.All(kinds.Values, count => Assert.Equal(16 * 120, count));
+        // The critical path's passes, by their place among the spans, for the chart to outline.
+        var critical = timeline["critical"]!.AsArray().Select(index => index!.GetValue<int>()).ToArray();
+        Assert.True(critical.Length > 120 && critical.All(index => index >= 0 && index < kinds.Values.Sum()));
     }
 
     [Fact]

@@ -112,6 +112,17 @@ public class EventLevelCommandTests
         Assert.Equal(categories["weight gradient"], categories["input gradient"]);
         Assert.Equal(16 * 120, categories["backward"] + categories["input gradient"]);
         Assert.Contains(passes, pass => pass.GetProperty("name").GetString() == "W0.1");
+
+        // The critical path's passes are marked, and are what simulate --json counts: a chain, each after the last.
+        var critical = passes.Where(pass => pass.GetProperty("args").GetProperty("critical_path").GetBoolean())
+            .Select(pass => (Start: pass.GetProperty("ts").GetDouble(), End: pass.GetProperty("ts").GetDouble() + pass.GetProperty("dur").GetDouble())).OrderBy(pass => pass.Start).ToArray();
+        var json = JsonDocument.Parse(CliRunner.Run("simulate", Repository.Path("examples", "compare-schedules", "deepseek-v3-h100-2048-dualpipe.yaml"), "--json").Output).RootElement.GetProperty("eventLevel");
+        var path = json.GetProperty("criticalPath");
+        Assert.Equal(path.GetProperty("passes").GetInt32(), critical.Length);
+        Assert.All(critical.Zip(critical.Skip(1)), pair => Assert.True(pair.Second.Start >= pair.First.End - 1e-3));
+        var parts = path.GetProperty("forwardSeconds").GetDouble() + path.GetProperty("backwardSeconds").GetDouble() + path.GetProperty("weightGradientSeconds").GetDouble() + path.GetProperty("sendSeconds").GetDouble();
+        Assert.Equal(json.GetProperty("pipelineSeconds").GetDouble(), parts, 9);
+        Assert.Equal(16, path.GetProperty("rankSeconds").GetArrayLength());
     }
 
     [Fact]

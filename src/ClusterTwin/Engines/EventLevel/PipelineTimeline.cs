@@ -109,9 +109,13 @@ public sealed class PipelineTimeline
     public static StepTimeline Of(PipelineStages stages)
     {
         var timeline = new PipelineTimeline(stages);
-        var spans = ImmutableArray.CreateBuilder<TimelineSpan>(timeline.total.Sum());
-        var pipelineTime = timeline.Replay(ReadOnlySpan<double>.Empty, spans);
-        return new StepTimeline(stages, spans.MoveToImmutable(), Duration.FromSeconds(pipelineTime), [.. timeline.busy.Select(Duration.FromSeconds)]);
+        var recording = new Recording(ImmutableArray.CreateBuilder<TimelineSpan>(timeline.total.Sum()), timeline.forwardEnd.Length, timeline.pipeline);
+        var pipelineTime = timeline.Replay(ReadOnlySpan<double>.Empty, recording);
+        var spans = recording.Spans.MoveToImmutable();
+        return new StepTimeline(stages, spans, Duration.FromSeconds(pipelineTime), [.. timeline.busy.Select(Duration.FromSeconds)])
+        {
+            CriticalSpans = CriticalPath.Walk(spans, recording.Cause),
+        };
     }
 
     /// <summary>
@@ -137,7 +141,7 @@ public sealed class PipelineTimeline
         return Duration.FromSeconds(Replay(rankSlowdowns, null));
     }
 
-    private double Replay(ReadOnlySpan<double> slowdowns, ImmutableArray<TimelineSpan>.Builder? spans)
+    private double Replay(ReadOnlySpan<double> slowdowns, Recording? recording)
     {
         Array.Fill(forwardEnd, double.NaN);
         Array.Fill(backwardEnd, double.NaN);
@@ -194,13 +198,31 @@ public sealed class PipelineTimeline
                 }
 
                 var start = Math.Max(free[rank], ready);
-                var end = Run(rank, pass, start, slowdown, spans);
+                if (recording is not null)
+                {
+                    // The pass waited for its rank, or for the later of its inputs (its partner's too, where paired).
+                    var cause = ready > free[rank] ? recording.SpanOf(InputOf(rank, pass)) : recording.LastSpan[rank];
+                    if (ready > free[rank] && pass.PairedWithNext && Ready(rank, partner) > Ready(rank, pass))
+                    {
+                        cause = recording.SpanOf(InputOf(rank, partner));
+                    }
+
+                    recording.Cause.Add(cause);
+                }
+
+                var end = Run(rank, pass, start, slowdown, recording);
                 var sends = 0;
                 if (pass.PairedWithNext)
                 {
-                    end = Run(rank, partner, end, slowdown, spans);
+                    recording?.Cause.Add(recording.Spans.Count - 1);
+                    end = Run(rank, partner, end, slowdown, recording);
                     // The forward pass's output leaves with the backward's.
                     forwardEnd[Slot(rank, pass.Chunk, pass.MicroBatch)] = end;
+                    if (recording is not null)
+                    {
+                        recording.ForwardSpan[Slot(rank, pass.Chunk, pass.MicroBatch)] = recording.Spans.Count - 1;
+                    }
+
                     sends += WakeConsumer(rank, partner);
                     position[rank]++;
                 }
@@ -220,7 +242,7 @@ public sealed class PipelineTimeline
     }
 
     /// <summary>Runs <paramref name="pass"/> on <paramref name="rank"/> from <paramref name="start"/>: records its end and its span, and returns its end.</summary>
-    private double Run(int rank, PipelinePass pass, double start, double slowdown, ImmutableArray<TimelineSpan>.Builder? spans)
+    private double Run(int rank, PipelinePass pass, double start, double slowdown, Recording? recording)
     {
         var work = stages.Ranks[Stage(rank, pass.Chunk)];
         var seconds = pass.Kind switch
@@ -233,17 +255,33 @@ public sealed class PipelineTimeline
         // Under 1F1B each chunk is an equal share of the rank's work; DualPipe's directions each run a whole stage.
         var duration = seconds.Seconds / (schedule == PipelineScheduleKind.DualPipe ? 1 : chunks) * slowdown;
         var end = start + duration;
+        var slot = Slot(rank, pass.Chunk, pass.MicroBatch);
         if (pass.Kind == PassKind.Forward)
         {
-            forwardEnd[Slot(rank, pass.Chunk, pass.MicroBatch)] = end;
+            forwardEnd[slot] = end;
         }
         else if (pass.Backward)
         {
-            backwardEnd[Slot(rank, pass.Chunk, pass.MicroBatch)] = end;
+            backwardEnd[slot] = end;
         }
 
         busy[rank] += duration;
-        spans?.Add(new TimelineSpan(rank, pass, Duration.FromSeconds(start), Duration.FromSeconds(end)));
+        if (recording is not null)
+        {
+            var index = recording.Spans.Count;
+            recording.Spans.Add(new TimelineSpan(rank, pass, Duration.FromSeconds(start), Duration.FromSeconds(end)));
+            if (pass.Kind == PassKind.Forward)
+            {
+                recording.ForwardSpan[slot] = index;
+            }
+            else if (pass.Backward)
+            {
+                recording.BackwardSpan[slot] = index;
+            }
+
+            recording.LastSpan[rank] = index;
+        }
+
         return end;
     }
 
@@ -271,30 +309,41 @@ public sealed class PipelineTimeline
     /// <summary>When <paramref name="pass"/>'s input is on <paramref name="rank"/>: NaN while the pass it needs has not run.</summary>
     private double Ready(int rank, PipelinePass pass)
     {
+        var input = InputOf(rank, pass);
+        return input.Slot < 0 ? 0 : (input.Forward ? forwardEnd : backwardEnd)[input.Slot] + (input.Sent ? send : 0);
+    }
+
+    /// <summary>
+    /// The pass whose output <paramref name="pass"/> on <paramref name="rank"/> needs: a forward pass's (otherwise a
+    /// backward pass's or an input gradient's) at <see cref="Input.Slot"/>, arriving by a send from another rank where
+    /// <see cref="Input.Sent"/>; slot -1 for none (the first stage's forward pass).
+    /// </summary>
+    private Input InputOf(int rank, PipelinePass pass)
+    {
         var (chunk, microBatch) = (pass.Chunk, pass.MicroBatch);
         if (pass.Kind == PassKind.WeightGradient)
         {
-            return backwardEnd[Slot(rank, chunk, microBatch)];
+            return new Input(false, Slot(rank, chunk, microBatch), false);
         }
 
         if (schedule == PipelineScheduleKind.DualPipe)
         {
             var (before, after) = (Neighbour(rank, chunk, -1), Neighbour(rank, chunk, 1));
-            return !pass.Backward ? (before >= 0 ? forwardEnd[Slot(before, chunk, microBatch)] + send : 0)
-                : after >= 0 ? backwardEnd[Slot(after, chunk, microBatch)] + send
-                : forwardEnd[Slot(rank, chunk, microBatch)];
+            return !pass.Backward ? (before >= 0 ? new Input(true, Slot(before, chunk, microBatch), true) : Input.None)
+                : after >= 0 ? new Input(false, Slot(after, chunk, microBatch), true)
+                : new Input(true, Slot(rank, chunk, microBatch), false);
         }
 
         if (!pass.Backward)
         {
-            return rank > 0 ? forwardEnd[Slot(rank - 1, chunk, microBatch)] + send
-                : chunk > 0 ? forwardEnd[Slot(pipeline - 1, chunk - 1, microBatch)] + send
-                : 0;
+            return rank > 0 ? new Input(true, Slot(rank - 1, chunk, microBatch), true)
+                : chunk > 0 ? new Input(true, Slot(pipeline - 1, chunk - 1, microBatch), true)
+                : Input.None;
         }
 
-        return rank < pipeline - 1 ? backwardEnd[Slot(rank + 1, chunk, microBatch)] + send
-            : chunk < chunks - 1 ? backwardEnd[Slot(0, chunk + 1, microBatch)] + send
-            : forwardEnd[Slot(rank, chunk, microBatch)];
+        return rank < pipeline - 1 ? new Input(false, Slot(rank + 1, chunk, microBatch), true)
+            : chunk < chunks - 1 ? new Input(false, Slot(0, chunk + 1, microBatch), true)
+            : new Input(true, Slot(rank, chunk, microBatch), false);
     }
 
     /// <summary>The rank that needs <paramref name="pass"/>'s output next; -1 for none (a weight gradient, the first stage's backward pass).</summary>
@@ -313,5 +362,31 @@ public sealed class PipelineTimeline
         return pass.Backward
             ? (rank > 0 ? rank - 1 : pass.Chunk > 0 ? pipeline - 1 : -1)
             : (rank < pipeline - 1 ? rank + 1 : pass.Chunk < chunks - 1 ? 0 : rank);
+    }
+
+    /// <summary>Where a pass's input comes from: a forward (or else a backward) pass's output at a slot, sent from another rank or not.</summary>
+    private readonly record struct Input(bool Forward, int Slot, bool Sent)
+    {
+        public static Input None => new(true, -1, false);
+    }
+
+    /// <summary>
+    /// What a kept replay records beside each span: the spans that released each pass's output, each rank's last span,
+    /// and for each span the one it waited for (its input's, or its rank's previous), to find the critical path.
+    /// </summary>
+    private sealed class Recording(ImmutableArray<TimelineSpan>.Builder spans, int slots, int pipeline)
+    {
+        public ImmutableArray<TimelineSpan>.Builder Spans => spans;
+
+        public int[] ForwardSpan { get; } = new int[slots];
+
+        public int[] BackwardSpan { get; } = new int[slots];
+
+        public int[] LastSpan { get; } = Enumerable.Repeat(-1, pipeline).ToArray();
+
+        public List<int> Cause { get; } = new(spans.Capacity);
+
+        /// <summary>The span that released <paramref name="input"/>'s output; -1 for none.</summary>
+        public int SpanOf(Input input) => input.Slot < 0 ? -1 : (input.Forward ? ForwardSpan : BackwardSpan)[input.Slot];
     }
 }
