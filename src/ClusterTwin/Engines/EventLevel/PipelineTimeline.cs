@@ -25,6 +25,8 @@ public sealed class PipelineTimeline
     private readonly int microBatches;
     private readonly double send;
     private readonly PipelineScheduleKind schedule;
+    private readonly RankWork[] rankWork;
+    private readonly double chunkShare;
     private readonly double[] forwardEnd;
     private readonly double[] backwardEnd;
     private readonly int[] warmUp;
@@ -35,6 +37,8 @@ public sealed class PipelineTimeline
     private readonly double[] busy;
     private readonly int[] waiting;
     private readonly bool[] queued;
+    private readonly bool sendsOverlap;
+    private int waitingCount;
 
     /// <summary>Prepares replays of <paramref name="stages"/>.</summary>
     /// <exception cref="ArgumentException">The step has more than <see cref="MostPasses"/> passes, or its schedule does not hold.</exception>
@@ -64,7 +68,12 @@ public sealed class PipelineTimeline
         }
 
         // DualPipe's two directions are two chunks of half the micro-batches each.
-        (chunks, microBatches) = schedule == PipelineScheduleKind.DualPipe ? (2, stages.MicroBatches / 2) : (stages.VirtualStages, stages.MicroBatches);
+        var dualPipe = schedule == PipelineScheduleKind.DualPipe;
+        rankWork = [.. stages.Ranks];
+        sendsOverlap = stages.SendsOverlap;
+        (chunks, microBatches) = dualPipe ? (2, stages.MicroBatches / 2) : (stages.VirtualStages, stages.MicroBatches);
+        // Under 1F1B each chunk is an equal share of the rank's work; DualPipe's directions each run a whole stage.
+        chunkShare = dualPipe ? 1 : chunks;
         var slots = pipeline * chunks * microBatches;
         (forwardEnd, backwardEnd) = (new double[slots], new double[slots]);
         orders = schedule switch
@@ -110,7 +119,7 @@ public sealed class PipelineTimeline
     {
         var timeline = new PipelineTimeline(stages);
         var recording = new Recording(ImmutableArray.CreateBuilder<TimelineSpan>(timeline.total.Sum()), timeline.forwardEnd.Length, timeline.pipeline);
-        var pipelineTime = timeline.Replay(ReadOnlySpan<double>.Empty, recording);
+        var pipelineTime = timeline.Replay<Kept>(ReadOnlySpan<double>.Empty, recording);
         var spans = recording.Spans.MoveToImmutable();
         return new StepTimeline(stages, spans, Duration.FromSeconds(pipelineTime), [.. timeline.busy.Select(Duration.FromSeconds)])
         {
@@ -138,98 +147,77 @@ public sealed class PipelineTimeline
             }
         }
 
-        return Duration.FromSeconds(Replay(rankSlowdowns, null));
+        return Duration.FromSeconds(Replay<Unkept>(rankSlowdowns, null));
     }
 
-    private double Replay(ReadOnlySpan<double> slowdowns, Recording? recording)
+    /// <summary>
+    /// The replay; <typeparamref name="TKeeping"/> says whether it records its spans and their causes in
+    /// <paramref name="recording"/>, a constant for each instantiation, so that the straggler draws' replays pay nothing for it.
+    /// </summary>
+    private double Replay<TKeeping>(ReadOnlySpan<double> slowdowns, Recording? recording)
+        where TKeeping : struct, IKeeping => schedule switch
+        {
+            PipelineScheduleKind.ZeroBubble => Replay<TKeeping, StoredOrder>(slowdowns, recording),
+            PipelineScheduleKind.DualPipe => Replay<TKeeping, MirroredOrder>(slowdowns, recording),
+            _ => Replay<TKeeping, WorkedOutOrder>(slowdowns, recording),
+        };
+
+    /// <summary>The replay under one kind of order, <typeparamref name="TOrder"/>: its checks are constants the JIT folds.</summary>
+    private double Replay<TKeeping, TOrder>(ReadOnlySpan<double> slowdowns, Recording? recording)
+        where TKeeping : struct, IKeeping
+        where TOrder : struct, IOrder
     {
         Array.Fill(forwardEnd, double.NaN);
         Array.Fill(backwardEnd, double.NaN);
         Array.Clear(position);
         Array.Clear(free);
         Array.Clear(busy);
-        var count = 0;
-        void Wake(int rank)
-        {
-            if (!queued[rank])
-            {
-                waiting[count++] = rank;
-                queued[rank] = true;
-            }
-        }
-
-        // Wakes the rank that needs the pass's output, where that is another rank; 1 for the send, otherwise 0.
-        int WakeConsumer(int rank, PipelinePass pass)
-        {
-            var consumer = Consumer(rank, pass);
-            if (consumer < 0 || consumer == rank)
-            {
-                return 0;
-            }
-
-            Wake(consumer);
-            return 1;
-        }
-
+        waitingCount = 0;
         for (var rank = pipeline - 1; rank >= 0; rank--)
         {
             Wake(rank);
         }
 
-        while (count > 0)
+        while (waitingCount > 0)
         {
-            var rank = waiting[--count];
+            var rank = waiting[--waitingCount];
             queued[rank] = false;
             var slowdown = slowdowns.IsEmpty ? 1 : slowdowns[rank];
             while (position[rank] < total[rank])
             {
-                var pass = PassAt(rank, position[rank]);
-                var ready = Ready(rank, pass);
-                // A paired forward pass runs with the backward pass after it: both wait for both inputs.
-                var partner = pass.PairedWithNext ? PassAt(rank, position[rank] + 1) : default;
+                var pass = PassAt<TOrder>(rank, position[rank]);
                 if (pass.PairedWithNext)
                 {
-                    ready = Math.Max(ready, Ready(rank, partner));
+                    if (!RunPair<TKeeping, TOrder>(rank, pass, slowdown, recording))
+                    {
+                        break;
+                    }
+
+                    continue;
                 }
 
+                var ready = Ready<TOrder>(rank, pass);
                 if (double.IsNaN(ready))
                 {
                     break;
                 }
 
                 var start = Math.Max(free[rank], ready);
-                if (recording is not null)
+                if (TKeeping.Keeps)
                 {
-                    // The pass waited for its rank, or for the later of its inputs (its partner's too, where paired).
-                    var cause = ready > free[rank] ? recording.SpanOf(InputOf(rank, pass)) : recording.LastSpan[rank];
-                    if (ready > free[rank] && pass.PairedWithNext && Ready(rank, partner) > Ready(rank, pass))
-                    {
-                        cause = recording.SpanOf(InputOf(rank, partner));
-                    }
-
-                    recording.Cause.Add(cause);
+                    // The pass waited for its rank, or for its input.
+                    recording!.Cause.Add(ready > free[rank] ? recording.SpanOf(InputOf<TOrder>(rank, pass)) : recording.LastSpan[rank]);
                 }
 
-                var end = Run(rank, pass, start, slowdown, recording);
-                var sends = 0;
-                if (pass.PairedWithNext)
-                {
-                    recording?.Cause.Add(recording.Spans.Count - 1);
-                    end = Run(rank, partner, end, slowdown, recording);
-                    // The forward pass's output leaves with the backward's.
-                    forwardEnd[Slot(rank, pass.Chunk, pass.MicroBatch)] = end;
-                    if (recording is not null)
-                    {
-                        recording.ForwardSpan[Slot(rank, pass.Chunk, pass.MicroBatch)] = recording.Spans.Count - 1;
-                    }
-
-                    sends += WakeConsumer(rank, partner);
-                    position[rank]++;
-                }
-
-                sends += WakeConsumer(rank, pass);
-                free[rank] = end + (stages.SendsOverlap ? 0 : sends * send);
+                var end = Run<TKeeping, TOrder>(rank, pass, start, slowdown, recording);
+                var consumer = Consumer<TOrder>(rank, pass);
+                var sends = consumer >= 0 && consumer != rank;
+                free[rank] = end + (sends && !sendsOverlap ? send : 0);
                 position[rank]++;
+                if (sends)
+                {
+                    Wake(consumer);
+                }
             }
         }
 
@@ -241,40 +229,104 @@ public sealed class PipelineTimeline
         return free.Max();
     }
 
-    /// <summary>Runs <paramref name="pass"/> on <paramref name="rank"/> from <paramref name="start"/>: records its end and its span, and returns its end.</summary>
-    private double Run(int rank, PipelinePass pass, double start, double slowdown, Recording? recording)
+    /// <summary>
+    /// Runs a paired forward <paramref name="pass"/> on <paramref name="rank"/> and the backward pass after it as one
+    /// (DualPipe's F&amp;B): both start once both inputs are there, and the forward's output leaves with the backward's.
+    /// False, having run nothing, while an input is missing.
+    /// </summary>
+    private bool RunPair<TKeeping, TOrder>(int rank, PipelinePass pass, double slowdown, Recording? recording)
+        where TKeeping : struct, IKeeping
+        where TOrder : struct, IOrder
     {
-        var work = stages.Ranks[Stage(rank, pass.Chunk)];
-        var seconds = pass.Kind switch
+        var partner = PassAt<TOrder>(rank, position[rank] + 1);
+        var (ready, partnerReady) = (Ready<TOrder>(rank, pass), Ready<TOrder>(rank, partner));
+        if (double.IsNaN(ready) || double.IsNaN(partnerReady))
+        {
+            return false;
+        }
+
+        var start = Math.Max(free[rank], Math.Max(ready, partnerReady));
+        if (TKeeping.Keeps)
+        {
+            // The pair waited for its rank, or for the later of its inputs.
+            recording!.Cause.Add(Math.Max(ready, partnerReady) <= free[rank] ? recording.LastSpan[rank]
+                : recording.SpanOf(InputOf<TOrder>(rank, partnerReady > ready ? partner : pass)));
+        }
+
+        var end = Run<TKeeping, TOrder>(rank, pass, start, slowdown, recording);
+        if (TKeeping.Keeps)
+        {
+            recording!.Cause.Add(recording.Spans.Count - 1);
+        }
+
+        end = Run<TKeeping, TOrder>(rank, partner, end, slowdown, recording);
+        forwardEnd[Slot(rank, pass.Chunk, pass.MicroBatch)] = end;
+        if (TKeeping.Keeps)
+        {
+            recording!.ForwardSpan[Slot(rank, pass.Chunk, pass.MicroBatch)] = recording.Spans.Count - 1;
+        }
+
+        var sends = 0;
+        foreach (var consumer in (ReadOnlySpan<int>)[Consumer<TOrder>(rank, pass), Consumer<TOrder>(rank, partner)])
+        {
+            if (consumer >= 0 && consumer != rank)
+            {
+                sends++;
+                Wake(consumer);
+            }
+        }
+
+        free[rank] = end + (sendsOverlap ? 0 : sends * send);
+        position[rank] += 2;
+        return true;
+    }
+
+    /// <summary>Queues <paramref name="rank"/> to run what it can, unless it is queued already.</summary>
+    private void Wake(int rank)
+    {
+        if (!queued[rank])
+        {
+            waiting[waitingCount++] = rank;
+            queued[rank] = true;
+        }
+    }
+
+    /// <summary>Runs <paramref name="pass"/> on <paramref name="rank"/> from <paramref name="start"/>: records its end and its span, and returns its end.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    private double Run<TKeeping, TOrder>(int rank, PipelinePass pass, double start, double slowdown, Recording? recording)
+        where TKeeping : struct, IKeeping
+        where TOrder : struct, IOrder
+    {
+        var work = rankWork[TOrder.Mirrored ? Stage<TOrder>(rank, pass.Chunk) : rank];
+        var seconds = !TOrder.Stored ? (pass.Kind == PassKind.Forward ? work.Forward : work.Backward) : pass.Kind switch
         {
             PassKind.Forward => work.Forward,
             PassKind.InputGradient => work.InputGradient,
             PassKind.WeightGradient => work.WeightGradient,
             _ => work.Backward,
         };
-        // Under 1F1B each chunk is an equal share of the rank's work; DualPipe's directions each run a whole stage.
-        var duration = seconds.Seconds / (schedule == PipelineScheduleKind.DualPipe ? 1 : chunks) * slowdown;
+        var duration = seconds.Seconds / chunkShare * slowdown;
         var end = start + duration;
         var slot = Slot(rank, pass.Chunk, pass.MicroBatch);
         if (pass.Kind == PassKind.Forward)
         {
             forwardEnd[slot] = end;
         }
-        else if (pass.Backward)
+        else if (SendsBack<TOrder>(pass))
         {
             backwardEnd[slot] = end;
         }
 
         busy[rank] += duration;
-        if (recording is not null)
+        if (TKeeping.Keeps)
         {
-            var index = recording.Spans.Count;
+            var index = recording!.Spans.Count;
             recording.Spans.Add(new TimelineSpan(rank, pass, Duration.FromSeconds(start), Duration.FromSeconds(end)));
             if (pass.Kind == PassKind.Forward)
             {
                 recording.ForwardSpan[slot] = index;
             }
-            else if (pass.Backward)
+            else if (SendsBack<TOrder>(pass))
             {
                 recording.BackwardSpan[slot] = index;
             }
@@ -285,14 +337,16 @@ public sealed class PipelineTimeline
         return end;
     }
 
-    private PipelinePass PassAt(int rank, int at) => orders is { } order ? order[rank][at] : PipelineSchedule.At(at, warmUp[rank], pipeline, microBatches, chunks);
+    private PipelinePass PassAt<TOrder>(int rank, int at)
+        where TOrder : struct, IOrder => TOrder.Stored ? orders![rank][at] : PipelineSchedule.At(at, warmUp[rank], pipeline, microBatches, chunks);
 
     private static bool IsTime(double seconds) => seconds >= 0 && double.IsFinite(seconds);
 
     private int Slot(int rank, int chunk, int microBatch) => (((rank * chunks) + chunk) * microBatches) + microBatch;
 
     /// <summary>The stage <paramref name="rank"/> runs for <paramref name="chunk"/>: its own, or under DualPipe for the direction from the last rank its mirror's.</summary>
-    private int Stage(int rank, int chunk) => schedule == PipelineScheduleKind.DualPipe && chunk == 1 ? pipeline - 1 - rank : rank;
+    private int Stage<TOrder>(int rank, int chunk)
+        where TOrder : struct, IOrder => TOrder.Mirrored && chunk == 1 ? pipeline - 1 - rank : rank;
 
     /// <summary>
     /// The rank that runs the next stage of <paramref name="chunk"/>'s path after <paramref name="rank"/>
@@ -300,17 +354,51 @@ public sealed class PipelineTimeline
     /// next chunk on the first rank (and back from the previous one's last rank), which <see cref="Ready"/> and
     /// <see cref="Consumer"/> handle.
     /// </summary>
-    private int Neighbour(int rank, int chunk, int step)
+    private int Neighbour<TOrder>(int rank, int chunk, int step)
+        where TOrder : struct, IOrder
     {
-        var next = schedule == PipelineScheduleKind.DualPipe && chunk == 1 ? rank - step : rank + step;
+        var next = TOrder.Mirrored && chunk == 1 ? rank - step : rank + step;
         return next >= 0 && next < pipeline ? next : -1;
     }
 
-    /// <summary>When <paramref name="pass"/>'s input is on <paramref name="rank"/>: NaN while the pass it needs has not run.</summary>
-    private double Ready(int rank, PipelinePass pass)
+    /// <summary>
+    /// Whether <paramref name="pass"/> sends a gradient back (<see cref="PipelinePass.Backward"/>): under 1F1B every pass
+    /// but a forward one, one comparison.
+    /// </summary>
+    private static bool SendsBack<TOrder>(PipelinePass pass)
+        where TOrder : struct, IOrder => TOrder.Stored ? pass.Backward : pass.Kind != PassKind.Forward;
+
+    /// <summary>
+    /// When <paramref name="pass"/>'s input is on <paramref name="rank"/>: NaN while the pass it needs has not run. The
+    /// replay's hot path: <see cref="InputOf"/> names the same input, for a kept replay's critical path.
+    /// </summary>
+    private double Ready<TOrder>(int rank, PipelinePass pass)
+        where TOrder : struct, IOrder
     {
-        var input = InputOf(rank, pass);
-        return input.Slot < 0 ? 0 : (input.Forward ? forwardEnd : backwardEnd)[input.Slot] + (input.Sent ? send : 0);
+        var (chunk, microBatch) = (pass.Chunk, pass.MicroBatch);
+        if (TOrder.Stored && pass.Kind == PassKind.WeightGradient)
+        {
+            return backwardEnd[Slot(rank, chunk, microBatch)];
+        }
+
+        if (TOrder.Mirrored)
+        {
+            var (before, after) = (Neighbour<TOrder>(rank, chunk, -1), Neighbour<TOrder>(rank, chunk, 1));
+            return !SendsBack<TOrder>(pass) ? (before >= 0 ? forwardEnd[Slot(before, chunk, microBatch)] + send : 0)
+                : after >= 0 ? backwardEnd[Slot(after, chunk, microBatch)] + send
+                : forwardEnd[Slot(rank, chunk, microBatch)];
+        }
+
+        if (!SendsBack<TOrder>(pass))
+        {
+            return rank > 0 ? forwardEnd[Slot(rank - 1, chunk, microBatch)] + send
+                : chunk > 0 ? forwardEnd[Slot(pipeline - 1, chunk - 1, microBatch)] + send
+                : 0;
+        }
+
+        return rank < pipeline - 1 ? backwardEnd[Slot(rank + 1, chunk, microBatch)] + send
+            : chunk < chunks - 1 ? backwardEnd[Slot(0, chunk + 1, microBatch)] + send
+            : forwardEnd[Slot(rank, chunk, microBatch)];
     }
 
     /// <summary>
@@ -318,23 +406,24 @@ public sealed class PipelineTimeline
     /// backward pass's or an input gradient's) at <see cref="Input.Slot"/>, arriving by a send from another rank where
     /// <see cref="Input.Sent"/>; slot -1 for none (the first stage's forward pass).
     /// </summary>
-    private Input InputOf(int rank, PipelinePass pass)
+    private Input InputOf<TOrder>(int rank, PipelinePass pass)
+        where TOrder : struct, IOrder
     {
         var (chunk, microBatch) = (pass.Chunk, pass.MicroBatch);
-        if (pass.Kind == PassKind.WeightGradient)
+        if (TOrder.Stored && pass.Kind == PassKind.WeightGradient)
         {
             return new Input(false, Slot(rank, chunk, microBatch), false);
         }
 
-        if (schedule == PipelineScheduleKind.DualPipe)
+        if (TOrder.Mirrored)
         {
-            var (before, after) = (Neighbour(rank, chunk, -1), Neighbour(rank, chunk, 1));
-            return !pass.Backward ? (before >= 0 ? new Input(true, Slot(before, chunk, microBatch), true) : Input.None)
+            var (before, after) = (Neighbour<TOrder>(rank, chunk, -1), Neighbour<TOrder>(rank, chunk, 1));
+            return !SendsBack<TOrder>(pass) ? (before >= 0 ? new Input(true, Slot(before, chunk, microBatch), true) : Input.None)
                 : after >= 0 ? new Input(false, Slot(after, chunk, microBatch), true)
                 : new Input(true, Slot(rank, chunk, microBatch), false);
         }
 
-        if (!pass.Backward)
+        if (!SendsBack<TOrder>(pass))
         {
             return rank > 0 ? new Input(true, Slot(rank - 1, chunk, microBatch), true)
                 : chunk > 0 ? new Input(true, Slot(pipeline - 1, chunk - 1, microBatch), true)
@@ -347,19 +436,20 @@ public sealed class PipelineTimeline
     }
 
     /// <summary>The rank that needs <paramref name="pass"/>'s output next; -1 for none (a weight gradient, the first stage's backward pass).</summary>
-    private int Consumer(int rank, PipelinePass pass)
+    private int Consumer<TOrder>(int rank, PipelinePass pass)
+        where TOrder : struct, IOrder
     {
-        if (pass.Kind == PassKind.WeightGradient)
+        if (TOrder.Stored && pass.Kind == PassKind.WeightGradient)
         {
             return -1;
         }
 
-        if (schedule == PipelineScheduleKind.DualPipe)
+        if (TOrder.Mirrored)
         {
-            return pass.Backward ? Neighbour(rank, pass.Chunk, -1) : Neighbour(rank, pass.Chunk, 1) is var next && next >= 0 ? next : rank;
+            return SendsBack<TOrder>(pass) ? Neighbour<TOrder>(rank, pass.Chunk, -1) : Neighbour<TOrder>(rank, pass.Chunk, 1) is var next && next >= 0 ? next : rank;
         }
 
-        return pass.Backward
+        return SendsBack<TOrder>(pass)
             ? (rank > 0 ? rank - 1 : pass.Chunk > 0 ? pipeline - 1 : -1)
             : (rank < pipeline - 1 ? rank + 1 : pass.Chunk < chunks - 1 ? 0 : rank);
     }
@@ -388,5 +478,55 @@ public sealed class PipelineTimeline
 
         /// <summary>The span that released <paramref name="input"/>'s output; -1 for none.</summary>
         public int SpanOf(Input input) => input.Slot < 0 ? -1 : (input.Forward ? ForwardSpan : BackwardSpan)[input.Slot];
+    }
+
+    /// <summary>Whether a replay keeps its spans: a constant per type, so that the JIT drops the keeping where it is false.</summary>
+    private interface IKeeping
+    {
+        static abstract bool Keeps { get; }
+    }
+
+    /// <summary>A replay that keeps every span and its cause (<see cref="Of"/>).</summary>
+    private readonly struct Kept : IKeeping
+    {
+        public static bool Keeps => true;
+    }
+
+    /// <summary>A replay that keeps nothing (<see cref="Pipeline"/>, the straggler draws').</summary>
+    private readonly struct Unkept : IKeeping
+    {
+        public static bool Keeps => false;
+    }
+
+    /// <summary>What a replay's order is: worked out as it runs (1F1B), or stored, and mirrored (DualPipe's two directions): constants per type.</summary>
+    private interface IOrder
+    {
+        static abstract bool Stored { get; }
+
+        static abstract bool Mirrored { get; }
+    }
+
+    /// <summary>1F1B's order, plain or interleaved: forward and whole backward passes, worked out from each rank's warm-up.</summary>
+    private readonly struct WorkedOutOrder : IOrder
+    {
+        public static bool Stored => false;
+
+        public static bool Mirrored => false;
+    }
+
+    /// <summary>Zero bubble's stored order.</summary>
+    private readonly struct StoredOrder : IOrder
+    {
+        public static bool Stored => true;
+
+        public static bool Mirrored => false;
+    }
+
+    /// <summary>DualPipe's stored order over its two directions.</summary>
+    private readonly struct MirroredOrder : IOrder
+    {
+        public static bool Stored => true;
+
+        public static bool Mirrored => true;
     }
 }
