@@ -98,19 +98,37 @@ public sealed class SweepCommand(IAnsiConsole console) : Command<SweepCommand.Se
         if (settings.Out is { } path)
         {
             var (count, valid) = (0L, 0L);
-            // The points go to PATH.partial as they are made, and take the file's name only once all are written, so
-            // that a shard stopped part way (a job's time limit, a lost node) leaves no file a merge could mistake for
-            // its output.
-            var partial = path + ".partial";
-            CatalogSettings.WriteFile(path, "the sweep's points", () =>
+            void Write(string target)
             {
-                using (var file = new StreamWriter(partial, append: false, new System.Text.UTF8Encoding(false)) { NewLine = "\n" })
+                using var file = new StreamWriter(target, append: false, new System.Text.UTF8Encoding(false)) { NewLine = "\n" };
+                (count, valid) = WriteLines(file, header, rows);
+            }
+
+            if (!IsPlainFile(path))
+            {
+                // A link or a device (--out /dev/stdout) is written through, as it is.
+                CatalogSettings.WriteFile(path, "the sweep's points", () => Write(path));
+            }
+            else
+            {
+                // The points go to PATH.partial as they are made, and take the file's name only once all are written, so
+                // that a shard stopped part way (a job's time limit, a lost node) leaves no file a merge could mistake for
+                // its output, not even an earlier run's.
+                var partial = path + ".partial";
+                CatalogSettings.WriteFile(path, "the sweep's points", () => File.Delete(path));
+                try
                 {
-                    (count, valid) = WriteLines(file, header, rows);
+                    CatalogSettings.WriteFile(partial, "the sweep's points as they are made", () => Write(partial));
+                }
+                catch
+                {
+                    DeleteIfThere(partial);
+                    throw;
                 }
 
-                File.Move(partial, path, overwrite: true);
-            });
+                CatalogSettings.WriteFile(path, "the sweep's points", () => File.Move(partial, path, overwrite: true));
+            }
+
             console.MarkupLine($"{Markup.Escape(sweep.Name)}: {count:N0} points{(shard.Count > 1 ? $" (shard {shard})" : string.Empty)}, {valid:N0} with {(sweep.Serving ? "a run" : "a step")}, in {clock.Elapsed.TotalSeconds:0.0} s; written to {Markup.Escape(path)}");
             return 0;
         }
@@ -123,6 +141,33 @@ public sealed class SweepCommand(IAnsiConsole console) : Command<SweepCommand.Se
 
         SweepReport.Write(console, sweep, shard, rows, MostRowsShown, clock);
         return 0;
+    }
+
+    /// <summary>Deletes the file at <paramref name="path"/> where it can, leaving the error that led here to be reported.</summary>
+    private static void DeleteIfThere(string path)
+    {
+        try
+        {
+            if (File.Exists(path))
+            {
+                File.Delete(path);
+            }
+        }
+        catch (Exception error) when (error is IOException or UnauthorizedAccessException)
+        {
+            // What failed first is what the user needs to know; a .partial left behind is named as one.
+        }
+    }
+
+    /// <summary>
+    /// Whether <paramref name="path"/> is a file of its own, or none yet: not a link, nor a device or a process's
+    /// stream (under /dev or /proc), which a rename would replace rather than write to.
+    /// </summary>
+    private static bool IsPlainFile(string path)
+    {
+        var full = Path.GetFullPath(path);
+        return !full.StartsWith("/dev/", StringComparison.Ordinal) && !full.StartsWith("/proc/", StringComparison.Ordinal)
+            && new FileInfo(full).LinkTarget is null && !Directory.Exists(full);
     }
 
     /// <summary>Writes the header and a line per point; the points written, and how many of them have a step (or a run).</summary>

@@ -10,7 +10,7 @@ namespace ClusterTwin.Cli.Reports;
 /// A sweep's results as JSON Lines: a header naming the sweep (its fingerprint, points and shard), then a line per
 /// point in point order. Shards of one sweep merge back into exactly the lines one run of the whole sweep writes.
 /// </summary>
-public static class SweepLines
+public static partial class SweepLines
 {
     /// <summary>What every shard's header of one run of one sweep has alike.</summary>
     private static readonly string[] SameInEveryShard = ["fingerprint", "catalog", "points", "shards"];
@@ -253,15 +253,18 @@ public static class SweepLines
         return text.ToString();
     }
 
+    /// <summary>A decimal number as a spreadsheet reads one: a sign, digits with an optional point, an optional exponent.</summary>
+    [System.Text.RegularExpressions.GeneratedRegex(@"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")]
+    private static partial System.Text.RegularExpressions.Regex PlainNumber();
+
     /// <summary>
     /// A cell as CSV writes it: quoted where it holds a comma, a quote or a line break; and a text that a spreadsheet
-    /// would take for a formula (one starting with =, +, -, @, a tab or a carriage return, and not a number) behind a
+    /// would take for a formula (one starting with =, +, -, @, a tab or a carriage return, and not a plain decimal number) behind a
     /// single quote, as OWASP's advice on CSV injection has it, since a sweep's values and problems echo its files.
     /// </summary>
     private static string Quoted(string cell)
     {
-        if (cell.Length > 0 && cell[0] is '=' or '+' or '-' or '@' or '\t' or '\r'
-            && !double.TryParse(cell, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out _))
+        if (cell.Length > 0 && cell[0] is '=' or '+' or '-' or '@' or '\t' or '\r' && !PlainNumber().IsMatch(cell))
         {
             cell = "'" + cell;
         }

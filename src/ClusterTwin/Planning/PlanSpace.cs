@@ -213,7 +213,8 @@ public sealed class PlanSpace
                             continue;
                         }
 
-                        yield return degrees with { Stages = stages, MicroBatch = microBatch, Sequence = sequence, Schedule = schedule };
+                        // Without a pipeline there is nothing to schedule: such a layout is 1F1B whatever was asked.
+                        yield return degrees with { Stages = stages, MicroBatch = microBatch, Sequence = sequence, Schedule = degrees.Pipeline == 1 ? PipelineScheduleKind.OneForwardOneBackward : schedule };
                     }
                 }
             }

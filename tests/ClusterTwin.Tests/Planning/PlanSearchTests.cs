@@ -286,6 +286,16 @@ public class PlanSearchTests
     }
 
     [Fact]
+    public void ALayoutOfOneStage_Is1F1BWhateverTheScenarioNames()
+    {
+        var planning = Load(SmallScenario + "\nplan: {schedule: zero-bubble}\n");
+        var scenario = planning.Scenario;
+        var layouts = new PlanSpace(scenario.Cluster, scenario.Model, scenario.Job, planning.Pins).ValidLayouts().ToList();
+        Assert.Contains(layouts, layout => layout.PipelineParallelism == 1);
+        Assert.All(layouts, layout => Assert.Equal(layout.PipelineParallelism == 1 ? PipelineScheduleKind.OneForwardOneBackward : PipelineScheduleKind.ZeroBubble, layout.Schedule));
+    }
+
+    [Fact]
     public void SearchingTheSchedules_WhereThePlanBlockNamesOne_IsRefused()
     {
         using var folder = new TemporaryFolder();

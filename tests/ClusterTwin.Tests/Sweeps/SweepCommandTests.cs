@@ -101,7 +101,7 @@ public class SweepCommandTests
             name: names that look like formulas
             scenario: {Repository.Path("examples", "llama3-70b-trn2-ultraserver.yaml")}
             vary:
-              name: ["=HYPERLINK(\"http://example.com\")", "@SUM(A1)", "-2+3", "-2.5", "plain"]
+              name: ["=HYPERLINK(\"http://example.com\")", "@SUM(A1)", "-2+3", "-2.5", "-Infinity", "plain"]
             """);
         var (points, csv) = (Path.Combine(folder.Path, "points.jsonl"), Path.Combine(folder.Path, "points.csv"));
         Assert.Equal(0, CliRunner.Run("sweep", sweep, "--out", points).ExitCode);
@@ -109,7 +109,26 @@ public class SweepCommandTests
         Assert.Equal(0, CliRunner.Run("sweep-merge", points, "--out", Path.Combine(folder.Path, "merged.jsonl"), "--csv", csv).ExitCode);
         var names = File.ReadAllLines(csv).Skip(1).Select(line => line.Split(',')[1]).ToArray();
         // A negative number stays a number.
-        Assert.Equal(["\"'=HYPERLINK(\"\"http://example.com\"\")\"", "'@SUM(A1)", "'-2+3", "-2.5", "plain"], names);
+        Assert.Equal(["\"'=HYPERLINK(\"\"http://example.com\"\")\"", "'@SUM(A1)", "'-2+3", "-2.5", "'-Infinity", "plain"], names);
+    }
+
+    [Fact]
+    public void Out_ReplacesAnEarlierRunsFile_AndWritesThroughALinkRatherThanReplacingIt()
+    {
+        using var folder = new TemporaryFolder();
+        var sweep = folder.Write("sweep.yaml", Sweep());
+        var (target, link) = (Path.Combine(folder.Path, "target.jsonl"), Path.Combine(folder.Path, "link.jsonl"));
+        File.WriteAllText(target, "an earlier run's points\n");
+        File.CreateSymbolicLink(link, target);
+        Assert.Equal(0, CliRunner.Run("sweep", sweep, "--out", link).ExitCode);
+        Assert.NotNull(new FileInfo(link).LinkTarget);
+        Assert.Equal(9, File.ReadAllLines(target).Length);
+        Assert.False(File.Exists(link + ".partial"));
+
+        // A plain file of an earlier run is replaced whole.
+        Assert.Equal(0, CliRunner.Run("sweep", sweep, "--out", target).ExitCode);
+        Assert.Null(new FileInfo(target).LinkTarget);
+        Assert.Equal(9, File.ReadAllLines(target).Length);
     }
 
     [Fact]
