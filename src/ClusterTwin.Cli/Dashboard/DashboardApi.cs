@@ -169,7 +169,7 @@ public sealed class DashboardApi
         afterPipelineSeconds = timeline.Stages.AfterPipeline.Seconds,
         powerStretch = timeline.Stages.PowerStretch,
         passes = timeline.Spans.Length,
-        critical = timeline.Spans.Length > MostSpansDrawn ? null : timeline.CriticalSpans.AsEnumerable(),
+        critical = timeline.Spans.Length > MostSpansDrawn ? null : timeline.Critical.Spans.AsEnumerable(),
         spans = timeline.Spans.Length > MostSpansDrawn ? null : timeline.Spans.Select(span => new[] { span.Rank, span.Pass.Kind == PassKind.WeightGradient ? 2 : span.Pass.Backward ? 1 : 0, span.Pass.MicroBatch, span.Pass.Chunk, span.Start.Seconds, span.End.Seconds }),
     };
 

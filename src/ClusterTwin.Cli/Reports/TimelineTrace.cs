@@ -36,7 +36,7 @@ public static class TimelineTrace
 
         // Where the chips throttle at their power limit, every pass stretches with the step.
         var stretch = timeline.Stages.PowerStretch;
-        var critical = timeline.CriticalSpans.ToHashSet();
+        var critical = timeline.Critical.Spans.ToHashSet();
         var index = 0;
         foreach (var span in timeline.Spans)
         {

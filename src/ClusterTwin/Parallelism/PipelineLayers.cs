@@ -104,6 +104,14 @@ public readonly record struct PipelineLayers(int First, int Middle, int Last)
     public int LastMiddleStart(int pipeline) => First + ((Math.Max(1, pipeline - 2) - 1) * Middle);
 
     /// <summary>
+    /// The layers rank <paramref name="rank"/> of <paramref name="pipeline"/> holds of a model's <paramref name="layers"/>:
+    /// the first <see cref="First"/>, the last <see cref="Last"/>, each middle rank its <see cref="Middle"/> in turn.
+    /// </summary>
+    public (int Start, int Count) OfRank(int rank, int pipeline, int layers) => rank == 0 ? (0, First)
+        : rank == pipeline - 1 ? (layers - Last, Last)
+        : (First + ((rank - 1) * Middle), Middle);
+
+    /// <summary>
     /// The fewest and the most dense layers a middle rank (ranks 1 to <paramref name="pipeline"/> - 2) holds of
     /// <paramref name="model"/>'s: a stage's cost is linear in that count, so the slowest and the heaviest middle rank
     /// is one of the two. With the dense layers leading, the second rank has the most and the last middle rank the

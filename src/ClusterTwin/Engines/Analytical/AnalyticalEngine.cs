@@ -171,10 +171,11 @@ public static partial class AnalyticalEngine
 
         var offload = OffloadExposed(plan, cluster.System, model, job, scenario.Framework.SavedMultiplyInputs, Layers);
         // The fill and the drain wait for every send in full: the stage that receives has nothing to overlap them with.
-        var perMicroBatch = slowest.Total + (pipelineSend * pipelineSends) + offload;
+        var sendsPerMicroBatch = pipelineSend * pipelineSends;
+        var perMicroBatch = slowest.Total + sendsPerMicroBatch + offload;
         var rankTime = slowest.Total + offload;
         // The shares are of the rank's passes; exposed offload (a single stage only) adds to them, not to the sends.
-        var bubble = PipelineBubble(plan, microBatches, perMicroBatch, pipelineSend * pipelineSends, rankTime * forwardShare, rankTime * WeightShare(slowest));
+        var bubble = PipelineBubble(plan, microBatches, perMicroBatch, sendsPerMicroBatch, rankTime * forwardShare, rankTime * WeightShare(slowest));
 
         var stageParameters = StageParameters.Of(model, job, plan);
         var parametersPerChip = stageParameters.Heaviest;

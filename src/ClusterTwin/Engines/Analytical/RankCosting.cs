@@ -51,9 +51,7 @@ internal sealed class RankCosting(ModelArchitecture model, Func<int, int, StageC
         var ranks = ImmutableArray.CreateBuilder<RankWork>(pipeline);
         for (var rank = 0; rank < pipeline; rank++)
         {
-            var (start, count) = rank == 0 ? (0, stages.First)
-                : rank == pipeline - 1 ? (model.Layers - stages.Last, stages.Last)
-                : (stages.First + ((rank - 1) * stages.Middle), stages.Middle);
+            var (start, count) = stages.OfRank(rank, pipeline, model.Layers);
             ranks.Add(Rank(start, count, rank == 0, rank == pipeline - 1).Work);
         }
 

@@ -17,17 +17,20 @@ namespace ClusterTwin.Engines.EventLevel;
 /// <param name="Sends">The rest of the pipeline's time: the sends between its passes, and the senders' waits for them.</param>
 public sealed record CriticalPath(ImmutableArray<int> Spans, ImmutableArray<Duration> RankTime, Duration Forward, Duration Backward, Duration WeightGradient, Duration Sends)
 {
-    /// <summary>The critical path of <paramref name="timeline"/>, from its recorded chain.</summary>
-    public static CriticalPath Of(StepTimeline timeline)
+    /// <summary>
+    /// The critical path through <paramref name="spans"/> of a replay of <paramref name="ranks"/> ranks that took
+    /// <paramref name="pipeline"/>, each span's predecessor in <paramref name="cause"/> (-1 for none).
+    /// </summary>
+    internal static CriticalPath Of(ImmutableArray<TimelineSpan> spans, IReadOnlyList<int> cause, Duration pipeline, int ranks)
     {
-        ArgumentNullException.ThrowIfNull(timeline);
-        var ranks = new double[timeline.Stages.Pipeline];
+        var chain = Walk(spans, cause);
+        var rankTime = new double[ranks];
         var (forward, backward, weight) = (0.0, 0.0, 0.0);
-        foreach (var index in timeline.CriticalSpans)
+        foreach (var index in chain)
         {
-            var span = timeline.Spans[index];
+            var span = spans[index];
             var seconds = (span.End - span.Start).Seconds;
-            ranks[span.Rank] += seconds;
+            rankTime[span.Rank] += seconds;
             switch (span.Pass.Kind)
             {
                 case PassKind.Forward:
@@ -42,8 +45,8 @@ public sealed record CriticalPath(ImmutableArray<int> Spans, ImmutableArray<Dura
             }
         }
 
-        var sends = Math.Max(0, timeline.Pipeline.Seconds - forward - backward - weight);
-        return new CriticalPath(timeline.CriticalSpans, [.. ranks.Select(Duration.FromSeconds)], Duration.FromSeconds(forward), Duration.FromSeconds(backward),
+        var sends = Math.Max(0, pipeline.Seconds - forward - backward - weight);
+        return new CriticalPath(chain, [.. rankTime.Select(Duration.FromSeconds)], Duration.FromSeconds(forward), Duration.FromSeconds(backward),
             Duration.FromSeconds(weight), Duration.FromSeconds(sends));
     }
 
@@ -51,7 +54,7 @@ public sealed record CriticalPath(ImmutableArray<int> Spans, ImmutableArray<Dura
     /// The chain through <paramref name="spans"/> that ends with the pass that ends last (the first of them on a tie),
     /// following <paramref name="cause"/> (each span's predecessor, -1 for none) back to its start.
     /// </summary>
-    internal static ImmutableArray<int> Walk(ImmutableArray<TimelineSpan> spans, IReadOnlyList<int> cause)
+    private static ImmutableArray<int> Walk(ImmutableArray<TimelineSpan> spans, IReadOnlyList<int> cause)
     {
         if (spans.IsEmpty)
         {

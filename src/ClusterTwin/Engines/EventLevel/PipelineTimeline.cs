@@ -120,10 +120,8 @@ public sealed partial class PipelineTimeline
         var recording = new Recording(ImmutableArray.CreateBuilder<TimelineSpan>(timeline.total.Sum()), timeline.forwardEnd.Length, timeline.pipeline);
         var pipelineTime = timeline.Replay<Kept>(ReadOnlySpan<double>.Empty, recording);
         var spans = recording.Spans.MoveToImmutable();
-        return new StepTimeline(stages, spans, Duration.FromSeconds(pipelineTime), [.. timeline.busy.Select(Duration.FromSeconds)])
-        {
-            CriticalSpans = CriticalPath.Walk(spans, recording.Cause),
-        };
+        var pipeline = Duration.FromSeconds(pipelineTime);
+        return new StepTimeline(stages, spans, pipeline, [.. timeline.busy.Select(Duration.FromSeconds)], CriticalPath.Of(spans, recording.Cause, pipeline, timeline.pipeline));
     }
 
     /// <summary>

@@ -11,14 +11,9 @@ public readonly record struct TimelineSpan(int Rank, PipelinePass Pass, Duration
 /// <param name="Spans">Every pass of every rank, rank by rank in the order each ran them.</param>
 /// <param name="Pipeline">From the first forward pass to the last backward pass (and its send).</param>
 /// <param name="Busy">Each rank's time in its passes: the rest of <see cref="Pipeline"/> it waits (its bubble) or sends.</param>
-public sealed record StepTimeline(PipelineStages Stages, ImmutableArray<TimelineSpan> Spans, Duration Pipeline, ImmutableArray<Duration> Busy)
+/// <param name="Critical">The chain of passes that sets <see cref="Pipeline"/>, and where its time goes.</param>
+public sealed record StepTimeline(PipelineStages Stages, ImmutableArray<TimelineSpan> Spans, Duration Pipeline, ImmutableArray<Duration> Busy, CriticalPath Critical)
 {
-    /// <summary>The indices in <see cref="Spans"/> of the passes on the critical path, first to last (<see cref="CriticalPath"/>).</summary>
-    public ImmutableArray<int> CriticalSpans { get; init; } = [];
-
-    /// <summary>The chain of passes that sets <see cref="Pipeline"/>, and where its time goes.</summary>
-    public CriticalPath Critical => CriticalPath.Of(this);
-
     /// <summary>The step: the pipeline, then what follows it (data-parallel communication, the optimizer), stretched by the chips' power limit.</summary>
     public Duration StepTime => (Pipeline + Stages.AfterPipeline) * Stages.PowerStretch;
 

@@ -137,9 +137,7 @@ public static class MemoryModel
     {
         var pipeline = plan.PipelineParallelism;
         var perDirection = microBatches / 2;
-        (int Start, int Count) Layers(int stage) => stage == 0 ? (0, stages.First)
-            : stage == pipeline - 1 ? (model.Layers - stages.Last, stages.Last)
-            : (stages.First + ((stage - 1) * stages.Middle), stages.Middle);
+        (int Start, int Count) Layers(int stage) => stages.OfRank(stage, pipeline, model.Layers);
 
         MemoryBreakdown? heaviest = null;
         for (var rank = 0; rank < pipeline / 2; rank++)
