@@ -49,6 +49,9 @@ public static class CommandLine
             config.AddCommand<ServeSearchCommand>("serve-search")
                 .WithDescription("Find the cheapest deployment (system, replicas, tensor degree, precision, batch limit) that serves a workload within its latency objectives.")
                 .WithExample("serve-search", "examples/serve-search-llama3-70b.yaml");
+            config.AddCommand<RlCommand>("rl")
+                .WithDescription("Simulate steps of RL post-training (GRPO, PPO): generation, scoring, training and the weight update, colocated or on separate pools, on- or off-policy.")
+                .WithExample("rl", "examples/rl/llama3-8b-h100-colocated.yaml");
             config.AddCommand<ClaimsCommand>("claims")
                 .WithDescription("Check vendor claims against the catalogue's specifications and against workloads run on each system.")
                 .WithExample("claims", "--plot", "docs/claims");

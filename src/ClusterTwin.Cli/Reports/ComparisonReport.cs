@@ -94,7 +94,7 @@ public static class ComparisonReport
     };
 
     /// <summary>The scenario's path from the repository root where it lies inside it (so the page is the same from any working folder).</summary>
-    private static string RepositoryPath(string path)
+    internal static string RepositoryPath(string path)
     {
         var full = System.IO.Path.GetFullPath(path).Replace('\\', '/');
         var marker = full.LastIndexOf("/examples/", StringComparison.Ordinal);

@@ -1,0 +1,167 @@
+using ClusterTwin.Reinforcement;
+using ClusterTwin.Serving;
+using YamlDotNet.RepresentationModel;
+
+namespace ClusterTwin.Catalog;
+
+public static partial class ScenarioLoader
+{
+    private static readonly Dictionary<string, RolloutPlacement> Placements = new() { ["colocated"] = RolloutPlacement.Colocated, ["separate"] = RolloutPlacement.Separate };
+
+    private static readonly Dictionary<string, TrainerOffload> Offloads = new() { ["where-needed"] = TrainerOffload.WhereNeeded, ["always"] = TrainerOffload.Always, ["never"] = TrainerOffload.Never };
+
+    /// <summary>The most responses one step generates: a million pack and serve in seconds.</summary>
+    private const int MaximumResponses = 1_000_000;
+
+    /// <summary>Why the trainer cannot be a pipeline over two kinds of chip.</summary>
+    private const string ReinforcementMixedPipelineRefused = "an RL trainer runs on one kind of chip (a mixed pipeline is simulate's)";
+
+    /// <summary>The scenario's word for <paramref name="placement"/> (<c>rl.placement</c>).</summary>
+    public static string PlacementKey(RolloutPlacement placement) => Placements.First(entry => entry.Value == placement).Key;
+
+    /// <summary>Loads an RL post-training scenario for <c>clustertwin rl</c> (docs/rl-post-training.md), or throws <see cref="InputException"/> with every problem.</summary>
+    public static ReinforcementScenario LoadReinforcement(string path, HardwareCatalog catalog)
+    {
+        ArgumentNullException.ThrowIfNull(catalog);
+        var reader = OpenScenario(path, ScenarioFileKind.Reinforcement);
+        var scenario = ReadReinforcement(reader, reader.Root!, catalog, Path.GetFileNameWithoutExtension(path));
+        ThrowIfUnread(reader, path, scenario is not null);
+        return scenario!;
+    }
+
+    // The file: the model once, the trainer as a training scenario without it, the rollout as a serving pool, and the step.
+    private static ReinforcementScenario? ReadReinforcement(YamlReader reader, YamlMappingNode root, HardwareCatalog catalog, string fallbackName)
+    {
+        reader.CheckKeys(root, string.Empty, "name", "description", "model", "trainer", "rollout", "rl");
+        var name = reader.String(root, "name", string.Empty, required: false) ?? fallbackName;
+        _ = reader.String(root, "description", string.Empty, required: false);
+        var model = ReadModel(reader, root, "model", catalog);
+        var settings = ReadReinforcementSettings(reader, reader.Mapping(root, "rl", string.Empty, required: true));
+        var trainerMap = reader.Mapping(root, "trainer", string.Empty, required: true);
+        var rolloutMap = reader.Mapping(root, "rollout", string.Empty, required: true);
+        if (trainerMap is not null)
+        {
+            reader.CheckKeys(trainerMap, "trainer", "cluster", "training", "plan", "cost", "facility");
+        }
+
+        if (rolloutMap is not null)
+        {
+            reader.CheckKeys(rolloutMap, "rollout", "cluster", "serving", "cost", "facility");
+        }
+
+        var training = reader.Mapping(trainerMap, "training", "trainer", required: true);
+        foreach (var (key, why) in new[]
+        {
+            ("global_batch", "is set by each step's responses, packed into sequences of training.sequence_length (rl.prompts x rl.samples, split into rl.updates mini-batches)"),
+            ("tokens", "does not apply: an RL run's length is rl.steps"),
+        })
+        {
+            if (YamlReader.Child(training, key) is { } set)
+            {
+                reader.Error(set, YamlReader.Join("trainer.training", key), $"{why}; remove it");
+            }
+        }
+
+        if (model is null || settings is null || trainerMap is null || rolloutMap is null || training is null || reader.Diagnostics.Count > 0)
+        {
+            return null;
+        }
+
+        // The model is named once, at the top: RL trains the model it generates with. The trainer's batch is a
+        // placeholder here, set per step from the responses (ReinforcementSimulator).
+        trainerMap.Children[new YamlScalarNode("model")] = root.Children[new YamlScalarNode("model")];
+        training.Children[new YamlScalarNode("global_batch")] = new YamlScalarNode("1");
+        var colocated = settings.Placement == RolloutPlacement.Colocated;
+        if (colocated && YamlReader.Child(rolloutMap, "cluster") is { } own)
+        {
+            reader.Error(own, "rollout.cluster", "does not apply to placement: colocated (the rollout engine runs on the trainer's chips); remove it, or use placement: separate for a pool of its own");
+            return null;
+        }
+
+        var trainer = Read(reader, trainerMap, "trainer", catalog, name, ReinforcementMixedPipelineRefused);
+        if (trainer is null || reader.Diagnostics.Count > 0)
+        {
+            return null;
+        }
+
+        if (colocated)
+        {
+            rolloutMap.Children[new YamlScalarNode("cluster")] = trainerMap.Children[new YamlScalarNode("cluster")];
+        }
+
+        var (rollout, rolloutCost) = ReadPool(reader, rolloutMap, "rollout", catalog, model);
+        if (rollout is null || reader.Diagnostics.Count > 0)
+        {
+            return null;
+        }
+
+        var longest = (long)settings.PromptTokens.High + settings.ResponseTokens.High;
+        if (longest > trainer.Job.SequenceLength)
+        {
+            reader.Error(YamlReader.Child(training, "sequence_length"), "trainer.training.sequence_length",
+                $"{trainer.Job.SequenceLength:N0} is shorter than the longest sample, a prompt and its response of up to {longest:N0} tokens (samples are packed whole): use at least {longest:N0}, or bound rl.prompt_tokens and rl.response_tokens lower");
+            return null;
+        }
+
+        return new ReinforcementScenario(name, trainer, rollout, rolloutCost, settings);
+    }
+
+    private static ReinforcementSettings? ReadReinforcementSettings(YamlReader reader, YamlMappingNode? map)
+    {
+        if (map is null)
+        {
+            return null;
+        }
+
+        const string Path = "rl";
+        reader.CheckKeys(map, Path, "placement", "prompts", "samples", "prompt_tokens", "response_tokens", "updates", "reference_model", "recompute_log_probs", "critic", "offload", "off_policy", "steps", "seed");
+        var placement = reader.Enumeration(map, "placement", Path, Placements);
+        var prompts = reader.Integer(map, "prompts", Path, 1, MaximumResponses);
+        var samples = reader.Integer(map, "samples", Path, 1, 1024, required: false) ?? 1;
+        var promptTokens = ReadTokens(reader, map, "prompt_tokens", required: true, Path);
+        var responseTokens = ReadTokens(reader, map, "response_tokens", required: true, Path);
+        var updates = reader.Integer(map, "updates", Path, 1, MaximumResponses, required: false) ?? 1;
+        var reference = reader.Boolean(map, "reference_model", Path) ?? true;
+        var recompute = reader.Boolean(map, "recompute_log_probs", Path) ?? true;
+        var critic = reader.Boolean(map, "critic", Path) ?? false;
+        var offload = reader.Enumeration(map, "offload", Path, Offloads, required: false);
+        var offPolicy = reader.Integer(map, "off_policy", Path, 0, 1, required: false) ?? 0;
+        var steps = reader.Number(map, "steps", Path, 1, 1e9, required: false);
+        var seed = reader.Integer(map, "seed", Path, 0, int.MaxValue, required: false) ?? 1;
+        if (prompts is { } count && (long)count * samples > MaximumResponses)
+        {
+            reader.Error(YamlReader.Child(map, "samples") ?? map, "rl.samples", $"{count:N0} prompts x {samples} samples are {(long)count * samples:N0} responses a step, past the {MaximumResponses:N0} a step may hold");
+        }
+        else if (prompts is { } total && updates > (long)total * samples)
+        {
+            reader.Error(YamlReader.Child(map, "updates"), "rl.updates", $"{updates:N0} mini-batches cannot split {(long)total * samples:N0} responses (expected at most one mini-batch per response)");
+        }
+
+        if (placement == RolloutPlacement.Separate && offload is not null)
+        {
+            reader.Error(YamlReader.Child(map, "offload"), "rl.offload", "applies to placement: colocated (separate pools keep the trainer's state on its own chips); remove it");
+        }
+
+        if (placement == RolloutPlacement.Colocated && offPolicy > 0)
+        {
+            reader.Error(YamlReader.Child(map, "off_policy"), "rl.off_policy", "needs placement: separate (colocated, the chips generate and train one after the other, so the next rollout cannot run beside this step's training)");
+        }
+
+        return placement is null || prompts is null || promptTokens is null || responseTokens is null ? null : new ReinforcementSettings
+        {
+            Placement = placement.Value,
+            Prompts = prompts.Value,
+            Samples = samples,
+            PromptTokens = promptTokens.Value,
+            ResponseTokens = responseTokens.Value,
+            Updates = updates,
+            ReferenceModel = reference,
+            RecomputeLogProbabilities = recompute,
+            Critic = critic,
+            Offload = offload ?? TrainerOffload.WhereNeeded,
+            OffPolicySteps = offPolicy,
+            Steps = steps is { } run ? (long)Math.Ceiling(run) : null,
+            Seed = seed,
+        };
+    }
+}
