@@ -32,11 +32,12 @@ public static partial class ScenarioLoader
     // The file: the model once, the trainer as a training scenario without it, the rollout as a serving pool, and the step.
     private static ReinforcementScenario? ReadReinforcement(YamlReader reader, YamlMappingNode root, HardwareCatalog catalog, string fallbackName)
     {
-        reader.CheckKeys(root, string.Empty, "name", "description", "model", "trainer", "rollout", "rl");
+        reader.CheckKeys(root, string.Empty, "name", "description", "model", "trainer", "rollout", "rl", "published");
         var name = reader.String(root, "name", string.Empty, required: false) ?? fallbackName;
         _ = reader.String(root, "description", string.Empty, required: false);
         var model = ReadModel(reader, root, "model", catalog);
         var settings = ReadReinforcementSettings(reader, reader.Mapping(root, "rl", string.Empty, required: true));
+        var published = ReadPublishedStep(reader, reader.Mapping(root, "published", string.Empty, required: false));
         var trainerMap = reader.Mapping(root, "trainer", string.Empty, required: true);
         var rolloutMap = reader.Mapping(root, "rollout", string.Empty, required: true);
         if (trainerMap is not null)
@@ -72,9 +73,16 @@ public static partial class ScenarioLoader
         trainerMap.Children[new YamlScalarNode("model")] = root.Children[new YamlScalarNode("model")];
         training.Children[new YamlScalarNode("global_batch")] = new YamlScalarNode("1");
         var colocated = settings.Placement == RolloutPlacement.Colocated;
-        if (colocated && YamlReader.Child(rolloutMap, "cluster") is { } own)
+        foreach (var key in new[] { "cluster", "cost", "facility" })
         {
-            reader.Error(own, "rollout.cluster", "does not apply to placement: colocated (the rollout engine runs on the trainer's chips); remove it, or use placement: separate for a pool of its own");
+            if (colocated && YamlReader.Child(rolloutMap, key) is { } own)
+            {
+                reader.Error(own, YamlReader.Join("rollout", key), "does not apply to placement: colocated (the rollout engine runs on the trainer's chips, at its prices); remove it, or use placement: separate for a pool of its own");
+            }
+        }
+
+        if (reader.Diagnostics.Count > 0)
+        {
             return null;
         }
 
@@ -103,7 +111,21 @@ public static partial class ScenarioLoader
             return null;
         }
 
-        return new ReinforcementScenario(name, trainer, rollout, rolloutCost, settings);
+        return new ReinforcementScenario(name, trainer, rollout, rolloutCost, settings) { Published = published };
+    }
+
+    // A measured step time and its source, both required where the block is given.
+    private static PublishedStep? ReadPublishedStep(YamlReader reader, YamlMappingNode? map)
+    {
+        if (map is null)
+        {
+            return null;
+        }
+
+        reader.CheckKeys(map, "published", "step", "source");
+        var step = reader.Quantity<Units.Duration>(map, "step", "published", required: true, range: PlausibleRange.StepTime);
+        var source = reader.String(map, "source", "published");
+        return step is null || source is null ? null : new PublishedStep(step.Value, source);
     }
 
     private static ReinforcementSettings? ReadReinforcementSettings(YamlReader reader, YamlMappingNode? map)
@@ -114,7 +136,7 @@ public static partial class ScenarioLoader
         }
 
         const string Path = "rl";
-        reader.CheckKeys(map, Path, "placement", "prompts", "samples", "prompt_tokens", "response_tokens", "updates", "reference_model", "recompute_log_probs", "critic", "offload", "off_policy", "steps", "seed");
+        reader.CheckKeys(map, Path, "placement", "prompts", "samples", "prompt_tokens", "response_tokens", "updates", "reference_model", "recompute_log_probs", "critic", "offload", "weight_update_bandwidth", "off_policy", "steps", "seed");
         var placement = reader.Enumeration(map, "placement", Path, Placements);
         var prompts = reader.Integer(map, "prompts", Path, 1, MaximumResponses);
         var samples = reader.Integer(map, "samples", Path, 1, 1024, required: false) ?? 1;
@@ -125,6 +147,7 @@ public static partial class ScenarioLoader
         var recompute = reader.Boolean(map, "recompute_log_probs", Path) ?? true;
         var critic = reader.Boolean(map, "critic", Path) ?? false;
         var offload = reader.Enumeration(map, "offload", Path, Offloads, required: false);
+        var updateRate = reader.Quantity<Units.Bandwidth>(map, "weight_update_bandwidth", Path, required: false, range: PlausibleRange.Bandwidth);
         var offPolicy = reader.Integer(map, "off_policy", Path, 0, 1, required: false) ?? 0;
         var steps = reader.Number(map, "steps", Path, 1, 1e9, required: false);
         var seed = reader.Integer(map, "seed", Path, 0, int.MaxValue, required: false) ?? 1;
@@ -159,6 +182,7 @@ public static partial class ScenarioLoader
             RecomputeLogProbabilities = recompute,
             Critic = critic,
             Offload = offload ?? TrainerOffload.WhereNeeded,
+            WeightUpdateBandwidth = updateRate,
             OffPolicySteps = offPolicy,
             Steps = steps is { } run ? (long)Math.Ceiling(run) : null,
             Seed = seed,

@@ -15,6 +15,14 @@ namespace ClusterTwin.Reinforcement;
 /// <param name="Settings">The step: prompts, samples, lengths, updates, scoring passes, placement.</param>
 public sealed record ReinforcementScenario(string Name, Scenario Trainer, ServingDeployment Rollout, CostSettings RolloutCost, ReinforcementSettings Settings)
 {
+    /// <summary>A step time measured on the scenario's configuration, and where it was published; null where none is given.</summary>
+    public PublishedStep? Published { get; init; }
+
     /// <summary>Chips the run holds: the trainer's, and the rollout engine's where it has its own.</summary>
     public long Chips => Trainer.Cluster.ChipCount + (Settings.Placement == RolloutPlacement.Separate ? Rollout.Cluster.ChipCount : 0);
 }
+
+/// <summary>A step time measured on a scenario's configuration: a comparison, not a calibration (docs/rl-post-training.md).</summary>
+/// <param name="StepTime">The measured step.</param>
+/// <param name="Source">Where it was published: document, table, version, date.</param>
+public sealed record PublishedStep(Units.Duration StepTime, string Source);

@@ -67,6 +67,12 @@ public sealed record ReinforcementSettings
     /// <summary>Colocated: when the trainer's weights, gradients and optimizer state move to the host around the rollout.</summary>
     public TrainerOffload Offload { get; init; }
 
+    /// <summary>
+    /// The rate each rollout chip receives the weights at, as measured on a framework; null costs the transfer at the
+    /// links' rates (<see cref="WeightUpdate"/>), the floor that broadcast engines approach.
+    /// </summary>
+    public Units.Bandwidth? WeightUpdateBandwidth { get; init; }
+
     /// <summary>How many steps the rollout may run ahead of the trainer: 0 is on-policy (synchronous), 1 generates the next batch while this one trains (separate placement only).</summary>
     public int OffPolicySteps { get; init; }
 

@@ -51,7 +51,7 @@ public static class ReinforcementSimulator
         var stages = update.Valid ? AnalyticalEngine.Stages(trainer) : null;
         var scoring = stages is null ? Duration.Zero : ScoringPass.Time(stages, (long)stages.MicroBatches * settings.Updates) * settings.ScoringPasses;
         var colocated = settings.Placement == RolloutPlacement.Colocated;
-        var weights = colocated ? WeightUpdate.Colocated(trainer, scenario.Rollout) : WeightUpdate.Separate(trainer.Cluster, scenario.Rollout);
+        var weights = colocated ? WeightUpdate.Colocated(trainer, scenario.Rollout, settings.WeightUpdateBandwidth) : WeightUpdate.Separate(trainer.Cluster, scenario.Rollout, settings.WeightUpdateBandwidth);
         if (weights is null)
         {
             problems.Add($"the weights cannot reach the rollout engine: {(trainer.Cluster.System.ScaleOutBandwidth is null ? trainer.Cluster.System.Name : scenario.Rollout.Cluster.System.Name)} has no scale-out bandwidth in the catalogue");

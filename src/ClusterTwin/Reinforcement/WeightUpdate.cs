@@ -1,5 +1,4 @@
 using ClusterTwin.Hardware;
-using ClusterTwin.Performance.Collectives;
 using ClusterTwin.Scenarios;
 using ClusterTwin.Serving;
 using ClusterTwin.Units;
@@ -8,42 +7,60 @@ namespace ClusterTwin.Reinforcement;
 
 /// <summary>
 /// Moving the trained weights to the rollout engine after each update (verl's resharding, NeMo-RL's refit, slime's
-/// weight sync), at the rollout engine's weight format.
+/// weight sync), at the rollout engine's weight format. At the links' rates, each chip receiving the slice of the
+/// weights it serves, it is the floor that broadcast engines approach (docs/rl-post-training.md); a rate measured on a
+/// framework (<see cref="ReinforcementSettings.WeightUpdateBandwidth"/>) replaces the links'.
 /// </summary>
 public static class WeightUpdate
 {
     /// <summary>
-    /// Colocated: every chip gathers the whole model from the trainer's shards, in layer-sized buffers, as verl's FSDP
-    /// and NeMo-RL's Megatron refit do before the rollout engine keeps its own slice: an all-gather of the weights over
-    /// the chips the trainer shards them across (tensor times pipeline, and the data-parallel group under ZeRO-3),
-    /// placed and costed as the step's own collectives are. A trainer that holds the whole model on each chip moves nothing.
+    /// Colocated: each chip receives the part of its serving slice it does not already hold from its training shard
+    /// (all of it but <c>t_s p_s / g</c> of it, where the trainer splits the weights over <c>g</c> chips and the
+    /// layouts align at best), from the chips of the trainer's split: over the scale-up links for those in its domain,
+    /// over its scale-out adapter for the rest; plus one crossing.
     /// </summary>
-    public static Duration Colocated(Scenario trainer, ServingDeployment rollout)
+    public static Duration Colocated(Scenario trainer, ServingDeployment rollout, Bandwidth? measured = null)
     {
         ArgumentNullException.ThrowIfNull(trainer);
         ArgumentNullException.ThrowIfNull(rollout);
-        var plan = trainer.Plan;
-        var sharding = (long)plan.TensorParallelism * plan.PipelineParallelism * (plan.ZeroStage >= 3 ? plan.ShardingDegree : 1);
-        var group = (int)Math.Min(sharding, trainer.Cluster.ChipCount);
-        if (group <= 1)
+        var split = SplitChips(trainer);
+        var held = Math.Min(1, rollout.ChipsPerReplica / (double)split);
+        var received = rollout.WeightsPerChip * (1 - held);
+        if (received.Count <= 0)
         {
             return Duration.Zero;
         }
 
-        var placed = GroupPlacement.Place(trainer.Cluster, group, 1);
-        return new CollectiveCost(trainer.Cluster, trainer.Efficiency).Time(CollectiveKind.AllGather, placed, ReplicaWeights(rollout));
+        var system = trainer.Cluster.System;
+        if (measured is { } rate)
+        {
+            return received / rate;
+        }
+
+        // The other chips of the split, as many of them inside this chip's scale-up domain as it holds.
+        var local = Math.Min(1, (system.DomainChips - 1) / (double)(split - 1));
+        var overScaleUp = received * local / system.ScaleUpBandwidth.Value.PerDirection;
+        var overScaleOut = local >= 1 ? Duration.Zero
+            : Adapter(trainer.Cluster) is { } adapter ? received * (1 - local) / adapter
+            : received * (1 - local) / system.ScaleUpBandwidth.Value.PerDirection;
+        return Duration.Max(overScaleUp, overScaleOut) + trainer.Cluster.SendLatency(acrossSystems: local < 1);
     }
 
     /// <summary>
-    /// Separate pools: each rollout chip receives its own slice of the weights through its scale-out adapter, while the
+    /// Separate pools: each rollout chip receives its slice of the weights through its scale-out adapter, while the
     /// trainer's chips send the model once between them (the rollout replicas pass it on, as a pipelined broadcast
-    /// does); the slower side sets the time, plus one crossing of the fabric's first tier. Null where either system has
-    /// no scale-out bandwidth in the catalogue.
+    /// does); the slower side sets the time, plus one crossing of the fabric. Null where either system has no
+    /// scale-out bandwidth in the catalogue.
     /// </summary>
-    public static Duration? Separate(Cluster trainer, ServingDeployment rollout)
+    public static Duration? Separate(Cluster trainer, ServingDeployment rollout, Bandwidth? measured = null)
     {
         ArgumentNullException.ThrowIfNull(trainer);
         ArgumentNullException.ThrowIfNull(rollout);
+        if (measured is { } rate)
+        {
+            return rollout.WeightsPerChip / rate;
+        }
+
         if (Adapter(trainer) is not { } sending || Adapter(rollout.Cluster) is not { } receiving)
         {
             return null;
@@ -52,6 +69,18 @@ public static class WeightUpdate
         var sent = ReplicaWeights(rollout) / trainer.ChipCount / sending;
         var received = rollout.WeightsPerChip / receiving;
         return Duration.Max(sent, received) + Duration.Max(trainer.SendLatency(acrossSystems: true), rollout.Cluster.SendLatency(acrossSystems: true));
+    }
+
+    /// <summary>
+    /// The chips a trainer splits the weights over, each holding a different part: tensor times pipeline times expert
+    /// parallelism (the routed experts, most of a mixture's weights), or the whole sharding group under ZeRO-3.
+    /// </summary>
+    public static long SplitChips(Scenario trainer)
+    {
+        ArgumentNullException.ThrowIfNull(trainer);
+        var plan = trainer.Plan;
+        var across = plan.ZeroStage >= 3 ? Math.Max(plan.ExpertParallelism, plan.ShardingDegree) : plan.ExpertParallelism;
+        return Math.Min((long)plan.TensorParallelism * plan.PipelineParallelism * across, trainer.Cluster.ChipCount);
     }
 
     /// <summary>

@@ -15,6 +15,7 @@ public class GoldenOutputTests
     [InlineData("simulate-llama3-405b-rubin-trainium4.txt", "simulate", "examples/mixed/llama3-405b-rubin-trainium4.yaml")]
     [InlineData("catalog-show-aws-trainium3.txt", "catalog", "show", "aws-trainium3")]
     [InlineData("plan-gpt3-175b-h100-1024.txt", "plan", "examples/plan-gpt3-175b-h100-1024.yaml")]
+    [InlineData("rl-llama3-8b-on-policy.txt", "rl", "examples/rl/nemo-rl-v0.4/llama3-8b-on-policy.yaml")]
     public void Output_MatchesTheGoldenFile(string golden, params string[] args)
     {
         var arguments = args.Select(argument => argument.StartsWith("examples/", StringComparison.Ordinal) ? Repository.Path(argument) : argument).ToArray();
@@ -125,6 +126,17 @@ public class GoldenOutputTests
         string[] scenarios = ["llama3-405b-trn3-16k-spread", "llama3-405b-trn3-1m-spread", "llama3-405b-trn3-1m-spread-replaced-2pct", "llama3-405b-trn3-1m-spread-transients"];
         AssertPageIsCurrent("stragglers-at-scale.md", "the command at the top of docs/stragglers-at-scale.md",
             ["compare", .. scenarios.Select(name => Repository.Path("examples", "stragglers", name + ".yaml")), "--title", "What stragglers cost Llama 3 405B on Trainium3, from 16K chips to a million", "--markdown"]);
+    }
+
+    [Fact]
+    public void ReinforcementLearningPages_AreCurrent()
+    {
+        string[] nemo = ["llama3-8b-on-policy", "llama3-8b-off-policy", "qwen3-30b-a3b-on-policy", "qwen3-235b-on-policy", "deepseek-v3-on-policy", "deepseek-v3-off-policy"];
+        AssertPageIsCurrent("rl-nemo-rl-v0.4.md", "the command at the top of docs/rl-nemo-rl-v0.4.md",
+            ["rl", .. nemo.Select(name => Repository.Path("examples", "rl", "nemo-rl-v0.4", name + ".yaml")), "--title", "RL post-training: NeMo RL v0.4's published runs", "--markdown"]);
+        string[] systems = ["h100", "gb200", "trn2", "trn3"];
+        AssertPageIsCurrent("rl-llama3-70b-64-chips.md", "the command at the top of docs/rl-llama3-70b-64-chips.md",
+            ["rl", .. systems.Select(name => Repository.Path("examples", "rl", "llama3-70b-64-chips", name + ".yaml")), "--title", "RL post-training: GRPO on Llama 3.1 70B on 64 chips of four systems", "--markdown"]);
     }
 
     [Fact]

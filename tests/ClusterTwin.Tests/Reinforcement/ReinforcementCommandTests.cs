@@ -16,8 +16,8 @@ public class ReinforcementCommandTests
     [Fact]
     public void TheExamples_Run_AndTheirJsonAddsUp()
     {
-        var examples = Directory.GetFiles(Repository.Path("examples", "rl"), "*.yaml").Order(StringComparer.Ordinal).ToArray();
-        Assert.True(examples.Length >= 3);
+        var examples = Directory.GetFiles(Repository.Path("examples", "rl"), "*.yaml", SearchOption.AllDirectories).Order(StringComparer.Ordinal).ToArray();
+        Assert.True(examples.Length >= 10, $"{examples.Length} examples");
         var outcome = CliRunner.Run(["rl", .. examples, "--json"]);
         Assert.True(outcome.ExitCode == 0, outcome.Errors);
         using var document = JsonDocument.Parse(outcome.Output);
@@ -67,6 +67,7 @@ public class ReinforcementCommandTests
     [InlineData("trainer:\n  cluster:", "trainer:\n  cluster:", "  training: {sequence_length: 2048, precision: bf16, framework: megatron-core}", "  training: {sequence_length: 2048, global_batch: 64, precision: bf16}", "trainer.training.global_batch", "is set by each step's responses")]
     [InlineData("trainer:\n  cluster:", "trainer:\n  cluster:", "  training: {sequence_length: 2048, precision: bf16, framework: megatron-core}", "  training: {sequence_length: 1024, precision: bf16}", "trainer.training.sequence_length", "shorter than the longest sample, a prompt and its response of up to 1,792 tokens")]
     [InlineData("rollout:\n  serving:", "rollout:\n  cluster: {system: nvidia-dgx-h100, count: 1}\n  serving:", "", "", "rollout.cluster", "does not apply to placement: colocated")]
+    [InlineData("rollout:\n  serving:", "rollout:\n  cost: {basis: rental}\n  serving:", "", "", "rollout.cost", "does not apply to placement: colocated")]
     [InlineData("  updates: 2\n", "  updates: 2\n  off_policy: 1\n", "", "", "rl.off_policy", "needs placement: separate")]
     [InlineData("  updates: 2\n", "  updates: 200\n", "", "", "rl.updates", "200 mini-batches cannot split 128 responses")]
     [InlineData("  placement: colocated\n", "  placement: nearby\n", "", "", "rl.placement", "nearby")]
