@@ -51,7 +51,7 @@ public static class CommandLine
                 .WithExample("serve-search", "examples/serve-search-llama3-70b.yaml");
             config.AddCommand<RlCommand>("rl")
                 .WithDescription("Simulate steps of RL post-training (GRPO, PPO): generation, scoring, training and the weight update, colocated or on separate pools, on- or off-policy.")
-                .WithExample("rl", "examples/rl/llama3-8b-h100-colocated.yaml");
+                .WithExample("rl", "examples/rl/nemo-rl-v0.4/llama3-8b-on-policy.yaml");
             config.AddCommand<ClaimsCommand>("claims")
                 .WithDescription("Check vendor claims against the catalogue's specifications and against workloads run on each system.")
                 .WithExample("claims", "--plot", "docs/claims");

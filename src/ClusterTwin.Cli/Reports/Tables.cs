@@ -58,4 +58,12 @@ public static class Tables
             page.AppendLine();
         }
     }
+
+    /// <summary>The scenario's path from the repository root where it lies inside it (so the page is the same from any working folder).</summary>
+    public static string RepositoryPath(string path)
+    {
+        var full = System.IO.Path.GetFullPath(path).Replace('\\', '/');
+        var marker = full.LastIndexOf("/examples/", StringComparison.Ordinal);
+        return marker >= 0 ? full[(marker + 1)..] : System.IO.Path.GetFileName(full);
+    }
 }

@@ -50,7 +50,7 @@ public static partial class ScenarioLoader
             reader.CheckKeys(rolloutMap, "rollout", "cluster", "serving", "cost", "facility");
         }
 
-        var training = reader.Mapping(trainerMap, "training", "trainer", required: true);
+        var training = trainerMap is null ? null : reader.Mapping(trainerMap, "training", "trainer", required: true);
         foreach (var (key, why) in new[]
         {
             ("global_batch", "is set by each step's responses, packed into sequences of training.sequence_length (rl.prompts x rl.samples, split into rl.updates mini-batches)"),
@@ -103,6 +103,19 @@ public static partial class ScenarioLoader
             return null;
         }
 
+        if (!colocated && settings.WeightUpdateBandwidth is null)
+        {
+            foreach (var (cluster, pool, key) in new[] { (trainer.Cluster, trainerMap, "trainer"), (rollout.Cluster, rolloutMap, "rollout") })
+            {
+                if (cluster.System.ScaleOutBandwidth is null)
+                {
+                    reader.Error(YamlReader.Child(YamlReader.Child(pool, "cluster") as YamlMappingNode, "system"), key + ".cluster.system",
+                        $"{cluster.System.Name} has no scale-out bandwidth in the catalogue, over which separate pools send the weights: give rl.weight_update_bandwidth (a measured rate), or use placement: colocated");
+                    return null;
+                }
+            }
+        }
+
         var longest = (long)settings.PromptTokens.High + settings.ResponseTokens.High;
         if (longest > trainer.Job.SequenceLength)
         {
@@ -125,6 +138,12 @@ public static partial class ScenarioLoader
         reader.CheckKeys(map, "published", "step", "source");
         var step = reader.Quantity<Units.Duration>(map, "step", "published", required: true, range: PlausibleRange.StepTime);
         var source = reader.String(map, "source", "published");
+        if (step == Units.Duration.Zero)
+        {
+            reader.Error(YamlReader.Child(map, "step"), "published.step", "0 s is not a measured step (expected the step time the source measured, such as 97.7 s)");
+            return null;
+        }
+
         return step is null || source is null ? null : new PublishedStep(step.Value, source);
     }
 
@@ -135,22 +154,22 @@ public static partial class ScenarioLoader
             return null;
         }
 
-        const string Path = "rl";
-        reader.CheckKeys(map, Path, "placement", "prompts", "samples", "prompt_tokens", "response_tokens", "updates", "reference_model", "recompute_log_probs", "critic", "offload", "weight_update_bandwidth", "off_policy", "steps", "seed");
-        var placement = reader.Enumeration(map, "placement", Path, Placements);
-        var prompts = reader.Integer(map, "prompts", Path, 1, MaximumResponses);
-        var samples = reader.Integer(map, "samples", Path, 1, 1024, required: false) ?? 1;
-        var promptTokens = ReadTokens(reader, map, "prompt_tokens", required: true, Path);
-        var responseTokens = ReadTokens(reader, map, "response_tokens", required: true, Path);
-        var updates = reader.Integer(map, "updates", Path, 1, MaximumResponses, required: false) ?? 1;
-        var reference = reader.Boolean(map, "reference_model", Path) ?? true;
-        var recompute = reader.Boolean(map, "recompute_log_probs", Path) ?? true;
-        var critic = reader.Boolean(map, "critic", Path) ?? false;
-        var offload = reader.Enumeration(map, "offload", Path, Offloads, required: false);
-        var updateRate = reader.Quantity<Units.Bandwidth>(map, "weight_update_bandwidth", Path, required: false, range: PlausibleRange.Bandwidth);
-        var offPolicy = reader.Integer(map, "off_policy", Path, 0, 1, required: false) ?? 0;
-        var steps = reader.Number(map, "steps", Path, 1, 1e9, required: false);
-        var seed = reader.Integer(map, "seed", Path, 0, int.MaxValue, required: false) ?? 1;
+        const string Block = "rl";
+        reader.CheckKeys(map, Block, "placement", "prompts", "samples", "prompt_tokens", "response_tokens", "updates", "reference_model", "recompute_log_probs", "critic", "offload", "weight_update_bandwidth", "off_policy", "steps", "seed");
+        var placement = reader.Enumeration(map, "placement", Block, Placements);
+        var prompts = reader.Integer(map, "prompts", Block, 1, MaximumResponses);
+        var samples = reader.Integer(map, "samples", Block, 1, 1024, required: false) ?? 1;
+        var promptTokens = ReadTokens(reader, map, "prompt_tokens", required: true, Block);
+        var responseTokens = ReadTokens(reader, map, "response_tokens", required: true, Block);
+        var updates = reader.Integer(map, "updates", Block, 1, MaximumResponses, required: false) ?? 1;
+        var reference = reader.Boolean(map, "reference_model", Block) ?? true;
+        var recompute = reader.Boolean(map, "recompute_log_probs", Block) ?? true;
+        var critic = reader.Boolean(map, "critic", Block) ?? false;
+        var offload = reader.Enumeration(map, "offload", Block, Offloads, required: false);
+        var updateRate = reader.Quantity<Units.Bandwidth>(map, "weight_update_bandwidth", Block, required: false, range: PlausibleRange.Bandwidth);
+        var offPolicy = reader.Integer(map, "off_policy", Block, 0, 1, required: false) ?? 0;
+        var steps = reader.Integer(map, "steps", Block, 1, 1_000_000_000, required: false);
+        var seed = reader.Integer(map, "seed", Block, 0, int.MaxValue, required: false) ?? 1;
         if (prompts is { } count && (long)count * samples > MaximumResponses)
         {
             reader.Error(YamlReader.Child(map, "samples") ?? map, "rl.samples", $"{count:N0} prompts x {samples} samples are {(long)count * samples:N0} responses a step, past the {MaximumResponses:N0} a step may hold");
@@ -184,7 +203,7 @@ public static partial class ScenarioLoader
             Offload = offload ?? TrainerOffload.WhereNeeded,
             WeightUpdateBandwidth = updateRate,
             OffPolicySteps = offPolicy,
-            Steps = steps is { } run ? (long)Math.Ceiling(run) : null,
+            Steps = steps,
             Seed = seed,
         };
     }

@@ -49,6 +49,24 @@ public static class PipelineScheduleKeys
     public static string Key(PipelineScheduleKind schedule) => All.KeyOf(schedule);
 
     /// <summary>
+    /// The fewest micro-batches per step, <paramref name="atLeast"/> or more, that <paramref name="plan"/>'s schedule
+    /// runs (<see cref="Problem"/> and the interleaved schedule's rule): a multiple of the pipeline size with virtual
+    /// stages; under DualPipe an even number, at least two per rank.
+    /// </summary>
+    public static long FewestMicroBatches(ParallelPlan plan, long atLeast)
+    {
+        ArgumentNullException.ThrowIfNull(plan);
+        var pipeline = plan.PipelineParallelism;
+        var count = Math.Max(1, atLeast);
+        if (plan.VirtualStages > 1)
+        {
+            return (count + pipeline - 1) / pipeline * pipeline;
+        }
+
+        return plan.Schedule == PipelineScheduleKind.DualPipe ? Math.Max(2L * pipeline, (count + 1) / 2 * 2) : count;
+    }
+
+    /// <summary>
     /// Why <paramref name="schedule"/> cannot run <paramref name="pipeline"/> ranks of <paramref name="virtualStages"/>
     /// chunks over <paramref name="microBatches"/> micro-batches per step; null where it can.
     /// </summary>

@@ -1,6 +1,7 @@
 using ClusterTwin.Economics;
 using ClusterTwin.Engines;
 using ClusterTwin.Engines.Analytical;
+using ClusterTwin.Scenarios;
 using ClusterTwin.Serving;
 using ClusterTwin.Units;
 
@@ -9,9 +10,9 @@ namespace ClusterTwin.Reinforcement;
 /// <summary>
 /// Simulates one step of reinforcement-learning post-training from the engines the rest of ClusterTwin validates: the
 /// rollout is served request by request (<see cref="ServingSimulator"/>), every response of the step at once; the
-/// samples are packed into the trainer's sequences; the scoring passes and the optimizer steps are the analytical
-/// engine's forward passes and training steps on the trainer's layout; and the weights move to the rollout engine
-/// (docs/rl-post-training.md).
+/// samples are packed into the trainer's sequences (<see cref="TrainerBatch"/>); the scoring passes and the optimizer
+/// steps are the analytical engine's forward passes and training steps on the trainer's layout; and the weights move
+/// to the rollout engine (docs/rl-post-training.md).
 /// </summary>
 public static class ReinforcementSimulator
 {
@@ -31,58 +32,35 @@ public static class ReinforcementSimulator
                 "give the rollout more chips per replica, a higher memory_utilization or a narrower kv_cache_precision, or shorten the responses");
         }
 
-        // Every sample trains, packed whole into the trainer's sequences; the mini-batches take the samples in turn.
+        // Every sample trains, the samples drawn as the rollout drew them.
         var samples = settings.Workload.Stream().Select(request => request.InputTokens + request.OutputTokens).ToArray();
-        var trainedTokens = samples.Sum(sample => (long)sample);
-        var length = scenario.Trainer.Job.SequenceLength;
-        var perUpdate = (samples.Length + settings.Updates - 1) / settings.Updates;
-        var packed = Enumerable.Range(0, settings.Updates).Max(update => SamplePacking.Sequences(samples.Skip(update * perUpdate).Take(perUpdate), length));
-        var plan = scenario.Trainer.Plan;
-        var multiple = (long)plan.DataParallelism * plan.MicroBatchSize;
-        var sequences = (int)Math.Min(int.MaxValue, Math.Max(1, (packed + multiple - 1) / multiple) * multiple);
-        var trainer = scenario.Trainer with { Job = scenario.Trainer.Job with { GlobalBatchSize = sequences } };
+        var batch = TrainerBatch.Of(samples, settings.Updates, scenario.Trainer.Job.SequenceLength, scenario.Trainer.Plan);
+        var trainer = scenario.Trainer with { Job = scenario.Trainer.Job with { GlobalBatchSize = batch.Sequences } };
         var update = AnalyticalEngine.Simulate(trainer);
-        problems.AddRange(update.Problems.Select(problem => $"the trainer: {problem}"));
-        if (update.Valid && !update.Fits && update.Memory is { } memory)
-        {
-            problems.Add($"the trainer's layout needs {memory.Total} per chip, over the {update.MemoryCapacity} its chips hold");
-        }
 
+        // The trainer's problems: a layout that does not divide, and memory beyond its chips' (worded by the result).
+        problems.AddRange(update.Problems.Select(problem => $"the trainer: {problem}"));
         var stages = update.Valid ? AnalyticalEngine.Stages(trainer) : null;
         var scoring = stages is null ? Duration.Zero : ScoringPass.Time(stages, (long)stages.MicroBatches * settings.Updates) * settings.ScoringPasses;
         var colocated = settings.Placement == RolloutPlacement.Colocated;
-        var weights = colocated ? WeightUpdate.Colocated(trainer, scenario.Rollout, settings.WeightUpdateBandwidth) : WeightUpdate.Separate(trainer.Cluster, scenario.Rollout, settings.WeightUpdateBandwidth);
+        var weights = colocated
+            ? WeightUpdate.Colocated(trainer, scenario.Rollout, settings.WeightUpdateBandwidth)
+            : WeightUpdate.Separate(trainer, scenario.Rollout, settings.WeightUpdateBandwidth);
         if (weights is null)
         {
-            problems.Add($"the weights cannot reach the rollout engine: {(trainer.Cluster.System.ScaleOutBandwidth is null ? trainer.Cluster.System.Name : scenario.Rollout.Cluster.System.Name)} has no scale-out bandwidth in the catalogue");
+            problems.Add($"the weights cannot reach the rollout engine: {(trainer.Cluster.System.ScaleOutBandwidth is null ? trainer.Cluster.System.Name : scenario.Rollout.Cluster.System.Name)} has no scale-out bandwidth in the catalogue (give rl.weight_update_bandwidth)");
         }
 
-        var offload = Duration.Zero;
-        if (colocated && update.Memory is { } held)
-        {
-            // A critic's state is as large as the policy's (the same model on the same layout).
-            var state = (held.Weights + held.Gradients + held.OptimizerState) * settings.TrainedModels;
-            if (WeightUpdate.Offload(state, scenario.Rollout, settings.Offload) is { } time)
-            {
-                offload = time;
-            }
-            else
-            {
-                problems.Add(settings.Offload == TrainerOffload.Never || trainer.Cluster.System.OffloadBandwidth is not null
-                    ? $"the trainer's {state} of weights, gradients and optimizer state per chip do not fit beside the rollout engine's {scenario.Rollout.MemoryUtilization * 100:0.#}% of memory, and rl.offload is never: lower the rollout's memory_utilization, or let the state offload"
-                    : $"the trainer's {state} of weights, gradients and optimizer state per chip do not fit beside the rollout engine's {scenario.Rollout.MemoryUtilization * 100:0.#}% of memory, and {trainer.Cluster.System.Name} has no host link to offload them to: lower the rollout's memory_utilization");
-            }
-        }
-
+        var offload = colocated && update.Memory is { } held ? Offload(trainer, scenario.Rollout, settings, held.Weights + held.Gradients + held.OptimizerState, problems) : Duration.Zero;
         var step = new ReinforcementStep
         {
             Scenario = scenario with { Trainer = trainer },
             Problems = [.. problems],
             Generation = generation,
             Update = update,
-            SequencesPerUpdate = sequences,
-            Padding = 1 - (trainedTokens / ((double)sequences * settings.Updates * length)),
-            TrainedTokens = trainedTokens,
+            SequencesPerUpdate = batch.Sequences,
+            Padding = 1 - (batch.Tokens / ((double)batch.Sequences * settings.Updates * trainer.Job.SequenceLength)),
+            TrainedTokens = batch.Tokens,
             ScoringTime = scoring,
             WeightUpdateTime = weights ?? Duration.Zero,
             OffloadTime = offload,
@@ -90,10 +68,27 @@ public static class ReinforcementSimulator
         return WithEnergyAndCost(step);
     }
 
+    /// <summary>The colocated trainer's state to the host and back where the settings move it, or a problem where it must move and cannot.</summary>
+    private static Duration Offload(Scenario trainer, ServingDeployment rollout, ReinforcementSettings settings, Bytes policyState, List<string> problems)
+    {
+        // A critic's state is as large as the policy's (the same model on the same layout).
+        var state = policyState * settings.TrainedModels;
+        if (WeightUpdate.Offload(state, rollout, settings.Offload) is { } time)
+        {
+            return time;
+        }
+
+        var remedy = settings.Offload == TrainerOffload.Never
+            ? "rl.offload is never: lower the rollout's memory_utilization, or let the state offload"
+            : $"{trainer.Cluster.System.Name} has no host link to offload them to: lower the rollout's memory_utilization";
+        problems.Add($"the trainer's {state} of weights, gradients and optimizer state per chip do not fit beside the rollout engine's {rollout.MemoryUtilization * 100:0.#}% of memory, and {remedy}");
+        return Duration.Zero;
+    }
+
     /// <summary>
     /// The step's energy and cost: each pool's chips over the whole step, idle while they wait. The trainer's work is
-    /// its optimizer steps and its scoring passes, each a forward pass's share of a training step's FLOPs, memory and
-    /// link traffic; colocated, the rollout's work runs on the same chips.
+    /// its optimizer steps (a critic's too) and its scoring passes, each a forward pass's share of a training step's
+    /// FLOPs, memory and link traffic; colocated, the rollout's work runs on the same chips.
     /// </summary>
     private static ReinforcementStep WithEnergyAndCost(ReinforcementStep step)
     {
@@ -103,17 +98,18 @@ public static class ReinforcementSimulator
         }
 
         var scenario = step.Scenario;
+        var settings = scenario.Settings;
         var trainer = scenario.Trainer;
         var update = step.Update;
-        var updates = scenario.Settings.Updates;
-        var training = 1 + (scenario.Settings.ScoringPasses * ForwardShare);
+        var steps = (double)settings.Updates * settings.TrainedModels;
+        var forwardSteps = settings.Updates * settings.ScoringPasses * ForwardShare;
         var generation = step.Generation;
-        var colocated = scenario.Settings.Placement == RolloutPlacement.Colocated;
+        var colocated = settings.Placement == RolloutPlacement.Colocated;
         var trainerActivity = new StepActivity(step.StepTime,
-            (update.HardwareFlopsPerStep * updates) + (update.ModelFlopsPerStep * (updates * scenario.Settings.ScoringPasses * ForwardShare)) + (colocated ? generation.Work : Flops.Zero),
-            (update.MemoryTrafficPerStep * (updates * training)) + (colocated ? generation.MemoryTraffic : Bytes.Zero),
-            (update.LinkTrafficPerStep * (updates * training)) + (colocated ? generation.LinkTraffic : Bytes.Zero),
-            step.TrainedTokens, update.ModelFlopsPerStep * (updates * training));
+            (update.HardwareFlopsPerStep * steps) + (update.ModelFlopsPerStep * forwardSteps) + (colocated ? generation.Work : Flops.Zero),
+            (update.MemoryTrafficPerStep * (steps + forwardSteps)) + (colocated ? generation.MemoryTraffic : Bytes.Zero),
+            (update.LinkTrafficPerStep * (steps + forwardSteps)) + (colocated ? generation.LinkTraffic : Bytes.Zero),
+            step.TrainedTokens, update.ModelFlopsPerStep * (steps + forwardSteps));
         var trainerEnergy = EnergyModel.Of(trainer.Cluster, trainer.Job.Precision, trainerActivity, powerUsageEffectiveness: trainer.Cost?.PowerUsageEffectiveness);
         var trainerCost = trainer.Cost is { } prices ? CostModel.Of(prices, trainer.Cluster.ChipCount, trainer.Cluster.SystemCount, step.StepTime, step.StepTime, step.StepTime, step.TrainedTokens, trainerEnergy) : null;
         if (colocated)

@@ -9,6 +9,9 @@ namespace ClusterTwin.Reinforcement;
 /// <summary>What one step of reinforcement-learning post-training takes, phase by phase, and what it holds the chips for.</summary>
 public sealed record ReinforcementStep
 {
+    /// <summary>The name of the generation among <see cref="Parts"/>.</summary>
+    public const string GenerationPart = "generation";
+
     /// <summary>The scenario.</summary>
     public required ReinforcementScenario Scenario { get; init; }
 
@@ -66,7 +69,7 @@ public sealed record ReinforcementStep
     /// <summary>The step's parts, which add up to <see cref="StepTime"/>: with the pools working at once, the part the trainer or the rollout waits for the other is the wait.</summary>
     public IEnumerable<(string Name, Duration Time)> Parts()
     {
-        yield return ("generation", GenerationTime);
+        yield return (GenerationPart, GenerationTime);
         yield return ("scoring passes", ScoringTime);
         yield return ("training", TrainingTime);
         yield return ("weight update", WeightUpdateTime);

@@ -1,4 +1,5 @@
 using ClusterTwin.Hardware;
+using ClusterTwin.Parallelism;
 using ClusterTwin.Scenarios;
 using ClusterTwin.Serving;
 using ClusterTwin.Units;
@@ -6,18 +7,19 @@ using ClusterTwin.Units;
 namespace ClusterTwin.Reinforcement;
 
 /// <summary>
-/// Moving the trained weights to the rollout engine after each update (verl's resharding, NeMo-RL's refit, slime's
+/// Moving the trained weights to the rollout engine after each update (verl's resharding, NeMo RL's refit, slime's
 /// weight sync), at the rollout engine's weight format. At the links' rates, each chip receiving the slice of the
-/// weights it serves, it is the floor that broadcast engines approach (docs/rl-post-training.md); a rate measured on a
+/// model it serves, it is the floor that broadcast engines approach (docs/rl-post-training.md); a rate measured on a
 /// framework (<see cref="ReinforcementSettings.WeightUpdateBandwidth"/>) replaces the links'.
 /// </summary>
 public static class WeightUpdate
 {
     /// <summary>
-    /// Colocated: each chip receives the part of its serving slice it does not already hold from its training shard
-    /// (all of it but <c>t_s p_s / g</c> of it, where the trainer splits the weights over <c>g</c> chips and the
-    /// layouts align at best), from the chips of the trainer's split: over the scale-up links for those in its domain,
-    /// over its scale-out adapter for the rest; plus one crossing.
+    /// Colocated: each chip receives the part of its serving slice its training shard does not hold. At best (the
+    /// layouts aligned) it holds <c>c / g</c> of it, where a rollout replica spans <c>c</c> chips and the trainer splits
+    /// the weights over <c>g</c> (<see cref="SplitChips"/>). The rest comes from the other chips of the split: over the
+    /// scale-up links from those in the chip's domain, over its scale-out adapter from the others, as the plan's rank
+    /// order places them; plus one crossing.
     /// </summary>
     public static Duration Colocated(Scenario trainer, ServingDeployment rollout, Bandwidth? measured = null)
     {
@@ -25,67 +27,82 @@ public static class WeightUpdate
         ArgumentNullException.ThrowIfNull(rollout);
         var split = SplitChips(trainer);
         var held = Math.Min(1, rollout.ChipsPerReplica / (double)split);
-        var received = rollout.WeightsPerChip * (1 - held);
+        var received = rollout.ModelWeightsPerChip * (1 - held);
         if (received.Count <= 0)
         {
             return Duration.Zero;
         }
 
-        var system = trainer.Cluster.System;
         if (measured is { } rate)
         {
             return received / rate;
         }
 
-        // The other chips of the split, as many of them inside this chip's scale-up domain as it holds.
-        var local = Math.Min(1, (system.DomainChips - 1) / (double)(split - 1));
+        var system = trainer.Cluster.System;
+        var local = split <= 1 ? 1 : (SplitChipsInDomain(trainer) - 1) / (double)(split - 1);
         var overScaleUp = received * local / system.ScaleUpBandwidth.Value.PerDirection;
-        var overScaleOut = local >= 1 ? Duration.Zero
-            : Adapter(trainer.Cluster) is { } adapter ? received * (1 - local) / adapter
-            : received * (1 - local) / system.ScaleUpBandwidth.Value.PerDirection;
+        var overScaleOut = local >= 1 || Adapter(trainer.Cluster) is not { } adapter ? Duration.Zero : received * (1 - local) / adapter;
         return Duration.Max(overScaleUp, overScaleOut) + trainer.Cluster.SendLatency(acrossSystems: local < 1);
     }
 
     /// <summary>
-    /// Separate pools: each rollout chip receives its slice of the weights through its scale-out adapter, while the
+    /// Separate pools: each rollout chip receives its slice of the model through its scale-out adapter, while the
     /// trainer's chips send the model once between them (the rollout replicas pass it on, as a pipelined broadcast
     /// does); the slower side sets the time, plus one crossing of the fabric. Null where either system has no
-    /// scale-out bandwidth in the catalogue.
+    /// scale-out bandwidth in the catalogue (the loader refuses such pools).
     /// </summary>
-    public static Duration? Separate(Cluster trainer, ServingDeployment rollout, Bandwidth? measured = null)
+    public static Duration? Separate(Scenario trainer, ServingDeployment rollout, Bandwidth? measured = null)
     {
         ArgumentNullException.ThrowIfNull(trainer);
         ArgumentNullException.ThrowIfNull(rollout);
         if (measured is { } rate)
         {
-            return rollout.WeightsPerChip / rate;
+            return rollout.ModelWeightsPerChip / rate;
         }
 
-        if (Adapter(trainer) is not { } sending || Adapter(rollout.Cluster) is not { } receiving)
+        if (Adapter(trainer.Cluster) is not { } sending || Adapter(rollout.Cluster) is not { } receiving)
         {
             return null;
         }
 
-        var sent = ReplicaWeights(rollout) / trainer.ChipCount / sending;
-        var received = rollout.WeightsPerChip / receiving;
-        return Duration.Max(sent, received) + Duration.Max(trainer.SendLatency(acrossSystems: true), rollout.Cluster.SendLatency(acrossSystems: true));
+        var model = Bytes.FromCount(rollout.Model.Parameters * rollout.WeightBytesPerElement);
+        var sent = model / trainer.Cluster.ChipCount / sending;
+        var received = rollout.ModelWeightsPerChip / receiving;
+        return Duration.Max(sent, received) + Duration.Max(trainer.Cluster.SendLatency(acrossSystems: true), rollout.Cluster.SendLatency(acrossSystems: true));
     }
 
     /// <summary>
-    /// The chips a trainer splits the weights over, each holding a different part: tensor times pipeline times expert
-    /// parallelism (the routed experts, most of a mixture's weights), or the whole sharding group under ZeRO-3.
+    /// The chips a trainer splits the weights over, each holding a different part: the pipeline's stages times the
+    /// wider of the tensor group (the dense weights; with its sharding group under ZeRO-3) and the expert group (the
+    /// routed experts, whole on each of its chips: expert tensor parallelism 1).
     /// </summary>
     public static long SplitChips(Scenario trainer)
     {
         ArgumentNullException.ThrowIfNull(trainer);
         var plan = trainer.Plan;
-        var across = plan.ZeroStage >= 3 ? Math.Max(plan.ExpertParallelism, plan.ShardingDegree) : plan.ExpertParallelism;
-        return Math.Min((long)plan.TensorParallelism * plan.PipelineParallelism * across, trainer.Cluster.ChipCount);
+        return Math.Min((long)plan.PipelineParallelism * Width(plan), trainer.Cluster.ChipCount);
+    }
+
+    /// <summary>
+    /// How many chips of the split (<see cref="SplitChips"/>) share a chip's scale-up domain: the tensor or expert
+    /// group's consecutive ranks (and under ZeRO-3 the sharding group's, <see cref="RankStrides.Data"/> apart), times
+    /// the pipeline's stages that the rank order puts in the same domain (<see cref="RankStrides.Pipeline"/> apart).
+    /// </summary>
+    public static long SplitChipsInDomain(Scenario trainer)
+    {
+        ArgumentNullException.ThrowIfNull(trainer);
+        var plan = trainer.Plan;
+        var domain = (long)trainer.Cluster.System.DomainChips;
+        var strides = RankStrides.Of(plan);
+        long InDomain(long members, long stride) => stride >= domain ? 1 : Math.Min(members, Math.Max(1, domain / stride));
+        var sharded = plan.ZeroStage >= 3 ? Math.Min(plan.TensorParallelism, domain) * InDomain(plan.ShardingDegree, strides.Data) : plan.TensorParallelism;
+        var width = Math.Min(domain, Math.Max(sharded, Math.Min(plan.ExpertParallelism, domain)));
+        return Math.Min(SplitChips(trainer), Math.Min(domain, width * InDomain(plan.PipelineParallelism, strides.Pipeline)));
     }
 
     /// <summary>
     /// Colocated: the trainer's weights, gradients and optimizer state move to the host while the rollout engine holds
-    /// its share of the chips' memory, and back before training (verl's parameter and optimizer offload, NeMo-RL's
+    /// its share of the chips' memory, and back before training (verl's parameter and optimizer offload, NeMo RL's
     /// offload before generation): always, never, or where both do not fit at once (<paramref name="when"/>). Zero where
     /// nothing moves; null where the state must move and the system has no host link, or must move and may not.
     /// </summary>
@@ -105,12 +122,9 @@ public static class WeightUpdate
         return rollout.Cluster.System.OffloadBandwidth is { } link ? trainerState * 2 / link : null;
     }
 
-    /// <summary>One rollout replica's weights at its format: the whole model (and a speculative draft).</summary>
-    public static Bytes ReplicaWeights(ServingDeployment rollout)
-    {
-        ArgumentNullException.ThrowIfNull(rollout);
-        return rollout.WeightsPerChip * rollout.ChipsPerReplica;
-    }
+    // The tensor group's chips (times the sharding group under ZeRO-3) or the expert group's, whichever is wider.
+    private static long Width(ParallelPlan plan) =>
+        Math.Max((long)plan.TensorParallelism * (plan.ZeroStage >= 3 ? plan.ShardingDegree : 1), plan.ExpertParallelism);
 
     // A chip's scale-out bandwidth, at the fabric's efficiency.
     private static Bandwidth? Adapter(Cluster cluster) => cluster.System.ScaleOutBandwidth?.Value * cluster.Fabric.Efficiency.Value;

@@ -146,6 +146,9 @@ public sealed record ServingDeployment
     /// </summary>
     public Bytes WeightsPerChip => Bytes.FromCount((WeightsPerChipOf(Model) + (Speculation is { } speculation ? WeightsPerChipOf(speculation.Draft) : 0)) * WeightBytesPerElement);
 
+    /// <summary>The served model's weights one chip holds (<see cref="WeightsPerChip"/> without a speculative draft's).</summary>
+    public Bytes ModelWeightsPerChip => Bytes.FromCount(WeightsPerChipOf(Model) * WeightBytesPerElement);
+
     /// <summary>
     /// Weights of <paramref name="model"/> one chip holds: its share, and what it keeps whole or pads on its stage's
     /// layers; with expert parallelism, everything whole but its share of the routed experts.

@@ -137,6 +137,8 @@ public class GoldenOutputTests
         string[] systems = ["h100", "gb200", "trn2", "trn3"];
         AssertPageIsCurrent("rl-llama3-70b-64-chips.md", "the command at the top of docs/rl-llama3-70b-64-chips.md",
             ["rl", .. systems.Select(name => Repository.Path("examples", "rl", "llama3-70b-64-chips", name + ".yaml")), "--title", "RL post-training: GRPO on Llama 3.1 70B on 64 chips of four systems", "--markdown"]);
+        AssertPageIsCurrent("rl-splits-llama3-70b-h100.md", "the command at the top of docs/rl-splits-llama3-70b-h100.md",
+            "rl", Repository.Path("examples", "rl", "llama3-70b-h100-separate.yaml"), "--splits", "--title", "RL post-training: GRPO on Llama 3.1 70B, every split of 16 DGX H100", "--markdown");
     }
 
     [Fact]
