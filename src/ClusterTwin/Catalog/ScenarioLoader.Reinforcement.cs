@@ -40,17 +40,50 @@ public static partial class ScenarioLoader
         var published = ReadPublishedStep(reader, reader.Mapping(root, "published", string.Empty, required: false));
         var trainerMap = reader.Mapping(root, "trainer", string.Empty, required: true);
         var rolloutMap = reader.Mapping(root, "rollout", string.Empty, required: true);
-        if (trainerMap is not null)
-        {
-            reader.CheckKeys(trainerMap, "trainer", "cluster", "training", "plan", "cost", "facility");
-        }
-
+        var training = trainerMap is null ? null : ReadTrainerBlocks(reader, trainerMap);
         if (rolloutMap is not null)
         {
             reader.CheckKeys(rolloutMap, "rollout", "cluster", "serving", "cost", "facility");
+            RefuseColocatedPool(reader, rolloutMap, settings);
         }
 
-        var training = trainerMap is null ? null : reader.Mapping(trainerMap, "training", "trainer", required: true);
+        if (model is null || settings is null || trainerMap is null || rolloutMap is null || training is null || reader.Diagnostics.Count > 0)
+        {
+            return null;
+        }
+
+        // The model is named once, at the top: RL trains the model it generates with. The trainer's batch is a
+        // placeholder here, set per step from the responses (ReinforcementSimulator); colocated, the rollout runs on
+        // the trainer's cluster.
+        trainerMap.Children[new YamlScalarNode("model")] = root.Children[new YamlScalarNode("model")];
+        training.Children[new YamlScalarNode("global_batch")] = new YamlScalarNode("1");
+        var trainer = Read(reader, trainerMap, "trainer", catalog, name, ReinforcementMixedPipelineRefused);
+        if (trainer is null || reader.Diagnostics.Count > 0)
+        {
+            return null;
+        }
+
+        if (settings.Placement == RolloutPlacement.Colocated)
+        {
+            rolloutMap.Children[new YamlScalarNode("cluster")] = trainerMap.Children[new YamlScalarNode("cluster")];
+        }
+
+        var (rollout, rolloutCost) = ReadPool(reader, rolloutMap, "rollout", catalog, model);
+        if (rollout is null || reader.Diagnostics.Count > 0)
+        {
+            return null;
+        }
+
+        CheckPools(reader, settings, (trainer, trainerMap), (rollout, rolloutMap));
+        CheckSampleLength(reader, settings, trainer, training);
+        return reader.Diagnostics.Count > 0 ? null : new ReinforcementScenario(name, trainer, rollout, rolloutCost, settings) { Published = published };
+    }
+
+    // The trainer's blocks, and its training block, without the fields the step sets.
+    private static YamlMappingNode? ReadTrainerBlocks(YamlReader reader, YamlMappingNode trainerMap)
+    {
+        reader.CheckKeys(trainerMap, "trainer", "cluster", "training", "plan", "cost", "facility");
+        var training = reader.Mapping(trainerMap, "training", "trainer", required: true);
         foreach (var (key, why) in new[]
         {
             ("global_batch", "is set by each step's responses, packed into sequences of training.sequence_length (rl.prompts x rl.samples, split into rl.updates mini-batches)"),
@@ -63,68 +96,54 @@ public static partial class ScenarioLoader
             }
         }
 
-        if (model is null || settings is null || trainerMap is null || rolloutMap is null || training is null || reader.Diagnostics.Count > 0)
+        return training;
+    }
+
+    // Colocated, the rollout has no cluster, prices or facility of its own.
+    private static void RefuseColocatedPool(YamlReader reader, YamlMappingNode rolloutMap, ReinforcementSettings? settings)
+    {
+        if (settings?.Placement != RolloutPlacement.Colocated)
         {
-            return null;
+            return;
         }
 
-        // The model is named once, at the top: RL trains the model it generates with. The trainer's batch is a
-        // placeholder here, set per step from the responses (ReinforcementSimulator).
-        trainerMap.Children[new YamlScalarNode("model")] = root.Children[new YamlScalarNode("model")];
-        training.Children[new YamlScalarNode("global_batch")] = new YamlScalarNode("1");
-        var colocated = settings.Placement == RolloutPlacement.Colocated;
         foreach (var key in new[] { "cluster", "cost", "facility" })
         {
-            if (colocated && YamlReader.Child(rolloutMap, key) is { } own)
+            if (YamlReader.Child(rolloutMap, key) is { } own)
             {
                 reader.Error(own, YamlReader.Join("rollout", key), "does not apply to placement: colocated (the rollout engine runs on the trainer's chips, at its prices); remove it, or use placement: separate for a pool of its own");
             }
         }
+    }
 
-        if (reader.Diagnostics.Count > 0)
+    // Separate pools send the weights over the scale-out fabric, unless a measured rate is given.
+    private static void CheckPools(YamlReader reader, ReinforcementSettings settings, (Scenarios.Scenario Scenario, YamlMappingNode Map) trainer, (ServingDeployment Deployment, YamlMappingNode Map) rollout)
+    {
+        if (settings.Placement == RolloutPlacement.Colocated || settings.WeightUpdateBandwidth is not null)
         {
-            return null;
+            return;
         }
 
-        var trainer = Read(reader, trainerMap, "trainer", catalog, name, ReinforcementMixedPipelineRefused);
-        if (trainer is null || reader.Diagnostics.Count > 0)
+        foreach (var (cluster, map, key) in new[] { (trainer.Scenario.Cluster, trainer.Map, "trainer"), (rollout.Deployment.Cluster, rollout.Map, "rollout") })
         {
-            return null;
-        }
-
-        if (colocated)
-        {
-            rolloutMap.Children[new YamlScalarNode("cluster")] = trainerMap.Children[new YamlScalarNode("cluster")];
-        }
-
-        var (rollout, rolloutCost) = ReadPool(reader, rolloutMap, "rollout", catalog, model);
-        if (rollout is null || reader.Diagnostics.Count > 0)
-        {
-            return null;
-        }
-
-        if (!colocated && settings.WeightUpdateBandwidth is null)
-        {
-            foreach (var (cluster, pool, key) in new[] { (trainer.Cluster, trainerMap, "trainer"), (rollout.Cluster, rolloutMap, "rollout") })
+            if (cluster.System.ScaleOutBandwidth is null)
             {
-                if (cluster.System.ScaleOutBandwidth is null)
-                {
-                    reader.Error(YamlReader.Child(YamlReader.Child(pool, "cluster") as YamlMappingNode, "system"), key + ".cluster.system",
-                        $"{cluster.System.Name} has no scale-out bandwidth in the catalogue, over which separate pools send the weights: give rl.weight_update_bandwidth (a measured rate), or use placement: colocated");
-                    return null;
-                }
+                reader.Error(YamlReader.Child(YamlReader.Child(map, "cluster") as YamlMappingNode, "system"), key + ".cluster.system",
+                    $"{cluster.System.Name} has no scale-out bandwidth in the catalogue, over which separate pools send the weights: give rl.weight_update_bandwidth (a measured rate), or use placement: colocated");
+                return;
             }
         }
+    }
 
+    // Samples are packed whole: the longest must fit a trainer's sequence.
+    private static void CheckSampleLength(YamlReader reader, ReinforcementSettings settings, Scenarios.Scenario trainer, YamlMappingNode training)
+    {
         var longest = (long)settings.PromptTokens.High + settings.ResponseTokens.High;
         if (longest > trainer.Job.SequenceLength)
         {
             reader.Error(YamlReader.Child(training, "sequence_length"), "trainer.training.sequence_length",
                 $"{trainer.Job.SequenceLength:N0} is shorter than the longest sample, a prompt and its response of up to {longest:N0} tokens (samples are packed whole): use at least {longest:N0}, or bound rl.prompt_tokens and rl.response_tokens lower");
-            return null;
         }
-
-        return new ReinforcementScenario(name, trainer, rollout, rolloutCost, settings) { Published = published };
     }
 
     // A measured step time and its source, both required where the block is given.

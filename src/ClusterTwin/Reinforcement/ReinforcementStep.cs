@@ -27,7 +27,7 @@ public sealed record ReinforcementStep
     /// <summary>One optimizer step of the trainer on one mini-batch, as <c>simulate</c> costs it.</summary>
     public required TrainingStepResult Update { get; init; }
 
-    /// <summary>Sequences the trainer packs each mini-batch into, rounded up to what its layout divides.</summary>
+    /// <summary>Sequences the trainer packs each mini-batch into, rounded up to what its layout divides and its pipeline schedule runs.</summary>
     public required int SequencesPerUpdate { get; init; }
 
     /// <summary>The share of the packed sequences' tokens that are padding: from packing whole samples and from rounding to the layout.</summary>
@@ -66,7 +66,7 @@ public sealed record ReinforcementStep
     /// <summary>What the trainer's chips spend training a batch: scoring it and the optimizer steps.</summary>
     public Duration TrainerTime => ScoringTime + TrainingTime;
 
-    /// <summary>The step's parts, which add up to <see cref="StepTime"/>: with the pools working at once, the part the trainer or the rollout waits for the other is the wait.</summary>
+    /// <summary>The step's parts, which add up to <see cref="StepTime"/>; one step off-policy, the generation's overlap with the trainer's phases is a negative part.</summary>
     public IEnumerable<(string Name, Duration Time)> Parts()
     {
         yield return (GenerationPart, GenerationTime);
