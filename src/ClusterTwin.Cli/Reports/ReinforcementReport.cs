@@ -144,9 +144,10 @@ public static class ReinforcementReport
             settings.RecomputeLogProbabilities ? "the policy's log-probabilities" : null,
             settings.ReferenceModel ? "the reference model's" : null,
             settings.Critic ? "a critic's values" : null,
+            settings.RewardModel is { } reward ? $"the rewards of {reward.Name}" : null,
         ];
         var passes = scored.OfType<string>().ToArray();
-        var scoring = passes.Length == 0 ? "no scoring passes" : "scoring " + string.Join(passes.Length == 2 ? " and " : ", ", passes);
+        var scoring = passes.Length == 0 ? "no scoring passes" : "scoring " + (passes.Length == 1 ? passes[0] : string.Join(", ", passes[..^1]) + " and " + passes[^1]);
         var training = settings.Critic ? ", the policy and a critic trained" : string.Empty;
         return $"{settings.Prompts:N0} prompt{Plural(settings.Prompts)} x {settings.Samples:N0} sample{Plural(settings.Samples)} = {settings.Responses:N0} responses, {settings.Updates:N0} mini-batch{(settings.Updates == 1 ? string.Empty : "es")}{training}, {scoring}; {Placement(settings)}";
     }
@@ -187,6 +188,7 @@ public static class ReinforcementReport
             responses = settings.Responses,
             updates = settings.Updates,
             critic = settings.Critic,
+            rewardModel = settings.RewardModel?.Id,
             scoringPasses = settings.ScoringPasses,
             chips = scenario.Chips,
             trainer = new

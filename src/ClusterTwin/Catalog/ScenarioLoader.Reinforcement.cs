@@ -36,7 +36,7 @@ public static partial class ScenarioLoader
         var name = reader.String(root, "name", string.Empty, required: false) ?? fallbackName;
         _ = reader.String(root, "description", string.Empty, required: false);
         var model = ReadModel(reader, root, "model", catalog);
-        var settings = ReadReinforcementSettings(reader, reader.Mapping(root, "rl", string.Empty, required: true));
+        var settings = ReadReinforcementSettings(reader, reader.Mapping(root, "rl", string.Empty, required: true), catalog);
         var published = ReadPublishedStep(reader, reader.Mapping(root, "published", string.Empty, required: false));
         var trainerMap = reader.Mapping(root, "trainer", string.Empty, required: true);
         var rolloutMap = reader.Mapping(root, "rollout", string.Empty, required: true);
@@ -166,7 +166,7 @@ public static partial class ScenarioLoader
         return step is null || source is null ? null : new PublishedStep(step.Value, source);
     }
 
-    private static ReinforcementSettings? ReadReinforcementSettings(YamlReader reader, YamlMappingNode? map)
+    private static ReinforcementSettings? ReadReinforcementSettings(YamlReader reader, YamlMappingNode? map, HardwareCatalog catalog)
     {
         if (map is null)
         {
@@ -174,7 +174,7 @@ public static partial class ScenarioLoader
         }
 
         const string Block = "rl";
-        reader.CheckKeys(map, Block, "placement", "prompts", "samples", "prompt_tokens", "response_tokens", "updates", "reference_model", "recompute_log_probs", "critic", "offload", "weight_update_bandwidth", "off_policy", "steps", "seed");
+        reader.CheckKeys(map, Block, "placement", "prompts", "samples", "prompt_tokens", "response_tokens", "updates", "reference_model", "recompute_log_probs", "critic", "reward_model", "offload", "weight_update_bandwidth", "off_policy", "steps", "seed");
         var placement = reader.Enumeration(map, "placement", Block, Placements);
         var prompts = reader.Integer(map, "prompts", Block, 1, MaximumResponses);
         var samples = reader.Integer(map, "samples", Block, 1, 1024, required: false) ?? 1;
@@ -184,6 +184,7 @@ public static partial class ScenarioLoader
         var reference = reader.Boolean(map, "reference_model", Block) ?? true;
         var recompute = reader.Boolean(map, "recompute_log_probs", Block) ?? true;
         var critic = reader.Boolean(map, "critic", Block) ?? false;
+        var rewardModel = YamlReader.Child(map, "reward_model") is null ? null : ReadModel(reader, map, "rl.reward_model", catalog, "reward_model");
         var offload = reader.Enumeration(map, "offload", Block, Offloads, required: false);
         var updateRate = reader.Quantity<Units.Bandwidth>(map, "weight_update_bandwidth", Block, required: false, range: PlausibleRange.Bandwidth);
         var offPolicy = reader.Integer(map, "off_policy", Block, 0, 1, required: false) ?? 0;
@@ -219,6 +220,7 @@ public static partial class ScenarioLoader
             ReferenceModel = reference,
             RecomputeLogProbabilities = recompute,
             Critic = critic,
+            RewardModel = rewardModel,
             Offload = offload ?? TrainerOffload.WhereNeeded,
             WeightUpdateBandwidth = updateRate,
             OffPolicySteps = offPolicy,

@@ -64,6 +64,12 @@ public sealed record ReinforcementSettings
     /// </summary>
     public bool Critic { get; init; }
 
+    /// <summary>
+    /// A reward model that scores every sample (RLHF's learned reward): one more forward pass over the batch, of this
+    /// model on the trainer's layout; null where the reward is a rule (checking an answer) and costs nothing.
+    /// </summary>
+    public Workloads.ModelArchitecture? RewardModel { get; init; }
+
     /// <summary>Colocated: when the trainer's weights, gradients and optimizer state move to the host around the rollout.</summary>
     public TrainerOffload Offload { get; init; }
 

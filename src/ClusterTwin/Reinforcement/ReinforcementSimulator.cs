@@ -42,6 +42,8 @@ public static class ReinforcementSimulator
         problems.AddRange(update.Problems.Select(problem => $"the trainer: {problem}"));
         var stages = update.Valid ? AnalyticalEngine.Stages(trainer) : null;
         var scoring = stages is null ? Duration.Zero : ScoringPass.Time(stages, (long)stages.MicroBatches * settings.Updates) * settings.ScoringPasses;
+        var (rewardPass, rewardScoring) = RewardModelPass(trainer, settings, problems);
+        scoring += rewardScoring;
         var colocated = settings.Placement == RolloutPlacement.Colocated;
         var weights = colocated
             ? WeightUpdate.Colocated(trainer, scenario.Rollout, settings.WeightUpdateBandwidth)
@@ -58,6 +60,7 @@ public static class ReinforcementSimulator
             Problems = [.. problems],
             Generation = generation,
             Update = update,
+            RewardModelPass = rewardPass,
             SequencesPerUpdate = batch.Sequences,
             Padding = 1 - (batch.Tokens / ((double)batch.Sequences * settings.Updates * trainer.Job.SequenceLength)),
             TrainedTokens = batch.Tokens,
@@ -66,6 +69,20 @@ public static class ReinforcementSimulator
             OffloadTime = offload,
         };
         return WithEnergyAndCost(step);
+    }
+
+    /// <summary>The reward model's forward pass over the batch on the trainer's layout, where there is one; a problem where the layout cannot hold it.</summary>
+    private static (TrainingStepResult? Pass, Duration Time) RewardModelPass(Scenario trainer, ReinforcementSettings settings, List<string> problems)
+    {
+        if (settings.RewardModel is not { } model)
+        {
+            return (null, Duration.Zero);
+        }
+
+        var scorer = trainer with { Model = model };
+        var pass = AnalyticalEngine.Simulate(scorer);
+        problems.AddRange(pass.Problems.Select(problem => $"the reward model {model.Name} on the trainer's layout: {problem}"));
+        return pass.Valid && AnalyticalEngine.Stages(scorer) is { } stages ? (pass, ScoringPass.Time(stages, (long)stages.MicroBatches * settings.Updates)) : (pass, Duration.Zero);
     }
 
     /// <summary>The colocated trainer's state to the host and back where the settings move it, or a problem where it must move and cannot.</summary>
@@ -87,8 +104,8 @@ public static class ReinforcementSimulator
 
     /// <summary>
     /// The step's energy and cost: each pool's chips over the whole step, idle while they wait. The trainer's work is
-    /// its optimizer steps (a critic's too) and its scoring passes, each a forward pass's share of a training step's
-    /// FLOPs, memory and link traffic; colocated, the rollout's work runs on the same chips.
+    /// its optimizer steps (a critic's too) and its scoring passes (a reward model's too), each a forward pass's share
+    /// of a training step's FLOPs, memory and link traffic; colocated, the rollout's work runs on the same chips.
     /// </summary>
     private static ReinforcementStep WithEnergyAndCost(ReinforcementStep step)
     {
@@ -105,11 +122,13 @@ public static class ReinforcementSimulator
         var forwardSteps = settings.Updates * settings.ScoringPasses * ForwardShare;
         var generation = step.Generation;
         var colocated = settings.Placement == RolloutPlacement.Colocated;
+        var reward = step.RewardModelPass;
+        var rewardSteps = reward is null ? 0 : settings.Updates * ForwardShare;
         var trainerActivity = new StepActivity(step.StepTime,
-            (update.HardwareFlopsPerStep * steps) + (update.ModelFlopsPerStep * forwardSteps) + (colocated ? generation.Work : Flops.Zero),
-            (update.MemoryTrafficPerStep * (steps + forwardSteps)) + (colocated ? generation.MemoryTraffic : Bytes.Zero),
-            (update.LinkTrafficPerStep * (steps + forwardSteps)) + (colocated ? generation.LinkTraffic : Bytes.Zero),
-            step.TrainedTokens, update.ModelFlopsPerStep * (steps + forwardSteps));
+            (update.HardwareFlopsPerStep * steps) + (update.ModelFlopsPerStep * forwardSteps) + ((reward?.ModelFlopsPerStep ?? Flops.Zero) * rewardSteps) + (colocated ? generation.Work : Flops.Zero),
+            (update.MemoryTrafficPerStep * (steps + forwardSteps)) + ((reward?.MemoryTrafficPerStep ?? Bytes.Zero) * rewardSteps) + (colocated ? generation.MemoryTraffic : Bytes.Zero),
+            (update.LinkTrafficPerStep * (steps + forwardSteps)) + ((reward?.LinkTrafficPerStep ?? Bytes.Zero) * rewardSteps) + (colocated ? generation.LinkTraffic : Bytes.Zero),
+            step.TrainedTokens, (update.ModelFlopsPerStep * (steps + forwardSteps)) + ((reward?.ModelFlopsPerStep ?? Flops.Zero) * rewardSteps));
         var trainerEnergy = EnergyModel.Of(trainer.Cluster, trainer.Job.Precision, trainerActivity, powerUsageEffectiveness: trainer.Cost?.PowerUsageEffectiveness);
         var trainerCost = trainer.Cost is { } prices ? CostModel.Of(prices, trainer.Cluster.ChipCount, trainer.Cluster.SystemCount, step.StepTime, step.StepTime, step.StepTime, step.TrainedTokens, trainerEnergy) : null;
         if (colocated)

@@ -27,6 +27,9 @@ public sealed record ReinforcementStep
     /// <summary>One optimizer step of the trainer on one mini-batch, as <c>simulate</c> costs it.</summary>
     public required TrainingStepResult Update { get; init; }
 
+    /// <summary>The reward model's forward pass as a training step on the trainer's layout (for its work); null without a reward model.</summary>
+    public TrainingStepResult? RewardModelPass { get; init; }
+
     /// <summary>Sequences the trainer packs each mini-batch into, rounded up to what its layout divides and its pipeline schedule runs.</summary>
     public required int SequencesPerUpdate { get; init; }
 
@@ -39,7 +42,7 @@ public sealed record ReinforcementStep
     /// <summary>From the batch's start to its last response.</summary>
     public Duration GenerationTime => Generation.Makespan;
 
-    /// <summary>The forward passes that score the batch before training (<see cref="ReinforcementSettings.ScoringPasses"/> of them).</summary>
+    /// <summary>The forward passes that score the batch before training: <see cref="ReinforcementSettings.ScoringPasses"/> of the policy's model, and a reward model's where there is one.</summary>
     public required Duration ScoringTime { get; init; }
 
     /// <summary>The optimizer steps: <see cref="ReinforcementSettings.Updates"/> times <see cref="Update"/>'s step, for the policy and for a critic where there is one.</summary>

@@ -141,4 +141,30 @@ public class ReinforcementStepTests
         Assert.Equal((1 + 2 + 1 + (3 * 2) + (2 * 0.1)) * 1.5, ScoringPass.Time(stages, 4).Seconds, 12);
         Assert.Equal((4 + 0.2) * 1.5, ScoringPass.Time(stages, 1).Seconds, 12);
     }
+
+    [Fact]
+    public void ARewardModel_ScoresTheBatchOnce_AtItsOwnModelsCost()
+    {
+        var rule = Run(Colocated("  reference_model: false\n"));
+        var sameModel = Run(Colocated("  reference_model: false\n  reward_model: llama3-8b\n"));
+        var smaller = Run(Colocated("  reference_model: false\n  reward_model: llama2-7b\n"));
+
+        // The policy's own model as the reward model costs one more policy pass; a smaller one less.
+        Assert.Equal(2 * rule.ScoringTime.Seconds, sameModel.ScoringTime.Seconds, 9);
+        Assert.True(smaller.ScoringTime > rule.ScoringTime && smaller.ScoringTime < sameModel.ScoringTime);
+        Assert.Equal(rule.TrainingTime, sameModel.TrainingTime);
+        Assert.True(sameModel.Energy!.Value.Joules > rule.Energy!.Value.Joules);
+        using var folder = new TemporaryFolder();
+        Assert.Contains("the rewards of", CliRunner.Run("rl", folder.Write("rl.yaml", Colocated("  reward_model: llama3-8b\n"))).Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void ARewardModelTheLayoutCannotSplit_IsAProblem()
+    {
+        // Sixteen pipeline stages hold Llama 3.1 8B's 32 layers, not MPT-125M's 12.
+        var text = Colocated("  reward_model: mpt-125m\n", plan: "tensor: 1, pipeline: 16, micro_batch: 1").Replace("count: 1", "count: 2", StringComparison.Ordinal);
+        var step = Run(text);
+        Assert.False(step.Valid);
+        Assert.StartsWith("the reward model MosaicML MPT-125m (llm-foundry benchmark configuration) on the trainer's layout: ", Assert.Single(step.Problems), StringComparison.Ordinal);
+    }
 }
