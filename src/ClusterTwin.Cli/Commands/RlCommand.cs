@@ -25,8 +25,8 @@ public sealed class RlCommand(IAnsiConsole console) : Command<RlCommand.Settings
 
         /// <summary>The page's title.</summary>
         [CommandOption("--title <TITLE>")]
-        [Description("Title of the markdown page (default: RL post-training steps side by side).")]
-        public string Title { get; init; } = "RL post-training steps side by side";
+        [Description("Title of the markdown page (default: RL post-training steps side by side; with --splits, the scenario's name and every split of the pools).")]
+        public string? Title { get; init; }
 
         /// <inheritdoc />
         public override ValidationResult Validate() =>
@@ -39,26 +39,21 @@ public sealed class RlCommand(IAnsiConsole console) : Command<RlCommand.Settings
     public override int Execute(CommandContext context, Settings settings, CancellationToken cancellationToken)
     {
         var catalog = settings.LoadCatalog();
-        var scenarios = settings.Scenarios.Select(path => ScenarioLoader.LoadReinforcement(path, catalog)).ToArray();
+        var scenarios = settings.Scenarios.Select(path => ScenarioLoader.LoadReinforcement(path, catalog, settings.Splits)).ToArray();
         if (settings.Splits)
         {
             return SearchSplits(settings, settings.Scenarios[0], scenarios[0]);
         }
 
         var steps = scenarios.Select(ReinforcementSimulator.Run).ToArray();
-        settings.Emit(console, () => ReinforcementReport.Markdown(settings.Scenarios, steps, settings.Title), () => ReinforcementReport.Document(steps), output => ReinforcementReport.Write(output, steps));
+        settings.Emit(console, () => ReinforcementReport.Markdown(settings.Scenarios, steps, settings.Title ?? "RL post-training steps side by side"), () => ReinforcementReport.Document(steps), output => ReinforcementReport.Write(output, steps));
         return steps.All(step => step.Valid) ? 0 : 1;
     }
 
     private int SearchSplits(Settings settings, string path, ReinforcementScenario scenario)
     {
-        if (PoolSplitSearch.Refusal(scenario) is { } refusal)
-        {
-            throw new InputException(path, "--splits " + refusal);
-        }
-
         var splits = PoolSplitSearch.Run(scenario);
-        var title = settings.Title == new Settings().Title ? $"{scenario.Name}: every split of the pools" : settings.Title;
+        var title = settings.Title ?? $"{scenario.Name}: every split of the pools";
         settings.Emit(console, () => ReinforcementSplitsReport.Markdown(path, scenario, splits, title), () => ReinforcementSplitsReport.Document(scenario, splits), output => ReinforcementSplitsReport.Write(output, scenario, splits));
         return splits.Any(split => split.Runs) ? 0 : 1;
     }

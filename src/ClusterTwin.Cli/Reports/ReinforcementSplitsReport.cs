@@ -80,7 +80,7 @@ public static class ReinforcementSplitsReport
         return
         [
             Pool(split.TrainerSystems), Pool(split.RolloutSystems), step.StepTime.ToString(), step.GenerationTime.ToString(), step.TrainerTime.ToString(),
-            step.GenerationTime >= step.TrainerTime ? "rollout" : "trainer", Format.Number(step.TrainedTokensPerSecondPerChip), step.Cost?.ToString() ?? "no price",
+            scenario.Settings.OffPolicySteps == 0 ? "in turn" : step.GenerationTime >= step.TrainerTime ? "rollout" : "trainer", Format.Number(step.TrainedTokensPerSecondPerChip), step.Cost?.ToString() ?? "no price",
             AsGiven(scenario, split) ? "as given" : string.Empty,
         ];
     }

@@ -19,12 +19,28 @@ public static partial class ScenarioLoader
     /// <summary>The scenario's word for <paramref name="placement"/> (<c>rl.placement</c>).</summary>
     public static string PlacementKey(RolloutPlacement placement) => Placements.First(entry => entry.Value == placement).Key;
 
-    /// <summary>Loads an RL post-training scenario for <c>clustertwin rl</c> (docs/rl-post-training.md), or throws <see cref="InputException"/> with every problem.</summary>
-    public static ReinforcementScenario LoadReinforcement(string path, HardwareCatalog catalog)
+    /// <summary>
+    /// Loads an RL post-training scenario for <c>clustertwin rl</c> (docs/rl-post-training.md), or throws
+    /// <see cref="InputException"/> with every problem; for <c>--splits</c> (<paramref name="splits"/>), also where its
+    /// pools cannot be split (<see cref="PoolSplitSearch.Refusal"/>), at the field that says why.
+    /// </summary>
+    public static ReinforcementScenario LoadReinforcement(string path, HardwareCatalog catalog, bool splits = false)
     {
         ArgumentNullException.ThrowIfNull(catalog);
         var reader = OpenScenario(path, ScenarioFileKind.Reinforcement);
         var scenario = ReadReinforcement(reader, reader.Root!, catalog, Path.GetFileNameWithoutExtension(path));
+        if (splits && scenario is not null && PoolSplitSearch.Refusal(scenario) is { } refusal)
+        {
+            // The field's node, or the nearest block the file has on its path (a colocated rollout has no cluster).
+            YamlNode node = reader.Root!;
+            foreach (var key in refusal.Field.Split('.'))
+            {
+                node = YamlReader.Child(node as YamlMappingNode, key) ?? node;
+            }
+
+            reader.Error(node, refusal.Field, "--splits " + refusal.Reason);
+        }
+
         ThrowIfUnread(reader, path, scenario is not null);
         return scenario!;
     }
@@ -130,7 +146,6 @@ public static partial class ScenarioLoader
             {
                 reader.Error(YamlReader.Child(YamlReader.Child(map, "cluster") as YamlMappingNode, "system"), key + ".cluster.system",
                     $"{cluster.System.Name} has no scale-out bandwidth in the catalogue, over which separate pools send the weights: give rl.weight_update_bandwidth (a measured rate), or use placement: colocated");
-                return;
             }
         }
     }

@@ -19,24 +19,27 @@ public sealed record PoolSplit(int TrainerSystems, int RolloutSystems, Reinforce
 /// </summary>
 public static class PoolSplitSearch
 {
-    /// <summary>Why <paramref name="scenario"/>'s pools cannot be split again; null where they can.</summary>
-    public static string? Refusal(ReinforcementScenario scenario)
+    /// <summary>
+    /// Why <paramref name="scenario"/>'s pools cannot be split again, and the scenario field it is about
+    /// (<c>rl.placement</c>, <c>rollout.cluster.system</c> or <c>rollout.cluster</c>); null where they can.
+    /// </summary>
+    public static (string Field, string Reason)? Refusal(ReinforcementScenario scenario)
     {
         ArgumentNullException.ThrowIfNull(scenario);
         var trainer = scenario.Trainer.Cluster;
         var rollout = scenario.Rollout.Cluster;
         if (scenario.Settings.Placement != RolloutPlacement.Separate)
         {
-            return "shares separate pools' systems between training and generation: it needs rl.placement: separate (colocated, every chip does both)";
+            return ("rl.placement", "shares separate pools' systems between training and generation: it needs placement: separate (colocated, every chip does both)");
         }
 
         if (trainer.System.Id != rollout.System.Id || trainer.System.WholeSystemChips is not null || rollout.System.WholeSystemChips is not null)
         {
-            return $"moves whole systems between the pools: both pools must be whole systems of one kind (the trainer is on {trainer.System.Name}, the rollout on {rollout.System.Name})";
+            return ("rollout.cluster.system", $"moves whole systems between the pools: both pools must be whole systems of one kind (the trainer is on {trainer.System.Name}, the rollout on {rollout.System.Name})");
         }
 
         return trainer.SystemCount + rollout.SystemCount < 3
-            ? $"needs three systems or more between the pools to try more than the scenario's own split (it has {trainer.SystemCount + rollout.SystemCount})"
+            ? ("rollout.cluster", $"needs three systems or more between the pools to try more than the scenario's own split (it has {trainer.SystemCount + rollout.SystemCount})")
             : null;
     }
 
@@ -46,7 +49,7 @@ public static class PoolSplitSearch
     {
         if (Refusal(scenario) is { } refusal)
         {
-            throw new InvalidOperationException(refusal);
+            throw new InvalidOperationException($"{refusal.Field}: --splits {refusal.Reason}");
         }
 
         var systems = scenario.Trainer.Cluster.SystemCount + scenario.Rollout.Cluster.SystemCount;

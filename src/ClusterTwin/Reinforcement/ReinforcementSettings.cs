@@ -75,7 +75,7 @@ public sealed record ReinforcementSettings
 
     /// <summary>
     /// The rate each rollout chip receives the weights at, as measured on a framework; null costs the transfer at the
-    /// links' rates (<see cref="WeightUpdate"/>), the floor that broadcast engines approach.
+    /// links' rates (<see cref="WeightUpdate"/>), a bound per chip that broadcast engines approach.
     /// </summary>
     public Units.Bandwidth? WeightUpdateBandwidth { get; init; }
 

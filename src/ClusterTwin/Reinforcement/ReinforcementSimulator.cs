@@ -79,10 +79,19 @@ public static class ReinforcementSimulator
             return (null, Duration.Zero);
         }
 
-        var scorer = trainer with { Model = model };
+        // The trainer's layout, with no expert parallelism for a dense reward model. It runs forward only, so its memory
+        // (weights and one micro-batch's activations, far below a training step's) is not checked.
+        var plan = model.MixtureOfExperts is null ? trainer.Plan with { ExpertParallelism = 1 } : trainer.Plan;
+        var scorer = trainer with { Model = model, Plan = plan };
         var pass = AnalyticalEngine.Simulate(scorer);
-        problems.AddRange(pass.Problems.Select(problem => $"the reward model {model.Name} on the trainer's layout: {problem}"));
-        return pass.Valid && AnalyticalEngine.Stages(scorer) is { } stages ? (pass, ScoringPass.Time(stages, (long)stages.MicroBatches * settings.Updates)) : (pass, Duration.Zero);
+        if (!pass.Valid)
+        {
+            problems.AddRange(pass.Problems.Select(problem => $"the reward model {model.Name} on the trainer's layout: {problem}"));
+            return (pass, Duration.Zero);
+        }
+
+        var stages = AnalyticalEngine.Stages(scorer)!;
+        return (pass, ScoringPass.Time(stages, (long)stages.MicroBatches * settings.Updates));
     }
 
     /// <summary>The colocated trainer's state to the host and back where the settings move it, or a problem where it must move and cannot.</summary>

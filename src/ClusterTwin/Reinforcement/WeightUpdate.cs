@@ -9,7 +9,7 @@ namespace ClusterTwin.Reinforcement;
 /// <summary>
 /// Moving the trained weights to the rollout engine after each update (verl's resharding, NeMo RL's refit, slime's
 /// weight sync), at the rollout engine's weight format. At the links' rates, each chip receiving the slice of the
-/// model it serves, it is the floor that broadcast engines approach (docs/rl-post-training.md); a rate measured on a
+/// model it serves, it is the bound per chip that broadcast engines approach (docs/rl-post-training.md); a rate measured on a
 /// framework (<see cref="ReinforcementSettings.WeightUpdateBandwidth"/>) replaces the links'.
 /// </summary>
 public static class WeightUpdate
@@ -17,17 +17,19 @@ public static class WeightUpdate
     /// <summary>
     /// Colocated: each chip receives the part of its serving slice its training shard does not hold. At best (the
     /// layouts aligned) it holds <c>c / g</c> of it, where a rollout replica spans <c>c</c> chips and the trainer splits
-    /// the weights over <c>g</c> (<see cref="SplitChips"/>). The rest comes from the other chips of the split: over the
-    /// scale-up links from those in the chip's domain, over its scale-out adapter from the others, as the plan's rank
-    /// order places them; plus one crossing.
+    /// the weights over <c>g</c> (<see cref="SplitChips"/>), and the rest lies on the <c>g / c - 1</c> other chips whose
+    /// pieces overlap the slice: its peers in the tensor or expert group wider than the replica, and its counterparts in
+    /// the other pipeline stages. Those the plan's rank order puts in the chip's scale-up domain send over the scale-up
+    /// links, the others over the chip's scale-out adapter; plus one crossing. Each chip is costed receiving on its own:
+    /// a bound per chip, where chips of one domain that need the same bytes could share one crossing of the fabric.
     /// </summary>
     public static Duration Colocated(Scenario trainer, ServingDeployment rollout, Bandwidth? measured = null)
     {
         ArgumentNullException.ThrowIfNull(trainer);
         ArgumentNullException.ThrowIfNull(rollout);
         var split = SplitChips(trainer);
-        var held = Math.Min(1, rollout.ChipsPerReplica / (double)split);
-        var received = rollout.ModelWeightsPerChip * (1 - held);
+        var replica = (double)rollout.ChipsPerReplica;
+        var received = rollout.ModelWeightsPerChip * (1 - Math.Min(1, replica / split));
         if (received.Count <= 0)
         {
             return Duration.Zero;
@@ -39,7 +41,8 @@ public static class WeightUpdate
         }
 
         var system = trainer.Cluster.System;
-        var local = split <= 1 ? 1 : (SplitChipsInDomain(trainer) - 1) / (double)(split - 1);
+        var (width, stages) = SplitInDomain(trainer);
+        var local = Math.Clamp(((stages * Math.Max(1, width / replica)) - 1) / ((split / replica) - 1), 0, 1);
         var overScaleUp = received * local / system.ScaleUpBandwidth.Value.PerDirection;
         var overScaleOut = local >= 1 || Adapter(trainer.Cluster) is not { } adapter ? Duration.Zero : received * (1 - local) / adapter;
         return Duration.Max(overScaleUp, overScaleOut) + trainer.Cluster.SendLatency(acrossSystems: local < 1);
@@ -84,20 +87,22 @@ public static class WeightUpdate
     }
 
     /// <summary>
-    /// How many chips of the split (<see cref="SplitChips"/>) share a chip's scale-up domain: the tensor or expert
-    /// group's consecutive ranks (and under ZeRO-3 the sharding group's, <see cref="RankStrides.Data"/> apart), times
-    /// the pipeline's stages that the rank order puts in the same domain (<see cref="RankStrides.Pipeline"/> apart).
+    /// The chips of the split (<see cref="SplitChips"/>) that share a chip's scale-up domain: <c>Width</c> of its tensor
+    /// group (under ZeRO-3, with the sharding group's ranks <see cref="RankStrides.Gradient"/> apart) or its expert group
+    /// (<see cref="RankStrides.Expert"/> apart), the wider, times <c>Stages</c> of the pipeline's
+    /// (<see cref="RankStrides.Pipeline"/> apart) in the room the domain has left.
     /// </summary>
-    public static long SplitChipsInDomain(Scenario trainer)
+    public static (long Width, long Stages) SplitInDomain(Scenario trainer)
     {
         ArgumentNullException.ThrowIfNull(trainer);
         var plan = trainer.Plan;
-        var domain = (long)trainer.Cluster.System.DomainChips;
+        var domain = Math.Min(trainer.Cluster.System.DomainChips, trainer.Cluster.ChipCount);
         var strides = RankStrides.Of(plan);
         long InDomain(long members, long stride) => stride >= domain ? 1 : Math.Min(members, Math.Max(1, domain / stride));
-        var sharded = plan.ZeroStage >= 3 ? Math.Min(plan.TensorParallelism, domain) * InDomain(plan.ShardingDegree, strides.Data) : plan.TensorParallelism;
-        var width = Math.Min(domain, Math.Max(sharded, Math.Min(plan.ExpertParallelism, domain)));
-        return Math.Min(SplitChips(trainer), Math.Min(domain, width * InDomain(plan.PipelineParallelism, strides.Pipeline)));
+        var tensor = Math.Min(plan.TensorParallelism, domain);
+        var sharded = plan.ZeroStage >= 3 ? tensor * InDomain(plan.ShardingDegree, strides.Gradient(plan)) : tensor;
+        var width = Math.Min(domain, Math.Max(sharded, InDomain(plan.ExpertParallelism, strides.Expert(plan))));
+        return (width, Math.Min(InDomain(plan.PipelineParallelism, strides.Pipeline), Math.Max(1, domain / width)));
     }
 
     /// <summary>

@@ -41,16 +41,24 @@ public class PoolSplitSearchTests
     }
 
     [Theory]
-    [InlineData("colocated", "it needs rl.placement: separate")]
-    [InlineData("two systems", "needs three systems or more between the pools")]
-    public void PoolsThatCannotBeSplit_AreRefused(string what, string reason)
+    [InlineData("colocated", "rl.placement", "it needs placement: separate")]
+    [InlineData("two systems", "rollout.cluster", "needs three systems or more between the pools")]
+    [InlineData("two kinds", "rollout.cluster.system", "both pools must be whole systems of one kind")]
+    public void PoolsThatCannotBeSplit_AreRefused_AtTheFieldThatSaysWhy(string what, string field, string reason)
     {
-        var text = what == "colocated" ? Colocated() : Separate();
-        Assert.Contains(reason, PoolSplitSearch.Refusal(Load(text)), StringComparison.Ordinal);
+        var text = what switch
+        {
+            "colocated" => Colocated(),
+            "two systems" => Separate(),
+            _ => FourSystems().Replace("cluster: {system: nvidia-dgx-h100, count: 2, fabric: infiniband-ndr-fat-tree}\n  serving", "cluster: {system: nvidia-hgx-h200, count: 2, fabric: infiniband-ndr-fat-tree}\n  serving", StringComparison.Ordinal),
+        };
+        var refusal = PoolSplitSearch.Refusal(Load(text));
+        Assert.Equal(field, refusal!.Value.Field);
+        Assert.Contains(reason, refusal.Value.Reason, StringComparison.Ordinal);
         using var folder = new TemporaryFolder();
         var outcome = CliRunner.Run("rl", folder.Write("rl.yaml", text), "--splits");
         Assert.Equal(2, outcome.ExitCode);
-        Assert.Contains("--splits " , outcome.Errors, StringComparison.Ordinal);
+        Reported.AtField(outcome, "rl.yaml", field, "--splits ");
         Assert.Contains(reason, outcome.Errors, StringComparison.Ordinal);
     }
 

@@ -69,8 +69,8 @@ public class ReinforcementReviewedCasesTests
         var twoSystems = Colocated().Replace("count: 1", "count: 2", StringComparison.Ordinal);
         var apart = Load(twoSystems);
         var together = Load(twoSystems.Replace("tensor: 1, pipeline: 2, micro_batch: 1", "tensor: 1, pipeline: 2, micro_batch: 1, order: tensor-pipeline-data", StringComparison.Ordinal));
-        Assert.Equal(1, WeightUpdate.SplitChipsInDomain(apart.Trainer));
-        Assert.Equal(2, WeightUpdate.SplitChipsInDomain(together.Trainer));
+        Assert.Equal((1, 1), WeightUpdate.SplitInDomain(apart.Trainer));
+        Assert.Equal((1, 2), WeightUpdate.SplitInDomain(together.Trainer));
         var overFabric = WeightUpdate.Colocated(apart.Trainer, apart.Rollout);
         var overLinks = WeightUpdate.Colocated(together.Trainer, together.Rollout);
         Assert.True(overFabric > overLinks * 5, $"{overFabric} over the fabric, {overLinks} over NVLink");
@@ -79,6 +79,36 @@ public class ReinforcementReviewedCasesTests
         var adapter = apart.Trainer.Cluster.System.ScaleOutBandwidth!.Value * apart.Trainer.Cluster.Fabric.Efficiency.Value;
         Within.Relative((apart.Rollout.ModelWeightsPerChip / 2 / adapter).Seconds, (overFabric - apart.Trainer.Cluster.SendLatency(true)).Seconds, 1e-9);
     }
+
+    [Theory]
+    [InlineData("tensor: 2, pipeline: 1, zero: 3", 8, 1)]               // the 8 data ranks 2 apart: 4 of them, 2 chips each
+    [InlineData("tensor: 2, context: 2, pipeline: 1, zero: 3", 8, 1)]   // the same 8 shards, context ranks 2 apart
+    [InlineData("tensor: 2, pipeline: 2", 2, 1)]                        // 4 data ranks: the stages 8 ranks apart, a DGX apart
+    [InlineData("tensor: 2, pipeline: 2, order: tensor-pipeline-data", 2, 2)]   // the stages 2 ranks apart
+    [InlineData("tensor: 8, pipeline: 2", 8, 1)]                        // a whole DGX per tensor group: the other stage on the other
+    public void TheSplitInADomain_FollowsTheRankOrdersStrides(string plan, long width, long stages)
+    {
+        var text = Colocated(plan: plan + ", micro_batch: 1").Replace("count: 1", "count: 2", StringComparison.Ordinal);
+        Assert.Equal((width, stages), WeightUpdate.SplitInDomain(Load(text).Trainer));
+    }
+
+    [Fact]
+    public void Colocated_ASliceHeldOnlyInAnotherSystem_ComesOverTheFabric_AndOneHeldByATensorPeer_OverTheLinks()
+    {
+        // Llama 3.1 70B, tensor 8 x pipeline 2 on 8 DGX H100, rollout tensor 8: the missing half of each chip's slice
+        // is its counterpart's in the other stage, 32 ranks (four systems) away.
+        var across = ScenarioLoad(Repository.Path("examples", "rl", "llama3-70b-64-chips", "h100.yaml"));
+        var adapter = across.Trainer.Cluster.System.ScaleOutBandwidth!.Value * across.Trainer.Cluster.Fabric.Efficiency.Value;
+        var expected = (across.Rollout.ModelWeightsPerChip / 2 / adapter) + across.Trainer.Cluster.SendLatency(true);
+        Within.Relative(expected.Seconds, WeightUpdate.Colocated(across.Trainer, across.Rollout).Seconds, 1e-12);
+
+        // Trainer tensor 8, rollout tensor 4 in one DGX: the other half of the slice is on a tensor peer beside it.
+        var beside = Load(Colocated(plan: "tensor: 8, pipeline: 1, micro_batch: 1").Replace("tensor: 1, max_batch", "tensor: 4, max_batch", StringComparison.Ordinal));
+        var links = beside.Trainer.Cluster.System.ScaleUpBandwidth.Value.PerDirection;
+        Within.Relative(((beside.Rollout.ModelWeightsPerChip / 2 / links) + beside.Trainer.Cluster.SendLatency(false)).Seconds, WeightUpdate.Colocated(beside.Trainer, beside.Rollout).Seconds, 1e-12);
+    }
+
+    private static ReinforcementScenario ScenarioLoad(string path) => ClusterTwin.Catalog.ScenarioLoader.LoadReinforcement(path, Repository.Catalog);
 
     [Theory]
     [InlineData("tensor: 2, expert: 8, pipeline: 1", 1, 8)]      // routed experts whole on each of the 8 expert ranks

@@ -159,6 +159,19 @@ public class ReinforcementStepTests
     }
 
     [Fact]
+    public void ADenseRewardModel_ScoresAMixtureOfExpertsPolicysSamples_WithoutItsExpertParallelism()
+    {
+        // Qwen3-30B-A3B trains at expert parallelism 8; Llama 3.1 8B, dense, scores its samples on the same chips.
+        var policy = File.ReadAllText(Repository.Path("examples", "rl", "nemo-rl-v0.4", "qwen3-30b-a3b-on-policy.yaml"));
+        var rule = Run(policy);
+        var rewarded = Run(policy.Replace("  steps: 200\n", "  steps: 200\n  reward_model: llama3-8b\n", StringComparison.Ordinal));
+        Assert.True(rewarded.Valid, string.Join("; ", rewarded.Problems));
+        Assert.NotNull(rewarded.RewardModelPass);
+        Assert.True(rewarded.ScoringTime > rule.ScoringTime);
+        Assert.Equal(rule.TrainingTime, rewarded.TrainingTime);
+    }
+
+    [Fact]
     public void ARewardModelTheLayoutCannotSplit_IsAProblem()
     {
         // Sixteen pipeline stages hold Llama 3.1 8B's 32 layers, not MPT-125M's 12.
