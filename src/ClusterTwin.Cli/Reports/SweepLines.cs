@@ -22,6 +22,10 @@ public static partial class SweepLines
     private static readonly string[] ServingFigures = ["valid", "chips", "outputTokensPerSecond", "goodputRequestsPerSecond", "attainment", "timeToFirstTokenP50Seconds", "timeToFirstTokenP99Seconds",
         "timePerOutputTokenP50Seconds", "timePerOutputTokenP99Seconds", "joulesPerOutputToken", "costPerMillionOutputTokens"];
 
+    /// <summary>The figures of an RL post-training point's line, in the CSV's order.</summary>
+    private static readonly string[] ReinforcementFigures = ["valid", "chips", "stepTimeSeconds", "generationSeconds", "trainerSeconds", "weightUpdateSeconds", "generationShare",
+        "trainedTokensPerSecondPerChip", "joulesPerTrainedToken", "costPerMillionTrainedTokens"];
+
     /// <summary>
     /// The header line of <paramref name="shard"/> of <paramref name="sweep"/>, run with the catalogue whose
     /// fingerprint is <paramref name="catalog"/> (<see cref="CatalogFingerprint"/>).
@@ -32,7 +36,7 @@ public static partial class SweepLines
         return Json.Serialize(new
         {
             sweep = sweep.Name,
-            kind = sweep.Serving ? "serving" : "training",
+            kind = sweep.Kind,
             fingerprint = sweep.Fingerprint,
             catalog,
             points = sweep.Points,
@@ -68,6 +72,25 @@ public static partial class SweepLines
         foreach (var (path, value) in row.Values)
         {
             values[path] = value;
+        }
+
+        if (row.Reinforcement is { } step)
+        {
+            return Json.Serialize(new
+            {
+                point = row.Point,
+                values,
+                valid = row.Valid,
+                chips = row.Chips,
+                stepTimeSeconds = step.StepTime.Seconds,
+                generationSeconds = step.GenerationTime.Seconds,
+                trainerSeconds = step.TrainerTime.Seconds,
+                weightUpdateSeconds = step.WeightUpdateTime.Seconds,
+                generationShare = step.GenerationShare,
+                trainedTokensPerSecondPerChip = step.TrainedTokensPerSecondPerChip,
+                joulesPerTrainedToken = step.EnergyPerTrainedToken?.Joules,
+                costPerMillionTrainedTokens = step.CostPerMillionTrainedTokens?.Dollars,
+            }, indented: false);
         }
 
         if (row.Serving is { } served)
@@ -237,7 +260,12 @@ public static partial class SweepLines
         ArgumentNullException.ThrowIfNull(rows);
         var top = JsonNode.Parse(header)!;
         var fields = top["fields"]!.AsArray().Select(field => field!.GetValue<string>()).ToArray();
-        var figures = top["kind"]?.GetValue<string>() == "serving" ? ServingFigures : TrainingFigures;
+        var figures = top["kind"]?.GetValue<string>() switch
+        {
+            "serving" => ServingFigures,
+            "rl" => ReinforcementFigures,
+            _ => TrainingFigures,
+        };
         var text = new StringBuilder();
         text.AppendLine(string.Join(',', fields.Prepend("point").Concat(figures).Append("problems").Select(Quoted)));
         foreach (var line in rows)

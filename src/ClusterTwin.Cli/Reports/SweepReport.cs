@@ -29,6 +29,15 @@ public static class SweepReport
             ("the least cost per million output tokens", row => row.Serving?.CostPerMillionOutputTokens?.Dollars)],
         row => $"{Format.Number(row.Serving!.OutputTokensPerSecond)} output tokens per second, goodput {Format.Number(row.Serving.Goodput)} requests per second, {row.Serving.EnergyPerOutputToken?.ToString() ?? "-"} and {row.Serving.CostPerMillionOutputTokens?.ToString() ?? "-"} per output token and million output tokens");
 
+    /// <summary>What an RL post-training point's columns and best points are.</summary>
+    private static readonly Kind Reinforcement = new(
+        ["Step", "Generation", "Scoring and training", "Weight update", "Generation share", "Trained tokens/s per chip", "Energy per trained token", "Cost per million trained tokens"],
+        row => row.Reinforcement is not { } step ? [] : [step.StepTime.ToString(), step.GenerationTime.ToString(), step.TrainerTime.ToString(), step.WeightUpdateTime.ToString(),
+            Format.Percent(step.GenerationShare), Format.Number(step.TrainedTokensPerSecondPerChip), step.EnergyPerTrainedToken?.ToString() ?? "-", step.CostPerMillionTrainedTokens?.ToString() ?? "-"],
+        [("the most trained tokens per second per chip", row => -row.Reinforcement?.TrainedTokensPerSecondPerChip), ("the least energy per trained token", row => row.Reinforcement?.EnergyPerTrainedToken?.Joules),
+            ("the least cost per million trained tokens", row => row.Reinforcement?.CostPerMillionTrainedTokens?.Dollars)],
+        row => $"a step of {row.Reinforcement!.StepTime}, {Format.Number(row.Reinforcement.TrainedTokensPerSecondPerChip)} trained tokens per second per chip, {row.Reinforcement.EnergyPerTrainedToken?.ToString() ?? "-"} per trained token, {row.Reinforcement.CostPerMillionTrainedTokens?.ToString() ?? "-"} per million trained tokens");
+
     /// <summary>Writes up to <paramref name="most"/> of <paramref name="rows"/>, how many there were, and the best.</summary>
     public static void Write(IAnsiConsole console, SweepDefinition sweep, SweepShard shard, IEnumerable<SweepRow> rows, int most, Stopwatch clock)
     {
@@ -36,7 +45,7 @@ public static class SweepReport
         ArgumentNullException.ThrowIfNull(sweep);
         ArgumentNullException.ThrowIfNull(rows);
         ArgumentNullException.ThrowIfNull(clock);
-        var kind = sweep.Serving ? Serving : Training;
+        var kind = sweep.Reinforcement ? Reinforcement : sweep.Serving ? Serving : Training;
         var table = new Table().Border(TableBorder.Rounded)
             .Title($"{Markup.Escape(sweep.Name)}: {sweep.Points:N0} points{(sweep.Search ? $", each at its best layout ({sweep.Objective.ToString().ToLowerInvariant()})" : string.Empty)}");
         table.AddColumn(new TableColumn("Point").RightAligned());
@@ -50,7 +59,7 @@ public static class SweepReport
             table.AddColumn(new TableColumn(column).RightAligned());
         }
 
-        var last = sweep.Serving ? null : sweep.Search ? "Best layout" : "Time to train";
+        var last = sweep.Serving || sweep.Reinforcement ? null : sweep.Search ? "Best layout" : "Time to train";
         if (last is not null)
         {
             table.AddColumn(last);
@@ -61,7 +70,7 @@ public static class SweepReport
         foreach (var row in rows)
         {
             (count, valid) = (count + 1, valid + (row.Valid ? 1 : 0));
-            if (row.Valid && (sweep.Serving ? row.Serving!.Attainment >= sweep.Attainment : row.Fits))
+            if (row.Valid && (sweep.Reinforcement || (sweep.Serving ? row.Serving!.Attainment >= sweep.Attainment : row.Fits)))
             {
                 foreach (var (what, figure) in kind.Best)
                 {
@@ -98,7 +107,7 @@ public static class SweepReport
         foreach (var (what, row) in kind.Best.Where(figure => best.ContainsKey(figure.What)).Select(figure => (figure.What, best[figure.What])))
         {
             var values = string.Join(", ", row.Values.Select(value => $"{value.Path} {value.Value}"));
-            console.MarkupLine(Markup.Escape($"Of the points{scope} {(sweep.Serving ? $"that meet their objectives for {Format.Percent(sweep.Attainment)} of requests" : "that fit")}, {what}: point {row.Point} ({values}): {kind.Summary(row)}."));
+            console.MarkupLine(Markup.Escape($"Of the points{scope} {(sweep.Serving ? $"that meet their objectives for {Format.Percent(sweep.Attainment)} of requests" : sweep.Reinforcement ? "that run" : "that fit")}, {what}: point {row.Point} ({values}): {kind.Summary(row)}."));
         }
 
         if (best.Count == 0 && valid > 0)

@@ -45,6 +45,14 @@ public static partial class ScenarioLoader
         return scenario!;
     }
 
+    /// <summary>Reads the RL scenario <paramref name="reader"/> holds (a sweep's point), named <paramref name="name"/>, as <see cref="LoadReinforcement"/> reads a file.</summary>
+    internal static ReinforcementScenario ReadReinforcementPoint(YamlReader reader, string name, HardwareCatalog catalog)
+    {
+        var scenario = ReadReinforcement(reader, reader.Root!, catalog, name);
+        ThrowIfUnread(reader, reader.File, scenario is not null);
+        return scenario!;
+    }
+
     // The file: the model once, the trainer as a training scenario without it, the rollout as a serving pool, and the step.
     private static ReinforcementScenario? ReadReinforcement(YamlReader reader, YamlMappingNode root, HardwareCatalog catalog, string fallbackName)
     {

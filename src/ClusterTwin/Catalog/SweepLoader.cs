@@ -3,6 +3,7 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.RegularExpressions;
 using ClusterTwin.Planning;
+using ClusterTwin.Reinforcement;
 using ClusterTwin.Scenarios;
 using ClusterTwin.Sweeps;
 using YamlDotNet.RepresentationModel;
@@ -52,7 +53,8 @@ public static partial class SweepLoader
         }
 
         var (scenarioFile, scenarioText, scenarioRoot) = ReadBase(reader, root, path);
-        var serving = scenarioRoot is not null && ScenarioFileKinds.Mismatch(scenarioRoot, ScenarioFileKind.Training, path) is not null &&
+        var reinforcement = scenarioRoot is not null && YamlReader.Child(scenarioRoot, "rl") is not null;
+        var serving = !reinforcement && scenarioRoot is not null && ScenarioFileKinds.Mismatch(scenarioRoot, ScenarioFileKind.Training, path) is not null &&
             ScenarioFileKinds.Mismatch(scenarioRoot, ScenarioFileKind.Serving, path) is null;
         var attainment = reader.Number(root, "attainment", string.Empty, 0.01, 1, required: false);
         if (attainment is not null && !serving && scenarioRoot is not null)
@@ -64,6 +66,10 @@ public static partial class SweepLoader
         {
             reader.Error(YamlReader.Child(root, "search"), "search", "applies to training sweeps: a serving point is served as its deployment says (serve-search finds the cheapest deployment); remove it");
         }
+        else if (reinforcement && search)
+        {
+            reader.Error(YamlReader.Child(root, "search"), "search", "applies to training sweeps: an RL point is simulated with its trainer's and rollout's layouts (vary their plan or serving fields instead); remove it");
+        }
 
         var axes = ReadAxes(reader, root, scenarioRoot);
         if (reader.Diagnostics.Count > 0 || scenarioText is null || axes is null)
@@ -72,7 +78,7 @@ public static partial class SweepLoader
         }
 
         var fingerprint = Fingerprint(sweepText, scenarioText, Traces(scenarioFile!, scenarioRoot!, axes.Value));
-        return new SweepDefinition(name, path, scenarioFile!, scenarioText, axes.Value, search, objective ?? PlanObjective.Time, fingerprint) { Serving = serving, Attainment = attainment ?? 0.9 };
+        return new SweepDefinition(name, path, scenarioFile!, scenarioText, axes.Value, search, objective ?? PlanObjective.Time, fingerprint) { Serving = serving, Reinforcement = reinforcement, Attainment = attainment ?? 0.9 };
     }
 
     /// <summary>A hash of what a shard reads besides the catalogue: the sweep's text, the base scenario's, and every request trace's bytes.</summary>
@@ -142,10 +148,10 @@ public static partial class SweepLoader
         {
             reader.Error(YamlReader.Child(root, "scenario"), "scenario", $"'{named}' is a sweep file (expected the training or serving scenario the sweep varies)");
         }
-        else if (ScenarioFileKinds.Mismatch(scenarioRoot, ScenarioFileKind.Training, file) is { } mismatch &&
+        else if (YamlReader.Child(scenarioRoot, "rl") is null && ScenarioFileKinds.Mismatch(scenarioRoot, ScenarioFileKind.Training, file) is { } mismatch &&
                  ScenarioFileKinds.Mismatch(scenarioRoot, ScenarioFileKind.Serving, file) is not null)
         {
-            reader.Error(YamlReader.Child(root, "scenario"), "scenario", $"'{named}': {mismatch} (a sweep's base is a training scenario, as simulate and plan read, or a serving one, as serve reads)");
+            reader.Error(YamlReader.Child(root, "scenario"), "scenario", $"'{named}': {mismatch} (a sweep's base is a training scenario, as simulate and plan read, a serving one, as serve reads, or an RL post-training one, as rl reads)");
         }
 
         return (file, text, scenarioRoot);
@@ -243,6 +249,16 @@ public static partial class SweepLoader
     {
         ArgumentNullException.ThrowIfNull(sweep);
         return ScenarioLoader.ReadServingPoint(PointReader(sweep, point), $"{sweep.Name} #{point}", catalog, sweep.ScenarioFile);
+    }
+
+    /// <summary>
+    /// Point <paramref name="point"/> of an RL post-training sweep, as <c>rl</c> reads it; throws
+    /// <see cref="InputException"/> where the point cannot be read.
+    /// </summary>
+    public static ReinforcementScenario LoadReinforcementPoint(SweepDefinition sweep, long point, HardwareCatalog catalog)
+    {
+        ArgumentNullException.ThrowIfNull(sweep);
+        return ScenarioLoader.ReadReinforcementPoint(PointReader(sweep, point), $"{sweep.Name} #{point}", catalog);
     }
 
     /// <summary>The base scenario parsed anew with point <paramref name="point"/>'s values set.</summary>

@@ -52,6 +52,9 @@ public sealed record SweepRow(long Point, ImmutableArray<(string Path, string Va
 
     /// <summary>A serving point's figures (<see cref="TokensPerSecond"/> and the training figures are then unset).</summary>
     public ServingFigures? Serving { get; init; }
+
+    /// <summary>An RL post-training point's figures (the training figures are then unset).</summary>
+    public ReinforcementFigures? Reinforcement { get; init; }
 }
 
 /// <summary>What a serving point's run gives, as <c>serve</c> reports it.</summary>
@@ -64,3 +67,15 @@ public sealed record SweepRow(long Point, ImmutableArray<(string Path, string Va
 /// <param name="CostPerMillionOutputTokens">Cost per million output tokens, where the prices are known.</param>
 public sealed record ServingFigures(double OutputTokensPerSecond, double Goodput, double Attainment, (Duration P50, Duration P99) TimeToFirstToken,
     (Duration P50, Duration P99) TimePerOutputToken, Energy? EnergyPerOutputToken, Money? CostPerMillionOutputTokens);
+
+/// <summary>What an RL post-training point's step gives, as <c>rl</c> reports it.</summary>
+/// <param name="StepTime">The step.</param>
+/// <param name="GenerationTime">The rollout.</param>
+/// <param name="TrainerTime">The scoring passes and the optimizer steps.</param>
+/// <param name="WeightUpdateTime">The weights to the rollout engine.</param>
+/// <param name="GenerationShare">The rollout's share of the step.</param>
+/// <param name="TrainedTokensPerSecondPerChip">Prompt and response tokens trained per second, per chip the run holds.</param>
+/// <param name="EnergyPerTrainedToken">IT energy per trained token, where every pool's power figures are known.</param>
+/// <param name="CostPerMillionTrainedTokens">The cost of a million trained tokens on every chip the run holds, where the prices are known.</param>
+public sealed record ReinforcementFigures(Duration StepTime, Duration GenerationTime, Duration TrainerTime, Duration WeightUpdateTime, double GenerationShare,
+    double TrainedTokensPerSecondPerChip, Energy? EnergyPerTrainedToken, Money? CostPerMillionTrainedTokens);

@@ -2,6 +2,7 @@ using System.Collections.Immutable;
 using ClusterTwin.Catalog;
 using ClusterTwin.Engines.Analytical;
 using ClusterTwin.Planning;
+using ClusterTwin.Reinforcement;
 using ClusterTwin.Units;
 
 namespace ClusterTwin.Sweeps;
@@ -58,6 +59,11 @@ public static class SweepRunner
         if (sweep.Serving)
         {
             return Served(sweep, catalog, point, row);
+        }
+
+        if (sweep.Reinforcement)
+        {
+            return Reinforced(sweep, catalog, point, row);
         }
 
         PlanningScenario loaded;
@@ -135,6 +141,31 @@ public static class SweepRunner
             Serving = new ServingFigures(result.OutputTokensPerSecond, result.Goodput, result.Attainment, Percentiles(result.TimeToFirstToken), Percentiles(result.TimePerOutputToken),
                 result.EnergyPerOutputToken, result.CostPerMillionOutputTokens),
         };
+    }
+
+    /// <summary>An RL post-training point: one step, as <c>rl</c> simulates it.</summary>
+    private static SweepRow Reinforced(SweepDefinition sweep, HardwareCatalog catalog, long point, SweepRow row)
+    {
+        ReinforcementScenario scenario;
+        try
+        {
+            scenario = SweepLoader.LoadReinforcementPoint(sweep, point, catalog);
+        }
+        catch (InputException error)
+        {
+            return row with { Problems = Problems(error) };
+        }
+
+        var step = ReinforcementSimulator.Run(scenario);
+        return !step.Valid
+            ? row with { Chips = scenario.Chips, Problems = step.Problems }
+            : row with
+            {
+                Valid = true,
+                Chips = scenario.Chips,
+                Reinforcement = new ReinforcementFigures(step.StepTime, step.GenerationTime, step.TrainerTime, step.WeightUpdateTime, step.GenerationShare,
+                    step.TrainedTokensPerSecondPerChip, step.Energy is { } energy ? energy / Math.Max(1, step.TrainedTokens) : null, step.Cost * (1e6 / Math.Max(1, step.TrainedTokens))),
+            };
     }
 
     /// <summary>A point's reading problems, each as its field and message (the file and line are the base scenario's, or the sweep's for a value).</summary>
