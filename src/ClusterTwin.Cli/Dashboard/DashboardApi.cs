@@ -1,4 +1,5 @@
 using ClusterTwin.Catalog;
+using ClusterTwin.Reinforcement;
 using ClusterTwin.Cli.Commands;
 using ClusterTwin.Cli.Reports;
 using ClusterTwin.Engines.Analytical;
@@ -45,7 +46,7 @@ public sealed class DashboardApi
         examplesFound = new Lazy<IReadOnlyList<DashboardExample>>(ListExamples);
     }
 
-    /// <summary>The training and serving scenarios under <c>examples/</c> (those <c>simulate</c> and <c>serve</c> read), by their path from there, in order.</summary>
+    /// <summary>The training, serving and RL scenarios under <c>examples/</c> (those <c>simulate</c>, <c>serve</c> and <c>rl</c> read), by their path from there, in order.</summary>
     public IReadOnlyList<DashboardExample> Examples => examplesFound.Value;
 
     /// <summary>The text of the example <paramref name="name"/>; null where it is not one of <see cref="Examples"/>.</summary>
@@ -65,6 +66,23 @@ public sealed class DashboardApi
             }
 
             return ServingReport.Document(scenario, scenario.Run());
+        });
+    }
+
+    /// <summary>Simulates one step of the RL post-training scenario <paramref name="text"/>: its step in the document of <c>rl --json</c>.</summary>
+    /// <exception cref="InputException">The text is not an RL scenario that can be used: every problem, as <c>rl</c> reports it.</exception>
+    public object Reinforce(string text)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        return WithScenarioFile(text, file =>
+        {
+            var scenario = ScenarioLoader.LoadReinforcement(file, catalog);
+            if (scenario.Settings.Responses > MostRequestsServed)
+            {
+                throw new InputException([new Diagnostic(SentScenarioName, 0, "rl.samples", $"{scenario.Settings.Responses:N0} responses a step: the dashboard serves at most {MostRequestsServed:N0}, so that the page gets its answer in a minute or so (clustertwin rl FILE runs any number)")]);
+            }
+
+            return ReinforcementReport.Document([ReinforcementSimulator.Run(scenario)]);
         });
     }
 
@@ -180,7 +198,7 @@ public sealed class DashboardApi
             return [];
         }
 
-        // An example is listed where simulate or serve reads it: a training or a serving scenario that loads.
+        // An example is listed where simulate, serve or rl reads it: a training, serving or RL scenario that loads.
         var found = new List<DashboardExample>();
         foreach (var file in Directory.GetFiles(examples, "*.yaml", SearchOption.AllDirectories).Order(StringComparer.Ordinal))
         {
@@ -192,6 +210,10 @@ public sealed class DashboardApi
             else if (Loads(() => ScenarioLoader.LoadServing(file, catalog)))
             {
                 found.Add(new DashboardExample(path, DashboardExample.Serving));
+            }
+            else if (Loads(() => ScenarioLoader.LoadReinforcement(file, catalog)))
+            {
+                found.Add(new DashboardExample(path, DashboardExample.Reinforcement));
             }
         }
 
@@ -215,7 +237,7 @@ public sealed class DashboardApi
 
 /// <summary>An example the dashboard lists: its path under <c>examples/</c>, and which command reads it.</summary>
 /// <param name="Path">The path from <c>examples/</c>, with forward slashes.</param>
-/// <param name="Kind"><see cref="Training"/> (<c>simulate</c>, <c>plan</c>) or <see cref="Serving"/> (<c>serve</c>).</param>
+/// <param name="Kind"><see cref="Training"/> (<c>simulate</c>, <c>plan</c>), <see cref="Serving"/> (<c>serve</c>) or <see cref="Reinforcement"/> (<c>rl</c>).</param>
 public sealed record DashboardExample(string Path, string Kind)
 {
     /// <summary>A training scenario.</summary>
@@ -223,4 +245,7 @@ public sealed record DashboardExample(string Path, string Kind)
 
     /// <summary>A serving scenario.</summary>
     public const string Serving = "serving";
+
+    /// <summary>An RL post-training scenario.</summary>
+    public const string Reinforcement = "rl";
 }

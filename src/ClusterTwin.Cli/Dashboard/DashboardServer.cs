@@ -14,10 +14,10 @@ namespace ClusterTwin.Cli.Dashboard;
 /// <summary>
 /// The local dashboard (<c>clustertwin dashboard</c>): one page, served with its API on the loopback address only, so
 /// nothing on the network reaches it. Routes: <c>GET /</c> the page; <c>GET /api/examples</c> the training examples;
-/// <c>GET /api/examples/{path}</c> one example's text; <c>POST /api/simulate</c>, <c>POST /api/plan</c> and
-/// <c>POST /api/serve</c> a scenario's text, answered with <see cref="DashboardApi.Simulate"/>,
-/// <see cref="DashboardApi.Plan"/> or <see cref="DashboardApi.Serve"/>, or, for a scenario that cannot be used, status
-/// 400 and its problems.
+/// <c>GET /api/examples/{path}</c> one example's text; <c>POST /api/simulate</c>, <c>POST /api/plan</c>,
+/// <c>POST /api/serve</c> and <c>POST /api/rl</c> a scenario's text, answered with <see cref="DashboardApi.Simulate"/>,
+/// <see cref="DashboardApi.Plan"/>, <see cref="DashboardApi.Serve"/> or <see cref="DashboardApi.Reinforce"/>, or, for a
+/// scenario that cannot be used, status 400 and its problems.
 /// </summary>
 /// <remarks>
 /// The host is built empty: no settings file, environment variable or command-line argument can move its listener off
@@ -66,6 +66,7 @@ public sealed class DashboardServer : IAsyncDisposable
         application.MapPost("/api/simulate", async (HttpRequest request) => await Answer(request, turns, api.Simulate));
         application.MapPost("/api/plan", async (HttpRequest request) => await Answer(request, turns, api.Plan));
         application.MapPost("/api/serve", async (HttpRequest request) => await Answer(request, turns, api.Serve));
+        application.MapPost("/api/rl", async (HttpRequest request) => await Answer(request, turns, api.Reinforce));
         await application.StartAsync(cancellationToken);
         return new DashboardServer(application);
     }
