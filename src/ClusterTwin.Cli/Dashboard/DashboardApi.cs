@@ -79,7 +79,7 @@ public sealed class DashboardApi
             var scenario = ScenarioLoader.LoadReinforcement(file, catalog);
             if (scenario.Settings.Responses > MostRequestsServed)
             {
-                throw new InputException([new Diagnostic(SentScenarioName, 0, "rl.samples", $"{scenario.Settings.Responses:N0} responses a step: the dashboard serves at most {MostRequestsServed:N0}, so that the page gets its answer in a minute or so (clustertwin rl FILE runs any number)")]);
+                throw new InputException([new Diagnostic(SentScenarioName, 0, "rl", $"{scenario.Settings.Responses:N0} responses a step (rl.prompts x rl.samples): the dashboard serves at most {MostRequestsServed:N0}, so that the page gets its answer in a minute or so (clustertwin rl FILE runs any number)")]);
             }
 
             return ReinforcementReport.Document([ReinforcementSimulator.Run(scenario)]);

@@ -23,7 +23,7 @@ public static partial class SweepLines
         "timePerOutputTokenP50Seconds", "timePerOutputTokenP99Seconds", "joulesPerOutputToken", "costPerMillionOutputTokens"];
 
     /// <summary>The figures of an RL post-training point's line, in the CSV's order.</summary>
-    private static readonly string[] ReinforcementFigures = ["valid", "chips", "stepTimeSeconds", "generationSeconds", "trainerSeconds", "weightUpdateSeconds", "generationShare",
+    private static readonly string[] ReinforcementFigures = ["valid", "chips", "stepTimeSeconds", "generationSeconds", "trainerSeconds", "weightUpdateSeconds", "offloadSeconds", "generationShare",
         "trainedTokensPerSecondPerChip", "joulesPerTrainedToken", "costPerMillionTrainedTokens"];
 
     /// <summary>
@@ -86,6 +86,7 @@ public static partial class SweepLines
                 generationSeconds = step.GenerationTime.Seconds,
                 trainerSeconds = step.TrainerTime.Seconds,
                 weightUpdateSeconds = step.WeightUpdateTime.Seconds,
+                offloadSeconds = step.OffloadTime.Seconds,
                 generationShare = step.GenerationShare,
                 trainedTokensPerSecondPerChip = step.TrainedTokensPerSecondPerChip,
                 joulesPerTrainedToken = step.EnergyPerTrainedToken?.Joules,

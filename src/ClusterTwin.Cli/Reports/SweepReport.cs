@@ -31,9 +31,9 @@ public static class SweepReport
 
     /// <summary>What an RL post-training point's columns and best points are.</summary>
     private static readonly Kind Reinforcement = new(
-        ["Step", "Generation", "Scoring and training", "Weight update", "Generation share", "Trained tokens/s per chip", "Energy per trained token", "Cost per million trained tokens"],
+        ["Step", "Generation", "Scoring and training", "Weight update", "Offload", "Generation share", "Trained tokens/s per chip", "Energy per trained token", "Cost per million trained tokens"],
         row => row.Reinforcement is not { } step ? [] : [step.StepTime.ToString(), step.GenerationTime.ToString(), step.TrainerTime.ToString(), step.WeightUpdateTime.ToString(),
-            Format.Percent(step.GenerationShare), Format.Number(step.TrainedTokensPerSecondPerChip), step.EnergyPerTrainedToken?.ToString() ?? "-", step.CostPerMillionTrainedTokens?.ToString() ?? "-"],
+            step.OffloadTime.ToString(), Format.Percent(step.GenerationShare), Format.Number(step.TrainedTokensPerSecondPerChip), step.EnergyPerTrainedToken?.ToString() ?? "-", step.CostPerMillionTrainedTokens?.ToString() ?? "-"],
         [("the most trained tokens per second per chip", row => -row.Reinforcement?.TrainedTokensPerSecondPerChip), ("the least energy per trained token", row => row.Reinforcement?.EnergyPerTrainedToken?.Joules),
             ("the least cost per million trained tokens", row => row.Reinforcement?.CostPerMillionTrainedTokens?.Dollars)],
         row => $"a step of {row.Reinforcement!.StepTime}, {Format.Number(row.Reinforcement.TrainedTokensPerSecondPerChip)} trained tokens per second per chip, {row.Reinforcement.EnergyPerTrainedToken?.ToString() ?? "-"} per trained token, {row.Reinforcement.CostPerMillionTrainedTokens?.ToString() ?? "-"} per million trained tokens");

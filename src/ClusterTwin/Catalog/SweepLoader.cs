@@ -117,13 +117,13 @@ public static partial class SweepLoader
         var file = Path.Combine(Path.GetDirectoryName(path) ?? string.Empty, named);
         if (!File.Exists(file))
         {
-            reader.Error(YamlReader.Child(root, "scenario"), "scenario", $"'{named}' not found (expected a training scenario file, relative to the sweep file: {file})");
+            reader.Error(YamlReader.Child(root, "scenario"), "scenario", $"'{named}' not found (expected a training, serving or RL scenario file, relative to the sweep file: {file})");
             return (null, null, null);
         }
 
         if (Path.GetFullPath(file) == Path.GetFullPath(path))
         {
-            reader.Error(YamlReader.Child(root, "scenario"), "scenario", $"'{named}' is this sweep file (expected the training or serving scenario the sweep varies)");
+            reader.Error(YamlReader.Child(root, "scenario"), "scenario", $"'{named}' is this sweep file (expected the training, serving or RL scenario the sweep varies)");
             return (null, null, null);
         }
 
@@ -146,7 +146,7 @@ public static partial class SweepLoader
         }
         else if (YamlReader.Child(scenarioRoot, "vary") is not null)
         {
-            reader.Error(YamlReader.Child(root, "scenario"), "scenario", $"'{named}' is a sweep file (expected the training or serving scenario the sweep varies)");
+            reader.Error(YamlReader.Child(root, "scenario"), "scenario", $"'{named}' is a sweep file (expected the training, serving or RL scenario the sweep varies)");
         }
         else if (YamlReader.Child(scenarioRoot, "rl") is null && ScenarioFileKinds.Mismatch(scenarioRoot, ScenarioFileKind.Training, file) is { } mismatch &&
                  ScenarioFileKinds.Mismatch(scenarioRoot, ScenarioFileKind.Serving, file) is not null)

@@ -73,9 +73,10 @@ public sealed record ServingFigures(double OutputTokensPerSecond, double Goodput
 /// <param name="GenerationTime">The rollout.</param>
 /// <param name="TrainerTime">The scoring passes and the optimizer steps.</param>
 /// <param name="WeightUpdateTime">The weights to the rollout engine.</param>
+/// <param name="OffloadTime">Colocated: the trainer's state to the host and back (with the parts above, the step on-policy).</param>
 /// <param name="GenerationShare">The rollout's share of the step.</param>
 /// <param name="TrainedTokensPerSecondPerChip">Prompt and response tokens trained per second, per chip the run holds.</param>
 /// <param name="EnergyPerTrainedToken">IT energy per trained token, where every pool's power figures are known.</param>
 /// <param name="CostPerMillionTrainedTokens">The cost of a million trained tokens on every chip the run holds, where the prices are known.</param>
-public sealed record ReinforcementFigures(Duration StepTime, Duration GenerationTime, Duration TrainerTime, Duration WeightUpdateTime, double GenerationShare,
+public sealed record ReinforcementFigures(Duration StepTime, Duration GenerationTime, Duration TrainerTime, Duration WeightUpdateTime, Duration OffloadTime, double GenerationShare,
     double TrainedTokensPerSecondPerChip, Energy? EnergyPerTrainedToken, Money? CostPerMillionTrainedTokens);

@@ -35,6 +35,11 @@ public class ReinforcementSweepTests
         Assert.Equal(own.StepTime, rows[3].Reinforcement!.StepTime);
         Assert.Equal(own.TrainedTokensPerSecondPerChip, rows[3].Reinforcement!.TrainedTokensPerSecondPerChip);
 
+        // On-policy and colocated, a point's parts add up to its step, the trainer's offload included.
+        Assert.All(rows, row => Assert.Equal(row.Reinforcement!.StepTime.Seconds,
+            (row.Reinforcement.GenerationTime + row.Reinforcement.TrainerTime + row.Reinforcement.WeightUpdateTime + row.Reinforcement.OffloadTime).Seconds, 9));
+        Assert.True(rows[3].Reinforcement!.OffloadTime.Seconds > 0);
+
         // Twice the samples: a longer generation.
         Assert.True(rows[2].Reinforcement!.GenerationTime > rows[0].Reinforcement!.GenerationTime);
     }
