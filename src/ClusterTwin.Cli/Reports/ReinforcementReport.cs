@@ -115,9 +115,9 @@ public static class ReinforcementReport
         console.MarkupLineInterpolated($"Training: {settings.Updates * settings.TrainedModels:N0} optimizer step{Plural(settings.Updates * settings.TrainedModels)}{(settings.Critic ? " (the policy's and the critic's)" : string.Empty)} of {step.SequencesPerUpdate:N0} sequences ({Format.Percent(step.Padding)} padding), {step.Update.StepTime} each; memory {step.Update.Memory?.Total} of {step.Update.MemoryCapacity} per chip");
         console.MarkupLineInterpolated($"Busy:    {(settings.Placement == RolloutPlacement.Colocated ? "the same chips generate, score, train and reshard, one after the other" : $"trainer chips {Format.Percent(step.TrainerBusy)}, rollout chips {Format.Percent(step.RolloutBusy)} of the step")}");
         console.MarkupLineInterpolated($"Rate:    {Format.Number(step.TrainedTokensPerSecondPerChip)} trained tokens/s per chip, {Format.Number(step.GeneratedTokensPerSecond)} generated tokens/s");
-        var energy = step.Energy is { } joules ? $"{joules} per step (chips and systems, IT), {joules / Math.Max(1, step.TrainedTokens)} per trained token" : "not priced (the catalogue lacks a pool's power model)";
+        var energy = step.Energy is { } joules ? $"{joules} per step (chips and systems, IT), {step.EnergyPerTrainedToken} per trained token" : "not priced (the catalogue lacks a pool's power model)";
         console.MarkupLineInterpolated($"Energy:  {energy}");
-        console.MarkupLineInterpolated($"Cost:    {(step.Cost is { } cost ? $"{cost} per step, {cost * (1e6 / Math.Max(1, step.TrainedTokens))} per million trained tokens" : "no price for a pool's system")}");
+        console.MarkupLineInterpolated($"Cost:    {(step.Cost is { } cost ? $"{cost} per step, {step.CostPerMillionTrainedTokens} per million trained tokens" : "no price for a pool's system")}");
         if (step.RunTime is { } run && settings.Steps is { } count)
         {
             console.MarkupLineInterpolated($"Run:     {count:N0} steps in {run}, {Format.Number(run.Seconds / 3600 * scenario.Chips)} chip-hours{(step.Cost is { } each ? $", {each * count}" : string.Empty)}");
@@ -236,7 +236,7 @@ public static class ReinforcementReport
             trainedTokensPerSecondPerChip = valid ? step.TrainedTokensPerSecondPerChip : (double?)null,
             generatedTokensPerSecond = valid ? step.GeneratedTokensPerSecond : (double?)null,
             joulesPerStep = step.Energy?.Joules,
-            joulesPerTrainedToken = step.Energy is { } energy ? energy.Joules / Math.Max(1, step.TrainedTokens) : (double?)null,
+            joulesPerTrainedToken = step.EnergyPerTrainedToken?.Joules,
             costPerStep = step.Cost?.Dollars,
             published = scenario.Published is { } measured ? new { stepSeconds = measured.StepTime.Seconds, source = measured.Source } : null,
             steps = settings.Steps,

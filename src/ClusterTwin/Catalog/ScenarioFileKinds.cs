@@ -56,6 +56,9 @@ internal static class ScenarioFileKinds
         _ => $"is a training scenario (it has a training block): run clustertwin simulate {path}, or plan to search its layouts",
     };
 
+    /// <summary>Whether <paramref name="root"/> has the block that marks <paramref name="kind"/>.</summary>
+    public static bool Is(YamlMappingNode root, ScenarioFileKind kind) => Has(root, kind);
+
     private static bool Has(YamlMappingNode root, ScenarioFileKind kind) => kind switch
     {
         ScenarioFileKind.Training => YamlReader.Child(root, "training") is not null && !Has(root, ScenarioFileKind.TrainingSearch),

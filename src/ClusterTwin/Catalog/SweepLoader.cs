@@ -53,7 +53,7 @@ public static partial class SweepLoader
         }
 
         var (scenarioFile, scenarioText, scenarioRoot) = ReadBase(reader, root, path);
-        var reinforcement = scenarioRoot is not null && YamlReader.Child(scenarioRoot, "rl") is not null;
+        var reinforcement = scenarioRoot is not null && ScenarioFileKinds.Is(scenarioRoot, ScenarioFileKind.Reinforcement);
         var serving = !reinforcement && scenarioRoot is not null && ScenarioFileKinds.Mismatch(scenarioRoot, ScenarioFileKind.Training, path) is not null &&
             ScenarioFileKinds.Mismatch(scenarioRoot, ScenarioFileKind.Serving, path) is null;
         var attainment = reader.Number(root, "attainment", string.Empty, 0.01, 1, required: false);
@@ -148,7 +148,7 @@ public static partial class SweepLoader
         {
             reader.Error(YamlReader.Child(root, "scenario"), "scenario", $"'{named}' is a sweep file (expected the training, serving or RL scenario the sweep varies)");
         }
-        else if (YamlReader.Child(scenarioRoot, "rl") is null && ScenarioFileKinds.Mismatch(scenarioRoot, ScenarioFileKind.Training, file) is { } mismatch &&
+        else if (!ScenarioFileKinds.Is(scenarioRoot, ScenarioFileKind.Reinforcement) && ScenarioFileKinds.Mismatch(scenarioRoot, ScenarioFileKind.Training, file) is { } mismatch &&
                  ScenarioFileKinds.Mismatch(scenarioRoot, ScenarioFileKind.Serving, file) is not null)
         {
             reader.Error(YamlReader.Child(root, "scenario"), "scenario", $"'{named}': {mismatch} (a sweep's base is a training scenario, as simulate and plan read, a serving one, as serve reads, or an RL post-training one, as rl reads)");

@@ -31,7 +31,7 @@ public enum TrainerOffload
     Never,
 }
 
-/// <summary>One step of reinforcement-learning post-training (GRPO, PPO without a critic, DAPO, RLOO): what it generates and how it learns from it.</summary>
+/// <summary>One step of reinforcement-learning post-training (GRPO, DAPO, RLOO, PPO with or without a critic): what it generates and how it learns from it.</summary>
 public sealed record ReinforcementSettings
 {
     /// <summary>Where the rollout engine runs.</summary>

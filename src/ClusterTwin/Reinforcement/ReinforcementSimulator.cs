@@ -36,11 +36,11 @@ public static class ReinforcementSimulator
         var samples = settings.Workload.Stream().Select(request => request.InputTokens + request.OutputTokens).ToArray();
         var batch = TrainerBatch.Of(samples, settings.Updates, scenario.Trainer.Job.SequenceLength, scenario.Trainer.Plan);
         var trainer = scenario.Trainer with { Job = scenario.Trainer.Job with { GlobalBatchSize = batch.Sequences } };
-        var update = AnalyticalEngine.Simulate(trainer);
+        var (unbanded, stages) = AnalyticalEngine.StepAndStages(trainer);
+        var update = AnalyticalEngine.WithBand(trainer, unbanded);
 
         // The trainer's problems: a layout that does not divide, and memory beyond its chips' (worded by the result).
         problems.AddRange(update.Problems.Select(problem => $"the trainer: {problem}"));
-        var stages = update.Valid ? AnalyticalEngine.Stages(trainer) : null;
         var scoring = stages is null ? Duration.Zero : ScoringPass.Time(stages, (long)stages.MicroBatches * settings.Updates) * settings.ScoringPasses;
         var (rewardPass, rewardScoring) = RewardModelPass(trainer, settings, problems);
         scoring += rewardScoring;
@@ -82,15 +82,13 @@ public static class ReinforcementSimulator
         // The trainer's layout, with no expert parallelism for a dense reward model. It runs forward only, so its memory
         // (weights and one micro-batch's activations, far below a training step's) is not checked.
         var plan = model.MixtureOfExperts is null ? trainer.Plan with { ExpertParallelism = 1 } : trainer.Plan;
-        var scorer = trainer with { Model = model, Plan = plan };
-        var pass = AnalyticalEngine.Simulate(scorer);
-        if (!pass.Valid)
+        var (pass, stages) = AnalyticalEngine.StepAndStages(trainer with { Model = model, Plan = plan });
+        if (!pass.Valid || stages is null)
         {
             problems.AddRange(pass.Problems.Select(problem => $"the reward model {model.Name} on the trainer's layout: {problem}"));
             return (pass, Duration.Zero);
         }
 
-        var stages = AnalyticalEngine.Stages(scorer)!;
         return (pass, ScoringPass.Time(stages, (long)stages.MicroBatches * settings.Updates));
     }
 

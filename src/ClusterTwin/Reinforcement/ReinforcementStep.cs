@@ -116,6 +116,12 @@ public sealed record ReinforcementStep
     /// <summary>The cost of a step on every chip the run holds; null where a pool has no price.</summary>
     public Money? Cost { get; init; }
 
+    /// <summary>The IT energy of a step per prompt and response token it trains on; null where a pool cannot be priced.</summary>
+    public Energy? EnergyPerTrainedToken => Energy / Math.Max(1, TrainedTokens);
+
+    /// <summary>The cost of a million trained tokens; null where a pool has no price.</summary>
+    public Money? CostPerMillionTrainedTokens => Cost * (1e6 / Math.Max(1, TrainedTokens));
+
     /// <summary>The run's time: <see cref="ReinforcementSettings.Steps"/> steps; null where none is given.</summary>
     public Duration? RunTime => Scenario.Settings.Steps is { } steps ? StepTime * steps : null;
 

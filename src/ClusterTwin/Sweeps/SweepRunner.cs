@@ -164,7 +164,7 @@ public static class SweepRunner
                 Valid = true,
                 Chips = scenario.Chips,
                 Reinforcement = new ReinforcementFigures(step.StepTime, step.GenerationTime, step.TrainerTime, step.WeightUpdateTime, step.OffloadTime, step.GenerationShare,
-                    step.TrainedTokensPerSecondPerChip, step.Energy is { } energy ? energy / Math.Max(1, step.TrainedTokens) : null, step.Cost * (1e6 / Math.Max(1, step.TrainedTokens))),
+                    step.TrainedTokensPerSecondPerChip, step.EnergyPerTrainedToken, step.CostPerMillionTrainedTokens),
             };
     }
 

@@ -27,9 +27,16 @@ namespace ClusterTwin.Engines.Analytical;
 public static partial class AnalyticalEngine
 {
     /// <summary>Simulates one step of <paramref name="scenario"/>, with the band its measurement is expected to fall in.</summary>
-    public static TrainingStepResult Simulate(Scenario scenario)
+    public static TrainingStepResult Simulate(Scenario scenario) => WithBand(scenario, SimulateStep(scenario));
+
+    /// <summary>
+    /// <paramref name="result"/>, a step of <paramref name="scenario"/> without its band (<see cref="SimulateStep(Scenario)"/>
+    /// or <see cref="StepAndStages"/>), with the band its measurement is expected to fall in, and the energy, cost and
+    /// run that follow from it.
+    /// </summary>
+    public static TrainingStepResult WithBand(Scenario scenario, TrainingStepResult result)
     {
-        var result = SimulateStep(scenario);
+        ArgumentNullException.ThrowIfNull(result);
         if (!result.Valid)
         {
             return result;
