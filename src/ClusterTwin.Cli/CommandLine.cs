@@ -52,6 +52,9 @@ public static class CommandLine
             config.AddCommand<RlCommand>("rl")
                 .WithDescription("Simulate steps of RL post-training (GRPO, PPO): generation, scoring, training and the weight update, colocated or on separate pools, on- or off-policy.")
                 .WithExample("rl", "examples/rl/nemo-rl-v0.4/llama3-8b-on-policy.yaml");
+            config.AddCommand<ShareCommand>("share")
+                .WithDescription("Simulate several training jobs on one cluster: each alone, where it is placed, and beside the others on the scale-out network they share.")
+                .WithExample("share", "examples/shared/h100-spine-3to1-packed.yaml");
             config.AddCommand<ClaimsCommand>("claims")
                 .WithDescription("Check vendor claims against the catalogue's specifications and against workloads run on each system.")
                 .WithExample("claims", "--plot", "docs/claims");

@@ -22,6 +22,9 @@ internal enum ScenarioFileKind
 
     /// <summary>Reinforcement-learning post-training (<c>rl</c>): rl.</summary>
     Reinforcement,
+
+    /// <summary>Several training jobs on one cluster (<c>jobs</c>): share.</summary>
+    Shared,
 }
 
 /// <summary>Tells a file given to the wrong command by the block that marks its kind, so that the error says so.</summary>
@@ -38,7 +41,7 @@ internal static class ScenarioFileKinds
             return null;
         }
 
-        ScenarioFileKind[] others = [ScenarioFileKind.Reinforcement, ScenarioFileKind.ValidationCase, ScenarioFileKind.TrainingSearch, ScenarioFileKind.ServingSearch, ScenarioFileKind.Serving, ScenarioFileKind.Training];
+        ScenarioFileKind[] others = [ScenarioFileKind.Shared, ScenarioFileKind.Reinforcement, ScenarioFileKind.ValidationCase, ScenarioFileKind.TrainingSearch, ScenarioFileKind.ServingSearch, ScenarioFileKind.Serving, ScenarioFileKind.Training];
         return others.Where(kind => kind != expected && Has(root, kind)).Select(kind => WrongCommand(root, kind, expected, path)).FirstOrDefault();
     }
 
@@ -53,6 +56,7 @@ internal static class ScenarioFileKinds
         ScenarioFileKind.TrainingSearch => $"is a cluster size search (it has a deadline, or training and search blocks): run clustertwin train-search {path}",
         ScenarioFileKind.Serving => $"is a serving scenario (it has a serving block): run clustertwin serve {path}",
         ScenarioFileKind.Reinforcement => $"is an RL post-training scenario (it has an rl block): run clustertwin rl {path}",
+        ScenarioFileKind.Shared => $"is a shared cluster (it has a jobs block): run clustertwin share {path}",
         _ => $"is a training scenario (it has a training block): run clustertwin simulate {path}, or plan to search its layouts",
     };
 
@@ -63,6 +67,7 @@ internal static class ScenarioFileKinds
     {
         ScenarioFileKind.Training => YamlReader.Child(root, "training") is not null && !Has(root, ScenarioFileKind.TrainingSearch),
         ScenarioFileKind.Reinforcement => YamlReader.Child(root, "rl") is not null,
+        ScenarioFileKind.Shared => YamlReader.Child(root, "jobs") is not null,
         ScenarioFileKind.Serving => YamlReader.Child(root, "serving") is not null || YamlReader.Child(root, "disaggregated") is not null,
         ScenarioFileKind.ServingSearch => YamlReader.Child(root, "search") is not null && !Has(root, ScenarioFileKind.TrainingSearch),
         // A deadline marks a size search even without its search or training block (the error is then that block's),

@@ -105,6 +105,12 @@ public sealed record TrainingStepResult
     /// <summary>Bytes the cluster's chips send on their links per step (collectives' algorithmic volumes).</summary>
     public Bytes LinkTrafficPerStep { get; init; }
 
+    /// <summary>
+    /// Bytes each chip sends per step that leave its system, by the highest scale-out tier they cross (index 0: the leaf):
+    /// what the step asks of the scale-out network (<see cref="Sharing.SharedFabric"/>). Empty where nothing leaves a system.
+    /// </summary>
+    public ImmutableArray<Bytes> ScaleOutTrafficPerChip { get; init; } = [];
+
     /// <summary>The peak rate MFU and HFU are measured against (dense, at the job's precision).</summary>
     public FlopRate PeakRatePerChip { get; init; }
 

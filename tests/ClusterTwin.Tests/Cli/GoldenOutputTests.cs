@@ -142,6 +142,14 @@ public class GoldenOutputTests
     }
 
     [Fact]
+    public void SharedClusterPage_IsCurrent()
+    {
+        string[] placements = ["packed", "spread", "random"];
+        AssertPageIsCurrent("shared-h100-spine-3to1.md", "the command at the top of docs/shared-h100-spine-3to1.md",
+            ["share", .. placements.Select(name => Repository.Path("examples", "shared", $"h100-spine-3to1-{name}.yaml")), "--title", "Four jobs on 256 DGX H100 with 3:1 above the spines: three placements", "--markdown"]);
+    }
+
+    [Fact]
     public void SizingPage_IsCurrent() =>
         AssertPageIsCurrent("sizing-llama3-70b.md", "./clustertwin train-search examples/train-search-llama3-70b.yaml --markdown docs/sizing-llama3-70b.md",
             "train-search", Repository.Path("examples", "train-search-llama3-70b.yaml"), "--markdown");

@@ -218,7 +218,9 @@ public static partial class AnalyticalEngine
         var averageOptimizerTraffic = optimizerTraffic * (averageParameters / Math.Max(parametersPerChip + expertParametersPerChip, 1));
         var memoryTraffic = (modelWork.MemoryTraffic * modelCopies) + (averageOptimizerTraffic * cluster.ChipCount);
         var regathered = (denseRegathered.Total * model.DenseLayerCount) + (expertRegathered.Total * model.ExpertLayerCount);
-        var linkTraffic = LinkTrafficPerChip(model, job, plan, activation, regathered, pipelineMessage * pipelineSends, averageParameters, microBatches, gradientBytes) * microBatches * cluster.ChipCount;
+        var linkParts = LinkTrafficPerChip(model, job, plan, activation, regathered, pipelineMessage * pipelineSends, averageParameters, microBatches, gradientBytes);
+        var linkTraffic = linkParts.Total * microBatches * cluster.ChipCount;
+        var scaleOutTraffic = linkParts.ScaleOut(cluster.Fabric.Tiers.Length, microBatches, tensorGroup, contextGroup, expertGroup, pipelineGroup, WidestGradientGroup(dataGroup, replicaGroup, expertDataGroup));
         var memory = MemoryModel.PerChip(model, job, plan, scenario.Framework.FullyShardedWeights, reduction, scenario.Framework.SavedMultiplyInputs);
         var capacity = cluster.Chip.MemoryCapacity.Value;
         var warnings = tensorGroup.Aligned && dataGroup.Aligned && replicaGroup.Aligned && pipelineGroup.Aligned && contextGroup.Aligned && expertGroup.Aligned
@@ -270,6 +272,7 @@ public static partial class AnalyticalEngine
             Bf16FlopsPerStep = bf16Work,
             MemoryTrafficPerStep = memoryTraffic,
             LinkTrafficPerStep = linkTraffic,
+            ScaleOutTrafficPerChip = scaleOutTraffic,
             PeakRatePerChip = peak,
             Memory = memory,
             MemoryCapacity = capacity,
@@ -380,7 +383,7 @@ public static partial class AnalyticalEngine
     /// and combine, the pipeline sends, and the gradient reduction spread over the micro-batches. It prices the links'
     /// energy, not their time, so a deduplicated dispatch is charged as a plain one, an upper bound.
     /// </summary>
-    private static Bytes LinkTrafficPerChip(ModelArchitecture model, TrainingJob job, ParallelPlan plan, Bytes activation, Bytes regathered, Bytes pipelineSends, double parametersPerChip, double microBatches, double gradientBytesPerParameter)
+    private static LinkTrafficParts LinkTrafficPerChip(ModelArchitecture model, TrainingJob job, ParallelPlan plan, Bytes activation, Bytes regathered, Bytes pipelineSends, double parametersPerChip, double microBatches, double gradientBytesPerParameter)
     {
         static double Share(int members) => (members - 1) / (double)members;
         var passes = plan.Recompute == RecomputePolicy.Full ? 3 : LayerCosting.ReplaysFeedForwardHalf(plan) ? 2.5 : 2;
@@ -393,7 +396,19 @@ public static partial class AnalyticalEngine
         var expertTokens = model.MixtureOfExperts is { } experts ? LayerKernels.RoutedTokens(job, plan) * experts.PerToken : 0;
         var expert = Bytes.FromCount(expertTokens * model.HiddenSize * 2.0 * 2 * Share(plan.ExpertParallelism) * expertPasses * expertLayersPerChip);
         var gradients = Bytes.FromCount(parametersPerChip * gradientBytesPerParameter * 2 * Share(plan.DataParallelism) / microBatches);
-        return tensor + context + expert + pipelineSends + gradients;
+        return new LinkTrafficParts(tensor, context, expert, pipelineSends, gradients);
+    }
+
+    /// <summary>Of the groups the gradients are reduced over, the one whose traffic crosses the highest tier: it carries them all (an upper bound).</summary>
+    private static CommunicationGroup WidestGradientGroup(CommunicationGroup data, CommunicationGroup replica, CommunicationGroup expertData)
+    {
+        var widest = data;
+        if (replica.FabricTier > widest.FabricTier || (replica.CrossesFabric && !widest.CrossesFabric))
+        {
+            widest = replica;
+        }
+
+        return expertData.FabricTier > widest.FabricTier ? expertData : widest;
     }
 
     /// <summary>

@@ -64,18 +64,27 @@ public static class GroupPlacement
 
     private static CommunicationGroup Across(Cluster cluster, int size, long stride, int membersPerSystem, int systems, long systemStride, bool aligned)
     {
-        long chipsPerSystem = cluster.System.Chips.Value;
-        var spanChips = (((systems - 1) * systemStride) + 1) * chipsPerSystem;
-        var tier = cluster.Fabric.Tiers.Length - 1;
-        for (var index = 0; index < cluster.Fabric.Tiers.Length; index++)
+        return new CommunicationGroup(size, stride, membersPerSystem, systems, HighestTier(cluster, size, stride, systems, systemStride), aligned);
+    }
+
+    // Where the job shares the fabric, as its chips sit; else the lowest tier whose switch groups hold the group's span.
+    private static int HighestTier(Cluster cluster, int size, long stride, int systems, long systemStride)
+    {
+        var fabric = cluster.Fabric;
+        if (fabric.Placement is { } placement)
         {
-            if (cluster.Fabric.EndpointsUnderTier(index) >= spanChips)
+            return Math.Clamp(placement.HighestTier(size, stride), 0, Math.Max(0, fabric.Tiers.Length - 1));
+        }
+
+        var spanChips = (((systems - 1) * systemStride) + 1) * (long)cluster.System.Chips.Value;
+        for (var index = 0; index < fabric.Tiers.Length; index++)
+        {
+            if (fabric.EndpointsUnderTier(index) >= spanChips)
             {
-                tier = index;
-                break;
+                return index;
             }
         }
 
-        return new CommunicationGroup(size, stride, membersPerSystem, systems, tier, aligned);
+        return fabric.Tiers.Length - 1;
     }
 }

@@ -1,0 +1,159 @@
+using System.Collections.Immutable;
+using System.Globalization;
+using ClusterTwin.Hardware;
+using ClusterTwin.Sharing;
+using YamlDotNet.RepresentationModel;
+
+namespace ClusterTwin.Catalog;
+
+public static partial class ScenarioLoader
+{
+    private static readonly Dictionary<string, PlacementPolicy> PlacementPolicies = new()
+    {
+        ["packed"] = PlacementPolicy.Packed,
+        ["spread"] = PlacementPolicy.Spread,
+        ["random"] = PlacementPolicy.Random,
+    };
+
+    /// <summary>The most jobs one shared cluster holds: each is simulated a few dozen times over.</summary>
+    private const int MaximumJobs = 1_000;
+
+    /// <summary>The largest oversubscription a tier may be given: past it a tier is a bottleneck, not a design.</summary>
+    private const double MaximumOversubscription = 64;
+
+    /// <summary>The scenario's word for <paramref name="policy"/> (<c>placement</c>).</summary>
+    public static string PlacementPolicyKey(PlacementPolicy policy) => PlacementPolicies.First(entry => entry.Value == policy).Key;
+
+    /// <summary>
+    /// Loads a shared cluster for <c>clustertwin share</c> (docs/shared-clusters.md): a cluster, how its systems are
+    /// dealt, and its jobs, each a training scenario's blocks on some of its systems; or throws
+    /// <see cref="InputException"/> with every problem.
+    /// </summary>
+    public static SharedCluster LoadShared(string path, HardwareCatalog catalog)
+    {
+        ArgumentNullException.ThrowIfNull(catalog);
+        var reader = OpenScenario(path, ScenarioFileKind.Shared);
+        var shared = ReadShared(reader, reader.Root!, catalog, Path.GetFileNameWithoutExtension(path));
+        ThrowIfUnread(reader, path, shared is not null);
+        return shared!;
+    }
+
+    private static SharedCluster? ReadShared(YamlReader reader, YamlMappingNode root, HardwareCatalog catalog, string fallbackName)
+    {
+        reader.CheckKeys(root, string.Empty, "name", "description", "cluster", "placement", "seed", "jobs");
+        var name = reader.String(root, "name", string.Empty, required: false) ?? fallbackName;
+        _ = reader.String(root, "description", string.Empty, required: false);
+        var clusterMap = reader.Mapping(root, "cluster", string.Empty, required: true);
+        // The cluster block is a training scenario's, and oversubscription besides: read it without that field.
+        var ratios = YamlReader.Child(clusterMap, "oversubscription");
+        clusterMap?.Children.Remove(new YamlScalarNode("oversubscription"));
+        var cluster = clusterMap is null ? null : ReadCluster(reader, clusterMap, "cluster", catalog);
+        if (cluster is not null && ratios is not null)
+        {
+            cluster = ReadOversubscription(reader, ratios, cluster);
+        }
+
+        var placement = reader.Enumeration(root, "placement", string.Empty, PlacementPolicies, required: false) ?? PlacementPolicy.Packed;
+        var seed = reader.Integer(root, "seed", string.Empty, 0, int.MaxValue, required: false);
+        if (seed is not null && placement != PlacementPolicy.Random)
+        {
+            reader.Error(YamlReader.Child(root, "seed"), "seed", "applies to placement: random only (remove it, or set placement: random)");
+        }
+
+        var jobs = cluster is null ? null : ReadSharedJobs(reader, root, catalog, cluster, clusterMap!);
+        return cluster is null || jobs is null || reader.Diagnostics.Count > 0 ? null : new SharedCluster(name, cluster, placement, seed ?? 1, jobs.Value);
+    }
+
+    // A ratio per tier of the cluster's fabric, from the leaf up, in place of the catalogue's: a design to try.
+    private static Cluster? ReadOversubscription(YamlReader reader, YamlNode node, Cluster cluster)
+    {
+        var tiers = cluster.Fabric.Tiers;
+        var names = string.Join(", ", tiers.Select(tier => tier.Name));
+        if (node is not YamlSequenceNode list || list.Children.Count != tiers.Length)
+        {
+            reader.Error(node, "cluster.oversubscription", $"expected a list of {tiers.Length} ratios, one per tier of {cluster.Fabric.Id} from the leaf up ({names}), such as [{string.Join(", ", tiers.Select(tier => YamlReader.NumberText(tier.Oversubscription)))}]");
+            return null;
+        }
+
+        var changed = tiers.ToBuilder();
+        for (var index = 0; index < list.Children.Count; index++)
+        {
+            var field = $"cluster.oversubscription[{index}]";
+            var text = YamlReader.Scalar(list.Children[index]);
+            if (text is null || !double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var ratio) || !double.IsFinite(ratio))
+            {
+                reader.Error(list.Children[index], field, $"'{text}' is not a number (expected the {tiers[index].Name} tier's downlink to uplink ratio, 1 for non-blocking)");
+            }
+            else if (ratio < 1 || ratio > MaximumOversubscription)
+            {
+                reader.Error(list.Children[index], field, $"{text} is out of range (expected 1, non-blocking, to {YamlReader.NumberText(MaximumOversubscription)})");
+            }
+            else
+            {
+                changed[index] = tiers[index] with { Oversubscription = ratio };
+            }
+        }
+
+        return cluster with { Fabric = cluster.Fabric with { Tiers = changed.MoveToImmutable() } };
+    }
+
+    // Each job: a training scenario's blocks without a cluster, on `systems` of the shared cluster's.
+    private static ImmutableArray<SharedJob>? ReadSharedJobs(YamlReader reader, YamlMappingNode root, HardwareCatalog catalog, Cluster cluster, YamlMappingNode clusterMap)
+    {
+        var node = YamlReader.Child(root, "jobs");
+        if (node is not YamlSequenceNode { Children.Count: > 0 } list)
+        {
+            reader.Error(node ?? root, "jobs", "expected a list of jobs, each with systems, model, training and plan (docs/shared-clusters.md)");
+            return null;
+        }
+
+        if (list.Children.Count > MaximumJobs)
+        {
+            reader.Error(list, "jobs", $"{list.Children.Count:N0} jobs; at most {MaximumJobs:N0}");
+            return null;
+        }
+
+        var jobs = ImmutableArray.CreateBuilder<SharedJob>();
+        var systemsTaken = 0L;
+        for (var index = 0; index < list.Children.Count; index++)
+        {
+            var path = $"jobs[{index}]";
+            if (list.Children[index] is not YamlMappingNode job)
+            {
+                reader.Error(list.Children[index], path, "expected a mapping: a job's name, systems, model, training and plan");
+                continue;
+            }
+
+            reader.CheckKeys(job, path, "name", "description", "systems", "model", "training", "plan", "cost", "facility");
+            var systems = reader.Integer(job, "systems", path, 1, cluster.SystemCount);
+            if (systems is null)
+            {
+                continue;
+            }
+
+            systemsTaken += systems.Value;
+            // The job's own cluster: the shared one's system and fabric, its count the job's systems.
+            var ownCluster = new YamlMappingNode();
+            foreach (var (key, value) in clusterMap.Children.Where(field => YamlReader.Scalar(field.Key) is not ("count" or "chips")))
+            {
+                ownCluster.Children[key] = value;
+            }
+
+            ownCluster.Children[new YamlScalarNode("count")] = new YamlScalarNode(systems.Value.ToString(CultureInfo.InvariantCulture));
+            job.Children.Remove(new YamlScalarNode("systems"));
+            job.Children[new YamlScalarNode("cluster")] = ownCluster;
+            var scenario = Read(reader, job, path, catalog, $"job {index + 1}", "a shared cluster's job runs on one kind of chip (a mixed pipeline is simulate's)");
+            if (scenario is not null)
+            {
+                jobs.Add(new SharedJob(scenario.Name, scenario with { Cluster = scenario.Cluster with { Fabric = cluster.Fabric } }));
+            }
+        }
+
+        if (systemsTaken > cluster.SystemCount)
+        {
+            reader.Error(list, "jobs", $"the jobs hold {systemsTaken:N0} systems together; the cluster has {cluster.SystemCount:N0} (fewer systems per job, or a larger cluster.count)");
+        }
+
+        return reader.Diagnostics.Count > 0 ? null : jobs.ToImmutable();
+    }
+}
