@@ -7,6 +7,7 @@ using ClusterTwin.Engines.EventLevel;
 using ClusterTwin.Engines.Mixed;
 using ClusterTwin.Parallelism;
 using ClusterTwin.Planning;
+using ClusterTwin.Sharing;
 
 namespace ClusterTwin.Cli.Dashboard;
 
@@ -84,6 +85,14 @@ public sealed class DashboardApi
 
             return ReinforcementReport.Document([ReinforcementSimulator.Run(scenario)]);
         });
+    }
+
+    /// <summary>Runs the shared cluster <paramref name="text"/>: its jobs side by side, in the document of <c>share --json</c>.</summary>
+    /// <exception cref="InputException">The text is not a shared cluster that can be used: every problem, as <c>share</c> reports it.</exception>
+    public object Share(string text)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        return WithScenarioFile(text, file => SharedClusterReport.Document([SharedFabric.Run(ScenarioLoader.LoadShared(file, catalog))]));
     }
 
     /// <summary>
@@ -198,7 +207,7 @@ public sealed class DashboardApi
             return [];
         }
 
-        // An example is listed where simulate, serve or rl reads it: a training, serving or RL scenario that loads.
+        // An example is listed where simulate, serve, rl or share reads it: a training, serving or RL scenario or a shared cluster that loads.
         var found = new List<DashboardExample>();
         foreach (var file in Directory.GetFiles(examples, "*.yaml", SearchOption.AllDirectories).Order(StringComparer.Ordinal))
         {
@@ -214,6 +223,10 @@ public sealed class DashboardApi
             else if (Loads(() => ScenarioLoader.LoadReinforcement(file, catalog)))
             {
                 found.Add(new DashboardExample(path, DashboardExample.Reinforcement));
+            }
+            else if (Loads(() => ScenarioLoader.LoadShared(file, catalog)))
+            {
+                found.Add(new DashboardExample(path, DashboardExample.Shared));
             }
         }
 
@@ -237,7 +250,7 @@ public sealed class DashboardApi
 
 /// <summary>An example the dashboard lists: its path under <c>examples/</c>, and which command reads it.</summary>
 /// <param name="Path">The path from <c>examples/</c>, with forward slashes.</param>
-/// <param name="Kind"><see cref="Training"/> (<c>simulate</c>, <c>plan</c>), <see cref="Serving"/> (<c>serve</c>) or <see cref="Reinforcement"/> (<c>rl</c>).</param>
+/// <param name="Kind"><see cref="Training"/> (<c>simulate</c>, <c>plan</c>), <see cref="Serving"/> (<c>serve</c>), <see cref="Reinforcement"/> (<c>rl</c>) or <see cref="Shared"/> (<c>share</c>).</param>
 public sealed record DashboardExample(string Path, string Kind)
 {
     /// <summary>A training scenario.</summary>
@@ -248,4 +261,7 @@ public sealed record DashboardExample(string Path, string Kind)
 
     /// <summary>An RL post-training scenario.</summary>
     public const string Reinforcement = "rl";
+
+    /// <summary>A shared cluster.</summary>
+    public const string Shared = "share";
 }

@@ -15,7 +15,7 @@ namespace ClusterTwin.Cli.Dashboard;
 /// The local dashboard (<c>clustertwin dashboard</c>): one page, served with its API on the loopback address only, so
 /// nothing on the network reaches it. Routes: <c>GET /</c> the page; <c>GET /api/examples</c> the training examples;
 /// <c>GET /api/examples/{path}</c> one example's text; <c>POST /api/simulate</c>, <c>POST /api/plan</c>,
-/// <c>POST /api/serve</c> and <c>POST /api/rl</c> a scenario's text, answered with <see cref="DashboardApi.Simulate"/>,
+/// <c>POST /api/serve</c>, <c>POST /api/rl</c> and <c>POST /api/share</c> a scenario's text, answered with <see cref="DashboardApi.Simulate"/>,
 /// <see cref="DashboardApi.Plan"/>, <see cref="DashboardApi.Serve"/> or <see cref="DashboardApi.Reinforce"/>, or, for a
 /// scenario that cannot be used, status 400 and its problems.
 /// </summary>
@@ -67,6 +67,7 @@ public sealed class DashboardServer : IAsyncDisposable
         application.MapPost("/api/plan", async (HttpRequest request) => await Answer(request, turns, api.Plan));
         application.MapPost("/api/serve", async (HttpRequest request) => await Answer(request, turns, api.Serve));
         application.MapPost("/api/rl", async (HttpRequest request) => await Answer(request, turns, api.Reinforce));
+        application.MapPost("/api/share", async (HttpRequest request) => await Answer(request, turns, api.Share));
         await application.StartAsync(cancellationToken);
         return new DashboardServer(application);
     }

@@ -26,6 +26,9 @@ public static partial class SweepLines
     private static readonly string[] ReinforcementFigures = ["valid", "chips", "stepTimeSeconds", "generationSeconds", "trainerSeconds", "weightUpdateSeconds", "offloadSeconds", "generationShare",
         "trainedTokensPerSecondPerChip", "joulesPerTrainedToken", "costPerMillionTrainedTokens"];
 
+    /// <summary>The figures of a shared cluster's point's line, in the CSV's order.</summary>
+    private static readonly string[] SharedFigures = ["valid", "chips", "chipWeightedSlowdown", "mostSlowedJob", "mostSlowdown", "mostAlignedSlowdown", "tokensPerSecond", "converged"];
+
     /// <summary>
     /// The header line of <paramref name="shard"/> of <paramref name="sweep"/>, run with the catalogue whose
     /// fingerprint is <paramref name="catalog"/> (<see cref="CatalogFingerprint"/>).
@@ -91,6 +94,23 @@ public static partial class SweepLines
                 trainedTokensPerSecondPerChip = step.TrainedTokensPerSecondPerChip,
                 joulesPerTrainedToken = step.EnergyPerTrainedToken?.Joules,
                 costPerMillionTrainedTokens = step.CostPerMillionTrainedTokens?.Dollars,
+            }, indented: false);
+        }
+
+        if (row.Shared is { } shared)
+        {
+            return Json.Serialize(new
+            {
+                point = row.Point,
+                values,
+                valid = row.Valid,
+                chips = row.Chips,
+                chipWeightedSlowdown = shared.ChipWeightedSlowdown,
+                mostSlowedJob = shared.MostSlowedJob,
+                mostSlowdown = shared.MostSlowdown,
+                mostAlignedSlowdown = shared.MostAlignedSlowdown,
+                tokensPerSecond = shared.TokensPerSecond,
+                converged = shared.Converged,
             }, indented: false);
         }
 
@@ -265,6 +285,7 @@ public static partial class SweepLines
         {
             "serving" => ServingFigures,
             "rl" => ReinforcementFigures,
+            "share" => SharedFigures,
             _ => TrainingFigures,
         };
         var text = new StringBuilder();

@@ -38,6 +38,17 @@ public static class SweepReport
             ("the least cost per million trained tokens", row => row.Reinforcement?.CostPerMillionTrainedTokens?.Dollars)],
         row => $"a step of {row.Reinforcement!.StepTime}, {Format.Number(row.Reinforcement.TrainedTokensPerSecondPerChip)} trained tokens per second per chip, {row.Reinforcement.EnergyPerTrainedToken?.ToString() ?? "-"} per trained token, {row.Reinforcement.CostPerMillionTrainedTokens?.ToString() ?? "-"} per million trained tokens");
 
+    /// <summary>What a shared cluster's point's columns and best points are.</summary>
+    private static readonly Kind Shared = new(
+        ["Sharing adds (chip-weighted)", "Most slowed job", "Its slowdown", "Most, phases aligned", "Tokens/s, all jobs"],
+        row => row.Shared is not { } shared ? [] : [EventLevelReport.Signed(shared.ChipWeightedSlowdown), Markup.Escape(shared.MostSlowedJob), EventLevelReport.Signed(shared.MostSlowdown),
+            EventLevelReport.Signed(shared.MostAlignedSlowdown), Format.Number(shared.TokensPerSecond)],
+        [("the least chip-weighted slowdown", row => row.Shared?.ChipWeightedSlowdown), ("the least slowdown of the most slowed job", row => row.Shared?.MostSlowdown),
+            ("the most tokens per second", row => -row.Shared?.TokensPerSecond)],
+        row => $"sharing adds {EventLevelReport.Signed(row.Shared!.ChipWeightedSlowdown)} to the jobs' chip-time, " +
+            (row.Shared.MostSlowedJob == "none" ? "slowing no job" : $"{EventLevelReport.Signed(row.Shared.MostSlowdown)} to {row.Shared.MostSlowedJob}'s step") +
+            $" ({EventLevelReport.Signed(row.Shared.MostAlignedSlowdown)} at most with phases aligned), {Format.Number(row.Shared.TokensPerSecond)} tokens per second in all");
+
     /// <summary>Writes up to <paramref name="most"/> of <paramref name="rows"/>, how many there were, and the best.</summary>
     public static void Write(IAnsiConsole console, SweepDefinition sweep, SweepShard shard, IEnumerable<SweepRow> rows, int most, Stopwatch clock)
     {
@@ -45,7 +56,7 @@ public static class SweepReport
         ArgumentNullException.ThrowIfNull(sweep);
         ArgumentNullException.ThrowIfNull(rows);
         ArgumentNullException.ThrowIfNull(clock);
-        var kind = sweep.Reinforcement ? Reinforcement : sweep.Serving ? Serving : Training;
+        var kind = sweep.Reinforcement ? Reinforcement : sweep.Shared ? Shared : sweep.Serving ? Serving : Training;
         var table = new Table().Border(TableBorder.Rounded)
             .Title($"{Markup.Escape(sweep.Name)}: {sweep.Points:N0} points{(sweep.Search ? $", each at its best layout ({sweep.Objective.ToString().ToLowerInvariant()})" : string.Empty)}");
         table.AddColumn(new TableColumn("Point").RightAligned());
@@ -59,7 +70,7 @@ public static class SweepReport
             table.AddColumn(new TableColumn(column).RightAligned());
         }
 
-        var last = sweep.Serving || sweep.Reinforcement ? null : sweep.Search ? "Best layout" : "Time to train";
+        var last = sweep.Serving || sweep.Reinforcement || sweep.Shared ? null : sweep.Search ? "Best layout" : "Time to train";
         if (last is not null)
         {
             table.AddColumn(last);
@@ -70,7 +81,7 @@ public static class SweepReport
         foreach (var row in rows)
         {
             (count, valid) = (count + 1, valid + (row.Valid ? 1 : 0));
-            if (row.Valid && (sweep.Reinforcement || (sweep.Serving ? row.Serving!.Attainment >= sweep.Attainment : row.Fits)))
+            if (row.Valid && (sweep.Reinforcement || sweep.Shared || (sweep.Serving ? row.Serving!.Attainment >= sweep.Attainment : row.Fits)))
             {
                 foreach (var (what, figure) in kind.Best)
                 {
@@ -107,7 +118,7 @@ public static class SweepReport
         foreach (var (what, row) in kind.Best.Where(figure => best.ContainsKey(figure.What)).Select(figure => (figure.What, best[figure.What])))
         {
             var values = string.Join(", ", row.Values.Select(value => $"{value.Path} {value.Value}"));
-            console.MarkupLine(Markup.Escape($"Of the points{scope} {(sweep.Serving ? $"that meet their objectives for {Format.Percent(sweep.Attainment)} of requests" : sweep.Reinforcement ? "that run" : "that fit")}, {what}: point {row.Point} ({values}): {kind.Summary(row)}."));
+            console.MarkupLine(Markup.Escape($"Of the points{scope} {(sweep.Serving ? $"that meet their objectives for {Format.Percent(sweep.Attainment)} of requests" : sweep.Reinforcement || sweep.Shared ? "that run" : "that fit")}, {what}: point {row.Point} ({values}): {kind.Summary(row)}."));
         }
 
         if (best.Count == 0 && valid > 0)

@@ -38,6 +38,14 @@ public static partial class ScenarioLoader
         return shared!;
     }
 
+    /// <summary>Reads the shared cluster <paramref name="reader"/> holds (a sweep's point), named <paramref name="name"/>, as <see cref="LoadShared"/> reads a file.</summary>
+    internal static SharedCluster ReadSharedPoint(YamlReader reader, string name, HardwareCatalog catalog)
+    {
+        var shared = ReadShared(reader, reader.Root!, catalog, name);
+        ThrowIfUnread(reader, reader.File, shared is not null);
+        return shared!;
+    }
+
     private static SharedCluster? ReadShared(YamlReader reader, YamlMappingNode root, HardwareCatalog catalog, string fallbackName)
     {
         reader.CheckKeys(root, string.Empty, "name", "description", "cluster", "placement", "seed", "jobs");

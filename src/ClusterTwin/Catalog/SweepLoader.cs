@@ -54,7 +54,8 @@ public static partial class SweepLoader
 
         var (scenarioFile, scenarioText, scenarioRoot) = ReadBase(reader, root, path);
         var reinforcement = scenarioRoot is not null && ScenarioFileKinds.Is(scenarioRoot, ScenarioFileKind.Reinforcement);
-        var serving = !reinforcement && scenarioRoot is not null && ScenarioFileKinds.Mismatch(scenarioRoot, ScenarioFileKind.Training, path) is not null &&
+        var shared = !reinforcement && scenarioRoot is not null && ScenarioFileKinds.Is(scenarioRoot, ScenarioFileKind.Shared);
+        var serving = !reinforcement && !shared && scenarioRoot is not null && ScenarioFileKinds.Mismatch(scenarioRoot, ScenarioFileKind.Training, path) is not null &&
             ScenarioFileKinds.Mismatch(scenarioRoot, ScenarioFileKind.Serving, path) is null;
         var attainment = reader.Number(root, "attainment", string.Empty, 0.01, 1, required: false);
         if (attainment is not null && !serving && scenarioRoot is not null)
@@ -70,6 +71,10 @@ public static partial class SweepLoader
         {
             reader.Error(YamlReader.Child(root, "search"), "search", "applies to training sweeps: an RL point is simulated with its trainer's and rollout's layouts (vary their plan or serving fields instead); remove it");
         }
+        else if (shared && search)
+        {
+            reader.Error(YamlReader.Child(root, "search"), "search", "applies to training sweeps: a shared cluster's jobs run with their own layouts; remove it");
+        }
 
         var axes = ReadAxes(reader, root, scenarioRoot);
         if (reader.Diagnostics.Count > 0 || scenarioText is null || axes is null)
@@ -78,7 +83,7 @@ public static partial class SweepLoader
         }
 
         var fingerprint = Fingerprint(sweepText, scenarioText, Traces(scenarioFile!, scenarioRoot!, axes.Value));
-        return new SweepDefinition(name, path, scenarioFile!, scenarioText, axes.Value, search, objective ?? PlanObjective.Time, fingerprint) { Serving = serving, Reinforcement = reinforcement, Attainment = attainment ?? 0.9 };
+        return new SweepDefinition(name, path, scenarioFile!, scenarioText, axes.Value, search, objective ?? PlanObjective.Time, fingerprint) { Serving = serving, Reinforcement = reinforcement, Shared = shared, Attainment = attainment ?? 0.9 };
     }
 
     /// <summary>A hash of what a shard reads besides the catalogue: the sweep's text, the base scenario's, and every request trace's bytes.</summary>
@@ -148,10 +153,10 @@ public static partial class SweepLoader
         {
             reader.Error(YamlReader.Child(root, "scenario"), "scenario", $"'{named}' is a sweep file (expected the training, serving or RL scenario the sweep varies)");
         }
-        else if (!ScenarioFileKinds.Is(scenarioRoot, ScenarioFileKind.Reinforcement) && ScenarioFileKinds.Mismatch(scenarioRoot, ScenarioFileKind.Training, file) is { } mismatch &&
+        else if (!ScenarioFileKinds.Is(scenarioRoot, ScenarioFileKind.Reinforcement) && !ScenarioFileKinds.Is(scenarioRoot, ScenarioFileKind.Shared) && ScenarioFileKinds.Mismatch(scenarioRoot, ScenarioFileKind.Training, file) is { } mismatch &&
                  ScenarioFileKinds.Mismatch(scenarioRoot, ScenarioFileKind.Serving, file) is not null)
         {
-            reader.Error(YamlReader.Child(root, "scenario"), "scenario", $"'{named}': {mismatch} (a sweep's base is a training scenario, as simulate and plan read, a serving one, as serve reads, or an RL post-training one, as rl reads)");
+            reader.Error(YamlReader.Child(root, "scenario"), "scenario", $"'{named}': {mismatch} (a sweep's base is a training scenario, as simulate and plan read, a serving one, as serve reads, an RL post-training one, as rl reads, or a shared cluster, as share reads)");
         }
 
         return (file, text, scenarioRoot);
@@ -259,6 +264,16 @@ public static partial class SweepLoader
     {
         ArgumentNullException.ThrowIfNull(sweep);
         return ScenarioLoader.ReadReinforcementPoint(PointReader(sweep, point), $"{sweep.Name} #{point}", catalog);
+    }
+
+    /// <summary>
+    /// Point <paramref name="point"/> of a shared cluster's sweep, as <c>share</c> reads it; throws
+    /// <see cref="InputException"/> where the point cannot be read.
+    /// </summary>
+    public static Sharing.SharedCluster LoadSharedPoint(SweepDefinition sweep, long point, HardwareCatalog catalog)
+    {
+        ArgumentNullException.ThrowIfNull(sweep);
+        return ScenarioLoader.ReadSharedPoint(PointReader(sweep, point), $"{sweep.Name} #{point}", catalog);
     }
 
     /// <summary>The base scenario parsed anew with point <paramref name="point"/>'s values set.</summary>

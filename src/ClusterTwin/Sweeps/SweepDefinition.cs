@@ -31,8 +31,11 @@ public sealed record SweepDefinition(string Name, string File, string ScenarioFi
     /// <summary>Whether the base is an RL post-training scenario (each point a step of <c>rl</c>), not a training or serving one.</summary>
     public bool Reinforcement { get; init; }
 
-    /// <summary>The kind of the base scenario, as a sweep's lines name it: <c>training</c>, <c>serving</c> or <c>rl</c>.</summary>
-    public string Kind => Reinforcement ? "rl" : Serving ? "serving" : "training";
+    /// <summary>Whether the base is a shared cluster (each point a run of <c>share</c>: several jobs on one network).</summary>
+    public bool Shared { get; init; }
+
+    /// <summary>The kind of the base scenario, as a sweep's lines name it: <c>training</c>, <c>serving</c>, <c>rl</c> or <c>share</c>.</summary>
+    public string Kind => Reinforcement ? "rl" : Shared ? "share" : Serving ? "serving" : "training";
 
     /// <summary>For a serving sweep, the share of requests within their objectives that makes a point count among the best (0.9, as <c>serve --capacity</c> and <c>serve-search</c> take by default).</summary>
     public double Attainment { get; init; } = 0.9;

@@ -55,6 +55,9 @@ public sealed record SweepRow(long Point, ImmutableArray<(string Path, string Va
 
     /// <summary>An RL post-training point's figures (the training figures are then unset).</summary>
     public ReinforcementFigures? Reinforcement { get; init; }
+
+    /// <summary>A shared cluster's figures (the training figures are then unset).</summary>
+    public SharedFigures? Shared { get; init; }
 }
 
 /// <summary>What a serving point's run gives, as <c>serve</c> reports it.</summary>
@@ -80,3 +83,12 @@ public sealed record ServingFigures(double OutputTokensPerSecond, double Goodput
 /// <param name="CostPerMillionTrainedTokens">The cost of a million trained tokens on every chip the run holds, where the prices are known.</param>
 public sealed record ReinforcementFigures(Duration StepTime, Duration GenerationTime, Duration TrainerTime, Duration WeightUpdateTime, Duration OffloadTime, double GenerationShare,
     double TrainedTokensPerSecondPerChip, Energy? EnergyPerTrainedToken, Money? CostPerMillionTrainedTokens);
+
+/// <summary>What a shared cluster's point gives, as <c>share</c> reports it.</summary>
+/// <param name="ChipWeightedSlowdown">What sharing adds to the jobs' steps, weighted by their chips.</param>
+/// <param name="MostSlowedJob">The job sharing slows most; <c>none</c> where it slows none.</param>
+/// <param name="MostSlowdown">What sharing adds to that job's step, with independent phases.</param>
+/// <param name="MostAlignedSlowdown">The most any job's step grows with every other job's traffic aligned with its own.</param>
+/// <param name="TokensPerSecond">Every job's training tokens per second beside the others, together.</param>
+/// <param name="Converged">Whether the jobs' steps settled.</param>
+public sealed record SharedFigures(double ChipWeightedSlowdown, string MostSlowedJob, double MostSlowdown, double MostAlignedSlowdown, double TokensPerSecond, bool Converged);

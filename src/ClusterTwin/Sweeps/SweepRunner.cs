@@ -3,6 +3,7 @@ using ClusterTwin.Catalog;
 using ClusterTwin.Engines.Analytical;
 using ClusterTwin.Planning;
 using ClusterTwin.Reinforcement;
+using ClusterTwin.Sharing;
 using ClusterTwin.Units;
 
 namespace ClusterTwin.Sweeps;
@@ -64,6 +65,11 @@ public static class SweepRunner
         if (sweep.Reinforcement)
         {
             return Reinforced(sweep, catalog, point, row);
+        }
+
+        if (sweep.Shared)
+        {
+            return SharedPoint(sweep, catalog, point, row);
         }
 
         PlanningScenario loaded;
@@ -166,6 +172,37 @@ public static class SweepRunner
                 Reinforcement = new ReinforcementFigures(step.StepTime, step.GenerationTime, step.TrainerTime, step.WeightUpdateTime, step.OffloadTime, step.GenerationShare,
                     step.TrainedTokensPerSecondPerChip, step.EnergyPerTrainedToken, step.CostPerMillionTrainedTokens),
             };
+    }
+
+    /// <summary>A shared cluster's point: its jobs side by side, as <c>share</c> runs them.</summary>
+    private static SweepRow SharedPoint(SweepDefinition sweep, HardwareCatalog catalog, long point, SweepRow row)
+    {
+        SharedCluster shared;
+        try
+        {
+            shared = SweepLoader.LoadSharedPoint(sweep, point, catalog);
+        }
+        catch (InputException error)
+        {
+            return row with { Problems = Problems(error) };
+        }
+
+        var result = SharedFabric.Run(shared);
+        var chips = shared.Cluster.ChipCount;
+        if (!result.Valid)
+        {
+            return row with { Chips = chips, Problems = [.. result.Jobs.Where(job => !job.Valid).SelectMany(job => job.Alone.Problems.Concat(job.Shared.Problems).Distinct().Select(problem => $"{job.Name}: {problem}"))] };
+        }
+
+        // Where sharing slows no job, none is named.
+        var most = result.Jobs.MaxBy(job => job.Slowdown)!;
+        var slowed = most.Slowdown > 1e-9 ? most.Name : "none";
+        return row with
+        {
+            Valid = true,
+            Chips = chips,
+            Shared = new SharedFigures(result.ChipWeightedSlowdown, slowed, Math.Max(0, most.Slowdown), result.Jobs.Max(job => job.AlignedSlowdown), result.Jobs.Sum(job => job.Shared.TokensPerSecond), result.Converged),
+        };
     }
 
     /// <summary>A point's reading problems, each as its field and message (the file and line are the base scenario's, or the sweep's for a value).</summary>

@@ -50,6 +50,7 @@ public sealed class DashboardTests : IAsyncLifetime
         Assert.Equal("training", examples["mixed/llama3-405b-rubin-trainium4.yaml"]);
         Assert.Equal("serving", examples["serve-llama3-70b-h100.yaml"]);
         Assert.Equal("rl", examples["rl/nemo-rl-v0.4/llama3-8b-on-policy.yaml"]);
+        Assert.Equal("share", examples["shared/h100-spine-3to1-spread.yaml"]);
         // Searches are other commands' files.
         Assert.DoesNotContain(examples.Keys, name => name.Contains("search", StringComparison.Ordinal));
         var text = await client.GetStringAsync("/api/examples/gpt3-175b-h100-1024.yaml");
@@ -76,6 +77,15 @@ public sealed class DashboardTests : IAsyncLifetime
         var (status, body) = await Post("/api/rl", Example("rl", "nemo-rl-v0.4", "llama3-8b-off-policy.yaml"));
         Assert.Equal(HttpStatusCode.OK, status);
         var cli = JsonNode.Parse(CliRunner.Run("rl", Repository.Path("examples", "rl", "nemo-rl-v0.4", "llama3-8b-off-policy.yaml"), "--json").Output);
+        Assert.True(JsonNode.DeepEquals(cli, body));
+    }
+
+    [Fact]
+    public async Task ASharedCluster_IsSharesJson()
+    {
+        var (status, body) = await Post("/api/share", Example("shared", "h100-spine-3to1-spread.yaml"));
+        Assert.Equal(HttpStatusCode.OK, status);
+        var cli = JsonNode.Parse(CliRunner.Run("share", Repository.Path("examples", "shared", "h100-spine-3to1-spread.yaml"), "--json").Output);
         Assert.True(JsonNode.DeepEquals(cli, body));
     }
 

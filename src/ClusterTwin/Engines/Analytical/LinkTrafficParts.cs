@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using System.Runtime.InteropServices;
 using ClusterTwin.Performance.Collectives;
 using ClusterTwin.Units;
 
@@ -39,7 +40,8 @@ internal readonly record struct LinkTrafficParts(Bytes Tensor, Bytes Context, By
         Add(perTier, expert, Expert * microBatches, AllToAllShare(expert));
         Add(perTier, pipeline, Pipeline * microBatches, 1);
         Add(perTier, gradients, Gradients * microBatches, RingShare(gradients));
-        return ImmutableArray.Create(perTier);
+        // The array is new and not kept: taken as it is, not copied.
+        return ImmutableCollectionsMarshal.AsImmutableArray(perTier);
     }
 
     private static void Add(Bytes[] perTier, CommunicationGroup group, Bytes bytes, double share)
