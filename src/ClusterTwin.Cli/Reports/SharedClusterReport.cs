@@ -97,6 +97,7 @@ public static class SharedClusterReport
             iterations = result.Iterations,
             converged = result.Converged,
             chipWeightedSlowdown = result.ChipWeightedSlowdown,
+            chipsLost = result.ChipsLost,
             tiers = result.Tiers.Select(tier => new { name = tier.Name, oversubscription = tier.Oversubscription, systemsPerGroup = tier.SystemsPerGroup, busiestLoad = tier.BusiestLoad }),
             jobs = result.Jobs.Select(job => new
             {
@@ -158,7 +159,10 @@ public static class SharedClusterReport
 
     private static IEnumerable<string> Notes(SharedClusterResult result)
     {
-        yield return $"Sharing the network adds {EventLevelReport.Signed(result.ChipWeightedSlowdown)} to the jobs' chip-time (each job's chips times its step, against each placed with the others idle).";
+        var cluster = result.Cluster.Cluster;
+        var held = result.Cluster.Jobs.Sum(job => (long)job.Systems);
+        var idle = held < cluster.SystemCount ? $"; {Format.Count(cluster.SystemCount - held)} of the {Format.Count(cluster.SystemCount)} systems hold no job" : string.Empty;
+        yield return $"Sharing the network adds {EventLevelReport.Signed(result.ChipWeightedSlowdown)} to the jobs' chip-time (each job's chips times its step, against each placed with the others idle): the work of about {Format.Count((long)Math.Round(result.ChipsLost))} of their {Format.Count(result.Jobs.Sum(job => job.Shared.Chips))} chips{idle}.";
         var worst = result.Jobs.Where(job => job.Valid).MaxBy(job => job.Slowdown);
         if (worst is not null && worst.Slowdown > 0)
         {

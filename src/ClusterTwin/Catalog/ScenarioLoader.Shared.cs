@@ -18,6 +18,9 @@ public static partial class ScenarioLoader
     /// <summary>The most jobs one shared cluster holds: each is simulated a few dozen times over.</summary>
     private const int MaximumJobs = 1_000;
 
+    /// <summary>The most systems a shared cluster holds (each is placed one by one).</summary>
+    private const int MaximumSharedSystems = 1_000_000;
+
     /// <summary>The largest oversubscription a tier may be given: past it a tier is a bottleneck, not a design.</summary>
     private const double MaximumOversubscription = 64;
 
@@ -59,6 +62,19 @@ public static partial class ScenarioLoader
         if (cluster is not null && ratios is not null)
         {
             cluster = ReadOversubscription(reader, ratios, cluster);
+        }
+
+        var countNode = YamlReader.Child(clusterMap, "count") ?? YamlReader.Child(clusterMap, "chips");
+        if (cluster is { SystemCount: > MaximumSharedSystems })
+        {
+            // Each system is placed one by one: a placement, unlike a single job's step, costs the systems.
+            reader.Error(countNode, "cluster.count", $"{cluster.SystemCount:N0} systems; a shared cluster places at most {MaximumSharedSystems:N0}");
+            cluster = null;
+        }
+        else if (cluster is { SystemCount: > 1 } && cluster.ChipCount > cluster.Fabric.MaximumEndpoints)
+        {
+            reader.Error(countNode, "cluster.count", $"the fabric {cluster.Fabric.Id} reaches at most {cluster.Fabric.MaximumEndpoints:N0} chips; the cluster has {cluster.ChipCount:N0} (fewer systems, or a fabric of more tiers)");
+            cluster = null;
         }
 
         var placement = reader.Enumeration(root, "placement", string.Empty, PlacementPolicies, required: false) ?? PlacementPolicy.Packed;

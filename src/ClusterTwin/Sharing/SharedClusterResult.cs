@@ -57,6 +57,12 @@ public sealed record SharedClusterResult(SharedCluster Cluster, ImmutableArray<S
     /// <summary>Whether every job's steps could run.</summary>
     public bool Valid => Jobs.All(job => job.Valid);
 
+    /// <summary>
+    /// The chips whose work sharing costs: over the jobs, each one's chips times the share of its shared step that it
+    /// would not have taken placed with the others idle (a job 25% slower beside the others has lost a fifth of its chips' work).
+    /// </summary>
+    public double ChipsLost => Jobs.Where(job => job.Valid).Sum(job => job.Shared.Chips * (1 - (job.InPlace.StepTime / job.Shared.StepTime)));
+
     /// <summary>What sharing adds to the jobs' steps, weighted by their chips: the chip-time it costs, as a share of the chip-time in place.</summary>
     public double ChipWeightedSlowdown
     {

@@ -39,6 +39,7 @@ public static class SharedFabric
         }
 
         var tiers = Math.Max(0, groups.Tiers - 1);
+        var occupants = Occupants(footprints, tiers);
         var jobs = shared.Jobs;
         var alone = jobs.Select(job => AnalyticalEngine.Simulate(job.Scenario)).ToArray();
         var idle = new double[jobs.Length][];
@@ -48,7 +49,7 @@ public static class SharedFabric
         }
 
         // In place: each job where it is placed, the others idle.
-        var inPlaceFactors = Factors(shared, groups, footprints, idle, aligned: false);
+        var inPlaceFactors = Factors(shared, groups, footprints, occupants, idle, aligned: false);
         var inPlace = jobs.Select((job, index) => Step(shared, job, footprints[index], inPlaceFactors[index])).ToArray();
 
         // Beside the others: from the steps in place, round by round until the steps settle.
@@ -59,7 +60,7 @@ public static class SharedFabric
         while (!converged && iterations < MaximumIterations)
         {
             iterations++;
-            var target = Factors(shared, groups, footprints, duties, aligned: false);
+            var target = Factors(shared, groups, footprints, occupants, duties, aligned: false);
             // Half a step towards the new factors from the second round: the duties and the factors pull against each
             // other (a slower job sends a smaller share of its step), and damping keeps them from swinging.
             factors = iterations == 1 ? target : Blend(factors, target);
@@ -69,7 +70,7 @@ public static class SharedFabric
             duties = Duties(shared, steps, factors);
         }
 
-        var alignedFactors = Factors(shared, groups, footprints, duties, aligned: true);
+        var alignedFactors = Factors(shared, groups, footprints, occupants, duties, aligned: true);
         var results = jobs.Select((job, index) => new SharedJobResult(
             job.Name,
             footprints[index],
@@ -79,7 +80,7 @@ public static class SharedFabric
             Step(shared, job, footprints[index], alignedFactors[index]),
             [.. duties[index]],
             [.. factors[index]])).ToImmutableArray();
-        return new SharedClusterResult(shared, results, Loads(shared, groups, footprints, duties), iterations, converged);
+        return new SharedClusterResult(shared, results, Loads(shared, groups, occupants, duties), iterations, converged);
     }
 
     /// <summary>The job's scenario on the fabric as it sees it: where its chips sit, and each tier's factor in place of the tier's oversubscription.</summary>
@@ -142,13 +143,46 @@ public static class SharedFabric
     }
 
     /// <summary>
+    /// For each tier below the top, each switch group's jobs whose traffic leaves it (they have systems elsewhere):
+    /// each as the job's index and its systems there, in the jobs' order.
+    /// </summary>
+    private static Dictionary<int, List<(int Job, int Systems)>>[] Occupants(JobFootprint[] footprints, int tiers)
+    {
+        var occupants = new Dictionary<int, List<(int Job, int Systems)>>[tiers];
+        for (var tier = 0; tier < tiers; tier++)
+        {
+            occupants[tier] = [];
+            for (var job = 0; job < footprints.Length; job++)
+            {
+                if (!footprints[job].Spans(tier))
+                {
+                    continue;
+                }
+
+                foreach (var (group, systems) in footprints[job].SystemsByGroup[tier])
+                {
+                    if (!occupants[tier].TryGetValue(group, out var list))
+                    {
+                        occupants[tier][group] = list = [];
+                    }
+
+                    list.Add((job, systems));
+                }
+            }
+        }
+
+        return occupants;
+    }
+
+    /// <summary>
     /// Each job's factor at each tier below the top: over the groups it leaves through (it has systems elsewhere), the
     /// worst, the others sending at their duties (or, <paramref name="aligned"/>, whenever it does).
     /// </summary>
-    private static double[][] Factors(SharedCluster shared, SwitchGroups groups, JobFootprint[] footprints, double[][] duties, bool aligned)
+    private static double[][] Factors(SharedCluster shared, SwitchGroups groups, JobFootprint[] footprints, Dictionary<int, List<(int Job, int Systems)>>[] occupants, double[][] duties, bool aligned)
     {
-        var tiers = Math.Max(0, groups.Tiers - 1);
+        var tiers = occupants.Length;
         var factors = new double[footprints.Length][];
+        var others = new List<(int Systems, double Duty)>();
         for (var job = 0; job < footprints.Length; job++)
         {
             factors[job] = new double[tiers];
@@ -161,10 +195,10 @@ public static class SharedFabric
                 {
                     foreach (var (group, own) in footprints[job].SystemsByGroup[tier])
                     {
-                        var others = new List<(int Systems, double Duty)>();
-                        for (var other = 0; other < footprints.Length; other++)
+                        others.Clear();
+                        foreach (var (other, systems) in occupants[tier][group])
                         {
-                            if (other != job && footprints[other].Spans(tier) && footprints[other].SystemsByGroup[tier].TryGetValue(group, out var systems) && duties[other][tier] > 0)
+                            if (other != job && duties[other][tier] > 0)
                             {
                                 others.Add((systems, aligned ? 1 : duties[other][tier]));
                             }
@@ -181,29 +215,25 @@ public static class SharedFabric
         return factors;
     }
 
-    private static ImmutableArray<TierLoad> Loads(SharedCluster shared, SwitchGroups groups, JobFootprint[] footprints, double[][] duties)
+    private static ImmutableArray<TierLoad> Loads(SharedCluster shared, SwitchGroups groups, Dictionary<int, List<(int Job, int Systems)>>[] occupants, double[][] duties)
     {
-        var tiers = Math.Max(0, groups.Tiers - 1);
-        var loads = ImmutableArray.CreateBuilder<TierLoad>(tiers);
-        for (var tier = 0; tier < tiers; tier++)
+        var loads = ImmutableArray.CreateBuilder<TierLoad>(occupants.Length);
+        for (var tier = 0; tier < occupants.Length; tier++)
         {
             var fabricTier = shared.Cluster.Fabric.Tiers[tier];
-            var offered = new Dictionary<int, double>();
-            for (var job = 0; job < footprints.Length; job++)
+            var busiest = 0.0;
+            foreach (var jobs in occupants[tier].Values)
             {
-                if (!footprints[job].Spans(tier))
+                var offered = 0.0;
+                foreach (var (job, systems) in jobs)
                 {
-                    continue;
+                    offered += systems * duties[job][tier];
                 }
 
-                foreach (var (group, systems) in footprints[job].SystemsByGroup[tier])
-                {
-                    offered[group] = offered.GetValueOrDefault(group) + (systems * duties[job][tier]);
-                }
+                busiest = Math.Max(busiest, offered);
             }
 
-            var busiest = offered.Count == 0 ? 0 : offered.Values.Max() * fabricTier.Oversubscription / groups.SystemsPerGroup[tier];
-            loads.Add(new TierLoad(fabricTier.Name, fabricTier.Oversubscription, groups.SystemsPerGroup[tier], busiest));
+            loads.Add(new TierLoad(fabricTier.Name, fabricTier.Oversubscription, groups.SystemsPerGroup[tier], busiest * fabricTier.Oversubscription / groups.SystemsPerGroup[tier]));
         }
 
         return loads.MoveToImmutable();

@@ -69,6 +69,10 @@ public sealed class ShareCommandTests
         Reported.AtField(Share(TwoJobs().Replace("    systems: 32\n    model: llama3-8b", "    systems: 32\n    cluster: {system: nvidia-dgx-h100}\n    model: llama3-8b", StringComparison.Ordinal)), "shared.yaml", "jobs[0].cluster", "unknown field");
 
     [Fact]
+    public void AClusterBeyondItsFabric_IsRefusedAtItsCount() =>
+        Reported.AtField(Share(SharedClusters.Text(8_200, string.Empty, "packed", SharedClusters.DataParallelJob(4))), "shared.yaml", "cluster.count", "reaches at most 65,536 chips");
+
+    [Fact]
     public void NoJobs_IsRefused() =>
         Reported.AtField(Share("cluster: {system: nvidia-dgx-h100, count: 4, fabric: infiniband-ndr-fat-tree}\njobs: []\n"), "shared.yaml", "jobs", "expected a list of jobs");
 

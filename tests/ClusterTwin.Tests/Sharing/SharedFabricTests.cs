@@ -105,6 +105,16 @@ public sealed class SharedFabricTests
     }
 
     [Fact]
+    public void TwoAlikeJobs_DealtAlike_AreSlowedAlike()
+    {
+        // Spread round 64 leaves, two jobs of 128 systems each take two systems of every leaf: mirror images.
+        var result = SharedClusters.Run(SharedClusters.Text(256, "2, 3, 1", "spread", SharedClusters.DataParallelJob(128, "a"), SharedClusters.DataParallelJob(128, "b")));
+        Assert.True(result.Jobs[0].Slowdown > 0);
+        Within.Relative(result.Jobs[0].Shared.StepTime.Seconds, result.Jobs[1].Shared.StepTime.Seconds, 1e-9);
+        Assert.Equal(result.Jobs[0].Factor.AsEnumerable(), result.Jobs[1].Factor.AsEnumerable());
+    }
+
+    [Fact]
     public void TheSameFile_GivesTheSameSteps()
     {
         var text = SharedClusters.Text(128, "1, 3, 1", "random", SharedClusters.DataParallelJob(48, "a"), SharedClusters.ExpertJob(64, "b"));
