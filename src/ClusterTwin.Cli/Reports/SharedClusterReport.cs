@@ -9,7 +9,11 @@ namespace ClusterTwin.Cli.Reports;
 /// <summary>The report of <c>clustertwin share</c>: each job alone, where it is placed, and beside the others.</summary>
 public static class SharedClusterReport
 {
-    private static readonly string[] JobHeaders = ["job", "systems", "switch groups (leaf, up)", "step alone", "placed", "shared", "phases aligned", "sharing adds", "sends above the leaf", "tokens/s"];
+    // The columns, the duty's named after the cluster's lowest tier (a leaf, a top-of-rack switch).
+    private static string[] JobHeaders(SharedClusterResult result) =>
+        ["job", "systems", $"switch groups ({FirstTier(result)} up)", "step alone", "placed", "shared", "phases aligned", "sharing adds", $"sends above the {FirstTier(result)}", "tokens/s"];
+
+    private static string FirstTier(SharedClusterResult result) => result.Cluster.Cluster.Fabric.Tiers.IsEmpty ? "system" : result.Cluster.Cluster.Fabric.Tiers[0].Name;
 
     private static readonly string[] TierHeaders = ["tier", "oversubscription", "systems per group", "busiest group's offered load"];
 
@@ -26,7 +30,7 @@ public static class SharedClusterReport
 
     private static void Write(IAnsiConsole console, SharedClusterResult result)
     {
-        console.Write(Tables.Console(Heading(result), JobHeaders, result.Jobs.Select(Cells)));
+        console.Write(Tables.Console(Heading(result), JobHeaders(result), result.Jobs.Select(Cells)));
         if (!result.Tiers.IsEmpty)
         {
             console.Write(Tables.Console("The uplinks of each tier below the top", TierHeaders, result.Tiers.Select(TierCells)));
@@ -62,7 +66,7 @@ public static class SharedClusterReport
     {
         text.AppendLine(Heading(result) + ".");
         text.AppendLine();
-        Tables.AppendMarkdown(text, JobHeaders, result.Jobs.Select(Cells));
+        Tables.AppendMarkdown(text, JobHeaders(result), result.Jobs.Select(Cells));
         if (!result.Tiers.IsEmpty)
         {
             text.AppendLine();
@@ -105,7 +109,7 @@ public static class SharedClusterReport
                 systems = job.Footprint.Systems.Length,
                 chips = job.Alone.Chips,
                 valid = job.Valid,
-                problems = job.Valid ? [] : job.Alone.Problems.Concat(job.Shared.Problems).Distinct().ToArray(),
+                problems = job.Problems.ToArray(),
                 groupsPerTier = job.Footprint.SystemsByGroup.Select(groups => groups.Count),
                 aloneSeconds = job.Valid ? job.Alone.StepTime.Seconds : (double?)null,
                 inPlaceSeconds = job.Valid ? job.InPlace.StepTime.Seconds : (double?)null,
@@ -116,8 +120,8 @@ public static class SharedClusterReport
                 slowdown = job.Valid ? job.Slowdown : (double?)null,
                 alignedSlowdown = job.Valid ? job.AlignedSlowdown : (double?)null,
                 placementSlowdown = job.Valid ? job.PlacementSlowdown : (double?)null,
-                duty = job.Duty,
-                factor = job.Factor,
+                duty = job.Valid ? job.Duty : (IEnumerable<double>?)null,
+                factor = job.Valid ? job.Factor : (IEnumerable<double>?)null,
                 sharedTokensPerSecond = job.Valid ? job.Shared.TokensPerSecond : (double?)null,
             }),
         };
@@ -127,7 +131,7 @@ public static class SharedClusterReport
     {
         var cluster = result.Cluster.Cluster;
         var ratios = string.Join(":", cluster.Fabric.Tiers.Select(tier => Format.Number(tier.Oversubscription)));
-        return $"{result.Cluster.Name}: {result.Cluster.Jobs.Length} jobs on {Format.Count(cluster.SystemCount)} {cluster.System.Name} ({Format.Count(cluster.ChipCount)} chips), " +
+        return $"{result.Cluster.Name}: {result.Cluster.Jobs.Length} {(result.Cluster.Jobs.Length == 1 ? "job" : "jobs")} on {Format.Count(cluster.SystemCount)} {cluster.System.Name} ({Format.Count(cluster.ChipCount)} chips), " +
             $"{cluster.Fabric.Name} (oversubscription by tier {ratios}), placed {ScenarioLoader.PlacementPolicyKey(result.Cluster.Placement)}";
     }
 
@@ -136,7 +140,7 @@ public static class SharedClusterReport
         var groups = string.Join(", ", job.Footprint.SystemsByGroup.Select(tier => tier.Count.ToString(CultureInfo.InvariantCulture)));
         if (!job.Valid)
         {
-            return [job.Name, Format.Count(job.Footprint.Systems.Length), groups, "cannot run: " + string.Join("; ", job.Alone.Problems.Concat(job.Shared.Problems).Distinct()), "-", "-", "-", "-", "-", "-"];
+            return [job.Name, Format.Count(job.Footprint.Systems.Length), groups, "cannot run: " + string.Join("; ", job.Problems), "-", "-", "-", "-", "-", "-"];
         }
 
         return
@@ -164,7 +168,7 @@ public static class SharedClusterReport
         var idle = held < cluster.SystemCount ? $"; {Format.Count(cluster.SystemCount - held)} of the {Format.Count(cluster.SystemCount)} systems hold no job" : string.Empty;
         yield return $"Sharing the network adds {EventLevelReport.Signed(result.ChipWeightedSlowdown)} to the jobs' chip-time (each job's chips times its step, against each placed with the others idle): the work of about {Format.Count((long)Math.Round(result.ChipsLost))} of their {Format.Count(result.Jobs.Sum(job => job.Shared.Chips))} chips{idle}.";
         var worst = result.Jobs.Where(job => job.Valid).MaxBy(job => job.Slowdown);
-        if (worst is not null && worst.Slowdown > 0)
+        if (worst is not null && worst.Slowdown >= 0.0005)
         {
             yield return $"{worst.Name} is slowed most: {EventLevelReport.Signed(worst.Slowdown)} with independent phases, {EventLevelReport.Signed(worst.AlignedSlowdown)} if every other job sent whenever it does.";
         }

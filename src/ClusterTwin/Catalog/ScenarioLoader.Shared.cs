@@ -15,6 +15,12 @@ public static partial class ScenarioLoader
         ["random"] = PlacementPolicy.Random,
     };
 
+    /// <summary>The blocks of a shared cluster's job that a training scenario has (besides <c>systems</c>): no cluster, resilience, stragglers or mixed pipeline.</summary>
+    private static readonly string[] JobFields = ["name", "description", "model", "training", "plan", "cost", "facility"];
+
+    /// <summary>The blocks every job names.</summary>
+    private static readonly string[] RequiredJobFields = ["model", "training", "plan"];
+
     /// <summary>The most jobs one shared cluster holds: each is simulated a few dozen times over.</summary>
     private const int MaximumJobs = 1_000;
 
@@ -55,13 +61,26 @@ public static partial class ScenarioLoader
         var name = reader.String(root, "name", string.Empty, required: false) ?? fallbackName;
         _ = reader.String(root, "description", string.Empty, required: false);
         var clusterMap = reader.Mapping(root, "cluster", string.Empty, required: true);
-        // The cluster block is a training scenario's, and oversubscription besides: read it without that field.
+        // The cluster block is a training scenario's, and oversubscription besides: read it without that field (the
+        // block is taken out of the file's tree; a sweep's point parses the file anew).
         var ratios = YamlReader.Child(clusterMap, "oversubscription");
         clusterMap?.Children.Remove(new YamlScalarNode("oversubscription"));
+        if (YamlReader.Child(clusterMap, "chips") is { } chips)
+        {
+            reader.Error(chips, "cluster.chips", "a shared cluster deals whole systems to its jobs: give count, the number of systems (chips_per_system takes part of each)");
+        }
+
+        var errorsBefore = reader.Diagnostics.Count;
         var cluster = clusterMap is null ? null : ReadCluster(reader, clusterMap, "cluster", catalog);
+        if (reader.Diagnostics.Count > errorsBefore)
+        {
+            // Its jobs would repeat each of its errors; and an unknown fabric has no tiers to give ratios to.
+            cluster = null;
+        }
+
         if (cluster is not null && ratios is not null)
         {
-            cluster = ReadOversubscription(reader, ratios, cluster);
+            cluster = ReadOversubscription(reader, ratios, cluster, clusterMap!);
         }
 
         var countNode = YamlReader.Child(clusterMap, "count") ?? YamlReader.Child(clusterMap, "chips");
@@ -89,9 +108,15 @@ public static partial class ScenarioLoader
     }
 
     // A ratio per tier of the cluster's fabric, from the leaf up, in place of the catalogue's: a design to try.
-    private static Cluster? ReadOversubscription(YamlReader reader, YamlNode node, Cluster cluster)
+    private static Cluster? ReadOversubscription(YamlReader reader, YamlNode node, Cluster cluster, YamlMappingNode clusterMap)
     {
         var tiers = cluster.Fabric.Tiers;
+        if (YamlReader.Child(clusterMap, "fabric") is null)
+        {
+            reader.Error(node, "cluster.oversubscription", "the cluster names no fabric (one system, nothing between systems to oversubscribe): remove it, or name the fabric");
+            return null;
+        }
+
         var names = string.Join(", ", tiers.Select(tier => tier.Name));
         if (node is not YamlSequenceNode list || list.Children.Count != tiers.Length)
         {
@@ -112,6 +137,10 @@ public static partial class ScenarioLoader
             {
                 reader.Error(list.Children[index], field, $"{text} is out of range (expected 1, non-blocking, to {YamlReader.NumberText(MaximumOversubscription)})");
             }
+            else if (index == list.Children.Count - 1 && ratio != 1)
+            {
+                reader.Error(list.Children[index], field, $"{text}: the top tier ({tiers[index].Name}) has no uplinks above it, so its ratio is 1 (oversubscribe the tiers below it)");
+            }
             else
             {
                 changed[index] = tiers[index] with { Oversubscription = ratio };
@@ -119,6 +148,27 @@ public static partial class ScenarioLoader
         }
 
         return cluster with { Fabric = cluster.Fabric with { Tiers = changed.MoveToImmutable() } };
+    }
+
+    // A job as a training scenario: its own blocks (a copy of the mapping, the file's nodes shared: a job given twice by
+    // an alias is read twice alike) and a cluster of its systems, the shared one's system and fabric.
+    private static YamlMappingNode JobScenario(YamlMappingNode job, YamlMappingNode clusterMap, int systems)
+    {
+        var scenario = new YamlMappingNode();
+        foreach (var (key, value) in job.Children.Where(field => JobFields.Contains(YamlReader.Scalar(field.Key))))
+        {
+            scenario.Children[key] = value;
+        }
+
+        var ownCluster = new YamlMappingNode();
+        foreach (var (key, value) in clusterMap.Children.Where(field => YamlReader.Scalar(field.Key) is not "count"))
+        {
+            ownCluster.Children[key] = value;
+        }
+
+        ownCluster.Children[new YamlScalarNode("count")] = new YamlScalarNode(systems.ToString(CultureInfo.InvariantCulture));
+        scenario.Children[new YamlScalarNode("cluster")] = ownCluster;
+        return scenario;
     }
 
     // Each job: a training scenario's blocks without a cluster, on `systems` of the shared cluster's.
@@ -148,25 +198,22 @@ public static partial class ScenarioLoader
                 continue;
             }
 
-            reader.CheckKeys(job, path, "name", "description", "systems", "model", "training", "plan", "cost", "facility");
+            var errorsBefore = reader.Diagnostics.Count;
+            reader.CheckKeys(job, path, [.. JobFields, "systems"]);
             var systems = reader.Integer(job, "systems", path, 1, cluster.SystemCount);
-            if (systems is null)
+            foreach (var required in RequiredJobFields.Where(field => YamlReader.Child(job, field) is null))
             {
+                reader.Error(job, YamlReader.Join(path, required), $"missing (a job is a training scenario's {string.Join(", ", JobFields)} blocks: docs/shared-clusters.md)");
+            }
+
+            if (systems is null || reader.Diagnostics.Count > errorsBefore)
+            {
+                systemsTaken += systems ?? 0;
                 continue;
             }
 
             systemsTaken += systems.Value;
-            // The job's own cluster: the shared one's system and fabric, its count the job's systems.
-            var ownCluster = new YamlMappingNode();
-            foreach (var (key, value) in clusterMap.Children.Where(field => YamlReader.Scalar(field.Key) is not ("count" or "chips")))
-            {
-                ownCluster.Children[key] = value;
-            }
-
-            ownCluster.Children[new YamlScalarNode("count")] = new YamlScalarNode(systems.Value.ToString(CultureInfo.InvariantCulture));
-            job.Children.Remove(new YamlScalarNode("systems"));
-            job.Children[new YamlScalarNode("cluster")] = ownCluster;
-            var scenario = Read(reader, job, path, catalog, $"job {index + 1}", "a shared cluster's job runs on one kind of chip (a mixed pipeline is simulate's)");
+            var scenario = Read(reader, JobScenario(job, clusterMap, systems.Value), path, catalog, $"job {index + 1}", "a shared cluster's job runs on one kind of chip (a mixed pipeline is simulate's)");
             if (scenario is not null)
             {
                 jobs.Add(new SharedJob(scenario.Name, scenario with { Cluster = scenario.Cluster with { Fabric = cluster.Fabric } }));

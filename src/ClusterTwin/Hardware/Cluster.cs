@@ -8,6 +8,12 @@ namespace ClusterTwin.Hardware;
 /// <param name="Fabric">The network joining them.</param>
 public sealed record Cluster(AcceleratorSystem System, int SystemCount, Fabric Fabric)
 {
+    /// <summary>
+    /// Where the job's systems sit on a fabric it shares with other jobs, which sets the tiers its collectives cross;
+    /// null where it has the fabric to itself, on consecutive systems from a switch group's start.
+    /// </summary>
+    public IFabricPlacement? Placement { get; init; }
+
     /// <summary>Chips in the cluster.</summary>
     public long ChipCount => (long)System.Chips.Value * SystemCount;
 

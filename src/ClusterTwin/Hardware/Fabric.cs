@@ -32,12 +32,6 @@ public sealed record Fabric
     public Figure<Power>? PortPower { get; init; }
 
     /// <summary>
-    /// Where one job's chips sit on a fabric it shares with others (<see cref="Sharing.SharedFabric"/>), which sets the
-    /// tiers its collectives cross; null where the job has the fabric to itself, on consecutive ports.
-    /// </summary>
-    public IFabricPlacement? Placement { get; init; }
-
-    /// <summary>
     /// Endpoints under one switch group of each tier: a tier below the top sends half its ports up,
     /// so tier <c>i</c> reaches <c>(r/2)^(i+1)</c> endpoints and the top tier twice that.
     /// </summary>
@@ -57,19 +51,8 @@ public sealed record Fabric
     public long MaximumEndpoints => EndpointsUnderTier(Tiers.Length - 1);
 
     /// <inheritdoc />
-    public bool Equals(Fabric? other) => other is not null && Id == other.Id && Tiers.SequenceEqual(other.Tiers) && Efficiency == other.Efficiency && PortPower == other.PortPower && Equals(Placement, other.Placement);
+    public bool Equals(Fabric? other) => other is not null && Id == other.Id && Tiers.SequenceEqual(other.Tiers) && Efficiency == other.Efficiency && PortPower == other.PortPower;
 
     /// <inheritdoc />
     public override int GetHashCode() => Id.GetHashCode(StringComparison.Ordinal);
-}
-
-/// <summary>Where one job's chips sit on a shared fabric: which tier its groups' traffic climbs to.</summary>
-public interface IFabricPlacement
-{
-    /// <summary>
-    /// The highest tier the traffic of any group of <paramref name="size"/> ranks, <paramref name="stride"/> apart in the
-    /// job's rank order, crosses between the systems its members sit in (0: the leaf); for two members, any two
-    /// neighbours (a pipeline's stages). Asked only of groups that span systems.
-    /// </summary>
-    int HighestTier(int size, long stride);
 }

@@ -7,13 +7,15 @@ namespace ClusterTwin.Sharing;
 /// <summary>
 /// Where one job's systems sit in the fabric's switch groups, and so which tier each of its collectives climbs to:
 /// for a group of ranks, the highest tier between the systems of any two of its members, over every such group of the
-/// job (a collective waits for its slowest member). A job on consecutive systems from a group's start crosses what the
-/// analytical engine's span rule says; one dealt round the leaves may cross the spine with a group of two systems.
+/// job (a collective waits for its slowest member); for a pipeline, between any two neighbouring stages. A job on
+/// consecutive systems from a group's start crosses what the analytical engine's span rule says for its groups; one
+/// dealt round the leaves may cross the spine with a group of two systems.
 /// </summary>
 public sealed class JobFootprint : IFabricPlacement
 {
     private readonly SwitchGroups groups;
-    private readonly ConcurrentDictionary<(int Size, long Stride), int> tiers = new();
+    private readonly ConcurrentDictionary<(int Size, long Stride, bool Neighbours), int> highestTiers = new();
+    private readonly ConcurrentDictionary<(int Size, long Stride, GroupTraffic Traffic), ImmutableArray<double>> trafficShares = new();
 
     private JobFootprint(ImmutableArray<int> systems, SwitchGroups groups, ImmutableArray<ImmutableSortedDictionary<int, int>> systemsByGroup)
     {
@@ -52,28 +54,30 @@ public sealed class JobFootprint : IFabricPlacement
     public bool Spans(int tier) => SystemsByGroup[tier].Count > 1;
 
     /// <inheritdoc />
-    public int HighestTier(int size, long stride) => tiers.GetOrAdd((size, stride), key => Climb(key.Size, key.Stride));
+    public int HighestTier(int size, long stride) => highestTiers.GetOrAdd((size, stride, false), key => Climb(key.Size, key.Stride, neighboursOnly: false));
 
-    // Every group of the dimension, by its members' systems; a pair, every pair of neighbours. Each system's ranks are
-    // alike, so the ranks of the first system's worth of offsets stand for the rest where the stride is a whole number of systems.
-    private int Climb(int size, long stride)
+    /// <inheritdoc />
+    public int HighestNeighbourTier(int size, long stride) => highestTiers.GetOrAdd((size, stride, true), key => Climb(key.Size, key.Stride, neighboursOnly: true));
+
+    // Every group of the dimension, by its members' systems: against its first member, or each member against the one
+    // before (neighbours). The ranks of one system's worth of offsets stand for the rest where the stride is a whole
+    // number of systems: their members sit in the same systems.
+    private int Climb(int size, long stride, bool neighboursOnly)
     {
         long chipsPerSystem = groups.ChipsPerSystem;
         var ranks = Systems.Length * chipsPerSystem;
         var highest = 0;
         var step = stride % chipsPerSystem == 0 ? chipsPerSystem : 1;
-        var neighbours = size == 2;
         for (long first = 0; first < ranks && highest < groups.Tiers - 1; first += step)
         {
-            // A group's first rank: its position in the dimension is 0 (every rank, for neighbours).
-            if (!neighbours && first / stride % size != 0)
+            // A group's first rank: its position in the dimension is 0.
+            if (first / stride % size != 0)
             {
                 continue;
             }
 
-            var system = Systems[(int)(first / chipsPerSystem)];
-            var members = neighbours ? 2 : size;
-            for (var member = 1; member < members; member++)
+            var anchor = Systems[(int)(first / chipsPerSystem)];
+            for (var member = 1; member < size; member++)
             {
                 var rank = first + (member * stride);
                 if (rank >= ranks)
@@ -81,11 +85,77 @@ public sealed class JobFootprint : IFabricPlacement
                     break;
                 }
 
-                highest = Math.Max(highest, Between(system, Systems[(int)(rank / chipsPerSystem)]));
+                var system = Systems[(int)(rank / chipsPerSystem)];
+                highest = Math.Max(highest, Between(anchor, system));
+                anchor = neighboursOnly ? system : anchor;
             }
         }
 
         return highest;
+    }
+
+    /// <inheritdoc />
+    public ImmutableArray<double> TrafficShares(int size, long stride, GroupTraffic traffic) =>
+        trafficShares.GetOrAdd((size, stride, traffic), key => Shares(key.Size, key.Stride, key.Traffic));
+
+    // Every group's pairs of members in different systems, by the tier their systems meet under. Where the stride is a
+    // whole number of systems, the ranks of one system's worth of offsets have the same pairs: the first stands for them.
+    private ImmutableArray<double> Shares(int size, long stride, GroupTraffic traffic)
+    {
+        long chipsPerSystem = groups.ChipsPerSystem;
+        var ranks = Systems.Length * chipsPerSystem;
+        var counts = new double[groups.Tiers];
+        var step = stride % chipsPerSystem == 0 ? chipsPerSystem : 1;
+        var members = new int[size];
+        for (long first = 0; first < ranks; first += step)
+        {
+            if (first / stride % size != 0 || first + ((size - 1) * stride) >= ranks)
+            {
+                continue;
+            }
+
+            for (var member = 0; member < size; member++)
+            {
+                members[member] = Systems[(int)((first + (member * stride)) / chipsPerSystem)];
+            }
+
+            switch (traffic)
+            {
+                case GroupTraffic.AllToAll:
+                    for (var one = 0; one < size; one++)
+                    {
+                        for (var other = one + 1; other < size; other++)
+                        {
+                            Count(counts, members[one], members[other]);
+                        }
+                    }
+
+                    break;
+                default:
+                    for (var member = 1; member < size; member++)
+                    {
+                        Count(counts, members[member - 1], members[member]);
+                    }
+
+                    if (traffic == GroupTraffic.Ring && size > 2)
+                    {
+                        Count(counts, members[size - 1], members[0]);
+                    }
+
+                    break;
+            }
+        }
+
+        var total = counts.Sum();
+        return [.. counts.Select(count => total > 0 ? count / total : 0)];
+    }
+
+    private void Count(double[] counts, int first, int second)
+    {
+        if (first != second)
+        {
+            counts[Between(first, second)]++;
+        }
     }
 
     // The lowest tier whose group holds both systems.

@@ -36,6 +36,9 @@ public sealed record SharedJobResult(
     /// <summary>Whether every step could run.</summary>
     public bool Valid => Alone.Valid && InPlace.Valid && Shared.Valid && Aligned.Valid;
 
+    /// <summary>Why a step could not run, alone or beside the others; empty where every one runs.</summary>
+    public IEnumerable<string> Problems => Alone.Problems.Concat(InPlace.Problems).Concat(Shared.Problems).Concat(Aligned.Problems).Distinct();
+
     /// <summary>What sharing adds to the step where the job is placed, as a share of it.</summary>
     public double Slowdown => Valid ? (Shared.StepTime / InPlace.StepTime) - 1 : 0;
 

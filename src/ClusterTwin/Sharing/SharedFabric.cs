@@ -1,7 +1,6 @@
 using System.Collections.Immutable;
 using ClusterTwin.Engines;
 using ClusterTwin.Engines.Analytical;
-using ClusterTwin.Hardware;
 using ClusterTwin.Scenarios;
 using ClusterTwin.Units;
 
@@ -10,11 +9,11 @@ namespace ClusterTwin.Sharing;
 /// <summary>
 /// Several training jobs on one cluster's scale-out network. Each job's step is the analytical engine's on the fabric
 /// as the job sees it: its collectives cross the tiers between the systems it holds (<see cref="JobFootprint"/>: a
-/// job dealt over many leaves crosses the spine where a packed one would not), and each tier's uplinks divide its rate by what the jobs
-/// sending through them at once ask of them (<see cref="UplinkContention"/>). How often a job sends above a tier is its
-/// step's scale-out bytes over its rate there, over its step (its duty); the duties set the others' contention and the
-/// contention the steps, so the steps are found by a fixed point. Jobs' phases are taken as independent (their steps
-/// drift apart); the aligned case, where every other job sends whenever one does, bounds it.
+/// job dealt over many leaves crosses the spine where a packed one would not), and each tier's uplinks divide its rate
+/// by what the jobs sending through them at once ask of them (<see cref="UplinkContention"/>). How often a job sends
+/// above a tier is its step's scale-out bytes over its rate there, over its step (its duty); the duties set the others'
+/// contention and the contention the steps, so the steps are found by a fixed point. Jobs' phases are taken as
+/// independent (their steps drift apart); the aligned case, where every other job sends whenever one does, bounds it.
 /// </summary>
 public static class SharedFabric
 {
@@ -24,9 +23,11 @@ public static class SharedFabric
     private const double Settled = 1e-9;
 
     /// <summary>Simulates every job of <paramref name="shared"/> beside the others.</summary>
+    /// <exception cref="ArgumentException">A job runs on another system than the cluster's, or the jobs hold more systems than it has.</exception>
     public static SharedClusterResult Run(SharedCluster shared)
     {
         ArgumentNullException.ThrowIfNull(shared);
+        CheckJobs(shared);
         var groups = new SwitchGroups(shared.Cluster);
         var order = groups.DealingOrder(shared.Placement, shared.Seed);
         var footprints = new JobFootprint[shared.Jobs.Length];
@@ -38,24 +39,19 @@ public static class SharedFabric
             taken += systems;
         }
 
-        var tiers = Math.Max(0, groups.Tiers - 1);
-        var occupants = Occupants(footprints, tiers);
+        var occupants = Occupants(footprints, groups.TiersBelowTop);
         var jobs = shared.Jobs;
         var alone = jobs.Select(job => AnalyticalEngine.Simulate(job.Scenario)).ToArray();
-        var idle = new double[jobs.Length][];
-        for (var index = 0; index < jobs.Length; index++)
-        {
-            idle[index] = new double[tiers];
-        }
+        var idle = jobs.Select(_ => new double[groups.TiersBelowTop]).ToArray();
 
         // In place: each job where it is placed, the others idle.
         var inPlaceFactors = Factors(shared, groups, footprints, occupants, idle, aligned: false);
         var inPlace = jobs.Select((job, index) => Step(shared, job, footprints[index], inPlaceFactors[index])).ToArray();
 
-        // Beside the others: from the steps in place, round by round until the steps settle.
-        var steps = inPlace;
+        // Beside the others: from the steps in place, round by round until the factors (and so the steps) settle.
         var factors = inPlaceFactors;
-        var duties = Duties(shared, steps, factors);
+        var steps = inPlace;
+        var duties = Duties(shared, steps, factors, atFullRate: false);
         var (iterations, converged) = (0, false);
         while (!converged && iterations < MaximumIterations)
         {
@@ -63,11 +59,11 @@ public static class SharedFabric
             var target = Factors(shared, groups, footprints, occupants, duties, aligned: false);
             // Half a step towards the new factors from the second round: the duties and the factors pull against each
             // other (a slower job sends a smaller share of its step), and damping keeps them from swinging.
-            factors = iterations == 1 ? target : Blend(factors, target);
-            var next = jobs.Select((job, index) => Step(shared, job, footprints[index], factors[index])).ToArray();
-            converged = next.Zip(steps).All(pair => !pair.First.Valid || Math.Abs((pair.First.StepTime / pair.Second.StepTime) - 1) < Settled);
-            steps = next;
-            duties = Duties(shared, steps, factors);
+            var next = iterations == 1 ? target : Blend(factors, target);
+            converged = Unchanged(factors, next);
+            factors = next;
+            steps = [.. jobs.Select((job, index) => Step(shared, job, footprints[index], factors[index]))];
+            duties = Duties(shared, steps, factors, atFullRate: false);
         }
 
         var alignedFactors = Factors(shared, groups, footprints, occupants, duties, aligned: true);
@@ -80,10 +76,10 @@ public static class SharedFabric
             Step(shared, job, footprints[index], alignedFactors[index]),
             [.. duties[index]],
             [.. factors[index]])).ToImmutableArray();
-        return new SharedClusterResult(shared, results, Loads(shared, groups, occupants, duties), iterations, converged);
+        return new SharedClusterResult(shared, results, Loads(shared, groups, occupants, Duties(shared, steps, factors, atFullRate: true)), iterations, converged);
     }
 
-    /// <summary>The job's scenario on the fabric as it sees it: where its chips sit, and each tier's factor in place of the tier's oversubscription.</summary>
+    /// <summary>The job's scenario on the fabric as it sees it: where its systems sit, and each tier's factor in place of the tier's oversubscription.</summary>
     public static Scenario ViewOf(SharedCluster shared, SharedJob job, JobFootprint footprint, IReadOnlyList<double> factors)
     {
         ArgumentNullException.ThrowIfNull(shared);
@@ -92,26 +88,44 @@ public static class SharedFabric
         ArgumentNullException.ThrowIfNull(factors);
         var fabric = shared.Cluster.Fabric;
         var tiers = fabric.Tiers.Select((tier, index) => index < factors.Count ? tier with { Oversubscription = factors[index] } : tier).ToImmutableArray();
-        var view = fabric with { Tiers = tiers, Placement = footprint };
-        return job.Scenario with { Cluster = job.Scenario.Cluster with { Fabric = view } };
+        return job.Scenario with { Cluster = job.Scenario.Cluster with { Fabric = fabric with { Tiers = tiers }, Placement = footprint } };
+    }
+
+    // The jobs as a placement can take them: on the cluster's system, within its systems.
+    private static void CheckJobs(SharedCluster shared)
+    {
+        if (shared.Jobs.FirstOrDefault(job => job.Scenario.Cluster.System != shared.Cluster.System) is { } other)
+        {
+            throw new ArgumentException($"job '{other.Name}' runs on {other.Scenario.Cluster.System.Id}, the cluster on {shared.Cluster.System.Id}", nameof(shared));
+        }
+
+        var held = shared.Jobs.Sum(job => (long)job.Systems);
+        if (held > shared.Cluster.SystemCount)
+        {
+            throw new ArgumentException($"the jobs hold {held} systems, the cluster has {shared.Cluster.SystemCount}", nameof(shared));
+        }
     }
 
     private static TrainingStepResult Step(SharedCluster shared, SharedJob job, JobFootprint footprint, double[] factors) =>
         AnalyticalEngine.SimulateStep(ViewOf(shared, job, footprint, factors));
 
     private static double[][] Blend(double[][] current, double[][] target) =>
-        current.Select((row, job) => row.Select((factor, tier) => (factor + target[job][tier]) / 2).ToArray()).ToArray();
+        [.. current.Select((row, job) => row.Select((factor, tier) => (factor + target[job][tier]) / 2).ToArray())];
+
+    private static bool Unchanged(double[][] before, double[][] after) =>
+        before.Zip(after).All(pair => pair.First.Zip(pair.Second).All(factor => Math.Abs((factor.Second / factor.First) - 1) < Settled));
 
     /// <summary>
-    /// Each job's duty above each tier: the seconds per step its scale-out bytes above the tier take at its rate there
-    /// (the adapter's, times the fabric's efficiency, over the largest factor below the tier they cross), over its step.
+    /// Each job's duty above each tier: the seconds per step its scale-out bytes above the tier take at its rate there,
+    /// over its step. The rate is the adapter's times the fabric's efficiency, over the largest factor below the tier
+    /// the bytes cross, or, <paramref name="atFullRate"/>, over none: the traffic it offers, not the time it takes.
     /// </summary>
-    private static double[][] Duties(SharedCluster shared, TrainingStepResult[] steps, double[][] factors)
+    private static double[][] Duties(SharedCluster shared, TrainingStepResult[] steps, double[][] factors, bool atFullRate)
     {
         var fabric = shared.Cluster.Fabric;
         var tiers = Math.Max(0, fabric.Tiers.Length - 1);
         var adapter = shared.Cluster.System.ScaleOutBandwidth?.Value;
-        return steps.Select((step, job) =>
+        return [.. steps.Select((step, job) =>
         {
             var duty = new double[tiers];
             if (!step.Valid || adapter is not { } rate || step.ScaleOutTrafficPerChip.IsDefaultOrEmpty)
@@ -121,25 +135,22 @@ public static class SharedFabric
 
             var bandwidth = rate * fabric.Efficiency.Value;
             var busy = Duration.Zero;
-            // From the top down: traffic that crosses tier k uses the uplinks of every tier below it.
+            // From the top down: traffic that crosses tier k uses the uplinks of every tier below it, so a tier's duty
+            // counts the traffic crossing any tier above it.
             for (var crossed = step.ScaleOutTrafficPerChip.Length - 1; crossed >= 1; crossed--)
             {
                 var slowest = 1.0;
-                for (var below = 0; below < crossed; below++)
+                for (var below = 0; below < crossed && !atFullRate; below++)
                 {
                     slowest = Math.Max(slowest, factors[job][below]);
                 }
 
                 busy += step.ScaleOutTrafficPerChip[crossed] / (bandwidth / slowest);
-                if (crossed - 1 < tiers)
-                {
-                    duty[crossed - 1] = Math.Min(1, busy / step.StepTime);
-                }
+                duty[crossed - 1] = Math.Min(1, busy / step.StepTime);
             }
 
-            // A tier's duty counts the traffic above it: the loop filled it from the top, each tier's with what crosses above.
             return duty;
-        }).ToArray();
+        })];
     }
 
     /// <summary>
@@ -176,7 +187,8 @@ public static class SharedFabric
 
     /// <summary>
     /// Each job's factor at each tier below the top: over the groups it leaves through (it has systems elsewhere), the
-    /// worst, the others sending at their duties (or, <paramref name="aligned"/>, whenever it does).
+    /// worst, the others sending at their duties (or, <paramref name="aligned"/>, whenever it does). Where the uplinks
+    /// carry every chip under the group at once (non-blocking, or too few systems sending), the factor is 1 unworked.
     /// </summary>
     private static double[][] Factors(SharedCluster shared, SwitchGroups groups, JobFootprint[] footprints, Dictionary<int, List<(int Job, int Systems)>>[] occupants, double[][] duties, bool aligned)
     {
@@ -196,15 +208,20 @@ public static class SharedFabric
                     foreach (var (group, own) in footprints[job].SystemsByGroup[tier])
                     {
                         others.Clear();
+                        var sending = own;
                         foreach (var (other, systems) in occupants[tier][group])
                         {
                             if (other != job && duties[other][tier] > 0)
                             {
                                 others.Add((systems, aligned ? 1 : duties[other][tier]));
+                                sending += systems;
                             }
                         }
 
-                        worst = Math.Max(worst, UplinkContention.Expected(oversubscription, capacity, own, others));
+                        if (oversubscription * sending > capacity)
+                        {
+                            worst = Math.Max(worst, UplinkContention.Expected(oversubscription, capacity, own, others));
+                        }
                     }
                 }
 
@@ -215,7 +232,8 @@ public static class SharedFabric
         return factors;
     }
 
-    private static ImmutableArray<TierLoad> Loads(SharedCluster shared, SwitchGroups groups, Dictionary<int, List<(int Job, int Systems)>>[] occupants, double[][] duties)
+    /// <summary>Each tier's busiest group: the traffic its jobs offer at full rate over what its uplinks carry.</summary>
+    private static ImmutableArray<TierLoad> Loads(SharedCluster shared, SwitchGroups groups, Dictionary<int, List<(int Job, int Systems)>>[] occupants, double[][] fullRateDuties)
     {
         var loads = ImmutableArray.CreateBuilder<TierLoad>(occupants.Length);
         for (var tier = 0; tier < occupants.Length; tier++)
@@ -227,7 +245,7 @@ public static class SharedFabric
                 var offered = 0.0;
                 foreach (var (job, systems) in jobs)
                 {
-                    offered += systems * duties[job][tier];
+                    offered += systems * fullRateDuties[job][tier];
                 }
 
                 busiest = Math.Max(busiest, offered);

@@ -37,41 +37,42 @@ public sealed class SwitchGroups
     /// <summary>Scale-out tiers.</summary>
     public int Tiers => SystemsPerGroup.Length;
 
+    /// <summary>The tiers whose groups have uplinks, all but the top: those jobs' traffic can meet in.</summary>
+    public int TiersBelowTop => Math.Max(0, Tiers - 1);
+
     /// <summary>Chips per system.</summary>
     public int ChipsPerSystem => cluster.System.Chips.Value;
 
     /// <summary>The tier-<paramref name="tier"/> group that holds system <paramref name="system"/>.</summary>
     public int GroupOf(int system, int tier) => system / SystemsPerGroup[tier];
 
-    /// <summary>Tier-<paramref name="tier"/> groups the cluster's systems fill, the last perhaps in part.</summary>
-    public int GroupCount(int tier) => ((cluster.SystemCount - 1) / SystemsPerGroup[tier]) + 1;
-
     /// <summary>
     /// The systems in the order jobs take them under <paramref name="policy"/>: in the fabric's order (packed), round
-    /// the leaves (spread), or shuffled with <paramref name="seed"/> (random).
+    /// the groups of the lowest tier that hold more than one system (spread: the leaves, or where a system fills its
+    /// leaf, the spines), or shuffled with <paramref name="seed"/> (random).
     /// </summary>
     public ImmutableArray<int> DealingOrder(PlacementPolicy policy, int seed)
     {
         var count = cluster.SystemCount;
         var order = new int[count];
+        for (var system = 0; system < count; system++)
+        {
+            order[system] = system;
+        }
+
         switch (policy)
         {
             case PlacementPolicy.Packed:
-                for (var system = 0; system < count; system++)
-                {
-                    order[system] = system;
-                }
-
                 break;
             case PlacementPolicy.Spread:
-                var perLeaf = Tiers == 0 ? count : SystemsPerGroup[0];
-                var leaves = ((count - 1) / perLeaf) + 1;
+                var perGroup = SystemsPerGroup.FirstOrDefault(systems => systems > 1, count);
+                var groupCount = ((count - 1) / perGroup) + 1;
                 var next = 0;
-                for (var place = 0; place < perLeaf; place++)
+                for (var place = 0; place < perGroup; place++)
                 {
-                    for (var leaf = 0; leaf < leaves; leaf++)
+                    for (var group = 0; group < groupCount; group++)
                     {
-                        var system = (leaf * perLeaf) + place;
+                        var system = (group * perGroup) + place;
                         if (system < count)
                         {
                             order[next++] = system;
@@ -80,12 +81,7 @@ public sealed class SwitchGroups
                 }
 
                 break;
-            default:
-                for (var system = 0; system < count; system++)
-                {
-                    order[system] = system;
-                }
-
+            case PlacementPolicy.Random:
                 var random = new Random(seed);
                 for (var last = count - 1; last > 0; last--)
                 {
@@ -94,6 +90,8 @@ public sealed class SwitchGroups
                 }
 
                 break;
+            default:
+                throw new ArgumentOutOfRangeException(nameof(policy), policy, "an unknown placement policy");
         }
 
         return ImmutableArray.Create(order);

@@ -26,16 +26,15 @@ public static class UplinkContention
     {
         ArgumentNullException.ThrowIfNull(others);
         var perSystem = oversubscription / capacitySystems;
-        var mean = ownSystems;
-        var expected = 0.0;
+        var othersExpected = 0.0;
         foreach (var (systems, duty) in others)
         {
-            expected += systems * duty;
+            othersExpected += systems * duty;
         }
 
         // Other systems sending at once below which the uplinks are not full: Y < 1 while own + s < capacity / o.
         var threshold = (int)Math.Ceiling((capacitySystems / oversubscription) - ownSystems);
-        var below = 0.0;
+        var belowSaturation = 0.0;
         if (threshold > 0)
         {
             var probability = new double[threshold];
@@ -56,10 +55,10 @@ public static class UplinkContention
 
             for (var sending = 0; sending < threshold; sending++)
             {
-                below += probability[sending] * Math.Max(0, 1 - (perSystem * (ownSystems + sending)));
+                belowSaturation += probability[sending] * Math.Max(0, 1 - (perSystem * (ownSystems + sending)));
             }
         }
 
-        return (perSystem * (mean + expected)) + below;
+        return (perSystem * (ownSystems + othersExpected)) + belowSaturation;
     }
 }

@@ -191,7 +191,7 @@ public static class SweepRunner
         var chips = shared.Cluster.ChipCount;
         if (!result.Valid)
         {
-            return row with { Chips = chips, Problems = [.. result.Jobs.Where(job => !job.Valid).SelectMany(job => job.Alone.Problems.Concat(job.Shared.Problems).Distinct().Select(problem => $"{job.Name}: {problem}"))] };
+            return row with { Chips = chips, Problems = [.. result.Jobs.Where(job => !job.Valid).SelectMany(job => job.Problems.Select(problem => $"{job.Name}: {problem}"))] };
         }
 
         // Where sharing slows no job, none is named.

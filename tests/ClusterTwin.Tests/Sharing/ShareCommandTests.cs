@@ -54,7 +54,7 @@ public sealed class ShareCommandTests
 
     [Fact]
     public void AJobsBadField_IsReportedUnderItsPlaceInTheList() =>
-        Reported.AtField(Share(TwoJobs().Replace("model: mixtral-8x7b", "model: mixtral-9x9b", StringComparison.Ordinal)), "shared.yaml", "jobs[1].model", "unknown model");
+        Reported.AtField(Share(TwoJobs().Replace("model: qwen3-30b-a3b", "model: qwen3-31b", StringComparison.Ordinal)), "shared.yaml", "jobs[1].model", "unknown model");
 
     [Fact]
     public void ASeedWithoutRandomPlacement_IsRefused() =>
@@ -71,6 +71,23 @@ public sealed class ShareCommandTests
     [Fact]
     public void AClusterBeyondItsFabric_IsRefusedAtItsCount() =>
         Reported.AtField(Share(SharedClusters.Text(8_200, string.Empty, "packed", SharedClusters.DataParallelJob(4))), "shared.yaml", "cluster.count", "reaches at most 65,536 chips");
+
+    [Fact]
+    public void AClusterInChips_IsRefused() =>
+        Reported.AtField(Share(TwoJobs().Replace("  count: 64\n", "  chips: 512\n", StringComparison.Ordinal)), "shared.yaml", "cluster.chips", "deals whole systems");
+
+    [Fact]
+    public void ARatioAboveTheTopTier_IsRefused() =>
+        Reported.AtField(Share(TwoJobs("1, 3, 2")), "shared.yaml", "cluster.oversubscription[2]", "has no uplinks above it");
+
+    [Fact]
+    public void AJobGivenTwiceByAnAlias_IsReadTwiceAlike()
+    {
+        var text = SharedClusters.Text(16, string.Empty, "packed", SharedClusters.DataParallelJob(4).Replace("  - name:", "  - &twin\n    name:", StringComparison.Ordinal)) + "  - *twin\n";
+        var outcome = Share(text, "--json");
+        Assert.True(outcome.ExitCode == 0, outcome.Errors);
+        Assert.Equal(2, System.Text.Json.JsonDocument.Parse(outcome.Output).RootElement.GetProperty("clusters")[0].GetProperty("jobs").GetArrayLength());
+    }
 
     [Fact]
     public void NoJobs_IsRefused() =>

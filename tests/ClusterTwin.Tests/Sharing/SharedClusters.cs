@@ -4,7 +4,7 @@ using ClusterTwin.Tests.Support;
 
 namespace ClusterTwin.Tests.Sharing;
 
-/// <summary>Small shared clusters for the tests: data-parallel Llama 3 8B jobs and a Mixtral job on DGX H100.</summary>
+/// <summary>Small shared clusters for the tests: data-parallel Llama 3 8B jobs and a Qwen3-30B-A3B job on DGX H100.</summary>
 internal static class SharedClusters
 {
     /// <summary>A Llama 3 8B job on <paramref name="systems"/> DGX H100, data-parallel only (its gradients cross the fabric).</summary>
@@ -13,11 +13,11 @@ internal static class SharedClusters
         "    training: {sequence_length: 8192, global_batch: " + (systems * 16) + ", precision: bf16}\n" +
         "    plan: {tensor: 1, micro_batch: 1, recompute: none, zero: 1}\n";
 
-    /// <summary>A Mixtral 8x7B job on <paramref name="systems"/> DGX H100 whose experts span two systems (its all-to-alls cross the fabric).</summary>
-    public static string ExpertJob(int systems, string name = "mixtral") =>
-        $"  - name: {name}\n    systems: {systems}\n    model: mixtral-8x7b\n" +
+    /// <summary>A Qwen3-30B-A3B job on <paramref name="systems"/> DGX H100 whose expert groups of 16 span two systems (its all-to-alls cross the fabric).</summary>
+    public static string ExpertJob(int systems, string name = "qwen") =>
+        $"  - name: {name}\n    systems: {systems}\n    model: qwen3-30b-a3b\n" +
         "    training: {sequence_length: 4096, global_batch: " + (systems * 16) + ", precision: bf16}\n" +
-        "    plan: {tensor: 2, expert: 8, micro_batch: 1, recompute: selective, zero: 1}\n";
+        "    plan: {tensor: 1, expert: 16, micro_batch: 1, recompute: selective, zero: 1}\n";
 
     /// <summary>A shared cluster's text: <paramref name="systems"/> DGX H100 on the NDR fat tree, the given ratios and placement, then the jobs.</summary>
     public static string Text(int systems, string oversubscription, string placement, params string[] jobs) =>

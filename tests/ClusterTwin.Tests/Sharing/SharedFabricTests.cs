@@ -41,12 +41,14 @@ public sealed class SharedFabricTests
     [Fact]
     public void PipelineNeighbours_AcrossASpineGroupsEdge_CrossTheCore()
     {
-        // Stages 8 systems apart: the span rule places every pair within a spine group (128 DGX H100), but on 256
-        // consecutive systems the pair (120, 128) straddles two: a pipeline's every neighbouring pair is one.
+        // 32 stages 8 systems apart: the span rule places every pair within a spine group (128 DGX H100), but on 256
+        // consecutive systems the stages on systems 120 and 128 straddle two. Groups of two, not neighbours, do not.
         var cluster = new Cluster(Repository.Catalog.Systems["nvidia-dgx-h100"], 256, Repository.Catalog.Fabrics["infiniband-ndr-fat-tree"]);
         var footprint = JobFootprint.Of([.. Enumerable.Range(0, 256)], new SwitchGroups(cluster));
-        Assert.Equal(1, GroupPlacement.Place(cluster, 2, 64).FabricTier);
-        Assert.Equal(2, footprint.HighestTier(2, 64));
+        Assert.Equal(1, GroupPlacement.PlaceNeighbours(cluster, 32, 64).FabricTier);
+        Assert.Equal(2, footprint.HighestNeighbourTier(32, 64));
+        Assert.Equal(2, GroupPlacement.PlaceNeighbours(cluster with { Placement = footprint }, 32, 64).FabricTier);
+        Assert.Equal(1, footprint.HighestTier(2, 64));
     }
 
     [Fact]
@@ -76,7 +78,8 @@ public sealed class SharedFabricTests
     [Fact]
     public void Oversubscribed_AlignedPhasesBoundTheIndependentOnes()
     {
-        var result = SharedClusters.Run(SharedClusters.Text(256, "1, 3, 1", "spread", SharedClusters.DataParallelJob(128, "a"), SharedClusters.ExpertJob(128, "b")));
+        // Two systems of each job in every leaf, 2:1 above them: alone a job fills its half of the uplinks, beside the other it meets it.
+        var result = SharedClusters.Run(SharedClusters.Text(256, "2, 4, 1", "spread", SharedClusters.DataParallelJob(128, "a"), SharedClusters.ExpertJob(128, "b")));
         Assert.True(result.Converged);
         Assert.All(result.Jobs, job =>
         {

@@ -16,8 +16,7 @@ public sealed class SwitchGroupsTests
         var groups = new SwitchGroups(DgxH100(256));
         Assert.Equal(4, groups.SystemsPerGroup[0]);
         Assert.Equal(128, groups.SystemsPerGroup[1]);
-        Assert.Equal(2, groups.GroupCount(1));
-        Assert.Equal(64, groups.GroupCount(0));
+        Assert.Equal(2, groups.TiersBelowTop);
     }
 
     [Fact]
@@ -48,6 +47,18 @@ public sealed class SwitchGroupsTests
     {
         var order = new SwitchGroups(DgxH100(16)).DealingOrder(PlacementPolicy.Spread, seed: 1);
         Assert.Equal([0, 4, 8, 12, 1, 5, 9, 13], order.Take(8));
+    }
+
+    [Fact]
+    public void Spread_WhereASystemFillsItsLeaf_GoesRoundTheSpines()
+    {
+        // A GB200 NVL72 rack is its own leaf group: spread deals round the groups of the next tier up instead.
+        var cluster = new Cluster(Repository.Catalog.Systems["nvidia-gb200-nvl72"], 64, Repository.Catalog.Fabrics["infiniband-ndr-fat-tree"]);
+        var groups = new SwitchGroups(cluster);
+        var order = groups.DealingOrder(PlacementPolicy.Spread, 1);
+        var perSpine = groups.SystemsPerGroup[1];
+        Assert.True(perSpine > 1 && perSpine < 64);
+        Assert.Equal(perSpine, order[1]);
     }
 
     [Fact]

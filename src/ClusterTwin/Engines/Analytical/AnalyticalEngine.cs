@@ -218,9 +218,10 @@ public static partial class AnalyticalEngine
         var averageOptimizerTraffic = optimizerTraffic * (averageParameters / Math.Max(parametersPerChip + expertParametersPerChip, 1));
         var memoryTraffic = (modelWork.MemoryTraffic * modelCopies) + (averageOptimizerTraffic * cluster.ChipCount);
         var regathered = (denseRegathered.Total * model.DenseLayerCount) + (expertRegathered.Total * model.ExpertLayerCount);
-        var linkParts = LinkTrafficPerChip(model, job, plan, activation, regathered, pipelineMessage * pipelineSends, averageParameters, microBatches, gradientBytes);
+        var averageExperts = stageParameters.AverageExperts(pipeline);
+        var linkParts = LinkTrafficPerChip(model, job, plan, activation, regathered, pipelineMessage * pipelineSends, (averageParameters - averageExperts, averageExperts), microBatches, gradientBytes);
         var linkTraffic = linkParts.Total * microBatches * cluster.ChipCount;
-        var scaleOutTraffic = linkParts.ScaleOut(cluster.Fabric.Tiers.Length, microBatches, tensorGroup, contextGroup, expertGroup, pipelineGroup, WidestGradientGroup(dataGroup, replicaGroup, expertDataGroup));
+        var scaleOutTraffic = linkParts.ScaleOut(cluster.Fabric.Tiers.Length, microBatches, new LinkTrafficGroups(tensorGroup, contextGroup, expertGroup, pipelineGroup, dataGroup, replicaGroup, expertDataGroup, pipeline, strides.Pipeline), cluster.Placement);
         var memory = MemoryModel.PerChip(model, job, plan, scenario.Framework.FullyShardedWeights, reduction, scenario.Framework.SavedMultiplyInputs);
         var capacity = cluster.Chip.MemoryCapacity.Value;
         var warnings = tensorGroup.Aligned && dataGroup.Aligned && replicaGroup.Aligned && pipelineGroup.Aligned && contextGroup.Aligned && expertGroup.Aligned
@@ -380,10 +381,12 @@ public static partial class AnalyticalEngine
     /// Bytes the average chip sends on its links per micro-batch, by the collectives' algorithmic volumes (a ring
     /// all-reduce sends <c>2(n-1)/n</c> of its buffer, an all-gather, reduce-scatter or all-to-all <c>(n-1)/n</c>): the
     /// tensor-parallel collectives of every pass through its layers, the context-parallel exchange, the expert dispatch
-    /// and combine, the pipeline sends, and the gradient reduction spread over the micro-batches. It prices the links'
-    /// energy, not their time, so a deduplicated dispatch is charged as a plain one, an upper bound.
+    /// and combine, the pipeline sends, and the gradient reduction and weight gathering spread over the micro-batches
+    /// (<see cref="ShardedBytes"/>), the routed experts' over their own sharding group. It prices the links' energy,
+    /// and the scale-out network's share of it what a job asks of a shared network, not their time, so a deduplicated
+    /// dispatch is charged as a plain one, an upper bound.
     /// </summary>
-    private static LinkTrafficParts LinkTrafficPerChip(ModelArchitecture model, TrainingJob job, ParallelPlan plan, Bytes activation, Bytes regathered, Bytes pipelineSends, double parametersPerChip, double microBatches, double gradientBytesPerParameter)
+    private static LinkTrafficParts LinkTrafficPerChip(ModelArchitecture model, TrainingJob job, ParallelPlan plan, Bytes activation, Bytes regathered, Bytes pipelineSends, (double Shared, double Experts) parametersPerChip, double microBatches, double gradientBytesPerParameter)
     {
         static double Share(int members) => (members - 1) / (double)members;
         var passes = plan.Recompute == RecomputePolicy.Full ? 3 : LayerCosting.ReplaysFeedForwardHalf(plan) ? 2.5 : 2;
@@ -395,20 +398,38 @@ public static partial class AnalyticalEngine
         var context = ContextPass.SentPerLayer(model, job, plan) * layersPerChip;
         var expertTokens = model.MixtureOfExperts is { } experts ? LayerKernels.RoutedTokens(job, plan) * experts.PerToken : 0;
         var expert = Bytes.FromCount(expertTokens * model.HiddenSize * 2.0 * 2 * Share(plan.ExpertParallelism) * expertPasses * expertLayersPerChip);
-        var gradients = Bytes.FromCount(parametersPerChip * gradientBytesPerParameter * 2 * Share(plan.DataParallelism) / microBatches);
-        return new LinkTrafficParts(tensor, context, expert, pipelineSends, gradients);
+        var weightBytes = Math.Min(2, job.MatrixBytesPerElement);
+        var data = ShardedBytes(plan.ZeroStage, plan.ShardingDegree, parametersPerChip.Shared, gradientBytesPerParameter, weightBytes, microBatches);
+        // Under hybrid sharding, each sharding group's gradient shard is all-reduced across the replica groups once a step.
+        var replicas = plan.ReplicaGroups > 1
+            ? parametersPerChip.Shared * gradientBytesPerParameter / (plan.ZeroStage >= 1 ? plan.ShardingDegree : 1) * 2 * Share(plan.ReplicaGroups)
+            : 0;
+        var expertData = ShardedBytes(plan.ZeroStage, plan.ExpertShardingDegree, parametersPerChip.Experts, gradientBytesPerParameter, weightBytes, microBatches);
+        return new LinkTrafficParts(tensor, context, expert, pipelineSends, Bytes.FromCount(data / microBatches), Bytes.FromCount(replicas / microBatches), Bytes.FromCount(expertData / microBatches));
     }
 
-    /// <summary>Of the groups the gradients are reduced over, the one whose traffic crosses the highest tier: it carries them all (an upper bound).</summary>
-    private static CommunicationGroup WidestGradientGroup(CommunicationGroup data, CommunicationGroup replica, CommunicationGroup expertData)
+    /// <summary>
+    /// Bytes per chip per step a sharding group of <paramref name="members"/> sends for <paramref name="parameters"/>,
+    /// as <see cref="DataParallelExposure.ShardingGroup"/> times its collectives: ZeRO-0 all-reduces the gradients once;
+    /// ZeRO-1 reduce-scatters them once and all-gathers the updated weights; ZeRO-2 reduce-scatters after every
+    /// micro-batch and gathers once; ZeRO-3 reduce-scatters and gathers the weights for the backward pass and again
+    /// for the forward, every micro-batch.
+    /// </summary>
+    private static double ShardedBytes(int zeroStage, int members, double parameters, double gradientBytes, double weightBytes, double microBatches)
     {
-        var widest = data;
-        if (replica.FabricTier > widest.FabricTier || (replica.CrossesFabric && !widest.CrossesFabric))
+        if (members <= 1 || parameters <= 0)
         {
-            widest = replica;
+            return 0;
         }
 
-        return expertData.FabricTier > widest.FabricTier ? expertData : widest;
+        var share = (members - 1) / (double)members;
+        return zeroStage switch
+        {
+            0 => 2 * share * parameters * gradientBytes,
+            1 => share * parameters * (gradientBytes + weightBytes),
+            2 => share * parameters * ((gradientBytes * microBatches) + weightBytes),
+            _ => share * parameters * (gradientBytes + (2 * weightBytes)) * microBatches,
+        };
     }
 
     /// <summary>

@@ -1,5 +1,6 @@
 using System.Collections.Immutable;
 using System.Runtime.InteropServices;
+using ClusterTwin.Hardware;
 using ClusterTwin.Performance.Collectives;
 using ClusterTwin.Units;
 
@@ -14,42 +15,62 @@ namespace ClusterTwin.Engines.Analytical;
 /// <param name="Context">The context-parallel exchange.</param>
 /// <param name="Expert">Expert dispatch and combine.</param>
 /// <param name="Pipeline">Sends between pipeline stages.</param>
-/// <param name="Gradients">The gradient reduction (and weight gathering), spread over the micro-batches.</param>
-internal readonly record struct LinkTrafficParts(Bytes Tensor, Bytes Context, Bytes Expert, Bytes Pipeline, Bytes Gradients)
+/// <param name="DataGradients">The shared parameters' gradient reduction and weight gathering in their sharding group, spread over the micro-batches.</param>
+/// <param name="ReplicaGradients">Under hybrid sharding, the gradient shards' reduction across the replica groups, spread likewise.</param>
+/// <param name="ExpertGradients">The routed experts' gradient reduction and weight gathering in their own sharding group, spread likewise.</param>
+internal readonly record struct LinkTrafficParts(Bytes Tensor, Bytes Context, Bytes Expert, Bytes Pipeline, Bytes DataGradients, Bytes ReplicaGradients, Bytes ExpertGradients)
 {
     /// <summary>Every dimension's bytes.</summary>
-    public Bytes Total => Tensor + Context + Expert + Pipeline + Gradients;
+    public Bytes Total => Tensor + Context + Expert + Pipeline + DataGradients + ReplicaGradients + ExpertGradients;
 
     /// <summary>
     /// Of these bytes over <paramref name="microBatches"/> micro-batches, those that leave the chip's system, by the
-    /// highest scale-out tier they cross (index 0: the leaf); empty where none leaves. A group of <c>n</c> members, <c>L</c> of them in each of <c>R</c> systems, runs
-    /// hierarchically (<see cref="CollectiveCost"/>): a ring sends <c>(R-1)/(n-1)</c> of its volume across systems (its
-    /// shard of <c>1/L</c> over <c>R</c> systems), an all-to-all <c>L(R-1)/(n-1)</c> (the slices for other systems).
-    /// A group that straddles systems unevenly runs flat over the network, and a pipeline send that crosses goes whole.
+    /// highest scale-out tier they cross (index 0: the leaf); empty where none leaves. A group of <c>n</c> members, <c>L</c>
+    /// of them in each of <c>R</c> systems, runs hierarchically (<see cref="CollectiveCost"/>): a ring sends
+    /// <c>(R-1)/(n-1)</c> of its volume across systems (its shard of <c>1/L</c> over <c>R</c> systems), an all-to-all
+    /// <c>L(R-1)/(n-1)</c> (the slices for other systems). A group that straddles systems unevenly runs flat over the
+    /// network, and a pipeline send that crosses goes whole. Each dimension's bytes cross the highest tier its groups
+    /// cross; or, on a shared fabric (<paramref name="placement"/>), the tiers its pairs of systems meet under, in their
+    /// shares (<see cref="IFabricPlacement.TrafficShares"/>): a collective waits for its slowest pair, but only the pairs
+    /// that climb load the upper tiers.
     /// </summary>
-    public ImmutableArray<Bytes> ScaleOut(int tiers, double microBatches, CommunicationGroup tensor, CommunicationGroup context, CommunicationGroup expert, CommunicationGroup pipeline, CommunicationGroup gradients)
+    public ImmutableArray<Bytes> ScaleOut(int tiers, double microBatches, in LinkTrafficGroups groups, IFabricPlacement? placement = null)
     {
-        if (tiers == 0 || !(tensor.CrossesFabric || context.CrossesFabric || expert.CrossesFabric || pipeline.CrossesFabric || gradients.CrossesFabric))
+        if (tiers == 0 || !groups.AnyCrossesFabric)
         {
             return [];
         }
 
         var perTier = new Bytes[tiers];
-        Add(perTier, tensor, Tensor * microBatches, RingShare(tensor));
-        Add(perTier, context, Context * microBatches, RingShare(context));
-        Add(perTier, expert, Expert * microBatches, AllToAllShare(expert));
-        Add(perTier, pipeline, Pipeline * microBatches, 1);
-        Add(perTier, gradients, Gradients * microBatches, RingShare(gradients));
+        Add(perTier, groups.Tensor, Tensor * microBatches, RingShare(groups.Tensor), placement, GroupTraffic.Ring);
+        Add(perTier, groups.Context, Context * microBatches, RingShare(groups.Context), placement, GroupTraffic.Ring);
+        Add(perTier, groups.Expert, Expert * microBatches, AllToAllShare(groups.Expert), placement, GroupTraffic.AllToAll);
+        Add(perTier, groups.Pipeline with { Size = groups.PipelineStages, Stride = groups.PipelineStride }, Pipeline * microBatches, 1, placement, GroupTraffic.Neighbours);
+        Add(perTier, groups.Data, DataGradients * microBatches, RingShare(groups.Data), placement, GroupTraffic.Ring);
+        Add(perTier, groups.Replica, ReplicaGradients * microBatches, RingShare(groups.Replica), placement, GroupTraffic.Ring);
+        Add(perTier, groups.ExpertData, ExpertGradients * microBatches, RingShare(groups.ExpertData), placement, GroupTraffic.Ring);
+
         // The array is new and not kept: taken as it is, not copied.
         return ImmutableCollectionsMarshal.AsImmutableArray(perTier);
     }
 
-    private static void Add(Bytes[] perTier, CommunicationGroup group, Bytes bytes, double share)
+    private static void Add(Bytes[] perTier, CommunicationGroup group, Bytes bytes, double share, IFabricPlacement? placement, GroupTraffic traffic)
     {
-        if (group.CrossesFabric && bytes.Count > 0)
+        if (!group.CrossesFabric || bytes.Count <= 0)
         {
-            var tier = Math.Clamp(group.FabricTier, 0, perTier.Length - 1);
-            perTier[tier] += bytes * share;
+            return;
+        }
+
+        if (placement is null)
+        {
+            perTier[Math.Clamp(group.FabricTier, 0, perTier.Length - 1)] += bytes * share;
+            return;
+        }
+
+        var shares = placement.TrafficShares(group.Size, group.Stride, traffic);
+        for (var tier = 0; tier < Math.Min(shares.Length, perTier.Length); tier++)
+        {
+            perTier[tier] += bytes * (share * shares[tier]);
         }
     }
 
@@ -58,4 +79,15 @@ internal readonly record struct LinkTrafficParts(Bytes Tensor, Bytes Context, By
 
     private static double AllToAllShare(CommunicationGroup group) =>
         !group.Aligned || group.MembersPerSystem <= 1 ? 1 : group.MembersPerSystem * (group.SystemsSpanned - 1) / (double)(group.Size - 1);
+}
+
+/// <summary>
+/// The placed groups whose collectives send <see cref="LinkTrafficParts"/>' bytes, one per part; the pipeline's as its
+/// hardest pair of neighbours, with its stages and their stride in rank order besides.
+/// </summary>
+internal readonly record struct LinkTrafficGroups(CommunicationGroup Tensor, CommunicationGroup Context, CommunicationGroup Expert, CommunicationGroup Pipeline,
+    CommunicationGroup Data, CommunicationGroup Replica, CommunicationGroup ExpertData, int PipelineStages, long PipelineStride)
+{
+    /// <summary>Whether any of them leaves its system.</summary>
+    public bool AnyCrossesFabric => Tensor.CrossesFabric || Context.CrossesFabric || Expert.CrossesFabric || Pipeline.CrossesFabric || Data.CrossesFabric || Replica.CrossesFabric || ExpertData.CrossesFabric;
 }

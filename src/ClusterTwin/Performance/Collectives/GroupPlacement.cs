@@ -59,7 +59,9 @@ public static class GroupPlacement
         }
 
         long chipsPerSystem = cluster.System.Chips.Value;
-        return Place(cluster, 2, Math.Max(stride, chipsPerSystem)) with { Aligned = whole.Aligned };
+        var pair = Place(cluster, 2, Math.Max(stride, chipsPerSystem)) with { Aligned = whole.Aligned };
+        // On a shared fabric, the worst of the neighbours as the job's systems sit.
+        return cluster.Placement is { } placement ? pair with { FabricTier = Clamped(cluster, placement.HighestNeighbourTier(size, stride)) } : pair;
     }
 
     private static CommunicationGroup Across(Cluster cluster, int size, long stride, int membersPerSystem, int systems, long systemStride, bool aligned)
@@ -71,9 +73,9 @@ public static class GroupPlacement
     private static int HighestTier(Cluster cluster, int size, long stride, int systems, long systemStride)
     {
         var fabric = cluster.Fabric;
-        if (fabric.Placement is { } placement)
+        if (cluster.Placement is { } placement)
         {
-            return Math.Clamp(placement.HighestTier(size, stride), 0, Math.Max(0, fabric.Tiers.Length - 1));
+            return Clamped(cluster, placement.HighestTier(size, stride));
         }
 
         var spanChips = (((systems - 1) * systemStride) + 1) * (long)cluster.System.Chips.Value;
@@ -87,4 +89,6 @@ public static class GroupPlacement
 
         return fabric.Tiers.Length - 1;
     }
+
+    private static int Clamped(Cluster cluster, int tier) => Math.Clamp(tier, 0, Math.Max(0, cluster.Fabric.Tiers.Length - 1));
 }

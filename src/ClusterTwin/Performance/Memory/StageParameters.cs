@@ -28,6 +28,11 @@ public readonly record struct StageParameters(double First, double Middle, doubl
         ? First + FirstExperts
         : (First + FirstExperts + Last + LastExperts + ((Middle + MiddleExperts) * (pipeline - 2))) / pipeline;
 
+    /// <summary>Routed-expert parameters of the average pipeline rank over <paramref name="pipeline"/> ranks.</summary>
+    public double AverageExperts(int pipeline) => pipeline <= 1
+        ? FirstExperts
+        : (FirstExperts + LastExperts + (MiddleExperts * (pipeline - 2))) / pipeline;
+
     /// <summary>The parameters of <paramref name="model"/> trained by <paramref name="job"/>, laid out by <paramref name="plan"/>.</summary>
     public static StageParameters Of(ModelArchitecture model, TrainingJob job, ParallelPlan plan)
     {
