@@ -9,8 +9,6 @@ namespace ClusterTwin.Tests.Sweeps;
 /// <summary>Sweeps over an RL post-training scenario: each point a step of <c>rl</c>, in lines, CSV and shards like the other kinds.</summary>
 public class ReinforcementSweepTests
 {
-    private static readonly string[] Shards = ["0/2", "1/2"];
-
     private static (TemporaryFolder Folder, string Sweep) Write(string vary, string extra = "")
     {
         var folder = new TemporaryFolder();
@@ -49,21 +47,7 @@ public class ReinforcementSweepTests
     {
         var (folder, path) = Write("  rl.samples: [4, 8, 12]\n");
         using var _ = folder;
-        var whole = Path.Combine(folder.Path, "whole.jsonl");
-        Assert.Equal(0, CliRunner.Run("sweep", path, "--out", whole).ExitCode);
-        var parts = Shards.Select((shard, index) =>
-        {
-            var part = Path.Combine(folder.Path, $"part-{index}.jsonl");
-            Assert.Equal(0, CliRunner.Run("sweep", path, "--shard", shard, "--out", part).ExitCode);
-            return part;
-        }).ToArray();
-        var merged = Path.Combine(folder.Path, "merged.jsonl");
-        var csv = Path.Combine(folder.Path, "merged.csv");
-        var merge = CliRunner.Run(["sweep-merge", .. parts, "--out", merged, "--csv", csv]);
-        Assert.True(merge.ExitCode == 0, merge.Errors);
-        Assert.Equal(File.ReadAllText(whole), File.ReadAllText(merged));
-
-        var lines = File.ReadAllLines(whole);
+        var (lines, csvHeader) = SweepShards.MergedIntoTheWhole(folder.Path, path);
         using (var header = JsonDocument.Parse(lines[0]))
         {
             Assert.Equal("rl", header.RootElement.GetProperty("kind").GetString());
@@ -72,7 +56,7 @@ public class ReinforcementSweepTests
         using var point = JsonDocument.Parse(lines[1]);
         Assert.True(point.RootElement.GetProperty("stepTimeSeconds").GetDouble() > 0);
         Assert.True(point.RootElement.GetProperty("trainedTokensPerSecondPerChip").GetDouble() > 0);
-        Assert.StartsWith("point,rl.samples,valid,chips,stepTimeSeconds,generationSeconds,trainerSeconds", File.ReadAllLines(csv)[0], StringComparison.Ordinal);
+        Assert.StartsWith("point,rl.samples,valid,chips,stepTimeSeconds,generationSeconds,trainerSeconds", csvHeader, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -10,8 +10,6 @@ namespace ClusterTwin.Tests.Sweeps;
 /// <summary>Sweeps over a shared cluster: each point a run of <c>share</c>, in lines, CSV and shards like the other kinds.</summary>
 public class SharedSweepTests
 {
-    private static readonly string[] Shards = ["0/2", "1/2"];
-
     private static readonly string Base = SharedClusters.Text(64, "1, 3, 1", "random", SharedClusters.DataParallelJob(32, "a"), SharedClusters.ExpertJob(32, "b"));
 
     private static (TemporaryFolder Folder, string Sweep) Write(string vary, string extra = "")
@@ -50,21 +48,7 @@ public class SharedSweepTests
     {
         var (folder, path) = Write("  seed: [1, 2, 3]\n");
         using var _ = folder;
-        var whole = Path.Combine(folder.Path, "whole.jsonl");
-        Assert.Equal(0, CliRunner.Run("sweep", path, "--out", whole).ExitCode);
-        var parts = Shards.Select((shard, index) =>
-        {
-            var part = Path.Combine(folder.Path, $"part-{index}.jsonl");
-            Assert.Equal(0, CliRunner.Run("sweep", path, "--shard", shard, "--out", part).ExitCode);
-            return part;
-        }).ToArray();
-        var merged = Path.Combine(folder.Path, "merged.jsonl");
-        var csv = Path.Combine(folder.Path, "merged.csv");
-        var merge = CliRunner.Run(["sweep-merge", .. parts, "--out", merged, "--csv", csv]);
-        Assert.True(merge.ExitCode == 0, merge.Errors);
-        Assert.Equal(File.ReadAllText(whole), File.ReadAllText(merged));
-
-        var lines = File.ReadAllLines(whole);
+        var (lines, csvHeader) = SweepShards.MergedIntoTheWhole(folder.Path, path);
         using (var header = JsonDocument.Parse(lines[0]))
         {
             Assert.Equal("share", header.RootElement.GetProperty("kind").GetString());
@@ -73,7 +57,7 @@ public class SharedSweepTests
         using var point = JsonDocument.Parse(lines[1]);
         Assert.True(point.RootElement.GetProperty("tokensPerSecond").GetDouble() > 0);
         Assert.True(point.RootElement.GetProperty("chipWeightedSlowdown").GetDouble() >= 0);
-        Assert.StartsWith("point,seed,valid,chips,chipWeightedSlowdown,mostSlowedJob,mostSlowdown,mostAlignedSlowdown,tokensPerSecond,converged", File.ReadAllLines(csv)[0], StringComparison.Ordinal);
+        Assert.StartsWith("point,seed,valid,chips,chipWeightedSlowdown,mostSlowedJob,mostSlowdown,mostAlignedSlowdown,tokensPerSecond,converged", csvHeader, StringComparison.Ordinal);
     }
 
     [Fact]
