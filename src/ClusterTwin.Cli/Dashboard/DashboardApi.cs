@@ -87,12 +87,24 @@ public sealed class DashboardApi
         });
     }
 
+    /// <summary>The most jobs of a shared cluster the dashboard runs: a few seconds at most.</summary>
+    private const int MostSharedJobs = 100;
+
     /// <summary>Runs the shared cluster <paramref name="text"/>: its jobs side by side, in the document of <c>share --json</c>.</summary>
     /// <exception cref="InputException">The text is not a shared cluster that can be used: every problem, as <c>share</c> reports it.</exception>
     public object Share(string text)
     {
         ArgumentNullException.ThrowIfNull(text);
-        return WithScenarioFile(text, file => SharedClusterReport.Document([SharedFabric.Run(ScenarioLoader.LoadShared(file, catalog))]));
+        return WithScenarioFile(text, file =>
+        {
+            var shared = ScenarioLoader.LoadShared(file, catalog);
+            if (shared.Jobs.Length > MostSharedJobs)
+            {
+                throw new InputException([new Diagnostic(SentScenarioName, 0, "jobs", $"{shared.Jobs.Length:N0} jobs: the dashboard runs at most {MostSharedJobs:N0}, so that the page gets its answer in seconds (clustertwin share FILE runs up to 1,000)")]);
+            }
+
+            return SharedClusterReport.Document([SharedFabric.Run(shared)]);
+        });
     }
 
     /// <summary>

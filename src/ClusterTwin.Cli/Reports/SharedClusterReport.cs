@@ -109,6 +109,7 @@ public static class SharedClusterReport
                 systems = job.Footprint.Systems.Length,
                 chips = job.Alone.Chips,
                 valid = job.Valid,
+                fits = job.Valid ? job.Shared.Fits : (bool?)null,
                 problems = job.Problems.ToArray(),
                 groupsPerTier = job.Footprint.SystemsByGroup.Select(groups => groups.Count),
                 aloneSeconds = job.Valid ? job.Alone.StepTime.Seconds : (double?)null,
@@ -145,7 +146,7 @@ public static class SharedClusterReport
 
         return
         [
-            job.Name,
+            job.Shared.Fits ? job.Name : $"{job.Name} (over memory)",
             Format.Count(job.Footprint.Systems.Length),
             groups,
             job.Alone.StepTime.ToString(),
@@ -166,11 +167,16 @@ public static class SharedClusterReport
         var cluster = result.Cluster.Cluster;
         var held = result.Cluster.Jobs.Sum(job => (long)job.Systems);
         var idle = held < cluster.SystemCount ? $"; {Format.Count(cluster.SystemCount - held)} of the {Format.Count(cluster.SystemCount)} systems hold no job" : string.Empty;
-        yield return $"Sharing the network adds {EventLevelReport.Signed(result.ChipWeightedSlowdown)} to the jobs' chip-time (each job's chips times its step, against each placed with the others idle): the work of about {Format.Count((long)Math.Round(result.ChipsLost))} of their {Format.Count(result.Jobs.Sum(job => job.Shared.Chips))} chips{idle}.";
+        yield return $"Sharing the network adds {EventLevelReport.Signed(result.ChipWeightedSlowdown)} to the jobs' chip-time (each job's chips times its step, against each placed with the others idle): the work of about {Format.Count((long)Math.Round(result.ChipsLost))} of their {Format.Count(result.Jobs.Where(job => job.Valid).Sum(job => job.Shared.Chips))} chips{idle}.";
         var worst = result.Jobs.Where(job => job.Valid).MaxBy(job => job.Slowdown);
         if (worst is not null && worst.Slowdown >= 0.0005)
         {
             yield return $"{worst.Name} is slowed most: {EventLevelReport.Signed(worst.Slowdown)} with independent phases, {EventLevelReport.Signed(worst.AlignedSlowdown)} if every other job sent whenever it does.";
+        }
+
+        if (result.Jobs.Where(job => job.Valid && !job.Shared.Fits).Select(job => job.Name).ToArray() is { Length: > 0 } over)
+        {
+            yield return $"Over memory: {string.Join(", ", over)} (the JSON's problems say by how much); a run at the edge of memory often runs slower, or not at all.";
         }
 
         if (!result.Converged)

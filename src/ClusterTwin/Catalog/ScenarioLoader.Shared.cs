@@ -65,13 +65,17 @@ public static partial class ScenarioLoader
         // block is taken out of the file's tree; a sweep's point parses the file anew).
         var ratios = YamlReader.Child(clusterMap, "oversubscription");
         clusterMap?.Children.Remove(new YamlScalarNode("oversubscription"));
+        var errorsBefore = reader.Diagnostics.Count;
         if (YamlReader.Child(clusterMap, "chips") is { } chips)
         {
-            reader.Error(chips, "cluster.chips", "a shared cluster deals whole systems to its jobs: give count, the number of systems (chips_per_system takes part of each)");
+            reader.Error(chips, "cluster.chips", "a shared cluster deals whole systems to its jobs: give count, the number of systems");
+        }
+        else if (clusterMap is not null && YamlReader.Child(clusterMap, "fabric") is null && YamlReader.Scalar(YamlReader.Child(clusterMap, "count")) is { } count && count != "1")
+        {
+            reader.Error(clusterMap, "cluster.fabric", $"missing: the jobs share a scale-out fabric (expected one of: {string.Join(", ", catalog.Fabrics.Keys)})");
         }
 
-        var errorsBefore = reader.Diagnostics.Count;
-        var cluster = clusterMap is null ? null : ReadCluster(reader, clusterMap, "cluster", catalog);
+        var cluster = clusterMap is null || reader.Diagnostics.Count > errorsBefore ? null : ReadCluster(reader, clusterMap, "cluster", catalog);
         if (reader.Diagnostics.Count > errorsBefore)
         {
             // Its jobs would repeat each of its errors; and an unknown fabric has no tiers to give ratios to.
@@ -97,11 +101,8 @@ public static partial class ScenarioLoader
         }
 
         var placement = reader.Enumeration(root, "placement", string.Empty, PlacementPolicies, required: false) ?? PlacementPolicy.Packed;
+        // The random placement's seed; the others take none (a sweep may vary the placement of a file that names one).
         var seed = reader.Integer(root, "seed", string.Empty, 0, int.MaxValue, required: false);
-        if (seed is not null && placement != PlacementPolicy.Random)
-        {
-            reader.Error(YamlReader.Child(root, "seed"), "seed", "applies to placement: random only (remove it, or set placement: random)");
-        }
 
         var jobs = cluster is null ? null : ReadSharedJobs(reader, root, catalog, cluster, clusterMap!);
         return cluster is null || jobs is null || reader.Diagnostics.Count > 0 ? null : new SharedCluster(name, cluster, placement, seed ?? 1, jobs.Value);

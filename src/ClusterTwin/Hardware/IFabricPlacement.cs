@@ -2,19 +2,6 @@ using System.Collections.Immutable;
 
 namespace ClusterTwin.Hardware;
 
-/// <summary>How a group's members exchange data, which sets the pairs of systems its traffic joins.</summary>
-public enum GroupTraffic
-{
-    /// <summary>Each member with the next, the last with the first (a ring's reduce-scatter, all-gather and all-reduce).</summary>
-    Ring,
-
-    /// <summary>Every member with every other (an all-to-all).</summary>
-    AllToAll,
-
-    /// <summary>Each member with the next (a pipeline's stages).</summary>
-    Neighbours,
-}
-
 /// <summary>
 /// Where one job's systems sit on a scale-out fabric it shares with other jobs (<see cref="Sharing.JobFootprint"/>): which
 /// tiers its groups' traffic climbs to. The job's ranks fill its systems in order, a system before the next.
@@ -37,7 +24,8 @@ public interface IFabricPlacement
     /// Of the traffic between systems of the groups of <paramref name="size"/> ranks, <paramref name="stride"/> apart,
     /// exchanging as <paramref name="traffic"/> says, the share whose two systems first meet under each tier (index 0:
     /// the leaf): the pairs of members in different systems, each counted once, by the lowest tier whose switch group
-    /// holds both. All zero where no pair leaves its system.
+    /// holds both. For <see cref="GroupTraffic.Neighbours"/>, shares of all the neighbouring pairs, those within a
+    /// system included (a pipeline's every send counts, not only those that leave). All zero where no pair leaves its system.
     /// </summary>
     ImmutableArray<double> TrafficShares(int size, long stride, GroupTraffic traffic);
 }

@@ -107,6 +107,7 @@ public sealed class JobFootprint : IFabricPlacement
         var counts = new double[groups.Tiers];
         var step = stride % chipsPerSystem == 0 ? chipsPerSystem : 1;
         var members = new int[size];
+        var neighbourPairs = 0.0;
         for (long first = 0; first < ranks; first += step)
         {
             if (first / stride % size != 0 || first + ((size - 1) * stride) >= ranks)
@@ -137,6 +138,8 @@ public sealed class JobFootprint : IFabricPlacement
                         Count(counts, members[member - 1], members[member]);
                     }
 
+                    neighbourPairs += size - 1;
+
                     if (traffic == GroupTraffic.Ring && size > 2)
                     {
                         Count(counts, members[size - 1], members[0]);
@@ -146,7 +149,9 @@ public sealed class JobFootprint : IFabricPlacement
             }
         }
 
-        var total = counts.Sum();
+        // A ring's and an all-to-all's bytes across systems are already their cross-system share (LinkTrafficParts):
+        // spread over the pairs that cross. A pipeline's are every send: over all its pairs, the crossing ones'.
+        var total = traffic == GroupTraffic.Neighbours ? neighbourPairs : counts.Sum();
         return [.. counts.Select(count => total > 0 ? count / total : 0)];
     }
 

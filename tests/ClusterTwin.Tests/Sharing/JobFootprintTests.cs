@@ -45,6 +45,15 @@ public sealed class JobFootprintTests
     }
 
     [Fact]
+    public void APipelinesSends_CountEveryPair_ThoseWithinASystemStayingThere()
+    {
+        // Sixteen stages a chip apart over two systems: of fifteen neighbouring pairs, one leaves its system.
+        var shares = On(0, 1).TrafficShares(16, 1, GroupTraffic.Neighbours);
+        Within.Relative(1 / 15.0, shares[0], 1e-12);
+        Assert.Equal(1 / 15.0, shares.Sum(), 12);
+    }
+
+    [Fact]
     public void OnAStructuredFabric_TheStepsTrafficFollowsThePairs_NotTheWorstGroup()
     {
         // A Qwen3-30B-A3B job whose expert groups span two systems, dealt round the leaves of two spine groups: only
@@ -60,7 +69,7 @@ public sealed class JobFootprintTests
     public void HigherZeroStages_SendMoreOverTheNetwork()
     {
         double ScaleOut(int zero) =>
-            AnalyticalEngine.SimulateStep(SharedClusters.Load(SharedClusters.Text(8, string.Empty, "packed", SharedClusters.DataParallelJob(4).Replace("zero: 1", $"zero: {zero}", StringComparison.Ordinal))).Jobs[0].Scenario)
+            AnalyticalEngine.SimulateStep(SharedClusters.Load(SharedClusters.Text(8, string.Empty, "packed", SharedClusters.DataParallelJob(4).Replace("zero: 2", $"zero: {zero}", StringComparison.Ordinal))).Jobs[0].Scenario)
                 .ScaleOutTrafficPerChip.Sum(bytes => bytes.Count);
         var (one, two, three) = (ScaleOut(1), ScaleOut(2), ScaleOut(3));
         Assert.True(one < two && two < three, $"ZeRO-1 {one}, 2 {two}, 3 {three}");

@@ -57,8 +57,16 @@ public sealed class ShareCommandTests
         Reported.AtField(Share(TwoJobs().Replace("model: qwen3-30b-a3b", "model: qwen3-31b", StringComparison.Ordinal)), "shared.yaml", "jobs[1].model", "unknown model");
 
     [Fact]
-    public void ASeedWithoutRandomPlacement_IsRefused() =>
-        Reported.AtField(Share(TwoJobs().Replace("placement: spread", "placement: spread\nseed: 4", StringComparison.Ordinal)), "shared.yaml", "seed", "applies to placement: random only");
+    public void ASeedWithoutRandomPlacement_ChangesNothing()
+    {
+        var (without, with) = (Share(TwoJobs(), "--json"), Share(TwoJobs().Replace("placement: spread", "placement: spread\nseed: 4", StringComparison.Ordinal), "--json"));
+        Assert.Equal(0, with.ExitCode);
+        Assert.Equal(without.Output, with.Output);
+    }
+
+    [Fact]
+    public void AMissingFabric_NamesTheFabrics() =>
+        Reported.AtField(Share(TwoJobs().Replace("  fabric: infiniband-ndr-fat-tree\n", string.Empty, StringComparison.Ordinal)), "shared.yaml", "cluster.fabric", "infiniband-ndr-fat-tree");
 
     [Fact]
     public void AnUnknownPlacement_NamesTheChoices() =>
@@ -100,6 +108,18 @@ public sealed class ShareCommandTests
         var outcome = CliRunner.Run("simulate", folder.Write("shared.yaml", TwoJobs()));
         Assert.Equal(2, outcome.ExitCode);
         Assert.Contains("is a shared cluster (it has a jobs block): run clustertwin share", outcome.Errors, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void AJobOverMemory_IsMarked()
+    {
+        // Llama 3 8B on data parallelism alone under ZeRO-1 needs some 87 GiB a chip on an 80 GB H100.
+        var text = SharedClusters.Text(8, string.Empty, "packed", SharedClusters.DataParallelJob(4).Replace("zero: 2", "zero: 1", StringComparison.Ordinal));
+        var outcome = Share(text);
+        Assert.Equal(0, outcome.ExitCode);
+        Assert.Contains("llama (over memory)", outcome.Output, StringComparison.Ordinal);
+        Assert.Contains("Over memory: llama", outcome.Output, StringComparison.Ordinal);
+        Assert.False(System.Text.Json.JsonDocument.Parse(Share(text, "--json").Output).RootElement.GetProperty("clusters")[0].GetProperty("jobs")[0].GetProperty("fits").GetBoolean());
     }
 
     [Fact]

@@ -11,7 +11,7 @@ internal static class SharedClusters
     public static string DataParallelJob(int systems, string name = "llama") =>
         $"  - name: {name}\n    systems: {systems}\n    model: llama3-8b\n" +
         "    training: {sequence_length: 8192, global_batch: " + (systems * 16) + ", precision: bf16}\n" +
-        "    plan: {tensor: 1, micro_batch: 1, recompute: none, zero: 1}\n";
+        "    plan: {tensor: 1, micro_batch: 1, recompute: none, zero: 2}\n";
 
     /// <summary>A Qwen3-30B-A3B job on <paramref name="systems"/> DGX H100 whose expert groups of 16 span two systems (its all-to-alls cross the fabric).</summary>
     public static string ExpertJob(int systems, string name = "qwen") =>

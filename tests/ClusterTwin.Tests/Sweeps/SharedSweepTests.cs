@@ -63,12 +63,12 @@ public class SharedSweepTests
     [Fact]
     public void APointTheFileRefuses_CarriesItsProblem_AndTheSweepGoesOn()
     {
-        var (folder, path) = Write("  placement: [random, packed]\n  seed: [3]\n");
+        var (folder, path) = Write("  cluster.count: [64, 48]\n");
         using var _ = folder;
         var rows = SweepRunner.Run(SweepLoader.Load(path), Repository.Catalog, SweepShard.Whole, threads: 1).ToArray();
         Assert.True(rows[0].Valid);
         Assert.False(rows[1].Valid);
-        Assert.Contains(rows[1].Problems, problem => problem.Contains("applies to placement: random only", StringComparison.Ordinal));
+        Assert.Contains(rows[1].Problems, problem => problem.Contains("the jobs hold 64 systems together; the cluster has 48", StringComparison.Ordinal));
     }
 
     [Fact]

@@ -221,7 +221,7 @@ public static partial class AnalyticalEngine
         var averageExperts = stageParameters.AverageExperts(pipeline);
         var linkParts = LinkTrafficPerChip(model, job, plan, activation, regathered, pipelineMessage * pipelineSends, (averageParameters - averageExperts, averageExperts), microBatches, gradientBytes);
         var linkTraffic = linkParts.Total * microBatches * cluster.ChipCount;
-        var scaleOutTraffic = linkParts.ScaleOut(cluster.Fabric.Tiers.Length, microBatches, new LinkTrafficGroups(tensorGroup, contextGroup, expertGroup, pipelineGroup, dataGroup, replicaGroup, expertDataGroup, pipeline, strides.Pipeline), cluster.Placement);
+        var scaleOutTraffic = linkParts.ScaleOut(cluster.Fabric.Tiers.Length, microBatches, new LinkTrafficGroups(tensorGroup, contextGroup, expertGroup, pipelineGroup, dataGroup, replicaGroup, expertDataGroup, pipeline, strides.Pipeline, cluster.System.Chips.Value), cluster.Placement);
         var memory = MemoryModel.PerChip(model, job, plan, scenario.Framework.FullyShardedWeights, reduction, scenario.Framework.SavedMultiplyInputs);
         var capacity = cluster.Chip.MemoryCapacity.Value;
         var warnings = tensorGroup.Aligned && dataGroup.Aligned && replicaGroup.Aligned && pipelineGroup.Aligned && contextGroup.Aligned && expertGroup.Aligned

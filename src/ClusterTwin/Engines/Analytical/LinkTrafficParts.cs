@@ -45,7 +45,7 @@ internal readonly record struct LinkTrafficParts(Bytes Tensor, Bytes Context, By
         Add(perTier, groups.Tensor, Tensor * microBatches, RingShare(groups.Tensor), placement, GroupTraffic.Ring);
         Add(perTier, groups.Context, Context * microBatches, RingShare(groups.Context), placement, GroupTraffic.Ring);
         Add(perTier, groups.Expert, Expert * microBatches, AllToAllShare(groups.Expert), placement, GroupTraffic.AllToAll);
-        Add(perTier, groups.Pipeline with { Size = groups.PipelineStages, Stride = groups.PipelineStride }, Pipeline * microBatches, 1, placement, GroupTraffic.Neighbours);
+        Add(perTier, groups.Pipeline with { Size = groups.PipelineStages, Stride = groups.PipelineStride }, Pipeline * microBatches, placement is null ? CrossingNeighbours(groups) : 1, placement, GroupTraffic.Neighbours);
         Add(perTier, groups.Data, DataGradients * microBatches, RingShare(groups.Data), placement, GroupTraffic.Ring);
         Add(perTier, groups.Replica, ReplicaGradients * microBatches, RingShare(groups.Replica), placement, GroupTraffic.Ring);
         Add(perTier, groups.ExpertData, ExpertGradients * microBatches, RingShare(groups.ExpertData), placement, GroupTraffic.Ring);
@@ -74,20 +74,30 @@ internal readonly record struct LinkTrafficParts(Bytes Tensor, Bytes Context, By
         }
     }
 
+    /// <summary>
+    /// The share of a pipeline's sends that leave their system, its stages on consecutive ranks a stride apart from a
+    /// system's start: where two stages share a system their sends stay in it. On a shared fabric the placement's
+    /// shares count it (they are of every neighbouring pair), so the share here is 1.
+    /// </summary>
+    private static double CrossingNeighbours(in LinkTrafficGroups groups)
+    {
+        if (groups.PipelineStages <= 1 || groups.PipelineStride >= groups.ChipsPerSystem)
+        {
+            return 1;
+        }
+
+        var crossing = 0;
+        for (var stage = 1; stage < groups.PipelineStages; stage++)
+        {
+            crossing += ((stage - 1) * groups.PipelineStride / groups.ChipsPerSystem) != (stage * groups.PipelineStride / groups.ChipsPerSystem) ? 1 : 0;
+        }
+
+        return crossing / (double)(groups.PipelineStages - 1);
+    }
+
     private static double RingShare(CommunicationGroup group) =>
         !group.Aligned || group.MembersPerSystem <= 1 ? 1 : (group.SystemsSpanned - 1) / (double)(group.Size - 1);
 
     private static double AllToAllShare(CommunicationGroup group) =>
         !group.Aligned || group.MembersPerSystem <= 1 ? 1 : group.MembersPerSystem * (group.SystemsSpanned - 1) / (double)(group.Size - 1);
-}
-
-/// <summary>
-/// The placed groups whose collectives send <see cref="LinkTrafficParts"/>' bytes, one per part; the pipeline's as its
-/// hardest pair of neighbours, with its stages and their stride in rank order besides.
-/// </summary>
-internal readonly record struct LinkTrafficGroups(CommunicationGroup Tensor, CommunicationGroup Context, CommunicationGroup Expert, CommunicationGroup Pipeline,
-    CommunicationGroup Data, CommunicationGroup Replica, CommunicationGroup ExpertData, int PipelineStages, long PipelineStride)
-{
-    /// <summary>Whether any of them leaves its system.</summary>
-    public bool AnyCrossesFabric => Tensor.CrossesFabric || Context.CrossesFabric || Expert.CrossesFabric || Pipeline.CrossesFabric || Data.CrossesFabric || Replica.CrossesFabric || ExpertData.CrossesFabric;
 }
