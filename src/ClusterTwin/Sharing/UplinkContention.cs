@@ -26,16 +26,21 @@ public static class UplinkContention
     {
         ArgumentNullException.ThrowIfNull(others);
         var perSystem = oversubscription / capacitySystems;
-        var othersExpected = 0.0;
+        var (othersExpected, squares) = (0.0, 0.0);
         foreach (var (systems, duty) in others)
         {
             othersExpected += systems * duty;
+            squares += duty > 0 ? (double)systems * systems : 0;
         }
 
         // Other systems sending at once below which the uplinks are not full: Y < 1 while own + s < capacity / o.
         var threshold = (int)Math.Ceiling((capacitySystems / oversubscription) - ownSystems);
         var belowSaturation = 0.0;
-        if (threshold > 0)
+        // Where the others send so much that they fall below the threshold less than once in 10^15 (Hoeffding's bound
+        // on a sum of independent senders, P(S <= E[S] - t) <= exp(-2 t^2 / sum s^2)), the uplinks are full: the term
+        // is nothing to that precision, and the knapsack over many jobs in a large group is not worked.
+        var margin = othersExpected - threshold;
+        if (threshold > 0 && !(margin > 0 && Math.Exp(-2 * margin * margin / squares) < 1e-15))
         {
             var probability = new double[threshold];
             probability[0] = 1;

@@ -49,6 +49,15 @@ public sealed class UplinkContentionTests
     }
 
     [Fact]
+    public void OthersThatFillTheUplinksAlmostSurely_GiveTheMeanLoad()
+    {
+        // Two hundred others of 8 systems each, sending 90% of the time, under a 4:1 group of 64 systems: the uplinks are
+        // full unless at most one of them sends (a chance of some 10^-198), so the factor is the mean load, 4/64 (1 + 1,440).
+        var others = Enumerable.Range(0, 200).Select(_ => (Systems: 8, Duty: 0.9)).ToArray();
+        Assert.Equal(4.0 / 64 * (1 + 1440), UplinkContention.Expected(4, 64, 1, others), 9);
+    }
+
+    [Fact]
     public void OthersAlwaysSending_IsTheFactorOfAllTogether() =>
         Assert.Equal(UplinkContention.Factor(4, 32, 8, 20), UplinkContention.Expected(4, 32, 8, [(12, 1.0), (8, 1.0)]), 12);
 
