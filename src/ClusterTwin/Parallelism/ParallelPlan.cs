@@ -222,6 +222,9 @@ public sealed record ParallelPlan(
     /// <summary>Replicas of the sharded state: groups that all-reduce their gradient shards.</summary>
     public int ReplicaGroups => GradientReplicas / ShardingDegree;
 
+    /// <summary>Replicas of the routed experts' sharded state under hybrid sharding (as many as <see cref="ReplicaGroups"/>); one otherwise.</summary>
+    public int ExpertReplicaGroups => (int)Math.Max(1, ExpertReplicas / ExpertShardingDegree);
+
     /// <summary>Chips the plan occupies.</summary>
     public long Chips => (long)TensorParallelism * ContextParallelism * PipelineParallelism * DataParallelism;
 }

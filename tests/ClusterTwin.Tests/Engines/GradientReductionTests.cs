@@ -50,6 +50,32 @@ public sealed class GradientReductionTests
     }
 
     [Fact]
+    public void UnderHybridSharding_TheExpertsShardsAreReducedAcrossTheirReplicasToo()
+    {
+        // Qwen3-30B-A3B on 8 DGX H100, experts over 8 ranks, sharding groups of one, no overlap: nothing is sharded, so
+        // the data-parallel time is two all-reduces, the shared parameters' across all 64 replicas and the routed
+        // experts' across their 8 (the ranks that hold the same experts), each of its gradients whole.
+        var text = "cluster: {system: nvidia-dgx-h100, count: 8, fabric: infiniband-ndr-fat-tree}\nmodel: qwen3-30b-a3b\n" +
+            "training: {sequence_length: 4096, global_batch: 256, precision: bf16}\n" +
+            "plan: {tensor: 1, expert: 8, micro_batch: 1, recompute: full, zero: 1, sharding: 1, overlap_gradient_reduction: false}\n";
+        using var folder = new TemporaryFolder();
+        var scenario = ScenarioLoader.Load(folder.Write("hybrid.yaml", text), Repository.Catalog);
+        var plan = scenario.Plan;
+        Assert.Equal(64, plan.ReplicaGroups);
+        Assert.Equal(8, plan.ExpertReplicaGroups);
+
+        var parameters = ClusterTwin.Performance.Memory.StageParameters.Of(scenario.Model, scenario.Job, plan);
+        var strides = ClusterTwin.Parallelism.RankStrides.Of(plan);
+        var collectives = new ClusterTwin.Performance.Collectives.CollectiveCost(scenario.Cluster, scenario.Efficiency);
+        var bytesPerParameter = scenario.Framework.GradientReductionFor(scenario.Job).BytesPerElement();
+        var shared = collectives.Time(ClusterTwin.Performance.Collectives.CollectiveKind.AllReduce,
+            ClusterTwin.Performance.Collectives.GroupPlacement.Place(scenario.Cluster, 64, strides.Gradient(plan)), ClusterTwin.Units.Bytes.FromCount(parameters.Heaviest * bytesPerParameter));
+        var experts = collectives.Time(ClusterTwin.Performance.Collectives.CollectiveKind.AllReduce,
+            ClusterTwin.Performance.Collectives.GroupPlacement.Place(scenario.Cluster, 8, strides.Expert(plan) * 8), ClusterTwin.Units.Bytes.FromCount(parameters.HeaviestExperts * bytesPerParameter));
+        Within.Relative((shared + experts).Seconds, AnalyticalEngine.SimulateStep(scenario).Breakdown!.DataParallelCommunication.Seconds, 1e-9);
+    }
+
+    [Fact]
     public void AFrameworkKeepingOnlyTheFp32Shard_ReducesInItsOwnPrecision_AndKeepsFp32Gradients()
     {
         // The GPT-3 example on PyTorch FSDP (LLM Foundry's settings: BF16 reduction) without overlap.

@@ -12,7 +12,7 @@ namespace ClusterTwin.Engines.Analytical;
 /// it on the stack and a <see cref="RankCosting"/> holds a copy, no closure made for either.
 /// </summary>
 internal readonly record struct AfterPipelineCost(ParallelPlan Plan, TrainingJob Job, CollectiveCost Collectives, CommunicationGroup DataGroup, CommunicationGroup ReplicaGroup,
-    CommunicationGroup ExpertDataGroup, double MicroBatches, double GradientBytes, CollectiveChannels? Channels, int ExpertSharding, bool MasterOnly, KernelCost Kernels)
+    CommunicationGroup ExpertDataGroup, CommunicationGroup ExpertReplicaGroup, double MicroBatches, double GradientBytes, CollectiveChannels? Channels, int ExpertSharding, bool MasterOnly, KernelCost Kernels)
 {
     /// <summary>
     /// Bytes per parameter a mixed-precision Adam step moves through memory, pass by pass as Megatron-LM runs it:
@@ -33,8 +33,9 @@ internal readonly record struct AfterPipelineCost(ParallelPlan Plan, TrainingJob
     public (Duration DataParallel, Duration Optimizer, Bytes OptimizerTraffic) Of(double shared, double experts, StageCost stage)
     {
         var reduced = DataParallelExposure.ShardingGroup(Plan, Job, Collectives, DataGroup, shared, Plan.ShardingDegree, stage, MicroBatches, GradientBytes, Channels) +
-                      DataParallelExposure.ReplicaGroups(Plan, Collectives, ReplicaGroup, shared, stage, GradientBytes, Channels) +
-                      DataParallelExposure.ShardingGroup(Plan, Job, Collectives, ExpertDataGroup, experts, Plan.ExpertShardingDegree, stage, MicroBatches, GradientBytes, Channels);
+                      DataParallelExposure.ReplicaGroups(Plan, Collectives, ReplicaGroup, shared, Plan.ShardingDegree, stage, GradientBytes, Channels) +
+                      DataParallelExposure.ShardingGroup(Plan, Job, Collectives, ExpertDataGroup, experts, Plan.ExpertShardingDegree, stage, MicroBatches, GradientBytes, Channels) +
+                      DataParallelExposure.ReplicaGroups(Plan, Collectives, ExpertReplicaGroup, experts, Plan.ExpertShardingDegree, stage, GradientBytes, Channels);
         var updated = (shared / (Plan.ZeroStage >= 1 ? Plan.ShardingDegree : 1)) + (experts / ExpertSharding);
         var traffic = Bytes.FromCount(updated * (OptimizerTrafficPerParameter - (MasterOnly ? WeightCopyTrafficPerParameter : 0)));
         return (reduced, Kernels.Time(KernelKind.Memory, Flops.Zero, traffic), traffic);

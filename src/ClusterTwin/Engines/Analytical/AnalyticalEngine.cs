@@ -103,6 +103,8 @@ public static partial class AnalyticalEngine
         var expertGroup = GroupPlacement.Place(cluster, plan.ExpertParallelism, strides.Expert(plan));
         var expertSharding = plan.ZeroStage >= 1 ? plan.ExpertShardingDegree : 1;
         var expertDataGroup = GroupPlacement.Place(cluster, plan.ExpertShardingDegree, strides.Expert(plan) * plan.ExpertParallelism);
+        // Under hybrid sharding the routed experts' shards are replicated too: the copies reduce their gradients together.
+        var expertReplicaGroup = GroupPlacement.Place(cluster, plan.ExpertReplicaGroups, strides.Expert(plan) * plan.ExpertParallelism * plan.ExpertShardingDegree);
 
         var pipeline = plan.PipelineParallelism;
         var microBatches = job.GlobalBatchSize / (double)(plan.DataParallelism * plan.MicroBatchSize);
@@ -191,7 +193,7 @@ public static partial class AnalyticalEngine
         var gradientBytes = reduction.BytesPerElement();
         // Only the chips whose collective library the framework's channels describe (NCCL on NVIDIA's).
         var channels = scenario.Framework.CollectiveChannels is { } described && described.AppliesTo(cluster.Chip.Vendor) ? described : null;
-        var afterPipeline = new AfterPipelineCost(plan, job, collectives, dataGroup, replicaGroup, expertDataGroup, microBatches, gradientBytes, channels, expertSharding,
+        var afterPipeline = new AfterPipelineCost(plan, job, collectives, dataGroup, replicaGroup, expertDataGroup, expertReplicaGroup, microBatches, gradientBytes, channels, expertSharding,
             MemoryModel.KeepsMasterOnly(plan, scenario.Framework.FullyShardedWeights), kernels);
         var (dataParallel, optimizer, optimizerTraffic) = afterPipeline.Of(parametersPerChip, expertParametersPerChip, slowest);
 
@@ -221,7 +223,7 @@ public static partial class AnalyticalEngine
         var averageExperts = stageParameters.AverageExperts(pipeline);
         var linkParts = LinkTrafficPerChip(model, job, plan, activation, regathered, pipelineMessage * pipelineSends, (averageParameters - averageExperts, averageExperts), microBatches, gradientBytes);
         var linkTraffic = linkParts.Total * microBatches * cluster.ChipCount;
-        var scaleOutTraffic = linkParts.ScaleOut(cluster.Fabric.Tiers.Length, microBatches, new LinkTrafficGroups(tensorGroup, contextGroup, expertGroup, pipelineGroup, dataGroup, replicaGroup, expertDataGroup, pipeline, strides.Pipeline, cluster.System.Chips.Value), cluster.Placement);
+        var scaleOutTraffic = linkParts.ScaleOut(cluster.Fabric.Tiers.Length, microBatches, new LinkTrafficGroups(tensorGroup, contextGroup, expertGroup, pipelineGroup, dataGroup, replicaGroup, expertDataGroup, expertReplicaGroup, pipeline, strides.Pipeline, cluster.System.Chips.Value), cluster.Placement);
         var memory = MemoryModel.PerChip(model, job, plan, scenario.Framework.FullyShardedWeights, reduction, scenario.Framework.SavedMultiplyInputs);
         var capacity = cluster.Chip.MemoryCapacity.Value;
         var warnings = tensorGroup.Aligned && dataGroup.Aligned && replicaGroup.Aligned && pipelineGroup.Aligned && contextGroup.Aligned && expertGroup.Aligned
@@ -405,7 +407,11 @@ public static partial class AnalyticalEngine
             ? parametersPerChip.Shared * gradientBytesPerParameter / (plan.ZeroStage >= 1 ? plan.ShardingDegree : 1) * 2 * Share(plan.ReplicaGroups)
             : 0;
         var expertData = ShardedBytes(plan.ZeroStage, plan.ExpertShardingDegree, parametersPerChip.Experts, gradientBytesPerParameter, weightBytes, microBatches);
-        return new LinkTrafficParts(tensor, context, expert, pipelineSends, Bytes.FromCount(data / microBatches), Bytes.FromCount(replicas / microBatches), Bytes.FromCount(expertData / microBatches));
+        var expertReplicas = plan.ExpertReplicaGroups > 1
+            ? parametersPerChip.Experts * gradientBytesPerParameter / (plan.ZeroStage >= 1 ? plan.ExpertShardingDegree : 1) * 2 * Share(plan.ExpertReplicaGroups)
+            : 0;
+        return new LinkTrafficParts(tensor, context, expert, pipelineSends, Bytes.FromCount(data / microBatches), Bytes.FromCount(replicas / microBatches), Bytes.FromCount(expertData / microBatches),
+            Bytes.FromCount(expertReplicas / microBatches));
     }
 
     /// <summary>

@@ -48,17 +48,18 @@ internal static class DataParallelExposure
     }
 
     /// <summary>
-    /// Under hybrid sharding, each sharding group's gradient shard is all-reduced across the replica groups once per
-    /// step, after the last backward pass (hidden behind it where overlap is on).
+    /// Under hybrid sharding, each sharding group's gradient shard (of <paramref name="shardingDegree"/> members) is
+    /// all-reduced across the replica groups once per step, after the last backward pass (hidden behind it where overlap
+    /// is on): the shared parameters' across the data replicas, the routed experts' across the expert replicas.
     /// </summary>
-    internal static Duration ReplicaGroups(ParallelPlan plan, CollectiveCost collectives, CommunicationGroup replicaGroup, double parametersPerChip, StageCost slowest, double gradientBytesPerParameter, CollectiveChannels? channels)
+    internal static Duration ReplicaGroups(ParallelPlan plan, CollectiveCost collectives, CommunicationGroup replicaGroup, double parametersPerChip, int shardingDegree, StageCost slowest, double gradientBytesPerParameter, CollectiveChannels? channels)
     {
-        if (plan.ReplicaGroups == 1)
+        if (replicaGroup.Size <= 1 || parametersPerChip <= 0)
         {
             return Duration.Zero;
         }
 
-        var shard = Bytes.FromCount(parametersPerChip * gradientBytesPerParameter / (plan.ZeroStage >= 1 ? plan.ShardingDegree : 1));
+        var shard = Bytes.FromCount(parametersPerChip * gradientBytesPerParameter / (plan.ZeroStage >= 1 ? shardingDegree : 1));
         return Exposed(collectives.Time(CollectiveKind.AllReduce, replicaGroup, shard), OverlapWindows(plan, slowest).Backward, parametersPerChip, WindowShares(channels, replicaGroup, slowest).Backward);
     }
 

@@ -18,10 +18,11 @@ namespace ClusterTwin.Engines.Analytical;
 /// <param name="DataGradients">The shared parameters' gradient reduction and weight gathering in their sharding group, spread over the micro-batches.</param>
 /// <param name="ReplicaGradients">Under hybrid sharding, the gradient shards' reduction across the replica groups, spread likewise.</param>
 /// <param name="ExpertGradients">The routed experts' gradient reduction and weight gathering in their own sharding group, spread likewise.</param>
-internal readonly record struct LinkTrafficParts(Bytes Tensor, Bytes Context, Bytes Expert, Bytes Pipeline, Bytes DataGradients, Bytes ReplicaGradients, Bytes ExpertGradients)
+/// <param name="ExpertReplicaGradients">Under hybrid sharding, the routed experts' gradient shards' reduction across their replica groups, spread likewise.</param>
+internal readonly record struct LinkTrafficParts(Bytes Tensor, Bytes Context, Bytes Expert, Bytes Pipeline, Bytes DataGradients, Bytes ReplicaGradients, Bytes ExpertGradients, Bytes ExpertReplicaGradients)
 {
     /// <summary>Every dimension's bytes.</summary>
-    public Bytes Total => Tensor + Context + Expert + Pipeline + DataGradients + ReplicaGradients + ExpertGradients;
+    public Bytes Total => Tensor + Context + Expert + Pipeline + DataGradients + ReplicaGradients + ExpertGradients + ExpertReplicaGradients;
 
     /// <summary>
     /// Of these bytes over <paramref name="microBatches"/> micro-batches, those that leave the chip's system, by the
@@ -49,6 +50,7 @@ internal readonly record struct LinkTrafficParts(Bytes Tensor, Bytes Context, By
         Add(perTier, groups.Data, DataGradients * microBatches, RingShare(groups.Data), placement, GroupTraffic.Ring);
         Add(perTier, groups.Replica, ReplicaGradients * microBatches, RingShare(groups.Replica), placement, GroupTraffic.Ring);
         Add(perTier, groups.ExpertData, ExpertGradients * microBatches, RingShare(groups.ExpertData), placement, GroupTraffic.Ring);
+        Add(perTier, groups.ExpertReplica, ExpertReplicaGradients * microBatches, RingShare(groups.ExpertReplica), placement, GroupTraffic.Ring);
 
         // The array is new and not kept: taken as it is, not copied.
         return ImmutableCollectionsMarshal.AsImmutableArray(perTier);
