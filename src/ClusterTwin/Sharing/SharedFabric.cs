@@ -188,44 +188,66 @@ public static class SharedFabric
     /// <summary>
     /// Each job's factor at each tier below the top: over the groups it leaves through (it has systems elsewhere), the
     /// worst, the others sending at their duties (or, <paramref name="aligned"/>, whenever it does). Where the uplinks
-    /// carry every chip under the group at once (non-blocking, or too few systems sending), the factor is 1 unworked.
+    /// carry every chip under the group at once (non-blocking, or too few systems sending), the factor is 1 unworked. A
+    /// group's distribution of systems sending at once is worked once, each job's own sending taken out of it
+    /// (<see cref="UplinkContention.Without"/>), so a group of many jobs costs them once, not once each.
     /// </summary>
     private static double[][] Factors(SharedCluster shared, SwitchGroups groups, JobFootprint[] footprints, Dictionary<int, List<(int Job, int Systems)>>[] occupants, double[][] duties, bool aligned)
     {
         var tiers = occupants.Length;
         var factors = new double[footprints.Length][];
-        var others = new List<(int Systems, double Duty)>();
         for (var job = 0; job < footprints.Length; job++)
         {
             factors[job] = new double[tiers];
-            for (var tier = 0; tier < tiers; tier++)
-            {
-                var oversubscription = shared.Cluster.Fabric.Tiers[tier].Oversubscription;
-                var capacity = groups.SystemsPerGroup[tier];
-                var worst = 1.0;
-                if (footprints[job].Spans(tier))
-                {
-                    foreach (var (group, own) in footprints[job].SystemsByGroup[tier])
-                    {
-                        others.Clear();
-                        var sending = own;
-                        foreach (var (other, systems) in occupants[tier][group])
-                        {
-                            if (other != job && duties[other][tier] > 0)
-                            {
-                                others.Add((systems, aligned ? 1 : duties[other][tier]));
-                                sending += systems;
-                            }
-                        }
+            Array.Fill(factors[job], 1.0);
+        }
 
-                        if (oversubscription * sending > capacity)
-                        {
-                            worst = Math.Max(worst, UplinkContention.Expected(oversubscription, capacity, own, others));
-                        }
-                    }
+        for (var tier = 0; tier < tiers; tier++)
+        {
+            var oversubscription = shared.Cluster.Fabric.Tiers[tier].Oversubscription;
+            var capacity = groups.SystemsPerGroup[tier];
+            foreach (var jobs in occupants[tier].Values)
+            {
+                var (sendingAll, expectedAll, squaresAll) = (0, 0.0, 0.0);
+                foreach (var (job, systems) in jobs)
+                {
+                    var duty = duties[job][tier];
+                    (sendingAll, expectedAll, squaresAll) = duty > 0 ? (sendingAll + systems, expectedAll + (systems * duty), squaresAll + ((double)systems * systems)) : (sendingAll, expectedAll, squaresAll);
                 }
 
-                factors[job][tier] = worst;
+                double[]? all = null;
+                foreach (var (job, own) in jobs)
+                {
+                    var duty = duties[job][tier];
+                    var (othersSending, othersExpected, othersSquares) = duty > 0
+                        ? (sendingAll - own, expectedAll - (own * duty), squaresAll - ((double)own * own))
+                        : (sendingAll, expectedAll, squaresAll);
+                    if (oversubscription * (own + othersSending) <= capacity)
+                    {
+                        continue;
+                    }
+
+                    double factor;
+                    if (aligned)
+                    {
+                        factor = UplinkContention.Factor(oversubscription, capacity, own, othersSending);
+                    }
+                    else
+                    {
+                        var threshold = UplinkContention.Threshold(oversubscription, capacity, own);
+                        double[] others = [];
+                        if (!UplinkContention.Saturates(threshold, othersExpected, othersSquares))
+                        {
+                            all ??= UplinkContention.Distribution(jobs.Select(member => (member.Systems, duties[member.Job][tier])), UplinkContention.Threshold(oversubscription, capacity, 0));
+                            others = UplinkContention.Without(all, own, duty)
+                                ?? UplinkContention.Distribution(jobs.Where(member => member.Job != job).Select(member => (member.Systems, duties[member.Job][tier])), threshold);
+                        }
+
+                        factor = UplinkContention.FromDistribution(oversubscription, capacity, own, othersExpected, others);
+                    }
+
+                    factors[job][tier] = Math.Max(factors[job][tier], factor);
+                }
             }
         }
 

@@ -25,7 +25,6 @@ public static class UplinkContention
     public static double Expected(double oversubscription, int capacitySystems, int ownSystems, IReadOnlyList<(int Systems, double Duty)> others)
     {
         ArgumentNullException.ThrowIfNull(others);
-        var perSystem = oversubscription / capacitySystems;
         var (othersExpected, squares) = (0.0, 0.0);
         foreach (var (systems, duty) in others)
         {
@@ -33,35 +32,87 @@ public static class UplinkContention
             squares += duty > 0 ? (double)systems * systems : 0;
         }
 
-        // Other systems sending at once below which the uplinks are not full: Y < 1 while own + s < capacity / o.
-        var threshold = (int)Math.Ceiling((capacitySystems / oversubscription) - ownSystems);
-        var belowSaturation = 0.0;
-        // Where the others send so much that they fall below the threshold less than once in 10^15 (Hoeffding's bound
-        // on a sum of independent senders, P(S <= E[S] - t) <= exp(-2 t^2 / sum s^2)), the uplinks are full: the term
-        // is nothing to that precision, and the knapsack over many jobs in a large group is not worked.
+        var threshold = Threshold(oversubscription, capacitySystems, ownSystems);
+        var probability = Saturates(threshold, othersExpected, squares) ? [] : Distribution(others, threshold);
+        return FromDistribution(oversubscription, capacitySystems, ownSystems, othersExpected, probability);
+    }
+
+    /// <summary>Other systems sending at once below which the uplinks are not full: <c>Y &lt; 1</c> while <c>own + s &lt; capacity / o</c>.</summary>
+    internal static int Threshold(double oversubscription, int capacitySystems, int ownSystems) =>
+        (int)Math.Ceiling((capacitySystems / oversubscription) - ownSystems);
+
+    /// <summary>
+    /// Whether the others send so much that they fall below <paramref name="threshold"/> less than once in 10^15
+    /// (Hoeffding's bound on a sum of independent senders, <c>P(S &lt;= E[S] - t) &lt;= exp(-2 t^2 / sum s^2)</c>): the
+    /// uplinks are then full, the term below saturation nothing to that precision, and no distribution is worked.
+    /// </summary>
+    internal static bool Saturates(int threshold, double othersExpected, double squares)
+    {
         var margin = othersExpected - threshold;
-        if (threshold > 0 && !(margin > 0 && Math.Exp(-2 * margin * margin / squares) < 1e-15))
+        return threshold <= 0 || (margin > 0 && Math.Exp(-2 * margin * margin / squares) < 1e-15);
+    }
+
+    /// <summary>The chance that exactly <c>s</c> of the senders' systems send at once, for each <c>s</c> below <paramref name="limit"/>.</summary>
+    internal static double[] Distribution(IEnumerable<(int Systems, double Duty)> senders, int limit)
+    {
+        var probability = new double[Math.Max(1, limit)];
+        probability[0] = 1;
+        foreach (var (systems, duty) in senders)
         {
-            var probability = new double[threshold];
-            probability[0] = 1;
-            foreach (var (systems, duty) in others)
+            if (duty <= 0 || systems <= 0)
             {
-                if (duty <= 0 || systems <= 0)
-                {
-                    continue;
-                }
-
-                for (var sending = threshold - 1; sending >= 0; sending--)
-                {
-                    var stays = probability[sending] * (1 - duty);
-                    probability[sending] = sending >= systems ? stays + (probability[sending - systems] * duty) : stays;
-                }
+                continue;
             }
 
-            for (var sending = 0; sending < threshold; sending++)
+            for (var sending = probability.Length - 1; sending >= 0; sending--)
             {
-                belowSaturation += probability[sending] * Math.Max(0, 1 - (perSystem * (ownSystems + sending)));
+                var stays = probability[sending] * (1 - duty);
+                probability[sending] = sending >= systems ? stays + (probability[sending - systems] * duty) : stays;
             }
+        }
+
+        return probability;
+    }
+
+    /// <summary>
+    /// <paramref name="distribution"/> without one sender of <paramref name="systems"/> at <paramref name="duty"/>, by
+    /// undoing its step from the bottom up (stable where the duty is at most one half: each step's error shrinks by
+    /// <c>duty / (1 - duty)</c>); null above that, where the caller works the others' distribution afresh.
+    /// </summary>
+    internal static double[]? Without(double[] distribution, int systems, double duty)
+    {
+        if (duty <= 0 || systems <= 0)
+        {
+            return distribution;
+        }
+
+        if (duty > 0.5)
+        {
+            return null;
+        }
+
+        var without = new double[distribution.Length];
+        for (var sending = 0; sending < without.Length; sending++)
+        {
+            var came = sending >= systems ? without[sending - systems] * duty : 0;
+            without[sending] = Math.Max(0, (distribution[sending] - came) / (1 - duty));
+        }
+
+        return without;
+    }
+
+    /// <summary>
+    /// The expected factor from the distribution of the other systems sending at once (<see cref="Distribution"/>, at
+    /// least up to the job's threshold; empty where they saturate the uplinks): <c>E[Y] + E[max(0, 1 - Y)]</c>.
+    /// </summary>
+    internal static double FromDistribution(double oversubscription, int capacitySystems, int ownSystems, double othersExpected, double[] probability)
+    {
+        var perSystem = oversubscription / capacitySystems;
+        var threshold = Math.Min(probability.Length, Threshold(oversubscription, capacitySystems, ownSystems));
+        var belowSaturation = 0.0;
+        for (var sending = 0; sending < threshold; sending++)
+        {
+            belowSaturation += probability[sending] * Math.Max(0, 1 - (perSystem * (ownSystems + sending)));
         }
 
         return (perSystem * (ownSystems + othersExpected)) + belowSaturation;

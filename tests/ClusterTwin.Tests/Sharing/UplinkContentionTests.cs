@@ -58,6 +58,28 @@ public sealed class UplinkContentionTests
     }
 
     [Fact]
+    public void TakingOneSenderOutOfAGroupsDistribution_IsTheOthersDistribution()
+    {
+        var random = new Random(5);
+        for (var trial = 0; trial < 40; trial++)
+        {
+            var senders = Enumerable.Range(0, random.Next(2, 30)).Select(_ => (Systems: random.Next(1, 9), Duty: random.NextDouble() * 0.5)).ToArray();
+            var limit = random.Next(1, 80);
+            var all = UplinkContention.Distribution(senders, limit);
+            var one = random.Next(senders.Length);
+            var without = UplinkContention.Without(all, senders[one].Systems, senders[one].Duty)!;
+            var others = UplinkContention.Distribution(senders.Where((_, index) => index != one), limit);
+            for (var sending = 0; sending < limit; sending++)
+            {
+                Assert.Equal(others[sending], without[sending], 12);
+            }
+        }
+
+        // Above one half the undoing is unstable: the caller works the others afresh.
+        Assert.Null(UplinkContention.Without([0.2, 0.8], 1, 0.6));
+    }
+
+    [Fact]
     public void OthersAlwaysSending_IsTheFactorOfAllTogether() =>
         Assert.Equal(UplinkContention.Factor(4, 32, 8, 20), UplinkContention.Expected(4, 32, 8, [(12, 1.0), (8, 1.0)]), 12);
 
