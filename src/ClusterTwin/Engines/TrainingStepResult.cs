@@ -107,7 +107,8 @@ public sealed record TrainingStepResult
 
     /// <summary>
     /// Bytes each chip sends per step that leave its system, by the highest scale-out tier they cross (index 0: the leaf):
-    /// what the step asks of the scale-out network (<see cref="Sharing.SharedFabric"/>). Empty where nothing leaves a system.
+    /// what the step asks of the scale-out network (<see cref="Sharing.SharedFabric"/>). Empty where nothing leaves a system,
+    /// and in a plan search's steps, which do not work it out.
     /// </summary>
     public ImmutableArray<Bytes> ScaleOutTrafficPerChip { get; init; } = [];
 

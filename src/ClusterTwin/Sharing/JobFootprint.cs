@@ -60,56 +60,36 @@ public sealed class JobFootprint : IFabricPlacement
     public int HighestNeighbourTier(int size, long stride) => highestTiers.GetOrAdd((size, stride, true), key => Climb(key.Size, key.Stride, neighboursOnly: true));
 
     // Every group of the dimension, by its members' systems: against its first member, or each member against the one
-    // before (neighbours). The ranks of one system's worth of offsets stand for the rest where the stride is a whole
-    // number of systems: their members sit in the same systems.
+    // before (neighbours).
     private int Climb(int size, long stride, bool neighboursOnly)
     {
-        long chipsPerSystem = groups.ChipsPerSystem;
-        var ranks = Systems.Length * chipsPerSystem;
         var highest = 0;
-        var step = stride % chipsPerSystem == 0 ? chipsPerSystem : 1;
-        for (long first = 0; first < ranks && highest < groups.Tiers - 1; first += step)
+        ForEachGroup(size, stride, members =>
         {
-            // A group's first rank: its position in the dimension is 0.
-            if (first / stride % size != 0)
-            {
-                continue;
-            }
-
-            var anchor = Systems[(int)(first / chipsPerSystem)];
             for (var member = 1; member < size; member++)
             {
-                var rank = first + (member * stride);
-                if (rank >= ranks)
-                {
-                    break;
-                }
-
-                var system = Systems[(int)(rank / chipsPerSystem)];
-                highest = Math.Max(highest, Between(anchor, system));
-                anchor = neighboursOnly ? system : anchor;
+                highest = Math.Max(highest, Between(members[neighboursOnly ? member - 1 : 0], members[member]));
             }
-        }
 
+            return highest < groups.Tiers - 1;
+        });
         return highest;
     }
 
-    /// <inheritdoc />
-    public ImmutableArray<double> TrafficShares(int size, long stride, GroupTraffic traffic) =>
-        trafficShares.GetOrAdd((size, stride, traffic), key => Shares(key.Size, key.Stride, key.Traffic));
-
-    // Every group's pairs of members in different systems, by the tier their systems meet under. Where the stride is a
-    // whole number of systems, the ranks of one system's worth of offsets have the same pairs: the first stands for them.
-    private ImmutableArray<double> Shares(int size, long stride, GroupTraffic traffic)
+    /// <summary>
+    /// Calls <paramref name="visit"/> with the systems of each group's members, in order, until it answers false (the
+    /// array is reused from group to group). Where the stride is a whole number of systems, the ranks of one system's
+    /// worth of offsets have their members in the same systems: the first stands for them.
+    /// </summary>
+    private void ForEachGroup(int size, long stride, Func<int[], bool> visit)
     {
         long chipsPerSystem = groups.ChipsPerSystem;
         var ranks = Systems.Length * chipsPerSystem;
-        var counts = new double[groups.Tiers];
         var step = stride % chipsPerSystem == 0 ? chipsPerSystem : 1;
         var members = new int[size];
-        var neighbourPairs = 0.0;
         for (long first = 0; first < ranks; first += step)
         {
+            // A group's first rank: its position in the dimension is 0.
             if (first / stride % size != 0 || first + ((size - 1) * stride) >= ranks)
             {
                 continue;
@@ -120,34 +100,50 @@ public sealed class JobFootprint : IFabricPlacement
                 members[member] = Systems[(int)((first + (member * stride)) / chipsPerSystem)];
             }
 
-            switch (traffic)
+            if (!visit(members))
             {
-                case GroupTraffic.AllToAll:
-                    for (var one = 0; one < size; one++)
-                    {
-                        for (var other = one + 1; other < size; other++)
-                        {
-                            Count(counts, members[one], members[other]);
-                        }
-                    }
-
-                    break;
-                default:
-                    for (var member = 1; member < size; member++)
-                    {
-                        Count(counts, members[member - 1], members[member]);
-                    }
-
-                    neighbourPairs += size - 1;
-
-                    if (traffic == GroupTraffic.Ring && size > 2)
-                    {
-                        Count(counts, members[size - 1], members[0]);
-                    }
-
-                    break;
+                return;
             }
         }
+    }
+
+    /// <inheritdoc />
+    public ImmutableArray<double> TrafficShares(int size, long stride, GroupTraffic traffic) =>
+        trafficShares.GetOrAdd((size, stride, traffic), key => Shares(key.Size, key.Stride, key.Traffic));
+
+    // Every group's pairs of members in different systems, by the tier their systems meet under.
+    private ImmutableArray<double> Shares(int size, long stride, GroupTraffic traffic)
+    {
+        var counts = new double[groups.Tiers];
+        var neighbourPairs = 0.0;
+        ForEachGroup(size, stride, members =>
+        {
+            if (traffic == GroupTraffic.AllToAll)
+            {
+                for (var one = 0; one < size; one++)
+                {
+                    for (var other = one + 1; other < size; other++)
+                    {
+                        Count(counts, members[one], members[other]);
+                    }
+                }
+
+                return true;
+            }
+
+            for (var member = 1; member < size; member++)
+            {
+                Count(counts, members[member - 1], members[member]);
+            }
+
+            neighbourPairs += size - 1;
+            if (traffic == GroupTraffic.Ring && size > 2)
+            {
+                Count(counts, members[size - 1], members[0]);
+            }
+
+            return true;
+        });
 
         // A ring's and an all-to-all's bytes across systems are already their cross-system share (LinkTrafficParts):
         // spread over the pairs that cross. A pipeline's are every send: over all its pairs, the crossing ones'.

@@ -51,7 +51,7 @@ public static class SharedFabric
         // Beside the others: from the steps in place, round by round until the factors (and so the steps) settle.
         var factors = inPlaceFactors;
         var steps = inPlace;
-        var duties = Duties(shared, steps, factors, atFullRate: false);
+        var duties = Duties(shared, groups.TiersBelowTop, steps, factors, atFullRate: false);
         var (iterations, converged) = (0, false);
         while (!converged && iterations < MaximumIterations)
         {
@@ -63,7 +63,7 @@ public static class SharedFabric
             converged = Unchanged(factors, next);
             factors = next;
             steps = [.. jobs.Select((job, index) => Step(shared, job, footprints[index], factors[index]))];
-            duties = Duties(shared, steps, factors, atFullRate: false);
+            duties = Duties(shared, groups.TiersBelowTop, steps, factors, atFullRate: false);
         }
 
         var alignedFactors = Factors(shared, groups, footprints, occupants, duties, aligned: true);
@@ -72,11 +72,12 @@ public static class SharedFabric
             footprints[index],
             alone[index],
             inPlace[index],
-            AnalyticalEngine.Simulate(ViewOf(shared, job, footprints[index], factors[index])),
+            // The last round's step, at the final factors, with its band.
+            AnalyticalEngine.WithBand(ViewOf(shared, job, footprints[index], factors[index]), steps[index]),
             Step(shared, job, footprints[index], alignedFactors[index]),
             [.. duties[index]],
             [.. factors[index]])).ToImmutableArray();
-        return new SharedClusterResult(shared, results, Loads(shared, groups, occupants, Duties(shared, steps, factors, atFullRate: true)), iterations, converged);
+        return new SharedClusterResult(shared, results, Loads(shared, groups, occupants, Duties(shared, groups.TiersBelowTop, steps, factors, atFullRate: true)), iterations, converged);
     }
 
     /// <summary>The job's scenario on the fabric as it sees it: where its systems sit, and each tier's factor in place of the tier's oversubscription.</summary>
@@ -120,10 +121,9 @@ public static class SharedFabric
     /// over its step. The rate is the adapter's times the fabric's efficiency, over the largest factor below the tier
     /// the bytes cross, or, <paramref name="atFullRate"/>, over none: the traffic it offers, not the time it takes.
     /// </summary>
-    private static double[][] Duties(SharedCluster shared, TrainingStepResult[] steps, double[][] factors, bool atFullRate)
+    private static double[][] Duties(SharedCluster shared, int tiers, TrainingStepResult[] steps, double[][] factors, bool atFullRate)
     {
         var fabric = shared.Cluster.Fabric;
-        var tiers = Math.Max(0, fabric.Tiers.Length - 1);
         var adapter = shared.Cluster.System.ScaleOutBandwidth?.Value;
         return [.. steps.Select((step, job) =>
         {

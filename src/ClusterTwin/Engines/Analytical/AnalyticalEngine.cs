@@ -56,14 +56,17 @@ public static partial class AnalyticalEngine
     }
 
     /// <summary>Simulates one step without its uncertainty band: the cheap path for searches and sweeps.</summary>
-    public static TrainingStepResult SimulateStep(Scenario scenario) => SimulateStep(scenario, null);
+    public static TrainingStepResult SimulateStep(Scenario scenario) => Step(scenario, null, null, withStages: false).Result;
 
     /// <summary>
-    /// Simulates one step with <paramref name="collectives"/>, the cost model of the scenario's cluster built once for
-    /// many layouts of it (a plan search), or a new one when null; and with <paramref name="memo"/>, a search thread's
-    /// memo of the layers' kernels, which many layouts share (<see cref="ForwardKernelMemo"/>), or none.
+    /// Simulates one step for a plan search, with <paramref name="collectives"/>, the cost model of the scenario's
+    /// cluster built once for many layouts of it, or a new one when null; and with <paramref name="memo"/>, a search
+    /// thread's memo of the layers' kernels, which many layouts share (<see cref="ForwardKernelMemo"/>), or none. A
+    /// search ranks layouts by their step, so the step's scale-out traffic by tier (what a shared network is asked,
+    /// <see cref="TrainingStepResult.ScaleOutTrafficPerChip"/>) is left empty: it is not worked out per layout.
     /// </summary>
-    internal static TrainingStepResult SimulateStep(Scenario scenario, CollectiveCost? collectives, ForwardKernelMemo? memo = null) => Step(scenario, collectives, memo, withStages: false).Result;
+    internal static TrainingStepResult SimulateStep(Scenario scenario, CollectiveCost? collectives, ForwardKernelMemo? memo = null) =>
+        Step(scenario, collectives, memo, withStages: false, scaleOutTraffic: false).Result;
 
     /// <summary>
     /// The step of <paramref name="scenario"/> and what any pipeline rank of its layout costs on its chips, whatever
@@ -80,7 +83,7 @@ public static partial class AnalyticalEngine
     /// The step of <paramref name="scenario"/> and, where <paramref name="withStages"/> asks (the event-level engine),
     /// each pipeline rank's own work, which the closed form reduces to the slowest's; null for a plan that does not divide.
     /// </summary>
-    private static (TrainingStepResult Result, PipelineStages? Stages, RankCosting? Costing) Step(Scenario scenario, CollectiveCost? collectives, ForwardKernelMemo? memo, bool withStages)
+    private static (TrainingStepResult Result, PipelineStages? Stages, RankCosting? Costing) Step(Scenario scenario, CollectiveCost? collectives, ForwardKernelMemo? memo, bool withStages, bool scaleOutTraffic = true)
     {
         ArgumentNullException.ThrowIfNull(scenario);
         var (cluster, efficiency, model, job) = (scenario.Cluster, scenario.Efficiency, scenario.Model, scenario.Job);
@@ -223,7 +226,7 @@ public static partial class AnalyticalEngine
         var averageExperts = stageParameters.AverageExperts(pipeline);
         var linkParts = LinkTrafficPerChip(model, job, plan, activation, regathered, pipelineMessage * pipelineSends, (averageParameters - averageExperts, averageExperts), microBatches, gradientBytes);
         var linkTraffic = linkParts.Total * microBatches * cluster.ChipCount;
-        var scaleOutTraffic = linkParts.ScaleOut(cluster.Fabric.Tiers.Length, microBatches, new LinkTrafficGroups(tensorGroup, contextGroup, expertGroup, pipelineGroup, dataGroup, replicaGroup, expertDataGroup, expertReplicaGroup, pipeline, strides.Pipeline, cluster.System.Chips.Value), cluster.Placement);
+        var scaleOut = !scaleOutTraffic ? [] : linkParts.ScaleOut(cluster.Fabric.Tiers.Length, microBatches, new LinkTrafficGroups(tensorGroup, contextGroup, expertGroup, pipelineGroup, dataGroup, replicaGroup, expertDataGroup, expertReplicaGroup, pipeline, strides.Pipeline, cluster.System.Chips.Value), cluster.Placement);
         var memory = MemoryModel.PerChip(model, job, plan, scenario.Framework.FullyShardedWeights, reduction, scenario.Framework.SavedMultiplyInputs);
         var capacity = cluster.Chip.MemoryCapacity.Value;
         var warnings = tensorGroup.Aligned && dataGroup.Aligned && replicaGroup.Aligned && pipelineGroup.Aligned && contextGroup.Aligned && expertGroup.Aligned
@@ -275,7 +278,7 @@ public static partial class AnalyticalEngine
             Bf16FlopsPerStep = bf16Work,
             MemoryTrafficPerStep = memoryTraffic,
             LinkTrafficPerStep = linkTraffic,
-            ScaleOutTrafficPerChip = scaleOutTraffic,
+            ScaleOutTrafficPerChip = scaleOut,
             PeakRatePerChip = peak,
             Memory = memory,
             MemoryCapacity = capacity,
